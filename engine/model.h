@@ -1,0 +1,166 @@
+// The domain vocabulary of Redress: cases, commitments, redress, messages, events, staff.
+//
+// Plain value types and the enums of the SPEC with their stable text names (the names are stored
+// and appear in the API, so they never change). No behaviour beyond conversions; thread-compatible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/time.h"
+
+namespace redress {
+
+enum class CaseStatus { kReceived, kAcknowledged, kInvestigating, kAwaitingClient, kRedressProposed, kResolved, kClosed, kWithdrawn };
+enum class Channel { kWeb, kEmail, kPhone, kInPerson, kApi };
+enum class Severity { kLow, kMedium, kHigh, kCritical };
+enum class Outcome { kUpheld, kPartlyUpheld, kNotUpheld, kResolvedInformally };
+enum class RedressKind { kApology, kExplanation, kRefund, kCredit, kReplacement, kRepair, kGoodwill, kCompensation };
+enum class RedressStatus { kProposed, kAccepted, kRejected, kFulfilled };
+enum class CommitmentKind { kPromise, kPledge, kRedress };
+enum class CommitmentStatus { kOpen, kKept, kBroken, kRenegotiated, kCancelled };
+enum class Visibility { kClient, kInternal };
+enum class Role { kIntake, kAgent, kLead, kManager, kAdmin };
+// The clocks' region of the case machine: running, paused while awaiting the client, stopped once
+// the case is resolved or ended.
+enum class ClockState { kRunning, kPaused, kStopped };
+
+// Each enum's stable names. from_string returns nullopt for an unknown name.
+#define REDRESS_ENUM_NAMES(Enum)                                  \
+  [[nodiscard]] std::string_view to_string(Enum value);           \
+  [[nodiscard]] std::optional<Enum> parse_##Enum(std::string_view text); \
+  [[nodiscard]] const std::vector<std::string_view>& all_names_##Enum();
+REDRESS_ENUM_NAMES(CaseStatus)
+REDRESS_ENUM_NAMES(Channel)
+REDRESS_ENUM_NAMES(Severity)
+REDRESS_ENUM_NAMES(Outcome)
+REDRESS_ENUM_NAMES(RedressKind)
+REDRESS_ENUM_NAMES(RedressStatus)
+REDRESS_ENUM_NAMES(CommitmentKind)
+REDRESS_ENUM_NAMES(CommitmentStatus)
+REDRESS_ENUM_NAMES(Visibility)
+REDRESS_ENUM_NAMES(Role)
+REDRESS_ENUM_NAMES(ClockState)
+#undef REDRESS_ENUM_NAMES
+
+// True for the statuses in which a case is still being worked (before resolution).
+[[nodiscard]] bool is_open(CaseStatus status);
+// True for the statuses a case never leaves.
+[[nodiscard]] bool is_ended(CaseStatus status);
+// Roles are ordered: agent < lead < manager < admin. Intake only creates cases.
+[[nodiscard]] bool role_at_least(Role role, Role minimum);
+
+struct Client {
+  std::string name;
+  std::string email;
+  std::string phone;   // optional: empty when unknown
+  std::string locale;  // BCP 47, e.g. "en-GB"; empty means the organisation's default
+};
+
+struct Case {
+  std::int64_t id = 0;         // storage key; 0 before the case is stored
+  std::string reference;       // "CMP-2026-000042": unique, stable, shown to the client
+  Client client;
+  Channel channel = Channel::kWeb;
+  std::string category;
+  std::string touchpoint;
+  std::string subject;
+  std::string description;
+  std::string remedy_requested;
+  Severity severity = Severity::kMedium;
+  std::string workflow;
+  std::string team;            // the queue an unowned case waits in
+  CaseStatus status = CaseStatus::kReceived;
+  ClockState clock = ClockState::kRunning;
+  std::string owner_id;        // empty while unowned; never empty again once set
+  int escalation_level = 0;
+  std::optional<Outcome> outcome;
+  std::int64_t version = 0;    // the number of events in the case's history
+  std::string head_hash;       // hash of the latest event (hex); "" before the first
+  Time received_at{};
+  Time updated_at{};
+  std::optional<Time> acknowledged_at;
+  std::optional<Time> resolved_at;
+  std::optional<Time> ended_at;  // closed or withdrawn
+  int pending_offers = 0;        // redress offers proposed, not yet accepted or rejected
+  int unfulfilled_redress = 0;   // redress accepted, not yet fulfilled
+  std::optional<int> rating;     // the client's 1-5 survey answer
+};
+
+struct Commitment {
+  std::int64_t id = 0;            // shown as "k-<id>"
+  std::int64_t case_id = 0;
+  CommitmentKind kind = CommitmentKind::kPromise;
+  std::string text;
+  Time due_at{};
+  std::string owner_id;
+  bool client_visible = true;
+  CommitmentStatus status = CommitmentStatus::kOpen;
+  Time created_at{};
+  std::optional<Time> settled_at;  // when it stopped being open
+  std::string note;                // the keep note, or the renegotiation reason
+  std::int64_t replaces_id = 0;    // renegotiated predecessor, 0 if none
+  std::int64_t replaced_by_id = 0; // successor when renegotiated, 0 if none
+  std::int64_t redress_id = 0;     // for kind redress: the offer it delivers
+};
+
+struct Redress {
+  std::int64_t id = 0;  // shown as "r-<id>"
+  std::int64_t case_id = 0;
+  RedressKind kind = RedressKind::kApology;
+  std::optional<std::int64_t> amount_minor;  // in minor units (cents, pence)
+  std::string currency;                      // ISO 4217, required with an amount
+  std::string text;
+  RedressStatus status = RedressStatus::kProposed;
+  bool automatic = false;  // granted by a workflow rule, not offered by a person
+  Time created_at{};
+  std::optional<Time> decided_at;
+  std::optional<Time> fulfilled_at;
+};
+
+struct Message {
+  std::int64_t id = 0;  // shown as "m-<id>"
+  std::int64_t case_id = 0;
+  Visibility visibility = Visibility::kInternal;
+  std::string author;   // actor text, e.g. "staff:u-17" or "client"
+  std::string body;
+  Time at{};
+};
+
+// One entry of a case's append-only, hash-chained history.
+struct Event {
+  std::int64_t case_id = 0;
+  std::int64_t seq = 0;   // 1, 2, 3... per case; equals the case version after it
+  std::string type;       // "case.acknowledged", "commitment.made"...
+  Time at{};
+  std::string actor;      // "staff:u-17", "client", "system", "intake:web-form"
+  std::string data;       // canonical JSON (sorted keys, no spaces)
+  std::string hash;       // hex SHA-256 over the canonical encoding, chained to the previous hash
+};
+
+struct Staff {
+  std::string id;  // "u-17"
+  std::string name;
+  std::string email;
+  Role role = Role::kAgent;
+  std::string team;
+  bool active = true;
+};
+
+// Who performs an action. Its text form is stored in events and messages.
+struct Actor {
+  enum class Kind { kStaff, kClient, kSystem, kIntake };
+  Kind kind = Kind::kSystem;
+  std::string id;    // staff id or intake source; empty for client and system
+  Role role = Role::kAgent;
+  [[nodiscard]] std::string text() const;
+  static Actor staff(std::string id, Role role) { return Actor{Kind::kStaff, std::move(id), role}; }
+  static Actor client() { return Actor{Kind::kClient, {}, Role::kAgent}; }
+  static Actor system() { return Actor{Kind::kSystem, {}, Role::kAdmin}; }
+  static Actor intake(std::string source) { return Actor{Kind::kIntake, std::move(source), Role::kIntake}; }
+};
+
+}  // namespace redress

@@ -1,0 +1,180 @@
+#include "engine/time.h"
+
+#include <date/date.h>
+
+#include <cctype>
+#include <charconv>
+#include <cstdio>
+
+namespace redress {
+
+std::string format_time(Time t) {
+  auto seconds = std::chrono::floor<std::chrono::seconds>(t);
+  auto fraction = (t - seconds).count();
+  auto day = std::chrono::floor<date::days>(seconds);
+  date::year_month_day ymd{day};
+  date::hh_mm_ss<std::chrono::seconds> hms{seconds - day};
+  char buffer[48];
+  int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
+                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                        static_cast<int>(hms.seconds().count()));
+  std::string text(buffer, static_cast<std::size_t>(n));
+  if (fraction != 0) {
+    std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(fraction));
+    std::string frac(buffer);
+    while (frac.back() == '0') frac.pop_back();
+    text += frac;
+  }
+  text += 'Z';
+  return text;
+}
+
+namespace {
+
+bool read_int(std::string_view& s, std::size_t digits, int& out) {
+  if (s.size() < digits) return false;
+  for (std::size_t i = 0; i < digits; ++i)
+    if (!std::isdigit(static_cast<unsigned char>(s[i]))) return false;
+  std::from_chars(s.data(), s.data() + digits, out);
+  s.remove_prefix(digits);
+  return true;
+}
+
+bool expect(std::string_view& s, char c) {
+  if (s.empty() || (s.front() != c && std::tolower(static_cast<unsigned char>(s.front())) != c)) return false;
+  s.remove_prefix(1);
+  return true;
+}
+
+}  // namespace
+
+std::optional<Time> parse_time(std::string_view s) {
+  int year, month, day, hour, minute, second;
+  if (!read_int(s, 4, year) || !expect(s, '-') || !read_int(s, 2, month) || !expect(s, '-') ||
+      !read_int(s, 2, day))
+    return std::nullopt;
+  if (s.empty() || (s.front() != 'T' && s.front() != 't' && s.front() != ' ')) return std::nullopt;
+  s.remove_prefix(1);
+  if (!read_int(s, 2, hour) || !expect(s, ':') || !read_int(s, 2, minute) || !expect(s, ':') ||
+      !read_int(s, 2, second))
+    return std::nullopt;
+  std::int64_t micros = 0;
+  if (!s.empty() && s.front() == '.') {
+    s.remove_prefix(1);
+    int digits = 0;
+    while (!s.empty() && std::isdigit(static_cast<unsigned char>(s.front()))) {
+      if (digits < 6) micros = micros * 10 + (s.front() - '0');
+      ++digits;
+      s.remove_prefix(1);
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 6; ++i) micros *= 10;
+  }
+  int offset_minutes = 0;
+  if (s == "Z" || s == "z") {
+    s.remove_prefix(1);
+  } else if (!s.empty() && (s.front() == '+' || s.front() == '-')) {
+    int sign = s.front() == '-' ? -1 : 1;
+    s.remove_prefix(1);
+    int oh, om;
+    if (!read_int(s, 2, oh) || !expect(s, ':') || !read_int(s, 2, om) || oh > 23 || om > 59) return std::nullopt;
+    offset_minutes = sign * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (!s.empty()) return std::nullopt;
+  if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+  date::year_month_day ymd{date::year{year}, date::month{static_cast<unsigned>(month)},
+                           date::day{static_cast<unsigned>(day)}};
+  if (!ymd.ok()) return std::nullopt;
+  if (second == 60) second = 59;  // a leap second is read as the second before it
+  auto t = date::sys_days{ymd} + std::chrono::hours(hour) + std::chrono::minutes(minute) +
+           std::chrono::seconds(second) - std::chrono::minutes(offset_minutes);
+  return Time(std::chrono::duration_cast<Duration>(t.time_since_epoch()) + Duration(micros));
+}
+
+std::optional<IsoDuration> parse_duration(std::string_view s) {
+  if (s.empty() || (s.front() != 'P' && s.front() != 'p')) return std::nullopt;
+  s.remove_prefix(1);
+  IsoDuration result;
+  bool in_time = false;
+  bool any = false;
+  char last_unit = 0;
+  static constexpr std::string_view kDateUnits = "WD";
+  static constexpr std::string_view kTimeUnits = "HMS";
+  while (!s.empty()) {
+    char c = static_cast<char>(std::toupper(static_cast<unsigned char>(s.front())));
+    if (c == 'T') {
+      if (in_time) return std::nullopt;
+      in_time = true;
+      last_unit = 0;
+      s.remove_prefix(1);
+      if (s.empty()) return std::nullopt;
+      continue;
+    }
+    std::size_t i = 0;
+    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.' || s[i] == ',')) ++i;
+    if (i == 0 || i == s.size() || i > 15) return std::nullopt;
+    std::string number(s.substr(0, i));
+    for (auto& ch : number)
+      if (ch == ',') ch = '.';
+    char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(s[i])));
+    s.remove_prefix(i + 1);
+    std::string_view units = in_time ? kTimeUnits : kDateUnits;
+    auto pos = units.find(unit);
+    if (pos == std::string_view::npos) return std::nullopt;  // years and months are refused
+    if (last_unit && units.find(last_unit) >= pos) return std::nullopt;  // units in order, once each
+    last_unit = unit;
+    bool fractional = number.find('.') != std::string::npos;
+    if (fractional && !(in_time && unit == 'S')) return std::nullopt;
+    any = true;
+    if (!in_time) {
+      std::int64_t value = std::stoll(number);
+      result.days += unit == 'W' ? value * 7 : value;
+    } else if (unit == 'S') {
+      double seconds = std::stod(number);
+      result.time += Duration(static_cast<std::int64_t>(seconds * 1'000'000 + 0.5));
+    } else {
+      std::int64_t value = std::stoll(number);
+      result.time += unit == 'H' ? Duration(std::chrono::hours(value)) : Duration(std::chrono::minutes(value));
+    }
+  }
+  if (!any) return std::nullopt;
+  return result;
+}
+
+std::string format_duration(Duration d) {
+  using namespace std::chrono;
+  if (d.count() == 0) return "PT0S";
+  std::string text = d.count() < 0 ? "-P" : "P";
+  auto rest = d < Duration::zero() ? -d : d;
+  auto days_part = duration_cast<days>(rest);
+  rest -= days_part;
+  if (days_part.count()) text += std::to_string(days_part.count()) + "D";
+  if (rest.count()) {
+    text += "T";
+    auto h = duration_cast<hours>(rest);
+    rest -= h;
+    auto m = duration_cast<minutes>(rest);
+    rest -= m;
+    if (h.count()) text += std::to_string(h.count()) + "H";
+    if (m.count()) text += std::to_string(m.count()) + "M";
+    if (rest.count()) {
+      auto s = duration_cast<seconds>(rest);
+      auto us = (rest - s).count();
+      text += std::to_string(s.count());
+      if (us) {
+        char buffer[16];
+        std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(us));
+        std::string frac(buffer);
+        while (frac.back() == '0') frac.pop_back();
+        text += frac;
+      }
+      text += "S";
+    }
+  }
+  return text;
+}
+
+}  // namespace redress
