@@ -2,16 +2,24 @@
 //
 // Workflows are data (TOML files in workflows/, read by workflows/loader.h). The engine reads them
 // to route cases, check final responses, bound escalation and the reopen window, and (in the
-// commitments module) to compute pledges on the business calendar. A WorkflowSet is immutable after
-// loading and safe to share between threads.
+// commitments module) to compute pledges on the business calendar: each ClockRule says when a
+// pledge starts, what meets it, how long it runs on which basis, whether it pauses while the case
+// awaits the client, when it warns, and what its breach does (escalate, notify, compensate).
+// Deadlines are pure functions of the calendar, the start instant and the pauses, so the same
+// event history always gives the same deadlines. A WorkflowSet is immutable after loading and safe
+// to share between threads.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "engine/calendar.h"
 #include "engine/model.h"
 #include "engine/time.h"
 
@@ -26,6 +34,23 @@ struct RequiredElement {
   std::vector<std::string> any_of;  // accepted phrasings
 };
 
+// What raises a case to an escalation level.
+enum class TriggerKind {
+  kClockWarning,      // a clock passed one of its warning fractions
+  kClockBreach,       // a clock's pledge broke
+  kCommitmentBroken,  // any commitment on the case broke (promises and redress included)
+  kRedressRejected,   // the client rejected a redress offer
+  kClientRequest,     // the client asked for escalation
+  kSeverity,          // the case was assessed at or above a severity
+};
+
+struct EscalationTrigger {
+  TriggerKind kind = TriggerKind::kClockBreach;
+  std::string clock;            // clock triggers: the clock's name; empty means any clock
+  double fraction = 0;          // kClockWarning: the warning fraction; 0 means any warning
+  Severity severity = Severity::kHigh;  // kSeverity: the minimum severity
+};
+
 // One rung of the escalation ladder. Level 0 is the owner and is implicit.
 struct EscalationLevel {
   int level = 1;
@@ -33,6 +58,99 @@ struct EscalationLevel {
   std::vector<Role> roles;          // staff with these roles are notified...
   std::vector<std::string> teams;   // ...restricted to these teams when not empty
   std::vector<std::string> staff;   // ...and these staff emails, named individually
+  std::vector<EscalationTrigger> triggers;  // events that raise the case to this level (never lower it)
+};
+
+// The event from which a clock counts.
+enum class ClockStart { kReceived, kAcknowledged, kReopened };
+// The event that meets a clock's pledge (the pledge is then kept).
+enum class ClockStop {
+  kAcknowledged,  // the case is acknowledged
+  kClientUpdate,  // a client-visible message is sent (or the case is resolved)
+  kResolved,      // the case is resolved: final response sent
+};
+// Whether the clock stops counting while the case awaits the client.
+enum class PauseRule { kRuns, kPausesWhileAwaitingClient };
+// Whether a met pledge is followed by another one ("update the client every 5 business days").
+enum class Recurrence { kOnce, kRepeatUntilResolved };
+// Who a breach notifies.
+enum class NotifyTarget {
+  kClient,           // an apology and what happens next (client-visible pledges only)
+  kOwner,            // the case owner
+  kTeam,             // the workflow's team
+  kEscalationLevel,  // the people of the level the case is at after the breach
+};
+
+// A target duration on a basis. Business basis: whole days count business days to close of
+// business ("P3D" = close of the 3rd business day after); a time part counts working time
+// ("PT4H"). Calendar basis: elapsed time, whole days keeping the local wall-clock time.
+struct ClockTarget {
+  IsoDuration duration;
+  TimeBasis basis = TimeBasis::kCalendar;
+  [[nodiscard]] Time from(const BusinessCalendar& calendar, Time start) const {
+    return calendar.add(start, duration, basis);
+  }
+};
+
+// Automatic compensation owed when a pledge breaks: `fixed_minor` at the breach, plus
+// `per_period_minor` for each complete `period` (elapsed time) the pledge stays unmet after its
+// due time, the total limited to `cap_minor` when set. Amounts are in minor units of `currency`.
+struct Compensation {
+  RedressKind kind = RedressKind::kCompensation;
+  std::string currency;              // ISO 4217, e.g. "GBP"
+  std::int64_t fixed_minor = 0;
+  std::int64_t per_period_minor = 0;
+  Duration period{0};                // zero when there is no per-period sum
+  std::optional<std::int64_t> cap_minor;
+  std::string text;                  // shown on the redress record, e.g. "Guaranteed Standards payment"
+  // The total owed when the pledge was met (or is looked at) `late` after its due time.
+  // Negative lateness owes nothing; zero lateness owes the fixed sum.
+  [[nodiscard]] std::int64_t amount_for(Duration late) const;
+};
+
+// What a breach does beyond the commitment.broken event.
+struct BreachRule {
+  std::optional<int> escalate_to;    // raise the case to this level (never lowers it)
+  std::vector<NotifyTarget> notify;
+  std::optional<Compensation> compensation;
+};
+
+// A clock: a pledge the workflow makes on every case it applies to.
+struct ClockRule {
+  std::string name;                  // stable key, e.g. "final_response"
+  std::string text;                  // the pledge's text: "We will send our final response"
+  ClockStart start = ClockStart::kReceived;
+  ClockStop stop = ClockStop::kResolved;
+  ClockTarget target;
+  // A longer target staff may move the pledge to in exceptional circumstances, by renegotiating
+  // it with a holding reply (FCA payment services: 35 business days instead of 15).
+  std::optional<ClockTarget> exceptional_target;
+  PauseRule pause = PauseRule::kRuns;
+  Recurrence recurrence = Recurrence::kOnce;
+  std::vector<double> warnings;      // fractions of the running time, ascending, each in (0, 1)
+  bool client_visible = true;        // shown to the client on the status page and in mail
+  std::vector<std::string> categories;  // applies only to these categories when not empty
+  BreachRule breach;
+
+  [[nodiscard]] bool applies_to(std::string_view category) const;
+  // The due time for a clock that started at `started` (already adjusted for out-of-hours receipt,
+  // see Workflow::clock_start) and was paused during `pauses` (sorted, disjoint; ignored unless the
+  // clock pauses). An open pause (end = Time::max()) gives Time::max().
+  [[nodiscard]] Time due_at(const BusinessCalendar& calendar, Time started,
+                            std::span<const TimeInterval> pauses = {}) const;
+  // The instants at which the warnings fall, in the order of `warnings`: the instant at which
+  // that fraction of the running time has elapsed, pauses accounted for as in due_at.
+  [[nodiscard]] std::vector<Time> warning_times(const BusinessCalendar& calendar, Time started,
+                                                std::span<const TimeInterval> pauses = {}) const;
+};
+
+// An early, lighter way to close a complaint: resolved within `within` of receipt, a shorter
+// letter with its own required elements may replace the final response (FCA DISP 1.5: the
+// summary resolution communication, by close of the 3rd business day after receipt).
+struct SummaryResolution {
+  ClockTarget within;
+  std::string letter;  // "summary resolution communication"
+  std::vector<RequiredElement> elements;
 };
 
 struct Workflow {
@@ -50,9 +168,34 @@ struct Workflow {
   std::vector<EscalationLevel> escalation;  // levels 1..N, in order
   bool escalate_on_rejection = true;        // a rejected redress offer raises the level by one
 
+  // Added for issue 4 (service standards, calendars, clocks).
+  bool is_default = false;        // the workflow for categories no other workflow routes
+  std::string source;             // the file it was loaded from, for messages
+  BusinessCalendar calendar;
+  std::vector<ClockRule> clocks;
+  ClockTarget redress_target{IsoDuration{10, Duration{0}}, TimeBasis::kCalendar};  // redress_due, on a basis
+  BreachRule redress_breach;      // what happens when accepted redress is not delivered in time
+  std::optional<SummaryResolution> summary_resolution;
+
   [[nodiscard]] int max_escalation_level() const { return static_cast<int>(escalation.size()); }
   // The keys of the required elements that `text` lacks.
   [[nodiscard]] std::vector<const RequiredElement*> missing_elements(const std::string& text) const;
+  // The summary-resolution elements that `text` lacks; empty when there is no summary resolution.
+  [[nodiscard]] std::vector<const RequiredElement*> missing_summary_elements(const std::string& text) const;
+  // True when a case received at `received` and resolved at `resolved` may be closed with the
+  // summary resolution letter instead of a final response.
+  [[nodiscard]] bool summary_resolution_allowed(Time received, Time resolved) const;
+
+  [[nodiscard]] const ClockRule* find_clock(std::string_view name) const;
+  // The clocks that apply to a case of this category.
+  [[nodiscard]] std::vector<const ClockRule*> clocks_for(std::string_view category) const;
+  // The instant a clock counts from when its start event happened at `event_time`: receipt out of
+  // hours counts from the next opening when the calendar says so.
+  [[nodiscard]] Time clock_start(const ClockRule& clock, Time event_time) const;
+  // When accepted redress is due: redress_target from the acceptance.
+  [[nodiscard]] Time redress_due_at(Time accepted) const { return redress_target.from(calendar, accepted); }
+  // The escalation level with this number, or nullptr.
+  [[nodiscard]] const EscalationLevel* level(int number) const;
 };
 
 class WorkflowSet {
@@ -66,10 +209,21 @@ class WorkflowSet {
   [[nodiscard]] const Workflow& route(const std::string& category, Channel channel) const;
   [[nodiscard]] const std::vector<Workflow>& all() const { return workflows_; }
   [[nodiscard]] bool empty() const { return workflows_.empty(); }
+  [[nodiscard]] const std::string& default_name() const { return default_; }
 
  private:
   std::vector<Workflow> workflows_;
   std::string default_;
 };
+
+// Stable text names, as used in workflow files.
+[[nodiscard]] std::string_view to_string(TriggerKind value);
+[[nodiscard]] std::optional<TriggerKind> parse_TriggerKind(std::string_view text);
+[[nodiscard]] std::string_view to_string(ClockStart value);
+[[nodiscard]] std::optional<ClockStart> parse_ClockStart(std::string_view text);
+[[nodiscard]] std::string_view to_string(ClockStop value);
+[[nodiscard]] std::optional<ClockStop> parse_ClockStop(std::string_view text);
+[[nodiscard]] std::string_view to_string(NotifyTarget value);
+[[nodiscard]] std::optional<NotifyTarget> parse_NotifyTarget(std::string_view text);
 
 }  // namespace redress

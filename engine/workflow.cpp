@@ -1,0 +1,182 @@
+#include "engine/workflow.h"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cctype>
+#include <cmath>
+#include <utility>
+
+namespace redress {
+
+namespace {
+
+std::string lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::vector<const RequiredElement*> missing_in(const std::vector<RequiredElement>& elements, const std::string& text) {
+  const std::string haystack = lower(text);
+  std::vector<const RequiredElement*> missing;
+  for (const auto& element : elements) {
+    const bool found = std::any_of(element.any_of.begin(), element.any_of.end(), [&](const std::string& phrase) {
+      return haystack.find(lower(phrase)) != std::string::npos;
+    });
+    if (!found) missing.push_back(&element);
+  }
+  return missing;
+}
+
+// The pauses a clock honours: none unless it pauses while awaiting the client.
+std::span<const TimeInterval> honoured(const ClockRule& clock, std::span<const TimeInterval> pauses) {
+  return clock.pause == PauseRule::kPausesWhileAwaitingClient ? pauses : std::span<const TimeInterval>{};
+}
+
+template <typename Enum, std::size_t N>
+std::optional<Enum> parse_from(const std::array<std::pair<Enum, std::string_view>, N>& names, std::string_view text) {
+  for (const auto& [value, name] : names)
+    if (name == text) return value;
+  return std::nullopt;
+}
+
+template <typename Enum, std::size_t N>
+std::string_view name_of(const std::array<std::pair<Enum, std::string_view>, N>& names, Enum value) {
+  for (const auto& [candidate, name] : names)
+    if (candidate == value) return name;
+  return "unknown";
+}
+
+constexpr std::array<std::pair<TriggerKind, std::string_view>, 6> kTriggerNames{{
+    {TriggerKind::kClockWarning, "clock_warning"},
+    {TriggerKind::kClockBreach, "clock_breach"},
+    {TriggerKind::kCommitmentBroken, "commitment_broken"},
+    {TriggerKind::kRedressRejected, "redress_rejected"},
+    {TriggerKind::kClientRequest, "client_request"},
+    {TriggerKind::kSeverity, "severity"},
+}};
+constexpr std::array<std::pair<ClockStart, std::string_view>, 3> kStartNames{{
+    {ClockStart::kReceived, "received"},
+    {ClockStart::kAcknowledged, "acknowledged"},
+    {ClockStart::kReopened, "reopened"},
+}};
+constexpr std::array<std::pair<ClockStop, std::string_view>, 3> kStopNames{{
+    {ClockStop::kAcknowledged, "acknowledged"},
+    {ClockStop::kClientUpdate, "client_update"},
+    {ClockStop::kResolved, "resolved"},
+}};
+constexpr std::array<std::pair<NotifyTarget, std::string_view>, 4> kNotifyNames{{
+    {NotifyTarget::kClient, "client"},
+    {NotifyTarget::kOwner, "owner"},
+    {NotifyTarget::kTeam, "team"},
+    {NotifyTarget::kEscalationLevel, "escalation_level"},
+}};
+
+}  // namespace
+
+std::int64_t Compensation::amount_for(Duration late) const {
+  if (late < Duration::zero()) return 0;
+  std::int64_t total = fixed_minor;
+  if (per_period_minor > 0 && period > Duration::zero()) total += per_period_minor * (late / period);
+  if (cap_minor) total = std::min(total, *cap_minor);
+  return total;
+}
+
+bool ClockRule::applies_to(std::string_view category) const {
+  return categories.empty() || std::find(categories.begin(), categories.end(), category) != categories.end();
+}
+
+Time ClockRule::due_at(const BusinessCalendar& calendar, Time started, std::span<const TimeInterval> pauses) const {
+  const Time base = target.from(calendar, started);
+  return calendar.extend_for_pauses(base, target.basis, honoured(*this, pauses));
+}
+
+std::vector<Time> ClockRule::warning_times(const BusinessCalendar& calendar, Time started,
+                                           std::span<const TimeInterval> pauses) const {
+  std::vector<Time> out;
+  if (warnings.empty()) return out;
+  const Time base = target.from(calendar, started);
+  const Duration allowance = calendar.measure(started, base, target.basis);
+  for (double fraction : warnings) {
+    const auto part = Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(allowance.count()) * fraction)));
+    const Time unpaused =
+        target.basis == TimeBasis::kCalendar ? started + part : calendar.add_business_time(started, part);
+    out.push_back(calendar.extend_for_pauses(unpaused, target.basis, honoured(*this, pauses)));
+  }
+  return out;
+}
+
+std::vector<const RequiredElement*> Workflow::missing_elements(const std::string& text) const {
+  return missing_in(final_response_elements, text);
+}
+
+std::vector<const RequiredElement*> Workflow::missing_summary_elements(const std::string& text) const {
+  if (!summary_resolution) return {};
+  return missing_in(summary_resolution->elements, text);
+}
+
+bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
+  if (!summary_resolution) return false;
+  return resolved <= summary_resolution->within.from(calendar, calendar.effective_receipt(received));
+}
+
+const ClockRule* Workflow::find_clock(std::string_view name) const {
+  for (const auto& clock : clocks)
+    if (clock.name == name) return &clock;
+  return nullptr;
+}
+
+std::vector<const ClockRule*> Workflow::clocks_for(std::string_view category) const {
+  std::vector<const ClockRule*> out;
+  for (const auto& clock : clocks)
+    if (clock.applies_to(category)) out.push_back(&clock);
+  return out;
+}
+
+Time Workflow::clock_start(const ClockRule& clock, Time event_time) const {
+  // Only receipt is subject to the out-of-hours rule: acknowledging or reopening is something
+  // the organisation itself does.
+  return clock.start == ClockStart::kReceived ? calendar.effective_receipt(event_time) : event_time;
+}
+
+const EscalationLevel* Workflow::level(int number) const {
+  for (const auto& rung : escalation)
+    if (rung.level == number) return &rung;
+  return nullptr;
+}
+
+WorkflowSet::WorkflowSet(std::vector<Workflow> workflows, std::string default_workflow)
+    : workflows_(std::move(workflows)), default_(std::move(default_workflow)) {
+  assert(workflows_.empty() || find(default_) != nullptr);
+}
+
+const Workflow* WorkflowSet::find(const std::string& name) const {
+  for (const auto& workflow : workflows_)
+    if (workflow.name == name) return &workflow;
+  return nullptr;
+}
+
+const Workflow& WorkflowSet::route(const std::string& category, Channel channel) const {
+  assert(!workflows_.empty());
+  for (const auto& workflow : workflows_) {
+    const bool category_matches =
+        std::find(workflow.categories.begin(), workflow.categories.end(), category) != workflow.categories.end();
+    const bool channel_matches = workflow.channels.empty() ||
+                                 std::find(workflow.channels.begin(), workflow.channels.end(), channel) != workflow.channels.end();
+    if (category_matches && channel_matches) return workflow;
+  }
+  if (const Workflow* fallback = find(default_)) return *fallback;
+  return workflows_.front();
+}
+
+std::string_view to_string(TriggerKind value) { return name_of(kTriggerNames, value); }
+std::optional<TriggerKind> parse_TriggerKind(std::string_view text) { return parse_from(kTriggerNames, text); }
+std::string_view to_string(ClockStart value) { return name_of(kStartNames, value); }
+std::optional<ClockStart> parse_ClockStart(std::string_view text) { return parse_from(kStartNames, text); }
+std::string_view to_string(ClockStop value) { return name_of(kStopNames, value); }
+std::optional<ClockStop> parse_ClockStop(std::string_view text) { return parse_from(kStopNames, text); }
+std::string_view to_string(NotifyTarget value) { return name_of(kNotifyNames, value); }
+std::optional<NotifyTarget> parse_NotifyTarget(std::string_view text) { return parse_from(kNotifyNames, text); }
+
+}  // namespace redress
