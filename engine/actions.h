@@ -1,0 +1,97 @@
+// Requests to change a case: creating one (NewCase) and acting on one (ActionRequest).
+//
+// Both are plain values, decoded from JSON (the HTTP API, the intake hooks, the demo) by the
+// functions below, which name every missing, mistyped or unknown field. Decoding checks shape
+// only; whether the action is allowed now is the lifecycle's question. Thread-compatible values;
+// the functions are pure and thread-safe.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/lifecycle.h"
+#include "engine/model.h"
+#include "engine/result.h"
+#include "engine/time.h"
+
+namespace redress {
+
+struct NewCase {
+  Client client;
+  Channel channel = Channel::kWeb;
+  std::string category;
+  std::string touchpoint;
+  std::string subject;
+  std::string description;
+  std::string remedy_requested;
+  Severity severity = Severity::kMedium;
+  std::string workflow;  // empty: routed by category and channel
+};
+
+struct RedressOffer {
+  RedressKind kind = RedressKind::kApology;
+  std::optional<std::int64_t> amount_minor;
+  std::string currency;
+  std::string text;
+};
+
+// A due time given as an instant or as a duration from now (business time when the workflow has a
+// calendar, else calendar time).
+struct DueSpec {
+  std::optional<Time> at;
+  std::optional<IsoDuration> in;
+};
+
+struct ActionRequest {
+  ActionType type = ActionType::kAcknowledge;
+  std::string reference;                    // the case
+  Actor actor;
+  std::optional<std::int64_t> expected_version;  // If-Match; refused when stale
+  std::string note;             // handover note; keep or fulfil note; acknowledgement note
+  std::string reason;           // escalate, deescalate, reopen, withdraw, reject, renegotiate, close
+  std::string owner;            // assign / transfer: staff id ("u-17") or email
+  std::optional<Outcome> outcome;
+  std::string final_response;   // resolve / propose_redress
+  std::vector<RedressOffer> offers;  // propose_redress (inline), offer_redress (exactly one)
+  std::optional<int> level;     // escalate: the level to raise to (default: one up)
+  std::optional<Severity> severity;  // assess
+  std::string category;              // assess
+  std::string workflow;              // assess: re-route to this workflow
+  Visibility visibility = Visibility::kInternal;  // add_message
+  std::string body;                  // add_message; request_info (the question to the client)
+  std::string text;                  // make_commitment
+  DueSpec due;                       // make_commitment, renegotiate_commitment
+  bool client_visible = true;        // make_commitment
+  std::int64_t commitment_id = 0;    // keep / renegotiate
+  std::int64_t redress_id = 0;       // accept / reject (optional) / fulfil
+  std::optional<int> rating;         // submit_survey, 1..5
+  std::string comment;               // submit_survey
+};
+
+// Field limits. Bodies larger than these are refused rather than truncated.
+inline constexpr std::size_t kMaxShortText = 200;
+inline constexpr std::size_t kMaxLongText = 20000;
+
+// Decodes {"client": {...}, "category": ..., ...}. Unknown fields are refused.
+[[nodiscard]] Result<NewCase> decode_new_case(const boost::json::object& body);
+// Decodes {"action": "assign", "owner": "u-17", "note": "..."}. `reference` and `actor` come from
+// the route and the credentials, not the body. `expected_version` may also be in the body.
+[[nodiscard]] Result<ActionRequest> decode_action(const boost::json::object& body);
+// The same for a named operation whose fields are the whole body (e.g. POST .../messages).
+[[nodiscard]] Result<ActionRequest> decode_action_fields(ActionType type, const boost::json::object& body);
+
+// Display forms of stored ids: "k-88", "r-12", "m-5"; parse accepts the display form or a number.
+[[nodiscard]] std::string commitment_display_id(std::int64_t id);
+[[nodiscard]] std::string redress_display_id(std::int64_t id);
+[[nodiscard]] std::string message_display_id(std::int64_t id);
+[[nodiscard]] std::optional<std::int64_t> parse_display_id(std::string_view text, char prefix);
+
+// Money: "12.50" or 12.5 into minor units (two decimals); nullopt when malformed or negative.
+[[nodiscard]] std::optional<std::int64_t> parse_amount_minor(const boost::json::value& amount);
+[[nodiscard]] std::string format_amount(std::int64_t minor);
+
+}  // namespace redress

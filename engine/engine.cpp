@@ -1,0 +1,61 @@
+#include "engine/engine.h"
+
+#include <future>
+
+#include "engine/planner.h"
+
+namespace redress {
+
+namespace {
+
+Result<Committed> wait_for(const std::function<void(Engine::Callback)>& start) {
+  std::promise<Result<Committed>> promise;
+  auto future = promise.get_future();
+  start([&promise](Result<Committed> result) { promise.set_value(std::move(result)); });
+  return future.get();
+}
+
+}  // namespace
+
+void Engine::create_case(NewCase request, Actor actor, std::string idempotency_key, std::string request_digest,
+                         Callback done) {
+  WorkItem item;
+  item.idempotency_key = std::move(idempotency_key);
+  item.request_digest = std::move(request_digest);
+  item.plan = [this, request = std::move(request), actor = std::move(actor)](
+                  const CaseSnapshot*, WriteContext& context) -> Result<Change> {
+    return plan_creation(request, actor, workflows_, clock_.now(), context);
+  };
+  item.done = std::move(done);
+  store_.submit(std::move(item));
+}
+
+Result<Committed> Engine::create_case(NewCase request, Actor actor, std::string idempotency_key,
+                                      std::string request_digest) {
+  return wait_for([&](Callback done) {
+    create_case(std::move(request), std::move(actor), std::move(idempotency_key), std::move(request_digest),
+                std::move(done));
+  });
+}
+
+void Engine::submit(ActionRequest request, Callback done) {
+  WorkItem item;
+  item.reference = request.reference;
+  item.plan = [this, request = std::move(request)](const CaseSnapshot* current,
+                                                   WriteContext& context) -> Result<Change> {
+    if (!current) return Error::not_found("no case " + request.reference);
+    return plan_action(*current, request, workflows_, clock_.now(), context);
+  };
+  item.done = std::move(done);
+  store_.submit(std::move(item));
+}
+
+Result<Committed> Engine::apply(ActionRequest request) {
+  return wait_for([&](Callback done) { submit(std::move(request), std::move(done)); });
+}
+
+std::vector<std::string> Engine::allowed_actions(const Case& record) const {
+  return allowed_actions_now(record, workflows_, clock_.now());
+}
+
+}  // namespace redress

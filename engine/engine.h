@@ -1,0 +1,51 @@
+// Engine: the front door for changing cases.
+//
+// Callers hand it a request; it submits a unit of work to the Store whose plan runs the planner
+// against the case as stored, at the Clock's "now". Callbacks run on a store thread after the
+// commit; the blocking forms wait for it. Thread-safe: any number of threads may submit at once;
+// the store serialises work on each case and commits in groups.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "engine/actions.h"
+#include "engine/clock.h"
+#include "engine/store.h"
+#include "engine/workflow.h"
+
+namespace redress {
+
+class Engine {
+ public:
+  using Callback = std::function<void(Result<Committed>)>;
+
+  Engine(Store& store, const Clock& clock, const WorkflowSet& workflows)
+      : store_(store), clock_(clock), workflows_(workflows) {}
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Creates a case. With an idempotency key, a repeat with the same digest returns the first case
+  // (`replayed`); the same key with another digest is refused as kConflict.
+  void create_case(NewCase request, Actor actor, std::string idempotency_key, std::string request_digest,
+                   Callback done);
+  [[nodiscard]] Result<Committed> create_case(NewCase request, Actor actor, std::string idempotency_key = {},
+                                              std::string request_digest = {});
+
+  void submit(ActionRequest request, Callback done);
+  [[nodiscard]] Result<Committed> apply(ActionRequest request);
+
+  // The lifecycle actions allowed on a case now.
+  [[nodiscard]] std::vector<std::string> allowed_actions(const Case& record) const;
+
+  [[nodiscard]] Store& store() { return store_; }
+  [[nodiscard]] const Clock& clock() const { return clock_; }
+  [[nodiscard]] const WorkflowSet& workflows() const { return workflows_; }
+
+ private:
+  Store& store_;
+  const Clock& clock_;
+  const WorkflowSet& workflows_;
+};
+
+}  // namespace redress

@@ -1,0 +1,28 @@
+// The tamper-evident history: canonical JSON and the per-case SHA-256 hash chain.
+//
+// Each event's hash covers the previous event's hash, the case reference, the event's sequence
+// number, type, time, actor and canonical data, each length-prefixed so no two different events
+// encode alike. Altering, inserting or deleting a row breaks the chain at that point, and the case
+// row's head hash and version catch a deleted tail. Pure functions; thread-safe.
+#pragma once
+
+#include <boost/json/value.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "engine/model.h"
+
+namespace redress {
+
+// JSON with object keys sorted (byte order) at every depth and no insignificant whitespace.
+[[nodiscard]] std::string canonical_json(const boost::json::value& value);
+
+// Lower-case hex SHA-256 of `bytes`.
+[[nodiscard]] std::string sha256_hex(std::string_view bytes);
+
+// The hash of `event` chained to `previous_hash` ("" for a case's first event).
+[[nodiscard]] std::string chain_hash(std::string_view previous_hash, std::string_view case_reference,
+                                     const Event& event);
+
+}  // namespace redress

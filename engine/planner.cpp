@@ -1,0 +1,679 @@
+#include "engine/planner.h"
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <date/date.h>
+
+#include "engine/hash_chain.h"
+
+namespace redress {
+
+namespace json = boost::json;
+
+namespace {
+
+using T = ActionType;
+
+std::string staff_ref(const std::string& id) { return id; }
+
+json::object offer_json(const Redress& r) {
+  json::object o{{"id", redress_display_id(r.id)}, {"kind", to_string(r.kind)}, {"text", r.text}};
+  if (r.amount_minor) {
+    o["amount"] = format_amount(*r.amount_minor);
+    o["currency"] = r.currency;
+  }
+  if (r.automatic) o["automatic"] = true;
+  return o;
+}
+
+// Accumulates one Change: appends events to the case's chain and the notifications they owe.
+class ChangeBuilder {
+ public:
+  ChangeBuilder(Case record, const Actor& actor, Time now, std::int64_t expected_version)
+      : actor_(actor.text()), now_(now) {
+    change_.after = std::move(record);
+    change_.expected_version = expected_version;
+  }
+
+  Case& record() { return change_.after; }
+  Time now() const { return now_; }
+
+  // Appends an event and the web hook notification it owes. Returns its sequence number.
+  std::int64_t event(std::string type, json::object data, std::string actor = {}) {
+    Event e;
+    e.case_id = change_.after.id;
+    e.seq = change_.after.version + 1;
+    e.type = std::move(type);
+    e.at = now_;
+    e.actor = actor.empty() ? actor_ : std::move(actor);
+    e.data = canonical_json(data);
+    e.hash = chain_hash(change_.after.head_hash, change_.after.reference, e);
+    change_.after.head_hash = e.hash;
+    change_.after.version = e.seq;
+    change_.after.updated_at = now_;
+    NotificationDraft hook;
+    hook.channel = NotificationDraft::Channel::kWebhook;
+    hook.audience = "subscribers";
+    hook.template_name = e.type;
+    hook.event_seq = e.seq;
+    change_.notifications.push_back(std::move(hook));
+    change_.events.push_back(std::move(e));
+    return change_.after.version;
+  }
+
+  void email_client(const std::string& template_name) {
+    if (change_.after.client.email.empty()) return;
+    NotificationDraft n;
+    n.audience = "client";
+    n.recipient = change_.after.client.email;
+    n.recipient_name = change_.after.client.name;
+    n.template_name = template_name;
+    n.event_seq = change_.after.version;
+    change_.notifications.push_back(std::move(n));
+  }
+
+  void email_staff(const Staff& staff, const std::string& audience, const std::string& template_name) {
+    if (staff.email.empty() || !staff.active) return;
+    for (const auto& n : change_.notifications)  // one mail per person per event
+      if (n.event_seq == change_.after.version && n.recipient == staff.email) return;
+    NotificationDraft n;
+    n.audience = audience;
+    n.recipient = staff.email;
+    n.recipient_name = staff.name;
+    n.template_name = template_name;
+    n.event_seq = change_.after.version;
+    change_.notifications.push_back(std::move(n));
+  }
+
+  void put(Commitment c) {
+    for (auto& existing : change_.commitments)
+      if (existing.id == c.id) {
+        existing = std::move(c);
+        return;
+      }
+    change_.commitments.push_back(std::move(c));
+  }
+  void put(Redress r) {
+    for (auto& existing : change_.redress)
+      if (existing.id == r.id) {
+        existing = std::move(r);
+        return;
+      }
+    change_.redress.push_back(std::move(r));
+  }
+  void put(Message m) { change_.messages.push_back(std::move(m)); }
+
+  Change finish() && { return std::move(change_); }
+
+ private:
+  Change change_;
+  std::string actor_;
+  Time now_;
+};
+
+Error refusal(const Verdict& verdict, const Case& record, const WorkflowSet& workflows, Time now) {
+  if (verdict.refusal_kind == RefusalKind::kMissingField)
+    return Error::invalid_field(verdict.field, verdict.reason);
+  return Error::refused(verdict.reason, allowed_actions_now(record, workflows, now));
+}
+
+Result<Time> resolve_due(const DueSpec& due, Time now, const std::string& field) {
+  if (due.at) {
+    if (*due.at <= now) return Error::invalid_field(field, "must be in the future");
+    return *due.at;
+  }
+  if (due.in) return now + due.in->total();
+  return Error::invalid_field(field, "is required");
+}
+
+Status check_final_response(const Workflow& workflow, const std::string& text) {
+  auto missing = workflow.missing_elements(text);
+  if (missing.empty()) return Status::success();
+  std::vector<FieldError> fields;
+  std::string detail = "the final response lacks elements the " + workflow.name + " standard requires:";
+  for (const auto* element : missing) {
+    fields.push_back(FieldError{"final_response", "missing " + element->key + ": " + element->description});
+    detail += " " + element->key;
+  }
+  return Error::invalid(std::move(detail), std::move(fields));
+}
+
+void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context) {
+  if (level < 1 || level > workflow.max_escalation_level()) return;
+  const auto& rung = workflow.escalation[static_cast<std::size_t>(level - 1)];
+  for (const auto& staff : context.staff_with_roles(rung.roles, rung.teams)) b.email_staff(staff, "escalation", "staff.escalated");
+  for (const auto& email : rung.staff)
+    if (auto staff = context.find_staff(email)) b.email_staff(*staff, "escalation", "staff.escalated");
+}
+
+void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const std::string& reason,
+                 const std::string& cause, WriteContext& context) {
+  int from = b.record().escalation_level;
+  b.record().escalation_level = to_level;
+  b.event("case.escalated", json::object{{"from_level", from}, {"to_level", to_level}, {"reason", reason}, {"cause", cause}});
+  notify_escalation(b, workflow, to_level, context);
+}
+
+const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows) {
+  if (const auto* w = workflows.find(record.workflow)) return *w;
+  return workflows.route(record.category, record.channel);
+}
+
+Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
+  for (auto& r : list)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
+LifecycleState lifecycle_state(const Case& record) {
+  return LifecycleState{record.status, record.clock, !record.owner_id.empty()};
+}
+
+LifecycleFacts case_facts(const Case& record, const Workflow* workflow, Time now) {
+  LifecycleFacts facts;
+  facts.has_pending_offers = record.pending_offers > 0;
+  facts.has_unfulfilled_redress = record.unfulfilled_redress > 0;
+  Duration window = workflow ? workflow->reopen_window : Duration::zero();
+  facts.within_reopen_window = record.resolved_at && now < *record.resolved_at + window;
+  int top = workflow ? workflow->max_escalation_level() : 0;
+  facts.below_top_level = record.escalation_level < top;
+  facts.above_owner_level = record.escalation_level > 0;
+  return facts;
+}
+
+std::vector<std::string> allowed_actions_now(const Case& record, const WorkflowSet& workflows, Time now) {
+  const Workflow* workflow = workflows.empty() ? nullptr : &workflow_of(record, workflows);
+  return allowed_action_names(lifecycle_state(record), case_facts(record, workflow, now));
+}
+
+Status authorize(const Actor& actor, ActionType type, const Case& record) {
+  switch (actor.kind) {
+    case Actor::Kind::kSystem: return Status::success();
+    case Actor::Kind::kIntake: return Error::forbidden("intake sources may only create cases");
+    case Actor::Kind::kClient:
+      switch (type) {
+        case T::kAddMessage:
+        case T::kAcceptRedress:
+        case T::kRejectRedress:
+        case T::kSubmitSurvey:
+        case T::kWithdraw:
+        case T::kReopen: return Status::success();
+        default: return Error::forbidden(std::string("a client may not ") + std::string(to_string(type)));
+      }
+    case Actor::Kind::kStaff:
+      if (actor.role == Role::kIntake) return Error::forbidden("intake tokens may only create cases");
+      if (type == T::kSubmitSurvey) return Error::forbidden("the survey is the client's to answer");
+      if ((type == T::kAssign || type == T::kDeescalate) && !role_at_least(actor.role, Role::kLead))
+        return Error::forbidden(std::string(to_string(type)) + " needs the lead role or above");
+      if (type == T::kTransfer && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
+        return Error::forbidden("only the owner, or a lead or above, may transfer a case");
+      return Status::success();
+  }
+  return Error::forbidden("unknown actor");
+}
+
+Result<Change> plan_creation(const NewCase& request, const Actor& actor, const WorkflowSet& workflows, Time now,
+                             WriteContext& context) {
+  if (workflows.empty()) return Error::internal("no workflows are loaded");
+  const Workflow* workflow = nullptr;
+  if (!request.workflow.empty()) {
+    workflow = workflows.find(request.workflow);
+    if (!workflow) return Error::invalid_field("workflow", "unknown workflow \"" + request.workflow + "\"");
+  } else {
+    workflow = &workflows.route(request.category, request.channel);
+  }
+  Case record;
+  record.id = context.next_id(WriteContext::IdKind::kCase);
+  auto year = static_cast<int>(date::year_month_day(std::chrono::floor<date::days>(now)).year());
+  record.reference = context.next_reference(year);
+  record.client = request.client;
+  record.channel = request.channel;
+  record.category = request.category;
+  record.touchpoint = request.touchpoint;
+  record.subject = request.subject;
+  record.description = request.description;
+  record.remedy_requested = request.remedy_requested;
+  record.severity = request.severity;
+  record.workflow = workflow->name;
+  record.team = workflow->team;
+  record.status = CaseStatus::kReceived;
+  record.clock = ClockState::kRunning;
+  record.received_at = now;
+  record.updated_at = now;
+
+  ChangeBuilder b(record, actor, now, -1);
+  json::object client{{"name", request.client.name}, {"email", request.client.email}};
+  if (!request.client.phone.empty()) client["phone"] = request.client.phone;
+  if (!request.client.locale.empty()) client["locale"] = request.client.locale;
+  b.event("case.received", json::object{{"client", client},
+                                        {"channel", to_string(request.channel)},
+                                        {"category", request.category},
+                                        {"touchpoint", request.touchpoint},
+                                        {"subject", request.subject},
+                                        {"description", request.description},
+                                        {"remedy_requested", request.remedy_requested},
+                                        {"severity", to_string(request.severity)},
+                                        {"workflow", workflow->name},
+                                        {"team", workflow->team}});
+  if (workflow->auto_acknowledge) {
+    b.record().status = CaseStatus::kAcknowledged;
+    b.record().acknowledged_at = now;
+    b.event("case.acknowledged", json::object{{"from", "received"}, {"to", "acknowledged"}, {"automatic", true}},
+            Actor::system().text());
+    b.email_client("client.acknowledged");
+  } else {
+    b.email_client("client.received");
+  }
+  return std::move(b).finish();
+}
+
+Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& request, const WorkflowSet& workflows,
+                           Time now, WriteContext& context) {
+  const Case& before = current.record;
+  if (request.expected_version && *request.expected_version != before.version)
+    return Error::stale("the case is at version " + std::to_string(before.version) + ", not " +
+                        std::to_string(*request.expected_version));
+  if (auto status = authorize(request.actor, request.type, before); !status) return status.error();
+  if (workflows.empty()) return Error::internal("no workflows are loaded");
+  const Workflow& workflow = workflow_of(before, workflows);
+
+  LifecycleFacts facts = case_facts(before, &workflow, now);
+  facts.action_has_offers = !request.offers.empty();
+  facts.action_has_note = !request.note.empty();
+  facts.message_from_client = request.actor.kind == Actor::Kind::kClient;
+  facts.message_internal = request.visibility == Visibility::kInternal && request.actor.kind != Actor::Kind::kClient;
+  Verdict verdict = decide(lifecycle_state(before), request.type, facts);
+  if (!verdict.accepted) return refusal(verdict, before, workflows, now);
+
+  ChangeBuilder b(before, request.actor, now, before.version);
+  Case& after = b.record();
+  after.status = verdict.next.status;
+  after.clock = verdict.next.clock;
+  const std::string from = std::string(to_string(before.status));
+  const std::string to = std::string(to_string(after.status));
+  auto transition = [&](json::object data) {
+    data["from"] = from;
+    data["to"] = to;
+    return data;
+  };
+  std::vector<Redress> redress = current.redress;
+  std::vector<Commitment> commitments = current.commitments;
+
+  switch (request.type) {
+    case T::kAcknowledge:
+      after.acknowledged_at = now;
+      b.event("case.acknowledged", transition({{"note", request.note}}));
+      b.email_client("client.acknowledged");
+      break;
+
+    case T::kTake:
+    case T::kAssign:
+    case T::kTransfer: {
+      std::optional<Staff> target;
+      if (request.type == T::kTake) {
+        if (request.actor.kind != Actor::Kind::kStaff) return Error::forbidden("only staff can take a case");
+        target = context.find_staff(request.actor.id);
+      } else {
+        target = context.find_staff(request.owner);
+      }
+      if (!target) return Error::invalid_field("owner", "no staff member \"" + request.owner + "\"");
+      if (!target->active) return Error::invalid_field("owner", target->name + " is not active");
+      if (target->role == Role::kIntake) return Error::invalid_field("owner", "an intake account cannot own a case");
+      if (target->id == before.owner_id) return Error::invalid_field("owner", target->name + " already owns the case");
+      after.owner_id = target->id;
+      after.team = target->team.empty() ? after.team : target->team;
+      b.event("case.owner_changed", json::object{{"via", to_string(request.type)},
+                                                 {"owner", target->id},
+                                                 {"owner_name", target->name},
+                                                 {"previous_owner", staff_ref(before.owner_id)},
+                                                 {"note", request.note}});
+      if (request.type != T::kTake) b.email_staff(*target, "assignee", "staff.assigned");
+      b.email_client("client.owner_changed");
+      break;
+    }
+
+    case T::kStart:
+      b.event("case.investigation_started", transition({{"note", request.note}}));
+      break;
+
+    case T::kRequestInfo: {
+      json::object data = transition({});
+      if (!request.body.empty()) {
+        Message m{context.next_id(WriteContext::IdKind::kMessage), before.id, Visibility::kClient,
+                  request.actor.text(), request.body, now};
+        data["message_id"] = message_display_id(m.id);
+        data["body"] = request.body;
+        b.put(std::move(m));
+      }
+      b.event("case.info_requested", std::move(data));
+      b.email_client("client.info_requested");
+      break;
+    }
+
+    case T::kClientReplied:
+      b.event("case.client_replied", transition({{"note", request.note}}));
+      break;
+
+    case T::kProposeRedress: {
+      if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
+      for (const auto& offer : request.offers) {
+        Redress r;
+        r.id = context.next_id(WriteContext::IdKind::kRedress);
+        r.case_id = before.id;
+        r.kind = offer.kind;
+        r.amount_minor = offer.amount_minor;
+        r.currency = offer.currency;
+        r.text = offer.text;
+        r.created_at = now;
+        redress.push_back(r);
+        b.put(r);
+        ++after.pending_offers;
+      }
+      json::array offers;
+      for (const auto& r : redress)
+        if (r.status == RedressStatus::kProposed) offers.push_back(offer_json(r));
+      after.outcome = request.outcome;
+      b.event("redress.proposed", transition({{"outcome", to_string(*request.outcome)},
+                                              {"final_response", request.final_response},
+                                              {"offers", std::move(offers)}}));
+      b.email_client("client.redress_proposed");
+      break;
+    }
+
+    case T::kAcceptRedress:
+    case T::kRejectRedress: {
+      if (request.redress_id) {
+        Redress* named = find_redress(redress, request.redress_id);
+        if (!named || named->status != RedressStatus::kProposed)
+          return Error::not_found("no pending redress offer " + redress_display_id(request.redress_id) + " on this case");
+      }
+      bool accept = request.type == T::kAcceptRedress;
+      json::array ids;
+      std::vector<Redress*> decided;
+      for (auto& r : redress) {
+        if (r.status != RedressStatus::kProposed) continue;
+        r.status = accept ? RedressStatus::kAccepted : RedressStatus::kRejected;
+        r.decided_at = now;
+        ids.push_back(json::value(redress_display_id(r.id)));
+        decided.push_back(&r);
+        b.put(r);
+      }
+      after.pending_offers = 0;
+      if (accept) {
+        after.resolved_at = now;
+        b.event("redress.accepted", transition({{"redress", ids}, {"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)}}));
+        for (Redress* r : decided) {
+          // Delivering accepted redress is a commitment of its own (SPEC: Commitment.redress).
+          bool deliverable = r->kind != RedressKind::kApology && r->kind != RedressKind::kExplanation;
+          if (!deliverable) {
+            r->status = RedressStatus::kFulfilled;
+            r->fulfilled_at = now;
+            b.put(*r);
+            continue;
+          }
+          ++after.unfulfilled_redress;
+          Commitment c;
+          c.id = context.next_id(WriteContext::IdKind::kCommitment);
+          c.case_id = before.id;
+          c.kind = CommitmentKind::kRedress;
+          c.text = "Deliver " + std::string(to_string(r->kind)) +
+                   (r->amount_minor ? " of " + format_amount(*r->amount_minor) + " " + r->currency : std::string()) +
+                   (r->text.empty() ? std::string() : ": " + r->text);
+          c.due_at = now + workflow.redress_due;
+          c.owner_id = after.owner_id;
+          c.client_visible = true;
+          c.created_at = now;
+          c.redress_id = r->id;
+          b.event("commitment.made", json::object{{"commitment_id", commitment_display_id(c.id)},
+                                                  {"kind", "redress"},
+                                                  {"text", c.text},
+                                                  {"due_at", format_time(c.due_at)},
+                                                  {"owner", c.owner_id},
+                                                  {"client_visible", true},
+                                                  {"redress_id", redress_display_id(r->id)}});
+          b.put(std::move(c));
+        }
+        b.event("case.resolved", json::object{{"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)},
+                                              {"via", "accept_redress"},
+                                              {"from", from},
+                                              {"to", to}});
+        b.email_client("client.redress_accepted");
+      } else {
+        b.event("redress.rejected", transition({{"redress", ids}, {"reason", request.reason}}));
+        if (workflow.escalate_on_rejection && after.escalation_level < workflow.max_escalation_level())
+          raise_level(b, workflow, after.escalation_level + 1, "the client rejected the redress offered", "redress.rejected", context);
+        if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.redress_rejected");
+      }
+      break;
+    }
+
+    case T::kResolve: {
+      if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
+      json::array lapsed;
+      for (auto& r : redress) {
+        if (r.status != RedressStatus::kProposed) continue;
+        r.status = RedressStatus::kRejected;  // resolved without the client's acceptance
+        r.decided_at = now;
+        lapsed.push_back(json::value(redress_display_id(r.id)));
+        b.put(r);
+      }
+      after.pending_offers = 0;
+      after.outcome = request.outcome;
+      after.resolved_at = now;
+      b.event("case.resolved", transition({{"outcome", to_string(*request.outcome)},
+                                           {"final_response", request.final_response},
+                                           {"lapsed_offers", std::move(lapsed)},
+                                           {"via", "resolve"}}));
+      b.email_client("client.final_response");
+      break;
+    }
+
+    case T::kReopen:
+      after.resolved_at.reset();
+      after.outcome.reset();
+      b.event("case.reopened", transition({{"reason", request.reason}}));
+      b.email_client("client.reopened");
+      if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.reopened");
+      break;
+
+    case T::kClose:
+      after.ended_at = now;
+      b.event("case.closed", transition({{"note", request.note}, {"automatic", request.actor.kind == Actor::Kind::kSystem}}));
+      b.email_client("client.closed");
+      break;
+
+    case T::kWithdraw: {
+      after.ended_at = now;
+      after.pending_offers = 0;
+      b.event("case.withdrawn", transition({{"reason", request.reason}}));
+      for (auto& c : commitments) {
+        if (c.status != CommitmentStatus::kOpen || c.kind != CommitmentKind::kPledge) continue;
+        c.status = CommitmentStatus::kCancelled;
+        c.settled_at = now;
+        c.note = "the case was withdrawn";
+        b.event("commitment.cancelled", json::object{{"commitment_id", commitment_display_id(c.id)}, {"reason", c.note}});
+        b.put(c);
+      }
+      break;
+    }
+
+    case T::kEscalate: {
+      int target = request.level.value_or(before.escalation_level + 1);
+      if (target <= before.escalation_level)
+        return Error::invalid_field("level", "must be above the current level " + std::to_string(before.escalation_level));
+      if (target > workflow.max_escalation_level())
+        return Error::invalid_field("level", "the " + workflow.name + " ladder has " +
+                                                 std::to_string(workflow.max_escalation_level()) + " levels");
+      raise_level(b, workflow, target, request.reason, "manual", context);
+      break;
+    }
+
+    case T::kDeescalate: {
+      int from_level = before.escalation_level;
+      after.escalation_level = from_level - 1;
+      b.event("case.deescalated", json::object{{"from_level", from_level}, {"to_level", after.escalation_level}, {"reason", request.reason}});
+      break;
+    }
+
+    case T::kAssess: {
+      json::object data;
+      if (request.severity) {
+        data["severity"] = to_string(*request.severity);
+        data["previous_severity"] = to_string(before.severity);
+        after.severity = *request.severity;
+      }
+      std::string target_workflow = request.workflow;
+      if (!request.category.empty()) {
+        data["category"] = request.category;
+        data["previous_category"] = before.category;
+        after.category = request.category;
+        if (target_workflow.empty()) target_workflow = workflows.route(request.category, before.channel).name;
+      }
+      if (!target_workflow.empty() && target_workflow != before.workflow) {
+        const Workflow* next = workflows.find(target_workflow);
+        if (!next) return Error::invalid_field("workflow", "unknown workflow \"" + target_workflow + "\"");
+        after.workflow = next->name;
+        if (after.owner_id.empty()) after.team = next->team;
+        data["workflow"] = next->name;
+        data["previous_workflow"] = before.workflow;
+      }
+      data["note"] = request.note;
+      b.event("case.assessed", std::move(data));
+      break;
+    }
+
+    case T::kAddMessage: {
+      Visibility visibility = request.actor.kind == Actor::Kind::kClient ? Visibility::kClient : request.visibility;
+      Message m{context.next_id(WriteContext::IdKind::kMessage), before.id, visibility, request.actor.text(), request.body, now};
+      json::object data{{"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
+      b.put(std::move(m));
+      if (request.actor.kind == Actor::Kind::kClient) {
+        b.event("message.client", std::move(data));
+        if (before.status != after.status)
+          b.event("case.client_replied", json::object{{"from", from}, {"to", to}, {"automatic", true}}, Actor::system().text());
+        if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.client_message");
+      } else if (visibility == Visibility::kClient) {
+        b.event("message.client", std::move(data));
+        b.email_client("client.message");
+      } else {
+        b.event("message.internal", std::move(data));
+      }
+      break;
+    }
+
+    case T::kMakeCommitment: {
+      auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at");
+      if (!due) return due.error();
+      Commitment c;
+      c.id = context.next_id(WriteContext::IdKind::kCommitment);
+      c.case_id = before.id;
+      c.kind = CommitmentKind::kPromise;
+      c.text = request.text;
+      c.due_at = *due;
+      c.owner_id = request.actor.kind == Actor::Kind::kStaff ? request.actor.id : after.owner_id;
+      c.client_visible = request.client_visible;
+      c.created_at = now;
+      b.event("commitment.made", json::object{{"commitment_id", commitment_display_id(c.id)},
+                                              {"kind", "promise"},
+                                              {"text", c.text},
+                                              {"due_at", format_time(c.due_at)},
+                                              {"owner", c.owner_id},
+                                              {"client_visible", c.client_visible}});
+      if (c.client_visible) b.email_client("client.commitment_made");
+      b.put(std::move(c));
+      break;
+    }
+
+    case T::kKeepCommitment:
+    case T::kRenegotiateCommitment: {
+      auto it = std::find_if(commitments.begin(), commitments.end(), [&](const Commitment& c) { return c.id == request.commitment_id; });
+      if (it == commitments.end())
+        return Error::not_found("no commitment " + commitment_display_id(request.commitment_id) + " on this case");
+      Commitment c = *it;
+      if (c.status != CommitmentStatus::kOpen)
+        return Error::refused("commitment " + commitment_display_id(c.id) + " is " + std::string(to_string(c.status)) +
+                                  ", not open",
+                              allowed_actions_now(before, workflows, now));
+      if (request.type == T::kKeepCommitment) {
+        c.status = CommitmentStatus::kKept;
+        c.settled_at = now;
+        c.note = request.note;
+        b.event("commitment.kept", json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", request.note}});
+        b.put(std::move(c));
+        break;
+      }
+      if (now >= c.due_at)
+        return Error::refused("commitment " + commitment_display_id(c.id) + " was due at " + format_time(c.due_at) +
+                                  "; a promise can only be renegotiated before it is due",
+                              allowed_actions_now(before, workflows, now));
+      auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at");
+      if (!due) return due.error();
+      Commitment successor = c;
+      successor.id = context.next_id(WriteContext::IdKind::kCommitment);
+      successor.due_at = *due;
+      successor.created_at = now;
+      successor.replaces_id = c.id;
+      successor.note.clear();
+      c.status = CommitmentStatus::kRenegotiated;
+      c.settled_at = now;
+      c.note = request.reason;
+      c.replaced_by_id = successor.id;
+      b.event("commitment.renegotiated", json::object{{"commitment_id", commitment_display_id(c.id)},
+                                                      {"successor_id", commitment_display_id(successor.id)},
+                                                      {"previous_due_at", format_time(c.due_at)},
+                                                      {"due_at", format_time(successor.due_at)},
+                                                      {"reason", request.reason}});
+      if (successor.client_visible) b.email_client("client.commitment_renegotiated");
+      b.put(std::move(c));
+      b.put(std::move(successor));
+      break;
+    }
+
+    case T::kOfferRedress: {
+      const RedressOffer& offer = request.offers.front();
+      Redress r;
+      r.id = context.next_id(WriteContext::IdKind::kRedress);
+      r.case_id = before.id;
+      r.kind = offer.kind;
+      r.amount_minor = offer.amount_minor;
+      r.currency = offer.currency;
+      r.text = offer.text;
+      r.created_at = now;
+      ++after.pending_offers;
+      b.event("redress.offered", offer_json(r));
+      b.put(std::move(r));
+      break;
+    }
+
+    case T::kFulfilRedress: {
+      Redress* r = find_redress(redress, request.redress_id);
+      if (!r || r->status != RedressStatus::kAccepted)
+        return Error::not_found("no accepted, unfulfilled redress " + redress_display_id(request.redress_id) + " on this case");
+      r->status = RedressStatus::kFulfilled;
+      r->fulfilled_at = now;
+      if (after.unfulfilled_redress > 0) --after.unfulfilled_redress;
+      b.event("redress.fulfilled", json::object{{"redress_id", redress_display_id(r->id)}, {"note", request.note}});
+      b.put(*r);
+      for (auto& c : commitments) {
+        if (c.redress_id != r->id || c.status != CommitmentStatus::kOpen) continue;
+        c.status = CommitmentStatus::kKept;
+        c.settled_at = now;
+        c.note = "redress delivered";
+        b.event("commitment.kept", json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", c.note}});
+        b.put(c);
+      }
+      break;
+    }
+
+    case T::kSubmitSurvey:
+      after.rating = request.rating;
+      b.event("survey.submitted", json::object{{"rating", *request.rating}, {"comment", request.comment}});
+      break;
+  }
+  return std::move(b).finish();
+}
+
+}  // namespace redress

@@ -1,0 +1,138 @@
+// Store: the engine's one door to durable storage.
+//
+// Writes are units of work on one case (WorkItem): the store runs the item's plan inside a
+// transaction against the case as stored, checks the version in the database, writes the sealed
+// events, the projections they change and the notifications they make owed, and commits — all or
+// nothing. Work items are committed in groups (one commit, many items); each caller's `done` runs
+// after its group's commit. Actions on one case are therefore serialised, and a stale expected
+// version is refused. Reads see committed data only.
+//
+// Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may submit or read.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/result.h"
+
+namespace redress {
+
+// A notification owed because of an event; delivered later from the outbox.
+struct NotificationDraft {
+  enum class Channel { kEmail, kWebhook };
+  Channel channel = Channel::kEmail;
+  std::string audience;        // "client", "owner", "assignee", "escalation", "subscribers"
+  std::string recipient;       // email address; empty for web hooks (fanned out at delivery)
+  std::string recipient_name;
+  std::string template_name;   // "client.acknowledged", "staff.assigned", or the event type for hooks
+  std::int64_t event_seq = 0;  // the event of this change that made it owed
+};
+
+// Everything one unit of work changes, computed by the engine, written by the store atomically.
+struct Change {
+  Case after;                           // the case row afterwards; version == last event's seq
+  std::vector<Event> events;            // sealed (seq and hash set), in order
+  std::vector<Commitment> commitments;  // rows inserted or replaced
+  std::vector<Redress> redress;         // rows inserted or replaced
+  std::vector<Message> messages;        // rows inserted
+  std::vector<NotificationDraft> notifications;
+  std::int64_t expected_version = -1;   // the version the plan was made against; -1 for a new case
+};
+
+// What a plan sees of a stored case.
+struct CaseSnapshot {
+  Case record;
+  std::vector<Commitment> commitments;  // every commitment of the case
+  std::vector<Redress> redress;         // every redress offer of the case
+};
+
+// Services a plan may call while it runs inside the store's transaction.
+class WriteContext {
+ public:
+  enum class IdKind { kCase, kCommitment, kRedress, kMessage };
+  virtual ~WriteContext() = default;
+  // A fresh id; never reused, even when the transaction rolls back.
+  [[nodiscard]] virtual std::int64_t next_id(IdKind kind) = 0;
+  // The next case reference for `year`: "CMP-2026-000042".
+  [[nodiscard]] virtual std::string next_reference(int year) = 0;
+  // A staff member by id ("u-17") or email; nullopt if unknown.
+  [[nodiscard]] virtual std::optional<Staff> find_staff(const std::string& id_or_email) = 0;
+  // Active staff holding any of `roles` (in `teams` when not empty).
+  [[nodiscard]] virtual std::vector<Staff> staff_with_roles(const std::vector<Role>& roles,
+                                                            const std::vector<std::string>& teams) = 0;
+};
+
+struct Committed {
+  Change change;
+  bool replayed = false;  // an idempotent repeat: the case created earlier under the same key
+};
+
+struct WorkItem {
+  std::string reference;        // the case to act on; empty to create a case
+  std::string idempotency_key;  // creation only; "" for none
+  std::string request_digest;   // creation only: digest of the request, compared on a repeated key
+  // Runs inside the transaction. `current` is null when creating. Must be pure but for `context`.
+  std::function<Result<Change>(const CaseSnapshot* current, WriteContext& context)> plan;
+  // Runs once, after the commit (or the failure), on a store thread. Must not block for long.
+  std::function<void(Result<Committed>)> done;
+};
+
+struct CaseFilter {
+  std::optional<CaseStatus> status;
+  std::string owner_id;  // "" any; "none" unowned
+  std::string workflow;
+  std::optional<int> escalation_level;
+  std::string text;      // matched against reference, subject, client name and email
+  bool overdue = false;  // has an open commitment past due, or a broken one
+};
+
+struct CasePage {
+  std::vector<Case> cases;
+  std::string next_cursor;  // "" on the last page
+};
+
+// Findings of `audit verify`: empty `broken` means every chain is whole.
+struct AuditReport {
+  std::int64_t cases_checked = 0;
+  std::int64_t events_checked = 0;
+  struct Break {
+    std::string reference;
+    std::int64_t seq = 0;  // the first event whose link is broken (or the missing one)
+    std::string problem;
+  };
+  std::vector<Break> broken;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- writes ----
+  virtual void submit(WorkItem item) = 0;
+  // Waits until everything submitted so far is committed.
+  virtual void flush() = 0;
+
+  // ---- reads ----
+  [[nodiscard]] virtual Result<CaseSnapshot> load_case(const std::string& reference) = 0;
+  [[nodiscard]] virtual Result<std::vector<Event>> case_events(const std::string& reference) = 0;
+  [[nodiscard]] virtual Result<std::vector<Message>> case_messages(const std::string& reference) = 0;
+  [[nodiscard]] virtual Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor,
+                                                    int limit) = 0;
+  [[nodiscard]] virtual Result<AuditReport> verify_chains() = 0;
+
+  // ---- staff and credentials ----
+  [[nodiscard]] virtual Result<Staff> add_staff(const Staff& staff) = 0;
+  [[nodiscard]] virtual Result<Staff> find_staff(const std::string& id_or_email) = 0;
+  [[nodiscard]] virtual Result<std::vector<Staff>> list_staff() = 0;
+  // Stores the token's hash for `staff_id`; the token itself is never stored.
+  [[nodiscard]] virtual Status add_token(const std::string& staff_id, const std::string& token_hash,
+                                         const std::string& label) = 0;
+  // The staff member a token hash belongs to; kNotFound when unknown or revoked.
+  [[nodiscard]] virtual Result<Staff> staff_for_token(const std::string& token_hash) = 0;
+};
+
+}  // namespace redress

@@ -1,0 +1,601 @@
+#include "workflows/loader.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include <toml++/toml.h>
+
+namespace redress {
+
+namespace {
+
+// A located validation failure. Thrown inside this file only, caught by parse_workflow.
+struct LoadFailure {
+  std::size_t line = 0;
+  std::string path;
+  std::string message;
+};
+
+[[noreturn]] void fail(std::size_t line, std::string path, std::string message) {
+  throw LoadFailure{line == 0 ? 1 : line, std::move(path), std::move(message)};
+}
+
+std::size_t line_of(const toml::node& node) { return node.source().begin.line; }
+
+std::string join(const std::string& path, std::string_view key) {
+  return path.empty() ? std::string(key) : path + "." + std::string(key);
+}
+
+std::string indexed(const std::string& path, std::size_t index) { return path + "[" + std::to_string(index) + "]"; }
+
+std::string type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::string: return "a string";
+    case toml::node_type::integer: return "an integer";
+    case toml::node_type::floating_point: return "a number";
+    case toml::node_type::boolean: return "a boolean";
+    case toml::node_type::date: return "a date";
+    case toml::node_type::time: return "a time";
+    case toml::node_type::date_time: return "a date-time";
+    case toml::node_type::array: return "an array";
+    case toml::node_type::table: return "a table";
+    default: return "nothing";
+  }
+}
+
+std::string quoted_list(const std::vector<std::string_view>& names) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += "\"" + std::string(names[i]) + "\"";
+  }
+  return out;
+}
+
+// Reads one TOML table, remembering which keys were read so that `finish` can refuse the rest.
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string path) : table_(table), path_(std::move(path)) {}
+
+  const std::string& path() const { return path_; }
+  std::size_t line() const { return line_of(table_); }
+  std::string key_path(std::string_view key) const { return join(path_, key); }
+
+  const toml::node* optional(std::string_view key) {
+    known_.insert(std::string(key));
+    return table_.get(key);
+  }
+  const toml::node& required(std::string_view key) {
+    const toml::node* node = optional(key);
+    if (node == nullptr) fail(line(), key_path(key), "required key is missing");
+    return *node;
+  }
+
+  std::string string(std::string_view key) { return as_string(required(key), key_path(key)); }
+  std::string string_or(std::string_view key, std::string fallback) {
+    const toml::node* node = optional(key);
+    return node ? as_string(*node, key_path(key)) : std::move(fallback);
+  }
+  bool boolean_or(std::string_view key, bool fallback) {
+    const toml::node* node = optional(key);
+    if (node == nullptr) return fallback;
+    if (!node->is_boolean()) fail(line_of(*node), key_path(key), "expected true or false, found " + type_name(*node));
+    return node->as_boolean()->get();
+  }
+  std::optional<std::int64_t> integer(std::string_view key) {
+    const toml::node* node = optional(key);
+    if (node == nullptr) return std::nullopt;
+    if (!node->is_integer()) fail(line_of(*node), key_path(key), "expected an integer, found " + type_name(*node));
+    return node->as_integer()->get();
+  }
+  std::vector<std::string> strings_or_empty(std::string_view key) {
+    const toml::node* node = optional(key);
+    if (node == nullptr) return {};
+    return as_strings(*node, key_path(key));
+  }
+  const toml::table* table(std::string_view key) {
+    const toml::node* node = optional(key);
+    if (node == nullptr) return nullptr;
+    if (!node->is_table()) fail(line_of(*node), key_path(key), "expected a table, found " + type_name(*node));
+    return node->as_table();
+  }
+  const toml::table& required_table(std::string_view key) {
+    const toml::table* found = table(key);
+    if (found == nullptr) fail(line(), key_path(key), "required table is missing");
+    return *found;
+  }
+
+  // Refuses every key that was not read: a typo must not pass silently.
+  void finish() const {
+    for (const auto& [key, node] : table_) {
+      if (known_.count(std::string(key.str())) == 0) {
+        std::vector<std::string_view> names(known_.begin(), known_.end());
+        fail(key.source().begin.line ? key.source().begin.line : line_of(node), key_path(key.str()),
+             "unknown key (expected one of " + quoted_list(names) + ")");
+      }
+    }
+  }
+
+  static std::string as_string(const toml::node& node, const std::string& path) {
+    if (!node.is_string()) fail(line_of(node), path, "expected a string, found " + type_name(node));
+    return node.as_string()->get();
+  }
+  static std::vector<std::string> as_strings(const toml::node& node, const std::string& path) {
+    if (!node.is_array()) fail(line_of(node), path, "expected an array of strings, found " + type_name(node));
+    std::vector<std::string> out;
+    std::size_t index = 0;
+    for (const auto& element : *node.as_array()) out.push_back(as_string(element, indexed(path, index++)));
+    return out;
+  }
+
+ private:
+  const toml::table& table_;
+  std::string path_;
+  std::set<std::string> known_;
+};
+
+const toml::table& as_table(const toml::node& node, const std::string& path) {
+  if (!node.is_table()) fail(line_of(node), path, "expected a table, found " + type_name(node));
+  return *node.as_table();
+}
+
+const toml::array& as_array(const toml::node& node, const std::string& path, std::string_view of) {
+  if (!node.is_array()) fail(line_of(node), path, "expected an array of " + std::string(of) + ", found " + type_name(node));
+  return *node.as_array();
+}
+
+template <typename Enum, typename Parse>
+Enum parse_enum(const toml::node& node, const std::string& path, Parse parse, const std::vector<std::string_view>& names) {
+  const std::string text = TableReader::as_string(node, path);
+  const std::optional<Enum> value = parse(text);
+  if (!value) fail(line_of(node), path, "\"" + text + "\" is not one of " + quoted_list(names));
+  return *value;
+}
+
+template <typename Enum, typename Parse>
+Enum enum_or(TableReader& reader, std::string_view key, Enum fallback, Parse parse,
+             const std::vector<std::string_view>& names) {
+  const toml::node* node = reader.optional(key);
+  return node ? parse_enum<Enum>(*node, reader.key_path(key), parse, names) : fallback;
+}
+
+IsoDuration duration_value(const toml::node& node, const std::string& path, std::string_view example) {
+  const std::string text = node.is_string() ? node.as_string()->get() : std::string();
+  const std::optional<IsoDuration> value = node.is_string() ? parse_duration(text) : std::nullopt;
+  if (!value || value->days < 0 || value->time < Duration::zero() || (value->days == 0 && value->time == Duration::zero())) {
+    fail(line_of(node), path,
+         "expected an ISO 8601 duration like \"" + std::string(example) + "\"" +
+             (node.is_string() ? ", found \"" + text + "\"" : ", found " + type_name(node)));
+  }
+  return *value;
+}
+
+const std::vector<std::string_view> kBasisNames{"calendar", "business"};
+const std::vector<std::string_view> kOutOfHoursNames{"next_opening", "as_received"};
+const std::vector<std::string_view> kStartNames{"received", "acknowledged", "reopened"};
+const std::vector<std::string_view> kStopNames{"acknowledged", "client_update", "resolved"};
+const std::vector<std::string_view> kRecurrenceNames{"once", "repeat_until_resolved"};
+const std::vector<std::string_view> kNotifyNames{"client", "owner", "team", "escalation_level"};
+const std::vector<std::string_view> kTriggerNames{"clock_warning", "clock_breach", "commitment_broken",
+                                                  "redress_rejected", "client_request", "severity"};
+const std::vector<std::string_view> kWeekdayNames{"sunday", "monday", "tuesday", "wednesday",
+                                                  "thursday", "friday", "saturday"};
+
+std::optional<Recurrence> parse_recurrence(std::string_view text) {
+  if (text == "once") return Recurrence::kOnce;
+  if (text == "repeat_until_resolved") return Recurrence::kRepeatUntilResolved;
+  return std::nullopt;
+}
+
+// A target and its basis, read from `target_key` and `basis_key` of one table.
+ClockTarget read_target(TableReader& reader, std::string_view target_key, std::string_view basis_key,
+                        std::string_view example, bool required) {
+  const toml::node* node = required ? &reader.required(target_key) : reader.optional(target_key);
+  ClockTarget target;
+  target.basis = enum_or(reader, basis_key, TimeBasis::kCalendar, parse_TimeBasis, kBasisNames);
+  if (node == nullptr) return target;
+  target.duration = duration_value(*node, reader.key_path(target_key), example);
+  if (target.basis == TimeBasis::kBusiness && target.duration.days > 0 && target.duration.time > Duration::zero()) {
+    fail(line_of(*node), reader.key_path(target_key),
+         "a business target counts either business days (\"P3D\") or working hours (\"PT4H\"), not both");
+  }
+  return target;
+}
+
+std::vector<RequiredElement> read_elements(const toml::node* node, const std::string& path) {
+  std::vector<RequiredElement> out;
+  if (node == nullptr) return out;
+  std::size_t index = 0;
+  std::set<std::string> keys;
+  for (const auto& element : as_array(*node, path, "tables")) {
+    const std::string here = indexed(path, index++);
+    TableReader reader(as_table(element, here), here);
+    RequiredElement required;
+    required.key = reader.string("key");
+    required.description = reader.string("description");
+    required.any_of = TableReader::as_strings(reader.required("any_of"), reader.key_path("any_of"));
+    if (required.any_of.empty()) fail(reader.line(), reader.key_path("any_of"), "needs at least one phrasing");
+    for (const auto& phrase : required.any_of)
+      if (phrase.empty()) fail(reader.line(), reader.key_path("any_of"), "a phrasing is empty");
+    if (!keys.insert(required.key).second) fail(reader.line(), reader.key_path("key"), "\"" + required.key + "\" is listed twice");
+    reader.finish();
+    out.push_back(std::move(required));
+  }
+  return out;
+}
+
+BusinessCalendar read_calendar(const toml::table& table, const std::string& path) {
+  TableReader reader(table, path);
+  const toml::node& zone_node = reader.required("zone");
+  const std::string zone = TableReader::as_string(zone_node, reader.key_path("zone"));
+  if (auto probe = BusinessCalendar::make(zone, BusinessCalendar().hours(), {}); !probe.ok()) {
+    fail(line_of(zone_node), reader.key_path("zone"), probe.error().detail);
+  }
+  const OutOfHoursRule out_of_hours =
+      enum_or(reader, "out_of_hours", OutOfHoursRule::kNextOpening, parse_OutOfHoursRule, kOutOfHoursNames);
+
+  const toml::table& hours_table = reader.required_table("hours");
+  TableReader hours_reader(hours_table, reader.key_path("hours"));
+  WeeklyHours hours;
+  bool any = false;
+  for (std::size_t wd = 0; wd < kWeekdayNames.size(); ++wd) {
+    const toml::node* day = hours_reader.optional(kWeekdayNames[wd]);
+    if (day == nullptr) continue;  // a weekday not listed is closed
+    const std::string day_path = hours_reader.key_path(kWeekdayNames[wd]);
+    std::size_t index = 0;
+    for (const auto& element : as_array(*day, day_path, "working hours like \"09:00-17:00\"")) {
+      const std::string here = indexed(day_path, index++);
+      const std::optional<WorkingInterval> interval =
+          element.is_string() ? parse_working_interval(element.as_string()->get()) : std::nullopt;
+      if (!interval) fail(line_of(element), here, "expected working hours like \"09:00-17:00\" (HH:MM-HH:MM, start before end, end at most 24:00)");
+      for (const auto& other : hours[wd]) {
+        if (other.start < interval->end && interval->start < other.end) {
+          fail(line_of(element), here, format_working_interval(*interval) + " overlaps " + format_working_interval(other));
+        }
+      }
+      hours[wd].push_back(*interval);
+      any = true;
+    }
+  }
+  hours_reader.finish();
+  if (!any) fail(line_of(hours_table), reader.key_path("hours"), "no weekday has working hours");
+
+  std::vector<std::chrono::year_month_day> holidays;
+  if (const toml::node* node = reader.optional("holidays")) {
+    std::size_t index = 0;
+    const std::string holidays_path = reader.key_path("holidays");
+    for (const auto& element : as_array(*node, holidays_path, "dates like 2026-12-25")) {
+      const std::string here = indexed(holidays_path, index++);
+      if (!element.is_date()) fail(line_of(element), here, "expected a date like 2026-12-25, found " + type_name(element));
+      const toml::date date = element.as_date()->get();
+      holidays.emplace_back(std::chrono::year(date.year), std::chrono::month(date.month), std::chrono::day(date.day));
+    }
+  }
+  reader.finish();
+  auto calendar = BusinessCalendar::make(zone, std::move(hours), std::move(holidays), out_of_hours);
+  if (!calendar.ok()) fail(reader.line(), path, calendar.error().detail);
+  return std::move(calendar).value();
+}
+
+Compensation read_compensation(const toml::table& table, const std::string& path) {
+  TableReader reader(table, path);
+  Compensation compensation;
+  compensation.kind = enum_or(reader, "kind", RedressKind::kCompensation, parse_RedressKind, all_names_RedressKind());
+  const toml::node& currency = reader.required("currency");
+  compensation.currency = TableReader::as_string(currency, reader.key_path("currency"));
+  const bool iso_code = compensation.currency.size() == 3 &&
+                        std::all_of(compensation.currency.begin(), compensation.currency.end(),
+                                    [](char c) { return c >= 'A' && c <= 'Z'; });
+  if (!iso_code) fail(line_of(currency), reader.key_path("currency"), "expected an ISO 4217 code like \"GBP\"");
+  auto amount = [&](std::string_view key) -> std::optional<std::int64_t> {
+    const auto value = reader.integer(key);
+    if (value && *value < 0) fail(line_of(*reader.optional(key)), reader.key_path(key), "must not be negative");
+    return value;
+  };
+  compensation.fixed_minor = amount("fixed_minor").value_or(0);
+  compensation.per_period_minor = amount("per_period_minor").value_or(0);
+  compensation.cap_minor = amount("cap_minor");
+  if (const toml::node* period = reader.optional("period")) {
+    compensation.period = duration_value(*period, reader.key_path("period"), "PT12H").total();
+  }
+  if (compensation.per_period_minor > 0 && compensation.period == Duration::zero()) {
+    fail(reader.line(), reader.key_path("period"), "required with per_period_minor");
+  }
+  if (compensation.fixed_minor == 0 && compensation.per_period_minor == 0) {
+    fail(reader.line(), reader.key_path("fixed_minor"), "a compensation needs fixed_minor or per_period_minor");
+  }
+  if (compensation.cap_minor && *compensation.cap_minor < compensation.fixed_minor) {
+    fail(line_of(*reader.optional("cap_minor")), reader.key_path("cap_minor"), "must be at least fixed_minor");
+  }
+  compensation.text = reader.string("text");
+  reader.finish();
+  return compensation;
+}
+
+// The escalate_to level is checked against the ladder by the caller, which knows its height.
+BreachRule read_breach(const toml::table& table, const std::string& path, int max_level) {
+  TableReader reader(table, path);
+  BreachRule breach;
+  if (const auto level = reader.integer("escalate_to")) {
+    if (*level < 1 || *level > max_level) {
+      fail(line_of(*reader.optional("escalate_to")), reader.key_path("escalate_to"),
+           "must name a level of the escalation ladder (1 to " + std::to_string(max_level) + ")");
+    }
+    breach.escalate_to = static_cast<int>(*level);
+  }
+  if (const toml::node* notify = reader.optional("notify")) {
+    const std::string notify_path = reader.key_path("notify");
+    std::size_t index = 0;
+    for (const auto& element : as_array(*notify, notify_path, "strings")) {
+      breach.notify.push_back(parse_enum<NotifyTarget>(element, indexed(notify_path, index++), parse_NotifyTarget, kNotifyNames));
+    }
+  }
+  if (const toml::table* compensation = reader.table("compensation")) {
+    breach.compensation = read_compensation(*compensation, reader.key_path("compensation"));
+  }
+  reader.finish();
+  return breach;
+}
+
+std::vector<EscalationLevel> read_escalation(const toml::node* node, const std::string& path) {
+  std::vector<EscalationLevel> out;
+  if (node == nullptr) return out;
+  std::size_t index = 0;
+  for (const auto& element : as_array(*node, path, "tables")) {
+    const std::string here = indexed(path, index);
+    TableReader reader(as_table(element, here), here);
+    EscalationLevel level;
+    level.level = static_cast<int>(index + 1);
+    if (const auto number = reader.integer("level"); number && *number != level.level) {
+      fail(line_of(*reader.optional("level")), reader.key_path("level"),
+           "levels are listed in order from 1; this one is level " + std::to_string(level.level));
+    }
+    level.name = reader.string("name");
+    if (const toml::node* roles = reader.optional("roles")) {
+      std::size_t role_index = 0;
+      for (const auto& role : as_array(*roles, reader.key_path("roles"), "strings")) {
+        level.roles.push_back(parse_enum<Role>(role, indexed(reader.key_path("roles"), role_index++), parse_Role, all_names_Role()));
+      }
+    }
+    level.teams = reader.strings_or_empty("teams");
+    level.staff = reader.strings_or_empty("staff");
+    if (level.roles.empty() && level.staff.empty()) {
+      fail(reader.line(), reader.key_path("roles"), "a level needs roles or named staff to notify");
+    }
+    if (const toml::node* triggers = reader.optional("triggers")) {
+      const std::string triggers_path = reader.key_path("triggers");
+      std::size_t trigger_index = 0;
+      for (const auto& trigger_node : as_array(*triggers, triggers_path, "tables")) {
+        const std::string trigger_path = indexed(triggers_path, trigger_index++);
+        TableReader trigger_reader(as_table(trigger_node, trigger_path), trigger_path);
+        EscalationTrigger trigger;
+        trigger.kind = parse_enum<TriggerKind>(trigger_reader.required("on"), trigger_reader.key_path("on"), parse_TriggerKind, kTriggerNames);
+        trigger.clock = trigger_reader.string_or("clock", "");
+        if (const toml::node* fraction = trigger_reader.optional("fraction")) {
+          const auto value = fraction->value<double>();
+          if (!value || *value <= 0 || *value >= 1) fail(line_of(*fraction), trigger_reader.key_path("fraction"), "expected a number between 0 and 1");
+          trigger.fraction = *value;
+        }
+        if (const toml::node* severity = trigger_reader.optional("severity")) {
+          trigger.severity = parse_enum<Severity>(*severity, trigger_reader.key_path("severity"), parse_Severity, all_names_Severity());
+        } else if (trigger.kind == TriggerKind::kSeverity) {
+          fail(trigger_reader.line(), trigger_reader.key_path("severity"), "required when on = \"severity\"");
+        }
+        trigger_reader.finish();
+        level.triggers.push_back(std::move(trigger));
+      }
+    }
+    reader.finish();
+    out.push_back(std::move(level));
+    ++index;
+  }
+  return out;
+}
+
+ClockRule read_clock(std::string name, const toml::table& table, const std::string& path, const Workflow& workflow) {
+  TableReader reader(table, path);
+  ClockRule clock;
+  clock.name = std::move(name);
+  clock.text = reader.string("text");
+  clock.start = parse_enum<ClockStart>(reader.required("start"), reader.key_path("start"), parse_ClockStart, kStartNames);
+  clock.stop = enum_or(reader, "stop", ClockStop::kResolved, parse_ClockStop, kStopNames);
+  clock.target = read_target(reader, "target", "basis", "P8W", true);
+  if (const toml::node* exceptional = reader.optional("exceptional_target")) {
+    ClockTarget longer{duration_value(*exceptional, reader.key_path("exceptional_target"), "P35D"), clock.target.basis};
+    const Time probe = Time(std::chrono::hours(24 * 365 * 56));  // any instant: targets compare the same way
+    if (longer.from(workflow.calendar, probe) <= clock.target.from(workflow.calendar, probe)) {
+      fail(line_of(*exceptional), reader.key_path("exceptional_target"), "must be longer than target");
+    }
+    clock.exceptional_target = longer;
+  }
+  clock.pause = reader.boolean_or("pause_while_awaiting_client", false) ? PauseRule::kPausesWhileAwaitingClient : PauseRule::kRuns;
+  clock.recurrence = enum_or(reader, "recurrence", Recurrence::kOnce, parse_recurrence, kRecurrenceNames);
+  if (const toml::node* warnings = reader.optional("warnings")) {
+    const std::string warnings_path = reader.key_path("warnings");
+    std::size_t index = 0;
+    for (const auto& element : as_array(*warnings, warnings_path, "fractions like 0.75")) {
+      const std::string here = indexed(warnings_path, index++);
+      const auto value = element.is_floating_point() ? element.value<double>() : std::nullopt;
+      if (!value || *value <= 0 || *value >= 1) fail(line_of(element), here, "expected a fraction between 0 and 1 like 0.75");
+      if (!clock.warnings.empty() && *value <= clock.warnings.back()) fail(line_of(element), here, "warnings must be in ascending order");
+      clock.warnings.push_back(*value);
+    }
+  }
+  clock.client_visible = reader.boolean_or("client_visible", true);
+  clock.categories = reader.strings_or_empty("categories");
+  for (const auto& category : clock.categories) {
+    if (std::find(workflow.categories.begin(), workflow.categories.end(), category) == workflow.categories.end()) {
+      fail(line_of(*reader.optional("categories")), reader.key_path("categories"),
+           "\"" + category + "\" is not one of this workflow's routing.categories");
+    }
+  }
+  if (const toml::table* breach = reader.table("breach")) {
+    clock.breach = read_breach(*breach, reader.key_path("breach"), workflow.max_escalation_level());
+  }
+  reader.finish();
+  return clock;
+}
+
+bool valid_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+Workflow read_workflow(const toml::table& root) {
+  TableReader reader(root, "");
+  Workflow workflow;
+  const toml::node& name_node = reader.required("name");
+  workflow.name = TableReader::as_string(name_node, "name");
+  if (!valid_name(workflow.name)) fail(line_of(name_node), "name", "use lower-case letters, digits, '-' and '_' only");
+  workflow.title = reader.string("title");
+  workflow.description = reader.string("description");
+  workflow.pledge = reader.string("pledge");
+  workflow.team = reader.string("team");
+  workflow.is_default = reader.boolean_or("default", false);
+  workflow.auto_acknowledge = reader.boolean_or("auto_acknowledge", false);
+  workflow.escalate_on_rejection = reader.boolean_or("escalate_on_rejection", true);
+  if (const toml::node* reopen = reader.optional("reopen_window")) {
+    workflow.reopen_window = duration_value(*reopen, "reopen_window", "P8W").total();
+  }
+  workflow.redress_target = read_target(reader, "redress_due", "redress_due_basis", "P10D", false);
+  if (reader.optional("redress_due") == nullptr) workflow.redress_target.duration = IsoDuration{10, Duration{0}};
+  workflow.redress_due = workflow.redress_target.duration.total();
+
+  const toml::table& routing = reader.required_table("routing");
+  {
+    TableReader routing_reader(routing, "routing");
+    workflow.categories = TableReader::as_strings(routing_reader.required("categories"), "routing.categories");
+    if (const toml::node* channels = routing_reader.optional("channels")) {
+      std::size_t index = 0;
+      for (const auto& element : as_array(*channels, "routing.channels", "strings")) {
+        workflow.channels.push_back(parse_enum<Channel>(element, indexed("routing.channels", index++), parse_Channel, all_names_Channel()));
+      }
+    }
+    if (workflow.categories.empty() && !workflow.is_default) {
+      fail(routing_reader.line(), "routing.categories", "a workflow that is not the default needs at least one category");
+    }
+    routing_reader.finish();
+  }
+
+  workflow.calendar = read_calendar(reader.required_table("calendar"), "calendar");
+  workflow.escalation = read_escalation(reader.optional("escalation"), "escalation");
+
+  if (const toml::table* final_response = reader.table("final_response")) {
+    TableReader final_reader(*final_response, "final_response");
+    workflow.final_response_elements = read_elements(final_reader.optional("elements"), "final_response.elements");
+    final_reader.finish();
+  }
+  if (const toml::table* summary = reader.table("summary_resolution")) {
+    TableReader summary_reader(*summary, "summary_resolution");
+    SummaryResolution resolution;
+    resolution.within = read_target(summary_reader, "within", "basis", "P3D", true);
+    resolution.letter = summary_reader.string("letter");
+    resolution.elements = read_elements(summary_reader.optional("elements"), "summary_resolution.elements");
+    summary_reader.finish();
+    workflow.summary_resolution = std::move(resolution);
+  }
+  if (const toml::table* redress_breach = reader.table("redress_breach")) {
+    workflow.redress_breach = read_breach(*redress_breach, "redress_breach", workflow.max_escalation_level());
+  }
+  if (const toml::table* clocks = reader.table("clocks")) {
+    for (const auto& [key, node] : *clocks) {
+      const std::string clock_path = join("clocks", key.str());
+      if (!valid_name(key.str())) fail(key.source().begin.line, clock_path, "use lower-case letters, digits, '-' and '_' only");
+      workflow.clocks.push_back(read_clock(std::string(key.str()), as_table(node, clock_path), clock_path, workflow));
+    }
+  }
+  // Triggers name clocks, which are read after the ladder.
+  for (std::size_t i = 0; i < workflow.escalation.size(); ++i) {
+    for (std::size_t t = 0; t < workflow.escalation[i].triggers.size(); ++t) {
+      const auto& trigger = workflow.escalation[i].triggers[t];
+      if (!trigger.clock.empty() && workflow.find_clock(trigger.clock) == nullptr) {
+        const toml::node* node = root.at_path("escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock").node();
+        fail(node ? line_of(*node) : 1, "escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock",
+             "no clock named \"" + trigger.clock + "\"");
+      }
+    }
+  }
+  reader.finish();
+  return workflow;
+}
+
+Error located(std::string_view source, const LoadFailure& failure) {
+  std::string detail = std::string(source) + ":" + std::to_string(failure.line) + ": " +
+                       (failure.path.empty() ? std::string() : failure.path + ": ") + failure.message;
+  return Error::invalid(std::move(detail), {FieldError{failure.path, failure.message}});
+}
+
+bool channels_overlap(const Workflow& a, const Workflow& b) {
+  if (a.channels.empty() || b.channels.empty()) return true;
+  return std::any_of(a.channels.begin(), a.channels.end(), [&](Channel channel) {
+    return std::find(b.channels.begin(), b.channels.end(), channel) != b.channels.end();
+  });
+}
+
+}  // namespace
+
+Result<Workflow> parse_workflow(std::string_view toml_text, std::string_view source_name) {
+  try {
+    const toml::table root = toml::parse(toml_text, source_name);
+    Workflow workflow = read_workflow(root);
+    workflow.source = std::string(source_name);
+    return workflow;
+  } catch (const toml::parse_error& error) {
+    return located(source_name, LoadFailure{error.source().begin.line, "", "TOML syntax: " + std::string(error.description())});
+  } catch (const LoadFailure& failure) {
+    return located(source_name, failure);
+  }
+}
+
+Result<WorkflowSet> load_workflows(const std::string& directory) {
+  namespace fs = std::filesystem;
+  std::error_code error;
+  std::vector<fs::path> files;
+  for (fs::directory_iterator it(directory, error), end; !error && it != end; it.increment(error)) {
+    if (it->path().extension() == ".toml" && it->is_regular_file()) files.push_back(it->path());
+  }
+  if (error) return Error::invalid(directory + ": cannot read the workflows folder: " + error.message());
+  if (files.empty()) return Error::invalid(directory + ": no workflow files (*.toml)");
+  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+
+  std::vector<Workflow> workflows;
+  std::vector<std::string> defaults;
+  for (const auto& file : files) {
+    const std::string source = file.string();
+    std::ifstream in(file, std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in.good() && !in.eof()) return Error::invalid(source + ": cannot read the file");
+    auto parsed = parse_workflow(text.str(), source);
+    if (!parsed.ok()) return std::move(parsed).take_error();
+    Workflow workflow = std::move(parsed).value();
+    for (const auto& other : workflows) {
+      if (other.name == workflow.name) {
+        return Error::invalid_field("name", source + ": workflow name \"" + workflow.name + "\" is also used by " + other.source);
+      }
+      if (!channels_overlap(other, workflow)) continue;
+      for (const auto& category : workflow.categories) {
+        if (std::find(other.categories.begin(), other.categories.end(), category) != other.categories.end()) {
+          return Error::invalid(source + ": routing.categories: \"" + category + "\" is already routed to " +
+                                    other.source + " (categories not listed anywhere go to the default workflow)",
+                                {FieldError{"routing.categories", "\"" + category + "\" is already routed"}});
+        }
+      }
+    }
+    if (workflow.is_default) defaults.push_back(workflow.name);
+    workflows.push_back(std::move(workflow));
+  }
+  if (defaults.size() != 1) {
+    return Error::invalid(directory + ": exactly one workflow must say `default = true`; found " + std::to_string(defaults.size()),
+                          {FieldError{"default", "exactly one workflow must be the default"}});
+  }
+  return WorkflowSet(std::move(workflows), defaults.front());
+}
+
+}  // namespace redress
