@@ -1,0 +1,136 @@
+#include "adapters/sqlite/database.h"
+
+#include <stdexcept>
+
+namespace redress::sqlite {
+
+Error sqlite_error(int code, std::string_view what, std::string_view message) {
+  std::string detail = std::string(what) + ": " + std::string(message);
+  switch (code & 0xff) {
+    case SQLITE_FULL:
+    case SQLITE_READONLY:
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN:
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+    case SQLITE_PERM:
+      return Error::unavailable(std::move(detail));
+    case SQLITE_CONSTRAINT:
+      return Error::conflict(std::move(detail));
+    default:
+      return Error::internal(std::move(detail));
+  }
+}
+
+Statement& Statement::operator=(Statement&& other) noexcept {
+  if (this != &other) {
+    if (stmt_) sqlite3_finalize(stmt_);
+    db_ = other.db_;
+    stmt_ = other.stmt_;
+    other.stmt_ = nullptr;
+  }
+  return *this;
+}
+
+Statement::~Statement() {
+  if (stmt_) sqlite3_finalize(stmt_);
+}
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  sqlite3_bind_int64(stmt_, index, value);
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view value) {
+  sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  sqlite3_bind_null(stmt_, index);
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) {
+    last_ = Status::success();
+    return false;
+  }
+  last_ = sqlite_error(rc, "sqlite step", sqlite3_errmsg(db_));
+  return false;
+}
+
+Status Statement::run() {
+  while (step()) {
+  }
+  Status result = last_;
+  reset();
+  return result;
+}
+
+void Statement::reset() {
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+std::string Statement::text(int column) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
+  if (!p) return {};
+  return std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
+Connection::Connection(const std::string& path, OpenMode mode) : path_(path) {
+  int flags = mode == OpenMode::kReadOnly ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  flags |= SQLITE_OPEN_NOMUTEX;  // each connection is used by one thread at a time
+  int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string message = db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    if (db_) sqlite3_close(db_);
+    db_ = nullptr;
+    throw std::runtime_error("cannot open database " + path + ": " + message);
+  }
+  sqlite3_extended_result_codes(db_, 1);
+}
+
+Connection::~Connection() {
+  cache_.clear();
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status Connection::exec(std::string_view sql) {
+  char* message = nullptr;
+  std::string text(sql);
+  int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &message);
+  if (rc == SQLITE_OK) return Status::success();
+  std::string m = message ? message : sqlite3_errstr(rc);
+  sqlite3_free(message);
+  return sqlite_error(rc, "sqlite exec", m);
+}
+
+Result<Statement> Connection::prepare(std::string_view sql) {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+  if (rc != SQLITE_OK) return sqlite_error(rc, "sqlite prepare", sqlite3_errmsg(db_));
+  return Statement(db_, stmt);
+}
+
+Statement& Connection::cached(const char* sql) {
+  auto it = cache_.find(sql);
+  if (it == cache_.end()) {
+    auto prepared = prepare(sql);
+    // A cached statement is a literal of ours: failing to prepare it is a bug.
+    if (!prepared) throw std::logic_error("cannot prepare statement: " + prepared.error().detail + "\n" + sql);
+    it = cache_.emplace(sql, std::make_unique<Statement>(std::move(prepared).value())).first;
+  } else {
+    it->second->reset();
+  }
+  return *it->second;
+}
+
+Error Connection::last_error(std::string_view what) const {
+  return sqlite_error(sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_));
+}
+
+}  // namespace redress::sqlite

@@ -1,0 +1,365 @@
+#include "adapters/sqlite/rows.h"
+
+#include <sodium.h>
+
+#include <charconv>
+#include <cstring>
+
+#include "engine/hash_chain.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+constexpr const char* kCaseColumns =
+    "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
+    "subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, escalation_level, "
+    "outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, pending_offers, "
+    "unfulfilled_redress, rating";
+
+std::optional<std::int64_t> micros(const std::optional<Time>& t) {
+  if (!t) return std::nullopt;
+  return to_micros(*t);
+}
+std::optional<Time> time_or_null(const Statement& s, int column) {
+  if (s.is_null(column)) return std::nullopt;
+  return from_micros(s.integer(column));
+}
+template <typename Enum>
+Enum parse_or(std::optional<Enum> value, Enum fallback) {
+  return value ? *value : fallback;
+}
+
+}  // namespace
+
+const char* const kInsertCaseSql =
+    "INSERT INTO cases(id, reference, client_name, client_email, client_phone, client_locale, channel, category, "
+    "touchpoint, subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, "
+    "escalation_level, outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, "
+    "pending_offers, unfulfilled_redress, rating) VALUES "
+    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)";
+
+const char* const kUpdateCaseSql =
+    "UPDATE cases SET reference=?2, client_name=?3, client_email=?4, client_phone=?5, client_locale=?6, channel=?7, "
+    "category=?8, touchpoint=?9, subject=?10, description=?11, remedy_requested=?12, severity=?13, workflow=?14, "
+    "team=?15, status=?16, clock=?17, owner_id=?18, escalation_level=?19, outcome=?20, version=?21, head_hash=?22, "
+    "received_at=?23, updated_at=?24, acknowledged_at=?25, resolved_at=?26, ended_at=?27, pending_offers=?28, "
+    "unfulfilled_redress=?29, rating=?30 WHERE id=?1 AND version=?31";
+
+const char* const kUpsertCommitmentSql =
+    "INSERT OR REPLACE INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
+    "settled_at, note, replaces_id, replaced_by_id, redress_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+
+const char* const kUpsertRedressSql =
+    "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
+    "decided_at, fulfilled_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+
+void bind_case(Statement& s, const Case& c) {
+  s.bind(1, c.id).bind(2, c.reference).bind(3, c.client.name).bind(4, c.client.email).bind(5, c.client.phone)
+      .bind(6, c.client.locale).bind(7, to_string(c.channel)).bind(8, c.category).bind(9, c.touchpoint)
+      .bind(10, c.subject).bind(11, c.description).bind(12, c.remedy_requested).bind(13, to_string(c.severity))
+      .bind(14, c.workflow).bind(15, c.team).bind(16, to_string(c.status)).bind(17, to_string(c.clock))
+      .bind(18, c.owner_id).bind(19, c.escalation_level);
+  if (c.outcome) s.bind(20, to_string(*c.outcome));
+  else s.bind_null(20);
+  s.bind(21, c.version).bind(22, c.head_hash).bind(23, to_micros(c.received_at)).bind(24, to_micros(c.updated_at))
+      .bind(25, micros(c.acknowledged_at)).bind(26, micros(c.resolved_at)).bind(27, micros(c.ended_at))
+      .bind(28, c.pending_offers).bind(29, c.unfulfilled_redress);
+  if (c.rating) s.bind(30, *c.rating);
+  else s.bind_null(30);
+}
+
+Case read_case(const Statement& s, int i) {
+  Case c;
+  c.id = s.integer(i + 0);
+  c.reference = s.text(i + 1);
+  c.client.name = s.text(i + 2);
+  c.client.email = s.text(i + 3);
+  c.client.phone = s.text(i + 4);
+  c.client.locale = s.text(i + 5);
+  c.channel = parse_or(parse_Channel(s.text(i + 6)), Channel::kWeb);
+  c.category = s.text(i + 7);
+  c.touchpoint = s.text(i + 8);
+  c.subject = s.text(i + 9);
+  c.description = s.text(i + 10);
+  c.remedy_requested = s.text(i + 11);
+  c.severity = parse_or(parse_Severity(s.text(i + 12)), Severity::kMedium);
+  c.workflow = s.text(i + 13);
+  c.team = s.text(i + 14);
+  c.status = parse_or(parse_CaseStatus(s.text(i + 15)), CaseStatus::kReceived);
+  c.clock = parse_or(parse_ClockState(s.text(i + 16)), ClockState::kRunning);
+  c.owner_id = s.text(i + 17);
+  c.escalation_level = static_cast<int>(s.integer(i + 18));
+  if (!s.is_null(i + 19)) c.outcome = parse_Outcome(s.text(i + 19));
+  c.version = s.integer(i + 20);
+  c.head_hash = s.text(i + 21);
+  c.received_at = from_micros(s.integer(i + 22));
+  c.updated_at = from_micros(s.integer(i + 23));
+  c.acknowledged_at = time_or_null(s, i + 24);
+  c.resolved_at = time_or_null(s, i + 25);
+  c.ended_at = time_or_null(s, i + 26);
+  c.pending_offers = static_cast<int>(s.integer(i + 27));
+  c.unfulfilled_redress = static_cast<int>(s.integer(i + 28));
+  if (!s.is_null(i + 29)) c.rating = static_cast<int>(s.integer(i + 29));
+  return c;
+}
+
+void bind_commitment(Statement& s, const Commitment& k) {
+  s.bind(1, k.id).bind(2, k.case_id).bind(3, to_string(k.kind)).bind(4, k.text).bind(5, to_micros(k.due_at))
+      .bind(6, k.owner_id).bind(7, k.client_visible ? 1 : 0).bind(8, to_string(k.status))
+      .bind(9, to_micros(k.created_at)).bind(10, micros(k.settled_at)).bind(11, k.note).bind(12, k.replaces_id)
+      .bind(13, k.replaced_by_id).bind(14, k.redress_id);
+}
+
+Commitment read_commitment(const Statement& s, int i) {
+  Commitment k;
+  k.id = s.integer(i + 0);
+  k.case_id = s.integer(i + 1);
+  k.kind = parse_or(parse_CommitmentKind(s.text(i + 2)), CommitmentKind::kPromise);
+  k.text = s.text(i + 3);
+  k.due_at = from_micros(s.integer(i + 4));
+  k.owner_id = s.text(i + 5);
+  k.client_visible = s.integer(i + 6) != 0;
+  k.status = parse_or(parse_CommitmentStatus(s.text(i + 7)), CommitmentStatus::kOpen);
+  k.created_at = from_micros(s.integer(i + 8));
+  k.settled_at = time_or_null(s, i + 9);
+  k.note = s.text(i + 10);
+  k.replaces_id = s.integer(i + 11);
+  k.replaced_by_id = s.integer(i + 12);
+  k.redress_id = s.integer(i + 13);
+  return k;
+}
+
+void bind_redress(Statement& s, const Redress& r) {
+  s.bind(1, r.id).bind(2, r.case_id).bind(3, to_string(r.kind)).bind(4, r.amount_minor).bind(5, r.currency)
+      .bind(6, r.text).bind(7, to_string(r.status)).bind(8, r.automatic ? 1 : 0).bind(9, to_micros(r.created_at))
+      .bind(10, micros(r.decided_at)).bind(11, micros(r.fulfilled_at));
+}
+
+Redress read_redress(const Statement& s, int i) {
+  Redress r;
+  r.id = s.integer(i + 0);
+  r.case_id = s.integer(i + 1);
+  r.kind = parse_or(parse_RedressKind(s.text(i + 2)), RedressKind::kApology);
+  r.amount_minor = s.optional_integer(i + 3);
+  r.currency = s.text(i + 4);
+  r.text = s.text(i + 5);
+  r.status = parse_or(parse_RedressStatus(s.text(i + 6)), RedressStatus::kProposed);
+  r.automatic = s.integer(i + 7) != 0;
+  r.created_at = from_micros(s.integer(i + 8));
+  r.decided_at = time_or_null(s, i + 9);
+  r.fulfilled_at = time_or_null(s, i + 10);
+  return r;
+}
+
+Staff read_staff(const Statement& s, int i) {
+  Staff staff;
+  staff.id = s.text(i + 0);
+  staff.name = s.text(i + 1);
+  staff.email = s.text(i + 2);
+  staff.role = parse_or(parse_Role(s.text(i + 3)), Role::kAgent);
+  staff.team = s.text(i + 4);
+  staff.active = s.integer(i + 5) != 0;
+  return staff;
+}
+
+Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference) {
+  static const std::string by_reference = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE reference = ?1";
+  auto& find = db.cached(by_reference.c_str());
+  find.bind(1, reference);
+  if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
+  CaseSnapshot snapshot;
+  snapshot.record = read_case(find, 0);
+  find.reset();
+  auto& commitments = db.cached(
+      "SELECT id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, settled_at, note, "
+      "replaces_id, replaced_by_id, redress_id FROM commitments WHERE case_id = ?1 ORDER BY id");
+  commitments.bind(1, snapshot.record.id);
+  while (commitments.step()) snapshot.commitments.push_back(read_commitment(commitments, 0));
+  if (!commitments.status()) return commitments.status().error();
+  commitments.reset();
+  auto& redress = db.cached(
+      "SELECT id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, decided_at, "
+      "fulfilled_at FROM redress WHERE case_id = ?1 ORDER BY id");
+  redress.bind(1, snapshot.record.id);
+  while (redress.step()) snapshot.redress.push_back(read_redress(redress, 0));
+  if (!redress.status()) return redress.status().error();
+  redress.reset();
+  return snapshot;
+}
+
+Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
+  auto& list = db.cached("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = ?1 ORDER BY seq");
+  list.bind(1, case_id);
+  std::vector<Event> events;
+  while (list.step())
+    events.push_back(Event{list.integer(0), list.integer(1), list.text(2), from_micros(list.integer(3)), list.text(4),
+                           list.text(5), list.text(6)});
+  if (!list.status()) return list.status().error();
+  return events;
+}
+
+Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id) {
+  auto& list = db.cached("SELECT id, case_id, visibility, author, body, at FROM messages WHERE case_id = ?1 ORDER BY id");
+  list.bind(1, case_id);
+  std::vector<Message> messages;
+  while (list.step())
+    messages.push_back(Message{list.integer(0), list.integer(1),
+                               parse_Visibility(list.text(2)).value_or(Visibility::kInternal), list.text(3),
+                               list.text(4), from_micros(list.integer(5))});
+  if (!list.status()) return list.status().error();
+  return messages;
+}
+
+std::optional<Staff> select_staff(Connection& db, const std::string& id_or_email) {
+  auto& find = db.cached("SELECT id, name, email, role, team, active FROM staff WHERE id = ?1 OR email = ?1");
+  find.bind(1, id_or_email);
+  if (!find.step()) return std::nullopt;
+  Staff staff = read_staff(find, 0);
+  find.reset();
+  return staff;
+}
+
+std::vector<Staff> select_staff_with_roles(Connection& db, const std::vector<Role>& roles,
+                                           const std::vector<std::string>& teams) {
+  std::vector<Staff> found;
+  if (roles.empty()) return found;
+  auto& list = db.cached("SELECT id, name, email, role, team, active FROM staff WHERE active = 1 ORDER BY id");
+  while (list.step()) {
+    Staff staff = read_staff(list, 0);
+    bool role_matches = std::find(roles.begin(), roles.end(), staff.role) != roles.end();
+    bool team_matches = teams.empty() || std::find(teams.begin(), teams.end(), staff.team) != teams.end();
+    if (role_matches && team_matches) found.push_back(std::move(staff));
+  }
+  return found;
+}
+
+std::string encode_cursor(std::int64_t after_id) {
+  std::string plain = "c1:" + std::to_string(after_id);
+  std::string encoded(sodium_base64_ENCODED_LEN(plain.size(), sodium_base64_VARIANT_URLSAFE_NO_PADDING), '\0');
+  sodium_bin2base64(encoded.data(), encoded.size(), reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+                    sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+  encoded.resize(std::strlen(encoded.c_str()));
+  return encoded;
+}
+
+std::optional<std::int64_t> decode_cursor(const std::string& cursor) {
+  if (cursor.empty() || cursor.size() > 64) return std::nullopt;
+  unsigned char plain[64];
+  std::size_t length = 0;
+  if (sodium_base642bin(plain, sizeof plain, cursor.data(), cursor.size(), nullptr, &length, nullptr,
+                        sodium_base64_VARIANT_URLSAFE_NO_PADDING) != 0)
+    return std::nullopt;
+  std::string_view text(reinterpret_cast<const char*>(plain), length);
+  if (text.substr(0, 3) != "c1:") return std::nullopt;
+  text.remove_prefix(3);
+  std::int64_t id = 0;
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
+  return id;
+}
+
+Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& cursor, int limit,
+                                  Time now) {
+  std::optional<std::int64_t> after;
+  if (!cursor.empty()) {
+    after = decode_cursor(cursor);
+    if (!after) return Error::invalid_field("cursor", "is not a cursor this server issued");
+  }
+  limit = std::clamp(limit, 1, 200);
+  // Newest first; the cursor is the last id shown, so cases that arrive later never shift a page.
+  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE 1=1";
+  int n = 0;
+  std::vector<std::pair<int, std::string>> texts;
+  std::vector<std::pair<int, std::int64_t>> numbers;
+  if (after) numbers.emplace_back(++n, *after), sql += " AND id < ?" + std::to_string(n);
+  if (filter.status) texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND status = ?" + std::to_string(n);
+  if (filter.owner_id == "none") sql += " AND owner_id = ''";
+  else if (!filter.owner_id.empty()) texts.emplace_back(++n, filter.owner_id), sql += " AND owner_id = ?" + std::to_string(n);
+  if (!filter.workflow.empty()) texts.emplace_back(++n, filter.workflow), sql += " AND workflow = ?" + std::to_string(n);
+  if (filter.escalation_level) numbers.emplace_back(++n, *filter.escalation_level), sql += " AND escalation_level = ?" + std::to_string(n);
+  if (!filter.text.empty()) {
+    std::string pattern = "%";
+    for (char c : filter.text) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    pattern += '%';
+    texts.emplace_back(++n, pattern);
+    std::string p = "?" + std::to_string(n);
+    sql += " AND (reference LIKE " + p + " ESCAPE '\\' OR subject LIKE " + p + " ESCAPE '\\' OR client_name LIKE " + p +
+           " ESCAPE '\\' OR client_email LIKE " + p + " ESCAPE '\\')";
+  }
+  if (filter.overdue) {
+    numbers.emplace_back(++n, to_micros(now));
+    sql += " AND EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND (k.status = 'broken' OR "
+           "(k.status = 'open' AND k.due_at < ?" + std::to_string(n) + ")))";
+  }
+  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
+  auto statement = db.prepare(sql);
+  if (!statement) return statement.error();
+  for (auto& [index, value] : texts) statement->bind(index, value);
+  for (auto& [index, value] : numbers) statement->bind(index, value);
+  CasePage page;
+  while (statement->step()) page.cases.push_back(read_case(*statement, 0));
+  if (!statement->status()) return statement->status().error();
+  if (static_cast<int>(page.cases.size()) > limit) {
+    page.cases.pop_back();
+    page.next_cursor = encode_cursor(page.cases.back().id);
+  }
+  return page;
+}
+
+Result<AuditReport> audit_chains(Connection& db) {
+  AuditReport report;
+  auto cases = db.prepare("SELECT id, reference, version, head_hash FROM cases ORDER BY id");
+  if (!cases) return cases.error();
+  auto events = db.prepare("SELECT seq, type, at, actor, data, hash FROM events WHERE case_id = ?1 ORDER BY seq");
+  if (!events) return events.error();
+  while (cases->step()) {
+    std::int64_t id = cases->integer(0);
+    std::string reference = cases->text(1);
+    std::int64_t version = cases->integer(2);
+    std::string head = cases->text(3);
+    ++report.cases_checked;
+    events->bind(1, id);
+    std::string previous;
+    std::int64_t expected_seq = 1;
+    std::optional<AuditReport::Break> found;
+    while (events->step()) {
+      ++report.events_checked;
+      if (found) continue;
+      Event e{id, events->integer(0), events->text(1), from_micros(events->integer(2)), events->text(3), events->text(4), events->text(5)};
+      if (e.seq != expected_seq) {
+        found = AuditReport::Break{reference, expected_seq,
+                                   e.seq > expected_seq ? "event " + std::to_string(expected_seq) + " is missing"
+                                                        : "event " + std::to_string(e.seq) + " is out of order"};
+        continue;
+      }
+      if (chain_hash(previous, reference, e) != e.hash) {
+        found = AuditReport::Break{reference, e.seq, "the hash does not match the event's content or the previous link"};
+        continue;
+      }
+      previous = e.hash;
+      ++expected_seq;
+    }
+    if (!events->status()) return events->status().error();
+    events->reset();
+    if (!found && expected_seq - 1 != version)
+      found = AuditReport::Break{reference, expected_seq,
+                                 "the history ends at event " + std::to_string(expected_seq - 1) +
+                                     " but the case is at version " + std::to_string(version)};
+    if (!found && previous != head)
+      found = AuditReport::Break{reference, version, "the case's head hash is not the last event's hash"};
+    if (found) report.broken.push_back(std::move(*found));
+  }
+  if (!cases->status()) return cases->status().error();
+  auto orphans = db.prepare("SELECT DISTINCT case_id FROM events WHERE case_id NOT IN (SELECT id FROM cases)");
+  if (!orphans) return orphans.error();
+  while (orphans->step())
+    report.broken.push_back(AuditReport::Break{"case id " + std::to_string(orphans->integer(0)), 1,
+                                               "events belong to no case"});
+  return report;
+}
+
+}  // namespace redress::sqlite

@@ -1,0 +1,45 @@
+// Row mapping between the SQLite tables and the domain types, and the read queries shared by the
+// writer (inside its transaction) and the reader pool. Every statement is prepared and cached per
+// connection; nothing here builds SQL from user input except placeholders. Functions take the
+// connection to use; they are as thread-safe as that connection's owner makes them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/sqlite/database.h"
+#include "engine/model.h"
+#include "engine/store.h"
+
+namespace redress::sqlite {
+
+inline constexpr int kCaseColumnCount = 30;
+extern const char* const kInsertCaseSql;
+extern const char* const kUpdateCaseSql;  // binds the case as ?1..?30 and the expected version as ?31
+extern const char* const kUpsertCommitmentSql;
+extern const char* const kUpsertRedressSql;
+
+void bind_case(Statement& statement, const Case& c);
+[[nodiscard]] Case read_case(const Statement& statement, int first_column);
+void bind_commitment(Statement& statement, const Commitment& k);
+[[nodiscard]] Commitment read_commitment(const Statement& statement, int first_column);
+void bind_redress(Statement& statement, const Redress& r);
+[[nodiscard]] Redress read_redress(const Statement& statement, int first_column);
+[[nodiscard]] Staff read_staff(const Statement& statement, int first_column);
+
+[[nodiscard]] Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference);
+[[nodiscard]] Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id);
+[[nodiscard]] Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id);
+[[nodiscard]] std::optional<Staff> select_staff(Connection& db, const std::string& id_or_email);
+[[nodiscard]] std::vector<Staff> select_staff_with_roles(Connection& db, const std::vector<Role>& roles,
+                                                         const std::vector<std::string>& teams);
+[[nodiscard]] Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& cursor,
+                                                int limit, Time now);
+[[nodiscard]] Result<AuditReport> audit_chains(Connection& db);
+
+// Opaque list cursors: "after this case id", base64url-encoded with a version tag.
+[[nodiscard]] std::string encode_cursor(std::int64_t after_id);
+[[nodiscard]] std::optional<std::int64_t> decode_cursor(const std::string& cursor);
+
+}  // namespace redress::sqlite

@@ -1,0 +1,455 @@
+#include "adapters/sqlite/sqlite_store.h"
+
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <future>
+
+#include "adapters/sqlite/rows.h"
+#include "engine/hash_chain.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+constexpr std::int64_t kIdBlock = 256;
+
+}  // namespace
+
+// The WriteContext handed to plans: ids and staff look-ups on the writer connection.
+class WriterContext final : public WriteContext {
+ public:
+  WriterContext(SqliteStore& store, Connection& db) : store_(store), db_(db) {}
+
+  std::int64_t next_id(IdKind kind) override {
+    switch (kind) {
+      case IdKind::kCase: return next("case", kIdBlock);
+      case IdKind::kCommitment: return next("commitment", kIdBlock);
+      case IdKind::kRedress: return next("redress", kIdBlock);
+      case IdKind::kMessage: return next("message", kIdBlock);
+    }
+    return next("other", kIdBlock);
+  }
+
+  std::string next_reference(int year) override {
+    // References are handed out one at a time so that they have no gaps.
+    std::int64_t n = next("reference-" + std::to_string(year), 1);
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "CMP-%04d-%06lld", year, static_cast<long long>(n));
+    return buffer;
+  }
+
+  std::optional<Staff> find_staff(const std::string& id_or_email) override {
+    if (id_or_email.empty()) return std::nullopt;
+    return select_staff(db_, id_or_email);
+  }
+
+  std::vector<Staff> staff_with_roles(const std::vector<Role>& roles, const std::vector<std::string>& teams) override {
+    return select_staff_with_roles(db_, roles, teams);
+  }
+
+  // Ids come in blocks reserved from the `sequences` table in the current transaction; a rolled
+  // back batch forgets its blocks (SqliteStore::run_batch), so no id is ever handed out twice.
+  std::int64_t next(const std::string& name, std::int64_t block) {
+    auto& ids = store_.id_blocks_[name];
+    if (ids.next >= ids.end) {
+      auto& insert = db_.cached("INSERT OR IGNORE INTO sequences(name, value) VALUES (?1, 0)");
+      insert.bind(1, name);
+      (void)insert.run();
+      auto& reserve = db_.cached("UPDATE sequences SET value = value + ?2 WHERE name = ?1 RETURNING value");
+      reserve.bind(1, name).bind(2, block);
+      if (!reserve.step()) throw std::runtime_error("cannot reserve ids: " + reserve.status().error().detail);
+      std::int64_t top = reserve.integer(0);
+      reserve.reset();
+      ids.next = top - block + 1;
+      ids.end = top + 1;
+    }
+    return ids.next++;
+  }
+
+ private:
+  SqliteStore& store_;
+  Connection& db_;
+};
+
+// ---- opening and the writer --------------------------------------------------------------------
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& options, const Clock& clock) {
+  std::unique_ptr<Connection> writer;
+  try {
+    writer = std::make_unique<Connection>(options.path, OpenMode::kReadWrite);
+  } catch (const std::exception& e) {
+    return Error::unavailable(e.what());
+  }
+  if (auto s = configure_connection(*writer, options.durability, OpenMode::kReadWrite); !s) return s.error();
+  auto version = schema_version(*writer);
+  if (!version) return version.error();
+  if (*version != latest_schema_version())
+    return Error::invalid("the database " + options.path + " is at schema version " + std::to_string(*version) +
+                          " but this redress needs version " + std::to_string(latest_schema_version()) +
+                          (*version < latest_schema_version() ? "; run `redress migrate` first"
+                                                              : "; it is newer than this redress, which leaves it untouched"));
+  return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer)));
+}
+
+SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer)
+    : options_(options), clock_(clock), writer_connection_(std::move(writer)) {
+  sqlite3_wal_hook(
+      writer_connection_->handle(),
+      [](void* self, sqlite3*, const char*, int pages) {
+        static_cast<SqliteStore*>(self)->wal_pages_ = pages;
+        return SQLITE_OK;
+      },
+      this);
+  for (int i = 0; i < std::max(1, options.readers); ++i) {
+    auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
+    if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
+      throw std::runtime_error("cannot configure a reader: " + s.error().detail);
+    readers_.add(std::move(reader));
+  }
+  writer_thread_ = std::thread([this] { writer_loop(); });
+}
+
+SqliteStore::~SqliteStore() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  work_available_.notify_all();
+  if (writer_thread_.joinable()) writer_thread_.join();
+  (void)writer_connection_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+void SqliteStore::enqueue(QueueItem item) {
+  {
+    std::lock_guard lock(mutex_);
+    queue_.push_back(std::move(item));
+  }
+  work_available_.notify_one();
+}
+
+void SqliteStore::submit(WorkItem item) { enqueue(std::move(item)); }
+
+Status SqliteStore::run_write(std::function<Status(Connection&)> work) {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  enqueue(AdminItem{std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); }});
+  return future.get();
+}
+
+void SqliteStore::flush() { (void)run_write([](Connection&) { return Status::success(); }); }
+
+SqliteStore::Counters SqliteStore::counters() const {
+  std::lock_guard lock(mutex_);
+  return counters_;
+}
+
+void SqliteStore::writer_loop() {
+  std::vector<QueueItem> batch;
+  batch.reserve(options_.max_batch);
+  for (;;) {
+    {
+      std::unique_lock lock(mutex_);
+      if (queue_.empty() && !stopping_) {
+        // Idle: checkpoint once what the last batches left in the WAL, then sleep until work.
+        if (wal_pages_ > 0) {
+          if (!work_available_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_ || !queue_.empty(); })) {
+            lock.unlock();
+            maybe_checkpoint(true);
+            continue;
+          }
+        } else {
+          work_available_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+        }
+      }
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+      ++counters_.batches;
+      counters_.items += static_cast<std::int64_t>(batch.size());
+    }
+    run_batch(batch);
+    batch.clear();
+    maybe_checkpoint(false);
+  }
+}
+
+void SqliteStore::maybe_checkpoint(bool idle) {
+  if (wal_pages_ == 0 || (!idle && wal_pages_ < options_.checkpoint_pages)) return;
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr,
+                                     idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc == SQLITE_OK && log == done) wal_pages_ = 0;
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("checkpoint failed: {}", sqlite3_errmsg(writer_connection_->handle()));
+  std::lock_guard lock(mutex_);
+  ++counters_.checkpoints;
+}
+
+namespace {
+
+// Writes one change: the case row (version-checked), events, projections and the outbox.
+Status persist(Connection& db, const Change& change) {
+  const Case& c = change.after;
+  if (change.expected_version < 0) {
+    auto& insert = db.cached(kInsertCaseSql);
+    bind_case(insert, c);
+    if (auto s = insert.run(); !s) return s;
+  } else {
+    auto& update = db.cached(kUpdateCaseSql);
+    bind_case(update, c);
+    update.bind(kCaseColumnCount + 1, change.expected_version);
+    if (auto s = update.run(); !s) return s;
+    if (db.changes() != 1)
+      return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
+  }
+  auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+  for (const auto& e : change.events) {
+    event.bind(1, e.case_id).bind(2, e.seq).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
+    if (auto s = event.run(); !s) return s;
+  }
+  for (const auto& k : change.commitments) {
+    auto& put = db.cached(kUpsertCommitmentSql);
+    bind_commitment(put, k);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& r : change.redress) {
+    auto& put = db.cached(kUpsertRedressSql);
+    bind_redress(put, r);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& m : change.messages) {
+    auto& put = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
+    put.bind(1, m.id).bind(2, m.case_id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
+    if (auto s = put.run(); !s) return s;
+  }
+  Time at = change.events.empty() ? c.updated_at : change.events.back().at;
+  for (const auto& n : change.notifications) {
+    // Web hooks are fanned out to subscriptions at delivery; until the outbox delivers web hooks
+    // (the notifications issue) they are not queued.
+    if (n.channel == NotificationDraft::Channel::kWebhook) continue;
+    auto& put = db.cached(
+        "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
+        "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
+    put.bind(1, c.id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
+        .bind(6, n.template_name).bind(7, to_micros(at));
+    if (auto s = put.run(); !s) return s;
+  }
+  return Status::success();
+}
+
+// Runs one work item inside the open transaction. The caller rolls back to the item's savepoint
+// when this fails.
+Result<Committed> run_work(Connection& db, WorkItem& item, WriteContext& context) {
+  if (item.reference.empty()) {
+    if (!item.idempotency_key.empty()) {
+      auto& find = db.cached("SELECT digest, (SELECT reference FROM cases WHERE id = case_id) FROM idempotency_keys WHERE key = ?1");
+      find.bind(1, item.idempotency_key);
+      if (find.step()) {
+        std::string digest = find.text(0);
+        std::string reference = find.text(1);
+        find.reset();
+        if (digest != item.request_digest)
+          return Error::conflict("the Idempotency-Key was used before with a different request");
+        auto snapshot = load_snapshot(db, reference);
+        if (!snapshot) return snapshot.error();
+        Committed replay;
+        replay.change.after = std::move(snapshot->record);
+        replay.change.commitments = std::move(snapshot->commitments);
+        replay.change.redress = std::move(snapshot->redress);
+        replay.replayed = true;
+        return replay;
+      }
+      if (!find.status()) return find.status().error();
+    }
+    auto change = item.plan(nullptr, context);
+    if (!change) return change.error();
+    if (auto s = persist(db, *change); !s) return s.error();
+    if (!item.idempotency_key.empty()) {
+      auto& remember = db.cached("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES (?1,?2,?3,?4)");
+      remember.bind(1, item.idempotency_key).bind(2, item.request_digest).bind(3, change->after.id)
+          .bind(4, to_micros(change->after.received_at));
+      if (auto s = remember.run(); !s) return s.error();
+    }
+    return Committed{std::move(change).value(), false};
+  }
+  auto snapshot = load_snapshot(db, item.reference);
+  if (!snapshot) return snapshot.error();
+  auto change = item.plan(&*snapshot, context);
+  if (!change) return change.error();
+  if (auto s = persist(db, *change); !s) return s.error();
+  return Committed{std::move(change).value(), false};
+}
+
+}  // namespace
+
+void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
+  Connection& db = *writer_connection_;
+  std::vector<std::optional<Result<Committed>>> results(batch.size());
+  std::vector<Status> admin_results(batch.size());
+
+  Status began = db.cached("BEGIN IMMEDIATE").run();
+  if (!began) {
+    spdlog::error("store: cannot begin a write transaction: {}", began.error().detail);
+    for (auto& item : batch) {
+      if (auto* work = std::get_if<WorkItem>(&item)) work->done(began.error());
+      else std::get<AdminItem>(item).done(began.error());
+    }
+    return;
+  }
+  WriterContext context(*this, db);
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    (void)db.cached("SAVEPOINT item").run();
+    bool ok = false;
+    try {
+      if (auto* work = std::get_if<WorkItem>(&batch[i])) {
+        results[i] = run_work(db, *work, context);
+        ok = (*results[i]).ok();
+      } else {
+        admin_results[i] = std::get<AdminItem>(batch[i]).work(db);
+        ok = admin_results[i].ok();
+      }
+    } catch (const std::exception& e) {  // a bug in a plan must not take the batch down
+      spdlog::error("store: work item failed with an exception: {}", e.what());
+      Error error = Error::internal(e.what());
+      if (std::holds_alternative<WorkItem>(batch[i])) results[i] = error;
+      else admin_results[i] = error;
+    }
+    if (!ok) (void)db.cached("ROLLBACK TO item").run();
+    (void)db.cached("RELEASE item").run();
+  }
+  Status committed = db.cached("COMMIT").run();
+  if (!committed) {
+    spdlog::error("store: commit failed, the batch of {} is refused: {}", batch.size(), committed.error().detail);
+    (void)db.exec("ROLLBACK");
+    id_blocks_.clear();
+  }
+  for (std::size_t i = 0; i < batch.size(); ++i) {
+    if (auto* work = std::get_if<WorkItem>(&batch[i])) {
+      if (!committed) work->done(committed.error());
+      else work->done(std::move(*results[i]));
+    } else {
+      std::get<AdminItem>(batch[i]).done(committed ? admin_results[i] : committed);
+    }
+  }
+}
+
+// ---- readers -----------------------------------------------------------------------------------
+
+void SqliteStore::ReaderPool::add(std::unique_ptr<Connection> connection) {
+  std::lock_guard lock(mutex_);
+  idle_.push_back(connection.get());
+  all_.push_back(std::move(connection));
+}
+
+SqliteStore::ReaderPool::Lease SqliteStore::ReaderPool::acquire() {
+  std::unique_lock lock(mutex_);
+  available_.wait(lock, [&] { return !idle_.empty(); });
+  Connection* connection = idle_.back();
+  idle_.pop_back();
+  return Lease(*this, connection);
+}
+
+void SqliteStore::ReaderPool::release(Connection* connection) {
+  {
+    std::lock_guard lock(mutex_);
+    idle_.push_back(connection);
+  }
+  available_.notify_one();
+}
+
+Result<CaseSnapshot> SqliteStore::load_case(const std::string& reference) {
+  return with_reader([&](Connection& db) { return load_snapshot(db, reference); });
+}
+
+Result<std::vector<Event>> SqliteStore::case_events(const std::string& reference) {
+  return with_reader([&](Connection& db) -> Result<std::vector<Event>> {
+    auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
+    find.bind(1, reference);
+    if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
+    std::int64_t id = find.integer(0);
+    find.reset();
+    return select_events(db, id);
+  });
+}
+
+Result<std::vector<Message>> SqliteStore::case_messages(const std::string& reference) {
+  return with_reader([&](Connection& db) -> Result<std::vector<Message>> {
+    auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
+    find.bind(1, reference);
+    if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
+    std::int64_t id = find.integer(0);
+    find.reset();
+    return select_messages(db, id);
+  });
+}
+
+Result<CasePage> SqliteStore::list_cases(const CaseFilter& filter, const std::string& cursor, int limit) {
+  return with_reader([&](Connection& db) { return select_case_page(db, filter, cursor, limit, clock_.now()); });
+}
+
+Result<AuditReport> SqliteStore::verify_chains() {
+  return with_reader([&](Connection& db) { return audit_chains(db); });
+}
+
+// ---- staff and tokens --------------------------------------------------------------------------
+
+Result<Staff> SqliteStore::add_staff(const Staff& staff) {
+  Staff added = staff;
+  Status status = run_write([&](Connection& db) -> Status {
+    if (select_staff(db, staff.email)) return Error::conflict("a staff member with the email " + staff.email + " exists");
+    WriterContext context(*this, db);
+    added.id = "u-" + std::to_string(context.next("staff", 1));
+    auto& insert = db.cached(
+        "INSERT INTO staff(id, name, email, role, team, active, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    insert.bind(1, added.id).bind(2, added.name).bind(3, added.email).bind(4, to_string(added.role))
+        .bind(5, added.team).bind(6, added.active ? 1 : 0).bind(7, to_micros(clock_.now()));
+    return insert.run();
+  });
+  if (!status) return status.error();
+  return added;
+}
+
+Result<Staff> SqliteStore::find_staff(const std::string& id_or_email) {
+  return with_reader([&](Connection& db) -> Result<Staff> {
+    auto staff = select_staff(db, id_or_email);
+    if (!staff) return Error::not_found("no staff member " + id_or_email);
+    return *staff;
+  });
+}
+
+Result<std::vector<Staff>> SqliteStore::list_staff() {
+  return with_reader([&](Connection& db) -> Result<std::vector<Staff>> {
+    std::vector<Staff> all;
+    auto& list = db.cached("SELECT id, name, email, role, team, active FROM staff ORDER BY CAST(substr(id, 3) AS INTEGER)");
+    while (list.step()) all.push_back(read_staff(list, 0));
+    if (!list.status()) return list.status().error();
+    return all;
+  });
+}
+
+Status SqliteStore::add_token(const std::string& staff_id, const std::string& token_hash, const std::string& label) {
+  return run_write([&](Connection& db) -> Status {
+    auto& insert = db.cached("INSERT INTO tokens(hash, staff_id, label, created_at) VALUES (?1,?2,?3,?4)");
+    insert.bind(1, token_hash).bind(2, staff_id).bind(3, label).bind(4, to_micros(clock_.now()));
+    return insert.run();
+  });
+}
+
+Result<Staff> SqliteStore::staff_for_token(const std::string& token_hash) {
+  return with_reader([&](Connection& db) -> Result<Staff> {
+    auto& find = db.cached(
+        "SELECT s.id, s.name, s.email, s.role, s.team, s.active FROM tokens t JOIN staff s ON s.id = t.staff_id "
+        "WHERE t.hash = ?1 AND t.revoked_at IS NULL AND s.active = 1");
+    find.bind(1, token_hash);
+    if (!find.step()) return find.status().ok() ? Error::not_found("unknown or revoked token") : find.status().error();
+    Staff staff = read_staff(find, 0);
+    find.reset();
+    return staff;
+  });
+}
+
+}  // namespace redress::sqlite

@@ -1,0 +1,145 @@
+// SqliteStore: the Store on an embedded SQLite file (the default; nothing else needs to run).
+//
+// One writer thread owns the only write connection. Submitted work waits in a queue; the writer
+// takes everything waiting (up to a batch limit), runs each item in its own savepoint inside one
+// transaction, commits once (group commit) and then calls each item's `done`. A failed item rolls
+// back to its savepoint without disturbing its batch. Version checks are made in the UPDATE itself
+// (`WHERE version = ?`), so correctness never rests on this process's memory. Reads use a pool of
+// separate read-only connections and see committed data only (WAL snapshot isolation).
+//
+// The WAL is checkpointed by the writer between batches once it grows past a threshold, and when
+// the queue falls idle, so it stays bounded without a checkpoint on the commit path.
+//
+// Thread-safe: any thread may submit and read. Destruction drains the queue first.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <variant>
+#include <vector>
+
+#include "adapters/sqlite/database.h"
+#include "adapters/sqlite/schema.h"
+#include "engine/clock.h"
+#include "engine/store.h"
+
+namespace redress::sqlite {
+
+struct StoreOptions {
+  std::string path;                          // the database file
+  Durability durability = Durability::kFull; // FULL: a commit is on disk before `done` runs
+  int readers = 4;                           // read-only connections in the pool
+  std::size_t max_batch = 1024;              // work items per group commit at most
+  std::int64_t checkpoint_pages = 8192;      // checkpoint once the WAL holds this many pages
+};
+
+class SqliteStore final : public Store {
+ public:
+  // Opens the database, which must be at the latest schema version (run `migrate` first), and
+  // starts the writer. kInvalid when the schema is missing, older or newer.
+  [[nodiscard]] static Result<std::unique_ptr<SqliteStore>> open(const StoreOptions& options, const Clock& clock);
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void submit(WorkItem item) override;
+  void flush() override;
+
+  [[nodiscard]] Result<CaseSnapshot> load_case(const std::string& reference) override;
+  [[nodiscard]] Result<std::vector<Event>> case_events(const std::string& reference) override;
+  [[nodiscard]] Result<std::vector<Message>> case_messages(const std::string& reference) override;
+  [[nodiscard]] Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit) override;
+  [[nodiscard]] Result<AuditReport> verify_chains() override;
+
+  [[nodiscard]] Result<Staff> add_staff(const Staff& staff) override;
+  [[nodiscard]] Result<Staff> find_staff(const std::string& id_or_email) override;
+  [[nodiscard]] Result<std::vector<Staff>> list_staff() override;
+  [[nodiscard]] Status add_token(const std::string& staff_id, const std::string& token_hash,
+                                 const std::string& label) override;
+  [[nodiscard]] Result<Staff> staff_for_token(const std::string& token_hash) override;
+
+  // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
+  // For maintenance and administration that is not a case action.
+  [[nodiscard]] Status run_write(std::function<Status(Connection&)> work);
+  // Runs `work` with a pooled read-only connection.
+  template <typename Fn>
+  auto with_reader(Fn&& work) {
+    auto lease = readers_.acquire();
+    return work(*lease);
+  }
+
+  struct Counters {
+    std::int64_t batches = 0;
+    std::int64_t items = 0;
+    std::int64_t checkpoints = 0;
+  };
+  [[nodiscard]] Counters counters() const;
+
+ private:
+  struct AdminItem {
+    std::function<Status(Connection&)> work;
+    std::function<void(Status)> done;
+  };
+  using QueueItem = std::variant<WorkItem, AdminItem>;
+
+  // A fixed set of read-only connections handed out one per reader at a time.
+  class ReaderPool {
+   public:
+    class Lease {
+     public:
+      Lease(ReaderPool& pool, Connection* connection) : pool_(pool), connection_(connection) {}
+      Lease(const Lease&) = delete;
+      Lease& operator=(const Lease&) = delete;
+      ~Lease() { pool_.release(connection_); }
+      Connection& operator*() const { return *connection_; }
+      Connection* operator->() const { return connection_; }
+
+     private:
+      ReaderPool& pool_;
+      Connection* connection_;
+    };
+    void add(std::unique_ptr<Connection> connection);
+    [[nodiscard]] Lease acquire();
+
+   private:
+    void release(Connection* connection);
+    std::mutex mutex_;
+    std::condition_variable available_;
+    std::vector<std::unique_ptr<Connection>> all_;
+    std::vector<Connection*> idle_;  // guarded by mutex_
+  };
+
+  SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer);
+  void enqueue(QueueItem item);
+  void writer_loop();
+  void run_batch(std::vector<QueueItem>& batch);
+  void maybe_checkpoint(bool idle);
+
+  const StoreOptions options_;
+  const Clock& clock_;
+  std::unique_ptr<Connection> writer_connection_;  // touched only by writer_thread_
+  ReaderPool readers_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_available_;
+  std::deque<QueueItem> queue_;  // guarded by mutex_
+  bool stopping_ = false;        // guarded by mutex_
+  Counters counters_;            // guarded by mutex_
+
+  // Writer-thread state.
+  struct IdBlock {
+    std::int64_t next = 0;
+    std::int64_t end = 0;  // exclusive
+  };
+  std::map<std::string, IdBlock> id_blocks_;
+  std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
+
+  std::thread writer_thread_;  // last: started after every member above exists
+  friend class WriterContext;
+};
+
+}  // namespace redress::sqlite
