@@ -149,8 +149,8 @@ Time BusinessCalendar::next_business_instant(Time t) const {
   no_working_time();
 }
 
-Time BusinessCalendar::effective_receipt(Time t) const {
-  return out_of_hours_ == OutOfHoursRule::kNextOpening ? next_business_instant(t) : t;
+Time BusinessCalendar::effective_receipt(Time t, OutOfHoursRule rule) const {
+  return rule == OutOfHoursRule::kNextOpening ? next_business_instant(t) : t;
 }
 
 Time BusinessCalendar::add_business_time(Time start, Duration d) const {

@@ -91,7 +91,8 @@ class BusinessCalendar {
   // t when it is within working hours, else the next opening.
   [[nodiscard]] Time next_business_instant(Time t) const;
   // The instant from which a complaint received at t counts, per the out-of-hours rule.
-  [[nodiscard]] Time effective_receipt(Time t) const;
+  [[nodiscard]] Time effective_receipt(Time t) const { return effective_receipt(t, out_of_hours_); }
+  [[nodiscard]] Time effective_receipt(Time t, OutOfHoursRule rule) const;
 
   // The earliest instant by which `d` of working time has elapsed after `start`: working time
   // only, so 4 hours from Friday 15:00 on a 9-17 calendar is Monday 11:00. A result that falls

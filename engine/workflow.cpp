@@ -118,7 +118,8 @@ std::vector<const RequiredElement*> Workflow::missing_summary_elements(const std
 
 bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
   if (!summary_resolution) return false;
-  return resolved <= summary_resolution->within.from(calendar, calendar.effective_receipt(received));
+  const OutOfHoursRule rule = summary_resolution->out_of_hours.value_or(calendar.out_of_hours());
+  return resolved <= summary_resolution->within.from(calendar, calendar.effective_receipt(received, rule));
 }
 
 const ClockRule* Workflow::find_clock(std::string_view name) const {
@@ -137,7 +138,8 @@ std::vector<const ClockRule*> Workflow::clocks_for(std::string_view category) co
 Time Workflow::clock_start(const ClockRule& clock, Time event_time) const {
   // Only receipt is subject to the out-of-hours rule: acknowledging or reopening is something
   // the organisation itself does.
-  return clock.start == ClockStart::kReceived ? calendar.effective_receipt(event_time) : event_time;
+  if (clock.start != ClockStart::kReceived) return event_time;
+  return calendar.effective_receipt(event_time, clock.out_of_hours.value_or(calendar.out_of_hours()));
 }
 
 const EscalationLevel* Workflow::level(int number) const {

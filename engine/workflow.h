@@ -130,6 +130,8 @@ struct ClockRule {
   std::vector<double> warnings;      // fractions of the running time, ascending, each in (0, 1)
   bool client_visible = true;        // shown to the client on the status page and in mail
   std::vector<std::string> categories;  // applies only to these categories when not empty
+  // Overrides the calendar's out-of-hours rule for a clock that starts at receipt.
+  std::optional<OutOfHoursRule> out_of_hours;
   BreachRule breach;
 
   [[nodiscard]] bool applies_to(std::string_view category) const;
@@ -149,6 +151,7 @@ struct ClockRule {
 // summary resolution communication, by close of the 3rd business day after receipt).
 struct SummaryResolution {
   ClockTarget within;
+  std::optional<OutOfHoursRule> out_of_hours;  // overrides the calendar's rule when set
   std::string letter;  // "summary resolution communication"
   std::vector<RequiredElement> elements;
 };

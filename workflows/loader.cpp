@@ -57,6 +57,21 @@ std::string quoted_list(const std::vector<std::string_view>& names) {
   return out;
 }
 
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
 // Reads one TOML table, remembering which keys were read so that `finish` can refuse the rest.
 class TableReader {
  public:
@@ -72,7 +87,16 @@ class TableReader {
   }
   const toml::node& required(std::string_view key) {
     const toml::node* node = optional(key);
-    if (node == nullptr) fail(line(), key_path(key), "required key is missing");
+    if (node == nullptr) {
+      // Point at a likely misspelling rather than only at the table.
+      for (const auto& [other, value] : table_) {
+        if (known_.count(std::string(other.str())) == 0 && edit_distance(other.str(), key) <= 2) {
+          fail(other.source().begin.line ? other.source().begin.line : line_of(value), key_path(other.str()),
+               "unknown key; did you mean \"" + std::string(key) + "\"? (required key is missing)");
+        }
+      }
+      fail(line(), key_path(key), "required key is missing");
+    }
     return *node;
   }
 
@@ -427,6 +451,9 @@ ClockRule read_clock(std::string name, const toml::table& table, const std::stri
     }
   }
   clock.client_visible = reader.boolean_or("client_visible", true);
+  if (const toml::node* rule = reader.optional("out_of_hours")) {
+    clock.out_of_hours = parse_enum<OutOfHoursRule>(*rule, reader.key_path("out_of_hours"), parse_OutOfHoursRule, kOutOfHoursNames);
+  }
   clock.categories = reader.strings_or_empty("categories");
   for (const auto& category : clock.categories) {
     if (std::find(workflow.categories.begin(), workflow.categories.end(), category) == workflow.categories.end()) {
@@ -496,6 +523,10 @@ Workflow read_workflow(const toml::table& root) {
     SummaryResolution resolution;
     resolution.within = read_target(summary_reader, "within", "basis", "P3D", true);
     resolution.letter = summary_reader.string("letter");
+    if (const toml::node* rule = summary_reader.optional("out_of_hours")) {
+      resolution.out_of_hours =
+          parse_enum<OutOfHoursRule>(*rule, "summary_resolution.out_of_hours", parse_OutOfHoursRule, kOutOfHoursNames);
+    }
     resolution.elements = read_elements(summary_reader.optional("elements"), "summary_resolution.elements");
     summary_reader.finish();
     workflow.summary_resolution = std::move(resolution);
