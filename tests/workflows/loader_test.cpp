@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 
 #include "engine/workflow.h"
@@ -417,4 +418,19 @@ TEST_CASE("folder-level errors: defaults, names and routing collisions", "[loade
   }
   fs::remove_all(folder);
   CHECK_FALSE(load_workflows(folder.string()).ok());
+}
+
+TEST_CASE("the complete example in workflows/README.md is valid", "[loader][docs]") {
+  std::ifstream in(kWorkflows + "/README.md");
+  REQUIRE(in.good());
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto begin = text.find("```toml\n");
+  REQUIRE(begin != std::string::npos);
+  const auto end = text.find("```", begin + 8);
+  REQUIRE(end != std::string::npos);
+  auto parsed = parse_workflow(text.substr(begin + 8, end - begin - 8), "README.md example");
+  if (!parsed.ok()) FAIL(parsed.error().detail);
+  CHECK(parsed->clocks.size() == 3);
+  CHECK(parsed->summary_resolution.has_value());
+  CHECK(parsed->clocks_for("billing").size() == 3);
 }
