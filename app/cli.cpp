@@ -1,0 +1,231 @@
+#include "app/cli.h"
+
+#include <cstdlib>
+#include <iostream>
+
+namespace redress {
+
+namespace {
+
+struct OptionSpec {
+  const char* name;
+  const char* value;  // nullptr for a flag
+  const char* help;
+};
+
+struct CommandSpec {
+  std::vector<std::string> words;  // {"staff", "add"}
+  const char* summary;
+  const char* description;
+  std::vector<OptionSpec> options;
+  int (*run)(const Arguments&);
+  int max_positional = 0;
+};
+
+// Accepted by every subcommand.
+const std::vector<OptionSpec> kGlobalOptions = {
+    {"config", "FILE", "read settings from a TOML file (also REDRESS_CONFIG)"},
+    {"data-dir", "DIR", "where the database lives (REDRESS_DATA_DIR; default ./data)"},
+    {"workflows", "DIR", "the service standards to load (REDRESS_WORKFLOWS; default: the shipped workflows/)"},
+    {"durability", "MODE", "full (default: each commit is on disk) or normal (REDRESS_DURABILITY)"},
+    {"log-level", "LEVEL", "trace, debug, info, warn, error (REDRESS_LOG_LEVEL)"},
+    {"help", nullptr, "show this help"},
+};
+
+const std::vector<CommandSpec>& commands() {
+  static const std::vector<CommandSpec> list = {
+      {{"serve"},
+       "run the HTTP server",
+       "Serves the v1 API, the intake hooks, the pages and /metrics until SIGTERM or SIGINT.",
+       {{"listen", "HOST:PORT", "address to listen on (REDRESS_LISTEN; default 127.0.0.1:8080)"},
+        {"threads", "N", "I/O threads (REDRESS_THREADS; default: one per core)"},
+        {"smtp", "URL", "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (REDRESS_SMTP_URL)"},
+        {"base-url", "URL", "public base URL used in links (REDRESS_BASE_URL)"},
+        {"clock", "KIND", "system (default) or manual: time moves only by POST /v1/admin/clock"},
+        {"log-format", "FORMAT", "text (default) or json (REDRESS_LOG_FORMAT)"}},
+       &command_serve},
+      {{"migrate"},
+       "create or upgrade the database",
+       "Creates the data directory and the database if needed and applies every forward migration.\n"
+       "A database newer than this binary is refused and left untouched.",
+       {},
+       &command_migrate},
+      {{"staff", "add"},
+       "add a staff member and print the new id",
+       "Adds a staff member. Roles: agent, lead, manager, admin, intake (for integrations).",
+       {{"name", "NAME", "full name (required)"},
+        {"email", "EMAIL", "sign-in and notification address (required)"},
+        {"role", "ROLE", "agent, lead, manager, admin or intake (required)"},
+        {"team", "TEAM", "the team whose queue they work (optional)"}},
+       &command_staff_add},
+      {{"staff", "token"},
+       "issue a bearer token, shown once",
+       "Prints a new bearer token for the staff member. Only its hash is stored: keep the token safe.",
+       {{"email", "EMAIL", "whose token (required)"}, {"label", "TEXT", "what the token is for (optional)"}},
+       &command_staff_token},
+      {{"staff", "password"},
+       "set a sign-in password, read from standard input",
+       "Reads the password from the first line of standard input and stores its argon2id hash.",
+       {{"email", "EMAIL", "whose password (required)"}},
+       &command_staff_password},
+      {{"staff", "list"}, "list staff members", "Lists every staff member: id, role, team, email, name.", {}, &command_staff_list},
+      {{"audit", "verify"},
+       "check every case's hash chain",
+       "Recomputes every event's hash and checks each case's chain, sequence and head.\n"
+       "Exits 1 and names the first broken link of each affected case when the history was altered.",
+       {},
+       &command_audit_verify},
+      {{"demo"},
+       "seed a realistic data set through the engine",
+       "Creates staff and hundreds of cases across every workflow, category, touchpoint and status,\n"
+       "with owners, commitments, redress and messages, by running real actions through the engine on\n"
+       "a simulated clock over the past months. Runs `migrate` first if needed.",
+       {{"cases", "N", "how many cases (default 400)"},
+        {"seed", "N", "random seed, for a reproducible data set (default 42)"},
+        {"days", "N", "how many days of history (default 120)"},
+        {"quiet", nullptr, "no progress bar"}},
+       &command_demo},
+  };
+  return list;
+}
+
+void print_usage(std::ostream& out, const CommandSpec& command) {
+  std::string words;
+  for (const auto& w : command.words) words += " " + w;
+  out << "usage: redress" << words << " [options]\n\n" << command.description << "\n\noptions:\n";
+  auto print = [&out](const OptionSpec& o) {
+    std::string left = std::string("  --") + o.name + (o.value ? std::string(" ") + o.value : "");
+    out << left << std::string(left.size() < 26 ? 26 - left.size() : 1, ' ') << o.help << "\n";
+  };
+  for (const auto& o : command.options) print(o);
+  for (const auto& o : kGlobalOptions) print(o);
+}
+
+void print_overview(std::ostream& out) {
+  out << "redress — complaints and redress: ownership, commitments, escalation and closure\n\n"
+         "usage: redress <command> [options]\n\ncommands:\n";
+  for (const auto& c : commands()) {
+    std::string words;
+    for (const auto& w : c.words) words += (words.empty() ? "" : " ") + w;
+    out << "  " << words << std::string(words.size() < 18 ? 18 - words.size() : 1, ' ') << c.summary << "\n";
+  }
+  out << "\nRun `redress <command> --help` for a command's options.\n";
+}
+
+int usage_error(const std::string& message, const CommandSpec* command) {
+  std::cerr << "redress: " << message << "\n";
+  if (command) print_usage(std::cerr, *command);
+  else print_overview(std::cerr);
+  return kExitUsage;
+}
+
+const OptionSpec* find_option(const CommandSpec& command, const std::string& name) {
+  for (const auto& o : command.options)
+    if (name == o.name) return &o;
+  for (const auto& o : kGlobalOptions)
+    if (name == o.name) return &o;
+  return nullptr;
+}
+
+// Flags that are config keys; the rest stay command options.
+bool is_config_key(const std::string& name) {
+  static const std::set<std::string> keys = {"data-dir", "workflows", "durability", "log-level", "listen", "threads",
+                                             "smtp", "base-url", "clock", "log-format"};
+  return keys.count(name) > 0;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+  std::vector<std::string> words(argv + 1, argv + argc);
+  if (words.empty()) return usage_error("no command given", nullptr);
+  if (words[0] == "--help" || words[0] == "-h" || words[0] == "help") {
+    print_overview(std::cout);
+    return kExitOk;
+  }
+  if (words[0] == "--version") {
+    std::cout << "redress 0.1.0\n";
+    return kExitOk;
+  }
+  // The longest command whose words prefix the arguments.
+  const CommandSpec* command = nullptr;
+  for (const auto& c : commands()) {
+    if (c.words.size() > words.size()) continue;
+    if (!std::equal(c.words.begin(), c.words.end(), words.begin())) continue;
+    if (!command || c.words.size() > command->words.size()) command = &c;
+  }
+  if (!command) {
+    bool group = false;
+    for (const auto& c : commands())
+      if (c.words.size() > 1 && c.words[0] == words[0]) group = true;
+    if (group) {
+      std::string message = words.size() > 1 && words[1].rfind("--", 0) != 0
+                                ? "unknown command \"" + words[0] + " " + words[1] + "\""
+                                : "\"" + words[0] + "\" needs a subcommand";
+      std::cerr << "redress: " << message << "\n";
+      for (const auto& c : commands())
+        if (c.words[0] == words[0]) std::cerr << "  redress " << c.words[0] << " " << c.words[1] << "  " << c.summary << "\n";
+      return kExitUsage;
+    }
+    return usage_error("unknown command \"" + words[0] + "\"", nullptr);
+  }
+
+  Arguments args;
+  for (std::size_t i = command->words.size(); i < words.size(); ++i) {
+    const std::string& word = words[i];
+    if (word == "-h") {
+      print_usage(std::cout, *command);
+      return kExitOk;
+    }
+    if (word.rfind("--", 0) != 0) {
+      args.positional.push_back(word);
+      continue;
+    }
+    std::string name = word.substr(2);
+    std::optional<std::string> value;
+    if (auto eq = name.find('='); eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+    }
+    const OptionSpec* spec = find_option(*command, name);
+    if (!spec) return usage_error("unknown option --" + name, command);
+    if (!spec->value) {
+      if (value) return usage_error("--" + name + " takes no value", command);
+      args.flags.insert(name);
+      continue;
+    }
+    if (!value) {
+      if (i + 1 >= words.size()) return usage_error("--" + name + " needs a value (" + spec->value + ")", command);
+      value = words[++i];
+    }
+    args.values[name] = *value;
+  }
+  if (args.flags.count("help")) {
+    print_usage(std::cout, *command);
+    return kExitOk;
+  }
+  if (static_cast<int>(args.positional.size()) > command->max_positional)
+    return usage_error("unexpected argument \"" + args.positional.front() + "\"", command);
+
+  // Settings: defaults < file < environment < flags.
+  std::string config_file = args.get("config");
+  if (config_file.empty())
+    if (const char* env = std::getenv("REDRESS_CONFIG")) config_file = env;
+  if (!config_file.empty())
+    if (auto s = apply_config_file(args.config, config_file); !s) {
+      std::cerr << "redress: " << s.error().detail << "\n";
+      return kExitUsage;
+    }
+  if (auto s = apply_environment(args.config); !s) {
+    std::cerr << "redress: " << s.error().detail << "\n";
+    return kExitUsage;
+  }
+  for (const auto& [name, value] : args.values)
+    if (is_config_key(name))
+      if (auto s = apply_setting(args.config, name, value, "--" + name); !s) return usage_error(s.error().detail, command);
+  if (args.flags.count("clock")) args.config.clock = "manual";
+  if (auto s = validate(args.config); !s) return usage_error(s.error().detail, command);
+  return command->run(args);
+}
+
+}  // namespace redress

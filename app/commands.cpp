@@ -1,0 +1,139 @@
+// The administrative subcommands: migrate, staff, audit.
+#include <iostream>
+#include <string>
+
+#include "adapters/security/secrets.h"
+#include "app/cli.h"
+#include "app/environment.h"
+
+namespace redress {
+
+namespace {
+
+int fail(const std::string& message) {
+  std::cerr << "redress: " << message << "\n";
+  return kExitFailure;
+}
+
+int missing(const char* option, const char* command) {
+  std::cerr << "redress: " << command << " needs --" << option << "\n"
+            << "Run `redress " << command << " --help` for its options.\n";
+  return kExitUsage;
+}
+
+Result<std::unique_ptr<Environment>> open_for_admin(const Arguments& args) {
+  OpenOptions options;
+  options.load_workflows = false;
+  return open_environment(args.config, options);
+}
+
+}  // namespace
+
+int command_migrate(const Arguments& args) {
+  auto report = migrate_database(args.config);
+  if (!report) return fail(report.error().detail);
+  if (report->from == report->to)
+    std::cout << "The database " << args.config.database_path() << " is up to date (schema version " << report->to << ").\n";
+  else
+    std::cout << "Migrated " << args.config.database_path() << " from schema version " << report->from << " to "
+              << report->to << ".\n";
+  return kExitOk;
+}
+
+int command_staff_add(const Arguments& args) {
+  if (!args.has("name")) return missing("name", "staff add");
+  if (!args.has("email")) return missing("email", "staff add");
+  if (!args.has("role")) return missing("role", "staff add");
+  auto role = parse_Role(args.get("role"));
+  if (!role) {
+    std::cerr << "redress: --role must be one of agent, lead, manager, admin, intake; not \"" << args.get("role") << "\"\n";
+    return kExitUsage;
+  }
+  std::string email = args.get("email");
+  if (email.find('@') == std::string::npos || email.find_first_of(" \t<>") != std::string::npos) {
+    std::cerr << "redress: --email must be an email address, not \"" << email << "\"\n";
+    return kExitUsage;
+  }
+  if (args.get("name").empty()) {
+    std::cerr << "redress: --name must not be empty\n";
+    return kExitUsage;
+  }
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  Staff staff;
+  staff.name = args.get("name");
+  staff.email = email;
+  staff.role = *role;
+  staff.team = args.get("team");
+  auto added = (*env)->store->add_staff(staff);
+  if (!added) return fail(added.error().detail);
+  std::cout << added->id << "\n";
+  return kExitOk;
+}
+
+int command_staff_token(const Arguments& args) {
+  if (!args.has("email")) return missing("email", "staff token");
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto staff = (*env)->store->find_staff(args.get("email"));
+  if (!staff) return fail(staff.error().detail);
+  if (!staff->active) return fail(staff->email + " is not active");
+  std::string token = new_token("rdr_");
+  if (auto s = (*env)->store->add_token(staff->id, token_hash(token), args.get("label", "cli")); !s)
+    return fail(s.error().detail);
+  std::cout << token << "\n";
+  std::cerr << "This token is shown once; only its hash is stored. Role: " << to_string(staff->role) << ".\n";
+  return kExitOk;
+}
+
+int command_staff_password(const Arguments& args) {
+  if (!args.has("email")) return missing("email", "staff password");
+  std::string password;
+  if (!std::getline(std::cin, password)) return fail("no password on standard input");
+  if (!password.empty() && password.back() == '\r') password.pop_back();
+  auto hash = hash_password(password);
+  if (!hash) return fail(hash.error().detail);
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto staff = (*env)->store->find_staff(args.get("email"));
+  if (!staff) return fail(staff.error().detail);
+  std::string id = staff->id;
+  auto status = (*env)->store->run_write([&](sqlite::Connection& db) {
+    auto& update = db.cached("UPDATE staff SET password_hash = ?2 WHERE id = ?1");
+    update.bind(1, id).bind(2, *hash);
+    return update.run();
+  });
+  if (!status) return fail(status.error().detail);
+  std::cout << "Password set for " << staff->email << ".\n";
+  return kExitOk;
+}
+
+int command_staff_list(const Arguments& args) {
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto staff = (*env)->store->list_staff();
+  if (!staff) return fail(staff.error().detail);
+  for (const auto& s : *staff)
+    std::cout << s.id << "\t" << to_string(s.role) << "\t" << (s.team.empty() ? "-" : s.team) << "\t" << s.email << "\t"
+              << s.name << (s.active ? "" : "\t(inactive)") << "\n";
+  return kExitOk;
+}
+
+int command_audit_verify(const Arguments& args) {
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto report = (*env)->store->verify_chains();
+  if (!report) return fail(report.error().detail);
+  if (report->broken.empty()) {
+    std::cout << "OK: " << report->cases_checked << " cases, " << report->events_checked
+              << " events; every hash chain is whole.\n";
+    return kExitOk;
+  }
+  for (const auto& b : report->broken)
+    std::cout << "BROKEN: " << b.reference << " event " << b.seq << ": " << b.problem << "\n";
+  std::cout << report->broken.size() << " of " << report->cases_checked << " cases have a broken chain ("
+            << report->events_checked << " events checked).\n";
+  return kExitFailure;
+}
+
+}  // namespace redress

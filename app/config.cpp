@@ -1,0 +1,113 @@
+#include "app/config.h"
+
+#include <toml++/toml.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+namespace redress {
+
+namespace {
+
+Status set_int(int& target, const std::string& value, const std::string& key, const std::string& source, int min, int max) {
+  try {
+    std::size_t used = 0;
+    int parsed = std::stoi(value, &used);
+    if (used != value.size() || parsed < min || parsed > max) throw std::out_of_range(key);
+    target = parsed;
+    return Status::success();
+  } catch (const std::exception&) {
+    return Error::invalid(source + ": " + key + " must be a whole number from " + std::to_string(min) + " to " +
+                          std::to_string(max) + ", not \"" + value + "\"");
+  }
+}
+
+}  // namespace
+
+Status apply_setting(Config& config, const std::string& key, const std::string& value, const std::string& source) {
+  if (key == "data-dir" || key == "data_dir") config.data_dir = value;
+  else if (key == "listen") config.listen = value;
+  else if (key == "workflows") config.workflows = value;
+  else if (key == "smtp" || key == "smtp_url" || key == "smtp-url") config.smtp_url = value;
+  else if (key == "base-url" || key == "base_url") config.base_url = value;
+  else if (key == "threads") return set_int(config.threads, value, key, source, 0, 256);
+  else if (key == "durability") config.durability = value;
+  else if (key == "log-format" || key == "log_format") config.log_format = value;
+  else if (key == "log-level" || key == "log_level") config.log_level = value;
+  else if (key == "clock") config.clock = value;
+  else if (key == "max-body-bytes" || key == "max_body_bytes") {
+    int v = 0;
+    if (auto s = set_int(v, value, key, source, 1024, 64 << 20); !s) return s;
+    config.max_body_bytes = static_cast<std::size_t>(v);
+  } else if (key == "max-header-bytes" || key == "max_header_bytes") {
+    int v = 0;
+    if (auto s = set_int(v, value, key, source, 1024, 1 << 20); !s) return s;
+    config.max_header_bytes = static_cast<std::size_t>(v);
+  } else if (key == "read-timeout" || key == "read_timeout_seconds") {
+    return set_int(config.read_timeout_seconds, value, key, source, 1, 3600);
+  } else if (key == "max-connections" || key == "max_connections") {
+    return set_int(config.max_connections, value, key, source, 1, 1000000);
+  } else {
+    return Error::invalid(source + ": unknown setting \"" + key + "\"");
+  }
+  return Status::success();
+}
+
+Status apply_config_file(Config& config, const std::string& path) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return Error::invalid(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+  for (const auto& [key, node] : table) {
+    std::string name(key.str());
+    std::string where = path + ":" + std::to_string(node.source().begin.line) + ": " + name;
+    std::string value;
+    if (auto s = node.value<std::string>()) value = *s;
+    else if (auto i = node.value<std::int64_t>()) value = std::to_string(*i);
+    else return Error::invalid(where + ": expected a string or a number");
+    if (auto s = apply_setting(config, name, value, path + ":" + std::to_string(node.source().begin.line)); !s) return s;
+  }
+  return Status::success();
+}
+
+Status apply_environment(Config& config) {
+  static const std::pair<const char*, const char*> kVariables[] = {
+      {"REDRESS_DATA_DIR", "data_dir"},     {"REDRESS_LISTEN", "listen"},         {"REDRESS_WORKFLOWS", "workflows"},
+      {"REDRESS_SMTP_URL", "smtp_url"},     {"REDRESS_BASE_URL", "base_url"},     {"REDRESS_THREADS", "threads"},
+      {"REDRESS_DURABILITY", "durability"}, {"REDRESS_LOG_FORMAT", "log_format"}, {"REDRESS_LOG_LEVEL", "log_level"},
+  };
+  for (const auto& [variable, key] : kVariables)
+    if (const char* value = std::getenv(variable); value && *value)
+      if (auto s = apply_setting(config, key, value, variable); !s) return s;
+  return Status::success();
+}
+
+Status validate(const Config& config) {
+  if (config.durability != "full" && config.durability != "normal")
+    return Error::invalid("durability must be \"full\" or \"normal\", not \"" + config.durability + "\"");
+  if (config.log_format != "text" && config.log_format != "json")
+    return Error::invalid("log format must be \"text\" or \"json\", not \"" + config.log_format + "\"");
+  if (config.clock != "system" && config.clock != "manual")
+    return Error::invalid("clock must be \"system\" or \"manual\", not \"" + config.clock + "\"");
+  auto colon = config.listen.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == config.listen.size())
+    return Error::invalid("listen must be HOST:PORT, not \"" + config.listen + "\"");
+  if (config.data_dir.empty()) return Error::invalid("the data directory must not be empty");
+  return Status::success();
+}
+
+std::string default_workflows_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  // Installed layout first (<prefix>/share/redress/workflows), then the source tree it was built from.
+  fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    fs::path installed = self.parent_path().parent_path() / "share" / "redress" / "workflows";
+    if (fs::is_directory(installed, ec)) return installed.string();
+  }
+  return REDRESS_SOURCE_WORKFLOWS;
+}
+
+}  // namespace redress

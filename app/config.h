@@ -1,0 +1,49 @@
+// Config: how a `redress` process is set up.
+//
+// Values come, lowest precedence first, from built-in defaults, a TOML file (`--config FILE`),
+// `REDRESS_*` environment variables, then command-line flags. Loading reports the file, line and
+// key of any error. Plain value; thread-compatible.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "engine/result.h"
+
+namespace redress {
+
+struct Config {
+  std::string data_dir = "./data";
+  std::string listen = "127.0.0.1:8080";
+  std::string workflows;           // empty: the shipped workflows/ folder
+  std::string smtp_url;            // empty: mail waits in the outbox
+  std::string base_url;            // for links in mail; empty: http://<listen>
+  int threads = 0;                 // 0: one per core
+  std::string durability = "full"; // "full" or "normal" (see README: Durability)
+  std::string log_format = "text"; // "text" or "json"
+  std::string log_level = "info";
+  std::string clock = "system";    // "system" or "manual"
+  std::size_t max_body_bytes = 1 << 20;
+  std::size_t max_header_bytes = 16 << 10;
+  int read_timeout_seconds = 15;
+  int max_connections = 10000;
+
+  [[nodiscard]] std::string database_path() const { return data_dir + "/redress.db"; }
+};
+
+// Reads the TOML file into `config` (keys override what is there).
+[[nodiscard]] Status apply_config_file(Config& config, const std::string& path);
+// Applies REDRESS_DATA_DIR, REDRESS_LISTEN, REDRESS_WORKFLOWS, REDRESS_SMTP_URL, REDRESS_BASE_URL,
+// REDRESS_THREADS, REDRESS_DURABILITY, REDRESS_LOG_FORMAT, REDRESS_LOG_LEVEL, REDRESS_CONFIG is read by the caller.
+[[nodiscard]] Status apply_environment(Config& config);
+// Applies one flag by its long name (without dashes); kInvalid when the name is not a config key.
+[[nodiscard]] Status apply_setting(Config& config, const std::string& key, const std::string& value,
+                                   const std::string& source);
+// Fails with a clear message when a value is out of range (bad durability, port, threads...).
+[[nodiscard]] Status validate(const Config& config);
+
+// The shipped workflows folder: next to the binary's source tree, or installed beside it.
+[[nodiscard]] std::string default_workflows_dir();
+
+}  // namespace redress

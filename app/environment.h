@@ -1,0 +1,44 @@
+// Environment: the composition root. Opens what a subcommand needs — the workflows, the clock, the
+// SQLite store and the engine — from a Config, and reports each failure as one clear message.
+// Owns what it opens; destroy it to flush and close. Not copyable.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "adapters/sqlite/sqlite_store.h"
+#include "app/config.h"
+#include "engine/clock.h"
+#include "engine/engine.h"
+#include "engine/workflow.h"
+
+namespace redress {
+
+struct Environment {
+  Config config;
+  std::unique_ptr<Clock> clock;
+  WorkflowSet workflows;
+  std::unique_ptr<sqlite::SqliteStore> store;
+  std::unique_ptr<Engine> engine;
+
+  Environment() = default;
+  Environment(const Environment&) = delete;
+  Environment& operator=(const Environment&) = delete;
+  Environment(Environment&&) = default;
+  Environment& operator=(Environment&&) = default;
+};
+
+enum class ClockChoice { kFromConfig, kManualFrom };
+struct OpenOptions {
+  bool load_workflows = true;
+  bool migrate_if_needed = false;  // create and upgrade the database first (demo, tests)
+  std::optional<Time> manual_start;  // use a ManualClock starting here, whatever the config says
+};
+
+// Creates the data directory (when migrating) and opens everything. The message names what failed.
+[[nodiscard]] Result<std::unique_ptr<Environment>> open_environment(const Config& config, const OpenOptions& options);
+
+// Runs the migrations on the configured database, creating the directory and file if needed.
+[[nodiscard]] Result<sqlite::MigrationReport> migrate_database(const Config& config);
+
+}  // namespace redress
