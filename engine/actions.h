@@ -30,6 +30,10 @@ struct NewCase {
   std::string remedy_requested;
   Severity severity = Severity::kMedium;
   std::string workflow;  // empty: routed by category and channel
+  // The client's private link, made by the caller (it needs the server's key): a random nonce
+  // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
+  std::string client_link_nonce;
+  std::string client_link_hash;
 };
 
 struct RedressOffer {

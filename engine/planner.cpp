@@ -267,7 +267,10 @@ Result<Change> plan_creation(const NewCase& request, const Actor& actor, const W
   } else {
     b.email_client("client.received");
   }
-  return std::move(b).finish();
+  Change change = std::move(b).finish();
+  change.client_link_nonce = request.client_link_nonce;
+  change.client_link_hash = request.client_link_hash;
+  return change;
 }
 
 Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& request, const WorkflowSet& workflows,

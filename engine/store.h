@@ -41,6 +41,8 @@ struct Change {
   std::vector<Message> messages;        // rows inserted
   std::vector<NotificationDraft> notifications;
   std::int64_t expected_version = -1;   // the version the plan was made against; -1 for a new case
+  std::string client_link_nonce;        // a new client link to store (creation), with its token hash
+  std::string client_link_hash;
 };
 
 // What a plan sees of a stored case.
@@ -107,6 +109,31 @@ struct AuditReport {
   std::vector<Break> broken;
 };
 
+// A web hook subscription. The signing secret is stored sealed; `secret_sealed` is opaque here.
+struct Subscription {
+  std::int64_t id = 0;  // shown as "wh-<id>"
+  std::string url;
+  std::vector<std::string> event_types;  // {"*"} for every type
+  std::string description;
+  std::string secret_sealed;
+  Time created_at{};
+  std::optional<Time> disabled_at;
+  std::string disabled_reason;
+};
+
+struct CommitmentFilter {
+  std::optional<CommitmentStatus> status;
+  std::string owner_id;
+  std::optional<CommitmentKind> kind;
+  std::optional<Time> due_before;
+  std::string case_reference;
+};
+
+struct CommitmentPage {
+  std::vector<std::pair<Commitment, std::string>> items;  // each with its case reference
+  std::string next_cursor;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -133,6 +160,29 @@ class Store {
                                          const std::string& label) = 0;
   // The staff member a token hash belongs to; kNotFound when unknown or revoked.
   [[nodiscard]] virtual Result<Staff> staff_for_token(const std::string& token_hash) = 0;
+
+  // ---- client links ----
+  // The case a live client link opens; kNotFound when unknown or revoked.
+  [[nodiscard]] virtual Result<CaseSnapshot> load_case_by_client_link(const std::string& token_hash) = 0;
+  // The nonce of the case's live link, from which the link is derived; kNotFound when it has none.
+  [[nodiscard]] virtual Result<std::string> client_link_nonce(const std::string& reference) = 0;
+  // Revokes the case's live links and, when `nonce` is not empty, stores a new one.
+  [[nodiscard]] virtual Status replace_client_link(const std::string& reference, const std::string& nonce,
+                                                   const std::string& token_hash) = 0;
+
+  // ---- web hook subscriptions ----
+  [[nodiscard]] virtual Result<Subscription> add_subscription(const Subscription& subscription) = 0;
+  [[nodiscard]] virtual Result<std::vector<Subscription>> list_subscriptions() = 0;
+  [[nodiscard]] virtual Status delete_subscription(std::int64_t id) = 0;
+
+  // ---- commitments and counts ----
+  [[nodiscard]] virtual Result<CommitmentPage> list_commitments(const CommitmentFilter& filter,
+                                                                const std::string& cursor, int limit) = 0;
+  // The case reference a commitment or a redress offer belongs to; kNotFound when unknown.
+  [[nodiscard]] virtual Result<std::string> commitment_case(std::int64_t commitment_id) = 0;
+  [[nodiscard]] virtual Result<std::string> redress_case(std::int64_t redress_id) = 0;
+  [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() = 0;
+  [[nodiscard]] virtual Result<std::int64_t> count_open_commitments() = 0;
 };
 
 }  // namespace redress

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -156,6 +156,31 @@ CREATE TABLE idempotency_keys (
   digest     TEXT NOT NULL,
   case_id    INTEGER NOT NULL REFERENCES cases(id),
   created_at INTEGER NOT NULL
+) STRICT;
+)sql",
+    // 2: client links, web hook subscriptions.
+    R"sql(
+-- A client's private link: the token is derived from the server key and `nonce`; only its hash
+-- is stored for look-ups. Revoking a link sets revoked_at; a case has at most one live link.
+CREATE TABLE client_links (
+  id         INTEGER PRIMARY KEY,
+  case_id    INTEGER NOT NULL REFERENCES cases(id),
+  nonce      TEXT NOT NULL,
+  token_hash TEXT NOT NULL UNIQUE,
+  created_at INTEGER NOT NULL,
+  revoked_at INTEGER
+) STRICT;
+CREATE INDEX client_links_case ON client_links(case_id);
+
+CREATE TABLE webhook_subscriptions (
+  id            INTEGER PRIMARY KEY,
+  url           TEXT NOT NULL,
+  event_types   TEXT NOT NULL,   -- JSON array of event types; ["*"] for all
+  description   TEXT NOT NULL,
+  secret_sealed TEXT NOT NULL,   -- the signing secret, sealed with the server key
+  created_at    INTEGER NOT NULL,
+  disabled_at   INTEGER,
+  disabled_reason TEXT
 ) STRICT;
 )sql",
 };

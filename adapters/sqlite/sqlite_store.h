@@ -62,6 +62,21 @@ class SqliteStore final : public Store {
                                  const std::string& label) override;
   [[nodiscard]] Result<Staff> staff_for_token(const std::string& token_hash) override;
 
+  // Defined in sqlite_store_api.cpp.
+  [[nodiscard]] Result<CaseSnapshot> load_case_by_client_link(const std::string& token_hash) override;
+  [[nodiscard]] Result<std::string> client_link_nonce(const std::string& reference) override;
+  [[nodiscard]] Status replace_client_link(const std::string& reference, const std::string& nonce,
+                                           const std::string& token_hash) override;
+  [[nodiscard]] Result<Subscription> add_subscription(const Subscription& subscription) override;
+  [[nodiscard]] Result<std::vector<Subscription>> list_subscriptions() override;
+  [[nodiscard]] Status delete_subscription(std::int64_t id) override;
+  [[nodiscard]] Result<CommitmentPage> list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+                                                        int limit) override;
+  [[nodiscard]] Result<std::string> commitment_case(std::int64_t commitment_id) override;
+  [[nodiscard]] Result<std::string> redress_case(std::int64_t redress_id) override;
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() override;
+  [[nodiscard]] Result<std::int64_t> count_open_commitments() override;
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
   [[nodiscard]] Status run_write(std::function<Status(Connection&)> work);

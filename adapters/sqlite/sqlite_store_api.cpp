@@ -1,0 +1,202 @@
+// SqliteStore: client links, web hook subscriptions, commitment listings and counts.
+#include <boost/json.hpp>
+
+#include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/sqlite_store.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+constexpr const char* kCommitmentColumns =
+    "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
+    "k.note, k.replaces_id, k.replaced_by_id, k.redress_id";
+
+Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t id, const std::string& what) {
+  auto& find = db.cached(sql);
+  find.bind(1, id);
+  if (!find.step()) return find.status().ok() ? Error::not_found("no " + what) : find.status().error();
+  std::string reference = find.text(0);
+  find.reset();
+  return reference;
+}
+
+Subscription read_subscription(const Statement& s) {
+  Subscription sub;
+  sub.id = s.integer(0);
+  sub.url = s.text(1);
+  boost::system::error_code ec;
+  auto types = boost::json::parse(s.text(2), ec);
+  if (!ec && types.is_array())
+    for (const auto& t : types.get_array())
+      if (t.is_string()) sub.event_types.emplace_back(t.get_string());
+  sub.description = s.text(3);
+  sub.secret_sealed = s.text(4);
+  sub.created_at = from_micros(s.integer(5));
+  if (!s.is_null(6)) sub.disabled_at = from_micros(s.integer(6));
+  sub.disabled_reason = s.text(7);
+  return sub;
+}
+
+}  // namespace
+
+Result<CaseSnapshot> SqliteStore::load_case_by_client_link(const std::string& token_hash) {
+  return with_reader([&](Connection& db) -> Result<CaseSnapshot> {
+    auto& find = db.cached(
+        "SELECT c.reference FROM client_links l JOIN cases c ON c.id = l.case_id "
+        "WHERE l.token_hash = ?1 AND l.revoked_at IS NULL");
+    find.bind(1, token_hash);
+    if (!find.step()) return find.status().ok() ? Error::not_found("unknown or revoked link") : find.status().error();
+    std::string reference = find.text(0);
+    find.reset();
+    return load_snapshot(db, reference);
+  });
+}
+
+Result<std::string> SqliteStore::client_link_nonce(const std::string& reference) {
+  return with_reader([&](Connection& db) -> Result<std::string> {
+    auto& find = db.cached(
+        "SELECT l.nonce FROM client_links l JOIN cases c ON c.id = l.case_id "
+        "WHERE c.reference = ?1 AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1");
+    find.bind(1, reference);
+    if (!find.step()) return find.status().ok() ? Error::not_found("case " + reference + " has no live client link") : find.status().error();
+    std::string nonce = find.text(0);
+    find.reset();
+    return nonce;
+  });
+}
+
+Status SqliteStore::replace_client_link(const std::string& reference, const std::string& nonce,
+                                        const std::string& token_hash) {
+  Time now = clock_.now();
+  return run_write([&](Connection& db) -> Status {
+    auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
+    find.bind(1, reference);
+    if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
+    std::int64_t case_id = find.integer(0);
+    find.reset();
+    auto& revoke = db.cached("UPDATE client_links SET revoked_at = ?2 WHERE case_id = ?1 AND revoked_at IS NULL");
+    revoke.bind(1, case_id).bind(2, to_micros(now));
+    if (auto s = revoke.run(); !s) return s;
+    if (nonce.empty()) return Status::success();
+    auto& add = db.cached("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES (?1,?2,?3,?4)");
+    add.bind(1, case_id).bind(2, nonce).bind(3, token_hash).bind(4, to_micros(now));
+    return add.run();
+  });
+}
+
+Result<Subscription> SqliteStore::add_subscription(const Subscription& subscription) {
+  Subscription added = subscription;
+  added.created_at = clock_.now();
+  boost::json::array types;
+  for (const auto& t : subscription.event_types) types.emplace_back(t);
+  std::string types_json = boost::json::serialize(types);
+  Status status = run_write([&](Connection& db) -> Status {
+    auto& insert = db.cached(
+        "INSERT INTO webhook_subscriptions(url, event_types, description, secret_sealed, created_at) "
+        "VALUES (?1,?2,?3,?4,?5) RETURNING id");
+    insert.bind(1, added.url).bind(2, types_json).bind(3, added.description).bind(4, added.secret_sealed)
+        .bind(5, to_micros(added.created_at));
+    if (!insert.step()) return insert.status().ok() ? Status(Error::internal("no id returned")) : insert.status();
+    added.id = insert.integer(0);
+    insert.reset();
+    return Status::success();
+  });
+  if (!status) return status.error();
+  return added;
+}
+
+Result<std::vector<Subscription>> SqliteStore::list_subscriptions() {
+  return with_reader([&](Connection& db) -> Result<std::vector<Subscription>> {
+    auto& list = db.cached(
+        "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, "
+        "coalesce(disabled_reason, '') FROM webhook_subscriptions ORDER BY id");
+    std::vector<Subscription> all;
+    while (list.step()) all.push_back(read_subscription(list));
+    if (!list.status()) return list.status().error();
+    return all;
+  });
+}
+
+Status SqliteStore::delete_subscription(std::int64_t id) {
+  return run_write([&](Connection& db) -> Status {
+    auto& remove = db.cached("DELETE FROM webhook_subscriptions WHERE id = ?1");
+    remove.bind(1, id);
+    if (auto s = remove.run(); !s) return s;
+    if (db.changes() == 0) return Error::not_found("no web hook subscription wh-" + std::to_string(id));
+    return Status::success();
+  });
+}
+
+Result<CommitmentPage> SqliteStore::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+                                                     int limit) {
+  return with_reader([&](Connection& db) -> Result<CommitmentPage> {
+    std::optional<std::int64_t> after;
+    if (!cursor.empty()) {
+      after = decode_cursor(cursor);
+      if (!after) return Error::invalid_field("cursor", "is not a cursor this server issued");
+    }
+    limit = std::clamp(limit, 1, 200);
+    // Soonest due first would shift under inserts; pages go by id, newest first, like cases.
+    std::string sql = std::string("SELECT ") + kCommitmentColumns +
+                      ", c.reference FROM commitments k JOIN cases c ON c.id = k.case_id WHERE 1=1";
+    int n = 0;
+    std::vector<std::pair<int, std::string>> texts;
+    std::vector<std::pair<int, std::int64_t>> numbers;
+    if (after) numbers.emplace_back(++n, *after), sql += " AND k.id < ?" + std::to_string(n);
+    if (filter.status) texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND k.status = ?" + std::to_string(n);
+    if (!filter.owner_id.empty()) texts.emplace_back(++n, filter.owner_id), sql += " AND k.owner_id = ?" + std::to_string(n);
+    if (filter.kind) texts.emplace_back(++n, std::string(to_string(*filter.kind))), sql += " AND k.kind = ?" + std::to_string(n);
+    if (filter.due_before) numbers.emplace_back(++n, to_micros(*filter.due_before)), sql += " AND k.due_at < ?" + std::to_string(n);
+    if (!filter.case_reference.empty()) texts.emplace_back(++n, filter.case_reference), sql += " AND c.reference = ?" + std::to_string(n);
+    sql += " ORDER BY k.id DESC LIMIT " + std::to_string(limit + 1);
+    auto statement = db.prepare(sql);
+    if (!statement) return statement.error();
+    for (auto& [index, value] : texts) statement->bind(index, value);
+    for (auto& [index, value] : numbers) statement->bind(index, value);
+    CommitmentPage page;
+    while (statement->step()) page.items.emplace_back(read_commitment(*statement, 0), statement->text(14));
+    if (!statement->status()) return statement->status().error();
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.next_cursor = encode_cursor(page.items.back().first.id);
+    }
+    return page;
+  });
+}
+
+Result<std::string> SqliteStore::commitment_case(std::int64_t commitment_id) {
+  return with_reader([&](Connection& db) {
+    return reference_of(db, "SELECT c.reference FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.id = ?1",
+                        commitment_id, "commitment k-" + std::to_string(commitment_id));
+  });
+}
+
+Result<std::string> SqliteStore::redress_case(std::int64_t redress_id) {
+  return with_reader([&](Connection& db) {
+    return reference_of(db, "SELECT c.reference FROM redress r JOIN cases c ON c.id = r.case_id WHERE r.id = ?1",
+                        redress_id, "redress r-" + std::to_string(redress_id));
+  });
+}
+
+Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::count_cases_by_status() {
+  return with_reader([&](Connection& db) -> Result<std::vector<std::pair<std::string, std::int64_t>>> {
+    auto& count = db.cached("SELECT status, count(*) FROM cases GROUP BY status");
+    std::vector<std::pair<std::string, std::int64_t>> counts;
+    while (count.step()) counts.emplace_back(count.text(0), count.integer(1));
+    if (!count.status()) return count.status().error();
+    return counts;
+  });
+}
+
+Result<std::int64_t> SqliteStore::count_open_commitments() {
+  return with_reader([&](Connection& db) -> Result<std::int64_t> {
+    auto& count = db.cached("SELECT count(*) FROM commitments WHERE status = 'open'");
+    if (!count.step()) return count.status().error();
+    std::int64_t n = count.integer(0);
+    count.reset();
+    return n;
+  });
+}
+
+}  // namespace redress::sqlite
