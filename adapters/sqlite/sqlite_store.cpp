@@ -226,6 +226,11 @@ Status persist(Connection& db, const Change& change) {
     put.bind(1, m.id).bind(2, m.case_id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
     if (auto s = put.run(); !s) return s;
   }
+  if (!change.client_link_hash.empty()) {
+    auto& link = db.cached("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES (?1,?2,?3,?4)");
+    link.bind(1, c.id).bind(2, change.client_link_nonce).bind(3, change.client_link_hash).bind(4, to_micros(c.updated_at));
+    if (auto s = link.run(); !s) return s;
+  }
   Time at = change.events.empty() ? c.updated_at : change.events.back().at;
   for (const auto& n : change.notifications) {
     // Web hooks are fanned out to subscriptions at delivery; until the outbox delivers web hooks
