@@ -1,0 +1,638 @@
+// bench/engine: durable actions per second through the engine, against raw batched SQLite writes
+// of the same rows on the same machine, in the same run.
+//
+//   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--runs K]
+//                            [--durability full|normal] [--dir DIR]
+//
+// Each run uses a fresh database in DIR (default: a new folder under /tmp, removed at the end):
+//   Phase 1 creates N cases through Engine::create_case (reported, not the headline figure).
+//   Phase 2 applies a realistic mix of actions to those cases through Engine::submit: acknowledge
+//     (retail), take or assign, start, internal notes, client messages, commitments made and kept,
+//     information requested and the client's reply, escalation, transfer, then redress offered,
+//     proposed, accepted and fulfilled, and close. Up to --inflight actions are in flight at once,
+//     at most one per case (each case follows its lifecycle); the store group-commits whatever is
+//     queued. Only accepted actions are counted; refusals are reported.
+//   Baseline: in a second fresh database with the same schema, the same pragmas and the same
+//     checkpoint policy, the rows phase 2 wrote are written again without the engine: for each
+//     action, the `Change` the engine committed (recorded from its results, replayed round-robin)
+//     becomes one version-checked UPDATE of a cases row (all 30 columns, as the store writes it),
+//     one INSERT per event (64-hex hash, the same canonical JSON data), one upsert per commitment
+//     and redress row, one INSERT per message and per e-mail notification — prepared statements,
+//     one transaction per batch of the engine's mean batch size, no savepoints, no reads, no
+//     planning.
+// Prints each run and the median of the runs for both, their ratio, and the batch sizes.
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/schema.h"
+#include "app/environment.h"
+
+using namespace redress;
+namespace fs = std::filesystem;
+using Clock_ = std::chrono::steady_clock;
+
+namespace {
+
+struct Options {
+  int cases = 5000;
+  int actions = 100000;
+  int inflight = 2048;
+  int runs = 5;
+  std::string durability = "full";
+  std::string dir;
+};
+
+[[noreturn]] void usage(const std::string& problem) {
+  std::cerr << "bench/engine: " << problem << "\n"
+            << "usage: engine [--cases N] [--actions N] [--inflight N] [--runs K] [--durability full|normal] [--dir DIR]\n";
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "--help" || flag == "-h") usage("measures durable engine actions/s against raw SQLite writes");
+    if (i + 1 >= argc) usage(flag + " needs a value");
+    std::string value = argv[++i];
+    auto number = [&]() {
+      try {
+        int n = std::stoi(value);
+        if (n < 1) usage(flag + " must be at least 1");
+        return n;
+      } catch (const std::exception&) {
+        usage(flag + " takes a whole number");
+      }
+    };
+    if (flag == "--cases") o.cases = number();
+    else if (flag == "--actions") o.actions = number();
+    else if (flag == "--inflight") o.inflight = number();
+    else if (flag == "--runs") o.runs = number();
+    else if (flag == "--durability") {
+      if (value != "full" && value != "normal") usage("--durability is full or normal");
+      o.durability = value;
+    } else if (flag == "--dir") o.dir = value;
+    else usage("unknown option " + flag);
+  }
+  return o;
+}
+
+double seconds_since(Clock_::time_point start) {
+  return std::chrono::duration<double>(Clock_::now() - start).count();
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// ---- the action scripts -------------------------------------------------------------------------
+
+enum class Step {
+  kAcknowledge, kTake, kAssign, kStart, kNoteInternal, kMessageClient, kMakeCommitment, kKeepCommitment,
+  kRequestInfo, kClientReply, kEscalate, kTransfer, kOfferRedress, kProposeRedress, kAcceptRedress,
+  kFulfilRedress, kClose,
+};
+
+struct BenchCase {
+  std::string reference;
+  const Workflow* workflow = nullptr;
+  std::vector<Step> script;
+  std::size_t next = 0;
+  Staff agent;                   // the current owner
+  std::int64_t commitment = 0;   // the latest commitment made
+  std::int64_t redress = 0;      // the accepted, deliverable redress
+};
+
+struct StaffPool {
+  std::map<std::string, std::vector<Staff>> agents;  // by team
+  std::vector<Staff> leads;
+};
+
+class Scripter {
+ public:
+  Scripter(unsigned seed, const WorkflowSet& workflows) : random_(seed), workflows_(workflows) {}
+
+  const Workflow& pick_workflow() {
+    // Retail most, then financial services, then the US and energy standards.
+    static const std::pair<const char*, int> weights[] = {{"retail", 40}, {"fca-disp", 25}, {"cfpb", 20}, {"energy-network", 15}};
+    int roll = static_cast<int>(pick(100)), sum = 0;
+    for (const auto& [name, weight] : weights) {
+      sum += weight;
+      if (roll < sum)
+        if (const auto* w = workflows_.find(name)) return *w;
+    }
+    return workflows_.all().front();
+  }
+
+  // A lifecycle of `budget` actions (at least the opening and the finale).
+  std::vector<Step> script(const Workflow& workflow, int budget) {
+    std::vector<Step> s;
+    if (!workflow.auto_acknowledge) s.push_back(Step::kAcknowledge);
+    s.push_back(chance(0.25) ? Step::kAssign : Step::kTake);
+    s.push_back(Step::kStart);
+    const std::vector<Step> finale = {Step::kOfferRedress, Step::kProposeRedress, Step::kAcceptRedress,
+                                      Step::kFulfilRedress, Step::kClose};
+    int room = budget - static_cast<int>(s.size() + finale.size());
+    bool escalated = false, transferred = false;
+    while (room > 0) {
+      int roll = static_cast<int>(pick(100));
+      if (roll < 25) s.push_back(Step::kNoteInternal), room -= 1;
+      else if (roll < 50) s.push_back(Step::kMessageClient), room -= 1;
+      else if (roll < 75 && room >= 2) s.push_back(Step::kMakeCommitment), s.push_back(Step::kKeepCommitment), room -= 2;
+      else if (roll < 92 && room >= 2) s.push_back(Step::kRequestInfo), s.push_back(Step::kClientReply), room -= 2;
+      else if (roll < 96 && !escalated && workflow.max_escalation_level() > 0) s.push_back(Step::kEscalate), escalated = true, room -= 1;
+      else if (roll >= 96 && !transferred) s.push_back(Step::kTransfer), transferred = true, room -= 1;
+    }
+    s.insert(s.end(), finale.begin(), finale.end());
+    return s;
+  }
+
+  std::size_t pick(std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(random_); }
+  bool chance(double p) { return std::bernoulli_distribution(p)(random_); }
+
+ private:
+  std::mt19937_64 random_;
+  const WorkflowSet& workflows_;
+};
+
+std::string final_response(const Workflow& workflow) {
+  std::string text = "Dear client,\n\nWe have investigated your complaint and we uphold it. We offer the redress below.\n\n";
+  for (const auto& element : workflow.final_response_elements)
+    if (!element.any_of.empty()) text += element.description + ": " + element.any_of.front() + ".\n";
+  return text + "\nYours sincerely,\nThe complaints team";
+}
+
+ActionRequest make_request(BenchCase& c, const StaffPool& staff, Scripter& scripter) {
+  ActionRequest r;
+  r.reference = c.reference;
+  r.actor = Actor::staff(c.agent.id, c.agent.role);
+  switch (c.script[c.next]) {
+    case Step::kAcknowledge:
+      r.type = ActionType::kAcknowledge;
+      r.note = "Thank you for your complaint; we have logged it and an adviser will own it.";
+      break;
+    case Step::kTake: r.type = ActionType::kTake; break;
+    case Step::kAssign: {
+      const Staff& lead = staff.leads[scripter.pick(staff.leads.size())];
+      r.type = ActionType::kAssign;
+      r.actor = Actor::staff(lead.id, lead.role);
+      r.owner = c.agent.id;
+      break;
+    }
+    case Step::kStart: r.type = ActionType::kStart; break;
+    case Step::kNoteInternal:
+      r.type = ActionType::kAddMessage;
+      r.visibility = Visibility::kInternal;
+      r.body = "Checked the account history; the client's account of events matches our records.";
+      break;
+    case Step::kMessageClient:
+      r.type = ActionType::kAddMessage;
+      r.visibility = Visibility::kClient;
+      r.body = "Thank you for your patience. I am looking into this personally and will keep you updated.";
+      break;
+    case Step::kMakeCommitment:
+      r.type = ActionType::kMakeCommitment;
+      r.text = "I will call you back with an update";
+      r.due.in = IsoDuration{2, std::chrono::hours(4)};
+      r.client_visible = true;
+      break;
+    case Step::kKeepCommitment:
+      r.type = ActionType::kKeepCommitment;
+      r.commitment_id = c.commitment;
+      r.note = "Done as promised.";
+      break;
+    case Step::kRequestInfo:
+      r.type = ActionType::kRequestInfo;
+      r.body = "Could you send us the order number and a photo of the item?";
+      break;
+    case Step::kClientReply:
+      r.type = ActionType::kAddMessage;
+      r.actor = Actor::client();
+      r.visibility = Visibility::kClient;
+      r.body = "Here is the order number: " + std::to_string(100000 + scripter.pick(900000)) + ". Photo attached.";
+      break;
+    case Step::kEscalate:
+      r.type = ActionType::kEscalate;
+      r.reason = "The client is vulnerable and the issue is recurring.";
+      break;
+    case Step::kTransfer: {
+      r.type = ActionType::kTransfer;
+      const auto& team = staff.agents.at(c.agent.team);
+      const Staff* other = &team[scripter.pick(team.size())];
+      if (other->id == c.agent.id) other = &team[(static_cast<std::size_t>(other - team.data()) + 1) % team.size()];
+      r.owner = other->id;
+      r.note = "Handing over: account checked, client prefers email, promise above still stands.";
+      break;
+    }
+    case Step::kOfferRedress: {
+      r.type = ActionType::kOfferRedress;
+      RedressOffer o;
+      o.kind = RedressKind::kRefund;
+      o.amount_minor = static_cast<std::int64_t>(10 + scripter.pick(240)) * 100 + 50;
+      o.currency = c.workflow->name == "cfpb" ? "USD" : "GBP";
+      o.text = "To put things right for the trouble caused.";
+      r.offers.push_back(o);
+      break;
+    }
+    case Step::kProposeRedress:
+      r.type = ActionType::kProposeRedress;
+      r.outcome = Outcome::kUpheld;
+      r.final_response = final_response(*c.workflow);
+      break;
+    case Step::kAcceptRedress:
+      r.type = ActionType::kAcceptRedress;
+      r.actor = Actor::client();
+      break;
+    case Step::kFulfilRedress:
+      r.type = ActionType::kFulfilRedress;
+      r.redress_id = c.redress;
+      r.note = "Payment sent.";
+      break;
+    case Step::kClose:
+      r.type = ActionType::kClose;
+      r.note = "Nothing left to do.";
+      break;
+  }
+  return r;
+}
+
+// Keeps up to `limit` units of work in flight, at most one per case.
+class Driver {
+ public:
+  explicit Driver(int limit) : limit_(limit) {}
+
+  // Runs `start(i, finished)` for each ready case i; `finished(more)` must be called once per start,
+  // with whether case i has more work. Returns when nothing is in flight and nothing is ready.
+  template <typename Start>
+  void run(std::vector<std::size_t> ready, Start start) {
+    ready_.assign(ready.begin(), ready.end());
+    std::vector<std::size_t> take;
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [&] { return (!ready_.empty() && inflight_ < limit_) || (ready_.empty() && inflight_ == 0); });
+        if (ready_.empty() && inflight_ == 0) return;
+        while (!ready_.empty() && inflight_ < limit_) {
+          take.push_back(ready_.front());
+          ready_.pop_front();
+          ++inflight_;
+        }
+      }
+      for (std::size_t i : take)
+        start(i, [this, i](bool more) {
+          bool wake;
+          {
+            std::lock_guard lock(mutex_);
+            if (more) ready_.push_back(i);
+            --inflight_;
+            // Wake the submitter once a useful amount can be refilled, or at the very end.
+            wake = inflight_ <= limit_ / 2 || inflight_ == 0 || ready_.size() == 1;
+          }
+          if (wake) changed_.notify_one();
+        });
+      take.clear();
+    }
+  }
+
+ private:
+  const int limit_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<std::size_t> ready_;  // guarded by mutex_
+  int inflight_ = 0;               // guarded by mutex_
+};
+
+// ---- the engine phases --------------------------------------------------------------------------
+
+struct EngineRun {
+  double create_seconds = 0;
+  int created = 0;
+  double seconds = 0;
+  std::int64_t accepted = 0;
+  std::int64_t refused = 0;
+  std::map<std::string, int> refusals;
+  std::int64_t batches = 0, items = 0;
+  // Rows written by the accepted actions.
+  std::int64_t events = 0, commitments = 0, redress = 0, messages = 0, emails = 0;
+  std::vector<Change> samples;  // the first changes, replayed by the baseline
+};
+
+StaffPool add_staff(sqlite::SqliteStore& store, const WorkflowSet& workflows) {
+  StaffPool pool;
+  int n = 0;
+  for (const auto& w : workflows.all()) {
+    if (pool.agents.count(w.team)) continue;
+    for (int i = 0; i < 6; ++i) {
+      ++n;
+      Staff s{"", "Agent " + std::to_string(n), "agent" + std::to_string(n) + "@bench.example", Role::kAgent, w.team, true};
+      auto added = store.add_staff(s);
+      if (!added) throw std::runtime_error(added.error().detail);
+      pool.agents[w.team].push_back(*added);
+    }
+    for (Role role : {Role::kLead, Role::kManager}) {
+      ++n;
+      Staff s{"", "Senior " + std::to_string(n), "senior" + std::to_string(n) + "@bench.example", role, w.team, true};
+      auto added = store.add_staff(s);
+      if (!added) throw std::runtime_error(added.error().detail);
+      if (role == Role::kLead) pool.leads.push_back(*added);
+    }
+  }
+  return pool;
+}
+
+EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
+  Config config;
+  config.data_dir = dir;
+  config.durability = o.durability;
+  OpenOptions open;
+  open.migrate_if_needed = true;
+  auto opened = open_environment(config, open);
+  if (!opened) throw std::runtime_error(opened.error().detail);
+  Environment& env = **opened;
+  StaffPool staff = add_staff(*env.store, env.workflows);
+  Scripter scripter(seed, env.workflows);
+
+  EngineRun run;
+  std::vector<BenchCase> cases(static_cast<std::size_t>(o.cases));
+  int per_case = std::max(10, (o.actions + o.cases - 1) / o.cases);
+  std::int64_t budget = o.actions;
+  std::vector<NewCase> intake(cases.size());
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    auto& c = cases[i];
+    c.workflow = &scripter.pick_workflow();
+    const auto& team = staff.agents.at(c.workflow->team);
+    c.agent = team[scripter.pick(team.size())];
+    int length = static_cast<int>(std::min<std::int64_t>(per_case, std::max<std::int64_t>(budget, 0)));
+    if (length > 0) c.script = scripter.script(*c.workflow, std::max(length, 8));
+    budget -= static_cast<std::int64_t>(c.script.size());
+    NewCase& n = intake[i];
+    n.client = Client{"Client " + std::to_string(i), "client" + std::to_string(i) + "@example.org", "+44 20 7946 0123", "en-GB"};
+    n.channel = Channel::kWeb;
+    n.category = c.workflow->categories.empty() ? "general" : c.workflow->categories.front();
+    n.touchpoint = "delivery";
+    n.subject = "Parcel marked delivered but never arrived";
+    n.description = "On delivery: Parcel marked delivered but never arrived. I have contacted you before about this and I expect it to be put right.";
+    n.remedy_requested = "A refund and an apology";
+    n.severity = Severity::kMedium;
+    n.workflow = c.workflow->name;
+  }
+
+  std::mutex results;  // guards run's counters (callbacks run on the store's writer thread)
+  Driver driver(o.inflight);
+
+  // Phase 1: the cases.
+  std::vector<std::size_t> all(cases.size());
+  for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  auto t0 = Clock_::now();
+  driver.run(all, [&](std::size_t i, auto finished) {
+    env.engine->create_case(intake[i], Actor::intake("web-form"), "", "", [&, i, finished](Result<Committed> r) {
+      if (r) {
+        cases[i].reference = r->change.after.reference;
+        std::lock_guard lock(results);
+        ++run.created;
+      }
+      finished(false);
+    });
+  });
+  run.create_seconds = seconds_since(t0);
+  env.store->flush();
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the idle checkpoint empties the WAL
+
+  // Phase 2: the actions.
+  std::vector<std::size_t> ready;
+  for (std::size_t i = 0; i < cases.size(); ++i)
+    if (!cases[i].reference.empty() && !cases[i].script.empty()) ready.push_back(i);
+  std::shuffle(ready.begin(), ready.end(), std::mt19937_64(seed));
+  auto before = env.store->counters();
+  constexpr std::size_t kSamples = 4096;
+  t0 = Clock_::now();
+  driver.run(ready, [&](std::size_t i, auto finished) {
+    BenchCase& c = cases[i];
+    ActionRequest request = make_request(c, staff, scripter);
+    Step step = c.script[c.next];
+    ActionType type = request.type;
+    env.engine->submit(std::move(request), [&, i, step, type, finished](Result<Committed> r) {
+      BenchCase& c = cases[i];
+      {
+        std::lock_guard lock(results);
+        if (r) {
+          ++run.accepted;
+          const Change& change = r->change;
+          run.events += static_cast<std::int64_t>(change.events.size());
+          run.commitments += static_cast<std::int64_t>(change.commitments.size());
+          run.redress += static_cast<std::int64_t>(change.redress.size());
+          run.messages += static_cast<std::int64_t>(change.messages.size());
+          for (const auto& n : change.notifications)
+            if (n.channel == NotificationDraft::Channel::kEmail) ++run.emails;
+          if (run.samples.size() < kSamples) run.samples.push_back(change);
+        } else {
+          ++run.refused;
+          ++run.refusals[std::string(to_string(type)) + ": " + r.error().detail];
+        }
+      }
+      if (r) {
+        const Change& change = r->change;
+        if (step == Step::kMakeCommitment && !change.commitments.empty()) c.commitment = change.commitments.front().id;
+        if (step == Step::kAcceptRedress)
+          for (const auto& x : change.redress)
+            if (x.status == RedressStatus::kAccepted) c.redress = x.id;
+        if (step == Step::kTransfer) {
+          const std::string& owner = change.after.owner_id;
+          for (const auto& s : staff.agents.at(c.agent.team))
+            if (s.id == owner) c.agent = s;
+        }
+      }
+      ++c.next;
+      finished(c.next < c.script.size());
+    });
+  });
+  run.seconds = seconds_since(t0);
+  auto after = env.store->counters();
+  run.batches = after.batches - before.batches;
+  run.items = after.items - before.items;
+  return run;
+}
+
+// ---- the baseline -------------------------------------------------------------------------------
+
+struct BaselineRun {
+  double seconds = 0;
+  std::int64_t actions = 0;
+  std::int64_t transactions = 0;
+};
+
+BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineRun& engine, std::int64_t batch) {
+  fs::create_directories(dir);
+  std::string path = dir + "/baseline.db";
+  auto durability = o.durability == "normal" ? sqlite::Durability::kNormal : sqlite::Durability::kFull;
+  sqlite::Connection db(path, sqlite::OpenMode::kReadWrite);
+  if (auto s = sqlite::configure_connection(db, durability, sqlite::OpenMode::kReadWrite); !s) throw std::runtime_error(s.error().detail);
+  if (auto m = sqlite::migrate(db); !m) throw std::runtime_error(m.error().detail);
+
+  // As many case rows as the engine run had, built from the sampled case rows (untimed).
+  const auto& samples = engine.samples;
+  if (samples.empty()) throw std::runtime_error("the engine accepted no action to replay");
+  std::int64_t ncases = o.cases;
+  std::vector<std::int64_t> versions(static_cast<std::size_t>(ncases) + 1, 0);
+  if (auto s = db.exec("BEGIN"); !s) throw std::runtime_error(s.error().detail);
+  {
+    auto& insert = db.cached(sqlite::kInsertCaseSql);
+    for (std::int64_t id = 1; id <= ncases; ++id) {
+      Case c = samples[static_cast<std::size_t>(id) % samples.size()].after;
+      c.id = id;
+      c.reference = "CMP-2026-" + std::to_string(100000 + id);
+      c.version = 2;
+      versions[static_cast<std::size_t>(id)] = 2;
+      sqlite::bind_case(insert, c);
+      if (auto s = insert.run(); !s) throw std::runtime_error(s.error().detail);
+    }
+  }
+  if (auto s = db.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"); !s) throw std::runtime_error(s.error().detail);
+
+  // The same checkpoint policy as the store: passive once the WAL passes 8192 pages.
+  int wal_pages = 0;
+  sqlite3_wal_hook(db.handle(), [](void* p, sqlite3*, const char*, int pages) { *static_cast<int*>(p) = pages; return SQLITE_OK; }, &wal_pages);
+
+  auto& begin = db.cached("BEGIN IMMEDIATE");
+  auto& commit = db.cached("COMMIT");
+  auto& update = db.cached(sqlite::kUpdateCaseSql);
+  auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+  auto& commitment = db.cached(sqlite::kUpsertCommitmentSql);
+  auto& redress = db.cached(sqlite::kUpsertRedressSql);
+  auto& message = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
+  auto& email = db.cached(
+      "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
+      "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
+  auto check = [](Status s) {
+    if (!s) throw std::runtime_error(s.error().detail);
+  };
+
+  BaselineRun run;
+  run.actions = engine.accepted;
+  std::int64_t next_commitment = 1, next_redress = 1, next_message = 1;
+  auto t0 = Clock_::now();
+  for (std::int64_t done = 0; done < run.actions;) {
+    check(begin.run());
+    for (std::int64_t k = 0; k < batch && done < run.actions; ++k, ++done) {
+      const Change& change = samples[static_cast<std::size_t>(done) % samples.size()];
+      std::int64_t id = 1 + done % ncases;
+      std::int64_t& version = versions[static_cast<std::size_t>(id)];
+      Case c = change.after;
+      c.id = id;
+      c.reference = "CMP-2026-" + std::to_string(100000 + id);
+      c.version = version + static_cast<std::int64_t>(change.events.size());
+      sqlite::bind_case(update, c);
+      update.bind(sqlite::kCaseColumnCount + 1, version);
+      check(update.run());
+      if (db.changes() != 1) throw std::runtime_error("baseline: version check failed");
+      for (const auto& e : change.events) {
+        event.bind(1, id).bind(2, ++version).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
+        check(event.run());
+      }
+      for (Commitment k : change.commitments) {
+        k.id = next_commitment++;
+        k.case_id = id;
+        sqlite::bind_commitment(commitment, k);
+        check(commitment.run());
+      }
+      for (Redress r : change.redress) {
+        r.id = next_redress++;
+        r.case_id = id;
+        sqlite::bind_redress(redress, r);
+        check(redress.run());
+      }
+      for (const auto& m : change.messages) {
+        message.bind(1, next_message++).bind(2, id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
+        check(message.run());
+      }
+      for (const auto& n : change.notifications) {
+        if (n.channel != NotificationDraft::Channel::kEmail) continue;
+        email.bind(1, id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
+            .bind(6, n.template_name).bind(7, to_micros(c.updated_at));
+        check(email.run());
+      }
+    }
+    check(commit.run());
+    ++run.transactions;
+    if (wal_pages >= 8192) {
+      int log = 0, moved = 0;
+      if (sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &moved) == SQLITE_OK && log == moved) wal_pages = 0;
+    }
+  }
+  run.seconds = seconds_since(t0);
+  return run;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  bool own_dir = o.dir.empty();
+  if (own_dir) {
+    char pattern[] = "/tmp/redress-bench-XXXXXX";
+    if (!mkdtemp(pattern)) usage("cannot create a temporary folder");
+    o.dir = pattern;
+  }
+  std::printf("bench/engine: %d cases, %d actions, up to %d in flight, %d runs, synchronous=%s, WAL, in %s\n", o.cases,
+              o.actions, o.inflight, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.dir.c_str());
+  std::vector<double> engine_rates, baseline_rates, ratios, batches;
+  try {
+    for (int k = 1; k <= o.runs; ++k) {
+      std::string dir = o.dir + "/run-" + std::to_string(k);
+      fs::remove_all(dir);
+      EngineRun e = run_engine(o, dir + "/engine", static_cast<unsigned>(k));
+      double mean_batch = e.batches ? static_cast<double>(e.items) / static_cast<double>(e.batches) : 0;
+      std::int64_t batch = std::max<std::int64_t>(1, std::llround(mean_batch));
+      BaselineRun b = run_baseline(o, dir + "/baseline", e, batch);
+      double er = static_cast<double>(e.accepted) / e.seconds;
+      double br = static_cast<double>(b.actions) / b.seconds;
+      engine_rates.push_back(er);
+      baseline_rates.push_back(br);
+      ratios.push_back(er / br);
+      batches.push_back(mean_batch);
+      double a = static_cast<double>(std::max<std::int64_t>(e.accepted, 1));
+      std::printf("run %d: engine %8.0f actions/s (%lld accepted, %lld refused, %.2fs; %lld commits, mean batch %.0f) | "
+                  "baseline %8.0f actions/s (%lld transactions of %lld) | ratio %.2f | creation %.0f cases/s\n",
+                  k, er, static_cast<long long>(e.accepted), static_cast<long long>(e.refused), e.seconds,
+                  static_cast<long long>(e.batches), mean_batch, br, static_cast<long long>(b.transactions),
+                  static_cast<long long>(batch), er / br, e.created / e.create_seconds);
+      std::printf("       rows per action: %.2f events, %.2f commitments, %.2f redress, %.2f messages, %.2f e-mails, 1 case update\n",
+                  static_cast<double>(e.events) / a, static_cast<double>(e.commitments) / a, static_cast<double>(e.redress) / a,
+                  static_cast<double>(e.messages) / a, static_cast<double>(e.emails) / a);
+      for (const auto& [reason, count] : e.refusals) std::printf("       refused %d×: %s\n", count, reason.c_str());
+      std::fflush(stdout);
+      fs::remove_all(dir);
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "bench/engine: %s\n", e.what());
+    return 1;
+  }
+  auto spread = [](std::vector<double> v) {
+    auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.0f..%.0f", *lo, *hi);
+    return std::string(buffer);
+  };
+  std::printf("median of %d runs: engine %.0f actions/s (spread %s), baseline %.0f actions/s (spread %s), ratio %.2f, "
+              "mean batch %.0f\n",
+              o.runs, median(engine_rates), spread(engine_rates).c_str(), median(baseline_rates),
+              spread(baseline_rates).c_str(), median(ratios), median(batches));
+  if (own_dir) fs::remove_all(o.dir);
+  return 0;
+}
