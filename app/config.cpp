@@ -22,6 +22,62 @@ Status set_int(int& target, const std::string& value, const std::string& key, co
   }
 }
 
+std::string at(const std::string& path, const toml::node& node) {
+  return path + ":" + std::to_string(node.source().begin.line) + ": ";
+}
+
+Status read_intake(Config& config, const toml::node& node, const std::string& path) {
+  const auto* sources = node.as_table();
+  if (!sources) return Error::invalid(at(path, node) + "intake: expected tables [intake.<source>]");
+  for (const auto& [source_key, source_node] : *sources) {
+    std::string name(source_key.str());
+    std::string where = "intake." + name;
+    const auto* table = source_node.as_table();
+    if (!table) return Error::invalid(at(path, source_node) + where + ": expected a table");
+    for (char c : name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+        return Error::invalid(at(path, source_node) + where + ": source names use letters, digits, - and _");
+    IntakeSource source;
+    source.name = name;
+    for (const auto& [k, v] : *table) {
+      std::string key(k.str());
+      if (key == "mapping") {
+        const auto* mapping = v.as_table();
+        if (!mapping) return Error::invalid(at(path, v) + where + ".mapping: expected a table of field = \"/json/pointer\"");
+        for (const auto& [field, pointer] : *mapping) {
+          auto text = pointer.value<std::string>();
+          if (!text || (!text->empty() && text->front() != '/'))
+            return Error::invalid(at(path, pointer) + where + ".mapping." + std::string(field.str()) +
+                                  ": expected a JSON pointer like \"/customer/email\"");
+          source.mapping.emplace_back(std::string(field.str()), *text);
+        }
+        continue;
+      }
+      if (key == "tolerance_seconds") {
+        auto n = v.value<std::int64_t>();
+        if (!n || *n < 1 || *n > 86400) return Error::invalid(at(path, v) + where + ".tolerance_seconds: expected 1..86400");
+        source.tolerance_seconds = static_cast<int>(*n);
+        continue;
+      }
+      auto text = v.value<std::string>();
+      if (!text) return Error::invalid(at(path, v) + where + "." + key + ": expected a string");
+      if (key == "secret") source.secret = *text;
+      else if (key == "secret_env") {
+        const char* value = std::getenv(text->c_str());
+        if (!value || !*value) return Error::invalid(at(path, v) + where + ".secret_env: the variable " + *text + " is not set");
+        source.secret = value;
+      } else if (key == "channel") source.channel = *text;
+      else if (key == "category") source.category = *text;
+      else if (key == "workflow") source.workflow = *text;
+      else return Error::invalid(at(path, v) + where + "." + key + ": unknown key");
+    }
+    if (source.secret.rfind("whsec_", 0) != 0 || source.secret.size() < 30)
+      return Error::invalid(at(path, source_node) + where + ".secret: expected \"whsec_<base64>\" (at least 18 bytes)");
+    config.intake[name] = std::move(source);
+  }
+  return Status::success();
+}
+
 }  // namespace
 
 Status apply_setting(Config& config, const std::string& key, const std::string& value, const std::string& source) {
@@ -62,6 +118,10 @@ Status apply_config_file(Config& config, const std::string& path) {
   }
   for (const auto& [key, node] : table) {
     std::string name(key.str());
+    if (name == "intake") {
+      if (auto s = read_intake(config, node, path); !s) return s;
+      continue;
+    }
     std::string where = path + ":" + std::to_string(node.source().begin.line) + ": " + name;
     std::string value;
     if (auto s = node.value<std::string>()) value = *s;

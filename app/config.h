@@ -8,10 +8,25 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "engine/result.h"
 
 namespace redress {
+
+// An intake source: another system that creates cases by posting signed web hooks to
+// /hooks/intake/<name>. `mapping` takes case fields ("client.name", "subject", ...) from JSON
+// pointers into the payload ("/customer/name"); `category` and `channel` are the defaults.
+struct IntakeSource {
+  std::string name;
+  std::string secret;  // "whsec_<base64>", or read from the variable named by `secret_env`
+  std::string channel = "api";
+  std::string category;
+  std::string workflow;
+  std::vector<std::pair<std::string, std::string>> mapping;  // case field -> JSON pointer
+  int tolerance_seconds = 300;
+};
 
 struct Config {
   std::string data_dir = "./data";
@@ -28,6 +43,7 @@ struct Config {
   std::size_t max_header_bytes = 16 << 10;
   int read_timeout_seconds = 15;
   int max_connections = 10000;
+  std::map<std::string, IntakeSource> intake;  // by source name
 
   [[nodiscard]] std::string database_path() const { return data_dir + "/redress.db"; }
 };

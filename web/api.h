@@ -1,0 +1,40 @@
+// The v1 API: every route of the SPEC's HTTP API table, registered on a Router.
+//
+// Handlers decode, call the Engine (writes) or the Store (reads), and answer with JSON or
+// problem+json. Writes complete on a store thread; `defer` moves the rendering of their answer
+// onto an I/O thread so the store's writer is never kept waiting. Thread-safe once built.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+
+#include "adapters/security/keyring.h"
+#include "app/config.h"
+#include "engine/clock.h"
+#include "engine/engine.h"
+#include "web/metrics.h"
+#include "web/router.h"
+
+namespace redress::web {
+
+struct ApiContext {
+  Engine& engine;
+  Store& store;
+  const Keyring& keyring;
+  const Config& config;
+  Metrics& metrics;
+  ManualClock* manual_clock = nullptr;  // set only under `serve --clock=manual`
+  std::string base_url;                 // "http://127.0.0.1:8080", for links
+  std::string openapi_document;         // served at /v1/openapi.json
+  std::function<void(std::function<void()>)> defer;  // runs work on an I/O thread
+  // Called after the manual clock moved, before /v1/admin/clock answers (fires what fell due).
+  std::function<void()> on_clock_moved;
+};
+
+void register_api(Router& router, ApiContext& api);
+
+// The link a client follows to their status page.
+[[nodiscard]] std::string client_url(const ApiContext& api, const std::string& token);
+
+}  // namespace redress::web

@@ -1,0 +1,189 @@
+#include "web/router.h"
+
+#include <boost/json.hpp>
+#include <boost/beast/core/string.hpp>
+#include <boost/url/parse.hpp>
+
+namespace redress::web {
+
+namespace json = boost::json;
+
+const std::string& RequestContext::param(const std::string& name) const {
+  static const std::string empty;
+  auto it = params.find(name);
+  return it == params.end() ? empty : it->second;
+}
+
+std::optional<std::string> RequestContext::query_value(const std::string& name) const {
+  auto it = query.find(name);
+  if (it == query.end()) return std::nullopt;
+  return it->second;
+}
+
+Actor RequestContext::actor() const {
+  if (!staff) return Actor::system();
+  if (staff->role == Role::kIntake) return Actor::intake(staff->id);
+  return Actor::staff(staff->id, staff->role);
+}
+
+Result<json::object> parse_json_object(std::string_view text, std::size_t max_depth) {
+  json::parse_options options;
+  options.max_depth = max_depth;
+  json::stream_parser parser(json::storage_ptr(), options);
+  boost::system::error_code ec;
+  std::size_t used = parser.write_some(text.data(), text.size(), ec);
+  if (!ec && used < text.size() && text.substr(used).find_first_not_of(" \t\r\n") != std::string_view::npos)
+    ec = json::error::extra_data;
+  if (!ec) parser.finish(ec);
+  if (ec) {
+    std::size_t line = 1, column = 1;
+    for (std::size_t i = 0; i < used && i < text.size(); ++i) {
+      if (text[i] == '\n') ++line, column = 1;
+      else ++column;
+    }
+    return Error::invalid("the body is not valid JSON: " + ec.message() + " at line " + std::to_string(line) +
+                              ", column " + std::to_string(column) + " (byte " + std::to_string(used) + ")",
+                          {FieldError{"body", ec.message()}});
+  }
+  json::value value = parser.release();
+  if (!value.is_object()) return Error::invalid("the body must be a JSON object", {FieldError{"body", "must be an object"}});
+  return std::move(value.get_object());
+}
+
+void Router::add(RouteSpec spec) {
+  Compiled compiled;
+  std::string_view path = spec.pattern;
+  std::size_t start = 1;
+  while (start <= path.size()) {
+    auto end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    compiled.segments.emplace_back(path.substr(start, end - start));
+    start = end + 1;
+  }
+  routes_.push_back(std::move(spec));
+  compiled_.push_back(std::move(compiled));
+}
+
+bool Router::match(const Compiled& route, const std::vector<std::string>& path, std::map<std::string, std::string>& params) {
+  if (route.segments.size() != path.size()) return false;
+  std::map<std::string, std::string> captured;
+  for (std::size_t i = 0; i < path.size(); ++i) {
+    const std::string& pattern = route.segments[i];
+    if (pattern.size() > 2 && pattern.front() == '{' && pattern.back() == '}') {
+      const std::string& value = path[i];
+      if (value.empty() || value == "." || value == ".." || value.size() > 512) return false;
+      for (unsigned char c : value)
+        if (c < 0x20 || c == 0x7f || c == '/') return false;
+      captured[pattern.substr(1, pattern.size() - 2)] = value;
+    } else if (pattern != path[i]) {
+      return false;
+    }
+  }
+  params = std::move(captured);
+  return true;
+}
+
+void Router::dispatch(Request request, std::string request_id, Reply reply, std::string& route) const {
+  route = "unmatched";
+  auto url = boost::urls::parse_origin_form(std::string_view(request.target().data(), request.target().size()));
+  if (!url) {
+    reply(problem(http::status::bad_request, "bad-target", "The request target is not valid", "the target must be an absolute path"));
+    return;
+  }
+  std::vector<std::string> segments;
+  for (auto segment : url->segments()) segments.push_back(std::string(segment));
+  if (url->encoded_path().empty() || url->encoded_path() == "/") segments.clear();
+
+  const RouteSpec* found = nullptr;
+  std::map<std::string, std::string> params;
+  std::string allow;
+  for (std::size_t i = 0; i < routes_.size(); ++i) {
+    std::map<std::string, std::string> captured;
+    if (!match(compiled_[i], segments, captured)) continue;
+    if (routes_[i].method == request.method()) {
+      found = &routes_[i];
+      params = std::move(captured);
+      break;
+    }
+    std::string method(http::to_string(routes_[i].method));
+    if (allow.find(method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + method;
+  }
+  if (!found) {
+    if (!allow.empty()) {
+      route = "method-not-allowed";
+      Response res = problem(http::status::method_not_allowed, "method-not-allowed", "Method not allowed",
+                             std::string(request.method_string()) + " is not allowed here; allowed: " + allow);
+      res.set(http::field::allow, allow);
+      reply(std::move(res));
+    } else {
+      reply(problem(http::status::not_found, "not-found", "Not found", "no such resource"));
+    }
+    return;
+  }
+  route = found->pattern;
+
+  auto context = std::make_shared<RequestContext>();
+  context->request_id = std::move(request_id);
+  context->route = found->pattern;
+  context->params = std::move(params);
+  for (auto param : url->params()) context->query.emplace(std::string(param.key), std::string(param.value));
+
+  if (found->access == Access::kStaff) {
+    auto header = request[http::field::authorization];
+    std::string_view value(header.data(), header.size());
+    if (value.size() < 8 || !boost::beast::iequals(value.substr(0, 7), std::string_view("Bearer "))) {
+      Response res = problem(http::status::unauthorized, "unauthorized", "Authentication required",
+                             "send Authorization: Bearer <token>");
+      res.set(http::field::www_authenticate, "Bearer realm=\"redress\"");
+      reply(std::move(res));
+      return;
+    }
+    auto staff = authenticate_(std::string(value.substr(7)));
+    if (!staff) {
+      Response res = problem(http::status::unauthorized, "unauthorized", "Authentication failed",
+                             "the token is unknown or revoked");
+      res.set(http::field::www_authenticate, "Bearer realm=\"redress\", error=\"invalid_token\"");
+      reply(std::move(res));
+      return;
+    }
+    if (std::find(found->roles.begin(), found->roles.end(), staff->role) == found->roles.end()) {
+      reply(problem(http::status::forbidden, "forbidden", "Not allowed for this role",
+                    "the " + std::string(to_string(staff->role)) + " role may not " +
+                        std::string(request.method_string()) + " " + found->pattern));
+      return;
+    }
+    context->staff = std::move(staff).value();
+  }
+
+  if (found->json_body) {
+    auto type = request[http::field::content_type];
+    std::string_view content_type(type.data(), type.size());
+    auto semicolon = content_type.find(';');
+    std::string_view media = content_type.substr(0, semicolon);
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    bool json_type = boost::beast::iequals(media, std::string_view("application/json")) ||
+                     (media.size() > 5 && boost::beast::iequals(media.substr(media.size() - 5), std::string_view("+json")));
+    if (!request.body().empty() && !json_type) {
+      reply(problem(http::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type",
+                    "send the body as application/json"));
+      return;
+    }
+    if (!request.body().empty()) {
+      auto body = parse_json_object(request.body(), max_depth_);
+      if (!body) {
+        json::object extra;
+        json::array fields;
+        for (const auto& f : body.error().fields) fields.push_back(json::object{{"field", f.field}, {"message", f.message}});
+        extra["fields"] = std::move(fields);
+        reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", body.error().detail,
+                      std::move(extra)));
+        return;
+      }
+      context->body = std::move(body).value();
+    }
+  }
+  context->request = std::move(request);
+  found->handler(context, std::move(reply));
+}
+
+}  // namespace redress::web

@@ -1,0 +1,279 @@
+#include "web/server.h"
+
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/json.hpp>
+#include <spdlog/spdlog.h>
+#include <sodium.h>
+
+#include <optional>
+
+namespace redress::web {
+
+namespace net = boost::asio;
+namespace beast = boost::beast;
+using tcp = net::ip::tcp;
+
+// One connection: read a request, dispatch it, write the answer, repeat. All members are touched
+// only on the session's strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {}
+  ~Session() { server_.session_closed(this); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+  }
+
+  // At shutdown: an idle connection closes now; a busy one closes after its response.
+  void drain() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->busy_) self->stream_.cancel();
+    });
+  }
+
+ private:
+  void do_read() {
+    if (server_.draining()) return do_close();
+    busy_ = false;
+    parser_.emplace();
+    parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
+    parser_->body_limit(server_.options().max_body_bytes);
+    stream_.expires_after(server_.options().read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
+  }
+
+  void on_read_header(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    auto& header = parser_->get();
+    started_ = std::chrono::steady_clock::now();
+    method_ = std::string(header.method_string());
+    if (header.method_string().size() > 16) method_ = "OTHER";
+    if (auto length = parser_->content_length(); length && *length > server_.options().max_body_bytes)
+      return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
+                            "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
+    if (beast::iequals(header[http::field::expect], "100-continue")) {
+      auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
+      return http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+        if (ec) return self->do_close();
+        self->read_body();
+      });
+    }
+    read_body();
+  }
+
+  void read_body() {
+    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
+  }
+
+  void on_read_body(beast::error_code ec, std::size_t) {
+    if (ec) return on_read_error(ec);
+    busy_ = true;
+    stream_.expires_never();  // the handler's time is not the client's
+    Request request = parser_->release();
+    keep_alive_ = request.keep_alive();
+    request_id_ = server_.next_request_id();
+    if (auto given = request["X-Request-Id"]; !given.empty() && given.size() <= 64) {
+      bool clean = true;
+      for (char c : given) clean = clean && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+      if (clean) request_id_ = std::string(given);
+    }
+    auto self = shared_from_this();
+    server_.router().dispatch(
+        std::move(request), request_id_,
+        [self](Response response) {
+          net::post(self->stream_.get_executor(),
+                    [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
+        },
+        route_);
+  }
+
+  void on_read_error(beast::error_code ec) {
+    if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
+        ec == net::error::connection_reset)
+      return do_close();
+    if (ec == beast::error::timeout) {
+      spdlog::debug("connection timed out while reading a request");
+      return do_close();
+    }
+    if (method_.empty()) method_ = "UNKNOWN";
+    if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
+    if (ec == http::error::header_limit)
+      return reject(problem(http::status::request_header_fields_too_large, "header-too-large",
+                            "The request header is too large",
+                            "headers are limited to " + std::to_string(server_.options().max_header_bytes) + " bytes"));
+    if (ec == http::error::body_limit)
+      return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
+                            "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
+    reject(problem(http::status::bad_request, "bad-request", "The request is not valid HTTP/1.1", ec.message()));
+  }
+
+  // Answers a request that could not be read whole, then closes: the stream is out of step.
+  void reject(Response response) {
+    busy_ = true;
+    keep_alive_ = false;
+    route_ = "unreadable";
+    request_id_ = server_.next_request_id();
+    send(std::move(response));
+  }
+
+  void send(Response response) {
+    bool keep = keep_alive_ && !server_.draining();
+    response.set(http::field::server, "redress");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("X-Request-Id", request_id_);
+    if (response.find(http::field::cache_control) == response.end()) response.set(http::field::cache_control, "no-store");
+    response.keep_alive(keep);
+    response.prepare_payload();
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+    int status = static_cast<int>(response.result_int());
+    server_.metrics().observe(method_, route_, status, seconds);
+    if (server_.options().json_logs) {
+      boost::json::object line{{"method", method_}, {"route", route_}, {"status", status},
+                               {"duration_ms", seconds * 1000.0}, {"request_id", request_id_}};
+      spdlog::info("{}", boost::json::serialize(line));
+    } else {
+      spdlog::info("{} {} {} {:.3f}ms id={}", method_, route_, status, seconds * 1000.0, request_id_);
+    }
+    response_ = std::make_shared<Response>(std::move(response));
+    stream_.expires_after(server_.options().read_timeout);  // a client that will not read is cut off too
+    http::async_write(stream_, *response_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+      self->response_.reset();
+      if (ec || !keep) return self->do_close();
+      self->method_.clear();
+      self->do_read();
+    });
+  }
+
+  void do_close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request
+  Server& server_;
+  bool busy_ = false;        // a request is being handled or answered
+  bool keep_alive_ = true;   // the current request asked to keep the connection
+  std::string method_;       // of the current request, for logs and metrics
+  std::string route_;        // the matched route pattern, set by the router
+  std::string request_id_;
+  std::chrono::steady_clock::time_point started_{};
+  std::shared_ptr<Response> response_;  // kept alive while being written
+};
+
+Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
+    : options_(std::move(options)), router_(router), metrics_(metrics), io_(std::max(1, options_.threads)),
+      acceptor_(net::make_strand(io_)) {
+  unsigned char random[4];
+  randombytes_buf(random, sizeof random);
+  char prefix[16];
+  std::snprintf(prefix, sizeof prefix, "%02x%02x%02x%02x", random[0], random[1], random[2], random[3]);
+  request_prefix_ = prefix;
+}
+
+Server::~Server() {
+  stop();
+  wait(std::chrono::seconds(5));
+}
+
+Status Server::start() {
+  beast::error_code ec;
+  auto address = net::ip::make_address(options_.host == "localhost" ? "127.0.0.1" : options_.host, ec);
+  if (ec) return Error::invalid("cannot listen on \"" + options_.host + "\": not an IP address");
+  tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
+  if (ec) return Error::unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
+  port_ = acceptor_.local_endpoint().port();
+  do_accept();
+  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { io_.run(); });
+  return Status::success();
+}
+
+void Server::do_accept() {
+  acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&Server::on_accept, this));
+}
+
+void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
+  if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
+  if (!ec) {
+    bool full;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      full = static_cast<int>(sessions_.size()) >= options_.max_connections;
+    }
+    if (full || draining()) {
+      metrics_.connection_refused();
+      beast::error_code ignored;
+      socket.close(ignored);
+    } else {
+      socket.set_option(tcp::no_delay(true), ec);
+      auto session = std::make_shared<Session>(std::move(socket), *this);
+      session_opened(session);
+      session->run();
+    }
+  }
+  do_accept();
+}
+
+void Server::session_opened(const std::shared_ptr<Session>& session) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_[session.get()] = session;
+  metrics_.connection_opened();
+}
+
+void Server::session_closed(Session* session) {
+  std::lock_guard lock(sessions_mutex_);
+  sessions_.erase(session);
+  metrics_.connection_closed();
+  if (sessions_.empty()) sessions_empty_.notify_all();
+}
+
+std::string Server::next_request_id() {
+  return request_prefix_ + "-" + std::to_string(request_counter_.fetch_add(1, std::memory_order_relaxed) + 1);
+}
+
+void Server::stop() {
+  if (draining_.exchange(true)) return;
+  net::post(acceptor_.get_executor(), [this] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+  });
+  std::vector<std::shared_ptr<Session>> live;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto& [raw, weak] : sessions_)
+      if (auto s = weak.lock()) live.push_back(std::move(s));
+  }
+  for (auto& s : live) s->drain();
+}
+
+void Server::wait(std::chrono::seconds grace) {
+  if (threads_.empty()) return;
+  {
+    std::unique_lock lock(sessions_mutex_);
+    // Wait for the stop, then for the sessions to finish.
+    while (!draining()) {
+      lock.unlock();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      lock.lock();
+    }
+    sessions_empty_.wait_for(lock, grace, [this] { return sessions_.empty(); });
+  }
+  io_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+}  // namespace redress::web

@@ -1,0 +1,202 @@
+#include "web/views.h"
+
+#include <boost/json.hpp>
+
+#include "engine/actions.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+
+namespace {
+
+json::value time_or_null(const std::optional<Time>& t) {
+  if (!t) return nullptr;
+  return json::value(format_time(*t));
+}
+
+json::value owner_json(const std::optional<Staff>& owner, const std::string& owner_id) {
+  if (owner_id.empty()) return nullptr;
+  json::object o{{"id", owner_id}};
+  if (owner) o["name"] = owner->name;
+  return o;
+}
+
+}  // namespace
+
+std::string status_text(CaseStatus status) {
+  switch (status) {
+    case CaseStatus::kReceived: return "We have received your complaint";
+    case CaseStatus::kAcknowledged: return "We have acknowledged your complaint and it is with our team";
+    case CaseStatus::kInvestigating: return "We are investigating your complaint";
+    case CaseStatus::kAwaitingClient: return "We are waiting for information from you";
+    case CaseStatus::kRedressProposed: return "We have proposed a way to put things right: please tell us if you accept";
+    case CaseStatus::kResolved: return "Your complaint is resolved";
+    case CaseStatus::kClosed: return "Your complaint is closed";
+    case CaseStatus::kWithdrawn: return "You withdrew your complaint";
+  }
+  return "";
+}
+
+json::object commitment_json(const Commitment& k, const std::string& case_reference) {
+  json::object o{{"id", commitment_display_id(k.id)},
+                 {"kind", to_string(k.kind)},
+                 {"text", k.text},
+                 {"due_at", format_time(k.due_at)},
+                 {"owner", k.owner_id.empty() ? json::value(nullptr) : json::value(k.owner_id)},
+                 {"client_visible", k.client_visible},
+                 {"status", to_string(k.status)},
+                 {"created_at", format_time(k.created_at)},
+                 {"settled_at", time_or_null(k.settled_at)}};
+  if (!k.note.empty()) o["note"] = k.note;
+  if (k.replaces_id) o["replaces"] = commitment_display_id(k.replaces_id);
+  if (k.replaced_by_id) o["replaced_by"] = commitment_display_id(k.replaced_by_id);
+  if (k.redress_id) o["redress_id"] = redress_display_id(k.redress_id);
+  if (!case_reference.empty()) o["case"] = case_reference;
+  return o;
+}
+
+json::object redress_json(const Redress& r) {
+  json::object o{{"id", redress_display_id(r.id)},
+                 {"kind", to_string(r.kind)},
+                 {"text", r.text},
+                 {"status", to_string(r.status)},
+                 {"automatic", r.automatic},
+                 {"created_at", format_time(r.created_at)},
+                 {"decided_at", time_or_null(r.decided_at)},
+                 {"fulfilled_at", time_or_null(r.fulfilled_at)}};
+  if (r.amount_minor) {
+    o["amount"] = format_amount(*r.amount_minor);
+    o["currency"] = r.currency;
+  }
+  return o;
+}
+
+json::object message_json(const Message& m) {
+  return json::object{{"id", message_display_id(m.id)},
+                      {"visibility", to_string(m.visibility)},
+                      {"author", m.author},
+                      {"body", m.body},
+                      {"at", format_time(m.at)}};
+}
+
+json::object event_json(const Event& e) {
+  boost::system::error_code ec;
+  json::value data = json::parse(e.data, ec);
+  if (ec) data = e.data;
+  return json::object{{"seq", e.seq}, {"type", e.type}, {"at", format_time(e.at)}, {"actor", e.actor},
+                      {"data", std::move(data)}, {"hash", e.hash}};
+}
+
+json::object case_summary_json(const Case& c, const std::optional<Staff>& owner) {
+  return json::object{{"reference", c.reference},
+                      {"status", to_string(c.status)},
+                      {"version", c.version},
+                      {"subject", c.subject},
+                      {"client", json::object{{"name", c.client.name}, {"email", c.client.email}}},
+                      {"workflow", c.workflow},
+                      {"category", c.category},
+                      {"touchpoint", c.touchpoint},
+                      {"severity", to_string(c.severity)},
+                      {"team", c.team},
+                      {"owner", owner_json(owner, c.owner_id)},
+                      {"escalation_level", c.escalation_level},
+                      {"received_at", format_time(c.received_at)},
+                      {"updated_at", format_time(c.updated_at)}};
+}
+
+json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
+                       const std::vector<std::string>& allowed_actions, const std::vector<Message>& messages) {
+  const Case& c = snapshot.record;
+  json::object client{{"name", c.client.name}, {"email", c.client.email}};
+  if (!c.client.phone.empty()) client["phone"] = c.client.phone;
+  if (!c.client.locale.empty()) client["locale"] = c.client.locale;
+  json::array allowed;
+  for (const auto& a : allowed_actions) allowed.emplace_back(a);
+  json::array commitments, redress, notes;
+  for (const auto& k : snapshot.commitments) commitments.push_back(commitment_json(k));
+  for (const auto& r : snapshot.redress) redress.push_back(redress_json(r));
+  for (const auto& m : messages) notes.push_back(message_json(m));
+  return json::object{{"reference", c.reference},
+                      {"status", to_string(c.status)},
+                      {"version", c.version},
+                      {"client", std::move(client)},
+                      {"channel", to_string(c.channel)},
+                      {"category", c.category},
+                      {"touchpoint", c.touchpoint},
+                      {"subject", c.subject},
+                      {"description", c.description},
+                      {"remedy_requested", c.remedy_requested},
+                      {"severity", to_string(c.severity)},
+                      {"workflow", c.workflow},
+                      {"team", c.team},
+                      {"owner", owner_json(owner, c.owner_id)},
+                      {"escalation_level", c.escalation_level},
+                      {"clock", to_string(c.clock)},
+                      {"outcome", c.outcome ? json::value(to_string(*c.outcome)) : json::value(nullptr)},
+                      {"rating", c.rating ? json::value(*c.rating) : json::value(nullptr)},
+                      {"received_at", format_time(c.received_at)},
+                      {"updated_at", format_time(c.updated_at)},
+                      {"acknowledged_at", time_or_null(c.acknowledged_at)},
+                      {"resolved_at", time_or_null(c.resolved_at)},
+                      {"ended_at", time_or_null(c.ended_at)},
+                      {"allowed_actions", std::move(allowed)},
+                      {"commitments", std::move(commitments)},
+                      {"redress", std::move(redress)},
+                      {"messages", std::move(notes)},
+                      {"head_hash", c.head_hash}};
+}
+
+json::object client_view_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner, const Workflow* workflow,
+                              const std::vector<Message>& messages, const std::vector<std::string>& client_actions) {
+  const Case& c = snapshot.record;
+  static const CaseStatus kPath[] = {CaseStatus::kReceived, CaseStatus::kAcknowledged, CaseStatus::kInvestigating,
+                                     CaseStatus::kResolved, CaseStatus::kClosed};
+  int reached = 0;
+  switch (c.status) {
+    case CaseStatus::kReceived: reached = 0; break;
+    case CaseStatus::kAcknowledged: reached = 1; break;
+    case CaseStatus::kInvestigating:
+    case CaseStatus::kAwaitingClient:
+    case CaseStatus::kRedressProposed: reached = 2; break;
+    case CaseStatus::kResolved: reached = 3; break;
+    case CaseStatus::kClosed: reached = 4; break;
+    case CaseStatus::kWithdrawn: reached = -1; break;
+  }
+  json::array progress;
+  for (int i = 0; i < 5; ++i)
+    progress.push_back(json::object{{"step", to_string(kPath[i])}, {"done", reached >= i}, {"current", reached == i}});
+  json::array commitments, redress, thread, actions;
+  for (const auto& k : snapshot.commitments)
+    if (k.client_visible && k.status != CommitmentStatus::kRenegotiated)
+      commitments.push_back(json::object{{"id", commitment_display_id(k.id)},
+                                         {"kind", to_string(k.kind)},
+                                         {"text", k.text},
+                                         {"due_at", format_time(k.due_at)},
+                                         {"status", to_string(k.status)}});
+  for (const auto& r : snapshot.redress) redress.push_back(redress_json(r));
+  for (const auto& m : messages)
+    if (m.visibility == Visibility::kClient)
+      thread.push_back(json::object{{"id", message_display_id(m.id)},
+                                    {"from", m.author == "client" ? "you" : "us"},
+                                    {"body", m.body},
+                                    {"at", format_time(m.at)}});
+  for (const auto& a : client_actions) actions.emplace_back(a);
+  json::object view{{"reference", c.reference},
+                    {"status", to_string(c.status)},
+                    {"status_text", status_text(c.status)},
+                    {"progress", std::move(progress)},
+                    {"subject", c.subject},
+                    {"received_at", format_time(c.received_at)},
+                    {"owner", owner ? json::value(json::object{{"name", owner->name}}) : json::value(nullptr)},
+                    {"commitments", std::move(commitments)},
+                    {"messages", std::move(thread)},
+                    {"redress", std::move(redress)},
+                    {"allowed_actions", std::move(actions)},
+                    {"rating", c.rating ? json::value(*c.rating) : json::value(nullptr)},
+                    {"outcome", c.outcome ? json::value(to_string(*c.outcome)) : json::value(nullptr)}};
+  if (workflow) view["standard"] = json::object{{"title", workflow->title}, {"pledge", workflow->pledge}};
+  return view;
+}
+
+}  // namespace redress::web

@@ -1,0 +1,35 @@
+// Views: the JSON shapes of the v1 API (SPEC "HTTP API"), built from domain values.
+// Pure functions; thread-safe. Internal data (notes, internal messages) appears only in the staff
+// views; the client view is built from client-visible data alone.
+#pragma once
+
+#include <boost/json/object.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/store.h"
+#include "engine/workflow.h"
+
+namespace redress::web {
+
+[[nodiscard]] boost::json::object commitment_json(const Commitment& commitment, const std::string& case_reference = {});
+[[nodiscard]] boost::json::object redress_json(const Redress& redress);
+[[nodiscard]] boost::json::object message_json(const Message& message);
+[[nodiscard]] boost::json::object event_json(const Event& event);
+[[nodiscard]] boost::json::object case_summary_json(const Case& record, const std::optional<Staff>& owner);
+// The staff view of one case.
+[[nodiscard]] boost::json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
+                                            const std::vector<std::string>& allowed_actions,
+                                            const std::vector<Message>& messages);
+// The client's view: nothing internal, never another case.
+[[nodiscard]] boost::json::object client_view_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
+                                                   const Workflow* workflow, const std::vector<Message>& messages,
+                                                   const std::vector<std::string>& client_actions);
+
+// The status in plain words, for clients.
+[[nodiscard]] std::string status_text(CaseStatus status);
+
+}  // namespace redress::web
