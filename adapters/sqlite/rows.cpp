@@ -345,10 +345,13 @@ Result<AuditReport> audit_chains(Connection& db) {
     }
     if (!events->status()) return events->status().error();
     events->reset();
-    if (!found && expected_seq - 1 != version)
-      found = AuditReport::Break{reference, expected_seq,
-                                 "the history ends at event " + std::to_string(expected_seq - 1) +
+    if (!found && expected_seq - 1 != version) {
+      // A short history misses the event after its end; a long one has an extra event after the version.
+      std::int64_t last = expected_seq - 1;
+      found = AuditReport::Break{reference, last < version ? expected_seq : version + 1,
+                                 "the history ends at event " + std::to_string(last) +
                                      " but the case is at version " + std::to_string(version)};
+    }
     if (!found && previous != head)
       found = AuditReport::Break{reference, version, "the case's head hash is not the last event's hash"};
     if (found) report.broken.push_back(std::move(*found));

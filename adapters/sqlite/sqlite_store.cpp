@@ -83,7 +83,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
   } catch (const std::exception& e) {
     return Error::unavailable(e.what());
   }
-  if (auto s = configure_connection(*writer, options.durability, OpenMode::kReadWrite); !s) return s.error();
+  // The version check comes first: a database this binary cannot use is not touched, not even by
+  // the pragmas (journal_mode = WAL rewrites the file header).
+  sqlite3_busy_timeout(writer->handle(), 10000);
   auto version = schema_version(*writer);
   if (!version) return version.error();
   if (*version != latest_schema_version())
@@ -91,6 +93,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
                           " but this redress needs version " + std::to_string(latest_schema_version()) +
                           (*version < latest_schema_version() ? "; run `redress migrate` first"
                                                               : "; it is newer than this redress, which leaves it untouched"));
+  if (auto s = configure_connection(*writer, options.durability, OpenMode::kReadWrite); !s) return s.error();
   return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer)));
 }
 
