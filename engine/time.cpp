@@ -94,6 +94,10 @@ std::optional<Time> parse_time(std::string_view s) {
   return Time(std::chrono::duration_cast<Duration>(t.time_since_epoch()) + Duration(micros));
 }
 
+// Durations longer than this are refused, so that no duration read from a request or a workflow
+// file can overflow a Time (int64 microseconds).
+constexpr std::int64_t kMaxDurationDays = 36525;  // 100 years
+
 std::optional<IsoDuration> parse_duration(std::string_view s) {
   if (s.empty() || (s.front() != 'P' && s.front() != 'p')) return std::nullopt;
   s.remove_prefix(1);
@@ -129,18 +133,24 @@ std::optional<IsoDuration> parse_duration(std::string_view s) {
     bool fractional = number.find('.') != std::string::npos;
     if (fractional && !(in_time && unit == 'S')) return std::nullopt;
     any = true;
+    // Each part is bounded before it is converted, so that no value can overflow microseconds.
     if (!in_time) {
       std::int64_t value = std::stoll(number);
-      result.days += unit == 'W' ? value * 7 : value;
+      std::int64_t days = unit == 'W' ? value * 7 : value;  // value < 10^15: no overflow
+      if (days > kMaxDurationDays) return std::nullopt;
+      result.days += days;
     } else if (unit == 'S') {
       double seconds = std::stod(number);
+      if (seconds > kMaxDurationDays * 86400.0) return std::nullopt;
       result.time += Duration(static_cast<std::int64_t>(seconds * 1'000'000 + 0.5));
     } else {
       std::int64_t value = std::stoll(number);
+      if (value > kMaxDurationDays * (unit == 'H' ? 24 : 24 * 60)) return std::nullopt;
       result.time += unit == 'H' ? Duration(std::chrono::hours(value)) : Duration(std::chrono::minutes(value));
     }
   }
   if (!any) return std::nullopt;
+  if (result.total() > std::chrono::days(kMaxDurationDays)) return std::nullopt;
   return result;
 }
 
