@@ -1,0 +1,1002 @@
+// The engine over the SQLite store on a real file in a temporary directory, with a manual clock:
+// acting, restart, tampering, concurrency, bad input, idempotency, migrations and pagination.
+#include <catch2/catch.hpp>
+
+#include <sqlite3.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/sqlite_store.h"
+#include "app/environment.h"
+#include "engine/hash_chain.h"
+
+using namespace redress;
+namespace fs = std::filesystem;
+
+namespace {
+
+const Time kStart = *parse_time("2026-03-02T09:00:00Z");  // a Monday morning
+
+// A fresh directory, removed with everything in it at the end.
+class TempDir {
+ public:
+  TempDir() {
+    static std::atomic<int> counter{0};
+    std::random_device device;
+    path_ = fs::temp_directory_path() /
+            ("redress-store-test-" + std::to_string(device()) + "-" + std::to_string(counter++));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+Config config_in(const TempDir& dir) {
+  Config config;
+  config.data_dir = dir.path().string();
+  config.workflows = REDRESS_SOURCE_DIR "/workflows";
+  return config;
+}
+
+std::unique_ptr<Environment> open_env(const TempDir& dir) {
+  OpenOptions options;
+  options.migrate_if_needed = true;
+  options.manual_start = kStart;
+  auto env = open_environment(config_in(dir), options);
+  INFO((env.ok() ? std::string() : env.error().detail));
+  REQUIRE(env.ok());
+  return std::move(env).value();
+}
+
+ManualClock& manual_clock(Environment& env) {
+  auto* clock = dynamic_cast<ManualClock*>(env.clock.get());
+  REQUIRE(clock != nullptr);
+  return *clock;
+}
+
+std::string file_digest(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return sha256_hex(bytes.str());
+}
+
+// A separate connection to the database file, as someone with a shell would use.
+class RawDb {
+ public:
+  explicit RawDb(const fs::path& path) {
+    REQUIRE(sqlite3_open(path.string().c_str(), &db_) == SQLITE_OK);
+    sqlite3_busy_timeout(db_, 10000);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* message = nullptr;
+    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    std::string text = message ? message : "";
+    sqlite3_free(message);
+    INFO(sql << ": " << text);
+    REQUIRE(rc == SQLITE_OK);
+  }
+  std::int64_t integer(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    REQUIRE(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_step(stmt) == SQLITE_ROW);
+    std::int64_t value = sqlite3_column_int64(stmt, 0);
+    sqlite3_finalize(stmt);
+    return value;
+  }
+  // Row counts of every table that a change writes to.
+  std::map<std::string, std::int64_t> counts() {
+    std::map<std::string, std::int64_t> result;
+    for (const char* table : {"cases", "events", "messages", "commitments", "redress", "notifications", "idempotency_keys"})
+      result[table] = integer(std::string("SELECT count(*) FROM ") + table);
+    return result;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+struct World {
+  TempDir dir;
+  std::unique_ptr<Environment> env;
+  Staff agent, agent2, lead;
+
+  World() {
+    env = open_env(dir);
+    agent = add("Sam Okafor", "sam@redress.example", Role::kAgent);
+    agent2 = add("Priya Patel", "priya@redress.example", Role::kAgent);
+    lead = add("Grace Adeyemi", "grace@redress.example", Role::kLead);
+  }
+  Staff add(const std::string& name, const std::string& email, Role role) {
+    Staff s;
+    s.name = name;
+    s.email = email;
+    s.role = role;
+    s.team = "customer-care";
+    auto added = env->store->add_staff(s);
+    REQUIRE(added.ok());
+    return added.value();
+  }
+  fs::path db_path() const { return fs::path(env ? env->config.database_path() : config_in(dir).database_path()); }
+  Engine& engine() { return *env->engine; }
+  Store& store() { return *env->store; }
+
+  std::string create(const std::string& subject = "Charged twice") {
+    NewCase c;
+    c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
+    c.channel = Channel::kWeb;
+    c.category = "billing";
+    c.touchpoint = "billing";
+    c.subject = subject;
+    c.description = "I was charged twice for one order.";
+    c.workflow = "retail";
+    auto created = engine().create_case(c, Actor::intake("web-form"));
+    INFO((created.ok() ? std::string() : created.error().detail));
+    REQUIRE(created.ok());
+    return created->change.after.reference;
+  }
+
+  ActionRequest request(const std::string& reference, ActionType type, const Staff& by) {
+    ActionRequest r;
+    r.type = type;
+    r.reference = reference;
+    r.actor = Actor::staff(by.id, by.role);
+    return r;
+  }
+  Result<Committed> act(ActionRequest r) { return engine().apply(std::move(r)); }
+  void must(ActionRequest r) {
+    std::string what = std::string(to_string(r.type)) + " on " + r.reference;
+    auto result = act(std::move(r));
+    INFO(what << ": " << (result.ok() ? std::string() : result.error().detail));
+    REQUIRE(result.ok());
+  }
+  Case load(const std::string& reference) {
+    auto snapshot = store().load_case(reference);
+    REQUIRE(snapshot.ok());
+    return snapshot->record;
+  }
+
+  static std::string final_response() {
+    return "Dear Ana, we have decided to uphold your complaint. If you are not satisfied you may refer it to an "
+           "alternative dispute resolution service, which we will use.";
+  }
+
+  // Drives a new case to `status`, owned by `agent` unless it stays received.
+  std::string case_in(CaseStatus status) {
+    std::string ref = create();
+    if (status == CaseStatus::kReceived) return ref;
+    if (status == CaseStatus::kWithdrawn) {
+      auto w = request(ref, ActionType::kWithdraw, agent);
+      w.reason = "the client asked";
+      must(w);
+      return ref;
+    }
+    must(request(ref, ActionType::kAcknowledge, agent));
+    if (status == CaseStatus::kAcknowledged) return ref;
+    must(request(ref, ActionType::kTake, agent));
+    must(request(ref, ActionType::kStart, agent));
+    if (status == CaseStatus::kInvestigating) return ref;
+    if (status == CaseStatus::kAwaitingClient) {
+      auto ask = request(ref, ActionType::kRequestInfo, agent);
+      ask.body = "Which order was it?";
+      must(ask);
+      return ref;
+    }
+    auto propose = request(ref, ActionType::kProposeRedress, agent);
+    propose.outcome = Outcome::kUpheld;
+    propose.final_response = final_response();
+    propose.offers.push_back(RedressOffer{RedressKind::kApology, std::nullopt, "", "We are sorry."});
+    must(propose);
+    if (status == CaseStatus::kRedressProposed) return ref;
+    ActionRequest accept;
+    accept.type = ActionType::kAcceptRedress;
+    accept.reference = ref;
+    accept.actor = Actor::client();
+    must(accept);
+    if (status == CaseStatus::kResolved) return ref;
+    must(request(ref, ActionType::kClose, agent));
+    return ref;
+  }
+};
+
+void check_same_case(const Case& a, const Case& b) {
+  INFO(a.reference);
+  CHECK(a.reference == b.reference);
+  CHECK(a.id == b.id);
+  CHECK(a.status == b.status);
+  CHECK(a.clock == b.clock);
+  CHECK(a.owner_id == b.owner_id);
+  CHECK(a.version == b.version);
+  CHECK(a.head_hash == b.head_hash);
+  CHECK(a.escalation_level == b.escalation_level);
+  CHECK(a.outcome == b.outcome);
+  CHECK(a.workflow == b.workflow);
+  CHECK(a.team == b.team);
+  CHECK(a.received_at == b.received_at);
+  CHECK(a.updated_at == b.updated_at);
+  CHECK(a.acknowledged_at == b.acknowledged_at);
+  CHECK(a.resolved_at == b.resolved_at);
+  CHECK(a.ended_at == b.ended_at);
+  CHECK(a.pending_offers == b.pending_offers);
+  CHECK(a.unfulfilled_redress == b.unfulfilled_redress);
+  CHECK(a.client.name == b.client.name);
+  CHECK(a.client.email == b.client.email);
+  CHECK(a.subject == b.subject);
+}
+
+constexpr std::array<CaseStatus, 8> kAllStatuses{
+    CaseStatus::kReceived,        CaseStatus::kAcknowledged, CaseStatus::kInvestigating, CaseStatus::kAwaitingClient,
+    CaseStatus::kRedressProposed, CaseStatus::kResolved,     CaseStatus::kClosed,        CaseStatus::kWithdrawn};
+
+}  // namespace
+
+TEST_CASE("store: create a case and act on it; events, projections and the chain agree", "[store]") {
+  World w;
+  std::string ref = w.create();
+  CHECK(ref.rfind("CMP-2026-", 0) == 0);
+  Case c = w.load(ref);
+  CHECK(c.status == CaseStatus::kReceived);
+  CHECK(c.owner_id.empty());
+  CHECK(c.version == 1);
+  CHECK(c.workflow == "retail");
+
+  w.must(w.request(ref, ActionType::kAcknowledge, w.agent));
+  w.must(w.request(ref, ActionType::kTake, w.agent));
+  w.must(w.request(ref, ActionType::kStart, w.agent));
+  auto message = w.request(ref, ActionType::kAddMessage, w.agent);
+  message.visibility = Visibility::kClient;
+  message.body = "We are looking into it.";
+  w.must(message);
+  c = w.load(ref);
+  CHECK(c.status == CaseStatus::kInvestigating);
+  CHECK(c.owner_id == w.agent.id);
+  CHECK(c.version == 5);
+  CHECK(c.acknowledged_at == kStart);
+
+  auto events = w.store().case_events(ref);
+  REQUIRE(events.ok());
+  REQUIRE(events->size() == 5);
+  std::vector<std::string> types;
+  std::string previous;
+  for (std::size_t i = 0; i < events->size(); ++i) {
+    const Event& e = (*events)[i];
+    CHECK(e.seq == static_cast<std::int64_t>(i + 1));
+    CHECK(e.hash == chain_hash(previous, ref, e));
+    previous = e.hash;
+    types.push_back(e.type);
+  }
+  CHECK(types == std::vector<std::string>{"case.received", "case.acknowledged", "case.owner_changed",
+                                          "case.investigation_started", "message.client"});
+  CHECK(c.head_hash == previous);
+  auto messages = w.store().case_messages(ref);
+  REQUIRE(messages.ok());
+  REQUIRE(messages->size() == 1);
+  CHECK(messages->front().body == "We are looking into it.");
+
+  auto report = w.store().verify_chains();
+  REQUIRE(report.ok());
+  CHECK(report->broken.empty());
+  CHECK(report->cases_checked == 1);
+  CHECK(report->events_checked == 5);
+}
+
+TEST_CASE("store: a case can be driven through every status", "[store]") {
+  World w;
+  for (CaseStatus status : kAllStatuses) {
+    INFO(to_string(status));
+    std::string ref = w.case_in(status);
+    Case c = w.load(ref);
+    CHECK(c.status == status);
+    auto events = w.store().case_events(ref);
+    REQUIRE(events.ok());
+    CHECK(static_cast<std::int64_t>(events->size()) == c.version);
+  }
+}
+
+TEST_CASE("store: restart restores every case to the same status, owner, version, clock and head", "[store][restart]") {
+  World w;
+  std::vector<std::string> refs;
+  for (CaseStatus status : kAllStatuses) refs.push_back(w.case_in(status));
+  // A case with an escalation, a commitment and a transfer, too.
+  std::string busy = w.case_in(CaseStatus::kInvestigating);
+  auto escalate = w.request(busy, ActionType::kEscalate, w.agent);
+  escalate.reason = "the client is upset";
+  w.must(escalate);
+  auto promise = w.request(busy, ActionType::kMakeCommitment, w.agent);
+  promise.text = "Call the client back";
+  promise.due.in = parse_duration("PT4H");
+  w.must(promise);
+  auto transfer = w.request(busy, ActionType::kTransfer, w.agent);
+  transfer.owner = w.agent2.id;
+  transfer.note = "Priya knows this client";
+  w.must(transfer);
+  refs.push_back(busy);
+
+  std::map<std::string, Case> before;
+  std::map<std::string, std::vector<Event>> events_before;
+  for (const auto& ref : refs) {
+    before[ref] = w.load(ref);
+    events_before[ref] = w.store().case_events(ref).value();
+  }
+  const fs::path dir = w.dir.path();
+  w.env.reset();  // close: drains the writer, checkpoints
+
+  // Reopen the same directory.
+  OpenOptions options;
+  options.manual_start = kStart + std::chrono::hours(1);
+  Config config;
+  config.data_dir = dir.string();
+  config.workflows = REDRESS_SOURCE_DIR "/workflows";
+  auto reopened = open_environment(config, options);
+  REQUIRE(reopened.ok());
+  w.env = std::move(reopened).value();
+
+  for (const auto& ref : refs) {
+    Case after = w.load(ref);
+    check_same_case(before[ref], after);
+    auto events = w.store().case_events(ref);
+    REQUIRE(events.ok());
+    REQUIRE(events->size() == events_before[ref].size());
+    for (std::size_t i = 0; i < events->size(); ++i) {
+      CHECK((*events)[i].hash == events_before[ref][i].hash);
+      CHECK((*events)[i].data == events_before[ref][i].data);
+    }
+  }
+  Case restored = w.load(busy);
+  CHECK(restored.owner_id == w.agent2.id);
+  CHECK(restored.escalation_level == 1);
+  auto snapshot = w.store().load_case(busy);
+  REQUIRE(snapshot.ok());
+  REQUIRE(snapshot->commitments.size() == 1);
+  CHECK(snapshot->commitments[0].due_at == kStart + std::chrono::hours(4));
+
+  // The restored case carries on from where it was: the chain continues, ids do not collide.
+  auto note = w.request(busy, ActionType::kAddMessage, w.agent2);
+  note.body = "after the restart";
+  w.must(note);
+  std::string fresh = w.create("After the restart");
+  CHECK(fresh != refs.back());
+  Case later = w.load(busy);
+  CHECK(later.version == before[busy].version + 1);
+  auto report = w.store().verify_chains();
+  REQUIRE(report.ok());
+  CHECK(report->broken.empty());
+  CHECK(report->cases_checked == static_cast<std::int64_t>(refs.size() + 1));
+}
+
+TEST_CASE("store: tampering with the events table is found, naming the case and the event", "[store][audit]") {
+  World w;
+  std::string other = w.case_in(CaseStatus::kInvestigating);
+  std::string ref = w.case_in(CaseStatus::kRedressProposed);
+  Case c = w.load(ref);
+  const std::int64_t v = c.version;
+  REQUIRE(v >= 5);
+  const std::string last = std::to_string(v), next = std::to_string(v + 1);
+  {
+    auto clean = w.store().verify_chains();
+    REQUIRE(clean.ok());
+    REQUIRE(clean->broken.empty());
+  }
+  RawDb raw(w.db_path());
+  const std::string case_id = std::to_string(c.id);
+  std::int64_t expected_seq = 0;
+
+  SECTION("UPDATE an event's data") {
+    raw.exec("UPDATE events SET data = replace(data, 'investigating', 'closed') WHERE case_id = " + case_id + " AND seq = 4");
+    expected_seq = 4;
+  }
+  SECTION("UPDATE an event's actor") {
+    raw.exec("UPDATE events SET actor = 'staff:u-999' WHERE case_id = " + case_id + " AND seq = 3");
+    expected_seq = 3;
+  }
+  SECTION("UPDATE an event's time") {
+    raw.exec("UPDATE events SET at = at + 1 WHERE case_id = " + case_id + " AND seq = 2");
+    expected_seq = 2;
+  }
+  SECTION("DELETE a middle event") {
+    raw.exec("DELETE FROM events WHERE case_id = " + case_id + " AND seq = 3");
+    expected_seq = 3;
+  }
+  SECTION("DELETE the first event") {
+    raw.exec("DELETE FROM events WHERE case_id = " + case_id + " AND seq = 1");
+    expected_seq = 1;
+  }
+  SECTION("DELETE the last event") {
+    raw.exec("DELETE FROM events WHERE case_id = " + case_id + " AND seq = " + last);
+    expected_seq = v;
+  }
+  SECTION("DELETE the last event and roll the case row back to match") {
+    // Whoever does this must forge the head hash too; without the old hash they cannot.
+    raw.exec("DELETE FROM events WHERE case_id = " + case_id + " AND seq = " + last);
+    raw.exec("UPDATE cases SET version = " + std::to_string(v - 1) + " WHERE id = " + case_id);
+    expected_seq = v - 1;
+  }
+  SECTION("INSERT a forged event with a made-up hash") {
+    raw.exec("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (" + case_id +
+             ", " + next + ", 'case.closed', 0, 'staff:u-1', '{}', '" + std::string(64, 'a') + "')");
+    expected_seq = v + 1;
+  }
+  SECTION("INSERT a forged event with a correctly chained hash") {
+    Event forged;
+    forged.seq = v + 1;
+    forged.type = "redress.accepted";
+    forged.at = kStart;
+    forged.actor = "client";
+    forged.data = "{}";
+    std::string hash = chain_hash(c.head_hash, ref, forged);
+    raw.exec("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (" + case_id +
+             ", " + next + ", 'redress.accepted', " + std::to_string(to_micros(kStart)) + ", 'client', '{}', '" + hash + "')");
+    expected_seq = v + 1;
+  }
+  SECTION("swap two events' sequence numbers") {
+    raw.exec("UPDATE events SET seq = -seq WHERE case_id = " + case_id + " AND seq IN (4, 5)");
+    raw.exec("UPDATE events SET seq = 9 - (-seq) WHERE case_id = " + case_id + " AND seq < 0");
+    expected_seq = 4;
+  }
+
+  auto report = w.store().verify_chains();
+  REQUIRE(report.ok());
+  REQUIRE(report->broken.size() == 1);
+  CHECK(report->broken[0].reference == ref);
+  CHECK(report->broken[0].seq == expected_seq);
+  CHECK_FALSE(report->broken[0].problem.empty());
+  CHECK(report->cases_checked == 2);
+  (void)other;
+}
+
+TEST_CASE("store: concurrent actions on one case never lose an update", "[store][concurrency]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  const std::int64_t start_version = w.load(ref).version;
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 40;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const Staff& by = t % 2 ? w.agent : w.lead;
+      for (int i = 0; i < kPerThread; ++i) {
+        auto r = w.request(ref, ActionType::kAddMessage, by);
+        r.body = "thread " + std::to_string(t) + " message " + std::to_string(i);
+        if (!w.act(std::move(r)).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(failures == 0);
+  Case c = w.load(ref);
+  CHECK(c.version == start_version + kThreads * kPerThread);
+  auto events = w.store().case_events(ref);
+  REQUIRE(events.ok());
+  CHECK(static_cast<std::int64_t>(events->size()) == c.version);
+  auto messages = w.store().case_messages(ref);
+  REQUIRE(messages.ok());
+  std::set<std::string> bodies;
+  for (const auto& m : *messages) bodies.insert(m.body);
+  CHECK(bodies.size() == static_cast<std::size_t>(kThreads * kPerThread));
+  auto report = w.store().verify_chains();
+  REQUIRE(report.ok());
+  CHECK(report->broken.empty());
+}
+
+TEST_CASE("store: of two actions racing at the same expected version exactly one wins", "[store][concurrency]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  for (int round = 0; round < 20; ++round) {
+    const std::int64_t version = w.load(ref).version;
+    std::promise<void> go;
+    std::shared_future<void> start = go.get_future().share();
+    auto racer = [&](const Staff& by, int n) {
+      return std::async(std::launch::async, [&, n, start] {
+        auto r = w.request(ref, ActionType::kAddMessage, by);
+        r.body = "racer " + std::to_string(n);
+        r.expected_version = version;
+        start.wait();
+        return w.act(std::move(r));
+      });
+    };
+    auto a = racer(w.agent, 1);
+    auto b = racer(w.lead, 2);
+    go.set_value();
+    Result<Committed> ra = a.get();
+    Result<Committed> rb = b.get();
+    INFO("round " << round);
+    REQUIRE(ra.ok() != rb.ok());
+    const Result<Committed>& loser = ra.ok() ? rb : ra;
+    CHECK(loser.error().code == ErrorCode::kStaleVersion);
+    CHECK(w.load(ref).version == version + 1);
+  }
+  auto events = w.store().case_events(ref);
+  REQUIRE(events.ok());
+  CHECK(static_cast<std::int64_t>(events->size()) == w.load(ref).version);
+}
+
+TEST_CASE("store: bad input is refused with a clear reason and writes nothing", "[store][refusals]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kAcknowledged);
+  w.must(w.request(ref, ActionType::kTake, w.agent));
+  RawDb raw(w.db_path());
+  w.store().flush();
+  const auto counts = raw.counts();
+  const Case before = w.load(ref);
+
+  SECTION("unknown case") {
+    auto result = w.act(w.request("CMP-2026-999999", ActionType::kTake, w.agent));
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kNotFound);
+    CHECK_THAT(result.error().detail, Catch::Contains("CMP-2026-999999"));
+  }
+  SECTION("an action the lifecycle refuses now lists the actions allowed now") {
+    auto result = w.act(w.request(ref, ActionType::kClose, w.agent));
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kRefused);
+    CHECK_FALSE(result.error().detail.empty());
+    const auto& allowed = result.error().allowed_actions;
+    CHECK(allowed == w.engine().allowed_actions(before));
+    CHECK(std::find(allowed.begin(), allowed.end(), "close") == allowed.end());
+    CHECK(std::find(allowed.begin(), allowed.end(), "start") != allowed.end());
+    CHECK(std::find(allowed.begin(), allowed.end(), "transfer") != allowed.end());
+    CHECK(std::find(allowed.begin(), allowed.end(), "take") == allowed.end());
+  }
+  SECTION("take on an owned case") {
+    auto result = w.act(w.request(ref, ActionType::kTake, w.agent2));
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kRefused);
+  }
+  SECTION("transfer without a handover note names the field") {
+    auto r = w.request(ref, ActionType::kTransfer, w.agent);
+    r.owner = w.agent2.id;
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kInvalid);
+    REQUIRE(result.error().fields.size() == 1);
+    CHECK(result.error().fields[0].field == "note");
+  }
+  SECTION("re-assign without a handover note names the field") {
+    auto r = w.request(ref, ActionType::kAssign, w.lead);
+    r.owner = w.agent2.id;
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kInvalid);
+    REQUIRE(result.error().fields.size() == 1);
+    CHECK(result.error().fields[0].field == "note");
+  }
+  SECTION("transfer to an unknown staff member") {
+    auto r = w.request(ref, ActionType::kTransfer, w.agent);
+    r.owner = "u-999";
+    r.note = "over to you";
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kInvalid);
+    CHECK(result.error().fields.at(0).field == "owner");
+  }
+  SECTION("a stale expected version") {
+    auto r = w.request(ref, ActionType::kStart, w.agent);
+    r.expected_version = before.version - 1;
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kStaleVersion);
+  }
+  SECTION("an agent may not assign") {
+    auto r = w.request(ref, ActionType::kAssign, w.agent2);
+    r.owner = w.agent2.id;
+    r.note = "mine now";
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kForbidden);
+  }
+  SECTION("deescalate at level 0") {
+    auto r = w.request(ref, ActionType::kDeescalate, w.lead);
+    r.reason = "calm";
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kRefused);
+  }
+  SECTION("keep an unknown commitment") {
+    auto r = w.request(ref, ActionType::kKeepCommitment, w.agent);
+    r.commitment_id = 424242;
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kNotFound);
+  }
+  SECTION("a commitment due in the past") {
+    auto r = w.request(ref, ActionType::kMakeCommitment, w.agent);
+    r.text = "Call back";
+    r.due.at = kStart - std::chrono::hours(1);
+    auto result = w.act(r);
+    REQUIRE_FALSE(result.ok());
+    CHECK(result.error().code == ErrorCode::kInvalid);
+  }
+
+  w.store().flush();
+  CHECK(raw.counts() == counts);
+  const Case after = w.load(ref);
+  CHECK(after.version == before.version);
+  CHECK(after.head_hash == before.head_hash);
+  CHECK(after.owner_id == before.owner_id);
+  CHECK(after.status == before.status);
+}
+
+TEST_CASE("store: propose_redress with a final response lacking required elements writes nothing", "[store][refusals]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  RawDb raw(w.db_path());
+  const auto counts = raw.counts();
+  auto propose = w.request(ref, ActionType::kProposeRedress, w.agent);
+  propose.outcome = Outcome::kUpheld;
+  propose.final_response = "Sorry about that.";
+  propose.offers.push_back(RedressOffer{RedressKind::kRefund, 1250, "GBP", "the second charge"});
+  auto result = w.act(propose);
+  REQUIRE_FALSE(result.ok());
+  CHECK(result.error().code == ErrorCode::kInvalid);
+  REQUIRE_FALSE(result.error().fields.empty());
+  CHECK(result.error().fields[0].field == "final_response");
+  w.store().flush();
+  CHECK(raw.counts() == counts);
+  CHECK(w.load(ref).status == CaseStatus::kInvestigating);
+}
+
+TEST_CASE("store: close waits for accepted redress to be fulfilled; reopen only within the window", "[store]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  auto propose = w.request(ref, ActionType::kProposeRedress, w.agent);
+  propose.outcome = Outcome::kUpheld;
+  propose.final_response = World::final_response();
+  propose.offers.push_back(RedressOffer{RedressKind::kRefund, 1250, "GBP", "the second charge"});
+  w.must(propose);
+  ActionRequest accept;
+  accept.type = ActionType::kAcceptRedress;
+  accept.reference = ref;
+  accept.actor = Actor::client();
+  w.must(accept);
+  auto snapshot = w.store().load_case(ref);
+  REQUIRE(snapshot.ok());
+  CHECK(snapshot->record.status == CaseStatus::kResolved);
+  CHECK(snapshot->record.clock == ClockState::kStopped);
+  CHECK(snapshot->record.unfulfilled_redress == 1);
+  REQUIRE(snapshot->redress.size() == 1);
+  CHECK(snapshot->redress[0].status == RedressStatus::kAccepted);
+  CHECK(snapshot->redress[0].amount_minor == 1250);
+
+  auto refused = w.act(w.request(ref, ActionType::kClose, w.agent));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kRefused);
+  const auto& allowed = refused.error().allowed_actions;
+  CHECK(std::find(allowed.begin(), allowed.end(), "close") == allowed.end());
+  CHECK(std::find(allowed.begin(), allowed.end(), "reopen") != allowed.end());
+
+  auto fulfil = w.request(ref, ActionType::kFulfilRedress, w.agent);
+  fulfil.redress_id = snapshot->redress[0].id;
+  w.must(fulfil);
+  // Past the 28-day reopen window of the retail standard, reopen is refused; close is allowed.
+  manual_clock(*w.env).advance(std::chrono::hours(24 * 29));
+  auto reopen = w.request(ref, ActionType::kReopen, w.agent);
+  reopen.reason = "the client wrote again";
+  auto late = w.act(reopen);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == ErrorCode::kRefused);
+  CHECK_THAT(late.error().detail, Catch::Contains("window"));
+  w.must(w.request(ref, ActionType::kClose, w.agent));
+  CHECK(w.load(ref).status == CaseStatus::kClosed);
+}
+
+TEST_CASE("store: the clock region is stored: paused while awaiting the client, resumed by the reply", "[store]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kAwaitingClient);
+  CHECK(w.load(ref).clock == ClockState::kPaused);
+  ActionRequest reply;
+  reply.type = ActionType::kAddMessage;
+  reply.reference = ref;
+  reply.actor = Actor::client();
+  reply.body = "It was order 1234.";
+  w.must(reply);
+  Case c = w.load(ref);
+  CHECK(c.status == CaseStatus::kInvestigating);
+  CHECK(c.clock == ClockState::kRunning);
+  auto resolve = w.request(ref, ActionType::kResolve, w.agent);
+  resolve.outcome = Outcome::kNotUpheld;
+  resolve.final_response = World::final_response();
+  w.must(resolve);
+  CHECK(w.load(ref).clock == ClockState::kStopped);
+  auto reopen = w.request(ref, ActionType::kReopen, w.agent);
+  reopen.reason = "new evidence";
+  w.must(reopen);
+  c = w.load(ref);
+  CHECK(c.status == CaseStatus::kInvestigating);
+  CHECK(c.clock == ClockState::kRunning);
+}
+
+TEST_CASE("store: ownership invariant under random actions through the engine (seeded)", "[store][random]") {
+  World w;
+  const std::vector<Staff> people{w.agent, w.agent2, w.lead};
+  std::set<std::string> staff_ids;
+  for (const auto& s : people) staff_ids.insert(s.id);
+  constexpr int kCases = 12;
+  constexpr int kRounds = 60;
+  std::vector<std::string> refs;
+  for (int i = 0; i < kCases; ++i) refs.push_back(w.create("Random walk " + std::to_string(i)));
+  std::vector<std::string> owners(kCases);
+  std::vector<std::int64_t> versions(kCases, 1);
+  std::mt19937 random(4242);
+  auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
+  std::map<std::string, int> outcomes;
+  std::set<CaseStatus> statuses;
+
+  for (int round = 0; round < kRounds; ++round) {
+    std::vector<std::promise<Result<Committed>>> promises(kCases);
+    std::vector<std::future<Result<Committed>>> futures;
+    for (auto& p : promises) futures.push_back(p.get_future());
+    for (int i = 0; i < kCases; ++i) {
+      auto snapshot = w.store().load_case(refs[i]);
+      REQUIRE(snapshot.ok());
+      // Bias towards the lifecycle so that the walk moves.
+      auto type = static_cast<ActionType>(pick(3) ? pick(kLifecycleActionCount) : pick(kActionTypeCount));
+      const Staff& by = people[static_cast<std::size_t>(pick(3))];
+      ActionRequest r = w.request(refs[i], type, by);
+      if (pick(4) == 0 && (type == ActionType::kAddMessage || type == ActionType::kAcceptRedress ||
+                           type == ActionType::kRejectRedress || type == ActionType::kReopen))
+        r.actor = Actor::client();
+      if (pick(2)) r.note = "handover note";
+      r.owner = people[static_cast<std::size_t>(pick(3))].id;
+      r.reason = "reason";
+      r.outcome = Outcome::kPartlyUpheld;
+      r.final_response = World::final_response();
+      if (pick(2)) r.offers.push_back(RedressOffer{pick(2) ? RedressKind::kApology : RedressKind::kCredit, 500, "GBP", "x"});
+      if (type == ActionType::kOfferRedress && r.offers.empty())
+        r.offers.push_back(RedressOffer{RedressKind::kGoodwill, std::nullopt, "", "flowers"});
+      r.visibility = pick(2) ? Visibility::kClient : Visibility::kInternal;
+      r.body = "body";
+      r.text = "a promise";
+      r.due.in = parse_duration("P1D");
+      r.severity = Severity::kHigh;
+      r.rating = 4;
+      if (!snapshot->commitments.empty())
+        r.commitment_id = snapshot->commitments[static_cast<std::size_t>(pick(static_cast<int>(snapshot->commitments.size())))].id;
+      if (!snapshot->redress.empty())
+        r.redress_id = snapshot->redress[static_cast<std::size_t>(pick(static_cast<int>(snapshot->redress.size())))].id;
+      if (pick(8) == 0) r.expected_version = snapshot->record.version - 1;
+      w.engine().submit(std::move(r), [&promises, i](Result<Committed> result) {
+        promises[static_cast<std::size_t>(i)].set_value(std::move(result));
+      });
+    }
+    for (int i = 0; i < kCases; ++i) {
+      Result<Committed> result = futures[static_cast<std::size_t>(i)].get();
+      outcomes[result.ok() ? "ok" : to_string(result.error().code)]++;
+      Case c = w.load(refs[i]);
+      INFO("round " << round << " case " << refs[i]);
+      if (result.ok()) {
+        REQUIRE(c.version == versions[i] + static_cast<std::int64_t>(result->change.events.size()));
+        REQUIRE(c.version == result->change.after.version);
+      } else {
+        REQUIRE(c.version == versions[i]);  // a refusal writes nothing
+      }
+      // Once owned, always exactly one owner, a real staff member.
+      if (!owners[i].empty()) REQUIRE_FALSE(c.owner_id.empty());
+      if (!c.owner_id.empty()) REQUIRE(staff_ids.count(c.owner_id) == 1);
+      if (c.status == CaseStatus::kInvestigating || c.status == CaseStatus::kAwaitingClient ||
+          c.status == CaseStatus::kRedressProposed)
+        REQUIRE_FALSE(c.owner_id.empty());
+      // Every change of owner is an owner_changed event.
+      if (c.owner_id != owners[i]) {
+        REQUIRE(result.ok());
+        bool recorded = false;
+        for (const auto& e : result->change.events) recorded = recorded || e.type == "case.owner_changed";
+        REQUIRE(recorded);
+      }
+      owners[i] = c.owner_id;
+      versions[i] = c.version;
+      statuses.insert(c.status);
+    }
+  }
+  INFO("outcomes: ok=" << outcomes["ok"]);
+  CHECK(outcomes["ok"] > kCases * kRounds / 10);
+  CHECK(outcomes["refused"] > 0);
+  CHECK(statuses.size() >= 5);
+  auto report = w.store().verify_chains();
+  REQUIRE(report.ok());
+  CHECK(report->broken.empty());
+  for (int i = 0; i < kCases; ++i) {
+    auto events = w.store().case_events(refs[i]);
+    REQUIRE(events.ok());
+    CHECK(static_cast<std::int64_t>(events->size()) == versions[i]);
+  }
+}
+
+TEST_CASE("store: idempotency keys replay the first case or refuse a different request", "[store][idempotency]") {
+  World w;
+  NewCase c;
+  c.client = Client{"Ana Ruiz", "ana@example.org", "", ""};
+  c.category = "billing";
+  c.subject = "Charged twice";
+  c.description = "Twice.";
+  auto first = w.engine().create_case(c, Actor::intake("web-form"), "key-1", "digest-a");
+  REQUIRE(first.ok());
+  CHECK_FALSE(first->replayed);
+  auto again = w.engine().create_case(c, Actor::intake("web-form"), "key-1", "digest-a");
+  REQUIRE(again.ok());
+  CHECK(again->replayed);
+  CHECK(again->change.after.reference == first->change.after.reference);
+  CHECK(again->change.events.empty());
+  auto other = w.engine().create_case(c, Actor::intake("web-form"), "key-1", "digest-b");
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.error().code == ErrorCode::kConflict);
+  auto second = w.engine().create_case(c, Actor::intake("web-form"), "key-2", "digest-a");
+  REQUIRE(second.ok());
+  CHECK(second->change.after.reference != first->change.after.reference);
+  RawDb raw(w.db_path());
+  w.store().flush();
+  CHECK(raw.integer("SELECT count(*) FROM cases") == 2);
+  CHECK(raw.integer("SELECT count(*) FROM idempotency_keys") == 2);
+}
+
+TEST_CASE("store: migrations bring a fresh database from 0 to the latest version", "[store][migrations]") {
+  TempDir dir;
+  Config config = config_in(dir);
+  auto first = migrate_database(config);
+  REQUIRE(first.ok());
+  CHECK(first->from == 0);
+  CHECK(first->to == sqlite::latest_schema_version());
+  auto second = migrate_database(config);
+  REQUIRE(second.ok());
+  CHECK(second->from == sqlite::latest_schema_version());
+  CHECK(second->to == sqlite::latest_schema_version());
+  RawDb raw(config.database_path());
+  CHECK(raw.integer("PRAGMA user_version") == sqlite::latest_schema_version());
+  CHECK(raw.integer("SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'events'") == 1);
+  // Every table is STRICT.
+  CHECK(raw.integer("SELECT count(*) FROM pragma_table_list WHERE schema = 'main' AND type = 'table' AND strict = 0 "
+                    "AND name NOT LIKE 'sqlite_%'") == 0);
+}
+
+TEST_CASE("store: an unmigrated database is refused by the store", "[store][migrations]") {
+  TempDir dir;
+  Config config = config_in(dir);
+  ManualClock clock(kStart);
+  { RawDb raw(config.database_path()); raw.exec("CREATE TABLE t(x)"); }
+  sqlite::StoreOptions options;
+  options.path = config.database_path();
+  auto store = sqlite::SqliteStore::open(options, clock);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ErrorCode::kInvalid);
+  CHECK_THAT(store.error().detail, Catch::Contains("migrate"));
+}
+
+TEST_CASE("store: a database newer than this binary is refused and left byte for byte untouched", "[store][migrations]") {
+  TempDir dir;
+  Config config = config_in(dir);
+  const fs::path path = config.database_path();
+  bool wal = GENERATE(false, true);
+  INFO((wal ? "WAL database" : "rollback-journal database"));
+  {
+    RawDb raw(path);
+    if (wal) raw.exec("PRAGMA journal_mode = WAL");
+    raw.exec("CREATE TABLE future(x TEXT); INSERT INTO future VALUES ('from a newer redress');");
+    raw.exec("PRAGMA user_version = " + std::to_string(sqlite::latest_schema_version() + 1));
+  }
+  const std::string digest = file_digest(path);
+  const auto entries_before = std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator());
+
+  auto migrated = migrate_database(config);
+  REQUIRE_FALSE(migrated.ok());
+  CHECK(migrated.error().code == ErrorCode::kInvalid);
+  CHECK_THAT(migrated.error().detail, Catch::Contains("newer"));
+  CHECK(file_digest(path) == digest);
+
+  ManualClock clock(kStart);
+  sqlite::StoreOptions options;
+  options.path = path.string();
+  auto store = sqlite::SqliteStore::open(options, clock);
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.error().code == ErrorCode::kInvalid);
+  CHECK_THAT(store.error().detail, Catch::Contains("newer"));
+  CHECK(file_digest(path) == digest);
+
+  OpenOptions env_options;
+  env_options.load_workflows = false;
+  auto env = open_environment(config, env_options);
+  REQUIRE_FALSE(env.ok());
+  CHECK(file_digest(path) == digest);
+  // No journal or WAL left behind either.
+  CHECK(std::distance(fs::directory_iterator(dir.path()), fs::directory_iterator()) == entries_before);
+  RawDb raw(path);
+  CHECK(raw.integer("PRAGMA user_version") == sqlite::latest_schema_version() + 1);
+}
+
+TEST_CASE("store: list_cases pages stay correct while new cases arrive between pages", "[store][pagination]") {
+  World w;
+  std::vector<std::string> initial;
+  for (int i = 0; i < 23; ++i) initial.push_back(w.create("Case " + std::to_string(i)));
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0, inserted = 0;
+  do {
+    auto page = w.store().list_cases(CaseFilter{}, cursor, 5);
+    REQUIRE(page.ok());
+    for (const auto& c : page->cases) seen.push_back(c.reference);
+    cursor = page->next_cursor;
+    ++pages;
+    // New complaints arrive while the list is being read.
+    for (int k = 0; k < 3; ++k, ++inserted) w.create("Late " + std::to_string(inserted));
+    REQUIRE(pages < 20);
+  } while (!cursor.empty());
+  CHECK(pages == 5);
+  // Newest first, every case that existed when the walk began exactly once, none twice.
+  std::vector<std::string> expected(initial.rbegin(), initial.rend());
+  CHECK(seen == expected);
+  std::set<std::string> unique(seen.begin(), seen.end());
+  CHECK(unique.size() == seen.size());
+
+  // Filters page too.
+  std::string owned = initial[4];
+  w.must(w.request(owned, ActionType::kTake, w.agent));
+  CaseFilter by_owner;
+  by_owner.owner_id = w.agent.id;
+  auto mine = w.store().list_cases(by_owner, "", 10);
+  REQUIRE(mine.ok());
+  REQUIRE(mine->cases.size() == 1);
+  CHECK(mine->cases[0].reference == owned);
+  CHECK(mine->next_cursor.empty());
+}
+
+TEST_CASE("store: a cursor the server did not issue is refused", "[store][pagination]") {
+  World w;
+  w.create();
+  for (const std::string& bad : std::vector<std::string>{"garbage", "!!!", "YzE6LTE", "YzI6MQ", std::string(100, 'A')}) {
+    INFO(bad);
+    auto page = w.store().list_cases(CaseFilter{}, bad, 10);
+    REQUIRE_FALSE(page.ok());
+    CHECK(page.error().code == ErrorCode::kInvalid);
+    REQUIRE(page.error().fields.size() == 1);
+    CHECK(page.error().fields[0].field == "cursor");
+  }
+}
+
+TEST_CASE("store: staff and tokens", "[store][staff]") {
+  World w;
+  Staff dup;
+  dup.name = "Someone Else";
+  dup.email = "SAM@redress.example";
+  dup.role = Role::kAgent;
+  auto conflict = w.store().add_staff(dup);
+  REQUIRE_FALSE(conflict.ok());
+  CHECK(conflict.error().code == ErrorCode::kConflict);
+  auto found = w.store().find_staff(w.agent.email);
+  REQUIRE(found.ok());
+  CHECK(found->id == w.agent.id);
+  auto by_id = w.store().find_staff(w.lead.id);
+  REQUIRE(by_id.ok());
+  CHECK(by_id->role == Role::kLead);
+  CHECK(w.store().find_staff("nobody@redress.example").error().code == ErrorCode::kNotFound);
+  REQUIRE(w.store().add_token(w.agent.id, sha256_hex("secret-token"), "test").ok());
+  auto holder = w.store().staff_for_token(sha256_hex("secret-token"));
+  REQUIRE(holder.ok());
+  CHECK(holder->id == w.agent.id);
+  CHECK(w.store().staff_for_token(sha256_hex("other")).error().code == ErrorCode::kNotFound);
+  auto all = w.store().list_staff();
+  REQUIRE(all.ok());
+  CHECK(all->size() == 3);
+}
