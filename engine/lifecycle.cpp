@@ -362,9 +362,14 @@ struct Closed : Ended<Closed, CaseStatus::kClosed> {
   }
 };
 
+// Withdrawal cancels the pledges, but a promise made to the client may still be kept.
 struct Withdrawn : Ended<Withdrawn, CaseStatus::kWithdrawn> {
-  using reactions = sc::custom_reaction<Ev<A::kAddMessage>>;
+  using reactions = mpl::list<sc::custom_reaction<Ev<A::kAddMessage>>, sc::custom_reaction<Ev<A::kKeepCommitment>>>;
   sc::result react(const Ev<A::kAddMessage>&) { return note(); }
+  sc::result react(const Ev<A::kKeepCommitment>&) {
+    outermost_context().accept();
+    return discard_event();
+  }
 };
 
 sc::result LifecycleChoice::react(const EvRestoreLifecycle&) {

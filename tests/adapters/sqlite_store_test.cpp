@@ -1000,3 +1000,37 @@ TEST_CASE("store: staff and tokens", "[store][staff]") {
   REQUIRE(all.ok());
   CHECK(all->size() == 3);
 }
+
+TEST_CASE("store: withdrawal leaves a promise open, and it can still be kept", "[store]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  auto promise = w.request(ref, ActionType::kMakeCommitment, w.agent);
+  promise.text = "Send the returns label";
+  promise.due.in = parse_duration("P2D");
+  w.must(promise);
+  auto withdraw = w.request(ref, ActionType::kWithdraw, w.agent);
+  withdraw.reason = "the client no longer wishes to complain";
+  w.must(withdraw);
+  auto snapshot = w.store().load_case(ref);
+  REQUIRE(snapshot.ok());
+  CHECK(snapshot->record.status == CaseStatus::kWithdrawn);
+  CHECK(snapshot->record.clock == ClockState::kStopped);
+  REQUIRE(snapshot->commitments.size() == 1);
+  CHECK(snapshot->commitments[0].status == CommitmentStatus::kOpen);
+  auto keep = w.request(ref, ActionType::kKeepCommitment, w.agent);
+  keep.commitment_id = snapshot->commitments[0].id;
+  keep.note = "label sent anyway";
+  w.must(keep);
+  auto after = w.store().load_case(ref);
+  REQUIRE(after.ok());
+  CHECK(after->commitments[0].status == CommitmentStatus::kKept);
+  CHECK(after->record.status == CaseStatus::kWithdrawn);
+  // Nothing else moves an ended case.
+  auto message = w.request(ref, ActionType::kAddMessage, w.agent);
+  message.visibility = Visibility::kClient;
+  message.body = "hello";
+  auto refused = w.act(message);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kRefused);
+  CHECK(refused.error().allowed_actions.empty());
+}
