@@ -20,7 +20,7 @@ std::string escape(const std::string& value) {
 
 std::string number(double value) {
   char buffer[32];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
+  std::snprintf(buffer, sizeof buffer, "%.10g", value);
   return buffer;
 }
 
