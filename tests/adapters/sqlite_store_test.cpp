@@ -254,7 +254,7 @@ constexpr std::array<CaseStatus, 8> kAllStatuses{
 
 }  // namespace
 
-TEST_CASE("store: create a case and act on it; events, projections and the chain agree", "[store]") {
+TEST_CASE("store: create a case and act on it - events, projections and the chain agree", "[store]") {
   World w;
   std::string ref = w.create();
   CHECK(ref.rfind("CMP-2026-", 0) == 0);
@@ -660,7 +660,7 @@ TEST_CASE("store: propose_redress with a final response lacking required element
   CHECK(w.load(ref).status == CaseStatus::kInvestigating);
 }
 
-TEST_CASE("store: close waits for accepted redress to be fulfilled; reopen only within the window", "[store]") {
+TEST_CASE("store: close waits for accepted redress to be fulfilled - reopen only within the window", "[store]") {
   World w;
   std::string ref = w.case_in(CaseStatus::kInvestigating);
   auto propose = w.request(ref, ActionType::kProposeRedress, w.agent);

@@ -225,7 +225,7 @@ TEST_CASE("cli: migrate creates the database, and a second run finds it up to da
   CHECK_THAT(second.out, Catch::Contains("up to date"));
 }
 
-TEST_CASE("cli: staff add prints the new id; duplicates and bad roles are refused", "[cli]") {
+TEST_CASE("cli: staff add prints the new id - duplicates and bad roles are refused", "[cli]") {
   DataDir data;
   REQUIRE(data.redress({"migrate"}).status == 0);
   Run sam = data.redress({"staff", "add", "--name", "Sam Okafor", "--email", "sam@redress.example", "--role", "agent"});
@@ -266,7 +266,7 @@ TEST_CASE("cli: staff commands on a directory without a database say to migrate"
   CHECK_THAT(r.err, Catch::Contains("migrate"));
 }
 
-TEST_CASE("cli: staff token prints a token once; the database holds only its SHA-256", "[cli]") {
+TEST_CASE("cli: staff token prints a token once - the database holds only its SHA-256", "[cli]") {
   DataDir data;
   REQUIRE(data.redress({"migrate"}).status == 0);
   REQUIRE(data.redress({"staff", "add", "--name", "Sam", "--email", "sam@redress.example", "--role", "agent"}).status == 0);
@@ -314,7 +314,7 @@ TEST_CASE("cli: staff password reads standard input and stores an argon2id hash"
   CHECK(no_input.status == 1);
 }
 
-TEST_CASE("cli: demo seeds cases in several statuses; audit verify passes, then finds tampering", "[cli]") {
+TEST_CASE("cli: demo seeds cases in several statuses - audit verify passes, then finds tampering", "[cli]") {
   DataDir data;
   Run demo = data.redress({"demo", "--cases", "60", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
   INFO(demo.err);

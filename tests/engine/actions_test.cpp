@@ -256,7 +256,7 @@ TEST_CASE("decode_action names the offending fields of each redress offer", "[ac
   CHECK(fields_of(offer.error()) == std::vector<std::string>{"amount", "colour"});
 }
 
-TEST_CASE("amounts: decimal text or numbers into minor units; more than two decimals or negative refused", "[actions]") {
+TEST_CASE("amounts: decimal text or numbers into minor units - more than two decimals or negative refused", "[actions]") {
   auto amount = [](json::value v) { return parse_amount_minor(v); };
   CHECK(amount("12.50") == 1250);
   CHECK(amount("12.5") == 1250);

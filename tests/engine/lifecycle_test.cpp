@@ -274,7 +274,7 @@ TEST_CASE("guard: close is refused while accepted redress is unfulfilled", "[lif
   CHECK(decide(state_of(S::kResolved, true), A::kClose, facts).accepted);
 }
 
-TEST_CASE("guard: fulfil_redress needs accepted, unfulfilled redress; never on a withdrawn case", "[lifecycle][guards]") {
+TEST_CASE("guard: fulfil_redress needs accepted, unfulfilled redress - never on a withdrawn case", "[lifecycle][guards]") {
   LifecycleFacts facts;
   facts.has_unfulfilled_redress = true;
   for (S status : kStatuses) {
@@ -346,7 +346,7 @@ TEST_CASE("guard: an ended case takes internal notes only", "[lifecycle][guards]
   }
 }
 
-TEST_CASE("a client's message moves an awaiting case back to investigation; staff's does not", "[lifecycle]") {
+TEST_CASE("a client's message moves an awaiting case back to investigation - staff's does not", "[lifecycle]") {
   LifecycleFacts client;
   client.message_from_client = true;
   Verdict v = decide(state_of(S::kAwaitingClient, true), A::kAddMessage, client);
