@@ -15,13 +15,15 @@
 //   Baseline: in a second fresh database with the same schema, the same pragmas and the same
 //     checkpoint policy, the rows phase 2 wrote are written again without the engine: for each
 //     action, the `Change` the engine committed (recorded from its results, replayed round-robin)
-//     becomes one version-checked UPDATE of a cases row (all 30 columns, as the store writes it),
+//     becomes one version-checked UPDATE of a cases row (of the columns the action changed, as the
+//     store writes it: sqlite::update_case),
 //     one INSERT per event (64-hex hash, the same canonical JSON data), one upsert per commitment
 //     and redress row, one INSERT per message and per e-mail notification — prepared statements,
 //     one transaction per batch of the engine's mean batch size, no savepoints, no reads, no
 //     planning.
 // Prints each run and the median of the runs for both, their ratio, and the batch sizes.
 #include <sqlite3.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -95,6 +97,15 @@ double seconds_since(Clock_::time_point start) {
   return std::chrono::duration<double>(Clock_::now() - start).count();
 }
 
+// CPU time of the whole process (user + system), seconds: less sensitive than the wall clock to
+// other work on the machine.
+double cpu_seconds() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  return s(usage.ru_utime) + s(usage.ru_stime);
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   std::size_t n = v.size();
@@ -117,6 +128,7 @@ struct BenchCase {
   Staff agent;                   // the current owner
   std::int64_t commitment = 0;   // the latest commitment made
   std::int64_t redress = 0;      // the accepted, deliverable redress
+  Case stored;                   // the case row as last committed
 };
 
 struct StaffPool {
@@ -324,13 +336,15 @@ struct EngineRun {
   double create_seconds = 0;
   int created = 0;
   double seconds = 0;
+  double cpu = 0;
   std::int64_t accepted = 0;
   std::int64_t refused = 0;
   std::map<std::string, int> refusals;
   std::int64_t batches = 0, items = 0;
   // Rows written by the accepted actions.
   std::int64_t events = 0, commitments = 0, redress = 0, messages = 0, emails = 0;
-  std::vector<Change> samples;  // the first changes, replayed by the baseline
+  // The first changes committed, each with the case row before it, replayed by the baseline.
+  std::vector<std::pair<Case, Change>> samples;
 };
 
 StaffPool add_staff(sqlite::SqliteStore& store, const WorkflowSet& workflows) {
@@ -404,6 +418,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
     env.engine->create_case(intake[i], Actor::intake("web-form"), "", "", [&, i, finished](Result<Committed> r) {
       if (r) {
         cases[i].reference = r->change.after.reference;
+        cases[i].stored = r->change.after;
         std::lock_guard lock(results);
         ++run.created;
       }
@@ -421,6 +436,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   std::shuffle(ready.begin(), ready.end(), std::mt19937_64(seed));
   auto before = env.store->counters();
   constexpr std::size_t kSamples = 4096;
+  double cpu0 = cpu_seconds();
   t0 = Clock_::now();
   driver.run(ready, [&](std::size_t i, auto finished) {
     BenchCase& c = cases[i];
@@ -440,7 +456,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
           run.messages += static_cast<std::int64_t>(change.messages.size());
           for (const auto& n : change.notifications)
             if (n.channel == NotificationDraft::Channel::kEmail) ++run.emails;
-          if (run.samples.size() < kSamples) run.samples.push_back(change);
+          if (run.samples.size() < kSamples) run.samples.emplace_back(c.stored, change);
         } else {
           ++run.refused;
           ++run.refusals[std::string(to_string(type)) + ": " + r.error().detail];
@@ -448,6 +464,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
       }
       if (r) {
         const Change& change = r->change;
+        c.stored = change.after;
         if (step == Step::kMakeCommitment && !change.commitments.empty()) c.commitment = change.commitments.front().id;
         if (step == Step::kAcceptRedress)
           for (const auto& x : change.redress)
@@ -463,6 +480,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
     });
   });
   run.seconds = seconds_since(t0);
+  run.cpu = cpu_seconds() - cpu0;
   auto after = env.store->counters();
   run.batches = after.batches - before.batches;
   run.items = after.items - before.items;
@@ -473,6 +491,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
 
 struct BaselineRun {
   double seconds = 0;
+  double cpu = 0;
   std::int64_t actions = 0;
   std::int64_t transactions = 0;
 };
@@ -494,7 +513,7 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
   {
     auto& insert = db.cached(sqlite::kInsertCaseSql);
     for (std::int64_t id = 1; id <= ncases; ++id) {
-      Case c = samples[static_cast<std::size_t>(id) % samples.size()].after;
+      Case c = samples[static_cast<std::size_t>(id) % samples.size()].first;
       c.id = id;
       c.reference = "CMP-2026-" + std::to_string(100000 + id);
       c.version = 2;
@@ -511,7 +530,6 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
 
   auto& begin = db.cached("BEGIN IMMEDIATE");
   auto& commit = db.cached("COMMIT");
-  auto& update = db.cached(sqlite::kUpdateCaseSql);
   auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
   auto& commitment = db.cached(sqlite::kUpsertCommitmentSql);
   auto& redress = db.cached(sqlite::kUpsertRedressSql);
@@ -526,21 +544,26 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
   BaselineRun run;
   run.actions = engine.accepted;
   std::int64_t next_commitment = 1, next_redress = 1, next_message = 1;
+  double cpu0 = cpu_seconds();
   auto t0 = Clock_::now();
   for (std::int64_t done = 0; done < run.actions;) {
     check(begin.run());
     for (std::int64_t k = 0; k < batch && done < run.actions; ++k, ++done) {
-      const Change& change = samples[static_cast<std::size_t>(done) % samples.size()];
+      const auto& [stored, change] = samples[static_cast<std::size_t>(done) % samples.size()];
       std::int64_t id = 1 + done % ncases;
       std::int64_t& version = versions[static_cast<std::size_t>(id)];
+      // The same UPDATE the store makes: the columns the action changed, version-checked.
+      Case before = stored;
+      before.id = id;
+      before.reference = "CMP-2026-" + std::to_string(100000 + id);
+      before.version = version;
       Case c = change.after;
       c.id = id;
-      c.reference = "CMP-2026-" + std::to_string(100000 + id);
+      c.reference = before.reference;
       c.version = version + static_cast<std::int64_t>(change.events.size());
-      sqlite::bind_case(update, c);
-      update.bind(sqlite::kCaseColumnCount + 1, version);
-      check(update.run());
-      if (db.changes() != 1) throw std::runtime_error("baseline: version check failed");
+      auto updated = sqlite::update_case(db, before, c, version);
+      if (!updated) throw std::runtime_error(updated.error().detail);
+      if (*updated != 1) throw std::runtime_error("baseline: version check failed");
       for (const auto& e : change.events) {
         event.bind(1, id).bind(2, ++version).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
         check(event.run());
@@ -576,6 +599,7 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
     }
   }
   run.seconds = seconds_since(t0);
+  run.cpu = cpu_seconds() - cpu0;
   return run;
 }
 
@@ -612,6 +636,7 @@ int main(int argc, char** argv) {
                   k, er, static_cast<long long>(e.accepted), static_cast<long long>(e.refused), e.seconds,
                   static_cast<long long>(e.batches), mean_batch, br, static_cast<long long>(b.transactions),
                   static_cast<long long>(batch), er / br, e.created / e.create_seconds);
+      std::printf("       CPU per action: engine %.1f us, baseline %.1f us\n", 1e6 * e.cpu / a, 1e6 * b.cpu / static_cast<double>(std::max<std::int64_t>(b.actions, 1)));
       std::printf("       rows per action: %.2f events, %.2f commitments, %.2f redress, %.2f messages, %.2f e-mails, 1 case update\n",
                   static_cast<double>(e.events) / a, static_cast<double>(e.commitments) / a, static_cast<double>(e.redress) / a,
                   static_cast<double>(e.messages) / a, static_cast<double>(e.emails) / a);

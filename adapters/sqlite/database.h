@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/result.h"
 
@@ -35,6 +36,9 @@ class Statement {
   Statement& bind(int index, std::string_view value);
   Statement& bind(int index, const std::string& value) { return bind(index, std::string_view(value)); }
   Statement& bind(int index, const char* value) { return bind(index, std::string_view(value)); }
+  // Binds text without copying it: `value` must stay alive and unchanged until the statement is
+  // next reset or bound (the hot write paths bind fields of objects that outlive the step).
+  Statement& bind_static(int index, std::string_view value);
   Statement& bind_null(int index);
   template <typename T>
   Statement& bind(int index, const std::optional<T>& value) {
@@ -79,6 +83,17 @@ class Connection {
   [[nodiscard]] Result<Statement> prepare(std::string_view sql);
   // A statement prepared once and kept; reset before it is handed out.
   [[nodiscard]] Statement& cached(const char* sql);
+  // A statement from a family of generated ones (e.g. one UPDATE per set of changed columns),
+  // kept under (`family`, `key`); `make_sql` builds its text the first time only.
+  template <typename MakeSql>
+  [[nodiscard]] Statement& cached(const void* family, std::uint64_t key, MakeSql&& make_sql) {
+    auto it = generated_.find({family, key});
+    if (it != generated_.end()) {
+      it->second->reset();
+      return *it->second;
+    }
+    return add_generated(family, key, make_sql());
+  }
   [[nodiscard]] std::int64_t changes() const { return sqlite3_changes64(db_); }
   [[nodiscard]] sqlite3* handle() const { return db_; }
   [[nodiscard]] const std::string& path() const { return path_; }
@@ -88,7 +103,9 @@ class Connection {
  private:
   sqlite3* db_ = nullptr;
   std::string path_;
+  Statement& add_generated(const void* family, std::uint64_t key, const std::string& sql);
   std::map<const char*, std::unique_ptr<Statement>> cache_;  // keyed by the literal's address
+  std::map<std::pair<const void*, std::uint64_t>, std::unique_ptr<Statement>> generated_;
 };
 
 // Maps an SQLite result code to an Error: disk full, read-only and I/O errors are kUnavailable.

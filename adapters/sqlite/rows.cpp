@@ -54,19 +54,125 @@ const char* const kUpsertRedressSql =
     "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
     "decided_at, fulfilled_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
 
+namespace {
+
+// The cases columns in kCaseColumns order; column i binds as ?(i+1) in the full statements.
+constexpr const char* kCaseColumnNames[kCaseColumnCount] = {
+    "id", "reference", "client_name", "client_email", "client_phone", "client_locale", "channel", "category",
+    "touchpoint", "subject", "description", "remedy_requested", "severity", "workflow", "team", "status", "clock",
+    "owner_id", "escalation_level", "outcome", "version", "head_hash", "received_at", "updated_at",
+    "acknowledged_at", "resolved_at", "ended_at", "pending_offers", "unfulfilled_redress", "rating"};
+
+// Binds one column of `c` as parameter `index`. Text is bound without a copy: `c` outlives the step.
+void bind_case_column(Statement& s, int index, const Case& c, int column) {
+  switch (column) {
+    case 0: s.bind(index, c.id); break;
+    case 1: s.bind_static(index, c.reference); break;
+    case 2: s.bind_static(index, c.client.name); break;
+    case 3: s.bind_static(index, c.client.email); break;
+    case 4: s.bind_static(index, c.client.phone); break;
+    case 5: s.bind_static(index, c.client.locale); break;
+    case 6: s.bind_static(index, to_string(c.channel)); break;
+    case 7: s.bind_static(index, c.category); break;
+    case 8: s.bind_static(index, c.touchpoint); break;
+    case 9: s.bind_static(index, c.subject); break;
+    case 10: s.bind_static(index, c.description); break;
+    case 11: s.bind_static(index, c.remedy_requested); break;
+    case 12: s.bind_static(index, to_string(c.severity)); break;
+    case 13: s.bind_static(index, c.workflow); break;
+    case 14: s.bind_static(index, c.team); break;
+    case 15: s.bind_static(index, to_string(c.status)); break;
+    case 16: s.bind_static(index, to_string(c.clock)); break;
+    case 17: s.bind_static(index, c.owner_id); break;
+    case 18: s.bind(index, c.escalation_level); break;
+    case 19:
+      if (c.outcome) s.bind_static(index, to_string(*c.outcome));
+      else s.bind_null(index);
+      break;
+    case 20: s.bind(index, c.version); break;
+    case 21: s.bind_static(index, c.head_hash); break;
+    case 22: s.bind(index, to_micros(c.received_at)); break;
+    case 23: s.bind(index, to_micros(c.updated_at)); break;
+    case 24: s.bind(index, micros(c.acknowledged_at)); break;
+    case 25: s.bind(index, micros(c.resolved_at)); break;
+    case 26: s.bind(index, micros(c.ended_at)); break;
+    case 27: s.bind(index, c.pending_offers); break;
+    case 28: s.bind(index, c.unfulfilled_redress); break;
+    case 29:
+      if (c.rating) s.bind(index, *c.rating);
+      else s.bind_null(index);
+      break;
+    default: break;
+  }
+}
+
+// Bit i set when column i of the cases row differs between `a` and `b`.
+std::uint32_t case_differences(const Case& a, const Case& b) {
+  std::uint32_t mask = 0;
+  auto mark = [&](int column, bool differs) {
+    if (differs) mask |= 1u << column;
+  };
+  mark(0, a.id != b.id);
+  mark(1, a.reference != b.reference);
+  mark(2, a.client.name != b.client.name);
+  mark(3, a.client.email != b.client.email);
+  mark(4, a.client.phone != b.client.phone);
+  mark(5, a.client.locale != b.client.locale);
+  mark(6, a.channel != b.channel);
+  mark(7, a.category != b.category);
+  mark(8, a.touchpoint != b.touchpoint);
+  mark(9, a.subject != b.subject);
+  mark(10, a.description != b.description);
+  mark(11, a.remedy_requested != b.remedy_requested);
+  mark(12, a.severity != b.severity);
+  mark(13, a.workflow != b.workflow);
+  mark(14, a.team != b.team);
+  mark(15, a.status != b.status);
+  mark(16, a.clock != b.clock);
+  mark(17, a.owner_id != b.owner_id);
+  mark(18, a.escalation_level != b.escalation_level);
+  mark(19, a.outcome != b.outcome);
+  mark(20, a.version != b.version);
+  mark(21, a.head_hash != b.head_hash);
+  mark(22, a.received_at != b.received_at);
+  mark(23, a.updated_at != b.updated_at);
+  mark(24, a.acknowledged_at != b.acknowledged_at);
+  mark(25, a.resolved_at != b.resolved_at);
+  mark(26, a.ended_at != b.ended_at);
+  mark(27, a.pending_offers != b.pending_offers);
+  mark(28, a.unfulfilled_redress != b.unfulfilled_redress);
+  mark(29, a.rating != b.rating);
+  return mask;
+}
+
+const char kUpdateFamily = 0;  // its address names the generated UPDATE statements
+
+}  // namespace
+
 void bind_case(Statement& s, const Case& c) {
-  s.bind(1, c.id).bind(2, c.reference).bind(3, c.client.name).bind(4, c.client.email).bind(5, c.client.phone)
-      .bind(6, c.client.locale).bind(7, to_string(c.channel)).bind(8, c.category).bind(9, c.touchpoint)
-      .bind(10, c.subject).bind(11, c.description).bind(12, c.remedy_requested).bind(13, to_string(c.severity))
-      .bind(14, c.workflow).bind(15, c.team).bind(16, to_string(c.status)).bind(17, to_string(c.clock))
-      .bind(18, c.owner_id).bind(19, c.escalation_level);
-  if (c.outcome) s.bind(20, to_string(*c.outcome));
-  else s.bind_null(20);
-  s.bind(21, c.version).bind(22, c.head_hash).bind(23, to_micros(c.received_at)).bind(24, to_micros(c.updated_at))
-      .bind(25, micros(c.acknowledged_at)).bind(26, micros(c.resolved_at)).bind(27, micros(c.ended_at))
-      .bind(28, c.pending_offers).bind(29, c.unfulfilled_redress);
-  if (c.rating) s.bind(30, *c.rating);
-  else s.bind_null(30);
+  for (int column = 0; column < kCaseColumnCount; ++column) bind_case_column(s, column + 1, c, column);
+}
+
+Result<std::int64_t> update_case(Connection& db, const Case& before, const Case& after, std::int64_t expected_version) {
+  // The id is the key, never a changed column; the version always changes.
+  std::uint32_t mask = (case_differences(before, after) | (1u << 20)) & ~1u;
+  auto& update = db.cached(&kUpdateFamily, mask, [mask] {
+    std::string sql = "UPDATE cases SET ";
+    int n = 0;
+    for (int column = 1; column < kCaseColumnCount; ++column) {
+      if (!(mask & (1u << column))) continue;
+      if (n) sql += ", ";
+      sql += std::string(kCaseColumnNames[column]) + "=?" + std::to_string(++n);
+    }
+    sql += " WHERE id=?" + std::to_string(n + 1) + " AND version=?" + std::to_string(n + 2);
+    return sql;
+  });
+  int n = 0;
+  for (int column = 1; column < kCaseColumnCount; ++column)
+    if (mask & (1u << column)) bind_case_column(update, ++n, after, column);
+  update.bind(n + 1, after.id).bind(n + 2, expected_version);
+  if (auto s = update.run(); !s) return s.error();
+  return db.changes();
 }
 
 Case read_case(const Statement& s, int i) {
@@ -105,9 +211,9 @@ Case read_case(const Statement& s, int i) {
 }
 
 void bind_commitment(Statement& s, const Commitment& k) {
-  s.bind(1, k.id).bind(2, k.case_id).bind(3, to_string(k.kind)).bind(4, k.text).bind(5, to_micros(k.due_at))
-      .bind(6, k.owner_id).bind(7, k.client_visible ? 1 : 0).bind(8, to_string(k.status))
-      .bind(9, to_micros(k.created_at)).bind(10, micros(k.settled_at)).bind(11, k.note).bind(12, k.replaces_id)
+  s.bind(1, k.id).bind(2, k.case_id).bind_static(3, to_string(k.kind)).bind_static(4, k.text).bind(5, to_micros(k.due_at))
+      .bind_static(6, k.owner_id).bind(7, k.client_visible ? 1 : 0).bind_static(8, to_string(k.status))
+      .bind(9, to_micros(k.created_at)).bind(10, micros(k.settled_at)).bind_static(11, k.note).bind(12, k.replaces_id)
       .bind(13, k.replaced_by_id).bind(14, k.redress_id);
 }
 
@@ -131,8 +237,8 @@ Commitment read_commitment(const Statement& s, int i) {
 }
 
 void bind_redress(Statement& s, const Redress& r) {
-  s.bind(1, r.id).bind(2, r.case_id).bind(3, to_string(r.kind)).bind(4, r.amount_minor).bind(5, r.currency)
-      .bind(6, r.text).bind(7, to_string(r.status)).bind(8, r.automatic ? 1 : 0).bind(9, to_micros(r.created_at))
+  s.bind(1, r.id).bind(2, r.case_id).bind_static(3, to_string(r.kind)).bind(4, r.amount_minor).bind_static(5, r.currency)
+      .bind_static(6, r.text).bind_static(7, to_string(r.status)).bind(8, r.automatic ? 1 : 0).bind(9, to_micros(r.created_at))
       .bind(10, micros(r.decided_at)).bind(11, micros(r.fulfilled_at));
 }
 

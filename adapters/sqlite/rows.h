@@ -20,7 +20,14 @@ extern const char* const kUpdateCaseSql;  // binds the case as ?1..?30 and the e
 extern const char* const kUpsertCommitmentSql;
 extern const char* const kUpsertRedressSql;
 
+// The bind_* functions bind text without copying it: the bound object must outlive the step.
 void bind_case(Statement& statement, const Case& c);
+// Writes `after` over the stored row of the case if its version is still `expected_version`,
+// setting only the columns in which `after` differs from `before` (the row as stored at that
+// version) plus the version: unchanged indexed columns cost no index maintenance. Returns the
+// number of rows changed: 0 when the stored version is not `expected_version` (stale).
+[[nodiscard]] Result<std::int64_t> update_case(Connection& db, const Case& before, const Case& after,
+                                               std::int64_t expected_version);
 [[nodiscard]] Case read_case(const Statement& statement, int first_column);
 void bind_commitment(Statement& statement, const Commitment& k);
 [[nodiscard]] Commitment read_commitment(const Statement& statement, int first_column);

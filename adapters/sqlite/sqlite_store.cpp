@@ -142,7 +142,13 @@ Status SqliteStore::run_write(std::function<Status(Connection&)> work) {
   return future.get();
 }
 
-void SqliteStore::flush() { (void)run_write([](Connection&) { return Status::success(); }); }
+void SqliteStore::flush() {
+  std::promise<Status> promise;
+  auto future = promise.get_future();
+  enqueue(AdminItem{[](Connection&) { return Status::success(); }, [&promise](Status s) { promise.set_value(std::move(s)); },
+                    false});
+  (void)future.get();
+}
 
 SqliteStore::Counters SqliteStore::counters() const {
   std::lock_guard lock(mutex_);
@@ -195,23 +201,33 @@ void SqliteStore::maybe_checkpoint(bool idle) {
 namespace {
 
 // Writes one change: the case row (version-checked), events, projections and the outbox.
-Status persist(Connection& db, const Change& change) {
+// `before` is the case row the plan was made against (null when creating). Text is bound without
+// copies: everything bound lives in `change` until the statements have run.
+Status persist(Connection& db, const Change& change, const Case* before) {
   const Case& c = change.after;
   if (change.expected_version < 0) {
     auto& insert = db.cached(kInsertCaseSql);
     bind_case(insert, c);
     if (auto s = insert.run(); !s) return s;
   } else {
-    auto& update = db.cached(kUpdateCaseSql);
-    bind_case(update, c);
-    update.bind(kCaseColumnCount + 1, change.expected_version);
-    if (auto s = update.run(); !s) return s;
-    if (db.changes() != 1)
+    Result<std::int64_t> changed = 0;
+    if (before) {
+      changed = update_case(db, *before, c, change.expected_version);
+    } else {
+      auto& update = db.cached(kUpdateCaseSql);
+      bind_case(update, c);
+      update.bind(kCaseColumnCount + 1, change.expected_version);
+      if (auto s = update.run(); !s) return s;
+      changed = db.changes();
+    }
+    if (!changed) return changed.error();
+    if (*changed != 1)
       return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
   }
   auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
   for (const auto& e : change.events) {
-    event.bind(1, e.case_id).bind(2, e.seq).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
+    event.bind(1, e.case_id).bind(2, e.seq).bind_static(3, e.type).bind(4, to_micros(e.at)).bind_static(5, e.actor)
+        .bind_static(6, e.data).bind_static(7, e.hash);
     if (auto s = event.run(); !s) return s;
   }
   for (const auto& k : change.commitments) {
@@ -226,7 +242,8 @@ Status persist(Connection& db, const Change& change) {
   }
   for (const auto& m : change.messages) {
     auto& put = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
-    put.bind(1, m.id).bind(2, m.case_id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
+    put.bind(1, m.id).bind(2, m.case_id).bind_static(3, to_string(m.visibility)).bind_static(4, m.author)
+        .bind_static(5, m.body).bind(6, to_micros(m.at));
     if (auto s = put.run(); !s) return s;
   }
   if (!change.client_link_hash.empty()) {
@@ -242,16 +259,42 @@ Status persist(Connection& db, const Change& change) {
     auto& put = db.cached(
         "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
         "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
-    put.bind(1, c.id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
-        .bind(6, n.template_name).bind(7, to_micros(at));
+    put.bind(1, c.id).bind(2, n.event_seq).bind_static(3, n.audience).bind_static(4, n.recipient)
+        .bind_static(5, n.recipient_name).bind_static(6, n.template_name).bind(7, to_micros(at));
     if (auto s = put.run(); !s) return s;
   }
   return Status::success();
 }
 
+// The snapshot after `change`, from the one before: what load_snapshot would now read.
+void apply_change(CaseSnapshot& snapshot, const Change& change) {
+  snapshot.record = change.after;
+  for (const auto& k : change.commitments) {
+    auto at = std::lower_bound(snapshot.commitments.begin(), snapshot.commitments.end(), k.id,
+                               [](const Commitment& x, std::int64_t id) { return x.id < id; });
+    if (at != snapshot.commitments.end() && at->id == k.id) *at = k;
+    else snapshot.commitments.insert(at, k);
+  }
+  for (const auto& r : change.redress) {
+    auto at = std::lower_bound(snapshot.redress.begin(), snapshot.redress.end(), r.id,
+                               [](const Redress& x, std::int64_t id) { return x.id < id; });
+    if (at != snapshot.redress.end() && at->id == r.id) *at = r;
+    else snapshot.redress.insert(at, r);
+  }
+}
+
+}  // namespace
+
+void SqliteStore::remember(const std::string& reference, CaseSnapshot snapshot) {
+  if (options_.snapshot_cache == 0) return;
+  if (snapshots_.size() >= options_.snapshot_cache) snapshots_.erase(snapshots_.begin());
+  snapshots_.insert_or_assign(reference, std::move(snapshot));
+}
+
 // Runs one work item inside the open transaction. The caller rolls back to the item's savepoint
 // when this fails.
-Result<Committed> run_work(Connection& db, WorkItem& item, WriteContext& context) {
+Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
+  Connection& db = *writer_connection_;
   if (item.reference.empty()) {
     if (!item.idempotency_key.empty()) {
       auto& find = db.cached("SELECT digest, (SELECT reference FROM cases WHERE id = case_id) FROM idempotency_keys WHERE key = ?1");
@@ -275,24 +318,47 @@ Result<Committed> run_work(Connection& db, WorkItem& item, WriteContext& context
     }
     auto change = item.plan(nullptr, context);
     if (!change) return change.error();
-    if (auto s = persist(db, *change); !s) return s.error();
+    if (auto s = persist(db, *change, nullptr); !s) return s.error();
     if (!item.idempotency_key.empty()) {
       auto& remember = db.cached("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES (?1,?2,?3,?4)");
       remember.bind(1, item.idempotency_key).bind(2, item.request_digest).bind(3, change->after.id)
           .bind(4, to_micros(change->after.received_at));
       if (auto s = remember.run(); !s) return s.error();
     }
+    CaseSnapshot created;
+    apply_change(created, *change);
+    remember(change->after.reference, std::move(created));
     return Committed{std::move(change).value(), false};
+  }
+
+  // The cached snapshot first: the plan made on it is only written if the version-checked UPDATE
+  // finds the case still at the cached version.
+  if (auto cached = snapshots_.find(item.reference); cached != snapshots_.end()) {
+    auto change = item.plan(&cached->second, context);
+    if (change) {
+      Status written = persist(db, *change, &cached->second.record);
+      if (written) {
+        apply_change(cached->second, *change);
+        return Committed{std::move(change).value(), false};
+      }
+      // Anything but a stale UPDATE (which wrote nothing) is this item's failure.
+      if (written.error().code != ErrorCode::kStaleVersion) {
+        snapshots_.erase(cached);
+        return written.error();
+      }
+    }
+    // Stale, or refused: forget the entry and decide again on the case as stored.
+    snapshots_.erase(cached);
   }
   auto snapshot = load_snapshot(db, item.reference);
   if (!snapshot) return snapshot.error();
   auto change = item.plan(&*snapshot, context);
   if (!change) return change.error();
-  if (auto s = persist(db, *change); !s) return s.error();
+  if (auto s = persist(db, *change, &snapshot->record); !s) return s.error();
+  apply_change(*snapshot, *change);
+  remember(item.reference, std::move(snapshot).value());
   return Committed{std::move(change).value(), false};
 }
-
-}  // namespace
 
 void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
   Connection& db = *writer_connection_;
@@ -314,10 +380,12 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
     bool ok = false;
     try {
       if (auto* work = std::get_if<WorkItem>(&batch[i])) {
-        results[i] = run_work(db, *work, context);
+        results[i] = run_work(*work, context);
         ok = (*results[i]).ok();
       } else {
-        admin_results[i] = std::get<AdminItem>(batch[i]).work(db);
+        auto& admin = std::get<AdminItem>(batch[i]);
+        if (admin.may_touch_cases) snapshots_.clear();
+        admin_results[i] = admin.work(db);
         ok = admin_results[i].ok();
       }
     } catch (const std::exception& e) {  // a bug in a plan must not take the batch down
@@ -326,7 +394,13 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
       if (std::holds_alternative<WorkItem>(batch[i])) results[i] = error;
       else admin_results[i] = error;
     }
-    if (!ok) (void)db.cached("ROLLBACK TO item").run();
+    if (!ok) {
+      (void)db.cached("ROLLBACK TO item").run();
+      // What the item wrote is undone, ids reserved in `sequences` included: forget the blocks in
+      // memory (an unused block is only a gap) and the snapshots the item may have cached.
+      id_blocks_.clear();
+      snapshots_.clear();
+    }
     (void)db.cached("RELEASE item").run();
   }
   Status committed = db.cached("COMMIT").run();
@@ -334,6 +408,7 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
     spdlog::error("store: commit failed, the batch of {} is refused: {}", batch.size(), committed.error().detail);
     (void)db.exec("ROLLBACK");
     id_blocks_.clear();
+    snapshots_.clear();
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (auto* work = std::get_if<WorkItem>(&batch[i])) {

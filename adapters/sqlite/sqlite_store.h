@@ -7,6 +7,12 @@
 // (`WHERE version = ?`), so correctness never rests on this process's memory. Reads use a pool of
 // separate read-only connections and see committed data only (WAL snapshot isolation).
 //
+// The writer keeps the snapshots of recently written cases (what its own commits left) so that a
+// plan need not read the case back; it is only a shortcut. A plan made on a cached snapshot is
+// written with the same version-checked UPDATE: if the database moved on (another process), the
+// UPDATE refuses it, the entry is dropped and the item is planned again from the database; an item
+// whose plan on the cache fails is also planned again from the database before it is refused.
+//
 // The WAL is checkpointed by the writer between batches once it grows past a threshold, and when
 // the queue falls idle, so it stays bounded without a checkpoint on the commit path.
 //
@@ -19,6 +25,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
@@ -35,6 +42,7 @@ struct StoreOptions {
   int readers = 4;                           // read-only connections in the pool
   std::size_t max_batch = 1024;              // work items per group commit at most
   std::int64_t checkpoint_pages = 8192;      // checkpoint once the WAL holds this many pages
+  std::size_t snapshot_cache = 16384;        // case snapshots the writer keeps; 0: none
 };
 
 class SqliteStore final : public Store {
@@ -98,6 +106,7 @@ class SqliteStore final : public Store {
   struct AdminItem {
     std::function<Status(Connection&)> work;
     std::function<void(Status)> done;
+    bool may_touch_cases = true;  // forget the cached snapshots (work may change any row)
   };
   using QueueItem = std::variant<WorkItem, AdminItem>;
 
@@ -132,6 +141,8 @@ class SqliteStore final : public Store {
   void enqueue(QueueItem item);
   void writer_loop();
   void run_batch(std::vector<QueueItem>& batch);
+  [[nodiscard]] Result<Committed> run_work(WorkItem& item, WriteContext& context);
+  void remember(const std::string& reference, CaseSnapshot snapshot);
   void maybe_checkpoint(bool idle);
 
   const StoreOptions options_;
@@ -152,6 +163,9 @@ class SqliteStore final : public Store {
   };
   std::map<std::string, IdBlock> id_blocks_;
   std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
+  // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
+  // Cleared whenever a transaction or savepoint rolls back.
+  std::unordered_map<std::string, CaseSnapshot> snapshots_;
 
   std::thread writer_thread_;  // last: started after every member above exists
   friend class WriterContext;
