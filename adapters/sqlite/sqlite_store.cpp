@@ -35,6 +35,7 @@ class WriterContext final : public WriteContext {
 
   std::string next_reference(int year) override {
     // References are handed out one at a time so that they have no gaps.
+    reference_taken = true;
     std::int64_t n = next("reference-" + std::to_string(year), 1);
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "CMP-%04d-%06lld", year, static_cast<long long>(n));
@@ -55,6 +56,7 @@ class WriterContext final : public WriteContext {
   std::int64_t next(const std::string& name, std::int64_t block) {
     auto& ids = store_.id_blocks_[name];
     if (ids.next >= ids.end) {
+      std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
       auto& insert = db_.cached("INSERT OR IGNORE INTO sequences(name, value) VALUES (?1, 0)");
       insert.bind(1, name);
       (void)insert.run();
@@ -65,9 +67,19 @@ class WriterContext final : public WriteContext {
       reserve.reset();
       ids.next = top - block + 1;
       ids.end = top + 1;
+      sequence_changes += sqlite3_total_changes64(db_.handle()) - changes_before;
     }
     return ids.next++;
   }
+
+  // What the current item did to `sequences` (SqliteStore::run_batch_pass tells from these whether
+  // a failed item wrote anything else).
+  void start_item() {
+    sequence_changes = 0;
+    reference_taken = false;
+  }
+  std::int64_t sequence_changes = 0;  // rows of `sequences` changed
+  bool reference_taken = false;       // a case reference was handed out
 
  private:
   SqliteStore& store_;
@@ -361,6 +373,14 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
 }
 
 void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
+  // Items normally run without savepoints: most failures (refusals, stale versions) happen before
+  // the item writes anything, and a savepoint per item costs a statement each way plus a copy of
+  // every page the item touches. When an item fails after writing, the whole transaction is rolled
+  // back and the batch is run again with a savepoint per item.
+  if (!run_batch_pass(batch, false)) (void)run_batch_pass(batch, true);
+}
+
+bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints) {
   Connection& db = *writer_connection_;
   std::vector<std::optional<Result<Committed>>> results(batch.size());
   std::vector<Status> admin_results(batch.size());
@@ -372,16 +392,23 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
       if (auto* work = std::get_if<WorkItem>(&item)) work->done(began.error());
       else std::get<AdminItem>(item).done(began.error());
     }
-    return;
+    return true;
   }
   WriterContext context(*this, db);
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    (void)db.cached("SAVEPOINT item").run();
+    if (savepoints) (void)db.cached("SAVEPOINT item").run();
+    context.start_item();
+    std::int64_t changes_before = sqlite3_total_changes64(db.handle());
     bool ok = false;
+    bool wrote = true;  // whether a failure may have left writes of this item behind
     try {
       if (auto* work = std::get_if<WorkItem>(&batch[i])) {
         results[i] = run_work(*work, context);
         ok = (*results[i]).ok();
+        // Failed statements undo themselves; reserved ids are only gaps. A reference is rolled
+        // back so that references stay gapless.
+        wrote = context.reference_taken ||
+                sqlite3_total_changes64(db.handle()) - changes_before > context.sequence_changes;
       } else {
         auto& admin = std::get<AdminItem>(batch[i]);
         if (admin.may_touch_cases) snapshots_.clear();
@@ -393,6 +420,15 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
       Error error = Error::internal(e.what());
       if (std::holds_alternative<WorkItem>(batch[i])) results[i] = error;
       else admin_results[i] = error;
+    }
+    if (!savepoints) {
+      if (!ok && wrote) {
+        (void)db.exec("ROLLBACK");
+        id_blocks_.clear();
+        snapshots_.clear();
+        return false;
+      }
+      continue;
     }
     if (!ok) {
       (void)db.cached("ROLLBACK TO item").run();
@@ -418,6 +454,7 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
       std::get<AdminItem>(batch[i]).done(committed ? admin_results[i] : committed);
     }
   }
+  return true;
 }
 
 // ---- readers -----------------------------------------------------------------------------------

@@ -1,9 +1,10 @@
 // SqliteStore: the Store on an embedded SQLite file (the default; nothing else needs to run).
 //
 // One writer thread owns the only write connection. Submitted work waits in a queue; the writer
-// takes everything waiting (up to a batch limit), runs each item in its own savepoint inside one
-// transaction, commits once (group commit) and then calls each item's `done`. A failed item rolls
-// back to its savepoint without disturbing its batch. Version checks are made in the UPDATE itself
+// takes everything waiting (up to a batch limit), runs the items in one transaction, commits once
+// (group commit) and then calls each item's `done`. A failed item never disturbs its batch: most
+// fail before writing anything; one that fails after writing sends the batch round again with a
+// savepoint per item, to which the failed item rolls back. Version checks are made in the UPDATE itself
 // (`WHERE version = ?`), so correctness never rests on this process's memory. Reads use a pool of
 // separate read-only connections and see committed data only (WAL snapshot isolation).
 //
@@ -141,6 +142,8 @@ class SqliteStore final : public Store {
   void enqueue(QueueItem item);
   void writer_loop();
   void run_batch(std::vector<QueueItem>& batch);
+  // One attempt at a batch; false when it was rolled back to be run again with savepoints.
+  [[nodiscard]] bool run_batch_pass(std::vector<QueueItem>& batch, bool savepoints);
   [[nodiscard]] Result<Committed> run_work(WorkItem& item, WriteContext& context);
   void remember(const std::string& reference, CaseSnapshot snapshot);
   void maybe_checkpoint(bool idle);
