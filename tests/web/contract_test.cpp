@@ -311,6 +311,7 @@ class RunningServer {
   int port() const { return port_; }
   const fs::path& scratch() const { return dir_.path(); }
   const std::string& owner_id() const { return owner_id_; }
+  const std::string& agent_token() const { return agent_token_; }
   std::string log() const { return slurp(log_); }
 
  private:
@@ -841,4 +842,20 @@ TEST_CASE("contract: /metrics after traffic passes promtool check metrics", "[we
   INFO("promtool check metrics: " << checked.out << checked.err << "\n/metrics:\n" << metrics.body);
   CHECK(checked.status == 0);
   CHECK(trim(checked.out + checked.err).empty());
+}
+
+TEST_CASE("contract: examples/walkthrough.sh runs green against a fresh server", "[web][contract][examples]") {
+  if (!on_path("jq") || !on_path("curl")) {
+    WARN("jq or curl is not installed (scripts/install-deps --test): the walk-through was not run");
+    return;
+  }
+  RunningServer server;
+  const std::string script = (fs::path(REDRESS_SOURCE_DIR) / "examples" / "walkthrough.sh").string();
+  Finished walked = run_process({"env", "REDRESS_URL=http://127.0.0.1:" + std::to_string(server.port()),
+                                 "REDRESS_TOKEN=" + server.agent_token(), "bash", script},
+                                server.scratch());
+  INFO("walkthrough.sh:\n" << walked.out << walked.err);
+  CHECK(walked.status == 0);
+  CHECK(walked.out.find("went from received to closed") != std::string::npos);
+  CHECK(walked.out.find("survey.submitted") != std::string::npos);
 }
