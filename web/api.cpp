@@ -412,12 +412,13 @@ void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (id.size() > 200) return reply(problem_from(Error::invalid_field("webhook-id", "must be at most 200 characters")));
   auto payload = parse_json_object(request.body(), 32);
   if (!payload) return reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", payload.error().detail));
-  // Map the payload onto the case fields.
+  // Map the payload onto the case fields. The pointers point into `document`, which must outlive them.
+  const json::value document(std::move(*payload));
   json::object fields;
   std::vector<FieldError> errors;
   for (const auto& [target, pointer] : source.mapping) {
     boost::system::error_code ec;
-    const json::value* value = json::value(*payload).find_pointer(pointer, ec);
+    const json::value* value = document.find_pointer(pointer, ec);
     if (!value || value->is_null()) continue;
     if (!value->is_string()) {
       errors.push_back(FieldError{"payload" + pointer, "must be a string (mapped to " + target + ")"});
