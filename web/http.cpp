@@ -14,13 +14,63 @@ Response json_response(http::status status, const json::value& body) {
   return res;
 }
 
+namespace {
+
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF) replaced by U+FFFD. Details may quote what the
+// client sent (a path segment, a query value), and the answer must stay valid JSON.
+std::string valid_utf8(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t i = 0;
+  while (i < text.size()) {
+    auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char c = byte(i);
+    std::size_t length = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    bool ok = length != 0 && i + length <= text.size();
+    for (std::size_t k = 1; ok && k < length; ++k) ok = (byte(i + k) & 0xC0) == 0x80;
+    if (ok && length == 3) {
+      unsigned char d = byte(i + 1);
+      ok = !(c == 0xE0 && d < 0xA0) && !(c == 0xED && d > 0x9F);
+    }
+    if (ok && length == 4) {
+      unsigned char d = byte(i + 1);
+      ok = !(c == 0xF0 && d < 0x90) && !(c == 0xF4 && d > 0x8F);
+    }
+    if (ok) {
+      out.append(text.substr(i, length));
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+// Applies valid_utf8 to every string inside `value` (the field messages of a problem may quote input).
+void make_valid_utf8(json::value& value) {
+  if (value.is_string()) {
+    json::string& text = value.get_string();
+    std::string clean = valid_utf8(text);
+    if (clean.size() != text.size()) text = clean;
+  } else if (value.is_array()) {
+    for (auto& item : value.get_array()) make_valid_utf8(item);
+  } else if (value.is_object()) {
+    for (auto& member : value.get_object()) make_valid_utf8(member.value());
+  }
+}
+
+}  // namespace
+
 Response problem(http::status status, std::string_view type, std::string_view title, std::string_view detail,
                  json::object extra) {
   json::object body = std::move(extra);
+  for (auto& member : body) make_valid_utf8(member.value());
   body["type"] = "https://redress.dev/problems/" + std::string(type);
-  body["title"] = title;
+  body["title"] = valid_utf8(title);
   body["status"] = static_cast<int>(status);
-  body["detail"] = detail;
+  body["detail"] = valid_utf8(detail);
   Response res{status, 11};
   res.set(http::field::content_type, "application/problem+json");
   res.body() = json::serialize(body);
