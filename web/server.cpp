@@ -197,6 +197,7 @@ Status Server::start() {
   if (ec) return Error::unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
   port_ = acceptor_.local_endpoint().port();
   do_accept();
+  work_.emplace(io_.get_executor());
   for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { io_.run(); });
   return Status::success();
 }
@@ -271,6 +272,7 @@ void Server::wait(std::chrono::seconds grace) {
     }
     sessions_empty_.wait_for(lock, grace, [this] { return sessions_.empty(); });
   }
+  work_.reset();
   io_.stop();
   for (auto& t : threads_) t.join();
   threads_.clear();

@@ -17,12 +17,14 @@
 #include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
 #include "engine/result.h"
@@ -81,6 +83,9 @@ class Server {
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
   std::vector<std::thread> threads_;
+  // Keeps the I/O threads running while no I/O is pending but requests are still with the engine
+  // (after stop() closed the listener); released by wait().
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> request_counter_{0};
   std::string request_prefix_;  // random per process, so request ids are unique across restarts
