@@ -1,0 +1,919 @@
+// The v1 API through a real socket: the real `redress serve` on an ephemeral loopback port.
+// Who may call what (one table for every route in web/api.cpp), client links, the lifecycle with
+// ETag/If-Match, idempotency, pagination, intake hooks, web hook subscriptions, the manual clock.
+#include "web/support.h"
+
+#include <functional>
+#include <regex>
+#include <set>
+
+using namespace redress::webtest;
+
+namespace {
+
+const std::string kBase = "/v1/cases/";
+
+// A server with helpers to put cases into the states a test needs, as the agent.
+struct World {
+  RedressServer& server;
+  Client agent;
+  Client admin;
+  Client anonymous;
+
+  explicit World(RedressServer& s)
+      : server(s), agent(s.port(), s.token("agent")), admin(s.port(), s.token("admin")), anonymous(s.port()) {}
+
+  struct Made {
+    std::string ref;
+    std::string link;  // the client's token
+  };
+
+  Made new_case(const std::string& subject = "Charged twice") {
+    json::value body = create_case(agent, subject);
+    return Made{string_at(body, "reference"), link_token(string_at(body, "client_url"))};
+  }
+
+  json::value act(const std::string& ref, json::object action) {
+    HttpResponse r = agent.post(kBase + ref + "/actions", json::value(std::move(action)));
+    INFO(ref << ": " << r.describe());
+    REQUIRE(r.status == 200);
+    return r.json();
+  }
+
+  json::value get_case(const std::string& ref) {
+    HttpResponse r = admin.get(kBase + ref);
+    INFO(r.describe());
+    REQUIRE(r.status == 200);
+    return r.json();
+  }
+
+  std::int64_t version(const std::string& ref) {
+    json::value v = get_case(ref);
+    REQUIRE(v.at("version").is_int64());
+    return v.at("version").get_int64();
+  }
+
+  Made investigating() {
+    Made m = new_case();
+    act(m.ref, {{"action", "acknowledge"}});
+    act(m.ref, {{"action", "take"}});
+    act(m.ref, {{"action", "start"}});
+    return m;
+  }
+
+  // Proposes a refund on an investigating case; the offer's id.
+  std::string propose(const std::string& ref) {
+    json::value c = act(ref, {{"action", "propose_redress"},
+                              {"outcome", "upheld"},
+                              {"final_response", final_response_text()},
+                              {"offers", json::array{json::object{{"kind", "refund"},
+                                                                  {"amount", "25.00"},
+                                                                  {"currency", "GBP"},
+                                                                  {"text", "A refund of the second charge"}}}}});
+    REQUIRE(string_at(c, "status") == "redress_proposed");
+    for (const auto& r : c.at("redress").as_array())
+      if (string_at(r, "status") == "proposed") return string_at(r, "id");
+    FAIL("no proposed offer in " << json::serialize(c));
+    return {};
+  }
+
+  struct Proposed {
+    Made made;
+    std::string offer;
+  };
+  Proposed proposed() {
+    Made m = investigating();
+    return Proposed{m, propose(m.ref)};
+  }
+
+  // Resolved by the client's acceptance of a refund that is not yet paid.
+  Proposed resolved() {
+    Proposed p = proposed();
+    HttpResponse r = anonymous.post("/v1/client/" + p.made.link + "/redress/" + p.offer + "/accept", json::value(json::object{}));
+    INFO(r.describe());
+    REQUIRE(r.status == 200);
+    REQUIRE(string_at(get_case(p.made.ref), "status") == "resolved");
+    return p;
+  }
+
+  // A promise on the case; its id.
+  std::string promise(const std::string& ref) {
+    HttpResponse r = agent.post(kBase + ref + "/commitments",
+                                json::value(json::object{{"text", "We will call you back"}, {"due_in", "P2D"}, {"client_visible", true}}));
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    std::string id = string_at(r.json(), "id");
+    REQUIRE(!id.empty());
+    return id;
+  }
+
+  std::string subscription() {
+    HttpResponse r = admin.post("/v1/webhooks", json::value(json::object{{"url", "https://example.org/hooks/redress"},
+                                                                        {"event_types", json::array{"case.received"}}}));
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  }
+
+  // A signed intake delivery as request bytes.
+  std::string signed_intake(const std::string& id, std::int64_t timestamp, const std::string& body,
+                            const Headers& extra = {}, std::optional<std::string> signature = std::nullopt) {
+    Headers headers{{"webhook-id", id},
+                    {"webhook-timestamp", std::to_string(timestamp)},
+                    {"webhook-signature", signature.value_or(standard_webhooks_signature(server.intake_secret(), id, timestamp, body))}};
+    return build_request("POST", std::string("/hooks/intake/") + kIntakeSource, headers + extra, body);
+  }
+};
+
+std::string intake_payload(const std::string& title = "My parcel never came") {
+  return json::serialize(json::object{{"customer", json::object{{"name", "Bo Lindqvist"}, {"email", "bo@example.org"}}},
+                                      {"title", title},
+                                      {"message", "The parcel was marked delivered but never arrived."}});
+}
+
+std::string unique_id(const std::string& prefix) {
+  static int counter = 0;
+  return prefix + "-" + std::to_string(::getpid()) + "-" + std::to_string(++counter) + "-" + std::to_string(unix_now());
+}
+
+// ---- the role × endpoint table ------------------------------------------------------------------
+
+// Who may call a route, as the SPEC's table says.
+enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kAdmin };
+
+struct Call {
+  std::string method;
+  std::string target;
+  std::string body;          // JSON text; empty for none
+  std::string case_ref;      // a case whose version must not move when the call is refused
+  std::string raw;           // when set, the request bytes as they are (signed intake hooks)
+};
+
+struct Route {
+  std::string method;
+  std::string pattern;
+  Who who;
+  int success;  // the status of an allowed call
+  std::function<Call(World&)> prepare;
+};
+
+std::string body_of(json::object o) { return json::serialize(o); }
+
+std::vector<Route> route_table() {
+  return {
+      {"POST", "/v1/cases", Who::kCreators, 201,
+       [](World&) { return Call{"POST", "/v1/cases", body_of(new_case_body()), {}, {}}; }},
+      {"GET", "/v1/cases", Who::kAgentUp, 200, [](World&) { return Call{"GET", "/v1/cases?limit=5", {}, {}, {}}; }},
+      {"GET", "/v1/cases/{ref}", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"GET", kBase + c.ref, {}, {}, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/actions", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", kBase + c.ref + "/actions", body_of({{"action", "assess"}, {"severity", "high"}}), c.ref, {}};
+       }},
+      {"GET", "/v1/cases/{ref}/events", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"GET", kBase + c.ref + "/events", {}, {}, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/messages", Who::kAgentUp, 201,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", kBase + c.ref + "/messages", body_of({{"visibility", "internal"}, {"body", "Checked the ledger."}}), c.ref, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/commitments", Who::kAgentUp, 201,
+       [](World& w) {
+         auto c = w.investigating();
+         return Call{"POST", kBase + c.ref + "/commitments",
+                     body_of({{"text", "We will call you back"}, {"due_in", "P1D"}, {"client_visible", true}}), c.ref, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/redress", Who::kAgentUp, 201,
+       [](World& w) {
+         auto c = w.investigating();
+         return Call{"POST", kBase + c.ref + "/redress", body_of({{"kind", "apology"}, {"text", "We are sorry."}}), c.ref, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/client-link", Who::kAgentUp, 201,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", kBase + c.ref + "/client-link", {}, {}, {}};
+       }},
+      {"DELETE", "/v1/cases/{ref}/client-link", Who::kAgentUp, 204,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"DELETE", kBase + c.ref + "/client-link", {}, {}, {}};
+       }},
+      {"GET", "/v1/commitments", Who::kAgentUp, 200, [](World&) { return Call{"GET", "/v1/commitments?limit=5", {}, {}, {}}; }},
+      {"POST", "/v1/commitments/{id}/keep", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.investigating();
+         return Call{"POST", "/v1/commitments/" + w.promise(c.ref) + "/keep", body_of({{"note", "Called."}}), c.ref, {}};
+       }},
+      {"POST", "/v1/commitments/{id}/renegotiate", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.investigating();
+         return Call{"POST", "/v1/commitments/" + w.promise(c.ref) + "/renegotiate",
+                     body_of({{"due_in", "P5D"}, {"reason", "The courier needs longer."}}), c.ref, {}};
+       }},
+      {"POST", "/v1/redress/{id}/fulfil", Who::kAgentUp, 200,
+       [](World& w) {
+         auto p = w.resolved();
+         return Call{"POST", "/v1/redress/" + p.offer + "/fulfil", body_of({{"note", "Paid."}}), p.made.ref, {}};
+       }},
+      {"GET", "/v1/client/{token}", Who::kClientLink, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"GET", "/v1/client/" + c.link, {}, {}, {}};
+       }},
+      {"POST", "/v1/client/{token}/messages", Who::kClientLink, 201,
+       [](World& w) {
+         auto c = w.investigating();
+         return Call{"POST", "/v1/client/" + c.link + "/messages", body_of({{"body", "Any news?"}}), {}, {}};
+       }},
+      {"POST", "/v1/client/{token}/redress/{id}/accept", Who::kClientLink, 200,
+       [](World& w) {
+         auto p = w.proposed();
+         return Call{"POST", "/v1/client/" + p.made.link + "/redress/" + p.offer + "/accept", "{}", {}, {}};
+       }},
+      {"POST", "/v1/client/{token}/redress/{id}/reject", Who::kClientLink, 200,
+       [](World& w) {
+         auto p = w.proposed();
+         return Call{"POST", "/v1/client/" + p.made.link + "/redress/" + p.offer + "/reject",
+                     body_of({{"reason", "Too little."}}), {}, {}};
+       }},
+      {"POST", "/v1/client/{token}/survey", Who::kClientLink, 200,
+       [](World& w) {
+         auto p = w.resolved();
+         return Call{"POST", "/v1/client/" + p.made.link + "/survey", body_of({{"rating", 4}, {"comment", "Quick."}}), {}, {}};
+       }},
+      {"POST", "/v1/client/{token}/withdraw", Who::kClientLink, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", "/v1/client/" + c.link + "/withdraw", body_of({{"reason", "Sorted out myself."}}), {}, {}};
+       }},
+      {"POST", "/v1/client/{token}/reopen", Who::kClientLink, 200,
+       [](World& w) {
+         auto p = w.resolved();
+         return Call{"POST", "/v1/client/" + p.made.link + "/reopen", body_of({{"reason", "The refund never came."}}), {}, {}};
+       }},
+      {"POST", "/v1/webhooks", Who::kAdmin, 201,
+       [](World&) {
+         return Call{"POST", "/v1/webhooks",
+                     body_of({{"url", "https://example.org/hook"}, {"event_types", json::array{"case.received", "case.closed"}}}), {}, {}};
+       }},
+      {"GET", "/v1/webhooks", Who::kAdmin, 200, [](World&) { return Call{"GET", "/v1/webhooks", {}, {}, {}}; }},
+      {"DELETE", "/v1/webhooks/{id}", Who::kAdmin, 204,
+       [](World& w) { return Call{"DELETE", "/v1/webhooks/" + w.subscription(), {}, {}, {}}; }},
+      {"POST", "/hooks/intake/{source}", Who::kIntakeHook, 201,
+       [](World& w) {
+         return Call{"POST", std::string("/hooks/intake/") + kIntakeSource, {}, {},
+                     w.signed_intake(unique_id("msg"), unix_now(), intake_payload())};
+       }},
+      // Under the system clock the admin gets 404 (see the manual clock test for 200).
+      {"POST", "/v1/admin/clock", Who::kAdmin, 404,
+       [](World&) { return Call{"POST", "/v1/admin/clock", body_of({{"advance", "PT1H"}}), {}, {}}; }},
+      {"GET", "/healthz", Who::kPublic, 200, [](World&) { return Call{"GET", "/healthz", {}, {}, {}}; }},
+      {"GET", "/metrics", Who::kPublic, 200, [](World&) { return Call{"GET", "/metrics", {}, {}, {}}; }},
+      {"GET", "/v1/openapi.json", Who::kPublic, 200, [](World&) { return Call{"GET", "/v1/openapi.json", {}, {}, {}}; }},
+  };
+}
+
+// The callers of the matrix: no credentials, a made-up token, then each role.
+const std::vector<std::string> kCallers{"anonymous", "bogus", "intake", "agent", "lead", "manager", "admin"};
+
+// The status a caller gets: the route's success status when allowed, else 401 or 403.
+int expected_status(const Route& route, const std::string& caller) {
+  auto staff_gate = [&](const std::set<std::string>& roles) {
+    if (caller == "anonymous" || caller == "bogus") return 401;
+    return roles.count(caller) ? route.success : 403;
+  };
+  switch (route.who) {
+    case Who::kPublic:
+    case Who::kClientLink:
+    case Who::kIntakeHook: return route.success;  // the link or the signature is the credential
+    case Who::kCreators: return staff_gate({"intake", "agent", "lead", "manager", "admin"});
+    case Who::kAgentUp: return staff_gate({"agent", "lead", "manager", "admin"});
+    case Who::kAdmin: return staff_gate({"admin"});
+  }
+  return 0;
+}
+
+// Every (method, pattern) registered in web/api.cpp, read from its source.
+std::set<std::pair<std::string, std::string>> registered_routes() {
+  std::string source = read_text(std::string(REDRESS_SOURCE_DIR) + "/web/api.cpp");
+  REQUIRE(!source.empty());
+  std::set<std::pair<std::string, std::string>> routes;
+  std::regex pattern(R"re((staff|open)\(verb::(\w+), (?:std::string\()?"([^"]+)")re");
+  for (auto it = std::sregex_iterator(source.begin(), source.end(), pattern); it != std::sregex_iterator(); ++it) {
+    std::string method = (*it)[2];
+    if (method == "delete_") method = "delete";
+    for (auto& c : method) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    routes.emplace(method, (*it)[3]);
+  }
+  return routes;
+}
+
+}  // namespace
+
+TEST_CASE("web api: the role x endpoint table covers every registered route", "[web][roles]") {
+  auto registered = registered_routes();
+  REQUIRE(registered.size() >= 25);
+  std::set<std::pair<std::string, std::string>> table;
+  for (const auto& r : route_table()) table.emplace(r.method, r.pattern);
+  for (const auto& route : registered) {
+    INFO("registered but not in the role table: " << route.first << " " << route.second);
+    CHECK(table.count(route));
+  }
+  for (const auto& route : table) {
+    INFO("in the role table but not registered: " << route.first << " " << route.second);
+    CHECK(registered.count(route));
+  }
+}
+
+TEST_CASE("web api: every route allows or refuses each role as the SPEC says", "[web][roles]") {
+  RedressServer server;
+  World world(server);
+  for (const auto& route : route_table()) {
+    for (const auto& caller : kCallers) {
+      Call call = route.prepare(world);
+      std::int64_t before = call.case_ref.empty() ? -1 : world.version(call.case_ref);
+      Headers headers;
+      if (caller == "bogus") headers = bearer("rd_" + std::string(43, 'A'));
+      else if (caller != "anonymous") headers = bearer(server.token(caller));
+      std::string bytes;
+      if (!call.raw.empty()) {
+        // Signed deliveries: put the caller's Authorization header in front of the signed request.
+        bytes = call.raw;
+        if (!headers.empty()) bytes.insert(bytes.find("\r\n") + 2, headers.front().first + ": " + headers.front().second + "\r\n");
+      } else {
+        bytes = build_request(call.method, call.target, headers, call.body);
+      }
+      Client client(server.port());
+      HttpResponse r = client.raw(bytes);
+      int expected = expected_status(route, caller);
+      INFO(route.method << " " << route.pattern << " as " << caller << " (" << call.target << "): " << r.describe());
+      CHECK(r.status == expected);
+      if (expected == 401 || expected == 403 || expected == 404) {
+        CHECK(r.is_problem());
+        if (expected == 401) CHECK(r.header("www-authenticate").rfind("Bearer", 0) == 0);
+        if (before >= 0) CHECK(world.version(call.case_ref) == before);  // a refusal changes nothing
+      }
+    }
+  }
+}
+
+TEST_CASE("web api: a client link opens its own case and no other", "[web][client]") {
+  RedressServer server;
+  World w(server);
+  auto a = w.proposed();
+  auto b = w.proposed();
+  Client client(server.port());
+
+  HttpResponse own = client.get("/v1/client/" + a.made.link);
+  INFO(own.describe());
+  REQUIRE(own.status == 200);
+  CHECK(string_at(own.json(), "reference") == a.made.ref);
+  CHECK(own.body.find(b.made.ref) == std::string::npos);
+  // The client view never carries internal notes or staff-only fields.
+  CHECK(!as_object(own.json()).contains("head_hash"));
+
+  std::int64_t b_version = w.version(b.made.ref);
+  // A's link on B's offer: as if it did not exist.
+  for (const char* verb : {"accept", "reject"}) {
+    HttpResponse r = client.post("/v1/client/" + a.made.link + "/redress/" + b.offer + "/" + verb, std::string("{}"));
+    INFO(verb << ": " << r.describe());
+    CHECK(r.status == 404);
+    CHECK(r.is_problem());
+  }
+  CHECK(w.version(b.made.ref) == b_version);
+  CHECK(string_at(w.get_case(b.made.ref), "status") == "redress_proposed");
+  CHECK(string_at(w.get_case(a.made.ref), "status") == "redress_proposed");
+
+  // Made-up links, malformed links, and a link with one character changed.
+  std::string changed = a.made.link;
+  changed.back() = changed.back() == 'A' ? 'B' : 'A';
+  std::string random_link = "cl_" + base64(random_bytes(32));
+  for (auto& c : random_link)
+    if (c == '+') c = '-';
+    else if (c == '/') c = '_';
+  while (!random_link.empty() && random_link.back() == '=') random_link.pop_back();
+  for (const std::string& token : std::vector<std::string>{changed, random_link, std::string("cl_short"), std::string(200, 'x'), a.made.ref}) {
+    HttpResponse r = client.get("/v1/client/" + token);
+    INFO(token << ": " << r.describe());
+    CHECK(r.status == 404);
+    CHECK(r.is_problem());
+    HttpResponse m = client.post("/v1/client/" + token + "/messages", json::value(json::object{{"body", "hi"}}));
+    CHECK(m.status == 404);
+  }
+
+  // Revoked: the old link is dead everywhere; a new one works.
+  HttpResponse revoke = w.agent.call("DELETE", kBase + a.made.ref + "/client-link");
+  INFO(revoke.describe());
+  REQUIRE(revoke.status == 204);
+  CHECK(client.get("/v1/client/" + a.made.link).status == 404);
+  CHECK(client.post("/v1/client/" + a.made.link + "/redress/" + a.offer + "/accept", std::string("{}")).status == 404);
+  CHECK(client.post("/v1/client/" + a.made.link + "/withdraw", std::string("{}")).status == 404);
+  CHECK(string_at(w.get_case(a.made.ref), "status") == "redress_proposed");
+  HttpResponse renewed = w.agent.call("POST", kBase + a.made.ref + "/client-link");
+  INFO(renewed.describe());
+  REQUIRE(renewed.status == 201);
+  std::string fresh = link_token(string_at(renewed.json(), "client_url"));
+  CHECK(fresh != a.made.link);
+  CHECK(fresh.size() >= 25);
+  CHECK(client.get("/v1/client/" + fresh).status == 200);
+  CHECK(client.get("/v1/client/" + a.made.link).status == 404);
+  // The staff view shows the current link.
+  CHECK(link_token(string_at(w.get_case(a.made.ref), "client_url")) == fresh);
+}
+
+TEST_CASE("web api: a complaint's whole life over HTTP, with ETag and If-Match", "[web][lifecycle]") {
+  RedressServer server;
+  World w(server);
+  Client& agent = w.agent;
+  Client lead(server.port(), server.token("lead"));
+
+  HttpResponse created = agent.post("/v1/cases", json::value(new_case_body("Charged twice for order 1182")));
+  INFO(created.describe());
+  REQUIRE(created.status == 201);
+  json::value c = created.json();
+  std::string ref = string_at(c, "reference");
+  CHECK(std::regex_match(ref, std::regex("CMP-\\d{4}-\\d{6}")));
+  CHECK(created.header("location") == kBase + ref);
+  CHECK(created.header("etag") == "\"" + std::to_string(c.at("version").as_int64()) + "\"");
+  CHECK(string_at(c, "status") == "received");
+  CHECK(string_at(c, "client_url").find("/c/cl_") != std::string::npos);
+  std::string link = link_token(string_at(c, "client_url"));
+
+  // Each step with the current ETag; returns the new case body.
+  std::string etag = created.header("etag");
+  auto step = [&](json::object action, const std::string& expected_status) {
+    std::string name = string_at(json::value(action), "action");
+    HttpResponse r = agent.post(kBase + ref + "/actions", json::value(std::move(action)), {{"If-Match", etag}});
+    INFO(name << ": " << r.describe());
+    REQUIRE(r.status == 200);
+    json::value body = r.json();
+    CHECK(string_at(body, "status") == expected_status);
+    std::string next = r.header("etag");
+    CHECK(next == "\"" + std::to_string(body.at("version").as_int64()) + "\"");
+    CHECK(next != etag);
+    etag = next;
+    return body;
+  };
+
+  // A refused action: 409 with what is allowed now.
+  HttpResponse early = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}));
+  INFO(early.describe());
+  CHECK(early.status == 409);
+  CHECK(early.is_problem());
+  auto allowed = strings_at(early.json(), "allowed_actions");
+  CHECK(std::find(allowed.begin(), allowed.end(), "acknowledge") != allowed.end());
+  CHECK(std::find(allowed.begin(), allowed.end(), "start") == allowed.end());
+  CHECK(allowed == strings_at(w.get_case(ref), "allowed_actions"));
+
+  step({{"action", "acknowledge"}}, "acknowledged");
+  json::value taken = step({{"action", "take"}, {"note", "Mine."}}, "acknowledged");
+  CHECK(string_at(taken.at("owner"), "id") == server.staff_id("agent"));
+
+  // A stale If-Match: 412, nothing changes.
+  HttpResponse stale = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}), {{"If-Match", "\"1\""}});
+  INFO(stale.describe());
+  CHECK(stale.status == 412);
+  CHECK(stale.is_problem());
+  CHECK("\"" + std::to_string(w.version(ref)) + "\"" == etag);
+  // A malformed If-Match is a client error too.
+  CHECK(agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}), {{"If-Match", "yesterday"}}).status == 400);
+
+  // Validation: 422 naming the fields.
+  HttpResponse invalid = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "resolve"}, {"outcome", "perhaps"}}));
+  INFO(invalid.describe());
+  CHECK(invalid.status == 422);
+  CHECK(invalid.is_problem());
+  auto fields = invalid.problem_fields();
+  CHECK(std::find(fields.begin(), fields.end(), "outcome") != fields.end());
+  CHECK(std::find(fields.begin(), fields.end(), "final_response") != fields.end());
+  HttpResponse unknown_action = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "teleport"}}));
+  CHECK(unknown_action.status == 422);
+  CHECK(unknown_action.problem_fields() == std::vector<std::string>{"action"});
+
+  step({{"action", "start"}}, "investigating");
+  step({{"action", "request_info"}, {"body", "Which card was charged?"}}, "awaiting_client");
+  // The client answers through the status page.
+  Client client(server.port());
+  HttpResponse reply = client.post("/v1/client/" + link + "/messages", json::value(json::object{{"body", "The Visa ending 4242."}}));
+  INFO(reply.describe());
+  CHECK(reply.status == 201);
+  json::value after_reply = w.get_case(ref);
+  if (string_at(after_reply, "status") == "awaiting_client") {
+    etag = "\"" + std::to_string(after_reply.at("version").as_int64()) + "\"";
+    step({{"action", "client_replied"}}, "investigating");
+  } else {
+    CHECK(string_at(after_reply, "status") == "investigating");
+    etag = "\"" + std::to_string(after_reply.at("version").as_int64()) + "\"";
+  }
+  HttpResponse note = agent.post(kBase + ref + "/messages", json::value(json::object{{"visibility", "internal"}, {"body", "Duplicate capture."}}));
+  CHECK(note.status == 201);
+  etag = note.header("etag");
+  CHECK(etag == "\"" + std::to_string(w.version(ref)) + "\"");
+
+  json::value proposed = step({{"action", "propose_redress"},
+                               {"outcome", "upheld"},
+                               {"final_response", final_response_text()},
+                               {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}},
+                              "redress_proposed");
+  std::string offer;
+  for (const auto& r : proposed.at("redress").as_array())
+    if (string_at(r, "kind") == "refund") offer = string_at(r, "id");
+  REQUIRE(!offer.empty());
+  HttpResponse view = client.get("/v1/client/" + link);
+  CHECK(view.status == 200);
+  CHECK(view.body.find(offer) != std::string::npos);
+  CHECK(view.body.find("Duplicate capture.") == std::string::npos);  // internal notes stay inside
+  HttpResponse accepted = client.post("/v1/client/" + link + "/redress/" + offer + "/accept", std::string("{}"));
+  INFO(accepted.describe());
+  REQUIRE(accepted.status == 200);
+  CHECK(string_at(accepted.json(), "status") == "resolved");
+  // Accepting twice is refused.
+  CHECK(client.post("/v1/client/" + link + "/redress/" + offer + "/accept", std::string("{}")).status == 409);
+
+  // close is refused while the refund is unpaid.
+  HttpResponse early_close = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "close"}}));
+  INFO(early_close.describe());
+  CHECK(early_close.status == 409);
+  CHECK(early_close.is_problem());
+  CHECK(as_object(early_close.json()).contains("allowed_actions"));
+
+  HttpResponse paid = lead.post("/v1/redress/" + offer + "/fulfil", json::value(json::object{{"note", "Refunded."}}));
+  INFO(paid.describe());
+  REQUIRE(paid.status == 200);
+  CHECK(string_at(paid.json().at("redress"), "status") == "fulfilled");
+  etag = paid.header("etag");
+  CHECK(etag == "\"" + std::to_string(w.version(ref)) + "\"");
+  step({{"action", "close"}}, "closed");
+  // Nothing further but what a closed case allows.
+  HttpResponse after_close = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "take"}}));
+  CHECK(after_close.status == 409);
+
+  // The history: oldest first, numbered, hashed, one per version.
+  HttpResponse events = agent.get(kBase + ref + "/events");
+  INFO(events.describe());
+  REQUIRE(events.status == 200);
+  const json::value history = events.json();
+  const json::array& items = history.at("items").as_array();
+  REQUIRE(items.size() >= 9);
+  std::set<std::string> hashes;
+  std::int64_t last_seq = 0;
+  for (const auto& e : items) {
+    CHECK(e.at("seq").as_int64() > last_seq);
+    last_seq = e.at("seq").as_int64();
+    CHECK(string_at(e, "hash").size() >= 32);
+    hashes.insert(string_at(e, "hash"));
+  }
+  CHECK(hashes.size() == items.size());
+  CHECK(last_seq == w.version(ref));
+  CHECK(server.run({"audit", "verify"}).status == 0);
+}
+
+TEST_CASE("web api: Idempotency-Key replays the same case, another body is 422", "[web][idempotency]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  Client lead(server.port(), server.token("lead"));
+  json::value body = new_case_body("Refund never arrived");
+  Headers key{{"Idempotency-Key", "order-77-" + std::to_string(unix_now())}};
+
+  HttpResponse first = agent.post("/v1/cases", body, key);
+  INFO(first.describe());
+  REQUIRE(first.status == 201);
+  CHECK(!first.has_header("idempotent-replayed"));
+  std::string ref = string_at(first.json(), "reference");
+
+  HttpResponse again = agent.post("/v1/cases", body, key);
+  INFO(again.describe());
+  CHECK(again.status == 201);
+  CHECK(string_at(again.json(), "reference") == ref);
+  CHECK(lower(again.header("idempotent-replayed")) == "true");
+
+  // The same JSON with its keys in another order and other spacing is the same request.
+  json::object reversed;
+  const json::object& original = body.as_object();
+  for (auto it = original.end(); it != original.begin();) {
+    --it;
+    reversed.emplace(it->key(), it->value());
+  }
+  REQUIRE(json::serialize(reversed) != json::serialize(body));
+  HttpResponse reordered = agent.call("POST", "/v1/cases", "  " + json::serialize(reversed) + "\n", key);
+  INFO(reordered.describe());
+  CHECK(reordered.status == 201);
+  CHECK(string_at(reordered.json(), "reference") == ref);
+
+  json::object other = new_case_body("Something else entirely");
+  HttpResponse conflict = agent.post("/v1/cases", json::value(other), key);
+  INFO(conflict.describe());
+  CHECK(conflict.status == 422);
+  CHECK(conflict.is_problem());
+
+  // Without the key, the same body is a new case.
+  HttpResponse fresh = agent.post("/v1/cases", body);
+  CHECK(fresh.status == 201);
+  CHECK(string_at(fresh.json(), "reference") != ref);
+
+  // Another caller's key space is its own.
+  HttpResponse theirs = lead.post("/v1/cases", body, key);
+  CHECK(theirs.status == 201);
+  CHECK(string_at(theirs.json(), "reference") != ref);
+
+  // Keys that cannot be keys.
+  CHECK(agent.post("/v1/cases", body, {{"Idempotency-Key", std::string(300, 'k')}}).status == 422);
+
+  // Exactly one case was made by the replays: the list knows them by subject.
+  HttpResponse list = agent.get("/v1/cases?limit=200");
+  REQUIRE(list.status == 200);
+  int with_subject = 0;
+  const json::value listed = list.json();
+  for (const auto& item : listed.at("items").as_array())
+    if (string_at(item, "subject") == "Refund never arrived") ++with_subject;
+  CHECK(with_subject == 3);  // the keyed one, the unkeyed one, the lead's
+}
+
+TEST_CASE("web api: list cursors stay correct while new cases arrive between pages", "[web][pagination]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  std::set<std::string> before;
+  for (int i = 0; i < 11; ++i) before.insert(string_at(create_case(agent, "Before " + std::to_string(i)), "reference"));
+
+  std::vector<std::string> seen;
+  std::string cursor;
+  int pages = 0, arrived = 0;
+  do {
+    std::string target = "/v1/cases?limit=4" + (cursor.empty() ? std::string() : "&cursor=" + cursor);
+    HttpResponse page = agent.get(target);
+    INFO(page.describe());
+    REQUIRE(page.status == 200);
+    json::value body = page.json();
+    const json::array& items = body.at("items").as_array();
+    CHECK(items.size() <= 4);
+    for (const auto& item : items) seen.push_back(string_at(item, "reference"));
+    cursor = body.at("next_cursor").is_string() ? std::string(body.at("next_cursor").as_string()) : std::string();
+    // New complaints arrive between pages.
+    for (int i = 0; i < 2; ++i, ++arrived) create_case(agent, "During " + std::to_string(arrived));
+    REQUIRE(++pages < 20);
+  } while (!cursor.empty());
+
+  std::set<std::string> unique(seen.begin(), seen.end());
+  CHECK(unique.size() == seen.size());  // nothing twice
+  for (const auto& ref : before) {
+    INFO(ref << " was there before the first page");
+    CHECK(unique.count(ref));  // nothing lost
+  }
+  CHECK(pages >= 3);
+
+  // A cursor this server never issued is a client error.
+  HttpResponse bad = agent.get("/v1/cases?cursor=not-a-cursor");
+  CHECK(bad.status == 400);
+  CHECK(bad.is_problem());
+  CHECK(agent.get("/v1/cases?limit=0").status == 400);
+  CHECK(agent.get("/v1/cases?status=lost").status == 400);
+  // Filters: only received cases; by text.
+  HttpResponse received = agent.get("/v1/cases?status=received&limit=200");
+  REQUIRE(received.status == 200);
+  CHECK(received.json().at("items").as_array().size() == before.size() + static_cast<std::size_t>(arrived));
+  HttpResponse text = agent.get("/v1/cases?q=Before%203&limit=200");
+  REQUIRE(text.status == 200);
+  CHECK(text.json().at("items").as_array().size() >= 1);
+}
+
+TEST_CASE("web api: intake hooks verify Standard Webhooks signatures", "[web][intake]") {
+  RedressServer server;
+  World w(server);
+  Client hook(server.port());
+  std::string body = intake_payload("My parcel never came");
+  std::string id = unique_id("msg");
+  std::int64_t now = unix_now();
+
+  HttpResponse created = hook.raw(w.signed_intake(id, now, body));
+  INFO(created.describe());
+  REQUIRE(created.status == 201);
+  std::string ref = string_at(created.json(), "reference");
+  CHECK(std::regex_match(ref, std::regex("CMP-\\d{4}-\\d{6}")));
+  CHECK(!link_token(string_at(created.json(), "client_url")).empty());
+  json::value c = w.get_case(ref);
+  CHECK(string_at(c, "subject") == "My parcel never came");
+  CHECK(string_at(c, "channel") == "web");
+  CHECK(string_at(c, "category") == "billing");
+  CHECK(string_at(c.at("client"), "name") == "Bo Lindqvist");
+  CHECK(string_at(c.at("client"), "email") == "bo@example.org");
+
+  // The same webhook-id again: refused as a replay, nothing new is made.
+  HttpResponse replay = hook.raw(w.signed_intake(id, unix_now(), body));
+  INFO(replay.describe());
+  CHECK(replay.status == 409);
+  CHECK(replay.is_problem());
+
+  auto refused = [&](const std::string& bytes, int status, const std::string& what) {
+    HttpResponse r = hook.raw(bytes);
+    INFO(what << ": " << r.describe());
+    CHECK(r.status == status);
+    CHECK(r.is_problem());
+  };
+  std::string other = intake_payload("Tampered");
+  // A signature over another body, another id, or with another secret.
+  refused(w.signed_intake(unique_id("msg"), now, other, {}, standard_webhooks_signature(server.intake_secret(), "x", now, other)),
+          401, "signed with another id");
+  refused(build_request("POST", std::string("/hooks/intake/") + kIntakeSource,
+                        {{"webhook-id", "m1"}, {"webhook-timestamp", std::to_string(now)},
+                         {"webhook-signature", standard_webhooks_signature(server.intake_secret(), "m1", now, body)}},
+                        other),
+          401, "body changed after signing");
+  refused(w.signed_intake("m2", now, body, {}, standard_webhooks_signature(new_whsec(), "m2", now, body)), 401, "another secret");
+  refused(w.signed_intake("m3", now, body, {}, std::string("v1,") + std::string(44, 'A')), 401, "garbage signature");
+  refused(w.signed_intake("m4", now, body, {}, std::string("v2,") + standard_webhooks_signature(server.intake_secret(), "m4", now, body).substr(3)),
+          401, "unknown scheme");
+  // Stale or future timestamps, correctly signed.
+  refused(w.signed_intake("m5", now - 3600, body), 401, "an hour old");
+  refused(w.signed_intake("m6", now + 3600, body), 401, "an hour ahead");
+  refused(w.signed_intake("m7", now, body, {}, "") , 401, "no signature");
+  refused(build_request("POST", std::string("/hooks/intake/") + kIntakeSource, {}, body), 401, "no headers at all");
+  // Key rotation: several signatures, one of them good.
+  HttpResponse rotated = hook.raw(w.signed_intake(unique_id("msg"), now, intake_payload("Rotated"), {},
+                                                  "v1,bm9wZQ== " + standard_webhooks_signature(server.intake_secret(), "", 0, "") ));
+  CHECK(rotated.status == 401);  // the good-looking one signs something else
+  std::string rid = unique_id("msg");
+  std::string rbody = intake_payload("Rotated");
+  HttpResponse rotated_ok = hook.raw(w.signed_intake(rid, now, rbody, {},
+                                                     "v1,bm9wZQ== " + standard_webhooks_signature(server.intake_secret(), rid, now, rbody)));
+  INFO(rotated_ok.describe());
+  CHECK(rotated_ok.status == 201);
+  // An unknown source.
+  HttpResponse unknown = hook.raw(build_request("POST", "/hooks/intake/nobody",
+                                                {{"webhook-id", "m8"}, {"webhook-timestamp", std::to_string(now)},
+                                                 {"webhook-signature", standard_webhooks_signature(server.intake_secret(), "m8", now, body)}},
+                                                body));
+  CHECK(unknown.status == 404);
+  // A valid signature on a payload that does not make a case: 422 with the fields.
+  std::string empty_payload = json::serialize(json::object{{"customer", json::object{{"name", "Bo"}}}});
+  std::string eid = unique_id("msg");
+  HttpResponse incomplete = hook.raw(w.signed_intake(eid, now, empty_payload));
+  INFO(incomplete.describe());
+  CHECK(incomplete.status == 422);
+  CHECK(!incomplete.problem_fields().empty());
+
+  // Only the two good deliveries made cases.
+  HttpResponse list = w.agent.get("/v1/cases?limit=200");
+  REQUIRE(list.status == 200);
+  CHECK(list.json().at("items").as_array().size() == 2);
+}
+
+TEST_CASE("web api: web hook subscriptions: the secret once, listed without it, deleted", "[web][webhooks]") {
+  RedressServer server;
+  Client admin(server.port(), server.token("admin"));
+  HttpResponse created = admin.post("/v1/webhooks", json::value(json::object{{"url", "https://crm.example.org/redress"},
+                                                                             {"event_types", json::array{"case.received", "commitment.broken"}},
+                                                                             {"description", "CRM"}}));
+  INFO(created.describe());
+  REQUIRE(created.status == 201);
+  json::value sub = created.json();
+  std::string id = string_at(sub, "id");
+  std::string secret = string_at(sub, "secret");
+  REQUIRE(!id.empty());
+  CHECK(created.header("location") == "/v1/webhooks/" + id);
+  REQUIRE(secret.rfind("whsec_", 0) == 0);
+  CHECK(unbase64(secret.substr(6)).size() >= 24);
+  CHECK(strings_at(sub, "event_types") == std::vector<std::string>{"case.received", "commitment.broken"});
+
+  HttpResponse second = admin.post("/v1/webhooks", json::value(json::object{{"url", "http://10.0.0.2:8080/in"}, {"event_types", json::array{"*"}}}));
+  REQUIRE(second.status == 201);
+  CHECK(string_at(second.json(), "secret") != secret);
+
+  HttpResponse list = admin.get("/v1/webhooks");
+  INFO(list.describe());
+  REQUIRE(list.status == 200);
+  const json::value listed = list.json();
+  const json::array& items = listed.at("items").as_array();
+  CHECK(items.size() == 2);
+  for (const auto& item : items) CHECK(!item.as_object().contains("secret"));
+  CHECK(list.body.find(secret) == std::string::npos);
+  CHECK(list.body.find(secret.substr(6)) == std::string::npos);
+
+  // Not valid: 422 naming the fields.
+  HttpResponse invalid = admin.post("/v1/webhooks", json::value(json::object{{"url", "ftp://example.org"}, {"event_types", json::array{"case.exploded"}}, {"colour", "red"}}));
+  INFO(invalid.describe());
+  CHECK(invalid.status == 422);
+  auto fields = invalid.problem_fields();
+  for (const char* f : {"url", "event_types", "colour"}) CHECK(std::find(fields.begin(), fields.end(), f) != fields.end());
+
+  HttpResponse removed = admin.call("DELETE", "/v1/webhooks/" + id);
+  INFO(removed.describe());
+  CHECK(removed.status == 204);
+  HttpResponse after = admin.get("/v1/webhooks");
+  CHECK(after.json().at("items").as_array().size() == 1);
+  CHECK(after.body.find("\"" + id + "\"") == std::string::npos);
+  CHECK(admin.call("DELETE", "/v1/webhooks/" + id).status == 404);
+  CHECK(admin.call("DELETE", "/v1/webhooks/wh-999999").status == 404);
+  CHECK(admin.call("DELETE", "/v1/webhooks/nonsense").status == 404);
+}
+
+TEST_CASE("web api: the manual clock moves only when told, and only for the admin", "[web][clock]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client lead(server.port(), server.token("lead"));
+  Client anonymous(server.port());
+
+  HttpResponse health = anonymous.get("/healthz");
+  REQUIRE(health.status == 200);
+  std::string start = string_at(health.json(), "time");
+
+  HttpResponse advanced = admin.post("/v1/admin/clock", json::value(json::object{{"advance", "PT4H"}}));
+  INFO(advanced.describe());
+  REQUIRE(advanced.status == 200);
+  json::value moved = advanced.json();
+  CHECK(string_at(moved, "previous") == start);
+  CHECK(string_at(moved, "now") > start);
+  CHECK(string_at(anonymous.get("/healthz").json(), "time") == string_at(moved, "now"));
+
+  HttpResponse set = admin.post("/v1/admin/clock", json::value(json::object{{"set", "2031-01-06T09:00:00Z"}}));
+  INFO(set.describe());
+  REQUIRE(set.status == 200);
+  CHECK(string_at(set.json(), "now") == "2031-01-06T09:00:00Z");
+  CHECK(string_at(anonymous.get("/healthz").json(), "time") == "2031-01-06T09:00:00Z");
+  // Cases are stamped with the manual time.
+  Client agent(server.port(), server.token("agent"));
+  json::value c = create_case(agent);
+  CHECK(string_at(c, "received_at").rfind("2031-01-06T09:00:00", 0) == 0);
+  CHECK(string_at(c, "reference").rfind("CMP-2031-", 0) == 0);
+
+  // The clock never goes back; bad bodies are 422.
+  CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"set", "2030-01-01T00:00:00Z"}})).status == 422);
+  CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "-PT1H"}})).status == 422);
+  CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "soon"}})).status == 422);
+  CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}, {"set", "2032-01-01T00:00:00Z"}})).status == 422);
+  CHECK(admin.post("/v1/admin/clock", json::value(json::object{})).status == 422);
+  // Only the admin.
+  CHECK(lead.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}})).status == 403);
+  CHECK(agent.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}})).status == 403);
+  CHECK(anonymous.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}})).status == 401);
+  CHECK(string_at(anonymous.get("/healthz").json(), "time") == "2031-01-06T09:00:00Z");
+}
+
+TEST_CASE("web api: the system clock has no /v1/admin/clock", "[web][clock]") {
+  RedressServer server;
+  Client admin(server.port(), server.token("admin"));
+  HttpResponse r = admin.post("/v1/admin/clock", json::value(json::object{{"advance", "PT4H"}}));
+  INFO(r.describe());
+  CHECK(r.status == 404);
+  CHECK(r.is_problem());
+}
+
+TEST_CASE("web api: 404, 405 with Allow, and the operational endpoints", "[web][ops]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  HttpResponse missing = agent.get("/v1/cases/CMP-2026-999999");
+  CHECK(missing.status == 404);
+  CHECK(missing.is_problem());
+  CHECK(agent.get("/v1/nothing-here").status == 404);
+
+  HttpResponse put = agent.call("PUT", "/v1/cases", "{}");
+  INFO(put.describe());
+  CHECK(put.status == 405);
+  CHECK(put.is_problem());
+  std::string allow = put.header("allow");
+  CHECK(allow.find("GET") != std::string::npos);
+  CHECK(allow.find("POST") != std::string::npos);
+  HttpResponse del = agent.call("DELETE", "/healthz");
+  CHECK(del.status == 405);
+  CHECK(del.header("allow") == "GET");
+
+  HttpResponse health = agent.get("/healthz");
+  CHECK(health.status == 200);
+  CHECK(string_at(health.json(), "status") == "ok");
+  CHECK(!health.header("x-request-id").empty());
+  HttpResponse echoed = agent.get("/healthz", {{"X-Request-Id", "trace-abc_123"}});
+  CHECK(echoed.header("x-request-id") == "trace-abc_123");
+
+  create_case(agent);
+  HttpResponse metrics = agent.get("/metrics");
+  INFO(metrics.describe());
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.header("content-type").rfind("text/plain", 0) == 0);
+  CHECK(metrics.body.find("# TYPE") != std::string::npos);
+  CHECK(metrics.body.find("/v1/cases") != std::string::npos);  // requests by route
+  CHECK(metrics.body.find("received") != std::string::npos);   // cases by status
+  CHECK(metrics.body.find(server.token("agent")) == std::string::npos);
+
+  HttpResponse openapi = agent.get("/v1/openapi.json");
+  REQUIRE(openapi.status == 200);
+  json::value doc = openapi.json();
+  REQUIRE(doc.is_object());
+  CHECK(string_at(doc, "openapi").rfind("3.", 0) == 0);
+  REQUIRE(doc.as_object().contains("paths"));
+  const json::object& paths = doc.at("paths").as_object();
+  for (const auto& [method, pattern] : registered_routes()) {
+    INFO("OpenAPI describes " << method << " " << pattern);
+    REQUIRE(paths.contains(pattern));
+    CHECK(paths.at(pattern).as_object().contains(lower(method)));
+  }
+  // The server log never holds a token.
+  CHECK(server.log().find(server.token("agent")) == std::string::npos);
+}
