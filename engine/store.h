@@ -52,6 +52,15 @@ struct CaseSnapshot {
   std::vector<Redress> redress;         // every redress offer of the case
 };
 
+// A case as the staff API shows it, read in one snapshot of the store: the case, its messages, its
+// owner (none when unowned or unknown) and the nonce of its live client link (none when it has none).
+struct CaseView {
+  CaseSnapshot snapshot;
+  std::vector<Message> messages;
+  std::optional<Staff> owner;
+  std::optional<std::string> client_link_nonce;
+};
+
 // Services a plan may call while it runs inside the store's transaction.
 class WriteContext {
  public:
@@ -147,6 +156,8 @@ class Store {
   [[nodiscard]] virtual Result<CaseSnapshot> load_case(const std::string& reference) = 0;
   [[nodiscard]] virtual Result<std::vector<Event>> case_events(const std::string& reference) = 0;
   [[nodiscard]] virtual Result<std::vector<Message>> case_messages(const std::string& reference) = 0;
+  // The case, its messages, owner and live client link nonce in one read; kNotFound when no such case.
+  [[nodiscard]] virtual Result<CaseView> load_case_view(const std::string& reference) = 0;
   [[nodiscard]] virtual Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor,
                                                     int limit) = 0;
   [[nodiscard]] virtual Result<AuditReport> verify_chains() = 0;

@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
+#include <algorithm>
 #include <charconv>
 
 #include "adapters/security/secrets.h"
@@ -61,18 +62,42 @@ Result<std::optional<std::int64_t>> if_match(const Request& request) {
 
 void set_etag(Response& response, std::int64_t version) { response.set(http::field::etag, "\"" + std::to_string(version) + "\""); }
 
-// The staff view of a stored case, with its ETag.
-Response case_response(ApiContext& api, const std::string& reference, http::status status) {
-  auto snapshot = api.store.load_case(reference);
-  if (!snapshot) return problem_from(snapshot.error());
-  auto messages = api.store.case_messages(reference);
-  json::object body = case_json(*snapshot, staff_or_none(api.store, snapshot->record.owner_id),
-                                api.engine.allowed_actions(snapshot->record),
-                                messages ? *messages : std::vector<Message>{});
-  if (auto nonce = api.store.client_link_nonce(reference)) body["client_url"] = client_url(api, api.keyring.client_token(*nonce));
+// The staff view of a case, with its ETag; `client_token` is its live client link, if any.
+Response case_response(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
+                       const std::vector<Message>& messages, const std::optional<std::string>& client_token,
+                       http::status status) {
+  json::object body = case_json(snapshot, owner, api.engine.allowed_actions(snapshot.record), messages);
+  if (client_token) body["client_url"] = client_url(api, *client_token);
   Response response = json_response(status, body);
-  set_etag(response, snapshot->record.version);
+  set_etag(response, snapshot.record.version);
   return response;
+}
+
+// The staff view of a stored case, read in one go (Store::load_case_view).
+Response case_response(ApiContext& api, const std::string& reference, http::status status) {
+  auto view = api.store.load_case_view(reference);
+  if (!view) return problem_from(view.error());
+  std::optional<std::string> token;
+  if (view->client_link_nonce) token = api.keyring.client_token(*view->client_link_nonce);
+  return case_response(api, view->snapshot, view->owner, view->messages, token, status);
+}
+
+// The staff view of a case just created by `change`, without reading it back: what the store
+// committed is exactly the change (the case row, its commitments, redress and messages, and the
+// client link whose token is `client_token`).
+Response created_case_response(ApiContext& api, const Change& change, const std::string& client_token) {
+  CaseSnapshot snapshot;
+  snapshot.record = change.after;
+  snapshot.commitments = change.commitments;
+  snapshot.redress = change.redress;
+  auto by_id = [](const auto& a, const auto& b) { return a.id < b.id; };
+  std::sort(snapshot.commitments.begin(), snapshot.commitments.end(), by_id);
+  std::sort(snapshot.redress.begin(), snapshot.redress.end(), by_id);
+  std::vector<Message> messages = change.messages;
+  std::sort(messages.begin(), messages.end(), by_id);
+  return case_response(api, snapshot, staff_or_none(api.store, change.after.owner_id), messages,
+                       change.client_link_hash.empty() ? std::nullopt : std::optional<std::string>(client_token),
+                       http::status::created);
 }
 
 using Renderer = std::function<Response(const Committed&)>;
@@ -145,7 +170,9 @@ void create_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                            }
                            api.defer([&api, reply = std::move(reply), token, committed = std::move(result).value()]() mutable {
                              const std::string& reference = committed.change.after.reference;
-                             Response response = case_response(api, reference, http::status::created);
+                             Response response = committed.replayed
+                                                     ? case_response(api, reference, http::status::created)
+                                                     : created_case_response(api, committed.change, token);
                              response.set(http::field::location, "/v1/cases/" + reference);
                              if (committed.replayed) response.set("Idempotent-Replayed", "true");
                              reply(std::move(response));

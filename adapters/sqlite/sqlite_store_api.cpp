@@ -53,6 +53,30 @@ Result<CaseSnapshot> SqliteStore::load_case_by_client_link(const std::string& to
   });
 }
 
+Result<CaseView> SqliteStore::load_case_view(const std::string& reference) {
+  return with_reader([&](Connection& db) -> Result<CaseView> {
+    // One read transaction for the five look-ups: one snapshot, one WAL read lock.
+    if (auto s = db.cached("BEGIN").run(); !s) return s.error();
+    struct End {
+      Connection& db;
+      ~End() { (void)db.cached("COMMIT").run(); }
+    } end{db};
+    auto snapshot = load_snapshot(db, reference);
+    if (!snapshot) return snapshot.error();
+    CaseView view;
+    view.snapshot = std::move(snapshot).value();
+    const Case& c = view.snapshot.record;
+    if (auto messages = select_messages(db, c.id)) view.messages = std::move(messages).value();
+    if (!c.owner_id.empty()) view.owner = select_staff(db, c.owner_id);
+    auto& nonce = db.cached(
+        "SELECT nonce FROM client_links WHERE case_id = ?1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1");
+    nonce.bind(1, c.id);
+    if (nonce.step()) view.client_link_nonce = nonce.text(0);
+    nonce.reset();
+    return view;
+  });
+}
+
 Result<std::string> SqliteStore::client_link_nonce(const std::string& reference) {
   return with_reader([&](Connection& db) -> Result<std::string> {
     auto& find = db.cached(
