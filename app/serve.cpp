@@ -16,6 +16,7 @@
 #include "app/environment.h"
 #include "web/api.h"
 #include "web/server.h"
+#include "web/token_cache.h"
 
 namespace redress {
 
@@ -78,7 +79,11 @@ int command_serve(const Arguments& args) {
 
   web::Metrics metrics;
   auto& store = *env.store;
-  web::Router router([&store](const std::string& token) { return store.staff_for_token(token_hash(token)); });
+  // Bearer tokens are remembered for 5 s: a revoked token or a deactivated staff member is refused
+  // within 5 s (web/token_cache.h), and a request need not read the database to authenticate.
+  web::TokenCache tokens([&store](const std::string& hash) { return store.staff_for_token(hash); },
+                         std::chrono::seconds(5));
+  web::Router router([&tokens](const std::string& token) { return tokens.authenticate(token); });
   web::ServerOptions options;
   options.host = host;
   options.port = static_cast<unsigned short>(port);
