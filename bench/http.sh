@@ -2,7 +2,7 @@
 # bench/http.sh: HTTP throughput of `redress serve` against a minimal Beast server, with wrk.
 #
 #   bench/http.sh [--runs R] [--duration SECONDS] [--connections C] [--wrk-threads T]
-#                 [--threads N] [--durability full|normal] [--build-dir DIR]
+#                 [--threads N] [--durability full|normal] [--build-dir DIR] [--redress BINARY]
 #
 # Builds (scripts/build build-bench-http) if needed, then:
 #   1. starts bench/baseline_server (same threading model: N threads, a strand per connection)
@@ -14,14 +14,17 @@
 #      bench/wrk/read.lua); C keep-alive connections, T wrk threads, --latency;
 #   4. prints each run, then the median rate of each, its ratio to the baseline median, the median
 #      of the p99 latencies, and the targets (issue 3: creations >= 0.4x with p99 <= 20 ms,
-#      reads >= 0.7x).
+#      reads >= 0.7x), and the fsync latency of the data directory's file system (one 4 KiB append
+#      and fdatasync, as a WAL commit does), which bounds durable creations: at most
+#      C / fsync time per second, whatever the server does.
+# --redress runs another build of `redress` (to compare two versions on the same machine).
 # The load generator shares the machine with the server: on 2 cores every figure is a share of
 # the same CPUs. Defaults: R=3, 10 s, 64 connections, 2 wrk threads; about 2 minutes in all.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
-runs=3 duration=10 connections=64 wrk_threads=2 threads=0 durability=full build=build-bench-http
+redress_override= runs=3 duration=10 connections=64 wrk_threads=2 threads=0 durability=full build=build-bench-http
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -31,7 +34,8 @@ while [[ $# -gt 0 ]]; do
     --threads) threads=$2; shift 2 ;;
     --durability) durability=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    --redress) redress_override=$2; shift 2 ;;
+    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
     *) echo "bench/http.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +46,7 @@ if [[ ! -x $build/redress || ! -x $build/bench/baseline_server || -n ${BENCH_REB
   echo "building into $build ..." >&2
   scripts/build "$build" >/dev/null
 fi
-redress=$root/$build/redress
+redress=${redress_override:-$root/$build/redress}
 baseline=$root/$build/bench/baseline_server
 
 work=$(mktemp -d /tmp/redress-bench-http.XXXXXX)
@@ -120,6 +124,22 @@ for r in $(seq "$runs"); do
   printf 'run %d  read      %8s req/s  p99 %7s ms  errors %s\n' "$r" "$rate" "$p99" "$errors"
 done
 
+# The file system's commit latency: 200 appends of 4 KiB, each followed by fdatasync.
+fsync_ms=$(python3 - "$data" <<'PY'
+import os, sys, time
+path = os.path.join(sys.argv[1], "fsync-probe")
+fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+times = []
+for _ in range(200):
+    os.write(fd, b"x" * 4096)
+    t = time.perf_counter(); os.fdatasync(fd); times.append(time.perf_counter() - t)
+os.close(fd); os.unlink(path)
+times.sort()
+print("%.2f %.2f" % (times[len(times) // 2] * 1000, times[int(len(times) * 0.99)] * 1000))
+PY
+)
+read -r fsync_median fsync_p99 <<<"$fsync_ms"
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 base=$(median "${base_rates[@]}")
 verdict() {  # verdict RATE P99 MIN_RATIO MAX_P99(or -)
@@ -138,3 +158,7 @@ printf '%-20s %10s %8s %9s  %s\n' "" "req/s" "ratio" "p99 ms" "target"
 row "baseline GET" "$base" "$(median "${base_p99[@]}")" ""
 row "POST /v1/cases" "$c" "$cp" ">= 0.4x, p99 <= 20 ms: $(verdict "$c" "$cp" 0.4 20)"
 row "GET /v1/cases/{ref}" "$g" "$gp" ">= 0.7x: $(verdict "$g" "$gp" 0.7 -)"
+awk -v m="$fsync_median" -v p="$fsync_p99" -v c="$connections" -v d="$durability" 'BEGIN {
+  printf "fdatasync of a 4 KiB append here: median %.2f ms, p99 %.2f ms", m, p
+  if (d == "full") printf "; with %d connections durable creations cannot exceed %d/s (one commit in flight)", c, c / (m / 1000)
+  printf "\n" }'
