@@ -488,12 +488,13 @@ Result<OutgoingMail> compose(const MailContent& content) {
     data += "--" + boundary + "\r\n";
     data += kTextPartHeaders;
     data += "\r\n";
+    // The CRLF before a delimiter belongs to the delimiter: one more keeps each part's last line end.
     data += quoted_printable(content.text);
-    data += "--" + boundary + "\r\n";
+    data += "\r\n--" + boundary + "\r\n";
     data += kHtmlPartHeaders;
     data += "\r\n";
     data += quoted_printable(content.html);
-    data += "--" + boundary + "--\r\n";
+    data += "\r\n--" + boundary + "--\r\n";
   }
 
   OutgoingMail mail;
