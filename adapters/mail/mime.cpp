@@ -354,8 +354,8 @@ std::string encode_header_word(std::string_view text, std::size_t first_word_max
   constexpr std::string_view kQ = "=?UTF-8?Q?";
   constexpr std::string_view kB = "=?UTF-8?B?";
   constexpr std::size_t kOverhead = 12;  // "=?UTF-8?Q?" and "?="
-  // Q reads better for mostly-ASCII text; B is chosen once it is more than 10% shorter.
-  bool use_q = (kOverhead + q_length(all)) * 10 <= (kOverhead + b_length(all.size())) * 11;
+  // Q reads better for mostly-ASCII text; B is chosen once Q would be more than 25% longer.
+  bool use_q = (kOverhead + q_length(all)) * 4 <= (kOverhead + b_length(all.size())) * 5;
   first_word_max = std::min(std::max<std::size_t>(first_word_max, kOverhead + 12), kMaxEncodedWord);
 
   std::string out;

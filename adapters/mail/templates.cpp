@@ -121,17 +121,83 @@ Status check_template(const std::string& file, std::size_t first_line, const std
   return Status::success();
 }
 
+// Mustache's standalone lines: a line holding only a section tag ({{#x}}, {{^x}}, {{/x}}) or a
+// comment disappears whole. kainjow leaves an empty line where a skipped section stood, so such
+// lines are marked before rendering and the lines left holding only marks are dropped after.
+constexpr char kMark = '\x01';
+
+std::string mark_standalone_lines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 64);
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end == std::string_view::npos ? text.size() : end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    std::string_view trimmed = line;
+    while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t' || trimmed.back() == '\r')) trimmed.remove_suffix(1);
+    bool standalone = trimmed.size() > 4 && trimmed.substr(0, 2) == "{{" && trimmed.find("}}") == trimmed.size() - 2 &&
+                      std::string_view("#^/!").find(trimmed[2]) != std::string_view::npos;
+    if (standalone) {
+      out += trimmed;
+      out += kMark;
+    } else {
+      out += line;
+    }
+    if (end != std::string_view::npos) out += '\n';
+  }
+  return out;
+}
+
+std::string drop_marked_lines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  while (!text.empty()) {
+    std::size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end == std::string_view::npos ? text.size() : end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    bool marked = line.find(kMark) != std::string_view::npos;
+    std::string kept;
+    for (char c : line)
+      if (c != kMark) kept += c;
+    if (marked && kept.find_first_not_of(" \t\r") == std::string::npos) continue;
+    out += kept;
+    if (end != std::string_view::npos) out += '\n';
+  }
+  return out;
+}
+
+// A text body never has two blank lines in a row (a variable that rendered empty leaves no hole)
+// and ends with one line end.
+std::string tidy_text(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  int newlines = 0;
+  for (char c : text) {
+    if (c == '\r') continue;
+    if (c == '\n') {
+      if (++newlines > 2) continue;
+    } else {
+      newlines = 0;
+    }
+    out += c;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  out += '\n';
+  return out;
+}
+
 enum class Escaping { kNone, kHtml };
 
 Result<std::string> render_one(const std::string& text, const mustache::data& data,
                                const std::map<std::string, mustache::data, std::less<>>& partials, Escaping escaping) {
-  mustache::mustache parsed{text};
+  mustache::mustache parsed{mark_standalone_lines(text)};
   if (!parsed.is_valid()) return Error::internal(parsed.error_message());
   if (escaping == Escaping::kNone) parsed.set_custom_escape(identity);
   PartialContext context(&data, partials);
   std::string out = parsed.render(context);
   if (!parsed.is_valid()) return Error::internal(parsed.error_message());
-  return out;
+  return drop_marked_lines(out);
 }
 
 }  // namespace
@@ -244,8 +310,8 @@ Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::j
   const Source& source = it->second;
   mustache::data data = to_data(context);
   std::map<std::string, mustache::data, std::less<>> no_partials, text_partials, html_partials;
-  for (const auto& [partial, text] : text_partials_) text_partials.emplace(partial, mustache::data{text});
-  for (const auto& [partial, text] : html_partials_) html_partials.emplace(partial, mustache::data{text});
+  for (const auto& [partial, text] : text_partials_) text_partials.emplace(partial, mustache::data{mark_standalone_lines(text)});
+  for (const auto& [partial, text] : html_partials_) html_partials.emplace(partial, mustache::data{mark_standalone_lines(text)});
 
   RenderedMail out;
   auto subject = render_one(source.subject, data, no_partials, Escaping::kNone);
@@ -256,7 +322,7 @@ Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::j
   std::replace(out.subject.begin(), out.subject.end(), '\n', ' ');
   auto text = render_one(source.text, data, text_partials, Escaping::kNone);
   if (!text) return std::move(text).take_error();
-  out.text = std::move(text).value();
+  out.text = tidy_text(text.value());
   if (!source.html.empty()) {
     auto html = render_one(source.html, data, html_partials, Escaping::kHtml);
     if (!html) return std::move(html).take_error();
