@@ -191,7 +191,7 @@ enum class Escaping { kNone, kHtml };
 
 Result<std::string> render_one(const std::string& text, const mustache::data& data,
                                const std::map<std::string, mustache::data, std::less<>>& partials, Escaping escaping) {
-  mustache::mustache parsed{mark_standalone_lines(text)};
+  mustache::mustache parsed{text};
   if (!parsed.is_valid()) return Error::internal(parsed.error_message());
   if (escaping == Escaping::kNone) parsed.set_custom_escape(identity);
   PartialContext context(&data, partials);
@@ -293,6 +293,13 @@ Result<MailTemplates> MailTemplates::load(const fs::path& dir) {
   for (const auto& name : required_names())
     if (!out.templates_.contains(name)) missing += (missing.empty() ? "" : ", ") + name + ".txt";
   if (!missing.empty()) return Error::invalid("mail templates in " + dir.string() + ": missing " + missing);
+  // Checked as written (so errors name the lines the editor sees); kept marked for rendering.
+  for (auto& [name, source] : out.templates_) {
+    source.text = mark_standalone_lines(source.text);
+    source.html = mark_standalone_lines(source.html);
+  }
+  for (auto& [name, text] : out.text_partials_) text = mark_standalone_lines(text);
+  for (auto& [name, text] : out.html_partials_) text = mark_standalone_lines(text);
   return out;
 }
 
@@ -310,8 +317,8 @@ Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::j
   const Source& source = it->second;
   mustache::data data = to_data(context);
   std::map<std::string, mustache::data, std::less<>> no_partials, text_partials, html_partials;
-  for (const auto& [partial, text] : text_partials_) text_partials.emplace(partial, mustache::data{mark_standalone_lines(text)});
-  for (const auto& [partial, text] : html_partials_) html_partials.emplace(partial, mustache::data{mark_standalone_lines(text)});
+  for (const auto& [partial, text] : text_partials_) text_partials.emplace(partial, mustache::data{text});
+  for (const auto& [partial, text] : html_partials_) html_partials.emplace(partial, mustache::data{text});
 
   RenderedMail out;
   auto subject = render_one(source.subject, data, no_partials, Escaping::kNone);
