@@ -7,8 +7,9 @@
 // thread per connection, reading each request whole and answering 204 with keep-alive; it does
 // not verify signatures (the receiver's cost is not ours). Each run:
 //   Sender: T threads, each with its own HttpWebhookSender (the guard configured to allow
-//     loopback), deliver N/T web hooks each — a fresh signature, a getaddrinfo-free IP-literal URL
-//     check by the address guard, the Standard Webhooks headers — over one reused connection.
+//     loopback), deliver N/T web hooks each — the URL parsed and its address (an IP literal, so no
+//     DNS) judged by the guard, a fresh signature, the Standard Webhooks headers — over one reused
+//     connection.
 //   Baseline: T threads, each with one plain CURL easy handle, POST the same body with only a
 //     content-type header, N/T each, over one reused connection.
 // Prints each run, then the medians of K runs and the ratio sender/baseline.
