@@ -141,7 +141,10 @@ class CaptureServer {
         pid_ = -1;
         FAIL("the SMTP capture server exited with " << *status << ": " << read_text(dir_ / "server.log"));
       }
-      if (std::chrono::steady_clock::now() > deadline) FAIL("the SMTP capture server did not start in 60 s");
+      if (std::chrono::steady_clock::now() > deadline) {
+        stop();
+        FAIL("the SMTP capture server did not start in 60 s: " << read_text(dir_ / "server.log"));
+      }
       std::this_thread::sleep_for(20ms);
     }
     port_ = std::stoi(read_text(port_file));
