@@ -10,10 +10,13 @@
 #include <sstream>
 #include <thread>
 
+#include <unistd.h>
+
 #include "adapters/security/keyring.h"
 #include "adapters/security/secrets.h"
 #include "app/cli.h"
 #include "app/environment.h"
+#include "engine/scheduler.h"
 #include "web/api.h"
 #include "web/server.h"
 #include "web/token_cache.h"
@@ -101,12 +104,31 @@ int command_serve(const Arguments& args) {
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   web::register_api(router, api);
 
+  // The scheduler fires breaches, warnings and automatic closure at their time; a commit that sets
+  // an earlier wake time wakes it. Under the manual clock, /v1/admin/clock runs it before answering.
+  char hostname[256] = {};
+  (void)gethostname(hostname, sizeof hostname - 1);
+  Scheduler::Options scheduler_options;
+  scheduler_options.holder = std::string(hostname) + ":" + std::to_string(getpid()) + ":" + new_token("").substr(0, 8);
+  Scheduler scheduler(*env.engine, scheduler_options);
+  scheduler.on_failure = [](const std::string& reference, const std::string& reason) {
+    spdlog::warn("scheduler: {} could not be fired: {}", reference, reason);
+  };
+  env.engine->set_observer([&scheduler](const Committed& committed) {
+    if (committed.change.wake == Change::Wake::kSet) scheduler.notify(committed.change.wake_at);
+  });
+  api.on_clock_moved = [&scheduler] {
+    auto report = scheduler.run_due();
+    if (report.cases || report.failed) spdlog::info("clock moved: {} cases fired, {} failed", report.cases, report.failed);
+  };
+
   if (auto started = server.start(); !started) {
     std::cerr << "redress: " << started.error().detail << "\n";
     return kExitFailure;
   }
   api.base_url = config.base_url.empty() ? "http://" + host + ":" + std::to_string(server.port()) : config.base_url;
   while (!api.base_url.empty() && api.base_url.back() == '/') api.base_url.pop_back();
+  scheduler.start();
   spdlog::info("listening on http://{}:{} ({} threads, {} clock, database {})", host, server.port(), options.threads,
                env.clock->is_manual() ? "manual" : "system", config.database_path());
   spdlog::default_logger()->flush();
@@ -122,6 +144,7 @@ int command_serve(const Arguments& args) {
   server.wait(std::chrono::seconds(60));
   signals_io.stop();
   signal_thread.join();
+  scheduler.stop();
   env.store->flush();
   spdlog::info("stopped; every acknowledged request is committed");
   spdlog::default_logger()->flush();

@@ -26,7 +26,7 @@ void Engine::create_case(NewCase request, Actor actor, std::string idempotency_k
                   const CaseSnapshot*, WriteContext& context) -> Result<Change> {
     return plan_creation(request, actor, workflows_, clock_.now(), context);
   };
-  item.done = std::move(done);
+  item.done = observed(std::move(done));
   store_.submit(std::move(item));
 }
 
@@ -46,12 +46,36 @@ void Engine::submit(ActionRequest request, Callback done) {
     if (!current) return Error::not_found("no case " + request.reference);
     return plan_action(*current, request, workflows_, clock_.now(), context);
   };
-  item.done = std::move(done);
+  item.done = observed(std::move(done));
   store_.submit(std::move(item));
 }
 
 Result<Committed> Engine::apply(ActionRequest request) {
   return wait_for([&](Callback done) { submit(std::move(request), std::move(done)); });
+}
+
+void Engine::submit_plan(std::string reference, Plan plan, Callback done) {
+  WorkItem item;
+  item.reference = reference;
+  item.plan = [this, reference, plan = std::move(plan)](const CaseSnapshot* current,
+                                                        WriteContext& context) -> Result<Change> {
+    if (!current) return Error::not_found("no case " + reference);
+    return plan(*current, context, clock_.now());
+  };
+  item.done = observed(std::move(done));
+  store_.submit(std::move(item));
+}
+
+Result<Committed> Engine::apply_plan(std::string reference, Plan plan) {
+  return wait_for([&](Callback done) { submit_plan(std::move(reference), std::move(plan), std::move(done)); });
+}
+
+Engine::Callback Engine::observed(Callback done) const {
+  if (!observer_) return done;
+  return [observer = observer_, done = std::move(done)](Result<Committed> result) {
+    if (result) observer(*result);
+    if (done) done(std::move(result));
+  };
 }
 
 std::vector<std::string> Engine::allowed_actions(const Case& record) const {

@@ -35,6 +35,16 @@ class Engine {
   void submit(ActionRequest request, Callback done);
   [[nodiscard]] Result<Committed> apply(ActionRequest request);
 
+  // A unit of work on one case that is not a lifecycle action (the scheduler's, a handled
+  // breach): `plan` runs inside the store's transaction against the case as stored, at `now`.
+  using Plan = std::function<Result<Change>(const CaseSnapshot& current, WriteContext& context, Time now)>;
+  void submit_plan(std::string reference, Plan plan, Callback done);
+  [[nodiscard]] Result<Committed> apply_plan(std::string reference, Plan plan);
+
+  // Called on a store thread after every committed change, before the caller's callback. Set it
+  // before any work is submitted; it must not block.
+  void set_observer(std::function<void(const Committed&)> observer) { observer_ = std::move(observer); }
+
   // The lifecycle actions allowed on a case now.
   [[nodiscard]] std::vector<std::string> allowed_actions(const Case& record) const;
 
@@ -46,6 +56,9 @@ class Engine {
   Store& store_;
   const Clock& clock_;
   const WorkflowSet& workflows_;
+  std::function<void(const Committed&)> observer_;
+
+  [[nodiscard]] Callback observed(Callback done) const;
 };
 
 }  // namespace redress

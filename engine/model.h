@@ -105,6 +105,19 @@ struct Commitment {
   std::int64_t replaces_id = 0;    // renegotiated predecessor, 0 if none
   std::int64_t replaced_by_id = 0; // successor when renegotiated, 0 if none
   std::int64_t redress_id = 0;     // for kind redress: the offer it delivers
+  std::string pledge_key;          // for kind pledge: the clock run, "retail/final_response#1"
+  std::vector<Time> warning_times; // at-risk instants, ascending; Time::max() while paused
+  int warnings_fired = 0;          // how many of warning_times have been raised
+  std::optional<Time> handled_at;  // broken: when someone recorded what was done about it
+  std::string handled_note;
+
+  // The next warning not yet raised, if any (open commitments only).
+  [[nodiscard]] std::optional<Time> next_warning() const {
+    if (status != CommitmentStatus::kOpen || warnings_fired >= static_cast<int>(warning_times.size())) return std::nullopt;
+    return warning_times[static_cast<std::size_t>(warnings_fired)];
+  }
+  // True while a pledge's clock is paused (the case awaits the client): not due.
+  [[nodiscard]] bool paused() const { return due_at == Time::max(); }
 };
 
 struct Redress {
@@ -116,6 +129,7 @@ struct Redress {
   std::string text;
   RedressStatus status = RedressStatus::kProposed;
   bool automatic = false;  // granted by a workflow rule, not offered by a person
+  std::int64_t commitment_id = 0;  // automatic compensation: the broken commitment it answers
   Time created_at{};
   std::optional<Time> decided_at;
   std::optional<Time> fulfilled_at;

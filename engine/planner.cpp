@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <date/date.h>
 
+#include "engine/change_builder.h"
 #include "engine/hash_chain.h"
+#include "engine/pledges.h"
 
 namespace redress {
 
@@ -26,91 +28,6 @@ json::object offer_json(const Redress& r) {
   if (r.automatic) o["automatic"] = true;
   return o;
 }
-
-// Accumulates one Change: appends events to the case's chain and the notifications they owe.
-class ChangeBuilder {
- public:
-  ChangeBuilder(Case record, const Actor& actor, Time now, std::int64_t expected_version)
-      : actor_(actor.text()), now_(now) {
-    change_.after = std::move(record);
-    change_.expected_version = expected_version;
-  }
-
-  Case& record() { return change_.after; }
-  Time now() const { return now_; }
-
-  // Appends an event and the web hook notification it owes. Returns its sequence number.
-  std::int64_t event(std::string type, json::object data, std::string actor = {}) {
-    Event e;
-    e.case_id = change_.after.id;
-    e.seq = change_.after.version + 1;
-    e.type = std::move(type);
-    e.at = now_;
-    e.actor = actor.empty() ? actor_ : std::move(actor);
-    e.data = canonical_json(data);
-    e.hash = chain_hash(change_.after.head_hash, change_.after.reference, e);
-    change_.after.head_hash = e.hash;
-    change_.after.version = e.seq;
-    change_.after.updated_at = now_;
-    NotificationDraft hook;
-    hook.channel = NotificationDraft::Channel::kWebhook;
-    hook.audience = "subscribers";
-    hook.template_name = e.type;
-    hook.event_seq = e.seq;
-    change_.notifications.push_back(std::move(hook));
-    change_.events.push_back(std::move(e));
-    return change_.after.version;
-  }
-
-  void email_client(const std::string& template_name) {
-    if (change_.after.client.email.empty()) return;
-    NotificationDraft n;
-    n.audience = "client";
-    n.recipient = change_.after.client.email;
-    n.recipient_name = change_.after.client.name;
-    n.template_name = template_name;
-    n.event_seq = change_.after.version;
-    change_.notifications.push_back(std::move(n));
-  }
-
-  void email_staff(const Staff& staff, const std::string& audience, const std::string& template_name) {
-    if (staff.email.empty() || !staff.active) return;
-    for (const auto& n : change_.notifications)  // one mail per person per event
-      if (n.event_seq == change_.after.version && n.recipient == staff.email) return;
-    NotificationDraft n;
-    n.audience = audience;
-    n.recipient = staff.email;
-    n.recipient_name = staff.name;
-    n.template_name = template_name;
-    n.event_seq = change_.after.version;
-    change_.notifications.push_back(std::move(n));
-  }
-
-  void put(Commitment c) {
-    for (auto& existing : change_.commitments)
-      if (existing.id == c.id) {
-        existing = std::move(c);
-        return;
-      }
-    change_.commitments.push_back(std::move(c));
-  }
-  void put(Redress r) {
-    for (auto& existing : change_.redress)
-      if (existing.id == r.id) {
-        existing = std::move(r);
-        return;
-      }
-    change_.redress.push_back(std::move(r));
-  }
-  void put(Message m) { change_.messages.push_back(std::move(m)); }
-
-  Change finish() && { return std::move(change_); }
-
- private:
-  Change change_;
-  std::string actor_;
-  Time now_;
-};
 
 Error refusal(const Verdict& verdict, const Case& record, const WorkflowSet& workflows, Time now) {
   if (verdict.refusal_kind == RefusalKind::kMissingField)
@@ -139,6 +56,17 @@ Status check_final_response(const Workflow& workflow, const std::string& text) {
   return Error::invalid(std::move(detail), std::move(fields));
 }
 
+
+
+
+Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
+  for (auto& r : list)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+}  // namespace
+
 void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context) {
   if (level < 1 || level > workflow.max_escalation_level()) return;
   const auto& rung = workflow.escalation[static_cast<std::size_t>(level - 1)];
@@ -154,19 +82,10 @@ void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const
   b.event("case.escalated", json::object{{"from_level", from}, {"to_level", to_level}, {"reason", reason}, {"cause", cause}});
   notify_escalation(b, workflow, to_level, context);
 }
-
 const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows) {
   if (const auto* w = workflows.find(record.workflow)) return *w;
   return workflows.route(record.category, record.channel);
 }
-
-Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
-  for (auto& r : list)
-    if (r.id == id) return &r;
-  return nullptr;
-}
-
-}  // namespace
 
 LifecycleState lifecycle_state(const Case& record) {
   return LifecycleState{record.status, record.clock, !record.owner_id.empty()};
@@ -267,6 +186,8 @@ Result<Change> plan_creation(const NewCase& request, const Actor& actor, const W
   } else {
     b.email_client("client.received");
   }
+  fold_clocks(b, nullptr, workflows, context);
+  set_wake(b, nullptr, workflows, WakeWrite::kWhenMoved);
   Change change = std::move(b).finish();
   change.client_link_nonce = request.client_link_nonce;
   change.client_link_hash = request.client_link_hash;
@@ -291,7 +212,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
   Verdict verdict = decide(lifecycle_state(before), request.type, facts);
   if (!verdict.accepted) return refusal(verdict, before, workflows, now);
 
-  ChangeBuilder b(before, request.actor, now, before.version);
+  ChangeBuilder b(before, request.actor, now, before.version, current.commitments, current.redress);
   Case& after = b.record();
   after.status = verdict.next.status;
   after.clock = verdict.next.clock;
@@ -333,6 +254,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
                                                  {"owner_name", target->name},
                                                  {"previous_owner", staff_ref(before.owner_id)},
                                                  {"note", request.note}});
+      follow_owner(b);
       if (request.type != T::kTake) b.email_staff(*target, "assignee", "staff.assigned");
       b.email_client("client.owner_changed");
       break;
@@ -491,15 +413,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     case T::kWithdraw: {
       after.ended_at = now;
       after.pending_offers = 0;
+      // The clocks cancel the open pledges (fold_clocks below); promises stay to be kept.
       b.event("case.withdrawn", transition({{"reason", request.reason}}));
-      for (auto& c : commitments) {
-        if (c.status != CommitmentStatus::kOpen || c.kind != CommitmentKind::kPledge) continue;
-        c.status = CommitmentStatus::kCancelled;
-        c.settled_at = now;
-        c.note = "the case was withdrawn";
-        b.event("commitment.cancelled", json::object{{"commitment_id", commitment_display_id(c.id)}, {"reason", c.note}});
-        b.put(c);
-      }
       break;
     }
 
@@ -601,6 +516,14 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
                                   ", not open",
                               allowed_actions_now(before, workflows, now));
       if (request.type == T::kKeepCommitment) {
+        if (now >= c.due_at)
+          return Error::refused("commitment " + commitment_display_id(c.id) + " was due at " + format_time(c.due_at) +
+                                    "; past its due time it is broken and can no longer be kept",
+                                allowed_actions_now(before, workflows, now));
+        if (c.kind == CommitmentKind::kPledge)
+          return Error::refused("commitment " + commitment_display_id(c.id) +
+                                    " is a pledge of the workflow's clocks; the case's events keep it",
+                                allowed_actions_now(before, workflows, now));
         c.status = CommitmentStatus::kKept;
         c.settled_at = now;
         c.note = request.note;
@@ -619,6 +542,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       successor.due_at = *due;
       successor.created_at = now;
       successor.replaces_id = c.id;
+      successor.warning_times.clear();  // the warnings were fractions of the old term
+      successor.warnings_fired = 0;
       successor.note.clear();
       c.status = CommitmentStatus::kRenegotiated;
       c.settled_at = now;
@@ -676,6 +601,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       b.event("survey.submitted", json::object{{"rating", *request.rating}, {"comment", request.comment}});
       break;
   }
+  fold_clocks(b, &current, workflows, context);
+  set_wake(b, &current, workflows, WakeWrite::kWhenMoved);
   return std::move(b).finish();
 }
 

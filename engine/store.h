@@ -43,13 +43,21 @@ struct Change {
   std::int64_t expected_version = -1;   // the version the plan was made against; -1 for a new case
   std::string client_link_nonce;        // a new client link to store (creation), with its token hash
   std::string client_link_hash;
+  // The case's clock fold state (engine/clocks.h) afterwards; nullopt when unchanged.
+  std::optional<std::string> clock_state;
+  // When the scheduler must next look at the case (a commitment falls due, a warning, the end of
+  // the reopen window), when this change moves it: kSet to wake_at, kClear when nothing will fall due.
+  enum class Wake { kUnchanged, kSet, kClear };
+  Wake wake = Wake::kUnchanged;
+  Time wake_at{};
 };
 
 // What a plan sees of a stored case.
 struct CaseSnapshot {
   Case record;
-  std::vector<Commitment> commitments;  // every commitment of the case
-  std::vector<Redress> redress;         // every redress offer of the case
+  std::vector<Commitment> commitments;  // every commitment of the case, by id
+  std::vector<Redress> redress;         // every redress offer of the case, by id
+  std::string clock_state;              // the clock fold state; "" when none is stored
 };
 
 // A case as the staff API shows it, read in one snapshot of the store: the case, its messages, its
@@ -75,6 +83,8 @@ class WriteContext {
   // Active staff holding any of `roles` (in `teams` when not empty).
   [[nodiscard]] virtual std::vector<Staff> staff_with_roles(const std::vector<Role>& roles,
                                                             const std::vector<std::string>& teams) = 0;
+  // The case's whole history, oldest first (to rebuild a clock state that was never stored).
+  [[nodiscard]] virtual std::vector<Event> case_history(std::int64_t case_id) = 0;
 };
 
 struct Committed {
@@ -143,6 +153,50 @@ struct CommitmentPage {
   std::string next_cursor;
 };
 
+// A case the scheduler must look at: one of its commitments falls due, a warning falls, or its
+// reopen window ends, at `wake_at`.
+struct DueCase {
+  std::string reference;
+  Time wake_at{};
+};
+
+// One line of the overdue report: a commitment and where it sits.
+struct ReportItem {
+  Commitment commitment;
+  std::string reference;
+  std::string case_subject;
+  std::string team;
+  int escalation_level = 0;
+};
+
+struct OverdueReport {
+  std::vector<ReportItem> past_due;          // open, due time passed (the scheduler is about to break them)
+  std::vector<ReportItem> at_risk;           // open, a warning raised
+  std::vector<ReportItem> broken_unhandled;  // broken, nobody has recorded what was done
+  std::int64_t past_due_total = 0, at_risk_total = 0, broken_unhandled_total = 0;  // before the limit
+};
+
+// Per owner, as the owners report shows: the reliability the client feels.
+struct OwnerStats {
+  std::string owner_id;
+  std::int64_t open_cases = 0;
+  std::int64_t resolved_cases = 0;             // resolved or closed, received since the window start
+  std::int64_t promises_kept = 0, promises_broken = 0;        // kind promise, settled in the window
+  std::int64_t commitments_kept = 0, commitments_broken = 0;  // every kind, settled in the window
+  std::int64_t open_commitments = 0;
+  std::int64_t acknowledged = 0;               // cases received in the window and acknowledged
+  Duration acknowledge_total{0};               // sum of receipt-to-acknowledgement times
+  Duration resolve_total{0};                   // sum of receipt-to-resolution times (resolved_cases)
+};
+
+// Attainment of one pledge (workflow clock) over a window: pledges settled in it, met or broken.
+struct PledgeAttainment {
+  std::string workflow;
+  std::string clock;
+  std::int64_t met_30 = 0, broken_30 = 0;
+  std::int64_t met_90 = 0, broken_90 = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -194,6 +248,26 @@ class Store {
   [[nodiscard]] virtual Result<std::string> redress_case(std::int64_t redress_id) = 0;
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() = 0;
   [[nodiscard]] virtual Result<std::int64_t> count_open_commitments() = 0;
+
+  // ---- the scheduler ----
+  // The earliest wake time of any case; nullopt when nothing is due, ever.
+  [[nodiscard]] virtual Result<std::optional<Time>> next_wake() = 0;
+  // Cases whose wake time is at or before `now`, earliest first, at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<DueCase>> due_cases(Time now, int limit) = 0;
+  // Takes the named lease for `holder` until `until` when it is free, expired at `now`, or already
+  // the holder's (a renewal). True when `holder` holds it afterwards. Decided in the database, so
+  // several processes on one database agree.
+  [[nodiscard]] virtual Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
+                                                   Time until) = 0;
+  [[nodiscard]] virtual Status release_lease(const std::string& name, const std::string& holder) = 0;
+
+  // ---- reports ----
+  // Each list soonest due first, at most `limit` items; the totals count them all.
+  [[nodiscard]] virtual Result<OverdueReport> overdue_report(Time now, int limit) = 0;
+  // Per owner; counts of settled commitments and received cases from `since`.
+  [[nodiscard]] virtual Result<std::vector<OwnerStats>> owner_report(Time since) = 0;
+  // Per workflow clock, pledges settled in the 30 and 90 days before `now`.
+  [[nodiscard]] virtual Result<std::vector<PledgeAttainment>> standards_report(Time now) = 0;
 };
 
 }  // namespace redress

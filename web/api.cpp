@@ -10,6 +10,8 @@
 #include "adapters/security/standard_webhooks.h"
 #include "engine/hash_chain.h"
 #include "engine/planner.h"
+#include "engine/pledges.h"
+#include "web/reports.h"
 #include "web/views.h"
 
 namespace redress::web {
@@ -28,7 +30,8 @@ const std::vector<std::string_view> kEventTypes{
     "case.received", "case.acknowledged", "case.owner_changed", "case.status_changed", "case.escalated",
     "case.deescalated", "case.assessed", "case.investigation_started", "case.info_requested", "case.client_replied",
     "case.resolved", "case.closed", "case.reopened", "case.withdrawn", "commitment.made", "commitment.at_risk",
-    "commitment.kept", "commitment.broken", "commitment.renegotiated", "commitment.cancelled", "redress.offered",
+    "commitment.kept", "commitment.broken", "commitment.renegotiated", "commitment.cancelled", "commitment.met_late",
+    "commitment.breach_handled", "redress.offered", "redress.granted",
     "redress.proposed", "redress.accepted", "redress.rejected", "redress.fulfilled", "message.client",
     "message.internal", "survey.submitted"};
 
@@ -554,6 +557,35 @@ void register_api(Router& router, ApiContext& api) {
         [&api](const ContextPtr& ctx, Reply reply) { commitment_action(api, ctx, std::move(reply), ActionType::kKeepCommitment); });
   staff(verb::post, "/v1/commitments/{id}/renegotiate", kAgentUp, true,
         [&api](const ContextPtr& ctx, Reply reply) { commitment_action(api, ctx, std::move(reply), ActionType::kRenegotiateCommitment); });
+  staff(verb::post, "/v1/commitments/{id}/handle", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
+    auto id = id_param(ctx->param("id"), 'k');
+    if (!id) return reply(problem(http::status::not_found, "not-found", "Not found", "no commitment " + ctx->param("id")));
+    auto reference = api.store.commitment_case(*id);
+    if (!reference) return reply(problem_from(reference.error()));
+    const json::object& body = ctx->body;
+    for (const auto& [key, value] : body)
+      if (key != "note") return reply(problem_from(Error::invalid_field(std::string(key), "is not a field of this operation")));
+    const json::value* note = body.if_contains("note");
+    if (!note || !note->is_string()) return reply(problem_from(Error::invalid_field("note", "is required: say what was done")));
+    Actor actor = ctx->actor();
+    const WorkflowSet& workflows = api.engine.workflows();
+    api.engine.submit_plan(
+        *reference,
+        [id = *id, actor, text = std::string(note->get_string()), &workflows](const CaseSnapshot& current, WriteContext& context, Time now) {
+          return plan_breach_handled(current, id, actor, text, workflows, now, context);
+        },
+        [&api, reply = std::move(reply), id = *id](Result<Committed> result) mutable {
+          api.defer([result = std::move(result), reply = std::move(reply), id]() mutable {
+            if (!result) return reply(problem_from(result.error()));
+            json::object out{{"case", result->change.after.reference}};
+            for (const auto& k : result->change.commitments)
+              if (k.id == id) out["commitment"] = commitment_json(k, result->change.after.reference);
+            Response response = json_response(http::status::ok, out);
+            set_etag(response, result->change.after.version);
+            reply(std::move(response));
+          });
+        });
+  });
   staff(verb::post, "/v1/redress/{id}/fulfil", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
     auto id = id_param(ctx->param("id"), 'r');
     if (!id) return reply(problem(http::status::not_found, "not-found", "Not found", "no redress " + ctx->param("id")));
@@ -571,6 +603,8 @@ void register_api(Router& router, ApiContext& api) {
       return response;
     });
   });
+
+  register_reports(router, api);
 
   // The client's private link.
   open(verb::get, "/v1/client/{token}", Access::kClientLink, false, [&api](const ContextPtr& ctx, Reply reply) {

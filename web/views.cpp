@@ -42,7 +42,7 @@ json::object commitment_json(const Commitment& k, const std::string& case_refere
   json::object o{{"id", commitment_display_id(k.id)},
                  {"kind", to_string(k.kind)},
                  {"text", k.text},
-                 {"due_at", format_time(k.due_at)},
+                 {"due_at", k.paused() ? json::value(nullptr) : json::value(format_time(k.due_at))},
                  {"owner", k.owner_id.empty() ? json::value(nullptr) : json::value(k.owner_id)},
                  {"client_visible", k.client_visible},
                  {"status", to_string(k.status)},
@@ -53,6 +53,16 @@ json::object commitment_json(const Commitment& k, const std::string& case_refere
   if (k.replaced_by_id) o["replaced_by"] = commitment_display_id(k.replaced_by_id);
   if (k.redress_id) o["redress_id"] = redress_display_id(k.redress_id);
   if (!case_reference.empty()) o["case"] = case_reference;
+  if (!k.pledge_key.empty()) o["pledge"] = k.pledge_key;
+  if (k.paused()) o["paused"] = true;
+  if (k.status == CommitmentStatus::kOpen) {
+    o["at_risk"] = k.warnings_fired > 0;
+    if (auto w = k.next_warning(); w && *w != Time::max()) o["next_warning_at"] = format_time(*w);
+  }
+  if (k.handled_at) {
+    o["handled_at"] = format_time(*k.handled_at);
+    o["handled_note"] = k.handled_note;
+  }
   return o;
 }
 

@@ -48,11 +48,12 @@ const char* const kUpdateCaseSql =
 
 const char* const kUpsertCommitmentSql =
     "INSERT OR REPLACE INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
-    "settled_at, note, replaces_id, replaced_by_id, redress_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
+    "settled_at, note, replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, "
+    "handled_note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)";
 
 const char* const kUpsertRedressSql =
     "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
-    "decided_at, fulfilled_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11)";
+    "decided_at, fulfilled_at, commitment_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
 
 namespace {
 
@@ -210,7 +211,30 @@ Case read_case(const Statement& s, int i) {
   return c;
 }
 
+std::string encode_times(const std::vector<Time>& times) {
+  std::string out;
+  for (Time t : times) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(to_micros(t));
+  }
+  return out;
+}
+
+std::vector<Time> decode_times(std::string_view text) {
+  std::vector<Time> times;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    std::int64_t value = 0;
+    if (std::from_chars(part.data(), part.data() + part.size(), value).ec == std::errc()) times.push_back(from_micros(value));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return times;
+}
+
 void bind_commitment(Statement& s, const Commitment& k) {
+  s.bind_static(15, k.pledge_key).bind(16, encode_times(k.warning_times)).bind(17, k.warnings_fired).bind(18, micros(k.handled_at)).bind_static(19, k.handled_note);
   s.bind(1, k.id).bind(2, k.case_id).bind_static(3, to_string(k.kind)).bind_static(4, k.text).bind(5, to_micros(k.due_at))
       .bind_static(6, k.owner_id).bind(7, k.client_visible ? 1 : 0).bind_static(8, to_string(k.status))
       .bind(9, to_micros(k.created_at)).bind(10, micros(k.settled_at)).bind_static(11, k.note).bind(12, k.replaces_id)
@@ -233,13 +257,18 @@ Commitment read_commitment(const Statement& s, int i) {
   k.replaces_id = s.integer(i + 11);
   k.replaced_by_id = s.integer(i + 12);
   k.redress_id = s.integer(i + 13);
+  k.pledge_key = s.text(i + 14);
+  k.warning_times = decode_times(s.text(i + 15));
+  k.warnings_fired = static_cast<int>(s.integer(i + 16));
+  k.handled_at = time_or_null(s, i + 17);
+  k.handled_note = s.text(i + 18);
   return k;
 }
 
 void bind_redress(Statement& s, const Redress& r) {
   s.bind(1, r.id).bind(2, r.case_id).bind_static(3, to_string(r.kind)).bind(4, r.amount_minor).bind_static(5, r.currency)
       .bind_static(6, r.text).bind_static(7, to_string(r.status)).bind(8, r.automatic ? 1 : 0).bind(9, to_micros(r.created_at))
-      .bind(10, micros(r.decided_at)).bind(11, micros(r.fulfilled_at));
+      .bind(10, micros(r.decided_at)).bind(11, micros(r.fulfilled_at)).bind(12, r.commitment_id);
 }
 
 Redress read_redress(const Statement& s, int i) {
@@ -255,6 +284,7 @@ Redress read_redress(const Statement& s, int i) {
   r.created_at = from_micros(s.integer(i + 8));
   r.decided_at = time_or_null(s, i + 9);
   r.fulfilled_at = time_or_null(s, i + 10);
+  r.commitment_id = s.integer(i + 11);
   return r;
 }
 
@@ -279,18 +309,24 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference)
   find.reset();
   auto& commitments = db.cached(
       "SELECT id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, settled_at, note, "
-      "replaces_id, replaced_by_id, redress_id FROM commitments WHERE case_id = ?1 ORDER BY id");
+      "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note "
+      "FROM commitments WHERE case_id = ?1 ORDER BY id");
   commitments.bind(1, snapshot.record.id);
   while (commitments.step()) snapshot.commitments.push_back(read_commitment(commitments, 0));
   if (!commitments.status()) return commitments.status().error();
   commitments.reset();
   auto& redress = db.cached(
       "SELECT id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, decided_at, "
-      "fulfilled_at FROM redress WHERE case_id = ?1 ORDER BY id");
+      "fulfilled_at, commitment_id FROM redress WHERE case_id = ?1 ORDER BY id");
   redress.bind(1, snapshot.record.id);
   while (redress.step()) snapshot.redress.push_back(read_redress(redress, 0));
   if (!redress.status()) return redress.status().error();
   redress.reset();
+  auto& clocks = db.cached("SELECT state FROM case_clocks WHERE case_id = ?1");
+  clocks.bind(1, snapshot.record.id);
+  if (clocks.step()) snapshot.clock_state = clocks.text(0);
+  if (!clocks.status()) return clocks.status().error();
+  clocks.reset();
   return snapshot;
 }
 

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -181,6 +181,41 @@ CREATE TABLE webhook_subscriptions (
   created_at    INTEGER NOT NULL,
   disabled_at   INTEGER,
   disabled_reason TEXT
+) STRICT;
+)sql",
+    // 3: pledges, warnings and handled breaches on commitments; clock fold state; the scheduler's
+    // wake times and leases.
+    R"sql(
+ALTER TABLE commitments ADD COLUMN pledge_key TEXT NOT NULL DEFAULT '';
+ALTER TABLE commitments ADD COLUMN warning_times TEXT NOT NULL DEFAULT '';  -- micros, comma-separated
+ALTER TABLE commitments ADD COLUMN warnings_fired INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commitments ADD COLUMN handled_at INTEGER;
+ALTER TABLE commitments ADD COLUMN handled_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE redress ADD COLUMN commitment_id INTEGER NOT NULL DEFAULT 0;
+-- The overdue report: open commitments a warning has been raised on; broken ones nobody handled.
+CREATE INDEX commitments_at_risk ON commitments(due_at) WHERE status = 'open' AND warnings_fired > 0;
+CREATE INDEX commitments_broken_unhandled ON commitments(due_at) WHERE status = 'broken' AND handled_at IS NULL;
+-- The standards report: pledges by the time they were met or broken.
+CREATE INDEX commitments_pledges_settled ON commitments(settled_at) WHERE kind = 'pledge';
+
+-- Each case's clock fold (engine/clocks.h), so an action folds only its own events.
+CREATE TABLE case_clocks (
+  case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+  state   TEXT NOT NULL
+) STRICT;
+
+-- When the scheduler must next look at a case; no row when nothing will fall due.
+CREATE TABLE case_wakes (
+  case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+  wake_at INTEGER NOT NULL
+) STRICT;
+CREATE INDEX case_wakes_due ON case_wakes(wake_at);
+
+-- Leases: one holder at a time per name (the scheduler; outbox workers), until expires_at.
+CREATE TABLE leases (
+  name       TEXT PRIMARY KEY,
+  holder     TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
 ) STRICT;
 )sql",
 };

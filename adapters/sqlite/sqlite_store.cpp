@@ -51,6 +51,12 @@ class WriterContext final : public WriteContext {
     return select_staff_with_roles(db_, roles, teams);
   }
 
+  std::vector<Event> case_history(std::int64_t case_id) override {
+    auto events = select_events(db_, case_id);
+    if (!events) throw std::runtime_error("cannot read the history of case " + std::to_string(case_id) + ": " + events.error().detail);
+    return std::move(events).value();
+  }
+
   // Ids come in blocks reserved from the `sequences` table in the current transaction; a rolled
   // back batch forgets its blocks (SqliteStore::run_batch), so no id is ever handed out twice.
   std::int64_t next(const std::string& name, std::int64_t block) {
@@ -147,10 +153,11 @@ void SqliteStore::enqueue(QueueItem item) {
 
 void SqliteStore::submit(WorkItem item) { enqueue(std::move(item)); }
 
-Status SqliteStore::run_write(std::function<Status(Connection&)> work) {
+Status SqliteStore::run_write(std::function<Status(Connection&)> work, WriteScope scope) {
   std::promise<Status> promise;
   auto future = promise.get_future();
-  enqueue(AdminItem{std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); }});
+  enqueue(AdminItem{std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); },
+                    scope == WriteScope::kMayTouchCases});
   return future.get();
 }
 
@@ -263,6 +270,20 @@ Status persist(Connection& db, const Change& change, const Case* before) {
     link.bind(1, c.id).bind(2, change.client_link_nonce).bind(3, change.client_link_hash).bind(4, to_micros(c.updated_at));
     if (auto s = link.run(); !s) return s;
   }
+  if (change.clock_state) {
+    auto& put = db.cached("INSERT OR REPLACE INTO case_clocks(case_id, state) VALUES (?1, ?2)");
+    put.bind(1, c.id).bind_static(2, *change.clock_state);
+    if (auto s = put.run(); !s) return s;
+  }
+  if (change.wake == Change::Wake::kSet) {
+    auto& put = db.cached("INSERT OR REPLACE INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)");
+    put.bind(1, c.id).bind(2, to_micros(change.wake_at));
+    if (auto s = put.run(); !s) return s;
+  } else if (change.wake == Change::Wake::kClear && change.expected_version >= 0) {
+    auto& drop = db.cached("DELETE FROM case_wakes WHERE case_id = ?1");
+    drop.bind(1, c.id);
+    if (auto s = drop.run(); !s) return s;
+  }
   Time at = change.events.empty() ? c.updated_at : change.events.back().at;
   for (const auto& n : change.notifications) {
     // Web hooks are fanned out to subscriptions at delivery; until the outbox delivers web hooks
@@ -281,6 +302,7 @@ Status persist(Connection& db, const Change& change, const Case* before) {
 // The snapshot after `change`, from the one before: what load_snapshot would now read.
 void apply_change(CaseSnapshot& snapshot, const Change& change) {
   snapshot.record = change.after;
+  if (change.clock_state) snapshot.clock_state = *change.clock_state;
   for (const auto& k : change.commitments) {
     auto at = std::lower_bound(snapshot.commitments.begin(), snapshot.commitments.end(), k.id,
                                [](const Commitment& x, std::int64_t id) { return x.id < id; });

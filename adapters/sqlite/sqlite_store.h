@@ -87,9 +87,21 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() override;
   [[nodiscard]] Result<std::int64_t> count_open_commitments() override;
 
+  // Defined in sqlite_store_reports.cpp.
+  [[nodiscard]] Result<std::optional<Time>> next_wake() override;
+  [[nodiscard]] Result<std::vector<DueCase>> due_cases(Time now, int limit) override;
+  [[nodiscard]] Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
+                                           Time until) override;
+  [[nodiscard]] Status release_lease(const std::string& name, const std::string& holder) override;
+  [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit) override;
+  [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since) override;
+  [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now) override;
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
-  [[nodiscard]] Status run_write(std::function<Status(Connection&)> work);
+  // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).
+  enum class WriteScope { kMayTouchCases, kNoCaseRows };
+  [[nodiscard]] Status run_write(std::function<Status(Connection&)> work, WriteScope scope = WriteScope::kMayTouchCases);
   // Runs `work` with a pooled read-only connection.
   template <typename Fn>
   auto with_reader(Fn&& work) {

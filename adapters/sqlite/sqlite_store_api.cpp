@@ -10,7 +10,10 @@ namespace {
 
 constexpr const char* kCommitmentColumns =
     "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
-    "k.note, k.replaces_id, k.replaced_by_id, k.redress_id";
+    "k.note, k.replaces_id, k.replaced_by_id, k.redress_id, k.pledge_key, k.warning_times, k.warnings_fired, "
+    "k.handled_at, k.handled_note";
+
+constexpr int kCommitmentColumnCount = 19;
 
 Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t id, const std::string& what) {
   auto& find = db.cached(sql);
@@ -179,7 +182,7 @@ Result<CommitmentPage> SqliteStore::list_commitments(const CommitmentFilter& fil
     for (auto& [index, value] : texts) statement->bind(index, value);
     for (auto& [index, value] : numbers) statement->bind(index, value);
     CommitmentPage page;
-    while (statement->step()) page.items.emplace_back(read_commitment(*statement, 0), statement->text(14));
+    while (statement->step()) page.items.emplace_back(read_commitment(*statement, 0), statement->text(kCommitmentColumnCount));
     if (!statement->status()) return statement->status().error();
     if (static_cast<int>(page.items.size()) > limit) {
       page.items.pop_back();

@@ -261,7 +261,7 @@ TEST_CASE("store: create a case and act on it - events, projections and the chai
   Case c = w.load(ref);
   CHECK(c.status == CaseStatus::kReceived);
   CHECK(c.owner_id.empty());
-  CHECK(c.version == 1);
+  CHECK(c.version == 3);  // received, and the retail pledges made: acknowledge, final response
   CHECK(c.workflow == "retail");
 
   w.must(w.request(ref, ActionType::kAcknowledge, w.agent));
@@ -274,12 +274,12 @@ TEST_CASE("store: create a case and act on it - events, projections and the chai
   c = w.load(ref);
   CHECK(c.status == CaseStatus::kInvestigating);
   CHECK(c.owner_id == w.agent.id);
-  CHECK(c.version == 5);
+  CHECK(c.version == 11);
   CHECK(c.acknowledged_at == kStart);
 
   auto events = w.store().case_events(ref);
   REQUIRE(events.ok());
-  REQUIRE(events->size() == 5);
+  REQUIRE(events->size() == 11);
   std::vector<std::string> types;
   std::string previous;
   for (std::size_t i = 0; i < events->size(); ++i) {
@@ -289,8 +289,12 @@ TEST_CASE("store: create a case and act on it - events, projections and the chai
     previous = e.hash;
     types.push_back(e.type);
   }
-  CHECK(types == std::vector<std::string>{"case.received", "case.acknowledged", "case.owner_changed",
-                                          "case.investigation_started", "message.client"});
+  // Acknowledging keeps the acknowledgement pledge and starts the update pledge, which the client
+  // message keeps and renews (retail: update the client every 5 business days).
+  CHECK(types == std::vector<std::string>{"case.received", "commitment.made", "commitment.made", "case.acknowledged",
+                                          "commitment.kept", "commitment.made", "case.owner_changed",
+                                          "case.investigation_started", "message.client", "commitment.kept",
+                                          "commitment.made"});
   CHECK(c.head_hash == previous);
   auto messages = w.store().case_messages(ref);
   REQUIRE(messages.ok());
@@ -301,7 +305,7 @@ TEST_CASE("store: create a case and act on it - events, projections and the chai
   REQUIRE(report.ok());
   CHECK(report->broken.empty());
   CHECK(report->cases_checked == 1);
-  CHECK(report->events_checked == 5);
+  CHECK(report->events_checked == 11);
 }
 
 TEST_CASE("store: a case can be driven through every status", "[store]") {
@@ -371,8 +375,11 @@ TEST_CASE("store: restart restores every case to the same status, owner, version
   CHECK(restored.escalation_level == 1);
   auto snapshot = w.store().load_case(busy);
   REQUIRE(snapshot.ok());
-  REQUIRE(snapshot->commitments.size() == 1);
-  CHECK(snapshot->commitments[0].due_at == kStart + std::chrono::hours(4));
+  std::vector<Commitment> promises;
+  for (const auto& k : snapshot->commitments)
+    if (k.kind == CommitmentKind::kPromise) promises.push_back(k);
+  REQUIRE(promises.size() == 1);
+  CHECK(promises[0].due_at == kStart + std::chrono::hours(4));
 
   // The restored case carries on from where it was: the chain continues, ids do not collide.
   auto note = w.request(busy, ActionType::kAddMessage, w.agent2);
@@ -404,10 +411,21 @@ TEST_CASE("store: tampering with the events table is found, naming the case and 
   RawDb raw(w.db_path());
   const std::string case_id = std::to_string(c.id);
   std::int64_t expected_seq = 0;
+  // The sequence number of the first event of a type in the case's history.
+  auto events_now = w.store().case_events(ref);
+  REQUIRE(events_now.ok());
+  auto seq_of = [&](const std::string& type) {
+    for (const auto& e : *events_now)
+      if (e.type == type) return e.seq;
+    FAIL("no " << type << " event");
+    return std::int64_t{0};
+  };
 
   SECTION("UPDATE an event's data") {
-    raw.exec("UPDATE events SET data = replace(data, 'investigating', 'closed') WHERE case_id = " + case_id + " AND seq = 4");
-    expected_seq = 4;
+    std::int64_t seq = seq_of("case.investigation_started");
+    raw.exec("UPDATE events SET data = replace(data, 'investigating', 'closed') WHERE case_id = " + case_id +
+             " AND seq = " + std::to_string(seq));
+    expected_seq = seq;
   }
   SECTION("UPDATE an event's actor") {
     raw.exec("UPDATE events SET actor = 'staff:u-999' WHERE case_id = " + case_id + " AND seq = 3");
@@ -740,7 +758,7 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
   std::vector<std::string> refs;
   for (int i = 0; i < kCases; ++i) refs.push_back(w.create("Random walk " + std::to_string(i)));
   std::vector<std::string> owners(kCases);
-  std::vector<std::int64_t> versions(kCases, 1);
+  std::vector<std::int64_t> versions(kCases, 3);  // received and two retail pledges made
   std::mt19937 random(4242);
   auto pick = [&](int n) { return std::uniform_int_distribution<int>(0, n - 1)(random); };
   std::map<std::string, int> outcomes;
@@ -774,8 +792,12 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
       r.due.in = parse_duration("P1D");
       r.severity = Severity::kHigh;
       r.rating = 4;
-      if (!snapshot->commitments.empty())
-        r.commitment_id = snapshot->commitments[static_cast<std::size_t>(pick(static_cast<int>(snapshot->commitments.size())))].id;
+      // People keep and renegotiate promises and redress; the clocks' pledges are kept by events.
+      std::vector<Commitment> kept_by_people;
+      for (const auto& k : snapshot->commitments)
+        if (k.kind != CommitmentKind::kPledge) kept_by_people.push_back(k);
+      if (!kept_by_people.empty())
+        r.commitment_id = kept_by_people[static_cast<std::size_t>(pick(static_cast<int>(kept_by_people.size())))].id;
       if (!snapshot->redress.empty())
         r.redress_id = snapshot->redress[static_cast<std::size_t>(pick(static_cast<int>(snapshot->redress.size())))].id;
       if (pick(8) == 0) r.expected_version = snapshot->record.version - 1;
@@ -812,7 +834,9 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
       statuses.insert(c.status);
     }
   }
-  INFO("outcomes: ok=" << outcomes["ok"]);
+  INFO("outcomes: ok=" << outcomes["ok"] << " refused=" << outcomes["refused"] << " invalid=" << outcomes["invalid"]
+                        << " not_found=" << outcomes["not_found"] << " forbidden=" << outcomes["forbidden"]
+                        << " stale=" << outcomes["stale_version"] << " internal=" << outcomes["internal"]);
   CHECK(outcomes["ok"] > kCases * kRounds / 10);
   CHECK(outcomes["refused"] > 0);
   CHECK(statuses.size() >= 5);
@@ -1015,15 +1039,22 @@ TEST_CASE("store: withdrawal leaves a promise open, and it can still be kept", "
   REQUIRE(snapshot.ok());
   CHECK(snapshot->record.status == CaseStatus::kWithdrawn);
   CHECK(snapshot->record.clock == ClockState::kStopped);
-  REQUIRE(snapshot->commitments.size() == 1);
-  CHECK(snapshot->commitments[0].status == CommitmentStatus::kOpen);
+  // The pledges are cancelled with the case; the promise stays to be kept.
+  const Commitment* promise_row = nullptr;
+  for (const auto& k : snapshot->commitments) {
+    if (k.kind == CommitmentKind::kPromise) promise_row = &k;
+    else CHECK(k.status != CommitmentStatus::kOpen);
+  }
+  REQUIRE(promise_row != nullptr);
+  CHECK(promise_row->status == CommitmentStatus::kOpen);
   auto keep = w.request(ref, ActionType::kKeepCommitment, w.agent);
-  keep.commitment_id = snapshot->commitments[0].id;
+  keep.commitment_id = promise_row->id;
   keep.note = "label sent anyway";
   w.must(keep);
   auto after = w.store().load_case(ref);
   REQUIRE(after.ok());
-  CHECK(after->commitments[0].status == CommitmentStatus::kKept);
+  for (const auto& k : after->commitments)
+    if (k.id == keep.commitment_id) CHECK(k.status == CommitmentStatus::kKept);
   CHECK(after->record.status == CaseStatus::kWithdrawn);
   // Nothing else moves an ended case.
   auto message = w.request(ref, ActionType::kAddMessage, w.agent);

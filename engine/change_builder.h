@@ -1,0 +1,136 @@
+// ChangeBuilder: accumulates one Change while a plan runs — events sealed onto the case's chain,
+// the projections they change, the notifications they owe — and keeps the case's whole set of
+// commitments as the change leaves them, so later steps of the same plan see earlier ones.
+//
+// Internal to engine/ (planner.cpp, pledges.cpp). A value; not shared between threads.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "engine/hash_chain.h"
+#include "engine/store.h"
+#include "engine/workflow.h"
+
+namespace redress {
+
+namespace json = boost::json;
+
+// Accumulates one Change: appends events to the case's chain and the notifications they owe.
+class ChangeBuilder {
+ public:
+  ChangeBuilder(Case record, const Actor& actor, Time now, std::int64_t expected_version,
+                std::vector<Commitment> commitments = {}, std::vector<Redress> redress = {})
+      : actor_(actor.text()), now_(now), commitments_(std::move(commitments)), redress_(std::move(redress)) {
+    change_.after = std::move(record);
+    change_.expected_version = expected_version;
+  }
+
+  Case& record() { return change_.after; }
+  Time now() const { return now_; }
+
+  // Appends an event and the web hook notification it owes. Returns its sequence number.
+  std::int64_t event(std::string type, json::object data, std::string actor = {}) {
+    Event e;
+    e.case_id = change_.after.id;
+    e.seq = change_.after.version + 1;
+    e.type = std::move(type);
+    e.at = now_;
+    e.actor = actor.empty() ? actor_ : std::move(actor);
+    e.data = canonical_json(data);
+    e.hash = chain_hash(change_.after.head_hash, change_.after.reference, e);
+    change_.after.head_hash = e.hash;
+    change_.after.version = e.seq;
+    change_.after.updated_at = now_;
+    NotificationDraft hook;
+    hook.channel = NotificationDraft::Channel::kWebhook;
+    hook.audience = "subscribers";
+    hook.template_name = e.type;
+    hook.event_seq = e.seq;
+    change_.notifications.push_back(std::move(hook));
+    change_.events.push_back(std::move(e));
+    return change_.after.version;
+  }
+
+  void email_client(const std::string& template_name) {
+    if (change_.after.client.email.empty()) return;
+    NotificationDraft n;
+    n.audience = "client";
+    n.recipient = change_.after.client.email;
+    n.recipient_name = change_.after.client.name;
+    n.template_name = template_name;
+    n.event_seq = change_.after.version;
+    change_.notifications.push_back(std::move(n));
+  }
+
+  void email_staff(const Staff& staff, const std::string& audience, const std::string& template_name) {
+    if (staff.email.empty() || !staff.active) return;
+    for (const auto& n : change_.notifications)  // one mail per person per event
+      if (n.event_seq == change_.after.version && n.recipient == staff.email) return;
+    NotificationDraft n;
+    n.audience = audience;
+    n.recipient = staff.email;
+    n.recipient_name = staff.name;
+    n.template_name = template_name;
+    n.event_seq = change_.after.version;
+    change_.notifications.push_back(std::move(n));
+  }
+
+  void put(Commitment c) {
+    auto at = std::lower_bound(commitments_.begin(), commitments_.end(), c.id,
+                               [](const Commitment& x, std::int64_t id) { return x.id < id; });
+    if (at != commitments_.end() && at->id == c.id) *at = c;
+    else commitments_.insert(at, c);
+    for (auto& existing : change_.commitments)
+      if (existing.id == c.id) {
+        existing = std::move(c);
+        return;
+      }
+    change_.commitments.push_back(std::move(c));
+  }
+  // Every commitment of the case as this change leaves it, by id.
+  [[nodiscard]] const std::vector<Commitment>& commitments() const { return commitments_; }
+  [[nodiscard]] const std::vector<Redress>& redress() const { return redress_; }
+  [[nodiscard]] const Commitment* find_commitment(std::int64_t id) const {
+    for (const auto& c : commitments_)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+  [[nodiscard]] const std::vector<Event>& events() const { return change_.events; }
+  [[nodiscard]] Change& change() { return change_; }
+  [[nodiscard]] const std::string& actor() const { return actor_; }
+  void put(Redress r) {
+    auto at = std::lower_bound(redress_.begin(), redress_.end(), r.id,
+                               [](const Redress& x, std::int64_t id) { return x.id < id; });
+    if (at != redress_.end() && at->id == r.id) *at = r;
+    else redress_.insert(at, r);
+    for (auto& existing : change_.redress)
+      if (existing.id == r.id) {
+        existing = std::move(r);
+        return;
+      }
+    change_.redress.push_back(std::move(r));
+  }
+  void put(Message m) { change_.messages.push_back(std::move(m)); }
+
+  Change finish() && { return std::move(change_); }
+
+ private:
+  Change change_;
+  std::string actor_;
+  Time now_;
+  std::vector<Commitment> commitments_;  // by id
+  std::vector<Redress> redress_;         // by id
+};
+
+
+// Shared by the planner and the commitments module (planner.cpp).
+void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context);
+void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const std::string& reason,
+                 const std::string& cause, WriteContext& context);
+[[nodiscard]] const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows);
+
+}  // namespace redress

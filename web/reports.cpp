@@ -1,0 +1,188 @@
+#include "web/reports.h"
+
+#include <boost/json.hpp>
+
+#include <map>
+
+#include "engine/actions.h"
+#include "web/views.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+using verb = http::verb;
+
+namespace {
+
+const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
+
+json::value staff_ref(const std::map<std::string, Staff>& staff, const std::string& id) {
+  if (id.empty()) return nullptr;
+  auto it = staff.find(id);
+  if (it == staff.end()) return json::object{{"id", id}, {"name", nullptr}, {"team", nullptr}};
+  return json::object{{"id", id}, {"name", it->second.name}, {"team", it->second.team}};
+}
+
+std::map<std::string, Staff> staff_by_id(Store& store) {
+  std::map<std::string, Staff> out;
+  if (auto all = store.list_staff())
+    for (auto& s : *all) out.emplace(s.id, s);
+  return out;
+}
+
+json::object item_json(const ReportItem& item, Time now) {
+  json::object o = commitment_json(item.commitment, item.reference);
+  o["case_subject"] = item.case_subject;
+  o["team"] = item.team;
+  o["escalation_level"] = item.escalation_level;
+  if (!item.commitment.paused() && item.commitment.due_at <= now) o["overdue_by"] = format_duration(now - item.commitment.due_at);
+  else if (!item.commitment.paused()) o["due_in"] = format_duration(item.commitment.due_at - now);
+  return o;
+}
+
+json::value ratio(std::int64_t good, std::int64_t bad) {
+  if (good + bad == 0) return nullptr;
+  return static_cast<double>(good) / static_cast<double>(good + bad);
+}
+
+json::value mean(Duration total, std::int64_t n) {
+  if (n <= 0) return nullptr;
+  return json::value(format_duration(Duration(total.count() / n)));
+}
+
+void overdue(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  int limit = 500;
+  if (auto v = ctx->query_value("limit")) {
+    try {
+      limit = std::stoi(*v);
+    } catch (const std::exception&) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > 5000)
+      return reply(problem_from(Error::invalid_field("limit", "must be a whole number from 1 to 5000")));
+  }
+  Time now = api.engine.clock().now();
+  auto report = api.store.overdue_report(now, limit);
+  if (!report) return reply(problem_from(report.error()));
+  auto staff = staff_by_id(api.store);
+  // By owner: each owner's (or, unowned, each team's) three lists.
+  struct Group {
+    json::array past_due, at_risk, broken_unhandled;
+    std::string team;
+  };
+  std::map<std::string, Group> groups;
+  auto add = [&](const std::vector<ReportItem>& items, json::array Group::*list) {
+    for (const auto& item : items) {
+      std::string key = item.commitment.owner_id.empty() ? "team:" + item.team : item.commitment.owner_id;
+      Group& g = groups[key];
+      g.team = item.team;
+      (g.*list).push_back(item_json(item, now));
+    }
+  };
+  add(report->past_due, &Group::past_due);
+  add(report->at_risk, &Group::at_risk);
+  add(report->broken_unhandled, &Group::broken_unhandled);
+  json::array owners;
+  for (auto& [key, g] : groups) {
+    bool unowned = key.rfind("team:", 0) == 0;
+    std::size_t count = g.past_due.size() + g.at_risk.size() + g.broken_unhandled.size();
+    owners.push_back(json::object{{"owner", unowned ? json::value(nullptr) : staff_ref(staff, key)},
+                                  {"team", g.team},
+                                  {"count", count},
+                                  {"past_due", std::move(g.past_due)},
+                                  {"at_risk", std::move(g.at_risk)},
+                                  {"broken_unhandled", std::move(g.broken_unhandled)}});
+  }
+  reply(json_response(http::status::ok,
+                      json::object{{"generated_at", format_time(now)},
+                                   {"totals", json::object{{"past_due", report->past_due_total},
+                                                           {"at_risk", report->at_risk_total},
+                                                           {"broken_unhandled", report->broken_unhandled_total}}},
+                                   {"limit", limit},
+                                   {"owners", std::move(owners)}}));
+}
+
+void owners(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  int days = 90;
+  if (auto v = ctx->query_value("days")) {
+    try {
+      days = std::stoi(*v);
+    } catch (const std::exception&) {
+      days = -1;
+    }
+    if (days < 1 || days > 3660) return reply(problem_from(Error::invalid_field("days", "must be a whole number from 1 to 3660")));
+  }
+  Time now = api.engine.clock().now();
+  Time since = now - std::chrono::days(days);
+  auto stats = api.store.owner_report(since);
+  if (!stats) return reply(problem_from(stats.error()));
+  auto staff = staff_by_id(api.store);
+  json::array items;
+  for (const auto& o : *stats) {
+    items.push_back(json::object{
+        {"owner", staff_ref(staff, o.owner_id)},
+        {"open_cases", o.open_cases},
+        {"resolved_cases", o.resolved_cases},
+        {"promises", json::object{{"kept", o.promises_kept}, {"broken", o.promises_broken},
+                                  {"reliability", ratio(o.promises_kept, o.promises_broken)}}},
+        {"commitments", json::object{{"open", o.open_commitments}, {"kept", o.commitments_kept}, {"broken", o.commitments_broken},
+                                     {"reliability", ratio(o.commitments_kept, o.commitments_broken)}}},
+        {"mean_time_to_acknowledge", mean(o.acknowledge_total, o.acknowledged)},
+        {"mean_time_to_resolve", mean(o.resolve_total, o.resolved_cases)}});
+  }
+  reply(json_response(http::status::ok, json::object{{"generated_at", format_time(now)},
+                                                      {"window_days", days},
+                                                      {"since", format_time(since)},
+                                                      {"items", std::move(items)}}));
+}
+
+std::string target_text(const ClockTarget& t) {
+  std::string text = format_duration(t.duration.total());
+  return text + (t.basis == TimeBasis::kBusiness ? " business" : " calendar");
+}
+
+void standards(ApiContext& api, Reply reply) {
+  Time now = api.engine.clock().now();
+  auto attainment = api.store.standards_report(now);
+  if (!attainment) return reply(problem_from(attainment.error()));
+  std::map<std::string, const PledgeAttainment*> by_key;
+  for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
+  json::array workflows;
+  for (const auto& w : api.engine.workflows().all()) {
+    json::array clocks;
+    for (const auto& c : w.clocks) {
+      const PledgeAttainment* a = by_key.count(w.name + "/" + c.name) ? by_key[w.name + "/" + c.name] : nullptr;
+      auto window = [&](std::int64_t met, std::int64_t broken) {
+        return json::object{{"met", met}, {"broken", broken}, {"attainment", ratio(met, broken)}};
+      };
+      clocks.push_back(json::object{{"clock", c.name},
+                                    {"text", c.text},
+                                    {"target", target_text(c.target)},
+                                    {"client_visible", c.client_visible},
+                                    {"last_30_days", window(a ? a->met_30 : 0, a ? a->broken_30 : 0)},
+                                    {"last_90_days", window(a ? a->met_90 : 0, a ? a->broken_90 : 0)}});
+    }
+    workflows.push_back(json::object{{"workflow", w.name},
+                                     {"title", w.title},
+                                     {"description", w.description},
+                                     {"pledge", w.pledge},
+                                     {"time_zone", w.calendar.zone_name()},
+                                     {"clocks", std::move(clocks)}});
+  }
+  Response response = json_response(http::status::ok, json::object{{"generated_at", format_time(now)}, {"items", std::move(workflows)}});
+  response.set(http::field::cache_control, "public, max-age=60");
+  reply(std::move(response));
+}
+
+}  // namespace
+
+void register_reports(Router& router, ApiContext& api) {
+  router.add(RouteSpec{verb::get, "/v1/reports/overdue", Access::kStaff, kLeadUp, false,
+                       [&api](const ContextPtr& ctx, Reply reply) { overdue(api, ctx, std::move(reply)); }});
+  router.add(RouteSpec{verb::get, "/v1/reports/owners", Access::kStaff, kLeadUp, false,
+                       [&api](const ContextPtr& ctx, Reply reply) { owners(api, ctx, std::move(reply)); }});
+  router.add(RouteSpec{verb::get, "/v1/reports/standards", Access::kPublic, {}, false,
+                       [&api](const ContextPtr&, Reply reply) { standards(api, std::move(reply)); }});
+}
+
+}  // namespace redress::web
