@@ -23,6 +23,7 @@ namespace {
 
 const std::vector<Role> kAgentUp{Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kCreators{Role::kIntake, Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
+const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kAdminOnly{Role::kAdmin};
 
 // Every event type a web hook may subscribe to.
@@ -604,7 +605,10 @@ void register_api(Router& router, ApiContext& api) {
     });
   });
 
-  register_reports(router, api);
+  // Reports.
+  staff(verb::get, "/v1/reports/overdue", kLeadUp, false, [&api](const ContextPtr& ctx, Reply reply) { overdue_report(api, ctx, std::move(reply)); });
+  staff(verb::get, "/v1/reports/owners", kLeadUp, false, [&api](const ContextPtr& ctx, Reply reply) { owners_report(api, ctx, std::move(reply)); });
+  open(verb::get, "/v1/reports/standards", Access::kPublic, false, [&api](const ContextPtr&, Reply reply) { standards_report(api, std::move(reply)); });
 
   // The client's private link.
   open(verb::get, "/v1/client/{token}", Access::kClientLink, false, [&api](const ContextPtr& ctx, Reply reply) {

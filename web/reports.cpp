@@ -14,8 +14,6 @@ using verb = http::verb;
 
 namespace {
 
-const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
-
 json::value staff_ref(const std::map<std::string, Staff>& staff, const std::string& id) {
   if (id.empty()) return nullptr;
   auto it = staff.find(id);
@@ -50,7 +48,9 @@ json::value mean(Duration total, std::int64_t n) {
   return json::value(format_duration(Duration(total.count() / n)));
 }
 
-void overdue(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+}  // namespace
+
+void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   int limit = 500;
   if (auto v = ctx->query_value("limit")) {
     try {
@@ -102,7 +102,7 @@ void overdue(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                                    {"owners", std::move(owners)}}));
 }
 
-void owners(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   int days = 90;
   if (auto v = ctx->query_value("days")) {
     try {
@@ -136,12 +136,16 @@ void owners(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                                                       {"items", std::move(items)}}));
 }
 
+namespace {
+
 std::string target_text(const ClockTarget& t) {
   std::string text = format_duration(t.duration.total());
   return text + (t.basis == TimeBasis::kBusiness ? " business" : " calendar");
 }
 
-void standards(ApiContext& api, Reply reply) {
+}  // namespace
+
+void standards_report(ApiContext& api, Reply reply) {
   Time now = api.engine.clock().now();
   auto attainment = api.store.standards_report(now);
   if (!attainment) return reply(problem_from(attainment.error()));
@@ -172,17 +176,6 @@ void standards(ApiContext& api, Reply reply) {
   Response response = json_response(http::status::ok, json::object{{"generated_at", format_time(now)}, {"items", std::move(workflows)}});
   response.set(http::field::cache_control, "public, max-age=60");
   reply(std::move(response));
-}
-
-}  // namespace
-
-void register_reports(Router& router, ApiContext& api) {
-  router.add(RouteSpec{verb::get, "/v1/reports/overdue", Access::kStaff, kLeadUp, false,
-                       [&api](const ContextPtr& ctx, Reply reply) { overdue(api, ctx, std::move(reply)); }});
-  router.add(RouteSpec{verb::get, "/v1/reports/owners", Access::kStaff, kLeadUp, false,
-                       [&api](const ContextPtr& ctx, Reply reply) { owners(api, ctx, std::move(reply)); }});
-  router.add(RouteSpec{verb::get, "/v1/reports/standards", Access::kPublic, {}, false,
-                       [&api](const ContextPtr&, Reply reply) { standards(api, std::move(reply)); }});
 }
 
 }  // namespace redress::web

@@ -1,5 +1,5 @@
 // Reports: what managers review — overdue, at-risk and broken commitments by owner; each owner's
-// reliability and speed; each published standard's attainment — as v1 routes on a Router.
+// reliability and speed; each published standard's attainment — for the v1 routes (registered in web/api.cpp).
 //
 // Read-only: every report is a few indexed queries on the store's read connections, shaped here.
 // Thread-safe once registered.
@@ -10,6 +10,9 @@
 
 namespace redress::web {
 
-void register_reports(Router& router, ApiContext& api);
+// GET /v1/reports/overdue (lead+), /v1/reports/owners (lead+), /v1/reports/standards (public).
+void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply);
+void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply);
+void standards_report(ApiContext& api, Reply reply);
 
 }  // namespace redress::web

@@ -178,12 +178,15 @@ json::object client_view_json(const CaseSnapshot& snapshot, const std::optional<
     progress.push_back(json::object{{"step", to_string(kPath[i])}, {"done", reached >= i}, {"current", reached == i}});
   json::array commitments, redress, thread, actions;
   for (const auto& k : snapshot.commitments)
-    if (k.client_visible && k.status != CommitmentStatus::kRenegotiated)
-      commitments.push_back(json::object{{"id", commitment_display_id(k.id)},
-                                         {"kind", to_string(k.kind)},
-                                         {"text", k.text},
-                                         {"due_at", format_time(k.due_at)},
-                                         {"status", to_string(k.status)}});
+    if (k.client_visible && k.status != CommitmentStatus::kRenegotiated && k.status != CommitmentStatus::kCancelled) {
+      json::object o{{"id", commitment_display_id(k.id)},
+                     {"kind", to_string(k.kind)},
+                     {"text", k.text},
+                     {"due_at", k.paused() ? json::value(nullptr) : json::value(format_time(k.due_at))},
+                     {"status", to_string(k.status)}};
+      if (k.paused()) o["paused"] = true;  // the clock waits for the client's answer
+      commitments.push_back(std::move(o));
+    }
   for (const auto& r : snapshot.redress) redress.push_back(redress_json(r));
   for (const auto& m : messages)
     if (m.visibility == Visibility::kClient)

@@ -107,6 +107,22 @@ struct World {
     return id;
   }
 
+  // A promise due in a second, once the scheduler has broken it (on the system clock).
+  std::string broken_promise(const std::string& ref) {
+    HttpResponse r = agent.post(kBase + ref + "/commitments",
+                                json::value(json::object{{"text", "We will call you back"}, {"due_in", "PT1S"}, {"client_visible", true}}));
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    std::string id = string_at(r.json(), "id");
+    for (int i = 0; i < 200; ++i) {
+      HttpResponse list = agent.get("/v1/commitments?case=" + ref + "&status=broken");
+      if (list.status == 200 && list.body.find("\"" + id + "\"") != std::string::npos) return id;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL("the scheduler did not break " << id << " within 10 s of its due time");
+    return id;
+  }
+
   std::string subscription() {
     HttpResponse r = admin.post("/v1/webhooks", json::value(json::object{{"url", "https://example.org/hooks/redress"},
                                                                         {"event_types", json::array{"case.received"}}}));
@@ -139,7 +155,7 @@ std::string unique_id(const std::string& prefix) {
 // ---- the role × endpoint table ------------------------------------------------------------------
 
 // Who may call a route, as the SPEC's table says.
-enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kAdmin };
+enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kLeadUp, kAdmin };
 
 struct Call {
   std::string method;
@@ -217,6 +233,15 @@ std::vector<Route> route_table() {
          return Call{"POST", "/v1/commitments/" + w.promise(c.ref) + "/renegotiate",
                      body_of({{"due_in", "P5D"}, {"reason", "The courier needs longer."}}), c.ref, {}};
        }},
+      {"POST", "/v1/commitments/{id}/handle", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.investigating();
+         return Call{"POST", "/v1/commitments/" + w.broken_promise(c.ref) + "/handle",
+                     body_of({{"note", "Called the client, apologised and booked a new date."}}), c.ref, {}};
+       }},
+      {"GET", "/v1/reports/overdue", Who::kLeadUp, 200, [](World&) { return Call{"GET", "/v1/reports/overdue", {}, {}, {}}; }},
+      {"GET", "/v1/reports/owners", Who::kLeadUp, 200, [](World&) { return Call{"GET", "/v1/reports/owners?days=30", {}, {}, {}}; }},
+      {"GET", "/v1/reports/standards", Who::kPublic, 200, [](World&) { return Call{"GET", "/v1/reports/standards", {}, {}, {}}; }},
       {"POST", "/v1/redress/{id}/fulfil", Who::kAgentUp, 200,
        [](World& w) {
          auto p = w.resolved();
@@ -295,6 +320,7 @@ int expected_status(const Route& route, const std::string& caller) {
     case Who::kIntakeHook: return route.success;  // the link or the signature is the credential
     case Who::kCreators: return staff_gate({"intake", "agent", "lead", "manager", "admin"});
     case Who::kAgentUp: return staff_gate({"agent", "lead", "manager", "admin"});
+    case Who::kLeadUp: return staff_gate({"lead", "manager", "admin"});
     case Who::kAdmin: return staff_gate({"admin"});
   }
   return 0;
