@@ -13,6 +13,7 @@
 
 #include "app/cli.h"
 #include "app/environment.h"
+#include "engine/scheduler.h"
 #include "engine/planner.h"
 
 namespace redress {
@@ -379,6 +380,12 @@ int command_demo(const Arguments& args) {
     agenda.push(Scheduled{received, plans.size() - 1, 0});
   }
 
+  // The scheduler breaks pledges and promises that fall due between the scripted steps.
+  Scheduler::Options scheduler_options;
+  scheduler_options.holder = "redress-demo";
+  Scheduler scheduler(*env.engine, scheduler_options);
+  Time last_fired = start;
+  std::int64_t breaks = 0;
   std::size_t done = 0, applied = 0, refused = 0;
   std::map<std::string, int> refusals;
   auto progress = [&](bool last) {
@@ -396,6 +403,13 @@ int command_demo(const Arguments& args) {
       done += plans[next.case_index].steps.size() - next.step + 1;
       progress(false);
       continue;
+    }
+    // Time moves on: what fell due meanwhile breaks first, as the server's scheduler would do.
+    if (next.at >= last_fired + std::chrono::hours(1)) {
+      clock.set(next.at);
+      auto fired = scheduler.run_due();
+      breaks += fired.cases;
+      last_fired = next.at;
     }
     clock.set(next.at);
     CasePlan& plan = plans[next.case_index];
@@ -418,6 +432,20 @@ int command_demo(const Arguments& args) {
             if (request.redress_id == -1 && r.status == RedressStatus::kAccepted) request.redress_id = r.id;
         }
       }
+      if (request.type == ActionType::kClose) {
+        // Before closing, staff pay what is still owed, automatic compensation included.
+        if (auto snapshot = env.store->load_case(plan.reference))
+          for (const auto& r : snapshot->redress) {
+            if (r.status != RedressStatus::kAccepted) continue;
+            ActionRequest pay;
+            pay.type = ActionType::kFulfilRedress;
+            pay.reference = plan.reference;
+            pay.actor = request.actor;
+            pay.redress_id = r.id;
+            pay.note = "Paid to the client's account";
+            if (env.engine->apply(pay)) ++applied;
+          }
+      }
       auto result = env.engine->apply(request);
       if (result) ++applied;
       else {
@@ -432,6 +460,7 @@ int command_demo(const Arguments& args) {
   done = total_steps;
   progress(true);
   clock.set(end);
+  breaks += scheduler.run_due().cases;
   env.store->flush();
 
   // A summary of what was made, by status.
@@ -443,7 +472,8 @@ int command_demo(const Arguments& args) {
     for (const auto& c : page->cases) by_status[std::string(to_string(c.status))]++;
     cursor = page->next_cursor;
   } while (!cursor.empty());
-  std::cout << "Seeded " << cases << " cases (" << applied << " actions) into " << config.database_path() << ".\n";
+  std::cout << "Seeded " << cases << " cases (" << applied << " actions, " << breaks
+            << " scheduler rounds on cases as commitments fell due) into " << config.database_path() << ".\n";
   std::cout << "Cases by status:";
   for (const auto& [status, count] : by_status) std::cout << " " << status << "=" << count;
   std::cout << "\n";
