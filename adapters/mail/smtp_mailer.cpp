@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cstring>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
 
 namespace redress {
 
