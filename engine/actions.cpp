@@ -252,10 +252,22 @@ void read_offers(FieldReader& r, std::vector<RedressOffer>& offers) {
   r.merge(std::move(errors));
 }
 
+std::optional<TimeBasis> parse_basis(std::string_view text) {
+  if (text == "calendar") return TimeBasis::kCalendar;
+  if (text == "business") return TimeBasis::kBusiness;
+  return std::nullopt;
+}
+const std::vector<std::string_view>& basis_names() {
+  static const std::vector<std::string_view> names{"calendar", "business"};
+  return names;
+}
+
 void read_due(FieldReader& r, DueSpec& due, bool required) {
   due.at = r.time("due_at");
   due.in = r.duration("due_in");
+  if (auto v = r.choice<TimeBasis>("due_basis", false, &parse_basis, basis_names())) due.basis = *v;
   if (due.at && due.in) r.fail("due_in", "give due_at or due_in, not both");
+  else if (due.at && due.basis) r.fail("due_basis", "applies to due_in only");
   else if (required && !due.at && !due.in && r.errors().empty()) r.fail("due_at", "is required (or due_in)");
 }
 

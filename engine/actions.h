@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/calendar.h"
 #include "engine/lifecycle.h"
 #include "engine/model.h"
 #include "engine/result.h"
@@ -43,11 +44,12 @@ struct RedressOffer {
   std::string text;
 };
 
-// A due time given as an instant or as a duration from now (business time when the workflow has a
-// calendar, else calendar time).
+// A due time given as an instant, or as a duration from now counted on the case's workflow calendar:
+// elapsed (calendar) time unless `basis` says business time (working hours, business days).
 struct DueSpec {
   std::optional<Time> at;
   std::optional<IsoDuration> in;
+  std::optional<TimeBasis> basis;  // for `in`: "due_basis"; calendar time when not given
 };
 
 struct ActionRequest {

@@ -35,12 +35,15 @@ Error refusal(const Verdict& verdict, const Case& record, const WorkflowSet& wor
   return Error::refused(verdict.reason, allowed_actions_now(record, workflows, now));
 }
 
-Result<Time> resolve_due(const DueSpec& due, Time now, const std::string& field) {
+Result<Time> resolve_due(const DueSpec& due, Time now, const std::string& field, const Workflow& workflow) {
   if (due.at) {
     if (*due.at <= now) return Error::invalid_field(field, "must be in the future");
     return *due.at;
   }
-  if (due.in) return now + due.in->total();
+  if (due.in) {
+    if (due.in->total() <= Duration::zero()) return Error::invalid_field(field, "must be a positive duration");
+    return workflow.calendar.add(now, *due.in, due.basis.value_or(TimeBasis::kCalendar));
+  }
   return Error::invalid_field(field, "is required");
 }
 
@@ -483,7 +486,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     }
 
     case T::kMakeCommitment: {
-      auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at");
+      auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at", workflow);
       if (!due) return due.error();
       Commitment c;
       c.id = context.next_id(WriteContext::IdKind::kCommitment);
@@ -535,7 +538,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
         return Error::refused("commitment " + commitment_display_id(c.id) + " was due at " + format_time(c.due_at) +
                                   "; a promise can only be renegotiated before it is due",
                               allowed_actions_now(before, workflows, now));
-      auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at");
+      auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at", workflow);
       if (!due) return due.error();
       Commitment successor = c;
       successor.id = context.next_id(WriteContext::IdKind::kCommitment);

@@ -515,3 +515,84 @@ TEST_CASE("scheduler: 100,000 commitments fire in one advance", "[scheduler][vol
   CHECK(report->broken_unhandled_total == 5 * kCases);
   CHECK(report->past_due_total == 0);
 }
+
+TEST_CASE("pledges: a CFPB complaint owes a response in 15 calendar days and a final one in 60", "[scheduler][cfpb]") {
+  TempDir dir;
+  // Saturday 7 March 2026, 22:00 in New York (EST); DST starts on Sunday 8 March.
+  Desk desk(dir, at("2026-03-08T03:00:00Z"));
+  std::string ref = desk.create("credit_card");
+  CaseSnapshot s = desk.load(ref);
+  REQUIRE(s.record.workflow == "cfpb");
+  // Calendar days keep the local wall-clock time across the DST change: 22:00 EDT is 02:00Z.
+  CHECK(format_time(desk.pledge(s, "initial_response").due_at) == "2026-03-23T02:00:00Z");
+  CHECK(format_time(desk.pledge(s, "final_response").due_at) == "2026-05-07T02:00:00Z");
+  // A client-visible message is the response: the first pledge is kept, the final one stays open.
+  desk.advance_to(at("2026-03-12T15:00:00Z"));
+  auto message = desk.request(ref, ActionType::kAddMessage, desk.agent);
+  message.visibility = Visibility::kClient;
+  message.body = "We have your complaint about the card charge and are investigating.";
+  desk.must(message);
+  s = desk.load(ref);
+  CHECK(desk.pledge(s, "initial_response").status == CommitmentStatus::kKept);
+  CHECK(desk.pledge(s, "final_response").status == CommitmentStatus::kOpen);
+  desk.advance_to(at("2026-05-07T02:00:00Z"));
+  s = desk.load(ref);
+  CHECK(desk.pledge(s, "final_response").status == CommitmentStatus::kBroken);
+}
+
+TEST_CASE("pledges: retail - reopening starts the reopened-response pledge; closing by itself after the window", "[scheduler][retail]") {
+  TempDir dir;
+  Desk desk(dir, at("2026-03-02T09:00:00Z"));
+  std::string ref = desk.create("billing", "retail");
+  CaseSnapshot s = desk.load(ref);
+  // Acknowledge by close of the first business day; the full answer within 14 days.
+  CHECK(format_time(desk.pledge(s, "acknowledge").due_at) == "2026-03-02T17:30:00Z");
+  CHECK(format_time(desk.pledge(s, "final_response").due_at) == "2026-03-16T09:00:00Z");
+  desk.must(desk.request(ref, ActionType::kAcknowledge, desk.agent));
+  desk.must(desk.request(ref, ActionType::kTake, desk.agent));
+  desk.must(desk.request(ref, ActionType::kStart, desk.agent));
+  auto resolve = desk.request(ref, ActionType::kResolve, desk.agent);
+  resolve.outcome = Outcome::kUpheld;
+  resolve.final_response = kFinalResponse;
+  desk.must(resolve);
+  s = desk.load(ref);
+  CHECK(desk.pledge(s, "final_response").status == CommitmentStatus::kKept);
+  desk.advance_to(at("2026-03-05T09:00:00Z"));
+  auto reopen = desk.request(ref, ActionType::kReopen, desk.agent);
+  reopen.reason = "The refund did not arrive";
+  desk.must(reopen);
+  s = desk.load(ref);
+  CHECK(format_time(desk.pledge(s, "reopened_response").due_at) == "2026-03-12T09:00:00Z");
+  CHECK(desk.pledge(s, "reopened_response").status == CommitmentStatus::kOpen);
+  resolve.final_response = kFinalResponse;
+  desk.must(resolve);
+  s = desk.load(ref);
+  CHECK(desk.pledge(s, "reopened_response").status == CommitmentStatus::kKept);
+  // The reopen window (14 days) ends: the case closes by itself, once.
+  desk.advance_to(at("2026-03-19T09:00:01Z"));
+  s = desk.load(ref);
+  CHECK(s.record.status == CaseStatus::kClosed);
+  CHECK(desk.count_events(ref, "case.closed") == 1);
+  desk.advance_to(at("2026-04-30T09:00:00Z"));
+  CHECK(desk.count_events(ref, "case.closed") == 1);
+}
+
+TEST_CASE("commitments: due_in counts calendar time, or business time with due_basis", "[scheduler]") {
+  TempDir dir;
+  Desk desk(dir, at("2026-03-06T16:00:00Z"));  // Friday 16:00 in London (GMT)
+  std::string ref = desk.create("billing", "retail");
+  auto promise = desk.request(ref, ActionType::kMakeCommitment, desk.agent);
+  promise.text = "We will call you back";
+  promise.due.in = parse_duration("PT4H");
+  auto calendar = desk.must(promise);
+  CHECK(format_time(calendar.change.commitments.front().due_at) == "2026-03-06T20:00:00Z");
+  promise.due.basis = TimeBasis::kBusiness;
+  auto business = desk.must(promise);
+  // Retail's hours: 1.5 working hours are left on Friday (to 17:30); the other 2.5 on Saturday,
+  // which opens 10:00-14:00.
+  CHECK(format_time(business.change.commitments.front().due_at) == "2026-03-07T12:30:00Z");
+  promise.due.in = parse_duration("PT6H");
+  auto across = desk.must(promise);
+  // 1.5 h Friday, 4 h Saturday, the last 0.5 h on Monday from 09:00 (Sunday is closed).
+  CHECK(format_time(across.change.commitments.front().due_at) == "2026-03-09T09:30:00Z");
+}

@@ -943,3 +943,69 @@ TEST_CASE("web api: 404, 405 with Allow, and the operational endpoints", "[web][
   // The server log never holds a token.
   CHECK(server.log().find(server.token("agent")) == std::string::npos);
 }
+
+TEST_CASE("web api: moving the manual clock fires what fell due before it answers, and the reports show it", "[web][clock][reports]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client lead(server.port(), server.token("lead"));
+  Client agent(server.port(), server.token("agent"));
+  Client anonymous(server.port());
+  REQUIRE(admin.post("/v1/admin/clock", json::value(json::object{{"set", "2031-01-06T09:00:00Z"}})).status == 200);  // a Monday
+  json::value created = create_case(agent);
+  std::string ref = string_at(created, "reference");
+  std::string promise_id;
+  {
+    HttpResponse r = agent.post(kBase + ref + "/commitments",
+                                json::value(json::object{{"text", "We will call you"}, {"due_in", "PT2H"}, {"client_visible", true}}));
+    REQUIRE(r.status == 201);
+    promise_id = string_at(r.json(), "id");
+  }
+  // Before: nothing broken.
+  HttpResponse overdue = lead.get("/v1/reports/overdue");
+  REQUIRE(overdue.status == 200);
+  CHECK(overdue.json().at("totals").at("broken_unhandled").as_int64() == 0);
+
+  REQUIRE(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "P2D"}})).status == 200);
+  // Answered: the promise and the acknowledgement pledge are already broken.
+  json::value after = agent.get(kBase + ref).json();
+  int broken = 0;
+  for (const auto& k : after.at("commitments").as_array())
+    if (k.at("status").as_string() == "broken") ++broken;
+  CHECK(broken == 2);
+  overdue = lead.get("/v1/reports/overdue");
+  REQUIRE(overdue.status == 200);
+  CHECK(overdue.json().at("totals").at("broken_unhandled").as_int64() == 2);
+  CHECK(agent.get("/v1/reports/overdue").status == 403);
+
+  // Handling the broken promise takes it off the report; handling it twice is refused.
+  HttpResponse handled = agent.post("/v1/commitments/" + promise_id + "/handle",
+                                    json::value(json::object{{"note", "Called the next morning and apologised."}}));
+  INFO(handled.describe());
+  CHECK(handled.status == 200);
+  CHECK(agent.post("/v1/commitments/" + promise_id + "/handle", json::value(json::object{{"note", "again"}})).status == 409);
+  CHECK(agent.post("/v1/commitments/" + promise_id + "/handle", json::value(json::object{})).status == 422);
+  CHECK(lead.get("/v1/reports/overdue").json().at("totals").at("broken_unhandled").as_int64() == 1);
+  CHECK(lead.get("/v1/reports/overdue?limit=0").status == 422);
+
+  // The owners report: the agent made one promise and broke it.
+  json::value owners = lead.get("/v1/reports/owners?days=30").json();
+  bool seen = false;
+  for (const auto& o : owners.at("items").as_array())
+    if (!o.at("owner").is_null() && o.at("owner").at("name").is_string()) {
+      seen = seen || o.at("promises").at("broken").as_int64() == 1;
+    }
+  CHECK(seen);
+  CHECK(lead.get("/v1/reports/owners?days=nonsense").status == 422);
+
+  // The public standards report counts the broken acknowledgement against the retail standard.
+  json::value standards = anonymous.get("/v1/reports/standards").json();
+  bool counted = false;
+  for (const auto& w : standards.at("items").as_array()) {
+    if (w.at("workflow").as_string() != "retail") continue;
+    for (const auto& c : w.at("clocks").as_array())
+      if (c.at("clock").as_string() == "acknowledge") counted = c.at("last_30_days").at("broken").as_int64() == 1;
+  }
+  CHECK(counted);
+}
