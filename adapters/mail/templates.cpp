@@ -57,6 +57,23 @@ mustache::data to_data(const boost::json::value& value) {
 
 std::string identity(const std::string& s) { return s; }
 
+// HTML escaping with numeric references where HTML 4 has no entity (&apos;), for old mail clients.
+std::string html_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size() + s.size() / 8);
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default: out += c;
+    }
+  }
+  return out;
+}
+
 std::string read_file(const fs::path& path, bool& ok) {
   std::ifstream in(path, std::ios::binary);
   ok = static_cast<bool>(in);
@@ -194,6 +211,7 @@ Result<std::string> render_one(const std::string& text, const mustache::data& da
   mustache::mustache parsed{text};
   if (!parsed.is_valid()) return Error::internal(parsed.error_message());
   if (escaping == Escaping::kNone) parsed.set_custom_escape(identity);
+  else parsed.set_custom_escape(html_escape);
   PartialContext context(&data, partials);
   std::string out = parsed.render(context);
   if (!parsed.is_valid()) return Error::internal(parsed.error_message());

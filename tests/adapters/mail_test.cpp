@@ -687,6 +687,7 @@ TEST_CASE("mail: every shipped template renders with a realistic context and par
   REQUIRE(ack.ok());
   CHECK(ack->html.find("Charged twice for my March bill &amp; no reply &lt;urgent&gt;") != std::string::npos);
   CHECK(ack->text.find("Charged twice for my March bill & no reply <urgent>") != std::string::npos);
+  CHECK(ack->html.find("Dear Zoë O&#39;Brien,") != std::string::npos);
 }
 
 TEST_CASE("mail: missing variables render empty", "[mail]") {
