@@ -40,6 +40,11 @@ const std::vector<CommandSpec>& commands() {
        {{"listen", "HOST:PORT", "address to listen on (REDRESS_LISTEN; default 127.0.0.1:8080)"},
         {"threads", "N", "I/O threads (REDRESS_THREADS; default: one per core)"},
         {"smtp", "URL", "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (REDRESS_SMTP_URL)"},
+        {"smtp-starttls", "MODE", "required (default), opportunistic, or off (a relay on loopback)"},
+        {"smtp-tls-verify", "MODE", "verify (default) or none: check the SMTP server's certificate"},
+        {"mail-from", "EMAIL", "the address mail comes from (REDRESS_MAIL_FROM)"},
+        {"templates", "DIR", "the mail templates (REDRESS_TEMPLATES; default: the shipped templates/email)"},
+        {"webhooks-allowed-networks", "CIDRS", "private ranges web hooks may reach, comma-separated, or all"},
         {"base-url", "URL", "public base URL used in links (REDRESS_BASE_URL)"},
         {"clock", "KIND", "system (default) or manual: time moves only by POST /v1/admin/clock"},
         {"log-format", "FORMAT", "text (default) or json (REDRESS_LOG_FORMAT)"}},
@@ -130,7 +135,8 @@ const OptionSpec* find_option(const CommandSpec& command, const std::string& nam
 // Flags that are config keys; the rest stay command options.
 bool is_config_key(const std::string& name) {
   static const std::set<std::string> keys = {"data-dir", "workflows", "durability", "log-level", "listen", "threads",
-                                             "smtp", "base-url", "clock", "log-format"};
+                                             "smtp", "base-url", "clock", "log-format", "smtp-starttls",
+                                             "smtp-tls-verify", "mail-from", "templates", "webhooks-allowed-networks"};
   return keys.count(name) > 0;
 }
 

@@ -86,6 +86,16 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
   else if (key == "workflows") config.workflows = value;
   else if (key == "smtp" || key == "smtp_url" || key == "smtp-url") config.smtp_url = value;
   else if (key == "base-url" || key == "base_url") config.base_url = value;
+  else if (key == "organisation") config.organisation = value;
+  else if (key == "mail-from" || key == "mail_from") config.mail_from = value;
+  else if (key == "mail-from-name" || key == "mail_from_name") config.mail_from_name = value;
+  else if (key == "mail-reply-to" || key == "mail_reply_to") config.mail_reply_to = value;
+  else if (key == "mail-domain" || key == "mail_domain") config.mail_domain = value;
+  else if (key == "templates") config.templates = value;
+  else if (key == "smtp-starttls" || key == "smtp_starttls") config.smtp_starttls = value;
+  else if (key == "smtp-tls-verify" || key == "smtp_tls_verify") config.smtp_tls_verify = value;
+  else if (key == "smtp-ca-file" || key == "smtp_ca_file") config.smtp_ca_file = value;
+  else if (key == "webhooks-allowed-networks" || key == "webhooks_allowed_networks") config.webhooks_allowed_networks = value;
   else if (key == "threads") return set_int(config.threads, value, key, source, 0, 256);
   else if (key == "durability") config.durability = value;
   else if (key == "log-format" || key == "log_format") config.log_format = value;
@@ -137,6 +147,8 @@ Status apply_environment(Config& config) {
       {"REDRESS_DATA_DIR", "data_dir"},     {"REDRESS_LISTEN", "listen"},         {"REDRESS_WORKFLOWS", "workflows"},
       {"REDRESS_SMTP_URL", "smtp_url"},     {"REDRESS_BASE_URL", "base_url"},     {"REDRESS_THREADS", "threads"},
       {"REDRESS_DURABILITY", "durability"}, {"REDRESS_LOG_FORMAT", "log_format"}, {"REDRESS_LOG_LEVEL", "log_level"},
+      {"REDRESS_MAIL_FROM", "mail_from"},   {"REDRESS_TEMPLATES", "templates"},
+      {"REDRESS_WEBHOOKS_ALLOWED_NETWORKS", "webhooks_allowed_networks"},
   };
   for (const auto& [variable, key] : kVariables)
     if (const char* value = std::getenv(variable); value && *value)
@@ -155,6 +167,12 @@ Status validate(const Config& config) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == config.listen.size())
     return Error::invalid("listen must be HOST:PORT, not \"" + config.listen + "\"");
   if (config.data_dir.empty()) return Error::invalid("the data directory must not be empty");
+  if (config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
+    return Error::invalid("smtp_starttls must be \"required\", \"opportunistic\" or \"off\", not \"" + config.smtp_starttls + "\"");
+  if (config.smtp_tls_verify != "verify" && config.smtp_tls_verify != "none")
+    return Error::invalid("smtp_tls_verify must be \"verify\" or \"none\", not \"" + config.smtp_tls_verify + "\"");
+  if (config.mail_from.find('@') == std::string::npos)
+    return Error::invalid("mail_from must be an email address, not \"" + config.mail_from + "\"");
   return Status::success();
 }
 

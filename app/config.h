@@ -45,6 +45,20 @@ struct Config {
   int max_connections = 10000;
   std::map<std::string, IntakeSource> intake;  // by source name
 
+  // Mail (docs/email.md): who it comes from, the message-id domain, the templates.
+  std::string organisation = "Redress";
+  std::string mail_from = "complaints@redress.invalid";
+  std::string mail_from_name = "Complaints team";
+  std::string mail_reply_to;         // empty: replies go to mail_from
+  std::string mail_domain;           // Message-ID domain; empty: mail_from's domain
+  std::string templates;             // empty: the shipped templates/email
+  std::string smtp_starttls = "required";  // "required", "opportunistic" or "off"
+  std::string smtp_tls_verify = "verify";  // "verify" or "none"
+  std::string smtp_ca_file;
+  // Web hooks out (docs/webhooks.md): private, loopback and link-local receivers are refused
+  // unless allowed here (comma-separated CIDRs, or "all" for any private address).
+  std::string webhooks_allowed_networks;
+
   [[nodiscard]] std::string database_path() const { return data_dir + "/redress.db"; }
 };
 

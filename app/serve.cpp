@@ -16,6 +16,9 @@
 #include "adapters/security/secrets.h"
 #include "app/cli.h"
 #include "app/environment.h"
+#include "adapters/mail/smtp_mailer.h"
+#include "adapters/outbox/deliveries.h"
+#include "adapters/webhooks/http_sender.h"
 #include "engine/scheduler.h"
 #include "web/api.h"
 #include "web/server.h"
@@ -114,12 +117,89 @@ int command_serve(const Arguments& args) {
   scheduler.on_failure = [](const std::string& reference, const std::string& reason) {
     spdlog::warn("scheduler: {} could not be fired: {}", reference, reason);
   };
-  env.engine->set_observer([&scheduler](const Committed& committed) {
+  // The outbox workers deliver what every change owes: mail over SMTP (only with --smtp; without
+  // it mail waits in the outbox) and signed web hooks.
+  auto templates = MailTemplates::load(config.templates.empty() ? MailTemplates::shipped_dir() : std::filesystem::path(config.templates));
+  if (!templates) {
+    std::cerr << "redress: the mail templates: " << templates.error().detail << "\n";
+    return kExitFailure;
+  }
+  MailSettings mail_settings;
+  mail_settings.organisation = config.organisation;
+  mail_settings.from = MailAddress{config.mail_from_name, config.mail_from};
+  if (!config.mail_reply_to.empty()) mail_settings.reply_to = MailAddress{"", config.mail_reply_to};
+  mail_settings.domain = config.mail_domain.empty() ? config.mail_from.substr(config.mail_from.find('@') + 1) : config.mail_domain;
+  auto log_attempt = [](const char* channel) {
+    return [channel](const OutboxItem& item, const DeliveryRecord& record) {
+      spdlog::info("outbox: {} n-{} {} ({}) {}: {}", channel, item.id, item.template_name, item.reference,
+                   to_string(record.next), record.attempt.detail);
+    };
+  };
+  std::unique_ptr<MailDelivery> mail_delivery;
+  std::unique_ptr<OutboxWorker> mail_worker;
+  if (!config.smtp_url.empty()) {
+    SmtpOptions smtp;
+    smtp.url = config.smtp_url;
+    smtp.starttls = config.smtp_starttls == "off" ? StartTls::kOff
+                    : config.smtp_starttls == "opportunistic" ? StartTls::kOpportunistic : StartTls::kRequired;
+    smtp.verification = config.smtp_tls_verify == "none" ? TlsVerification::kNoVerification : TlsVerification::kVerify;
+    smtp.ca_file = config.smtp_ca_file;
+    auto mailer = SmtpMailer::create(smtp);
+    if (!mailer) {
+      std::cerr << "redress: --smtp: " << mailer.error().detail << "\n";
+      return kExitFailure;
+    }
+    spdlog::info("mail goes out through {}", (*mailer)->description());
+    mail_delivery = std::make_unique<MailDelivery>(store, env.workflows, *keyring, *templates, mail_settings, api.base_url,
+                                                   std::move(mailer).value());
+    OutboxWorker::Options o;
+    o.holder = scheduler_options.holder + ":mail";
+    o.channel = NotificationDraft::Channel::kEmail;
+    mail_worker = std::make_unique<OutboxWorker>(store, *env.clock, o,
+                                                 [&mail_delivery](const OutboxItem& item) { return mail_delivery->attempt(item); });
+    mail_worker->on_attempt = log_attempt("mail");
+  } else {
+    spdlog::warn("no --smtp given: mail is written to the outbox and waits there");
+  }
+  HttpWebhookOptions hook_options;
+  for (std::size_t start = 0; start < config.webhooks_allowed_networks.size();) {
+    auto comma = config.webhooks_allowed_networks.find(',', start);
+    std::string part = config.webhooks_allowed_networks.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    part.erase(0, part.find_first_not_of(' '));
+    part.erase(part.find_last_not_of(' ') + 1);
+    if (part == "all") hook_options.private_networks = PrivateNetworks::kAllow;
+    else if (!part.empty()) {
+      auto cidr = parse_cidr(part);
+      if (!cidr) {
+        std::cerr << "redress: webhooks_allowed_networks: \"" << part << "\" is not a CIDR range like 10.0.0.0/8\n";
+        return kExitUsage;
+      }
+      hook_options.allowed_networks.push_back(*cidr);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  WebhookDelivery hook_delivery(store, *keyring, std::make_unique<HttpWebhookSender>(hook_options));
+  OutboxWorker::Options hook_worker_options;
+  hook_worker_options.holder = scheduler_options.holder + ":webhooks";
+  hook_worker_options.channel = NotificationDraft::Channel::kWebhook;
+  OutboxWorker hook_worker(store, *env.clock, hook_worker_options,
+                           [&hook_delivery](const OutboxItem& item) { return hook_delivery.attempt(item); });
+  hook_worker.on_attempt = log_attempt("webhook");
+
+  env.engine->set_observer([&scheduler, &mail_worker, &hook_worker](const Committed& committed) {
     if (committed.change.wake == Change::Wake::kSet) scheduler.notify(committed.change.wake_at);
+    if (!committed.change.notifications.empty()) {
+      if (mail_worker) mail_worker->notify();
+      hook_worker.notify();
+    }
   });
-  api.on_clock_moved = [&scheduler] {
+  api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker] {
     auto report = scheduler.run_due();
     if (report.cases || report.failed) spdlog::info("clock moved: {} cases fired, {} failed", report.cases, report.failed);
+    // Retries that fell due go out too (the workers wake by themselves, but not on a manual clock).
+    if (mail_worker) mail_worker->notify();
+    hook_worker.notify();
   };
 
   if (auto started = server.start(); !started) {
@@ -129,6 +209,8 @@ int command_serve(const Arguments& args) {
   api.base_url = config.base_url.empty() ? "http://" + host + ":" + std::to_string(server.port()) : config.base_url;
   while (!api.base_url.empty() && api.base_url.back() == '/') api.base_url.pop_back();
   scheduler.start();
+  if (mail_worker) mail_worker->start();
+  hook_worker.start();
   spdlog::info("listening on http://{}:{} ({} threads, {} clock, database {})", host, server.port(), options.threads,
                env.clock->is_manual() ? "manual" : "system", config.database_path());
   spdlog::default_logger()->flush();
@@ -145,6 +227,8 @@ int command_serve(const Arguments& args) {
   signals_io.stop();
   signal_thread.join();
   scheduler.stop();
+  if (mail_worker) mail_worker->stop();
+  hook_worker.stop();
   env.store->flush();
   spdlog::info("stopped; every acknowledged request is committed");
   spdlog::default_logger()->flush();

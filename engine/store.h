@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/model.h"
+#include "engine/outbound.h"
 #include "engine/result.h"
 
 namespace redress {
@@ -197,6 +198,55 @@ struct PledgeAttainment {
   std::int64_t met_90 = 0, broken_90 = 0;
 };
 
+// ---- the outbox ----
+
+enum class OutboxState { kPending, kDelivered, kDead };
+[[nodiscard]] std::string_view to_string(OutboxState state);
+
+// A notification owed, as a delivery worker claims it.
+struct OutboxItem {
+  std::int64_t id = 0;
+  std::int64_t case_id = 0;
+  std::string reference;
+  std::int64_t event_seq = 0;
+  NotificationDraft::Channel channel = NotificationDraft::Channel::kEmail;
+  std::string audience;
+  std::string recipient;       // an email address; "wh-<id>" for a web hook
+  std::string recipient_name;
+  std::string template_name;   // the mail template, or the event type for a web hook
+  std::int64_t subscription_id = 0;
+  int attempts = 0;            // before this one
+  Time created_at{};
+  std::string payload;         // as first composed ("" before the first attempt): retries resend it
+};
+
+// One delivery attempt, as recorded.
+struct DeliveryAttempt {
+  std::int64_t notification_id = 0;
+  Time at{};
+  DeliveryOutcome outcome = DeliveryOutcome::kRetry;
+  int status_code = 0;
+  std::string detail;
+};
+
+// What a worker decided after an attempt.
+struct DeliveryRecord {
+  DeliveryAttempt attempt;
+  std::string payload;     // what was sent; stored on the first attempt only
+  OutboxState next = OutboxState::kPending;
+  Time next_attempt_at{};  // for kPending
+};
+
+// A notification with its delivery history, as the case and the admins see it.
+struct NotificationView {
+  OutboxItem item;
+  OutboxState state = OutboxState::kPending;
+  Time next_attempt_at{};
+  std::optional<Time> delivered_at;
+  std::string last_error;
+  std::vector<DeliveryAttempt> attempts;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -268,6 +318,25 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<OwnerStats>> owner_report(Time since) = 0;
   // Per workflow clock, pledges settled in the 30 and 90 days before `now`.
   [[nodiscard]] virtual Result<std::vector<PledgeAttainment>> standards_report(Time now) = 0;
+
+  // ---- the outbox ----
+  // Claims up to `limit` pending notifications of `channel` whose next attempt is due by `now`, for
+  // `holder` until `lease_until`: oldest first, and none whose recipient has an older one still
+  // pending (delivery in order per recipient). A claim whose lease ran out may be claimed again.
+  [[nodiscard]] virtual Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
+                                                                           const std::string& holder, Time lease_until,
+                                                                           int limit) = 0;
+  // Records the attempts and moves each notification on, in one transaction. A record for a
+  // notification no longer leased to `holder` is still kept as an attempt, but moves nothing.
+  [[nodiscard]] virtual Status record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) = 0;
+  // The earliest next attempt of a pending notification of `channel`; nullopt when none.
+  [[nodiscard]] virtual Result<std::optional<Time>> next_delivery(NotificationDraft::Channel channel) = 0;
+  [[nodiscard]] virtual Result<std::vector<NotificationView>> case_notifications(const std::string& reference) = 0;
+  [[nodiscard]] virtual Result<std::vector<NotificationView>> dead_notifications(int limit) = 0;
+  // Dead (or, with `id`, that one dead) notifications become pending again at `now`. Returns how many.
+  [[nodiscard]] virtual Result<std::int64_t> retry_notifications(std::optional<std::int64_t> id, Time now) = 0;
+  [[nodiscard]] virtual Result<Subscription> find_subscription(std::int64_t id) = 0;
+  [[nodiscard]] virtual Status disable_subscription(std::int64_t id, const std::string& reason, Time now) = 0;
 };
 
 }  // namespace redress

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 3> kMigrations{
+constexpr std::array<const char*, 4> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -217,6 +217,29 @@ CREATE TABLE leases (
   holder     TEXT NOT NULL,
   expires_at INTEGER NOT NULL
 ) STRICT;
+)sql",
+    // 4: outbox delivery: web hooks fanned out per subscription, leases, every attempt kept.
+    R"sql(
+ALTER TABLE notifications ADD COLUMN subscription_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE notifications ADD COLUMN lease_holder TEXT;
+ALTER TABLE notifications ADD COLUMN delivered_at INTEGER;
+-- The message as first composed: every retry sends these bytes (the same mail, the same hook body).
+ALTER TABLE notifications ADD COLUMN payload TEXT;
+DROP INDEX notifications_pending;
+CREATE INDEX notifications_pending ON notifications(channel, next_attempt_at) WHERE status = 'pending';
+-- In order per recipient: a claim skips a notification whose recipient has an older one pending.
+CREATE INDEX notifications_recipient_pending ON notifications(recipient, id) WHERE status = 'pending';
+CREATE INDEX notifications_dead ON notifications(id) WHERE status = 'dead';
+
+CREATE TABLE notification_attempts (
+  id              INTEGER PRIMARY KEY,
+  notification_id INTEGER NOT NULL REFERENCES notifications(id),
+  at              INTEGER NOT NULL,
+  outcome         TEXT NOT NULL,
+  status_code     INTEGER NOT NULL,
+  detail          TEXT NOT NULL
+) STRICT;
+CREATE INDEX notification_attempts_notification ON notification_attempts(notification_id);
 )sql",
 };
 

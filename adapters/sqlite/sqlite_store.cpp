@@ -222,7 +222,23 @@ namespace {
 // Writes one change: the case row (version-checked), events, projections and the outbox.
 // `before` is the case row the plan was made against (null when creating). Text is bound without
 // copies: everything bound lives in `change` until the statements have run.
-Status persist(Connection& db, const Change& change, const Case* before) {
+bool subscribed(const Subscription& subscription, const Event& event) {
+  for (const auto& type : subscription.event_types) {
+    if (type == "*" || type == event.type) return true;
+    // case.status_changed: any event that moves the lifecycle (its data has differing from and to).
+    if (type == "case.status_changed" && event.data.find("\"from\":") != std::string::npos) {
+      boost::system::error_code ec;
+      auto data = boost::json::parse(event.data, ec);
+      if (ec || !data.is_object()) continue;
+      const auto* from = data.get_object().if_contains("from");
+      const auto* to = data.get_object().if_contains("to");
+      if (from && to && *from != *to) return true;
+    }
+  }
+  return false;
+}
+
+Status persist(Connection& db, const Change& change, const Case* before, const std::vector<Subscription>& subscriptions) {
   const Case& c = change.after;
   if (change.expected_version < 0) {
     auto& insert = db.cached(kInsertCaseSql);
@@ -286,9 +302,24 @@ Status persist(Connection& db, const Change& change, const Case* before) {
   }
   Time at = change.events.empty() ? c.updated_at : change.events.back().at;
   for (const auto& n : change.notifications) {
-    // Web hooks are fanned out to subscriptions at delivery; until the outbox delivers web hooks
-    // (the notifications issue) they are not queued.
-    if (n.channel == NotificationDraft::Channel::kWebhook) continue;
+    // A web hook is owed to each live subscription to the event's type: one outbox row each.
+    if (n.channel == NotificationDraft::Channel::kWebhook) {
+      if (subscriptions.empty()) continue;
+      const Event* event = nullptr;
+      for (const auto& e : change.events)
+        if (e.seq == n.event_seq) event = &e;
+      if (!event) continue;
+      for (const auto& sub : subscriptions) {
+        if (!subscribed(sub, *event)) continue;
+        auto& put = db.cached(
+            "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
+            "next_attempt_at, created_at, subscription_id) VALUES (?1,?2,'webhook','subscribers',?3,?4,?5,?6,?6,?7)");
+        put.bind(1, c.id).bind(2, n.event_seq).bind(3, "wh-" + std::to_string(sub.id)).bind_static(4, sub.url)
+            .bind_static(5, event->type).bind(6, to_micros(event->at)).bind(7, sub.id);
+        if (auto s = put.run(); !s) return s;
+      }
+      continue;
+    }
     auto& put = db.cached(
         "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
         "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
@@ -318,6 +349,28 @@ void apply_change(CaseSnapshot& snapshot, const Change& change) {
 }
 
 }  // namespace
+
+const std::vector<Subscription>& SqliteStore::live_subscriptions() {
+  if (subscriptions_stale_.exchange(false)) {
+    live_subscriptions_.clear();
+    auto& list = writer_connection_->cached(
+        "SELECT id, url, event_types FROM webhook_subscriptions WHERE disabled_at IS NULL ORDER BY id");
+    while (list.step()) {
+      Subscription sub;
+      sub.id = list.integer(0);
+      sub.url = list.text(1);
+      boost::system::error_code ec;
+      auto types = boost::json::parse(list.text(2), ec);
+      if (!ec && types.is_array())
+        for (const auto& t : types.get_array())
+          if (t.is_string()) sub.event_types.emplace_back(t.get_string());
+      live_subscriptions_.push_back(std::move(sub));
+    }
+    if (!list.status()) subscriptions_stale_ = true;  // try again next time
+    list.reset();
+  }
+  return live_subscriptions_;
+}
 
 void SqliteStore::remember(const std::string& reference, CaseSnapshot snapshot) {
   if (options_.snapshot_cache == 0) return;
@@ -352,7 +405,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
     }
     auto change = item.plan(nullptr, context);
     if (!change) return change.error();
-    if (auto s = persist(db, *change, nullptr); !s) return s.error();
+    if (auto s = persist(db, *change, nullptr, live_subscriptions()); !s) return s.error();
     if (!item.idempotency_key.empty()) {
       auto& remember = db.cached("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES (?1,?2,?3,?4)");
       remember.bind(1, item.idempotency_key).bind(2, item.request_digest).bind(3, change->after.id)
@@ -370,7 +423,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
   if (auto cached = snapshots_.find(item.reference); cached != snapshots_.end()) {
     auto change = item.plan(&cached->second, context);
     if (change) {
-      Status written = persist(db, *change, &cached->second.record);
+      Status written = persist(db, *change, &cached->second.record, live_subscriptions());
       if (written) {
         apply_change(cached->second, *change);
         return Committed{std::move(change).value(), false};
@@ -388,7 +441,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
   if (!snapshot) return snapshot.error();
   auto change = item.plan(&*snapshot, context);
   if (!change) return change.error();
-  if (auto s = persist(db, *change, &snapshot->record); !s) return s.error();
+  if (auto s = persist(db, *change, &snapshot->record, live_subscriptions()); !s) return s.error();
   apply_change(*snapshot, *change);
   remember(item.reference, std::move(snapshot).value());
   return Committed{std::move(change).value(), false};

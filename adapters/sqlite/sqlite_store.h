@@ -20,6 +20,7 @@
 // Thread-safe: any thread may submit and read. Destruction drains the queue first.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -97,6 +98,18 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since) override;
   [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now) override;
 
+  // Defined in sqlite_store_outbox.cpp.
+  [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
+                                                                   const std::string& holder, Time lease_until,
+                                                                   int limit) override;
+  [[nodiscard]] Status record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) override;
+  [[nodiscard]] Result<std::optional<Time>> next_delivery(NotificationDraft::Channel channel) override;
+  [[nodiscard]] Result<std::vector<NotificationView>> case_notifications(const std::string& reference) override;
+  [[nodiscard]] Result<std::vector<NotificationView>> dead_notifications(int limit) override;
+  [[nodiscard]] Result<std::int64_t> retry_notifications(std::optional<std::int64_t> id, Time now) override;
+  [[nodiscard]] Result<Subscription> find_subscription(std::int64_t id) override;
+  [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now) override;
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
   // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).
@@ -159,6 +172,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] bool run_batch_pass(std::vector<QueueItem>& batch, bool savepoints);
   [[nodiscard]] Result<Committed> run_work(WorkItem& item, WriteContext& context);
   void remember(const std::string& reference, CaseSnapshot snapshot);
+  // The subscriptions web hooks fan out to, reloaded on the writer after any change to them.
+  const std::vector<Subscription>& live_subscriptions();
   void maybe_checkpoint(bool idle);
 
   const StoreOptions options_;
@@ -182,6 +197,8 @@ class SqliteStore final : public Store {
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
   // Cleared whenever a transaction or savepoint rolls back.
   std::unordered_map<std::string, CaseSnapshot> snapshots_;
+  std::vector<Subscription> live_subscriptions_;
+  std::atomic<bool> subscriptions_stale_{true};  // set by any change to the subscriptions
 
   std::thread writer_thread_;  // last: started after every member above exists
   friend class WriterContext;

@@ -119,6 +119,7 @@ Result<Subscription> SqliteStore::add_subscription(const Subscription& subscript
   for (const auto& t : subscription.event_types) types.emplace_back(t);
   std::string types_json = boost::json::serialize(types);
   Status status = run_write([&](Connection& db) -> Status {
+    subscriptions_stale_ = true;  // on the writer, before the next change fans out
     auto& insert = db.cached(
         "INSERT INTO webhook_subscriptions(url, event_types, description, secret_sealed, created_at) "
         "VALUES (?1,?2,?3,?4,?5) RETURNING id");
@@ -147,6 +148,7 @@ Result<std::vector<Subscription>> SqliteStore::list_subscriptions() {
 
 Status SqliteStore::delete_subscription(std::int64_t id) {
   return run_write([&](Connection& db) -> Status {
+    subscriptions_stale_ = true;  // on the writer, before the next change fans out
     auto& remove = db.cached("DELETE FROM webhook_subscriptions WHERE id = ?1");
     remove.bind(1, id);
     if (auto s = remove.run(); !s) return s;

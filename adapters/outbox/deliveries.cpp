@@ -1,0 +1,113 @@
+#include "adapters/outbox/deliveries.h"
+
+#include <boost/json.hpp>
+
+#include "adapters/mail/mime.h"
+#include "engine/actions.h"
+
+namespace redress {
+
+namespace {
+
+OutboxWorker::Outcome failed(std::string detail) {
+  return OutboxWorker::Outcome{DeliveryResult{DeliveryOutcome::kPermanentFailure, 0, std::move(detail), std::nullopt}, {}};
+}
+
+Result<Event> find_event(Store& store, const std::string& reference, std::int64_t seq) {
+  auto events = store.case_events(reference);
+  if (!events) return events.error();
+  for (auto& e : *events)
+    if (e.seq == seq) return std::move(e);
+  return Error::not_found("case " + reference + " has no event " + std::to_string(seq));
+}
+
+}  // namespace
+
+MailDelivery::MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
+                           MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer)
+    : store_(store), workflows_(workflows), keyring_(keyring), templates_(templates), settings_(std::move(settings)),
+      base_url_(base_url), mailer_(std::move(mailer)) {}
+
+Result<OutgoingMail> MailDelivery::compose(const OutboxItem& item) {
+  auto view = store_.load_case_view(item.reference);
+  if (!view) return view.error();
+  auto event = find_event(store_, item.reference, item.event_seq);
+  if (!event) return event.error();
+  const Message* message = nullptr;
+  boost::system::error_code ec;
+  auto data = boost::json::parse(event->data, ec);
+  if (!ec && data.is_object())
+    if (const auto* id = data.get_object().if_contains("message_id"); id && id->is_string())
+      for (const auto& m : view->messages)
+        if (message_display_id(m.id) == id->get_string()) message = &m;
+  MailContextInput input;
+  input.snapshot = &view->snapshot;
+  input.workflow = workflows_.find(view->snapshot.record.workflow);
+  input.owner = view->owner;
+  input.event = &*event;
+  input.message = message;
+  input.recipient_name = item.recipient_name;
+  if (item.audience == "client") {
+    if (view->client_link_nonce) input.status_url = base_url_ + "/c/" + keyring_.client_token(*view->client_link_nonce);
+    if (!input.status_url.empty()) input.survey_url = input.status_url + "#survey";
+  } else {
+    input.status_url = base_url_ + "/staff/cases/" + item.reference;
+  }
+  boost::json::object context = build_mail_context(input, settings_);
+  MailNotification notification{item.id, item.reference, item.template_name, MailAddress{item.recipient_name, item.recipient},
+                                 item.created_at};
+  return compose_notification(notification, context, templates_, settings_);
+}
+
+OutboxWorker::Outcome MailDelivery::attempt(const OutboxItem& item) {
+  OutgoingMail mail;
+  if (!item.payload.empty()) {
+    mail.message_id = notification_message_id(item.id, item.reference, settings_.domain);
+    mail.envelope_from = settings_.from.address;
+    mail.recipients = {item.recipient};
+    mail.data = item.payload;
+  } else {
+    auto composed = compose(item);
+    if (!composed) return failed("cannot compose " + item.template_name + ": " + composed.error().detail);
+    mail = std::move(composed).value();
+  }
+  DeliveryResult result = mailer_->send(mail);
+  return OutboxWorker::Outcome{std::move(result), item.payload.empty() ? mail.data : std::string()};
+}
+
+WebhookDelivery::WebhookDelivery(Store& store, const Keyring& keyring, std::unique_ptr<WebhookSender> sender)
+    : store_(store), keyring_(keyring), sender_(std::move(sender)) {}
+
+Result<std::string> WebhookDelivery::body(const OutboxItem& item) {
+  auto event = find_event(store_, item.reference, item.event_seq);
+  if (!event) return event.error();
+  boost::system::error_code ec;
+  auto parsed = boost::json::parse(event->data, ec);
+  boost::json::object data = (!ec && parsed.is_object()) ? parsed.get_object() : boost::json::object{};
+  data["case_reference"] = item.reference;
+  data["event_seq"] = item.event_seq;
+  data["actor"] = event->actor;
+  data["event_hash"] = event->hash;
+  return boost::json::serialize(boost::json::object{{"type", event->type}, {"timestamp", format_time(event->at)}, {"data", std::move(data)}});
+}
+
+OutboxWorker::Outcome WebhookDelivery::attempt(const OutboxItem& item) {
+  auto subscription = store_.find_subscription(item.subscription_id);
+  if (!subscription) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " was deleted");
+  if (subscription->disabled_at) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " is disabled: " + subscription->disabled_reason);
+  auto secret = keyring_.unseal(subscription->secret_sealed);
+  if (!secret) return failed("the subscription's secret cannot be unsealed with this server's key");
+  std::string payload = item.payload;
+  if (payload.empty()) {
+    auto built = body(item);
+    if (!built) return failed("cannot build the body: " + built.error().detail);
+    payload = std::move(built).value();
+  }
+  OutgoingWebhook hook{subscription->url, *secret, "msg_" + std::to_string(item.id), payload};
+  DeliveryResult result = sender_->deliver(hook);
+  if (result.outcome == DeliveryOutcome::kGone)
+    (void)store_.disable_subscription(item.subscription_id, "the receiver answered 410 Gone", Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch())));
+  return OutboxWorker::Outcome{std::move(result), item.payload.empty() ? payload : std::string()};
+}
+
+}  // namespace redress

@@ -1,0 +1,62 @@
+// The two kinds of delivery attempt the outbox workers make.
+//
+// MailDelivery renders a mail notification from the case as stored (its template, the case, the
+// event that made it owed, the client's link) and sends it through a Mailer; WebhookDelivery
+// builds a web hook's body from its event and sends it, signed, to its subscription's URL. Each
+// first composes the payload, then sends it; on a retry it sends the payload stored by the first
+// attempt, so a retry is the same mail and the same body.
+//
+// Thread-compatible: one instance per worker (each owns its Mailer or WebhookSender).
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "adapters/mail/mail_context.h"
+#include "adapters/mail/templates.h"
+#include "adapters/outbox/outbox_worker.h"
+#include "adapters/security/keyring.h"
+#include "engine/outbound.h"
+#include "engine/store.h"
+#include "engine/workflow.h"
+
+namespace redress {
+
+class MailDelivery {
+ public:
+  MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
+               MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer);
+  MailDelivery(const MailDelivery&) = delete;
+  MailDelivery& operator=(const MailDelivery&) = delete;
+
+  [[nodiscard]] OutboxWorker::Outcome attempt(const OutboxItem& item);
+  // The composed mail for a notification not yet sent (tests; the worker's first attempt).
+  [[nodiscard]] Result<OutgoingMail> compose(const OutboxItem& item);
+
+ private:
+  Store& store_;
+  const WorkflowSet& workflows_;
+  const Keyring& keyring_;
+  const MailTemplates& templates_;
+  const MailSettings settings_;
+  const std::string& base_url_;  // the server's, known once it listens; outlives this
+  std::unique_ptr<Mailer> mailer_;
+};
+
+class WebhookDelivery {
+ public:
+  WebhookDelivery(Store& store, const Keyring& keyring, std::unique_ptr<WebhookSender> sender);
+  WebhookDelivery(const WebhookDelivery&) = delete;
+  WebhookDelivery& operator=(const WebhookDelivery&) = delete;
+
+  [[nodiscard]] OutboxWorker::Outcome attempt(const OutboxItem& item);
+  // {"type": ..., "timestamp": ..., "data": {...}} for the notification's event.
+  [[nodiscard]] Result<std::string> body(const OutboxItem& item);
+
+ private:
+  Store& store_;
+  const Keyring& keyring_;
+  std::unique_ptr<WebhookSender> sender_;
+};
+
+}  // namespace redress

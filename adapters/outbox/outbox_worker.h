@@ -1,0 +1,95 @@
+// OutboxWorker: delivers the notifications the outbox holds, for one channel (mail or web hooks).
+//
+// Every change writes the notifications it owes in its own transaction; a worker then claims
+// them in batches with a lease held in the database (so several processes on one database never
+// send the same notification at once, and a crashed worker's claims are taken over once its lease
+// runs out), makes one attempt each through `Attempt`, and records every attempt — time, outcome,
+// the peer's reply — in one transaction per batch. A notification is delivered once the peer
+// accepted it; a transient failure is tried again after an exponential back-off with jitter
+// (honouring Retry-After), for at least 24 hours from when it was owed; a permanent failure, a
+// 410 or the end of the retries dead-letters it (`redress outbox retry` sends it again).
+// Delivery is in order per recipient: a notification waits while an older one to the same
+// recipient is still pending.
+//
+// The first attempt's payload (the composed mail, the hook body) is stored, and every retry sends
+// those bytes: a retry is the same mail, never a second, different one.
+//
+// Thread-safe: start/stop from one thread; notify() and run_once() from any. Attempts run on the
+// worker's thread (or the caller's, for run_once), one at a time: an Attempt owns its connection.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <string>
+#include <thread>
+
+#include "engine/clock.h"
+#include "engine/store.h"
+
+namespace redress {
+
+struct RetryPolicy {
+  Duration first = std::chrono::seconds(30);    // after the first failed attempt
+  double factor = 2.0;
+  Duration longest = std::chrono::hours(6);     // the back-off never grows past this
+  Duration give_up_after = std::chrono::hours(26);  // from when it was owed: dead-lettered after
+  double jitter = 0.2;                          // ± this share of each wait
+  // The wait after `attempts` failed attempts (>= 1), with `unit` in [0, 1) drawing the jitter.
+  [[nodiscard]] Duration backoff(int attempts, double unit) const;
+};
+
+class OutboxWorker {
+ public:
+  // One attempt at one notification. `payload` is what the first attempt stored ("" the first
+  // time); the attempt sets `sent` to what it sent, to be stored after a first attempt.
+  struct Outcome {
+    DeliveryResult result;
+    std::string sent;
+  };
+  using Attempt = std::function<Outcome(const OutboxItem& item)>;
+
+  struct Options {
+    std::string holder;                                 // this process's name for the leases
+    NotificationDraft::Channel channel = NotificationDraft::Channel::kEmail;
+    int batch = 64;
+    Duration lease = std::chrono::minutes(5);           // longer than a batch's attempts take
+    Duration idle_check = std::chrono::seconds(30);     // longest sleep while nothing is due
+    RetryPolicy retry;
+  };
+
+  OutboxWorker(Store& store, const Clock& clock, Options options, Attempt attempt);
+  ~OutboxWorker();
+  OutboxWorker(const OutboxWorker&) = delete;
+  OutboxWorker& operator=(const OutboxWorker&) = delete;
+
+  void start();
+  void stop();
+  // Something was written to the outbox: look now.
+  void notify();
+  // Claims and attempts everything due now, batch after batch; returns the attempts made.
+  int run_once();
+
+  // Called after each attempt, on the attempting thread (logs; disabling a gone subscription).
+  std::function<void(const OutboxItem&, const DeliveryRecord&)> on_attempt;
+
+ private:
+  void loop();
+  [[nodiscard]] DeliveryRecord decide(const OutboxItem& item, const Outcome& outcome, Time now);
+
+  Store& store_;
+  const Clock& clock_;
+  const Options options_;
+  Attempt attempt_;
+  std::mutex run_mutex_;  // one round at a time
+  std::mt19937_64 random_;  // guarded by run_mutex_
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;  // guarded by mutex_
+  bool poked_ = false;     // guarded by mutex_
+  std::thread thread_;
+};
+
+}  // namespace redress

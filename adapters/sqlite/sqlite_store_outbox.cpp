@@ -1,0 +1,265 @@
+// SqliteStore: the outbox — claiming notifications with leases, recording every attempt, dead
+// letters and their retry, and the deliveries a case shows.
+#include <boost/json.hpp>
+
+#include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/sqlite_store.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+const char* channel_name(NotificationDraft::Channel channel) {
+  return channel == NotificationDraft::Channel::kEmail ? "email" : "webhook";
+}
+
+const char* outcome_name(DeliveryOutcome outcome) {
+  switch (outcome) {
+    case DeliveryOutcome::kDelivered: return "delivered";
+    case DeliveryOutcome::kRetry: return "retry";
+    case DeliveryOutcome::kGone: return "gone";
+    case DeliveryOutcome::kPermanentFailure: return "failed";
+  }
+  return "retry";
+}
+
+DeliveryOutcome parse_outcome(std::string_view text) {
+  if (text == "delivered") return DeliveryOutcome::kDelivered;
+  if (text == "gone") return DeliveryOutcome::kGone;
+  if (text == "failed") return DeliveryOutcome::kPermanentFailure;
+  return DeliveryOutcome::kRetry;
+}
+
+OutboxState parse_state(std::string_view text) {
+  if (text == "delivered") return OutboxState::kDelivered;
+  if (text == "dead") return OutboxState::kDead;
+  return OutboxState::kPending;
+}
+
+constexpr const char* kItemColumns =
+    "n.id, n.case_id, c.reference, n.event_seq, n.channel, n.audience, n.recipient, n.recipient_name, n.template, "
+    "n.subscription_id, n.attempts, n.created_at, n.status, n.next_attempt_at, n.delivered_at, coalesce(n.last_error, ''), "
+    "coalesce(n.payload, '')";
+
+NotificationView read_view(const Statement& s) {
+  NotificationView v;
+  v.item.id = s.integer(0);
+  v.item.case_id = s.integer(1);
+  v.item.reference = s.text(2);
+  v.item.event_seq = s.integer(3);
+  v.item.channel = s.text(4) == "email" ? NotificationDraft::Channel::kEmail : NotificationDraft::Channel::kWebhook;
+  v.item.audience = s.text(5);
+  v.item.recipient = s.text(6);
+  v.item.recipient_name = s.text(7);
+  v.item.template_name = s.text(8);
+  v.item.subscription_id = s.integer(9);
+  v.item.attempts = static_cast<int>(s.integer(10));
+  v.item.created_at = from_micros(s.integer(11));
+  v.state = parse_state(s.text(12));
+  v.next_attempt_at = from_micros(s.integer(13));
+  if (!s.is_null(14)) v.delivered_at = from_micros(s.integer(14));
+  v.last_error = s.text(15);
+  v.item.payload = s.text(16);
+  return v;
+}
+
+Status attach_attempts(Connection& db, std::vector<NotificationView>& views) {
+  auto& attempts = db.cached(
+      "SELECT at, outcome, status_code, detail FROM notification_attempts WHERE notification_id = ?1 ORDER BY id");
+  for (auto& v : views) {
+    attempts.bind(1, v.item.id);
+    while (attempts.step())
+      v.attempts.push_back(DeliveryAttempt{v.item.id, from_micros(attempts.integer(0)), parse_outcome(attempts.text(1)),
+                                           static_cast<int>(attempts.integer(2)), attempts.text(3)});
+    Status status = attempts.status();
+    attempts.reset();
+    if (!status) return status;
+  }
+  return Status::success();
+}
+
+Subscription read_subscription_row(const Statement& s) {
+  Subscription sub;
+  sub.id = s.integer(0);
+  sub.url = s.text(1);
+  boost::system::error_code ec;
+  auto types = boost::json::parse(s.text(2), ec);
+  if (!ec && types.is_array())
+    for (const auto& t : types.get_array())
+      if (t.is_string()) sub.event_types.emplace_back(t.get_string());
+  sub.description = s.text(3);
+  sub.secret_sealed = s.text(4);
+  sub.created_at = from_micros(s.integer(5));
+  if (!s.is_null(6)) sub.disabled_at = from_micros(s.integer(6));
+  sub.disabled_reason = s.text(7);
+  return sub;
+}
+
+}  // namespace
+
+Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDraft::Channel channel, Time now,
+                                                                 const std::string& holder, Time lease_until, int limit) {
+  std::vector<OutboxItem> claimed;
+  Status written = run_write(
+      [&](Connection& db) -> Status {
+        claimed.clear();
+        // Due, not leased to someone else, and first in line for its recipient.
+        auto& claim = db.cached(
+            "UPDATE notifications SET lease_holder = ?3, lease_until = ?4 WHERE id IN ("
+            " SELECT n.id FROM notifications n WHERE n.status = 'pending' AND n.channel = ?1 AND n.next_attempt_at <= ?2"
+            " AND (n.lease_until IS NULL OR n.lease_until <= ?2 OR n.lease_holder = ?3)"
+            " AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.status = 'pending' AND p.recipient = n.recipient"
+            "                 AND p.id < n.id)"
+            " ORDER BY n.next_attempt_at, n.id LIMIT ?5) RETURNING id");
+        claim.bind(1, channel_name(channel)).bind(2, to_micros(now)).bind(3, holder).bind(4, to_micros(lease_until))
+            .bind(5, static_cast<std::int64_t>(std::max(1, limit)));
+        std::vector<std::int64_t> ids;
+        while (claim.step()) ids.push_back(claim.integer(0));
+        Status status = claim.status();
+        claim.reset();
+        if (!status) return status;
+        std::sort(ids.begin(), ids.end());
+        static const std::string one = std::string("SELECT ") + kItemColumns +
+                                       " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.id = ?1";
+        auto& read = db.cached(one.c_str());
+        for (std::int64_t id : ids) {
+          read.bind(1, id);
+          if (read.step()) claimed.push_back(read_view(read).item);
+          status = read.status();
+          read.reset();
+          if (!status) return status;
+        }
+        return Status::success();
+      },
+      WriteScope::kNoCaseRows);
+  if (!written) return written.error();
+  return claimed;
+}
+
+Status SqliteStore::record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) {
+  if (records.empty()) return Status::success();
+  return run_write(
+      [&](Connection& db) -> Status {
+        auto& attempt = db.cached(
+            "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES (?1,?2,?3,?4,?5)");
+        auto& move = db.cached(
+            "UPDATE notifications SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, lease_holder = NULL, "
+            "lease_until = NULL, last_error = ?4, delivered_at = ?5, payload = coalesce(payload, ?7) "
+            "WHERE id = ?1 AND status = 'pending' AND lease_holder = ?6");
+        for (const auto& r : records) {
+          attempt.bind(1, r.attempt.notification_id).bind(2, to_micros(r.attempt.at)).bind(3, outcome_name(r.attempt.outcome))
+              .bind(4, r.attempt.status_code).bind(5, r.attempt.detail);
+          if (auto s = attempt.run(); !s) return s;
+          bool delivered = r.next == OutboxState::kDelivered;
+          move.bind(1, r.attempt.notification_id).bind(2, std::string(to_string(r.next)))
+              .bind(3, to_micros(r.next == OutboxState::kPending ? r.next_attempt_at : r.attempt.at));
+          if (delivered) move.bind_null(4);
+          else move.bind(4, r.attempt.detail);
+          if (delivered) move.bind(5, to_micros(r.attempt.at));
+          else move.bind_null(5);
+          move.bind(6, holder);
+          if (r.payload.empty()) move.bind_null(7);
+          else move.bind(7, r.payload);
+          if (auto s = move.run(); !s) return s;
+        }
+        return Status::success();
+      },
+      WriteScope::kNoCaseRows);
+}
+
+Result<std::optional<Time>> SqliteStore::next_delivery(NotificationDraft::Channel channel) {
+  return with_reader([&](Connection& db) -> Result<std::optional<Time>> {
+    // The first moment a claim can take something: heads of line only, and not before a lease ends.
+    auto& s = db.cached(
+        "SELECT min(max(n.next_attempt_at, coalesce(n.lease_until, 0))) FROM notifications n "
+        "WHERE n.status = 'pending' AND n.channel = ?1 AND NOT EXISTS (SELECT 1 FROM notifications p "
+        "WHERE p.status = 'pending' AND p.recipient = n.recipient AND p.id < n.id)");
+    s.bind(1, channel_name(channel));
+    std::optional<Time> next;
+    if (s.step() && !s.is_null(0)) next = from_micros(s.integer(0));
+    Status status = s.status();
+    s.reset();
+    if (!status) return status.error();
+    return next;
+  });
+}
+
+Result<std::vector<NotificationView>> SqliteStore::case_notifications(const std::string& reference) {
+  return with_reader([&](Connection& db) -> Result<std::vector<NotificationView>> {
+    static const std::string sql = std::string("SELECT ") + kItemColumns +
+                                   " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.reference = ?1 ORDER BY n.id";
+    auto& s = db.cached(sql.c_str());
+    s.bind(1, reference);
+    std::vector<NotificationView> views;
+    while (s.step()) views.push_back(read_view(s));
+    Status status = s.status();
+    s.reset();
+    if (!status) return status.error();
+    if (auto a = attach_attempts(db, views); !a) return a.error();
+    return views;
+  });
+}
+
+Result<std::vector<NotificationView>> SqliteStore::dead_notifications(int limit) {
+  return with_reader([&](Connection& db) -> Result<std::vector<NotificationView>> {
+    static const std::string sql = std::string("SELECT ") + kItemColumns +
+                                   " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.status = 'dead' "
+                                   "ORDER BY n.id LIMIT ?1";
+    auto& s = db.cached(sql.c_str());
+    s.bind(1, static_cast<std::int64_t>(std::clamp(limit, 1, 10000)));
+    std::vector<NotificationView> views;
+    while (s.step()) views.push_back(read_view(s));
+    Status status = s.status();
+    s.reset();
+    if (!status) return status.error();
+    if (auto a = attach_attempts(db, views); !a) return a.error();
+    return views;
+  });
+}
+
+Result<std::int64_t> SqliteStore::retry_notifications(std::optional<std::int64_t> id, Time now) {
+  std::int64_t moved = 0;
+  Status written = run_write(
+      [&](Connection& db) -> Status {
+        auto& retry = db.cached(
+            "UPDATE notifications SET status = 'pending', next_attempt_at = ?1, lease_holder = NULL, lease_until = NULL "
+            "WHERE status = 'dead' AND (?2 IS NULL OR id = ?2)");
+        retry.bind(1, to_micros(now)).bind(2, id);
+        if (auto s = retry.run(); !s) return s;
+        moved = db.changes();
+        return Status::success();
+      },
+      WriteScope::kNoCaseRows);
+  if (!written) return written.error();
+  if (id && moved == 0) return Error::not_found("no dead notification n-" + std::to_string(*id));
+  return moved;
+}
+
+Result<Subscription> SqliteStore::find_subscription(std::int64_t id) {
+  return with_reader([&](Connection& db) -> Result<Subscription> {
+    auto& s = db.cached(
+        "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, coalesce(disabled_reason, '') "
+        "FROM webhook_subscriptions WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) {
+      Status status = s.status();
+      s.reset();
+      if (!status) return status.error();
+      return Error::not_found("no web hook subscription wh-" + std::to_string(id));
+    }
+    Subscription sub = read_subscription_row(s);
+    s.reset();
+    return sub;
+  });
+}
+
+Status SqliteStore::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
+  return run_write([&](Connection& db) -> Status {
+    subscriptions_stale_ = true;
+    auto& s = db.cached("UPDATE webhook_subscriptions SET disabled_at = ?2, disabled_reason = ?3 WHERE id = ?1 AND disabled_at IS NULL");
+    s.bind(1, id).bind(2, to_micros(now)).bind(3, reason);
+    return s.run();
+  });
+}
+
+}  // namespace redress::sqlite
