@@ -26,80 +26,21 @@
 #include "adapters/mail/mime.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/mail/templates.h"
+#include "peers.h"
 
 using namespace redress;
+using namespace redress::peers;
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
 namespace {
 
-const char* const kPython = "/usr/bin/python3";  // Debian's, where python3-aiosmtpd is installed
 const Time kDate = *parse_time("2026-03-02T09:00:00Z");
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("redress-mail-test-" + std::to_string(std::random_device{}()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
 
 void write_text(const fs::path& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
-}
-
-// Starts argv with stdin from /dev/null and stdout+stderr into `output`.
-pid_t spawn(const std::vector<std::string>& args, const fs::path& output) {
-  std::vector<std::string> strings = args;
-  std::vector<char*> argv;
-  for (auto& s : strings) argv.push_back(s.data());
-  argv.push_back(nullptr);
-  std::string out_path = output.string();
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-    if (in < 0 || out < 0) ::_exit(127);
-    ::dup2(in, 0);
-    ::dup2(out, 1);
-    ::dup2(out, 2);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
-  return pid;
-}
-
-std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    int status = 0;
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid) return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (done < 0) return -1;
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(10ms);
-  }
 }
 
 struct RunResult {
@@ -120,77 +61,6 @@ RunResult run(const std::vector<std::string>& args, const fs::path& scratch, std
   }
   return RunResult{*status, read_text(output)};
 }
-
-// The capture server in its own folder; stopped (SIGTERM, then SIGKILL) when destroyed.
-class CaptureServer {
- public:
-  CaptureServer(const fs::path& root, std::vector<std::string> extra = {}, int port = 0) {
-    static std::atomic<int> counter{0};
-    dir_ = root / ("smtp-" + std::to_string(counter++));
-    fs::create_directories(dir_);
-    fs::path port_file = dir_ / "port";
-    std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/smtp_capture.py", "--dir", (dir_ / "mail").string(),
-                                  "--port-file", port_file.string(), "--port", std::to_string(port)};
-    args.insert(args.end(), extra.begin(), extra.end());
-    pid_ = spawn(args, dir_ / "server.log");
-    REQUIRE(pid_ > 0);
-    // Generous: python's start-up on a loaded 2-core machine can take seconds.
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (!fs::exists(port_file)) {
-      if (auto status = wait_exit(pid_, 0ms)) {
-        pid_ = -1;
-        FAIL("the SMTP capture server exited with " << *status << ": " << read_text(dir_ / "server.log"));
-      }
-      if (std::chrono::steady_clock::now() > deadline) {
-        stop();
-        FAIL("the SMTP capture server did not start in 60 s: " << read_text(dir_ / "server.log"));
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    port_ = std::stoi(read_text(port_file));
-  }
-  ~CaptureServer() { stop(); }
-  CaptureServer(const CaptureServer&) = delete;
-  CaptureServer& operator=(const CaptureServer&) = delete;
-
-  void stop() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    if (!wait_exit(pid_, 20s)) {
-      ::kill(pid_, SIGKILL);
-      (void)wait_exit(pid_, 10s);
-    }
-    pid_ = -1;
-  }
-
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url(const std::string& scheme = "smtp") const {
-    return scheme + "://127.0.0.1:" + std::to_string(port_);
-  }
-  // The captured messages, in order of arrival.
-  [[nodiscard]] std::vector<fs::path> messages() const {
-    std::vector<fs::path> out;
-    std::error_code ec;
-    for (const auto& entry : fs::directory_iterator(dir_ / "mail", ec))
-      if (entry.path().extension() == ".eml") out.push_back(entry.path());
-    std::sort(out.begin(), out.end());
-    return out;
-  }
-  [[nodiscard]] json::object envelope(const fs::path& eml) const {
-    fs::path info = eml;
-    info.replace_extension(".json");
-    return json::parse(read_text(info)).as_object();
-  }
-  [[nodiscard]] int connections() const {
-    std::string log = read_text(dir_ / "mail" / "connections.log");
-    return static_cast<int>(std::count(log.begin(), log.end(), '\n'));
-  }
-
- private:
-  fs::path dir_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 // check_mail.py over the files: every one must parse in strict mode without a defect.
 json::array strict_parse(const std::vector<fs::path>& files, const fs::path& scratch) {

@@ -29,46 +29,17 @@
 #include "adapters/security/standard_webhooks.h"
 #include "adapters/webhooks/address_guard.h"
 #include "adapters/webhooks/http_sender.h"
+#include "peers.h"
 
 using namespace redress;
+using namespace redress::peers;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using namespace std::chrono_literals;
 
 namespace {
 
-const std::string kSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() / ("redress-webhook-test-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(std::random_device{}()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-bool on_path(const std::string& program) {
-  return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
-}
+const std::string kSecret = kWebhookTestSecret;
 
 // Runs a child to completion with its output in `output`; its exit status, or -1.
 int run(const std::vector<std::string>& args, const fs::path& output) {
@@ -92,95 +63,6 @@ int run(const std::vector<std::string>& args, const fs::path& output) {
   if (pid < 0 || ::waitpid(pid, &status, 0) != pid) return -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
-
-struct Tls {
-  std::string cert;  // the server's certificate, for localhost only (no IP address in it)
-  std::string key;
-  std::string ca;    // the CA that signed it
-};
-
-// The receiver, started with a plan; stopped (SIGTERM, then SIGKILL) when it goes out of scope.
-class Receiver {
- public:
-  explicit Receiver(const std::string& plan = "{}", const Tls* tls = nullptr) {
-    REQUIRE(on_path("node"));
-    const fs::path node_dir = fs::path(REDRESS_SOURCE_DIR) / "tests" / "node";
-    INFO("tests/node/node_modules is missing: run scripts/install-deps --test");
-    REQUIRE(fs::is_directory(node_dir / "node_modules" / "standardwebhooks"));
-    log_ = dir_.path() / "deliveries.jsonl";
-    const fs::path out = dir_.path() / "stdout", err = dir_.path() / "stderr";
-    std::vector<std::string> args = {"node", (node_dir / "webhook-receiver.mjs").string(), "--secret", kSecret,
-                                     "--log", log_.string(), "--plan", plan};
-    if (tls) args.insert(args.end(), {"--tls-cert", tls->cert, "--tls-key", tls->key});
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    const std::string out_path = out.string(), err_path = err.string();
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      int in = ::open("/dev/null", O_RDONLY);
-      int o = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      int e = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-      if (in < 0 || o < 0 || e < 0) ::_exit(127);
-      ::dup2(in, 0);
-      ::dup2(o, 1);
-      ::dup2(e, 2);
-      ::execvp("node", argv.data());
-      ::_exit(127);
-    }
-    REQUIRE(pid_ > 0);
-    // Node starts slowly on a loaded machine: wait up to 60 s for the port.
-    const std::regex listening(R"(listening ([0-9]+))");
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      std::smatch m;
-      std::string text = read_text(out);
-      if (std::regex_search(text, m, listening)) {
-        port_ = std::stoi(m[1]);
-        return;
-      }
-      int status = 0;
-      if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-        pid_ = -1;
-        FAIL("the receiver exited before listening: " << read_text(err));
-      }
-      std::this_thread::sleep_for(20ms);
-    }
-    FAIL("the receiver did not print its port within 60 s: " << read_text(err));
-  }
-  ~Receiver() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 500 && ::waitpid(pid_, &status, WNOHANG) != pid_; ++i) std::this_thread::sleep_for(10ms);
-    if (::kill(pid_, 0) == 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-    }
-  }
-  Receiver(const Receiver&) = delete;
-  Receiver& operator=(const Receiver&) = delete;
-
-  [[nodiscard]] int port() const { return port_; }
-  [[nodiscard]] std::string url(const std::string& host = "127.0.0.1", const std::string& scheme = "http") const {
-    return scheme + "://" + host + ":" + std::to_string(port_) + "/hooks/redress";
-  }
-  // Every request recorded so far, in arrival order.
-  [[nodiscard]] std::vector<json::object> records() const {
-    std::vector<json::object> out;
-    std::istringstream lines(read_text(log_));
-    std::string line;
-    while (std::getline(lines, line))
-      if (!line.empty()) out.push_back(json::parse(line).as_object());
-    return out;
-  }
-
- private:
-  TempDir dir_;
-  fs::path log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
 
 HttpWebhookOptions loopback_allowed() {
   HttpWebhookOptions options;
