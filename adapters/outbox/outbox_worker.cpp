@@ -54,7 +54,7 @@ DeliveryRecord OutboxWorker::decide(const OutboxItem& item, const Outcome& outco
       Duration wait = options_.retry.backoff(item.attempts + 1, unit(random_));
       if (outcome.result.retry_after) wait = std::max(wait, *outcome.result.retry_after);
       Time next = now + wait;
-      if (next - item.created_at > options_.retry.give_up_after) {
+      if (now - item.created_at >= options_.retry.give_up_after) {
         record.next = OutboxState::kDead;
         record.attempt.detail += " (gave up after " + std::to_string(item.attempts + 1) + " attempts)";
       } else {

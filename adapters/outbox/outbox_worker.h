@@ -34,7 +34,9 @@ struct RetryPolicy {
   Duration first = std::chrono::seconds(30);    // after the first failed attempt
   double factor = 2.0;
   Duration longest = std::chrono::hours(6);     // the back-off never grows past this
-  Duration give_up_after = std::chrono::hours(26);  // from when it was owed: dead-lettered after
+  // A transient failure this long after the notification was owed dead-letters it: retries span
+  // at least this long.
+  Duration give_up_after = std::chrono::hours(24);
   double jitter = 0.2;                          // ± this share of each wait
   // The wait after `attempts` failed attempts (>= 1), with `unit` in [0, 1) drawing the jitter.
   [[nodiscard]] Duration backoff(int attempts, double unit) const;

@@ -1,0 +1,332 @@
+// The outbox end to end through the real parts: the engine on SQLite in a temporary file with a
+// manual clock, notifications written with each change, OutboxWorkers delivering mail through
+// SmtpMailer to a real SMTP server (aiosmtpd) and signed web hooks through HttpWebhookSender to a
+// real receiver that verifies each with npm standardwebhooks. Faults: the SMTP server down then
+// up, a connection dropped after DATA, a refused recipient and its retry from the dead letters,
+// a receiver answering 500 then 200, and 410.
+#include <catch2/catch.hpp>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <set>
+
+#include "adapters/mail/smtp_mailer.h"
+#include "adapters/outbox/deliveries.h"
+#include "adapters/security/standard_webhooks.h"
+#include "adapters/webhooks/http_sender.h"
+#include "app/environment.h"
+#include "peers.h"
+
+using namespace redress;
+using namespace redress::peers;
+
+namespace {
+
+const Time kStart = *parse_time("2026-03-02T09:00:00Z");
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+struct Office {
+  TempDir dir;
+  std::unique_ptr<Environment> env;
+  Keyring keyring = Keyring::from_bytes(std::array<unsigned char, 32>{7, 7, 7});
+  MailTemplates templates;
+  std::string base_url = "https://complaints.example";
+  MailSettings settings;
+  Staff agent;
+
+  Office() {
+    Config config;
+    config.data_dir = dir.path().string();
+    config.workflows = REDRESS_SOURCE_DIR "/workflows";
+    OpenOptions options;
+    options.migrate_if_needed = true;
+    options.manual_start = kStart;
+    auto opened = open_environment(config, options);
+    REQUIRE(opened.ok());
+    env = std::move(opened).value();
+    auto loaded = MailTemplates::load(MailTemplates::shipped_dir());
+    REQUIRE(loaded.ok());
+    templates = std::move(loaded).value();
+    settings.organisation = "Acme Bank";
+    settings.from = MailAddress{"Acme Complaints", "complaints@acme.example"};
+    settings.domain = "acme.example";
+    auto added = env->store->add_staff(Staff{"", "Sam Okafor", "sam@acme.example", Role::kAgent, "complaints-financial", true});
+    REQUIRE(added.ok());
+    agent = *added;
+  }
+  ManualClock& clock() { return static_cast<ManualClock&>(*env->clock); }
+  std::string create(const std::string& email = "zoe@example.org") {
+    NewCase c;
+    c.client = Client{"Zoë Ångström", email, "", "en-GB"};
+    c.category = "banking";  // FCA DISP: acknowledged on intake, so the client is mailed at once
+    c.subject = "Déjà vu: charged twice";
+    c.description = "I was charged twice.";
+    auto link = keyring.new_client_link();
+    c.client_link_nonce = link.nonce;
+    c.client_link_hash = link.hash;
+    auto created = env->engine->create_case(c, Actor::intake("web-form"));
+    REQUIRE(created.ok());
+    return created->change.after.reference;
+  }
+  std::unique_ptr<MailDelivery> mail(const std::string& url) {
+    SmtpOptions smtp;
+    smtp.url = url;
+    smtp.starttls = StartTls::kOff;
+    smtp.connect_timeout = std::chrono::milliseconds(5000);
+    auto mailer = SmtpMailer::create(smtp);
+    REQUIRE(mailer.ok());
+    return std::make_unique<MailDelivery>(*env->store, env->workflows, keyring, templates, settings, base_url,
+                                          std::move(mailer).value());
+  }
+  OutboxWorker worker(NotificationDraft::Channel channel, OutboxWorker::Attempt attempt) {
+    OutboxWorker::Options o;
+    o.holder = "test";
+    o.channel = channel;
+    return OutboxWorker(*env->store, *env->clock, o, std::move(attempt));
+  }
+  std::vector<NotificationView> notifications(const std::string& ref, NotificationDraft::Channel channel) {
+    auto all = env->store->case_notifications(ref);
+    REQUIRE(all.ok());
+    std::vector<NotificationView> out;
+    for (auto& n : *all)
+      if (n.item.channel == channel) out.push_back(std::move(n));
+    return out;
+  }
+};
+
+// tests/python/check_mail.py over the files: every one must parse in strict mode.
+json::array strict_parse(const std::vector<fs::path>& files, const fs::path& scratch) {
+  std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/check_mail.py"};
+  for (const auto& f : files) args.push_back(f.string());
+  fs::path output = scratch / "check.out";
+  pid_t pid = spawn(args, output);
+  REQUIRE(pid > 0);
+  auto status = wait_exit(pid, 120s);
+  REQUIRE(status.has_value());
+  std::string text = read_text(output);
+  INFO(text);
+  REQUIRE(*status == 0);
+  auto start = text.find('[');
+  REQUIRE(start != std::string::npos);
+  return json::parse(text.substr(start)).as_array();
+}
+
+std::string header_of(const std::string& eml, const std::string& name) {
+  std::istringstream lines(eml);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line == "\r" || line.empty()) break;
+    if (line.rfind(name + ": ", 0) == 0) return line.substr(name.size() + 2, line.size() - name.size() - 2 - (line.back() == '\r'));
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("outbox: the acknowledgement is mailed once, well formed, threaded, and its attempt is on the case", "[outbox][mail]") {
+  Office office;
+  CaptureServer smtp(office.dir.path());
+  auto delivery = office.mail(smtp.url());
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  std::string ref = office.create();
+  CHECK(worker.run_once() == 1);
+  CHECK(worker.run_once() == 0);  // nothing more is due
+  auto mails = smtp.messages();
+  REQUIRE(mails.size() == 1);
+  std::string eml = read_text(mails[0]);
+  auto notifications = office.notifications(ref, NotificationDraft::Channel::kEmail);
+  REQUIRE(notifications.size() == 1);
+  const NotificationView& n = notifications[0];
+  CHECK(n.state == OutboxState::kDelivered);
+  REQUIRE(n.attempts.size() == 1);
+  CHECK(n.attempts[0].outcome == DeliveryOutcome::kDelivered);
+  CHECK(n.attempts[0].detail.find("250") != std::string::npos);
+  CHECK(header_of(eml, "Message-ID") == "<n-" + std::to_string(n.item.id) + "." + ref + "@acme.example>");
+  CHECK(header_of(eml, "References") == "<" + ref + "@acme.example>");
+  CHECK(smtp.envelope(mails[0]).at("rcpt_tos").as_array().front().as_string() == "zoe@example.org");
+  auto parsed = strict_parse(mails, office.dir.path());
+  REQUIRE(parsed.size() == 1);
+  const auto& mail = parsed[0].as_object();
+  CHECK(std::string(mail.at("subject").as_string()).find("[" + ref + "]") == 0);
+  CHECK(std::string(mail.at("to").as_string()).find("Zoë Ångström") != std::string::npos);
+  // The client's own status link is in the mail, and opens their case.
+  std::string text(mail.at("plain").as_string());
+  CHECK(text.find(office.base_url + "/c/cl_") != std::string::npos);
+  CHECK(text.find(ref) != std::string::npos);
+}
+
+TEST_CASE("outbox: the SMTP server down for a while, then up - every mail delivered exactly once", "[outbox][mail][faults]") {
+  Office office;
+  int port = free_port();
+  auto delivery = office.mail("smtp://127.0.0.1:" + std::to_string(port));
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  std::vector<std::string> refs{office.create("a@example.org"), office.create("b@example.org"), office.create("c@example.org")};
+  CHECK(worker.run_once() == 3);  // each refused: the server is down
+  for (const auto& ref : refs) {
+    auto n = office.notifications(ref, NotificationDraft::Channel::kEmail);
+    REQUIRE(n.size() == 1);
+    CHECK(n[0].state == OutboxState::kPending);
+    CHECK(n[0].next_attempt_at > office.clock().now());
+    CHECK(n[0].attempts.size() == 1);
+  }
+  CHECK(worker.run_once() == 0);  // backing off: not due yet
+  office.clock().advance(std::chrono::minutes(2));
+  CHECK(worker.run_once() == 3);  // still down: a second failed attempt each
+  CaptureServer smtp(office.dir.path(), {}, port);
+  office.clock().advance(std::chrono::hours(1));
+  CHECK(worker.run_once() == 3);
+  office.clock().advance(std::chrono::hours(30));
+  CHECK(worker.run_once() == 0);
+  auto mails = smtp.messages();
+  REQUIRE(mails.size() == 3);
+  std::set<std::string> ids;
+  for (const auto& m : mails) ids.insert(header_of(read_text(m), "Message-ID"));
+  CHECK(ids.size() == 3);
+  for (const auto& ref : refs) {
+    auto n = office.notifications(ref, NotificationDraft::Channel::kEmail);
+    CHECK(n[0].state == OutboxState::kDelivered);
+    CHECK(n[0].attempts.size() == 3);
+  }
+  (void)strict_parse(mails, office.dir.path());
+}
+
+TEST_CASE("outbox: a connection dropped after DATA is retried with the same bytes, never a different mail", "[outbox][mail][faults]") {
+  Office office;
+  CaptureServer smtp(office.dir.path(), {"--drop-after-data", "drop@example.org"});
+  auto delivery = office.mail(smtp.url());
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  std::string ref = office.create("drop@example.org");
+  CHECK(worker.run_once() == 1);
+  // Whatever changed on the case since, the retry sends what the first attempt composed.
+  auto note = ActionRequest{};
+  note.type = ActionType::kAssess;
+  note.reference = ref;
+  note.actor = Actor::staff(office.agent.id, Role::kAgent);
+  note.severity = Severity::kHigh;
+  REQUIRE(office.env->engine->apply(note).ok());
+  office.clock().advance(std::chrono::minutes(5));
+  CHECK(worker.run_once() == 1);
+  auto mails = smtp.messages();
+  REQUIRE(mails.size() == 2);  // the server kept both: the first answer was lost
+  CHECK(read_text(mails[0]) == read_text(mails[1]));
+}
+
+TEST_CASE("outbox: a refused recipient is dead-lettered, shown, and sent again on retry", "[outbox][mail][faults]") {
+  Office office;
+  std::string ref;
+  {
+    CaptureServer smtp(office.dir.path(), {"--refuse", "gone@example.org=550 5.1.1 no such user"});
+    auto delivery = office.mail(smtp.url());
+    auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+    ref = office.create("gone@example.org");
+    CHECK(worker.run_once() == 1);
+    CHECK(smtp.messages().empty());
+  }
+  auto dead = office.env->store->dead_notifications(10);
+  REQUIRE(dead.ok());
+  REQUIRE(dead->size() == 1);
+  CHECK(dead->front().item.reference == ref);
+  CHECK(dead->front().last_error.find("550") != std::string::npos);
+  // The mailbox is fixed; an admin sends it again.
+  auto moved = office.env->store->retry_notifications(dead->front().item.id, office.clock().now());
+  REQUIRE(moved.ok());
+  CHECK(*moved == 1);
+  CHECK_FALSE(office.env->store->retry_notifications(dead->front().item.id, office.clock().now()).ok());  // no longer dead
+  CaptureServer smtp(office.dir.path());
+  auto delivery = office.mail(smtp.url());
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  CHECK(worker.run_once() == 1);
+  CHECK(smtp.messages().size() == 1);
+  auto n = office.notifications(ref, NotificationDraft::Channel::kEmail);
+  CHECK(n[0].state == OutboxState::kDelivered);
+  CHECK(n[0].attempts.size() == 2);
+}
+
+TEST_CASE("outbox: web hooks to a receiver answering 500 then 200 arrive signed, with the same webhook-id", "[outbox][webhooks]") {
+  Office office;
+  Receiver receiver(R"({"sequence":[{"status":500,"body":"busy"}],"default":{"status":200,"body":"ok"}})");
+  Subscription sub;
+  sub.url = receiver.url();
+  sub.event_types = {"case.received"};
+  sub.secret_sealed = office.keyring.seal(kWebhookTestSecret);
+  auto added = office.env->store->add_subscription(sub);
+  REQUIRE(added.ok());
+  HttpWebhookOptions options;
+  options.private_networks = PrivateNetworks::kAllow;
+  WebhookDelivery delivery(*office.env->store, office.keyring, std::make_unique<HttpWebhookSender>(options));
+  auto worker = office.worker(NotificationDraft::Channel::kWebhook, [&](const OutboxItem& item) { return delivery.attempt(item); });
+  std::string ref = office.create();
+  auto hooks = office.notifications(ref, NotificationDraft::Channel::kWebhook);
+  REQUIRE(hooks.size() == 1);  // only case.received: the subscription's one type
+  CHECK(worker.run_once() == 1);
+  office.clock().advance(std::chrono::minutes(1));
+  CHECK(worker.run_once() == 1);
+  auto records = receiver.records();
+  REQUIRE(records.size() == 2);
+  for (const auto& r : records) {
+    CHECK(r.at("verified").as_bool());
+    CHECK(r.at("id").as_string() == records[0].at("id").as_string());
+  }
+  auto body = json::parse(records[1].at("body").as_string()).as_object();
+  CHECK(body.at("type").as_string() == "case.received");
+  CHECK(body.at("data").at("case_reference").as_string() == ref);
+  hooks = office.notifications(ref, NotificationDraft::Channel::kWebhook);
+  CHECK(hooks[0].state == OutboxState::kDelivered);
+  CHECK(hooks[0].attempts.size() == 2);
+}
+
+TEST_CASE("outbox: a receiver answering 410 disables its subscription", "[outbox][webhooks]") {
+  Office office;
+  Receiver receiver(R"({"default":{"status":410,"body":"gone"}})");
+  Subscription sub;
+  sub.url = receiver.url();
+  sub.event_types = {"*"};
+  sub.secret_sealed = office.keyring.seal(kWebhookTestSecret);
+  auto added = office.env->store->add_subscription(sub);
+  REQUIRE(added.ok());
+  HttpWebhookOptions options;
+  options.private_networks = PrivateNetworks::kAllow;
+  WebhookDelivery delivery(*office.env->store, office.keyring, std::make_unique<HttpWebhookSender>(options));
+  auto worker = office.worker(NotificationDraft::Channel::kWebhook, [&](const OutboxItem& item) { return delivery.attempt(item); });
+  std::string ref = office.create();
+  std::size_t owed = office.notifications(ref, NotificationDraft::Channel::kWebhook).size();
+  REQUIRE(owed >= 3);  // received, pledges made, acknowledged...
+  (void)worker.run_once();
+  auto found = office.env->store->find_subscription(added->id);
+  REQUIRE(found.ok());
+  CHECK(found->disabled_at.has_value());
+  CHECK(receiver.records().size() == 1);  // the rest failed without a request: the subscription is off
+  for (const auto& n : office.notifications(ref, NotificationDraft::Channel::kWebhook)) CHECK(n.state == OutboxState::kDead);
+  // New events owe nothing to a disabled subscription.
+  std::string later = office.create();
+  CHECK(office.notifications(later, NotificationDraft::Channel::kWebhook).empty());
+}
+
+TEST_CASE("outbox: the back-off grows, is jittered, and gives up only after 24 hours", "[outbox]") {
+  RetryPolicy policy;
+  CHECK(policy.backoff(1, 0.5) == std::chrono::seconds(30));
+  CHECK(policy.backoff(2, 0.5) == std::chrono::seconds(60));
+  CHECK(policy.backoff(30, 0.5) == std::chrono::hours(6));
+  CHECK(policy.backoff(1, 0.0) == std::chrono::seconds(24));
+  CHECK(policy.backoff(1, 0.999999) < std::chrono::seconds(36));
+  // Attempt after attempt, with the shortest jitter, until one fails 24 hours after the first:
+  // that one is the last.
+  Duration elapsed{0};
+  int attempts = 1;
+  while (elapsed < policy.give_up_after) elapsed += policy.backoff(attempts++, 0.0);
+  CHECK(elapsed >= std::chrono::hours(24));
+  CHECK(attempts >= 10);
+}
