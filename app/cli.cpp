@@ -80,6 +80,18 @@ const std::vector<CommandSpec>& commands() {
        "Exits 1 and names the first broken link of each affected case when the history was altered.",
        {},
        &command_audit_verify},
+      {{"outbox", "list"},
+       "list dead-lettered notifications",
+       "Lists the notifications that failed for good or ran out of retries: id, case, channel, template,\n"
+       "recipient, attempts and the last error. `outbox retry` sends them again.",
+       {},
+       &command_outbox_list},
+      {{"outbox", "retry"},
+       "send dead-lettered notifications again",
+       "Queues dead notifications for delivery now; a running server's workers send them within\n"
+       "their next look (at most 30 s, or at once through POST /v1/admin/outbox/retry).",
+       {{"id", "n-ID", "one notification, e.g. n-12"}, {"all", nullptr, "every dead notification"}},
+       &command_outbox_retry},
       {{"demo"},
        "seed a realistic data set through the engine",
        "Creates staff and hundreds of cases across every workflow, category, touchpoint and status,\n"

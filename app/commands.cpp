@@ -4,6 +4,7 @@
 
 #include "adapters/security/secrets.h"
 #include "app/cli.h"
+#include "engine/actions.h"
 #include "app/environment.h"
 
 namespace redress {
@@ -116,6 +117,40 @@ int command_staff_list(const Arguments& args) {
   for (const auto& s : *staff)
     std::cout << s.id << "\t" << to_string(s.role) << "\t" << (s.team.empty() ? "-" : s.team) << "\t" << s.email << "\t"
               << s.name << (s.active ? "" : "\t(inactive)") << "\n";
+  return kExitOk;
+}
+
+int command_outbox_list(const Arguments& args) {
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto dead = (*env)->store->dead_notifications(10000);
+  if (!dead) return fail(dead.error().detail);
+  for (const auto& v : *dead)
+    std::cout << "n-" << v.item.id << "\t" << v.item.reference << "\t"
+              << (v.item.channel == NotificationDraft::Channel::kEmail ? "email" : "webhook") << "\t" << v.item.template_name
+              << "\t" << v.item.recipient << "\t" << v.attempts.size() << " attempts\t" << v.last_error << "\n";
+  std::cout << dead->size() << " dead notification" << (dead->size() == 1 ? "" : "s") << ".\n";
+  return kExitOk;
+}
+
+int command_outbox_retry(const Arguments& args) {
+  if (args.has("id") == (args.flags.count("all") > 0)) {
+    std::cerr << "redress: outbox retry needs --id n-ID or --all\n";
+    return kExitUsage;
+  }
+  std::optional<std::int64_t> id;
+  if (args.has("id")) {
+    id = parse_display_id(args.get("id"), 'n');
+    if (!id) {
+      std::cerr << "redress: --id must be a notification id like n-12, not \"" << args.get("id") << "\"\n";
+      return kExitUsage;
+    }
+  }
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto moved = (*env)->store->retry_notifications(id, (*env)->clock->now());
+  if (!moved) return fail(moved.error().detail);
+  std::cout << *moved << " notification" << (*moved == 1 ? "" : "s") << " queued for delivery again.\n";
   return kExitOk;
 }
 

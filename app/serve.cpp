@@ -101,7 +101,7 @@ int command_serve(const Arguments& args) {
   options.json_logs = config.log_format == "json";
   web::Server server(options, router, metrics);
 
-  web::ApiContext api{*env.engine, store, *keyring, config, metrics, nullptr, {}, {}, {}, {}};
+  web::ApiContext api{*env.engine, store, *keyring, config, metrics, nullptr, {}, {}, {}, {}, {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
@@ -187,6 +187,10 @@ int command_serve(const Arguments& args) {
                            [&hook_delivery](const OutboxItem& item) { return hook_delivery.attempt(item); });
   hook_worker.on_attempt = log_attempt("webhook");
 
+  api.on_outbox_retry = [&mail_worker, &hook_worker] {
+    if (mail_worker) mail_worker->notify();
+    hook_worker.notify();
+  };
   env.engine->set_observer([&scheduler, &mail_worker, &hook_worker](const Committed& committed) {
     if (committed.change.wake == Change::Wake::kSet) scheduler.notify(committed.change.wake_at);
     if (!committed.change.notifications.empty()) {

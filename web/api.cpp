@@ -513,6 +513,15 @@ void register_api(Router& router, ApiContext& api) {
   });
   staff(verb::get, "/v1/cases/{ref}/events", kAgentUp, false,
         [&api](const ContextPtr& ctx, Reply reply) { case_events(api, ctx, std::move(reply)); });
+  staff(verb::get, "/v1/cases/{ref}/notifications", kAgentUp, false, [&api](const ContextPtr& ctx, Reply reply) {
+    auto found = api.store.load_case(ctx->param("ref"));
+    if (!found) return reply(problem_from(found.error()));
+    auto views = api.store.case_notifications(ctx->param("ref"));
+    if (!views) return reply(problem_from(views.error()));
+    json::array items;
+    for (const auto& v : *views) items.push_back(notification_json(v));
+    reply(json_response(http::status::ok, json::object{{"reference", ctx->param("ref")}, {"items", std::move(items)}}));
+  });
   staff(verb::post, "/v1/cases/{ref}/messages", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
     auto request = staff_action(ctx, ActionType::kAddMessage, ctx->param("ref"));
     if (!request) return reply(problem_from(request.error()));
@@ -644,6 +653,38 @@ void register_api(Router& router, ApiContext& api) {
     if (!id) return reply(problem(http::status::not_found, "not-found", "Not found", "no web hook subscription " + text));
     if (auto s = api.store.delete_subscription(*id); !s) return reply(problem_from(s.error()));
     reply(Response{http::status::no_content, 11});
+  });
+
+  // The outbox's dead letters: shown to admins, sent again on request.
+  staff(verb::get, "/v1/admin/outbox", kAdminOnly, false, [&api](const ContextPtr& ctx, Reply reply) {
+    auto state = ctx->query_value("state").value_or("dead");
+    if (state != "dead") return reply(bad_query("state", "only dead notifications are listed here; a case's are at /v1/cases/{ref}/notifications"));
+    auto dead = api.store.dead_notifications(500);
+    if (!dead) return reply(problem_from(dead.error()));
+    json::array items;
+    for (const auto& v : *dead) items.push_back(notification_json(v));
+    reply(json_response(http::status::ok, json::object{{"items", std::move(items)}}));
+  });
+  staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, true, [&api](const ContextPtr& ctx, Reply reply) {
+    const json::object& body = ctx->body;
+    for (const auto& [key, value] : body)
+      if (key != "id" && key != "all") return reply(problem_from(Error::invalid_field(std::string(key), "is not a field of this operation")));
+    const json::value* id = body.if_contains("id");
+    const json::value* all = body.if_contains("all");
+    if ((id != nullptr) == (all != nullptr))
+      return reply(problem_from(Error::invalid_field("id", "give the dead notification's id (\"n-12\") or \"all\": true")));
+    std::optional<std::int64_t> which;
+    if (id) {
+      std::string text = id->is_string() ? std::string(id->get_string()) : std::string();
+      which = parse_display_id(text, 'n');
+      if (!which) return reply(problem_from(Error::invalid_field("id", "must be a notification id like \"n-12\"")));
+    } else if (!all->is_bool() || !all->get_bool()) {
+      return reply(problem_from(Error::invalid_field("all", "must be true")));
+    }
+    auto moved = api.store.retry_notifications(which, api.engine.clock().now());
+    if (!moved) return reply(problem_from(moved.error()));
+    if (api.on_outbox_retry) api.on_outbox_retry();
+    reply(json_response(http::status::ok, json::object{{"requeued", *moved}}));
   });
 
   // Intake hooks from other systems.

@@ -30,6 +30,8 @@ struct ApiContext {
   std::function<void(std::function<void()>)> defer;  // runs work on an I/O thread
   // Called after the manual clock moved, before /v1/admin/clock answers (fires what fell due).
   std::function<void()> on_clock_moved;
+  // Called after dead notifications were queued again (wakes the delivery workers).
+  std::function<void()> on_outbox_retry;
 };
 
 void register_api(Router& router, ApiContext& api);

@@ -66,6 +66,32 @@ json::object commitment_json(const Commitment& k, const std::string& case_refere
   return o;
 }
 
+json::object notification_json(const NotificationView& v) {
+  const char* outcomes[] = {"delivered", "retry", "gone", "failed"};
+  json::array attempts;
+  for (const auto& a : v.attempts)
+    attempts.push_back(json::object{{"at", format_time(a.at)},
+                                    {"outcome", outcomes[static_cast<int>(a.outcome)]},
+                                    {"status_code", a.status_code},
+                                    {"detail", a.detail}});
+  bool mail = v.item.channel == NotificationDraft::Channel::kEmail;
+  json::object o{{"id", "n-" + std::to_string(v.item.id)},
+                 {"case", v.item.reference},
+                 {"event_seq", v.item.event_seq},
+                 {"channel", mail ? "email" : "webhook"},
+                 {"audience", v.item.audience},
+                 {"recipient", v.item.recipient},
+                 {"template", v.item.template_name},
+                 {"state", to_string(v.state)},
+                 {"created_at", format_time(v.item.created_at)},
+                 {"next_attempt_at", v.state == OutboxState::kPending ? json::value(format_time(v.next_attempt_at)) : json::value(nullptr)},
+                 {"delivered_at", time_or_null(v.delivered_at)},
+                 {"last_error", v.last_error.empty() ? json::value(nullptr) : json::value(v.last_error)},
+                 {"attempts", std::move(attempts)}};
+  if (!mail) o["subscription"] = "wh-" + std::to_string(v.item.subscription_id);
+  return o;
+}
+
 json::object redress_json(const Redress& r) {
   json::object o{{"id", redress_display_id(r.id)},
                  {"kind", to_string(r.kind)},

@@ -29,6 +29,9 @@ namespace redress::web {
                                                    const Workflow* workflow, const std::vector<Message>& messages,
                                                    const std::vector<std::string>& client_actions);
 
+// A notification with its delivery attempts (staff and admin views; never the payload).
+[[nodiscard]] boost::json::object notification_json(const NotificationView& view);
+
 // The status in plain words, for clients.
 [[nodiscard]] std::string status_text(CaseStatus status);
 

@@ -368,3 +368,42 @@ TEST_CASE("cli: migrate refuses a database newer than itself and leaves the file
   CHECK(read_file(data.db()) == before);
   CHECK_FALSE(fs::exists(data.db().string() + "-wal"));
 }
+
+TEST_CASE("cli: outbox list shows dead notifications and outbox retry queues them again", "[cli][outbox]") {
+  DataDir data;
+  Run demo = data.redress({"demo", "--cases", "10", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
+  REQUIRE(demo.status == 0);
+  std::string id;
+  {
+    RawDb raw(data.db());
+    // Without --smtp the mail waits in the outbox; mark one dead as the workers would.
+    auto first = raw.column("SELECT id FROM notifications WHERE channel = 'email' ORDER BY id LIMIT 1");
+    REQUIRE(first.size() == 1);
+    id = first[0];
+    raw.exec("UPDATE notifications SET status = 'dead', attempts = 3, last_error = '550 5.1.1 no such user' WHERE id = " + id);
+  }
+  Run list = data.redress({"outbox", "list"});
+  INFO(list.out << list.err);
+  REQUIRE(list.status == 0);
+  CHECK_THAT(list.out, Catch::Contains("n-" + id + "\t"));
+  CHECK_THAT(list.out, Catch::Contains("550 5.1.1 no such user"));
+  CHECK_THAT(list.out, Catch::Contains("1 dead notification."));
+
+  Run neither = data.redress({"outbox", "retry"});
+  CHECK(neither.status == 2);
+  CHECK_THAT(neither.err, Catch::Contains("--id n-ID or --all"));
+  Run bad = data.redress({"outbox", "retry", "--id", "twelve"});
+  CHECK(bad.status == 2);
+  Run unknown = data.redress({"outbox", "retry", "--id", "n-999999"});
+  CHECK(unknown.status == 1);
+  CHECK_THAT(unknown.err, Catch::Contains("no dead notification n-999999"));
+
+  Run retry = data.redress({"outbox", "retry", "--id", "n-" + id});
+  INFO(retry.out << retry.err);
+  REQUIRE(retry.status == 0);
+  CHECK_THAT(retry.out, Catch::Contains("1 notification queued"));
+  RawDb raw(data.db());
+  CHECK(raw.column("SELECT status FROM notifications WHERE id = " + id).at(0) == "pending");
+  Run empty = data.redress({"outbox", "list"});
+  CHECK_THAT(empty.out, Catch::Contains("0 dead notifications."));
+}

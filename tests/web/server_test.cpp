@@ -195,6 +195,14 @@ std::vector<Route> route_table() {
          auto c = w.new_case();
          return Call{"GET", kBase + c.ref + "/events", {}, {}, {}};
        }},
+      {"GET", "/v1/cases/{ref}/notifications", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"GET", kBase + c.ref + "/notifications", {}, {}, {}};
+       }},
+      {"GET", "/v1/admin/outbox", Who::kAdmin, 200, [](World&) { return Call{"GET", "/v1/admin/outbox", {}, {}, {}}; }},
+      {"POST", "/v1/admin/outbox/retry", Who::kAdmin, 200,
+       [](World&) { return Call{"POST", "/v1/admin/outbox/retry", body_of({{"all", true}}), {}, {}}; }},
       {"POST", "/v1/cases/{ref}/messages", Who::kAgentUp, 201,
        [](World& w) {
          auto c = w.new_case();
