@@ -3,6 +3,8 @@
 #include <kainjow/mustache.hpp>
 
 #include <algorithm>
+#include <memory>
+#include <unordered_map>
 #include <charconv>
 #include <fstream>
 #include <sstream>
@@ -206,15 +208,35 @@ std::string tidy_text(std::string_view text) {
 
 enum class Escaping { kNone, kHtml };
 
+// Parsed templates, per thread (a parsed template is not safe to render from two threads at
+// once), keyed by the template text and its escaping: parsing costs more than rendering.
+mustache::mustache& parsed_template(const std::string& text, Escaping escaping) {
+  thread_local std::unordered_map<std::string, std::unique_ptr<mustache::mustache>> cache;
+  std::string key = (escaping == Escaping::kNone ? "t" : "h") + text;
+  auto it = cache.find(key);
+  if (it != cache.end()) return *it->second;
+  if (cache.size() >= 512) cache.clear();  // bounded: templates are few; a folder reloaded often is not
+  auto parsed = std::make_unique<mustache::mustache>(text);
+  if (escaping == Escaping::kNone) parsed->set_custom_escape(identity);
+  else parsed->set_custom_escape(html_escape);
+  return *cache.emplace(std::move(key), std::move(parsed)).first->second;
+}
+
 Result<std::string> render_one(const std::string& text, const mustache::data& data,
                                const std::map<std::string, mustache::data, std::less<>>& partials, Escaping escaping) {
-  mustache::mustache parsed{text};
+  mustache::mustache& parsed = parsed_template(text, escaping);
   if (!parsed.is_valid()) return Error::internal(parsed.error_message());
-  if (escaping == Escaping::kNone) parsed.set_custom_escape(identity);
-  else parsed.set_custom_escape(html_escape);
   PartialContext context(&data, partials);
   std::string out = parsed.render(context);
-  if (!parsed.is_valid()) return Error::internal(parsed.error_message());
+  if (!parsed.is_valid()) {
+    std::string message = parsed.error_message();
+    // A failed render leaves the parsed template in an error state: parse it afresh next time.
+    mustache::mustache fresh{text};
+    if (escaping == Escaping::kNone) fresh.set_custom_escape(identity);
+    else fresh.set_custom_escape(html_escape);
+    parsed = std::move(fresh);
+    return Error::internal(message);
+  }
   return drop_marked_lines(out);
 }
 
