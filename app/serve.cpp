@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <sstream>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include <unistd.h>
@@ -18,6 +20,7 @@
 #include "app/environment.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
+#include "adapters/outbox/digest.h"
 #include "adapters/webhooks/http_sender.h"
 #include "engine/scheduler.h"
 #include "web/api.h"
@@ -137,6 +140,8 @@ int command_serve(const Arguments& args) {
   };
   std::unique_ptr<MailDelivery> mail_delivery;
   std::unique_ptr<OutboxWorker> mail_worker;
+  std::unique_ptr<DigestJob> digest;  // the managers' daily digest, with --smtp
+  std::mutex digest_mutex;
   if (!config.smtp_url.empty()) {
     SmtpOptions smtp;
     smtp.url = config.smtp_url;
@@ -158,6 +163,12 @@ int command_serve(const Arguments& args) {
     mail_worker = std::make_unique<OutboxWorker>(store, *env.clock, o,
                                                  [&mail_delivery](const OutboxItem& item) { return mail_delivery->attempt(item); });
     mail_worker->on_attempt = log_attempt("mail");
+    auto digest_mailer = SmtpMailer::create(smtp);
+    if (!digest_mailer) {
+      std::cerr << "redress: --smtp: " << digest_mailer.error().detail << "\n";
+      return kExitFailure;
+    }
+    digest = std::make_unique<DigestJob>(store, *templates, mail_settings, api.base_url, std::move(digest_mailer).value());
   } else {
     spdlog::warn("no --smtp given: mail is written to the outbox and waits there");
   }
@@ -198,7 +209,11 @@ int command_serve(const Arguments& args) {
       hook_worker.notify();
     }
   });
-  api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker] {
+  api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker, &digest, &digest_mutex, &env] {
+    if (digest) {
+      std::lock_guard lock(digest_mutex);
+      (void)digest->run_due(env.clock->now());
+    }
     auto report = scheduler.run_due();
     if (report.cases || report.failed) spdlog::info("clock moved: {} cases fired, {} failed", report.cases, report.failed);
     // Retries that fell due go out too (the workers wake by themselves, but not on a manual clock).
@@ -215,6 +230,24 @@ int command_serve(const Arguments& args) {
   scheduler.start();
   if (mail_worker) mail_worker->start();
   hook_worker.start();
+  // The digest looks every 10 minutes; it sends each day's once, from 08:00 UTC.
+  std::mutex digest_wait_mutex;
+  std::condition_variable digest_wake;
+  bool digest_stopping = false;
+  std::thread digest_thread;
+  if (digest)
+    digest_thread = std::thread([&] {
+      std::unique_lock lock(digest_wait_mutex);
+      while (!digest_stopping) {
+        lock.unlock();
+        {
+          std::lock_guard run(digest_mutex);
+          (void)digest->run_due(env.clock->now());
+        }
+        lock.lock();
+        digest_wake.wait_for(lock, std::chrono::minutes(10), [&] { return digest_stopping; });
+      }
+    });
   spdlog::info("listening on http://{}:{} ({} threads, {} clock, database {})", host, server.port(), options.threads,
                env.clock->is_manual() ? "manual" : "system", config.database_path());
   spdlog::default_logger()->flush();
@@ -233,6 +266,12 @@ int command_serve(const Arguments& args) {
   scheduler.stop();
   if (mail_worker) mail_worker->stop();
   hook_worker.stop();
+  {
+    std::lock_guard lock(digest_wait_mutex);
+    digest_stopping = true;
+  }
+  digest_wake.notify_all();
+  if (digest_thread.joinable()) digest_thread.join();
   env.store->flush();
   spdlog::info("stopped; every acknowledged request is committed");
   spdlog::default_logger()->flush();

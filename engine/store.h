@@ -337,6 +337,13 @@ class Store {
   [[nodiscard]] virtual Result<std::int64_t> retry_notifications(std::optional<std::int64_t> id, Time now) = 0;
   [[nodiscard]] virtual Result<Subscription> find_subscription(std::int64_t id) = 0;
   [[nodiscard]] virtual Status disable_subscription(std::int64_t id, const std::string& reason, Time now) = 0;
+
+  // ---- the managers' daily digest ----
+  // True when the digest of `day` to `recipient` is still to be sent (recording that it is owed).
+  [[nodiscard]] virtual Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now) = 0;
+  // Records an attempt: sent, or still owed with the reason.
+  [[nodiscard]] virtual Status record_digest(const std::string& day, const std::string& recipient, bool sent,
+                                             const std::string& detail, Time now) = 0;
 };
 
 }  // namespace redress

@@ -240,6 +240,17 @@ CREATE TABLE notification_attempts (
   detail          TEXT NOT NULL
 ) STRICT;
 CREATE INDEX notification_attempts_notification ON notification_attempts(notification_id);
+
+-- The managers' daily digest: one row per day and recipient, so each is sent once a day.
+CREATE TABLE digests (
+  day       TEXT NOT NULL,   -- "2026-03-02"
+  recipient TEXT NOT NULL,   -- the staff member's email
+  status    TEXT NOT NULL,   -- "pending" until the mail server accepted it, then "sent"
+  attempts  INTEGER NOT NULL DEFAULT 0,
+  updated_at INTEGER NOT NULL,
+  detail    TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (day, recipient)
+) STRICT;
 )sql",
 };
 

@@ -109,6 +109,9 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::int64_t> retry_notifications(std::optional<std::int64_t> id, Time now) override;
   [[nodiscard]] Result<Subscription> find_subscription(std::int64_t id) override;
   [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now) override;
+  [[nodiscard]] Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now) override;
+  [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
+                                     const std::string& detail, Time now) override;
 
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.

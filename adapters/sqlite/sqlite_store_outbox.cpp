@@ -262,4 +262,35 @@ Status SqliteStore::disable_subscription(std::int64_t id, const std::string& rea
   });
 }
 
+Result<bool> SqliteStore::digest_owed(const std::string& day, const std::string& recipient, Time now) {
+  bool owed = false;
+  Status written = run_write(
+      [&](Connection& db) -> Status {
+        auto& add = db.cached("INSERT OR IGNORE INTO digests(day, recipient, status, updated_at) VALUES (?1, ?2, 'pending', ?3)");
+        add.bind(1, day).bind(2, recipient).bind(3, to_micros(now));
+        if (auto s = add.run(); !s) return s;
+        auto& status = db.cached("SELECT status FROM digests WHERE day = ?1 AND recipient = ?2");
+        status.bind(1, day).bind(2, recipient);
+        owed = status.step() && status.text(0) == "pending";
+        Status result = status.status();
+        status.reset();
+        return result;
+      },
+      WriteScope::kNoCaseRows);
+  if (!written) return written.error();
+  return owed;
+}
+
+Status SqliteStore::record_digest(const std::string& day, const std::string& recipient, bool sent, const std::string& detail,
+                                  Time now) {
+  return run_write(
+      [&](Connection& db) -> Status {
+        auto& s = db.cached(
+            "UPDATE digests SET status = ?3, attempts = attempts + 1, updated_at = ?4, detail = ?5 WHERE day = ?1 AND recipient = ?2");
+        s.bind(1, day).bind(2, recipient).bind(3, sent ? "sent" : "pending").bind(4, to_micros(now)).bind(5, detail);
+        return s.run();
+      },
+      WriteScope::kNoCaseRows);
+}
+
 }  // namespace redress::sqlite

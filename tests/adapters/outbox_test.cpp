@@ -13,6 +13,8 @@
 
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
+#include "adapters/outbox/digest.h"
+#include "engine/pledges.h"
 #include "adapters/security/standard_webhooks.h"
 #include "adapters/webhooks/http_sender.h"
 #include "app/environment.h"
@@ -329,4 +331,52 @@ TEST_CASE("outbox: the back-off grows, is jittered, and gives up only after 24 h
   while (elapsed < policy.give_up_after) elapsed += policy.backoff(attempts++, 0.0);
   CHECK(elapsed >= std::chrono::hours(24));
   CHECK(attempts >= 10);
+}
+
+TEST_CASE("digest: each lead and manager gets one daily digest of overdue and broken commitments", "[outbox][digest]") {
+  Office office;
+  auto lead = office.env->store->add_staff(Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
+  auto other_lead = office.env->store->add_staff(Staff{"", "Lee Other", "lee@acme.example", Role::kLead, "customer-care", true});
+  auto manager = office.env->store->add_staff(Staff{"", "Maya Chen", "maya@acme.example", Role::kManager, "", true});
+  REQUIRE(lead.ok());
+  REQUIRE(other_lead.ok());
+  REQUIRE(manager.ok());
+  std::string ref = office.create();
+  auto promise = ActionRequest{};
+  promise.type = ActionType::kMakeCommitment;
+  promise.reference = ref;
+  promise.actor = Actor::staff(office.agent.id, Role::kAgent);
+  promise.text = "We will call you back today";
+  promise.due.in = parse_duration("PT2H");
+  REQUIRE(office.env->engine->apply(promise).ok());
+  // Break it: the scheduler's plan at a later time.
+  office.clock().advance(std::chrono::hours(3));
+  const WorkflowSet& workflows = office.env->workflows;
+  auto fired = office.env->engine->apply_plan(ref, [&](const CaseSnapshot& current, WriteContext& context, Time now) {
+    return plan_due(current, workflows, now, context);
+  });
+  REQUIRE(fired.ok());
+
+  CaptureServer smtp(office.dir.path());
+  SmtpOptions options;
+  options.url = smtp.url();
+  options.starttls = StartTls::kOff;
+  auto mailer = SmtpMailer::create(options);
+  REQUIRE(mailer.ok());
+  DigestJob digest(*office.env->store, office.templates, office.settings, office.base_url, std::move(mailer).value());
+  CHECK(digest.run_due(*parse_time("2026-03-03T07:59:00Z")) == 0);  // before 08:00: nothing yet
+  CHECK(digest.run_due(*parse_time("2026-03-03T08:00:00Z")) == 2);  // the FCA team's lead and the manager
+  CHECK(digest.run_due(*parse_time("2026-03-03T09:00:00Z")) == 0);  // once a day
+  auto mails = smtp.messages();
+  REQUIRE(mails.size() == 2);
+  std::set<std::string> to;
+  for (const auto& m : mails) {
+    std::string text = read_text(m);
+    CHECK(text.find(ref) != std::string::npos);
+    CHECK(text.find("We will call you back today") != std::string::npos);
+    to.insert(std::string(smtp.envelope(m).at("rcpt_tos").as_array().front().as_string()));
+  }
+  CHECK(to == std::set<std::string>{"grace@acme.example", "maya@acme.example"});
+  (void)strict_parse(mails, office.dir.path());
+  CHECK(digest.run_due(*parse_time("2026-03-04T08:00:00Z")) == 2);  // the next day, still broken and unhandled
 }
