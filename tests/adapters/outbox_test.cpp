@@ -380,3 +380,32 @@ TEST_CASE("digest: each lead and manager gets one daily digest of overdue and br
   (void)strict_parse(mails, office.dir.path());
   CHECK(digest.run_due(*parse_time("2026-03-04T08:00:00Z")) == 2);  // the next day, still broken and unhandled
 }
+
+TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while an earlier one is retried", "[outbox][mail][faults]") {
+  Office office;
+  int port = free_port();
+  auto delivery = office.mail("smtp://127.0.0.1:" + std::to_string(port));
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  std::string ref = office.create();  // client.acknowledged to zoe@example.org
+  auto message = ActionRequest{};
+  message.type = ActionType::kAddMessage;
+  message.reference = ref;
+  message.actor = Actor::staff(office.agent.id, Role::kAgent);
+  message.visibility = Visibility::kClient;
+  message.body = "We have asked the card team to look at the second charge.";
+  REQUIRE(office.env->engine->apply(message).ok());  // client.message to the same client
+  auto owed = office.notifications(ref, NotificationDraft::Channel::kEmail);
+  REQUIRE(owed.size() == 2);
+  CHECK(worker.run_once() == 1);  // the server is down: the first fails, the second is not tried
+  owed = office.notifications(ref, NotificationDraft::Channel::kEmail);
+  CHECK(owed[0].attempts.size() == 1);
+  CHECK(owed[1].attempts.empty());
+  CaptureServer smtp(office.dir.path(), {}, port);
+  office.clock().advance(std::chrono::minutes(5));
+  CHECK(worker.run_once() == 2);
+  auto mails = smtp.messages();
+  REQUIRE(mails.size() == 2);
+  CHECK(header_of(read_text(mails[0]), "Message-ID").find("<n-" + std::to_string(owed[0].item.id) + ".") == 0);
+  CHECK(header_of(read_text(mails[1]), "Message-ID").find("<n-" + std::to_string(owed[1].item.id) + ".") == 0);
+  CHECK(read_text(mails[1]).find("second charge") != std::string::npos);
+}
