@@ -73,17 +73,17 @@ void owe_redress_commitment(ChangeBuilder& b, const Redress& r, const Workflow& 
   ++b.record().unfulfilled_redress;
 }
 
-// Automatic compensation for a broken commitment, owed at once (accepted on the client's behalf:
-// the standard grants it), with a commitment to pay it.
-void grant(ChangeBuilder& b, const Commitment& broken, const Compensation& compensation, const Workflow& workflow,
-           WriteContext& context) {
+// Records automatic compensation of `amount` for `broken`: accepted on the client's behalf (the
+// standard grants it), with its redress.granted event.
+Redress granted_redress(ChangeBuilder& b, const Commitment& broken, const Compensation& compensation, std::int64_t amount,
+                        std::string text, WriteContext& context) {
   Redress r;
   r.id = context.next_id(WriteContext::IdKind::kRedress);
   r.case_id = b.record().id;
   r.kind = compensation.kind;
-  r.amount_minor = compensation.amount_for(Duration::zero());
+  r.amount_minor = amount;
   r.currency = compensation.currency;
-  r.text = compensation.text.empty() ? "Compensation: " + broken.text + " was not met in time" : compensation.text;
+  r.text = std::move(text);
   r.status = RedressStatus::kAccepted;
   r.automatic = true;
   r.created_at = b.now();
@@ -91,19 +91,34 @@ void grant(ChangeBuilder& b, const Commitment& broken, const Compensation& compe
   r.commitment_id = broken.id;
   b.event("redress.granted", json::object{{"redress_id", redress_display_id(r.id)},
                                           {"kind", to_string(r.kind)},
-                                          {"amount", format_amount(*r.amount_minor)},
+                                          {"amount", format_amount(amount)},
                                           {"currency", r.currency},
                                           {"text", r.text},
                                           {"automatic", true},
                                           {"commitment_id", commitment_display_id(broken.id)}},
           Actor::system().text());
   b.put(r);
-  // A penalty for late payment of compensation is not itself chased by a further penalty.
-  bool answers_compensation = false;
-  if (broken.kind == CommitmentKind::kRedress)
-    for (const auto& x : b.redress())
-      if (x.id == broken.redress_id && x.automatic) answers_compensation = true;
-  if (!answers_compensation || r.amount_minor.value_or(0) > 0) owe_redress_commitment(b, r, workflow, context);
+  return r;
+}
+
+// Automatic compensation for a broken commitment, owed at once (accepted on the client's behalf:
+// the standard grants it), with a commitment to pay it.
+void grant(ChangeBuilder& b, const Commitment& broken, const Compensation& compensation, const Workflow& workflow,
+           WriteContext& context) {
+  Redress r = granted_redress(b, broken, compensation, compensation.amount_for(Duration::zero()),
+                              compensation.text.empty() ? "Compensation: " + broken.text + " was not met in time" : compensation.text,
+                              context);
+  owe_redress_commitment(b, r, workflow, context);
+}
+
+// True for the commitment to pay a late-payment penalty: its own lateness owes no further penalty
+// (else penalties would chase penalties every redress term).
+bool pays_a_penalty(const ChangeBuilder& b, const Commitment& c) {
+  if (c.kind != CommitmentKind::kRedress) return false;
+  for (const auto& r : b.redress())
+    if (r.id == c.redress_id && r.automatic && r.commitment_id != 0)
+      if (const Commitment* answered = b.find_commitment(r.commitment_id)) return answered->kind == CommitmentKind::kRedress;
+  return false;
 }
 
 int triggered_level(const Workflow& workflow, int from, auto matches) {
@@ -161,7 +176,7 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
         break;
     }
   }
-  if (rule.compensation) grant(b, c, *rule.compensation, workflow, context);
+  if (rule.compensation && !pays_a_penalty(b, c)) grant(b, c, *rule.compensation, workflow, context);
 }
 
 void raise_warning(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows, WriteContext& context) {
@@ -204,28 +219,10 @@ void met_late(ChangeBuilder& b, const Commitment& c, Time met_at, const Workflow
     if (r.automatic && r.commitment_id == c.id) granted += r.amount_minor.value_or(0);
   if (owed <= granted) return;
   const Workflow& workflow = workflow_of(b.record(), workflows);
-  Redress r;
-  r.id = context.next_id(WriteContext::IdKind::kRedress);
-  r.case_id = b.record().id;
-  r.kind = compensation.kind;
-  r.amount_minor = owed - granted;
-  r.currency = compensation.currency;
-  r.text = (compensation.text.empty() ? std::string("Compensation") : compensation.text) + ": further payment for " +
-           format_duration(late) + " late";
-  r.status = RedressStatus::kAccepted;
-  r.automatic = true;
-  r.created_at = b.now();
-  r.decided_at = b.now();
-  r.commitment_id = c.id;
-  b.event("redress.granted", json::object{{"redress_id", redress_display_id(r.id)},
-                                          {"kind", to_string(r.kind)},
-                                          {"amount", format_amount(*r.amount_minor)},
-                                          {"currency", r.currency},
-                                          {"text", r.text},
-                                          {"automatic", true},
-                                          {"commitment_id", commitment_display_id(c.id)}},
-          Actor::system().text());
-  b.put(r);
+  Redress r = granted_redress(b, c, compensation, owed - granted,
+                              (compensation.text.empty() ? std::string("Compensation") : compensation.text) +
+                                  ": further payment for " + format_duration(late) + " late",
+                              context);
   owe_redress_commitment(b, r, workflow, context);
 }
 
