@@ -82,19 +82,6 @@ std::string str(const json::object& record, const char* key) {
 
 std::int64_t now_seconds() { return system_wall_seconds(); }
 
-// A port with nothing listening on it: bound, then closed.
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  REQUIRE(fd >= 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
-  socklen_t length = sizeof address;
-  REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 }  // namespace
 
@@ -437,7 +424,7 @@ TEST_CASE("webhook sender: other answers, transport errors and bad input", "[web
   CHECK(r.status_code == 418);
   CHECK(receiver.records().size() == 4);
 
-  r = sender.deliver(hook_to("http://127.0.0.1:" + std::to_string(closed_port()) + "/"));
+  r = sender.deliver(hook_to("http://127.0.0.1:" + std::to_string(free_port()) + "/"));
   INFO(r.detail);
   CHECK(r.outcome == DeliveryOutcome::kRetry);
   CHECK(r.status_code == 0);
