@@ -394,3 +394,63 @@ TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while
   CHECK(header_of(read_text(mails[1]), "Message-ID").find("<n-" + std::to_string(owed[1].item.id) + ".") == 0);
   CHECK(read_text(mails[1]).find("second charge") != std::string::npos);
 }
+
+TEST_CASE("outbox: each event mails the right people - client, assignee, owner, escalation level", "[outbox][mail]") {
+  Office office;
+  auto lead = office.env->store->add_staff(Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
+  REQUIRE(lead.ok());
+  CaptureServer smtp(office.dir.path());
+  auto delivery = office.mail(smtp.url());
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  std::string ref = office.create();
+  auto act = [&](ActionRequest r) {
+    r.reference = ref;
+    auto result = office.env->engine->apply(r);
+    INFO(to_string(r.type) << ": " << (result.ok() ? std::string() : result.error().detail));
+    REQUIRE(result.ok());
+  };
+  ActionRequest assign;
+  assign.type = ActionType::kAssign;
+  assign.actor = Actor::staff(lead->id, Role::kLead);
+  assign.owner = office.agent.id;
+  act(assign);
+  ActionRequest update;
+  update.type = ActionType::kAddMessage;
+  update.actor = Actor::staff(office.agent.id, Role::kAgent);
+  update.visibility = Visibility::kClient;
+  update.body = "We are looking into the second charge.";
+  act(update);
+  ActionRequest reply;
+  reply.type = ActionType::kAddMessage;
+  reply.actor = Actor::client();
+  reply.body = "Thank you. It was on 3 March.";
+  act(reply);
+  ActionRequest escalate;
+  escalate.type = ActionType::kEscalate;
+  escalate.actor = Actor::staff(office.agent.id, Role::kAgent);
+  escalate.reason = "The client is vulnerable";
+  act(escalate);
+  CHECK(worker.run_once() == 6);
+
+  // Who got what, from the outbox's own record, against what the SMTP server received.
+  std::map<std::string, std::string> owed;  // template -> recipient
+  for (const auto& n : office.notifications(ref, NotificationDraft::Channel::kEmail)) {
+    CHECK(n.state == OutboxState::kDelivered);
+    owed[n.item.template_name] = n.item.recipient;
+  }
+  CHECK(owed == std::map<std::string, std::string>{{"client.acknowledged", "zoe@example.org"},
+                                                   {"staff.assigned", "sam@acme.example"},
+                                                   {"client.owner_changed", "zoe@example.org"},
+                                                   {"client.message", "zoe@example.org"},
+                                                   {"staff.client_message", "sam@acme.example"},
+                                                   {"staff.escalated", "grace@acme.example"}});
+  auto mails = smtp.messages();
+  CHECK(mails.size() == owed.size());
+  std::multiset<std::string> received;
+  for (const auto& m : mails) received.insert(std::string(smtp.envelope(m).at("rcpt_tos").as_array().front().as_string()));
+  CHECK(received.count("zoe@example.org") == 3);
+  CHECK(received.count("sam@acme.example") == 2);
+  CHECK(received.count("grace@acme.example") == 1);
+  auto parsed = strict_parse(mails, office.dir.path());
+  for (const auto& p : parsed) CHECK(std::string(p.as_object().at("subject").as_string()).rfind("[" + ref + "]", 0) == 0);
+}
