@@ -1,5 +1,6 @@
 #include "adapters/sqlite/rows.h"
 
+#include <boost/json.hpp>
 #include <sodium.h>
 
 #include <charconv>
@@ -286,6 +287,23 @@ Redress read_redress(const Statement& s, int i) {
   r.fulfilled_at = time_or_null(s, i + 10);
   r.commitment_id = s.integer(i + 11);
   return r;
+}
+
+Subscription read_subscription(const Statement& s) {
+  Subscription sub;
+  sub.id = s.integer(0);
+  sub.url = s.text(1);
+  boost::system::error_code ec;
+  auto types = boost::json::parse(s.text(2), ec);
+  if (!ec && types.is_array())
+    for (const auto& t : types.get_array())
+      if (t.is_string()) sub.event_types.emplace_back(t.get_string());
+  sub.description = s.text(3);
+  sub.secret_sealed = s.text(4);
+  sub.created_at = from_micros(s.integer(5));
+  if (!s.is_null(6)) sub.disabled_at = from_micros(s.integer(6));
+  sub.disabled_reason = s.text(7);
+  return sub;
 }
 
 Staff read_staff(const Statement& s, int i) {

@@ -34,6 +34,9 @@ void bind_commitment(Statement& statement, const Commitment& k);
 void bind_redress(Statement& statement, const Redress& r);
 [[nodiscard]] Redress read_redress(const Statement& statement, int first_column);
 [[nodiscard]] Staff read_staff(const Statement& statement, int first_column);
+// A webhook_subscriptions row: id, url, event_types, description, secret_sealed, created_at,
+// disabled_at, coalesce(disabled_reason, '') as columns 0..7.
+[[nodiscard]] Subscription read_subscription(const Statement& statement);
 
 [[nodiscard]] Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference);
 [[nodiscard]] Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id);

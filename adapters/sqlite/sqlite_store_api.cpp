@@ -24,22 +24,6 @@ Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t i
   return reference;
 }
 
-Subscription read_subscription(const Statement& s) {
-  Subscription sub;
-  sub.id = s.integer(0);
-  sub.url = s.text(1);
-  boost::system::error_code ec;
-  auto types = boost::json::parse(s.text(2), ec);
-  if (!ec && types.is_array())
-    for (const auto& t : types.get_array())
-      if (t.is_string()) sub.event_types.emplace_back(t.get_string());
-  sub.description = s.text(3);
-  sub.secret_sealed = s.text(4);
-  sub.created_at = from_micros(s.integer(5));
-  if (!s.is_null(6)) sub.disabled_at = from_micros(s.integer(6));
-  sub.disabled_reason = s.text(7);
-  return sub;
-}
 
 }  // namespace
 

@@ -78,22 +78,6 @@ Status attach_attempts(Connection& db, std::vector<NotificationView>& views) {
   return Status::success();
 }
 
-Subscription read_subscription_row(const Statement& s) {
-  Subscription sub;
-  sub.id = s.integer(0);
-  sub.url = s.text(1);
-  boost::system::error_code ec;
-  auto types = boost::json::parse(s.text(2), ec);
-  if (!ec && types.is_array())
-    for (const auto& t : types.get_array())
-      if (t.is_string()) sub.event_types.emplace_back(t.get_string());
-  sub.description = s.text(3);
-  sub.secret_sealed = s.text(4);
-  sub.created_at = from_micros(s.integer(5));
-  if (!s.is_null(6)) sub.disabled_at = from_micros(s.integer(6));
-  sub.disabled_reason = s.text(7);
-  return sub;
-}
 
 }  // namespace
 
@@ -247,7 +231,7 @@ Result<Subscription> SqliteStore::find_subscription(std::int64_t id) {
       if (!status) return status.error();
       return Error::not_found("no web hook subscription wh-" + std::to_string(id));
     }
-    Subscription sub = read_subscription_row(s);
+    Subscription sub = read_subscription(s);
     s.reset();
     return sub;
   });
