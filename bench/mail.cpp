@@ -31,9 +31,11 @@
 #include "adapters/mail/mail_context.h"
 #include "adapters/mail/mime.h"
 #include "adapters/mail/smtp_mailer.h"
+#include "smtp_sink.h"
 #include "adapters/mail/templates.h"
 
 using namespace redress;
+using namespace redress::bench;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
@@ -44,53 +46,6 @@ struct Options {
   std::string sink = "/usr/sbin/smtp-sink";
 };
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), size) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    std::perror("free_port");
-    std::exit(1);
-  }
-  int port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
-}
-
-bool port_open(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// smtp-sink on 127.0.0.1:port; as root it must drop privileges (-u).
-pid_t start_sink(const std::string& sink, int port) {
-  std::string listen = "127.0.0.1:" + std::to_string(port);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::geteuid() == 0)
-      ::execl(sink.c_str(), sink.c_str(), "-u", "nobody", listen.c_str(), "256", static_cast<char*>(nullptr));
-    else
-      ::execl(sink.c_str(), sink.c_str(), listen.c_str(), "256", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (!port_open(port)) {
-    std::fprintf(stderr, "mail bench: %s did not open port %d (install it: apt-get install postfix)\n", sink.c_str(), port);
-    ::kill(pid, SIGKILL);
-    std::exit(2);
-  }
-  return pid;
-}
 
 // A realistic acknowledgement: the shipped template, a case with a pledge and an owner.
 boost::json::object sample_context(const MailSettings& settings) {
@@ -240,7 +195,7 @@ int main(int argc, char** argv) {
   auto context = sample_context(settings);
 
   int port = free_port();
-  pid_t sink = start_sink(options.sink, port);
+  pid_t sink = start_sink(options.sink, port, "mail bench");
   std::string url = "smtp://127.0.0.1:" + std::to_string(port);
   auto mails = compose_all(options.mails, *templates, settings, context);
   std::printf("mail bench: %d mails of %zu bytes per run, %d runs, smtp-sink on %s\n", options.mails, mails[0].data.size(),

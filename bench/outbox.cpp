@@ -30,58 +30,17 @@
 #include <vector>
 
 #include "adapters/mail/smtp_mailer.h"
+#include "smtp_sink.h"
 #include "adapters/outbox/deliveries.h"
 #include "app/environment.h"
 
 using namespace redress;
+using namespace redress::bench;
 namespace fs = std::filesystem;
 using Steady = std::chrono::steady_clock;
 
 namespace {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof address;
-  if (fd < 0 || ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
-    std::perror("free_port");
-    std::exit(1);
-  }
-  int port = ntohs(address.sin_port);
-  ::close(fd);
-  return port;
-}
-
-bool port_open(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
-  ::close(fd);
-  return ok;
-}
-
-pid_t start_sink(const std::string& sink, int port) {
-  std::string listen = "127.0.0.1:" + std::to_string(port);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    if (::geteuid() == 0) ::execl(sink.c_str(), sink.c_str(), "-u", "nobody", listen.c_str(), "256", static_cast<char*>(nullptr));
-    else ::execl(sink.c_str(), sink.c_str(), listen.c_str(), "256", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
-  for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (!port_open(port)) {
-    std::fprintf(stderr, "bench/outbox: %s did not open port %d (install it: apt-get install postfix)\n", sink.c_str(), port);
-    ::kill(pid, SIGKILL);
-    std::exit(2);
-  }
-  return pid;
-}
 
 double seconds(Steady::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -124,7 +83,7 @@ int main(int argc, char** argv) {
     }
   }
   int port = free_port();
-  pid_t sink_pid = start_sink(sink, port);
+  pid_t sink_pid = start_sink(sink, port, "bench/outbox");
   auto templates = MailTemplates::load(MailTemplates::shipped_dir());
   if (!templates) return 1;
   Keyring keyring = Keyring::from_bytes(std::array<unsigned char, 32>{1});

@@ -79,6 +79,17 @@ Status attach_attempts(Connection& db, std::vector<NotificationView>& views) {
 }
 
 
+// Steps a bound statement over kItemColumns rows, then attaches each one's attempts.
+Result<std::vector<NotificationView>> read_views(Connection& db, Statement& s) {
+  std::vector<NotificationView> views;
+  while (s.step()) views.push_back(read_view(s));
+  Status status = s.status();
+  s.reset();
+  if (!status) return status.error();
+  if (auto a = attach_attempts(db, views); !a) return a.error();
+  return views;
+}
+
 }  // namespace
 
 Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDraft::Channel channel, Time now,
@@ -174,13 +185,7 @@ Result<std::vector<NotificationView>> SqliteStore::case_notifications(const std:
                                    " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.reference = ?1 ORDER BY n.id";
     auto& s = db.cached(sql.c_str());
     s.bind(1, reference);
-    std::vector<NotificationView> views;
-    while (s.step()) views.push_back(read_view(s));
-    Status status = s.status();
-    s.reset();
-    if (!status) return status.error();
-    if (auto a = attach_attempts(db, views); !a) return a.error();
-    return views;
+    return read_views(db, s);
   });
 }
 
@@ -191,13 +196,7 @@ Result<std::vector<NotificationView>> SqliteStore::dead_notifications(int limit)
                                    "ORDER BY n.id LIMIT ?1";
     auto& s = db.cached(sql.c_str());
     s.bind(1, static_cast<std::int64_t>(std::clamp(limit, 1, 10000)));
-    std::vector<NotificationView> views;
-    while (s.step()) views.push_back(read_view(s));
-    Status status = s.status();
-    s.reset();
-    if (!status) return status.error();
-    if (auto a = attach_attempts(db, views); !a) return a.error();
-    return views;
+    return read_views(db, s);
   });
 }
 

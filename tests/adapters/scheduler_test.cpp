@@ -15,31 +15,14 @@
 #include "app/environment.h"
 #include "engine/pledges.h"
 #include "engine/scheduler.h"
+#include "peers.h"
 
 using namespace redress;
+using redress::peers::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device device;
-    path_ = fs::temp_directory_path() / ("redress-scheduler-test-" + std::to_string(device()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
 
 Time at(const char* text) {
   auto t = parse_time(text);
