@@ -24,6 +24,7 @@
 #include "adapters/webhooks/http_sender.h"
 #include "engine/scheduler.h"
 #include "web/api.h"
+#include "web/pages/pages.h"
 #include "web/server.h"
 #include "web/token_cache.h"
 
@@ -109,6 +110,12 @@ int command_serve(const Arguments& args) {
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   web::register_api(router, api);
+  auto pages = web::load_pages(api, REDRESS_SOURCE_WEB);
+  if (!pages) {
+    std::cerr << "redress: the web pages: " << pages.error().detail << "\n";
+    return kExitFailure;
+  }
+  web::register_pages(router, *pages);
 
   // The scheduler fires breaches, warnings and automatic closure at their time; a commit that sets
   // an earlier wake time wakes it. Under the manual clock, /v1/admin/clock runs it before answering.

@@ -110,6 +110,7 @@ struct CaseFilter {
   std::optional<int> escalation_level;
   std::string text;      // matched against reference, subject, client name and email
   bool overdue = false;  // has an open commitment past due, or a broken one
+  bool open_only = false;  // only cases still being worked (before resolution)
 };
 
 struct CasePage {
@@ -247,6 +248,47 @@ struct NotificationView {
   std::vector<DeliveryAttempt> attempts;
 };
 
+// ---- the pages ----
+
+// A staff member's signed-in browser session. The cookie holds the token; only its hash is stored.
+struct StaffSession {
+  std::string token_hash;
+  std::string staff_id;
+  std::string csrf;  // every form of the session must carry it
+  Time created_at{};
+  Time expires_at{};
+};
+
+// The sign-in failures counted against an email address.
+struct SignInGate {
+  int failures = 0;                 // in the current window
+  std::optional<Time> locked_until; // set while locked out
+};
+
+// One line of a work list: an open case and what falls due on it.
+struct WorklistItem {
+  Case record;
+  std::optional<Time> next_due;  // the earliest due time of an open, dated commitment
+  bool at_risk = false;          // an open commitment has raised a warning
+  bool broken = false;           // a commitment broke and nobody recorded what was done about it
+  std::int64_t open_commitments = 0;
+};
+
+// Open cases at one escalation level.
+struct EscalationCount {
+  int level = 0;
+  std::int64_t open_cases = 0;
+  std::optional<Time> oldest_received;
+};
+
+// Cases received in one week (weeks start on Monday, UTC) with one value of a dimension.
+struct WeeklyCount {
+  std::string dimension;  // "category" or "touchpoint"
+  std::string value;
+  Time week_start{};
+  std::int64_t received = 0;
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -344,6 +386,27 @@ class Store {
   // Records an attempt: sent, or still owed with the reason.
   [[nodiscard]] virtual Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                              const std::string& detail, Time now) = 0;
+
+  // ---- the pages: staff sign-in ----
+  // The argon2id hash of an active staff member's password; kNotFound when none is set.
+  [[nodiscard]] virtual Result<std::string> password_hash(const std::string& staff_id) = 0;
+  [[nodiscard]] virtual Result<SignInGate> sign_in_gate(const std::string& email, Time now) = 0;
+  // Counts a failure (forgetting failures older than `window`); locks for `lockout` at `max_failures`.
+  [[nodiscard]] virtual Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
+                                                                  Duration window, Duration lockout) = 0;
+  [[nodiscard]] virtual Status clear_sign_in_failures(const std::string& email) = 0;
+  [[nodiscard]] virtual Status create_session(const StaffSession& session) = 0;
+  // kNotFound when unknown, signed out, expired at `now`, or its staff member is inactive.
+  [[nodiscard]] virtual Result<StaffSession> find_session(const std::string& token_hash, Time now) = 0;
+  [[nodiscard]] virtual Status end_session(const std::string& token_hash, Time now) = 0;
+
+  // ---- the pages: work lists and the review board ----
+  // The owner's open cases, soonest next due first (cases with nothing dated last), at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit) = 0;
+  // Open cases per escalation level (level 0 included).
+  [[nodiscard]] virtual Result<std::vector<EscalationCount>> escalation_counts() = 0;
+  // Cases received from `since` per week, by category and by touchpoint.
+  [[nodiscard]] virtual Result<std::vector<WeeklyCount>> weekly_counts(Time since) = 0;
 };
 
 }  // namespace redress

@@ -284,34 +284,7 @@ void list_commitments(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                                                       {"next_cursor", page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor)}}));
 }
 
-// ---- clients ------------------------------------------------------------------------------------
-
-Result<CaseSnapshot> client_case(ApiContext& api, const ContextPtr& ctx) {
-  const std::string& token = ctx->param("token");
-  if (token.size() < 20 || token.size() > 100 || token.rfind("cl_", 0) != 0) return Error::not_found("unknown or revoked link");
-  return api.store.load_case_by_client_link(token_hash(token));
-}
-
-std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
-  std::vector<std::string> names;
-  const Workflow* workflow = api.engine.workflows().find(record.workflow);
-  LifecycleFacts facts = case_facts(record, workflow, api.engine.clock().now());
-  LifecycleFacts as_client = facts;
-  for (ActionType type : allowed_actions(lifecycle_state(record), facts, ActionScope::kAll)) {
-    if (!authorize(Actor::client(), type, record)) continue;
-    switch (type) {
-      case ActionType::kAddMessage: {
-        as_client.message_from_client = true;
-        as_client.message_internal = false;
-        if (decide(lifecycle_state(record), type, as_client).accepted) names.emplace_back("reply");
-        break;
-      }
-      case ActionType::kSubmitSurvey: names.emplace_back("survey"); break;
-      default: names.emplace_back(to_string(type));
-    }
-  }
-  return names;
-}
+// ---- clients ----------------------------------------------------------------------------------
 
 Response client_view(ApiContext& api, const CaseSnapshot& snapshot, http::status status) {
   auto messages = api.store.case_messages(snapshot.record.reference);
@@ -322,7 +295,7 @@ Response client_view(ApiContext& api, const CaseSnapshot& snapshot, http::status
 }
 
 void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type) {
-  auto snapshot = client_case(api, ctx);
+  auto snapshot = client_link_case(api, ctx->param("token"));
   if (!snapshot) return reply(problem_from(snapshot.error()));
   json::object body = ctx->body;
   if (type == ActionType::kAddMessage) body["visibility"] = "client";
@@ -486,6 +459,32 @@ void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 
 }  // namespace
 
+Result<CaseSnapshot> client_link_case(ApiContext& api, const std::string& token) {
+  if (token.size() < 20 || token.size() > 100 || token.rfind("cl_", 0) != 0) return Error::not_found("unknown or revoked link");
+  return api.store.load_case_by_client_link(token_hash(token));
+}
+
+std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
+  std::vector<std::string> names;
+  const Workflow* workflow = api.engine.workflows().find(record.workflow);
+  LifecycleFacts facts = case_facts(record, workflow, api.engine.clock().now());
+  LifecycleFacts as_client = facts;
+  for (ActionType type : allowed_actions(lifecycle_state(record), facts, ActionScope::kAll)) {
+    if (!authorize(Actor::client(), type, record)) continue;
+    switch (type) {
+      case ActionType::kAddMessage: {
+        as_client.message_from_client = true;
+        as_client.message_internal = false;
+        if (decide(lifecycle_state(record), type, as_client).accepted) names.emplace_back("reply");
+        break;
+      }
+      case ActionType::kSubmitSurvey: names.emplace_back("survey"); break;
+      default: names.emplace_back(to_string(type));
+    }
+  }
+  return names;
+}
+
 std::string client_url(const ApiContext& api, const std::string& token) { return api.base_url + "/c/" + token; }
 
 void register_api(Router& router, ApiContext& api) {
@@ -621,7 +620,7 @@ void register_api(Router& router, ApiContext& api) {
 
   // The client's private link.
   open(verb::get, "/v1/client/{token}", Access::kClientLink, false, [&api](const ContextPtr& ctx, Reply reply) {
-    auto snapshot = client_case(api, ctx);
+    auto snapshot = client_link_case(api, ctx->param("token"));
     if (!snapshot) return reply(problem_from(snapshot.error()));
     reply(client_view(api, *snapshot, http::status::ok));
   });

@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "adapters/security/keyring.h"
 #include "app/config.h"
@@ -35,6 +36,11 @@ struct ApiContext {
 };
 
 void register_api(Router& router, ApiContext& api);
+
+// The case a client link opens; kNotFound for a malformed, unknown or revoked link.
+[[nodiscard]] Result<CaseSnapshot> client_link_case(ApiContext& api, const std::string& token);
+// What the client may do now, by the names the client view lists ("reply", "survey", "withdraw"...).
+[[nodiscard]] std::vector<std::string> client_actions(ApiContext& api, const Case& record);
 
 // The link a client follows to their status page.
 [[nodiscard]] std::string client_url(const ApiContext& api, const std::string& token);

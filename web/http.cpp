@@ -14,11 +14,6 @@ Response json_response(http::status status, const json::value& body) {
   return res;
 }
 
-namespace {
-
-// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no overlong
-// forms, no surrogates, nothing above U+10FFFF) replaced by U+FFFD. Details may quote what the
-// client sent (a path segment, a query value), and the answer must stay valid JSON.
 std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
@@ -47,6 +42,9 @@ std::string valid_utf8(std::string_view text) {
   }
   return out;
 }
+
+
+namespace {
 
 // Applies valid_utf8 to every string inside `value` (the field messages of a problem may quote input).
 void make_valid_utf8(json::value& value) {

@@ -22,5 +22,8 @@ using Response = http::response<http::string_body>;
                                std::string_view detail, boost::json::object extra = {});
 [[nodiscard]] Response problem_from(const Error& error);
 [[nodiscard]] http::status status_for(ErrorCode code);
+// `text` with every byte that is not part of a well-formed UTF-8 sequence (RFC 3629: no overlong
+// forms, no surrogates, nothing above U+10FFFF) replaced by U+FFFD.
+[[nodiscard]] std::string valid_utf8(std::string_view text);
 
 }  // namespace redress::web

@@ -41,20 +41,6 @@ std::string format_with(const LocalTimeFormatter& format, Time t) {
   return format ? format(t) : format_utc_for_reader(t);
 }
 
-std::string kind_label(RedressKind kind) {
-  switch (kind) {
-    case RedressKind::kApology: return "An apology";
-    case RedressKind::kExplanation: return "An explanation";
-    case RedressKind::kRefund: return "A refund";
-    case RedressKind::kCredit: return "A credit to your account";
-    case RedressKind::kReplacement: return "A replacement";
-    case RedressKind::kRepair: return "A repair";
-    case RedressKind::kGoodwill: return "A goodwill payment";
-    case RedressKind::kCompensation: return "Compensation";
-  }
-  return "Redress";
-}
-
 std::string string_field(const json::object& data, std::string_view key) {
   auto it = data.find(key);
   return it != data.end() && it->value().is_string() ? std::string(it->value().get_string()) : std::string();
@@ -92,7 +78,7 @@ json::object offer_json(const Redress& r) {
   json::object o;
   o["id"] = redress_display_id(r.id);
   o["kind"] = to_string(r.kind);
-  o["kind_label"] = kind_label(r.kind);
+  o["kind_label"] = redress_kind_label(r.kind);
   o["text"] = r.text;
   o["status"] = to_string(r.status);
   if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
@@ -135,6 +121,20 @@ std::string format_money(std::int64_t amount_minor, const std::string& currency)
   std::string out = buffer;
   if (!currency.empty()) out += " " + currency;
   return out;
+}
+
+std::string redress_kind_label(RedressKind kind) {
+  switch (kind) {
+    case RedressKind::kApology: return "An apology";
+    case RedressKind::kExplanation: return "An explanation";
+    case RedressKind::kRefund: return "A refund";
+    case RedressKind::kCredit: return "A credit to your account";
+    case RedressKind::kReplacement: return "A replacement";
+    case RedressKind::kRepair: return "A repair";
+    case RedressKind::kGoodwill: return "A goodwill payment";
+    case RedressKind::kCompensation: return "Compensation";
+  }
+  return "Redress";
 }
 
 std::string status_label(CaseStatus status) {

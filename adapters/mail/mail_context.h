@@ -36,6 +36,8 @@ using LocalTimeFormatter = std::function<std::string(Time)>;
 [[nodiscard]] std::string format_money(std::int64_t amount_minor, const std::string& currency);
 // "Being investigated", "Waiting for your reply"...: the client's words for a status.
 [[nodiscard]] std::string status_label(CaseStatus status);
+// "A refund", "An apology"...: the client's words for a kind of redress.
+[[nodiscard]] std::string redress_kind_label(RedressKind kind);
 
 // The organisation: who mail comes from, and the domain of its message ids.
 struct MailSettings {

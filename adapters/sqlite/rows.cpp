@@ -12,11 +12,15 @@ namespace redress::sqlite {
 
 namespace {
 
-constexpr const char* kCaseColumns =
+}  // namespace
+
+const char* const kCaseColumns =
     "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
     "subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, escalation_level, "
     "outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, pending_offers, "
     "unfulfilled_redress, rating";
+
+namespace {
 
 std::optional<std::int64_t> micros(const std::optional<Time>& t) {
   if (!t) return std::nullopt;
@@ -434,6 +438,7 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   std::vector<std::pair<int, std::int64_t>> numbers;
   if (after) numbers.emplace_back(++n, *after), sql += " AND id < ?" + std::to_string(n);
   if (filter.status) texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND status = ?" + std::to_string(n);
+  if (filter.open_only) sql += " AND status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed')";
   if (filter.owner_id == "none") sql += " AND owner_id = ''";
   else if (!filter.owner_id.empty()) texts.emplace_back(++n, filter.owner_id), sql += " AND owner_id = ?" + std::to_string(n);
   if (!filter.workflow.empty()) texts.emplace_back(++n, filter.workflow), sql += " AND workflow = ?" + std::to_string(n);

@@ -15,6 +15,8 @@
 namespace redress::sqlite {
 
 inline constexpr int kCaseColumnCount = 30;
+// The cases columns in the order read_case() reads them, for SELECT lists.
+extern const char* const kCaseColumns;
 extern const char* const kInsertCaseSql;
 extern const char* const kUpdateCaseSql;  // binds the case as ?1..?30 and the expected version as ?31
 extern const char* const kUpsertCommitmentSql;

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 4> kMigrations{
+constexpr std::array<const char*, 5> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -251,6 +251,30 @@ CREATE TABLE digests (
   detail    TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (day, recipient)
 ) STRICT;
+)sql",
+    // 5: the pages: staff sign-in sessions and lock-outs; the review board's weekly trends.
+    R"sql(
+-- A signed-in browser session. The cookie holds the token; only its SHA-256 is stored.
+CREATE TABLE staff_sessions (
+  token_hash TEXT PRIMARY KEY,
+  staff_id   TEXT NOT NULL REFERENCES staff(id),
+  csrf       TEXT NOT NULL,   -- every form of the session carries it
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  ended_at   INTEGER          -- signed out
+) STRICT;
+CREATE INDEX staff_sessions_staff ON staff_sessions(staff_id);
+
+-- Failed sign-ins per email address (known or not, so a lock-out tells nobody which exist).
+CREATE TABLE sign_in_failures (
+  email        TEXT PRIMARY KEY COLLATE NOCASE,
+  failures     INTEGER NOT NULL,
+  first_at     INTEGER NOT NULL,   -- the first failure of the current window
+  locked_until INTEGER
+) STRICT;
+
+-- Weekly trends: cases by the time they were received.
+CREATE INDEX cases_received ON cases(received_at, category, touchpoint);
 )sql",
 };
 

@@ -113,6 +113,19 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
+  // Defined in sqlite_store_pages.cpp.
+  [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;
+  [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
+  [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
+                                                          Duration window, Duration lockout) override;
+  [[nodiscard]] Status clear_sign_in_failures(const std::string& email) override;
+  [[nodiscard]] Status create_session(const StaffSession& session) override;
+  [[nodiscard]] Result<StaffSession> find_session(const std::string& token_hash, Time now) override;
+  [[nodiscard]] Status end_session(const std::string& token_hash, Time now) override;
+  [[nodiscard]] Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit) override;
+  [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
+  [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
   // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).

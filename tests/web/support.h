@@ -103,13 +103,15 @@ struct ExecSpec {
   }
 };
 
-// Starts the binary with stdin from /dev/null and stdout+stderr into `output`. Returns the pid.
-inline pid_t spawn_redress(const std::vector<std::string>& args, const fs::path& output) {
+// Starts the binary with stdin from `input` (/dev/null by default) and stdout+stderr into
+// `output`. Returns the pid.
+inline pid_t spawn_redress(const std::vector<std::string>& args, const fs::path& output, const fs::path& input = "/dev/null") {
   ExecSpec spec(args);
   std::string out_path = output.string();
+  std::string in_path = input.string();
   pid_t pid = ::fork();
   if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = ::open(in_path.c_str(), O_RDONLY);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
     if (in < 0 || out < 0) ::_exit(127);
     ::dup2(in, 0);
@@ -139,11 +141,17 @@ struct RunResult {
   std::string output;  // stdout and stderr together
 };
 
-// Runs the binary to completion (at most 60 s).
-inline RunResult run_redress(const std::vector<std::string>& args, const fs::path& scratch) {
+// Runs the binary to completion (at most 60 s), with `input` as its standard input.
+inline RunResult run_redress(const std::vector<std::string>& args, const fs::path& scratch, const std::string& input = {}) {
   static std::atomic<int> counter{0};
-  fs::path output = scratch / ("run-" + std::to_string(counter++) + ".out");
-  pid_t pid = spawn_redress(args, output);
+  int n = counter++;
+  fs::path output = scratch / ("run-" + std::to_string(n) + ".out");
+  fs::path stdin_path = "/dev/null";
+  if (!input.empty()) {
+    stdin_path = scratch / ("run-" + std::to_string(n) + ".in");
+    std::ofstream(stdin_path, std::ios::binary) << input;
+  }
+  pid_t pid = spawn_redress(args, output, stdin_path);
   REQUIRE(pid > 0);
   auto status = wait_exit(pid, 60s);
   if (!status) {
@@ -509,10 +517,16 @@ class RedressServer {
   RedressServer& operator=(const RedressServer&) = delete;
 
   // Runs another subcommand on the same data directory and config.
-  RunResult run(std::vector<std::string> args) const {
+  RunResult run(std::vector<std::string> args, const std::string& input = {}) const {
     args.push_back("--data-dir=" + data_.string());
     args.push_back("--config=" + config_path_.string());
-    return run_redress(args, dir_.path());
+    return run_redress(args, dir_.path(), input);
+  }
+  // Sets the sign-in password of the staff member of `role` (role@example.org).
+  void set_password(const std::string& role, const std::string& password) const {
+    auto set = run({"staff", "password", "--email", role + "@example.org"}, password + "\n");
+    INFO(set.output);
+    REQUIRE(set.status == 0);
   }
 
   // SIGTERM; the exit status, or nullopt when it did not exit within `limit`.

@@ -1,0 +1,182 @@
+// The SqliteStore's reads and writes for the web pages: staff sign-in sessions and lock-outs,
+// work lists, and the review board's counts.
+#include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/sqlite_store.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+constexpr const char* kOpenStatuses = "('received','acknowledged','investigating','awaiting_client','redress_proposed')";
+
+}  // namespace
+
+Result<std::string> SqliteStore::password_hash(const std::string& staff_id) {
+  return with_reader([&](Connection& db) -> Result<std::string> {
+    auto& find = db.cached("SELECT password_hash FROM staff WHERE id = ?1 AND active = 1 AND password_hash IS NOT NULL");
+    find.bind(1, staff_id);
+    if (!find.step()) return find.status().ok() ? Error::not_found("no password is set") : find.status().error();
+    std::string hash = find.text(0);
+    find.reset();
+    return hash;
+  });
+}
+
+Result<SignInGate> SqliteStore::sign_in_gate(const std::string& email, Time now) {
+  return with_reader([&](Connection& db) -> Result<SignInGate> {
+    auto& find = db.cached("SELECT failures, locked_until FROM sign_in_failures WHERE email = ?1");
+    find.bind(1, email);
+    SignInGate gate;
+    if (find.step()) {
+      gate.failures = static_cast<int>(find.integer(0));
+      if (auto until = find.optional_integer(1); until && from_micros(*until) > now) gate.locked_until = from_micros(*until);
+    }
+    if (auto s = find.status(); !s) return s.error();
+    find.reset();
+    return gate;
+  });
+}
+
+Result<SignInGate> SqliteStore::record_sign_in_failure(const std::string& email, Time now, int max_failures,
+                                                       Duration window, Duration lockout) {
+  SignInGate gate;
+  Status status = run_write(
+      [&](Connection& db) -> Status {
+        // One statement, so concurrent failures (several nodes) count each one.
+        auto& upsert = db.cached(
+            "INSERT INTO sign_in_failures(email, failures, first_at, locked_until) VALUES (?1, 1, ?2, NULL) "
+            "ON CONFLICT(email) DO UPDATE SET "
+            " failures = CASE WHEN first_at < ?3 AND coalesce(locked_until, 0) < ?2 THEN 1 ELSE failures + 1 END, "
+            " first_at = CASE WHEN first_at < ?3 AND coalesce(locked_until, 0) < ?2 THEN ?2 ELSE first_at END "
+            "RETURNING failures");
+        upsert.bind(1, email).bind(2, to_micros(now)).bind(3, to_micros(now - window));
+        if (!upsert.step()) return upsert.status().ok() ? Status(Error::internal("no failure count returned")) : upsert.status();
+        gate.failures = static_cast<int>(upsert.integer(0));
+        upsert.reset();
+        if (gate.failures >= max_failures) {
+          auto& lock = db.cached("UPDATE sign_in_failures SET locked_until = ?2 WHERE email = ?1");
+          lock.bind(1, email).bind(2, to_micros(now + lockout));
+          if (auto s = lock.run(); !s) return s;
+          gate.locked_until = now + lockout;
+        }
+        return Status::success();
+      },
+      WriteScope::kNoCaseRows);
+  if (!status) return status.error();
+  return gate;
+}
+
+Status SqliteStore::clear_sign_in_failures(const std::string& email) {
+  return run_write(
+      [&](Connection& db) -> Status {
+        auto& clear = db.cached("DELETE FROM sign_in_failures WHERE email = ?1");
+        clear.bind(1, email);
+        return clear.run();
+      },
+      WriteScope::kNoCaseRows);
+}
+
+Status SqliteStore::create_session(const StaffSession& session) {
+  return run_write(
+      [&](Connection& db) -> Status {
+        auto& insert = db.cached(
+            "INSERT INTO staff_sessions(token_hash, staff_id, csrf, created_at, expires_at) VALUES (?1,?2,?3,?4,?5)");
+        insert.bind(1, session.token_hash).bind(2, session.staff_id).bind(3, session.csrf)
+            .bind(4, to_micros(session.created_at)).bind(5, to_micros(session.expires_at));
+        if (auto s = insert.run(); !s) return s;
+        // Sessions long over are of no use: each sign-in sweeps its staff member's old ones.
+        auto& sweep = db.cached("DELETE FROM staff_sessions WHERE staff_id = ?1 AND (expires_at < ?2 OR ended_at < ?2)");
+        sweep.bind(1, session.staff_id).bind(2, static_cast<std::int64_t>(to_micros(session.created_at) - std::int64_t{86400} * 1000000));
+        return sweep.run();
+      },
+      WriteScope::kNoCaseRows);
+}
+
+Result<StaffSession> SqliteStore::find_session(const std::string& token_hash, Time now) {
+  return with_reader([&](Connection& db) -> Result<StaffSession> {
+    auto& find = db.cached(
+        "SELECT s.staff_id, s.csrf, s.created_at, s.expires_at FROM staff_sessions s JOIN staff st ON st.id = s.staff_id "
+        "WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2 AND st.active = 1");
+    find.bind(1, token_hash).bind(2, to_micros(now));
+    if (!find.step()) return find.status().ok() ? Error::not_found("no such session") : find.status().error();
+    StaffSession session{token_hash, find.text(0), find.text(1), from_micros(find.integer(2)), from_micros(find.integer(3))};
+    find.reset();
+    return session;
+  });
+}
+
+Status SqliteStore::end_session(const std::string& token_hash, Time now) {
+  return run_write(
+      [&](Connection& db) -> Status {
+        auto& end = db.cached("UPDATE staff_sessions SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL");
+        end.bind(1, token_hash).bind(2, to_micros(now));
+        return end.run();
+      },
+      WriteScope::kNoCaseRows);
+}
+
+Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string& owner_id, int limit) {
+  return with_reader([&](Connection& db) -> Result<std::vector<WorklistItem>> {
+    static const std::string sql =
+        std::string("SELECT ") + kCaseColumns +
+        ", (SELECT min(due_at) FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open'),"
+        " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open' AND k.warnings_fired > 0),"
+        " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND k.status = 'broken' AND k.handled_at IS NULL),"
+        " (SELECT count(*) FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open') AS open_count "
+        "FROM cases WHERE owner_id = ?1 AND status IN " + kOpenStatuses +
+        " ORDER BY 31 IS NULL, 31, id LIMIT ?2";
+    auto& list = db.cached(sql.c_str());
+    list.bind(1, owner_id).bind(2, limit);
+    std::vector<WorklistItem> out;
+    while (list.step()) {
+      WorklistItem item;
+      item.record = read_case(list, 0);
+      if (auto due = list.optional_integer(kCaseColumnCount); due && from_micros(*due) != Time::max()) item.next_due = from_micros(*due);
+      item.at_risk = list.integer(kCaseColumnCount + 1) != 0;
+      item.broken = list.integer(kCaseColumnCount + 2) != 0;
+      item.open_commitments = list.integer(kCaseColumnCount + 3);
+      out.push_back(std::move(item));
+    }
+    if (auto s = list.status(); !s) return s.error();
+    list.reset();
+    return out;
+  });
+}
+
+Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() {
+  return with_reader([&](Connection& db) -> Result<std::vector<EscalationCount>> {
+    static const std::string sql = std::string("SELECT escalation_level, count(*), min(received_at) FROM cases WHERE status IN ") +
+                                   kOpenStatuses + " GROUP BY escalation_level ORDER BY escalation_level";
+    auto& counts = db.cached(sql.c_str());
+    std::vector<EscalationCount> out;
+    while (counts.step())
+      out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), from_micros(counts.integer(2))});
+    if (auto s = counts.status(); !s) return s.error();
+    counts.reset();
+    return out;
+  });
+}
+
+Result<std::vector<WeeklyCount>> SqliteStore::weekly_counts(Time since) {
+  return with_reader([&](Connection& db) -> Result<std::vector<WeeklyCount>> {
+    // Weeks start on Monday 00:00 UTC: the epoch was a Thursday, 3 days after a Monday.
+    constexpr std::int64_t kWeek = 7LL * 86400 * 1000000;
+    constexpr std::int64_t kMondayOffset = 3LL * 86400 * 1000000;
+    std::vector<WeeklyCount> out;
+    static const std::string kSql[2] = {
+        "SELECT category, ((received_at + ?2) / ?3) * ?3 - ?2, count(*) FROM cases WHERE received_at >= ?1 GROUP BY 1, 2 ORDER BY 2, 1",
+        "SELECT touchpoint, ((received_at + ?2) / ?3) * ?3 - ?2, count(*) FROM cases WHERE received_at >= ?1 GROUP BY 1, 2 ORDER BY 2, 1"};
+    for (int i = 0; i < 2; ++i) {
+      const char* dimension = i == 0 ? "category" : "touchpoint";
+      auto& counts = db.cached(kSql[i].c_str());
+      counts.bind(1, to_micros(since)).bind(2, kMondayOffset).bind(3, kWeek);
+      while (counts.step())
+        out.push_back(WeeklyCount{dimension, counts.text(0), from_micros(counts.integer(1)), counts.integer(2)});
+      if (auto s = counts.status(); !s) return s.error();
+      counts.reset();
+    }
+    return out;
+  });
+}
+
+}  // namespace redress::sqlite

@@ -1,0 +1,314 @@
+// The pages over a real socket against the real binary: the client's status page and its forms,
+// staff sign-in (sessions, CSRF, lock-out), the console's actions, the board's role check and CSV,
+// and the security headers. The browser tests (tests/browser) drive the same pages in Chromium.
+#include <regex>
+
+#include "tests/web/support.h"
+#include "web/pages/html.h"
+
+namespace redress::webtest {
+
+namespace {
+
+const std::string kPassword = "correct horse battery staple";
+
+std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields) out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
+  return out;
+}
+
+Headers form_type() { return {{"Content-Type", "application/x-www-form-urlencoded"}}; }
+
+// The value attribute of the first hidden input called `name`.
+std::string hidden(const std::string& html, const std::string& name) {
+  std::smatch m;
+  std::regex pattern("name=\"" + name + "\" value=\"([^\"]*)\"");
+  REQUIRE(std::regex_search(html, m, pattern));
+  return m[1];
+}
+
+// A browser's cookies, enough for one host: Set-Cookie values kept, Max-Age=0 deletes.
+struct CookieJar {
+  std::map<std::string, std::string> cookies;
+  void take(const HttpResponse& response) {
+    auto [begin, end] = response.headers.equal_range("set-cookie");
+    for (auto it = begin; it != end; ++it) {
+      std::string pair = it->second.substr(0, it->second.find(';'));
+      auto eq = pair.find('=');
+      if (it->second.find("Max-Age=0") != std::string::npos) cookies.erase(pair.substr(0, eq));
+      else cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+  }
+  Headers header() const {
+    std::string value;
+    for (const auto& [k, v] : cookies) value += (value.empty() ? "" : "; ") + k + "=" + v;
+    return value.empty() ? Headers{} : Headers{{"Cookie", value}};
+  }
+};
+
+// Signs in through the form; the jar holds the session afterwards.
+HttpResponse sign_in(Client& client, CookieJar& jar, const std::string& email, const std::string& password) {
+  auto form = client.get("/staff/login", jar.header());
+  REQUIRE(form.status == 200);
+  jar.take(form);
+  auto answer = client.post("/staff/login",
+                            form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", email}, {"password", password}}),
+                            form_type() + jar.header());
+  jar.take(answer);
+  return answer;
+}
+
+std::string client_path(const json::value& created) {
+  std::string url(created.at("client_url").as_string());
+  return url.substr(url.find("/c/"));
+}
+
+}  // namespace
+
+TEST_CASE("pages: every page carries the security headers", "[web][pages]") {
+  RedressServer server;
+  Client client(server.port());
+  for (std::string path : {"/standards", "/staff/login"}) {
+    auto page = client.get(path);
+    INFO(path);
+    CHECK(page.status == 200);
+    CHECK(page.header("content-type") == "text/html; charset=utf-8");
+    CHECK(page.header("content-security-policy").find("default-src 'none'") != std::string::npos);
+    CHECK(page.header("content-security-policy").find("frame-ancestors 'none'") != std::string::npos);
+    CHECK(page.header("content-security-policy").find("script-src 'self'") != std::string::npos);
+    CHECK(page.header("x-content-type-options") == "nosniff");
+    CHECK(page.header("referrer-policy") == "no-referrer");
+    CHECK(page.header("cache-control") == "no-store");
+  }
+  CHECK(client.get("/static/redress.css").header("content-type") == "text/css; charset=utf-8");
+  auto standards = client.get("/standards");
+  CHECK(standards.body.find("Retail complaints") != std::string::npos);
+  CHECK(standards.body.find("<script>") == std::string::npos);  // scripts only from files
+}
+
+TEST_CASE("pages: the client's page shows their case, never an internal note or another case", "[web][pages]") {
+  RedressServer server;
+  Client staff(server.port(), server.token("agent"));
+  auto body = new_case_body("Broken <b>kettle</b>", "zoe@example.org");
+  body["client"].as_object()["name"] = "Zoë <script>alert(1)</script>";
+  auto created = staff.post("/v1/cases", body);
+  REQUIRE(created.status == 201);
+  std::string reference(created.json().at("reference").as_string());
+  std::string path = client_path(created.json());
+  auto other = staff.post("/v1/cases", new_case_body("Someone else's complaint", "bob@example.org"));
+  REQUIRE(other.status == 201);
+  REQUIRE(staff.post("/v1/cases/" + reference + "/messages",
+                     json::object{{"visibility", "internal"}, {"body", "INTERNAL: client sounds litigious"}}).status == 201);
+  REQUIRE(staff.post("/v1/cases/" + reference + "/messages",
+                     json::object{{"visibility", "client"}, {"body", "We are on it <i>now</i>"}}).status == 201);
+
+  Client browser(server.port());
+  auto page = browser.get(path);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find(reference) != std::string::npos);
+  CHECK(page.body.find("We are on it &lt;i&gt;now&lt;/i&gt;") != std::string::npos);
+  CHECK(page.body.find("Broken &lt;b&gt;kettle&lt;/b&gt;") != std::string::npos);
+  CHECK(page.body.find("INTERNAL") == std::string::npos);
+  CHECK(page.body.find("Someone else") == std::string::npos);
+  CHECK(page.body.find(std::string(other.json().at("reference").as_string())) == std::string::npos);
+  CHECK(page.body.find("<i>now</i>") == std::string::npos);
+
+  SECTION("a reply through the form lands on the case and the page says so") {
+    auto posted = browser.post(path + "/reply", form_encode({{"body", "Here is my receipt <img src=x onerror=alert(1)>"}}), form_type());
+    REQUIRE(posted.status == 303);
+    CHECK(posted.header("location") == path + "?done=reply");
+    auto after = browser.get(posted.header("location"));
+    CHECK(after.body.find("your message is with us") != std::string::npos);
+    CHECK(after.body.find("Here is my receipt &lt;img src=x onerror=alert(1)&gt;") != std::string::npos);
+    auto messages = staff.get("/v1/cases/" + reference);
+    CHECK(messages.body.find("Here is my receipt") != std::string::npos);
+  }
+  SECTION("bad input is refused with the reason, and what was typed is kept") {
+    auto posted = browser.post(path + "/survey", form_encode({{"rating", "9"}, {"comment", "my long comment"}}), form_type());
+    CHECK(posted.status == 422);
+    CHECK(posted.body.find("class=\"error\"") != std::string::npos);
+    auto empty = browser.post(path + "/reply", form_encode({{"body", ""}}), form_type());
+    CHECK(empty.status == 422);
+    auto broken = browser.post(path + "/reply", std::string("body=%zz"), form_type());
+    CHECK(broken.status == 422);
+    auto json_body = browser.post(path + "/reply", std::string("{\"body\":\"x\"}"), {{"Content-Type", "application/json"}});
+    CHECK(json_body.status == 422);
+  }
+  SECTION("a post from another site is refused") {
+    auto posted = browser.post(path + "/reply", form_encode({{"body", "forged"}}), form_type() + Headers{{"Origin", "https://evil.example"}});
+    CHECK(posted.status == 403);
+    CHECK(staff.get("/v1/cases/" + reference).body.find("forged") == std::string::npos);
+  }
+  SECTION("an unknown or revoked link opens nothing") {
+    CHECK(browser.get("/c/cl_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA").status == 404);
+    REQUIRE(staff.post("/v1/cases/" + reference + "/client-link", std::string()).status == 201);
+    auto old = browser.get(path);
+    CHECK(old.status == 404);
+    CHECK(old.body.find(reference) == std::string::npos);
+  }
+}
+
+TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failures lock the account", "[web][pages]") {
+  RedressServer server;
+  server.set_password("agent", kPassword);
+  Client client(server.port());
+
+  SECTION("a staff page without a session redirects to the sign-in form") {
+    auto page = client.get("/staff/queue");
+    CHECK(page.status == 303);
+    CHECK(page.header("location") == "/staff/login?next=%2Fstaff%2Fqueue");
+  }
+  SECTION("the right password gives a session cookie that opens the console; sign-out ends it") {
+    CookieJar jar;
+    auto signed_in = sign_in(client, jar, "agent@example.org", kPassword);
+    REQUIRE(signed_in.status == 303);
+    CHECK(signed_in.header("location") == "/staff");
+    std::string cookie;
+    auto [b, e] = signed_in.headers.equal_range("set-cookie");
+    for (auto it = b; it != e; ++it)
+      if (it->second.rfind("redress_staff=", 0) == 0) cookie = it->second;
+    CHECK(cookie.find("HttpOnly") != std::string::npos);
+    CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+    auto mine = client.get("/staff", jar.header());
+    REQUIRE(mine.status == 200);
+    CHECK(mine.body.find("Test agent") != std::string::npos);
+    std::string csrf = hidden(mine.body, "csrf");
+    auto saved = jar;
+    auto out = client.post("/staff/logout", form_encode({{"csrf", csrf}}), form_type() + jar.header());
+    CHECK(out.status == 303);
+    // The old cookie no longer opens anything: the session ended in the database.
+    CHECK(client.get("/staff", saved.header()).status == 303);
+  }
+  SECTION("a wrong password is refused; five failures lock the address even for the right password") {
+    CookieJar jar;
+    for (int i = 0; i < 4; ++i) CHECK(sign_in(client, jar, "agent@example.org", "wrong password!!").status == 401);
+    auto fifth = sign_in(client, jar, "agent@example.org", "wrong password!!");
+    CHECK(fifth.status == 429);
+    auto right = sign_in(client, jar, "agent@example.org", kPassword);
+    CHECK(right.status == 429);
+    CHECK(right.body.find("locked") != std::string::npos);
+    CHECK(jar.cookies.count("redress_staff") == 0);
+    // An unknown address answers like a wrong password and is locked the same way.
+    CHECK(sign_in(client, jar, "nobody@example.org", "whatever password").status == 401);
+  }
+  SECTION("the sign-in form refuses a post without its token") {
+    auto answer = client.post("/staff/login", form_encode({{"email", "agent@example.org"}, {"password", kPassword}}), form_type());
+    CHECK(answer.status == 403);
+  }
+  SECTION("an intake account or a staff member without a password cannot sign in") {
+    CookieJar jar;
+    CHECK(sign_in(client, jar, "intake@example.org", kPassword).status == 401);
+    CHECK(sign_in(client, jar, "lead@example.org", kPassword).status == 401);
+  }
+}
+
+TEST_CASE("pages: the console acts through the engine, with CSRF, version checks and roles", "[web][pages]") {
+  RedressServer server;
+  server.set_password("agent", kPassword);
+  server.set_password("manager", kPassword);
+  Client api(server.port(), server.token("agent"));
+  auto created = api.post("/v1/cases", new_case_body("Late delivery"));
+  REQUIRE(created.status == 201);
+  std::string reference(created.json().at("reference").as_string());
+  Client client(server.port());
+  CookieJar jar;
+  REQUIRE(sign_in(client, jar, "agent@example.org", kPassword).status == 303);
+
+  auto queue = client.get("/staff/queue", jar.header());
+  REQUIRE(queue.status == 200);
+  REQUIRE(queue.body.find(reference) != std::string::npos);
+  std::string csrf = hidden(queue.body, "csrf");
+  std::string version = hidden(queue.body, "expected_version");
+
+  SECTION("a form without the session's CSRF token changes nothing") {
+    auto forged = client.post("/staff/cases/" + reference + "/act", form_encode({{"action", "take"}, {"csrf", "forged"}}), form_type() + jar.header());
+    CHECK(forged.status == 403);
+    auto missing = client.post("/staff/cases/" + reference + "/act", form_encode({{"action", "take"}}), form_type() + jar.header());
+    CHECK(missing.status == 403);
+    CHECK(api.get("/v1/cases/" + reference).json().at("owner").is_null());
+  }
+  SECTION("take, then a promise; a stale version is refused and the typed text kept") {
+    auto take = client.post("/staff/cases/" + reference + "/act",
+                            form_encode({{"csrf", csrf}, {"action", "take"}, {"expected_version", version}}), form_type() + jar.header());
+    REQUIRE(take.status == 303);
+    CHECK(api.get("/v1/cases/" + reference).json().at("owner").at("id") == json::value(server.staff_id("agent")));
+    auto stale = client.post("/staff/cases/" + reference + "/act",
+                             form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"expected_version", version},
+                                          {"text", "Call you back <b>today</b>"}, {"due_local", "2031-05-02T10:00"}}),
+                             form_type() + jar.header());
+    CHECK(stale.status == 412);
+    CHECK(stale.body.find("Call you back &lt;b&gt;today&lt;/b&gt;") != std::string::npos);
+    auto page = client.get("/staff/cases/" + reference, jar.header());
+    auto promise = client.post("/staff/cases/" + reference + "/act",
+                               form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"expected_version", hidden(page.body, "expected_version")},
+                                            {"text", "Call you back"}, {"due_local", "2031-05-02T10:00"}, {"client_visible", "true"}}),
+                               form_type() + jar.header());
+    REQUIRE(promise.status == 303);
+    auto view = api.get("/v1/cases/" + reference).json();
+    bool found = false;
+    for (const auto& k : view.at("commitments").as_array())
+      if (k.at("text") == json::value("Call you back")) {
+        found = true;
+        // 10:00 in Europe/London in May is 09:00 UTC (BST).
+        CHECK(k.at("due_at") == json::value("2031-05-02T09:00:00Z"));
+      }
+    CHECK(found);
+    auto mine = client.get("/staff", jar.header());
+    CHECK(mine.body.find(reference) != std::string::npos);
+    auto bad_time = client.post("/staff/cases/" + reference + "/act",
+                                form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"text", "x"}, {"due_local", "tomorrow"}}),
+                                form_type() + jar.header());
+    CHECK(bad_time.status == 422);
+    CHECK(bad_time.body.find("due_local") != std::string::npos);
+  }
+  SECTION("an agent may not open the review board; a manager may, and exports each table as CSV") {
+    CHECK(client.get("/staff/board", jar.header()).status == 403);
+    CookieJar manager;
+    REQUIRE(sign_in(client, manager, "manager@example.org", kPassword).status == 303);
+    auto board = client.get("/staff/board", manager.header());
+    REQUIRE(board.status == 200);
+    CHECK(board.body.find("<svg class=\"chart\"") != std::string::npos);
+    auto csv = client.get("/staff/board/standards.csv", manager.header());
+    REQUIRE(csv.status == 200);
+    CHECK(csv.header("content-type") == "text/csv; charset=utf-8");
+    CHECK(csv.body.rfind("Standard,Pledge,", 0) == 0);
+    CHECK(csv.body.find("Retail complaints") != std::string::npos);
+    CHECK(client.get("/staff/board/nothing.csv", manager.header()).status == 404);
+  }
+  SECTION("search finds the case by subject and escapes the query") {
+    auto found = client.get("/staff/search?q=Late+deliv", jar.header());
+    CHECK(found.body.find(reference) != std::string::npos);
+    auto hostile = client.get("/staff/search?q=%3Cscript%3Ex%3C%2Fscript%3E", jar.header());
+    CHECK(hostile.status == 200);
+    CHECK(hostile.body.find("<script>x") == std::string::npos);
+    CHECK(hostile.body.find("&lt;script&gt;x") != std::string::npos);
+  }
+}
+
+TEST_CASE("pages: form bodies, CSV fields and ages", "[web][pages]") {
+  auto form = web::Form::parse_text("a=1&b=hello+world&c=%C3%A9t%C3%A9&empty=&flag");
+  REQUIRE(form);
+  CHECK(form->get("a") == "1");
+  CHECK(form->get("b") == "hello world");
+  CHECK(form->get("c") == "\xC3\xA9t\xC3\xA9");
+  CHECK(form->has("empty"));
+  CHECK(form->has("flag"));
+  CHECK(form->get("missing").empty());
+  CHECK_FALSE(web::Form::parse_text("a=%4"));
+  CHECK_FALSE(web::Form::parse_text("a=%zz"));
+  CHECK_FALSE(web::Form::parse_text("a=%FF%FE"));  // not UTF-8
+  CHECK(web::csv_field("plain") == "plain");
+  CHECK(web::csv_field("a,b") == "\"a,b\"");
+  CHECK(web::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(web::csv_field("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"");
+  CHECK(web::csv_field("@SUM(A1)") == "'@SUM(A1)");
+  CHECK(web::csv_field("-12.5") == "-12.5");
+  CHECK(web::csv_field("-") == "-");
+  CHECK(web::csv_field("-2+3") == "'-2+3");
+  CHECK(web::duration_text(std::chrono::seconds(45)) == "45 s");
+  CHECK(web::duration_text(std::chrono::minutes(200)) == "3 h 20 min");
+  CHECK(web::duration_text(std::chrono::hours(52)) == "2 d 4 h");
+}
+
+}  // namespace redress::webtest

@@ -1,0 +1,298 @@
+// The managers' review board (/staff/board, lead and above): what needs attention now (overdue,
+// at-risk and broken commitments by owner and team, with their age), escalations by level, each
+// owner's reliability and speed, attainment of each published standard, and 12 weeks of trends by
+// category and touchpoint drawn as SVG. Each table is built once and served both as HTML and as
+// CSV (/staff/board/{table}.csv), so the export always matches the page.
+#include <boost/json.hpp>
+
+#include <map>
+#include <set>
+
+#include "web/pages/charts.h"
+#include "web/pages/staff_session.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+using verb = http::verb;
+
+namespace {
+
+const std::vector<Role> kLeads{Role::kLead, Role::kManager, Role::kAdmin};
+constexpr int kWeeks = 12;
+
+struct Cell {
+  std::string text;
+  std::string url;   // a link, when not empty
+  std::string flag;  // a flag class ("broken", "at-risk", "overdue"), when not empty
+  bool number = false;
+};
+
+struct Table {
+  std::string id;     // "overdue": its CSV is /staff/board/overdue.csv
+  std::string title;
+  std::string note;
+  std::vector<std::string> columns;
+  std::vector<bool> numeric;  // per column
+  std::vector<std::vector<Cell>> rows;
+  std::string chart_svg;      // drawn above the table, when not empty
+};
+
+Cell text(std::string value) { return Cell{std::move(value), {}, {}, false}; }
+Cell count(std::int64_t value) { return Cell{std::to_string(value), {}, {}, true}; }
+Cell percent(std::int64_t good, std::int64_t bad) {
+  if (good + bad == 0) return Cell{"-", {}, {}, true};
+  return Cell{std::to_string((good * 1000 / (good + bad) + 5) / 10) + "%", {}, {}, true};
+}
+Cell mean(Duration total, std::int64_t n) {
+  if (n <= 0) return Cell{"-", {}, {}, true};
+  return Cell{duration_text(Duration(total.count() / n)), {}, {}, true};
+}
+
+std::map<std::string, Staff> staff_by_id(Store& store) {
+  std::map<std::string, Staff> out;
+  if (auto all = store.list_staff())
+    for (auto& s : *all) out.emplace(s.id, s);
+  return out;
+}
+
+std::string name_of(const std::map<std::string, Staff>& staff, const std::string& id) {
+  if (id.empty()) return "(unowned)";
+  auto it = staff.find(id);
+  return it == staff.end() ? id : it->second.name;
+}
+
+std::string week_label(Time week_start) {
+  auto day = std::chrono::floor<std::chrono::days>(week_start);
+  std::chrono::year_month_day ymd{day};
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%02u-%02u", static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return buffer;
+}
+
+// Monday 00:00 UTC of the week holding `t`.
+Time week_start(Time t) {
+  using namespace std::chrono;
+  auto day = floor<days>(t);
+  weekday wd{day};
+  return Time(duration_cast<Duration>((day - days((wd.c_encoding() + 6) % 7)).time_since_epoch()));
+}
+
+struct Board {
+  std::vector<Table> tables;
+  std::vector<json::object> cards;
+};
+
+Result<Board> build_board(PagesContext& pages) {
+  ApiContext& api = pages.api;
+  Store& store = api.store;
+  Time now = api.engine.clock().now();
+  auto staff = staff_by_id(store);
+  Board board;
+
+  // What needs attention now.
+  auto overdue = store.overdue_report(now, 500);
+  if (!overdue) return overdue.error();
+  Table items{"attention", "Commitments needing attention", "Past due, at risk and broken (not yet handled); oldest first within each state.",
+              {"State", "Case", "Commitment", "Owner", "Team", "Due", "Age", "Level"}, {false, false, false, false, false, false, false, true}, {}, {}};
+  struct Group {
+    std::string owner, team;
+    std::int64_t past_due = 0, at_risk = 0, broken = 0;
+    Duration oldest{0};
+  };
+  std::map<std::pair<std::string, std::string>, Group> groups;
+  auto add = [&](const std::vector<ReportItem>& list, const char* state, const char* flag, std::int64_t Group::*counter) {
+    for (const auto& item : list) {
+      const Commitment& k = item.commitment;
+      Duration age = k.paused() ? Duration(0) : now - k.due_at;
+      items.rows.push_back({Cell{state, {}, flag, false}, Cell{item.reference, "/staff/cases/" + item.reference, {}, false},
+                            text(k.text), text(name_of(staff, k.owner_id)), text(item.team),
+                            text(short_time(pages, "", k.due_at)),
+                            text(age > Duration(0) ? "overdue by " + duration_text(age) : "due in " + duration_text(-age)),
+                            count(item.escalation_level)});
+      Group& g = groups[{k.owner_id, item.team}];
+      g.owner = k.owner_id;
+      g.team = item.team;
+      g.*counter += 1;
+      g.oldest = std::max(g.oldest, age);
+    }
+  };
+  add(overdue->past_due, "past due", "overdue", &Group::past_due);
+  add(overdue->broken_unhandled, "broken", "broken", &Group::broken);
+  add(overdue->at_risk, "at risk", "at-risk", &Group::at_risk);
+  Table by_owner{"attention_by_owner", "Needing attention, by owner and team", "",
+                 {"Owner", "Team", "Past due", "At risk", "Broken", "Oldest overdue"}, {false, false, true, true, true, true}, {}, {}};
+  for (const auto& [key, g] : groups)
+    by_owner.rows.push_back({text(name_of(staff, g.owner)), text(g.team), count(g.past_due), count(g.at_risk), count(g.broken),
+                             Cell{g.oldest > Duration(0) ? duration_text(g.oldest) : "-", {}, {}, true}});
+  board.cards.push_back(json::object{{"label", "past due"}, {"value", overdue->past_due_total}, {"flag", "overdue"}});
+  board.cards.push_back(json::object{{"label", "broken, not handled"}, {"value", overdue->broken_unhandled_total}, {"flag", "broken"}});
+  board.cards.push_back(json::object{{"label", "at risk"}, {"value", overdue->at_risk_total}, {"flag", "at-risk"}});
+
+  // Escalations.
+  auto levels = store.escalation_counts();
+  if (!levels) return levels.error();
+  Table escalations{"escalations", "Open cases by escalation level", "", {"Level", "Name", "Open cases", "Oldest received"},
+                    {true, false, true, true}, {}, {}};
+  std::int64_t escalated = 0;
+  for (const auto& l : *levels) {
+    std::set<std::string> names;
+    for (const auto& w : api.engine.workflows().all())
+      if (const auto* level = w.level(l.level)) names.insert(level->name);
+    std::string name;
+    for (const auto& n : names) name += (name.empty() ? "" : " / ") + n;
+    escalations.rows.push_back({count(l.level), text(l.level == 0 ? "not escalated" : name), count(l.open_cases),
+                                Cell{l.oldest_received ? duration_text(now - *l.oldest_received) + " ago" : "-", {}, {}, true}});
+    if (l.level > 0) escalated += l.open_cases;
+  }
+  board.cards.push_back(json::object{{"label", "escalated, open"}, {"value", escalated}});
+
+  // Owners.
+  auto owners = store.owner_report(now - std::chrono::days(90));
+  if (!owners) return owners.error();
+  Table reliability{"owners", "Owners: promises kept and speed (last 90 days)",
+                    "Reliability counts the promises owners made to clients that fell due in the window.",
+                    {"Owner", "Team", "Open cases", "Promises kept", "Promises broken", "Reliability", "All commitments kept",
+                     "Mean time to acknowledge", "Mean time to resolve"},
+                    {false, false, true, true, true, true, true, true, true}, {}, {}};
+  for (const auto& o : *owners) {
+    auto it = staff.find(o.owner_id);
+    reliability.rows.push_back({text(name_of(staff, o.owner_id)), text(it == staff.end() ? "" : it->second.team), count(o.open_cases),
+                                count(o.promises_kept), count(o.promises_broken), percent(o.promises_kept, o.promises_broken),
+                                percent(o.commitments_kept, o.commitments_broken), mean(o.acknowledge_total, o.acknowledged),
+                                mean(o.resolve_total, o.resolved_cases)});
+  }
+
+  // Standards.
+  auto attainment = store.standards_report(now);
+  if (!attainment) return attainment.error();
+  std::map<std::string, const PledgeAttainment*> by_key;
+  for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
+  Table standards{"standards", "Attainment of each published standard", "",
+                  {"Standard", "Pledge", "Kept (30 d)", "Missed (30 d)", "Attainment (30 d)", "Kept (90 d)", "Missed (90 d)", "Attainment (90 d)"},
+                  {false, false, true, true, true, true, true, true}, {}, {}};
+  for (const auto& w : api.engine.workflows().all())
+    for (const auto& c : w.clocks) {
+      auto it = by_key.find(w.name + "/" + c.name);
+      PledgeAttainment a = it == by_key.end() ? PledgeAttainment{} : *it->second;
+      standards.rows.push_back({text(w.title), text(c.text), count(a.met_30), count(a.broken_30), percent(a.met_30, a.broken_30),
+                                count(a.met_90), count(a.broken_90), percent(a.met_90, a.broken_90)});
+    }
+
+  // Trends: 12 weeks, the six most frequent values of each dimension and "other".
+  Time first_week = week_start(now) - std::chrono::days(7 * (kWeeks - 1));
+  auto weekly = store.weekly_counts(first_week);
+  if (!weekly) return weekly.error();
+  std::vector<std::string> labels;
+  for (int w = 0; w < kWeeks; ++w) labels.push_back(week_label(first_week + std::chrono::days(7 * w)));
+  for (const char* dimension : {"category", "touchpoint"}) {
+    std::map<std::string, std::int64_t> totals;
+    for (const auto& c : *weekly)
+      if (c.dimension == dimension) totals[c.value.empty() ? "(none)" : c.value] += c.received;
+    std::vector<std::pair<std::int64_t, std::string>> ranked;
+    for (const auto& [value, total] : totals) ranked.emplace_back(-total, value);
+    std::sort(ranked.begin(), ranked.end());
+    std::vector<std::string> shown;
+    for (std::size_t i = 0; i < ranked.size() && i < 6; ++i) shown.push_back(ranked[i].second);
+    bool other = ranked.size() > shown.size();
+    std::vector<ChartSeries> series;
+    for (const auto& value : shown) series.push_back(ChartSeries{value, std::vector<std::int64_t>(kWeeks, 0)});
+    if (other) series.push_back(ChartSeries{"other", std::vector<std::int64_t>(kWeeks, 0)});
+    for (const auto& c : *weekly) {
+      if (c.dimension != dimension) continue;
+      auto index = (c.week_start - first_week) / std::chrono::days(7);
+      if (index < 0 || index >= kWeeks) continue;
+      std::string value = c.value.empty() ? "(none)" : c.value;
+      auto found = std::find(shown.begin(), shown.end(), value);
+      std::size_t s = found == shown.end() ? series.size() - 1 : static_cast<std::size_t>(found - shown.begin());
+      series[s].values[static_cast<std::size_t>(index)] += c.received;
+    }
+    Table trend{std::string("trends_") + dimension, std::string("Cases received per week by ") + dimension + " (12 weeks)",
+                "Weeks start on Monday (UTC).", {"Week of"}, {false}, {}, {}};
+    for (const auto& s : series) trend.columns.push_back(s.label), trend.numeric.push_back(true);
+    for (int w = 0; w < kWeeks; ++w) {
+      std::vector<Cell> row{text(labels[static_cast<std::size_t>(w)])};
+      for (const auto& s : series) row.push_back(count(s.values[static_cast<std::size_t>(w)]));
+      trend.rows.push_back(std::move(row));
+    }
+    trend.chart_svg = line_chart_svg(trend.title, labels, series);
+    board.tables.push_back(std::move(trend));
+  }
+  std::vector<Table> ordered;
+  ordered.push_back(std::move(by_owner));
+  ordered.push_back(std::move(items));
+  ordered.push_back(std::move(escalations));
+  ordered.push_back(std::move(reliability));
+  ordered.push_back(std::move(standards));
+  for (auto& t : board.tables) ordered.push_back(std::move(t));
+  board.tables = std::move(ordered);
+  return board;
+}
+
+json::object table_json(const Table& t) {
+  json::array columns, rows;
+  for (std::size_t i = 0; i < t.columns.size(); ++i) columns.push_back(json::object{{"name", t.columns[i]}, {"number", t.numeric[i]}});
+  for (const auto& row : t.rows) {
+    json::array cells;
+    for (const auto& c : row) {
+      json::object cell{{"text", c.text}, {"number", c.number}};
+      if (!c.url.empty()) cell["url"] = c.url;
+      if (!c.flag.empty()) cell["flag"] = c.flag;
+      cells.push_back(std::move(cell));
+    }
+    rows.push_back(json::object{{"cells", std::move(cells)}});
+  }
+  json::object o{{"id", t.id}, {"title", t.title}, {"columns", std::move(columns)}, {"has_rows", !rows.empty()},
+                 {"rows", std::move(rows)}, {"csv_url", "/staff/board/" + t.id + ".csv"}};
+  if (!t.note.empty()) o["note"] = t.note;
+  if (!t.chart_svg.empty()) o["chart"] = t.chart_svg;
+  return o;
+}
+
+void board_page(PagesContext& pages, const ContextPtr&, Reply reply, const SignedIn& who) {
+  auto board = build_board(pages);
+  if (!board) return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail, json::object{{"staff", staff_nav(who, "board")}}));
+  json::array tables, cards;
+  for (const auto& t : board->tables) tables.push_back(table_json(t));
+  for (auto& c : board->cards) cards.push_back(std::move(c));
+  json::object data{{"title", "Review board"}, {"staff", staff_nav(who, "board")}, {"tables", std::move(tables)}, {"cards", std::move(cards)},
+                    {"generated", short_time(pages, "", pages.api.engine.clock().now())}};
+  reply(render_page(pages, http::status::ok, "board", std::move(data)));
+}
+
+void board_csv(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn&) {
+  std::string name = ctx->param("table");
+  if (name.size() < 5 || name.substr(name.size() - 4) != ".csv") return reply(message_page(pages, http::status::not_found, "No such table", name));
+  name.resize(name.size() - 4);
+  auto board = build_board(pages);
+  if (!board) return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail));
+  for (const auto& t : board->tables) {
+    if (t.id != name) continue;
+    std::string csv;
+    for (std::size_t i = 0; i < t.columns.size(); ++i) csv += (i ? "," : "") + csv_field(t.columns[i]);
+    csv += "\r\n";
+    for (const auto& row : t.rows) {
+      for (std::size_t i = 0; i < row.size(); ++i) csv += (i ? "," : "") + csv_field(row[i].text);
+      csv += "\r\n";
+    }
+    Response response{http::status::ok, 11};
+    response.set(http::field::content_type, "text/csv; charset=utf-8");
+    response.set(http::field::content_disposition, "attachment; filename=\"redress-" + t.id + ".csv\"");
+    set_security_headers(response);
+    response.body() = std::move(csv);
+    response.prepare_payload();
+    return reply(std::move(response));
+  }
+  reply(message_page(pages, http::status::not_found, "No such table", "There is no board table called " + name + "."));
+}
+
+}  // namespace
+
+void register_board_pages(Router& router, PagesContext& pages) {
+  add_staff_page(router, pages, "/staff/board", kLeads,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) { board_page(pages, ctx, std::move(reply), who); });
+  add_staff_page(router, pages, "/staff/board/{table}", kLeads,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) { board_csv(pages, ctx, std::move(reply), who); });
+}
+
+}  // namespace redress::web

@@ -1,0 +1,204 @@
+// The client's status page: /c/{token}. Everything shown is what the client may see (client-visible
+// commitments and messages, the offers made to them, the owner's name); never an internal note,
+// never another case. Forms post back under the same private path and redirect (post/redirect/get);
+// a refused or invalid post shows the page again with the error and what the client typed.
+#include <boost/json.hpp>
+
+#include "adapters/security/secrets.h"
+#include "engine/actions.h"
+#include "web/pages/page_support.h"
+#include "web/views.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+using verb = http::verb;
+
+namespace {
+
+std::string notice_for(const std::string& done) {
+  if (done == "reply") return "Thank you: your message is with us.";
+  if (done == "accept") return "Thank you: you accepted our offer. We will put it into effect and keep you informed.";
+  if (done == "reject") return "You turned our offer down. Your case goes back to our team, who will be in touch.";
+  if (done == "withdraw") return "Your complaint is withdrawn. You can still read this page.";
+  if (done == "survey") return "Thank you for rating our service.";
+  if (done == "reopen") return "Your complaint is open again; our team will be in touch.";
+  return {};
+}
+
+const char* step_label(int step) {
+  static const char* kLabels[] = {"Received", "Acknowledged", "Being investigated", "Resolved", "Closed"};
+  return kLabels[step];
+}
+
+int step_reached(CaseStatus status) {
+  switch (status) {
+    case CaseStatus::kReceived: return 0;
+    case CaseStatus::kAcknowledged: return 1;
+    case CaseStatus::kInvestigating:
+    case CaseStatus::kAwaitingClient:
+    case CaseStatus::kRedressProposed: return 2;
+    case CaseStatus::kResolved: return 3;
+    case CaseStatus::kClosed: return 4;
+    case CaseStatus::kWithdrawn: return -1;
+  }
+  return 0;
+}
+
+// The page's values. `draft` holds what the client typed into a form that was refused.
+json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot, const std::string& token,
+                              json::object draft) {
+  ApiContext& api = pages.api;
+  const Case& c = snapshot.record;
+  auto format = time_formatter(pages, c.workflow);
+  std::string base = "/c/" + token;
+  json::object data;
+  data["title"] = "Your complaint " + c.reference;
+  data["body_class"] = "client";
+  data["reference"] = c.reference;
+  data["subject"] = c.subject;
+  data["status_label"] = status_label(c.status);
+  data["status_text"] = status_text(c.status);
+  data["received_local"] = format(c.received_at);
+  data["base"] = base;
+  int reached = step_reached(c.status);
+  json::array progress;
+  for (int i = 0; i < 5; ++i)
+    progress.push_back(json::object{{"label", step_label(i)}, {"done", reached >= i}, {"current", reached == i}});
+  data["progress"] = std::move(progress);
+  data["withdrawn"] = c.status == CaseStatus::kWithdrawn;
+  if (auto owner = api.store.find_staff(c.owner_id); owner) data["owner_name"] = owner->name;
+  if (const Workflow* workflow = api.engine.workflows().find(c.workflow))
+    data["standard"] = json::object{{"title", workflow->title}, {"pledge", workflow->pledge}};
+
+  json::array commitments;
+  for (const auto& k : snapshot.commitments) {
+    if (!k.client_visible || k.status == CommitmentStatus::kRenegotiated || k.status == CommitmentStatus::kCancelled) continue;
+    json::object o{{"text", k.text}, {"status", to_string(k.status)}};
+    o["due_local"] = k.paused() ? std::string("on hold until we hear back from you") : format(k.due_at);
+    if (!k.paused()) o["due_at"] = format_time(k.due_at);
+    o[k.status == CommitmentStatus::kKept ? "kept" : k.status == CommitmentStatus::kBroken ? "broken" : "open"] = true;
+    if (k.settled_at) o["settled_local"] = format(*k.settled_at);
+    commitments.push_back(std::move(o));
+  }
+  data["has_commitments"] = !commitments.empty();
+  data["commitments"] = std::move(commitments);
+
+  auto messages = api.store.case_messages(c.reference);
+  json::array thread;
+  if (messages)
+    for (const auto& m : *messages) {
+      if (m.visibility != Visibility::kClient) continue;
+      bool from_client = m.author == "client";
+      thread.push_back(json::object{{"body", m.body}, {"from_client", from_client}, {"from_us", !from_client},
+                                    {"at_local", format(m.at)}, {"at", format_time(m.at)}});
+    }
+  data["messages"] = std::move(thread);
+
+  auto actions = client_actions(api, c);
+  auto may = [&](std::string_view name) { return std::find(actions.begin(), actions.end(), name) != actions.end(); };
+  json::array offers;
+  for (const auto& r : snapshot.redress) {
+    json::object o{{"id", redress_display_id(r.id)}, {"kind_label", redress_kind_label(r.kind)}, {"text", r.text},
+                   {"status", to_string(r.status)}};
+    if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
+    bool open = r.status == RedressStatus::kProposed && may("accept_redress");
+    o["decide"] = open;
+    o["accept_url"] = base + "/redress/" + redress_display_id(r.id) + "/accept";
+    o["reject_url"] = base + "/redress/" + redress_display_id(r.id) + "/reject";
+    o[std::string("is_") + std::string(to_string(r.status))] = true;
+    offers.push_back(std::move(o));
+  }
+  data["has_offers"] = !offers.empty();
+  data["offers"] = std::move(offers);
+  data["can_reply"] = may("reply");
+  data["can_withdraw"] = may("withdraw");
+  data["can_rate"] = may("survey") && !c.rating;
+  data["can_reopen"] = may("reopen");
+  if (c.rating) data["rating"] = *c.rating;
+  json::array stars;
+  for (int i = 1; i <= 5; ++i) {
+    json::object star{{"value", i}};
+    if (auto it = draft.find("rating"); it != draft.end() && it->value().is_string() && it->value().get_string() == std::to_string(i))
+      star["checked"] = true;
+    stars.push_back(std::move(star));
+  }
+  data["stars"] = std::move(stars);
+  data["draft"] = std::move(draft);
+  return data;
+}
+
+void show(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
+  const std::string& token = ctx->param("token");
+  auto snapshot = client_link_case(pages.api, token);
+  if (!snapshot)
+    return reply(message_page(pages, http::status::not_found, "This link does not open a complaint",
+                              "The link may be mistyped, or it was replaced by a newer one. The latest email we sent you "
+                              "has the current link.",
+                              json::object{{"body_class", "client"}}));
+  json::object data = client_page_data(pages, *snapshot, token, {});
+  if (auto done = ctx->query_value("done")) data["notice"] = notice_for(*done);
+  reply(render_page(pages, http::status::ok, "client", std::move(data)));
+}
+
+// A client form post: decode, act as the client, redirect to the page; on failure show the page
+// with the error and the typed values.
+void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType type, std::string done) {
+  const std::string token = ctx->param("token");
+  auto snapshot = client_link_case(pages.api, token);
+  if (!snapshot)
+    return reply(message_page(pages, http::status::not_found, "This link does not open a complaint",
+                              "The link may be mistyped, or it was replaced by a newer one.", json::object{{"body_class", "client"}}));
+  auto fail = [&pages, token](const CaseSnapshot& current, const Error& error, json::object draft) {
+    json::object data = client_page_data(pages, current, token, std::move(draft));
+    put_error(data, error);
+    return render_page(pages, page_status(error), "client", std::move(data));
+  };
+  if (!same_origin_post(ctx->request, pages.api.base_url))
+    return reply(fail(*snapshot, Error::forbidden("this form was sent from another site"), {}));
+  auto form = Form::parse(ctx->request);
+  if (!form) return reply(fail(*snapshot, form.error(), {}));
+  json::object draft;
+  for (const auto& [name, value] : form->fields()) draft[name] = value;
+  json::object body = form_json(*form, {"rating"});
+  if (type == ActionType::kAddMessage) body["visibility"] = "client";
+  if (type == ActionType::kAcceptRedress || type == ActionType::kRejectRedress) {
+    auto id = parse_display_id(ctx->param("id"), 'r');
+    bool ours = false;
+    for (const auto& r : snapshot->redress) ours = ours || (id && r.id == *id);
+    if (!ours) return reply(fail(*snapshot, Error::not_found("no such offer on this complaint"), std::move(draft)));
+    body["redress_id"] = redress_display_id(*id);
+  }
+  auto request = decode_action_fields(type, body);
+  if (!request) return reply(fail(*snapshot, request.error(), std::move(draft)));
+  request->reference = snapshot->record.reference;
+  request->actor = Actor::client();
+  run_page_action(pages, std::move(request).value(),
+                  [&pages, reply = std::move(reply), token, done, draft = std::move(draft), fail](Result<Committed> result) mutable {
+                    if (result) return reply(see_other("/c/" + token + "?done=" + done));
+                    auto current = client_link_case(pages.api, token);
+                    if (!current) return reply(message_page(pages, http::status::not_found, "This link does not open a complaint", "", {}));
+                    reply(fail(*current, result.error(), std::move(draft)));
+                  });
+}
+
+}  // namespace
+
+void register_client_pages(Router& router, PagesContext& pages) {
+  auto get = [&](std::string pattern, Handler handler) {
+    router.add(RouteSpec{verb::get, std::move(pattern), Access::kClientLink, {}, false, std::move(handler)});
+  };
+  auto post = [&](std::string pattern, ActionType type, std::string done) {
+    router.add(RouteSpec{verb::post, std::move(pattern), Access::kClientLink, {}, false,
+                         [&pages, type, done](const ContextPtr& ctx, Reply reply) { act(pages, ctx, std::move(reply), type, done); }});
+  };
+  get("/c/{token}", [&pages](const ContextPtr& ctx, Reply reply) { show(pages, ctx, std::move(reply)); });
+  post("/c/{token}/reply", ActionType::kAddMessage, "reply");
+  post("/c/{token}/redress/{id}/accept", ActionType::kAcceptRedress, "accept");
+  post("/c/{token}/redress/{id}/reject", ActionType::kRejectRedress, "reject");
+  post("/c/{token}/withdraw", ActionType::kWithdraw, "withdraw");
+  post("/c/{token}/survey", ActionType::kSubmitSurvey, "survey");
+  post("/c/{token}/reopen", ActionType::kReopen, "reopen");
+}
+
+}  // namespace redress::web

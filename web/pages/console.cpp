@@ -1,0 +1,420 @@
+// The staff console: my cases, the unowned queue, search, and the case page with its actions.
+// Every action is a form that posts to /staff/cases/{ref}/act with the action's name and the
+// version the page showed, and goes through the engine like an API call (same rules, same
+// refusals); a refused or invalid form shows the case again with the error and what was typed.
+#include <boost/json.hpp>
+
+#include <date/tz.h>
+
+#include "engine/actions.h"
+#include "engine/lifecycle.h"
+#include "engine/planner.h"
+#include "engine/pledges.h"
+#include "web/pages/staff_session.h"
+#include "web/views.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+
+namespace {
+
+const std::vector<Role> kStaffRoles{Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
+
+std::string staff_name(const std::map<std::string, Staff>& staff, const std::string& id) {
+  auto it = staff.find(id);
+  return it == staff.end() ? id : it->second.name;
+}
+
+std::map<std::string, Staff> staff_by_id(Store& store) {
+  std::map<std::string, Staff> out;
+  if (auto all = store.list_staff())
+    for (auto& s : *all) out.emplace(s.id, s);
+  return out;
+}
+
+// "staff:u-7" -> "Ana Ruiz"; "client" -> "the client"; "system" -> "Redress".
+std::string actor_text(const std::map<std::string, Staff>& staff, const std::string& actor) {
+  if (actor.rfind("staff:", 0) == 0) return staff_name(staff, actor.substr(6));
+  if (actor == "client") return "the client";
+  if (actor == "system") return "Redress (automatic)";
+  if (actor.rfind("intake:", 0) == 0) return "intake (" + actor.substr(7) + ")";
+  return actor;
+}
+
+// "due in 3 h 20 min" / "overdue by 2 d 4 h".
+std::string due_text(Time due, Time now) {
+  if (due == Time::max()) return "on hold";
+  return due >= now ? "in " + duration_text(due - now) : "overdue by " + duration_text(now - due);
+}
+
+json::object case_row(PagesContext& pages, const Case& c, const std::map<std::string, Staff>& staff) {
+  json::object row{{"reference", c.reference},   {"subject", c.subject},       {"client", c.client.name},
+                   {"status", to_string(c.status)}, {"team", c.team},        {"level", c.escalation_level},
+                   {"received", short_time(pages, c.workflow, c.received_at)}, {"url", "/staff/cases/" + c.reference}};
+  if (!c.owner_id.empty()) row["owner"] = staff_name(staff, c.owner_id);
+  row["is_open"] = is_open(c.status);
+  return row;
+}
+
+void my_cases(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+  auto list = pages.api.store.owner_worklist(who.staff.id, 200);
+  if (!list) return reply(message_page(pages, page_status(list.error()), "My cases", list.error().detail));
+  Time now = pages.api.engine.clock().now();
+  auto staff = staff_by_id(pages.api.store);
+  json::array rows;
+  int at_risk = 0, broken = 0;
+  for (const auto& item : *list) {
+    json::object row = case_row(pages, item.record, staff);
+    if (item.next_due) {
+      row["next_due"] = short_time(pages, item.record.workflow, *item.next_due);
+      row["next_due_text"] = due_text(*item.next_due, now);
+      row["overdue"] = *item.next_due < now;
+    }
+    row["at_risk"] = item.at_risk;
+    row["broken"] = item.broken;
+    row["open_commitments"] = item.open_commitments;
+    at_risk += item.at_risk;
+    broken += item.broken;
+    rows.push_back(std::move(row));
+  }
+  json::object data{{"title", "My cases"}, {"staff", staff_nav(who, "mine")}, {"rows", rows}, {"has_rows", !rows.empty()},
+                    {"count", rows.size()}, {"at_risk_count", at_risk}, {"broken_count", broken},
+                    {"has_at_risk", at_risk > 0}, {"has_broken", broken > 0}};
+  if (auto done = ctx->query_value("done")) data["notice"] = *done;
+  reply(render_page(pages, http::status::ok, "my_cases", std::move(data)));
+}
+
+void queue(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+  CaseFilter filter;
+  filter.owner_id = "none";
+  filter.open_only = true;
+  auto page = pages.api.store.list_cases(filter, ctx->query_value("cursor").value_or(""), 100);
+  if (!page) return reply(message_page(pages, http::status::bad_request, "Unowned queue", page.error().detail));
+  auto staff = staff_by_id(pages.api.store);
+  Time now = pages.api.engine.clock().now();
+  json::array rows;
+  for (const auto& c : page->cases) {
+    json::object row = case_row(pages, c, staff);
+    row["waiting"] = duration_text(now - c.received_at);
+    row["version"] = c.version;
+    rows.push_back(std::move(row));
+  }
+  json::object data{{"title", "Unowned queue"}, {"staff", staff_nav(who, "queue")}, {"rows", rows}, {"has_rows", !rows.empty()}};
+  if (!page->next_cursor.empty()) data["next_url"] = "/staff/queue?cursor=" + form_encode(page->next_cursor);
+  if (auto done = ctx->query_value("done")) data["notice"] = *done;
+  reply(render_page(pages, http::status::ok, "queue", std::move(data)));
+}
+
+void search(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+  CaseFilter filter;
+  std::string q = ctx->query_value("q").value_or("");
+  std::string status = ctx->query_value("status").value_or("");
+  json::object data{{"title", "Search"}, {"staff", staff_nav(who, "search")}, {"q", q}};
+  json::array statuses;
+  for (auto name : all_names_CaseStatus())
+    statuses.push_back(json::object{{"name", name}, {"selected", name == status}});
+  data["statuses"] = std::move(statuses);
+  if (q.size() > 200) {
+    put_error(data, Error::invalid_field("q", "must be at most 200 characters"));
+    return reply(render_page(pages, http::status::bad_request, "search", std::move(data)));
+  }
+  if (!status.empty()) {
+    filter.status = parse_CaseStatus(status);
+    if (!filter.status) {
+      put_error(data, Error::invalid_field("status", "unknown status"));
+      return reply(render_page(pages, http::status::bad_request, "search", std::move(data)));
+    }
+  }
+  if (q.empty() && !filter.status) return reply(render_page(pages, http::status::ok, "search", std::move(data)));
+  filter.text = q;
+  auto page = pages.api.store.list_cases(filter, ctx->query_value("cursor").value_or(""), 50);
+  if (!page) {
+    put_error(data, page.error());
+    return reply(render_page(pages, http::status::bad_request, "search", std::move(data)));
+  }
+  auto staff = staff_by_id(pages.api.store);
+  json::array rows;
+  for (const auto& c : page->cases) rows.push_back(case_row(pages, c, staff));
+  data["searched"] = true;
+  data["has_rows"] = !rows.empty();
+  data["rows"] = std::move(rows);
+  if (!page->next_cursor.empty())
+    data["next_url"] = "/staff/search?q=" + form_encode(q) + "&status=" + form_encode(status) + "&cursor=" + form_encode(page->next_cursor);
+  reply(render_page(pages, http::status::ok, "search", std::move(data)));
+}
+
+// A short line for the timeline from an event's data: the fields people read.
+std::string event_summary(const Event& e, const std::map<std::string, Staff>& staff) {
+  auto parsed = json::parse(e.data);
+  if (!parsed.is_object()) return {};
+  std::string out;
+  for (const auto& [key, value] : parsed.get_object()) {
+    if (key == "hash" || value.is_object() || value.is_array()) continue;
+    std::string text = value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+    if ((key == "owner" || key == "from" || key == "to") && value.is_string()) text = staff_name(staff, text);
+    if (text.size() > 160) text = text.substr(0, 157) + "...";
+    out += (out.empty() ? "" : " · ") + std::string(key) + ": " + text;
+  }
+  return out;
+}
+
+// The <input type="datetime-local"> value of an instant in the case's zone.
+std::string local_input(const Workflow* workflow, Time t) {
+  using namespace std::chrono;
+  auto m = floor<minutes>(t);
+  date::local_time<minutes> local{m.time_since_epoch()};
+  if (workflow) try {
+      local = floor<minutes>(date::make_zoned(workflow->calendar.zone_name(), m).get_local_time());
+    } catch (const std::exception&) {
+    }
+  return date::format("%Y-%m-%dT%H:%M", local);
+}
+
+// An instant from a datetime-local value in the case's zone (a skipped local time moves forward).
+std::optional<Time> parse_local_input(const Workflow* workflow, const std::string& text) {
+  std::istringstream in(text);
+  date::local_time<std::chrono::minutes> local;
+  in >> date::parse("%Y-%m-%dT%H:%M", local);
+  if (in.fail()) return std::nullopt;
+  try {
+    if (!workflow) return Time(local.time_since_epoch());
+    const date::time_zone* zone = date::locate_zone(workflow->calendar.zone_name());
+    return Time(zone->to_sys(local, date::choose::earliest).time_since_epoch());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+json::object case_page_data(PagesContext& pages, const CaseView& view, const SignedIn& who, json::object draft) {
+  ApiContext& api = pages.api;
+  const Case& c = view.snapshot.record;
+  const Workflow* workflow = api.engine.workflows().find(c.workflow);
+  auto staff = staff_by_id(api.store);
+  Time now = api.engine.clock().now();
+  auto when = [&](Time t) { return short_time(pages, c.workflow, t); };
+  json::object data = case_row(pages, c, staff);
+  data["title"] = c.reference + " · " + c.subject;
+  data["staff"] = staff_nav(who, "case");
+  data["version"] = c.version;
+  data["description"] = c.description;
+  data["remedy_requested"] = c.remedy_requested;
+  data["client_email"] = c.client.email;
+  data["client_phone"] = c.client.phone;
+  data["category"] = c.category;
+  data["touchpoint"] = c.touchpoint;
+  data["severity"] = to_string(c.severity);
+  data["channel"] = to_string(c.channel);
+  data["workflow"] = workflow ? workflow->title : c.workflow;
+  data["clock"] = to_string(c.clock);
+  if (c.outcome) data["outcome"] = to_string(*c.outcome);
+  if (c.rating) data["rating"] = *c.rating;
+  if (workflow && c.escalation_level > 0)
+    if (const auto* level = workflow->level(c.escalation_level)) data["level_name"] = level->name;
+  if (view.client_link_nonce) data["client_url"] = client_url(api, api.keyring.client_token(*view.client_link_nonce));
+  data["is_owner"] = c.owner_id == who.staff.id;
+
+  json::array commitments;
+  for (const auto& k : view.snapshot.commitments) {
+    json::object o{{"id", commitment_display_id(k.id)}, {"kind", to_string(k.kind)}, {"text", k.text},
+                   {"status", to_string(k.status)},   {"due", when(k.due_at)},   {"client_visible", k.client_visible},
+                   {"owner", staff_name(staff, k.owner_id)}};
+    bool open = k.status == CommitmentStatus::kOpen;
+    o["is_open"] = open;
+    if (open) o["due_text"] = due_text(k.due_at, now);
+    o["overdue"] = open && !k.paused() && k.due_at < now;
+    o["at_risk"] = open && k.warnings_fired > 0;
+    o["broken"] = k.status == CommitmentStatus::kBroken;
+    o["kept"] = k.status == CommitmentStatus::kKept;
+    o["unhandled"] = k.status == CommitmentStatus::kBroken && !k.handled_at;
+    if (!k.note.empty()) o["note"] = k.note;
+    if (k.handled_at) o["handled"] = when(*k.handled_at) + (k.handled_note.empty() ? "" : ": " + k.handled_note);
+    o["due_input"] = k.paused() ? local_input(workflow, now + std::chrono::hours(24)) : local_input(workflow, k.due_at);
+    commitments.push_back(std::move(o));
+  }
+  data["has_commitments"] = !commitments.empty();
+  data["commitments"] = std::move(commitments);
+
+  json::array redress;
+  for (const auto& r : view.snapshot.redress) {
+    json::object o{{"id", redress_display_id(r.id)}, {"kind", redress_kind_label(r.kind)}, {"text", r.text},
+                   {"status", to_string(r.status)}, {"automatic", r.automatic}};
+    if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
+    o["can_fulfil"] = r.status == RedressStatus::kAccepted;
+    redress.push_back(std::move(o));
+  }
+  data["has_redress"] = !redress.empty();
+  data["redress"] = std::move(redress);
+
+  json::array messages;
+  for (const auto& m : view.messages)
+    messages.push_back(json::object{{"body", m.body}, {"internal", m.visibility == Visibility::kInternal},
+                                    {"author", actor_text(staff, m.author)}, {"at", when(m.at)}});
+  data["messages"] = std::move(messages);
+
+  json::array timeline;
+  if (auto events = api.store.case_events(c.reference))
+    for (auto it = events->rbegin(); it != events->rend(); ++it)
+      timeline.push_back(json::object{{"seq", it->seq}, {"type", it->type}, {"at", when(it->at)},
+                                      {"actor", actor_text(staff, it->actor)}, {"summary", event_summary(*it, staff)}});
+  data["timeline"] = std::move(timeline);
+  json::array deliveries;
+  if (auto notes = api.store.case_notifications(c.reference))
+    for (const auto& n : *notes) {
+      json::object o{{"id", "n-" + std::to_string(n.item.id)}, {"channel", n.item.channel == NotificationDraft::Channel::kEmail ? "email" : "web hook"},
+                     {"template", n.item.template_name}, {"audience", n.item.audience}, {"recipient", n.item.recipient},
+                     {"state", to_string(n.state)}, {"attempts", n.attempts.size()}, {"created", when(n.item.created_at)}};
+      if (n.delivered_at) o["delivered"] = when(*n.delivered_at);
+      if (!n.last_error.empty()) o["last_error"] = n.last_error;
+      deliveries.push_back(std::move(o));
+    }
+  data["has_deliveries"] = !deliveries.empty();
+  data["deliveries"] = std::move(deliveries);
+
+  // Every action this staff member may take now, lifecycle or not (messages, promises, redress).
+  json::object can;
+  Actor actor = Actor::staff(who.staff.id, who.staff.role);
+  for (ActionType type : allowed_actions(lifecycle_state(c), case_facts(c, workflow, now), ActionScope::kAll))
+    if (authorize(actor, type, c)) can[to_string(type)] = true;
+  data["can"] = std::move(can);
+  json::array owners;
+  for (const auto& [id, s] : staff)
+    if (s.active && s.role != Role::kIntake && id != c.owner_id)
+      owners.push_back(json::object{{"id", id}, {"label", s.name + (s.team.empty() ? "" : " (" + s.team + ")")}});
+  data["owners"] = std::move(owners);
+  json::array outcomes, kinds;
+  for (auto name : all_names_Outcome()) outcomes.push_back(json::object{{"name", name}});
+  for (auto name : all_names_RedressKind()) kinds.push_back(json::object{{"name", name}});
+  data["outcomes"] = std::move(outcomes);
+  data["redress_kinds"] = std::move(kinds);
+  data["default_due"] = local_input(workflow, now + std::chrono::hours(4));
+  data["zone"] = workflow ? workflow->calendar.zone_name() : "UTC";
+  if (workflow && !workflow->final_response_elements.empty()) {
+    json::array elements;
+    for (const auto& e : workflow->final_response_elements) elements.push_back(json::object{{"text", e.description}});
+    data["required_elements"] = std::move(elements);
+  }
+  data["draft"] = std::move(draft);
+  return data;
+}
+
+void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+  auto view = pages.api.store.load_case_view(ctx->param("ref"));
+  if (!view)
+    return reply(message_page(pages, page_status(view.error()), "No such case", view.error().detail,
+                              json::object{{"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
+  json::object data = case_page_data(pages, *view, who, {});
+  if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
+  reply(render_page(pages, http::status::ok, "case", std::move(data)));
+}
+
+// The engine's JSON for a case form. Times typed in the case's zone become RFC 3339; one inline
+// redress offer becomes the `offers` list.
+Result<json::object> action_body(const Form& form, const Workflow* workflow) {
+  json::object body = form_json(form, {"expected_version", "level"}, {"client_visible"});
+  if (auto it = body.find("due_local"); it != body.end()) {
+    std::string text(it->value().as_string());
+    body.erase(it);
+    auto t = parse_local_input(workflow, text);
+    if (!t) return Error::invalid_field("due_local", "must be a date and time like 2026-12-04T17:00");
+    body["due_at"] = format_time(*t);
+  }
+  json::object offer;
+  for (auto key : {"kind", "amount", "currency", "text"}) {
+    std::string field = std::string("offer_") + key;
+    if (auto it = body.find(field); it != body.end()) {
+      offer[key] = it->value();
+      body.erase(it);
+    }
+  }
+  if (!offer.empty()) body["offers"] = json::array{std::move(offer)};
+  return body;
+}
+
+void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+  const std::string reference = ctx->param("ref");
+  auto view = pages.api.store.load_case_view(reference);
+  if (!view) return reply(message_page(pages, page_status(view.error()), "No such case", view.error().detail));
+  json::object draft;
+  for (const auto& [name, value] : form.fields())
+    if (name != "csrf") draft[name] = value;
+  auto fail = [&pages, who, reference](const Error& error, json::object draft) {
+    auto current = pages.api.store.load_case_view(reference);
+    if (!current) return message_page(pages, page_status(current.error()), "No such case", current.error().detail);
+    json::object data = case_page_data(pages, *current, who, std::move(draft));
+    put_error(data, error);
+    if (error.code == ErrorCode::kStaleVersion)
+      data["error"] = "The case changed while you were looking at it (someone else acted on it). Here it is as it is now; "
+                      "what you typed is kept below.";
+    return render_page(pages, page_status(error), "case", std::move(data));
+  };
+  const Workflow* workflow = pages.api.engine.workflows().find(view->snapshot.record.workflow);
+  auto body = action_body(form, workflow);
+  if (!body) return reply(fail(body.error(), std::move(draft)));
+  auto request = decode_action(*body);
+  if (!request) return reply(fail(request.error(), std::move(draft)));
+  request->reference = reference;
+  request->actor = Actor::staff(who.staff.id, who.staff.role);
+  std::string action(to_string(request->type));
+  std::string back = form.get("back") == "queue" ? "/staff/queue?done=" : "/staff/cases/" + reference + "?done=";
+  run_page_action(pages, std::move(request).value(),
+                  [reply = std::move(reply), fail, back, action, draft = std::move(draft)](Result<Committed> result) mutable {
+                    if (result) return reply(see_other(back + form_encode(action)));
+                    reply(fail(result.error(), std::move(draft)));
+                  });
+}
+
+// Records what was done about a broken commitment (the API's POST /v1/commitments/{id}/handle).
+void handle_breach(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+  const std::string reference = ctx->param("ref");
+  auto id = parse_display_id(form.get("commitment_id"), 'k');
+  auto back = [&pages, reference, who](const Error& error) {
+    auto current = pages.api.store.load_case_view(reference);
+    if (!current) return message_page(pages, page_status(current.error()), "No such case", current.error().detail);
+    json::object data = case_page_data(pages, *current, who, {});
+    put_error(data, error);
+    return render_page(pages, page_status(error), "case", std::move(data));
+  };
+  if (!id) return reply(back(Error::invalid_field("commitment_id", "must be an id like k-42")));
+  auto owner = pages.api.store.commitment_case(*id);
+  if (!owner || *owner != reference) return reply(back(Error::not_found("no such commitment on this case")));
+  if (form.get("note").empty()) return reply(back(Error::invalid_field("note", "is required: say what was done")));
+  Actor actor = Actor::staff(who.staff.id, who.staff.role);
+  const WorkflowSet& workflows = pages.api.engine.workflows();
+  ApiContext& api = pages.api;
+  api.engine.submit_plan(
+      reference,
+      [id = *id, actor, text = form.get("note"), &workflows](const CaseSnapshot& current, WriteContext& context, Time now) {
+        return plan_breach_handled(current, id, actor, text, workflows, now, context);
+      },
+      [&api, reply = std::move(reply), back, reference](Result<Committed> result) mutable {
+        api.defer([result = std::move(result), reply = std::move(reply), back, reference]() mutable {
+          if (!result) return reply(back(result.error()));
+          reply(see_other("/staff/cases/" + reference + "?done=breach_handled"));
+        });
+      });
+}
+
+}  // namespace
+
+void register_console_pages(Router& router, PagesContext& pages) {
+  register_sign_in(router, pages);
+  auto page = [&](std::string pattern, void (*fn)(PagesContext&, const ContextPtr&, Reply, const SignedIn&)) {
+    add_staff_page(router, pages, std::move(pattern), kStaffRoles,
+                   [&pages, fn](const ContextPtr& ctx, Reply reply, const SignedIn& who) { fn(pages, ctx, std::move(reply), who); });
+  };
+  page("/staff", &my_cases);
+  page("/staff/queue", &queue);
+  page("/staff/search", &search);
+  page("/staff/cases/{ref}", &case_page);
+  add_staff_form(router, pages, "/staff/cases/{ref}/act", kStaffRoles,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+                   act(pages, ctx, std::move(reply), who, form);
+                 });
+  add_staff_form(router, pages, "/staff/cases/{ref}/handle", kStaffRoles,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+                   handle_breach(pages, ctx, std::move(reply), who, form);
+                 });
+}
+
+}  // namespace redress::web

@@ -1,0 +1,115 @@
+#include "web/pages/page_support.h"
+
+#include <date/tz.h>
+
+#include <charconv>
+#include <cstdio>
+
+namespace redress::web {
+
+namespace json = boost::json;
+
+Response render_page(PagesContext& pages, http::status status, std::string_view page, json::object data) {
+  if (!data.contains("organisation")) data["organisation"] = pages.api.config.organisation;
+  auto html = pages.templates.render(page, data);
+  if (!html) {
+    Response response{http::status::internal_server_error, 11};
+    response.set(http::field::content_type, "text/plain; charset=utf-8");
+    set_security_headers(response);
+    response.body() = "The page could not be rendered: " + html.error().detail + "\n";
+    response.prepare_payload();
+    return response;
+  }
+  return html_response(status, std::move(html).value());
+}
+
+Response message_page(PagesContext& pages, http::status status, const std::string& title, const std::string& text,
+                      json::object data) {
+  data["title"] = title;
+  data["heading"] = title;
+  data["text"] = text;
+  return render_page(pages, status, "message", std::move(data));
+}
+
+void put_error(json::object& data, const Error& error) {
+  data["error"] = error.detail;
+  json::array fields;
+  for (const auto& f : error.fields) fields.push_back(json::object{{"field", f.field}, {"message", f.message}});
+  data["has_error_fields"] = !fields.empty();
+  data["error_fields"] = std::move(fields);
+}
+
+http::status page_status(const Error& error) { return status_for(error.code); }
+
+json::object form_json(const Form& form, std::initializer_list<std::string_view> integers,
+                       std::initializer_list<std::string_view> booleans) {
+  json::object out;
+  for (const auto& [name, value] : form.fields()) {
+    if (name == "csrf" || value.empty()) continue;
+    bool is_integer = false, is_boolean = false;
+    for (auto n : integers) is_integer = is_integer || n == name;
+    for (auto n : booleans) is_boolean = is_boolean || n == name;
+    if (is_boolean) {
+      out[name] = value == "on" || value == "true" || value == "1";
+    } else if (is_integer) {
+      std::int64_t number = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
+      if (ec == std::errc() && end == value.data() + value.size()) out[name] = number;
+      else out[name] = value;
+    } else {
+      out[name] = value;
+    }
+  }
+  return out;
+}
+
+void run_page_action(PagesContext& pages, ActionRequest request, std::function<void(Result<Committed>)> done) {
+  ApiContext& api = pages.api;
+  api.engine.submit(std::move(request), [&api, done = std::move(done)](Result<Committed> result) mutable {
+    api.defer([done = std::move(done), result = std::move(result)]() mutable { done(std::move(result)); });
+  });
+}
+
+namespace {
+
+const date::time_zone* zone_of(PagesContext& pages, const std::string& workflow) {
+  const Workflow* found = pages.api.engine.workflows().find(workflow);
+  if (!found) return nullptr;
+  try {
+    return date::locate_zone(found->calendar.zone_name());
+  } catch (const std::exception&) {
+    return nullptr;
+  }
+}
+
+}  // namespace
+
+LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow) {
+  const Workflow* found = pages.api.engine.workflows().find(workflow);
+  if (found)
+    if (auto formatter = zone_formatter(found->calendar.zone_name()); formatter) return std::move(formatter).value();
+  return [](Time t) { return format_utc_for_reader(t); };
+}
+
+std::string short_time(PagesContext& pages, const std::string& workflow, Time t) {
+  if (t == Time::max()) return "on hold";
+  using namespace std::chrono;
+  auto minutes_utc = floor<minutes>(t);
+  date::local_time<minutes> local{minutes_utc.time_since_epoch()};
+  std::string abbreviation = "UTC";
+  if (const date::time_zone* zone = zone_of(pages, workflow)) {
+    auto zoned = date::make_zoned(zone, minutes_utc);
+    local = floor<minutes>(zoned.get_local_time());
+    abbreviation = zoned.get_info().abbrev;
+  }
+  auto day = floor<days>(local);
+  year_month_day ymd{sys_days(day.time_since_epoch())};
+  auto minute_of_day = duration_cast<minutes>(local - day).count();
+  char buffer[64];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u %02d:%02d %s", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(minute_of_day / 60),
+                static_cast<int>(minute_of_day % 60), abbreviation.c_str());
+  return buffer;
+}
+
+}  // namespace redress::web

@@ -1,0 +1,45 @@
+// What the page modules share (internal to web/pages): rendering a page, turning errors and form
+// fields into what templates and the engine expect, running an action for a page, and the reader's
+// time texts. Pure helpers over PagesContext; thread-safe.
+#pragma once
+
+#include <boost/json.hpp>
+
+#include <functional>
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+#include "adapters/mail/mail_context.h"
+#include "web/pages/html.h"
+#include "web/pages/pages.h"
+
+namespace redress::web {
+
+// The page inside the layout; a template failure is a 500 with a plain message (a bug).
+[[nodiscard]] Response render_page(PagesContext& pages, http::status status, std::string_view page,
+                                   boost::json::object data);
+// A page that only says what went wrong (unknown link, not allowed...).
+[[nodiscard]] Response message_page(PagesContext& pages, http::status status, const std::string& title,
+                                    const std::string& text, boost::json::object data = {});
+// {"error": detail, "error_fields": [{field, message}]} for the layout's error box.
+void put_error(boost::json::object& data, const Error& error);
+// The HTTP status a page answers an engine error with.
+[[nodiscard]] http::status page_status(const Error& error);
+
+// A form as the engine's JSON decoders expect it: empty fields are left out, `integers` and
+// `booleans` ("on", "true", "1" are true) are converted, `csrf` is dropped. A number that does not
+// parse stays a string, so the decoder names the field.
+[[nodiscard]] boost::json::object form_json(const Form& form, std::initializer_list<std::string_view> integers = {},
+                                            std::initializer_list<std::string_view> booleans = {});
+
+// Submits an action; `done` runs on an I/O thread with the result.
+void run_page_action(PagesContext& pages, ActionRequest request, std::function<void(Result<Committed>)> done);
+
+// Reader's time texts in a workflow's zone ("Friday 27 November 2026 at 17:00 GMT"); UTC when
+// the workflow is unknown.
+[[nodiscard]] LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow);
+// "2026-11-27 17:00 GMT": the compact form for tables, in the same zone.
+[[nodiscard]] std::string short_time(PagesContext& pages, const std::string& workflow, Time t);
+
+}  // namespace redress::web

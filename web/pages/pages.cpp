@@ -1,0 +1,122 @@
+#include "web/pages/pages.h"
+
+#include <boost/json.hpp>
+
+#include <fstream>
+#include <sstream>
+
+#include "web/pages/page_support.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+using verb = http::verb;
+
+void register_client_pages(Router& router, PagesContext& pages);
+void register_console_pages(Router& router, PagesContext& pages);
+void register_board_pages(Router& router, PagesContext& pages);
+
+namespace {
+
+Result<std::string> read_static(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Error::invalid("pages: cannot read " + path);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+Response static_file(const std::string& body, std::string_view type) {
+  Response response{http::status::ok, 11};
+  response.set(http::field::content_type, type);
+  response.set("X-Content-Type-Options", "nosniff");
+  response.set(http::field::cache_control, "public, max-age=300");
+  response.body() = body;
+  response.prepare_payload();
+  return response;
+}
+
+std::string plural(std::int64_t n, const std::string& word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+
+// "8 weeks", "15 business days", "4 working hours": a clock's target in plain words.
+std::string target_words(const ClockTarget& target) {
+  bool business = target.basis == TimeBasis::kBusiness;
+  std::string out;
+  std::int64_t days = target.duration.days;
+  if (days > 0) {
+    if (!business && days % 7 == 0) out = plural(days / 7, "week");
+    else out = plural(days, business ? "business day" : "day");
+  }
+  auto minutes = std::chrono::duration_cast<std::chrono::minutes>(target.duration.time).count();
+  if (minutes > 0) {
+    std::string part = minutes % 60 == 0 ? plural(minutes / 60, business ? "working hour" : "hour")
+                                         : plural(minutes, business ? "working minute" : "minute");
+    out += (out.empty() ? "" : " and ") + part;
+  }
+  return out.empty() ? "at once" : out;
+}
+
+json::value percent(std::int64_t met, std::int64_t broken) {
+  if (met + broken == 0) return nullptr;
+  return json::value(std::to_string((met * 1000 / (met + broken) + 5) / 10) + "%");
+}
+
+void standards_page(PagesContext& pages, Reply reply) {
+  ApiContext& api = pages.api;
+  Time now = api.engine.clock().now();
+  auto attainment = api.store.standards_report(now);
+  if (!attainment) return reply(message_page(pages, page_status(attainment.error()), "Service standards", attainment.error().detail));
+  std::map<std::string, const PledgeAttainment*> by_key;
+  for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
+  json::array workflows;
+  for (const auto& w : api.engine.workflows().all()) {
+    json::array clocks;
+    for (const auto& c : w.clocks) {
+      if (!c.client_visible) continue;
+      auto it = by_key.find(w.name + "/" + c.name);
+      const PledgeAttainment* a = it == by_key.end() ? nullptr : it->second;
+      std::int64_t met30 = a ? a->met_30 : 0, broken30 = a ? a->broken_30 : 0, met90 = a ? a->met_90 : 0, broken90 = a ? a->broken_90 : 0;
+      json::object o{{"text", c.text}, {"target", target_words(c.target)}, {"met_30", met30}, {"broken_30", broken30},
+                     {"met_90", met90}, {"broken_90", broken90}, {"percent_30", percent(met30, broken30)},
+                     {"percent_90", percent(met90, broken90)}};
+      if (c.exceptional_target) o["exceptional"] = target_words(*c.exceptional_target);
+      clocks.push_back(std::move(o));
+    }
+    workflows.push_back(json::object{{"title", w.title}, {"description", w.description}, {"pledge", w.pledge},
+                                     {"time_zone", w.calendar.zone_name()}, {"clocks", std::move(clocks)}});
+  }
+  json::object data{{"title", "Our service standards"}, {"workflows", std::move(workflows)},
+                    {"generated_local", short_time(pages, api.engine.workflows().default_name(), now)}};
+  Response response = render_page(pages, http::status::ok, "standards", std::move(data));
+  reply(std::move(response));
+}
+
+}  // namespace
+
+Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
+  auto templates = PageTemplates::load(web_dir + "/templates");
+  if (!templates) return templates.error();
+  auto css = read_static(web_dir + "/static/redress.css");
+  if (!css) return css.error();
+  auto js = read_static(web_dir + "/static/redress.js");
+  if (!js) return js.error();
+  for (std::string_view page : {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board"})
+    if (!templates->contains(page)) return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
+  return PagesContext{api, std::move(templates).value(), std::move(css).value(), std::move(js).value(), SignInPolicy{}};
+}
+
+void register_pages(Router& router, PagesContext& pages) {
+  router.add(RouteSpec{verb::get, "/static/redress.css", Access::kPublic, {}, false,
+                       [&pages](const ContextPtr&, Reply reply) { reply(static_file(pages.stylesheet, "text/css; charset=utf-8")); }});
+  router.add(RouteSpec{verb::get, "/static/redress.js", Access::kPublic, {}, false,
+                       [&pages](const ContextPtr&, Reply reply) { reply(static_file(pages.script, "text/javascript; charset=utf-8")); }});
+  router.add(RouteSpec{verb::get, "/standards", Access::kPublic, {}, false,
+                       [&pages](const ContextPtr&, Reply reply) { standards_page(pages, std::move(reply)); }});
+  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false,
+                       [](const ContextPtr&, Reply reply) { reply(see_other("/standards")); }});
+  register_client_pages(router, pages);
+  register_console_pages(router, pages);
+  register_board_pages(router, pages);
+}
+
+}  // namespace redress::web

@@ -1,0 +1,41 @@
+// The web pages: the client's status page (/c/{token}), the staff console (/staff), the managers'
+// review board (/staff/board) and the public service standards (/standards), rendered on the
+// server from web/templates. They act through the same Engine and Store as the v1 API, so a page
+// can do nothing the API's rules refuse.
+//
+// Staff sign in with a password (argon2id) and get a session cookie (HttpOnly, SameSite=Strict);
+// every staff form carries the session's CSRF token, and every form post must come from this site.
+// Sessions, sign-in failures and lock-outs live in the database, so several nodes agree.
+// Registered once before serving; thread-safe afterwards.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "web/api.h"
+#include "web/pages/page_templates.h"
+#include "web/router.h"
+
+namespace redress::web {
+
+struct SignInPolicy {
+  int max_failures = 5;                             // failed sign-ins before the lock-out
+  std::chrono::minutes failure_window{15};          // failures older than this are forgotten
+  std::chrono::minutes lockout{15};                 // how long an account stays locked
+  std::chrono::hours session_lifetime{12};          // a session ends this long after sign-in
+};
+
+struct PagesContext {
+  ApiContext& api;
+  PageTemplates templates;
+  std::string stylesheet;  // web/static/redress.css
+  std::string script;      // web/static/redress.js
+  SignInPolicy sign_in;
+};
+
+// Loads the templates and static files from `web_dir` (web/ in the source tree); kInvalid naming
+// the broken file.
+[[nodiscard]] Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir);
+void register_pages(Router& router, PagesContext& pages);
+
+}  // namespace redress::web

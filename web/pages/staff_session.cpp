@@ -1,0 +1,181 @@
+#include "web/pages/staff_session.h"
+
+#include <boost/json.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include "adapters/security/secrets.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+using verb = http::verb;
+
+namespace {
+
+constexpr std::string_view kSessionCookie = "redress_staff";
+constexpr std::string_view kLoginCookie = "redress_signin";
+
+CookieSecurity cookie_security(PagesContext& pages) {
+  return pages.api.base_url.rfind("https://", 0) == 0 ? CookieSecurity::kSecure : CookieSecurity::kPlain;
+}
+
+// Only a path of ours may be returned to after signing in (no open redirect).
+std::string safe_next(const std::string& next) {
+  if (next.rfind("/staff", 0) != 0 || next.find("//") != std::string::npos || next.find('\\') != std::string::npos ||
+      next.find_first_of("\r\n") != std::string::npos || next.rfind("/staff/login", 0) == 0 || next.rfind("/staff/logout", 0) == 0)
+    return "/staff";
+  return next;
+}
+
+// A hash to verify against when the email is unknown, so the answer takes as long either way.
+const std::string& dummy_hash() {
+  static const std::string hash = [] {
+    auto h = hash_password("not a password of anyone's");
+    return h ? std::move(h).value() : std::string();
+  }();
+  return hash;
+}
+
+Response sign_in_form(PagesContext& pages, http::status status, const std::string& email, const std::string& next,
+                      const std::string& error, const std::string& notice = {}) {
+  std::string token = new_token("si_");
+  json::object data{{"title", "Sign in"}, {"email", email}, {"next", next}, {"csrf", token}};
+  if (!error.empty()) data["error"] = error;
+  if (!notice.empty()) data["notice"] = notice;
+  Response response = render_page(pages, status, "sign_in", std::move(data));
+  response.set(http::field::set_cookie, set_cookie(kLoginCookie, token, 3600, cookie_security(pages)));
+  return response;
+}
+
+std::string locked_text(PagesContext& pages, Time until) {
+  auto left = std::chrono::duration_cast<std::chrono::minutes>(until - pages.api.engine.clock().now()).count() + 1;
+  return "Too many failed attempts: signing in with this email address is locked for " + std::to_string(left) +
+         " more minute" + (left == 1 ? "" : "s") + ". Ask an administrator if you cannot wait.";
+}
+
+void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
+  auto form = Form::parse(ctx->request);
+  if (!form) return reply(sign_in_form(pages, http::status::bad_request, "", "/staff", form.error().detail));
+  std::string email = form->get("email");
+  std::string next = safe_next(form->get("next"));
+  auto cookie = cookie_value(ctx->request, kLoginCookie);
+  if (!same_origin_post(ctx->request, pages.api.base_url) || !cookie || cookie->size() != form->get("csrf").size() ||
+      !secrets_equal(*cookie, form->get("csrf")))
+    return reply(sign_in_form(pages, http::status::forbidden, email, next,
+                              "The sign-in form had expired or came from another site. Please try again."));
+  if (email.empty() || form->get("password").empty())
+    return reply(sign_in_form(pages, http::status::unprocessable_entity, email, next, "Enter your email address and password."));
+  Store& store = pages.api.store;
+  Time now = pages.api.engine.clock().now();
+  auto gate = store.sign_in_gate(email, now);
+  if (!gate) return reply(sign_in_form(pages, page_status(gate.error()), email, next, gate.error().detail));
+  if (gate->locked_until) {
+    Response response = sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *gate->locked_until));
+    response.set(http::field::retry_after,
+                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*gate->locked_until - now).count() + 1));
+    return reply(std::move(response));
+  }
+  auto staff = store.find_staff(email);
+  std::optional<std::string> hash;
+  if (staff && staff->active && staff->role != Role::kIntake)
+    if (auto h = store.password_hash(staff->id); h) hash = std::move(h).value();
+  bool ok = verify_password(form->get("password"), hash ? *hash : dummy_hash()) && hash.has_value();
+  if (!ok) {
+    const SignInPolicy& policy = pages.sign_in;
+    auto failed = store.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window, policy.lockout);
+    if (failed && failed->locked_until) {
+      spdlog::warn("sign-in locked for {} minutes after {} failures", policy.lockout.count(), failed->failures);
+      return reply(sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *failed->locked_until)));
+    }
+    return reply(sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
+  }
+  if (auto s = store.clear_sign_in_failures(email); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
+  std::string token = new_token("ss_");
+  StaffSession session{token_hash(token), staff->id, new_token(""), now, now + pages.sign_in.session_lifetime};
+  if (auto s = store.create_session(session); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
+  Response response = see_other(next);
+  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(pages.sign_in.session_lifetime).count();
+  response.insert(http::field::set_cookie, set_cookie(kSessionCookie, token, lifetime, cookie_security(pages)));
+  response.insert(http::field::set_cookie, set_cookie(kLoginCookie, "", 0, cookie_security(pages)));
+  reply(std::move(response));
+}
+
+Response forbidden_page(PagesContext& pages, const std::string& text) {
+  return message_page(pages, http::status::forbidden, "Not allowed", text, json::object{{"back_url", "/staff"}, {"back_label", "Back to my cases"}});
+}
+
+bool role_allowed(const std::vector<Role>& roles, Role role) { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+
+}  // namespace
+
+std::optional<SignedIn> signed_in(PagesContext& pages, const Request& request) {
+  auto token = cookie_value(request, kSessionCookie);
+  if (!token || token->size() < 10 || token->size() > 100) return std::nullopt;
+  auto session = pages.api.store.find_session(token_hash(*token), pages.api.engine.clock().now());
+  if (!session) return std::nullopt;
+  auto staff = pages.api.store.find_staff(session->staff_id);
+  if (!staff || !staff->active) return std::nullopt;
+  return SignedIn{std::move(staff).value(), std::move(session).value()};
+}
+
+json::object staff_nav(const SignedIn& who, std::string_view current) {
+  json::object nav{{"name", who.staff.name}, {"role", to_string(who.staff.role)}, {"csrf", who.session.csrf},
+                   {"id", who.staff.id}, {"is_lead", role_at_least(who.staff.role, Role::kLead)}};
+  nav[std::string("nav_") + std::string(current)] = true;
+  return nav;
+}
+
+void add_staff_page(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles, StaffHandler handler) {
+  router.add(RouteSpec{verb::get, std::move(pattern), Access::kPublic, {}, false,
+                       [&pages, roles, handler = std::move(handler)](const ContextPtr& ctx, Reply reply) {
+                         auto who = signed_in(pages, ctx->request);
+                         if (!who) {
+                           std::string target(ctx->request.target());
+                           return reply(see_other("/staff/login?next=" + form_encode(target)));
+                         }
+                         if (!role_allowed(roles, who->staff.role))
+                           return reply(forbidden_page(pages, "Your role (" + std::string(to_string(who->staff.role)) +
+                                                                  ") may not open this page."));
+                         handler(ctx, std::move(reply), *who);
+                       }});
+}
+
+void add_staff_form(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles,
+                    StaffFormHandler handler) {
+  router.add(RouteSpec{verb::post, std::move(pattern), Access::kPublic, {}, false,
+                       [&pages, roles, handler = std::move(handler)](const ContextPtr& ctx, Reply reply) {
+                         auto who = signed_in(pages, ctx->request);
+                         if (!who) return reply(see_other("/staff/login?next=/staff"));
+                         if (!role_allowed(roles, who->staff.role))
+                           return reply(forbidden_page(pages, "Your role (" + std::string(to_string(who->staff.role)) +
+                                                                  ") may not do this."));
+                         auto form = Form::parse(ctx->request);
+                         if (!form) return reply(message_page(pages, http::status::bad_request, "The form could not be read", form.error().detail));
+                         const std::string& csrf = form->get("csrf");
+                         if (!same_origin_post(ctx->request, pages.api.base_url) || csrf.size() != who->session.csrf.size() ||
+                             !secrets_equal(csrf, who->session.csrf))
+                           return reply(forbidden_page(pages, "This form was not sent from your signed-in session (its "
+                                                              "security token is missing or wrong). Reload the page and try again."));
+                         handler(ctx, std::move(reply), *who, *form);
+                       }});
+}
+
+void register_sign_in(Router& router, PagesContext& pages) {
+  router.add(RouteSpec{verb::get, "/staff/login", Access::kPublic, {}, false, [&pages](const ContextPtr& ctx, Reply reply) {
+                         if (signed_in(pages, ctx->request)) return reply(see_other(safe_next(ctx->query_value("next").value_or("/staff"))));
+                         std::string notice = ctx->query_value("signed_out") ? "You are signed out." : "";
+                         reply(sign_in_form(pages, http::status::ok, "", safe_next(ctx->query_value("next").value_or("/staff")), "", notice));
+                       }});
+  router.add(RouteSpec{verb::post, "/staff/login", Access::kPublic, {}, false,
+                       [&pages](const ContextPtr& ctx, Reply reply) { sign_in(pages, ctx, std::move(reply)); }});
+  add_staff_form(router, pages, "/staff/logout", {Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin},
+                 [&pages](const ContextPtr&, Reply reply, const SignedIn& who, const Form&) {
+                   (void)pages.api.store.end_session(who.session.token_hash, pages.api.engine.clock().now());
+                   Response response = see_other("/staff/login?signed_out=1");
+                   response.set(http::field::set_cookie, set_cookie(kSessionCookie, "", 0, cookie_security(pages)));
+                   reply(std::move(response));
+                 });
+}
+
+}  // namespace redress::web
