@@ -36,7 +36,7 @@ const char* series_colour(std::size_t index) { return kColours[index % (sizeof k
 std::string line_chart_svg(const std::string& title, const std::vector<std::string>& x_labels,
                            const std::vector<ChartSeries>& series) {
   using templating::html_escape;
-  const double width = 640, height = 260, left = 44, right = 12, top = 16, bottom = 46;
+  const double width = 640, height = 260, left = 44, right = 24, top = 16, bottom = 46;
   const double plot_w = width - left - right, plot_h = height - top - bottom;
   std::int64_t max = 0;
   for (const auto& s : series)

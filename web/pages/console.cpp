@@ -221,6 +221,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
                    {"owner", staff_name(staff, k.owner_id)}};
     bool open = k.status == CommitmentStatus::kOpen;
     o["is_open"] = open;
+    o["keepable"] = open && k.kind != CommitmentKind::kPledge;  // the case's events keep a pledge
     if (open) o["due_text"] = due_text(k.due_at, now);
     o["overdue"] = open && !k.paused() && k.due_at < now;
     o["at_risk"] = open && k.warnings_fired > 0;

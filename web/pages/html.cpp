@@ -33,7 +33,9 @@ void set_security_headers(Response& response) {
   response.set("Content-Security-Policy", kPolicy);
   response.set("X-Content-Type-Options", "nosniff");
   response.set(http::field::x_frame_options, "DENY");
-  response.set("Referrer-Policy", "no-referrer");
+  // same-origin, not no-referrer: with no-referrer browsers send "Origin: null" on form posts,
+  // which the same-origin check must refuse. Links elsewhere still get no referrer (no token leaks).
+  response.set("Referrer-Policy", "same-origin");
   response.set(http::field::cache_control, "no-store");
   response.set("Cross-Origin-Opener-Policy", "same-origin");
 }

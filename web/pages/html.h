@@ -3,8 +3,9 @@
 // and money. Pure functions; thread-safe.
 //
 // Every page answer carries a Content-Security-Policy that allows only this origin's style sheet
-// and script (no inline script, no framing, forms posting only here), nosniff, no referrer (a
-// client's private link is in its path) and no-store caching (pages show personal data).
+// and script (no inline script, no framing, forms posting only here), nosniff, a referrer sent only
+// to this origin (a client's private link is in its path) and no-store caching (pages show
+// personal data).
 #pragma once
 
 #include <map>

@@ -1,0 +1,246 @@
+// The pages in a real browser: Debian's Chromium driven by playwright-core, against the real
+// `redress serve` (manual clock) on a fresh data directory. A client opens their link, replies,
+// accepts redress and rates the service; an agent signs in, takes a case, makes and keeps promises;
+// with the clock moved past a due time, the manager's board shows the broken promise and the
+// owner's reliability falls. Hostile text in every shown field stays text. Each page is saved as a
+// screenshot in $REDRESS_SCREENSHOTS.
+//
+// Run: REDRESS_BINARY=build/redress node --test tests/node/pages.browser.mjs (ctest does this).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+const binary = process.env.REDRESS_BINARY;
+const shots = process.env.REDRESS_SCREENSHOTS || path.join(os.tmpdir(), "redress-screenshots");
+const chromiumPath = process.env.REDRESS_CHROMIUM || "/usr/bin/chromium";
+const password = "correct horse battery staple";
+// Markup that would run script or draw elements if any field were not escaped.
+const X = `<img src=x onerror="window.__xss=1"><script>window.__xss=1</script>"'><svg onload="window.__xss=1">`;
+const finalResponse =
+  "Dear Zoë, we have decided to uphold your complaint. If you are not satisfied you may refer it to an alternative " +
+  "dispute resolution service, which we will use.";
+
+let dir, data, server, base, adminToken, browser;
+const ids = {};
+
+function redress(args, input) {
+  return execFileSync(binary, [...args, "--data-dir", data], { input, encoding: "utf8", stdio: ["pipe", "pipe", "pipe"] });
+}
+
+async function api(method, target, body) {
+  const response = await fetch(base + target, {
+    method,
+    headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  assert.ok(response.ok, `${method} ${target}: ${response.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+}
+
+// No payload ran and none became an element: every hostile string stayed text.
+async function assertInert(page) {
+  assert.equal(await page.evaluate(() => window.__xss), undefined, "a payload ran");
+  assert.equal(await page.locator("main img, main script, main svg:not(.chart), main [onerror], main [onload]").count(), 0);
+}
+
+// Waits for the redirect that follows a successful form; on a refusal, fails with what the page said.
+async function waitDone(page, pattern) {
+  try {
+    await page.waitForURL(pattern, { timeout: 10000 });
+  } catch (error) {
+    throw new Error(`no redirect to ${pattern}; the page says: ${(await page.locator("main").innerText()).slice(0, 600)}`);
+  }
+}
+
+async function signIn(context, email) {
+  const page = await context.newPage();
+  await page.goto(base + "/staff");
+  assert.match(page.url(), /\/staff\/login\?next=/);
+  await page.getByLabel("Email address").fill(email);
+  await page.getByLabel("Password").fill(password);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(base + "/staff");
+  return page;
+}
+
+before(async () => {
+  assert.ok(binary, "set REDRESS_BINARY to the redress binary");
+  fs.mkdirSync(shots, { recursive: true });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "redress-browser-"));
+  data = path.join(dir, "data");
+  redress(["migrate"]);
+  for (const [role, name] of [["agent", "Alex Agent"], ["manager", "Morgan Manager"], ["admin", "Ada Admin"]]) {
+    ids[role] = redress(["staff", "add", "--name", name, "--email", `${role}@example.org`, "--role", role]).trim();
+    redress(["staff", "password", "--email", `${role}@example.org`], password + "\n");
+  }
+  adminToken = redress(["staff", "token", "--email", "admin@example.org"]).trim();
+  server = spawn(binary, ["serve", "--listen", "127.0.0.1:0", "--data-dir", data, "--clock", "manual", "--threads", "2"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let log = "";
+  base = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("redress serve did not listen: " + log)), 60000);
+    const watch = (chunk) => {
+      log += chunk;
+      const m = log.match(/listening on (http:\/\/127\.0\.0\.1:\d+)/);
+      if (m) clearTimeout(timer), resolve(m[1]);
+    };
+    server.stdout.on("data", watch);
+    server.stderr.on("data", watch);
+    server.on("exit", (code) => reject(new Error(`redress serve exited ${code}: ${log}`)));
+  });
+  browser = await chromium.launch({ executablePath: chromiumPath, args: ["--no-sandbox"] });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill("SIGTERM");
+  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test("a client follows their case on a phone: reply, accept redress, rate", async () => {
+  const created = await api("POST", "/v1/cases", {
+    client: { name: `Zoë ${X}`, email: "zoe@example.org" },
+    category: "billing", touchpoint: "checkout", workflow: "retail",
+    subject: `Charged twice ${X}`, description: `My card was charged twice ${X}`, remedy_requested: `A refund ${X}`,
+  });
+  const ref = created.reference;
+  await api("POST", `/v1/cases/${ref}/actions`, { action: "assign", owner: ids.agent });
+  await api("POST", `/v1/cases/${ref}/commitments`, { text: `We will call you ${X}`, due_in: "P3D" });
+  await api("POST", `/v1/cases/${ref}/messages`, { visibility: "client", body: `Hello from us ${X}` });
+  await api("POST", `/v1/cases/${ref}/messages`, { visibility: "internal", body: `SECRET-NOTE ${X}` });
+
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  let dialogs = 0;
+  page.on("dialog", (d) => (dialogs++, d.dismiss()));
+  await page.goto(created.client_url);
+  const main = page.locator("main");
+  await assert.doesNotReject(main.getByText(ref).first().waitFor());
+  assert.match(await main.innerText(), /handled by Alex Agent/);
+  assert.ok((await main.innerText()).includes(`We will call you ${X}`), "the promise text, shown as text");
+  assert.ok((await main.innerText()).includes(`Hello from us ${X}`));
+  assert.ok(!(await page.content()).includes("SECRET-NOTE"), "an internal note reached the client");
+  await assertInert(page);
+  // Nothing wider than the phone: no horizontal scrolling.
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
+  await shot(page, "client-status");
+
+  await page.getByLabel("Write to us").fill(`Here is my receipt ${X}`);
+  await page.getByRole("button", { name: "Send" }).click();
+  await page.getByText("your message is with us").waitFor();
+  assert.ok((await main.innerText()).includes(`Here is my receipt ${X}`));
+  await assertInert(page);
+
+  await api("POST", `/v1/cases/${ref}/actions`, { action: "acknowledge" }).catch(() => {});
+  await api("POST", `/v1/cases/${ref}/actions`, { action: "start" });
+  await api("POST", `/v1/cases/${ref}/actions`, {
+    action: "propose_redress", outcome: "upheld", final_response: finalResponse,
+    offers: [{ kind: "refund", amount: "25.00", currency: "GBP", text: `Refund of the second charge ${X}` }],
+  });
+  await page.reload();
+  assert.ok((await main.innerText()).includes("25.00 GBP"));
+  await shot(page, "client-offer");
+  await page.getByRole("button", { name: "Accept this offer" }).click();
+  await page.getByText("you accepted our offer").waitFor();
+  assert.match(await main.innerText(), /Final response sent/);
+
+  await page.getByLabel("4", { exact: true }).check();
+  await page.getByLabel("Anything you would like to tell us (optional)").fill(`Quick and fair ${X}`);
+  await page.getByRole("button", { name: "Send my rating" }).click();
+  await page.getByText("You rated our service").waitFor();
+  assert.match(await main.innerText(), /4 out of 5/);
+  await assertInert(page);
+  await shot(page, "client-rated");
+  assert.equal(dialogs, 0);
+  const stored = await api("GET", `/v1/cases/${ref}`);
+  assert.equal(stored.status, "resolved");
+  assert.equal(stored.rating, 4);
+  await context.close();
+});
+
+test("an agent signs in, takes a case and makes promises; the board shows the broken one", async () => {
+  const created = await api("POST", "/v1/cases", {
+    client: { name: `Sam ${X}`, email: "sam@example.org" },
+    category: "delivery", touchpoint: "courier", workflow: "retail",
+    subject: `Parcel never came ${X}`, description: `Tracking says delivered ${X}`,
+  });
+  const ref = created.reference;
+
+  const agentContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const agent = await signIn(agentContext, "agent@example.org");
+  await shot(agent, "staff-my-cases");
+  await agent.goto(base + "/staff/queue");
+  await assertInert(agent);
+  await shot(agent, "staff-queue");
+  await agent.getByRole("button", { name: `Take ${ref}` }).click();
+  await waitDone(agent, new RegExp(`/staff/cases/${ref}\\?done=take`));
+  assert.match(await agent.locator(".card").nth(1).innerText(), /Alex Agent/);
+
+  // One promise kept, one left to fall due (the form's default: 4 hours from now).
+  await agent.getByLabel("What you promise").fill(`Email the tracking number ${X}`);
+  await agent.getByRole("button", { name: "Make the promise" }).click();
+  await waitDone(agent, /done=make_commitment/);
+  await agent.locator("#commitment-table tr", { hasText: "Email the tracking number" }).getByRole("button", { name: "Mark kept" }).click();
+  await waitDone(agent, /done=keep_commitment/);
+  await agent.getByLabel("What you promise").fill(`Send a replacement ${X}`);
+  await agent.getByRole("button", { name: "Make the promise" }).click();
+  await waitDone(agent, /done=make_commitment/);
+  const table = await agent.locator("#commitment-table").innerText();
+  assert.ok(table.includes(`Send a replacement ${X}`));
+  assert.match(table, /kept/);
+  await assertInert(agent);
+  await shot(agent, "staff-case");
+
+  const managerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const manager = await signIn(managerContext, "manager@example.org");
+  await manager.goto(base + "/staff/board");
+  const ownerRow = () => manager.locator("#owners tr", { hasText: "Alex Agent" });
+  const before = await ownerRow().innerText();
+  assert.match(before, /100%/, `the agent kept every promise so far: ${before}`);
+  await shot(manager, "board-before");
+
+  await api("POST", "/v1/admin/clock", { advance: "PT5H" });
+  await manager.reload();
+  const attention = await manager.locator("#attention").innerText();
+  assert.ok(attention.includes(ref), "the broken promise's case is on the board");
+  assert.match(attention, /broken/);
+  const afterRow = await ownerRow().innerText();
+  assert.match(afterRow, /50%/, `one kept, one broken: ${afterRow}`);
+  assert.equal(await manager.locator("svg.chart").count(), 2);
+  await assertInert(manager);
+  await shot(manager, "board-after");
+
+  const csv = await managerContext.request.get(base + "/staff/board/owners.csv");
+  assert.equal(csv.status(), 200);
+  assert.match(await csv.text(), /Alex Agent,.*50%/);
+  // The agent may not open the board.
+  const refused = await agentContext.request.get(base + "/staff/board");
+  assert.equal(refused.status(), 403);
+
+  await agent.goto(base + "/staff");
+  assert.match(await agent.locator("#my-cases").innerText(), /broken/);
+  await shot(agent, "staff-my-cases-broken");
+
+  const standards = await manager.context().newPage();
+  await standards.goto(base + "/standards");
+  assert.match(await standards.locator("main").innerText(), /Retail complaints/);
+  await shot(standards, "public-standards");
+
+  // Sign out ends the session: the console sends the browser back to the sign-in form.
+  await agent.getByRole("button", { name: "Sign out" }).click();
+  await agent.waitForURL(/\/staff\/login\?signed_out=1/);
+  await agent.goto(base + "/staff");
+  assert.match(agent.url(), /\/staff\/login/);
+  await agentContext.close();
+  await managerContext.close();
+});
