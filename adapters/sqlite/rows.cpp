@@ -51,10 +51,18 @@ const char* const kUpdateCaseSql =
     "received_at=?23, updated_at=?24, acknowledged_at=?25, resolved_at=?26, ended_at=?27, pending_offers=?28, "
     "unfulfilled_redress=?29, rating=?30 WHERE id=?1 AND version=?31";
 
+// An upsert, not INSERT OR REPLACE: an update in place fires the report triggers (a REPLACE's
+// delete would not) and touches only the indexes whose columns changed.
 const char* const kUpsertCommitmentSql =
-    "INSERT OR REPLACE INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
+    "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
     "settled_at, note, replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, "
-    "handled_note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19)";
+    "handled_note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
+    "ON CONFLICT(id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, text = excluded.text, "
+    "due_at = excluded.due_at, owner_id = excluded.owner_id, client_visible = excluded.client_visible, "
+    "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, note = excluded.note, "
+    "replaces_id = excluded.replaces_id, replaced_by_id = excluded.replaced_by_id, redress_id = excluded.redress_id, "
+    "pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, warnings_fired = excluded.warnings_fired, "
+    "handled_at = excluded.handled_at, handled_note = excluded.handled_note";
 
 const char* const kUpsertRedressSql =
     "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 5> kMigrations{
+constexpr std::array<const char*, 6> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -275,6 +275,128 @@ CREATE TABLE sign_in_failures (
 
 -- Weekly trends: cases by the time they were received.
 CREATE INDEX cases_received ON cases(received_at, category, touchpoint);
+)sql",
+    // 6: report summaries kept exact by triggers, so the reports and the board read a few hundred
+    // rows instead of every case and commitment.
+    R"sql(
+-- Each summary row counts the rows whose contribution falls in it. Triggers take a row's old
+-- contribution away and add its new one in the same statement that changes the row, so every
+-- summary always equals the GROUP BY it replaces (tests/adapters/report_summaries_test.cpp checks
+-- this), whichever node wrote. Days are UTC days since the epoch (micros / 86400000000).
+
+-- Commitments kept or broken, by the day they settled, owner, kind, status and pledge (for kind
+-- pledge: "workflow/clock", the pledge key without its run number).
+CREATE TABLE report_settled (
+  day      INTEGER NOT NULL,
+  owner_id TEXT NOT NULL,
+  kind     TEXT NOT NULL,
+  status   TEXT NOT NULL,
+  pledge   TEXT NOT NULL,
+  n        INTEGER NOT NULL,
+  PRIMARY KEY (day, owner_id, kind, status, pledge)
+) STRICT, WITHOUT ROWID;
+
+-- Cases by the day they were received and their owner: acknowledged and resolved ones, with the
+-- sums of the times they took.
+CREATE TABLE report_owner_cases (
+  day               INTEGER NOT NULL,
+  owner_id          TEXT NOT NULL,
+  acknowledged      INTEGER NOT NULL,
+  acknowledge_total INTEGER NOT NULL,
+  resolved          INTEGER NOT NULL,
+  resolve_total     INTEGER NOT NULL,
+  PRIMARY KEY (day, owner_id)
+) STRICT, WITHOUT ROWID;
+
+-- Cases by the day they were received, per category and per touchpoint.
+CREATE TABLE report_received (
+  day       INTEGER NOT NULL,
+  dimension TEXT NOT NULL,   -- 'category' or 'touchpoint'
+  value     TEXT NOT NULL,
+  received  INTEGER NOT NULL,
+  PRIMARY KEY (day, dimension, value)
+) STRICT, WITHOUT ROWID;
+
+INSERT INTO report_settled(day, owner_id, kind, status, pledge, n)
+  SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN commitments.kind = 'pledge' THEN substr(commitments.pledge_key, 1, instr(commitments.pledge_key, '#') - 1) ELSE '' END, count(*)
+  FROM commitments WHERE status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total)
+  SELECT received_at / 86400000000, owner_id, count(acknowledged_at), coalesce(sum(acknowledged_at - received_at), 0),
+         count(resolved_at), coalesce(sum(resolved_at - received_at), 0)
+  FROM cases GROUP BY 1, 2;
+INSERT INTO report_received(day, dimension, value, received)
+  SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3;
+INSERT INTO report_received(day, dimension, value, received)
+  SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3;
+
+CREATE TRIGGER report_settled_insert AFTER INSERT ON commitments
+WHEN new.status IN ('kept','broken') AND new.settled_at IS NOT NULL BEGIN
+  INSERT INTO report_settled(day, owner_id, kind, status, pledge, n)
+  VALUES (new.settled_at / 86400000000, new.owner_id, new.kind, new.status, CASE WHEN new.kind = 'pledge' THEN substr(new.pledge_key, 1, instr(new.pledge_key, '#') - 1) ELSE '' END, 1)
+  ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER report_settled_update AFTER UPDATE OF owner_id, kind, status, settled_at, pledge_key ON commitments
+WHEN old.owner_id IS NOT new.owner_id OR old.kind IS NOT new.kind OR old.status IS NOT new.status
+  OR old.settled_at IS NOT new.settled_at OR old.pledge_key IS NOT new.pledge_key BEGIN
+  UPDATE report_settled SET n = n - 1
+  WHERE old.status IN ('kept','broken') AND old.settled_at IS NOT NULL AND day = old.settled_at / 86400000000
+    AND owner_id = old.owner_id AND kind = old.kind AND status = old.status AND pledge = CASE WHEN old.kind = 'pledge' THEN substr(old.pledge_key, 1, instr(old.pledge_key, '#') - 1) ELSE '' END;
+  INSERT INTO report_settled(day, owner_id, kind, status, pledge, n)
+  SELECT new.settled_at / 86400000000, new.owner_id, new.kind, new.status, CASE WHEN new.kind = 'pledge' THEN substr(new.pledge_key, 1, instr(new.pledge_key, '#') - 1) ELSE '' END, 1
+  WHERE new.status IN ('kept','broken') AND new.settled_at IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER report_settled_delete AFTER DELETE ON commitments
+WHEN old.status IN ('kept','broken') AND old.settled_at IS NOT NULL BEGIN
+  UPDATE report_settled SET n = n - 1 WHERE day = old.settled_at / 86400000000 AND owner_id = old.owner_id AND kind = old.kind
+    AND status = old.status AND pledge = CASE WHEN old.kind = 'pledge' THEN substr(old.pledge_key, 1, instr(old.pledge_key, '#') - 1) ELSE '' END;
+END;
+
+CREATE TRIGGER report_cases_insert AFTER INSERT ON cases BEGIN
+  INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total)
+  VALUES (new.received_at / 86400000000, new.owner_id, new.acknowledged_at IS NOT NULL, coalesce(new.acknowledged_at - new.received_at, 0),
+          new.resolved_at IS NOT NULL, coalesce(new.resolved_at - new.received_at, 0))
+  ON CONFLICT DO UPDATE SET acknowledged = acknowledged + excluded.acknowledged,
+    acknowledge_total = acknowledge_total + excluded.acknowledge_total, resolved = resolved + excluded.resolved,
+    resolve_total = resolve_total + excluded.resolve_total;
+  INSERT INTO report_received(day, dimension, value, received) VALUES (new.received_at / 86400000000, 'category', new.category, 1)
+  ON CONFLICT DO UPDATE SET received = received + 1;
+  INSERT INTO report_received(day, dimension, value, received) VALUES (new.received_at / 86400000000, 'touchpoint', new.touchpoint, 1)
+  ON CONFLICT DO UPDATE SET received = received + 1;
+END;
+CREATE TRIGGER report_owner_cases_update AFTER UPDATE OF owner_id, received_at, acknowledged_at, resolved_at ON cases
+WHEN old.owner_id IS NOT new.owner_id OR old.received_at IS NOT new.received_at
+  OR old.acknowledged_at IS NOT new.acknowledged_at OR old.resolved_at IS NOT new.resolved_at BEGIN
+  UPDATE report_owner_cases SET acknowledged = acknowledged - (old.acknowledged_at IS NOT NULL),
+    acknowledge_total = acknowledge_total - coalesce(old.acknowledged_at - old.received_at, 0),
+    resolved = resolved - (old.resolved_at IS NOT NULL), resolve_total = resolve_total - coalesce(old.resolved_at - old.received_at, 0)
+  WHERE day = old.received_at / 86400000000 AND owner_id = old.owner_id;
+  INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total)
+  VALUES (new.received_at / 86400000000, new.owner_id, new.acknowledged_at IS NOT NULL, coalesce(new.acknowledged_at - new.received_at, 0),
+          new.resolved_at IS NOT NULL, coalesce(new.resolved_at - new.received_at, 0))
+  ON CONFLICT DO UPDATE SET acknowledged = acknowledged + excluded.acknowledged,
+    acknowledge_total = acknowledge_total + excluded.acknowledge_total, resolved = resolved + excluded.resolved,
+    resolve_total = resolve_total + excluded.resolve_total;
+END;
+CREATE TRIGGER report_received_update AFTER UPDATE OF received_at, category, touchpoint ON cases
+WHEN old.received_at IS NOT new.received_at OR old.category IS NOT new.category OR old.touchpoint IS NOT new.touchpoint BEGIN
+  UPDATE report_received SET received = received - 1
+  WHERE day = old.received_at / 86400000000 AND ((dimension = 'category' AND value = old.category) OR (dimension = 'touchpoint' AND value = old.touchpoint));
+  INSERT INTO report_received(day, dimension, value, received) VALUES (new.received_at / 86400000000, 'category', new.category, 1)
+  ON CONFLICT DO UPDATE SET received = received + 1;
+  INSERT INTO report_received(day, dimension, value, received) VALUES (new.received_at / 86400000000, 'touchpoint', new.touchpoint, 1)
+  ON CONFLICT DO UPDATE SET received = received + 1;
+END;
+CREATE TRIGGER report_cases_delete AFTER DELETE ON cases BEGIN
+  UPDATE report_owner_cases SET acknowledged = acknowledged - (old.acknowledged_at IS NOT NULL),
+    acknowledge_total = acknowledge_total - coalesce(old.acknowledged_at - old.received_at, 0),
+    resolved = resolved - (old.resolved_at IS NOT NULL), resolve_total = resolve_total - coalesce(old.resolved_at - old.received_at, 0)
+  WHERE day = old.received_at / 86400000000 AND owner_id = old.owner_id;
+  UPDATE report_received SET received = received - 1
+  WHERE day = old.received_at / 86400000000 AND ((dimension = 'category' AND value = old.category) OR (dimension = 'touchpoint' AND value = old.touchpoint));
+END;
+-- The trends index of migration 5 is no longer read.
+DROP INDEX cases_received;
 )sql",
 };
 

@@ -117,14 +117,27 @@ Status SqliteStore::end_session(const std::string& token_hash, Time now) {
 
 Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string& owner_id, int limit) {
   return with_reader([&](Connection& db) -> Result<std::vector<WorklistItem>> {
-    static const std::string sql =
-        std::string("SELECT ") + kCaseColumns +
-        ", (SELECT min(due_at) FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open'),"
-        " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open' AND k.warnings_fired > 0),"
-        " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND k.status = 'broken' AND k.handled_at IS NULL),"
-        " (SELECT count(*) FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open') AS open_count "
-        "FROM cases WHERE owner_id = ?1 AND status IN " + kOpenStatuses +
-        " ORDER BY 31 IS NULL, 31, id LIMIT ?2";
+    // One pass over each case's commitments (commitments_case index), then the sort.
+    static const std::string sql = [] {
+      std::string columns;
+      std::string list = kCaseColumns;
+      std::size_t start = 0;
+      while (start < list.size()) {
+        std::size_t comma = list.find(',', start);
+        std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        name.erase(0, name.find_first_not_of(' '));
+        columns += (columns.empty() ? "c." : ", c.") + name;
+        start = comma == std::string::npos ? list.size() : comma + 1;
+      }
+      return "SELECT " + columns +
+             ", min(CASE WHEN k.status = 'open' THEN k.due_at END) AS next_due,"
+             " coalesce(max(k.status = 'open' AND k.warnings_fired > 0), 0),"
+             " coalesce(max(k.status = 'broken' AND k.handled_at IS NULL), 0),"
+             " coalesce(sum(k.status = 'open'), 0) "
+             "FROM cases c LEFT JOIN commitments k ON k.case_id = c.id "
+             "WHERE c.owner_id = ?1 AND c.status IN " + std::string(kOpenStatuses) +
+             " GROUP BY c.id ORDER BY next_due IS NULL, next_due, c.id LIMIT ?2";
+    }();
     auto& list = db.cached(sql.c_str());
     list.bind(1, owner_id).bind(2, limit);
     std::vector<WorklistItem> out;
@@ -159,22 +172,18 @@ Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() {
 
 Result<std::vector<WeeklyCount>> SqliteStore::weekly_counts(Time since) {
   return with_reader([&](Connection& db) -> Result<std::vector<WeeklyCount>> {
-    // Weeks start on Monday 00:00 UTC: the epoch was a Thursday, 3 days after a Monday.
-    constexpr std::int64_t kWeek = 7LL * 86400 * 1000000;
-    constexpr std::int64_t kMondayOffset = 3LL * 86400 * 1000000;
+    // From the report_received summary (migration 6). Weeks start on Monday: day 0 (1970-01-01)
+    // was a Thursday, so day + 3 counts from a Monday.
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    auto& counts = db.cached(
+        "SELECT dimension, value, ((day + 3) / 7) * 7 - 3, sum(received) FROM report_received "
+        "WHERE day >= ?1 GROUP BY 1, 2, 3 HAVING sum(received) > 0 ORDER BY 1, 3, 2");
+    counts.bind(1, to_micros(since) / kDay);
     std::vector<WeeklyCount> out;
-    static const std::string kSql[2] = {
-        "SELECT category, ((received_at + ?2) / ?3) * ?3 - ?2, count(*) FROM cases WHERE received_at >= ?1 GROUP BY 1, 2 ORDER BY 2, 1",
-        "SELECT touchpoint, ((received_at + ?2) / ?3) * ?3 - ?2, count(*) FROM cases WHERE received_at >= ?1 GROUP BY 1, 2 ORDER BY 2, 1"};
-    for (int i = 0; i < 2; ++i) {
-      const char* dimension = i == 0 ? "category" : "touchpoint";
-      auto& counts = db.cached(kSql[i].c_str());
-      counts.bind(1, to_micros(since)).bind(2, kMondayOffset).bind(3, kWeek);
-      while (counts.step())
-        out.push_back(WeeklyCount{dimension, counts.text(0), from_micros(counts.integer(1)), counts.integer(2)});
-      if (auto s = counts.status(); !s) return s.error();
-      counts.reset();
-    }
+    while (counts.step())
+      out.push_back(WeeklyCount{counts.text(0), counts.text(1), from_micros(counts.integer(2) * kDay), counts.integer(3)});
+    if (auto s = counts.status(); !s) return s.error();
+    counts.reset();
     return out;
   });
 }

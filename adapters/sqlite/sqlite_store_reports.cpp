@@ -133,45 +133,61 @@ Result<OverdueReport> SqliteStore::overdue_report(Time now, int limit) {
   });
 }
 
+namespace {
+
+constexpr std::int64_t kDayMicros = 86400LL * 1000000LL;
+// The UTC day (since the epoch) of an instant, as the report summaries count (migration 6).
+std::int64_t day_of(Time t) { return to_micros(t) / kDayMicros; }
+
+}  // namespace
+
+// Reads the summaries of migration 6: windows are whole UTC days, the day of `since` included.
 Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
   return with_reader([&](Connection& db) -> Result<std::vector<OwnerStats>> {
     std::map<std::string, OwnerStats> by_owner;
+    auto at = [&](const std::string& id) -> OwnerStats& {
+      OwnerStats& o = by_owner[id];
+      o.owner_id = id;
+      return o;
+    };
+    auto& open = db.cached(
+        "SELECT owner_id, count(*) FROM cases "
+        "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') AND owner_id <> '' "
+        "GROUP BY owner_id");
+    while (open.step()) at(open.text(0)).open_cases = open.integer(1);
+    if (auto s = open.status(); !s) return s.error();
+    open.reset();
     auto& cases = db.cached(
-        "SELECT owner_id, "
-        " sum(status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed')), "
-        " sum(resolved_at IS NOT NULL AND received_at >= ?1), "
-        " sum(CASE WHEN resolved_at IS NOT NULL AND received_at >= ?1 THEN resolved_at - received_at ELSE 0 END), "
-        " sum(acknowledged_at IS NOT NULL AND received_at >= ?1), "
-        " sum(CASE WHEN acknowledged_at IS NOT NULL AND received_at >= ?1 THEN acknowledged_at - received_at ELSE 0 END) "
-        "FROM cases WHERE owner_id <> '' GROUP BY owner_id");
-    cases.bind(1, to_micros(since));
+        "SELECT owner_id, sum(acknowledged), sum(acknowledge_total), sum(resolved), sum(resolve_total) "
+        "FROM report_owner_cases WHERE day >= ?1 AND owner_id <> '' GROUP BY owner_id");
+    cases.bind(1, day_of(since));
     while (cases.step()) {
-      OwnerStats& o = by_owner[cases.text(0)];
-      o.owner_id = cases.text(0);
-      o.open_cases = cases.integer(1);
-      o.resolved_cases = cases.integer(2);
-      o.resolve_total = Duration(cases.integer(3));
-      o.acknowledged = cases.integer(4);
-      o.acknowledge_total = Duration(cases.integer(5));
+      OwnerStats& o = at(cases.text(0));
+      o.acknowledged = cases.integer(1);
+      o.acknowledge_total = Duration(cases.integer(2));
+      o.resolved_cases = cases.integer(3);
+      o.resolve_total = Duration(cases.integer(4));
     }
     if (auto s = cases.status(); !s) return s.error();
     cases.reset();
-    auto& kept = db.cached(
-        "SELECT owner_id, kind, status, count(*) FROM commitments "
-        "WHERE owner_id <> '' AND (status = 'open' OR (status IN ('kept','broken') AND settled_at >= ?1)) "
+    auto& pending = db.cached("SELECT owner_id, count(*) FROM commitments WHERE status = 'open' AND owner_id <> '' GROUP BY owner_id");
+    while (pending.step()) at(pending.text(0)).open_commitments = pending.integer(1);
+    if (auto s = pending.status(); !s) return s.error();
+    pending.reset();
+    auto& settled = db.cached(
+        "SELECT owner_id, kind, status, sum(n) FROM report_settled WHERE day >= ?1 AND owner_id <> '' "
         "GROUP BY owner_id, kind, status");
-    kept.bind(1, to_micros(since));
-    while (kept.step()) {
-      OwnerStats& o = by_owner[kept.text(0)];
-      o.owner_id = kept.text(0);
-      std::string kind = kept.text(1), status = kept.text(2);
-      std::int64_t n = kept.integer(3);
-      if (status == "open") o.open_commitments += n;
-      else if (status == "kept") o.commitments_kept += n, o.promises_kept += kind == "promise" ? n : 0;
-      else if (status == "broken") o.commitments_broken += n, o.promises_broken += kind == "promise" ? n : 0;
+    settled.bind(1, day_of(since));
+    while (settled.step()) {
+      std::int64_t n = settled.integer(3);
+      if (n == 0) continue;
+      OwnerStats& o = at(settled.text(0));
+      bool promise = settled.text(1) == "promise";
+      if (settled.text(2) == "kept") o.commitments_kept += n, o.promises_kept += promise ? n : 0;
+      else o.commitments_broken += n, o.promises_broken += promise ? n : 0;
     }
-    if (auto s = kept.status(); !s) return s.error();
-    kept.reset();
+    if (auto s = settled.status(); !s) return s.error();
+    settled.reset();
     std::vector<OwnerStats> out;
     for (auto& [id, stats] : by_owner) out.push_back(std::move(stats));
     return out;
@@ -180,12 +196,12 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
 
 Result<std::vector<PledgeAttainment>> SqliteStore::standards_report(Time now) {
   return with_reader([&](Connection& db) -> Result<std::vector<PledgeAttainment>> {
+    // The last 30 days are today and the 29 before; the last 90 likewise.
     auto& s = db.cached(
-        "SELECT substr(pledge_key, 1, instr(pledge_key, '#') - 1), status, settled_at >= ?2, count(*) FROM commitments "
-        "WHERE kind = 'pledge' AND settled_at >= ?1 AND settled_at <= ?3 AND status IN ('kept','broken') "
-        "GROUP BY 1, 2, 3");
-    std::int64_t day = 86400LL * 1000000LL;
-    s.bind(1, to_micros(now) - 90 * day).bind(2, to_micros(now) - 30 * day).bind(3, to_micros(now));
+        "SELECT pledge, status, day > ?2, sum(n) FROM report_settled "
+        "WHERE kind = 'pledge' AND day > ?1 AND day <= ?3 GROUP BY 1, 2, 3");
+    std::int64_t today = day_of(now);
+    s.bind(1, today - 90).bind(2, today - 30).bind(3, today);
     std::map<std::string, PledgeAttainment> by_clock;
     while (s.step()) {
       std::string key = s.text(0);

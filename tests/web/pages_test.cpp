@@ -78,7 +78,7 @@ TEST_CASE("pages: every page carries the security headers", "[web][pages]") {
     CHECK(page.header("content-security-policy").find("frame-ancestors 'none'") != std::string::npos);
     CHECK(page.header("content-security-policy").find("script-src 'self'") != std::string::npos);
     CHECK(page.header("x-content-type-options") == "nosniff");
-    CHECK(page.header("referrer-policy") == "no-referrer");
+    CHECK(page.header("referrer-policy") == "same-origin");
     CHECK(page.header("cache-control") == "no-store");
   }
   CHECK(client.get("/static/redress.css").header("content-type") == "text/css; charset=utf-8");
