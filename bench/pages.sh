@@ -41,6 +41,7 @@ if [[ ! -f $data/redress.db ]]; then
   echo "seeded in $(( $(date +%s) - start )) s" >&2
 fi
 db=$data/redress.db
+"$redress" migrate --data-dir "$data" >/dev/null  # a data set seeded by an older build
 password="bench password $(date +%s)"
 agent_email=$(sqlite3 "$db" "SELECT s.email FROM cases c JOIN staff s ON s.id = c.owner_id WHERE c.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY c.owner_id ORDER BY count(*) DESC LIMIT 1")
 manager_email=elena.novak@redress.example

@@ -8,6 +8,7 @@
 #include <map>
 #include <set>
 
+#include "adapters/templating/mustache.h"
 #include "web/pages/charts.h"
 #include "web/pages/staff_session.h"
 
@@ -229,21 +230,33 @@ Result<Board> build_board(PagesContext& pages) {
   return board;
 }
 
-json::object table_json(const Table& t) {
-  json::array columns, rows;
-  for (std::size_t i = 0; i < t.columns.size(); ++i) columns.push_back(json::object{{"name", t.columns[i]}, {"number", t.numeric[i]}});
+// A table as HTML, built here rather than in Mustache: the board's tables run to thousands of cells
+// and kainjow's per-tag lookups would cost far more than the queries. Every text is escaped.
+std::string table_html(const Table& t) {
+  using templating::html_escape;
+  std::string out = "<div class=\"table-wrap\"><table><thead><tr>";
+  for (std::size_t i = 0; i < t.columns.size(); ++i)
+    out += std::string("<th scope=\"col\"") + (t.numeric[i] ? " class=\"num\"" : "") + ">" + html_escape(t.columns[i]) + "</th>";
+  out += "</tr></thead><tbody>";
   for (const auto& row : t.rows) {
-    json::array cells;
+    out += "<tr>";
     for (const auto& c : row) {
-      json::object cell{{"text", c.text}, {"number", c.number}};
-      if (!c.url.empty()) cell["url"] = c.url;
-      if (!c.flag.empty()) cell["flag"] = c.flag;
-      cells.push_back(std::move(cell));
+      out += c.number ? "<td class=\"num\">" : "<td>";
+      if (!c.flag.empty()) out += "<span class=\"flag " + html_escape(c.flag) + "\">";
+      if (!c.url.empty()) out += "<a href=\"" + html_escape(c.url) + "\">";
+      out += html_escape(c.text);
+      if (!c.url.empty()) out += "</a>";
+      if (!c.flag.empty()) out += "</span>";
+      out += "</td>";
     }
-    rows.push_back(json::object{{"cells", std::move(cells)}});
+    out += "</tr>";
   }
-  json::object o{{"id", t.id}, {"title", t.title}, {"columns", std::move(columns)}, {"has_rows", !rows.empty()},
-                 {"rows", std::move(rows)}, {"csv_url", "/staff/board/" + t.id + ".csv"}};
+  return out + "</tbody></table></div>";
+}
+
+json::object table_json(const Table& t) {
+  json::object o{{"id", t.id}, {"title", t.title}, {"has_rows", !t.rows.empty()}, {"csv_url", "/staff/board/" + t.id + ".csv"}};
+  if (!t.rows.empty()) o["table"] = table_html(t);
   if (!t.note.empty()) o["note"] = t.note;
   if (!t.chart_svg.empty()) o["chart"] = t.chart_svg;
   return o;
