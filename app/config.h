@@ -43,6 +43,7 @@ struct Config {
   std::size_t max_header_bytes = 16 << 10;
   int read_timeout_seconds = 15;
   int max_connections = 10000;
+  int intake_rate_per_minute = 600;  // per intake source or intake token; 0: no limit
   std::map<std::string, IntakeSource> intake;  // by source name
 
   // Mail (docs/email.md): who it comes from, the message-id domain, the templates.

@@ -36,6 +36,15 @@ const std::vector<std::string_view> kEventTypes{
     "redress.proposed", "redress.accepted", "redress.rejected", "redress.fulfilled", "message.client",
     "message.internal", "survey.submitted"};
 
+// 429 with Retry-After: an intake source or token went over intake_rate_per_minute.
+Response too_many(const RateLimiter::Verdict& verdict) {
+  Response response = problem(http::status::too_many_requests, "rate-limited", "Too many cases created",
+                              "this intake source created more cases than intake_rate_per_minute allows; retry after " +
+                                  std::to_string(verdict.retry_after.count()) + " s");
+  response.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
+  return response;
+}
+
 Response bad_query(const std::string& field, const std::string& message) {
   return problem(http::status::bad_request, "invalid-query", "A query parameter is not valid", field + ": " + message,
                  json::object{{"fields", json::array{json::object{{"field", "query." + field}, {"message", message}}}}});
@@ -413,6 +422,8 @@ void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (check != WebhookCheck::kValid)
     return reply(problem(http::status::unauthorized, "bad-signature", "The web hook signature is not valid",
                          std::string(to_string(check))));
+  // Counted after the signature, so unsigned requests cannot use up a source's allowance.
+  if (auto verdict = api.intake_limiter->take("source:" + found->first); !verdict.allowed) return reply(too_many(verdict));
   if (id.size() > 200) return reply(problem_from(Error::invalid_field("webhook-id", "must be at most 200 characters")));
   auto payload = parse_json_object(request.body(), 32);
   if (!payload) return reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", payload.error().detail));
@@ -488,6 +499,7 @@ std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
 std::string client_url(const ApiContext& api, const std::string& token) { return api.base_url + "/c/" + token; }
 
 void register_api(Router& router, ApiContext& api) {
+  if (!api.intake_limiter) api.intake_limiter = std::make_shared<RateLimiter>(api.config.intake_rate_per_minute);
   auto staff = [&](verb method, std::string pattern, std::vector<Role> roles, bool json_body, Handler handler) {
     router.add(RouteSpec{method, std::move(pattern), Access::kStaff, std::move(roles), json_body, std::move(handler)});
   };
@@ -496,7 +508,11 @@ void register_api(Router& router, ApiContext& api) {
   };
 
   // Cases.
-  staff(verb::post, "/v1/cases", kCreators, true, [&api](const ContextPtr& ctx, Reply reply) { create_case(api, ctx, std::move(reply)); });
+  staff(verb::post, "/v1/cases", kCreators, true, [&api](const ContextPtr& ctx, Reply reply) {
+    if (ctx->staff && ctx->staff->role == Role::kIntake)
+      if (auto verdict = api.intake_limiter->take("token:" + ctx->staff->id); !verdict.allowed) return reply(too_many(verdict));
+    create_case(api, ctx, std::move(reply));
+  });
   staff(verb::get, "/v1/cases", kAgentUp, false, [&api](const ContextPtr& ctx, Reply reply) { list_cases(api, ctx, std::move(reply)); });
   staff(verb::get, "/v1/cases/{ref}", kAgentUp, false,
         [&api](const ContextPtr& ctx, Reply reply) { reply(case_response(api, ctx->param("ref"), http::status::ok)); });

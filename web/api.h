@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "web/metrics.h"
+#include "web/rate_limit.h"
 #include "web/router.h"
 
 namespace redress::web {
@@ -33,6 +35,9 @@ struct ApiContext {
   std::function<void()> on_clock_moved;
   // Called after dead notifications were queued again (wakes the delivery workers).
   std::function<void()> on_outbox_retry;
+  // Cases each intake source or intake token may create (config intake_rate_per_minute); made by
+  // register_api when not set.
+  std::shared_ptr<RateLimiter> intake_limiter;
 };
 
 void register_api(Router& router, ApiContext& api);

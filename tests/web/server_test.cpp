@@ -1017,3 +1017,79 @@ TEST_CASE("web api: moving the manual clock fires what fell due before it answer
   }
   CHECK(counted);
 }
+
+TEST_CASE("web api: intake is rate limited per source and per intake token, with Retry-After", "[web][intake][limits]") {
+  // 6 a minute: bursts of 1, one more every 10 s (longer than this test takes).
+  RedressServer server(ServerSetup{false, 2, {"intake_rate_per_minute = 6"}});
+  World w(server);
+  Client hook(server.port());
+  int created = 0, limited = 0;
+  for (int i = 0; i < 5; ++i) {
+    HttpResponse r = hook.raw(w.signed_intake(unique_id("msg"), unix_now(), intake_payload("Parcel " + std::to_string(i))));
+    INFO(r.describe());
+    if (r.status == 201) ++created;
+    if (r.status == 429) {
+      ++limited;
+      CHECK(r.is_problem());
+      CHECK(std::stoi(r.header("retry-after")) >= 1);
+    }
+  }
+  CHECK(created == 1);
+  CHECK(limited == 4);
+  // Unsigned requests are refused before they count: they cannot use up a source's allowance.
+  Client intake(server.port(), server.token("intake"));
+  int token_created = 0, token_limited = 0;
+  for (int i = 0; i < 4; ++i) {
+    HttpResponse r = intake.post("/v1/cases", new_case_body("By token " + std::to_string(i)));
+    if (r.status == 201) ++token_created;
+    if (r.status == 429) ++token_limited;
+  }
+  CHECK(token_created == 1);
+  CHECK(token_limited == 3);
+  // Staff are not limited.
+  for (int i = 0; i < 4; ++i) CHECK(w.agent.post("/v1/cases", new_case_body("By hand " + std::to_string(i))).status == 201);
+}
+
+TEST_CASE("web api: no secret reaches the log - tokens, client links, passwords, cookies, signatures", "[web][security]") {
+  RedressServer server;
+  server.set_password("agent", "a very secret password 42");
+  World w(server);
+  auto made = w.new_case("Secret check");
+  Client anonymous(server.port());
+  CHECK(anonymous.get("/c/" + made.link).status == 200);
+  CHECK(anonymous.get("/v1/client/" + made.link).status == 200);
+  CHECK(anonymous.get("/c/cl_notarealtokenbutlongenough00000000000000000").status == 404);
+  std::string body = intake_payload("Signed");
+  std::string id = unique_id("msg");
+  std::int64_t now = unix_now();
+  std::string signed_request = w.signed_intake(id, now, body);
+  REQUIRE(anonymous.raw(signed_request).status == 201);
+  std::string signature = standard_webhooks_signature(server.intake_secret(), id, now, body);
+  // A sign-in (the password in a form body) and a failed one.
+  auto form = anonymous.get("/staff/login");
+  std::string login_cookie = form.header("set-cookie").substr(0, form.header("set-cookie").find(';'));
+  std::smatch m;
+  REQUIRE(std::regex_search(form.body, m, std::regex("name=\"csrf\" value=\"([^\"]*)\"")));
+  auto signed_in = anonymous.post("/staff/login",
+                                  "csrf=" + std::string(m[1]) + "&next=%2Fstaff&email=agent%40example.org&password=a+very+secret+password+42",
+                                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", login_cookie}});
+  REQUIRE(signed_in.status == 303);
+  std::string session;
+  auto [b, e] = signed_in.headers.equal_range("set-cookie");
+  for (auto it = b; it != e; ++it)
+    if (it->second.rfind("redress_staff=", 0) == 0) session = it->second.substr(14, it->second.find(';') - 14);
+  REQUIRE(session.size() > 20);
+  CHECK(anonymous.get("/staff", {{"Cookie", "redress_staff=" + session}}).status == 200);
+  // A bad bearer token, too.
+  CHECK(anonymous.get("/v1/cases", bearer("rdt_wrongtokenwrongtokenwrongtoken0000000000")).status == 401);
+  REQUIRE(server.terminate() == 0);
+
+  std::string log = server.log();
+  REQUIRE(log.find("GET") != std::string::npos);  // requests were logged
+  for (const std::string& secret : {server.token("agent"), server.token("admin"), server.token("intake"), made.link,
+                                    std::string("a very secret password"), std::string("a+very+secret"), session,
+                                    signature.substr(3), server.intake_secret(), std::string("rdt_wrongtoken")}) {
+    INFO("secret: " << secret.substr(0, 12) << "...");
+    CHECK(log.find(secret) == std::string::npos);
+  }
+}
