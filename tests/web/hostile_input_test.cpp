@@ -448,3 +448,33 @@ TEST_CASE("web hostile: connections beyond the cap are closed and the server rec
   CHECK(std::atoi(metrics->body.c_str() + at + 40) >= 1);
   check_healthy(server);
 }
+
+TEST_CASE("web hostile: SQL in any field or filter is data, bound to placeholders, never parsed", "[web][hostile][sql]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  const std::string injection = "Robert'); DROP TABLE cases;--";
+  auto body = new_case_body(injection, "bobby@example.org");
+  body["client"].as_object()["name"] = "50% off_deal \\ ' \" --";
+  auto created = agent.post("/v1/cases", body);
+  REQUIRE(created.status == 201);
+  auto plain = agent.post("/v1/cases", new_case_body("An ordinary complaint", "ana@example.org"));
+  REQUIRE(plain.status == 201);
+  // The text is stored and shown as sent.
+  auto stored = agent.get("/v1/cases/" + std::string(created.json().at("reference").as_string()));
+  CHECK(stored.json().at("subject") == json::value(injection));
+  // LIKE wildcards in a search match themselves only.
+  auto percent = agent.get("/v1/cases?q=%25");
+  REQUIRE(percent.status == 200);
+  CHECK(percent.json().at("items").as_array().size() == 1);
+  auto underscore = agent.get("/v1/cases?q=_");
+  CHECK(underscore.json().at("items").as_array().size() == 1);
+  auto quote = agent.get("/v1/cases?q=%27)%3B%20DROP");
+  CHECK(quote.json().at("items").as_array().size() == 1);
+  CHECK(agent.get("/v1/cases?owner=%27%20OR%201%3D1--").json().at("items").as_array().empty());
+  CHECK(agent.get("/v1/cases?workflow=retail%27--").json().at("items").as_array().empty());
+  // The table is still there and whole.
+  CHECK(agent.get("/v1/cases").json().at("items").as_array().size() == 2);
+  auto audit = server.run({"audit", "verify"});
+  INFO(audit.output);
+  CHECK(audit.status == 0);
+}
