@@ -281,6 +281,13 @@ struct EscalationCount {
   std::optional<Time> oldest_received;
 };
 
+// One owner's commitments needing attention now ("" for commitments of unowned cases).
+struct AttentionCount {
+  std::string owner_id;
+  std::int64_t past_due = 0, at_risk = 0, broken_unhandled = 0;
+  std::optional<Time> oldest_due;  // the earliest due time among them
+};
+
 // Cases received in one week (weeks start on Monday, UTC) with one value of a dimension.
 struct WeeklyCount {
   std::string dimension;  // "category" or "touchpoint"
@@ -403,6 +410,8 @@ class Store {
   // ---- the pages: work lists and the review board ----
   // The owner's open cases, soonest next due first (cases with nothing dated last), at most `limit`.
   [[nodiscard]] virtual Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit) = 0;
+  // Past-due, at-risk and broken-unhandled commitments per owner, all of them (not a page).
+  [[nodiscard]] virtual Result<std::vector<AttentionCount>> attention_by_owner(Time now) = 0;
   // Open cases per escalation level (level 0 included).
   [[nodiscard]] virtual Result<std::vector<EscalationCount>> escalation_counts() = 0;
   // Cases received from `since` per week, by category and by touchpoint.

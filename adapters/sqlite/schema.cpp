@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 6> kMigrations{
+constexpr std::array<const char*, 7> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -397,6 +397,40 @@ CREATE TRIGGER report_cases_delete AFTER DELETE ON cases BEGIN
 END;
 -- The trends index of migration 5 is no longer read.
 DROP INDEX cases_received;
+)sql",
+    // 7: the pages at 100,000 cases: partial indexes of what is still open, and a trigram index
+    // for substring search.
+    R"sql(
+-- Open cases by owner (work lists, the owners' open counts) and by escalation level (the board).
+CREATE INDEX cases_open_owner ON cases(owner_id, escalation_level, received_at)
+  WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed');
+-- A case's next due time; per owner: open, at-risk and broken-unhandled commitments, oldest due first.
+CREATE INDEX commitments_open_case ON commitments(case_id, due_at) WHERE status = 'open';
+CREATE INDEX commitments_open_owner ON commitments(owner_id, due_at) WHERE status = 'open';
+CREATE INDEX commitments_at_risk_owner ON commitments(owner_id, due_at) WHERE status = 'open' AND warnings_fired > 0;
+CREATE INDEX commitments_broken_owner ON commitments(owner_id, due_at) WHERE status = 'broken' AND handled_at IS NULL;
+-- Attainment of the standards: the pledge rows of the settled summary.
+CREATE INDEX report_settled_pledges ON report_settled(kind, day, pledge, status, n);
+
+-- Substring search over reference, subject, client name and email: a trigram index narrows the
+-- candidates, the LIKE test on the row decides (list_cases), so results are exactly the LIKE's.
+CREATE VIRTUAL TABLE cases_text USING fts5(reference, subject, client_name, client_email,
+  content='cases', content_rowid='id', tokenize='trigram');
+INSERT INTO cases_text(cases_text) VALUES ('rebuild');
+CREATE TRIGGER cases_text_insert AFTER INSERT ON cases BEGIN
+  INSERT INTO cases_text(rowid, reference, subject, client_name, client_email)
+  VALUES (new.id, new.reference, new.subject, new.client_name, new.client_email);
+END;
+CREATE TRIGGER cases_text_update AFTER UPDATE OF reference, subject, client_name, client_email ON cases BEGIN
+  INSERT INTO cases_text(cases_text, rowid, reference, subject, client_name, client_email)
+  VALUES ('delete', old.id, old.reference, old.subject, old.client_name, old.client_email);
+  INSERT INTO cases_text(rowid, reference, subject, client_name, client_email)
+  VALUES (new.id, new.reference, new.subject, new.client_name, new.client_email);
+END;
+CREATE TRIGGER cases_text_delete AFTER DELETE ON cases BEGIN
+  INSERT INTO cases_text(cases_text, rowid, reference, subject, client_name, client_email)
+  VALUES ('delete', old.id, old.reference, old.subject, old.client_name, old.client_email);
+END;
 )sql",
 };
 

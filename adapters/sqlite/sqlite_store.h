@@ -123,6 +123,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<StaffSession> find_session(const std::string& token_hash, Time now) override;
   [[nodiscard]] Status end_session(const std::string& token_hash, Time now) override;
   [[nodiscard]] Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit) override;
+  [[nodiscard]] Result<std::vector<AttentionCount>> attention_by_owner(Time now) override;
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 

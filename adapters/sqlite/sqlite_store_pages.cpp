@@ -1,5 +1,7 @@
 // The SqliteStore's reads and writes for the web pages: staff sign-in sessions and lock-outs,
 // work lists, and the review board's counts.
+#include <map>
+
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/sqlite_store.h"
 
@@ -117,7 +119,9 @@ Status SqliteStore::end_session(const std::string& token_hash, Time now) {
 
 Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string& owner_id, int limit) {
   return with_reader([&](Connection& db) -> Result<std::vector<WorklistItem>> {
-    // One pass over each case's commitments (commitments_case index), then the sort.
+    // The order is decided on narrow data first: the owner's open cases from the partial index
+    // cases_open_owner and each one's next due time from commitments_open_case, both covering;
+    // only the rows shown are then read whole, with their flags.
     static const std::string sql = [] {
       std::string columns;
       std::string list = kCaseColumns;
@@ -129,14 +133,14 @@ Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string&
         columns += (columns.empty() ? "c." : ", c.") + name;
         start = comma == std::string::npos ? list.size() : comma + 1;
       }
-      return "SELECT " + columns +
-             ", min(CASE WHEN k.status = 'open' THEN k.due_at END) AS next_due,"
-             " coalesce(max(k.status = 'open' AND k.warnings_fired > 0), 0),"
-             " coalesce(max(k.status = 'broken' AND k.handled_at IS NULL), 0),"
-             " coalesce(sum(k.status = 'open'), 0) "
-             "FROM cases c LEFT JOIN commitments k ON k.case_id = c.id "
-             "WHERE c.owner_id = ?1 AND c.status IN " + std::string(kOpenStatuses) +
-             " GROUP BY c.id ORDER BY next_due IS NULL, next_due, c.id LIMIT ?2";
+      return "WITH mine AS (SELECT id, (SELECT min(due_at) FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open') AS next_due "
+             "  FROM cases WHERE owner_id = ?1 AND status IN " + std::string(kOpenStatuses) + "), "
+             "shown AS (SELECT id, next_due FROM mine ORDER BY next_due IS NULL, next_due, id LIMIT ?2) "
+             "SELECT " + columns + ", shown.next_due,"
+             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'open' AND k.warnings_fired > 0),"
+             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken' AND k.handled_at IS NULL),"
+             " (SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'open') "
+             "FROM shown JOIN cases c ON c.id = shown.id ORDER BY shown.next_due IS NULL, shown.next_due, c.id";
     }();
     auto& list = db.cached(sql.c_str());
     list.bind(1, owner_id).bind(2, limit);
@@ -156,9 +160,49 @@ Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string&
   });
 }
 
+Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
+  return with_reader([&](Connection& db) -> Result<std::vector<AttentionCount>> {
+    // Each count is a covering scan of a partial index of migration 7, grouped in index order.
+    std::map<std::string, AttentionCount> by_owner;
+    auto add = [&](const char* sql, std::int64_t AttentionCount::*field, bool bind_now) -> Status {
+      auto& counts = db.cached(sql);
+      if (bind_now) counts.bind(1, to_micros(now));
+      while (counts.step()) {
+        AttentionCount& a = by_owner[counts.text(0)];
+        a.owner_id = counts.text(0);
+        a.*field = counts.integer(1);
+        Time oldest = from_micros(counts.integer(2));
+        if (!a.oldest_due || oldest < *a.oldest_due) a.oldest_due = oldest;
+      }
+      Status s = counts.status();
+      counts.reset();
+      return s;
+    };
+    if (auto s = add("SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_open_owner "
+                     "WHERE status = 'open' AND due_at <= ?1 GROUP BY owner_id",
+                     &AttentionCount::past_due, true);
+        !s)
+      return s.error();
+    if (auto s = add("SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_at_risk_owner "
+                     "WHERE status = 'open' AND warnings_fired > 0 GROUP BY owner_id",
+                     &AttentionCount::at_risk, false);
+        !s)
+      return s.error();
+    if (auto s = add("SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_broken_owner "
+                     "WHERE status = 'broken' AND handled_at IS NULL GROUP BY owner_id",
+                     &AttentionCount::broken_unhandled, false);
+        !s)
+      return s.error();
+    std::vector<AttentionCount> out;
+    for (auto& [id, a] : by_owner) out.push_back(std::move(a));
+    return out;
+  });
+}
+
 Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() {
   return with_reader([&](Connection& db) -> Result<std::vector<EscalationCount>> {
-    static const std::string sql = std::string("SELECT escalation_level, count(*), min(received_at) FROM cases WHERE status IN ") +
+    // The partial index of open cases (migration 7) covers this: a scan of the open cases only.
+    static const std::string sql = std::string("SELECT escalation_level, count(*), min(received_at) FROM cases INDEXED BY cases_open_owner WHERE status IN ") +
                                    kOpenStatuses + " GROUP BY escalation_level ORDER BY escalation_level";
     auto& counts = db.cached(sql.c_str());
     std::vector<EscalationCount> out;

@@ -151,7 +151,7 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
       return o;
     };
     auto& open = db.cached(
-        "SELECT owner_id, count(*) FROM cases "
+        "SELECT owner_id, count(*) FROM cases INDEXED BY cases_open_owner "
         "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') AND owner_id <> '' "
         "GROUP BY owner_id");
     while (open.step()) at(open.text(0)).open_cases = open.integer(1);
@@ -170,7 +170,9 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
     }
     if (auto s = cases.status(); !s) return s.error();
     cases.reset();
-    auto& pending = db.cached("SELECT owner_id, count(*) FROM commitments WHERE status = 'open' AND owner_id <> '' GROUP BY owner_id");
+    auto& pending = db.cached(
+        "SELECT owner_id, count(*) FROM commitments INDEXED BY commitments_open_owner WHERE status = 'open' AND owner_id <> '' "
+        "GROUP BY owner_id");
     while (pending.step()) at(pending.text(0)).open_commitments = pending.integer(1);
     if (auto s = pending.status(); !s) return s.error();
     pending.reset();
@@ -198,7 +200,7 @@ Result<std::vector<PledgeAttainment>> SqliteStore::standards_report(Time now) {
   return with_reader([&](Connection& db) -> Result<std::vector<PledgeAttainment>> {
     // The last 30 days are today and the 29 before; the last 90 likewise.
     auto& s = db.cached(
-        "SELECT pledge, status, day > ?2, sum(n) FROM report_settled "
+        "SELECT pledge, status, day > ?2, sum(n) FROM report_settled INDEXED BY report_settled_pledges "
         "WHERE kind = 'pledge' AND day > ?1 AND day <= ?3 GROUP BY 1, 2, 3");
     std::int64_t today = day_of(now);
     s.bind(1, today - 90).bind(2, today - 30).bind(3, today);

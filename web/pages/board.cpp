@@ -5,6 +5,7 @@
 // CSV (/staff/board/{table}.csv), so the export always matches the page.
 #include <boost/json.hpp>
 
+#include <future>
 #include <map>
 #include <set>
 
@@ -84,7 +85,9 @@ struct Board {
   std::vector<json::object> cards;
 };
 
-Result<Board> build_board(PagesContext& pages) {
+// `item_limit`: how many commitments of each state the attention list holds (the page shows the
+// oldest few, the CSV many more); every count is over all of them.
+Result<Board> build_board(PagesContext& pages, int item_limit) {
   ApiContext& api = pages.api;
   Store& store = api.store;
   Time now = api.engine.clock().now();
@@ -92,17 +95,31 @@ Result<Board> build_board(PagesContext& pages) {
   Board board;
 
   // What needs attention now.
-  auto overdue = store.overdue_report(now, 500);
+  // The six reads are independent: they run at once, each on its own reader connection, so the
+  // board waits for the slowest rather than for their sum.
+  Time first_week = week_start(now) - std::chrono::days(7 * (kWeeks - 1));
+  auto overdue_future = std::async(std::launch::async, [&] { return store.overdue_report(now, item_limit); });
+  auto attention_future = std::async(std::launch::async, [&] { return store.attention_by_owner(now); });
+  auto levels_future = std::async(std::launch::async, [&] { return store.escalation_counts(); });
+  auto owners_future = std::async(std::launch::async, [&] { return store.owner_report(now - std::chrono::days(90)); });
+  auto attainment_future = std::async(std::launch::async, [&] { return store.standards_report(now); });
+  auto weekly = store.weekly_counts(first_week);
+  auto overdue = overdue_future.get();
+  auto attention = attention_future.get();
+  auto levels = levels_future.get();
+  auto owners = owners_future.get();
+  auto attainment = attainment_future.get();
   if (!overdue) return overdue.error();
-  Table items{"attention", "Commitments needing attention", "Past due, at risk and broken (not yet handled); oldest first within each state.",
+  std::int64_t listed_limit = item_limit;
+  auto shown = [&](std::int64_t total) { return std::min(total, listed_limit); };
+  std::string listed = "Past due, at risk and broken (not yet handled); oldest first within each state. Listed: " +
+                       std::to_string(shown(overdue->past_due_total)) + " of " + std::to_string(overdue->past_due_total) +
+                       " past due, " + std::to_string(shown(overdue->broken_unhandled_total)) + " of " +
+                       std::to_string(overdue->broken_unhandled_total) + " broken, " + std::to_string(shown(overdue->at_risk_total)) +
+                       " of " + std::to_string(overdue->at_risk_total) + " at risk (the CSV lists up to 5,000 of each).";
+  Table items{"attention", "Commitments needing attention", listed,
               {"State", "Case", "Commitment", "Owner", "Team", "Due", "Age", "Level"}, {false, false, false, false, false, false, false, true}, {}, {}};
-  struct Group {
-    std::string owner, team;
-    std::int64_t past_due = 0, at_risk = 0, broken = 0;
-    Duration oldest{0};
-  };
-  std::map<std::pair<std::string, std::string>, Group> groups;
-  auto add = [&](const std::vector<ReportItem>& list, const char* state, const char* flag, std::int64_t Group::*counter) {
+  auto add = [&](const std::vector<ReportItem>& list, const char* state, const char* flag) {
     for (const auto& item : list) {
       const Commitment& k = item.commitment;
       Duration age = k.paused() ? Duration(0) : now - k.due_at;
@@ -111,27 +128,26 @@ Result<Board> build_board(PagesContext& pages) {
                             text(short_time(pages, "", k.due_at)),
                             text(age > Duration(0) ? "overdue by " + duration_text(age) : "due in " + duration_text(-age)),
                             count(item.escalation_level)});
-      Group& g = groups[{k.owner_id, item.team}];
-      g.owner = k.owner_id;
-      g.team = item.team;
-      g.*counter += 1;
-      g.oldest = std::max(g.oldest, age);
     }
   };
-  add(overdue->past_due, "past due", "overdue", &Group::past_due);
-  add(overdue->broken_unhandled, "broken", "broken", &Group::broken);
-  add(overdue->at_risk, "at risk", "at-risk", &Group::at_risk);
-  Table by_owner{"attention_by_owner", "Needing attention, by owner and team", "",
-                 {"Owner", "Team", "Past due", "At risk", "Broken", "Oldest overdue"}, {false, false, true, true, true, true}, {}, {}};
-  for (const auto& [key, g] : groups)
-    by_owner.rows.push_back({text(name_of(staff, g.owner)), text(g.team), count(g.past_due), count(g.at_risk), count(g.broken),
-                             Cell{g.oldest > Duration(0) ? duration_text(g.oldest) : "-", {}, {}, true}});
+  add(overdue->past_due, "past due", "overdue");
+  add(overdue->broken_unhandled, "broken", "broken");
+  add(overdue->at_risk, "at risk", "at-risk");
+  if (!attention) return attention.error();
+  Table by_owner{"attention_by_owner", "Needing attention, by owner and team", "Every past-due, at-risk and unhandled broken commitment.",
+                 {"Owner", "Team", "Past due", "At risk", "Broken", "Oldest due"}, {false, false, true, true, true, true}, {}, {}};
+  for (const auto& a : *attention) {
+    auto it = staff.find(a.owner_id);
+    std::string oldest = "-";
+    if (a.oldest_due) oldest = *a.oldest_due <= now ? "overdue by " + duration_text(now - *a.oldest_due) : "due in " + duration_text(*a.oldest_due - now);
+    by_owner.rows.push_back({text(name_of(staff, a.owner_id)), text(it == staff.end() ? "" : it->second.team), count(a.past_due),
+                             count(a.at_risk), count(a.broken_unhandled), Cell{oldest, {}, {}, true}});
+  }
   board.cards.push_back(json::object{{"label", "past due"}, {"value", overdue->past_due_total}, {"flag", "overdue"}});
   board.cards.push_back(json::object{{"label", "broken, not handled"}, {"value", overdue->broken_unhandled_total}, {"flag", "broken"}});
   board.cards.push_back(json::object{{"label", "at risk"}, {"value", overdue->at_risk_total}, {"flag", "at-risk"}});
 
   // Escalations.
-  auto levels = store.escalation_counts();
   if (!levels) return levels.error();
   Table escalations{"escalations", "Open cases by escalation level", "", {"Level", "Name", "Open cases", "Oldest received"},
                     {true, false, true, true}, {}, {}};
@@ -149,7 +165,6 @@ Result<Board> build_board(PagesContext& pages) {
   board.cards.push_back(json::object{{"label", "escalated, open"}, {"value", escalated}});
 
   // Owners.
-  auto owners = store.owner_report(now - std::chrono::days(90));
   if (!owners) return owners.error();
   Table reliability{"owners", "Owners: promises kept and speed (last 90 days)",
                     "Reliability counts the promises owners made to clients that fell due in the window.",
@@ -165,7 +180,6 @@ Result<Board> build_board(PagesContext& pages) {
   }
 
   // Standards.
-  auto attainment = store.standards_report(now);
   if (!attainment) return attainment.error();
   std::map<std::string, const PledgeAttainment*> by_key;
   for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
@@ -181,8 +195,6 @@ Result<Board> build_board(PagesContext& pages) {
     }
 
   // Trends: 12 weeks, the six most frequent values of each dimension and "other".
-  Time first_week = week_start(now) - std::chrono::days(7 * (kWeeks - 1));
-  auto weekly = store.weekly_counts(first_week);
   if (!weekly) return weekly.error();
   std::vector<std::string> labels;
   for (int w = 0; w < kWeeks; ++w) labels.push_back(week_label(first_week + std::chrono::days(7 * w)));
@@ -263,7 +275,7 @@ json::object table_json(const Table& t) {
 }
 
 void board_page(PagesContext& pages, const ContextPtr&, Reply reply, const SignedIn& who) {
-  auto board = build_board(pages);
+  auto board = build_board(pages, 100);
   if (!board) return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail, json::object{{"staff", staff_nav(who, "board")}}));
   json::array tables, cards;
   for (const auto& t : board->tables) tables.push_back(table_json(t));
@@ -277,7 +289,7 @@ void board_csv(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
   std::string name = ctx->param("table");
   if (name.size() < 5 || name.substr(name.size() - 4) != ".csv") return reply(message_page(pages, http::status::not_found, "No such table", name));
   name.resize(name.size() - 4);
-  auto board = build_board(pages);
+  auto board = build_board(pages, 5000);
   if (!board) return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail));
   for (const auto& t : board->tables) {
     if (t.id != name) continue;
