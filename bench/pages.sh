@@ -101,3 +101,4 @@ measure "/staff/search?q=<no match> (full scan)" "$work/agent.jar" "/staff/searc
 measure "/staff/cases/{ref} (busiest case)" "$work/agent.jar" "/staff/cases/$busiest"
 measure "/staff/board (manager)" "$work/manager.jar" /staff/board
 measure "/staff/board/owners.csv" "$work/manager.jar" /staff/board/owners.csv
+measure "/staff/board/attention.csv (bulk export)" "$work/manager.jar" /staff/board/attention.csv

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 7> kMigrations{
+constexpr std::array<const char*, 8> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -430,6 +430,95 @@ END;
 CREATE TRIGGER cases_text_delete AFTER DELETE ON cases BEGIN
   INSERT INTO cases_text(cases_text, rowid, reference, subject, client_name, client_email)
   VALUES ('delete', old.id, old.reference, old.subject, old.client_name, old.client_email);
+END;
+)sql",
+    // 8: counters of what is open now, kept exact by triggers like migration 6's summaries, so the
+    // board and the owners' report need no scan of the open work.
+    R"sql(
+-- Open cases per owner and escalation level.
+CREATE TABLE report_open (
+  owner_id         TEXT NOT NULL,
+  escalation_level INTEGER NOT NULL,
+  open_cases       INTEGER NOT NULL,
+  PRIMARY KEY (owner_id, escalation_level)
+) STRICT, WITHOUT ROWID;
+-- Per owner: open commitments, those at risk (a warning raised) and broken ones nobody handled.
+CREATE TABLE report_attention (
+  owner_id         TEXT PRIMARY KEY,
+  open_commitments INTEGER NOT NULL,
+  at_risk          INTEGER NOT NULL,
+  broken_unhandled INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
+-- Pledges kept or broken by the day they settled (the standards' attainment).
+CREATE TABLE report_pledges (
+  day    INTEGER NOT NULL,
+  pledge TEXT NOT NULL,
+  status TEXT NOT NULL,
+  n      INTEGER NOT NULL,
+  PRIMARY KEY (day, pledge, status)
+) STRICT, WITHOUT ROWID;
+-- The oldest open case of each escalation level.
+CREATE INDEX cases_open_level ON cases(escalation_level, received_at) WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed');
+DROP INDEX report_settled_pledges;
+
+INSERT INTO report_open SELECT owner_id, escalation_level, count(*) FROM cases WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2;
+INSERT INTO report_attention
+  SELECT owner_id, sum(status = 'open'), sum(status = 'open' AND warnings_fired > 0), sum(status = 'broken' AND handled_at IS NULL)
+  FROM commitments GROUP BY owner_id;
+INSERT INTO report_pledges SELECT day, pledge, status, sum(n) FROM report_settled WHERE kind = 'pledge' GROUP BY 1, 2, 3;
+
+CREATE TRIGGER report_open_insert AFTER INSERT ON cases WHEN new.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') BEGIN
+  INSERT INTO report_open VALUES (new.owner_id, new.escalation_level, 1) ON CONFLICT DO UPDATE SET open_cases = open_cases + 1;
+END;
+CREATE TRIGGER report_open_update AFTER UPDATE OF status, owner_id, escalation_level ON cases
+WHEN old.status IS NOT new.status OR old.owner_id IS NOT new.owner_id OR old.escalation_level IS NOT new.escalation_level BEGIN
+  UPDATE report_open SET open_cases = open_cases - 1
+  WHERE old.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') AND owner_id = old.owner_id AND escalation_level = old.escalation_level;
+  INSERT INTO report_open SELECT new.owner_id, new.escalation_level, 1 WHERE new.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed')
+  ON CONFLICT DO UPDATE SET open_cases = open_cases + 1;
+END;
+CREATE TRIGGER report_open_delete AFTER DELETE ON cases WHEN old.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') BEGIN
+  UPDATE report_open SET open_cases = open_cases - 1 WHERE owner_id = old.owner_id AND escalation_level = old.escalation_level;
+END;
+
+CREATE TRIGGER report_attention_insert AFTER INSERT ON commitments BEGIN
+  INSERT INTO report_attention VALUES (new.owner_id, new.status = 'open', new.status = 'open' AND new.warnings_fired > 0, new.status = 'broken' AND new.handled_at IS NULL)
+  ON CONFLICT DO UPDATE SET open_commitments = open_commitments + excluded.open_commitments,
+    at_risk = at_risk + excluded.at_risk, broken_unhandled = broken_unhandled + excluded.broken_unhandled;
+END;
+CREATE TRIGGER report_attention_update AFTER UPDATE OF owner_id, status, warnings_fired, handled_at ON commitments
+WHEN old.owner_id IS NOT new.owner_id OR old.status IS NOT new.status OR old.warnings_fired IS NOT new.warnings_fired
+  OR old.handled_at IS NOT new.handled_at BEGIN
+  UPDATE report_attention SET open_commitments = open_commitments - (old.status = 'open'), at_risk = at_risk - (old.status = 'open' AND old.warnings_fired > 0),
+    broken_unhandled = broken_unhandled - (old.status = 'broken' AND old.handled_at IS NULL) WHERE owner_id = old.owner_id;
+  INSERT INTO report_attention VALUES (new.owner_id, new.status = 'open', new.status = 'open' AND new.warnings_fired > 0, new.status = 'broken' AND new.handled_at IS NULL)
+  ON CONFLICT DO UPDATE SET open_commitments = open_commitments + excluded.open_commitments,
+    at_risk = at_risk + excluded.at_risk, broken_unhandled = broken_unhandled + excluded.broken_unhandled;
+END;
+CREATE TRIGGER report_attention_delete AFTER DELETE ON commitments BEGIN
+  UPDATE report_attention SET open_commitments = open_commitments - (old.status = 'open'), at_risk = at_risk - (old.status = 'open' AND old.warnings_fired > 0),
+    broken_unhandled = broken_unhandled - (old.status = 'broken' AND old.handled_at IS NULL) WHERE owner_id = old.owner_id;
+END;
+
+CREATE TRIGGER report_pledges_insert AFTER INSERT ON commitments
+WHEN new.kind = 'pledge' AND new.status IN ('kept','broken') AND new.settled_at IS NOT NULL BEGIN
+  INSERT INTO report_pledges VALUES (new.settled_at / 86400000000, substr(new.pledge_key, 1, instr(new.pledge_key, '#') - 1), new.status, 1)
+  ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER report_pledges_update AFTER UPDATE OF kind, status, settled_at, pledge_key ON commitments
+WHEN old.kind IS NOT new.kind OR old.status IS NOT new.status OR old.settled_at IS NOT new.settled_at
+  OR old.pledge_key IS NOT new.pledge_key BEGIN
+  UPDATE report_pledges SET n = n - 1
+  WHERE old.kind = 'pledge' AND old.status IN ('kept','broken') AND old.settled_at IS NOT NULL AND day = old.settled_at / 86400000000
+    AND pledge = substr(old.pledge_key, 1, instr(old.pledge_key, '#') - 1) AND status = old.status;
+  INSERT INTO report_pledges SELECT new.settled_at / 86400000000, substr(new.pledge_key, 1, instr(new.pledge_key, '#') - 1), new.status, 1
+  WHERE new.kind = 'pledge' AND new.status IN ('kept','broken') AND new.settled_at IS NOT NULL
+  ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER report_pledges_delete AFTER DELETE ON commitments
+WHEN old.kind = 'pledge' AND old.status IN ('kept','broken') AND old.settled_at IS NOT NULL BEGIN
+  UPDATE report_pledges SET n = n - 1 WHERE day = old.settled_at / 86400000000
+    AND pledge = substr(old.pledge_key, 1, instr(old.pledge_key, '#') - 1) AND status = old.status;
 END;
 )sql",
 };

@@ -162,54 +162,69 @@ Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string&
 
 Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
   return with_reader([&](Connection& db) -> Result<std::vector<AttentionCount>> {
-    // Each count is a covering scan of a partial index of migration 7, grouped in index order.
+    // At risk and broken from the counters of migration 8; past due from the open commitments due
+    // by now (few: the scheduler breaks them as they fall due); each owner's oldest due time by
+    // one seek per partial index of migration 7.
     std::map<std::string, AttentionCount> by_owner;
-    auto add = [&](const char* sql, std::int64_t AttentionCount::*field, bool bind_now) -> Status {
-      auto& counts = db.cached(sql);
-      if (bind_now) counts.bind(1, to_micros(now));
-      while (counts.step()) {
-        AttentionCount& a = by_owner[counts.text(0)];
-        a.owner_id = counts.text(0);
-        a.*field = counts.integer(1);
-        Time oldest = from_micros(counts.integer(2));
-        if (!a.oldest_due || oldest < *a.oldest_due) a.oldest_due = oldest;
-      }
-      Status s = counts.status();
-      counts.reset();
-      return s;
-    };
-    if (auto s = add("SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_open_owner "
-                     "WHERE status = 'open' AND due_at <= ?1 GROUP BY owner_id",
-                     &AttentionCount::past_due, true);
-        !s)
-      return s.error();
-    if (auto s = add("SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_at_risk_owner "
-                     "WHERE status = 'open' AND warnings_fired > 0 GROUP BY owner_id",
-                     &AttentionCount::at_risk, false);
-        !s)
-      return s.error();
-    if (auto s = add("SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_broken_owner "
-                     "WHERE status = 'broken' AND handled_at IS NULL GROUP BY owner_id",
-                     &AttentionCount::broken_unhandled, false);
-        !s)
-      return s.error();
+    auto& counters = db.cached("SELECT owner_id, at_risk, broken_unhandled FROM report_attention WHERE at_risk <> 0 OR broken_unhandled <> 0");
+    while (counters.step()) {
+      AttentionCount& a = by_owner[counters.text(0)];
+      a.owner_id = counters.text(0);
+      a.at_risk = counters.integer(1);
+      a.broken_unhandled = counters.integer(2);
+    }
+    if (auto s = counters.status(); !s) return s.error();
+    counters.reset();
+    auto& due = db.cached("SELECT owner_id, count(*), min(due_at) FROM commitments WHERE status = 'open' AND due_at <= ?1 GROUP BY owner_id");
+    due.bind(1, to_micros(now));
+    while (due.step()) {
+      AttentionCount& a = by_owner[due.text(0)];
+      a.owner_id = due.text(0);
+      a.past_due = due.integer(1);
+      a.oldest_due = from_micros(due.integer(2));
+    }
+    if (auto s = due.status(); !s) return s.error();
+    due.reset();
+    auto& oldest_at_risk = db.cached(
+        "SELECT min(due_at) FROM commitments INDEXED BY commitments_at_risk_owner WHERE status = 'open' AND warnings_fired > 0 AND owner_id = ?1");
+    auto& oldest_broken = db.cached(
+        "SELECT min(due_at) FROM commitments INDEXED BY commitments_broken_owner WHERE status = 'broken' AND handled_at IS NULL AND owner_id = ?1");
     std::vector<AttentionCount> out;
-    for (auto& [id, a] : by_owner) out.push_back(std::move(a));
+    for (auto& [id, a] : by_owner) {
+      for (auto* statement : {&oldest_at_risk, &oldest_broken}) {
+        statement->reset();
+        statement->bind(1, id);
+        if (statement->step() && !statement->is_null(0)) {
+          Time t = from_micros(statement->integer(0));
+          if (!a.oldest_due || t < *a.oldest_due) a.oldest_due = t;
+        }
+        if (auto s = statement->status(); !s) return s.error();
+        statement->reset();
+      }
+      out.push_back(std::move(a));
+    }
     return out;
   });
 }
 
 Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() {
   return with_reader([&](Connection& db) -> Result<std::vector<EscalationCount>> {
-    // The partial index of open cases (migration 7) covers this: a scan of the open cases only.
-    static const std::string sql = std::string("SELECT escalation_level, count(*), min(received_at) FROM cases INDEXED BY cases_open_owner WHERE status IN ") +
-                                   kOpenStatuses + " GROUP BY escalation_level ORDER BY escalation_level";
-    auto& counts = db.cached(sql.c_str());
+    // Counts from the counters of migration 8; each level's oldest case by one seek.
+    auto& counts = db.cached("SELECT escalation_level, sum(open_cases) FROM report_open GROUP BY 1 HAVING sum(open_cases) > 0 ORDER BY 1");
+    static const std::string oldest_sql = std::string("SELECT min(received_at) FROM cases INDEXED BY cases_open_level WHERE status IN ") +
+                                          kOpenStatuses + " AND escalation_level = ?1";
+    auto& oldest = db.cached(oldest_sql.c_str());
     std::vector<EscalationCount> out;
-    while (counts.step())
-      out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), from_micros(counts.integer(2))});
+    while (counts.step()) out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), std::nullopt});
     if (auto s = counts.status(); !s) return s.error();
     counts.reset();
+    for (auto& level : out) {
+      oldest.reset();
+      oldest.bind(1, level.level);
+      if (oldest.step() && !oldest.is_null(0)) level.oldest_received = from_micros(oldest.integer(0));
+      if (auto s = oldest.status(); !s) return s.error();
+      oldest.reset();
+    }
     return out;
   });
 }

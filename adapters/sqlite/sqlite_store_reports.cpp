@@ -121,8 +121,9 @@ Result<OverdueReport> SqliteStore::overdue_report(Time now, int limit) {
     c.bind(1, cap);
     if (auto s = read_items(c, report.broken_unhandled); !s) return s.error();
     auto n1 = count(db, "SELECT count(*) FROM commitments WHERE status = 'open' AND due_at <= ?1", to_micros(now));
-    auto n2 = count(db, "SELECT count(*) FROM commitments WHERE status = 'open' AND warnings_fired > 0");
-    auto n3 = count(db, "SELECT count(*) FROM commitments WHERE status = 'broken' AND handled_at IS NULL");
+    // The counters of migration 8 (the at-risk and broken-unhandled rows may be many).
+    auto n2 = count(db, "SELECT coalesce(sum(at_risk), 0) FROM report_attention");
+    auto n3 = count(db, "SELECT coalesce(sum(broken_unhandled), 0) FROM report_attention");
     if (!n1) return n1.error();
     if (!n2) return n2.error();
     if (!n3) return n3.error();
@@ -150,11 +151,10 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
       o.owner_id = id;
       return o;
     };
-    auto& open = db.cached(
-        "SELECT owner_id, count(*) FROM cases INDEXED BY cases_open_owner "
-        "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') AND owner_id <> '' "
-        "GROUP BY owner_id");
-    while (open.step()) at(open.text(0)).open_cases = open.integer(1);
+    // Open cases and open commitments from the counters of migration 8.
+    auto& open = db.cached("SELECT owner_id, sum(open_cases) FROM report_open WHERE owner_id <> '' GROUP BY owner_id");
+    while (open.step())
+      if (open.integer(1) != 0) at(open.text(0)).open_cases = open.integer(1);
     if (auto s = open.status(); !s) return s.error();
     open.reset();
     auto& cases = db.cached(
@@ -170,9 +170,7 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
     }
     if (auto s = cases.status(); !s) return s.error();
     cases.reset();
-    auto& pending = db.cached(
-        "SELECT owner_id, count(*) FROM commitments INDEXED BY commitments_open_owner WHERE status = 'open' AND owner_id <> '' "
-        "GROUP BY owner_id");
+    auto& pending = db.cached("SELECT owner_id, open_commitments FROM report_attention WHERE owner_id <> '' AND open_commitments <> 0");
     while (pending.step()) at(pending.text(0)).open_commitments = pending.integer(1);
     if (auto s = pending.status(); !s) return s.error();
     pending.reset();
@@ -200,8 +198,7 @@ Result<std::vector<PledgeAttainment>> SqliteStore::standards_report(Time now) {
   return with_reader([&](Connection& db) -> Result<std::vector<PledgeAttainment>> {
     // The last 30 days are today and the 29 before; the last 90 likewise.
     auto& s = db.cached(
-        "SELECT pledge, status, day > ?2, sum(n) FROM report_settled INDEXED BY report_settled_pledges "
-        "WHERE kind = 'pledge' AND day > ?1 AND day <= ?3 GROUP BY 1, 2, 3");
+        "SELECT pledge, status, day > ?2, sum(n) FROM report_pledges WHERE day > ?1 AND day <= ?3 GROUP BY 1, 2, 3");
     std::int64_t today = day_of(now);
     s.bind(1, today - 90).bind(2, today - 30).bind(3, today);
     std::map<std::string, PledgeAttainment> by_clock;

@@ -63,9 +63,35 @@ TEST_CASE("report summaries: triggers keep every summary equal to the aggregate 
       "UNION ALL SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3");
   CHECK(received.size() > 50);
   CHECK(received == received_direct);
+  auto open = rows(db, "SELECT owner_id, escalation_level, open_cases FROM report_open WHERE open_cases <> 0");
+  auto open_direct = rows(db,
+      "SELECT owner_id, escalation_level, count(*) FROM cases "
+      "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2");
+  CHECK(open.size() > 3);
+  CHECK(open == open_direct);
+
+  auto attention = rows(db,
+      "SELECT owner_id, open_commitments, at_risk, broken_unhandled FROM report_attention "
+      "WHERE open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0");
+  auto attention_direct = rows(db,
+      "SELECT * FROM (SELECT owner_id, sum(status = 'open') AS o, sum(status = 'open' AND warnings_fired > 0) AS r, "
+      " sum(status = 'broken' AND handled_at IS NULL) AS b FROM commitments GROUP BY owner_id) WHERE o <> 0 OR r <> 0 OR b <> 0");
+  CHECK(attention.size() > 3);
+  CHECK(attention == attention_direct);
+
+  auto pledges = rows(db, "SELECT day, pledge, status, n FROM report_pledges WHERE n <> 0");
+  auto pledges_direct = rows(db,
+      "SELECT settled_at / 86400000000, substr(pledge_key, 1, instr(pledge_key, '#') - 1), status, count(*) FROM commitments "
+      "WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3");
+  CHECK(pledges.size() > 20);
+  CHECK(pledges == pledges_direct);
+
   // No count ever went below zero (a contribution taken away that was never added).
   CHECK(rows(db, "SELECT count(*) FROM report_settled WHERE n < 0") == std::vector<std::string>{"0"});
   CHECK(rows(db, "SELECT count(*) FROM report_received WHERE received < 0") == std::vector<std::string>{"0"});
+  CHECK(rows(db, "SELECT count(*) FROM report_open WHERE open_cases < 0") == std::vector<std::string>{"0"});
+  CHECK(rows(db, "SELECT count(*) FROM report_attention WHERE open_commitments < 0 OR at_risk < 0 OR broken_unhandled < 0") ==
+        std::vector<std::string>{"0"});
 }
 
 }  // namespace redress::peers

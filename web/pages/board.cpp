@@ -289,7 +289,8 @@ void board_csv(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
   std::string name = ctx->param("table");
   if (name.size() < 5 || name.substr(name.size() - 4) != ".csv") return reply(message_page(pages, http::status::not_found, "No such table", name));
   name.resize(name.size() - 4);
-  auto board = build_board(pages, 5000);
+  // Only the attention list's export holds more than the page shows.
+  auto board = build_board(pages, name == "attention" ? 5000 : 100);
   if (!board) return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail));
   for (const auto& t : board->tables) {
     if (t.id != name) continue;
