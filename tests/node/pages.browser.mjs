@@ -42,8 +42,21 @@ async function api(method, target, body) {
   return text ? JSON.parse(text) : {};
 }
 
+// Every page saved is also checked for accessibility basics: each form control has a label (or an
+// aria-label), the page has one h1 and a lang, and no button is without a name.
 async function shot(page, name) {
   await page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+  const problems = await page.evaluate(() => {
+    const out = [];
+    for (const el of document.querySelectorAll("input:not([type=hidden]), select, textarea"))
+      if (el.labels.length === 0 && !el.getAttribute("aria-label")) out.push(`unlabelled ${el.tagName} ${el.name}`);
+    for (const b of document.querySelectorAll("button"))
+      if (!b.textContent.trim() && !b.getAttribute("aria-label")) out.push("a button without a name");
+    if (document.querySelectorAll("h1").length !== 1) out.push(`${document.querySelectorAll("h1").length} h1 elements`);
+    if (!document.documentElement.lang) out.push("no lang");
+    return out;
+  });
+  assert.deepEqual(problems, [], `${name}: ${problems.join("; ")}`);
 }
 
 // No payload ran and none became an element: every hostile string stayed text.
