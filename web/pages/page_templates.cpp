@@ -58,7 +58,10 @@ Result<std::string> PageTemplates::render(std::string_view page, const boost::js
   if (it == pages_.end()) return Error::internal("no page template \"" + std::string(page) + "\"");
   auto body = templating::render(it->second, data, partials_, templating::Escaping::kHtml);
   if (!body) return body;
-  boost::json::object outer = data;
+  // The layout sees only its own values (not the page's rows, which would be converted twice).
+  boost::json::object outer;
+  for (std::string_view key : {"title", "organisation", "body_class", "staff", "notice", "error", "error_fields", "has_error_fields"})
+    if (auto it = data.find(key); it != data.end()) outer[key] = it->value();
   outer["content"] = std::move(body).value();
   return templating::render(layout_, outer, partials_, templating::Escaping::kHtml);
 }

@@ -25,7 +25,8 @@ class PageTemplates {
   // kInvalid naming the file and line of the first problem; kNotFound when `dir` is not a folder.
   [[nodiscard]] static Result<PageTemplates> load(const std::filesystem::path& dir);
 
-  // The page inside the layout. `data` is seen by both (title, nav, the page's own values).
+  // The page inside the layout. The page sees all of `data`; the layout sees title, organisation,
+  // body_class, staff, notice, error, error_fields, has_error_fields and the rendered `content`.
   [[nodiscard]] Result<std::string> render(std::string_view page, const boost::json::object& data) const;
   [[nodiscard]] bool contains(std::string_view page) const { return pages_.find(page) != pages_.end(); }
 
