@@ -21,13 +21,6 @@ json::value staff_ref(const std::map<std::string, Staff>& staff, const std::stri
   return json::object{{"id", id}, {"name", it->second.name}, {"team", it->second.team}};
 }
 
-std::map<std::string, Staff> staff_by_id(Store& store) {
-  std::map<std::string, Staff> out;
-  if (auto all = store.list_staff())
-    for (auto& s : *all) out.emplace(s.id, s);
-  return out;
-}
-
 json::object item_json(const ReportItem& item, Time now) {
   json::object o = commitment_json(item.commitment, item.reference);
   o["case_subject"] = item.case_subject;
@@ -49,6 +42,22 @@ json::value mean(Duration total, std::int64_t n) {
 }
 
 }  // namespace
+
+std::map<std::string, Staff> staff_by_id(Store& store) {
+  std::map<std::string, Staff> out;
+  if (auto all = store.list_staff())
+    for (auto& s : *all) out.emplace(s.id, s);
+  return out;
+}
+
+PledgeAttainment attainment_of(const std::vector<PledgeAttainment>& report, const std::string& workflow, const std::string& clock) {
+  for (const auto& a : report)
+    if (a.workflow == workflow && a.clock == clock) return a;
+  PledgeAttainment none;
+  none.workflow = workflow;
+  none.clock = clock;
+  return none;
+}
 
 void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   int limit = 500;
@@ -149,13 +158,12 @@ void standards_report(ApiContext& api, Reply reply) {
   Time now = api.engine.clock().now();
   auto attainment = api.store.standards_report(now);
   if (!attainment) return reply(problem_from(attainment.error()));
-  std::map<std::string, const PledgeAttainment*> by_key;
-  for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
   json::array workflows;
   for (const auto& w : api.engine.workflows().all()) {
     json::array clocks;
     for (const auto& c : w.clocks) {
-      const PledgeAttainment* a = by_key.count(w.name + "/" + c.name) ? by_key[w.name + "/" + c.name] : nullptr;
+      PledgeAttainment found = attainment_of(*attainment, w.name, c.name);
+      const PledgeAttainment* a = &found;
       auto window = [&](std::int64_t met, std::int64_t broken) {
         return json::object{{"met", met}, {"broken", broken}, {"attainment", ratio(met, broken)}};
       };

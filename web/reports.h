@@ -5,6 +5,10 @@
 // Thread-safe once registered.
 #pragma once
 
+#include <map>
+#include <string>
+#include <vector>
+
 #include "web/api.h"
 #include "web/router.h"
 
@@ -14,5 +18,11 @@ namespace redress::web {
 void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply);
 void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply);
 void standards_report(ApiContext& api, Reply reply);
+
+// Every staff member by id (report and page rows name owners).
+[[nodiscard]] std::map<std::string, Staff> staff_by_id(Store& store);
+// One pledge's attainment from a standards report, by workflow and clock; zeros when none settled.
+[[nodiscard]] PledgeAttainment attainment_of(const std::vector<PledgeAttainment>& report, const std::string& workflow,
+                                             const std::string& clock);
 
 }  // namespace redress::web

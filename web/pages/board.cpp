@@ -12,6 +12,7 @@
 #include "adapters/templating/mustache.h"
 #include "web/pages/charts.h"
 #include "web/pages/staff_session.h"
+#include "web/reports.h"
 
 namespace redress::web {
 
@@ -49,13 +50,6 @@ Cell percent(std::int64_t good, std::int64_t bad) {
 Cell mean(Duration total, std::int64_t n) {
   if (n <= 0) return Cell{"-", {}, {}, true};
   return Cell{duration_text(Duration(total.count() / n)), {}, {}, true};
-}
-
-std::map<std::string, Staff> staff_by_id(Store& store) {
-  std::map<std::string, Staff> out;
-  if (auto all = store.list_staff())
-    for (auto& s : *all) out.emplace(s.id, s);
-  return out;
 }
 
 std::string name_of(const std::map<std::string, Staff>& staff, const std::string& id) {
@@ -181,15 +175,12 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
 
   // Standards.
   if (!attainment) return attainment.error();
-  std::map<std::string, const PledgeAttainment*> by_key;
-  for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
   Table standards{"standards", "Attainment of each published standard", "",
                   {"Standard", "Pledge", "Kept (30 d)", "Missed (30 d)", "Attainment (30 d)", "Kept (90 d)", "Missed (90 d)", "Attainment (90 d)"},
                   {false, false, true, true, true, true, true, true}, {}, {}};
   for (const auto& w : api.engine.workflows().all())
     for (const auto& c : w.clocks) {
-      auto it = by_key.find(w.name + "/" + c.name);
-      PledgeAttainment a = it == by_key.end() ? PledgeAttainment{} : *it->second;
+      PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
       standards.rows.push_back({text(w.title), text(c.text), count(a.met_30), count(a.broken_30), percent(a.met_30, a.broken_30),
                                 count(a.met_90), count(a.broken_90), percent(a.met_90, a.broken_90)});
     }

@@ -11,6 +11,7 @@
 #include "engine/planner.h"
 #include "engine/pledges.h"
 #include "web/pages/staff_session.h"
+#include "web/reports.h"
 #include "web/views.h"
 
 namespace redress::web {
@@ -24,13 +25,6 @@ const std::vector<Role> kStaffRoles{Role::kAgent, Role::kLead, Role::kManager, R
 std::string staff_name(const std::map<std::string, Staff>& staff, const std::string& id) {
   auto it = staff.find(id);
   return it == staff.end() ? id : it->second.name;
-}
-
-std::map<std::string, Staff> staff_by_id(Store& store) {
-  std::map<std::string, Staff> out;
-  if (auto all = store.list_staff())
-    for (auto& s : *all) out.emplace(s.id, s);
-  return out;
 }
 
 // "staff:u-7" -> "Ana Ruiz"; "client" -> "the client"; "system" -> "Redress".

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "web/pages/page_support.h"
+#include "web/reports.h"
 
 namespace redress::web {
 
@@ -66,16 +67,13 @@ void standards_page(PagesContext& pages, Reply reply) {
   Time now = api.engine.clock().now();
   auto attainment = api.store.standards_report(now);
   if (!attainment) return reply(message_page(pages, page_status(attainment.error()), "Service standards", attainment.error().detail));
-  std::map<std::string, const PledgeAttainment*> by_key;
-  for (const auto& a : *attainment) by_key[a.workflow + "/" + a.clock] = &a;
   json::array workflows;
   for (const auto& w : api.engine.workflows().all()) {
     json::array clocks;
     for (const auto& c : w.clocks) {
       if (!c.client_visible) continue;
-      auto it = by_key.find(w.name + "/" + c.name);
-      const PledgeAttainment* a = it == by_key.end() ? nullptr : it->second;
-      std::int64_t met30 = a ? a->met_30 : 0, broken30 = a ? a->broken_30 : 0, met90 = a ? a->met_90 : 0, broken90 = a ? a->broken_90 : 0;
+      PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
+      std::int64_t met30 = a.met_30, broken30 = a.broken_30, met90 = a.met_90, broken90 = a.broken_90;
       json::object o{{"text", c.text}, {"target", target_words(c.target)}, {"met_30", met30}, {"broken_30", broken30},
                      {"met_90", met90}, {"broken_90", broken90}, {"percent_30", percent(met30, broken30)},
                      {"percent_90", percent(met90, broken90)}};
