@@ -145,7 +145,7 @@ struct Desk {
 };
 
 const char* kFinalResponse =
-    "Dear Ana, we uphold your complaint. If you remain dissatisfied you may refer your complaint to the Financial "
+    "Dear Ana, we have decided to uphold your complaint. If you remain dissatisfied you may refer your complaint to the Financial "
     "Ombudsman Service within six months of this final response. We waive the time limits and consent to the "
     "Ombudsman considering your complaint. See www.financial-ombudsman.org.uk and its leaflet, enclosed. Energy "
     "Ombudsman: energyombudsman.org. "
@@ -535,13 +535,14 @@ TEST_CASE("pledges: a CFPB complaint owes a response in 15 calendar days and a f
   CHECK(desk.pledge(s, "final_response").status == CommitmentStatus::kBroken);
 }
 
-TEST_CASE("pledges: retail - reopening starts the reopened-response pledge; closing by itself after the window", "[scheduler][retail]") {
+// No ";" in a test name: ctest splits the name there and the test would pass without running.
+TEST_CASE("pledges: retail - reopening starts the reopened-response pledge, and the case closes by itself after the window", "[scheduler][retail]") {
   TempDir dir;
   Desk desk(dir, at("2026-03-02T09:00:00Z"));
   std::string ref = desk.create("billing", "retail");
   CaseSnapshot s = desk.load(ref);
-  // Acknowledge by close of the first business day; the full answer within 14 days.
-  CHECK(format_time(desk.pledge(s, "acknowledge").due_at) == "2026-03-02T17:30:00Z");
+  // Acknowledge within one business day (by close of the next one); the full answer within 14 days.
+  CHECK(format_time(desk.pledge(s, "acknowledge").due_at) == "2026-03-03T17:30:00Z");
   CHECK(format_time(desk.pledge(s, "final_response").due_at) == "2026-03-16T09:00:00Z");
   desk.must(desk.request(ref, ActionType::kAcknowledge, desk.agent));
   desk.must(desk.request(ref, ActionType::kTake, desk.agent));
@@ -563,8 +564,10 @@ TEST_CASE("pledges: retail - reopening starts the reopened-response pledge; clos
   desk.must(resolve);
   s = desk.load(ref);
   CHECK(desk.pledge(s, "reopened_response").status == CommitmentStatus::kKept);
-  // The reopen window (14 days) ends: the case closes by itself, once.
-  desk.advance_to(at("2026-03-19T09:00:01Z"));
+  // The reopen window (28 days from the last resolution) ends: the case closes by itself, once.
+  desk.advance_to(at("2026-04-01T09:00:00Z"));
+  CHECK(desk.load(ref).record.status == CaseStatus::kResolved);
+  desk.advance_to(at("2026-04-02T09:00:01Z"));
   s = desk.load(ref);
   CHECK(s.record.status == CaseStatus::kClosed);
   CHECK(desk.count_events(ref, "case.closed") == 1);
