@@ -159,9 +159,14 @@ void b_append(std::string& out, std::string_view bytes) {
   }
 }
 
+// Whether a header's value has quoted-strings (structured: mailboxes, parameters) or not
+// (unstructured: Subject, where '"' is just a character).
+enum class Quotes { kStructured, kUnstructured };
+
 // A header line "Name: value", folded at the spaces of `value` that lie outside quoted strings so
 // that lines stay within `limit` where a token allows. Empty when a line would exceed 998.
-std::string fold_header(std::string_view name, std::string_view value, std::size_t limit) {
+std::string fold_header(std::string_view name, std::string_view value, std::size_t limit,
+                        Quotes quotes = Quotes::kStructured) {
   std::vector<std::string_view> tokens;
   bool quoted = false;
   std::size_t start = 0;
@@ -169,7 +174,7 @@ std::string fold_header(std::string_view name, std::string_view value, std::size
     char c = value[i];
     if (quoted && c == '\\') {
       ++i;
-    } else if (c == '"') {
+    } else if (c == '"' && quotes == Quotes::kStructured) {
       quoted = !quoted;
     } else if (c == ' ' && !quoted) {
       tokens.push_back(value.substr(start, i - start));
@@ -209,8 +214,8 @@ std::string unstructured_header(std::string_view name, std::string_view text) {
   std::string value = collapse_whitespace(valid_utf8(text));
   // The first word stays on the line "Name: word", which must fit in 78 characters.
   std::size_t first_room = name.size() + 2 < kFoldAt ? kFoldAt - name.size() - 2 : 0;
-  if (plain_header_text(value, first_room)) return fold_header(name, value, kFoldAt);
-  return fold_header(name, encode_header_word(value, first_word_room(name)), kEncodedLine);
+  if (plain_header_text(value, first_room)) return fold_header(name, value, kFoldAt, Quotes::kUnstructured);
+  return fold_header(name, encode_header_word(value, first_word_room(name)), kEncodedLine, Quotes::kUnstructured);
 }
 
 bool atext(unsigned char c) {
