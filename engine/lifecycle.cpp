@@ -404,21 +404,18 @@ struct ClockChoice : sc::simple_state<ClockChoice, Live::orthogonal<1>> {
 };
 
 struct ClockRunning : sc::simple_state<ClockRunning, Live::orthogonal<1>> {
-  static constexpr ClockState kStoredName = ClockState::kRunning;
   using reactions = mpl::list<sc::custom_reaction<EvPauseClock>, sc::custom_reaction<EvStopClock>>;
   sc::result react(const EvPauseClock&) { return transit<ClockPaused>(); }
   sc::result react(const EvStopClock&) { return transit<ClockStopped>(); }
 };
 
 struct ClockPaused : sc::simple_state<ClockPaused, Live::orthogonal<1>> {
-  static constexpr ClockState kStoredName = ClockState::kPaused;
   using reactions = mpl::list<sc::custom_reaction<EvResumeClock>, sc::custom_reaction<EvStopClock>>;
   sc::result react(const EvResumeClock&) { return transit<ClockRunning>(); }
   sc::result react(const EvStopClock&) { return transit<ClockStopped>(); }
 };
 
 struct ClockStopped : sc::simple_state<ClockStopped, Live::orthogonal<1>> {
-  static constexpr ClockState kStoredName = ClockState::kStopped;
   using reactions = sc::custom_reaction<EvResumeClock>;
   sc::result react(const EvResumeClock&) { return transit<ClockRunning>(); }
 };

@@ -1,5 +1,6 @@
 #include "engine/scheduler.h"
 
+#include <algorithm>
 #include <future>
 #include <map>
 #include <set>
@@ -34,11 +35,14 @@ void Scheduler::stop() {
 }
 
 void Scheduler::notify(Time wake_at) {
+  Time now = engine_.clock().now();
   {
     std::lock_guard lock(mutex_);
-    if (wake_at >= planned_) return;
+    // A wake time already due wakes the thread even when it is not earlier than planned: a manual
+    // clock moves past `planned_` while the thread still waits out its real-time sleep.
+    if (wake_at >= planned_ && wake_at > now) return;
     poked_ = true;
-    planned_ = wake_at;
+    planned_ = std::min(planned_, wake_at);
   }
   wake_.notify_all();
 }

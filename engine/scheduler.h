@@ -53,7 +53,8 @@ class Scheduler {
   // Fires everything due up to the clock's now, in order; returns once it is committed.
   [[nodiscard]] RunReport run_due();
 
-  // A commit set a case's wake time to `wake_at`: wakes the thread when that is earlier than planned.
+  // A commit set a case's wake time to `wake_at`: wakes the thread when that is earlier than planned,
+  // or already due on the clock.
   void notify(Time wake_at);
 
   // Reports a plan that failed (reference, reason); default: ignored. Set before start().

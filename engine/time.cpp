@@ -123,6 +123,12 @@ std::optional<IsoDuration> parse_duration(std::string_view s) {
     std::string number(s.substr(0, i));
     for (auto& ch : number)
       if (ch == ',') ch = '.';
+    // Digits, then at most one decimal mark between digits: "0.5", never ".5", "5." or "1.2.3"
+    // (std::stod would throw on "." and silently drop the rest of "1.2.3").
+    auto mark = number.find('.');
+    if (mark != std::string::npos &&
+        (mark == 0 || mark + 1 == number.size() || number.find('.', mark + 1) != std::string::npos))
+      return std::nullopt;
     char unit = static_cast<char>(std::toupper(static_cast<unsigned char>(s[i])));
     s.remove_prefix(i + 1);
     std::string_view units = in_time ? kTimeUnits : kDateUnits;

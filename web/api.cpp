@@ -11,6 +11,7 @@
 #include "engine/hash_chain.h"
 #include "engine/planner.h"
 #include "engine/pledges.h"
+#include "web/intake.h"
 #include "web/reports.h"
 #include "web/views.h"
 
@@ -397,18 +398,6 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 
 // ---- intake hooks -------------------------------------------------------------------------------
 
-// Sets `target` (a dotted path, "client.name") in `object`.
-void set_path(json::object& object, const std::string& target, json::value value) {
-  auto dot = target.find('.');
-  if (dot == std::string::npos) {
-    object[target] = std::move(value);
-    return;
-  }
-  json::value& child = object[target.substr(0, dot)];
-  if (!child.is_object()) child = json::object();
-  set_path(child.get_object(), target.substr(dot + 1), std::move(value));
-}
-
 void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto found = api.config.intake.find(ctx->param("source"));
   if (found == api.config.intake.end())
@@ -427,25 +416,9 @@ void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (id.size() > 200) return reply(problem_from(Error::invalid_field("webhook-id", "must be at most 200 characters")));
   auto payload = parse_json_object(request.body(), 32);
   if (!payload) return reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", payload.error().detail));
-  // Map the payload onto the case fields. The pointers point into `document`, which must outlive them.
+  // A value, not an object: JSON pointers start from a value.
   const json::value document(std::move(*payload));
-  json::object fields;
-  std::vector<FieldError> errors;
-  for (const auto& [target, pointer] : source.mapping) {
-    boost::system::error_code ec;
-    const json::value* value = document.find_pointer(pointer, ec);
-    if (!value || value->is_null()) continue;
-    if (!value->is_string()) {
-      errors.push_back(FieldError{"payload" + pointer, "must be a string (mapped to " + target + ")"});
-      continue;
-    }
-    set_path(fields, target, *value);
-  }
-  if (!errors.empty()) return reply(problem_from(Error::invalid("the payload does not map onto a case", std::move(errors))));
-  if (!fields.contains("channel")) fields["channel"] = source.channel;
-  if (!fields.contains("category") && !source.category.empty()) fields["category"] = source.category;
-  if (!fields.contains("workflow") && !source.workflow.empty()) fields["workflow"] = source.workflow;
-  auto intake = decode_new_case(fields);
+  auto intake = map_intake_payload(source, document);
   if (!intake) return reply(problem_from(intake.error()));
   auto link = api.keyring.new_client_link();
   intake->client_link_nonce = link.nonce;

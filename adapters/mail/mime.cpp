@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cstdio>
@@ -84,19 +85,24 @@ std::string collapse_whitespace(std::string_view s) {
   return out;
 }
 
+constexpr std::size_t kMaxPlainRun = kFoldAt - 12;
+
 // Text that may go into a header as it is: printable ASCII and spaces, no "=?" that a reader could
-// take for an encoded-word, and no run without spaces too long to fold.
-bool plain_header_text(std::string_view s) {
+// take for an encoded-word, and no run without spaces too long to fold. The first run shares its
+// line with the header name, so it may have to be shorter (`first_run_max`).
+bool plain_header_text(std::string_view s, std::size_t first_run_max = kMaxPlainRun) {
   std::size_t run = 0;
+  std::size_t limit = std::min(first_run_max, kMaxPlainRun);
   for (std::size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == ' ') {
       run = 0;
+      limit = kMaxPlainRun;
       continue;
     }
     if (c < 0x21 || c > 0x7E) return false;
     if (c == '=' && i + 1 < s.size() && s[i + 1] == '?') return false;
-    if (++run > kFoldAt - 12) return false;
+    if (++run > limit) return false;
   }
   return true;
 }
@@ -153,9 +159,14 @@ void b_append(std::string& out, std::string_view bytes) {
   }
 }
 
+// Whether a header's value has quoted-strings (structured: mailboxes, parameters) or not
+// (unstructured: Subject, where '"' is just a character).
+enum class Quotes { kStructured, kUnstructured };
+
 // A header line "Name: value", folded at the spaces of `value` that lie outside quoted strings so
 // that lines stay within `limit` where a token allows. Empty when a line would exceed 998.
-std::string fold_header(std::string_view name, std::string_view value, std::size_t limit) {
+std::string fold_header(std::string_view name, std::string_view value, std::size_t limit,
+                        Quotes quotes = Quotes::kStructured) {
   std::vector<std::string_view> tokens;
   bool quoted = false;
   std::size_t start = 0;
@@ -163,7 +174,7 @@ std::string fold_header(std::string_view name, std::string_view value, std::size
     char c = value[i];
     if (quoted && c == '\\') {
       ++i;
-    } else if (c == '"') {
+    } else if (c == '"' && quotes == Quotes::kStructured) {
       quoted = !quoted;
     } else if (c == ' ' && !quoted) {
       tokens.push_back(value.substr(start, i - start));
@@ -201,8 +212,10 @@ std::size_t first_word_room(std::string_view name) {
 // An unstructured header (Subject, extra headers): plain text as it is, or encoded-words.
 std::string unstructured_header(std::string_view name, std::string_view text) {
   std::string value = collapse_whitespace(valid_utf8(text));
-  if (plain_header_text(value)) return fold_header(name, value, kFoldAt);
-  return fold_header(name, encode_header_word(value, first_word_room(name)), kEncodedLine);
+  // The first word stays on the line "Name: word", which must fit in 78 characters.
+  std::size_t first_room = name.size() + 2 < kFoldAt ? kFoldAt - name.size() - 2 : 0;
+  if (plain_header_text(value, first_room)) return fold_header(name, value, kFoldAt, Quotes::kUnstructured);
+  return fold_header(name, encode_header_word(value, first_word_room(name)), kEncodedLine, Quotes::kUnstructured);
 }
 
 bool atext(unsigned char c) {
@@ -210,12 +223,15 @@ bool atext(unsigned char c) {
   return std::string_view("!#$%&'*+-/=?^_`{|}~").find(static_cast<char>(c)) != std::string_view::npos;
 }
 
+// The encoded-words of encode_header_word, always (even for text that could stay as it is).
+std::string encoded_words(std::string_view text, std::size_t first_word_max);
+
 // "Name <address>", or the bare address when there is no name.
 std::string mailbox(const MailAddress& who, std::string_view header_name) {
   std::string name = collapse_whitespace(valid_utf8(who.name));
   if (name.empty()) return who.address;
   std::string phrase = encode_display_name(name);
-  if (phrase.rfind("=?", 0) == 0) phrase = encode_header_word(name, first_word_room(header_name));
+  if (phrase.rfind("=?", 0) == 0) phrase = encoded_words(name, first_word_room(header_name));
   return phrase + " <" + who.address + ">";
 }
 
@@ -284,7 +300,8 @@ bool valid_header_name(std::string_view name) {
 }
 
 // Quoted-printable (RFC 2045 6.7) of UTF-8 text with CRLF line ends; ends with CRLF. "From " at the
-// start of a line is encoded too, so an mbox along the way cannot alter it.
+// start of a written line (a soft break starts one too) is encoded, so an mbox along the way cannot
+// alter it.
 std::string quoted_printable(std::string_view text) {
   std::string source = valid_utf8(text);
   std::string out;
@@ -298,13 +315,17 @@ std::string quoted_printable(std::string_view text) {
       unsigned char c = static_cast<unsigned char>(line[i]);
       bool last = i + 1 == line.size();
       bool literal = (c >= 33 && c <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last);
-      if (i == 0 && line.substr(0, 5) == "From ") literal = false;
       std::size_t width = literal ? 1 : 3;
       // Room for the soft break's "=" unless this is the line's last unit.
       std::size_t room = last ? kQpLine : kQpLine - 1;
       if (column + width > room) {
         out += "=\r\n";
         column = 0;
+      }
+      // At the start of every written line, after a soft break too.
+      if (column == 0 && literal && line.substr(i, 5) == "From ") {
+        literal = false;
+        width = 3;
       }
       if (literal) {
         out += static_cast<char>(c);
@@ -346,7 +367,13 @@ constexpr std::string_view kHtmlPartHeaders =
 }  // namespace
 
 std::string encode_header_word(std::string_view text, std::size_t first_word_max) {
-  if (plain_header_text(text) && text.find("  ") == std::string_view::npos) return std::string(text);
+  if (plain_header_text(text, first_word_max) && text.find("  ") == std::string_view::npos) return std::string(text);
+  return encoded_words(text, first_word_max);
+}
+
+namespace {
+
+std::string encoded_words(std::string_view text, std::size_t first_word_max) {
   auto characters = utf8_characters(text);
   std::string all;
   for (auto c : characters) all += c;
@@ -384,6 +411,8 @@ std::string encode_header_word(std::string_view text, std::size_t first_word_max
   return out;
 }
 
+}  // namespace
+
 std::string encode_display_name(std::string_view name) {
   std::string text = collapse_whitespace(valid_utf8(name));
   bool ascii = true, atoms = !text.empty();
@@ -392,14 +421,17 @@ std::string encode_display_name(std::string_view name) {
     if (c < 0x20 || c > 0x7E) ascii = false;
     else if (c != ' ' && !atext(c)) atoms = false;
   }
-  if (!ascii || text.size() > 60 || text.find("=?") != std::string::npos) return encode_header_word(text);
-  if (atoms) return text;
+  if (!ascii || text.find("=?") != std::string::npos) return encode_header_word(text);
+  if (atoms) return text.size() > 60 ? encode_header_word(text) : text;
   std::string quoted = "\"";
   for (char c : text) {
     if (c == '"' || c == '\\') quoted += '\\';
     quoted += c;
   }
   quoted += '"';
+  // Specials never go unquoted (a comma would split the mailbox). A quoted-string cannot be folded
+  // where it has no space, so a long one (escapes counted) becomes encoded-words instead.
+  if (quoted.size() > 62) return encoded_words(text, kMaxEncodedWord);
   return quoted;
 }
 

@@ -42,8 +42,8 @@ struct MailContent {
   std::vector<std::pair<std::string, std::string>> headers;
 };
 
-// RFC 2047 encoded-words for unstructured header text. ASCII text without control characters is
-// returned as it is. Otherwise the whole text is encoded as "=?UTF-8?Q?...?=" or "=?UTF-8?B?...?="
+// RFC 2047 encoded-words for unstructured header text. ASCII text without control characters whose
+// words fit a folded line (the first within `first_word_max`) is returned as it is. Otherwise the whole text is encoded as "=?UTF-8?Q?...?=" or "=?UTF-8?B?...?="
 // (Q unless it is over 25% longer than B), split into words joined by single spaces. No word is
 // longer than 75 characters (the first at most `first_word_max`, to fit beside a header name) and
 // no word splits a UTF-8 sequence. Invalid UTF-8 is replaced by U+FFFD first. The Q form uses only
@@ -51,7 +51,8 @@ struct MailContent {
 [[nodiscard]] std::string encode_header_word(std::string_view text, std::size_t first_word_max = 75);
 
 // A display name as it goes before "<address>": atoms as they are, a quoted-string for ASCII with
-// specials ("O'Brien, Jo" -> "\"O'Brien, Jo\""), encoded-words for non-ASCII.
+// specials ("O'Brien, Jo" -> "\"O'Brien, Jo\""), encoded-words for non-ASCII and for names longer
+// than 60 characters (escapes counted).
 [[nodiscard]] std::string encode_display_name(std::string_view name);
 
 // "Mon, 02 Mar 2026 09:00:00 +0000": the RFC 5322 date-time of `t` in UTC, whole seconds.

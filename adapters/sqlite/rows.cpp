@@ -425,6 +425,8 @@ std::optional<std::int64_t> decode_cursor(const std::string& cursor) {
   std::string_view text(reinterpret_cast<const char*>(plain), length);
   if (text.substr(0, 3) != "c1:") return std::nullopt;
   text.remove_prefix(3);
+  // Only the form encode_cursor writes: a leading zero ("c1:042") would be a second cursor for one id.
+  if (text.empty() || text.front() == '0') return std::nullopt;
   std::int64_t id = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
   if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;

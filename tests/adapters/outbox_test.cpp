@@ -3,10 +3,14 @@
 // SmtpMailer to a real SMTP server (aiosmtpd) and signed web hooks through HttpWebhookSender to a
 // real receiver that verifies each with npm standardwebhooks. Faults: the SMTP server down then
 // up, a connection dropped after DATA, a refused recipient and its retry from the dead letters,
-// a receiver answering 500 then 200, and 410.
+// a receiver answering 500 then 200, and 410. Concurrency: a worker on its own thread racing another.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <map>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
@@ -453,4 +457,54 @@ TEST_CASE("outbox: each event mails the right people - client, assignee, owner, 
   CHECK(received.count("grace@acme.example") == 1);
   auto parsed = strict_parse(mails, office.dir.path());
   for (const auto& p : parsed) CHECK(std::string(p.as_object().at("subject").as_string()).rfind("[" + ref + "]", 0) == 0);
+}
+
+TEST_CASE("outbox: a worker on its own thread and another racing it attempt each notification exactly once", "[outbox][concurrency]") {
+  Office office;
+  std::mutex mutex;
+  std::map<std::int64_t, int> attempts;  // by notification id, guarded by mutex
+  auto attempt = [&](const OutboxItem& item) {
+    std::lock_guard lock(mutex);
+    ++attempts[item.id];
+    return OutboxWorker::Outcome{DeliveryResult{DeliveryOutcome::kDelivered, 250, "250 ok", std::nullopt}, "sent"};
+  };
+  OutboxWorker::Options a_options, b_options;
+  a_options.holder = "a";
+  b_options.holder = "b";
+  OutboxWorker a(*office.env->store, *office.env->clock, a_options, attempt);
+  OutboxWorker b(*office.env->store, *office.env->clock, b_options, attempt);
+  a.start();
+  // While cases arrive on this thread, `a` wakes on notify() and `b` claims from another thread.
+  std::atomic<bool> done{false};
+  std::thread racer([&] {
+    while (!done) {
+      (void)b.run_once();
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+  });
+  std::vector<std::string> refs;
+  for (int i = 0; i < 20; ++i) {
+    refs.push_back(office.create("client" + std::to_string(i) + "@example.org"));
+    a.notify();
+  }
+  auto all_delivered = [&] {
+    for (const auto& ref : refs)
+      for (const auto& n : office.notifications(ref, NotificationDraft::Channel::kEmail))
+        if (n.state != OutboxState::kDelivered) return false;
+    return true;
+  };
+  for (int i = 0; i < 500 && !all_delivered(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  done = true;
+  racer.join();
+  a.stop();
+  CHECK(all_delivered());
+  std::size_t owed = 0;
+  for (const auto& ref : refs) owed += office.notifications(ref, NotificationDraft::Channel::kEmail).size();
+  CHECK(owed >= refs.size());  // each client is mailed at least the acknowledgement
+  std::lock_guard lock(mutex);
+  CHECK(attempts.size() == owed);
+  for (const auto& [id, count] : attempts) {
+    INFO("notification " << id);
+    CHECK(count == 1);
+  }
 }

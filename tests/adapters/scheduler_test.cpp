@@ -424,7 +424,7 @@ TEST_CASE("scheduler: what fell due while the server was down fires on start, in
   CHECK(report->broken.empty());
 }
 
-TEST_CASE("scheduler: the background thread breaks a promise within a second on the system clock path", "[scheduler]") {
+TEST_CASE("scheduler: the background thread breaks a promise within a second on the system clock path", "[scheduler][concurrency]") {
   TempDir dir;
   Desk desk(dir, at("2026-03-02T09:00:00Z"));
   std::string ref = desk.create("billing", "retail");

@@ -254,7 +254,7 @@ constexpr std::array<CaseStatus, 8> kAllStatuses{
 
 }  // namespace
 
-TEST_CASE("store: create a case and act on it - events, projections and the chain agree", "[store]") {
+TEST_CASE("store: create a case and act on it - events, projections and the chain agree", "[store][concurrency]") {
   World w;
   std::string ref = w.create();
   CHECK(ref.rfind("CMP-2026-", 0) == 0);
@@ -950,7 +950,7 @@ TEST_CASE("store: a database newer than this binary is refused and left byte for
   CHECK(raw.integer("PRAGMA user_version") == sqlite::latest_schema_version() + 1);
 }
 
-TEST_CASE("store: list_cases pages stay correct while new cases arrive between pages", "[store][pagination]") {
+TEST_CASE("store: list_cases pages stay correct while new cases arrive between pages", "[store][pagination][concurrency]") {
   World w;
   std::vector<std::string> initial;
   for (int i = 0; i < 23; ++i) initial.push_back(w.create("Case " + std::to_string(i)));

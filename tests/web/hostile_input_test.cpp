@@ -317,7 +317,7 @@ TEST_CASE("web hostile: oversized bodies are 413, oversized headers 431", "[web]
   check_healthy(server);
 }
 
-TEST_CASE("web hostile: broken HTTP gets 400 or 405 and a closed connection", "[web][hostile]") {
+TEST_CASE("web hostile: broken HTTP gets 400 or 405 and a closed connection", "[web][hostile][concurrency]") {
   RedressServer server(hostile_setup());
   for (const std::string& bytes : std::vector<std::string>{std::string("HELLO\r\n\r\n"), std::string("GET\r\n\r\n"), std::string("GET /healthz\r\n\r\n"),
                                   std::string("GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n"),
@@ -395,7 +395,7 @@ TEST_CASE("web hostile: slow and idle clients are cut off after the read timeout
   check_healthy(server);
 }
 
-TEST_CASE("web hostile: connections beyond the cap are closed and the server recovers", "[web][hostile]") {
+TEST_CASE("web hostile: connections beyond the cap are closed and the server recovers", "[web][hostile][concurrency]") {
   RedressServer server(hostile_setup());  // max_connections = 12
   std::vector<std::unique_ptr<Connection>> held;
   for (int i = 0; i < kMaxConnections; ++i) {

@@ -462,7 +462,7 @@ TEST_CASE("web api: a client link opens its own case and no other", "[web][clien
   CHECK(link_token(string_at(w.get_case(a.made.ref), "client_url")) == fresh);
 }
 
-TEST_CASE("web api: a complaint's whole life over HTTP, with ETag and If-Match", "[web][lifecycle]") {
+TEST_CASE("web api: a complaint's whole life over HTTP, with ETag and If-Match", "[web][lifecycle][concurrency]") {
   RedressServer server;
   World w(server);
   Client& agent = w.agent;

@@ -81,7 +81,7 @@ class Db {
 
 }  // namespace
 
-TEST_CASE("web shutdown: SIGTERM under load loses no acknowledged request", "[web][shutdown]") {
+TEST_CASE("web shutdown: SIGTERM under load loses no acknowledged request", "[web][shutdown][concurrency]") {
   RedressServer server;
   constexpr int kWorkers = 6;
   Tally tally;
@@ -141,7 +141,7 @@ TEST_CASE("web shutdown: SIGTERM under load loses no acknowledged request", "[we
                      }());
 }
 
-TEST_CASE("web shutdown: an idle server exits 0 at once on SIGTERM and SIGINT", "[web][shutdown]") {
+TEST_CASE("web shutdown: an idle server exits 0 at once on SIGTERM and SIGINT", "[web][shutdown][concurrency]") {
   for (int signal : {SIGTERM, SIGINT}) {
     RedressServer server;
     // An idle keep-alive connection does not hold the shutdown up.
