@@ -454,6 +454,8 @@ struct ServerSetup {
   int threads = 2;
   // Extra top-level config lines ("read_timeout_seconds = 2").
   std::vector<std::string> config;
+  // The data directory; empty: a fresh one in the server's temporary folder.
+  fs::path data_dir;
 };
 
 // The name and mapping of the configured intake source.
@@ -464,7 +466,7 @@ inline constexpr const char* kIntakeSource = "web-form";
 class RedressServer {
  public:
   explicit RedressServer(ServerSetup setup = {}) : setup_(std::move(setup)) {
-    data_ = dir_.path() / "data";
+    data_ = setup_.data_dir.empty() ? dir_.path() / "data" : setup_.data_dir;
     intake_secret_ = new_whsec();
     std::string config;
     config += "threads = " + std::to_string(setup_.threads) + "\n";
@@ -533,6 +535,13 @@ class RedressServer {
   [[nodiscard]] const fs::path& data_dir() const { return data_; }
   [[nodiscard]] fs::path database() const { return data_ / "redress.db"; }
   [[nodiscard]] std::string log() const { return read_text(log_path_); }
+
+  // Starts `redress serve` again after terminate() or stop_with().
+  void restart() {
+    REQUIRE(pid_ <= 0);
+    fs::remove(log_path_);  // so that the old "listening on" line is not read as the new one
+    start();
+  }
 
  private:
   void start() {
