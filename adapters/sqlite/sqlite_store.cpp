@@ -487,6 +487,7 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     refuse_batch(batch, began.error());
     return true;
   }
+  const std::int64_t changes_at_begin = sqlite3_total_changes64(db.handle());
   WriterContext context(*this, db);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (savepoints) (void)db.cached("SAVEPOINT item").run();
@@ -555,7 +556,8 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     refuse_batch(batch, committed.error());
     return true;
   }
-  health_.succeeded();
+  // Only a commit that wrote shows that writes work again: an empty one succeeds on any disk.
+  if (sqlite3_total_changes64(db.handle()) > changes_at_begin) health_.succeeded();
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (auto* work = std::get_if<WorkItem>(&batch[i])) work->done(std::move(*results[i]));
     else std::get<AdminItem>(batch[i]).done(admin_results[i]);

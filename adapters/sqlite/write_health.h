@@ -1,7 +1,7 @@
 // WriteHealth: whether the store can write now, as its writer thread finds out, and the log of it.
 //
 // The writer reports each refused group (disk full, read-only database, I/O error) and each
-// successful commit. A failure is logged at once, then at most one line per 10 s however many
+// successful commit that wrote something. A failure is logged at once, then at most one line per 10 s however many
 // writes are refused (each line says how many were refused since the last one), so a flood of
 // requests against a full disk does not flood the log; the first success after failures logs that
 // writes work again. `failure()` is the detail of the failure while writes fail (for /healthz).
@@ -26,7 +26,7 @@ class WriteHealth {
 
   // `refused` writes (requests, admin items) were refused with `error`.
   void failed(const Error& error, std::size_t refused);
-  // A commit succeeded.
+  // A commit that wrote something succeeded (an empty one proves nothing about the disk).
   void succeeded();
   [[nodiscard]] std::optional<std::string> failure() const;
 

@@ -456,21 +456,24 @@ class Harness:
                 m = pattern.search(f.read())
             if not m:
                 continue  # not an outbox mail (none are expected)
-            received.setdefault(int(m.group(1)), []).append(os.stat(path).st_mtime)
+            received.setdefault(int(m.group(1)), []).append((os.stat(path).st_mtime, path))
         missing = sorted(set(owed) - set(received))
         if missing:
             raise Failure("owed mail never received: %s" % ["n-%d" % n for n in missing[:10]])
         unknown = sorted(set(received) - set(owed))
         if unknown:
             raise Failure("mail received that no notification owes: %s" % unknown[:10])
-        repeats = 0
+        repeats, identical = 0, 0
         kill_times = [k for k, _ in self.kills] + [self.final_kill]
-        for nid, arrivals in received.items():
-            if len(arrivals) == 1:
+        for nid, copies in received.items():
+            if len(copies) == 1:
                 continue
             # Each copy but the last must be followed by a kill before the next copy: the killed
             # process had sent it and not yet recorded the delivery.
-            arrivals.sort()
+            copies.sort()
+            arrivals = [t for t, _ in copies]
+            contents = {open(p, "rb").read() for _, p in copies}
+            identical += len(contents) == 1
             for first, then in zip(arrivals, arrivals[1:]):
                 if not any(first - 0.01 <= k <= then + 0.01 for k in kill_times):
                     raise Failure("n-%d was received twice with no kill between (%.3f, %.3f)" % (nid, first, then))
@@ -479,7 +482,9 @@ class Harness:
                 raise Failure("n-%d: %d copies received, %d delivered attempts recorded" % (nid, len(arrivals), len(delivered)))
             repeats += len(arrivals) - 1
         return {"mails_owed": len(owed), "mails_received": sum(len(a) for a in received.values()),
-                "mail_repeats_after_a_kill": repeats}
+                "mail_repeats_after_a_kill": repeats,
+                "repeated_ids_byte_identical": identical,
+                "repeated_ids": sum(1 for c in received.values() if len(c) > 1)}
 
     def wait_fired(self, killed, restarted, limit=20.0):
         """Waits until the restarted scheduler has fired every commitment due before the restart;

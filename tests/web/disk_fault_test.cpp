@@ -274,6 +274,9 @@ TEST_CASE("disk faults: a database whose file system turns read-only refuses wri
     REQUIRE(read.status == 200);
     CHECK(read.header("etag") == version);
     CHECK(agent.get("/v1/cases").status == 200);
+    // An action the lifecycle refuses writes nothing: its empty commit succeeds even on this
+    // disk, and must not be taken for writes working again.
+    CHECK(agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", "close"}}).status == 409);
     auto health = anyone.get("/healthz");
     REQUIRE(health.status == 200);
     CHECK(string_at(health.json(), "status") == "degraded");
@@ -281,6 +284,7 @@ TEST_CASE("disk faults: a database whose file system turns read-only refuses wri
     CHECK(count_of(server.log(), "store: writes refused") == 1);
     // It still stops cleanly (its last checkpoint fails, which loses nothing).
     CHECK(server.terminate() == 0);
+    CHECK(server.log().find("store: writes succeed again") == std::string::npos);
 
     // Repaired (e2fsck) and mounted again: the same server on the same data writes again.
     disk.reset();
