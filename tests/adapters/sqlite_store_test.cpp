@@ -1069,8 +1069,10 @@ TEST_CASE("store: withdrawal leaves a promise open, and it can still be kept", "
 // A full disk in the middle of a group commit (issue 7), made deterministic with the writer's
 // max_page_count: the database may not grow past a few pages more than it has, so a creation
 // with a 1 MiB description fails with SQLITE_FULL while the creation before it in the same group
-// has already written. Every item of the group must be refused, nothing of it written, and the
-// next group must work once there is room.
+// has already written. SQLite then rolls the whole transaction back; the writer used to go on
+// with savepoints, which committed a later item in a transaction of its own while every caller
+// was answered 500. Every item of the group must be refused (kUnavailable), nothing of it
+// written, and the next group must work once there is room.
 TEST_CASE("store: a full disk in a group commit refuses the whole group, writes nothing, and the next group works", "[store][disk]") {
   World w;
   auto& store = *w.env->store;
