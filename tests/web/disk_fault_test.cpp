@@ -133,12 +133,6 @@ std::size_t count_of(const std::string& text, const std::string& what) {
   return n;
 }
 
-ServerSetup on(const fs::path& data) {
-  ServerSetup setup;
-  setup.data_dir = data;
-  return setup;
-}
-
 // A refused write: 503 problem+json with Retry-After, saying `why`.
 void require_refused(const HttpResponse& r, const std::string& why) {
   INFO(r.status << " " << r.body);
@@ -162,7 +156,7 @@ TEST_CASE("disk faults: a full disk refuses writes with 503, reads go on, writes
     WARN("skipped: cannot mount a tmpfs: " << disk.why());
     return;
   }
-  RedressServer server(on(disk.point() / "data"));
+  RedressServer server(ServerSetup{}, disk.point() / "data");
   Client agent(server.port(), server.token("agent"));
   Client anyone(server.port());
 
@@ -254,7 +248,7 @@ TEST_CASE("disk faults: a database whose file system turns read-only refuses wri
 
   std::string reference, version;
   {
-    RedressServer server(on(data));
+    RedressServer server(ServerSetup{}, data);
     Client agent(server.port(), server.token("agent"));
     Client anyone(server.port());
     auto created = agent.post("/v1/cases", new_case_body());

@@ -454,8 +454,6 @@ struct ServerSetup {
   int threads = 2;
   // Extra top-level config lines ("read_timeout_seconds = 2").
   std::vector<std::string> config;
-  // The data directory; empty: a fresh one in the server's temporary folder.
-  fs::path data_dir;
 };
 
 // The name and mapping of the configured intake source.
@@ -465,8 +463,9 @@ inline constexpr const char* kIntakeSource = "web-form";
 // role and an intake source. Stops it (SIGTERM, then SIGKILL after 30 s) when destroyed.
 class RedressServer {
  public:
-  explicit RedressServer(ServerSetup setup = {}) : setup_(std::move(setup)) {
-    data_ = setup_.data_dir.empty() ? dir_.path() / "data" : setup_.data_dir;
+  // `data_dir`: where the data directory is made; empty: in the server's temporary folder.
+  explicit RedressServer(ServerSetup setup = {}, const fs::path& data_dir = {}) : setup_(std::move(setup)) {
+    data_ = data_dir.empty() ? dir_.path() / "data" : data_dir;
     intake_secret_ = new_whsec();
     std::string config;
     config += "threads = " + std::to_string(setup_.threads) + "\n";
