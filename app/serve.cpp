@@ -12,6 +12,8 @@
 #include <mutex>
 #include <thread>
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "adapters/security/keyring.h"
@@ -42,6 +44,19 @@ void configure_logging(const Config& config) {
   logger->flush_on(spdlog::level::warn);
   spdlog::set_default_logger(logger);
   spdlog::flush_every(std::chrono::seconds(1));
+}
+
+// The name this process holds leases under (the scheduler's, the outbox claims). The process that
+// holds an exclusive flock on <data dir>/serve.lock is "<host>:serve": the kernel drops the lock
+// when a process dies, even by SIGKILL, so a server restarted after a crash takes that name, and
+// with it the leases its predecessor held, at once instead of after they run out (60 s for the
+// scheduler, 5 min for mail). Any other process on the data dir gets a name of its own.
+std::string lease_holder(const std::string& data_dir, const std::string& host) {
+  std::string path = data_dir + "/serve.lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) return host + ":serve";  // fd stays open until exit
+  if (fd >= 0) ::close(fd);
+  return host + ":" + std::to_string(getpid()) + ":" + new_token("").substr(0, 8);
 }
 
 std::string read_file(const std::string& path) {
@@ -122,7 +137,8 @@ int command_serve(const Arguments& args) {
   char hostname[256] = {};
   (void)gethostname(hostname, sizeof hostname - 1);
   Scheduler::Options scheduler_options;
-  scheduler_options.holder = std::string(hostname) + ":" + std::to_string(getpid()) + ":" + new_token("").substr(0, 8);
+  scheduler_options.holder = lease_holder(config.data_dir, hostname);
+  spdlog::info("leases are held as {}", scheduler_options.holder);
   Scheduler scheduler(*env.engine, scheduler_options);
   scheduler.on_failure = [](const std::string& reference, const std::string& reason) {
     spdlog::warn("scheduler: {} could not be fired: {}", reference, reason);

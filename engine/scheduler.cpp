@@ -55,6 +55,7 @@ Scheduler::RunReport Scheduler::run_due() {
   auto lease = store.acquire_lease(kLeaseName, options_.holder, now, now + options_.lease);
   if (!lease || !*lease) {
     report.lease_held = false;
+    report.unavailable = !lease && lease.error().code == ErrorCode::kUnavailable;
     return report;
   }
   // A case that comes back due with the same wake time after its plan ran has something that
@@ -86,11 +87,15 @@ Scheduler::RunReport Scheduler::run_due() {
       auto result = pending[i].get();
       if (result) {
         ++report.cases;
+      } else if (result.error().code == ErrorCode::kUnavailable) {
+        ++report.failed;  // the store logs why; each case would say the same
+        report.unavailable = true;
       } else {
         ++report.failed;
         if (on_failure) on_failure(references[i], result.error().detail);
       }
     }
+    if (report.unavailable) break;  // the cases stay due and fire once the store writes again
   }
   return report;
 }
@@ -104,11 +109,12 @@ void Scheduler::loop() {
       poked_ = false;
       planned_ = Time::max();
     }
-    (void)run_due();
+    RunReport report = run_due();
     auto next = engine_.store().next_wake();
     Time now = clock.now();
     Duration sleep = options_.recheck;
     if (next && *next && !clock.is_manual()) sleep = std::min(sleep, std::max(Duration::zero(), **next - now));
+    if (!report.lease_held || report.unavailable) sleep = std::max(sleep, options_.pause_after_failure);
     std::unique_lock lock(mutex_);
     if (stopping_) return;
     if (poked_) continue;  // an earlier wake came in while this round ran

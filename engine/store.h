@@ -302,6 +302,8 @@ class Store {
 
   // ---- writes ----
   virtual void submit(WorkItem item) = 0;
+  // While the storage refuses writes (full disk, read-only...): why; nullopt when writes work.
+  [[nodiscard]] virtual std::optional<std::string> write_failure() const { return std::nullopt; }
   // Waits until everything submitted so far is committed.
   virtual void flush() = 0;
 

@@ -708,7 +708,13 @@ void register_api(Router& router, ApiContext& api) {
     auto probe = api.store.find_staff("healthz-probe@invalid");
     if (!probe && probe.error().code != ErrorCode::kNotFound)
       return reply(problem_from(Error::unavailable("the database is not readable: " + probe.error().detail)));
-    reply(json_response(http::status::ok, json::object{{"status", "ok"}, {"time", format_time(api.engine.clock().now())}}));
+    // Reads are served while writes are refused (full disk, read-only database): 200, "degraded".
+    json::object health{{"status", "ok"}, {"time", format_time(api.engine.clock().now())}};
+    if (auto failure = api.store.write_failure()) {
+      health["status"] = "degraded";
+      health["writes"] = "refused: " + *failure;
+    }
+    reply(json_response(http::status::ok, std::move(health)));
   });
   open(verb::get, "/metrics", Access::kPublic, false, [&api](const ContextPtr&, Reply reply) {
     Metrics::Gauges gauges;

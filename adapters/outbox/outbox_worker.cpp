@@ -70,13 +70,17 @@ DeliveryRecord OutboxWorker::decide(const OutboxItem& item, const Outcome& outco
 int OutboxWorker::run_once() {
   std::lock_guard run(run_mutex_);
   int attempts = 0;
+  store_failed_ = false;
   // Bounded: a round never runs forever, even if claims keep coming back (they cannot: each
   // attempt moves its notification on or leaves it leased).
   for (int round = 0; round < 100000; ++round) {
     Time now = clock_.now();
     auto claimed = store_.claim_notifications(options_.channel, now, options_.holder, now + options_.lease, options_.batch);
     if (!claimed) {
-      spdlog::warn("outbox: cannot claim notifications: {}", claimed.error().detail);
+      // A store that refuses writes logs that itself (rate-limited); anything else is said here.
+      if (claimed.error().code != ErrorCode::kUnavailable)
+        spdlog::warn("outbox: cannot claim notifications: {}", claimed.error().detail);
+      store_failed_ = true;
       break;
     }
     if (claimed->empty()) break;
@@ -91,6 +95,7 @@ int OutboxWorker::run_once() {
     if (auto s = store_.record_deliveries(options_.holder, records); !s) {
       // The leases run out and the notifications are tried again: at least once, never lost.
       spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
+      store_failed_ = true;
       break;
     }
   }
@@ -108,6 +113,10 @@ void OutboxWorker::loop() {
     Duration sleep = options_.idle_check;
     if (auto next = store_.next_delivery(options_.channel); next && *next && !clock_.is_manual())
       sleep = std::clamp(**next - clock_.now(), Duration(std::chrono::milliseconds(50)), options_.idle_check);
+    {
+      std::lock_guard run(run_mutex_);
+      if (store_failed_) sleep = std::max(sleep, options_.pause_after_failure);
+    }
     std::unique_lock lock(mutex_);
     if (stopping_) return;
     if (poked_) continue;

@@ -58,6 +58,9 @@ class OutboxWorker {
     int batch = 64;
     Duration lease = std::chrono::minutes(5);           // longer than a batch's attempts take
     Duration idle_check = std::chrono::seconds(30);     // longest sleep while nothing is due
+    // The least sleep after a round the store refused (a full disk...), so that a notification
+    // due now does not make the loop spin.
+    Duration pause_after_failure = std::chrono::seconds(5);
     RetryPolicy retry;
   };
 
@@ -86,6 +89,7 @@ class OutboxWorker {
   Attempt attempt_;
   std::mutex run_mutex_;  // one round at a time
   std::mt19937_64 random_;  // guarded by run_mutex_
+  bool store_failed_ = false;  // the last round's claim or record was refused; guarded by run_mutex_
 
   std::mutex mutex_;
   std::condition_variable wake_;

@@ -1,5 +1,12 @@
 #include "adapters/sqlite/database.h"
 
+#include <fcntl.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <cstring>
 #include <mutex>
 #include <stdexcept>
 
@@ -15,23 +22,63 @@ void configure_library() {
   std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
 }
 
+// The operating system's reason for an I/O failure on `db`: the errno SQLite kept, or else what the
+// database's file system says of itself (read-only, or no space left). 0 when there is none.
+int system_reason(sqlite3* db, int code) {
+  const int primary = code & 0xff;
+  if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN) return 0;
+  if (int e = sqlite3_system_errno(db); e != 0) return e;
+  // SQLite does not always keep the errno (a failed WAL write comes back as a bare SQLITE_IOERR_WRITE).
+  const char* file = sqlite3_db_filename(db, "main");
+  if (!file || !*file) return 0;
+  std::string dir = std::filesystem::path(file).parent_path().string();
+  if (dir.empty()) dir = ".";
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) == 0) {
+    if (vfs.f_flag & ST_RDONLY) return EROFS;
+    if (vfs.f_bavail == 0) return ENOSPC;
+  }
+  // A file system the kernel turned read-only after an error (ext4 errors=remount-ro) need not say
+  // so in statvfs: creating a file tells.
+  std::string probe = dir + "/.redress-write-probe";
+  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return errno == EROFS || errno == ENOSPC || errno == EDQUOT ? errno : 0;
+  ::close(fd);
+  ::unlink(probe.c_str());
+  return 0;
+}
+
 }  // namespace
 
-Error sqlite_error(int code, std::string_view what, std::string_view message) {
-  std::string detail = std::string(what) + ": " + std::string(message);
+Error sqlite_error(int code, std::string_view what, std::string_view message, int system_errno) {
+  // errno is only SQLite's reason for an I/O failure; after other errors it may be a stale one.
+  const int primary = code & 0xff;
+  if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN)
+    system_errno = 0;
+  // What SQLite said, for the log and for whoever reads the detail: "sqlite step: database or disk is full".
+  std::string cause = "(" + std::string(what) + ": " + std::string(message);
+  if (system_errno != 0) cause += ", " + std::string(std::strerror(system_errno));
+  cause += ")";
+  // The operating system's reason first: a write into a full or read-only file system can come
+  // back as SQLITE_IOERR_WRITE, and ENOSPC as SQLITE_FULL.
+  if (system_errno == ENOSPC || system_errno == EDQUOT || (code & 0xff) == SQLITE_FULL)
+    return Error::unavailable("the disk is full; writes are refused until space is freed " + cause);
+  if (system_errno == EROFS || (code & 0xff) == SQLITE_READONLY)
+    return Error::unavailable("the database is read-only; writes are refused until it is writable again " + cause);
   switch (code & 0xff) {
-    case SQLITE_FULL:
-    case SQLITE_READONLY:
     case SQLITE_IOERR:
+      return Error::unavailable("the disk reported an I/O error; writes are refused " + cause);
     case SQLITE_CANTOPEN:
+      return Error::unavailable("the database file cannot be opened " + cause);
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
+      return Error::unavailable("the database is locked by another process " + cause);
     case SQLITE_PERM:
-      return Error::unavailable(std::move(detail));
+      return Error::unavailable("the database may not be written (permission denied) " + cause);
     case SQLITE_CONSTRAINT:
-      return Error::conflict(std::move(detail));
+      return Error::conflict(std::string(what) + ": " + std::string(message));
     default:
-      return Error::internal(std::move(detail));
+      return Error::internal(std::string(what) + ": " + std::string(message));
   }
 }
 
@@ -76,7 +123,7 @@ bool Statement::step() {
     last_ = Status::success();
     return false;
   }
-  last_ = sqlite_error(rc, "sqlite step", sqlite3_errmsg(db_));
+  last_ = sqlite_error(rc, "sqlite step", sqlite3_errmsg(db_), system_reason(db_, rc));
   return false;
 }
 
@@ -126,7 +173,7 @@ Status Connection::exec(std::string_view sql) {
   if (rc == SQLITE_OK) return Status::success();
   std::string m = message ? message : sqlite3_errstr(rc);
   sqlite3_free(message);
-  return sqlite_error(rc, "sqlite exec", m);
+  return sqlite_error(rc, "sqlite exec", m, system_reason(db_, rc));
 }
 
 Result<Statement> Connection::prepare(std::string_view sql) {
@@ -158,7 +205,7 @@ Statement& Connection::add_generated(const void* family, std::uint64_t key, cons
 }
 
 Error Connection::last_error(std::string_view what) const {
-  return sqlite_error(sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_));
+  return sqlite_error(sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_), system_reason(db_, sqlite3_extended_errcode(db_)));
 }
 
 }  // namespace redress::sqlite

@@ -108,7 +108,9 @@ class Connection {
   std::map<std::pair<const void*, std::uint64_t>, std::unique_ptr<Statement>> generated_;
 };
 
-// Maps an SQLite result code to an Error: disk full, read-only and I/O errors are kUnavailable.
-[[nodiscard]] Error sqlite_error(int code, std::string_view what, std::string_view message);
+// Maps an SQLite result code (and the errno behind it, from sqlite3_system_errno, 0 if none) to an
+// Error: a full disk, a read-only database, I/O errors, a file that cannot be opened or is locked
+// are kUnavailable, with a detail that says which ("the disk is full; ..."), then SQLite's words.
+[[nodiscard]] Error sqlite_error(int code, std::string_view what, std::string_view message, int system_errno = 0);
 
 }  // namespace redress::sqlite

@@ -16,6 +16,13 @@ namespace {
 
 constexpr std::int64_t kIdBlock = 256;
 
+// A read or write the WriteContext could not make (its interface has no Result): carries the
+// store's Error, so that a full disk is still answered 503, not 500.
+struct StorageFailure : std::runtime_error {
+  explicit StorageFailure(Error e) : std::runtime_error(e.detail), error(std::move(e)) {}
+  Error error;
+};
+
 }  // namespace
 
 // The WriteContext handed to plans: ids and staff look-ups on the writer connection.
@@ -53,7 +60,11 @@ class WriterContext final : public WriteContext {
 
   std::vector<Event> case_history(std::int64_t case_id) override {
     auto events = select_events(db_, case_id);
-    if (!events) throw std::runtime_error("cannot read the history of case " + std::to_string(case_id) + ": " + events.error().detail);
+    if (!events) {
+      Error error = events.error();
+      error.detail = "cannot read the history of case " + std::to_string(case_id) + ": " + error.detail;
+      throw StorageFailure(std::move(error));
+    }
     return std::move(events).value();
   }
 
@@ -65,10 +76,14 @@ class WriterContext final : public WriteContext {
       std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
       auto& insert = db_.cached("INSERT OR IGNORE INTO sequences(name, value) VALUES (?1, 0)");
       insert.bind(1, name);
-      (void)insert.run();
+      if (auto s = insert.run(); !s) throw StorageFailure(s.error());
       auto& reserve = db_.cached("UPDATE sequences SET value = value + ?2 WHERE name = ?1 RETURNING value");
       reserve.bind(1, name).bind(2, block);
-      if (!reserve.step()) throw std::runtime_error("cannot reserve ids: " + reserve.status().error().detail);
+      if (!reserve.step()) {
+        Status failed = reserve.status().ok() ? Status(Error::internal("no sequence row " + name)) : reserve.status();
+        reserve.reset();
+        throw StorageFailure(failed.error());
+      }
       std::int64_t top = reserve.integer(0);
       reserve.reset();
       ids.next = top - block + 1;
@@ -212,7 +227,14 @@ void SqliteStore::maybe_checkpoint(bool idle) {
   int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr,
                                      idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
   if (rc == SQLITE_OK && log == done) wal_pages_ = 0;
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) spdlog::warn("checkpoint failed: {}", sqlite3_errmsg(writer_connection_->handle()));
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+    // Once a minute at most: on a full disk every idle pass fails the same way.
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_checkpoint_warning_ >= std::chrono::minutes(1)) {
+      spdlog::warn("store: checkpoint failed: {}", writer_connection_->last_error("wal checkpoint").detail);
+      last_checkpoint_warning_ = now;
+    }
+  }
   std::lock_guard lock(mutex_);
   ++counters_.checkpoints;
 }
@@ -462,13 +484,10 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
 
   Status began = db.cached("BEGIN IMMEDIATE").run();
   if (!began) {
-    spdlog::error("store: cannot begin a write transaction: {}", began.error().detail);
-    for (auto& item : batch) {
-      if (auto* work = std::get_if<WorkItem>(&item)) work->done(began.error());
-      else std::get<AdminItem>(item).done(began.error());
-    }
+    refuse_batch(batch, began.error());
     return true;
   }
+  const std::int64_t changes_at_begin = sqlite3_total_changes64(db.handle());
   WriterContext context(*this, db);
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (savepoints) (void)db.cached("SAVEPOINT item").run();
@@ -490,11 +509,28 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
         admin_results[i] = admin.work(db);
         ok = admin_results[i].ok();
       }
+    } catch (const StorageFailure& e) {
+      if (std::holds_alternative<WorkItem>(batch[i])) results[i] = e.error;
+      else admin_results[i] = e.error;
     } catch (const std::exception& e) {  // a bug in a plan must not take the batch down
       spdlog::error("store: work item failed with an exception: {}", e.what());
       Error error = Error::internal(e.what());
       if (std::holds_alternative<WorkItem>(batch[i])) results[i] = error;
       else admin_results[i] = error;
+    }
+    // A storage failure (full disk, read-only database, I/O error) refuses the whole group: SQLite
+    // may have rolled the whole transaction back already (it may, on SQLITE_FULL or SQLITE_IOERR),
+    // and a later SAVEPOINT would then open a new transaction without the items before this one.
+    if (!ok) {
+      const Error& error = std::holds_alternative<WorkItem>(batch[i]) ? (*results[i]).error() : admin_results[i].error();
+      if (error.code == ErrorCode::kUnavailable) {
+        refuse_batch(batch, error);
+        return true;
+      }
+      if (sqlite3_get_autocommit(db.handle())) {
+        refuse_batch(batch, Error::unavailable("the write transaction was rolled back by the database: " + error.detail));
+        return true;
+      }
     }
     if (!savepoints) {
       if (!ok && wrote) {
@@ -516,20 +552,31 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
   }
   Status committed = db.cached("COMMIT").run();
   if (!committed) {
-    spdlog::error("store: commit failed, the batch of {} is refused: {}", batch.size(), committed.error().detail);
-    (void)db.exec("ROLLBACK");
-    id_blocks_.clear();
-    snapshots_.clear();
+    // Every caller of the group gets the error; nothing of it is in the database.
+    refuse_batch(batch, committed.error());
+    return true;
   }
+  // Only a commit that wrote shows that writes work again: an empty one succeeds on any disk.
+  if (sqlite3_total_changes64(db.handle()) > changes_at_begin) health_.succeeded();
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (auto* work = std::get_if<WorkItem>(&batch[i])) {
-      if (!committed) work->done(committed.error());
-      else work->done(std::move(*results[i]));
-    } else {
-      std::get<AdminItem>(batch[i]).done(committed ? admin_results[i] : committed);
-    }
+    if (auto* work = std::get_if<WorkItem>(&batch[i])) work->done(std::move(*results[i]));
+    else std::get<AdminItem>(batch[i]).done(admin_results[i]);
   }
   return true;
+}
+
+void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error) {
+  Connection& db = *writer_connection_;
+  if (!sqlite3_get_autocommit(db.handle())) (void)db.exec("ROLLBACK");
+  // Ids reserved and snapshots cached in the rolled-back transaction are forgotten with it.
+  id_blocks_.clear();
+  snapshots_.clear();
+  subscriptions_stale_ = true;
+  health_.failed(error, batch.size());
+  for (auto& item : batch) {
+    if (auto* work = std::get_if<WorkItem>(&item)) work->done(error);
+    else std::get<AdminItem>(item).done(error);
+  }
 }
 
 // ---- readers -----------------------------------------------------------------------------------

@@ -14,6 +14,11 @@
 // UPDATE refuses it, the entry is dropped and the item is planned again from the database; an item
 // whose plan on the cache fails is also planned again from the database before it is refused.
 //
+// A storage failure (full disk, read-only database, I/O error) refuses the whole group, each
+// caller gets a kUnavailable error saying which, and the transaction is rolled back; the writer
+// carries on and the next group is tried afresh, so writes resume once the disk has room again.
+// Reads are unaffected. Failures are logged once per 10 s at most (write_health.h).
+//
 // The WAL is checkpointed by the writer between batches once it grows past a threshold, and when
 // the queue falls idle, so it stays bounded without a checkpoint on the commit path.
 //
@@ -33,6 +38,7 @@
 
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/write_health.h"
 #include "engine/clock.h"
 #include "engine/store.h"
 
@@ -58,6 +64,8 @@ class SqliteStore final : public Store {
 
   void submit(WorkItem item) override;
   void flush() override;
+  // While writes fail (full disk, read-only database...): why, from the last refused group.
+  [[nodiscard]] std::optional<std::string> write_failure() const override { return health_.failure(); }
 
   [[nodiscard]] Result<CaseSnapshot> load_case(const std::string& reference) override;
   [[nodiscard]] Result<std::vector<Event>> case_events(const std::string& reference) override;
@@ -187,6 +195,8 @@ class SqliteStore final : public Store {
   void run_batch(std::vector<QueueItem>& batch);
   // One attempt at a batch; false when it was rolled back to be run again with savepoints.
   [[nodiscard]] bool run_batch_pass(std::vector<QueueItem>& batch, bool savepoints);
+  // Rolls the open transaction back (if SQLite has not) and answers every item with `error`.
+  void refuse_batch(std::vector<QueueItem>& batch, const Error& error);
   [[nodiscard]] Result<Committed> run_work(WorkItem& item, WriteContext& context);
   void remember(const std::string& reference, CaseSnapshot snapshot);
   // The subscriptions web hooks fan out to, reloaded on the writer after any change to them.
@@ -216,6 +226,8 @@ class SqliteStore final : public Store {
   std::unordered_map<std::string, CaseSnapshot> snapshots_;
   std::vector<Subscription> live_subscriptions_;
   std::atomic<bool> subscriptions_stale_{true};  // set by any change to the subscriptions
+  std::chrono::steady_clock::time_point last_checkpoint_warning_{};
+  WriteHealth health_;  // refused groups and their log lines (thread-safe)
 
   std::thread writer_thread_;  // last: started after every member above exists
   friend class WriterContext;

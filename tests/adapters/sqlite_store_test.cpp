@@ -1065,3 +1065,72 @@ TEST_CASE("store: withdrawal leaves a promise open, and it can still be kept", "
   CHECK(refused.error().code == ErrorCode::kRefused);
   CHECK(refused.error().allowed_actions.empty());
 }
+
+// A full disk in the middle of a group commit (issue 7), made deterministic with the writer's
+// max_page_count: the database may not grow past a few pages more than it has, so a creation
+// with a 1 MiB description fails with SQLITE_FULL while the creation before it in the same group
+// has already written. SQLite then rolls the whole transaction back; the writer used to go on
+// with savepoints, which committed a later item in a transaction of its own while every caller
+// was answered 500. Every item of the group must be refused (kUnavailable), nothing of it
+// written, and the next group must work once there is room.
+TEST_CASE("store: a full disk in a group commit refuses the whole group, writes nothing, and the next group works", "[store][disk]") {
+  World w;
+  auto& store = *w.env->store;
+  const std::string first = w.create();
+  RawDb raw(w.db_path());
+  w.store().flush();
+  const std::int64_t events_before = raw.integer("SELECT count(*) FROM events");
+
+  // The writer is held inside an admin item while the group queues up behind it.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread holder([&] {
+    Status s = store.run_write(
+        [&](sqlite::Connection& db) {
+          released.wait();
+          return db.exec("PRAGMA max_page_count = " + std::to_string(raw.integer("PRAGMA page_count") + 16));
+        },
+        sqlite::SqliteStore::WriteScope::kNoCaseRows);
+    CHECK(s.ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the admin item is running
+
+  auto new_case = [](const std::string& subject, std::size_t description_bytes) {
+    NewCase c;
+    c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
+    c.category = "billing";
+    c.subject = subject;
+    c.description = std::string(description_bytes, 'x');
+    c.workflow = "retail";
+    return c;
+  };
+  std::vector<std::promise<Result<Committed>>> answers(3);
+  const std::size_t sizes[] = {40, 1 << 20, 40};
+  for (std::size_t i = 0; i < 3; ++i)
+    w.engine().create_case(new_case("Group item " + std::to_string(i), sizes[i]), Actor::intake("web-form"), {}, {},
+                           [&answers, i](Result<Committed> r) { answers[i].set_value(std::move(r)); });
+  release.set_value();
+  holder.join();
+  for (std::size_t i = 0; i < 3; ++i) {
+    auto r = answers[i].get_future().get();
+    INFO("item " << i << ": " << (r.ok() ? r->change.after.reference : r.error().detail));
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().code == ErrorCode::kUnavailable);
+    CHECK(r.error().detail.find("the disk is full") != std::string::npos);
+  }
+  CHECK(raw.integer("SELECT count(*) FROM cases") == 1);
+  CHECK(raw.integer("SELECT count(*) FROM events") == events_before);
+  CHECK(store.write_failure().has_value());
+
+  // Room again: the next group is written, with the next reference (no gap from the refused ones).
+  REQUIRE(store.run_write([](sqlite::Connection& db) { return db.exec("PRAGMA max_page_count = 1073741823"); },
+                          sqlite::SqliteStore::WriteScope::kNoCaseRows)
+              .ok());
+  const std::string next = w.create("After the disk had room");
+  CHECK(next.substr(next.size() - 6) == "000002");
+  CHECK(first.substr(first.size() - 6) == "000001");
+  CHECK_FALSE(store.write_failure().has_value());
+  auto audit = store.verify_chains();
+  REQUIRE(audit.ok());
+  CHECK(audit->broken.empty());
+}

@@ -471,8 +471,9 @@ inline constexpr const char* kIntakeSource = "web-form";
 // role and an intake source. Stops it (SIGTERM, then SIGKILL after 30 s) when destroyed.
 class RedressServer {
  public:
-  explicit RedressServer(ServerSetup setup = {}) : setup_(std::move(setup)) {
-    data_ = dir_.path() / "data";
+  // `data_dir`: where the data directory is made; empty: in the server's temporary folder.
+  explicit RedressServer(ServerSetup setup = {}, const fs::path& data_dir = {}) : setup_(std::move(setup)) {
+    data_ = data_dir.empty() ? dir_.path() / "data" : data_dir;
     intake_secret_ = new_whsec();
     std::string config;
     config += "threads = " + std::to_string(setup_.threads) + "\n";
@@ -547,6 +548,13 @@ class RedressServer {
   [[nodiscard]] const fs::path& data_dir() const { return data_; }
   [[nodiscard]] fs::path database() const { return data_ / "redress.db"; }
   [[nodiscard]] std::string log() const { return read_text(log_path_); }
+
+  // Starts `redress serve` again after terminate() or stop_with().
+  void restart() {
+    REQUIRE(pid_ <= 0);
+    fs::remove(log_path_);  // so that the old "listening on" line is not read as the new one
+    start();
+  }
 
  private:
   void start() {
