@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 8> kMigrations{
+constexpr std::array<const char*, 9> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -520,6 +520,11 @@ WHEN old.kind = 'pledge' AND old.status IN ('kept','broken') AND old.settled_at 
   UPDATE report_pledges SET n = n - 1 WHERE day = old.settled_at / 86400000000
     AND pledge = substr(old.pledge_key, 1, instr(old.pledge_key, '#') - 1) AND status = old.status;
 END;
+)sql",
+    // 9: two indexes of migration 7 that migration 8's counters made unread; each cost every write.
+    R"sql(
+DROP INDEX cases_open_owner;
+DROP INDEX commitments_open_owner;
 )sql",
 };
 

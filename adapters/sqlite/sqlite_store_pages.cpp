@@ -119,8 +119,8 @@ Status SqliteStore::end_session(const std::string& token_hash, Time now) {
 
 Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string& owner_id, int limit) {
   return with_reader([&](Connection& db) -> Result<std::vector<WorklistItem>> {
-    // The order is decided on narrow data first: the owner's open cases from the partial index
-    // cases_open_owner and each one's next due time from commitments_open_case, both covering;
+    // The order is decided on narrow data first: the owner's open cases from the index
+    // cases_owner_status and each one's next due time from commitments_open_case, both covering;
     // only the rows shown are then read whole, with their flags.
     static const std::string sql = [] {
       std::string columns;
