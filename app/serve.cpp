@@ -183,8 +183,7 @@ int command_serve(const Arguments& args) {
     OutboxWorker::Options o;
     o.holder = scheduler_options.holder + ":mail";
     o.channel = NotificationDraft::Channel::kEmail;
-    mail_worker = std::make_unique<OutboxWorker>(store, *env.clock, o,
-                                                 [&mail_delivery](const OutboxItem& item) { return mail_delivery->attempt(item); });
+    mail_worker = std::make_unique<OutboxWorker>(store, *env.clock, o, *mail_delivery);
     mail_worker->on_attempt = log_attempt("mail");
     auto digest_mailer = SmtpMailer::create(smtp);
     if (!digest_mailer) {
@@ -217,8 +216,7 @@ int command_serve(const Arguments& args) {
   OutboxWorker::Options hook_worker_options;
   hook_worker_options.holder = scheduler_options.holder + ":webhooks";
   hook_worker_options.channel = NotificationDraft::Channel::kWebhook;
-  OutboxWorker hook_worker(store, *env.clock, hook_worker_options,
-                           [&hook_delivery](const OutboxItem& item) { return hook_delivery.attempt(item); });
+  OutboxWorker hook_worker(store, *env.clock, hook_worker_options, hook_delivery);
   hook_worker.on_attempt = log_attempt("webhook");
 
   api.on_outbox_retry = [&mail_worker, &hook_worker] {

@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
     OutboxWorker::Options o;
     o.holder = "bench";
     o.batch = 256;
-    OutboxWorker worker(*(*env)->store, *(*env)->clock, o, [&delivery](const OutboxItem& item) { return delivery.attempt(item); });
+    OutboxWorker worker(*(*env)->store, *(*env)->clock, o, delivery);
     int failures = 0;
     worker.on_attempt = [&failures](const OutboxItem&, const DeliveryRecord& r) { failures += r.next != OutboxState::kDelivered; };
 

@@ -218,7 +218,7 @@ struct OutboxItem {
   std::int64_t subscription_id = 0;
   int attempts = 0;            // before this one
   Time created_at{};
-  std::string payload;         // as first composed ("" before the first attempt): retries resend it
+  std::string payload;         // as composed before the first attempt ("" until then): every attempt sends it
 };
 
 // One delivery attempt, as recorded.
@@ -233,7 +233,6 @@ struct DeliveryAttempt {
 // What a worker decided after an attempt.
 struct DeliveryRecord {
   DeliveryAttempt attempt;
-  std::string payload;     // what was sent; stored on the first attempt only
   OutboxState next = OutboxState::kPending;
   Time next_attempt_at{};  // for kPending
 };
@@ -377,6 +376,11 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
                                                                            const std::string& holder, Time lease_until,
                                                                            int limit) = 0;
+  // Stores each claimed notification's composed payload before its first attempt, unless it has
+  // one already; returns, in order, the payload each now has, or "" for one no longer leased to
+  // `holder` (not this worker's to send).
+  [[nodiscard]] virtual Result<std::vector<std::string>> store_payloads(
+      const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) = 0;
   // Records the attempts and moves each notification on, in one transaction. A record for a
   // notification no longer leased to `holder` is still kept as an attempt, but moves nothing.
   [[nodiscard]] virtual Status record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) = 0;

@@ -9,8 +9,8 @@ namespace redress {
 
 namespace {
 
-OutboxWorker::Outcome failed(std::string detail) {
-  return OutboxWorker::Outcome{DeliveryResult{DeliveryOutcome::kPermanentFailure, 0, std::move(detail), std::nullopt}, {}};
+DeliveryResult failed(std::string detail) {
+  return DeliveryResult{DeliveryOutcome::kPermanentFailure, 0, std::move(detail), std::nullopt};
 }
 
 Result<Event> find_event(Store& store, const std::string& reference, std::int64_t seq) {
@@ -28,7 +28,7 @@ MailDelivery::MailDelivery(Store& store, const WorkflowSet& workflows, const Key
     : store_(store), workflows_(workflows), keyring_(keyring), templates_(templates), settings_(std::move(settings)),
       base_url_(base_url), mailer_(std::move(mailer)) {}
 
-Result<OutgoingMail> MailDelivery::compose(const OutboxItem& item) {
+Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
   auto view = store_.load_case_view(item.reference);
   if (!view) return view.error();
   auto event = find_event(store_, item.reference, item.event_seq);
@@ -59,26 +59,26 @@ Result<OutgoingMail> MailDelivery::compose(const OutboxItem& item) {
   return compose_notification(notification, context, templates_, settings_);
 }
 
-OutboxWorker::Outcome MailDelivery::attempt(const OutboxItem& item) {
+Result<std::string> MailDelivery::compose(const OutboxItem& item) {
+  auto mail = compose_mail(item);
+  if (!mail) return mail.error();
+  return std::move(mail->data);
+}
+
+DeliveryResult MailDelivery::send(const OutboxItem& item) {
+  // The envelope is the notification's; the stored bytes carry the same Message-ID.
   OutgoingMail mail;
-  if (!item.payload.empty()) {
-    mail.message_id = notification_message_id(item.id, item.reference, settings_.domain);
-    mail.envelope_from = settings_.from.address;
-    mail.recipients = {item.recipient};
-    mail.data = item.payload;
-  } else {
-    auto composed = compose(item);
-    if (!composed) return failed("cannot compose " + item.template_name + ": " + composed.error().detail);
-    mail = std::move(composed).value();
-  }
-  DeliveryResult result = mailer_->send(mail);
-  return OutboxWorker::Outcome{std::move(result), item.payload.empty() ? mail.data : std::string()};
+  mail.message_id = notification_message_id(item.id, item.reference, settings_.domain);
+  mail.envelope_from = settings_.from.address;
+  mail.recipients = {item.recipient};
+  mail.data = item.payload;
+  return mailer_->send(mail);
 }
 
 WebhookDelivery::WebhookDelivery(Store& store, const Keyring& keyring, std::unique_ptr<WebhookSender> sender)
     : store_(store), keyring_(keyring), sender_(std::move(sender)) {}
 
-Result<std::string> WebhookDelivery::body(const OutboxItem& item) {
+Result<std::string> WebhookDelivery::compose(const OutboxItem& item) {
   auto event = find_event(store_, item.reference, item.event_seq);
   if (!event) return event.error();
   boost::system::error_code ec;
@@ -91,23 +91,17 @@ Result<std::string> WebhookDelivery::body(const OutboxItem& item) {
   return boost::json::serialize(boost::json::object{{"type", event->type}, {"timestamp", format_time(event->at)}, {"data", std::move(data)}});
 }
 
-OutboxWorker::Outcome WebhookDelivery::attempt(const OutboxItem& item) {
+DeliveryResult WebhookDelivery::send(const OutboxItem& item) {
   auto subscription = store_.find_subscription(item.subscription_id);
   if (!subscription) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " was deleted");
   if (subscription->disabled_at) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " is disabled: " + subscription->disabled_reason);
   auto secret = keyring_.unseal(subscription->secret_sealed);
   if (!secret) return failed("the subscription's secret cannot be unsealed with this server's key");
-  std::string payload = item.payload;
-  if (payload.empty()) {
-    auto built = body(item);
-    if (!built) return failed("cannot build the body: " + built.error().detail);
-    payload = std::move(built).value();
-  }
-  OutgoingWebhook hook{subscription->url, *secret, "msg_" + std::to_string(item.id), payload};
+  OutgoingWebhook hook{subscription->url, *secret, "msg_" + std::to_string(item.id), item.payload};
   DeliveryResult result = sender_->deliver(hook);
   if (result.outcome == DeliveryOutcome::kGone)
     (void)store_.disable_subscription(item.subscription_id, "the receiver answered 410 Gone", Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch())));
-  return OutboxWorker::Outcome{std::move(result), item.payload.empty() ? payload : std::string()};
+  return result;
 }
 
 }  // namespace redress

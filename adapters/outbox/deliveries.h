@@ -2,9 +2,9 @@
 //
 // MailDelivery renders a mail notification from the case as stored (its template, the case, the
 // event that made it owed, the client's link) and sends it through a Mailer; WebhookDelivery
-// builds a web hook's body from its event and sends it, signed, to its subscription's URL. Each
-// first composes the payload, then sends it; on a retry it sends the payload stored by the first
-// attempt, so a retry is the same mail and the same body.
+// builds a web hook's body from its event and sends it, signed, to its subscription's URL. The
+// worker stores what compose() made before the first send(), and every send() sends those stored
+// bytes, so a retry is the same mail and the same body.
 //
 // Thread-compatible: one instance per worker (each owns its Mailer or WebhookSender).
 #pragma once
@@ -22,16 +22,18 @@
 
 namespace redress {
 
-class MailDelivery {
+class MailDelivery final : public Delivery {
  public:
   MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
                MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer);
   MailDelivery(const MailDelivery&) = delete;
   MailDelivery& operator=(const MailDelivery&) = delete;
 
-  [[nodiscard]] OutboxWorker::Outcome attempt(const OutboxItem& item);
-  // The composed mail for a notification not yet sent (tests; the worker's first attempt).
-  [[nodiscard]] Result<OutgoingMail> compose(const OutboxItem& item);
+  // The whole mail (headers and body, as sent over DATA).
+  [[nodiscard]] Result<std::string> compose(const OutboxItem& item) override;
+  [[nodiscard]] DeliveryResult send(const OutboxItem& item) override;
+  // The composed mail with its envelope, for a notification not yet sent.
+  [[nodiscard]] Result<OutgoingMail> compose_mail(const OutboxItem& item);
 
  private:
   Store& store_;
@@ -43,15 +45,15 @@ class MailDelivery {
   std::unique_ptr<Mailer> mailer_;
 };
 
-class WebhookDelivery {
+class WebhookDelivery final : public Delivery {
  public:
   WebhookDelivery(Store& store, const Keyring& keyring, std::unique_ptr<WebhookSender> sender);
   WebhookDelivery(const WebhookDelivery&) = delete;
   WebhookDelivery& operator=(const WebhookDelivery&) = delete;
 
-  [[nodiscard]] OutboxWorker::Outcome attempt(const OutboxItem& item);
   // {"type": ..., "timestamp": ..., "data": {...}} for the notification's event.
-  [[nodiscard]] Result<std::string> body(const OutboxItem& item);
+  [[nodiscard]] Result<std::string> compose(const OutboxItem& item) override;
+  [[nodiscard]] DeliveryResult send(const OutboxItem& item) override;
 
  private:
   Store& store_;

@@ -14,8 +14,8 @@ Duration RetryPolicy::backoff(int attempts, double unit) const {
   return Duration(static_cast<std::int64_t>(std::max(1.0, wait)));
 }
 
-OutboxWorker::OutboxWorker(Store& store, const Clock& clock, Options options, Attempt attempt)
-    : store_(store), clock_(clock), options_(std::move(options)), attempt_(std::move(attempt)),
+OutboxWorker::OutboxWorker(Store& store, const Clock& clock, Options options, Delivery& delivery)
+    : store_(store), clock_(clock), options_(std::move(options)), delivery_(delivery),
       random_(std::random_device{}()) {}
 
 OutboxWorker::~OutboxWorker() { stop(); }
@@ -41,18 +41,17 @@ void OutboxWorker::notify() {
   wake_.notify_all();
 }
 
-DeliveryRecord OutboxWorker::decide(const OutboxItem& item, const Outcome& outcome, Time now) {
+DeliveryRecord OutboxWorker::decide(const OutboxItem& item, const DeliveryResult& result, Time now) {
   DeliveryRecord record;
-  record.attempt = DeliveryAttempt{item.id, now, outcome.result.outcome, outcome.result.status_code, outcome.result.detail};
-  if (item.payload.empty()) record.payload = outcome.sent;
-  switch (outcome.result.outcome) {
+  record.attempt = DeliveryAttempt{item.id, now, result.outcome, result.status_code, result.detail};
+  switch (result.outcome) {
     case DeliveryOutcome::kDelivered: record.next = OutboxState::kDelivered; break;
     case DeliveryOutcome::kGone:
     case DeliveryOutcome::kPermanentFailure: record.next = OutboxState::kDead; break;
     case DeliveryOutcome::kRetry: {
       std::uniform_real_distribution<double> unit(0.0, 1.0);
       Duration wait = options_.retry.backoff(item.attempts + 1, unit(random_));
-      if (outcome.result.retry_after) wait = std::max(wait, *outcome.result.retry_after);
+      if (result.retry_after) wait = std::max(wait, *result.retry_after);
       Time next = now + wait;
       if (now - item.created_at >= options_.retry.give_up_after) {
         record.next = OutboxState::kDead;
@@ -65,6 +64,40 @@ DeliveryRecord OutboxWorker::decide(const OutboxItem& item, const Outcome& outco
     }
   }
   return record;
+}
+
+Status OutboxWorker::prepare(std::vector<OutboxItem>& batch, std::vector<DeliveryRecord>& records) {
+  std::vector<std::pair<std::int64_t, std::string>> composed;
+  std::vector<OutboxItem> ready;
+  ready.reserve(batch.size());
+  for (auto& item : batch) {
+    if (!item.payload.empty()) {
+      ready.push_back(std::move(item));
+      continue;
+    }
+    auto payload = delivery_.compose(item);
+    if (!payload) {
+      DeliveryResult failed{DeliveryOutcome::kPermanentFailure, 0, "cannot compose " + item.template_name + ": " + payload.error().detail, std::nullopt};
+      records.push_back(decide(item, failed, clock_.now()));
+      if (on_attempt) on_attempt(item, records.back());
+      continue;
+    }
+    composed.emplace_back(item.id, std::move(payload).value());
+    ready.push_back(std::move(item));
+  }
+  if (!composed.empty()) {
+    auto stored = store_.store_payloads(options_.holder, composed);
+    if (!stored) return stored.error();
+    std::size_t next = 0;
+    for (auto& item : ready) {
+      if (!item.payload.empty()) continue;
+      item.payload = std::move((*stored)[next++]);
+    }
+    // "" where the lease was lost to another worker: that one is not ours to send.
+    std::erase_if(ready, [](const OutboxItem& item) { return item.payload.empty(); });
+  }
+  batch = std::move(ready);
+  return Status::success();
 }
 
 int OutboxWorker::run_once() {
@@ -85,16 +118,37 @@ int OutboxWorker::run_once() {
     }
     if (claimed->empty()) break;
     std::vector<DeliveryRecord> records;
-    records.reserve(claimed->size());
+    // Nothing is sent before its payload is stored: a resend after a crash sends the same bytes.
+    if (auto s = prepare(*claimed, records); !s) {
+      if (s.error().code != ErrorCode::kUnavailable)
+        spdlog::warn("outbox: cannot store {} composed payloads: {}", claimed->size(), s.error().detail);
+      store_failed_ = true;
+      break;
+    }
+    attempts += static_cast<int>(records.size());  // the ones that could not be composed
+    bool recorded = true;
     for (const auto& item : *claimed) {
-      Outcome outcome = attempt_(item);
-      records.push_back(decide(item, outcome, clock_.now()));
+      DeliveryResult result = delivery_.send(item);
+      records.push_back(decide(item, result, clock_.now()));
       if (on_attempt) on_attempt(item, records.back());
       ++attempts;
+      // Recorded at once (a commit is a fraction of an SMTP exchange): a crash can then resend
+      // only the notification whose attempt was in flight, not the rest of a batch.
+      if (auto s = store_.record_deliveries(options_.holder, records); !s) {
+        // The leases run out and the notifications are tried again: at least once, never lost.
+        spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
+        recorded = false;
+        break;
+      }
+      records.clear();
     }
-    if (auto s = store_.record_deliveries(options_.holder, records); !s) {
-      // The leases run out and the notifications are tried again: at least once, never lost.
-      spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
+    if (recorded && !records.empty()) {  // only compose failures, with nothing sent after them
+      if (auto s = store_.record_deliveries(options_.holder, records); !s) {
+        spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
+        recorded = false;
+      }
+    }
+    if (!recorded) {
       store_failed_ = true;
       break;
     }

@@ -3,16 +3,18 @@
 // Every change writes the notifications it owes in its own transaction; a worker then claims
 // them in batches with a lease held in the database (so several processes on one database never
 // send the same notification at once, and a crashed worker's claims are taken over once its lease
-// runs out), makes one attempt each through `Attempt`, and records every attempt — time, outcome,
-// the peer's reply — in one transaction per batch. A notification is delivered once the peer
+// runs out), composes and stores the payload of each one not yet attempted, makes one attempt each
+// through its `Delivery`, and records each attempt — time, outcome, the peer's reply — as soon as
+// it is made, so that a crash resends at most the one in flight. A notification is delivered once the peer
 // accepted it; a transient failure is tried again after an exponential back-off with jitter
 // (honouring Retry-After), for at least 24 hours from when it was owed; a permanent failure, a
 // 410 or the end of the retries dead-letters it (`redress outbox retry` sends it again).
 // Delivery is in order per recipient: a notification waits while an older one to the same
 // recipient is still pending.
 //
-// The first attempt's payload (the composed mail, the hook body) is stored, and every retry sends
-// those bytes: a retry is the same mail, never a second, different one.
+// The payload (the composed mail, the hook body) is stored before the first attempt, and every
+// attempt sends those bytes: a retry, or a resend after a crash, is the same mail, never a second,
+// different one.
 //
 // Thread-safe: start/stop from one thread; notify() and run_once() from any. Attempts run on the
 // worker's thread (or the caller's, for run_once), one at a time: an Attempt owns its connection.
@@ -42,15 +44,20 @@ struct RetryPolicy {
   [[nodiscard]] Duration backoff(int attempts, double unit) const;
 };
 
+// What a worker delivers through: mail (MailDelivery), web hooks (WebhookDelivery), a test's fake.
+// Thread-compatible: its worker makes one call at a time.
+class Delivery {
+ public:
+  virtual ~Delivery() = default;
+  // The bytes the notification is (the whole mail, the hook's body), made once, before its first
+  // attempt, and stored. An error dead-letters the notification.
+  [[nodiscard]] virtual Result<std::string> compose(const OutboxItem& item) = 0;
+  // One attempt at sending `item.payload`, as stored.
+  [[nodiscard]] virtual DeliveryResult send(const OutboxItem& item) = 0;
+};
+
 class OutboxWorker {
  public:
-  // One attempt at one notification. `payload` is what the first attempt stored ("" the first
-  // time); the attempt sets `sent` to what it sent, to be stored after a first attempt.
-  struct Outcome {
-    DeliveryResult result;
-    std::string sent;
-  };
-  using Attempt = std::function<Outcome(const OutboxItem& item)>;
 
   struct Options {
     std::string holder;                                 // this process's name for the leases
@@ -64,7 +71,8 @@ class OutboxWorker {
     RetryPolicy retry;
   };
 
-  OutboxWorker(Store& store, const Clock& clock, Options options, Attempt attempt);
+  // `delivery` outlives the worker.
+  OutboxWorker(Store& store, const Clock& clock, Options options, Delivery& delivery);
   ~OutboxWorker();
   OutboxWorker(const OutboxWorker&) = delete;
   OutboxWorker& operator=(const OutboxWorker&) = delete;
@@ -81,12 +89,15 @@ class OutboxWorker {
 
  private:
   void loop();
-  [[nodiscard]] DeliveryRecord decide(const OutboxItem& item, const Outcome& outcome, Time now);
+  [[nodiscard]] DeliveryRecord decide(const OutboxItem& item, const DeliveryResult& result, Time now);
+  // Composes and stores the payloads the batch lacks; drops an item no longer leased to this
+  // worker, and adds the records of those that cannot be composed to `records`.
+  [[nodiscard]] Status prepare(std::vector<OutboxItem>& batch, std::vector<DeliveryRecord>& records);
 
   Store& store_;
   const Clock& clock_;
   const Options options_;
-  Attempt attempt_;
+  Delivery& delivery_;
   std::mutex run_mutex_;  // one round at a time
   std::mt19937_64 random_;  // guarded by run_mutex_
   bool store_failed_ = false;  // the last round's claim or record was refused; guarded by run_mutex_

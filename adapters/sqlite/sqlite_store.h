@@ -110,6 +110,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
                                                                    const std::string& holder, Time lease_until,
                                                                    int limit) override;
+  [[nodiscard]] Result<std::vector<std::string>> store_payloads(
+      const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) override;
   [[nodiscard]] Status record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) override;
   [[nodiscard]] Result<std::optional<Time>> next_delivery(NotificationDraft::Channel channel) override;
   [[nodiscard]] Result<std::vector<NotificationView>> case_notifications(const std::string& reference) override;

@@ -131,6 +131,30 @@ Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDra
   return claimed;
 }
 
+Result<std::vector<std::string>> SqliteStore::store_payloads(
+    const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) {
+  std::vector<std::string> stored;
+  Status written = run_write(
+      [&](Connection& db) -> Status {
+        stored.assign(payloads.size(), std::string());
+        // A payload once stored is never replaced: a resend is the same bytes.
+        auto& store = db.cached(
+            "UPDATE notifications SET payload = coalesce(payload, ?2) "
+            "WHERE id = ?1 AND status = 'pending' AND lease_holder = ?3 RETURNING payload");
+        for (std::size_t i = 0; i < payloads.size(); ++i) {
+          store.bind(1, payloads[i].first).bind(2, payloads[i].second).bind(3, holder);
+          if (store.step()) stored[i] = store.text(0);
+          Status status = store.status();
+          store.reset();
+          if (!status) return status;
+        }
+        return Status::success();
+      },
+      WriteScope::kNoCaseRows);
+  if (!written) return written.error();
+  return stored;
+}
+
 Status SqliteStore::record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) {
   if (records.empty()) return Status::success();
   return run_write(
@@ -139,7 +163,7 @@ Status SqliteStore::record_deliveries(const std::string& holder, const std::vect
             "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES (?1,?2,?3,?4,?5)");
         auto& move = db.cached(
             "UPDATE notifications SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, lease_holder = NULL, "
-            "lease_until = NULL, last_error = ?4, delivered_at = ?5, payload = coalesce(payload, ?7) "
+            "lease_until = NULL, last_error = ?4, delivered_at = ?5 "
             "WHERE id = ?1 AND status = 'pending' AND lease_holder = ?6");
         for (const auto& r : records) {
           attempt.bind(1, r.attempt.notification_id).bind(2, to_micros(r.attempt.at)).bind(3, outcome_name(r.attempt.outcome))
@@ -153,8 +177,6 @@ Status SqliteStore::record_deliveries(const std::string& holder, const std::vect
           if (delivered) move.bind(5, to_micros(r.attempt.at));
           else move.bind_null(5);
           move.bind(6, holder);
-          if (r.payload.empty()) move.bind_null(7);
-          else move.bind(7, r.payload);
           if (auto s = move.run(); !s) return s;
         }
         return Status::success();

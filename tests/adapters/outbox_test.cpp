@@ -82,11 +82,11 @@ struct Office {
     return std::make_unique<MailDelivery>(*env->store, env->workflows, keyring, templates, settings, base_url,
                                           std::move(mailer).value());
   }
-  OutboxWorker worker(NotificationDraft::Channel channel, OutboxWorker::Attempt attempt) {
+  OutboxWorker worker(NotificationDraft::Channel channel, Delivery& delivery) {
     OutboxWorker::Options o;
     o.holder = "test";
     o.channel = channel;
-    return OutboxWorker(*env->store, *env->clock, o, std::move(attempt));
+    return OutboxWorker(*env->store, *env->clock, o, delivery);
   }
   std::vector<NotificationView> notifications(const std::string& ref, NotificationDraft::Channel channel) {
     auto all = env->store->case_notifications(ref);
@@ -131,7 +131,7 @@ TEST_CASE("outbox: the acknowledgement is mailed once, well formed, threaded, an
   Office office;
   CaptureServer smtp(office.dir.path());
   auto delivery = office.mail(smtp.url());
-  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
   std::string ref = office.create();
   CHECK(worker.run_once() == 1);
   CHECK(worker.run_once() == 0);  // nothing more is due
@@ -163,7 +163,7 @@ TEST_CASE("outbox: the SMTP server down for a while, then up - every mail delive
   Office office;
   int port = free_port();
   auto delivery = office.mail("smtp://127.0.0.1:" + std::to_string(port));
-  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
   std::vector<std::string> refs{office.create("a@example.org"), office.create("b@example.org"), office.create("c@example.org")};
   CHECK(worker.run_once() == 3);  // each refused: the server is down
   for (const auto& ref : refs) {
@@ -198,7 +198,7 @@ TEST_CASE("outbox: a connection dropped after DATA is retried with the same byte
   Office office;
   CaptureServer smtp(office.dir.path(), {"--drop-after-data", "drop@example.org"});
   auto delivery = office.mail(smtp.url());
-  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
   std::string ref = office.create("drop@example.org");
   CHECK(worker.run_once() == 1);
   // Whatever changed on the case since, the retry sends what the first attempt composed.
@@ -215,13 +215,60 @@ TEST_CASE("outbox: a connection dropped after DATA is retried with the same byte
   CHECK(read_text(mails[0]) == read_text(mails[1]));
 }
 
+TEST_CASE("outbox: a worker killed after composing leaves its payload stored, and the next worker sends those bytes", "[outbox][mail][faults]") {
+  Office office;
+  CaptureServer smtp(office.dir.path());
+  std::string ref = office.create("zoe@example.org");
+  // The worker that dies: it claimed, composed and stored the mail, then was killed (nothing recorded).
+  auto killed = office.mail(smtp.url());
+  Time now = office.clock().now();
+  auto claimed = office.env->store->claim_notifications(NotificationDraft::Channel::kEmail, now, "killed", now + std::chrono::minutes(5), 10);
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->size() == 1);
+  auto composed = killed->compose(claimed->front());
+  REQUIRE(composed.ok());
+  auto stored = office.env->store->store_payloads("killed", {{claimed->front().id, *composed}});
+  REQUIRE(stored.ok());
+  REQUIRE(stored->size() == 1);
+  CHECK(stored->front() == *composed);
+  // Another holder cannot store a payload over it, nor for a claim it does not hold.
+  auto other = office.env->store->store_payloads("other", {{claimed->front().id, "something else"}});
+  REQUIRE(other.ok());
+  CHECK(other->front().empty());
+  // The case moves on meanwhile: a mail composed now would say so.
+  auto take = ActionRequest{};
+  take.type = ActionType::kTake;  // the owner's name is in the mail
+  take.reference = ref;
+  take.actor = Actor::staff(office.agent.id, Role::kAgent);
+  REQUIRE(office.env->engine->apply(take).ok());
+  auto fresh = office.mail(smtp.url())->compose(claimed->front());
+  REQUIRE(fresh.ok());
+  CHECK(*fresh != *composed);
+  // The lease runs out; the next worker sends what the killed one stored, byte for byte.
+  office.clock().advance(std::chrono::minutes(6));
+  auto delivery = office.mail(smtp.url());
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
+  (void)worker.run_once();
+  auto mails = smtp.messages();
+  std::vector<std::string> first;
+  for (const auto& m : mails)
+    if (header_of(read_text(m), "Message-ID") == "<n-" + std::to_string(claimed->front().id) + "." + ref + "@acme.example>")
+      first.push_back(read_text(m));
+  REQUIRE(first.size() == 1);
+  CHECK(first[0] == *composed);  // the capture keeps DATA as it came
+  auto n = office.notifications(ref, NotificationDraft::Channel::kEmail);
+  REQUIRE(!n.empty());
+  CHECK(n[0].item.payload == *composed);
+  CHECK(n[0].state == OutboxState::kDelivered);
+}
+
 TEST_CASE("outbox: a refused recipient is dead-lettered, shown, and sent again on retry", "[outbox][mail][faults]") {
   Office office;
   std::string ref;
   {
     CaptureServer smtp(office.dir.path(), {"--refuse", "gone@example.org=550 5.1.1 no such user"});
     auto delivery = office.mail(smtp.url());
-    auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+    auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
     ref = office.create("gone@example.org");
     CHECK(worker.run_once() == 1);
     CHECK(smtp.messages().empty());
@@ -238,7 +285,7 @@ TEST_CASE("outbox: a refused recipient is dead-lettered, shown, and sent again o
   CHECK_FALSE(office.env->store->retry_notifications(dead->front().item.id, office.clock().now()).ok());  // no longer dead
   CaptureServer smtp(office.dir.path());
   auto delivery = office.mail(smtp.url());
-  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
   CHECK(worker.run_once() == 1);
   CHECK(smtp.messages().size() == 1);
   auto n = office.notifications(ref, NotificationDraft::Channel::kEmail);
@@ -258,7 +305,7 @@ TEST_CASE("outbox: web hooks to a receiver answering 500 then 200 arrive signed,
   HttpWebhookOptions options;
   options.private_networks = PrivateNetworks::kAllow;
   WebhookDelivery delivery(*office.env->store, office.keyring, std::make_unique<HttpWebhookSender>(options));
-  auto worker = office.worker(NotificationDraft::Channel::kWebhook, [&](const OutboxItem& item) { return delivery.attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kWebhook, delivery);
   std::string ref = office.create();
   auto hooks = office.notifications(ref, NotificationDraft::Channel::kWebhook);
   REQUIRE(hooks.size() == 1);  // only case.received: the subscription's one type
@@ -291,7 +338,7 @@ TEST_CASE("outbox: a receiver answering 410 disables its subscription", "[outbox
   HttpWebhookOptions options;
   options.private_networks = PrivateNetworks::kAllow;
   WebhookDelivery delivery(*office.env->store, office.keyring, std::make_unique<HttpWebhookSender>(options));
-  auto worker = office.worker(NotificationDraft::Channel::kWebhook, [&](const OutboxItem& item) { return delivery.attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kWebhook, delivery);
   std::string ref = office.create();
   std::size_t owed = office.notifications(ref, NotificationDraft::Channel::kWebhook).size();
   REQUIRE(owed >= 3);  // received, pledges made, acknowledged...
@@ -374,7 +421,7 @@ TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while
   Office office;
   int port = free_port();
   auto delivery = office.mail("smtp://127.0.0.1:" + std::to_string(port));
-  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
   std::string ref = office.create();  // client.acknowledged to zoe@example.org
   auto message = ActionRequest{};
   message.type = ActionType::kAddMessage;
@@ -405,7 +452,7 @@ TEST_CASE("outbox: each event mails the right people - client, assignee, owner, 
   REQUIRE(lead.ok());
   CaptureServer smtp(office.dir.path());
   auto delivery = office.mail(smtp.url());
-  auto worker = office.worker(NotificationDraft::Channel::kEmail, [&](const OutboxItem& item) { return delivery->attempt(item); });
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
   std::string ref = office.create();
   auto act = [&](ActionRequest r) {
     r.reference = ref;
@@ -461,18 +508,23 @@ TEST_CASE("outbox: each event mails the right people - client, assignee, owner, 
 
 TEST_CASE("outbox: a worker on its own thread and another racing it attempt each notification exactly once", "[outbox][concurrency]") {
   Office office;
-  std::mutex mutex;
-  std::map<std::int64_t, int> attempts;  // by notification id, guarded by mutex
-  auto attempt = [&](const OutboxItem& item) {
-    std::lock_guard lock(mutex);
-    ++attempts[item.id];
-    return OutboxWorker::Outcome{DeliveryResult{DeliveryOutcome::kDelivered, 250, "250 ok", std::nullopt}, "sent"};
-  };
+  // Counts the sends of each notification; shared by both workers.
+  struct Counting final : Delivery {
+    std::mutex mutex;
+    std::map<std::int64_t, int> attempts;  // by notification id, guarded by mutex
+    Result<std::string> compose(const OutboxItem& item) override { return "mail " + std::to_string(item.id); }
+    DeliveryResult send(const OutboxItem& item) override {
+      std::lock_guard lock(mutex);
+      ++attempts[item.id];
+      return DeliveryResult{DeliveryOutcome::kDelivered, 250, "250 ok", std::nullopt};
+    }
+  } counting;
+  auto& attempts = counting.attempts;
   OutboxWorker::Options a_options, b_options;
   a_options.holder = "a";
   b_options.holder = "b";
-  OutboxWorker a(*office.env->store, *office.env->clock, a_options, attempt);
-  OutboxWorker b(*office.env->store, *office.env->clock, b_options, attempt);
+  OutboxWorker a(*office.env->store, *office.env->clock, a_options, counting);
+  OutboxWorker b(*office.env->store, *office.env->clock, b_options, counting);
   a.start();
   // While cases arrive on this thread, `a` wakes on notify() and `b` claims from another thread.
   std::atomic<bool> done{false};
@@ -501,7 +553,7 @@ TEST_CASE("outbox: a worker on its own thread and another racing it attempt each
   std::size_t owed = 0;
   for (const auto& ref : refs) owed += office.notifications(ref, NotificationDraft::Channel::kEmail).size();
   CHECK(owed >= refs.size());  // each client is mailed at least the acknowledgement
-  std::lock_guard lock(mutex);
+  std::lock_guard lock(counting.mutex);
   CHECK(attempts.size() == owed);
   for (const auto& [id, count] : attempts) {
     INFO("notification " << id);
