@@ -567,8 +567,13 @@ Status configure_connection(Connection& connection, Durability durability, OpenM
       "PRAGMA busy_timeout = 10000;"
       "PRAGMA foreign_keys = ON;"
       "PRAGMA temp_store = MEMORY;"
-      "PRAGMA cache_size = -65536;"       // 64 MiB of page cache per connection
-      "PRAGMA mmap_size = 268435456;";    // reads through a 256 MiB memory map
+      // No memory map: pages are read into each connection's bounded cache (the kernel's page
+      // cache keeps the file warm). A map would add up to its size of file pages to the
+      // process's resident memory per connection, growing with the database.
+      "PRAGMA mmap_size = 0;";
+  // The writer's cache holds the pages of what it writes; a reader's, the hot part of its reads.
+  // The process's page caches are bounded by 64 MiB + readers x 32 MiB.
+  pragmas += mode == OpenMode::kReadWrite ? "PRAGMA cache_size = -65536;" : "PRAGMA cache_size = -32768;";
   if (mode == OpenMode::kReadWrite) {
     pragmas +=
         "PRAGMA journal_mode = WAL;"
