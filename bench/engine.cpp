@@ -2,7 +2,7 @@
 // of the same rows on the same machine, in the same run.
 //
 //   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--runs K]
-//                            [--durability full|normal] [--dir DIR]
+//                            [--durability full|normal] [--dir DIR] [--baseline-schema full|no-triggers|no-indexes|bare]
 //
 // Each run uses a fresh database in DIR (default: a new folder under /tmp, removed at the end):
 //   Phase 1 creates N cases through Engine::create_case (reported, not the headline figure).
@@ -20,7 +20,9 @@
 //     one INSERT per event (64-hex hash, the same canonical JSON data), one upsert per commitment
 //     and redress row, one INSERT per message and per e-mail notification — prepared statements,
 //     one transaction per batch of the engine's mean batch size, no savepoints, no reads, no
-//     planning.
+//     planning. --baseline-schema drops the triggers (report summaries, the search index), the
+//     secondary indexes, or both ("bare") from the baseline's database: what the rows alone cost
+//     on this machine, the floor under any engine that writes them durably.
 // Prints each run and the median of the runs for both, their ratio, and the batch sizes.
 #include <sqlite3.h>
 #include <sys/resource.h>
@@ -56,11 +58,15 @@ struct Options {
   int runs = 5;
   std::string durability = "full";
   std::string dir;
+  // The baseline's schema: "full" (the store's), or without its triggers, its secondary indexes,
+  // or both ("bare"): what the rows alone cost, the floor under any engine on this schema.
+  std::string baseline_schema = "full";
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench/engine: " << problem << "\n"
-            << "usage: engine [--cases N] [--actions N] [--inflight N] [--runs K] [--durability full|normal] [--dir DIR]\n";
+            << "usage: engine [--cases N] [--actions N] [--inflight N] [--runs K] [--durability full|normal] [--dir DIR]\n"
+               "              [--baseline-schema full|no-triggers|no-indexes|bare]\n";
   std::exit(2);
 }
 
@@ -88,7 +94,11 @@ Options parse(int argc, char** argv) {
       if (value != "full" && value != "normal") usage("--durability is full or normal");
       o.durability = value;
     } else if (flag == "--dir") o.dir = value;
-    else usage("unknown option " + flag);
+    else if (flag == "--baseline-schema") {
+      if (value != "full" && value != "no-triggers" && value != "no-indexes" && value != "bare")
+        usage("--baseline-schema is full, no-triggers, no-indexes or bare");
+      o.baseline_schema = value;
+    } else usage("unknown option " + flag);
   }
   return o;
 }
@@ -503,6 +513,19 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
   sqlite::Connection db(path, sqlite::OpenMode::kReadWrite);
   if (auto s = sqlite::configure_connection(db, durability, sqlite::OpenMode::kReadWrite); !s) throw std::runtime_error(s.error().detail);
   if (auto m = sqlite::migrate(db); !m) throw std::runtime_error(m.error().detail);
+  if (o.baseline_schema != "full") {
+    // Only the writes' own cost stays: the triggers (report summaries, the search index) and/or
+    // every index that is not a primary key or a UNIQUE constraint go.
+    const bool triggers = o.baseline_schema != "no-indexes", indexes = o.baseline_schema != "no-triggers";
+    std::vector<std::string> drops;
+    auto& q = db.cached("SELECT type, name FROM sqlite_schema WHERE (type = 'trigger' AND ?1) OR "
+                        "(type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND ?2)");
+    q.bind(1, static_cast<std::int64_t>(triggers)).bind(2, static_cast<std::int64_t>(indexes));
+    while (q.step()) drops.push_back("DROP " + q.text(0) + " \"" + q.text(1) + "\";");
+    q.reset();
+    for (const auto& d : drops)
+      if (auto s = db.exec(d); !s) throw std::runtime_error(s.error().detail);
+  }
 
   // As many case rows as the engine run had, built from the sampled case rows (untimed).
   const auto& samples = engine.samples;
@@ -613,8 +636,9 @@ int main(int argc, char** argv) {
     if (!mkdtemp(pattern)) usage("cannot create a temporary folder");
     o.dir = pattern;
   }
-  std::printf("bench/engine: %d cases, %d actions, up to %d in flight, %d runs, synchronous=%s, WAL, in %s\n", o.cases,
-              o.actions, o.inflight, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.dir.c_str());
+  std::printf("bench/engine: %d cases, %d actions, up to %d in flight, %d runs, synchronous=%s, WAL, baseline schema %s, in %s\n",
+              o.cases, o.actions, o.inflight, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.baseline_schema.c_str(),
+              o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
   try {
     for (int k = 1; k <= o.runs; ++k) {

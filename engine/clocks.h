@@ -118,6 +118,9 @@ class ClockFold {
   // Folds one event (the next in the case's history). Returns the indices into runs() of the
   // runs this event started or changed, ascending.
   std::vector<std::size_t> apply(const Event& event);
+  // Whether folding `event` can change anything but applied_seq(): when no event of an action
+  // can, the action need not restore, fold or rewrite the stored state at all.
+  [[nodiscard]] static bool may_change(const Event& event);
 
   [[nodiscard]] const std::vector<PledgeRun>& runs() const { return runs_; }
   [[nodiscard]] const std::string& workflow() const { return workflow_; }

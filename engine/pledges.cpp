@@ -320,10 +320,14 @@ Change merge(Change first, Change second) {
 
 void fold_clocks(ChangeBuilder& b, const CaseSnapshot* current, const WorkflowSet& workflows, WriteContext& context) {
   if (workflows.empty()) return;
+  std::size_t count = b.events().size();  // events appended below are commitment events: no clock moves
+  // Most actions (notes, promises, ownership) move no clock: the stored state stays as it is.
+  if (current && !current->clock_state.empty() &&
+      std::none_of(b.events().begin(), b.events().end(), [](const Event& e) { return ClockFold::may_change(e); }))
+    return;
   auto fold = restore_fold(current, b.record(), workflows, context);
   if (!fold) return;
   bool moved = false;
-  std::size_t count = b.events().size();  // events appended below are commitment events: no clock moves
   for (std::size_t i = 0; i < count; ++i) {
     Event e = b.events()[i];
     auto changed = fold->apply(e);

@@ -551,6 +551,77 @@ TEST_CASE("The fold reports what changed and ignores events already applied", "[
   CHECK(f.applied_seq() == 2);
 }
 
+TEST_CASE("An event may_change() says moves nothing leaves the fold as it was, in every state", "[clocks][restore]") {
+  // Every event type the planner writes (engine/*.cpp), with data of the shape it writes.
+  const std::vector<std::pair<std::string, std::string>> types = {
+      {"case.acknowledged", R"({"from":"received","to":"acknowledged"})"},
+      {"case.assessed", R"({"category":"refund","note":"","previous_category":"other"})"},
+      {"case.client_replied", R"({"automatic":true,"from":"awaiting_client","to":"investigating"})"},
+      {"case.closed", R"({"automatic":true,"from":"resolved","note":"","to":"closed"})"},
+      {"case.deescalated", R"({"level":0})"},
+      {"case.escalated", R"({"level":1,"reason":"r"})"},
+      {"case.info_requested", R"({"body":"Please","from":"investigating","message_id":"m-4","to":"awaiting_client"})"},
+      {"case.investigation_started", R"({"from":"acknowledged","to":"investigating"})"},
+      {"case.owner_changed", R"({"from":"","to":"u-1"})"},
+      {"case.received", R"({"category":"refund","workflow":"retail"})"},
+      {"case.reopened", R"({"from":"resolved","reason":"x","to":"investigating"})"},
+      {"case.resolved", R"({"from":"investigating","outcome":"upheld","to":"resolved","via":"resolve"})"},
+      {"case.withdrawn", R"({"from":"investigating","reason":"x","to":"withdrawn"})"},
+      {"commitment.at_risk", R"({"commitment_id":"k-1"})"},
+      {"commitment.breach_handled", R"({"commitment_id":"k-1"})"},
+      {"commitment.broken", R"({"commitment_id":"k-1"})"},
+      {"commitment.cancelled", R"({"commitment_id":"k-1"})"},
+      {"commitment.kept", R"({"commitment_id":"k-1"})"},
+      {"commitment.made", R"({"commitment_id":"k-1"})"},
+      {"commitment.met_late", R"({"commitment_id":"k-1"})"},
+      {"commitment.renegotiated", R"({"commitment_id":"k-1"})"},
+      {"message.client", R"({"body":"An update","message_id":"m-1","visibility":"client"})"},
+      {"message.internal", R"({"body":"note","message_id":"m-3","visibility":"internal"})"},
+      {"redress.accepted", R"({"redress_id":"r-1"})"},
+      {"redress.fulfilled", R"({"redress_id":"r-1"})"},
+      {"redress.granted", R"({"redress_id":"r-1"})"},
+      {"redress.offered", R"({"redress_id":"r-1"})"},
+      {"redress.proposed", R"({"redress_id":"r-1"})"},
+      {"redress.rejected", R"({"redress_id":"r-1"})"},
+      {"survey.submitted", R"({"rating":5})"},
+  };
+  auto without_seq = [](std::string state) {
+    auto at = state.find("\"applied_seq\":");
+    REQUIRE(at != std::string::npos);
+    auto end = state.find(',', at);
+    return state.erase(at, end - at);
+  };
+  const History h = long_history();
+  int skipped = 0, moving = 0;
+  for (std::size_t cut = 0; cut <= h.events.size(); ++cut) {
+    ClockFold prefix(shipped(), "retail", "other");
+    for (std::size_t i = 0; i < cut; ++i) prefix.apply(h.events[i]);
+    const std::string state = prefix.serialise();
+    for (const auto& [type, data] : types)
+      for (const std::string actor : {"staff:u-1", "client", "system"}) {
+        Event e;
+        e.case_id = 1;
+        e.seq = static_cast<std::int64_t>(cut) + 1;
+        e.type = type;
+        e.at = at("2026-05-07T12:00:00Z");
+        e.actor = actor;
+        e.data = data;
+        if (ClockFold::may_change(e)) {
+          ++moving;
+          continue;
+        }
+        INFO(type << " by " << actor << " after " << cut << " events");
+        ++skipped;
+        auto restored = ClockFold::restore(shipped(), state);
+        REQUIRE(restored.ok());
+        CHECK(restored->apply(e).empty());
+        CHECK(without_seq(restored->serialise()) == without_seq(state));
+      }
+  }
+  CHECK(skipped > 0);
+  CHECK(moving > 0);
+}
+
 TEST_CASE("restore refuses what serialise did not write", "[clocks][restore]") {
   CHECK(ClockFold::restore(shipped(), "not json").error().code == ErrorCode::kInvalid);
   CHECK(ClockFold::restore(shipped(), "{}").error().code == ErrorCode::kInvalid);
