@@ -1,6 +1,8 @@
 // The pages over a real socket against the real binary: the client's status page and its forms,
 // staff sign-in (sessions, CSRF, lock-out), the console's actions, the board's role check and CSV,
 // and the security headers. The browser tests (tests/browser) drive the same pages in Chromium.
+#include <poll.h>
+
 #include <regex>
 
 #include "tests/web/support.h"
@@ -200,6 +202,44 @@ TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failu
     CookieJar jar;
     CHECK(sign_in(client, jar, "intake@example.org", kPassword).status == 401);
     CHECK(sign_in(client, jar, "lead@example.org", kPassword).status == 401);
+  }
+}
+
+TEST_CASE("pages: password checks run off the I/O thread - sign-ins do not hold up other requests", "[web][pages]") {
+  ServerSetup setup;
+  setup.threads = 1;  // one I/O thread: a check made on it would stall every connection
+  RedressServer server(setup);
+  server.set_password("agent", kPassword);
+  Client client(server.port());
+  CookieJar jar;
+  auto form = client.get("/staff/login");
+  REQUIRE(form.status == 200);
+  jar.take(form);
+  std::string body = form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", "agent@example.org"},
+                                  {"password", "not the password"}});
+  // Four sign-ins, each an argon2id check, sent at once on their own connections.
+  std::vector<Connection> posts(4);
+  for (auto& post : posts) {
+    REQUIRE(post.connect(server.port()));
+    REQUIRE(post.send_raw(build_request("POST", "/staff/login", form_type() + jar.header(), body)));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // the server reads them first
+  // The I/O thread answers another request while the checks are still running.
+  Connection probe(server.port());
+  REQUIRE(probe.send_raw(build_request("GET", "/healthz")));
+  auto health = probe.read_response();
+  REQUIRE(health);
+  CHECK(health->status == 200);
+  int answered = 0;
+  for (auto& post : posts) {
+    pollfd ready{post.fd(), POLLIN, 0};
+    answered += ::poll(&ready, 1, 0) == 1;
+  }
+  CHECK(answered < 4);  // with the checks on the I/O thread, all four came first
+  for (auto& post : posts) {
+    auto answer = post.read_response(60s);
+    REQUIRE(answer);
+    CHECK((answer->status == 401 || answer->status == 429));  // the fifth failure locks the address
   }
 }
 

@@ -100,7 +100,8 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   if (!js) return js.error();
   for (std::string_view page : {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board"})
     if (!templates->contains(page)) return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
-  return PagesContext{api, std::move(templates).value(), std::move(css).value(), std::move(js).value(), SignInPolicy{}};
+  return PagesContext{api, std::move(templates).value(), std::move(css).value(), std::move(js).value(), SignInPolicy{},
+                      std::make_shared<PasswordChecker>()};
 }
 
 void register_pages(Router& router, PagesContext& pages) {

@@ -5,15 +5,18 @@
 //
 // Staff sign in with a password (argon2id) and get a session cookie (HttpOnly, SameSite=Strict);
 // every staff form carries the session's CSRF token, and every form post must come from this site.
-// Sessions, sign-in failures and lock-outs live in the database, so several nodes agree.
+// Sessions, sign-in failures and lock-outs live in the database, so several nodes agree. Password
+// checks run off the I/O threads (PasswordChecker).
 // Registered once before serving; thread-safe afterwards.
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "web/api.h"
 #include "web/pages/page_templates.h"
+#include "web/pages/password_checker.h"
 #include "web/router.h"
 
 namespace redress::web {
@@ -31,6 +34,8 @@ struct PagesContext {
   std::string stylesheet;  // web/static/redress.css
   std::string script;      // web/static/redress.js
   SignInPolicy sign_in;
+  // Last, so destroyed first: its queued checks still find the rest of the context.
+  std::shared_ptr<PasswordChecker> passwords = std::make_shared<PasswordChecker>();
 };
 
 // Loads the templates and static files from `web_dir` (web/ in the source tree); kInvalid naming

@@ -54,6 +54,35 @@ std::string locked_text(PagesContext& pages, Time until) {
          " more minute" + (left == 1 ? "" : "s") + ". Ask an administrator if you cannot wait.";
 }
 
+// Checks the password and, when it matches, opens the session. On the PasswordChecker's thread.
+void finish_sign_in(PagesContext& pages, const std::string& email, const std::string& next, const std::string& password,
+                    Time now, Reply reply) {
+  Store& store = pages.api.store;
+  auto staff = store.find_staff(email);
+  std::optional<std::string> hash;
+  if (staff && staff->active && staff->role != Role::kIntake)
+    if (auto h = store.password_hash(staff->id); h) hash = std::move(h).value();
+  bool ok = verify_password(password, hash ? *hash : dummy_hash()) && hash.has_value();
+  if (!ok) {
+    const SignInPolicy& policy = pages.sign_in;
+    auto failed = store.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window, policy.lockout);
+    if (failed && failed->locked_until) {
+      spdlog::warn("sign-in locked for {} minutes after {} failures", policy.lockout.count(), failed->failures);
+      return reply(sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *failed->locked_until)));
+    }
+    return reply(sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
+  }
+  if (auto s = store.clear_sign_in_failures(email); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
+  std::string token = new_token("ss_");
+  StaffSession session{token_hash(token), staff->id, new_token(""), now, now + pages.sign_in.session_lifetime};
+  if (auto s = store.create_session(session); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
+  Response response = see_other(next);
+  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(pages.sign_in.session_lifetime).count();
+  response.insert(http::field::set_cookie, set_cookie(kSessionCookie, token, lifetime, cookie_security(pages)));
+  response.insert(http::field::set_cookie, set_cookie(kLoginCookie, "", 0, cookie_security(pages)));
+  reply(std::move(response));
+}
+
 void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   auto form = Form::parse(ctx->request);
   if (!form) return reply(sign_in_form(pages, http::status::bad_request, "", "/staff", form.error().detail));
@@ -76,29 +105,17 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
                  std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*gate->locked_until - now).count() + 1));
     return reply(std::move(response));
   }
-  auto staff = store.find_staff(email);
-  std::optional<std::string> hash;
-  if (staff && staff->active && staff->role != Role::kIntake)
-    if (auto h = store.password_hash(staff->id); h) hash = std::move(h).value();
-  bool ok = verify_password(form->get("password"), hash ? *hash : dummy_hash()) && hash.has_value();
-  if (!ok) {
-    const SignInPolicy& policy = pages.sign_in;
-    auto failed = store.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window, policy.lockout);
-    if (failed && failed->locked_until) {
-      spdlog::warn("sign-in locked for {} minutes after {} failures", policy.lockout.count(), failed->failures);
-      return reply(sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *failed->locked_until)));
-    }
-    return reply(sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
+  // The check itself (argon2id) runs on the checker's thread; the reply is sent from there.
+  std::string password = form->get("password");
+  bool queued = pages.passwords->submit([&pages, email, next, password = std::move(password), now, reply]() mutable {
+    finish_sign_in(pages, email, next, password, now, std::move(reply));
+  });
+  if (!queued) {
+    Response response = sign_in_form(pages, http::status::service_unavailable, email, next,
+                                     "Too many people are signing in at this moment. Please try again in a few seconds.");
+    response.set(http::field::retry_after, "2");
+    reply(std::move(response));
   }
-  if (auto s = store.clear_sign_in_failures(email); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
-  std::string token = new_token("ss_");
-  StaffSession session{token_hash(token), staff->id, new_token(""), now, now + pages.sign_in.session_lifetime};
-  if (auto s = store.create_session(session); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
-  Response response = see_other(next);
-  auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(pages.sign_in.session_lifetime).count();
-  response.insert(http::field::set_cookie, set_cookie(kSessionCookie, token, lifetime, cookie_security(pages)));
-  response.insert(http::field::set_cookie, set_cookie(kLoginCookie, "", 0, cookie_security(pages)));
-  reply(std::move(response));
 }
 
 Response forbidden_page(PagesContext& pages, const std::string& text) {
