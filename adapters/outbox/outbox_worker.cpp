@@ -76,6 +76,8 @@ Status OutboxWorker::prepare(std::vector<OutboxItem>& batch, std::vector<Deliver
       continue;
     }
     auto payload = delivery_.compose(item);
+    // An empty payload would read as "not ours to send" below: it is a failure to compose.
+    if (payload && payload->empty()) payload = Error::internal("the composed payload is empty");
     if (!payload) {
       DeliveryResult failed{DeliveryOutcome::kPermanentFailure, 0, "cannot compose " + item.template_name + ": " + payload.error().detail, std::nullopt};
       records.push_back(decide(item, failed, clock_.now()));
@@ -126,28 +128,28 @@ int OutboxWorker::run_once() {
       break;
     }
     attempts += static_cast<int>(records.size());  // the ones that could not be composed
+    // Recorded after each attempt (a commit is a fraction of an SMTP exchange): a crash can then
+    // resend only the notification whose attempt was in flight, not the rest of a batch. The
+    // records of items that could not be composed go with the first.
+    auto record = [&]() -> bool {
+      if (records.empty()) return true;
+      if (auto s = store_.record_deliveries(options_.holder, records); !s) {
+        // The leases run out and the notifications are tried again: at least once, never lost.
+        spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
+        return false;
+      }
+      records.clear();
+      return true;
+    };
     bool recorded = true;
     for (const auto& item : *claimed) {
       DeliveryResult result = delivery_.send(item);
       records.push_back(decide(item, result, clock_.now()));
       if (on_attempt) on_attempt(item, records.back());
       ++attempts;
-      // Recorded at once (a commit is a fraction of an SMTP exchange): a crash can then resend
-      // only the notification whose attempt was in flight, not the rest of a batch.
-      if (auto s = store_.record_deliveries(options_.holder, records); !s) {
-        // The leases run out and the notifications are tried again: at least once, never lost.
-        spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
-        recorded = false;
-        break;
-      }
-      records.clear();
+      if (!(recorded = record())) break;
     }
-    if (recorded && !records.empty()) {  // only compose failures, with nothing sent after them
-      if (auto s = store_.record_deliveries(options_.holder, records); !s) {
-        spdlog::error("outbox: cannot record {} delivery attempts: {}", records.size(), s.error().detail);
-        recorded = false;
-      }
-    }
+    if (recorded) recorded = record();  // compose failures with nothing sent after them
     if (!recorded) {
       store_failed_ = true;
       break;

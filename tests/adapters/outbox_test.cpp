@@ -262,6 +262,38 @@ TEST_CASE("outbox: a worker killed after composing leaves its payload stored, an
   CHECK(n[0].state == OutboxState::kDelivered);
 }
 
+TEST_CASE("outbox: a notification that cannot be composed is dead-lettered with the reason, and nothing is sent", "[outbox][faults]") {
+  Office office;
+  struct Broken final : Delivery {
+    bool empty = true;  // composes nothing at all, else fails outright
+    int sends = 0;
+    Result<std::string> compose(const OutboxItem&) override {
+      if (empty) return std::string();
+      return Error::not_found("no template");
+    }
+    DeliveryResult send(const OutboxItem&) override {
+      ++sends;
+      return DeliveryResult{DeliveryOutcome::kDelivered, 250, "250 ok", std::nullopt};
+    }
+  } broken;
+  auto worker = office.worker(NotificationDraft::Channel::kEmail, broken);
+  std::string first = office.create("a@example.org");
+  CHECK(worker.run_once() == 1);
+  broken.empty = false;
+  std::string second = office.create("b@example.org");
+  CHECK(worker.run_once() == 1);
+  CHECK(broken.sends == 0);
+  auto a = office.notifications(first, NotificationDraft::Channel::kEmail);
+  auto b = office.notifications(second, NotificationDraft::Channel::kEmail);
+  REQUIRE(a.size() == 1);
+  REQUIRE(b.size() == 1);
+  CHECK(a[0].state == OutboxState::kDead);
+  CHECK(a[0].last_error.find("the composed payload is empty") != std::string::npos);
+  CHECK(b[0].state == OutboxState::kDead);
+  CHECK(b[0].last_error.find("no template") != std::string::npos);
+  CHECK(a[0].item.payload.empty());  // nothing was stored
+}
+
 TEST_CASE("outbox: a refused recipient is dead-lettered, shown, and sent again on retry", "[outbox][mail][faults]") {
   Office office;
   std::string ref;
