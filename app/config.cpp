@@ -115,6 +115,8 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     return set_int(config.max_connections, value, key, source, 1, 1000000);
   } else if (key == "intake-rate-per-minute" || key == "intake_rate_per_minute") {
     return set_int(config.intake_rate_per_minute, value, key, source, 0, 1000000);
+  } else if (key == "view-cache-mib" || key == "view_cache_mib") {
+    return set_int(config.view_cache_mib, value, key, source, 0, 65536);
   } else {
     return Error::invalid(source + ": unknown setting \"" + key + "\"");
   }

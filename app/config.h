@@ -44,6 +44,7 @@ struct Config {
   int read_timeout_seconds = 15;
   int max_connections = 10000;
   int intake_rate_per_minute = 600;  // per intake source or intake token; 0: no limit
+  int view_cache_mib = 32;           // rendered case views kept (web/view_cache.h); 0: none
   std::map<std::string, IntakeSource> intake;  // by source name
 
   // Mail (docs/email.md): who it comes from, the message-id domain, the templates.

@@ -120,7 +120,7 @@ int command_serve(const Arguments& args) {
   options.json_logs = config.log_format == "json";
   web::Server server(options, router, metrics);
 
-  web::ApiContext api{*env.engine, store, *keyring, config, metrics, nullptr, {}, {}, {}, {}, {}, {}};
+  web::ApiContext api{*env.engine, store, *keyring, config, metrics, nullptr, {}, {}, {}, {}, {}, {}, {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };

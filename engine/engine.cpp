@@ -78,6 +78,10 @@ Engine::Callback Engine::observed(Callback done) const {
   };
 }
 
+Time Engine::allowed_actions_until(const Case& record) const {
+  return case_facts_change_at(record, workflows_, clock_.now());
+}
+
 std::vector<std::string> Engine::allowed_actions(const Case& record) const {
   return allowed_actions_now(record, workflows_, clock_.now());
 }

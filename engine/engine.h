@@ -47,6 +47,8 @@ class Engine {
 
   // The lifecycle actions allowed on a case now.
   [[nodiscard]] std::vector<std::string> allowed_actions(const Case& record) const;
+  // Until when allowed_actions(record) stays the same, the record unchanged (case_facts_change_at).
+  [[nodiscard]] Time allowed_actions_until(const Case& record) const;
 
   [[nodiscard]] Store& store() { return store_; }
   [[nodiscard]] const Clock& clock() const { return clock_; }

@@ -94,4 +94,9 @@ std::string_view to_string(OutboxState state) {
   return "pending";
 }
 
+CaseViewStamp stamp_of(const CaseView& view) {
+  return CaseViewStamp{view.snapshot.record.version, view.owner ? view.owner->name : std::string(),
+                       view.client_link_nonce.value_or(std::string())};
+}
+
 }  // namespace redress

@@ -111,6 +111,13 @@ std::vector<std::string> allowed_actions_now(const Case& record, const WorkflowS
   return allowed_action_names(lifecycle_state(record), case_facts(record, workflow, now));
 }
 
+Time case_facts_change_at(const Case& record, const WorkflowSet& workflows, Time now) {
+  // Only within_reopen_window reads the time; every other fact is the record's alone.
+  if (!record.resolved_at || workflows.empty()) return Time::max();
+  Time window_end = *record.resolved_at + workflow_of(record, workflows).reopen_window;
+  return now < window_end ? window_end : Time::max();
+}
+
 Status authorize(const Actor& actor, ActionType type, const Case& record) {
   switch (actor.kind) {
     case Actor::Kind::kSystem: return Status::success();

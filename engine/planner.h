@@ -27,6 +27,9 @@ namespace redress {
 [[nodiscard]] LifecycleState lifecycle_state(const Case& record);
 // The lifecycle actions allowed on the case now, by name (the SPEC's `allowed_actions`).
 [[nodiscard]] std::vector<std::string> allowed_actions_now(const Case& record, const WorkflowSet& workflows, Time now);
+// The first time after `now` at which case_facts, and so the allowed actions, may change while the
+// record stays as it is (the end of the reopen window); Time::max() when never.
+[[nodiscard]] Time case_facts_change_at(const Case& record, const WorkflowSet& workflows, Time now);
 
 // Whether `actor` may perform `type` on `record` at all (before the lifecycle is asked).
 [[nodiscard]] Status authorize(const Actor& actor, ActionType type, const Case& record);

@@ -70,6 +70,18 @@ struct CaseView {
   std::optional<std::string> client_link_nonce;
 };
 
+// Everything a rendering of a CaseView depends on besides the engine's clock: the case version
+// (every change to the case, its commitments, redress and messages moves it), the owner's name
+// and the live client link. Equal stamps mean equal views, so a cached rendering is checked
+// against the store, which every node shares, with one small read instead of the five of a view.
+struct CaseViewStamp {
+  std::int64_t version = 0;
+  std::string owner_name;         // "" when unowned or the owner is unknown
+  std::string client_link_nonce;  // "" when the case has no live link
+  bool operator==(const CaseViewStamp&) const = default;
+};
+[[nodiscard]] CaseViewStamp stamp_of(const CaseView& view);
+
 // Services a plan may call while it runs inside the store's transaction.
 class WriteContext {
  public:
@@ -312,6 +324,8 @@ class Store {
   [[nodiscard]] virtual Result<std::vector<Message>> case_messages(const std::string& reference) = 0;
   // The case, its messages, owner and live client link nonce in one read; kNotFound when no such case.
   [[nodiscard]] virtual Result<CaseView> load_case_view(const std::string& reference) = 0;
+  // The stamp of the case's view as stored now (one statement); kNotFound when no such case.
+  [[nodiscard]] virtual Result<CaseViewStamp> case_view_stamp(const std::string& reference) = 0;
   [[nodiscard]] virtual Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor,
                                                     int limit) = 0;
   [[nodiscard]] virtual Result<AuditReport> verify_chains() = 0;

@@ -76,24 +76,55 @@ Result<std::optional<std::int64_t>> if_match(const Request& request) {
 
 void set_etag(Response& response, std::int64_t version) { response.set(http::field::etag, "\"" + std::to_string(version) + "\""); }
 
-// The staff view of a case, with its ETag; `client_token` is its live client link, if any.
-Response case_response(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
-                       const std::vector<Message>& messages, const std::optional<std::string>& client_token,
-                       http::status status) {
+// The body of the staff view of a case; `client_token` is its live client link, if any.
+std::string case_body(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
+                      const std::vector<Message>& messages, const std::optional<std::string>& client_token) {
   json::object body = case_json(snapshot, owner, api.engine.allowed_actions(snapshot.record), messages);
   if (client_token) body["client_url"] = client_url(api, *client_token);
-  Response response = json_response(status, body);
-  set_etag(response, snapshot.record.version);
+  return json::serialize(body);
+}
+
+// The staff view of a case as an answer, with its ETag.
+Response case_body_response(http::status status, std::string body, std::int64_t version) {
+  Response response{status, 11};
+  response.set(http::field::content_type, "application/json");
+  response.body() = std::move(body);
+  response.prepare_payload();
+  set_etag(response, version);
   return response;
 }
 
-// The staff view of a stored case, read in one go (Store::load_case_view).
+Response case_response(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
+                       const std::vector<Message>& messages, const std::optional<std::string>& client_token,
+                       http::status status) {
+  return case_body_response(status, case_body(api, snapshot, owner, messages, client_token), snapshot.record.version);
+}
+
+// The staff view of a stored case. With the view cache on, the case's stamp is read first (one
+// statement) and a rendering made from the same stamp is answered as it is; otherwise the view is
+// read in one go (Store::load_case_view), rendered and kept.
 Response case_response(ApiContext& api, const std::string& reference, http::status status) {
+  Time now = api.engine.clock().now();
+  if (api.view_cache) {
+    auto stamp = api.store.case_view_stamp(reference);
+    if (!stamp) return problem_from(stamp.error());
+    if (auto hit = api.view_cache->find(reference, *stamp, now)) return case_body_response(status, hit->body, hit->stamp.version);
+  }
   auto view = api.store.load_case_view(reference);
   if (!view) return problem_from(view.error());
   std::optional<std::string> token;
   if (view->client_link_nonce) token = api.keyring.client_token(*view->client_link_nonce);
-  return case_response(api, view->snapshot, view->owner, view->messages, token, status);
+  std::string body = case_body(api, view->snapshot, view->owner, view->messages, token);
+  std::int64_t version = view->snapshot.record.version;
+  if (api.view_cache) {
+    auto rendering = std::make_shared<ViewCache::Rendering>();
+    rendering->stamp = stamp_of(*view);
+    rendering->rendered_at = now;
+    rendering->valid_until = api.engine.allowed_actions_until(view->snapshot.record);
+    rendering->body = body;
+    api.view_cache->put(reference, std::move(rendering));
+  }
+  return case_body_response(status, std::move(body), version);
 }
 
 // The staff view of a case just created by `change`, without reading it back: what the store
@@ -473,6 +504,8 @@ std::string client_url(const ApiContext& api, const std::string& token) { return
 
 void register_api(Router& router, ApiContext& api) {
   if (!api.intake_limiter) api.intake_limiter = std::make_shared<RateLimiter>(api.config.intake_rate_per_minute);
+  if (!api.view_cache && api.config.view_cache_mib > 0)
+    api.view_cache = std::make_shared<ViewCache>(static_cast<std::size_t>(api.config.view_cache_mib) << 20);
   auto staff = [&](verb method, std::string pattern, std::vector<Role> roles, bool json_body, Handler handler) {
     router.add(RouteSpec{method, std::move(pattern), Access::kStaff, std::move(roles), json_body, std::move(handler)});
   };
@@ -720,6 +753,14 @@ void register_api(Router& router, ApiContext& api) {
     Metrics::Gauges gauges;
     if (auto counts = api.store.count_cases_by_status()) gauges.cases_by_status = *counts;
     if (auto open = api.store.count_open_commitments()) gauges.open_commitments = *open;
+    if (api.view_cache) {
+      auto counters = api.view_cache->counters();
+      gauges.view_cache = true;
+      gauges.view_cache_hits = counters.hits;
+      gauges.view_cache_misses = counters.misses;
+      gauges.view_cache_entries = counters.entries;
+      gauges.view_cache_bytes = counters.bytes;
+    }
     Response response{http::status::ok, 11};
     response.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
     response.body() = api.metrics.render(gauges);

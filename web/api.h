@@ -18,6 +18,7 @@
 #include "web/metrics.h"
 #include "web/rate_limit.h"
 #include "web/router.h"
+#include "web/view_cache.h"
 
 namespace redress::web {
 
@@ -38,6 +39,8 @@ struct ApiContext {
   // Cases each intake source or intake token may create (config intake_rate_per_minute); made by
   // register_api when not set.
   std::shared_ptr<RateLimiter> intake_limiter;
+  // Rendered case views (config view_cache_mib); made by register_api when not set, none when 0.
+  std::shared_ptr<ViewCache> view_cache;
 };
 
 void register_api(Router& router, ApiContext& api);

@@ -77,6 +77,18 @@ std::string Metrics::render(const Gauges& gauges) const {
   if (gauges.outbox_pending >= 0)
     out << "# HELP redress_outbox_pending Notifications waiting to be delivered.\n# TYPE redress_outbox_pending gauge\n"
         << "redress_outbox_pending " << gauges.outbox_pending << "\n";
+  if (gauges.view_cache) {
+    out << "# HELP redress_view_cache_hits_total Case views answered from a rendering whose stamp the store confirmed.\n"
+           "# TYPE redress_view_cache_hits_total counter\n"
+        << "redress_view_cache_hits_total " << gauges.view_cache_hits << "\n"
+        << "# HELP redress_view_cache_misses_total Case views read and rendered (none kept, or the store's stamp differed).\n"
+           "# TYPE redress_view_cache_misses_total counter\n"
+        << "redress_view_cache_misses_total " << gauges.view_cache_misses << "\n"
+        << "# HELP redress_view_cache_entries Case view renderings kept.\n# TYPE redress_view_cache_entries gauge\n"
+        << "redress_view_cache_entries " << gauges.view_cache_entries << "\n"
+        << "# HELP redress_view_cache_bytes Bytes the kept renderings take.\n# TYPE redress_view_cache_bytes gauge\n"
+        << "redress_view_cache_bytes " << gauges.view_cache_bytes << "\n";
+  }
   return out.str();
 }
 

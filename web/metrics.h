@@ -31,6 +31,9 @@ class Metrics {
     std::vector<std::pair<std::string, std::int64_t>> cases_by_status;
     std::int64_t open_commitments = 0;
     std::int64_t outbox_pending = -1;  // -1: not reported
+    // The case view cache (web/view_cache.h); not reported when it is off.
+    bool view_cache = false;
+    std::int64_t view_cache_hits = 0, view_cache_misses = 0, view_cache_entries = 0, view_cache_bytes = 0;
   };
   [[nodiscard]] std::string render(const Gauges& gauges) const;
 

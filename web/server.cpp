@@ -65,6 +65,8 @@ class Session : public std::enable_shared_from_this<Session> {
         self->read_body();
       });
     }
+    // A request without a body (most GETs) is complete with its header: no second read.
+    if (parser_->is_done()) return on_read_body({}, 0);
     read_body();
   }
 
@@ -87,9 +89,10 @@ class Session : public std::enable_shared_from_this<Session> {
     auto self = shared_from_this();
     server_.router().dispatch(
         std::move(request), request_id_,
+        // Inline when the handler answered on the session's strand; posted to it otherwise.
         [self](Response response) {
-          net::post(self->stream_.get_executor(),
-                    [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
+          net::dispatch(self->stream_.get_executor(),
+                        [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
         },
         route_);
   }

@@ -71,6 +71,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<Event>> case_events(const std::string& reference) override;
   [[nodiscard]] Result<std::vector<Message>> case_messages(const std::string& reference) override;
   [[nodiscard]] Result<CaseView> load_case_view(const std::string& reference) override;  // sqlite_store_api.cpp
+  [[nodiscard]] Result<CaseViewStamp> case_view_stamp(const std::string& reference) override;  // sqlite_store_api.cpp
   [[nodiscard]] Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit) override;
   [[nodiscard]] Result<AuditReport> verify_chains() override;
 

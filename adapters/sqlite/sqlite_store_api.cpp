@@ -64,6 +64,21 @@ Result<CaseView> SqliteStore::load_case_view(const std::string& reference) {
   });
 }
 
+Result<CaseViewStamp> SqliteStore::case_view_stamp(const std::string& reference) {
+  return with_reader([&](Connection& db) -> Result<CaseViewStamp> {
+    // One statement, so one snapshot; each part is the same look-up load_case_view makes.
+    auto& stamp = db.cached(
+        "SELECT c.version, coalesce((SELECT name FROM staff WHERE id = c.owner_id), ''), "
+        "coalesce((SELECT nonce FROM client_links WHERE case_id = c.id AND revoked_at IS NULL "
+        "ORDER BY id DESC LIMIT 1), '') FROM cases c WHERE c.reference = ?1");
+    stamp.bind(1, reference);
+    if (!stamp.step()) return stamp.status().ok() ? Error::not_found("no case " + reference) : stamp.status().error();
+    CaseViewStamp result{stamp.integer(0), stamp.text(1), stamp.text(2)};
+    stamp.reset();
+    return result;
+  });
+}
+
 Result<std::string> SqliteStore::client_link_nonce(const std::string& reference) {
   return with_reader([&](Connection& db) -> Result<std::string> {
     auto& find = db.cached(

@@ -1093,3 +1093,113 @@ TEST_CASE("web api: no secret reaches the log - tokens, client links, passwords,
     CHECK(log.find(secret) == std::string::npos);
   }
 }
+
+namespace {
+
+// The value of an unlabelled sample in /metrics; -1 when absent.
+std::int64_t metric(Client& client, const std::string& name) {
+  HttpResponse r = client.get("/metrics");
+  REQUIRE(r.status == 200);
+  std::istringstream lines(r.body);
+  for (std::string line; std::getline(lines, line);)
+    if (line.rfind(name + " ", 0) == 0) return std::stoll(line.substr(name.size() + 1));
+  return -1;
+}
+
+}  // namespace
+
+TEST_CASE("web api: a case view from the view cache is always the store's current view - another node's writes, a new client link",
+          "[web][view-cache]") {
+  RedressServer server;
+  World w(server);
+  auto made = w.new_case("Charged twice for order 77");
+  std::string ref = made.ref;
+
+  // The first read renders and keeps the view; the second is answered from it, byte for byte.
+  std::int64_t hits = metric(w.admin, "redress_view_cache_hits_total");
+  REQUIRE(hits >= 0);
+  HttpResponse first = w.admin.get(kBase + ref);
+  REQUIRE(first.status == 200);
+  HttpResponse second = w.admin.get(kBase + ref);
+  REQUIRE(second.status == 200);
+  CHECK(second.body == first.body);
+  CHECK(second.header("etag") == first.header("etag"));
+  CHECK(metric(w.admin, "redress_view_cache_hits_total") == hits + 1);
+  CHECK(metric(w.admin, "redress_view_cache_entries") >= 1);
+
+  // Another node on the same database changes the case: this node answers the new view at once,
+  // although it neither made the change nor heard of it.
+  SecondNode other(server, server.data_dir().parent_path() / "second-node.log");
+  Client other_agent(other.port(), server.token("agent"));
+  HttpResponse taken = other_agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "take"}, {"note", "Mine."}}));
+  INFO(taken.describe());
+  REQUIRE(taken.status == 200);
+  json::value after = w.get_case(ref);
+  CHECK(after.at("version").as_int64() == taken.json().at("version").as_int64());
+  CHECK(after.at("version").as_int64() > first.json().at("version").as_int64());
+  REQUIRE(after.at("owner").is_object());
+  CHECK(string_at(after.at("owner"), "id") == server.staff_id("agent"));
+  CHECK(string_at(after.at("owner"), "name") == "Test agent");
+  // The same view from either node (but for the client link, which names the node's own address).
+  json::object here = w.get_case(ref).as_object(), there = taken.json().as_object();
+  here.erase("client_url");
+  there.erase("client_url");
+  CHECK(json::serialize(here) == json::serialize(there));
+
+  // A new client link (not a case event: the version stays) made on the other node shows here too.
+  HttpResponse relinked = other_agent.post(kBase + ref + "/client-link", std::string());
+  INFO(relinked.describe());
+  REQUIRE(relinked.status / 100 == 2);
+  json::value with_link = w.get_case(ref);
+  CHECK(with_link.at("version").as_int64() == after.at("version").as_int64());
+  CHECK(string_at(with_link, "client_url") != string_at(after, "client_url"));
+  CHECK(link_token(string_at(with_link, "client_url")) != made.link);
+  // Revoked: the view has no client link any more.
+  HttpResponse revoked = other_agent.call("DELETE", kBase + ref + "/client-link");
+  INFO(revoked.describe());
+  REQUIRE(revoked.status / 100 == 2);
+  CHECK_FALSE(w.get_case(ref).as_object().contains("client_url"));
+}
+
+TEST_CASE("web api: a cached resolved case stops offering reopen when its reopen window ends", "[web][view-cache][clock]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  World w(server);
+  auto made = w.new_case();
+  std::string ref = made.ref;
+  w.act(ref, {{"action", "acknowledge"}});
+  w.act(ref, {{"action", "take"}, {"note", "Mine."}});
+  w.act(ref, {{"action", "start"}});
+  json::value proposed = w.act(ref, {{"action", "propose_redress"},
+                                     {"outcome", "upheld"},
+                                     {"final_response", final_response_text()},
+                                     {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}});
+  std::string offer = string_at(proposed.at("redress").as_array().at(0), "id");
+  // The client accepts: resolved, with a refund still to pay, so the case is not closed when the
+  // reopen window ends (that is what would change its version).
+  Client client(server.port());
+  HttpResponse accepted = client.post("/v1/client/" + made.link + "/redress/" + offer + "/accept", std::string("{}"));
+  INFO(accepted.describe());
+  REQUIRE(accepted.status == 200);
+  auto allows_reopen = [](const json::value& c) {
+    auto allowed = strings_at(c, "allowed_actions");
+    return std::find(allowed.begin(), allowed.end(), "reopen") != allowed.end();
+  };
+  // The retail workflow's reopen window is 28 days; the refund falls due (and is broken) on the way.
+  REQUIRE(w.admin.post("/v1/admin/clock", json::value(json::object{{"advance", "P27D"}})).status == 200);
+  json::value late = w.get_case(ref);
+  REQUIRE(string_at(late, "status") == "resolved");
+  CHECK(allows_reopen(late));
+  std::int64_t hits = metric(w.admin, "redress_view_cache_hits_total");
+  CHECK(allows_reopen(w.get_case(ref)));
+  CHECK(metric(w.admin, "redress_view_cache_hits_total") == hits + 1);  // that one came from the cache
+
+  REQUIRE(w.admin.post("/v1/admin/clock", json::value(json::object{{"advance", "P2D"}})).status == 200);
+  json::value after = w.get_case(ref);
+  // The same version, so the same stamp: only the rendering's validity end keeps the old answer out.
+  REQUIRE(after.at("version").as_int64() == late.at("version").as_int64());
+  CHECK(string_at(after, "status") == "resolved");
+  CHECK_FALSE(allows_reopen(after));
+  CHECK_FALSE(allows_reopen(w.get_case(ref)));
+}

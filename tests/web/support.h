@@ -467,6 +467,28 @@ struct ServerSetup {
 // The name and mapping of the configured intake source.
 inline constexpr const char* kIntakeSource = "web-form";
 
+// The port `redress serve` (process `pid`, logging to `log`) listens on, once it says so. FAILs
+// when it exits first (and sets pid to -1) or says nothing within 60 s.
+inline unsigned short wait_listening(pid_t& pid, const fs::path& log) {
+  REQUIRE(pid > 0);
+  const std::string marker = "listening on http://127.0.0.1:";
+  auto deadline = std::chrono::steady_clock::now() + 60s;
+  for (;;) {
+    std::string text = read_text(log);
+    if (auto at = text.find(marker); at != std::string::npos) {
+      auto port = static_cast<unsigned short>(std::atoi(text.c_str() + at + marker.size()));
+      REQUIRE(port != 0);
+      return port;
+    }
+    if (auto exited = wait_exit(pid, 0ms)) {
+      pid = -1;
+      FAIL("redress serve exited with " << *exited << " before listening: " << text);
+    }
+    if (std::chrono::steady_clock::now() > deadline) FAIL("redress serve did not listen within 60 s: " << text);
+    std::this_thread::sleep_for(20ms);
+  }
+}
+
 // `redress serve` on 127.0.0.1:0 over a fresh data directory, with one staff member and token per
 // role and an intake source. Stops it (SIGTERM, then SIGKILL after 30 s) when destroyed.
 class RedressServer {
@@ -547,6 +569,7 @@ class RedressServer {
   [[nodiscard]] const std::string& intake_secret() const { return intake_secret_; }
   [[nodiscard]] const fs::path& data_dir() const { return data_; }
   [[nodiscard]] fs::path database() const { return data_ / "redress.db"; }
+  [[nodiscard]] const fs::path& config_path() const { return config_path_; }
   [[nodiscard]] std::string log() const { return read_text(log_path_); }
 
   // Starts `redress serve` again after terminate() or stop_with().
@@ -564,23 +587,7 @@ class RedressServer {
                                   "--config=" + config_path_.string()};
     if (setup_.manual_clock) args.insert(args.end(), {"--clock", "manual"});
     pid_ = spawn_redress(args, log_path_);
-    REQUIRE(pid_ > 0);
-    const std::string marker = "listening on http://127.0.0.1:";
-    auto deadline = std::chrono::steady_clock::now() + 60s;
-    for (;;) {
-      std::string text = read_text(log_path_);
-      if (auto at = text.find(marker); at != std::string::npos) {
-        port_ = static_cast<unsigned short>(std::atoi(text.c_str() + at + marker.size()));
-        break;
-      }
-      if (auto exited = wait_exit(pid_, 0ms)) {
-        pid_ = -1;
-        FAIL("redress serve exited with " << *exited << " before listening: " << text);
-      }
-      if (std::chrono::steady_clock::now() > deadline) FAIL("redress serve did not listen within 60 s: " << text);
-      std::this_thread::sleep_for(20ms);
-    }
-    REQUIRE(port_ != 0);
+    port_ = wait_listening(pid_, log_path_);
   }
 
   ServerSetup setup_;
@@ -591,6 +598,34 @@ class RedressServer {
   std::string intake_secret_;
   std::map<std::string, std::string> tokens_;
   std::map<std::string, std::string> staff_ids_;
+  pid_t pid_ = -1;
+  unsigned short port_ = 0;
+};
+
+// A second `redress serve` on the same data directory and config as `server`: another node over
+// the same database. Stopped (SIGTERM, then SIGKILL) when destroyed.
+class SecondNode {
+ public:
+  explicit SecondNode(const RedressServer& server, const fs::path& log) : log_(log) {
+    pid_ = spawn_redress({"serve", "--listen", "127.0.0.1:0", "--data-dir=" + server.data_dir().string(),
+                          "--config=" + server.config_path().string()},
+                         log_);
+    port_ = wait_listening(pid_, log_);
+  }
+  ~SecondNode() {
+    if (pid_ <= 0) return;
+    ::kill(pid_, SIGTERM);
+    if (!wait_exit(pid_, 30s)) {
+      ::kill(pid_, SIGKILL);
+      (void)wait_exit(pid_, 10s);
+    }
+  }
+  SecondNode(const SecondNode&) = delete;
+  SecondNode& operator=(const SecondNode&) = delete;
+  [[nodiscard]] unsigned short port() const { return port_; }
+
+ private:
+  fs::path log_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
 };
