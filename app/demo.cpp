@@ -462,6 +462,9 @@ int command_demo(const Arguments& args) {
   clock.set(end);
   breaks += scheduler.run_due().cases;
   env.store->flush();
+  // The search index takes in what the writer has not indexed yet (searches found it anyway).
+  if (auto indexed = env.store->index_search(); !indexed)
+    std::cerr << "redress demo: the cases could not all be indexed for search yet: " << indexed.error().detail << "\n";
 
   // A summary of what was made, by status.
   std::map<std::string, int> by_status;

@@ -47,6 +47,7 @@ Result<std::unique_ptr<Environment>> open_environment(const Config& config, cons
   sqlite::StoreOptions store_options;
   store_options.path = config.database_path();
   store_options.durability = config.durability == "normal" ? sqlite::Durability::kNormal : sqlite::Durability::kFull;
+  store_options.search_indexing = options.search_indexing;
   auto store = sqlite::SqliteStore::open(store_options, *env->clock);
   if (!store) return store.error();
   env->store = std::move(store).value();

@@ -33,6 +33,9 @@ struct OpenOptions {
   bool load_workflows = true;
   bool migrate_if_needed = false;  // create and upgrade the database first (demo, tests)
   std::optional<Time> manual_start;  // use a ManualClock starting here, whatever the config says
+  // Whether the store's writer indexes new cases for search by itself (StoreOptions); tests that
+  // decide when turn it off.
+  sqlite::SearchIndexing search_indexing = sqlite::SearchIndexing::kInBackground;
 };
 
 // Creates the data directory (when migrating) and opens everything. The message names what failed.

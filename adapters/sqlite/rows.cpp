@@ -474,7 +474,9 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
       for (char c : filter.text) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
       phrase += "\"";
       texts.emplace_back(++n, phrase);
-      sql += " AND id IN (SELECT rowid FROM cases_text WHERE cases_text MATCH ?" + std::to_string(n) + ")";
+      // The cases still waiting to be indexed (migration 10) are candidates too.
+      sql += " AND id IN (SELECT rowid FROM cases_text WHERE cases_text MATCH ?" + std::to_string(n) +
+             " UNION ALL SELECT case_id FROM search_pending)";
     }
   }
   if (filter.overdue) {

@@ -44,6 +44,10 @@
 
 namespace redress::sqlite {
 
+// Who moves new cases into the search index: the writer by itself, between batches and when idle,
+// or only SqliteStore::index_search (tests). Searches find waiting cases either way.
+enum class SearchIndexing { kInBackground, kOnRequest };
+
 struct StoreOptions {
   std::string path;                          // the database file
   Durability durability = Durability::kFull; // FULL: a commit is on disk before `done` runs
@@ -51,6 +55,7 @@ struct StoreOptions {
   std::size_t max_batch = 1024;              // work items per group commit at most
   std::int64_t checkpoint_pages = 8192;      // checkpoint once the WAL holds this many pages
   std::size_t snapshot_cache = 16384;        // case snapshots the writer keeps; 0: none
+  SearchIndexing search_indexing = SearchIndexing::kInBackground;
 };
 
 class SqliteStore final : public Store {
@@ -64,6 +69,9 @@ class SqliteStore final : public Store {
 
   void submit(WorkItem item) override;
   void flush() override;
+  // Indexes every case still waiting for the search index now (the writer also does it by itself,
+  // between batches and when idle); searches find waiting cases either way.
+  [[nodiscard]] Status index_search();
   // While writes fail (full disk, read-only database...): why, from the last refused group.
   [[nodiscard]] std::optional<std::string> write_failure() const override { return health_.failure(); }
 
@@ -205,6 +213,11 @@ class SqliteStore final : public Store {
   // The subscriptions web hooks fan out to, reloaded on the writer after any change to them.
   const std::vector<Subscription>& live_subscriptions();
   void maybe_checkpoint(bool idle);
+  // Adds the cases waiting in search_pending to the trigram index, in transactions of up to
+  // kSearchBatch cases (migration 10). Between batches once kSearchBatch cases were created here,
+  // and when idle.
+  void index_pending_search();
+  static constexpr std::int64_t kSearchBatch = 1024;
 
   const StoreOptions options_;
   const Clock& clock_;
@@ -224,6 +237,10 @@ class SqliteStore final : public Store {
   };
   std::map<std::string, IdBlock> id_blocks_;
   std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
+  // Cases created here since the last index_pending_search; 1 at start, for what another process
+  // (or this one, before a crash) left pending. A hint: a search is exact whatever it says.
+  std::int64_t search_backlog_ = 1;
+  std::chrono::steady_clock::time_point last_search_warning_{};
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
   // Cleared whenever a transaction or savepoint rolls back.
   std::unordered_map<std::string, CaseSnapshot> snapshots_;

@@ -58,9 +58,11 @@ Config config_in(const TempDir& dir) {
   return config;
 }
 
-std::unique_ptr<Environment> open_env(const TempDir& dir) {
+std::unique_ptr<Environment> open_env(const TempDir& dir,
+                                      sqlite::SearchIndexing indexing = sqlite::SearchIndexing::kInBackground) {
   OpenOptions options;
   options.migrate_if_needed = true;
+  options.search_indexing = indexing;
   options.manual_start = kStart;
   auto env = open_environment(config_in(dir), options);
   INFO((env.ok() ? std::string() : env.error().detail));
@@ -125,8 +127,8 @@ struct World {
   std::unique_ptr<Environment> env;
   Staff agent, agent2, lead;
 
-  World() {
-    env = open_env(dir);
+  explicit World(sqlite::SearchIndexing indexing = sqlite::SearchIndexing::kInBackground) {
+    env = open_env(dir, indexing);
     agent = add("Sam Okafor", "sam@redress.example", Role::kAgent);
     agent2 = add("Priya Patel", "priya@redress.example", Role::kAgent);
     lead = add("Grace Adeyemi", "grace@redress.example", Role::kLead);
@@ -1133,4 +1135,91 @@ TEST_CASE("store: a full disk in a group commit refuses the whole group, writes 
   auto audit = store.verify_chains();
   REQUIRE(audit.ok());
   CHECK(audit->broken.empty());
+}
+
+TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is indexed yet or still waiting", "[store][search]") {
+  // The writer would index waiting cases by itself (in batches, and when idle); here the test decides when.
+  World w(sqlite::SearchIndexing::kOnRequest);
+  std::vector<std::string> subjects{"Late delivery to Leeds", "Parcel left in the rain", "Late refund for order 7",
+                                    "Charged twice", "Delivery van blocked the drive", "Refund not received"};
+  std::map<std::string, std::string> subject_of;
+  for (const auto& subject : subjects) subject_of[w.create(subject)] = subject;
+
+  RawDb raw(w.db_path());
+  // The exact answer: a case-insensitive substring test over the four searched fields.
+  auto expected = [&](const std::string& text) {
+    std::set<std::string> found;
+    auto lower = [](std::string s) {
+      for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      return s;
+    };
+    for (const auto& [ref, subject] : subject_of)
+      if (lower(subject).find(lower(text)) != std::string::npos || lower(ref).find(lower(text)) != std::string::npos ||
+          std::string("ana ruiz").find(lower(text)) != std::string::npos ||
+          std::string("ana@example.org").find(lower(text)) != std::string::npos)
+        found.insert(ref);
+    return found;
+  };
+  auto search = [&](const std::string& text) {
+    CaseFilter filter;
+    filter.text = text;
+    auto page = w.store().list_cases(filter, "", 200);
+    REQUIRE(page.ok());
+    std::set<std::string> found;
+    for (const auto& c : page->cases) found.insert(c.reference);
+    return found;
+  };
+  const std::vector<std::string> queries{"late", "DELIVERY", "refund", "ain", "twice", "CMP-", "xyz", "ana@ex", "Le"};
+
+  // All six are still waiting for the index, and found.
+  w.store().flush();
+  std::int64_t waiting = raw.integer("SELECT count(*) FROM search_pending");
+  CHECK(waiting == 6);
+  for (const auto& q : queries) {
+    INFO("q=" << q << " with " << waiting << " waiting");
+    CHECK(search(q) == expected(q));
+  }
+
+  // Indexed: the same answers, from the index.
+  auto* sqlite_store = dynamic_cast<sqlite::SqliteStore*>(&w.store());
+  REQUIRE(sqlite_store != nullptr);
+  REQUIRE(sqlite_store->index_search().ok());
+  CHECK(raw.integer("SELECT count(*) FROM search_pending") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"delivery\"'") == 2);
+  for (const auto& q : queries) {
+    INFO("q=" << q << " indexed");
+    CHECK(search(q) == expected(q));
+  }
+
+  // Text changed after indexing (by another process here) is followed by the index.
+  std::string renamed = w.create("Broken kettle");  // waiting
+  std::string indexed = subject_of.begin()->first;
+  raw.exec("UPDATE cases SET subject = 'Scratched worktop' WHERE reference = '" + indexed + "'");
+  subject_of[indexed] = "Scratched worktop";
+  // ...and so is text changed while a case waits: it is indexed as it is when its turn comes.
+  raw.exec("UPDATE cases SET subject = 'Kettle leaks' WHERE reference = '" + renamed + "'");
+  subject_of[renamed] = "Kettle leaks";
+  for (const auto& q : {"worktop", "kettle", "broken", "leaks"}) {
+    INFO("q=" << q << " after renames");
+    CHECK(search(q) == expected(q));
+  }
+  REQUIRE(sqlite_store->index_search().ok());
+  CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"broken\"'") == 0);
+  for (const auto& q : {"worktop", "kettle", "broken", "leaks", std::string(subjects[0]).substr(0, 6).c_str()}) {
+    INFO("q=" << q << " after renames, indexed");
+    CHECK(search(q) == expected(q));
+  }
+  // The index agrees with the rows it indexes (FTS5's own check of an external-content index).
+  raw.exec("INSERT INTO cases_text(cases_text, rank) VALUES ('integrity-check', 1)");
+}
+
+TEST_CASE("store: the writer indexes waiting cases by itself when it is idle", "[store][search]") {
+  World w;
+  for (int i = 0; i < 5; ++i) w.create("Idle indexing " + std::to_string(i));
+  RawDb raw(w.db_path());
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (raw.integer("SELECT count(*) FROM search_pending") > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(raw.integer("SELECT count(*) FROM search_pending") == 0);
+  CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"idle indexing\"'") == 5);
 }
