@@ -45,11 +45,6 @@ void close_pause(PledgeRun& run, Time at) {
 }
 
 // Times in the state: RFC 3339 strings; Time::max() ("never", an open pause's end) is null.
-json::value time_json(Time t) { return t == Time::max() ? json::value(nullptr) : json::value(format_time(t)); }
-
-json::value optional_time_json(const std::optional<Time>& t) {
-  return t ? time_json(*t) : json::value(nullptr);
-}
 
 // A small reader for restore(): records the first problem and returns neutral values after it.
 class Reader {
@@ -331,38 +326,118 @@ bool ClockFold::may_change(const Event& event) {
   return std::find(std::begin(kTypes), std::end(kTypes), event.type) != std::end(kTypes);
 }
 
-std::string ClockFold::serialise() const {
-  json::array runs;
-  for (const auto& run : runs_) {
-    json::array pauses;
-    for (const auto& pause : run.pauses) pauses.push_back(json::array{time_json(pause.begin), time_json(pause.end)});
-    json::array warnings;
-    for (Time t : run.warning_times) warnings.push_back(time_json(t));
-    runs.push_back(json::object{{"workflow", run.workflow},
-                                {"clock", run.clock},
-                                {"run", run.run},
-                                {"text", run.text},
-                                {"client_visible", run.client_visible},
-                                {"opened_at", time_json(run.opened_at)},
-                                {"started", time_json(run.started)},
-                                {"pauses", std::move(pauses)},
-                                {"due_at", time_json(run.due_at)},
-                                {"warning_times", std::move(warnings)},
-                                {"met_at", optional_time_json(run.met_at)},
-                                {"cancelled_at", optional_time_json(run.cancelled_at)},
-                                {"cancel_reason", run.cancel_reason}});
+namespace {
+
+// Appends `text` as a JSON string. The state is our own UTF-8, so only quotes, backslashes and
+// control characters need escapes.
+void append_string(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (byte < 0x20) {
+      static const char kHex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[byte >> 4];
+      out += kHex[byte & 15];
+    } else {
+      out += c;
+    }
   }
-  return canonical_json(json::object{{"version", kStateVersion},
-                                     {"workflow", workflow_},
-                                     {"category", category_},
-                                     {"applied_seq", applied_seq_},
-                                     {"received", received_},
-                                     {"acknowledged", acknowledged_},
-                                     {"reopened", reopened_},
-                                     {"resolved", resolved_},
-                                     {"ended", ended_},
-                                     {"paused_since", optional_time_json(paused_since_)},
-                                     {"runs", std::move(runs)}});
+  out += '"';
+}
+
+void append_time(std::string& out, Time t) {
+  if (t == Time::max()) {
+    out += "null";
+    return;
+  }
+  out += '"';
+  out += format_time(t);
+  out += '"';
+}
+
+void append_time(std::string& out, const std::optional<Time>& t) {
+  if (!t) out += "null";
+  else append_time(out, *t);
+}
+
+}  // namespace
+
+// Written directly rather than through a JSON tree: every action that moves a clock writes the
+// whole state, and building the tree was most of the cost. Keys in a fixed order; restore() reads
+// them by name, so states written by the earlier (key-sorted) form read the same.
+std::string ClockFold::serialise() const {
+  std::string out;
+  out.reserve(256 + runs_.size() * 320);
+  out += "{\"version\":";
+  out += std::to_string(kStateVersion);
+  out += ",\"workflow\":";
+  append_string(out, workflow_);
+  out += ",\"category\":";
+  append_string(out, category_);
+  out += ",\"applied_seq\":";
+  out += std::to_string(applied_seq_);
+  auto flag = [&out](const char* key, bool value) {
+    out += ",\"";
+    out += key;
+    out += "\":";
+    out += value ? "true" : "false";
+  };
+  flag("received", received_);
+  flag("acknowledged", acknowledged_);
+  flag("reopened", reopened_);
+  flag("resolved", resolved_);
+  flag("ended", ended_);
+  out += ",\"paused_since\":";
+  append_time(out, paused_since_);
+  out += ",\"runs\":[";
+  bool first_run = true;
+  for (const auto& run : runs_) {
+    if (!first_run) out += ',';
+    first_run = false;
+    out += "{\"workflow\":";
+    append_string(out, run.workflow);
+    out += ",\"clock\":";
+    append_string(out, run.clock);
+    out += ",\"run\":";
+    out += std::to_string(run.run);
+    out += ",\"text\":";
+    append_string(out, run.text);
+    out += ",\"client_visible\":";
+    out += run.client_visible ? "true" : "false";
+    out += ",\"opened_at\":";
+    append_time(out, run.opened_at);
+    out += ",\"started\":";
+    append_time(out, run.started);
+    out += ",\"pauses\":[";
+    for (std::size_t i = 0; i < run.pauses.size(); ++i) {
+      if (i) out += ',';
+      out += '[';
+      append_time(out, run.pauses[i].begin);
+      out += ',';
+      append_time(out, run.pauses[i].end);
+      out += ']';
+    }
+    out += "],\"due_at\":";
+    append_time(out, run.due_at);
+    out += ",\"warning_times\":[";
+    for (std::size_t i = 0; i < run.warning_times.size(); ++i) {
+      if (i) out += ',';
+      append_time(out, run.warning_times[i]);
+    }
+    out += "],\"met_at\":";
+    append_time(out, run.met_at);
+    out += ",\"cancelled_at\":";
+    append_time(out, run.cancelled_at);
+    out += ",\"cancel_reason\":";
+    append_string(out, run.cancel_reason);
+    out += '}';
+  }
+  out += "]}";
+  return out;
 }
 
 Result<ClockFold> ClockFold::restore(const WorkflowSet& workflows, std::string_view state) {

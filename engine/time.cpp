@@ -14,20 +14,52 @@ std::string format_time(Time t) {
   auto day = std::chrono::floor<date::days>(seconds);
   date::year_month_day ymd{day};
   date::hh_mm_ss<std::chrono::seconds> hms{seconds - day};
-  char buffer[48];
-  int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", static_cast<int>(ymd.year()),
-                        static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                        static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                        static_cast<int>(hms.seconds().count()));
-  std::string text(buffer, static_cast<std::size_t>(n));
-  if (fraction != 0) {
-    std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(fraction));
-    std::string frac(buffer);
-    while (frac.back() == '0') frac.pop_back();
-    text += frac;
+  int year = static_cast<int>(ymd.year());
+  if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: the general form
+    char buffer[64];
+    int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", year, static_cast<unsigned>(ymd.month()),
+                          static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                          static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+    std::string text(buffer, static_cast<std::size_t>(n));
+    if (fraction != 0) {
+      std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(fraction));
+      std::string frac(buffer);
+      while (frac.back() == '0') frac.pop_back();
+      text += frac;
+    }
+    return text + 'Z';
   }
-  text += 'Z';
-  return text;
+  // "YYYY-MM-DDTHH:MM:SS.ffffffZ", written digit by digit: this runs for every time in every event,
+  // view and clock state, and snprintf was a visible share of a write.
+  char buffer[28];
+  auto two = [&](int at, int value) {
+    buffer[at] = static_cast<char>('0' + value / 10);
+    buffer[at + 1] = static_cast<char>('0' + value % 10);
+  };
+  two(0, year / 100);
+  two(2, year % 100);
+  buffer[4] = '-';
+  two(5, static_cast<int>(static_cast<unsigned>(ymd.month())));
+  buffer[7] = '-';
+  two(8, static_cast<int>(static_cast<unsigned>(ymd.day())));
+  buffer[10] = 'T';
+  two(11, static_cast<int>(hms.hours().count()));
+  buffer[13] = ':';
+  two(14, static_cast<int>(hms.minutes().count()));
+  buffer[16] = ':';
+  two(17, static_cast<int>(hms.seconds().count()));
+  std::size_t length = 19;
+  if (fraction != 0) {
+    buffer[length++] = '.';
+    long long micros = static_cast<long long>(fraction);
+    char digits[6];
+    for (int i = 5; i >= 0; --i, micros /= 10) digits[i] = static_cast<char>('0' + micros % 10);
+    int last = 5;
+    while (digits[last] == '0') --last;  // fraction != 0, so some digit is not 0
+    for (int i = 0; i <= last; ++i) buffer[length++] = digits[i];
+  }
+  buffer[length++] = 'Z';
+  return std::string(buffer, length);
 }
 
 namespace {

@@ -23,7 +23,8 @@ Time at(const std::string& text) {
 TEST_CASE("RFC 3339: UTC instants format and parse back to the same instant", "[time]") {
   for (const char* text : {"2026-11-27T17:00:00Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59Z",
                            "2026-01-01T00:00:00.5Z", "2026-06-30T12:34:56.123456Z", "1999-12-31T23:59:59.000001Z",
-                           "1969-12-31T23:59:59.25Z"}) {
+                           "1969-12-31T23:59:59.25Z", "0001-01-01T00:00:00Z", "0999-09-09T09:09:09.09Z",
+                           "9999-12-31T23:59:59.999999Z", "2026-12-02T03:10:26.276368Z", "2026-10-25T01:00:00.100001Z"}) {
     INFO(text);
     auto t = parse_time(text);
     REQUIRE(t.has_value());
@@ -35,6 +36,9 @@ TEST_CASE("RFC 3339: UTC instants format and parse back to the same instant", "[
   // Whole seconds carry no fraction; fractions drop trailing zeros.
   CHECK(format_time(from_micros(1'000'000)) == "1970-01-01T00:00:01Z");
   CHECK(format_time(from_micros(1'100'000)) == "1970-01-01T00:00:01.1Z");
+  CHECK(format_time(from_micros(1'000'010)) == "1970-01-01T00:00:01.00001Z");
+  // Beyond four-digit years (not RFC 3339): still written, never truncated.
+  CHECK(format_time(at("9999-12-31T23:59:59Z") + std::chrono::seconds(1)) == "10000-01-01T00:00:00Z");
 }
 
 TEST_CASE("RFC 3339: offsets, lower case and fractions are read as the same instant in UTC", "[time]") {
