@@ -289,6 +289,7 @@ void sync_run(ChangeBuilder& b, const PledgeRun& run, const WorkflowSet& workflo
 Result<ClockFold> restore_fold(const CaseSnapshot* current, const Case& record, const WorkflowSet& workflows,
                                WriteContext& context) {
   if (!current) return ClockFold(workflows, record.workflow, record.category);
+  if (current->clock_fold && !current->clock_state.empty()) return *current->clock_fold;  // already restored
   if (!current->clock_state.empty())
     if (auto fold = ClockFold::restore(workflows, current->clock_state)) return fold;
   // No state stored (a case older than the clocks) or one this binary cannot read: fold the history.
@@ -312,7 +313,10 @@ Change merge(Change first, Change second) {
   merged.messages = std::move(first.messages);
   first.notifications.insert(first.notifications.end(), merged.notifications.begin(), merged.notifications.end());
   merged.notifications = std::move(first.notifications);
-  if (!merged.clock_state) merged.clock_state = std::move(first.clock_state);
+  if (!merged.clock_state) {
+    merged.clock_state = std::move(first.clock_state);
+    merged.clock_fold = std::move(first.clock_fold);
+  }
   return merged;
 }
 
@@ -334,7 +338,10 @@ void fold_clocks(ChangeBuilder& b, const CaseSnapshot* current, const WorkflowSe
     moved = moved || !changed.empty() || moves_clocks(e.type);
     for (std::size_t index : changed) sync_run(b, fold->runs()[index], workflows, context);
   }
-  if (moved || !current || current->clock_state.empty()) b.change().clock_state = fold->serialise();
+  if (moved || !current || current->clock_state.empty()) {
+    b.change().clock_state = fold->serialise();
+    b.change().clock_fold = std::make_shared<const ClockFold>(std::move(fold).value());
+  }
 }
 
 void fire_due(ChangeBuilder& b, const WorkflowSet& workflows, WriteContext& context) {
@@ -413,6 +420,7 @@ Result<Change> plan_due(const CaseSnapshot& current, const WorkflowSet& workflow
   CaseSnapshot middle;
   middle.record = fired.after;
   middle.clock_state = fired.clock_state.value_or(current.clock_state);
+  middle.clock_fold = fired.clock_state ? fired.clock_fold : current.clock_fold;
   middle.commitments = current.commitments;
   middle.redress = current.redress;
   for (const auto& c : fired.commitments) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,6 +22,8 @@
 #include "engine/result.h"
 
 namespace redress {
+
+class ClockFold;
 
 // A notification owed because of an event; delivered later from the outbox.
 struct NotificationDraft {
@@ -46,6 +49,9 @@ struct Change {
   std::string client_link_hash;
   // The case's clock fold state (engine/clocks.h) afterwards; nullopt when unchanged.
   std::optional<std::string> clock_state;
+  // The fold clock_state was written from, so that a writer keeping the snapshot need not parse it
+  // back (CaseSnapshot::clock_fold); null when clock_state is unchanged.
+  std::shared_ptr<const ClockFold> clock_fold;
   // When the scheduler must next look at the case (a commitment falls due, a warning, the end of
   // the reopen window), when this change moves it: kSet to wake_at, kClear when nothing will fall due.
   enum class Wake { kUnchanged, kSet, kClear };
@@ -59,6 +65,9 @@ struct CaseSnapshot {
   std::vector<Commitment> commitments;  // every commitment of the case, by id
   std::vector<Redress> redress;         // every redress offer of the case, by id
   std::string clock_state;              // the clock fold state; "" when none is stored
+  // ClockFold::restore(clock_state), when whoever made the snapshot had it at hand (the writer's
+  // cached snapshots); null otherwise. Never anything but that state restored.
+  std::shared_ptr<const ClockFold> clock_fold;
 };
 
 // A case as the staff API shows it, read in one snapshot of the store: the case, its messages, its

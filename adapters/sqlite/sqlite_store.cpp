@@ -425,7 +425,10 @@ Status persist(Connection& db, const Change& change, const Case* before, const s
 // The snapshot after `change`, from the one before: what load_snapshot would now read.
 void apply_change(CaseSnapshot& snapshot, const Change& change) {
   snapshot.record = change.after;
-  if (change.clock_state) snapshot.clock_state = *change.clock_state;
+  if (change.clock_state) {
+    snapshot.clock_state = *change.clock_state;
+    snapshot.clock_fold = change.clock_fold;
+  }
   for (const auto& k : change.commitments) {
     auto at = std::lower_bound(snapshot.commitments.begin(), snapshot.commitments.end(), k.id,
                                [](const Commitment& x, std::int64_t id) { return x.id < id; });

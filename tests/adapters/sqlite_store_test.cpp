@@ -20,6 +20,7 @@
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/environment.h"
+#include "engine/clocks.h"
 #include "engine/hash_chain.h"
 
 using namespace redress;
@@ -724,6 +725,22 @@ TEST_CASE("store: close waits for accepted redress to be fulfilled - reopen only
   CHECK(w.load(ref).status == CaseStatus::kClosed);
 }
 
+// The clock state stored for `ref` (built up by the writer, from the folds it keeps with its cached
+// snapshots) holds the runs that folding the case's whole history afresh gives.
+void check_clock_state_is_the_history(World& w, const std::string& ref) {
+  auto events = w.store().case_events(ref);
+  REQUIRE(events.ok());
+  auto stored = w.store().load_case(ref);
+  REQUIRE(stored.ok());
+  REQUIRE_FALSE(stored->clock_state.empty());
+  auto restored = ClockFold::restore(w.env->workflows, stored->clock_state);
+  REQUIRE(restored.ok());
+  ClockFold fresh(w.env->workflows, stored->record.workflow, stored->record.category);
+  for (const auto& e : *events) (void)fresh.apply(e);
+  INFO(ref << " at version " << stored->record.version);
+  CHECK(restored->runs() == fresh.runs());
+}
+
 TEST_CASE("store: the clock region is stored: paused while awaiting the client, resumed by the reply", "[store]") {
   World w;
   std::string ref = w.case_in(CaseStatus::kAwaitingClient);
@@ -748,6 +765,7 @@ TEST_CASE("store: the clock region is stored: paused while awaiting the client, 
   c = w.load(ref);
   CHECK(c.status == CaseStatus::kInvestigating);
   CHECK(c.clock == ClockState::kRunning);
+  check_clock_state_is_the_history(w, ref);
 }
 
 TEST_CASE("store: ownership invariant under random actions through the engine (seeded)", "[store][random]") {
@@ -849,6 +867,7 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
     auto events = w.store().case_events(refs[i]);
     REQUIRE(events.ok());
     CHECK(static_cast<std::int64_t>(events->size()) == versions[i]);
+    check_clock_state_is_the_history(w, refs[i]);
   }
 }
 
