@@ -74,12 +74,21 @@ class WriterContext final : public WriteContext {
     auto& ids = store_.id_blocks_[name];
     if (ids.next >= ids.end) {
       std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
-      auto& insert = db_.cached("INSERT OR IGNORE INTO sequences(name, value) VALUES (?1, 0)");
-      insert.bind(1, name);
-      if (auto s = insert.run(); !s) throw StorageFailure(s.error());
-      auto& reserve = db_.cached("UPDATE sequences SET value = value + ?2 WHERE name = ?1 RETURNING value");
+      // One literal for both uses below, so that both are the one cached statement.
+      static constexpr const char* kReserve = "UPDATE sequences SET value = value + ?2 WHERE name = ?1 RETURNING value";
+      auto& reserve = db_.cached(kReserve);
       reserve.bind(1, name).bind(2, block);
-      if (!reserve.step()) {
+      bool reserved = reserve.step();
+      if (!reserved && reserve.status().ok()) {
+        // The sequence's first use: make its row, then reserve.
+        reserve.reset();
+        auto& insert = db_.cached("INSERT OR IGNORE INTO sequences(name, value) VALUES (?1, 0)");
+        insert.bind(1, name);
+        if (auto s = insert.run(); !s) throw StorageFailure(s.error());
+        db_.cached(kReserve).bind(1, name).bind(2, block);  // the same statement as `reserve`
+        reserved = reserve.step();
+      }
+      if (!reserved) {
         Status failed = reserve.status().ok() ? Status(Error::internal("no sequence row " + name)) : reserve.status();
         reserve.reset();
         throw StorageFailure(failed.error());
