@@ -175,7 +175,11 @@ Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
     }
     if (auto s = counters.status(); !s) return s.error();
     counters.reset();
-    auto& due = db.cached("SELECT owner_id, count(*), min(due_at) FROM commitments WHERE status = 'open' AND due_at <= ?1 GROUP BY owner_id");
+    // INDEXED BY: for the GROUP BY, the planner would rather walk commitments_owner_status over
+    // every commitment (75 ms at 446,000) than the few open ones due by now (0.01 ms).
+    auto& due = db.cached(
+        "SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_open_due "
+        "WHERE status = 'open' AND due_at <= ?1 GROUP BY owner_id");
     due.bind(1, to_micros(now));
     while (due.step()) {
       AttentionCount& a = by_owner[due.text(0)];
