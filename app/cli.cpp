@@ -47,7 +47,13 @@ const std::vector<CommandSpec>& commands() {
         {"webhooks-allowed-networks", "CIDRS", "private ranges web hooks may reach, comma-separated, or all"},
         {"base-url", "URL", "public base URL used in links (REDRESS_BASE_URL)"},
         {"clock", "KIND", "system (default) or manual: time moves only by POST /v1/admin/clock"},
-        {"log-format", "FORMAT", "text (default) or json (REDRESS_LOG_FORMAT)"}},
+        {"log-format", "FORMAT", "text (default) or json (REDRESS_LOG_FORMAT)"},
+        {"max-body-bytes", "N", "largest request body (default 1048576); larger ones get 413"},
+        {"max-header-bytes", "N", "largest request header (default 16384); larger ones get 431"},
+        {"read-timeout", "SECONDS", "a request must arrive within this time (default 15)"},
+        {"max-connections", "N", "connections beyond this are refused (default 10000)"},
+        {"intake-rate-per-minute", "N", "cases per intake source or token a minute (default 600; 0: no limit)"},
+        {"view-cache-mib", "MIB", "memory for rendered case views (default 32; 0: none)"}},
        &command_serve},
       {{"migrate"},
        "create or upgrade the database",
@@ -148,7 +154,9 @@ const OptionSpec* find_option(const CommandSpec& command, const std::string& nam
 bool is_config_key(const std::string& name) {
   static const std::set<std::string> keys = {"data-dir", "workflows", "durability", "log-level", "listen", "threads",
                                              "smtp", "base-url", "clock", "log-format", "smtp-starttls",
-                                             "smtp-tls-verify", "mail-from", "templates", "webhooks-allowed-networks"};
+                                             "smtp-tls-verify", "mail-from", "templates", "webhooks-allowed-networks",
+                                             "max-body-bytes", "max-header-bytes", "read-timeout", "max-connections",
+                                             "intake-rate-per-minute", "view-cache-mib"};
   return keys.count(name) > 0;
 }
 

@@ -1203,3 +1203,29 @@ TEST_CASE("web api: a cached resolved case stops offering reopen when its reopen
   CHECK_FALSE(allows_reopen(after));
   CHECK_FALSE(allows_reopen(w.get_case(ref)));
 }
+
+TEST_CASE("web api: limits given as serve flags override the config file", "[web][limits][config]") {
+  RedressServer server;
+  World w(server);
+  SecondNode flagged(server, server.data_dir().parent_path() / "flagged-node.log",
+                     {"--max-body-bytes", "2048", "--view-cache-mib", "0", "--intake-rate-per-minute", "0"});
+  Client agent(flagged.port(), server.token("agent"));
+  // A body over the flag's 2,048 bytes is 413 there, and accepted by the node on the defaults.
+  json::object big = new_case_body("A long account");
+  big["description"] = std::string(3000, 'x');
+  HttpResponse refused = agent.post("/v1/cases", json::value(big));
+  INFO(refused.describe());
+  CHECK(refused.status == 413);
+  CHECK(refused.is_problem());
+  CHECK(w.agent.post("/v1/cases", json::value(big)).status == 201);
+  // No view cache there: /metrics reports none; the other node's is on by default.
+  HttpResponse metrics = agent.get("/metrics");
+  REQUIRE(metrics.status == 200);
+  CHECK(metrics.body.find("redress_view_cache_hits_total") == std::string::npos);
+  CHECK(metric(w.admin, "redress_view_cache_hits_total") >= 0);
+  // Reads still work without it.
+  std::string ref = w.new_case().ref;
+  HttpResponse read = agent.get(kBase + ref);
+  CHECK(read.status == 200);
+  CHECK(agent.get(kBase + ref).body == read.body);
+}

@@ -606,10 +606,12 @@ class RedressServer {
 // the same database. Stopped (SIGTERM, then SIGKILL) when destroyed.
 class SecondNode {
  public:
-  explicit SecondNode(const RedressServer& server, const fs::path& log) : log_(log) {
-    pid_ = spawn_redress({"serve", "--listen", "127.0.0.1:0", "--data-dir=" + server.data_dir().string(),
-                          "--config=" + server.config_path().string()},
-                         log_);
+  // `flags`: more arguments for `serve` (they override the shared config file).
+  SecondNode(const RedressServer& server, const fs::path& log, const std::vector<std::string>& flags = {}) : log_(log) {
+    std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir=" + server.data_dir().string(),
+                                  "--config=" + server.config_path().string()};
+    args.insert(args.end(), flags.begin(), flags.end());
+    pid_ = spawn_redress(args, log_);
     port_ = wait_listening(pid_, log_);
   }
   ~SecondNode() {
