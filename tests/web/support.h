@@ -467,6 +467,16 @@ struct ServerSetup {
 // The name and mapping of the configured intake source.
 inline constexpr const char* kIntakeSource = "web-form";
 
+// Stops a `redress serve` process: SIGTERM, then SIGKILL after 30 s. Nothing when pid <= 0.
+inline void stop_server(pid_t pid) {
+  if (pid <= 0) return;
+  ::kill(pid, SIGTERM);
+  if (!wait_exit(pid, 30s)) {
+    ::kill(pid, SIGKILL);
+    (void)wait_exit(pid, 10s);
+  }
+}
+
 // The port `redress serve` (process `pid`, logging to `log`) listens on, once it says so. FAILs
 // when it exits first (and sets pid to -1) or says nothing within 60 s.
 inline unsigned short wait_listening(pid_t& pid, const fs::path& log) {
@@ -527,15 +537,7 @@ class RedressServer {
     }
     start();
   }
-  ~RedressServer() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGTERM);
-      if (!wait_exit(pid_, 30s)) {
-        ::kill(pid_, SIGKILL);
-        (void)wait_exit(pid_, 10s);
-      }
-    }
-  }
+  ~RedressServer() { stop_server(pid_); }
   RedressServer(const RedressServer&) = delete;
   RedressServer& operator=(const RedressServer&) = delete;
 
@@ -614,14 +616,7 @@ class SecondNode {
     pid_ = spawn_redress(args, log_);
     port_ = wait_listening(pid_, log_);
   }
-  ~SecondNode() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGTERM);
-    if (!wait_exit(pid_, 30s)) {
-      ::kill(pid_, SIGKILL);
-      (void)wait_exit(pid_, 10s);
-    }
-  }
+  ~SecondNode() { stop_server(pid_); }
   SecondNode(const SecondNode&) = delete;
   SecondNode& operator=(const SecondNode&) = delete;
   [[nodiscard]] unsigned short port() const { return port_; }
