@@ -1224,7 +1224,7 @@ TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is inde
   }
   REQUIRE(sqlite_store->index_search().ok());
   CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"broken\"'") == 0);
-  for (const auto& q : {"worktop", "kettle", "broken", "leaks", std::string(subjects[0]).substr(0, 6).c_str()}) {
+  for (const std::string& q : std::vector<std::string>{"worktop", "kettle", "broken", "leaks", subjects[0].substr(0, 6)}) {
     INFO("q=" << q << " after renames, indexed");
     CHECK(search(q) == expected(q));
   }
