@@ -103,9 +103,13 @@ Response case_response(ApiContext& api, const CaseSnapshot& snapshot, const std:
 // The staff view of a stored case. With the view cache on, the case's stamp is read first (one
 // statement) and a rendering made from the same stamp is answered as it is; otherwise the view is
 // read in one go (Store::load_case_view), rendered and kept.
-Response case_response(ApiContext& api, const std::string& reference, http::status status) {
+// Whether a kept rendering may answer: not right after a change, when none can be current yet.
+enum class ViewSource { kCacheFirst, kStore };
+
+Response case_response(ApiContext& api, const std::string& reference, http::status status,
+                       ViewSource source = ViewSource::kCacheFirst) {
   Time now = api.engine.clock().now();
-  if (api.view_cache) {
+  if (api.view_cache && source == ViewSource::kCacheFirst) {
     auto stamp = api.store.case_view_stamp(reference);
     if (!stamp) return problem_from(stamp.error());
     if (auto hit = api.view_cache->find(reference, *stamp, now)) return case_body_response(status, hit->body, hit->stamp.version);
@@ -173,7 +177,10 @@ Result<ActionRequest> staff_action(const ContextPtr& ctx, ActionType type, const
 }
 
 Renderer render_case(ApiContext& api, http::status status) {
-  return [&api, status](const Committed& committed) { return case_response(api, committed.change.after.reference, status); };
+  // The change just made a new version, so no kept rendering matches it: skip the stamp read.
+  return [&api, status](const Committed& committed) {
+    return case_response(api, committed.change.after.reference, status, ViewSource::kStore);
+  };
 }
 
 std::optional<std::int64_t> id_param(const std::string& text, char prefix) { return parse_display_id(text, prefix); }
