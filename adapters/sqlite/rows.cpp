@@ -464,9 +464,9 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
     std::string p = "?" + std::to_string(n);
     sql += " AND (reference LIKE " + p + " ESCAPE '\\' OR subject LIKE " + p + " ESCAPE '\\' OR client_name LIKE " + p +
            " ESCAPE '\\' OR client_email LIKE " + p + " ESCAPE '\\')";
-    // From three characters on, the trigram index (migration 7) narrows the rows the LIKE tests:
-    // it matches every substring the LIKE matches (and folds case more widely), so the result is
-    // the LIKE's. Shorter texts have no trigram and scan.
+    // From three characters on, the trigram index (search_index.h, attached as `search`) narrows
+    // the rows the LIKE tests: it matches every substring the LIKE matches (and folds case more
+    // widely), so the result is the LIKE's. Shorter texts have no trigram and scan.
     std::size_t characters = 0;
     for (unsigned char c : filter.text) characters += (c & 0xC0) != 0x80;
     if (characters >= 3) {
@@ -474,8 +474,9 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
       for (char c : filter.text) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
       phrase += "\"";
       texts.emplace_back(++n, phrase);
-      // The cases still waiting to be indexed (migration 10) are candidates too.
-      sql += " AND id IN (SELECT rowid FROM cases_text WHERE cases_text MATCH ?" + std::to_string(n) +
+      // The cases still waiting to be indexed (migration 11) are candidates too. One statement:
+      // it locks this database before the index's (search_index.h says why that matters).
+      sql += " AND id IN (SELECT rowid FROM search.cases_text WHERE cases_text MATCH ?" + std::to_string(n) +
              " UNION ALL SELECT case_id FROM search_pending)";
     }
   }

@@ -8,7 +8,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 10> kMigrations{
+constexpr std::array<const char*, 11> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -556,6 +556,29 @@ CREATE TRIGGER cases_text_delete AFTER DELETE ON cases BEGIN
   WHERE NOT EXISTS (SELECT 1 FROM search_pending WHERE case_id = old.id);
   DELETE FROM search_pending WHERE case_id = old.id;
 END;
+)sql",
+    // 11: the trigram index moves to a file of its own (search_index.h): its merges held this
+    // database's write lock for tens of milliseconds at a time, longer as it grew. Here stays what
+    // it lacks: a case created, renamed or deleted is pending, its generation moving at each
+    // change, until a round of indexing has written that generation. Every case is pending once,
+    // for the new file.
+    R"sql(
+DROP TRIGGER cases_text_update;
+DROP TRIGGER cases_text_delete;
+DROP TABLE cases_text;
+ALTER TABLE search_pending ADD COLUMN generation INTEGER NOT NULL DEFAULT 0;
+INSERT INTO search_pending(case_id) SELECT id FROM cases WHERE true ON CONFLICT(case_id) DO NOTHING;
+CREATE TRIGGER search_pending_update AFTER UPDATE OF reference, subject, client_name, client_email ON cases BEGIN
+  INSERT INTO search_pending(case_id) VALUES (new.id) ON CONFLICT(case_id) DO UPDATE SET generation = generation + 1;
+END;
+CREATE TRIGGER search_pending_delete AFTER DELETE ON cases BEGIN
+  INSERT INTO search_pending(case_id) VALUES (old.id) ON CONFLICT(case_id) DO UPDATE SET generation = generation + 1;
+END;
+-- Which database an index file belongs to: it is rebuilt when it names another.
+CREATE TABLE search_index (
+  id TEXT NOT NULL
+) STRICT;
+INSERT INTO search_index(id) VALUES (lower(hex(randomblob(16))));
 )sql",
 };
 

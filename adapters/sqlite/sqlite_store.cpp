@@ -136,7 +136,11 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
                           (*version < latest_schema_version() ? "; run `redress migrate` first"
                                                               : "; it is newer than this redress, which leaves it untouched"));
   if (auto s = configure_connection(*writer, options.durability, OpenMode::kReadWrite); !s) return s.error();
-  return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer)));
+  try {
+    return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer)));
+  } catch (const std::exception& e) {
+    return Error::unavailable(e.what());
+  }
 }
 
 SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer)
@@ -148,16 +152,23 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
         return SQLITE_OK;
       },
       this);
+  search_index_ = std::make_unique<SearchIndex>(options.path, *writer_connection_, [this](auto work) {
+    return run_write(std::move(work), WriteScope::kNoCaseRows);
+  });
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
       throw std::runtime_error("cannot configure a reader: " + s.error().detail);
+    if (auto s = search_index_->attach(*reader); !s)
+      throw std::runtime_error("cannot attach the search index to a reader: " + s.error().detail);
     readers_.add(std::move(reader));
   }
   writer_thread_ = std::thread([this] { writer_loop(); });
+  if (options.search_indexing == SearchIndexing::kInBackground) search_index_->start(std::chrono::milliseconds(250));
 }
 
 SqliteStore::~SqliteStore() {
+  search_index_.reset();  // its last round may still write through the writer
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -205,13 +216,10 @@ void SqliteStore::writer_loop() {
     {
       std::unique_lock lock(mutex_);
       if (queue_.empty() && !stopping_) {
-        // Idle: index the cases waiting for search and checkpoint once what the last batches left
-        // in the WAL, then sleep until work.
-        bool index_waiting = search_backlog_ > 0 && options_.search_indexing == SearchIndexing::kInBackground;
-        if (wal_pages_ > 0 || index_waiting) {
+        // Idle: checkpoint once what the last batches left in the WAL, then sleep until work.
+        if (wal_pages_ > 0) {
           if (!work_available_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_ || !queue_.empty(); })) {
             lock.unlock();
-            if (index_waiting) index_pending_search();
             maybe_checkpoint(true);
             continue;
           }
@@ -229,76 +237,11 @@ void SqliteStore::writer_loop() {
     }
     run_batch(batch);
     batch.clear();
-    if (search_backlog_ >= kSearchBatch && options_.search_indexing == SearchIndexing::kInBackground)
-      index_pending_search();
     maybe_checkpoint(false);
   }
 }
 
-namespace {
-
-// Moves up to `limit` cases, lowest ids first, from search_pending into the trigram index, inside
-// the caller's transaction; how many it moved.
-Result<std::int64_t> index_search_batch(Connection& db, std::int64_t limit) {
-  auto& last = db.cached("SELECT max(case_id), count(*) FROM (SELECT case_id FROM search_pending ORDER BY case_id LIMIT ?1)");
-  last.bind(1, limit);
-  if (!last.step()) {
-    Error error = last.status().ok() ? Error::internal("no row from search_pending") : last.status().error();
-    last.reset();
-    return error;
-  }
-  std::int64_t through = last.integer(0), count = last.integer(1);
-  last.reset();
-  if (count == 0) return count;
-  auto& index = db.cached(
-      "INSERT INTO cases_text(rowid, reference, subject, client_name, client_email) "
-      "SELECT c.id, c.reference, c.subject, c.client_name, c.client_email "
-      "FROM search_pending p JOIN cases c ON c.id = p.case_id WHERE p.case_id <= ?1");
-  index.bind(1, through);
-  if (auto s = index.run(); !s) return s.error();
-  auto& done = db.cached("DELETE FROM search_pending WHERE case_id <= ?1");
-  done.bind(1, through);
-  if (auto s = done.run(); !s) return s.error();
-  return count;
-}
-
-}  // namespace
-
-void SqliteStore::index_pending_search() {
-  Connection& db = *writer_connection_;
-  auto failed = [&](const Error& error) {
-    (void)db.exec("ROLLBACK");
-    // Once a minute at most: on a full disk every pass fails the same way. Searches stay exact.
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_search_warning_ >= std::chrono::minutes(1)) {
-      spdlog::warn("store: indexing cases for search failed (searches still find them): {}", error.detail);
-      last_search_warning_ = now;
-    }
-  };
-  for (;;) {
-    if (auto s = db.exec("BEGIN IMMEDIATE"); !s) return failed(s.error());
-    auto moved = index_search_batch(db, kSearchBatch);
-    if (!moved) return failed(moved.error());
-    if (auto s = db.exec("COMMIT"); !s) return failed(s.error());
-    if (*moved < kSearchBatch) break;
-  }
-  search_backlog_ = 0;
-}
-
-Status SqliteStore::index_search() {
-  for (;;) {
-    std::int64_t moved = 0;
-    Status status = run_write(
-        [&moved](Connection& db) -> Status {
-          auto batch = index_search_batch(db, kSearchBatch);
-          if (!batch) return batch.error();
-          moved = *batch;
-          return Status::success();
-        },
-        WriteScope::kNoCaseRows);
-    if (!status || moved < kSearchBatch) return status;
-  }
-}
+Status SqliteStore::index_search() { return search_index_->index_now(); }
 
 void SqliteStore::maybe_checkpoint(bool idle) {
   if (wal_pages_ == 0 || (!idle && wal_pages_ < options_.checkpoint_pages)) return;
@@ -510,7 +453,6 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
     auto change = item.plan(nullptr, context);
     if (!change) return change.error();
     if (auto s = persist(db, *change, nullptr, live_subscriptions()); !s) return s.error();
-    ++search_backlog_;  // a hint only: counted even if the batch rolls back
     if (!item.idempotency_key.empty()) {
       auto& remember = db.cached("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES (?1,?2,?3,?4)");
       remember.bind(1, item.idempotency_key).bind(2, item.request_digest).bind(3, change->after.id)

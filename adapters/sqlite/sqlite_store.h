@@ -38,14 +38,16 @@
 
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/write_health.h"
 #include "engine/clock.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
-// Who moves new cases into the search index: the writer by itself, between batches and when idle,
-// or only SqliteStore::index_search (tests). Searches find waiting cases either way.
+// Who moves pending cases into the search index (search_index.h): its own thread, a round every
+// 250 ms while any wait, or only SqliteStore::index_search (tests). Searches find pending cases
+// either way.
 enum class SearchIndexing { kInBackground, kOnRequest };
 
 struct StoreOptions {
@@ -69,8 +71,8 @@ class SqliteStore final : public Store {
 
   void submit(WorkItem item) override;
   void flush() override;
-  // Indexes every case still waiting for the search index now (the writer also does it by itself,
-  // between batches and when idle); searches find waiting cases either way.
+  // Indexes every case still waiting for the search index now (in the background, the index's
+  // thread does it by itself); searches find waiting cases either way.
   [[nodiscard]] Status index_search();
   // While writes fail (full disk, read-only database...): why, from the last refused group.
   [[nodiscard]] std::optional<std::string> write_failure() const override { return health_.failure(); }
@@ -213,15 +215,13 @@ class SqliteStore final : public Store {
   // The subscriptions web hooks fan out to, reloaded on the writer after any change to them.
   const std::vector<Subscription>& live_subscriptions();
   void maybe_checkpoint(bool idle);
-  // Adds the cases waiting in search_pending to the trigram index, in transactions of up to
-  // kSearchBatch cases (migration 10). Between batches once kSearchBatch cases were created here,
-  // and when idle.
-  void index_pending_search();
-  static constexpr std::int64_t kSearchBatch = 1024;
 
   const StoreOptions options_;
   const Clock& clock_;
   std::unique_ptr<Connection> writer_connection_;  // touched only by writer_thread_
+  // The trigram index in its own file; its rounds write to the store through run_write, so it is
+  // stopped before the writer.
+  std::unique_ptr<SearchIndex> search_index_;
   ReaderPool readers_;
 
   mutable std::mutex mutex_;
@@ -237,10 +237,6 @@ class SqliteStore final : public Store {
   };
   std::map<std::string, IdBlock> id_blocks_;
   std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
-  // Cases created here since the last index_pending_search; 1 at start, for what another process
-  // (or this one, before a crash) left pending. A hint: a search is exact whatever it says.
-  std::int64_t search_backlog_ = 1;
-  std::chrono::steady_clock::time_point last_search_warning_{};
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
   // Cleared whenever a transaction or savepoint rolls back.
   std::unordered_map<std::string, CaseSnapshot> snapshots_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/environment.h"
 #include "engine/clocks.h"
@@ -1157,7 +1158,7 @@ TEST_CASE("store: a full disk in a group commit refuses the whole group, writes 
 }
 
 TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is indexed yet or still waiting", "[store][search]") {
-  // The writer would index waiting cases by itself (in batches, and when idle); here the test decides when.
+  // The index's thread would index waiting cases by itself; here the test decides when.
   World w(sqlite::SearchIndexing::kOnRequest);
   std::vector<std::string> subjects{"Late delivery to Leeds", "Parcel left in the rain", "Late refund for order 7",
                                     "Charged twice", "Delivery van blocked the drive", "Refund not received"};
@@ -1165,6 +1166,7 @@ TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is inde
   for (const auto& subject : subjects) subject_of[w.create(subject)] = subject;
 
   RawDb raw(w.db_path());
+  RawDb index(sqlite::SearchIndex::path_for(w.db_path().string()));
   // The exact answer: a case-insensitive substring test over the four searched fields.
   auto expected = [&](const std::string& text) {
     std::set<std::string> found;
@@ -1204,7 +1206,7 @@ TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is inde
   REQUIRE(sqlite_store != nullptr);
   REQUIRE(sqlite_store->index_search().ok());
   CHECK(raw.integer("SELECT count(*) FROM search_pending") == 0);
-  CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"delivery\"'") == 2);
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"delivery\"'") == 2);
   for (const auto& q : queries) {
     INFO("q=" << q << " indexed");
     CHECK(search(q) == expected(q));
@@ -1223,22 +1225,156 @@ TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is inde
     CHECK(search(q) == expected(q));
   }
   REQUIRE(sqlite_store->index_search().ok());
-  CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"broken\"'") == 0);
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"broken\"'") == 0);
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"kettle leaks\"'") == 1);
   for (const std::string& q : std::vector<std::string>{"worktop", "kettle", "broken", "leaks", subjects[0].substr(0, 6)}) {
     INFO("q=" << q << " after renames, indexed");
     CHECK(search(q) == expected(q));
   }
-  // The index agrees with the rows it indexes (FTS5's own check of an external-content index).
-  raw.exec("INSERT INTO cases_text(cases_text, rank) VALUES ('integrity-check', 1)");
+  // The index is sound by FTS5's own check.
+  index.exec("INSERT INTO cases_text(cases_text) VALUES ('integrity-check')");
 }
 
-TEST_CASE("store: the writer indexes waiting cases by itself when it is idle", "[store][search]") {
+TEST_CASE("store: the search index's thread indexes waiting cases by itself", "[store][search]") {
   World w;
   for (int i = 0; i < 5; ++i) w.create("Idle indexing " + std::to_string(i));
   RawDb raw(w.db_path());
+  RawDb index(sqlite::SearchIndex::path_for(w.db_path().string()));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (raw.integer("SELECT count(*) FROM search_pending") > 0 && std::chrono::steady_clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   CHECK(raw.integer("SELECT count(*) FROM search_pending") == 0);
-  CHECK(raw.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"idle indexing\"'") == 5);
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"idle indexing\"'") == 5);
+}
+
+namespace {
+
+std::set<std::string> search_references(Store& store, const std::string& text) {
+  CaseFilter filter;
+  filter.text = text;
+  auto page = store.list_cases(filter, "", 200);
+  INFO((page.ok() ? std::string() : page.error().detail));
+  REQUIRE(page.ok());
+  std::set<std::string> found;
+  for (const auto& c : page->cases) found.insert(c.reference);
+  return found;
+}
+
+}  // namespace
+
+TEST_CASE("store: a case renamed while its round of indexing runs stays pending until its new text is indexed",
+          "[store][search]") {
+  World w(sqlite::SearchIndexing::kOnRequest);
+  const std::string ref = w.create("Broken kettle");
+  w.store().flush();
+  const std::string path = w.db_path().string();
+  RawDb index(sqlite::SearchIndex::path_for(path));
+  // A second index on the same files, whose round is interrupted by a rename: the rename commits
+  // after the round read the case and before it deletes the pending row.
+  sqlite::Connection writer(path, sqlite::OpenMode::kReadWrite);
+  REQUIRE(sqlite::configure_connection(writer, sqlite::Durability::kFull, sqlite::OpenMode::kReadWrite).ok());
+  bool renamed = false;
+  sqlite::SearchIndex racing(path, writer, [&](std::function<Status(sqlite::Connection&)> work) -> Status {
+    if (!renamed) {
+      renamed = true;
+      auto rename = writer.exec("UPDATE cases SET subject = 'Kettle leaks' WHERE reference = '" + ref + "'");
+      if (!rename) return rename;
+    }
+    if (auto s = writer.exec("BEGIN IMMEDIATE"); !s) return s;
+    Status s = work(writer);
+    (void)writer.exec(s ? "COMMIT" : "ROLLBACK");
+    return s;
+  });
+  REQUIRE(racing.index_now().ok());
+  CHECK(renamed);
+  // The first round indexed the old text and left the row pending (its generation moved); the
+  // next round, in the same index_now, indexed the new text.
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"broken\"'") == 0);
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"leaks\"'") == 1);
+  RawDb raw(w.db_path());
+  CHECK(raw.integer("SELECT count(*) FROM search_pending") == 0);
+  CHECK(search_references(w.store(), "leaks") == std::set<std::string>{ref});
+  CHECK(search_references(w.store(), "broken").empty());
+}
+
+TEST_CASE("store: a missing, damaged or foreign search index file is rebuilt, and searches stay exact meanwhile",
+          "[store][search]") {
+  TempDir dir;
+  const std::string db = config_in(dir).database_path();
+  const std::string index_path = sqlite::SearchIndex::path_for(db);
+  std::vector<std::string> refs;
+  auto env = open_env(dir, sqlite::SearchIndexing::kOnRequest);
+  auto create = [&](Environment& e, const std::string& subject) {
+    NewCase c;
+    c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
+    c.channel = Channel::kWeb;
+    c.category = "billing";
+    c.touchpoint = "billing";
+    c.subject = subject;
+    c.description = "Rebuild me.";
+    c.workflow = "retail";
+    auto created = e.engine->create_case(c, Actor::intake("web-form"));
+    REQUIRE(created.ok());
+    return created->change.after.reference;
+  };
+  for (int i = 0; i < 3; ++i) refs.push_back(create(*env, "Rebuilt index " + std::to_string(i)));
+  auto* store = dynamic_cast<sqlite::SqliteStore*>(env->store.get());
+  REQUIRE(store->index_search().ok());
+  const std::set<std::string> all(refs.begin(), refs.end());
+  CHECK(search_references(*env->store, "rebuilt") == all);
+
+  auto reopen_and_check = [&](const std::string& what) {
+    INFO(what);
+    env = open_env(dir, sqlite::SearchIndexing::kOnRequest);
+    RawDb raw(db);
+    // Every case is pending again, and found while it waits.
+    CHECK(raw.integer("SELECT count(*) FROM search_pending") == 3);
+    CHECK(search_references(*env->store, "rebuilt") == all);
+    CHECK(search_references(*env->store, "index 1") == std::set<std::string>{refs[1]});
+    auto* reopened = dynamic_cast<sqlite::SqliteStore*>(env->store.get());
+    REQUIRE(reopened->index_search().ok());
+    CHECK(raw.integer("SELECT count(*) FROM search_pending") == 0);
+    RawDb index(index_path);
+    CHECK(index.integer("SELECT count(*) FROM cases_text") == 3);
+    CHECK(search_references(*env->store, "rebuilt") == all);
+  };
+
+  env.reset();
+  for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(index_path + suffix);
+  reopen_and_check("the index file was deleted");
+
+  env.reset();
+  for (const char* suffix : {"-wal", "-shm"}) fs::remove(index_path + suffix);
+  {
+    std::ofstream garbage(index_path, std::ios::binary | std::ios::trunc);
+    garbage << std::string(8192, 'x');
+  }
+  reopen_and_check("the index file was overwritten with garbage");
+
+  env.reset();
+  {
+    // An index that belongs to another database: its owner id differs.
+    RawDb index(index_path);
+    index.exec("UPDATE meta SET value = 'another database' WHERE key = 'store'");
+    index.exec("INSERT INTO cases_text(rowid, reference, subject, client_name, client_email) "
+               "VALUES (999, 'CMP-0000-000999', 'Rebuilt elsewhere', 'Bo', 'bo@example.org')");
+  }
+  reopen_and_check("the index file belonged to another database");
+}
+
+TEST_CASE("store: a deleted case leaves the search index", "[store][search]") {
+  World w(sqlite::SearchIndexing::kOnRequest);
+  const std::string kept = w.create("Dented fridge door"), gone = w.create("Dented oven door");
+  auto* store = dynamic_cast<sqlite::SqliteStore*>(&w.store());
+  REQUIRE(store->index_search().ok());
+  RawDb index(sqlite::SearchIndex::path_for(w.db_path().string()));
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"dented\"'") == 2);
+  {
+    RawDb raw(w.db_path());  // no foreign-key enforcement: as someone erasing a case by hand
+    raw.exec("DELETE FROM cases WHERE reference = '" + gone + "'");
+    CHECK(raw.integer("SELECT count(*) FROM search_pending") == 1);
+  }
+  REQUIRE(store->index_search().ok());
+  CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"dented\"'") == 1);
+  CHECK(search_references(w.store(), "dented") == std::set<std::string>{kept});
 }
