@@ -163,7 +163,14 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       throw std::runtime_error("cannot attach the search index to a reader: " + s.error().detail);
     readers_.add(std::move(reader));
   }
+  checkpoint_connection_ = std::make_unique<Connection>(options.path, OpenMode::kReadWrite);
+  if (auto s = checkpoint_connection_->exec(std::string("PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0;") +
+                                            (options.durability == Durability::kFull ? "PRAGMA synchronous = FULL;"
+                                                                                     : "PRAGMA synchronous = NORMAL;"));
+      !s)
+    throw std::runtime_error("cannot configure the checkpointer: " + s.error().detail);
   writer_thread_ = std::thread([this] { writer_loop(); });
+  checkpoint_thread_ = std::thread([this] { checkpointer_loop(); });
   if (options.search_indexing == SearchIndexing::kInBackground) search_index_->start(std::chrono::milliseconds(250));
 }
 
@@ -175,6 +182,12 @@ SqliteStore::~SqliteStore() {
   }
   work_available_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(mutex_);
+    checkpointer_stopping_ = true;
+  }
+  checkpoint_wanted_.notify_all();
+  if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
   (void)writer_connection_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
@@ -245,10 +258,22 @@ Status SqliteStore::index_search() { return search_index_->index_now(); }
 
 void SqliteStore::maybe_checkpoint(bool idle) {
   if (wal_pages_ == 0 || (!idle && wal_pages_ < options_.checkpoint_pages)) return;
+  if (!idle) {
+    // The checkpointer copies the WAL back beside the next commits; the hook's count falls once
+    // a commit after a complete checkpoint restarts the WAL.
+    {
+      std::lock_guard lock(mutex_);
+      checkpoint_requested_ = true;
+    }
+    checkpoint_wanted_.notify_one();
+    return;
+  }
   int log = 0, done = 0;
-  int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr,
-                                     idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
   if (rc == SQLITE_OK && log == done) wal_pages_ = 0;
+  std::lock_guard lock(mutex_);
+  ++counters_.checkpoints;
+  // BUSY: the checkpointer is at work, or a reader holds the WAL; the next idle pass tries again.
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     // Once a minute at most: on a full disk every idle pass fails the same way.
     auto now = std::chrono::steady_clock::now();
@@ -257,8 +282,28 @@ void SqliteStore::maybe_checkpoint(bool idle) {
       last_checkpoint_warning_ = now;
     }
   }
-  std::lock_guard lock(mutex_);
-  ++counters_.checkpoints;
+}
+
+void SqliteStore::checkpointer_loop() {
+  std::unique_lock lock(mutex_);
+  for (;;) {
+    checkpoint_wanted_.wait(lock, [this] { return checkpointer_stopping_ || checkpoint_requested_; });
+    if (checkpointer_stopping_) return;
+    checkpoint_requested_ = false;
+    lock.unlock();
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
+                                       nullptr);
+    Error error = rc == SQLITE_OK || rc == SQLITE_BUSY ? Error{} : checkpoint_connection_->last_error("wal checkpoint");
+    lock.lock();
+    ++counters_.checkpoints;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      auto now = std::chrono::steady_clock::now();
+      if (now - last_checkpoint_warning_ >= std::chrono::minutes(1)) {
+        spdlog::warn("store: checkpoint failed: {}", error.detail);
+        last_checkpoint_warning_ = now;
+      }
+    }
+  }
 }
 
 namespace {

@@ -19,8 +19,10 @@
 // carries on and the next group is tried afresh, so writes resume once the disk has room again.
 // Reads are unaffected. Failures are logged once per 10 s at most (write_health.h).
 //
-// The WAL is checkpointed by the writer between batches once it grows past a threshold, and when
-// the queue falls idle, so it stays bounded without a checkpoint on the commit path.
+// The WAL stays bounded without a checkpoint on the commit path: once it grows past a threshold,
+// the writer asks a checkpointer thread, which copies it back on a connection of its own (a
+// PASSIVE checkpoint runs beside the writer's commits, never holding them); and when the queue
+// falls idle, the writer checkpoints and truncates it itself.
 //
 // Thread-safe: any thread may submit and read. Destruction drains the queue first.
 #pragma once
@@ -214,7 +216,9 @@ class SqliteStore final : public Store {
   void remember(const std::string& reference, CaseSnapshot snapshot);
   // The subscriptions web hooks fan out to, reloaded on the writer after any change to them.
   const std::vector<Subscription>& live_subscriptions();
+  // Idle: checkpoints and truncates the WAL. Otherwise, past the threshold, wakes the checkpointer.
   void maybe_checkpoint(bool idle);
+  void checkpointer_loop();
 
   const StoreOptions options_;
   const Clock& clock_;
@@ -242,10 +246,15 @@ class SqliteStore final : public Store {
   std::unordered_map<std::string, CaseSnapshot> snapshots_;
   std::vector<Subscription> live_subscriptions_;
   std::atomic<bool> subscriptions_stale_{true};  // set by any change to the subscriptions
-  std::chrono::steady_clock::time_point last_checkpoint_warning_{};
+  std::chrono::steady_clock::time_point last_checkpoint_warning_{};  // writer and checkpointer, under mutex_
+  std::unique_ptr<Connection> checkpoint_connection_;  // touched only by checkpoint_thread_
+  std::condition_variable checkpoint_wanted_;
+  bool checkpoint_requested_ = false;  // guarded by mutex_
+  bool checkpointer_stopping_ = false;  // guarded by mutex_
   WriteHealth health_;  // refused groups and their log lines (thread-safe)
 
-  std::thread writer_thread_;  // last: started after every member above exists
+  std::thread writer_thread_;      // last: started after every member above exists
+  std::thread checkpoint_thread_;  // likewise
   friend class WriterContext;
 };
 
