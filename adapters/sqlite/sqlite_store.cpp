@@ -259,20 +259,33 @@ Status SqliteStore::index_search() { return search_index_->index_now(); }
 void SqliteStore::maybe_checkpoint(bool idle) {
   if (wal_pages_ == 0 || (!idle && wal_pages_ < options_.checkpoint_pages)) return;
   if (!idle) {
-    // The checkpointer copies the WAL back beside the next commits; the hook's count falls once
-    // a commit after a complete checkpoint restarts the WAL.
+    // The checkpointer copies the WAL back beside the next commits. But the WAL restarts (and so
+    // stays bounded) only when a transaction begins after a checkpoint that left no frame behind,
+    // and under steady writes a checkpoint beside them never catches up. So once the
+    // checkpointer has done its pass, the writer copies what was committed meanwhile (a small
+    // part) between two batches; the next commit then restarts the WAL.
+    bool finish = false, start = false;
     {
       std::lock_guard lock(mutex_);
-      checkpoint_requested_ = true;
+      if (checkpoint_state_ == CheckpointState::kDone) {
+        finish = true;
+        checkpoint_state_ = CheckpointState::kNone;
+      } else if (checkpoint_state_ == CheckpointState::kNone) {
+        start = true;
+        checkpoint_state_ = CheckpointState::kRequested;
+      }
     }
-    checkpoint_wanted_.notify_one();
-    return;
+    if (start) checkpoint_wanted_.notify_one();
+    if (!finish) return;
   }
   int log = 0, done = 0;
-  int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr,
+                                     idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
   if (rc == SQLITE_OK && log == done) wal_pages_ = 0;
   std::lock_guard lock(mutex_);
   ++counters_.checkpoints;
+  // A pass the checkpointer finished is covered by this one (the idle one truncates as well).
+  if (rc == SQLITE_OK && checkpoint_state_ == CheckpointState::kDone) checkpoint_state_ = CheckpointState::kNone;
   // BUSY: the checkpointer is at work, or a reader holds the WAL; the next idle pass tries again.
   if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
     // Once a minute at most: on a full disk every idle pass fails the same way.
@@ -287,15 +300,16 @@ void SqliteStore::maybe_checkpoint(bool idle) {
 void SqliteStore::checkpointer_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    checkpoint_wanted_.wait(lock, [this] { return checkpointer_stopping_ || checkpoint_requested_; });
+    checkpoint_wanted_.wait(lock, [this] { return checkpointer_stopping_ || checkpoint_state_ == CheckpointState::kRequested; });
     if (checkpointer_stopping_) return;
-    checkpoint_requested_ = false;
+    checkpoint_state_ = CheckpointState::kRunning;
     lock.unlock();
     int rc = sqlite3_wal_checkpoint_v2(checkpoint_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
                                        nullptr);
     Error error = rc == SQLITE_OK || rc == SQLITE_BUSY ? Error{} : checkpoint_connection_->last_error("wal checkpoint");
     lock.lock();
     ++counters_.checkpoints;
+    checkpoint_state_ = CheckpointState::kDone;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       auto now = std::chrono::steady_clock::now();
       if (now - last_checkpoint_warning_ >= std::chrono::minutes(1)) {

@@ -19,10 +19,11 @@
 // carries on and the next group is tried afresh, so writes resume once the disk has room again.
 // Reads are unaffected. Failures are logged once per 10 s at most (write_health.h).
 //
-// The WAL stays bounded without a checkpoint on the commit path: once it grows past a threshold,
-// the writer asks a checkpointer thread, which copies it back on a connection of its own (a
-// PASSIVE checkpoint runs beside the writer's commits, never holding them); and when the queue
-// falls idle, the writer checkpoints and truncates it itself.
+// The WAL stays bounded without a long checkpoint on the commit path: once it grows past a
+// threshold, the writer asks a checkpointer thread, which copies it back on a connection of its
+// own (a PASSIVE checkpoint runs beside the writer's commits, never holding them); then the writer
+// copies the little committed meanwhile between two batches, so that the next commit can restart
+// the WAL. When the queue falls idle, the writer checkpoints and truncates it itself.
 //
 // Thread-safe: any thread may submit and read. Destruction drains the queue first.
 #pragma once
@@ -249,7 +250,9 @@ class SqliteStore final : public Store {
   std::chrono::steady_clock::time_point last_checkpoint_warning_{};  // writer and checkpointer, under mutex_
   std::unique_ptr<Connection> checkpoint_connection_;  // touched only by checkpoint_thread_
   std::condition_variable checkpoint_wanted_;
-  bool checkpoint_requested_ = false;  // guarded by mutex_
+  // The checkpointer's pass: asked for by the writer, running, done (the writer then finishes it).
+  enum class CheckpointState { kNone, kRequested, kRunning, kDone };
+  CheckpointState checkpoint_state_ = CheckpointState::kNone;  // guarded by mutex_
   bool checkpointer_stopping_ = false;  // guarded by mutex_
   WriteHealth health_;  // refused groups and their log lines (thread-safe)
 

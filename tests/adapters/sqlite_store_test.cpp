@@ -1378,3 +1378,56 @@ TEST_CASE("store: a deleted case leaves the search index", "[store][search]") {
   CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"dented\"'") == 1);
   CHECK(search_references(w.store(), "dented") == std::set<std::string>{kept});
 }
+
+TEST_CASE("store: under writes that never pause, the checkpointer keeps the WAL bounded", "[store][concurrency]") {
+  // Without a checkpoint while the writes go on, these 1,200 cases would leave tens of MiB in the
+  // WAL: the writer's idle checkpoint never comes (no half-second pause).
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;  // migrated, closed
+  const std::string path = config_in(dir).database_path();
+  sqlite::StoreOptions options;
+  options.path = path;
+  options.checkpoint_pages = 256;  // 1 MiB of 4 KiB pages
+  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  ManualClock clock(kStart);
+  auto opened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  Engine engine(store, clock, workflows);
+
+  std::atomic<bool> writing{true};
+  std::atomic<std::int64_t> largest{0};
+  std::thread sampler([&] {
+    while (writing) {
+      std::error_code missing;
+      auto size = static_cast<std::int64_t>(fs::file_size(path + "-wal", missing));
+      if (!missing && size > largest) largest = size;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 4; ++t)
+    writers.emplace_back([&] {
+      for (int i = 0; i < 300; ++i) {
+        NewCase c;
+        c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
+        c.channel = Channel::kWeb;
+        c.category = "billing";
+        c.touchpoint = "billing";
+        c.subject = "Checkpoint " + std::to_string(i);
+        c.description = std::string(2000, 'x');
+        c.workflow = "retail";
+        if (!engine.create_case(c, Actor::intake("web-form")).ok()) ++failures;
+      }
+    });
+  for (auto& writer : writers) writer.join();
+  writing = false;
+  sampler.join();
+  CHECK(failures == 0);
+  auto counters = store.counters();
+  INFO("largest WAL " << largest << " bytes, " << counters.checkpoints << " checkpoints, " << counters.batches << " batches");
+  CHECK(counters.checkpoints >= 2);
+  // The threshold, what the writer commits while the checkpointer copies, and one batch.
+  CHECK(largest <= 8 * 1024 * 1024);
+}
