@@ -124,6 +124,19 @@ class RawDb {
   sqlite3* db_ = nullptr;
 };
 
+// A web complaint about billing, as the tests create them.
+NewCase billing_case(const std::string& subject, const std::string& description = "I was charged twice for one order.") {
+  NewCase c;
+  c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
+  c.channel = Channel::kWeb;
+  c.category = "billing";
+  c.touchpoint = "billing";
+  c.subject = subject;
+  c.description = description;
+  c.workflow = "retail";
+  return c;
+}
+
 struct World {
   TempDir dir;
   std::unique_ptr<Environment> env;
@@ -150,15 +163,7 @@ struct World {
   Store& store() { return *env->store; }
 
   std::string create(const std::string& subject = "Charged twice") {
-    NewCase c;
-    c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
-    c.channel = Channel::kWeb;
-    c.category = "billing";
-    c.touchpoint = "billing";
-    c.subject = subject;
-    c.description = "I was charged twice for one order.";
-    c.workflow = "retail";
-    auto created = engine().create_case(c, Actor::intake("web-form"));
+    auto created = engine().create_case(billing_case(subject), Actor::intake("web-form"));
     INFO((created.ok() ? std::string() : created.error().detail));
     REQUIRE(created.ok());
     return created->change.after.reference;
@@ -1305,15 +1310,7 @@ TEST_CASE("store: a missing, damaged or foreign search index file is rebuilt, an
   std::vector<std::string> refs;
   auto env = open_env(dir, sqlite::SearchIndexing::kOnRequest);
   auto create = [&](Environment& e, const std::string& subject) {
-    NewCase c;
-    c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
-    c.channel = Channel::kWeb;
-    c.category = "billing";
-    c.touchpoint = "billing";
-    c.subject = subject;
-    c.description = "Rebuild me.";
-    c.workflow = "retail";
-    auto created = e.engine->create_case(c, Actor::intake("web-form"));
+    auto created = e.engine->create_case(billing_case(subject, "Rebuild me."), Actor::intake("web-form"));
     REQUIRE(created.ok());
     return created->change.after.reference;
   };
@@ -1410,14 +1407,7 @@ TEST_CASE("store: under writes that never pause, the checkpointer keeps the WAL 
   for (int t = 0; t < 4; ++t)
     writers.emplace_back([&] {
       for (int i = 0; i < 300; ++i) {
-        NewCase c;
-        c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
-        c.channel = Channel::kWeb;
-        c.category = "billing";
-        c.touchpoint = "billing";
-        c.subject = "Checkpoint " + std::to_string(i);
-        c.description = std::string(2000, 'x');
-        c.workflow = "retail";
+        NewCase c = billing_case("Checkpoint " + std::to_string(i), std::string(2000, 'x'));
         if (!engine.create_case(c, Actor::intake("web-form")).ok()) ++failures;
       }
     });
