@@ -68,6 +68,9 @@ std::string Metrics::render(const Gauges& gauges) const {
   out << "# HELP redress_http_connections_refused_total Connections refused because the connection cap was reached.\n"
          "# TYPE redress_http_connections_refused_total counter\n"
       << "redress_http_connections_refused_total " << refused_.load(std::memory_order_relaxed) << "\n";
+  out << "# HELP redress_http_connections_timed_out_total Connections closed because a request was not read, or a response not taken, within the read timeout.\n"
+         "# TYPE redress_http_connections_timed_out_total counter\n"
+      << "redress_http_connections_timed_out_total " << timed_out_.load(std::memory_order_relaxed) << "\n";
   out << "# HELP redress_cases Cases by lifecycle status.\n# TYPE redress_cases gauge\n";
   for (const auto& [status, count] : gauges.cases_by_status)
     out << "redress_cases{status=\"" << escape(status) << "\"} " << count << "\n";

@@ -26,6 +26,7 @@ class Metrics {
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
   void connection_closed() { connections_.fetch_sub(1, std::memory_order_relaxed); }
   void connection_refused() { refused_.fetch_add(1, std::memory_order_relaxed); }
+  void connection_timed_out() { timed_out_.fetch_add(1, std::memory_order_relaxed); }
 
   struct Gauges {
     std::vector<std::pair<std::string, std::int64_t>> cases_by_status;
@@ -48,6 +49,7 @@ class Metrics {
   std::map<std::pair<std::string, std::string>, Histogram> latency_;              // guarded by mutex_
   std::atomic<std::int64_t> connections_{0};
   std::atomic<std::uint64_t> refused_{0};
+  std::atomic<std::uint64_t> timed_out_{0};
 };
 
 }  // namespace redress::web

@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <sodium.h>
 
+#include <algorithm>
 #include <optional>
 
 namespace redress::web {
@@ -37,6 +38,26 @@ class Session : public std::enable_shared_from_this<Session> {
     });
   }
 
+  // Whether the read timeout has passed for what the session waits on (a request, or the client
+  // taking a response). Any thread: the server's sweeper asks.
+  [[nodiscard]] bool late(std::chrono::steady_clock::time_point now) const {
+    auto deadline = deadline_.load(std::memory_order_acquire);
+    return deadline != kNoDeadline && now.time_since_epoch().count() >= deadline;
+  }
+
+  // Closes the connection if it is still late once on the strand (a request may have completed
+  // meanwhile); the pending read or write then ends with operation_aborted.
+  void expire() {
+    net::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (!self->late(std::chrono::steady_clock::now())) return;
+      self->deadline_.store(kNoDeadline, std::memory_order_release);
+      self->server_.metrics().connection_timed_out();
+      spdlog::debug("connection timed out");
+      beast::error_code ec;
+      self->stream_.socket().close(ec);
+    });
+  }
+
  private:
   void do_read() {
     if (server_.draining()) return do_close();
@@ -44,7 +65,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
-    stream_.expires_after(server_.options().read_timeout);
+    arm_deadline();  // for the whole request, however slowly its bytes arrive
     http::async_read_header(stream_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
   }
@@ -77,7 +98,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void on_read_body(beast::error_code ec, std::size_t) {
     if (ec) return on_read_error(ec);
     busy_ = true;
-    stream_.expires_never();  // the handler's time is not the client's
+    deadline_.store(kNoDeadline, std::memory_order_release);  // the handler's time is not the client's
     Request request = parser_->release();
     keep_alive_ = request.keep_alive();
     request_id_ = server_.next_request_id();
@@ -101,10 +122,6 @@ class Session : public std::enable_shared_from_this<Session> {
     if (ec == http::error::end_of_stream || ec == net::error::operation_aborted || ec == net::error::eof ||
         ec == net::error::connection_reset)
       return do_close();
-    if (ec == beast::error::timeout) {
-      spdlog::debug("connection timed out while reading a request");
-      return do_close();
-    }
     if (method_.empty()) method_ = "UNKNOWN";
     if (started_ == std::chrono::steady_clock::time_point{}) started_ = std::chrono::steady_clock::now();
     if (ec == http::error::header_limit)
@@ -145,13 +162,18 @@ class Session : public std::enable_shared_from_this<Session> {
       spdlog::info("{} {} {} {:.3f}ms id={}", method_, route_, status, seconds * 1000.0, request_id_);
     }
     response_ = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(server_.options().read_timeout);  // a client that will not read is cut off too
+    arm_deadline();  // a client that will not take its response is cut off too
     http::async_write(stream_, *response_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
       self->response_.reset();
       if (ec || !keep) return self->do_close();
       self->method_.clear();
       self->do_read();
     });
+  }
+
+  void arm_deadline() {
+    deadline_.store((std::chrono::steady_clock::now() + server_.options().read_timeout).time_since_epoch().count(),
+                    std::memory_order_release);
   }
 
   void do_close() {
@@ -171,11 +193,19 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string request_id_;
   std::chrono::steady_clock::time_point started_{};
   std::shared_ptr<Response> response_;  // kept alive while being written
+  // When the read timeout passes for the current read or write, in steady_clock ticks; kNoDeadline
+  // while the handler runs. Written on the strand, read by the sweeper: one atomic, no timer per
+  // request (a Beast stream timeout costs a timer queue insert and a cancelled wait each time).
+  static constexpr std::chrono::steady_clock::rep kNoDeadline = 0;
+  std::atomic<std::chrono::steady_clock::rep> deadline_{kNoDeadline};
 };
 
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
     : options_(std::move(options)), router_(router), metrics_(metrics), io_(std::max(1, options_.threads)),
-      acceptor_(net::make_strand(io_)) {
+      acceptor_(net::make_strand(io_)), sweep_timer_(net::make_strand(io_)),
+      sweep_interval_(std::clamp<std::chrono::milliseconds>(
+          std::chrono::duration_cast<std::chrono::milliseconds>(options_.read_timeout) / 4,
+          std::chrono::milliseconds(50), std::chrono::milliseconds(1000))) {
   unsigned char random[4];
   randombytes_buf(random, sizeof random);
   char prefix[16];
@@ -200,6 +230,7 @@ Status Server::start() {
   if (ec) return Error::unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
   port_ = acceptor_.local_endpoint().port();
   do_accept();
+  do_sweep();
   work_.emplace(io_.get_executor());
   for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { io_.run(); });
   return Status::success();
@@ -229,6 +260,24 @@ void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
     }
   }
   do_accept();
+}
+
+void Server::do_sweep() {
+  sweep_timer_.expires_after(sweep_interval_);
+  sweep_timer_.async_wait(beast::bind_front_handler(&Server::on_sweep, this));
+}
+
+void Server::on_sweep(boost::system::error_code ec) {
+  if (ec) return;  // cancelled: the server is stopping
+  auto now = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<Session>> late;
+  {
+    std::lock_guard lock(sessions_mutex_);
+    for (auto& [raw, weak] : sessions_)
+      if (auto s = weak.lock(); s && s->late(now)) late.push_back(std::move(s));
+  }
+  for (auto& s : late) s->expire();
+  do_sweep();
 }
 
 void Server::session_opened(const std::shared_ptr<Session>& session) {
@@ -275,6 +324,7 @@ void Server::wait(std::chrono::seconds grace) {
     }
     sessions_empty_.wait_for(lock, grace, [this] { return sessions_.empty(); });
   }
+  net::post(sweep_timer_.get_executor(), [this] { sweep_timer_.cancel(); });
   work_.reset();
   io_.stop();
   for (auto& t : threads_) t.join();

@@ -3,7 +3,7 @@
 // A Listener accepts connections (up to a cap; beyond it they are closed at once and counted) and
 // gives each a Session on its own strand. A Session reads one request at a time — header limit
 // (431), body limit (413, checked against Content-Length before the body is read), a read timeout
-// that cuts slow clients off — hands it to the Router, and writes the answer before reading the
+// that cuts slow clients off (checked by one sweeper for all sessions) — hands it to the Router, and writes the answer before reading the
 // next, so pipelined responses leave in request order. Each answered request is logged (one line:
 // method, route, status, duration, request id; never the raw path or a header value) and counted.
 //
@@ -26,6 +26,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "engine/result.h"
 #include "web/metrics.h"
@@ -72,6 +73,8 @@ class Server {
   friend class Session;
   void do_accept();
   void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void do_sweep();
+  void on_sweep(boost::system::error_code ec);
   void session_opened(const std::shared_ptr<Session>& session);
   void session_closed(Session* session);
   std::string next_request_id();
@@ -82,6 +85,10 @@ class Server {
   boost::asio::io_context io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   unsigned short port_ = 0;
+  // Wakes the sweeper, which closes the sessions whose read timeout has passed: a timeout is
+  // honoured within a quarter of it (at most a second) after it passes. On its own strand.
+  boost::asio::steady_timer sweep_timer_;
+  const std::chrono::milliseconds sweep_interval_;
   std::vector<std::thread> threads_;
   // Keeps the I/O threads running while no I/O is pending but requests are still with the engine
   // (after stop() closed the listener); released by wait().

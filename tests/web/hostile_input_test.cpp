@@ -395,6 +395,55 @@ TEST_CASE("web hostile: slow and idle clients are cut off after the read timeout
   check_healthy(server);
 }
 
+TEST_CASE("web hostile: a client that will not take its responses is cut off after the read timeout", "[web][hostile]") {
+  RedressServer server(hostile_setup());  // read_timeout_seconds = 2
+  // A tiny receive window, then 100 pipelined requests for the 200 KiB OpenAPI document (20 MiB in
+  // all), none of them read: the server's write stalls once the socket buffers are full.
+  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  REQUIRE(fd >= 0);
+  int window = 4096;
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &window, sizeof window);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(server.port());
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  constexpr int kRequests = 100;
+  std::string pipelined;
+  for (int i = 0; i < kRequests; ++i) pipelined += "GET /v1/openapi.json HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+  REQUIRE(::send(fd, pipelined.data(), pipelined.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(pipelined.size()));
+  std::this_thread::sleep_for(3500ms);  // past the timeout, and a sweep
+
+  // Now read everything: the connection ends (closed or reset) long before 100 answers arrive.
+  std::string received;
+  bool ended = false;
+  auto deadline = std::chrono::steady_clock::now() + 15s;
+  char chunk[65536];
+  while (!ended && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 200) <= 0) continue;
+    ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
+    if (n <= 0) ended = true;
+    else received.append(chunk, static_cast<std::size_t>(n));
+  }
+  ::close(fd);
+  std::size_t answers = 0;
+  for (auto at = received.find("HTTP/1.1 200"); at != std::string::npos; at = received.find("HTTP/1.1 200", at + 1)) ++answers;
+  INFO(answers << " answers, " << received.size() << " bytes before the connection ended");
+  CHECK(ended);
+  CHECK(answers < kRequests);
+
+  // The cut is counted.
+  Connection c(server.port());
+  auto metrics = c.request("GET", "/metrics", {}, {}, 5s);
+  REQUIRE(metrics);
+  REQUIRE(metrics->status == 200);
+  auto at = metrics->body.find("\nredress_http_connections_timed_out_total ");
+  REQUIRE(at != std::string::npos);
+  CHECK(std::atoi(metrics->body.c_str() + at + 42) >= 1);
+  check_healthy(server);
+}
+
 TEST_CASE("web hostile: connections beyond the cap are closed and the server recovers", "[web][hostile][concurrency]") {
   RedressServer server(hostile_setup());  // max_connections = 12
   std::vector<std::unique_ptr<Connection>> held;
