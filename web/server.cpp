@@ -9,6 +9,7 @@
 #include <spdlog/spdlog.h>
 #include <sodium.h>
 
+#include <pthread.h>
 #include <algorithm>
 #include <optional>
 
@@ -232,7 +233,10 @@ Status Server::start() {
   do_accept();
   do_sweep();
   work_.emplace(io_.get_executor());
-  for (int i = 0; i < std::max(1, options_.threads); ++i) threads_.emplace_back([this] { io_.run(); });
+  for (int i = 0; i < std::max(1, options_.threads); ++i) {
+    threads_.emplace_back([this] { io_.run(); });
+    pthread_setname_np(threads_.back().native_handle(), "redress-http");
+  }
   return Status::success();
 }
 

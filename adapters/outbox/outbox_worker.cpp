@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <algorithm>
 #include <cmath>
 
@@ -22,6 +23,8 @@ OutboxWorker::~OutboxWorker() { stop(); }
 
 void OutboxWorker::start() {
   thread_ = std::thread([this] { loop(); });
+  pthread_setname_np(thread_.native_handle(),
+                     options_.channel == NotificationDraft::Channel::kEmail ? "redress-mail" : "redress-hooks");
 }
 
 void OutboxWorker::stop() {

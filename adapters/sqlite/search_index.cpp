@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <filesystem>
 #include <stdexcept>
 #include <vector>
@@ -119,6 +120,7 @@ SearchIndex::~SearchIndex() {
 void SearchIndex::start(std::chrono::milliseconds interval) {
   interval_ = interval;
   thread_ = std::thread([this] { run(); });
+  pthread_setname_np(thread_.native_handle(), "redress-index");
 }
 
 Status SearchIndex::attach(Connection& reader) const {

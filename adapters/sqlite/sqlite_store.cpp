@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <pthread.h>
 #include <algorithm>
 #include <cstdio>
 #include <future>
@@ -169,8 +170,11 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
                                                                                      : "PRAGMA synchronous = NORMAL;"));
       !s)
     throw std::runtime_error("cannot configure the checkpointer: " + s.error().detail);
+  // Named (before they can be seen), so that `top -H` and `ps -L` show what each thread does.
   writer_thread_ = std::thread([this] { writer_loop(); });
+  pthread_setname_np(writer_thread_.native_handle(), "redress-writer");
   checkpoint_thread_ = std::thread([this] { checkpointer_loop(); });
+  pthread_setname_np(checkpoint_thread_.native_handle(), "redress-ckpt");
   if (options.search_indexing == SearchIndexing::kInBackground) search_index_->start(std::chrono::milliseconds(250));
 }
 
