@@ -50,10 +50,12 @@ const std::vector<CommandSpec>& commands() {
         {"log-format", "FORMAT", "text (default) or json (REDRESS_LOG_FORMAT)"},
         {"max-body-bytes", "N", "largest request body (default 1048576); larger ones get 413"},
         {"max-header-bytes", "N", "largest request header (default 16384); larger ones get 431"},
-        {"read-timeout", "SECONDS", "a request must arrive within this time (default 15)"},
+        {"read-timeout", "SECONDS", "a request must arrive, and a response be taken, within this time (default 15)"},
         {"max-connections", "N", "connections beyond this are refused (default 10000)"},
         {"intake-rate-per-minute", "N", "cases per intake source or token a minute (default 600; 0: no limit)"},
-        {"view-cache-mib", "MIB", "memory for rendered case views (default 32; 0: none)"}},
+        {"view-cache-mib", "MIB", "memory for rendered case views (default 32; 0: none)"},
+        {"sign-in-failures-per-address", "N", "failed sign-ins one address may make per 15 minutes (default 30; 0: no limit)"},
+        {"trusted-proxies", "CIDRS", "proxies whose X-Forwarded-For names the client, comma-separated (REDRESS_TRUSTED_PROXIES)"}},
        &command_serve},
       {{"migrate"},
        "create or upgrade the database",
@@ -156,7 +158,8 @@ bool is_config_key(const std::string& name) {
                                              "smtp", "base-url", "clock", "log-format", "smtp-starttls",
                                              "smtp-tls-verify", "mail-from", "templates", "webhooks-allowed-networks",
                                              "max-body-bytes", "max-header-bytes", "read-timeout", "max-connections",
-                                             "intake-rate-per-minute", "view-cache-mib"};
+                                             "intake-rate-per-minute", "view-cache-mib", "sign-in-failures-per-address",
+                                             "trusted-proxies"};
   return keys.count(name) > 0;
 }
 

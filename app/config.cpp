@@ -115,6 +115,10 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     return set_int(config.max_connections, value, key, source, 1, 1000000);
   } else if (key == "intake-rate-per-minute" || key == "intake_rate_per_minute") {
     return set_int(config.intake_rate_per_minute, value, key, source, 0, 1000000);
+  } else if (key == "sign-in-failures-per-address" || key == "sign_in_failures_per_address") {
+    return set_int(config.sign_in_failures_per_address, value, key, source, 0, 1000000);
+  } else if (key == "trusted-proxies" || key == "trusted_proxies") {
+    config.trusted_proxies = value;
   } else if (key == "view-cache-mib" || key == "view_cache_mib") {
     return set_int(config.view_cache_mib, value, key, source, 0, 65536);
   } else {
@@ -153,6 +157,7 @@ Status apply_environment(Config& config) {
       {"REDRESS_DURABILITY", "durability"}, {"REDRESS_LOG_FORMAT", "log_format"}, {"REDRESS_LOG_LEVEL", "log_level"},
       {"REDRESS_MAIL_FROM", "mail_from"},   {"REDRESS_TEMPLATES", "templates"},
       {"REDRESS_WEBHOOKS_ALLOWED_NETWORKS", "webhooks_allowed_networks"},
+      {"REDRESS_TRUSTED_PROXIES", "trusted_proxies"},
   };
   for (const auto& [variable, key] : kVariables)
     if (const char* value = std::getenv(variable); value && *value)

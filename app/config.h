@@ -45,6 +45,8 @@ struct Config {
   int max_connections = 10000;
   int intake_rate_per_minute = 600;  // per intake source or intake token; 0: no limit
   int view_cache_mib = 32;           // rendered case views kept (web/view_cache.h); 0: none
+  int sign_in_failures_per_address = 30;  // per 15 minutes, per node (docs/security.md); 0: no limit
+  std::string trusted_proxies;       // comma-separated ranges whose X-Forwarded-For is believed
   std::map<std::string, IntakeSource> intake;  // by source name
 
   // Mail (docs/email.md): who it comes from, the message-id domain, the templates.

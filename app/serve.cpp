@@ -26,6 +26,7 @@
 #include "adapters/webhooks/http_sender.h"
 #include "engine/scheduler.h"
 #include "web/api.h"
+#include "web/client_address.h"
 #include "web/pages/pages.h"
 #include "web/server.h"
 #include "web/token_cache.h"
@@ -118,6 +119,12 @@ int command_serve(const Arguments& args) {
   options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
   options.max_connections = config.max_connections;
   options.json_logs = config.log_format == "json";
+  auto proxies = web::parse_trusted_proxies(config.trusted_proxies);
+  if (!proxies) {
+    std::cerr << "redress: " << proxies.error().detail << "\n";
+    return kExitUsage;
+  }
+  options.trusted_proxies = std::move(proxies).value();
   web::Server server(options, router, metrics);
 
   web::ApiContext api{*env.engine, store, *keyring, config, metrics, nullptr, {}, {}, {}, {}, {}, {}, {}};
@@ -130,6 +137,9 @@ int command_serve(const Arguments& args) {
     std::cerr << "redress: the web pages: " << pages.error().detail << "\n";
     return kExitFailure;
   }
+  web::SignInPolicy sign_in;
+  sign_in.address_failures = config.sign_in_failures_per_address;
+  web::set_sign_in_policy(*pages, sign_in);
   web::register_pages(router, *pages);
 
   // The scheduler fires breaches, warnings and automatic closure at their time; a commit that sets

@@ -83,7 +83,8 @@ bool Router::match(const Compiled& route, const std::vector<std::string>& path, 
   return true;
 }
 
-void Router::dispatch(Request request, std::string request_id, Reply reply, std::string& route) const {
+void Router::dispatch(Request request, std::string request_id, std::string client_address, Reply reply,
+                      std::string& route) const {
   route = "unmatched";
   auto url = boost::urls::parse_origin_form(std::string_view(request.target().data(), request.target().size()));
   if (!url) {
@@ -124,6 +125,7 @@ void Router::dispatch(Request request, std::string request_id, Reply reply, std:
 
   auto context = std::make_shared<RequestContext>();
   context->request_id = std::move(request_id);
+  context->client_address = std::move(client_address);
   context->route = found->pattern;
   context->params = std::move(params);
   for (auto param : url->params()) context->query.emplace(std::string(param.key), std::string(param.value));

@@ -35,6 +35,7 @@ enum class Access {
 struct RequestContext {
   Request request;
   std::string request_id;
+  std::string client_address;  // the peer, or the client behind a trusted proxy ("203.0.113.9")
   std::string route;  // the matched pattern, for logs and metrics ("/v1/cases/{ref}")
   std::map<std::string, std::string> params;
   std::multimap<std::string, std::string> query;
@@ -69,7 +70,8 @@ class Router {
   [[nodiscard]] const std::vector<RouteSpec>& routes() const { return routes_; }
 
   // Answers through `reply` exactly once. `route` receives the matched pattern (or a placeholder).
-  void dispatch(Request request, std::string request_id, Reply reply, std::string& route) const;
+  // `client_address`: who sent it (web/client_address.h), for per-address limits.
+  void dispatch(Request request, std::string request_id, std::string client_address, Reply reply, std::string& route) const;
 
  private:
   struct Compiled {

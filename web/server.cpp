@@ -1,5 +1,6 @@
 #include "web/server.h"
 
+#include "web/client_address.h"
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -19,11 +20,23 @@ namespace net = boost::asio;
 namespace beast = boost::beast;
 using tcp = net::ip::tcp;
 
+namespace {
+
+IpAddress peer_of(const tcp::socket& socket) {
+  beast::error_code ec;
+  auto peer = socket.remote_endpoint(ec);
+  if (ec) return {};
+  return parse_ip(peer.address().to_string()).value_or(IpAddress{});
+}
+
+}  // namespace
+
 // One connection: read a request, dispatch it, write the answer, repeat. All members are touched
 // only on the session's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server) : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, Server& server)
+      : peer_(peer_of(socket)), peer_text_(peer_.to_string()), stream_(std::move(socket)), server_(server) {}
   ~Session() { server_.session_closed(this); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -108,9 +121,16 @@ class Session : public std::enable_shared_from_this<Session> {
       for (char c : given) clean = clean && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
       if (clean) request_id_ = std::string(given);
     }
+    std::string client = peer_text_;
+    if (!server_.options().trusted_proxies.empty()) {
+      std::string forwarded;
+      for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it)
+        forwarded += (forwarded.empty() ? "" : ",") + std::string(it->value());
+      client = client_address(peer_, forwarded, server_.options().trusted_proxies);
+    }
     auto self = shared_from_this();
     server_.router().dispatch(
-        std::move(request), request_id_,
+        std::move(request), request_id_, std::move(client),
         // Inline when the handler answered on the session's strand; posted to it otherwise.
         [self](Response response) {
           net::dispatch(self->stream_.get_executor(),
@@ -183,6 +203,8 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().close(ec);
   }
 
+  IpAddress peer_;         // the TCP peer (declared before stream_: read from the socket first)
+  std::string peer_text_;  // and as text: the client address when no proxy is trusted
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request

@@ -28,6 +28,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "adapters/webhooks/address_guard.h"
 #include "engine/result.h"
 #include "web/metrics.h"
 #include "web/router.h"
@@ -43,6 +44,8 @@ struct ServerOptions {
   std::chrono::seconds read_timeout{15};
   int max_connections = 10000;
   bool json_logs = false;
+  // Peers whose X-Forwarded-For is believed (web/client_address.h); empty: the peer is the client.
+  std::vector<Cidr> trusted_proxies;
 };
 
 class Session;

@@ -50,13 +50,14 @@ struct CookieJar {
 };
 
 // Signs in through the form; the jar holds the session afterwards.
-HttpResponse sign_in(Client& client, CookieJar& jar, const std::string& email, const std::string& password) {
+HttpResponse sign_in(Client& client, CookieJar& jar, const std::string& email, const std::string& password,
+                     const Headers& extra = {}) {
   auto form = client.get("/staff/login", jar.header());
   REQUIRE(form.status == 200);
   jar.take(form);
   auto answer = client.post("/staff/login",
                             form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", email}, {"password", password}}),
-                            form_type() + jar.header());
+                            form_type() + jar.header() + extra);
   jar.take(answer);
   return answer;
 }
@@ -203,6 +204,45 @@ TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failu
     CHECK(sign_in(client, jar, "intake@example.org", kPassword).status == 401);
     CHECK(sign_in(client, jar, "lead@example.org", kPassword).status == 401);
   }
+}
+
+TEST_CASE("pages: one address guessing across many accounts is refused before any password is checked", "[web][pages]") {
+  ServerSetup setup;
+  // Requests come from 127.0.0.1, taken here for a proxy: X-Forwarded-For names the client.
+  setup.config = {"sign_in_failures_per_address = 3", "trusted_proxies = \"127.0.0.1/32\""};
+  RedressServer server(setup);
+  server.set_password("agent", kPassword);
+  Client client(server.port());
+  CookieJar jar;
+  const Headers guesser{{"X-Forwarded-For", "198.51.100.7"}};
+  // Three failures on three accounts: none of them is locked (the account limit is five).
+  for (const char* email : {"one@example.org", "two@example.org", "agent@example.org"})
+    CHECK(sign_in(client, jar, email, "a wrong guess!!", guesser).status == 401);
+  // Now even the right password, from that address, is refused, with the wait.
+  auto refused = sign_in(client, jar, "agent@example.org", kPassword, guesser);
+  CHECK(refused.status == 429);
+  CHECK(refused.body.find("from your network") != std::string::npos);
+  CHECK(std::atoi(refused.header("retry-after").c_str()) >= 1);
+  CHECK(jar.cookies.count("redress_staff") == 0);
+  // An address a client wrote itself, left of what the proxy appended, changes nothing.
+  CHECK(sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "192.0.2.1, 198.51.100.7"}}).status == 429);
+  // Another client behind the same proxy signs in, and the account was never locked.
+  auto other = sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "198.51.100.8"}});
+  CHECK(other.status == 303);
+  CHECK(jar.cookies.count("redress_staff") == 1);
+}
+
+TEST_CASE("pages: without trusted proxies the peer is the client and X-Forwarded-For is ignored", "[web][pages]") {
+  ServerSetup setup;
+  setup.config = {"sign_in_failures_per_address = 2"};
+  RedressServer server(setup);
+  server.set_password("agent", kPassword);
+  Client client(server.port());
+  CookieJar jar;
+  CHECK(sign_in(client, jar, "one@example.org", "a wrong guess!!", Headers{{"X-Forwarded-For", "198.51.100.1"}}).status == 401);
+  CHECK(sign_in(client, jar, "two@example.org", "a wrong guess!!", Headers{{"X-Forwarded-For", "198.51.100.2"}}).status == 401);
+  // A forged header does not buy a fresh budget: both failures were 127.0.0.1's.
+  CHECK(sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "198.51.100.3"}}).status == 429);
 }
 
 TEST_CASE("pages: password checks run off the I/O thread - sign-ins do not hold up other requests", "[web][pages]") {

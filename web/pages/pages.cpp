@@ -100,8 +100,16 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   if (!js) return js.error();
   for (std::string_view page : {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board"})
     if (!templates->contains(page)) return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
-  return PagesContext{api, std::move(templates).value(), std::move(css).value(), std::move(js).value(), SignInPolicy{},
-                      std::make_shared<PasswordChecker>()};
+  PagesContext pages{api, std::move(templates).value(), std::move(css).value(), std::move(js).value(), SignInPolicy{},
+                     nullptr, std::make_shared<PasswordChecker>()};
+  set_sign_in_policy(pages, SignInPolicy{});
+  return pages;
+}
+
+void set_sign_in_policy(PagesContext& pages, SignInPolicy policy) {
+  pages.address_failures = std::make_shared<RateLimiter>(
+      policy.address_failures, std::chrono::duration_cast<std::chrono::seconds>(policy.failure_window));
+  pages.sign_in = policy;
 }
 
 void register_pages(Router& router, PagesContext& pages) {

@@ -56,7 +56,7 @@ std::string locked_text(PagesContext& pages, Time until) {
 
 // Checks the password and, when it matches, opens the session. On the PasswordChecker's thread.
 void finish_sign_in(PagesContext& pages, const std::string& email, const std::string& next, const std::string& password,
-                    Time now, Reply reply) {
+                    const std::string& address, Time now, Reply reply) {
   Store& store = pages.api.store;
   auto staff = store.find_staff(email);
   std::optional<std::string> hash;
@@ -64,6 +64,7 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
     if (auto h = store.password_hash(staff->id); h) hash = std::move(h).value();
   bool ok = verify_password(password, hash ? *hash : dummy_hash()) && hash.has_value();
   if (!ok) {
+    (void)pages.address_failures->take(address);
     const SignInPolicy& policy = pages.sign_in;
     auto failed = store.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window, policy.lockout);
     if (failed && failed->locked_until) {
@@ -95,6 +96,17 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
                               "The sign-in form had expired or came from another site. Please try again."));
   if (email.empty() || form->get("password").empty())
     return reply(sign_in_form(pages, http::status::unprocessable_entity, email, next, "Enter your email address and password."));
+  // One address guessing across many accounts is stopped before a password is checked.
+  if (auto verdict = pages.address_failures->check(ctx->client_address); !verdict.allowed) {
+    spdlog::warn("sign-in refused: too many failures from one client address");
+    auto minutes = (verdict.retry_after.count() + 59) / 60;
+    Response response = sign_in_form(
+        pages, http::status::too_many_requests, email, next,
+        "Too many failed sign-ins from your network: please try again in " + std::to_string(minutes) + " minute" +
+            (minutes == 1 ? "" : "s") + ". Ask an administrator if you cannot wait.");
+    response.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
+    return reply(std::move(response));
+  }
   Store& store = pages.api.store;
   Time now = pages.api.engine.clock().now();
   auto gate = store.sign_in_gate(email, now);
@@ -107,8 +119,9 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   }
   // The check itself (argon2id) runs on the checker's thread; the reply is sent from there.
   std::string password = form->get("password");
-  bool queued = pages.passwords->submit([&pages, email, next, password = std::move(password), now, reply]() mutable {
-    finish_sign_in(pages, email, next, password, now, std::move(reply));
+  bool queued = pages.passwords->submit([&pages, email, next, password = std::move(password),
+                                         address = ctx->client_address, now, reply]() mutable {
+    finish_sign_in(pages, email, next, password, address, now, std::move(reply));
   });
   if (!queued) {
     Response response = sign_in_form(pages, http::status::service_unavailable, email, next,
