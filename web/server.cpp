@@ -76,6 +76,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     if (server_.draining()) return do_close();
     busy_ = false;
+    client_.clear();  // until a request is read whole, the log names the peer
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
@@ -121,16 +122,16 @@ class Session : public std::enable_shared_from_this<Session> {
       for (char c : given) clean = clean && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
       if (clean) request_id_ = std::string(given);
     }
-    std::string client = peer_text_;
+    client_ = peer_text_;
     if (!server_.options().trusted_proxies.empty()) {
       std::string forwarded;
       for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it)
         forwarded += (forwarded.empty() ? "" : ",") + std::string(it->value());
-      client = client_address(peer_, forwarded, server_.options().trusted_proxies);
+      client_ = client_address(peer_, forwarded, server_.options().trusted_proxies);
     }
     auto self = shared_from_this();
     server_.router().dispatch(
-        std::move(request), request_id_, std::move(client),
+        std::move(request), request_id_, client_,
         // Inline when the handler answered on the session's strand; posted to it otherwise.
         [self](Response response) {
           net::dispatch(self->stream_.get_executor(),
@@ -177,10 +178,12 @@ class Session : public std::enable_shared_from_this<Session> {
     server_.metrics().observe(method_, route_, status, seconds);
     if (server_.options().json_logs) {
       boost::json::object line{{"method", method_}, {"route", route_}, {"status", status},
-                               {"duration_ms", seconds * 1000.0}, {"request_id", request_id_}};
+                               {"duration_ms", seconds * 1000.0}, {"request_id", request_id_},
+                               {"client", client_.empty() ? peer_text_ : client_}};
       spdlog::info("{}", boost::json::serialize(line));
     } else {
-      spdlog::info("{} {} {} {:.3f}ms id={}", method_, route_, status, seconds * 1000.0, request_id_);
+      spdlog::info("{} {} {} {:.3f}ms id={} client={}", method_, route_, status, seconds * 1000.0, request_id_,
+                   client_.empty() ? peer_text_ : client_);
     }
     response_ = std::make_shared<Response>(std::move(response));
     arm_deadline();  // a client that will not take its response is cut off too
@@ -214,6 +217,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::string method_;       // of the current request, for logs and metrics
   std::string route_;        // the matched route pattern, set by the router
   std::string request_id_;
+  std::string client_;  // the current request's client address (web/client_address.h), for the log
   std::chrono::steady_clock::time_point started_{};
   std::shared_ptr<Response> response_;  // kept alive while being written
   // When the read timeout passes for the current read or write, in steady_clock ticks; kNoDeadline

@@ -5,7 +5,8 @@
 // (431), body limit (413, checked against Content-Length before the body is read), a read timeout
 // that cuts slow clients off (checked by one sweeper for all sessions) — hands it to the Router, and writes the answer before reading the
 // next, so pipelined responses leave in request order. Each answered request is logged (one line:
-// method, route, status, duration, request id; never the raw path or a header value) and counted.
+// method, route, status, duration, request id, client address; never the raw path or a header
+// value) and counted.
 //
 // stop() is graceful: the listener closes, idle connections close, connections with a request in
 // flight finish it (the engine commits, the response is written) and then close; wait() returns

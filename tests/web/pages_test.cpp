@@ -230,6 +230,10 @@ TEST_CASE("pages: one address guessing across many accounts is refused before an
   auto other = sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "198.51.100.8"}});
   CHECK(other.status == 303);
   CHECK(jar.cookies.count("redress_staff") == 1);
+  // Each request's log line names its client as the proxy reported it.
+  CHECK(server.log().find("client=198.51.100.7") != std::string::npos);
+  CHECK(server.log().find("client=198.51.100.8") != std::string::npos);
+  CHECK(server.log().find("client=192.0.2.1") == std::string::npos);
 }
 
 TEST_CASE("pages: without trusted proxies the peer is the client and X-Forwarded-For is ignored", "[web][pages]") {
