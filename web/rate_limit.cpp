@@ -47,6 +47,7 @@ RateLimiter::Verdict RateLimiter::take(const std::string& key, Clock::time_point
 RateLimiter::Verdict RateLimiter::check(const std::string& key, Clock::time_point now) {
   if (per_second_ <= 0) return {};
   std::lock_guard lock(mutex_);
+  if (!buckets_.count(key)) return {};  // a key never taken from is full: no bucket is made for it
   return verdict(refilled(key, now));
 }
 

@@ -1,6 +1,5 @@
 #include "web/server.h"
 
-#include "web/client_address.h"
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -14,6 +13,8 @@
 #include <algorithm>
 #include <optional>
 
+#include "web/client_address.h"
+
 namespace redress::web {
 
 namespace net = boost::asio;
@@ -26,7 +27,7 @@ IpAddress peer_of(const tcp::socket& socket) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) return {};
-  return parse_ip(peer.address().to_string()).value_or(IpAddress{});
+  return ip_of(peer.data()).value_or(IpAddress{});
 }
 
 }  // namespace
@@ -76,7 +77,7 @@ class Session : public std::enable_shared_from_this<Session> {
   void do_read() {
     if (server_.draining()) return do_close();
     busy_ = false;
-    client_.clear();  // until a request is read whole, the log names the peer
+    client_ = peer_text_;  // until a request is read whole, the log names the peer
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
@@ -122,7 +123,6 @@ class Session : public std::enable_shared_from_this<Session> {
       for (char c : given) clean = clean && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
       if (clean) request_id_ = std::string(given);
     }
-    client_ = peer_text_;
     if (!server_.options().trusted_proxies.empty()) {
       std::string forwarded;
       for (auto [it, end] = request.equal_range("X-Forwarded-For"); it != end; ++it)
@@ -179,11 +179,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (server_.options().json_logs) {
       boost::json::object line{{"method", method_}, {"route", route_}, {"status", status},
                                {"duration_ms", seconds * 1000.0}, {"request_id", request_id_},
-                               {"client", client_.empty() ? peer_text_ : client_}};
+                               {"client", client_}};
       spdlog::info("{}", boost::json::serialize(line));
     } else {
       spdlog::info("{} {} {} {:.3f}ms id={} client={}", method_, route_, status, seconds * 1000.0, request_id_,
-                   client_.empty() ? peer_text_ : client_);
+                   client_);
     }
     response_ = std::make_shared<Response>(std::move(response));
     arm_deadline();  // a client that will not take its response is cut off too
