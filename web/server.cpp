@@ -23,7 +23,7 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-IpAddress peer_of(const tcp::socket& socket) {
+IpAddress peer_of(const Server::Socket& socket) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) return {};
@@ -36,7 +36,7 @@ IpAddress peer_of(const tcp::socket& socket) {
 // only on the session's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, Server& server)
+  Session(Server::Socket socket, Server& server)
       : peer_(peer_of(socket)), peer_text_(peer_.to_string()), stream_(std::move(socket)), server_(server) {}
   ~Session() { server_.session_closed(this); }
   Session(const Session&) = delete;
@@ -49,7 +49,9 @@ class Session : public std::enable_shared_from_this<Session> {
   // At shutdown: an idle connection closes now; a busy one closes after its response.
   void drain() {
     net::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (!self->busy_) self->stream_.cancel();
+      if (self->busy_) return;
+      beast::error_code ec;
+      self->stream_.cancel(ec);
     });
   }
 
@@ -69,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->server_.metrics().connection_timed_out();
       spdlog::debug("connection timed out");
       beast::error_code ec;
-      self->stream_.socket().close(ec);
+      self->stream_.close(ec);
     });
   }
 
@@ -202,13 +204,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_close() {
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    stream_.shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close(ec);
   }
 
   IpAddress peer_;         // the TCP peer (declared before stream_: read from the socket first)
   std::string peer_text_;  // and as text: the client address when no proxy is trusted
-  beast::tcp_stream stream_;
+  // The socket itself, not a beast::tcp_stream: timeouts are the sweeper's (deadline_), so the
+  // stream's timer and its type-erased executor would only cost time on every read and write.
+  Server::Socket stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request
   Server& server_;
@@ -270,7 +274,7 @@ void Server::do_accept() {
   acceptor_.async_accept(net::make_strand(io_), beast::bind_front_handler(&Server::on_accept, this));
 }
 
-void Server::on_accept(boost::system::error_code ec, tcp::socket socket) {
+void Server::on_accept(boost::system::error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
     bool full;

@@ -28,6 +28,7 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 
 #include "adapters/webhooks/address_guard.h"
 #include "engine/result.h"
@@ -53,6 +54,9 @@ class Session;
 
 class Server {
  public:
+  // A connection's socket, bound to its strand by type: no type-erased executor on each operation.
+  using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp,
+                                                  boost::asio::strand<boost::asio::io_context::executor_type>>;
   Server(ServerOptions options, const Router& router, Metrics& metrics);
   ~Server();
   Server(const Server&) = delete;
@@ -76,7 +80,7 @@ class Server {
  private:
   friend class Session;
   void do_accept();
-  void on_accept(boost::system::error_code ec, boost::asio::ip::tcp::socket socket);
+  void on_accept(boost::system::error_code ec, Socket socket);
   void do_sweep();
   void on_sweep(boost::system::error_code ec);
   void session_opened(const std::shared_ptr<Session>& session);
