@@ -37,21 +37,21 @@ IpAddress peer_of(const Server::Socket& socket) {
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(Server::Socket socket, Server& server)
-      : peer_(peer_of(socket)), peer_text_(peer_.to_string()), stream_(std::move(socket)), server_(server) {}
+      : peer_(peer_of(socket)), peer_text_(peer_.to_string()), socket_(std::move(socket)), server_(server) {}
   ~Session() { server_.session_closed(this); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
   void run() {
-    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->do_read(); });
+    net::dispatch(socket_.get_executor(), [self = shared_from_this()] { self->do_read(); });
   }
 
   // At shutdown: an idle connection closes now; a busy one closes after its response.
   void drain() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
       if (self->busy_) return;
       beast::error_code ec;
-      self->stream_.cancel(ec);
+      self->socket_.cancel(ec);
     });
   }
 
@@ -65,13 +65,13 @@ class Session : public std::enable_shared_from_this<Session> {
   // Closes the connection if it is still late once on the strand (a request may have completed
   // meanwhile); the pending read or write then ends with operation_aborted.
   void expire() {
-    net::post(stream_.get_executor(), [self = shared_from_this()] {
+    net::post(socket_.get_executor(), [self = shared_from_this()] {
       if (!self->late(std::chrono::steady_clock::now())) return;
       self->deadline_.store(kNoDeadline, std::memory_order_release);
       self->server_.metrics().connection_timed_out();
       spdlog::debug("connection timed out");
       beast::error_code ec;
-      self->stream_.close(ec);
+      self->socket_.close(ec);
     });
   }
 
@@ -84,7 +84,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
     arm_deadline();  // for the whole request, however slowly its bytes arrive
-    http::async_read_header(stream_, buffer_, *parser_,
+    http::async_read_header(socket_, buffer_, *parser_,
                             beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
   }
 
@@ -99,7 +99,7 @@ class Session : public std::enable_shared_from_this<Session> {
                             "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
-      return http::async_write(stream_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
+      return http::async_write(socket_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
         if (ec) return self->do_close();
         self->read_body();
       });
@@ -110,7 +110,7 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   void read_body() {
-    http::async_read(stream_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
+    http::async_read(socket_, buffer_, *parser_, beast::bind_front_handler(&Session::on_read_body, shared_from_this()));
   }
 
   void on_read_body(beast::error_code ec, std::size_t) {
@@ -136,7 +136,7 @@ class Session : public std::enable_shared_from_this<Session> {
         std::move(request), request_id_, client_,
         // Inline when the handler answered on the session's strand; posted to it otherwise.
         [self](Response response) {
-          net::dispatch(self->stream_.get_executor(),
+          net::dispatch(self->socket_.get_executor(),
                         [self, response = std::move(response)]() mutable { self->send(std::move(response)); });
         },
         route_);
@@ -189,7 +189,7 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     response_ = std::make_shared<Response>(std::move(response));
     arm_deadline();  // a client that will not take its response is cut off too
-    http::async_write(stream_, *response_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
+    http::async_write(socket_, *response_, [self = shared_from_this(), keep](beast::error_code ec, std::size_t) {
       self->response_.reset();
       if (ec || !keep) return self->do_close();
       self->method_.clear();
@@ -204,15 +204,15 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void do_close() {
     beast::error_code ec;
-    stream_.shutdown(tcp::socket::shutdown_send, ec);
-    stream_.close(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
-  IpAddress peer_;         // the TCP peer (declared before stream_: read from the socket first)
+  IpAddress peer_;         // the TCP peer (declared before socket_: read from it first)
   std::string peer_text_;  // and as text: the client address when no proxy is trusted
   // The socket itself, not a beast::tcp_stream: timeouts are the sweeper's (deadline_), so the
   // stream's timer and its type-erased executor would only cost time on every read and write.
-  Server::Socket stream_;
+  Server::Socket socket_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request
   Server& server_;
