@@ -145,7 +145,7 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
 }
 
 SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer)
-    : options_(options), clock_(clock), writer_connection_(std::move(writer)) {
+    : options_(options), clock_(clock), writer_connection_(std::move(writer)), readers_(options.snapshot_reuse) {
   sqlite3_wal_hook(
       writer_connection_->handle(),
       [](void* self, sqlite3*, const char*, int pages) {
@@ -192,6 +192,7 @@ SqliteStore::~SqliteStore() {
   }
   checkpoint_wanted_.notify_all();
   if (checkpoint_thread_.joinable()) checkpoint_thread_.join();
+  readers_.end_idle_snapshots();  // a kept snapshot would hold the truncation up
   (void)writer_connection_->exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
@@ -222,8 +223,13 @@ void SqliteStore::flush() {
 }
 
 SqliteStore::Counters SqliteStore::counters() const {
-  std::lock_guard lock(mutex_);
-  return counters_;
+  Counters counters;
+  {
+    std::lock_guard lock(mutex_);
+    counters = counters_;
+  }
+  counters.readers = readers_.counters();
+  return counters;
 }
 
 void SqliteStore::writer_loop() {
@@ -282,6 +288,9 @@ void SqliteStore::maybe_checkpoint(bool idle) {
     if (start) checkpoint_wanted_.notify_one();
     if (!finish) return;
   }
+  // Kept read snapshots stop the WAL from restarting: the idle ones end now, the busy ones within
+  // their age limit (the truncation waits for them under the busy timeout).
+  if (idle) readers_.end_idle_snapshots();
   int log = 0, done = 0;
   int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr,
                                      idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
@@ -668,28 +677,6 @@ void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error
 }
 
 // ---- readers -----------------------------------------------------------------------------------
-
-void SqliteStore::ReaderPool::add(std::unique_ptr<Connection> connection) {
-  std::lock_guard lock(mutex_);
-  idle_.push_back(connection.get());
-  all_.push_back(std::move(connection));
-}
-
-SqliteStore::ReaderPool::Lease SqliteStore::ReaderPool::acquire() {
-  std::unique_lock lock(mutex_);
-  available_.wait(lock, [&] { return !idle_.empty(); });
-  Connection* connection = idle_.back();
-  idle_.pop_back();
-  return Lease(*this, connection);
-}
-
-void SqliteStore::ReaderPool::release(Connection* connection) {
-  {
-    std::lock_guard lock(mutex_);
-    idle_.push_back(connection);
-  }
-  available_.notify_one();
-}
 
 Result<CaseSnapshot> SqliteStore::load_case(const std::string& reference) {
   return with_reader([&](Connection& db) { return load_snapshot(db, reference); });

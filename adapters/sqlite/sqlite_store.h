@@ -6,7 +6,8 @@
 // fail before writing anything; one that fails after writing sends the batch round again with a
 // savepoint per item, to which the failed item rolls back. Version checks are made in the UPDATE itself
 // (`WHERE version = ?`), so correctness never rests on this process's memory. Reads use a pool of
-// separate read-only connections and see committed data only (WAL snapshot isolation).
+// separate read-only connections and see committed data only (WAL snapshot isolation); the hottest
+// read may reuse a reader's open snapshot while the database has not changed (reader_pool.h).
 //
 // The writer keeps the snapshots of recently written cases (what its own commits left) so that a
 // plan need not read the case back; it is only a shortcut. A plan made on a cached snapshot is
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "adapters/sqlite/database.h"
+#include "adapters/sqlite/reader_pool.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/write_health.h"
@@ -60,6 +62,9 @@ struct StoreOptions {
   std::size_t max_batch = 1024;              // work items per group commit at most
   std::int64_t checkpoint_pages = 8192;      // checkpoint once the WAL holds this many pages
   std::size_t snapshot_cache = 16384;        // case snapshots the writer keeps; 0: none
+  // How long a reader may keep a read transaction open for the next current-snapshot read
+  // while the database has not changed (reader_pool.h); 0: never.
+  std::chrono::milliseconds snapshot_reuse{10};
   SearchIndexing search_indexing = SearchIndexing::kInBackground;
 };
 
@@ -159,7 +164,14 @@ class SqliteStore final : public Store {
   // Runs `work` with a pooled read-only connection.
   template <typename Fn>
   auto with_reader(Fn&& work) {
-    auto lease = readers_.acquire();
+    auto lease = readers_.acquire(ReaderPool::Snapshot::kNone);
+    return work(*lease);
+  }
+  // Runs `work` with a pooled connection standing in a read transaction on a current snapshot,
+  // often one kept from an earlier use (reader_pool.h): `work` runs statements only.
+  template <typename Fn>
+  auto with_current_snapshot(Fn&& work) {
+    auto lease = readers_.acquire(ReaderPool::Snapshot::kCurrent);
     return work(*lease);
   }
 
@@ -167,6 +179,7 @@ class SqliteStore final : public Store {
     std::int64_t batches = 0;
     std::int64_t items = 0;
     std::int64_t checkpoints = 0;
+    ReaderPool::Counters readers;
   };
   [[nodiscard]] Counters counters() const;
 
@@ -177,33 +190,6 @@ class SqliteStore final : public Store {
     bool may_touch_cases = true;  // forget the cached snapshots (work may change any row)
   };
   using QueueItem = std::variant<WorkItem, AdminItem>;
-
-  // A fixed set of read-only connections handed out one per reader at a time.
-  class ReaderPool {
-   public:
-    class Lease {
-     public:
-      Lease(ReaderPool& pool, Connection* connection) : pool_(pool), connection_(connection) {}
-      Lease(const Lease&) = delete;
-      Lease& operator=(const Lease&) = delete;
-      ~Lease() { pool_.release(connection_); }
-      Connection& operator*() const { return *connection_; }
-      Connection* operator->() const { return connection_; }
-
-     private:
-      ReaderPool& pool_;
-      Connection* connection_;
-    };
-    void add(std::unique_ptr<Connection> connection);
-    [[nodiscard]] Lease acquire();
-
-   private:
-    void release(Connection* connection);
-    std::mutex mutex_;
-    std::condition_variable available_;
-    std::vector<std::unique_ptr<Connection>> all_;
-    std::vector<Connection*> idle_;  // guarded by mutex_
-  };
 
   SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer);
   void enqueue(QueueItem item);

@@ -330,6 +330,7 @@ TEST_CASE("store: its threads carry names that say what they do", "[store]") {
   CHECK(names.count("redress-writer") == 1);
   CHECK(names.count("redress-ckpt") == 1);
   CHECK(names.count("redress-index") == 1);
+  CHECK(names.count("redress-readers") == 1);
 }
 
 TEST_CASE("store: a case can be driven through every status", "[store]") {
@@ -1435,4 +1436,120 @@ TEST_CASE("store: under writes that never pause, the checkpointer keeps the WAL 
   CHECK(counters.checkpoints >= 2);
   // The threshold, what the writer commits while the checkpointer copies, and one batch.
   CHECK(largest <= 8 * 1024 * 1024);
+}
+
+TEST_CASE("store: a case's stamp reuses a kept read snapshot only while nothing has changed, whoever writes",
+          "[store][readers]") {
+  World w;
+  auto* store = dynamic_cast<sqlite::SqliteStore*>(&w.store());
+  REQUIRE(store != nullptr);
+  std::string ref = w.case_in(CaseStatus::kAcknowledged);
+  auto reused = [&] { return store->counters().readers.reused; };
+  auto stamp = [&] {
+    auto s = w.store().case_view_stamp(ref);
+    REQUIRE(s.ok());
+    return *s;
+  };
+
+  CaseViewStamp first = stamp();
+  CHECK(first.owner_name.empty());
+  // Nothing changed: the next stamps run in the transaction the first one left open (the age
+  // limit is 10 ms; a slow machine may begin afresh now and then, never every time).
+  std::int64_t before = reused();
+  for (int i = 0; i < 20; ++i) CHECK(stamp() == first);
+  CHECK(reused() > before);
+
+  // The store's own commit: the very next stamp sees it.
+  w.must(w.request(ref, ActionType::kTake, w.agent));
+  CaseViewStamp taken = stamp();
+  CHECK(taken.version == first.version + 1);
+  CHECK(taken.owner_name == "Sam Okafor");
+
+  // Another connection to the file, as another process or an operator's shell would be.
+  RawDb raw(w.db_path());
+  for (int i = 0; i < 20; ++i) CHECK(stamp() == taken);  // a snapshot is kept again
+  raw.exec("UPDATE staff SET name = 'Samuel Okafor' WHERE id = '" + w.agent.id + "'");
+  CHECK(stamp().owner_name == "Samuel Okafor");
+  raw.exec("UPDATE client_links SET revoked_at = 1");
+  CHECK(stamp().client_link_nonce.empty());
+}
+
+TEST_CASE("store: a kept read snapshot never holds the WAL back: idle ones end and the WAL truncates",
+          "[store][readers]") {
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;  // migrated, closed
+  const std::string path = config_in(dir).database_path();
+  sqlite::StoreOptions options;
+  options.path = path;
+  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  options.snapshot_reuse = std::chrono::milliseconds(1000);
+  ManualClock clock(kStart);
+  auto opened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  Engine engine(store, clock, workflows);
+  auto created = engine.create_case(billing_case("Kept snapshot"), Actor::intake("web-form"));
+  REQUIRE(created.ok());
+  const std::string ref = created->change.after.reference;
+
+  std::error_code missing;
+  auto wal_size = [&] { return fs::file_size(path + "-wal", missing); };
+  // The writer's idle pass truncates the WAL half a second after its last commit.
+  for (int i = 0; i < 100 && (store.counters().checkpoints == 0 || wal_size() != 0); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  REQUIRE(wal_size() == 0);
+
+  // A commit from another connection (the writer's idle pass knows nothing of it), then a stamp:
+  // the reader's snapshot now stands on that frame of the WAL and is kept.
+  RawDb raw{fs::path(path)};
+  raw.exec("UPDATE cases SET version = version + 1 WHERE reference = '" + ref + "'");
+  auto stamp = store.case_view_stamp(ref);
+  REQUIRE(stamp.ok());
+  CHECK(stamp->version == created->change.after.version + 1);
+
+  // A truncating checkpoint cannot restart the WAL under the open snapshot; once its age limit
+  // has passed, the reaper ends it and the truncation goes through.
+  auto truncated = [&] {
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) == SQLITE_OK);  // opens the WAL
+    int log = -1, done = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    sqlite3_close(db);
+    UNSCOPED_INFO("rc " << rc << " log " << log << " done " << done << " wal " << wal_size());
+    return rc == SQLITE_OK && wal_size() == 0;
+  };
+  CHECK_FALSE(truncated());
+  bool ended = false;
+  for (int i = 0; i < 100 && !ended; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ended = truncated();
+  }
+  CHECK(ended);
+  CHECK(store.counters().readers.reaped >= 1);
+
+  // The next snapshot sees the case as it is, and a change made after it.
+  raw.exec("UPDATE cases SET version = version + 1 WHERE reference = '" + ref + "'");
+  auto after = store.case_view_stamp(ref);
+  REQUIRE(after.ok());
+  CHECK(after->version == stamp->version + 1);
+}
+
+TEST_CASE("store: with snapshot reuse off, every stamp reads in its own transaction", "[store][readers]") {
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;
+  sqlite::StoreOptions options;
+  options.path = config_in(dir).database_path();
+  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  options.snapshot_reuse = std::chrono::milliseconds(0);
+  ManualClock clock(kStart);
+  auto opened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(opened.ok());
+  Engine engine(**opened, clock, workflows);
+  auto created = engine.create_case(billing_case("No reuse"), Actor::intake("web-form"));
+  REQUIRE(created.ok());
+  for (int i = 0; i < 5; ++i) REQUIRE((*opened)->case_view_stamp(created->change.after.reference).ok());
+  auto counters = (*opened)->counters().readers;
+  CHECK(counters.reused == 0);
+  CHECK(counters.begun == 0);
 }
