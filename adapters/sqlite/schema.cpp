@@ -621,6 +621,9 @@ Status configure_connection(Connection& connection, Durability durability, OpenM
       "PRAGMA busy_timeout = 10000;"
       "PRAGMA foreign_keys = ON;"
       "PRAGMA temp_store = MEMORY;"
+      // Deleted rows (a signed-out session, a delivered notification's address) are overwritten,
+      // not left readable in free pages. Debian's build defaults to it; others may not.
+      "PRAGMA secure_delete = ON;"
       // No memory map: pages are read into each connection's bounded cache (the kernel's page
       // cache keeps the file warm). A map would add up to its size of file pages to the
       // process's resident memory per connection, growing with the database.

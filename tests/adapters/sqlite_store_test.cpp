@@ -1553,3 +1553,23 @@ TEST_CASE("store: with snapshot reuse off, every stamp reads in its own transact
   CHECK(counters.reused == 0);
   CHECK(counters.begun == 0);
 }
+
+TEST_CASE("store: its connections overwrite what they delete (secure_delete, set whatever SQLite's default)",
+          "[store]") {
+  World w;
+  auto secure = [](sqlite::Connection& db) {
+    auto& pragma = db.cached("PRAGMA secure_delete");
+    std::int64_t value = pragma.step() ? pragma.integer(0) : -1;
+    pragma.reset();
+    return value;
+  };
+  // Debian's SQLite turns it on by default; a connection that starts with it off, as another
+  // build's would, has it on once configured like the store's.
+  for (auto mode : {sqlite::OpenMode::kReadWrite, sqlite::OpenMode::kReadOnly}) {
+    sqlite::Connection db(w.db_path().string(), mode);
+    REQUIRE(db.exec("PRAGMA secure_delete = OFF").ok());
+    REQUIRE(secure(db) == 0);
+    REQUIRE(sqlite::configure_connection(db, sqlite::Durability::kFull, mode).ok());
+    CHECK(secure(db) == 1);
+  }
+}
