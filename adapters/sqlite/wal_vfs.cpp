@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <deque>
 #include <mutex>
 #include <new>
 #include <stdexcept>
@@ -152,15 +153,15 @@ sqlite3_io_methods methods_like(const sqlite3_io_methods& real) {
 
 // The unix VFS gives every file of one kind the same methods; a few kinds at most.
 std::mutex methods_mutex;
-std::vector<std::pair<const sqlite3_io_methods*, sqlite3_io_methods*>> methods_cache;  // never freed
+// A deque: its elements never move, and files point at them until the process ends.
+std::deque<std::pair<const sqlite3_io_methods*, sqlite3_io_methods>> methods_cache;
 
 const sqlite3_io_methods* methods_for(const sqlite3_io_methods* real) {
   std::lock_guard lock(methods_mutex);
   for (auto& [from, to] : methods_cache)
-    if (from == real) return to;
-  auto* ours = new sqlite3_io_methods(methods_like(*real));
-  methods_cache.emplace_back(real, ours);
-  return ours;
+    if (from == real) return &to;
+  methods_cache.emplace_back(real, methods_like(*real));
+  return &methods_cache.back().second;
 }
 
 int v_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
