@@ -88,6 +88,13 @@ const std::vector<CommandSpec>& commands() {
        "Exits 1 and names the first broken link of each affected case when the history was altered.",
        {},
        &command_audit_verify},
+      {{"audit", "summaries"},
+       "check the report summaries against the rows",
+       "Compares every report summary (the board's and the reports' counters) with the aggregate over the\n"
+       "case and commitment rows it stands for. Exits 1 naming the summaries that differ (rows edited by\n"
+       "hand outside redress); --repair rebuilds them from the rows in one transaction.",
+       {{"repair", nullptr, "rebuild the summaries that differ from the rows"}},
+       &command_audit_summaries},
       {{"outbox", "list"},
        "list dead-lettered notifications",
        "Lists the notifications that failed for good or ran out of retries: id, case, channel, template,\n"

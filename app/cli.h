@@ -39,6 +39,7 @@ int command_staff_token(const Arguments& args);
 int command_staff_password(const Arguments& args);
 int command_staff_list(const Arguments& args);
 int command_audit_verify(const Arguments& args);
+int command_audit_summaries(const Arguments& args);
 int command_outbox_list(const Arguments& args);
 int command_outbox_retry(const Arguments& args);
 int command_demo(const Arguments& args);

@@ -3,6 +3,7 @@
 #include <string>
 
 #include "adapters/security/secrets.h"
+#include "adapters/sqlite/summaries.h"
 #include "app/cli.h"
 #include "engine/actions.h"
 #include "app/environment.h"
@@ -169,6 +170,43 @@ int command_audit_verify(const Arguments& args) {
   std::cout << report->broken.size() << " of " << report->cases_checked << " cases have a broken chain ("
             << report->events_checked << " events checked).\n";
   return kExitFailure;
+}
+
+int command_audit_summaries(const Arguments& args) {
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  auto& store = *(*env)->store;
+  // One read transaction, so that every summary is compared with the same rows.
+  auto differing = store.with_reader([](sqlite::Connection& db) -> Result<std::string> {
+    if (auto s = db.exec("BEGIN"); !s) return s.error();
+    auto found = sqlite::check_summaries(db);
+    (void)db.exec("COMMIT");
+    return found;
+  });
+  if (!differing) return fail(differing.error().detail);
+  if (differing->empty()) {
+    std::cout << "OK: every report summary equals the aggregate over the rows.\n";
+    return kExitOk;
+  }
+  if (!args.has("repair")) {
+    std::cout << "DIFFERENT: " << *differing << " (run `redress audit summaries --repair` to rebuild them from the rows).\n";
+    return kExitFailure;
+  }
+  // The rebuild and its check run in the writer's transaction: nothing is written between them.
+  std::string after;
+  Status repaired = store.run_write(
+      [&after](sqlite::Connection& db) -> Status {
+        if (auto s = sqlite::rebuild_summaries(db); !s) return s;
+        auto found = sqlite::check_summaries(db);
+        if (!found) return found.error();
+        after = *found;
+        return Status::success();
+      },
+      sqlite::SqliteStore::WriteScope::kNoCaseRows);
+  if (!repaired) return fail(repaired.error().detail);
+  if (!after.empty()) return fail("the summaries still differ after the rebuild: " + after);
+  std::cout << "REPAIRED: " << *differing << " rebuilt from the rows.\n";
+  return kExitOk;
 }
 
 }  // namespace redress

@@ -354,7 +354,8 @@ bool subscribed(const Subscription& subscription, const Event& event) {
   return false;
 }
 
-Status persist(Connection& db, const Change& change, const Case* before, const std::vector<Subscription>& subscriptions) {
+Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
+               const std::vector<Subscription>& subscriptions, SummaryDeltas& summaries) {
   const Case& c = change.after;
   if (change.expected_version < 0) {
     auto& insert = db.cached(kInsertCaseSql);
@@ -363,7 +364,7 @@ Status persist(Connection& db, const Change& change, const Case* before, const s
   } else {
     Result<std::int64_t> changed = 0;
     if (before) {
-      changed = update_case(db, *before, c, change.expected_version);
+      changed = update_case(db, before->record, c, change.expected_version);
     } else {
       auto& update = db.cached(kUpdateCaseSql);
       bind_case(update, c);
@@ -381,7 +382,21 @@ Status persist(Connection& db, const Change& change, const Case* before, const s
         .bind_static(6, e.data).bind_static(7, e.hash);
     if (auto s = event.run(); !s) return s;
   }
-  for (const auto& k : change.commitments) {
+  // Each commitment's row as it was: written earlier in this change, or as the plan saw it.
+  std::vector<const Commitment*> old_commitments(change.commitments.size(), nullptr);
+  for (std::size_t i = 0; i < change.commitments.size(); ++i) {
+    const Commitment& k = change.commitments[i];
+    const Commitment*& old = old_commitments[i];
+    for (std::size_t j = i; j-- > 0;)
+      if (change.commitments[j].id == k.id) {
+        old = &change.commitments[j];
+        break;
+      }
+    if (!old && before) {
+      auto at = std::lower_bound(before->commitments.begin(), before->commitments.end(), k.id,
+                                 [](const Commitment& x, std::int64_t id) { return x.id < id; });
+      if (at != before->commitments.end() && at->id == k.id) old = &*at;
+    }
     auto& put = db.cached(kUpsertCommitmentSql);
     bind_commitment(put, k);
     if (auto s = put.run(); !s) return s;
@@ -443,7 +458,18 @@ Status persist(Connection& db, const Change& change, const Case* before, const s
         .bind_static(5, n.recipient_name).bind_static(6, n.template_name).bind(7, to_micros(at));
     if (auto s = put.run(); !s) return s;
   }
+  // Everything is written: the summaries follow the rows, old contributions out, new ones in.
+  summaries.case_written(before ? &before->record : nullptr, c);
+  for (std::size_t i = 0; i < change.commitments.size(); ++i)
+    summaries.commitment_written(old_commitments[i], change.commitments[i]);
   return Status::success();
+}
+
+// Why a group is refused when its summaries' deltas could not be written.
+Error summaries_failure(const Error& error) {
+  return error.code == ErrorCode::kUnavailable
+             ? error
+             : Error::unavailable("the report summaries could not be written: " + error.detail);
 }
 
 // The snapshot after `change`, from the one before: what load_snapshot would now read.
@@ -524,7 +550,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
     }
     auto change = item.plan(nullptr, context);
     if (!change) return change.error();
-    if (auto s = persist(db, *change, nullptr, live_subscriptions()); !s) return s.error();
+    if (auto s = persist(db, *change, nullptr, live_subscriptions(), item_summaries_); !s) return s.error();
     if (!item.idempotency_key.empty()) {
       auto& remember = db.cached("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES (?1,?2,?3,?4)");
       remember.bind(1, item.idempotency_key).bind(2, item.request_digest).bind(3, change->after.id)
@@ -542,7 +568,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
   if (auto cached = snapshots_.find(item.reference); cached != snapshots_.end()) {
     auto change = item.plan(&cached->second, context);
     if (change) {
-      Status written = persist(db, *change, &cached->second.record, live_subscriptions());
+      Status written = persist(db, *change, &cached->second, live_subscriptions(), item_summaries_);
       if (written) {
         apply_change(cached->second, *change);
         return Committed{std::move(change).value(), false};
@@ -560,7 +586,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
   if (!snapshot) return snapshot.error();
   auto change = item.plan(&*snapshot, context);
   if (!change) return change.error();
-  if (auto s = persist(db, *change, &snapshot->record, live_subscriptions()); !s) return s.error();
+  if (auto s = persist(db, *change, &*snapshot, live_subscriptions(), item_summaries_); !s) return s.error();
   apply_change(*snapshot, *change);
   remember(item.reference, std::move(snapshot).value());
   return Committed{std::move(change).value(), false};
@@ -586,9 +612,20 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
   }
   const std::int64_t changes_at_begin = sqlite3_total_changes64(db.handle());
   WriterContext context(*this, db);
+  batch_summaries_.clear();
   for (std::size_t i = 0; i < batch.size(); ++i) {
+    // Administration (a summaries rebuild, say) sees the summaries as the items before it left
+    // them: their deltas are written first, outside its savepoint.
+    if (std::holds_alternative<AdminItem>(batch[i]) && !batch_summaries_.empty()) {
+      if (Status summed = batch_summaries_.apply(db); !summed) {
+        refuse_batch(batch, summaries_failure(summed.error()));
+        return true;
+      }
+      batch_summaries_.clear();
+    }
     if (savepoints) (void)db.cached("SAVEPOINT item").run();
     context.start_item();
+    item_summaries_.clear();
     std::int64_t changes_before = sqlite3_total_changes64(db.handle());
     bool ok = false;
     bool wrote = true;  // whether a failure may have left writes of this item behind
@@ -629,11 +666,14 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
         return true;
       }
     }
+    // Only an item that stands counts in the summaries.
+    if (ok) batch_summaries_.merge(item_summaries_);
     if (!savepoints) {
       if (!ok && wrote) {
         (void)db.exec("ROLLBACK");
         id_blocks_.clear();
         snapshots_.clear();
+        batch_summaries_.clear();
         return false;
       }
       continue;
@@ -647,6 +687,12 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     }
     (void)db.cached("RELEASE item").run();
   }
+  // The summaries' deltas of the whole group, in the same transaction.
+  if (Status summed = batch_summaries_.apply(db); !summed) {
+    refuse_batch(batch, summaries_failure(summed.error()));
+    return true;
+  }
+  batch_summaries_.clear();
   Status committed = db.cached("COMMIT").run();
   if (!committed) {
     // Every caller of the group gets the error; nothing of it is in the database.
@@ -668,6 +714,7 @@ void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error
   // Ids reserved and snapshots cached in the rolled-back transaction are forgotten with it.
   id_blocks_.clear();
   snapshots_.clear();
+  batch_summaries_.clear();
   subscriptions_stale_ = true;
   health_.failed(error, batch.size());
   for (auto& item : batch) {

@@ -9,6 +9,9 @@
 // separate read-only connections and see committed data only (WAL snapshot isolation); the hottest
 // read may reuse a reader's open snapshot while the database has not changed (reader_pool.h).
 //
+// The writer also keeps the report summaries: each item's deltas (summaries.h) join the group's
+// once the item stands, and are written just before COMMIT, one upsert per summary row touched.
+//
 // The writer keeps the snapshots of recently written cases (what its own commits left) so that a
 // plan need not read the case back; it is only a shortcut. A plan made on a cached snapshot is
 // written with the same version-checked UPDATE: if the database moved on (another process), the
@@ -44,6 +47,7 @@
 #include "adapters/sqlite/reader_pool.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
+#include "adapters/sqlite/summaries.h"
 #include "adapters/sqlite/write_health.h"
 #include "engine/clock.h"
 #include "engine/store.h"
@@ -232,6 +236,10 @@ class SqliteStore final : public Store {
   // Cleared whenever a transaction or savepoint rolls back.
   std::unordered_map<std::string, CaseSnapshot> snapshots_;
   std::vector<Subscription> live_subscriptions_;
+  // The report summaries' deltas of the current item, and of the items of the group that stand;
+  // applied just before the group's COMMIT (summaries.h).
+  SummaryDeltas item_summaries_;
+  SummaryDeltas batch_summaries_;
   std::atomic<bool> subscriptions_stale_{true};  // set by any change to the subscriptions
   std::chrono::steady_clock::time_point last_checkpoint_warning_{};  // writer and checkpointer, under mutex_
   std::unique_ptr<Connection> checkpoint_connection_;  // touched only by checkpoint_thread_

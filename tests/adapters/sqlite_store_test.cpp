@@ -20,6 +20,7 @@
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/sqlite_store.h"
+#include "adapters/sqlite/summaries.h"
 #include "app/environment.h"
 #include "engine/clocks.h"
 #include "engine/hash_chain.h"
@@ -1572,4 +1573,88 @@ TEST_CASE("store: its connections overwrite what they delete (secure_delete, set
     REQUIRE(sqlite::configure_connection(db, sqlite::Durability::kFull, mode).ok());
     CHECK(secure(db) == 1);
   }
+}
+
+// The writer keeps the report summaries with one upsert per summary row per group
+// (adapters/sqlite/summaries.h). These compare them with the aggregates over the rows.
+std::string differing_summaries(const fs::path& db_path) {
+  sqlite::Connection db(db_path.string(), sqlite::OpenMode::kReadOnly);
+  auto differing = sqlite::check_summaries(db);
+  REQUIRE(differing.ok());
+  return *differing;
+}
+
+// An item that fails after writing its rows sends its group round again with a savepoint per
+// item; its summary deltas must go with its rows. The creation under the key "boom" writes its
+// case, then a temporary trigger on the writer's connection refuses its idempotency key.
+TEST_CASE("store: the report summaries count only the items of a group that stand", "[store][reports]") {
+  World w;
+  auto& store = *w.env->store;
+  REQUIRE(store
+              .run_write(
+                  [](sqlite::Connection& db) {
+                    return db.exec("CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.idempotency_keys "
+                                   "WHEN new.key = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+                  },
+                  sqlite::SqliteStore::WriteScope::kNoCaseRows)
+              .ok());
+  const std::string first = w.case_in(CaseStatus::kInvestigating);
+
+  // The writer is held inside an admin item while the group queues up behind it.
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  std::thread holder([&] {
+    Status s = store.run_write([&](sqlite::Connection&) { released.wait(); return Status::success(); },
+                               sqlite::SqliteStore::WriteScope::kNoCaseRows);
+    CHECK(s.ok());
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  const std::string keys[] = {"k-1", "boom", "k-3"};
+  std::vector<std::promise<Result<Committed>>> answers(4);
+  for (std::size_t i = 0; i < 3; ++i)
+    w.engine().create_case(billing_case("Group item " + std::to_string(i)), Actor::intake("web-form"), keys[i],
+                           "digest-" + keys[i], [&answers, i](Result<Committed> r) { answers[i].set_value(std::move(r)); });
+  // And an action that moves the summaries (an escalation: the open case changes level).
+  ActionRequest escalate = w.request(first, ActionType::kEscalate, w.agent);
+  escalate.reason = "the client is vulnerable";
+  w.engine().submit(escalate, [&answers](Result<Committed> r) { answers[3].set_value(std::move(r)); });
+  release.set_value();
+  holder.join();
+  std::vector<Result<Committed>> results;
+  for (auto& a : answers) results.push_back(a.get_future().get());
+  CHECK(results[0].ok());
+  CHECK_FALSE(results[1].ok());
+  CHECK(results[2].ok());
+  INFO((results[3].ok() ? std::string() : results[3].error().detail));
+  CHECK(results[3].ok());
+
+  RawDb raw(w.db_path());
+  CHECK(raw.integer("SELECT count(*) FROM cases") == 3);
+  CHECK(raw.integer("SELECT sum(received) FROM report_received WHERE dimension = 'category'") == 3);
+  CHECK(raw.integer("SELECT sum(open_cases) FROM report_open") == 3);
+  CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent.id + "' AND escalation_level = 1") == 1);
+  CHECK(differing_summaries(w.db_path()).empty());
+}
+
+// Two nodes share the database: each writer keeps its own case snapshots, so one acts on a case
+// the other changed since. Its plan on the stale snapshot is refused by the version check and made
+// again on the case as stored, and the summaries' deltas come from that, not from the stale copy.
+TEST_CASE("store: two nodes on one database keep the report summaries exact", "[store][reports]") {
+  World w;
+  const std::string ref = w.case_in(CaseStatus::kInvestigating);  // node 1's writer keeps its snapshot
+  auto other = open_env(w.dir);
+  ActionRequest transfer = w.request(ref, ActionType::kTransfer, w.agent);
+  transfer.owner = w.agent2.id;
+  transfer.note = "Handing over: account checked.";
+  auto moved = other->engine->apply(transfer);
+  INFO((moved.ok() ? std::string() : moved.error().detail));
+  REQUIRE(moved.ok());
+
+  ActionRequest escalate = w.request(ref, ActionType::kEscalate, w.lead);
+  escalate.reason = "the client is vulnerable";
+  w.must(escalate);
+  RawDb raw(w.db_path());
+  CHECK(raw.integer("SELECT count(*) FROM report_open WHERE open_cases <> 0") == 1);
+  CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent2.id + "' AND escalation_level = 1") == 1);
+  CHECK(differing_summaries(w.db_path()).empty());
 }

@@ -153,7 +153,7 @@ struct DataDir {
 
 const std::vector<std::vector<std::string>> kCommands = {{"serve"},         {"migrate"},    {"staff", "add"},
                                                           {"staff", "token"}, {"staff", "password"}, {"staff", "list"},
-                                                          {"audit", "verify"}, {"demo"}};
+                                                          {"audit", "verify"}, {"audit", "summaries"}, {"demo"}};
 
 void check_usage_error(const Run& r, const std::string& message_part) {
   INFO("stderr: " << r.err);
@@ -346,6 +346,48 @@ TEST_CASE("cli: demo seeds cases in several statuses - audit verify passes, then
   CHECK(broken.status == 1);
   CHECK_THAT(broken.out, Catch::Contains(reference + " event 3"));
   CHECK_THAT(broken.out, Catch::Contains("1 of 60 cases"));
+}
+
+// The writer keeps the report summaries (adapters/sqlite/summaries.h); a row edited by hand is not
+// counted, and `audit summaries` says which summaries differ, then rebuilds them with --repair.
+TEST_CASE("cli: audit summaries finds summaries that differ from the rows and --repair rebuilds them", "[cli]") {
+  DataDir data;
+  Run demo = data.redress({"demo", "--cases", "80", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
+  INFO(demo.err);
+  REQUIRE(demo.status == 0);
+  Run clean = data.redress({"audit", "summaries"});
+  INFO(clean.out << clean.err);
+  CHECK(clean.status == 0);
+  CHECK_THAT(clean.out, Catch::Contains("OK: every report summary"));
+
+  std::string before_open;
+  {
+    RawDb raw(data.db());
+    before_open = raw.column("SELECT group_concat(owner_id || ':' || escalation_level || ':' || open_cases, ',') FROM "
+                             "(SELECT * FROM report_open WHERE open_cases <> 0 ORDER BY 1, 2)").at(0);
+    // By hand: an open case passes to another owner and a kept commitment becomes broken.
+    raw.exec("UPDATE cases SET owner_id = 'u-hand' WHERE id = (SELECT min(id) FROM cases WHERE status = 'investigating')");
+    raw.exec("UPDATE commitments SET status = 'broken' WHERE id = (SELECT min(id) FROM commitments WHERE status = 'kept')");
+  }
+  Run differs = data.redress({"audit", "summaries"});
+  INFO(differs.out << differs.err);
+  CHECK(differs.status == 1);
+  CHECK_THAT(differs.out, Catch::Contains("report_open"));
+  CHECK_THAT(differs.out, Catch::Contains("report_settled"));
+  CHECK_THAT(differs.out, Catch::Contains("report_owner_cases"));
+  CHECK_THAT(differs.out, Catch::Contains("--repair"));
+  CHECK_THAT(differs.out, !Catch::Contains("report_received"));  // categories and days were not touched
+
+  Run repair = data.redress({"audit", "summaries", "--repair"});
+  INFO(repair.out << repair.err);
+  CHECK(repair.status == 0);
+  CHECK_THAT(repair.out, Catch::Contains("REPAIRED: report_settled"));
+  Run again = data.redress({"audit", "summaries"});
+  CHECK(again.status == 0);
+  RawDb raw(data.db());
+  CHECK(raw.column("SELECT count(*) FROM report_open WHERE owner_id = 'u-hand' AND open_cases = 1").at(0) == "1");
+  CHECK(raw.column("SELECT group_concat(owner_id || ':' || escalation_level || ':' || open_cases, ',') FROM "
+                   "(SELECT * FROM report_open WHERE open_cases <> 0 ORDER BY 1, 2)").at(0) != before_open);
 }
 
 TEST_CASE("cli: migrate refuses a database newer than itself and leaves the file unchanged", "[cli]") {

@@ -1,0 +1,284 @@
+#include "adapters/sqlite/summaries.h"
+
+#include <utility>
+
+#include "adapters/sqlite/database.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+constexpr std::int64_t kDayMicros = 86400000000;
+
+std::int64_t day_of(Time t) { return to_micros(t) / kDayMicros; }
+
+// The statuses the summaries count as open (the SQL of migration 8 names the same five).
+bool counted_open(CaseStatus status) {
+  switch (status) {
+    case CaseStatus::kReceived:
+    case CaseStatus::kAcknowledged:
+    case CaseStatus::kInvestigating:
+    case CaseStatus::kAwaitingClient:
+    case CaseStatus::kRedressProposed:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool settled_counted(const Commitment& k) {
+  return (k.status == CommitmentStatus::kKept || k.status == CommitmentStatus::kBroken) && k.settled_at.has_value();
+}
+
+// "retail/final_response#1" → "retail/final_response"; no '#' → "" (as SQL's substr(x, 1, instr(x, '#') - 1)).
+std::string pledge_of(const std::string& key) {
+  auto hash = key.find('#');
+  return hash == std::string::npos ? std::string() : key.substr(0, hash);
+}
+
+template <typename Map>
+void merge_counts(Map& into, const Map& from) {
+  for (const auto& [key, n] : from) into[key] += n;
+}
+
+// Each summary's rows (zero rows left out) against the aggregate it stands for, as in
+// migrations 6 and 8.
+struct Check {
+  const char* table;
+  const char* summary;
+  const char* direct;
+};
+constexpr Check kChecks[] = {
+    {"report_settled", "SELECT day, owner_id, kind, status, pledge, n FROM report_settled WHERE n <> 0",
+     "SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN kind = 'pledge' THEN substr(pledge_key, 1, "
+     "instr(pledge_key, '#') - 1) ELSE '' END, count(*) FROM commitments WHERE status IN ('kept','broken') AND settled_at "
+     "IS NOT NULL GROUP BY 1, 2, 3, 4, 5"},
+    {"report_pledges", "SELECT day, pledge, status, n FROM report_pledges WHERE n <> 0",
+     "SELECT settled_at / 86400000000, substr(pledge_key, 1, instr(pledge_key, '#') - 1), status, count(*) FROM commitments "
+     "WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3"},
+    {"report_owner_cases",
+     "SELECT day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total FROM report_owner_cases "
+     "WHERE acknowledged <> 0 OR acknowledge_total <> 0 OR resolved <> 0 OR resolve_total <> 0",
+     "SELECT * FROM (SELECT received_at / 86400000000 AS day, owner_id, count(acknowledged_at) AS a, "
+     "coalesce(sum(acknowledged_at - received_at), 0) AS at, count(resolved_at) AS r, coalesce(sum(resolved_at - received_at), 0) "
+     "AS rt FROM cases GROUP BY 1, 2) WHERE a <> 0 OR at <> 0 OR r <> 0 OR rt <> 0"},
+    {"report_received", "SELECT day, dimension, value, received FROM report_received WHERE received <> 0",
+     "SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3 "
+     "UNION ALL SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3"},
+    {"report_open", "SELECT owner_id, escalation_level, open_cases FROM report_open WHERE open_cases <> 0",
+     "SELECT owner_id, escalation_level, count(*) FROM cases "
+     "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2"},
+    {"report_attention",
+     "SELECT owner_id, open_commitments, at_risk, broken_unhandled FROM report_attention "
+     "WHERE open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0",
+     "SELECT * FROM (SELECT owner_id, sum(status = 'open') AS o, sum(status = 'open' AND warnings_fired > 0) AS r, "
+     "sum(status = 'broken' AND handled_at IS NULL) AS b FROM commitments GROUP BY owner_id) WHERE o <> 0 OR r <> 0 OR b <> 0"},
+};
+
+}  // namespace
+
+void SummaryDeltas::case_written(const Case* before, const Case& after) {
+  if (before) {
+    // Only what the summaries read is compared: most actions change none of it.
+    bool owner_cases_same = before->owner_id == after.owner_id && before->received_at == after.received_at &&
+                            before->acknowledged_at == after.acknowledged_at && before->resolved_at == after.resolved_at;
+    bool received_same = before->received_at == after.received_at && before->category == after.category &&
+                         before->touchpoint == after.touchpoint;
+    bool open_same = counted_open(before->status) == counted_open(after.status) && before->owner_id == after.owner_id &&
+                     before->escalation_level == after.escalation_level;
+    if (!owner_cases_same) owner_cases(*before, -1), owner_cases(after, +1);
+    if (!received_same) received(*before, -1), received(after, +1);
+    if (!open_same) open(*before, -1), open(after, +1);
+    return;
+  }
+  owner_cases(after, +1);
+  received(after, +1);
+  open(after, +1);
+}
+
+void SummaryDeltas::commitment_written(const Commitment* before, const Commitment& after) {
+  if (before) {
+    bool settled_same = before->owner_id == after.owner_id && before->kind == after.kind && before->status == after.status &&
+                        before->settled_at == after.settled_at && before->pledge_key == after.pledge_key;
+    bool attention_same = before->owner_id == after.owner_id && before->status == after.status &&
+                          before->warnings_fired == after.warnings_fired && before->handled_at == after.handled_at;
+    if (!settled_same) settled(*before, -1), settled(after, +1);
+    if (!attention_same) attention(*before, -1), attention(after, +1);
+    return;
+  }
+  settled(after, +1);
+  attention(after, +1);
+}
+
+void SummaryDeltas::owner_cases(const Case& c, int sign) {
+  OwnerCases& row = owner_cases_[{day_of(c.received_at), c.owner_id}];
+  if (c.acknowledged_at) {
+    row.acknowledged += sign;
+    row.acknowledge_total += sign * (to_micros(*c.acknowledged_at) - to_micros(c.received_at));
+  }
+  if (c.resolved_at) {
+    row.resolved += sign;
+    row.resolve_total += sign * (to_micros(*c.resolved_at) - to_micros(c.received_at));
+  }
+}
+
+void SummaryDeltas::received(const Case& c, int sign) {
+  std::int64_t day = day_of(c.received_at);
+  received_[{day, "category", c.category}] += sign;
+  received_[{day, "touchpoint", c.touchpoint}] += sign;
+}
+
+void SummaryDeltas::open(const Case& c, int sign) {
+  if (counted_open(c.status)) open_[{c.owner_id, c.escalation_level}] += sign;
+}
+
+void SummaryDeltas::settled(const Commitment& k, int sign) {
+  if (!settled_counted(k)) return;
+  std::int64_t day = day_of(*k.settled_at);
+  bool pledge = k.kind == CommitmentKind::kPledge;
+  std::string key = pledge ? pledge_of(k.pledge_key) : std::string();
+  settled_[{day, k.owner_id, std::string(to_string(k.kind)), std::string(to_string(k.status)), key}] += sign;
+  if (pledge) pledges_[{day, std::move(key), std::string(to_string(k.status))}] += sign;
+}
+
+void SummaryDeltas::attention(const Commitment& k, int sign) {
+  Attention& row = attention_[k.owner_id];
+  bool open = k.status == CommitmentStatus::kOpen;
+  row.open += sign * open;
+  row.at_risk += sign * (open && k.warnings_fired > 0);
+  row.broken_unhandled += sign * (k.status == CommitmentStatus::kBroken && !k.handled_at);
+}
+
+void SummaryDeltas::merge(const SummaryDeltas& other) {
+  merge_counts(settled_, other.settled_);
+  merge_counts(pledges_, other.pledges_);
+  merge_counts(received_, other.received_);
+  merge_counts(open_, other.open_);
+  for (const auto& [key, d] : other.owner_cases_) {
+    OwnerCases& row = owner_cases_[key];
+    row.acknowledged += d.acknowledged;
+    row.acknowledge_total += d.acknowledge_total;
+    row.resolved += d.resolved;
+    row.resolve_total += d.resolve_total;
+  }
+  for (const auto& [key, d] : other.attention_) {
+    Attention& row = attention_[key];
+    row.open += d.open;
+    row.at_risk += d.at_risk;
+    row.broken_unhandled += d.broken_unhandled;
+  }
+}
+
+void SummaryDeltas::clear() {
+  settled_.clear();
+  pledges_.clear();
+  owner_cases_.clear();
+  received_.clear();
+  open_.clear();
+  attention_.clear();
+}
+
+bool SummaryDeltas::empty() const {
+  return settled_.empty() && pledges_.empty() && owner_cases_.empty() && received_.empty() && open_.empty() &&
+         attention_.empty();
+}
+
+Status SummaryDeltas::apply(Connection& db) const {
+  for (const auto& [key, n] : settled_) {
+    const auto& [day, owner, kind, status, pledge] = key;
+    auto& put = db.cached(
+        "INSERT INTO report_settled(day, owner_id, kind, status, pledge, n) VALUES (?1,?2,?3,?4,?5,?6) "
+        "ON CONFLICT DO UPDATE SET n = n + excluded.n");
+    put.bind(1, day).bind_static(2, owner).bind_static(3, kind).bind_static(4, status).bind_static(5, pledge).bind(6, n);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, n] : pledges_) {
+    const auto& [day, pledge, status] = key;
+    auto& put = db.cached(
+        "INSERT INTO report_pledges(day, pledge, status, n) VALUES (?1,?2,?3,?4) ON CONFLICT DO UPDATE SET n = n + excluded.n");
+    put.bind(1, day).bind_static(2, pledge).bind_static(3, status).bind(4, n);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, d] : owner_cases_) {
+    auto& put = db.cached(
+        "INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total) "
+        "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET acknowledged = acknowledged + excluded.acknowledged, "
+        "acknowledge_total = acknowledge_total + excluded.acknowledge_total, resolved = resolved + excluded.resolved, "
+        "resolve_total = resolve_total + excluded.resolve_total");
+    put.bind(1, key.first).bind_static(2, key.second).bind(3, d.acknowledged).bind(4, d.acknowledge_total)
+        .bind(5, d.resolved).bind(6, d.resolve_total);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, n] : received_) {
+    const auto& [day, dimension, value] = key;
+    auto& put = db.cached(
+        "INSERT INTO report_received(day, dimension, value, received) VALUES (?1,?2,?3,?4) "
+        "ON CONFLICT DO UPDATE SET received = received + excluded.received");
+    put.bind(1, day).bind_static(2, dimension).bind_static(3, value).bind(4, n);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, n] : open_) {
+    auto& put = db.cached(
+        "INSERT INTO report_open(owner_id, escalation_level, open_cases) VALUES (?1,?2,?3) "
+        "ON CONFLICT DO UPDATE SET open_cases = open_cases + excluded.open_cases");
+    put.bind_static(1, key.first).bind(2, key.second).bind(3, n);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [owner, d] : attention_) {
+    auto& put = db.cached(
+        "INSERT INTO report_attention(owner_id, open_commitments, at_risk, broken_unhandled) VALUES (?1,?2,?3,?4) "
+        "ON CONFLICT DO UPDATE SET open_commitments = open_commitments + excluded.open_commitments, "
+        "at_risk = at_risk + excluded.at_risk, broken_unhandled = broken_unhandled + excluded.broken_unhandled");
+    put.bind_static(1, owner).bind(2, d.open).bind(3, d.at_risk).bind(4, d.broken_unhandled);
+    if (auto s = put.run(); !s) return s;
+  }
+  return Status::success();
+}
+
+Status rebuild_summaries(Connection& db) {
+  return db.exec(R"sql(
+DELETE FROM report_settled;
+DELETE FROM report_pledges;
+DELETE FROM report_owner_cases;
+DELETE FROM report_received;
+DELETE FROM report_open;
+DELETE FROM report_attention;
+INSERT INTO report_settled(day, owner_id, kind, status, pledge, n)
+  SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN kind = 'pledge' THEN substr(pledge_key, 1, instr(pledge_key, '#') - 1) ELSE '' END, count(*)
+  FROM commitments WHERE status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+INSERT INTO report_pledges(day, pledge, status, n)
+  SELECT day, pledge, status, sum(n) FROM report_settled WHERE kind = 'pledge' GROUP BY 1, 2, 3;
+INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total)
+  SELECT received_at / 86400000000, owner_id, count(acknowledged_at), coalesce(sum(acknowledged_at - received_at), 0),
+         count(resolved_at), coalesce(sum(resolved_at - received_at), 0)
+  FROM cases GROUP BY 1, 2;
+INSERT INTO report_received(day, dimension, value, received)
+  SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3;
+INSERT INTO report_received(day, dimension, value, received)
+  SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3;
+INSERT INTO report_open(owner_id, escalation_level, open_cases)
+  SELECT owner_id, escalation_level, count(*) FROM cases
+  WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2;
+INSERT INTO report_attention(owner_id, open_commitments, at_risk, broken_unhandled)
+  SELECT owner_id, sum(status = 'open'), sum(status = 'open' AND warnings_fired > 0), sum(status = 'broken' AND handled_at IS NULL)
+  FROM commitments GROUP BY owner_id;
+)sql");
+}
+
+Result<std::string> check_summaries(Connection& db) {
+  std::string differing;
+  for (const auto& check : kChecks) {
+    std::string summary = std::string("SELECT * FROM (") + check.summary + ")";
+    std::string direct = std::string("SELECT * FROM (") + check.direct + ")";
+    std::string sql = "SELECT EXISTS (" + summary + " EXCEPT " + direct + ") OR EXISTS (" + direct + " EXCEPT " + summary + ")";
+    auto statement = db.prepare(sql);
+    if (!statement) return statement.error();
+    if (!statement->step())
+      return statement->status().ok() ? Error::internal("no result checking " + std::string(check.table))
+                                       : statement->status().error();
+    if (statement->integer(0) != 0) differing += (differing.empty() ? "" : ", ") + std::string(check.table);
+  }
+  return differing;
+}
+
+}  // namespace redress::sqlite

@@ -1,0 +1,74 @@
+// SummaryDeltas: the report summaries (migrations 6 and 8) as the writer keeps them.
+//
+// Each summary row counts the case and commitment rows whose contribution falls in it. A write
+// takes the old row's contribution away and adds the new row's; the writer gathers these deltas
+// for its whole group commit and applies them just before COMMIT, one upsert per summary row
+// touched, in the same transaction. So every summary always equals the GROUP BY it replaces at
+// every commit, whichever node wrote, while a batch of a thousand actions costs a few hundred
+// upserts instead of the thousands of statements per-row triggers ran (migration 12 dropped them).
+// The old rows come from what the write was planned on, which the version-checked UPDATE proves
+// current. Rows written by hand outside redress are not counted: `redress audit summaries`
+// finds the difference and `--repair` rebuilds the summaries from the rows.
+//
+// Thread-compatible: the writer thread owns its instances.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+
+#include "engine/model.h"
+#include "engine/result.h"
+
+namespace redress::sqlite {
+
+class Connection;
+
+class SummaryDeltas {
+ public:
+  // A case row written: `before` null for an insert.
+  void case_written(const Case* before, const Case& after);
+  // A commitment row written: `before` null for an insert.
+  void commitment_written(const Commitment* before, const Commitment& after);
+  // Adds `other`'s deltas to these (an item's, once the item has succeeded).
+  void merge(const SummaryDeltas& other);
+  void clear();
+  [[nodiscard]] bool empty() const;
+  // One upsert per summary row touched, in key order. Every touched row exists afterwards, as the
+  // triggers left it (readers list owners from rows that may count zero).
+  [[nodiscard]] Status apply(Connection& db) const;
+
+ private:
+  void owner_cases(const Case& c, int sign);
+  void received(const Case& c, int sign);
+  void open(const Case& c, int sign);
+  void settled(const Commitment& k, int sign);
+  void attention(const Commitment& k, int sign);
+
+  struct OwnerCases {
+    std::int64_t acknowledged = 0, acknowledge_total = 0, resolved = 0, resolve_total = 0;
+  };
+  struct Attention {
+    std::int64_t open = 0, at_risk = 0, broken_unhandled = 0;
+  };
+  // report_settled: (day, owner, kind, status, pledge) → n.
+  std::map<std::tuple<std::int64_t, std::string, std::string, std::string, std::string>, std::int64_t> settled_;
+  // report_pledges: (day, pledge, status) → n.
+  std::map<std::tuple<std::int64_t, std::string, std::string>, std::int64_t> pledges_;
+  // report_owner_cases: (day received, owner).
+  std::map<std::pair<std::int64_t, std::string>, OwnerCases> owner_cases_;
+  // report_received: (day, dimension, value) → received.
+  std::map<std::tuple<std::int64_t, std::string, std::string>, std::int64_t> received_;
+  // report_open: (owner, escalation level) → open cases.
+  std::map<std::pair<std::string, int>, std::int64_t> open_;
+  // report_attention: owner → counts.
+  std::map<std::string, Attention> attention_;
+};
+
+// Rebuilds every summary from the case and commitment rows (the aggregates of migrations 6 and 8).
+[[nodiscard]] Status rebuild_summaries(Connection& db);
+// The summaries that differ from the aggregates over the rows: the table names, "" when none.
+[[nodiscard]] Result<std::string> check_summaries(Connection& db);
+
+}  // namespace redress::sqlite
