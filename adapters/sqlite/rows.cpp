@@ -254,6 +254,99 @@ void bind_commitment(Statement& s, const Commitment& k) {
       .bind(13, k.replaced_by_id).bind(14, k.redress_id);
 }
 
+namespace {
+
+constexpr int kCommitmentColumnCount = 19;
+constexpr const char* kCommitmentColumnNames[kCommitmentColumnCount] = {
+    "id", "case_id", "kind", "text", "due_at", "owner_id", "client_visible", "status", "created_at", "settled_at", "note",
+    "replaces_id", "replaced_by_id", "redress_id", "pledge_key", "warning_times", "warnings_fired", "handled_at",
+    "handled_note"};
+
+// Binds one column of `k` as parameter `index`, as bind_commitment does.
+void bind_commitment_column(Statement& s, int index, const Commitment& k, int column) {
+  switch (column) {
+    case 0: s.bind(index, k.id); break;
+    case 1: s.bind(index, k.case_id); break;
+    case 2: s.bind_static(index, to_string(k.kind)); break;
+    case 3: s.bind_static(index, k.text); break;
+    case 4: s.bind(index, to_micros(k.due_at)); break;
+    case 5: s.bind_static(index, k.owner_id); break;
+    case 6: s.bind(index, k.client_visible ? 1 : 0); break;
+    case 7: s.bind_static(index, to_string(k.status)); break;
+    case 8: s.bind(index, to_micros(k.created_at)); break;
+    case 9: s.bind(index, micros(k.settled_at)); break;
+    case 10: s.bind_static(index, k.note); break;
+    case 11: s.bind(index, k.replaces_id); break;
+    case 12: s.bind(index, k.replaced_by_id); break;
+    case 13: s.bind(index, k.redress_id); break;
+    case 14: s.bind_static(index, k.pledge_key); break;
+    case 15: s.bind(index, encode_times(k.warning_times)); break;  // a temporary: copied
+    case 16: s.bind(index, k.warnings_fired); break;
+    case 17: s.bind(index, micros(k.handled_at)); break;
+    case 18: s.bind_static(index, k.handled_note); break;
+    default: break;
+  }
+}
+
+// Bit i set when column i of the commitments row differs between `a` and `b`.
+std::uint32_t commitment_differences(const Commitment& a, const Commitment& b) {
+  std::uint32_t mask = 0;
+  auto mark = [&](int column, bool differs) {
+    if (differs) mask |= 1u << column;
+  };
+  mark(0, a.id != b.id);
+  mark(1, a.case_id != b.case_id);
+  mark(2, a.kind != b.kind);
+  mark(3, a.text != b.text);
+  mark(4, a.due_at != b.due_at);
+  mark(5, a.owner_id != b.owner_id);
+  mark(6, a.client_visible != b.client_visible);
+  mark(7, a.status != b.status);
+  mark(8, a.created_at != b.created_at);
+  mark(9, a.settled_at != b.settled_at);
+  mark(10, a.note != b.note);
+  mark(11, a.replaces_id != b.replaces_id);
+  mark(12, a.replaced_by_id != b.replaced_by_id);
+  mark(13, a.redress_id != b.redress_id);
+  mark(14, a.pledge_key != b.pledge_key);
+  mark(15, a.warning_times != b.warning_times);
+  mark(16, a.warnings_fired != b.warnings_fired);
+  mark(17, a.handled_at != b.handled_at);
+  mark(18, a.handled_note != b.handled_note);
+  return mask;
+}
+
+const char kCommitmentUpdateFamily = 0;  // its address names the generated UPDATE statements
+
+}  // namespace
+
+Status write_commitment(Connection& db, const Commitment* before, const Commitment& after) {
+  if (before && before->id == after.id) {
+    std::uint32_t mask = commitment_differences(*before, after) & ~1u;
+    if (mask == 0) return Status::success();  // the row already says all of it
+    auto& update = db.cached(&kCommitmentUpdateFamily, mask, [mask] {
+      std::string sql = "UPDATE commitments SET ";
+      int n = 0;
+      for (int column = 1; column < kCommitmentColumnCount; ++column) {
+        if (!(mask & (1u << column))) continue;
+        if (n) sql += ", ";
+        sql += std::string(kCommitmentColumnNames[column]) + "=?" + std::to_string(++n);
+      }
+      return sql + " WHERE id=?" + std::to_string(n + 1);
+    });
+    int n = 0;
+    for (int column = 1; column < kCommitmentColumnCount; ++column)
+      if (mask & (1u << column)) bind_commitment_column(update, ++n, after, column);
+    update.bind(n + 1, after.id);
+    if (auto s = update.run(); !s) return s;
+    if (db.changes() == 1) return Status::success();
+    // No such row after all: write it whole.
+  }
+  auto& put = db.cached(kUpsertCommitmentSql);
+  bind_commitment(put, after);
+  return put.run();
+}
+
 Commitment read_commitment(const Statement& s, int i) {
   Commitment k;
   k.id = s.integer(i + 0);

@@ -32,6 +32,10 @@ void bind_case(Statement& statement, const Case& c);
                                                std::int64_t expected_version);
 [[nodiscard]] Case read_case(const Statement& statement, int first_column);
 void bind_commitment(Statement& statement, const Commitment& k);
+// Writes a commitment row: `before` is the row as stored (null when new). An existing row gets an
+// UPDATE of only the columns that differ (none: no write at all), so indexes whose columns did not
+// change are left alone; the upsert of every column would rewrite each of the table's indexes.
+[[nodiscard]] Status write_commitment(Connection& db, const Commitment* before, const Commitment& after);
 [[nodiscard]] Commitment read_commitment(const Statement& statement, int first_column);
 void bind_redress(Statement& statement, const Redress& r);
 [[nodiscard]] Redress read_redress(const Statement& statement, int first_column);

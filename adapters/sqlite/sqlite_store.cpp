@@ -397,9 +397,7 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
                                  [](const Commitment& x, std::int64_t id) { return x.id < id; });
       if (at != before->commitments.end() && at->id == k.id) old = &*at;
     }
-    auto& put = db.cached(kUpsertCommitmentSql);
-    bind_commitment(put, k);
-    if (auto s = put.run(); !s) return s;
+    if (auto s = write_commitment(db, old, k); !s) return s;
   }
   for (const auto& r : change.redress) {
     auto& put = db.cached(kUpsertRedressSql);

@@ -10,6 +10,11 @@ namespace redress::sqlite {
 namespace {
 
 constexpr const char* kOpenStatuses = "('received','acknowledged','investigating','awaiting_client','redress_proposed')";
+// The same statuses as the WHERE of the partial index cases_open_level (migration 12) states them:
+// a query uses that index only when its WHERE repeats the index's term for term.
+constexpr const char* kOpenStatusTerm =
+    "(status = 'received' OR status = 'acknowledged' OR status = 'investigating' OR status = 'awaiting_client' OR "
+    "status = 'redress_proposed')";
 
 }  // namespace
 
@@ -215,8 +220,8 @@ Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() {
   return with_reader([&](Connection& db) -> Result<std::vector<EscalationCount>> {
     // Counts from the counters of migration 8; each level's oldest case by one seek.
     auto& counts = db.cached("SELECT escalation_level, sum(open_cases) FROM report_open GROUP BY 1 HAVING sum(open_cases) > 0 ORDER BY 1");
-    static const std::string oldest_sql = std::string("SELECT min(received_at) FROM cases INDEXED BY cases_open_level WHERE status IN ") +
-                                          kOpenStatuses + " AND escalation_level = ?1";
+    static const std::string oldest_sql = std::string("SELECT min(received_at) FROM cases INDEXED BY cases_open_level WHERE ") +
+                                          kOpenStatusTerm + " AND escalation_level = ?1";
     auto& oldest = db.cached(oldest_sql.c_str());
     std::vector<EscalationCount> out;
     while (counts.step()) out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), std::nullopt});
