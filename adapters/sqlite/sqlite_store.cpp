@@ -3,9 +3,13 @@
 #include <boost/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <unistd.h>
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <future>
 
 #include "adapters/sqlite/rows.h"
@@ -145,7 +149,17 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
 }
 
 SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer)
-    : options_(options), clock_(clock), writer_connection_(std::move(writer)), readers_(options.snapshot_reuse) {
+    : options_(options),
+      clock_(clock),
+      writer_connection_(std::move(writer)),
+      readers_(options.snapshot_reuse),
+      syncing_(options.durability == Durability::kFull) {
+  // FULL durability without the commit waiting for the disk: the syncer syncs the WAL before any
+  // answer (syncer_loop); SQLite itself syncs at checkpoints, as NORMAL does.
+  if (syncing_) {
+    if (auto s = writer_connection_->exec("PRAGMA synchronous = NORMAL"); !s)
+      throw std::runtime_error("cannot configure the writer: " + s.error().detail);
+  }
   sqlite3_wal_hook(
       writer_connection_->handle(),
       [](void* self, sqlite3*, const char*, int pages) {
@@ -171,6 +185,10 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       !s)
     throw std::runtime_error("cannot configure the checkpointer: " + s.error().detail);
   // Named (before they can be seen), so that `top -H` and `ps -L` show what each thread does.
+  if (syncing_) {
+    syncer_thread_ = std::thread([this] { syncer_loop(); });
+    pthread_setname_np(syncer_thread_.native_handle(), "redress-sync");
+  }
   writer_thread_ = std::thread([this] { writer_loop(); });
   pthread_setname_np(writer_thread_.native_handle(), "redress-writer");
   checkpoint_thread_ = std::thread([this] { checkpointer_loop(); });
@@ -186,6 +204,13 @@ SqliteStore::~SqliteStore() {
   }
   work_available_.notify_all();
   if (writer_thread_.joinable()) writer_thread_.join();
+  {
+    std::lock_guard lock(sync_mutex_);
+    syncer_stopping_ = true;  // after the writer's last group: the syncer answers it, then ends
+  }
+  sync_wanted_.notify_all();
+  if (syncer_thread_.joinable()) syncer_thread_.join();
+  if (wal_fd_ >= 0) ::close(wal_fd_);
   {
     std::lock_guard lock(mutex_);
     checkpointer_stopping_ = true;
@@ -308,6 +333,56 @@ void SqliteStore::maybe_checkpoint(bool idle) {
       last_checkpoint_warning_ = now;
     }
   }
+}
+
+void SqliteStore::syncer_loop() {
+  std::vector<Answer> answers;
+  for (;;) {
+    {
+      std::unique_lock lock(sync_mutex_);
+      sync_wanted_.wait(lock, [this] { return syncer_stopping_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping, nothing left to answer
+      answers.swap(sync_queue_);
+    }
+    // One sync covers every group committed before it began: all of them are answered. Groups
+    // that wrote nothing (refusals, reads of the writer) need none, but wait their turn.
+    Status synced = Status::success();
+    if (std::any_of(answers.begin(), answers.end(), [](const Answer& a) { return a.group_wrote; })) {
+      if (options_.before_sync) options_.before_sync();
+      synced = sync_wal();
+      std::lock_guard lock(mutex_);
+      ++counters_.syncs;
+    }
+    Error error;
+    if (!synced) {
+      error = Error::unavailable("the change was committed but could not be synced to disk: " + synced.error().detail);
+      spdlog::error("store: {}", error.detail);
+    }
+    // A failure stays what it was; only a success can be undone by a failed sync.
+    for (auto& answer : answers) {
+      if (answer.work_done) {
+        bool keep = synced || !answer.group_wrote || !answer.work_result->ok();
+        answer.work_done(keep ? std::move(*answer.work_result) : Result<Committed>(error));
+      } else if (answer.admin_done) {
+        bool keep = synced || !answer.group_wrote || !answer.admin_result.ok();
+        answer.admin_done(keep ? answer.admin_result : Status(error));
+      }
+    }
+    answers.clear();
+  }
+}
+
+Status SqliteStore::sync_wal() {
+  // The WAL exists from the first commit on and is only ever truncated, never removed, while the
+  // store's connections are open; fdatasync through a descriptor of its own is as good as SQLite's
+  // (it syncs the file, not the descriptor).
+  const std::string path = options_.path + "-wal";
+  if (wal_fd_ < 0) {
+    wal_fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (wal_fd_ < 0) return Error::unavailable("cannot open " + path + ": " + std::strerror(errno));
+  }
+  if (::fdatasync(wal_fd_) != 0) return Error::unavailable("fdatasync of " + path + ": " + std::strerror(errno));
+  return Status::success();
 }
 
 void SqliteStore::checkpointer_loop() {
@@ -698,7 +773,28 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     return true;
   }
   // Only a commit that wrote shows that writes work again: an empty one succeeds on any disk.
-  if (sqlite3_total_changes64(db.handle()) > changes_at_begin) health_.succeeded();
+  const bool wrote = sqlite3_total_changes64(db.handle()) > changes_at_begin;
+  if (wrote) health_.succeeded();
+  if (syncing_) {
+    // Answered once the WAL is on disk (syncer_loop); the writer goes on with the next group.
+    std::vector<Answer> answers(batch.size());
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+      if (auto* work = std::get_if<WorkItem>(&batch[i])) {
+        answers[i].work_done = std::move(work->done);
+        answers[i].work_result = std::move(*results[i]);
+      } else {
+        answers[i].admin_done = std::move(std::get<AdminItem>(batch[i]).done);
+        answers[i].admin_result = admin_results[i];
+      }
+      answers[i].group_wrote = wrote;
+    }
+    {
+      std::lock_guard lock(sync_mutex_);
+      for (auto& answer : answers) sync_queue_.push_back(std::move(answer));
+    }
+    sync_wanted_.notify_one();
+    return true;
+  }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     if (auto* work = std::get_if<WorkItem>(&batch[i])) work->done(std::move(*results[i]));
     else std::get<AdminItem>(batch[i]).done(admin_results[i]);

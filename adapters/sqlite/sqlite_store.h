@@ -18,6 +18,11 @@
 // UPDATE refuses it, the entry is dropped and the item is planned again from the database; an item
 // whose plan on the cache fails is also planned again from the database before it is refused.
 //
+// With durability FULL the commit does not wait for the disk: the writer hands the group's answers
+// to a syncer thread, which fdatasyncs the WAL (once for every group committed since its last
+// sync) and then answers them, while the writer runs the next group. No caller, mail or web hook
+// learns of a change before it is on disk; a reader may see it up to one sync earlier.
+//
 // A storage failure (full disk, read-only database, I/O error) refuses the whole group, each
 // caller gets a kUnavailable error saying which, and the transaction is rolled back; the writer
 // carries on and the next group is tried afresh, so writes resume once the disk has room again.
@@ -35,6 +40,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -70,6 +76,8 @@ struct StoreOptions {
   // while the database has not changed (reader_pool.h); 0: never.
   std::chrono::milliseconds snapshot_reuse{10};
   SearchIndexing search_indexing = SearchIndexing::kInBackground;
+  // Tests only: runs on the syncer thread before each sync of the WAL (to hold it).
+  std::function<void()> before_sync;
 };
 
 class SqliteStore final : public Store {
@@ -183,6 +191,7 @@ class SqliteStore final : public Store {
     std::int64_t batches = 0;
     std::int64_t items = 0;
     std::int64_t checkpoints = 0;
+    std::int64_t syncs = 0;  // fdatasync calls on the WAL by the syncer (durability FULL)
     ReaderPool::Counters readers;
   };
   [[nodiscard]] Counters counters() const;
@@ -249,6 +258,27 @@ class SqliteStore final : public Store {
   CheckpointState checkpoint_state_ = CheckpointState::kNone;  // guarded by mutex_
   bool checkpointer_stopping_ = false;  // guarded by mutex_
   WriteHealth health_;  // refused groups and their log lines (thread-safe)
+
+  // Durability FULL: the writer commits without waiting for the disk (synchronous = NORMAL) and
+  // hands each committed group's answers to the syncer, which syncs the WAL (every group
+  // committed so far at once) and only then answers; meanwhile the writer runs the next group.
+  struct Answer {
+    std::function<void(Result<Committed>)> work_done;  // set for a work item
+    std::optional<Result<Committed>> work_result;
+    std::function<void(Status)> admin_done;            // set for an admin item
+    Status admin_result;
+    bool group_wrote = false;  // its group changed the database (else there is nothing to sync)
+  };
+  void syncer_loop();
+  // Syncs the WAL file to disk; the error when that fails.
+  [[nodiscard]] Status sync_wal();
+  const bool syncing_;  // durability FULL
+  std::mutex sync_mutex_;
+  std::condition_variable sync_wanted_;
+  std::vector<Answer> sync_queue_;  // guarded by sync_mutex_: committed, not yet synced
+  bool syncer_stopping_ = false;    // guarded by sync_mutex_
+  int wal_fd_ = -1;                 // touched only by syncer_thread_
+  std::thread syncer_thread_;
 
   std::thread writer_thread_;      // last: started after every member above exists
   std::thread checkpoint_thread_;  // likewise

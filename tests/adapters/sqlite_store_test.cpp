@@ -5,6 +5,7 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -332,6 +333,7 @@ TEST_CASE("store: its threads carry names that say what they do", "[store]") {
   CHECK(names.count("redress-ckpt") == 1);
   CHECK(names.count("redress-index") == 1);
   CHECK(names.count("redress-readers") == 1);
+  CHECK(names.count("redress-sync") == 1);  // durability FULL, the default
 }
 
 TEST_CASE("store: a case can be driven through every status", "[store]") {
@@ -1657,4 +1659,96 @@ TEST_CASE("store: two nodes on one database keep the report summaries exact", "[
   CHECK(raw.integer("SELECT count(*) FROM report_open WHERE open_cases <> 0") == 1);
   CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent2.id + "' AND escalation_level = 1") == 1);
   CHECK(differing_summaries(w.db_path()).empty());
+}
+
+// Durability FULL: the writer commits without waiting for the disk and the syncer answers each
+// group once the WAL is synced. Held before its sync, the syncer holds every answer back, while
+// the writer goes on: a later group is committed (a reader sees it) before the first is answered.
+TEST_CASE("store: answers wait for the WAL to be synced, the writer does not", "[store][concurrency]") {
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;  // migrated, closed
+  sqlite::StoreOptions options;
+  options.path = config_in(dir).database_path();
+  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  std::mutex gate_mutex;
+  std::condition_variable gate_changed;
+  bool held = false, open = true;  // guarded by gate_mutex
+  options.before_sync = [&] {
+    std::unique_lock lock(gate_mutex);
+    held = true;
+    gate_changed.notify_all();
+    gate_changed.wait(lock, [&] { return open; });
+    held = false;
+  };
+  ManualClock clock(kStart);
+  auto opened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  Engine engine(store, clock, workflows);
+  const std::string first = engine.create_case(billing_case("First"), Actor::intake("web-form"))->change.after.reference;
+  const std::int64_t syncs_before = store.counters().syncs;
+  CHECK(syncs_before >= 1);
+
+  {
+    std::lock_guard lock(gate_mutex);
+    open = false;
+  }
+  std::promise<Result<Committed>> first_answer, second_answer;
+  ActionRequest ack;
+  ack.type = ActionType::kAcknowledge;
+  ack.reference = first;
+  ack.actor = Actor::system();
+  engine.submit(ack, [&](Result<Committed> r) { first_answer.set_value(std::move(r)); });
+  {
+    std::unique_lock lock(gate_mutex);
+    REQUIRE(gate_changed.wait_for(lock, std::chrono::seconds(10), [&] { return held; }));
+  }
+  // Committed (a reader sees it) but not answered: it is not known to be on disk yet.
+  CHECK(store.load_case(first)->record.status == CaseStatus::kAcknowledged);
+  auto first_future = first_answer.get_future();
+  CHECK(first_future.wait_for(std::chrono::milliseconds(200)) == std::future_status::timeout);
+  // The writer is not held: the next group commits meanwhile.
+  engine.create_case(billing_case("Second"), Actor::intake("web-form"), {}, {},
+                     [&](Result<Committed> r) { second_answer.set_value(std::move(r)); });
+  bool second_committed = false;
+  for (int i = 0; i < 200 && !second_committed; ++i) {
+    auto page = store.list_cases(CaseFilter{}, "", 10);
+    second_committed = page.ok() && page->cases.size() == 2;
+    if (!second_committed) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(second_committed);
+  auto second_future = second_answer.get_future();
+  CHECK(second_future.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+
+  {
+    std::lock_guard lock(gate_mutex);
+    open = true;
+  }
+  gate_changed.notify_all();
+  REQUIRE(first_future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  REQUIRE(second_future.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
+  auto a = first_future.get();
+  auto b = second_future.get();
+  CHECK(a.ok());
+  CHECK(b.ok());
+  CHECK(store.counters().syncs > syncs_before);
+}
+
+// Durability NORMAL syncs nothing before answering (SQLite syncs at checkpoints).
+TEST_CASE("store: durability normal answers at the commit, with no syncer", "[store]") {
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;
+  sqlite::StoreOptions options;
+  options.path = config_in(dir).database_path();
+  options.durability = sqlite::Durability::kNormal;
+  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  bool synced = false;
+  options.before_sync = [&] { synced = true; };
+  ManualClock clock(kStart);
+  auto opened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(opened.ok());
+  Engine engine(**opened, clock, workflows);
+  CHECK(engine.create_case(billing_case("Normal"), Actor::intake("web-form")).ok());
+  CHECK((*opened)->counters().syncs == 0);
+  CHECK_FALSE(synced);
 }
