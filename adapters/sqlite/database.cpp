@@ -1,5 +1,6 @@
 #include "adapters/sqlite/database.h"
 
+#include "adapters/sqlite/page_cache.h"
 #include "adapters/sqlite/wal_vfs.h"
 
 #include <fcntl.h>
@@ -21,7 +22,10 @@ namespace {
 // writer. Fails harmlessly (SQLITE_MISUSE) if something initialised SQLite first.
 void configure_library() {
   static std::once_flag once;
-  std::call_once(once, [] { (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  std::call_once(once, [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)install_page_cache();  // page_cache.h: a commit no longer walks the whole page cache
+  });
 }
 
 // The operating system's reason for an I/O failure on `db`: the errno SQLite kept, or else what the

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "adapters/sqlite/schema.h"
+#include "adapters/sqlite/page_cache.h"
 #include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "adapters/sqlite/summaries.h"
@@ -1751,4 +1752,50 @@ TEST_CASE("store: durability normal answers at the commit, with no syncer", "[st
   CHECK(engine.create_case(billing_case("Normal"), Actor::intake("web-form")).ok());
   CHECK((*opened)->counters().syncs == 0);
   CHECK_FALSE(synced);
+}
+
+// The page cache wrapper (adapters/sqlite/page_cache.h) is in place in this process, skips the
+// truncation that ends a commit when nothing lies above the database's end, and still drops what
+// does: a rolled-back transaction's new pages must not be found again by the next one.
+TEST_CASE("store: a commit no longer walks the whole page cache, and a rollback still drops its pages", "[store]") {
+  TempDir dir;
+  sqlite::Connection db((dir.path() / "cache.db").string(), sqlite::OpenMode::kReadWrite);
+  REQUIRE(db.exec("PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536;"
+                  "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT, v TEXT); CREATE INDEX t_k ON t(k);").ok());
+  auto before = sqlite::page_cache_counters();
+  // Inserts that split pages in random places of the index (the b-tree renumbers pages as it
+  // balances them), committed in small groups.
+  for (int group = 0; group < 50; ++group) {
+    REQUIRE(db.exec("BEGIN").ok());
+    REQUIRE(db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 64) "
+                    "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(300) FROM n").ok());
+    REQUIRE(db.exec("COMMIT").ok());
+  }
+  auto after = sqlite::page_cache_counters();
+  CHECK(after.truncations_skipped - before.truncations_skipped >= 40);
+
+  // A transaction that grows the database, rolled back: its pages are past the end again and must
+  // leave the cache (forwarded), so that the next transaction reads what is on disk.
+  auto count = [&] {
+    auto s = db.prepare("SELECT count(*), sum(length(v)) FROM t");
+    REQUIRE(s.ok());
+    REQUIRE(s->step());
+    return std::make_pair(s->integer(0), s->integer(1));
+  };
+  auto rows = count();
+  REQUIRE(db.exec("BEGIN").ok());
+  REQUIRE(db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
+                  "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(2000) FROM n").ok());
+  auto forwarded = sqlite::page_cache_counters().truncations_forwarded;
+  REQUIRE(db.exec("ROLLBACK").ok());
+  CHECK(sqlite::page_cache_counters().truncations_forwarded > forwarded);
+  CHECK(count() == rows);
+  // The database grows again into the same page numbers: every page read is what was written now.
+  REQUIRE(db.exec("BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) "
+                  "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(100) FROM n; COMMIT;").ok());
+  CHECK(count().first == rows.first + 500);
+  auto check = db.prepare("PRAGMA integrity_check");
+  REQUIRE(check.ok());
+  REQUIRE(check->step());
+  CHECK(check->text(0) == "ok");
 }
