@@ -161,6 +161,30 @@ std::uint32_t case_differences(const Case& a, const Case& b) {
 
 const char kUpdateFamily = 0;  // its address names the generated UPDATE statements
 
+// The cached "UPDATE table SET <the columns in mask> WHERE id=? [AND second_key=?]" of a family
+// (column 0 is the id, never set), with the set columns bound by `bind_column(statement, index,
+// column)`; `bound` is their number, so the keys are bound as ?(bound+1) and ?(bound+2).
+template <typename BindColumn>
+Statement& masked_update(Connection& db, const void* family, const char* table, const char* const* names, int count,
+                         std::uint32_t mask, const char* second_key, int& bound, BindColumn bind_column) {
+  auto& update = db.cached(family, mask, [=] {
+    std::string sql = std::string("UPDATE ") + table + " SET ";
+    int n = 0;
+    for (int column = 1; column < count; ++column) {
+      if (!(mask & (1u << column))) continue;
+      if (n) sql += ", ";
+      sql += std::string(names[column]) + "=?" + std::to_string(++n);
+    }
+    sql += " WHERE id=?" + std::to_string(n + 1);
+    if (second_key) sql += std::string(" AND ") + second_key + "=?" + std::to_string(n + 2);
+    return sql;
+  });
+  bound = 0;
+  for (int column = 1; column < count; ++column)
+    if (mask & (1u << column)) bind_column(update, ++bound, column);
+  return update;
+}
+
 }  // namespace
 
 void bind_case(Statement& s, const Case& c) {
@@ -170,20 +194,9 @@ void bind_case(Statement& s, const Case& c) {
 Result<std::int64_t> update_case(Connection& db, const Case& before, const Case& after, std::int64_t expected_version) {
   // The id is the key, never a changed column; the version always changes.
   std::uint32_t mask = (case_differences(before, after) | (1u << 20)) & ~1u;
-  auto& update = db.cached(&kUpdateFamily, mask, [mask] {
-    std::string sql = "UPDATE cases SET ";
-    int n = 0;
-    for (int column = 1; column < kCaseColumnCount; ++column) {
-      if (!(mask & (1u << column))) continue;
-      if (n) sql += ", ";
-      sql += std::string(kCaseColumnNames[column]) + "=?" + std::to_string(++n);
-    }
-    sql += " WHERE id=?" + std::to_string(n + 1) + " AND version=?" + std::to_string(n + 2);
-    return sql;
-  });
   int n = 0;
-  for (int column = 1; column < kCaseColumnCount; ++column)
-    if (mask & (1u << column)) bind_case_column(update, ++n, after, column);
+  auto& update = masked_update(db, &kUpdateFamily, "cases", kCaseColumnNames, kCaseColumnCount, mask, "version", n,
+                               [&after](Statement& s, int index, int column) { bind_case_column(s, index, after, column); });
   update.bind(n + 1, after.id).bind(n + 2, expected_version);
   if (auto s = update.run(); !s) return s.error();
   return db.changes();
@@ -324,19 +337,11 @@ Status write_commitment(Connection& db, const Commitment* before, const Commitme
   if (before && before->id == after.id) {
     std::uint32_t mask = commitment_differences(*before, after) & ~1u;
     if (mask == 0) return Status::success();  // the row already says all of it
-    auto& update = db.cached(&kCommitmentUpdateFamily, mask, [mask] {
-      std::string sql = "UPDATE commitments SET ";
-      int n = 0;
-      for (int column = 1; column < kCommitmentColumnCount; ++column) {
-        if (!(mask & (1u << column))) continue;
-        if (n) sql += ", ";
-        sql += std::string(kCommitmentColumnNames[column]) + "=?" + std::to_string(++n);
-      }
-      return sql + " WHERE id=?" + std::to_string(n + 1);
-    });
     int n = 0;
-    for (int column = 1; column < kCommitmentColumnCount; ++column)
-      if (mask & (1u << column)) bind_commitment_column(update, ++n, after, column);
+    auto& update = masked_update(db, &kCommitmentUpdateFamily, "commitments", kCommitmentColumnNames,
+                                 kCommitmentColumnCount, mask, nullptr, n, [&after](Statement& s, int index, int column) {
+                                   bind_commitment_column(s, index, after, column);
+                                 });
     update.bind(n + 1, after.id);
     if (auto s = update.run(); !s) return s;
     if (db.changes() == 1) return Status::success();

@@ -429,6 +429,12 @@ bool subscribed(const Subscription& subscription, const Event& event) {
   return false;
 }
 
+// The first row of `rows` (sorted by id, as a snapshot keeps them) whose id is not below `id`.
+template <typename Rows>
+auto lower_bound_id(Rows& rows, std::int64_t id) {
+  return std::lower_bound(rows.begin(), rows.end(), id, [](const auto& x, std::int64_t v) { return x.id < v; });
+}
+
 Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
                const std::vector<Subscription>& subscriptions, SummaryDeltas& summaries) {
   const Case& c = change.after;
@@ -468,8 +474,7 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
         break;
       }
     if (!old && before) {
-      auto at = std::lower_bound(before->commitments.begin(), before->commitments.end(), k.id,
-                                 [](const Commitment& x, std::int64_t id) { return x.id < id; });
+      auto at = lower_bound_id(before->commitments, k.id);
       if (at != before->commitments.end() && at->id == k.id) old = &*at;
     }
     if (auto s = write_commitment(db, old, k); !s) return s;
@@ -553,14 +558,12 @@ void apply_change(CaseSnapshot& snapshot, const Change& change) {
     snapshot.clock_fold = change.clock_fold;
   }
   for (const auto& k : change.commitments) {
-    auto at = std::lower_bound(snapshot.commitments.begin(), snapshot.commitments.end(), k.id,
-                               [](const Commitment& x, std::int64_t id) { return x.id < id; });
+    auto at = lower_bound_id(snapshot.commitments, k.id);
     if (at != snapshot.commitments.end() && at->id == k.id) *at = k;
     else snapshot.commitments.insert(at, k);
   }
   for (const auto& r : change.redress) {
-    auto at = std::lower_bound(snapshot.redress.begin(), snapshot.redress.end(), r.id,
-                               [](const Redress& x, std::int64_t id) { return x.id < id; });
+    auto at = lower_bound_id(snapshot.redress, r.id);
     if (at != snapshot.redress.end() && at->id == r.id) *at = r;
     else snapshot.redress.insert(at, r);
   }
