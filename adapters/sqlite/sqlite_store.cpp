@@ -79,27 +79,26 @@ class WriterContext final : public WriteContext {
     auto& ids = store_.id_blocks_[name];
     if (ids.next >= ids.end) {
       std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
-      // One literal for both uses below, so that both are the one cached statement.
-      static constexpr const char* kReserve = "UPDATE sequences SET value = value + ?2 WHERE name = ?1 RETURNING value";
-      auto& reserve = db_.cached(kReserve);
+      // An UPDATE, then a SELECT of the new value: `UPDATE ... RETURNING` gathers its rows in a
+      // temporary b-tree, made and dropped at every call (a creation reserves a reference each).
+      auto& reserve = db_.cached("UPDATE sequences SET value = value + ?2 WHERE name = ?1");
       reserve.bind(1, name).bind(2, block);
-      bool reserved = reserve.step();
-      if (!reserved && reserve.status().ok()) {
-        // The sequence's first use: make its row, then reserve.
-        reserve.reset();
-        auto& insert = db_.cached("INSERT OR IGNORE INTO sequences(name, value) VALUES (?1, 0)");
-        insert.bind(1, name);
+      if (auto s = reserve.run(); !s) throw StorageFailure(s.error());
+      if (sqlite3_changes64(db_.handle()) == 0) {
+        // The sequence's first use: its row starts at the block's end.
+        auto& insert = db_.cached("INSERT INTO sequences(name, value) VALUES (?1, ?2)");
+        insert.bind(1, name).bind(2, block);
         if (auto s = insert.run(); !s) throw StorageFailure(s.error());
-        db_.cached(kReserve).bind(1, name).bind(2, block);  // the same statement as `reserve`
-        reserved = reserve.step();
       }
-      if (!reserved) {
-        Status failed = reserve.status().ok() ? Status(Error::internal("no sequence row " + name)) : reserve.status();
-        reserve.reset();
+      auto& read = db_.cached("SELECT value FROM sequences WHERE name = ?1");
+      read.bind(1, name);
+      if (!read.step()) {
+        Status failed = read.status().ok() ? Status(Error::internal("no sequence row " + name)) : read.status();
+        read.reset();
         throw StorageFailure(failed.error());
       }
-      std::int64_t top = reserve.integer(0);
-      reserve.reset();
+      std::int64_t top = read.integer(0);
+      read.reset();
       ids.next = top - block + 1;
       ids.end = top + 1;
       sequence_changes += sqlite3_total_changes64(db_.handle()) - changes_before;

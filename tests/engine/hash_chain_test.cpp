@@ -3,7 +3,11 @@
 
 #include <boost/json.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <set>
+#include <thread>
+#include <vector>
 #include <string>
 
 #include "engine/hash_chain.h"
@@ -35,6 +39,51 @@ TEST_CASE("canonical JSON sorts keys at every depth and drops whitespace", "[has
   CHECK(canonical_json(json::value("quote \" and \\ and \n")) == R"("quote \" and \\ and \n")");
   CHECK(canonical_json(json::object{}) == "{}");
   CHECK(canonical_json(json::array{}) == "[]");
+}
+
+TEST_CASE("canonical JSON writes every value as boost::json::serialize does", "[hash]") {
+  // Stored event data was written by boost's serializer: the canonical encoder must give the same
+  // bytes for every string byte, every integer and every double, or old chains would not verify.
+  for (int byte = 0; byte < 256; ++byte) {
+    std::string text = "a";
+    text += static_cast<char>(byte);
+    text += "z";
+    json::value value(text);
+    INFO("byte " << byte);
+    CHECK(canonical_json(value) == json::serialize(value));
+    json::object keyed;
+    keyed[text] = 1;
+    CHECK(canonical_json(keyed) == json::serialize(keyed));
+  }
+  for (json::value value : {json::value(0), json::value(-1), json::value(INT64_MIN), json::value(INT64_MAX),
+                            json::value(UINT64_MAX), json::value(0.1), json::value(-2.5), json::value(1e300),
+                            json::value(true), json::value(false), json::value(nullptr), json::value("")}) {
+    INFO(json::serialize(value));
+    CHECK(canonical_json(value) == json::serialize(value));
+  }
+  // Objects larger than the encoder's stack buffer sort the same way.
+  json::object wide, reversed;
+  for (int i = 0; i < 40; ++i) wide["k" + std::to_string(100 + i)] = i;
+  for (int i = 39; i >= 0; --i) reversed["k" + std::to_string(100 + i)] = i;
+  CHECK(canonical_json(wide) == canonical_json(reversed));
+  std::string expected = "{";
+  for (int i = 0; i < 40; ++i) expected += (i ? ",\"k" : "\"k") + std::to_string(100 + i) + "\":" + std::to_string(i);
+  CHECK(canonical_json(wide) == expected + "}");
+}
+
+TEST_CASE("SHA-256 gives the same digest on many threads at once", "[hash]") {
+  // Each thread keeps its own digest context.
+  const std::string expected = sha256_hex("abc");
+  std::vector<std::thread> threads;
+  std::atomic<int> wrong{0};
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 2000; ++i)
+        if (sha256_hex("abc") != expected) ++wrong;
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(wrong == 0);
+  CHECK(expected == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 namespace {
