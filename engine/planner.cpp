@@ -234,7 +234,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     return data;
   };
   std::vector<Redress> redress = current.redress;
-  std::vector<Commitment> commitments = current.commitments;
+  const std::vector<Commitment>& commitments = current.commitments;  // as committed; changes go through b.put
 
   switch (request.type) {
     case T::kAcknowledge:
@@ -595,8 +595,9 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       if (after.unfulfilled_redress > 0) --after.unfulfilled_redress;
       b.event("redress.fulfilled", json::object{{"redress_id", redress_display_id(r->id)}, {"note", request.note}});
       b.put(*r);
-      for (auto& c : commitments) {
-        if (c.redress_id != r->id || c.status != CommitmentStatus::kOpen) continue;
+      for (const auto& committed : commitments) {
+        if (committed.redress_id != r->id || committed.status != CommitmentStatus::kOpen) continue;
+        Commitment c = committed;
         c.status = CommitmentStatus::kKept;
         c.settled_at = now;
         c.note = "redress delivered";

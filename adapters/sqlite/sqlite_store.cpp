@@ -20,6 +20,8 @@ namespace redress::sqlite {
 namespace {
 
 constexpr std::int64_t kIdBlock = 256;
+// Checkpointer passes the writer asks for, at most, before copying the rest itself.
+constexpr int kCatchUpPasses = 3;
 
 // A read or write the WriteContext could not make (its interface has no Result): carries the
 // store's Error, so that a full disk is still answered 503, not 500.
@@ -302,8 +304,21 @@ void SqliteStore::maybe_checkpoint(bool idle) {
     {
       std::lock_guard lock(mutex_);
       if (checkpoint_state_ == CheckpointState::kDone) {
-        finish = true;
-        checkpoint_state_ = CheckpointState::kNone;
+        // What the writer would copy on its own thread, between two batches, with the two syncs
+        // a checkpoint makes: the frames committed since the pass began. While that is more than
+        // an eighth of the threshold, another pass beside the commits copies it instead; each
+        // pass is shorter than the last while the disk outpaces the writer. A few passes at most,
+        // so the WAL stays bounded when it does not.
+        std::int64_t behind = wal_pages_ - checkpointed_frames_;
+        if (behind > options_.checkpoint_pages / 8 && catch_up_passes_ < kCatchUpPasses) {
+          ++catch_up_passes_;
+          start = true;
+          checkpoint_state_ = CheckpointState::kRequested;
+        } else {
+          finish = true;
+          catch_up_passes_ = 0;
+          checkpoint_state_ = CheckpointState::kNone;
+        }
       } else if (checkpoint_state_ == CheckpointState::kNone) {
         start = true;
         checkpoint_state_ = CheckpointState::kRequested;
@@ -318,9 +333,13 @@ void SqliteStore::maybe_checkpoint(bool idle) {
   int log = 0, done = 0;
   int rc = sqlite3_wal_checkpoint_v2(writer_connection_->handle(), nullptr,
                                      idle ? SQLITE_CHECKPOINT_TRUNCATE : SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-  if (rc == SQLITE_OK && log == done) wal_pages_ = 0;
+  if (rc == SQLITE_OK && log == done) {
+    wal_pages_ = 0;
+    catch_up_passes_ = 0;
+  }
   std::lock_guard lock(mutex_);
   ++counters_.checkpoints;
+  ++counters_.writer_checkpoints;
   // A pass the checkpointer finished is covered by this one (the idle one truncates as well).
   if (rc == SQLITE_OK && checkpoint_state_ == CheckpointState::kDone) checkpoint_state_ = CheckpointState::kNone;
   // BUSY: the checkpointer is at work, or a reader holds the WAL; the next idle pass tries again.
@@ -391,11 +410,14 @@ void SqliteStore::checkpointer_loop() {
     if (checkpointer_stopping_) return;
     checkpoint_state_ = CheckpointState::kRunning;
     lock.unlock();
-    int rc = sqlite3_wal_checkpoint_v2(checkpoint_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr,
-                                       nullptr);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(checkpoint_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                       &done);
     Error error = rc == SQLITE_OK || rc == SQLITE_BUSY ? Error{} : checkpoint_connection_->last_error("wal checkpoint");
     lock.lock();
     ++counters_.checkpoints;
+    // A failed pass copied nothing the writer can count on: it finishes on its own next time.
+    checkpointed_frames_ = rc == SQLITE_OK ? done : 0;
     checkpoint_state_ = CheckpointState::kDone;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       auto now = std::chrono::steady_clock::now();

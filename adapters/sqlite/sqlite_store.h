@@ -30,9 +30,10 @@
 //
 // The WAL stays bounded without a long checkpoint on the commit path: once it grows past a
 // threshold, the writer asks a checkpointer thread, which copies it back on a connection of its
-// own (a PASSIVE checkpoint runs beside the writer's commits, never holding them); then the writer
-// copies the little committed meanwhile between two batches, so that the next commit can restart
-// the WAL. When the queue falls idle, the writer checkpoints and truncates it itself.
+// own (a PASSIVE checkpoint runs beside the writer's commits, never holding them), pass after pass
+// while each leaves more than a few thousand frames behind; then the writer copies the little
+// committed meanwhile between two batches, so that the next commit can restart the WAL. When the
+// queue falls idle, the writer checkpoints and truncates it itself.
 //
 // Thread-safe: any thread may submit and read. Destruction drains the queue first.
 #pragma once
@@ -191,6 +192,7 @@ class SqliteStore final : public Store {
     std::int64_t batches = 0;
     std::int64_t items = 0;
     std::int64_t checkpoints = 0;
+    std::int64_t writer_checkpoints = 0;  // of which on the writer thread (the tails, and when idle)
     std::int64_t syncs = 0;  // fdatasync calls on the WAL by the syncer (durability FULL)
     ReaderPool::Counters readers;
   };
@@ -256,6 +258,8 @@ class SqliteStore final : public Store {
   // The checkpointer's pass: asked for by the writer, running, done (the writer then finishes it).
   enum class CheckpointState { kNone, kRequested, kRunning, kDone };
   CheckpointState checkpoint_state_ = CheckpointState::kNone;  // guarded by mutex_
+  std::int64_t checkpointed_frames_ = 0;  // WAL frames copied back when the last pass ended; mutex_
+  int catch_up_passes_ = 0;               // passes asked for since the writer last finished one; writer
   bool checkpointer_stopping_ = false;  // guarded by mutex_
   WriteHealth health_;  // refused groups and their log lines (thread-safe)
 
