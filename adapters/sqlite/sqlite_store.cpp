@@ -517,14 +517,32 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
     if (auto s = link.run(); !s) return s;
   }
   if (change.clock_state) {
-    auto& put = db.cached("INSERT OR REPLACE INTO case_clocks(case_id, state) VALUES (?1, ?2)");
-    put.bind(1, c.id).bind_static(2, *change.clock_state);
-    if (auto s = put.run(); !s) return s;
+    // A stored state is rewritten in place: INSERT OR REPLACE deletes the row first (the foreign
+    // key makes SQLite do it as a delete and an insert), and at a kilobyte or more a row that
+    // often rebalances its page twice.
+    bool stored = before && !before->clock_state.empty();
+    if (stored) {
+      auto& put = db.cached("UPDATE case_clocks SET state = ?2 WHERE case_id = ?1");
+      put.bind(1, c.id).bind_static(2, *change.clock_state);
+      if (auto s = put.run(); !s) return s;
+      stored = db.changes() == 1;
+    }
+    if (!stored) {
+      auto& put = db.cached("INSERT OR REPLACE INTO case_clocks(case_id, state) VALUES (?1, ?2)");
+      put.bind(1, c.id).bind_static(2, *change.clock_state);
+      if (auto s = put.run(); !s) return s;
+    }
   }
   if (change.wake == Change::Wake::kSet) {
-    auto& put = db.cached("INSERT OR REPLACE INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)");
-    put.bind(1, c.id).bind(2, to_micros(change.wake_at));
-    if (auto s = put.run(); !s) return s;
+    // Most cases have their row already: an UPDATE moves its index entry only.
+    auto& move = db.cached("UPDATE case_wakes SET wake_at = ?2 WHERE case_id = ?1");
+    move.bind(1, c.id).bind(2, to_micros(change.wake_at));
+    if (auto s = move.run(); !s) return s;
+    if (db.changes() == 0) {
+      auto& put = db.cached("INSERT INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)");
+      put.bind(1, c.id).bind(2, to_micros(change.wake_at));
+      if (auto s = put.run(); !s) return s;
+    }
   } else if (change.wake == Change::Wake::kClear && change.expected_version >= 0) {
     auto& drop = db.cached("DELETE FROM case_wakes WHERE case_id = ?1");
     drop.bind(1, c.id);
