@@ -31,7 +31,7 @@
 // The WAL stays bounded without a long checkpoint on the commit path: once it grows past a
 // threshold, the writer asks a checkpointer thread, which copies it back on a connection of its
 // own (a PASSIVE checkpoint runs beside the writer's commits, never holding them), pass after pass
-// while each leaves more than a few thousand frames behind; then the writer copies the little
+// while each leaves more than 64 frames behind; then the writer copies the little
 // committed meanwhile between two batches, so that the next commit can restart the WAL. When the
 // queue falls idle, the writer checkpoints and truncates it itself.
 //
