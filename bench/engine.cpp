@@ -3,6 +3,7 @@
 //
 //   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--runs K]
 //                            [--durability full|normal] [--dir DIR] [--baseline-schema full|no-triggers|no-indexes|bare]
+//                            [--statements N]
 //
 // Each run uses a fresh database in DIR (default: a new folder under /tmp, removed at the end):
 //   Phase 1 creates N cases through Engine::create_case (reported, not the headline figure).
@@ -24,6 +25,11 @@
 //     secondary indexes, or both ("bare") from the baseline's database: what the rows alone cost
 //     on this machine, the floor under any engine that writes them durably.
 // Prints each run and the median of the runs for both, their ratio, and the batch sizes.
+// --statements N also prints, for the last run's phase 2 and its baseline, the N statements that
+//   took SQLite the most time (SQLite's own profile events, summed by statement text, on every
+//   connection the process opens: the store's writer, readers and checkpointer, the baseline's).
+//   SQLite times a statement with the VFS's millisecond clock, so each call counts 0 or whole
+//   milliseconds: a total over thousands of calls is a fair estimate, a rare statement's is not.
 #include <sqlite3.h>
 #include <sys/resource.h>
 
@@ -44,6 +50,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/sqlite/database.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/schema.h"
 #include "app/environment.h"
@@ -64,12 +71,13 @@ struct Options {
   // The baseline's schema: "full" (the store's), or without its triggers, its secondary indexes,
   // or both ("bare"): what the rows alone cost, the floor under any engine on this schema.
   std::string baseline_schema = "full";
+  int statements = 0;  // how many of the costliest statements to print (0: no statement profile)
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench/engine: " << problem << "\n"
             << "usage: engine [--cases N] [--actions N] [--inflight N] [--runs K] [--durability full|normal] [--dir DIR]\n"
-               "              [--baseline-schema full|no-triggers|no-indexes|bare]\n";
+               "              [--baseline-schema full|no-triggers|no-indexes|bare] [--statements N]\n";
   std::exit(2);
 }
 
@@ -97,6 +105,7 @@ Options parse(int argc, char** argv) {
       if (value != "full" && value != "normal") usage("--durability is full or normal");
       o.durability = value;
     } else if (flag == "--dir") o.dir = value;
+    else if (flag == "--statements") o.statements = number();
     else if (flag == "--baseline-schema") {
       if (value != "full" && value != "no-triggers" && value != "no-indexes" && value != "bare")
         usage("--baseline-schema is full, no-triggers, no-indexes or bare");
@@ -142,6 +151,70 @@ double thread_cpu_seconds(const std::string& name) {
   }
   return total;
 }
+
+// SQLite's time per statement (--statements), from its profile events on every connection. The
+// events come from the threads that run the statements; `phase` says which part of a run they
+// belong to ("" while nothing is being measured).
+class StatementProfile {
+ public:
+  static StatementProfile& instance() {
+    static StatementProfile profile;
+    return profile;
+  }
+  // Every connection opened from now on reports its statements here. The store configures the
+  // SQLite library before it first initialises (a page cache of its own): a connection is opened
+  // and closed first so that this registration, which initialises the library, comes after.
+  void install(const std::string& dir) {
+    { sqlite::Connection first(dir + "/statement-profile.db", sqlite::OpenMode::kReadWrite); }
+    fs::remove(dir + "/statement-profile.db");
+    sqlite3_auto_extension(reinterpret_cast<void (*)()>(&StatementProfile::on_open));
+  }
+  void set_phase(std::string phase) {
+    std::lock_guard lock(mutex_);
+    phase_ = std::move(phase);
+    if (!phase_.empty()) totals_[phase_].clear();
+  }
+  void print(const std::string& phase, int top) {
+    std::lock_guard lock(mutex_);
+    std::vector<std::pair<std::string, Total>> rows(totals_[phase].begin(), totals_[phase].end());
+    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.nanoseconds > b.second.nanoseconds; });
+    double all = 0;
+    for (const auto& row : rows) all += static_cast<double>(row.second.nanoseconds);
+    std::printf("       SQLite's time by statement, %s: %.3f s in all\n", phase.c_str(), all / 1e9);
+    for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(top); ++i) {
+      std::string text = rows[i].first.substr(0, 110);
+      std::replace(text.begin(), text.end(), '\n', ' ');
+      std::printf("       %7.3f s %5.1f%% %8lld x %6.2f us  %s\n", static_cast<double>(rows[i].second.nanoseconds) / 1e9,
+                  all > 0 ? 100.0 * static_cast<double>(rows[i].second.nanoseconds) / all : 0.0,
+                  static_cast<long long>(rows[i].second.count),
+                  static_cast<double>(rows[i].second.nanoseconds) / 1e3 / static_cast<double>(std::max<std::int64_t>(rows[i].second.count, 1)),
+                  text.c_str());
+    }
+  }
+
+ private:
+  struct Total {
+    std::int64_t count = 0;
+    std::int64_t nanoseconds = 0;
+  };
+  static int on_open(sqlite3* db, char**, const void*) {
+    sqlite3_trace_v2(db, SQLITE_TRACE_PROFILE, &StatementProfile::on_profile, nullptr);
+    return SQLITE_OK;
+  }
+  static int on_profile(unsigned, void*, void* statement, void* nanoseconds) {
+    const char* sql = sqlite3_sql(static_cast<sqlite3_stmt*>(statement));
+    auto& self = instance();
+    std::lock_guard lock(self.mutex_);
+    if (self.phase_.empty()) return 0;
+    Total& total = self.totals_[self.phase_][sql ? sql : "?"];
+    ++total.count;
+    total.nanoseconds += *static_cast<sqlite3_int64*>(nanoseconds);
+    return 0;
+  }
+  std::mutex mutex_;
+  std::string phase_;
+  std::map<std::string, std::map<std::string, Total>> totals_;
+};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -475,6 +548,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   auto before = env.store->counters();
   constexpr std::size_t kSamples = 4096;
   double cpu0 = cpu_seconds(), writer0 = thread_cpu_seconds("redress-writer");
+  StatementProfile::instance().set_phase("engine (phase 2)");
   t0 = Clock_::now();
   driver.run(ready, [&](std::size_t i, auto finished) {
     BenchCase& c = cases[i];
@@ -518,6 +592,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
     });
   });
   run.seconds = seconds_since(t0);
+  StatementProfile::instance().set_phase("");
   run.cpu = cpu_seconds() - cpu0;
   run.writer_cpu = thread_cpu_seconds("redress-writer") - writer0;
   auto after = env.store->counters();
@@ -597,6 +672,7 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
   run.actions = engine.accepted;
   std::int64_t next_commitment = 1, next_redress = 1, next_message = 1;
   double cpu0 = cpu_seconds();
+  StatementProfile::instance().set_phase("baseline");
   auto t0 = Clock_::now();
   for (std::int64_t done = 0; done < run.actions;) {
     check(begin.run());
@@ -651,6 +727,7 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
     }
   }
   run.seconds = seconds_since(t0);
+  StatementProfile::instance().set_phase("");
   run.cpu = cpu_seconds() - cpu0;
   return run;
 }
@@ -670,6 +747,7 @@ int main(int argc, char** argv) {
               o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
   try {
+    if (o.statements > 0) StatementProfile::instance().install(o.dir);
     for (int k = 1; k <= o.runs; ++k) {
       std::string dir = o.dir + "/run-" + std::to_string(k);
       fs::remove_all(dir);
@@ -712,6 +790,11 @@ int main(int argc, char** argv) {
               "mean batch %.0f\n",
               o.runs, median(engine_rates), spread(engine_rates).c_str(), median(baseline_rates),
               spread(baseline_rates).c_str(), median(ratios), median(batches));
+  if (o.statements > 0) {
+    std::printf("last run:\n");
+    StatementProfile::instance().print("engine (phase 2)", o.statements);
+    StatementProfile::instance().print("baseline", o.statements);
+  }
   if (own_dir) fs::remove_all(o.dir);
   return 0;
 }
