@@ -161,12 +161,10 @@ class StatementProfile {
     static StatementProfile profile;
     return profile;
   }
-  // Every connection opened from now on reports its statements here. The store configures the
-  // SQLite library before it first initialises (a page cache of its own): a connection is opened
-  // and closed first so that this registration, which initialises the library, comes after.
-  void install(const std::string& dir) {
-    { sqlite::Connection first(dir + "/statement-profile.db", sqlite::OpenMode::kReadWrite); }
-    fs::remove(dir + "/statement-profile.db");
+  // Every connection opened from now on reports its statements here. Registering initialises the
+  // SQLite library, so the store's settings for it (database.h) are made first.
+  void install() {
+    sqlite::configure_library();
     sqlite3_auto_extension(reinterpret_cast<void (*)()>(&StatementProfile::on_open));
   }
   void set_phase(std::string phase) {
@@ -747,7 +745,7 @@ int main(int argc, char** argv) {
               o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
   try {
-    if (o.statements > 0) StatementProfile::instance().install(o.dir);
+    if (o.statements > 0) StatementProfile::instance().install();
     for (int k = 1; k <= o.runs; ++k) {
       std::string dir = o.dir + "/run-" + std::to_string(k);
       fs::remove_all(dir);

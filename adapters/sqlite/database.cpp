@@ -17,17 +17,6 @@ namespace redress::sqlite {
 
 namespace {
 
-// Process-wide SQLite settings, made once before the library initialises. Memory statistics off:
-// with them on, every allocation SQLite makes takes a global mutex, which showed in profiles of the
-// writer. Fails harmlessly (SQLITE_MISUSE) if something initialised SQLite first.
-void configure_library() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
-    (void)install_page_cache();  // page_cache.h: a commit no longer walks the whole page cache
-  });
-}
-
 // The operating system's reason for an I/O failure on `db`: the errno SQLite kept, or else what the
 // database's file system says of itself (read-only, or no space left). 0 when there is none.
 int system_reason(sqlite3* db, int code) {
@@ -55,6 +44,16 @@ int system_reason(sqlite3* db, int code) {
 }
 
 }  // namespace
+
+void configure_library() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // Memory statistics off: with them on, every allocation SQLite makes takes a global mutex,
+    // which showed in profiles of the writer.
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    (void)install_page_cache();  // page_cache.h: a commit no longer walks the whole page cache
+  });
+}
 
 Error sqlite_error(int code, std::string_view what, std::string_view message, int system_errno) {
   // errno is only SQLite's reason for an I/O failure; after other errors it may be a stale one.

@@ -20,6 +20,11 @@
 
 namespace redress::sqlite {
 
+// Process-wide SQLite settings (memory statistics off, the page cache of page_cache.h), made once,
+// before the library initialises; every Connection calls it first. Does nothing (SQLITE_MISUSE,
+// ignored) when something initialised SQLite before. Thread-safe.
+void configure_library();
+
 class Statement {
  public:
   Statement() = default;

@@ -464,6 +464,21 @@ auto lower_bound_id(Rows& rows, std::int64_t id) {
   return std::lower_bound(rows.begin(), rows.end(), id, [](const auto& x, std::int64_t v) { return x.id < v; });
 }
 
+// Writes a case's one row in a table keyed by case: an UPDATE in place, or an INSERT when the case
+// has no row yet. (INSERT OR REPLACE deletes the row and inserts it again: with the foreign key to
+// cases it cannot overwrite, and a kilobyte-long clock state then often rebalanced its page twice.)
+// `bind` binds both statements' parameters.
+template <typename Bind>
+Status update_or_insert(Connection& db, const char* update_sql, const char* insert_sql, Bind bind) {
+  auto& update = db.cached(update_sql);
+  bind(update);
+  if (auto s = update.run(); !s) return s;
+  if (db.changes() > 0) return Status::success();
+  auto& insert = db.cached(insert_sql);
+  bind(insert);
+  return insert.run();
+}
+
 Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
                const std::vector<Subscription>& subscriptions, SummaryDeltas& summaries) {
   const Case& c = change.after;
@@ -525,32 +540,18 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
     if (auto s = link.run(); !s) return s;
   }
   if (change.clock_state) {
-    // A stored state is rewritten in place: INSERT OR REPLACE deletes the row first (the foreign
-    // key makes SQLite do it as a delete and an insert), and at a kilobyte or more a row that
-    // often rebalances its page twice.
-    bool stored = before && !before->clock_state.empty();
-    if (stored) {
-      auto& put = db.cached("UPDATE case_clocks SET state = ?2 WHERE case_id = ?1");
-      put.bind(1, c.id).bind_static(2, *change.clock_state);
-      if (auto s = put.run(); !s) return s;
-      stored = db.changes() == 1;
-    }
-    if (!stored) {
-      auto& put = db.cached("INSERT OR REPLACE INTO case_clocks(case_id, state) VALUES (?1, ?2)");
-      put.bind(1, c.id).bind_static(2, *change.clock_state);
-      if (auto s = put.run(); !s) return s;
-    }
+    auto bind = [&](Statement& s) { s.bind(1, c.id).bind_static(2, *change.clock_state); };
+    if (auto s = update_or_insert(db, "UPDATE case_clocks SET state = ?2 WHERE case_id = ?1",
+                                  "INSERT INTO case_clocks(case_id, state) VALUES (?1, ?2)", bind);
+        !s)
+      return s;
   }
   if (change.wake == Change::Wake::kSet) {
-    // Most cases have their row already: an UPDATE moves its index entry only.
-    auto& move = db.cached("UPDATE case_wakes SET wake_at = ?2 WHERE case_id = ?1");
-    move.bind(1, c.id).bind(2, to_micros(change.wake_at));
-    if (auto s = move.run(); !s) return s;
-    if (db.changes() == 0) {
-      auto& put = db.cached("INSERT INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)");
-      put.bind(1, c.id).bind(2, to_micros(change.wake_at));
-      if (auto s = put.run(); !s) return s;
-    }
+    auto bind = [&](Statement& s) { s.bind(1, c.id).bind(2, to_micros(change.wake_at)); };
+    if (auto s = update_or_insert(db, "UPDATE case_wakes SET wake_at = ?2 WHERE case_id = ?1",
+                                  "INSERT INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)", bind);
+        !s)
+      return s;
   } else if (change.wake == Change::Wake::kClear && change.expected_version >= 0) {
     auto& drop = db.cached("DELETE FROM case_wakes WHERE case_id = ?1");
     drop.bind(1, c.id);

@@ -63,6 +63,15 @@ Config config_in(const TempDir& dir) {
   return config;
 }
 
+// The options of a store opened by hand on `dir`'s database (which open_env has migrated): search
+// indexed on request, everything else as the defaults.
+sqlite::StoreOptions store_options_in(const TempDir& dir) {
+  sqlite::StoreOptions options;
+  options.path = config_in(dir).database_path();
+  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  return options;
+}
+
 std::unique_ptr<Environment> open_env(const TempDir& dir,
                                       sqlite::SearchIndexing indexing = sqlite::SearchIndexing::kInBackground) {
   OpenOptions options;
@@ -1403,11 +1412,9 @@ TEST_CASE("store: under writes that never pause, the checkpointer keeps the WAL 
   // WAL: the writer's idle checkpoint never comes (no half-second pause).
   TempDir dir;
   WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;  // migrated, closed
-  const std::string path = config_in(dir).database_path();
-  sqlite::StoreOptions options;
-  options.path = path;
+  sqlite::StoreOptions options = store_options_in(dir);
+  const std::string path = options.path;
   options.checkpoint_pages = 256;  // 1 MiB of 4 KiB pages
-  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
   ManualClock clock(kStart);
   auto opened = sqlite::SqliteStore::open(options, clock);
   REQUIRE(opened.ok());
@@ -1486,10 +1493,8 @@ TEST_CASE("store: a kept read snapshot never holds the WAL back: idle ones end a
           "[store][readers]") {
   TempDir dir;
   WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;  // migrated, closed
-  const std::string path = config_in(dir).database_path();
-  sqlite::StoreOptions options;
-  options.path = path;
-  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  sqlite::StoreOptions options = store_options_in(dir);
+  const std::string path = options.path;
   options.snapshot_reuse = std::chrono::milliseconds(1000);
   ManualClock clock(kStart);
   auto opened = sqlite::SqliteStore::open(options, clock);
@@ -1546,9 +1551,7 @@ TEST_CASE("store: a kept read snapshot never holds the WAL back: idle ones end a
 TEST_CASE("store: with snapshot reuse off, every stamp reads in its own transaction", "[store][readers]") {
   TempDir dir;
   WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;
-  sqlite::StoreOptions options;
-  options.path = config_in(dir).database_path();
-  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  sqlite::StoreOptions options = store_options_in(dir);
   options.snapshot_reuse = std::chrono::milliseconds(0);
   ManualClock clock(kStart);
   auto opened = sqlite::SqliteStore::open(options, clock);
@@ -1672,9 +1675,7 @@ TEST_CASE("store: two nodes on one database keep the report summaries exact", "[
 TEST_CASE("store: answers wait for the WAL to be synced, the writer does not", "[store][concurrency]") {
   TempDir dir;
   WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;  // migrated, closed
-  sqlite::StoreOptions options;
-  options.path = config_in(dir).database_path();
-  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
+  sqlite::StoreOptions options = store_options_in(dir);
   std::mutex gate_mutex;
   std::condition_variable gate_changed;
   bool held = false, open = true;  // guarded by gate_mutex
@@ -1743,10 +1744,8 @@ TEST_CASE("store: answers wait for the WAL to be synced, the writer does not", "
 TEST_CASE("store: durability normal answers at the commit, with no syncer", "[store]") {
   TempDir dir;
   WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;
-  sqlite::StoreOptions options;
-  options.path = config_in(dir).database_path();
+  sqlite::StoreOptions options = store_options_in(dir);
   options.durability = sqlite::Durability::kNormal;
-  options.search_indexing = sqlite::SearchIndexing::kOnRequest;
   bool synced = false;
   options.before_sync = [&] { synced = true; };
   ManualClock clock(kStart);
