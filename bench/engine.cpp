@@ -1,7 +1,7 @@
 // bench/engine: durable actions per second through the engine, against raw batched SQLite writes
 // of the same rows on the same machine, in the same run.
 //
-//   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--runs K]
+//   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K]
 //                            [--durability full|normal] [--dir DIR] [--baseline-schema full|no-triggers|no-indexes|bare]
 //                            [--statements N]
 //
@@ -12,7 +12,9 @@
 //     information requested and the client's reply, escalation, transfer, then redress offered,
 //     proposed, accepted and fulfilled, and close. Up to --inflight actions are in flight at once,
 //     at most one per case (each case follows its lifecycle); the store group-commits whatever is
-//     queued. Only accepted actions are counted; refusals are reported.
+//     queued. Only accepted actions are counted; refusals are reported. --submitters threads
+//     (default: one per core, as a server has HTTP threads) submit them, and so plan them ahead
+//     of the writer (Engine::submit).
 //   Baseline: in a second fresh database with the same schema, the same pragmas and the same
 //     checkpoint policy, the rows phase 2 wrote are written again without the engine: for each
 //     action, the `Change` the engine committed (recorded from its results, replayed round-robin)
@@ -65,6 +67,7 @@ struct Options {
   int cases = 5000;
   int actions = 100000;
   int inflight = 2048;
+  int submitters = 0;  // 0: one per core
   int runs = 5;
   std::string durability = "full";
   std::string dir;
@@ -76,7 +79,7 @@ struct Options {
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench/engine: " << problem << "\n"
-            << "usage: engine [--cases N] [--actions N] [--inflight N] [--runs K] [--durability full|normal] [--dir DIR]\n"
+            << "usage: engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K] [--durability full|normal] [--dir DIR]\n"
                "              [--baseline-schema full|no-triggers|no-indexes|bare] [--statements N]\n";
   std::exit(2);
 }
@@ -100,6 +103,7 @@ Options parse(int argc, char** argv) {
     if (flag == "--cases") o.cases = number();
     else if (flag == "--actions") o.actions = number();
     else if (flag == "--inflight") o.inflight = number();
+    else if (flag == "--submitters") o.submitters = number();
     else if (flag == "--runs") o.runs = number();
     else if (flag == "--durability") {
       if (value != "full" && value != "normal") usage("--durability is full or normal");
@@ -112,6 +116,7 @@ Options parse(int argc, char** argv) {
       o.baseline_schema = value;
     } else usage("unknown option " + flag);
   }
+  if (o.submitters <= 0) o.submitters = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return o;
 }
 
@@ -395,43 +400,56 @@ ActionRequest make_request(BenchCase& c, const StaffPool& staff, Scripter& scrip
 // Keeps up to `limit` units of work in flight, at most one per case.
 class Driver {
  public:
-  explicit Driver(int limit) : limit_(limit) {}
+  Driver(int limit, int submitters) : limit_(limit), submitters_(std::max(1, submitters)) {}
 
-  // Runs `start(i, finished)` for each ready case i; `finished(more)` must be called once per start,
-  // with whether case i has more work. Returns when nothing is in flight and nothing is ready.
+  // Runs `start(i, finished)` for each ready case i, from `submitters` threads (the callers of a
+  // server: its HTTP threads); `finished(more)` must be called once per start, with whether case i
+  // has more work. Returns when nothing is in flight and nothing is ready.
   template <typename Start>
   void run(std::vector<std::size_t> ready, Start start) {
-    ready_.assign(ready.begin(), ready.end());
-    std::vector<std::size_t> take;
-    for (;;) {
-      {
-        std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] { return (!ready_.empty() && inflight_ < limit_) || (ready_.empty() && inflight_ == 0); });
-        if (ready_.empty() && inflight_ == 0) return;
-        while (!ready_.empty() && inflight_ < limit_) {
-          take.push_back(ready_.front());
-          ready_.pop_front();
-          ++inflight_;
-        }
-      }
-      for (std::size_t i : take)
-        start(i, [this, i](bool more) {
-          bool wake;
-          {
-            std::lock_guard lock(mutex_);
-            if (more) ready_.push_back(i);
-            --inflight_;
-            // Wake the submitter once a useful amount can be refilled, or at the very end.
-            wake = inflight_ <= limit_ / 2 || inflight_ == 0 || ready_.size() == 1;
-          }
-          if (wake) changed_.notify_one();
-        });
-      take.clear();
+    {
+      std::lock_guard lock(mutex_);
+      ready_.assign(ready.begin(), ready.end());
     }
+    // Each submitter takes a share at a time, so that all of them have work to start.
+    const int share = std::max(1, limit_ / (2 * submitters_));
+    auto submit = [&] {
+      std::vector<std::size_t> take;
+      for (;;) {
+        {
+          std::unique_lock lock(mutex_);
+          changed_.wait(lock, [&] { return (!ready_.empty() && inflight_ < limit_) || (ready_.empty() && inflight_ == 0); });
+          if (ready_.empty() && inflight_ == 0) return;
+          while (!ready_.empty() && inflight_ < limit_ && static_cast<int>(take.size()) < share) {
+            take.push_back(ready_.front());
+            ready_.pop_front();
+            ++inflight_;
+          }
+        }
+        for (std::size_t i : take)
+          start(i, [this, i](bool more) {
+            bool wake;
+            {
+              std::lock_guard lock(mutex_);
+              if (more) ready_.push_back(i);
+              --inflight_;
+              // Wake the submitters once a useful amount can be refilled, or at the very end.
+              wake = inflight_ <= limit_ / 2 || inflight_ == 0 || ready_.size() == 1;
+            }
+            if (wake) changed_.notify_all();
+          });
+        take.clear();
+      }
+    };
+    std::vector<std::thread> others;
+    for (int t = 1; t < submitters_; ++t) others.emplace_back(submit);
+    submit();
+    for (auto& t : others) t.join();
   }
 
  private:
   const int limit_;
+  const int submitters_;
   std::mutex mutex_;
   std::condition_variable changed_;
   std::deque<std::size_t> ready_;  // guarded by mutex_
@@ -450,6 +468,7 @@ struct EngineRun {
   std::int64_t refused = 0;
   std::map<std::string, int> refusals;
   std::int64_t batches = 0, items = 0;
+  std::int64_t ahead_plans = 0, ahead_written = 0;  // actions planned ahead; of which written as made
   // Rows written by the accepted actions.
   std::int64_t events = 0, commitments = 0, redress = 0, messages = 0, emails = 0;
   // The first changes committed, each with the case row before it, replayed by the baseline.
@@ -517,7 +536,8 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   }
 
   std::mutex results;  // guards run's counters (callbacks run on the store's writer thread)
-  Driver driver(o.inflight);
+  Driver driver(o.inflight, o.submitters);
+  std::mutex scripting;  // the scripter's random choices, between submitters
 
   // Phase 1: the cases.
   std::vector<std::size_t> all(cases.size());
@@ -550,7 +570,10 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   t0 = Clock_::now();
   driver.run(ready, [&](std::size_t i, auto finished) {
     BenchCase& c = cases[i];
-    ActionRequest request = make_request(c, staff, scripter);
+    ActionRequest request = [&] {
+      std::lock_guard lock(scripting);
+      return make_request(c, staff, scripter);
+    }();
     Step step = c.script[c.next];
     ActionType type = request.type;
     env.engine->submit(std::move(request), [&, i, step, type, finished](Result<Committed> r) {
@@ -596,6 +619,8 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   auto after = env.store->counters();
   run.batches = after.batches - before.batches;
   run.items = after.items - before.items;
+  run.ahead_plans = after.ahead_plans - before.ahead_plans;
+  run.ahead_written = after.ahead_written - before.ahead_written;
   return run;
 }
 
@@ -740,8 +765,8 @@ int main(int argc, char** argv) {
     if (!mkdtemp(pattern)) usage("cannot create a temporary folder");
     o.dir = pattern;
   }
-  std::printf("bench/engine: %d cases, %d actions, up to %d in flight, %d runs, synchronous=%s, WAL, baseline schema %s, in %s\n",
-              o.cases, o.actions, o.inflight, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.baseline_schema.c_str(),
+  std::printf("bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, synchronous=%s, WAL, baseline schema %s, in %s\n",
+              o.cases, o.actions, o.inflight, o.submitters, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.baseline_schema.c_str(),
               o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
   try {
@@ -770,6 +795,9 @@ int main(int argc, char** argv) {
       std::printf("       rows per action: %.2f events, %.2f commitments, %.2f redress, %.2f messages, %.2f e-mails, 1 case update\n",
                   static_cast<double>(e.events) / a, static_cast<double>(e.commitments) / a, static_cast<double>(e.redress) / a,
                   static_cast<double>(e.messages) / a, static_cast<double>(e.emails) / a);
+      std::printf("       planned ahead of the writer: %.0f%% of actions, %.0f%% of those written as made\n",
+                  100.0 * static_cast<double>(e.ahead_plans) / a,
+                  100.0 * static_cast<double>(e.ahead_written) / static_cast<double>(std::max<std::int64_t>(e.ahead_plans, 1)));
       for (const auto& [reason, count] : e.refusals) std::printf("       refused %d×: %s\n", count, reason.c_str());
       std::fflush(stdout);
       fs::remove_all(dir);

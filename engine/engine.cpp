@@ -41,6 +41,7 @@ Result<Committed> Engine::create_case(NewCase request, Actor actor, std::string 
 void Engine::submit(ActionRequest request, Callback done) {
   WorkItem item;
   item.reference = request.reference;
+  item.ahead = plan_ahead(request);
   item.plan = [this, request = std::move(request)](const CaseSnapshot* current,
                                                    WriteContext& context) -> Result<Change> {
     if (!current) return Error::not_found("no case " + request.reference);
@@ -48,6 +49,21 @@ void Engine::submit(ActionRequest request, Callback done) {
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));
+}
+
+std::optional<AheadPlan> Engine::plan_ahead(const ActionRequest& request) const {
+  auto snapshot = store_.kept_snapshot(request.reference);
+  if (!snapshot) return std::nullopt;
+  auto context = store_.ahead_context();
+  if (!context) return std::nullopt;
+  try {
+    auto change = plan_action(*snapshot, request, workflows_, clock_.now(), *context);
+    // A refusal, or a plan that needed the writer: the writer decides on the case as stored.
+    if (!change || !context->complete()) return std::nullopt;
+    return AheadPlan{std::move(snapshot), std::move(change).value()};
+  } catch (const std::exception&) {  // the writer's plan meets the same failure and reports it
+    return std::nullopt;
+  }
 }
 
 Result<Committed> Engine::apply(ActionRequest request) {

@@ -1,12 +1,15 @@
 // Engine: the front door for changing cases.
 //
 // Callers hand it a request; it submits a unit of work to the Store whose plan runs the planner
-// against the case as stored, at the Clock's "now". Callbacks run on a store thread after the
+// against the case as stored, at the Clock's "now". An action is also planned at once on the
+// caller's thread against the snapshot the store keeps of the case (plan_ahead): the store's one
+// writer thread then only checks that the snapshot is still the latest and writes the plan. Callbacks run on a store thread after the
 // commit; the blocking forms wait for it. Thread-safe: any number of threads may submit at once;
 // the store serialises work on each case and commits in groups.
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/actions.h"
@@ -61,6 +64,9 @@ class Engine {
   std::function<void(const Committed&)> observer_;
 
   [[nodiscard]] Callback observed(Callback done) const;
+  // The action planned on the caller's thread against the snapshot the store keeps, so that the
+  // writer need only check and write it; nullopt when there is none or the plan needs the writer.
+  [[nodiscard]] std::optional<AheadPlan> plan_ahead(const ActionRequest& request) const;
 };
 
 }  // namespace redress

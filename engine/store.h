@@ -109,6 +109,24 @@ class WriteContext {
   [[nodiscard]] virtual std::vector<Event> case_history(std::int64_t case_id) = 0;
 };
 
+// The WriteContext of a plan made ahead of the writer (Engine::submit), on the caller's thread.
+// It hands out ids from blocks the store has already committed, and nothing it cannot answer
+// without the writer's transaction (a case reference, staff, a case's history): the first such
+// call makes the plan incomplete, and an incomplete plan is thrown away for the writer to make.
+class AheadContext : public WriteContext {
+ public:
+  // False once the plan asked for something this context could not give.
+  [[nodiscard]] virtual bool complete() const = 0;
+};
+
+// A plan made ahead of the writer against a snapshot the store keeps (Store::kept_snapshot). The
+// writer writes it as made only while that very snapshot is still the case's latest; otherwise it
+// plans again on the case as stored, as it does for any item.
+struct AheadPlan {
+  std::shared_ptr<const CaseSnapshot> snapshot;  // what the plan was made on
+  Change change;
+};
+
 struct Committed {
   Change change;
   bool replayed = false;  // an idempotent repeat: the case created earlier under the same key
@@ -120,6 +138,8 @@ struct WorkItem {
   std::string request_digest;   // creation only: digest of the request, compared on a repeated key
   // Runs inside the transaction. `current` is null when creating. Must be pure but for `context`.
   std::function<Result<Change>(const CaseSnapshot* current, WriteContext& context)> plan;
+  // The same plan made ahead (actions only), or nullopt; `plan` still decides when it is stale.
+  std::optional<AheadPlan> ahead;
   // Runs once, after the commit (or the failure), on a store thread. Must not block for long.
   std::function<void(Result<Committed>)> done;
 };
@@ -326,6 +346,12 @@ class Store {
   [[nodiscard]] virtual std::optional<std::string> write_failure() const { return std::nullopt; }
   // Waits until everything submitted so far is committed.
   virtual void flush() = 0;
+  // For planning ahead of the writer: the snapshot of a case the writer keeps (null when it keeps
+  // none), and a context for plans made on it (null when this store cannot take such plans).
+  [[nodiscard]] virtual std::shared_ptr<const CaseSnapshot> kept_snapshot(const std::string& /*reference*/) {
+    return nullptr;
+  }
+  [[nodiscard]] virtual std::unique_ptr<AheadContext> ahead_context() { return nullptr; }
 
   // ---- reads ----
   [[nodiscard]] virtual Result<CaseSnapshot> load_case(const std::string& reference) = 0;

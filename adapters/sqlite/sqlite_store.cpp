@@ -19,7 +19,9 @@ namespace redress::sqlite {
 
 namespace {
 
-constexpr std::int64_t kIdBlock = 256;
+// Ids reserved at a time. Plans made ahead take ids only from blocks already committed, so a block
+// lasts several groups (an unused rest is a gap at restart).
+constexpr std::int64_t kIdBlock = 4096;
 // Checkpointer passes the writer asks for, at most, before copying the rest itself.
 constexpr int kCatchUpPasses = 8;
 
@@ -30,22 +32,55 @@ struct StorageFailure : std::runtime_error {
   Error error;
 };
 
+const std::string& sequence_name(WriteContext::IdKind kind) {
+  static const std::string kCase = "case", kCommitment = "commitment", kRedress = "redress", kMessage = "message";
+  switch (kind) {
+    case WriteContext::IdKind::kCase: return kCase;
+    case WriteContext::IdKind::kCommitment: return kCommitment;
+    case WriteContext::IdKind::kRedress: return kRedress;
+    case WriteContext::IdKind::kMessage: return kMessage;
+  }
+  return kMessage;
+}
+
 }  // namespace
+
+// The context of plans made ahead of the writer: ids from committed blocks, nothing else.
+class AheadPlanContext final : public AheadContext {
+ public:
+  explicit AheadPlanContext(SqliteStore& store) : store_(store) {}
+
+  std::int64_t next_id(IdKind kind) override {
+    if (auto id = store_.take_ahead_id(kind)) return *id;
+    complete_ = false;
+    return 0;
+  }
+  std::string next_reference(int) override { return incomplete<std::string>(); }
+  std::optional<Staff> find_staff(const std::string&) override { return incomplete<std::optional<Staff>>(); }
+  std::vector<Staff> staff_with_roles(const std::vector<Role>&, const std::vector<std::string>&) override {
+    return incomplete<std::vector<Staff>>();
+  }
+  std::vector<Event> case_history(std::int64_t) override { return incomplete<std::vector<Event>>(); }
+  bool complete() const override { return complete_; }
+
+ private:
+  // Staff can change under a plan made outside the writer's transaction: such plans wait for it.
+  template <typename T>
+  T incomplete() {
+    complete_ = false;
+    return T{};
+  }
+
+  SqliteStore& store_;
+  bool complete_ = true;
+};
 
 // The WriteContext handed to plans: ids and staff look-ups on the writer connection.
 class WriterContext final : public WriteContext {
  public:
   WriterContext(SqliteStore& store, Connection& db) : store_(store), db_(db) {}
 
-  std::int64_t next_id(IdKind kind) override {
-    switch (kind) {
-      case IdKind::kCase: return next("case", kIdBlock);
-      case IdKind::kCommitment: return next("commitment", kIdBlock);
-      case IdKind::kRedress: return next("redress", kIdBlock);
-      case IdKind::kMessage: return next("message", kIdBlock);
-    }
-    return next("other", kIdBlock);
-  }
+  std::int64_t next_id(IdKind kind) override { return next(sequence_name(kind), kIdBlock); }
 
   std::string next_reference(int year) override {
     // References are handed out one at a time so that they have no gaps.
@@ -77,9 +112,15 @@ class WriterContext final : public WriteContext {
 
   // Ids come in blocks reserved from the `sequences` table in the current transaction; a rolled
   // back batch forgets its blocks (SqliteStore::run_batch), so no id is ever handed out twice.
+  // Plans made ahead share the blocks (SqliteStore::take_ahead_id), so ids of each kind are handed
+  // out in increasing order: a later commitment of a case always has the greater id.
   std::int64_t next(const std::string& name, std::int64_t block) {
-    auto& ids = store_.id_blocks_[name];
-    if (ids.next >= ids.end) {
+    {
+      std::lock_guard lock(store_.ids_mutex_);
+      auto& ids = store_.id_blocks_[name];
+      if (ids.next < ids.end) return ids.next++;
+    }
+    {
       std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
       // An UPDATE, then a SELECT of the new value: `UPDATE ... RETURNING` gathers its rows in a
       // temporary b-tree, made and dropped at every call (a creation reserves a reference each).
@@ -101,11 +142,13 @@ class WriterContext final : public WriteContext {
       }
       std::int64_t top = read.integer(0);
       read.reset();
-      ids.next = top - block + 1;
-      ids.end = top + 1;
       sequence_changes += sqlite3_total_changes64(db_.handle()) - changes_before;
+      // Only the writer reserves, so the block is still exhausted: replace it. Not committed yet.
+      std::lock_guard lock(store_.ids_mutex_);
+      auto& ids = store_.id_blocks_[name];
+      ids = SqliteStore::IdBlock{top - block + 1, top + 1, false};
+      return ids.next++;
     }
-    return ids.next++;
   }
 
   // What the current item did to `sequences` (SqliteStore::run_batch_pass tells from these whether
@@ -254,6 +297,8 @@ SqliteStore::Counters SqliteStore::counters() const {
     std::lock_guard lock(mutex_);
     counters = counters_;
   }
+  counters.ahead_plans = ahead_plans_.load(std::memory_order_relaxed);
+  counters.ahead_written = ahead_written_.load(std::memory_order_relaxed);
   counters.readers = readers_.counters();
   return counters;
 }
@@ -643,8 +688,43 @@ const std::vector<Subscription>& SqliteStore::live_subscriptions() {
 
 void SqliteStore::remember(const std::string& reference, CaseSnapshot snapshot) {
   if (options_.snapshot_cache == 0) return;
+  auto kept = std::make_shared<CaseSnapshot>(std::move(snapshot));
+  std::lock_guard lock(snapshots_mutex_);
   if (snapshots_.size() >= options_.snapshot_cache) snapshots_.erase(snapshots_.begin());
-  snapshots_.insert_or_assign(reference, std::move(snapshot));
+  snapshots_.insert_or_assign(reference, std::move(kept));
+}
+
+void SqliteStore::keep_changed(std::shared_ptr<CaseSnapshot>& kept, const Change& change) {
+  std::lock_guard lock(snapshots_mutex_);
+  // Held elsewhere (a plan being made ahead on it): that plan must find it unchanged, and stale.
+  if (kept.use_count() > 1) kept = std::make_shared<CaseSnapshot>(*kept);
+  apply_change(*kept, change);
+}
+
+void SqliteStore::forget_snapshots() {
+  std::lock_guard lock(snapshots_mutex_);
+  snapshots_.clear();
+}
+
+void SqliteStore::forget_id_blocks() {
+  std::lock_guard lock(ids_mutex_);
+  id_blocks_.clear();
+}
+
+std::shared_ptr<const CaseSnapshot> SqliteStore::kept_snapshot(const std::string& reference) {
+  std::lock_guard lock(snapshots_mutex_);
+  auto kept = snapshots_.find(reference);
+  if (kept == snapshots_.end()) return nullptr;
+  return kept->second;
+}
+
+std::unique_ptr<AheadContext> SqliteStore::ahead_context() { return std::make_unique<AheadPlanContext>(*this); }
+
+std::optional<std::int64_t> SqliteStore::take_ahead_id(WriteContext::IdKind kind) {
+  std::lock_guard lock(ids_mutex_);
+  auto ids = id_blocks_.find(sequence_name(kind));
+  if (ids == id_blocks_.end() || !ids->second.committed || ids->second.next >= ids->second.end) return std::nullopt;
+  return ids->second.next++;
 }
 
 // Runs one work item inside the open transaction. The caller rolls back to the item's savepoint
@@ -687,24 +767,38 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
     return Committed{std::move(change).value(), false};
   }
 
-  // The cached snapshot first: the plan made on it is only written if the version-checked UPDATE
-  // finds the case still at the cached version.
+  // The cached snapshot first: the plan made on it (ahead, or now) is only written if the
+  // version-checked UPDATE finds the case still at the cached version.
   if (auto cached = snapshots_.find(item.reference); cached != snapshots_.end()) {
-    auto change = item.plan(&cached->second, context);
+    std::optional<Change> ahead;
+    if (item.ahead) {
+      ahead_plans_.fetch_add(1, std::memory_order_relaxed);
+      if (item.ahead->snapshot == cached->second) {
+        ahead = std::move(item.ahead->change);
+        ahead_written_.fetch_add(1, std::memory_order_relaxed);
+      }
+      item.ahead.reset();  // lets go of the snapshot, which can then be changed in place
+    }
+    Result<Change> change = ahead ? Result<Change>(std::move(*ahead)) : item.plan(cached->second.get(), context);
     if (change) {
-      Status written = persist(db, *change, &cached->second, live_subscriptions(), item_summaries_);
+      Status written = persist(db, *change, cached->second.get(), live_subscriptions(), item_summaries_);
       if (written) {
-        apply_change(cached->second, *change);
+        keep_changed(cached->second, *change);
         return Committed{std::move(change).value(), false};
       }
       // Anything but a stale UPDATE (which wrote nothing) is this item's failure.
       if (written.error().code != ErrorCode::kStaleVersion) {
+        std::lock_guard lock(snapshots_mutex_);
         snapshots_.erase(cached);
         return written.error();
       }
     }
     // Stale, or refused: forget the entry and decide again on the case as stored.
+    std::lock_guard lock(snapshots_mutex_);
     snapshots_.erase(cached);
+  } else if (item.ahead) {
+    ahead_plans_.fetch_add(1, std::memory_order_relaxed);
+    item.ahead.reset();
   }
   auto snapshot = load_snapshot(db, item.reference);
   if (!snapshot) return snapshot.error();
@@ -763,7 +857,7 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
                 sqlite3_total_changes64(db.handle()) - changes_before > context.sequence_changes;
       } else {
         auto& admin = std::get<AdminItem>(batch[i]);
-        if (admin.may_touch_cases) snapshots_.clear();
+        if (admin.may_touch_cases) forget_snapshots();
         admin_results[i] = admin.work(db);
         ok = admin_results[i].ok();
       }
@@ -795,8 +889,8 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     if (!savepoints) {
       if (!ok && wrote) {
         (void)db.exec("ROLLBACK");
-        id_blocks_.clear();
-        snapshots_.clear();
+        forget_id_blocks();
+        forget_snapshots();
         batch_summaries_.clear();
         return false;
       }
@@ -806,8 +900,8 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
       (void)db.cached("ROLLBACK TO item").run();
       // What the item wrote is undone, ids reserved in `sequences` included: forget the blocks in
       // memory (an unused block is only a gap) and the snapshots the item may have cached.
-      id_blocks_.clear();
-      snapshots_.clear();
+      forget_id_blocks();
+      forget_snapshots();
     }
     (void)db.cached("RELEASE item").run();
   }
@@ -822,6 +916,11 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     // Every caller of the group gets the error; nothing of it is in the database.
     refuse_batch(batch, committed.error());
     return true;
+  }
+  {
+    // The blocks reserved in this transaction are committed: plans made ahead may take from them.
+    std::lock_guard lock(ids_mutex_);
+    for (auto& [name, ids] : id_blocks_) ids.committed = true;
   }
   // Only a commit that wrote shows that writes work again: an empty one succeeds on any disk.
   const bool wrote = sqlite3_total_changes64(db.handle()) > changes_at_begin;
@@ -857,8 +956,8 @@ void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error
   Connection& db = *writer_connection_;
   if (!sqlite3_get_autocommit(db.handle())) (void)db.exec("ROLLBACK");
   // Ids reserved and snapshots cached in the rolled-back transaction are forgotten with it.
-  id_blocks_.clear();
-  snapshots_.clear();
+  forget_id_blocks();
+  forget_snapshots();
   batch_summaries_.clear();
   subscriptions_stale_ = true;
   health_.failed(error, batch.size());

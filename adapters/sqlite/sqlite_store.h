@@ -17,6 +17,10 @@
 // written with the same version-checked UPDATE: if the database moved on (another process), the
 // UPDATE refuses it, the entry is dropped and the item is planned again from the database; an item
 // whose plan on the cache fails is also planned again from the database before it is refused.
+// Other threads plan actions ahead on the same snapshots (Engine::submit, kept_snapshot): the writer
+// writes such a plan only if the snapshot it was made on is still the one kept, so the writer's
+// own share of an action is the check and the writes. A kept snapshot someone holds is never
+// changed in place; the writer keeps a changed copy instead.
 //
 // With durability FULL the commit does not wait for the disk: the writer hands the group's answers
 // to a syncer thread, which fdatasyncs the WAL (once for every group committed since its last
@@ -92,6 +96,8 @@ class SqliteStore final : public Store {
 
   void submit(WorkItem item) override;
   void flush() override;
+  [[nodiscard]] std::shared_ptr<const CaseSnapshot> kept_snapshot(const std::string& reference) override;
+  [[nodiscard]] std::unique_ptr<AheadContext> ahead_context() override;
   // Indexes every case still waiting for the search index now (in the background, the index's
   // thread does it by itself); searches find waiting cases either way.
   [[nodiscard]] Status index_search();
@@ -194,6 +200,8 @@ class SqliteStore final : public Store {
     std::int64_t checkpoints = 0;
     std::int64_t writer_checkpoints = 0;  // of which on the writer thread (the tails, and when idle)
     std::int64_t syncs = 0;  // fdatasync calls on the WAL by the syncer (durability FULL)
+    std::int64_t ahead_plans = 0;    // work items that came with a plan made ahead
+    std::int64_t ahead_written = 0;  // of which written as made (the rest were planned again)
     ReaderPool::Counters readers;
   };
   [[nodiscard]] Counters counters() const;
@@ -239,13 +247,26 @@ class SqliteStore final : public Store {
   // Writer-thread state.
   struct IdBlock {
     std::int64_t next = 0;
-    std::int64_t end = 0;  // exclusive
+    std::int64_t end = 0;     // exclusive
+    bool committed = false;   // its reservation is committed: plans made ahead may take from it
   };
-  std::map<std::string, IdBlock> id_blocks_;
+  // Only the writer reserves blocks; plans made ahead take ids from committed ones.
+  std::mutex ids_mutex_;
+  std::map<std::string, IdBlock> id_blocks_;  // by sequence name; guarded by ids_mutex_
+  // An id of a committed block for a plan made ahead, or nullopt (the writer will plan the item).
+  [[nodiscard]] std::optional<std::int64_t> take_ahead_id(WriteContext::IdKind kind);
+  void forget_id_blocks();
+  void forget_snapshots();
+  // After `change` is written on the case kept at `kept`: the snapshot it leaves.
+  void keep_changed(std::shared_ptr<CaseSnapshot>& kept, const Change& change);
+  std::atomic<std::int64_t> ahead_plans_{0};
+  std::atomic<std::int64_t> ahead_written_{0};
   std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
-  // Cleared whenever a transaction or savepoint rolls back.
-  std::unordered_map<std::string, CaseSnapshot> snapshots_;
+  // Cleared whenever a transaction or savepoint rolls back. Only the writer changes the map or a
+  // snapshot in it, under snapshots_mutex_; other threads copy a pointer out under it.
+  std::mutex snapshots_mutex_;
+  std::unordered_map<std::string, std::shared_ptr<CaseSnapshot>> snapshots_;
   std::vector<Subscription> live_subscriptions_;
   // The report summaries' deltas of the current item, and of the items of the group that stand;
   // applied just before the group's COMMIT (summaries.h).
@@ -287,6 +308,7 @@ class SqliteStore final : public Store {
   std::thread writer_thread_;      // last: started after every member above exists
   std::thread checkpoint_thread_;  // likewise
   friend class WriterContext;
+  friend class AheadPlanContext;
 };
 
 }  // namespace redress::sqlite

@@ -26,6 +26,7 @@
 #include "app/environment.h"
 #include "engine/clocks.h"
 #include "engine/hash_chain.h"
+#include "engine/planner.h"
 
 using namespace redress;
 namespace fs = std::filesystem;
@@ -557,6 +558,129 @@ TEST_CASE("store: concurrent actions on one case never lose an update", "[store]
   auto report = w.store().verify_chains();
   REQUIRE(report.ok());
   CHECK(report->broken.empty());
+}
+
+// Engine::submit plans an action on its caller's thread against the snapshot the writer keeps
+// (Store::kept_snapshot); the writer writes that plan only while the snapshot is still the latest.
+TEST_CASE("store: an action planned ahead is written as made while its snapshot is the latest, and planned again when not",
+          "[store][ahead][concurrency]") {
+  World w;
+  auto& store = *w.env->store;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  // Ids for plans made ahead come from blocks already committed: the first message reserves one.
+  auto first = w.request(ref, ActionType::kAddMessage, w.agent);
+  first.body = "first note";
+  w.must(first);
+
+  auto before = store.counters();
+  auto note = w.request(ref, ActionType::kAddMessage, w.agent);
+  note.body = "planned ahead";
+  w.must(note);
+  auto after = store.counters();
+  CHECK(after.ahead_plans - before.ahead_plans == 1);
+  CHECK(after.ahead_written - before.ahead_written == 1);
+
+  // A plan on the snapshot as it is now...
+  auto kept = store.kept_snapshot(ref);
+  REQUIRE(kept != nullptr);
+  const std::int64_t kept_version = kept->record.version;
+  CHECK(kept_version == w.load(ref).version);
+  auto late = w.request(ref, ActionType::kAddMessage, w.agent);
+  late.body = "planned on a snapshot that moved on";
+  auto context = store.ahead_context();
+  auto planned = plan_action(*kept, late, w.env->workflows, manual_clock(*w.env).now(), *context);
+  REQUIRE(planned.ok());
+  REQUIRE(context->complete());
+  // ...then another action moves the case on. The snapshot held is not changed under its holder.
+  auto moving = w.request(ref, ActionType::kAddMessage, w.agent2);
+  moving.body = "moved on meanwhile";
+  w.must(moving);
+  CHECK(kept->record.version == kept_version);
+  CHECK(store.kept_snapshot(ref) != kept);
+
+  WorkItem item;
+  item.reference = ref;
+  item.ahead = AheadPlan{kept, std::move(planned).value()};
+  item.plan = [&](const CaseSnapshot* current, WriteContext& writer) -> Result<Change> {
+    if (!current) return Error::not_found(ref);
+    return plan_action(*current, late, w.env->workflows, manual_clock(*w.env).now(), writer);
+  };
+  std::promise<Result<Committed>> answered;
+  item.done = [&](Result<Committed> r) { answered.set_value(std::move(r)); };
+  before = store.counters();
+  store.submit(std::move(item));
+  auto result = answered.get_future().get();
+  INFO((result.ok() ? std::string() : result.error().detail));
+  REQUIRE(result.ok());
+  after = store.counters();
+  CHECK(after.ahead_plans - before.ahead_plans == 1);
+  CHECK(after.ahead_written - before.ahead_written == 0);  // planned again, on the case as stored
+  CHECK(result->change.after.version == kept_version + 2);
+  CHECK(w.load(ref).version == kept_version + 2);
+  auto messages = w.store().case_messages(ref);
+  REQUIRE(messages.ok());
+  std::set<std::string> bodies;
+  for (const auto& m : *messages) bodies.insert(m.body);
+  CHECK(bodies.count("moved on meanwhile") == 1);
+  CHECK(bodies.count("planned on a snapshot that moved on") == 1);
+  auto report = w.store().verify_chains();
+  REQUIRE(report.ok());
+  CHECK(report->broken.empty());
+
+  // A plan that needs staff (a transfer names its new owner) is made by the writer, in its
+  // transaction: it is never planned ahead.
+  before = store.counters();
+  auto transfer = w.request(ref, ActionType::kTransfer, w.agent);
+  transfer.owner = w.agent2.id;
+  transfer.note = "Priya knows this client";
+  w.must(transfer);
+  after = store.counters();
+  CHECK(after.ahead_plans == before.ahead_plans);
+  CHECK(w.load(ref).owner_id == w.agent2.id);
+}
+
+// Plans made ahead and the writer's own plans take ids from the same blocks, so a case's later
+// commitment always has the greater id (the latest pledge of a run is the one with the greatest
+// id), and no id is handed out twice, across restarts too.
+TEST_CASE("store: ids increase in the order they are handed out, whether planned ahead or by the writer, across restarts",
+          "[store][ahead][restart]") {
+  World w;
+  std::string ref = w.case_in(CaseStatus::kInvestigating);
+  std::int64_t ahead_written = 0;
+  Time now = kStart;
+  for (int round = 0; round < 3; ++round) {
+    auto before = w.env->store->counters();
+    for (int i = 0; i < 12; ++i) {
+      now += std::chrono::minutes(1);
+      manual_clock(*w.env).set(now);  // a reopened environment's clock starts again at kStart
+      auto promise = w.request(ref, ActionType::kMakeCommitment, w.agent);
+      promise.text = "Promise " + std::to_string(round) + "." + std::to_string(i);
+      promise.due.in = parse_duration("P3D");
+      w.must(promise);
+      // A creation is planned by the writer; its pledges take commitment ids too.
+      if (i % 4 == 0) (void)w.create("Interleaved " + std::to_string(i));
+    }
+    ahead_written += w.env->store->counters().ahead_written - before.ahead_written;
+    w.env.reset();  // close, reopen: the blocks in memory are gone, the sequences stay
+    w.env = open_env(w.dir);
+  }
+  CHECK(ahead_written > 20);  // most promises were planned ahead
+
+  auto snapshot = w.store().load_case(ref);
+  REQUIRE(snapshot.ok());
+  std::vector<const Commitment*> promises;
+  for (const auto& k : snapshot->commitments)
+    if (k.kind == CommitmentKind::kPromise) promises.push_back(&k);
+  REQUIRE(promises.size() == 36);
+  // In id order (the snapshot's), the promises were made one after another.
+  for (std::size_t i = 1; i < promises.size(); ++i) {
+    INFO(promises[i - 1]->text << " (k-" << promises[i - 1]->id << ") then " << promises[i]->text << " (k-"
+                               << promises[i]->id << ")");
+    CHECK(promises[i - 1]->created_at < promises[i]->created_at);
+  }
+  RawDb raw(w.db_path());
+  CHECK(raw.integer("SELECT count(*) FROM commitments") == raw.integer("SELECT count(DISTINCT id) FROM commitments"));
+  CHECK(raw.integer("SELECT count(*) FROM commitments WHERE kind = 'promise'") == 36);
 }
 
 TEST_CASE("store: of two actions racing at the same expected version exactly one wins", "[store][concurrency]") {
