@@ -427,14 +427,14 @@ class Driver {
           }
         }
         for (std::size_t i : take)
-          start(i, [this, i](bool more) {
+          start(i, [this, i, share](bool more) {
             bool wake;
             {
               std::lock_guard lock(mutex_);
               if (more) ready_.push_back(i);
               --inflight_;
-              // Wake the submitters once a useful amount can be refilled, or at the very end.
-              wake = inflight_ <= limit_ / 2 || inflight_ == 0 || ready_.size() == 1;
+              // Wake the submitters once a share can be refilled, or at the very end.
+              wake = inflight_ <= limit_ - share || inflight_ == 0 || ready_.size() == 1;
             }
             if (wake) changed_.notify_all();
           });
