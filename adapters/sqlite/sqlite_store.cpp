@@ -64,7 +64,8 @@ class AheadPlanContext final : public AheadContext {
   bool complete() const override { return complete_; }
 
  private:
-  // Staff can change under a plan made outside the writer's transaction: such plans wait for it.
+  // What only the writer's transaction can answer (a gapless reference, staff as they are now, the
+  // history): the plan is left to the writer.
   template <typename T>
   T incomplete() {
     complete_ = false;
@@ -120,35 +121,33 @@ class WriterContext final : public WriteContext {
       auto& ids = store_.id_blocks_[name];
       if (ids.next < ids.end) return ids.next++;
     }
-    {
-      std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
-      // An UPDATE, then a SELECT of the new value: `UPDATE ... RETURNING` gathers its rows in a
-      // temporary b-tree, made and dropped at every call (a creation reserves a reference each).
-      auto& reserve = db_.cached("UPDATE sequences SET value = value + ?2 WHERE name = ?1");
-      reserve.bind(1, name).bind(2, block);
-      if (auto s = reserve.run(); !s) throw StorageFailure(s.error());
-      if (sqlite3_changes64(db_.handle()) == 0) {
-        // The sequence's first use: its row starts at the block's end.
-        auto& insert = db_.cached("INSERT INTO sequences(name, value) VALUES (?1, ?2)");
-        insert.bind(1, name).bind(2, block);
-        if (auto s = insert.run(); !s) throw StorageFailure(s.error());
-      }
-      auto& read = db_.cached("SELECT value FROM sequences WHERE name = ?1");
-      read.bind(1, name);
-      if (!read.step()) {
-        Status failed = read.status().ok() ? Status(Error::internal("no sequence row " + name)) : read.status();
-        read.reset();
-        throw StorageFailure(failed.error());
-      }
-      std::int64_t top = read.integer(0);
-      read.reset();
-      sequence_changes += sqlite3_total_changes64(db_.handle()) - changes_before;
-      // Only the writer reserves, so the block is still exhausted: replace it. Not committed yet.
-      std::lock_guard lock(store_.ids_mutex_);
-      auto& ids = store_.id_blocks_[name];
-      ids = SqliteStore::IdBlock{top - block + 1, top + 1, false};
-      return ids.next++;
+    std::int64_t changes_before = sqlite3_total_changes64(db_.handle());
+    // An UPDATE, then a SELECT of the new value: `UPDATE ... RETURNING` gathers its rows in a
+    // temporary b-tree, made and dropped at every call (a creation reserves a reference each).
+    auto& reserve = db_.cached("UPDATE sequences SET value = value + ?2 WHERE name = ?1");
+    reserve.bind(1, name).bind(2, block);
+    if (auto s = reserve.run(); !s) throw StorageFailure(s.error());
+    if (sqlite3_changes64(db_.handle()) == 0) {
+      // The sequence's first use: its row starts at the block's end.
+      auto& insert = db_.cached("INSERT INTO sequences(name, value) VALUES (?1, ?2)");
+      insert.bind(1, name).bind(2, block);
+      if (auto s = insert.run(); !s) throw StorageFailure(s.error());
     }
+    auto& read = db_.cached("SELECT value FROM sequences WHERE name = ?1");
+    read.bind(1, name);
+    if (!read.step()) {
+      Status failed = read.status().ok() ? Status(Error::internal("no sequence row " + name)) : read.status();
+      read.reset();
+      throw StorageFailure(failed.error());
+    }
+    std::int64_t top = read.integer(0);
+    read.reset();
+    sequence_changes += sqlite3_total_changes64(db_.handle()) - changes_before;
+    // Only the writer reserves, so the block is still exhausted: replace it. Not committed yet.
+    std::lock_guard lock(store_.ids_mutex_);
+    auto& ids = store_.id_blocks_[name];
+    ids = SqliteStore::IdBlock{top - block + 1, top + 1, false};
+    return ids.next++;
   }
 
   // What the current item did to `sequences` (SqliteStore::run_batch_pass tells from these whether

@@ -244,7 +244,8 @@ class SqliteStore final : public Store {
   bool stopping_ = false;        // guarded by mutex_
   Counters counters_;            // guarded by mutex_
 
-  // Writer-thread state.
+  // Ids and kept snapshots: the writer's, shared with the threads that plan ahead (under their
+  // mutexes).
   struct IdBlock {
     std::int64_t next = 0;
     std::int64_t end = 0;     // exclusive
@@ -261,12 +262,14 @@ class SqliteStore final : public Store {
   void keep_changed(std::shared_ptr<CaseSnapshot>& kept, const Change& change);
   std::atomic<std::int64_t> ahead_plans_{0};
   std::atomic<std::int64_t> ahead_written_{0};
-  std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
   // Cleared whenever a transaction or savepoint rolls back. Only the writer changes the map or a
   // snapshot in it, under snapshots_mutex_; other threads copy a pointer out under it.
   std::mutex snapshots_mutex_;
   std::unordered_map<std::string, std::shared_ptr<CaseSnapshot>> snapshots_;
+
+  // Writer-thread state.
+  std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
   std::vector<Subscription> live_subscriptions_;
   // The report summaries' deltas of the current item, and of the items of the group that stand;
   // applied just before the group's COMMIT (summaries.h).
