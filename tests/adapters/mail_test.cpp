@@ -38,11 +38,6 @@ namespace {
 
 const Time kDate = *parse_time("2026-03-02T09:00:00Z");
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
-
 struct RunResult {
   int status = -1;
   std::string output;
@@ -60,18 +55,6 @@ RunResult run(const std::vector<std::string>& args, const fs::path& scratch, std
     FAIL("did not finish in time: " << args[0] << " " << (args.size() > 1 ? args[1] : ""));
   }
   return RunResult{*status, read_text(output)};
-}
-
-// check_mail.py over the files: every one must parse in strict mode without a defect.
-json::array strict_parse(const std::vector<fs::path>& files, const fs::path& scratch) {
-  std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/check_mail.py"};
-  for (const auto& f : files) args.push_back(f.string());
-  auto result = run(args, scratch);
-  INFO(result.output);
-  REQUIRE(result.status == 0);
-  auto start = result.output.find('[');
-  REQUIRE(start != std::string::npos);
-  return json::parse(result.output.substr(start)).as_array();
 }
 
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }

@@ -98,23 +98,6 @@ struct Office {
   }
 };
 
-// tests/python/check_mail.py over the files: every one must parse in strict mode.
-json::array strict_parse(const std::vector<fs::path>& files, const fs::path& scratch) {
-  std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/check_mail.py"};
-  for (const auto& f : files) args.push_back(f.string());
-  fs::path output = scratch / "check.out";
-  pid_t pid = spawn(args, output);
-  REQUIRE(pid > 0);
-  auto status = wait_exit(pid, 120s);
-  REQUIRE(status.has_value());
-  std::string text = read_text(output);
-  INFO(text);
-  REQUIRE(*status == 0);
-  auto start = text.find('[');
-  REQUIRE(start != std::string::npos);
-  return json::parse(text.substr(start)).as_array();
-}
-
 std::string header_of(const std::string& eml, const std::string& name) {
   std::istringstream lines(eml);
   std::string line;

@@ -16,6 +16,8 @@
 
 #include <boost/json.hpp>
 
+#include "support/files.h"
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -40,35 +42,9 @@ inline const char* const kPython = "/usr/bin/python3";  // Debian's, where pytho
 // The Standard Webhooks test secret (the known vector's).
 inline const std::string kWebhookTestSecret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 
-// A fresh folder, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    path_ = fs::temp_directory_path() /
-            ("redress-test-" + std::to_string(::getpid()) + "-" + std::to_string(std::random_device{}()) + "-" +
-             std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-
-inline std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using testing::read_text;
+using testing::TempDir;
+using testing::write_text;
 
 inline bool on_path(const std::string& program) {
   return std::system(("command -v " + program + " >/dev/null 2>&1").c_str()) == 0;
@@ -105,6 +81,24 @@ inline std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit) 
     if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
     std::this_thread::sleep_for(10ms);
   }
+}
+
+// tests/python/check_mail.py over the files: every one must parse in strict mode (Python's email
+// parser with no defect); their parsed headers and parts.
+inline json::array strict_parse(const std::vector<fs::path>& files, const fs::path& scratch) {
+  std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/check_mail.py"};
+  for (const auto& f : files) args.push_back(f.string());
+  fs::path output = scratch / "check.out";
+  pid_t pid = spawn(args, output);
+  REQUIRE(pid > 0);
+  auto status = wait_exit(pid, 120s);
+  REQUIRE(status.has_value());
+  std::string text = read_text(output);
+  INFO(text);
+  REQUIRE(*status == 0);
+  auto start = text.find('[');
+  REQUIRE(start != std::string::npos);
+  return json::parse(text.substr(start)).as_array();
 }
 
 struct Tls {

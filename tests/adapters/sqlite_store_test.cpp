@@ -27,6 +27,7 @@
 #include "engine/clocks.h"
 #include "engine/hash_chain.h"
 #include "engine/planner.h"
+#include "support/files.h"
 
 using namespace redress;
 namespace fs = std::filesystem;
@@ -35,27 +36,7 @@ namespace {
 
 const Time kStart = *parse_time("2026-03-02T09:00:00Z");  // a Monday morning
 
-// A fresh directory, removed with everything in it at the end.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device device;
-    path_ = fs::temp_directory_path() /
-            ("redress-store-test-" + std::to_string(device()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testing::TempDir;
 
 Config config_in(const TempDir& dir) {
   Config config;

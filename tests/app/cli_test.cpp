@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/hash_chain.h"
+#include "support/files.h"
 
 extern char** environ;
 
@@ -23,32 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device device;
-    path_ = fs::temp_directory_path() / ("redress-cli-test-" + std::to_string(device()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
+using redress::testing::TempDir;
+using redress::testing::read_text;
 
 struct Run {
   int status = -1;
@@ -96,8 +73,8 @@ Run run(const std::vector<std::string>& args, const std::string& input = {}) {
   REQUIRE(waitpid(pid, &status, 0) == pid);
   Run result;
   result.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  result.out = read_file(out_path);
-  result.err = read_file(err_path);
+  result.out = read_text(out_path);
+  result.err = read_text(err_path);
   return result;
 }
 
@@ -289,7 +266,7 @@ TEST_CASE("cli: staff token prints a token once - the database holds only its SH
   CHECK(raw.column("SELECT label FROM tokens WHERE hash = '" + hashes[0] + "'").at(0) == "laptop");
   // The token itself is nowhere in the database, in any table or column.
   for (const fs::path& file : {data.db(), fs::path(data.db().string() + "-wal")})
-    if (fs::exists(file)) CHECK(read_file(file).find(secret) == std::string::npos);
+    if (fs::exists(file)) CHECK(read_text(file).find(secret) == std::string::npos);
 
   Run unknown = data.redress({"staff", "token", "--email", "nobody@redress.example"});
   CHECK(unknown.status == 1);
@@ -396,18 +373,18 @@ TEST_CASE("cli: migrate refuses a database newer than itself and leaves the file
     RawDb raw(data.db());
     raw.exec("CREATE TABLE future(x TEXT); PRAGMA user_version = 99;");
   }
-  const std::string before = read_file(data.db());
+  const std::string before = read_text(data.db());
   Run r = data.redress({"migrate"});
   CHECK(r.status == 1);
   CHECK_THAT(r.err, Catch::Contains("newer"));
-  CHECK(read_file(data.db()) == before);
+  CHECK(read_text(data.db()) == before);
   // The other commands refuse it too, without touching it.
   Run list = data.redress({"staff", "list"});
   CHECK(list.status == 1);
   CHECK_THAT(list.err, Catch::Contains("newer"));
   Run audit = data.redress({"audit", "verify"});
   CHECK(audit.status == 1);
-  CHECK(read_file(data.db()) == before);
+  CHECK(read_text(data.db()) == before);
   CHECK_FALSE(fs::exists(data.db().string() + "-wal"));
 }
 

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/calendar.h"
+#include "engine/support.h"
 #include "engine/time.h"
 
 using namespace redress;
@@ -13,11 +14,7 @@ using std::chrono::minutes;
 
 namespace {
 
-Time at(const std::string& text) {
-  auto t = parse_time(text);
-  REQUIRE(t.has_value());
-  return *t;
-}
+using enginetest::at;
 
 std::chrono::year_month_day ymd(int y, unsigned m, unsigned d) {
   return std::chrono::year_month_day(std::chrono::year(y), std::chrono::month(m), std::chrono::day(d));

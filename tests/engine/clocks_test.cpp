@@ -13,6 +13,7 @@
 
 #include "engine/clocks.h"
 #include "engine/hash_chain.h"
+#include "engine/support.h"
 #include "engine/time.h"
 #include "engine/workflow.h"
 #include "workflows/loader.h"
@@ -30,11 +31,7 @@ const WorkflowSet& shipped() {
   return set;
 }
 
-Time at(const std::string& text) {
-  auto t = parse_time(text);
-  REQUIRE(t.has_value());
-  return *t;
-}
+using enginetest::at;
 
 // A case history under construction: seq numbers follow the order of adding.
 struct History {

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <string>
 
+#include "engine/support.h"
 #include "engine/time.h"
 
 using namespace redress;
@@ -11,12 +12,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-Time at(const std::string& text) {
-  auto t = parse_time(text);
-  INFO(text);
-  REQUIRE(t.has_value());
-  return *t;
-}
+using enginetest::at;
 
 }  // namespace
 

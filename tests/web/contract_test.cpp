@@ -135,7 +135,8 @@ bool on_path(const std::string& program) {
   return false;
 }
 
-std::string trim(std::string s) {
+// `s` without the line ends and spaces it ends with.
+std::string trim_end(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
 }
@@ -205,7 +206,7 @@ HttpAnswer http_call(int port, const std::string& method, const std::string& tar
   REQUIRE(line.rfind("HTTP/1.1 ", 0) == 0);
   answer.status = std::stoi(line.substr(9, 3));
   while (std::getline(head, line)) {
-    line = trim(line);
+    line = trim_end(line);
     auto colon = line.find(':');
     if (colon == std::string::npos) continue;
     std::string name = line.substr(0, colon);
@@ -234,7 +235,7 @@ class RunningServer {
       auto f = run_process(args, dir_.path());
       INFO(args[1] << " " << (args.size() > 2 ? args[2] : "") << ": " << f.out << f.err);
       REQUIRE(f.status == 0);
-      return trim(f.out);
+      return trim_end(f.out);
     };
     step({binary, "migrate", "--data-dir", data_.string()});
     step({binary, "staff", "add", "--data-dir", data_.string(), "--name", "Ada Admin", "--email", "admin@example.org", "--role", "admin"});
@@ -841,7 +842,7 @@ TEST_CASE("contract: /metrics after traffic passes promtool check metrics", "[we
   Finished checked = run_process({"promtool", "check", "metrics"}, server.scratch(), metrics.body);
   INFO("promtool check metrics: " << checked.out << checked.err << "\n/metrics:\n" << metrics.body);
   CHECK(checked.status == 0);
-  CHECK(trim(checked.out + checked.err).empty());
+  CHECK(trim_end(checked.out + checked.err).empty());
 }
 
 TEST_CASE("contract: examples/walkthrough.sh runs green against a fresh server", "[web][contract][examples]") {

@@ -24,13 +24,17 @@
 
 #include <boost/json.hpp>
 
+#include "support/files.h"
+
 #include <array>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <random>
@@ -50,38 +54,9 @@ using namespace std::chrono_literals;
 
 // ---- files and processes ------------------------------------------------------------------------
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    std::random_device device;
-    path_ = fs::temp_directory_path() /
-            ("redress-web-test-" + std::to_string(::getpid()) + "-" + std::to_string(device()) + "-" + std::to_string(counter++));
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  [[nodiscard]] const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-inline std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  return bytes.str();
-}
-
-inline void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-}
+using testing::read_text;
+using testing::TempDir;
+using testing::write_text;
 
 // argv and envp prepared before fork, so the child only calls async-signal-safe functions.
 struct ExecSpec {
@@ -499,6 +474,96 @@ inline unsigned short wait_listening(pid_t& pid, const fs::path& log) {
   }
 }
 
+// A migrated data directory with one staff member and token per role, made once per build of the
+// binary by the real CLI (`migrate`, then `staff add` and `staff token` for each role) and kept
+// beside it in test-output/. Each RedressServer copies it. Why: those are eleven processes per
+// server, and a sanitized binary takes a fifth of a second to start and exit, which added minutes
+// to the ASan suite. The CLI commands themselves are tested in tests/app and contract_test.
+struct DataTemplate {
+  fs::path data;  // the data directory to copy
+  std::map<std::string, std::string> staff_ids;
+  std::map<std::string, std::string> tokens;
+};
+
+inline DataTemplate make_data_template() {
+  const fs::path binary = REDRESS_BINARY;
+  // Keyed by the binary's size and time: a rebuild makes a new template (its schema may differ).
+  const std::string key = std::to_string(fs::file_size(binary)) + "-" +
+                          std::to_string(std::hash<std::int64_t>{}(fs::last_write_time(binary).time_since_epoch().count()));
+  const fs::path folder = binary.parent_path() / "test-output";
+  const fs::path made = folder / ("data-template-" + key);
+  const fs::path staff_file = made / "staff.txt";
+  if (!fs::exists(staff_file)) {
+    // Made aside and renamed into place: test processes run in parallel, and the first rename wins.
+    fs::create_directories(folder);
+    const fs::path aside = folder / ("data-template-" + key + ".making-" + std::to_string(::getpid()));
+    fs::remove_all(aside);
+    fs::create_directories(aside);
+    write_text(aside / "redress.toml", "threads = 2\n");
+    auto run = [&](std::vector<std::string> args) {
+      args.push_back("--data-dir=" + (aside / "data").string());
+      args.push_back("--config=" + (aside / "redress.toml").string());
+      auto result = run_redress(args, aside);
+      INFO(result.output);
+      REQUIRE(result.status == 0);
+      return result.output;
+    };
+    (void)run({"migrate"});
+    std::string staff;
+    for (const auto& role : staff_roles()) {
+      std::string email = role + "@example.org";
+      std::string added = run({"staff", "add", "--name", "Test " + role, "--email", email, "--role", role});
+      // The token is the first line (stdout); a note for the operator follows (stderr).
+      std::string token = run({"staff", "token", "--email", email});
+      staff += role + " " + trim(added.substr(0, added.find('\n'))) + " " + trim(token.substr(0, token.find('\n'))) + "\n";
+    }
+    write_text(aside / "staff.txt", staff);
+    std::error_code renamed;
+    fs::rename(aside, made, renamed);
+    if (renamed) {
+      fs::remove_all(aside);
+      REQUIRE(fs::exists(staff_file));  // another process made it first
+    } else {
+      // Templates of earlier builds of this binary are of no further use.
+      for (const auto& entry : fs::directory_iterator(folder)) {
+        const std::string name = entry.path().filename().string();
+        if (name.rfind("data-template-", 0) == 0 && name.find(".making-") == std::string::npos && entry.path() != made)
+          fs::remove_all(entry.path(), renamed);
+      }
+    }
+  }
+  DataTemplate result;
+  result.data = made / "data";
+  std::istringstream lines(read_text(staff_file));
+  std::string role, id, token;
+  while (lines >> role >> id >> token) {
+    result.staff_ids[role] = id;
+    result.tokens[role] = token;
+  }
+  REQUIRE(result.tokens.size() == staff_roles().size());
+  return result;
+}
+
+// fsync for every file in `folder` and for the folder itself: a copy is then as durable as the
+// files SQLite wrote (the disk-fault tests make the file system read-only under a server).
+inline void sync_folder(const fs::path& folder) {
+  for (const auto& entry : fs::directory_iterator(folder)) {
+    int fd = ::open(entry.path().c_str(), O_RDONLY);
+    REQUIRE(fd >= 0);
+    REQUIRE(::fsync(fd) == 0);
+    ::close(fd);
+  }
+  int fd = ::open(folder.c_str(), O_RDONLY | O_DIRECTORY);
+  REQUIRE(fd >= 0);
+  REQUIRE(::fsync(fd) == 0);
+  ::close(fd);
+}
+
+inline const DataTemplate& data_template() {
+  static const DataTemplate made = make_data_template();
+  return made;
+}
+
 // `redress serve` on 127.0.0.1:0 over a fresh data directory, with one staff member and token per
 // role and an intake source. Stops it (SIGTERM, then SIGKILL after 30 s) when destroyed.
 class RedressServer {
@@ -519,22 +584,13 @@ class RedressServer {
     config_path_ = dir_.path() / "redress.toml";
     write_text(config_path_, config);
 
-    auto migrated = run({"migrate"});
-    INFO(migrated.output);
-    REQUIRE(migrated.status == 0);
-    for (const auto& role : staff_roles()) {
-      std::string email = role + "@example.org";
-      auto added = run({"staff", "add", "--name", "Test " + role, "--email", email, "--role", role});
-      INFO(added.output);
-      REQUIRE(added.status == 0);
-      staff_ids_[role] = trim(added.output.substr(0, added.output.find('\n')));
-      auto token = run({"staff", "token", "--email", email});
-      INFO(token.output);
-      REQUIRE(token.status == 0);
-      // The token is the first line (stdout); a note for the operator follows (stderr).
-      tokens_[role] = trim(token.output.substr(0, token.output.find('\n')));
-      REQUIRE(tokens_[role].size() >= 32);
-    }
+    const DataTemplate& made = data_template();
+    fs::create_directories(data_);
+    fs::copy(made.data, data_, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+    sync_folder(data_);
+    staff_ids_ = made.staff_ids;
+    tokens_ = made.tokens;
+    for (const auto& role : staff_roles()) REQUIRE(tokens_[role].size() >= 32);
     start();
   }
   ~RedressServer() { stop_server(pid_); }
