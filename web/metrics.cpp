@@ -18,7 +18,8 @@ std::string escape(const std::string& value) {
   return out;
 }
 
-std::string number(double value) {
+// A Prometheus sample value or bucket bound, with the precision a double holds.
+std::string sample_value(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.10g", value);
   return buffer;
@@ -55,11 +56,11 @@ std::string Metrics::render(const Gauges& gauges) const {
       std::uint64_t cumulative = 0;
       for (std::size_t i = 0; i < kBuckets.size(); ++i) {
         cumulative += h.buckets[i];
-        out << "redress_http_request_duration_seconds_bucket{" << labels << ",le=\"" << number(kBuckets[i]) << "\"} "
+        out << "redress_http_request_duration_seconds_bucket{" << labels << ",le=\"" << sample_value(kBuckets[i]) << "\"} "
             << cumulative << "\n";
       }
       out << "redress_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
-      out << "redress_http_request_duration_seconds_sum{" << labels << "} " << number(h.sum) << "\n";
+      out << "redress_http_request_duration_seconds_sum{" << labels << "} " << sample_value(h.sum) << "\n";
       out << "redress_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
     }
   }

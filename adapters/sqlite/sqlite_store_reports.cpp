@@ -4,6 +4,7 @@
 
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/sqlite_store.h"
+#include "adapters/sqlite/summaries.h"
 
 namespace redress::sqlite {
 
@@ -133,14 +134,6 @@ Result<OverdueReport> SqliteStore::overdue_report(Time now, int limit) {
     return report;
   });
 }
-
-namespace {
-
-constexpr std::int64_t kDayMicros = 86400LL * 1000000LL;
-// The UTC day (since the epoch) of an instant, as the report summaries count (migration 6).
-std::int64_t day_of(Time t) { return to_micros(t) / kDayMicros; }
-
-}  // namespace
 
 // Reads the summaries of migration 6: windows are whole UTC days, the day of `since` included.
 Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {

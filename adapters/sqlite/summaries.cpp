@@ -8,10 +8,6 @@ namespace redress::sqlite {
 
 namespace {
 
-constexpr std::int64_t kDayMicros = 86400000000;
-
-std::int64_t day_of(Time t) { return to_micros(t) / kDayMicros; }
-
 // The statuses the summaries count as open (the SQL of migration 8 names the same five).
 bool counted_open(CaseStatus status) {
   switch (status) {

@@ -25,6 +25,12 @@ namespace redress::sqlite {
 
 class Connection;
 
+// The UTC day (days since the epoch) of an instant: the day a summary row counts (migration 6).
+[[nodiscard]] inline std::int64_t day_of(Time t) {
+  constexpr std::int64_t kDayMicros = 86400LL * 1000000LL;
+  return to_micros(t) / kDayMicros;
+}
+
 class SummaryDeltas {
  public:
   // A case row written: `before` null for an insert.
