@@ -1,7 +1,7 @@
 // Real protocol peers for the adapter tests, started by the tests on loopback ports: an SMTP
 // server (Debian's python3-aiosmtpd, tests/python/smtp_capture.py) and a web hook receiver
 // (tests/node/webhook-receiver.mjs, verifying every delivery with npm standardwebhooks). Each is
-// stopped (SIGTERM, then SIGKILL) when destroyed. Also a temporary folder and process helpers.
+// stopped (SIGTERM, then SIGKILL) when destroyed. Also process helpers and the strict mail check.
 // Not thread-safe: one test thread owns each peer.
 #pragma once
 
@@ -16,8 +16,6 @@
 
 #include <boost/json.hpp>
 
-#include "support/files.h"
-
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -31,6 +29,8 @@
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "support/files.h"
 
 namespace redress::peers {
 

@@ -24,8 +24,6 @@
 
 #include <boost/json.hpp>
 
-#include "support/files.h"
-
 #include <array>
 #include <atomic>
 #include <cerrno>
@@ -43,6 +41,8 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include "support/files.h"
 
 extern char** environ;
 
