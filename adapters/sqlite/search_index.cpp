@@ -108,7 +108,9 @@ SearchIndex::SearchIndex(const std::string& store_path, Connection& store_writer
   (void)store_reader_->exec("PRAGMA cache_size = -4096");
 }
 
-SearchIndex::~SearchIndex() {
+SearchIndex::~SearchIndex() { stop(); }
+
+void SearchIndex::stop() {
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

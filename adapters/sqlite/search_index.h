@@ -48,13 +48,15 @@ class SearchIndex {
   // `store_writer`; used only here, before the store's writer thread starts. Throws
   // std::runtime_error when neither the file nor a rebuilt one can be opened (start-up failure).
   SearchIndex(const std::string& store_path, Connection& store_writer, StoreWrite store_write);
-  ~SearchIndex();
+  ~SearchIndex();  // stop(), then the index file's connection closes
   SearchIndex(const SearchIndex&) = delete;
   SearchIndex& operator=(const SearchIndex&) = delete;
 
   // Starts the background thread: a round every `interval` while cases are pending, until
   // destruction.
   void start(std::chrono::milliseconds interval);
+  // Ends the background thread after its round in progress; idempotent. The index stays open.
+  void stop();
   // Indexes every pending case now, in rounds until one finds none pending; the first failure.
   [[nodiscard]] Status index_now();
   // Attaches the index read-only to a reader connection of the store as schema `search`.

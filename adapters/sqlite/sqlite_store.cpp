@@ -240,7 +240,10 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
 }
 
 SqliteStore::~SqliteStore() {
-  search_index_.reset();  // its last round may still write through the writer
+  // Its last round may still write through the writer. Its connection to the index file closes
+  // after the readers' (members are destroyed in reverse order): the last connection to close a
+  // WAL database checkpoints it and deletes the WAL, which the readers, read-only, cannot.
+  if (search_index_) search_index_->stop();
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;

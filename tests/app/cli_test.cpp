@@ -236,6 +236,22 @@ TEST_CASE("cli: staff add prints the new id - duplicates and bad roles are refus
   CHECK(rows[1] == "u-2\tlead\tcustomer-care\tgrace@redress.example\tGrace Adeyemi");
 }
 
+TEST_CASE("cli: a command that opened the store leaves no WAL behind, the search index's included", "[cli]") {
+  DataDir data;
+  REQUIRE(data.redress({"migrate"}).status == 0);
+  REQUIRE(data.redress({"staff", "list"}).status == 0);
+  REQUIRE(fs::exists(data.dir.path() / "redress-search.db"));  // opened by the store, beside redress.db
+  // The last connection to close a WAL database deletes its -wal and -shm; a read-only reader that
+  // closed last (the search index is attached to every reader) left both behind.
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(data.dir.path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.ends_with("-wal") || name.ends_with("-shm")) left.push_back(name);
+  }
+  INFO("left behind: " << left.size() << (left.empty() ? "" : ", first " + left.front()));
+  CHECK(left.empty());
+}
+
 TEST_CASE("cli: staff commands on a directory without a database say to migrate", "[cli]") {
   DataDir data;
   Run r = data.redress({"staff", "list"});
