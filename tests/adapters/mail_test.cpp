@@ -38,25 +38,6 @@ namespace {
 
 const Time kDate = *parse_time("2026-03-02T09:00:00Z");
 
-struct RunResult {
-  int status = -1;
-  std::string output;
-};
-
-RunResult run(const std::vector<std::string>& args, const fs::path& scratch, std::chrono::milliseconds limit = 120s) {
-  static std::atomic<int> counter{0};
-  fs::path output = scratch / ("run-" + std::to_string(counter++) + ".out");
-  pid_t pid = spawn(args, output);
-  REQUIRE(pid > 0);
-  auto status = wait_exit(pid, limit);
-  if (!status) {
-    ::kill(pid, SIGKILL);
-    (void)wait_exit(pid, 10s);
-    FAIL("did not finish in time: " << args[0] << " " << (args.size() > 1 ? args[1] : ""));
-  }
-  return RunResult{*status, read_text(output)};
-}
-
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
 
 MailContent sample_content() {

@@ -83,22 +83,37 @@ inline std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds limit) 
   }
 }
 
+struct RunResult {
+  int status = -1;
+  std::string output;  // stdout and stderr together
+};
+
+// Runs argv to completion, its output in a new file under `scratch`; FAILs after `limit`.
+inline RunResult run(const std::vector<std::string>& args, const fs::path& scratch, std::chrono::milliseconds limit = 120s) {
+  static std::atomic<int> counter{0};
+  fs::path output = scratch / ("run-" + std::to_string(counter++) + ".out");
+  pid_t pid = spawn(args, output);
+  REQUIRE(pid > 0);
+  auto status = wait_exit(pid, limit);
+  if (!status) {
+    ::kill(pid, SIGKILL);
+    (void)wait_exit(pid, 10s);
+    FAIL("did not finish in time: " << args[0] << " " << (args.size() > 1 ? args[1] : ""));
+  }
+  return RunResult{*status, read_text(output)};
+}
+
 // tests/python/check_mail.py over the files: every one must parse in strict mode (Python's email
 // parser with no defect); their parsed headers and parts.
 inline json::array strict_parse(const std::vector<fs::path>& files, const fs::path& scratch) {
   std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/check_mail.py"};
   for (const auto& f : files) args.push_back(f.string());
-  fs::path output = scratch / "check.out";
-  pid_t pid = spawn(args, output);
-  REQUIRE(pid > 0);
-  auto status = wait_exit(pid, 120s);
-  REQUIRE(status.has_value());
-  std::string text = read_text(output);
-  INFO(text);
-  REQUIRE(*status == 0);
-  auto start = text.find('[');
+  auto result = run(args, scratch);
+  INFO(result.output);
+  REQUIRE(result.status == 0);
+  auto start = result.output.find('[');
   REQUIRE(start != std::string::npos);
-  return json::parse(text.substr(start)).as_array();
+  return json::parse(result.output.substr(start)).as_array();
 }
 
 struct Tls {
