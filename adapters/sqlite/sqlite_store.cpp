@@ -645,6 +645,16 @@ Error summaries_failure(const Error& error) {
              : Error::unavailable("the report summaries could not be written: " + error.detail);
 }
 
+// Merges `changed` rows into `rows`, both sorted by id: a row with the same id is replaced.
+template <typename Row>
+void merge_by_id(std::vector<Row>& rows, const std::vector<Row>& changed) {
+  for (const auto& row : changed) {
+    auto at = lower_bound_id(rows, row.id);
+    if (at != rows.end() && at->id == row.id) *at = row;
+    else rows.insert(at, row);
+  }
+}
+
 // The snapshot after `change`, from the one before: what load_snapshot would now read.
 void apply_change(CaseSnapshot& snapshot, const Change& change) {
   snapshot.record = change.after;
@@ -652,16 +662,19 @@ void apply_change(CaseSnapshot& snapshot, const Change& change) {
     snapshot.clock_state = *change.clock_state;
     snapshot.clock_fold = change.clock_fold;
   }
-  for (const auto& k : change.commitments) {
-    auto at = lower_bound_id(snapshot.commitments, k.id);
-    if (at != snapshot.commitments.end() && at->id == k.id) *at = k;
-    else snapshot.commitments.insert(at, k);
-  }
-  for (const auto& r : change.redress) {
-    auto at = lower_bound_id(snapshot.redress, r.id);
-    if (at != snapshot.redress.end() && at->id == r.id) *at = r;
-    else snapshot.redress.insert(at, r);
-  }
+  merge_by_id(snapshot.commitments, change.commitments);
+  merge_by_id(snapshot.redress, change.redress);
+}
+
+// The same, as a new snapshot: `before` is left as it is. Copies all but the case record, which
+// the change replaces.
+CaseSnapshot changed_snapshot(const CaseSnapshot& before, const Change& change) {
+  CaseSnapshot after{change.after, before.commitments, before.redress,
+                     change.clock_state ? *change.clock_state : before.clock_state,
+                     change.clock_state ? change.clock_fold : before.clock_fold};
+  merge_by_id(after.commitments, change.commitments);
+  merge_by_id(after.redress, change.redress);
+  return after;
 }
 
 }  // namespace
@@ -696,11 +709,12 @@ void SqliteStore::remember(const std::string& reference, CaseSnapshot snapshot) 
   snapshots_.insert_or_assign(reference, std::move(kept));
 }
 
-void SqliteStore::keep_changed(std::shared_ptr<CaseSnapshot>& kept, const Change& change) {
+void SqliteStore::keep_changed(std::shared_ptr<const CaseSnapshot>& kept, const Change& change) {
+  // Never in place, even when nobody else seems to hold it: use_count() is a relaxed read, so it
+  // would not order a planning thread's last reads before these writes.
+  auto after = std::make_shared<const CaseSnapshot>(changed_snapshot(*kept, change));
   std::lock_guard lock(snapshots_mutex_);
-  // Held elsewhere (a plan being made ahead on it): that plan must find it unchanged, and stale.
-  if (kept.use_count() > 1) kept = std::make_shared<CaseSnapshot>(*kept);
-  apply_change(*kept, change);
+  kept = std::move(after);
 }
 
 void SqliteStore::forget_snapshots() {
@@ -779,7 +793,7 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
         ahead = std::move(item.ahead->change);
         ahead_written_.fetch_add(1, std::memory_order_relaxed);
       }
-      item.ahead.reset();  // lets go of the snapshot, which can then be changed in place
+      item.ahead.reset();
     }
     Result<Change> change = ahead ? Result<Change>(std::move(*ahead)) : item.plan(cached->second.get(), context);
     if (change) {

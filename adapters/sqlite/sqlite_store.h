@@ -19,8 +19,8 @@
 // whose plan on the cache fails is also planned again from the database before it is refused.
 // Other threads plan actions ahead on the same snapshots (Engine::submit, kept_snapshot): the writer
 // writes such a plan only if the snapshot it was made on is still the one kept, so the writer's
-// own share of an action is the check and the writes. A kept snapshot someone holds is never
-// changed in place; the writer keeps a changed copy instead.
+// own share of an action is the check and the writes. A kept snapshot is never changed once kept
+// (a plan made ahead may still be reading it); the writer keeps a new one after each change.
 //
 // With durability FULL the commit does not wait for the disk: the writer hands the group's answers
 // to a syncer thread, which fdatasyncs the WAL (once for every group committed since its last
@@ -258,15 +258,16 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<std::int64_t> take_ahead_id(WriteContext::IdKind kind);
   void forget_id_blocks();
   void forget_snapshots();
-  // After `change` is written on the case kept at `kept`: the snapshot it leaves.
-  void keep_changed(std::shared_ptr<CaseSnapshot>& kept, const Change& change);
+  // After `change` is written on the case kept at `kept`: keeps the snapshot it leaves, a new one.
+  void keep_changed(std::shared_ptr<const CaseSnapshot>& kept, const Change& change);
   std::atomic<std::int64_t> ahead_plans_{0};
   std::atomic<std::int64_t> ahead_written_{0};
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
-  // Cleared whenever a transaction or savepoint rolls back. Only the writer changes the map or a
-  // snapshot in it, under snapshots_mutex_; other threads copy a pointer out under it.
+  // Cleared whenever a transaction or savepoint rolls back. Only the writer changes the map, under
+  // snapshots_mutex_; other threads copy a pointer out under it. A snapshot, once in the map, is
+  // immutable: whoever holds one reads it without a lock.
   std::mutex snapshots_mutex_;
-  std::unordered_map<std::string, std::shared_ptr<CaseSnapshot>> snapshots_;
+  std::unordered_map<std::string, std::shared_ptr<const CaseSnapshot>> snapshots_;
 
   // Writer-thread state.
   std::int64_t wal_pages_ = 0;  // frames in the WAL after the last commit (from the WAL hook)
