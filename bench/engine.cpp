@@ -3,10 +3,11 @@
 //
 //   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K]
 //                            [--durability full|normal] [--dir DIR] [--baseline-schema full|no-triggers|no-indexes|bare]
-//                            [--statements N]
+//                            [--baseline-batch N] [--statements N]
 //
 // Each run uses a fresh database in DIR (default: a new folder under /tmp, removed at the end):
-//   Phase 1 creates N cases through Engine::create_case (reported, not the headline figure).
+//   Phase 1 creates N cases through Engine::create_case, each with a client link as the API
+//     gives one (reported beside the headline figure, with its own baseline, below).
 //   Phase 2 applies a realistic mix of actions to those cases through Engine::submit: acknowledge
 //     (retail), take or assign, start, internal notes, client messages, commitments made and kept,
 //     information requested and the client's reply, escalation, transfer, then redress offered,
@@ -26,6 +27,17 @@
 //     planning. --baseline-schema drops the triggers (report summaries, the search index), the
 //     secondary indexes, or both ("bare") from the baseline's database: what the rows alone cost
 //     on this machine, the floor under any engine that writes them durably.
+//   Creation baseline: in a third fresh database (same schema, pragmas and checkpoint policy),
+//     the rows phase 1 wrote are written again without the engine, from the `Change` of each
+//     creation (replayed round-robin): one INSERT of the cases row, one per event, commitment,
+//     e-mail notification, the client link, the clock state and the wake time — in transactions
+//     of the engine's mean creation batch. It leaves out the writer's own reads and writes
+//     (reserving ids and the case reference, the report summaries), so it is a floor under the
+//     cost of a durable creation: what HTTP creations (issue 3) cannot go below on this machine.
+// --baseline-batch N makes every baseline transaction N actions or creations long, instead of the
+//   engine's mean batch: a server's groups are as small as its connections are few (64 in
+//   bench/http.sh), and a small group pays its commit (the WAL frames of every page it touched)
+//   over fewer rows.
 // Prints each run and the median of the runs for both, their ratio, and the batch sizes.
 // --statements N also prints, for the last run's phase 2 and its baseline, the N statements that
 //   took SQLite the most time (SQLite's own profile events, summed by statement text, on every
@@ -75,12 +87,14 @@ struct Options {
   // or both ("bare"): what the rows alone cost, the floor under any engine on this schema.
   std::string baseline_schema = "full";
   int statements = 0;  // how many of the costliest statements to print (0: no statement profile)
+  // The baselines' transaction size; 0: the engine's mean batch in the phase each replays.
+  int baseline_batch = 0;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench/engine: " << problem << "\n"
             << "usage: engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K] [--durability full|normal] [--dir DIR]\n"
-               "              [--baseline-schema full|no-triggers|no-indexes|bare] [--statements N]\n";
+               "              [--baseline-schema full|no-triggers|no-indexes|bare] [--baseline-batch N] [--statements N]\n";
   std::exit(2);
 }
 
@@ -110,6 +124,7 @@ Options parse(int argc, char** argv) {
       o.durability = value;
     } else if (flag == "--dir") o.dir = value;
     else if (flag == "--statements") o.statements = number();
+    else if (flag == "--baseline-batch") o.baseline_batch = number();
     else if (flag == "--baseline-schema") {
       if (value != "full" && value != "no-triggers" && value != "no-indexes" && value != "bare")
         usage("--baseline-schema is full, no-triggers, no-indexes or bare");
@@ -118,6 +133,23 @@ Options parse(int argc, char** argv) {
   }
   if (o.submitters <= 0) o.submitters = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return o;
+}
+
+// `digits` hex digits that look random, the same for the same `seed` (splitmix64): stand-ins for
+// the API's random link nonces and token hashes, which land anywhere in their unique indexes.
+std::string pseudo_hex(std::uint64_t seed, int digits) {
+  std::string out;
+  while (static_cast<int>(out.size()) < digits) {
+    std::uint64_t z = (seed += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    char block[17];
+    std::snprintf(block, sizeof block, "%016llx", static_cast<unsigned long long>(z));
+    out += block;
+  }
+  out.resize(static_cast<std::size_t>(digits));
+  return out;
 }
 
 double seconds_since(Clock_::time_point start) {
@@ -461,6 +493,13 @@ class Driver {
 struct EngineRun {
   double create_seconds = 0;
   int created = 0;
+  double create_cpu = 0, create_writer_cpu = 0;  // phase 1's, as cpu and writer_cpu below
+  std::int64_t create_batches = 0, create_items = 0;
+  // Rows written by the creations.
+  std::int64_t create_events = 0, create_commitments = 0, create_emails = 0, create_links = 0,
+               create_clocks = 0, create_wakes = 0;
+  // The first creations committed, replayed by the creation baseline.
+  std::vector<Change> creations;
   double seconds = 0;
   double cpu = 0;
   double writer_cpu = 0;  // of the store's writer thread
@@ -533,6 +572,9 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
     n.remedy_requested = "A refund and an apology";
     n.severity = Severity::kMedium;
     n.workflow = c.workflow->name;
+    // A client link as the API makes one (web/api.cpp): a 32-hex nonce, the token's 64-hex hash.
+    n.client_link_nonce = pseudo_hex(seed * 1000003u + 2 * i, 32);
+    n.client_link_hash = pseudo_hex(seed * 1000003u + 2 * i + 1, 64);
   }
 
   std::mutex results;  // guards run's counters (callbacks run on the store's writer thread)
@@ -542,19 +584,36 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   // Phase 1: the cases.
   std::vector<std::size_t> all(cases.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
+  constexpr std::size_t kCreationSamples = 4096;
+  auto created_before = env.store->counters();
+  double create_cpu0 = cpu_seconds(), create_writer0 = thread_cpu_seconds("redress-writer");
   auto t0 = Clock_::now();
   driver.run(all, [&](std::size_t i, auto finished) {
     env.engine->create_case(intake[i], Actor::intake("web-form"), "", "", [&, i, finished](Result<Committed> r) {
       if (r) {
-        cases[i].reference = r->change.after.reference;
-        cases[i].stored = r->change.after;
+        const Change& change = r->change;
+        cases[i].reference = change.after.reference;
+        cases[i].stored = change.after;
         std::lock_guard lock(results);
         ++run.created;
+        run.create_events += static_cast<std::int64_t>(change.events.size());
+        run.create_commitments += static_cast<std::int64_t>(change.commitments.size());
+        for (const auto& n : change.notifications)
+          if (n.channel == NotificationDraft::Channel::kEmail) ++run.create_emails;
+        run.create_links += change.client_link_hash.empty() ? 0 : 1;
+        run.create_clocks += change.clock_state ? 1 : 0;
+        run.create_wakes += change.wake == Change::Wake::kSet ? 1 : 0;
+        if (run.creations.size() < kCreationSamples) run.creations.push_back(change);
       }
       finished(false);
     });
   });
   run.create_seconds = seconds_since(t0);
+  run.create_cpu = cpu_seconds() - create_cpu0;
+  run.create_writer_cpu = thread_cpu_seconds("redress-writer") - create_writer0;
+  auto created_after = env.store->counters();
+  run.create_batches = created_after.batches - created_before.batches;
+  run.create_items = created_after.items - created_before.items;
   env.store->flush();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the idle checkpoint empties the WAL
 
@@ -633,11 +692,10 @@ struct BaselineRun {
   std::int64_t transactions = 0;
 };
 
-BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineRun& engine, std::int64_t batch) {
-  fs::create_directories(dir);
-  std::string path = dir + "/baseline.db";
+// Makes `db`, a new file, a baseline's database: the store's pragmas and schema, less what
+// --baseline-schema drops.
+void prepare_baseline_database(const Options& o, sqlite::Connection& db) {
   auto durability = o.durability == "normal" ? sqlite::Durability::kNormal : sqlite::Durability::kFull;
-  sqlite::Connection db(path, sqlite::OpenMode::kReadWrite);
   if (auto s = sqlite::configure_connection(db, durability, sqlite::OpenMode::kReadWrite); !s) throw std::runtime_error(s.error().detail);
   if (auto m = sqlite::migrate(db); !m) throw std::runtime_error(m.error().detail);
   if (o.baseline_schema != "full") {
@@ -653,6 +711,34 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
     for (const auto& d : drops)
       if (auto s = db.exec(d); !s) throw std::runtime_error(s.error().detail);
   }
+}
+
+// The store's checkpoint policy, for a baseline's connection: passive once the WAL passes 8192
+// pages (the WAL hook counts them).
+class BaselineCheckpoints {
+ public:
+  explicit BaselineCheckpoints(sqlite::Connection& db) : db_(db) {
+    sqlite3_wal_hook(db.handle(), [](void* p, sqlite3*, const char*, int pages) { *static_cast<int*>(p) = pages; return SQLITE_OK; }, &wal_pages_);
+  }
+  BaselineCheckpoints(const BaselineCheckpoints&) = delete;
+  BaselineCheckpoints& operator=(const BaselineCheckpoints&) = delete;
+  ~BaselineCheckpoints() { sqlite3_wal_hook(db_.handle(), nullptr, nullptr); }
+  // After each commit.
+  void after_commit() {
+    if (wal_pages_ < 8192) return;
+    int log = 0, moved = 0;
+    if (sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &moved) == SQLITE_OK && log == moved) wal_pages_ = 0;
+  }
+
+ private:
+  sqlite::Connection& db_;
+  int wal_pages_ = 0;  // frames in the WAL after the last commit
+};
+
+BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineRun& engine, std::int64_t batch) {
+  fs::create_directories(dir);
+  sqlite::Connection db(dir + "/baseline.db", sqlite::OpenMode::kReadWrite);
+  prepare_baseline_database(o, db);
 
   // As many case rows as the engine run had, built from the sampled case rows (untimed).
   const auto& samples = engine.samples;
@@ -674,9 +760,7 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
   }
   if (auto s = db.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"); !s) throw std::runtime_error(s.error().detail);
 
-  // The same checkpoint policy as the store: passive once the WAL passes 8192 pages.
-  int wal_pages = 0;
-  sqlite3_wal_hook(db.handle(), [](void* p, sqlite3*, const char*, int pages) { *static_cast<int*>(p) = pages; return SQLITE_OK; }, &wal_pages);
+  BaselineCheckpoints checkpoints(db);
 
   auto& begin = db.cached("BEGIN IMMEDIATE");
   auto& commit = db.cached("COMMIT");
@@ -744,10 +828,87 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
     }
     check(commit.run());
     ++run.transactions;
-    if (wal_pages >= 8192) {
-      int log = 0, moved = 0;
-      if (sqlite3_wal_checkpoint_v2(db.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &moved) == SQLITE_OK && log == moved) wal_pages = 0;
+    checkpoints.after_commit();
+  }
+  run.seconds = seconds_since(t0);
+  StatementProfile::instance().set_phase("");
+  run.cpu = cpu_seconds() - cpu0;
+  return run;
+}
+
+// Phase 1's rows again, without the engine: as many creations as it made, from its sampled
+// changes, each under a new id and reference (see the top comment).
+BaselineRun run_creation_baseline(const Options& o, const std::string& dir, const EngineRun& engine, std::int64_t batch) {
+  fs::create_directories(dir);
+  sqlite::Connection db(dir + "/creations.db", sqlite::OpenMode::kReadWrite);
+  prepare_baseline_database(o, db);
+  if (engine.creations.empty()) throw std::runtime_error("the engine created no case to replay");
+  BaselineCheckpoints checkpoints(db);
+  auto& begin = db.cached("BEGIN IMMEDIATE");
+  auto& commit = db.cached("COMMIT");
+  auto& insert_case = db.cached(sqlite::kInsertCaseSql);
+  auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+  auto& commitment = db.cached(sqlite::kUpsertCommitmentSql);
+  auto& email = db.cached(
+      "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
+      "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
+  auto& link = db.cached("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES (?1,?2,?3,?4)");
+  auto& clock = db.cached("INSERT INTO case_clocks(case_id, state) VALUES (?1, ?2)");
+  auto& wake = db.cached("INSERT INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)");
+  auto check = [](Status s) {
+    if (!s) throw std::runtime_error(s.error().detail);
+  };
+
+  BaselineRun run;
+  run.actions = engine.created;
+  std::int64_t next_commitment = 1;
+  double cpu0 = cpu_seconds();
+  StatementProfile::instance().set_phase("creation baseline");
+  auto t0 = Clock_::now();
+  for (std::int64_t done = 0; done < run.actions;) {
+    check(begin.run());
+    for (std::int64_t k = 0; k < batch && done < run.actions; ++k, ++done) {
+      const Change& change = engine.creations[static_cast<std::size_t>(done) % engine.creations.size()];
+      const std::int64_t id = done + 1;
+      Case c = change.after;
+      c.id = id;
+      c.reference = "CMP-2026-" + std::to_string(100000 + id);
+      sqlite::bind_case(insert_case, c);
+      check(insert_case.run());
+      for (const auto& e : change.events) {
+        event.bind(1, id).bind(2, e.seq).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
+        check(event.run());
+      }
+      for (Commitment x : change.commitments) {
+        x.id = next_commitment++;
+        x.case_id = id;
+        sqlite::bind_commitment(commitment, x);
+        check(commitment.run());
+      }
+      for (const auto& n : change.notifications) {
+        if (n.channel != NotificationDraft::Channel::kEmail) continue;
+        email.bind(1, id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
+            .bind(6, n.template_name).bind(7, to_micros(c.updated_at));
+        check(email.run());
+      }
+      if (!change.client_link_hash.empty()) {
+        // Unique per case, as the API's are.
+        link.bind(1, id).bind(2, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id), 32))
+            .bind(3, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id) + 1, 64)).bind(4, to_micros(c.updated_at));
+        check(link.run());
+      }
+      if (change.clock_state) {
+        clock.bind(1, id).bind(2, *change.clock_state);
+        check(clock.run());
+      }
+      if (change.wake == Change::Wake::kSet) {
+        wake.bind(1, id).bind(2, to_micros(change.wake_at));
+        check(wake.run());
+      }
     }
+    check(commit.run());
+    ++run.transactions;
+    checkpoints.after_commit();
   }
   run.seconds = seconds_since(t0);
   StatementProfile::instance().set_phase("");
@@ -769,6 +930,7 @@ int main(int argc, char** argv) {
               o.cases, o.actions, o.inflight, o.submitters, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.baseline_schema.c_str(),
               o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
+  std::vector<double> creation_rates, creation_baseline_rates, creation_ratios, creation_cpu, creation_baseline_cpu;
   try {
     if (o.statements > 0) StatementProfile::instance().install();
     for (int k = 1; k <= o.runs; ++k) {
@@ -776,8 +938,11 @@ int main(int argc, char** argv) {
       fs::remove_all(dir);
       EngineRun e = run_engine(o, dir + "/engine", static_cast<unsigned>(k));
       double mean_batch = e.batches ? static_cast<double>(e.items) / static_cast<double>(e.batches) : 0;
-      std::int64_t batch = std::max<std::int64_t>(1, std::llround(mean_batch));
+      std::int64_t batch = o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(mean_batch));
       BaselineRun b = run_baseline(o, dir + "/baseline", e, batch);
+      double create_batch = e.create_batches ? static_cast<double>(e.create_items) / static_cast<double>(e.create_batches) : 0;
+      BaselineRun cb = run_creation_baseline(
+          o, dir + "/creations", e, o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(create_batch)));
       double er = static_cast<double>(e.accepted) / e.seconds;
       double br = static_cast<double>(b.actions) / b.seconds;
       engine_rates.push_back(er);
@@ -798,6 +963,22 @@ int main(int argc, char** argv) {
       std::printf("       planned ahead of the writer: %.0f%% of actions, %.0f%% of those written as made\n",
                   100.0 * static_cast<double>(e.ahead_plans) / a,
                   100.0 * static_cast<double>(e.ahead_written) / static_cast<double>(std::max<std::int64_t>(e.ahead_plans, 1)));
+      double c = static_cast<double>(std::max(e.created, 1));
+      double cr = e.created / e.create_seconds, cbr = static_cast<double>(cb.actions) / cb.seconds;
+      creation_rates.push_back(cr);
+      creation_baseline_rates.push_back(cbr);
+      creation_ratios.push_back(cr / cbr);
+      creation_cpu.push_back(1e6 * e.create_cpu / c);
+      creation_baseline_cpu.push_back(1e6 * cb.cpu / static_cast<double>(std::max<std::int64_t>(cb.actions, 1)));
+      std::printf("       creations: engine %.0f cases/s (%d, mean batch %.0f; CPU per case %.1f us, its writer thread %.1f us) | "
+                  "baseline %.0f cases/s (%lld transactions; CPU per case %.1f us) | ratio %.2f\n",
+                  cr, e.created, create_batch, creation_cpu.back(), 1e6 * e.create_writer_cpu / c, cbr,
+                  static_cast<long long>(cb.transactions), creation_baseline_cpu.back(), cr / cbr);
+      std::printf("       rows per creation: 1 case, %.2f events, %.2f commitments, %.2f e-mails, %.2f client links, "
+                  "%.2f clock states, %.2f wake times\n",
+                  static_cast<double>(e.create_events) / c, static_cast<double>(e.create_commitments) / c,
+                  static_cast<double>(e.create_emails) / c, static_cast<double>(e.create_links) / c,
+                  static_cast<double>(e.create_clocks) / c, static_cast<double>(e.create_wakes) / c);
       for (const auto& [reason, count] : e.refusals) std::printf("       refused %d×: %s\n", count, reason.c_str());
       std::fflush(stdout);
       fs::remove_all(dir);
@@ -816,10 +997,16 @@ int main(int argc, char** argv) {
               "mean batch %.0f\n",
               o.runs, median(engine_rates), spread(engine_rates).c_str(), median(baseline_rates),
               spread(baseline_rates).c_str(), median(ratios), median(batches));
+  std::printf("creations, median of %d runs: engine %.0f cases/s (spread %s; CPU per case %.1f us), baseline %.0f cases/s "
+              "(spread %s; CPU per case %.1f us), ratio %.2f\n",
+              o.runs, median(creation_rates), spread(creation_rates).c_str(), median(creation_cpu),
+              median(creation_baseline_rates), spread(creation_baseline_rates).c_str(), median(creation_baseline_cpu),
+              median(creation_ratios));
   if (o.statements > 0) {
     std::printf("last run:\n");
     StatementProfile::instance().print("engine (phase 2)", o.statements);
     StatementProfile::instance().print("baseline", o.statements);
+    StatementProfile::instance().print("creation baseline", o.statements);
   }
   if (own_dir) fs::remove_all(o.dir);
   return 0;
