@@ -10,6 +10,7 @@
 // Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may submit or read.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/latency.h"
 #include "engine/model.h"
 #include "engine/outbound.h"
 #include "engine/result.h"
@@ -142,6 +144,8 @@ struct WorkItem {
   std::optional<AheadPlan> ahead;
   // Runs once, after the commit (or the failure), on a store thread. Must not block for long.
   std::function<void(Result<Committed>)> done;
+  // Set by the store when the item is queued: its write latency is measured from here.
+  std::chrono::steady_clock::time_point submitted_at{};
 };
 
 struct CaseFilter {
@@ -352,6 +356,9 @@ class Store {
     return nullptr;
   }
   [[nodiscard]] virtual std::unique_ptr<AheadContext> ahead_context() { return nullptr; }
+  // How the writes have spent their time since the store opened (/metrics); nullopt when this
+  // store does not measure them.
+  [[nodiscard]] virtual std::optional<WriteStats> write_stats() const { return std::nullopt; }
 
   // ---- reads ----
   [[nodiscard]] virtual Result<CaseSnapshot> load_case(const std::string& reference) = 0;

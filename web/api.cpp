@@ -760,6 +760,7 @@ void register_api(Router& router, ApiContext& api) {
     Metrics::Gauges gauges;
     if (auto counts = api.store.count_cases_by_status()) gauges.cases_by_status = *counts;
     if (auto open = api.store.count_open_commitments()) gauges.open_commitments = *open;
+    gauges.store = api.store.write_stats();
     if (api.view_cache) {
       auto counters = api.view_cache->counters();
       gauges.view_cache = true;

@@ -1,5 +1,6 @@
 #include "web/metrics.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <sstream>
 
@@ -23,6 +24,46 @@ std::string sample_value(double value) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.10g", value);
   return buffer;
+}
+
+// The sample lines of one histogram (`labels` without braces; "" for none).
+void render_histogram(std::ostringstream& out, const std::string& name, const std::string& labels,
+                      const HistogramCounts& h) {
+  const std::string prefix = labels.empty() ? "" : labels + ",";
+  std::uint64_t cumulative = 0;
+  for (std::size_t i = 0; i < h.bounds.size(); ++i) {
+    cumulative += h.buckets[i];
+    out << name << "_bucket{" << prefix << "le=\"" << sample_value(h.bounds[i]) << "\"} " << cumulative << "\n";
+  }
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  out << name << "_bucket{" << prefix << "le=\"+Inf\"} " << h.count << "\n";
+  out << name << "_sum" << braces << " " << sample_value(h.sum) << "\n";
+  out << name << "_count" << braces << " " << h.count << "\n";
+}
+
+void render_store(std::ostringstream& out, const WriteStats& store) {
+  auto histogram = [&](const char* name, const char* help, const HistogramCounts& h) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " histogram\n";
+    render_histogram(out, name, "", h);
+  };
+  auto single = [&](const char* name, const char* type, const char* help, std::int64_t value) {
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << value << "\n";
+  };
+  histogram("redress_store_queue_wait_seconds",
+            "Time a write waited in the store's queue before the writer began its group.", store.queue_wait);
+  histogram("redress_store_group_seconds", "Time the writer spent on a group of writes, from BEGIN to COMMIT.",
+            store.group);
+  histogram("redress_store_sync_seconds", "Time each sync of the write-ahead log to disk took (durability full).",
+            store.sync);
+  histogram("redress_store_write_seconds",
+            "Time from a write's submission to its answer, durable by then: queue, group, commit and sync.", store.write);
+  single("redress_store_groups_total", "counter", "Groups of writes committed (or refused) together.", store.groups);
+  single("redress_store_writes_total", "counter", "Writes the store has run (actions, creations, administration).",
+         store.writes);
+  single("redress_store_syncs_total", "counter", "Syncs of the write-ahead log to disk.", store.syncs);
+  single("redress_store_checkpoints_total", "counter", "Checkpoints of the write-ahead log into the database.",
+         store.checkpoints);
+  single("redress_store_queued_writes", "gauge", "Writes waiting for the writer now.", store.queued);
 }
 
 }  // namespace
@@ -52,16 +93,13 @@ std::string Metrics::render(const Gauges& gauges) const {
     out << "# HELP redress_http_request_duration_seconds Time from a request's arrival to its response, by method and route.\n"
            "# TYPE redress_http_request_duration_seconds histogram\n";
     for (const auto& [key, h] : latency_) {
-      std::string labels = "method=\"" + escape(key.first) + "\",route=\"" + escape(key.second) + "\"";
-      std::uint64_t cumulative = 0;
-      for (std::size_t i = 0; i < kBuckets.size(); ++i) {
-        cumulative += h.buckets[i];
-        out << "redress_http_request_duration_seconds_bucket{" << labels << ",le=\"" << sample_value(kBuckets[i]) << "\"} "
-            << cumulative << "\n";
-      }
-      out << "redress_http_request_duration_seconds_bucket{" << labels << ",le=\"+Inf\"} " << h.count << "\n";
-      out << "redress_http_request_duration_seconds_sum{" << labels << "} " << sample_value(h.sum) << "\n";
-      out << "redress_http_request_duration_seconds_count{" << labels << "} " << h.count << "\n";
+      HistogramCounts counts;
+      counts.bounds = kBuckets;
+      std::copy(h.buckets.begin(), h.buckets.end(), counts.buckets.begin());
+      counts.count = h.count;
+      counts.sum = h.sum;
+      render_histogram(out, "redress_http_request_duration_seconds",
+                       "method=\"" + escape(key.first) + "\",route=\"" + escape(key.second) + "\"", counts);
     }
   }
   out << "# HELP redress_http_connections Open HTTP connections.\n# TYPE redress_http_connections gauge\n"
@@ -93,6 +131,7 @@ std::string Metrics::render(const Gauges& gauges) const {
         << "# HELP redress_view_cache_bytes Bytes the kept renderings take.\n# TYPE redress_view_cache_bytes gauge\n"
         << "redress_view_cache_bytes " << gauges.view_cache_bytes << "\n";
   }
+  if (gauges.store) render_store(out, *gauges.store);
   return out.str();
 }
 

@@ -2,18 +2,22 @@
 //
 // Requests are counted by method, route pattern (never the raw path: it may hold a client's
 // token) and status; latencies are histograms by method and route. Gauges that live in the
-// database (cases by status, open commitments) are passed in at render time. Thread-safe.
+// database (cases by status, open commitments) and the store's write timings are passed in at
+// render time. Thread-safe.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <tuple>
 #include <utility>
 #include <vector>
+
+#include "engine/latency.h"
 
 namespace redress::web {
 
@@ -35,6 +39,7 @@ class Metrics {
     // The case view cache (web/view_cache.h); not reported when it is off.
     bool view_cache = false;
     std::int64_t view_cache_hits = 0, view_cache_misses = 0, view_cache_entries = 0, view_cache_bytes = 0;
+    std::optional<WriteStats> store;  // the store's writes; not reported when it does not measure them
   };
   [[nodiscard]] std::string render(const Gauges& gauges) const;
 

@@ -268,6 +268,8 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::enqueue(QueueItem item) {
+  const auto now = std::chrono::steady_clock::now();
+  std::visit([now](auto& queued) { queued.submitted_at = now; }, item);
   {
     std::lock_guard lock(mutex_);
     queue_.push_back(std::move(item));
@@ -291,6 +293,27 @@ void SqliteStore::flush() {
   enqueue(AdminItem{[](Connection&) { return Status::success(); }, [&promise](Status s) { promise.set_value(std::move(s)); },
                     false});
   (void)future.get();
+}
+
+std::optional<WriteStats> SqliteStore::write_stats() const {
+  WriteStats stats;
+  {
+    std::lock_guard lock(mutex_);
+    stats.groups = counters_.batches;
+    stats.writes = counters_.items;
+    stats.syncs = counters_.syncs;
+    stats.checkpoints = counters_.checkpoints;
+    stats.queued = static_cast<std::int64_t>(queue_.size());
+  }
+  stats.queue_wait = queue_wait_.snapshot();
+  stats.group = group_time_.snapshot();
+  stats.sync = sync_time_.snapshot();
+  stats.write = write_time_.snapshot();
+  return stats;
+}
+
+void SqliteStore::answered(std::chrono::steady_clock::time_point submitted_at) {
+  write_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted_at).count());
 }
 
 SqliteStore::Counters SqliteStore::counters() const {
@@ -422,7 +445,9 @@ void SqliteStore::syncer_loop() {
     Status synced = Status::success();
     if (std::any_of(answers.begin(), answers.end(), [](const Answer& a) { return a.group_wrote; })) {
       if (options_.before_sync) options_.before_sync();
+      const auto began = std::chrono::steady_clock::now();
       synced = sync_wal();
+      sync_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
       std::lock_guard lock(mutex_);
       ++counters_.syncs;
     }
@@ -433,6 +458,7 @@ void SqliteStore::syncer_loop() {
     }
     // A failure stays what it was; only a success can be undone by a failed sync.
     for (auto& answer : answers) {
+      answered(answer.submitted_at);
       if (answer.work_done) {
         bool keep = synced || !answer.group_wrote || !answer.work_result->ok();
         answer.work_done(keep ? std::move(*answer.work_result) : Result<Committed>(error));
@@ -831,7 +857,12 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
   // the item writes anything, and a savepoint per item costs a statement each way plus a copy of
   // every page the item touches. When an item fails after writing, the whole transaction is rolled
   // back and the batch is run again with a savepoint per item.
+  const auto began = std::chrono::steady_clock::now();
+  for (const auto& item : batch)
+    std::visit([&](const auto& queued) { queue_wait_.observe(std::chrono::duration<double>(began - queued.submitted_at).count()); },
+               item);
   if (!run_batch_pass(batch, false)) (void)run_batch_pass(batch, true);
+  group_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
 }
 
 bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints) {
@@ -953,6 +984,7 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
         answers[i].admin_result = admin_results[i];
       }
       answers[i].group_wrote = wrote;
+      std::visit([&](const auto& queued) { answers[i].submitted_at = queued.submitted_at; }, batch[i]);
     }
     {
       std::lock_guard lock(sync_mutex_);
@@ -962,8 +994,14 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     return true;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (auto* work = std::get_if<WorkItem>(&batch[i])) work->done(std::move(*results[i]));
-    else std::get<AdminItem>(batch[i]).done(admin_results[i]);
+    if (auto* work = std::get_if<WorkItem>(&batch[i])) {
+      answered(work->submitted_at);
+      work->done(std::move(*results[i]));
+    } else {
+      auto& admin = std::get<AdminItem>(batch[i]);
+      answered(admin.submitted_at);
+      admin.done(admin_results[i]);
+    }
   }
   return true;
 }
@@ -978,8 +1016,14 @@ void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error
   subscriptions_stale_ = true;
   health_.failed(error, batch.size());
   for (auto& item : batch) {
-    if (auto* work = std::get_if<WorkItem>(&item)) work->done(error);
-    else std::get<AdminItem>(item).done(error);
+    if (auto* work = std::get_if<WorkItem>(&item)) {
+      answered(work->submitted_at);
+      work->done(error);
+    } else {
+      auto& admin = std::get<AdminItem>(item);
+      answered(admin.submitted_at);
+      admin.done(error);
+    }
   }
 }
 

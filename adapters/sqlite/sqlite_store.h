@@ -205,12 +205,14 @@ class SqliteStore final : public Store {
     ReaderPool::Counters readers;
   };
   [[nodiscard]] Counters counters() const;
+  [[nodiscard]] std::optional<WriteStats> write_stats() const override;
 
  private:
   struct AdminItem {
     std::function<Status(Connection&)> work;
     std::function<void(Status)> done;
     bool may_touch_cases = true;  // forget the cached snapshots (work may change any row)
+    std::chrono::steady_clock::time_point submitted_at{};  // set when queued
   };
   using QueueItem = std::variant<WorkItem, AdminItem>;
 
@@ -260,6 +262,12 @@ class SqliteStore final : public Store {
   void forget_snapshots();
   // After `change` is written on the case kept at `kept`: keeps the snapshot it leaves, a new one.
   void keep_changed(std::shared_ptr<const CaseSnapshot>& kept, const Change& change);
+  // Where the writes' time goes (write_stats): observed by the writer and the syncer.
+  LatencyHistogram queue_wait_;  // each item: submitted -> its group begins
+  LatencyHistogram group_time_;  // each group: BEGIN -> COMMIT (or its refusal), passes included
+  LatencyHistogram sync_time_;   // each fdatasync of the WAL
+  LatencyHistogram write_time_;  // each item: submitted -> answered
+  void answered(std::chrono::steady_clock::time_point submitted_at);
   std::atomic<std::int64_t> ahead_plans_{0};
   std::atomic<std::int64_t> ahead_written_{0};
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
@@ -297,6 +305,7 @@ class SqliteStore final : public Store {
     std::function<void(Status)> admin_done;            // set for an admin item
     Status admin_result;
     bool group_wrote = false;  // its group changed the database (else there is nothing to sync)
+    std::chrono::steady_clock::time_point submitted_at{};
   };
   void syncer_loop();
   // Syncs the WAL file to disk; the error when that fails.

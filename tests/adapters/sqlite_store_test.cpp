@@ -1860,6 +1860,72 @@ TEST_CASE("store: durability normal answers at the commit, with no syncer", "[st
   CHECK(engine.create_case(billing_case("Normal"), Actor::intake("web-form")).ok());
   CHECK((*opened)->counters().syncs == 0);
   CHECK_FALSE(synced);
+  auto stats = (*opened)->write_stats();
+  REQUIRE(stats.has_value());
+  CHECK(stats->sync.count == 0);
+  CHECK(stats->write.count >= 1);
+}
+
+namespace {
+
+// Observations of `h` at or below `bound` seconds (cumulative, as Prometheus's le buckets).
+std::uint64_t observed_at_most(const HistogramCounts& h, double bound) {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i < h.bounds.size() && h.bounds[i] <= bound; ++i) n += h.buckets[i];
+  return n;
+}
+
+std::uint64_t observations_in_buckets(const HistogramCounts& h) {
+  std::uint64_t n = 0;
+  for (std::size_t i = 0; i <= h.bounds.size(); ++i) n += h.buckets[i];
+  return n;
+}
+
+}  // namespace
+
+// write_stats() times every write from its submission: its wait in the queue, its group, the sync
+// and the answer. A syncer held 60 ms before each sync makes every answer later than 50 ms while
+// the queue wait stays short; each of five creations in turn is a group and a sync of its own.
+TEST_CASE("store: write_stats times each write's queue, group, sync and answer", "[store]") {
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;
+  sqlite::StoreOptions options = store_options_in(dir);
+  std::atomic<int> hold_ms{0};
+  options.before_sync = [&] { std::this_thread::sleep_for(std::chrono::milliseconds(hold_ms.load())); };
+  ManualClock clock(kStart);
+  auto opened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  Engine engine(store, clock, workflows);
+  REQUIRE(engine.create_case(billing_case("Before"), Actor::intake("web-form")).ok());
+  auto before = store.write_stats();
+  REQUIRE(before.has_value());
+  CHECK(before->writes >= 1);
+  CHECK(before->write.count == static_cast<std::uint64_t>(before->writes));
+  CHECK(before->queue_wait.count == static_cast<std::uint64_t>(before->writes));
+  CHECK(before->sync.count == static_cast<std::uint64_t>(before->syncs));
+  CHECK(before->syncs >= 1);
+
+  hold_ms = 60;
+  for (int i = 0; i < 5; ++i)
+    REQUIRE(engine.create_case(billing_case("Held " + std::to_string(i)), Actor::intake("web-form")).ok());
+  auto after = store.write_stats();
+  REQUIRE(after.has_value());
+  CHECK(after->writes - before->writes == 5);
+  CHECK(after->groups - before->groups == 5);
+  CHECK(after->syncs - before->syncs == 5);
+  CHECK(after->write.count - before->write.count == 5);
+  CHECK(after->queue_wait.count - before->queue_wait.count == 5);
+  CHECK(after->group.count - before->group.count == 5);
+  CHECK(after->sync.count - before->sync.count == 5);
+  // Every held answer came after more than 50 ms; none of them waited that long in the queue.
+  CHECK(observed_at_most(after->write, 0.05) == observed_at_most(before->write, 0.05));
+  CHECK(after->write.sum - before->write.sum >= 5 * 0.06);
+  CHECK(observed_at_most(after->queue_wait, 0.05) - observed_at_most(before->queue_wait, 0.05) == 5);
+  // The buckets account for every observation.
+  for (const HistogramCounts* h : {&after->queue_wait, &after->group, &after->sync, &after->write})
+    CHECK(observations_in_buckets(*h) == h->count);
+  CHECK(after->queued == 0);
 }
 
 // The page cache wrapper (adapters/sqlite/page_cache.h) is in place in this process, skips the

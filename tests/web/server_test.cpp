@@ -1108,6 +1108,30 @@ std::int64_t metric(Client& client, const std::string& name) {
 
 }  // namespace
 
+// The store's write timings reach /metrics: each creation over HTTP is one more write answered,
+// timed from its submission, and (durability full, the default) synced before its answer.
+TEST_CASE("web api: /metrics shows where the store's writes spend their time", "[web][metrics]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  const std::int64_t writes = metric(agent, "redress_store_writes_total");
+  const std::int64_t answered = metric(agent, "redress_store_write_seconds_count");
+  const std::int64_t syncs = metric(agent, "redress_store_syncs_total");
+  REQUIRE(writes >= 0);
+  REQUIRE(answered >= 0);
+  REQUIRE(syncs >= 0);
+  for (int i = 0; i < 3; ++i) create_case(agent, "Timed " + std::to_string(i));
+  // Other writes may join (the search index's rounds): at least the three creations.
+  CHECK(metric(agent, "redress_store_writes_total") >= writes + 3);
+  CHECK(metric(agent, "redress_store_write_seconds_count") >= answered + 3);
+  CHECK(metric(agent, "redress_store_syncs_total") >= syncs + 1);
+  CHECK(metric(agent, "redress_store_sync_seconds_count") == metric(agent, "redress_store_syncs_total"));
+  CHECK(metric(agent, "redress_store_groups_total") >= 1);
+  HttpResponse r = agent.get("/metrics");
+  CHECK(r.body.find("# TYPE redress_store_write_seconds histogram") != std::string::npos);
+  CHECK(r.body.find("redress_store_queue_wait_seconds_bucket{le=\"+Inf\"}") != std::string::npos);
+  CHECK(r.body.find("# TYPE redress_store_queued_writes gauge") != std::string::npos);
+}
+
 TEST_CASE("web api: a case view from the view cache is always the store's current view - another node's writes, a new client link",
           "[web][view-cache]") {
   RedressServer server;
