@@ -735,6 +735,84 @@ class BaselineCheckpoints {
   int wal_pages_ = 0;  // frames in the WAL after the last commit
 };
 
+void check(const Status& status) {
+  if (!status) throw std::runtime_error(status.error().detail);
+}
+
+// The rows both baselines write, with the store's statements, prepared once on `db`.
+class BaselineRows {
+ public:
+  explicit BaselineRows(sqlite::Connection& db)
+      : begin_(db.cached("BEGIN IMMEDIATE")),
+        commit_(db.cached("COMMIT")),
+        event_(db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)")),
+        commitment_(db.cached(sqlite::kUpsertCommitmentSql)),
+        email_(db.cached("INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, "
+                         "template, next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)")) {}
+  BaselineRows(const BaselineRows&) = delete;
+  BaselineRows& operator=(const BaselineRows&) = delete;
+
+  void begin() { check(begin_.run()); }
+  void commit() { check(commit_.run()); }
+  // The change's events, numbered on from `version` (which ends at the last one's number).
+  void events(std::int64_t case_id, std::int64_t& version, const Change& change) {
+    for (const auto& e : change.events) {
+      event_.bind(1, case_id).bind(2, ++version).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data)
+          .bind(7, e.hash);
+      check(event_.run());
+    }
+  }
+  // The change's commitments as new rows, with ids from `next_id` on.
+  void commitments(std::int64_t case_id, std::int64_t& next_id, const Change& change) {
+    for (Commitment k : change.commitments) {
+      k.id = next_id++;
+      k.case_id = case_id;
+      sqlite::bind_commitment(commitment_, k);
+      check(commitment_.run());
+    }
+  }
+  // One outbox row per e-mail the change owes (web hooks: the benchmark subscribes none).
+  void emails(std::int64_t case_id, const Change& change, Time at) {
+    for (const auto& n : change.notifications) {
+      if (n.channel != NotificationDraft::Channel::kEmail) continue;
+      email_.bind(1, case_id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
+          .bind(6, n.template_name).bind(7, to_micros(at));
+      check(email_.run());
+    }
+  }
+
+ private:
+  sqlite::Statement& begin_;
+  sqlite::Statement& commit_;
+  sqlite::Statement& event_;
+  sqlite::Statement& commitment_;
+  sqlite::Statement& email_;
+};
+
+// Calls `write(n)` for n = 0 .. total-1 in transactions of `batch`, timed (wall and CPU) as
+// `phase`, with the store's checkpoint policy after each commit.
+template <typename Write>
+BaselineRun run_timed(const char* phase, std::int64_t total, std::int64_t batch, sqlite::Connection& db,
+                      BaselineRows& rows, Write write) {
+  BaselineCheckpoints checkpoints(db);
+  BaselineRun run;
+  run.actions = total;
+  double cpu0 = cpu_seconds();
+  StatementProfile::instance().set_phase(phase);
+  auto t0 = Clock_::now();
+  for (std::int64_t done = 0; done < total;) {
+    rows.begin();
+    for (std::int64_t k = 0; k < batch && done < total; ++k, ++done) write(done);
+    rows.commit();
+    ++run.transactions;
+    checkpoints.after_commit();
+  }
+  run.seconds = seconds_since(t0);
+  StatementProfile::instance().set_phase("");
+  run.cpu = cpu_seconds() - cpu0;
+  return run;
+}
+
 BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineRun& engine, std::int64_t batch) {
   fs::create_directories(dir);
   sqlite::Connection db(dir + "/baseline.db", sqlite::OpenMode::kReadWrite);
@@ -760,80 +838,40 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
   }
   if (auto s = db.exec("COMMIT; PRAGMA wal_checkpoint(TRUNCATE);"); !s) throw std::runtime_error(s.error().detail);
 
-  BaselineCheckpoints checkpoints(db);
-
-  auto& begin = db.cached("BEGIN IMMEDIATE");
-  auto& commit = db.cached("COMMIT");
-  auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
-  auto& commitment = db.cached(sqlite::kUpsertCommitmentSql);
+  BaselineRows rows(db);
   auto& redress = db.cached(sqlite::kUpsertRedressSql);
   auto& message = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
-  auto& email = db.cached(
-      "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
-      "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
-  auto check = [](Status s) {
-    if (!s) throw std::runtime_error(s.error().detail);
-  };
-
-  BaselineRun run;
-  run.actions = engine.accepted;
   std::int64_t next_commitment = 1, next_redress = 1, next_message = 1;
-  double cpu0 = cpu_seconds();
-  StatementProfile::instance().set_phase("baseline");
-  auto t0 = Clock_::now();
-  for (std::int64_t done = 0; done < run.actions;) {
-    check(begin.run());
-    for (std::int64_t k = 0; k < batch && done < run.actions; ++k, ++done) {
-      const auto& [stored, change] = samples[static_cast<std::size_t>(done) % samples.size()];
-      std::int64_t id = 1 + done % ncases;
-      std::int64_t& version = versions[static_cast<std::size_t>(id)];
-      // The same UPDATE the store makes: the columns the action changed, version-checked.
-      Case before = stored;
-      before.id = id;
-      before.reference = "CMP-2026-" + std::to_string(100000 + id);
-      before.version = version;
-      Case c = change.after;
-      c.id = id;
-      c.reference = before.reference;
-      c.version = version + static_cast<std::int64_t>(change.events.size());
-      auto updated = sqlite::update_case(db, before, c, version);
-      if (!updated) throw std::runtime_error(updated.error().detail);
-      if (*updated != 1) throw std::runtime_error("baseline: version check failed");
-      for (const auto& e : change.events) {
-        event.bind(1, id).bind(2, ++version).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
-        check(event.run());
-      }
-      for (Commitment k : change.commitments) {
-        k.id = next_commitment++;
-        k.case_id = id;
-        sqlite::bind_commitment(commitment, k);
-        check(commitment.run());
-      }
-      for (Redress r : change.redress) {
-        r.id = next_redress++;
-        r.case_id = id;
-        sqlite::bind_redress(redress, r);
-        check(redress.run());
-      }
-      for (const auto& m : change.messages) {
-        message.bind(1, next_message++).bind(2, id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
-        check(message.run());
-      }
-      for (const auto& n : change.notifications) {
-        if (n.channel != NotificationDraft::Channel::kEmail) continue;
-        email.bind(1, id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
-            .bind(6, n.template_name).bind(7, to_micros(c.updated_at));
-        check(email.run());
-      }
+  return run_timed("baseline", engine.accepted, batch, db, rows, [&](std::int64_t done) {
+    const auto& [stored, change] = samples[static_cast<std::size_t>(done) % samples.size()];
+    std::int64_t id = 1 + done % ncases;
+    std::int64_t& version = versions[static_cast<std::size_t>(id)];
+    // The same UPDATE the store makes: the columns the action changed, version-checked.
+    Case before = stored;
+    before.id = id;
+    before.reference = "CMP-2026-" + std::to_string(100000 + id);
+    before.version = version;
+    Case c = change.after;
+    c.id = id;
+    c.reference = before.reference;
+    c.version = version + static_cast<std::int64_t>(change.events.size());
+    auto updated = sqlite::update_case(db, before, c, version);
+    if (!updated) throw std::runtime_error(updated.error().detail);
+    if (*updated != 1) throw std::runtime_error("baseline: version check failed");
+    rows.events(id, version, change);
+    rows.commitments(id, next_commitment, change);
+    for (Redress r : change.redress) {
+      r.id = next_redress++;
+      r.case_id = id;
+      sqlite::bind_redress(redress, r);
+      check(redress.run());
     }
-    check(commit.run());
-    ++run.transactions;
-    checkpoints.after_commit();
-  }
-  run.seconds = seconds_since(t0);
-  StatementProfile::instance().set_phase("");
-  run.cpu = cpu_seconds() - cpu0;
-  return run;
+    for (const auto& m : change.messages) {
+      message.bind(1, next_message++).bind(2, id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
+      check(message.run());
+    }
+    rows.emails(id, change, c.updated_at);
+  });
 }
 
 // Phase 1's rows again, without the engine: as many creations as it made, from its sampled
@@ -843,77 +881,39 @@ BaselineRun run_creation_baseline(const Options& o, const std::string& dir, cons
   sqlite::Connection db(dir + "/creations.db", sqlite::OpenMode::kReadWrite);
   prepare_baseline_database(o, db);
   if (engine.creations.empty()) throw std::runtime_error("the engine created no case to replay");
-  BaselineCheckpoints checkpoints(db);
-  auto& begin = db.cached("BEGIN IMMEDIATE");
-  auto& commit = db.cached("COMMIT");
+  BaselineRows rows(db);
   auto& insert_case = db.cached(sqlite::kInsertCaseSql);
-  auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
-  auto& commitment = db.cached(sqlite::kUpsertCommitmentSql);
-  auto& email = db.cached(
-      "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
-      "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
   auto& link = db.cached("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES (?1,?2,?3,?4)");
   auto& clock = db.cached("INSERT INTO case_clocks(case_id, state) VALUES (?1, ?2)");
   auto& wake = db.cached("INSERT INTO case_wakes(case_id, wake_at) VALUES (?1, ?2)");
-  auto check = [](Status s) {
-    if (!s) throw std::runtime_error(s.error().detail);
-  };
-
-  BaselineRun run;
-  run.actions = engine.created;
   std::int64_t next_commitment = 1;
-  double cpu0 = cpu_seconds();
-  StatementProfile::instance().set_phase("creation baseline");
-  auto t0 = Clock_::now();
-  for (std::int64_t done = 0; done < run.actions;) {
-    check(begin.run());
-    for (std::int64_t k = 0; k < batch && done < run.actions; ++k, ++done) {
-      const Change& change = engine.creations[static_cast<std::size_t>(done) % engine.creations.size()];
-      const std::int64_t id = done + 1;
-      Case c = change.after;
-      c.id = id;
-      c.reference = "CMP-2026-" + std::to_string(100000 + id);
-      sqlite::bind_case(insert_case, c);
-      check(insert_case.run());
-      for (const auto& e : change.events) {
-        event.bind(1, id).bind(2, e.seq).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data).bind(7, e.hash);
-        check(event.run());
-      }
-      for (Commitment x : change.commitments) {
-        x.id = next_commitment++;
-        x.case_id = id;
-        sqlite::bind_commitment(commitment, x);
-        check(commitment.run());
-      }
-      for (const auto& n : change.notifications) {
-        if (n.channel != NotificationDraft::Channel::kEmail) continue;
-        email.bind(1, id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
-            .bind(6, n.template_name).bind(7, to_micros(c.updated_at));
-        check(email.run());
-      }
-      if (!change.client_link_hash.empty()) {
-        // Unique per case, as the API's are.
-        link.bind(1, id).bind(2, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id), 32))
-            .bind(3, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id) + 1, 64)).bind(4, to_micros(c.updated_at));
-        check(link.run());
-      }
-      if (change.clock_state) {
-        clock.bind(1, id).bind(2, *change.clock_state);
-        check(clock.run());
-      }
-      if (change.wake == Change::Wake::kSet) {
-        wake.bind(1, id).bind(2, to_micros(change.wake_at));
-        check(wake.run());
-      }
+  return run_timed("creation baseline", engine.created, batch, db, rows, [&](std::int64_t done) {
+    const Change& change = engine.creations[static_cast<std::size_t>(done) % engine.creations.size()];
+    const std::int64_t id = done + 1;
+    Case c = change.after;
+    c.id = id;
+    c.reference = "CMP-2026-" + std::to_string(100000 + id);
+    sqlite::bind_case(insert_case, c);
+    check(insert_case.run());
+    std::int64_t version = 0;  // a new case's first event is number 1
+    rows.events(id, version, change);
+    rows.commitments(id, next_commitment, change);
+    rows.emails(id, change, c.updated_at);
+    if (!change.client_link_hash.empty()) {
+      // Unique per case, as the API's are.
+      link.bind(1, id).bind(2, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id), 32))
+          .bind(3, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id) + 1, 64)).bind(4, to_micros(c.updated_at));
+      check(link.run());
     }
-    check(commit.run());
-    ++run.transactions;
-    checkpoints.after_commit();
-  }
-  run.seconds = seconds_since(t0);
-  StatementProfile::instance().set_phase("");
-  run.cpu = cpu_seconds() - cpu0;
-  return run;
+    if (change.clock_state) {
+      clock.bind(1, id).bind(2, *change.clock_state);
+      check(clock.run());
+    }
+    if (change.wake == Change::Wake::kSet) {
+      wake.bind(1, id).bind(2, to_micros(change.wake_at));
+      check(wake.run());
+    }
+  });
 }
 
 }  // namespace
