@@ -16,7 +16,10 @@
 #      of the p99 latencies, and the targets (issue 3: creations >= 0.4x with p99 <= 20 ms,
 #      reads >= 0.7x), and the fsync latency of the data directory's file system (one 4 KiB append
 #      and fdatasync, as a WAL commit does), which bounds durable creations: at most
-#      C / fsync time per second, whatever the server does.
+#      C / fsync time per second, whatever the server does;
+#   5. prints where the server's writes spent their time over all the runs (its /metrics:
+#      redress_store_*): the mean write, its wait in the queue, its group's time, the rest (the
+#      commit's wait for the sync to disk and the answer), and the mean sync.
 # --redress runs another build of `redress` (to compare two versions on the same machine).
 # The load generator shares the machine with the server: on 2 cores every figure is a share of
 # the same CPUs. Defaults: R=3, 10 s, 64 connections, 2 wrk threads; about 2 minutes in all.
@@ -140,6 +143,19 @@ PY
 )
 read -r fsync_median fsync_p99 <<<"$fsync_ms"
 
+# The server's own account of its writes (seeding included: 200 of many thousands).
+store_line=$(curl -sf "http://127.0.0.1:$port/metrics" | awk '
+  /^redress_store_(queue_wait|group|sync|write)_seconds_(sum|count) / { v[$1] = $2 }
+  END {
+    w = v["redress_store_write_seconds_count"]; g = v["redress_store_group_seconds_count"]; s = v["redress_store_sync_seconds_count"]
+    if (w == 0 || g == 0) exit
+    q = v["redress_store_queue_wait_seconds_sum"] / w * 1000
+    grp = v["redress_store_group_seconds_sum"] / g * 1000
+    all = v["redress_store_write_seconds_sum"] / w * 1000
+    printf "the server'"'"'s writes (/metrics): %d in %d groups (%.1f a group); a write took %.2f ms on average: %.2f in the queue, %.2f a group, %.2f the rest (mostly the wait for the sync)", w, g, w / g, all, q, grp, all - q - grp
+    if (s > 0) printf "; %d syncs, %.2f ms each on average", s, v["redress_store_sync_seconds_sum"] / s * 1000
+    printf "\n" }')
+
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 base=$(median "${base_rates[@]}")
 verdict() {  # verdict RATE P99 MIN_RATIO MAX_P99(or -)
@@ -162,3 +178,4 @@ awk -v m="$fsync_median" -v p="$fsync_p99" -v c="$connections" -v d="$durability
   printf "fdatasync of a 4 KiB append here: median %.2f ms, p99 %.2f ms", m, p
   if (d == "full") printf "; with %d connections durable creations cannot exceed %d/s (one commit in flight)", c, c / (m / 1000)
   printf "\n" }'
+if [[ -n $store_line ]]; then echo "$store_line"; fi
