@@ -443,18 +443,28 @@ void SqliteStore::syncer_loop() {
     // One sync covers every group committed before it began: all of them are answered. Groups
     // that wrote nothing (refusals, reads of the writer) need none, but wait their turn.
     Status synced = Status::success();
-    if (std::any_of(answers.begin(), answers.end(), [](const Answer& a) { return a.group_wrote; })) {
+    Error error;
+    if (auto failed = sync_failure()) {
+      // After a failed sync no later one proves anything (see the top of the header).
+      synced = *failed;
+      error = *failed;
+    } else if (std::any_of(answers.begin(), answers.end(), [](const Answer& a) { return a.group_wrote; })) {
       if (options_.before_sync) options_.before_sync();
       const auto began = std::chrono::steady_clock::now();
-      synced = sync_wal();
+      synced = options_.sync_fault ? options_.sync_fault() : Status::success();
+      if (synced) synced = sync_wal();
       sync_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
-      std::lock_guard lock(mutex_);
-      ++counters_.syncs;
-    }
-    Error error;
-    if (!synced) {
-      error = Error::unavailable("the change was committed but could not be synced to disk: " + synced.error().detail);
-      spdlog::error("store: {}", error.detail);
+      {
+        std::lock_guard lock(mutex_);
+        ++counters_.syncs;
+      }
+      if (!synced) {
+        error = Error::unavailable("the change was committed but could not be synced to disk: " + synced.error().detail);
+        spdlog::error("store: {}; no write is accepted until redress is restarted", error.detail);
+        std::lock_guard lock(sync_mutex_);
+        sync_failure_ = Error::unavailable("a sync of the write-ahead log to disk failed (" + synced.error().detail +
+                                           "): no write is accepted until redress is restarted");
+      }
     }
     // A failure stays what it was; only a success can be undone by a failed sync.
     for (auto& answer : answers) {
@@ -469,6 +479,11 @@ void SqliteStore::syncer_loop() {
     }
     answers.clear();
   }
+}
+
+std::optional<Error> SqliteStore::sync_failure() const {
+  std::lock_guard lock(sync_mutex_);
+  return sync_failure_;
 }
 
 Status SqliteStore::sync_wal() {
@@ -861,7 +876,8 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
   for (const auto& item : batch)
     std::visit([&](const auto& queued) { queue_wait_.observe(std::chrono::duration<double>(began - queued.submitted_at).count()); },
                item);
-  if (!run_batch_pass(batch, false)) (void)run_batch_pass(batch, true);
+  if (auto failed = syncing_ ? sync_failure() : std::nullopt) refuse_batch(batch, *failed);
+  else if (!run_batch_pass(batch, false)) (void)run_batch_pass(batch, true);
   group_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
 }
 

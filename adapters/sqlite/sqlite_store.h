@@ -31,6 +31,10 @@
 // caller gets a kUnavailable error saying which, and the transaction is rolled back; the writer
 // carries on and the next group is tried afresh, so writes resume once the disk has room again.
 // Reads are unaffected. Failures are logged once per 10 s at most (write_health.h).
+// A failed sync of the WAL is different: the frames it covered may never reach the disk, while the
+// kernel reports the error only once and a later sync may succeed, and a WAL is only as durable as
+// its first missing frame. So from the first failed sync on, the store answers nothing as durable
+// that committed after it began, and refuses every later write until it is opened again.
 //
 // The WAL stays bounded without a long checkpoint on the commit path: once it grows past a
 // threshold, the writer asks a checkpointer thread, which copies it back on a connection of its
@@ -83,6 +87,8 @@ struct StoreOptions {
   SearchIndexing search_indexing = SearchIndexing::kInBackground;
   // Tests only: runs on the syncer thread before each sync of the WAL (to hold it).
   std::function<void()> before_sync;
+  // Tests only: a failure it returns is taken for the sync's own (a disk error under fdatasync).
+  std::function<Status()> sync_fault;
 };
 
 class SqliteStore final : public Store {
@@ -311,7 +317,10 @@ class SqliteStore final : public Store {
   // Syncs the WAL file to disk; the error when that fails.
   [[nodiscard]] Status sync_wal();
   const bool syncing_;  // durability FULL
-  std::mutex sync_mutex_;
+  // Why writes are refused for good since a sync of the WAL failed; nullopt while none has.
+  [[nodiscard]] std::optional<Error> sync_failure() const;
+  mutable std::mutex sync_mutex_;
+  std::optional<Error> sync_failure_;  // guarded by sync_mutex_; set once, never cleared
   std::condition_variable sync_wanted_;
   std::vector<Answer> sync_queue_;  // guarded by sync_mutex_: committed, not yet synced
   bool syncer_stopping_ = false;    // guarded by sync_mutex_

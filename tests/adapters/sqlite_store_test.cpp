@@ -1928,6 +1928,69 @@ TEST_CASE("store: write_stats times each write's queue, group, sync and answer",
   CHECK(after->queued == 0);
 }
 
+// A failed fdatasync may lose the WAL frames it covered while the kernel reports the error once;
+// a later sync can then succeed over a WAL whose earlier frames are gone. So after one failed
+// sync the store answers nothing later as durable, however its next syncs go, and refuses writes
+// until it is opened again; reads go on.
+TEST_CASE("store: after a failed sync of the WAL no later write is answered as durable until the store is opened again",
+          "[store]") {
+  TempDir dir;
+  WorkflowSet workflows = open_env(dir, sqlite::SearchIndexing::kOnRequest)->workflows;
+  sqlite::StoreOptions options = store_options_in(dir);
+  std::atomic<bool> disk_error{false};
+  options.sync_fault = [&]() -> Status {
+    if (disk_error) return Error::unavailable("fdatasync: Input/output error");
+    return Status::success();
+  };
+  ManualClock clock(kStart);
+  std::string first;
+  {
+    auto opened = sqlite::SqliteStore::open(options, clock);
+    REQUIRE(opened.ok());
+    auto& store = **opened;
+    Engine engine(store, clock, workflows);
+    auto made = engine.create_case(billing_case("Before the error"), Actor::intake("web-form"));
+    REQUIRE(made.ok());
+    first = made->change.after.reference;
+    CHECK_FALSE(store.write_failure().has_value());
+
+    disk_error = true;
+    auto lost = engine.create_case(billing_case("Under the error"), Actor::intake("web-form"));
+    REQUIRE_FALSE(lost.ok());
+    CHECK(lost.error().code == ErrorCode::kUnavailable);
+    CHECK(lost.error().detail.find("could not be synced") != std::string::npos);
+
+    // The disk answers again: the store still refuses, since its WAL may have a hole.
+    disk_error = false;
+    const std::int64_t syncs = store.counters().syncs;
+    auto later = engine.create_case(billing_case("After the error"), Actor::intake("web-form"));
+    REQUIRE_FALSE(later.ok());
+    CHECK(later.error().code == ErrorCode::kUnavailable);
+    CHECK(later.error().detail.find("until redress is restarted") != std::string::npos);
+    ActionRequest ack;
+    ack.type = ActionType::kAcknowledge;
+    ack.reference = first;
+    ack.actor = Actor::system();
+    auto acted = engine.apply(ack);
+    REQUIRE_FALSE(acted.ok());
+    CHECK(acted.error().code == ErrorCode::kUnavailable);
+    CHECK(store.counters().syncs == syncs);  // nothing more was written to sync
+    auto failure = store.write_failure();
+    REQUIRE(failure.has_value());
+    CHECK(failure->find("sync") != std::string::npos);
+    // Reads go on.
+    auto read = store.load_case(first);
+    REQUIRE(read.ok());
+    CHECK(read->record.reference == first);
+  }
+  // Opened again: writes are accepted, and every chain is whole.
+  auto reopened = sqlite::SqliteStore::open(options, clock);
+  REQUIRE(reopened.ok());
+  Engine engine(**reopened, clock, workflows);
+  CHECK(engine.create_case(billing_case("After the restart"), Actor::intake("web-form")).ok());
+  CHECK(!(*reopened)->write_failure().has_value());
+}
+
 // The page cache wrapper (adapters/sqlite/page_cache.h) is in place in this process, skips the
 // truncation that ends a commit when nothing lies above the database's end, and still drops what
 // does: a rolled-back transaction's new pages must not be found again by the next one.
