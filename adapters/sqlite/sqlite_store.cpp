@@ -312,6 +312,10 @@ std::optional<WriteStats> SqliteStore::write_stats() const {
   return stats;
 }
 
+std::chrono::steady_clock::time_point SqliteStore::submitted_at(const QueueItem& item) {
+  return std::visit([](const auto& queued) { return queued.submitted_at; }, item);
+}
+
 void SqliteStore::answered(std::chrono::steady_clock::time_point submitted_at) {
   write_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted_at).count());
 }
@@ -873,9 +877,7 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
   // every page the item touches. When an item fails after writing, the whole transaction is rolled
   // back and the batch is run again with a savepoint per item.
   const auto began = std::chrono::steady_clock::now();
-  for (const auto& item : batch)
-    std::visit([&](const auto& queued) { queue_wait_.observe(std::chrono::duration<double>(began - queued.submitted_at).count()); },
-               item);
+  for (const auto& item : batch) queue_wait_.observe(std::chrono::duration<double>(began - submitted_at(item)).count());
   if (auto failed = syncing_ ? sync_failure() : std::nullopt) refuse_batch(batch, *failed);
   else if (!run_batch_pass(batch, false)) (void)run_batch_pass(batch, true);
   group_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
@@ -1000,7 +1002,7 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
         answers[i].admin_result = admin_results[i];
       }
       answers[i].group_wrote = wrote;
-      std::visit([&](const auto& queued) { answers[i].submitted_at = queued.submitted_at; }, batch[i]);
+      answers[i].submitted_at = submitted_at(batch[i]);
     }
     {
       std::lock_guard lock(sync_mutex_);
@@ -1010,14 +1012,9 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
     return true;
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    if (auto* work = std::get_if<WorkItem>(&batch[i])) {
-      answered(work->submitted_at);
-      work->done(std::move(*results[i]));
-    } else {
-      auto& admin = std::get<AdminItem>(batch[i]);
-      answered(admin.submitted_at);
-      admin.done(admin_results[i]);
-    }
+    answered(submitted_at(batch[i]));
+    if (auto* work = std::get_if<WorkItem>(&batch[i])) work->done(std::move(*results[i]));
+    else std::get<AdminItem>(batch[i]).done(admin_results[i]);
   }
   return true;
 }
@@ -1032,14 +1029,9 @@ void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error
   subscriptions_stale_ = true;
   health_.failed(error, batch.size());
   for (auto& item : batch) {
-    if (auto* work = std::get_if<WorkItem>(&item)) {
-      answered(work->submitted_at);
-      work->done(error);
-    } else {
-      auto& admin = std::get<AdminItem>(item);
-      answered(admin.submitted_at);
-      admin.done(error);
-    }
+    answered(submitted_at(item));
+    if (auto* work = std::get_if<WorkItem>(&item)) work->done(error);
+    else std::get<AdminItem>(item).done(error);
   }
 }
 

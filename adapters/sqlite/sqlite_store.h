@@ -274,6 +274,7 @@ class SqliteStore final : public Store {
   LatencyHistogram sync_time_;   // each fdatasync of the WAL
   LatencyHistogram write_time_;  // each item: submitted -> answered
   void answered(std::chrono::steady_clock::time_point submitted_at);
+  [[nodiscard]] static std::chrono::steady_clock::time_point submitted_at(const QueueItem& item);
   std::atomic<std::int64_t> ahead_plans_{0};
   std::atomic<std::int64_t> ahead_written_{0};
   // Case snapshots as the writer's transaction leaves them, by reference (see the top comment).
