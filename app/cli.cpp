@@ -54,8 +54,10 @@ const std::vector<CommandSpec>& commands() {
         {"max-connections", "N", "connections beyond this are refused (default 10000)"},
         {"intake-rate-per-minute", "N", "cases per intake source or token a minute (default 600; 0: no limit)"},
         {"view-cache-mib", "MIB", "memory for rendered case views (default 32; 0: none)"},
-        {"sign-in-failures-per-address", "N", "failed sign-ins one address may make per 15 minutes (default 30; 0: no limit)"},
-        {"trusted-proxies", "CIDRS", "proxies whose X-Forwarded-For names the client, comma-separated (REDRESS_TRUSTED_PROXIES)"}},
+        {"sign-in-failures-per-address", "N",
+         "failed sign-ins one address may make per 15 minutes (default 30; 0: no limit)"},
+        {"trusted-proxies", "CIDRS",
+         "proxies whose X-Forwarded-For names the client, comma-separated (REDRESS_TRUSTED_PROXIES)"}},
        &command_serve},
       {{"migrate"},
        "create or upgrade the database",
@@ -81,7 +83,11 @@ const std::vector<CommandSpec>& commands() {
        "Reads the password from the first line of standard input and stores its argon2id hash.",
        {{"email", "EMAIL", "whose password (required)"}},
        &command_staff_password},
-      {{"staff", "list"}, "list staff members", "Lists every staff member: id, role, team, email, name.", {}, &command_staff_list},
+      {{"staff", "list"},
+       "list staff members",
+       "Lists every staff member: id, role, team, email, name.",
+       {},
+       &command_staff_list},
       {{"audit", "verify"},
        "check every case's hash chain",
        "Recomputes every event's hash and checks each case's chain, sequence and head.\n"
@@ -146,8 +152,10 @@ void print_overview(std::ostream& out) {
 
 int usage_error(const std::string& message, const CommandSpec* command) {
   std::cerr << "redress: " << message << "\n";
-  if (command) print_usage(std::cerr, *command);
-  else print_overview(std::cerr);
+  if (command)
+    print_usage(std::cerr, *command);
+  else
+    print_overview(std::cerr);
   return kExitUsage;
 }
 
@@ -161,11 +169,28 @@ const OptionSpec* find_option(const CommandSpec& command, const std::string& nam
 
 // Flags that are config keys; the rest stay command options.
 bool is_config_key(const std::string& name) {
-  static const std::set<std::string> keys = {"data-dir", "workflows", "durability", "log-level", "listen", "threads",
-                                             "smtp", "base-url", "clock", "log-format", "smtp-starttls",
-                                             "smtp-tls-verify", "mail-from", "templates", "webhooks-allowed-networks",
-                                             "max-body-bytes", "max-header-bytes", "read-timeout", "max-connections",
-                                             "intake-rate-per-minute", "view-cache-mib", "sign-in-failures-per-address",
+  static const std::set<std::string> keys = {"data-dir",
+                                             "workflows",
+                                             "durability",
+                                             "log-level",
+                                             "listen",
+                                             "threads",
+                                             "smtp",
+                                             "base-url",
+                                             "clock",
+                                             "log-format",
+                                             "smtp-starttls",
+                                             "smtp-tls-verify",
+                                             "mail-from",
+                                             "templates",
+                                             "webhooks-allowed-networks",
+                                             "max-body-bytes",
+                                             "max-header-bytes",
+                                             "read-timeout",
+                                             "max-connections",
+                                             "intake-rate-per-minute",
+                                             "view-cache-mib",
+                                             "sign-in-failures-per-address",
                                              "trusted-proxies"};
   return keys.count(name) > 0;
 }
@@ -200,7 +225,8 @@ int run_cli(int argc, char** argv) {
                                 : "\"" + words[0] + "\" needs a subcommand";
       std::cerr << "redress: " << message << "\n";
       for (const auto& c : commands())
-        if (c.words[0] == words[0]) std::cerr << "  redress " << c.words[0] << " " << c.words[1] << "  " << c.summary << "\n";
+        if (c.words[0] == words[0])
+          std::cerr << "  redress " << c.words[0] << " " << c.words[1] << "  " << c.summary << "\n";
       return kExitUsage;
     }
     return usage_error("unknown command \"" + words[0] + "\"", nullptr);
@@ -258,7 +284,8 @@ int run_cli(int argc, char** argv) {
   }
   for (const auto& [name, value] : args.values)
     if (is_config_key(name))
-      if (auto s = apply_setting(args.config, name, value, "--" + name); !s) return usage_error(s.error().detail, command);
+      if (auto s = apply_setting(args.config, name, value, "--" + name); !s)
+        return usage_error(s.error().detail, command);
   if (args.flags.count("clock")) args.config.clock = "manual";
   if (auto s = validate(args.config); !s) return usage_error(s.error().detail, command);
   return command->run(args);

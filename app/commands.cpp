@@ -5,8 +5,8 @@
 #include "adapters/security/secrets.h"
 #include "adapters/sqlite/summaries.h"
 #include "app/cli.h"
-#include "engine/actions.h"
 #include "app/environment.h"
+#include "engine/actions.h"
 
 namespace redress {
 
@@ -35,7 +35,8 @@ int command_migrate(const Arguments& args) {
   auto report = migrate_database(args.config);
   if (!report) return fail(report.error().detail);
   if (report->from == report->to)
-    std::cout << "The database " << args.config.database_path() << " is up to date (schema version " << report->to << ").\n";
+    std::cout << "The database " << args.config.database_path() << " is up to date (schema version " << report->to
+              << ").\n";
   else
     std::cout << "Migrated " << args.config.database_path() << " from schema version " << report->from << " to "
               << report->to << ".\n";
@@ -48,7 +49,8 @@ int command_staff_add(const Arguments& args) {
   if (!args.has("role")) return missing("role", "staff add");
   auto role = parse_Role(args.get("role"));
   if (!role) {
-    std::cerr << "redress: --role must be one of agent, lead, manager, admin, intake; not \"" << args.get("role") << "\"\n";
+    std::cerr << "redress: --role must be one of agent, lead, manager, admin, intake; not \"" << args.get("role")
+              << "\"\n";
     return kExitUsage;
   }
   std::string email = args.get("email");
@@ -128,8 +130,9 @@ int command_outbox_list(const Arguments& args) {
   if (!dead) return fail(dead.error().detail);
   for (const auto& v : *dead)
     std::cout << "n-" << v.item.id << "\t" << v.item.reference << "\t"
-              << (v.item.channel == NotificationDraft::Channel::kEmail ? "email" : "webhook") << "\t" << v.item.template_name
-              << "\t" << v.item.recipient << "\t" << v.attempts.size() << " attempts\t" << v.last_error << "\n";
+              << (v.item.channel == NotificationDraft::Channel::kEmail ? "email" : "webhook") << "\t"
+              << v.item.template_name << "\t" << v.item.recipient << "\t" << v.attempts.size() << " attempts\t"
+              << v.last_error << "\n";
   std::cout << dead->size() << " dead notification" << (dead->size() == 1 ? "" : "s") << ".\n";
   return kExitOk;
 }
@@ -189,7 +192,8 @@ int command_audit_summaries(const Arguments& args) {
     return kExitOk;
   }
   if (!args.has("repair")) {
-    std::cout << "DIFFERENT: " << *differing << " (run `redress audit summaries --repair` to rebuild them from the rows).\n";
+    std::cout << "DIFFERENT: " << *differing
+              << " (run `redress audit summaries --repair` to rebuild them from the rows).\n";
     return kExitFailure;
   }
   // The rebuild and its check run in the writer's transaction: nothing is written between them.

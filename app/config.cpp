@@ -9,7 +9,8 @@ namespace redress {
 
 namespace {
 
-Status set_int(int& target, const std::string& value, const std::string& key, const std::string& source, int min, int max) {
+Status set_int(int& target, const std::string& value, const std::string& key, const std::string& source, int min,
+               int max) {
   try {
     std::size_t used = 0;
     int parsed = std::stoi(value, &used);
@@ -43,7 +44,8 @@ Status read_intake(Config& config, const toml::node& node, const std::string& pa
       std::string key(k.str());
       if (key == "mapping") {
         const auto* mapping = v.as_table();
-        if (!mapping) return Error::invalid(at(path, v) + where + ".mapping: expected a table of field = \"/json/pointer\"");
+        if (!mapping)
+          return Error::invalid(at(path, v) + where + ".mapping: expected a table of field = \"/json/pointer\"");
         for (const auto& [field, pointer] : *mapping) {
           auto text = pointer.value<std::string>();
           if (!text || (!text->empty() && text->front() != '/'))
@@ -55,21 +57,28 @@ Status read_intake(Config& config, const toml::node& node, const std::string& pa
       }
       if (key == "tolerance_seconds") {
         auto n = v.value<std::int64_t>();
-        if (!n || *n < 1 || *n > 86400) return Error::invalid(at(path, v) + where + ".tolerance_seconds: expected 1..86400");
+        if (!n || *n < 1 || *n > 86400)
+          return Error::invalid(at(path, v) + where + ".tolerance_seconds: expected 1..86400");
         source.tolerance_seconds = static_cast<int>(*n);
         continue;
       }
       auto text = v.value<std::string>();
       if (!text) return Error::invalid(at(path, v) + where + "." + key + ": expected a string");
-      if (key == "secret") source.secret = *text;
+      if (key == "secret")
+        source.secret = *text;
       else if (key == "secret_env") {
         const char* value = std::getenv(text->c_str());
-        if (!value || !*value) return Error::invalid(at(path, v) + where + ".secret_env: the variable " + *text + " is not set");
+        if (!value || !*value)
+          return Error::invalid(at(path, v) + where + ".secret_env: the variable " + *text + " is not set");
         source.secret = value;
-      } else if (key == "channel") source.channel = *text;
-      else if (key == "category") source.category = *text;
-      else if (key == "workflow") source.workflow = *text;
-      else return Error::invalid(at(path, v) + where + "." + key + ": unknown key");
+      } else if (key == "channel")
+        source.channel = *text;
+      else if (key == "category")
+        source.category = *text;
+      else if (key == "workflow")
+        source.workflow = *text;
+      else
+        return Error::invalid(at(path, v) + where + "." + key + ": unknown key");
     }
     if (source.secret.rfind("whsec_", 0) != 0 || source.secret.size() < 30)
       return Error::invalid(at(path, source_node) + where + ".secret: expected \"whsec_<base64>\" (at least 18 bytes)");
@@ -81,26 +90,46 @@ Status read_intake(Config& config, const toml::node& node, const std::string& pa
 }  // namespace
 
 Status apply_setting(Config& config, const std::string& key, const std::string& value, const std::string& source) {
-  if (key == "data-dir" || key == "data_dir") config.data_dir = value;
-  else if (key == "listen") config.listen = value;
-  else if (key == "workflows") config.workflows = value;
-  else if (key == "smtp" || key == "smtp_url" || key == "smtp-url") config.smtp_url = value;
-  else if (key == "base-url" || key == "base_url") config.base_url = value;
-  else if (key == "organisation") config.organisation = value;
-  else if (key == "mail-from" || key == "mail_from") config.mail_from = value;
-  else if (key == "mail-from-name" || key == "mail_from_name") config.mail_from_name = value;
-  else if (key == "mail-reply-to" || key == "mail_reply_to") config.mail_reply_to = value;
-  else if (key == "mail-domain" || key == "mail_domain") config.mail_domain = value;
-  else if (key == "templates") config.templates = value;
-  else if (key == "smtp-starttls" || key == "smtp_starttls") config.smtp_starttls = value;
-  else if (key == "smtp-tls-verify" || key == "smtp_tls_verify") config.smtp_tls_verify = value;
-  else if (key == "smtp-ca-file" || key == "smtp_ca_file") config.smtp_ca_file = value;
-  else if (key == "webhooks-allowed-networks" || key == "webhooks_allowed_networks") config.webhooks_allowed_networks = value;
-  else if (key == "threads") return set_int(config.threads, value, key, source, 0, 256);
-  else if (key == "durability") config.durability = value;
-  else if (key == "log-format" || key == "log_format") config.log_format = value;
-  else if (key == "log-level" || key == "log_level") config.log_level = value;
-  else if (key == "clock") config.clock = value;
+  if (key == "data-dir" || key == "data_dir")
+    config.data_dir = value;
+  else if (key == "listen")
+    config.listen = value;
+  else if (key == "workflows")
+    config.workflows = value;
+  else if (key == "smtp" || key == "smtp_url" || key == "smtp-url")
+    config.smtp_url = value;
+  else if (key == "base-url" || key == "base_url")
+    config.base_url = value;
+  else if (key == "organisation")
+    config.organisation = value;
+  else if (key == "mail-from" || key == "mail_from")
+    config.mail_from = value;
+  else if (key == "mail-from-name" || key == "mail_from_name")
+    config.mail_from_name = value;
+  else if (key == "mail-reply-to" || key == "mail_reply_to")
+    config.mail_reply_to = value;
+  else if (key == "mail-domain" || key == "mail_domain")
+    config.mail_domain = value;
+  else if (key == "templates")
+    config.templates = value;
+  else if (key == "smtp-starttls" || key == "smtp_starttls")
+    config.smtp_starttls = value;
+  else if (key == "smtp-tls-verify" || key == "smtp_tls_verify")
+    config.smtp_tls_verify = value;
+  else if (key == "smtp-ca-file" || key == "smtp_ca_file")
+    config.smtp_ca_file = value;
+  else if (key == "webhooks-allowed-networks" || key == "webhooks_allowed_networks")
+    config.webhooks_allowed_networks = value;
+  else if (key == "threads")
+    return set_int(config.threads, value, key, source, 0, 256);
+  else if (key == "durability")
+    config.durability = value;
+  else if (key == "log-format" || key == "log_format")
+    config.log_format = value;
+  else if (key == "log-level" || key == "log_level")
+    config.log_level = value;
+  else if (key == "clock")
+    config.clock = value;
   else if (key == "max-body-bytes" || key == "max_body_bytes") {
     int v = 0;
     if (auto s = set_int(v, value, key, source, 1024, 64 << 20); !s) return s;
@@ -142,20 +171,31 @@ Status apply_config_file(Config& config, const std::string& path) {
     }
     std::string where = path + ":" + std::to_string(node.source().begin.line) + ": " + name;
     std::string value;
-    if (auto s = node.value<std::string>()) value = *s;
-    else if (auto i = node.value<std::int64_t>()) value = std::to_string(*i);
-    else return Error::invalid(where + ": expected a string or a number");
-    if (auto s = apply_setting(config, name, value, path + ":" + std::to_string(node.source().begin.line)); !s) return s;
+    if (auto s = node.value<std::string>())
+      value = *s;
+    else if (auto i = node.value<std::int64_t>())
+      value = std::to_string(*i);
+    else
+      return Error::invalid(where + ": expected a string or a number");
+    if (auto s = apply_setting(config, name, value, path + ":" + std::to_string(node.source().begin.line)); !s)
+      return s;
   }
   return Status::success();
 }
 
 Status apply_environment(Config& config) {
   static const std::pair<const char*, const char*> kVariables[] = {
-      {"REDRESS_DATA_DIR", "data_dir"},     {"REDRESS_LISTEN", "listen"},         {"REDRESS_WORKFLOWS", "workflows"},
-      {"REDRESS_SMTP_URL", "smtp_url"},     {"REDRESS_BASE_URL", "base_url"},     {"REDRESS_THREADS", "threads"},
-      {"REDRESS_DURABILITY", "durability"}, {"REDRESS_LOG_FORMAT", "log_format"}, {"REDRESS_LOG_LEVEL", "log_level"},
-      {"REDRESS_MAIL_FROM", "mail_from"},   {"REDRESS_TEMPLATES", "templates"},
+      {"REDRESS_DATA_DIR", "data_dir"},
+      {"REDRESS_LISTEN", "listen"},
+      {"REDRESS_WORKFLOWS", "workflows"},
+      {"REDRESS_SMTP_URL", "smtp_url"},
+      {"REDRESS_BASE_URL", "base_url"},
+      {"REDRESS_THREADS", "threads"},
+      {"REDRESS_DURABILITY", "durability"},
+      {"REDRESS_LOG_FORMAT", "log_format"},
+      {"REDRESS_LOG_LEVEL", "log_level"},
+      {"REDRESS_MAIL_FROM", "mail_from"},
+      {"REDRESS_TEMPLATES", "templates"},
       {"REDRESS_WEBHOOKS_ALLOWED_NETWORKS", "webhooks_allowed_networks"},
       {"REDRESS_TRUSTED_PROXIES", "trusted_proxies"},
   };
@@ -177,7 +217,8 @@ Status validate(const Config& config) {
     return Error::invalid("listen must be HOST:PORT, not \"" + config.listen + "\"");
   if (config.data_dir.empty()) return Error::invalid("the data directory must not be empty");
   if (config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
-    return Error::invalid("smtp_starttls must be \"required\", \"opportunistic\" or \"off\", not \"" + config.smtp_starttls + "\"");
+    return Error::invalid("smtp_starttls must be \"required\", \"opportunistic\" or \"off\", not \"" +
+                          config.smtp_starttls + "\"");
   if (config.smtp_tls_verify != "verify" && config.smtp_tls_verify != "none")
     return Error::invalid("smtp_tls_verify must be \"verify\" or \"none\", not \"" + config.smtp_tls_verify + "\"");
   if (config.mail_from.find('@') == std::string::npos)

@@ -31,31 +31,31 @@ struct IntakeSource {
 struct Config {
   std::string data_dir = "./data";
   std::string listen = "127.0.0.1:8080";
-  std::string workflows;           // empty: the shipped workflows/ folder
-  std::string smtp_url;            // empty: mail waits in the outbox
-  std::string base_url;            // for links in mail; empty: http://<listen>
-  int threads = 0;                 // 0: one per core
-  std::string durability = "full"; // "full" or "normal" (see README: Durability)
-  std::string log_format = "text"; // "text" or "json"
+  std::string workflows;            // empty: the shipped workflows/ folder
+  std::string smtp_url;             // empty: mail waits in the outbox
+  std::string base_url;             // for links in mail; empty: http://<listen>
+  int threads = 0;                  // 0: one per core
+  std::string durability = "full";  // "full" or "normal" (see README: Durability)
+  std::string log_format = "text";  // "text" or "json"
   std::string log_level = "info";
-  std::string clock = "system";    // "system" or "manual"
+  std::string clock = "system";  // "system" or "manual"
   std::size_t max_body_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   int read_timeout_seconds = 15;
   int max_connections = 10000;
-  int intake_rate_per_minute = 600;  // per intake source or intake token; 0: no limit
-  int view_cache_mib = 32;           // rendered case views kept (web/view_cache.h); 0: none
-  int sign_in_failures_per_address = 30;  // per 15 minutes, per node (docs/security.md); 0: no limit
-  std::string trusted_proxies;       // comma-separated ranges whose X-Forwarded-For is believed
+  int intake_rate_per_minute = 600;            // per intake source or intake token; 0: no limit
+  int view_cache_mib = 32;                     // rendered case views kept (web/view_cache.h); 0: none
+  int sign_in_failures_per_address = 30;       // per 15 minutes, per node (docs/security.md); 0: no limit
+  std::string trusted_proxies;                 // comma-separated ranges whose X-Forwarded-For is believed
   std::map<std::string, IntakeSource> intake;  // by source name
 
   // Mail (docs/email.md): who it comes from, the message-id domain, the templates.
   std::string organisation = "Redress";
   std::string mail_from = "complaints@redress.invalid";
   std::string mail_from_name = "Complaints team";
-  std::string mail_reply_to;         // empty: replies go to mail_from
-  std::string mail_domain;           // Message-ID domain; empty: mail_from's domain
-  std::string templates;             // empty: the shipped templates/email
+  std::string mail_reply_to;               // empty: replies go to mail_from
+  std::string mail_domain;                 // Message-ID domain; empty: mail_from's domain
+  std::string templates;                   // empty: the shipped templates/email
   std::string smtp_starttls = "required";  // "required", "opportunistic" or "off"
   std::string smtp_tls_verify = "verify";  // "verify" or "none"
   std::string smtp_ca_file;

@@ -13,8 +13,8 @@
 
 #include "app/cli.h"
 #include "app/environment.h"
-#include "engine/scheduler.h"
 #include "engine/planner.h"
+#include "engine/scheduler.h"
 
 namespace redress {
 
@@ -23,24 +23,31 @@ namespace {
 using std::chrono::hours;
 using std::chrono::minutes;
 
-const char* const kFirstNames[] = {"Ana", "Sam", "Priya", "Tom", "Chen", "Fatima", "Luca", "Grace", "Omar", "Hannah",
-                                   "Kwame", "Sofia", "Jack", "Mei", "Diego", "Aisha", "Noah", "Zara", "Ivan", "Ruth",
-                                   "Tariq", "Elena", "Ben", "Yuki", "Chloé", "Sean", "Nadia", "Raj", "Leah", "Björn"};
-const char* const kLastNames[] = {"Ruiz", "Okafor", "Patel", "Walsh", "Wei", "Khan", "Romano", "Adeyemi", "Hassan",
-                                  "Schmidt", "Mensah", "García", "Murphy", "Lin", "Torres", "Bello", "Evans",
-                                  "Ahmed", "Petrov", "Cohen", "Nakamura", "Novak", "Brennan", "Silva", "Dubois"};
+const char* const kFirstNames[] = {"Ana",   "Sam",    "Priya", "Tom",   "Chen",  "Fatima", "Luca",  "Grace",
+                                   "Omar",  "Hannah", "Kwame", "Sofia", "Jack",  "Mei",    "Diego", "Aisha",
+                                   "Noah",  "Zara",   "Ivan",  "Ruth",  "Tariq", "Elena",  "Ben",   "Yuki",
+                                   "Chloé", "Sean",   "Nadia", "Raj",   "Leah",  "Björn"};
+const char* const kLastNames[] = {"Ruiz",    "Okafor",  "Patel",   "Walsh",  "Wei",    "Khan",   "Romano",
+                                  "Adeyemi", "Hassan",  "Schmidt", "Mensah", "García", "Murphy", "Lin",
+                                  "Torres",  "Bello",   "Evans",   "Ahmed",  "Petrov", "Cohen",  "Nakamura",
+                                  "Novak",   "Brennan", "Silva",   "Dubois"};
 
 struct Touchpoint {
   const char* name;
   std::vector<const char*> subjects;
 };
 const std::vector<Touchpoint> kTouchpoints = {
-    {"phone_contact", {"Kept on hold for over an hour", "Promised call-back never came", "Advisor was rude on the phone"}},
-    {"front_desk", {"Turned away at the counter", "Wrong information given in branch", "Queue of two hours at the desk"}},
-    {"sales", {"Mis-sold an add-on I did not need", "Price differed from the one quoted", "Pressure to sign on the spot"}},
+    {"phone_contact",
+     {"Kept on hold for over an hour", "Promised call-back never came", "Advisor was rude on the phone"}},
+    {"front_desk",
+     {"Turned away at the counter", "Wrong information given in branch", "Queue of two hours at the desk"}},
+    {"sales",
+     {"Mis-sold an add-on I did not need", "Price differed from the one quoted", "Pressure to sign on the spot"}},
     {"billing", {"Charged twice for one order", "Refund not received after 30 days", "Direct debit taken early"}},
-    {"delivery", {"Parcel marked delivered but never arrived", "Delivery missed the booked slot", "Item arrived damaged"}},
-    {"support", {"Fault reported three times, still not fixed", "Engineer did not turn up", "Ticket closed without a fix"}},
+    {"delivery",
+     {"Parcel marked delivered but never arrived", "Delivery missed the booked slot", "Item arrived damaged"}},
+    {"support",
+     {"Fault reported three times, still not fixed", "Engineer did not turn up", "Ticket closed without a fix"}},
 };
 
 struct Step {
@@ -80,7 +87,8 @@ class DemoBuilder {
     c.client.email = ascii(first) + "." + ascii(last) + std::to_string(pick(900) + 100) + "@example.org";
     c.client.locale = workflow.name == "cfpb" ? "en-US" : "en-GB";
     if (chance(0.4)) c.client.phone = "+44 20 7946 0" + std::to_string(100 + pick(900));
-    static const Channel channels[] = {Channel::kWeb, Channel::kWeb, Channel::kEmail, Channel::kPhone, Channel::kInPerson, Channel::kApi};
+    static const Channel channels[] = {Channel::kWeb,   Channel::kWeb,      Channel::kEmail,
+                                       Channel::kPhone, Channel::kInPerson, Channel::kApi};
     c.channel = channels[pick(std::size(channels))];
     c.category = workflow.categories.empty() ? "general" : workflow.categories[pick(workflow.categories.size())];
     c.touchpoint = touchpoint.name;
@@ -88,10 +96,12 @@ class DemoBuilder {
     c.description = "On " + std::string(touchpoint.name) + ": " + c.subject +
                     ". I have contacted you before about this and I expect it to be put right.";
     c.remedy_requested = chance(0.5) ? "A refund and an apology" : "Fix the problem and compensate me for my time";
-    static const Severity severities[] = {Severity::kLow, Severity::kMedium, Severity::kMedium, Severity::kHigh, Severity::kCritical};
+    static const Severity severities[] = {Severity::kLow, Severity::kMedium, Severity::kMedium, Severity::kHigh,
+                                          Severity::kCritical};
     c.severity = severities[pick(std::size(severities))];
     c.workflow = workflow.name;
-    plan.intake_actor = chance(0.3) ? Actor::intake("web-form") : Actor::staff(agents_[pick(agents_.size())].id, Role::kAgent);
+    plan.intake_actor =
+        chance(0.3) ? Actor::intake("web-form") : Actor::staff(agents_[pick(agents_.size())].id, Role::kAgent);
     script(plan, workflow);
     return plan;
   }
@@ -131,7 +141,9 @@ class DemoBuilder {
     Actor lead = Actor::staff(lead_staff.id, lead_staff.role);
     Actor client = Actor::client();
     std::string currency = workflow.name == "cfpb" ? "USD" : "GBP";
-    auto add = [&](ActionRequest r, Duration low, Duration high) { steps.push_back(Step{std::move(r), between(low, high)}); };
+    auto add = [&](ActionRequest r, Duration low, Duration high) {
+      steps.push_back(Step{std::move(r), between(low, high)});
+    };
 
     if (!workflow.auto_acknowledge) {
       if (chance(0.04)) return;  // not yet acknowledged: waiting at the front door
@@ -215,7 +227,7 @@ class DemoBuilder {
     if (chance(0.55)) {
       auto offer = request(ActionType::kOfferRedress, agent);
       RedressOffer o;
-      static const RedressKind kinds[] = {RedressKind::kRefund, RedressKind::kCredit, RedressKind::kGoodwill,
+      static const RedressKind kinds[] = {RedressKind::kRefund,       RedressKind::kCredit,      RedressKind::kGoodwill,
                                           RedressKind::kCompensation, RedressKind::kReplacement, RedressKind::kRepair};
       o.kind = kinds[pick(std::size(kinds))];
       if (o.kind != RedressKind::kReplacement && o.kind != RedressKind::kRepair) {
@@ -227,12 +239,14 @@ class DemoBuilder {
       add(std::move(offer), hours(2), hours(72));
       if (chance(0.5)) {
         auto apology = request(ActionType::kOfferRedress, agent);
-        apology.offers.push_back(RedressOffer{RedressKind::kApology, std::nullopt, "", "We are sorry; we got this wrong."});
+        apology.offers.push_back(
+            RedressOffer{RedressKind::kApology, std::nullopt, "", "We are sorry; we got this wrong."});
         add(std::move(apology), minutes(5), minutes(40));
       }
       auto propose = request(ActionType::kProposeRedress, agent);
       propose.outcome = chance(0.7) ? Outcome::kUpheld : Outcome::kPartlyUpheld;
-      propose.final_response = final_response(workflow, name, "We have investigated your complaint and we uphold it. We offer the redress below.");
+      propose.final_response = final_response(
+          workflow, name, "We have investigated your complaint and we uphold it. We offer the redress below.");
       add(std::move(propose), minutes(30), hours(24));
       if (chance(0.1)) return;  // the client has not decided yet
       if (chance(0.75)) {
@@ -247,13 +261,15 @@ class DemoBuilder {
         add(std::move(reject), hours(2), hours(96));
         auto resolve = request(ActionType::kResolve, lead);
         resolve.outcome = Outcome::kPartlyUpheld;
-        resolve.final_response = final_response(workflow, name, "Having reviewed your rejection, our offer stands as our final response.");
+        resolve.final_response =
+            final_response(workflow, name, "Having reviewed your rejection, our offer stands as our final response.");
         add(std::move(resolve), hours(4), hours(72));
       }
     } else {
       auto resolve = request(ActionType::kResolve, agent);
       resolve.outcome = chance(0.5) ? Outcome::kNotUpheld : Outcome::kResolvedInformally;
-      resolve.final_response = final_response(workflow, name, "We have looked into your complaint carefully; here is our answer.");
+      resolve.final_response =
+          final_response(workflow, name, "We have looked into your complaint carefully; here is our answer.");
       add(std::move(resolve), hours(4), hours(24 * 6));
     }
     if (chance(0.5)) {
@@ -360,8 +376,10 @@ int command_demo(const Arguments& args) {
       }
       staff = *added;
     }
-    if (staff.role == Role::kAgent) agents.push_back(staff);
-    else leads.push_back(staff);
+    if (staff.role == Role::kAgent)
+      agents.push_back(staff);
+    else
+      leads.push_back(staff);
   }
 
   DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, agents, leads);
@@ -392,9 +410,11 @@ int command_demo(const Arguments& args) {
     if (quiet) return;
     if (!last && done % 64 != 0) return;
     int width = 40;
-    int filled = static_cast<int>(width * static_cast<double>(done) / static_cast<double>(std::max<std::size_t>(total_steps, 1)));
-    std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#') << std::string(static_cast<std::size_t>(width - filled), '.')
-              << "] " << done << "/" << total_steps << " steps" << (last ? "\n" : "") << std::flush;
+    int filled = static_cast<int>(width * static_cast<double>(done) /
+                                  static_cast<double>(std::max<std::size_t>(total_steps, 1)));
+    std::cerr << "\r[" << std::string(static_cast<std::size_t>(filled), '#')
+              << std::string(static_cast<std::size_t>(width - filled), '.') << "] " << done << "/" << total_steps
+              << " steps" << (last ? "\n" : "") << std::flush;
   };
   while (!agenda.empty()) {
     Scheduled next = agenda.top();
@@ -427,7 +447,9 @@ int command_demo(const Arguments& args) {
         auto snapshot = env.store->load_case(plan.reference);
         if (snapshot) {
           for (const auto& k : snapshot->commitments)
-            if (request.commitment_id == -1 && k.status == CommitmentStatus::kOpen && k.kind == CommitmentKind::kPromise) request.commitment_id = k.id;
+            if (request.commitment_id == -1 && k.status == CommitmentStatus::kOpen &&
+                k.kind == CommitmentKind::kPromise)
+              request.commitment_id = k.id;
           for (const auto& r : snapshot->redress)
             if (request.redress_id == -1 && r.status == RedressStatus::kAccepted) request.redress_id = r.id;
         }
@@ -447,7 +469,8 @@ int command_demo(const Arguments& args) {
           }
       }
       auto result = env.engine->apply(request);
-      if (result) ++applied;
+      if (result)
+        ++applied;
       else {
         ++refused;
         refusals[std::string(to_string(request.type)) + ": " + result.error().detail]++;
@@ -455,7 +478,8 @@ int command_demo(const Arguments& args) {
     }
     ++done;
     progress(false);
-    if (next.step < plan.steps.size()) agenda.push(Scheduled{next.at + plan.steps[next.step].delay, next.case_index, next.step + 1});
+    if (next.step < plan.steps.size())
+      agenda.push(Scheduled{next.at + plan.steps[next.step].delay, next.case_index, next.step + 1});
   }
   done = total_steps;
   progress(true);
@@ -484,7 +508,8 @@ int command_demo(const Arguments& args) {
     std::cout << refused << " scripted steps were refused by the lifecycle (as a real desk's would be):\n";
     for (const auto& [reason, count] : refusals) std::cout << "  " << count << "× " << reason << "\n";
   }
-  std::cout << "Staff emails end in @redress.example; issue a token with `redress staff token --email sam.okafor@redress.example`.\n";
+  std::cout << "Staff emails end in @redress.example; issue a token with `redress staff token --email "
+               "sam.okafor@redress.example`.\n";
   return kExitOk;
 }
 

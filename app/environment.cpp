@@ -17,7 +17,8 @@ Result<sqlite::MigrationReport> migrate_database(const Config& config) {
     auto version = sqlite::schema_version(connection);
     if (!version) return version.error();
     if (*version > sqlite::latest_schema_version()) return sqlite::migrate(connection);
-    if (auto s = sqlite::configure_connection(connection, durability, sqlite::OpenMode::kReadWrite); !s) return s.error();
+    if (auto s = sqlite::configure_connection(connection, durability, sqlite::OpenMode::kReadWrite); !s)
+      return s.error();
     return sqlite::migrate(connection);
   } catch (const std::exception& e) {
     return Error::unavailable(e.what());
@@ -27,9 +28,12 @@ Result<sqlite::MigrationReport> migrate_database(const Config& config) {
 Result<std::unique_ptr<Environment>> open_environment(const Config& config, const OpenOptions& options) {
   auto env = std::make_unique<Environment>();
   env->config = config;
-  if (options.manual_start) env->clock = std::make_unique<ManualClock>(*options.manual_start);
-  else if (config.clock == "manual") env->clock = std::make_unique<ManualClock>(SystemClock().now());
-  else env->clock = std::make_unique<SystemClock>();
+  if (options.manual_start)
+    env->clock = std::make_unique<ManualClock>(*options.manual_start);
+  else if (config.clock == "manual")
+    env->clock = std::make_unique<ManualClock>(SystemClock().now());
+  else
+    env->clock = std::make_unique<SystemClock>();
 
   if (options.load_workflows) {
     std::string dir = config.workflows.empty() ? default_workflows_dir() : config.workflows;

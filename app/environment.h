@@ -31,7 +31,7 @@ struct Environment {
 enum class ClockChoice { kFromConfig, kManualFrom };
 struct OpenOptions {
   bool load_workflows = true;
-  bool migrate_if_needed = false;  // create and upgrade the database first (demo, tests)
+  bool migrate_if_needed = false;    // create and upgrade the database first (demo, tests)
   std::optional<Time> manual_start;  // use a ManualClock starting here, whatever the config says
   // Whether the store's writer indexes new cases for search by itself (StoreOptions); tests that
   // decide when turn it off.

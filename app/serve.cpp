@@ -1,29 +1,29 @@
 // `redress serve`: the composition of the HTTP server, the API and the engine on the store.
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
 
+#include <condition_variable>
 #include <fstream>
 #include <iostream>
-#include <sstream>
-#include <condition_variable>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "adapters/security/keyring.h"
-#include "adapters/security/secrets.h"
-#include "app/cli.h"
-#include "app/environment.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
 #include "adapters/outbox/digest.h"
+#include "adapters/security/keyring.h"
+#include "adapters/security/secrets.h"
 #include "adapters/webhooks/http_sender.h"
+#include "app/cli.h"
+#include "app/environment.h"
 #include "engine/scheduler.h"
 #include "web/api.h"
 #include "web/client_address.h"
@@ -78,8 +78,7 @@ int command_serve(const Arguments& args) {
   int port = -1;
   try {
     port = std::stoi(config.listen.substr(colon + 1));
-  } catch (const std::exception&) {
-  }
+  } catch (const std::exception&) {}
   if (port < 0 || port > 65535) {
     std::cerr << "redress: --listen needs a port from 0 to 65535, not \"" << config.listen.substr(colon + 1) << "\"\n";
     return kExitUsage;
@@ -113,7 +112,8 @@ int command_serve(const Arguments& args) {
   web::ServerOptions options;
   options.host = host;
   options.port = static_cast<unsigned short>(port);
-  options.threads = config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  options.threads =
+      config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.max_body_bytes = config.max_body_bytes;
   options.max_header_bytes = config.max_header_bytes;
   options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
@@ -155,7 +155,8 @@ int command_serve(const Arguments& args) {
   };
   // The outbox workers deliver what every change owes: mail over SMTP (only with --smtp; without
   // it mail waits in the outbox) and signed web hooks.
-  auto templates = MailTemplates::load(config.templates.empty() ? MailTemplates::shipped_dir() : std::filesystem::path(config.templates));
+  auto templates = MailTemplates::load(config.templates.empty() ? MailTemplates::shipped_dir()
+                                                                : std::filesystem::path(config.templates));
   if (!templates) {
     std::cerr << "redress: the mail templates: " << templates.error().detail << "\n";
     return kExitFailure;
@@ -164,7 +165,8 @@ int command_serve(const Arguments& args) {
   mail_settings.organisation = config.organisation;
   mail_settings.from = MailAddress{config.mail_from_name, config.mail_from};
   if (!config.mail_reply_to.empty()) mail_settings.reply_to = MailAddress{"", config.mail_reply_to};
-  mail_settings.domain = config.mail_domain.empty() ? config.mail_from.substr(config.mail_from.find('@') + 1) : config.mail_domain;
+  mail_settings.domain =
+      config.mail_domain.empty() ? config.mail_from.substr(config.mail_from.find('@') + 1) : config.mail_domain;
   auto log_attempt = [](const char* channel) {
     return [channel](const OutboxItem& item, const DeliveryRecord& record) {
       spdlog::info("outbox: {} n-{} {} ({}) {}: {}", channel, item.id, item.template_name, item.reference,
@@ -178,8 +180,9 @@ int command_serve(const Arguments& args) {
   if (!config.smtp_url.empty()) {
     SmtpOptions smtp;
     smtp.url = config.smtp_url;
-    smtp.starttls = config.smtp_starttls == "off" ? StartTls::kOff
-                    : config.smtp_starttls == "opportunistic" ? StartTls::kOpportunistic : StartTls::kRequired;
+    smtp.starttls = config.smtp_starttls == "off"             ? StartTls::kOff
+                    : config.smtp_starttls == "opportunistic" ? StartTls::kOpportunistic
+                                                              : StartTls::kRequired;
     smtp.verification = config.smtp_tls_verify == "none" ? TlsVerification::kNoVerification : TlsVerification::kVerify;
     smtp.ca_file = config.smtp_ca_file;
     auto mailer = SmtpMailer::create(smtp);
@@ -188,8 +191,8 @@ int command_serve(const Arguments& args) {
       return kExitFailure;
     }
     spdlog::info("mail goes out through {}", (*mailer)->description());
-    mail_delivery = std::make_unique<MailDelivery>(store, env.workflows, *keyring, *templates, mail_settings, api.base_url,
-                                                   std::move(mailer).value());
+    mail_delivery = std::make_unique<MailDelivery>(store, env.workflows, *keyring, *templates, mail_settings,
+                                                   api.base_url, std::move(mailer).value());
     OutboxWorker::Options o;
     o.holder = scheduler_options.holder + ":mail";
     o.channel = NotificationDraft::Channel::kEmail;
@@ -200,17 +203,20 @@ int command_serve(const Arguments& args) {
       std::cerr << "redress: --smtp: " << digest_mailer.error().detail << "\n";
       return kExitFailure;
     }
-    digest = std::make_unique<DigestJob>(store, *templates, mail_settings, api.base_url, std::move(digest_mailer).value());
+    digest =
+        std::make_unique<DigestJob>(store, *templates, mail_settings, api.base_url, std::move(digest_mailer).value());
   } else {
     spdlog::warn("no --smtp given: mail is written to the outbox and waits there");
   }
   HttpWebhookOptions hook_options;
   for (std::size_t start = 0; start < config.webhooks_allowed_networks.size();) {
     auto comma = config.webhooks_allowed_networks.find(',', start);
-    std::string part = config.webhooks_allowed_networks.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string part =
+        config.webhooks_allowed_networks.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     part.erase(0, part.find_first_not_of(' '));
     part.erase(part.find_last_not_of(' ') + 1);
-    if (part == "all") hook_options.private_networks = PrivateNetworks::kAllow;
+    if (part == "all")
+      hook_options.private_networks = PrivateNetworks::kAllow;
     else if (!part.empty()) {
       auto cidr = parse_cidr(part);
       if (!cidr) {
@@ -246,7 +252,8 @@ int command_serve(const Arguments& args) {
       (void)digest->run_due(env.clock->now());
     }
     auto report = scheduler.run_due();
-    if (report.cases || report.failed) spdlog::info("clock moved: {} cases fired, {} failed", report.cases, report.failed);
+    if (report.cases || report.failed)
+      spdlog::info("clock moved: {} cases fired, {} failed", report.cases, report.failed);
     // Retries that fell due go out too (the workers wake by themselves, but not on a manual clock).
     if (mail_worker) mail_worker->notify();
     hook_worker.notify();

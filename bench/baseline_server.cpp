@@ -30,7 +30,9 @@ const std::string kBody = R"({"reference":"CMP-2025-000001","status":"received",
 class Session : public std::enable_shared_from_this<Session> {
  public:
   explicit Session(tcp::socket socket) : stream_(std::move(socket)) {}
-  void run() { net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); }); }
+  void run() {
+    net::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
 
  private:
   void read() {
@@ -79,8 +81,10 @@ int main(int argc, char** argv) {
   unsigned short port = 8090;
   int threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--port") == 0) port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
-    else if (std::strcmp(argv[i], "--threads") == 0) threads = std::max(1, std::atoi(argv[i + 1]));
+    if (std::strcmp(argv[i], "--port") == 0)
+      port = static_cast<unsigned short>(std::atoi(argv[i + 1]));
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      threads = std::max(1, std::atoi(argv[i + 1]));
   }
   net::io_context io(threads);
   tcp::acceptor acceptor(net::make_strand(io), tcp::endpoint(net::ip::make_address("127.0.0.1"), port),

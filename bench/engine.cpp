@@ -2,7 +2,8 @@
 // of the same rows on the same machine, in the same run.
 //
 //   build-bench/bench/engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K]
-//                            [--durability full|normal] [--dir DIR] [--baseline-schema full|no-triggers|no-indexes|bare]
+//                            [--durability full|normal] [--dir DIR] [--baseline-schema
+//                            full|no-triggers|no-indexes|bare]
 //                            [--baseline-batch N] [--statements N]
 //
 // Each run uses a fresh database in DIR (default: a new folder under /tmp, removed at the end):
@@ -47,20 +48,20 @@
 #include <sqlite3.h>
 #include <sys/resource.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
-#include <fstream>
-#include <sstream>
-#include <unistd.h>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -92,9 +93,11 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "bench/engine: " << problem << "\n"
-            << "usage: engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K] [--durability full|normal] [--dir DIR]\n"
-               "              [--baseline-schema full|no-triggers|no-indexes|bare] [--baseline-batch N] [--statements N]\n";
+  std::cerr
+      << "bench/engine: " << problem << "\n"
+      << "usage: engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K] [--durability "
+         "full|normal] [--dir DIR]\n"
+         "              [--baseline-schema full|no-triggers|no-indexes|bare] [--baseline-batch N] [--statements N]\n";
   std::exit(2);
 }
 
@@ -114,22 +117,31 @@ Options parse(int argc, char** argv) {
         usage(flag + " takes a whole number");
       }
     };
-    if (flag == "--cases") o.cases = number();
-    else if (flag == "--actions") o.actions = number();
-    else if (flag == "--inflight") o.inflight = number();
-    else if (flag == "--submitters") o.submitters = number();
-    else if (flag == "--runs") o.runs = number();
+    if (flag == "--cases")
+      o.cases = number();
+    else if (flag == "--actions")
+      o.actions = number();
+    else if (flag == "--inflight")
+      o.inflight = number();
+    else if (flag == "--submitters")
+      o.submitters = number();
+    else if (flag == "--runs")
+      o.runs = number();
     else if (flag == "--durability") {
       if (value != "full" && value != "normal") usage("--durability is full or normal");
       o.durability = value;
-    } else if (flag == "--dir") o.dir = value;
-    else if (flag == "--statements") o.statements = number();
-    else if (flag == "--baseline-batch") o.baseline_batch = number();
+    } else if (flag == "--dir")
+      o.dir = value;
+    else if (flag == "--statements")
+      o.statements = number();
+    else if (flag == "--baseline-batch")
+      o.baseline_batch = number();
     else if (flag == "--baseline-schema") {
       if (value != "full" && value != "no-triggers" && value != "no-indexes" && value != "bare")
         usage("--baseline-schema is full, no-triggers, no-indexes or bare");
       o.baseline_schema = value;
-    } else usage("unknown option " + flag);
+    } else
+      usage("unknown option " + flag);
   }
   if (o.submitters <= 0) o.submitters = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return o;
@@ -152,9 +164,7 @@ std::string pseudo_hex(std::uint64_t seed, int digits) {
   return out;
 }
 
-double seconds_since(Clock_::time_point start) {
-  return std::chrono::duration<double>(Clock_::now() - start).count();
-}
+double seconds_since(Clock_::time_point start) { return std::chrono::duration<double>(Clock_::now() - start).count(); }
 
 // CPU time of the whole process (user + system), seconds: less sensitive than the wall clock to
 // other work on the machine.
@@ -212,17 +222,20 @@ class StatementProfile {
   void print(const std::string& phase, int top) {
     std::lock_guard lock(mutex_);
     std::vector<std::pair<std::string, Total>> rows(totals_[phase].begin(), totals_[phase].end());
-    std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return a.second.nanoseconds > b.second.nanoseconds; });
+    std::sort(rows.begin(), rows.end(),
+              [](const auto& a, const auto& b) { return a.second.nanoseconds > b.second.nanoseconds; });
     double all = 0;
     for (const auto& row : rows) all += static_cast<double>(row.second.nanoseconds);
     std::printf("       SQLite's time by statement, %s: %.3f s in all\n", phase.c_str(), all / 1e9);
     for (std::size_t i = 0; i < rows.size() && i < static_cast<std::size_t>(top); ++i) {
       std::string text = rows[i].first.substr(0, 110);
       std::replace(text.begin(), text.end(), '\n', ' ');
-      std::printf("       %7.3f s %5.1f%% %8lld x %6.2f us  %s\n", static_cast<double>(rows[i].second.nanoseconds) / 1e9,
+      std::printf("       %7.3f s %5.1f%% %8lld x %6.2f us  %s\n",
+                  static_cast<double>(rows[i].second.nanoseconds) / 1e9,
                   all > 0 ? 100.0 * static_cast<double>(rows[i].second.nanoseconds) / all : 0.0,
                   static_cast<long long>(rows[i].second.count),
-                  static_cast<double>(rows[i].second.nanoseconds) / 1e3 / static_cast<double>(std::max<std::int64_t>(rows[i].second.count, 1)),
+                  static_cast<double>(rows[i].second.nanoseconds) / 1e3 /
+                      static_cast<double>(std::max<std::int64_t>(rows[i].second.count, 1)),
                   text.c_str());
     }
   }
@@ -260,9 +273,23 @@ double median(std::vector<double> v) {
 // ---- the action scripts -------------------------------------------------------------------------
 
 enum class Step {
-  kAcknowledge, kTake, kAssign, kStart, kNoteInternal, kMessageClient, kMakeCommitment, kKeepCommitment,
-  kRequestInfo, kClientReply, kEscalate, kTransfer, kOfferRedress, kProposeRedress, kAcceptRedress,
-  kFulfilRedress, kClose,
+  kAcknowledge,
+  kTake,
+  kAssign,
+  kStart,
+  kNoteInternal,
+  kMessageClient,
+  kMakeCommitment,
+  kKeepCommitment,
+  kRequestInfo,
+  kClientReply,
+  kEscalate,
+  kTransfer,
+  kOfferRedress,
+  kProposeRedress,
+  kAcceptRedress,
+  kFulfilRedress,
+  kClose,
 };
 
 struct BenchCase {
@@ -270,10 +297,10 @@ struct BenchCase {
   const Workflow* workflow = nullptr;
   std::vector<Step> script;
   std::size_t next = 0;
-  Staff agent;                   // the current owner
-  std::int64_t commitment = 0;   // the latest commitment made
-  std::int64_t redress = 0;      // the accepted, deliverable redress
-  Case stored;                   // the case row as last committed
+  Staff agent;                  // the current owner
+  std::int64_t commitment = 0;  // the latest commitment made
+  std::int64_t redress = 0;     // the accepted, deliverable redress
+  Case stored;                  // the case row as last committed
 };
 
 struct StaffPool {
@@ -287,7 +314,8 @@ class Scripter {
 
   const Workflow& pick_workflow() {
     // Retail most, then financial services, then the US and energy standards.
-    static const std::pair<const char*, int> weights[] = {{"retail", 40}, {"fca-disp", 25}, {"cfpb", 20}, {"energy-network", 15}};
+    static const std::pair<const char*, int> weights[] = {
+        {"retail", 40}, {"fca-disp", 25}, {"cfpb", 20}, {"energy-network", 15}};
     int roll = static_cast<int>(pick(100)), sum = 0;
     for (const auto& [name, weight] : weights) {
       sum += weight;
@@ -309,12 +337,18 @@ class Scripter {
     bool escalated = false, transferred = false;
     while (room > 0) {
       int roll = static_cast<int>(pick(100));
-      if (roll < 25) s.push_back(Step::kNoteInternal), room -= 1;
-      else if (roll < 50) s.push_back(Step::kMessageClient), room -= 1;
-      else if (roll < 75 && room >= 2) s.push_back(Step::kMakeCommitment), s.push_back(Step::kKeepCommitment), room -= 2;
-      else if (roll < 92 && room >= 2) s.push_back(Step::kRequestInfo), s.push_back(Step::kClientReply), room -= 2;
-      else if (roll < 96 && !escalated && workflow.max_escalation_level() > 0) s.push_back(Step::kEscalate), escalated = true, room -= 1;
-      else if (roll >= 96 && !transferred) s.push_back(Step::kTransfer), transferred = true, room -= 1;
+      if (roll < 25)
+        s.push_back(Step::kNoteInternal), room -= 1;
+      else if (roll < 50)
+        s.push_back(Step::kMessageClient), room -= 1;
+      else if (roll < 75 && room >= 2)
+        s.push_back(Step::kMakeCommitment), s.push_back(Step::kKeepCommitment), room -= 2;
+      else if (roll < 92 && room >= 2)
+        s.push_back(Step::kRequestInfo), s.push_back(Step::kClientReply), room -= 2;
+      else if (roll < 96 && !escalated && workflow.max_escalation_level() > 0)
+        s.push_back(Step::kEscalate), escalated = true, room -= 1;
+      else if (roll >= 96 && !transferred)
+        s.push_back(Step::kTransfer), transferred = true, room -= 1;
     }
     s.insert(s.end(), finale.begin(), finale.end());
     return s;
@@ -329,7 +363,8 @@ class Scripter {
 };
 
 std::string final_response(const Workflow& workflow) {
-  std::string text = "Dear client,\n\nWe have investigated your complaint and we uphold it. We offer the redress below.\n\n";
+  std::string text =
+      "Dear client,\n\nWe have investigated your complaint and we uphold it. We offer the redress below.\n\n";
   for (const auto& element : workflow.final_response_elements)
     if (!element.any_of.empty()) text += element.description + ": " + element.any_of.front() + ".\n";
   return text + "\nYours sincerely,\nThe complaints team";
@@ -450,7 +485,8 @@ class Driver {
       for (;;) {
         {
           std::unique_lock lock(mutex_);
-          changed_.wait(lock, [&] { return (!ready_.empty() && inflight_ < limit_) || (ready_.empty() && inflight_ == 0); });
+          changed_.wait(lock,
+                        [&] { return (!ready_.empty() && inflight_ < limit_) || (ready_.empty() && inflight_ == 0); });
           if (ready_.empty() && inflight_ == 0) return;
           while (!ready_.empty() && inflight_ < limit_ && static_cast<int>(take.size()) < share) {
             take.push_back(ready_.front());
@@ -496,8 +532,8 @@ struct EngineRun {
   double create_cpu = 0, create_writer_cpu = 0;  // phase 1's, as cpu and writer_cpu below
   std::int64_t create_batches = 0, create_items = 0;
   // Rows written by the creations.
-  std::int64_t create_events = 0, create_commitments = 0, create_emails = 0, create_links = 0,
-               create_clocks = 0, create_wakes = 0;
+  std::int64_t create_events = 0, create_commitments = 0, create_emails = 0, create_links = 0, create_clocks = 0,
+               create_wakes = 0;
   // The first creations committed, replayed by the creation baseline.
   std::vector<Change> creations;
   double seconds = 0;
@@ -521,7 +557,8 @@ StaffPool add_staff(sqlite::SqliteStore& store, const WorkflowSet& workflows) {
     if (pool.agents.count(w.team)) continue;
     for (int i = 0; i < 6; ++i) {
       ++n;
-      Staff s{"", "Agent " + std::to_string(n), "agent" + std::to_string(n) + "@bench.example", Role::kAgent, w.team, true};
+      Staff s{"",  "Agent " + std::to_string(n), "agent" + std::to_string(n) + "@bench.example", Role::kAgent, w.team,
+              true};
       auto added = store.add_staff(s);
       if (!added) throw std::runtime_error(added.error().detail);
       pool.agents[w.team].push_back(*added);
@@ -563,12 +600,15 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
     if (length > 0) c.script = scripter.script(*c.workflow, std::max(length, 8));
     budget -= static_cast<std::int64_t>(c.script.size());
     NewCase& n = intake[i];
-    n.client = Client{"Client " + std::to_string(i), "client" + std::to_string(i) + "@example.org", "+44 20 7946 0123", "en-GB"};
+    n.client = Client{"Client " + std::to_string(i), "client" + std::to_string(i) + "@example.org", "+44 20 7946 0123",
+                      "en-GB"};
     n.channel = Channel::kWeb;
     n.category = c.workflow->categories.empty() ? "general" : c.workflow->categories.front();
     n.touchpoint = "delivery";
     n.subject = "Parcel marked delivered but never arrived";
-    n.description = "On delivery: Parcel marked delivered but never arrived. I have contacted you before about this and I expect it to be put right.";
+    n.description =
+        "On delivery: Parcel marked delivered but never arrived. I have contacted you before about this and I expect "
+        "it to be put right.";
     n.remedy_requested = "A refund and an apology";
     n.severity = Severity::kMedium;
     n.workflow = c.workflow->name;
@@ -696,15 +736,17 @@ struct BaselineRun {
 // --baseline-schema drops.
 void prepare_baseline_database(const Options& o, sqlite::Connection& db) {
   auto durability = o.durability == "normal" ? sqlite::Durability::kNormal : sqlite::Durability::kFull;
-  if (auto s = sqlite::configure_connection(db, durability, sqlite::OpenMode::kReadWrite); !s) throw std::runtime_error(s.error().detail);
+  if (auto s = sqlite::configure_connection(db, durability, sqlite::OpenMode::kReadWrite); !s)
+    throw std::runtime_error(s.error().detail);
   if (auto m = sqlite::migrate(db); !m) throw std::runtime_error(m.error().detail);
   if (o.baseline_schema != "full") {
     // Only the writes' own cost stays: the triggers (report summaries, the search index) and/or
     // every index that is not a primary key or a UNIQUE constraint go.
     const bool triggers = o.baseline_schema != "no-indexes", indexes = o.baseline_schema != "no-triggers";
     std::vector<std::string> drops;
-    auto& q = db.cached("SELECT type, name FROM sqlite_schema WHERE (type = 'trigger' AND ?1) OR "
-                        "(type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND ?2)");
+    auto& q = db.cached(
+        "SELECT type, name FROM sqlite_schema WHERE (type = 'trigger' AND ?1) OR "
+        "(type = 'index' AND sql IS NOT NULL AND sql NOT LIKE 'CREATE UNIQUE%' AND ?2)");
     q.bind(1, static_cast<std::int64_t>(triggers)).bind(2, static_cast<std::int64_t>(indexes));
     while (q.step()) drops.push_back("DROP " + q.text(0) + " \"" + q.text(1) + "\";");
     q.reset();
@@ -718,7 +760,13 @@ void prepare_baseline_database(const Options& o, sqlite::Connection& db) {
 class BaselineCheckpoints {
  public:
   explicit BaselineCheckpoints(sqlite::Connection& db) : db_(db) {
-    sqlite3_wal_hook(db.handle(), [](void* p, sqlite3*, const char*, int pages) { *static_cast<int*>(p) = pages; return SQLITE_OK; }, &wal_pages_);
+    sqlite3_wal_hook(
+        db.handle(),
+        [](void* p, sqlite3*, const char*, int pages) {
+          *static_cast<int*>(p) = pages;
+          return SQLITE_OK;
+        },
+        &wal_pages_);
   }
   BaselineCheckpoints(const BaselineCheckpoints&) = delete;
   BaselineCheckpoints& operator=(const BaselineCheckpoints&) = delete;
@@ -727,7 +775,9 @@ class BaselineCheckpoints {
   void after_commit() {
     if (wal_pages_ < 8192) return;
     int log = 0, moved = 0;
-    if (sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &moved) == SQLITE_OK && log == moved) wal_pages_ = 0;
+    if (sqlite3_wal_checkpoint_v2(db_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &moved) == SQLITE_OK &&
+        log == moved)
+      wal_pages_ = 0;
   }
 
  private:
@@ -745,7 +795,8 @@ class BaselineRows {
   explicit BaselineRows(sqlite::Connection& db)
       : begin_(db.cached("BEGIN IMMEDIATE")),
         commit_(db.cached("COMMIT")),
-        event_(db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)")),
+        event_(
+            db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)")),
         commitment_(db.cached(sqlite::kUpsertCommitmentSql)),
         email_(db.cached("INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, "
                          "template, next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)")) {}
@@ -757,7 +808,12 @@ class BaselineRows {
   // The change's events, numbered on from `version` (which ends at the last one's number).
   void events(std::int64_t case_id, std::int64_t& version, const Change& change) {
     for (const auto& e : change.events) {
-      event_.bind(1, case_id).bind(2, ++version).bind(3, e.type).bind(4, to_micros(e.at)).bind(5, e.actor).bind(6, e.data)
+      event_.bind(1, case_id)
+          .bind(2, ++version)
+          .bind(3, e.type)
+          .bind(4, to_micros(e.at))
+          .bind(5, e.actor)
+          .bind(6, e.data)
           .bind(7, e.hash);
       check(event_.run());
     }
@@ -775,8 +831,13 @@ class BaselineRows {
   void emails(std::int64_t case_id, const Change& change, Time at) {
     for (const auto& n : change.notifications) {
       if (n.channel != NotificationDraft::Channel::kEmail) continue;
-      email_.bind(1, case_id).bind(2, n.event_seq).bind(3, n.audience).bind(4, n.recipient).bind(5, n.recipient_name)
-          .bind(6, n.template_name).bind(7, to_micros(at));
+      email_.bind(1, case_id)
+          .bind(2, n.event_seq)
+          .bind(3, n.audience)
+          .bind(4, n.recipient)
+          .bind(5, n.recipient_name)
+          .bind(6, n.template_name)
+          .bind(7, to_micros(at));
       check(email_.run());
     }
   }
@@ -840,7 +901,8 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
 
   BaselineRows rows(db);
   auto& redress = db.cached(sqlite::kUpsertRedressSql);
-  auto& message = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
+  auto& message =
+      db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
   std::int64_t next_commitment = 1, next_redress = 1, next_message = 1;
   return run_timed("baseline", engine.accepted, batch, db, rows, [&](std::int64_t done) {
     const auto& [stored, change] = samples[static_cast<std::size_t>(done) % samples.size()];
@@ -867,7 +929,12 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
       check(redress.run());
     }
     for (const auto& m : change.messages) {
-      message.bind(1, next_message++).bind(2, id).bind(3, to_string(m.visibility)).bind(4, m.author).bind(5, m.body).bind(6, to_micros(m.at));
+      message.bind(1, next_message++)
+          .bind(2, id)
+          .bind(3, to_string(m.visibility))
+          .bind(4, m.author)
+          .bind(5, m.body)
+          .bind(6, to_micros(m.at));
       check(message.run());
     }
     rows.emails(id, change, c.updated_at);
@@ -876,7 +943,8 @@ BaselineRun run_baseline(const Options& o, const std::string& dir, const EngineR
 
 // Phase 1's rows again, without the engine: as many creations as it made, from its sampled
 // changes, each under a new id and reference (see the top comment).
-BaselineRun run_creation_baseline(const Options& o, const std::string& dir, const EngineRun& engine, std::int64_t batch) {
+BaselineRun run_creation_baseline(const Options& o, const std::string& dir, const EngineRun& engine,
+                                  std::int64_t batch) {
   fs::create_directories(dir);
   sqlite::Connection db(dir + "/creations.db", sqlite::OpenMode::kReadWrite);
   prepare_baseline_database(o, db);
@@ -901,8 +969,10 @@ BaselineRun run_creation_baseline(const Options& o, const std::string& dir, cons
     rows.emails(id, change, c.updated_at);
     if (!change.client_link_hash.empty()) {
       // Unique per case, as the API's are.
-      link.bind(1, id).bind(2, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id), 32))
-          .bind(3, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id) + 1, 64)).bind(4, to_micros(c.updated_at));
+      link.bind(1, id)
+          .bind(2, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id), 32))
+          .bind(3, pseudo_hex(0xc0ffee00000000ULL + 2 * static_cast<std::uint64_t>(id) + 1, 64))
+          .bind(4, to_micros(c.updated_at));
       check(link.run());
     }
     if (change.clock_state) {
@@ -926,9 +996,11 @@ int main(int argc, char** argv) {
     if (!mkdtemp(pattern)) usage("cannot create a temporary folder");
     o.dir = pattern;
   }
-  std::printf("bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, synchronous=%s, WAL, baseline schema %s, in %s\n",
-              o.cases, o.actions, o.inflight, o.submitters, o.runs, o.durability == "full" ? "FULL" : "NORMAL", o.baseline_schema.c_str(),
-              o.dir.c_str());
+  std::printf(
+      "bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, synchronous=%s, WAL, "
+      "baseline schema %s, in %s\n",
+      o.cases, o.actions, o.inflight, o.submitters, o.runs, o.durability == "full" ? "FULL" : "NORMAL",
+      o.baseline_schema.c_str(), o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
   std::vector<double> creation_rates, creation_baseline_rates, creation_ratios, creation_cpu, creation_baseline_cpu;
   try {
@@ -940,9 +1012,11 @@ int main(int argc, char** argv) {
       double mean_batch = e.batches ? static_cast<double>(e.items) / static_cast<double>(e.batches) : 0;
       std::int64_t batch = o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(mean_batch));
       BaselineRun b = run_baseline(o, dir + "/baseline", e, batch);
-      double create_batch = e.create_batches ? static_cast<double>(e.create_items) / static_cast<double>(e.create_batches) : 0;
+      double create_batch =
+          e.create_batches ? static_cast<double>(e.create_items) / static_cast<double>(e.create_batches) : 0;
       BaselineRun cb = run_creation_baseline(
-          o, dir + "/creations", e, o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(create_batch)));
+          o, dir + "/creations", e,
+          o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(create_batch)));
       double er = static_cast<double>(e.accepted) / e.seconds;
       double br = static_cast<double>(b.actions) / b.seconds;
       engine_rates.push_back(er);
@@ -950,19 +1024,24 @@ int main(int argc, char** argv) {
       ratios.push_back(er / br);
       batches.push_back(mean_batch);
       double a = static_cast<double>(std::max<std::int64_t>(e.accepted, 1));
-      std::printf("run %d: engine %8.0f actions/s (%lld accepted, %lld refused, %.2fs; %lld commits, mean batch %.0f) | "
-                  "baseline %8.0f actions/s (%lld transactions of %lld) | ratio %.2f | creation %.0f cases/s\n",
-                  k, er, static_cast<long long>(e.accepted), static_cast<long long>(e.refused), e.seconds,
-                  static_cast<long long>(e.batches), mean_batch, br, static_cast<long long>(b.transactions),
-                  static_cast<long long>(batch), er / br, e.created / e.create_seconds);
-      std::printf("       CPU per action: engine %.1f us (its writer thread %.1f us), baseline %.1f us\n", 1e6 * e.cpu / a,
-                  1e6 * e.writer_cpu / a, 1e6 * b.cpu / static_cast<double>(std::max<std::int64_t>(b.actions, 1)));
-      std::printf("       rows per action: %.2f events, %.2f commitments, %.2f redress, %.2f messages, %.2f e-mails, 1 case update\n",
-                  static_cast<double>(e.events) / a, static_cast<double>(e.commitments) / a, static_cast<double>(e.redress) / a,
-                  static_cast<double>(e.messages) / a, static_cast<double>(e.emails) / a);
-      std::printf("       planned ahead of the writer: %.0f%% of actions, %.0f%% of those written as made\n",
-                  100.0 * static_cast<double>(e.ahead_plans) / a,
-                  100.0 * static_cast<double>(e.ahead_written) / static_cast<double>(std::max<std::int64_t>(e.ahead_plans, 1)));
+      std::printf(
+          "run %d: engine %8.0f actions/s (%lld accepted, %lld refused, %.2fs; %lld commits, mean batch %.0f) | "
+          "baseline %8.0f actions/s (%lld transactions of %lld) | ratio %.2f | creation %.0f cases/s\n",
+          k, er, static_cast<long long>(e.accepted), static_cast<long long>(e.refused), e.seconds,
+          static_cast<long long>(e.batches), mean_batch, br, static_cast<long long>(b.transactions),
+          static_cast<long long>(batch), er / br, e.created / e.create_seconds);
+      std::printf("       CPU per action: engine %.1f us (its writer thread %.1f us), baseline %.1f us\n",
+                  1e6 * e.cpu / a, 1e6 * e.writer_cpu / a,
+                  1e6 * b.cpu / static_cast<double>(std::max<std::int64_t>(b.actions, 1)));
+      std::printf(
+          "       rows per action: %.2f events, %.2f commitments, %.2f redress, %.2f messages, %.2f e-mails, 1 case "
+          "update\n",
+          static_cast<double>(e.events) / a, static_cast<double>(e.commitments) / a, static_cast<double>(e.redress) / a,
+          static_cast<double>(e.messages) / a, static_cast<double>(e.emails) / a);
+      std::printf(
+          "       planned ahead of the writer: %.0f%% of actions, %.0f%% of those written as made\n",
+          100.0 * static_cast<double>(e.ahead_plans) / a,
+          100.0 * static_cast<double>(e.ahead_written) / static_cast<double>(std::max<std::int64_t>(e.ahead_plans, 1)));
       double c = static_cast<double>(std::max(e.created, 1));
       double cr = e.created / e.create_seconds, cbr = static_cast<double>(cb.actions) / cb.seconds;
       creation_rates.push_back(cr);
@@ -970,15 +1049,18 @@ int main(int argc, char** argv) {
       creation_ratios.push_back(cr / cbr);
       creation_cpu.push_back(1e6 * e.create_cpu / c);
       creation_baseline_cpu.push_back(1e6 * cb.cpu / static_cast<double>(std::max<std::int64_t>(cb.actions, 1)));
-      std::printf("       creations: engine %.0f cases/s (%d, mean batch %.0f; CPU per case %.1f us, its writer thread %.1f us) | "
-                  "baseline %.0f cases/s (%lld transactions; CPU per case %.1f us) | ratio %.2f\n",
-                  cr, e.created, create_batch, creation_cpu.back(), 1e6 * e.create_writer_cpu / c, cbr,
-                  static_cast<long long>(cb.transactions), creation_baseline_cpu.back(), cr / cbr);
-      std::printf("       rows per creation: 1 case, %.2f events, %.2f commitments, %.2f e-mails, %.2f client links, "
-                  "%.2f clock states, %.2f wake times\n",
-                  static_cast<double>(e.create_events) / c, static_cast<double>(e.create_commitments) / c,
-                  static_cast<double>(e.create_emails) / c, static_cast<double>(e.create_links) / c,
-                  static_cast<double>(e.create_clocks) / c, static_cast<double>(e.create_wakes) / c);
+      std::printf(
+          "       creations: engine %.0f cases/s (%d, mean batch %.0f; CPU per case %.1f us, its writer thread %.1f "
+          "us) | "
+          "baseline %.0f cases/s (%lld transactions; CPU per case %.1f us) | ratio %.2f\n",
+          cr, e.created, create_batch, creation_cpu.back(), 1e6 * e.create_writer_cpu / c, cbr,
+          static_cast<long long>(cb.transactions), creation_baseline_cpu.back(), cr / cbr);
+      std::printf(
+          "       rows per creation: 1 case, %.2f events, %.2f commitments, %.2f e-mails, %.2f client links, "
+          "%.2f clock states, %.2f wake times\n",
+          static_cast<double>(e.create_events) / c, static_cast<double>(e.create_commitments) / c,
+          static_cast<double>(e.create_emails) / c, static_cast<double>(e.create_links) / c,
+          static_cast<double>(e.create_clocks) / c, static_cast<double>(e.create_wakes) / c);
       for (const auto& [reason, count] : e.refusals) std::printf("       refused %d×: %s\n", count, reason.c_str());
       std::fflush(stdout);
       fs::remove_all(dir);
@@ -993,15 +1075,17 @@ int main(int argc, char** argv) {
     std::snprintf(buffer, sizeof buffer, "%.0f..%.0f", *lo, *hi);
     return std::string(buffer);
   };
-  std::printf("median of %d runs: engine %.0f actions/s (spread %s), baseline %.0f actions/s (spread %s), ratio %.2f, "
-              "mean batch %.0f\n",
-              o.runs, median(engine_rates), spread(engine_rates).c_str(), median(baseline_rates),
-              spread(baseline_rates).c_str(), median(ratios), median(batches));
-  std::printf("creations, median of %d runs: engine %.0f cases/s (spread %s; CPU per case %.1f us), baseline %.0f cases/s "
-              "(spread %s; CPU per case %.1f us), ratio %.2f\n",
-              o.runs, median(creation_rates), spread(creation_rates).c_str(), median(creation_cpu),
-              median(creation_baseline_rates), spread(creation_baseline_rates).c_str(), median(creation_baseline_cpu),
-              median(creation_ratios));
+  std::printf(
+      "median of %d runs: engine %.0f actions/s (spread %s), baseline %.0f actions/s (spread %s), ratio %.2f, "
+      "mean batch %.0f\n",
+      o.runs, median(engine_rates), spread(engine_rates).c_str(), median(baseline_rates),
+      spread(baseline_rates).c_str(), median(ratios), median(batches));
+  std::printf(
+      "creations, median of %d runs: engine %.0f cases/s (spread %s; CPU per case %.1f us), baseline %.0f cases/s "
+      "(spread %s; CPU per case %.1f us), ratio %.2f\n",
+      o.runs, median(creation_rates), spread(creation_rates).c_str(), median(creation_cpu),
+      median(creation_baseline_rates), spread(creation_baseline_rates).c_str(), median(creation_baseline_cpu),
+      median(creation_ratios));
   if (o.statements > 0) {
     std::printf("last run:\n");
     StatementProfile::instance().print("engine (phase 2)", o.statements);

@@ -31,8 +31,8 @@
 #include "adapters/mail/mail_context.h"
 #include "adapters/mail/mime.h"
 #include "adapters/mail/smtp_mailer.h"
-#include "smtp_sink.h"
 #include "adapters/mail/templates.h"
+#include "smtp_sink.h"
 
 using namespace redress;
 using namespace redress::bench;
@@ -45,7 +45,6 @@ struct Options {
   int runs = 5;
   std::string sink = "/usr/sbin/smtp-sink";
 };
-
 
 // A realistic acknowledgement: the shipped template, a case with a pledge and an owner.
 boost::json::object sample_context(const MailSettings& settings) {
@@ -174,9 +173,12 @@ int main(int argc, char** argv) {
       }
       return argv[++i];
     };
-    if (arg == "--mails") options.mails = std::max(1, std::atoi(next().c_str()));
-    else if (arg == "--runs") options.runs = std::max(1, std::atoi(next().c_str()));
-    else if (arg == "--sink") options.sink = next();
+    if (arg == "--mails")
+      options.mails = std::max(1, std::atoi(next().c_str()));
+    else if (arg == "--runs")
+      options.runs = std::max(1, std::atoi(next().c_str()));
+    else if (arg == "--sink")
+      options.sink = next();
     else {
       std::fprintf(stderr, "usage: mail [--mails N] [--runs K] [--sink PATH]\n");
       return 2;
@@ -198,8 +200,8 @@ int main(int argc, char** argv) {
   pid_t sink = start_sink(options.sink, port, "mail bench");
   std::string url = "smtp://127.0.0.1:" + std::to_string(port);
   auto mails = compose_all(options.mails, *templates, settings, context);
-  std::printf("mail bench: %d mails of %zu bytes per run, %d runs, smtp-sink on %s\n", options.mails, mails[0].data.size(),
-              options.runs, url.c_str());
+  std::printf("mail bench: %d mails of %zu bytes per run, %d runs, smtp-sink on %s\n", options.mails,
+              mails[0].data.size(), options.runs, url.c_str());
 
   std::vector<double> mailer_rates, baseline_rates, compose_rates;
   for (int run = 1; run <= options.runs; ++run) {
@@ -212,14 +214,16 @@ int main(int argc, char** argv) {
     mailer_rates.push_back(mailer);
     baseline_rates.push_back(plain);
     compose_rates.push_back(compose);
-    std::printf("run %d: SmtpMailer %.0f mails/s (%ld connection%s), plain curl %.0f mails/s, ratio %.2f; "
-                "render+compose %.0f mails/s\n",
-                run, mailer, connections, connections == 1 ? "" : "s", plain, mailer / plain, compose);
+    std::printf(
+        "run %d: SmtpMailer %.0f mails/s (%ld connection%s), plain curl %.0f mails/s, ratio %.2f; "
+        "render+compose %.0f mails/s\n",
+        run, mailer, connections, connections == 1 ? "" : "s", plain, mailer / plain, compose);
   }
   double m = median(mailer_rates), b = median(baseline_rates), c = median(compose_rates);
-  std::printf("median: SmtpMailer %.0f mails/s, plain curl %.0f mails/s, ratio %.2f; render+compose %.0f mails/s; "
-              "render+compose+send on one worker %.0f mails/s\n",
-              m, b, m / b, c, 1.0 / (1.0 / m + 1.0 / c));
+  std::printf(
+      "median: SmtpMailer %.0f mails/s, plain curl %.0f mails/s, ratio %.2f; render+compose %.0f mails/s; "
+      "render+compose+send on one worker %.0f mails/s\n",
+      m, b, m / b, c, 1.0 / (1.0 / m + 1.0 / c));
   ::kill(sink, SIGTERM);
   int status = 0;
   ::waitpid(sink, &status, 0);

@@ -30,9 +30,9 @@
 #include <vector>
 
 #include "adapters/mail/smtp_mailer.h"
-#include "smtp_sink.h"
 #include "adapters/outbox/deliveries.h"
 #include "app/environment.h"
+#include "smtp_sink.h"
 
 using namespace redress;
 using namespace redress::bench;
@@ -40,7 +40,6 @@ namespace fs = std::filesystem;
 using Steady = std::chrono::steady_clock;
 
 namespace {
-
 
 double seconds(Steady::duration d) { return std::chrono::duration<double>(d).count(); }
 
@@ -55,12 +54,14 @@ double create_cases(Environment& env, int n, int offset) {
   auto begin = Steady::now();
   for (int i = 0; i < n; ++i) {
     NewCase c;
-    c.client = Client{"Client " + std::to_string(offset + i), "client" + std::to_string(offset + i) + "@example.org", "", "en-GB"};
+    c.client = Client{"Client " + std::to_string(offset + i), "client" + std::to_string(offset + i) + "@example.org",
+                      "", "en-GB"};
     c.category = "banking";
     c.subject = "Charged twice";
     c.description = "bench";
-    env.engine->create_case(c, Actor::intake("bench"), "", "",
-                            [&done, i](Result<Committed> r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+    env.engine->create_case(c, Actor::intake("bench"), "", "", [&done, i](Result<Committed> r) {
+      done[static_cast<std::size_t>(i)].set_value(std::move(r));
+    });
   }
   for (auto& d : done)
     if (!d.get_future().get()) std::exit(1);
@@ -74,9 +75,12 @@ int main(int argc, char** argv) {
   std::string sink = "/usr/sbin/smtp-sink";
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i], value = argv[i + 1];
-    if (flag == "--cases") cases = std::max(1, std::stoi(value));
-    else if (flag == "--runs") runs = std::max(1, std::stoi(value));
-    else if (flag == "--sink") sink = value;
+    if (flag == "--cases")
+      cases = std::max(1, std::stoi(value));
+    else if (flag == "--runs")
+      runs = std::max(1, std::stoi(value));
+    else if (flag == "--sink")
+      sink = value;
     else {
       std::fprintf(stderr, "usage: outbox [--cases N] [--runs K] [--sink PATH]\n");
       return 2;
@@ -96,7 +100,8 @@ int main(int argc, char** argv) {
 
   std::vector<double> alone, with_worker, drain;
   for (int run = 0; run < runs; ++run) {
-    fs::path dir = fs::temp_directory_path() / ("redress-bench-outbox-" + std::to_string(::getpid()) + "-" + std::to_string(run));
+    fs::path dir =
+        fs::temp_directory_path() / ("redress-bench-outbox-" + std::to_string(::getpid()) + "-" + std::to_string(run));
     fs::remove_all(dir);
     Config config;
     config.data_dir = dir.string();
@@ -113,13 +118,16 @@ int main(int argc, char** argv) {
     smtp.starttls = StartTls::kOff;
     auto mailer = SmtpMailer::create(smtp);
     if (!mailer) return 1;
-    MailDelivery delivery(*(*env)->store, (*env)->workflows, keyring, *templates, settings, base_url, std::move(mailer).value());
+    MailDelivery delivery(*(*env)->store, (*env)->workflows, keyring, *templates, settings, base_url,
+                          std::move(mailer).value());
     OutboxWorker::Options o;
     o.holder = "bench";
     o.batch = 256;
     OutboxWorker worker(*(*env)->store, *(*env)->clock, o, delivery);
     int failures = 0;
-    worker.on_attempt = [&failures](const OutboxItem&, const DeliveryRecord& r) { failures += r.next != OutboxState::kDelivered; };
+    worker.on_attempt = [&failures](const OutboxItem&, const DeliveryRecord& r) {
+      failures += r.next != OutboxState::kDelivered;
+    };
 
     double a = cases / create_cases(**env, cases, 0);
     (*env)->engine->set_observer([&worker](const Committed&) { worker.notify(); });
@@ -135,15 +143,18 @@ int main(int argc, char** argv) {
     alone.push_back(a);
     with_worker.push_back(b);
     drain.push_back(c);
-    std::printf("run %d: engine alone %.0f cases/s | with the worker delivering %.0f cases/s (ratio %.2f) | drain %d mails at %.0f mails/s%s\n",
-                run + 1, a, b, b / a, sent, c, failures ? (" | " + std::to_string(failures) + " not delivered").c_str() : "");
+    std::printf(
+        "run %d: engine alone %.0f cases/s | with the worker delivering %.0f cases/s (ratio %.2f) | drain %d mails at "
+        "%.0f mails/s%s\n",
+        run + 1, a, b, b / a, sent, c, failures ? (" | " + std::to_string(failures) + " not delivered").c_str() : "");
     env->reset();
     fs::remove_all(dir);
   }
-  std::printf("median of %d runs: engine alone %.0f cases/s, with the worker %.0f cases/s, ratio %.2f (cost %.0f%%); "
-              "outbox drain %.0f mails/s\n",
-              runs, median(alone), median(with_worker), median(with_worker) / median(alone),
-              100.0 * (1.0 - median(with_worker) / median(alone)), median(drain));
+  std::printf(
+      "median of %d runs: engine alone %.0f cases/s, with the worker %.0f cases/s, ratio %.2f (cost %.0f%%); "
+      "outbox drain %.0f mails/s\n",
+      runs, median(alone), median(with_worker), median(with_worker) / median(alone),
+      100.0 * (1.0 - median(with_worker) / median(alone)), median(drain));
   std::printf("targets (issue 5): >= 1,000 mails/s; the outbox costs the engine <= 10%%\n");
   ::kill(sink_pid, SIGTERM);
   ::waitpid(sink_pid, nullptr, 0);

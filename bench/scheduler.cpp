@@ -29,9 +29,9 @@
 #include <filesystem>
 #include <future>
 #include <iostream>
-#include <random>
 #include <map>
 #include <mutex>
+#include <random>
 #include <set>
 #include <thread>
 
@@ -55,8 +55,9 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& problem) {
-  std::cerr << "bench/scheduler: " << problem << "\n"
-            << "usage: scheduler [--commitments N] [--cases N] [--probes N] [--idle-seconds S] [--runs K] [--dir DIR]\n";
+  std::cerr
+      << "bench/scheduler: " << problem << "\n"
+      << "usage: scheduler [--commitments N] [--cases N] [--probes N] [--idle-seconds S] [--runs K] [--dir DIR]\n";
   std::exit(2);
 }
 
@@ -74,13 +75,20 @@ Options parse(int argc, char** argv) {
       if (flag != "--dir") usage(flag + " takes a whole number");
     }
     if (flag != "--dir" && n < 1) usage(flag + " must be at least 1");
-    if (flag == "--commitments") o.commitments = n;
-    else if (flag == "--cases") o.cases = n;
-    else if (flag == "--probes") o.probes = n;
-    else if (flag == "--idle-seconds") o.idle_seconds = n;
-    else if (flag == "--runs") o.runs = n;
-    else if (flag == "--dir") o.dir = value;
-    else usage("unknown option " + flag);
+    if (flag == "--commitments")
+      o.commitments = n;
+    else if (flag == "--cases")
+      o.cases = n;
+    else if (flag == "--probes")
+      o.probes = n;
+    else if (flag == "--idle-seconds")
+      o.idle_seconds = n;
+    else if (flag == "--runs")
+      o.runs = n;
+    else if (flag == "--dir")
+      o.dir = value;
+    else
+      usage("unknown option " + flag);
   }
   return o;
 }
@@ -90,7 +98,8 @@ double ms(Steady::duration d) { return std::chrono::duration<double, std::milli>
 double percentile(std::vector<double> v, double p) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
-  auto index = static_cast<std::size_t>(std::min<double>(static_cast<double>(v.size() - 1), p * static_cast<double>(v.size() - 1) + 0.5));
+  auto index = static_cast<std::size_t>(
+      std::min<double>(static_cast<double>(v.size() - 1), p * static_cast<double>(v.size() - 1) + 0.5));
   return v[index];
 }
 
@@ -140,8 +149,9 @@ void seed(const fs::path& dir, const Options& o) {
     c.subject = "Charged twice";
     c.description = "bench";
     c.workflow = "retail";
-    env->engine->create_case(c, Actor::intake("bench"), "", "",
-                             [&done, i](Result<Committed> r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+    env->engine->create_case(c, Actor::intake("bench"), "", "", [&done, i](Result<Committed> r) {
+      done[static_cast<std::size_t>(i)].set_value(std::move(r));
+    });
   }
   for (auto& d : done)
     if (!d.get_future().get()) std::exit(1);
@@ -153,11 +163,13 @@ void seed(const fs::path& dir, const Options& o) {
   sqlite3_open((dir / "redress.db").string().c_str(), &db);
   exec(db, "PRAGMA synchronous = OFF");
   sqlite3_stmt* insert = nullptr;
-  sqlite3_prepare_v2(db,
-                     "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
-                     "settled_at, note, replaces_id, replaced_by_id, redress_id, warnings_fired, handled_at) "
-                     "VALUES (?1, ?2, 'promise', 'We will call you back about your refund', ?3, ?4, 1, ?5, ?6, ?7, '', 0, 0, 0, ?8, NULL)",
-                     -1, &insert, nullptr);
+  sqlite3_prepare_v2(
+      db,
+      "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
+      "settled_at, note, replaces_id, replaced_by_id, redress_id, warnings_fired, handled_at) "
+      "VALUES (?1, ?2, 'promise', 'We will call you back about your refund', ?3, ?4, 1, ?5, ?6, ?7, '', 0, 0, 0, ?8, "
+      "NULL)",
+      -1, &insert, nullptr);
   std::mt19937_64 random(7);
   std::int64_t year = 365LL * 86400 * 1000000;
   int existing = 0;
@@ -183,8 +195,10 @@ void seed(const fs::path& dir, const Options& o) {
     sqlite3_bind_text(insert, 4, owner.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(insert, 5, is_broken ? "broken" : "open", -1, SQLITE_STATIC);
     sqlite3_bind_int64(insert, 6, to_micros(now) - year / 12);
-    if (is_broken) sqlite3_bind_int64(insert, 7, due);
-    else sqlite3_bind_null(insert, 7);
+    if (is_broken)
+      sqlite3_bind_int64(insert, 7, due);
+    else
+      sqlite3_bind_null(insert, 7);
     sqlite3_bind_int(insert, 8, (!is_broken && i % 100 == 0) ? 1 : 0);
     sqlite3_step(insert);
     sqlite3_reset(insert);
@@ -200,9 +214,11 @@ void seed(const fs::path& dir, const Options& o) {
 
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
-  fs::path dir = o.dir.empty() ? fs::temp_directory_path() / ("redress-bench-scheduler-" + std::to_string(::getpid())) : fs::path(o.dir);
+  fs::path dir = o.dir.empty() ? fs::temp_directory_path() / ("redress-bench-scheduler-" + std::to_string(::getpid()))
+                               : fs::path(o.dir);
   fs::create_directories(dir);
-  std::cout << "bench/scheduler: " << o.commitments << " open commitments over " << o.cases << " cases, in " << dir << "\n";
+  std::cout << "bench/scheduler: " << o.commitments << " open commitments over " << o.cases << " cases, in " << dir
+            << "\n";
   auto t0 = Steady::now();
   seed(dir, o);
   std::cout << "seeded in " << ms(Steady::now() - t0) / 1000 << " s\n";
@@ -212,10 +228,12 @@ int main(int argc, char** argv) {
   for (int run = 0; run < o.runs; ++run) {
     auto begin = Steady::now();
     auto env = open_env(dir);
-    Scheduler scheduler(*env->engine, Scheduler::Options{"bench", std::chrono::seconds(60), std::chrono::seconds(20), 512});
+    Scheduler scheduler(*env->engine,
+                        Scheduler::Options{"bench", std::chrono::seconds(60), std::chrono::seconds(20), 512});
     auto first = scheduler.run_due();
     startups.push_back(ms(Steady::now() - begin));
-    std::cout << "start-up run " << run + 1 << ": " << startups.back() << " ms (first round fired " << first.cases << " cases)\n";
+    std::cout << "start-up run " << run + 1 << ": " << startups.back() << " ms (first round fired " << first.cases
+              << " cases)\n";
   }
 
   auto env = open_env(dir);
@@ -267,7 +285,8 @@ int main(int argc, char** argv) {
   }
   std::cout << "overdue report: median " << percentile(report_ms, 0.5) << " ms, p99 " << percentile(report_ms, 0.99)
             << " ms (" << listed << " commitments listed in the totals) | baseline SELECT of 500: median "
-            << percentile(baseline_ms, 0.5) << " ms | ratio " << percentile(report_ms, 0.5) / std::max(1e-6, percentile(baseline_ms, 0.5)) << "\n";
+            << percentile(baseline_ms, 0.5) << " ms | ratio "
+            << percentile(report_ms, 0.5) / std::max(1e-6, percentile(baseline_ms, 0.5)) << "\n";
 
   // 5. Delay from due time to the committed commitment.broken event.
   auto refs = env->store->list_cases({}, "", 200);
@@ -283,7 +302,8 @@ int main(int argc, char** argv) {
     r.text = "Probe " + std::to_string(i);
     r.client_visible = false;
     r.due.at = start + std::chrono::microseconds(5'000'000LL * i / o.probes);
-    env->engine->submit(std::move(r), [&made, i](Result<Committed> c) { made[static_cast<std::size_t>(i)].set_value(std::move(c)); });
+    env->engine->submit(std::move(r),
+                        [&made, i](Result<Committed> c) { made[static_cast<std::size_t>(i)].set_value(std::move(c)); });
   }
   std::map<std::string, Time> due_of;
   for (auto& m : made) {

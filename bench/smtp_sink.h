@@ -49,13 +49,16 @@ inline pid_t start_sink(const std::string& sink, int port, const char* who) {
   std::string listen = "127.0.0.1:" + std::to_string(port);
   pid_t pid = ::fork();
   if (pid == 0) {
-    if (::geteuid() == 0) ::execl(sink.c_str(), sink.c_str(), "-u", "nobody", listen.c_str(), "256", static_cast<char*>(nullptr));
-    else ::execl(sink.c_str(), sink.c_str(), listen.c_str(), "256", static_cast<char*>(nullptr));
+    if (::geteuid() == 0)
+      ::execl(sink.c_str(), sink.c_str(), "-u", "nobody", listen.c_str(), "256", static_cast<char*>(nullptr));
+    else
+      ::execl(sink.c_str(), sink.c_str(), listen.c_str(), "256", static_cast<char*>(nullptr));
     ::_exit(127);
   }
   for (int i = 0; i < 500 && !port_open(port); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   if (!port_open(port)) {
-    std::fprintf(stderr, "%s: %s did not open port %d (install it: apt-get install postfix)\n", who, sink.c_str(), port);
+    std::fprintf(stderr, "%s: %s did not open port %d (install it: apt-get install postfix)\n", who, sink.c_str(),
+                 port);
     ::kill(pid, SIGKILL);
     std::exit(2);
   }

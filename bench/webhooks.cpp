@@ -121,10 +121,14 @@ int main(int argc, char** argv) {
   Options o;
   for (int i = 1; i + 1 < argc; i += 2) {
     const int value = std::max(1, std::atoi(argv[i + 1]));
-    if (std::strcmp(argv[i], "--deliveries") == 0) o.deliveries = value;
-    else if (std::strcmp(argv[i], "--threads") == 0) o.threads = value;
-    else if (std::strcmp(argv[i], "--runs") == 0) o.runs = value;
-    else if (std::strcmp(argv[i], "--body-bytes") == 0) o.body_bytes = value;
+    if (std::strcmp(argv[i], "--deliveries") == 0)
+      o.deliveries = value;
+    else if (std::strcmp(argv[i], "--threads") == 0)
+      o.threads = value;
+    else if (std::strcmp(argv[i], "--runs") == 0)
+      o.runs = value;
+    else if (std::strcmp(argv[i], "--body-bytes") == 0)
+      o.body_bytes = value;
     else {
       std::fprintf(stderr, "usage: webhooks [--deliveries N] [--threads T] [--runs K] [--body-bytes B]\n");
       return 2;

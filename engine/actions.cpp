@@ -90,8 +90,10 @@ class FieldReader {
       return std::nullopt;
     }
     std::int64_t n = 0;
-    if (v->is_int64()) n = v->get_int64();
-    else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX)) n = static_cast<std::int64_t>(v->get_uint64());
+    if (v->is_int64())
+      n = v->get_int64();
+    else if (v->is_uint64() && v->get_uint64() <= static_cast<std::uint64_t>(INT64_MAX))
+      n = static_cast<std::int64_t>(v->get_uint64());
     else {
       fail(key, "must be an integer");
       return std::nullopt;
@@ -120,8 +122,10 @@ class FieldReader {
       return std::nullopt;
     }
     std::optional<std::int64_t> parsed;
-    if (v->is_string()) parsed = parse_display_id(v->get_string(), prefix);
-    else if (v->is_int64() && v->get_int64() > 0) parsed = v->get_int64();
+    if (v->is_string())
+      parsed = parse_display_id(v->get_string(), prefix);
+    else if (v->is_int64() && v->get_int64() > 0)
+      parsed = v->get_int64();
     if (!parsed) fail(key, std::string("must be an id like \"") + prefix + "-42\"");
     return parsed;
   }
@@ -138,7 +142,8 @@ class FieldReader {
     auto s = text(key, false);
     if (!s) return std::nullopt;
     auto d = parse_duration(*s);
-    if (!d || d->total() <= Duration::zero()) fail(key, "must be a positive ISO 8601 duration like \"PT4H\" or \"P3D\"");
+    if (!d || d->total() <= Duration::zero())
+      fail(key, "must be a positive ISO 8601 duration like \"PT4H\" or \"P3D\"");
     return d;
   }
 
@@ -167,25 +172,24 @@ class FieldReader {
 
   const json::value* raw(std::string_view key) { return find(key); }
 
-  void fail(std::string_view key, std::string message) {
-    errors_.push_back(FieldError{path(key), std::move(message)});
-  }
+  void fail(std::string_view key, std::string message) { errors_.push_back(FieldError{path(key), std::move(message)}); }
   void merge(std::vector<FieldError> more) {
     for (auto& e : more) errors_.push_back(std::move(e));
   }
-  std::string path(std::string_view key) const { return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key); }
+  std::string path(std::string_view key) const {
+    return prefix_.empty() ? std::string(key) : prefix_ + "." + std::string(key);
+  }
 
   // Adds an error for every key that was never read.
   void refuse_unknown() {
     for (const auto& member : object_)
-      if (!seen_.count(std::string(member.key()))) errors_.push_back(FieldError{path(member.key()), "is not a known field"});
+      if (!seen_.count(std::string(member.key())))
+        errors_.push_back(FieldError{path(member.key()), "is not a known field"});
   }
   std::vector<FieldError>& errors() { return errors_; }
 
  private:
-  static bool trimmed_empty(const std::string& s) {
-    return s.find_first_not_of(" \t\r\n") == std::string::npos;
-  }
+  static bool trimmed_empty(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }
   const json::value* find(std::string_view key) {
     seen_.insert(std::string(key));
     return object_.if_contains(key);
@@ -220,15 +224,19 @@ std::optional<RedressOffer> read_offer(const json::object& object, const std::st
   if (auto text = r.text("text", false, kMaxLongText)) offer.text = *text;
   if (const json::value* amount = r.raw("amount"); amount && !amount->is_null()) {
     offer.amount_minor = parse_amount_minor(*amount);
-    if (!offer.amount_minor) r.fail("amount", "must be a non-negative amount with at most two decimals, like \"25.00\"");
+    if (!offer.amount_minor)
+      r.fail("amount", "must be a non-negative amount with at most two decimals, like \"25.00\"");
   }
   if (auto currency = r.text("currency", false)) {
     bool ok = currency->size() == 3;
     for (char c : *currency) ok = ok && c >= 'A' && c <= 'Z';
-    if (!ok) r.fail("currency", "must be an ISO 4217 code like \"GBP\"");
-    else offer.currency = *currency;
+    if (!ok)
+      r.fail("currency", "must be an ISO 4217 code like \"GBP\"");
+    else
+      offer.currency = *currency;
   }
-  if (offer.amount_minor && offer.currency.empty() && r.errors().empty()) r.fail("currency", "is required with an amount");
+  if (offer.amount_minor && offer.currency.empty() && r.errors().empty())
+    r.fail("currency", "is required with an amount");
   r.refuse_unknown();
   bool ok = r.errors().empty();
   for (auto& e : r.errors()) errors.push_back(std::move(e));
@@ -266,9 +274,12 @@ void read_due(FieldReader& r, DueSpec& due, bool required) {
   due.at = r.time("due_at");
   due.in = r.duration("due_in");
   if (auto v = r.choice<TimeBasis>("due_basis", false, &parse_basis, basis_names())) due.basis = *v;
-  if (due.at && due.in) r.fail("due_in", "give due_at or due_in, not both");
-  else if (due.at && due.basis) r.fail("due_basis", "applies to due_in only");
-  else if (required && !due.at && !due.in && r.errors().empty()) r.fail("due_at", "is required (or due_in)");
+  if (due.at && due.in)
+    r.fail("due_in", "give due_at or due_in, not both");
+  else if (due.at && due.basis)
+    r.fail("due_basis", "applies to due_in only");
+  else if (required && !due.at && !due.in && r.errors().empty())
+    r.fail("due_at", "is required (or due_in)");
 }
 
 }  // namespace
@@ -280,8 +291,10 @@ Result<NewCase> decode_new_case(const json::object& body) {
     FieldReader cr(*client, "client");
     if (auto v = cr.text("name", true)) c.client.name = *v;
     if (auto v = cr.text("email", true)) {
-      if (!plausible_email(*v)) cr.fail("email", "must be an email address");
-      else c.client.email = *v;
+      if (!plausible_email(*v))
+        cr.fail("email", "must be an email address");
+      else
+        c.client.email = *v;
     }
     if (auto v = cr.text("phone", false, 40)) c.client.phone = *v;
     if (auto v = cr.text("locale", false, 35)) c.client.locale = *v;
@@ -353,7 +366,8 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
         r.fail("severity", "assess needs severity, category or workflow");
       break;
     case T::kAddMessage:
-      if (auto v = r.choice<Visibility>("visibility", true, &parse_Visibility, all_names_Visibility())) a.visibility = *v;
+      if (auto v = r.choice<Visibility>("visibility", true, &parse_Visibility, all_names_Visibility()))
+        a.visibility = *v;
       if (auto v = r.text("body", true, kMaxLongText)) a.body = *v;
       break;
     case T::kMakeCommitment:
@@ -375,7 +389,8 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       // The offer's own fields are the body (POST /v1/cases/{ref}/redress).
       json::object offer_fields;
       for (const auto& member : body)
-        if (member.key() != "expected_version" && member.key() != "action") offer_fields.emplace(member.key(), member.value());
+        if (member.key() != "expected_version" && member.key() != "action")
+          offer_fields.emplace(member.key(), member.value());
       if (auto offer = read_offer(offer_fields, "", errors)) a.offers.push_back(std::move(*offer));
       for (auto& e : errors) r.fail(e.field, e.message);
       for (const auto& member : offer_fields) (void)r.raw(member.key());
@@ -402,7 +417,8 @@ Result<ActionRequest> decode_action(const json::object& body) {
   auto type = parse_ActionType(name->get_string());
   if (!type) {
     std::string list;
-    for (int i = 0; i < kActionTypeCount; ++i) list += (i ? ", " : "") + std::string(to_string(static_cast<ActionType>(i)));
+    for (int i = 0; i < kActionTypeCount; ++i)
+      list += (i ? ", " : "") + std::string(to_string(static_cast<ActionType>(i)));
     return Error::invalid_field("action", "unknown action \"" + std::string(name->get_string()) + "\"; known: " + list);
   }
   return decode_action_fields(*type, body);
@@ -422,16 +438,20 @@ std::optional<std::int64_t> parse_display_id(std::string_view text, char prefix)
 
 std::optional<std::int64_t> parse_amount_minor(const json::value& amount) {
   std::string text;
-  if (amount.is_string()) text = std::string(amount.get_string());
-  else if (amount.is_int64()) text = std::to_string(amount.get_int64());
-  else if (amount.is_uint64()) text = std::to_string(amount.get_uint64());
+  if (amount.is_string())
+    text = std::string(amount.get_string());
+  else if (amount.is_int64())
+    text = std::to_string(amount.get_int64());
+  else if (amount.is_uint64())
+    text = std::to_string(amount.get_uint64());
   else if (amount.is_double()) {
     double d = amount.get_double();
     if (!std::isfinite(d) || d < 0 || d > 1e12) return std::nullopt;
     double cents = std::round(d * 100);
     if (std::fabs(cents - d * 100) > 1e-6) return std::nullopt;
     return static_cast<std::int64_t>(cents);
-  } else return std::nullopt;
+  } else
+    return std::nullopt;
   auto dot = text.find('.');
   std::string whole = text.substr(0, dot);
   std::string fraction = dot == std::string::npos ? "" : text.substr(dot + 1);

@@ -54,28 +54,28 @@ struct DueSpec {
 
 struct ActionRequest {
   ActionType type = ActionType::kAcknowledge;
-  std::string reference;                    // the case
+  std::string reference;  // the case
   Actor actor;
   std::optional<std::int64_t> expected_version;  // If-Match; refused when stale
-  std::string note;             // handover note; keep or fulfil note; acknowledgement note
-  std::string reason;           // escalate, deescalate, reopen, withdraw, reject, renegotiate, close
-  std::string owner;            // assign / transfer: staff id ("u-17") or email
+  std::string note;                              // handover note; keep or fulfil note; acknowledgement note
+  std::string reason;                            // escalate, deescalate, reopen, withdraw, reject, renegotiate, close
+  std::string owner;                             // assign / transfer: staff id ("u-17") or email
   std::optional<Outcome> outcome;
-  std::string final_response;   // resolve / propose_redress
-  std::vector<RedressOffer> offers;  // propose_redress (inline), offer_redress (exactly one)
-  std::optional<int> level;     // escalate: the level to raise to (default: one up)
-  std::optional<Severity> severity;  // assess
-  std::string category;              // assess
-  std::string workflow;              // assess: re-route to this workflow
+  std::string final_response;                     // resolve / propose_redress
+  std::vector<RedressOffer> offers;               // propose_redress (inline), offer_redress (exactly one)
+  std::optional<int> level;                       // escalate: the level to raise to (default: one up)
+  std::optional<Severity> severity;               // assess
+  std::string category;                           // assess
+  std::string workflow;                           // assess: re-route to this workflow
   Visibility visibility = Visibility::kInternal;  // add_message
-  std::string body;                  // add_message; request_info (the question to the client)
-  std::string text;                  // make_commitment
-  DueSpec due;                       // make_commitment, renegotiate_commitment
-  bool client_visible = true;        // make_commitment
-  std::int64_t commitment_id = 0;    // keep / renegotiate
-  std::int64_t redress_id = 0;       // accept / reject (optional) / fulfil
-  std::optional<int> rating;         // submit_survey, 1..5
-  std::string comment;               // submit_survey
+  std::string body;                               // add_message; request_info (the question to the client)
+  std::string text;                               // make_commitment
+  DueSpec due;                                    // make_commitment, renegotiate_commitment
+  bool client_visible = true;                     // make_commitment
+  std::int64_t commitment_id = 0;                 // keep / renegotiate
+  std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil
+  std::optional<int> rating;                      // submit_survey, 1..5
+  std::string comment;                            // submit_survey
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.

@@ -25,13 +25,9 @@ date::local_days to_local_days(sys_days day) {
   return date::local_days(date::days(static_cast<int>(day.time_since_epoch().count())));
 }
 
-sys_days from_local_days(date::local_days day) {
-  return sys_days(to_days(day.time_since_epoch().count()));
-}
+sys_days from_local_days(date::local_days day) { return sys_days(to_days(day.time_since_epoch().count())); }
 
-[[noreturn]] void no_working_time() {
-  throw std::logic_error("business calendar has no working time in twenty years");
-}
+[[noreturn]] void no_working_time() { throw std::logic_error("business calendar has no working time in twenty years"); }
 
 }  // namespace
 
@@ -53,7 +49,8 @@ Result<BusinessCalendar> BusinessCalendar::make(const std::string& zone_name, We
   static const char* const kDayNames[] = {"sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday"};
   for (std::size_t wd = 0; wd < hours.size(); ++wd) {
     auto& day = hours[wd];
-    std::sort(day.begin(), day.end(), [](const WorkingInterval& a, const WorkingInterval& b) { return a.start < b.start; });
+    std::sort(day.begin(), day.end(),
+              [](const WorkingInterval& a, const WorkingInterval& b) { return a.start < b.start; });
     for (std::size_t i = 0; i < day.size(); ++i) {
       const auto& iv = day[i];
       if (iv.start < minutes(0) || iv.end > kDay || iv.start >= iv.end) {

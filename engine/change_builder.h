@@ -89,8 +89,10 @@ class ChangeBuilder {
     auto& commitments = *own_commitments_;
     auto at = std::lower_bound(commitments.begin(), commitments.end(), c.id,
                                [](const Commitment& x, std::int64_t id) { return x.id < id; });
-    if (at != commitments.end() && at->id == c.id) *at = c;
-    else commitments.insert(at, c);
+    if (at != commitments.end() && at->id == c.id)
+      *at = c;
+    else
+      commitments.insert(at, c);
     for (auto& existing : change_.commitments)
       if (existing.id == c.id) {
         existing = std::move(c);
@@ -116,8 +118,10 @@ class ChangeBuilder {
     auto& redress = *own_redress_;
     auto at = std::lower_bound(redress.begin(), redress.end(), r.id,
                                [](const Redress& x, std::int64_t id) { return x.id < id; });
-    if (at != redress.end() && at->id == r.id) *at = r;
-    else redress.insert(at, r);
+    if (at != redress.end() && at->id == r.id)
+      *at = r;
+    else
+      redress.insert(at, r);
     for (auto& existing : change_.redress)
       if (existing.id == r.id) {
         existing = std::move(r);
@@ -141,7 +145,6 @@ class ChangeBuilder {
   std::optional<std::vector<Commitment>> own_commitments_;
   std::optional<std::vector<Redress>> own_redress_;
 };
-
 
 // Shared by the planner and the commitments module (planner.cpp).
 void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context);

@@ -140,7 +140,8 @@ void ClockFold::start_run(const Workflow& workflow, const ClockRule& rule, Time 
   run.opened_at = at;
   run.started = workflow.clock_start(rule, at);
   // A run that starts while the case awaits the client is paused from the moment it counts from.
-  if (paused_since_ && pauses_on_waiting(rule)) run.pauses.push_back({std::max(*paused_since_, run.started), Time::max()});
+  if (paused_since_ && pauses_on_waiting(rule))
+    run.pauses.push_back({std::max(*paused_since_, run.started), Time::max()});
   recompute(run);
   runs_.push_back(std::move(run));
   changed.push_back(runs_.size() - 1);
@@ -219,7 +220,8 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
     if (auto category = string_field(data, "category"); !category.empty()) category_ = std::move(category);
     received_ = true;
     if (const Workflow* workflow = current_workflow())
-      start_pending(*workflow, at, [](const ClockRule& r) { return r.start == ClockStart::kReceived; }, changed);
+      start_pending(
+          *workflow, at, [](const ClockRule& r) { return r.start == ClockStart::kReceived; }, changed);
 
   } else if (type == "case.acknowledged") {
     if (ended_) return changed;
@@ -229,7 +231,8 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
     }
     acknowledged_ = true;
     if (const Workflow* workflow = current_workflow())
-      start_pending(*workflow, at, [](const ClockRule& r) { return r.start == ClockStart::kAcknowledged; }, changed);
+      start_pending(
+          *workflow, at, [](const ClockRule& r) { return r.start == ClockStart::kAcknowledged; }, changed);
 
   } else if (type == "case.info_requested") {
     if (ended_ || resolved_) return changed;
@@ -274,9 +277,12 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
     resolved_ = false;
     reopened_ = true;
     if (const Workflow* workflow = current_workflow())
-      start_pending(*workflow, at, [](const ClockRule& r) {
-        return r.start == ClockStart::kReopened || r.recurrence == Recurrence::kRepeatUntilResolved;
-      }, changed);
+      start_pending(
+          *workflow, at,
+          [](const ClockRule& r) {
+            return r.start == ClockStart::kReopened || r.recurrence == Recurrence::kRepeatUntilResolved;
+          },
+          changed);
 
   } else if (type == "case.withdrawn") {
     cancel_open("the case was withdrawn");
@@ -298,7 +304,8 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
       workflow_ = std::move(next_workflow);
       if (!next_category.empty()) category_ = std::move(next_category);
       if (const Workflow* workflow = current_workflow())
-        start_pending(*workflow, at, [](const ClockRule&) { return true; }, changed);
+        start_pending(
+            *workflow, at, [](const ClockRule&) { return true; }, changed);
     } else if (!next_category.empty() && next_category != category_) {
       const std::string previous = std::exchange(category_, std::move(next_category));
       for (std::size_t i : open_indices()) {
@@ -306,7 +313,8 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
         if (rule && !rule->applies_to(category_)) cancel(i, at, "re-assessed as " + category_, changed);
       }
       if (const Workflow* workflow = current_workflow())
-        start_pending(*workflow, at, [&](const ClockRule& r) { return !r.applies_to(previous); }, changed);
+        start_pending(
+            *workflow, at, [&](const ClockRule& r) { return !r.applies_to(previous); }, changed);
     }
   }
 
@@ -318,10 +326,9 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
 bool ClockFold::may_change(const Event& event) {
   // Every type apply() acts on (tests/engine/clocks_test.cpp folds every type the planner writes,
   // in every state of a long history, to check that the others change nothing).
-  static constexpr std::string_view kTypes[] = {"case.received", "case.acknowledged", "case.info_requested",
-                                                "case.client_replied", "case.resolved", "case.reopened",
-                                                "case.withdrawn", "case.closed", "case.assessed",
-                                                "redress.proposed"};
+  static constexpr std::string_view kTypes[] = {
+      "case.received", "case.acknowledged", "case.info_requested", "case.client_replied", "case.resolved",
+      "case.reopened", "case.withdrawn",    "case.closed",         "case.assessed",       "redress.proposed"};
   if (event.type == "message.client") return event.actor != "client";
   return std::find(std::begin(kTypes), std::end(kTypes), event.type) != std::end(kTypes);
 }
@@ -360,8 +367,10 @@ void append_time(std::string& out, Time t) {
 }
 
 void append_time(std::string& out, const std::optional<Time>& t) {
-  if (!t) out += "null";
-  else append_time(out, *t);
+  if (!t)
+    out += "null";
+  else
+    append_time(out, *t);
 }
 
 }  // namespace

@@ -86,10 +86,10 @@ namespace redress {
 // One run of a workflow clock: a pledge. (workflow, clock, run) is unique within a case and
 // stable across re-folds, so the engine can map runs to stored commitments by it.
 struct PledgeRun {
-  std::string workflow;              // the workflow whose clock this is
-  std::string clock;                 // ClockRule::name
-  int run = 1;                       // 1, 2, ... per (workflow, clock): recurrences, restarts
-  std::string text;                  // ClockRule::text
+  std::string workflow;  // the workflow whose clock this is
+  std::string clock;     // ClockRule::name
+  int run = 1;           // 1, 2, ... per (workflow, clock): recurrences, restarts
+  std::string text;      // ClockRule::text
   bool client_visible = true;
   Time opened_at{};                  // the instant of the event that started the run
   Time started{};                    // the instant the clock counts from (>= opened_at)
@@ -98,7 +98,7 @@ struct PledgeRun {
   std::vector<Time> warning_times;   // in the order of ClockRule::warnings; Time::max() while paused
   std::optional<Time> met_at;
   std::optional<Time> cancelled_at;
-  std::string cancel_reason;         // empty unless cancelled
+  std::string cancel_reason;  // empty unless cancelled
 
   [[nodiscard]] bool is_open() const { return !met_at && !cancelled_at; }
   [[nodiscard]] bool paused() const { return !pauses.empty() && pauses.back().end == Time::max(); }
@@ -152,9 +152,9 @@ class ClockFold {
   std::int64_t applied_seq_ = 0;
   bool received_ = false;
   bool acknowledged_ = false;
-  bool reopened_ = false;   // in a cycle that began with case.reopened (cleared by resolution)
+  bool reopened_ = false;  // in a cycle that began with case.reopened (cleared by resolution)
   bool resolved_ = false;
-  bool ended_ = false;      // withdrawn or closed
+  bool ended_ = false;  // withdrawn or closed
   std::optional<Time> paused_since_;
   std::vector<PledgeRun> runs_;
 };

@@ -22,8 +22,8 @@ void Engine::create_case(NewCase request, Actor actor, std::string idempotency_k
   WorkItem item;
   item.idempotency_key = std::move(idempotency_key);
   item.request_digest = std::move(request_digest);
-  item.plan = [this, request = std::move(request), actor = std::move(actor)](
-                  const CaseSnapshot*, WriteContext& context) -> Result<Change> {
+  item.plan = [this, request = std::move(request), actor = std::move(actor)](const CaseSnapshot*,
+                                                                             WriteContext& context) -> Result<Change> {
     return plan_creation(request, actor, workflows_, clock_.now(), context);
   };
   item.done = observed(std::move(done));

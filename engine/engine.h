@@ -4,8 +4,8 @@
 // against the case as stored, at the Clock's "now". An action is also planned at once on the
 // caller's thread against the snapshot the store keeps of the case (plan_ahead): the store's one
 // writer thread then only checks that the snapshot is still the latest and writes the plan.
-// Callbacks run on a store thread after the commit; the blocking forms wait for it. Thread-safe: any number of threads may submit at once;
-// the store serialises work on each case and commits in groups.
+// Callbacks run on a store thread after the commit; the blocking forms wait for it. Thread-safe: any number of threads
+// may submit at once; the store serialises work on each case and commits in groups.
 #pragma once
 
 #include <functional>

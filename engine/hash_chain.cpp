@@ -1,7 +1,7 @@
 #include "engine/hash_chain.h"
 
-#include <boost/json/serialize.hpp>
 #include <openssl/evp.h>
+#include <boost/json/serialize.hpp>
 
 #include <algorithm>
 #include <stdexcept>
@@ -78,21 +78,11 @@ void write_canonical(const boost::json::value& value, std::string& out) {
       out += ']';
       return;
     }
-    case boost::json::kind::string:
-      append_json_string(value.get_string(), out);
-      return;
-    case boost::json::kind::bool_:
-      out += value.get_bool() ? "true" : "false";
-      return;
-    case boost::json::kind::null:
-      out += "null";
-      return;
-    case boost::json::kind::int64:
-      out += std::to_string(value.get_int64());
-      return;
-    case boost::json::kind::uint64:
-      out += std::to_string(value.get_uint64());
-      return;
+    case boost::json::kind::string: append_json_string(value.get_string(), out); return;
+    case boost::json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
+    case boost::json::kind::null: out += "null"; return;
+    case boost::json::kind::int64: out += std::to_string(value.get_int64()); return;
+    case boost::json::kind::uint64: out += std::to_string(value.get_uint64()); return;
     default:  // doubles: boost's own shortest form
       out += boost::json::serialize(value);
   }

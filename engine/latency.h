@@ -17,7 +17,7 @@ namespace redress {
 // A histogram's counts at one moment. Buckets are not cumulative: buckets[i] counts the
 // durations d with bounds[i-1] < d <= bounds[i]; the last bucket is above every bound.
 struct HistogramCounts {
-  std::span<const double> bounds;          // seconds, ascending
+  std::span<const double> bounds;           // seconds, ascending
   std::array<std::uint64_t, 16> buckets{};  // bounds.size() + 1 are used
   std::uint64_t count = 0;
   double sum = 0;  // seconds

@@ -16,11 +16,30 @@
 namespace redress {
 
 namespace {
-constexpr std::array<std::string_view, kActionTypeCount> kActionNames{
-    "acknowledge", "take", "assign", "transfer", "start", "request_info", "client_replied",
-    "propose_redress", "accept_redress", "reject_redress", "resolve", "reopen", "close", "withdraw",
-    "escalate", "deescalate", "assess", "add_message", "make_commitment", "keep_commitment",
-    "renegotiate_commitment", "offer_redress", "fulfil_redress", "submit_survey"};
+constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowledge",
+                                                                      "take",
+                                                                      "assign",
+                                                                      "transfer",
+                                                                      "start",
+                                                                      "request_info",
+                                                                      "client_replied",
+                                                                      "propose_redress",
+                                                                      "accept_redress",
+                                                                      "reject_redress",
+                                                                      "resolve",
+                                                                      "reopen",
+                                                                      "close",
+                                                                      "withdraw",
+                                                                      "escalate",
+                                                                      "deescalate",
+                                                                      "assess",
+                                                                      "add_message",
+                                                                      "make_commitment",
+                                                                      "keep_commitment",
+                                                                      "renegotiate_commitment",
+                                                                      "offer_redress",
+                                                                      "fulfil_redress",
+                                                                      "submit_survey"};
 }  // namespace
 
 std::string_view to_string(ActionType type) { return kActionNames.at(static_cast<std::size_t>(type)); }
@@ -66,8 +85,8 @@ struct Machine : sc::state_machine<Machine, Live> {
   }
   LifecycleState current() const;
 
-  const LifecycleState stored;   // what the choice points restore
-  const LifecycleFacts facts;    // what the guards read
+  const LifecycleState stored;  // what the choice points restore
+  const LifecycleFacts facts;   // what the guards read
   bool accepted = false;
   RefusalKind refusal_kind = RefusalKind::kNotAllowed;
   std::string reason;
@@ -444,17 +463,28 @@ bool Machine::owned() const { return state_downcast<const Owned*>() != nullptr; 
 
 LifecycleState Machine::current() const {
   LifecycleState state;
-  if (state_downcast<const Received*>()) state.status = CaseStatus::kReceived;
-  else if (state_downcast<const Acknowledged*>()) state.status = CaseStatus::kAcknowledged;
-  else if (state_downcast<const Investigating*>()) state.status = CaseStatus::kInvestigating;
-  else if (state_downcast<const AwaitingClient*>()) state.status = CaseStatus::kAwaitingClient;
-  else if (state_downcast<const RedressProposed*>()) state.status = CaseStatus::kRedressProposed;
-  else if (state_downcast<const Resolved*>()) state.status = CaseStatus::kResolved;
-  else if (state_downcast<const Closed*>()) state.status = CaseStatus::kClosed;
-  else state.status = CaseStatus::kWithdrawn;
-  if (state_downcast<const ClockRunning*>()) state.clock = ClockState::kRunning;
-  else if (state_downcast<const ClockPaused*>()) state.clock = ClockState::kPaused;
-  else state.clock = ClockState::kStopped;
+  if (state_downcast<const Received*>())
+    state.status = CaseStatus::kReceived;
+  else if (state_downcast<const Acknowledged*>())
+    state.status = CaseStatus::kAcknowledged;
+  else if (state_downcast<const Investigating*>())
+    state.status = CaseStatus::kInvestigating;
+  else if (state_downcast<const AwaitingClient*>())
+    state.status = CaseStatus::kAwaitingClient;
+  else if (state_downcast<const RedressProposed*>())
+    state.status = CaseStatus::kRedressProposed;
+  else if (state_downcast<const Resolved*>())
+    state.status = CaseStatus::kResolved;
+  else if (state_downcast<const Closed*>())
+    state.status = CaseStatus::kClosed;
+  else
+    state.status = CaseStatus::kWithdrawn;
+  if (state_downcast<const ClockRunning*>())
+    state.clock = ClockState::kRunning;
+  else if (state_downcast<const ClockPaused*>())
+    state.clock = ClockState::kPaused;
+  else
+    state.clock = ClockState::kStopped;
   state.owned = owned();
   return state;
 }
@@ -490,10 +520,9 @@ Verdict decide(const LifecycleState& state, ActionType action, const LifecycleFa
   if (!machine.accepted) {
     verdict.refusal_kind = machine.refusal_kind;
     verdict.field = machine.refused_field;
-    verdict.reason = machine.reason.empty()
-                         ? std::string(to_string(action)) + " is not allowed while the case is " +
-                               std::string(to_string(state.status))
-                         : machine.reason;
+    verdict.reason = machine.reason.empty() ? std::string(to_string(action)) + " is not allowed while the case is " +
+                                                  std::string(to_string(state.status))
+                                            : machine.reason;
   }
   return verdict;
 }

@@ -22,10 +22,30 @@ namespace redress {
 // Every change a case can undergo. The first block is the SPEC's lifecycle table; the second are
 // the case operations that do not move the lifecycle but are still refused in some states.
 enum class ActionType {
-  kAcknowledge, kTake, kAssign, kTransfer, kStart, kRequestInfo, kClientReplied, kProposeRedress,
-  kAcceptRedress, kRejectRedress, kResolve, kReopen, kClose, kWithdraw, kEscalate, kDeescalate, kAssess,
+  kAcknowledge,
+  kTake,
+  kAssign,
+  kTransfer,
+  kStart,
+  kRequestInfo,
+  kClientReplied,
+  kProposeRedress,
+  kAcceptRedress,
+  kRejectRedress,
+  kResolve,
+  kReopen,
+  kClose,
+  kWithdraw,
+  kEscalate,
+  kDeescalate,
+  kAssess,
   // Case operations.
-  kAddMessage, kMakeCommitment, kKeepCommitment, kRenegotiateCommitment, kOfferRedress, kFulfilRedress,
+  kAddMessage,
+  kMakeCommitment,
+  kKeepCommitment,
+  kRenegotiateCommitment,
+  kOfferRedress,
+  kFulfilRedress,
   kSubmitSurvey,
 };
 inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kSubmitSurvey) + 1;
@@ -47,16 +67,16 @@ struct LifecycleState {
 
 // Facts about the case and the request that the guards read besides the machine's own state.
 struct LifecycleFacts {
-  bool has_pending_offers = false;      // redress offers proposed and undecided
-  bool has_unfulfilled_redress = false; // accepted redress not yet delivered
-  bool within_reopen_window = false;    // now < resolved_at + the workflow's reopen window
-  bool below_top_level = true;          // escalation level < the ladder's top
-  bool above_owner_level = false;       // escalation level > 0
+  bool has_pending_offers = false;       // redress offers proposed and undecided
+  bool has_unfulfilled_redress = false;  // accepted redress not yet delivered
+  bool within_reopen_window = false;     // now < resolved_at + the workflow's reopen window
+  bool below_top_level = true;           // escalation level < the ladder's top
+  bool above_owner_level = false;        // escalation level > 0
   // Request facts: set from the action being decided; left false when listing allowed actions.
-  bool action_has_offers = false;       // propose_redress carries offers inline
-  bool action_has_note = false;         // a handover note is present
-  bool message_from_client = false;     // add_message written by the client
-  bool message_internal = false;        // add_message is an internal note
+  bool action_has_offers = false;    // propose_redress carries offers inline
+  bool action_has_note = false;      // a handover note is present
+  bool message_from_client = false;  // add_message written by the client
+  bool message_internal = false;     // add_message is an internal note
 };
 
 enum class RefusalKind {
@@ -66,10 +86,10 @@ enum class RefusalKind {
 
 struct Verdict {
   bool accepted = false;
-  LifecycleState next;             // the state after the action (unchanged when refused)
+  LifecycleState next;  // the state after the action (unchanged when refused)
   RefusalKind refusal_kind = RefusalKind::kNotAllowed;
-  std::string reason;              // why it was refused; empty when accepted
-  std::string field;               // for kMissingField: the field required
+  std::string reason;  // why it was refused; empty when accepted
+  std::string field;   // for kMissingField: the field required
 };
 
 // Runs `action` on a machine restored from `state`.

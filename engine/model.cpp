@@ -22,28 +22,28 @@ const char* to_string(ErrorCode code) {
 }
 
 // The text names are stored and published: never reorder or rename them.
-#define REDRESS_DEFINE_NAMES(Enum, ...)                                                        \
-  namespace {                                                                                  \
-  constexpr auto k##Enum##Names = std::to_array<std::string_view>({__VA_ARGS__});            \
-  }                                                                                            \
+#define REDRESS_DEFINE_NAMES(Enum, ...)                                                                 \
+  namespace {                                                                                           \
+  constexpr auto k##Enum##Names = std::to_array<std::string_view>({__VA_ARGS__});                       \
+  }                                                                                                     \
   std::string_view to_string(Enum value) { return k##Enum##Names.at(static_cast<std::size_t>(value)); } \
-  std::optional<Enum> parse_##Enum(std::string_view text) {                                    \
-    auto it = std::find(k##Enum##Names.begin(), k##Enum##Names.end(), text);                   \
-    if (it == k##Enum##Names.end()) return std::nullopt;                                       \
-    return static_cast<Enum>(it - k##Enum##Names.begin());                                     \
-  }                                                                                            \
-  const std::vector<std::string_view>& all_names_##Enum() {                                    \
-    static const std::vector<std::string_view> list(k##Enum##Names.begin(), k##Enum##Names.end()); \
-    return list;                                                                               \
+  std::optional<Enum> parse_##Enum(std::string_view text) {                                             \
+    auto it = std::find(k##Enum##Names.begin(), k##Enum##Names.end(), text);                            \
+    if (it == k##Enum##Names.end()) return std::nullopt;                                                \
+    return static_cast<Enum>(it - k##Enum##Names.begin());                                              \
+  }                                                                                                     \
+  const std::vector<std::string_view>& all_names_##Enum() {                                             \
+    static const std::vector<std::string_view> list(k##Enum##Names.begin(), k##Enum##Names.end());      \
+    return list;                                                                                        \
   }
 
-REDRESS_DEFINE_NAMES(CaseStatus, "received", "acknowledged", "investigating", "awaiting_client",
-                     "redress_proposed", "resolved", "closed", "withdrawn")
+REDRESS_DEFINE_NAMES(CaseStatus, "received", "acknowledged", "investigating", "awaiting_client", "redress_proposed",
+                     "resolved", "closed", "withdrawn")
 REDRESS_DEFINE_NAMES(Channel, "web", "email", "phone", "in_person", "api")
 REDRESS_DEFINE_NAMES(Severity, "low", "medium", "high", "critical")
 REDRESS_DEFINE_NAMES(Outcome, "upheld", "partly_upheld", "not_upheld", "resolved_informally")
-REDRESS_DEFINE_NAMES(RedressKind, "apology", "explanation", "refund", "credit", "replacement", "repair",
-                     "goodwill", "compensation")
+REDRESS_DEFINE_NAMES(RedressKind, "apology", "explanation", "refund", "credit", "replacement", "repair", "goodwill",
+                     "compensation")
 REDRESS_DEFINE_NAMES(RedressStatus, "proposed", "accepted", "rejected", "fulfilled")
 REDRESS_DEFINE_NAMES(CommitmentKind, "promise", "pledge", "redress")
 REDRESS_DEFINE_NAMES(CommitmentStatus, "open", "kept", "broken", "renegotiated", "cancelled")

@@ -14,7 +14,16 @@
 
 namespace redress {
 
-enum class CaseStatus { kReceived, kAcknowledged, kInvestigating, kAwaitingClient, kRedressProposed, kResolved, kClosed, kWithdrawn };
+enum class CaseStatus {
+  kReceived,
+  kAcknowledged,
+  kInvestigating,
+  kAwaitingClient,
+  kRedressProposed,
+  kResolved,
+  kClosed,
+  kWithdrawn
+};
 enum class Channel { kWeb, kEmail, kPhone, kInPerson, kApi };
 enum class Severity { kLow, kMedium, kHigh, kCritical };
 enum class Outcome { kUpheld, kPartlyUpheld, kNotUpheld, kResolvedInformally };
@@ -29,8 +38,8 @@ enum class Role { kIntake, kAgent, kLead, kManager, kAdmin };
 enum class ClockState { kRunning, kPaused, kStopped };
 
 // Each enum's stable names. from_string returns nullopt for an unknown name.
-#define REDRESS_ENUM_NAMES(Enum)                                  \
-  [[nodiscard]] std::string_view to_string(Enum value);           \
+#define REDRESS_ENUM_NAMES(Enum)                                         \
+  [[nodiscard]] std::string_view to_string(Enum value);                  \
   [[nodiscard]] std::optional<Enum> parse_##Enum(std::string_view text); \
   [[nodiscard]] const std::vector<std::string_view>& all_names_##Enum();
 REDRESS_ENUM_NAMES(CaseStatus)
@@ -61,8 +70,8 @@ struct Client {
 };
 
 struct Case {
-  std::int64_t id = 0;         // storage key; 0 before the case is stored
-  std::string reference;       // "CMP-2026-000042": unique, stable, shown to the client
+  std::int64_t id = 0;    // storage key; 0 before the case is stored
+  std::string reference;  // "CMP-2026-000042": unique, stable, shown to the client
   Client client;
   Channel channel = Channel::kWeb;
   std::string category;
@@ -72,14 +81,14 @@ struct Case {
   std::string remedy_requested;
   Severity severity = Severity::kMedium;
   std::string workflow;
-  std::string team;            // the queue an unowned case waits in
+  std::string team;  // the queue an unowned case waits in
   CaseStatus status = CaseStatus::kReceived;
   ClockState clock = ClockState::kRunning;
-  std::string owner_id;        // empty while unowned; never empty again once set
+  std::string owner_id;  // empty while unowned; never empty again once set
   int escalation_level = 0;
   std::optional<Outcome> outcome;
-  std::int64_t version = 0;    // the number of events in the case's history
-  std::string head_hash;       // hash of the latest event (hex); "" before the first
+  std::int64_t version = 0;  // the number of events in the case's history
+  std::string head_hash;     // hash of the latest event (hex); "" before the first
   Time received_at{};
   Time updated_at{};
   std::optional<Time> acknowledged_at;
@@ -91,7 +100,7 @@ struct Case {
 };
 
 struct Commitment {
-  std::int64_t id = 0;            // shown as "k-<id>"
+  std::int64_t id = 0;  // shown as "k-<id>"
   std::int64_t case_id = 0;
   CommitmentKind kind = CommitmentKind::kPromise;
   std::string text;
@@ -100,20 +109,21 @@ struct Commitment {
   bool client_visible = true;
   CommitmentStatus status = CommitmentStatus::kOpen;
   Time created_at{};
-  std::optional<Time> settled_at;  // when it stopped being open
-  std::string note;                // the keep note, or the renegotiation reason
-  std::int64_t replaces_id = 0;    // renegotiated predecessor, 0 if none
-  std::int64_t replaced_by_id = 0; // successor when renegotiated, 0 if none
-  std::int64_t redress_id = 0;     // for kind redress: the offer it delivers
-  std::string pledge_key;          // for kind pledge: the clock run, "retail/final_response#1"
-  std::vector<Time> warning_times; // at-risk instants, ascending; Time::max() while paused
-  int warnings_fired = 0;          // how many of warning_times have been raised
-  std::optional<Time> handled_at;  // broken: when someone recorded what was done about it
+  std::optional<Time> settled_at;   // when it stopped being open
+  std::string note;                 // the keep note, or the renegotiation reason
+  std::int64_t replaces_id = 0;     // renegotiated predecessor, 0 if none
+  std::int64_t replaced_by_id = 0;  // successor when renegotiated, 0 if none
+  std::int64_t redress_id = 0;      // for kind redress: the offer it delivers
+  std::string pledge_key;           // for kind pledge: the clock run, "retail/final_response#1"
+  std::vector<Time> warning_times;  // at-risk instants, ascending; Time::max() while paused
+  int warnings_fired = 0;           // how many of warning_times have been raised
+  std::optional<Time> handled_at;   // broken: when someone recorded what was done about it
   std::string handled_note;
 
   // The next warning not yet raised, if any (open commitments only).
   [[nodiscard]] std::optional<Time> next_warning() const {
-    if (status != CommitmentStatus::kOpen || warnings_fired >= static_cast<int>(warning_times.size())) return std::nullopt;
+    if (status != CommitmentStatus::kOpen || warnings_fired >= static_cast<int>(warning_times.size()))
+      return std::nullopt;
     return warning_times[static_cast<std::size_t>(warnings_fired)];
   }
   // True while a pledge's clock is paused (the case awaits the client): not due.
@@ -128,7 +138,7 @@ struct Redress {
   std::string currency;                      // ISO 4217, required with an amount
   std::string text;
   RedressStatus status = RedressStatus::kProposed;
-  bool automatic = false;  // granted by a workflow rule, not offered by a person
+  bool automatic = false;          // granted by a workflow rule, not offered by a person
   std::int64_t commitment_id = 0;  // automatic compensation: the broken commitment it answers
   Time created_at{};
   std::optional<Time> decided_at;
@@ -139,7 +149,7 @@ struct Message {
   std::int64_t id = 0;  // shown as "m-<id>"
   std::int64_t case_id = 0;
   Visibility visibility = Visibility::kInternal;
-  std::string author;   // actor text, e.g. "staff:u-17" or "client"
+  std::string author;  // actor text, e.g. "staff:u-17" or "client"
   std::string body;
   Time at{};
 };
@@ -147,12 +157,12 @@ struct Message {
 // One entry of a case's append-only, hash-chained history.
 struct Event {
   std::int64_t case_id = 0;
-  std::int64_t seq = 0;   // 1, 2, 3... per case; equals the case version after it
-  std::string type;       // "case.acknowledged", "commitment.made"...
+  std::int64_t seq = 0;  // 1, 2, 3... per case; equals the case version after it
+  std::string type;      // "case.acknowledged", "commitment.made"...
   Time at{};
-  std::string actor;      // "staff:u-17", "client", "system", "intake:web-form"
-  std::string data;       // canonical JSON (sorted keys, no spaces)
-  std::string hash;       // hex SHA-256 over the canonical encoding, chained to the previous hash
+  std::string actor;  // "staff:u-17", "client", "system", "intake:web-form"
+  std::string data;   // canonical JSON (sorted keys, no spaces)
+  std::string hash;   // hex SHA-256 over the canonical encoding, chained to the previous hash
 };
 
 struct Staff {
@@ -168,7 +178,7 @@ struct Staff {
 struct Actor {
   enum class Kind { kStaff, kClient, kSystem, kIntake };
   Kind kind = Kind::kSystem;
-  std::string id;    // staff id or intake source; empty for client and system
+  std::string id;  // staff id or intake source; empty for client and system
   Role role = Role::kAgent;
   [[nodiscard]] std::string text() const;
   static Actor staff(std::string id, Role role) { return Actor{Kind::kStaff, std::move(id), role}; }

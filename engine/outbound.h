@@ -26,9 +26,9 @@ enum class DeliveryOutcome {
 
 struct DeliveryResult {
   DeliveryOutcome outcome = DeliveryOutcome::kRetry;
-  int status_code = 0;                     // SMTP reply code or HTTP status; 0 when none came back
-  std::string detail;                      // the peer's reply or the transport error, one line
-  std::optional<Duration> retry_after;     // from Retry-After (HTTP 429/503); none otherwise
+  int status_code = 0;                  // SMTP reply code or HTTP status; 0 when none came back
+  std::string detail;                   // the peer's reply or the transport error, one line
+  std::optional<Duration> retry_after;  // from Retry-After (HTTP 429/503); none otherwise
 };
 
 // A mail ready to send: the whole RFC 5322 message (CRLF line ends), its envelope.

@@ -2,8 +2,8 @@
 
 #include <boost/json.hpp>
 
-#include <algorithm>
 #include <date/date.h>
+#include <algorithm>
 
 #include "engine/change_builder.h"
 #include "engine/hash_chain.h"
@@ -30,8 +30,7 @@ json::object offer_json(const Redress& r) {
 }
 
 Error refusal(const Verdict& verdict, const Case& record, const WorkflowSet& workflows, Time now) {
-  if (verdict.refusal_kind == RefusalKind::kMissingField)
-    return Error::invalid_field(verdict.field, verdict.reason);
+  if (verdict.refusal_kind == RefusalKind::kMissingField) return Error::invalid_field(verdict.field, verdict.reason);
   return Error::refused(verdict.reason, allowed_actions_now(record, workflows, now));
 }
 
@@ -59,9 +58,6 @@ Status check_final_response(const Workflow& workflow, const std::string& text) {
   return Error::invalid(std::move(detail), std::move(fields));
 }
 
-
-
-
 Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
   for (auto& r : list)
     if (r.id == id) return &r;
@@ -73,7 +69,8 @@ Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
 void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context) {
   if (level < 1 || level > workflow.max_escalation_level()) return;
   const auto& rung = workflow.escalation[static_cast<std::size_t>(level - 1)];
-  for (const auto& staff : context.staff_with_roles(rung.roles, rung.teams)) b.email_staff(staff, "escalation", "staff.escalated");
+  for (const auto& staff : context.staff_with_roles(rung.roles, rung.teams))
+    b.email_staff(staff, "escalation", "staff.escalated");
   for (const auto& email : rung.staff)
     if (auto staff = context.find_staff(email)) b.email_staff(*staff, "escalation", "staff.escalated");
 }
@@ -82,7 +79,8 @@ void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const
                  const std::string& cause, WriteContext& context) {
   int from = b.record().escalation_level;
   b.record().escalation_level = to_level;
-  b.event("case.escalated", json::object{{"from_level", from}, {"to_level", to_level}, {"reason", reason}, {"cause", cause}});
+  b.event("case.escalated",
+          json::object{{"from_level", from}, {"to_level", to_level}, {"reason", reason}, {"cause", cause}});
   notify_escalation(b, workflow, to_level, context);
 }
 const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows) {
@@ -270,15 +268,17 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       break;
     }
 
-    case T::kStart:
-      b.event("case.investigation_started", transition({{"note", request.note}}));
-      break;
+    case T::kStart: b.event("case.investigation_started", transition({{"note", request.note}})); break;
 
     case T::kRequestInfo: {
       json::object data = transition({});
       if (!request.body.empty()) {
-        Message m{context.next_id(WriteContext::IdKind::kMessage), before.id, Visibility::kClient,
-                  request.actor.text(), request.body, now};
+        Message m{context.next_id(WriteContext::IdKind::kMessage),
+                  before.id,
+                  Visibility::kClient,
+                  request.actor.text(),
+                  request.body,
+                  now};
         data["message_id"] = message_display_id(m.id);
         data["body"] = request.body;
         b.put(std::move(m));
@@ -288,9 +288,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       break;
     }
 
-    case T::kClientReplied:
-      b.event("case.client_replied", transition({{"note", request.note}}));
-      break;
+    case T::kClientReplied: b.event("case.client_replied", transition({{"note", request.note}})); break;
 
     case T::kProposeRedress: {
       if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
@@ -323,7 +321,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       if (request.redress_id) {
         Redress* named = find_redress(redress, request.redress_id);
         if (!named || named->status != RedressStatus::kProposed)
-          return Error::not_found("no pending redress offer " + redress_display_id(request.redress_id) + " on this case");
+          return Error::not_found("no pending redress offer " + redress_display_id(request.redress_id) +
+                                  " on this case");
       }
       bool accept = request.type == T::kAcceptRedress;
       json::array ids;
@@ -339,7 +338,10 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       after.pending_offers = 0;
       if (accept) {
         after.resolved_at = now;
-        b.event("redress.accepted", transition({{"redress", ids}, {"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)}}));
+        b.event(
+            "redress.accepted",
+            transition({{"redress", ids},
+                        {"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)}}));
         for (Redress* r : decided) {
           // Delivering accepted redress is a commitment of its own (SPEC: Commitment.redress).
           bool deliverable = r->kind != RedressKind::kApology && r->kind != RedressKind::kExplanation;
@@ -371,15 +373,17 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
                                                   {"redress_id", redress_display_id(r->id)}});
           b.put(std::move(c));
         }
-        b.event("case.resolved", json::object{{"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)},
-                                              {"via", "accept_redress"},
-                                              {"from", from},
-                                              {"to", to}});
+        b.event("case.resolved",
+                json::object{{"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)},
+                             {"via", "accept_redress"},
+                             {"from", from},
+                             {"to", to}});
         b.email_client("client.redress_accepted");
       } else {
         b.event("redress.rejected", transition({{"redress", ids}, {"reason", request.reason}}));
         if (workflow.escalate_on_rejection && after.escalation_level < workflow.max_escalation_level())
-          raise_level(b, workflow, after.escalation_level + 1, "the client rejected the redress offered", "redress.rejected", context);
+          raise_level(b, workflow, after.escalation_level + 1, "the client rejected the redress offered",
+                      "redress.rejected", context);
         if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.redress_rejected");
       }
       break;
@@ -416,7 +420,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
 
     case T::kClose:
       after.ended_at = now;
-      b.event("case.closed", transition({{"note", request.note}, {"automatic", request.actor.kind == Actor::Kind::kSystem}}));
+      b.event("case.closed",
+              transition({{"note", request.note}, {"automatic", request.actor.kind == Actor::Kind::kSystem}}));
       b.email_client("client.closed");
       break;
 
@@ -431,7 +436,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     case T::kEscalate: {
       int target = request.level.value_or(before.escalation_level + 1);
       if (target <= before.escalation_level)
-        return Error::invalid_field("level", "must be above the current level " + std::to_string(before.escalation_level));
+        return Error::invalid_field("level",
+                                    "must be above the current level " + std::to_string(before.escalation_level));
       if (target > workflow.max_escalation_level())
         return Error::invalid_field("level", "the " + workflow.name + " ladder has " +
                                                  std::to_string(workflow.max_escalation_level()) + " levels");
@@ -442,7 +448,9 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     case T::kDeescalate: {
       int from_level = before.escalation_level;
       after.escalation_level = from_level - 1;
-      b.event("case.deescalated", json::object{{"from_level", from_level}, {"to_level", after.escalation_level}, {"reason", request.reason}});
+      b.event(
+          "case.deescalated",
+          json::object{{"from_level", from_level}, {"to_level", after.escalation_level}, {"reason", request.reason}});
       break;
     }
 
@@ -475,13 +483,20 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
 
     case T::kAddMessage: {
       Visibility visibility = request.actor.kind == Actor::Kind::kClient ? Visibility::kClient : request.visibility;
-      Message m{context.next_id(WriteContext::IdKind::kMessage), before.id, visibility, request.actor.text(), request.body, now};
-      json::object data{{"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
+      Message m{context.next_id(WriteContext::IdKind::kMessage),
+                before.id,
+                visibility,
+                request.actor.text(),
+                request.body,
+                now};
+      json::object data{
+          {"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
       b.put(std::move(m));
       if (request.actor.kind == Actor::Kind::kClient) {
         b.event("message.client", std::move(data));
         if (before.status != after.status)
-          b.event("case.client_replied", json::object{{"from", from}, {"to", to}, {"automatic", true}}, Actor::system().text());
+          b.event("case.client_replied", json::object{{"from", from}, {"to", to}, {"automatic", true}},
+                  Actor::system().text());
         if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.client_message");
       } else if (visibility == Visibility::kClient) {
         b.event("message.client", std::move(data));
@@ -517,14 +532,15 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
 
     case T::kKeepCommitment:
     case T::kRenegotiateCommitment: {
-      auto it = std::find_if(commitments.begin(), commitments.end(), [&](const Commitment& c) { return c.id == request.commitment_id; });
+      auto it = std::find_if(commitments.begin(), commitments.end(),
+                             [&](const Commitment& c) { return c.id == request.commitment_id; });
       if (it == commitments.end())
         return Error::not_found("no commitment " + commitment_display_id(request.commitment_id) + " on this case");
       Commitment c = *it;
       if (c.status != CommitmentStatus::kOpen)
-        return Error::refused("commitment " + commitment_display_id(c.id) + " is " + std::string(to_string(c.status)) +
-                                  ", not open",
-                              allowed_actions_now(before, workflows, now));
+        return Error::refused(
+            "commitment " + commitment_display_id(c.id) + " is " + std::string(to_string(c.status)) + ", not open",
+            allowed_actions_now(before, workflows, now));
       if (request.type == T::kKeepCommitment) {
         if (now >= c.due_at)
           return Error::refused("commitment " + commitment_display_id(c.id) + " was due at " + format_time(c.due_at) +
@@ -537,7 +553,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
         c.status = CommitmentStatus::kKept;
         c.settled_at = now;
         c.note = request.note;
-        b.event("commitment.kept", json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", request.note}});
+        b.event("commitment.kept",
+                json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", request.note}});
         b.put(std::move(c));
         break;
       }
@@ -589,7 +606,8 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     case T::kFulfilRedress: {
       Redress* r = find_redress(redress, request.redress_id);
       if (!r || r->status != RedressStatus::kAccepted)
-        return Error::not_found("no accepted, unfulfilled redress " + redress_display_id(request.redress_id) + " on this case");
+        return Error::not_found("no accepted, unfulfilled redress " + redress_display_id(request.redress_id) +
+                                " on this case");
       r->status = RedressStatus::kFulfilled;
       r->fulfilled_at = now;
       if (after.unfulfilled_redress > 0) --after.unfulfilled_redress;

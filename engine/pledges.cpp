@@ -11,9 +11,9 @@ namespace redress {
 
 namespace {
 
-constexpr const char* kClockEvents[] = {"case.received", "case.acknowledged", "case.info_requested",
-                                        "case.client_replied", "case.resolved", "case.reopened",
-                                        "case.withdrawn", "case.closed", "case.assessed"};
+constexpr const char* kClockEvents[] = {"case.received",       "case.acknowledged", "case.info_requested",
+                                        "case.client_replied", "case.resolved",     "case.reopened",
+                                        "case.withdrawn",      "case.closed",       "case.assessed"};
 
 bool moves_clocks(const std::string& type) {
   return std::any_of(std::begin(kClockEvents), std::end(kClockEvents), [&](const char* t) { return type == t; });
@@ -75,8 +75,8 @@ void owe_redress_commitment(ChangeBuilder& b, const Redress& r, const Workflow& 
 
 // Records automatic compensation of `amount` for `broken`: accepted on the client's behalf (the
 // standard grants it), with its redress.granted event.
-Redress granted_redress(ChangeBuilder& b, const Commitment& broken, const Compensation& compensation, std::int64_t amount,
-                        std::string text, WriteContext& context) {
+Redress granted_redress(ChangeBuilder& b, const Commitment& broken, const Compensation& compensation,
+                        std::int64_t amount, std::string text, WriteContext& context) {
   Redress r;
   r.id = context.next_id(WriteContext::IdKind::kRedress);
   r.case_id = b.record().id;
@@ -89,13 +89,14 @@ Redress granted_redress(ChangeBuilder& b, const Commitment& broken, const Compen
   r.created_at = b.now();
   r.decided_at = b.now();
   r.commitment_id = broken.id;
-  b.event("redress.granted", json::object{{"redress_id", redress_display_id(r.id)},
-                                          {"kind", to_string(r.kind)},
-                                          {"amount", format_amount(amount)},
-                                          {"currency", r.currency},
-                                          {"text", r.text},
-                                          {"automatic", true},
-                                          {"commitment_id", commitment_display_id(broken.id)}},
+  b.event("redress.granted",
+          json::object{{"redress_id", redress_display_id(r.id)},
+                       {"kind", to_string(r.kind)},
+                       {"amount", format_amount(amount)},
+                       {"currency", r.currency},
+                       {"text", r.text},
+                       {"automatic", true},
+                       {"commitment_id", commitment_display_id(broken.id)}},
           Actor::system().text());
   b.put(r);
   return r;
@@ -105,9 +106,9 @@ Redress granted_redress(ChangeBuilder& b, const Commitment& broken, const Compen
 // the standard grants it), with a commitment to pay it.
 void grant(ChangeBuilder& b, const Commitment& broken, const Compensation& compensation, const Workflow& workflow,
            WriteContext& context) {
-  Redress r = granted_redress(b, broken, compensation, compensation.amount_for(Duration::zero()),
-                              compensation.text.empty() ? "Compensation: " + broken.text + " was not met in time" : compensation.text,
-                              context);
+  Redress r = granted_redress(
+      b, broken, compensation, compensation.amount_for(Duration::zero()),
+      compensation.text.empty() ? "Compensation: " + broken.text + " was not met in time" : compensation.text, context);
   owe_redress_commitment(b, r, workflow, context);
 }
 
@@ -117,7 +118,8 @@ bool pays_a_penalty(const ChangeBuilder& b, const Commitment& c) {
   if (c.kind != CommitmentKind::kRedress) return false;
   for (const auto& r : b.redress())
     if (r.id == c.redress_id && r.automatic && r.commitment_id != 0)
-      if (const Commitment* answered = b.find_commitment(r.commitment_id)) return answered->kind == CommitmentKind::kRedress;
+      if (const Commitment* answered = b.find_commitment(r.commitment_id))
+        return answered->kind == CommitmentKind::kRedress;
   return false;
 }
 
@@ -136,7 +138,8 @@ void notify_staff(ChangeBuilder& b, const std::string& staff_id, const Workflow&
     return;
   }
   // Unowned: the team's leads answer for it.
-  for (const auto& lead : context.staff_with_roles({Role::kLead}, {workflow.team})) b.email_staff(lead, "team", template_name);
+  for (const auto& lead : context.staff_with_roles({Role::kLead}, {workflow.team}))
+    b.email_staff(lead, "team", template_name);
 }
 
 void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows, WriteContext& context) {
@@ -151,7 +154,8 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
   std::string clock = split_key(c.pledge_key).second;
   int target = triggered_level(workflow, from, [&](const EscalationTrigger& t) {
     if (t.kind == TriggerKind::kCommitmentBroken) return true;
-    return t.kind == TriggerKind::kClockBreach && c.kind == CommitmentKind::kPledge && (t.clock.empty() || t.clock == clock);
+    return t.kind == TriggerKind::kClockBreach && c.kind == CommitmentKind::kPledge &&
+           (t.clock.empty() || t.clock == clock);
   });
   if (rule.escalate_to) target = std::max(target, std::min(*rule.escalate_to, workflow.max_escalation_level()));
   bool raised = target > from;
@@ -166,7 +170,10 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
       case NotifyTarget::kClient:
         if (c.client_visible) b.email_client("client.commitment_broken");
         break;
-      case NotifyTarget::kOwner: notify_staff(b, c.owner_id.empty() ? b.record().owner_id : c.owner_id, workflow, "staff.commitment_broken", context); break;
+      case NotifyTarget::kOwner:
+        notify_staff(b, c.owner_id.empty() ? b.record().owner_id : c.owner_id, workflow, "staff.commitment_broken",
+                     context);
+        break;
       case NotifyTarget::kTeam:
         for (const auto& lead : context.staff_with_roles({Role::kLead, Role::kManager}, {workflow.team}))
           b.email_staff(lead, "team", "staff.commitment_broken");
@@ -183,7 +190,8 @@ void raise_warning(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows,
   const Workflow& workflow = workflow_of(b.record(), workflows);
   double fraction = 0;
   if (const ClockRule* rule = clock_of(c, workflows))
-    if (c.warnings_fired < static_cast<int>(rule->warnings.size())) fraction = rule->warnings[static_cast<std::size_t>(c.warnings_fired)];
+    if (c.warnings_fired < static_cast<int>(rule->warnings.size()))
+      fraction = rule->warnings[static_cast<std::size_t>(c.warnings_fired)];
   Time at = c.warning_times[static_cast<std::size_t>(c.warnings_fired)];
   ++c.warnings_fired;
   b.put(c);
@@ -206,9 +214,10 @@ void raise_warning(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows,
 // A pledge met after its due time: it stays broken; per-period compensation is settled now.
 void met_late(ChangeBuilder& b, const Commitment& c, Time met_at, const WorkflowSet& workflows, WriteContext& context) {
   Duration late = met_at - c.due_at;
-  b.event("commitment.met_late", json::object{{"commitment_id", commitment_display_id(c.id)},
-                                              {"met_at", format_time(met_at)},
-                                              {"late_by", format_duration(late)}},
+  b.event("commitment.met_late",
+          json::object{{"commitment_id", commitment_display_id(c.id)},
+                       {"met_at", format_time(met_at)},
+                       {"late_by", format_duration(late)}},
           Actor::system().text());
   const ClockRule* rule = clock_of(c, workflows);
   if (!rule || !rule->breach.compensation || rule->breach.compensation->per_period_minor == 0) return;
@@ -266,14 +275,16 @@ void sync_run(ChangeBuilder& b, const PledgeRun& run, const WorkflowSet& workflo
       c.settled_at = *run.met_at;
       c.note = "met";
       b.put(c);
-      b.event("commitment.kept", json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", "met"}, {"pledge", c.pledge_key}},
+      b.event("commitment.kept",
+              json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", "met"}, {"pledge", c.pledge_key}},
               Actor::system().text());
     } else if (run.cancelled_at) {
       c.status = CommitmentStatus::kCancelled;
       c.settled_at = *run.cancelled_at;
       c.note = run.cancel_reason;
       b.put(c);
-      b.event("commitment.cancelled", json::object{{"commitment_id", commitment_display_id(c.id)}, {"reason", run.cancel_reason}},
+      b.event("commitment.cancelled",
+              json::object{{"commitment_id", commitment_display_id(c.id)}, {"reason", run.cancel_reason}},
               Actor::system().text());
     } else if (c.replaces_id == 0 && (c.due_at != run.due_at || c.warning_times != run.warning_times)) {
       // A pause began or ended: the due time is derived from the history, not an event of its own.
@@ -304,7 +315,8 @@ Change merge(Change first, Change second) {
   first.events.insert(first.events.end(), merged.events.begin(), merged.events.end());
   merged.events = std::move(first.events);
   for (auto& c : first.commitments)
-    if (std::none_of(merged.commitments.begin(), merged.commitments.end(), [&](const Commitment& x) { return x.id == c.id; }))
+    if (std::none_of(merged.commitments.begin(), merged.commitments.end(),
+                     [&](const Commitment& x) { return x.id == c.id; }))
       merged.commitments.push_back(std::move(c));
   for (auto& r : first.redress)
     if (std::none_of(merged.redress.begin(), merged.redress.end(), [&](const Redress& x) { return x.id == r.id; }))
@@ -361,12 +373,15 @@ void fire_due(ChangeBuilder& b, const WorkflowSet& workflows, WriteContext& cont
     }
     if (!next) return;
     Commitment c = *next;
-    if (is_breach) break_commitment(b, std::move(c), workflows, context);
-    else raise_warning(b, std::move(c), workflows, context);
+    if (is_breach)
+      break_commitment(b, std::move(c), workflows, context);
+    else
+      raise_warning(b, std::move(c), workflows, context);
   }
 }
 
-std::optional<Time> wake_time(const Case& record, const std::vector<Commitment>& commitments, const WorkflowSet& workflows) {
+std::optional<Time> wake_time(const Case& record, const std::vector<Commitment>& commitments,
+                              const WorkflowSet& workflows) {
   Time wake = Time::max();
   for (const auto& c : commitments) {
     if (c.status != CommitmentStatus::kOpen) continue;
@@ -424,14 +439,20 @@ Result<Change> plan_due(const CaseSnapshot& current, const WorkflowSet& workflow
   middle.commitments = current.commitments;
   middle.redress = current.redress;
   for (const auto& c : fired.commitments) {
-    auto it = std::find_if(middle.commitments.begin(), middle.commitments.end(), [&](const Commitment& x) { return x.id == c.id; });
-    if (it != middle.commitments.end()) *it = c;
-    else middle.commitments.push_back(c);
+    auto it = std::find_if(middle.commitments.begin(), middle.commitments.end(),
+                           [&](const Commitment& x) { return x.id == c.id; });
+    if (it != middle.commitments.end())
+      *it = c;
+    else
+      middle.commitments.push_back(c);
   }
   for (const auto& r : fired.redress) {
-    auto it = std::find_if(middle.redress.begin(), middle.redress.end(), [&](const Redress& x) { return x.id == r.id; });
-    if (it != middle.redress.end()) *it = r;
-    else middle.redress.push_back(r);
+    auto it =
+        std::find_if(middle.redress.begin(), middle.redress.end(), [&](const Redress& x) { return x.id == r.id; });
+    if (it != middle.redress.end())
+      *it = r;
+    else
+      middle.redress.push_back(r);
   }
   std::sort(middle.commitments.begin(), middle.commitments.end(), [](auto& x, auto& y) { return x.id < y.id; });
   std::sort(middle.redress.begin(), middle.redress.end(), [](auto& x, auto& y) { return x.id < y.id; });
@@ -448,21 +469,25 @@ Result<Change> plan_due(const CaseSnapshot& current, const WorkflowSet& workflow
 }
 
 Result<Change> plan_breach_handled(const CaseSnapshot& current, std::int64_t commitment_id, const Actor& actor,
-                                   const std::string& note, const WorkflowSet& workflows, Time now, WriteContext& context) {
+                                   const std::string& note, const WorkflowSet& workflows, Time now,
+                                   WriteContext& context) {
   (void)workflows;
   (void)context;
   if (actor.kind != Actor::Kind::kStaff) return Error::forbidden("only staff record how a breach was handled");
   if (note.empty()) return Error::invalid_field("note", "say what was done about the broken commitment");
-  if (note.size() > kMaxLongText) return Error::invalid_field("note", "is longer than " + std::to_string(kMaxLongText) + " characters");
-  auto it = std::find_if(current.commitments.begin(), current.commitments.end(), [&](const Commitment& c) { return c.id == commitment_id; });
+  if (note.size() > kMaxLongText)
+    return Error::invalid_field("note", "is longer than " + std::to_string(kMaxLongText) + " characters");
+  auto it = std::find_if(current.commitments.begin(), current.commitments.end(),
+                         [&](const Commitment& c) { return c.id == commitment_id; });
   if (it == current.commitments.end())
     return Error::not_found("no commitment " + commitment_display_id(commitment_id) + " on this case");
   if (it->status != CommitmentStatus::kBroken)
-    return Error::refused("commitment " + commitment_display_id(commitment_id) + " is " + std::string(to_string(it->status)) +
-                              "; only a broken commitment is handled",
+    return Error::refused("commitment " + commitment_display_id(commitment_id) + " is " +
+                              std::string(to_string(it->status)) + "; only a broken commitment is handled",
                           {});
   if (it->handled_at)
-    return Error::refused("commitment " + commitment_display_id(commitment_id) + " was handled at " + format_time(*it->handled_at), {});
+    return Error::refused(
+        "commitment " + commitment_display_id(commitment_id) + " was handled at " + format_time(*it->handled_at), {});
   ChangeBuilder b(current.record, actor, now, current.record.version, current.commitments, current.redress);
   Commitment c = *it;
   c.handled_at = now;

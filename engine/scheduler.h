@@ -29,19 +29,19 @@ namespace redress {
 class Scheduler {
  public:
   struct Options {
-    std::string holder;                                   // this process's name for the lease
-    Duration lease = std::chrono::seconds(60);            // how long a lease holds unless renewed
-    Duration recheck = std::chrono::seconds(20);          // longest sleep (renews the lease; other nodes' wakes)
-    int batch = 512;                                      // cases fired per round at most
+    std::string holder;                           // this process's name for the lease
+    Duration lease = std::chrono::seconds(60);    // how long a lease holds unless renewed
+    Duration recheck = std::chrono::seconds(20);  // longest sleep (renews the lease; other nodes' wakes)
+    int batch = 512;                              // cases fired per round at most
     // The least sleep after a round that could not fire what is due (the lease is held elsewhere,
     // or the store refuses writes): a due case must not make the loop spin.
     Duration pause_after_failure = std::chrono::seconds(2);
   };
   struct RunReport {
-    std::int64_t cases = 0;   // cases whose plans were committed
-    std::int64_t failed = 0;  // plans that failed (logged through `on_failure`)
-    bool lease_held = true;   // false when another process holds the lease: nothing was fired
-    bool unavailable = false; // the store refused writes (full disk...): the round stopped there
+    std::int64_t cases = 0;    // cases whose plans were committed
+    std::int64_t failed = 0;   // plans that failed (logged through `on_failure`)
+    bool lease_held = true;    // false when another process holds the lease: nothing was fired
+    bool unavailable = false;  // the store refused writes (full disk...): the round stopped there
   };
 
   Scheduler(Engine& engine, Options options);
@@ -73,9 +73,9 @@ class Scheduler {
 
   std::mutex mutex_;
   std::condition_variable wake_;
-  bool stopping_ = false;             // guarded by mutex_
-  bool poked_ = false;                // guarded by mutex_: a commit set an earlier wake time
-  Time planned_ = Time::max();        // guarded by mutex_: when the thread means to wake next
+  bool stopping_ = false;       // guarded by mutex_
+  bool poked_ = false;          // guarded by mutex_: a commit set an earlier wake time
+  Time planned_ = Time::max();  // guarded by mutex_: when the thread means to wake next
   std::thread thread_;
 };
 

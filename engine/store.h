@@ -31,8 +31,8 @@ class ClockFold;
 struct NotificationDraft {
   enum class Channel { kEmail, kWebhook };
   Channel channel = Channel::kEmail;
-  std::string audience;        // "client", "owner", "assignee", "escalation", "subscribers"
-  std::string recipient;       // email address; empty for web hooks (fanned out at delivery)
+  std::string audience;   // "client", "owner", "assignee", "escalation", "subscribers"
+  std::string recipient;  // email address; empty for web hooks (fanned out at delivery)
   std::string recipient_name;
   std::string template_name;   // "client.acknowledged", "staff.assigned", or the event type for hooks
   std::int64_t event_seq = 0;  // the event of this change that made it owed
@@ -46,8 +46,8 @@ struct Change {
   std::vector<Redress> redress;         // rows inserted or replaced
   std::vector<Message> messages;        // rows inserted
   std::vector<NotificationDraft> notifications;
-  std::int64_t expected_version = -1;   // the version the plan was made against; -1 for a new case
-  std::string client_link_nonce;        // a new client link to store (creation), with its token hash
+  std::int64_t expected_version = -1;  // the version the plan was made against; -1 for a new case
+  std::string client_link_nonce;       // a new client link to store (creation), with its token hash
   std::string client_link_hash;
   // The case's clock fold state (engine/clocks.h) afterwards; nullopt when unchanged.
   std::optional<std::string> clock_state;
@@ -153,8 +153,8 @@ struct CaseFilter {
   std::string owner_id;  // "" any; "none" unowned
   std::string workflow;
   std::optional<int> escalation_level;
-  std::string text;      // matched against reference, subject, client name and email
-  bool overdue = false;  // has an open commitment past due, or a broken one
+  std::string text;        // matched against reference, subject, client name and email
+  bool overdue = false;    // has an open commitment past due, or a broken one
   bool open_only = false;  // only cases still being worked (before resolution)
 };
 
@@ -227,13 +227,13 @@ struct OverdueReport {
 struct OwnerStats {
   std::string owner_id;
   std::int64_t open_cases = 0;
-  std::int64_t resolved_cases = 0;             // resolved or closed, received since the window start
+  std::int64_t resolved_cases = 0;                            // resolved or closed, received since the window start
   std::int64_t promises_kept = 0, promises_broken = 0;        // kind promise, settled in the window
   std::int64_t commitments_kept = 0, commitments_broken = 0;  // every kind, settled in the window
   std::int64_t open_commitments = 0;
-  std::int64_t acknowledged = 0;               // cases received in the window and acknowledged
-  Duration acknowledge_total{0};               // sum of receipt-to-acknowledgement times
-  Duration resolve_total{0};                   // sum of receipt-to-resolution times (resolved_cases)
+  std::int64_t acknowledged = 0;  // cases received in the window and acknowledged
+  Duration acknowledge_total{0};  // sum of receipt-to-acknowledgement times
+  Duration resolve_total{0};      // sum of receipt-to-resolution times (resolved_cases)
 };
 
 // Attainment of one pledge (workflow clock) over a window: pledges settled in it, met or broken.
@@ -257,13 +257,13 @@ struct OutboxItem {
   std::int64_t event_seq = 0;
   NotificationDraft::Channel channel = NotificationDraft::Channel::kEmail;
   std::string audience;
-  std::string recipient;       // an email address; "wh-<id>" for a web hook
+  std::string recipient;  // an email address; "wh-<id>" for a web hook
   std::string recipient_name;
-  std::string template_name;   // the mail template, or the event type for a web hook
+  std::string template_name;  // the mail template, or the event type for a web hook
   std::int64_t subscription_id = 0;
-  int attempts = 0;            // before this one
+  int attempts = 0;  // before this one
   Time created_at{};
-  std::string payload;         // as composed before the first attempt ("" until then): every attempt sends it
+  std::string payload;  // as composed before the first attempt ("" until then): every attempt sends it
 };
 
 // One delivery attempt, as recorded.
@@ -305,8 +305,8 @@ struct StaffSession {
 
 // The sign-in failures counted against an email address.
 struct SignInGate {
-  int failures = 0;                 // in the current window
-  std::optional<Time> locked_until; // set while locked out
+  int failures = 0;                  // in the current window
+  std::optional<Time> locked_until;  // set while locked out
 };
 
 // One line of a work list: an open case and what falls due on it.
@@ -368,8 +368,7 @@ class Store {
   [[nodiscard]] virtual Result<CaseView> load_case_view(const std::string& reference) = 0;
   // The stamp of the case's view as stored now (one statement); kNotFound when no such case.
   [[nodiscard]] virtual Result<CaseViewStamp> case_view_stamp(const std::string& reference) = 0;
-  [[nodiscard]] virtual Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor,
-                                                    int limit) = 0;
+  [[nodiscard]] virtual Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit) = 0;
   [[nodiscard]] virtual Result<AuditReport> verify_chains() = 0;
 
   // ---- staff and credentials ----
@@ -429,9 +428,9 @@ class Store {
   // Claims up to `limit` pending notifications of `channel` whose next attempt is due by `now`, for
   // `holder` until `lease_until`: oldest first, and none whose recipient has an older one still
   // pending (delivery in order per recipient). A claim whose lease ran out may be claimed again.
-  [[nodiscard]] virtual Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
-                                                                           const std::string& holder, Time lease_until,
-                                                                           int limit) = 0;
+  [[nodiscard]] virtual Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel,
+                                                                            Time now, const std::string& holder,
+                                                                            Time lease_until, int limit) = 0;
   // Stores each claimed notification's composed payload before its first attempt, unless it has
   // one already; returns, in order, the payload each now has, or "" for one no longer leased to
   // `holder` (not this worker's to send).
@@ -439,7 +438,8 @@ class Store {
       const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) = 0;
   // Records the attempts and moves each notification on, in one transaction. A record for a
   // notification no longer leased to `holder` is still kept as an attempt, but moves nothing.
-  [[nodiscard]] virtual Status record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) = 0;
+  [[nodiscard]] virtual Status record_deliveries(const std::string& holder,
+                                                 const std::vector<DeliveryRecord>& records) = 0;
   // The earliest next attempt of a pending notification of `channel`; nullopt when none.
   [[nodiscard]] virtual Result<std::optional<Time>> next_delivery(NotificationDraft::Channel channel) = 0;
   [[nodiscard]] virtual Result<std::vector<NotificationView>> case_notifications(const std::string& reference) = 0;

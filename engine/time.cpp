@@ -17,9 +17,10 @@ std::string format_time(Time t) {
   int year = static_cast<int>(ymd.year());
   if (year < 0 || year > 9999) {  // outside RFC 3339's four digits: the general form
     char buffer[64];
-    int n = std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", year, static_cast<unsigned>(ymd.month()),
-                          static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
-                          static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
+    int n =
+        std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02uT%02d:%02d:%02d", year, static_cast<unsigned>(ymd.month()),
+                      static_cast<unsigned>(ymd.day()), static_cast<int>(hms.hours().count()),
+                      static_cast<int>(hms.minutes().count()), static_cast<int>(hms.seconds().count()));
     std::string text(buffer, static_cast<std::size_t>(n));
     if (fraction != 0) {
       std::snprintf(buffer, sizeof buffer, ".%06lld", static_cast<long long>(fraction));
@@ -83,13 +84,11 @@ bool expect(std::string_view& s, char c) {
 
 std::optional<Time> parse_time(std::string_view s) {
   int year, month, day, hour, minute, second;
-  if (!read_int(s, 4, year) || !expect(s, '-') || !read_int(s, 2, month) || !expect(s, '-') ||
-      !read_int(s, 2, day))
+  if (!read_int(s, 4, year) || !expect(s, '-') || !read_int(s, 2, month) || !expect(s, '-') || !read_int(s, 2, day))
     return std::nullopt;
   if (s.empty() || (s.front() != 'T' && s.front() != 't' && s.front() != ' ')) return std::nullopt;
   s.remove_prefix(1);
-  if (!read_int(s, 2, hour) || !expect(s, ':') || !read_int(s, 2, minute) || !expect(s, ':') ||
-      !read_int(s, 2, second))
+  if (!read_int(s, 2, hour) || !expect(s, ':') || !read_int(s, 2, minute) || !expect(s, ':') || !read_int(s, 2, second))
     return std::nullopt;
   std::int64_t micros = 0;
   if (!s.empty() && s.front() == '.') {
@@ -165,7 +164,7 @@ std::optional<IsoDuration> parse_duration(std::string_view s) {
     s.remove_prefix(i + 1);
     std::string_view units = in_time ? kTimeUnits : kDateUnits;
     auto pos = units.find(unit);
-    if (pos == std::string_view::npos) return std::nullopt;  // years and months are refused
+    if (pos == std::string_view::npos) return std::nullopt;              // years and months are refused
     if (last_unit && units.find(last_unit) >= pos) return std::nullopt;  // units in order, once each
     last_unit = unit;
     bool fractional = number.find('.') != std::string::npos;

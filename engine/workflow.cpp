@@ -99,7 +99,8 @@ std::vector<Time> ClockRule::warning_times(const BusinessCalendar& calendar, Tim
   const Time base = target.from(calendar, started);
   const Duration allowance = calendar.measure(started, base, target.basis);
   for (double fraction : warnings) {
-    const auto part = Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(allowance.count()) * fraction)));
+    const auto part =
+        Duration(static_cast<Duration::rep>(std::llround(static_cast<double>(allowance.count()) * fraction)));
     const Time unpaused =
         target.basis == TimeBasis::kCalendar ? started + part : calendar.add_business_time(started, part);
     out.push_back(calendar.extend_for_pauses(unpaused, target.basis, honoured(*this, pauses)));
@@ -164,8 +165,9 @@ const Workflow& WorkflowSet::route(const std::string& category, Channel channel)
   for (const auto& workflow : workflows_) {
     const bool category_matches =
         std::find(workflow.categories.begin(), workflow.categories.end(), category) != workflow.categories.end();
-    const bool channel_matches = workflow.channels.empty() ||
-                                 std::find(workflow.channels.begin(), workflow.channels.end(), channel) != workflow.channels.end();
+    const bool channel_matches =
+        workflow.channels.empty() ||
+        std::find(workflow.channels.begin(), workflow.channels.end(), channel) != workflow.channels.end();
     if (category_matches && channel_matches) return workflow;
   }
   if (const Workflow* fallback = find(default_)) return *fallback;

@@ -46,18 +46,18 @@ enum class TriggerKind {
 
 struct EscalationTrigger {
   TriggerKind kind = TriggerKind::kClockBreach;
-  std::string clock;            // clock triggers: the clock's name; empty means any clock
-  double fraction = 0;          // kClockWarning: the warning fraction; 0 means any warning
+  std::string clock;                    // clock triggers: the clock's name; empty means any clock
+  double fraction = 0;                  // kClockWarning: the warning fraction; 0 means any warning
   Severity severity = Severity::kHigh;  // kSeverity: the minimum severity
 };
 
 // One rung of the escalation ladder. Level 0 is the owner and is implicit.
 struct EscalationLevel {
   int level = 1;
-  std::string name;                 // "Team lead"
-  std::vector<Role> roles;          // staff with these roles are notified...
-  std::vector<std::string> teams;   // ...restricted to these teams when not empty
-  std::vector<std::string> staff;   // ...and these staff emails, named individually
+  std::string name;                         // "Team lead"
+  std::vector<Role> roles;                  // staff with these roles are notified...
+  std::vector<std::string> teams;           // ...restricted to these teams when not empty
+  std::vector<std::string> staff;           // ...and these staff emails, named individually
   std::vector<EscalationTrigger> triggers;  // events that raise the case to this level (never lower it)
 };
 
@@ -97,12 +97,12 @@ struct ClockTarget {
 // due time, the total limited to `cap_minor` when set. Amounts are in minor units of `currency`.
 struct Compensation {
   RedressKind kind = RedressKind::kCompensation;
-  std::string currency;              // ISO 4217, e.g. "GBP"
+  std::string currency;  // ISO 4217, e.g. "GBP"
   std::int64_t fixed_minor = 0;
   std::int64_t per_period_minor = 0;
-  Duration period{0};                // zero when there is no per-period sum
+  Duration period{0};  // zero when there is no per-period sum
   std::optional<std::int64_t> cap_minor;
-  std::string text;                  // shown on the redress record, e.g. "Guaranteed Standards payment"
+  std::string text;  // shown on the redress record, e.g. "Guaranteed Standards payment"
   // The total owed when the pledge was met (or is looked at) `late` after its due time.
   // Negative lateness owes nothing; zero lateness owes the fixed sum.
   [[nodiscard]] std::int64_t amount_for(Duration late) const;
@@ -110,15 +110,15 @@ struct Compensation {
 
 // What a breach does beyond the commitment.broken event.
 struct BreachRule {
-  std::optional<int> escalate_to;    // raise the case to this level (never lowers it)
+  std::optional<int> escalate_to;  // raise the case to this level (never lowers it)
   std::vector<NotifyTarget> notify;
   std::optional<Compensation> compensation;
 };
 
 // A clock: a pledge the workflow makes on every case it applies to.
 struct ClockRule {
-  std::string name;                  // stable key, e.g. "final_response"
-  std::string text;                  // the pledge's text: "We will send our final response"
+  std::string name;  // stable key, e.g. "final_response"
+  std::string text;  // the pledge's text: "We will send our final response"
   ClockStart start = ClockStart::kReceived;
   ClockStop stop = ClockStop::kResolved;
   ClockTarget target;
@@ -127,8 +127,8 @@ struct ClockRule {
   std::optional<ClockTarget> exceptional_target;
   PauseRule pause = PauseRule::kRuns;
   Recurrence recurrence = Recurrence::kOnce;
-  std::vector<double> warnings;      // fractions of the running time, ascending, each in (0, 1)
-  bool client_visible = true;        // shown to the client on the status page and in mail
+  std::vector<double> warnings;         // fractions of the running time, ascending, each in (0, 1)
+  bool client_visible = true;           // shown to the client on the status page and in mail
   std::vector<std::string> categories;  // applies only to these categories when not empty
   // Overrides the calendar's out-of-hours rule for a clock that starts at receipt.
   std::optional<OutOfHoursRule> out_of_hours;
@@ -152,16 +152,16 @@ struct ClockRule {
 struct SummaryResolution {
   ClockTarget within;
   std::optional<OutOfHoursRule> out_of_hours;  // overrides the calendar's rule when set
-  std::string letter;  // "summary resolution communication"
+  std::string letter;                          // "summary resolution communication"
   std::vector<RequiredElement> elements;
 };
 
 struct Workflow {
-  std::string name;         // stable key, e.g. "retail"
-  std::string title;        // "Retail complaints"
-  std::string description;  // the service, in plain words
-  std::string pledge;       // the promise shown to clients
-  std::string team;         // the queue new cases wait in
+  std::string name;                     // stable key, e.g. "retail"
+  std::string title;                    // "Retail complaints"
+  std::string description;              // the service, in plain words
+  std::string pledge;                   // the promise shown to clients
+  std::string team;                     // the queue new cases wait in
   std::vector<std::string> categories;  // routing: cases of these categories come here
   std::vector<Channel> channels;        // routing: restricted to these channels when not empty
   bool auto_acknowledge = false;        // acknowledge on intake, by the system
@@ -172,12 +172,12 @@ struct Workflow {
   bool escalate_on_rejection = true;        // a rejected redress offer raises the level by one
 
   // Added for issue 4 (service standards, calendars, clocks).
-  bool is_default = false;        // the workflow for categories no other workflow routes
-  std::string source;             // the file it was loaded from, for messages
+  bool is_default = false;  // the workflow for categories no other workflow routes
+  std::string source;       // the file it was loaded from, for messages
   BusinessCalendar calendar;
   std::vector<ClockRule> clocks;
   ClockTarget redress_target{IsoDuration{10, Duration{0}}, TimeBasis::kCalendar};  // redress_due, on a basis
-  BreachRule redress_breach;      // what happens when accepted redress is not delivered in time
+  BreachRule redress_breach;  // what happens when accepted redress is not delivered in time
   std::optional<SummaryResolution> summary_resolution;
 
   [[nodiscard]] int max_escalation_level() const { return static_cast<int>(escalation.size()); }

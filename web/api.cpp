@@ -28,14 +28,22 @@ const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kAdminOnly{Role::kAdmin};
 
 // Every event type a web hook may subscribe to.
-const std::vector<std::string_view> kEventTypes{
-    "case.received", "case.acknowledged", "case.owner_changed", "case.status_changed", "case.escalated",
-    "case.deescalated", "case.assessed", "case.investigation_started", "case.info_requested", "case.client_replied",
-    "case.resolved", "case.closed", "case.reopened", "case.withdrawn", "commitment.made", "commitment.at_risk",
-    "commitment.kept", "commitment.broken", "commitment.renegotiated", "commitment.cancelled", "commitment.met_late",
-    "commitment.breach_handled", "redress.offered", "redress.granted",
-    "redress.proposed", "redress.accepted", "redress.rejected", "redress.fulfilled", "message.client",
-    "message.internal", "survey.submitted"};
+const std::vector<std::string_view> kEventTypes{"case.received",           "case.acknowledged",
+                                                "case.owner_changed",      "case.status_changed",
+                                                "case.escalated",          "case.deescalated",
+                                                "case.assessed",           "case.investigation_started",
+                                                "case.info_requested",     "case.client_replied",
+                                                "case.resolved",           "case.closed",
+                                                "case.reopened",           "case.withdrawn",
+                                                "commitment.made",         "commitment.at_risk",
+                                                "commitment.kept",         "commitment.broken",
+                                                "commitment.renegotiated", "commitment.cancelled",
+                                                "commitment.met_late",     "commitment.breach_handled",
+                                                "redress.offered",         "redress.granted",
+                                                "redress.proposed",        "redress.accepted",
+                                                "redress.rejected",        "redress.fulfilled",
+                                                "message.client",          "message.internal",
+                                                "survey.submitted"};
 
 // 429 with Retry-After: an intake source or token went over intake_rate_per_minute.
 Response too_many(const RateLimiter::Verdict& verdict) {
@@ -47,8 +55,9 @@ Response too_many(const RateLimiter::Verdict& verdict) {
 }
 
 Response bad_query(const std::string& field, const std::string& message) {
-  return problem(http::status::bad_request, "invalid-query", "A query parameter is not valid", field + ": " + message,
-                 json::object{{"fields", json::array{json::object{{"field", "query." + field}, {"message", message}}}}});
+  return problem(
+      http::status::bad_request, "invalid-query", "A query parameter is not valid", field + ": " + message,
+      json::object{{"fields", json::array{json::object{{"field", "query." + field}, {"message", message}}}}});
 }
 
 std::optional<Staff> staff_or_none(Store& store, const std::string& id) {
@@ -74,7 +83,9 @@ Result<std::optional<std::int64_t>> if_match(const Request& request) {
   return std::optional<std::int64_t>(version);
 }
 
-void set_etag(Response& response, std::int64_t version) { response.set(http::field::etag, "\"" + std::to_string(version) + "\""); }
+void set_etag(Response& response, std::int64_t version) {
+  response.set(http::field::etag, "\"" + std::to_string(version) + "\"");
+}
 
 // The body of the staff view of a case; `client_token` is its live client link, if any.
 std::string case_body(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
@@ -112,7 +123,8 @@ Response case_response(ApiContext& api, const std::string& reference, http::stat
   if (api.view_cache && source == ViewSource::kCacheFirst) {
     auto stamp = api.store.case_view_stamp(reference);
     if (!stamp) return problem_from(stamp.error());
-    if (auto hit = api.view_cache->find(reference, *stamp, now)) return case_body_response(status, hit->body, hit->stamp.version);
+    if (auto hit = api.view_cache->find(reference, *stamp, now))
+      return case_body_response(status, hit->body, hit->stamp.version);
   }
   auto view = api.store.load_case_view(reference);
   if (!view) return problem_from(view.error());
@@ -153,15 +165,15 @@ using Renderer = std::function<Response(const Committed&)>;
 
 // Submits an action and answers with `render` on an I/O thread once it is committed.
 void run_action(ApiContext& api, ActionRequest request, Reply reply, Renderer render) {
-  api.engine.submit(std::move(request), [&api, reply = std::move(reply), render = std::move(render)](Result<Committed> result) mutable {
-    if (!result) {
-      reply(problem_from(result.error()));
-      return;
-    }
-    api.defer([reply = std::move(reply), render = std::move(render), committed = std::move(result).value()]() mutable {
-      reply(render(committed));
-    });
-  });
+  api.engine.submit(std::move(request),
+                    [&api, reply = std::move(reply), render = std::move(render)](Result<Committed> result) mutable {
+                      if (!result) {
+                        reply(problem_from(result.error()));
+                        return;
+                      }
+                      api.defer([reply = std::move(reply), render = std::move(render),
+                                 committed = std::move(result).value()]() mutable { reply(render(committed)); });
+                    });
 }
 
 // Builds an action from a route's body, taking If-Match into account.
@@ -203,33 +215,35 @@ void create_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto request = decode_new_case(ctx->body);
   if (!request) return reply(problem_from(request.error()));
   std::string key(ctx->request["Idempotency-Key"]);
-  if (key.size() > 255) return reply(problem_from(Error::invalid_field("Idempotency-Key", "must be at most 255 characters")));
+  if (key.size() > 255)
+    return reply(problem_from(Error::invalid_field("Idempotency-Key", "must be at most 255 characters")));
   for (unsigned char c : key)
-    if (c < 0x21 || c > 0x7e) return reply(problem_from(Error::invalid_field("Idempotency-Key", "must be printable ASCII")));
+    if (c < 0x21 || c > 0x7e)
+      return reply(problem_from(Error::invalid_field("Idempotency-Key", "must be printable ASCII")));
   std::string digest = key.empty() ? std::string() : sha256_hex(canonical_json(ctx->body));
   if (!key.empty()) key = "api:" + (ctx->staff ? ctx->staff->id : std::string()) + ":" + key;
   auto link = api.keyring.new_client_link();
   request->client_link_nonce = link.nonce;
   request->client_link_hash = link.hash;
-  api.engine.create_case(std::move(request).value(), ctx->actor(), key, digest,
-                         [&api, reply = std::move(reply), token = link.token](Result<Committed> result) mutable {
-                           if (!result) {
-                             Error error = std::move(result).take_error();
-                             if (error.code == ErrorCode::kConflict)
-                               return reply(problem(http::status::unprocessable_entity, "idempotency-key-reused",
-                                                    "The Idempotency-Key was used with another request", error.detail));
-                             return reply(problem_from(error));
-                           }
-                           api.defer([&api, reply = std::move(reply), token, committed = std::move(result).value()]() mutable {
-                             const std::string& reference = committed.change.after.reference;
-                             Response response = committed.replayed
-                                                     ? case_response(api, reference, http::status::created)
-                                                     : created_case_response(api, committed.change, token);
-                             response.set(http::field::location, "/v1/cases/" + reference);
-                             if (committed.replayed) response.set("Idempotent-Replayed", "true");
-                             reply(std::move(response));
-                           });
-                         });
+  api.engine.create_case(
+      std::move(request).value(), ctx->actor(), key, digest,
+      [&api, reply = std::move(reply), token = link.token](Result<Committed> result) mutable {
+        if (!result) {
+          Error error = std::move(result).take_error();
+          if (error.code == ErrorCode::kConflict)
+            return reply(problem(http::status::unprocessable_entity, "idempotency-key-reused",
+                                 "The Idempotency-Key was used with another request", error.detail));
+          return reply(problem_from(error));
+        }
+        api.defer([&api, reply = std::move(reply), token, committed = std::move(result).value()]() mutable {
+          const std::string& reference = committed.change.after.reference;
+          Response response = committed.replayed ? case_response(api, reference, http::status::created)
+                                                 : created_case_response(api, committed.change, token);
+          response.set(http::field::location, "/v1/cases/" + reference);
+          if (committed.replayed) response.set("Idempotent-Replayed", "true");
+          reply(std::move(response));
+        });
+      });
 }
 
 void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
@@ -260,7 +274,8 @@ void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (limit < 0) return reply(std::move(error));
   auto page = api.store.list_cases(filter, ctx->query_value("cursor").value_or(""), limit);
   if (!page) {
-    if (page.error().code == ErrorCode::kInvalid) return reply(bad_query("cursor", "is not a cursor this server issued"));
+    if (page.error().code == ErrorCode::kInvalid)
+      return reply(bad_query("cursor", "is not a cursor this server issued"));
     return reply(problem_from(page.error()));
   }
   json::array items;
@@ -269,8 +284,10 @@ void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
     if (!owners.count(c.owner_id)) owners[c.owner_id] = staff_or_none(api.store, c.owner_id);
     items.push_back(case_summary_json(c, owners[c.owner_id]));
   }
-  reply(json_response(http::status::ok, json::object{{"items", std::move(items)},
-                                                      {"next_cursor", page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor)}}));
+  reply(json_response(http::status::ok,
+                      json::object{{"items", std::move(items)},
+                                   {"next_cursor", page->next_cursor.empty() ? json::value(nullptr)
+                                                                             : json::value(page->next_cursor)}}));
 }
 
 void case_events(ApiContext& api, const ContextPtr& ctx, Reply reply) {
@@ -285,7 +302,8 @@ void case_events(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 
 void commitment_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type) {
   auto id = id_param(ctx->param("id"), 'k');
-  if (!id) return reply(problem(http::status::not_found, "not-found", "Not found", "no commitment " + ctx->param("id")));
+  if (!id)
+    return reply(problem(http::status::not_found, "not-found", "Not found", "no commitment " + ctx->param("id")));
   auto reference = api.store.commitment_case(*id);
   if (!reference) return reply(problem_from(reference.error()));
   json::object body = ctx->body;
@@ -295,8 +313,10 @@ void commitment_action(ApiContext& api, const ContextPtr& ctx, Reply reply, Acti
   if (!request) return reply(problem_from(request.error()));
   run_action(api, std::move(request).value(), std::move(reply), [](const Committed& committed) {
     json::array changed;
-    for (const auto& k : committed.change.commitments) changed.push_back(commitment_json(k, committed.change.after.reference));
-    Response response = json_response(http::status::ok, json::object{{"commitments", std::move(changed)}, {"case", committed.change.after.reference}});
+    for (const auto& k : committed.change.commitments)
+      changed.push_back(commitment_json(k, committed.change.after.reference));
+    Response response = json_response(http::status::ok, json::object{{"commitments", std::move(changed)},
+                                                                     {"case", committed.change.after.reference}});
     set_etag(response, committed.change.after.version);
     return response;
   });
@@ -323,22 +343,26 @@ void list_commitments(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (limit < 0) return reply(std::move(error));
   auto page = api.store.list_commitments(filter, ctx->query_value("cursor").value_or(""), limit);
   if (!page) {
-    if (page.error().code == ErrorCode::kInvalid) return reply(bad_query("cursor", "is not a cursor this server issued"));
+    if (page.error().code == ErrorCode::kInvalid)
+      return reply(bad_query("cursor", "is not a cursor this server issued"));
     return reply(problem_from(page.error()));
   }
   json::array items;
   for (const auto& [k, reference] : page->items) items.push_back(commitment_json(k, reference));
-  reply(json_response(http::status::ok, json::object{{"items", std::move(items)},
-                                                      {"next_cursor", page->next_cursor.empty() ? json::value(nullptr) : json::value(page->next_cursor)}}));
+  reply(json_response(http::status::ok,
+                      json::object{{"items", std::move(items)},
+                                   {"next_cursor", page->next_cursor.empty() ? json::value(nullptr)
+                                                                             : json::value(page->next_cursor)}}));
 }
 
 // ---- clients ----------------------------------------------------------------------------------
 
 Response client_view(ApiContext& api, const CaseSnapshot& snapshot, http::status status) {
   auto messages = api.store.case_messages(snapshot.record.reference);
-  json::object body = client_view_json(snapshot, staff_or_none(api.store, snapshot.record.owner_id),
-                                       api.engine.workflows().find(snapshot.record.workflow),
-                                       messages ? *messages : std::vector<Message>{}, client_actions(api, snapshot.record));
+  json::object body =
+      client_view_json(snapshot, staff_or_none(api.store, snapshot.record.owner_id),
+                       api.engine.workflows().find(snapshot.record.workflow),
+                       messages ? *messages : std::vector<Message>{}, client_actions(api, snapshot.record));
   return json_response(status, body);
 }
 
@@ -372,12 +396,9 @@ void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionTy
 json::object subscription_json(const Subscription& s) {
   json::array types;
   for (const auto& t : s.event_types) types.emplace_back(t);
-  json::object o{{"id", "wh-" + std::to_string(s.id)},
-                 {"url", s.url},
-                 {"event_types", std::move(types)},
-                 {"description", s.description},
-                 {"created_at", format_time(s.created_at)},
-                 {"active", !s.disabled_at.has_value()}};
+  json::object o{{"id", "wh-" + std::to_string(s.id)},      {"url", s.url},
+                 {"event_types", std::move(types)},         {"description", s.description},
+                 {"created_at", format_time(s.created_at)}, {"active", !s.disabled_at.has_value()}};
   if (s.disabled_at) {
     o["disabled_at"] = format_time(*s.disabled_at);
     o["disabled_reason"] = s.disabled_reason;
@@ -398,7 +419,8 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   } else {
     s.url = std::string(url->get_string());
     auto parsed = boost::urls::parse_absolute_uri(s.url);
-    if (!parsed || (parsed->scheme() != "https" && parsed->scheme() != "http") || parsed->host().empty() || s.url.size() > 2000)
+    if (!parsed || (parsed->scheme() != "https" && parsed->scheme() != "http") || parsed->host().empty() ||
+        s.url.size() > 2000)
       errors.push_back(FieldError{"url", "must be an absolute http or https URL"});
   }
   const json::value* types = body.if_contains("event_types");
@@ -419,8 +441,10 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
     }
   }
   if (const json::value* d = body.if_contains("description")) {
-    if (!d->is_string() || d->get_string().size() > 500) errors.push_back(FieldError{"description", "must be a string of at most 500 characters"});
-    else s.description = std::string(d->get_string());
+    if (!d->is_string() || d->get_string().size() > 500)
+      errors.push_back(FieldError{"description", "must be a string of at most 500 characters"});
+    else
+      s.description = std::string(d->get_string());
   }
   if (!errors.empty()) return reply(problem_from(Error::invalid("the subscription is not valid", std::move(errors))));
   std::string secret = new_webhook_secret();
@@ -439,21 +463,26 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto found = api.config.intake.find(ctx->param("source"));
   if (found == api.config.intake.end())
-    return reply(problem(http::status::not_found, "not-found", "Not found", "no intake source \"" + ctx->param("source") + "\""));
+    return reply(problem(http::status::not_found, "not-found", "Not found",
+                         "no intake source \"" + ctx->param("source") + "\""));
   const IntakeSource& source = found->second;
   const Request& request = ctx->request;
   std::string id(request["webhook-id"]);
-  std::int64_t wall = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  std::int64_t wall =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   WebhookCheck check = verify_webhook(source.secret, id, request["webhook-timestamp"], request["webhook-signature"],
                                       request.body(), wall, source.tolerance_seconds);
   if (check != WebhookCheck::kValid)
     return reply(problem(http::status::unauthorized, "bad-signature", "The web hook signature is not valid",
                          std::string(to_string(check))));
   // Counted after the signature, so unsigned requests cannot use up a source's allowance.
-  if (auto verdict = api.intake_limiter->take("source:" + found->first); !verdict.allowed) return reply(too_many(verdict));
+  if (auto verdict = api.intake_limiter->take("source:" + found->first); !verdict.allowed)
+    return reply(too_many(verdict));
   if (id.size() > 200) return reply(problem_from(Error::invalid_field("webhook-id", "must be at most 200 characters")));
   auto payload = parse_json_object(request.body(), 32);
-  if (!payload) return reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", payload.error().detail));
+  if (!payload)
+    return reply(
+        problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", payload.error().detail));
   // A value, not an object: JSON pointers start from a value.
   const json::value document(std::move(*payload));
   auto intake = map_intake_payload(source, document);
@@ -462,27 +491,29 @@ void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   intake->client_link_nonce = link.nonce;
   intake->client_link_hash = link.hash;
   std::string digest = sha256_hex(request.body());
-  api.engine.create_case(std::move(intake).value(), Actor::intake(source.name), "hook:" + source.name + ":" + id, digest,
-                         [&api, reply = std::move(reply), token = link.token](Result<Committed> result) mutable {
-                           if (!result) return reply(problem_from(result.error()));
-                           if (result->replayed)
-                             return reply(problem(http::status::conflict, "replayed-webhook", "This webhook-id was already processed",
-                                                  "the delivery created " + result->change.after.reference + " before",
-                                                  json::object{{"reference", result->change.after.reference}}));
-                           std::string reference = result->change.after.reference;
-                           json::object body{{"reference", reference},
-                                             {"status", to_string(result->change.after.status)},
-                                             {"client_url", client_url(api, token)}};
-                           Response response = json_response(http::status::created, body);
-                           response.set(http::field::location, "/v1/cases/" + reference);
-                           reply(std::move(response));
-                         });
+  api.engine.create_case(
+      std::move(intake).value(), Actor::intake(source.name), "hook:" + source.name + ":" + id, digest,
+      [&api, reply = std::move(reply), token = link.token](Result<Committed> result) mutable {
+        if (!result) return reply(problem_from(result.error()));
+        if (result->replayed)
+          return reply(problem(http::status::conflict, "replayed-webhook", "This webhook-id was already processed",
+                               "the delivery created " + result->change.after.reference + " before",
+                               json::object{{"reference", result->change.after.reference}}));
+        std::string reference = result->change.after.reference;
+        json::object body{{"reference", reference},
+                          {"status", to_string(result->change.after.status)},
+                          {"client_url", client_url(api, token)}};
+        Response response = json_response(http::status::created, body);
+        response.set(http::field::location, "/v1/cases/" + reference);
+        reply(std::move(response));
+      });
 }
 
 }  // namespace
 
 Result<CaseSnapshot> client_link_case(ApiContext& api, const std::string& token) {
-  if (token.size() < 20 || token.size() > 100 || token.rfind("cl_", 0) != 0) return Error::not_found("unknown or revoked link");
+  if (token.size() < 20 || token.size() > 100 || token.rfind("cl_", 0) != 0)
+    return Error::not_found("unknown or revoked link");
   return api.store.load_case_by_client_link(token_hash(token));
 }
 
@@ -523,17 +554,21 @@ void register_api(Router& router, ApiContext& api) {
   // Cases.
   staff(verb::post, "/v1/cases", kCreators, true, [&api](const ContextPtr& ctx, Reply reply) {
     if (ctx->staff && ctx->staff->role == Role::kIntake)
-      if (auto verdict = api.intake_limiter->take("token:" + ctx->staff->id); !verdict.allowed) return reply(too_many(verdict));
+      if (auto verdict = api.intake_limiter->take("token:" + ctx->staff->id); !verdict.allowed)
+        return reply(too_many(verdict));
     create_case(api, ctx, std::move(reply));
   });
-  staff(verb::get, "/v1/cases", kAgentUp, false, [&api](const ContextPtr& ctx, Reply reply) { list_cases(api, ctx, std::move(reply)); });
+  staff(verb::get, "/v1/cases", kAgentUp, false,
+        [&api](const ContextPtr& ctx, Reply reply) { list_cases(api, ctx, std::move(reply)); });
   staff(verb::get, "/v1/cases/{ref}", kAgentUp, false,
         [&api](const ContextPtr& ctx, Reply reply) { reply(case_response(api, ctx->param("ref"), http::status::ok)); });
   staff(verb::post, "/v1/cases/{ref}/actions", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
     auto request = decode_action(ctx->body);
     if (!request) return reply(problem_from(request.error()));
     auto expected = if_match(ctx->request);
-    if (!expected) return reply(problem(http::status::bad_request, "bad-if-match", "If-Match is not valid", expected.error().detail));
+    if (!expected)
+      return reply(
+          problem(http::status::bad_request, "bad-if-match", "If-Match is not valid", expected.error().detail));
     if (*expected) request->expected_version = **expected;
     request->reference = ctx->param("ref");
     request->actor = ctx->actor();
@@ -563,7 +598,8 @@ void register_api(Router& router, ApiContext& api) {
     auto request = staff_action(ctx, ActionType::kMakeCommitment, ctx->param("ref"));
     if (!request) return reply(problem_from(request.error()));
     run_action(api, std::move(request).value(), std::move(reply), [](const Committed& c) {
-      Response r = json_response(http::status::created, commitment_json(c.change.commitments.front(), c.change.after.reference));
+      Response r =
+          json_response(http::status::created, commitment_json(c.change.commitments.front(), c.change.after.reference));
       r.set(http::field::location, "/v1/commitments?case=" + c.change.after.reference);
       set_etag(r, c.change.after.version);
       return r;
@@ -580,7 +616,8 @@ void register_api(Router& router, ApiContext& api) {
   });
   staff(verb::post, "/v1/cases/{ref}/client-link", kAgentUp, false, [&api](const ContextPtr& ctx, Reply reply) {
     auto link = api.keyring.new_client_link();
-    if (auto s = api.store.replace_client_link(ctx->param("ref"), link.nonce, link.hash); !s) return reply(problem_from(s.error()));
+    if (auto s = api.store.replace_client_link(ctx->param("ref"), link.nonce, link.hash); !s)
+      return reply(problem_from(s.error()));
     reply(json_response(http::status::created, json::object{{"client_url", client_url(api, link.token)}}));
   });
   staff(verb::delete_, "/v1/cases/{ref}/client-link", kAgentUp, false, [&api](const ContextPtr& ctx, Reply reply) {
@@ -590,26 +627,33 @@ void register_api(Router& router, ApiContext& api) {
   });
 
   // Commitments and redress.
-  staff(verb::get, "/v1/commitments", kAgentUp, false, [&api](const ContextPtr& ctx, Reply reply) { list_commitments(api, ctx, std::move(reply)); });
-  staff(verb::post, "/v1/commitments/{id}/keep", kAgentUp, true,
-        [&api](const ContextPtr& ctx, Reply reply) { commitment_action(api, ctx, std::move(reply), ActionType::kKeepCommitment); });
-  staff(verb::post, "/v1/commitments/{id}/renegotiate", kAgentUp, true,
-        [&api](const ContextPtr& ctx, Reply reply) { commitment_action(api, ctx, std::move(reply), ActionType::kRenegotiateCommitment); });
+  staff(verb::get, "/v1/commitments", kAgentUp, false,
+        [&api](const ContextPtr& ctx, Reply reply) { list_commitments(api, ctx, std::move(reply)); });
+  staff(verb::post, "/v1/commitments/{id}/keep", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
+    commitment_action(api, ctx, std::move(reply), ActionType::kKeepCommitment);
+  });
+  staff(verb::post, "/v1/commitments/{id}/renegotiate", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
+    commitment_action(api, ctx, std::move(reply), ActionType::kRenegotiateCommitment);
+  });
   staff(verb::post, "/v1/commitments/{id}/handle", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
     auto id = id_param(ctx->param("id"), 'k');
-    if (!id) return reply(problem(http::status::not_found, "not-found", "Not found", "no commitment " + ctx->param("id")));
+    if (!id)
+      return reply(problem(http::status::not_found, "not-found", "Not found", "no commitment " + ctx->param("id")));
     auto reference = api.store.commitment_case(*id);
     if (!reference) return reply(problem_from(reference.error()));
     const json::object& body = ctx->body;
     for (const auto& [key, value] : body)
-      if (key != "note") return reply(problem_from(Error::invalid_field(std::string(key), "is not a field of this operation")));
+      if (key != "note")
+        return reply(problem_from(Error::invalid_field(std::string(key), "is not a field of this operation")));
     const json::value* note = body.if_contains("note");
-    if (!note || !note->is_string()) return reply(problem_from(Error::invalid_field("note", "is required: say what was done")));
+    if (!note || !note->is_string())
+      return reply(problem_from(Error::invalid_field("note", "is required: say what was done")));
     Actor actor = ctx->actor();
     const WorkflowSet& workflows = api.engine.workflows();
     api.engine.submit_plan(
         *reference,
-        [id = *id, actor, text = std::string(note->get_string()), &workflows](const CaseSnapshot& current, WriteContext& context, Time now) {
+        [id = *id, actor, text = std::string(note->get_string()), &workflows](const CaseSnapshot& current,
+                                                                              WriteContext& context, Time now) {
           return plan_breach_handled(current, id, actor, text, workflows, now, context);
         },
         [&api, reply = std::move(reply), id = *id](Result<Committed> result) mutable {
@@ -643,9 +687,12 @@ void register_api(Router& router, ApiContext& api) {
   });
 
   // Reports.
-  staff(verb::get, "/v1/reports/overdue", kLeadUp, false, [&api](const ContextPtr& ctx, Reply reply) { overdue_report(api, ctx, std::move(reply)); });
-  staff(verb::get, "/v1/reports/owners", kLeadUp, false, [&api](const ContextPtr& ctx, Reply reply) { owners_report(api, ctx, std::move(reply)); });
-  open(verb::get, "/v1/reports/standards", Access::kPublic, false, [&api](const ContextPtr&, Reply reply) { standards_report(api, std::move(reply)); });
+  staff(verb::get, "/v1/reports/overdue", kLeadUp, false,
+        [&api](const ContextPtr& ctx, Reply reply) { overdue_report(api, ctx, std::move(reply)); });
+  staff(verb::get, "/v1/reports/owners", kLeadUp, false,
+        [&api](const ContextPtr& ctx, Reply reply) { owners_report(api, ctx, std::move(reply)); });
+  open(verb::get, "/v1/reports/standards", Access::kPublic, false,
+       [&api](const ContextPtr&, Reply reply) { standards_report(api, std::move(reply)); });
 
   // The client's private link.
   open(verb::get, "/v1/client/{token}", Access::kClientLink, false, [&api](const ContextPtr& ctx, Reply reply) {
@@ -654,20 +701,29 @@ void register_api(Router& router, ApiContext& api) {
     reply(client_view(api, *snapshot, http::status::ok));
   });
   open(verb::post, "/v1/client/{token}/messages", Access::kClientLink, true,
-       [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kAddMessage); });
+       [&api](const ContextPtr& ctx, Reply reply) {
+         client_action(api, ctx, std::move(reply), ActionType::kAddMessage);
+       });
   open(verb::post, "/v1/client/{token}/redress/{id}/accept", Access::kClientLink, true,
-       [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kAcceptRedress); });
+       [&api](const ContextPtr& ctx, Reply reply) {
+         client_action(api, ctx, std::move(reply), ActionType::kAcceptRedress);
+       });
   open(verb::post, "/v1/client/{token}/redress/{id}/reject", Access::kClientLink, true,
-       [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kRejectRedress); });
-  open(verb::post, "/v1/client/{token}/survey", Access::kClientLink, true,
-       [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kSubmitSurvey); });
-  open(verb::post, "/v1/client/{token}/withdraw", Access::kClientLink, true,
-       [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kWithdraw); });
+       [&api](const ContextPtr& ctx, Reply reply) {
+         client_action(api, ctx, std::move(reply), ActionType::kRejectRedress);
+       });
+  open(verb::post, "/v1/client/{token}/survey", Access::kClientLink, true, [&api](const ContextPtr& ctx, Reply reply) {
+    client_action(api, ctx, std::move(reply), ActionType::kSubmitSurvey);
+  });
+  open(
+      verb::post, "/v1/client/{token}/withdraw", Access::kClientLink, true,
+      [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kWithdraw); });
   open(verb::post, "/v1/client/{token}/reopen", Access::kClientLink, true,
        [&api](const ContextPtr& ctx, Reply reply) { client_action(api, ctx, std::move(reply), ActionType::kReopen); });
 
   // Web hook subscriptions.
-  staff(verb::post, "/v1/webhooks", kAdminOnly, true, [&api](const ContextPtr& ctx, Reply reply) { create_subscription(api, ctx, std::move(reply)); });
+  staff(verb::post, "/v1/webhooks", kAdminOnly, true,
+        [&api](const ContextPtr& ctx, Reply reply) { create_subscription(api, ctx, std::move(reply)); });
   staff(verb::get, "/v1/webhooks", kAdminOnly, false, [&api](const ContextPtr&, Reply reply) {
     auto all = api.store.list_subscriptions();
     if (!all) return reply(problem_from(all.error()));
@@ -678,7 +734,8 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::delete_, "/v1/webhooks/{id}", kAdminOnly, false, [&api](const ContextPtr& ctx, Reply reply) {
     std::string text = ctx->param("id");
     auto id = parse_display_id(text.rfind("wh-", 0) == 0 ? text.substr(3) : text, 'x');
-    if (!id) return reply(problem(http::status::not_found, "not-found", "Not found", "no web hook subscription " + text));
+    if (!id)
+      return reply(problem(http::status::not_found, "not-found", "Not found", "no web hook subscription " + text));
     if (auto s = api.store.delete_subscription(*id); !s) return reply(problem_from(s.error()));
     reply(Response{http::status::no_content, 11});
   });
@@ -686,7 +743,9 @@ void register_api(Router& router, ApiContext& api) {
   // The outbox's dead letters: shown to admins, sent again on request.
   staff(verb::get, "/v1/admin/outbox", kAdminOnly, false, [&api](const ContextPtr& ctx, Reply reply) {
     auto state = ctx->query_value("state").value_or("dead");
-    if (state != "dead") return reply(bad_query("state", "only dead notifications are listed here; a case's are at /v1/cases/{ref}/notifications"));
+    if (state != "dead")
+      return reply(
+          bad_query("state", "only dead notifications are listed here; a case's are at /v1/cases/{ref}/notifications"));
     auto dead = api.store.dead_notifications(500);
     if (!dead) return reply(problem_from(dead.error()));
     json::array items;
@@ -696,11 +755,13 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, true, [&api](const ContextPtr& ctx, Reply reply) {
     const json::object& body = ctx->body;
     for (const auto& [key, value] : body)
-      if (key != "id" && key != "all") return reply(problem_from(Error::invalid_field(std::string(key), "is not a field of this operation")));
+      if (key != "id" && key != "all")
+        return reply(problem_from(Error::invalid_field(std::string(key), "is not a field of this operation")));
     const json::value* id = body.if_contains("id");
     const json::value* all = body.if_contains("all");
     if ((id != nullptr) == (all != nullptr))
-      return reply(problem_from(Error::invalid_field("id", "give the dead notification's id (\"n-12\") or \"all\": true")));
+      return reply(
+          problem_from(Error::invalid_field("id", "give the dead notification's id (\"n-12\") or \"all\": true")));
     std::optional<std::int64_t> which;
     if (id) {
       std::string text = id->is_string() ? std::string(id->get_string()) : std::string();
@@ -727,20 +788,24 @@ void register_api(Router& router, ApiContext& api) {
     const json::value* advance = body.if_contains("advance");
     const json::value* set = body.if_contains("set");
     if ((advance != nullptr) == (set != nullptr) || body.size() != 1)
-      return reply(problem_from(Error::invalid_field("advance", "give exactly one of advance (an ISO 8601 duration) or set (an RFC 3339 time)")));
+      return reply(problem_from(Error::invalid_field(
+          "advance", "give exactly one of advance (an ISO 8601 duration) or set (an RFC 3339 time)")));
     Time now = api.manual_clock->now();
     if (advance) {
       auto d = advance->is_string() ? parse_duration(advance->get_string()) : std::nullopt;
-      if (!d || d->total() < Duration::zero()) return reply(problem_from(Error::invalid_field("advance", "must be an ISO 8601 duration like \"PT4H\"")));
+      if (!d || d->total() < Duration::zero())
+        return reply(problem_from(Error::invalid_field("advance", "must be an ISO 8601 duration like \"PT4H\"")));
       api.manual_clock->set(now + d->total());
     } else {
       auto t = set->is_string() ? parse_time(set->get_string()) : std::nullopt;
       if (!t) return reply(problem_from(Error::invalid_field("set", "must be an RFC 3339 time")));
-      if (*t < now) return reply(problem_from(Error::invalid_field("set", "the clock never goes back; it is " + format_time(now))));
+      if (*t < now)
+        return reply(problem_from(Error::invalid_field("set", "the clock never goes back; it is " + format_time(now))));
       api.manual_clock->set(*t);
     }
     if (api.on_clock_moved) api.on_clock_moved();
-    reply(json_response(http::status::ok, json::object{{"now", format_time(api.manual_clock->now())}, {"previous", format_time(now)}}));
+    reply(json_response(http::status::ok,
+                        json::object{{"now", format_time(api.manual_clock->now())}, {"previous", format_time(now)}}));
   });
 
   // Operations.

@@ -28,9 +28,9 @@ struct ApiContext {
   const Keyring& keyring;
   const Config& config;
   Metrics& metrics;
-  ManualClock* manual_clock = nullptr;  // set only under `serve --clock=manual`
-  std::string base_url;                 // "http://127.0.0.1:8080", for links
-  std::string openapi_document;         // served at /v1/openapi.json
+  ManualClock* manual_clock = nullptr;               // set only under `serve --clock=manual`
+  std::string base_url;                              // "http://127.0.0.1:8080", for links
+  std::string openapi_document;                      // served at /v1/openapi.json
   std::function<void(std::function<void()>)> defer;  // runs work on an I/O thread
   // Called after the manual clock moved, before /v1/admin/clock answers (fires what fell due).
   std::function<void()> on_clock_moved;

@@ -27,13 +27,15 @@ Result<std::vector<Cidr>> parse_trusted_proxies(std::string_view text) {
     if (part.empty()) continue;
     auto range = parse_cidr(part);
     if (!range)
-      return Error::invalid("trusted_proxies: \"" + std::string(part) + "\" is not an address or a range like 10.0.0.0/8");
+      return Error::invalid("trusted_proxies: \"" + std::string(part) +
+                            "\" is not an address or a range like 10.0.0.0/8");
     ranges.push_back(*range);
   }
   return ranges;
 }
 
-std::string client_address(const IpAddress& peer, std::string_view forwarded_for, const std::vector<Cidr>& trusted_proxies) {
+std::string client_address(const IpAddress& peer, std::string_view forwarded_for,
+                           const std::vector<Cidr>& trusted_proxies) {
   if (!trusted(peer, trusted_proxies)) return peer.to_string();
   // Right to left: each trusted proxy appended the address it received the request from.
   IpAddress client = peer;

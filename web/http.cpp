@@ -21,7 +21,11 @@ std::string valid_utf8(std::string_view text) {
   while (i < text.size()) {
     auto byte = [&](std::size_t k) { return static_cast<unsigned char>(text[k]); };
     unsigned char c = byte(i);
-    std::size_t length = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    std::size_t length = c < 0x80                   ? 1
+                         : (c >= 0xC2 && c <= 0xDF) ? 2
+                         : (c >= 0xE0 && c <= 0xEF) ? 3
+                         : (c >= 0xF0 && c <= 0xF4) ? 4
+                                                    : 0;
     bool ok = length != 0 && i + length <= text.size();
     for (std::size_t k = 1; ok && k < length; ++k) ok = (byte(i + k) & 0xC0) == 0x80;
     if (ok && length == 3) {
@@ -42,7 +46,6 @@ std::string valid_utf8(std::string_view text) {
   }
   return out;
 }
-
 
 namespace {
 
@@ -103,7 +106,10 @@ Response problem_from(const Error& error) {
         extra["fields"] = std::move(fields);
       }
       break;
-    case ErrorCode::kNotFound: type = "not-found"; title = "Not found"; break;
+    case ErrorCode::kNotFound:
+      type = "not-found";
+      title = "Not found";
+      break;
     case ErrorCode::kRefused: {
       type = "action-refused";
       title = "The action is not allowed now";
@@ -112,11 +118,26 @@ Response problem_from(const Error& error) {
       extra["allowed_actions"] = std::move(allowed);
       break;
     }
-    case ErrorCode::kStaleVersion: type = "stale-version"; title = "The case has changed since the version given"; break;
-    case ErrorCode::kConflict: type = "conflict"; title = "Conflict"; break;
-    case ErrorCode::kForbidden: type = "forbidden"; title = "Not allowed for this role"; break;
-    case ErrorCode::kUnavailable: type = "unavailable"; title = "The service cannot accept writes now"; break;
-    case ErrorCode::kInternal: type = "internal"; title = "Internal error"; break;
+    case ErrorCode::kStaleVersion:
+      type = "stale-version";
+      title = "The case has changed since the version given";
+      break;
+    case ErrorCode::kConflict:
+      type = "conflict";
+      title = "Conflict";
+      break;
+    case ErrorCode::kForbidden:
+      type = "forbidden";
+      title = "Not allowed for this role";
+      break;
+    case ErrorCode::kUnavailable:
+      type = "unavailable";
+      title = "The service cannot accept writes now";
+      break;
+    case ErrorCode::kInternal:
+      type = "internal";
+      title = "Internal error";
+      break;
   }
   Response res = problem(status_for(error.code), type, title, error.detail, std::move(extra));
   if (error.code == ErrorCode::kUnavailable) res.set(http::field::retry_after, "5");

@@ -11,10 +11,14 @@ namespace {
 std::string escape(const std::string& value) {
   std::string out;
   for (char c : value) {
-    if (c == '\\') out += "\\\\";
-    else if (c == '"') out += "\\\"";
-    else if (c == '\n') out += "\\n";
-    else out += c;
+    if (c == '\\')
+      out += "\\\\";
+    else if (c == '"')
+      out += "\\\"";
+    else if (c == '\n')
+      out += "\\n";
+    else
+      out += c;
   }
   return out;
 }
@@ -47,7 +51,8 @@ void render_store(std::ostringstream& out, const WriteStats& store) {
     render_histogram(out, name, "", h);
   };
   auto single = [&](const char* name, const char* type, const char* help, std::int64_t value) {
-    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << value << "\n";
+    out << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n"
+        << name << " " << value << "\n";
   };
   histogram("redress_store_queue_wait_seconds",
             "Time a write waited in the store's queue before the writer began its group.", store.queue_wait);
@@ -56,7 +61,8 @@ void render_store(std::ostringstream& out, const WriteStats& store) {
   histogram("redress_store_sync_seconds", "Time each sync of the write-ahead log to disk took (durability full).",
             store.sync);
   histogram("redress_store_write_seconds",
-            "Time from a write's submission to its answer, durable by then: queue, group, commit and sync.", store.write);
+            "Time from a write's submission to its answer, durable by then: queue, group, commit and sync.",
+            store.write);
   single("redress_store_groups_total", "counter", "Groups of writes committed (or refused) together.", store.groups);
   single("redress_store_writes_total", "counter", "Writes the store has run (actions, creations, administration).",
          store.writes);
@@ -90,7 +96,8 @@ std::string Metrics::render(const Gauges& gauges) const {
       out << "redress_http_requests_total{method=\"" << escape(method) << "\",route=\"" << escape(route)
           << "\",status=\"" << status << "\"} " << count << "\n";
     }
-    out << "# HELP redress_http_request_duration_seconds Time from a request's arrival to its response, by method and route.\n"
+    out << "# HELP redress_http_request_duration_seconds Time from a request's arrival to its response, by method and "
+           "route.\n"
            "# TYPE redress_http_request_duration_seconds histogram\n";
     for (const auto& [key, h] : latency_) {
       HistogramCounts counts;
@@ -107,23 +114,27 @@ std::string Metrics::render(const Gauges& gauges) const {
   out << "# HELP redress_http_connections_refused_total Connections refused because the connection cap was reached.\n"
          "# TYPE redress_http_connections_refused_total counter\n"
       << "redress_http_connections_refused_total " << refused_.load(std::memory_order_relaxed) << "\n";
-  out << "# HELP redress_http_connections_timed_out_total Connections closed because a request was not read, or a response not taken, within the read timeout.\n"
+  out << "# HELP redress_http_connections_timed_out_total Connections closed because a request was not read, or a "
+         "response not taken, within the read timeout.\n"
          "# TYPE redress_http_connections_timed_out_total counter\n"
       << "redress_http_connections_timed_out_total " << timed_out_.load(std::memory_order_relaxed) << "\n";
   out << "# HELP redress_cases Cases by lifecycle status.\n# TYPE redress_cases gauge\n";
   for (const auto& [status, count] : gauges.cases_by_status)
     out << "redress_cases{status=\"" << escape(status) << "\"} " << count << "\n";
-  out << "# HELP redress_open_commitments Commitments that are open (not yet kept, broken, renegotiated or cancelled).\n"
+  out << "# HELP redress_open_commitments Commitments that are open (not yet kept, broken, renegotiated or "
+         "cancelled).\n"
          "# TYPE redress_open_commitments gauge\n"
       << "redress_open_commitments " << gauges.open_commitments << "\n";
   if (gauges.outbox_pending >= 0)
     out << "# HELP redress_outbox_pending Notifications waiting to be delivered.\n# TYPE redress_outbox_pending gauge\n"
         << "redress_outbox_pending " << gauges.outbox_pending << "\n";
   if (gauges.view_cache) {
-    out << "# HELP redress_view_cache_hits_total Case views answered from a rendering whose stamp the store confirmed.\n"
+    out << "# HELP redress_view_cache_hits_total Case views answered from a rendering whose stamp the store "
+           "confirmed.\n"
            "# TYPE redress_view_cache_hits_total counter\n"
         << "redress_view_cache_hits_total " << gauges.view_cache_hits << "\n"
-        << "# HELP redress_view_cache_misses_total Case views read and rendered (none kept, or the store's stamp differed).\n"
+        << "# HELP redress_view_cache_misses_total Case views read and rendered (none kept, or the store's stamp "
+           "differed).\n"
            "# TYPE redress_view_cache_misses_total counter\n"
         << "redress_view_cache_misses_total " << gauges.view_cache_misses << "\n"
         << "# HELP redress_view_cache_entries Case view renderings kept.\n# TYPE redress_view_cache_entries gauge\n"

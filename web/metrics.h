@@ -10,8 +10,8 @@
 #include <atomic>
 #include <cstdint>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <utility>
@@ -24,7 +24,7 @@ namespace redress::web {
 class Metrics {
  public:
   static constexpr std::array<double, 13> kBuckets{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                                   0.1,    0.25,  0.5,    1.0,   2.5,   5.0};
+                                                   0.1,    0.25,  0.5,    1.0,   2.5,  5.0};
 
   void observe(const std::string& method, const std::string& route, int status, double seconds);
   void connection_opened() { connections_.fetch_add(1, std::memory_order_relaxed); }
@@ -51,7 +51,7 @@ class Metrics {
   };
   mutable std::mutex mutex_;
   std::map<std::tuple<std::string, std::string, int>, std::uint64_t> requests_;  // guarded by mutex_
-  std::map<std::pair<std::string, std::string>, Histogram> latency_;              // guarded by mutex_
+  std::map<std::pair<std::string, std::string>, Histogram> latency_;             // guarded by mutex_
   std::atomic<std::int64_t> connections_{0};
   std::atomic<std::uint64_t> refused_{0};
   std::atomic<std::uint64_t> timed_out_{0};

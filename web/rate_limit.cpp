@@ -23,7 +23,8 @@ RateLimiter::Bucket& RateLimiter::refilled(const std::string& key, Clock::time_p
   auto [it, fresh] = buckets_.try_emplace(key, Bucket{burst_, now});
   Bucket& bucket = it->second;
   if (!fresh && now > bucket.updated) {
-    bucket.tokens = std::min(burst_, bucket.tokens + std::chrono::duration<double>(now - bucket.updated).count() * per_second_);
+    bucket.tokens =
+        std::min(burst_, bucket.tokens + std::chrono::duration<double>(now - bucket.updated).count() * per_second_);
     bucket.updated = now;
   }
   return bucket;

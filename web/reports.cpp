@@ -26,8 +26,10 @@ json::object item_json(const ReportItem& item, Time now) {
   o["case_subject"] = item.case_subject;
   o["team"] = item.team;
   o["escalation_level"] = item.escalation_level;
-  if (!item.commitment.paused() && item.commitment.due_at <= now) o["overdue_by"] = format_duration(now - item.commitment.due_at);
-  else if (!item.commitment.paused()) o["due_in"] = format_duration(item.commitment.due_at - now);
+  if (!item.commitment.paused() && item.commitment.due_at <= now)
+    o["overdue_by"] = format_duration(now - item.commitment.due_at);
+  else if (!item.commitment.paused())
+    o["due_in"] = format_duration(item.commitment.due_at - now);
   return o;
 }
 
@@ -50,7 +52,8 @@ std::map<std::string, Staff> staff_by_id(Store& store) {
   return out;
 }
 
-PledgeAttainment attainment_of(const std::vector<PledgeAttainment>& report, const std::string& workflow, const std::string& clock) {
+PledgeAttainment attainment_of(const std::vector<PledgeAttainment>& report, const std::string& workflow,
+                               const std::string& clock) {
   for (const auto& a : report)
     if (a.workflow == workflow && a.clock == clock) return a;
   PledgeAttainment none;
@@ -119,7 +122,8 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
     } catch (const std::exception&) {
       days = -1;
     }
-    if (days < 1 || days > 3660) return reply(problem_from(Error::invalid_field("days", "must be a whole number from 1 to 3660")));
+    if (days < 1 || days > 3660)
+      return reply(problem_from(Error::invalid_field("days", "must be a whole number from 1 to 3660")));
   }
   Time now = api.engine.clock().now();
   Time since = now - std::chrono::days(days);
@@ -128,21 +132,24 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto staff = staff_by_id(api.store);
   json::array items;
   for (const auto& o : *stats) {
-    items.push_back(json::object{
-        {"owner", staff_ref(staff, o.owner_id)},
-        {"open_cases", o.open_cases},
-        {"resolved_cases", o.resolved_cases},
-        {"promises", json::object{{"kept", o.promises_kept}, {"broken", o.promises_broken},
-                                  {"reliability", ratio(o.promises_kept, o.promises_broken)}}},
-        {"commitments", json::object{{"open", o.open_commitments}, {"kept", o.commitments_kept}, {"broken", o.commitments_broken},
-                                     {"reliability", ratio(o.commitments_kept, o.commitments_broken)}}},
-        {"mean_time_to_acknowledge", mean(o.acknowledge_total, o.acknowledged)},
-        {"mean_time_to_resolve", mean(o.resolve_total, o.resolved_cases)}});
+    items.push_back(
+        json::object{{"owner", staff_ref(staff, o.owner_id)},
+                     {"open_cases", o.open_cases},
+                     {"resolved_cases", o.resolved_cases},
+                     {"promises", json::object{{"kept", o.promises_kept},
+                                               {"broken", o.promises_broken},
+                                               {"reliability", ratio(o.promises_kept, o.promises_broken)}}},
+                     {"commitments", json::object{{"open", o.open_commitments},
+                                                  {"kept", o.commitments_kept},
+                                                  {"broken", o.commitments_broken},
+                                                  {"reliability", ratio(o.commitments_kept, o.commitments_broken)}}},
+                     {"mean_time_to_acknowledge", mean(o.acknowledge_total, o.acknowledged)},
+                     {"mean_time_to_resolve", mean(o.resolve_total, o.resolved_cases)}});
   }
   reply(json_response(http::status::ok, json::object{{"generated_at", format_time(now)},
-                                                      {"window_days", days},
-                                                      {"since", format_time(since)},
-                                                      {"items", std::move(items)}}));
+                                                     {"window_days", days},
+                                                     {"since", format_time(since)},
+                                                     {"items", std::move(items)}}));
 }
 
 namespace {
@@ -181,7 +188,8 @@ void standards_report(ApiContext& api, Reply reply) {
                                      {"time_zone", w.calendar.zone_name()},
                                      {"clocks", std::move(clocks)}});
   }
-  Response response = json_response(http::status::ok, json::object{{"generated_at", format_time(now)}, {"items", std::move(workflows)}});
+  Response response = json_response(http::status::ok,
+                                    json::object{{"generated_at", format_time(now)}, {"items", std::move(workflows)}});
   response.set(http::field::cache_control, "public, max-age=60");
   reply(std::move(response));
 }

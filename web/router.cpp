@@ -1,7 +1,7 @@
 #include "web/router.h"
 
-#include <boost/json.hpp>
 #include <boost/beast/core/string.hpp>
+#include <boost/json.hpp>
 #include <boost/url/parse.hpp>
 
 namespace redress::web {
@@ -38,15 +38,18 @@ Result<json::object> parse_json_object(std::string_view text, std::size_t max_de
   if (ec) {
     std::size_t line = 1, column = 1;
     for (std::size_t i = 0; i < used && i < text.size(); ++i) {
-      if (text[i] == '\n') ++line, column = 1;
-      else ++column;
+      if (text[i] == '\n')
+        ++line, column = 1;
+      else
+        ++column;
     }
     return Error::invalid("the body is not valid JSON: " + ec.message() + " at line " + std::to_string(line) +
                               ", column " + std::to_string(column) + " (byte " + std::to_string(used) + ")",
                           {FieldError{"body", ec.message()}});
   }
   json::value value = parser.release();
-  if (!value.is_object()) return Error::invalid("the body must be a JSON object", {FieldError{"body", "must be an object"}});
+  if (!value.is_object())
+    return Error::invalid("the body must be a JSON object", {FieldError{"body", "must be an object"}});
   return std::move(value.get_object());
 }
 
@@ -64,7 +67,8 @@ void Router::add(RouteSpec spec) {
   compiled_.push_back(std::move(compiled));
 }
 
-bool Router::match(const Compiled& route, const std::vector<std::string>& path, std::map<std::string, std::string>& params) {
+bool Router::match(const Compiled& route, const std::vector<std::string>& path,
+                   std::map<std::string, std::string>& params) {
   if (route.segments.size() != path.size()) return false;
   std::map<std::string, std::string> captured;
   for (std::size_t i = 0; i < path.size(); ++i) {
@@ -88,7 +92,8 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
   route = "unmatched";
   auto url = boost::urls::parse_origin_form(std::string_view(request.target().data(), request.target().size()));
   if (!url) {
-    reply(problem(http::status::bad_request, "bad-target", "The request target is not valid", "the target must be an absolute path"));
+    reply(problem(http::status::bad_request, "bad-target", "The request target is not valid",
+                  "the target must be an absolute path"));
     return;
   }
   std::vector<std::string> segments;
@@ -163,8 +168,9 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
     auto semicolon = content_type.find(';');
     std::string_view media = content_type.substr(0, semicolon);
     while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    bool json_type = boost::beast::iequals(media, std::string_view("application/json")) ||
-                     (media.size() > 5 && boost::beast::iequals(media.substr(media.size() - 5), std::string_view("+json")));
+    bool json_type =
+        boost::beast::iequals(media, std::string_view("application/json")) ||
+        (media.size() > 5 && boost::beast::iequals(media.substr(media.size() - 5), std::string_view("+json")));
     if (!request.body().empty() && !json_type) {
       reply(problem(http::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type",
                     "send the body as application/json"));
@@ -175,7 +181,8 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
       if (!body) {
         json::object extra;
         json::array fields;
-        for (const auto& f : body.error().fields) fields.push_back(json::object{{"field", f.field}, {"message", f.message}});
+        for (const auto& f : body.error().fields)
+          fields.push_back(json::object{{"field", f.field}, {"message", f.message}});
         extra["fields"] = std::move(fields);
         reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", body.error().detail,
                       std::move(extra)));

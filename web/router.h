@@ -36,11 +36,11 @@ struct RequestContext {
   Request request;
   std::string request_id;
   std::string client_address;  // the peer, or the client behind a trusted proxy ("203.0.113.9")
-  std::string route;  // the matched pattern, for logs and metrics ("/v1/cases/{ref}")
+  std::string route;           // the matched pattern, for logs and metrics ("/v1/cases/{ref}")
   std::map<std::string, std::string> params;
   std::multimap<std::string, std::string> query;
-  std::optional<Staff> staff;     // set for kStaff routes
-  boost::json::object body;       // the decoded body, for JSON routes ({} when empty)
+  std::optional<Staff> staff;  // set for kStaff routes
+  boost::json::object body;    // the decoded body, for JSON routes ({} when empty)
 
   [[nodiscard]] const std::string& param(const std::string& name) const;
   [[nodiscard]] std::optional<std::string> query_value(const std::string& name) const;
@@ -71,7 +71,8 @@ class Router {
 
   // Answers through `reply` exactly once. `route` receives the matched pattern (or a placeholder).
   // `client_address`: who sent it (web/client_address.h), for per-address limits.
-  void dispatch(Request request, std::string request_id, std::string client_address, Reply reply, std::string& route) const;
+  void dispatch(Request request, std::string request_id, std::string client_address, Reply reply,
+                std::string& route) const;
 
  private:
   struct Compiled {

@@ -1,13 +1,13 @@
 #include "web/server.h"
 
+#include <sodium.h>
+#include <spdlog/spdlog.h>
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/json.hpp>
-#include <spdlog/spdlog.h>
-#include <sodium.h>
 
 #include <pthread.h>
 #include <algorithm>
@@ -122,7 +122,8 @@ class Session : public std::enable_shared_from_this<Session> {
     request_id_ = server_.next_request_id();
     if (auto given = request["X-Request-Id"]; !given.empty() && given.size() <= 64) {
       bool clean = true;
-      for (char c : given) clean = clean && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
+      for (char c : given)
+        clean = clean && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.');
       if (clean) request_id_ = std::string(given);
     }
     if (!server_.options().trusted_proxies.empty()) {
@@ -172,16 +173,17 @@ class Session : public std::enable_shared_from_this<Session> {
     response.set(http::field::server, "redress");
     response.set("X-Content-Type-Options", "nosniff");
     response.set("X-Request-Id", request_id_);
-    if (response.find(http::field::cache_control) == response.end()) response.set(http::field::cache_control, "no-store");
+    if (response.find(http::field::cache_control) == response.end())
+      response.set(http::field::cache_control, "no-store");
     response.keep_alive(keep);
     response.prepare_payload();
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     int status = static_cast<int>(response.result_int());
     server_.metrics().observe(method_, route_, status, seconds);
     if (server_.options().json_logs) {
-      boost::json::object line{{"method", method_}, {"route", route_}, {"status", status},
-                               {"duration_ms", seconds * 1000.0}, {"request_id", request_id_},
-                               {"client", client_}};
+      boost::json::object line{{"method", method_},         {"route", route_},
+                               {"status", status},          {"duration_ms", seconds * 1000.0},
+                               {"request_id", request_id_}, {"client", client_}};
       spdlog::info("{}", boost::json::serialize(line));
     } else {
       spdlog::info("{} {} {} {:.3f}ms id={} client={}", method_, route_, status, seconds * 1000.0, request_id_,
@@ -216,10 +218,10 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request
   Server& server_;
-  bool busy_ = false;        // a request is being handled or answered
-  bool keep_alive_ = true;   // the current request asked to keep the connection
-  std::string method_;       // of the current request, for logs and metrics
-  std::string route_;        // the matched route pattern, set by the router
+  bool busy_ = false;       // a request is being handled or answered
+  bool keep_alive_ = true;  // the current request asked to keep the connection
+  std::string method_;      // of the current request, for logs and metrics
+  std::string route_;       // the matched route pattern, set by the router
   std::string request_id_;
   std::string client_;  // the current request's client address (web/client_address.h), for the log
   std::chrono::steady_clock::time_point started_{};
@@ -232,8 +234,12 @@ class Session : public std::enable_shared_from_this<Session> {
 };
 
 Server::Server(ServerOptions options, const Router& router, Metrics& metrics)
-    : options_(std::move(options)), router_(router), metrics_(metrics), io_(std::max(1, options_.threads)),
-      acceptor_(net::make_strand(io_)), sweep_timer_(net::make_strand(io_)),
+    : options_(std::move(options)),
+      router_(router),
+      metrics_(metrics),
+      io_(std::max(1, options_.threads)),
+      acceptor_(net::make_strand(io_)),
+      sweep_timer_(net::make_strand(io_)),
       sweep_interval_(std::clamp<std::chrono::milliseconds>(
           std::chrono::duration_cast<std::chrono::milliseconds>(options_.read_timeout) / 4,
           std::chrono::milliseconds(50), std::chrono::milliseconds(1000))) {
@@ -258,7 +264,9 @@ Status Server::start() {
   if (!ec) acceptor_.set_option(net::socket_base::reuse_address(true), ec);
   if (!ec) acceptor_.bind(endpoint, ec);
   if (!ec) acceptor_.listen(net::socket_base::max_listen_connections, ec);
-  if (ec) return Error::unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " + ec.message());
+  if (ec)
+    return Error::unavailable("cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
+                              ec.message());
   port_ = acceptor_.local_endpoint().port();
   do_accept();
   do_sweep();

@@ -3,8 +3,8 @@
 // A Listener accepts connections (up to a cap; beyond it they are closed at once and counted) and
 // gives each a Session on its own strand. A Session reads one request at a time — header limit
 // (431), body limit (413, checked against Content-Length before the body is read), a read timeout
-// that cuts slow clients off (checked by one sweeper for all sessions) — hands it to the Router, and writes the answer before reading the
-// next, so pipelined responses leave in request order. Each answered request is logged (one line:
+// that cuts slow clients off (checked by one sweeper for all sessions) — hands it to the Router, and writes the answer
+// before reading the next, so pipelined responses leave in request order. Each answered request is logged (one line:
 // method, route, status, duration, request id, client address; never the raw path or a header
 // value) and counted.
 //
@@ -24,8 +24,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>

@@ -30,8 +30,8 @@ std::shared_ptr<const ViewCache::Rendering> ViewCache::find(const std::string& r
   {
     std::lock_guard lock(shard.mutex);
     auto it = shard.slots.find(reference);
-    if (it != shard.slots.end() && it->second.rendering->stamp == stamp &&
-        it->second.rendering->rendered_at <= now && now < it->second.rendering->valid_until) {
+    if (it != shard.slots.end() && it->second.rendering->stamp == stamp && it->second.rendering->rendered_at <= now &&
+        now < it->second.rendering->valid_until) {
       shard.order.splice(shard.order.begin(), shard.order, it->second.position);
       hits_.fetch_add(1, std::memory_order_relaxed);
       return it->second.rendering;

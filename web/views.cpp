@@ -30,7 +30,8 @@ std::string status_text(CaseStatus status) {
     case CaseStatus::kAcknowledged: return "We have acknowledged your complaint and it is with our team";
     case CaseStatus::kInvestigating: return "We are investigating your complaint";
     case CaseStatus::kAwaitingClient: return "We are waiting for information from you";
-    case CaseStatus::kRedressProposed: return "We have proposed a way to put things right: please tell us if you accept";
+    case CaseStatus::kRedressProposed:
+      return "We have proposed a way to put things right: please tell us if you accept";
     case CaseStatus::kResolved: return "Your complaint is resolved";
     case CaseStatus::kClosed: return "Your complaint is closed";
     case CaseStatus::kWithdrawn: return "You withdrew your complaint";
@@ -84,7 +85,8 @@ json::object notification_json(const NotificationView& v) {
                  {"template", v.item.template_name},
                  {"state", to_string(v.state)},
                  {"created_at", format_time(v.item.created_at)},
-                 {"next_attempt_at", v.state == OutboxState::kPending ? json::value(format_time(v.next_attempt_at)) : json::value(nullptr)},
+                 {"next_attempt_at", v.state == OutboxState::kPending ? json::value(format_time(v.next_attempt_at))
+                                                                      : json::value(nullptr)},
                  {"delivered_at", time_or_null(v.delivered_at)},
                  {"last_error", v.last_error.empty() ? json::value(nullptr) : json::value(v.last_error)},
                  {"attempts", std::move(attempts)}};
@@ -120,8 +122,8 @@ json::object event_json(const Event& e) {
   boost::system::error_code ec;
   json::value data = json::parse(e.data, ec);
   if (ec) data = e.data;
-  return json::object{{"seq", e.seq}, {"type", e.type}, {"at", format_time(e.at)}, {"actor", e.actor},
-                      {"data", std::move(data)}, {"hash", e.hash}};
+  return json::object{{"seq", e.seq},     {"type", e.type},          {"at", format_time(e.at)},
+                      {"actor", e.actor}, {"data", std::move(data)}, {"hash", e.hash}};
 }
 
 json::object case_summary_json(const Case& c, const std::optional<Staff>& owner) {

@@ -169,12 +169,14 @@ const toml::table& as_table(const toml::node& node, const std::string& path) {
 }
 
 const toml::array& as_array(const toml::node& node, const std::string& path, std::string_view of) {
-  if (!node.is_array()) fail(line_of(node), path, "expected an array of " + std::string(of) + ", found " + type_name(node));
+  if (!node.is_array())
+    fail(line_of(node), path, "expected an array of " + std::string(of) + ", found " + type_name(node));
   return *node.as_array();
 }
 
 template <typename Enum, typename Parse>
-Enum parse_enum(const toml::node& node, const std::string& path, Parse parse, const std::vector<std::string_view>& names) {
+Enum parse_enum(const toml::node& node, const std::string& path, Parse parse,
+                const std::vector<std::string_view>& names) {
   const std::string text = TableReader::as_string(node, path);
   const std::optional<Enum> value = parse(text);
   if (!value) fail(line_of(node), path, "\"" + text + "\" is not one of " + quoted_list(names));
@@ -191,7 +193,8 @@ Enum enum_or(TableReader& reader, std::string_view key, Enum fallback, Parse par
 IsoDuration duration_value(const toml::node& node, const std::string& path, std::string_view example) {
   const std::string text = node.is_string() ? node.as_string()->get() : std::string();
   const std::optional<IsoDuration> value = node.is_string() ? parse_duration(text) : std::nullopt;
-  if (!value || value->days < 0 || value->time < Duration::zero() || (value->days == 0 && value->time == Duration::zero())) {
+  if (!value || value->days < 0 || value->time < Duration::zero() ||
+      (value->days == 0 && value->time == Duration::zero())) {
     fail(line_of(node), path,
          "expected an ISO 8601 duration like \"" + std::string(example) + "\"" +
              (node.is_string() ? ", found \"" + text + "\"" : ", found " + type_name(node)));
@@ -205,9 +208,9 @@ const std::vector<std::string_view> kStartNames{"received", "acknowledged", "reo
 const std::vector<std::string_view> kStopNames{"acknowledged", "client_update", "resolved"};
 const std::vector<std::string_view> kRecurrenceNames{"once", "repeat_until_resolved"};
 const std::vector<std::string_view> kNotifyNames{"client", "owner", "team", "escalation_level"};
-const std::vector<std::string_view> kTriggerNames{"clock_warning", "clock_breach", "commitment_broken",
+const std::vector<std::string_view> kTriggerNames{"clock_warning",    "clock_breach",   "commitment_broken",
                                                   "redress_rejected", "client_request", "severity"};
-const std::vector<std::string_view> kWeekdayNames{"sunday", "monday", "tuesday", "wednesday",
+const std::vector<std::string_view> kWeekdayNames{"sunday",   "monday", "tuesday", "wednesday",
                                                   "thursday", "friday", "saturday"};
 
 std::optional<Recurrence> parse_recurrence(std::string_view text) {
@@ -246,7 +249,8 @@ std::vector<RequiredElement> read_elements(const toml::node* node, const std::st
     if (required.any_of.empty()) fail(reader.line(), reader.key_path("any_of"), "needs at least one phrasing");
     for (const auto& phrase : required.any_of)
       if (phrase.empty()) fail(reader.line(), reader.key_path("any_of"), "a phrasing is empty");
-    if (!keys.insert(required.key).second) fail(reader.line(), reader.key_path("key"), "\"" + required.key + "\" is listed twice");
+    if (!keys.insert(required.key).second)
+      fail(reader.line(), reader.key_path("key"), "\"" + required.key + "\" is listed twice");
     reader.finish();
     out.push_back(std::move(required));
   }
@@ -276,10 +280,13 @@ BusinessCalendar read_calendar(const toml::table& table, const std::string& path
       const std::string here = indexed(day_path, index++);
       const std::optional<WorkingInterval> interval =
           element.is_string() ? parse_working_interval(element.as_string()->get()) : std::nullopt;
-      if (!interval) fail(line_of(element), here, "expected working hours like \"09:00-17:00\" (HH:MM-HH:MM, start before end, end at most 24:00)");
+      if (!interval)
+        fail(line_of(element), here,
+             "expected working hours like \"09:00-17:00\" (HH:MM-HH:MM, start before end, end at most 24:00)");
       for (const auto& other : hours[wd]) {
         if (other.start < interval->end && interval->start < other.end) {
-          fail(line_of(element), here, format_working_interval(*interval) + " overlaps " + format_working_interval(other));
+          fail(line_of(element), here,
+               format_working_interval(*interval) + " overlaps " + format_working_interval(other));
         }
       }
       hours[wd].push_back(*interval);
@@ -295,7 +302,8 @@ BusinessCalendar read_calendar(const toml::table& table, const std::string& path
     const std::string holidays_path = reader.key_path("holidays");
     for (const auto& element : as_array(*node, holidays_path, "dates like 2026-12-25")) {
       const std::string here = indexed(holidays_path, index++);
-      if (!element.is_date()) fail(line_of(element), here, "expected a date like 2026-12-25, found " + type_name(element));
+      if (!element.is_date())
+        fail(line_of(element), here, "expected a date like 2026-12-25, found " + type_name(element));
       const toml::date date = element.as_date()->get();
       holidays.emplace_back(std::chrono::year(date.year), std::chrono::month(date.month), std::chrono::day(date.day));
     }
@@ -312,9 +320,9 @@ Compensation read_compensation(const toml::table& table, const std::string& path
   compensation.kind = enum_or(reader, "kind", RedressKind::kCompensation, parse_RedressKind, all_names_RedressKind());
   const toml::node& currency = reader.required("currency");
   compensation.currency = TableReader::as_string(currency, reader.key_path("currency"));
-  const bool iso_code = compensation.currency.size() == 3 &&
-                        std::all_of(compensation.currency.begin(), compensation.currency.end(),
-                                    [](char c) { return c >= 'A' && c <= 'Z'; });
+  const bool iso_code =
+      compensation.currency.size() == 3 && std::all_of(compensation.currency.begin(), compensation.currency.end(),
+                                                       [](char c) { return c >= 'A' && c <= 'Z'; });
   if (!iso_code) fail(line_of(currency), reader.key_path("currency"), "expected an ISO 4217 code like \"GBP\"");
   auto amount = [&](std::string_view key) -> std::optional<std::int64_t> {
     const auto value = reader.integer(key);
@@ -356,7 +364,8 @@ BreachRule read_breach(const toml::table& table, const std::string& path, int ma
     const std::string notify_path = reader.key_path("notify");
     std::size_t index = 0;
     for (const auto& element : as_array(*notify, notify_path, "strings")) {
-      breach.notify.push_back(parse_enum<NotifyTarget>(element, indexed(notify_path, index++), parse_NotifyTarget, kNotifyNames));
+      breach.notify.push_back(
+          parse_enum<NotifyTarget>(element, indexed(notify_path, index++), parse_NotifyTarget, kNotifyNames));
     }
   }
   if (const toml::table* compensation = reader.table("compensation")) {
@@ -383,7 +392,8 @@ std::vector<EscalationLevel> read_escalation(const toml::node* node, const std::
     if (const toml::node* roles = reader.optional("roles")) {
       std::size_t role_index = 0;
       for (const auto& role : as_array(*roles, reader.key_path("roles"), "strings")) {
-        level.roles.push_back(parse_enum<Role>(role, indexed(reader.key_path("roles"), role_index++), parse_Role, all_names_Role()));
+        level.roles.push_back(
+            parse_enum<Role>(role, indexed(reader.key_path("roles"), role_index++), parse_Role, all_names_Role()));
       }
     }
     level.teams = reader.strings_or_empty("teams");
@@ -398,15 +408,18 @@ std::vector<EscalationLevel> read_escalation(const toml::node* node, const std::
         const std::string trigger_path = indexed(triggers_path, trigger_index++);
         TableReader trigger_reader(as_table(trigger_node, trigger_path), trigger_path);
         EscalationTrigger trigger;
-        trigger.kind = parse_enum<TriggerKind>(trigger_reader.required("on"), trigger_reader.key_path("on"), parse_TriggerKind, kTriggerNames);
+        trigger.kind = parse_enum<TriggerKind>(trigger_reader.required("on"), trigger_reader.key_path("on"),
+                                               parse_TriggerKind, kTriggerNames);
         trigger.clock = trigger_reader.string_or("clock", "");
         if (const toml::node* fraction = trigger_reader.optional("fraction")) {
           const auto value = fraction->value<double>();
-          if (!value || *value <= 0 || *value >= 1) fail(line_of(*fraction), trigger_reader.key_path("fraction"), "expected a number between 0 and 1");
+          if (!value || *value <= 0 || *value >= 1)
+            fail(line_of(*fraction), trigger_reader.key_path("fraction"), "expected a number between 0 and 1");
           trigger.fraction = *value;
         }
         if (const toml::node* severity = trigger_reader.optional("severity")) {
-          trigger.severity = parse_enum<Severity>(*severity, trigger_reader.key_path("severity"), parse_Severity, all_names_Severity());
+          trigger.severity = parse_enum<Severity>(*severity, trigger_reader.key_path("severity"), parse_Severity,
+                                                  all_names_Severity());
         } else if (trigger.kind == TriggerKind::kSeverity) {
           fail(trigger_reader.line(), trigger_reader.key_path("severity"), "required when on = \"severity\"");
         }
@@ -426,7 +439,8 @@ ClockRule read_clock(std::string name, const toml::table& table, const std::stri
   ClockRule clock;
   clock.name = std::move(name);
   clock.text = reader.string("text");
-  clock.start = parse_enum<ClockStart>(reader.required("start"), reader.key_path("start"), parse_ClockStart, kStartNames);
+  clock.start =
+      parse_enum<ClockStart>(reader.required("start"), reader.key_path("start"), parse_ClockStart, kStartNames);
   clock.stop = enum_or(reader, "stop", ClockStop::kResolved, parse_ClockStop, kStopNames);
   clock.target = read_target(reader, "target", "basis", "P8W", true);
   if (const toml::node* exceptional = reader.optional("exceptional_target")) {
@@ -437,7 +451,8 @@ ClockRule read_clock(std::string name, const toml::table& table, const std::stri
     }
     clock.exceptional_target = longer;
   }
-  clock.pause = reader.boolean_or("pause_while_awaiting_client", false) ? PauseRule::kPausesWhileAwaitingClient : PauseRule::kRuns;
+  clock.pause = reader.boolean_or("pause_while_awaiting_client", false) ? PauseRule::kPausesWhileAwaitingClient
+                                                                        : PauseRule::kRuns;
   clock.recurrence = enum_or(reader, "recurrence", Recurrence::kOnce, parse_recurrence, kRecurrenceNames);
   if (const toml::node* warnings = reader.optional("warnings")) {
     const std::string warnings_path = reader.key_path("warnings");
@@ -445,14 +460,17 @@ ClockRule read_clock(std::string name, const toml::table& table, const std::stri
     for (const auto& element : as_array(*warnings, warnings_path, "fractions like 0.75")) {
       const std::string here = indexed(warnings_path, index++);
       const auto value = element.is_floating_point() ? element.value<double>() : std::nullopt;
-      if (!value || *value <= 0 || *value >= 1) fail(line_of(element), here, "expected a fraction between 0 and 1 like 0.75");
-      if (!clock.warnings.empty() && *value <= clock.warnings.back()) fail(line_of(element), here, "warnings must be in ascending order");
+      if (!value || *value <= 0 || *value >= 1)
+        fail(line_of(element), here, "expected a fraction between 0 and 1 like 0.75");
+      if (!clock.warnings.empty() && *value <= clock.warnings.back())
+        fail(line_of(element), here, "warnings must be in ascending order");
       clock.warnings.push_back(*value);
     }
   }
   clock.client_visible = reader.boolean_or("client_visible", true);
   if (const toml::node* rule = reader.optional("out_of_hours")) {
-    clock.out_of_hours = parse_enum<OutOfHoursRule>(*rule, reader.key_path("out_of_hours"), parse_OutOfHoursRule, kOutOfHoursNames);
+    clock.out_of_hours =
+        parse_enum<OutOfHoursRule>(*rule, reader.key_path("out_of_hours"), parse_OutOfHoursRule, kOutOfHoursNames);
   }
   clock.categories = reader.strings_or_empty("categories");
   for (const auto& category : clock.categories) {
@@ -501,11 +519,13 @@ Workflow read_workflow(const toml::table& root) {
     if (const toml::node* channels = routing_reader.optional("channels")) {
       std::size_t index = 0;
       for (const auto& element : as_array(*channels, "routing.channels", "strings")) {
-        workflow.channels.push_back(parse_enum<Channel>(element, indexed("routing.channels", index++), parse_Channel, all_names_Channel()));
+        workflow.channels.push_back(
+            parse_enum<Channel>(element, indexed("routing.channels", index++), parse_Channel, all_names_Channel()));
       }
     }
     if (workflow.categories.empty() && !workflow.is_default) {
-      fail(routing_reader.line(), "routing.categories", "a workflow that is not the default needs at least one category");
+      fail(routing_reader.line(), "routing.categories",
+           "a workflow that is not the default needs at least one category");
     }
     routing_reader.finish();
   }
@@ -537,7 +557,8 @@ Workflow read_workflow(const toml::table& root) {
   if (const toml::table* clocks = reader.table("clocks")) {
     for (const auto& [key, node] : *clocks) {
       const std::string clock_path = join("clocks", key.str());
-      if (!valid_name(key.str())) fail(key.source().begin.line, clock_path, "use lower-case letters, digits, '-' and '_' only");
+      if (!valid_name(key.str()))
+        fail(key.source().begin.line, clock_path, "use lower-case letters, digits, '-' and '_' only");
       workflow.clocks.push_back(read_clock(std::string(key.str()), as_table(node, clock_path), clock_path, workflow));
     }
   }
@@ -546,8 +567,10 @@ Workflow read_workflow(const toml::table& root) {
     for (std::size_t t = 0; t < workflow.escalation[i].triggers.size(); ++t) {
       const auto& trigger = workflow.escalation[i].triggers[t];
       if (!trigger.clock.empty() && workflow.find_clock(trigger.clock) == nullptr) {
-        const toml::node* node = root.at_path("escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock").node();
-        fail(node ? line_of(*node) : 1, "escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock",
+        const toml::node* node =
+            root.at_path("escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock").node();
+        fail(node ? line_of(*node) : 1,
+             "escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock",
              "no clock named \"" + trigger.clock + "\"");
       }
     }
@@ -578,7 +601,8 @@ Result<Workflow> parse_workflow(std::string_view toml_text, std::string_view sou
     workflow.source = std::string(source_name);
     return workflow;
   } catch (const toml::parse_error& error) {
-    return located(source_name, LoadFailure{error.source().begin.line, "", "TOML syntax: " + std::string(error.description())});
+    return located(source_name,
+                   LoadFailure{error.source().begin.line, "", "TOML syntax: " + std::string(error.description())});
   } catch (const LoadFailure& failure) {
     return located(source_name, failure);
   }
@@ -593,7 +617,8 @@ Result<WorkflowSet> load_workflows(const std::string& directory) {
   }
   if (error) return Error::invalid(directory + ": cannot read the workflows folder: " + error.message());
   if (files.empty()) return Error::invalid(directory + ": no workflow files (*.toml)");
-  std::sort(files.begin(), files.end(), [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
+  std::sort(files.begin(), files.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename() < b.filename(); });
 
   std::vector<Workflow> workflows;
   std::vector<std::string> defaults;
@@ -608,7 +633,8 @@ Result<WorkflowSet> load_workflows(const std::string& directory) {
     Workflow workflow = std::move(parsed).value();
     for (const auto& other : workflows) {
       if (other.name == workflow.name) {
-        return Error::invalid_field("name", source + ": workflow name \"" + workflow.name + "\" is also used by " + other.source);
+        return Error::invalid_field(
+            "name", source + ": workflow name \"" + workflow.name + "\" is also used by " + other.source);
       }
       if (!channels_overlap(other, workflow)) continue;
       for (const auto& category : workflow.categories) {
@@ -623,8 +649,9 @@ Result<WorkflowSet> load_workflows(const std::string& directory) {
     workflows.push_back(std::move(workflow));
   }
   if (defaults.size() != 1) {
-    return Error::invalid(directory + ": exactly one workflow must say `default = true`; found " + std::to_string(defaults.size()),
-                          {FieldError{"default", "exactly one workflow must be the default"}});
+    return Error::invalid(
+        directory + ": exactly one workflow must say `default = true`; found " + std::to_string(defaults.size()),
+        {FieldError{"default", "exactly one workflow must be the default"}});
   }
   return WorkflowSet(std::move(workflows), defaults.front());
 }

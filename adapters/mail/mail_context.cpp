@@ -28,8 +28,8 @@ std::string reader_text(date::local_time<std::chrono::minutes> local, const std:
   char buffer[128];
   std::snprintf(buffer, sizeof buffer, "%s %u %s %d at %02d:%02d %s", kWeekdays[wd.c_encoding()],
                 static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
-                static_cast<int>(ymd.year()), static_cast<int>(minutes_of_day / 60), static_cast<int>(minutes_of_day % 60),
-                abbreviation.c_str());
+                static_cast<int>(ymd.year()), static_cast<int>(minutes_of_day / 60),
+                static_cast<int>(minutes_of_day % 60), abbreviation.c_str());
   return buffer;
 }
 
@@ -114,10 +114,11 @@ std::string format_utc_for_reader(Time t) {
 
 std::string format_money(std::int64_t amount_minor, const std::string& currency) {
   bool negative = amount_minor < 0;
-  std::uint64_t magnitude = negative ? 0 - static_cast<std::uint64_t>(amount_minor) : static_cast<std::uint64_t>(amount_minor);
+  std::uint64_t magnitude =
+      negative ? 0 - static_cast<std::uint64_t>(amount_minor) : static_cast<std::uint64_t>(amount_minor);
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%s%llu.%02llu", negative ? "-" : "", static_cast<unsigned long long>(magnitude / 100),
-                static_cast<unsigned long long>(magnitude % 100));
+  std::snprintf(buffer, sizeof buffer, "%s%llu.%02llu", negative ? "-" : "",
+                static_cast<unsigned long long>(magnitude / 100), static_cast<unsigned long long>(magnitude % 100));
   std::string out = buffer;
   if (!currency.empty()) out += " " + currency;
   return out;
@@ -205,7 +206,8 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   std::vector<const Commitment*> open;
   for (const auto& c : snapshot.commitments)
     if (c.status == CommitmentStatus::kOpen && c.client_visible) open.push_back(&c);
-  std::stable_sort(open.begin(), open.end(), [](const Commitment* a, const Commitment* b) { return a->due_at < b->due_at; });
+  std::stable_sort(open.begin(), open.end(),
+                   [](const Commitment* a, const Commitment* b) { return a->due_at < b->due_at; });
   json::array open_list;
   for (const auto* c : open) open_list.push_back(commitment_json(*c, format));
   if (!open_list.empty()) {
@@ -217,7 +219,8 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
       if (clock.stop != ClockStop::kResolved || !clock.client_visible) continue;
       const Commitment* latest = nullptr;
       for (const auto* c : open)
-        if (c->kind == CommitmentKind::kPledge && c->text == clock.text && (!latest || c->created_at >= latest->created_at))
+        if (c->kind == CommitmentKind::kPledge && c->text == clock.text &&
+            (!latest || c->created_at >= latest->created_at))
           latest = c;
       if (latest) {
         ctx["final_response_due"] = format_with(format, latest->due_at);
@@ -229,7 +232,8 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   json::array proposed, accepted;
   for (const auto& r : snapshot.redress) {
     if (r.status == RedressStatus::kProposed) proposed.push_back(offer_json(r));
-    if (r.status == RedressStatus::kAccepted || r.status == RedressStatus::kFulfilled) accepted.push_back(offer_json(r));
+    if (r.status == RedressStatus::kAccepted || r.status == RedressStatus::kFulfilled)
+      accepted.push_back(offer_json(r));
   }
 
   int level = record.escalation_level;

@@ -41,12 +41,12 @@ using LocalTimeFormatter = std::function<std::string(Time)>;
 
 // The organisation: who mail comes from, and the domain of its message ids.
 struct MailSettings {
-  std::string organisation;            // "Acme Energy"
-  MailAddress from;                    // {"Acme Complaints", "complaints@acme.example"}
-  std::optional<MailAddress> reply_to; // where replies go, when not to `from`
-  std::string domain;                  // message-id domain, e.g. "redress.acme.example"
-  std::string support_email;           // shown in mail; empty to leave out
-  std::string support_phone;           // shown in mail; empty to leave out
+  std::string organisation;             // "Acme Energy"
+  MailAddress from;                     // {"Acme Complaints", "complaints@acme.example"}
+  std::optional<MailAddress> reply_to;  // where replies go, when not to `from`
+  std::string domain;                   // message-id domain, e.g. "redress.acme.example"
+  std::string support_email;            // shown in mail; empty to leave out
+  std::string support_phone;            // shown in mail; empty to leave out
 };
 
 struct MailContextInput {
@@ -68,26 +68,25 @@ struct MailContextInput {
 struct DigestItem {
   std::string reference;
   std::string case_subject;
-  std::string owner_name;   // empty when unowned
-  Commitment commitment;    // open and past due, or broken
-  std::string case_url;     // the staff page of the case
+  std::string owner_name;  // empty when unowned
+  Commitment commitment;   // open and past due, or broken
+  std::string case_url;    // the staff page of the case
 };
 
 // The variables of manager.digest: digest.items (reference, subject, owner_name, text, due_local,
 // state "broken" or "overdue", case_url), digest.count, digest.broken_count, digest.overdue_count,
 // digest.date_local.
 [[nodiscard]] boost::json::object build_digest_context(const std::vector<DigestItem>& items, Time now,
-                                                       const std::string& recipient_name,
-                                                       const MailSettings& settings,
+                                                       const std::string& recipient_name, const MailSettings& settings,
                                                        const LocalTimeFormatter& format_time);
 
 // Everything the outbox knows about one email notification.
 struct MailNotification {
-  std::int64_t id = 0;          // the notification's id: its Message-ID and boundary follow from it
-  std::string reference;        // the case, "CMP-2026-000042"
-  std::string template_name;    // "client.acknowledged"
-  MailAddress to;               // recipient and recipient_name
-  Time created_at{};            // the Date header: when it was owed, the same on every attempt
+  std::int64_t id = 0;        // the notification's id: its Message-ID and boundary follow from it
+  std::string reference;      // the case, "CMP-2026-000042"
+  std::string template_name;  // "client.acknowledged"
+  MailAddress to;             // recipient and recipient_name
+  Time created_at{};          // the Date header: when it was owed, the same on every attempt
 };
 
 // Renders the template with `context`, tags the subject with the reference, threads it into the

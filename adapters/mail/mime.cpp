@@ -11,11 +11,11 @@ namespace redress {
 
 namespace {
 
-constexpr std::size_t kMaxEncodedWord = 75;  // RFC 2047 section 2
-constexpr std::size_t kEncodedLine = 76;     // a line holding encoded-words (RFC 2047 section 2)
-constexpr std::size_t kFoldAt = 78;          // RFC 5322 2.1.1: SHOULD
-constexpr std::size_t kMaxLine = 998;        // RFC 5322 2.1.1: MUST
-constexpr std::size_t kQpLine = 76;          // RFC 2045 6.7 (5)
+constexpr std::size_t kMaxEncodedWord = 75;                // RFC 2047 section 2
+constexpr std::size_t kEncodedLine = 76;                   // a line holding encoded-words (RFC 2047 section 2)
+constexpr std::size_t kFoldAt = 78;                        // RFC 5322 2.1.1: SHOULD
+constexpr std::size_t kMaxLine = 998;                      // RFC 5322 2.1.1: MUST
+constexpr std::size_t kQpLine = 76;                        // RFC 2045 6.7 (5)
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 constexpr char kHex[] = "0123456789ABCDEF";
 constexpr char kLowerHex[] = "0123456789abcdef";
@@ -28,10 +28,17 @@ std::size_t utf8_sequence(std::string_view s) {
   if (b0 < 0x80) return 1;
   std::size_t length = 0;
   std::uint32_t code = 0;
-  if (b0 >= 0xC2 && b0 <= 0xDF) { length = 2; code = b0 & 0x1F; }
-  else if (b0 >= 0xE0 && b0 <= 0xEF) { length = 3; code = b0 & 0x0F; }
-  else if (b0 >= 0xF0 && b0 <= 0xF4) { length = 4; code = b0 & 0x07; }
-  else return 0;
+  if (b0 >= 0xC2 && b0 <= 0xDF) {
+    length = 2;
+    code = b0 & 0x1F;
+  } else if (b0 >= 0xE0 && b0 <= 0xEF) {
+    length = 3;
+    code = b0 & 0x0F;
+  } else if (b0 >= 0xF0 && b0 <= 0xF4) {
+    length = 4;
+    code = b0 & 0x07;
+  } else
+    return 0;
   if (s.size() < length) return 0;
   for (std::size_t i = 1; i < length; ++i) {
     if ((byte(i) & 0xC0) != 0x80) return 0;
@@ -122,8 +129,10 @@ std::size_t q_length(std::string_view bytes) {
 void q_append(std::string& out, std::string_view bytes) {
   for (char ch : bytes) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (q_literal(c)) out += ch;
-    else if (c == ' ') out += '_';
+    if (q_literal(c))
+      out += ch;
+    else if (c == ' ')
+      out += '_';
     else {
       out += '=';
       out += kHex[c >> 4];
@@ -243,7 +252,8 @@ std::string mailbox_header(std::string_view name, const MailAddress& who) {
 
 bool valid_address(std::string_view address) {
   auto at = address.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 == address.size() || address.find('@', at + 1) != std::string_view::npos)
+  if (at == std::string_view::npos || at == 0 || at + 1 == address.size() ||
+      address.find('@', at + 1) != std::string_view::npos)
     return false;
   if (address.size() > 254) return false;
   for (char ch : address) {
@@ -258,12 +268,13 @@ bool valid_message_id(std::string_view id) {
   if (id.size() < 5 || id.size() > 250 || id.front() != '<' || id.back() != '>') return false;
   std::string_view inner = id.substr(1, id.size() - 2);
   auto at = inner.find('@');
-  if (at == std::string_view::npos || at == 0 || at + 1 == inner.size() || inner.find('@', at + 1) != std::string_view::npos)
+  if (at == std::string_view::npos || at == 0 || at + 1 == inner.size() ||
+      inner.find('@', at + 1) != std::string_view::npos)
     return false;
   for (char ch : inner) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (c < 0x21 || c > 0x7E || ch == '<' || ch == '>' || ch == '"' || ch == '\\' || ch == '(' || ch == ')' || ch == ',' ||
-        ch == ';' || ch == ':' || ch == '[' || ch == ']')
+    if (c < 0x21 || c > 0x7E || ch == '<' || ch == '>' || ch == '"' || ch == '\\' || ch == '(' || ch == ')' ||
+        ch == ',' || ch == ';' || ch == ':' || ch == '[' || ch == ']')
       return false;
   }
   return true;
@@ -282,9 +293,23 @@ bool equals_ignore_case(std::string_view a, std::string_view b) {
 
 // The headers compose() writes itself (and those it never writes: a notification has one recipient).
 bool reserved_header(std::string_view name) {
-  static constexpr std::array<std::string_view, 17> kReserved = {
-      "Date", "From", "Sender", "Reply-To", "To", "Cc", "Bcc", "Subject", "Message-ID", "In-Reply-To", "References",
-      "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "Content-Disposition", "Return-Path", "Received"};
+  static constexpr std::array<std::string_view, 17> kReserved = {"Date",
+                                                                 "From",
+                                                                 "Sender",
+                                                                 "Reply-To",
+                                                                 "To",
+                                                                 "Cc",
+                                                                 "Bcc",
+                                                                 "Subject",
+                                                                 "Message-ID",
+                                                                 "In-Reply-To",
+                                                                 "References",
+                                                                 "MIME-Version",
+                                                                 "Content-Type",
+                                                                 "Content-Transfer-Encoding",
+                                                                 "Content-Disposition",
+                                                                 "Return-Path",
+                                                                 "Received"};
   for (auto r : kReserved)
     if (equals_ignore_case(r, name)) return true;
   return false;
@@ -395,8 +420,10 @@ std::string encoded_words(std::string_view text, std::size_t first_word_max) {
     if (word_bytes.empty()) return;
     if (!out.empty()) out += ' ';
     out += use_q ? kQ : kB;
-    if (use_q) q_append(out, word_bytes);
-    else b_append(out, word_bytes);
+    if (use_q)
+      q_append(out, word_bytes);
+    else
+      b_append(out, word_bytes);
     out += "?=";
     word_bytes.clear();
     limit = kMaxEncodedWord;
@@ -418,8 +445,10 @@ std::string encode_display_name(std::string_view name) {
   bool ascii = true, atoms = !text.empty();
   for (char ch : text) {
     unsigned char c = static_cast<unsigned char>(ch);
-    if (c < 0x20 || c > 0x7E) ascii = false;
-    else if (c != ' ' && !atext(c)) atoms = false;
+    if (c < 0x20 || c > 0x7E)
+      ascii = false;
+    else if (c != ' ' && !atext(c))
+      atoms = false;
   }
   if (!ascii || text.find("=?") != std::string::npos) return encode_header_word(text);
   if (atoms) return text.size() > 60 ? encode_header_word(text) : text;
@@ -462,11 +491,13 @@ Result<OutgoingMail> compose(const MailContent& content) {
   auto check_mailbox = [&](std::string_view field, const MailAddress& who) -> Status {
     if (auto s = check_text(std::string(field) + ".name", who.name); !s) return s;
     if (!valid_address(who.address))
-      return Error::invalid_field(std::string(field) + ".address", "must be a bare ASCII address like name@example.org");
+      return Error::invalid_field(std::string(field) + ".address",
+                                  "must be a bare ASCII address like name@example.org");
     return Status::success();
   };
   auto check_id = [](std::string_view field, std::string_view id) -> Status {
-    if (!valid_message_id(id)) return Error::invalid_field(std::string(field), "must be a message id like <left@right>");
+    if (!valid_message_id(id))
+      return Error::invalid_field(std::string(field), "must be a message id like <left@right>");
     return Status::success();
   };
   if (auto s = check_mailbox("from", content.from); !s) return s.error();

@@ -43,11 +43,11 @@ struct MailContent {
 };
 
 // RFC 2047 encoded-words for unstructured header text. ASCII text without control characters whose
-// words fit a folded line (the first within `first_word_max`) is returned as it is. Otherwise the whole text is encoded as "=?UTF-8?Q?...?=" or "=?UTF-8?B?...?="
-// (Q unless it is over 25% longer than B), split into words joined by single spaces. No word is
-// longer than 75 characters (the first at most `first_word_max`, to fit beside a header name) and
-// no word splits a UTF-8 sequence. Invalid UTF-8 is replaced by U+FFFD first. The Q form uses only
-// characters allowed in a phrase, so the result is valid in Subject and in display names alike.
+// words fit a folded line (the first within `first_word_max`) is returned as it is. Otherwise the whole text is encoded
+// as "=?UTF-8?Q?...?=" or "=?UTF-8?B?...?=" (Q unless it is over 25% longer than B), split into words joined by single
+// spaces. No word is longer than 75 characters (the first at most `first_word_max`, to fit beside a header name) and no
+// word splits a UTF-8 sequence. Invalid UTF-8 is replaced by U+FFFD first. The Q form uses only characters allowed in a
+// phrase, so the result is valid in Subject and in display names alike.
 [[nodiscard]] std::string encode_header_word(std::string_view text, std::size_t first_word_max = 75);
 
 // A display name as it goes before "<address>": atoms as they are, a quoted-string for ASCII with

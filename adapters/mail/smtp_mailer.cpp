@@ -95,10 +95,12 @@ struct SmtpMailer::State {
       if (c == ' ' || c == '\r' || c == '\n' || c == ':') break;
       verb += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
     }
-    if (verb == "MAIL" || verb == "RCPT") phase = Phase::kEnvelope;
-    else if (verb == "DATA") phase = Phase::kData;
-    else if (verb == "EHLO" || verb == "HELO" || verb == "STARTTLS" || verb == "AUTH" || verb == "QUIT" || verb == "RSET" ||
-             verb == "NOOP")
+    if (verb == "MAIL" || verb == "RCPT")
+      phase = Phase::kEnvelope;
+    else if (verb == "DATA")
+      phase = Phase::kData;
+    else if (verb == "EHLO" || verb == "HELO" || verb == "STARTTLS" || verb == "AUTH" || verb == "QUIT" ||
+             verb == "RSET" || verb == "NOOP")
       phase = Phase::kSession;
     else
       return;  // an AUTH continuation: no verb, and not to be kept
@@ -117,7 +119,8 @@ struct SmtpMailer::State {
   }
 
   void on_reply_line(const std::string& line) {
-    if (line.size() < 3 || !std::all_of(line.begin(), line.begin() + 3, [](char c) { return c >= '0' && c <= '9'; })) return;
+    if (line.size() < 3 || !std::all_of(line.begin(), line.begin() + 3, [](char c) { return c >= '0' && c <= '9'; }))
+      return;
     if (line.size() > 3 && line[3] == '-') return;  // a continuation of a multi-line reply
     Reply reply;
     reply.code = std::stoi(line.substr(0, 3));
@@ -159,7 +162,8 @@ Result<std::unique_ptr<SmtpMailer>> SmtpMailer::create(SmtpOptions options) {
   if (curl_url_set(url.handle, CURLUPART_URL, options.url.c_str(), 0) != CURLUE_OK)
     return Error::invalid_field("smtp.url", "is not a URL (smtp://host:port or smtps://host:port)");
   std::string scheme = url.get(CURLUPART_SCHEME);
-  if (scheme != "smtp" && scheme != "smtps") return Error::invalid_field("smtp.url", "must start with smtp:// or smtps://");
+  if (scheme != "smtp" && scheme != "smtps")
+    return Error::invalid_field("smtp.url", "must start with smtp:// or smtps://");
   std::string host = url.get(CURLUPART_HOST);
   if (host.empty()) return Error::invalid_field("smtp.url", "names no host");
   std::string user = url.get(CURLUPART_USER, CURLU_URLDECODE);
@@ -171,7 +175,8 @@ Result<std::unique_ptr<SmtpMailer>> SmtpMailer::create(SmtpOptions options) {
   // Credentials never stay in the URL that is kept: they go to CURLOPT_USERNAME/PASSWORD.
   curl_url_set(url.handle, CURLUPART_USER, nullptr, 0);
   curl_url_set(url.handle, CURLUPART_PASSWORD, nullptr, 0);
-  if (!options.helo_name.empty()) curl_url_set(url.handle, CURLUPART_PATH, ("/" + options.helo_name).c_str(), CURLU_URLENCODE);
+  if (!options.helo_name.empty())
+    curl_url_set(url.handle, CURLUPART_PATH, ("/" + options.helo_name).c_str(), CURLU_URLENCODE);
   std::string clean = url.get(CURLUPART_URL);
 
   auto state = std::make_unique<State>();
@@ -208,7 +213,7 @@ Result<std::unique_ptr<SmtpMailer>> SmtpMailer::create(SmtpOptions options) {
   curl_easy_setopt(curl, CURLOPT_SERVER_RESPONSE_TIMEOUT, response_seconds);
 
   std::unique_ptr<SmtpMailer> mailer(new SmtpMailer(std::move(state)));
-  std::string tls = scheme == "smtps" ? "implicit TLS"
+  std::string tls = scheme == "smtps"           ? "implicit TLS"
                     : use_ssl == CURLUSESSL_ALL ? "STARTTLS required"
                     : use_ssl == CURLUSESSL_TRY ? "STARTTLS if offered"
                                                 : "no TLS";

@@ -42,10 +42,10 @@ struct SmtpOptions {
   std::string url;
   StartTls starttls = StartTls::kRequired;
   TlsVerification verification = TlsVerification::kVerify;
-  std::string ca_file;       // PEM bundle to verify against instead of the system's
-  std::string username;      // AUTH; empty for none
+  std::string ca_file;   // PEM bundle to verify against instead of the system's
+  std::string username;  // AUTH; empty for none
   std::string password;
-  std::string helo_name;     // the name sent in EHLO; empty for libcurl's default
+  std::string helo_name;  // the name sent in EHLO; empty for libcurl's default
   std::chrono::milliseconds connect_timeout{10'000};
   std::chrono::milliseconds response_timeout{60'000};  // for each server reply
   std::chrono::milliseconds send_timeout{120'000};     // for a whole send()

@@ -2,13 +2,12 @@
 
 #include "adapters/templating/mustache.h"
 
-
 #include <algorithm>
-#include <memory>
-#include <unordered_map>
 #include <charconv>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <unordered_map>
 
 namespace redress {
 
@@ -51,13 +50,27 @@ std::string tidy_text(std::string_view text) {
 
 const std::vector<std::string>& MailTemplates::required_names() {
   static const std::vector<std::string> kNames = {
-      "client.received",           "client.acknowledged",       "client.owner_changed",
-      "client.info_requested",     "client.message",            "client.commitment_made",
-      "client.commitment_renegotiated", "client.commitment_broken", "client.redress_proposed",
-      "client.redress_accepted",   "client.final_response",     "client.reopened",
-      "client.closed",             "staff.assigned",            "staff.client_message",
-      "staff.redress_rejected",    "staff.reopened",            "staff.escalated",
-      "staff.commitment_at_risk",  "staff.commitment_broken",   "manager.digest",
+      "client.received",
+      "client.acknowledged",
+      "client.owner_changed",
+      "client.info_requested",
+      "client.message",
+      "client.commitment_made",
+      "client.commitment_renegotiated",
+      "client.commitment_broken",
+      "client.redress_proposed",
+      "client.redress_accepted",
+      "client.final_response",
+      "client.reopened",
+      "client.closed",
+      "staff.assigned",
+      "staff.client_message",
+      "staff.redress_rejected",
+      "staff.reopened",
+      "staff.escalated",
+      "staff.commitment_at_risk",
+      "staff.commitment_broken",
+      "manager.digest",
   };
   return kNames;
 }
@@ -101,8 +114,7 @@ Result<MailTemplates> MailTemplates::load(const fs::path& dir) {
     std::size_t newline = content.find('\n');
     std::string first = content.substr(0, newline);
     if (!first.empty() && first.back() == '\r') first.pop_back();
-    if (first.rfind("Subject:", 0) != 0)
-      return Error::invalid(file + ":1: the first line must be \"Subject: ...\"");
+    if (first.rfind("Subject:", 0) != 0) return Error::invalid(file + ":1: the first line must be \"Subject: ...\"");
     Source source;
     source.subject = first.substr(8);
     source.subject.erase(0, source.subject.find_first_not_of(" \t"));
@@ -124,7 +136,8 @@ Result<MailTemplates> MailTemplates::load(const fs::path& dir) {
     std::string file = path.filename().string();
     auto it = out.templates_.find(path.stem().string());
     if (it == out.templates_.end())
-      return Error::invalid(file + ": an HTML body needs " + path.stem().string() + ".txt beside it (the subject and the text part)");
+      return Error::invalid(file + ": an HTML body needs " + path.stem().string() +
+                            ".txt beside it (the subject and the text part)");
     bool read = false;
     std::string content = read_file(path, read);
     if (!read) return Error::invalid("mail templates: cannot read " + path.string());
@@ -160,7 +173,8 @@ std::vector<std::string> MailTemplates::names() const {
 
 Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::json::object& context) const {
   auto it = templates_.find(name);
-  if (it == templates_.end()) return Error::not_found("no mail template \"" + std::string(name) + "\" in " + dir_.string());
+  if (it == templates_.end())
+    return Error::not_found("no mail template \"" + std::string(name) + "\" in " + dir_.string());
   const Source& source = it->second;
   RenderedMail out;
   auto subject = templating::render(source.subject, context, {}, Escaping::kNone);

@@ -27,7 +27,7 @@ namespace redress {
 struct RenderedMail {
   std::string subject;  // one line, without the "[CMP-...]" tag (mime.h: subject_with_reference)
   std::string text;
-  std::string html;     // empty when the template has no .html
+  std::string html;  // empty when the template has no .html
 };
 
 class MailTemplates {

@@ -23,10 +23,16 @@ Result<Event> find_event(Store& store, const std::string& reference, std::int64_
 
 }  // namespace
 
-MailDelivery::MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
-                           MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer)
-    : store_(store), workflows_(workflows), keyring_(keyring), templates_(templates), settings_(std::move(settings)),
-      base_url_(base_url), mailer_(std::move(mailer)) {}
+MailDelivery::MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring,
+                           const MailTemplates& templates, MailSettings settings, const std::string& base_url,
+                           std::unique_ptr<Mailer> mailer)
+    : store_(store),
+      workflows_(workflows),
+      keyring_(keyring),
+      templates_(templates),
+      settings_(std::move(settings)),
+      base_url_(base_url),
+      mailer_(std::move(mailer)) {}
 
 Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
   auto view = store_.load_case_view(item.reference);
@@ -54,8 +60,8 @@ Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
     input.status_url = base_url_ + "/staff/cases/" + item.reference;
   }
   boost::json::object context = build_mail_context(input, settings_);
-  MailNotification notification{item.id, item.reference, item.template_name, MailAddress{item.recipient_name, item.recipient},
-                                 item.created_at};
+  MailNotification notification{item.id, item.reference, item.template_name,
+                                MailAddress{item.recipient_name, item.recipient}, item.created_at};
   return compose_notification(notification, context, templates_, settings_);
 }
 
@@ -88,19 +94,24 @@ Result<std::string> WebhookDelivery::compose(const OutboxItem& item) {
   data["event_seq"] = item.event_seq;
   data["actor"] = event->actor;
   data["event_hash"] = event->hash;
-  return boost::json::serialize(boost::json::object{{"type", event->type}, {"timestamp", format_time(event->at)}, {"data", std::move(data)}});
+  return boost::json::serialize(
+      boost::json::object{{"type", event->type}, {"timestamp", format_time(event->at)}, {"data", std::move(data)}});
 }
 
 DeliveryResult WebhookDelivery::send(const OutboxItem& item) {
   auto subscription = store_.find_subscription(item.subscription_id);
   if (!subscription) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " was deleted");
-  if (subscription->disabled_at) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " is disabled: " + subscription->disabled_reason);
+  if (subscription->disabled_at)
+    return failed("the subscription wh-" + std::to_string(item.subscription_id) +
+                  " is disabled: " + subscription->disabled_reason);
   auto secret = keyring_.unseal(subscription->secret_sealed);
   if (!secret) return failed("the subscription's secret cannot be unsealed with this server's key");
   OutgoingWebhook hook{subscription->url, *secret, "msg_" + std::to_string(item.id), item.payload};
   DeliveryResult result = sender_->deliver(hook);
   if (result.outcome == DeliveryOutcome::kGone)
-    (void)store_.disable_subscription(item.subscription_id, "the receiver answered 410 Gone", Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch())));
+    (void)store_.disable_subscription(
+        item.subscription_id, "the receiver answered 410 Gone",
+        Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch())));
   return result;
 }
 

@@ -11,7 +11,11 @@ namespace redress {
 
 DigestJob::DigestJob(Store& store, const MailTemplates& templates, MailSettings settings, const std::string& base_url,
                      std::unique_ptr<Mailer> mailer, int hour)
-    : store_(store), templates_(templates), settings_(std::move(settings)), base_url_(base_url), mailer_(std::move(mailer)),
+    : store_(store),
+      templates_(templates),
+      settings_(std::move(settings)),
+      base_url_(base_url),
+      mailer_(std::move(mailer)),
       hour_(hour) {}
 
 int DigestJob::run_due(Time now) {
@@ -29,14 +33,16 @@ int DigestJob::run_due(Time now) {
   for (const auto& s : *staff) names[s.id] = s.name;
   int sent = 0;
   for (const auto& person : *staff) {
-    if (!person.active || person.email.empty() || (person.role != Role::kLead && person.role != Role::kManager)) continue;
+    if (!person.active || person.email.empty() || (person.role != Role::kLead && person.role != Role::kManager))
+      continue;
     std::vector<DigestItem> items;
     auto add = [&](const std::vector<ReportItem>& list) {
       for (const auto& item : list) {
         if (person.role == Role::kLead && item.team != person.team) continue;
         auto owner = names.find(item.commitment.owner_id);
-        items.push_back(DigestItem{item.reference, item.case_subject, owner == names.end() ? std::string() : owner->second,
-                                   item.commitment, base_url_ + "/staff/cases/" + item.reference});
+        items.push_back(DigestItem{item.reference, item.case_subject,
+                                   owner == names.end() ? std::string() : owner->second, item.commitment,
+                                   base_url_ + "/staff/cases/" + item.reference});
       }
     };
     add(report->broken_unhandled);
@@ -46,8 +52,10 @@ int DigestJob::run_due(Time now) {
     if (!owed || !*owed) continue;
     boost::json::object context = build_digest_context(items, now, person.name, settings_, {});
     // A stable id per day and recipient: a resend is the same mail.
-    std::int64_t id = static_cast<std::int64_t>(std::stoull(sha256_hex(day + "/" + person.email).substr(0, 12), nullptr, 16));
-    MailNotification notification{id, "", "manager.digest", MailAddress{person.name, person.email}, day_start + std::chrono::hours(hour_)};
+    std::int64_t id =
+        static_cast<std::int64_t>(std::stoull(sha256_hex(day + "/" + person.email).substr(0, 12), nullptr, 16));
+    MailNotification notification{id, "", "manager.digest", MailAddress{person.name, person.email},
+                                  day_start + std::chrono::hours(hour_)};
     auto mail = compose_notification(notification, context, templates_, settings_);
     if (!mail) {
       (void)store_.record_digest(day, person.email, false, "cannot compose: " + mail.error().detail, now);
@@ -56,8 +64,10 @@ int DigestJob::run_due(Time now) {
     DeliveryResult result = mailer_->send(*mail);
     bool delivered = result.outcome == DeliveryOutcome::kDelivered;
     (void)store_.record_digest(day, person.email, delivered, result.detail, now);
-    if (delivered) ++sent;
-    else spdlog::warn("digest: to {} not sent: {}", person.email, result.detail);
+    if (delivered)
+      ++sent;
+    else
+      spdlog::warn("digest: to {} not sent: {}", person.email, result.detail);
   }
   return sent;
 }

@@ -16,7 +16,10 @@ Duration RetryPolicy::backoff(int attempts, double unit) const {
 }
 
 OutboxWorker::OutboxWorker(Store& store, const Clock& clock, Options options, Delivery& delivery)
-    : store_(store), clock_(clock), options_(std::move(options)), delivery_(delivery),
+    : store_(store),
+      clock_(clock),
+      options_(std::move(options)),
+      delivery_(delivery),
       random_(std::random_device{}()) {}
 
 OutboxWorker::~OutboxWorker() { stop(); }
@@ -82,7 +85,8 @@ Status OutboxWorker::prepare(std::vector<OutboxItem>& batch, std::vector<Deliver
     // An empty payload would read as "not ours to send" below: it is a failure to compose.
     if (payload && payload->empty()) payload = Error::internal("the composed payload is empty");
     if (!payload) {
-      DeliveryResult failed{DeliveryOutcome::kPermanentFailure, 0, "cannot compose " + item.template_name + ": " + payload.error().detail, std::nullopt};
+      DeliveryResult failed{DeliveryOutcome::kPermanentFailure, 0,
+                            "cannot compose " + item.template_name + ": " + payload.error().detail, std::nullopt};
       records.push_back(decide(item, failed, clock_.now()));
       if (on_attempt) on_attempt(item, records.back());
       continue;
@@ -113,7 +117,8 @@ int OutboxWorker::run_once() {
   // attempt moves its notification on or leaves it leased).
   for (int round = 0; round < 100000; ++round) {
     Time now = clock_.now();
-    auto claimed = store_.claim_notifications(options_.channel, now, options_.holder, now + options_.lease, options_.batch);
+    auto claimed =
+        store_.claim_notifications(options_.channel, now, options_.holder, now + options_.lease, options_.batch);
     if (!claimed) {
       // A store that refuses writes logs that itself (rate-limited); anything else is said here.
       if (claimed.error().code != ErrorCode::kUnavailable)

@@ -33,13 +33,13 @@
 namespace redress {
 
 struct RetryPolicy {
-  Duration first = std::chrono::seconds(30);    // after the first failed attempt
+  Duration first = std::chrono::seconds(30);  // after the first failed attempt
   double factor = 2.0;
-  Duration longest = std::chrono::hours(6);     // the back-off never grows past this
+  Duration longest = std::chrono::hours(6);  // the back-off never grows past this
   // A transient failure this long after the notification was owed dead-letters it: retries span
   // at least this long.
   Duration give_up_after = std::chrono::hours(24);
-  double jitter = 0.2;                          // ± this share of each wait
+  double jitter = 0.2;  // ± this share of each wait
   // The wait after `attempts` failed attempts (>= 1), with `unit` in [0, 1) drawing the jitter.
   [[nodiscard]] Duration backoff(int attempts, double unit) const;
 };
@@ -58,13 +58,12 @@ class Delivery {
 
 class OutboxWorker {
  public:
-
   struct Options {
-    std::string holder;                                 // this process's name for the leases
+    std::string holder;  // this process's name for the leases
     NotificationDraft::Channel channel = NotificationDraft::Channel::kEmail;
     int batch = 64;
-    Duration lease = std::chrono::minutes(5);           // longer than a batch's attempts take
-    Duration idle_check = std::chrono::seconds(30);     // longest sleep while nothing is due
+    Duration lease = std::chrono::minutes(5);        // longer than a batch's attempts take
+    Duration idle_check = std::chrono::seconds(30);  // longest sleep while nothing is due
     // The least sleep after a round the store refused (a full disk...), so that a notification
     // due now does not make the loop spin.
     Duration pause_after_failure = std::chrono::seconds(5);
@@ -98,8 +97,8 @@ class OutboxWorker {
   const Clock& clock_;
   const Options options_;
   Delivery& delivery_;
-  std::mutex run_mutex_;  // one round at a time
-  std::mt19937_64 random_;  // guarded by run_mutex_
+  std::mutex run_mutex_;       // one round at a time
+  std::mt19937_64 random_;     // guarded by run_mutex_
   bool store_failed_ = false;  // the last round's claim or record was refused; guarded by run_mutex_
 
   std::mutex mutex_;

@@ -39,7 +39,8 @@ Result<Keyring> Keyring::load_or_create(const std::string& data_dir) {
     ssize_t n = ::read(fd, keyring.key_.data(), keyring.key_.size());
     ::close(fd);
     if (n != static_cast<ssize_t>(keyring.key_.size()))
-      return Error::unavailable(path + " is not a 32-byte key; restore it from a backup (links and secrets depend on it)");
+      return Error::unavailable(path +
+                                " is not a 32-byte key; restore it from a backup (links and secrets depend on it)");
     return keyring;
   }
   if (errno != ENOENT) return Error::unavailable("cannot read " + path + ": " + std::strerror(errno));
@@ -76,8 +77,9 @@ std::string Keyring::client_token(std::string_view nonce) const {
 std::string Keyring::seal(std::string_view plaintext) const {
   std::vector<unsigned char> box(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + plaintext.size());
   randombytes_buf(box.data(), crypto_secretbox_NONCEBYTES);
-  crypto_secretbox_easy(box.data() + crypto_secretbox_NONCEBYTES, reinterpret_cast<const unsigned char*>(plaintext.data()),
-                        plaintext.size(), box.data(), key_.data());
+  crypto_secretbox_easy(box.data() + crypto_secretbox_NONCEBYTES,
+                        reinterpret_cast<const unsigned char*>(plaintext.data()), plaintext.size(), box.data(),
+                        key_.data());
   return base64url(box.data(), box.size());
 }
 

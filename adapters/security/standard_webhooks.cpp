@@ -21,8 +21,8 @@ bool secret_key(std::string_view secret, std::vector<unsigned char>& key) {
   if (secret.substr(0, 6) == "whsec_") secret.remove_prefix(6);
   key.resize(secret.size());
   std::size_t length = 0;
-  if (secret.empty() || sodium_base642bin(key.data(), key.size(), secret.data(), secret.size(), nullptr, &length, nullptr,
-                                          sodium_base64_VARIANT_ORIGINAL) != 0)
+  if (secret.empty() || sodium_base642bin(key.data(), key.size(), secret.data(), secret.size(), nullptr, &length,
+                                          nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
     return false;
   key.resize(length);
   return length > 0;
@@ -54,7 +54,8 @@ std::string new_webhook_secret() {
   return "whsec_" + base64(bytes, sizeof bytes);
 }
 
-Result<std::string> sign_webhook(std::string_view secret, std::string_view id, std::int64_t timestamp, std::string_view body) {
+Result<std::string> sign_webhook(std::string_view secret, std::string_view id, std::int64_t timestamp,
+                                 std::string_view body) {
   std::vector<unsigned char> key;
   if (!secret_key(secret, key)) return Error::invalid_field("secret", "must be whsec_ followed by base64");
   return "v1," + signature(key, id, std::to_string(timestamp), body);

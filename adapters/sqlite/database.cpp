@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <filesystem>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <stdexcept>
 
@@ -21,7 +21,8 @@ namespace {
 // database's file system says of itself (read-only, or no space left). 0 when there is none.
 int system_reason(sqlite3* db, int code) {
   const int primary = code & 0xff;
-  if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN) return 0;
+  if (primary != SQLITE_IOERR && primary != SQLITE_FULL && primary != SQLITE_READONLY && primary != SQLITE_CANTOPEN)
+    return 0;
   if (int e = sqlite3_system_errno(db); e != 0) return e;
   // SQLite does not always keep the errno (a failed WAL write comes back as a bare SQLITE_IOERR_WRITE).
   const char* file = sqlite3_db_filename(db, "main");
@@ -71,19 +72,13 @@ Error sqlite_error(int code, std::string_view what, std::string_view message, in
   if (system_errno == EROFS || (code & 0xff) == SQLITE_READONLY)
     return Error::unavailable("the database is read-only; writes are refused until it is writable again " + cause);
   switch (code & 0xff) {
-    case SQLITE_IOERR:
-      return Error::unavailable("the disk reported an I/O error; writes are refused " + cause);
-    case SQLITE_CANTOPEN:
-      return Error::unavailable("the database file cannot be opened " + cause);
+    case SQLITE_IOERR: return Error::unavailable("the disk reported an I/O error; writes are refused " + cause);
+    case SQLITE_CANTOPEN: return Error::unavailable("the database file cannot be opened " + cause);
     case SQLITE_BUSY:
-    case SQLITE_LOCKED:
-      return Error::unavailable("the database is locked by another process " + cause);
-    case SQLITE_PERM:
-      return Error::unavailable("the database may not be written (permission denied) " + cause);
-    case SQLITE_CONSTRAINT:
-      return Error::conflict(std::string(what) + ": " + std::string(message));
-    default:
-      return Error::internal(std::string(what) + ": " + std::string(message));
+    case SQLITE_LOCKED: return Error::unavailable("the database is locked by another process " + cause);
+    case SQLITE_PERM: return Error::unavailable("the database may not be written (permission denied) " + cause);
+    case SQLITE_CONSTRAINT: return Error::conflict(std::string(what) + ": " + std::string(message));
+    default: return Error::internal(std::string(what) + ": " + std::string(message));
   }
 }
 
@@ -133,8 +128,7 @@ bool Statement::step() {
 }
 
 Status Statement::run() {
-  while (step()) {
-  }
+  while (step()) {}
   Status result = last_;
   reset();
   return result;
@@ -210,7 +204,8 @@ Statement& Connection::add_generated(const void* family, std::uint64_t key, cons
 }
 
 Error Connection::last_error(std::string_view what) const {
-  return sqlite_error(sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_), system_reason(db_, sqlite3_extended_errcode(db_)));
+  return sqlite_error(sqlite3_extended_errcode(db_), what, sqlite3_errmsg(db_),
+                      system_reason(db_, sqlite3_extended_errcode(db_)));
 }
 
 }  // namespace redress::sqlite

@@ -17,9 +17,11 @@ std::atomic<long long> g_forwarded{0}, g_skipped{0};
 // max(created, the largest of renumbered).
 struct Cache {
   sqlite3_pcache* inner = nullptr;
-  unsigned created = 0;          // the largest key created (or fetched to create) and not truncated
+  unsigned created = 0;           // the largest key created (or fetched to create) and not truncated
   std::set<unsigned> renumbered;  // keys pages were renumbered to, above `created`, still held
-  [[nodiscard]] unsigned bound() const { return renumbered.empty() ? created : std::max(created, *renumbered.rbegin()); }
+  [[nodiscard]] unsigned bound() const {
+    return renumbered.empty() ? created : std::max(created, *renumbered.rbegin());
+  }
   // Keys at or below `created` are covered by it.
   void fold() { renumbered.erase(renumbered.begin(), renumbered.upper_bound(created)); }
 };
@@ -74,8 +76,10 @@ void x_truncate(sqlite3_pcache* p, unsigned limit) {
   ++g_forwarded;
   g_inner.xTruncate(cache->inner, limit);
   // Every key at or above the limit is gone.
-  if (limit > 0) cache->created = std::min(cache->created, limit - 1);
-  else cache->created = 0;
+  if (limit > 0)
+    cache->created = std::min(cache->created, limit - 1);
+  else
+    cache->created = 0;
   cache->renumbered.erase(cache->renumbered.lower_bound(limit), cache->renumbered.end());
   cache->fold();
 }
@@ -98,9 +102,8 @@ bool install_page_cache() {
   if (sqlite3_config(SQLITE_CONFIG_GETPCACHE2, &inner) != SQLITE_OK || !inner.xFetch) return false;
   if (inner.iVersion < 1 || !inner.xRekey || !inner.xTruncate) return false;
   g_inner = inner;
-  g_wrapper = sqlite3_pcache_methods2{1,        nullptr,   x_init,    x_shutdown, x_create,  x_cachesize,
-                                      x_pagecount, x_fetch, x_unpin, x_rekey,     x_truncate, x_destroy,
-                                      x_shrink};
+  g_wrapper = sqlite3_pcache_methods2{1,       nullptr, x_init,  x_shutdown, x_create,  x_cachesize, x_pagecount,
+                                      x_fetch, x_unpin, x_rekey, x_truncate, x_destroy, x_shrink};
   return sqlite3_config(SQLITE_CONFIG_PCACHE2, &g_wrapper) == SQLITE_OK;
 }
 

@@ -95,7 +95,8 @@ void ReaderPool::begin(Reader& reader) {
 }
 
 void ReaderPool::end(Reader& reader) {
-  if (reader.kept && !sqlite3_get_autocommit(reader.connection->handle())) (void)reader.connection->cached("COMMIT").run();
+  if (reader.kept && !sqlite3_get_autocommit(reader.connection->handle()))
+    (void)reader.connection->cached("COMMIT").run();
   reader.kept = false;
 }
 

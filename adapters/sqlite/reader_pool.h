@@ -79,9 +79,9 @@ class ReaderPool {
     explicit Reader(std::unique_ptr<Connection> c) : connection(std::move(c)), watch(*connection) {}
     std::unique_ptr<Connection> connection;
     WalWatch watch;
-    bool kept = false;                             // a read transaction is open
-    WalWatch::Header seen{};                       // the header just before it began
-    std::chrono::steady_clock::time_point began{}; // when it began
+    bool kept = false;                              // a read transaction is open
+    WalWatch::Header seen{};                        // the header just before it began
+    std::chrono::steady_clock::time_point began{};  // when it began
   };
 
  public:
@@ -113,11 +113,11 @@ class ReaderPool {
   std::condition_variable available_;
   std::condition_variable reaper_wake_;
   std::vector<std::unique_ptr<Reader>> all_;
-  std::vector<Reader*> idle_;     // guarded by mutex_; the last given back is handed out first
-  bool reaper_idle_ = false;      // guarded by mutex_: the reaper waits without a deadline
-  bool stopping_ = false;         // guarded by mutex_
+  std::vector<Reader*> idle_;  // guarded by mutex_; the last given back is handed out first
+  bool reaper_idle_ = false;   // guarded by mutex_: the reaper waits without a deadline
+  bool stopping_ = false;      // guarded by mutex_
   std::atomic<std::int64_t> reused_{0}, begun_{0}, reaped_{0};
-  std::thread reaper_;            // last: started once every member above exists
+  std::thread reaper_;  // last: started once every member above exists
 };
 
 }  // namespace redress::sqlite

@@ -1,7 +1,7 @@
 #include "adapters/sqlite/rows.h"
 
-#include <boost/json.hpp>
 #include <sodium.h>
+#include <boost/json.hpp>
 
 #include <charconv>
 #include <cstring>
@@ -10,9 +10,7 @@
 
 namespace redress::sqlite {
 
-namespace {
-
-}  // namespace
+namespace {}  // namespace
 
 const char* const kCaseColumns =
     "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
@@ -59,9 +57,11 @@ const char* const kUpsertCommitmentSql =
     "handled_note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
     "ON CONFLICT(id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, text = excluded.text, "
     "due_at = excluded.due_at, owner_id = excluded.owner_id, client_visible = excluded.client_visible, "
-    "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, note = excluded.note, "
+    "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, note = "
+    "excluded.note, "
     "replaces_id = excluded.replaces_id, replaced_by_id = excluded.replaced_by_id, redress_id = excluded.redress_id, "
-    "pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, warnings_fired = excluded.warnings_fired, "
+    "pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, warnings_fired = "
+    "excluded.warnings_fired, "
     "handled_at = excluded.handled_at, handled_note = excluded.handled_note";
 
 const char* const kUpsertRedressSql =
@@ -71,11 +71,36 @@ const char* const kUpsertRedressSql =
 namespace {
 
 // The cases columns in kCaseColumns order; column i binds as ?(i+1) in the full statements.
-constexpr const char* kCaseColumnNames[kCaseColumnCount] = {
-    "id", "reference", "client_name", "client_email", "client_phone", "client_locale", "channel", "category",
-    "touchpoint", "subject", "description", "remedy_requested", "severity", "workflow", "team", "status", "clock",
-    "owner_id", "escalation_level", "outcome", "version", "head_hash", "received_at", "updated_at",
-    "acknowledged_at", "resolved_at", "ended_at", "pending_offers", "unfulfilled_redress", "rating"};
+constexpr const char* kCaseColumnNames[kCaseColumnCount] = {"id",
+                                                            "reference",
+                                                            "client_name",
+                                                            "client_email",
+                                                            "client_phone",
+                                                            "client_locale",
+                                                            "channel",
+                                                            "category",
+                                                            "touchpoint",
+                                                            "subject",
+                                                            "description",
+                                                            "remedy_requested",
+                                                            "severity",
+                                                            "workflow",
+                                                            "team",
+                                                            "status",
+                                                            "clock",
+                                                            "owner_id",
+                                                            "escalation_level",
+                                                            "outcome",
+                                                            "version",
+                                                            "head_hash",
+                                                            "received_at",
+                                                            "updated_at",
+                                                            "acknowledged_at",
+                                                            "resolved_at",
+                                                            "ended_at",
+                                                            "pending_offers",
+                                                            "unfulfilled_redress",
+                                                            "rating"};
 
 // Binds one column of `c` as parameter `index`. Text is bound without a copy: `c` outlives the step.
 void bind_case_column(Statement& s, int index, const Case& c, int column) {
@@ -100,8 +125,10 @@ void bind_case_column(Statement& s, int index, const Case& c, int column) {
     case 17: s.bind_static(index, c.owner_id); break;
     case 18: s.bind(index, c.escalation_level); break;
     case 19:
-      if (c.outcome) s.bind_static(index, to_string(*c.outcome));
-      else s.bind_null(index);
+      if (c.outcome)
+        s.bind_static(index, to_string(*c.outcome));
+      else
+        s.bind_null(index);
       break;
     case 20: s.bind(index, c.version); break;
     case 21: s.bind_static(index, c.head_hash); break;
@@ -113,8 +140,10 @@ void bind_case_column(Statement& s, int index, const Case& c, int column) {
     case 27: s.bind(index, c.pending_offers); break;
     case 28: s.bind(index, c.unfulfilled_redress); break;
     case 29:
-      if (c.rating) s.bind(index, *c.rating);
-      else s.bind_null(index);
+      if (c.rating)
+        s.bind(index, *c.rating);
+      else
+        s.bind_null(index);
       break;
     default: break;
   }
@@ -195,8 +224,9 @@ Result<std::int64_t> update_case(Connection& db, const Case& before, const Case&
   // The id is the key, never a changed column; the version always changes.
   std::uint32_t mask = (case_differences(before, after) | (1u << 20)) & ~1u;
   int n = 0;
-  auto& update = masked_update(db, &kUpdateFamily, "cases", kCaseColumnNames, kCaseColumnCount, mask, "version", n,
-                               [&after](Statement& s, int index, int column) { bind_case_column(s, index, after, column); });
+  auto& update =
+      masked_update(db, &kUpdateFamily, "cases", kCaseColumnNames, kCaseColumnCount, mask, "version", n,
+                    [&after](Statement& s, int index, int column) { bind_case_column(s, index, after, column); });
   update.bind(n + 1, after.id).bind(n + 2, expected_version);
   if (auto s = update.run(); !s) return s.error();
   return db.changes();
@@ -252,7 +282,8 @@ std::vector<Time> decode_times(std::string_view text) {
     auto comma = text.find(',');
     std::string_view part = text.substr(0, comma);
     std::int64_t value = 0;
-    if (std::from_chars(part.data(), part.data() + part.size(), value).ec == std::errc()) times.push_back(from_micros(value));
+    if (std::from_chars(part.data(), part.data() + part.size(), value).ec == std::errc())
+      times.push_back(from_micros(value));
     if (comma == std::string_view::npos) break;
     text.remove_prefix(comma + 1);
   }
@@ -260,20 +291,34 @@ std::vector<Time> decode_times(std::string_view text) {
 }
 
 void bind_commitment(Statement& s, const Commitment& k) {
-  s.bind_static(15, k.pledge_key).bind(16, encode_times(k.warning_times)).bind(17, k.warnings_fired).bind(18, micros(k.handled_at)).bind_static(19, k.handled_note);
-  s.bind(1, k.id).bind(2, k.case_id).bind_static(3, to_string(k.kind)).bind_static(4, k.text).bind(5, to_micros(k.due_at))
-      .bind_static(6, k.owner_id).bind(7, k.client_visible ? 1 : 0).bind_static(8, to_string(k.status))
-      .bind(9, to_micros(k.created_at)).bind(10, micros(k.settled_at)).bind_static(11, k.note).bind(12, k.replaces_id)
-      .bind(13, k.replaced_by_id).bind(14, k.redress_id);
+  s.bind_static(15, k.pledge_key)
+      .bind(16, encode_times(k.warning_times))
+      .bind(17, k.warnings_fired)
+      .bind(18, micros(k.handled_at))
+      .bind_static(19, k.handled_note);
+  s.bind(1, k.id)
+      .bind(2, k.case_id)
+      .bind_static(3, to_string(k.kind))
+      .bind_static(4, k.text)
+      .bind(5, to_micros(k.due_at))
+      .bind_static(6, k.owner_id)
+      .bind(7, k.client_visible ? 1 : 0)
+      .bind_static(8, to_string(k.status))
+      .bind(9, to_micros(k.created_at))
+      .bind(10, micros(k.settled_at))
+      .bind_static(11, k.note)
+      .bind(12, k.replaces_id)
+      .bind(13, k.replaced_by_id)
+      .bind(14, k.redress_id);
 }
 
 namespace {
 
 constexpr int kCommitmentColumnCount = 19;
 constexpr const char* kCommitmentColumnNames[kCommitmentColumnCount] = {
-    "id", "case_id", "kind", "text", "due_at", "owner_id", "client_visible", "status", "created_at", "settled_at", "note",
-    "replaces_id", "replaced_by_id", "redress_id", "pledge_key", "warning_times", "warnings_fired", "handled_at",
-    "handled_note"};
+    "id",         "case_id",       "kind",           "text",       "due_at",      "owner_id",       "client_visible",
+    "status",     "created_at",    "settled_at",     "note",       "replaces_id", "replaced_by_id", "redress_id",
+    "pledge_key", "warning_times", "warnings_fired", "handled_at", "handled_note"};
 
 // Binds one column of `k` as parameter `index`, as bind_commitment does.
 void bind_commitment_column(Statement& s, int index, const Commitment& k, int column) {
@@ -338,10 +383,9 @@ Status write_commitment(Connection& db, const Commitment* before, const Commitme
     std::uint32_t mask = commitment_differences(*before, after) & ~1u;
     if (mask == 0) return Status::success();  // the row already says all of it
     int n = 0;
-    auto& update = masked_update(db, &kCommitmentUpdateFamily, "commitments", kCommitmentColumnNames,
-                                 kCommitmentColumnCount, mask, nullptr, n, [&after](Statement& s, int index, int column) {
-                                   bind_commitment_column(s, index, after, column);
-                                 });
+    auto& update = masked_update(
+        db, &kCommitmentUpdateFamily, "commitments", kCommitmentColumnNames, kCommitmentColumnCount, mask, nullptr, n,
+        [&after](Statement& s, int index, int column) { bind_commitment_column(s, index, after, column); });
     update.bind(n + 1, after.id);
     if (auto s = update.run(); !s) return s;
     if (db.changes() == 1) return Status::success();
@@ -377,9 +421,18 @@ Commitment read_commitment(const Statement& s, int i) {
 }
 
 void bind_redress(Statement& s, const Redress& r) {
-  s.bind(1, r.id).bind(2, r.case_id).bind_static(3, to_string(r.kind)).bind(4, r.amount_minor).bind_static(5, r.currency)
-      .bind_static(6, r.text).bind_static(7, to_string(r.status)).bind(8, r.automatic ? 1 : 0).bind(9, to_micros(r.created_at))
-      .bind(10, micros(r.decided_at)).bind(11, micros(r.fulfilled_at)).bind(12, r.commitment_id);
+  s.bind(1, r.id)
+      .bind(2, r.case_id)
+      .bind_static(3, to_string(r.kind))
+      .bind(4, r.amount_minor)
+      .bind_static(5, r.currency)
+      .bind_static(6, r.text)
+      .bind_static(7, to_string(r.status))
+      .bind(8, r.automatic ? 1 : 0)
+      .bind(9, to_micros(r.created_at))
+      .bind(10, micros(r.decided_at))
+      .bind(11, micros(r.fulfilled_at))
+      .bind(12, r.commitment_id);
 }
 
 Redress read_redress(const Statement& s, int i) {
@@ -459,7 +512,8 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference)
 }
 
 Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
-  auto& list = db.cached("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = ?1 ORDER BY seq");
+  auto& list =
+      db.cached("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = ?1 ORDER BY seq");
   list.bind(1, case_id);
   std::vector<Event> events;
   while (list.step())
@@ -470,7 +524,8 @@ Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
 }
 
 Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id) {
-  auto& list = db.cached("SELECT id, case_id, visibility, author, body, at FROM messages WHERE case_id = ?1 ORDER BY id");
+  auto& list =
+      db.cached("SELECT id, case_id, visibility, author, body, at FROM messages WHERE case_id = ?1 ORDER BY id");
   list.bind(1, case_id);
   std::vector<Message> messages;
   while (list.step())
@@ -545,12 +600,18 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   std::vector<std::pair<int, std::string>> texts;
   std::vector<std::pair<int, std::int64_t>> numbers;
   if (after) numbers.emplace_back(++n, *after), sql += " AND id < ?" + std::to_string(n);
-  if (filter.status) texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND status = ?" + std::to_string(n);
-  if (filter.open_only) sql += " AND status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed')";
-  if (filter.owner_id == "none") sql += " AND owner_id = ''";
-  else if (!filter.owner_id.empty()) texts.emplace_back(++n, filter.owner_id), sql += " AND owner_id = ?" + std::to_string(n);
-  if (!filter.workflow.empty()) texts.emplace_back(++n, filter.workflow), sql += " AND workflow = ?" + std::to_string(n);
-  if (filter.escalation_level) numbers.emplace_back(++n, *filter.escalation_level), sql += " AND escalation_level = ?" + std::to_string(n);
+  if (filter.status)
+    texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND status = ?" + std::to_string(n);
+  if (filter.open_only)
+    sql += " AND status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed')";
+  if (filter.owner_id == "none")
+    sql += " AND owner_id = ''";
+  else if (!filter.owner_id.empty())
+    texts.emplace_back(++n, filter.owner_id), sql += " AND owner_id = ?" + std::to_string(n);
+  if (!filter.workflow.empty())
+    texts.emplace_back(++n, filter.workflow), sql += " AND workflow = ?" + std::to_string(n);
+  if (filter.escalation_level)
+    numbers.emplace_back(++n, *filter.escalation_level), sql += " AND escalation_level = ?" + std::to_string(n);
   if (!filter.text.empty()) {
     std::string pattern = "%";
     for (char c : filter.text) {
@@ -580,8 +641,10 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   }
   if (filter.overdue) {
     numbers.emplace_back(++n, to_micros(now));
-    sql += " AND EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND (k.status = 'broken' OR "
-           "(k.status = 'open' AND k.due_at < ?" + std::to_string(n) + ")))";
+    sql +=
+        " AND EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND (k.status = 'broken' OR "
+        "(k.status = 'open' AND k.due_at < ?" +
+        std::to_string(n) + ")))";
   }
   sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
   auto statement = db.prepare(sql);
@@ -617,7 +680,13 @@ Result<AuditReport> audit_chains(Connection& db) {
     while (events->step()) {
       ++report.events_checked;
       if (found) continue;
-      Event e{id, events->integer(0), events->text(1), from_micros(events->integer(2)), events->text(3), events->text(4), events->text(5)};
+      Event e{id,
+              events->integer(0),
+              events->text(1),
+              from_micros(events->integer(2)),
+              events->text(3),
+              events->text(4),
+              events->text(5)};
       if (e.seq != expected_seq) {
         found = AuditReport::Break{reference, expected_seq,
                                    e.seq > expected_seq ? "event " + std::to_string(expected_seq) + " is missing"
@@ -625,7 +694,8 @@ Result<AuditReport> audit_chains(Connection& db) {
         continue;
       }
       if (chain_hash(previous, reference, e) != e.hash) {
-        found = AuditReport::Break{reference, e.seq, "the hash does not match the event's content or the previous link"};
+        found =
+            AuditReport::Break{reference, e.seq, "the hash does not match the event's content or the previous link"};
         continue;
       }
       previous = e.hash;
@@ -637,8 +707,8 @@ Result<AuditReport> audit_chains(Connection& db) {
       // A short history misses the event after its end; a long one has an extra event after the version.
       std::int64_t last = expected_seq - 1;
       found = AuditReport::Break{reference, last < version ? expected_seq : version + 1,
-                                 "the history ends at event " + std::to_string(last) +
-                                     " but the case is at version " + std::to_string(version)};
+                                 "the history ends at event " + std::to_string(last) + " but the case is at version " +
+                                     std::to_string(version)};
     }
     if (!found && previous != head)
       found = AuditReport::Break{reference, version, "the case's head hash is not the last event's hash"};
@@ -648,8 +718,8 @@ Result<AuditReport> audit_chains(Connection& db) {
   auto orphans = db.prepare("SELECT DISTINCT case_id FROM events WHERE case_id NOT IN (SELECT id FROM cases)");
   if (!orphans) return orphans.error();
   while (orphans->step())
-    report.broken.push_back(AuditReport::Break{"case id " + std::to_string(orphans->integer(0)), 1,
-                                               "events belong to no case"});
+    report.broken.push_back(
+        AuditReport::Break{"case id " + std::to_string(orphans->integer(0)), 1, "events belong to no case"});
   return report;
 }
 

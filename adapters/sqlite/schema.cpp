@@ -624,7 +624,8 @@ int latest_schema_version() { return static_cast<int>(kMigrations.size()); }
 Result<int> schema_version(Connection& connection) {
   auto statement = connection.prepare("PRAGMA user_version");
   if (!statement) return statement.error();
-  if (!statement->step()) return statement->status().ok() ? Error::internal("no user_version") : statement->status().error();
+  if (!statement->step())
+    return statement->status().ok() ? Error::internal("no user_version") : statement->status().error();
   return static_cast<int>(statement->integer(0));
 }
 
@@ -644,7 +645,8 @@ Result<MigrationReport> migrate(Connection& connection) {
     if (applied) applied = connection.exec("PRAGMA user_version = " + std::to_string(next));
     if (!applied) {
       (void)connection.exec("ROLLBACK");
-      return Error::internal("migration to schema version " + std::to_string(next) + " failed: " + applied.error().detail);
+      return Error::internal("migration to schema version " + std::to_string(next) +
+                             " failed: " + applied.error().detail);
     }
     if (auto s = connection.exec("COMMIT"); !s) return s.error();
     report.to = next;
@@ -670,7 +672,7 @@ Status configure_connection(Connection& connection, Durability durability, OpenM
   if (mode == OpenMode::kReadWrite) {
     pragmas +=
         "PRAGMA journal_mode = WAL;"
-        "PRAGMA wal_autocheckpoint = 0;"       // the store checkpoints itself, off the commit path
+        "PRAGMA wal_autocheckpoint = 0;"          // the store checkpoints itself, off the commit path
         "PRAGMA journal_size_limit = 67108864;";  // a truncated WAL is kept at most 64 MiB
     pragmas += durability == Durability::kFull ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;";
   } else {

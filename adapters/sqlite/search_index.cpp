@@ -100,7 +100,8 @@ SearchIndex::SearchIndex(const std::string& store_path, Connection& store_writer
       (void)index_->exec("ROLLBACK");
       throw std::runtime_error("cannot rebuild the search index " + path_ + ": " + s.error().detail);
     }
-    if (!owner.empty()) spdlog::warn("search index {} belonged to another database; rebuilding it in the background", path_);
+    if (!owner.empty())
+      spdlog::warn("search index {} belonged to another database; rebuilding it in the background", path_);
   }
   store_reader_ = std::make_unique<Connection>(store_path, OpenMode::kReadOnly);
   if (auto s = configure_connection(*store_reader_, Durability::kFull, OpenMode::kReadOnly); !s)

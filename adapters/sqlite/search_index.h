@@ -71,7 +71,7 @@ class SearchIndex {
 
   const std::string path_;
   StoreWrite store_write_;
-  std::unique_ptr<Connection> index_;        // read-write, on path_
+  std::unique_ptr<Connection> index_;         // read-write, on path_
   std::unique_ptr<Connection> store_reader_;  // read-only, on the store's database
   std::mutex round_mutex_;                    // one round at a time; guards both connections
 
@@ -80,7 +80,7 @@ class SearchIndex {
   bool stopping_ = false;  // guarded by mutex_
   std::chrono::milliseconds interval_{250};
   std::chrono::steady_clock::time_point last_warning_{};  // touched by rounds only
-  std::thread thread_;  // last: started after every member above exists
+  std::thread thread_;                                    // last: started after every member above exists
 };
 
 }  // namespace redress::sqlite

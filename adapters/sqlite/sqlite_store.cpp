@@ -1,7 +1,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 
-#include <boost/json.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/json.hpp>
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -181,8 +181,9 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
   if (*version != latest_schema_version())
     return Error::invalid("the database " + options.path + " is at schema version " + std::to_string(*version) +
                           " but this redress needs version " + std::to_string(latest_schema_version()) +
-                          (*version < latest_schema_version() ? "; run `redress migrate` first"
-                                                              : "; it is newer than this redress, which leaves it untouched"));
+                          (*version < latest_schema_version()
+                               ? "; run `redress migrate` first"
+                               : "; it is newer than this redress, which leaves it untouched"));
   if (auto s = configure_connection(*writer, options.durability, OpenMode::kReadWrite); !s) return s.error();
   try {
     return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer)));
@@ -222,9 +223,9 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
     readers_.add(std::move(reader));
   }
   checkpoint_connection_ = std::make_unique<Connection>(options.path, OpenMode::kReadWrite);
-  if (auto s = checkpoint_connection_->exec(std::string("PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0;") +
-                                            (options.durability == Durability::kFull ? "PRAGMA synchronous = FULL;"
-                                                                                     : "PRAGMA synchronous = NORMAL;"));
+  if (auto s = checkpoint_connection_->exec(
+          std::string("PRAGMA busy_timeout = 10000; PRAGMA wal_autocheckpoint = 0;") +
+          (options.durability == Durability::kFull ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;"));
       !s)
     throw std::runtime_error("cannot configure the checkpointer: " + s.error().detail);
   // Named (before they can be seen), so that `top -H` and `ps -L` show what each thread does.
@@ -290,8 +291,8 @@ Status SqliteStore::run_write(std::function<Status(Connection&)> work, WriteScop
 void SqliteStore::flush() {
   std::promise<Status> promise;
   auto future = promise.get_future();
-  enqueue(AdminItem{[](Connection&) { return Status::success(); }, [&promise](Status s) { promise.set_value(std::move(s)); },
-                    false});
+  enqueue(AdminItem{[](Connection&) { return Status::success(); },
+                    [&promise](Status s) { promise.set_value(std::move(s)); }, false});
   (void)future.get();
 }
 
@@ -341,7 +342,8 @@ void SqliteStore::writer_loop() {
       if (queue_.empty() && !stopping_) {
         // Idle: checkpoint once what the last batches left in the WAL, then sleep until work.
         if (wal_pages_ > 0) {
-          if (!work_available_.wait_for(lock, std::chrono::milliseconds(500), [&] { return stopping_ || !queue_.empty(); })) {
+          if (!work_available_.wait_for(lock, std::chrono::milliseconds(500),
+                                        [&] { return stopping_ || !queue_.empty(); })) {
             lock.unlock();
             maybe_checkpoint(true);
             continue;
@@ -463,7 +465,8 @@ void SqliteStore::syncer_loop() {
         ++counters_.syncs;
       }
       if (!synced) {
-        error = Error::unavailable("the change was committed but could not be synced to disk: " + synced.error().detail);
+        error =
+            Error::unavailable("the change was committed but could not be synced to disk: " + synced.error().detail);
         spdlog::error("store: {}; no write is accepted until redress is restarted", error.detail);
         std::lock_guard lock(sync_mutex_);
         sync_failure_ = Error::unavailable("a sync of the write-ahead log to disk failed (" + synced.error().detail +
@@ -506,13 +509,14 @@ Status SqliteStore::sync_wal() {
 void SqliteStore::checkpointer_loop() {
   std::unique_lock lock(mutex_);
   for (;;) {
-    checkpoint_wanted_.wait(lock, [this] { return checkpointer_stopping_ || checkpoint_state_ == CheckpointState::kRequested; });
+    checkpoint_wanted_.wait(
+        lock, [this] { return checkpointer_stopping_ || checkpoint_state_ == CheckpointState::kRequested; });
     if (checkpointer_stopping_) return;
     checkpoint_state_ = CheckpointState::kRunning;
     lock.unlock();
     int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(checkpoint_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
-                                       &done);
+    int rc =
+        sqlite3_wal_checkpoint_v2(checkpoint_connection_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
     Error error = rc == SQLITE_OK || rc == SQLITE_BUSY ? Error{} : checkpoint_connection_->last_error("wal checkpoint");
     lock.lock();
     ++counters_.checkpoints;
@@ -593,10 +597,16 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
     if (*changed != 1)
       return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
   }
-  auto& event = db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+  auto& event =
+      db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
   for (const auto& e : change.events) {
-    event.bind(1, e.case_id).bind(2, e.seq).bind_static(3, e.type).bind(4, to_micros(e.at)).bind_static(5, e.actor)
-        .bind_static(6, e.data).bind_static(7, e.hash);
+    event.bind(1, e.case_id)
+        .bind(2, e.seq)
+        .bind_static(3, e.type)
+        .bind(4, to_micros(e.at))
+        .bind_static(5, e.actor)
+        .bind_static(6, e.data)
+        .bind_static(7, e.hash);
     if (auto s = event.run(); !s) return s;
   }
   // Each commitment's row as it was: written earlier in this change, or as the plan saw it.
@@ -622,13 +632,20 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
   }
   for (const auto& m : change.messages) {
     auto& put = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
-    put.bind(1, m.id).bind(2, m.case_id).bind_static(3, to_string(m.visibility)).bind_static(4, m.author)
-        .bind_static(5, m.body).bind(6, to_micros(m.at));
+    put.bind(1, m.id)
+        .bind(2, m.case_id)
+        .bind_static(3, to_string(m.visibility))
+        .bind_static(4, m.author)
+        .bind_static(5, m.body)
+        .bind(6, to_micros(m.at));
     if (auto s = put.run(); !s) return s;
   }
   if (!change.client_link_hash.empty()) {
     auto& link = db.cached("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES (?1,?2,?3,?4)");
-    link.bind(1, c.id).bind(2, change.client_link_nonce).bind(3, change.client_link_hash).bind(4, to_micros(c.updated_at));
+    link.bind(1, c.id)
+        .bind(2, change.client_link_nonce)
+        .bind(3, change.client_link_hash)
+        .bind(4, to_micros(c.updated_at));
     if (auto s = link.run(); !s) return s;
   }
   if (change.clock_state) {
@@ -663,8 +680,13 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
         auto& put = db.cached(
             "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
             "next_attempt_at, created_at, subscription_id) VALUES (?1,?2,'webhook','subscribers',?3,?4,?5,?6,?6,?7)");
-        put.bind(1, c.id).bind(2, n.event_seq).bind(3, "wh-" + std::to_string(sub.id)).bind_static(4, sub.url)
-            .bind_static(5, event->type).bind(6, to_micros(event->at)).bind(7, sub.id);
+        put.bind(1, c.id)
+            .bind(2, n.event_seq)
+            .bind(3, "wh-" + std::to_string(sub.id))
+            .bind_static(4, sub.url)
+            .bind_static(5, event->type)
+            .bind(6, to_micros(event->at))
+            .bind(7, sub.id);
         if (auto s = put.run(); !s) return s;
       }
       continue;
@@ -672,8 +694,13 @@ Status persist(Connection& db, const Change& change, const CaseSnapshot* before,
     auto& put = db.cached(
         "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
         "next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)");
-    put.bind(1, c.id).bind(2, n.event_seq).bind_static(3, n.audience).bind_static(4, n.recipient)
-        .bind_static(5, n.recipient_name).bind_static(6, n.template_name).bind(7, to_micros(at));
+    put.bind(1, c.id)
+        .bind(2, n.event_seq)
+        .bind_static(3, n.audience)
+        .bind_static(4, n.recipient)
+        .bind_static(5, n.recipient_name)
+        .bind_static(6, n.template_name)
+        .bind(7, to_micros(at));
     if (auto s = put.run(); !s) return s;
   }
   // Everything is written: the summaries follow the rows, old contributions out, new ones in.
@@ -695,8 +722,10 @@ template <typename Row>
 void merge_by_id(std::vector<Row>& rows, const std::vector<Row>& changed) {
   for (const auto& row : changed) {
     auto at = lower_bound_id(rows, row.id);
-    if (at != rows.end() && at->id == row.id) *at = row;
-    else rows.insert(at, row);
+    if (at != rows.end() && at->id == row.id)
+      *at = row;
+    else
+      rows.insert(at, row);
   }
 }
 
@@ -794,7 +823,8 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
   Connection& db = *writer_connection_;
   if (item.reference.empty()) {
     if (!item.idempotency_key.empty()) {
-      auto& find = db.cached("SELECT digest, (SELECT reference FROM cases WHERE id = case_id) FROM idempotency_keys WHERE key = ?1");
+      auto& find = db.cached(
+          "SELECT digest, (SELECT reference FROM cases WHERE id = case_id) FROM idempotency_keys WHERE key = ?1");
       find.bind(1, item.idempotency_key);
       if (find.step()) {
         std::string digest = find.text(0);
@@ -818,7 +848,9 @@ Result<Committed> SqliteStore::run_work(WorkItem& item, WriteContext& context) {
     if (auto s = persist(db, *change, nullptr, live_subscriptions(), item_summaries_); !s) return s.error();
     if (!item.idempotency_key.empty()) {
       auto& remember = db.cached("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES (?1,?2,?3,?4)");
-      remember.bind(1, item.idempotency_key).bind(2, item.request_digest).bind(3, change->after.id)
+      remember.bind(1, item.idempotency_key)
+          .bind(2, item.request_digest)
+          .bind(3, change->after.id)
           .bind(4, to_micros(change->after.received_at));
       if (auto s = remember.run(); !s) return s.error();
     }
@@ -878,8 +910,10 @@ void SqliteStore::run_batch(std::vector<QueueItem>& batch) {
   // back and the batch is run again with a savepoint per item.
   const auto began = std::chrono::steady_clock::now();
   for (const auto& item : batch) queue_wait_.observe(std::chrono::duration<double>(began - submitted_at(item)).count());
-  if (auto failed = syncing_ ? sync_failure() : std::nullopt) refuse_batch(batch, *failed);
-  else if (!run_batch_pass(batch, false)) (void)run_batch_pass(batch, true);
+  if (auto failed = syncing_ ? sync_failure() : std::nullopt)
+    refuse_batch(batch, *failed);
+  else if (!run_batch_pass(batch, false))
+    (void)run_batch_pass(batch, true);
   group_time_.observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
 }
 
@@ -918,8 +952,8 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
         ok = (*results[i]).ok();
         // Failed statements undo themselves; reserved ids are only gaps. A reference is rolled
         // back so that references stay gapless.
-        wrote = context.reference_taken ||
-                sqlite3_total_changes64(db.handle()) - changes_before > context.sequence_changes;
+        wrote =
+            context.reference_taken || sqlite3_total_changes64(db.handle()) - changes_before > context.sequence_changes;
       } else {
         auto& admin = std::get<AdminItem>(batch[i]);
         if (admin.may_touch_cases) forget_snapshots();
@@ -927,25 +961,31 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
         ok = admin_results[i].ok();
       }
     } catch (const StorageFailure& e) {
-      if (std::holds_alternative<WorkItem>(batch[i])) results[i] = e.error;
-      else admin_results[i] = e.error;
+      if (std::holds_alternative<WorkItem>(batch[i]))
+        results[i] = e.error;
+      else
+        admin_results[i] = e.error;
     } catch (const std::exception& e) {  // a bug in a plan must not take the batch down
       spdlog::error("store: work item failed with an exception: {}", e.what());
       Error error = Error::internal(e.what());
-      if (std::holds_alternative<WorkItem>(batch[i])) results[i] = error;
-      else admin_results[i] = error;
+      if (std::holds_alternative<WorkItem>(batch[i]))
+        results[i] = error;
+      else
+        admin_results[i] = error;
     }
     // A storage failure (full disk, read-only database, I/O error) refuses the whole group: SQLite
     // may have rolled the whole transaction back already (it may, on SQLITE_FULL or SQLITE_IOERR),
     // and a later SAVEPOINT would then open a new transaction without the items before this one.
     if (!ok) {
-      const Error& error = std::holds_alternative<WorkItem>(batch[i]) ? (*results[i]).error() : admin_results[i].error();
+      const Error& error =
+          std::holds_alternative<WorkItem>(batch[i]) ? (*results[i]).error() : admin_results[i].error();
       if (error.code == ErrorCode::kUnavailable) {
         refuse_batch(batch, error);
         return true;
       }
       if (sqlite3_get_autocommit(db.handle())) {
-        refuse_batch(batch, Error::unavailable("the write transaction was rolled back by the database: " + error.detail));
+        refuse_batch(batch,
+                     Error::unavailable("the write transaction was rolled back by the database: " + error.detail));
         return true;
       }
     }
@@ -1013,8 +1053,10 @@ bool SqliteStore::run_batch_pass(std::vector<QueueItem>& batch, bool savepoints)
   }
   for (std::size_t i = 0; i < batch.size(); ++i) {
     answered(submitted_at(batch[i]));
-    if (auto* work = std::get_if<WorkItem>(&batch[i])) work->done(std::move(*results[i]));
-    else std::get<AdminItem>(batch[i]).done(admin_results[i]);
+    if (auto* work = std::get_if<WorkItem>(&batch[i]))
+      work->done(std::move(*results[i]));
+    else
+      std::get<AdminItem>(batch[i]).done(admin_results[i]);
   }
   return true;
 }
@@ -1030,8 +1072,10 @@ void SqliteStore::refuse_batch(std::vector<QueueItem>& batch, const Error& error
   health_.failed(error, batch.size());
   for (auto& item : batch) {
     answered(submitted_at(item));
-    if (auto* work = std::get_if<WorkItem>(&item)) work->done(error);
-    else std::get<AdminItem>(item).done(error);
+    if (auto* work = std::get_if<WorkItem>(&item))
+      work->done(error);
+    else
+      std::get<AdminItem>(item).done(error);
   }
 }
 
@@ -1076,13 +1120,19 @@ Result<AuditReport> SqliteStore::verify_chains() {
 Result<Staff> SqliteStore::add_staff(const Staff& staff) {
   Staff added = staff;
   Status status = run_write([&](Connection& db) -> Status {
-    if (select_staff(db, staff.email)) return Error::conflict("a staff member with the email " + staff.email + " exists");
+    if (select_staff(db, staff.email))
+      return Error::conflict("a staff member with the email " + staff.email + " exists");
     WriterContext context(*this, db);
     added.id = "u-" + std::to_string(context.next("staff", 1));
-    auto& insert = db.cached(
-        "INSERT INTO staff(id, name, email, role, team, active, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)");
-    insert.bind(1, added.id).bind(2, added.name).bind(3, added.email).bind(4, to_string(added.role))
-        .bind(5, added.team).bind(6, added.active ? 1 : 0).bind(7, to_micros(clock_.now()));
+    auto& insert =
+        db.cached("INSERT INTO staff(id, name, email, role, team, active, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    insert.bind(1, added.id)
+        .bind(2, added.name)
+        .bind(3, added.email)
+        .bind(4, to_string(added.role))
+        .bind(5, added.team)
+        .bind(6, added.active ? 1 : 0)
+        .bind(7, to_micros(clock_.now()));
     return insert.run();
   });
   if (!status) return status.error();
@@ -1100,7 +1150,8 @@ Result<Staff> SqliteStore::find_staff(const std::string& id_or_email) {
 Result<std::vector<Staff>> SqliteStore::list_staff() {
   return with_reader([&](Connection& db) -> Result<std::vector<Staff>> {
     std::vector<Staff> all;
-    auto& list = db.cached("SELECT id, name, email, role, team, active FROM staff ORDER BY CAST(substr(id, 3) AS INTEGER)");
+    auto& list =
+        db.cached("SELECT id, name, email, role, team, active FROM staff ORDER BY CAST(substr(id, 3) AS INTEGER)");
     while (list.step()) all.push_back(read_staff(list, 0));
     if (!list.status()) return list.status().error();
     return all;

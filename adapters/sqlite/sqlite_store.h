@@ -75,12 +75,12 @@ namespace redress::sqlite {
 enum class SearchIndexing { kInBackground, kOnRequest };
 
 struct StoreOptions {
-  std::string path;                          // the database file
-  Durability durability = Durability::kFull; // FULL: a commit is on disk before `done` runs
-  int readers = 4;                           // read-only connections in the pool
-  std::size_t max_batch = 1024;              // work items per group commit at most
-  std::int64_t checkpoint_pages = 8192;      // checkpoint once the WAL holds this many pages
-  std::size_t snapshot_cache = 16384;        // case snapshots the writer keeps; 0: none
+  std::string path;                           // the database file
+  Durability durability = Durability::kFull;  // FULL: a commit is on disk before `done` runs
+  int readers = 4;                            // read-only connections in the pool
+  std::size_t max_batch = 1024;               // work items per group commit at most
+  std::int64_t checkpoint_pages = 8192;       // checkpoint once the WAL holds this many pages
+  std::size_t snapshot_cache = 16384;         // case snapshots the writer keeps; 0: none
   // How long a reader may keep a read transaction open for the next current-snapshot read
   // while the database has not changed (reader_pool.h); 0: never.
   std::chrono::milliseconds snapshot_reuse{10};
@@ -113,7 +113,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<CaseSnapshot> load_case(const std::string& reference) override;
   [[nodiscard]] Result<std::vector<Event>> case_events(const std::string& reference) override;
   [[nodiscard]] Result<std::vector<Message>> case_messages(const std::string& reference) override;
-  [[nodiscard]] Result<CaseView> load_case_view(const std::string& reference) override;  // sqlite_store_api.cpp
+  [[nodiscard]] Result<CaseView> load_case_view(const std::string& reference) override;        // sqlite_store_api.cpp
   [[nodiscard]] Result<CaseViewStamp> case_view_stamp(const std::string& reference) override;  // sqlite_store_api.cpp
   [[nodiscard]] Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit) override;
   [[nodiscard]] Result<AuditReport> verify_chains() override;
@@ -152,11 +152,12 @@ class SqliteStore final : public Store {
 
   // Defined in sqlite_store_outbox.cpp.
   [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
-                                                                   const std::string& holder, Time lease_until,
-                                                                   int limit) override;
+                                                                    const std::string& holder, Time lease_until,
+                                                                    int limit) override;
   [[nodiscard]] Result<std::vector<std::string>> store_payloads(
       const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) override;
-  [[nodiscard]] Status record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) override;
+  [[nodiscard]] Status record_deliveries(const std::string& holder,
+                                         const std::vector<DeliveryRecord>& records) override;
   [[nodiscard]] Result<std::optional<Time>> next_delivery(NotificationDraft::Channel channel) override;
   [[nodiscard]] Result<std::vector<NotificationView>> case_notifications(const std::string& reference) override;
   [[nodiscard]] Result<std::vector<NotificationView>> dead_notifications(int limit) override;
@@ -185,7 +186,8 @@ class SqliteStore final : public Store {
   // For maintenance and administration that is not a case action.
   // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).
   enum class WriteScope { kMayTouchCases, kNoCaseRows };
-  [[nodiscard]] Status run_write(std::function<Status(Connection&)> work, WriteScope scope = WriteScope::kMayTouchCases);
+  [[nodiscard]] Status run_write(std::function<Status(Connection&)> work,
+                                 WriteScope scope = WriteScope::kMayTouchCases);
   // Runs `work` with a pooled read-only connection.
   template <typename Fn>
   auto with_reader(Fn&& work) {
@@ -205,9 +207,9 @@ class SqliteStore final : public Store {
     std::int64_t items = 0;
     std::int64_t checkpoints = 0;
     std::int64_t writer_checkpoints = 0;  // of which on the writer thread (the tails, and when idle)
-    std::int64_t syncs = 0;  // fdatasync calls on the WAL by the syncer (durability FULL)
-    std::int64_t ahead_plans = 0;    // work items that came with a plan made ahead
-    std::int64_t ahead_written = 0;  // of which written as made (the rest were planned again)
+    std::int64_t syncs = 0;               // fdatasync calls on the WAL by the syncer (durability FULL)
+    std::int64_t ahead_plans = 0;         // work items that came with a plan made ahead
+    std::int64_t ahead_written = 0;       // of which written as made (the rest were planned again)
     ReaderPool::Counters readers;
   };
   [[nodiscard]] Counters counters() const;
@@ -217,7 +219,7 @@ class SqliteStore final : public Store {
   struct AdminItem {
     std::function<Status(Connection&)> work;
     std::function<void(Status)> done;
-    bool may_touch_cases = true;  // forget the cached snapshots (work may change any row)
+    bool may_touch_cases = true;                           // forget the cached snapshots (work may change any row)
     std::chrono::steady_clock::time_point submitted_at{};  // set when queued
   };
   using QueueItem = std::variant<WorkItem, AdminItem>;
@@ -256,8 +258,8 @@ class SqliteStore final : public Store {
   // mutexes).
   struct IdBlock {
     std::int64_t next = 0;
-    std::int64_t end = 0;     // exclusive
-    bool committed = false;   // its reservation is committed: plans made ahead may take from it
+    std::int64_t end = 0;    // exclusive
+    bool committed = false;  // its reservation is committed: plans made ahead may take from it
   };
   // Only the writer reserves blocks; plans made ahead take ids from committed ones.
   std::mutex ids_mutex_;
@@ -291,17 +293,17 @@ class SqliteStore final : public Store {
   // applied just before the group's COMMIT (summaries.h).
   SummaryDeltas item_summaries_;
   SummaryDeltas batch_summaries_;
-  std::atomic<bool> subscriptions_stale_{true};  // set by any change to the subscriptions
+  std::atomic<bool> subscriptions_stale_{true};                      // set by any change to the subscriptions
   std::chrono::steady_clock::time_point last_checkpoint_warning_{};  // writer and checkpointer, under mutex_
-  std::unique_ptr<Connection> checkpoint_connection_;  // touched only by checkpoint_thread_
+  std::unique_ptr<Connection> checkpoint_connection_;                // touched only by checkpoint_thread_
   std::condition_variable checkpoint_wanted_;
   // The checkpointer's pass: asked for by the writer, running, done (the writer then finishes it).
   enum class CheckpointState { kNone, kRequested, kRunning, kDone };
   CheckpointState checkpoint_state_ = CheckpointState::kNone;  // guarded by mutex_
   std::int64_t checkpointed_frames_ = 0;  // WAL frames copied back when the last pass ended; mutex_
   int catch_up_passes_ = 0;               // passes asked for since the writer last finished one; writer
-  bool checkpointer_stopping_ = false;  // guarded by mutex_
-  WriteHealth health_;  // refused groups and their log lines (thread-safe)
+  bool checkpointer_stopping_ = false;    // guarded by mutex_
+  WriteHealth health_;                    // refused groups and their log lines (thread-safe)
 
   // Durability FULL: the writer commits without waiting for the disk (synchronous = NORMAL) and
   // hands each committed group's answers to the syncer, which syncs the WAL (every group
@@ -309,7 +311,7 @@ class SqliteStore final : public Store {
   struct Answer {
     std::function<void(Result<Committed>)> work_done;  // set for a work item
     std::optional<Result<Committed>> work_result;
-    std::function<void(Status)> admin_done;            // set for an admin item
+    std::function<void(Status)> admin_done;  // set for an admin item
     Status admin_result;
     bool group_wrote = false;  // its group changed the database (else there is nothing to sync)
     std::chrono::steady_clock::time_point submitted_at{};

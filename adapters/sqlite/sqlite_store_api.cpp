@@ -24,7 +24,6 @@ Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t i
   return reference;
 }
 
-
 }  // namespace
 
 Result<CaseSnapshot> SqliteStore::load_case_by_client_link(const std::string& token_hash) {
@@ -55,8 +54,8 @@ Result<CaseView> SqliteStore::load_case_view(const std::string& reference) {
     const Case& c = view.snapshot.record;
     if (auto messages = select_messages(db, c.id)) view.messages = std::move(messages).value();
     if (!c.owner_id.empty()) view.owner = select_staff(db, c.owner_id);
-    auto& nonce = db.cached(
-        "SELECT nonce FROM client_links WHERE case_id = ?1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1");
+    auto& nonce =
+        db.cached("SELECT nonce FROM client_links WHERE case_id = ?1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1");
     nonce.bind(1, c.id);
     if (nonce.step()) view.client_link_nonce = nonce.text(0);
     nonce.reset();
@@ -87,7 +86,9 @@ Result<std::string> SqliteStore::client_link_nonce(const std::string& reference)
         "SELECT l.nonce FROM client_links l JOIN cases c ON c.id = l.case_id "
         "WHERE c.reference = ?1 AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1");
     find.bind(1, reference);
-    if (!find.step()) return find.status().ok() ? Error::not_found("case " + reference + " has no live client link") : find.status().error();
+    if (!find.step())
+      return find.status().ok() ? Error::not_found("case " + reference + " has no live client link")
+                                : find.status().error();
     std::string nonce = find.text(0);
     find.reset();
     return nonce;
@@ -124,7 +125,10 @@ Result<Subscription> SqliteStore::add_subscription(const Subscription& subscript
     auto& insert = db.cached(
         "INSERT INTO webhook_subscriptions(url, event_types, description, secret_sealed, created_at) "
         "VALUES (?1,?2,?3,?4,?5) RETURNING id");
-    insert.bind(1, added.url).bind(2, types_json).bind(3, added.description).bind(4, added.secret_sealed)
+    insert.bind(1, added.url)
+        .bind(2, types_json)
+        .bind(3, added.description)
+        .bind(4, added.secret_sealed)
         .bind(5, to_micros(added.created_at));
     if (!insert.step()) return insert.status().ok() ? Status(Error::internal("no id returned")) : insert.status();
     added.id = insert.integer(0);
@@ -174,18 +178,24 @@ Result<CommitmentPage> SqliteStore::list_commitments(const CommitmentFilter& fil
     std::vector<std::pair<int, std::string>> texts;
     std::vector<std::pair<int, std::int64_t>> numbers;
     if (after) numbers.emplace_back(++n, *after), sql += " AND k.id < ?" + std::to_string(n);
-    if (filter.status) texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND k.status = ?" + std::to_string(n);
-    if (!filter.owner_id.empty()) texts.emplace_back(++n, filter.owner_id), sql += " AND k.owner_id = ?" + std::to_string(n);
-    if (filter.kind) texts.emplace_back(++n, std::string(to_string(*filter.kind))), sql += " AND k.kind = ?" + std::to_string(n);
-    if (filter.due_before) numbers.emplace_back(++n, to_micros(*filter.due_before)), sql += " AND k.due_at < ?" + std::to_string(n);
-    if (!filter.case_reference.empty()) texts.emplace_back(++n, filter.case_reference), sql += " AND c.reference = ?" + std::to_string(n);
+    if (filter.status)
+      texts.emplace_back(++n, std::string(to_string(*filter.status))), sql += " AND k.status = ?" + std::to_string(n);
+    if (!filter.owner_id.empty())
+      texts.emplace_back(++n, filter.owner_id), sql += " AND k.owner_id = ?" + std::to_string(n);
+    if (filter.kind)
+      texts.emplace_back(++n, std::string(to_string(*filter.kind))), sql += " AND k.kind = ?" + std::to_string(n);
+    if (filter.due_before)
+      numbers.emplace_back(++n, to_micros(*filter.due_before)), sql += " AND k.due_at < ?" + std::to_string(n);
+    if (!filter.case_reference.empty())
+      texts.emplace_back(++n, filter.case_reference), sql += " AND c.reference = ?" + std::to_string(n);
     sql += " ORDER BY k.id DESC LIMIT " + std::to_string(limit + 1);
     auto statement = db.prepare(sql);
     if (!statement) return statement.error();
     for (auto& [index, value] : texts) statement->bind(index, value);
     for (auto& [index, value] : numbers) statement->bind(index, value);
     CommitmentPage page;
-    while (statement->step()) page.items.emplace_back(read_commitment(*statement, 0), statement->text(kCommitmentColumnCount));
+    while (statement->step())
+      page.items.emplace_back(read_commitment(*statement, 0), statement->text(kCommitmentColumnCount));
     if (!statement->status()) return statement->status().error();
     if (static_cast<int>(page.items.size()) > limit) {
       page.items.pop_back();

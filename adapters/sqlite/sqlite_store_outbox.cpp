@@ -38,7 +38,8 @@ OutboxState parse_state(std::string_view text) {
 
 constexpr const char* kItemColumns =
     "n.id, n.case_id, c.reference, n.event_seq, n.channel, n.audience, n.recipient, n.recipient_name, n.template, "
-    "n.subscription_id, n.attempts, n.created_at, n.status, n.next_attempt_at, n.delivered_at, coalesce(n.last_error, ''), "
+    "n.subscription_id, n.attempts, n.created_at, n.status, n.next_attempt_at, n.delivered_at, coalesce(n.last_error, "
+    "''), "
     "coalesce(n.payload, '')";
 
 NotificationView read_view(const Statement& s) {
@@ -78,7 +79,6 @@ Status attach_attempts(Connection& db, std::vector<NotificationView>& views) {
   return Status::success();
 }
 
-
 // Steps a bound statement over kItemColumns rows, then attaches each one's attempts.
 Result<std::vector<NotificationView>> read_views(Connection& db, Statement& s) {
   std::vector<NotificationView> views;
@@ -93,7 +93,8 @@ Result<std::vector<NotificationView>> read_views(Connection& db, Statement& s) {
 }  // namespace
 
 Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDraft::Channel channel, Time now,
-                                                                 const std::string& holder, Time lease_until, int limit) {
+                                                                 const std::string& holder, Time lease_until,
+                                                                 int limit) {
   std::vector<OutboxItem> claimed;
   Status written = run_write(
       [&](Connection& db) -> Status {
@@ -101,12 +102,16 @@ Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDra
         // Due, not leased to someone else, and first in line for its recipient.
         auto& claim = db.cached(
             "UPDATE notifications SET lease_holder = ?3, lease_until = ?4 WHERE id IN ("
-            " SELECT n.id FROM notifications n WHERE n.status = 'pending' AND n.channel = ?1 AND n.next_attempt_at <= ?2"
+            " SELECT n.id FROM notifications n WHERE n.status = 'pending' AND n.channel = ?1 AND n.next_attempt_at <= "
+            "?2"
             " AND (n.lease_until IS NULL OR n.lease_until <= ?2 OR n.lease_holder = ?3)"
             " AND NOT EXISTS (SELECT 1 FROM notifications p WHERE p.status = 'pending' AND p.recipient = n.recipient"
             "                 AND p.id < n.id)"
             " ORDER BY n.next_attempt_at, n.id LIMIT ?5) RETURNING id");
-        claim.bind(1, channel_name(channel)).bind(2, to_micros(now)).bind(3, holder).bind(4, to_micros(lease_until))
+        claim.bind(1, channel_name(channel))
+            .bind(2, to_micros(now))
+            .bind(3, holder)
+            .bind(4, to_micros(lease_until))
             .bind(5, static_cast<std::int64_t>(std::max(1, limit)));
         std::vector<std::int64_t> ids;
         while (claim.step()) ids.push_back(claim.integer(0));
@@ -160,22 +165,31 @@ Status SqliteStore::record_deliveries(const std::string& holder, const std::vect
   return run_write(
       [&](Connection& db) -> Status {
         auto& attempt = db.cached(
-            "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES (?1,?2,?3,?4,?5)");
+            "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES "
+            "(?1,?2,?3,?4,?5)");
         auto& move = db.cached(
             "UPDATE notifications SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, lease_holder = NULL, "
             "lease_until = NULL, last_error = ?4, delivered_at = ?5 "
             "WHERE id = ?1 AND status = 'pending' AND lease_holder = ?6");
         for (const auto& r : records) {
-          attempt.bind(1, r.attempt.notification_id).bind(2, to_micros(r.attempt.at)).bind(3, outcome_name(r.attempt.outcome))
-              .bind(4, r.attempt.status_code).bind(5, r.attempt.detail);
+          attempt.bind(1, r.attempt.notification_id)
+              .bind(2, to_micros(r.attempt.at))
+              .bind(3, outcome_name(r.attempt.outcome))
+              .bind(4, r.attempt.status_code)
+              .bind(5, r.attempt.detail);
           if (auto s = attempt.run(); !s) return s;
           bool delivered = r.next == OutboxState::kDelivered;
-          move.bind(1, r.attempt.notification_id).bind(2, std::string(to_string(r.next)))
+          move.bind(1, r.attempt.notification_id)
+              .bind(2, std::string(to_string(r.next)))
               .bind(3, to_micros(r.next == OutboxState::kPending ? r.next_attempt_at : r.attempt.at));
-          if (delivered) move.bind_null(4);
-          else move.bind(4, r.attempt.detail);
-          if (delivered) move.bind(5, to_micros(r.attempt.at));
-          else move.bind_null(5);
+          if (delivered)
+            move.bind_null(4);
+          else
+            move.bind(4, r.attempt.detail);
+          if (delivered)
+            move.bind(5, to_micros(r.attempt.at));
+          else
+            move.bind_null(5);
           move.bind(6, holder);
           if (auto s = move.run(); !s) return s;
         }
@@ -203,8 +217,9 @@ Result<std::optional<Time>> SqliteStore::next_delivery(NotificationDraft::Channe
 
 Result<std::vector<NotificationView>> SqliteStore::case_notifications(const std::string& reference) {
   return with_reader([&](Connection& db) -> Result<std::vector<NotificationView>> {
-    static const std::string sql = std::string("SELECT ") + kItemColumns +
-                                   " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.reference = ?1 ORDER BY n.id";
+    static const std::string sql =
+        std::string("SELECT ") + kItemColumns +
+        " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.reference = ?1 ORDER BY n.id";
     auto& s = db.cached(sql.c_str());
     s.bind(1, reference);
     return read_views(db, s);
@@ -227,7 +242,8 @@ Result<std::int64_t> SqliteStore::retry_notifications(std::optional<std::int64_t
   Status written = run_write(
       [&](Connection& db) -> Status {
         auto& retry = db.cached(
-            "UPDATE notifications SET status = 'pending', next_attempt_at = ?1, lease_holder = NULL, lease_until = NULL "
+            "UPDATE notifications SET status = 'pending', next_attempt_at = ?1, lease_holder = NULL, lease_until = "
+            "NULL "
             "WHERE status = 'dead' AND (?2 IS NULL OR id = ?2)");
         retry.bind(1, to_micros(now)).bind(2, id);
         if (auto s = retry.run(); !s) return s;
@@ -243,7 +259,8 @@ Result<std::int64_t> SqliteStore::retry_notifications(std::optional<std::int64_t
 Result<Subscription> SqliteStore::find_subscription(std::int64_t id) {
   return with_reader([&](Connection& db) -> Result<Subscription> {
     auto& s = db.cached(
-        "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, coalesce(disabled_reason, '') "
+        "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, coalesce(disabled_reason, "
+        "'') "
         "FROM webhook_subscriptions WHERE id = ?1");
     s.bind(1, id);
     if (!s.step()) {
@@ -261,7 +278,9 @@ Result<Subscription> SqliteStore::find_subscription(std::int64_t id) {
 Status SqliteStore::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
   return run_write([&](Connection& db) -> Status {
     subscriptions_stale_ = true;
-    auto& s = db.cached("UPDATE webhook_subscriptions SET disabled_at = ?2, disabled_reason = ?3 WHERE id = ?1 AND disabled_at IS NULL");
+    auto& s = db.cached(
+        "UPDATE webhook_subscriptions SET disabled_at = ?2, disabled_reason = ?3 WHERE id = ?1 AND disabled_at IS "
+        "NULL");
     s.bind(1, id).bind(2, to_micros(now)).bind(3, reason);
     return s.run();
   });
@@ -271,7 +290,8 @@ Result<bool> SqliteStore::digest_owed(const std::string& day, const std::string&
   bool owed = false;
   Status written = run_write(
       [&](Connection& db) -> Status {
-        auto& add = db.cached("INSERT OR IGNORE INTO digests(day, recipient, status, updated_at) VALUES (?1, ?2, 'pending', ?3)");
+        auto& add = db.cached(
+            "INSERT OR IGNORE INTO digests(day, recipient, status, updated_at) VALUES (?1, ?2, 'pending', ?3)");
         add.bind(1, day).bind(2, recipient).bind(3, to_micros(now));
         if (auto s = add.run(); !s) return s;
         auto& status = db.cached("SELECT status FROM digests WHERE day = ?1 AND recipient = ?2");
@@ -286,12 +306,13 @@ Result<bool> SqliteStore::digest_owed(const std::string& day, const std::string&
   return owed;
 }
 
-Status SqliteStore::record_digest(const std::string& day, const std::string& recipient, bool sent, const std::string& detail,
-                                  Time now) {
+Status SqliteStore::record_digest(const std::string& day, const std::string& recipient, bool sent,
+                                  const std::string& detail, Time now) {
   return run_write(
       [&](Connection& db) -> Status {
         auto& s = db.cached(
-            "UPDATE digests SET status = ?3, attempts = attempts + 1, updated_at = ?4, detail = ?5 WHERE day = ?1 AND recipient = ?2");
+            "UPDATE digests SET status = ?3, attempts = attempts + 1, updated_at = ?4, detail = ?5 WHERE day = ?1 AND "
+            "recipient = ?2");
         s.bind(1, day).bind(2, recipient).bind(3, sent ? "sent" : "pending").bind(4, to_micros(now)).bind(5, detail);
         return s.run();
       },

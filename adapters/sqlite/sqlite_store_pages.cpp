@@ -9,7 +9,8 @@ namespace redress::sqlite {
 
 namespace {
 
-constexpr const char* kOpenStatuses = "('received','acknowledged','investigating','awaiting_client','redress_proposed')";
+constexpr const char* kOpenStatuses =
+    "('received','acknowledged','investigating','awaiting_client','redress_proposed')";
 // The same statuses as the WHERE of the partial index cases_open_level (migration 12) states them:
 // a query uses that index only when its WHERE repeats the index's term for term.
 constexpr const char* kOpenStatusTerm =
@@ -20,7 +21,8 @@ constexpr const char* kOpenStatusTerm =
 
 Result<std::string> SqliteStore::password_hash(const std::string& staff_id) {
   return with_reader([&](Connection& db) -> Result<std::string> {
-    auto& find = db.cached("SELECT password_hash FROM staff WHERE id = ?1 AND active = 1 AND password_hash IS NOT NULL");
+    auto& find =
+        db.cached("SELECT password_hash FROM staff WHERE id = ?1 AND active = 1 AND password_hash IS NOT NULL");
     find.bind(1, staff_id);
     if (!find.step()) return find.status().ok() ? Error::not_found("no password is set") : find.status().error();
     std::string hash = find.text(0);
@@ -36,7 +38,8 @@ Result<SignInGate> SqliteStore::sign_in_gate(const std::string& email, Time now)
     SignInGate gate;
     if (find.step()) {
       gate.failures = static_cast<int>(find.integer(0));
-      if (auto until = find.optional_integer(1); until && from_micros(*until) > now) gate.locked_until = from_micros(*until);
+      if (auto until = find.optional_integer(1); until && from_micros(*until) > now)
+        gate.locked_until = from_micros(*until);
     }
     if (auto s = find.status(); !s) return s.error();
     find.reset();
@@ -57,7 +60,8 @@ Result<SignInGate> SqliteStore::record_sign_in_failure(const std::string& email,
             " first_at = CASE WHEN first_at < ?3 AND coalesce(locked_until, 0) < ?2 THEN ?2 ELSE first_at END "
             "RETURNING failures");
         upsert.bind(1, email).bind(2, to_micros(now)).bind(3, to_micros(now - window));
-        if (!upsert.step()) return upsert.status().ok() ? Status(Error::internal("no failure count returned")) : upsert.status();
+        if (!upsert.step())
+          return upsert.status().ok() ? Status(Error::internal("no failure count returned")) : upsert.status();
         gate.failures = static_cast<int>(upsert.integer(0));
         upsert.reset();
         if (gate.failures >= max_failures) {
@@ -88,12 +92,17 @@ Status SqliteStore::create_session(const StaffSession& session) {
       [&](Connection& db) -> Status {
         auto& insert = db.cached(
             "INSERT INTO staff_sessions(token_hash, staff_id, csrf, created_at, expires_at) VALUES (?1,?2,?3,?4,?5)");
-        insert.bind(1, session.token_hash).bind(2, session.staff_id).bind(3, session.csrf)
-            .bind(4, to_micros(session.created_at)).bind(5, to_micros(session.expires_at));
+        insert.bind(1, session.token_hash)
+            .bind(2, session.staff_id)
+            .bind(3, session.csrf)
+            .bind(4, to_micros(session.created_at))
+            .bind(5, to_micros(session.expires_at));
         if (auto s = insert.run(); !s) return s;
         // Sessions long over are of no use: each sign-in sweeps its staff member's old ones.
-        auto& sweep = db.cached("DELETE FROM staff_sessions WHERE staff_id = ?1 AND (expires_at < ?2 OR ended_at < ?2)");
-        sweep.bind(1, session.staff_id).bind(2, static_cast<std::int64_t>(to_micros(session.created_at) - std::int64_t{86400} * 1000000));
+        auto& sweep =
+            db.cached("DELETE FROM staff_sessions WHERE staff_id = ?1 AND (expires_at < ?2 OR ended_at < ?2)");
+        sweep.bind(1, session.staff_id)
+            .bind(2, static_cast<std::int64_t>(to_micros(session.created_at) - std::int64_t{86400} * 1000000));
         return sweep.run();
       },
       WriteScope::kNoCaseRows);
@@ -102,11 +111,13 @@ Status SqliteStore::create_session(const StaffSession& session) {
 Result<StaffSession> SqliteStore::find_session(const std::string& token_hash, Time now) {
   return with_reader([&](Connection& db) -> Result<StaffSession> {
     auto& find = db.cached(
-        "SELECT s.staff_id, s.csrf, s.created_at, s.expires_at FROM staff_sessions s JOIN staff st ON st.id = s.staff_id "
+        "SELECT s.staff_id, s.csrf, s.created_at, s.expires_at FROM staff_sessions s JOIN staff st ON st.id = "
+        "s.staff_id "
         "WHERE s.token_hash = ?1 AND s.ended_at IS NULL AND s.expires_at > ?2 AND st.active = 1");
     find.bind(1, token_hash).bind(2, to_micros(now));
     if (!find.step()) return find.status().ok() ? Error::not_found("no such session") : find.status().error();
-    StaffSession session{token_hash, find.text(0), find.text(1), from_micros(find.integer(2)), from_micros(find.integer(3))};
+    StaffSession session{token_hash, find.text(0), find.text(1), from_micros(find.integer(2)),
+                         from_micros(find.integer(3))};
     find.reset();
     return session;
   });
@@ -138,12 +149,19 @@ Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string&
         columns += (columns.empty() ? "c." : ", c.") + name;
         start = comma == std::string::npos ? list.size() : comma + 1;
       }
-      return "WITH mine AS (SELECT id, (SELECT min(due_at) FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open') AS next_due "
-             "  FROM cases WHERE owner_id = ?1 AND status IN " + std::string(kOpenStatuses) + "), "
+      return "WITH mine AS (SELECT id, (SELECT min(due_at) FROM commitments k WHERE k.case_id = cases.id AND k.status "
+             "= 'open') AS next_due "
+             "  FROM cases WHERE owner_id = ?1 AND status IN " +
+             std::string(kOpenStatuses) +
+             "), "
              "shown AS (SELECT id, next_due FROM mine ORDER BY next_due IS NULL, next_due, id LIMIT ?2) "
-             "SELECT " + columns + ", shown.next_due,"
-             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'open' AND k.warnings_fired > 0),"
-             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken' AND k.handled_at IS NULL),"
+             "SELECT " +
+             columns +
+             ", shown.next_due,"
+             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'open' AND k.warnings_fired > "
+             "0),"
+             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken' AND k.handled_at IS "
+             "NULL),"
              " (SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'open') "
              "FROM shown JOIN cases c ON c.id = shown.id ORDER BY shown.next_due IS NULL, shown.next_due, c.id";
     }();
@@ -153,7 +171,8 @@ Result<std::vector<WorklistItem>> SqliteStore::owner_worklist(const std::string&
     while (list.step()) {
       WorklistItem item;
       item.record = read_case(list, 0);
-      if (auto due = list.optional_integer(kCaseColumnCount); due && from_micros(*due) != Time::max()) item.next_due = from_micros(*due);
+      if (auto due = list.optional_integer(kCaseColumnCount); due && from_micros(*due) != Time::max())
+        item.next_due = from_micros(*due);
       item.at_risk = list.integer(kCaseColumnCount + 1) != 0;
       item.broken = list.integer(kCaseColumnCount + 2) != 0;
       item.open_commitments = list.integer(kCaseColumnCount + 3);
@@ -171,7 +190,8 @@ Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
     // by now (few: the scheduler breaks them as they fall due); each owner's oldest due time by
     // one seek per partial index of migration 7.
     std::map<std::string, AttentionCount> by_owner;
-    auto& counters = db.cached("SELECT owner_id, at_risk, broken_unhandled FROM report_attention WHERE at_risk <> 0 OR broken_unhandled <> 0");
+    auto& counters = db.cached(
+        "SELECT owner_id, at_risk, broken_unhandled FROM report_attention WHERE at_risk <> 0 OR broken_unhandled <> 0");
     while (counters.step()) {
       AttentionCount& a = by_owner[counters.text(0)];
       a.owner_id = counters.text(0);
@@ -195,9 +215,11 @@ Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
     if (auto s = due.status(); !s) return s.error();
     due.reset();
     auto& oldest_at_risk = db.cached(
-        "SELECT min(due_at) FROM commitments INDEXED BY commitments_at_risk_owner WHERE status = 'open' AND warnings_fired > 0 AND owner_id = ?1");
+        "SELECT min(due_at) FROM commitments INDEXED BY commitments_at_risk_owner WHERE status = 'open' AND "
+        "warnings_fired > 0 AND owner_id = ?1");
     auto& oldest_broken = db.cached(
-        "SELECT min(due_at) FROM commitments INDEXED BY commitments_broken_owner WHERE status = 'broken' AND handled_at IS NULL AND owner_id = ?1");
+        "SELECT min(due_at) FROM commitments INDEXED BY commitments_broken_owner WHERE status = 'broken' AND "
+        "handled_at IS NULL AND owner_id = ?1");
     std::vector<AttentionCount> out;
     for (auto& [id, a] : by_owner) {
       for (auto* statement : {&oldest_at_risk, &oldest_broken}) {
@@ -219,12 +241,15 @@ Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
 Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() {
   return with_reader([&](Connection& db) -> Result<std::vector<EscalationCount>> {
     // Counts from the counters of migration 8; each level's oldest case by one seek.
-    auto& counts = db.cached("SELECT escalation_level, sum(open_cases) FROM report_open GROUP BY 1 HAVING sum(open_cases) > 0 ORDER BY 1");
-    static const std::string oldest_sql = std::string("SELECT min(received_at) FROM cases INDEXED BY cases_open_level WHERE ") +
-                                          kOpenStatusTerm + " AND escalation_level = ?1";
+    auto& counts = db.cached(
+        "SELECT escalation_level, sum(open_cases) FROM report_open GROUP BY 1 HAVING sum(open_cases) > 0 ORDER BY 1");
+    static const std::string oldest_sql =
+        std::string("SELECT min(received_at) FROM cases INDEXED BY cases_open_level WHERE ") + kOpenStatusTerm +
+        " AND escalation_level = ?1";
     auto& oldest = db.cached(oldest_sql.c_str());
     std::vector<EscalationCount> out;
-    while (counts.step()) out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), std::nullopt});
+    while (counts.step())
+      out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), std::nullopt});
     if (auto s = counts.status(); !s) return s.error();
     counts.reset();
     for (auto& level : out) {
@@ -249,7 +274,8 @@ Result<std::vector<WeeklyCount>> SqliteStore::weekly_counts(Time since) {
     counts.bind(1, to_micros(since) / kDay);
     std::vector<WeeklyCount> out;
     while (counts.step())
-      out.push_back(WeeklyCount{counts.text(0), counts.text(1), from_micros(counts.integer(2) * kDay), counts.integer(3)});
+      out.push_back(
+          WeeklyCount{counts.text(0), counts.text(1), from_micros(counts.integer(2) * kDay), counts.integer(3)});
     if (auto s = counts.status(); !s) return s.error();
     counts.reset();
     return out;

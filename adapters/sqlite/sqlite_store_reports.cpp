@@ -163,7 +163,8 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
     }
     if (auto s = cases.status(); !s) return s.error();
     cases.reset();
-    auto& pending = db.cached("SELECT owner_id, open_commitments FROM report_attention WHERE owner_id <> '' AND open_commitments <> 0");
+    auto& pending = db.cached(
+        "SELECT owner_id, open_commitments FROM report_attention WHERE owner_id <> '' AND open_commitments <> 0");
     while (pending.step()) at(pending.text(0)).open_commitments = pending.integer(1);
     if (auto s = pending.status(); !s) return s.error();
     pending.reset();
@@ -176,8 +177,10 @@ Result<std::vector<OwnerStats>> SqliteStore::owner_report(Time since) {
       if (n == 0) continue;
       OwnerStats& o = at(settled.text(0));
       bool promise = settled.text(1) == "promise";
-      if (settled.text(2) == "kept") o.commitments_kept += n, o.promises_kept += promise ? n : 0;
-      else o.commitments_broken += n, o.promises_broken += promise ? n : 0;
+      if (settled.text(2) == "kept")
+        o.commitments_kept += n, o.promises_kept += promise ? n : 0;
+      else
+        o.commitments_broken += n, o.promises_broken += promise ? n : 0;
     }
     if (auto s = settled.status(); !s) return s.error();
     settled.reset();

@@ -15,10 +15,8 @@ bool counted_open(CaseStatus status) {
     case CaseStatus::kAcknowledged:
     case CaseStatus::kInvestigating:
     case CaseStatus::kAwaitingClient:
-    case CaseStatus::kRedressProposed:
-      return true;
-    default:
-      return false;
+    case CaseStatus::kRedressProposed: return true;
+    default: return false;
   }
 }
 
@@ -47,16 +45,19 @@ struct Check {
 constexpr Check kChecks[] = {
     {"report_settled", "SELECT day, owner_id, kind, status, pledge, n FROM report_settled WHERE n <> 0",
      "SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN kind = 'pledge' THEN substr(pledge_key, 1, "
-     "instr(pledge_key, '#') - 1) ELSE '' END, count(*) FROM commitments WHERE status IN ('kept','broken') AND settled_at "
+     "instr(pledge_key, '#') - 1) ELSE '' END, count(*) FROM commitments WHERE status IN ('kept','broken') AND "
+     "settled_at "
      "IS NOT NULL GROUP BY 1, 2, 3, 4, 5"},
     {"report_pledges", "SELECT day, pledge, status, n FROM report_pledges WHERE n <> 0",
-     "SELECT settled_at / 86400000000, substr(pledge_key, 1, instr(pledge_key, '#') - 1), status, count(*) FROM commitments "
+     "SELECT settled_at / 86400000000, substr(pledge_key, 1, instr(pledge_key, '#') - 1), status, count(*) FROM "
+     "commitments "
      "WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3"},
     {"report_owner_cases",
      "SELECT day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total FROM report_owner_cases "
      "WHERE acknowledged <> 0 OR acknowledge_total <> 0 OR resolved <> 0 OR resolve_total <> 0",
      "SELECT * FROM (SELECT received_at / 86400000000 AS day, owner_id, count(acknowledged_at) AS a, "
-     "coalesce(sum(acknowledged_at - received_at), 0) AS at, count(resolved_at) AS r, coalesce(sum(resolved_at - received_at), 0) "
+     "coalesce(sum(acknowledged_at - received_at), 0) AS at, count(resolved_at) AS r, coalesce(sum(resolved_at - "
+     "received_at), 0) "
      "AS rt FROM cases GROUP BY 1, 2) WHERE a <> 0 OR at <> 0 OR r <> 0 OR rt <> 0"},
     {"report_received", "SELECT day, dimension, value, received FROM report_received WHERE received <> 0",
      "SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3 "
@@ -68,7 +69,8 @@ constexpr Check kChecks[] = {
      "SELECT owner_id, open_commitments, at_risk, broken_unhandled FROM report_attention "
      "WHERE open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0",
      "SELECT * FROM (SELECT owner_id, sum(status = 'open') AS o, sum(status = 'open' AND warnings_fired > 0) AS r, "
-     "sum(status = 'broken' AND handled_at IS NULL) AS b FROM commitments GROUP BY owner_id) WHERE o <> 0 OR r <> 0 OR b <> 0"},
+     "sum(status = 'broken' AND handled_at IS NULL) AS b FROM commitments GROUP BY owner_id) WHERE o <> 0 OR r <> 0 OR "
+     "b <> 0"},
 };
 
 }  // namespace
@@ -77,7 +79,8 @@ void SummaryDeltas::case_written(const Case* before, const Case& after) {
   if (before) {
     // Only what the summaries read is compared: most actions change none of it.
     bool owner_cases_same = before->owner_id == after.owner_id && before->received_at == after.received_at &&
-                            before->acknowledged_at == after.acknowledged_at && before->resolved_at == after.resolved_at;
+                            before->acknowledged_at == after.acknowledged_at &&
+                            before->resolved_at == after.resolved_at;
     bool received_same = before->received_at == after.received_at && before->category == after.category &&
                          before->touchpoint == after.touchpoint;
     bool open_same = counted_open(before->status) == counted_open(after.status) && before->owner_id == after.owner_id &&
@@ -94,8 +97,9 @@ void SummaryDeltas::case_written(const Case* before, const Case& after) {
 
 void SummaryDeltas::commitment_written(const Commitment* before, const Commitment& after) {
   if (before) {
-    bool settled_same = before->owner_id == after.owner_id && before->kind == after.kind && before->status == after.status &&
-                        before->settled_at == after.settled_at && before->pledge_key == after.pledge_key;
+    bool settled_same = before->owner_id == after.owner_id && before->kind == after.kind &&
+                        before->status == after.status && before->settled_at == after.settled_at &&
+                        before->pledge_key == after.pledge_key;
     bool attention_same = before->owner_id == after.owner_id && before->status == after.status &&
                           before->warnings_fired == after.warnings_fired && before->handled_at == after.handled_at;
     if (!settled_same) settled(*before, -1), settled(after, +1);
@@ -185,13 +189,15 @@ Status SummaryDeltas::apply(Connection& db) const {
     auto& put = db.cached(
         "INSERT INTO report_settled(day, owner_id, kind, status, pledge, n) VALUES (?1,?2,?3,?4,?5,?6) "
         "ON CONFLICT DO UPDATE SET n = n + excluded.n");
-    put.bind(1, day).bind_static(2, owner).bind_static(3, kind).bind_static(4, status).bind_static(5, pledge).bind(6, n);
+    put.bind(1, day).bind_static(2, owner).bind_static(3, kind).bind_static(4, status).bind_static(5, pledge).bind(6,
+                                                                                                                   n);
     if (auto s = put.run(); !s) return s;
   }
   for (const auto& [key, n] : pledges_) {
     const auto& [day, pledge, status] = key;
     auto& put = db.cached(
-        "INSERT INTO report_pledges(day, pledge, status, n) VALUES (?1,?2,?3,?4) ON CONFLICT DO UPDATE SET n = n + excluded.n");
+        "INSERT INTO report_pledges(day, pledge, status, n) VALUES (?1,?2,?3,?4) ON CONFLICT DO UPDATE SET n = n + "
+        "excluded.n");
     put.bind(1, day).bind_static(2, pledge).bind_static(3, status).bind(4, n);
     if (auto s = put.run(); !s) return s;
   }
@@ -201,8 +207,12 @@ Status SummaryDeltas::apply(Connection& db) const {
         "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET acknowledged = acknowledged + excluded.acknowledged, "
         "acknowledge_total = acknowledge_total + excluded.acknowledge_total, resolved = resolved + excluded.resolved, "
         "resolve_total = resolve_total + excluded.resolve_total");
-    put.bind(1, key.first).bind_static(2, key.second).bind(3, d.acknowledged).bind(4, d.acknowledge_total)
-        .bind(5, d.resolved).bind(6, d.resolve_total);
+    put.bind(1, key.first)
+        .bind_static(2, key.second)
+        .bind(3, d.acknowledged)
+        .bind(4, d.acknowledge_total)
+        .bind(5, d.resolved)
+        .bind(6, d.resolve_total);
     if (auto s = put.run(); !s) return s;
   }
   for (const auto& [key, n] : received_) {
@@ -266,12 +276,13 @@ Result<std::string> check_summaries(Connection& db) {
   for (const auto& check : kChecks) {
     std::string summary = std::string("SELECT * FROM (") + check.summary + ")";
     std::string direct = std::string("SELECT * FROM (") + check.direct + ")";
-    std::string sql = "SELECT EXISTS (" + summary + " EXCEPT " + direct + ") OR EXISTS (" + direct + " EXCEPT " + summary + ")";
+    std::string sql =
+        "SELECT EXISTS (" + summary + " EXCEPT " + direct + ") OR EXISTS (" + direct + " EXCEPT " + summary + ")";
     auto statement = db.prepare(sql);
     if (!statement) return statement.error();
     if (!statement->step())
       return statement->status().ok() ? Error::internal("no result checking " + std::string(check.table))
-                                       : statement->status().error();
+                                      : statement->status().error();
     if (statement->integer(0) != 0) differing += (differing.empty() ? "" : ", ") + std::string(check.table);
   }
   return differing;

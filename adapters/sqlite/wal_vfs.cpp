@@ -14,7 +14,7 @@ namespace redress::sqlite {
 
 namespace {
 
-constexpr int kFrameHeaderSize = 24;                 // WAL_FRAME_HDRSIZE
+constexpr int kFrameHeaderSize = 24;                    // WAL_FRAME_HDRSIZE
 constexpr std::size_t kFlushAt = std::size_t{1} << 20;  // bytes gathered before a write regardless
 // The unix VFS writes at most 128 KiB - 1 bytes a call (it masks the length to 17 bits, and a
 // longer write comes out short, as if the disk were full): the buffer goes out in 64 KiB pieces.
@@ -25,9 +25,9 @@ sqlite3_vfs* real_vfs() { return g_real; }
 
 // Our file: SQLite allocates szOsFile bytes; the real file lives right after this header.
 struct File {
-  sqlite3_file base;     // first: SQLite sees this
-  sqlite3_file* real;    // the unix VFS's file
-  bool wal = false;      // gathers writes
+  sqlite3_file base;                  // first: SQLite sees this
+  sqlite3_file* real;                 // the unix VFS's file
+  bool wal = false;                   // gathers writes
   std::vector<unsigned char> buffer;  // contiguous bytes not yet written, from buffer_offset
   sqlite3_int64 buffer_offset = 0;
   bool commit_frame = false;  // the last write was a commit frame's header: flush after its page
@@ -113,14 +113,18 @@ int x_device_characteristics(sqlite3_file* file) { return m(file)->xDeviceCharac
 int x_shm_map(sqlite3_file* file, int page, int size, int extend, void volatile** out) {
   return m(file)->xShmMap(real_of(file), page, size, extend, out);
 }
-int x_shm_lock(sqlite3_file* file, int offset, int n, int flags) { return m(file)->xShmLock(real_of(file), offset, n, flags); }
+int x_shm_lock(sqlite3_file* file, int offset, int n, int flags) {
+  return m(file)->xShmLock(real_of(file), offset, n, flags);
+}
 void x_shm_barrier(sqlite3_file* file) { m(file)->xShmBarrier(real_of(file)); }
 int x_shm_unmap(sqlite3_file* file, int delete_flag) { return m(file)->xShmUnmap(real_of(file), delete_flag); }
 int x_fetch(sqlite3_file* file, sqlite3_int64 offset, int amount, void** out) {
   if (int rc = flush(of(file)); rc != SQLITE_OK) return rc;
   return m(file)->xFetch(real_of(file), offset, amount, out);
 }
-int x_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) { return m(file)->xUnfetch(real_of(file), offset, page); }
+int x_unfetch(sqlite3_file* file, sqlite3_int64 offset, void* page) {
+  return m(file)->xUnfetch(real_of(file), offset, page);
+}
 
 // One table per version of the real methods, so that SQLite sees exactly what the real file offers.
 sqlite3_io_methods methods_like(const sqlite3_io_methods& real) {
@@ -180,13 +184,17 @@ int v_open(sqlite3_vfs*, sqlite3_filename name, sqlite3_file* file, int flags, i
 }
 
 int v_delete(sqlite3_vfs*, const char* name, int sync_dir) { return real_vfs()->xDelete(real_vfs(), name, sync_dir); }
-int v_access(sqlite3_vfs*, const char* name, int flags, int* out) { return real_vfs()->xAccess(real_vfs(), name, flags, out); }
+int v_access(sqlite3_vfs*, const char* name, int flags, int* out) {
+  return real_vfs()->xAccess(real_vfs(), name, flags, out);
+}
 int v_full_pathname(sqlite3_vfs*, const char* name, int size, char* out) {
   return real_vfs()->xFullPathname(real_vfs(), name, size, out);
 }
 void* v_dl_open(sqlite3_vfs*, const char* name) { return real_vfs()->xDlOpen(real_vfs(), name); }
 void v_dl_error(sqlite3_vfs*, int size, char* out) { real_vfs()->xDlError(real_vfs(), size, out); }
-void (*v_dl_sym(sqlite3_vfs*, void* handle, const char* symbol))(void) { return real_vfs()->xDlSym(real_vfs(), handle, symbol); }
+void (*v_dl_sym(sqlite3_vfs*, void* handle, const char* symbol))(void) {
+  return real_vfs()->xDlSym(real_vfs(), handle, symbol);
+}
 void v_dl_close(sqlite3_vfs*, void* handle) { real_vfs()->xDlClose(real_vfs(), handle); }
 int v_randomness(sqlite3_vfs*, int size, char* out) { return real_vfs()->xRandomness(real_vfs(), size, out); }
 int v_sleep(sqlite3_vfs*, int micros) { return real_vfs()->xSleep(real_vfs(), micros); }

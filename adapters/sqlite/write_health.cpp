@@ -16,7 +16,8 @@ void WriteHealth::failed(const Error& error, std::size_t refused) {
   refused_ += refused;
   unlogged_ += refused;
   if (last_line_ != Clock::time_point{} && now - last_line_ < log_every_) return;
-  spdlog::error("store: writes refused ({} in this group, {} since the last line): {}", refused, unlogged_, error.detail);
+  spdlog::error("store: writes refused ({} in this group, {} since the last line): {}", refused, unlogged_,
+                error.detail);
   last_line_ = now;
   unlogged_ = 0;
 }

@@ -36,8 +36,8 @@ class WriteHealth {
   std::optional<std::string> failing_;  // the last failure's detail, until a commit succeeds
   Clock::time_point since_{};           // when writes started failing
   Clock::time_point last_line_{};
-  std::size_t unlogged_ = 0;            // refused since the last line
-  std::size_t refused_ = 0;             // refused since writes started failing
+  std::size_t unlogged_ = 0;  // refused since the last line
+  std::size_t refused_ = 0;   // refused since writes started failing
 };
 
 }  // namespace redress::sqlite

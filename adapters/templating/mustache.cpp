@@ -8,8 +8,8 @@
 #include <charconv>
 #include <filesystem>
 #include <memory>
-#include <unordered_map>
 #include <sstream>
+#include <unordered_map>
 #include <vector>
 
 namespace redress::templating {
@@ -88,11 +88,13 @@ namespace {
 // The 1-based line of byte `offset` in `text`.
 std::size_t line_of(std::string_view text, std::size_t offset) {
   offset = std::min(offset, text.size());
-  return 1 + static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+  return 1 +
+         static_cast<std::size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
 }
 
 // kainjow reports "<problem> at <offset>"; this names the file and line instead.
-std::string located(const std::string& file, std::size_t first_line, std::string_view text, const std::string& message) {
+std::string located(const std::string& file, std::size_t first_line, std::string_view text,
+                    const std::string& message) {
   std::string problem = message;
   std::size_t line = first_line;
   auto at = message.rfind(" at ");
@@ -137,8 +139,8 @@ Status check_template(const std::string& file, std::size_t first_line, const std
   if (!parsed.is_valid()) return Error::invalid(located(file, first_line, text, parsed.error_message()));
   for (const auto& [name, offset] : partials_used(text))
     if (!partials.contains(name))
-      return Error::invalid(file + ":" + std::to_string(first_line + line_of(text, offset) - 1) + ": no partial \"" + name +
-                            "\" (a file _" + name + fs::path(file).extension().string() + ")");
+      return Error::invalid(file + ":" + std::to_string(first_line + line_of(text, offset) - 1) + ": no partial \"" +
+                            name + "\" (a file _" + name + fs::path(file).extension().string() + ")");
   return Status::success();
 }
 
@@ -158,7 +160,8 @@ std::string mark_standalone_lines(std::string_view text) {
     text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     std::string_view trimmed = line;
     while (!trimmed.empty() && (trimmed.front() == ' ' || trimmed.front() == '\t')) trimmed.remove_prefix(1);
-    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t' || trimmed.back() == '\r')) trimmed.remove_suffix(1);
+    while (!trimmed.empty() && (trimmed.back() == ' ' || trimmed.back() == '\t' || trimmed.back() == '\r'))
+      trimmed.remove_suffix(1);
     bool standalone = trimmed.size() > 4 && trimmed.substr(0, 2) == "{{" && trimmed.find("}}") == trimmed.size() - 2 &&
                       std::string_view("#^/!").find(trimmed[2]) != std::string_view::npos;
     if (standalone) {
@@ -201,15 +204,17 @@ mustache::mustache& parsed_template(const std::string& text, Escaping escaping) 
   if (it != cache.end()) return *it->second;
   if (cache.size() >= 512) cache.clear();  // bounded: templates are few; a folder reloaded often is not
   auto parsed = std::make_unique<mustache::mustache>(text);
-  if (escaping == Escaping::kNone) parsed->set_custom_escape(identity);
-  else parsed->set_custom_escape(escape_html_handler);
+  if (escaping == Escaping::kNone)
+    parsed->set_custom_escape(identity);
+  else
+    parsed->set_custom_escape(escape_html_handler);
   return *cache.emplace(std::move(key), std::move(parsed)).first->second;
 }
 
 }  // namespace
 
-Result<std::string> render(const std::string& text, const boost::json::object& json_data, const PartialTexts& partial_texts,
-                           Escaping escaping) {
+Result<std::string> render(const std::string& text, const boost::json::object& json_data,
+                           const PartialTexts& partial_texts, Escaping escaping) {
   mustache::data data = to_data(json_data);
   std::map<std::string, mustache::data, std::less<>> partials;
   for (const auto& [name, partial] : partial_texts) partials.emplace(name, mustache::data{partial});
@@ -221,8 +226,10 @@ Result<std::string> render(const std::string& text, const boost::json::object& j
     std::string message = parsed.error_message();
     // A failed render leaves the parsed template in an error state: parse it afresh next time.
     mustache::mustache fresh{text};
-    if (escaping == Escaping::kNone) fresh.set_custom_escape(identity);
-    else fresh.set_custom_escape(escape_html_handler);
+    if (escaping == Escaping::kNone)
+      fresh.set_custom_escape(identity);
+    else
+      fresh.set_custom_escape(escape_html_handler);
     parsed = std::move(fresh);
     return Error::internal(message);
   }

@@ -133,11 +133,11 @@ AddressClass classify(const IpAddress& address) {
   const IpAddress& a = address;
   if (zero_bytes(a, 0, 16)) return AddressClass::kUnspecified;
   if (zero_bytes(a, 0, 15) && a.bytes[15] == 1) return AddressClass::kLoopback;
-  if ((a.bytes[0] & 0xfe) == 0xfc) return AddressClass::kPrivate;                       // fc00::/7
+  if ((a.bytes[0] & 0xfe) == 0xfc) return AddressClass::kPrivate;                        // fc00::/7
   if (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0xc0) return AddressClass::kPrivate;  // fec0::/10
   if (a.bytes[0] == 0xfe && (a.bytes[1] & 0xc0) == 0x80) return AddressClass::kLinkLocal;
   if (a.bytes[0] == 0xff) return AddressClass::kMulticast;
-  if (starts_with(a, {0x20, 0x01, 0x0d, 0xb8})) return AddressClass::kReserved;           // documentation
+  if (starts_with(a, {0x20, 0x01, 0x0d, 0xb8})) return AddressClass::kReserved;             // documentation
   if (starts_with(a, {0x01, 0x00}) && zero_bytes(a, 2, 8)) return AddressClass::kReserved;  // 100::/64, discard
   return AddressClass::kPublic;
 }
@@ -150,9 +150,7 @@ bool Cidr::contains(const IpAddress& address) const {
   return false;
 }
 
-std::string Cidr::to_string() const {
-  return base.to_string() + "/" + std::to_string(base.v4 ? prefix - 96 : prefix);
-}
+std::string Cidr::to_string() const { return base.to_string() + "/" + std::to_string(base.v4 ? prefix - 96 : prefix); }
 
 std::optional<Cidr> parse_cidr(std::string_view text) {
   auto slash = text.find('/');

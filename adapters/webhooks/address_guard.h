@@ -51,8 +51,8 @@ struct IpAddress {
 // An address range, "10.0.0.0/8" or "fd00::/8" (a bare address is a /32 or /128). IPv4 ranges
 // also match the IPv4-mapped forms of their addresses.
 struct Cidr {
-  IpAddress base;   // with the bits past the prefix cleared
-  int prefix = 0;   // counted over the 128-bit form: an IPv4 /8 is stored as 96 + 8
+  IpAddress base;  // with the bits past the prefix cleared
+  int prefix = 0;  // counted over the 128-bit form: an IPv4 /8 is stored as 96 + 8
 
   [[nodiscard]] bool contains(const IpAddress& address) const;
   [[nodiscard]] std::string to_string() const;

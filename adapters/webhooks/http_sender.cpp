@@ -99,14 +99,17 @@ std::int64_t system_wall_seconds() {
 
 std::optional<Duration> parse_retry_after(std::string_view value, std::int64_t now_seconds) {
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
-  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r')) value.remove_suffix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t' || value.back() == '\r'))
+    value.remove_suffix(1);
   if (value.empty()) return std::nullopt;
   const std::int64_t cap = std::chrono::duration_cast<std::chrono::seconds>(kMaxRetryAfter).count();
   std::int64_t seconds = 0;
   if (std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), seconds);
-    if (ec == std::errc::result_out_of_range) seconds = cap;  // more digits than an int64: "very long"
-    else if (ec != std::errc()) return std::nullopt;
+    if (ec == std::errc::result_out_of_range)
+      seconds = cap;  // more digits than an int64: "very long"
+    else if (ec != std::errc())
+      return std::nullopt;
   } else {
     // IMF-fixdate, RFC 850 and asctime forms; curl_getdate reads all three.
     std::string text(value);
@@ -210,7 +213,8 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
     return result(DeliveryOutcome::kPermanentFailure, 0, "malformed URL");
   std::string scheme = url_part(url.get(), CURLUPART_SCHEME);
   if (scheme != "http" && scheme != "https")
-    return result(DeliveryOutcome::kPermanentFailure, 0, "only http and https URLs are allowed, not " + one_line(scheme, 20));
+    return result(DeliveryOutcome::kPermanentFailure, 0,
+                  "only http and https URLs are allowed, not " + one_line(scheme, 20));
   std::string host = url_part(url.get(), CURLUPART_HOST);
   std::string port = url_part(url.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
   if (host.empty() || port.empty()) return result(DeliveryOutcome::kPermanentFailure, 0, "malformed URL: no host");
@@ -227,7 +231,8 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* found = nullptr;
     int rc = ::getaddrinfo(host.c_str(), port.c_str(), &hints, &found);
-    if (rc != 0) return result(DeliveryOutcome::kRetry, 0, "cannot resolve " + one_line(host, 100) + ": " + gai_strerror(rc));
+    if (rc != 0)
+      return result(DeliveryOutcome::kRetry, 0, "cannot resolve " + one_line(host, 100) + ": " + gai_strerror(rc));
     for (addrinfo* a = found; a != nullptr; a = a->ai_next)
       if (auto ip = ip_of(a->ai_addr); ip && std::find(addresses.begin(), addresses.end(), *ip) == addresses.end())
         addresses.push_back(*ip);
@@ -249,7 +254,8 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
   // ---- the request ----
   const std::int64_t timestamp = wall_clock_();
   auto signature = sign_webhook(hook.secret, hook.id, timestamp, hook.body);
-  if (!signature) return result(DeliveryOutcome::kPermanentFailure, 0, "the subscription's secret is not whsec_<base64>");
+  if (!signature)
+    return result(DeliveryOutcome::kPermanentFailure, 0, "the subscription's secret is not whsec_<base64>");
   Slist headers;
   bool built = append(headers, "content-type: application/json") && append(headers, "webhook-id: " + hook.id) &&
                append(headers, "webhook-timestamp: " + std::to_string(timestamp)) &&

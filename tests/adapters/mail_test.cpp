@@ -94,11 +94,13 @@ std::string decode_word(const std::string& word) {
   std::string out;
   if (form == 'Q') {
     for (std::size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '_') out += ' ';
+      if (text[i] == '_')
+        out += ' ';
       else if (text[i] == '=') {
         out += static_cast<char>(std::stoi(text.substr(i + 1, 2), nullptr, 16));
         i += 2;
-      } else out += text[i];
+      } else
+        out += text[i];
     }
   } else {
     REQUIRE(form == 'B');
@@ -145,9 +147,10 @@ struct Certificate {
 };
 Certificate make_certificate(const fs::path& dir) {
   Certificate c{dir / "cert.pem", dir / "key.pem"};
-  auto result = run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
-                     "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", c.key.string(), "-out", c.cert.string()},
-                    dir);
+  auto result =
+      run({"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+           "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout", c.key.string(), "-out", c.cert.string()},
+          dir);
   INFO(result.output);
   REQUIRE(result.status == 0);
   return c;
@@ -218,7 +221,8 @@ struct Fixture {
 
     workflow.name = "retail";
     workflow.title = "Retail complaints";
-    workflow.pledge = "We will acknowledge your complaint within one working day and send our final response within eight weeks.";
+    workflow.pledge =
+        "We will acknowledge your complaint within one working day and send our final response within eight weeks.";
     workflow.team = "Billing";
     EscalationLevel lead;
     lead.level = 1;
@@ -257,15 +261,18 @@ struct Fixture {
     json::object data;
     if (name.find("commitment_renegotiated") != std::string::npos) {
       event.type = "commitment.renegotiated";
-      data = {{"commitment_id", "k-8"}, {"successor_id", "k-9"}, {"reason", "our bank needs two more days to return the money"}};
+      data = {{"commitment_id", "k-8"},
+              {"successor_id", "k-9"},
+              {"reason", "our bank needs two more days to return the money"}};
     } else if (name.find("commitment") != std::string::npos) {
       event.type = name.find("at_risk") != std::string::npos ? "commitment.at_risk" : "commitment.broken";
       data = {{"commitment_id", "k-8"}};
     } else if (name == "client.final_response" || name == "client.redress_proposed") {
       event.type = name == "client.final_response" ? "case.resolved" : "redress.proposed";
-      data = {{"final_response", "We found that you were charged twice on 3 March. This was our mistake, and the duplicate "
-                                 "payment has been refunded. If you remain unhappy you may refer your complaint to the "
-                                 "Energy Ombudsman within six months of this letter."}};
+      data = {{"final_response",
+               "We found that you were charged twice on 3 March. This was our mistake, and the duplicate "
+               "payment has been refunded. If you remain unhappy you may refer your complaint to the "
+               "Energy Ombudsman within six months of this letter."}};
     } else if (name == "staff.escalated") {
       event.type = "case.escalated";
       data = {{"from_level", 0}, {"to_level", 1}, {"reason", "a commitment to the client broke"}};
@@ -280,8 +287,12 @@ struct Fixture {
       data = {{"note", "Priya knows the billing system best."}};
     }
     event.data = json::serialize(data);
-    message = Message{11, 42, Visibility::kClient, "staff:u-17",
-                      "We have found both payments.\nThe second one will be returned to your card.", event.at};
+    message = Message{11,
+                      42,
+                      Visibility::kClient,
+                      "staff:u-17",
+                      "We have found both payments.\nThe second one will be returned to your card.",
+                      event.at};
     MailContextInput input;
     input.snapshot = &snapshot;
     input.workflow = &workflow;
@@ -504,12 +515,14 @@ TEST_CASE("mail: every shipped template renders with a realistic context and par
   }
   // Spot checks of the wording that each client mail must carry.
   auto text_of = [&](const std::string& name) { return templates->render(name, fixture.context_for(name))->text; };
-  CHECK(text_of("client.acknowledged").find("Our full response is due by: Monday 27 April 2026 at 17:00 BST") != std::string::npos);
+  CHECK(text_of("client.acknowledged").find("Our full response is due by: Monday 27 April 2026 at 17:00 BST") !=
+        std::string::npos);
   CHECK(text_of("client.acknowledged").find(fixture.workflow.pledge) != std::string::npos);
   CHECK(text_of("client.acknowledged").find("Priya Natarajan") != std::string::npos);
   CHECK(text_of("client.commitment_broken").find("we apologise") != std::string::npos);
   CHECK(text_of("client.commitment_broken").find("Compensation of 30.00 GBP") != std::string::npos);
-  CHECK(text_of("client.redress_proposed").find("A refund of 45.99 GBP: the duplicate charge of 3 March") != std::string::npos);
+  CHECK(text_of("client.redress_proposed").find("A refund of 45.99 GBP: the duplicate charge of 3 March") !=
+        std::string::npos);
   CHECK(text_of("client.commitment_renegotiated").find("by Tuesday 10 March 2026 at 17:00 GMT") != std::string::npos);
   CHECK(text_of("client.closed").find("https://complaints.acme.example/survey/tok_abc123") != std::string::npos);
   CHECK(text_of("client.message").find("The second one will be returned to your card.") != std::string::npos);
@@ -540,7 +553,8 @@ TEST_CASE("mail: loading templates names the file and line of a mistake", "[mail
   TempDir dir;
   auto copy_shipped = [&](const fs::path& to) {
     fs::create_directories(to);
-    for (const auto& entry : fs::directory_iterator(MailTemplates::shipped_dir())) fs::copy_file(entry.path(), to / entry.path().filename());
+    for (const auto& entry : fs::directory_iterator(MailTemplates::shipped_dir()))
+      fs::copy_file(entry.path(), to / entry.path().filename());
   };
   fs::path broken = dir.path() / "broken";
   copy_shipped(broken);
@@ -613,9 +627,9 @@ TEST_CASE("mail: SmtpMailer delivers to aiosmtpd over one reused connection", "[
 TEST_CASE("mail: 550 is a permanent failure and 451 a retry, and the next mail still goes", "[mail][smtp]") {
   TempDir dir;
   CaptureServer server(dir.path(), {"--refuse", "nobody@example.org=550 5.1.1 <nobody@example.org>: no such user",
-                                    "--refuse", "busy@example.org=451 4.3.0 mailbox busy, try later",
-                                    "--data-reply", "quota@example.org=552 5.2.2 mailbox full",
-                                    "--data-reply", "later@example.org=452 4.3.1 insufficient storage"});
+                                    "--refuse", "busy@example.org=451 4.3.0 mailbox busy, try later", "--data-reply",
+                                    "quota@example.org=552 5.2.2 mailbox full", "--data-reply",
+                                    "later@example.org=452 4.3.1 insufficient storage"});
   auto mailer = mailer_for(plain_options(server.url()));
 
   auto refused = mailer->send(mail_to("nobody@example.org", 1));

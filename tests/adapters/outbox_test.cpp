@@ -15,10 +15,10 @@
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
 #include "adapters/outbox/digest.h"
-#include "engine/pledges.h"
 #include "adapters/security/standard_webhooks.h"
 #include "adapters/webhooks/http_sender.h"
 #include "app/environment.h"
+#include "engine/pledges.h"
 #include "peers.h"
 
 using namespace redress;
@@ -27,7 +27,6 @@ using namespace redress::peers;
 namespace {
 
 const Time kStart = *parse_time("2026-03-02T09:00:00Z");
-
 
 struct Office {
   TempDir dir;
@@ -54,7 +53,8 @@ struct Office {
     settings.organisation = "Acme Bank";
     settings.from = MailAddress{"Acme Complaints", "complaints@acme.example"};
     settings.domain = "acme.example";
-    auto added = env->store->add_staff(Staff{"", "Sam Okafor", "sam@acme.example", Role::kAgent, "complaints-financial", true});
+    auto added =
+        env->store->add_staff(Staff{"", "Sam Okafor", "sam@acme.example", Role::kAgent, "complaints-financial", true});
     REQUIRE(added.ok());
     agent = *added;
   }
@@ -103,14 +103,16 @@ std::string header_of(const std::string& eml, const std::string& name) {
   std::string line;
   while (std::getline(lines, line)) {
     if (line == "\r" || line.empty()) break;
-    if (line.rfind(name + ": ", 0) == 0) return line.substr(name.size() + 2, line.size() - name.size() - 2 - (line.back() == '\r'));
+    if (line.rfind(name + ": ", 0) == 0)
+      return line.substr(name.size() + 2, line.size() - name.size() - 2 - (line.back() == '\r'));
   }
   return {};
 }
 
 }  // namespace
 
-TEST_CASE("outbox: the acknowledgement is mailed once, well formed, threaded, and its attempt is on the case", "[outbox][mail]") {
+TEST_CASE("outbox: the acknowledgement is mailed once, well formed, threaded, and its attempt is on the case",
+          "[outbox][mail]") {
   Office office;
   CaptureServer smtp(office.dir.path());
   auto delivery = office.mail(smtp.url());
@@ -142,12 +144,14 @@ TEST_CASE("outbox: the acknowledgement is mailed once, well formed, threaded, an
   CHECK(text.find(ref) != std::string::npos);
 }
 
-TEST_CASE("outbox: the SMTP server down for a while, then up - every mail delivered exactly once", "[outbox][mail][faults]") {
+TEST_CASE("outbox: the SMTP server down for a while, then up - every mail delivered exactly once",
+          "[outbox][mail][faults]") {
   Office office;
   int port = free_port();
   auto delivery = office.mail("smtp://127.0.0.1:" + std::to_string(port));
   auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
-  std::vector<std::string> refs{office.create("a@example.org"), office.create("b@example.org"), office.create("c@example.org")};
+  std::vector<std::string> refs{office.create("a@example.org"), office.create("b@example.org"),
+                                office.create("c@example.org")};
   CHECK(worker.run_once() == 3);  // each refused: the server is down
   for (const auto& ref : refs) {
     auto n = office.notifications(ref, NotificationDraft::Channel::kEmail);
@@ -177,7 +181,8 @@ TEST_CASE("outbox: the SMTP server down for a while, then up - every mail delive
   (void)strict_parse(mails, office.dir.path());
 }
 
-TEST_CASE("outbox: a connection dropped after DATA is retried with the same bytes, never a different mail", "[outbox][mail][faults]") {
+TEST_CASE("outbox: a connection dropped after DATA is retried with the same bytes, never a different mail",
+          "[outbox][mail][faults]") {
   Office office;
   CaptureServer smtp(office.dir.path(), {"--drop-after-data", "drop@example.org"});
   auto delivery = office.mail(smtp.url());
@@ -198,14 +203,16 @@ TEST_CASE("outbox: a connection dropped after DATA is retried with the same byte
   CHECK(read_text(mails[0]) == read_text(mails[1]));
 }
 
-TEST_CASE("outbox: a worker killed after composing leaves its payload stored, and the next worker sends those bytes", "[outbox][mail][faults]") {
+TEST_CASE("outbox: a worker killed after composing leaves its payload stored, and the next worker sends those bytes",
+          "[outbox][mail][faults]") {
   Office office;
   CaptureServer smtp(office.dir.path());
   std::string ref = office.create("zoe@example.org");
   // The worker that dies: it claimed, composed and stored the mail, then was killed (nothing recorded).
   auto killed = office.mail(smtp.url());
   Time now = office.clock().now();
-  auto claimed = office.env->store->claim_notifications(NotificationDraft::Channel::kEmail, now, "killed", now + std::chrono::minutes(5), 10);
+  auto claimed = office.env->store->claim_notifications(NotificationDraft::Channel::kEmail, now, "killed",
+                                                        now + std::chrono::minutes(5), 10);
   REQUIRE(claimed.ok());
   REQUIRE(claimed->size() == 1);
   auto composed = killed->compose(claimed->front());
@@ -235,7 +242,8 @@ TEST_CASE("outbox: a worker killed after composing leaves its payload stored, an
   auto mails = smtp.messages();
   std::vector<std::string> first;
   for (const auto& m : mails)
-    if (header_of(read_text(m), "Message-ID") == "<n-" + std::to_string(claimed->front().id) + "." + ref + "@acme.example>")
+    if (header_of(read_text(m), "Message-ID") ==
+        "<n-" + std::to_string(claimed->front().id) + "." + ref + "@acme.example>")
       first.push_back(read_text(m));
   REQUIRE(first.size() == 1);
   CHECK(first[0] == *composed);  // the capture keeps DATA as it came
@@ -245,7 +253,8 @@ TEST_CASE("outbox: a worker killed after composing leaves its payload stored, an
   CHECK(n[0].state == OutboxState::kDelivered);
 }
 
-TEST_CASE("outbox: a notification that cannot be composed is dead-lettered with the reason, and nothing is sent", "[outbox][faults]") {
+TEST_CASE("outbox: a notification that cannot be composed is dead-lettered with the reason, and nothing is sent",
+          "[outbox][faults]") {
   Office office;
   struct Broken final : Delivery {
     bool empty = true;  // composes nothing at all, else fails outright
@@ -297,7 +306,8 @@ TEST_CASE("outbox: a refused recipient is dead-lettered, shown, and sent again o
   auto moved = office.env->store->retry_notifications(dead->front().item.id, office.clock().now());
   REQUIRE(moved.ok());
   CHECK(*moved == 1);
-  CHECK_FALSE(office.env->store->retry_notifications(dead->front().item.id, office.clock().now()).ok());  // no longer dead
+  CHECK_FALSE(
+      office.env->store->retry_notifications(dead->front().item.id, office.clock().now()).ok());  // no longer dead
   CaptureServer smtp(office.dir.path());
   auto delivery = office.mail(smtp.url());
   auto worker = office.worker(NotificationDraft::Channel::kEmail, *delivery);
@@ -308,7 +318,8 @@ TEST_CASE("outbox: a refused recipient is dead-lettered, shown, and sent again o
   CHECK(n[0].attempts.size() == 2);
 }
 
-TEST_CASE("outbox: web hooks to a receiver answering 500 then 200 arrive signed, with the same webhook-id", "[outbox][webhooks]") {
+TEST_CASE("outbox: web hooks to a receiver answering 500 then 200 arrive signed, with the same webhook-id",
+          "[outbox][webhooks]") {
   Office office;
   Receiver receiver(R"({"sequence":[{"status":500,"body":"busy"}],"default":{"status":200,"body":"ok"}})");
   Subscription sub;
@@ -362,7 +373,8 @@ TEST_CASE("outbox: a receiver answering 410 disables its subscription", "[outbox
   REQUIRE(found.ok());
   CHECK(found->disabled_at.has_value());
   CHECK(receiver.records().size() == 1);  // the rest failed without a request: the subscription is off
-  for (const auto& n : office.notifications(ref, NotificationDraft::Channel::kWebhook)) CHECK(n.state == OutboxState::kDead);
+  for (const auto& n : office.notifications(ref, NotificationDraft::Channel::kWebhook))
+    CHECK(n.state == OutboxState::kDead);
   // New events owe nothing to a disabled subscription.
   std::string later = office.create();
   CHECK(office.notifications(later, NotificationDraft::Channel::kWebhook).empty());
@@ -386,8 +398,10 @@ TEST_CASE("outbox: the back-off grows, is jittered, and gives up only after 24 h
 
 TEST_CASE("digest: each lead and manager gets one daily digest of overdue and broken commitments", "[outbox][digest]") {
   Office office;
-  auto lead = office.env->store->add_staff(Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
-  auto other_lead = office.env->store->add_staff(Staff{"", "Lee Other", "lee@acme.example", Role::kLead, "customer-care", true});
+  auto lead = office.env->store->add_staff(
+      Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
+  auto other_lead =
+      office.env->store->add_staff(Staff{"", "Lee Other", "lee@acme.example", Role::kLead, "customer-care", true});
   auto manager = office.env->store->add_staff(Staff{"", "Maya Chen", "maya@acme.example", Role::kManager, "", true});
   REQUIRE(lead.ok());
   REQUIRE(other_lead.ok());
@@ -432,7 +446,8 @@ TEST_CASE("digest: each lead and manager gets one daily digest of overdue and br
   CHECK(digest.run_due(*parse_time("2026-03-04T08:00:00Z")) == 2);  // the next day, still broken and unhandled
 }
 
-TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while an earlier one is retried", "[outbox][mail][faults]") {
+TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while an earlier one is retried",
+          "[outbox][mail][faults]") {
   Office office;
   int port = free_port();
   auto delivery = office.mail("smtp://127.0.0.1:" + std::to_string(port));
@@ -463,7 +478,8 @@ TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while
 
 TEST_CASE("outbox: each event mails the right people - client, assignee, owner, escalation level", "[outbox][mail]") {
   Office office;
-  auto lead = office.env->store->add_staff(Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
+  auto lead = office.env->store->add_staff(
+      Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
   REQUIRE(lead.ok());
   CaptureServer smtp(office.dir.path());
   auto delivery = office.mail(smtp.url());
@@ -513,15 +529,18 @@ TEST_CASE("outbox: each event mails the right people - client, assignee, owner, 
   auto mails = smtp.messages();
   CHECK(mails.size() == owed.size());
   std::multiset<std::string> received;
-  for (const auto& m : mails) received.insert(std::string(smtp.envelope(m).at("rcpt_tos").as_array().front().as_string()));
+  for (const auto& m : mails)
+    received.insert(std::string(smtp.envelope(m).at("rcpt_tos").as_array().front().as_string()));
   CHECK(received.count("zoe@example.org") == 3);
   CHECK(received.count("sam@acme.example") == 2);
   CHECK(received.count("grace@acme.example") == 1);
   auto parsed = strict_parse(mails, office.dir.path());
-  for (const auto& p : parsed) CHECK(std::string(p.as_object().at("subject").as_string()).rfind("[" + ref + "]", 0) == 0);
+  for (const auto& p : parsed)
+    CHECK(std::string(p.as_object().at("subject").as_string()).rfind("[" + ref + "]", 0) == 0);
 }
 
-TEST_CASE("outbox: a worker on its own thread and another racing it attempt each notification exactly once", "[outbox][concurrency]") {
+TEST_CASE("outbox: a worker on its own thread and another racing it attempt each notification exactly once",
+          "[outbox][concurrency]") {
   Office office;
   // Counts the sends of each notification; shared by both workers.
   struct Counting final : Delivery {

@@ -9,8 +9,8 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <sys/socket.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -89,7 +89,8 @@ struct RunResult {
 };
 
 // Runs argv to completion, its output in a new file under `scratch`; FAILs after `limit`.
-inline RunResult run(const std::vector<std::string>& args, const fs::path& scratch, std::chrono::milliseconds limit = 120s) {
+inline RunResult run(const std::vector<std::string>& args, const fs::path& scratch,
+                     std::chrono::milliseconds limit = 120s) {
   static std::atomic<int> counter{0};
   fs::path output = scratch / ("run-" + std::to_string(counter++) + ".out");
   pid_t pid = spawn(args, output);
@@ -119,7 +120,7 @@ inline json::array strict_parse(const std::vector<fs::path>& files, const fs::pa
 struct Tls {
   std::string cert;  // the server's certificate, for localhost only (no IP address in it)
   std::string key;
-  std::string ca;    // the CA that signed it
+  std::string ca;  // the CA that signed it
 };
 
 // The capture server in its own folder; stopped (SIGTERM, then SIGKILL) when destroyed.
@@ -130,8 +131,10 @@ class CaptureServer {
     dir_ = root / ("smtp-" + std::to_string(counter++));
     fs::create_directories(dir_);
     fs::path port_file = dir_ / "port";
-    std::vector<std::string> args{kPython, REDRESS_SOURCE_DIR "/tests/python/smtp_capture.py", "--dir", (dir_ / "mail").string(),
-                                  "--port-file", port_file.string(), "--port", std::to_string(port)};
+    std::vector<std::string> args{kPython,       REDRESS_SOURCE_DIR "/tests/python/smtp_capture.py",
+                                  "--dir",       (dir_ / "mail").string(),
+                                  "--port-file", port_file.string(),
+                                  "--port",      std::to_string(port)};
     args.insert(args.end(), extra.begin(), extra.end());
     pid_ = spawn(args, dir_ / "server.log");
     REQUIRE(pid_ > 0);
@@ -196,15 +199,17 @@ class CaptureServer {
 // The receiver, started with a plan; stopped (SIGTERM, then SIGKILL) when it goes out of scope.
 class Receiver {
  public:
-  explicit Receiver(const std::string& plan = "{}", const Tls* tls = nullptr, const std::string& secret = kWebhookTestSecret) {
+  explicit Receiver(const std::string& plan = "{}", const Tls* tls = nullptr,
+                    const std::string& secret = kWebhookTestSecret) {
     REQUIRE(on_path("node"));
     const fs::path node_dir = fs::path(REDRESS_SOURCE_DIR) / "tests" / "node";
     INFO("tests/node/node_modules is missing: run scripts/install-deps --test");
     REQUIRE(fs::is_directory(node_dir / "node_modules" / "standardwebhooks"));
     log_ = dir_.path() / "deliveries.jsonl";
     const fs::path out = dir_.path() / "stdout", err = dir_.path() / "stderr";
-    std::vector<std::string> args = {"node", (node_dir / "webhook-receiver.mjs").string(), "--secret", secret,
-                                     "--log", log_.string(), "--plan", plan};
+    std::vector<std::string> args = {
+        "node", (node_dir / "webhook-receiver.mjs").string(), "--secret", secret, "--log", log_.string(), "--plan",
+        plan};
     if (tls) args.insert(args.end(), {"--tls-cert", tls->cert, "--tls-key", tls->key});
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
@@ -275,7 +280,6 @@ class Receiver {
   pid_t pid_ = -1;
   int port_ = 0;
 };
-
 
 // A loopback port with nothing listening on it: bound, then closed.
 inline int free_port() {

@@ -2,13 +2,13 @@
 // file, the shipped standards, a manual clock and the Scheduler. Pledges made, met, paused,
 // broken and warned; escalation, mail owed and automatic compensation; exactly-once firing across
 // a restart; many commitments firing in one advance; the reports.
-#include <catch2/catch.hpp>
 #include <sqlite3.h>
+#include <catch2/catch.hpp>
 
 #include <atomic>
 #include <filesystem>
-#include <map>
 #include <future>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -22,7 +22,6 @@ using redress::peers::TempDir;
 namespace fs = std::filesystem;
 
 namespace {
-
 
 Time at(const char* text) {
   auto t = parse_time(text);
@@ -131,10 +130,11 @@ struct Desk {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open_v2(env->config.database_path().c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
     sqlite3_stmt* s = nullptr;
-    REQUIRE(sqlite3_prepare_v2(db,
-                               "SELECT n.template || ' ' || n.recipient FROM notifications n JOIN cases c ON c.id = n.case_id "
-                               "WHERE c.reference = ?1 AND n.channel = 'email'",
-                               -1, &s, nullptr) == SQLITE_OK);
+    REQUIRE(sqlite3_prepare_v2(
+                db,
+                "SELECT n.template || ' ' || n.recipient FROM notifications n JOIN cases c ON c.id = n.case_id "
+                "WHERE c.reference = ?1 AND n.channel = 'email'",
+                -1, &s, nullptr) == SQLITE_OK);
     sqlite3_bind_text(s, 1, ref.c_str(), -1, SQLITE_TRANSIENT);
     std::map<std::string, int> out;
     while (sqlite3_step(s) == SQLITE_ROW) out[reinterpret_cast<const char*>(sqlite3_column_text(s, 0))]++;
@@ -145,7 +145,8 @@ struct Desk {
 };
 
 const char* kFinalResponse =
-    "Dear Ana, we have decided to uphold your complaint. If you remain dissatisfied you may refer your complaint to the Financial "
+    "Dear Ana, we have decided to uphold your complaint. If you remain dissatisfied you may refer your complaint to "
+    "the Financial "
     "Ombudsman Service within six months of this final response. We waive the time limits and consent to the "
     "Ombudsman considering your complaint. See www.financial-ombudsman.org.uk and its leaflet, enclosed. Energy "
     "Ombudsman: energyombudsman.org. "
@@ -236,7 +237,8 @@ TEST_CASE("pledges: an FCA complaint received on a Friday evening before a bank 
     REQUIRE(report.ok());
     CHECK(report->broken_unhandled_total == broken - 1);
     auto twice = desk.env->engine->apply_plan(ref, [&](const CaseSnapshot& current, WriteContext& context, Time now) {
-      return plan_breach_handled(current, id, Actor::staff(desk.lead.id, Role::kLead), "again", desk.env->workflows, now, context);
+      return plan_breach_handled(current, id, Actor::staff(desk.lead.id, Role::kLead), "again", desk.env->workflows,
+                                 now, context);
     });
     CHECK_FALSE(twice.ok());
     // The standard's attainment counts the broken final response.
@@ -331,7 +333,8 @@ TEST_CASE("commitments: a promise renegotiated before it is due, refused after i
   CHECK(found);
 }
 
-TEST_CASE("pledges: an energy supply not restored in 12 hours owes the Guaranteed Standards payments", "[scheduler][energy]") {
+TEST_CASE("pledges: an energy supply not restored in 12 hours owes the Guaranteed Standards payments",
+          "[scheduler][energy]") {
   TempDir dir;
   Desk desk(dir, at("2026-01-14T20:00:00Z"));
   std::string ref = desk.create("power_cut");
@@ -424,7 +427,8 @@ TEST_CASE("scheduler: what fell due while the server was down fires on start, in
   CHECK(report->broken.empty());
 }
 
-TEST_CASE("scheduler: the background thread breaks a promise within a second on the system clock path", "[scheduler][concurrency]") {
+TEST_CASE("scheduler: the background thread breaks a promise within a second on the system clock path",
+          "[scheduler][concurrency]") {
   TempDir dir;
   Desk desk(dir, at("2026-03-02T09:00:00Z"));
   std::string ref = desk.create("billing", "retail");
@@ -476,7 +480,9 @@ TEST_CASE("scheduler: 100,000 commitments fire in one advance", "[scheduler][vol
       c.subject = "Volume";
       c.description = "x";
       c.workflow = "retail";
-      desk.env->engine->create_case(c, Actor::intake("load"), "", "", [&done, i](Result<Committed> r) { done[static_cast<std::size_t>(i)].set_value(std::move(r)); });
+      desk.env->engine->create_case(c, Actor::intake("load"), "", "", [&done, i](Result<Committed> r) {
+        done[static_cast<std::size_t>(i)].set_value(std::move(r));
+      });
     }
     for (auto& d : done) {
       auto r = d.get_future().get();
@@ -490,7 +496,9 @@ TEST_CASE("scheduler: 100,000 commitments fire in one advance", "[scheduler][vol
       auto r = desk.request(refs[static_cast<std::size_t>(i)], ActionType::kMakeCommitment, desk.agent);
       r.text = "Promise " + std::to_string(round);
       r.due.in = parse_duration("PT" + std::to_string(2 + round) + "H");
-      desk.env->engine->submit(std::move(r), [&done, i](Result<Committed> result) { done[static_cast<std::size_t>(i)].set_value(std::move(result)); });
+      desk.env->engine->submit(std::move(r), [&done, i](Result<Committed> result) {
+        done[static_cast<std::size_t>(i)].set_value(std::move(result));
+      });
     }
     for (auto& d : done)
       if (!d.get_future().get().ok()) ++failures;
@@ -503,7 +511,8 @@ TEST_CASE("scheduler: 100,000 commitments fire in one advance", "[scheduler][vol
   open = desk.env->store->count_open_commitments();
   REQUIRE(open.ok());
   CHECK(*open == kCases);  // only the final response pledges (due after 8 weeks) remain open
-  auto broken = desk.env->store->list_commitments(CommitmentFilter{CommitmentStatus::kBroken, "", std::nullopt, std::nullopt, ""}, "", 1);
+  auto broken = desk.env->store->list_commitments(
+      CommitmentFilter{CommitmentStatus::kBroken, "", std::nullopt, std::nullopt, ""}, "", 1);
   REQUIRE(broken.ok());
   auto report = desk.env->store->overdue_report(desk.clock().now(), 10);
   REQUIRE(report.ok());
@@ -536,7 +545,9 @@ TEST_CASE("pledges: a CFPB complaint owes a response in 15 calendar days and a f
 }
 
 // No ";" in a test name: ctest splits the name there and the test would pass without running.
-TEST_CASE("pledges: retail - reopening starts the reopened-response pledge, and the case closes by itself after the window", "[scheduler][retail]") {
+TEST_CASE(
+    "pledges: retail - reopening starts the reopened-response pledge, and the case closes by itself after the window",
+    "[scheduler][retail]") {
   TempDir dir;
   Desk desk(dir, at("2026-03-02T09:00:00Z"));
   std::string ref = desk.create("billing", "retail");

@@ -18,8 +18,8 @@
 #include <thread>
 #include <vector>
 
-#include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/page_cache.h"
+#include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "adapters/sqlite/summaries.h"
@@ -109,7 +109,8 @@ class RawDb {
   // Row counts of every table that a change writes to.
   std::map<std::string, std::int64_t> counts() {
     std::map<std::string, std::int64_t> result;
-    for (const char* table : {"cases", "events", "messages", "commitments", "redress", "notifications", "idempotency_keys"})
+    for (const char* table :
+         {"cases", "events", "messages", "commitments", "redress", "notifications", "idempotency_keys"})
       result[table] = integer(std::string("SELECT count(*) FROM ") + table);
     return result;
   }
@@ -119,7 +120,8 @@ class RawDb {
 };
 
 // A web complaint about billing, as the tests create them.
-NewCase billing_case(const std::string& subject, const std::string& description = "I was charged twice for one order.") {
+NewCase billing_case(const std::string& subject,
+                     const std::string& description = "I was charged twice for one order.") {
   NewCase c;
   c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
   c.channel = Channel::kWeb;
@@ -474,8 +476,8 @@ TEST_CASE("store: tampering with the events table is found, naming the case and 
     expected_seq = v - 1;
   }
   SECTION("INSERT a forged event with a made-up hash") {
-    raw.exec("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (" + case_id +
-             ", " + next + ", 'case.closed', 0, 'staff:u-1', '{}', '" + std::string(64, 'a') + "')");
+    raw.exec("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (" + case_id + ", " + next +
+             ", 'case.closed', 0, 'staff:u-1', '{}', '" + std::string(64, 'a') + "')");
     expected_seq = v + 1;
   }
   SECTION("INSERT a forged event with a correctly chained hash") {
@@ -486,8 +488,8 @@ TEST_CASE("store: tampering with the events table is found, naming the case and 
     forged.actor = "client";
     forged.data = "{}";
     std::string hash = chain_hash(c.head_hash, ref, forged);
-    raw.exec("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (" + case_id +
-             ", " + next + ", 'redress.accepted', " + std::to_string(to_micros(kStart)) + ", 'client', '{}', '" + hash + "')");
+    raw.exec("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (" + case_id + ", " + next +
+             ", 'redress.accepted', " + std::to_string(to_micros(kStart)) + ", 'client', '{}', '" + hash + "')");
     expected_seq = v + 1;
   }
   SECTION("swap two events' sequence numbers") {
@@ -543,8 +545,9 @@ TEST_CASE("store: concurrent actions on one case never lose an update", "[store]
 
 // Engine::submit plans an action on its caller's thread against the snapshot the writer keeps
 // (Store::kept_snapshot); the writer writes that plan only while the snapshot is still the latest.
-TEST_CASE("store: an action planned ahead is written as made while its snapshot is the latest, and planned again when not",
-          "[store][ahead][concurrency]") {
+TEST_CASE(
+    "store: an action planned ahead is written as made while its snapshot is the latest, and planned again when not",
+    "[store][ahead][concurrency]") {
   World w;
   auto& store = *w.env->store;
   std::string ref = w.case_in(CaseStatus::kInvestigating);
@@ -623,8 +626,9 @@ TEST_CASE("store: an action planned ahead is written as made while its snapshot 
 // Plans made ahead and the writer's own plans take ids from the same blocks, so a case's later
 // commitment always has the greater id (the latest pledge of a run is the one with the greatest
 // id), and no id is handed out twice, across restarts too.
-TEST_CASE("store: ids increase in the order they are handed out, whether planned ahead or by the writer, across restarts",
-          "[store][ahead][restart]") {
+TEST_CASE(
+    "store: ids increase in the order they are handed out, whether planned ahead or by the writer, across restarts",
+    "[store][ahead][restart]") {
   World w;
   std::string ref = w.case_in(CaseStatus::kInvestigating);
   std::int64_t ahead_written = 0;
@@ -802,7 +806,8 @@ TEST_CASE("store: bad input is refused with a clear reason and writes nothing", 
   CHECK(after.status == before.status);
 }
 
-TEST_CASE("store: propose_redress with a final response lacking required elements writes nothing", "[store][refusals]") {
+TEST_CASE("store: propose_redress with a final response lacking required elements writes nothing",
+          "[store][refusals]") {
   World w;
   std::string ref = w.case_in(CaseStatus::kInvestigating);
   RawDb raw(w.db_path());
@@ -943,7 +948,8 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
       r.reason = "reason";
       r.outcome = Outcome::kPartlyUpheld;
       r.final_response = World::final_response();
-      if (pick(2)) r.offers.push_back(RedressOffer{pick(2) ? RedressKind::kApology : RedressKind::kCredit, 500, "GBP", "x"});
+      if (pick(2))
+        r.offers.push_back(RedressOffer{pick(2) ? RedressKind::kApology : RedressKind::kCredit, 500, "GBP", "x"});
       if (type == ActionType::kOfferRedress && r.offers.empty())
         r.offers.push_back(RedressOffer{RedressKind::kGoodwill, std::nullopt, "", "flowers"});
       r.visibility = pick(2) ? Visibility::kClient : Visibility::kInternal;
@@ -995,8 +1001,8 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
     }
   }
   INFO("outcomes: ok=" << outcomes["ok"] << " refused=" << outcomes["refused"] << " invalid=" << outcomes["invalid"]
-                        << " not_found=" << outcomes["not_found"] << " forbidden=" << outcomes["forbidden"]
-                        << " stale=" << outcomes["stale_version"] << " internal=" << outcomes["internal"]);
+                       << " not_found=" << outcomes["not_found"] << " forbidden=" << outcomes["forbidden"]
+                       << " stale=" << outcomes["stale_version"] << " internal=" << outcomes["internal"]);
   CHECK(outcomes["ok"] > kCases * kRounds / 10);
   CHECK(outcomes["refused"] > 0);
   CHECK(statuses.size() >= 5);
@@ -1061,7 +1067,10 @@ TEST_CASE("store: an unmigrated database is refused by the store", "[store][migr
   TempDir dir;
   Config config = config_in(dir);
   ManualClock clock(kStart);
-  { RawDb raw(config.database_path()); raw.exec("CREATE TABLE t(x)"); }
+  {
+    RawDb raw(config.database_path());
+    raw.exec("CREATE TABLE t(x)");
+  }
   sqlite::StoreOptions options;
   options.path = config.database_path();
   auto store = sqlite::SqliteStore::open(options, clock);
@@ -1070,7 +1079,8 @@ TEST_CASE("store: an unmigrated database is refused by the store", "[store][migr
   CHECK_THAT(store.error().detail, Catch::Contains("migrate"));
 }
 
-TEST_CASE("store: a database newer than this binary is refused and left byte for byte untouched", "[store][migrations]") {
+TEST_CASE("store: a database newer than this binary is refused and left byte for byte untouched",
+          "[store][migrations]") {
   TempDir dir;
   Config config = config_in(dir);
   const fs::path path = config.database_path();
@@ -1111,7 +1121,8 @@ TEST_CASE("store: a database newer than this binary is refused and left byte for
   CHECK(raw.integer("PRAGMA user_version") == sqlite::latest_schema_version() + 1);
 }
 
-TEST_CASE("store: list_cases pages stay correct while new cases arrive between pages", "[store][pagination][concurrency]") {
+TEST_CASE("store: list_cases pages stay correct while new cases arrive between pages",
+          "[store][pagination][concurrency]") {
   World w;
   std::vector<std::string> initial;
   for (int i = 0; i < 23; ++i) initial.push_back(w.create("Case " + std::to_string(i)));
@@ -1150,7 +1161,8 @@ TEST_CASE("store: list_cases pages stay correct while new cases arrive between p
 TEST_CASE("store: a cursor the server did not issue is refused", "[store][pagination]") {
   World w;
   w.create();
-  for (const std::string& bad : std::vector<std::string>{"garbage", "!!!", "YzE6LTE", "YzI6MQ", std::string(100, 'A')}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"garbage", "!!!", "YzE6LTE", "YzI6MQ", std::string(100, 'A')}) {
     INFO(bad);
     auto page = w.store().list_cases(CaseFilter{}, bad, 10);
     REQUIRE_FALSE(page.ok());
@@ -1203,8 +1215,10 @@ TEST_CASE("store: withdrawal leaves a promise open, and it can still be kept", "
   // The pledges are cancelled with the case; the promise stays to be kept.
   const Commitment* promise_row = nullptr;
   for (const auto& k : snapshot->commitments) {
-    if (k.kind == CommitmentKind::kPromise) promise_row = &k;
-    else CHECK(k.status != CommitmentStatus::kOpen);
+    if (k.kind == CommitmentKind::kPromise)
+      promise_row = &k;
+    else
+      CHECK(k.status != CommitmentStatus::kOpen);
   }
   REQUIRE(promise_row != nullptr);
   CHECK(promise_row->status == CommitmentStatus::kOpen);
@@ -1234,7 +1248,8 @@ TEST_CASE("store: withdrawal leaves a promise open, and it can still be kept", "
 // with savepoints, which committed a later item in a transaction of its own while every caller
 // was answered 500. Every item of the group must be refused (kUnavailable), nothing of it
 // written, and the next group must work once there is room.
-TEST_CASE("store: a full disk in a group commit refuses the whole group, writes nothing, and the next group works", "[store][disk]") {
+TEST_CASE("store: a full disk in a group commit refuses the whole group, writes nothing, and the next group works",
+          "[store][disk]") {
   // Search indexing on request: a background pass indexing the first case could be written (it
   // fits in the room left) between the refused group and the check that writes are failing.
   World w(sqlite::SearchIndexing::kOnRequest);
@@ -1286,8 +1301,9 @@ TEST_CASE("store: a full disk in a group commit refuses the whole group, writes 
   CHECK(store.write_failure().has_value());
 
   // Room again: the next group is written, with the next reference (no gap from the refused ones).
-  REQUIRE(store.run_write([](sqlite::Connection& db) { return db.exec("PRAGMA max_page_count = 1073741823"); },
-                          sqlite::SqliteStore::WriteScope::kNoCaseRows)
+  REQUIRE(store
+              .run_write([](sqlite::Connection& db) { return db.exec("PRAGMA max_page_count = 1073741823"); },
+                         sqlite::SqliteStore::WriteScope::kNoCaseRows)
               .ok());
   const std::string next = w.create("After the disk had room");
   CHECK(next.substr(next.size() - 6) == "000002");
@@ -1298,11 +1314,13 @@ TEST_CASE("store: a full disk in a group commit refuses the whole group, writes 
   CHECK(audit->broken.empty());
 }
 
-TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is indexed yet or still waiting", "[store][search]") {
+TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is indexed yet or still waiting",
+          "[store][search]") {
   // The index's thread would index waiting cases by itself; here the test decides when.
   World w(sqlite::SearchIndexing::kOnRequest);
-  std::vector<std::string> subjects{"Late delivery to Leeds", "Parcel left in the rain", "Late refund for order 7",
-                                    "Charged twice", "Delivery van blocked the drive", "Refund not received"};
+  std::vector<std::string> subjects{"Late delivery to Leeds",         "Parcel left in the rain",
+                                    "Late refund for order 7",        "Charged twice",
+                                    "Delivery van blocked the drive", "Refund not received"};
   std::map<std::string, std::string> subject_of;
   for (const auto& subject : subjects) subject_of[w.create(subject)] = subject;
 
@@ -1368,7 +1386,8 @@ TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is inde
   REQUIRE(sqlite_store->index_search().ok());
   CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"broken\"'") == 0);
   CHECK(index.integer("SELECT count(*) FROM cases_text WHERE cases_text MATCH '\"kettle leaks\"'") == 1);
-  for (const std::string& q : std::vector<std::string>{"worktop", "kettle", "broken", "leaks", subjects[0].substr(0, 6)}) {
+  for (const std::string& q :
+       std::vector<std::string>{"worktop", "kettle", "broken", "leaks", subjects[0].substr(0, 6)}) {
     INFO("q=" << q << " after renames, indexed");
     CHECK(search(q) == expected(q));
   }
@@ -1489,8 +1508,9 @@ TEST_CASE("store: a missing, damaged or foreign search index file is rebuilt, an
     // An index that belongs to another database: its owner id differs.
     RawDb index(index_path);
     index.exec("UPDATE meta SET value = 'another database' WHERE key = 'store'");
-    index.exec("INSERT INTO cases_text(rowid, reference, subject, client_name, client_email) "
-               "VALUES (999, 'CMP-0000-000999', 'Rebuilt elsewhere', 'Bo', 'bo@example.org')");
+    index.exec(
+        "INSERT INTO cases_text(rowid, reference, subject, client_name, client_email) "
+        "VALUES (999, 'CMP-0000-000999', 'Rebuilt elsewhere', 'Bo', 'bo@example.org')");
   }
   reopen_and_check("the index file belonged to another database");
 }
@@ -1550,8 +1570,8 @@ TEST_CASE("store: under writes that never pause, the checkpointer keeps the WAL 
   sampler.join();
   CHECK(failures == 0);
   auto counters = store.counters();
-  INFO("largest WAL " << largest << " bytes, " << counters.checkpoints << " checkpoints (" << counters.writer_checkpoints
-                      << " on the writer), " << counters.batches << " batches");
+  INFO("largest WAL " << largest << " bytes, " << counters.checkpoints << " checkpoints ("
+                      << counters.writer_checkpoints << " on the writer), " << counters.batches << " batches");
   CHECK(counters.checkpoints >= 2);
   CHECK(counters.checkpoints > counters.writer_checkpoints);  // the checkpointer's passes copied most
   // The threshold, what the writer commits while the checkpointer copies, and one batch.
@@ -1630,7 +1650,8 @@ TEST_CASE("store: a kept read snapshot never holds the WAL back: idle ones end a
   auto truncated = [&] {
     sqlite3* db = nullptr;
     REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-    REQUIRE(sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) == SQLITE_OK);  // opens the WAL
+    REQUIRE(sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);  // opens the WAL
     int log = -1, done = -1;
     int rc = sqlite3_wal_checkpoint_v2(db, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
     sqlite3_close(db);
@@ -1708,8 +1729,9 @@ TEST_CASE("store: the report summaries count only the items of a group that stan
   REQUIRE(store
               .run_write(
                   [](sqlite::Connection& db) {
-                    return db.exec("CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.idempotency_keys "
-                                   "WHEN new.key = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+                    return db.exec(
+                        "CREATE TEMP TRIGGER refuse_boom BEFORE INSERT ON main.idempotency_keys "
+                        "WHEN new.key = 'boom' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
                   },
                   sqlite::SqliteStore::WriteScope::kNoCaseRows)
               .ok());
@@ -1719,8 +1741,12 @@ TEST_CASE("store: the report summaries count only the items of a group that stan
   std::promise<void> release;
   std::shared_future<void> released = release.get_future().share();
   std::thread holder([&] {
-    Status s = store.run_write([&](sqlite::Connection&) { released.wait(); return Status::success(); },
-                               sqlite::SqliteStore::WriteScope::kNoCaseRows);
+    Status s = store.run_write(
+        [&](sqlite::Connection&) {
+          released.wait();
+          return Status::success();
+        },
+        sqlite::SqliteStore::WriteScope::kNoCaseRows);
     CHECK(s.ok());
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -1728,7 +1754,8 @@ TEST_CASE("store: the report summaries count only the items of a group that stan
   std::vector<std::promise<Result<Committed>>> answers(4);
   for (std::size_t i = 0; i < 3; ++i)
     w.engine().create_case(billing_case("Group item " + std::to_string(i)), Actor::intake("web-form"), keys[i],
-                           "digest-" + keys[i], [&answers, i](Result<Committed> r) { answers[i].set_value(std::move(r)); });
+                           "digest-" + keys[i],
+                           [&answers, i](Result<Committed> r) { answers[i].set_value(std::move(r)); });
   // And an action that moves the summaries (an escalation: the open case changes level).
   ActionRequest escalate = w.request(first, ActionType::kEscalate, w.agent);
   escalate.reason = "the client is vulnerable";
@@ -1747,7 +1774,8 @@ TEST_CASE("store: the report summaries count only the items of a group that stan
   CHECK(raw.integer("SELECT count(*) FROM cases") == 3);
   CHECK(raw.integer("SELECT sum(received) FROM report_received WHERE dimension = 'category'") == 3);
   CHECK(raw.integer("SELECT sum(open_cases) FROM report_open") == 3);
-  CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent.id + "' AND escalation_level = 1") == 1);
+  CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent.id +
+                    "' AND escalation_level = 1") == 1);
   CHECK(differing_summaries(w.db_path()).empty());
 }
 
@@ -1770,7 +1798,8 @@ TEST_CASE("store: two nodes on one database keep the report summaries exact", "[
   w.must(escalate);
   RawDb raw(w.db_path());
   CHECK(raw.integer("SELECT count(*) FROM report_open WHERE open_cases <> 0") == 1);
-  CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent2.id + "' AND escalation_level = 1") == 1);
+  CHECK(raw.integer("SELECT open_cases FROM report_open WHERE owner_id = '" + w.agent2.id +
+                    "' AND escalation_level = 1") == 1);
   CHECK(differing_summaries(w.db_path()).empty());
 }
 
@@ -1796,7 +1825,8 @@ TEST_CASE("store: answers wait for the WAL to be synced, the writer does not", "
   REQUIRE(opened.ok());
   auto& store = **opened;
   Engine engine(store, clock, workflows);
-  const std::string first = engine.create_case(billing_case("First"), Actor::intake("web-form"))->change.after.reference;
+  const std::string first =
+      engine.create_case(billing_case("First"), Actor::intake("web-form"))->change.after.reference;
   const std::int64_t syncs_before = store.counters().syncs;
   CHECK(syncs_before >= 1);
 
@@ -1998,14 +2028,16 @@ TEST_CASE("store: a commit no longer walks the whole page cache, and a rollback 
   TempDir dir;
   sqlite::Connection db((dir.path() / "cache.db").string(), sqlite::OpenMode::kReadWrite);
   REQUIRE(db.exec("PRAGMA journal_mode = WAL; PRAGMA cache_size = -65536;"
-                  "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT, v TEXT); CREATE INDEX t_k ON t(k);").ok());
+                  "CREATE TABLE t(id INTEGER PRIMARY KEY, k TEXT, v TEXT); CREATE INDEX t_k ON t(k);")
+              .ok());
   auto before = sqlite::page_cache_counters();
   // Inserts that split pages in random places of the index (the b-tree renumbers pages as it
   // balances them), committed in small groups.
   for (int group = 0; group < 50; ++group) {
     REQUIRE(db.exec("BEGIN").ok());
     REQUIRE(db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 64) "
-                    "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(300) FROM n").ok());
+                    "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(300) FROM n")
+                .ok());
     REQUIRE(db.exec("COMMIT").ok());
   }
   auto after = sqlite::page_cache_counters();
@@ -2022,14 +2054,16 @@ TEST_CASE("store: a commit no longer walks the whole page cache, and a rollback 
   auto rows = count();
   REQUIRE(db.exec("BEGIN").ok());
   REQUIRE(db.exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) "
-                  "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(2000) FROM n").ok());
+                  "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(2000) FROM n")
+              .ok());
   auto forwarded = sqlite::page_cache_counters().truncations_forwarded;
   REQUIRE(db.exec("ROLLBACK").ok());
   CHECK(sqlite::page_cache_counters().truncations_forwarded > forwarded);
   CHECK(count() == rows);
   // The database grows again into the same page numbers: every page read is what was written now.
   REQUIRE(db.exec("BEGIN; WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 500) "
-                  "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(100) FROM n; COMMIT;").ok());
+                  "INSERT INTO t(k, v) SELECT hex(randomblob(8)), zeroblob(100) FROM n; COMMIT;")
+              .ok());
   CHECK(count().first == rows.first + 500);
   auto check = db.prepare("PRAGMA integrity_check");
   REQUIRE(check.ok());

@@ -35,7 +35,9 @@ struct TempFile {
 
 // A connection on SQLite's default VFS, as another process (or the sqlite3 shell) would have.
 struct Plain {
-  explicit Plain(const std::string& path) { REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK); }
+  explicit Plain(const std::string& path) {
+    REQUIRE(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  }
   ~Plain() { sqlite3_close(db); }
   std::string text(const std::string& sql) {
     sqlite3_stmt* stmt = nullptr;
@@ -89,8 +91,9 @@ TEST_CASE("wal vfs: a transaction larger than its buffer commits, checkpoints an
   TempFile file;
   {
     sqlite::Connection writer(file.path, sqlite::OpenMode::kReadWrite);
-    must(writer, "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = FULL; PRAGMA cache_size = 64;"
-                 "CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB NOT NULL); CREATE INDEX t_body ON t(body)");
+    must(writer,
+         "PRAGMA journal_mode = WAL; PRAGMA wal_autocheckpoint = 0; PRAGMA synchronous = FULL; PRAGMA cache_size = 64;"
+         "CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB NOT NULL); CREATE INDEX t_body ON t(body)");
     // 3 MiB in one transaction, with a small page cache: pages spill into the WAL before the commit
     // and are read back from it while the buffer holds more.
     must(writer, "BEGIN");

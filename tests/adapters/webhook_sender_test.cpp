@@ -47,8 +47,10 @@ HttpWebhookOptions loopback_allowed() {
   return options;
 }
 
-OutgoingWebhook hook_to(const std::string& url, const std::string& id = "msg_n-1",
-                        const std::string& body = R"({"type":"case.received","timestamp":"2026-03-02T09:00:00Z","data":{"reference":"CMP-2026-000001"}})") {
+OutgoingWebhook hook_to(
+    const std::string& url, const std::string& id = "msg_n-1",
+    const std::string& body =
+        R"({"type":"case.received","timestamp":"2026-03-02T09:00:00Z","data":{"reference":"CMP-2026-000001"}})") {
   return OutgoingWebhook{url, kSecret, id, body};
 }
 
@@ -58,7 +60,6 @@ std::string str(const json::object& record, const char* key) {
 }
 
 std::int64_t now_seconds() { return system_wall_seconds(); }
-
 
 }  // namespace
 
@@ -138,12 +139,15 @@ TEST_CASE("webhook sender: the guard refuses private networks unless allowed", "
   auto why = strict.refusal(*parse_ip("127.0.0.1"));
   REQUIRE(why);
   CHECK(why->find("127.0.0.1 is a loopback address") != std::string::npos);
-  CHECK(strict.refusal(*parse_ip("::ffff:169.254.169.254"))->find("169.254.169.254 is a link-local") != std::string::npos);
+  CHECK(strict.refusal(*parse_ip("::ffff:169.254.169.254"))->find("169.254.169.254 is a link-local") !=
+        std::string::npos);
 
   const AddressGuard open(PrivateNetworks::kAllow);
-  for (const char* a : {"127.0.0.1", "::1", "10.0.0.1", "169.254.169.254", "fd00::1"}) CHECK_FALSE(open.refusal(*parse_ip(a)));
+  for (const char* a : {"127.0.0.1", "::1", "10.0.0.1", "169.254.169.254", "fd00::1"})
+    CHECK_FALSE(open.refusal(*parse_ip(a)));
 
-  const AddressGuard listed(PrivateNetworks::kRefuse, {*parse_cidr("10.20.0.0/16"), *parse_cidr("fd00:1::/32"), *parse_cidr("127.0.0.1")});
+  const AddressGuard listed(PrivateNetworks::kRefuse,
+                            {*parse_cidr("10.20.0.0/16"), *parse_cidr("fd00:1::/32"), *parse_cidr("127.0.0.1")});
   CHECK_FALSE(listed.refusal(*parse_ip("10.20.30.40")));
   CHECK_FALSE(listed.refusal(*parse_ip("::ffff:10.20.30.40")));  // the IPv4-mapped form of an allowed address
   CHECK_FALSE(listed.refusal(*parse_ip("fd00:1:2::3")));
@@ -186,8 +190,8 @@ TEST_CASE("webhook sender: the Standard Webhooks known vector", "[webhooks]") {
   REQUIRE(signature.ok());
   CHECK(*signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
   CHECK(verify_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
-                       "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", R"({"test": 2432232314})", 1614265330) ==
-        WebhookCheck::kValid);
+                       "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", R"({"test": 2432232314})",
+                       1614265330) == WebhookCheck::kValid);
 }
 
 // ---- against the receiver -----------------------------------------------------------------------
@@ -338,7 +342,8 @@ TEST_CASE("webhook sender: loopback is refused by the guard and allowed when con
     DeliveryResult r = strict.deliver(hook_to(receiver.url()));
     CHECK(r.detail.find("127.0.0.1 is a loopback address") != std::string::npos);
     CHECK(r.detail.find(kSecret) == std::string::npos);
-    CHECK(strict.deliver(hook_to("http://169.254.169.254/latest/meta-data/")).outcome == DeliveryOutcome::kPermanentFailure);
+    CHECK(strict.deliver(hook_to("http://169.254.169.254/latest/meta-data/")).outcome ==
+          DeliveryOutcome::kPermanentFailure);
     CHECK(strict.deliver(hook_to("http://10.0.0.1:8080/")).outcome == DeliveryOutcome::kPermanentFailure);
   }
   CHECK(receiver.records().empty());  // nothing reached the receiver
@@ -359,7 +364,8 @@ TEST_CASE("webhook sender: several deliveries share one connection", "[webhooks]
   Receiver receiver;
   HttpWebhookSender sender(loopback_allowed());
   for (int i = 0; i < 6; ++i)
-    REQUIRE(sender.deliver(hook_to(receiver.url(), "msg_n-" + std::to_string(i))).outcome == DeliveryOutcome::kDelivered);
+    REQUIRE(sender.deliver(hook_to(receiver.url(), "msg_n-" + std::to_string(i))).outcome ==
+            DeliveryOutcome::kDelivered);
   auto records = receiver.records();
   REQUIRE(records.size() == 6);
   std::set<std::int64_t> ports;
@@ -412,7 +418,8 @@ TEST_CASE("webhook sender: other answers, transport errors and bad input", "[web
   CHECK(sender.deliver(hook_to("file:///etc/passwd")).outcome == DeliveryOutcome::kPermanentFailure);
   CHECK(sender.deliver(hook_to("http://:8080/")).outcome == DeliveryOutcome::kPermanentFailure);
   CHECK(sender.deliver(hook_to("http://[::1/")).outcome == DeliveryOutcome::kPermanentFailure);
-  CHECK(sender.deliver(hook_to(receiver.url(), "msg_1\r\nx-injected: 1")).outcome == DeliveryOutcome::kPermanentFailure);
+  CHECK(sender.deliver(hook_to(receiver.url(), "msg_1\r\nx-injected: 1")).outcome ==
+        DeliveryOutcome::kPermanentFailure);
   OutgoingWebhook bad_secret = hook_to(receiver.url());
   bad_secret.secret = "not-base64!";
   r = sender.deliver(bad_secret);
@@ -425,7 +432,8 @@ TEST_CASE("webhook sender: other answers, transport errors and bad input", "[web
 }
 
 TEST_CASE("webhook sender: a long answer is cut at the limit and still counts", "[webhooks]") {
-  Receiver receiver(R"({"sequence":[{"status":200,"body":"a","repeat":300000},{"status":500,"body":"b","repeat":300000}]})");
+  Receiver receiver(
+      R"({"sequence":[{"status":200,"body":"a","repeat":300000},{"status":500,"body":"b","repeat":300000}]})");
   HttpWebhookSender sender(loopback_allowed());
   DeliveryResult r = sender.deliver(hook_to(receiver.url()));
   CHECK(r.outcome == DeliveryOutcome::kDelivered);
@@ -463,11 +471,11 @@ TEST_CASE("webhook sender: TLS verifies the certificate and the host name", "[we
   };
   step({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", p("ca.key"), "-out", p("ca.pem"),
         "-days", "2", "-subj", "/CN=Redress Test CA"});
-  step({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("server.key"), "-out", p("server.csr"),
-        "-subj", "/CN=localhost"});
+  step({"openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", p("server.key"), "-out", p("server.csr"), "-subj",
+        "/CN=localhost"});
   std::ofstream(p("ext.cnf")) << "subjectAltName=DNS:localhost\n";
-  step({"openssl", "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"),
-        "-CAcreateserial", "-out", p("server.pem"), "-days", "2", "-extfile", p("ext.cnf")});
+  step({"openssl", "x509", "-req", "-in", p("server.csr"), "-CA", p("ca.pem"), "-CAkey", p("ca.key"), "-CAcreateserial",
+        "-out", p("server.pem"), "-days", "2", "-extfile", p("ext.cnf")});
   Tls tls{p("server.pem"), p("server.key"), p("ca.pem")};
   Receiver receiver("{}", &tls);
 

@@ -1,10 +1,10 @@
 // The real `redress` binary, run as a user would, on a temporary data directory.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <fcntl.h>
 
 #include <atomic>
 #include <cstring>
@@ -24,8 +24,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using redress::testing::TempDir;
 using redress::testing::read_text;
+using redress::testing::TempDir;
 
 struct Run {
   int status = -1;
@@ -128,9 +128,15 @@ struct DataDir {
   }
 };
 
-const std::vector<std::vector<std::string>> kCommands = {{"serve"},         {"migrate"},    {"staff", "add"},
-                                                          {"staff", "token"}, {"staff", "password"}, {"staff", "list"},
-                                                          {"audit", "verify"}, {"audit", "summaries"}, {"demo"}};
+const std::vector<std::vector<std::string>> kCommands = {{"serve"},
+                                                         {"migrate"},
+                                                         {"staff", "add"},
+                                                         {"staff", "token"},
+                                                         {"staff", "password"},
+                                                         {"staff", "list"},
+                                                         {"audit", "verify"},
+                                                         {"audit", "summaries"},
+                                                         {"demo"}};
 
 void check_usage_error(const Run& r, const std::string& message_part) {
   INFO("stderr: " << r.err);
@@ -209,12 +215,13 @@ TEST_CASE("cli: staff add prints the new id - duplicates and bad roles are refus
   INFO(sam.err);
   REQUIRE(sam.status == 0);
   CHECK(sam.out == "u-1\n");
-  Run grace = data.redress({"staff", "add", "--name=Grace Adeyemi", "--email=grace@redress.example", "--role=lead",
-                            "--team=customer-care"});
+  Run grace = data.redress(
+      {"staff", "add", "--name=Grace Adeyemi", "--email=grace@redress.example", "--role=lead", "--team=customer-care"});
   REQUIRE(grace.status == 0);
   CHECK(grace.out == "u-2\n");
 
-  Run duplicate = data.redress({"staff", "add", "--name", "Sam Again", "--email", "SAM@redress.example", "--role", "lead"});
+  Run duplicate =
+      data.redress({"staff", "add", "--name", "Sam Again", "--email", "SAM@redress.example", "--role", "lead"});
   CHECK(duplicate.status == 1);
   CHECK(duplicate.out.empty());
   CHECK_THAT(duplicate.err, Catch::Contains("sam@redress.example") || Catch::Contains("SAM@redress.example"));
@@ -262,7 +269,8 @@ TEST_CASE("cli: staff commands on a directory without a database say to migrate"
 TEST_CASE("cli: staff token prints a token once - the database holds only its SHA-256", "[cli]") {
   DataDir data;
   REQUIRE(data.redress({"migrate"}).status == 0);
-  REQUIRE(data.redress({"staff", "add", "--name", "Sam", "--email", "sam@redress.example", "--role", "agent"}).status == 0);
+  REQUIRE(data.redress({"staff", "add", "--name", "Sam", "--email", "sam@redress.example", "--role", "agent"}).status ==
+          0);
   Run token = data.redress({"staff", "token", "--email", "sam@redress.example", "--label", "laptop"});
   INFO(token.err);
   REQUIRE(token.status == 0);
@@ -292,7 +300,8 @@ TEST_CASE("cli: staff token prints a token once - the database holds only its SH
 TEST_CASE("cli: staff password reads standard input and stores an argon2id hash", "[cli]") {
   DataDir data;
   REQUIRE(data.redress({"migrate"}).status == 0);
-  REQUIRE(data.redress({"staff", "add", "--name", "Sam", "--email", "sam@redress.example", "--role", "agent"}).status == 0);
+  REQUIRE(data.redress({"staff", "add", "--name", "Sam", "--email", "sam@redress.example", "--role", "agent"}).status ==
+          0);
   Run set = data.redress({"staff", "password", "--email", "sam@redress.example"}, "correct horse battery staple\n");
   INFO(set.err);
   REQUIRE(set.status == 0);
@@ -332,8 +341,10 @@ TEST_CASE("cli: demo seeds cases in several statuses - audit verify passes, then
     auto picked = raw.column("SELECT c.reference FROM cases c WHERE c.version >= 3 ORDER BY c.id LIMIT 1 OFFSET 7");
     REQUIRE(picked.size() == 1);
     reference = picked[0];
-    raw.exec("UPDATE events SET data = '{\"tampered\":true}' WHERE seq = 3 AND case_id = "
-             "(SELECT id FROM cases WHERE reference = '" + reference + "')");
+    raw.exec(
+        "UPDATE events SET data = '{\"tampered\":true}' WHERE seq = 3 AND case_id = "
+        "(SELECT id FROM cases WHERE reference = '" +
+        reference + "')");
   }
   Run broken = data.redress({"audit", "verify"});
   CHECK(broken.status == 1);
@@ -356,11 +367,15 @@ TEST_CASE("cli: audit summaries finds summaries that differ from the rows and --
   std::string before_open;
   {
     RawDb raw(data.db());
-    before_open = raw.column("SELECT group_concat(owner_id || ':' || escalation_level || ':' || open_cases, ',') FROM "
-                             "(SELECT * FROM report_open WHERE open_cases <> 0 ORDER BY 1, 2)").at(0);
+    before_open = raw.column(
+                         "SELECT group_concat(owner_id || ':' || escalation_level || ':' || open_cases, ',') FROM "
+                         "(SELECT * FROM report_open WHERE open_cases <> 0 ORDER BY 1, 2)")
+                      .at(0);
     // By hand: an open case passes to another owner and a kept commitment becomes broken.
-    raw.exec("UPDATE cases SET owner_id = 'u-hand' WHERE id = (SELECT min(id) FROM cases WHERE status = 'investigating')");
-    raw.exec("UPDATE commitments SET status = 'broken' WHERE id = (SELECT min(id) FROM commitments WHERE status = 'kept')");
+    raw.exec(
+        "UPDATE cases SET owner_id = 'u-hand' WHERE id = (SELECT min(id) FROM cases WHERE status = 'investigating')");
+    raw.exec(
+        "UPDATE commitments SET status = 'broken' WHERE id = (SELECT min(id) FROM commitments WHERE status = 'kept')");
   }
   Run differs = data.redress({"audit", "summaries"});
   INFO(differs.out << differs.err);
@@ -380,7 +395,8 @@ TEST_CASE("cli: audit summaries finds summaries that differ from the rows and --
   RawDb raw(data.db());
   CHECK(raw.column("SELECT count(*) FROM report_open WHERE owner_id = 'u-hand' AND open_cases = 1").at(0) == "1");
   CHECK(raw.column("SELECT group_concat(owner_id || ':' || escalation_level || ':' || open_cases, ',') FROM "
-                   "(SELECT * FROM report_open WHERE open_cases <> 0 ORDER BY 1, 2)").at(0) != before_open);
+                   "(SELECT * FROM report_open WHERE open_cases <> 0 ORDER BY 1, 2)")
+            .at(0) != before_open);
 }
 
 TEST_CASE("cli: migrate refuses a database newer than itself and leaves the file unchanged", "[cli]") {
@@ -415,7 +431,9 @@ TEST_CASE("cli: outbox list shows dead notifications and outbox retry queues the
     auto first = raw.column("SELECT id FROM notifications WHERE channel = 'email' ORDER BY id LIMIT 1");
     REQUIRE(first.size() == 1);
     id = first[0];
-    raw.exec("UPDATE notifications SET status = 'dead', attempts = 3, last_error = '550 5.1.1 no such user' WHERE id = " + id);
+    raw.exec(
+        "UPDATE notifications SET status = 'dead', attempts = 3, last_error = '550 5.1.1 no such user' WHERE id = " +
+        id);
   }
   Run list = data.redress({"outbox", "list"});
   INFO(list.out << list.err);

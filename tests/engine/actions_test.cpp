@@ -66,7 +66,8 @@ TEST_CASE("decode_new_case names every missing field at once", "[actions]") {
   CHECK(fields_of(decoded.error()) == std::vector<std::string>{"category", "client", "description", "subject"});
   CHECK(message_of(decoded.error(), "client") == "is required");
 
-  auto no_client_fields = decode_new_case(obj(R"({"client": {}, "category": "billing", "subject": "s", "description": "d"})"));
+  auto no_client_fields =
+      decode_new_case(obj(R"({"client": {}, "category": "billing", "subject": "s", "description": "d"})"));
   REQUIRE_FALSE(no_client_fields.ok());
   CHECK(fields_of(no_client_fields.error()) == std::vector<std::string>{"client.email", "client.name"});
   // Blank text is missing text.
@@ -82,7 +83,8 @@ TEST_CASE("decode_new_case names mistyped and invalid fields", "[actions]") {
     "subject": "s", "description": true, "severity": "urgent"})"));
   REQUIRE_FALSE(decoded.ok());
   const Error& e = decoded.error();
-  CHECK(fields_of(e) == std::vector<std::string>{"category", "channel", "client.email", "client.name", "description", "severity"});
+  CHECK(fields_of(e) ==
+        std::vector<std::string>{"category", "channel", "client.email", "client.name", "description", "severity"});
   CHECK(message_of(e, "client.name") == "must be a string");
   CHECK(message_of(e, "category") == "must be a string");
   CHECK_THAT(message_of(e, "channel"), Catch::Contains("web") && Catch::Contains("in_person"));
@@ -90,13 +92,16 @@ TEST_CASE("decode_new_case names mistyped and invalid fields", "[actions]") {
   // The detail names the fields too.
   CHECK_THAT(e.detail, Catch::Contains("client.name"));
 
-  auto client_not_object = decode_new_case(obj(R"({"client": "Ana", "category": "b", "subject": "s", "description": "d"})"));
+  auto client_not_object =
+      decode_new_case(obj(R"({"client": "Ana", "category": "b", "subject": "s", "description": "d"})"));
   REQUIRE_FALSE(client_not_object.ok());
   CHECK(fields_of(client_not_object.error()) == std::vector<std::string>{"client"});
   CHECK(message_of(client_not_object.error(), "client") == "must be an object");
 
-  auto too_long = decode_new_case(obj((R"({"client": {"name": "A", "email": "a@example.org"}, "category": "b", "subject": ")" +
-                                       std::string(kMaxShortText + 1, 'x') + R"(", "description": "d"})").c_str()));
+  auto too_long =
+      decode_new_case(obj((R"({"client": {"name": "A", "email": "a@example.org"}, "category": "b", "subject": ")" +
+                           std::string(kMaxShortText + 1, 'x') + R"(", "description": "d"})")
+                              .c_str()));
   REQUIRE_FALSE(too_long.ok());
   CHECK(fields_of(too_long.error()) == std::vector<std::string>{"subject"});
 }
@@ -111,7 +116,8 @@ TEST_CASE("decode_new_case names unknown fields, nested ones with their path", "
 }
 
 TEST_CASE("decode_action reads each action's fields", "[actions]") {
-  auto assign = decode_action(obj(R"({"action": "assign", "owner": "u-17", "note": "over to you", "expected_version": 7})"));
+  auto assign =
+      decode_action(obj(R"({"action": "assign", "owner": "u-17", "note": "over to you", "expected_version": 7})"));
   REQUIRE(assign.ok());
   CHECK(assign->type == ActionType::kAssign);
   CHECK(assign->owner == "u-17");
@@ -119,7 +125,8 @@ TEST_CASE("decode_action reads each action's fields", "[actions]") {
   REQUIRE(assign->expected_version.has_value());
   CHECK(*assign->expected_version == 7);
 
-  auto resolve = decode_action(obj(R"({"action": "resolve", "outcome": "partly_upheld", "final_response": "We have decided."})"));
+  auto resolve =
+      decode_action(obj(R"({"action": "resolve", "outcome": "partly_upheld", "final_response": "We have decided."})"));
   REQUIRE(resolve.ok());
   CHECK(resolve->outcome == Outcome::kPartlyUpheld);
   CHECK_FALSE(resolve->expected_version.has_value());
@@ -134,7 +141,8 @@ TEST_CASE("decode_action reads each action's fields", "[actions]") {
   CHECK(propose->offers[1].kind == RedressKind::kApology);
   CHECK_FALSE(propose->offers[1].amount_minor.has_value());
 
-  auto commitment = decode_action(obj(R"({"action": "make_commitment", "text": "Call back", "due_in": "PT4H", "client_visible": false})"));
+  auto commitment = decode_action(
+      obj(R"({"action": "make_commitment", "text": "Call back", "due_in": "PT4H", "client_visible": false})"));
   REQUIRE(commitment.ok());
   REQUIRE(commitment->due.in.has_value());
   CHECK(commitment->due.in->total() == std::chrono::hours(4));
@@ -172,7 +180,8 @@ TEST_CASE("decode_action: a missing or unknown action is named, with the known o
   CHECK(fields_of(unknown.error()) == std::vector<std::string>{"action"});
   const std::string message = message_of(unknown.error(), "action");
   CHECK_THAT(message, Catch::Contains("teleport"));
-  for (int i = 0; i < kActionTypeCount; ++i) CHECK_THAT(message, Catch::Contains(std::string(to_string(static_cast<ActionType>(i)))));
+  for (int i = 0; i < kActionTypeCount; ++i)
+    CHECK_THAT(message, Catch::Contains(std::string(to_string(static_cast<ActionType>(i)))));
 }
 
 TEST_CASE("decode_action names missing, mistyped and unknown fields", "[actions]") {
@@ -208,7 +217,8 @@ TEST_CASE("decode_action names missing, mistyped and unknown fields", "[actions]
   auto commitment = decode_action(obj(R"({"action": "make_commitment", "text": "x", "due_at": "tomorrow"})"));
   REQUIRE_FALSE(commitment.ok());
   CHECK(fields_of(commitment.error()) == std::vector<std::string>{"due_at"});
-  auto both = decode_action(obj(R"({"action": "make_commitment", "text": "x", "due_at": "2026-01-01T00:00:00Z", "due_in": "PT4H"})"));
+  auto both = decode_action(
+      obj(R"({"action": "make_commitment", "text": "x", "due_at": "2026-01-01T00:00:00Z", "due_in": "PT4H"})"));
   REQUIRE_FALSE(both.ok());
   CHECK(fields_of(both.error()) == std::vector<std::string>{"due_in"});
   auto months = decode_action(obj(R"({"action": "make_commitment", "text": "x", "due_in": "P1M"})"));
@@ -247,16 +257,19 @@ TEST_CASE("decode_action names the offending fields of each redress offer", "[ac
   CHECK(fields_of(propose.error()) == std::vector<std::string>{"offers[0].amount", "offers[1]", "offers[2].extra",
                                                                "offers[2].kind", "offers[3].currency",
                                                                "offers[4].currency"});
-  auto not_array = decode_action(obj(R"({"action": "propose_redress", "outcome": "upheld", "final_response": "x", "offers": {}})"));
+  auto not_array =
+      decode_action(obj(R"({"action": "propose_redress", "outcome": "upheld", "final_response": "x", "offers": {}})"));
   REQUIRE_FALSE(not_array.ok());
   CHECK(fields_of(not_array.error()) == std::vector<std::string>{"offers"});
 
-  auto offer = decode_action(obj(R"({"action": "offer_redress", "kind": "refund", "amount": -5, "currency": "GBP", "colour": 1})"));
+  auto offer = decode_action(
+      obj(R"({"action": "offer_redress", "kind": "refund", "amount": -5, "currency": "GBP", "colour": 1})"));
   REQUIRE_FALSE(offer.ok());
   CHECK(fields_of(offer.error()) == std::vector<std::string>{"amount", "colour"});
 }
 
-TEST_CASE("amounts: decimal text or numbers into minor units - more than two decimals or negative refused", "[actions]") {
+TEST_CASE("amounts: decimal text or numbers into minor units - more than two decimals or negative refused",
+          "[actions]") {
   auto amount = [](json::value v) { return parse_amount_minor(v); };
   CHECK(amount("12.50") == 1250);
   CHECK(amount("12.5") == 1250);
@@ -268,11 +281,11 @@ TEST_CASE("amounts: decimal text or numbers into minor units - more than two dec
   CHECK(amount(12.5) == 1250);
   CHECK(amount(0.1) == 10);
   CHECK(amount(19.99) == 1999);
-  for (json::value bad : {json::value("1.234"), json::value("-1"), json::value("-0.50"), json::value(""),
-                          json::value(".5"), json::value("1,50"), json::value("12.5a"), json::value("1e3"),
-                          json::value(" 12"), json::value("1.2.3"), json::value("1234567890123"), json::value(-5),
-                          json::value(-0.5), json::value(1.234), json::value(true), json::value(nullptr),
-                          json::value(json::array{})}) {
+  for (json::value bad :
+       {json::value("1.234"), json::value("-1"), json::value("-0.50"), json::value(""), json::value(".5"),
+        json::value("1,50"), json::value("12.5a"), json::value("1e3"), json::value(" 12"), json::value("1.2.3"),
+        json::value("1234567890123"), json::value(-5), json::value(-0.5), json::value(1.234), json::value(true),
+        json::value(nullptr), json::value(json::array{})}) {
     INFO(json::serialize(bad));
     CHECK_FALSE(parse_amount_minor(bad).has_value());
   }

@@ -34,7 +34,7 @@ WorkingInterval hours_of(const char* text) {
 
 // England and Wales bank holidays 2026.
 std::vector<std::chrono::year_month_day> england_2026() {
-  return {ymd(2026, 1, 1), ymd(2026, 4, 3), ymd(2026, 4, 6), ymd(2026, 5, 4),
+  return {ymd(2026, 1, 1),  ymd(2026, 4, 3),  ymd(2026, 4, 6),   ymd(2026, 5, 4),
           ymd(2026, 5, 25), ymd(2026, 8, 31), ymd(2026, 12, 25), ymd(2026, 12, 28)};
 }
 
@@ -69,7 +69,8 @@ TEST_CASE("working hours parse and format", "[calendar]") {
 TEST_CASE("calendar construction refuses bad input", "[calendar]") {
   CHECK_FALSE(BusinessCalendar::make("Europe/Londn", weekdays({hours_of("09:00-17:00")}), {}).ok());
   CHECK_FALSE(BusinessCalendar::make("Europe/London", WeeklyHours{}, {}).ok());
-  CHECK_FALSE(BusinessCalendar::make("Europe/London", weekdays({hours_of("09:00-13:00"), hours_of("12:00-17:00")}), {}).ok());
+  CHECK_FALSE(
+      BusinessCalendar::make("Europe/London", weekdays({hours_of("09:00-13:00"), hours_of("12:00-17:00")}), {}).ok());
   auto bad_zone = BusinessCalendar::make("Mars/Olympus", weekdays({hours_of("09:00-17:00")}), {});
   REQUIRE_FALSE(bad_zone.ok());
   CHECK(bad_zone.error().detail.find("Mars/Olympus") != std::string::npos);
@@ -148,7 +149,8 @@ TEST_CASE("out-of-hours receipt starts counting at the next opening", "[calendar
   // Summer: 09:00 BST is 08:00Z.
   CHECK(calendar.next_business_instant(at("2026-06-13T12:00:00Z")) == at("2026-06-15T08:00:00Z"));
   // Several intervals a day: the lunch break is out of hours.
-  auto split = BusinessCalendar::make("Europe/London", weekdays({hours_of("09:00-12:00"), hours_of("13:00-17:00")}), {});
+  auto split =
+      BusinessCalendar::make("Europe/London", weekdays({hours_of("09:00-12:00"), hours_of("13:00-17:00")}), {});
   REQUIRE(split.ok());
   CHECK(split->next_business_instant(at("2026-01-12T12:30:00Z")) == at("2026-01-12T13:00:00Z"));
   CHECK(split->add_business_time(at("2026-01-12T11:00:00Z"), hours(2)) == at("2026-01-12T14:00:00Z"));
@@ -165,10 +167,13 @@ TEST_CASE("DST start and end in Europe/London", "[calendar][dst]") {
   // Clocks go back on Sunday 25 October 2026. Friday 15:00 BST (14:00Z) + 4h: Monday 11:00 GMT.
   CHECK(calendar.add_business_time(at("2026-10-23T14:00:00Z"), hours(4)) == at("2026-10-26T11:00:00Z"));
   // A day of calendar time keeps the wall-clock time: Saturday noon GMT to Sunday noon BST is 23h.
-  CHECK(calendar.add_calendar_time(at("2026-03-28T12:00:00Z"), IsoDuration{1, Duration{0}}) == at("2026-03-29T11:00:00Z"));
-  CHECK(calendar.add_calendar_time(at("2026-10-24T11:00:00Z"), IsoDuration{1, Duration{0}}) == at("2026-10-25T12:00:00Z"));
+  CHECK(calendar.add_calendar_time(at("2026-03-28T12:00:00Z"), IsoDuration{1, Duration{0}}) ==
+        at("2026-03-29T11:00:00Z"));
+  CHECK(calendar.add_calendar_time(at("2026-10-24T11:00:00Z"), IsoDuration{1, Duration{0}}) ==
+        at("2026-10-25T12:00:00Z"));
   // The time part is elapsed time.
-  CHECK(calendar.add_calendar_time(at("2026-03-28T23:00:00Z"), IsoDuration{0, hours(12)}) == at("2026-03-29T11:00:00Z"));
+  CHECK(calendar.add_calendar_time(at("2026-03-28T23:00:00Z"), IsoDuration{0, hours(12)}) ==
+        at("2026-03-29T11:00:00Z"));
 
   // A calendar that works all Sunday: the short and the long day are measured exactly.
   WeeklyHours sundays;
@@ -202,7 +207,8 @@ TEST_CASE("DST start and end in America/New_York", "[calendar][dst]") {
   CHECK(calendar.add_business_time(at("2026-10-30T19:00:00Z"), hours(4)) == at("2026-11-02T16:00:00Z"));
   CHECK(calendar.business_time_between(at("2026-10-30T19:00:00Z"), at("2026-11-02T16:00:00Z")) == hours(4));
   // Fifteen calendar days across the change keep 10:00 local: EST 15:00Z becomes EDT 14:00Z.
-  CHECK(calendar.add_calendar_time(at("2026-03-01T15:00:00Z"), IsoDuration{15, Duration{0}}) == at("2026-03-16T14:00:00Z"));
+  CHECK(calendar.add_calendar_time(at("2026-03-01T15:00:00Z"), IsoDuration{15, Duration{0}}) ==
+        at("2026-03-16T14:00:00Z"));
   // Holidays: Thanksgiving Thursday 26 November; Wednesday close + 1 business day is Friday.
   CHECK(calendar.add_business_days(at("2026-11-25T15:00:00Z"), 1) == at("2026-11-27T22:00:00Z"));
   // Independence Day observed on Friday 3 July: Thursday 17:00 EDT to Monday 09:00 EDT.

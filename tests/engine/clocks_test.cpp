@@ -65,11 +65,13 @@ struct History {
   }
   History& info_requested(const std::string& when, bool with_message = false) {
     return add("case.info_requested", when,
-               with_message ? R"({"body":"Please send","from":"investigating","message_id":"m-4","to":"awaiting_client"})"
-                            : R"({"from":"investigating","to":"awaiting_client"})");
+               with_message
+                   ? R"({"body":"Please send","from":"investigating","message_id":"m-4","to":"awaiting_client"})"
+                   : R"({"from":"investigating","to":"awaiting_client"})");
   }
   History& client_replied(const std::string& when) {
-    return add("case.client_replied", when, R"({"automatic":true,"from":"awaiting_client","to":"investigating"})", "system");
+    return add("case.client_replied", when, R"({"automatic":true,"from":"awaiting_client","to":"investigating"})",
+               "system");
   }
   History& resolved(const std::string& when) {
     return add("case.resolved", when, R"({"from":"investigating","outcome":"upheld","to":"resolved","via":"resolve"})");
@@ -274,7 +276,8 @@ TEST_CASE("Retail: DST start and end in Europe/London", "[clocks][retail][dst]")
   }
 }
 
-TEST_CASE("Retail: a pause across a weekend moves due times by the paused time on each basis", "[clocks][retail][pause]") {
+TEST_CASE("Retail: a pause across a weekend moves due times by the paused time on each basis",
+          "[clocks][retail][pause]") {
   // Received Mon 8 June 2026 10:00 BST, acknowledged 11:00 BST; information requested Fri 12 June
   // 16:30 BST; the client replies Mon 15 June 10:00 BST.
   History h;
@@ -318,7 +321,8 @@ TEST_CASE("Retail: a pause across a weekend moves due times by the paused time o
   }
 }
 
-TEST_CASE("Retail: the pledge to update every 5 business days recurs until resolution", "[clocks][retail][recurrence]") {
+TEST_CASE("Retail: the pledge to update every 5 business days recurs until resolution",
+          "[clocks][retail][recurrence]") {
   History h;
   h.received("2026-06-08T09:00:00Z", "retail", "refund")
       .acknowledged("2026-06-08T10:00:00Z")
@@ -338,7 +342,7 @@ TEST_CASE("Retail: the pledge to update every 5 business days recurs until resol
   runs = fold(h);
   CHECK(find(runs, "keep_informed", 2).met_late());
   CHECK(find(runs, "keep_informed", 3).met_at == at("2026-06-17T10:00:00Z"));  // resolution is the last update
-  CHECK(count_runs(runs, "keep_informed") == 3);                              // and nothing recurs after it
+  CHECK(count_runs(runs, "keep_informed") == 3);                               // and nothing recurs after it
   CHECK(find(runs, "final_response").met_at == at("2026-06-17T10:00:00Z"));
   for (const auto& r : runs) CHECK_FALSE(r.is_open());
 }
@@ -483,13 +487,14 @@ History long_history() {
   h.received("2026-03-27T16:00:00Z", "retail", "other")  // Fri before the DST start
       .acknowledged("2026-03-28T10:30:00Z")
       .staff_message("2026-03-31T10:00:00Z")
-      .info_requested("2026-04-02T15:00:00Z", true)      // before Easter
+      .info_requested("2026-04-02T15:00:00Z", true)  // before Easter
       .client_message("2026-04-07T09:00:00Z")
       .client_replied("2026-04-07T09:00:00Z")
       .internal_note("2026-04-07T10:00:00Z")
       .add("case.assessed", "2026-04-08T10:00:00Z", R"({"note":"","previous_severity":"medium","severity":"high"})")
       .staff_message("2026-04-14T16:00:00Z")
-      .add("redress.proposed", "2026-04-16T09:00:00Z", R"({"final_response":"...","from":"investigating","to":"redress_proposed"})")
+      .add("redress.proposed", "2026-04-16T09:00:00Z",
+           R"({"final_response":"...","from":"investigating","to":"redress_proposed"})")
       .add("redress.rejected", "2026-04-17T09:00:00Z", R"({"from":"redress_proposed","to":"investigating"})", "client")
       .resolved("2026-04-20T12:00:00Z")
       .reopened("2026-04-22T08:00:00Z")
@@ -541,7 +546,8 @@ TEST_CASE("restore(serialise()) then the rest equals folding the whole history, 
   }
 }
 
-TEST_CASE("A stored clock state restores whatever the order of its keys (states of earlier versions)", "[clocks][restore]") {
+TEST_CASE("A stored clock state restores whatever the order of its keys (states of earlier versions)",
+          "[clocks][restore]") {
   const History h = long_history();
   for (std::size_t cut : {std::size_t{1}, h.events.size() / 2, h.events.size()}) {
     INFO("after " << cut << " events");

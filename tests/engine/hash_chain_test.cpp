@@ -6,9 +6,9 @@
 #include <atomic>
 #include <cstdint>
 #include <set>
+#include <string>
 #include <thread>
 #include <vector>
-#include <string>
 
 #include "engine/hash_chain.h"
 
@@ -34,7 +34,8 @@ TEST_CASE("canonical JSON sorts keys at every depth and drops whitespace", "[has
   // Array order is content, not presentation.
   CHECK(canonical_json(json::parse("[1,2]")) != canonical_json(json::parse("[2,1]")));
   // Keys sort by bytes: upper case before lower case, shorter prefix first, UTF-8 after ASCII.
-  CHECK(canonical_json(json::parse(R"({"é":1,"b":2,"ab":3,"a":4,"B":5})")) == "{\"B\":5,\"a\":4,\"ab\":3,\"b\":2,\"é\":1}");
+  CHECK(canonical_json(json::parse(R"({"é":1,"b":2,"ab":3,"a":4,"B":5})")) ==
+        "{\"B\":5,\"a\":4,\"ab\":3,\"b\":2,\"é\":1}");
   // Strings are escaped.
   CHECK(canonical_json(json::value("quote \" and \\ and \n")) == R"("quote \" and \\ and \n")");
   CHECK(canonical_json(json::object{}) == "{}");
@@ -117,7 +118,8 @@ TEST_CASE("the chain hash changes when any hashed field changes", "[hash]") {
   const Event base = sample_event();
   const std::string h = chain_hash("prev", "CMP-2026-000042", base);
   std::set<std::string> hashes{h};
-  auto differs = [&](const std::string& what, const std::string& previous, const std::string& reference, const Event& e) {
+  auto differs = [&](const std::string& what, const std::string& previous, const std::string& reference,
+                     const Event& e) {
     INFO(what);
     std::string changed = chain_hash(previous, reference, e);
     CHECK(changed != h);
@@ -180,8 +182,10 @@ TEST_CASE("a chain: altering any link changes every later link", "[hash]") {
   std::string prev;
   for (std::size_t i = 0; i < events.size(); ++i) {
     std::string h = chain_hash(prev, "CMP-1", events[i]);
-    if (i == 0) CHECK(h == events[i].hash);
-    else CHECK(h != events[i].hash);
+    if (i == 0)
+      CHECK(h == events[i].hash);
+    else
+      CHECK(h != events[i].hash);
     prev = h;
   }
 }

@@ -28,7 +28,8 @@ TEST_CASE("latency histogram: an observation on a bound falls in that bound's bu
   CHECK(c.sum == Approx(0.00005 + 0.00006 + 10.0 + 42.0).epsilon(1e-9));
 }
 
-TEST_CASE("latency histogram: the bounds ascend, so that Prometheus's cumulative buckets are well formed", "[latency]") {
+TEST_CASE("latency histogram: the bounds ascend, so that Prometheus's cumulative buckets are well formed",
+          "[latency]") {
   for (std::size_t i = 1; i < LatencyHistogram::kBounds.size(); ++i)
     CHECK(LatencyHistogram::kBounds[i - 1] < LatencyHistogram::kBounds[i]);
 }

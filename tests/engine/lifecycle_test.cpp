@@ -165,8 +165,10 @@ TEST_CASE("the whole transition table: every action from every status, owned and
           CHECK(name(verdict.next.status) == to);
           // Ownership is never dropped; take and assign give an owner.
           if (owned) CHECK(verdict.next.owned);
-          if (row.action == A::kTake || row.action == A::kAssign) CHECK(verdict.next.owned);
-          else CHECK(verdict.next.owned == owned);
+          if (row.action == A::kTake || row.action == A::kAssign)
+            CHECK(verdict.next.owned);
+          else
+            CHECK(verdict.next.owned == owned);
         }
       }
     }
@@ -274,7 +276,8 @@ TEST_CASE("guard: close is refused while accepted redress is unfulfilled", "[lif
   CHECK(decide(state_of(S::kResolved, true), A::kClose, facts).accepted);
 }
 
-TEST_CASE("guard: fulfil_redress needs accepted, unfulfilled redress - never on a withdrawn case", "[lifecycle][guards]") {
+TEST_CASE("guard: fulfil_redress needs accepted, unfulfilled redress - never on a withdrawn case",
+          "[lifecycle][guards]") {
   LifecycleFacts facts;
   facts.has_unfulfilled_redress = true;
   for (S status : kStatuses) {

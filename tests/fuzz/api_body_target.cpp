@@ -20,7 +20,11 @@ bool strict_utf8(std::string_view s) {
   while (i < s.size()) {
     auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
     unsigned char c = b(i);
-    std::size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+    std::size_t n = c < 0x80                   ? 1
+                    : (c >= 0xC2 && c <= 0xDF) ? 2
+                    : (c >= 0xE0 && c <= 0xEF) ? 3
+                    : (c >= 0xF0 && c <= 0xF4) ? 4
+                                               : 0;
     if (n == 0 || i + n > s.size()) return false;
     for (std::size_t k = 1; k < n; ++k)
       if ((b(i + k) & 0xC0) != 0x80) return false;
@@ -100,11 +104,15 @@ int api_body(const std::uint8_t* data, std::size_t size) {
   const json::object& body = *parsed;
   FUZZ_CHECK(depth(json::value(body)) <= kMaxDepth);
 
-  if (auto c = decode_new_case(body)) check_new_case(*c);
-  else check_refusal(c.error());
+  if (auto c = decode_new_case(body))
+    check_new_case(*c);
+  else
+    check_refusal(c.error());
 
-  if (auto a = decode_action(body)) check_action(*a);
-  else check_refusal(a.error());
+  if (auto a = decode_action(body))
+    check_action(*a);
+  else
+    check_refusal(a.error());
 
   for (int t = 0; t < kActionTypeCount; ++t) {
     auto type = static_cast<ActionType>(t);

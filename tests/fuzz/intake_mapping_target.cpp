@@ -19,10 +19,10 @@ IntakeSource default_source() {
   source.name = "web-form";
   source.channel = "web";
   source.category = "other";
-  source.mapping = {{"client.name", "/complainant/name"},       {"client.email", "/complainant/email"},
-                    {"client.phone", "/complainant/phone"},     {"client.locale", "/complainant/locale"},
-                    {"category", "/complaint/category"},        {"touchpoint", "/complaint/where"},
-                    {"subject", "/complaint/summary"},          {"description", "/complaint/details"},
+  source.mapping = {{"client.name", "/complainant/name"},     {"client.email", "/complainant/email"},
+                    {"client.phone", "/complainant/phone"},   {"client.locale", "/complainant/locale"},
+                    {"category", "/complaint/category"},      {"touchpoint", "/complaint/where"},
+                    {"subject", "/complaint/summary"},        {"description", "/complaint/details"},
                     {"remedy_requested", "/complaint/wanted"}};
   return source;
 }

@@ -36,8 +36,10 @@ void check_phrase(std::string_view phrase, const std::string& expected) {
     FUZZ_CHECK(phrase.size() >= 2 && phrase.back() == '"');
     std::string unquoted;
     for (std::size_t i = 1; i + 1 < phrase.size(); ++i) {
-      if (phrase[i] == '\\') ++i;
-      else FUZZ_CHECK(phrase[i] != '"');
+      if (phrase[i] == '\\')
+        ++i;
+      else
+        FUZZ_CHECK(phrase[i] != '"');
       unquoted += phrase[i];
     }
     FUZZ_CHECK(unquoted == expected);
@@ -172,7 +174,8 @@ void check_compose(const std::vector<std::string>& f) {
   // the fixed headers above, in order, exist (nothing injected).
   std::vector<std::string> names;
   for (auto line : split(headers.substr(0, headers.size() - 2), "\r\n")) {
-    if (line.size() > 78) std::fprintf(stderr, "header line of %zu: %.*s\n", line.size(), static_cast<int>(line.size()), line.data());
+    if (line.size() > 78)
+      std::fprintf(stderr, "header line of %zu: %.*s\n", line.size(), static_cast<int>(line.size()), line.data());
     FUZZ_CHECK(line.size() <= 78);
     for (char c : line) FUZZ_CHECK(c >= 0x20 && c < 0x7F);
     if (line.front() == ' ') continue;
@@ -180,8 +183,9 @@ void check_compose(const std::vector<std::string>& f) {
     FUZZ_CHECK(colon != std::string_view::npos);
     names.emplace_back(line.substr(0, colon));
   }
-  std::vector<std::string> expected_names{"Date", "From", "Reply-To", "To", "Subject", "Message-ID", "In-Reply-To",
-                                          "References", "MIME-Version", "X-Redress-Case", "Auto-Submitted"};
+  std::vector<std::string> expected_names{"Date",         "From",           "Reply-To",      "To",
+                                          "Subject",      "Message-ID",     "In-Reply-To",   "References",
+                                          "MIME-Version", "X-Redress-Case", "Auto-Submitted"};
   expected_names.push_back("Content-Type");
   if (content.html.empty()) expected_names.push_back("Content-Transfer-Encoding");
   FUZZ_CHECK(names == expected_names);
@@ -215,8 +219,10 @@ void check_compose(const std::vector<std::string>& f) {
   auto parts = split(body, "--" + boundary);
   FUZZ_CHECK(parts.size() == 4);
   FUZZ_CHECK(parts[0].empty() && parts[3] == "--\r\n");
-  std::string text_part_head = "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
-  std::string html_part_head = "\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
+  std::string text_part_head =
+      "\r\nContent-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
+  std::string html_part_head =
+      "\r\nContent-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n";
   FUZZ_CHECK(parts[1].substr(0, text_part_head.size()) == text_part_head);
   FUZZ_CHECK(parts[2].substr(0, html_part_head.size()) == html_part_head);
   // The CRLF before a delimiter belongs to the delimiter.

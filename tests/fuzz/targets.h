@@ -39,8 +39,8 @@ struct Target {
   int (*run)(const std::uint8_t*, std::size_t);
 };
 inline constexpr Target kTargets[] = {
-    {"api_body", &api_body}, {"intake_mapping", &intake_mapping}, {"workflow_toml", &workflow_toml},
-    {"mime", &mime},         {"cursor", &cursor},
+    {"api_body", &api_body}, {"intake_mapping", &intake_mapping}, {"workflow_toml", &workflow_toml}, {"mime", &mime},
+    {"cursor", &cursor},
 };
 
 }  // namespace redress::fuzz

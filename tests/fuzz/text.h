@@ -17,7 +17,11 @@ namespace redress::fuzz {
 inline std::size_t utf8_length(std::string_view s) {
   auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
   unsigned char c = b(0);
-  std::size_t n = c < 0x80 ? 1 : (c >= 0xC2 && c <= 0xDF) ? 2 : (c >= 0xE0 && c <= 0xEF) ? 3 : (c >= 0xF0 && c <= 0xF4) ? 4 : 0;
+  std::size_t n = c < 0x80                   ? 1
+                  : (c >= 0xC2 && c <= 0xDF) ? 2
+                  : (c >= 0xE0 && c <= 0xEF) ? 3
+                  : (c >= 0xF0 && c <= 0xF4) ? 4
+                                             : 0;
   if (n == 0 || n > s.size()) return 0;
   for (std::size_t k = 1; k < n; ++k)
     if ((b(k) & 0xC0) != 0x80) return 0;
@@ -89,7 +93,8 @@ inline std::optional<std::string> decode_encoded_word(std::string_view word) {
   if (encoding == 'Q') {
     for (std::size_t i = 0; i < payload.size(); ++i) {
       char c = payload[i];
-      if (c == '_') out += ' ';
+      if (c == '_')
+        out += ' ';
       else if (c == '=') {
         if (i + 2 >= payload.size()) return std::nullopt;
         int hi = hex_value(payload[i + 1]), lo = hex_value(payload[i + 2]);

@@ -56,7 +56,8 @@ TEST_CASE("client address: trusted_proxies is checked when read", "[web][client-
   CHECK(!parse_trusted_proxies("10.0.0.0/33").ok());
 }
 
-TEST_CASE("rate limiter: a failure budget - check does not spend, take does, and it refills over the period", "[web][rate-limit]") {
+TEST_CASE("rate limiter: a failure budget - check does not spend, take does, and it refills over the period",
+          "[web][rate-limit]") {
   RateLimiter budget(3, std::chrono::seconds(900));  // 3 at once, one back every 300 s
   auto t = RateLimiter::Clock::time_point{} + 1000s;
   for (int i = 0; i < 10; ++i) CHECK(budget.check("198.51.100.7", t).allowed);

@@ -46,7 +46,8 @@ class ContractTempDir {
   ContractTempDir() {
     static std::atomic<int> counter{0};
     std::random_device device;
-    path_ = fs::temp_directory_path() / ("redress-contract-" + std::to_string(device()) + "-" + std::to_string(counter++));
+    path_ =
+        fs::temp_directory_path() / ("redress-contract-" + std::to_string(device()) + "-" + std::to_string(counter++));
     fs::create_directories(path_);
   }
   ~ContractTempDir() {
@@ -238,21 +239,25 @@ class RunningServer {
       return trim_end(f.out);
     };
     step({binary, "migrate", "--data-dir", data_.string()});
-    step({binary, "staff", "add", "--data-dir", data_.string(), "--name", "Ada Admin", "--email", "admin@example.org", "--role", "admin"});
-    owner_id_ = step({binary, "staff", "add", "--data-dir", data_.string(), "--name", "Sam Okafor", "--email", "sam@example.org", "--role", "agent"});
+    step({binary, "staff", "add", "--data-dir", data_.string(), "--name", "Ada Admin", "--email", "admin@example.org",
+          "--role", "admin"});
+    owner_id_ = step({binary, "staff", "add", "--data-dir", data_.string(), "--name", "Sam Okafor", "--email",
+                      "sam@example.org", "--role", "agent"});
     admin_token_ = step({binary, "staff", "token", "--data-dir", data_.string(), "--email", "admin@example.org"});
     agent_token_ = step({binary, "staff", "token", "--data-dir", data_.string(), "--email", "sam@example.org"});
     REQUIRE(admin_token_.find('\n') == std::string::npos);
     spit(dir_.path() / "redress.toml",
          "[intake.web-form]\n"
-         "secret = \"" + kIntakeSecret + "\"\n"
-         "channel = \"web\"\n"
-         "category = \"billing\"\n"
-         "[intake.web-form.mapping]\n"
-         "\"client.name\" = \"/name\"\n"
-         "\"client.email\" = \"/email\"\n"
-         "subject = \"/summary\"\n"
-         "description = \"/details\"\n");
+         "secret = \"" +
+             kIntakeSecret +
+             "\"\n"
+             "channel = \"web\"\n"
+             "category = \"billing\"\n"
+             "[intake.web-form.mapping]\n"
+             "\"client.name\" = \"/name\"\n"
+             "\"client.email\" = \"/email\"\n"
+             "subject = \"/summary\"\n"
+             "description = \"/details\"\n");
     log_ = dir_.path() / "serve.log";
     spit(dir_.path() / "null", "");
     pid_ = spawn({binary, "serve", "--config", (dir_.path() / "redress.toml").string(), "--data-dir", data_.string(),
@@ -302,10 +307,12 @@ class RunningServer {
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   }
 
-  HttpAnswer call(const std::string& method, const std::string& target, const std::string& body = {}, HeaderList headers = {},
-                  const std::string& token = "agent") const {
-    if (token == "agent") headers.emplace_back("Authorization", "Bearer " + agent_token_);
-    else if (token == "admin") headers.emplace_back("Authorization", "Bearer " + admin_token_);
+  HttpAnswer call(const std::string& method, const std::string& target, const std::string& body = {},
+                  HeaderList headers = {}, const std::string& token = "agent") const {
+    if (token == "agent")
+      headers.emplace_back("Authorization", "Bearer " + agent_token_);
+    else if (token == "admin")
+      headers.emplace_back("Authorization", "Bearer " + admin_token_);
     return http_call(port_, method, target, body, headers);
   }
 
@@ -354,8 +361,8 @@ const json::value& resolve(const json::value& doc, const json::value& node) {
 // anyOf, nullable, type, enum, required, properties and additionalProperties, items. Strict about
 // undocumented fields: an answer may not carry a property its schema does not name, unless the
 // schema allows additional properties.
-void check_schema(const json::value& doc, const json::value& schema_node, const json::value& value, const std::string& where,
-                  std::vector<std::string>& errors) {
+void check_schema(const json::value& doc, const json::value& schema_node, const json::value& value,
+                  const std::string& where, std::vector<std::string>& errors) {
   const json::value& schema_value = resolve(doc, schema_node);
   if (!schema_value.is_object()) return;
   const json::object& schema = schema_value.as_object();
@@ -388,7 +395,8 @@ void check_schema(const json::value& doc, const json::value& schema_node, const 
       merged["additionalProperties"] = false;
       for (const auto& part_node : all->as_array()) {
         const json::value& part = resolve(doc, part_node);
-        if (auto a = part.is_object() ? part.as_object().if_contains("additionalProperties") : nullptr; a && a->is_bool() && a->as_bool())
+        if (auto a = part.is_object() ? part.as_object().if_contains("additionalProperties") : nullptr;
+            a && a->is_bool() && a->as_bool())
           merged["additionalProperties"] = true;
       }
       if (auto n = schema.if_contains("nullable")) merged["nullable"] = *n;
@@ -415,7 +423,9 @@ void check_schema(const json::value& doc, const json::value& schema_node, const 
   const json::value* type = schema.if_contains("type");
   if (!type) return;
   std::string t(type->as_string());
-  auto wrong = [&](const char* expected) { errors.push_back(where + ": expected " + expected + ", got " + json::serialize(value).substr(0, 80)); };
+  auto wrong = [&](const char* expected) {
+    errors.push_back(where + ": expected " + expected + ", got " + json::serialize(value).substr(0, 80));
+  };
   if (t == "string") {
     if (!value.is_string()) wrong("a string");
   } else if (t == "integer") {
@@ -428,7 +438,8 @@ void check_schema(const json::value& doc, const json::value& schema_node, const 
     if (!value.is_array()) return wrong("an array");
     if (auto items = schema.if_contains("items")) {
       std::size_t i = 0;
-      for (const auto& item : value.as_array()) check_schema(doc, *items, item, where + "[" + std::to_string(i++) + "]", errors);
+      for (const auto& item : value.as_array())
+        check_schema(doc, *items, item, where + "[" + std::to_string(i++) + "]", errors);
     }
   } else if (t == "object") {
     if (!value.is_object()) return wrong("an object");
@@ -436,14 +447,19 @@ void check_schema(const json::value& doc, const json::value& schema_node, const 
     const json::object* properties = schema.contains("properties") ? &schema.at("properties").as_object() : nullptr;
     if (auto r = schema.if_contains("required"))
       for (const auto& key : r->as_array())
-        if (!object.contains(key.as_string())) errors.push_back(where + ": the required property \"" + std::string(key.as_string()) + "\" is missing");
+        if (!object.contains(key.as_string()))
+          errors.push_back(where + ": the required property \"" + std::string(key.as_string()) + "\" is missing");
     bool open = true;
-    if (auto a = schema.if_contains("additionalProperties")) open = a->is_bool() ? a->as_bool() : true;
-    else open = properties == nullptr;  // answers: an undocumented property is an error
+    if (auto a = schema.if_contains("additionalProperties"))
+      open = a->is_bool() ? a->as_bool() : true;
+    else
+      open = properties == nullptr;  // answers: an undocumented property is an error
     for (const auto& [key, member] : object) {
       const json::value* property = properties ? properties->if_contains(key) : nullptr;
-      if (property) check_schema(doc, *property, member, where + "." + std::string(key), errors);
-      else if (!open) errors.push_back(where + ": the property \"" + std::string(key) + "\" is not in the document");
+      if (property)
+        check_schema(doc, *property, member, where + "." + std::string(key), errors);
+      else if (!open)
+        errors.push_back(where + ": the property \"" + std::string(key) + "\" is not in the document");
     }
   }
 }
@@ -457,10 +473,12 @@ struct Contract {
     INFO(method << " " << path << " answered " << answer.status << ": " << answer.body.substr(0, 600));
     const json::value* operation = at_pointer(doc, "/paths/" + escape(path) + "/" + method);
     REQUIRE(operation != nullptr);
-    const json::value* response = operation->as_object().at("responses").as_object().if_contains(std::to_string(answer.status));
+    const json::value* response =
+        operation->as_object().at("responses").as_object().if_contains(std::to_string(answer.status));
     if (!response) FAIL("status " << answer.status << " is not documented for " << method << " " << path);
     const json::value& resolved = resolve(doc, *response);
-    const json::object* content = resolved.as_object().contains("content") ? &resolved.as_object().at("content").as_object() : nullptr;
+    const json::object* content =
+        resolved.as_object().contains("content") ? &resolved.as_object().at("content").as_object() : nullptr;
     if (!content) {
       CHECK(answer.body.empty());
       return;
@@ -476,7 +494,8 @@ struct Contract {
     for (const auto& e : errors) all += "\n  " + e;
     INFO("schema mismatches:" << all);
     CHECK(errors.empty());
-    for (const auto& [name, header] : resolved.as_object().contains("headers") ? resolved.as_object().at("headers").as_object() : json::object{}) {
+    for (const auto& [name, header] :
+         resolved.as_object().contains("headers") ? resolved.as_object().at("headers").as_object() : json::object{}) {
       std::string lower(name);
       for (auto& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
       if (lower == "etag" || lower == "location" || lower == "allow" || lower == "retry-after") {
@@ -489,9 +508,12 @@ struct Contract {
   static std::string escape(const std::string& path) {
     std::string out;
     for (char c : path) {
-      if (c == '~') out += "~0";
-      else if (c == '/') out += "~1";
-      else out += c;
+      if (c == '~')
+        out += "~0";
+      else if (c == '/')
+        out += "~1";
+      else
+        out += c;
     }
     return out;
   }
@@ -535,8 +557,10 @@ std::vector<SourceRoute> routes_in_source() {
       REQUIRE(role_lists.count(fourth));
       r.roles = role_lists[fourth];
     } else {
-      r.access = fourth == "Access::kPublic" ? "public" : fourth == "Access::kClientLink" ? "client"
-               : fourth == "Access::kIntakeHook" ? "intake" : fourth;
+      r.access = fourth == "Access::kPublic"       ? "public"
+                 : fourth == "Access::kClientLink" ? "client"
+                 : fourth == "Access::kIntakeHook" ? "intake"
+                                                   : fourth;
     }
     routes.push_back(r);
   }
@@ -552,7 +576,10 @@ std::string sample_target(const std::string& pattern) {
   while (std::regex_search(rest, m, param)) {
     out += m.prefix();
     std::string name = m[1];
-    out += name == "ref" ? "CMP-2000-999999" : name == "token" ? "cl_nonexistentnonexistent0000" : name == "source" ? "no-such-source" : "k-999999";
+    out += name == "ref"      ? "CMP-2000-999999"
+           : name == "token"  ? "cl_nonexistentnonexistent0000"
+           : name == "source" ? "no-such-source"
+                              : "k-999999";
     rest = m.suffix();
   }
   return out + rest;
@@ -581,7 +608,8 @@ TEST_CASE("contract: the served OpenAPI document is web/openapi.json and the val
   const fs::path validator = fs::path(REDRESS_SOURCE_DIR) / "tests" / "node" / "validate-openapi.mjs";
   REQUIRE(on_path("node"));
   INFO("tests/node/node_modules is missing: run scripts/install-deps --test");
-  REQUIRE(fs::is_directory(fs::path(REDRESS_SOURCE_DIR) / "tests" / "node" / "node_modules" / "@apidevtools" / "swagger-parser"));
+  REQUIRE(fs::is_directory(fs::path(REDRESS_SOURCE_DIR) / "tests" / "node" / "node_modules" / "@apidevtools" /
+                           "swagger-parser"));
   Finished checked = run_process({"node", validator.string(), saved.string()}, server.scratch());
   INFO("validate-openapi: " << checked.out << checked.err);
   CHECK(checked.status == 0);
@@ -592,12 +620,14 @@ TEST_CASE("contract: the served OpenAPI document is web/openapi.json and the val
   broken.as_object()["paths"].as_object()["/v1/cases"].as_object()["get"].as_object()["responses"] =
       json::object{{"200", json::object{{"$ref", "#/components/responses/NoSuchResponse"}}}};
   spit(server.scratch() / "broken.json", json::serialize(broken));
-  Finished refused = run_process({"node", validator.string(), (server.scratch() / "broken.json").string()}, server.scratch());
+  Finished refused =
+      run_process({"node", validator.string(), (server.scratch() / "broken.json").string()}, server.scratch());
   CHECK(refused.status == 1);
   CHECK(refused.err.find("NoSuchResponse") != std::string::npos);
 }
 
-TEST_CASE("contract: every route in web/api.cpp is documented with its method and roles and nothing else is", "[web][contract]") {
+TEST_CASE("contract: every route in web/api.cpp is documented with its method and roles and nothing else is",
+          "[web][contract]") {
   RunningServer server;
   Contract contract = served_contract(server);
   std::vector<SourceRoute> routes = routes_in_source();
@@ -648,7 +678,8 @@ TEST_CASE("contract: every route in web/api.cpp is documented with its method an
         if (auto list = holder->if_contains("parameters"))
           for (const auto& p : list->as_array()) {
             const json::value& parameter = resolve(contract.doc, p);
-            declared = declared || (parameter.as_object().at("in").as_string() == "path" && parameter.as_object().at("name").as_string() == (*it)[1].str());
+            declared = declared || (parameter.as_object().at("in").as_string() == "path" &&
+                                    parameter.as_object().at("name").as_string() == (*it)[1].str());
           }
       INFO("path parameter " << (*it)[1]);
       CHECK(declared);
@@ -681,7 +712,8 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   auto json_of = [](const HttpAnswer& a) { return a.json_body(); };
 
   // Create, with an Idempotency-Key, and replay it.
-  const std::string new_case = R"({"client": {"name": "Ana Ruiz", "email": "ana@example.org", "phone": "+44 20 7946 0000", "locale": "en-GB"},
+  const std::string new_case =
+      R"({"client": {"name": "Ana Ruiz", "email": "ana@example.org", "phone": "+44 20 7946 0000", "locale": "en-GB"},
     "channel": "web", "category": "billing", "touchpoint": "billing", "severity": "medium",
     "subject": "Charged twice", "description": "Order 1234 was charged twice.", "remedy_requested": "Refund"})";
   HttpAnswer created = server.call("POST", "/v1/cases", new_case, {{"Idempotency-Key", "contract-1"}});
@@ -693,13 +725,17 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   HttpAnswer replayed = server.call("POST", "/v1/cases", new_case, {{"Idempotency-Key", "contract-1"}});
   CHECK(replayed.header("idempotent-replayed") == "true");
   contract.expect(replayed, "/v1/cases", "post");
-  contract.expect(server.call("POST", "/v1/cases", R"({"client": {"name": "X", "email": "x@example.org"}, "category": "billing", "subject": "other", "description": "other"})",
-                              {{"Idempotency-Key", "contract-1"}}),
-                  "/v1/cases", "post");
+  contract.expect(
+      server.call(
+          "POST", "/v1/cases",
+          R"({"client": {"name": "X", "email": "x@example.org"}, "category": "billing", "subject": "other", "description": "other"})",
+          {{"Idempotency-Key", "contract-1"}}),
+      "/v1/cases", "post");
 
   int version = static_cast<int>(json_of(created).at("version").as_int64());  // receipt and the pledges made
   auto act = [&](const std::string& body, int expected = 200) {
-    HttpAnswer a = server.call("POST", "/v1/cases/" + ref + "/actions", body, {{"If-Match", "\"" + std::to_string(version) + "\""}});
+    HttpAnswer a = server.call("POST", "/v1/cases/" + ref + "/actions", body,
+                               {{"If-Match", "\"" + std::to_string(version) + "\""}});
     INFO(body << " -> " << a.status << " " << a.body);
     REQUIRE(a.status == expected);
     contract.expect(a, "/v1/cases/{ref}/actions", "post");
@@ -711,7 +747,8 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   act(R"({"action": "take"})");
   act(R"({"action": "start"})");
   {
-    HttpAnswer stale = server.call("POST", "/v1/cases/" + ref + "/actions", R"({"action": "assess", "severity": "high"})", {{"If-Match", "\"1\""}});
+    HttpAnswer stale = server.call("POST", "/v1/cases/" + ref + "/actions",
+                                   R"({"action": "assess", "severity": "high"})", {{"If-Match", "\"1\""}});
     CHECK(stale.status == 412);
     contract.expect(stale, "/v1/cases/{ref}/actions", "post");
   }
@@ -721,21 +758,26 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   contract.expect(server.call("GET", "/v1/cases?limit=0"), "/v1/cases", "get");
   contract.expect(server.call("GET", "/v1/cases/CMP-2000-999999"), "/v1/cases/{ref}", "get");
 
-  HttpAnswer promise = server.call("POST", "/v1/cases/" + ref + "/commitments", R"({"text": "We will call you tomorrow", "due_in": "P1D"})");
+  HttpAnswer promise = server.call("POST", "/v1/cases/" + ref + "/commitments",
+                                   R"({"text": "We will call you tomorrow", "due_in": "P1D"})");
   REQUIRE(promise.status == 201);
   contract.expect(promise, "/v1/cases/{ref}/commitments", "post");
   const std::string k(json_of(promise).at("id").as_string());
   contract.expect(server.call("GET", "/v1/commitments?case=" + ref), "/v1/commitments", "get");
-  contract.expect(server.call("POST", "/v1/commitments/" + k + "/renegotiate", R"({"due_in": "P2D", "reason": "the team is away"})"),
+  contract.expect(server.call("POST", "/v1/commitments/" + k + "/renegotiate",
+                              R"({"due_in": "P2D", "reason": "the team is away"})"),
                   "/v1/commitments/{id}/renegotiate", "post");
   HttpAnswer open = server.call("GET", "/v1/commitments?case=" + ref + "&status=open&kind=promise");
   const std::string k2(json_of(open).at("items").as_array().at(0).at("id").as_string());
-  contract.expect(server.call("POST", "/v1/commitments/" + k2 + "/keep", R"({"note": "called"})"), "/v1/commitments/{id}/keep", "post");
+  contract.expect(server.call("POST", "/v1/commitments/" + k2 + "/keep", R"({"note": "called"})"),
+                  "/v1/commitments/{id}/keep", "post");
 
-  contract.expect(server.call("POST", "/v1/cases/" + ref + "/messages", R"({"visibility": "internal", "body": "checking"})"),
-                  "/v1/cases/{ref}/messages", "post");
-  contract.expect(server.call("POST", "/v1/cases/" + ref + "/messages", "visibility=internal", {{"Content-Type", "text/plain"}}),
-                  "/v1/cases/{ref}/messages", "post");
+  contract.expect(
+      server.call("POST", "/v1/cases/" + ref + "/messages", R"({"visibility": "internal", "body": "checking"})"),
+      "/v1/cases/{ref}/messages", "post");
+  contract.expect(
+      server.call("POST", "/v1/cases/" + ref + "/messages", "visibility=internal", {{"Content-Type", "text/plain"}}),
+      "/v1/cases/{ref}/messages", "post");
   contract.expect(server.call("POST", "/v1/cases/" + ref + "/messages", R"({"visibility": "internal", "body": )"),
                   "/v1/cases/{ref}/messages", "post");
   version = static_cast<int>(json_of(server.call("GET", "/v1/cases/" + ref)).at("version").as_int64());
@@ -744,7 +786,8 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   contract.expect(http_call(server.port(), "GET", "/v1/client/" + token), "/v1/client/{token}", "get");
   contract.expect(http_call(server.port(), "POST", "/v1/client/" + token + "/messages", R"({"body": "Here it is."})"),
                   "/v1/client/{token}/messages", "post");
-  HttpAnswer offer = server.call("POST", "/v1/cases/" + ref + "/redress", R"({"kind": "refund", "amount": "49.99", "currency": "GBP", "text": "Refund"})");
+  HttpAnswer offer = server.call("POST", "/v1/cases/" + ref + "/redress",
+                                 R"({"kind": "refund", "amount": "49.99", "currency": "GBP", "text": "Refund"})");
   REQUIRE(offer.status == 201);
   contract.expect(offer, "/v1/cases/{ref}/redress", "post");
   const std::string r(json_of(offer).at("id").as_string());
@@ -753,11 +796,13 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   act(R"({"action": "propose_redress", "outcome": "upheld", "final_response": "We have upheld your complaint. You may refer it to alternative dispute resolution."})");
   contract.expect(http_call(server.port(), "POST", "/v1/client/" + token + "/redress/" + r + "/accept", "{}"),
                   "/v1/client/{token}/redress/{id}/accept", "post");
-  contract.expect(server.call("POST", "/v1/redress/" + r + "/fulfil", R"({"note": "paid"})"), "/v1/redress/{id}/fulfil", "post");
+  contract.expect(server.call("POST", "/v1/redress/" + r + "/fulfil", R"({"note": "paid"})"), "/v1/redress/{id}/fulfil",
+                  "post");
   version = static_cast<int>(json_of(server.call("GET", "/v1/cases/" + ref)).at("version").as_int64());
   act(R"({"action": "close"})");
-  contract.expect(http_call(server.port(), "POST", "/v1/client/" + token + "/survey", R"({"rating": 4, "comment": "ok"})"),
-                  "/v1/client/{token}/survey", "post");
+  contract.expect(
+      http_call(server.port(), "POST", "/v1/client/" + token + "/survey", R"({"rating": 4, "comment": "ok"})"),
+      "/v1/client/{token}/survey", "post");
   contract.expect(http_call(server.port(), "POST", "/v1/client/" + token + "/reopen", R"({"reason": "again"})"),
                   "/v1/client/{token}/reopen", "post");
   contract.expect(server.call("GET", "/v1/cases/" + ref + "/events"), "/v1/cases/{ref}/events", "get");
@@ -765,19 +810,26 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   // Client links.
   HttpAnswer link = server.call("POST", "/v1/cases/" + ref + "/client-link");
   contract.expect(link, "/v1/cases/{ref}/client-link", "post");
-  contract.expect(http_call(server.port(), "GET", "/v1/client/" + token), "/v1/client/{token}", "get");  // the old one: 404
+  contract.expect(http_call(server.port(), "GET", "/v1/client/" + token), "/v1/client/{token}",
+                  "get");  // the old one: 404
   contract.expect(server.call("DELETE", "/v1/cases/" + ref + "/client-link"), "/v1/cases/{ref}/client-link", "delete");
 
   // Web hooks, as admin; an agent is refused.
   contract.expect(server.call("GET", "/v1/webhooks"), "/v1/webhooks", "get");
-  HttpAnswer hook = server.call("POST", "/v1/webhooks", R"({"url": "https://hooks.example.org/redress", "event_types": ["case.received", "commitment.broken"], "description": "CRM"})",
-                                {}, "admin");
+  HttpAnswer hook = server.call(
+      "POST", "/v1/webhooks",
+      R"({"url": "https://hooks.example.org/redress", "event_types": ["case.received", "commitment.broken"], "description": "CRM"})",
+      {}, "admin");
   REQUIRE(hook.status == 201);
   contract.expect(hook, "/v1/webhooks", "post");
   contract.expect(server.call("GET", "/v1/webhooks", "", {}, "admin"), "/v1/webhooks", "get");
-  contract.expect(server.call("POST", "/v1/webhooks", R"({"url": "ftp://x", "event_types": ["nope"]})", {}, "admin"), "/v1/webhooks", "post");
-  contract.expect(server.call("DELETE", "/v1/webhooks/" + std::string(json_of(hook).at("id").as_string()), "", {}, "admin"), "/v1/webhooks/{id}", "delete");
-  contract.expect(server.call("POST", "/v1/admin/clock", R"({"advance": "PT1H"})", {}, "admin"), "/v1/admin/clock", "post");
+  contract.expect(server.call("POST", "/v1/webhooks", R"({"url": "ftp://x", "event_types": ["nope"]})", {}, "admin"),
+                  "/v1/webhooks", "post");
+  contract.expect(
+      server.call("DELETE", "/v1/webhooks/" + std::string(json_of(hook).at("id").as_string()), "", {}, "admin"),
+      "/v1/webhooks/{id}", "delete");
+  contract.expect(server.call("POST", "/v1/admin/clock", R"({"advance": "PT1H"})", {}, "admin"), "/v1/admin/clock",
+                  "post");
 
   // 405 with Allow, 404 for an unknown path.
   HttpAnswer not_allowed = server.call("PUT", "/v1/cases");
@@ -794,22 +846,28 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
 TEST_CASE("contract: the intake hook answers as the document says", "[web][contract][!mayfail]") {
   RunningServer server;
   Contract contract = served_contract(server);
-  const std::string payload = R"({"name": "Ben Cole", "email": "ben@example.org", "summary": "Late delivery", "details": "Three weeks late."})";
+  const std::string payload =
+      R"({"name": "Ben Cole", "email": "ben@example.org", "summary": "Late delivery", "details": "Three weeks late."})";
   // Unsigned, wrongly signed, unknown source: refused before the payload is read.
-  contract.expect(http_call(server.port(), "POST", "/hooks/intake/web-form", payload), "/hooks/intake/{source}", "post");
-  auto now = std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+  contract.expect(http_call(server.port(), "POST", "/hooks/intake/web-form", payload), "/hooks/intake/{source}",
+                  "post");
+  auto now =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto forged = redress::sign_webhook("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "msg_contract_0", now, payload);
   REQUIRE(forged);
-  HttpAnswer refused = http_call(server.port(), "POST", "/hooks/intake/web-form", payload,
-                                 {{"webhook-id", "msg_contract_0"}, {"webhook-timestamp", std::to_string(now)}, {"webhook-signature", *forged}});
+  HttpAnswer refused = http_call(
+      server.port(), "POST", "/hooks/intake/web-form", payload,
+      {{"webhook-id", "msg_contract_0"}, {"webhook-timestamp", std::to_string(now)}, {"webhook-signature", *forged}});
   CHECK(refused.status == 401);
   contract.expect(refused, "/hooks/intake/{source}", "post");
-  contract.expect(http_call(server.port(), "POST", "/hooks/intake/no-such-source", payload), "/hooks/intake/{source}", "post");
+  contract.expect(http_call(server.port(), "POST", "/hooks/intake/no-such-source", payload), "/hooks/intake/{source}",
+                  "post");
 
   // Signed: created; the same webhook-id again: 409 naming the case.
   auto signature = redress::sign_webhook(kIntakeSecret, "msg_contract_1", now, payload);
   REQUIRE(signature);
-  HeaderList signed_headers{{"webhook-id", "msg_contract_1"}, {"webhook-timestamp", std::to_string(now)}, {"webhook-signature", *signature}};
+  HeaderList signed_headers{
+      {"webhook-id", "msg_contract_1"}, {"webhook-timestamp", std::to_string(now)}, {"webhook-signature", *signature}};
   HttpAnswer intake = http_call(server.port(), "POST", "/hooks/intake/web-form", payload, signed_headers);
   CHECK(intake.status == 201);
   contract.expect(intake, "/hooks/intake/{source}", "post");
@@ -822,7 +880,12 @@ TEST_CASE("contract: the intake hook answers as the document says", "[web][contr
 TEST_CASE("contract: /metrics after traffic passes promtool check metrics", "[web][contract]") {
   RunningServer server;
   // Some traffic: successes, errors and several routes, so that every family has samples.
-  CHECK(server.call("POST", "/v1/cases", R"({"client": {"name": "Ana", "email": "ana@example.org"}, "category": "billing", "subject": "s", "description": "d"})").status == 201);
+  CHECK(
+      server
+          .call(
+              "POST", "/v1/cases",
+              R"({"client": {"name": "Ana", "email": "ana@example.org"}, "category": "billing", "subject": "s", "description": "d"})")
+          .status == 201);
   CHECK(server.call("GET", "/v1/cases").status == 200);
   CHECK(server.call("GET", "/v1/cases/CMP-2000-000001").status == 404);
   CHECK(http_call(server.port(), "GET", "/v1/cases").status == 401);
@@ -836,7 +899,8 @@ TEST_CASE("contract: /metrics after traffic passes promtool check metrics", "[we
   CHECK(metrics.body.find("redress_cases{status=\"received\"} 1") != std::string::npos);
   CHECK(metrics.body.find("redress_open_commitments") != std::string::npos);
   if (!on_path("promtool")) {
-    WARN("promtool is not installed (Debian package prometheus; scripts/install-deps --test): /metrics was not checked");
+    WARN(
+        "promtool is not installed (Debian package prometheus; scripts/install-deps --test): /metrics was not checked");
     return;
   }
   Finished checked = run_process({"promtool", "check", "metrics"}, server.scratch(), metrics.body);

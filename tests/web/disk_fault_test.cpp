@@ -98,7 +98,8 @@ void wait_wal_truncated(const fs::path& data) {
     std::error_code ec;
     auto size = fs::file_size(data / "redress.db-wal", ec);
     if (!ec && size == 0) return;
-    if (std::chrono::steady_clock::now() > deadline) FAIL("the WAL was not truncated within 20 s (" << size << " bytes)");
+    if (std::chrono::steady_clock::now() > deadline)
+      FAIL("the WAL was not truncated within 20 s (" << size << " bytes)");
     std::this_thread::sleep_for(50ms);
   }
 }
@@ -121,7 +122,8 @@ std::vector<std::string> references(const fs::path& database) {
   sqlite3_stmt* stmt = nullptr;
   REQUIRE(sqlite3_prepare_v2(db, "SELECT reference FROM cases ORDER BY id", -1, &stmt, nullptr) == SQLITE_OK);
   std::vector<std::string> out;
-  while (sqlite3_step(stmt) == SQLITE_ROW) out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
+  while (sqlite3_step(stmt) == SQLITE_ROW)
+    out.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return out;
@@ -196,7 +198,8 @@ TEST_CASE("disk faults: a full disk refuses writes with 503, reads go on, writes
   auto after = agent.post("/v1/cases", new_case_body("After the disk had room again"));
   INFO(after.body);
   REQUIRE(after.status == 201);
-  auto acted = agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", "acknowledge"}}, {{"If-Match", version}});
+  auto acted = agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", "acknowledge"}},
+                          {{"If-Match", version}});
   INFO(acted.body);
   REQUIRE(acted.status == 200);
   health = anyone.get("/healthz");
@@ -217,7 +220,8 @@ TEST_CASE("disk faults: a full disk refuses writes with 503, reads go on, writes
   CHECK(refs[1].substr(refs[1].size() - 6) == "000002");
 }
 
-TEST_CASE("disk faults: a database whose file system turns read-only refuses writes with 503 and serves reads", "[disk]") {
+TEST_CASE("disk faults: a database whose file system turns read-only refuses writes with 503 and serves reads",
+          "[disk]") {
   std::string why;
   if (!can_mount(why)) {
     WARN("skipped: " << why);
@@ -289,7 +293,8 @@ TEST_CASE("disk faults: a database whose file system turns read-only refuses wri
     REQUIRE(fs::exists(data / "redress.db"));
     server.restart();
     Client again(server.port(), server.token("agent"));
-    auto acted = again.post("/v1/cases/" + reference + "/actions", json::object{{"action", "acknowledge"}}, {{"If-Match", version}});
+    auto acted = again.post("/v1/cases/" + reference + "/actions", json::object{{"action", "acknowledge"}},
+                            {{"If-Match", version}});
     INFO(acted.body);
     REQUIRE(acted.status == 200);
     REQUIRE(server.terminate() == 0);

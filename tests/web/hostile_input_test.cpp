@@ -59,7 +59,8 @@ void check_client_error(const HttpResponse& r, const std::string& what) {
 }
 
 // One request on its own connection; the answer, or nullopt when the server closed without one.
-std::optional<HttpResponse> one_shot(RedressServer& server, const std::string& bytes, std::chrono::milliseconds timeout = 20s) {
+std::optional<HttpResponse> one_shot(RedressServer& server, const std::string& bytes,
+                                     std::chrono::milliseconds timeout = 20s) {
   Connection c(server.port());
   REQUIRE(c.is_open());
   c.send_raw(bytes);  // the server may stop reading early and close: what it answered still counts
@@ -76,10 +77,11 @@ TEST_CASE("web hostile: broken, deep, huge and invalid JSON is a 400 or 422 prob
   std::string ref = string_at(create_case(agent), "reference");
   std::string actions = "/v1/cases/" + ref + "/actions";
 
-  for (const std::string& body : std::vector<std::string>{std::string("{\"client\": "), std::string("{"), std::string("}"), std::string("nul"),
-                                  std::string("{\"a\":1}garbage"), std::string("{\"a\":1,}"), std::string("{'a': 1}"),
-                                  std::string("{\"a\": 01}"), std::string("{\"a\": NaN}"), std::string("{\"a\": \"\\u12\"}"),
-                                  std::string("\xEF\xBB\xBF{}"), std::string(1, '\0')}) {
+  for (const std::string& body : std::vector<std::string>{
+           std::string("{\"client\": "), std::string("{"), std::string("}"), std::string("nul"),
+           std::string("{\"a\":1}garbage"), std::string("{\"a\":1,}"), std::string("{'a': 1}"),
+           std::string("{\"a\": 01}"), std::string("{\"a\": NaN}"), std::string("{\"a\": \"\\u12\"}"),
+           std::string("\xEF\xBB\xBF{}"), std::string(1, '\0')}) {
     HttpResponse r = agent.post("/v1/cases", body);
     check_problem(r, 400, "malformed: " + body);
     CHECK(r.problem_fields() == std::vector<std::string>{"body"});
@@ -100,11 +102,13 @@ TEST_CASE("web hostile: broken, deep, huge and invalid JSON is a 400 or 422 prob
   }
   Client anonymous(server.port());
   std::string link = link_token(string_at(create_case(agent), "client_url"));
-  check_problem(anonymous.post("/v1/client/" + link + "/messages", nested(10000)), 400, "client message at depth 10000");
+  check_problem(anonymous.post("/v1/client/" + link + "/messages", nested(10000)), 400,
+                "client message at depth 10000");
   check_problem(anonymous.post("/v1/client/" + link + "/survey", nested(10000)), 400, "survey at depth 10000");
 
   // Huge numbers where numbers and strings are expected.
-  for (const std::string& number : std::vector<std::string>{"1e400", "-1e400", "99999999999999999999999", "1e-400", "-0", "123456789012345678901234567890.5"}) {
+  for (const std::string& number : std::vector<std::string>{"1e400", "-1e400", "99999999999999999999999", "1e-400",
+                                                            "-0", "123456789012345678901234567890.5"}) {
     json::object body = new_case_body();
     std::string text = json::serialize(body);
     std::string with_subject = text.substr(0, text.size() - 1) + ",\"severity\":" + number + "}";
@@ -115,23 +119,30 @@ TEST_CASE("web hostile: broken, deep, huge and invalid JSON is a 400 or 422 prob
     check_client_error(a, "severity " + number);
     HttpResponse b = agent.post("/v1/cases", as_subject);
     check_client_error(b, "subject " + number);
-    check_client_error(agent.post(actions, "{\"action\":\"escalate\",\"reason\":\"x\",\"level\":" + number + "}"), "level " + number);
-    check_client_error(agent.post(actions, "{\"action\":\"take\",\"expected_version\":" + number + "}"), "expected_version " + number);
-    check_client_error(anonymous.post("/v1/client/" + link + "/survey", "{\"rating\":" + number + "}"), "rating " + number);
+    check_client_error(agent.post(actions, "{\"action\":\"escalate\",\"reason\":\"x\",\"level\":" + number + "}"),
+                       "level " + number);
+    check_client_error(agent.post(actions, "{\"action\":\"take\",\"expected_version\":" + number + "}"),
+                       "expected_version " + number);
+    check_client_error(anonymous.post("/v1/client/" + link + "/survey", "{\"rating\":" + number + "}"),
+                       "rating " + number);
     check_client_error(agent.post("/v1/cases/" + ref + "/redress",
                                   "{\"kind\":\"refund\",\"amount\":" + number + ",\"currency\":\"GBP\"}"),
                        "amount " + number);
   }
-  check_client_error(agent.post(actions, std::string("{\"action\":\"take\"}"), {{"If-Match", "\"99999999999999999999999\""}}),
-                     "If-Match overflow");
+  check_client_error(
+      agent.post(actions, std::string("{\"action\":\"take\"}"), {{"If-Match", "\"99999999999999999999999\""}}),
+      "If-Match overflow");
   check_client_error(agent.get("/v1/cases?limit=99999999999999999999999"), "limit overflow");
   check_client_error(agent.get("/v1/cases?escalation_level=1e400"), "escalation_level 1e400");
-  check_client_error(agent.post("/v1/commitments/k-99999999999999999999999/keep", std::string("{}")), "commitment id overflow");
-  check_client_error(agent.post("/v1/redress/r-99999999999999999999999/fulfil", std::string("{}")), "redress id overflow");
+  check_client_error(agent.post("/v1/commitments/k-99999999999999999999999/keep", std::string("{}")),
+                     "commitment id overflow");
+  check_client_error(agent.post("/v1/redress/r-99999999999999999999999/fulfil", std::string("{}")),
+                     "redress id overflow");
   check_client_error(agent.call("DELETE", "/v1/webhooks/wh-99999999999999999999999"), "webhook id overflow");
 
   // Invalid UTF-8 inside strings (and in keys), and overlong or surrogate encodings.
-  for (const std::string& bad : std::vector<std::string>{std::string("\xFF\xFE"), std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
+  for (const std::string& bad :
+       std::vector<std::string>{std::string("\xFF\xFE"), std::string("\xC0\xAF"), std::string("\xED\xA0\x80"),
                                 std::string("\xE2\x82"), std::string("ok\x80")}) {
     json::object body = new_case_body();
     std::string text = json::serialize(body);
@@ -139,10 +150,12 @@ TEST_CASE("web hostile: broken, deep, huge and invalid JSON is a 400 or 422 prob
     check_problem(agent.post("/v1/cases", in_value), 400, "invalid UTF-8 in a value");
     std::string in_key = text.substr(0, text.size() - 1) + ",\"" + bad + "\":1}";
     check_problem(agent.post("/v1/cases", in_key), 400, "invalid UTF-8 in a key");
-    check_problem(anonymous.post("/v1/client/" + link + "/messages", "{\"body\":\"" + bad + "\"}"), 400, "invalid UTF-8 from a client");
+    check_problem(anonymous.post("/v1/client/" + link + "/messages", "{\"body\":\"" + bad + "\"}"), 400,
+                  "invalid UTF-8 from a client");
   }
   // A lone surrogate escape is valid JSON syntax; whatever the server does with it, it is not a crash.
-  HttpResponse surrogate = agent.post("/v1/cases/" + ref + "/messages", std::string(R"({"visibility":"internal","body":"\ud800"})"));
+  HttpResponse surrogate =
+      agent.post("/v1/cases/" + ref + "/messages", std::string(R"({"visibility":"internal","body":"\ud800"})"));
   INFO(surrogate.describe());
   CHECK(surrogate.status < 500);
 
@@ -157,8 +170,9 @@ TEST_CASE("web hostile: wrong content types and unknown fields", "[web][hostile]
   RedressServer server(hostile_setup());
   Client agent(server.port(), server.token("agent"));
   std::string good = json::serialize(new_case_body());
-  for (const std::string& type : std::vector<std::string>{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
-                                 "application/xml", "application/jsonp", "json", ""}) {
+  for (const std::string& type :
+       std::vector<std::string>{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x",
+                                "application/xml", "application/jsonp", "json", ""}) {
     Headers headers{{"Content-Type", type}};
     if (type.empty()) headers.clear();
     std::string bytes = build_request("POST", "/v1/cases", bearer(server.token("agent")) + headers, good);
@@ -186,7 +200,8 @@ TEST_CASE("web hostile: wrong content types and unknown fields", "[web][hostile]
   CHECK(unknown.body.find("colour") != std::string::npos);
 
   std::string ref = string_at(create_case(agent), "reference");
-  HttpResponse action = agent.post("/v1/cases/" + ref + "/actions", json::value(json::object{{"action", "take"}, {"owner_override", true}}));
+  HttpResponse action = agent.post("/v1/cases/" + ref + "/actions",
+                                   json::value(json::object{{"action", "take"}, {"owner_override", true}}));
   check_problem(action, 422, "unknown action field");
   CHECK(action.problem_fields() == std::vector<std::string>{"owner_override"});
   // Missing and mistyped fields.
@@ -218,18 +233,41 @@ TEST_CASE("web hostile: path tricks never escape the routes", "[web][hostile]") 
   RedressServer server(hostile_setup());
   Client agent(server.port(), server.token("agent"));
   std::string ref = string_at(create_case(agent), "reference");
-  std::vector<std::string> targets{
-      "/v1/cases/..%2F..%2Fetc",  "/v1/cases/..%2F..%2Fetc%2Fpasswd", "/v1/cases/%2e%2e",   "/v1/cases/%2E",
-      "/v1/cases/..",             "/v1/cases/.",                      "/v1/cases/%00",      "/v1/cases/" + ref + "%00",
-      "/v1/cases/CMP%2F2026",     "/v1/cases/" + ref + "%2Fevents",   "//v1/cases",         "/v1//cases",
-      "/v1/cases//" + ref,        "/v1/cases/" + ref + "/",           "/v1/cases/" + ref + "/events/..",
-      "/v1/./cases",              "/v1/cases/%",                      "/v1/cases/%zz",      "/v1/cases/%0d%0aX-Evil:%201",
-      "/v1/cases/" + std::string(4000, 'A'),                         "/" + std::string(8000, 'a'),
-      "/v1/client/..%2F..%2Fv1%2Fcases", "/hooks/intake/..%2Fweb-form",  "/v1/cases/%C0%AE%C0%AE",
-      "/v1/cases/%FF%FE",        "/V1/CASES",                         "/v1/cases;x=1",      "/v1/cases/" + ref + ";.json",
-      "http://evil.example/v1/cases", "*",                            "v1/cases",           "/v1/cases/\\..\\etc"};
+  std::vector<std::string> targets{"/v1/cases/..%2F..%2Fetc",
+                                   "/v1/cases/..%2F..%2Fetc%2Fpasswd",
+                                   "/v1/cases/%2e%2e",
+                                   "/v1/cases/%2E",
+                                   "/v1/cases/..",
+                                   "/v1/cases/.",
+                                   "/v1/cases/%00",
+                                   "/v1/cases/" + ref + "%00",
+                                   "/v1/cases/CMP%2F2026",
+                                   "/v1/cases/" + ref + "%2Fevents",
+                                   "//v1/cases",
+                                   "/v1//cases",
+                                   "/v1/cases//" + ref,
+                                   "/v1/cases/" + ref + "/",
+                                   "/v1/cases/" + ref + "/events/..",
+                                   "/v1/./cases",
+                                   "/v1/cases/%",
+                                   "/v1/cases/%zz",
+                                   "/v1/cases/%0d%0aX-Evil:%201",
+                                   "/v1/cases/" + std::string(4000, 'A'),
+                                   "/" + std::string(8000, 'a'),
+                                   "/v1/client/..%2F..%2Fv1%2Fcases",
+                                   "/hooks/intake/..%2Fweb-form",
+                                   "/v1/cases/%C0%AE%C0%AE",
+                                   "/v1/cases/%FF%FE",
+                                   "/V1/CASES",
+                                   "/v1/cases;x=1",
+                                   "/v1/cases/" + ref + ";.json",
+                                   "http://evil.example/v1/cases",
+                                   "*",
+                                   "v1/cases",
+                                   "/v1/cases/\\..\\etc"};
   for (const auto& target : targets) {
-    std::string bytes = "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + server.token("agent") + "\r\n\r\n";
+    std::string bytes =
+        "GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + server.token("agent") + "\r\n\r\n";
     auto r = one_shot(server, bytes);
     INFO("GET " << target.substr(0, 120));
     REQUIRE(r);
@@ -238,15 +276,17 @@ TEST_CASE("web hostile: path tricks never escape the routes", "[web][hostile]") 
     CHECK(r->body.find("root:") == std::string::npos);
   }
   // Invalid UTF-8 in what the server may quote back: the answer is still valid JSON.
-  for (const std::string& target : std::vector<std::string>{"/v1/cases?status=%FF%FE", "/v1/commitments?kind=%C0%AE",
-                                                            "/v1/commitments?status=%ED%A0%80", "/v1/cases?owner=%FF&q=%FE"}) {
+  for (const std::string& target :
+       std::vector<std::string>{"/v1/cases?status=%FF%FE", "/v1/commitments?kind=%C0%AE",
+                                "/v1/commitments?status=%ED%A0%80", "/v1/cases?owner=%FF&q=%FE"}) {
     HttpResponse r = agent.get(target);
     INFO("GET " << target << ": " << r.describe());
     CHECK(r.status < 500);
     CHECK(!r.json().is_null());
   }
-  for (const std::string& target : std::vector<std::string>{"/hooks/intake/%FF%FE", "/v1/redress/%FF/fulfil",
-                                                            "/v1/commitments/%C0%AE/keep", "/v1/cases/%F4%90%80%80/messages"}) {
+  for (const std::string& target :
+       std::vector<std::string>{"/hooks/intake/%FF%FE", "/v1/redress/%FF/fulfil", "/v1/commitments/%C0%AE/keep",
+                                "/v1/cases/%F4%90%80%80/messages"}) {
     HttpResponse r = agent.post(target, std::string("{}"));
     check_client_error(r, "POST " + target);
   }
@@ -267,8 +307,8 @@ TEST_CASE("web hostile: oversized bodies are 413, oversized headers 431", "[web]
 
   // Content-Length over the limit: refused before the body is read.
   for (std::size_t length : {kMaxBody + 1, kMaxBody * 10, std::size_t(1) << 40}) {
-    std::string head = "POST /v1/cases HTTP/1.1\r\nHost: x\r\n" + auth + "Content-Type: application/json\r\nContent-Length: " +
-                       std::to_string(length) + "\r\n\r\n";
+    std::string head = "POST /v1/cases HTTP/1.1\r\nHost: x\r\n" + auth +
+                       "Content-Type: application/json\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
     auto r = one_shot(server, head);
     INFO("Content-Length " << length);
     REQUIRE(r);
@@ -325,7 +365,8 @@ TEST_CASE("web hostile: oversized bodies are 413, oversized headers 431", "[web]
     auto m = one_shot(server, many + "\r\n");
     REQUIRE(m);
     check_problem(*m, 431, "2000 headers");
-    auto bearer_huge = one_shot(server, "GET /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(30000, 't') + "\r\n\r\n");
+    auto bearer_huge = one_shot(
+        server, "GET /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + std::string(30000, 't') + "\r\n\r\n");
     REQUIRE(bearer_huge);
     check_problem(*bearer_huge, 431, "a 30 kB token");
   }
@@ -334,15 +375,16 @@ TEST_CASE("web hostile: oversized bodies are 413, oversized headers 431", "[web]
 
 TEST_CASE("web hostile: broken HTTP gets 400 or 405 and a closed connection", "[web][hostile][concurrency]") {
   RedressServer server(hostile_setup());
-  for (const std::string& bytes : std::vector<std::string>{std::string("HELLO\r\n\r\n"), std::string("GET\r\n\r\n"), std::string("GET /healthz\r\n\r\n"),
-                                  std::string("GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n"),
-                                  std::string("GET /healthz HTTP/1.1\r\nNo colon here\r\n\r\n"),
-                                  std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
-                                  std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n"),
-                                  std::string("POST /v1/cases HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"),
-                                  std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n"),
-                                  std::string("G\x01T /healthz HTTP/1.1\r\n\r\n"),
-                                  std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(64, '\x00') + "\r\n\r\n"}) {
+  for (const std::string& bytes : std::vector<std::string>{
+           std::string("HELLO\r\n\r\n"), std::string("GET\r\n\r\n"), std::string("GET /healthz\r\n\r\n"),
+           std::string("GET /healthz HTTP/9.9\r\nHost: x\r\n\r\n"),
+           std::string("GET /healthz HTTP/1.1\r\nNo colon here\r\n\r\n"),
+           std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"),
+           std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 7\r\n\r\n"),
+           std::string("POST /v1/cases HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\n"),
+           std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nX: a\rb\r\n\r\n"),
+           std::string("G\x01T /healthz HTTP/1.1\r\n\r\n"),
+           std::string("\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11) + std::string(64, '\x00') + "\r\n\r\n"}) {
     auto r = one_shot(server, bytes);
     INFO(bytes.substr(0, 60));
     REQUIRE(r);
@@ -383,14 +425,17 @@ TEST_CASE("web hostile: slow and idle clients are cut off after the read timeout
   Connection idle(server.port());
   // A header, then half the body it announced.
   Connection slow_body(server.port());
-  REQUIRE(slow_body.send_raw("POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"cli"));
+  REQUIRE(slow_body.send_raw(
+      "POST /v1/cases HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"cli"));
   // A slowloris: one byte a second keeps arriving, but the request never completes in time.
   Connection drip(server.port());
   std::string request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Drip: " + std::string(40, 'd') + "\r\n\r\n";
   bool cut = false;
   for (std::size_t i = 0; i < request.size() && !cut; ++i) {
-    if (!drip.send_raw(request.substr(i, 1))) cut = true;
-    else if (drip.wait_closed(500ms)) cut = true;
+    if (!drip.send_raw(request.substr(i, 1)))
+      cut = true;
+    else if (drip.wait_closed(500ms))
+      cut = true;
   }
   CHECK(cut);  // 40+ seconds of dripping were never needed: the whole-request timeout is 2 s
   CHECK(drip.pending().find("200 OK") == std::string::npos);
@@ -410,7 +455,8 @@ TEST_CASE("web hostile: slow and idle clients are cut off after the read timeout
   check_healthy(server);
 }
 
-TEST_CASE("web hostile: a client that will not take its responses is cut off after the read timeout", "[web][hostile]") {
+TEST_CASE("web hostile: a client that will not take its responses is cut off after the read timeout",
+          "[web][hostile]") {
   RedressServer server(hostile_setup());  // read_timeout_seconds = 2
   // A tiny receive window, then 100 pipelined requests for the 200 KiB OpenAPI document (20 MiB in
   // all), none of them read: the server's write stalls once the socket buffers are full.
@@ -438,12 +484,15 @@ TEST_CASE("web hostile: a client that will not take its responses is cut off aft
     pollfd p{fd, POLLIN, 0};
     if (::poll(&p, 1, 200) <= 0) continue;
     ssize_t n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) ended = true;
-    else received.append(chunk, static_cast<std::size_t>(n));
+    if (n <= 0)
+      ended = true;
+    else
+      received.append(chunk, static_cast<std::size_t>(n));
   }
   ::close(fd);
   std::size_t answers = 0;
-  for (auto at = received.find("HTTP/1.1 200"); at != std::string::npos; at = received.find("HTTP/1.1 200", at + 1)) ++answers;
+  for (auto at = received.find("HTTP/1.1 200"); at != std::string::npos; at = received.find("HTTP/1.1 200", at + 1))
+    ++answers;
   INFO(answers << " answers, " << received.size() << " bytes before the connection ended");
   CHECK(ended);
   CHECK(answers < kRequests);
@@ -497,7 +546,8 @@ TEST_CASE("web hostile: connections beyond the cap are closed and the server rec
   check_healthy(server);
 }
 
-TEST_CASE("web hostile: SQL in any field or filter is data, bound to placeholders, never parsed", "[web][hostile][sql]") {
+TEST_CASE("web hostile: SQL in any field or filter is data, bound to placeholders, never parsed",
+          "[web][hostile][sql]") {
   RedressServer server;
   Client agent(server.port(), server.token("agent"));
   const std::string injection = "Robert'); DROP TABLE cases;--";

@@ -16,7 +16,8 @@ const std::string kPassword = "correct horse battery staple";
 
 std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
   std::string out;
-  for (const auto& [name, value] : fields) out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
+  for (const auto& [name, value] : fields)
+    out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
   return out;
 }
 
@@ -38,8 +39,10 @@ struct CookieJar {
     for (auto it = begin; it != end; ++it) {
       std::string pair = it->second.substr(0, it->second.find(';'));
       auto eq = pair.find('=');
-      if (it->second.find("Max-Age=0") != std::string::npos) cookies.erase(pair.substr(0, eq));
-      else cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
+      if (it->second.find("Max-Age=0") != std::string::npos)
+        cookies.erase(pair.substr(0, eq));
+      else
+        cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
     }
   }
   Headers header() const {
@@ -55,9 +58,10 @@ HttpResponse sign_in(Client& client, CookieJar& jar, const std::string& email, c
   auto form = client.get("/staff/login", jar.header());
   REQUIRE(form.status == 200);
   jar.take(form);
-  auto answer = client.post("/staff/login",
-                            form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", email}, {"password", password}}),
-                            form_type() + jar.header() + extra);
+  auto answer = client.post(
+      "/staff/login",
+      form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", email}, {"password", password}}),
+      form_type() + jar.header() + extra);
   jar.take(answer);
   return answer;
 }
@@ -101,10 +105,14 @@ TEST_CASE("pages: the client's page shows their case, never an internal note or 
   std::string path = client_path(created.json());
   auto other = staff.post("/v1/cases", new_case_body("Someone else's complaint", "bob@example.org"));
   REQUIRE(other.status == 201);
-  REQUIRE(staff.post("/v1/cases/" + reference + "/messages",
-                     json::object{{"visibility", "internal"}, {"body", "INTERNAL: client sounds litigious"}}).status == 201);
-  REQUIRE(staff.post("/v1/cases/" + reference + "/messages",
-                     json::object{{"visibility", "client"}, {"body", "We are on it <i>now</i>"}}).status == 201);
+  REQUIRE(staff
+              .post("/v1/cases/" + reference + "/messages",
+                    json::object{{"visibility", "internal"}, {"body", "INTERNAL: client sounds litigious"}})
+              .status == 201);
+  REQUIRE(staff
+              .post("/v1/cases/" + reference + "/messages",
+                    json::object{{"visibility", "client"}, {"body", "We are on it <i>now</i>"}})
+              .status == 201);
 
   Client browser(server.port());
   auto page = browser.get(path);
@@ -118,7 +126,8 @@ TEST_CASE("pages: the client's page shows their case, never an internal note or 
   CHECK(page.body.find("<i>now</i>") == std::string::npos);
 
   SECTION("a reply through the form lands on the case and the page says so") {
-    auto posted = browser.post(path + "/reply", form_encode({{"body", "Here is my receipt <img src=x onerror=alert(1)>"}}), form_type());
+    auto posted = browser.post(path + "/reply",
+                               form_encode({{"body", "Here is my receipt <img src=x onerror=alert(1)>"}}), form_type());
     REQUIRE(posted.status == 303);
     CHECK(posted.header("location") == path + "?done=reply");
     auto after = browser.get(posted.header("location"));
@@ -128,18 +137,21 @@ TEST_CASE("pages: the client's page shows their case, never an internal note or 
     CHECK(messages.body.find("Here is my receipt") != std::string::npos);
   }
   SECTION("bad input is refused with the reason, and what was typed is kept") {
-    auto posted = browser.post(path + "/survey", form_encode({{"rating", "9"}, {"comment", "my long comment"}}), form_type());
+    auto posted =
+        browser.post(path + "/survey", form_encode({{"rating", "9"}, {"comment", "my long comment"}}), form_type());
     CHECK(posted.status == 422);
     CHECK(posted.body.find("class=\"error\"") != std::string::npos);
     auto empty = browser.post(path + "/reply", form_encode({{"body", ""}}), form_type());
     CHECK(empty.status == 422);
     auto broken = browser.post(path + "/reply", std::string("body=%zz"), form_type());
     CHECK(broken.status == 422);
-    auto json_body = browser.post(path + "/reply", std::string("{\"body\":\"x\"}"), {{"Content-Type", "application/json"}});
+    auto json_body =
+        browser.post(path + "/reply", std::string("{\"body\":\"x\"}"), {{"Content-Type", "application/json"}});
     CHECK(json_body.status == 422);
   }
   SECTION("a post from another site is refused") {
-    auto posted = browser.post(path + "/reply", form_encode({{"body", "forged"}}), form_type() + Headers{{"Origin", "https://evil.example"}});
+    auto posted = browser.post(path + "/reply", form_encode({{"body", "forged"}}),
+                               form_type() + Headers{{"Origin", "https://evil.example"}});
     CHECK(posted.status == 403);
     CHECK(staff.get("/v1/cases/" + reference).body.find("forged") == std::string::npos);
   }
@@ -196,7 +208,8 @@ TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failu
     CHECK(sign_in(client, jar, "nobody@example.org", "whatever password").status == 401);
   }
   SECTION("the sign-in form refuses a post without its token") {
-    auto answer = client.post("/staff/login", form_encode({{"email", "agent@example.org"}, {"password", kPassword}}), form_type());
+    auto answer = client.post("/staff/login", form_encode({{"email", "agent@example.org"}, {"password", kPassword}}),
+                              form_type());
     CHECK(answer.status == 403);
   }
   SECTION("an intake account or a staff member without a password cannot sign in") {
@@ -206,7 +219,8 @@ TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failu
   }
 }
 
-TEST_CASE("pages: one address guessing across many accounts is refused before any password is checked", "[web][pages]") {
+TEST_CASE("pages: one address guessing across many accounts is refused before any password is checked",
+          "[web][pages]") {
   ServerSetup setup;
   // Requests come from 127.0.0.1, taken here for a proxy: X-Forwarded-For names the client.
   setup.config = {"sign_in_failures_per_address = 3", "trusted_proxies = \"127.0.0.1/32\""};
@@ -225,7 +239,8 @@ TEST_CASE("pages: one address guessing across many accounts is refused before an
   CHECK(std::atoi(refused.header("retry-after").c_str()) >= 1);
   CHECK(jar.cookies.count("redress_staff") == 0);
   // An address a client wrote itself, left of what the proxy appended, changes nothing.
-  CHECK(sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "192.0.2.1, 198.51.100.7"}}).status == 429);
+  CHECK(sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "192.0.2.1, 198.51.100.7"}})
+            .status == 429);
   // Another client behind the same proxy signs in, and the account was never locked.
   auto other = sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "198.51.100.8"}});
   CHECK(other.status == 303);
@@ -243,10 +258,15 @@ TEST_CASE("pages: without trusted proxies the peer is the client and X-Forwarded
   server.set_password("agent", kPassword);
   Client client(server.port());
   CookieJar jar;
-  CHECK(sign_in(client, jar, "one@example.org", "a wrong guess!!", Headers{{"X-Forwarded-For", "198.51.100.1"}}).status == 401);
-  CHECK(sign_in(client, jar, "two@example.org", "a wrong guess!!", Headers{{"X-Forwarded-For", "198.51.100.2"}}).status == 401);
+  CHECK(
+      sign_in(client, jar, "one@example.org", "a wrong guess!!", Headers{{"X-Forwarded-For", "198.51.100.1"}}).status ==
+      401);
+  CHECK(
+      sign_in(client, jar, "two@example.org", "a wrong guess!!", Headers{{"X-Forwarded-For", "198.51.100.2"}}).status ==
+      401);
   // A forged header does not buy a fresh budget: both failures were 127.0.0.1's.
-  CHECK(sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "198.51.100.3"}}).status == 429);
+  CHECK(sign_in(client, jar, "agent@example.org", kPassword, Headers{{"X-Forwarded-For", "198.51.100.3"}}).status ==
+        429);
 }
 
 TEST_CASE("pages: password checks run off the I/O thread - sign-ins do not hold up other requests", "[web][pages]") {
@@ -259,7 +279,9 @@ TEST_CASE("pages: password checks run off the I/O thread - sign-ins do not hold 
   auto form = client.get("/staff/login");
   REQUIRE(form.status == 200);
   jar.take(form);
-  std::string body = form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", "agent@example.org"},
+  std::string body = form_encode({{"csrf", hidden(form.body, "csrf")},
+                                  {"next", "/staff"},
+                                  {"email", "agent@example.org"},
                                   {"password", "not the password"}});
   // Eight sign-ins, each an argon2id check, sent at once on their own connections.
   std::vector<Connection> posts(8);
@@ -306,27 +328,37 @@ TEST_CASE("pages: the console acts through the engine, with CSRF, version checks
   std::string version = hidden(queue.body, "expected_version");
 
   SECTION("a form without the session's CSRF token changes nothing") {
-    auto forged = client.post("/staff/cases/" + reference + "/act", form_encode({{"action", "take"}, {"csrf", "forged"}}), form_type() + jar.header());
+    auto forged = client.post("/staff/cases/" + reference + "/act",
+                              form_encode({{"action", "take"}, {"csrf", "forged"}}), form_type() + jar.header());
     CHECK(forged.status == 403);
-    auto missing = client.post("/staff/cases/" + reference + "/act", form_encode({{"action", "take"}}), form_type() + jar.header());
+    auto missing = client.post("/staff/cases/" + reference + "/act", form_encode({{"action", "take"}}),
+                               form_type() + jar.header());
     CHECK(missing.status == 403);
     CHECK(api.get("/v1/cases/" + reference).json().at("owner").is_null());
   }
   SECTION("take, then a promise; a stale version is refused and the typed text kept") {
     auto take = client.post("/staff/cases/" + reference + "/act",
-                            form_encode({{"csrf", csrf}, {"action", "take"}, {"expected_version", version}}), form_type() + jar.header());
+                            form_encode({{"csrf", csrf}, {"action", "take"}, {"expected_version", version}}),
+                            form_type() + jar.header());
     REQUIRE(take.status == 303);
     CHECK(api.get("/v1/cases/" + reference).json().at("owner").at("id") == json::value(server.staff_id("agent")));
     auto stale = client.post("/staff/cases/" + reference + "/act",
-                             form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"expected_version", version},
-                                          {"text", "Call you back <b>today</b>"}, {"due_local", "2031-05-02T10:00"}}),
+                             form_encode({{"csrf", csrf},
+                                          {"action", "make_commitment"},
+                                          {"expected_version", version},
+                                          {"text", "Call you back <b>today</b>"},
+                                          {"due_local", "2031-05-02T10:00"}}),
                              form_type() + jar.header());
     CHECK(stale.status == 412);
     CHECK(stale.body.find("Call you back &lt;b&gt;today&lt;/b&gt;") != std::string::npos);
     auto page = client.get("/staff/cases/" + reference, jar.header());
     auto promise = client.post("/staff/cases/" + reference + "/act",
-                               form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"expected_version", hidden(page.body, "expected_version")},
-                                            {"text", "Call you back"}, {"due_local", "2031-05-02T10:00"}, {"client_visible", "true"}}),
+                               form_encode({{"csrf", csrf},
+                                            {"action", "make_commitment"},
+                                            {"expected_version", hidden(page.body, "expected_version")},
+                                            {"text", "Call you back"},
+                                            {"due_local", "2031-05-02T10:00"},
+                                            {"client_visible", "true"}}),
                                form_type() + jar.header());
     REQUIRE(promise.status == 303);
     auto view = api.get("/v1/cases/" + reference).json();
@@ -340,9 +372,10 @@ TEST_CASE("pages: the console acts through the engine, with CSRF, version checks
     CHECK(found);
     auto mine = client.get("/staff", jar.header());
     CHECK(mine.body.find(reference) != std::string::npos);
-    auto bad_time = client.post("/staff/cases/" + reference + "/act",
-                                form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"text", "x"}, {"due_local", "tomorrow"}}),
-                                form_type() + jar.header());
+    auto bad_time = client.post(
+        "/staff/cases/" + reference + "/act",
+        form_encode({{"csrf", csrf}, {"action", "make_commitment"}, {"text", "x"}, {"due_local", "tomorrow"}}),
+        form_type() + jar.header());
     CHECK(bad_time.status == 422);
     CHECK(bad_time.body.find("due_local") != std::string::npos);
   }

@@ -89,7 +89,8 @@ struct World {
   // Resolved by the client's acceptance of a refund that is not yet paid.
   Proposed resolved() {
     Proposed p = proposed();
-    HttpResponse r = anonymous.post("/v1/client/" + p.made.link + "/redress/" + p.offer + "/accept", json::value(json::object{}));
+    HttpResponse r =
+        anonymous.post("/v1/client/" + p.made.link + "/redress/" + p.offer + "/accept", json::value(json::object{}));
     INFO(r.describe());
     REQUIRE(r.status == 200);
     REQUIRE(string_at(get_case(p.made.ref), "status") == "resolved");
@@ -98,8 +99,9 @@ struct World {
 
   // A promise on the case; its id.
   std::string promise(const std::string& ref) {
-    HttpResponse r = agent.post(kBase + ref + "/commitments",
-                                json::value(json::object{{"text", "We will call you back"}, {"due_in", "P2D"}, {"client_visible", true}}));
+    HttpResponse r = agent.post(
+        kBase + ref + "/commitments",
+        json::value(json::object{{"text", "We will call you back"}, {"due_in", "P2D"}, {"client_visible", true}}));
     INFO(r.describe());
     REQUIRE(r.status == 201);
     std::string id = string_at(r.json(), "id");
@@ -109,8 +111,9 @@ struct World {
 
   // A promise due in a second, once the scheduler has broken it (on the system clock).
   std::string broken_promise(const std::string& ref) {
-    HttpResponse r = agent.post(kBase + ref + "/commitments",
-                                json::value(json::object{{"text", "We will call you back"}, {"due_in", "PT1S"}, {"client_visible", true}}));
+    HttpResponse r = agent.post(
+        kBase + ref + "/commitments",
+        json::value(json::object{{"text", "We will call you back"}, {"due_in", "PT1S"}, {"client_visible", true}}));
     INFO(r.describe());
     REQUIRE(r.status == 201);
     std::string id = string_at(r.json(), "id");
@@ -124,8 +127,9 @@ struct World {
   }
 
   std::string subscription() {
-    HttpResponse r = admin.post("/v1/webhooks", json::value(json::object{{"url", "https://example.org/hooks/redress"},
-                                                                        {"event_types", json::array{"case.received"}}}));
+    HttpResponse r =
+        admin.post("/v1/webhooks", json::value(json::object{{"url", "https://example.org/hooks/redress"},
+                                                            {"event_types", json::array{"case.received"}}}));
     INFO(r.describe());
     REQUIRE(r.status == 201);
     return string_at(r.json(), "id");
@@ -136,7 +140,8 @@ struct World {
                             const Headers& extra = {}, std::optional<std::string> signature = std::nullopt) {
     Headers headers{{"webhook-id", id},
                     {"webhook-timestamp", std::to_string(timestamp)},
-                    {"webhook-signature", signature.value_or(standard_webhooks_signature(server.intake_secret(), id, timestamp, body))}};
+                    {"webhook-signature",
+                     signature.value_or(standard_webhooks_signature(server.intake_secret(), id, timestamp, body))}};
     return build_request("POST", std::string("/hooks/intake/") + kIntakeSource, headers + extra, body);
   }
 };
@@ -160,9 +165,9 @@ enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kLeadUp
 struct Call {
   std::string method;
   std::string target;
-  std::string body;          // JSON text; empty for none
-  std::string case_ref;      // a case whose version must not move when the call is refused
-  std::string raw;           // when set, the request bytes as they are (signed intake hooks)
+  std::string body;      // JSON text; empty for none
+  std::string case_ref;  // a case whose version must not move when the call is refused
+  std::string raw;       // when set, the request bytes as they are (signed intake hooks)
 };
 
 struct Route {
@@ -178,8 +183,13 @@ std::string body_of(json::object o) { return json::serialize(o); }
 std::vector<Route> route_table() {
   return {
       {"POST", "/v1/cases", Who::kCreators, 201,
-       [](World&) { return Call{"POST", "/v1/cases", body_of(new_case_body()), {}, {}}; }},
-      {"GET", "/v1/cases", Who::kAgentUp, 200, [](World&) { return Call{"GET", "/v1/cases?limit=5", {}, {}, {}}; }},
+       [](World&) {
+         return Call{"POST", "/v1/cases", body_of(new_case_body()), {}, {}};
+       }},
+      {"GET", "/v1/cases", Who::kAgentUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/cases?limit=5", {}, {}, {}};
+       }},
       {"GET", "/v1/cases/{ref}", Who::kAgentUp, 200,
        [](World& w) {
          auto c = w.new_case();
@@ -188,7 +198,8 @@ std::vector<Route> route_table() {
       {"POST", "/v1/cases/{ref}/actions", Who::kAgentUp, 200,
        [](World& w) {
          auto c = w.new_case();
-         return Call{"POST", kBase + c.ref + "/actions", body_of({{"action", "assess"}, {"severity", "high"}}), c.ref, {}};
+         return Call{
+             "POST", kBase + c.ref + "/actions", body_of({{"action", "assess"}, {"severity", "high"}}), c.ref, {}};
        }},
       {"GET", "/v1/cases/{ref}/events", Who::kAgentUp, 200,
        [](World& w) {
@@ -200,24 +211,37 @@ std::vector<Route> route_table() {
          auto c = w.new_case();
          return Call{"GET", kBase + c.ref + "/notifications", {}, {}, {}};
        }},
-      {"GET", "/v1/admin/outbox", Who::kAdmin, 200, [](World&) { return Call{"GET", "/v1/admin/outbox", {}, {}, {}}; }},
+      {"GET", "/v1/admin/outbox", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/admin/outbox", {}, {}, {}};
+       }},
       {"POST", "/v1/admin/outbox/retry", Who::kAdmin, 200,
-       [](World&) { return Call{"POST", "/v1/admin/outbox/retry", body_of({{"all", true}}), {}, {}}; }},
+       [](World&) {
+         return Call{"POST", "/v1/admin/outbox/retry", body_of({{"all", true}}), {}, {}};
+       }},
       {"POST", "/v1/cases/{ref}/messages", Who::kAgentUp, 201,
        [](World& w) {
          auto c = w.new_case();
-         return Call{"POST", kBase + c.ref + "/messages", body_of({{"visibility", "internal"}, {"body", "Checked the ledger."}}), c.ref, {}};
+         return Call{"POST",
+                     kBase + c.ref + "/messages",
+                     body_of({{"visibility", "internal"}, {"body", "Checked the ledger."}}),
+                     c.ref,
+                     {}};
        }},
       {"POST", "/v1/cases/{ref}/commitments", Who::kAgentUp, 201,
        [](World& w) {
          auto c = w.investigating();
-         return Call{"POST", kBase + c.ref + "/commitments",
-                     body_of({{"text", "We will call you back"}, {"due_in", "P1D"}, {"client_visible", true}}), c.ref, {}};
+         return Call{"POST",
+                     kBase + c.ref + "/commitments",
+                     body_of({{"text", "We will call you back"}, {"due_in", "P1D"}, {"client_visible", true}}),
+                     c.ref,
+                     {}};
        }},
       {"POST", "/v1/cases/{ref}/redress", Who::kAgentUp, 201,
        [](World& w) {
          auto c = w.investigating();
-         return Call{"POST", kBase + c.ref + "/redress", body_of({{"kind", "apology"}, {"text", "We are sorry."}}), c.ref, {}};
+         return Call{
+             "POST", kBase + c.ref + "/redress", body_of({{"kind", "apology"}, {"text", "We are sorry."}}), c.ref, {}};
        }},
       {"POST", "/v1/cases/{ref}/client-link", Who::kAgentUp, 201,
        [](World& w) {
@@ -229,27 +253,46 @@ std::vector<Route> route_table() {
          auto c = w.new_case();
          return Call{"DELETE", kBase + c.ref + "/client-link", {}, {}, {}};
        }},
-      {"GET", "/v1/commitments", Who::kAgentUp, 200, [](World&) { return Call{"GET", "/v1/commitments?limit=5", {}, {}, {}}; }},
+      {"GET", "/v1/commitments", Who::kAgentUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/commitments?limit=5", {}, {}, {}};
+       }},
       {"POST", "/v1/commitments/{id}/keep", Who::kAgentUp, 200,
        [](World& w) {
          auto c = w.investigating();
-         return Call{"POST", "/v1/commitments/" + w.promise(c.ref) + "/keep", body_of({{"note", "Called."}}), c.ref, {}};
+         return Call{
+             "POST", "/v1/commitments/" + w.promise(c.ref) + "/keep", body_of({{"note", "Called."}}), c.ref, {}};
        }},
       {"POST", "/v1/commitments/{id}/renegotiate", Who::kAgentUp, 200,
        [](World& w) {
          auto c = w.investigating();
-         return Call{"POST", "/v1/commitments/" + w.promise(c.ref) + "/renegotiate",
-                     body_of({{"due_in", "P5D"}, {"reason", "The courier needs longer."}}), c.ref, {}};
+         return Call{"POST",
+                     "/v1/commitments/" + w.promise(c.ref) + "/renegotiate",
+                     body_of({{"due_in", "P5D"}, {"reason", "The courier needs longer."}}),
+                     c.ref,
+                     {}};
        }},
       {"POST", "/v1/commitments/{id}/handle", Who::kAgentUp, 200,
        [](World& w) {
          auto c = w.investigating();
-         return Call{"POST", "/v1/commitments/" + w.broken_promise(c.ref) + "/handle",
-                     body_of({{"note", "Called the client, apologised and booked a new date."}}), c.ref, {}};
+         return Call{"POST",
+                     "/v1/commitments/" + w.broken_promise(c.ref) + "/handle",
+                     body_of({{"note", "Called the client, apologised and booked a new date."}}),
+                     c.ref,
+                     {}};
        }},
-      {"GET", "/v1/reports/overdue", Who::kLeadUp, 200, [](World&) { return Call{"GET", "/v1/reports/overdue", {}, {}, {}}; }},
-      {"GET", "/v1/reports/owners", Who::kLeadUp, 200, [](World&) { return Call{"GET", "/v1/reports/owners?days=30", {}, {}, {}}; }},
-      {"GET", "/v1/reports/standards", Who::kPublic, 200, [](World&) { return Call{"GET", "/v1/reports/standards", {}, {}, {}}; }},
+      {"GET", "/v1/reports/overdue", Who::kLeadUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/reports/overdue", {}, {}, {}};
+       }},
+      {"GET", "/v1/reports/owners", Who::kLeadUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/reports/owners?days=30", {}, {}, {}};
+       }},
+      {"GET", "/v1/reports/standards", Who::kPublic, 200,
+       [](World&) {
+         return Call{"GET", "/v1/reports/standards", {}, {}, {}};
+       }},
       {"POST", "/v1/redress/{id}/fulfil", Who::kAgentUp, 200,
        [](World& w) {
          auto p = w.resolved();
@@ -273,13 +316,17 @@ std::vector<Route> route_table() {
       {"POST", "/v1/client/{token}/redress/{id}/reject", Who::kClientLink, 200,
        [](World& w) {
          auto p = w.proposed();
-         return Call{"POST", "/v1/client/" + p.made.link + "/redress/" + p.offer + "/reject",
-                     body_of({{"reason", "Too little."}}), {}, {}};
+         return Call{"POST",
+                     "/v1/client/" + p.made.link + "/redress/" + p.offer + "/reject",
+                     body_of({{"reason", "Too little."}}),
+                     {},
+                     {}};
        }},
       {"POST", "/v1/client/{token}/survey", Who::kClientLink, 200,
        [](World& w) {
          auto p = w.resolved();
-         return Call{"POST", "/v1/client/" + p.made.link + "/survey", body_of({{"rating", 4}, {"comment", "Quick."}}), {}, {}};
+         return Call{
+             "POST", "/v1/client/" + p.made.link + "/survey", body_of({{"rating", 4}, {"comment", "Quick."}}), {}, {}};
        }},
       {"POST", "/v1/client/{token}/withdraw", Who::kClientLink, 200,
        [](World& w) {
@@ -289,27 +336,51 @@ std::vector<Route> route_table() {
       {"POST", "/v1/client/{token}/reopen", Who::kClientLink, 200,
        [](World& w) {
          auto p = w.resolved();
-         return Call{"POST", "/v1/client/" + p.made.link + "/reopen", body_of({{"reason", "The refund never came."}}), {}, {}};
+         return Call{
+             "POST", "/v1/client/" + p.made.link + "/reopen", body_of({{"reason", "The refund never came."}}), {}, {}};
        }},
       {"POST", "/v1/webhooks", Who::kAdmin, 201,
        [](World&) {
-         return Call{"POST", "/v1/webhooks",
-                     body_of({{"url", "https://example.org/hook"}, {"event_types", json::array{"case.received", "case.closed"}}}), {}, {}};
+         return Call{"POST",
+                     "/v1/webhooks",
+                     body_of({{"url", "https://example.org/hook"},
+                              {"event_types", json::array{"case.received", "case.closed"}}}),
+                     {},
+                     {}};
        }},
-      {"GET", "/v1/webhooks", Who::kAdmin, 200, [](World&) { return Call{"GET", "/v1/webhooks", {}, {}, {}}; }},
+      {"GET", "/v1/webhooks", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/webhooks", {}, {}, {}};
+       }},
       {"DELETE", "/v1/webhooks/{id}", Who::kAdmin, 204,
-       [](World& w) { return Call{"DELETE", "/v1/webhooks/" + w.subscription(), {}, {}, {}}; }},
+       [](World& w) {
+         return Call{"DELETE", "/v1/webhooks/" + w.subscription(), {}, {}, {}};
+       }},
       {"POST", "/hooks/intake/{source}", Who::kIntakeHook, 201,
        [](World& w) {
-         return Call{"POST", std::string("/hooks/intake/") + kIntakeSource, {}, {},
+         return Call{"POST",
+                     std::string("/hooks/intake/") + kIntakeSource,
+                     {},
+                     {},
                      w.signed_intake(unique_id("msg"), unix_now(), intake_payload())};
        }},
       // Under the system clock the admin gets 404 (see the manual clock test for 200).
       {"POST", "/v1/admin/clock", Who::kAdmin, 404,
-       [](World&) { return Call{"POST", "/v1/admin/clock", body_of({{"advance", "PT1H"}}), {}, {}}; }},
-      {"GET", "/healthz", Who::kPublic, 200, [](World&) { return Call{"GET", "/healthz", {}, {}, {}}; }},
-      {"GET", "/metrics", Who::kPublic, 200, [](World&) { return Call{"GET", "/metrics", {}, {}, {}}; }},
-      {"GET", "/v1/openapi.json", Who::kPublic, 200, [](World&) { return Call{"GET", "/v1/openapi.json", {}, {}, {}}; }},
+       [](World&) {
+         return Call{"POST", "/v1/admin/clock", body_of({{"advance", "PT1H"}}), {}, {}};
+       }},
+      {"GET", "/healthz", Who::kPublic, 200,
+       [](World&) {
+         return Call{"GET", "/healthz", {}, {}, {}};
+       }},
+      {"GET", "/metrics", Who::kPublic, 200,
+       [](World&) {
+         return Call{"GET", "/metrics", {}, {}, {}};
+       }},
+      {"GET", "/v1/openapi.json", Who::kPublic, 200,
+       [](World&) {
+         return Call{"GET", "/v1/openapi.json", {}, {}, {}};
+       }},
   };
 }
 
@@ -374,13 +445,16 @@ TEST_CASE("web api: every route allows or refuses each role as the SPEC says", "
       Call call = route.prepare(world);
       std::int64_t before = call.case_ref.empty() ? -1 : world.version(call.case_ref);
       Headers headers;
-      if (caller == "bogus") headers = bearer("rd_" + std::string(43, 'A'));
-      else if (caller != "anonymous") headers = bearer(server.token(caller));
+      if (caller == "bogus")
+        headers = bearer("rd_" + std::string(43, 'A'));
+      else if (caller != "anonymous")
+        headers = bearer(server.token(caller));
       std::string bytes;
       if (!call.raw.empty()) {
         // Signed deliveries: put the caller's Authorization header in front of the signed request.
         bytes = call.raw;
-        if (!headers.empty()) bytes.insert(bytes.find("\r\n") + 2, headers.front().first + ": " + headers.front().second + "\r\n");
+        if (!headers.empty())
+          bytes.insert(bytes.find("\r\n") + 2, headers.front().first + ": " + headers.front().second + "\r\n");
       } else {
         bytes = build_request(call.method, call.target, headers, call.body);
       }
@@ -430,10 +504,13 @@ TEST_CASE("web api: a client link opens its own case and no other", "[web][clien
   changed.back() = changed.back() == 'A' ? 'B' : 'A';
   std::string random_link = "cl_" + base64(random_bytes(32));
   for (auto& c : random_link)
-    if (c == '+') c = '-';
-    else if (c == '/') c = '_';
+    if (c == '+')
+      c = '-';
+    else if (c == '/')
+      c = '_';
   while (!random_link.empty() && random_link.back() == '=') random_link.pop_back();
-  for (const std::string& token : std::vector<std::string>{changed, random_link, std::string("cl_short"), std::string(200, 'x'), a.made.ref}) {
+  for (const std::string& token :
+       std::vector<std::string>{changed, random_link, std::string("cl_short"), std::string(200, 'x'), a.made.ref}) {
     HttpResponse r = client.get("/v1/client/" + token);
     INFO(token << ": " << r.describe());
     CHECK(r.status == 404);
@@ -511,16 +588,20 @@ TEST_CASE("web api: a complaint's whole life over HTTP, with ETag and If-Match",
   CHECK(string_at(taken.at("owner"), "id") == server.staff_id("agent"));
 
   // A stale If-Match: 412, nothing changes.
-  HttpResponse stale = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}), {{"If-Match", "\"1\""}});
+  HttpResponse stale =
+      agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}), {{"If-Match", "\"1\""}});
   INFO(stale.describe());
   CHECK(stale.status == 412);
   CHECK(stale.is_problem());
   CHECK("\"" + std::to_string(w.version(ref)) + "\"" == etag);
   // A malformed If-Match is a client error too.
-  CHECK(agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}), {{"If-Match", "yesterday"}}).status == 400);
+  CHECK(
+      agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "start"}}), {{"If-Match", "yesterday"}})
+          .status == 400);
 
   // Validation: 422 naming the fields.
-  HttpResponse invalid = agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "resolve"}, {"outcome", "perhaps"}}));
+  HttpResponse invalid =
+      agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "resolve"}, {"outcome", "perhaps"}}));
   INFO(invalid.describe());
   CHECK(invalid.status == 422);
   CHECK(invalid.is_problem());
@@ -535,7 +616,8 @@ TEST_CASE("web api: a complaint's whole life over HTTP, with ETag and If-Match",
   step({{"action", "request_info"}, {"body", "Which card was charged?"}}, "awaiting_client");
   // The client answers through the status page.
   Client client(server.port());
-  HttpResponse reply = client.post("/v1/client/" + link + "/messages", json::value(json::object{{"body", "The Visa ending 4242."}}));
+  HttpResponse reply =
+      client.post("/v1/client/" + link + "/messages", json::value(json::object{{"body", "The Visa ending 4242."}}));
   INFO(reply.describe());
   CHECK(reply.status == 201);
   json::value after_reply = w.get_case(ref);
@@ -546,16 +628,19 @@ TEST_CASE("web api: a complaint's whole life over HTTP, with ETag and If-Match",
     CHECK(string_at(after_reply, "status") == "investigating");
     etag = "\"" + std::to_string(after_reply.at("version").as_int64()) + "\"";
   }
-  HttpResponse note = agent.post(kBase + ref + "/messages", json::value(json::object{{"visibility", "internal"}, {"body", "Duplicate capture."}}));
+  HttpResponse note = agent.post(kBase + ref + "/messages",
+                                 json::value(json::object{{"visibility", "internal"}, {"body", "Duplicate capture."}}));
   CHECK(note.status == 201);
   etag = note.header("etag");
   CHECK(etag == "\"" + std::to_string(w.version(ref)) + "\"");
 
-  json::value proposed = step({{"action", "propose_redress"},
-                               {"outcome", "upheld"},
-                               {"final_response", final_response_text()},
-                               {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}},
-                              "redress_proposed");
+  json::value proposed = step(
+      {{"action", "propose_redress"},
+       {"outcome", "upheld"},
+       {"final_response", final_response_text()},
+       {"offers", json::array{json::object{
+                      {"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}},
+      "redress_proposed");
   std::string offer;
   for (const auto& r : proposed.at("redress").as_array())
     if (string_at(r, "kind") == "refund") offer = string_at(r, "id");
@@ -752,37 +837,45 @@ TEST_CASE("web api: intake hooks verify Standard Webhooks signatures", "[web][in
   };
   std::string other = intake_payload("Tampered");
   // A signature over another body, another id, or with another secret.
-  refused(w.signed_intake(unique_id("msg"), now, other, {}, standard_webhooks_signature(server.intake_secret(), "x", now, other)),
+  refused(w.signed_intake(unique_id("msg"), now, other, {},
+                          standard_webhooks_signature(server.intake_secret(), "x", now, other)),
           401, "signed with another id");
   refused(build_request("POST", std::string("/hooks/intake/") + kIntakeSource,
-                        {{"webhook-id", "m1"}, {"webhook-timestamp", std::to_string(now)},
+                        {{"webhook-id", "m1"},
+                         {"webhook-timestamp", std::to_string(now)},
                          {"webhook-signature", standard_webhooks_signature(server.intake_secret(), "m1", now, body)}},
                         other),
           401, "body changed after signing");
-  refused(w.signed_intake("m2", now, body, {}, standard_webhooks_signature(new_whsec(), "m2", now, body)), 401, "another secret");
+  refused(w.signed_intake("m2", now, body, {}, standard_webhooks_signature(new_whsec(), "m2", now, body)), 401,
+          "another secret");
   refused(w.signed_intake("m3", now, body, {}, std::string("v1,") + std::string(44, 'A')), 401, "garbage signature");
-  refused(w.signed_intake("m4", now, body, {}, std::string("v2,") + standard_webhooks_signature(server.intake_secret(), "m4", now, body).substr(3)),
+  refused(w.signed_intake(
+              "m4", now, body, {},
+              std::string("v2,") + standard_webhooks_signature(server.intake_secret(), "m4", now, body).substr(3)),
           401, "unknown scheme");
   // Stale or future timestamps, correctly signed.
   refused(w.signed_intake("m5", now - 3600, body), 401, "an hour old");
   refused(w.signed_intake("m6", now + 3600, body), 401, "an hour ahead");
-  refused(w.signed_intake("m7", now, body, {}, "") , 401, "no signature");
+  refused(w.signed_intake("m7", now, body, {}, ""), 401, "no signature");
   refused(build_request("POST", std::string("/hooks/intake/") + kIntakeSource, {}, body), 401, "no headers at all");
   // Key rotation: several signatures, one of them good.
-  HttpResponse rotated = hook.raw(w.signed_intake(unique_id("msg"), now, intake_payload("Rotated"), {},
-                                                  "v1,bm9wZQ== " + standard_webhooks_signature(server.intake_secret(), "", 0, "") ));
+  HttpResponse rotated =
+      hook.raw(w.signed_intake(unique_id("msg"), now, intake_payload("Rotated"), {},
+                               "v1,bm9wZQ== " + standard_webhooks_signature(server.intake_secret(), "", 0, "")));
   CHECK(rotated.status == 401);  // the good-looking one signs something else
   std::string rid = unique_id("msg");
   std::string rbody = intake_payload("Rotated");
-  HttpResponse rotated_ok = hook.raw(w.signed_intake(rid, now, rbody, {},
-                                                     "v1,bm9wZQ== " + standard_webhooks_signature(server.intake_secret(), rid, now, rbody)));
+  HttpResponse rotated_ok = hook.raw(w.signed_intake(
+      rid, now, rbody, {}, "v1,bm9wZQ== " + standard_webhooks_signature(server.intake_secret(), rid, now, rbody)));
   INFO(rotated_ok.describe());
   CHECK(rotated_ok.status == 201);
   // An unknown source.
-  HttpResponse unknown = hook.raw(build_request("POST", "/hooks/intake/nobody",
-                                                {{"webhook-id", "m8"}, {"webhook-timestamp", std::to_string(now)},
-                                                 {"webhook-signature", standard_webhooks_signature(server.intake_secret(), "m8", now, body)}},
-                                                body));
+  HttpResponse unknown = hook.raw(
+      build_request("POST", "/hooks/intake/nobody",
+                    {{"webhook-id", "m8"},
+                     {"webhook-timestamp", std::to_string(now)},
+                     {"webhook-signature", standard_webhooks_signature(server.intake_secret(), "m8", now, body)}},
+                    body));
   CHECK(unknown.status == 404);
   // A valid signature on a payload that does not make a case: 422 with the fields.
   std::string empty_payload = json::serialize(json::object{{"customer", json::object{{"name", "Bo"}}}});
@@ -801,9 +894,10 @@ TEST_CASE("web api: intake hooks verify Standard Webhooks signatures", "[web][in
 TEST_CASE("web api: web hook subscriptions: the secret once, listed without it, deleted", "[web][webhooks]") {
   RedressServer server;
   Client admin(server.port(), server.token("admin"));
-  HttpResponse created = admin.post("/v1/webhooks", json::value(json::object{{"url", "https://crm.example.org/redress"},
-                                                                             {"event_types", json::array{"case.received", "commitment.broken"}},
-                                                                             {"description", "CRM"}}));
+  HttpResponse created = admin.post(
+      "/v1/webhooks", json::value(json::object{{"url", "https://crm.example.org/redress"},
+                                               {"event_types", json::array{"case.received", "commitment.broken"}},
+                                               {"description", "CRM"}}));
   INFO(created.describe());
   REQUIRE(created.status == 201);
   json::value sub = created.json();
@@ -815,7 +909,8 @@ TEST_CASE("web api: web hook subscriptions: the secret once, listed without it, 
   CHECK(unbase64(secret.substr(6)).size() >= 24);
   CHECK(strings_at(sub, "event_types") == std::vector<std::string>{"case.received", "commitment.broken"});
 
-  HttpResponse second = admin.post("/v1/webhooks", json::value(json::object{{"url", "http://10.0.0.2:8080/in"}, {"event_types", json::array{"*"}}}));
+  HttpResponse second = admin.post(
+      "/v1/webhooks", json::value(json::object{{"url", "http://10.0.0.2:8080/in"}, {"event_types", json::array{"*"}}}));
   REQUIRE(second.status == 201);
   CHECK(string_at(second.json(), "secret") != secret);
 
@@ -830,11 +925,15 @@ TEST_CASE("web api: web hook subscriptions: the secret once, listed without it, 
   CHECK(list.body.find(secret.substr(6)) == std::string::npos);
 
   // Not valid: 422 naming the fields.
-  HttpResponse invalid = admin.post("/v1/webhooks", json::value(json::object{{"url", "ftp://example.org"}, {"event_types", json::array{"case.exploded"}}, {"colour", "red"}}));
+  HttpResponse invalid =
+      admin.post("/v1/webhooks",
+                 json::value(json::object{
+                     {"url", "ftp://example.org"}, {"event_types", json::array{"case.exploded"}}, {"colour", "red"}}));
   INFO(invalid.describe());
   CHECK(invalid.status == 422);
   auto fields = invalid.problem_fields();
-  for (const char* f : {"url", "event_types", "colour"}) CHECK(std::find(fields.begin(), fields.end(), f) != fields.end());
+  for (const char* f : {"url", "event_types", "colour"})
+    CHECK(std::find(fields.begin(), fields.end(), f) != fields.end());
 
   HttpResponse removed = admin.call("DELETE", "/v1/webhooks/" + id);
   INFO(removed.describe());
@@ -882,7 +981,8 @@ TEST_CASE("web api: the manual clock moves only when told, and only for the admi
   CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"set", "2030-01-01T00:00:00Z"}})).status == 422);
   CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "-PT1H"}})).status == 422);
   CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "soon"}})).status == 422);
-  CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}, {"set", "2032-01-01T00:00:00Z"}})).status == 422);
+  CHECK(admin.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}, {"set", "2032-01-01T00:00:00Z"}}))
+            .status == 422);
   CHECK(admin.post("/v1/admin/clock", json::value(json::object{})).status == 422);
   // Only the admin.
   CHECK(lead.post("/v1/admin/clock", json::value(json::object{{"advance", "PT1H"}})).status == 403);
@@ -952,7 +1052,8 @@ TEST_CASE("web api: 404, 405 with Allow, and the operational endpoints", "[web][
   CHECK(server.log().find(server.token("agent")) == std::string::npos);
 }
 
-TEST_CASE("web api: moving the manual clock fires what fell due before it answers, and the reports show it", "[web][clock][reports]") {
+TEST_CASE("web api: moving the manual clock fires what fell due before it answers, and the reports show it",
+          "[web][clock][reports]") {
   ServerSetup setup;
   setup.manual_clock = true;
   RedressServer server(setup);
@@ -960,13 +1061,15 @@ TEST_CASE("web api: moving the manual clock fires what fell due before it answer
   Client lead(server.port(), server.token("lead"));
   Client agent(server.port(), server.token("agent"));
   Client anonymous(server.port());
-  REQUIRE(admin.post("/v1/admin/clock", json::value(json::object{{"set", "2031-01-06T09:00:00Z"}})).status == 200);  // a Monday
+  REQUIRE(admin.post("/v1/admin/clock", json::value(json::object{{"set", "2031-01-06T09:00:00Z"}})).status ==
+          200);  // a Monday
   json::value created = create_case(agent);
   std::string ref = string_at(created, "reference");
   std::string promise_id;
   {
-    HttpResponse r = agent.post(kBase + ref + "/commitments",
-                                json::value(json::object{{"text", "We will call you"}, {"due_in", "PT2H"}, {"client_visible", true}}));
+    HttpResponse r = agent.post(
+        kBase + ref + "/commitments",
+        json::value(json::object{{"text", "We will call you"}, {"due_in", "PT2H"}, {"client_visible", true}}));
     REQUIRE(r.status == 201);
     promise_id = string_at(r.json(), "id");
   }
@@ -992,7 +1095,8 @@ TEST_CASE("web api: moving the manual clock fires what fell due before it answer
                                     json::value(json::object{{"note", "Called the next morning and apologised."}}));
   INFO(handled.describe());
   CHECK(handled.status == 200);
-  CHECK(agent.post("/v1/commitments/" + promise_id + "/handle", json::value(json::object{{"note", "again"}})).status == 409);
+  CHECK(agent.post("/v1/commitments/" + promise_id + "/handle", json::value(json::object{{"note", "again"}})).status ==
+        409);
   CHECK(agent.post("/v1/commitments/" + promise_id + "/handle", json::value(json::object{})).status == 422);
   CHECK(lead.get("/v1/reports/overdue").json().at("totals").at("broken_unhandled").as_int64() == 1);
   CHECK(lead.get("/v1/reports/overdue?limit=0").status == 422);
@@ -1018,14 +1122,16 @@ TEST_CASE("web api: moving the manual clock fires what fell due before it answer
   CHECK(counted);
 }
 
-TEST_CASE("web api: intake is rate limited per source and per intake token, with Retry-After", "[web][intake][limits]") {
+TEST_CASE("web api: intake is rate limited per source and per intake token, with Retry-After",
+          "[web][intake][limits]") {
   // 6 a minute: bursts of 1, one more every 10 s (longer than this test takes).
   RedressServer server(ServerSetup{false, 2, {"intake_rate_per_minute = 6"}});
   World w(server);
   Client hook(server.port());
   int created = 0, limited = 0;
   for (int i = 0; i < 5; ++i) {
-    HttpResponse r = hook.raw(w.signed_intake(unique_id("msg"), unix_now(), intake_payload("Parcel " + std::to_string(i))));
+    HttpResponse r =
+        hook.raw(w.signed_intake(unique_id("msg"), unix_now(), intake_payload("Parcel " + std::to_string(i))));
     INFO(r.describe());
     if (r.status == 201) ++created;
     if (r.status == 429) {
@@ -1047,10 +1153,12 @@ TEST_CASE("web api: intake is rate limited per source and per intake token, with
   CHECK(token_created == 1);
   CHECK(token_limited == 3);
   // Staff are not limited.
-  for (int i = 0; i < 4; ++i) CHECK(w.agent.post("/v1/cases", new_case_body("By hand " + std::to_string(i))).status == 201);
+  for (int i = 0; i < 4; ++i)
+    CHECK(w.agent.post("/v1/cases", new_case_body("By hand " + std::to_string(i))).status == 201);
 }
 
-TEST_CASE("web api: no secret reaches the log - tokens, client links, passwords, cookies, signatures", "[web][security]") {
+TEST_CASE("web api: no secret reaches the log - tokens, client links, passwords, cookies, signatures",
+          "[web][security]") {
   RedressServer server;
   server.set_password("agent", "a very secret password 42");
   World w(server);
@@ -1070,9 +1178,10 @@ TEST_CASE("web api: no secret reaches the log - tokens, client links, passwords,
   std::string login_cookie = form.header("set-cookie").substr(0, form.header("set-cookie").find(';'));
   std::smatch m;
   REQUIRE(std::regex_search(form.body, m, std::regex("name=\"csrf\" value=\"([^\"]*)\"")));
-  auto signed_in = anonymous.post("/staff/login",
-                                  "csrf=" + std::string(m[1]) + "&next=%2Fstaff&email=agent%40example.org&password=a+very+secret+password+42",
-                                  {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", login_cookie}});
+  auto signed_in = anonymous.post(
+      "/staff/login",
+      "csrf=" + std::string(m[1]) + "&next=%2Fstaff&email=agent%40example.org&password=a+very+secret+password+42",
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", login_cookie}});
   REQUIRE(signed_in.status == 303);
   std::string session;
   auto [b, e] = signed_in.headers.equal_range("set-cookie");
@@ -1132,8 +1241,10 @@ TEST_CASE("web api: /metrics shows where the store's writes spend their time", "
   CHECK(r.body.find("# TYPE redress_store_queued_writes gauge") != std::string::npos);
 }
 
-TEST_CASE("web api: a case view from the view cache is always the store's current view - another node's writes, a new client link",
-          "[web][view-cache]") {
+TEST_CASE(
+    "web api: a case view from the view cache is always the store's current view - another node's writes, a new client "
+    "link",
+    "[web][view-cache]") {
   RedressServer server;
   World w(server);
   auto made = w.new_case("Charged twice for order 77");
@@ -1155,7 +1266,8 @@ TEST_CASE("web api: a case view from the view cache is always the store's curren
   // although it neither made the change nor heard of it.
   SecondNode other(server, server.data_dir().parent_path() / "second-node.log");
   Client other_agent(other.port(), server.token("agent"));
-  HttpResponse taken = other_agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "take"}, {"note", "Mine."}}));
+  HttpResponse taken =
+      other_agent.post(kBase + ref + "/actions", json::value(json::object{{"action", "take"}, {"note", "Mine."}}));
   INFO(taken.describe());
   REQUIRE(taken.status == 200);
   json::value after = w.get_case(ref);
@@ -1185,7 +1297,8 @@ TEST_CASE("web api: a case view from the view cache is always the store's curren
   CHECK_FALSE(w.get_case(ref).as_object().contains("client_url"));
 }
 
-TEST_CASE("web api: a cached resolved case stops offering reopen when its reopen window ends", "[web][view-cache][clock]") {
+TEST_CASE("web api: a cached resolved case stops offering reopen when its reopen window ends",
+          "[web][view-cache][clock]") {
   ServerSetup setup;
   setup.manual_clock = true;
   RedressServer server(setup);
@@ -1195,10 +1308,13 @@ TEST_CASE("web api: a cached resolved case stops offering reopen when its reopen
   w.act(ref, {{"action", "acknowledge"}});
   w.act(ref, {{"action", "take"}, {"note", "Mine."}});
   w.act(ref, {{"action", "start"}});
-  json::value proposed = w.act(ref, {{"action", "propose_redress"},
-                                     {"outcome", "upheld"},
-                                     {"final_response", final_response_text()},
-                                     {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}});
+  json::value proposed = w.act(
+      ref,
+      {{"action", "propose_redress"},
+       {"outcome", "upheld"},
+       {"final_response", final_response_text()},
+       {"offers", json::array{json::object{
+                      {"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}});
   std::string offer = string_at(proposed.at("redress").as_array().at(0), "id");
   // The client accepts: resolved, with a refund still to pay, so the case is not closed when the
   // reopen window ends (that is what would change its version).

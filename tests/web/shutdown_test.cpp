@@ -14,10 +14,10 @@ namespace {
 
 struct Tally {
   std::mutex mutex;
-  std::vector<std::string> acknowledged;          // references from 201 answers
-  std::map<std::string, std::int64_t> versions;   // the version each 201 reported
-  std::map<int, int> other_statuses;              // anything but 201, by status
-  int lost_connections = 0;                       // requests that got no answer (not acknowledged)
+  std::vector<std::string> acknowledged;         // references from 201 answers
+  std::map<std::string, std::int64_t> versions;  // the version each 201 reported
+  std::map<int, int> other_statuses;             // anything but 201, by status
+  int lost_connections = 0;                      // requests that got no answer (not acknowledged)
 };
 
 // Creates cases one after another over keep-alive until the server stops accepting connections.
@@ -122,8 +122,10 @@ TEST_CASE("web shutdown: SIGTERM under load loses no acknowledged request", "[we
   int missing = 0, short_history = 0;
   for (const auto& ref : tally.acknowledged) {
     std::int64_t cases = db.number("SELECT count(*) FROM cases WHERE reference = ?1", ref);
-    std::int64_t events = db.number("SELECT count(*) FROM events JOIN cases ON cases.id = events.case_id WHERE cases.reference = ?1", ref);
-    std::int64_t first = db.number("SELECT min(seq) FROM events JOIN cases ON cases.id = events.case_id WHERE cases.reference = ?1", ref);
+    std::int64_t events = db.number(
+        "SELECT count(*) FROM events JOIN cases ON cases.id = events.case_id WHERE cases.reference = ?1", ref);
+    std::int64_t first = db.number(
+        "SELECT min(seq) FROM events JOIN cases ON cases.id = events.case_id WHERE cases.reference = ?1", ref);
     if (cases != 1) ++missing;
     auto version = tally.versions.find(ref);
     if (events < 1 || first != 1 || (version != tally.versions.end() && events < version->second)) ++short_history;
@@ -133,12 +135,11 @@ TEST_CASE("web shutdown: SIGTERM under load loses no acknowledged request", "[we
   // Nothing beyond what the clients asked for: cases in the database <= requests sent.
   std::int64_t total = db.number("SELECT count(*) FROM cases");
   CHECK(total >= static_cast<std::int64_t>(tally.acknowledged.size()));
-  CHECK(total <= static_cast<std::int64_t>(tally.acknowledged.size()) + tally.lost_connections +
-                     [&] {
-                       int n = 0;
-                       for (const auto& [code, count] : tally.other_statuses) n += count;
-                       return n;
-                     }());
+  CHECK(total <= static_cast<std::int64_t>(tally.acknowledged.size()) + tally.lost_connections + [&] {
+    int n = 0;
+    for (const auto& [code, count] : tally.other_statuses) n += count;
+    return n;
+  }());
 }
 
 TEST_CASE("web shutdown: an idle server exits 0 at once on SIGTERM and SIGINT", "[web][shutdown][concurrency]") {

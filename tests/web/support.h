@@ -80,7 +80,8 @@ struct ExecSpec {
 
 // Starts the binary with stdin from `input` (/dev/null by default) and stdout+stderr into
 // `output`. Returns the pid.
-inline pid_t spawn_redress(const std::vector<std::string>& args, const fs::path& output, const fs::path& input = "/dev/null") {
+inline pid_t spawn_redress(const std::vector<std::string>& args, const fs::path& output,
+                           const fs::path& input = "/dev/null") {
   ExecSpec spec(args);
   std::string out_path = output.string();
   std::string in_path = input.string();
@@ -117,7 +118,8 @@ struct RunResult {
 };
 
 // Runs the binary to completion (at most 60 s), with `input` as its standard input.
-inline RunResult run_redress(const std::vector<std::string>& args, const fs::path& scratch, const std::string& input = {}) {
+inline RunResult run_redress(const std::vector<std::string>& args, const fs::path& scratch,
+                             const std::string& input = {}) {
   static std::atomic<int> counter{0};
   int n = counter++;
   fs::path output = scratch / ("run-" + std::to_string(n) + ".out");
@@ -158,8 +160,8 @@ inline std::string base64(std::string_view bytes) {
 
 inline std::string unbase64(std::string_view text) {
   std::string out(3 * (text.size() / 4) + 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
   if (n < 0) return {};
   std::size_t size = static_cast<std::size_t>(n);
   // EVP_DecodeBlock counts the padding as zero bytes.
@@ -274,7 +276,8 @@ class Connection {
   ~Connection() { close(); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
-  Connection(Connection&& other) noexcept : fd_(other.fd_), peer_closed_(other.peer_closed_), buffer_(std::move(other.buffer_)) {
+  Connection(Connection&& other) noexcept
+      : fd_(other.fd_), peer_closed_(other.peer_closed_), buffer_(std::move(other.buffer_)) {
     other.fd_ = -1;
   }
 
@@ -358,8 +361,7 @@ class Connection {
         response.body = buffer_.substr(0, size);
         buffer_.erase(0, size);
       } else if (response.status != 204 && response.status != 304) {
-        while (fill(deadline)) {
-        }
+        while (fill(deadline)) {}
         response.body = std::move(buffer_);
         buffer_.clear();
       }
@@ -371,8 +373,7 @@ class Connection {
   // the buffer (see pending()).
   bool wait_closed(std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (fill(deadline)) {
-    }
+    while (fill(deadline)) {}
     return peer_closed_;
   }
 
@@ -488,8 +489,9 @@ struct DataTemplate {
 inline DataTemplate make_data_template() {
   const fs::path binary = REDRESS_BINARY;
   // Keyed by the binary's size and time: a rebuild makes a new template (its schema may differ).
-  const std::string key = std::to_string(fs::file_size(binary)) + "-" +
-                          std::to_string(std::hash<std::int64_t>{}(fs::last_write_time(binary).time_since_epoch().count()));
+  const std::string key =
+      std::to_string(fs::file_size(binary)) + "-" +
+      std::to_string(std::hash<std::int64_t>{}(fs::last_write_time(binary).time_since_epoch().count()));
   const fs::path folder = binary.parent_path() / "test-output";
   const fs::path made = folder / ("data-template-" + key);
   const fs::path staff_file = made / "staff.txt";
@@ -515,7 +517,8 @@ inline DataTemplate make_data_template() {
       std::string added = run({"staff", "add", "--name", "Test " + role, "--email", email, "--role", role});
       // The token is the first line (stdout); a note for the operator follows (stderr).
       std::string token = run({"staff", "token", "--email", email});
-      staff += role + " " + trim(added.substr(0, added.find('\n'))) + " " + trim(token.substr(0, token.find('\n'))) + "\n";
+      staff +=
+          role + " " + trim(added.substr(0, added.find('\n'))) + " " + trim(token.substr(0, token.find('\n'))) + "\n";
     }
     write_text(aside / "staff.txt", staff);
     std::error_code renamed;
@@ -728,7 +731,7 @@ class Client {
       if (!reused) break;
     }
     FAIL("no HTTP response from 127.0.0.1:" << port_ << " to: " << bytes.substr(0, 200) << "\n--- server log:\n"
-                                             << server_log_tail());
+                                            << server_log_tail());
     return {};
   }
 
@@ -743,7 +746,8 @@ class Client {
 
 // ---- cases --------------------------------------------------------------------------------------
 
-inline json::object new_case_body(const std::string& subject = "Charged twice", const std::string& email = "ana@example.org") {
+inline json::object new_case_body(const std::string& subject = "Charged twice",
+                                  const std::string& email = "ana@example.org") {
   return json::object{{"client", json::object{{"name", "Ana Ruiz"}, {"email", email}}},
                       {"channel", "web"},
                       {"category", "billing"},

@@ -19,9 +19,9 @@ namespace {
 
 Time at(std::int64_t seconds) { return Time(std::chrono::seconds(seconds)); }
 
-std::shared_ptr<const ViewCache::Rendering> rendering(std::int64_t version, std::string body, Time rendered_at = at(100),
-                                                      Time valid_until = Time::max(), std::string owner = "Ana",
-                                                      std::string nonce = "n1") {
+std::shared_ptr<const ViewCache::Rendering> rendering(std::int64_t version, std::string body,
+                                                      Time rendered_at = at(100), Time valid_until = Time::max(),
+                                                      std::string owner = "Ana", std::string nonce = "n1") {
   auto r = std::make_shared<ViewCache::Rendering>();
   r->stamp = CaseViewStamp{version, std::move(owner), std::move(nonce)};
   r->rendered_at = rendered_at;
@@ -88,7 +88,6 @@ TEST_CASE("view cache: the byte bound holds, least recently used first", "[web][
   CHECK(cache.find("CMP-399", CaseViewStamp{1, "Ana", "n1"}, at(200)));
   CHECK_FALSE(cache.find("CMP-0", CaseViewStamp{1, "Ana", "n1"}, at(200)));
 
-
   // In one shard that holds three, using the oldest keeps it when a fourth arrives.
   ViewCache one_shard(4096, 1);
   for (int i = 0; i < 3; ++i) one_shard.put("CMP-" + std::to_string(i), rendering(1, body));
@@ -101,7 +100,8 @@ TEST_CASE("view cache: the byte bound holds, least recently used first", "[web][
   CHECK(one_shard.find("CMP-3", CaseViewStamp{1, "Ana", "n1"}, at(200)));
 }
 
-TEST_CASE("view cache: capacity 0 keeps nothing, and a rendering larger than a shard is not kept", "[web][view-cache]") {
+TEST_CASE("view cache: capacity 0 keeps nothing, and a rendering larger than a shard is not kept",
+          "[web][view-cache]") {
   ViewCache off(0);
   off.put("CMP-1", rendering(1, "x"));
   CHECK_FALSE(off.find("CMP-1", CaseViewStamp{1, "Ana", "n1"}, at(200)));
@@ -125,8 +125,7 @@ TEST_CASE("view cache: many threads finding and putting at once", "[web][view-ca
         std::int64_t version = i / 97 + t;
         if (auto hit = cache.find(ref, CaseViewStamp{version, "Ana", "n1"}, at(200))) {
           ++hits_seen[t];
-          if (hit->stamp.version != version || hit->body != ref + "@" + std::to_string(version))
-            ++wrong_hits[t];
+          if (hit->stamp.version != version || hit->body != ref + "@" + std::to_string(version)) ++wrong_hits[t];
         } else {
           cache.put(ref, rendering(version, ref + "@" + std::to_string(version)));
         }

@@ -146,8 +146,10 @@ TEST_CASE("FCA DISP figures", "[loader][fca]") {
   const Workflow& fca = workflow("fca-disp");
   CHECK(fca.calendar.zone_name() == "Europe/London");
   CHECK(fca.auto_acknowledge);
-  CHECK_FALSE(fca.calendar.is_business_day(std::chrono::year_month_day(std::chrono::year(2026), std::chrono::May, std::chrono::day(4))));
-  CHECK_FALSE(fca.calendar.is_business_day(std::chrono::year_month_day(std::chrono::year(2027), std::chrono::December, std::chrono::day(28))));
+  CHECK_FALSE(fca.calendar.is_business_day(
+      std::chrono::year_month_day(std::chrono::year(2026), std::chrono::May, std::chrono::day(4))));
+  CHECK_FALSE(fca.calendar.is_business_day(
+      std::chrono::year_month_day(std::chrono::year(2027), std::chrono::December, std::chrono::day(28))));
 
   const ClockRule& final_response = clock(fca, "final_response");
   CHECK(final_response.target.basis == TimeBasis::kCalendar);
@@ -227,7 +229,8 @@ TEST_CASE("CFPB figures", "[loader][cfpb]") {
   const Time received = at("2026-03-01T15:00:00Z");
   CHECK(initial.due_at(cfpb.calendar, cfpb.clock_start(initial, received)) == at("2026-03-16T14:00:00Z"));
   CHECK(final_response.due_at(cfpb.calendar, cfpb.clock_start(final_response, received)) == at("2026-04-30T14:00:00Z"));
-  CHECK_FALSE(cfpb.calendar.is_business_day(std::chrono::year_month_day(std::chrono::year(2026), std::chrono::July, std::chrono::day(3))));
+  CHECK_FALSE(cfpb.calendar.is_business_day(
+      std::chrono::year_month_day(std::chrono::year(2026), std::chrono::July, std::chrono::day(3))));
 }
 
 TEST_CASE("energy network figures and automatic compensation", "[loader][energy]") {
@@ -300,7 +303,8 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("bad duration") {
     const auto detail = error_of(replace(kMinimal, "target = \"P5D\"", "target = \"5 days\""));
-    CHECK(detail.rfind("workflows/mini.toml:26: clocks.answer.target: expected an ISO 8601 duration like \"P8W\"", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:26: clocks.answer.target: expected an ISO 8601 duration like \"P8W\"", 0) ==
+          0);
   }
   SECTION("duration in months") {
     const auto detail = error_of(replace(kMinimal, "reopen_window = \"P14D\"", "reopen_window = \"P1M\""));
@@ -312,7 +316,8 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("bad weekday hours") {
     const auto detail = error_of(replace(kMinimal, "monday = [\"09:00-17:00\"]", "monday = [\"17:00-09:00\"]"));
-    CHECK(detail.rfind("workflows/mini.toml:16: calendar.hours.monday[0]: expected working hours like \"09:00-17:00\"", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:16: calendar.hours.monday[0]: expected working hours like \"09:00-17:00\"",
+                       0) == 0);
   }
   SECTION("misspelt weekday") {
     const auto detail = error_of(replace(kMinimal, "monday = ", "munday = "));
@@ -360,8 +365,10 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
     CHECK(detail.rfind("workflows/mini.toml:26: clocks.answer.target: a business target counts either", 0) == 0);
   }
   SECTION("clock category not routed") {
-    const auto detail = error_of(replace(kMinimal, "basis = \"business\"", "basis = \"business\"\ncategories = [\"maxi\"]"));
-    CHECK(detail.find("clocks.answer.categories: \"maxi\" is not one of this workflow's routing.categories") != std::string::npos);
+    const auto detail =
+        error_of(replace(kMinimal, "basis = \"business\"", "basis = \"business\"\ncategories = [\"maxi\"]"));
+    CHECK(detail.find("clocks.answer.categories: \"maxi\" is not one of this workflow's routing.categories") !=
+          std::string::npos);
   }
   SECTION("the error carries the field") {
     auto parsed = parse_workflow(replace(kMinimal, "target = \"P5D\"", "target = 5"), "mini.toml");
@@ -373,7 +380,9 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
 
 TEST_CASE("folder-level errors: defaults, names and routing collisions", "[loader][errors]") {
   namespace fs = std::filesystem;
-  const fs::path folder = fs::temp_directory_path() / ("redress-loader-test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
+  const fs::path folder =
+      fs::temp_directory_path() /
+      ("redress-loader-test-" + std::to_string(std::chrono::steady_clock::now().time_since_epoch().count()));
   fs::remove_all(folder);
   fs::create_directories(folder);
   auto write = [&](const std::string& file, const std::string& text) { std::ofstream(folder / file) << text; };
@@ -402,8 +411,8 @@ TEST_CASE("folder-level errors: defaults, names and routing collisions", "[loade
   SECTION("same category on different channels is fine") {
     write("a.toml", replace(replace(kMinimal, "team = \"care\"", "team = \"care\"\ndefault = true"),
                             "categories = [\"mini\"]", "categories = [\"mini\"]\nchannels = [\"web\"]"));
-    write("b.toml", replace(replace(kMinimal, "name = \"mini\"", "name = \"other\""),
-                            "categories = [\"mini\"]", "categories = [\"mini\"]\nchannels = [\"phone\"]"));
+    write("b.toml", replace(replace(kMinimal, "name = \"mini\"", "name = \"other\""), "categories = [\"mini\"]",
+                            "categories = [\"mini\"]\nchannels = [\"phone\"]"));
     auto loaded = load_workflows(folder.string());
     REQUIRE(loaded.ok());
     CHECK(loaded->route("mini", Channel::kPhone).name == "other");

@@ -32,13 +32,13 @@ struct Cell {
 };
 
 struct Table {
-  std::string id;     // "overdue": its CSV is /staff/board/overdue.csv
+  std::string id;  // "overdue": its CSV is /staff/board/overdue.csv
   std::string title;
   std::string note;
   std::vector<std::string> columns;
   std::vector<bool> numeric;  // per column
   std::vector<std::vector<Cell>> rows;
-  std::string chart_svg;      // drawn above the table, when not empty
+  std::string chart_svg;  // drawn above the table, when not empty
 };
 
 Cell text(std::string value) { return Cell{std::move(value), {}, {}, false}; }
@@ -62,7 +62,8 @@ std::string week_label(Time week_start) {
   auto day = std::chrono::floor<std::chrono::days>(week_start);
   std::chrono::year_month_day ymd{day};
   char buffer[16];
-  std::snprintf(buffer, sizeof buffer, "%02u-%02u", static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  std::snprintf(buffer, sizeof buffer, "%02u-%02u", static_cast<unsigned>(ymd.month()),
+                static_cast<unsigned>(ymd.day()));
   return buffer;
 }
 
@@ -106,45 +107,65 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   if (!overdue) return overdue.error();
   std::int64_t listed_limit = item_limit;
   auto shown = [&](std::int64_t total) { return std::min(total, listed_limit); };
-  std::string listed = "Past due, at risk and broken (not yet handled); oldest first within each state. Listed: " +
-                       std::to_string(shown(overdue->past_due_total)) + " of " + std::to_string(overdue->past_due_total) +
-                       " past due, " + std::to_string(shown(overdue->broken_unhandled_total)) + " of " +
-                       std::to_string(overdue->broken_unhandled_total) + " broken, " + std::to_string(shown(overdue->at_risk_total)) +
-                       " of " + std::to_string(overdue->at_risk_total) + " at risk (the CSV lists up to 5,000 of each).";
-  Table items{"attention", "Commitments needing attention", listed,
-              {"State", "Case", "Commitment", "Owner", "Team", "Due", "Age", "Level"}, {false, false, false, false, false, false, false, true}, {}, {}};
+  std::string listed =
+      "Past due, at risk and broken (not yet handled); oldest first within each state. Listed: " +
+      std::to_string(shown(overdue->past_due_total)) + " of " + std::to_string(overdue->past_due_total) +
+      " past due, " + std::to_string(shown(overdue->broken_unhandled_total)) + " of " +
+      std::to_string(overdue->broken_unhandled_total) + " broken, " + std::to_string(shown(overdue->at_risk_total)) +
+      " of " + std::to_string(overdue->at_risk_total) + " at risk (the CSV lists up to 5,000 of each).";
+  Table items{"attention",
+              "Commitments needing attention",
+              listed,
+              {"State", "Case", "Commitment", "Owner", "Team", "Due", "Age", "Level"},
+              {false, false, false, false, false, false, false, true},
+              {},
+              {}};
   auto add = [&](const std::vector<ReportItem>& list, const char* state, const char* flag) {
     for (const auto& item : list) {
       const Commitment& k = item.commitment;
       Duration age = k.paused() ? Duration(0) : now - k.due_at;
-      items.rows.push_back({Cell{state, {}, flag, false}, Cell{item.reference, "/staff/cases/" + item.reference, {}, false},
-                            text(k.text), text(name_of(staff, k.owner_id)), text(item.team),
-                            text(short_time(pages, "", k.due_at)),
-                            text(age > Duration(0) ? "overdue by " + duration_text(age) : "due in " + duration_text(-age)),
-                            count(item.escalation_level)});
+      items.rows.push_back(
+          {Cell{state, {}, flag, false}, Cell{item.reference, "/staff/cases/" + item.reference, {}, false},
+           text(k.text), text(name_of(staff, k.owner_id)), text(item.team), text(short_time(pages, "", k.due_at)),
+           text(age > Duration(0) ? "overdue by " + duration_text(age) : "due in " + duration_text(-age)),
+           count(item.escalation_level)});
     }
   };
   add(overdue->past_due, "past due", "overdue");
   add(overdue->broken_unhandled, "broken", "broken");
   add(overdue->at_risk, "at risk", "at-risk");
   if (!attention) return attention.error();
-  Table by_owner{"attention_by_owner", "Needing attention, by owner and team", "Every past-due, at-risk and unhandled broken commitment.",
-                 {"Owner", "Team", "Past due", "At risk", "Broken", "Oldest due"}, {false, false, true, true, true, true}, {}, {}};
+  Table by_owner{"attention_by_owner",
+                 "Needing attention, by owner and team",
+                 "Every past-due, at-risk and unhandled broken commitment.",
+                 {"Owner", "Team", "Past due", "At risk", "Broken", "Oldest due"},
+                 {false, false, true, true, true, true},
+                 {},
+                 {}};
   for (const auto& a : *attention) {
     auto it = staff.find(a.owner_id);
     std::string oldest = "-";
-    if (a.oldest_due) oldest = *a.oldest_due <= now ? "overdue by " + duration_text(now - *a.oldest_due) : "due in " + duration_text(*a.oldest_due - now);
-    by_owner.rows.push_back({text(name_of(staff, a.owner_id)), text(it == staff.end() ? "" : it->second.team), count(a.past_due),
-                             count(a.at_risk), count(a.broken_unhandled), Cell{oldest, {}, {}, true}});
+    if (a.oldest_due)
+      oldest = *a.oldest_due <= now ? "overdue by " + duration_text(now - *a.oldest_due)
+                                    : "due in " + duration_text(*a.oldest_due - now);
+    by_owner.rows.push_back({text(name_of(staff, a.owner_id)), text(it == staff.end() ? "" : it->second.team),
+                             count(a.past_due), count(a.at_risk), count(a.broken_unhandled),
+                             Cell{oldest, {}, {}, true}});
   }
   board.cards.push_back(json::object{{"label", "past due"}, {"value", overdue->past_due_total}, {"flag", "overdue"}});
-  board.cards.push_back(json::object{{"label", "broken, not handled"}, {"value", overdue->broken_unhandled_total}, {"flag", "broken"}});
+  board.cards.push_back(
+      json::object{{"label", "broken, not handled"}, {"value", overdue->broken_unhandled_total}, {"flag", "broken"}});
   board.cards.push_back(json::object{{"label", "at risk"}, {"value", overdue->at_risk_total}, {"flag", "at-risk"}});
 
   // Escalations.
   if (!levels) return levels.error();
-  Table escalations{"escalations", "Open cases by escalation level", "", {"Level", "Name", "Open cases", "Oldest received"},
-                    {true, false, true, true}, {}, {}};
+  Table escalations{"escalations",
+                    "Open cases by escalation level",
+                    "",
+                    {"Level", "Name", "Open cases", "Oldest received"},
+                    {true, false, true, true},
+                    {},
+                    {}};
   std::int64_t escalated = 0;
   for (const auto& l : *levels) {
     std::set<std::string> names;
@@ -152,37 +173,48 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
       if (const auto* level = w.level(l.level)) names.insert(level->name);
     std::string name;
     for (const auto& n : names) name += (name.empty() ? "" : " / ") + n;
-    escalations.rows.push_back({count(l.level), text(l.level == 0 ? "not escalated" : name), count(l.open_cases),
-                                Cell{l.oldest_received ? duration_text(now - *l.oldest_received) + " ago" : "-", {}, {}, true}});
+    escalations.rows.push_back(
+        {count(l.level), text(l.level == 0 ? "not escalated" : name), count(l.open_cases),
+         Cell{l.oldest_received ? duration_text(now - *l.oldest_received) + " ago" : "-", {}, {}, true}});
     if (l.level > 0) escalated += l.open_cases;
   }
   board.cards.push_back(json::object{{"label", "escalated, open"}, {"value", escalated}});
 
   // Owners.
   if (!owners) return owners.error();
-  Table reliability{"owners", "Owners: promises kept and speed (last 90 days)",
+  Table reliability{"owners",
+                    "Owners: promises kept and speed (last 90 days)",
                     "Reliability counts the promises owners made to clients that fell due in the window.",
-                    {"Owner", "Team", "Open cases", "Promises kept", "Promises broken", "Reliability", "All commitments kept",
-                     "Mean time to acknowledge", "Mean time to resolve"},
-                    {false, false, true, true, true, true, true, true, true}, {}, {}};
+                    {"Owner", "Team", "Open cases", "Promises kept", "Promises broken", "Reliability",
+                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve"},
+                    {false, false, true, true, true, true, true, true, true},
+                    {},
+                    {}};
   for (const auto& o : *owners) {
     auto it = staff.find(o.owner_id);
-    reliability.rows.push_back({text(name_of(staff, o.owner_id)), text(it == staff.end() ? "" : it->second.team), count(o.open_cases),
-                                count(o.promises_kept), count(o.promises_broken), percent(o.promises_kept, o.promises_broken),
-                                percent(o.commitments_kept, o.commitments_broken), mean(o.acknowledge_total, o.acknowledged),
-                                mean(o.resolve_total, o.resolved_cases)});
+    reliability.rows.push_back({text(name_of(staff, o.owner_id)), text(it == staff.end() ? "" : it->second.team),
+                                count(o.open_cases), count(o.promises_kept), count(o.promises_broken),
+                                percent(o.promises_kept, o.promises_broken),
+                                percent(o.commitments_kept, o.commitments_broken),
+                                mean(o.acknowledge_total, o.acknowledged), mean(o.resolve_total, o.resolved_cases)});
   }
 
   // Standards.
   if (!attainment) return attainment.error();
-  Table standards{"standards", "Attainment of each published standard", "",
-                  {"Standard", "Pledge", "Kept (30 d)", "Missed (30 d)", "Attainment (30 d)", "Kept (90 d)", "Missed (90 d)", "Attainment (90 d)"},
-                  {false, false, true, true, true, true, true, true}, {}, {}};
+  Table standards{"standards",
+                  "Attainment of each published standard",
+                  "",
+                  {"Standard", "Pledge", "Kept (30 d)", "Missed (30 d)", "Attainment (30 d)", "Kept (90 d)",
+                   "Missed (90 d)", "Attainment (90 d)"},
+                  {false, false, true, true, true, true, true, true},
+                  {},
+                  {}};
   for (const auto& w : api.engine.workflows().all())
     for (const auto& c : w.clocks) {
       PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
-      standards.rows.push_back({text(w.title), text(c.text), count(a.met_30), count(a.broken_30), percent(a.met_30, a.broken_30),
-                                count(a.met_90), count(a.broken_90), percent(a.met_90, a.broken_90)});
+      standards.rows.push_back({text(w.title), text(c.text), count(a.met_30), count(a.broken_30),
+                                percent(a.met_30, a.broken_30), count(a.met_90), count(a.broken_90),
+                                percent(a.met_90, a.broken_90)});
     }
 
   // Trends: 12 weeks, the six most frequent values of each dimension and "other".
@@ -211,8 +243,13 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
       std::size_t s = found == shown.end() ? series.size() - 1 : static_cast<std::size_t>(found - shown.begin());
       series[s].values[static_cast<std::size_t>(index)] += c.received;
     }
-    Table trend{std::string("trends_") + dimension, std::string("Cases received per week by ") + dimension + " (12 weeks)",
-                "Weeks start on Monday (UTC).", {"Week of"}, {false}, {}, {}};
+    Table trend{std::string("trends_") + dimension,
+                std::string("Cases received per week by ") + dimension + " (12 weeks)",
+                "Weeks start on Monday (UTC).",
+                {"Week of"},
+                {false},
+                {},
+                {}};
     for (const auto& s : series) trend.columns.push_back(s.label), trend.numeric.push_back(true);
     for (int w = 0; w < kWeeks; ++w) {
       std::vector<Cell> row{text(labels[static_cast<std::size_t>(w)])};
@@ -239,7 +276,8 @@ std::string table_html(const Table& t) {
   using templating::html_escape;
   std::string out = "<div class=\"table-wrap\"><table><thead><tr>";
   for (std::size_t i = 0; i < t.columns.size(); ++i)
-    out += std::string("<th scope=\"col\"") + (t.numeric[i] ? " class=\"num\"" : "") + ">" + html_escape(t.columns[i]) + "</th>";
+    out += std::string("<th scope=\"col\"") + (t.numeric[i] ? " class=\"num\"" : "") + ">" + html_escape(t.columns[i]) +
+           "</th>";
   out += "</tr></thead><tbody>";
   for (const auto& row : t.rows) {
     out += "<tr>";
@@ -258,7 +296,8 @@ std::string table_html(const Table& t) {
 }
 
 json::object table_json(const Table& t) {
-  json::object o{{"id", t.id}, {"title", t.title}, {"has_rows", !t.rows.empty()}, {"csv_url", "/staff/board/" + t.id + ".csv"}};
+  json::object o{
+      {"id", t.id}, {"title", t.title}, {"has_rows", !t.rows.empty()}, {"csv_url", "/staff/board/" + t.id + ".csv"}};
   if (!t.rows.empty()) o["table"] = table_html(t);
   if (!t.note.empty()) o["note"] = t.note;
   if (!t.chart_svg.empty()) o["chart"] = t.chart_svg;
@@ -267,18 +306,24 @@ json::object table_json(const Table& t) {
 
 void board_page(PagesContext& pages, const ContextPtr&, Reply reply, const SignedIn& who) {
   auto board = build_board(pages, 100);
-  if (!board) return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail, json::object{{"staff", staff_nav(who, "board")}}));
+  if (!board)
+    return reply(message_page(pages, page_status(board.error()), "Review board", board.error().detail,
+                              json::object{{"staff", staff_nav(who, "board")}}));
   json::array tables, cards;
   for (const auto& t : board->tables) tables.push_back(table_json(t));
   for (auto& c : board->cards) cards.push_back(std::move(c));
-  json::object data{{"title", "Review board"}, {"staff", staff_nav(who, "board")}, {"tables", std::move(tables)}, {"cards", std::move(cards)},
+  json::object data{{"title", "Review board"},
+                    {"staff", staff_nav(who, "board")},
+                    {"tables", std::move(tables)},
+                    {"cards", std::move(cards)},
                     {"generated", short_time(pages, "", pages.api.engine.clock().now())}};
   reply(render_page(pages, http::status::ok, "board", std::move(data)));
 }
 
 void board_csv(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn&) {
   std::string name = ctx->param("table");
-  if (name.size() < 5 || name.substr(name.size() - 4) != ".csv") return reply(message_page(pages, http::status::not_found, "No such table", name));
+  if (name.size() < 5 || name.substr(name.size() - 4) != ".csv")
+    return reply(message_page(pages, http::status::not_found, "No such table", name));
   name.resize(name.size() - 4);
   // Only the attention list's export holds more than the page shows.
   auto board = build_board(pages, name == "attention" ? 5000 : 100);
@@ -307,9 +352,13 @@ void board_csv(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
 
 void register_board_pages(Router& router, PagesContext& pages) {
   add_staff_page(router, pages, "/staff/board", kLeads,
-                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) { board_page(pages, ctx, std::move(reply), who); });
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+                   board_page(pages, ctx, std::move(reply), who);
+                 });
   add_staff_page(router, pages, "/staff/board/{table}", kLeads,
-                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) { board_csv(pages, ctx, std::move(reply), who); });
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+                   board_csv(pages, ctx, std::move(reply), who);
+                 });
 }
 
 }  // namespace redress::web

@@ -73,7 +73,8 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
 
   json::array commitments;
   for (const auto& k : snapshot.commitments) {
-    if (!k.client_visible || k.status == CommitmentStatus::kRenegotiated || k.status == CommitmentStatus::kCancelled) continue;
+    if (!k.client_visible || k.status == CommitmentStatus::kRenegotiated || k.status == CommitmentStatus::kCancelled)
+      continue;
     json::object o{{"text", k.text}, {"status", to_string(k.status)}};
     o["due_local"] = k.paused() ? std::string("on hold until we hear back from you") : format(k.due_at);
     if (!k.paused()) o["due_at"] = format_time(k.due_at);
@@ -90,8 +91,11 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
     for (const auto& m : *messages) {
       if (m.visibility != Visibility::kClient) continue;
       bool from_client = m.author == "client";
-      thread.push_back(json::object{{"body", m.body}, {"from_client", from_client}, {"from_us", !from_client},
-                                    {"at_local", format(m.at)}, {"at", format_time(m.at)}});
+      thread.push_back(json::object{{"body", m.body},
+                                    {"from_client", from_client},
+                                    {"from_us", !from_client},
+                                    {"at_local", format(m.at)},
+                                    {"at", format_time(m.at)}});
     }
   data["messages"] = std::move(thread);
 
@@ -99,7 +103,9 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   auto may = [&](std::string_view name) { return std::find(actions.begin(), actions.end(), name) != actions.end(); };
   json::array offers;
   for (const auto& r : snapshot.redress) {
-    json::object o{{"id", redress_display_id(r.id)}, {"kind_label", redress_kind_label(r.kind)}, {"text", r.text},
+    json::object o{{"id", redress_display_id(r.id)},
+                   {"kind_label", redress_kind_label(r.kind)},
+                   {"text", r.text},
                    {"status", to_string(r.status)}};
     if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
     bool open = r.status == RedressStatus::kProposed && may("accept_redress");
@@ -119,7 +125,8 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   json::array stars;
   for (int i = 1; i <= 5; ++i) {
     json::object star{{"value", i}};
-    if (auto it = draft.find("rating"); it != draft.end() && it->value().is_string() && it->value().get_string() == std::to_string(i))
+    if (auto it = draft.find("rating");
+        it != draft.end() && it->value().is_string() && it->value().get_string() == std::to_string(i))
       star["checked"] = true;
     stars.push_back(std::move(star));
   }
@@ -132,10 +139,11 @@ void show(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   const std::string& token = ctx->param("token");
   auto snapshot = client_link_case(pages.api, token);
   if (!snapshot)
-    return reply(message_page(pages, http::status::not_found, "This link does not open a complaint",
-                              "The link may be mistyped, or it was replaced by a newer one. The latest email we sent you "
-                              "has the current link.",
-                              json::object{{"body_class", "client"}}));
+    return reply(
+        message_page(pages, http::status::not_found, "This link does not open a complaint",
+                     "The link may be mistyped, or it was replaced by a newer one. The latest email we sent you "
+                     "has the current link.",
+                     json::object{{"body_class", "client"}}));
   json::object data = client_page_data(pages, *snapshot, token, {});
   if (auto done = ctx->query_value("done")) data["notice"] = notice_for(*done);
   reply(render_page(pages, http::status::ok, "client", std::move(data)));
@@ -148,7 +156,8 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType typ
   auto snapshot = client_link_case(pages.api, token);
   if (!snapshot)
     return reply(message_page(pages, http::status::not_found, "This link does not open a complaint",
-                              "The link may be mistyped, or it was replaced by a newer one.", json::object{{"body_class", "client"}}));
+                              "The link may be mistyped, or it was replaced by a newer one.",
+                              json::object{{"body_class", "client"}}));
   auto fail = [&pages, token](const CaseSnapshot& current, const Error& error, json::object draft) {
     json::object data = client_page_data(pages, current, token, std::move(draft));
     put_error(data, error);
@@ -173,13 +182,16 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType typ
   if (!request) return reply(fail(*snapshot, request.error(), std::move(draft)));
   request->reference = snapshot->record.reference;
   request->actor = Actor::client();
-  run_page_action(pages, std::move(request).value(),
-                  [&pages, reply = std::move(reply), token, done, draft = std::move(draft), fail](Result<Committed> result) mutable {
-                    if (result) return reply(see_other("/c/" + token + "?done=" + done));
-                    auto current = client_link_case(pages.api, token);
-                    if (!current) return reply(message_page(pages, http::status::not_found, "This link does not open a complaint", "", {}));
-                    reply(fail(*current, result.error(), std::move(draft)));
-                  });
+  run_page_action(
+      pages, std::move(request).value(),
+      [&pages, reply = std::move(reply), token, done, draft = std::move(draft),
+       fail](Result<Committed> result) mutable {
+        if (result) return reply(see_other("/c/" + token + "?done=" + done));
+        auto current = client_link_case(pages.api, token);
+        if (!current)
+          return reply(message_page(pages, http::status::not_found, "This link does not open a complaint", "", {}));
+        reply(fail(*current, result.error(), std::move(draft)));
+      });
 }
 
 }  // namespace
@@ -189,8 +201,13 @@ void register_client_pages(Router& router, PagesContext& pages) {
     router.add(RouteSpec{verb::get, std::move(pattern), Access::kClientLink, {}, false, std::move(handler)});
   };
   auto post = [&](std::string pattern, ActionType type, std::string done) {
-    router.add(RouteSpec{verb::post, std::move(pattern), Access::kClientLink, {}, false,
-                         [&pages, type, done](const ContextPtr& ctx, Reply reply) { act(pages, ctx, std::move(reply), type, done); }});
+    router.add(RouteSpec{
+        verb::post,
+        std::move(pattern),
+        Access::kClientLink,
+        {},
+        false,
+        [&pages, type, done](const ContextPtr& ctx, Reply reply) { act(pages, ctx, std::move(reply), type, done); }});
   };
   get("/c/{token}", [&pages](const ContextPtr& ctx, Reply reply) { show(pages, ctx, std::move(reply)); });
   post("/c/{token}/reply", ActionType::kAddMessage, "reply");

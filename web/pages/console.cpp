@@ -43,9 +43,14 @@ std::string due_text(Time due, Time now) {
 }
 
 json::object case_row(PagesContext& pages, const Case& c, const std::map<std::string, Staff>& staff) {
-  json::object row{{"reference", c.reference},   {"subject", c.subject},       {"client", c.client.name},
-                   {"status", to_string(c.status)}, {"team", c.team},        {"level", c.escalation_level},
-                   {"received", short_time(pages, c.workflow, c.received_at)}, {"url", "/staff/cases/" + c.reference}};
+  json::object row{{"reference", c.reference},
+                   {"subject", c.subject},
+                   {"client", c.client.name},
+                   {"status", to_string(c.status)},
+                   {"team", c.team},
+                   {"level", c.escalation_level},
+                   {"received", short_time(pages, c.workflow, c.received_at)},
+                   {"url", "/staff/cases/" + c.reference}};
   if (!c.owner_id.empty()) row["owner"] = staff_name(staff, c.owner_id);
   row["is_open"] = is_open(c.status);
   return row;
@@ -72,9 +77,15 @@ void my_cases(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Sig
     broken += item.broken;
     rows.push_back(std::move(row));
   }
-  json::object data{{"title", "My cases"}, {"staff", staff_nav(who, "mine")}, {"rows", rows}, {"has_rows", !rows.empty()},
-                    {"count", rows.size()}, {"at_risk_count", at_risk}, {"broken_count", broken},
-                    {"has_at_risk", at_risk > 0}, {"has_broken", broken > 0}};
+  json::object data{{"title", "My cases"},
+                    {"staff", staff_nav(who, "mine")},
+                    {"rows", rows},
+                    {"has_rows", !rows.empty()},
+                    {"count", rows.size()},
+                    {"at_risk_count", at_risk},
+                    {"broken_count", broken},
+                    {"has_at_risk", at_risk > 0},
+                    {"has_broken", broken > 0}};
   if (auto done = ctx->query_value("done")) data["notice"] = *done;
   reply(render_page(pages, http::status::ok, "my_cases", std::move(data)));
 }
@@ -94,7 +105,8 @@ void queue(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Signed
     row["version"] = c.version;
     rows.push_back(std::move(row));
   }
-  json::object data{{"title", "Unowned queue"}, {"staff", staff_nav(who, "queue")}, {"rows", rows}, {"has_rows", !rows.empty()}};
+  json::object data{
+      {"title", "Unowned queue"}, {"staff", staff_nav(who, "queue")}, {"rows", rows}, {"has_rows", !rows.empty()}};
   if (!page->next_cursor.empty()) data["next_url"] = "/staff/queue?cursor=" + form_encode(page->next_cursor);
   if (auto done = ctx->query_value("done")) data["notice"] = *done;
   reply(render_page(pages, http::status::ok, "queue", std::move(data)));
@@ -134,7 +146,8 @@ void search(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Signe
   data["has_rows"] = !rows.empty();
   data["rows"] = std::move(rows);
   if (!page->next_cursor.empty())
-    data["next_url"] = "/staff/search?q=" + form_encode(q) + "&status=" + form_encode(status) + "&cursor=" + form_encode(page->next_cursor);
+    data["next_url"] = "/staff/search?q=" + form_encode(q) + "&status=" + form_encode(status) +
+                       "&cursor=" + form_encode(page->next_cursor);
   reply(render_page(pages, http::status::ok, "search", std::move(data)));
 }
 
@@ -160,8 +173,7 @@ std::string local_input(const Workflow* workflow, Time t) {
   date::local_time<minutes> local{m.time_since_epoch()};
   if (workflow) try {
       local = floor<minutes>(date::make_zoned(workflow->calendar.zone_name(), m).get_local_time());
-    } catch (const std::exception&) {
-    }
+    } catch (const std::exception&) {}
   return date::format("%Y-%m-%dT%H:%M", local);
 }
 
@@ -210,9 +222,10 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
 
   json::array commitments;
   for (const auto& k : view.snapshot.commitments) {
-    json::object o{{"id", commitment_display_id(k.id)}, {"kind", to_string(k.kind)}, {"text", k.text},
-                   {"status", to_string(k.status)},   {"due", when(k.due_at)},   {"client_visible", k.client_visible},
-                   {"owner", staff_name(staff, k.owner_id)}};
+    json::object o{
+        {"id", commitment_display_id(k.id)},     {"kind", to_string(k.kind)}, {"text", k.text},
+        {"status", to_string(k.status)},         {"due", when(k.due_at)},     {"client_visible", k.client_visible},
+        {"owner", staff_name(staff, k.owner_id)}};
     bool open = k.status == CommitmentStatus::kOpen;
     o["is_open"] = open;
     o["keepable"] = open && k.kind != CommitmentKind::kPledge;  // the case's events keep a pledge
@@ -232,8 +245,11 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
 
   json::array redress;
   for (const auto& r : view.snapshot.redress) {
-    json::object o{{"id", redress_display_id(r.id)}, {"kind", redress_kind_label(r.kind)}, {"text", r.text},
-                   {"status", to_string(r.status)}, {"automatic", r.automatic}};
+    json::object o{{"id", redress_display_id(r.id)},
+                   {"kind", redress_kind_label(r.kind)},
+                   {"text", r.text},
+                   {"status", to_string(r.status)},
+                   {"automatic", r.automatic}};
     if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
     o["can_fulfil"] = r.status == RedressStatus::kAccepted;
     redress.push_back(std::move(o));
@@ -243,22 +259,32 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
 
   json::array messages;
   for (const auto& m : view.messages)
-    messages.push_back(json::object{{"body", m.body}, {"internal", m.visibility == Visibility::kInternal},
-                                    {"author", actor_text(staff, m.author)}, {"at", when(m.at)}});
+    messages.push_back(json::object{{"body", m.body},
+                                    {"internal", m.visibility == Visibility::kInternal},
+                                    {"author", actor_text(staff, m.author)},
+                                    {"at", when(m.at)}});
   data["messages"] = std::move(messages);
 
   json::array timeline;
   if (auto events = api.store.case_events(c.reference))
     for (auto it = events->rbegin(); it != events->rend(); ++it)
-      timeline.push_back(json::object{{"seq", it->seq}, {"type", it->type}, {"at", when(it->at)},
-                                      {"actor", actor_text(staff, it->actor)}, {"summary", event_summary(*it, staff)}});
+      timeline.push_back(json::object{{"seq", it->seq},
+                                      {"type", it->type},
+                                      {"at", when(it->at)},
+                                      {"actor", actor_text(staff, it->actor)},
+                                      {"summary", event_summary(*it, staff)}});
   data["timeline"] = std::move(timeline);
   json::array deliveries;
   if (auto notes = api.store.case_notifications(c.reference))
     for (const auto& n : *notes) {
-      json::object o{{"id", "n-" + std::to_string(n.item.id)}, {"channel", n.item.channel == NotificationDraft::Channel::kEmail ? "email" : "web hook"},
-                     {"template", n.item.template_name}, {"audience", n.item.audience}, {"recipient", n.item.recipient},
-                     {"state", to_string(n.state)}, {"attempts", n.attempts.size()}, {"created", when(n.item.created_at)}};
+      json::object o{{"id", "n-" + std::to_string(n.item.id)},
+                     {"channel", n.item.channel == NotificationDraft::Channel::kEmail ? "email" : "web hook"},
+                     {"template", n.item.template_name},
+                     {"audience", n.item.audience},
+                     {"recipient", n.item.recipient},
+                     {"state", to_string(n.state)},
+                     {"attempts", n.attempts.size()},
+                     {"created", when(n.item.created_at)}};
       if (n.delivered_at) o["delivered"] = when(*n.delivered_at);
       if (!n.last_error.empty()) o["last_error"] = n.last_error;
       deliveries.push_back(std::move(o));
@@ -296,8 +322,10 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
 void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
   auto view = pages.api.store.load_case_view(ctx->param("ref"));
   if (!view)
-    return reply(message_page(pages, page_status(view.error()), "No such case", view.error().detail,
-                              json::object{{"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
+    return reply(message_page(
+        pages, page_status(view.error()), "No such case", view.error().detail,
+        json::object{
+            {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
   json::object data = case_page_data(pages, *view, who, {});
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
   reply(render_page(pages, http::status::ok, "case", std::move(data)));
@@ -339,8 +367,9 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn
     json::object data = case_page_data(pages, *current, who, std::move(draft));
     put_error(data, error);
     if (error.code == ErrorCode::kStaleVersion)
-      data["error"] = "The case changed while you were looking at it (someone else acted on it). Here it is as it is now; "
-                      "what you typed is kept below.";
+      data["error"] =
+          "The case changed while you were looking at it (someone else acted on it). Here it is as it is now; "
+          "what you typed is kept below.";
     return render_page(pages, page_status(error), "case", std::move(data));
   };
   const Workflow* workflow = pages.api.engine.workflows().find(view->snapshot.record.workflow);
@@ -352,11 +381,12 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn
   request->actor = Actor::staff(who.staff.id, who.staff.role);
   std::string action(to_string(request->type));
   std::string back = form.get("back") == "queue" ? "/staff/queue?done=" : "/staff/cases/" + reference + "?done=";
-  run_page_action(pages, std::move(request).value(),
-                  [reply = std::move(reply), fail, back, action, draft = std::move(draft)](Result<Committed> result) mutable {
-                    if (result) return reply(see_other(back + form_encode(action)));
-                    reply(fail(result.error(), std::move(draft)));
-                  });
+  run_page_action(
+      pages, std::move(request).value(),
+      [reply = std::move(reply), fail, back, action, draft = std::move(draft)](Result<Committed> result) mutable {
+        if (result) return reply(see_other(back + form_encode(action)));
+        reply(fail(result.error(), std::move(draft)));
+      });
 }
 
 // Records what was done about a broken commitment (the API's POST /v1/commitments/{id}/handle).
@@ -379,7 +409,8 @@ void handle_breach(PagesContext& pages, const ContextPtr& ctx, Reply reply, cons
   ApiContext& api = pages.api;
   api.engine.submit_plan(
       reference,
-      [id = *id, actor, text = form.get("note"), &workflows](const CaseSnapshot& current, WriteContext& context, Time now) {
+      [id = *id, actor, text = form.get("note"), &workflows](const CaseSnapshot& current, WriteContext& context,
+                                                             Time now) {
         return plan_breach_handled(current, id, actor, text, workflows, now, context);
       },
       [&api, reply = std::move(reply), back, reference](Result<Committed> result) mutable {
@@ -396,7 +427,9 @@ void register_console_pages(Router& router, PagesContext& pages) {
   register_sign_in(router, pages);
   auto page = [&](std::string pattern, void (*fn)(PagesContext&, const ContextPtr&, Reply, const SignedIn&)) {
     add_staff_page(router, pages, std::move(pattern), kStaffRoles,
-                   [&pages, fn](const ContextPtr& ctx, Reply reply, const SignedIn& who) { fn(pages, ctx, std::move(reply), who); });
+                   [&pages, fn](const ContextPtr& ctx, Reply reply, const SignedIn& who) {
+                     fn(pages, ctx, std::move(reply), who);
+                   });
   };
   page("/staff", &my_cases);
   page("/staff/queue", &queue);

@@ -81,7 +81,8 @@ std::string form_encode(std::string_view text) {
   static const char* kHex = "0123456789ABCDEF";
   std::string out;
   for (unsigned char c : text) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~') {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+        c == '.' || c == '~') {
       out += static_cast<char>(c);
     } else {
       out += '%';
@@ -102,9 +103,11 @@ Result<Form> Form::parse_text(std::string_view body) {
     auto eq = pair.find('=');
     auto name = form_decode(pair.substr(0, eq));
     auto value = form_decode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1));
-    if (!name || !value) return Error::invalid("the form has a broken percent escape", {FieldError{"body", "broken percent escape"}});
+    if (!name || !value)
+      return Error::invalid("the form has a broken percent escape", {FieldError{"body", "broken percent escape"}});
     if (valid_utf8(*name) != *name || valid_utf8(*value) != *value)
-      return Error::invalid("the form field " + valid_utf8(*name) + " is not valid UTF-8", {FieldError{valid_utf8(*name), "is not valid UTF-8"}});
+      return Error::invalid("the form field " + valid_utf8(*name) + " is not valid UTF-8",
+                            {FieldError{valid_utf8(*name), "is not valid UTF-8"}});
     form.fields_.emplace(std::move(*name), std::move(*value));
   }
   return form;
@@ -143,8 +146,8 @@ std::optional<std::string> cookie_value(const Request& request, std::string_view
 }
 
 std::string set_cookie(std::string_view name, std::string_view value, long max_age_seconds, CookieSecurity security) {
-  std::string out = std::string(name) + "=" + std::string(value) + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-                    std::to_string(max_age_seconds);
+  std::string out = std::string(name) + "=" + std::string(value) +
+                    "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(max_age_seconds);
   if (security == CookieSecurity::kSecure) out += "; Secure";
   return out;
 }
@@ -160,7 +163,8 @@ bool same_origin_post(const Request& request, std::string_view base_url) {
   // Behind no proxy, the Host the browser used is the origin too ("http://" + Host).
   auto host = request[http::field::host];
   std::string_view host_text(host.data(), host.size());
-  return !host_text.empty() && (origin == "http://" + std::string(host_text) || origin == "https://" + std::string(host_text));
+  return !host_text.empty() &&
+         (origin == "http://" + std::string(host_text) || origin == "https://" + std::string(host_text));
 }
 
 std::string duration_text(Duration d) {
@@ -168,10 +172,16 @@ std::string duration_text(Duration d) {
   bool negative = d < Duration::zero();
   auto s = duration_cast<seconds>(negative ? -d : d).count();
   char buffer[64];
-  if (s < 60) std::snprintf(buffer, sizeof buffer, "%lld s", static_cast<long long>(s));
-  else if (s < 3600) std::snprintf(buffer, sizeof buffer, "%lld min", static_cast<long long>(s / 60));
-  else if (s < 86400) std::snprintf(buffer, sizeof buffer, "%lld h %lld min", static_cast<long long>(s / 3600), static_cast<long long>(s % 3600 / 60));
-  else std::snprintf(buffer, sizeof buffer, "%lld d %lld h", static_cast<long long>(s / 86400), static_cast<long long>(s % 86400 / 3600));
+  if (s < 60)
+    std::snprintf(buffer, sizeof buffer, "%lld s", static_cast<long long>(s));
+  else if (s < 3600)
+    std::snprintf(buffer, sizeof buffer, "%lld min", static_cast<long long>(s / 60));
+  else if (s < 86400)
+    std::snprintf(buffer, sizeof buffer, "%lld h %lld min", static_cast<long long>(s / 3600),
+                  static_cast<long long>(s % 3600 / 60));
+  else
+    std::snprintf(buffer, sizeof buffer, "%lld d %lld h", static_cast<long long>(s / 86400),
+                  static_cast<long long>(s % 86400 / 3600));
   return (negative ? "-" : "") + std::string(buffer);
 }
 
@@ -180,7 +190,8 @@ std::string csv_field(std::string_view text) {
   // A number (or a lone dash for "none") is data, not a formula.
   bool number = !value.empty() && value.find_first_not_of("0123456789.-%") == std::string::npos &&
                 value.find('-', 1) == std::string::npos;
-  if (!value.empty() && !number && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) value.insert(0, "'");
+  if (!value.empty() && !number && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos)
+    value.insert(0, "'");
   if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
   std::string out = "\"";
   for (char c : value) {

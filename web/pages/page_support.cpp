@@ -54,8 +54,10 @@ json::object form_json(const Form& form, std::initializer_list<std::string_view>
     } else if (is_integer) {
       std::int64_t number = 0;
       auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), number);
-      if (ec == std::errc() && end == value.data() + value.size()) out[name] = number;
-      else out[name] = value;
+      if (ec == std::errc() && end == value.data() + value.size())
+        out[name] = number;
+      else
+        out[name] = value;
     } else {
       out[name] = value;
     }
@@ -107,8 +109,8 @@ std::string short_time(PagesContext& pages, const std::string& workflow, Time t)
   auto minute_of_day = duration_cast<minutes>(local - day).count();
   char buffer[64];
   std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u %02d:%02d %s", static_cast<int>(ymd.year()),
-                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()), static_cast<int>(minute_of_day / 60),
-                static_cast<int>(minute_of_day % 60), abbreviation.c_str());
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                static_cast<int>(minute_of_day / 60), static_cast<int>(minute_of_day % 60), abbreviation.c_str());
   return buffer;
 }
 

@@ -36,8 +36,10 @@ Result<PageTemplates> PageTemplates::load(const fs::path& dir) {
     auto text = read_file(entry.path());
     if (!text) return text.error();
     std::string stem = entry.path().stem().string();
-    if (!stem.empty() && stem.front() == '_') out.partials_[stem.substr(1)] = std::move(text).value();
-    else pages[stem] = std::move(text).value();
+    if (!stem.empty() && stem.front() == '_')
+      out.partials_[stem.substr(1)] = std::move(text).value();
+    else
+      pages[stem] = std::move(text).value();
   }
   if (ec) return Error::invalid("page templates: cannot list " + dir.string() + ": " + ec.message());
   if (!pages.contains("layout")) return Error::invalid("page templates in " + dir.string() + ": missing layout.html");
@@ -47,8 +49,10 @@ Result<PageTemplates> PageTemplates::load(const fs::path& dir) {
     if (auto s = templating::check_template(name + ".html", 1, text, out.partials_); !s) return s.error();
   for (auto& [name, text] : out.partials_) text = templating::mark_standalone_lines(text);
   for (auto& [name, text] : pages) {
-    if (name == "layout") out.layout_ = templating::mark_standalone_lines(text);
-    else out.pages_[name] = templating::mark_standalone_lines(text);
+    if (name == "layout")
+      out.layout_ = templating::mark_standalone_lines(text);
+    else
+      out.pages_[name] = templating::mark_standalone_lines(text);
   }
   return out;
 }
@@ -60,7 +64,8 @@ Result<std::string> PageTemplates::render(std::string_view page, const boost::js
   if (!body) return body;
   // The layout sees only its own values (not the page's rows, which would be converted twice).
   boost::json::object outer;
-  for (std::string_view key : {"title", "organisation", "body_class", "staff", "notice", "error", "error_fields", "has_error_fields"})
+  for (std::string_view key :
+       {"title", "organisation", "body_class", "staff", "notice", "error", "error_fields", "has_error_fields"})
     if (auto it = data.find(key); it != data.end()) outer[key] = it->value();
   outer["content"] = std::move(body).value();
   return templating::render(layout_, outer, partials_, templating::Escaping::kHtml);

@@ -37,7 +37,9 @@ Response static_file(const std::string& body, std::string_view type) {
   return response;
 }
 
-std::string plural(std::int64_t n, const std::string& word) { return std::to_string(n) + " " + word + (n == 1 ? "" : "s"); }
+std::string plural(std::int64_t n, const std::string& word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
 
 // "8 weeks", "15 business days", "4 working hours": a clock's target in plain words.
 std::string target_words(const ClockTarget& target) {
@@ -45,8 +47,10 @@ std::string target_words(const ClockTarget& target) {
   std::string out;
   std::int64_t days = target.duration.days;
   if (days > 0) {
-    if (!business && days % 7 == 0) out = plural(days / 7, "week");
-    else out = plural(days, business ? "business day" : "day");
+    if (!business && days % 7 == 0)
+      out = plural(days / 7, "week");
+    else
+      out = plural(days, business ? "business day" : "day");
   }
   auto minutes = std::chrono::duration_cast<std::chrono::minutes>(target.duration.time).count();
   if (minutes > 0) {
@@ -66,7 +70,8 @@ void standards_page(PagesContext& pages, Reply reply) {
   ApiContext& api = pages.api;
   Time now = api.engine.clock().now();
   auto attainment = api.store.standards_report(now);
-  if (!attainment) return reply(message_page(pages, page_status(attainment.error()), "Service standards", attainment.error().detail));
+  if (!attainment)
+    return reply(message_page(pages, page_status(attainment.error()), "Service standards", attainment.error().detail));
   json::array workflows;
   for (const auto& w : api.engine.workflows().all()) {
     json::array clocks;
@@ -74,16 +79,25 @@ void standards_page(PagesContext& pages, Reply reply) {
       if (!c.client_visible) continue;
       PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
       std::int64_t met30 = a.met_30, broken30 = a.broken_30, met90 = a.met_90, broken90 = a.broken_90;
-      json::object o{{"text", c.text}, {"target", target_words(c.target)}, {"met_30", met30}, {"broken_30", broken30},
-                     {"met_90", met90}, {"broken_90", broken90}, {"percent_30", percent(met30, broken30)},
+      json::object o{{"text", c.text},
+                     {"target", target_words(c.target)},
+                     {"met_30", met30},
+                     {"broken_30", broken30},
+                     {"met_90", met90},
+                     {"broken_90", broken90},
+                     {"percent_30", percent(met30, broken30)},
                      {"percent_90", percent(met90, broken90)}};
       if (c.exceptional_target) o["exceptional"] = target_words(*c.exceptional_target);
       clocks.push_back(std::move(o));
     }
-    workflows.push_back(json::object{{"title", w.title}, {"description", w.description}, {"pledge", w.pledge},
-                                     {"time_zone", w.calendar.zone_name()}, {"clocks", std::move(clocks)}});
+    workflows.push_back(json::object{{"title", w.title},
+                                     {"description", w.description},
+                                     {"pledge", w.pledge},
+                                     {"time_zone", w.calendar.zone_name()},
+                                     {"clocks", std::move(clocks)}});
   }
-  json::object data{{"title", "Our service standards"}, {"workflows", std::move(workflows)},
+  json::object data{{"title", "Our service standards"},
+                    {"workflows", std::move(workflows)},
                     {"generated_local", short_time(pages, api.engine.workflows().default_name(), now)}};
   Response response = render_page(pages, http::status::ok, "standards", std::move(data));
   reply(std::move(response));
@@ -98,10 +112,13 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   if (!css) return css.error();
   auto js = read_static(web_dir + "/static/redress.js");
   if (!js) return js.error();
-  for (std::string_view page : {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board"})
-    if (!templates->contains(page)) return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
-  PagesContext pages{api, std::move(templates).value(), std::move(css).value(), std::move(js).value(), SignInPolicy{},
-                     nullptr, std::make_shared<PasswordChecker>()};
+  for (std::string_view page :
+       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board"})
+    if (!templates->contains(page))
+      return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
+  PagesContext pages{
+      api,     std::move(templates).value(),       std::move(css).value(), std::move(js).value(), SignInPolicy{},
+      nullptr, std::make_shared<PasswordChecker>()};
   set_sign_in_policy(pages, SignInPolicy{});
   return pages;
 }
@@ -113,14 +130,20 @@ void set_sign_in_policy(PagesContext& pages, SignInPolicy policy) {
 }
 
 void register_pages(Router& router, PagesContext& pages) {
-  router.add(RouteSpec{verb::get, "/static/redress.css", Access::kPublic, {}, false,
-                       [&pages](const ContextPtr&, Reply reply) { reply(static_file(pages.stylesheet, "text/css; charset=utf-8")); }});
-  router.add(RouteSpec{verb::get, "/static/redress.js", Access::kPublic, {}, false,
-                       [&pages](const ContextPtr&, Reply reply) { reply(static_file(pages.script, "text/javascript; charset=utf-8")); }});
-  router.add(RouteSpec{verb::get, "/standards", Access::kPublic, {}, false,
-                       [&pages](const ContextPtr&, Reply reply) { standards_page(pages, std::move(reply)); }});
-  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false,
-                       [](const ContextPtr&, Reply reply) { reply(see_other("/standards")); }});
+  router.add(
+      RouteSpec{verb::get, "/static/redress.css", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
+                  reply(static_file(pages.stylesheet, "text/css; charset=utf-8"));
+                }});
+  router.add(
+      RouteSpec{verb::get, "/static/redress.js", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
+                  reply(static_file(pages.script, "text/javascript; charset=utf-8"));
+                }});
+  router.add(RouteSpec{verb::get, "/standards", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
+                         standards_page(pages, std::move(reply));
+                       }});
+  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false, [](const ContextPtr&, Reply reply) {
+                         reply(see_other("/standards"));
+                       }});
   register_client_pages(router, pages);
   register_console_pages(router, pages);
   register_board_pages(router, pages);

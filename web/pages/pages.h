@@ -24,10 +24,10 @@
 namespace redress::web {
 
 struct SignInPolicy {
-  int max_failures = 5;                             // failed sign-ins before the lock-out
-  std::chrono::minutes failure_window{15};          // failures older than this are forgotten
-  std::chrono::minutes lockout{15};                 // how long an account stays locked
-  std::chrono::hours session_lifetime{12};          // a session ends this long after sign-in
+  int max_failures = 5;                     // failed sign-ins before the lock-out
+  std::chrono::minutes failure_window{15};  // failures older than this are forgotten
+  std::chrono::minutes lockout{15};         // how long an account stays locked
+  std::chrono::hours session_lifetime{12};  // a session ends this long after sign-in
   // Failed sign-ins one client address may make at once, refilled over failure_window (config
   // sign_in_failures_per_address); then it is refused before any password is checked. 0: no limit.
   int address_failures = 30;

@@ -23,7 +23,8 @@ CookieSecurity cookie_security(PagesContext& pages) {
 // Only a path of ours may be returned to after signing in (no open redirect).
 std::string safe_next(const std::string& next) {
   if (next.rfind("/staff", 0) != 0 || next.find("//") != std::string::npos || next.find('\\') != std::string::npos ||
-      next.find_first_of("\r\n") != std::string::npos || next.rfind("/staff/login", 0) == 0 || next.rfind("/staff/logout", 0) == 0)
+      next.find_first_of("\r\n") != std::string::npos || next.rfind("/staff/login", 0) == 0 ||
+      next.rfind("/staff/logout", 0) == 0)
     return "/staff";
   return next;
 }
@@ -69,14 +70,18 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
     auto failed = store.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window, policy.lockout);
     if (failed && failed->locked_until) {
       spdlog::warn("sign-in locked for {} minutes after {} failures", policy.lockout.count(), failed->failures);
-      return reply(sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *failed->locked_until)));
+      return reply(
+          sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *failed->locked_until)));
     }
-    return reply(sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
+    return reply(
+        sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
   }
-  if (auto s = store.clear_sign_in_failures(email); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
+  if (auto s = store.clear_sign_in_failures(email); !s)
+    return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
   std::string token = new_token("ss_");
   StaffSession session{token_hash(token), staff->id, new_token(""), now, now + pages.sign_in.session_lifetime};
-  if (auto s = store.create_session(session); !s) return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
+  if (auto s = store.create_session(session); !s)
+    return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
   Response response = see_other(next);
   auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(pages.sign_in.session_lifetime).count();
   response.insert(http::field::set_cookie, set_cookie(kSessionCookie, token, lifetime, cookie_security(pages)));
@@ -95,15 +100,16 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
     return reply(sign_in_form(pages, http::status::forbidden, email, next,
                               "The sign-in form had expired or came from another site. Please try again."));
   if (email.empty() || form->get("password").empty())
-    return reply(sign_in_form(pages, http::status::unprocessable_entity, email, next, "Enter your email address and password."));
+    return reply(
+        sign_in_form(pages, http::status::unprocessable_entity, email, next, "Enter your email address and password."));
   // One address guessing across many accounts is stopped before a password is checked.
   if (auto verdict = pages.address_failures->check(ctx->client_address); !verdict.allowed) {
     spdlog::warn("sign-in refused: too many failures from one client address");
     auto minutes = (verdict.retry_after.count() + 59) / 60;
-    Response response = sign_in_form(
-        pages, http::status::too_many_requests, email, next,
-        "Too many failed sign-ins from your network: please try again in " + std::to_string(minutes) + " minute" +
-            (minutes == 1 ? "" : "s") + ". Ask an administrator if you cannot wait.");
+    Response response =
+        sign_in_form(pages, http::status::too_many_requests, email, next,
+                     "Too many failed sign-ins from your network: please try again in " + std::to_string(minutes) +
+                         " minute" + (minutes == 1 ? "" : "s") + ". Ask an administrator if you cannot wait.");
     response.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
     return reply(std::move(response));
   }
@@ -112,30 +118,36 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   auto gate = store.sign_in_gate(email, now);
   if (!gate) return reply(sign_in_form(pages, page_status(gate.error()), email, next, gate.error().detail));
   if (gate->locked_until) {
-    Response response = sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *gate->locked_until));
-    response.set(http::field::retry_after,
-                 std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*gate->locked_until - now).count() + 1));
+    Response response =
+        sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *gate->locked_until));
+    response.set(
+        http::field::retry_after,
+        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*gate->locked_until - now).count() + 1));
     return reply(std::move(response));
   }
   // The check itself (argon2id) runs on the checker's thread; the reply is sent from there.
   std::string password = form->get("password");
-  bool queued = pages.passwords->submit([&pages, email, next, password = std::move(password),
-                                         address = ctx->client_address, now, reply]() mutable {
-    finish_sign_in(pages, email, next, password, address, now, std::move(reply));
-  });
+  bool queued = pages.passwords->submit(
+      [&pages, email, next, password = std::move(password), address = ctx->client_address, now, reply]() mutable {
+        finish_sign_in(pages, email, next, password, address, now, std::move(reply));
+      });
   if (!queued) {
-    Response response = sign_in_form(pages, http::status::service_unavailable, email, next,
-                                     "Too many people are signing in at this moment. Please try again in a few seconds.");
+    Response response =
+        sign_in_form(pages, http::status::service_unavailable, email, next,
+                     "Too many people are signing in at this moment. Please try again in a few seconds.");
     response.set(http::field::retry_after, "2");
     reply(std::move(response));
   }
 }
 
 Response forbidden_page(PagesContext& pages, const std::string& text) {
-  return message_page(pages, http::status::forbidden, "Not allowed", text, json::object{{"back_url", "/staff"}, {"back_label", "Back to my cases"}});
+  return message_page(pages, http::status::forbidden, "Not allowed", text,
+                      json::object{{"back_url", "/staff"}, {"back_label", "Back to my cases"}});
 }
 
-bool role_allowed(const std::vector<Role>& roles, Role role) { return std::find(roles.begin(), roles.end(), role) != roles.end(); }
+bool role_allowed(const std::vector<Role>& roles, Role role) {
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
 
 }  // namespace
 
@@ -150,14 +162,22 @@ std::optional<SignedIn> signed_in(PagesContext& pages, const Request& request) {
 }
 
 json::object staff_nav(const SignedIn& who, std::string_view current) {
-  json::object nav{{"name", who.staff.name}, {"role", to_string(who.staff.role)}, {"csrf", who.session.csrf},
-                   {"id", who.staff.id}, {"is_lead", role_at_least(who.staff.role, Role::kLead)}};
+  json::object nav{{"name", who.staff.name},
+                   {"role", to_string(who.staff.role)},
+                   {"csrf", who.session.csrf},
+                   {"id", who.staff.id},
+                   {"is_lead", role_at_least(who.staff.role, Role::kLead)}};
   nav[std::string("nav_") + std::string(current)] = true;
   return nav;
 }
 
-void add_staff_page(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles, StaffHandler handler) {
-  router.add(RouteSpec{verb::get, std::move(pattern), Access::kPublic, {}, false,
+void add_staff_page(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles,
+                    StaffHandler handler) {
+  router.add(RouteSpec{verb::get,
+                       std::move(pattern),
+                       Access::kPublic,
+                       {},
+                       false,
                        [&pages, roles, handler = std::move(handler)](const ContextPtr& ctx, Reply reply) {
                          auto who = signed_in(pages, ctx->request);
                          if (!who) {
@@ -173,32 +193,45 @@ void add_staff_page(Router& router, PagesContext& pages, std::string pattern, st
 
 void add_staff_form(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles,
                     StaffFormHandler handler) {
-  router.add(RouteSpec{verb::post, std::move(pattern), Access::kPublic, {}, false,
-                       [&pages, roles, handler = std::move(handler)](const ContextPtr& ctx, Reply reply) {
-                         auto who = signed_in(pages, ctx->request);
-                         if (!who) return reply(see_other("/staff/login?next=/staff"));
-                         if (!role_allowed(roles, who->staff.role))
-                           return reply(forbidden_page(pages, "Your role (" + std::string(to_string(who->staff.role)) +
-                                                                  ") may not do this."));
-                         auto form = Form::parse(ctx->request);
-                         if (!form) return reply(message_page(pages, http::status::bad_request, "The form could not be read", form.error().detail));
-                         const std::string& csrf = form->get("csrf");
-                         if (!same_origin_post(ctx->request, pages.api.base_url) || csrf.size() != who->session.csrf.size() ||
-                             !secrets_equal(csrf, who->session.csrf))
-                           return reply(forbidden_page(pages, "This form was not sent from your signed-in session (its "
-                                                              "security token is missing or wrong). Reload the page and try again."));
-                         handler(ctx, std::move(reply), *who, *form);
-                       }});
+  router.add(RouteSpec{
+      verb::post,
+      std::move(pattern),
+      Access::kPublic,
+      {},
+      false,
+      [&pages, roles, handler = std::move(handler)](const ContextPtr& ctx, Reply reply) {
+        auto who = signed_in(pages, ctx->request);
+        if (!who) return reply(see_other("/staff/login?next=/staff"));
+        if (!role_allowed(roles, who->staff.role))
+          return reply(
+              forbidden_page(pages, "Your role (" + std::string(to_string(who->staff.role)) + ") may not do this."));
+        auto form = Form::parse(ctx->request);
+        if (!form)
+          return reply(
+              message_page(pages, http::status::bad_request, "The form could not be read", form.error().detail));
+        const std::string& csrf = form->get("csrf");
+        if (!same_origin_post(ctx->request, pages.api.base_url) || csrf.size() != who->session.csrf.size() ||
+            !secrets_equal(csrf, who->session.csrf))
+          return reply(forbidden_page(pages,
+                                      "This form was not sent from your signed-in session (its "
+                                      "security token is missing or wrong). Reload the page and try again."));
+        handler(ctx, std::move(reply), *who, *form);
+      }});
 }
 
 void register_sign_in(Router& router, PagesContext& pages) {
-  router.add(RouteSpec{verb::get, "/staff/login", Access::kPublic, {}, false, [&pages](const ContextPtr& ctx, Reply reply) {
-                         if (signed_in(pages, ctx->request)) return reply(see_other(safe_next(ctx->query_value("next").value_or("/staff"))));
-                         std::string notice = ctx->query_value("signed_out") ? "You are signed out." : "";
-                         reply(sign_in_form(pages, http::status::ok, "", safe_next(ctx->query_value("next").value_or("/staff")), "", notice));
-                       }});
-  router.add(RouteSpec{verb::post, "/staff/login", Access::kPublic, {}, false,
-                       [&pages](const ContextPtr& ctx, Reply reply) { sign_in(pages, ctx, std::move(reply)); }});
+  router.add(
+      RouteSpec{verb::get, "/staff/login", Access::kPublic, {}, false, [&pages](const ContextPtr& ctx, Reply reply) {
+                  if (signed_in(pages, ctx->request))
+                    return reply(see_other(safe_next(ctx->query_value("next").value_or("/staff"))));
+                  std::string notice = ctx->query_value("signed_out") ? "You are signed out." : "";
+                  reply(sign_in_form(pages, http::status::ok, "",
+                                     safe_next(ctx->query_value("next").value_or("/staff")), "", notice));
+                }});
+  router.add(
+      RouteSpec{verb::post, "/staff/login", Access::kPublic, {}, false, [&pages](const ContextPtr& ctx, Reply reply) {
+                  sign_in(pages, ctx, std::move(reply));
+                }});
   add_staff_form(router, pages, "/staff/logout", {Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin},
                  [&pages](const ContextPtr&, Reply reply, const SignedIn& who, const Form&) {
                    (void)pages.api.store.end_session(who.session.token_hash, pages.api.engine.clock().now());

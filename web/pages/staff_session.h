@@ -30,7 +30,8 @@ struct SignedIn {
 using StaffHandler = std::function<void(const ContextPtr&, Reply, const SignedIn&)>;
 // A GET page for staff with one of `roles`: without a session, a redirect to the sign-in page
 // (which comes back here); with another role, 403.
-void add_staff_page(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles, StaffHandler handler);
+void add_staff_page(Router& router, PagesContext& pages, std::string pattern, std::vector<Role> roles,
+                    StaffHandler handler);
 // A form post for staff with one of `roles`: also checks the origin and the CSRF token (403).
 // The handler gets the parsed form.
 using StaffFormHandler = std::function<void(const ContextPtr&, Reply, const SignedIn&, const Form&)>;
