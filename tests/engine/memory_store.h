@@ -58,7 +58,8 @@ class MemoryCaseStore final : public CaseStore {
     std::sort(due.begin(), due.end(), [](const DueCase& a, const DueCase& b) {
       return std::pair(a.wake_at, a.reference) < std::pair(b.wake_at, b.reference);
     });
-    if (due.size() > static_cast<std::size_t>(std::max(limit, 0))) due.resize(static_cast<std::size_t>(limit));
+    auto most = static_cast<std::size_t>(std::max(limit, 0));
+    if (due.size() > most) due.resize(most);
     return due;
   }
 
