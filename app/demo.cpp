@@ -7,6 +7,7 @@
 // data set has true histories, hash chains, projections and notifications owed.
 #include <algorithm>
 #include <iostream>
+#include <map>
 #include <queue>
 #include <random>
 #include <set>
@@ -15,6 +16,8 @@
 #include "app/environment.h"
 #include "engine/planner.h"
 #include "engine/scheduler.h"
+#include "ports/case_reader.h"
+#include "ports/staff_directory.h"
 
 namespace redress {
 
@@ -322,6 +325,45 @@ const DemoStaff kStaff[] = {
     {"Ruth Cohen", "ruth.cohen@redress.example", Role::kAdmin, 0},
 };
 
+struct SeededStaff {
+  std::vector<Staff> agents, leads;  // leads: everyone above an agent
+};
+
+// The demo's staff in `teams`, reusing those an earlier run added.
+Result<SeededStaff> seed_staff(StaffDirectory& directory, const std::vector<std::string>& teams) {
+  SeededStaff seeded;
+  for (const auto& s : kStaff) {
+    auto found = directory.find_staff(s.email);
+    Staff staff;
+    if (found) {
+      staff = *found;
+    } else {
+      staff = Staff{"", s.name, s.email, s.role, teams[static_cast<std::size_t>(s.team) % teams.size()], true};
+      auto added = directory.add_staff(staff);
+      if (!added) return added.error();
+      staff = *added;
+    }
+    if (staff.role == Role::kAgent)
+      seeded.agents.push_back(staff);
+    else
+      seeded.leads.push_back(staff);
+  }
+  return seeded;
+}
+
+// How many cases there are in each status, by the status's name; stops at a page that fails.
+std::map<std::string, int> count_by_status(CaseReader& cases) {
+  std::map<std::string, int> by_status;
+  std::string cursor;
+  do {
+    auto page = cases.list_cases({}, cursor, 200);
+    if (!page) break;
+    for (const auto& c : page->cases) by_status[std::string(to_string(c.status))]++;
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  return by_status;
+}
+
 }  // namespace
 
 int command_demo(const Arguments& args) {
@@ -361,28 +403,13 @@ int command_demo(const Arguments& args) {
   std::vector<std::string> teams;
   for (const auto& w : env.workflows.all())
     if (std::find(teams.begin(), teams.end(), w.team) == teams.end()) teams.push_back(w.team);
-  std::vector<Staff> agents, leads;
-  for (const auto& s : kStaff) {
-    auto found = env.store->find_staff(s.email);
-    Staff staff;
-    if (found) {
-      staff = *found;
-    } else {
-      staff = Staff{"", s.name, s.email, s.role, teams[static_cast<std::size_t>(s.team) % teams.size()], true};
-      auto added = env.store->add_staff(staff);
-      if (!added) {
-        std::cerr << "redress: " << added.error().detail << "\n";
-        return kExitFailure;
-      }
-      staff = *added;
-    }
-    if (staff.role == Role::kAgent)
-      agents.push_back(staff);
-    else
-      leads.push_back(staff);
+  auto staff = seed_staff(*env.store, teams);
+  if (!staff) {
+    std::cerr << "redress: " << staff.error().detail << "\n";
+    return kExitFailure;
   }
 
-  DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, agents, leads);
+  DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, staff->agents, staff->leads);
   std::mt19937_64 arrivals(static_cast<unsigned>(seed) * 7919u);
   std::vector<CasePlan> plans;
   plans.reserve(static_cast<std::size_t>(cases));
@@ -491,14 +518,7 @@ int command_demo(const Arguments& args) {
     std::cerr << "redress demo: the cases could not all be indexed for search yet: " << indexed.error().detail << "\n";
 
   // A summary of what was made, by status.
-  std::map<std::string, int> by_status;
-  std::string cursor;
-  do {
-    auto page = env.store->list_cases({}, cursor, 200);
-    if (!page) break;
-    for (const auto& c : page->cases) by_status[std::string(to_string(c.status))]++;
-    cursor = page->next_cursor;
-  } while (!cursor.empty());
+  std::map<std::string, int> by_status = count_by_status(*env.store);
   std::cout << "Seeded " << cases << " cases (" << applied << " actions, " << breaks
             << " scheduler rounds on cases as commitments fell due) into " << config.database_path() << ".\n";
   std::cout << "Cases by status:";

@@ -203,8 +203,8 @@ int command_serve(const Arguments& args) {
       std::cerr << "redress: --smtp: " << digest_mailer.error().detail << "\n";
       return kExitFailure;
     }
-    digest =
-        std::make_unique<DigestJob>(store, *templates, mail_settings, api.base_url, std::move(digest_mailer).value());
+    digest = std::make_unique<DigestJob>(store, store, store, *templates, mail_settings, api.base_url,
+                                         std::move(digest_mailer).value());
   } else {
     spdlog::warn("no --smtp given: mail is written to the outbox and waits there");
   }
@@ -228,7 +228,7 @@ int command_serve(const Arguments& args) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  WebhookDelivery hook_delivery(store, *keyring, std::make_unique<HttpWebhookSender>(hook_options));
+  WebhookDelivery hook_delivery(store, store, *keyring, std::make_unique<HttpWebhookSender>(hook_options));
   OutboxWorker::Options hook_worker_options;
   hook_worker_options.holder = scheduler_options.holder + ":webhooks";
   hook_worker_options.channel = NotificationDraft::Channel::kWebhook;

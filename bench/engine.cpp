@@ -69,6 +69,7 @@
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/schema.h"
 #include "app/environment.h"
+#include "ports/staff_directory.h"
 
 using namespace redress;
 namespace fs = std::filesystem;
@@ -550,7 +551,7 @@ struct EngineRun {
   std::vector<std::pair<Case, Change>> samples;
 };
 
-StaffPool add_staff(sqlite::SqliteStore& store, const WorkflowSet& workflows) {
+StaffPool add_staff(StaffDirectory& directory, const WorkflowSet& workflows) {
   StaffPool pool;
   int n = 0;
   for (const auto& w : workflows.all()) {
@@ -559,14 +560,14 @@ StaffPool add_staff(sqlite::SqliteStore& store, const WorkflowSet& workflows) {
       ++n;
       Staff s{"",  "Agent " + std::to_string(n), "agent" + std::to_string(n) + "@bench.example", Role::kAgent, w.team,
               true};
-      auto added = store.add_staff(s);
+      auto added = directory.add_staff(s);
       if (!added) throw std::runtime_error(added.error().detail);
       pool.agents[w.team].push_back(*added);
     }
     for (Role role : {Role::kLead, Role::kManager}) {
       ++n;
       Staff s{"", "Senior " + std::to_string(n), "senior" + std::to_string(n) + "@bench.example", role, w.team, true};
-      auto added = store.add_staff(s);
+      auto added = directory.add_staff(s);
       if (!added) throw std::runtime_error(added.error().detail);
       if (role == Role::kLead) pool.leads.push_back(*added);
     }

@@ -1,6 +1,6 @@
 // Engine: the front door for changing cases.
 //
-// Callers hand it a request; it submits a unit of work to the Store whose plan runs the planner
+// Callers hand it a request; it submits a unit of work to the CaseStore whose plan runs the planner
 // against the case as stored, at the Clock's "now". An action is also planned at once on the
 // caller's thread against the snapshot the store keeps of the case (plan_ahead): the store's one
 // writer thread then only checks that the snapshot is still the latest and writes the plan.
@@ -23,7 +23,7 @@ class Engine {
  public:
   using Callback = std::function<void(Result<Committed>)>;
 
-  Engine(Store& store, const Clock& clock, const WorkflowSet& workflows)
+  Engine(CaseStore& store, const Clock& clock, const WorkflowSet& workflows)
       : store_(store), clock_(clock), workflows_(workflows) {}
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -53,12 +53,12 @@ class Engine {
   // Until when allowed_actions(record) stays the same, the record unchanged (case_facts_change_at).
   [[nodiscard]] Time allowed_actions_until(const Case& record) const;
 
-  [[nodiscard]] Store& store() { return store_; }
+  [[nodiscard]] CaseStore& store() { return store_; }
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] const WorkflowSet& workflows() const { return workflows_; }
 
  private:
-  Store& store_;
+  CaseStore& store_;
   const Clock& clock_;
   const WorkflowSet& workflows_;
   std::function<void(const Committed&)> observer_;

@@ -80,23 +80,3 @@ std::string Actor::text() const {
 }
 
 }  // namespace redress
-
-#include "engine/store.h"
-
-namespace redress {
-
-std::string_view to_string(OutboxState state) {
-  switch (state) {
-    case OutboxState::kPending: return "pending";
-    case OutboxState::kDelivered: return "delivered";
-    case OutboxState::kDead: return "dead";
-  }
-  return "pending";
-}
-
-CaseViewStamp stamp_of(const CaseView& view) {
-  return CaseViewStamp{view.snapshot.record.version, view.owner ? view.owner->name : std::string(),
-                       view.client_link_nonce.value_or(std::string())};
-}
-
-}  // namespace redress

@@ -50,7 +50,7 @@ void Scheduler::notify(Time wake_at) {
 Scheduler::RunReport Scheduler::run_due() {
   std::lock_guard run(run_mutex_);
   RunReport report;
-  Store& store = engine_.store();
+  CaseStore& store = engine_.store();
   Time now = engine_.clock().now();
   auto lease = store.acquire_lease(kLeaseName, options_.holder, now, now + options_.lease);
   if (!lease || !*lease) {

@@ -20,8 +20,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "engine/store.h"
 #include "engine/time.h"
+#include "ports/store.h"
 
 namespace redress::web {
 

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "engine/model.h"
-#include "engine/store.h"
 #include "engine/workflow.h"
+#include "ports/store.h"
 
 namespace redress::web {
 

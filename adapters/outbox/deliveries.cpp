@@ -13,8 +13,8 @@ DeliveryResult failed(std::string detail) {
   return DeliveryResult{DeliveryOutcome::kPermanentFailure, 0, std::move(detail), std::nullopt};
 }
 
-Result<Event> find_event(Store& store, const std::string& reference, std::int64_t seq) {
-  auto events = store.case_events(reference);
+Result<Event> find_event(CaseReader& cases, const std::string& reference, std::int64_t seq) {
+  auto events = cases.case_events(reference);
   if (!events) return events.error();
   for (auto& e : *events)
     if (e.seq == seq) return std::move(e);
@@ -23,10 +23,10 @@ Result<Event> find_event(Store& store, const std::string& reference, std::int64_
 
 }  // namespace
 
-MailDelivery::MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring,
+MailDelivery::MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const Keyring& keyring,
                            const MailTemplates& templates, MailSettings settings, const std::string& base_url,
                            std::unique_ptr<Mailer> mailer)
-    : store_(store),
+    : cases_(cases),
       workflows_(workflows),
       keyring_(keyring),
       templates_(templates),
@@ -35,9 +35,9 @@ MailDelivery::MailDelivery(Store& store, const WorkflowSet& workflows, const Key
       mailer_(std::move(mailer)) {}
 
 Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
-  auto view = store_.load_case_view(item.reference);
+  auto view = cases_.load_case_view(item.reference);
   if (!view) return view.error();
-  auto event = find_event(store_, item.reference, item.event_seq);
+  auto event = find_event(cases_, item.reference, item.event_seq);
   if (!event) return event.error();
   const Message* message = nullptr;
   boost::system::error_code ec;
@@ -81,11 +81,12 @@ DeliveryResult MailDelivery::send(const OutboxItem& item) {
   return mailer_->send(mail);
 }
 
-WebhookDelivery::WebhookDelivery(Store& store, const Keyring& keyring, std::unique_ptr<WebhookSender> sender)
-    : store_(store), keyring_(keyring), sender_(std::move(sender)) {}
+WebhookDelivery::WebhookDelivery(CaseReader& cases, OutboxStore& outbox, const Keyring& keyring,
+                                 std::unique_ptr<WebhookSender> sender)
+    : cases_(cases), outbox_(outbox), keyring_(keyring), sender_(std::move(sender)) {}
 
 Result<std::string> WebhookDelivery::compose(const OutboxItem& item) {
-  auto event = find_event(store_, item.reference, item.event_seq);
+  auto event = find_event(cases_, item.reference, item.event_seq);
   if (!event) return event.error();
   boost::system::error_code ec;
   auto parsed = boost::json::parse(event->data, ec);
@@ -99,7 +100,7 @@ Result<std::string> WebhookDelivery::compose(const OutboxItem& item) {
 }
 
 DeliveryResult WebhookDelivery::send(const OutboxItem& item) {
-  auto subscription = store_.find_subscription(item.subscription_id);
+  auto subscription = outbox_.find_subscription(item.subscription_id);
   if (!subscription) return failed("the subscription wh-" + std::to_string(item.subscription_id) + " was deleted");
   if (subscription->disabled_at)
     return failed("the subscription wh-" + std::to_string(item.subscription_id) +
@@ -109,7 +110,7 @@ DeliveryResult WebhookDelivery::send(const OutboxItem& item) {
   OutgoingWebhook hook{subscription->url, *secret, "msg_" + std::to_string(item.id), item.payload};
   DeliveryResult result = sender_->deliver(hook);
   if (result.outcome == DeliveryOutcome::kGone)
-    (void)store_.disable_subscription(
+    (void)outbox_.disable_subscription(
         item.subscription_id, "the receiver answered 410 Gone",
         Time(std::chrono::duration_cast<Duration>(std::chrono::system_clock::now().time_since_epoch())));
   return result;

@@ -17,14 +17,15 @@
 #include "adapters/outbox/outbox_worker.h"
 #include "adapters/security/keyring.h"
 #include "engine/outbound.h"
-#include "engine/store.h"
 #include "engine/workflow.h"
+#include "ports/case_reader.h"
+#include "ports/outbox_store.h"
 
 namespace redress {
 
 class MailDelivery final : public Delivery {
  public:
-  MailDelivery(Store& store, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
+  MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
                MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer);
   MailDelivery(const MailDelivery&) = delete;
   MailDelivery& operator=(const MailDelivery&) = delete;
@@ -36,7 +37,7 @@ class MailDelivery final : public Delivery {
   [[nodiscard]] Result<OutgoingMail> compose_mail(const OutboxItem& item);
 
  private:
-  Store& store_;
+  CaseReader& cases_;
   const WorkflowSet& workflows_;
   const Keyring& keyring_;
   const MailTemplates& templates_;
@@ -47,7 +48,8 @@ class MailDelivery final : public Delivery {
 
 class WebhookDelivery final : public Delivery {
  public:
-  WebhookDelivery(Store& store, const Keyring& keyring, std::unique_ptr<WebhookSender> sender);
+  WebhookDelivery(CaseReader& cases, OutboxStore& outbox, const Keyring& keyring,
+                  std::unique_ptr<WebhookSender> sender);
   WebhookDelivery(const WebhookDelivery&) = delete;
   WebhookDelivery& operator=(const WebhookDelivery&) = delete;
 
@@ -56,7 +58,8 @@ class WebhookDelivery final : public Delivery {
   [[nodiscard]] DeliveryResult send(const OutboxItem& item) override;
 
  private:
-  Store& store_;
+  CaseReader& cases_;
+  OutboxStore& outbox_;
   const Keyring& keyring_;
   std::unique_ptr<WebhookSender> sender_;
 };

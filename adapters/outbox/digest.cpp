@@ -9,9 +9,11 @@
 
 namespace redress {
 
-DigestJob::DigestJob(Store& store, const MailTemplates& templates, MailSettings settings, const std::string& base_url,
-                     std::unique_ptr<Mailer> mailer, int hour)
-    : store_(store),
+DigestJob::DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox, const MailTemplates& templates,
+                     MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer, int hour)
+    : reports_(reports),
+      staff_(staff),
+      outbox_(outbox),
       templates_(templates),
       settings_(std::move(settings)),
       base_url_(base_url),
@@ -22,12 +24,12 @@ int DigestJob::run_due(Time now) {
   auto day_start = std::chrono::floor<date::days>(now);
   if (now < day_start + std::chrono::hours(hour_)) return 0;
   std::string day = date::format("%F", day_start);
-  auto report = store_.overdue_report(now, 1000);
+  auto report = reports_.overdue_report(now, 1000);
   if (!report) {
     spdlog::warn("digest: cannot read the overdue report: {}", report.error().detail);
     return 0;
   }
-  auto staff = store_.list_staff();
+  auto staff = staff_.list_staff();
   if (!staff) return 0;
   std::map<std::string, std::string> names;
   for (const auto& s : *staff) names[s.id] = s.name;
@@ -48,7 +50,7 @@ int DigestJob::run_due(Time now) {
     add(report->broken_unhandled);
     add(report->past_due);
     if (items.empty()) continue;
-    auto owed = store_.digest_owed(day, person.email, now);
+    auto owed = outbox_.digest_owed(day, person.email, now);
     if (!owed || !*owed) continue;
     boost::json::object context = build_digest_context(items, now, person.name, settings_, {});
     // A stable id per day and recipient: a resend is the same mail.
@@ -58,12 +60,12 @@ int DigestJob::run_due(Time now) {
                                   day_start + std::chrono::hours(hour_)};
     auto mail = compose_notification(notification, context, templates_, settings_);
     if (!mail) {
-      (void)store_.record_digest(day, person.email, false, "cannot compose: " + mail.error().detail, now);
+      (void)outbox_.record_digest(day, person.email, false, "cannot compose: " + mail.error().detail, now);
       continue;
     }
     DeliveryResult result = mailer_->send(*mail);
     bool delivered = result.outcome == DeliveryOutcome::kDelivered;
-    (void)store_.record_digest(day, person.email, delivered, result.detail, now);
+    (void)outbox_.record_digest(day, person.email, delivered, result.detail, now);
     if (delivered)
       ++sent;
     else

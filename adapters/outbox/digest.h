@@ -16,14 +16,16 @@
 #include "adapters/mail/templates.h"
 #include "engine/clock.h"
 #include "engine/outbound.h"
-#include "engine/store.h"
+#include "ports/outbox_store.h"
+#include "ports/report_store.h"
+#include "ports/staff_directory.h"
 
 namespace redress {
 
 class DigestJob {
  public:
-  DigestJob(Store& store, const MailTemplates& templates, MailSettings settings, const std::string& base_url,
-            std::unique_ptr<Mailer> mailer, int hour = 8);
+  DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox, const MailTemplates& templates,
+            MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer, int hour = 8);
   DigestJob(const DigestJob&) = delete;
   DigestJob& operator=(const DigestJob&) = delete;
 
@@ -31,7 +33,9 @@ class DigestJob {
   int run_due(Time now);
 
  private:
-  Store& store_;
+  ReportStore& reports_;
+  StaffDirectory& staff_;
+  OutboxStore& outbox_;
   const MailTemplates& templates_;
   const MailSettings settings_;
   const std::string& base_url_;

@@ -15,7 +15,7 @@ Duration RetryPolicy::backoff(int attempts, double unit) const {
   return Duration(static_cast<std::int64_t>(std::max(1.0, wait)));
 }
 
-OutboxWorker::OutboxWorker(Store& store, const Clock& clock, Options options, Delivery& delivery)
+OutboxWorker::OutboxWorker(OutboxStore& store, const Clock& clock, Options options, Delivery& delivery)
     : store_(store),
       clock_(clock),
       options_(std::move(options)),

@@ -28,7 +28,7 @@
 #include <thread>
 
 #include "engine/clock.h"
-#include "engine/store.h"
+#include "ports/outbox_store.h"
 
 namespace redress {
 
@@ -71,7 +71,7 @@ class OutboxWorker {
   };
 
   // `delivery` outlives the worker.
-  OutboxWorker(Store& store, const Clock& clock, Options options, Delivery& delivery);
+  OutboxWorker(OutboxStore& store, const Clock& clock, Options options, Delivery& delivery);
   ~OutboxWorker();
   OutboxWorker(const OutboxWorker&) = delete;
   OutboxWorker& operator=(const OutboxWorker&) = delete;
@@ -93,7 +93,7 @@ class OutboxWorker {
   // worker, and adds the records of those that cannot be composed to `records`.
   [[nodiscard]] Status prepare(std::vector<OutboxItem>& batch, std::vector<DeliveryRecord>& records);
 
-  Store& store_;
+  OutboxStore& store_;
   const Clock& clock_;
   const Options options_;
   Delivery& delivery_;

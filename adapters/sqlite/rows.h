@@ -10,7 +10,7 @@
 
 #include "adapters/sqlite/database.h"
 #include "engine/model.h"
-#include "engine/store.h"
+#include "ports/store.h"
 
 namespace redress::sqlite {
 

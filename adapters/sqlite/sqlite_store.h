@@ -65,7 +65,7 @@
 #include "adapters/sqlite/summaries.h"
 #include "adapters/sqlite/write_health.h"
 #include "engine/clock.h"
-#include "engine/store.h"
+#include "ports/store.h"
 
 namespace redress::sqlite {
 

@@ -330,7 +330,8 @@ TEST_CASE("outbox: web hooks to a receiver answering 500 then 200 arrive signed,
   REQUIRE(added.ok());
   HttpWebhookOptions options;
   options.private_networks = PrivateNetworks::kAllow;
-  WebhookDelivery delivery(*office.env->store, office.keyring, std::make_unique<HttpWebhookSender>(options));
+  WebhookDelivery delivery(*office.env->store, *office.env->store, office.keyring,
+                           std::make_unique<HttpWebhookSender>(options));
   auto worker = office.worker(NotificationDraft::Channel::kWebhook, delivery);
   std::string ref = office.create();
   auto hooks = office.notifications(ref, NotificationDraft::Channel::kWebhook);
@@ -363,7 +364,8 @@ TEST_CASE("outbox: a receiver answering 410 disables its subscription", "[outbox
   REQUIRE(added.ok());
   HttpWebhookOptions options;
   options.private_networks = PrivateNetworks::kAllow;
-  WebhookDelivery delivery(*office.env->store, office.keyring, std::make_unique<HttpWebhookSender>(options));
+  WebhookDelivery delivery(*office.env->store, *office.env->store, office.keyring,
+                           std::make_unique<HttpWebhookSender>(options));
   auto worker = office.worker(NotificationDraft::Channel::kWebhook, delivery);
   std::string ref = office.create();
   std::size_t owed = office.notifications(ref, NotificationDraft::Channel::kWebhook).size();
@@ -428,7 +430,8 @@ TEST_CASE("digest: each lead and manager gets one daily digest of overdue and br
   options.starttls = StartTls::kOff;
   auto mailer = SmtpMailer::create(options);
   REQUIRE(mailer.ok());
-  DigestJob digest(*office.env->store, office.templates, office.settings, office.base_url, std::move(mailer).value());
+  DigestJob digest(*office.env->store, *office.env->store, *office.env->store, office.templates, office.settings,
+                   office.base_url, std::move(mailer).value());
   CHECK(digest.run_due(*parse_time("2026-03-03T07:59:00Z")) == 0);  // before 08:00: nothing yet
   CHECK(digest.run_due(*parse_time("2026-03-03T08:00:00Z")) == 2);  // the FCA team's lead and the manager
   CHECK(digest.run_due(*parse_time("2026-03-03T09:00:00Z")) == 0);  // once a day

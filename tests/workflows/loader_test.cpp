@@ -7,8 +7,10 @@
 #include <iterator>
 #include <string>
 
+#include "engine/support.h"
 #include "engine/workflow.h"
 #include "workflows/loader.h"
+#include "workflows/support.h"
 
 using namespace redress;
 using std::chrono::hours;
@@ -17,20 +19,8 @@ namespace {
 
 const std::string kWorkflows = REDRESS_SOURCE_DIR "/workflows";
 
-Time at(const std::string& text) {
-  auto t = parse_time(text);
-  REQUIRE(t.has_value());
-  return *t;
-}
-
-const WorkflowSet& shipped() {
-  static const WorkflowSet set = [] {
-    auto loaded = load_workflows(kWorkflows);
-    if (!loaded.ok()) FAIL(loaded.error().detail);
-    return std::move(loaded).value();
-  }();
-  return set;
-}
+using enginetest::at;
+using workflowtest::shipped;
 
 const Workflow& workflow(const std::string& name) {
   const Workflow* found = shipped().find(name);

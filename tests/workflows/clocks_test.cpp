@@ -16,22 +16,14 @@
 #include "engine/support.h"
 #include "engine/time.h"
 #include "engine/workflow.h"
-#include "workflows/loader.h"
+#include "workflows/support.h"
 
 using namespace redress;
 
 namespace {
 
-const WorkflowSet& shipped() {
-  static const WorkflowSet set = [] {
-    auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-    if (!loaded) FAIL(loaded.error().detail);
-    return std::move(loaded).value();
-  }();
-  return set;
-}
-
 using enginetest::at;
+using workflowtest::shipped;
 
 // A case history under construction: seq numbers follow the order of adding.
 struct History {

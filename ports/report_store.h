@@ -1,0 +1,112 @@
+// ReportStore: the reports and the review board — what falls due, who keeps their word, how the
+// service standards are met, and where the work is.
+//
+// Every call is a read of committed data at one instant (`now` where a report depends on it),
+// answered from the commitments and cases as stored (the SQLite store keeps summaries so that the
+// counts do not scan every row). Lists are ordered as each call says and bounded by `limit` where
+// it takes one; totals count every row. Nothing here changes a case.
+//
+// Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may read.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/model.h"
+#include "engine/result.h"
+
+namespace redress {
+
+// One line of the overdue report: a commitment and where it sits.
+struct ReportItem {
+  Commitment commitment;
+  std::string reference;
+  std::string case_subject;
+  std::string team;
+  int escalation_level = 0;
+};
+
+struct OverdueReport {
+  std::vector<ReportItem> past_due;          // open, due time passed (the scheduler is about to break them)
+  std::vector<ReportItem> at_risk;           // open, a warning raised
+  std::vector<ReportItem> broken_unhandled;  // broken, nobody has recorded what was done
+  std::int64_t past_due_total = 0, at_risk_total = 0, broken_unhandled_total = 0;  // before the limit
+};
+
+// Per owner, as the owners report shows: the reliability the client feels.
+struct OwnerStats {
+  std::string owner_id;
+  std::int64_t open_cases = 0;
+  std::int64_t resolved_cases = 0;                            // resolved or closed, received since the window start
+  std::int64_t promises_kept = 0, promises_broken = 0;        // kind promise, settled in the window
+  std::int64_t commitments_kept = 0, commitments_broken = 0;  // every kind, settled in the window
+  std::int64_t open_commitments = 0;
+  std::int64_t acknowledged = 0;  // cases received in the window and acknowledged
+  Duration acknowledge_total{0};  // sum of receipt-to-acknowledgement times
+  Duration resolve_total{0};      // sum of receipt-to-resolution times (resolved_cases)
+};
+
+// Attainment of one pledge (workflow clock) over a window: pledges settled in it, met or broken.
+struct PledgeAttainment {
+  std::string workflow;
+  std::string clock;
+  std::int64_t met_30 = 0, broken_30 = 0;
+  std::int64_t met_90 = 0, broken_90 = 0;
+};
+
+// One line of a work list: an open case and what falls due on it.
+struct WorklistItem {
+  Case record;
+  std::optional<Time> next_due;  // the earliest due time of an open, dated commitment
+  bool at_risk = false;          // an open commitment has raised a warning
+  bool broken = false;           // a commitment broke and nobody recorded what was done about it
+  std::int64_t open_commitments = 0;
+};
+
+// Open cases at one escalation level.
+struct EscalationCount {
+  int level = 0;
+  std::int64_t open_cases = 0;
+  std::optional<Time> oldest_received;
+};
+
+// One owner's commitments needing attention now ("" for commitments of unowned cases).
+struct AttentionCount {
+  std::string owner_id;
+  std::int64_t past_due = 0, at_risk = 0, broken_unhandled = 0;
+  std::optional<Time> oldest_due;  // the earliest due time among them
+};
+
+// Cases received in one week (weeks start on Monday, UTC) with one value of a dimension.
+struct WeeklyCount {
+  std::string dimension;  // "category" or "touchpoint"
+  std::string value;
+  Time week_start{};
+  std::int64_t received = 0;
+};
+
+class ReportStore {
+ public:
+  virtual ~ReportStore() = default;
+
+  // Each list soonest due first, at most `limit` items; the totals count them all.
+  [[nodiscard]] virtual Result<OverdueReport> overdue_report(Time now, int limit) = 0;
+  // Per owner; counts of settled commitments and received cases from `since`.
+  [[nodiscard]] virtual Result<std::vector<OwnerStats>> owner_report(Time since) = 0;
+  // Per workflow clock, pledges settled in the 30 and 90 days before `now`.
+  [[nodiscard]] virtual Result<std::vector<PledgeAttainment>> standards_report(Time now) = 0;
+
+  // ---- the board and the work lists ----
+  // The owner's open cases, soonest next due first (cases with nothing dated last), at most `limit`.
+  [[nodiscard]] virtual Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit) = 0;
+  // Past-due, at-risk and broken-unhandled commitments per owner, all of them (not a page).
+  [[nodiscard]] virtual Result<std::vector<AttentionCount>> attention_by_owner(Time now) = 0;
+  // Open cases per escalation level (level 0 included).
+  [[nodiscard]] virtual Result<std::vector<EscalationCount>> escalation_counts() = 0;
+  // Cases received from `since` per week, by category and by touchpoint.
+  [[nodiscard]] virtual Result<std::vector<WeeklyCount>> weekly_counts(Time since) = 0;
+};
+
+}  // namespace redress

@@ -1,0 +1,227 @@
+// The Engine, the planner and the Scheduler on an in-memory CaseStore (memory_store.h): creating a
+// case, acting on it, a stale version refused, a due pledge broken by the scheduler. No adapter is
+// linked into these tests, so they also show that the engine needs nothing but its own port.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/memory_store.h"
+#include "engine/planner.h"
+#include "engine/scheduler.h"
+#include "engine/support.h"
+
+using namespace redress;
+using redress::enginetest::at;
+using redress::enginetest::MemoryCaseStore;
+
+namespace {
+
+// One workflow whose one pledge is an acknowledgement within 2 elapsed hours of receipt.
+WorkflowSet acknowledge_within_two_hours() {
+  Workflow workflow;
+  workflow.name = "retail";
+  workflow.title = "Retail complaints";
+  workflow.team = "care";
+  workflow.is_default = true;
+  ClockRule acknowledge;
+  acknowledge.name = "acknowledge";
+  acknowledge.text = "We will acknowledge your complaint";
+  acknowledge.start = ClockStart::kReceived;
+  acknowledge.stop = ClockStop::kAcknowledged;
+  acknowledge.target = ClockTarget{IsoDuration{0, std::chrono::hours(2)}, TimeBasis::kCalendar};
+  workflow.clocks.push_back(acknowledge);
+  return WorkflowSet({workflow}, "retail");
+}
+
+NewCase complaint() {
+  NewCase c;
+  c.client = Client{"Ana Ruiz", "ana@example.org", "", "en-GB"};
+  c.category = "billing";
+  c.subject = "Charged twice";
+  c.description = "I was charged twice for one order.";
+  return c;
+}
+
+struct Desk {
+  ManualClock clock{at("2026-03-09T10:00:00Z")};
+  WorkflowSet workflows = acknowledge_within_two_hours();
+  MemoryCaseStore store;
+  Engine engine{store, clock, workflows};
+  Staff agent = store.add_staff(Staff{"", "Sam Okafor", "sam@redress.example", Role::kAgent, "care", true});
+
+  std::string create() {
+    auto created = engine.create_case(complaint(), Actor::intake("web-form"));
+    INFO((created.ok() ? std::string() : created.error().detail));
+    REQUIRE(created.ok());
+    return created->change.after.reference;
+  }
+  ActionRequest acknowledge(const std::string& reference) const {
+    ActionRequest request;
+    request.type = ActionType::kAcknowledge;
+    request.reference = reference;
+    request.actor = Actor::staff(agent.id, agent.role);
+    return request;
+  }
+  const Commitment& pledge(const CaseSnapshot& snapshot) {
+    REQUIRE(snapshot.commitments.size() == 1);
+    REQUIRE(snapshot.commitments[0].kind == CommitmentKind::kPledge);
+    return snapshot.commitments[0];
+  }
+};
+
+std::vector<std::string> event_types(const std::vector<Event>& events) {
+  std::vector<std::string> types;
+  for (const auto& e : events) types.push_back(e.type);
+  return types;
+}
+
+}  // namespace
+
+TEST_CASE("Engine: a created case is kept with its history, its pledge and its wake time", "[engine][memory]") {
+  Desk desk;
+  std::string reference = desk.create();
+  CHECK(reference == "CMP-2026-000001");
+  CHECK(desk.create() == "CMP-2026-000002");
+
+  auto snapshot = desk.store.snapshot(reference);
+  REQUIRE(snapshot.has_value());
+  CHECK(snapshot->record.status == CaseStatus::kReceived);
+  CHECK(snapshot->record.team == "care");
+  auto events = desk.store.events(reference);
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.front().type == "case.received");
+  CHECK(snapshot->record.version == static_cast<std::int64_t>(events.size()));
+  CHECK(snapshot->record.head_hash == events.back().hash);
+  const Commitment& pledge = desk.pledge(*snapshot);
+  CHECK(pledge.status == CommitmentStatus::kOpen);
+  CHECK(pledge.due_at == at("2026-03-09T12:00:00Z"));
+  CHECK(desk.store.wake_time(reference) == at("2026-03-09T12:00:00Z"));
+  std::vector<std::string> mail;
+  for (const auto& n : desk.store.notifications(reference))
+    if (n.channel == NotificationDraft::Channel::kEmail) mail.push_back(n.template_name + " " + n.recipient);
+  CHECK(mail == std::vector<std::string>{"client.received ana@example.org"});
+}
+
+TEST_CASE("Engine: an idempotency key replays its case; another request under it is refused", "[engine][memory]") {
+  Desk desk;
+  auto first = desk.engine.create_case(complaint(), Actor::intake("web-form"), "key-1", "digest-a");
+  REQUIRE(first.ok());
+  auto again = desk.engine.create_case(complaint(), Actor::intake("web-form"), "key-1", "digest-a");
+  REQUIRE(again.ok());
+  CHECK(again->replayed);
+  CHECK(again->change.after.reference == first->change.after.reference);
+  CHECK(desk.store.case_count() == 1);
+  auto other = desk.engine.create_case(complaint(), Actor::intake("web-form"), "key-1", "digest-b");
+  REQUIRE_FALSE(other.ok());
+  CHECK(other.error().code == ErrorCode::kConflict);
+}
+
+TEST_CASE("Engine: an action moves the case on and keeps the pledge it meets", "[engine][memory]") {
+  Desk desk;
+  std::string reference = desk.create();
+  desk.clock.advance(std::chrono::minutes(30));
+  auto acknowledged = desk.engine.apply(desk.acknowledge(reference));
+  INFO((acknowledged.ok() ? std::string() : acknowledged.error().detail));
+  REQUIRE(acknowledged.ok());
+
+  auto snapshot = desk.store.snapshot(reference);
+  REQUIRE(snapshot.has_value());
+  CHECK(snapshot->record.status == CaseStatus::kAcknowledged);
+  CHECK(snapshot->record.acknowledged_at == at("2026-03-09T10:30:00Z"));
+  CHECK(desk.pledge(*snapshot).status == CommitmentStatus::kKept);
+  auto types = event_types(desk.store.events(reference));
+  CHECK(std::count(types.begin(), types.end(), "case.acknowledged") == 1);
+  CHECK(std::count(types.begin(), types.end(), "commitment.kept") == 1);
+  CHECK_FALSE(desk.store.wake_time(reference).has_value());  // nothing left to fall due
+
+  // The lifecycle refuses acknowledging twice.
+  auto twice = desk.engine.apply(desk.acknowledge(reference));
+  REQUIRE_FALSE(twice.ok());
+  CHECK(desk.store.snapshot(reference)->record.version == snapshot->record.version);
+}
+
+TEST_CASE("Engine: a stale version is refused, by the planner and by the store", "[engine][memory]") {
+  Desk desk;
+  std::string reference = desk.create();
+  const CaseSnapshot before = *desk.store.snapshot(reference);
+
+  // If-Match on an older version: the planner refuses it.
+  ActionRequest request = desk.acknowledge(reference);
+  request.expected_version = before.record.version - 1;
+  auto refused = desk.engine.apply(request);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kStaleVersion);
+
+  // A plan made on a snapshot another change has since moved on: the store refuses to write it.
+  class NoContext final : public WriteContext {
+   public:
+    std::int64_t next_id(IdKind) override { return 1000; }
+    std::string next_reference(int) override { return {}; }
+    std::optional<Staff> find_staff(const std::string&) override { return std::nullopt; }
+    std::vector<Staff> staff_with_roles(const std::vector<Role>&, const std::vector<std::string>&) override {
+      return {};
+    }
+    std::vector<Event> case_history(std::int64_t) override { return {}; }
+  } context;
+  auto planned = plan_action(before, desk.acknowledge(reference), desk.workflows, desk.clock.now(), context);
+  REQUIRE(planned.ok());
+  CHECK(planned->expected_version == before.record.version);
+  ActionRequest note = desk.acknowledge(reference);
+  note.type = ActionType::kAddMessage;
+  note.body = "Looking into it.";
+  REQUIRE(desk.engine.apply(note).ok());
+
+  auto late = desk.engine.apply_plan(
+      reference, [&planned](const CaseSnapshot&, WriteContext&, Time) { return Result<Change>(*planned); });
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == ErrorCode::kStaleVersion);
+  CHECK(desk.store.snapshot(reference)->record.status == CaseStatus::kReceived);
+}
+
+TEST_CASE("Scheduler: a pledge past due is broken once, at its time, on a manual clock", "[engine][memory]") {
+  Desk desk;
+  std::string reference = desk.create();
+  Scheduler::Options options;
+  options.holder = "engine-test";
+  Scheduler scheduler(desk.engine, options);
+
+  desk.clock.set(at("2026-03-09T11:59:00Z"));
+  auto early = scheduler.run_due();
+  CHECK(early.lease_held);
+  CHECK(early.cases == 0);
+  CHECK(desk.pledge(*desk.store.snapshot(reference)).status == CommitmentStatus::kOpen);
+
+  desk.clock.set(at("2026-03-09T12:30:00Z"));
+  auto fired = scheduler.run_due();
+  CHECK(fired.lease_held);
+  CHECK(fired.failed == 0);
+  CHECK(fired.cases == 1);
+  auto snapshot = desk.store.snapshot(reference);
+  const Commitment& broken = desk.pledge(*snapshot);
+  CHECK(broken.status == CommitmentStatus::kBroken);
+  CHECK(broken.settled_at == at("2026-03-09T12:00:00Z"));
+  auto types = event_types(desk.store.events(reference));
+  CHECK(std::count(types.begin(), types.end(), "commitment.broken") == 1);
+
+  // Nothing is due any more: another round fires nothing and breaks nothing again.
+  desk.clock.advance(std::chrono::hours(1));
+  CHECK(scheduler.run_due().cases == 0);
+  types = event_types(desk.store.events(reference));
+  CHECK(std::count(types.begin(), types.end(), "commitment.broken") == 1);
+}
+
+TEST_CASE("Scheduler: nothing fires while another holder has the lease", "[engine][memory]") {
+  Desk desk;
+  std::string reference = desk.create();
+  desk.clock.set(at("2026-03-09T13:00:00Z"));
+  REQUIRE(desk.store.acquire_lease("scheduler", "another-node", desk.clock.now(), at("2026-03-09T14:00:00Z")).value());
+  Scheduler::Options options;
+  options.holder = "engine-test";
+  Scheduler scheduler(desk.engine, options);
+  auto report = scheduler.run_due();
+  CHECK_FALSE(report.lease_held);
+  CHECK(desk.pledge(*desk.store.snapshot(reference)).status == CommitmentStatus::kOpen);
+}
