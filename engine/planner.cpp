@@ -121,6 +121,24 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
   return Error::forbidden("unknown actor");
 }
 
+std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor, const WorkflowSet& workflows,
+                                        Time now) {
+  const Workflow* workflow = workflows.empty() ? nullptr : &workflow_of(record, workflows);
+  LifecycleState state = lifecycle_state(record);
+  LifecycleFacts facts = case_facts(record, workflow, now);
+  LifecycleFacts as_client = facts;
+  as_client.message_from_client = true;
+  as_client.message_internal = false;
+  std::vector<ActionType> open;
+  for (ActionType type : allowed_actions(state, facts, ActionScope::kAll)) {
+    if (!authorize(actor, type, record)) continue;
+    if (type == T::kAddMessage && actor.kind == Actor::Kind::kClient && !decide(state, type, as_client).accepted)
+      continue;
+    open.push_back(type);
+  }
+  return open;
+}
+
 Result<Change> plan_creation(const NewCase& request, const Actor& actor, const WorkflowSet& workflows, Time now,
                              WriteContext& context) {
   if (workflows.empty()) return Error::internal("no workflows are loaded");

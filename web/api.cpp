@@ -9,8 +9,6 @@
 #include "adapters/security/secrets.h"
 #include "adapters/security/standard_webhooks.h"
 #include "engine/hash_chain.h"
-#include "engine/planner.h"
-#include "engine/pledges.h"
 #include "web/intake.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -519,18 +517,9 @@ Result<CaseSnapshot> client_link_case(ApiContext& api, const std::string& token)
 
 std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
   std::vector<std::string> names;
-  const Workflow* workflow = api.engine.workflows().find(record.workflow);
-  LifecycleFacts facts = case_facts(record, workflow, api.engine.clock().now());
-  LifecycleFacts as_client = facts;
-  for (ActionType type : allowed_actions(lifecycle_state(record), facts, ActionScope::kAll)) {
-    if (!authorize(Actor::client(), type, record)) continue;
+  for (ActionType type : api.engine.allowed_actions(record, Actor::client())) {
     switch (type) {
-      case ActionType::kAddMessage: {
-        as_client.message_from_client = true;
-        as_client.message_internal = false;
-        if (decide(lifecycle_state(record), type, as_client).accepted) names.emplace_back("reply");
-        break;
-      }
+      case ActionType::kAddMessage: names.emplace_back("reply"); break;
       case ActionType::kSubmitSurvey: names.emplace_back("survey"); break;
       default: names.emplace_back(to_string(type));
     }
@@ -648,25 +637,19 @@ void register_api(Router& router, ApiContext& api) {
     const json::value* note = body.if_contains("note");
     if (!note || !note->is_string())
       return reply(problem_from(Error::invalid_field("note", "is required: say what was done")));
-    Actor actor = ctx->actor();
-    const WorkflowSet& workflows = api.engine.workflows();
-    api.engine.submit_plan(
-        *reference,
-        [id = *id, actor, text = std::string(note->get_string()), &workflows](const CaseSnapshot& current,
-                                                                              WriteContext& context, Time now) {
-          return plan_breach_handled(current, id, actor, text, workflows, now, context);
-        },
-        [&api, reply = std::move(reply), id = *id](Result<Committed> result) mutable {
-          api.defer([result = std::move(result), reply = std::move(reply), id]() mutable {
-            if (!result) return reply(problem_from(result.error()));
-            json::object out{{"case", result->change.after.reference}};
-            for (const auto& k : result->change.commitments)
-              if (k.id == id) out["commitment"] = commitment_json(k, result->change.after.reference);
-            Response response = json_response(http::status::ok, out);
-            set_etag(response, result->change.after.version);
-            reply(std::move(response));
-          });
-        });
+    api.engine.handle_breach(*reference, *id, ctx->actor(), std::string(note->get_string()),
+                             [&api, reply = std::move(reply), id = *id](Result<Committed> result) mutable {
+                               api.defer([result = std::move(result), reply = std::move(reply), id]() mutable {
+                                 if (!result) return reply(problem_from(result.error()));
+                                 json::object out{{"case", result->change.after.reference}};
+                                 for (const auto& k : result->change.commitments)
+                                   if (k.id == id)
+                                     out["commitment"] = commitment_json(k, result->change.after.reference);
+                                 Response response = json_response(http::status::ok, out);
+                                 set_etag(response, result->change.after.version);
+                                 reply(std::move(response));
+                               });
+                             });
   });
   staff(verb::post, "/v1/redress/{id}/fulfil", kAgentUp, true, [&api](const ContextPtr& ctx, Reply reply) {
     auto id = id_param(ctx->param("id"), 'r');
