@@ -459,8 +459,8 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 // ---- intake hooks -------------------------------------------------------------------------------
 
 void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  auto found = api.config.intake.find(ctx->param("source"));
-  if (found == api.config.intake.end())
+  auto found = api.settings.intake.find(ctx->param("source"));
+  if (found == api.settings.intake.end())
     return reply(problem(http::status::not_found, "not-found", "Not found",
                          "no intake source \"" + ctx->param("source") + "\""));
   const IntakeSource& source = found->second;
@@ -530,9 +530,9 @@ std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
 std::string client_url(const ApiContext& api, const std::string& token) { return api.base_url + "/c/" + token; }
 
 void register_api(Router& router, ApiContext& api) {
-  if (!api.intake_limiter) api.intake_limiter = std::make_shared<RateLimiter>(api.config.intake_rate_per_minute);
-  if (!api.view_cache && api.config.view_cache_mib > 0)
-    api.view_cache = std::make_shared<ViewCache>(static_cast<std::size_t>(api.config.view_cache_mib) << 20);
+  if (!api.intake_limiter) api.intake_limiter = std::make_shared<RateLimiter>(api.settings.intake_rate_per_minute);
+  if (!api.view_cache && api.settings.view_cache_mib > 0)
+    api.view_cache = std::make_shared<ViewCache>(static_cast<std::size_t>(api.settings.view_cache_mib) << 20);
   auto staff = [&](verb method, std::string pattern, std::vector<Role> roles, bool json_body, Handler handler) {
     router.add(RouteSpec{method, std::move(pattern), Access::kStaff, std::move(roles), json_body, std::move(handler)});
   };
