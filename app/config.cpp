@@ -38,7 +38,7 @@ Status read_intake(Config& config, const toml::node& node, const std::string& pa
     for (char c : name)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
         return Error::invalid(at(path, source_node) + where + ": source names use letters, digits, - and _");
-    IntakeSource source;
+    web::IntakeSource source;
     source.name = name;
     for (const auto& [k, v] : *table) {
       std::string key(k.str());

@@ -8,25 +8,11 @@
 #include <map>
 #include <optional>
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "engine/result.h"
+#include "web/settings.h"
 
 namespace redress {
-
-// An intake source: another system that creates cases by posting signed web hooks to
-// /hooks/intake/<name>. `mapping` takes case fields ("client.name", "subject", ...) from JSON
-// pointers into the payload ("/customer/name"); `category` and `channel` are the defaults.
-struct IntakeSource {
-  std::string name;
-  std::string secret;  // "whsec_<base64>", or read from the variable named by `secret_env`
-  std::string channel = "api";
-  std::string category;
-  std::string workflow;
-  std::vector<std::pair<std::string, std::string>> mapping;  // case field -> JSON pointer
-  int tolerance_seconds = 300;
-};
 
 struct Config {
   std::string data_dir = "./data";
@@ -43,11 +29,11 @@ struct Config {
   std::size_t max_header_bytes = 16 << 10;
   int read_timeout_seconds = 15;
   int max_connections = 10000;
-  int intake_rate_per_minute = 600;            // per intake source or intake token; 0: no limit
-  int view_cache_mib = 32;                     // rendered case views kept (web/view_cache.h); 0: none
-  int sign_in_failures_per_address = 30;       // per 15 minutes, per node (docs/security.md); 0: no limit
-  std::string trusted_proxies;                 // comma-separated ranges whose X-Forwarded-For is believed
-  std::map<std::string, IntakeSource> intake;  // by source name
+  int intake_rate_per_minute = 600;                 // per intake source or intake token; 0: no limit
+  int view_cache_mib = 32;                          // rendered case views kept (web/view_cache.h); 0: none
+  int sign_in_failures_per_address = 30;            // per 15 minutes, per node (docs/security.md); 0: no limit
+  std::string trusted_proxies;                      // comma-separated ranges whose X-Forwarded-For is believed
+  std::map<std::string, web::IntakeSource> intake;  // by source name (web/settings.h)
 
   // Mail (docs/email.md): who it comes from, the message-id domain, the templates.
   std::string organisation = "Redress";

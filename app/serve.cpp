@@ -127,7 +127,12 @@ int command_serve(const Arguments& args) {
   options.trusted_proxies = std::move(proxies).value();
   web::Server server(options, router, metrics);
 
-  web::ApiContext api{*env.engine, store, *keyring, config, metrics, nullptr, {}, {}, {}, {}, {}, {}, {}};
+  web::WebSettings web_settings;
+  web_settings.intake_rate_per_minute = config.intake_rate_per_minute;
+  web_settings.view_cache_mib = config.view_cache_mib;
+  web_settings.intake = config.intake;
+  web_settings.organisation = config.organisation;
+  web::ApiContext api{*env.engine, store, *keyring, web_settings, metrics, nullptr, {}, {}, {}, {}, {}, {}, {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };

@@ -4,7 +4,7 @@
 // The case's commitments and redress are read in place until the plan first changes one: most
 // actions change none, and copying a long-running case's commitments cost 5% of the writer.
 //
-// Internal to engine/ (planner.cpp, pledges.cpp). A value; not shared between threads. The
+// Internal to engine/ (planner.cpp, pledges.cpp, plan_steps.cpp). A value; not shared between threads. The
 // commitments and redress it is given must outlive it (they are the snapshot being planned on).
 #pragma once
 
@@ -145,11 +145,5 @@ class ChangeBuilder {
   std::optional<std::vector<Commitment>> own_commitments_;
   std::optional<std::vector<Redress>> own_redress_;
 };
-
-// Shared by the planner and the commitments module (planner.cpp).
-void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context);
-void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const std::string& reason,
-                 const std::string& cause, WriteContext& context);
-[[nodiscard]] const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows);
 
 }  // namespace redress

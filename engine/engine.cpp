@@ -3,6 +3,7 @@
 #include <future>
 
 #include "engine/planner.h"
+#include "engine/pledges.h"
 
 namespace redress {
 
@@ -100,6 +101,21 @@ Time Engine::allowed_actions_until(const Case& record) const {
 
 std::vector<std::string> Engine::allowed_actions(const Case& record) const {
   return allowed_actions_now(record, workflows_, clock_.now());
+}
+
+std::vector<ActionType> Engine::allowed_actions(const Case& record, const Actor& actor) const {
+  return actions_open_to(record, actor, workflows_, clock_.now());
+}
+
+void Engine::handle_breach(std::string reference, std::int64_t commitment_id, Actor actor, std::string note,
+                           Callback done) {
+  submit_plan(
+      std::move(reference),
+      [this, commitment_id, actor = std::move(actor), note = std::move(note)](const CaseSnapshot& current,
+                                                                              WriteContext& context, Time now) {
+        return plan_breach_handled(current, commitment_id, actor, note, workflows_, now, context);
+      },
+      std::move(done));
 }
 
 }  // namespace redress

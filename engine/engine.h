@@ -8,9 +8,11 @@
 // may submit at once; the store serialises work on each case and commits in groups.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/actions.h"
 #include "engine/clock.h"
@@ -52,6 +54,14 @@ class Engine {
   [[nodiscard]] std::vector<std::string> allowed_actions(const Case& record) const;
   // Until when allowed_actions(record) stays the same, the record unchanged (case_facts_change_at).
   [[nodiscard]] Time allowed_actions_until(const Case& record) const;
+  // Every action `actor` may take on the case now, lifecycle or not (messages, commitments,
+  // redress), in ActionType order: what the lifecycle allows and the actor is authorized for.
+  [[nodiscard]] std::vector<ActionType> allowed_actions(const Case& record, const Actor& actor) const;
+
+  // Records what was done about the broken commitment `commitment_id` of the case (the overdue
+  // report then stops listing it). kNotFound for a commitment not on the case; kRefused when it is
+  // not broken or was handled already.
+  void handle_breach(std::string reference, std::int64_t commitment_id, Actor actor, std::string note, Callback done);
 
   [[nodiscard]] CaseStore& store() { return store_; }
   [[nodiscard]] const Clock& clock() const { return clock_; }

@@ -7,6 +7,7 @@
 
 #include "engine/change_builder.h"
 #include "engine/hash_chain.h"
+#include "engine/plan_steps.h"
 #include "engine/pledges.h"
 
 namespace redress {
@@ -66,28 +67,6 @@ Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
 
 }  // namespace
 
-void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context) {
-  if (level < 1 || level > workflow.max_escalation_level()) return;
-  const auto& rung = workflow.escalation[static_cast<std::size_t>(level - 1)];
-  for (const auto& staff : context.staff_with_roles(rung.roles, rung.teams))
-    b.email_staff(staff, "escalation", "staff.escalated");
-  for (const auto& email : rung.staff)
-    if (auto staff = context.find_staff(email)) b.email_staff(*staff, "escalation", "staff.escalated");
-}
-
-void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const std::string& reason,
-                 const std::string& cause, WriteContext& context) {
-  int from = b.record().escalation_level;
-  b.record().escalation_level = to_level;
-  b.event("case.escalated",
-          json::object{{"from_level", from}, {"to_level", to_level}, {"reason", reason}, {"cause", cause}});
-  notify_escalation(b, workflow, to_level, context);
-}
-const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows) {
-  if (const auto* w = workflows.find(record.workflow)) return *w;
-  return workflows.route(record.category, record.channel);
-}
-
 LifecycleState lifecycle_state(const Case& record) {
   return LifecycleState{record.status, record.clock, !record.owner_id.empty()};
 }
@@ -140,6 +119,24 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
       return Status::success();
   }
   return Error::forbidden("unknown actor");
+}
+
+std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor, const WorkflowSet& workflows,
+                                        Time now) {
+  const Workflow* workflow = workflows.empty() ? nullptr : &workflow_of(record, workflows);
+  LifecycleState state = lifecycle_state(record);
+  LifecycleFacts facts = case_facts(record, workflow, now);
+  LifecycleFacts as_client = facts;
+  as_client.message_from_client = true;
+  as_client.message_internal = false;
+  std::vector<ActionType> open;
+  for (ActionType type : allowed_actions(state, facts, ActionScope::kAll)) {
+    if (!authorize(actor, type, record)) continue;
+    if (type == T::kAddMessage && actor.kind == Actor::Kind::kClient && !decide(state, type, as_client).accepted)
+      continue;
+    open.push_back(type);
+  }
+  return open;
 }
 
 Result<Change> plan_creation(const NewCase& request, const Actor& actor, const WorkflowSet& workflows, Time now,

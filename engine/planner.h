@@ -34,4 +34,10 @@ namespace redress {
 // Whether `actor` may perform `type` on `record` at all (before the lifecycle is asked).
 [[nodiscard]] Status authorize(const Actor& actor, ActionType type, const Case& record);
 
+// Every action, lifecycle or not (messages, commitments, redress), that `actor` may take on the
+// case now, in ActionType order: allowed from the case's state and facts, and authorized. A
+// client's message is asked as the client's (visible to the client), a staff member's as a note.
+[[nodiscard]] std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor,
+                                                      const WorkflowSet& workflows, Time now);
+
 }  // namespace redress

@@ -3,11 +3,12 @@
 // at the case.
 //
 // Every plan ends with fold_clocks (the change's events folded into the case's ClockFold, whose
-// runs become pledge commitments: made, kept, cancelled, moved by pauses) and set_wake. The
-// scheduler's plan, plan_due, breaks every open commitment whose due time has passed, raises every
-// warning that has fallen, in time order, and closes a resolved case whose reopen window ended.
-// All of it runs inside the store's transaction against the case as stored, so a commitment is
-// broken exactly once however many schedulers look at it: the second finds it broken already.
+// runs become pledge commitments: made, kept, cancelled, moved by pauses) and set_wake. fire_due
+// breaks every open commitment whose due time has passed and raises every warning that has fallen,
+// in time order (the scheduler's plan, engine/due.h, calls it). This module never calls the
+// planner back: what both need is in engine/plan_steps.h. All of it runs inside the store's transaction against the
+// case as stored, so a commitment is broken exactly once however many schedulers look at it: the second finds it broken
+// already.
 //
 // Rules:
 // - `open → broken` at due time, by the system. A broken commitment stays broken; a pledge met
@@ -51,11 +52,6 @@ void set_wake(ChangeBuilder& b, const CaseSnapshot* current, const WorkflowSet& 
 
 // Passes every open commitment of the case to its new owner (assign, take, transfer).
 void follow_owner(ChangeBuilder& b);
-
-// The scheduler's unit of work on one case at `now`. A change without events when nothing was due
-// (it still corrects the wake time).
-[[nodiscard]] Result<Change> plan_due(const CaseSnapshot& current, const WorkflowSet& workflows, Time now,
-                                      WriteContext& context);
 
 // Records what was done about a broken commitment (the overdue report then stops listing it).
 [[nodiscard]] Result<Change> plan_breach_handled(const CaseSnapshot& current, std::int64_t commitment_id,

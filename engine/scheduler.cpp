@@ -5,7 +5,7 @@
 #include <map>
 #include <set>
 
-#include "engine/pledges.h"
+#include "engine/due.h"
 
 namespace redress {
 

@@ -3,7 +3,7 @@
 // Durable: what is due is not held in memory but in the store (each case's wake time, written in
 // the same transaction as the change that moved it), so a restart loses nothing and fires on start
 // whatever fell due while the process was down, oldest first. Exactly once: each firing is a plan
-// (engine/pledges.h, plan_due) that runs in the store's transaction against the case as stored, so
+// (engine/due.h, plan_due) that runs in the store's transaction against the case as stored, so
 // a commitment already broken is not broken again — by another thread or another node. Several
 // nodes on one database take turns through a lease held in the database; without it each would
 // still be correct, only busier.

@@ -12,12 +12,12 @@
 #include <vector>
 
 #include "adapters/security/keyring.h"
-#include "app/config.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "web/metrics.h"
 #include "web/rate_limit.h"
 #include "web/router.h"
+#include "web/settings.h"
 #include "web/view_cache.h"
 
 namespace redress::web {
@@ -26,7 +26,7 @@ struct ApiContext {
   Engine& engine;
   Store& store;
   const Keyring& keyring;
-  const Config& config;
+  const WebSettings& settings;
   Metrics& metrics;
   ManualClock* manual_clock = nullptr;               // set only under `serve --clock=manual`
   std::string base_url;                              // "http://127.0.0.1:8080", for links
@@ -36,10 +36,10 @@ struct ApiContext {
   std::function<void()> on_clock_moved;
   // Called after dead notifications were queued again (wakes the delivery workers).
   std::function<void()> on_outbox_retry;
-  // Cases each intake source or intake token may create (config intake_rate_per_minute); made by
+  // Cases each intake source or intake token may create (settings.intake_rate_per_minute); made by
   // register_api when not set.
   std::shared_ptr<RateLimiter> intake_limiter;
-  // Rendered case views (config view_cache_mib); made by register_api when not set, none when 0.
+  // Rendered case views (settings.view_cache_mib); made by register_api when not set, none when 0.
   std::shared_ptr<ViewCache> view_cache;
 };
 

@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "adapters/webhooks/address_guard.h"
+#include "adapters/network/ip_address.h"
 #include "engine/result.h"
 
 namespace redress::web {

@@ -9,9 +9,9 @@
 
 #include <boost/json/value.hpp>
 
-#include "app/config.h"
 #include "engine/actions.h"
 #include "engine/result.h"
+#include "web/settings.h"
 
 namespace redress::web {
 

@@ -5,13 +5,12 @@
 #include <map>
 
 #include "engine/actions.h"
+#include "web/query.h"
 #include "web/views.h"
 
 namespace redress::web {
 
 namespace json = boost::json;
-using verb = http::verb;
-
 namespace {
 
 json::value staff_ref(const std::map<std::string, Staff>& staff, const std::string& id) {
@@ -63,16 +62,9 @@ PledgeAttainment attainment_of(const std::vector<PledgeAttainment>& report, cons
 }
 
 void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  int limit = 500;
-  if (auto v = ctx->query_value("limit")) {
-    try {
-      limit = std::stoi(*v);
-    } catch (const std::exception&) {
-      limit = -1;
-    }
-    if (limit < 1 || limit > 5000)
-      return reply(problem_from(Error::invalid_field("limit", "must be a whole number from 1 to 5000")));
-  }
+  QueryReader query(*ctx);
+  int limit = query.limit(5000, 500);
+  if (query.refusal()) return reply(*query.refusal());
   Time now = api.engine.clock().now();
   auto report = api.store.overdue_report(now, limit);
   if (!report) return reply(problem_from(report.error()));
@@ -115,16 +107,9 @@ void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 }
 
 void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  int days = 90;
-  if (auto v = ctx->query_value("days")) {
-    try {
-      days = std::stoi(*v);
-    } catch (const std::exception&) {
-      days = -1;
-    }
-    if (days < 1 || days > 3660)
-      return reply(problem_from(Error::invalid_field("days", "must be a whole number from 1 to 3660")));
-  }
+  QueryReader query(*ctx);
+  int days = query.whole_number("days", 1, 3660, 90);
+  if (query.refusal()) return reply(*query.refusal());
   Time now = api.engine.clock().now();
   Time since = now - std::chrono::days(days);
   auto stats = api.store.owner_report(since);
@@ -161,7 +146,7 @@ std::string target_text(const ClockTarget& t) {
 
 }  // namespace
 
-void standards_report(ApiContext& api, Reply reply) {
+void standards_report(ApiContext& api, const ContextPtr&, Reply reply) {
   Time now = api.engine.clock().now();
   auto attainment = api.store.standards_report(now);
   if (!attainment) return reply(problem_from(attainment.error()));

@@ -30,7 +30,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 
-#include "adapters/webhooks/address_guard.h"
+#include "adapters/network/ip_address.h"
 #include "engine/result.h"
 #include "web/metrics.h"
 #include "web/router.h"

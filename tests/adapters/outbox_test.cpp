@@ -18,7 +18,7 @@
 #include "adapters/security/standard_webhooks.h"
 #include "adapters/webhooks/http_sender.h"
 #include "app/environment.h"
-#include "engine/pledges.h"
+#include "engine/due.h"
 #include "peers.h"
 
 using namespace redress;

@@ -14,8 +14,8 @@ namespace json = boost::json;
 namespace {
 
 // The [intake.web-form] source of examples/redress.toml.
-IntakeSource default_source() {
-  IntakeSource source;
+web::IntakeSource default_source() {
+  web::IntakeSource source;
   source.name = "web-form";
   source.channel = "web";
   source.category = "other";
@@ -32,7 +32,7 @@ IntakeSource default_source() {
 // Input: optional mapping lines "field=/pointer" ended by a NUL byte, then the JSON payload.
 int intake_mapping(const std::uint8_t* data, std::size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
-  IntakeSource source = default_source();
+  web::IntakeSource source = default_source();
   auto nul = input.find('\0');
   if (nul != std::string_view::npos) {
     source.mapping.clear();

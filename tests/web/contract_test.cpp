@@ -840,7 +840,7 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
   CHECK(server.stop() == 0);
 }
 
-// [!mayfail]: web/api.cpp intake_hook maps the payload through a pointer into a destroyed temporary
+// [!mayfail]: web/api_hooks.cpp intake_hook maps the payload through a pointer into a destroyed temporary
 // (json::value(*payload).find_pointer(...)), which crashes the server on a valid signed delivery.
 // Remove the tag once that is fixed.
 TEST_CASE("contract: the intake hook answers as the document says", "[web][contract][!mayfail]") {

@@ -1099,7 +1099,8 @@ TEST_CASE("web api: moving the manual clock fires what fell due before it answer
         409);
   CHECK(agent.post("/v1/commitments/" + promise_id + "/handle", json::value(json::object{})).status == 422);
   CHECK(lead.get("/v1/reports/overdue").json().at("totals").at("broken_unhandled").as_int64() == 1);
-  CHECK(lead.get("/v1/reports/overdue?limit=0").status == 422);
+  // A malformed query parameter is the same 400 invalid-query on a report as on any route (query_test.cpp).
+  CHECK(lead.get("/v1/reports/overdue?limit=0").status == 400);
 
   // The owners report: the agent made one promise and broke it.
   json::value owners = lead.get("/v1/reports/owners?days=30").json();
@@ -1109,7 +1110,7 @@ TEST_CASE("web api: moving the manual clock fires what fell due before it answer
       seen = seen || o.at("promises").at("broken").as_int64() == 1;
     }
   CHECK(seen);
-  CHECK(lead.get("/v1/reports/owners?days=nonsense").status == 422);
+  CHECK(lead.get("/v1/reports/owners?days=nonsense").status == 400);
 
   // The public standards report counts the broken acknowledgement against the retail standard.
   json::value standards = anonymous.get("/v1/reports/standards").json();

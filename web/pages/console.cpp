@@ -7,9 +7,6 @@
 #include <date/tz.h>
 
 #include "engine/actions.h"
-#include "engine/lifecycle.h"
-#include "engine/planner.h"
-#include "engine/pledges.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -295,8 +292,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   // Every action this staff member may take now, lifecycle or not (messages, promises, redress).
   json::object can;
   Actor actor = Actor::staff(who.staff.id, who.staff.role);
-  for (ActionType type : allowed_actions(lifecycle_state(c), case_facts(c, workflow, now), ActionScope::kAll))
-    if (authorize(actor, type, c)) can[to_string(type)] = true;
+  for (ActionType type : api.engine.allowed_actions(c, actor)) can[to_string(type)] = true;
   data["can"] = std::move(can);
   json::array owners;
   for (const auto& [id, s] : staff)
@@ -404,15 +400,9 @@ void handle_breach(PagesContext& pages, const ContextPtr& ctx, Reply reply, cons
   auto owner = pages.api.store.commitment_case(*id);
   if (!owner || *owner != reference) return reply(back(Error::not_found("no such commitment on this case")));
   if (form.get("note").empty()) return reply(back(Error::invalid_field("note", "is required: say what was done")));
-  Actor actor = Actor::staff(who.staff.id, who.staff.role);
-  const WorkflowSet& workflows = pages.api.engine.workflows();
   ApiContext& api = pages.api;
-  api.engine.submit_plan(
-      reference,
-      [id = *id, actor, text = form.get("note"), &workflows](const CaseSnapshot& current, WriteContext& context,
-                                                             Time now) {
-        return plan_breach_handled(current, id, actor, text, workflows, now, context);
-      },
+  api.engine.handle_breach(
+      reference, *id, Actor::staff(who.staff.id, who.staff.role), form.get("note"),
       [&api, reply = std::move(reply), back, reference](Result<Committed> result) mutable {
         api.defer([result = std::move(result), reply = std::move(reply), back, reference]() mutable {
           if (!result) return reply(back(result.error()));

@@ -10,7 +10,7 @@ namespace redress::web {
 namespace json = boost::json;
 
 Response render_page(PagesContext& pages, http::status status, std::string_view page, json::object data) {
-  if (!data.contains("organisation")) data["organisation"] = pages.api.config.organisation;
+  if (!data.contains("organisation")) data["organisation"] = pages.api.settings.organisation;
   auto html = pages.templates.render(page, data);
   if (!html) {
     Response response{http::status::internal_server_error, 11};

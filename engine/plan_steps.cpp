@@ -1,0 +1,28 @@
+#include "engine/plan_steps.h"
+
+namespace redress {
+
+const Workflow& workflow_of(const Case& record, const WorkflowSet& workflows) {
+  if (const auto* w = workflows.find(record.workflow)) return *w;
+  return workflows.route(record.category, record.channel);
+}
+
+void notify_escalation(ChangeBuilder& b, const Workflow& workflow, int level, WriteContext& context) {
+  if (level < 1 || level > workflow.max_escalation_level()) return;
+  const auto& rung = workflow.escalation[static_cast<std::size_t>(level - 1)];
+  for (const auto& staff : context.staff_with_roles(rung.roles, rung.teams))
+    b.email_staff(staff, "escalation", "staff.escalated");
+  for (const auto& email : rung.staff)
+    if (auto staff = context.find_staff(email)) b.email_staff(*staff, "escalation", "staff.escalated");
+}
+
+void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const std::string& reason,
+                 const std::string& cause, WriteContext& context) {
+  int from = b.record().escalation_level;
+  b.record().escalation_level = to_level;
+  b.event("case.escalated",
+          json::object{{"from_level", from}, {"to_level", to_level}, {"reason", reason}, {"cause", cause}});
+  notify_escalation(b, workflow, to_level, context);
+}
+
+}  // namespace redress

@@ -1,0 +1,96 @@
+// Internal to the v1 API (web/api*.cpp): the helpers its handlers share, and each resource's
+// handlers, which register_api (web/api.cpp) lists in its route table. A handler decodes the
+// request (query parameters through web/query.h), calls the Engine to change a case or the Store
+// to read, and answers through its Reply exactly once, from any thread. Thread-safe as the API is.
+#pragma once
+
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "engine/actions.h"
+#include "web/api.h"
+#include "web/query.h"
+
+namespace redress::web {
+
+// ---- shared by the handlers (web/api_support.cpp) ----------------------------------------------
+
+// A route's handler. The lists of handlers below declare functions of this type, each defined as
+// `void name(ApiContext& api, const ContextPtr& ctx, Reply reply)`.
+using ApiHandlerFunction = void(ApiContext& api, const ContextPtr& ctx, Reply reply);
+using ApiHandler = ApiHandlerFunction*;
+
+// 429 with Retry-After: an intake source or token went over intake_rate_per_minute.
+[[nodiscard]] Response too_many(const RateLimiter::Verdict& verdict);
+// 404 problem+json saying what was not found.
+[[nodiscard]] Response not_found(const std::string& detail);
+[[nodiscard]] std::optional<Staff> staff_or_none(Store& store, const std::string& id);
+// If-Match: "7", W/"7", 7 or *. Nullopt for none or *; an error for anything else.
+[[nodiscard]] Result<std::optional<std::int64_t>> if_match(const Request& request);
+void set_etag(Response& response, std::int64_t version);
+// A page of a list: {"items": [...], "next_cursor": "..." or null}.
+[[nodiscard]] boost::json::object page_json(boost::json::array items, const std::string& next_cursor);
+
+// Renders the answer to a committed change, on an I/O thread.
+using Renderer = std::function<Response(const Committed&)>;
+// The engine's callback that answers with `render` on an I/O thread once the change is committed
+// (and with its problem+json when it is not).
+[[nodiscard]] Engine::Callback answer_when_committed(ApiContext& api, Reply reply, Renderer render);
+// Submits an action and answers with `render` once it is committed.
+void run_action(ApiContext& api, ActionRequest request, Reply reply, Renderer render);
+// An action from a route's body on `reference`, by the route's staff member, taking If-Match into
+// account, submitted and answered with `render` once it is committed (or with why it is not valid).
+void run_staff_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type,
+                      const std::string& reference, Renderer render);
+
+// The page a list route asks for: its size (1-200, 50 by default) and cursor.
+struct PageRequest {
+  int limit = 50;
+  std::string cursor;
+};
+[[nodiscard]] PageRequest page_request(QueryReader& query);
+// The `owner` a list is filtered by: a staff id, or "me" for the caller.
+[[nodiscard]] std::string owner_param(QueryReader& query, const RequestContext& ctx);
+// Why a list could not be read: 400 invalid-query for a cursor this server did not issue.
+[[nodiscard]] Response list_failure(const Error& error);
+
+// The view of a case after `change`, made from the view `before` it was planned on (what
+// Store::load_case_view would read now), without reading the case back; the owner is looked up
+// when the change passed the case on. Nullopt when `before` is not the version the change was
+// planned on (another change came between the read and the plan).
+[[nodiscard]] std::optional<CaseView> view_after(ApiContext& api, const CaseView& before, const Change& change);
+
+// ---- cases (web/api_cases.cpp) -----------------------------------------------------------------
+
+ApiHandlerFunction create_case, list_cases, get_case, act_on_case, case_events, case_notifications, add_message,
+    make_commitment, offer_redress;
+
+// ---- commitments and redress by id (web/api_commitments.cpp) -----------------------------------
+
+// keep_commitment, renegotiate_commitment: `type` on the commitment the route's {id} names.
+void commitment_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type);
+
+ApiHandlerFunction list_commitments, handle_breach, fulfil_redress;
+
+// ---- client links (web/api_client.cpp) ---------------------------------------------------------
+
+// The client's reply, accepting or rejecting an offer ({id}), survey, withdrawal, reopening.
+void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type);
+
+ApiHandlerFunction create_client_link, revoke_client_link, client_case;
+
+// ---- web hooks: subscriptions out, intake in (web/api_hooks.cpp) -------------------------------
+
+ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription, intake_hook;
+
+// ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
+
+ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition,
+    openapi_document;
+
+}  // namespace redress::web
