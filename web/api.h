@@ -1,6 +1,6 @@
 // The v1 API: every route of the SPEC's HTTP API table, registered on a Router.
 //
-// Handlers decode, call the Engine (writes) or the Store (reads), and answer with JSON or
+// Handlers decode, call the Engine (writes) or the storage ports (reads), and answer with JSON or
 // problem+json. Writes complete on a store thread; `defer` moves the rendering of their answer
 // onto an I/O thread so the store's writer is never kept waiting. Thread-safe once built.
 #pragma once
@@ -14,6 +14,12 @@
 #include "adapters/security/keyring.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
+#include "ports/case_reader.h"
+#include "ports/client_links.h"
+#include "ports/outbox_store.h"
+#include "ports/report_store.h"
+#include "ports/session_store.h"
+#include "ports/staff_directory.h"
 #include "web/metrics.h"
 #include "web/rate_limit.h"
 #include "web/router.h"
@@ -23,8 +29,14 @@
 namespace redress::web {
 
 struct ApiContext {
-  Engine& engine;
-  Store& store;
+  Engine& engine;  // every change, and the store's write health (engine.store())
+  // The storage roles the API and the pages read (ports/), each the narrowest that serves.
+  CaseReader& reads;
+  ClientLinks& client_links;
+  StaffDirectory& staff;
+  SessionStore& sessions;
+  OutboxStore& outbox;
+  ReportStore& reports;
   const Keyring& keyring;
   const WebSettings& settings;
   Metrics& metrics;

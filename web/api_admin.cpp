@@ -17,7 +17,7 @@ void dead_notifications(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (state != "dead")
     return reply(
         bad_query("state", "only dead notifications are listed here; a case's are at /v1/cases/{ref}/notifications"));
-  auto dead = api.store.dead_notifications(500);
+  auto dead = api.outbox.dead_notifications(500);
   if (!dead) return reply(problem_from(dead.error()));
   json::array items;
   for (const auto& v : *dead) items.push_back(notification_json(v));
@@ -42,7 +42,7 @@ void retry_notifications(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   } else if (!all->is_bool() || !all->get_bool()) {
     return reply(problem_from(Error::invalid_field("all", "must be true")));
   }
-  auto moved = api.store.retry_notifications(which, api.engine.clock().now());
+  auto moved = api.outbox.retry_notifications(which, api.engine.clock().now());
   if (!moved) return reply(problem_from(moved.error()));
   if (api.on_outbox_retry) api.on_outbox_retry();
   reply(json_response(http::status::ok, json::object{{"requeued", *moved}}));
@@ -75,12 +75,12 @@ void move_clock(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 }
 
 void health_check(ApiContext& api, const ContextPtr&, Reply reply) {
-  auto probe = api.store.find_staff("healthz-probe@invalid");
+  auto probe = api.staff.find_staff("healthz-probe@invalid");
   if (!probe && probe.error().code != ErrorCode::kNotFound)
     return reply(problem_from(Error::unavailable("the database is not readable: " + probe.error().detail)));
   // Reads are served while writes are refused (full disk, read-only database): 200, "degraded".
   json::object health{{"status", "ok"}, {"time", format_time(api.engine.clock().now())}};
-  if (auto failure = api.store.write_failure()) {
+  if (auto failure = api.engine.store().write_failure()) {
     health["status"] = "degraded";
     health["writes"] = "refused: " + *failure;
   }
@@ -89,9 +89,9 @@ void health_check(ApiContext& api, const ContextPtr&, Reply reply) {
 
 void metrics_exposition(ApiContext& api, const ContextPtr&, Reply reply) {
   Metrics::Gauges gauges;
-  if (auto counts = api.store.count_cases_by_status()) gauges.cases_by_status = *counts;
-  if (auto open = api.store.count_open_commitments()) gauges.open_commitments = *open;
-  gauges.store = api.store.write_stats();
+  if (auto counts = api.reads.count_cases_by_status()) gauges.cases_by_status = *counts;
+  if (auto open = api.reads.count_open_commitments()) gauges.open_commitments = *open;
+  gauges.store = api.engine.store().write_stats();
   if (api.view_cache) {
     auto counters = api.view_cache->counters();
     gauges.view_cache = true;

@@ -56,12 +56,12 @@ Response view_response(ApiContext& api, const CaseView& view, http::status statu
 // read in one go (Store::load_case_view), rendered and kept.
 Response case_response(ApiContext& api, const std::string& reference, http::status status) {
   if (api.view_cache) {
-    auto stamp = api.store.case_view_stamp(reference);
+    auto stamp = api.reads.case_view_stamp(reference);
     if (!stamp) return problem_from(stamp.error());
     if (auto hit = api.view_cache->find(reference, *stamp, api.engine.clock().now()))
       return case_body_response(status, hit->body, hit->stamp.version);
   }
-  auto view = api.store.load_case_view(reference);
+  auto view = api.reads.load_case_view(reference);
   if (!view) return problem_from(view.error());
   return view_response(api, *view, status);
 }
@@ -81,7 +81,7 @@ Response created_case_response(ApiContext& api, const Change& change, const std:
   std::sort(messages.begin(), messages.end(), by_id);
   return case_body_response(
       http::status::created,
-      case_body(api, snapshot, staff_or_none(api.store, change.after.owner_id), messages,
+      case_body(api, snapshot, staff_or_none(api.staff, change.after.owner_id), messages,
                 change.client_link_hash.empty() ? std::nullopt : std::optional<std::string>(client_token)),
       change.after.version);
 }
@@ -159,12 +159,12 @@ void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   filter.text = query.text("q", 200);
   PageRequest asked = page_request(query);
   if (query.refusal()) return reply(*query.refusal());
-  auto page = api.store.list_cases(filter, asked.cursor, asked.limit);
+  auto page = api.reads.list_cases(filter, asked.cursor, asked.limit);
   if (!page) return reply(list_failure(page.error()));
   json::array items;
   std::map<std::string, std::optional<Staff>> owners;
   for (const auto& c : page->cases) {
-    if (!owners.count(c.owner_id)) owners[c.owner_id] = staff_or_none(api.store, c.owner_id);
+    if (!owners.count(c.owner_id)) owners[c.owner_id] = staff_or_none(api.staff, c.owner_id);
     items.push_back(case_summary_json(c, owners[c.owner_id]));
   }
   reply(json_response(http::status::ok, page_json(std::move(items), page->next_cursor)));
@@ -185,14 +185,14 @@ void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (*expected) request->expected_version = **expected;
   request->reference = ctx->param("ref");
   request->actor = ctx->actor();
-  auto before = api.store.load_case_view(request->reference);
+  auto before = api.reads.load_case_view(request->reference);
   if (!before) return reply(problem_from(before.error()));
   run_action(api, std::move(request).value(), std::move(reply),
              [&api, before = std::move(before).value()](const Committed& committed) {
                if (auto after = view_after(api, before, committed.change))
                  return view_response(api, *after, http::status::ok);
                // Another change came between the read and the plan: the case as it is now.
-               auto now = api.store.load_case_view(committed.change.after.reference);
+               auto now = api.reads.load_case_view(committed.change.after.reference);
                if (!now) return problem_from(now.error());
                return view_response(api, *now, http::status::ok);
              });
@@ -200,14 +200,14 @@ void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 
 void case_events(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   const std::string& reference = ctx->param("ref");
-  reply(case_rows(reference, api.store.case_events(reference), &event_json));
+  reply(case_rows(reference, api.reads.case_events(reference), &event_json));
 }
 
 void case_notifications(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   const std::string& reference = ctx->param("ref");
   // An unknown case is 404, not an empty list.
-  if (auto found = api.store.case_view_stamp(reference); !found) return reply(problem_from(found.error()));
-  reply(case_rows(reference, api.store.case_notifications(reference), &notification_json));
+  if (auto found = api.reads.case_view_stamp(reference); !found) return reply(problem_from(found.error()));
+  reply(case_rows(reference, api.outbox.case_notifications(reference), &notification_json));
 }
 
 void add_message(ApiContext& api, const ContextPtr& ctx, Reply reply) {

@@ -24,9 +24,9 @@ Response client_view(ApiContext& api, const CaseView& view, http::status status)
 Result<CaseView> client_link_view(ApiContext& api, const std::string& token) {
   auto snapshot = client_link_case(api, token);
   if (!snapshot) return snapshot.error();
-  auto messages = api.store.case_messages(snapshot->record.reference);
+  auto messages = api.reads.case_messages(snapshot->record.reference);
   CaseView view;
-  view.owner = staff_or_none(api.store, snapshot->record.owner_id);
+  view.owner = staff_or_none(api.staff, snapshot->record.owner_id);
   view.snapshot = std::move(snapshot).value();
   if (messages) view.messages = std::move(messages).value();
   return view;
@@ -37,7 +37,7 @@ Result<CaseView> client_link_view(ApiContext& api, const std::string& token) {
 Result<CaseSnapshot> client_link_case(ApiContext& api, const std::string& token) {
   if (token.size() < 20 || token.size() > 100 || token.rfind("cl_", 0) != 0)
     return Error::not_found("unknown or revoked link");
-  return api.store.load_case_by_client_link(token_hash(token));
+  return api.client_links.load_case_by_client_link(token_hash(token));
 }
 
 std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
@@ -56,13 +56,14 @@ std::string client_url(const ApiContext& api, const std::string& token) { return
 
 void create_client_link(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto link = api.keyring.new_client_link();
-  if (auto s = api.store.replace_client_link(ctx->param("ref"), link.nonce, link.hash); !s)
+  if (auto s = api.client_links.replace_client_link(ctx->param("ref"), link.nonce, link.hash); !s)
     return reply(problem_from(s.error()));
   reply(json_response(http::status::created, json::object{{"client_url", client_url(api, link.token)}}));
 }
 
 void revoke_client_link(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  if (auto s = api.store.replace_client_link(ctx->param("ref"), "", ""); !s) return reply(problem_from(s.error()));
+  if (auto s = api.client_links.replace_client_link(ctx->param("ref"), "", ""); !s)
+    return reply(problem_from(s.error()));
   reply(Response{http::status::no_content, 11});
 }
 
@@ -90,7 +91,7 @@ void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionTy
              [&api, status, before = std::move(before).value()](const Committed& committed) {
                if (auto after = view_after(api, before, committed.change)) return client_view(api, *after, status);
                // Another change came between the read and the plan: the case as it is now.
-               auto now = api.store.load_case_view(committed.change.after.reference);
+               auto now = api.reads.load_case_view(committed.change.after.reference);
                if (!now) return problem_from(now.error());
                return client_view(api, *now, status);
              });

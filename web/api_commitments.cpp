@@ -17,7 +17,7 @@ namespace {
 Result<std::pair<std::int64_t, std::string>> case_of(ApiContext& api, const std::string& text, char prefix) {
   auto id = parse_display_id(text, prefix);
   if (!id) return Error::not_found(std::string(prefix == 'k' ? "no commitment " : "no redress ") + text);
-  auto reference = prefix == 'k' ? api.store.commitment_case(*id) : api.store.redress_case(*id);
+  auto reference = prefix == 'k' ? api.reads.commitment_case(*id) : api.reads.redress_case(*id);
   if (!reference) return reference.error();
   return std::pair{*id, std::move(reference).value()};
 }
@@ -45,7 +45,7 @@ void list_commitments(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   filter.case_reference = query.text("case", 200);
   PageRequest asked = page_request(query);
   if (query.refusal()) return reply(*query.refusal());
-  auto page = api.store.list_commitments(filter, asked.cursor, asked.limit);
+  auto page = api.reads.list_commitments(filter, asked.cursor, asked.limit);
   if (!page) return reply(list_failure(page.error()));
   json::array items;
   for (const auto& [k, reference] : page->items) items.push_back(commitment_json(k, reference));

@@ -94,7 +94,7 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (!errors.empty()) return reply(problem_from(Error::invalid("the subscription is not valid", std::move(errors))));
   std::string secret = new_webhook_secret();
   s.secret_sealed = api.keyring.seal(secret);
-  auto added = api.store.add_subscription(s);
+  auto added = api.outbox.add_subscription(s);
   if (!added) return reply(problem_from(added.error()));
   json::object out = subscription_json(*added);
   out["secret"] = secret;  // shown once
@@ -104,7 +104,7 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 }
 
 void list_subscriptions(ApiContext& api, const ContextPtr&, Reply reply) {
-  auto all = api.store.list_subscriptions();
+  auto all = api.outbox.list_subscriptions();
   if (!all) return reply(problem_from(all.error()));
   json::array items;
   for (const auto& s : *all) items.push_back(subscription_json(s));
@@ -115,7 +115,7 @@ void delete_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   std::string text = ctx->param("id");
   auto id = parse_display_id(text.rfind("wh-", 0) == 0 ? text.substr(3) : text, 'x');
   if (!id) return reply(not_found("no web hook subscription " + text));
-  if (auto s = api.store.delete_subscription(*id); !s) return reply(problem_from(s.error()));
+  if (auto s = api.outbox.delete_subscription(*id); !s) return reply(problem_from(s.error()));
   reply(Response{http::status::no_content, 11});
 }
 

@@ -29,7 +29,7 @@ using ApiHandler = ApiHandlerFunction*;
 [[nodiscard]] Response too_many(const RateLimiter::Verdict& verdict);
 // 404 problem+json saying what was not found.
 [[nodiscard]] Response not_found(const std::string& detail);
-[[nodiscard]] std::optional<Staff> staff_or_none(Store& store, const std::string& id);
+[[nodiscard]] std::optional<Staff> staff_or_none(StaffDirectory& staff, const std::string& id);
 // If-Match: "7", W/"7", 7 or *. Nullopt for none or *; an error for anything else.
 [[nodiscard]] Result<std::optional<std::int64_t>> if_match(const Request& request);
 void set_etag(Response& response, std::int64_t version);

@@ -36,11 +36,11 @@ Response not_found(const std::string& detail) {
   return problem(http::status::not_found, "not-found", "Not found", detail);
 }
 
-std::optional<Staff> staff_or_none(Store& store, const std::string& id) {
+std::optional<Staff> staff_or_none(StaffDirectory& staff, const std::string& id) {
   if (id.empty()) return std::nullopt;
-  auto staff = store.find_staff(id);
-  if (!staff) return std::nullopt;
-  return std::move(staff).value();
+  auto member = staff.find_staff(id);
+  if (!member) return std::nullopt;
+  return std::move(member).value();
 }
 
 Result<std::optional<std::int64_t>> if_match(const Request& request) {
@@ -124,7 +124,7 @@ std::optional<CaseView> view_after(ApiContext& api, const CaseView& before, cons
   put_by_id(after.snapshot.redress, change.redress);
   put_by_id(after.messages, change.messages);
   if (change.after.owner_id != before.snapshot.record.owner_id)
-    after.owner = staff_or_none(api.store, change.after.owner_id);
+    after.owner = staff_or_none(api.staff, change.after.owner_id);
   return after;
 }
 

@@ -44,9 +44,9 @@ json::value mean(Duration total, std::int64_t n) {
 
 }  // namespace
 
-std::map<std::string, Staff> staff_by_id(Store& store) {
+std::map<std::string, Staff> staff_by_id(StaffDirectory& staff) {
   std::map<std::string, Staff> out;
-  if (auto all = store.list_staff())
+  if (auto all = staff.list_staff())
     for (auto& s : *all) out.emplace(s.id, s);
   return out;
 }
@@ -66,9 +66,9 @@ void overdue_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   int limit = query.limit(5000, 500);
   if (query.refusal()) return reply(*query.refusal());
   Time now = api.engine.clock().now();
-  auto report = api.store.overdue_report(now, limit);
+  auto report = api.reports.overdue_report(now, limit);
   if (!report) return reply(problem_from(report.error()));
-  auto staff = staff_by_id(api.store);
+  auto staff = staff_by_id(api.staff);
   // By owner: each owner's (or, unowned, each team's) three lists.
   struct Group {
     json::array past_due, at_risk, broken_unhandled;
@@ -112,9 +112,9 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (query.refusal()) return reply(*query.refusal());
   Time now = api.engine.clock().now();
   Time since = now - std::chrono::days(days);
-  auto stats = api.store.owner_report(since);
+  auto stats = api.reports.owner_report(since);
   if (!stats) return reply(problem_from(stats.error()));
-  auto staff = staff_by_id(api.store);
+  auto staff = staff_by_id(api.staff);
   json::array items;
   for (const auto& o : *stats) {
     items.push_back(
@@ -148,7 +148,7 @@ std::string target_text(const ClockTarget& t) {
 
 void standards_report(ApiContext& api, const ContextPtr&, Reply reply) {
   Time now = api.engine.clock().now();
-  auto attainment = api.store.standards_report(now);
+  auto attainment = api.reports.standards_report(now);
   if (!attainment) return reply(problem_from(attainment.error()));
   json::array workflows;
   for (const auto& w : api.engine.workflows().all()) {

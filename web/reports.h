@@ -21,7 +21,7 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply);
 void standards_report(ApiContext& api, const ContextPtr& ctx, Reply reply);
 
 // Every staff member by id (report and page rows name owners).
-[[nodiscard]] std::map<std::string, Staff> staff_by_id(Store& store);
+[[nodiscard]] std::map<std::string, Staff> staff_by_id(StaffDirectory& staff);
 // One pledge's attainment from a standards report, by workflow and clock; zeros when none settled.
 [[nodiscard]] PledgeAttainment attainment_of(const std::vector<PledgeAttainment>& report, const std::string& workflow,
                                              const std::string& clock);

@@ -21,7 +21,7 @@
 #include <unordered_map>
 
 #include "engine/time.h"
-#include "ports/store.h"
+#include "ports/case_reader.h"
 
 namespace redress::web {
 

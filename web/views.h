@@ -11,7 +11,8 @@
 
 #include "engine/model.h"
 #include "engine/workflow.h"
-#include "ports/store.h"
+#include "ports/case_reader.h"
+#include "ports/outbox_store.h"
 
 namespace redress::web {
 

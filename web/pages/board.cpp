@@ -84,21 +84,22 @@ struct Board {
 // oldest few, the CSV many more); every count is over all of them.
 Result<Board> build_board(PagesContext& pages, int item_limit) {
   ApiContext& api = pages.api;
-  Store& store = api.store;
+  ReportStore& reports = api.reports;
   Time now = api.engine.clock().now();
-  auto staff = staff_by_id(store);
+  auto staff = staff_by_id(api.staff);
   Board board;
 
   // What needs attention now.
   // The six reads are independent: they run at once, each on its own reader connection, so the
   // board waits for the slowest rather than for their sum.
   Time first_week = week_start(now) - std::chrono::days(7 * (kWeeks - 1));
-  auto overdue_future = std::async(std::launch::async, [&] { return store.overdue_report(now, item_limit); });
-  auto attention_future = std::async(std::launch::async, [&] { return store.attention_by_owner(now); });
-  auto levels_future = std::async(std::launch::async, [&] { return store.escalation_counts(); });
-  auto owners_future = std::async(std::launch::async, [&] { return store.owner_report(now - std::chrono::days(90)); });
-  auto attainment_future = std::async(std::launch::async, [&] { return store.standards_report(now); });
-  auto weekly = store.weekly_counts(first_week);
+  auto overdue_future = std::async(std::launch::async, [&] { return reports.overdue_report(now, item_limit); });
+  auto attention_future = std::async(std::launch::async, [&] { return reports.attention_by_owner(now); });
+  auto levels_future = std::async(std::launch::async, [&] { return reports.escalation_counts(); });
+  auto owners_future =
+      std::async(std::launch::async, [&] { return reports.owner_report(now - std::chrono::days(90)); });
+  auto attainment_future = std::async(std::launch::async, [&] { return reports.standards_report(now); });
+  auto weekly = reports.weekly_counts(first_week);
   auto overdue = overdue_future.get();
   auto attention = attention_future.get();
   auto levels = levels_future.get();

@@ -67,7 +67,7 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
     progress.push_back(json::object{{"label", step_label(i)}, {"done", reached >= i}, {"current", reached == i}});
   data["progress"] = std::move(progress);
   data["withdrawn"] = c.status == CaseStatus::kWithdrawn;
-  if (auto owner = api.store.find_staff(c.owner_id); owner) data["owner_name"] = owner->name;
+  if (auto owner = api.staff.find_staff(c.owner_id); owner) data["owner_name"] = owner->name;
   if (const Workflow* workflow = api.engine.workflows().find(c.workflow))
     data["standard"] = json::object{{"title", workflow->title}, {"pledge", workflow->pledge}};
 
@@ -85,7 +85,7 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["has_commitments"] = !commitments.empty();
   data["commitments"] = std::move(commitments);
 
-  auto messages = api.store.case_messages(c.reference);
+  auto messages = api.reads.case_messages(c.reference);
   json::array thread;
   if (messages)
     for (const auto& m : *messages) {

@@ -54,10 +54,10 @@ json::object case_row(PagesContext& pages, const Case& c, const std::map<std::st
 }
 
 void my_cases(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
-  auto list = pages.api.store.owner_worklist(who.staff.id, 200);
+  auto list = pages.api.reports.owner_worklist(who.staff.id, 200);
   if (!list) return reply(message_page(pages, page_status(list.error()), "My cases", list.error().detail));
   Time now = pages.api.engine.clock().now();
-  auto staff = staff_by_id(pages.api.store);
+  auto staff = staff_by_id(pages.api.staff);
   json::array rows;
   int at_risk = 0, broken = 0;
   for (const auto& item : *list) {
@@ -91,9 +91,9 @@ void queue(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Signed
   CaseFilter filter;
   filter.owner_id = "none";
   filter.open_only = true;
-  auto page = pages.api.store.list_cases(filter, ctx->query_value("cursor").value_or(""), 100);
+  auto page = pages.api.reads.list_cases(filter, ctx->query_value("cursor").value_or(""), 100);
   if (!page) return reply(message_page(pages, http::status::bad_request, "Unowned queue", page.error().detail));
-  auto staff = staff_by_id(pages.api.store);
+  auto staff = staff_by_id(pages.api.staff);
   Time now = pages.api.engine.clock().now();
   json::array rows;
   for (const auto& c : page->cases) {
@@ -131,12 +131,12 @@ void search(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Signe
   }
   if (q.empty() && !filter.status) return reply(render_page(pages, http::status::ok, "search", std::move(data)));
   filter.text = q;
-  auto page = pages.api.store.list_cases(filter, ctx->query_value("cursor").value_or(""), 50);
+  auto page = pages.api.reads.list_cases(filter, ctx->query_value("cursor").value_or(""), 50);
   if (!page) {
     put_error(data, page.error());
     return reply(render_page(pages, http::status::bad_request, "search", std::move(data)));
   }
-  auto staff = staff_by_id(pages.api.store);
+  auto staff = staff_by_id(pages.api.staff);
   json::array rows;
   for (const auto& c : page->cases) rows.push_back(case_row(pages, c, staff));
   data["searched"] = true;
@@ -193,7 +193,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   ApiContext& api = pages.api;
   const Case& c = view.snapshot.record;
   const Workflow* workflow = api.engine.workflows().find(c.workflow);
-  auto staff = staff_by_id(api.store);
+  auto staff = staff_by_id(api.staff);
   Time now = api.engine.clock().now();
   auto when = [&](Time t) { return short_time(pages, c.workflow, t); };
   json::object data = case_row(pages, c, staff);
@@ -263,7 +263,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["messages"] = std::move(messages);
 
   json::array timeline;
-  if (auto events = api.store.case_events(c.reference))
+  if (auto events = api.reads.case_events(c.reference))
     for (auto it = events->rbegin(); it != events->rend(); ++it)
       timeline.push_back(json::object{{"seq", it->seq},
                                       {"type", it->type},
@@ -272,7 +272,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
                                       {"summary", event_summary(*it, staff)}});
   data["timeline"] = std::move(timeline);
   json::array deliveries;
-  if (auto notes = api.store.case_notifications(c.reference))
+  if (auto notes = api.outbox.case_notifications(c.reference))
     for (const auto& n : *notes) {
       json::object o{{"id", "n-" + std::to_string(n.item.id)},
                      {"channel", n.item.channel == NotificationDraft::Channel::kEmail ? "email" : "web hook"},
@@ -316,7 +316,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
 }
 
 void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who) {
-  auto view = pages.api.store.load_case_view(ctx->param("ref"));
+  auto view = pages.api.reads.load_case_view(ctx->param("ref"));
   if (!view)
     return reply(message_page(
         pages, page_status(view.error()), "No such case", view.error().detail,
@@ -352,13 +352,13 @@ Result<json::object> action_body(const Form& form, const Workflow* workflow) {
 
 void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
   const std::string reference = ctx->param("ref");
-  auto view = pages.api.store.load_case_view(reference);
+  auto view = pages.api.reads.load_case_view(reference);
   if (!view) return reply(message_page(pages, page_status(view.error()), "No such case", view.error().detail));
   json::object draft;
   for (const auto& [name, value] : form.fields())
     if (name != "csrf") draft[name] = value;
   auto fail = [&pages, who, reference](const Error& error, json::object draft) {
-    auto current = pages.api.store.load_case_view(reference);
+    auto current = pages.api.reads.load_case_view(reference);
     if (!current) return message_page(pages, page_status(current.error()), "No such case", current.error().detail);
     json::object data = case_page_data(pages, *current, who, std::move(draft));
     put_error(data, error);
@@ -390,14 +390,14 @@ void handle_breach(PagesContext& pages, const ContextPtr& ctx, Reply reply, cons
   const std::string reference = ctx->param("ref");
   auto id = parse_display_id(form.get("commitment_id"), 'k');
   auto back = [&pages, reference, who](const Error& error) {
-    auto current = pages.api.store.load_case_view(reference);
+    auto current = pages.api.reads.load_case_view(reference);
     if (!current) return message_page(pages, page_status(current.error()), "No such case", current.error().detail);
     json::object data = case_page_data(pages, *current, who, {});
     put_error(data, error);
     return render_page(pages, page_status(error), "case", std::move(data));
   };
   if (!id) return reply(back(Error::invalid_field("commitment_id", "must be an id like k-42")));
-  auto owner = pages.api.store.commitment_case(*id);
+  auto owner = pages.api.reads.commitment_case(*id);
   if (!owner || *owner != reference) return reply(back(Error::not_found("no such commitment on this case")));
   if (form.get("note").empty()) return reply(back(Error::invalid_field("note", "is required: say what was done")));
   ApiContext& api = pages.api;

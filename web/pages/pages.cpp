@@ -69,7 +69,7 @@ json::value percent(std::int64_t met, std::int64_t broken) {
 void standards_page(PagesContext& pages, Reply reply) {
   ApiContext& api = pages.api;
   Time now = api.engine.clock().now();
-  auto attainment = api.store.standards_report(now);
+  auto attainment = api.reports.standards_report(now);
   if (!attainment)
     return reply(message_page(pages, page_status(attainment.error()), "Service standards", attainment.error().detail));
   json::array workflows;

@@ -58,16 +58,16 @@ std::string locked_text(PagesContext& pages, Time until) {
 // Checks the password and, when it matches, opens the session. On the PasswordChecker's thread.
 void finish_sign_in(PagesContext& pages, const std::string& email, const std::string& next, const std::string& password,
                     const std::string& address, Time now, Reply reply) {
-  Store& store = pages.api.store;
-  auto staff = store.find_staff(email);
+  auto staff = pages.api.staff.find_staff(email);
   std::optional<std::string> hash;
   if (staff && staff->active && staff->role != Role::kIntake)
-    if (auto h = store.password_hash(staff->id); h) hash = std::move(h).value();
+    if (auto h = pages.api.staff.password_hash(staff->id); h) hash = std::move(h).value();
   bool ok = verify_password(password, hash ? *hash : dummy_hash()) && hash.has_value();
   if (!ok) {
     (void)pages.address_failures->take(address);
     const SignInPolicy& policy = pages.sign_in;
-    auto failed = store.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window, policy.lockout);
+    auto failed = pages.api.sessions.record_sign_in_failure(email, now, policy.max_failures, policy.failure_window,
+                                                            policy.lockout);
     if (failed && failed->locked_until) {
       spdlog::warn("sign-in locked for {} minutes after {} failures", policy.lockout.count(), failed->failures);
       return reply(
@@ -76,11 +76,11 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
     return reply(
         sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
   }
-  if (auto s = store.clear_sign_in_failures(email); !s)
+  if (auto s = pages.api.sessions.clear_sign_in_failures(email); !s)
     return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
   std::string token = new_token("ss_");
   StaffSession session{token_hash(token), staff->id, new_token(""), now, now + pages.sign_in.session_lifetime};
-  if (auto s = store.create_session(session); !s)
+  if (auto s = pages.api.sessions.create_session(session); !s)
     return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
   Response response = see_other(next);
   auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(pages.sign_in.session_lifetime).count();
@@ -113,9 +113,9 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
     response.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
     return reply(std::move(response));
   }
-  Store& store = pages.api.store;
+  SessionStore& sessions = pages.api.sessions;
   Time now = pages.api.engine.clock().now();
-  auto gate = store.sign_in_gate(email, now);
+  auto gate = sessions.sign_in_gate(email, now);
   if (!gate) return reply(sign_in_form(pages, page_status(gate.error()), email, next, gate.error().detail));
   if (gate->locked_until) {
     Response response =
@@ -154,9 +154,9 @@ bool role_allowed(const std::vector<Role>& roles, Role role) {
 std::optional<SignedIn> signed_in(PagesContext& pages, const Request& request) {
   auto token = cookie_value(request, kSessionCookie);
   if (!token || token->size() < 10 || token->size() > 100) return std::nullopt;
-  auto session = pages.api.store.find_session(token_hash(*token), pages.api.engine.clock().now());
+  auto session = pages.api.sessions.find_session(token_hash(*token), pages.api.engine.clock().now());
   if (!session) return std::nullopt;
-  auto staff = pages.api.store.find_staff(session->staff_id);
+  auto staff = pages.api.staff.find_staff(session->staff_id);
   if (!staff || !staff->active) return std::nullopt;
   return SignedIn{std::move(staff).value(), std::move(session).value()};
 }
@@ -234,7 +234,7 @@ void register_sign_in(Router& router, PagesContext& pages) {
                 }});
   add_staff_form(router, pages, "/staff/logout", {Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin},
                  [&pages](const ContextPtr&, Reply reply, const SignedIn& who, const Form&) {
-                   (void)pages.api.store.end_session(who.session.token_hash, pages.api.engine.clock().now());
+                   (void)pages.api.sessions.end_session(who.session.token_hash, pages.api.engine.clock().now());
                    Response response = see_other("/staff/login?signed_out=1");
                    response.set(http::field::set_cookie, set_cookie(kSessionCookie, "", 0, cookie_security(pages)));
                    reply(std::move(response));
