@@ -22,16 +22,11 @@
 // Thread-safe: any thread may submit and read. Destruction drains the queue first.
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
+#include <chrono>
 #include <functional>
 #include <memory>
-#include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
-#include <unordered_map>
-#include <variant>
 #include <vector>
 
 #include "adapters/sqlite/case_queries.h"
@@ -45,7 +40,6 @@
 #include "adapters/sqlite/sign_in_records.h"
 #include "adapters/sqlite/snapshot_cache.h"
 #include "adapters/sqlite/staff_directory.h"
-#include "adapters/sqlite/summaries.h"
 #include "adapters/sqlite/write_health.h"
 #include "adapters/sqlite/write_pipeline.h"
 #include "engine/clock.h"
@@ -175,15 +169,13 @@ class SqliteStore final : public Store {
   // Runs `work` with a pooled read-only connection.
   template <typename Fn>
   auto with_reader(Fn&& work) {
-    auto lease = readers_.acquire(ReaderPool::Snapshot::kNone);
-    return work(*lease);
+    return readers_.read(std::forward<Fn>(work));
   }
   // Runs `work` with a pooled connection standing in a read transaction on a current snapshot,
   // often one kept from an earlier use (reader_pool.h): `work` runs statements only.
   template <typename Fn>
   auto with_current_snapshot(Fn&& work) {
-    auto lease = readers_.acquire(ReaderPool::Snapshot::kCurrent);
-    return work(*lease);
+    return readers_.read_current(std::forward<Fn>(work));
   }
 
   struct Counters {
