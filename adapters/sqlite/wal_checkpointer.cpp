@@ -2,9 +2,10 @@
 
 #include <spdlog/spdlog.h>
 
-#include <pthread.h>
 #include <algorithm>
 #include <stdexcept>
+
+#include "adapters/sqlite/store_threads.h"
 
 namespace redress::sqlite {
 
@@ -31,8 +32,7 @@ WalCheckpointer::WalCheckpointer(const std::string& path, Durability durability,
           (durability == Durability::kFull ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;"));
       !s)
     throw std::runtime_error("cannot configure the checkpointer: " + s.error().detail);
-  thread_ = std::thread([this] { run(); });
-  pthread_setname_np(thread_.native_handle(), "redress-ckpt");  // for `top -H` and `ps -L`
+  thread_ = start_named_thread("redress-ckpt", [this] { run(); });
 }
 
 WalCheckpointer::~WalCheckpointer() {
@@ -40,14 +40,7 @@ WalCheckpointer::~WalCheckpointer() {
   sqlite3_wal_hook(writer_.handle(), nullptr, nullptr);
 }
 
-void WalCheckpointer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wanted_.notify_all();
-  if (thread_.joinable()) thread_.join();
-}
+void WalCheckpointer::stop() { stop_thread(mutex_, stopping_, wanted_, thread_); }
 
 WalCheckpointer::Counters WalCheckpointer::counters() const {
   std::lock_guard lock(mutex_);

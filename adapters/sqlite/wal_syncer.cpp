@@ -3,29 +3,24 @@
 #include <spdlog/spdlog.h>
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "adapters/sqlite/store_threads.h"
+
 namespace redress::sqlite {
 
 WalSyncer::WalSyncer(Options options, LatencyHistogram& sync_time, LatencyHistogram& write_time)
     : options_(std::move(options)), sync_time_(sync_time), write_time_(write_time) {
-  thread_ = std::thread([this] { run(); });
-  pthread_setname_np(thread_.native_handle(), "redress-sync");  // for `top -H` and `ps -L`
+  thread_ = start_named_thread("redress-sync", [this] { run(); });
 }
 
 WalSyncer::~WalSyncer() { stop(); }
 
 void WalSyncer::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  wanted_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  stop_thread(mutex_, stopping_, wanted_, thread_);
   if (wal_fd_ >= 0) {
     ::close(wal_fd_);
     wal_fd_ = -1;

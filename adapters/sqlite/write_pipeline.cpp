@@ -2,11 +2,11 @@
 
 #include <spdlog/spdlog.h>
 
-#include <pthread.h>
 #include <future>
 #include <stdexcept>
 
 #include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/store_threads.h"
 
 namespace redress::sqlite {
 
@@ -36,19 +36,13 @@ WritePipeline::WritePipeline(const Options& options, Connection& writer, Snapsho
     syncer_ = std::make_unique<WalSyncer>(
         WalSyncer::Options{options.path + "-wal", options.before_sync, options.sync_fault}, sync_time_, write_time_);
   }
-  thread_ = std::thread([this] { run(); });
-  pthread_setname_np(thread_.native_handle(), "redress-writer");  // for `top -H` and `ps -L`
+  thread_ = start_named_thread("redress-writer", [this] { run(); });
 }
 
 WritePipeline::~WritePipeline() { stop(); }
 
 void WritePipeline::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  work_available_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  stop_thread(mutex_, stopping_, work_available_, thread_);
   if (syncer_) syncer_->stop();  // after the writer's last group: the syncer answers it, then ends
   checkpointer_.stop();
 }
