@@ -27,11 +27,11 @@ Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t i
 }  // namespace
 
 Result<CaseSnapshot> CaseQueries::load_case(const std::string& reference) {
-  return readers_.read([&](Connection& db) { return load_snapshot(db, reference); });
+  return store_.readers.read([&](Connection& db) { return load_snapshot(db, reference); });
 }
 
 Result<std::vector<Event>> CaseQueries::case_events(const std::string& reference) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<Event>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Event>> {
     auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
     find.bind(1, reference);
     if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
@@ -42,7 +42,7 @@ Result<std::vector<Event>> CaseQueries::case_events(const std::string& reference
 }
 
 Result<std::vector<Message>> CaseQueries::case_messages(const std::string& reference) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<Message>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Message>> {
     auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
     find.bind(1, reference);
     if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
@@ -53,7 +53,7 @@ Result<std::vector<Message>> CaseQueries::case_messages(const std::string& refer
 }
 
 Result<CaseView> CaseQueries::load_case_view(const std::string& reference) {
-  return readers_.read([&](Connection& db) -> Result<CaseView> {
+  return store_.readers.read([&](Connection& db) -> Result<CaseView> {
     // One read transaction for the five look-ups: one snapshot, one WAL read lock.
     if (auto s = db.cached("BEGIN").run(); !s) return s.error();
     struct End {
@@ -79,7 +79,7 @@ Result<CaseView> CaseQueries::load_case_view(const std::string& reference) {
 Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference) {
   // The hottest read (each GET of a case answered from the view cache): a kept snapshot saves
   // beginning a read transaction when nothing has changed since the last one.
-  return readers_.read_current([&](Connection& db) -> Result<CaseViewStamp> {
+  return store_.readers.read_current([&](Connection& db) -> Result<CaseViewStamp> {
     // One statement, so one snapshot; each part is the same look-up load_case_view makes.
     auto& stamp = db.cached(
         "SELECT c.version, coalesce((SELECT name FROM staff WHERE id = c.owner_id), ''), "
@@ -94,15 +94,16 @@ Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference)
 }
 
 Result<CasePage> CaseQueries::list_cases(const CaseFilter& filter, const std::string& cursor, int limit) {
-  return readers_.read([&](Connection& db) { return select_case_page(db, filter, cursor, limit, clock_.now()); });
+  return store_.readers.read(
+      [&](Connection& db) { return select_case_page(db, filter, cursor, limit, store_.clock.now()); });
 }
 
 Result<AuditReport> CaseQueries::verify_chains() {
-  return readers_.read([&](Connection& db) { return audit_chains(db); });
+  return store_.readers.read([&](Connection& db) { return audit_chains(db); });
 }
 
 Result<CaseSnapshot> CaseQueries::load_case_by_client_link(const std::string& token_hash) {
-  return readers_.read([&](Connection& db) -> Result<CaseSnapshot> {
+  return store_.readers.read([&](Connection& db) -> Result<CaseSnapshot> {
     auto& find = db.cached(
         "SELECT c.reference FROM client_links l JOIN cases c ON c.id = l.case_id "
         "WHERE l.token_hash = ?1 AND l.revoked_at IS NULL");
@@ -115,7 +116,7 @@ Result<CaseSnapshot> CaseQueries::load_case_by_client_link(const std::string& to
 }
 
 Result<std::string> CaseQueries::client_link_nonce(const std::string& reference) {
-  return readers_.read([&](Connection& db) -> Result<std::string> {
+  return store_.readers.read([&](Connection& db) -> Result<std::string> {
     auto& find = db.cached(
         "SELECT l.nonce FROM client_links l JOIN cases c ON c.id = l.case_id "
         "WHERE c.reference = ?1 AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1");
@@ -131,8 +132,8 @@ Result<std::string> CaseQueries::client_link_nonce(const std::string& reference)
 
 Status CaseQueries::replace_client_link(const std::string& reference, const std::string& nonce,
                                         const std::string& token_hash) {
-  Time now = clock_.now();
-  return writer_.run_write([&](Connection& db) -> Status {
+  Time now = store_.clock.now();
+  return store_.writer.run_write([&](Connection& db) -> Status {
     auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
     find.bind(1, reference);
     if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
@@ -150,7 +151,7 @@ Status CaseQueries::replace_client_link(const std::string& reference, const std:
 
 Result<CommitmentPage> CaseQueries::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
                                                      int limit) {
-  return readers_.read([&](Connection& db) -> Result<CommitmentPage> {
+  return store_.readers.read([&](Connection& db) -> Result<CommitmentPage> {
     std::optional<std::int64_t> after;
     if (!cursor.empty()) {
       after = decode_cursor(cursor);
@@ -192,21 +193,21 @@ Result<CommitmentPage> CaseQueries::list_commitments(const CommitmentFilter& fil
 }
 
 Result<std::string> CaseQueries::commitment_case(std::int64_t commitment_id) {
-  return readers_.read([&](Connection& db) {
+  return store_.readers.read([&](Connection& db) {
     return reference_of(db, "SELECT c.reference FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.id = ?1",
                         commitment_id, "commitment k-" + std::to_string(commitment_id));
   });
 }
 
 Result<std::string> CaseQueries::redress_case(std::int64_t redress_id) {
-  return readers_.read([&](Connection& db) {
+  return store_.readers.read([&](Connection& db) {
     return reference_of(db, "SELECT c.reference FROM redress r JOIN cases c ON c.id = r.case_id WHERE r.id = ?1",
                         redress_id, "redress r-" + std::to_string(redress_id));
   });
 }
 
 Result<std::vector<std::pair<std::string, std::int64_t>>> CaseQueries::count_cases_by_status() {
-  return readers_.read([&](Connection& db) -> Result<std::vector<std::pair<std::string, std::int64_t>>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<std::pair<std::string, std::int64_t>>> {
     auto& count = db.cached("SELECT status, count(*) FROM cases GROUP BY status");
     std::vector<std::pair<std::string, std::int64_t>> counts;
     while (count.step()) counts.emplace_back(count.text(0), count.integer(1));
@@ -216,7 +217,7 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> CaseQueries::count_cas
 }
 
 Result<std::int64_t> CaseQueries::count_open_commitments() {
-  return readers_.read([&](Connection& db) -> Result<std::int64_t> {
+  return store_.readers.read([&](Connection& db) -> Result<std::int64_t> {
     auto& count = db.cached("SELECT count(*) FROM commitments WHERE status = 'open'");
     if (!count.step()) return count.status().error();
     std::int64_t n = count.integer(0);

@@ -11,19 +11,14 @@
 // Thread-safe: any thread, as the reader pool and the writer are.
 #pragma once
 
-#include "adapters/sqlite/reader_pool.h"
-#include "adapters/sqlite/write_pipeline.h"
-#include "engine/clock.h"
+#include "adapters/sqlite/store_access.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
 class CaseQueries {
  public:
-  CaseQueries(ReaderPool& readers, WritePipeline& writer, const Clock& clock)
-      : readers_(readers), writer_(writer), clock_(clock) {}
-  CaseQueries(const CaseQueries&) = delete;
-  CaseQueries& operator=(const CaseQueries&) = delete;
+  explicit CaseQueries(const StoreAccess& store) : store_(store) {}
 
   [[nodiscard]] Result<CaseSnapshot> load_case(const std::string& reference);
   [[nodiscard]] Result<std::vector<Event>> case_events(const std::string& reference);
@@ -44,9 +39,7 @@ class CaseQueries {
   [[nodiscard]] Result<std::int64_t> count_open_commitments();
 
  private:
-  ReaderPool& readers_;
-  WritePipeline& writer_;
-  const Clock& clock_;
+  StoreAccess store_;
 };
 
 }  // namespace redress::sqlite

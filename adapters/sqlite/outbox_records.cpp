@@ -97,7 +97,7 @@ Result<std::vector<OutboxItem>> OutboxRecords::claim_notifications(NotificationD
                                                                    const std::string& holder, Time lease_until,
                                                                    int limit) {
   std::vector<OutboxItem> claimed;
-  Status written = writer_.run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         claimed.clear();
         // Due, not leased to someone else, and first in line for its recipient.
@@ -140,7 +140,7 @@ Result<std::vector<OutboxItem>> OutboxRecords::claim_notifications(NotificationD
 Result<std::vector<std::string>> OutboxRecords::store_payloads(
     const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) {
   std::vector<std::string> stored;
-  Status written = writer_.run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         stored.assign(payloads.size(), std::string());
         // A payload once stored is never replaced: a resend is the same bytes.
@@ -163,7 +163,7 @@ Result<std::vector<std::string>> OutboxRecords::store_payloads(
 
 Status OutboxRecords::record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) {
   if (records.empty()) return Status::success();
-  return writer_.run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& attempt = db.cached(
             "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES "
@@ -200,7 +200,7 @@ Status OutboxRecords::record_deliveries(const std::string& holder, const std::ve
 }
 
 Result<std::optional<Time>> OutboxRecords::next_delivery(NotificationDraft::Channel channel) {
-  return readers_.read([&](Connection& db) -> Result<std::optional<Time>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::optional<Time>> {
     // The first moment a claim can take something: heads of line only, and not before a lease ends.
     auto& s = db.cached(
         "SELECT min(max(n.next_attempt_at, coalesce(n.lease_until, 0))) FROM notifications n "
@@ -217,7 +217,7 @@ Result<std::optional<Time>> OutboxRecords::next_delivery(NotificationDraft::Chan
 }
 
 Result<std::vector<NotificationView>> OutboxRecords::case_notifications(const std::string& reference) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<NotificationView>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<NotificationView>> {
     static const std::string sql =
         std::string("SELECT ") + kItemColumns +
         " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.reference = ?1 ORDER BY n.id";
@@ -228,7 +228,7 @@ Result<std::vector<NotificationView>> OutboxRecords::case_notifications(const st
 }
 
 Result<std::vector<NotificationView>> OutboxRecords::dead_notifications(int limit) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<NotificationView>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<NotificationView>> {
     static const std::string sql = std::string("SELECT ") + kItemColumns +
                                    " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.status = 'dead' "
                                    "ORDER BY n.id LIMIT ?1";
@@ -240,7 +240,7 @@ Result<std::vector<NotificationView>> OutboxRecords::dead_notifications(int limi
 
 Result<std::int64_t> OutboxRecords::retry_notifications(std::optional<std::int64_t> id, Time now) {
   std::int64_t moved = 0;
-  Status written = writer_.run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& retry = db.cached(
             "UPDATE notifications SET status = 'pending', next_attempt_at = ?1, lease_holder = NULL, lease_until = "
@@ -259,12 +259,12 @@ Result<std::int64_t> OutboxRecords::retry_notifications(std::optional<std::int64
 
 Result<Subscription> OutboxRecords::add_subscription(const Subscription& subscription) {
   Subscription added = subscription;
-  added.created_at = clock_.now();
+  added.created_at = store_.clock.now();
   boost::json::array types;
   for (const auto& t : subscription.event_types) types.emplace_back(t);
   std::string types_json = boost::json::serialize(types);
-  Status status = writer_.run_write([&](Connection& db) -> Status {
-    writer_.subscriptions_changed();  // on the writer, before the next change fans out
+  Status status = store_.writer.run_write([&](Connection& db) -> Status {
+    store_.writer.subscriptions_changed();  // on the writer, before the next change fans out
     auto& insert = db.cached(
         "INSERT INTO webhook_subscriptions(url, event_types, description, secret_sealed, created_at) "
         "VALUES (?1,?2,?3,?4,?5) RETURNING id");
@@ -283,7 +283,7 @@ Result<Subscription> OutboxRecords::add_subscription(const Subscription& subscri
 }
 
 Result<std::vector<Subscription>> OutboxRecords::list_subscriptions() {
-  return readers_.read([&](Connection& db) -> Result<std::vector<Subscription>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Subscription>> {
     auto& list = db.cached(
         "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, "
         "coalesce(disabled_reason, '') FROM webhook_subscriptions ORDER BY id");
@@ -295,7 +295,7 @@ Result<std::vector<Subscription>> OutboxRecords::list_subscriptions() {
 }
 
 Result<Subscription> OutboxRecords::find_subscription(std::int64_t id) {
-  return readers_.read([&](Connection& db) -> Result<Subscription> {
+  return store_.readers.read([&](Connection& db) -> Result<Subscription> {
     auto& s = db.cached(
         "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, coalesce(disabled_reason, "
         "'') "
@@ -314,8 +314,8 @@ Result<Subscription> OutboxRecords::find_subscription(std::int64_t id) {
 }
 
 Status OutboxRecords::delete_subscription(std::int64_t id) {
-  return writer_.run_write([&](Connection& db) -> Status {
-    writer_.subscriptions_changed();  // on the writer, before the next change fans out
+  return store_.writer.run_write([&](Connection& db) -> Status {
+    store_.writer.subscriptions_changed();  // on the writer, before the next change fans out
     auto& remove = db.cached("DELETE FROM webhook_subscriptions WHERE id = ?1");
     remove.bind(1, id);
     if (auto s = remove.run(); !s) return s;
@@ -325,8 +325,8 @@ Status OutboxRecords::delete_subscription(std::int64_t id) {
 }
 
 Status OutboxRecords::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
-  return writer_.run_write([&](Connection& db) -> Status {
-    writer_.subscriptions_changed();
+  return store_.writer.run_write([&](Connection& db) -> Status {
+    store_.writer.subscriptions_changed();
     auto& s = db.cached(
         "UPDATE webhook_subscriptions SET disabled_at = ?2, disabled_reason = ?3 WHERE id = ?1 AND disabled_at IS "
         "NULL");
@@ -337,7 +337,7 @@ Status OutboxRecords::disable_subscription(std::int64_t id, const std::string& r
 
 Result<bool> OutboxRecords::digest_owed(const std::string& day, const std::string& recipient, Time now) {
   bool owed = false;
-  Status written = writer_.run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& add = db.cached(
             "INSERT OR IGNORE INTO digests(day, recipient, status, updated_at) VALUES (?1, ?2, 'pending', ?3)");
@@ -357,7 +357,7 @@ Result<bool> OutboxRecords::digest_owed(const std::string& day, const std::strin
 
 Status OutboxRecords::record_digest(const std::string& day, const std::string& recipient, DigestState state,
                                     const std::string& detail, Time now) {
-  return writer_.run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& s = db.cached(
             "UPDATE digests SET status = ?3, attempts = attempts + 1, updated_at = ?4, detail = ?5 WHERE day = ?1 AND "

@@ -11,19 +11,14 @@
 // Thread-safe: any thread, as the reader pool and the writer are.
 #pragma once
 
-#include "adapters/sqlite/reader_pool.h"
-#include "adapters/sqlite/write_pipeline.h"
-#include "engine/clock.h"
+#include "adapters/sqlite/store_access.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
 class OutboxRecords {
  public:
-  OutboxRecords(ReaderPool& readers, WritePipeline& writer, const Clock& clock)
-      : readers_(readers), writer_(writer), clock_(clock) {}
-  OutboxRecords(const OutboxRecords&) = delete;
-  OutboxRecords& operator=(const OutboxRecords&) = delete;
+  explicit OutboxRecords(const StoreAccess& store) : store_(store) {}
 
   [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
                                                                     const std::string& holder, Time lease_until,
@@ -47,9 +42,7 @@ class OutboxRecords {
                                      const std::string& detail, Time now);
 
  private:
-  ReaderPool& readers_;
-  WritePipeline& writer_;
-  const Clock& clock_;
+  StoreAccess store_;
 };
 
 }  // namespace redress::sqlite

@@ -53,7 +53,7 @@ Result<std::int64_t> count(Connection& db, const char* sql, std::optional<std::i
 }  // namespace
 
 Result<OverdueReport> ReportQueries::overdue_report(Time now, int limit) {
-  return readers_.read([&](Connection& db) -> Result<OverdueReport> {
+  return store_.readers.read([&](Connection& db) -> Result<OverdueReport> {
     OverdueReport report;
     std::int64_t cap = std::clamp(limit, 1, 5000);
     static const std::string past_due = std::string("SELECT ") + kReportColumns +
@@ -90,7 +90,7 @@ Result<OverdueReport> ReportQueries::overdue_report(Time now, int limit) {
 
 // Reads the summaries of migration 6: windows are whole UTC days, the day of `since` included.
 Result<std::vector<OwnerStats>> ReportQueries::owner_report(Time since) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<OwnerStats>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<OwnerStats>> {
     std::map<std::string, OwnerStats> by_owner;
     auto at = [&](const std::string& id) -> OwnerStats& {
       OwnerStats& o = by_owner[id];
@@ -144,7 +144,7 @@ Result<std::vector<OwnerStats>> ReportQueries::owner_report(Time since) {
 }
 
 Result<std::vector<PledgeAttainment>> ReportQueries::standards_report(Time now) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<PledgeAttainment>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<PledgeAttainment>> {
     // The last 30 days are today and the 29 before; the last 90 likewise.
     auto& s = db.cached(
         "SELECT pledge, status, day > ?2, sum(n) FROM report_pledges WHERE day > ?1 AND day <= ?3 GROUP BY 1, 2, 3");
@@ -173,7 +173,7 @@ Result<std::vector<PledgeAttainment>> ReportQueries::standards_report(Time now) 
 }
 
 Result<std::vector<WorklistItem>> ReportQueries::owner_worklist(const std::string& owner_id, int limit) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<WorklistItem>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<WorklistItem>> {
     // The order is decided on narrow data first: the owner's open cases from the index
     // cases_owner_status and each one's next due time from commitments_open_case, both covering;
     // only the rows shown are then read whole, with their flags.
@@ -224,7 +224,7 @@ Result<std::vector<WorklistItem>> ReportQueries::owner_worklist(const std::strin
 }
 
 Result<std::vector<AttentionCount>> ReportQueries::attention_by_owner(Time now) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<AttentionCount>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<AttentionCount>> {
     // At risk and broken from the counters of migration 8; past due from the open commitments due
     // by now (few: the scheduler breaks them as they fall due); each owner's oldest due time by
     // one seek per partial index of migration 7.
@@ -278,7 +278,7 @@ Result<std::vector<AttentionCount>> ReportQueries::attention_by_owner(Time now) 
 }
 
 Result<std::vector<EscalationCount>> ReportQueries::escalation_counts() {
-  return readers_.read([&](Connection& db) -> Result<std::vector<EscalationCount>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<EscalationCount>> {
     // Counts from the counters of migration 8; each level's oldest case by one seek.
     auto& counts = db.cached(
         "SELECT escalation_level, sum(open_cases) FROM report_open GROUP BY 1 HAVING sum(open_cases) > 0 ORDER BY 1");
@@ -303,7 +303,7 @@ Result<std::vector<EscalationCount>> ReportQueries::escalation_counts() {
 }
 
 Result<std::vector<WeeklyCount>> ReportQueries::weekly_counts(Time since) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<WeeklyCount>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<WeeklyCount>> {
     // From the report_received summary (migration 6). Weeks start on Monday: day 0 (1970-01-01)
     // was a Thursday, so day + 3 counts from a Monday.
     constexpr std::int64_t kDay = 86400LL * 1000000LL;

@@ -8,18 +8,14 @@
 // Thread-safe: any thread, as the reader pool is.
 #pragma once
 
-#include "adapters/sqlite/reader_pool.h"
-#include "adapters/sqlite/write_pipeline.h"
-#include "engine/clock.h"
+#include "adapters/sqlite/store_access.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
 class ReportQueries {
  public:
-  explicit ReportQueries(ReaderPool& readers) : readers_(readers) {}
-  ReportQueries(const ReportQueries&) = delete;
-  ReportQueries& operator=(const ReportQueries&) = delete;
+  explicit ReportQueries(const StoreAccess& store) : store_(store) {}
 
   [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit);
   [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since);
@@ -30,7 +26,7 @@ class ReportQueries {
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since);
 
  private:
-  ReaderPool& readers_;
+  StoreAccess store_;
 };
 
 }  // namespace redress::sqlite

@@ -5,7 +5,7 @@
 namespace redress::sqlite {
 
 Result<std::optional<Time>> SchedulerRecords::next_wake() {
-  return readers_.read([&](Connection& db) -> Result<std::optional<Time>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::optional<Time>> {
     auto& s = db.cached("SELECT min(wake_at) FROM case_wakes");
     std::optional<Time> wake;
     if (s.step() && !s.is_null(0)) wake = from_micros(s.integer(0));
@@ -17,7 +17,7 @@ Result<std::optional<Time>> SchedulerRecords::next_wake() {
 }
 
 Result<std::vector<DueCase>> SchedulerRecords::due_cases(Time now, int limit) {
-  return readers_.read([&](Connection& db) -> Result<std::vector<DueCase>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<DueCase>> {
     auto& s = db.cached(
         "SELECT c.reference, w.wake_at FROM case_wakes w JOIN cases c ON c.id = w.case_id "
         "WHERE w.wake_at <= ?1 ORDER BY w.wake_at, w.case_id LIMIT ?2");
@@ -33,7 +33,7 @@ Result<std::vector<DueCase>> SchedulerRecords::due_cases(Time now, int limit) {
 
 Result<bool> SchedulerRecords::acquire_lease(const std::string& name, const std::string& holder, Time now, Time until) {
   bool held = false;
-  Status written = writer_.run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& s = db.cached(
             "INSERT INTO leases(name, holder, expires_at) VALUES (?1, ?2, ?4) "
@@ -50,7 +50,7 @@ Result<bool> SchedulerRecords::acquire_lease(const std::string& name, const std:
 }
 
 Status SchedulerRecords::release_lease(const std::string& name, const std::string& holder) {
-  return writer_.run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& s = db.cached("DELETE FROM leases WHERE name = ?1 AND holder = ?2");
         s.bind(1, name).bind(2, holder);

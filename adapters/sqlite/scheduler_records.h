@@ -8,18 +8,14 @@
 // Thread-safe: any thread, as the reader pool and the writer are.
 #pragma once
 
-#include "adapters/sqlite/reader_pool.h"
-#include "adapters/sqlite/write_pipeline.h"
-#include "engine/clock.h"
+#include "adapters/sqlite/store_access.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
 class SchedulerRecords {
  public:
-  SchedulerRecords(ReaderPool& readers, WritePipeline& writer) : readers_(readers), writer_(writer) {}
-  SchedulerRecords(const SchedulerRecords&) = delete;
-  SchedulerRecords& operator=(const SchedulerRecords&) = delete;
+  explicit SchedulerRecords(const StoreAccess& store) : store_(store) {}
 
   [[nodiscard]] Result<std::optional<Time>> next_wake();
   [[nodiscard]] Result<std::vector<DueCase>> due_cases(Time now, int limit);
@@ -27,8 +23,7 @@ class SchedulerRecords {
   [[nodiscard]] Status release_lease(const std::string& name, const std::string& holder);
 
  private:
-  ReaderPool& readers_;
-  WritePipeline& writer_;
+  StoreAccess store_;
 };
 
 }  // namespace redress::sqlite

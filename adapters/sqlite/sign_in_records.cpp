@@ -5,7 +5,7 @@
 namespace redress::sqlite {
 
 Result<SignInGate> SignInRecords::sign_in_gate(const std::string& email, Time now) {
-  return readers_.read([&](Connection& db) -> Result<SignInGate> {
+  return store_.readers.read([&](Connection& db) -> Result<SignInGate> {
     auto& find = db.cached("SELECT failures, locked_until FROM sign_in_failures WHERE email = ?1");
     find.bind(1, email);
     SignInGate gate;
@@ -23,7 +23,7 @@ Result<SignInGate> SignInRecords::sign_in_gate(const std::string& email, Time no
 Result<SignInGate> SignInRecords::record_sign_in_failure(const std::string& email, Time now, int max_failures,
                                                          Duration window, Duration lockout) {
   SignInGate gate;
-  Status status = writer_.run_write(
+  Status status = store_.writer.run_write(
       [&](Connection& db) -> Status {
         // One statement, so concurrent failures (several nodes) count each one.
         auto& upsert = db.cached(
@@ -51,7 +51,7 @@ Result<SignInGate> SignInRecords::record_sign_in_failure(const std::string& emai
 }
 
 Status SignInRecords::clear_sign_in_failures(const std::string& email) {
-  return writer_.run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& clear = db.cached("DELETE FROM sign_in_failures WHERE email = ?1");
         clear.bind(1, email);
@@ -61,7 +61,7 @@ Status SignInRecords::clear_sign_in_failures(const std::string& email) {
 }
 
 Status SignInRecords::create_session(const StaffSession& session) {
-  return writer_.run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& insert = db.cached(
             "INSERT INTO staff_sessions(token_hash, staff_id, csrf, created_at, expires_at) VALUES (?1,?2,?3,?4,?5)");
@@ -82,7 +82,7 @@ Status SignInRecords::create_session(const StaffSession& session) {
 }
 
 Result<StaffSession> SignInRecords::find_session(const std::string& token_hash, Time now) {
-  return readers_.read([&](Connection& db) -> Result<StaffSession> {
+  return store_.readers.read([&](Connection& db) -> Result<StaffSession> {
     auto& find = db.cached(
         "SELECT s.staff_id, s.csrf, s.created_at, s.expires_at FROM staff_sessions s JOIN staff st ON st.id = "
         "s.staff_id "
@@ -97,7 +97,7 @@ Result<StaffSession> SignInRecords::find_session(const std::string& token_hash, 
 }
 
 Status SignInRecords::end_session(const std::string& token_hash, Time now) {
-  return writer_.run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& end = db.cached("UPDATE staff_sessions SET ended_at = ?2 WHERE token_hash = ?1 AND ended_at IS NULL");
         end.bind(1, token_hash).bind(2, to_micros(now));

@@ -9,18 +9,14 @@
 // Thread-safe: any thread, as the reader pool and the writer are.
 #pragma once
 
-#include "adapters/sqlite/reader_pool.h"
-#include "adapters/sqlite/write_pipeline.h"
-#include "engine/clock.h"
+#include "adapters/sqlite/store_access.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
 class SignInRecords {
  public:
-  SignInRecords(ReaderPool& readers, WritePipeline& writer) : readers_(readers), writer_(writer) {}
-  SignInRecords(const SignInRecords&) = delete;
-  SignInRecords& operator=(const SignInRecords&) = delete;
+  explicit SignInRecords(const StoreAccess& store) : store_(store) {}
 
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now);
   [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
@@ -31,8 +27,7 @@ class SignInRecords {
   [[nodiscard]] Status end_session(const std::string& token_hash, Time now);
 
  private:
-  ReaderPool& readers_;
-  WritePipeline& writer_;
+  StoreAccess store_;
 };
 
 }  // namespace redress::sqlite

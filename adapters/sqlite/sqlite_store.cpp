@@ -54,12 +54,13 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       readers_(options.snapshot_reuse),
       snapshots_(options.snapshot_cache),
       pipeline_(pipeline_options(options), *writer_connection_, snapshots_, readers_, health_),
-      cases_(readers_, pipeline_, clock),
-      staff_(readers_, pipeline_, snapshots_, clock),
-      sign_ins_(readers_, pipeline_),
-      outbox_(readers_, pipeline_, clock),
-      reports_(readers_),
-      scheduler_(readers_, pipeline_) {
+      access_{readers_, pipeline_, clock},
+      cases_(access_),
+      staff_(access_, snapshots_),
+      sign_ins_(access_),
+      outbox_(access_),
+      reports_(access_),
+      scheduler_(access_) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)

@@ -40,6 +40,7 @@
 #include "adapters/sqlite/sign_in_records.h"
 #include "adapters/sqlite/snapshot_cache.h"
 #include "adapters/sqlite/staff_directory.h"
+#include "adapters/sqlite/store_access.h"
 #include "adapters/sqlite/write_health.h"
 #include "adapters/sqlite/write_pipeline.h"
 #include "engine/clock.h"
@@ -206,6 +207,7 @@ class SqliteStore final : public Store {
   SnapshotCache snapshots_;
   WriteHealth health_;      // refused groups and their log lines (thread-safe)
   WritePipeline pipeline_;  // the writer, syncer and checkpointer threads: started here, stopped first
+  StoreAccess access_;      // what the role classes below read and write through
   CaseQueries cases_;
   StaffDirectory staff_;
   SignInRecords sign_ins_;

@@ -6,10 +6,10 @@ namespace redress::sqlite {
 
 Result<Staff> StaffDirectory::add_staff(const Staff& staff) {
   Staff added = staff;
-  Status status = writer_.run_write([&](Connection& db) -> Status {
+  Status status = store_.writer.run_write([&](Connection& db) -> Status {
     if (select_staff(db, staff.email))
       return Error::conflict("a staff member with the email " + staff.email + " exists");
-    WriterContext context(cache_, db);
+    WriterContext context(ids_, db);
     added.id = "u-" + std::to_string(context.next("staff", 1));
     auto& insert =
         db.cached("INSERT INTO staff(id, name, email, role, team, active, created_at) VALUES (?1,?2,?3,?4,?5,?6,?7)");
@@ -19,7 +19,7 @@ Result<Staff> StaffDirectory::add_staff(const Staff& staff) {
         .bind(4, to_string(added.role))
         .bind(5, added.team)
         .bind(6, added.active ? 1 : 0)
-        .bind(7, to_micros(clock_.now()));
+        .bind(7, to_micros(store_.clock.now()));
     return insert.run();
   });
   if (!status) return status.error();
@@ -27,7 +27,7 @@ Result<Staff> StaffDirectory::add_staff(const Staff& staff) {
 }
 
 Result<Staff> StaffDirectory::find_staff(const std::string& id_or_email) {
-  return readers_.read([&](Connection& db) -> Result<Staff> {
+  return store_.readers.read([&](Connection& db) -> Result<Staff> {
     auto staff = select_staff(db, id_or_email);
     if (!staff) return Error::not_found("no staff member " + id_or_email);
     return *staff;
@@ -35,7 +35,7 @@ Result<Staff> StaffDirectory::find_staff(const std::string& id_or_email) {
 }
 
 Result<std::vector<Staff>> StaffDirectory::list_staff() {
-  return readers_.read([&](Connection& db) -> Result<std::vector<Staff>> {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Staff>> {
     std::vector<Staff> all;
     auto& list =
         db.cached("SELECT id, name, email, role, team, active FROM staff ORDER BY CAST(substr(id, 3) AS INTEGER)");
@@ -46,15 +46,15 @@ Result<std::vector<Staff>> StaffDirectory::list_staff() {
 }
 
 Status StaffDirectory::add_token(const std::string& staff_id, const std::string& token_hash, const std::string& label) {
-  return writer_.run_write([&](Connection& db) -> Status {
+  return store_.writer.run_write([&](Connection& db) -> Status {
     auto& insert = db.cached("INSERT INTO tokens(hash, staff_id, label, created_at) VALUES (?1,?2,?3,?4)");
-    insert.bind(1, token_hash).bind(2, staff_id).bind(3, label).bind(4, to_micros(clock_.now()));
+    insert.bind(1, token_hash).bind(2, staff_id).bind(3, label).bind(4, to_micros(store_.clock.now()));
     return insert.run();
   });
 }
 
 Result<Staff> StaffDirectory::staff_for_token(const std::string& token_hash) {
-  return readers_.read([&](Connection& db) -> Result<Staff> {
+  return store_.readers.read([&](Connection& db) -> Result<Staff> {
     auto& find = db.cached(
         "SELECT s.id, s.name, s.email, s.role, s.team, s.active FROM tokens t JOIN staff s ON s.id = t.staff_id "
         "WHERE t.hash = ?1 AND t.revoked_at IS NULL AND s.active = 1");
@@ -67,7 +67,7 @@ Result<Staff> StaffDirectory::staff_for_token(const std::string& token_hash) {
 }
 
 Result<std::string> StaffDirectory::password_hash(const std::string& staff_id) {
-  return readers_.read([&](Connection& db) -> Result<std::string> {
+  return store_.readers.read([&](Connection& db) -> Result<std::string> {
     auto& find =
         db.cached("SELECT password_hash FROM staff WHERE id = ?1 AND active = 1 AND password_hash IS NOT NULL");
     find.bind(1, staff_id);

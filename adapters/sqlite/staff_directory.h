@@ -9,19 +9,15 @@
 // Thread-safe: any thread, as the reader pool and the writer are.
 #pragma once
 
-#include "adapters/sqlite/reader_pool.h"
-#include "adapters/sqlite/write_pipeline.h"
-#include "engine/clock.h"
+#include "adapters/sqlite/snapshot_cache.h"
+#include "adapters/sqlite/store_access.h"
 #include "engine/store.h"
 
 namespace redress::sqlite {
 
 class StaffDirectory {
  public:
-  StaffDirectory(ReaderPool& readers, WritePipeline& writer, SnapshotCache& cache, const Clock& clock)
-      : readers_(readers), writer_(writer), cache_(cache), clock_(clock) {}
-  StaffDirectory(const StaffDirectory&) = delete;
-  StaffDirectory& operator=(const StaffDirectory&) = delete;
+  StaffDirectory(const StoreAccess& store, SnapshotCache& ids) : store_(store), ids_(ids) {}
 
   [[nodiscard]] Result<Staff> add_staff(const Staff& staff);
   [[nodiscard]] Result<Staff> find_staff(const std::string& id_or_email);
@@ -31,10 +27,8 @@ class StaffDirectory {
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id);
 
  private:
-  ReaderPool& readers_;
-  WritePipeline& writer_;
-  SnapshotCache& cache_;
-  const Clock& clock_;
+  StoreAccess store_;
+  SnapshotCache& ids_;  // the writer's id blocks: staff ids are reserved through them
 };
 
 }  // namespace redress::sqlite
