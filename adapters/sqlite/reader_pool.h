@@ -69,6 +69,19 @@ class ReaderPool {
   // whose snapshot is current (begun now, or kept and unchanged); the holder runs statements
   // only, never BEGIN or COMMIT. kNone: no transaction is open.
   [[nodiscard]] Lease acquire(Snapshot snapshot);
+  // Runs `work` with a connection leased with no transaction open (kNone), and gives it back.
+  template <typename Fn>
+  auto read(Fn&& work) {
+    auto lease = acquire(Snapshot::kNone);
+    return work(*lease);
+  }
+  // Runs `work` with a connection standing in a read transaction on a current snapshot (kCurrent):
+  // `work` runs statements only.
+  template <typename Fn>
+  auto read_current(Fn&& work) {
+    auto lease = acquire(Snapshot::kCurrent);
+    return work(*lease);
+  }
   // Ends the kept snapshots of the idle connections now (before a checkpoint that must restart
   // the WAL, and at shutdown).
   void end_idle_snapshots();

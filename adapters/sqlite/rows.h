@@ -4,6 +4,7 @@
 // connection to use; they are as thread-safe as that connection's owner makes them.
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -53,6 +54,12 @@ void bind_redress(Statement& statement, const Redress& r);
 [[nodiscard]] Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& cursor,
                                                 int limit, Time now);
 [[nodiscard]] Result<AuditReport> audit_chains(Connection& db);
+
+// The first row of `rows` (sorted by id, as a snapshot keeps them) whose id is not below `id`.
+template <typename Rows>
+auto lower_bound_id(Rows& rows, std::int64_t id) {
+  return std::lower_bound(rows.begin(), rows.end(), id, [](const auto& x, std::int64_t v) { return x.id < v; });
+}
 
 // Opaque list cursors: "after this case id", base64url-encoded with a version tag.
 [[nodiscard]] std::string encode_cursor(std::int64_t after_id);

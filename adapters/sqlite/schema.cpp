@@ -10,6 +10,7 @@ namespace redress::sqlite {
 namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
+// (The report summaries' first rows are not in the SQL: apply_migration fills them.)
 constexpr std::array<const char*, 12> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
@@ -319,17 +320,7 @@ CREATE TABLE report_received (
   PRIMARY KEY (day, dimension, value)
 ) STRICT, WITHOUT ROWID;
 
-INSERT INTO report_settled(day, owner_id, kind, status, pledge, n)
-  SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN commitments.kind = 'pledge' THEN substr(commitments.pledge_key, 1, instr(commitments.pledge_key, '#') - 1) ELSE '' END, count(*)
-  FROM commitments WHERE status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
-INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total)
-  SELECT received_at / 86400000000, owner_id, count(acknowledged_at), coalesce(sum(acknowledged_at - received_at), 0),
-         count(resolved_at), coalesce(sum(resolved_at - received_at), 0)
-  FROM cases GROUP BY 1, 2;
-INSERT INTO report_received(day, dimension, value, received)
-  SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3;
-INSERT INTO report_received(day, dimension, value, received)
-  SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3;
+-- Filled from the rows by fill_summary after this SQL (kFilledSummaries).
 
 CREATE TRIGGER report_settled_insert AFTER INSERT ON commitments
 WHEN new.status IN ('kept','broken') AND new.settled_at IS NOT NULL BEGIN
@@ -463,11 +454,7 @@ CREATE TABLE report_pledges (
 CREATE INDEX cases_open_level ON cases(escalation_level, received_at) WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed');
 DROP INDEX report_settled_pledges;
 
-INSERT INTO report_open SELECT owner_id, escalation_level, count(*) FROM cases WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2;
-INSERT INTO report_attention
-  SELECT owner_id, sum(status = 'open'), sum(status = 'open' AND warnings_fired > 0), sum(status = 'broken' AND handled_at IS NULL)
-  FROM commitments GROUP BY owner_id;
-INSERT INTO report_pledges SELECT day, pledge, status, sum(n) FROM report_settled WHERE kind = 'pledge' GROUP BY 1, 2, 3;
+-- Filled from the rows by fill_summary after this SQL (kFilledSummaries).
 
 CREATE TRIGGER report_open_insert AFTER INSERT ON cases WHEN new.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') BEGIN
   INSERT INTO report_open VALUES (new.owner_id, new.escalation_level, 1) ON CONFLICT DO UPDATE SET open_cases = open_cases + 1;
@@ -614,8 +601,31 @@ DROP TRIGGER report_pledges_delete;
 )sql",
 };
 
+// The summaries each migration creates, filled from the rows after its SQL, in its transaction, by
+// their one definition (summaries.h): the aggregates are written once, not again in the
+// migrations.
+struct FilledSummaries {
+  int version;
+  std::array<Summary, 3> summaries;
+};
+constexpr FilledSummaries kFilledSummaries[] = {
+    {6, {Summary::kSettled, Summary::kOwnerCases, Summary::kReceived}},
+    {8, {Summary::kOpen, Summary::kAttention, Summary::kPledges}},
+};
+
 // From this version on the writer keeps the report summaries; migrating to it rebuilds them.
 constexpr int kSummariesKeptByWriter = 12;
+
+// Runs migration `version`'s SQL, then fills the summaries it creates.
+Status apply_migration(Connection& connection, int version) {
+  Status applied = connection.exec(kMigrations[static_cast<std::size_t>(version - 1)]);
+  for (const auto& filled : kFilledSummaries)
+    if (filled.version == version)
+      for (Summary summary : filled.summaries)
+        if (applied) applied = fill_summary(connection, summary);
+  if (applied && version == kSummariesKeptByWriter) applied = rebuild_summaries(connection);
+  return applied;
+}
 
 }  // namespace
 
@@ -640,8 +650,7 @@ Result<MigrationReport> migrate(Connection& connection) {
                           "); it was left untouched. Run a newer redress.");
   for (int next = *version + 1; next <= latest; ++next) {
     if (auto s = connection.exec("BEGIN IMMEDIATE"); !s) return s.error();
-    Status applied = connection.exec(kMigrations[static_cast<std::size_t>(next - 1)]);
-    if (applied && next == kSummariesKeptByWriter) applied = rebuild_summaries(connection);
+    Status applied = apply_migration(connection, next);
     if (applied) applied = connection.exec("PRAGMA user_version = " + std::to_string(next));
     if (!applied) {
       (void)connection.exec("ROLLBACK");

@@ -1,5 +1,7 @@
 #include "adapters/sqlite/summaries.h"
 
+#include <iterator>
+#include <string>
 #include <utility>
 
 #include "adapters/sqlite/database.h"
@@ -35,43 +37,61 @@ void merge_counts(Map& into, const Map& from) {
   for (const auto& [key, n] : from) into[key] += n;
 }
 
-// Each summary's rows (zero rows left out) against the aggregate it stands for, as in
-// migrations 6 and 8.
-struct Check {
+// Each summary with the aggregate over the rows it stands for: the one definition the migrations
+// that create the summaries fill them with, rebuild_summaries rebuilds them with and
+// check_summaries compares them against. Each aggregate names its columns as the table does.
+struct Definition {
   const char* table;
-  const char* summary;
-  const char* direct;
+  const char* columns;    // the table's columns, in the aggregate's order
+  const char* aggregate;  // a SELECT over the cases or commitments
+  // The rows that count something (the writer keeps rows that went back to zero, and the
+  // aggregates of report_owner_cases give rows of zeros): only these are compared.
+  const char* counting;
 };
-constexpr Check kChecks[] = {
-    {"report_settled", "SELECT day, owner_id, kind, status, pledge, n FROM report_settled WHERE n <> 0",
-     "SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN kind = 'pledge' THEN substr(pledge_key, 1, "
-     "instr(pledge_key, '#') - 1) ELSE '' END, count(*) FROM commitments WHERE status IN ('kept','broken') AND "
-     "settled_at "
-     "IS NOT NULL GROUP BY 1, 2, 3, 4, 5"},
-    {"report_pledges", "SELECT day, pledge, status, n FROM report_pledges WHERE n <> 0",
-     "SELECT settled_at / 86400000000, substr(pledge_key, 1, instr(pledge_key, '#') - 1), status, count(*) FROM "
-     "commitments "
-     "WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3"},
-    {"report_owner_cases",
-     "SELECT day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total FROM report_owner_cases "
-     "WHERE acknowledged <> 0 OR acknowledge_total <> 0 OR resolved <> 0 OR resolve_total <> 0",
-     "SELECT * FROM (SELECT received_at / 86400000000 AS day, owner_id, count(acknowledged_at) AS a, "
-     "coalesce(sum(acknowledged_at - received_at), 0) AS at, count(resolved_at) AS r, coalesce(sum(resolved_at - "
-     "received_at), 0) "
-     "AS rt FROM cases GROUP BY 1, 2) WHERE a <> 0 OR at <> 0 OR r <> 0 OR rt <> 0"},
-    {"report_received", "SELECT day, dimension, value, received FROM report_received WHERE received <> 0",
-     "SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3 "
-     "UNION ALL SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3"},
-    {"report_open", "SELECT owner_id, escalation_level, open_cases FROM report_open WHERE open_cases <> 0",
-     "SELECT owner_id, escalation_level, count(*) FROM cases "
-     "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2"},
-    {"report_attention",
-     "SELECT owner_id, open_commitments, at_risk, broken_unhandled FROM report_attention "
-     "WHERE open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0",
-     "SELECT * FROM (SELECT owner_id, sum(status = 'open') AS o, sum(status = 'open' AND warnings_fired > 0) AS r, "
-     "sum(status = 'broken' AND handled_at IS NULL) AS b FROM commitments GROUP BY owner_id) WHERE o <> 0 OR r <> 0 OR "
-     "b <> 0"},
+constexpr Definition kDefinitions[] = {
+    // Commitments kept or broken, by the day they settled, owner, kind, status and pledge (for kind
+    // pledge: "workflow/clock", the pledge key without its run number).
+    {"report_settled", "day, owner_id, kind, status, pledge, n",
+     "SELECT settled_at / 86400000000 AS day, owner_id, kind, status, CASE WHEN kind = 'pledge' THEN "
+     "substr(pledge_key, "
+     "1, instr(pledge_key, '#') - 1) ELSE '' END AS pledge, count(*) AS n FROM commitments WHERE status IN "
+     "('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
+     "n <> 0"},
+    // The pledges of the above, by day, pledge and status.
+    {"report_pledges", "day, pledge, status, n",
+     "SELECT settled_at / 86400000000 AS day, substr(pledge_key, 1, instr(pledge_key, '#') - 1) AS pledge, status, "
+     "count(*) AS n FROM commitments WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL "
+     "GROUP BY 1, 2, 3",
+     "n <> 0"},
+    // Cases by the day they were received and their owner: acknowledged and resolved ones, with the
+    // sums of the times they took.
+    {"report_owner_cases", "day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total",
+     "SELECT received_at / 86400000000 AS day, owner_id, count(acknowledged_at) AS acknowledged, "
+     "coalesce(sum(acknowledged_at - received_at), 0) AS acknowledge_total, count(resolved_at) AS resolved, "
+     "coalesce(sum(resolved_at - received_at), 0) AS resolve_total FROM cases GROUP BY 1, 2",
+     "acknowledged <> 0 OR acknowledge_total <> 0 OR resolved <> 0 OR resolve_total <> 0"},
+    // Cases by the day they were received, per category and per touchpoint.
+    {"report_received", "day, dimension, value, received",
+     "SELECT received_at / 86400000000 AS day, 'category' AS dimension, category AS value, count(*) AS received "
+     "FROM cases GROUP BY 1, 3 UNION ALL SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM "
+     "cases GROUP BY 1, 3",
+     "received <> 0"},
+    // Open cases per owner and escalation level (the statuses SummaryDeltas counts as open).
+    {"report_open", "owner_id, escalation_level, open_cases",
+     "SELECT owner_id, escalation_level, count(*) AS open_cases FROM cases "
+     "WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2",
+     "open_cases <> 0"},
+    // Per owner: open commitments, those at risk (a warning raised) and broken ones nobody handled.
+    {"report_attention", "owner_id, open_commitments, at_risk, broken_unhandled",
+     "SELECT owner_id, sum(status = 'open') AS open_commitments, sum(status = 'open' AND warnings_fired > 0) AS "
+     "at_risk, sum(status = 'broken' AND handled_at IS NULL) AS broken_unhandled FROM commitments GROUP BY owner_id",
+     "open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0"},
 };
+
+static_assert(std::size(kDefinitions) == static_cast<std::size_t>(Summary::kAttention) + 1,
+              "one per Summary, in order");
+
+const Definition& definition(Summary summary) { return kDefinitions[static_cast<std::size_t>(summary)]; }
 
 }  // namespace
 
@@ -241,49 +261,32 @@ Status SummaryDeltas::apply(Connection& db) const {
   return Status::success();
 }
 
+Status fill_summary(Connection& db, Summary summary) {
+  const Definition& d = definition(summary);
+  return db.exec(std::string("INSERT INTO ") + d.table + "(" + d.columns + ") " + d.aggregate);
+}
+
 Status rebuild_summaries(Connection& db) {
-  return db.exec(R"sql(
-DELETE FROM report_settled;
-DELETE FROM report_pledges;
-DELETE FROM report_owner_cases;
-DELETE FROM report_received;
-DELETE FROM report_open;
-DELETE FROM report_attention;
-INSERT INTO report_settled(day, owner_id, kind, status, pledge, n)
-  SELECT settled_at / 86400000000, owner_id, kind, status, CASE WHEN kind = 'pledge' THEN substr(pledge_key, 1, instr(pledge_key, '#') - 1) ELSE '' END, count(*)
-  FROM commitments WHERE status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
-INSERT INTO report_pledges(day, pledge, status, n)
-  SELECT day, pledge, status, sum(n) FROM report_settled WHERE kind = 'pledge' GROUP BY 1, 2, 3;
-INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total)
-  SELECT received_at / 86400000000, owner_id, count(acknowledged_at), coalesce(sum(acknowledged_at - received_at), 0),
-         count(resolved_at), coalesce(sum(resolved_at - received_at), 0)
-  FROM cases GROUP BY 1, 2;
-INSERT INTO report_received(day, dimension, value, received)
-  SELECT received_at / 86400000000, 'category', category, count(*) FROM cases GROUP BY 1, 3;
-INSERT INTO report_received(day, dimension, value, received)
-  SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3;
-INSERT INTO report_open(owner_id, escalation_level, open_cases)
-  SELECT owner_id, escalation_level, count(*) FROM cases
-  WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2;
-INSERT INTO report_attention(owner_id, open_commitments, at_risk, broken_unhandled)
-  SELECT owner_id, sum(status = 'open'), sum(status = 'open' AND warnings_fired > 0), sum(status = 'broken' AND handled_at IS NULL)
-  FROM commitments GROUP BY owner_id;
-)sql");
+  for (const auto& d : kDefinitions)
+    if (auto s = db.exec(std::string("DELETE FROM ") + d.table); !s) return s;
+  for (std::size_t i = 0; i < std::size(kDefinitions); ++i)
+    if (auto s = fill_summary(db, static_cast<Summary>(i)); !s) return s;
+  return Status::success();
 }
 
 Result<std::string> check_summaries(Connection& db) {
   std::string differing;
-  for (const auto& check : kChecks) {
-    std::string summary = std::string("SELECT * FROM (") + check.summary + ")";
-    std::string direct = std::string("SELECT * FROM (") + check.direct + ")";
+  for (const auto& d : kDefinitions) {
+    std::string summary = std::string("SELECT ") + d.columns + " FROM " + d.table + " WHERE " + d.counting;
+    std::string direct = std::string("SELECT * FROM (") + d.aggregate + ") WHERE " + d.counting;
     std::string sql =
         "SELECT EXISTS (" + summary + " EXCEPT " + direct + ") OR EXISTS (" + direct + " EXCEPT " + summary + ")";
     auto statement = db.prepare(sql);
     if (!statement) return statement.error();
     if (!statement->step())
-      return statement->status().ok() ? Error::internal("no result checking " + std::string(check.table))
+      return statement->status().ok() ? Error::internal("no result checking " + std::string(d.table))
                                       : statement->status().error();
-    if (statement->integer(0) != 0) differing += (differing.empty() ? "" : ", ") + std::string(check.table);
+    if (statement->integer(0) != 0) differing += (differing.empty() ? "" : ", ") + std::string(d.table);
   }
   return differing;
 }

@@ -72,7 +72,14 @@ class SummaryDeltas {
   std::map<std::string, Attention> attention_;
 };
 
-// Rebuilds every summary from the case and commitment rows (the aggregates of migrations 6 and 8).
+// The summary tables. Each has one definition (summaries.cpp): the aggregate over the case and
+// commitment rows it stands for, which the migration that creates it fills it with (migrations 6
+// and 8, so it may name only columns those versions have), rebuild_summaries rebuilds it with and
+// check_summaries compares it against.
+enum class Summary { kSettled, kPledges, kOwnerCases, kReceived, kOpen, kAttention };
+// Adds the rows of `summary`'s aggregate to its table (empty: it then equals the aggregate).
+[[nodiscard]] Status fill_summary(Connection& db, Summary summary);
+// Rebuilds every summary from the case and commitment rows.
 [[nodiscard]] Status rebuild_summaries(Connection& db);
 // The summaries that differ from the aggregates over the rows: the table names, "" when none.
 [[nodiscard]] Result<std::string> check_summaries(Connection& db);

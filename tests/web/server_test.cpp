@@ -410,6 +410,7 @@ std::set<std::pair<std::string, std::string>> registered_routes() {
   std::string source = read_text(std::string(REDRESS_SOURCE_DIR) + "/web/api.cpp");
   REQUIRE(!source.empty());
   std::set<std::pair<std::string, std::string>> routes;
+  // clang-format may break the line after `open(`: any white space between the parts.
   std::regex pattern(R"re((staff|open)\(\s*verb::(\w+),\s*(?:std::string\()?"([^"]+)")re");
   for (auto it = std::sregex_iterator(source.begin(), source.end(), pattern); it != std::sregex_iterator(); ++it) {
     std::string method = (*it)[2];

@@ -1,9 +1,10 @@
-// SqliteStore: the outbox — claiming notifications with leases, recording every attempt, dead
-// letters and their retry, and the deliveries a case shows.
+#include "adapters/sqlite/outbox_records.h"
+
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "adapters/sqlite/rows.h"
-#include "adapters/sqlite/sqlite_store.h"
 
 namespace redress::sqlite {
 
@@ -92,11 +93,11 @@ Result<std::vector<NotificationView>> read_views(Connection& db, Statement& s) {
 
 }  // namespace
 
-Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDraft::Channel channel, Time now,
-                                                                 const std::string& holder, Time lease_until,
-                                                                 int limit) {
+Result<std::vector<OutboxItem>> OutboxRecords::claim_notifications(NotificationDraft::Channel channel, Time now,
+                                                                   const std::string& holder, Time lease_until,
+                                                                   int limit) {
   std::vector<OutboxItem> claimed;
-  Status written = run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         claimed.clear();
         // Due, not leased to someone else, and first in line for its recipient.
@@ -136,10 +137,10 @@ Result<std::vector<OutboxItem>> SqliteStore::claim_notifications(NotificationDra
   return claimed;
 }
 
-Result<std::vector<std::string>> SqliteStore::store_payloads(
+Result<std::vector<std::string>> OutboxRecords::store_payloads(
     const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) {
   std::vector<std::string> stored;
-  Status written = run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         stored.assign(payloads.size(), std::string());
         // A payload once stored is never replaced: a resend is the same bytes.
@@ -160,9 +161,9 @@ Result<std::vector<std::string>> SqliteStore::store_payloads(
   return stored;
 }
 
-Status SqliteStore::record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) {
+Status OutboxRecords::record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) {
   if (records.empty()) return Status::success();
-  return run_write(
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& attempt = db.cached(
             "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES "
@@ -198,8 +199,8 @@ Status SqliteStore::record_deliveries(const std::string& holder, const std::vect
       WriteScope::kNoCaseRows);
 }
 
-Result<std::optional<Time>> SqliteStore::next_delivery(NotificationDraft::Channel channel) {
-  return with_reader([&](Connection& db) -> Result<std::optional<Time>> {
+Result<std::optional<Time>> OutboxRecords::next_delivery(NotificationDraft::Channel channel) {
+  return store_.readers.read([&](Connection& db) -> Result<std::optional<Time>> {
     // The first moment a claim can take something: heads of line only, and not before a lease ends.
     auto& s = db.cached(
         "SELECT min(max(n.next_attempt_at, coalesce(n.lease_until, 0))) FROM notifications n "
@@ -215,8 +216,8 @@ Result<std::optional<Time>> SqliteStore::next_delivery(NotificationDraft::Channe
   });
 }
 
-Result<std::vector<NotificationView>> SqliteStore::case_notifications(const std::string& reference) {
-  return with_reader([&](Connection& db) -> Result<std::vector<NotificationView>> {
+Result<std::vector<NotificationView>> OutboxRecords::case_notifications(const std::string& reference) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<NotificationView>> {
     static const std::string sql =
         std::string("SELECT ") + kItemColumns +
         " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE c.reference = ?1 ORDER BY n.id";
@@ -226,8 +227,8 @@ Result<std::vector<NotificationView>> SqliteStore::case_notifications(const std:
   });
 }
 
-Result<std::vector<NotificationView>> SqliteStore::dead_notifications(int limit) {
-  return with_reader([&](Connection& db) -> Result<std::vector<NotificationView>> {
+Result<std::vector<NotificationView>> OutboxRecords::dead_notifications(int limit) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<NotificationView>> {
     static const std::string sql = std::string("SELECT ") + kItemColumns +
                                    " FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.status = 'dead' "
                                    "ORDER BY n.id LIMIT ?1";
@@ -237,9 +238,9 @@ Result<std::vector<NotificationView>> SqliteStore::dead_notifications(int limit)
   });
 }
 
-Result<std::int64_t> SqliteStore::retry_notifications(std::optional<std::int64_t> id, Time now) {
+Result<std::int64_t> OutboxRecords::retry_notifications(std::optional<std::int64_t> id, Time now) {
   std::int64_t moved = 0;
-  Status written = run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& retry = db.cached(
             "UPDATE notifications SET status = 'pending', next_attempt_at = ?1, lease_holder = NULL, lease_until = "
@@ -256,8 +257,45 @@ Result<std::int64_t> SqliteStore::retry_notifications(std::optional<std::int64_t
   return moved;
 }
 
-Result<Subscription> SqliteStore::find_subscription(std::int64_t id) {
-  return with_reader([&](Connection& db) -> Result<Subscription> {
+Result<Subscription> OutboxRecords::add_subscription(const Subscription& subscription) {
+  Subscription added = subscription;
+  added.created_at = store_.clock.now();
+  boost::json::array types;
+  for (const auto& t : subscription.event_types) types.emplace_back(t);
+  std::string types_json = boost::json::serialize(types);
+  Status status = store_.writer.run_write([&](Connection& db) -> Status {
+    store_.writer.subscriptions_changed();  // on the writer, before the next change fans out
+    auto& insert = db.cached(
+        "INSERT INTO webhook_subscriptions(url, event_types, description, secret_sealed, created_at) "
+        "VALUES (?1,?2,?3,?4,?5) RETURNING id");
+    insert.bind(1, added.url)
+        .bind(2, types_json)
+        .bind(3, added.description)
+        .bind(4, added.secret_sealed)
+        .bind(5, to_micros(added.created_at));
+    if (!insert.step()) return insert.status().ok() ? Status(Error::internal("no id returned")) : insert.status();
+    added.id = insert.integer(0);
+    insert.reset();
+    return Status::success();
+  });
+  if (!status) return status.error();
+  return added;
+}
+
+Result<std::vector<Subscription>> OutboxRecords::list_subscriptions() {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Subscription>> {
+    auto& list = db.cached(
+        "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, "
+        "coalesce(disabled_reason, '') FROM webhook_subscriptions ORDER BY id");
+    std::vector<Subscription> all;
+    while (list.step()) all.push_back(read_subscription(list));
+    if (!list.status()) return list.status().error();
+    return all;
+  });
+}
+
+Result<Subscription> OutboxRecords::find_subscription(std::int64_t id) {
+  return store_.readers.read([&](Connection& db) -> Result<Subscription> {
     auto& s = db.cached(
         "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, coalesce(disabled_reason, "
         "'') "
@@ -275,9 +313,20 @@ Result<Subscription> SqliteStore::find_subscription(std::int64_t id) {
   });
 }
 
-Status SqliteStore::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
-  return run_write([&](Connection& db) -> Status {
-    subscriptions_stale_ = true;
+Status OutboxRecords::delete_subscription(std::int64_t id) {
+  return store_.writer.run_write([&](Connection& db) -> Status {
+    store_.writer.subscriptions_changed();  // on the writer, before the next change fans out
+    auto& remove = db.cached("DELETE FROM webhook_subscriptions WHERE id = ?1");
+    remove.bind(1, id);
+    if (auto s = remove.run(); !s) return s;
+    if (db.changes() == 0) return Error::not_found("no web hook subscription wh-" + std::to_string(id));
+    return Status::success();
+  });
+}
+
+Status OutboxRecords::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
+  return store_.writer.run_write([&](Connection& db) -> Status {
+    store_.writer.subscriptions_changed();
     auto& s = db.cached(
         "UPDATE webhook_subscriptions SET disabled_at = ?2, disabled_reason = ?3 WHERE id = ?1 AND disabled_at IS "
         "NULL");
@@ -286,9 +335,9 @@ Status SqliteStore::disable_subscription(std::int64_t id, const std::string& rea
   });
 }
 
-Result<bool> SqliteStore::digest_owed(const std::string& day, const std::string& recipient, Time now) {
+Result<bool> OutboxRecords::digest_owed(const std::string& day, const std::string& recipient, Time now) {
   bool owed = false;
-  Status written = run_write(
+  Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& add = db.cached(
             "INSERT OR IGNORE INTO digests(day, recipient, status, updated_at) VALUES (?1, ?2, 'pending', ?3)");
@@ -306,14 +355,18 @@ Result<bool> SqliteStore::digest_owed(const std::string& day, const std::string&
   return owed;
 }
 
-Status SqliteStore::record_digest(const std::string& day, const std::string& recipient, bool sent,
-                                  const std::string& detail, Time now) {
-  return run_write(
+Status OutboxRecords::record_digest(const std::string& day, const std::string& recipient, DigestState state,
+                                    const std::string& detail, Time now) {
+  return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& s = db.cached(
             "UPDATE digests SET status = ?3, attempts = attempts + 1, updated_at = ?4, detail = ?5 WHERE day = ?1 AND "
             "recipient = ?2");
-        s.bind(1, day).bind(2, recipient).bind(3, sent ? "sent" : "pending").bind(4, to_micros(now)).bind(5, detail);
+        s.bind(1, day)
+            .bind(2, recipient)
+            .bind(3, state == DigestState::kSent ? "sent" : "pending")
+            .bind(4, to_micros(now))
+            .bind(5, detail);
         return s.run();
       },
       WriteScope::kNoCaseRows);

@@ -1,8 +1,8 @@
-// SqliteStore: client links, web hook subscriptions, commitment listings and counts.
-#include <boost/json.hpp>
+#include "adapters/sqlite/case_queries.h"
+
+#include <algorithm>
 
 #include "adapters/sqlite/rows.h"
-#include "adapters/sqlite/sqlite_store.h"
 
 namespace redress::sqlite {
 
@@ -26,21 +26,34 @@ Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t i
 
 }  // namespace
 
-Result<CaseSnapshot> SqliteStore::load_case_by_client_link(const std::string& token_hash) {
-  return with_reader([&](Connection& db) -> Result<CaseSnapshot> {
-    auto& find = db.cached(
-        "SELECT c.reference FROM client_links l JOIN cases c ON c.id = l.case_id "
-        "WHERE l.token_hash = ?1 AND l.revoked_at IS NULL");
-    find.bind(1, token_hash);
-    if (!find.step()) return find.status().ok() ? Error::not_found("unknown or revoked link") : find.status().error();
-    std::string reference = find.text(0);
+Result<CaseSnapshot> CaseQueries::load_case(const std::string& reference) {
+  return store_.readers.read([&](Connection& db) { return load_snapshot(db, reference); });
+}
+
+Result<std::vector<Event>> CaseQueries::case_events(const std::string& reference) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Event>> {
+    auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
+    find.bind(1, reference);
+    if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
+    std::int64_t id = find.integer(0);
     find.reset();
-    return load_snapshot(db, reference);
+    return select_events(db, id);
   });
 }
 
-Result<CaseView> SqliteStore::load_case_view(const std::string& reference) {
-  return with_reader([&](Connection& db) -> Result<CaseView> {
+Result<std::vector<Message>> CaseQueries::case_messages(const std::string& reference) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<Message>> {
+    auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
+    find.bind(1, reference);
+    if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
+    std::int64_t id = find.integer(0);
+    find.reset();
+    return select_messages(db, id);
+  });
+}
+
+Result<CaseView> CaseQueries::load_case_view(const std::string& reference) {
+  return store_.readers.read([&](Connection& db) -> Result<CaseView> {
     // One read transaction for the five look-ups: one snapshot, one WAL read lock.
     if (auto s = db.cached("BEGIN").run(); !s) return s.error();
     struct End {
@@ -63,10 +76,10 @@ Result<CaseView> SqliteStore::load_case_view(const std::string& reference) {
   });
 }
 
-Result<CaseViewStamp> SqliteStore::case_view_stamp(const std::string& reference) {
+Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference) {
   // The hottest read (each GET of a case answered from the view cache): a kept snapshot saves
   // beginning a read transaction when nothing has changed since the last one.
-  return with_current_snapshot([&](Connection& db) -> Result<CaseViewStamp> {
+  return store_.readers.read_current([&](Connection& db) -> Result<CaseViewStamp> {
     // One statement, so one snapshot; each part is the same look-up load_case_view makes.
     auto& stamp = db.cached(
         "SELECT c.version, coalesce((SELECT name FROM staff WHERE id = c.owner_id), ''), "
@@ -80,8 +93,30 @@ Result<CaseViewStamp> SqliteStore::case_view_stamp(const std::string& reference)
   });
 }
 
-Result<std::string> SqliteStore::client_link_nonce(const std::string& reference) {
-  return with_reader([&](Connection& db) -> Result<std::string> {
+Result<CasePage> CaseQueries::list_cases(const CaseFilter& filter, const std::string& cursor, int limit) {
+  return store_.readers.read(
+      [&](Connection& db) { return select_case_page(db, filter, cursor, limit, store_.clock.now()); });
+}
+
+Result<AuditReport> CaseQueries::verify_chains() {
+  return store_.readers.read([&](Connection& db) { return audit_chains(db); });
+}
+
+Result<CaseSnapshot> CaseQueries::load_case_by_client_link(const std::string& token_hash) {
+  return store_.readers.read([&](Connection& db) -> Result<CaseSnapshot> {
+    auto& find = db.cached(
+        "SELECT c.reference FROM client_links l JOIN cases c ON c.id = l.case_id "
+        "WHERE l.token_hash = ?1 AND l.revoked_at IS NULL");
+    find.bind(1, token_hash);
+    if (!find.step()) return find.status().ok() ? Error::not_found("unknown or revoked link") : find.status().error();
+    std::string reference = find.text(0);
+    find.reset();
+    return load_snapshot(db, reference);
+  });
+}
+
+Result<std::string> CaseQueries::client_link_nonce(const std::string& reference) {
+  return store_.readers.read([&](Connection& db) -> Result<std::string> {
     auto& find = db.cached(
         "SELECT l.nonce FROM client_links l JOIN cases c ON c.id = l.case_id "
         "WHERE c.reference = ?1 AND l.revoked_at IS NULL ORDER BY l.id DESC LIMIT 1");
@@ -95,10 +130,10 @@ Result<std::string> SqliteStore::client_link_nonce(const std::string& reference)
   });
 }
 
-Status SqliteStore::replace_client_link(const std::string& reference, const std::string& nonce,
+Status CaseQueries::replace_client_link(const std::string& reference, const std::string& nonce,
                                         const std::string& token_hash) {
-  Time now = clock_.now();
-  return run_write([&](Connection& db) -> Status {
+  Time now = store_.clock.now();
+  return store_.writer.run_write([&](Connection& db) -> Status {
     auto& find = db.cached("SELECT id FROM cases WHERE reference = ?1");
     find.bind(1, reference);
     if (!find.step()) return find.status().ok() ? Error::not_found("no case " + reference) : find.status().error();
@@ -114,57 +149,9 @@ Status SqliteStore::replace_client_link(const std::string& reference, const std:
   });
 }
 
-Result<Subscription> SqliteStore::add_subscription(const Subscription& subscription) {
-  Subscription added = subscription;
-  added.created_at = clock_.now();
-  boost::json::array types;
-  for (const auto& t : subscription.event_types) types.emplace_back(t);
-  std::string types_json = boost::json::serialize(types);
-  Status status = run_write([&](Connection& db) -> Status {
-    subscriptions_stale_ = true;  // on the writer, before the next change fans out
-    auto& insert = db.cached(
-        "INSERT INTO webhook_subscriptions(url, event_types, description, secret_sealed, created_at) "
-        "VALUES (?1,?2,?3,?4,?5) RETURNING id");
-    insert.bind(1, added.url)
-        .bind(2, types_json)
-        .bind(3, added.description)
-        .bind(4, added.secret_sealed)
-        .bind(5, to_micros(added.created_at));
-    if (!insert.step()) return insert.status().ok() ? Status(Error::internal("no id returned")) : insert.status();
-    added.id = insert.integer(0);
-    insert.reset();
-    return Status::success();
-  });
-  if (!status) return status.error();
-  return added;
-}
-
-Result<std::vector<Subscription>> SqliteStore::list_subscriptions() {
-  return with_reader([&](Connection& db) -> Result<std::vector<Subscription>> {
-    auto& list = db.cached(
-        "SELECT id, url, event_types, description, secret_sealed, created_at, disabled_at, "
-        "coalesce(disabled_reason, '') FROM webhook_subscriptions ORDER BY id");
-    std::vector<Subscription> all;
-    while (list.step()) all.push_back(read_subscription(list));
-    if (!list.status()) return list.status().error();
-    return all;
-  });
-}
-
-Status SqliteStore::delete_subscription(std::int64_t id) {
-  return run_write([&](Connection& db) -> Status {
-    subscriptions_stale_ = true;  // on the writer, before the next change fans out
-    auto& remove = db.cached("DELETE FROM webhook_subscriptions WHERE id = ?1");
-    remove.bind(1, id);
-    if (auto s = remove.run(); !s) return s;
-    if (db.changes() == 0) return Error::not_found("no web hook subscription wh-" + std::to_string(id));
-    return Status::success();
-  });
-}
-
-Result<CommitmentPage> SqliteStore::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+Result<CommitmentPage> CaseQueries::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
                                                      int limit) {
-  return with_reader([&](Connection& db) -> Result<CommitmentPage> {
+  return store_.readers.read([&](Connection& db) -> Result<CommitmentPage> {
     std::optional<std::int64_t> after;
     if (!cursor.empty()) {
       after = decode_cursor(cursor);
@@ -205,22 +192,22 @@ Result<CommitmentPage> SqliteStore::list_commitments(const CommitmentFilter& fil
   });
 }
 
-Result<std::string> SqliteStore::commitment_case(std::int64_t commitment_id) {
-  return with_reader([&](Connection& db) {
+Result<std::string> CaseQueries::commitment_case(std::int64_t commitment_id) {
+  return store_.readers.read([&](Connection& db) {
     return reference_of(db, "SELECT c.reference FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.id = ?1",
                         commitment_id, "commitment k-" + std::to_string(commitment_id));
   });
 }
 
-Result<std::string> SqliteStore::redress_case(std::int64_t redress_id) {
-  return with_reader([&](Connection& db) {
+Result<std::string> CaseQueries::redress_case(std::int64_t redress_id) {
+  return store_.readers.read([&](Connection& db) {
     return reference_of(db, "SELECT c.reference FROM redress r JOIN cases c ON c.id = r.case_id WHERE r.id = ?1",
                         redress_id, "redress r-" + std::to_string(redress_id));
   });
 }
 
-Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::count_cases_by_status() {
-  return with_reader([&](Connection& db) -> Result<std::vector<std::pair<std::string, std::int64_t>>> {
+Result<std::vector<std::pair<std::string, std::int64_t>>> CaseQueries::count_cases_by_status() {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<std::pair<std::string, std::int64_t>>> {
     auto& count = db.cached("SELECT status, count(*) FROM cases GROUP BY status");
     std::vector<std::pair<std::string, std::int64_t>> counts;
     while (count.step()) counts.emplace_back(count.text(0), count.integer(1));
@@ -229,8 +216,8 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::count_cas
   });
 }
 
-Result<std::int64_t> SqliteStore::count_open_commitments() {
-  return with_reader([&](Connection& db) -> Result<std::int64_t> {
+Result<std::int64_t> CaseQueries::count_open_commitments() {
+  return store_.readers.read([&](Connection& db) -> Result<std::int64_t> {
     auto& count = db.cached("SELECT count(*) FROM commitments WHERE status = 'open'");
     if (!count.step()) return count.status().error();
     std::int64_t n = count.integer(0);

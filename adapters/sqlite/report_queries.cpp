@@ -1,0 +1,324 @@
+#include "adapters/sqlite/report_queries.h"
+
+#include <algorithm>
+#include <map>
+
+#include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/summaries.h"
+
+namespace redress::sqlite {
+
+namespace {
+
+constexpr const char* kOpenStatuses =
+    "('received','acknowledged','investigating','awaiting_client','redress_proposed')";
+// The same statuses as the WHERE of the partial index cases_open_level (migration 12) states them:
+// a query uses that index only when its WHERE repeats the index's term for term.
+constexpr const char* kOpenStatusTerm =
+    "(status = 'received' OR status = 'acknowledged' OR status = 'investigating' OR status = 'awaiting_client' OR "
+    "status = 'redress_proposed')";
+
+constexpr const char* kReportColumns =
+    "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
+    "k.note, k.replaces_id, k.replaced_by_id, k.redress_id, k.pledge_key, k.warning_times, k.warnings_fired, "
+    "k.handled_at, k.handled_note, c.reference, c.subject, c.team, c.escalation_level";
+constexpr int kReportCommitmentColumns = 19;
+
+Status read_items(Statement& s, std::vector<ReportItem>& out) {
+  while (s.step()) {
+    ReportItem item;
+    item.commitment = read_commitment(s, 0);
+    item.reference = s.text(kReportCommitmentColumns);
+    item.case_subject = s.text(kReportCommitmentColumns + 1);
+    item.team = s.text(kReportCommitmentColumns + 2);
+    item.escalation_level = static_cast<int>(s.integer(kReportCommitmentColumns + 3));
+    out.push_back(std::move(item));
+  }
+  Status status = s.status();
+  s.reset();
+  return status;
+}
+
+Result<std::int64_t> count(Connection& db, const char* sql, std::optional<std::int64_t> bound = std::nullopt) {
+  auto& s = db.cached(sql);
+  if (bound) s.bind(1, *bound);
+  std::int64_t n = 0;
+  if (s.step()) n = s.integer(0);
+  Status status = s.status();
+  s.reset();
+  if (!status) return status.error();
+  return n;
+}
+
+}  // namespace
+
+Result<OverdueReport> ReportQueries::overdue_report(Time now, int limit) {
+  return store_.readers.read([&](Connection& db) -> Result<OverdueReport> {
+    OverdueReport report;
+    std::int64_t cap = std::clamp(limit, 1, 5000);
+    static const std::string past_due = std::string("SELECT ") + kReportColumns +
+                                        " FROM commitments k JOIN cases c ON c.id = k.case_id "
+                                        "WHERE k.status = 'open' AND k.due_at <= ?1 ORDER BY k.due_at LIMIT ?2";
+    static const std::string at_risk = std::string("SELECT ") + kReportColumns +
+                                       " FROM commitments k JOIN cases c ON c.id = k.case_id "
+                                       "WHERE k.status = 'open' AND k.warnings_fired > 0 ORDER BY k.due_at LIMIT ?1";
+    static const std::string broken = std::string("SELECT ") + kReportColumns +
+                                      " FROM commitments k JOIN cases c ON c.id = k.case_id "
+                                      "WHERE k.status = 'broken' AND k.handled_at IS NULL ORDER BY k.due_at LIMIT ?1";
+    auto& a = db.cached(past_due.c_str());
+    a.bind(1, to_micros(now)).bind(2, cap);
+    if (auto s = read_items(a, report.past_due); !s) return s.error();
+    auto& b = db.cached(at_risk.c_str());
+    b.bind(1, cap);
+    if (auto s = read_items(b, report.at_risk); !s) return s.error();
+    auto& c = db.cached(broken.c_str());
+    c.bind(1, cap);
+    if (auto s = read_items(c, report.broken_unhandled); !s) return s.error();
+    auto n1 = count(db, "SELECT count(*) FROM commitments WHERE status = 'open' AND due_at <= ?1", to_micros(now));
+    // The counters of migration 8 (the at-risk and broken-unhandled rows may be many).
+    auto n2 = count(db, "SELECT coalesce(sum(at_risk), 0) FROM report_attention");
+    auto n3 = count(db, "SELECT coalesce(sum(broken_unhandled), 0) FROM report_attention");
+    if (!n1) return n1.error();
+    if (!n2) return n2.error();
+    if (!n3) return n3.error();
+    report.past_due_total = *n1;
+    report.at_risk_total = *n2;
+    report.broken_unhandled_total = *n3;
+    return report;
+  });
+}
+
+// Reads the summaries of migration 6: windows are whole UTC days, the day of `since` included.
+Result<std::vector<OwnerStats>> ReportQueries::owner_report(Time since) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<OwnerStats>> {
+    std::map<std::string, OwnerStats> by_owner;
+    auto at = [&](const std::string& id) -> OwnerStats& {
+      OwnerStats& o = by_owner[id];
+      o.owner_id = id;
+      return o;
+    };
+    // Open cases and open commitments from the counters of migration 8.
+    auto& open = db.cached("SELECT owner_id, sum(open_cases) FROM report_open WHERE owner_id <> '' GROUP BY owner_id");
+    while (open.step())
+      if (open.integer(1) != 0) at(open.text(0)).open_cases = open.integer(1);
+    if (auto s = open.status(); !s) return s.error();
+    open.reset();
+    auto& cases = db.cached(
+        "SELECT owner_id, sum(acknowledged), sum(acknowledge_total), sum(resolved), sum(resolve_total) "
+        "FROM report_owner_cases WHERE day >= ?1 AND owner_id <> '' GROUP BY owner_id");
+    cases.bind(1, day_of(since));
+    while (cases.step()) {
+      OwnerStats& o = at(cases.text(0));
+      o.acknowledged = cases.integer(1);
+      o.acknowledge_total = Duration(cases.integer(2));
+      o.resolved_cases = cases.integer(3);
+      o.resolve_total = Duration(cases.integer(4));
+    }
+    if (auto s = cases.status(); !s) return s.error();
+    cases.reset();
+    auto& pending = db.cached(
+        "SELECT owner_id, open_commitments FROM report_attention WHERE owner_id <> '' AND open_commitments <> 0");
+    while (pending.step()) at(pending.text(0)).open_commitments = pending.integer(1);
+    if (auto s = pending.status(); !s) return s.error();
+    pending.reset();
+    auto& settled = db.cached(
+        "SELECT owner_id, kind, status, sum(n) FROM report_settled WHERE day >= ?1 AND owner_id <> '' "
+        "GROUP BY owner_id, kind, status");
+    settled.bind(1, day_of(since));
+    while (settled.step()) {
+      std::int64_t n = settled.integer(3);
+      if (n == 0) continue;
+      OwnerStats& o = at(settled.text(0));
+      bool promise = settled.text(1) == "promise";
+      if (settled.text(2) == "kept")
+        o.commitments_kept += n, o.promises_kept += promise ? n : 0;
+      else
+        o.commitments_broken += n, o.promises_broken += promise ? n : 0;
+    }
+    if (auto s = settled.status(); !s) return s.error();
+    settled.reset();
+    std::vector<OwnerStats> out;
+    for (auto& [id, stats] : by_owner) out.push_back(std::move(stats));
+    return out;
+  });
+}
+
+Result<std::vector<PledgeAttainment>> ReportQueries::standards_report(Time now) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<PledgeAttainment>> {
+    // The last 30 days are today and the 29 before; the last 90 likewise.
+    auto& s = db.cached(
+        "SELECT pledge, status, day > ?2, sum(n) FROM report_pledges WHERE day > ?1 AND day <= ?3 GROUP BY 1, 2, 3");
+    std::int64_t today = day_of(now);
+    s.bind(1, today - 90).bind(2, today - 30).bind(3, today);
+    std::map<std::string, PledgeAttainment> by_clock;
+    while (s.step()) {
+      std::string key = s.text(0);
+      auto slash = key.find('/');
+      if (slash == std::string::npos) continue;
+      PledgeAttainment& a = by_clock[key];
+      a.workflow = key.substr(0, slash);
+      a.clock = key.substr(slash + 1);
+      bool kept = s.text(1) == "kept";
+      bool recent = s.integer(2) != 0;
+      std::int64_t n = s.integer(3);
+      (kept ? a.met_90 : a.broken_90) += n;
+      if (recent) (kept ? a.met_30 : a.broken_30) += n;
+    }
+    if (auto status = s.status(); !status) return status.error();
+    s.reset();
+    std::vector<PledgeAttainment> out;
+    for (auto& [key, a] : by_clock) out.push_back(std::move(a));
+    return out;
+  });
+}
+
+Result<std::vector<WorklistItem>> ReportQueries::owner_worklist(const std::string& owner_id, int limit) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<WorklistItem>> {
+    // The order is decided on narrow data first: the owner's open cases from the index
+    // cases_owner_status and each one's next due time from commitments_open_case, both covering;
+    // only the rows shown are then read whole, with their flags.
+    static const std::string sql = [] {
+      std::string columns;
+      std::string list = kCaseColumns;
+      std::size_t start = 0;
+      while (start < list.size()) {
+        std::size_t comma = list.find(',', start);
+        std::string name = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+        name.erase(0, name.find_first_not_of(' '));
+        columns += (columns.empty() ? "c." : ", c.") + name;
+        start = comma == std::string::npos ? list.size() : comma + 1;
+      }
+      return "WITH mine AS (SELECT id, (SELECT min(due_at) FROM commitments k WHERE k.case_id = cases.id AND k.status "
+             "= 'open') AS next_due "
+             "  FROM cases WHERE owner_id = ?1 AND status IN " +
+             std::string(kOpenStatuses) +
+             "), "
+             "shown AS (SELECT id, next_due FROM mine ORDER BY next_due IS NULL, next_due, id LIMIT ?2) "
+             "SELECT " +
+             columns +
+             ", shown.next_due,"
+             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'open' AND k.warnings_fired > "
+             "0),"
+             " EXISTS(SELECT 1 FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken' AND k.handled_at IS "
+             "NULL),"
+             " (SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'open') "
+             "FROM shown JOIN cases c ON c.id = shown.id ORDER BY shown.next_due IS NULL, shown.next_due, c.id";
+    }();
+    auto& list = db.cached(sql.c_str());
+    list.bind(1, owner_id).bind(2, limit);
+    std::vector<WorklistItem> out;
+    while (list.step()) {
+      WorklistItem item;
+      item.record = read_case(list, 0);
+      if (auto due = list.optional_integer(kCaseColumnCount); due && from_micros(*due) != Time::max())
+        item.next_due = from_micros(*due);
+      item.at_risk = list.integer(kCaseColumnCount + 1) != 0;
+      item.broken = list.integer(kCaseColumnCount + 2) != 0;
+      item.open_commitments = list.integer(kCaseColumnCount + 3);
+      out.push_back(std::move(item));
+    }
+    if (auto s = list.status(); !s) return s.error();
+    list.reset();
+    return out;
+  });
+}
+
+Result<std::vector<AttentionCount>> ReportQueries::attention_by_owner(Time now) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<AttentionCount>> {
+    // At risk and broken from the counters of migration 8; past due from the open commitments due
+    // by now (few: the scheduler breaks them as they fall due); each owner's oldest due time by
+    // one seek per partial index of migration 7.
+    std::map<std::string, AttentionCount> by_owner;
+    auto& counters = db.cached(
+        "SELECT owner_id, at_risk, broken_unhandled FROM report_attention WHERE at_risk <> 0 OR broken_unhandled <> 0");
+    while (counters.step()) {
+      AttentionCount& a = by_owner[counters.text(0)];
+      a.owner_id = counters.text(0);
+      a.at_risk = counters.integer(1);
+      a.broken_unhandled = counters.integer(2);
+    }
+    if (auto s = counters.status(); !s) return s.error();
+    counters.reset();
+    // INDEXED BY: for the GROUP BY, the planner would rather walk commitments_owner_status over
+    // every commitment (75 ms at 446,000) than the few open ones due by now (0.01 ms).
+    auto& due = db.cached(
+        "SELECT owner_id, count(*), min(due_at) FROM commitments INDEXED BY commitments_open_due "
+        "WHERE status = 'open' AND due_at <= ?1 GROUP BY owner_id");
+    due.bind(1, to_micros(now));
+    while (due.step()) {
+      AttentionCount& a = by_owner[due.text(0)];
+      a.owner_id = due.text(0);
+      a.past_due = due.integer(1);
+      a.oldest_due = from_micros(due.integer(2));
+    }
+    if (auto s = due.status(); !s) return s.error();
+    due.reset();
+    auto& oldest_at_risk = db.cached(
+        "SELECT min(due_at) FROM commitments INDEXED BY commitments_at_risk_owner WHERE status = 'open' AND "
+        "warnings_fired > 0 AND owner_id = ?1");
+    auto& oldest_broken = db.cached(
+        "SELECT min(due_at) FROM commitments INDEXED BY commitments_broken_owner WHERE status = 'broken' AND "
+        "handled_at IS NULL AND owner_id = ?1");
+    std::vector<AttentionCount> out;
+    for (auto& [id, a] : by_owner) {
+      for (auto* statement : {&oldest_at_risk, &oldest_broken}) {
+        statement->reset();
+        statement->bind(1, id);
+        if (statement->step() && !statement->is_null(0)) {
+          Time t = from_micros(statement->integer(0));
+          if (!a.oldest_due || t < *a.oldest_due) a.oldest_due = t;
+        }
+        if (auto s = statement->status(); !s) return s.error();
+        statement->reset();
+      }
+      out.push_back(std::move(a));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<EscalationCount>> ReportQueries::escalation_counts() {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<EscalationCount>> {
+    // Counts from the counters of migration 8; each level's oldest case by one seek.
+    auto& counts = db.cached(
+        "SELECT escalation_level, sum(open_cases) FROM report_open GROUP BY 1 HAVING sum(open_cases) > 0 ORDER BY 1");
+    static const std::string oldest_sql =
+        std::string("SELECT min(received_at) FROM cases INDEXED BY cases_open_level WHERE ") + kOpenStatusTerm +
+        " AND escalation_level = ?1";
+    auto& oldest = db.cached(oldest_sql.c_str());
+    std::vector<EscalationCount> out;
+    while (counts.step())
+      out.push_back(EscalationCount{static_cast<int>(counts.integer(0)), counts.integer(1), std::nullopt});
+    if (auto s = counts.status(); !s) return s.error();
+    counts.reset();
+    for (auto& level : out) {
+      oldest.reset();
+      oldest.bind(1, level.level);
+      if (oldest.step() && !oldest.is_null(0)) level.oldest_received = from_micros(oldest.integer(0));
+      if (auto s = oldest.status(); !s) return s.error();
+      oldest.reset();
+    }
+    return out;
+  });
+}
+
+Result<std::vector<WeeklyCount>> ReportQueries::weekly_counts(Time since) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<WeeklyCount>> {
+    // From the report_received summary (migration 6). Weeks start on Monday: day 0 (1970-01-01)
+    // was a Thursday, so day + 3 counts from a Monday.
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    auto& counts = db.cached(
+        "SELECT dimension, value, ((day + 3) / 7) * 7 - 3, sum(received) FROM report_received "
+        "WHERE day >= ?1 GROUP BY 1, 2, 3 HAVING sum(received) > 0 ORDER BY 1, 3, 2");
+    counts.bind(1, to_micros(since) / kDay);
+    std::vector<WeeklyCount> out;
+    while (counts.step())
+      out.push_back(
+          WeeklyCount{counts.text(0), counts.text(1), from_micros(counts.integer(2) * kDay), counts.integer(3)});
+    if (auto s = counts.status(); !s) return s.error();
+    counts.reset();
+    return out;
+  });
+}
+
+}  // namespace redress::sqlite

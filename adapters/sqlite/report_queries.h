@@ -1,0 +1,32 @@
+// ReportQueries: the reports managers review and the pages' board - overdue, owners' and standards
+// reports, an owner's work list, attention by owner, escalation counts and weekly trends.
+//
+// Counts come from the report summaries the writer keeps exact (summaries.h), not from scans of
+// the cases and commitments; what a summary cannot say (the oldest item of a group, the rows
+// shown) is read by one indexed seek each. Read-only, on the reader pool.
+//
+// Thread-safe: any thread, as the reader pool is.
+#pragma once
+
+#include "adapters/sqlite/store_access.h"
+#include "engine/store.h"
+
+namespace redress::sqlite {
+
+class ReportQueries {
+ public:
+  explicit ReportQueries(const StoreAccess& store) : store_(store) {}
+
+  [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit);
+  [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since);
+  [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now);
+  [[nodiscard]] Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit);
+  [[nodiscard]] Result<std::vector<AttentionCount>> attention_by_owner(Time now);
+  [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts();
+  [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since);
+
+ private:
+  StoreAccess store_;
+};
+
+}  // namespace redress::sqlite
