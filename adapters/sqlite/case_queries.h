@@ -12,7 +12,8 @@
 #pragma once
 
 #include "adapters/sqlite/store_access.h"
-#include "engine/store.h"
+#include "ports/case_reader.h"
+#include "ports/client_links.h"
 
 namespace redress::sqlite {
 

@@ -19,6 +19,7 @@
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/summaries.h"
 #include "engine/store.h"
+#include "ports/outbox_store.h"
 
 namespace redress::sqlite {
 

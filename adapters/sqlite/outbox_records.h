@@ -12,7 +12,7 @@
 #pragma once
 
 #include "adapters/sqlite/store_access.h"
-#include "engine/store.h"
+#include "ports/outbox_store.h"
 
 namespace redress::sqlite {
 

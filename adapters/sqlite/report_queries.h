@@ -9,7 +9,7 @@
 #pragma once
 
 #include "adapters/sqlite/store_access.h"
-#include "engine/store.h"
+#include "ports/report_store.h"
 
 namespace redress::sqlite {
 

@@ -10,7 +10,7 @@
 #pragma once
 
 #include "adapters/sqlite/store_access.h"
-#include "engine/store.h"
+#include "ports/session_store.h"
 
 namespace redress::sqlite {
 

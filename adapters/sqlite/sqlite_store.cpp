@@ -166,7 +166,7 @@ Result<std::vector<std::pair<std::string, std::int64_t>>> SqliteStore::count_cas
 
 Result<std::int64_t> SqliteStore::count_open_commitments() { return cases_.count_open_commitments(); }
 
-// ---- forwarded to StaffDirectory ---------------------------------------------------------------
+// ---- forwarded to StaffRecords ---------------------------------------------------------------
 
 Result<Staff> SqliteStore::add_staff(const Staff& staff) { return staff_.add_staff(staff); }
 

@@ -12,7 +12,7 @@
 //     shared with the threads that plan actions ahead of the writer;
 //   ReaderPool (reader_pool.h): the read-only connections;
 //   SearchIndex (search_index.h): the trigram index in a file of its own;
-//   and the reads and administrative writes by role: CaseQueries, StaffDirectory, SignInRecords,
+//   and the reads and administrative writes by role: CaseQueries, StaffRecords, SignInRecords,
 //     OutboxRecords, ReportQueries, SchedulerRecords.
 //
 // Reads see committed data only (WAL snapshot isolation); writes are answered once durable. A
@@ -39,7 +39,7 @@
 #include "adapters/sqlite/search_index.h"
 #include "adapters/sqlite/sign_in_records.h"
 #include "adapters/sqlite/snapshot_cache.h"
-#include "adapters/sqlite/staff_directory.h"
+#include "adapters/sqlite/staff_records.h"
 #include "adapters/sqlite/store_access.h"
 #include "adapters/sqlite/write_health.h"
 #include "adapters/sqlite/write_pipeline.h"
@@ -147,7 +147,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
-  // StaffDirectory (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
+  // StaffRecords (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
   [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
@@ -209,7 +209,7 @@ class SqliteStore final : public Store {
   WritePipeline pipeline_;  // the writer, syncer and checkpointer threads: started here, stopped first
   StoreAccess access_;      // what the role classes below read and write through
   CaseQueries cases_;
-  StaffDirectory staff_;
+  StaffRecords staff_;
   SignInRecords sign_ins_;
   OutboxRecords outbox_;
   ReportQueries reports_;

@@ -1,4 +1,4 @@
-// StoreAccess: what the store's role classes (CaseQueries, StaffDirectory, SignInRecords,
+// StoreAccess: what the store's role classes (CaseQueries, StaffRecords, SignInRecords,
 // OutboxRecords, ReportQueries, SchedulerRecords) read and write through: the pool of read-only
 // connections, the writer's queue (for the administrative writes, which return once durable) and
 // the clock. It refers to parts SqliteStore owns, which outlive the role classes.

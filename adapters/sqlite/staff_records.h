@@ -1,4 +1,4 @@
-// StaffDirectory: staff members and their credentials - adding and finding staff, API tokens
+// StaffRecords: staff members and their credentials - adding and finding staff, API tokens
 // (stored as hashes only) and the staff's password hashes.
 //
 // Staff ids ("u-17") come from the `staff` sequence, reserved one at a time in the writer's
@@ -11,13 +11,13 @@
 
 #include "adapters/sqlite/snapshot_cache.h"
 #include "adapters/sqlite/store_access.h"
-#include "engine/store.h"
+#include "ports/staff_directory.h"
 
 namespace redress::sqlite {
 
-class StaffDirectory {
+class StaffRecords {
  public:
-  StaffDirectory(const StoreAccess& store, SnapshotCache& ids) : store_(store), ids_(ids) {}
+  StaffRecords(const StoreAccess& store, SnapshotCache& ids) : store_(store), ids_(ids) {}
 
   [[nodiscard]] Result<Staff> add_staff(const Staff& staff);
   [[nodiscard]] Result<Staff> find_staff(const std::string& id_or_email);

@@ -1,10 +1,10 @@
-#include "adapters/sqlite/staff_directory.h"
+#include "adapters/sqlite/staff_records.h"
 
 #include "adapters/sqlite/rows.h"
 
 namespace redress::sqlite {
 
-Result<Staff> StaffDirectory::add_staff(const Staff& staff) {
+Result<Staff> StaffRecords::add_staff(const Staff& staff) {
   Staff added = staff;
   Status status = store_.writer.run_write([&](Connection& db) -> Status {
     if (select_staff(db, staff.email))
@@ -26,7 +26,7 @@ Result<Staff> StaffDirectory::add_staff(const Staff& staff) {
   return added;
 }
 
-Result<Staff> StaffDirectory::find_staff(const std::string& id_or_email) {
+Result<Staff> StaffRecords::find_staff(const std::string& id_or_email) {
   return store_.readers.read([&](Connection& db) -> Result<Staff> {
     auto staff = select_staff(db, id_or_email);
     if (!staff) return Error::not_found("no staff member " + id_or_email);
@@ -34,7 +34,7 @@ Result<Staff> StaffDirectory::find_staff(const std::string& id_or_email) {
   });
 }
 
-Result<std::vector<Staff>> StaffDirectory::list_staff() {
+Result<std::vector<Staff>> StaffRecords::list_staff() {
   return store_.readers.read([&](Connection& db) -> Result<std::vector<Staff>> {
     std::vector<Staff> all;
     auto& list =
@@ -45,7 +45,7 @@ Result<std::vector<Staff>> StaffDirectory::list_staff() {
   });
 }
 
-Status StaffDirectory::add_token(const std::string& staff_id, const std::string& token_hash, const std::string& label) {
+Status StaffRecords::add_token(const std::string& staff_id, const std::string& token_hash, const std::string& label) {
   return store_.writer.run_write([&](Connection& db) -> Status {
     auto& insert = db.cached("INSERT INTO tokens(hash, staff_id, label, created_at) VALUES (?1,?2,?3,?4)");
     insert.bind(1, token_hash).bind(2, staff_id).bind(3, label).bind(4, to_micros(store_.clock.now()));
@@ -53,7 +53,7 @@ Status StaffDirectory::add_token(const std::string& staff_id, const std::string&
   });
 }
 
-Result<Staff> StaffDirectory::staff_for_token(const std::string& token_hash) {
+Result<Staff> StaffRecords::staff_for_token(const std::string& token_hash) {
   return store_.readers.read([&](Connection& db) -> Result<Staff> {
     auto& find = db.cached(
         "SELECT s.id, s.name, s.email, s.role, s.team, s.active FROM tokens t JOIN staff s ON s.id = t.staff_id "
@@ -66,7 +66,7 @@ Result<Staff> StaffDirectory::staff_for_token(const std::string& token_hash) {
   });
 }
 
-Result<std::string> StaffDirectory::password_hash(const std::string& staff_id) {
+Result<std::string> StaffRecords::password_hash(const std::string& staff_id) {
   return store_.readers.read([&](Connection& db) -> Result<std::string> {
     auto& find =
         db.cached("SELECT password_hash FROM staff WHERE id = ?1 AND active = 1 AND password_hash IS NOT NULL");
