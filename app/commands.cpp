@@ -82,8 +82,8 @@ int command_staff_token(const Arguments& args) {
   auto staff = (*env)->store->find_staff(args.get("email"));
   if (!staff) return fail(staff.error().detail);
   if (!staff->active) return fail(staff->email + " is not active");
-  std::string token = new_token("rdr_");
-  if (auto s = (*env)->store->add_token(staff->id, token_hash(token), args.get("label", "cli")); !s)
+  std::string token = security::new_token("rdr_");
+  if (auto s = (*env)->store->add_token(staff->id, security::token_hash(token), args.get("label", "cli")); !s)
     return fail(s.error().detail);
   std::cout << token << "\n";
   std::cerr << "This token is shown once; only its hash is stored. Role: " << to_string(staff->role) << ".\n";
@@ -95,7 +95,7 @@ int command_staff_password(const Arguments& args) {
   std::string password;
   if (!std::getline(std::cin, password)) return fail("no password on standard input");
   if (!password.empty() && password.back() == '\r') password.pop_back();
-  auto hash = hash_password(password);
+  auto hash = security::hash_password(password);
   if (!hash) return fail(hash.error().detail);
   auto env = open_for_admin(args);
   if (!env) return fail(env.error().detail);

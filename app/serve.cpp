@@ -57,7 +57,7 @@ std::string lease_holder(const std::string& data_dir, const std::string& host) {
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) return host + ":serve";  // fd stays open until exit
   if (fd >= 0) ::close(fd);
-  return host + ":" + std::to_string(getpid()) + ":" + new_token("").substr(0, 8);
+  return host + ":" + std::to_string(getpid()) + ":" + security::new_token("").substr(0, 8);
 }
 
 std::string read_file(const std::string& path) {
@@ -91,7 +91,7 @@ int command_serve(const Arguments& args) {
     return kExitFailure;
   }
   Environment& env = **opened;
-  auto keyring = Keyring::load_or_create(config.data_dir);
+  auto keyring = security::Keyring::load_or_create(config.data_dir);
   if (!keyring) {
     std::cerr << "redress: " << keyring.error().detail << "\n";
     return kExitFailure;
@@ -161,16 +161,16 @@ int command_serve(const Arguments& args) {
   };
   // The outbox workers deliver what every change owes: mail over SMTP (only with --smtp; without
   // it mail waits in the outbox) and signed web hooks.
-  auto templates = MailTemplates::load(config.templates.empty() ? MailTemplates::shipped_dir()
-                                                                : std::filesystem::path(config.templates));
+  auto templates = mail::MailTemplates::load(config.templates.empty() ? mail::MailTemplates::shipped_dir()
+                                                                      : std::filesystem::path(config.templates));
   if (!templates) {
     std::cerr << "redress: the mail templates: " << templates.error().detail << "\n";
     return kExitFailure;
   }
-  MailSettings mail_settings;
+  mail::MailSettings mail_settings;
   mail_settings.organisation = config.organisation;
-  mail_settings.from = MailAddress{config.mail_from_name, config.mail_from};
-  if (!config.mail_reply_to.empty()) mail_settings.reply_to = MailAddress{"", config.mail_reply_to};
+  mail_settings.from = mail::MailAddress{config.mail_from_name, config.mail_from};
+  if (!config.mail_reply_to.empty()) mail_settings.reply_to = mail::MailAddress{"", config.mail_reply_to};
   mail_settings.domain =
       config.mail_domain.empty() ? config.mail_from.substr(config.mail_from.find('@') + 1) : config.mail_domain;
   auto log_attempt = [](const char* channel) {
@@ -179,42 +179,43 @@ int command_serve(const Arguments& args) {
                    to_string(record.next), record.attempt.detail);
     };
   };
-  std::unique_ptr<MailDelivery> mail_delivery;
-  std::unique_ptr<OutboxWorker> mail_worker;
-  std::unique_ptr<DigestJob> digest;  // the managers' daily digest, with --smtp
+  std::unique_ptr<outbox::MailDelivery> mail_delivery;
+  std::unique_ptr<outbox::OutboxWorker> mail_worker;
+  std::unique_ptr<outbox::DigestJob> digest;  // the managers' daily digest, with --smtp
   std::mutex digest_mutex;
   if (!config.smtp_url.empty()) {
-    SmtpOptions smtp;
+    mail::SmtpOptions smtp;
     smtp.url = config.smtp_url;
-    smtp.starttls = config.smtp_starttls == "off"             ? StartTls::kOff
-                    : config.smtp_starttls == "opportunistic" ? StartTls::kOpportunistic
-                                                              : StartTls::kRequired;
-    smtp.verification = config.smtp_tls_verify == "none" ? TlsVerification::kNoVerification : TlsVerification::kVerify;
+    smtp.starttls = config.smtp_starttls == "off"             ? mail::StartTls::kOff
+                    : config.smtp_starttls == "opportunistic" ? mail::StartTls::kOpportunistic
+                                                              : mail::StartTls::kRequired;
+    smtp.verification =
+        config.smtp_tls_verify == "none" ? mail::TlsVerification::kNoVerification : mail::TlsVerification::kVerify;
     smtp.ca_file = config.smtp_ca_file;
-    auto mailer = SmtpMailer::create(smtp);
+    auto mailer = mail::SmtpMailer::create(smtp);
     if (!mailer) {
       std::cerr << "redress: --smtp: " << mailer.error().detail << "\n";
       return kExitFailure;
     }
     spdlog::info("mail goes out through {}", (*mailer)->description());
-    mail_delivery = std::make_unique<MailDelivery>(store, env.workflows, *keyring, *templates, mail_settings,
-                                                   api.base_url, std::move(mailer).value());
-    OutboxWorker::Options o;
+    mail_delivery = std::make_unique<outbox::MailDelivery>(store, env.workflows, *keyring, *templates, mail_settings,
+                                                           api.base_url, std::move(mailer).value());
+    outbox::OutboxWorker::Options o;
     o.holder = scheduler_options.holder + ":mail";
     o.channel = NotificationDraft::Channel::kEmail;
-    mail_worker = std::make_unique<OutboxWorker>(store, *env.clock, o, *mail_delivery);
+    mail_worker = std::make_unique<outbox::OutboxWorker>(store, *env.clock, o, *mail_delivery);
     mail_worker->on_attempt = log_attempt("mail");
-    auto digest_mailer = SmtpMailer::create(smtp);
+    auto digest_mailer = mail::SmtpMailer::create(smtp);
     if (!digest_mailer) {
       std::cerr << "redress: --smtp: " << digest_mailer.error().detail << "\n";
       return kExitFailure;
     }
-    digest = std::make_unique<DigestJob>(store, store, store, *templates, mail_settings, api.base_url,
-                                         std::move(digest_mailer).value());
+    digest = std::make_unique<outbox::DigestJob>(store, store, store, *templates, mail_settings, api.base_url,
+                                                 std::move(digest_mailer).value());
   } else {
     spdlog::warn("no --smtp given: mail is written to the outbox and waits there");
   }
-  HttpWebhookOptions hook_options;
+  webhooks::HttpWebhookOptions hook_options;
   for (std::size_t start = 0; start < config.webhooks_allowed_networks.size();) {
     auto comma = config.webhooks_allowed_networks.find(',', start);
     std::string part =
@@ -222,9 +223,9 @@ int command_serve(const Arguments& args) {
     part.erase(0, part.find_first_not_of(' '));
     part.erase(part.find_last_not_of(' ') + 1);
     if (part == "all")
-      hook_options.private_networks = PrivateNetworks::kAllow;
+      hook_options.private_networks = webhooks::PrivateNetworks::kAllow;
     else if (!part.empty()) {
-      auto cidr = parse_cidr(part);
+      auto cidr = network::parse_cidr(part);
       if (!cidr) {
         std::cerr << "redress: webhooks_allowed_networks: \"" << part << "\" is not a CIDR range like 10.0.0.0/8\n";
         return kExitUsage;
@@ -234,11 +235,12 @@ int command_serve(const Arguments& args) {
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  WebhookDelivery hook_delivery(store, store, *keyring, std::make_unique<HttpWebhookSender>(hook_options));
-  OutboxWorker::Options hook_worker_options;
+  outbox::WebhookDelivery hook_delivery(store, store, *keyring,
+                                        std::make_unique<webhooks::HttpWebhookSender>(hook_options));
+  outbox::OutboxWorker::Options hook_worker_options;
   hook_worker_options.holder = scheduler_options.holder + ":webhooks";
   hook_worker_options.channel = NotificationDraft::Channel::kWebhook;
-  OutboxWorker hook_worker(store, *env.clock, hook_worker_options, hook_delivery);
+  outbox::OutboxWorker hook_worker(store, *env.clock, hook_worker_options, hook_delivery);
   hook_worker.on_attempt = log_attempt("webhook");
 
   api.on_outbox_retry = [&mail_worker, &hook_worker] {

@@ -47,7 +47,7 @@ struct Options {
 };
 
 // A realistic acknowledgement: the shipped template, a case with a pledge and an owner.
-boost::json::object sample_context(const MailSettings& settings) {
+boost::json::object sample_context(const mail::MailSettings& settings) {
   static CaseSnapshot snapshot;
   snapshot.record.reference = "CMP-2026-000042";
   snapshot.record.client = {"Zoë O'Brien", "zoe@example.org", "", "en-GB"};
@@ -61,28 +61,28 @@ boost::json::object sample_context(const MailSettings& settings) {
   pledge.text = "We will send you our final response";
   pledge.due_at = *parse_time("2026-04-27T16:00:00Z");
   snapshot.commitments = {pledge};
-  MailContextInput input;
+  mail::MailContextInput input;
   input.snapshot = &snapshot;
   input.owner = Staff{"u-17", "Priya Natarajan", "priya@acme.example", Role::kAgent, "Billing", true};
   input.recipient_name = snapshot.record.client.name;
   input.status_url = "https://complaints.acme.example/status/tok_abc123";
-  static const LocalTimeFormatter london = std::move(zone_formatter("Europe/London")).value();
+  static const mail::LocalTimeFormatter london = std::move(mail::zone_formatter("Europe/London")).value();
   input.format_time = london;
-  return build_mail_context(input, settings);
+  return mail::build_mail_context(input, settings);
 }
 
-std::vector<OutgoingMail> compose_all(int count, const MailTemplates& templates, const MailSettings& settings,
-                                      const boost::json::object& context) {
+std::vector<OutgoingMail> compose_all(int count, const mail::MailTemplates& templates,
+                                      const mail::MailSettings& settings, const boost::json::object& context) {
   std::vector<OutgoingMail> out;
   out.reserve(static_cast<std::size_t>(count));
   for (int i = 0; i < count; ++i) {
-    MailNotification n;
+    mail::MailNotification n;
     n.id = 1000 + i;
     n.reference = "CMP-2026-000042";
     n.template_name = "client.acknowledged";
     n.to = {"Zoë O'Brien", "zoe@example.org"};
     n.created_at = *parse_time("2026-03-02T09:00:00Z");
-    auto mail = compose_notification(n, context, templates, settings);
+    auto mail = mail::compose_notification(n, context, templates, settings);
     if (!mail) {
       std::fprintf(stderr, "mail bench: %s\n", mail.error().detail.c_str());
       std::exit(1);
@@ -134,10 +134,10 @@ double baseline(const std::string& url, const std::vector<OutgoingMail>& mails) 
 }
 
 double through_mailer(const std::string& url, const std::vector<OutgoingMail>& mails, long& connections) {
-  SmtpOptions options;
+  mail::SmtpOptions options;
   options.url = url;
-  options.starttls = StartTls::kOff;
-  auto mailer = SmtpMailer::create(options);
+  options.starttls = mail::StartTls::kOff;
+  auto mailer = mail::SmtpMailer::create(options);
   if (!mailer) {
     std::fprintf(stderr, "mail bench: %s\n", mailer.error().detail.c_str());
     std::exit(1);
@@ -185,12 +185,12 @@ int main(int argc, char** argv) {
     }
   }
   curl_global_init(CURL_GLOBAL_DEFAULT);
-  auto templates = MailTemplates::load(MailTemplates::shipped_dir());
+  auto templates = mail::MailTemplates::load(mail::MailTemplates::shipped_dir());
   if (!templates) {
     std::fprintf(stderr, "mail bench: %s\n", templates.error().detail.c_str());
     return 1;
   }
-  MailSettings settings;
+  mail::MailSettings settings;
   settings.organisation = "Acme Energy";
   settings.from = {"Acme Complaints", "complaints@acme.example"};
   settings.domain = "redress.acme.example";

@@ -88,12 +88,12 @@ int main(int argc, char** argv) {
   }
   int port = free_port();
   pid_t sink_pid = start_sink(sink, port, "bench/outbox");
-  auto templates = MailTemplates::load(MailTemplates::shipped_dir());
+  auto templates = mail::MailTemplates::load(mail::MailTemplates::shipped_dir());
   if (!templates) return 1;
-  Keyring keyring = Keyring::from_bytes(std::array<unsigned char, 32>{1});
-  MailSettings settings;
+  security::Keyring keyring = security::Keyring::from_bytes(std::array<unsigned char, 32>{1});
+  mail::MailSettings settings;
   settings.organisation = "Acme Bank";
-  settings.from = MailAddress{"Acme Complaints", "complaints@acme.example"};
+  settings.from = mail::MailAddress{"Acme Complaints", "complaints@acme.example"};
   settings.domain = "acme.example";
   std::string base_url = "https://complaints.acme.example";
   std::printf("bench/outbox: %d cases per phase, %d runs, smtp-sink on 127.0.0.1:%d\n", cases, runs, port);
@@ -113,17 +113,17 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bench/outbox: %s\n", env.error().detail.c_str());
       return 1;
     }
-    SmtpOptions smtp;
+    mail::SmtpOptions smtp;
     smtp.url = "smtp://127.0.0.1:" + std::to_string(port);
-    smtp.starttls = StartTls::kOff;
-    auto mailer = SmtpMailer::create(smtp);
+    smtp.starttls = mail::StartTls::kOff;
+    auto mailer = mail::SmtpMailer::create(smtp);
     if (!mailer) return 1;
-    MailDelivery delivery(*(*env)->store, (*env)->workflows, keyring, *templates, settings, base_url,
-                          std::move(mailer).value());
-    OutboxWorker::Options o;
+    outbox::MailDelivery delivery(*(*env)->store, (*env)->workflows, keyring, *templates, settings, base_url,
+                                  std::move(mailer).value());
+    outbox::OutboxWorker::Options o;
     o.holder = "bench";
     o.batch = 256;
-    OutboxWorker worker(*(*env)->store, *(*env)->clock, o, delivery);
+    outbox::OutboxWorker worker(*(*env)->store, *(*env)->clock, o, delivery);
     int failures = 0;
     worker.on_attempt = [&failures](const OutboxItem&, const DeliveryRecord& r) {
       failures += r.next != OutboxState::kDelivered;

@@ -149,9 +149,9 @@ int main(int argc, char** argv) {
   for (int run = 1; run <= o.runs; ++run) {
     std::atomic<int> failures{0};
     const double sender_seconds = timed(o.threads, [&](int t) {
-      HttpWebhookOptions options;
-      options.private_networks = PrivateNetworks::kAllow;
-      HttpWebhookSender sender(options);
+      webhooks::HttpWebhookOptions options;
+      options.private_networks = webhooks::PrivateNetworks::kAllow;
+      webhooks::HttpWebhookSender sender(options);
       for (int i = 0; i < per_thread; ++i) {
         OutgoingWebhook hook{url, secret, "msg_n-" + std::to_string(t) + "-" + std::to_string(i), body};
         if (sender.deliver(hook).outcome != DeliveryOutcome::kDelivered) failures.fetch_add(1);

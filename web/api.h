@@ -37,7 +37,7 @@ struct ApiContext {
   SessionStore& sessions;
   OutboxStore& outbox;
   ReportStore& reports;
-  const Keyring& keyring;
+  const security::Keyring& keyring;
   const WebSettings& settings;
   Metrics& metrics;
   ManualClock* manual_clock = nullptr;               // set only under `serve --clock=manual`

@@ -37,7 +37,7 @@ Result<CaseView> client_link_view(ApiContext& api, const std::string& token) {
 Result<CaseSnapshot> client_link_case(ApiContext& api, const std::string& token) {
   if (token.size() < 20 || token.size() > 100 || token.rfind("cl_", 0) != 0)
     return Error::not_found("unknown or revoked link");
-  return api.client_links.load_case_by_client_link(token_hash(token));
+  return api.client_links.load_case_by_client_link(security::token_hash(token));
 }
 
 std::vector<std::string> client_actions(ApiContext& api, const Case& record) {

@@ -92,7 +92,7 @@ void create_subscription(ApiContext& api, const ContextPtr& ctx, Reply reply) {
       s.description = std::string(d->get_string());
   }
   if (!errors.empty()) return reply(problem_from(Error::invalid("the subscription is not valid", std::move(errors))));
-  std::string secret = new_webhook_secret();
+  std::string secret = security::new_webhook_secret();
   s.secret_sealed = api.keyring.seal(secret);
   auto added = api.outbox.add_subscription(s);
   if (!added) return reply(problem_from(added.error()));
@@ -129,9 +129,10 @@ void intake_hook(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   std::string id(request["webhook-id"]);
   std::int64_t wall =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  WebhookCheck check = verify_webhook(source.secret, id, request["webhook-timestamp"], request["webhook-signature"],
-                                      request.body(), wall, source.tolerance_seconds);
-  if (check != WebhookCheck::kValid)
+  security::WebhookCheck check =
+      security::verify_webhook(source.secret, id, request["webhook-timestamp"], request["webhook-signature"],
+                               request.body(), wall, source.tolerance_seconds);
+  if (check != security::WebhookCheck::kValid)
     return reply(problem(http::status::unauthorized, "bad-signature", "The web hook signature is not valid",
                          std::string(to_string(check))));
   // Counted after the signature, so unsigned requests cannot use up a source's allowance.

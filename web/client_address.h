@@ -18,11 +18,11 @@ namespace redress::web {
 
 // "10.0.0.0/8, 192.168.1.7" (comma-separated ranges or addresses; empty: none). kInvalid naming
 // the part that is not a range.
-[[nodiscard]] Result<std::vector<Cidr>> parse_trusted_proxies(std::string_view text);
+[[nodiscard]] Result<std::vector<network::Cidr>> parse_trusted_proxies(std::string_view text);
 
 // The client behind a request from `peer` that carried `forwarded_for` (the X-Forwarded-For
 // values, comma-joined; empty when absent), as text ("203.0.113.9").
-[[nodiscard]] std::string client_address(const IpAddress& peer, std::string_view forwarded_for,
-                                         const std::vector<Cidr>& trusted_proxies);
+[[nodiscard]] std::string client_address(const network::IpAddress& peer, std::string_view forwarded_for,
+                                         const std::vector<network::Cidr>& trusted_proxies);
 
 }  // namespace redress::web

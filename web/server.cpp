@@ -23,11 +23,11 @@ using tcp = net::ip::tcp;
 
 namespace {
 
-IpAddress peer_of(const Server::Socket& socket) {
+network::IpAddress peer_of(const Server::Socket& socket) {
   beast::error_code ec;
   auto peer = socket.remote_endpoint(ec);
   if (ec) return {};
-  return ip_of(peer.data()).value_or(IpAddress{});
+  return network::ip_of(peer.data()).value_or(network::IpAddress{});
 }
 
 }  // namespace
@@ -210,8 +210,8 @@ class Session : public std::enable_shared_from_this<Session> {
     socket_.close(ec);
   }
 
-  IpAddress peer_;         // the TCP peer (declared before socket_: read from it first)
-  std::string peer_text_;  // and as text: the client address when no proxy is trusted
+  network::IpAddress peer_;  // the TCP peer (declared before socket_: read from it first)
+  std::string peer_text_;    // and as text: the client address when no proxy is trusted
   // The socket itself, not a beast::tcp_stream: timeouts are the sweeper's (deadline_), so the
   // stream's timer and its type-erased executor would only cost time on every read and write.
   Server::Socket socket_;

@@ -47,7 +47,7 @@ struct ServerOptions {
   int max_connections = 10000;
   bool json_logs = false;
   // Peers whose X-Forwarded-For is believed (web/client_address.h); empty: the peer is the client.
-  std::vector<Cidr> trusted_proxies;
+  std::vector<network::Cidr> trusted_proxies;
 };
 
 class Session;

@@ -5,7 +5,7 @@
 namespace redress::web {
 
 Result<Staff> TokenCache::authenticate(const std::string& token) {
-  std::string hash = token_hash(token);
+  std::string hash = security::token_hash(token);
   auto now = Clock::now();
   {
     std::lock_guard lock(mutex_);

@@ -8,7 +8,7 @@
 
 #include "engine/actions.h"
 
-namespace redress {
+namespace redress::mail {
 
 namespace json = boost::json;
 
@@ -361,4 +361,4 @@ Result<OutgoingMail> compose_notification(const MailNotification& notification, 
   return compose(content);
 }
 
-}  // namespace redress
+}  // namespace redress::mail

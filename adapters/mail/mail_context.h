@@ -24,7 +24,7 @@
 #include "engine/store.h"
 #include "engine/workflow.h"
 
-namespace redress {
+namespace redress::mail {
 
 // An instant as a reader sees it: "Friday 27 November 2026 at 17:00 GMT".
 using LocalTimeFormatter = std::function<std::string(Time)>;
@@ -96,4 +96,4 @@ struct MailNotification {
                                                         const boost::json::object& context,
                                                         const MailTemplates& templates, const MailSettings& settings);
 
-}  // namespace redress
+}  // namespace redress::mail

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdio>
 
-namespace redress {
+namespace redress::mail {
 
 namespace {
 
@@ -591,4 +591,4 @@ void thread_into_case(MailContent& content, std::int64_t notification_id, std::s
   content.subject = subject_with_reference(reference, content.subject);
 }
 
-}  // namespace redress
+}  // namespace redress::mail

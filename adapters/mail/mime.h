@@ -19,7 +19,7 @@
 #include "engine/result.h"
 #include "engine/time.h"
 
-namespace redress {
+namespace redress::mail {
 
 // A mailbox: a display name (any UTF-8, may be empty) and a bare ASCII address.
 struct MailAddress {
@@ -79,4 +79,4 @@ struct MailContent {
 void thread_into_case(MailContent& content, std::int64_t notification_id, std::string_view reference,
                       std::string_view domain);
 
-}  // namespace redress
+}  // namespace redress::mail

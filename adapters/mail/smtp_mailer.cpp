@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-namespace redress {
+namespace redress::mail {
 
 namespace {
 
@@ -278,4 +278,4 @@ DeliveryResult SmtpMailer::send(const OutgoingMail& mail) {
   return result;
 }
 
-}  // namespace redress
+}  // namespace redress::mail

@@ -22,7 +22,7 @@
 #include "engine/outbound.h"
 #include "engine/result.h"
 
-namespace redress {
+namespace redress::mail {
 
 // STARTTLS on an smtp:// URL. smtps:// is TLS from the first byte and ignores this.
 enum class StartTls {
@@ -74,4 +74,4 @@ class SmtpMailer final : public Mailer {
   std::string description_;
 };
 
-}  // namespace redress
+}  // namespace redress::mail

@@ -9,7 +9,7 @@
 #include <sstream>
 #include <unordered_map>
 
-namespace redress {
+namespace redress::mail {
 
 namespace {
 
@@ -195,4 +195,4 @@ Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::j
   return out;
 }
 
-}  // namespace redress
+}  // namespace redress::mail

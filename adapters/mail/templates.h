@@ -22,7 +22,7 @@
 
 #include "engine/result.h"
 
-namespace redress {
+namespace redress::mail {
 
 struct RenderedMail {
   std::string subject;  // one line, without the "[CMP-...]" tag (mime.h: subject_with_reference)
@@ -60,4 +60,4 @@ class MailTemplates {
   std::map<std::string, std::string, std::less<>> html_partials_;
 };
 
-}  // namespace redress
+}  // namespace redress::mail

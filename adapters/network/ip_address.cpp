@@ -6,7 +6,7 @@
 #include <charconv>
 #include <cstring>
 
-namespace redress {
+namespace redress::network {
 
 namespace {
 
@@ -172,4 +172,4 @@ std::optional<Cidr> parse_cidr(std::string_view text) {
   return cidr;
 }
 
-}  // namespace redress
+}  // namespace redress::network

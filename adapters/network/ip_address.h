@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-namespace redress {
+namespace redress::network {
 
 // Where an address leads. Everything but kPublic is refused by default.
 enum class AddressClass {
@@ -54,4 +54,4 @@ struct Cidr {
 };
 [[nodiscard]] std::optional<Cidr> parse_cidr(std::string_view text);
 
-}  // namespace redress
+}  // namespace redress::network

@@ -5,7 +5,7 @@
 #include "adapters/mail/mime.h"
 #include "engine/actions.h"
 
-namespace redress {
+namespace redress::outbox {
 
 namespace {
 
@@ -23,9 +23,9 @@ Result<Event> find_event(CaseReader& cases, const std::string& reference, std::i
 
 }  // namespace
 
-MailDelivery::MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const Keyring& keyring,
-                           const MailTemplates& templates, MailSettings settings, const std::string& base_url,
-                           std::unique_ptr<Mailer> mailer)
+MailDelivery::MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const security::Keyring& keyring,
+                           const mail::MailTemplates& templates, mail::MailSettings settings,
+                           const std::string& base_url, std::unique_ptr<Mailer> mailer)
     : cases_(cases),
       workflows_(workflows),
       keyring_(keyring),
@@ -46,7 +46,7 @@ Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
     if (const auto* id = data.get_object().if_contains("message_id"); id && id->is_string())
       for (const auto& m : view->messages)
         if (message_display_id(m.id) == id->get_string()) message = &m;
-  MailContextInput input;
+  mail::MailContextInput input;
   input.snapshot = &view->snapshot;
   input.workflow = workflows_.find(view->snapshot.record.workflow);
   input.owner = view->owner;
@@ -59,10 +59,10 @@ Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
   } else {
     input.status_url = base_url_ + "/staff/cases/" + item.reference;
   }
-  boost::json::object context = build_mail_context(input, settings_);
-  MailNotification notification{item.id, item.reference, item.template_name,
-                                MailAddress{item.recipient_name, item.recipient}, item.created_at};
-  return compose_notification(notification, context, templates_, settings_);
+  boost::json::object context = mail::build_mail_context(input, settings_);
+  mail::MailNotification notification{item.id, item.reference, item.template_name,
+                                      mail::MailAddress{item.recipient_name, item.recipient}, item.created_at};
+  return mail::compose_notification(notification, context, templates_, settings_);
 }
 
 Result<std::string> MailDelivery::compose(const OutboxItem& item) {
@@ -74,14 +74,14 @@ Result<std::string> MailDelivery::compose(const OutboxItem& item) {
 DeliveryResult MailDelivery::send(const OutboxItem& item) {
   // The envelope is the notification's; the stored bytes carry the same Message-ID.
   OutgoingMail mail;
-  mail.message_id = notification_message_id(item.id, item.reference, settings_.domain);
+  mail.message_id = mail::notification_message_id(item.id, item.reference, settings_.domain);
   mail.envelope_from = settings_.from.address;
   mail.recipients = {item.recipient};
   mail.data = item.payload;
   return mailer_->send(mail);
 }
 
-WebhookDelivery::WebhookDelivery(CaseReader& cases, OutboxStore& outbox, const Keyring& keyring,
+WebhookDelivery::WebhookDelivery(CaseReader& cases, OutboxStore& outbox, const security::Keyring& keyring,
                                  std::unique_ptr<WebhookSender> sender)
     : cases_(cases), outbox_(outbox), keyring_(keyring), sender_(std::move(sender)) {}
 
@@ -116,4 +116,4 @@ DeliveryResult WebhookDelivery::send(const OutboxItem& item) {
   return result;
 }
 
-}  // namespace redress
+}  // namespace redress::outbox

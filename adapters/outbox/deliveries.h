@@ -21,12 +21,13 @@
 #include "ports/case_reader.h"
 #include "ports/outbox_store.h"
 
-namespace redress {
+namespace redress::outbox {
 
 class MailDelivery final : public Delivery {
  public:
-  MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const Keyring& keyring, const MailTemplates& templates,
-               MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer);
+  MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const security::Keyring& keyring,
+               const mail::MailTemplates& templates, mail::MailSettings settings, const std::string& base_url,
+               std::unique_ptr<Mailer> mailer);
   MailDelivery(const MailDelivery&) = delete;
   MailDelivery& operator=(const MailDelivery&) = delete;
 
@@ -39,16 +40,16 @@ class MailDelivery final : public Delivery {
  private:
   CaseReader& cases_;
   const WorkflowSet& workflows_;
-  const Keyring& keyring_;
-  const MailTemplates& templates_;
-  const MailSettings settings_;
+  const security::Keyring& keyring_;
+  const mail::MailTemplates& templates_;
+  const mail::MailSettings settings_;
   const std::string& base_url_;  // the server's, known once it listens; outlives this
   std::unique_ptr<Mailer> mailer_;
 };
 
 class WebhookDelivery final : public Delivery {
  public:
-  WebhookDelivery(CaseReader& cases, OutboxStore& outbox, const Keyring& keyring,
+  WebhookDelivery(CaseReader& cases, OutboxStore& outbox, const security::Keyring& keyring,
                   std::unique_ptr<WebhookSender> sender);
   WebhookDelivery(const WebhookDelivery&) = delete;
   WebhookDelivery& operator=(const WebhookDelivery&) = delete;
@@ -60,8 +61,8 @@ class WebhookDelivery final : public Delivery {
  private:
   CaseReader& cases_;
   OutboxStore& outbox_;
-  const Keyring& keyring_;
+  const security::Keyring& keyring_;
   std::unique_ptr<WebhookSender> sender_;
 };
 
-}  // namespace redress
+}  // namespace redress::outbox

@@ -7,10 +7,11 @@
 
 #include "engine/hash_chain.h"
 
-namespace redress {
+namespace redress::outbox {
 
-DigestJob::DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox, const MailTemplates& templates,
-                     MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer, int hour)
+DigestJob::DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox,
+                     const mail::MailTemplates& templates, mail::MailSettings settings, const std::string& base_url,
+                     std::unique_ptr<Mailer> mailer, int hour)
     : reports_(reports),
       staff_(staff),
       outbox_(outbox),
@@ -37,14 +38,14 @@ int DigestJob::run_due(Time now) {
   for (const auto& person : *staff) {
     if (!person.active || person.email.empty() || (person.role != Role::kLead && person.role != Role::kManager))
       continue;
-    std::vector<DigestItem> items;
+    std::vector<mail::DigestItem> items;
     auto add = [&](const std::vector<ReportItem>& list) {
       for (const auto& item : list) {
         if (person.role == Role::kLead && item.team != person.team) continue;
         auto owner = names.find(item.commitment.owner_id);
-        items.push_back(DigestItem{item.reference, item.case_subject,
-                                   owner == names.end() ? std::string() : owner->second, item.commitment,
-                                   base_url_ + "/staff/cases/" + item.reference});
+        items.push_back(mail::DigestItem{item.reference, item.case_subject,
+                                         owner == names.end() ? std::string() : owner->second, item.commitment,
+                                         base_url_ + "/staff/cases/" + item.reference});
       }
     };
     add(report->broken_unhandled);
@@ -52,13 +53,13 @@ int DigestJob::run_due(Time now) {
     if (items.empty()) continue;
     auto owed = outbox_.digest_owed(day, person.email, now);
     if (!owed || !*owed) continue;
-    boost::json::object context = build_digest_context(items, now, person.name, settings_, {});
+    boost::json::object context = mail::build_digest_context(items, now, person.name, settings_, {});
     // A stable id per day and recipient: a resend is the same mail.
     std::int64_t id =
         static_cast<std::int64_t>(std::stoull(sha256_hex(day + "/" + person.email).substr(0, 12), nullptr, 16));
-    MailNotification notification{id, "", "manager.digest", MailAddress{person.name, person.email},
-                                  day_start + std::chrono::hours(hour_)};
-    auto mail = compose_notification(notification, context, templates_, settings_);
+    mail::MailNotification notification{id, "", "manager.digest", mail::MailAddress{person.name, person.email},
+                                        day_start + std::chrono::hours(hour_)};
+    auto mail = mail::compose_notification(notification, context, templates_, settings_);
     if (!mail) {
       (void)outbox_.record_digest(day, person.email, false, "cannot compose: " + mail.error().detail, now);
       continue;
@@ -74,4 +75,4 @@ int DigestJob::run_due(Time now) {
   return sent;
 }
 
-}  // namespace redress
+}  // namespace redress::outbox

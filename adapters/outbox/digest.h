@@ -20,12 +20,12 @@
 #include "ports/report_store.h"
 #include "ports/staff_directory.h"
 
-namespace redress {
+namespace redress::outbox {
 
 class DigestJob {
  public:
-  DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox, const MailTemplates& templates,
-            MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer, int hour = 8);
+  DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox, const mail::MailTemplates& templates,
+            mail::MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer, int hour = 8);
   DigestJob(const DigestJob&) = delete;
   DigestJob& operator=(const DigestJob&) = delete;
 
@@ -36,11 +36,11 @@ class DigestJob {
   ReportStore& reports_;
   StaffDirectory& staff_;
   OutboxStore& outbox_;
-  const MailTemplates& templates_;
-  const MailSettings settings_;
+  const mail::MailTemplates& templates_;
+  const mail::MailSettings settings_;
   const std::string& base_url_;
   std::unique_ptr<Mailer> mailer_;
   const int hour_;
 };
 
-}  // namespace redress
+}  // namespace redress::outbox

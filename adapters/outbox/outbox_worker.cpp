@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <cmath>
 
-namespace redress {
+namespace redress::outbox {
 
 Duration RetryPolicy::backoff(int attempts, double unit) const {
   double wait = static_cast<double>(first.count()) * std::pow(factor, std::max(0, attempts - 1));
@@ -188,4 +188,4 @@ void OutboxWorker::loop() {
   }
 }
 
-}  // namespace redress
+}  // namespace redress::outbox

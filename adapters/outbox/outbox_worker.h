@@ -30,7 +30,7 @@
 #include "engine/clock.h"
 #include "ports/outbox_store.h"
 
-namespace redress {
+namespace redress::outbox {
 
 struct RetryPolicy {
   Duration first = std::chrono::seconds(30);  // after the first failed attempt
@@ -108,4 +108,4 @@ class OutboxWorker {
   std::thread thread_;
 };
 
-}  // namespace redress
+}  // namespace redress::outbox

@@ -11,7 +11,7 @@
 
 #include "adapters/security/secrets.h"
 
-namespace redress {
+namespace redress::security {
 
 namespace {
 
@@ -97,4 +97,4 @@ Result<std::string> Keyring::unseal(std::string_view sealed) const {
   return std::string(plain.begin(), plain.end());
 }
 
-}  // namespace redress
+}  // namespace redress::security

@@ -13,7 +13,7 @@
 
 #include "engine/result.h"
 
-namespace redress {
+namespace redress::security {
 
 class Keyring {
  public:
@@ -38,4 +38,4 @@ class Keyring {
   std::array<unsigned char, 32> key_{};
 };
 
-}  // namespace redress
+}  // namespace redress::security

@@ -7,7 +7,7 @@
 
 #include "engine/hash_chain.h"
 
-namespace redress {
+namespace redress::security {
 
 namespace {
 
@@ -55,4 +55,4 @@ bool verify_password(std::string_view password, const std::string& stored_hash) 
   return crypto_pwhash_str_verify(stored_hash.c_str(), password.data(), password.size()) == 0;
 }
 
-}  // namespace redress
+}  // namespace redress::security

@@ -11,7 +11,7 @@
 
 #include "engine/result.h"
 
-namespace redress {
+namespace redress::security {
 
 // "<prefix>" followed by 43 base64url characters (32 random bytes).
 [[nodiscard]] std::string new_token(std::string_view prefix);
@@ -24,4 +24,4 @@ namespace redress {
 [[nodiscard]] Result<std::string> hash_password(std::string_view password);
 [[nodiscard]] bool verify_password(std::string_view password, const std::string& stored_hash);
 
-}  // namespace redress
+}  // namespace redress::security

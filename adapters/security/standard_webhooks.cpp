@@ -7,7 +7,7 @@
 
 #include "adapters/security/secrets.h"
 
-namespace redress {
+namespace redress::security {
 
 namespace {
 
@@ -93,4 +93,4 @@ WebhookCheck verify_webhook(std::string_view secret, std::string_view id, std::s
   return WebhookCheck::kBadSignature;
 }
 
-}  // namespace redress
+}  // namespace redress::security

@@ -10,7 +10,7 @@
 
 #include "engine/result.h"
 
-namespace redress {
+namespace redress::security {
 
 // "whsec_" + base64 of 24 random bytes.
 [[nodiscard]] std::string new_webhook_secret();
@@ -25,4 +25,4 @@ enum class WebhookCheck { kValid, kMissingHeaders, kBadTimestamp, kStale, kBadSi
                                           std::string_view signatures, std::string_view body, std::int64_t now_seconds,
                                           std::int64_t tolerance_seconds = 300);
 
-}  // namespace redress
+}  // namespace redress::security

@@ -15,7 +15,7 @@
 
 #include "adapters/network/ip_address.h"
 
-namespace redress {
+namespace redress::webhooks {
 
 enum class PrivateNetworks {
   kRefuse,  // only public addresses (and the allowed ranges) may be reached: the default
@@ -24,17 +24,18 @@ enum class PrivateNetworks {
 
 class AddressGuard {
  public:
-  explicit AddressGuard(PrivateNetworks private_networks = PrivateNetworks::kRefuse, std::vector<Cidr> allowed = {})
+  explicit AddressGuard(PrivateNetworks private_networks = PrivateNetworks::kRefuse,
+                        std::vector<network::Cidr> allowed = {})
       : private_networks_(private_networks), allowed_(std::move(allowed)) {}
 
   // nullopt when the sender may connect to `address`; otherwise why not, naming the address:
   // "127.0.0.1 is a loopback address".
-  [[nodiscard]] std::optional<std::string> refusal(const IpAddress& address) const;
+  [[nodiscard]] std::optional<std::string> refusal(const network::IpAddress& address) const;
   [[nodiscard]] bool allows_private_networks() const { return private_networks_ == PrivateNetworks::kAllow; }
 
  private:
   PrivateNetworks private_networks_;
-  std::vector<Cidr> allowed_;
+  std::vector<network::Cidr> allowed_;
 };
 
-}  // namespace redress
+}  // namespace redress::webhooks

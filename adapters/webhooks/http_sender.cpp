@@ -10,7 +10,7 @@
 
 #include "adapters/security/standard_webhooks.h"
 
-namespace redress {
+namespace redress::webhooks {
 
 namespace {
 
@@ -157,7 +157,7 @@ struct HttpWebhookSender::State {
   static curl_socket_t on_open_socket(void* self_pointer, curlsocktype purpose, curl_sockaddr* address) {
     auto* self = static_cast<State*>(self_pointer);
     if (purpose != CURLSOCKTYPE_IPCXN) return CURL_SOCKET_BAD;
-    auto ip = ip_of(&address->addr);
+    auto ip = network::ip_of(&address->addr);
     if (!ip) {
       self->refused = "not an IP address";
       return CURL_SOCKET_BAD;
@@ -221,10 +221,10 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
   if (!header_safe(hook.id)) return result(DeliveryOutcome::kPermanentFailure, 0, "webhook-id must be printable ASCII");
 
   // ---- the addresses: resolved here, each judged by the guard ----
-  std::vector<IpAddress> addresses;
-  const bool literal = parse_ip(host).has_value();
+  std::vector<network::IpAddress> addresses;
+  const bool literal = network::parse_ip(host).has_value();
   if (literal) {
-    addresses.push_back(*parse_ip(host));
+    addresses.push_back(*network::parse_ip(host));
   } else {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -234,11 +234,12 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
     if (rc != 0)
       return result(DeliveryOutcome::kRetry, 0, "cannot resolve " + one_line(host, 100) + ": " + gai_strerror(rc));
     for (addrinfo* a = found; a != nullptr; a = a->ai_next)
-      if (auto ip = ip_of(a->ai_addr); ip && std::find(addresses.begin(), addresses.end(), *ip) == addresses.end())
+      if (auto ip = network::ip_of(a->ai_addr);
+          ip && std::find(addresses.begin(), addresses.end(), *ip) == addresses.end())
         addresses.push_back(*ip);
     ::freeaddrinfo(found);
   }
-  std::vector<IpAddress> allowed;
+  std::vector<network::IpAddress> allowed;
   std::optional<std::string> first_refusal;
   for (const auto& a : addresses) {
     if (auto why = guard_.refusal(a)) {
@@ -253,7 +254,7 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
 
   // ---- the request ----
   const std::int64_t timestamp = wall_clock_();
-  auto signature = sign_webhook(hook.secret, hook.id, timestamp, hook.body);
+  auto signature = security::sign_webhook(hook.secret, hook.id, timestamp, hook.body);
   if (!signature)
     return result(DeliveryOutcome::kPermanentFailure, 0, "the subscription's secret is not whsec_<base64>");
   Slist headers;
@@ -323,4 +324,4 @@ DeliveryResult HttpWebhookSender::deliver(const OutgoingWebhook& hook) {
   return r;
 }
 
-}  // namespace redress
+}  // namespace redress::webhooks

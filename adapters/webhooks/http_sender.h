@@ -24,7 +24,7 @@
 #include "adapters/webhooks/address_guard.h"
 #include "engine/outbound.h"
 
-namespace redress {
+namespace redress::webhooks {
 
 struct HttpWebhookOptions {
   std::chrono::milliseconds connect_timeout{5'000};  // TCP and TLS handshake
@@ -32,7 +32,7 @@ struct HttpWebhookOptions {
   std::size_t max_response_bytes = 64 * 1024;        // the rest of a longer answer is not read
   std::string ca_file;                               // PEM file of trusted CAs; empty: the system's store
   PrivateNetworks private_networks = PrivateNetworks::kRefuse;
-  std::vector<Cidr> allowed_networks;  // reachable even when private (parse_cidr)
+  std::vector<network::Cidr> allowed_networks;  // reachable even when private (parse_cidr)
   std::string user_agent = "Redress-Webhooks/1";
 };
 
@@ -68,4 +68,4 @@ class HttpWebhookSender final : public WebhookSender {
   std::unique_ptr<State> state_;
 };
 
-}  // namespace redress
+}  // namespace redress::webhooks

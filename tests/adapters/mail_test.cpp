@@ -40,44 +40,44 @@ const Time kDate = *parse_time("2026-03-02T09:00:00Z");
 
 std::string str(const json::value& v) { return v.is_string() ? std::string(v.as_string()) : std::string(); }
 
-MailContent sample_content() {
-  MailContent c;
+mail::MailContent sample_content() {
+  mail::MailContent c;
   c.from = {"Acme Complaints", "complaints@acme.example"};
-  c.reply_to = MailAddress{"Acme Complaints Team", "replies@acme.example"};
+  c.reply_to = mail::MailAddress{"Acme Complaints Team", "replies@acme.example"};
   c.to = {"Zoë Ångström", "zoe@example.org"};
   c.subject = "Votre réclamation a bien été reçue";
   c.text = "Dear Zoë,\n\nThank you.\n.\n..\n.hidden line\nFrom the team\n";
   c.date = kDate;
-  thread_into_case(c, 42, "CMP-2026-000042", "redress.acme.example");
+  mail::thread_into_case(c, 42, "CMP-2026-000042", "redress.acme.example");
   c.headers = {{"X-Redress-Case", "CMP-2026-000042"}, {"Auto-Submitted", "auto-generated"}};
   return c;
 }
 
-OutgoingMail composed(const MailContent& c) {
-  auto mail = compose(c);
+OutgoingMail composed(const mail::MailContent& c) {
+  auto mail = mail::compose(c);
   INFO((mail.ok() ? std::string() : mail.error().detail));
   REQUIRE(mail.ok());
   return std::move(mail).value();
 }
 
 OutgoingMail mail_to(const std::string& rcpt, std::int64_t id) {
-  MailContent c = sample_content();
+  mail::MailContent c = sample_content();
   c.to.address = rcpt;
-  thread_into_case(c, id, "CMP-2026-000042", "redress.acme.example");
+  mail::thread_into_case(c, id, "CMP-2026-000042", "redress.acme.example");
   return composed(c);
 }
 
-std::unique_ptr<SmtpMailer> mailer_for(SmtpOptions options) {
-  auto mailer = SmtpMailer::create(std::move(options));
+std::unique_ptr<mail::SmtpMailer> mailer_for(mail::SmtpOptions options) {
+  auto mailer = mail::SmtpMailer::create(std::move(options));
   INFO((mailer.ok() ? std::string() : mailer.error().detail));
   REQUIRE(mailer.ok());
   return std::move(mailer).value();
 }
 
-SmtpOptions plain_options(const std::string& url) {
-  SmtpOptions o;
+mail::SmtpOptions plain_options(const std::string& url) {
+  mail::SmtpOptions o;
   o.url = url;
-  o.starttls = StartTls::kOff;
+  o.starttls = mail::StartTls::kOff;
   o.connect_timeout = 20s;
   o.response_timeout = 60s;
   o.send_timeout = 120s;
@@ -162,7 +162,7 @@ struct Fixture {
   CaseSnapshot snapshot;
   Workflow workflow;
   Staff owner{"u-17", "Priya Natarajan", "priya@acme.example", Role::kAgent, "Billing", true};
-  MailSettings settings;
+  mail::MailSettings settings;
   Fixture() {
     Case& c = snapshot.record;
     c.id = 42;
@@ -236,7 +236,7 @@ struct Fixture {
 
     settings.organisation = "Acme Energy";
     settings.from = {"Acme Complaints", "complaints@acme.example"};
-    settings.reply_to = MailAddress{"", "replies@acme.example"};
+    settings.reply_to = mail::MailAddress{"", "replies@acme.example"};
     settings.domain = "redress.acme.example";
     settings.support_email = "help@acme.example";
     settings.support_phone = "0800 000 000";
@@ -244,14 +244,15 @@ struct Fixture {
 
   // The context for template `name`, with the event and message it would come with.
   json::object context_for(const std::string& name) {
-    static const LocalTimeFormatter london = std::move(zone_formatter("Europe/London")).value();
+    static const mail::LocalTimeFormatter london = std::move(mail::zone_formatter("Europe/London")).value();
     if (name == "manager.digest") {
-      std::vector<DigestItem> items;
-      items.push_back(DigestItem{"CMP-2026-000042", snapshot.record.subject, "Priya Natarajan", snapshot.commitments[1],
-                                 "https://complaints.acme.example/staff/cases/CMP-2026-000042"});
-      DigestItem overdue{"CMP-2026-000051", "Engineer did not arrive", "", snapshot.commitments[2], ""};
+      std::vector<mail::DigestItem> items;
+      items.push_back(mail::DigestItem{"CMP-2026-000042", snapshot.record.subject, "Priya Natarajan",
+                                       snapshot.commitments[1],
+                                       "https://complaints.acme.example/staff/cases/CMP-2026-000042"});
+      mail::DigestItem overdue{"CMP-2026-000051", "Engineer did not arrive", "", snapshot.commitments[2], ""};
       items.push_back(overdue);
-      return build_digest_context(items, *parse_time("2026-03-11T07:00:00Z"), "Sam Okafor", settings, london);
+      return mail::build_digest_context(items, *parse_time("2026-03-11T07:00:00Z"), "Sam Okafor", settings, london);
     }
     event = Event{};
     event.case_id = 42;
@@ -293,7 +294,7 @@ struct Fixture {
                       "staff:u-17",
                       "We have found both payments.\nThe second one will be returned to your card.",
                       event.at};
-    MailContextInput input;
+    mail::MailContextInput input;
     input.snapshot = &snapshot;
     input.workflow = &workflow;
     input.owner = owner;
@@ -303,7 +304,7 @@ struct Fixture {
     input.status_url = "https://complaints.acme.example/status/tok_abc123";
     input.survey_url = "https://complaints.acme.example/survey/tok_abc123";
     input.format_time = london;
-    return build_mail_context(input, settings);
+    return mail::build_mail_context(input, settings);
   }
 
   Event event;
@@ -316,29 +317,29 @@ struct Fixture {
 
 TEST_CASE("mail: RFC 2047 encoded-words for known vectors", "[mail]") {
   // "Café": C a f, then U+00E9 = C3 A9 in UTF-8; Q keeps letters and hex-encodes the rest.
-  CHECK(encode_header_word("Café") == "=?UTF-8?Q?Caf=C3=A9?=");
+  CHECK(mail::encode_header_word("Café") == "=?UTF-8?Q?Caf=C3=A9?=");
   // Space is "_" in Q; "_", "=" and "?" are encoded (RFC 2047 4.2); U+00EF = C3 AF.
-  CHECK(encode_header_word("naïve_x=y?") == "=?UTF-8?Q?na=C3=AFve=5Fx=3Dy=3F?=");
+  CHECK(mail::encode_header_word("naïve_x=y?") == "=?UTF-8?Q?na=C3=AFve=5Fx=3Dy=3F?=");
   // Cyrillic: every byte needs encoding, so B (base64 of D0 9F D1 80 D0 B8 D0 B2 D0 B5 D1 82) is shorter.
-  CHECK(encode_header_word("Привет") == "=?UTF-8?B?0J/RgNC40LLQtdGC?=");
+  CHECK(mail::encode_header_word("Привет") == "=?UTF-8?B?0J/RgNC40LLQtdGC?=");
   // ASCII passes through.
-  CHECK(encode_header_word("Your complaint CMP-2026-000042") == "Your complaint CMP-2026-000042");
+  CHECK(mail::encode_header_word("Your complaint CMP-2026-000042") == "Your complaint CMP-2026-000042");
   // Invalid UTF-8 becomes U+FFFD (EF BF BD) rather than a mislabelled byte.
-  CHECK(encode_header_word("a\xFF") == "=?UTF-8?Q?a=EF=BF=BD?=");
+  CHECK(mail::encode_header_word("a\xFF") == "=?UTF-8?Q?a=EF=BF=BD?=");
   // Display names: atoms as they are, quoted-string for specials, encoded-words for non-ASCII.
-  CHECK(encode_display_name("Jo Bloggs") == "Jo Bloggs");
-  CHECK(encode_display_name("O'Brien, Jo") == "\"O'Brien, Jo\"");
-  CHECK(encode_display_name("Jo \"JB\" Bloggs") == "\"Jo \\\"JB\\\" Bloggs\"");
-  CHECK(encode_display_name("Zoë") == "=?UTF-8?Q?Zo=C3=AB?=");
-  CHECK(rfc5322_date(kDate) == "Mon, 02 Mar 2026 09:00:00 +0000");
-  CHECK(rfc5322_date(*parse_time("2026-12-31T23:59:59.999Z")) == "Thu, 31 Dec 2026 23:59:59 +0000");
+  CHECK(mail::encode_display_name("Jo Bloggs") == "Jo Bloggs");
+  CHECK(mail::encode_display_name("O'Brien, Jo") == "\"O'Brien, Jo\"");
+  CHECK(mail::encode_display_name("Jo \"JB\" Bloggs") == "\"Jo \\\"JB\\\" Bloggs\"");
+  CHECK(mail::encode_display_name("Zoë") == "=?UTF-8?Q?Zo=C3=AB?=");
+  CHECK(mail::rfc5322_date(kDate) == "Mon, 02 Mar 2026 09:00:00 +0000");
+  CHECK(mail::rfc5322_date(*parse_time("2026-12-31T23:59:59.999Z")) == "Thu, 31 Dec 2026 23:59:59 +0000");
 }
 
 TEST_CASE("mail: long non-ASCII subjects split into words of whole characters", "[mail]") {
   std::string subject;
   for (int i = 0; i < 12; ++i) subject += "Réclamation n°" + std::to_string(i) + " — 日本語のテキスト 🙂 ";
   for (std::size_t first : {std::size_t{67}, std::size_t{75}, std::size_t{30}}) {
-    std::string encoded = encode_header_word(subject, first);
+    std::string encoded = mail::encode_header_word(subject, first);
     auto words = split_words(encoded);
     REQUIRE(words.size() > 5);
     std::string decoded;
@@ -351,7 +352,7 @@ TEST_CASE("mail: long non-ASCII subjects split into words of whole characters", 
     }
     CHECK(decoded == subject);
   }
-  MailContent c = sample_content();
+  mail::MailContent c = sample_content();
   c.subject = subject;
   auto mail = composed(c);
   std::istringstream lines(mail.data);
@@ -363,14 +364,14 @@ TEST_CASE("mail: long non-ASCII subjects split into words of whole characters", 
 }
 
 TEST_CASE("mail: header injection is refused", "[mail]") {
-  auto refused = [](MailContent c, const std::string& field) {
-    auto mail = compose(c);
+  auto refused = [](mail::MailContent c, const std::string& field) {
+    auto mail = mail::compose(c);
     REQUIRE_FALSE(mail.ok());
     CHECK(mail.error().code == ErrorCode::kInvalid);
     REQUIRE(mail.error().fields.size() == 1);
     CHECK(mail.error().fields[0].field == field);
   };
-  MailContent c = sample_content();
+  mail::MailContent c = sample_content();
   c.subject = "Hello\r\nBcc: everyone@example.org";
   refused(c, "subject");
   c = sample_content();
@@ -400,7 +401,7 @@ TEST_CASE("mail: header injection is refused", "[mail]") {
 }
 
 TEST_CASE("mail: compose is deterministic, threaded per case and well formed", "[mail]") {
-  MailContent c = sample_content();
+  mail::MailContent c = sample_content();
   c.html = "<p>Dear Zoë,</p><p>Thank you &amp; welcome.</p>";
   auto first = composed(c);
   auto again = composed(c);
@@ -429,17 +430,17 @@ TEST_CASE("mail: compose is deterministic, threaded per case and well formed", "
     start = end + 2;
   }
   // Another notification of the same case: another id and boundary, the same thread root.
-  MailContent other = sample_content();
+  mail::MailContent other = sample_content();
   other.html = c.html;
-  thread_into_case(other, 43, "CMP-2026-000042", "redress.acme.example");
+  mail::thread_into_case(other, 43, "CMP-2026-000042", "redress.acme.example");
   auto second = composed(other);
   CHECK(second.data != first.data);
   CHECK(second.data.find("In-Reply-To: <CMP-2026-000042@redress.acme.example>") != std::string::npos);
-  CHECK(subject_with_reference("CMP-2026-000042", "[CMP-2026-000042] Re: x") == "[CMP-2026-000042] Re: x");
+  CHECK(mail::subject_with_reference("CMP-2026-000042", "[CMP-2026-000042] Re: x") == "[CMP-2026-000042] Re: x");
 
   TempDir dir;
   write_text(dir.path() / "a.eml", first.data);
-  MailContent long_lines = sample_content();
+  mail::MailContent long_lines = sample_content();
   long_lines.text = std::string(3000, 'x') + "\n" + std::string(200, ' ') + "\n\ttab\t\n";
   write_text(dir.path() / "b.eml", composed(long_lines).data);
   auto parsed = strict_parse({dir.path() / "a.eml", dir.path() / "b.eml"}, dir.path());
@@ -461,14 +462,14 @@ TEST_CASE("mail: compose is deterministic, threaded per case and well formed", "
 // ---- templates ----
 
 TEST_CASE("mail: every shipped template renders with a realistic context and parses strictly", "[mail]") {
-  auto templates = MailTemplates::load(MailTemplates::shipped_dir());
+  auto templates = mail::MailTemplates::load(mail::MailTemplates::shipped_dir());
   INFO((templates.ok() ? std::string() : templates.error().detail));
   REQUIRE(templates.ok());
   Fixture fixture;
   TempDir dir;
   std::vector<fs::path> files;
   std::int64_t id = 100;
-  for (const auto& name : MailTemplates::required_names()) {
+  for (const auto& name : mail::MailTemplates::required_names()) {
     INFO(name);
     auto context = fixture.context_for(name);
     auto rendered = templates->render(name, context);
@@ -485,14 +486,14 @@ TEST_CASE("mail: every shipped template renders with a realistic context and par
       // Text is never HTML-escaped.
       CHECK(rendered->text.find("&amp;") == std::string::npos);
     }
-    MailNotification n;
+    mail::MailNotification n;
     n.id = id++;
     n.reference = name == "manager.digest" ? "" : "CMP-2026-000042";
     n.template_name = name;
     n.to = {name.rfind("client.", 0) == 0 ? "Zoë O'Brien" : "Priya Natarajan",
             name.rfind("client.", 0) == 0 ? "zoe@example.org" : "priya@acme.example"};
     n.created_at = kDate;
-    auto mail = compose_notification(n, context, *templates, fixture.settings);
+    auto mail = mail::compose_notification(n, context, *templates, fixture.settings);
     INFO((mail.ok() ? std::string() : mail.error().detail));
     REQUIRE(mail.ok());
     files.push_back(dir.path() / (name + ".eml"));
@@ -502,7 +503,7 @@ TEST_CASE("mail: every shipped template renders with a realistic context and par
   REQUIRE(parsed.size() == files.size());
   for (std::size_t i = 0; i < parsed.size(); ++i) {
     const auto& m = parsed[i].as_object();
-    const std::string& name = MailTemplates::required_names()[i];
+    const std::string& name = mail::MailTemplates::required_names()[i];
     INFO(name);
     CHECK(str(m.at("headers").as_object().at("Auto-Submitted")) == "auto-generated");
     if (name == "manager.digest") {
@@ -538,7 +539,7 @@ TEST_CASE("mail: every shipped template renders with a realistic context and par
 }
 
 TEST_CASE("mail: missing variables render empty", "[mail]") {
-  auto templates = MailTemplates::load(MailTemplates::shipped_dir());
+  auto templates = mail::MailTemplates::load(mail::MailTemplates::shipped_dir());
   REQUIRE(templates.ok());
   for (const auto& name : templates->names()) {
     INFO(name);
@@ -553,27 +554,27 @@ TEST_CASE("mail: loading templates names the file and line of a mistake", "[mail
   TempDir dir;
   auto copy_shipped = [&](const fs::path& to) {
     fs::create_directories(to);
-    for (const auto& entry : fs::directory_iterator(MailTemplates::shipped_dir()))
+    for (const auto& entry : fs::directory_iterator(mail::MailTemplates::shipped_dir()))
       fs::copy_file(entry.path(), to / entry.path().filename());
   };
   fs::path broken = dir.path() / "broken";
   copy_shipped(broken);
   write_text(broken / "client.message.txt", "Subject: Hello\n\nDear {{client.name}},\n\n{{#owner}}\nno end here\n");
-  auto loaded = MailTemplates::load(broken);
+  auto loaded = mail::MailTemplates::load(broken);
   REQUIRE_FALSE(loaded.ok());
   CHECK(loaded.error().detail.find("client.message.txt:5: Unclosed section \"owner\"") != std::string::npos);
 
   fs::path no_subject = dir.path() / "no_subject";
   copy_shipped(no_subject);
   write_text(no_subject / "client.closed.txt", "Dear {{client.name}},\n");
-  loaded = MailTemplates::load(no_subject);
+  loaded = mail::MailTemplates::load(no_subject);
   REQUIRE_FALSE(loaded.ok());
   CHECK(loaded.error().detail.find("client.closed.txt:1:") != std::string::npos);
 
   fs::path partial = dir.path() / "partial";
   copy_shipped(partial);
   write_text(partial / "staff.reopened.txt", "Subject: x\n\nline 3\n{{> nowhere}}\n");
-  loaded = MailTemplates::load(partial);
+  loaded = mail::MailTemplates::load(partial);
   REQUIRE_FALSE(loaded.ok());
   CHECK(loaded.error().detail.find("staff.reopened.txt:4: no partial \"nowhere\"") != std::string::npos);
 
@@ -581,11 +582,11 @@ TEST_CASE("mail: loading templates names the file and line of a mistake", "[mail
   copy_shipped(missing);
   fs::remove(missing / "client.reopened.txt");
   fs::remove(missing / "manager.digest.txt");
-  loaded = MailTemplates::load(missing);
+  loaded = mail::MailTemplates::load(missing);
   REQUIRE_FALSE(loaded.ok());
   CHECK(loaded.error().detail.find("missing client.reopened.txt, manager.digest.txt") != std::string::npos);
 
-  CHECK(MailTemplates::load(dir.path() / "nowhere").error().code == ErrorCode::kNotFound);
+  CHECK(mail::MailTemplates::load(dir.path() / "nowhere").error().code == ErrorCode::kNotFound);
 }
 
 // ---- SMTP against aiosmtpd ----
@@ -717,8 +718,8 @@ TEST_CASE("mail: a connection lost after DATA is a retry, and the retry is the s
 TEST_CASE("mail: STARTTLS required against a server without it is a retry with a clear detail", "[mail][smtp]") {
   TempDir dir;
   CaptureServer server(dir.path());
-  SmtpOptions options = plain_options(server.url());
-  options.starttls = StartTls::kRequired;
+  mail::SmtpOptions options = plain_options(server.url());
+  options.starttls = mail::StartTls::kRequired;
   auto mailer = mailer_for(options);
   auto result = mailer->send(mail_to("zoe@example.org", 5));
   INFO(result.detail);
@@ -726,7 +727,7 @@ TEST_CASE("mail: STARTTLS required against a server without it is a retry with a
   CHECK(result.detail.find("STARTTLS is required but the server does not offer it") == 0);
   CHECK(server.messages().empty());
   // Opportunistic STARTTLS sends in clear to the same server.
-  options.starttls = StartTls::kOpportunistic;
+  options.starttls = mail::StartTls::kOpportunistic;
   auto opportunistic = mailer_for(options);
   CHECK(opportunistic->send(mail_to("zoe@example.org", 6)).outcome == DeliveryOutcome::kDelivered);
 }
@@ -735,8 +736,8 @@ TEST_CASE("mail: STARTTLS and implicit TLS verify the server's certificate", "[m
   TempDir dir;
   auto cert = make_certificate(dir.path());
   CaptureServer starttls(dir.path(), {"--starttls", cert.cert.string(), cert.key.string()});
-  SmtpOptions options = plain_options(starttls.url());
-  options.starttls = StartTls::kRequired;
+  mail::SmtpOptions options = plain_options(starttls.url());
+  options.starttls = mail::StartTls::kRequired;
   // The system's CAs do not know the test certificate: refused, as a retry.
   auto unverified = mailer_for(options)->send(mail_to("zoe@example.org", 1));
   INFO(unverified.detail);
@@ -756,7 +757,7 @@ TEST_CASE("mail: STARTTLS and implicit TLS verify the server's certificate", "[m
   CHECK(mailer->connections_opened() == 1);
 
   CaptureServer implicit(dir.path(), {"--implicit-tls", cert.cert.string(), cert.key.string()});
-  SmtpOptions tls = plain_options(implicit.url("smtps"));
+  mail::SmtpOptions tls = plain_options(implicit.url("smtps"));
   tls.ca_file = cert.cert.string();
   auto result = mailer_for(tls)->send(mail_to("zoe@example.org", 9));
   INFO(result.detail);
@@ -769,7 +770,7 @@ TEST_CASE("mail: AUTH with the URL's credentials, and the password never shows",
   TempDir dir;
   const std::string password = "s3cr@t pass";
   CaptureServer server(dir.path(), {"--auth", "outbox:" + password});
-  SmtpOptions options = plain_options("smtp://outbox:s3cr%40t%20pass@127.0.0.1:" + std::to_string(server.port()));
+  mail::SmtpOptions options = plain_options("smtp://outbox:s3cr%40t%20pass@127.0.0.1:" + std::to_string(server.port()));
   auto mailer = mailer_for(options);
   CHECK(mailer->description().find("s3cr") == std::string::npos);
   CHECK(mailer->description().find("AUTH as outbox") != std::string::npos);
@@ -779,7 +780,7 @@ TEST_CASE("mail: AUTH with the URL's credentials, and the password never shows",
   REQUIRE(server.messages().size() == 1);
   CHECK(server.envelope(server.messages()[0]).at("authenticated").as_bool());
 
-  SmtpOptions wrong = plain_options(server.url());
+  mail::SmtpOptions wrong = plain_options(server.url());
   wrong.username = "outbox";
   wrong.password = "not the password";
   auto refused = mailer_for(wrong)->send(mail_to("zoe@example.org", 2));
@@ -791,8 +792,8 @@ TEST_CASE("mail: AUTH with the URL's credentials, and the password never shows",
 
   for (const char* bad : {"http://127.0.0.1:25", "not a url", "smtp://"}) {
     INFO(bad);
-    SmtpOptions o;
+    mail::SmtpOptions o;
     o.url = bad;
-    CHECK(SmtpMailer::create(o).error().code == ErrorCode::kInvalid);
+    CHECK(mail::SmtpMailer::create(o).error().code == ErrorCode::kInvalid);
   }
 }

@@ -31,10 +31,10 @@ const Time kStart = *parse_time("2026-03-02T09:00:00Z");
 struct Office {
   TempDir dir;
   std::unique_ptr<Environment> env;
-  Keyring keyring = Keyring::from_bytes(std::array<unsigned char, 32>{7, 7, 7});
-  MailTemplates templates;
+  security::Keyring keyring = security::Keyring::from_bytes(std::array<unsigned char, 32>{7, 7, 7});
+  mail::MailTemplates templates;
   std::string base_url = "https://complaints.example";
-  MailSettings settings;
+  mail::MailSettings settings;
   Staff agent;
 
   Office() {
@@ -47,11 +47,11 @@ struct Office {
     auto opened = open_environment(config, options);
     REQUIRE(opened.ok());
     env = std::move(opened).value();
-    auto loaded = MailTemplates::load(MailTemplates::shipped_dir());
+    auto loaded = mail::MailTemplates::load(mail::MailTemplates::shipped_dir());
     REQUIRE(loaded.ok());
     templates = std::move(loaded).value();
     settings.organisation = "Acme Bank";
-    settings.from = MailAddress{"Acme Complaints", "complaints@acme.example"};
+    settings.from = mail::MailAddress{"Acme Complaints", "complaints@acme.example"};
     settings.domain = "acme.example";
     auto added =
         env->store->add_staff(Staff{"", "Sam Okafor", "sam@acme.example", Role::kAgent, "complaints-financial", true});
@@ -72,21 +72,21 @@ struct Office {
     REQUIRE(created.ok());
     return created->change.after.reference;
   }
-  std::unique_ptr<MailDelivery> mail(const std::string& url) {
-    SmtpOptions smtp;
+  std::unique_ptr<outbox::MailDelivery> mail(const std::string& url) {
+    mail::SmtpOptions smtp;
     smtp.url = url;
-    smtp.starttls = StartTls::kOff;
+    smtp.starttls = mail::StartTls::kOff;
     smtp.connect_timeout = std::chrono::milliseconds(5000);
-    auto mailer = SmtpMailer::create(smtp);
+    auto mailer = mail::SmtpMailer::create(smtp);
     REQUIRE(mailer.ok());
-    return std::make_unique<MailDelivery>(*env->store, env->workflows, keyring, templates, settings, base_url,
-                                          std::move(mailer).value());
+    return std::make_unique<outbox::MailDelivery>(*env->store, env->workflows, keyring, templates, settings, base_url,
+                                                  std::move(mailer).value());
   }
-  OutboxWorker worker(NotificationDraft::Channel channel, Delivery& delivery) {
-    OutboxWorker::Options o;
+  outbox::OutboxWorker worker(NotificationDraft::Channel channel, outbox::Delivery& delivery) {
+    outbox::OutboxWorker::Options o;
     o.holder = "test";
     o.channel = channel;
-    return OutboxWorker(*env->store, *env->clock, o, delivery);
+    return outbox::OutboxWorker(*env->store, *env->clock, o, delivery);
   }
   std::vector<NotificationView> notifications(const std::string& ref, NotificationDraft::Channel channel) {
     auto all = env->store->case_notifications(ref);
@@ -256,7 +256,7 @@ TEST_CASE("outbox: a worker killed after composing leaves its payload stored, an
 TEST_CASE("outbox: a notification that cannot be composed is dead-lettered with the reason, and nothing is sent",
           "[outbox][faults]") {
   Office office;
-  struct Broken final : Delivery {
+  struct Broken final : outbox::Delivery {
     bool empty = true;  // composes nothing at all, else fails outright
     int sends = 0;
     Result<std::string> compose(const OutboxItem&) override {
@@ -328,10 +328,10 @@ TEST_CASE("outbox: web hooks to a receiver answering 500 then 200 arrive signed,
   sub.secret_sealed = office.keyring.seal(kWebhookTestSecret);
   auto added = office.env->store->add_subscription(sub);
   REQUIRE(added.ok());
-  HttpWebhookOptions options;
-  options.private_networks = PrivateNetworks::kAllow;
-  WebhookDelivery delivery(*office.env->store, *office.env->store, office.keyring,
-                           std::make_unique<HttpWebhookSender>(options));
+  webhooks::HttpWebhookOptions options;
+  options.private_networks = webhooks::PrivateNetworks::kAllow;
+  outbox::WebhookDelivery delivery(*office.env->store, *office.env->store, office.keyring,
+                                   std::make_unique<webhooks::HttpWebhookSender>(options));
   auto worker = office.worker(NotificationDraft::Channel::kWebhook, delivery);
   std::string ref = office.create();
   auto hooks = office.notifications(ref, NotificationDraft::Channel::kWebhook);
@@ -362,10 +362,10 @@ TEST_CASE("outbox: a receiver answering 410 disables its subscription", "[outbox
   sub.secret_sealed = office.keyring.seal(kWebhookTestSecret);
   auto added = office.env->store->add_subscription(sub);
   REQUIRE(added.ok());
-  HttpWebhookOptions options;
-  options.private_networks = PrivateNetworks::kAllow;
-  WebhookDelivery delivery(*office.env->store, *office.env->store, office.keyring,
-                           std::make_unique<HttpWebhookSender>(options));
+  webhooks::HttpWebhookOptions options;
+  options.private_networks = webhooks::PrivateNetworks::kAllow;
+  outbox::WebhookDelivery delivery(*office.env->store, *office.env->store, office.keyring,
+                                   std::make_unique<webhooks::HttpWebhookSender>(options));
   auto worker = office.worker(NotificationDraft::Channel::kWebhook, delivery);
   std::string ref = office.create();
   std::size_t owed = office.notifications(ref, NotificationDraft::Channel::kWebhook).size();
@@ -383,7 +383,7 @@ TEST_CASE("outbox: a receiver answering 410 disables its subscription", "[outbox
 }
 
 TEST_CASE("outbox: the back-off grows, is jittered, and gives up only after 24 hours", "[outbox]") {
-  RetryPolicy policy;
+  outbox::RetryPolicy policy;
   CHECK(policy.backoff(1, 0.5) == std::chrono::seconds(30));
   CHECK(policy.backoff(2, 0.5) == std::chrono::seconds(60));
   CHECK(policy.backoff(30, 0.5) == std::chrono::hours(6));
@@ -425,13 +425,13 @@ TEST_CASE("digest: each lead and manager gets one daily digest of overdue and br
   REQUIRE(fired.ok());
 
   CaptureServer smtp(office.dir.path());
-  SmtpOptions options;
+  mail::SmtpOptions options;
   options.url = smtp.url();
-  options.starttls = StartTls::kOff;
-  auto mailer = SmtpMailer::create(options);
+  options.starttls = mail::StartTls::kOff;
+  auto mailer = mail::SmtpMailer::create(options);
   REQUIRE(mailer.ok());
-  DigestJob digest(*office.env->store, *office.env->store, *office.env->store, office.templates, office.settings,
-                   office.base_url, std::move(mailer).value());
+  outbox::DigestJob digest(*office.env->store, *office.env->store, *office.env->store, office.templates,
+                           office.settings, office.base_url, std::move(mailer).value());
   CHECK(digest.run_due(*parse_time("2026-03-03T07:59:00Z")) == 0);  // before 08:00: nothing yet
   CHECK(digest.run_due(*parse_time("2026-03-03T08:00:00Z")) == 2);  // the FCA team's lead and the manager
   CHECK(digest.run_due(*parse_time("2026-03-03T09:00:00Z")) == 0);  // once a day
@@ -546,7 +546,7 @@ TEST_CASE("outbox: a worker on its own thread and another racing it attempt each
           "[outbox][concurrency]") {
   Office office;
   // Counts the sends of each notification; shared by both workers.
-  struct Counting final : Delivery {
+  struct Counting final : outbox::Delivery {
     std::mutex mutex;
     std::map<std::int64_t, int> attempts;  // by notification id, guarded by mutex
     Result<std::string> compose(const OutboxItem& item) override { return "mail " + std::to_string(item.id); }
@@ -557,11 +557,11 @@ TEST_CASE("outbox: a worker on its own thread and another racing it attempt each
     }
   } counting;
   auto& attempts = counting.attempts;
-  OutboxWorker::Options a_options, b_options;
+  outbox::OutboxWorker::Options a_options, b_options;
   a_options.holder = "a";
   b_options.holder = "b";
-  OutboxWorker a(*office.env->store, *office.env->clock, a_options, counting);
-  OutboxWorker b(*office.env->store, *office.env->clock, b_options, counting);
+  outbox::OutboxWorker a(*office.env->store, *office.env->clock, a_options, counting);
+  outbox::OutboxWorker b(*office.env->store, *office.env->clock, b_options, counting);
   a.start();
   // While cases arrive on this thread, `a` wakes on notify() and `b` claims from another thread.
   std::atomic<bool> done{false};

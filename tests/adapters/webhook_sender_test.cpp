@@ -41,9 +41,9 @@ namespace {
 
 const std::string kSecret = kWebhookTestSecret;
 
-HttpWebhookOptions loopback_allowed() {
-  HttpWebhookOptions options;
-  options.private_networks = PrivateNetworks::kAllow;
+webhooks::HttpWebhookOptions loopback_allowed() {
+  webhooks::HttpWebhookOptions options;
+  options.private_networks = webhooks::PrivateNetworks::kAllow;
   return options;
 }
 
@@ -59,7 +59,7 @@ std::string str(const json::object& record, const char* key) {
   return v && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
-std::int64_t now_seconds() { return system_wall_seconds(); }
+std::int64_t now_seconds() { return webhooks::system_wall_seconds(); }
 
 }  // namespace
 
@@ -68,137 +68,138 @@ std::int64_t now_seconds() { return system_wall_seconds(); }
 TEST_CASE("webhook sender: the address guard classifies a table of addresses", "[webhooks]") {
   struct Row {
     const char* address;
-    AddressClass expected;
+    network::AddressClass expected;
   };
   const Row rows[] = {
-      {"93.184.216.34", AddressClass::kPublic},
-      {"8.8.8.8", AddressClass::kPublic},
-      {"172.15.255.255", AddressClass::kPublic},
-      {"172.32.0.1", AddressClass::kPublic},
-      {"100.63.255.255", AddressClass::kPublic},
-      {"100.128.0.1", AddressClass::kPublic},
-      {"2606:4700:4700::1111", AddressClass::kPublic},
-      {"127.0.0.1", AddressClass::kLoopback},
-      {"127.255.255.254", AddressClass::kLoopback},
-      {"::1", AddressClass::kLoopback},
-      {"[::1]", AddressClass::kLoopback},
-      {"10.0.0.1", AddressClass::kPrivate},
-      {"10.255.255.255", AddressClass::kPrivate},
-      {"172.16.0.1", AddressClass::kPrivate},
-      {"172.31.255.255", AddressClass::kPrivate},
-      {"192.168.1.10", AddressClass::kPrivate},
-      {"fc00::1", AddressClass::kPrivate},
-      {"fd12:3456:789a::1", AddressClass::kPrivate},
-      {"fec0::1", AddressClass::kPrivate},
-      {"169.254.169.254", AddressClass::kLinkLocal},
-      {"fe80::1", AddressClass::kLinkLocal},
-      {"febf::1", AddressClass::kLinkLocal},
-      {"0.0.0.0", AddressClass::kUnspecified},
-      {"0.1.2.3", AddressClass::kUnspecified},
-      {"::", AddressClass::kUnspecified},
-      {"224.0.0.1", AddressClass::kMulticast},
-      {"239.255.255.250", AddressClass::kMulticast},
-      {"ff02::1", AddressClass::kMulticast},
-      {"100.64.0.1", AddressClass::kSharedCgnat},
-      {"100.127.255.255", AddressClass::kSharedCgnat},
-      {"255.255.255.255", AddressClass::kReserved},
-      {"240.0.0.1", AddressClass::kReserved},
-      {"192.0.2.1", AddressClass::kReserved},
-      {"198.18.0.1", AddressClass::kReserved},
-      {"2001:db8::1", AddressClass::kReserved},
+      {"93.184.216.34", network::AddressClass::kPublic},
+      {"8.8.8.8", network::AddressClass::kPublic},
+      {"172.15.255.255", network::AddressClass::kPublic},
+      {"172.32.0.1", network::AddressClass::kPublic},
+      {"100.63.255.255", network::AddressClass::kPublic},
+      {"100.128.0.1", network::AddressClass::kPublic},
+      {"2606:4700:4700::1111", network::AddressClass::kPublic},
+      {"127.0.0.1", network::AddressClass::kLoopback},
+      {"127.255.255.254", network::AddressClass::kLoopback},
+      {"::1", network::AddressClass::kLoopback},
+      {"[::1]", network::AddressClass::kLoopback},
+      {"10.0.0.1", network::AddressClass::kPrivate},
+      {"10.255.255.255", network::AddressClass::kPrivate},
+      {"172.16.0.1", network::AddressClass::kPrivate},
+      {"172.31.255.255", network::AddressClass::kPrivate},
+      {"192.168.1.10", network::AddressClass::kPrivate},
+      {"fc00::1", network::AddressClass::kPrivate},
+      {"fd12:3456:789a::1", network::AddressClass::kPrivate},
+      {"fec0::1", network::AddressClass::kPrivate},
+      {"169.254.169.254", network::AddressClass::kLinkLocal},
+      {"fe80::1", network::AddressClass::kLinkLocal},
+      {"febf::1", network::AddressClass::kLinkLocal},
+      {"0.0.0.0", network::AddressClass::kUnspecified},
+      {"0.1.2.3", network::AddressClass::kUnspecified},
+      {"::", network::AddressClass::kUnspecified},
+      {"224.0.0.1", network::AddressClass::kMulticast},
+      {"239.255.255.250", network::AddressClass::kMulticast},
+      {"ff02::1", network::AddressClass::kMulticast},
+      {"100.64.0.1", network::AddressClass::kSharedCgnat},
+      {"100.127.255.255", network::AddressClass::kSharedCgnat},
+      {"255.255.255.255", network::AddressClass::kReserved},
+      {"240.0.0.1", network::AddressClass::kReserved},
+      {"192.0.2.1", network::AddressClass::kReserved},
+      {"198.18.0.1", network::AddressClass::kReserved},
+      {"2001:db8::1", network::AddressClass::kReserved},
       // IPv6 forms that carry an IPv4 address are judged by it.
-      {"::ffff:127.0.0.1", AddressClass::kLoopback},
-      {"::ffff:7f00:1", AddressClass::kLoopback},
-      {"::ffff:10.1.2.3", AddressClass::kPrivate},
-      {"::ffff:169.254.169.254", AddressClass::kLinkLocal},
-      {"::ffff:8.8.8.8", AddressClass::kPublic},
-      {"::127.0.0.1", AddressClass::kLoopback},
-      {"64:ff9b::192.168.0.1", AddressClass::kPrivate},
-      {"64:ff9b::8.8.8.8", AddressClass::kPublic},
-      {"2002:7f00:1::", AddressClass::kLoopback},
-      {"2002:0808:0808::1", AddressClass::kPublic},
+      {"::ffff:127.0.0.1", network::AddressClass::kLoopback},
+      {"::ffff:7f00:1", network::AddressClass::kLoopback},
+      {"::ffff:10.1.2.3", network::AddressClass::kPrivate},
+      {"::ffff:169.254.169.254", network::AddressClass::kLinkLocal},
+      {"::ffff:8.8.8.8", network::AddressClass::kPublic},
+      {"::127.0.0.1", network::AddressClass::kLoopback},
+      {"64:ff9b::192.168.0.1", network::AddressClass::kPrivate},
+      {"64:ff9b::8.8.8.8", network::AddressClass::kPublic},
+      {"2002:7f00:1::", network::AddressClass::kLoopback},
+      {"2002:0808:0808::1", network::AddressClass::kPublic},
   };
   for (const auto& row : rows) {
     INFO(row.address);
-    auto ip = parse_ip(row.address);
+    auto ip = network::parse_ip(row.address);
     REQUIRE(ip);
     CHECK(classify(*ip) == row.expected);
   }
   for (const char* junk : {"", "localhost", "127.1", "1.2.3.4.5", "::g", "[127.0.0.1", "999.1.1.1", "10.0.0.1/8"}) {
     INFO(junk);
-    CHECK_FALSE(parse_ip(junk));
+    CHECK_FALSE(network::parse_ip(junk));
   }
-  CHECK(parse_ip("::ffff:10.0.0.1") == parse_ip("10.0.0.1"));
-  CHECK(parse_ip("::ffff:10.0.0.1")->to_string() == "10.0.0.1");
-  CHECK(parse_ip("FE80::0001")->to_string() == "fe80::1");
+  CHECK(network::parse_ip("::ffff:10.0.0.1") == network::parse_ip("10.0.0.1"));
+  CHECK(network::parse_ip("::ffff:10.0.0.1")->to_string() == "10.0.0.1");
+  CHECK(network::parse_ip("FE80::0001")->to_string() == "fe80::1");
 }
 
 TEST_CASE("webhook sender: the guard refuses private networks unless allowed", "[webhooks]") {
-  const AddressGuard strict;
-  CHECK_FALSE(strict.refusal(*parse_ip("93.184.216.34")));
-  auto why = strict.refusal(*parse_ip("127.0.0.1"));
+  const webhooks::AddressGuard strict;
+  CHECK_FALSE(strict.refusal(*network::parse_ip("93.184.216.34")));
+  auto why = strict.refusal(*network::parse_ip("127.0.0.1"));
   REQUIRE(why);
   CHECK(why->find("127.0.0.1 is a loopback address") != std::string::npos);
-  CHECK(strict.refusal(*parse_ip("::ffff:169.254.169.254"))->find("169.254.169.254 is a link-local") !=
+  CHECK(strict.refusal(*network::parse_ip("::ffff:169.254.169.254"))->find("169.254.169.254 is a link-local") !=
         std::string::npos);
 
-  const AddressGuard open(PrivateNetworks::kAllow);
+  const webhooks::AddressGuard open(webhooks::PrivateNetworks::kAllow);
   for (const char* a : {"127.0.0.1", "::1", "10.0.0.1", "169.254.169.254", "fd00::1"})
-    CHECK_FALSE(open.refusal(*parse_ip(a)));
+    CHECK_FALSE(open.refusal(*network::parse_ip(a)));
 
-  const AddressGuard listed(PrivateNetworks::kRefuse,
-                            {*parse_cidr("10.20.0.0/16"), *parse_cidr("fd00:1::/32"), *parse_cidr("127.0.0.1")});
-  CHECK_FALSE(listed.refusal(*parse_ip("10.20.30.40")));
-  CHECK_FALSE(listed.refusal(*parse_ip("::ffff:10.20.30.40")));  // the IPv4-mapped form of an allowed address
-  CHECK_FALSE(listed.refusal(*parse_ip("fd00:1:2::3")));
-  CHECK_FALSE(listed.refusal(*parse_ip("127.0.0.1")));
-  CHECK(listed.refusal(*parse_ip("127.0.0.2")));
-  CHECK(listed.refusal(*parse_ip("10.21.0.1")));
-  CHECK(listed.refusal(*parse_ip("fd00:2::1")));
-  CHECK_FALSE(listed.refusal(*parse_ip("8.8.8.8")));
+  const webhooks::AddressGuard listed(
+      webhooks::PrivateNetworks::kRefuse,
+      {*network::parse_cidr("10.20.0.0/16"), *network::parse_cidr("fd00:1::/32"), *network::parse_cidr("127.0.0.1")});
+  CHECK_FALSE(listed.refusal(*network::parse_ip("10.20.30.40")));
+  CHECK_FALSE(listed.refusal(*network::parse_ip("::ffff:10.20.30.40")));  // the IPv4-mapped form of an allowed address
+  CHECK_FALSE(listed.refusal(*network::parse_ip("fd00:1:2::3")));
+  CHECK_FALSE(listed.refusal(*network::parse_ip("127.0.0.1")));
+  CHECK(listed.refusal(*network::parse_ip("127.0.0.2")));
+  CHECK(listed.refusal(*network::parse_ip("10.21.0.1")));
+  CHECK(listed.refusal(*network::parse_ip("fd00:2::1")));
+  CHECK_FALSE(listed.refusal(*network::parse_ip("8.8.8.8")));
 
-  CHECK(parse_cidr("10.20.30.40/16")->to_string() == "10.20.0.0/16");
-  CHECK(parse_cidr("fd00:1:2::/32")->to_string() == "fd00:1::/32");
-  CHECK(parse_cidr("0.0.0.0/0")->contains(*parse_ip("203.0.114.1")));
+  CHECK(network::parse_cidr("10.20.30.40/16")->to_string() == "10.20.0.0/16");
+  CHECK(network::parse_cidr("fd00:1:2::/32")->to_string() == "fd00:1::/32");
+  CHECK(network::parse_cidr("0.0.0.0/0")->contains(*network::parse_ip("203.0.114.1")));
   for (const char* junk : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/-1", "fd00::/129", "host/8", "10.0.0.0/8x"}) {
     INFO(junk);
-    CHECK_FALSE(parse_cidr(junk));
+    CHECK_FALSE(network::parse_cidr(junk));
   }
 }
 
 TEST_CASE("webhook sender: Retry-After as delta-seconds or an HTTP-date, capped", "[webhooks]") {
   const std::int64_t now = 1'784'000'000;  // 2026-07-14T03:33:20Z
-  CHECK(parse_retry_after("7", now) == std::chrono::seconds(7));
-  CHECK(parse_retry_after(" 120 ", now) == std::chrono::seconds(120));
-  CHECK(parse_retry_after("0", now) == std::chrono::seconds(0));
-  CHECK(parse_retry_after("999999999999", now) == kMaxRetryAfter);
-  CHECK(parse_retry_after("99999999999999999999999", now) == kMaxRetryAfter);
-  CHECK(parse_retry_after("Tue, 14 Jul 2026 03:35:20 GMT", now) == std::chrono::seconds(120));
-  CHECK(parse_retry_after("Tuesday, 14-Jul-26 03:35:20 GMT", now) == std::chrono::seconds(120));  // RFC 850
-  CHECK(parse_retry_after("Tue Jul 14 03:35:20 2026", now) == std::chrono::seconds(120));         // asctime
-  CHECK(parse_retry_after("Mon, 13 Jul 2026 03:35:20 GMT", now) == std::chrono::seconds(0));      // past
-  CHECK(parse_retry_after("Fri, 14 Aug 2026 03:35:20 GMT", now) == kMaxRetryAfter);
-  CHECK_FALSE(parse_retry_after("", now));
-  CHECK_FALSE(parse_retry_after("soon", now));
-  CHECK_FALSE(parse_retry_after("-5", now));
+  CHECK(webhooks::parse_retry_after("7", now) == std::chrono::seconds(7));
+  CHECK(webhooks::parse_retry_after(" 120 ", now) == std::chrono::seconds(120));
+  CHECK(webhooks::parse_retry_after("0", now) == std::chrono::seconds(0));
+  CHECK(webhooks::parse_retry_after("999999999999", now) == webhooks::kMaxRetryAfter);
+  CHECK(webhooks::parse_retry_after("99999999999999999999999", now) == webhooks::kMaxRetryAfter);
+  CHECK(webhooks::parse_retry_after("Tue, 14 Jul 2026 03:35:20 GMT", now) == std::chrono::seconds(120));
+  CHECK(webhooks::parse_retry_after("Tuesday, 14-Jul-26 03:35:20 GMT", now) == std::chrono::seconds(120));  // RFC 850
+  CHECK(webhooks::parse_retry_after("Tue Jul 14 03:35:20 2026", now) == std::chrono::seconds(120));         // asctime
+  CHECK(webhooks::parse_retry_after("Mon, 13 Jul 2026 03:35:20 GMT", now) == std::chrono::seconds(0));      // past
+  CHECK(webhooks::parse_retry_after("Fri, 14 Aug 2026 03:35:20 GMT", now) == webhooks::kMaxRetryAfter);
+  CHECK_FALSE(webhooks::parse_retry_after("", now));
+  CHECK_FALSE(webhooks::parse_retry_after("soon", now));
+  CHECK_FALSE(webhooks::parse_retry_after("-5", now));
 }
 
 TEST_CASE("webhook sender: the Standard Webhooks known vector", "[webhooks]") {
   // From the standard-webhooks specification's libraries.
-  auto signature = sign_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330,
-                                R"({"test": 2432232314})");
+  auto signature = security::sign_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek",
+                                          1614265330, R"({"test": 2432232314})");
   REQUIRE(signature.ok());
   CHECK(*signature == "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");
-  CHECK(verify_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
-                       "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", R"({"test": 2432232314})",
-                       1614265330) == WebhookCheck::kValid);
+  CHECK(security::verify_webhook("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "msg_p5jXN8AQM9LWM0D4loKWxJek", "1614265330",
+                                 "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=", R"({"test": 2432232314})",
+                                 1614265330) == security::WebhookCheck::kValid);
 }
 
 // ---- against the receiver -----------------------------------------------------------------------
 
 TEST_CASE("webhook sender: every delivery verifies with standardwebhooks", "[webhooks]") {
   Receiver receiver;
-  HttpWebhookSender sender(loopback_allowed());
+  webhooks::HttpWebhookSender sender(loopback_allowed());
   const std::vector<std::string> bodies = {
       R"({"type":"case.received","timestamp":"2026-03-02T09:00:00Z","data":{"reference":"CMP-2026-000001"}})",
       R"({"type":"message.client","timestamp":"2026-03-02T09:01:00Z","data":{"text":"Grüße, ça va? 日本 🙂"}})",
@@ -235,7 +236,7 @@ TEST_CASE("webhook sender: every delivery verifies with standardwebhooks", "[web
 
 TEST_CASE("webhook sender: 500 then 200 is a retry then a delivery with the same webhook-id", "[webhooks]") {
   Receiver receiver(R"({"sequence":[{"status":500,"body":"database\nis down"}],"default":{"status":200,"body":"ok"}})");
-  HttpWebhookSender sender(loopback_allowed());
+  webhooks::HttpWebhookSender sender(loopback_allowed());
   const auto hook = hook_to(receiver.url(), "msg_n-42");
   DeliveryResult first = sender.deliver(hook);
   CHECK(first.outcome == DeliveryOutcome::kRetry);
@@ -260,7 +261,7 @@ TEST_CASE("webhook sender: 500 then 200 is a retry then a delivery with the same
 
 TEST_CASE("webhook sender: 410 Gone", "[webhooks]") {
   Receiver receiver(R"({"default":{"status":410,"body":"subscription removed"}})");
-  HttpWebhookSender sender(loopback_allowed());
+  webhooks::HttpWebhookSender sender(loopback_allowed());
   DeliveryResult r = sender.deliver(hook_to(receiver.url()));
   CHECK(r.outcome == DeliveryOutcome::kGone);
   CHECK(r.status_code == 410);
@@ -276,7 +277,7 @@ TEST_CASE("webhook sender: 429 and 503 honour Retry-After", "[webhooks]") {
       {"status":503,"headers":{"retry-after":"864000"}},
       {"status":429},
       {"status":500,"headers":{"retry-after":"30"}}]})");
-  HttpWebhookSender sender(loopback_allowed());
+  webhooks::HttpWebhookSender sender(loopback_allowed());
   const auto hook = hook_to(receiver.url());
 
   DeliveryResult r = sender.deliver(hook);
@@ -295,7 +296,7 @@ TEST_CASE("webhook sender: 429 and 503 honour Retry-After", "[webhooks]") {
 
   r = sender.deliver(hook);
   REQUIRE(r.retry_after);
-  CHECK(*r.retry_after == kMaxRetryAfter);  // ten days, capped to one
+  CHECK(*r.retry_after == webhooks::kMaxRetryAfter);  // ten days, capped to one
 
   r = sender.deliver(hook);
   CHECK(r.outcome == DeliveryOutcome::kRetry);
@@ -310,9 +311,9 @@ TEST_CASE("webhook sender: 429 and 503 honour Retry-After", "[webhooks]") {
 
 TEST_CASE("webhook sender: a receiver slower than the timeout is a retry", "[webhooks]") {
   Receiver receiver(R"({"sequence":[{"status":200,"delay_ms":20000}],"default":{"status":200}})");
-  HttpWebhookOptions options = loopback_allowed();
+  webhooks::HttpWebhookOptions options = loopback_allowed();
   options.total_timeout = 1500ms;
-  HttpWebhookSender sender(options);
+  webhooks::HttpWebhookSender sender(options);
   auto started = std::chrono::steady_clock::now();
   DeliveryResult r = sender.deliver(hook_to(receiver.url()));
   auto took = std::chrono::steady_clock::now() - started;
@@ -329,7 +330,7 @@ TEST_CASE("webhook sender: a receiver slower than the timeout is a retry", "[web
 TEST_CASE("webhook sender: loopback is refused by the guard and allowed when configured", "[webhooks]") {
   Receiver receiver;
   {
-    HttpWebhookSender strict;
+    webhooks::HttpWebhookSender strict;
     // 2130706433 is 127.0.0.1 as one number; 0.0.0.0 reaches the local host on Linux.
     for (const std::string host : {"127.0.0.1", "localhost", "[::ffff:127.0.0.1]", "[::1]", "2130706433", "0.0.0.0"}) {
       DeliveryResult r = strict.deliver(hook_to(receiver.url(host)));
@@ -348,21 +349,21 @@ TEST_CASE("webhook sender: loopback is refused by the guard and allowed when con
   }
   CHECK(receiver.records().empty());  // nothing reached the receiver
 
-  HttpWebhookOptions listed;
-  listed.allowed_networks = {*parse_cidr("127.0.0.0/8"), *parse_cidr("::1/128")};
-  HttpWebhookSender allowed_by_list(listed);
+  webhooks::HttpWebhookOptions listed;
+  listed.allowed_networks = {*network::parse_cidr("127.0.0.0/8"), *network::parse_cidr("::1/128")};
+  webhooks::HttpWebhookSender allowed_by_list(listed);
   CHECK(allowed_by_list.deliver(hook_to(receiver.url())).outcome == DeliveryOutcome::kDelivered);
   CHECK(allowed_by_list.deliver(hook_to(receiver.url("localhost"))).outcome == DeliveryOutcome::kDelivered);
   CHECK(allowed_by_list.deliver(hook_to("http://10.0.0.1:8080/")).outcome == DeliveryOutcome::kPermanentFailure);
 
-  HttpWebhookSender allowed_by_flag(loopback_allowed());
+  webhooks::HttpWebhookSender allowed_by_flag(loopback_allowed());
   CHECK(allowed_by_flag.deliver(hook_to(receiver.url())).outcome == DeliveryOutcome::kDelivered);
   CHECK(receiver.records().size() == 3);
 }
 
 TEST_CASE("webhook sender: several deliveries share one connection", "[webhooks]") {
   Receiver receiver;
-  HttpWebhookSender sender(loopback_allowed());
+  webhooks::HttpWebhookSender sender(loopback_allowed());
   for (int i = 0; i < 6; ++i)
     REQUIRE(sender.deliver(hook_to(receiver.url(), "msg_n-" + std::to_string(i))).outcome ==
             DeliveryOutcome::kDelivered);
@@ -373,7 +374,7 @@ TEST_CASE("webhook sender: several deliveries share one connection", "[webhooks]
   CHECK(ports.size() == 1);
 
   // A second sender has its own connection.
-  HttpWebhookSender other(loopback_allowed());
+  webhooks::HttpWebhookSender other(loopback_allowed());
   REQUIRE(other.deliver(hook_to(receiver.url())).outcome == DeliveryOutcome::kDelivered);
   records = receiver.records();
   CHECK(records.back().at("remote_port").as_int64() != *ports.begin());
@@ -385,9 +386,9 @@ TEST_CASE("webhook sender: other answers, transport errors and bad input", "[web
       {"status":301,"headers":{"location":"https://elsewhere.example/hooks"}},
       {"status":200,"body":"x"},
       {"status":418}]})");
-  HttpWebhookOptions options = loopback_allowed();
+  webhooks::HttpWebhookOptions options = loopback_allowed();
   options.max_response_bytes = 64;
-  HttpWebhookSender sender(options);
+  webhooks::HttpWebhookSender sender(options);
 
   DeliveryResult r = sender.deliver(hook_to(receiver.url()));
   CHECK(r.outcome == DeliveryOutcome::kRetry);
@@ -434,7 +435,7 @@ TEST_CASE("webhook sender: other answers, transport errors and bad input", "[web
 TEST_CASE("webhook sender: a long answer is cut at the limit and still counts", "[webhooks]") {
   Receiver receiver(
       R"({"sequence":[{"status":200,"body":"a","repeat":300000},{"status":500,"body":"b","repeat":300000}]})");
-  HttpWebhookSender sender(loopback_allowed());
+  webhooks::HttpWebhookSender sender(loopback_allowed());
   DeliveryResult r = sender.deliver(hook_to(receiver.url()));
   CHECK(r.outcome == DeliveryOutcome::kDelivered);
   r = sender.deliver(hook_to(receiver.url()));
@@ -447,7 +448,7 @@ TEST_CASE("webhook sender: a long answer is cut at the limit and still counts", 
 TEST_CASE("webhook sender: webhook-timestamp comes from the wall clock source", "[webhooks]") {
   Receiver receiver;
   const std::int64_t hour_ago = now_seconds() - 3600;
-  HttpWebhookSender sender(loopback_allowed(), [hour_ago] { return hour_ago; });
+  webhooks::HttpWebhookSender sender(loopback_allowed(), [hour_ago] { return hour_ago; });
   CHECK(sender.deliver(hook_to(receiver.url())).outcome == DeliveryOutcome::kDelivered);
   auto records = receiver.records();
   REQUIRE(records.size() == 1);
@@ -479,9 +480,9 @@ TEST_CASE("webhook sender: TLS verifies the certificate and the host name", "[we
   Tls tls{p("server.pem"), p("server.key"), p("ca.pem")};
   Receiver receiver("{}", &tls);
 
-  HttpWebhookOptions trusting = loopback_allowed();
+  webhooks::HttpWebhookOptions trusting = loopback_allowed();
   trusting.ca_file = tls.ca;
-  HttpWebhookSender sender(trusting);
+  webhooks::HttpWebhookSender sender(trusting);
   DeliveryResult r = sender.deliver(hook_to(receiver.url("localhost", "https")));
   INFO(r.detail);
   CHECK(r.outcome == DeliveryOutcome::kDelivered);
@@ -495,7 +496,7 @@ TEST_CASE("webhook sender: TLS verifies the certificate and the host name", "[we
   CHECK(r.status_code == 0);
 
   // Without the test CA the chain is not trusted.
-  HttpWebhookSender system_store(loopback_allowed());
+  webhooks::HttpWebhookSender system_store(loopback_allowed());
   r = system_store.deliver(hook_to(receiver.url("localhost", "https")));
   INFO(r.detail);
   CHECK(r.outcome == DeliveryOutcome::kRetry);

@@ -72,7 +72,7 @@ std::string decode_words(std::string_view value, std::size_t first_max) {
 }
 
 void check_header_word(std::string_view text, std::size_t first_word_max) {
-  std::string encoded = encode_header_word(text, first_word_max);
+  std::string encoded = mail::encode_header_word(text, first_word_max);
   for (char c : encoded) FUZZ_CHECK(c >= 0x20 && c < 0x7F);
   if (encoded == text) return;  // plain ASCII passes as it is
   std::size_t first_max = std::min(std::max<std::size_t>(first_word_max, 24), kMaxWord);
@@ -80,7 +80,7 @@ void check_header_word(std::string_view text, std::size_t first_word_max) {
 }
 
 void check_display_name(std::string_view name) {
-  std::string phrase = encode_display_name(name);
+  std::string phrase = mail::encode_display_name(name);
   for (char c : phrase) FUZZ_CHECK(c >= 0x20 && c < 0x7F);
   check_phrase(phrase, collapse_whitespace(replace_invalid_utf8(name)));
 }
@@ -137,18 +137,18 @@ std::optional<std::string> header(std::string_view headers, std::string_view nam
 }
 
 void check_compose(const std::vector<std::string>& f) {
-  MailContent content;
+  mail::MailContent content;
   content.from = {f[kFromName], "complaints@redress.example"};
-  content.reply_to = MailAddress{f[kToName], "team@redress.example"};
+  content.reply_to = mail::MailAddress{f[kToName], "team@redress.example"};
   content.to = {f[kToName], "jo@example.org"};
-  content.subject = subject_with_reference("CMP-2026-000042", f[kSubject]);
+  content.subject = mail::subject_with_reference("CMP-2026-000042", f[kSubject]);
   content.text = f[kText];
   content.html = f[kHtml];
-  thread_into_case(content, 42, "CMP-2026-000042", "redress.example");
+  mail::thread_into_case(content, 42, "CMP-2026-000042", "redress.example");
   content.headers = {{"X-Redress-Case", f[kExtra]}, {"Auto-Submitted", "auto-generated"}};
   content.date = Time{} + std::chrono::seconds(1772442000);
 
-  auto mail = compose(content);
+  auto mail = mail::compose(content);
   bool injected = has_line_break(content.from.name) || has_line_break(content.to.name) ||
                   has_line_break(content.subject) || has_line_break(f[kExtra]);
   if (injected) {
@@ -248,7 +248,7 @@ int mime(const std::uint8_t* data, std::size_t size) {
   check_display_name(f[kToName]);
 
   std::string reference = f[kReference].empty() ? "CMP-2026-000042" : f[kReference];
-  std::string tagged = subject_with_reference(reference, f[kSubject]);
+  std::string tagged = mail::subject_with_reference(reference, f[kSubject]);
   std::string tag = "[" + reference + "]";
   FUZZ_CHECK(tagged.find(tag) != std::string::npos);
   if (f[kSubject].find(tag) == std::string::npos)

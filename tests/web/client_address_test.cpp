@@ -11,13 +11,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
-IpAddress ip(const char* text) {
-  auto address = parse_ip(text);
+network::IpAddress ip(const char* text) {
+  auto address = network::parse_ip(text);
   REQUIRE(address);
   return *address;
 }
 
-std::vector<Cidr> proxies(const char* text) {
+std::vector<network::Cidr> proxies(const char* text) {
   auto parsed = parse_trusted_proxies(text);
   REQUIRE(parsed.ok());
   return parsed.value();

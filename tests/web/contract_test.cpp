@@ -853,7 +853,8 @@ TEST_CASE("contract: the intake hook answers as the document says", "[web][contr
                   "post");
   auto now =
       std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-  auto forged = redress::sign_webhook("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "msg_contract_0", now, payload);
+  auto forged =
+      redress::security::sign_webhook("whsec_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "msg_contract_0", now, payload);
   REQUIRE(forged);
   HttpAnswer refused = http_call(
       server.port(), "POST", "/hooks/intake/web-form", payload,
@@ -864,7 +865,7 @@ TEST_CASE("contract: the intake hook answers as the document says", "[web][contr
                   "post");
 
   // Signed: created; the same webhook-id again: 409 naming the case.
-  auto signature = redress::sign_webhook(kIntakeSecret, "msg_contract_1", now, payload);
+  auto signature = redress::security::sign_webhook(kIntakeSecret, "msg_contract_1", now, payload);
   REQUIRE(signature);
   HeaderList signed_headers{
       {"webhook-id", "msg_contract_1"}, {"webhook-timestamp", std::to_string(now)}, {"webhook-signature", *signature}};

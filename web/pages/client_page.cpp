@@ -57,7 +57,7 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["body_class"] = "client";
   data["reference"] = c.reference;
   data["subject"] = c.subject;
-  data["status_label"] = status_label(c.status);
+  data["mail::status_label"] = mail::status_label(c.status);
   data["status_text"] = status_text(c.status);
   data["received_local"] = format(c.received_at);
   data["base"] = base;
@@ -104,10 +104,10 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   json::array offers;
   for (const auto& r : snapshot.redress) {
     json::object o{{"id", redress_display_id(r.id)},
-                   {"kind_label", redress_kind_label(r.kind)},
+                   {"kind_label", mail::redress_kind_label(r.kind)},
                    {"text", r.text},
                    {"status", to_string(r.status)}};
-    if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
+    if (r.amount_minor) o["amount"] = mail::format_money(*r.amount_minor, r.currency);
     bool open = r.status == RedressStatus::kProposed && may("accept_redress");
     o["decide"] = open;
     o["accept_url"] = base + "/redress/" + redress_display_id(r.id) + "/accept";

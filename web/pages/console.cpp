@@ -243,11 +243,11 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   json::array redress;
   for (const auto& r : view.snapshot.redress) {
     json::object o{{"id", redress_display_id(r.id)},
-                   {"kind", redress_kind_label(r.kind)},
+                   {"kind", mail::redress_kind_label(r.kind)},
                    {"text", r.text},
                    {"status", to_string(r.status)},
                    {"automatic", r.automatic}};
-    if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
+    if (r.amount_minor) o["amount"] = mail::format_money(*r.amount_minor, r.currency);
     o["can_fulfil"] = r.status == RedressStatus::kAccepted;
     redress.push_back(std::move(o));
   }

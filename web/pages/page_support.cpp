@@ -86,11 +86,12 @@ const date::time_zone* zone_of(PagesContext& pages, const std::string& workflow)
 
 }  // namespace
 
-LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow) {
+mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow) {
   const Workflow* found = pages.api.engine.workflows().find(workflow);
   if (found)
-    if (auto formatter = zone_formatter(found->calendar.zone_name()); formatter) return std::move(formatter).value();
-  return [](Time t) { return format_utc_for_reader(t); };
+    if (auto formatter = mail::zone_formatter(found->calendar.zone_name()); formatter)
+      return std::move(formatter).value();
+  return [](Time t) { return mail::format_utc_for_reader(t); };
 }
 
 std::string short_time(PagesContext& pages, const std::string& workflow, Time t) {

@@ -38,7 +38,7 @@ void run_page_action(PagesContext& pages, ActionRequest request, std::function<v
 
 // Reader's time texts in a workflow's zone ("Friday 27 November 2026 at 17:00 GMT"); UTC when
 // the workflow is unknown.
-[[nodiscard]] LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow);
+[[nodiscard]] mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow);
 // "2026-11-27 17:00 GMT": the compact form for tables, in the same zone.
 [[nodiscard]] std::string short_time(PagesContext& pages, const std::string& workflow, Time t);
 

@@ -32,7 +32,7 @@ std::string safe_next(const std::string& next) {
 // A hash to verify against when the email is unknown, so the answer takes as long either way.
 const std::string& dummy_hash() {
   static const std::string hash = [] {
-    auto h = hash_password("not a password of anyone's");
+    auto h = security::hash_password("not a password of anyone's");
     return h ? std::move(h).value() : std::string();
   }();
   return hash;
@@ -40,7 +40,7 @@ const std::string& dummy_hash() {
 
 Response sign_in_form(PagesContext& pages, http::status status, const std::string& email, const std::string& next,
                       const std::string& error, const std::string& notice = {}) {
-  std::string token = new_token("si_");
+  std::string token = security::new_token("si_");
   json::object data{{"title", "Sign in"}, {"email", email}, {"next", next}, {"csrf", token}};
   if (!error.empty()) data["error"] = error;
   if (!notice.empty()) data["notice"] = notice;
@@ -62,7 +62,7 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
   std::optional<std::string> hash;
   if (staff && staff->active && staff->role != Role::kIntake)
     if (auto h = pages.api.staff.password_hash(staff->id); h) hash = std::move(h).value();
-  bool ok = verify_password(password, hash ? *hash : dummy_hash()) && hash.has_value();
+  bool ok = security::verify_password(password, hash ? *hash : dummy_hash()) && hash.has_value();
   if (!ok) {
     (void)pages.address_failures->take(address);
     const SignInPolicy& policy = pages.sign_in;
@@ -78,8 +78,9 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
   }
   if (auto s = pages.api.sessions.clear_sign_in_failures(email); !s)
     return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
-  std::string token = new_token("ss_");
-  StaffSession session{token_hash(token), staff->id, new_token(""), now, now + pages.sign_in.session_lifetime};
+  std::string token = security::new_token("ss_");
+  StaffSession session{security::token_hash(token), staff->id, security::new_token(""), now,
+                       now + pages.sign_in.session_lifetime};
   if (auto s = pages.api.sessions.create_session(session); !s)
     return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
   Response response = see_other(next);
@@ -96,7 +97,7 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   std::string next = safe_next(form->get("next"));
   auto cookie = cookie_value(ctx->request, kLoginCookie);
   if (!same_origin_post(ctx->request, pages.api.base_url) || !cookie || cookie->size() != form->get("csrf").size() ||
-      !secrets_equal(*cookie, form->get("csrf")))
+      !security::secrets_equal(*cookie, form->get("csrf")))
     return reply(sign_in_form(pages, http::status::forbidden, email, next,
                               "The sign-in form had expired or came from another site. Please try again."));
   if (email.empty() || form->get("password").empty())
@@ -154,7 +155,7 @@ bool role_allowed(const std::vector<Role>& roles, Role role) {
 std::optional<SignedIn> signed_in(PagesContext& pages, const Request& request) {
   auto token = cookie_value(request, kSessionCookie);
   if (!token || token->size() < 10 || token->size() > 100) return std::nullopt;
-  auto session = pages.api.sessions.find_session(token_hash(*token), pages.api.engine.clock().now());
+  auto session = pages.api.sessions.find_session(security::token_hash(*token), pages.api.engine.clock().now());
   if (!session) return std::nullopt;
   auto staff = pages.api.staff.find_staff(session->staff_id);
   if (!staff || !staff->active) return std::nullopt;
@@ -211,7 +212,7 @@ void add_staff_form(Router& router, PagesContext& pages, std::string pattern, st
               message_page(pages, http::status::bad_request, "The form could not be read", form.error().detail));
         const std::string& csrf = form->get("csrf");
         if (!same_origin_post(ctx->request, pages.api.base_url) || csrf.size() != who->session.csrf.size() ||
-            !secrets_equal(csrf, who->session.csrf))
+            !security::secrets_equal(csrf, who->session.csrf))
           return reply(forbidden_page(pages,
                                       "This form was not sent from your signed-in session (its "
                                       "security token is missing or wrong). Reload the page and try again."));
