@@ -57,7 +57,7 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["body_class"] = "client";
   data["reference"] = c.reference;
   data["subject"] = c.subject;
-  data["mail::status_label"] = mail::status_label(c.status);
+  data["status_label"] = mail::status_label(c.status);
   data["status_text"] = status_text(c.status);
   data["received_local"] = format(c.received_at);
   data["base"] = base;
