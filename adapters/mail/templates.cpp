@@ -76,8 +76,9 @@ const std::vector<std::string>& MailTemplates::required_names() {
 }
 
 fs::path MailTemplates::shipped_dir() {
-  // This file is adapters/mail/templates.cpp; the templates are templates/email beside adapters/.
-  return fs::path(__FILE__).parent_path().parent_path().parent_path() / "templates" / "email";
+  // The source tree's templates/email, named by the build (CMakeLists.txt): __FILE__ is only as
+  // absolute as the compiler was told, and a compiler cache may hand it a relative path.
+  return fs::path(REDRESS_SOURCE_DIR) / "templates" / "email";
 }
 
 Result<MailTemplates> MailTemplates::load(const fs::path& dir) {

@@ -22,8 +22,9 @@ Result<std::string> read_file(const fs::path& path) {
 }  // namespace
 
 fs::path PageTemplates::shipped_dir() {
-  // This file is web/pages/page_templates.cpp; the templates are web/templates.
-  return fs::path(__FILE__).parent_path().parent_path() / "templates";
+  // The source tree's web/templates, named by the build (CMakeLists.txt), not by __FILE__, which
+  // is only as absolute as the compiler was told.
+  return fs::path(REDRESS_SOURCE_DIR) / "web" / "templates";
 }
 
 Result<PageTemplates> PageTemplates::load(const fs::path& dir) {
