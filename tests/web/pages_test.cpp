@@ -203,6 +203,17 @@ TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failu
     auto right = sign_in(client, jar, "agent@example.org", kPassword);
     CHECK(right.status == 429);
     CHECK(right.body.find("locked") != std::string::npos);
+    // Both 429s say when to come back: Retry-After within the 15-minute lock, and the page says 15
+    // minutes (rounded up from what is left), not 16.
+    for (const auto* locked : {&fifth, &right}) {
+      INFO(locked->describe());
+      REQUIRE(locked->has_header("retry-after"));
+      long retry = std::atol(locked->header("retry-after").c_str());
+      CHECK(retry > 14 * 60);
+      CHECK(retry <= 15 * 60);
+      CHECK(locked->body.find("locked for 15 more minutes") != std::string::npos);
+      CHECK(locked->body.find("16 more minutes") == std::string::npos);
+    }
     CHECK(jar.cookies.count("redress_staff") == 0);
     // An unknown address answers like a wrong password and is locked the same way.
     CHECK(sign_in(client, jar, "nobody@example.org", "whatever password").status == 401);
