@@ -531,14 +531,7 @@ TEST_CASE("web hostile: connections beyond the cap are closed and the server rec
   }
   // Free some places: new connections are served again (the close is noticed asynchronously).
   held.resize(kMaxConnections - 3);
-  bool served = false;
-  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
-    Connection c(server.port());
-    auto r = c.request("GET", "/healthz", {}, {}, 5s);
-    served = r && r->status == 200;
-    if (!served) std::this_thread::sleep_for(50ms);
-  }
-  CHECK(served);
+  CHECK(healthz_served_soon(server.port()));
   held.clear();
   extra.clear();
   // The refusals are counted.

@@ -431,6 +431,18 @@ class Connection {
   std::string buffer_;
 };
 
+// Whether GET /healthz answers 200 on a fresh connection, tried up to 100 times 50 ms apart: a
+// server notices closed connections asynchronously, so a freed place is not free at once.
+inline bool healthz_served_soon(unsigned short port) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (attempt) std::this_thread::sleep_for(50ms);
+    Connection c(port);
+    auto r = c.request("GET", "/healthz", {}, {}, 5s);
+    if (r && r->status == 200) return true;
+  }
+  return false;
+}
+
 // ---- the server process -------------------------------------------------------------------------
 
 // The log of the server started last, so that a failure can show what the server said.
