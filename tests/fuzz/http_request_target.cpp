@@ -82,7 +82,8 @@ std::string staff_token(Store& store, const std::string& name, Role role) {
 
 // Sends `bytes` on a new connection, shuts the sending side, and reads until the server closes.
 // The answer bytes, and whether the server closed within `limit`.
-std::pair<std::string, bool> exchange(unsigned short port, std::string_view bytes, std::chrono::milliseconds limit) {
+std::pair<std::string, bool> send_and_read(unsigned short port, std::string_view bytes,
+                                           std::chrono::milliseconds limit) {
   int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) harness_failed("socket");
   sockaddr_in address{};
@@ -168,7 +169,7 @@ HttpHarness& http_harness() {
     std::string request = "POST /v1/cases HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + h->agent_token +
                           "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
                           "\r\n\r\n" + body;
-    auto [answer, closed] = exchange(h->port, request, std::chrono::seconds(30));
+    auto [answer, closed] = send_and_read(h->port, request, std::chrono::seconds(30));
     auto at = answer.find("\"reference\":\"");
     if (answer.rfind("HTTP/1.1 201", 0) != 0 || at == std::string::npos) harness_failed("no case: " + answer);
     h->case_reference = answer.substr(at + 13, answer.find('"', at + 13) - at - 13);
@@ -247,13 +248,13 @@ void check_answers(std::string_view stream) {
 int http_request(const std::uint8_t* data, std::size_t size) {
   HttpHarness& h = http_harness();
   std::string input = with_placeholders(std::string(reinterpret_cast<const char*>(data), size), h);
-  auto [answers, closed] = exchange(h.port, input, std::chrono::seconds(5));
+  auto [answers, closed] = send_and_read(h.port, input, std::chrono::seconds(5));
   FUZZ_CHECK(closed);
   check_answers(answers);
   static unsigned inputs = 0;
   if (++inputs % 256 == 0) {
     auto [health, health_closed] =
-        exchange(h.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", std::chrono::seconds(5));
+        send_and_read(h.port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", std::chrono::seconds(5));
     FUZZ_CHECK(health.rfind("HTTP/1.1 200", 0) == 0);
   }
   return 0;
