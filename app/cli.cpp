@@ -52,6 +52,9 @@ const std::vector<CommandSpec>& commands() {
         {"max-header-bytes", "N", "largest request header (default 16384); larger ones get 431"},
         {"read-timeout", "SECONDS", "a request must arrive, and a response be taken, within this time (default 15)"},
         {"max-connections", "N", "connections beyond this are refused (default 10000)"},
+        {"max-connections-per-address", "N",
+         "connections one client address may hold; more are refused (default 16; 0: no cap; "
+         "REDRESS_MAX_CONNECTIONS_PER_ADDRESS)"},
         {"intake-rate-per-minute", "N", "cases per intake source or token a minute (default 600; 0: no limit)"},
         {"view-cache-mib", "MIB", "memory for rendered case views (default 32; 0: none)"},
         {"sign-in-failures-per-address", "N",
@@ -188,6 +191,7 @@ bool is_config_key(const std::string& name) {
                                              "max-header-bytes",
                                              "read-timeout",
                                              "max-connections",
+                                             "max-connections-per-address",
                                              "intake-rate-per-minute",
                                              "view-cache-mib",
                                              "sign-in-failures-per-address",

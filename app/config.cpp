@@ -9,6 +9,9 @@ namespace redress {
 
 namespace {
 
+// The intake secret examples/redress.toml ships: a server refuses to start with it.
+constexpr std::string_view kSecretPlaceholder = "REPLACE-ME";
+
 Status set_int(int& target, const std::string& value, const std::string& key, const std::string& source, int min,
                int max) {
   try {
@@ -80,6 +83,10 @@ Status read_intake(Config& config, const toml::node& node, const std::string& pa
       else
         return Error::invalid(at(path, v) + where + "." + key + ": unknown key");
     }
+    if (source.secret.find(kSecretPlaceholder) != std::string::npos)
+      return Error::invalid(at(path, source_node) + where +
+                            ".secret is the example's placeholder, not a secret: make one with "
+                            "echo \"whsec_$(openssl rand -base64 32)\" and put it there (or use secret_env)");
     if (source.secret.rfind("whsec_", 0) != 0 || source.secret.size() < 30)
       return Error::invalid(at(path, source_node) + where + ".secret: expected \"whsec_<base64>\" (at least 18 bytes)");
     config.intake[name] = std::move(source);
@@ -142,6 +149,8 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     return set_int(config.read_timeout_seconds, value, key, source, 1, 3600);
   } else if (key == "max-connections" || key == "max_connections") {
     return set_int(config.max_connections, value, key, source, 1, 1000000);
+  } else if (key == "max-connections-per-address" || key == "max_connections_per_address") {
+    return set_int(config.max_connections_per_address, value, key, source, 0, 1000000);
   } else if (key == "intake-rate-per-minute" || key == "intake_rate_per_minute") {
     return set_int(config.intake_rate_per_minute, value, key, source, 0, 1000000);
   } else if (key == "sign-in-failures-per-address" || key == "sign_in_failures_per_address") {
@@ -198,6 +207,7 @@ Status apply_environment(Config& config) {
       {"REDRESS_TEMPLATES", "templates"},
       {"REDRESS_WEBHOOKS_ALLOWED_NETWORKS", "webhooks_allowed_networks"},
       {"REDRESS_TRUSTED_PROXIES", "trusted_proxies"},
+      {"REDRESS_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"},
   };
   for (const auto& [variable, key] : kVariables)
     if (const char* value = std::getenv(variable); value && *value)

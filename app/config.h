@@ -29,6 +29,7 @@ struct Config {
   std::size_t max_header_bytes = 16 << 10;
   int read_timeout_seconds = 15;
   int max_connections = 10000;
+  int max_connections_per_address = 16;             // per client address (web/server.h); 0: no cap
   int intake_rate_per_minute = 600;                 // per intake source or intake token; 0: no limit
   int view_cache_mib = 32;                          // rendered case views kept (web/view_cache.h); 0: none
   int sign_in_failures_per_address = 30;            // per 15 minutes, per node (docs/security.md); 0: no limit

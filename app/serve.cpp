@@ -118,6 +118,7 @@ int command_serve(const Arguments& args) {
   options.max_header_bytes = config.max_header_bytes;
   options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
   options.max_connections = config.max_connections;
+  options.max_connections_per_address = config.max_connections_per_address;
   options.json_logs = config.log_format == "json";
   auto proxies = web::parse_trusted_proxies(config.trusted_proxies);
   if (!proxies) {

@@ -82,8 +82,9 @@ export REDRESS_DATA_DIR=$data REDRESS_LOG_LEVEL=warn REDRESS_DURABILITY=$durabil
 "$redress" staff add --name Bench --email bench@example.org --role admin >/dev/null
 token=$("$redress" staff token --email bench@example.org 2>/dev/null)
 port=$(free_port)
+# wrk's connections all come from 127.0.0.1: no per-address cap (docs/security.md, item 17).
 "$redress" serve --listen "127.0.0.1:$port" --threads "$threads" --log-level warn --durability "$durability" \
-  >"$work/serve.log" 2>&1 &
+  --max-connections-per-address 0 >"$work/serve.log" 2>&1 &
 pids+=($!)
 wait_port "$base_port"
 wait_port "$port"

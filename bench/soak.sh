@@ -64,7 +64,8 @@ export REDRESS_DATA_DIR=$data REDRESS_LOG_LEVEL=warn REDRESS_DURABILITY=full
 "$redress" staff add --name Soak --email soak@example.org --role admin >/dev/null
 token=$("$redress" staff token --email soak@example.org 2>/dev/null)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$redress" serve --listen "127.0.0.1:$port" --threads "$threads" >"$work/serve.log" 2>&1 &
+# wrk's connections all come from 127.0.0.1: no per-address cap (docs/security.md, item 17).
+"$redress" serve --listen "127.0.0.1:$port" --threads "$threads" --max-connections-per-address 0 >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/healthz" && break; sleep 0.1; done
 url=http://127.0.0.1:$port

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include "web/text_rules.h"
+
 namespace redress::web {
 
 namespace json = boost::json;
@@ -39,6 +41,8 @@ Result<NewCase> map_intake_payload(const IntakeSource& source, const json::value
   if (!fields.contains("channel")) fields["channel"] = source.channel;
   if (!fields.contains("category") && !source.category.empty()) fields["category"] = source.category;
   if (!fields.contains("workflow") && !source.workflow.empty()) fields["workflow"] = source.workflow;
+  if (auto faults = text_faults(fields); !faults.empty())
+    return Error::invalid("a mapped text carries a character it may not", std::move(faults));
   return decode_new_case(fields);
 }
 

@@ -2,11 +2,90 @@
 
 #include <boost/beast/core/string.hpp>
 #include <boost/json.hpp>
+#include <boost/json/basic_parser_impl.hpp>
 #include <boost/url/parse.hpp>
+
+#include <set>
+
+#include "web/text_rules.h"
 
 namespace redress::web {
 
 namespace json = boost::json;
+
+namespace {
+
+// A handler for json::basic_parser that only looks for a key given twice in one object (Boost.JSON
+// keeps one of them silently; RFC 8259 leaves the meaning open, so a strict reader refuses it).
+struct DuplicateKeyFinder {
+  static constexpr std::size_t max_array_size = -1;
+  static constexpr std::size_t max_object_size = -1;
+  static constexpr std::size_t max_string_size = -1;
+  static constexpr std::size_t max_key_size = -1;
+  struct Frame {
+    bool object = false;
+    std::set<std::string> keys;
+    std::string key;  // the member being read
+  };
+  std::vector<Frame> frames;
+  std::string partial_key;
+  std::string duplicate;  // the dotted path of the first key given twice
+
+  bool begin(bool object) {
+    frames.push_back(Frame{object, {}, {}});
+    return true;
+  }
+  bool end() {
+    frames.pop_back();
+    return true;
+  }
+  bool on_document_begin(boost::system::error_code&) { return true; }
+  bool on_document_end(boost::system::error_code&) { return true; }
+  bool on_array_begin(boost::system::error_code&) { return begin(false); }
+  bool on_array_end(std::size_t, boost::system::error_code&) { return end(); }
+  bool on_object_begin(boost::system::error_code&) { return begin(true); }
+  bool on_object_end(std::size_t, boost::system::error_code&) { return end(); }
+  bool on_string_part(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_string(json::string_view, std::size_t, boost::system::error_code&) { return true; }
+  bool on_key_part(json::string_view part, std::size_t, boost::system::error_code&) {
+    partial_key.append(part.data(), part.size());
+    return true;
+  }
+  bool on_key(json::string_view part, std::size_t, boost::system::error_code& ec) {
+    partial_key.append(part.data(), part.size());
+    Frame& frame = frames.back();
+    if (!frame.keys.insert(partial_key).second) {
+      for (const auto& f : frames)
+        if (f.object && &f != &frame) duplicate += f.key + ".";
+      duplicate += partial_key;
+      ec = json::error::syntax;
+      return false;
+    }
+    frame.key = std::move(partial_key);
+    partial_key.clear();
+    return true;
+  }
+  bool on_number_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_int64(std::int64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_uint64(std::uint64_t, json::string_view, boost::system::error_code&) { return true; }
+  bool on_double(double, json::string_view, boost::system::error_code&) { return true; }
+  bool on_bool(bool, boost::system::error_code&) { return true; }
+  bool on_null(boost::system::error_code&) { return true; }
+  bool on_comment_part(json::string_view, boost::system::error_code&) { return true; }
+  bool on_comment(json::string_view, boost::system::error_code&) { return true; }
+};
+
+// The dotted path of a key that `text` (well-formed JSON) gives twice in one object; empty when none.
+std::string duplicate_key(std::string_view text, std::size_t max_depth) {
+  json::parse_options options;
+  options.max_depth = max_depth;
+  json::basic_parser<DuplicateKeyFinder> parser(options);
+  boost::system::error_code ec;
+  parser.write_some(false, text.data(), text.size(), ec);
+  return parser.handler().duplicate;
+}
+
+}  // namespace
 
 const std::string& RequestContext::param(const std::string& name) const {
   static const std::string empty;
@@ -50,6 +129,9 @@ Result<json::object> parse_json_object(std::string_view text, std::size_t max_de
   json::value value = parser.release();
   if (!value.is_object())
     return Error::invalid("the body must be a JSON object", {FieldError{"body", "must be an object"}});
+  if (std::string key = duplicate_key(text, max_depth); !key.empty())
+    return Error::invalid("the body gives the key \"" + key + "\" more than once",
+                          {FieldError{key, "is given more than once"}});
   return std::move(value.get_object());
 }
 
@@ -106,12 +188,15 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
   for (std::size_t i = 0; i < routes_.size(); ++i) {
     std::map<std::string, std::string> captured;
     if (!match(compiled_[i], segments, captured)) continue;
-    if (routes_[i].method == request.method()) {
+    // HEAD is GET without the body (the server drops it, web/server.cpp): wherever GET is.
+    bool head_of_get = request.method() == http::verb::head && routes_[i].method == http::verb::get;
+    if (routes_[i].method == request.method() || head_of_get) {
       found = &routes_[i];
       params = std::move(captured);
       break;
     }
     std::string method(http::to_string(routes_[i].method));
+    if (routes_[i].method == http::verb::get) method += ", HEAD";
     if (allow.find(method) == std::string::npos) allow += (allow.empty() ? "" : ", ") + method;
   }
   if (!found) {
@@ -156,7 +241,7 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
     if (std::find(found->roles.begin(), found->roles.end(), staff->role) == found->roles.end()) {
       reply(problem(http::status::forbidden, "forbidden", "Not allowed for this role",
                     "the " + std::string(to_string(staff->role)) + " role may not " +
-                        std::string(request.method_string()) + " " + found->pattern));
+                        std::string(http::to_string(found->method)) + " " + found->pattern));
       return;
     }
     context->staff = std::move(staff).value();
@@ -186,6 +271,10 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
         extra["fields"] = std::move(fields);
         reply(problem(http::status::bad_request, "malformed-json", "The body is not valid JSON", body.error().detail,
                       std::move(extra)));
+        return;
+      }
+      if (auto faults = text_faults(*body); !faults.empty()) {
+        reply(problem_from(Error::invalid("a text in the body carries a character it may not", std::move(faults))));
         return;
       }
       context->body = std::move(body).value();

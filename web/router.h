@@ -3,7 +3,8 @@
 //
 // Patterns are paths whose `{name}` segments capture one percent-decoded segment ("/v1/cases/{ref}").
 // A captured value never contains '/', a control character, or equals "." or "..": such paths are
-// not found. A path that matches with another method is 405 with `Allow`. Staff routes require a
+// not found. A path that matches with another method is 405 with `Allow`. HEAD is answered
+// wherever GET is, by the GET route's handler (the server sends its header without the body). Staff routes require a
 // bearer token (401) whose role the route accepts (403). JSON routes require a JSON content type
 // (415) and a well-formed object within the depth limit (400, with where it broke).
 //
@@ -87,7 +88,8 @@ class Router {
   std::vector<Compiled> compiled_;
 };
 
-// Parses a JSON object with a depth limit; the error names the line and column where it broke.
+// Parses a JSON object with a depth limit; the error names the line and column where it broke, or
+// the key an object gives twice (its dotted path, "client.name").
 [[nodiscard]] Result<boost::json::object> parse_json_object(std::string_view text, std::size_t max_depth);
 
 }  // namespace redress::web

@@ -11,7 +11,10 @@
 
 #include <pthread.h>
 #include <algorithm>
+#include <cctype>
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "web/client_address.h"
 
@@ -30,15 +33,89 @@ network::IpAddress peer_of(const Server::Socket& socket) {
   return network::ip_of(peer.data()).value_or(network::IpAddress{});
 }
 
+Response bad_framing(std::string_view detail) {
+  return problem(http::status::bad_request, "bad-request", "The request is not valid HTTP/1.1", detail);
+}
+
+// What is wrong with a request's header as bytes (the request line and fields up to and including
+// the blank line), before Beast parses it: Beast unfolds obs-fold lines silently, and a header that
+// one server unfolds and another splits is a smuggling vector (RFC 9112 §5.2 lets a server refuse
+// them). A bare CR or LF is refused too (§2.2). Nullopt when the bytes are clean.
+std::optional<std::string> raw_header_fault(std::string_view header) {
+  for (std::size_t i = 0; i < header.size(); ++i) {
+    if (header[i] == '\n' && (i == 0 || header[i - 1] != '\r')) return "a line ends in a bare LF";
+    if (header[i] != '\r') continue;
+    if (i + 1 >= header.size() || header[i + 1] != '\n') return "a bare CR in the header";
+    if (i + 2 < header.size() && (header[i + 2] == ' ' || header[i + 2] == '\t'))
+      return "a header line starts with white space (obs-fold or white space after the request line)";
+  }
+  return std::nullopt;
+}
+
+bool is_host_character(unsigned char c) {
+  return std::isalnum(c) ||
+         std::string_view("-._~%!$&'()*+,;=:[]").find(static_cast<char>(c)) != std::string_view::npos;
+}
+
+// The framing rules of RFC 9112 that Beast leaves to the server (§3.2 Host, §6.1 Transfer-Encoding,
+// §6.3 message body length): a request that breaks one is answered 400 (501 for a transfer coding
+// other than chunked) and its connection closed, so that its body is never read as a next request.
+std::optional<Response> framing_fault(const http::request_parser<http::string_body>::value_type& header) {
+  std::size_t hosts = 0, lengths = 0;
+  std::vector<std::string> codings;
+  bool has_coding_field = false;
+  for (const auto& field : header) {
+    std::string_view value(field.value().data(), field.value().size());
+    if (field.name() == http::field::host) {
+      ++hosts;
+      for (char c : value)
+        if (!is_host_character(static_cast<unsigned char>(c))) return bad_framing("the Host header is not a host");
+    } else if (field.name() == http::field::content_length) {
+      ++lengths;
+      if (value.find(',') != std::string_view::npos) return bad_framing("Content-Length must be one number");
+    } else if (field.name() == http::field::transfer_encoding) {
+      has_coding_field = true;
+      while (!value.empty()) {
+        auto comma = value.find(',');
+        std::string_view part = value.substr(0, comma);
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+        while (!part.empty() && (part.front() == ' ' || part.front() == '\t')) part.remove_prefix(1);
+        while (!part.empty() && (part.back() == ' ' || part.back() == '\t')) part.remove_suffix(1);
+        if (!part.empty()) codings.emplace_back(part);
+      }
+    }
+  }
+  if (header.version() >= 11 && hosts == 0) return bad_framing("an HTTP/1.1 request must have a Host header");
+  if (hosts > 1) return bad_framing("a request must have one Host header, not several");
+  if (lengths > 1) return bad_framing("a request must have at most one Content-Length header");
+  if (!has_coding_field) return std::nullopt;
+  if (header.version() < 11) return bad_framing("Transfer-Encoding is not allowed in an HTTP/1.0 request");
+  if (lengths > 0) return bad_framing("a request must not have both Transfer-Encoding and Content-Length");
+  if (codings.empty() || !beast::iequals(codings.back(), "chunked"))
+    return bad_framing("the final transfer coding of a request must be chunked");
+  for (std::size_t i = 0; i + 1 < codings.size(); ++i) {
+    if (beast::iequals(codings[i], "chunked")) return bad_framing("chunked must be applied only once");
+    return problem(http::status::not_implemented, "not-implemented", "Transfer coding not implemented",
+                   "the only transfer coding accepted is chunked");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 // One connection: read a request, dispatch it, write the answer, repeat. All members are touched
 // only on the session's strand.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(Server::Socket socket, Server& server)
-      : peer_(peer_of(socket)), peer_text_(peer_.to_string()), socket_(std::move(socket)), server_(server) {}
-  ~Session() { server_.session_closed(this); }
+  // `counted_address`: the address this connection counts against in the per-address cap (empty:
+  // none, when the peer is a trusted proxy or no cap is set).
+  Session(Server::Socket socket, Server& server, network::IpAddress peer, std::string counted_address)
+      : peer_(peer),
+        peer_text_(peer_.to_string()),
+        counted_address_(std::move(counted_address)),
+        socket_(std::move(socket)),
+        server_(server) {}
+  ~Session() { server_.session_closed(this, counted_address_); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
 
@@ -84,16 +161,54 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
     arm_deadline();  // for the whole request, however slowly its bytes arrive
-    http::async_read_header(socket_, buffer_, *parser_,
-                            beast::bind_front_handler(&Session::on_read_header, shared_from_this()));
+    read_header();
   }
 
-  void on_read_header(beast::error_code ec, std::size_t) {
+  // Reads until the buffer holds a whole header (or more than the header limit), looks at its
+  // bytes (raw_header_fault), then lets Beast parse it; the body is read by Beast (read_body).
+  void read_header() {
+    std::string_view bytes(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    auto end = bytes.find("\r\n\r\n");
+    std::size_t limit = server_.options().max_header_bytes;
+    if (end == std::string_view::npos) {
+      if (auto fault = raw_header_fault(bytes.substr(0, bytes.size() - (bytes.ends_with('\r') ? 1 : 0))))
+        return reject_unparsed(*fault);
+      if (bytes.size() > limit) return on_read_error(http::error::header_limit);
+      socket_.async_read_some(buffer_.prepare(std::max<std::size_t>(4096, std::min<std::size_t>(limit, 65536))),
+                              beast::bind_front_handler(&Session::on_read_some, shared_from_this()));
+      return;
+    }
+    if (end + 4 > limit) return on_read_error(http::error::header_limit);
+    if (auto fault = raw_header_fault(bytes.substr(0, end + 4))) return reject_unparsed(*fault);
+    beast::error_code ec;
+    std::size_t used = parser_->put(buffer_.data(), ec);
+    buffer_.consume(used);
+    if (!ec && !parser_->is_header_done()) ec = http::error::bad_value;
+    on_read_header(ec);
+  }
+
+  void on_read_some(beast::error_code ec, std::size_t read) {
+    buffer_.commit(read);
+    if (ec == net::error::eof) ec = buffer_.size() == 0 ? http::error::end_of_stream : http::error::partial_message;
+    if (ec) return on_read_error(ec);
+    read_header();
+  }
+
+  // A header refused before Beast parsed it: nothing of it is known but its bytes.
+  void reject_unparsed(const std::string& fault) {
+    method_ = "UNKNOWN";
+    started_ = std::chrono::steady_clock::now();
+    reject(bad_framing(fault));
+  }
+
+  void on_read_header(beast::error_code ec) {
     if (ec) return on_read_error(ec);
     auto& header = parser_->get();
     started_ = std::chrono::steady_clock::now();
     method_ = std::string(header.method_string());
     if (header.method_string().size() > 16) method_ = "OTHER";
+    head_ = header.method() == http::verb::head;
+    if (auto fault = framing_fault(header)) return reject(std::move(*fault));
     if (auto length = parser_->content_length(); length && *length > server_.options().max_body_bytes)
       return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
                             "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
@@ -177,6 +292,12 @@ class Session : public std::enable_shared_from_this<Session> {
       response.set(http::field::cache_control, "no-store");
     response.keep_alive(keep);
     response.prepare_payload();
+    if (head_) {
+      // The same header as for GET, Content-Length included, and no body (RFC 9110 §9.3.2).
+      std::string length = std::to_string(response.body().size());
+      response.body().clear();
+      response.set(http::field::content_length, length);
+    }
     double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
     int status = static_cast<int>(response.result_int());
     server_.metrics().observe(method_, route_, status, seconds);
@@ -195,6 +316,7 @@ class Session : public std::enable_shared_from_this<Session> {
       self->response_.reset();
       if (ec || !keep) return self->do_close();
       self->method_.clear();
+      self->head_ = false;
       self->do_read();
     });
   }
@@ -212,6 +334,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   network::IpAddress peer_;  // the TCP peer (declared before socket_: read from it first)
   std::string peer_text_;    // and as text: the client address when no proxy is trusted
+  const std::string counted_address_;
   // The socket itself, not a beast::tcp_stream: timeouts are the sweeper's (deadline_), so the
   // stream's timer and its type-erased executor would only cost time on every read and write.
   Server::Socket socket_;
@@ -220,6 +343,7 @@ class Session : public std::enable_shared_from_this<Session> {
   Server& server_;
   bool busy_ = false;       // a request is being handled or answered
   bool keep_alive_ = true;  // the current request asked to keep the connection
+  bool head_ = false;       // the current request is a HEAD: its answer has no body
   std::string method_;      // of the current request, for logs and metrics
   std::string route_;       // the matched route pattern, set by the router
   std::string request_id_;
@@ -285,18 +409,19 @@ void Server::do_accept() {
 void Server::on_accept(boost::system::error_code ec, Socket socket) {
   if (ec == net::error::operation_aborted || !acceptor_.is_open()) return;
   if (!ec) {
-    bool full;
-    {
-      std::lock_guard lock(sessions_mutex_);
-      full = static_cast<int>(sessions_.size()) >= options_.max_connections;
-    }
-    if (full || draining()) {
+    network::IpAddress peer = peer_of(socket);
+    // A trusted proxy carries many clients, whose addresses are only known from their requests:
+    // its connections count against max_connections alone.
+    bool proxy = false;
+    for (const auto& range : options_.trusted_proxies) proxy = proxy || range.contains(peer);
+    std::string counted = options_.max_connections_per_address > 0 && !proxy ? peer.to_string() : std::string();
+    if (draining() || !admit(counted)) {
       metrics_.connection_refused();
       beast::error_code ignored;
       socket.close(ignored);
     } else {
       socket.set_option(tcp::no_delay(true), ec);
-      auto session = std::make_shared<Session>(std::move(socket), *this);
+      auto session = std::make_shared<Session>(std::move(socket), *this, peer, std::move(counted));
       session_opened(session);
       session->run();
     }
@@ -322,15 +447,30 @@ void Server::on_sweep(boost::system::error_code ec) {
   do_sweep();
 }
 
+bool Server::admit(const std::string& counted_address) {
+  std::lock_guard lock(sessions_mutex_);
+  if (static_cast<int>(sessions_.size()) >= options_.max_connections) return false;
+  if (!counted_address.empty()) {
+    int& held = connections_by_address_[counted_address];
+    if (held >= options_.max_connections_per_address) return false;
+    ++held;
+  }
+  return true;
+}
+
 void Server::session_opened(const std::shared_ptr<Session>& session) {
   std::lock_guard lock(sessions_mutex_);
   sessions_[session.get()] = session;
   metrics_.connection_opened();
 }
 
-void Server::session_closed(Session* session) {
+void Server::session_closed(Session* session, const std::string& counted_address) {
   std::lock_guard lock(sessions_mutex_);
   sessions_.erase(session);
+  if (!counted_address.empty())
+    if (auto it = connections_by_address_.find(counted_address);
+        it != connections_by_address_.end() && --it->second <= 0)
+      connections_by_address_.erase(it);
   metrics_.connection_closed();
   if (sessions_.empty()) sessions_empty_.notify_all();
 }

@@ -1,6 +1,7 @@
 // Server: the HTTP/1.1 front end on Boost.Beast.
 //
-// A Listener accepts connections (up to a cap; beyond it they are closed at once and counted) and
+// A Listener accepts connections (up to a cap, and a cap per client address; beyond them they are
+// closed at once and counted) and
 // gives each a Session on its own strand. A Session reads one request at a time — header limit
 // (431), body limit (413, checked against Content-Length before the body is read), a read timeout
 // that cuts slow clients off (checked by one sweeper for all sessions) — hands it to the Router, and writes the answer
@@ -45,6 +46,10 @@ struct ServerOptions {
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds read_timeout{15};
   int max_connections = 10000;
+  // Connections one client address may hold at once; beyond it, closed at accept like those over
+  // max_connections. Counted by the TCP peer; a trusted proxy's connections are not counted (the
+  // clients behind it are only known from their requests). 0: no per-address cap.
+  int max_connections_per_address = 16;
   bool json_logs = false;
   // Peers whose X-Forwarded-For is believed (web/client_address.h); empty: the peer is the client.
   std::vector<network::Cidr> trusted_proxies;
@@ -83,8 +88,11 @@ class Server {
   void on_accept(boost::system::error_code ec, Socket socket);
   void do_sweep();
   void on_sweep(boost::system::error_code ec);
+  // Takes a place for a new connection (and one of `counted_address`'s, unless empty); false
+  // when the server or the address is full.
+  bool admit(const std::string& counted_address);
   void session_opened(const std::shared_ptr<Session>& session);
-  void session_closed(Session* session);
+  void session_closed(Session* session, const std::string& counted_address);
   std::string next_request_id();
 
   const ServerOptions options_;
@@ -108,6 +116,7 @@ class Server {
   std::mutex sessions_mutex_;
   std::condition_variable sessions_empty_;
   std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
+  std::unordered_map<std::string, int> connections_by_address_;    // guarded by sessions_mutex_
 };
 
 }  // namespace redress::web

@@ -33,6 +33,8 @@ int workflow_toml(const std::uint8_t* data, std::size_t size);
 int mime(const std::uint8_t* data, std::size_t size);
 // List cursors: decode_cursor, and encode_cursor round trips.
 int cursor(const std::uint8_t* data, std::size_t size);
+// The whole request path: bytes over a socket to a real server (parser, router, handlers, store).
+int http_request(const std::uint8_t* data, std::size_t size);
 
 struct Target {
   std::string_view name;  // also the corpus folder: tests/fuzz/<name>/
@@ -40,7 +42,7 @@ struct Target {
 };
 inline constexpr Target kTargets[] = {
     {"api_body", &api_body}, {"intake_mapping", &intake_mapping}, {"workflow_toml", &workflow_toml}, {"mime", &mime},
-    {"cursor", &cursor},
+    {"cursor", &cursor},     {"http_request", &http_request},
 };
 
 }  // namespace redress::fuzz

@@ -397,7 +397,7 @@ TEST_CASE("web hostile: broken HTTP gets 400 or 405 and a closed connection", "[
     INFO(method);
     REQUIRE(r);
     check_client_error(*r, method);
-    if (r->status == 405) CHECK(r->header("allow") == "GET");
+    if (r->status == 405) CHECK(r->header("allow") == "GET, HEAD");
   }
   // Pipelined requests are answered in order on one connection.
   {
@@ -531,14 +531,7 @@ TEST_CASE("web hostile: connections beyond the cap are closed and the server rec
   }
   // Free some places: new connections are served again (the close is noticed asynchronously).
   held.resize(kMaxConnections - 3);
-  bool served = false;
-  for (int attempt = 0; attempt < 100 && !served; ++attempt) {
-    Connection c(server.port());
-    auto r = c.request("GET", "/healthz", {}, {}, 5s);
-    served = r && r->status == 200;
-    if (!served) std::this_thread::sleep_for(50ms);
-  }
-  CHECK(served);
+  CHECK(healthz_served_soon(server.port()));
   held.clear();
   extra.clear();
   // The refusals are counted.

@@ -203,6 +203,17 @@ TEST_CASE("pages: staff sign in with a password, sessions end on sign-out, failu
     auto right = sign_in(client, jar, "agent@example.org", kPassword);
     CHECK(right.status == 429);
     CHECK(right.body.find("locked") != std::string::npos);
+    // Both 429s say when to come back: Retry-After within the 15-minute lock, and the page says 15
+    // minutes (rounded up from what is left), not 16.
+    for (const auto* locked : {&fifth, &right}) {
+      INFO(locked->describe());
+      REQUIRE(locked->has_header("retry-after"));
+      long retry = std::atol(locked->header("retry-after").c_str());
+      CHECK(retry > 14 * 60);
+      CHECK(retry <= 15 * 60);
+      CHECK(locked->body.find("locked for 15 more minutes") != std::string::npos);
+      CHECK(locked->body.find("16 more minutes") == std::string::npos);
+    }
     CHECK(jar.cookies.count("redress_staff") == 0);
     // An unknown address answers like a wrong password and is locked the same way.
     CHECK(sign_in(client, jar, "nobody@example.org", "whatever password").status == 401);
@@ -415,17 +426,65 @@ TEST_CASE("pages: form bodies, CSV fields and ages", "[web][pages]") {
   CHECK_FALSE(web::Form::parse_text("a=%4"));
   CHECK_FALSE(web::Form::parse_text("a=%zz"));
   CHECK_FALSE(web::Form::parse_text("a=%FF%FE"));  // not UTF-8
-  CHECK(web::csv_field("plain") == "plain");
-  CHECK(web::csv_field("a,b") == "\"a,b\"");
-  CHECK(web::csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
-  CHECK(web::csv_field("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"");
-  CHECK(web::csv_field("@SUM(A1)") == "'@SUM(A1)");
-  CHECK(web::csv_field("-12.5") == "-12.5");
-  CHECK(web::csv_field("-") == "-");
-  CHECK(web::csv_field("-2+3") == "'-2+3");
   CHECK(web::duration_text(std::chrono::seconds(45)) == "45 s");
   CHECK(web::duration_text(std::chrono::minutes(200)) == "3 h 20 min");
   CHECK(web::duration_text(std::chrono::hours(52)) == "2 d 4 h");
+}
+
+// OWASP's CSV-injection rules, case by case: what a spreadsheet could run as a formula is defused
+// with a leading ' and quoted; numbers and plain text stay as they are; separators are quoted.
+TEST_CASE("pages: CSV fields follow OWASP's CSV-injection rules", "[web][pages]") {
+  struct Row {
+    std::string input;
+    std::string expected;
+  };
+  const std::vector<Row> table{
+      // plain data
+      {"plain", "plain"},
+      {"", ""},
+      {"Ana Ruiz", "Ana Ruiz"},
+      {"-", "-"},
+      {"-12.5", "-12.5"},
+      {"+3", "+3"},
+      {"40%", "40%"},
+      {"12", "12"},
+      {"a=b", "a=b"},
+      // separators, quotes and line breaks are quoted
+      {"a,b", "\"a,b\""},
+      {"a;b", "\"a;b\""},
+      {"say \"hi\"", "\"say \"\"hi\"\"\""},
+      {"two\nlines", "\"two\nlines\""},
+      // a formula at the start
+      {"=1+1", "\"'=1+1\""},
+      {"+1+1", "\"'+1+1\""},
+      {"-2+3", "\"'-2+3\""},
+      {"@SUM(A1)", "\"'@SUM(A1)\""},
+      {"%=1", "\"'%=1\""},
+      {"=HYPERLINK(\"x\")", "\"'=HYPERLINK(\"\"x\"\")\""},
+      {"\t=1", "\"'\t=1\""},
+      {"\r=1", "\"'\r=1\""},
+      {"\n=1", "\"'\n=1\""},
+      {"\tplain", "\"'\tplain\""},
+      // after leading white space or invisible characters
+      {" =1+1", "\"' =1+1\""},
+      {"   @x", "\"'   @x\""},
+      {"\xC2\xA0=1", "\"'\xC2\xA0=1\""},
+      {"\xE2\x80\x8B+1", "\"'\xE2\x80\x8B+1\""},
+      {"\xEF\xBB\xBF-1+1", "\"'\xEF\xBB\xBF-1+1\""},
+      // fullwidth forms
+      {"\xEF\xBC\x9D"
+       "1+1",
+       "\"'\xEF\xBC\x9D"
+       "1+1\""},
+      {"\xEF\xBC\xA0SUM(A1)", "\"'\xEF\xBC\xA0SUM(A1)\""},
+      // a formula in a cell that a separator would start is inside one quoted field
+      {"x,=1+1", "\"x,=1+1\""},
+      {"x;=1+1", "\"x;=1+1\""},
+  };
+  for (const auto& row : table) {
+    INFO("input: " << row.input);
+    CHECK(web::csv_field(row.input) == row.expected);
+  }
 }
 
 }  // namespace redress::webtest

@@ -268,11 +268,16 @@ inline std::string build_request(const std::string& method, const std::string& t
   return out;
 }
 
+// What a response carries after its header: a body framed by its header, or none because it
+// answers a HEAD (RFC 9110 §9.3.2: its Content-Length is the GET's, but no body follows).
+enum class Answering { kBodyAsFramed, kHead };
+
 // One blocking TCP connection to 127.0.0.1. Never uses Catch macros: safe on helper threads.
 class Connection {
  public:
   Connection() = default;
-  explicit Connection(unsigned short port) { connect(port); }
+  // `source`: the local address to connect from ("127.0.0.2"); empty: the kernel's choice.
+  explicit Connection(unsigned short port, const std::string& source = {}) { connect(port, source); }
   ~Connection() { close(); }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -281,10 +286,20 @@ class Connection {
     other.fd_ = -1;
   }
 
-  bool connect(unsigned short port) {
+  bool connect(unsigned short port, const std::string& source = {}) {
     close();
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return false;
+    if (!source.empty()) {
+      sockaddr_in local{};
+      local.sin_family = AF_INET;
+      local.sin_port = 0;
+      if (::inet_pton(AF_INET, source.c_str(), &local.sin_addr) != 1 ||
+          ::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0) {
+        close();
+        return false;
+      }
+    }
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
@@ -318,7 +333,8 @@ class Connection {
   }
 
   // Reads one response (skipping 1xx). Nullopt when the connection closes or `timeout` passes first.
-  std::optional<HttpResponse> read_response(std::chrono::milliseconds timeout = 20s) {
+  std::optional<HttpResponse> read_response(std::chrono::milliseconds timeout = 20s,
+                                            Answering answering = Answering::kBodyAsFramed) {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     for (;;) {
       std::size_t end;
@@ -341,6 +357,7 @@ class Connection {
         response.headers.emplace(lower(line.substr(0, colon)), trim(line.substr(colon + 1)));
       }
       if (response.status >= 100 && response.status < 200) continue;
+      if (answering == Answering::kHead) return response;
       if (lower(response.header("transfer-encoding")).find("chunked") != std::string::npos) {
         for (;;) {
           std::size_t eol;
@@ -413,6 +430,18 @@ class Connection {
   bool peer_closed_ = false;
   std::string buffer_;
 };
+
+// Whether GET /healthz answers 200 on a fresh connection, tried up to 100 times 50 ms apart: a
+// server notices closed connections asynchronously, so a freed place is not free at once.
+inline bool healthz_served_soon(unsigned short port) {
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    if (attempt) std::this_thread::sleep_for(50ms);
+    Connection c(port);
+    auto r = c.request("GET", "/healthz", {}, {}, 5s);
+    if (r && r->status == 200) return true;
+  }
+  return false;
+}
 
 // ---- the server process -------------------------------------------------------------------------
 

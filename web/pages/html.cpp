@@ -185,14 +185,54 @@ std::string duration_text(Duration d) {
   return (negative ? "-" : "") + std::string(buffer);
 }
 
+namespace {
+
+// A plain number ("-12.5", "+3", "40%"): data a spreadsheet reads as a number, never a formula.
+bool csv_plain_number(std::string_view text) {
+  if (!text.empty() && (text.front() == '-' || text.front() == '+')) text.remove_prefix(1);
+  if (!text.empty() && text.back() == '%') text.remove_suffix(1);
+  if (text.empty() || text.front() == '.' || text.back() == '.') return false;
+  std::size_t marks = 0;
+  for (char c : text) {
+    if (c == '.')
+      ++marks;
+    else if (c < '0' || c > '9')
+      return false;
+  }
+  return marks <= 1;
+}
+
+// Whether a spreadsheet could read `text` as a formula (OWASP, CSV Injection): its first character
+// is = + - @ % (or their fullwidth forms), a tab, CR or LF, or one of those comes after leading
+// white space or invisible characters (space, NBSP, zero-width space, byte-order mark), which
+// spreadsheets skip.
+bool csv_formula_like(std::string_view text) {
+  if (text.empty()) return false;
+  if (text.front() == '\t' || text.front() == '\r' || text.front() == '\n') return true;
+  static constexpr std::string_view kSkipped[] = {" ", "\xC2\xA0", "\xE2\x80\x8B", "\xEF\xBB\xBF"};
+  static constexpr std::string_view kTriggers[] = {
+      "=", "+", "-", "@", "%", "\xEF\xBC\x9D", "\xEF\xBC\x8B", "\xEF\xBC\x8D", "\xEF\xBC\xA0", "\t", "\r", "\n"};
+  for (bool skipped = true; skipped;) {
+    skipped = false;
+    for (auto blank : kSkipped)
+      if (text.starts_with(blank)) {
+        text.remove_prefix(blank.size());
+        skipped = true;
+      }
+  }
+  for (auto trigger : kTriggers)
+    if (text.starts_with(trigger)) return true;
+  return false;
+}
+
+}  // namespace
+
 std::string csv_field(std::string_view text) {
   std::string value(text);
   // A number (or a lone dash for "none") is data, not a formula.
-  bool number = !value.empty() && value.find_first_not_of("0123456789.-%") == std::string::npos &&
-                value.find('-', 1) == std::string::npos;
-  if (!value.empty() && !number && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos)
-    value.insert(0, "'");
-  if (value.find_first_of(",\"\r\n") == std::string::npos) return value;
+  bool defused = value != "-" && !csv_plain_number(value) && csv_formula_like(value);
+  if (defused) value.insert(0, "'");
+  if (!defused && value.find_first_of(",;\"\r\n\t") == std::string::npos) return value;
   std::string out = "\"";
   for (char c : value) {
     if (c == '"') out += '"';

@@ -57,8 +57,10 @@ enum class CookieSecurity { kPlain, kSecure };
 
 // "3 h 20 min", "2 d 4 h", "45 s": an age or a remaining time, for tables.
 [[nodiscard]] std::string duration_text(Duration d);
-// A CSV field, quoted when it holds a comma, quote or line break; a leading = + - @ is defused
-// with a quote so a spreadsheet never runs it as a formula.
+// A CSV field after OWASP's CSV-injection rules: a field a spreadsheet could run as a formula
+// (starting with = + - @ % or their fullwidth forms, tab, CR or LF, also after leading spaces or
+// invisible characters) gets a leading ' and is quoted; plain numbers ("-12.5", "40%") and a lone
+// "-" stay data. A field holding a comma, semicolon, quote, tab or line break is quoted, quotes doubled.
 [[nodiscard]] std::string csv_field(std::string_view text);
 
 }  // namespace redress::web

@@ -2,6 +2,9 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <chrono>
+
 #include <spdlog/spdlog.h>
 
 #include "adapters/security/secrets.h"
@@ -49,10 +52,18 @@ Response sign_in_form(PagesContext& pages, http::status status, const std::strin
   return response;
 }
 
-std::string locked_text(PagesContext& pages, Time until) {
-  auto left = std::chrono::duration_cast<std::chrono::minutes>(until - pages.api.engine.clock().now()).count() + 1;
-  return "Too many failed attempts: signing in with this email address is locked for " + std::to_string(left) +
-         " more minute" + (left == 1 ? "" : "s") + ". Ask an administrator if you cannot wait.";
+// The 429 of a locked email address: Retry-After in whole seconds and the page in whole minutes,
+// both rounded up from what is left of the lock (a 15-minute lock says 15, not 16).
+Response locked_sign_in(PagesContext& pages, const std::string& email, const std::string& next, Time until) {
+  auto left = std::chrono::ceil<std::chrono::seconds>(until - pages.api.engine.clock().now()).count();
+  left = std::max<std::int64_t>(left, 1);
+  auto minutes = (left + 59) / 60;
+  Response response = sign_in_form(pages, http::status::too_many_requests, email, next,
+                                   "Too many failed attempts: signing in with this email address is locked for " +
+                                       std::to_string(minutes) + " more minute" + (minutes == 1 ? "" : "s") +
+                                       ". Ask an administrator if you cannot wait.");
+  response.set(http::field::retry_after, std::to_string(left));
+  return response;
 }
 
 // Checks the password and, when it matches, opens the session. On the PasswordChecker's thread.
@@ -70,8 +81,7 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
                                                             policy.lockout);
     if (failed && failed->locked_until) {
       spdlog::warn("sign-in locked for {} minutes after {} failures", policy.lockout.count(), failed->failures);
-      return reply(
-          sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *failed->locked_until)));
+      return reply(locked_sign_in(pages, email, next, *failed->locked_until));
     }
     return reply(
         sign_in_form(pages, http::status::unauthorized, email, next, "That email address and password do not match."));
@@ -118,14 +128,7 @@ void sign_in(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   Time now = pages.api.engine.clock().now();
   auto gate = sessions.sign_in_gate(email, now);
   if (!gate) return reply(sign_in_form(pages, page_status(gate.error()), email, next, gate.error().detail));
-  if (gate->locked_until) {
-    Response response =
-        sign_in_form(pages, http::status::too_many_requests, email, next, locked_text(pages, *gate->locked_until));
-    response.set(
-        http::field::retry_after,
-        std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*gate->locked_until - now).count() + 1));
-    return reply(std::move(response));
-  }
+  if (gate->locked_until) return reply(locked_sign_in(pages, email, next, *gate->locked_until));
   // The check itself (argon2id) runs on the checker's thread; the reply is sent from there.
   std::string password = form->get("password");
   bool queued = pages.passwords->submit(
