@@ -389,6 +389,19 @@ TEST_CASE("pages: the console acts through the engine, with CSRF, version checks
         form_type() + jar.header());
     CHECK(bad_time.status == 422);
     CHECK(bad_time.body.find("due_local") != std::string::npos);
+    // A NUL byte or a bidirectional override in a console form is refused, and nothing is stored.
+    auto before = api.get("/v1/cases/" + reference).json().at("version");
+    for (std::string text : {std::string("Call\0back", 9), std::string("Call \xE2\x80\xAE back")}) {
+      auto refused = client.post(
+          "/staff/cases/" + reference + "/act",
+          form_encode(
+              {{"csrf", csrf}, {"action", "make_commitment"}, {"text", text}, {"due_local", "2031-05-02T10:00"}}),
+          form_type() + jar.header());
+      CHECK(refused.status >= 400);
+      CHECK(refused.status < 500);
+      CHECK(refused.body.find(std::string(1, '\0')) == std::string::npos);
+    }
+    CHECK(api.get("/v1/cases/" + reference).json().at("version") == before);
   }
   SECTION("an agent may not open the review board; a manager may, and exports each table as CSV") {
     CHECK(client.get("/staff/board", jar.header()).status == 403);
@@ -426,6 +439,16 @@ TEST_CASE("pages: form bodies, CSV fields and ages", "[web][pages]") {
   CHECK_FALSE(web::Form::parse_text("a=%4"));
   CHECK_FALSE(web::Form::parse_text("a=%zz"));
   CHECK_FALSE(web::Form::parse_text("a=%FF%FE"));  // not UTF-8
+  // The text rules of JSON bodies hold for forms: no NUL byte, no bidirectional override, and
+  // embeddings and isolates only in free texts; a password may carry any control but NUL.
+  auto nul = web::Form::parse_text("note=a%00b");
+  REQUIRE_FALSE(nul);
+  CHECK(nul.error().fields.at(0).field == "note");
+  CHECK_FALSE(web::Form::parse_text("text=%E2%80%AEtxt.exe"));                      // U+202E, even in a free text
+  CHECK_FALSE(web::Form::parse_text("email=a%E2%81%A6b%40example.org"));            // an isolate outside a free text
+  CHECK(web::Form::parse_text("note=%E2%81%A6%D7%A9%D7%9C%D7%95%D7%9D%E2%81%A9"));  // an isolate in a note
+  CHECK(web::Form::parse_text("password=%E2%80%AE-long-passphrase"));
+  CHECK_FALSE(web::Form::parse_text("password=a%00b"));
   CHECK(web::duration_text(std::chrono::seconds(45)) == "45 s");
   CHECK(web::duration_text(std::chrono::minutes(200)) == "3 h 20 min");
   CHECK(web::duration_text(std::chrono::hours(52)) == "2 d 4 h");

@@ -1,4 +1,5 @@
 #include "web/pages/html.h"
+#include "web/text_rules.h"
 
 #include <boost/beast/core/string.hpp>
 
@@ -108,6 +109,19 @@ Result<Form> Form::parse_text(std::string_view body) {
     if (valid_utf8(*name) != *name || valid_utf8(*value) != *value)
       return Error::invalid("the form field " + valid_utf8(*name) + " is not valid UTF-8",
                             {FieldError{valid_utf8(*name), "is not valid UTF-8"}});
+    // The text rules of JSON bodies (text_rules.h) hold for forms too: a NUL byte would be stored
+    // and written raw into pages and mail, and a bidirectional control can disguise a reference or
+    // an address. A password is never shown, so it may carry any control but NUL.
+    if (value->find('\0') != std::string::npos)
+      return Error::invalid("the form field " + *name + " contains a NUL byte",
+                            {FieldError{*name, "must not contain a NUL byte"}});
+    if (*name != "password")
+      if (char32_t control = forbidden_bidi_control(*name, *value); control != 0) {
+        char code[16];
+        std::snprintf(code, sizeof code, "U+%04X", static_cast<unsigned>(control));
+        return Error::invalid("the form field " + *name + " contains the bidirectional control " + code,
+                              {FieldError{*name, std::string("must not contain the bidirectional control ") + code}});
+      }
     form.fields_.emplace(std::move(*name), std::move(*value));
   }
   return form;

@@ -25,7 +25,8 @@ namespace redress::web {
 void set_security_headers(Response& response);
 
 // The fields of a form body. kInvalid when the body is not urlencoded, a name repeats where it must
-// not, a percent escape is broken, or a value is not UTF-8.
+// not, a percent escape is broken, a value is not UTF-8, or a value breaks the text rules of JSON
+// bodies (web/text_rules.h: no NUL byte; no bidirectional control outside the free texts).
 class Form {
  public:
   [[nodiscard]] static Result<Form> parse(const Request& request);
