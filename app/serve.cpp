@@ -133,8 +133,8 @@ int command_serve(const Arguments& args) {
   web_settings.view_cache_mib = config.view_cache_mib;
   web_settings.intake = config.intake;
   web_settings.organisation = config.organisation;
-  web::ApiContext api{*env.engine, store,   store, store, store, store, store, *keyring, web_settings,
-                      metrics,     nullptr, {},    {},    {},    {},    {},    {},       {}};
+  web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
+                      metrics,     nullptr, {},    {},    {},    {},    {},    {},    {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };

@@ -48,7 +48,6 @@ struct CaseFilter {
   std::string owner_id;  // "" any; "none" unowned
   std::string workflow;
   std::optional<int> escalation_level;
-  std::string text;        // matched against reference, subject, client name and email
   bool overdue = false;    // has an open commitment past due, or a broken one
   bool open_only = false;  // only cases still being worked (before resolution)
 };

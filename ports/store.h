@@ -13,6 +13,7 @@
 
 #include "engine/store.h"
 #include "ports/case_reader.h"
+#include "ports/case_search.h"
 #include "ports/client_links.h"
 #include "ports/outbox_store.h"
 #include "ports/report_store.h"
@@ -23,6 +24,7 @@ namespace redress {
 
 class Store : public CaseStore,
               public CaseReader,
+              public CaseSearch,
               public ClientLinks,
               public StaffDirectory,
               public SessionStore,

@@ -15,6 +15,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "ports/case_reader.h"
+#include "ports/case_search.h"
 #include "ports/client_links.h"
 #include "ports/outbox_store.h"
 #include "ports/report_store.h"
@@ -32,6 +33,7 @@ struct ApiContext {
   Engine& engine;  // every change, and the store's write health (engine.store())
   // The storage roles the API and the pages read (ports/), each the narrowest that serves.
   CaseReader& reads;
+  CaseSearch& search;
   ClientLinks& client_links;
   StaffDirectory& staff;
   SessionStore& sessions;

@@ -156,10 +156,11 @@ void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   filter.workflow = query.text("workflow", 200);
   filter.escalation_level = query.whole_number("escalation_level", 0, 20);
   filter.overdue = query.flag("overdue", false);
-  filter.text = query.text("q", 200);
+  std::string text = query.text("q", 200);
   PageRequest asked = page_request(query);
   if (query.refusal()) return reply(*query.refusal());
-  auto page = api.reads.list_cases(filter, asked.cursor, asked.limit);
+  auto page = text.empty() ? api.reads.list_cases(filter, asked.cursor, asked.limit)
+                           : api.search.search_cases(text, filter, asked.cursor, asked.limit);
   if (!page) return reply(list_failure(page.error()));
   json::array items;
   std::map<std::string, std::optional<Staff>> owners;

@@ -95,7 +95,14 @@ Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference)
 
 Result<CasePage> CaseQueries::list_cases(const CaseFilter& filter, const std::string& cursor, int limit) {
   return store_.readers.read(
-      [&](Connection& db) { return select_case_page(db, filter, cursor, limit, store_.clock.now()); });
+      [&](Connection& db) { return select_case_page(db, filter, "", cursor, limit, store_.clock.now()); });
+}
+
+Result<CasePage> CaseQueries::search_cases(const std::string& text, const CaseFilter& filter, const std::string& cursor,
+                                           int limit) {
+  if (text.empty()) return Error::invalid_field("q", "must not be empty");
+  return store_.readers.read(
+      [&](Connection& db) { return select_case_page(db, filter, text, cursor, limit, store_.clock.now()); });
 }
 
 Result<AuditReport> CaseQueries::verify_chains() {

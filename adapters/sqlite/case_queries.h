@@ -27,6 +27,8 @@ class CaseQueries {
   [[nodiscard]] Result<CaseView> load_case_view(const std::string& reference);
   [[nodiscard]] Result<CaseViewStamp> case_view_stamp(const std::string& reference);
   [[nodiscard]] Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit);
+  [[nodiscard]] Result<CasePage> search_cases(const std::string& text, const CaseFilter& filter,
+                                              const std::string& cursor, int limit);
   [[nodiscard]] Result<AuditReport> verify_chains();
   [[nodiscard]] Result<CaseSnapshot> load_case_by_client_link(const std::string& token_hash);
   [[nodiscard]] Result<std::string> client_link_nonce(const std::string& reference);

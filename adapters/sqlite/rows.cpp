@@ -586,8 +586,9 @@ std::optional<std::int64_t> decode_cursor(const std::string& cursor) {
   return id;
 }
 
-Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& cursor, int limit,
-                                  Time now) {
+// `text`: "" lists; otherwise only the cases whose reference, subject, client name or email contain it.
+Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& text,
+                                  const std::string& cursor, int limit, Time now) {
   std::optional<std::int64_t> after;
   if (!cursor.empty()) {
     after = decode_cursor(cursor);
@@ -612,9 +613,9 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
     texts.emplace_back(++n, filter.workflow), sql += " AND workflow = ?" + std::to_string(n);
   if (filter.escalation_level)
     numbers.emplace_back(++n, *filter.escalation_level), sql += " AND escalation_level = ?" + std::to_string(n);
-  if (!filter.text.empty()) {
+  if (!text.empty()) {
     std::string pattern = "%";
-    for (char c : filter.text) {
+    for (char c : text) {
       if (c == '%' || c == '_' || c == '\\') pattern += '\\';
       pattern += c;
     }
@@ -627,10 +628,10 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
     // the rows the LIKE tests: it matches every substring the LIKE matches (and folds case more
     // widely), so the result is the LIKE's. Shorter texts have no trigram and scan.
     std::size_t characters = 0;
-    for (unsigned char c : filter.text) characters += (c & 0xC0) != 0x80;
+    for (unsigned char c : text) characters += (c & 0xC0) != 0x80;
     if (characters >= 3) {
       std::string phrase = "\"";
-      for (char c : filter.text) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
+      for (char c : text) phrase += c == '"' ? std::string("\"\"") : std::string(1, c);
       phrase += "\"";
       texts.emplace_back(++n, phrase);
       // The cases still waiting to be indexed (migration 11) are candidates too. One statement:

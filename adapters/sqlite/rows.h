@@ -51,8 +51,8 @@ void bind_redress(Statement& statement, const Redress& r);
 [[nodiscard]] std::optional<Staff> select_staff(Connection& db, const std::string& id_or_email);
 [[nodiscard]] std::vector<Staff> select_staff_with_roles(Connection& db, const std::vector<Role>& roles,
                                                          const std::vector<std::string>& teams);
-[[nodiscard]] Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& cursor,
-                                                int limit, Time now);
+[[nodiscard]] Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& text,
+                                                const std::string& cursor, int limit, Time now);
 [[nodiscard]] Result<AuditReport> audit_chains(Connection& db);
 
 // The first row of `rows` (sorted by id, as a snapshot keeps them) whose id is not below `id`.

@@ -134,6 +134,11 @@ Result<CasePage> SqliteStore::list_cases(const CaseFilter& filter, const std::st
   return cases_.list_cases(filter, cursor, limit);
 }
 
+Result<CasePage> SqliteStore::search_cases(const std::string& text, const CaseFilter& filter, const std::string& cursor,
+                                           int limit) {
+  return cases_.search_cases(text, filter, cursor, limit);
+}
+
 Result<AuditReport> SqliteStore::verify_chains() { return cases_.verify_chains(); }
 
 Result<CaseSnapshot> SqliteStore::load_case_by_client_link(const std::string& token_hash) {

@@ -95,6 +95,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<CaseView> load_case_view(const std::string& reference) override;        // CaseQueries
   [[nodiscard]] Result<CaseViewStamp> case_view_stamp(const std::string& reference) override;  // CaseQueries
   [[nodiscard]] Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit) override;
+  [[nodiscard]] Result<CasePage> search_cases(const std::string& text, const CaseFilter& filter,
+                                              const std::string& cursor, int limit) override;
   [[nodiscard]] Result<AuditReport> verify_chains() override;
 
   [[nodiscard]] Result<Staff> add_staff(const Staff& staff) override;

@@ -1341,9 +1341,7 @@ TEST_CASE("store: a search finds exactly what LIKE finds, whether a case is inde
     return found;
   };
   auto search = [&](const std::string& text) {
-    CaseFilter filter;
-    filter.text = text;
-    auto page = w.store().list_cases(filter, "", 200);
+    auto page = w.store().search_cases(text, CaseFilter{}, "", 200);
     REQUIRE(page.ok());
     std::set<std::string> found;
     for (const auto& c : page->cases) found.insert(c.reference);
@@ -1410,9 +1408,7 @@ TEST_CASE("store: the search index's thread indexes waiting cases by itself", "[
 namespace {
 
 std::set<std::string> search_references(Store& store, const std::string& text) {
-  CaseFilter filter;
-  filter.text = text;
-  auto page = store.list_cases(filter, "", 200);
+  auto page = store.search_cases(text, CaseFilter{}, "", 200);
   INFO((page.ok() ? std::string() : page.error().detail));
   REQUIRE(page.ok());
   std::set<std::string> found;

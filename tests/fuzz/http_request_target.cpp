@@ -172,6 +172,7 @@ HttpHarness& http_harness() {
                                                                store,
                                                                store,
                                                                store,
+                                                               store,
                                                                *h->keyring,
                                                                h->settings,
                                                                h->metrics,

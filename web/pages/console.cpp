@@ -130,8 +130,9 @@ void search(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Signe
     }
   }
   if (q.empty() && !filter.status) return reply(render_page(pages, http::status::ok, "search", std::move(data)));
-  filter.text = q;
-  auto page = pages.api.reads.list_cases(filter, ctx->query_value("cursor").value_or(""), 50);
+  std::string cursor = ctx->query_value("cursor").value_or("");
+  auto page =
+      q.empty() ? pages.api.reads.list_cases(filter, cursor, 50) : pages.api.search.search_cases(q, filter, cursor, 50);
   if (!page) {
     put_error(data, page.error());
     return reply(render_page(pages, http::status::bad_request, "search", std::move(data)));
