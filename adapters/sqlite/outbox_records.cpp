@@ -207,12 +207,7 @@ Result<std::optional<Time>> OutboxRecords::next_delivery(NotificationDraft::Chan
         "WHERE n.status = 'pending' AND n.channel = ?1 AND NOT EXISTS (SELECT 1 FROM notifications p "
         "WHERE p.status = 'pending' AND p.recipient = n.recipient AND p.id < n.id)");
     s.bind(1, channel_name(channel));
-    std::optional<Time> next;
-    if (s.step() && !s.is_null(0)) next = from_micros(s.integer(0));
-    Status status = s.status();
-    s.reset();
-    if (!status) return status.error();
-    return next;
+    return step_optional_time(s);
   });
 }
 

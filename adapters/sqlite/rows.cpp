@@ -586,6 +586,15 @@ std::optional<std::int64_t> decode_cursor(const std::string& cursor) {
   return id;
 }
 
+Result<std::optional<Time>> step_optional_time(Statement& statement) {
+  std::optional<Time> time;
+  if (statement.step() && !statement.is_null(0)) time = from_micros(statement.integer(0));
+  Status status = statement.status();
+  statement.reset();
+  if (!status) return status.error();
+  return time;
+}
+
 // `text`: "" lists; otherwise only the cases whose reference, subject, client name or email contain it.
 Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& text,
                                   const std::string& cursor, int limit, Time now) {

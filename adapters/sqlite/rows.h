@@ -44,6 +44,9 @@ void bind_redress(Statement& statement, const Redress& r);
 // A webhook_subscriptions row: id, url, event_types, description, secret_sealed, created_at,
 // disabled_at, coalesce(disabled_reason, '') as columns 0..7.
 [[nodiscard]] Subscription read_subscription(const Statement& statement);
+// Steps a statement whose one row holds one time or NULL (a min() over no rows), and resets it:
+// the time, nullopt for NULL, or the statement's error.
+[[nodiscard]] Result<std::optional<Time>> step_optional_time(Statement& statement);
 
 [[nodiscard]] Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference);
 [[nodiscard]] Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id);

@@ -6,13 +6,7 @@ namespace redress::sqlite {
 
 Result<std::optional<Time>> SchedulerRecords::next_wake() {
   return store_.readers.read([&](Connection& db) -> Result<std::optional<Time>> {
-    auto& s = db.cached("SELECT min(wake_at) FROM case_wakes");
-    std::optional<Time> wake;
-    if (s.step() && !s.is_null(0)) wake = from_micros(s.integer(0));
-    Status status = s.status();
-    s.reset();
-    if (!status) return status.error();
-    return wake;
+    return step_optional_time(db.cached("SELECT min(wake_at) FROM case_wakes"));
   });
 }
 
