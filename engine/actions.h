@@ -52,6 +52,27 @@ struct DueSpec {
   std::optional<TimeBasis> basis;  // for `in`: "due_basis"; calendar time when not given
 };
 
+// How a message arrived by email. Set by the mail intake (adapters/inbound), never decoded from JSON.
+struct InboundMail {
+  std::string from_address;
+  std::string from_name;
+  std::string subject;
+  std::string original;     // the whole text as received; "" when it equals the message body
+  std::string blob_key;     // the raw message in the BlobStore
+  std::string message_id;   // its Message-ID header
+  std::string hold_reason;  // hold_message: why staff must decide
+  [[nodiscard]] bool present() const { return !blob_key.empty(); }
+};
+
+// A delivery failure reported for mail Redress sent about a case (record_bounce).
+struct MailBounce {
+  std::string address;  // the recipient that failed
+  std::string status;   // RFC 3464 status, "5.1.1"
+  std::string diagnostic;
+  std::int64_t notification_id = 0;  // the notification whose mail bounced, 0 when unknown
+  bool permanent = true;
+};
+
 struct ActionRequest {
   ActionType type = ActionType::kAcknowledge;
   std::string reference;  // the case
@@ -76,6 +97,9 @@ struct ActionRequest {
   std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil
   std::optional<int> rating;                      // submit_survey, 1..5
   std::string comment;                            // submit_survey
+  std::int64_t message_id = 0;                    // accept_message / reject_message: the held message
+  InboundMail mail;                               // add_message by the client, hold_message: the mail it came in
+  MailBounce bounce;                              // record_bounce
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.

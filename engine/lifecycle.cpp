@@ -39,7 +39,11 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "renegotiate_commitment",
                                                                       "offer_redress",
                                                                       "fulfil_redress",
-                                                                      "submit_survey"};
+                                                                      "submit_survey",
+                                                                      "hold_message",
+                                                                      "accept_message",
+                                                                      "reject_message",
+                                                                      "record_bounce"};
 }  // namespace
 
 std::string_view to_string(ActionType type) { return kActionNames.at(static_cast<std::size_t>(type)); }
@@ -510,10 +514,24 @@ void restore(Machine& machine) {
 
 }  // namespace
 
-Verdict decide(const LifecycleState& state, ActionType action, const LifecycleFacts& facts) {
+Verdict decide(const LifecycleState& state, ActionType action, const LifecycleFacts& request_facts) {
+  // The mail intake's operations are decided as the message they carry: a held message, its
+  // rejection and a bounce as an internal note (allowed in every state); an accepted message as the
+  // client's own (it moves awaiting_client back to investigating, and is refused once the case ended).
+  LifecycleFacts facts = request_facts;
+  ActionType decided = action;
+  if (action == A::kHoldMessage || action == A::kRejectMessage || action == A::kRecordBounce) {
+    decided = A::kAddMessage;
+    facts.message_from_client = false;
+    facts.message_internal = true;
+  } else if (action == A::kAcceptMessage) {
+    decided = A::kAddMessage;
+    facts.message_from_client = true;
+    facts.message_internal = false;
+  }
   Machine machine(state, facts);
   restore(machine);
-  kDispatchers.at(static_cast<std::size_t>(action))(machine);
+  kDispatchers.at(static_cast<std::size_t>(decided))(machine);
   Verdict verdict;
   verdict.accepted = machine.accepted;
   verdict.next = machine.accepted ? machine.current() : state;

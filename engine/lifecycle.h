@@ -47,8 +47,14 @@ enum class ActionType {
   kOfferRedress,
   kFulfilRedress,
   kSubmitSurvey,
+  // The mail intake's operations (engine/README: inbound mail). hold_message and record_bounce are
+  // the intake's own; staff accept or reject what was held. Each is decided as the message it carries.
+  kHoldMessage,
+  kAcceptMessage,
+  kRejectMessage,
+  kRecordBounce,
 };
-inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kSubmitSurvey) + 1;
+inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kRecordBounce) + 1;
 inline constexpr int kLifecycleActionCount = static_cast<int>(ActionType::kAssess) + 1;
 
 [[nodiscard]] std::string_view to_string(ActionType type);

@@ -48,6 +48,7 @@ REDRESS_DEFINE_NAMES(RedressStatus, "proposed", "accepted", "rejected", "fulfill
 REDRESS_DEFINE_NAMES(CommitmentKind, "promise", "pledge", "redress")
 REDRESS_DEFINE_NAMES(CommitmentStatus, "open", "kept", "broken", "renegotiated", "cancelled")
 REDRESS_DEFINE_NAMES(Visibility, "client", "internal")
+REDRESS_DEFINE_NAMES(MessageState, "posted", "held", "accepted", "rejected")
 REDRESS_DEFINE_NAMES(Role, "intake", "agent", "lead", "manager", "admin")
 REDRESS_DEFINE_NAMES(ClockState, "running", "paused", "stopped")
 #undef REDRESS_DEFINE_NAMES

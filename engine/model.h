@@ -32,6 +32,9 @@ enum class RedressStatus { kProposed, kAccepted, kRejected, kFulfilled };
 enum class CommitmentKind { kPromise, kPledge, kRedress };
 enum class CommitmentStatus { kOpen, kKept, kBroken, kRenegotiated, kCancelled };
 enum class Visibility { kClient, kInternal };
+// A message held for staff: mail that threads to a case but comes from an address that is not the
+// client's waits (kHeld) until staff accept it as the client's message or reject it.
+enum class MessageState { kPosted, kHeld, kAccepted, kRejected };
 enum class Role { kIntake, kAgent, kLead, kManager, kAdmin };
 // The clocks' region of the case machine: running, paused while awaiting the client, stopped once
 // the case is resolved or ended.
@@ -51,6 +54,7 @@ REDRESS_ENUM_NAMES(RedressStatus)
 REDRESS_ENUM_NAMES(CommitmentKind)
 REDRESS_ENUM_NAMES(CommitmentStatus)
 REDRESS_ENUM_NAMES(Visibility)
+REDRESS_ENUM_NAMES(MessageState)
 REDRESS_ENUM_NAMES(Role)
 REDRESS_ENUM_NAMES(ClockState)
 #undef REDRESS_ENUM_NAMES
@@ -152,6 +156,23 @@ struct Message {
   std::string author;  // actor text, e.g. "staff:u-17" or "client"
   std::string body;
   Time at{};
+  MessageState state = MessageState::kPosted;
+  std::string via;        // how it arrived: "" when written in Redress, "email" for inbound mail
+  std::string original;   // email: the whole text as received (quotes, signature); "" when it equals body
+  std::string mail_blob;  // email: the BlobStore key of the raw message, for staff to open
+
+  // A message as posted, with the fields every message has.
+  static Message make(std::int64_t id, std::int64_t case_id, Visibility visibility, std::string author,
+                      std::string body, Time at) {
+    Message m;
+    m.id = id;
+    m.case_id = case_id;
+    m.visibility = visibility;
+    m.author = std::move(author);
+    m.body = std::move(body);
+    m.at = at;
+    return m;
+  }
 };
 
 // One entry of a case's append-only, hash-chained history.

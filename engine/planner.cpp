@@ -16,6 +16,49 @@ namespace json = boost::json;
 
 namespace {
 
+// The event data that says how a message arrived by email.
+json::object mail_json(const InboundMail& mail) {
+  return json::object{{"from", mail.from_address}, {"from_name", mail.from_name}, {"subject", mail.subject},
+                       {"message_id", mail.message_id}, {"blob", mail.blob_key}, {"original", mail.original}};
+}
+
+std::string text_at(const json::object& object, std::string_view key) {
+  const json::value* value = object.if_contains(key);
+  return value && value->is_string() ? std::string(value->get_string()) : std::string();
+}
+
+// The message `message_id` as held, rebuilt from the case's history: held by a message.held event
+// and not decided since by message.accepted or message.rejected. The history is the one source of
+// truth, read inside the case's write, so two staff deciding at once cannot both succeed.
+Result<Message> find_held_message(const std::vector<Event>& history, std::int64_t message_id) {
+  const std::string wanted = message_display_id(message_id);
+  std::optional<Message> held;
+  for (const auto& event : history) {
+    if (event.type != "message.held" && event.type != "message.accepted" && event.type != "message.rejected")
+      continue;
+    boost::system::error_code error;
+    json::value data = json::parse(event.data, error);
+    if (error || !data.is_object() || text_at(data.as_object(), "message_id") != wanted) continue;
+    if (event.type != "message.held") {
+      return Error::refused(wanted + " was already " + (event.type == "message.accepted" ? "accepted" : "rejected"),
+                            {});
+    }
+    const json::object& object = data.as_object();
+    const json::value* mail = object.if_contains("mail");
+    json::object mail_fields = mail && mail->is_object() ? mail->as_object() : json::object{};
+    Message m = Message::make(message_id, event.case_id, Visibility::kInternal, "email:" + text_at(mail_fields, "from"),
+              text_at(object, "body"), event.at);
+    m.state = MessageState::kHeld;
+    m.via = "email";
+    m.original = text_at(mail_fields, "original");
+    m.mail_blob = text_at(mail_fields, "blob");
+    held = std::move(m);
+  }
+  if (!held) return Error::not_found("no message " + wanted + " is held on this case");
+  return std::move(*held);
+}
+
+
 using T = ActionType;
 
 std::string staff_ref(const std::string& id) { return id; }
@@ -98,7 +141,10 @@ Time case_facts_change_at(const Case& record, const WorkflowSet& workflows, Time
 Status authorize(const Actor& actor, ActionType type, const Case& record) {
   switch (actor.kind) {
     case Actor::Kind::kSystem: return Status::success();
-    case Actor::Kind::kIntake: return Error::forbidden("intake sources may only create cases");
+    case Actor::Kind::kIntake:
+      // The mail intake may hold a message for staff and record a bounce; nothing else.
+      if (type == T::kHoldMessage || type == T::kRecordBounce) return Status::success();
+      return Error::forbidden("intake sources may only create cases");
     case Actor::Kind::kClient:
       switch (type) {
         case T::kAddMessage:
@@ -112,6 +158,8 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
     case Actor::Kind::kStaff:
       if (actor.role == Role::kIntake) return Error::forbidden("intake tokens may only create cases");
       if (type == T::kSubmitSurvey) return Error::forbidden("the survey is the client's to answer");
+      if (type == T::kHoldMessage || type == T::kRecordBounce)
+        return Error::forbidden(std::string(to_string(type)) + " is the mail intake's own");
       if ((type == T::kAssign || type == T::kDeescalate) && !role_at_least(actor.role, Role::kLead))
         return Error::forbidden(std::string(to_string(type)) + " needs the lead role or above");
       if (type == T::kTransfer && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
@@ -270,12 +318,12 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
     case T::kRequestInfo: {
       json::object data = transition({});
       if (!request.body.empty()) {
-        Message m{context.next_id(WriteContext::IdKind::kMessage),
+        Message m = Message::make(context.next_id(WriteContext::IdKind::kMessage),
                   before.id,
                   Visibility::kClient,
                   request.actor.text(),
                   request.body,
-                  now};
+                  now);
         data["message_id"] = message_display_id(m.id);
         data["body"] = request.body;
         b.put(std::move(m));
@@ -480,14 +528,21 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
 
     case T::kAddMessage: {
       Visibility visibility = request.actor.kind == Actor::Kind::kClient ? Visibility::kClient : request.visibility;
-      Message m{context.next_id(WriteContext::IdKind::kMessage),
+      Message m = Message::make(context.next_id(WriteContext::IdKind::kMessage),
                 before.id,
                 visibility,
                 request.actor.text(),
                 request.body,
-                now};
+                now);
       json::object data{
           {"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
+      if (request.mail.present()) {
+        m.via = "email";
+        m.original = request.mail.original;
+        m.mail_blob = request.mail.blob_key;
+        data["via"] = "email";
+        data["mail"] = mail_json(request.mail);
+      }
       b.put(std::move(m));
       if (request.actor.kind == Actor::Kind::kClient) {
         b.event("message.client", std::move(data));
@@ -503,6 +558,61 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       }
       break;
     }
+
+    case T::kHoldMessage: {
+      if (!request.mail.present()) return Error::invalid_field("mail", "hold_message needs the mail it holds");
+      Message m = Message::make(context.next_id(WriteContext::IdKind::kMessage),
+                before.id,
+                Visibility::kInternal,
+                "email:" + request.mail.from_address,
+                request.body,
+                now);
+      m.state = MessageState::kHeld;
+      m.via = "email";
+      m.original = request.mail.original;
+      m.mail_blob = request.mail.blob_key;
+      json::object data{{"message_id", message_display_id(m.id)},
+                        {"body", request.body},
+                        {"reason", request.mail.hold_reason},
+                        {"mail", mail_json(request.mail)}};
+      b.put(std::move(m));
+      b.event("message.held", std::move(data));
+      if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.message_held");
+      break;
+    }
+
+    case T::kAcceptMessage:
+    case T::kRejectMessage: {
+      auto held = find_held_message(context.case_history(before.id), request.message_id);
+      if (!held) return held.error();
+      Message m = std::move(held).value();
+      const bool accepted = request.type == T::kAcceptMessage;
+      m.state = accepted ? MessageState::kAccepted : MessageState::kRejected;
+      // An accepted message becomes the client's: they see it in their thread, as if they had sent it.
+      if (accepted) m.visibility = Visibility::kClient;
+      json::object data{{"message_id", message_display_id(m.id)}, {"from", m.author.substr(6)}};
+      if (accepted)
+        data["note"] = request.note;
+      else
+        data["reason"] = request.reason;
+      b.put(std::move(m));
+      b.event(accepted ? "message.accepted" : "message.rejected", std::move(data));
+      if (accepted && before.status != after.status)
+        b.event("case.client_replied", json::object{{"from", from}, {"to", to}, {"automatic", true}},
+                Actor::system().text());
+      break;
+    }
+
+    case T::kRecordBounce:
+      if (request.bounce.address.empty()) return Error::invalid_field("bounce.address", "is required");
+      b.event("mail.bounced", json::object{{"address", request.bounce.address},
+                                           {"status", request.bounce.status},
+                                           {"diagnostic", request.bounce.diagnostic},
+                                           {"permanent", request.bounce.permanent},
+                                           {"notification", request.bounce.notification_id
+                                                                ? "n-" + std::to_string(request.bounce.notification_id)
+                                                                : std::string()}});
+      break;
 
     case T::kMakeCommitment: {
       auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at", workflow);

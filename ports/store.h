@@ -15,6 +15,7 @@
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
+#include "ports/inbound_mail_store.h"
 #include "ports/outbox_store.h"
 #include "ports/report_store.h"
 #include "ports/session_store.h"
@@ -29,7 +30,8 @@ class Store : public CaseStore,
               public StaffDirectory,
               public SessionStore,
               public OutboxStore,
-              public ReportStore {
+              public ReportStore,
+              public InboundMailStore {
  public:
   ~Store() override = default;
 };

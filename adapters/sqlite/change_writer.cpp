@@ -121,13 +121,21 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
     if (auto s = put.run(); !s) return s;
   }
   for (const auto& m : change.messages) {
-    auto& put = db.cached("INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES (?1,?2,?3,?4,?5,?6)");
+    // A held message is written again when staff decide on it: an upsert, as for commitments.
+    auto& put = db.cached(
+        "INSERT INTO messages(id, case_id, visibility, author, body, at, state, via, original, mail_blob) "
+        "VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) ON CONFLICT(id) DO UPDATE SET visibility = excluded.visibility, "
+        "state = excluded.state");
     put.bind(1, m.id)
         .bind(2, m.case_id)
         .bind_static(3, to_string(m.visibility))
         .bind_static(4, m.author)
         .bind_static(5, m.body)
-        .bind(6, to_micros(m.at));
+        .bind(6, to_micros(m.at))
+        .bind_static(7, to_string(m.state))
+        .bind_static(8, m.via)
+        .bind_static(9, m.original)
+        .bind_static(10, m.mail_blob);
     if (auto s = put.run(); !s) return s;
   }
   if (!change.client_link_hash.empty()) {

@@ -524,14 +524,21 @@ Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
 }
 
 Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id) {
-  auto& list =
-      db.cached("SELECT id, case_id, visibility, author, body, at FROM messages WHERE case_id = ?1 ORDER BY id");
+  auto& list = db.cached(
+      "SELECT id, case_id, visibility, author, body, at, state, via, original, mail_blob FROM messages "
+      "WHERE case_id = ?1 ORDER BY id");
   list.bind(1, case_id);
   std::vector<Message> messages;
-  while (list.step())
-    messages.push_back(Message{list.integer(0), list.integer(1),
-                               parse_Visibility(list.text(2)).value_or(Visibility::kInternal), list.text(3),
-                               list.text(4), from_micros(list.integer(5))});
+  while (list.step()) {
+    Message m = Message::make(list.integer(0), list.integer(1),
+                              parse_Visibility(list.text(2)).value_or(Visibility::kInternal), list.text(3),
+                              list.text(4), from_micros(list.integer(5)));
+    m.state = parse_MessageState(list.text(6)).value_or(MessageState::kPosted);
+    m.via = list.text(7);
+    m.original = list.text(8);
+    m.mail_blob = list.text(9);
+    messages.push_back(std::move(m));
+  }
   if (!list.status()) return list.status().error();
   return messages;
 }

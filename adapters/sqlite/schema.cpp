@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 12> kMigrations{
+constexpr std::array<const char*, 13> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -598,6 +598,31 @@ DROP TRIGGER report_attention_delete;
 DROP TRIGGER report_pledges_insert;
 DROP TRIGGER report_pledges_update;
 DROP TRIGGER report_pledges_delete;
+)sql",
+    // 13: inbound email (adapters/inbound). Messages say how they arrived and whether they are held
+    // for staff; inbound_mail records every distinct raw message once (its blob key) and what the
+    // mail intake did with it.
+    R"sql(
+ALTER TABLE messages ADD COLUMN state TEXT NOT NULL DEFAULT 'posted';
+ALTER TABLE messages ADD COLUMN via TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN original TEXT NOT NULL DEFAULT '';
+ALTER TABLE messages ADD COLUMN mail_blob TEXT NOT NULL DEFAULT '';
+CREATE TABLE inbound_mail (
+  id              INTEGER PRIMARY KEY,
+  blob_key        TEXT NOT NULL UNIQUE,
+  message_id      TEXT NOT NULL,
+  mailbox         TEXT NOT NULL,
+  from_address    TEXT NOT NULL,
+  subject         TEXT NOT NULL,
+  received_at     INTEGER NOT NULL,
+  disposition     TEXT NOT NULL DEFAULT 'pending',
+  claimed_until   INTEGER,
+  case_reference  TEXT NOT NULL DEFAULT '',
+  detail          TEXT NOT NULL DEFAULT '',
+  bounced_address TEXT NOT NULL DEFAULT ''
+) STRICT;
+CREATE INDEX inbound_mail_from ON inbound_mail(from_address, received_at);
+CREATE INDEX inbound_mail_case ON inbound_mail(case_reference) WHERE case_reference <> '';
 )sql",
 };
 

@@ -60,7 +60,8 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       sign_ins_(access_),
       outbox_(access_),
       reports_(access_),
-      scheduler_(access_) {
+      scheduler_(access_),
+      inbound_(access_) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
@@ -300,5 +301,30 @@ Result<bool> SqliteStore::acquire_lease(const std::string& name, const std::stri
 Status SqliteStore::release_lease(const std::string& name, const std::string& holder) {
   return scheduler_.release_lease(name, holder);
 }
+
+// ---- forwarded to InboundRecords ---------------------------------------------------------------
+
+Result<InboundClaim> SqliteStore::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
+  return inbound_.claim_inbound(arrival, now, lease);
+}
+
+Status SqliteStore::finish_inbound(std::int64_t id, const std::string& disposition, const std::string& case_reference,
+                                   const std::string& detail, const std::string& bounced_address) {
+  return inbound_.finish_inbound(id, disposition, case_reference, detail, bounced_address);
+}
+
+Result<std::int64_t> SqliteStore::count_inbound_from(const std::string& address, Time since) {
+  return inbound_.count_inbound_from(address, since);
+}
+
+Result<std::string> SqliteStore::notification_case(std::int64_t notification_id) {
+  return inbound_.notification_case(notification_id);
+}
+
+Result<std::vector<InboundRecord>> SqliteStore::list_inbound(const std::string& case_reference, int limit) {
+  return inbound_.list_inbound(case_reference, limit);
+}
+
+Result<std::int64_t> SqliteStore::count_open_cases_with_bounces() { return inbound_.count_open_cases_with_bounces(); }
 
 }  // namespace redress::sqlite

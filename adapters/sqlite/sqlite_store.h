@@ -37,6 +37,7 @@
 #include "adapters/sqlite/scheduler_records.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
+#include "adapters/sqlite/inbound_records.h"
 #include "adapters/sqlite/sign_in_records.h"
 #include "adapters/sqlite/snapshot_cache.h"
 #include "adapters/sqlite/staff_records.h"
@@ -163,6 +164,17 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
+  // InboundRecords (the inbound_mail table).
+  [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
+  [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
+                                      const std::string& case_reference, const std::string& detail,
+                                      const std::string& bounced_address) override;
+  [[nodiscard]] Result<std::int64_t> count_inbound_from(const std::string& address, Time since) override;
+  [[nodiscard]] Result<std::string> notification_case(std::int64_t notification_id) override;
+  [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,
+                                                                int limit) override;
+  [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
   // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).
@@ -216,6 +228,7 @@ class SqliteStore final : public Store {
   OutboxRecords outbox_;
   ReportQueries reports_;
   SchedulerRecords scheduler_;
+  InboundRecords inbound_;
 };
 
 }  // namespace redress::sqlite

@@ -288,12 +288,12 @@ struct Fixture {
       data = {{"note", "Priya knows the billing system best."}};
     }
     event.data = json::serialize(data);
-    message = Message{11,
+    message = Message::make(11,
                       42,
                       Visibility::kClient,
                       "staff:u-17",
                       "We have found both payments.\nThe second one will be returned to your card.",
-                      event.at};
+                      event.at);
     mail::MailContextInput input;
     input.snapshot = &snapshot;
     input.workflow = &workflow;

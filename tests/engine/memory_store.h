@@ -210,7 +210,14 @@ class MemoryCaseStore final : public CaseStore {
       stored.snapshot.clock_fold = change.clock_fold;
     }
     stored.events.insert(stored.events.end(), change.events.begin(), change.events.end());
-    stored.messages.insert(stored.messages.end(), change.messages.begin(), change.messages.end());
+    for (const auto& m : change.messages) {  // inserted, or replaced when staff decide on a held one
+      auto same = std::find_if(stored.messages.begin(), stored.messages.end(),
+                               [&](const Message& kept) { return kept.id == m.id; });
+      if (same == stored.messages.end())
+        stored.messages.push_back(m);
+      else
+        *same = m;
+    }
     stored.notifications.insert(stored.notifications.end(), change.notifications.begin(), change.notifications.end());
     if (change.wake == Change::Wake::kSet)
       wakes_[change.after.reference] = change.wake_at;

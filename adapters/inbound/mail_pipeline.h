@@ -1,0 +1,103 @@
+// MailPipeline: the MailIntake every way in shares (POST /v1/inbound/email, `redress mailgate`
+// through it, the IMAP poller) — store, record, parse, classify, thread, act.
+//
+// For each message, in this order:
+//   1. the raw bytes go to the BlobStore (durable before anything else is done with them);
+//   2. the message is claimed in the InboundMailStore by its blob key: the same bytes again are a
+//      duplicate and change nothing;
+//   3. it is parsed (parsed_message.h) and classified: auto-replies, bulk and list mail, our own
+//      mail come back (loops), and mail from a sender over the hourly cap never open a case and are
+//      never answered; a delivery report marks the failed recipient on the case its mail was about;
+//   4. it is threaded to a case by, in order, the reference tag in the subject, In-Reply-To and
+//      References naming a Message-ID Redress made (a notification's is checked against the
+//      notification's own case), and a per-case reply address (plus-addressing) — never by the
+//      subject's words;
+//   5. on its case it becomes the client's message when it comes from the client's own address
+//      (moving awaiting_client back to investigating, the owner told), and is held for staff to
+//      accept or reject otherwise, or when the case no longer takes the client's messages;
+//   6. a message that threads to nothing opens a case (channel email) routed by its mailbox.
+// Every change to a case goes through the Engine as an action, so the case's rules, history and
+// notifications apply as to any other. A failure to store is kUnavailable (retry later); the claim
+// then lapses, and the next delivery of the message finishes it.
+//
+// Thread-safe: take_message may be called from any number of threads at once.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "adapters/inbound/mail_intake.h"
+#include "adapters/inbound/parsed_message.h"
+#include "adapters/security/keyring.h"
+#include "engine/engine.h"
+#include "ports/blob_store.h"
+#include "ports/case_reader.h"
+#include "ports/inbound_mail_store.h"
+
+namespace redress::inbound {
+
+// One configured mailbox: where its mail comes from and where its new complaints go.
+struct MailboxSettings {
+  std::string name;     // "complaints"; what `--mailbox` and the IMAP poller name
+  std::string address;  // its own address, the base of per-case reply addresses (complaints+REF@...)
+  // IMAP polling (adapters/inbound/imap_poller.h); empty url: the mailbox is fed by an MTA instead.
+  std::string url;
+  std::string user;
+  std::string password;
+  std::string bearer;  // OAuth2 access token, instead of a password
+  std::chrono::seconds poll_interval{60};
+  // Routing of the complaints it opens.
+  std::string workflow;  // empty: routed by category
+  std::string category = "other";
+  std::string touchpoint;
+  std::string team;  // empty: the workflow's
+};
+
+struct InboundSettings {
+  std::string domain;  // the domain of the Message-IDs Redress makes (mail.domain)
+  std::vector<MailboxSettings> mailboxes;
+  int max_messages_per_sender_per_hour = 30;  // over it: a mail storm, kept but not acted on
+  ParseLimits limits;
+  std::chrono::seconds claim_lease{120};
+
+  [[nodiscard]] const MailboxSettings* mailbox(const std::string& name) const;
+};
+
+class MailPipeline final : public MailIntake {
+ public:
+  MailPipeline(Engine& engine, CaseReader& cases, BlobStore& blobs, InboundMailStore& records,
+               const security::Keyring& keyring, InboundSettings settings);
+
+  [[nodiscard]] Result<IntakeOutcome> take_message(std::string_view raw, const std::string& mailbox) override;
+
+  [[nodiscard]] const InboundSettings& settings() const { return settings_; }
+
+ private:
+  struct Threaded {
+    std::string reference;
+    std::string how;  // "subject tag", "In-Reply-To", "reply address"
+  };
+  [[nodiscard]] std::optional<Threaded> thread(const ParsedMessage& message, const MailboxSettings& box);
+  [[nodiscard]] bool case_exists(const std::string& reference);
+  [[nodiscard]] Result<IntakeOutcome> act(const ParsedMessage& message, const MailboxSettings& box,
+                                          const std::string& blob_key);
+  [[nodiscard]] Result<IntakeOutcome> to_case(const ParsedMessage& message, const Threaded& threaded,
+                                              const std::string& blob_key);
+  [[nodiscard]] Result<IntakeOutcome> hold(const ParsedMessage& message, const std::string& reference,
+                                           const std::string& blob_key, const std::string& reason);
+  [[nodiscard]] Result<IntakeOutcome> open_case(const ParsedMessage& message, const MailboxSettings& box,
+                                                const std::string& blob_key);
+  [[nodiscard]] Result<IntakeOutcome> bounce(const ParsedMessage& message);
+
+  Engine& engine_;
+  CaseReader& cases_;
+  BlobStore& blobs_;
+  InboundMailStore& records_;
+  const security::Keyring& keyring_;
+  const InboundSettings settings_;
+  const MailboxSettings default_mailbox_;
+};
+
+}  // namespace redress::inbound
