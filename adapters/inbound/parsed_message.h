@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,11 +26,19 @@ struct MailAddress {
   std::string address;  // addr-spec, domain lower-cased; empty when absent or unparseable
 };
 
+struct MailHeader {
+  std::string name;   // as written, e.g. "Auto-Submitted"
+  std::string value;  // unfolded, RFC 2047 words decoded to UTF-8
+};
+// The first header named `name` (compared case-insensitively); nullptr when there is none.
+[[nodiscard]] const MailHeader* find_header(const std::vector<MailHeader>& headers, std::string_view name);
+
 struct ParsedAttachment {
   std::string filename;      // decoded (RFC 2231/2047), path parts removed; "attachment-N" when absent
   std::string content_type;  // "application/pdf"; lower-cased type/subtype only
   std::string bytes;         // decoded content (base64/quoted-printable undone)
   bool is_inline = false;    // Content-Disposition inline with a Content-ID (an image in HTML mail)
+  std::string content_id;    // without angle brackets; "" when none (what an HTML body's cid: names)
 };
 
 // What kind of mail this is. Only kPersonal may open a case or be answered.
@@ -72,6 +81,7 @@ struct ParsedMessage {
   MailKind kind = MailKind::kPersonal;
   std::string kind_reason;  // why it is not personal, e.g. "Auto-Submitted: auto-replied"
   std::optional<BounceReport> bounce;
+  std::vector<MailHeader> headers;  // the top-level headers, in order (the classifier reads them)
 };
 
 struct ParseLimits {
