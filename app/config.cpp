@@ -94,6 +94,71 @@ Status read_intake(Config& config, const toml::node& node, const std::string& pa
   return Status::success();
 }
 
+// [[mailboxes]]: one table per mailbox.
+Status read_mailboxes(Config& config, const toml::node& node, const std::string& path) {
+  const auto* list = node.as_array();
+  if (!list) return Error::invalid(at(path, node) + "mailboxes: expected [[mailboxes]] tables");
+  for (const auto& entry : *list) {
+    const auto* table = entry.as_table();
+    if (!table) return Error::invalid(at(path, entry) + "mailboxes: expected [[mailboxes]] tables");
+    inbound::MailboxSettings box;
+    std::string where = "mailboxes[" + std::to_string(config.mailboxes.size()) + "]";
+    for (const auto& [k, v] : *table) {
+      std::string key(k.str());
+      if (key == "poll_seconds") {
+        auto n = v.value<std::int64_t>();
+        if (!n || *n < 5 || *n > 86400) return Error::invalid(at(path, v) + where + ".poll_seconds: expected 5..86400");
+        box.poll_interval = std::chrono::seconds(*n);
+        continue;
+      }
+      auto text = v.value<std::string>();
+      if (!text) return Error::invalid(at(path, v) + where + "." + key + ": expected a string");
+      auto from_env = [&](std::string& into) -> Status {
+        const char* value = std::getenv(text->c_str());
+        if (!value || !*value)
+          return Error::invalid(at(path, v) + where + "." + key + ": the variable " + *text + " is not set");
+        into = value;
+        return Status::success();
+      };
+      if (key == "name")
+        box.name = *text;
+      else if (key == "address")
+        box.address = *text;
+      else if (key == "url")
+        box.url = *text;
+      else if (key == "user")
+        box.user = *text;
+      else if (key == "password")
+        box.password = *text;
+      else if (key == "password_env") {
+        if (auto s = from_env(box.password); !s) return s;
+      } else if (key == "bearer_env") {
+        if (auto s = from_env(box.bearer); !s) return s;
+      } else if (key == "workflow")
+        box.workflow = *text;
+      else if (key == "category")
+        box.category = *text;
+      else if (key == "touchpoint")
+        box.touchpoint = *text;
+      else
+        return Error::invalid(at(path, v) + where + "." + key + ": unknown key");
+    }
+    if (box.name.empty()) return Error::invalid(at(path, entry) + where + ".name: is required");
+    for (char c : box.name)
+      if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_')
+        return Error::invalid(at(path, entry) + where + ".name: mailbox names use letters, digits, - and _");
+    for (const auto& other : config.mailboxes)
+      if (other.name == box.name) return Error::invalid(at(path, entry) + where + ".name: \"" + box.name + "\" twice");
+    if (!box.url.empty() && box.url.rfind("imaps://", 0) != 0 && box.url.rfind("imap://", 0) != 0)
+      return Error::invalid(at(path, entry) + where + ".url: expected imaps://host[:port]/MAILBOX");
+    if (!box.url.empty() && box.user.empty()) return Error::invalid(at(path, entry) + where + ".user: is required with url");
+    if (!box.url.empty() && box.password.empty() && box.bearer.empty())
+      return Error::invalid(at(path, entry) + where + ": a password (password_env) or an OAuth2 token (bearer_env) is required");
+    config.mailboxes.push_back(std::move(box));
+  }
+  return Status::success();
+}
+
 }  // namespace
 
 Status apply_setting(Config& config, const std::string& key, const std::string& value, const std::string& source) {
@@ -159,6 +224,8 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     config.trusted_proxies = value;
   } else if (key == "view-cache-mib" || key == "view_cache_mib") {
     return set_int(config.view_cache_mib, value, key, source, 0, 65536);
+  } else if (key == "inbound-per-sender-per-hour" || key == "inbound_per_sender_per_hour") {
+    return set_int(config.inbound_per_sender_per_hour, value, key, source, 1, 100000);
   } else {
     return Error::invalid(source + ": unknown setting \"" + key + "\"");
   }
@@ -176,6 +243,10 @@ Status apply_config_file(Config& config, const std::string& path) {
     std::string name(key.str());
     if (name == "intake") {
       if (auto s = read_intake(config, node, path); !s) return s;
+      continue;
+    }
+    if (name == "mailboxes") {
+      if (auto s = read_mailboxes(config, node, path); !s) return s;
       continue;
     }
     std::string where = path + ":" + std::to_string(node.source().begin.line) + ": " + name;

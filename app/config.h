@@ -10,6 +10,7 @@
 #include <string>
 
 #include "engine/result.h"
+#include "adapters/inbound/inbound_settings.h"
 #include "web/settings.h"
 
 namespace redress {
@@ -49,6 +50,10 @@ struct Config {
   // Web hooks out (docs/webhooks.md): private, loopback and link-local receivers are refused
   // unless allowed here (comma-separated CIDRs, or "all" for any private address).
   std::string webhooks_allowed_networks;
+  // Inbound email (docs/inbound-email.md): the mailboxes ([[mailboxes]]), the first the default,
+  // and the hourly cap on messages acted on per sender (a mail storm beyond it is kept, not acted on).
+  std::vector<inbound::MailboxSettings> mailboxes;
+  int inbound_per_sender_per_hour = 30;
 
   [[nodiscard]] std::string database_path() const { return data_dir + "/redress.db"; }
 };

@@ -16,6 +16,7 @@ const std::vector<Role> kAgentUp{Role::kAgent, Role::kLead, Role::kManager, Role
 const std::vector<Role> kCreators{Role::kIntake, Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kAdminOnly{Role::kAdmin};
+const std::vector<Role> kMailIntake{Role::kIntake, Role::kAdmin};
 
 // What a route's body is: nothing read, or a JSON object the router decodes.
 enum class Body { kNone, kJson };
@@ -85,6 +86,11 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::get, "/v1/reports/overdue", kLeadUp, kNone, &overdue_report);
   staff(verb::get, "/v1/reports/owners", kLeadUp, kNone, &owners_report);
   open(verb::get, "/v1/reports/standards", Access::kPublic, kNone, &standards_report);
+
+  // Inbound email (web/api_inbound.cpp).
+  staff(verb::post, "/v1/inbound/email", kMailIntake, kNone, &take_inbound_email);
+  staff(verb::get, "/v1/inbound/email", kAdminOnly, kNone, &inbound_mail_records);
+  staff(verb::get, "/v1/cases/{ref}/messages/{id}/original", kAgentUp, kNone, &message_original);
 
   // Web hook subscriptions and intake hooks (web/api_hooks.cpp).
   staff(verb::post, "/v1/webhooks", kAdminOnly, kJson, &create_subscription);

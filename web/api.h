@@ -26,6 +26,9 @@
 #include "web/router.h"
 #include "web/settings.h"
 #include "web/view_cache.h"
+#include "adapters/inbound/mail_intake.h"
+#include "ports/blob_store.h"
+#include "ports/inbound_mail_store.h"
 
 namespace redress::web {
 
@@ -55,6 +58,13 @@ struct ApiContext {
   std::shared_ptr<RateLimiter> intake_limiter;
   // Rendered case views (settings.view_cache_mib); made by register_api when not set, none when 0.
   std::shared_ptr<ViewCache> view_cache;
+  // Inbound email (adapters/inbound): the pipeline POST /v1/inbound/email feeds, the records it
+  // keeps and the raw messages; `blocking` runs the pipeline's synchronous work off the I/O threads.
+  // Null when not configured: the routes answer 503.
+  inbound::MailIntake* mail_intake = nullptr;
+  InboundMailStore* inbound_records = nullptr;
+  BlobStore* blobs = nullptr;
+  std::function<void(std::function<void()>)> blocking;
 };
 
 void register_api(Router& router, ApiContext& api);

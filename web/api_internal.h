@@ -90,6 +90,10 @@ ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription,
 
 // ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
 
+// ---- inbound email (web/api_inbound.cpp) --------------------------------------------------------
+
+ApiHandlerFunction take_inbound_email, inbound_mail_records, message_original;
+
 ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition,
     openapi_document;
 

@@ -187,6 +187,18 @@ class Session : public std::enable_shared_from_this<Session> {
     on_read_header(ec);
   }
 
+  // Files and whole emails may be larger than other bodies (ServerOptions::max_upload_bytes).
+  std::size_t body_limit_for(const http::request_parser<http::string_body>::value_type& header) const {
+    std::string_view type(header[http::field::content_type].data(), header[http::field::content_type].size());
+    auto starts = [&](std::string_view prefix) {
+      return type.size() >= prefix.size() && beast::iequals(type.substr(0, prefix.size()), prefix);
+    };
+    const auto& options = server_.options();
+    if (starts("multipart/form-data") || starts("message/rfc822"))
+      return std::max(options.max_body_bytes, options.max_upload_bytes);
+    return options.max_body_bytes;
+  }
+
   void on_read_some(beast::error_code ec, std::size_t read) {
     buffer_.commit(read);
     if (ec == net::error::eof) ec = buffer_.size() == 0 ? http::error::end_of_stream : http::error::partial_message;
@@ -209,9 +221,11 @@ class Session : public std::enable_shared_from_this<Session> {
     if (header.method_string().size() > 16) method_ = "OTHER";
     head_ = header.method() == http::verb::head;
     if (auto fault = framing_fault(header)) return reject(std::move(*fault));
-    if (auto length = parser_->content_length(); length && *length > server_.options().max_body_bytes)
+    const std::size_t body_limit = body_limit_for(header);
+    parser_->body_limit(body_limit);
+    if (auto length = parser_->content_length(); length && *length > body_limit)
       return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
-                            "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
+                            "bodies are limited to " + std::to_string(body_limit) + " bytes"));
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
       return http::async_write(socket_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {

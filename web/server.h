@@ -43,6 +43,9 @@ struct ServerOptions {
   unsigned short port = 8080;  // 0: an ephemeral port (see Server::port)
   int threads = 1;
   std::size_t max_body_bytes = 1 << 20;
+  // Bodies that carry files (multipart/form-data) or a whole email (message/rfc822) may be this
+  // large; every other body is held to max_body_bytes.
+  std::size_t max_upload_bytes = 32 << 20;
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds read_timeout{15};
   int max_connections = 10000;

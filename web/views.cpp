@@ -111,11 +111,17 @@ json::object redress_json(const Redress& r) {
 }
 
 json::object message_json(const Message& m) {
-  return json::object{{"id", message_display_id(m.id)},
-                      {"visibility", to_string(m.visibility)},
-                      {"author", m.author},
-                      {"body", m.body},
-                      {"at", format_time(m.at)}};
+  json::object o{{"id", message_display_id(m.id)},
+                 {"visibility", to_string(m.visibility)},
+                 {"author", m.author},
+                 {"body", m.body},
+                 {"at", format_time(m.at)},
+                 {"state", to_string(m.state)}};
+  if (!m.via.empty()) o["via"] = m.via;
+  // The whole text as received (quotes and signature folded away from body), and the raw mail.
+  if (!m.original.empty()) o["original"] = m.original;
+  if (!m.mail_blob.empty()) o["has_original_mail"] = true;
+  return o;
 }
 
 json::object event_json(const Event& e) {
@@ -219,7 +225,7 @@ json::object client_view_json(const CaseSnapshot& snapshot, const std::optional<
   for (const auto& m : messages)
     if (m.visibility == Visibility::kClient)
       thread.push_back(json::object{{"id", message_display_id(m.id)},
-                                    {"from", m.author == "client" ? "you" : "us"},
+                                    {"from", m.author == "client" || m.author.starts_with("email:") ? "you" : "us"},
                                     {"body", m.body},
                                     {"at", format_time(m.at)}});
   for (const auto& a : client_actions) actions.emplace_back(a);

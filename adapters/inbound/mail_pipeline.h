@@ -28,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/inbound/inbound_settings.h"
 #include "adapters/inbound/mail_intake.h"
 #include "adapters/inbound/parsed_message.h"
 #include "adapters/security/keyring.h"
@@ -37,33 +38,6 @@
 #include "ports/inbound_mail_store.h"
 
 namespace redress::inbound {
-
-// One configured mailbox: where its mail comes from and where its new complaints go.
-struct MailboxSettings {
-  std::string name;     // "complaints"; what `--mailbox` and the IMAP poller name
-  std::string address;  // its own address, the base of per-case reply addresses (complaints+REF@...)
-  // IMAP polling (adapters/inbound/imap_poller.h); empty url: the mailbox is fed by an MTA instead.
-  std::string url;
-  std::string user;
-  std::string password;
-  std::string bearer;  // OAuth2 access token, instead of a password
-  std::chrono::seconds poll_interval{60};
-  // Routing of the complaints it opens.
-  std::string workflow;  // empty: routed by category
-  std::string category = "other";
-  std::string touchpoint;
-  std::string team;  // empty: the workflow's
-};
-
-struct InboundSettings {
-  std::string domain;  // the domain of the Message-IDs Redress makes (mail.domain)
-  std::vector<MailboxSettings> mailboxes;
-  int max_messages_per_sender_per_hour = 30;  // over it: a mail storm, kept but not acted on
-  ParseLimits limits;
-  std::chrono::seconds claim_lease{120};
-
-  [[nodiscard]] const MailboxSettings* mailbox(const std::string& name) const;
-};
 
 class MailPipeline final : public MailIntake {
  public:

@@ -357,7 +357,19 @@ Result<OutgoingMail> compose_notification(const MailNotification& notification, 
     content.headers.emplace_back("X-Redress-Case", notification.reference);
   }
   content.headers.emplace_back("X-Redress-Notification", "n-" + std::to_string(notification.id));
+  // Automatic mail (RFC 3834), and a loop header the inbound classifier recognises when one of our
+  // own messages comes back to a mailbox we read.
   content.headers.emplace_back("Auto-Submitted", "auto-generated");
+  content.headers.emplace_back("X-Redress-Loop", domain);
+  if (!notification.reference.empty() && !settings.reply_mailbox.empty()) {
+    auto at = settings.reply_mailbox.rfind('@');
+    if (at != std::string::npos && at > 0) {
+      MailAddress reply = settings.reply_to ? *settings.reply_to : settings.from;
+      reply.address = settings.reply_mailbox.substr(0, at) + "+" + notification.reference +
+                      settings.reply_mailbox.substr(at);
+      content.reply_to = reply;
+    }
+  }
   return compose(content);
 }
 

@@ -47,6 +47,10 @@ struct MailSettings {
   std::string domain;                   // message-id domain, e.g. "redress.acme.example"
   std::string support_email;            // shown in mail; empty to leave out
   std::string support_phone;            // shown in mail; empty to leave out
+  // The inbound mailbox's address: a case's mail asks for replies at its per-case address
+  // (local+REFERENCE@domain), which threads the reply however the client's mail program quotes.
+  // Empty: replies go to reply_to (or from), threaded by the subject's tag and In-Reply-To.
+  std::string reply_mailbox;
 };
 
 struct MailContextInput {
