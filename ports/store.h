@@ -12,6 +12,7 @@
 #pragma once
 
 #include "engine/store.h"
+#include "ports/blob_store.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
@@ -29,7 +30,8 @@ class Store : public CaseStore,
               public StaffDirectory,
               public SessionStore,
               public OutboxStore,
-              public ReportStore {
+              public ReportStore,
+              public BlobStore {
  public:
   ~Store() override = default;
 };

@@ -12,6 +12,7 @@
 //     shared with the threads that plan actions ahead of the writer;
 //   ReaderPool (reader_pool.h): the read-only connections;
 //   SearchIndex (search_index.h): the trigram index in a file of its own;
+//   SqliteBlobStore (blob_store.h): attachments and raw mail, content-addressed, in a file of its own;
 //   and the reads and administrative writes by role: CaseQueries, StaffRecords, SignInRecords,
 //     OutboxRecords, ReportQueries, SchedulerRecords.
 //
@@ -29,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/sqlite/blob_store.h"
 #include "adapters/sqlite/case_queries.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/outbox_records.h"
@@ -64,6 +66,8 @@ struct StoreOptions {
   // while the database has not changed (reader_pool.h); 0: never.
   std::chrono::milliseconds snapshot_reuse{10};
   SearchIndexing search_indexing = SearchIndexing::kInBackground;
+  // The blob file (blob_store.h); empty: SqliteBlobStore::path_for(path), beside the database.
+  std::string blob_path;
   // Tests only: runs on the syncer thread before each sync of the WAL (to hold it).
   std::function<void()> before_sync;
   // Tests only: a failure it returns is taken for the sync's own (a disk error under fdatasync).
@@ -163,6 +167,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
+  // SqliteBlobStore (blob_store.h), in its own file.
+  [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override { return blobs_->put_blob(bytes); }
+  [[nodiscard]] Result<std::string> get_blob(const std::string& key) override { return blobs_->get_blob(key); }
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
   // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).
@@ -195,12 +203,14 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<WriteStats> write_stats() const override;
 
  private:
-  SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer);
+  SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer,
+              std::unique_ptr<SqliteBlobStore> blobs);
 
   const StoreOptions options_;
   // The only read-write connection, the writer's (touched only by its thread once running); closes
   // last of the store's connections to the database, so that it checkpoints and removes the WAL.
   std::unique_ptr<Connection> writer_connection_;
+  std::unique_ptr<SqliteBlobStore> blobs_;  // its own file and connections; never touches the writer
   // The trigram index in its own file; its rounds write to the store through run_write, so it is
   // stopped before the writer. Its connection to the index file closes after the readers': the
   // last connection to close a WAL database deletes the WAL, which the readers, read-only, cannot.
