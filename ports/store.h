@@ -12,6 +12,7 @@
 #pragma once
 
 #include "engine/store.h"
+#include "ports/blob_store.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
@@ -31,7 +32,8 @@ class Store : public CaseStore,
               public SessionStore,
               public OutboxStore,
               public ReportStore,
-              public InboundMailStore {
+              public InboundMailStore,
+              public BlobStore {
  public:
   ~Store() override = default;
 };

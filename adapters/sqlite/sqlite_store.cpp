@@ -37,16 +37,21 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::open(const StoreOptions& optio
                                ? "; run `redress migrate` first"
                                : "; it is newer than this redress, which leaves it untouched"));
   if (auto s = configure_connection(*writer, options.durability, OpenMode::kReadWrite); !s) return s.error();
+  auto blobs =
+      SqliteBlobStore::open(options.blob_path.empty() ? SqliteBlobStore::path_for(options.path) : options.blob_path);
+  if (!blobs) return blobs.error();
   try {
-    return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer)));
+    return std::unique_ptr<SqliteStore>(new SqliteStore(options, clock, std::move(writer), std::move(blobs).value()));
   } catch (const std::exception& e) {
     return Error::unavailable(e.what());
   }
 }
 
-SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer)
+SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer,
+                         std::unique_ptr<SqliteBlobStore> blobs)
     : options_(options),
       writer_connection_(std::move(writer)),
+      blobs_(std::move(blobs)),
       // Opened on the writer's connection before the writer thread starts (search_index.h).
       search_index_(std::make_unique<SearchIndex>(
           options.path, *writer_connection_,

@@ -12,6 +12,7 @@
 //     shared with the threads that plan actions ahead of the writer;
 //   ReaderPool (reader_pool.h): the read-only connections;
 //   SearchIndex (search_index.h): the trigram index in a file of its own;
+//   SqliteBlobStore (blob_store.h): attachments and raw mail, content-addressed, in a file of its own;
 //   and the reads and administrative writes by role: CaseQueries, StaffRecords, SignInRecords,
 //     OutboxRecords, ReportQueries, SchedulerRecords.
 //
@@ -29,6 +30,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/sqlite/blob_store.h"
 #include "adapters/sqlite/case_queries.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/outbox_records.h"
@@ -65,6 +67,8 @@ struct StoreOptions {
   // while the database has not changed (reader_pool.h); 0: never.
   std::chrono::milliseconds snapshot_reuse{10};
   SearchIndexing search_indexing = SearchIndexing::kInBackground;
+  // The blob file (blob_store.h); empty: SqliteBlobStore::path_for(path), beside the database.
+  std::string blob_path;
   // Tests only: runs on the syncer thread before each sync of the WAL (to hold it).
   std::function<void()> before_sync;
   // Tests only: a failure it returns is taken for the sync's own (a disk error under fdatasync).
@@ -164,6 +168,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
+<<<<<<< HEAD
   // InboundRecords (the inbound_mail table).
   [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
   [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
@@ -174,6 +179,11 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,
                                                                 int limit) override;
   [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
+=======
+  // SqliteBlobStore (blob_store.h), in its own file.
+  [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override { return blobs_->put_blob(bytes); }
+  [[nodiscard]] Result<std::string> get_blob(const std::string& key) override { return blobs_->get_blob(key); }
+>>>>>>> 3334668
 
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
@@ -207,12 +217,14 @@ class SqliteStore final : public Store {
   [[nodiscard]] std::optional<WriteStats> write_stats() const override;
 
  private:
-  SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer);
+  SqliteStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<Connection> writer,
+              std::unique_ptr<SqliteBlobStore> blobs);
 
   const StoreOptions options_;
   // The only read-write connection, the writer's (touched only by its thread once running); closes
   // last of the store's connections to the database, so that it checkpoints and removes the WAL.
   std::unique_ptr<Connection> writer_connection_;
+  std::unique_ptr<SqliteBlobStore> blobs_;  // its own file and connections; never touches the writer
   // The trigram index in its own file; its rounds write to the store through run_write, so it is
   // stopped before the writer. Its connection to the index file closes after the readers': the
   // last connection to close a WAL database deletes the WAL, which the readers, read-only, cannot.
