@@ -116,6 +116,16 @@ const std::vector<CommandSpec>& commands() {
        "their next look (at most 30 s, or at once through POST /v1/admin/outbox/retry).",
        {{"id", "n-ID", "one notification, e.g. n-12"}, {"all", nullptr, "every dead notification"}},
        &command_outbox_retry},
+      {{"mailgate"},
+       "post one email from standard input to a running server",
+       "For an MTA's pipe transport or alias: reads one raw message on standard input and posts it to\n"
+       "POST /v1/inbound/email with an intake token. Exits 0 when it was taken, 75 when the MTA should\n"
+       "try again later (server down or busy, a token to fix), 65 when the message is unusable (too\n"
+       "large, not a message): sysexits.h, as Postfix and Exim expect.",
+       {{"url", "URL", "the server's base URL, e.g. http://127.0.0.1:8080 (required)"},
+        {"token", "TOKEN", "an intake token (or REDRESS_MAILGATE_TOKEN, which keeps it out of `ps`)"},
+        {"mailbox", "NAME", "the configured mailbox whose routing applies (default: the first)"}},
+       &command_mailgate},
       {{"demo"},
        "seed a realistic data set through the engine",
        "Creates staff and hundreds of cases across every workflow, category, touchpoint and status,\n"

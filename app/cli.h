@@ -44,5 +44,6 @@ int command_outbox_list(const Arguments& args);
 int command_outbox_retry(const Arguments& args);
 int command_demo(const Arguments& args);
 int command_serve(const Arguments& args);
+int command_mailgate(const Arguments& args);
 
 }  // namespace redress

@@ -4,6 +4,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include <condition_variable>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "adapters/inbound/mail_pipeline.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
 #include "adapters/outbox/digest.h"
@@ -134,7 +136,8 @@ int command_serve(const Arguments& args) {
   web_settings.intake = config.intake;
   web_settings.organisation = config.organisation;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
-                      metrics,     nullptr, {},    {},    {},    {},    {},    {},    {}};
+                      metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
+                      nullptr,     nullptr, nullptr, {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
@@ -174,6 +177,20 @@ int command_serve(const Arguments& args) {
   if (!config.mail_reply_to.empty()) mail_settings.reply_to = mail::MailAddress{"", config.mail_reply_to};
   mail_settings.domain =
       config.mail_domain.empty() ? config.mail_from.substr(config.mail_from.find('@') + 1) : config.mail_domain;
+  if (!config.mailboxes.empty()) mail_settings.reply_mailbox = config.mailboxes.front().address;
+
+  // Inbound email: one pipeline for POST /v1/inbound/email (and `redress mailgate` through it) and
+  // the mailboxes the server polls. Its work waits for durable writes, so it runs on a pool of its own.
+  inbound::InboundSettings inbound_settings;
+  inbound_settings.domain = mail_settings.domain;
+  inbound_settings.mailboxes = config.mailboxes;
+  inbound_settings.max_messages_per_sender_per_hour = config.inbound_per_sender_per_hour;
+  inbound::MailPipeline mail_pipeline(*env.engine, store, store, store, *keyring, inbound_settings);
+  boost::asio::thread_pool inbound_pool(4);
+  api.mail_intake = &mail_pipeline;
+  api.inbound_records = &store;
+  api.blobs = &store;
+  api.blocking = [&inbound_pool](std::function<void()> work) { boost::asio::post(inbound_pool, std::move(work)); };
   auto log_attempt = [](const char* channel) {
     return [channel](const OutboxItem& item, const DeliveryRecord& record) {
       spdlog::info("outbox: {} n-{} {} ({}) {}: {}", channel, item.id, item.template_name, item.reference,
@@ -319,6 +336,7 @@ int command_serve(const Arguments& args) {
   }
   digest_wake.notify_all();
   if (digest_thread.joinable()) digest_thread.join();
+  inbound_pool.join();
   env.store->flush();
   spdlog::info("stopped; every acknowledged request is committed");
   spdlog::default_logger()->flush();

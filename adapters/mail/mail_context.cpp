@@ -288,6 +288,8 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
     json::object message;
     message["body"] = input.message->body;
     message["author"] = input.message->author;
+    // An emailed message's sender ("email:someone@example.com" as author).
+    if (input.message->author.rfind("email:", 0) == 0) message["from"] = input.message->author.substr(6);
     message["local_time"] = format_with(format, input.message->at);
     ctx["message"] = std::move(message);
   }

@@ -65,6 +65,7 @@ const std::vector<std::string>& MailTemplates::required_names() {
       "client.closed",
       "staff.assigned",
       "staff.client_message",
+      "staff.message_held",
       "staff.redress_rejected",
       "staff.reopened",
       "staff.escalated",

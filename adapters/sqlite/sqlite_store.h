@@ -168,7 +168,6 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
-<<<<<<< HEAD
   // InboundRecords (the inbound_mail table).
   [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
   [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
@@ -179,11 +178,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,
                                                                 int limit) override;
   [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
-=======
+
   // SqliteBlobStore (blob_store.h), in its own file.
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override { return blobs_->put_blob(bytes); }
   [[nodiscard]] Result<std::string> get_blob(const std::string& key) override { return blobs_->get_blob(key); }
->>>>>>> 3334668
 
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.

@@ -183,6 +183,10 @@ HttpHarness& http_harness() {
                                                                {},
                                                                {},
                                                                {},
+                                                               {},
+                                                               nullptr,
+                                                               nullptr,
+                                                               nullptr,
                                                                {}});
     h->api->openapi_document = "{}";
     web::Server& server = *h->server;
