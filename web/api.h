@@ -74,6 +74,9 @@ void register_api(Router& router, ApiContext& api);
 // What the client may do now, by the names the client view lists ("reply", "survey", "withdraw"...).
 [[nodiscard]] std::vector<std::string> client_actions(ApiContext& api, const Case& record);
 
+// A message that came by email, as received (message/rfc822), as a download; staff only.
+[[nodiscard]] Response original_mail(ApiContext& api, const std::string& reference, const std::string& message_id);
+
 // The link a client follows to their status page.
 [[nodiscard]] std::string client_url(const ApiContext& api, const std::string& token);
 

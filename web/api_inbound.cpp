@@ -82,19 +82,19 @@ void inbound_mail_records(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   reply(json_response(http::status::ok, json::object{{"items", std::move(items)}}));
 }
 
-void message_original(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  if (!api.blobs) return reply(unavailable_inbound());
-  auto id = parse_display_id(ctx->param("id"), 'm');
-  if (!id) return reply(not_found("no message " + ctx->param("id")));
-  auto messages = api.reads.case_messages(ctx->param("ref"));
-  if (!messages) return reply(problem_from(messages.error()));
+Response original_mail(ApiContext& api, const std::string& reference, const std::string& message_id) {
+  if (!api.blobs) return unavailable_inbound();
+  auto id = parse_display_id(message_id, 'm');
+  if (!id) return not_found("no message " + message_id);
+  auto messages = api.reads.case_messages(reference);
+  if (!messages) return problem_from(messages.error());
   const Message* found = nullptr;
   for (const auto& m : *messages)
     if (m.id == *id) found = &m;
-  if (!found) return reply(not_found("no message " + ctx->param("id") + " on " + ctx->param("ref")));
-  if (found->mail_blob.empty()) return reply(not_found(ctx->param("id") + " did not come by email"));
+  if (!found) return not_found("no message " + message_id + " on " + reference);
+  if (found->mail_blob.empty()) return not_found(message_id + " did not come by email");
   auto raw = api.blobs->get_blob(found->mail_blob);
-  if (!raw) return reply(problem_from(raw.error()));
+  if (!raw) return problem_from(raw.error());
   Response response{http::status::ok, 11};
   // A download, never rendered from the product's origin: mail is content from strangers.
   response.set(http::field::content_type, "message/rfc822");
@@ -105,7 +105,11 @@ void message_original(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   response.set(http::field::cache_control, "private, no-store");
   response.body() = std::move(raw).value();
   response.prepare_payload();
-  reply(std::move(response));
+  return response;
+}
+
+void message_original(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  reply(original_mail(api, ctx->param("ref"), ctx->param("id")));
 }
 
 }  // namespace redress::web

@@ -256,11 +256,20 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["redress"] = std::move(redress);
 
   json::array messages;
-  for (const auto& m : view.messages)
-    messages.push_back(json::object{{"body", m.body},
-                                    {"internal", m.visibility == Visibility::kInternal},
-                                    {"author", actor_text(staff, m.author)},
-                                    {"at", when(m.at)}});
+  for (const auto& m : view.messages) {
+    json::object o{{"id", message_display_id(m.id)},
+                   {"body", m.body},
+                   {"internal", m.visibility == Visibility::kInternal && m.state == MessageState::kPosted},
+                   {"author", m.author.rfind("email:", 0) == 0 ? m.author.substr(6) : actor_text(staff, m.author)},
+                   {"at", when(m.at)},
+                   {"held", m.state == MessageState::kHeld},
+                   {"rejected", m.state == MessageState::kRejected},
+                   {"by_email", m.via == "email"}};
+    // The quoted history and signature folded away from the body, one click away.
+    if (!m.original.empty()) o["original"] = m.original;
+    if (!m.mail_blob.empty()) o["raw_url"] = "/staff/cases/" + c.reference + "/messages/" + message_display_id(m.id) + "/original";
+    messages.push_back(std::move(o));
+  }
   data["messages"] = std::move(messages);
 
   json::array timeline;
@@ -426,6 +435,10 @@ void register_console_pages(Router& router, PagesContext& pages) {
   page("/staff/queue", &queue);
   page("/staff/search", &search);
   page("/staff/cases/{ref}", &case_page);
+  add_staff_page(router, pages, "/staff/cases/{ref}/messages/{id}/original", kStaffRoles,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn&) {
+                   reply(original_mail(pages.api, ctx->param("ref"), ctx->param("id")));
+                 });
   add_staff_form(router, pages, "/staff/cases/{ref}/act", kStaffRoles,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
                    act(pages, ctx, std::move(reply), who, form);
