@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 12> kMigrations{
+constexpr std::array<const char*, 13> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -598,6 +598,15 @@ DROP TRIGGER report_attention_delete;
 DROP TRIGGER report_pledges_insert;
 DROP TRIGGER report_pledges_update;
 DROP TRIGGER report_pledges_delete;
+)sql",
+    // 13: where each polled IMAP mailbox was left (ports/mailbox_state.h): its UIDVALIDITY and the
+    // last UID taken, so that any process goes on from there.
+    R"sql(
+CREATE TABLE mailbox_positions (
+  mailbox TEXT PRIMARY KEY,
+  uidvalidity INTEGER NOT NULL,
+  last_uid INTEGER NOT NULL
+) WITHOUT ROWID;
 )sql",
 };
 

@@ -34,6 +34,7 @@
 #include "adapters/sqlite/outbox_records.h"
 #include "adapters/sqlite/reader_pool.h"
 #include "adapters/sqlite/report_queries.h"
+#include "adapters/sqlite/mailbox_records.h"
 #include "adapters/sqlite/scheduler_records.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
@@ -70,7 +71,7 @@ struct StoreOptions {
   std::function<Status()> sync_fault;
 };
 
-class SqliteStore final : public Store {
+class SqliteStore final : public Store, public MailboxStateStore {
  public:
   // Opens the database, which must be at the latest schema version (run `migrate` first), and
   // starts the writer. kInvalid when the schema is missing, older or newer.
@@ -149,6 +150,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
+  // MailboxRecords: where each polled IMAP mailbox was left (ports/mailbox_state.h).
+  [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) override;
+  [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) override;
+
   // StaffRecords (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
@@ -216,6 +221,7 @@ class SqliteStore final : public Store {
   OutboxRecords outbox_;
   ReportQueries reports_;
   SchedulerRecords scheduler_;
+  MailboxRecords mailboxes_;
 };
 
 }  // namespace redress::sqlite
