@@ -606,7 +606,7 @@ CREATE TABLE mailbox_positions (
   mailbox TEXT PRIMARY KEY,
   uidvalidity INTEGER NOT NULL,
   last_uid INTEGER NOT NULL
-) WITHOUT ROWID;
+) STRICT, WITHOUT ROWID;
 )sql",
 };
 
