@@ -134,6 +134,10 @@ Status read_mailboxes(Config& config, const toml::node& node, const std::string&
         if (auto s = from_env(box.password); !s) return s;
       } else if (key == "bearer_env") {
         if (auto s = from_env(box.bearer); !s) return s;
+      } else if (key == "tls_verify") {
+        if (*text != "verify" && *text != "none")
+          return Error::invalid(at(path, v) + where + ".tls_verify: expected \"verify\" or \"none\"");
+        box.verify_tls = *text == "verify";
       } else if (key == "workflow")
         box.workflow = *text;
       else if (key == "category")

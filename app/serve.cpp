@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "adapters/inbound/imap_poller.h"
 #include "adapters/inbound/mail_pipeline.h"
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
@@ -191,6 +192,23 @@ int command_serve(const Arguments& args) {
   api.inbound_records = &store;
   api.blobs = &store;
   api.blocking = [&inbound_pool](std::function<void()> work) { boost::asio::post(inbound_pool, std::move(work)); };
+  // Each mailbox with an IMAP account is polled by every node; its lease lets one poll at a time.
+  std::vector<std::unique_ptr<inbound::ImapPoller>> pollers;
+  std::vector<std::chrono::seconds> poll_intervals;
+  for (const auto& box : config.mailboxes) {
+    if (box.url.empty()) continue;
+    inbound::ImapMailboxSettings imap;
+    imap.name = box.name;
+    imap.url = box.url;
+    imap.user = box.user;
+    imap.password = box.password;
+    imap.bearer = box.bearer;
+    imap.tls = box.verify_tls ? inbound::TlsCheck::kVerify : inbound::TlsCheck::kSkipVerify;
+    pollers.push_back(std::make_unique<inbound::ImapPoller>(imap, scheduler_options.holder + ":" + box.name,
+                                                            mail_pipeline, store, store, *env.clock));
+    poll_intervals.push_back(box.poll_interval);
+    spdlog::info("mailbox {}: polling {} every {} s", box.name, box.url, box.poll_interval.count());
+  }
   auto log_attempt = [](const char* channel) {
     return [channel](const OutboxItem& item, const DeliveryRecord& record) {
       spdlog::info("outbox: {} n-{} {} ({}) {}: {}", channel, item.id, item.template_name, item.reference,
@@ -312,6 +330,26 @@ int command_serve(const Arguments& args) {
         digest_wake.wait_for(lock, std::chrono::minutes(10), [&] { return digest_stopping; });
       }
     });
+  // The mailboxes: one thread each, polling at the mailbox's interval until shutdown.
+  std::mutex poll_mutex;
+  std::condition_variable poll_wake;
+  bool polling_stopped = false;
+  std::vector<std::thread> poll_threads;
+  for (std::size_t i = 0; i < pollers.size(); ++i)
+    poll_threads.emplace_back([&, i] {
+      std::unique_lock lock(poll_mutex);
+      while (!polling_stopped) {
+        lock.unlock();
+        auto round = pollers[i]->poll_once();
+        if (!round)
+          spdlog::warn("mailbox poll: {}", round.error().detail);
+        else if (!round->taken.empty() || !round->stopped.empty())
+          spdlog::info("mailbox poll: {} messages taken{}{}", round->taken.size(),
+                       round->stopped.empty() ? "" : "; stopped: ", round->stopped);
+        lock.lock();
+        poll_wake.wait_for(lock, poll_intervals[i], [&] { return polling_stopped; });
+      }
+    });
   spdlog::info("listening on http://{}:{} ({} threads, {} clock, database {})", host, server.port(), options.threads,
                env.clock->is_manual() ? "manual" : "system", config.database_path());
   spdlog::default_logger()->flush();
@@ -336,6 +374,12 @@ int command_serve(const Arguments& args) {
   }
   digest_wake.notify_all();
   if (digest_thread.joinable()) digest_thread.join();
+  {
+    std::lock_guard lock(poll_mutex);
+    polling_stopped = true;
+  }
+  poll_wake.notify_all();
+  for (auto& t : poll_threads) t.join();
   inbound_pool.join();
   env.store->flush();
   spdlog::info("stopped; every acknowledged request is committed");

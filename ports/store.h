@@ -17,6 +17,7 @@
 #include "ports/case_search.h"
 #include "ports/client_links.h"
 #include "ports/inbound_mail_store.h"
+#include "ports/mailbox_state.h"
 #include "ports/outbox_store.h"
 #include "ports/report_store.h"
 #include "ports/session_store.h"
@@ -33,6 +34,7 @@ class Store : public CaseStore,
               public OutboxStore,
               public ReportStore,
               public InboundMailStore,
+              public MailboxStateStore,
               public BlobStore {
  public:
   ~Store() override = default;

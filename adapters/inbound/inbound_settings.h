@@ -20,6 +20,7 @@ struct MailboxSettings {
   std::string user;
   std::string password;
   std::string bearer;  // OAuth2 access token, instead of a password
+  bool verify_tls = true;  // false only for a test server with a self-signed certificate
   std::chrono::seconds poll_interval{60};
   // Routing of the complaints it opens.
   std::string workflow;  // empty: routed by category

@@ -601,7 +601,8 @@ DROP TRIGGER report_pledges_delete;
 )sql",
     // 13: inbound email (adapters/inbound). Messages say how they arrived and whether they are held
     // for staff; inbound_mail records every distinct raw message once (its blob key) and what the
-    // mail intake did with it.
+    // mail intake did with it; mailbox_positions where each polled IMAP mailbox was left
+    // (ports/mailbox_state.h): its UIDVALIDITY and the last UID taken, so any process goes on from there.
     R"sql(
 ALTER TABLE messages ADD COLUMN state TEXT NOT NULL DEFAULT 'posted';
 ALTER TABLE messages ADD COLUMN via TEXT NOT NULL DEFAULT '';
@@ -623,6 +624,11 @@ CREATE TABLE inbound_mail (
 ) STRICT;
 CREATE INDEX inbound_mail_from ON inbound_mail(from_address, received_at);
 CREATE INDEX inbound_mail_case ON inbound_mail(case_reference) WHERE case_reference <> '';
+CREATE TABLE mailbox_positions (
+  mailbox TEXT PRIMARY KEY,
+  uidvalidity INTEGER NOT NULL,
+  last_uid INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 )sql",
 };
 

@@ -66,7 +66,8 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       outbox_(access_),
       reports_(access_),
       scheduler_(access_),
-      inbound_(access_) {
+      inbound_(access_),
+      mailboxes_(access_) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
@@ -292,6 +293,16 @@ Result<std::vector<AttentionCount>> SqliteStore::attention_by_owner(Time now) {
 Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() { return reports_.escalation_counts(); }
 
 Result<std::vector<WeeklyCount>> SqliteStore::weekly_counts(Time since) { return reports_.weekly_counts(since); }
+
+// ---- forwarded to MailboxRecords ----------------------------------------------------------------
+
+Result<std::optional<MailboxPosition>> SqliteStore::mailbox_position(const std::string& mailbox) {
+  return mailboxes_.mailbox_position(mailbox);
+}
+
+Status SqliteStore::set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) {
+  return mailboxes_.set_mailbox_position(mailbox, position);
+}
 
 // ---- forwarded to SchedulerRecords -------------------------------------------------------------
 

@@ -36,6 +36,7 @@
 #include "adapters/sqlite/outbox_records.h"
 #include "adapters/sqlite/reader_pool.h"
 #include "adapters/sqlite/report_queries.h"
+#include "adapters/sqlite/mailbox_records.h"
 #include "adapters/sqlite/scheduler_records.h"
 #include "adapters/sqlite/schema.h"
 #include "adapters/sqlite/search_index.h"
@@ -154,6 +155,10 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
+  // MailboxRecords: where each polled IMAP mailbox was left (ports/mailbox_state.h).
+  [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) override;
+  [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) override;
+
   // StaffRecords (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
@@ -239,6 +244,7 @@ class SqliteStore final : public Store {
   ReportQueries reports_;
   SchedulerRecords scheduler_;
   InboundRecords inbound_;
+  MailboxRecords mailboxes_;
 };
 
 }  // namespace redress::sqlite

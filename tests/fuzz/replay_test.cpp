@@ -60,6 +60,7 @@ TEST_CASE("fuzz corpus replays: workflow_toml", "[fuzz]") { replay("workflow_tom
 TEST_CASE("fuzz corpus replays: mime", "[fuzz]") { replay("mime"); }
 TEST_CASE("fuzz corpus replays: cursor", "[fuzz]") { replay("cursor"); }
 TEST_CASE("fuzz corpus replays: http_request", "[fuzz]") { replay("http_request"); }
+TEST_CASE("fuzz corpus replays: inbound", "[fuzz]") { replay("inbound"); }
 
 TEST_CASE("the fuzz oracles decode known RFC 2047 and quoted-printable text", "[fuzz]") {
   using namespace redress::fuzz;

@@ -33,6 +33,8 @@ int workflow_toml(const std::uint8_t* data, std::size_t size);
 int mime(const std::uint8_t* data, std::size_t size);
 // List cursors: decode_cursor, and encode_cursor round trips.
 int cursor(const std::uint8_t* data, std::size_t size);
+// Inbound mail: parse_message (GMime, libxml2, quoting, classification) and the threader's helpers.
+int inbound(const std::uint8_t* data, std::size_t size);
 // The whole request path: bytes over a socket to a real server (parser, router, handlers, store).
 int http_request(const std::uint8_t* data, std::size_t size);
 
@@ -43,6 +45,7 @@ struct Target {
 inline constexpr Target kTargets[] = {
     {"api_body", &api_body}, {"intake_mapping", &intake_mapping}, {"workflow_toml", &workflow_toml}, {"mime", &mime},
     {"cursor", &cursor},     {"http_request", &http_request},
+    {"inbound", &inbound},
 };
 
 }  // namespace redress::fuzz
