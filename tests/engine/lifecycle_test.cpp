@@ -109,6 +109,15 @@ const std::vector<Row> kTable = {
                             {{"",             "",             "",                 "",                 "",               "",              "",     ""}}},
   {A::kSubmitSurvey,        {{"",             "",             "",                 "",                 "",               "=",             "=",    ""}},
                             {{"",             "",             "",                 "",                 "",               "=",             "=",    ""}}},
+  // The mail intake's operations: decided as an internal note, or (accept) as the client's message.
+  {A::kHoldMessage,         {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
+                            {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
+  {A::kAcceptMessage,       {{"=",            "=",            "=",                "investigating",    "=",              "=",             "",     ""}},
+                            {{"=",            "=",            "=",                "investigating",    "=",              "=",             "",     ""}}},
+  {A::kRejectMessage,       {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
+                            {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
+  {A::kRecordBounce,        {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
+                            {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
 };
 // clang-format on
 

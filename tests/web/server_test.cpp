@@ -126,6 +126,29 @@ struct World {
     return id;
   }
 
+  // A raw email, new each time (so that none is a duplicate of another).
+  static std::string email(const std::string& subject) {
+    static int counter = 0;
+    return "From: Kim Novak <kim@example.net>\r\nTo: complaints@example.org\r\nSubject: " + subject +
+           "\r\nMessage-ID: <m" + std::to_string(::getpid()) + "." + std::to_string(++counter) +
+           "@example.net>\r\nContent-Type: text/plain\r\n\r\nThe meter reading is wrong.\r\n";
+  }
+
+  // A case opened by email, and its message's id.
+  std::pair<std::string, std::string> emailed_message() {
+    Client intake(server.port(), server.token("intake"));
+    HttpResponse opened = intake.post("/v1/inbound/email", email("Wrong reading"), {{"Content-Type", "message/rfc822"}});
+    INFO(opened.describe());
+    REQUIRE(opened.status == 201);
+    const std::string ref = string_at(opened.json(), "reference");
+    HttpResponse reply = intake.post("/v1/inbound/email", email("Re: [" + ref + "] more"),
+                                     {{"Content-Type", "message/rfc822"}});
+    REQUIRE(reply.status == 202);
+    auto messages = get_case(ref).at("messages").as_array();
+    REQUIRE(!messages.empty());
+    return {ref, string_at(messages.back(), "id")};
+  }
+
   std::string subscription() {
     HttpResponse r =
         admin.post("/v1/webhooks", json::value(json::object{{"url", "https://example.org/hooks/redress"},
@@ -160,7 +183,7 @@ std::string unique_id(const std::string& prefix) {
 // ---- the role × endpoint table ------------------------------------------------------------------
 
 // Who may call a route, as the SPEC's table says.
-enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kLeadUp, kAdmin };
+enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kLeadUp, kAdmin, kMailIntake };
 
 struct Call {
   std::string method;
@@ -210,6 +233,21 @@ std::vector<Route> route_table() {
        [](World& w) {
          auto c = w.new_case();
          return Call{"GET", kBase + c.ref + "/notifications", {}, {}, {}};
+       }},
+      {"POST", "/v1/inbound/email", Who::kMailIntake, 201,
+       [](World&) {
+         return Call{"POST", "/v1/inbound/email", {}, {},
+                     build_request("POST", "/v1/inbound/email", {{"Content-Type", "message/rfc822"}},
+                                   World::email("Please call me back"))};
+       }},
+      {"GET", "/v1/inbound/email", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/inbound/email", {}, {}, {}};
+       }},
+      {"GET", "/v1/cases/{ref}/messages/{id}/original", Who::kAgentUp, 200,
+       [](World& w) {
+         auto [ref, id] = w.emailed_message();
+         return Call{"GET", kBase + ref + "/messages/" + id + "/original", {}, {}, {}};
        }},
       {"GET", "/v1/admin/outbox", Who::kAdmin, 200,
        [](World&) {
@@ -401,6 +439,7 @@ int expected_status(const Route& route, const std::string& caller) {
     case Who::kAgentUp: return staff_gate({"agent", "lead", "manager", "admin"});
     case Who::kLeadUp: return staff_gate({"lead", "manager", "admin"});
     case Who::kAdmin: return staff_gate({"admin"});
+    case Who::kMailIntake: return staff_gate({"intake", "admin"});
   }
   return 0;
 }
