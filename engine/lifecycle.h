@@ -47,8 +47,9 @@ enum class ActionType {
   kOfferRedress,
   kFulfilRedress,
   kSubmitSurvey,
+  kRequestEscalation,  // the client asks for the case to be escalated (once per escalation level)
 };
-inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kSubmitSurvey) + 1;
+inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kRequestEscalation) + 1;
 inline constexpr int kLifecycleActionCount = static_cast<int>(ActionType::kAssess) + 1;
 
 [[nodiscard]] std::string_view to_string(ActionType type);
@@ -72,6 +73,8 @@ struct LifecycleFacts {
   bool within_reopen_window = false;     // now < resolved_at + the workflow's reopen window
   bool below_top_level = true;           // escalation level < the ladder's top
   bool above_owner_level = false;        // escalation level > 0
+  bool takes_escalation_requests = false;  // the workflow's ladder names a client_request trigger
+  bool escalation_requested_here = false;  // the client already asked for escalation at this level
   // Request facts: set from the action being decided; left false when listing allowed actions.
   bool action_has_offers = false;    // propose_redress carries offers inline
   bool action_has_note = false;      // a handover note is present

@@ -34,7 +34,7 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "redress.proposed",        "redress.accepted",
                                                 "redress.rejected",        "redress.fulfilled",
                                                 "message.client",          "message.internal",
-                                                "survey.submitted"};
+                                                "survey.submitted",        "case.escalation_requested"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;
