@@ -404,6 +404,9 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.integer("rating", true, 1, 5)) a.rating = static_cast<int>(*v);
       if (auto v = r.text("comment", false, kMaxLongText)) a.comment = *v;
       break;
+    case T::kRequestEscalation:
+      if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
+      break;
     case T::kAcceptMessage:
       if (auto v = r.id("message_id", 'm', true)) a.message_id = *v;
       if (auto v = r.text("note", false, kMaxLongText)) a.note = *v;

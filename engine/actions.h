@@ -79,7 +79,7 @@ struct ActionRequest {
   Actor actor;
   std::optional<std::int64_t> expected_version;  // If-Match; refused when stale
   std::string note;                              // handover note; keep or fulfil note; acknowledgement note
-  std::string reason;                            // escalate, deescalate, reopen, withdraw, reject, renegotiate, close
+  std::string reason;  // escalate, deescalate, reopen, withdraw, reject, renegotiate, close, request_escalation
   std::string owner;                             // assign / transfer: staff id ("u-17") or email
   std::optional<Outcome> outcome;
   std::string final_response;                     // resolve / propose_redress

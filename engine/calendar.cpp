@@ -31,13 +31,24 @@ sys_days from_local_days(date::local_days day) { return sys_days(to_days(day.tim
 
 }  // namespace
 
+CalendarExhausted::CalendarExhausted(const BusinessCalendar& calendar, std::chrono::year_month_day day)
+    : std::runtime_error([&] {
+        const auto& years = calendar.years();
+        std::string text = "the business calendar (" + calendar.zone_name() + ") lists holidays for " +
+                           (years ? std::to_string(years->first) + "-" + std::to_string(years->last) : "no year") +
+                           " only, so it cannot count " + format_date(day) + " as a business day or not";
+        return text;
+      }()),
+      calendar_(&calendar),
+      day_(day) {}
+
 BusinessCalendar::BusinessCalendar() : zone_name_("UTC") {
   for (unsigned wd = 1; wd <= 5; ++wd) hours_[wd] = {WorkingInterval{minutes(9 * 60), minutes(17 * 60)}};
 }
 
 Result<BusinessCalendar> BusinessCalendar::make(const std::string& zone_name, WeeklyHours hours,
                                                 std::vector<std::chrono::year_month_day> holidays,
-                                                OutOfHoursRule out_of_hours) {
+                                                OutOfHoursRule out_of_hours, std::optional<CalendarYears> years) {
   BusinessCalendar calendar;
   calendar.zone_name_ = zone_name;
   try {
@@ -67,6 +78,20 @@ Result<BusinessCalendar> BusinessCalendar::make(const std::string& zone_name, We
   if (!any_hours) return Error::invalid("no weekday has working hours");
   for (const auto& holiday : holidays) {
     if (!holiday.ok()) return Error::invalid("a holiday is not a valid date");
+  }
+  if (years) {
+    if (years->first < 1970 || years->last > 9999 || years->last < years->first)
+      return Error::invalid("the years " + std::to_string(years->first) + "-" + std::to_string(years->last) +
+                            " run backwards or out of range");
+    for (const auto& holiday : holidays) {
+      const int year = static_cast<int>(holiday.year());
+      if (year < years->first || year > years->last)
+        return Error::invalid("the holiday " + format_date(holiday) + " is outside the years the calendar covers (" +
+                              std::to_string(years->first) + "-" + std::to_string(years->last) + ")");
+    }
+    calendar.years_ = years;
+    calendar.first_day_ = sys_days(std::chrono::year(years->first) / std::chrono::January / 1);
+    calendar.last_day_ = sys_days(std::chrono::year(years->last) / std::chrono::December / 31);
   }
   std::sort(holidays.begin(), holidays.end());
   holidays.erase(std::unique(holidays.begin(), holidays.end()), holidays.end());
@@ -103,8 +128,25 @@ Time BusinessCalendar::to_time(std::chrono::year_month_day date, minutes time_of
   return local_to_time(zone_, sys_days(date), time_of_day, date::choose::earliest);
 }
 
+std::optional<std::chrono::year_month_day> BusinessCalendar::end_of_coverage() const {
+  if (!years_) return std::nullopt;
+  return std::chrono::year_month_day(last_day_ + to_days(1));
+}
+
+bool BusinessCalendar::covers(std::chrono::year_month_day date) const {
+  if (!years_) return true;
+  const sys_days day(date);
+  return first_day_ <= day && day <= last_day_;
+}
+
 bool BusinessCalendar::is_holiday(sys_days day) const {
+  if (years_ && (day < first_day_ || day > last_day_)) throw CalendarExhausted(*this, std::chrono::year_month_day(day));
   return std::binary_search(holiday_days_.begin(), holiday_days_.end(), day);
+}
+
+std::vector<TimeInterval> BusinessCalendar::margin_intervals(sys_days day) const {
+  if (years_ && (day < first_day_ || day > last_day_)) return {};
+  return working_intervals(day);
 }
 
 std::vector<TimeInterval> BusinessCalendar::working_intervals(sys_days day) const {
@@ -139,7 +181,7 @@ Time BusinessCalendar::next_business_instant(Time t) const {
   // insurance against zones whose offsets change by a day.
   sys_days day = local_day(t) - to_days(1);
   for (int idle = 0; idle < kMaxIdleDays; ++idle, day += to_days(1)) {
-    for (const auto& iv : working_intervals(day)) {
+    for (const auto& iv : idle == 0 ? margin_intervals(day) : working_intervals(day)) {
       if (iv.end > t) return std::max(iv.begin, t);
     }
   }
@@ -152,10 +194,11 @@ Time BusinessCalendar::effective_receipt(Time t, OutOfHoursRule rule) const {
 
 Time BusinessCalendar::add_business_time(Time start, Duration d) const {
   if (d <= Duration::zero()) return start;
-  sys_days day = local_day(start) - to_days(1);
+  const sys_days margin = local_day(start) - to_days(1);
+  sys_days day = margin;
   int idle = 0;
   while (idle < kMaxIdleDays) {
-    const auto intervals = working_intervals(day);
+    const auto intervals = day == margin ? margin_intervals(day) : working_intervals(day);
     bool worked = false;
     for (const auto& iv : intervals) {
       if (iv.end <= start) continue;
@@ -211,9 +254,10 @@ Time BusinessCalendar::add_calendar_time(Time start, const IsoDuration& d) const
 Duration BusinessCalendar::business_time_between(Time a, Time b) const {
   if (b < a) return -business_time_between(b, a);
   Duration total{0};
+  const sys_days first = local_day(a) - to_days(1);
   const sys_days last = local_day(b) + to_days(1);
-  for (sys_days day = local_day(a) - to_days(1); day <= last; day += to_days(1)) {
-    for (const auto& iv : working_intervals(day)) {
+  for (sys_days day = first; day <= last; day += to_days(1)) {
+    for (const auto& iv : day == first || day == last ? margin_intervals(day) : working_intervals(day)) {
       const Time from = std::max(iv.begin, a);
       const Time to = std::min(iv.end, b);
       if (from < to) total += to - from;

@@ -14,6 +14,7 @@
 #include <chrono>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -61,17 +62,51 @@ struct TimeInterval {
   Time end{};
 };
 
+// The years whose holidays a calendar lists, both included. Outside them the calendar cannot say
+// which days are business days, so it refuses to count them (CalendarExhausted).
+struct CalendarYears {
+  int first = 0;
+  int last = 0;
+  friend bool operator==(const CalendarYears&, const CalendarYears&) = default;
+};
+
+class BusinessCalendar;
+
+// Thrown when a count on the business calendar needs a day outside the years it covers, instead
+// of silently treating that year's holidays as working days. The planner turns it into a refusal
+// (Error::unavailable) naming the calendar and the year; nothing else catches it.
+class CalendarExhausted : public std::runtime_error {
+ public:
+  CalendarExhausted(const BusinessCalendar& calendar, std::chrono::year_month_day day);
+  [[nodiscard]] const BusinessCalendar& calendar() const { return *calendar_; }
+  [[nodiscard]] std::chrono::year_month_day day() const { return day_; }
+
+ private:
+  const BusinessCalendar* calendar_;
+  std::chrono::year_month_day day_;
+};
+
 class BusinessCalendar {
  public:
   // UTC, Monday to Friday 09:00-17:00, no holidays, out-of-hours complaints count from the next
-  // opening. A placeholder for tests and default-constructed workflows.
+  // opening, every year. A placeholder for tests and default-constructed workflows.
   BusinessCalendar();
 
   // Fails with kInvalid when the zone is unknown to the tz database, an interval is malformed
-  // or overlaps another of the same day, or no weekday has working hours.
+  // or overlaps another of the same day, no weekday has working hours, the years run backwards or
+  // a holiday falls outside them. Without `years` the holidays are taken to be every holiday of
+  // every year (tests); workflow calendars always say which years they cover.
   static Result<BusinessCalendar> make(const std::string& zone_name, WeeklyHours hours,
                                        std::vector<std::chrono::year_month_day> holidays,
-                                       OutOfHoursRule out_of_hours = OutOfHoursRule::kNextOpening);
+                                       OutOfHoursRule out_of_hours = OutOfHoursRule::kNextOpening,
+                                       std::optional<CalendarYears> years = std::nullopt);
+
+  // The years whose holidays the calendar lists; nullopt: every year.
+  [[nodiscard]] const std::optional<CalendarYears>& years() const { return years_; }
+  // The first day after the covered years (1 January of last + 1); nullopt without years.
+  [[nodiscard]] std::optional<std::chrono::year_month_day> end_of_coverage() const;
+  // Whether `date` lies within the covered years.
+  [[nodiscard]] bool covers(std::chrono::year_month_day date) const;
 
   [[nodiscard]] const std::string& zone_name() const { return zone_name_; }
   [[nodiscard]] const WeeklyHours& hours() const { return hours_; }
@@ -83,6 +118,8 @@ class BusinessCalendar {
   // The UTC instant of a local date and wall-clock time. A time skipped by a DST change maps to
   // the instant of the change; a repeated time maps to its first occurrence.
   [[nodiscard]] Time to_time(std::chrono::year_month_day date, std::chrono::minutes time_of_day) const;
+
+  // Every count below that needs a day outside the covered years throws CalendarExhausted.
 
   // A day with working hours that is not a holiday.
   [[nodiscard]] bool is_business_day(std::chrono::year_month_day date) const;
@@ -122,8 +159,12 @@ class BusinessCalendar {
   [[nodiscard]] Time extend_for_pauses(Time base, TimeBasis basis, std::span<const TimeInterval> pauses) const;
 
  private:
-  // The working intervals of a local date as UTC instants, in order; empty on holidays.
+  // The working intervals of a local date as UTC instants, in order; empty on holidays. Throws
+  // CalendarExhausted for a date outside the covered years.
   [[nodiscard]] std::vector<TimeInterval> working_intervals(std::chrono::sys_days date) const;
+  // The same for a day a search looks at only in case a zone's offset moves a day (the day before
+  // a start, the day after an end): outside the covered years it has no working time.
+  [[nodiscard]] std::vector<TimeInterval> margin_intervals(std::chrono::sys_days date) const;
   [[nodiscard]] bool is_holiday(std::chrono::sys_days date) const;
   [[nodiscard]] std::chrono::sys_days local_day(Time t) const;
 
@@ -133,6 +174,8 @@ class BusinessCalendar {
   std::vector<std::chrono::year_month_day> holidays_;  // sorted, unique
   std::vector<std::chrono::sys_days> holiday_days_;    // the same, as day points, for lookup
   OutOfHoursRule out_of_hours_ = OutOfHoursRule::kNextOpening;
+  std::optional<CalendarYears> years_;
+  std::chrono::sys_days first_day_{}, last_day_{};  // of the covered years, when years_
 };
 
 // "09:00-17:30" → interval; nullopt when malformed. Hours 00-24, minutes 00-59, "24:00" only as

@@ -36,7 +36,19 @@ Change merge(Change first, Change second) {
 
 }  // namespace
 
+namespace {
+Result<Change> plan_due_on_calendars(const CaseSnapshot& current, const WorkflowSet& workflows, Time now,
+                                     WriteContext& context);
+}  // namespace
+
 Result<Change> plan_due(const CaseSnapshot& current, const WorkflowSet& workflows, Time now, WriteContext& context) {
+  return within_calendars(workflows, [&] { return plan_due_on_calendars(current, workflows, now, context); });
+}
+
+namespace {
+
+Result<Change> plan_due_on_calendars(const CaseSnapshot& current, const WorkflowSet& workflows, Time now,
+                                     WriteContext& context) {
   if (workflows.empty()) return Error::internal("no workflows are loaded");
   ChangeBuilder b(current.record, Actor::system(), now, current.record.version, current.commitments, current.redress);
   fire_due(b, workflows, context);
@@ -84,5 +96,7 @@ Result<Change> plan_due(const CaseSnapshot& current, const WorkflowSet& workflow
   merged.wake = merged.wake == Change::Wake::kUnchanged ? Change::Wake::kClear : merged.wake;
   return merged;
 }
+
+}  // namespace
 
 }  // namespace redress

@@ -40,6 +40,7 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "offer_redress",
                                                                       "fulfil_redress",
                                                                       "submit_survey",
+                                                                      "request_escalation",
                                                                       "hold_message",
                                                                       "accept_message",
                                                                       "reject_message",
@@ -130,7 +131,8 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
                 sc::custom_reaction<Ev<A::kEscalate>>, sc::custom_reaction<Ev<A::kDeescalate>>,
                 sc::custom_reaction<Ev<A::kAssess>>, sc::custom_reaction<Ev<A::kAddMessage>>,
                 sc::custom_reaction<Ev<A::kMakeCommitment>>, sc::custom_reaction<Ev<A::kKeepCommitment>>,
-                sc::custom_reaction<Ev<A::kRenegotiateCommitment>>, sc::custom_reaction<Ev<A::kFulfilRedress>>>;
+                sc::custom_reaction<Ev<A::kRenegotiateCommitment>>, sc::custom_reaction<Ev<A::kFulfilRedress>>,
+                sc::custom_reaction<Ev<A::kRequestEscalation>>>;
 
   sc::result react(const Ev<A::kTake>&) {
     auto& m = outermost_context();
@@ -194,6 +196,19 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
   sc::result react(const Ev<A::kKeepCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kRenegotiateCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kFulfilRedress>&) { return fulfil(); }
+  sc::result react(const Ev<A::kRequestEscalation>&) {
+    auto& m = outermost_context();
+    if (!m.facts.takes_escalation_requests) {
+      m.refuse("this service standard does not take escalation requests from clients");
+      return discard_event();
+    }
+    if (m.facts.escalation_requested_here) {
+      m.refuse("escalation was already asked for at this level; it can be asked for again once the case moves up");
+      return discard_event();
+    }
+    m.accept();
+    return discard_event();
+  }
 
   sc::result accept_in_place() {
     outermost_context().accept();
@@ -550,7 +565,7 @@ namespace {
 // Allowed actions depend only on the state and the case facts below; they are computed once per
 // combination from the machine itself and cached. Bit 31 marks a computed entry.
 constexpr std::uint32_t kComputed = 1u << 31;
-std::array<std::atomic<std::uint32_t>, 2048> g_allowed_cache{};
+std::array<std::atomic<std::uint32_t>, 8192> g_allowed_cache{};
 
 std::size_t cache_key(const LifecycleState& s, const LifecycleFacts& f) {
   std::size_t key = static_cast<std::size_t>(s.status);
@@ -561,7 +576,9 @@ std::size_t cache_key(const LifecycleState& s, const LifecycleFacts& f) {
   key = key * 2 + (f.within_reopen_window ? 1 : 0);
   key = key * 2 + (f.below_top_level ? 1 : 0);
   key = key * 2 + (f.above_owner_level ? 1 : 0);
-  return key;  // < 8 * 3 * 2 * 32 = 1536
+  key = key * 2 + (f.takes_escalation_requests ? 1 : 0);
+  key = key * 2 + (f.escalation_requested_here ? 1 : 0);
+  return key;  // < 8 * 3 * 2 * 128 = 6144
 }
 
 }  // namespace

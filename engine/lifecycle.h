@@ -47,6 +47,7 @@ enum class ActionType {
   kOfferRedress,
   kFulfilRedress,
   kSubmitSurvey,
+  kRequestEscalation,  // the client asks for the case to be escalated (once per escalation level)
   // The mail intake's operations (engine/README: inbound mail). hold_message and record_bounce are
   // the intake's own; staff accept or reject what was held. Each is decided as the message it carries.
   kHoldMessage,
@@ -78,6 +79,8 @@ struct LifecycleFacts {
   bool within_reopen_window = false;     // now < resolved_at + the workflow's reopen window
   bool below_top_level = true;           // escalation level < the ladder's top
   bool above_owner_level = false;        // escalation level > 0
+  bool takes_escalation_requests = false;  // the workflow's ladder names a client_request trigger
+  bool escalation_requested_here = false;  // the client already asked for escalation at this level
   // Request facts: set from the action being decided; left false when listing allowed actions.
   bool action_has_offers = false;    // propose_redress carries offers inline
   bool action_has_note = false;      // a handover note is present

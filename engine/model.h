@@ -101,6 +101,17 @@ struct Case {
   int pending_offers = 0;        // redress offers proposed, not yet accepted or rejected
   int unfulfilled_redress = 0;   // redress accepted, not yet fulfilled
   std::optional<int> rating;     // the client's 1-5 survey answer
+  // The escalation level the case was at when the client last asked for escalation (a client may
+  // ask once per level); nullopt when the client never asked.
+  std::optional<int> client_escalation_level;
+  // When the last holding reply was sent (a letter explaining why the final response is not ready
+  // and the client's referral rights, e.g. FCA DISP 1.6.2R(2)); nullopt when none was.
+  std::optional<Time> holding_reply_at;
+  // A case that reached the organisation through a regulator's portal (CFPB): the regulator's own
+  // reference and when the regulator routed it to the organisation; the clocks of a workflow that
+  // counts from routing start at routed_at.
+  std::string regulator_reference;
+  std::optional<Time> routed_at;
 };
 
 struct Commitment {
@@ -119,6 +130,11 @@ struct Commitment {
   std::int64_t replaced_by_id = 0;  // successor when renegotiated, 0 if none
   std::int64_t redress_id = 0;      // for kind redress: the offer it delivers
   std::string pledge_key;           // for kind pledge: the clock run, "retail/final_response#1"
+  // For kind pledge: the time its rule set — the clock's due time, or its exceptional target when
+  // the pledge was moved under the rule (FCA payment services: 35 business days with a holding
+  // reply). A pledge kept after it was only kept on a renegotiated date: the published standards
+  // do not count it as met. Nullopt for promises and redress.
+  std::optional<Time> rule_due_at;
   std::vector<Time> warning_times;  // at-risk instants, ascending; Time::max() while paused
   int warnings_fired = 0;           // how many of warning_times have been raised
   std::optional<Time> handled_at;   // broken: when someone recorded what was done about it

@@ -25,4 +25,22 @@ void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const
   notify_escalation(b, workflow, to_level, context);
 }
 
+Result<Change> within_calendars(const WorkflowSet& workflows, const std::function<Result<Change>()>& plan) {
+  try {
+    return plan();
+  } catch (const CalendarExhausted& exhausted) {
+    std::string whose = "a";
+    for (const auto& w : workflows.all())
+      if (&w.calendar == &exhausted.calendar())
+        whose = "the " + w.name + " standard's" + (w.source.empty() ? std::string() : " (" + w.source + ")");
+    const auto& years = exhausted.calendar().years();
+    return Error::unavailable(
+        "a deadline needs " + format_date(exhausted.day()) + ", which " + whose + " business calendar does not cover" +
+        (years ? " (its holidays are listed for " + std::to_string(years->first) + "-" + std::to_string(years->last) +
+                     ")"
+               : std::string()) +
+        ": add that year's holidays and last_year to the calendar, then restart");
+  }
+}
+
 }  // namespace redress

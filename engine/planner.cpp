@@ -102,6 +102,18 @@ Status check_final_response(const Workflow& workflow, const std::string& text) {
   return Error::invalid(std::move(detail), std::move(fields));
 }
 
+// Severity in its order: low < medium < high < critical.
+bool at_least(Severity severity, Severity minimum) { return static_cast<int>(severity) >= static_cast<int>(minimum); }
+
+// The severity triggers: a case at or above a rung's severity is raised to that rung.
+void escalate_for_severity(ChangeBuilder& b, const Workflow& workflow, WriteContext& context) {
+  const Severity severity = b.record().severity;
+  (void)escalate_on(b, workflow, "the case is " + std::string(to_string(severity)) + " severity", "severity", context,
+                    [&](const EscalationTrigger& t) {
+                      return t.kind == TriggerKind::kSeverity && at_least(severity, t.severity);
+                    });
+}
+
 Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
   for (auto& r : list)
     if (r.id == id) return &r;
@@ -123,6 +135,8 @@ LifecycleFacts case_facts(const Case& record, const Workflow* workflow, Time now
   int top = workflow ? workflow->max_escalation_level() : 0;
   facts.below_top_level = record.escalation_level < top;
   facts.above_owner_level = record.escalation_level > 0;
+  facts.takes_escalation_requests = workflow && !workflow->levels_naming(TriggerKind::kClientRequest).empty();
+  facts.escalation_requested_here = record.client_escalation_level == record.escalation_level;
   return facts;
 }
 
@@ -152,12 +166,15 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
         case T::kRejectRedress:
         case T::kSubmitSurvey:
         case T::kWithdraw:
-        case T::kReopen: return Status::success();
+        case T::kReopen:
+        case T::kRequestEscalation: return Status::success();
         default: return Error::forbidden(std::string("a client may not ") + std::string(to_string(type)));
       }
     case Actor::Kind::kStaff:
       if (actor.role == Role::kIntake) return Error::forbidden("intake tokens may only create cases");
       if (type == T::kSubmitSurvey) return Error::forbidden("the survey is the client's to answer");
+      if (type == T::kRequestEscalation)
+        return Error::forbidden("a request for escalation is the client's; staff escalate with the escalate action");
       if (type == T::kHoldMessage || type == T::kRecordBounce)
         return Error::forbidden(std::string(to_string(type)) + " is the mail intake's own");
       if ((type == T::kAssign || type == T::kDeescalate) && !role_at_least(actor.role, Role::kLead))
@@ -187,8 +204,29 @@ std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor, 
   return open;
 }
 
+namespace {
+Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& actor, const WorkflowSet& workflows,
+                                          Time now, WriteContext& context);
+Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const ActionRequest& request,
+                                        const WorkflowSet& workflows, Time now, WriteContext& context);
+}  // namespace
+
 Result<Change> plan_creation(const NewCase& request, const Actor& actor, const WorkflowSet& workflows, Time now,
                              WriteContext& context) {
+  return within_calendars(workflows,
+                          [&] { return plan_creation_on_calendars(request, actor, workflows, now, context); });
+}
+
+Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& request, const WorkflowSet& workflows,
+                           Time now, WriteContext& context) {
+  return within_calendars(workflows,
+                          [&] { return plan_action_on_calendars(current, request, workflows, now, context); });
+}
+
+namespace {
+
+Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& actor, const WorkflowSet& workflows,
+                                          Time now, WriteContext& context) {
   if (workflows.empty()) return Error::internal("no workflows are loaded");
   const Workflow* workflow = nullptr;
   if (!request.workflow.empty()) {
@@ -239,6 +277,7 @@ Result<Change> plan_creation(const NewCase& request, const Actor& actor, const W
   } else {
     b.email_client("client.received");
   }
+  escalate_for_severity(b, *workflow, context);
   fold_clocks(b, nullptr, workflows, context);
   set_wake(b, nullptr, workflows, WakeWrite::kWhenMoved);
   Change change = std::move(b).finish();
@@ -247,8 +286,8 @@ Result<Change> plan_creation(const NewCase& request, const Actor& actor, const W
   return change;
 }
 
-Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& request, const WorkflowSet& workflows,
-                           Time now, WriteContext& context) {
+Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const ActionRequest& request,
+                                        const WorkflowSet& workflows, Time now, WriteContext& context) {
   const Case& before = current.record;
   if (request.expected_version && *request.expected_version != before.version)
     return Error::stale("the case is at version " + std::to_string(before.version) + ", not " +
@@ -426,9 +465,9 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
         b.email_client("client.redress_accepted");
       } else {
         b.event("redress.rejected", transition({{"redress", ids}, {"reason", request.reason}}));
-        if (workflow.escalate_on_rejection && after.escalation_level < workflow.max_escalation_level())
-          raise_level(b, workflow, after.escalation_level + 1, "the client rejected the redress offered",
-                      "redress.rejected", context);
+        // To the rung the ladder names for a rejection (redress_rejected), never lower.
+        (void)escalate_on(b, workflow, "the client rejected the redress offered", "redress_rejected", context,
+                          [](const EscalationTrigger& t) { return t.kind == TriggerKind::kRedressRejected; });
         if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.redress_rejected");
       }
       break;
@@ -523,6 +562,9 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       }
       data["note"] = request.note;
       b.event("case.assessed", std::move(data));
+      // Assessed at or above a severity the ladder names: raised to that rung (the workflow the
+      // assessment leaves the case in decides).
+      if (request.severity) escalate_for_severity(b, workflow_of(after, workflows), context);
       break;
     }
 
@@ -732,6 +774,36 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
       break;
     }
 
+    case T::kRequestEscalation: {
+      // One rung at a time: to the lowest rung above the case whose triggers name client_request.
+      const int from_level = before.escalation_level;
+      int target = from_level;
+      for (int level : workflow.levels_naming(TriggerKind::kClientRequest))
+        if (level > from_level) {
+          target = level;
+          break;
+        }
+      after.client_escalation_level = from_level;
+      b.event("case.escalation_requested",
+              json::object{{"reason", request.reason}, {"from_level", from_level}, {"to_level", target}});
+      if (target > from_level) {
+        raise_level(b, workflow, target, "the client asked for escalation: " + request.reason, "client_request",
+                    context);
+      } else if (from_level > 0 && from_level <= workflow.max_escalation_level()) {
+        // Already as high as the client's requests go: the people of this rung hear the request.
+        for (const auto& person : [&] {
+               const auto& rung = workflow.escalation[static_cast<std::size_t>(from_level - 1)];
+               auto people = context.staff_with_roles(rung.roles, rung.teams);
+               for (const auto& email : rung.staff)
+                 if (auto named = context.find_staff(email)) people.push_back(*named);
+               return people;
+             }())
+          b.email_staff(person, "escalation", "staff.escalation_requested");
+      }
+      if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.escalation_requested");
+      break;
+    }
+
     case T::kSubmitSurvey:
       after.rating = request.rating;
       b.event("survey.submitted", json::object{{"rating", *request.rating}, {"comment", request.comment}});
@@ -741,5 +813,7 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
   set_wake(b, &current, workflows, WakeWrite::kWhenMoved);
   return std::move(b).finish();
 }
+
+}  // namespace
 
 }  // namespace redress

@@ -123,14 +123,6 @@ bool pays_a_penalty(const ChangeBuilder& b, const Commitment& c) {
   return false;
 }
 
-int triggered_level(const Workflow& workflow, int from, auto matches) {
-  int target = from;
-  for (const auto& rung : workflow.escalation)
-    for (const auto& trigger : rung.triggers)
-      if (matches(trigger)) target = std::max(target, rung.level);
-  return std::min(target, workflow.max_escalation_level());
-}
-
 void notify_staff(ChangeBuilder& b, const std::string& staff_id, const Workflow& workflow, const char* template_name,
                   WriteContext& context) {
   if (auto owner = context.find_staff(staff_id)) {
@@ -153,7 +145,7 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
   int from = b.record().escalation_level;
   std::string clock = split_key(c.pledge_key).second;
   int target = triggered_level(workflow, from, [&](const EscalationTrigger& t) {
-    if (t.kind == TriggerKind::kCommitmentBroken) return true;
+    if (t.kind == TriggerKind::kCommitmentBroken) return t.matches_broken(c.kind, c.client_visible);
     return t.kind == TriggerKind::kClockBreach && c.kind == CommitmentKind::kPledge &&
            (t.clock.empty() || t.clock == clock);
   });

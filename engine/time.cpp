@@ -224,4 +224,11 @@ std::string format_duration(Duration d) {
   return text;
 }
 
+std::string format_date(std::chrono::year_month_day date) {
+  char buffer[16];
+  std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()));
+  return buffer;
+}
+
 }  // namespace redress

@@ -21,6 +21,9 @@ using Time = std::chrono::sys_time<Duration>;
 // Accepts RFC 3339 with any offset ("Z", "+01:00") and optional fractions; nullopt when malformed.
 [[nodiscard]] std::optional<Time> parse_time(std::string_view text);
 
+// "2026-12-25".
+[[nodiscard]] std::string format_date(std::chrono::year_month_day date);
+
 [[nodiscard]] inline std::int64_t to_micros(Time t) { return t.time_since_epoch().count(); }
 [[nodiscard]] inline Time from_micros(std::int64_t us) { return Time(Duration(us)); }
 

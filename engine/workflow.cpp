@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cctype>
 #include <cmath>
+#include <tuple>
 #include <utility>
 
 namespace redress {
@@ -66,6 +67,11 @@ constexpr std::array<std::pair<ClockStop, std::string_view>, 3> kStopNames{{
     {ClockStop::kClientUpdate, "client_update"},
     {ClockStop::kResolved, "resolved"},
 }};
+constexpr std::array<std::pair<Renegotiation, std::string_view>, 3> kRenegotiationNames{{
+    {Renegotiation::kNever, "never"},
+    {Renegotiation::kExceptional, "exceptional"},
+    {Renegotiation::kAllowed, "allowed"},
+}};
 constexpr std::array<std::pair<NotifyTarget, std::string_view>, 4> kNotifyNames{{
     {NotifyTarget::kClient, "client"},
     {NotifyTarget::kOwner, "owner"},
@@ -90,6 +96,13 @@ bool ClockRule::applies_to(std::string_view category) const {
 Time ClockRule::due_at(const BusinessCalendar& calendar, Time started, std::span<const TimeInterval> pauses) const {
   const Time base = target.from(calendar, started);
   return calendar.extend_for_pauses(base, target.basis, honoured(*this, pauses));
+}
+
+std::optional<Time> ClockRule::exceptional_due_at(const BusinessCalendar& calendar, Time started,
+                                                  std::span<const TimeInterval> pauses) const {
+  if (!exceptional_target) return std::nullopt;
+  const Time base = exceptional_target->from(calendar, started);
+  return calendar.extend_for_pauses(base, exceptional_target->basis, honoured(*this, pauses));
 }
 
 std::vector<Time> ClockRule::warning_times(const BusinessCalendar& calendar, Time started,
@@ -117,10 +130,29 @@ std::vector<const RequiredElement*> Workflow::missing_summary_elements(const std
   return missing_in(summary_resolution->elements, text);
 }
 
-bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
-  if (!summary_resolution) return false;
+std::vector<const RequiredElement*> Workflow::missing_holding_reply_elements(const std::string& text) const {
+  if (!holding_reply) return {};
+  return missing_in(holding_reply->elements, text);
+}
+
+std::optional<Time> Workflow::summary_resolution_until(Time received) const {
+  if (!summary_resolution) return std::nullopt;
   const OutOfHoursRule rule = summary_resolution->out_of_hours.value_or(calendar.out_of_hours());
-  return resolved <= summary_resolution->within.from(calendar, calendar.effective_receipt(received, rule));
+  return summary_resolution->within.from(calendar, calendar.effective_receipt(received, rule));
+}
+
+bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
+  const std::optional<Time> until = summary_resolution_until(received);
+  return until && resolved <= *until;
+}
+
+std::vector<int> Workflow::levels_naming(TriggerKind kind) const {
+  std::vector<int> out;
+  for (const auto& rung : escalation)
+    if (std::any_of(rung.triggers.begin(), rung.triggers.end(),
+                    [&](const EscalationTrigger& t) { return t.kind == kind; }))
+      out.push_back(rung.level);
+  return out;
 }
 
 const ClockRule* Workflow::find_clock(std::string_view name) const {
@@ -180,7 +212,27 @@ std::string_view to_string(ClockStart value) { return name_of(kStartNames, value
 std::optional<ClockStart> parse_ClockStart(std::string_view text) { return parse_from(kStartNames, text); }
 std::string_view to_string(ClockStop value) { return name_of(kStopNames, value); }
 std::optional<ClockStop> parse_ClockStop(std::string_view text) { return parse_from(kStopNames, text); }
-std::string_view to_string(NotifyTarget value) { return name_of(kNotifyNames, value); }
+std::string_view to_string(Renegotiation value) { return name_of(kRenegotiationNames, value); }
+std::optional<Renegotiation> parse_Renegotiation(std::string_view text) {
+  return parse_from(kRenegotiationNames, text);
+}
+
+std::vector<CalendarEnding> calendars_ending(const WorkflowSet& workflows, Time now, int warning_days) {
+  std::vector<CalendarEnding> out;
+  const auto today = std::chrono::floor<std::chrono::days>(now);
+  for (const auto& workflow : workflows.all()) {
+    const auto ends = workflow.calendar.end_of_coverage();
+    if (!ends) continue;
+    const std::int64_t left = (std::chrono::sys_days(*ends) - today).count();
+    if (left > warning_days) continue;
+    out.push_back(CalendarEnding{workflow.name, workflow.source, workflow.calendar.zone_name(),
+                                 workflow.calendar.years()->last, *ends, left});
+  }
+  std::sort(out.begin(), out.end(), [](const CalendarEnding& a, const CalendarEnding& b) {
+    return std::tie(a.days_left, a.workflow) < std::tie(b.days_left, b.workflow);
+  });
+  return out;
+}
 std::optional<NotifyTarget> parse_NotifyTarget(std::string_view text) { return parse_from(kNotifyNames, text); }
 
 }  // namespace redress

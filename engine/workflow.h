@@ -44,11 +44,25 @@ enum class TriggerKind {
   kSeverity,          // the case was assessed at or above a severity
 };
 
+// What each kind raises to (engine/pledges.cpp, engine/planner.cpp): the highest rung whose
+// triggers match, never lower than the case is — except kClientRequest, which raises one rung at a
+// time: to the lowest rung above the case that names it.
 struct EscalationTrigger {
   TriggerKind kind = TriggerKind::kClockBreach;
   std::string clock;                    // clock triggers: the clock's name; empty means any clock
   double fraction = 0;                  // kClockWarning: the warning fraction; 0 means any warning
   Severity severity = Severity::kHigh;  // kSeverity: the minimum severity
+  // kCommitmentBroken: only commitments of this kind (promise, pledge, redress); any when unset.
+  std::optional<CommitmentKind> commitment;
+  bool client_visible_only = false;  // kCommitmentBroken: only commitments the client can see
+
+  // Whether a broken commitment of `kind`, visible to the client or not, matches (kCommitmentBroken).
+  [[nodiscard]] bool matches_broken(CommitmentKind kind, bool client_visible) const {
+    return kind_matches(kind) && (!client_visible_only || client_visible);
+  }
+
+ private:
+  [[nodiscard]] bool kind_matches(CommitmentKind kind) const { return !commitment || *commitment == kind; }
 };
 
 // One rung of the escalation ladder. Level 0 is the owner and is implicit.
@@ -71,6 +85,12 @@ enum class ClockStop {
 };
 // Whether the clock stops counting while the case awaits the client.
 enum class PauseRule { kRuns, kPausesWhileAwaitingClient };
+// Whether and how far staff may move a pledge of the clock (renegotiate_commitment).
+enum class Renegotiation {
+  kNever,        // its due time holds: a regulatory deadline (FCA DISP 1.6.2R: eight weeks)
+  kExceptional,  // only to the clock's exceptional_target at most, with a holding reply giving reasons
+  kAllowed,      // a house standard: any later date, within renegotiation_limit of the rule's time when set
+};
 // Whether a met pledge is followed by another one ("update the client every 5 business days").
 enum class Recurrence { kOnce, kRepeatUntilResolved };
 // Who a breach notifies.
@@ -125,6 +145,13 @@ struct ClockRule {
   // A longer target staff may move the pledge to in exceptional circumstances, by renegotiating
   // it with a holding reply (FCA payment services: 35 business days instead of 15).
   std::optional<ClockTarget> exceptional_target;
+  // Whether and how far the pledge may move; the rule it implements, quoted when a move is refused.
+  Renegotiation renegotiation = Renegotiation::kNever;
+  std::optional<IsoDuration> renegotiation_limit;  // kAllowed: at most this far past the rule's time
+  std::string rule;                                // "DISP 1.6.2R: a final response within eight weeks"
+  // kExceptional: what the holding reply that moves the pledge must contain (DISP 1.6.2AR(2): the
+  // reasons for the delay and the deadline); the new deadline itself is always required in it.
+  std::vector<RequiredElement> holding_reply_elements;
   PauseRule pause = PauseRule::kRuns;
   Recurrence recurrence = Recurrence::kOnce;
   std::vector<double> warnings;         // fractions of the running time, ascending, each in (0, 1)
@@ -140,6 +167,10 @@ struct ClockRule {
   // clock pauses). An open pause (end = Time::max()) gives Time::max().
   [[nodiscard]] Time due_at(const BusinessCalendar& calendar, Time started,
                             std::span<const TimeInterval> pauses = {}) const;
+  // The latest due time the exceptional target allows for the same run (as due_at, on the
+  // exceptional target); nullopt without one.
+  [[nodiscard]] std::optional<Time> exceptional_due_at(const BusinessCalendar& calendar, Time started,
+                                                       std::span<const TimeInterval> pauses = {}) const;
   // The instants at which the warnings fall, in the order of `warnings`: the instant at which
   // that fraction of the running time has elapsed, pauses accounted for as in due_at.
   [[nodiscard]] std::vector<Time> warning_times(const BusinessCalendar& calendar, Time started,
@@ -156,6 +187,16 @@ struct SummaryResolution {
   std::vector<RequiredElement> elements;
 };
 
+// A holding reply the standard requires when a clock's pledge falls due before the case is
+// resolved (FCA DISP 1.6.2R(2): at eight weeks, a written response explaining why the final
+// response is not ready, when it is expected, and that the client may now refer the complaint to
+// the Financial Ombudsman Service). Sent as a client message of kind "holding_reply".
+struct HoldingReplyRule {
+  std::string clock;  // the clock whose due time makes it required
+  std::string rule;   // the rule it implements, for messages
+  std::vector<RequiredElement> elements;
+};
+
 struct Workflow {
   std::string name;                     // stable key, e.g. "retail"
   std::string title;                    // "Retail complaints"
@@ -169,7 +210,6 @@ struct Workflow {
   Duration redress_due = std::chrono::hours(24 * 10);  // accepted redress delivered within
   std::vector<RequiredElement> final_response_elements;
   std::vector<EscalationLevel> escalation;  // levels 1..N, in order
-  bool escalate_on_rejection = true;        // a rejected redress offer raises the level by one
 
   // Added for issue 4 (service standards, calendars, clocks).
   bool is_default = false;  // the workflow for categories no other workflow routes
@@ -179,15 +219,25 @@ struct Workflow {
   ClockTarget redress_target{IsoDuration{10, Duration{0}}, TimeBasis::kCalendar};  // redress_due, on a basis
   BreachRule redress_breach;  // what happens when accepted redress is not delivered in time
   std::optional<SummaryResolution> summary_resolution;
+  std::optional<HoldingReplyRule> holding_reply;
 
   [[nodiscard]] int max_escalation_level() const { return static_cast<int>(escalation.size()); }
   // The keys of the required elements that `text` lacks.
   [[nodiscard]] std::vector<const RequiredElement*> missing_elements(const std::string& text) const;
   // The summary-resolution elements that `text` lacks; empty when there is no summary resolution.
   [[nodiscard]] std::vector<const RequiredElement*> missing_summary_elements(const std::string& text) const;
+  // The holding-reply elements that `text` lacks; empty when there is no holding reply rule.
+  [[nodiscard]] std::vector<const RequiredElement*> missing_holding_reply_elements(const std::string& text) const;
+  // Until when a case received at `received` may be resolved with the summary resolution letter
+  // instead of a final response (FCA DISP 1.5: close of business on the third business day after
+  // receipt, out-of-hours receipt counted from the next business day); nullopt without one.
+  // Throws CalendarExhausted past the calendar's years.
+  [[nodiscard]] std::optional<Time> summary_resolution_until(Time received) const;
   // True when a case received at `received` and resolved at `resolved` may be closed with the
   // summary resolution letter instead of a final response.
   [[nodiscard]] bool summary_resolution_allowed(Time received, Time resolved) const;
+  // The rung a trigger of `kind` names, lowest first (client requests climb one rung at a time).
+  [[nodiscard]] std::vector<int> levels_naming(TriggerKind kind) const;
 
   [[nodiscard]] const ClockRule* find_clock(std::string_view name) const;
   // The clocks that apply to a case of this category.
@@ -228,5 +278,22 @@ class WorkflowSet {
 [[nodiscard]] std::optional<ClockStop> parse_ClockStop(std::string_view text);
 [[nodiscard]] std::string_view to_string(NotifyTarget value);
 [[nodiscard]] std::optional<NotifyTarget> parse_NotifyTarget(std::string_view text);
+[[nodiscard]] std::string_view to_string(Renegotiation value);
+[[nodiscard]] std::optional<Renegotiation> parse_Renegotiation(std::string_view text);
+
+// A calendar that runs out soon: its workflow, and the first day it no longer covers.
+struct CalendarEnding {
+  std::string workflow;
+  std::string source;  // the workflow's file
+  std::string zone;
+  int last_year = 0;
+  std::chrono::year_month_day ends{};  // 1 January after last_year
+  std::int64_t days_left = 0;          // from `now` to `ends`, in whole days (0 or less: ended)
+};
+// The workflow calendars whose covered years end within `warning` of `now` (or already have),
+// soonest first. Redress warns about them at start-up, in /healthz and on the board.
+inline constexpr int kCalendarWarningDays = 90;
+[[nodiscard]] std::vector<CalendarEnding> calendars_ending(const WorkflowSet& workflows, Time now,
+                                                           int warning_days = kCalendarWarningDays);
 
 }  // namespace redress

@@ -48,12 +48,15 @@ struct OwnerStats {
   Duration resolve_total{0};      // sum of receipt-to-resolution times (resolved_cases)
 };
 
-// Attainment of one pledge (workflow clock) over a window: pledges settled in it, met or broken.
+// Attainment of one pledge (workflow clock) over a window: pledges settled in it. `met` counts
+// those met by the time their rule set, of which `moved` were moved as the rule allows (FCA
+// payment services: to 35 business days with a holding reply); `renegotiated` counts those kept
+// only on a date renegotiated past the rule's, which are not met; `broken` those not kept.
 struct PledgeAttainment {
   std::string workflow;
   std::string clock;
-  std::int64_t met_30 = 0, broken_30 = 0;
-  std::int64_t met_90 = 0, broken_90 = 0;
+  std::int64_t met_30 = 0, broken_30 = 0, moved_30 = 0, renegotiated_30 = 0;
+  std::int64_t met_90 = 0, broken_90 = 0, moved_90 = 0, renegotiated_90 = 0;
 };
 
 // One line of a work list: an open case and what falls due on it.

@@ -73,6 +73,8 @@ void register_api(Router& router, ApiContext& api) {
   open(verb::post, "/v1/client/{token}/survey", Access::kClientLink, kJson, &client_act<ActionType::kSubmitSurvey>);
   open(verb::post, "/v1/client/{token}/withdraw", Access::kClientLink, kJson, &client_act<ActionType::kWithdraw>);
   open(verb::post, "/v1/client/{token}/reopen", Access::kClientLink, kJson, &client_act<ActionType::kReopen>);
+  open(verb::post, "/v1/client/{token}/escalate", Access::kClientLink, kJson,
+       &client_act<ActionType::kRequestEscalation>);
 
   // Commitments and redress by id (web/api_commitments.cpp).
   staff(verb::get, "/v1/commitments", kAgentUp, kNone, &list_commitments);

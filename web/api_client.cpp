@@ -1,5 +1,6 @@
 // The v1 API's client links: staff make and revoke a case's private link; the client reads the
-// case through it and acts on it (reply, accept or reject an offer, survey, withdraw, reopen).
+// case through it and acts on it (reply, accept or reject an offer, survey, withdraw, reopen, ask
+// for escalation).
 // See web/api_internal.h.
 #include <boost/json.hpp>
 
@@ -46,6 +47,7 @@ std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
     switch (type) {
       case ActionType::kAddMessage: names.emplace_back("reply"); break;
       case ActionType::kSubmitSurvey: names.emplace_back("survey"); break;
+      case ActionType::kRequestEscalation: names.emplace_back("escalate"); break;
       default: names.emplace_back(to_string(type));
     }
   }

@@ -34,9 +34,9 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "redress.proposed",        "redress.accepted",
                                                 "redress.rejected",        "redress.fulfilled",
                                                 "message.client",          "message.internal",
-                                                "survey.submitted",        "message.held",
-                                                "message.accepted",        "message.rejected",
-                                                "mail.bounced"};
+                                                "survey.submitted",        "case.escalation_requested",
+                                                "message.held",            "message.accepted",
+                                                "message.rejected",        "mail.bounced"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;

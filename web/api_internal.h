@@ -79,7 +79,8 @@ ApiHandlerFunction list_commitments, handle_breach, fulfil_redress;
 
 // ---- client links (web/api_client.cpp) ---------------------------------------------------------
 
-// The client's reply, accepting or rejecting an offer ({id}), survey, withdrawal, reopening.
+// The client's reply, accepting or rejecting an offer ({id}), survey, withdrawal, reopening, a
+// request for escalation.
 void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type);
 
 ApiHandlerFunction create_client_link, revoke_client_link, client_case;

@@ -176,6 +176,9 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
                       {"team", c.team},
                       {"owner", owner_json(owner, c.owner_id)},
                       {"escalation_level", c.escalation_level},
+                      {"escalation_requested_at_level", c.client_escalation_level
+                                                            ? json::value(*c.client_escalation_level)
+                                                            : json::value(nullptr)},
                       {"clock", to_string(c.clock)},
                       {"outcome", c.outcome ? json::value(to_string(*c.outcome)) : json::value(nullptr)},
                       {"rating", c.rating ? json::value(*c.rating) : json::value(nullptr)},

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cmath>
+#include <initializer_list>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -210,6 +212,7 @@ const std::vector<std::string_view> kRecurrenceNames{"once", "repeat_until_resol
 const std::vector<std::string_view> kNotifyNames{"client", "owner", "team", "escalation_level"};
 const std::vector<std::string_view> kTriggerNames{"clock_warning",    "clock_breach",   "commitment_broken",
                                                   "redress_rejected", "client_request", "severity"};
+const std::vector<std::string_view> kRenegotiationNames{"never", "exceptional", "allowed"};
 const std::vector<std::string_view> kWeekdayNames{"sunday",   "monday", "tuesday", "wednesday",
                                                   "thursday", "friday", "saturday"};
 
@@ -296,6 +299,19 @@ BusinessCalendar read_calendar(const toml::table& table, const std::string& path
   hours_reader.finish();
   if (!any) fail(line_of(hours_table), reader.key_path("hours"), "no weekday has working hours");
 
+  // The years the holidays cover: past them the calendar refuses to count (CalendarExhausted).
+  auto year_value = [&](std::string_view key) {
+    const toml::node& node = reader.required(key);
+    if (!node.is_integer() || node.as_integer()->get() < 1970 || node.as_integer()->get() > 9999)
+      fail(line_of(node), reader.key_path(key), "expected a year like 2026, found " + type_name(node));
+    return std::pair{static_cast<int>(node.as_integer()->get()), line_of(node)};
+  };
+  const auto [first_year, first_line] = year_value("first_year");
+  const auto [last_year, last_line] = year_value("last_year");
+  if (last_year < first_year)
+    fail(last_line, reader.key_path("last_year"), "must not be before first_year (" + std::to_string(first_year) + ")");
+  (void)first_line;
+
   std::vector<std::chrono::year_month_day> holidays;
   if (const toml::node* node = reader.optional("holidays")) {
     std::size_t index = 0;
@@ -305,11 +321,16 @@ BusinessCalendar read_calendar(const toml::table& table, const std::string& path
       if (!element.is_date())
         fail(line_of(element), here, "expected a date like 2026-12-25, found " + type_name(element));
       const toml::date date = element.as_date()->get();
+      if (date.year < first_year || date.year > last_year)
+        fail(line_of(element), here,
+             "is outside the years the calendar covers (first_year " + std::to_string(first_year) + ", last_year " +
+                 std::to_string(last_year) + ")");
       holidays.emplace_back(std::chrono::year(date.year), std::chrono::month(date.month), std::chrono::day(date.day));
     }
   }
   reader.finish();
-  auto calendar = BusinessCalendar::make(zone, std::move(hours), std::move(holidays), out_of_hours);
+  auto calendar = BusinessCalendar::make(zone, std::move(hours), std::move(holidays), out_of_hours,
+                                         CalendarYears{first_year, last_year});
   if (!calendar.ok()) fail(reader.line(), path, calendar.error().detail);
   return std::move(calendar).value();
 }
@@ -410,18 +431,40 @@ std::vector<EscalationLevel> read_escalation(const toml::node* node, const std::
         EscalationTrigger trigger;
         trigger.kind = parse_enum<TriggerKind>(trigger_reader.required("on"), trigger_reader.key_path("on"),
                                                parse_TriggerKind, kTriggerNames);
-        trigger.clock = trigger_reader.string_or("clock", "");
-        if (const toml::node* fraction = trigger_reader.optional("fraction")) {
+        // A key the trigger's kind does not read would never be evaluated: refused, so that a
+        // standard never promises what the engine does not do.
+        auto only_for = [&](std::string_view key, std::initializer_list<TriggerKind> kinds, std::string_view which) {
+          const toml::node* node = trigger_reader.optional(key);
+          if (node && std::find(kinds.begin(), kinds.end(), trigger.kind) == kinds.end())
+            fail(line_of(*node), trigger_reader.key_path(key),
+                 "applies to " + std::string(which) + " triggers only; on = \"" +
+                     std::string(to_string(trigger.kind)) + "\" never reads it");
+          return node;
+        };
+        if (const toml::node* clock = only_for("clock", {TriggerKind::kClockWarning, TriggerKind::kClockBreach},
+                                               "clock_warning and clock_breach"))
+          trigger.clock = TableReader::as_string(*clock, trigger_reader.key_path("clock"));
+        if (const toml::node* fraction = only_for("fraction", {TriggerKind::kClockWarning}, "clock_warning")) {
           const auto value = fraction->value<double>();
           if (!value || *value <= 0 || *value >= 1)
             fail(line_of(*fraction), trigger_reader.key_path("fraction"), "expected a number between 0 and 1");
           trigger.fraction = *value;
         }
-        if (const toml::node* severity = trigger_reader.optional("severity")) {
+        if (const toml::node* severity = only_for("severity", {TriggerKind::kSeverity}, "severity")) {
           trigger.severity = parse_enum<Severity>(*severity, trigger_reader.key_path("severity"), parse_Severity,
                                                   all_names_Severity());
         } else if (trigger.kind == TriggerKind::kSeverity) {
           fail(trigger_reader.line(), trigger_reader.key_path("severity"), "required when on = \"severity\"");
+        }
+        if (const toml::node* kind = only_for("commitment", {TriggerKind::kCommitmentBroken}, "commitment_broken"))
+          trigger.commitment = parse_enum<CommitmentKind>(*kind, trigger_reader.key_path("commitment"),
+                                                          parse_CommitmentKind, all_names_CommitmentKind());
+        if (const toml::node* visible =
+                only_for("client_visible", {TriggerKind::kCommitmentBroken}, "commitment_broken")) {
+          if (!visible->is_boolean())
+            fail(line_of(*visible), trigger_reader.key_path("client_visible"),
+                 "expected true or false, found " + type_name(*visible));
+          trigger.client_visible_only = visible->as_boolean()->get();
         }
         trigger_reader.finish();
         level.triggers.push_back(std::move(trigger));
@@ -443,14 +486,40 @@ ClockRule read_clock(std::string name, const toml::table& table, const std::stri
       parse_enum<ClockStart>(reader.required("start"), reader.key_path("start"), parse_ClockStart, kStartNames);
   clock.stop = enum_or(reader, "stop", ClockStop::kResolved, parse_ClockStop, kStopNames);
   clock.target = read_target(reader, "target", "basis", "P8W", true);
-  if (const toml::node* exceptional = reader.optional("exceptional_target")) {
+  const toml::node* exceptional = reader.optional("exceptional_target");
+  if (exceptional) {
     ClockTarget longer{duration_value(*exceptional, reader.key_path("exceptional_target"), "P35D"), clock.target.basis};
-    const Time probe = Time(std::chrono::hours(24 * 365 * 56));  // any instant: targets compare the same way
-    if (longer.from(workflow.calendar, probe) <= clock.target.from(workflow.calendar, probe)) {
+    // Same basis: the longer duration is the later deadline from any start.
+    if (longer.duration.days < clock.target.duration.days ||
+        (longer.duration.days == clock.target.duration.days && longer.duration.time <= clock.target.duration.time)) {
       fail(line_of(*exceptional), reader.key_path("exceptional_target"), "must be longer than target");
     }
     clock.exceptional_target = longer;
   }
+  clock.rule = reader.string_or("rule", "");
+  const toml::node* renegotiation = reader.optional("renegotiation");
+  clock.renegotiation = renegotiation ? parse_enum<Renegotiation>(*renegotiation, reader.key_path("renegotiation"),
+                                                                  parse_Renegotiation, kRenegotiationNames)
+                                      : Renegotiation::kNever;
+  if (clock.renegotiation == Renegotiation::kExceptional && !exceptional)
+    fail(line_of(*renegotiation), reader.key_path("renegotiation"),
+         "\"exceptional\" moves a pledge to its exceptional_target, which this clock does not name");
+  if (exceptional && clock.renegotiation != Renegotiation::kExceptional)
+    fail(line_of(*exceptional), reader.key_path("exceptional_target"),
+         "only a clock with renegotiation = \"exceptional\" is moved to its exceptional_target");
+  if (const toml::node* limit = reader.optional("renegotiation_limit")) {
+    if (clock.renegotiation != Renegotiation::kAllowed)
+      fail(line_of(*limit), reader.key_path("renegotiation_limit"),
+           "applies to renegotiation = \"allowed\" only (this clock's pledges move " +
+               std::string(clock.renegotiation == Renegotiation::kNever ? "never" : "to the exceptional target only") +
+               ")");
+    clock.renegotiation_limit = duration_value(*limit, reader.key_path("renegotiation_limit"), "P14D");
+  }
+  const toml::node* holding_reply = reader.optional("holding_reply_elements");
+  if (holding_reply && clock.renegotiation != Renegotiation::kExceptional)
+    fail(line_of(*holding_reply), reader.key_path("holding_reply_elements"),
+         "applies to renegotiation = \"exceptional\" only: the holding reply that moves the pledge");
+  clock.holding_reply_elements = read_elements(holding_reply, reader.key_path("holding_reply_elements"));
   clock.pause = reader.boolean_or("pause_while_awaiting_client", false) ? PauseRule::kPausesWhileAwaitingClient
                                                                         : PauseRule::kRuns;
   clock.recurrence = enum_or(reader, "recurrence", Recurrence::kOnce, parse_recurrence, kRecurrenceNames);
@@ -504,7 +573,10 @@ Workflow read_workflow(const toml::table& root) {
   workflow.team = reader.string("team");
   workflow.is_default = reader.boolean_or("default", false);
   workflow.auto_acknowledge = reader.boolean_or("auto_acknowledge", false);
-  workflow.escalate_on_rejection = reader.boolean_or("escalate_on_rejection", true);
+  if (const toml::node* removed = reader.optional("escalate_on_rejection"))
+    fail(line_of(*removed), "escalate_on_rejection",
+         "no longer read: a rejected offer raises the case to the rung whose triggers name "
+         "{ on = \"redress_rejected\" } (workflows/README.md, Escalation)");
   if (const toml::node* reopen = reader.optional("reopen_window")) {
     workflow.reopen_window = duration_value(*reopen, "reopen_window", "P8W").total();
   }
@@ -551,6 +623,18 @@ Workflow read_workflow(const toml::table& root) {
     summary_reader.finish();
     workflow.summary_resolution = std::move(resolution);
   }
+  const toml::table* holding_reply = reader.table("holding_reply");
+  if (holding_reply) {
+    TableReader holding_reader(*holding_reply, "holding_reply");
+    HoldingReplyRule rule;
+    rule.clock = holding_reader.string("clock");
+    rule.rule = holding_reader.string_or("rule", "");
+    rule.elements = read_elements(holding_reader.optional("elements"), "holding_reply.elements");
+    if (rule.elements.empty())
+      fail(holding_reader.line(), "holding_reply.elements", "a holding reply needs at least one required element");
+    holding_reader.finish();
+    workflow.holding_reply = std::move(rule);
+  }
   if (const toml::table* redress_breach = reader.table("redress_breach")) {
     workflow.redress_breach = read_breach(*redress_breach, "redress_breach", workflow.max_escalation_level());
   }
@@ -562,18 +646,43 @@ Workflow read_workflow(const toml::table& root) {
       workflow.clocks.push_back(read_clock(std::string(key.str()), as_table(node, clock_path), clock_path, workflow));
     }
   }
-  // Triggers name clocks, which are read after the ladder.
+  // Triggers name clocks, which are read after the ladder. A trigger that could never fire is
+  // refused: a clock that does not exist, a warning the clock never gives.
   for (std::size_t i = 0; i < workflow.escalation.size(); ++i) {
     for (std::size_t t = 0; t < workflow.escalation[i].triggers.size(); ++t) {
       const auto& trigger = workflow.escalation[i].triggers[t];
-      if (!trigger.clock.empty() && workflow.find_clock(trigger.clock) == nullptr) {
-        const toml::node* node =
-            root.at_path("escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock").node();
-        fail(node ? line_of(*node) : 1,
-             "escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "].clock",
-             "no clock named \"" + trigger.clock + "\"");
+      const std::string here = "escalation[" + std::to_string(i) + "].triggers[" + std::to_string(t) + "]";
+      auto line_at = [&](std::string_view key) {
+        const toml::node* node = root.at_path(here + "." + std::string(key)).node();
+        if (!node) node = root.at_path(here).node();
+        return node ? line_of(*node) : std::size_t{1};
+      };
+      if (!trigger.clock.empty() && workflow.find_clock(trigger.clock) == nullptr)
+        fail(line_at("clock"), here + ".clock", "no clock named \"" + trigger.clock + "\"");
+      if (trigger.kind != TriggerKind::kClockWarning) continue;
+      auto warns = [&](const ClockRule& clock) {
+        if (trigger.fraction == 0) return !clock.warnings.empty();
+        return std::any_of(clock.warnings.begin(), clock.warnings.end(),
+                           [&](double w) { return std::abs(w - trigger.fraction) < 1e-9; });
+      };
+      const std::string fraction = trigger.fraction == 0 ? "any fraction" : "fraction " + [&] {
+        std::ostringstream text;
+        text << trigger.fraction;
+        return text.str();
+      }();
+      if (!trigger.clock.empty()) {
+        if (!warns(*workflow.find_clock(trigger.clock)))
+          fail(line_at(trigger.fraction == 0 ? "clock" : "fraction"), here,
+               "clock \"" + trigger.clock + "\" never warns at " + fraction +
+                   " (its warnings are the fractions in clocks." + trigger.clock + ".warnings)");
+      } else if (std::none_of(workflow.clocks.begin(), workflow.clocks.end(), warns)) {
+        fail(line_at("on"), here, "no clock of this workflow warns at " + fraction);
       }
     }
+  }
+  if (workflow.holding_reply && workflow.find_clock(workflow.holding_reply->clock) == nullptr) {
+    const toml::node* node = root.at_path("holding_reply.clock").node();
+    fail(node ? line_of(*node) : 1, "holding_reply.clock", "no clock named \"" + workflow.holding_reply->clock + "\"");
   }
   reader.finish();
   return workflow;

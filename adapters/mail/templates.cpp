@@ -69,6 +69,7 @@ const std::vector<std::string>& MailTemplates::required_names() {
       "staff.redress_rejected",
       "staff.reopened",
       "staff.escalated",
+      "staff.escalation_requested",
       "staff.commitment_at_risk",
       "staff.commitment_broken",
       "manager.digest",

@@ -21,8 +21,8 @@ constexpr const char* kOpenStatusTerm =
 constexpr const char* kReportColumns =
     "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
     "k.note, k.replaces_id, k.replaced_by_id, k.redress_id, k.pledge_key, k.warning_times, k.warnings_fired, "
-    "k.handled_at, k.handled_note, c.reference, c.subject, c.team, c.escalation_level";
-constexpr int kReportCommitmentColumns = 19;
+    "k.handled_at, k.handled_note, k.rule_due_at, c.reference, c.subject, c.team, c.escalation_level";
+constexpr int kReportCommitmentColumns = 20;
 
 Status read_items(Statement& s, std::vector<ReportItem>& out) {
   while (s.step()) {
@@ -158,11 +158,18 @@ Result<std::vector<PledgeAttainment>> ReportQueries::standards_report(Time now) 
       PledgeAttainment& a = by_clock[key];
       a.workflow = key.substr(0, slash);
       a.clock = key.substr(slash + 1);
-      bool kept = s.text(1) == "kept";
+      // The attainment buckets of report_pledges (summaries.cpp).
+      const std::string bucket = s.text(1);
       bool recent = s.integer(2) != 0;
       std::int64_t n = s.integer(3);
-      (kept ? a.met_90 : a.broken_90) += n;
-      if (recent) (kept ? a.met_30 : a.broken_30) += n;
+      auto count = [&](std::int64_t PledgeAttainment::*last_90, std::int64_t PledgeAttainment::*last_30) {
+        a.*last_90 += n;
+        if (recent) a.*last_30 += n;
+      };
+      if (bucket == "kept" || bucket == "moved") count(&PledgeAttainment::met_90, &PledgeAttainment::met_30);
+      if (bucket == "moved") count(&PledgeAttainment::moved_90, &PledgeAttainment::moved_30);
+      if (bucket == "renegotiated") count(&PledgeAttainment::renegotiated_90, &PledgeAttainment::renegotiated_30);
+      if (bucket == "broken") count(&PledgeAttainment::broken_90, &PledgeAttainment::broken_30);
     }
     if (auto status = s.status(); !status) return status.error();
     s.reset();

@@ -16,7 +16,7 @@ const char* const kCaseColumns =
     "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
     "subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, escalation_level, "
     "outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, pending_offers, "
-    "unfulfilled_redress, rating";
+    "unfulfilled_redress, rating, client_escalation_level, holding_reply_at, regulator_reference, routed_at";
 
 namespace {
 
@@ -39,22 +39,25 @@ const char* const kInsertCaseSql =
     "INSERT INTO cases(id, reference, client_name, client_email, client_phone, client_locale, channel, category, "
     "touchpoint, subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, "
     "escalation_level, outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, "
-    "pending_offers, unfulfilled_redress, rating) VALUES "
-    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30)";
+    "pending_offers, unfulfilled_redress, rating, client_escalation_level, holding_reply_at, regulator_reference, "
+    "routed_at) VALUES "
+    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,"
+    "?31,?32,?33,?34)";
 
 const char* const kUpdateCaseSql =
     "UPDATE cases SET reference=?2, client_name=?3, client_email=?4, client_phone=?5, client_locale=?6, channel=?7, "
     "category=?8, touchpoint=?9, subject=?10, description=?11, remedy_requested=?12, severity=?13, workflow=?14, "
     "team=?15, status=?16, clock=?17, owner_id=?18, escalation_level=?19, outcome=?20, version=?21, head_hash=?22, "
     "received_at=?23, updated_at=?24, acknowledged_at=?25, resolved_at=?26, ended_at=?27, pending_offers=?28, "
-    "unfulfilled_redress=?29, rating=?30 WHERE id=?1 AND version=?31";
+    "unfulfilled_redress=?29, rating=?30, client_escalation_level=?31, holding_reply_at=?32, regulator_reference=?33, "
+    "routed_at=?34 WHERE id=?1 AND version=?35";
 
 // An upsert, not INSERT OR REPLACE: an update in place fires the report triggers (a REPLACE's
 // delete would not) and touches only the indexes whose columns changed.
 const char* const kUpsertCommitmentSql =
     "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
     "settled_at, note, replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, "
-    "handled_note) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19) "
+    "handled_note, rule_due_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20) "
     "ON CONFLICT(id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, text = excluded.text, "
     "due_at = excluded.due_at, owner_id = excluded.owner_id, client_visible = excluded.client_visible, "
     "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, note = "
@@ -62,7 +65,7 @@ const char* const kUpsertCommitmentSql =
     "replaces_id = excluded.replaces_id, replaced_by_id = excluded.replaced_by_id, redress_id = excluded.redress_id, "
     "pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, warnings_fired = "
     "excluded.warnings_fired, "
-    "handled_at = excluded.handled_at, handled_note = excluded.handled_note";
+    "handled_at = excluded.handled_at, handled_note = excluded.handled_note, rule_due_at = excluded.rule_due_at";
 
 const char* const kUpsertRedressSql =
     "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
@@ -100,7 +103,11 @@ constexpr const char* kCaseColumnNames[kCaseColumnCount] = {"id",
                                                             "ended_at",
                                                             "pending_offers",
                                                             "unfulfilled_redress",
-                                                            "rating"};
+                                                            "rating",
+                                                            "client_escalation_level",
+                                                            "holding_reply_at",
+                                                            "regulator_reference",
+                                                            "routed_at"};
 
 // Binds one column of `c` as parameter `index`. Text is bound without a copy: `c` outlives the step.
 void bind_case_column(Statement& s, int index, const Case& c, int column) {
@@ -145,15 +152,24 @@ void bind_case_column(Statement& s, int index, const Case& c, int column) {
       else
         s.bind_null(index);
       break;
+    case 30:
+      if (c.client_escalation_level)
+        s.bind(index, *c.client_escalation_level);
+      else
+        s.bind_null(index);
+      break;
+    case 31: s.bind(index, micros(c.holding_reply_at)); break;
+    case 32: s.bind_static(index, c.regulator_reference); break;
+    case 33: s.bind(index, micros(c.routed_at)); break;
     default: break;
   }
 }
 
 // Bit i set when column i of the cases row differs between `a` and `b`.
-std::uint32_t case_differences(const Case& a, const Case& b) {
-  std::uint32_t mask = 0;
+std::uint64_t case_differences(const Case& a, const Case& b) {
+  std::uint64_t mask = 0;
   auto mark = [&](int column, bool differs) {
-    if (differs) mask |= 1u << column;
+    if (differs) mask |= std::uint64_t{1} << column;
   };
   mark(0, a.id != b.id);
   mark(1, a.reference != b.reference);
@@ -185,6 +201,10 @@ std::uint32_t case_differences(const Case& a, const Case& b) {
   mark(27, a.pending_offers != b.pending_offers);
   mark(28, a.unfulfilled_redress != b.unfulfilled_redress);
   mark(29, a.rating != b.rating);
+  mark(30, a.client_escalation_level != b.client_escalation_level);
+  mark(31, a.holding_reply_at != b.holding_reply_at);
+  mark(32, a.regulator_reference != b.regulator_reference);
+  mark(33, a.routed_at != b.routed_at);
   return mask;
 }
 
@@ -195,12 +215,12 @@ const char kUpdateFamily = 0;  // its address names the generated UPDATE stateme
 // column)`; `bound` is their number, so the keys are bound as ?(bound+1) and ?(bound+2).
 template <typename BindColumn>
 Statement& masked_update(Connection& db, const void* family, const char* table, const char* const* names, int count,
-                         std::uint32_t mask, const char* second_key, int& bound, BindColumn bind_column) {
+                         std::uint64_t mask, const char* second_key, int& bound, BindColumn bind_column) {
   auto& update = db.cached(family, mask, [=] {
     std::string sql = std::string("UPDATE ") + table + " SET ";
     int n = 0;
     for (int column = 1; column < count; ++column) {
-      if (!(mask & (1u << column))) continue;
+      if (!(mask & (std::uint64_t{1} << column))) continue;
       if (n) sql += ", ";
       sql += std::string(names[column]) + "=?" + std::to_string(++n);
     }
@@ -210,7 +230,7 @@ Statement& masked_update(Connection& db, const void* family, const char* table, 
   });
   bound = 0;
   for (int column = 1; column < count; ++column)
-    if (mask & (1u << column)) bind_column(update, ++bound, column);
+    if (mask & (std::uint64_t{1} << column)) bind_column(update, ++bound, column);
   return update;
 }
 
@@ -222,7 +242,7 @@ void bind_case(Statement& s, const Case& c) {
 
 Result<std::int64_t> update_case(Connection& db, const Case& before, const Case& after, std::int64_t expected_version) {
   // The id is the key, never a changed column; the version always changes.
-  std::uint32_t mask = (case_differences(before, after) | (1u << 20)) & ~1u;
+  std::uint64_t mask = (case_differences(before, after) | (std::uint64_t{1} << 20)) & ~std::uint64_t{1};
   int n = 0;
   auto& update =
       masked_update(db, &kUpdateFamily, "cases", kCaseColumnNames, kCaseColumnCount, mask, "version", n,
@@ -264,6 +284,10 @@ Case read_case(const Statement& s, int i) {
   c.pending_offers = static_cast<int>(s.integer(i + 27));
   c.unfulfilled_redress = static_cast<int>(s.integer(i + 28));
   if (!s.is_null(i + 29)) c.rating = static_cast<int>(s.integer(i + 29));
+  if (!s.is_null(i + 30)) c.client_escalation_level = static_cast<int>(s.integer(i + 30));
+  c.holding_reply_at = time_or_null(s, i + 31);
+  c.regulator_reference = s.text(i + 32);
+  c.routed_at = time_or_null(s, i + 33);
   return c;
 }
 
@@ -295,7 +319,8 @@ void bind_commitment(Statement& s, const Commitment& k) {
       .bind(16, encode_times(k.warning_times))
       .bind(17, k.warnings_fired)
       .bind(18, micros(k.handled_at))
-      .bind_static(19, k.handled_note);
+      .bind_static(19, k.handled_note)
+      .bind(20, micros(k.rule_due_at));
   s.bind(1, k.id)
       .bind(2, k.case_id)
       .bind_static(3, to_string(k.kind))
@@ -314,11 +339,11 @@ void bind_commitment(Statement& s, const Commitment& k) {
 
 namespace {
 
-constexpr int kCommitmentColumnCount = 19;
+constexpr int kCommitmentColumnCount = 20;
 constexpr const char* kCommitmentColumnNames[kCommitmentColumnCount] = {
-    "id",         "case_id",       "kind",           "text",       "due_at",      "owner_id",       "client_visible",
-    "status",     "created_at",    "settled_at",     "note",       "replaces_id", "replaced_by_id", "redress_id",
-    "pledge_key", "warning_times", "warnings_fired", "handled_at", "handled_note"};
+    "id",         "case_id",       "kind",           "text",       "due_at",       "owner_id",   "client_visible",
+    "status",     "created_at",    "settled_at",     "note",       "replaces_id",  "replaced_by_id", "redress_id",
+    "pledge_key", "warning_times", "warnings_fired", "handled_at", "handled_note", "rule_due_at"};
 
 // Binds one column of `k` as parameter `index`, as bind_commitment does.
 void bind_commitment_column(Statement& s, int index, const Commitment& k, int column) {
@@ -342,6 +367,7 @@ void bind_commitment_column(Statement& s, int index, const Commitment& k, int co
     case 16: s.bind(index, k.warnings_fired); break;
     case 17: s.bind(index, micros(k.handled_at)); break;
     case 18: s.bind_static(index, k.handled_note); break;
+    case 19: s.bind(index, micros(k.rule_due_at)); break;
     default: break;
   }
 }
@@ -371,6 +397,7 @@ std::uint32_t commitment_differences(const Commitment& a, const Commitment& b) {
   mark(16, a.warnings_fired != b.warnings_fired);
   mark(17, a.handled_at != b.handled_at);
   mark(18, a.handled_note != b.handled_note);
+  mark(19, a.rule_due_at != b.rule_due_at);
   return mask;
 }
 
@@ -417,6 +444,7 @@ Commitment read_commitment(const Statement& s, int i) {
   k.warnings_fired = static_cast<int>(s.integer(i + 16));
   k.handled_at = time_or_null(s, i + 17);
   k.handled_note = s.text(i + 18);
+  k.rule_due_at = time_or_null(s, i + 19);
   return k;
 }
 
@@ -490,7 +518,8 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference)
   find.reset();
   auto& commitments = db.cached(
       "SELECT id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, settled_at, note, "
-      "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note "
+      "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note, "
+      "rule_due_at "
       "FROM commitments WHERE case_id = ?1 ORDER BY id");
   commitments.bind(1, snapshot.record.id);
   while (commitments.step()) snapshot.commitments.push_back(read_commitment(commitments, 0));

@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 13> kMigrations{
+constexpr std::array<const char*, 14> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -599,7 +599,29 @@ DROP TRIGGER report_pledges_insert;
 DROP TRIGGER report_pledges_update;
 DROP TRIGGER report_pledges_delete;
 )sql",
-    // 13: inbound email (adapters/inbound). Messages say how they arrived and whether they are held
+    // 13: standards that keep their word (workflows/README.md). A case records the level at which
+    // the client last asked for escalation (once per level), when its last holding reply went out,
+    // and, for a complaint routed by a regulator's portal, the regulator's reference and when it was
+    // routed. A pledge records the time its rule set (rule_due_at), so that one kept only on a
+    // renegotiated date is not counted as met. Pledges renegotiated before this version get the due
+    // time of the pledge they replaced; report_pledges is then rebuilt (apply_migration) with the
+    // attainment buckets summaries.h defines.
+    R"sql(
+ALTER TABLE cases ADD COLUMN client_escalation_level INTEGER;
+ALTER TABLE cases ADD COLUMN holding_reply_at INTEGER;
+ALTER TABLE cases ADD COLUMN regulator_reference TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN routed_at INTEGER;
+ALTER TABLE commitments ADD COLUMN rule_due_at INTEGER;
+WITH RECURSIVE chain(id, first_due) AS (
+  SELECT id, due_at FROM commitments WHERE kind = 'pledge' AND replaces_id = 0
+  UNION ALL
+  SELECT k.id, chain.first_due FROM commitments k JOIN chain ON k.replaces_id = chain.id WHERE k.kind = 'pledge'
+)
+UPDATE commitments SET rule_due_at = (SELECT first_due FROM chain WHERE chain.id = commitments.id)
+WHERE kind = 'pledge';
+DELETE FROM report_pledges;
+)sql",
+    // 14: inbound email (adapters/inbound). Messages say how they arrived and whether they are held
     // for staff; inbound_mail records every distinct raw message once (its blob key) and what the
     // mail intake did with it; mailbox_positions where each polled IMAP mailbox was left
     // (ports/mailbox_state.h): its UIDVALIDITY and the last UID taken, so any process goes on from there.
@@ -646,6 +668,9 @@ constexpr FilledSummaries kFilledSummaries[] = {
 
 // From this version on the writer keeps the report summaries; migrating to it rebuilds them.
 constexpr int kSummariesKeptByWriter = 12;
+// From this version on report_pledges counts pledges by attainment (summaries.h); migrating to it
+// fills the table again.
+constexpr int kPledgeAttainment = 13;
 
 // Runs migration `version`'s SQL, then fills the summaries it creates.
 Status apply_migration(Connection& connection, int version) {
@@ -655,6 +680,7 @@ Status apply_migration(Connection& connection, int version) {
       for (Summary summary : filled.summaries)
         if (applied) applied = fill_summary(connection, summary);
   if (applied && version == kSummariesKeptByWriter) applied = rebuild_summaries(connection);
+  if (applied && version == kPledgeAttainment) applied = fill_summary(connection, Summary::kPledges);
   return applied;
 }
 

@@ -32,6 +32,15 @@ std::string pledge_of(const std::string& key) {
   return hash == std::string::npos ? std::string() : key.substr(0, hash);
 }
 
+// A settled pledge's row of report_pledges, as the definition's CASE says.
+std::string pledge_attainment(const Commitment& k) {
+  if (k.status == CommitmentStatus::kKept) {
+    if (k.rule_due_at && k.settled_at && *k.settled_at > *k.rule_due_at) return "renegotiated";
+    if (k.replaces_id != 0) return "moved";
+  }
+  return std::string(to_string(k.status));
+}
+
 template <typename Map>
 void merge_counts(Map& into, const Map& from) {
   for (const auto& [key, n] : from) into[key] += n;
@@ -47,6 +56,11 @@ struct Definition {
   // The rows that count something (the writer keeps rows that went back to zero, and the
   // aggregates of report_owner_cases give rows of zeros): only these are compared.
   const char* counting;
+  // The aggregate for a schema from before `since` (null: the aggregate above is good for every
+  // version that has the table): migrations 8 and 12 fill and rebuild the summaries before the
+  // columns a later definition reads exist.
+  const char* legacy_aggregate = nullptr;
+  int since = 0;
 };
 constexpr Definition kDefinitions[] = {
     // Commitments kept or broken, by the day they settled, owner, kind, status and pledge (for kind
@@ -57,12 +71,20 @@ constexpr Definition kDefinitions[] = {
      "1, instr(pledge_key, '#') - 1) ELSE '' END AS pledge, count(*) AS n FROM commitments WHERE status IN "
      "('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5",
      "n <> 0"},
-    // The pledges of the above, by day, pledge and status.
+    // The pledges of the above, by day, pledge and attainment (pledge_attainment): "kept" met by the
+    // time its rule set, "moved" met by that time after a move the rule allows, "renegotiated"
+    // kept only on a date renegotiated past it, "broken".
     {"report_pledges", "day, pledge, status, n",
+     "SELECT settled_at / 86400000000 AS day, substr(pledge_key, 1, instr(pledge_key, '#') - 1) AS pledge, "
+     "CASE WHEN status = 'kept' AND rule_due_at IS NOT NULL AND settled_at > rule_due_at THEN 'renegotiated' "
+     "WHEN status = 'kept' AND replaces_id <> 0 THEN 'moved' ELSE status END AS status, "
+     "count(*) AS n FROM commitments WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL "
+     "GROUP BY 1, 2, 3",
+     "n <> 0",
      "SELECT settled_at / 86400000000 AS day, substr(pledge_key, 1, instr(pledge_key, '#') - 1) AS pledge, status, "
      "count(*) AS n FROM commitments WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL "
      "GROUP BY 1, 2, 3",
-     "n <> 0"},
+     13},
     // Cases by the day they were received and their owner: acknowledged and resolved ones, with the
     // sums of the times they took.
     {"report_owner_cases", "day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total",
@@ -158,7 +180,7 @@ void SummaryDeltas::settled(const Commitment& k, int sign) {
   bool pledge = k.kind == CommitmentKind::kPledge;
   std::string key = pledge ? pledge_of(k.pledge_key) : std::string();
   settled_[{day, k.owner_id, std::string(to_string(k.kind)), std::string(to_string(k.status)), key}] += sign;
-  if (pledge) pledges_[{day, std::move(key), std::string(to_string(k.status))}] += sign;
+  if (pledge) pledges_[{day, std::move(key), pledge_attainment(k)}] += sign;
 }
 
 void SummaryDeltas::attention(const Commitment& k, int sign) {
@@ -261,9 +283,22 @@ Status SummaryDeltas::apply(Connection& db) const {
   return Status::success();
 }
 
+namespace {
+
+// The schema version of `db` as its user_version says; 0 when unreadable.
+int schema_version_of(Connection& db) {
+  auto statement = db.prepare("PRAGMA user_version");
+  if (!statement || !statement->step()) return 0;
+  return static_cast<int>(statement->integer(0));
+}
+
+}  // namespace
+
 Status fill_summary(Connection& db, Summary summary) {
   const Definition& d = definition(summary);
-  return db.exec(std::string("INSERT INTO ") + d.table + "(" + d.columns + ") " + d.aggregate);
+  // Inside a migration user_version is still the version before it.
+  const char* aggregate = d.legacy_aggregate && schema_version_of(db) + 1 < d.since ? d.legacy_aggregate : d.aggregate;
+  return db.exec(std::string("INSERT INTO ") + d.table + "(" + d.columns + ") " + aggregate);
 }
 
 Status rebuild_summaries(Connection& db) {

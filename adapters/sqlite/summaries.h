@@ -74,8 +74,8 @@ class SummaryDeltas {
 
 // The summary tables. Each has one definition (summaries.cpp): the aggregate over the case and
 // commitment rows it stands for, which the migration that creates it fills it with (migrations 6
-// and 8, so it may name only columns those versions have), rebuild_summaries rebuilds it with and
-// check_summaries compares it against.
+// and 8: a definition that reads a later column keeps the aggregate those versions can run beside
+// it), rebuild_summaries rebuilds it with and check_summaries compares it against.
 enum class Summary { kSettled, kPledges, kOwnerCases, kReceived, kOpen, kAttention };
 // Adds the rows of `summary`'s aggregate to its table (empty: it then equals the aggregate).
 [[nodiscard]] Status fill_summary(Connection& db, Summary summary);

@@ -943,6 +943,7 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
       if (pick(4) == 0 && (type == ActionType::kAddMessage || type == ActionType::kAcceptRedress ||
                            type == ActionType::kRejectRedress || type == ActionType::kReopen))
         r.actor = Actor::client();
+      if (type == ActionType::kRequestEscalation) r.actor = Actor::client();  // the client's to ask
       if (pick(2)) r.note = "handover note";
       r.owner = people[static_cast<std::size_t>(pick(3))].id;
       r.reason = "reason";

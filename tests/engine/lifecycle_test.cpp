@@ -42,6 +42,8 @@ LifecycleFacts table_facts() {
   f.within_reopen_window = true;
   f.below_top_level = true;
   f.above_owner_level = true;
+  f.takes_escalation_requests = true;
+  f.escalation_requested_here = false;
   f.action_has_offers = true;
   f.action_has_note = true;
   f.message_from_client = false;
@@ -109,6 +111,8 @@ const std::vector<Row> kTable = {
                             {{"",             "",             "",                 "",                 "",               "",              "",     ""}}},
   {A::kSubmitSurvey,        {{"",             "",             "",                 "",                 "",               "=",             "=",    ""}},
                             {{"",             "",             "",                 "",                 "",               "=",             "=",    ""}}},
+  {A::kRequestEscalation,   {{"=",            "=",            "=",                "=",                "=",              "",              "",     ""}},
+                            {{"=",            "=",            "=",                "=",                "=",              "",              "",     ""}}},
   // The mail intake's operations: decided as an internal note, or (accept) as the client's message.
   {A::kHoldMessage,         {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
                             {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
@@ -326,6 +330,29 @@ TEST_CASE("guard: escalate at the top and deescalate at level 0 are refused", "[
     CHECK_FALSE(v.accepted);
     CHECK_THAT(v.reason, Catch::Contains("not escalated"));
   }
+}
+
+TEST_CASE("guard: a client asks for escalation once per level, where the standard takes such requests",
+          "[lifecycle][guards]") {
+  for (S status : {S::kReceived, S::kAcknowledged, S::kInvestigating, S::kAwaitingClient, S::kRedressProposed}) {
+    INFO(name(status));
+    LifecycleFacts facts;
+    facts.takes_escalation_requests = true;
+    CHECK(decide(state_of(status, true), A::kRequestEscalation, facts).accepted);
+    facts.escalation_requested_here = true;
+    Verdict asked = decide(state_of(status, true), A::kRequestEscalation, facts);
+    CHECK_FALSE(asked.accepted);
+    CHECK_THAT(asked.reason, Catch::Contains("already asked"));
+    facts.escalation_requested_here = false;
+    facts.takes_escalation_requests = false;
+    Verdict none = decide(state_of(status, false), A::kRequestEscalation, facts);
+    CHECK_FALSE(none.accepted);
+    CHECK_THAT(none.reason, Catch::Contains("does not take escalation requests"));
+  }
+  LifecycleFacts facts;
+  facts.takes_escalation_requests = true;
+  for (S status : {S::kResolved, S::kClosed, S::kWithdrawn})
+    CHECK_FALSE(decide(state_of(status, true), A::kRequestEscalation, facts).accepted);
 }
 
 TEST_CASE("guard: propose_redress needs at least one offer, stored or inline", "[lifecycle][guards]") {

@@ -58,6 +58,8 @@ categories = ["mini"]
 [calendar]
 zone = "Europe/London"
 holidays = [2026-12-25]
+first_year = 2026
+last_year = 2027
 
 [calendar.hours]
 monday = ["09:00-17:00"]
@@ -281,7 +283,7 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("unknown key") {
     const auto detail = error_of(replace(kMinimal, "target = \"P5D\"", "target = \"P5D\"\ntargte = \"P6D\""));
-    CHECK(detail.rfind("workflows/mini.toml:27: clocks.answer.targte: unknown key", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:29: clocks.answer.targte: unknown key", 0) == 0);
   }
   SECTION("unknown top-level key") {
     const auto detail = error_of(replace(kMinimal, "team = \"care\"", "team = \"care\"\nauto_acknowlege = true"));
@@ -293,7 +295,7 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("bad duration") {
     const auto detail = error_of(replace(kMinimal, "target = \"P5D\"", "target = \"5 days\""));
-    CHECK(detail.rfind("workflows/mini.toml:26: clocks.answer.target: expected an ISO 8601 duration like \"P8W\"", 0) ==
+    CHECK(detail.rfind("workflows/mini.toml:28: clocks.answer.target: expected an ISO 8601 duration like \"P8W\"", 0) ==
           0);
   }
   SECTION("duration in months") {
@@ -306,16 +308,16 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("bad weekday hours") {
     const auto detail = error_of(replace(kMinimal, "monday = [\"09:00-17:00\"]", "monday = [\"17:00-09:00\"]"));
-    CHECK(detail.rfind("workflows/mini.toml:16: calendar.hours.monday[0]: expected working hours like \"09:00-17:00\"",
+    CHECK(detail.rfind("workflows/mini.toml:18: calendar.hours.monday[0]: expected working hours like \"09:00-17:00\"",
                        0) == 0);
   }
   SECTION("misspelt weekday") {
     const auto detail = error_of(replace(kMinimal, "monday = ", "munday = "));
-    CHECK(detail.rfind("workflows/mini.toml:16: calendar.hours.munday: unknown key", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:18: calendar.hours.munday: unknown key", 0) == 0);
   }
   SECTION("overlapping hours") {
     const auto detail = error_of(replace(kMinimal, "\"13:00-17:00\"", "\"11:00-17:00\""));
-    CHECK(detail.rfind("workflows/mini.toml:17: calendar.hours.friday[1]: 11:00-17:00 overlaps 09:00-12:00", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:19: calendar.hours.friday[1]: 11:00-17:00 overlaps 09:00-12:00", 0) == 0);
   }
   SECTION("missing required key") {
     const auto detail = error_of(replace(kMinimal, "pledge = \"We answer within 5 business days.\"\n", ""));
@@ -324,27 +326,27 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("misspelt required key") {
     const auto detail = error_of(replace(kMinimal, "name = \"Lead\"", "nmae = \"Lead\""));
-    CHECK(detail.rfind("workflows/mini.toml:20: escalation[0].nmae: unknown key; did you mean \"name\"?", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:22: escalation[0].nmae: unknown key; did you mean \"name\"?", 0) == 0);
   }
   SECTION("missing required key in a table") {
     const auto detail = error_of(replace(kMinimal, "start = \"received\"\n", ""));
-    CHECK(detail.rfind("workflows/mini.toml:23: clocks.answer.start: required key is missing", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:25: clocks.answer.start: required key is missing", 0) == 0);
   }
   SECTION("bad enum value") {
     const auto detail = error_of(replace(kMinimal, "start = \"received\"", "start = \"arrived\""));
-    CHECK(detail.rfind("workflows/mini.toml:25: clocks.answer.start: \"arrived\" is not one of", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:27: clocks.answer.start: \"arrived\" is not one of", 0) == 0);
   }
   SECTION("bad role") {
     const auto detail = error_of(replace(kMinimal, "roles = [\"lead\"]", "roles = [\"boss\"]"));
-    CHECK(detail.rfind("workflows/mini.toml:21: escalation[0].roles[0]: \"boss\" is not one of", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:23: escalation[0].roles[0]: \"boss\" is not one of", 0) == 0);
   }
   SECTION("escalation beyond the ladder") {
     const auto detail = error_of(replace(kMinimal, "escalate_to = 1", "escalate_to = 3"));
-    CHECK(detail.rfind("workflows/mini.toml:30: clocks.answer.breach.escalate_to: must name a level", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:32: clocks.answer.breach.escalate_to: must name a level", 0) == 0);
   }
   SECTION("warning fractions out of range") {
     const auto detail = error_of(replace(kMinimal, "warnings = [0.5, 0.75]", "warnings = [0.5, 1.5]"));
-    CHECK(detail.rfind("workflows/mini.toml:28: clocks.answer.warnings[1]: expected a fraction", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:30: clocks.answer.warnings[1]: expected a fraction", 0) == 0);
   }
   SECTION("holiday that is not a date") {
     const auto detail = error_of(replace(kMinimal, "holidays = [2026-12-25]", "holidays = [\"Christmas\"]"));
@@ -352,7 +354,7 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
   }
   SECTION("business target mixing days and hours") {
     const auto detail = error_of(replace(kMinimal, "target = \"P5D\"", "target = \"P1DT4H\""));
-    CHECK(detail.rfind("workflows/mini.toml:26: clocks.answer.target: a business target counts either", 0) == 0);
+    CHECK(detail.rfind("workflows/mini.toml:28: clocks.answer.target: a business target counts either", 0) == 0);
   }
   SECTION("clock category not routed") {
     const auto detail =
@@ -365,6 +367,93 @@ TEST_CASE("loader errors name the file, the line and the key", "[loader][errors]
     REQUIRE_FALSE(parsed.ok());
     REQUIRE(parsed.error().fields.size() == 1);
     CHECK(parsed.error().fields[0].field == "clocks.answer.target");
+  }
+}
+
+TEST_CASE("the loader refuses a trigger it cannot evaluate, naming the line", "[loader][errors][triggers]") {
+  auto with_triggers = [](const std::string& triggers) {
+    return replace(kMinimal, "roles = [\"lead\"]", "roles = [\"lead\"]\ntriggers = [" + triggers + "]");
+  };
+  // Every kind the engine evaluates loads.
+  auto parsed = parse_workflow(
+      with_triggers("{ on = \"clock_warning\", clock = \"answer\", fraction = 0.75 }, { on = \"clock_breach\" }, "
+                    "{ on = \"commitment_broken\", commitment = \"promise\", client_visible = true }, "
+                    "{ on = \"redress_rejected\" }, { on = \"client_request\" }, "
+                    "{ on = \"severity\", severity = \"critical\" }"),
+      "workflows/mini.toml");
+  if (!parsed.ok()) FAIL(parsed.error().detail);
+  const auto& triggers = parsed->escalation[0].triggers;
+  REQUIRE(triggers.size() == 6);
+  CHECK(triggers[2].commitment == CommitmentKind::kPromise);
+  CHECK(triggers[2].client_visible_only);
+  CHECK(triggers[2].matches_broken(CommitmentKind::kPromise, true));
+  CHECK_FALSE(triggers[2].matches_broken(CommitmentKind::kPromise, false));
+  CHECK_FALSE(triggers[2].matches_broken(CommitmentKind::kPledge, true));
+  CHECK(parsed->levels_naming(TriggerKind::kClientRequest) == std::vector<int>{1});
+
+  SECTION("a warning the clock never gives") {
+    const auto detail = error_of(with_triggers("{ on = \"clock_warning\", clock = \"answer\", fraction = 0.9 }"));
+    CHECK(detail.rfind("workflows/mini.toml:24: escalation[0].triggers[0]: clock \"answer\" never warns at fraction 0.9",
+                       0) == 0);
+  }
+  SECTION("a warning no clock gives") {
+    const auto detail = error_of(with_triggers("{ on = \"clock_warning\", fraction = 0.9 }"));
+    CHECK(detail.find("escalation[0].triggers[0]: no clock of this workflow warns at fraction 0.9") !=
+          std::string::npos);
+  }
+  SECTION("a clock that does not exist") {
+    const auto detail = error_of(with_triggers("{ on = \"clock_breach\", clock = \"anwser\" }"));
+    CHECK(detail.rfind("workflows/mini.toml:24: escalation[0].triggers[0].clock: no clock named \"anwser\"", 0) == 0);
+  }
+  SECTION("a key its kind never reads") {
+    CHECK(error_of(with_triggers("{ on = \"severity\", severity = \"high\", clock = \"answer\" }"))
+              .find("escalation[0].triggers[0].clock: applies to clock_warning and clock_breach triggers only") !=
+          std::string::npos);
+    CHECK(error_of(with_triggers("{ on = \"clock_breach\", fraction = 0.5 }"))
+              .find("triggers[0].fraction: applies to clock_warning triggers only") != std::string::npos);
+    CHECK(error_of(with_triggers("{ on = \"client_request\", severity = \"high\" }"))
+              .find("triggers[0].severity: applies to severity triggers only") != std::string::npos);
+    CHECK(error_of(with_triggers("{ on = \"redress_rejected\", commitment = \"promise\" }"))
+              .find("triggers[0].commitment: applies to commitment_broken triggers only") != std::string::npos);
+  }
+  SECTION("severity without its threshold, an unknown kind") {
+    CHECK(error_of(with_triggers("{ on = \"severity\" }")).find("required when on = \"severity\"") !=
+          std::string::npos);
+    CHECK(error_of(with_triggers("{ on = \"client_asked\" }")).find("\"client_asked\" is not one of") !=
+          std::string::npos);
+    CHECK(error_of(with_triggers("{ on = \"commitment_broken\", commitment = \"vow\" }"))
+              .find("\"vow\" is not one of") != std::string::npos);
+  }
+  SECTION("the removed blanket rule for rejections") {
+    const auto detail = error_of(replace(kMinimal, "team = \"care\"", "team = \"care\"\nescalate_on_rejection = true"));
+    CHECK(detail.rfind("workflows/mini.toml:6: escalate_on_rejection: no longer read", 0) == 0);
+    CHECK(detail.find("redress_rejected") != std::string::npos);
+  }
+}
+
+TEST_CASE("calendars declare the years their holidays cover", "[loader][errors][calendar]") {
+  SECTION("the years are required") {
+    CHECK(error_of(replace(kMinimal, "first_year = 2026\n", "")).find("calendar.first_year: required key is missing") !=
+          std::string::npos);
+    CHECK(error_of(replace(kMinimal, "last_year = 2027\n", "")).find("calendar.last_year: required key is missing") !=
+          std::string::npos);
+  }
+  SECTION("a holiday outside them") {
+    const auto detail = error_of(replace(kMinimal, "holidays = [2026-12-25]", "holidays = [2026-12-25, 2028-12-25]"));
+    CHECK(detail.rfind("workflows/mini.toml:13: calendar.holidays[1]: is outside the years the calendar covers", 0) == 0);
+  }
+  SECTION("years backwards") {
+    const auto detail = error_of(replace(kMinimal, "last_year = 2027", "last_year = 2025"));
+    CHECK(detail.rfind("workflows/mini.toml:15: calendar.last_year: must not be before first_year", 0) == 0);
+  }
+  SECTION("the years are kept") {
+    auto parsed = parse_workflow(kMinimal, "workflows/mini.toml");
+    REQUIRE(parsed.ok());
+    REQUIRE(parsed->calendar.years().has_value());
+    CHECK(parsed->calendar.years()->first == 2026);
+    CHECK(parsed->calendar.years()->last == 2027);
+    CHECK(parsed->calendar.end_of_coverage() ==
+          std::chrono::year_month_day(std::chrono::year(2028), std::chrono::January, std::chrono::day(1)));
   }
 }
 

@@ -23,6 +23,8 @@ std::string notice_for(const std::string& done) {
   if (done == "withdraw") return "Your complaint is withdrawn. You can still read this page.";
   if (done == "survey") return "Thank you for rating our service.";
   if (done == "reopen") return "Your complaint is open again; our team will be in touch.";
+  if (done == "escalate")
+    return "Thank you: we have passed your request to a more senior member of our team, who will be in touch.";
   return {};
 }
 
@@ -121,6 +123,10 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["can_withdraw"] = may("withdraw");
   data["can_rate"] = may("survey") && !c.rating;
   data["can_reopen"] = may("reopen");
+  data["can_escalate"] = may("escalate");
+  // Asked at this level already: the form is gone until the case moves up.
+  data["escalation_asked"] = c.client_escalation_level && *c.client_escalation_level == c.escalation_level &&
+                             is_open(c.status);
   if (c.rating) data["rating"] = *c.rating;
   json::array stars;
   for (int i = 1; i <= 5; ++i) {
@@ -216,6 +222,7 @@ void register_client_pages(Router& router, PagesContext& pages) {
   post("/c/{token}/withdraw", ActionType::kWithdraw, "withdraw");
   post("/c/{token}/survey", ActionType::kSubmitSurvey, "survey");
   post("/c/{token}/reopen", ActionType::kReopen, "reopen");
+  post("/c/{token}/escalate", ActionType::kRequestEscalation, "escalate");
 }
 
 }  // namespace redress::web

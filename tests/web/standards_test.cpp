@@ -1,0 +1,248 @@
+// Standards that keep their word, over real HTTP against the real binary on the manual clock:
+// every escalation trigger a workflow can name fires as written (severity, client_request,
+// redress_rejected, commitment_broken for promises and pledges, clock_warning, clock_breach),
+// each from a real HTTP call; a client asks for escalation once per level, by the API and by the
+// status page's form.
+#include "tests/web/support.h"
+#include "web/pages/html.h"
+
+namespace redress::webtest {
+
+namespace {
+
+const std::string kCases = "/v1/cases/";
+
+// Sets the manual clock (the admin's call).
+void set_clock(Client& admin, const std::string& when) {
+  HttpResponse r = admin.post("/v1/admin/clock", json::value(json::object{{"set", when}}));
+  INFO(r.describe());
+  REQUIRE(r.status == 200);
+}
+
+// Advances the manual clock; what fell due meanwhile has fired when it answers.
+void advance(Client& admin, const std::string& by) {
+  HttpResponse r = admin.post("/v1/admin/clock", json::value(json::object{{"advance", by}}));
+  INFO(r.describe());
+  REQUIRE(r.status == 200);
+}
+
+json::object case_body(const std::string& workflow, const std::string& category, const std::string& subject,
+                       const std::string& severity = "medium") {
+  return json::object{{"client", json::object{{"name", "Ana Ruiz"}, {"email", "ana@example.org"}}},
+                      {"channel", "web"},
+                      {"category", category},
+                      {"subject", subject},
+                      {"description", "What happened, in the client's words."},
+                      {"severity", severity},
+                      {"workflow", workflow}};
+}
+
+json::value create(Client& staff, const json::object& body) {
+  HttpResponse r = staff.post("/v1/cases", json::value(body));
+  INFO(r.describe());
+  REQUIRE(r.status == 201);
+  return r.json();
+}
+
+HttpResponse act(Client& staff, const std::string& ref, json::object action) {
+  return staff.post(kCases + ref + "/actions", json::value(std::move(action)));
+}
+
+json::value must_act(Client& staff, const std::string& ref, json::object action) {
+  HttpResponse r = act(staff, ref, std::move(action));
+  INFO(r.describe());
+  REQUIRE(r.status == 200);
+  return r.json();
+}
+
+std::int64_t level_of(Client& staff, const std::string& ref) {
+  json::value c = staff.get(kCases + ref).json();
+  REQUIRE(c.is_object());
+  return c.at("escalation_level").as_int64();
+}
+
+// The causes of the case's escalations, oldest first ("severity", "client_request", ...).
+std::vector<std::string> escalation_causes(Client& staff, const std::string& ref) {
+  std::vector<std::string> causes;
+  json::value events = staff.get(kCases + ref + "/events").json();
+  for (const auto& e : events.at("items").as_array())
+    if (e.at("type").as_string() == "case.escalated")
+      causes.emplace_back(e.at("data").at("cause").as_string());
+  return causes;
+}
+
+bool has(const std::vector<std::string>& values, const std::string& value) {
+  return std::find(values.begin(), values.end(), value) != values.end();
+}
+
+std::string token_of(const json::value& created) { return link_token(string_at(created, "client_url")); }
+
+}  // namespace
+
+TEST_CASE("standards: every escalation trigger fires from a real HTTP call", "[web][standards][triggers]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  Client client(server.port());
+  set_clock(admin, "2027-01-11T10:00:00Z");  // a Monday, in the desk's hours
+
+  SECTION("severity: a case received or assessed critical goes to the rung that names it") {
+    // Retail: level 2 (Customer care manager) names { on = "severity", severity = "critical" }.
+    json::value critical = create(agent, case_body("retail", "billing", "Charged ten times", "critical"));
+    CHECK(critical.at("escalation_level").as_int64() == 2);
+    CHECK(has(escalation_causes(agent, string_at(critical, "reference")), "severity"));
+
+    json::value medium = create(agent, case_body("retail", "billing", "Charged twice"));
+    const std::string ref = string_at(medium, "reference");
+    CHECK(medium.at("escalation_level").as_int64() == 0);
+    must_act(agent, ref, {{"action", "assess"}, {"severity", "high"}});
+    CHECK(level_of(agent, ref) == 0);  // below the rung's severity: nothing
+    json::value assessed = must_act(agent, ref, {{"action", "assess"}, {"severity", "critical"}});
+    CHECK(assessed.at("escalation_level").as_int64() == 2);
+    CHECK(escalation_causes(agent, ref) == std::vector<std::string>{"severity"});
+  }
+
+  SECTION("client_request: the client asks by the API, once per level") {
+    json::value created = create(agent, case_body("retail", "delivery", "Parcel lost"));
+    const std::string ref = string_at(created, "reference");
+    const std::string path = "/v1/client/" + token_of(created) + "/escalate";
+    CHECK(has(strings_at(client.get("/v1/client/" + token_of(created)).json(), "allowed_actions"), "escalate"));
+
+    HttpResponse no_reason = client.post(path, json::value(json::object{}));
+    CHECK(no_reason.status == 422);
+    CHECK(has(no_reason.problem_fields(), "reason"));
+
+    HttpResponse asked = client.post(path, json::value(json::object{{"reason", "Nobody has called me back."}}));
+    INFO(asked.describe());
+    REQUIRE(asked.status == 200);
+    CHECK(level_of(agent, ref) == 1);  // retail level 1 names { on = "client_request" }
+    CHECK(escalation_causes(agent, ref) == std::vector<std::string>{"client_request"});
+    CHECK(agent.get(kCases + ref).json().at("escalation_requested_at_level").as_int64() == 0);
+
+    // At level 1 the client may ask again: no rung above names client_request, so the request is
+    // recorded and heard by level 1, and the case stays where it is.
+    HttpResponse again = client.post(path, json::value(json::object{{"reason", "Still nothing."}}));
+    INFO(again.describe());
+    REQUIRE(again.status == 200);
+    CHECK(level_of(agent, ref) == 1);
+    CHECK_FALSE(has(strings_at(again.json(), "allowed_actions"), "escalate"));
+    // A third time at the same level is refused, with the actions allowed now.
+    HttpResponse third = client.post(path, json::value(json::object{{"reason", "Please."}}));
+    INFO(third.describe());
+    CHECK(third.status == 409);
+    CHECK(third.is_problem());
+    CHECK(string_at(third.json(), "detail").find("already asked") != std::string::npos);
+    int requested = 0;
+    const json::value events = agent.get(kCases + ref + "/events").json();
+    for (const auto& e : events.at("items").as_array())
+      if (e.at("type").as_string() == "case.escalation_requested") ++requested;
+    CHECK(requested == 2);
+    // Staff escalate with `escalate`, never by asking as the client.
+    CHECK(act(agent, ref, {{"action", "request_escalation"}, {"reason", "x"}}).status == 403);
+  }
+
+  SECTION("client_request: the status page's form asks too") {
+    json::value created = create(agent, case_body("retail", "delivery", "Parcel lost again"));
+    const std::string ref = string_at(created, "reference");
+    const std::string page = "/c/" + token_of(created);
+    HttpResponse shown = client.get(page);
+    REQUIRE(shown.status == 200);
+    CHECK(shown.body.find("Ask for this to be escalated") != std::string::npos);
+    CHECK(shown.body.find("action=\"" + page + "/escalate\"") != std::string::npos);
+    HttpResponse posted =
+        client.post(page + "/escalate", "reason=" + web::form_encode("You promised a call and never called."),
+                    {{"Content-Type", "application/x-www-form-urlencoded"}});
+    INFO(posted.describe());
+    REQUIRE(posted.status == 303);
+    CHECK(posted.header("location") == page + "?done=escalate");
+    CHECK(level_of(agent, ref) == 1);
+    HttpResponse after = client.get(page + "?done=escalate");
+    CHECK(after.body.find("passed your request to a more senior member") != std::string::npos);
+  }
+
+  SECTION("redress_rejected: to the rung the ladder names, not one up") {
+    json::value created = create(agent, case_body("fca-disp", "banking", "Fee charged in error"));
+    const std::string ref = string_at(created, "reference");
+    must_act(agent, ref, {{"action", "take"}});
+    must_act(agent, ref, {{"action", "start"}});
+    // Already at level 1 by hand: a rejection names level 1 on the FCA ladder, so it stays there
+    // (a blanket "one up" would have taken it to the complaints manager).
+    must_act(agent, ref, {{"action", "escalate"}, {"level", 1}, {"reason", "A vulnerable client"}});
+    json::value proposed = must_act(
+        agent, ref,
+        {{"action", "propose_redress"},
+         {"outcome", "upheld"},
+         {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "25.00"}, {"currency", "GBP"}}}},
+         {"final_response",
+          "We have upheld your complaint and will refund the fee. You may refer your complaint to the Financial "
+          "Ombudsman Service within six months; we do not consent to it considering a complaint referred later. "
+          "www.financial-ombudsman.org.uk; the leaflet is enclosed."}});
+    const std::string offer = std::string(proposed.at("redress").as_array().at(0).at("id").as_string());
+    HttpResponse rejected = client.post("/v1/client/" + token_of(created) + "/redress/" + offer + "/reject",
+                                        json::value(json::object{{"reason", "Not enough"}}));
+    INFO(rejected.describe());
+    REQUIRE(rejected.status == 200);
+    CHECK(level_of(agent, ref) == 1);
+
+    // From level 0 a rejection goes to level 1 (retail's rung naming redress_rejected).
+    json::value retail = create(agent, case_body("retail", "refund", "Refund refused"));
+    const std::string retail_ref = string_at(retail, "reference");
+    must_act(agent, retail_ref, {{"action", "acknowledge"}});
+    must_act(agent, retail_ref, {{"action", "take"}});
+    must_act(agent, retail_ref, {{"action", "start"}});
+    json::value offered = must_act(
+        agent, retail_ref,
+        {{"action", "propose_redress"},
+         {"outcome", "partly_upheld"},
+         {"offers", json::array{json::object{{"kind", "credit"}, {"amount", "10.00"}, {"currency", "GBP"}}}},
+         {"final_response", final_response_text()}});
+    const std::string credit = std::string(offered.at("redress").as_array().at(0).at("id").as_string());
+    REQUIRE(client.post("/v1/client/" + token_of(retail) + "/redress/" + credit + "/reject", json::value(json::object{}))
+                .status == 200);
+    CHECK(level_of(agent, retail_ref) == 1);
+    CHECK(escalation_causes(agent, retail_ref) == std::vector<std::string>{"redress_rejected"});
+  }
+
+  SECTION("commitment_broken: a broken client-visible promise goes to the retail team lead") {
+    json::value visible = create(agent, case_body("retail", "service", "Engineer never came"));
+    json::value internal = create(agent, case_body("retail", "service", "Engineer late"));
+    for (const auto* c : {&visible, &internal}) {
+      must_act(agent, string_at(*c, "reference"), {{"action", "acknowledge"}});
+      HttpResponse promised = agent.post(
+          kCases + string_at(*c, "reference") + "/commitments",
+          json::value(json::object{
+              {"text", "We will call you"}, {"due_in", "PT1H"}, {"client_visible", c == &visible}}));
+      REQUIRE(promised.status == 201);
+    }
+    advance(admin, "PT2H");
+    CHECK(level_of(agent, string_at(visible, "reference")) == 1);
+    CHECK(escalation_causes(agent, string_at(visible, "reference")) == std::vector<std::string>{"commitment.broken"});
+    CHECK(level_of(agent, string_at(internal, "reference")) == 0);  // the trigger names client-visible promises
+  }
+
+  SECTION("commitment_broken for a pledge, and clock_breach") {
+    // FCA level 3 names { on = "commitment_broken" } for any commitment; level 2 clock_breach.
+    json::value fca = create(agent, case_body("fca-disp", "mortgages", "Payment not applied"));
+    // Retail level 2 names { on = "clock_breach" } (any clock): the acknowledgement pledge.
+    json::value retail = create(agent, case_body("retail", "billing", "Wrong bill"));
+    advance(admin, "P9D");  // past the FCA update pledge (5 business days) and retail's acknowledgement
+    CHECK(level_of(agent, string_at(fca, "reference")) == 3);
+    CHECK(level_of(agent, string_at(retail, "reference")) == 2);
+    CHECK(has(escalation_causes(agent, string_at(retail, "reference")), "commitment.broken"));
+  }
+
+  SECTION("clock_warning: at the fraction the rung names") {
+    // CFPB level 1 names the initial response's 75% warning: 15 days x 0.75 = 11 days 6 hours.
+    json::value cfpb = create(agent, case_body("cfpb", "credit_card", "Card blocked"));
+    const std::string ref = string_at(cfpb, "reference");
+    advance(admin, "P11D");
+    CHECK(level_of(agent, ref) == 0);  // the 50% warning names no rung
+    advance(admin, "PT7H");
+    CHECK(level_of(agent, ref) == 1);
+    CHECK(escalation_causes(agent, ref) == std::vector<std::string>{"commitment.at_risk"});
+  }
+}
+
+}  // namespace redress::webtest
