@@ -31,6 +31,11 @@ struct NewCase {
   std::string remedy_requested;
   Severity severity = Severity::kMedium;
   std::string workflow;  // empty: routed by category and channel
+  // When the complaint reached the organisation (a call, letter or visit logged later): never in
+  // the future, and when earlier than the creation, with `received_reason`. Staff only; the caller
+  // checks its configured window (receipt_window_error). Empty: received at creation.
+  std::optional<Time> received_at;
+  std::string received_reason;
   // The client's private link, made by the caller (it needs the server's key): a random nonce
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;
@@ -89,6 +94,9 @@ inline constexpr std::size_t kMaxLongText = 20000;
 [[nodiscard]] Result<ActionRequest> decode_action(const boost::json::object& body);
 // The same for a named operation whose fields are the whole body (e.g. POST .../messages).
 [[nodiscard]] Result<ActionRequest> decode_action_fields(ActionType type, const boost::json::object& body);
+
+// The refusal of a backdated `received_at` earlier than `window` before `now`; none when within it.
+[[nodiscard]] Status check_receipt_window(const NewCase& request, Time now, Duration window);
 
 // Display forms of stored ids: "k-88", "r-12", "m-5"; parse accepts the display form or a number.
 [[nodiscard]] std::string commitment_display_id(std::int64_t id);

@@ -14,6 +14,7 @@
 #include "adapters/security/keyring.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
+#include "ports/blob_store.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
@@ -55,6 +56,8 @@ struct ApiContext {
   std::shared_ptr<RateLimiter> intake_limiter;
   // Rendered case views (settings.view_cache_mib); made by register_api when not set, none when 0.
   std::shared_ptr<ViewCache> view_cache;
+  // Files on messages (ports/blob_store.h); null: messages carry no files (refused with 422).
+  BlobStore* blobs = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);

@@ -115,6 +115,8 @@ void create_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
       return reply(too_many(verdict));
   auto request = decode_new_case(ctx->body);
   if (!request) return reply(problem_from(request.error()));
+  if (auto s = check_receipt_window(*request, api.engine.clock().now(), api.settings.backdate_window); !s)
+    return reply(problem_from(s.error()));
   std::string key(ctx->request["Idempotency-Key"]);
   if (key.size() > 255)
     return reply(problem_from(Error::invalid_field("Idempotency-Key", "must be at most 255 characters")));

@@ -160,6 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
+    body_limit_ = server_.options().max_body_bytes;
     arm_deadline();  // for the whole request, however slowly its bytes arrive
     read_header();
   }
@@ -209,9 +210,14 @@ class Session : public std::enable_shared_from_this<Session> {
     if (header.method_string().size() > 16) method_ = "OTHER";
     head_ = header.method() == http::verb::head;
     if (auto fault = framing_fault(header)) return reject(std::move(*fault));
-    if (auto length = parser_->content_length(); length && *length > server_.options().max_body_bytes)
+    // Files come as multipart/form-data, which may be larger than any other body.
+    body_limit_ = server_.options().max_body_bytes;
+    if (beast::iequals(header[http::field::content_type].substr(0, 19), "multipart/form-data"))
+      body_limit_ = std::max(body_limit_, server_.options().max_upload_bytes);
+    parser_->body_limit(body_limit_);
+    if (auto length = parser_->content_length(); length && *length > body_limit_)
       return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
-                            "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
+                            "bodies are limited to " + std::to_string(body_limit_) + " bytes"));
     if (beast::iequals(header[http::field::expect], "100-continue")) {
       auto cont = std::make_shared<http::response<http::empty_body>>(http::status::continue_, header.version());
       return http::async_write(socket_, *cont, [self = shared_from_this(), cont](beast::error_code ec, std::size_t) {
@@ -270,7 +276,7 @@ class Session : public std::enable_shared_from_this<Session> {
                             "headers are limited to " + std::to_string(server_.options().max_header_bytes) + " bytes"));
     if (ec == http::error::body_limit)
       return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
-                            "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
+                            "bodies are limited to " + std::to_string(body_limit_) + " bytes"));
     reject(problem(http::status::bad_request, "bad-request", "The request is not valid HTTP/1.1", ec.message()));
   }
 
@@ -341,11 +347,12 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request
   Server& server_;
-  bool busy_ = false;       // a request is being handled or answered
-  bool keep_alive_ = true;  // the current request asked to keep the connection
-  bool head_ = false;       // the current request is a HEAD: its answer has no body
-  std::string method_;      // of the current request, for logs and metrics
-  std::string route_;       // the matched route pattern, set by the router
+  bool busy_ = false;           // a request is being handled or answered
+  bool keep_alive_ = true;      // the current request asked to keep the connection
+  bool head_ = false;           // the current request is a HEAD: its answer has no body
+  std::size_t body_limit_ = 0;  // of the current request: max_body_bytes, or max_upload_bytes for files
+  std::string method_;          // of the current request, for logs and metrics
+  std::string route_;           // the matched route pattern, set by the router
   std::string request_id_;
   std::string client_;  // the current request's client address (web/client_address.h), for the log
   std::chrono::steady_clock::time_point started_{};

@@ -43,6 +43,8 @@ struct ServerOptions {
   unsigned short port = 8080;  // 0: an ephemeral port (see Server::port)
   int threads = 1;
   std::size_t max_body_bytes = 1 << 20;
+  // The limit for a multipart/form-data body (files); never below max_body_bytes.
+  std::size_t max_upload_bytes = 1 << 20;
   std::size_t max_header_bytes = 16 << 10;
   std::chrono::seconds read_timeout{15};
   int max_connections = 10000;
