@@ -138,7 +138,8 @@ Result<json::object> parse_json_object(std::string_view text, std::size_t max_de
 void Router::add(RouteSpec spec) {
   Compiled compiled;
   std::string_view path = spec.pattern;
-  std::size_t start = 1;
+  // "/" is the empty path (no segments), as dispatch splits it; any other pattern has one or more.
+  std::size_t start = path == "/" ? path.size() + 1 : 1;
   while (start <= path.size()) {
     auto end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();

@@ -100,3 +100,20 @@ TEST_CASE("front door: received_at in the future, beyond the window, without a r
   INFO(taken.describe());
   CHECK(taken.status == 201);
 }
+
+TEST_CASE("front door: GET / is the landing page - complain, standards, staff sign-in - and HEAD / too",
+          "[web][pages][landing]") {
+  RedressServer server;
+  Client anonymous(server.port());
+  HttpResponse landing = anonymous.get("/");
+  INFO(landing.describe());
+  REQUIRE(landing.status == 200);
+  CHECK(landing.header("content-type").rfind("text/html", 0) == 0);
+  CHECK(landing.body.find("href=\"/complain\"") != std::string::npos);
+  CHECK(landing.body.find("href=\"/standards\"") != std::string::npos);
+  CHECK(landing.body.find("href=\"/staff\"") != std::string::npos);
+  CHECK(landing.header("content-security-policy").find("default-src") != std::string::npos);
+  // The empty path is not a wildcard: other unknown paths stay 404.
+  CHECK(anonymous.get("/nothing-here").status == 404);
+  CHECK(anonymous.call("POST", "/", "x=1", {{"Content-Type", "application/x-www-form-urlencoded"}}).status == 405);
+}
