@@ -36,6 +36,8 @@ struct NewCase {
   // checks its configured window (receipt_window_error). Empty: received at creation.
   std::optional<Time> received_at;
   std::string received_reason;
+  // Files sent with the complaint (already in the BlobStore): a client message carries them.
+  std::vector<AttachmentRef> attachments;
   // The client's private link, made by the caller (it needs the server's key): a random nonce
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;
@@ -81,6 +83,7 @@ struct ActionRequest {
   std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil
   std::optional<int> rating;                      // submit_survey, 1..5
   std::string comment;                            // submit_survey
+  std::vector<AttachmentRef> attachments;         // add_message: files already in the BlobStore
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.

@@ -145,6 +145,15 @@ struct Redress {
   std::optional<Time> fulfilled_at;
 };
 
+// A file on a message: its bytes are in the BlobStore (ports/blob_store.h) under `key`.
+struct AttachmentRef {
+  std::string key;  // hex SHA-256 of the bytes
+  std::string filename;
+  std::string content_type;
+  std::int64_t size = 0;
+  friend bool operator==(const AttachmentRef&, const AttachmentRef&) = default;
+};
+
 struct Message {
   std::int64_t id = 0;  // shown as "m-<id>"
   std::int64_t case_id = 0;
@@ -152,6 +161,7 @@ struct Message {
   std::string author;  // actor text, e.g. "staff:u-17" or "client"
   std::string body;
   Time at{};
+  std::vector<AttachmentRef> attachments{};  // in the order sent; stored with the message
 };
 
 // One entry of a case's append-only, hash-chained history.

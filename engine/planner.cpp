@@ -139,6 +139,20 @@ std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor, 
   return open;
 }
 
+namespace {
+
+// A message's files as its event records them (only when it has any, so a plain message's data is unchanged).
+void put_attachments(json::object& data, const std::vector<AttachmentRef>& attachments) {
+  if (attachments.empty()) return;
+  json::array files;
+  for (const auto& a : attachments)
+    files.push_back(
+        json::object{{"key", a.key}, {"filename", a.filename}, {"content_type", a.content_type}, {"size", a.size}});
+  data["attachments"] = std::move(files);
+}
+
+}  // namespace
+
 Result<Change> plan_creation(const NewCase& request, const Actor& actor, const WorkflowSet& workflows, Time now,
                              WriteContext& context) {
   if (workflows.empty()) return Error::internal("no workflows are loaded");
@@ -197,6 +211,20 @@ Result<Change> plan_creation(const NewCase& request, const Actor& actor, const W
     received["received_reason"] = request.received_reason;
   }
   b.event("case.received", std::move(received));
+  // Files sent with the complaint: a message from the client that carries them.
+  if (!request.attachments.empty()) {
+    Message m{context.next_id(WriteContext::IdKind::kMessage),
+              record.id,
+              Visibility::kClient,
+              Actor::client().text(),
+              "Files sent with the complaint",
+              now,
+              request.attachments};
+    json::object data{{"message_id", message_display_id(m.id)}, {"visibility", "client"}, {"body", m.body}};
+    put_attachments(data, m.attachments);
+    b.put(std::move(m));
+    b.event("message.client", std::move(data), Actor::client().text());
+  }
   if (workflow->auto_acknowledge) {
     b.record().status = CaseStatus::kAcknowledged;
     b.record().acknowledged_at = now;
@@ -500,9 +528,11 @@ Result<Change> plan_action(const CaseSnapshot& current, const ActionRequest& req
                 visibility,
                 request.actor.text(),
                 request.body,
-                now};
+                now,
+                request.attachments};
       json::object data{
           {"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
+      put_attachments(data, m.attachments);
       b.put(std::move(m));
       if (request.actor.kind == Actor::Kind::kClient) {
         b.event("message.client", std::move(data));

@@ -257,12 +257,14 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
     bool json_type =
         boost::beast::iequals(media, std::string_view("application/json")) ||
         (media.size() > 5 && boost::beast::iequals(media.substr(media.size() - 5), std::string_view("+json")));
-    if (!request.body().empty() && !json_type) {
+    const bool form_with_files = found->multipart == RouteSpec::Multipart::kAccepted &&
+                                 boost::beast::iequals(media, std::string_view("multipart/form-data"));
+    if (!request.body().empty() && !json_type && !form_with_files) {
       reply(problem(http::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type",
                     "send the body as application/json"));
       return;
     }
-    if (!request.body().empty()) {
+    if (!request.body().empty() && !form_with_files) {
       auto body = parse_json_object(request.body(), max_depth_);
       if (!body) {
         json::object extra;

@@ -117,3 +117,180 @@ TEST_CASE("front door: GET / is the landing page - complain, standards, staff si
   CHECK(anonymous.get("/nothing-here").status == 404);
   CHECK(anonymous.call("POST", "/", "x=1", {{"Content-Type", "application/x-www-form-urlencoded"}}).status == 405);
 }
+
+namespace {
+
+struct Part {
+  std::string name;
+  std::string value;
+  std::string filename;  // non-empty: a file
+  std::string type = "application/octet-stream";
+};
+
+const std::string kBoundary = "----redress-test-boundary-7MA4YWxkTrZu0gW";
+
+std::string multipart_body(const std::vector<Part>& parts) {
+  std::string body;
+  for (const auto& p : parts) {
+    body += "--" + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
+    if (!p.filename.empty()) body += "; filename=\"" + p.filename + "\"\r\nContent-Type: " + p.type;
+    body += "\r\n\r\n" + p.value + "\r\n";
+  }
+  return body + "--" + kBoundary + "--\r\n";
+}
+
+Headers multipart_type() { return {{"Content-Type", "multipart/form-data; boundary=" + kBoundary}}; }
+
+// Bytes with CR, LF, NUL and every other byte value, as a photograph would have.
+std::string binary_file(std::size_t size) {
+  std::string bytes(size, '\0');
+  for (std::size_t i = 0; i < size; ++i) bytes[i] = static_cast<char>((i * 37 + 11) % 256);
+  return bytes;
+}
+
+std::vector<json::value> case_messages(Client& staff, const std::string& reference) {
+  HttpResponse view = staff.get("/v1/cases/" + reference);
+  REQUIRE(view.status == 200);
+  std::vector<json::value> out;
+  const json::value body = view.json();
+  for (const auto& m : body.at("messages").as_array()) out.push_back(m);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("front door: staff send files on a message; each downloads as an attachment, never inline",
+          "[web][attachments]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  json::value created = create_case(agent);
+  const std::string reference = string_at(created, "reference");
+  const std::string photo = binary_file(70000);
+  HttpResponse sent = agent.post("/v1/cases/" + reference + "/messages",
+                                 multipart_body({{"body", "Photos of the damaged parcel", ""},
+                                                 {"visibility", "internal", ""},
+                                                 {"files", photo, "parcel photo.jpg", "image/jpeg"},
+                                                 {"files", "<script>alert(1)</script>", "ünïcode.html", "text/html"}}),
+                                 multipart_type());
+  INFO(sent.describe());
+  REQUIRE(sent.status == 201);
+  json::value message = sent.json();
+  REQUIRE(message.at("attachments").as_array().size() == 2);
+  CHECK(string_at(message.at("attachments").at(0), "filename") == "parcel photo.jpg");
+  CHECK(message.at("attachments").at(0).at("size").as_int64() == 70000);
+  const std::string download = string_at(message.at("attachments").at(0), "download");
+  REQUIRE(download == "/v1/cases/" + reference + "/messages/" + string_at(message, "id") + "/attachments/0");
+
+  HttpResponse got = agent.get(download);
+  INFO(got.status);
+  REQUIRE(got.status == 200);
+  CHECK((got.body == photo));  // not decomposed: Catch would print 70 kB of binary
+  CHECK(got.header("content-type") == "image/jpeg");
+  CHECK(got.header("content-disposition") ==
+        "attachment; filename=\"parcel photo.jpg\"; filename*=UTF-8''parcel%20photo.jpg");
+  CHECK(got.header("x-content-type-options") == "nosniff");
+  CHECK(got.header("content-security-policy") == "sandbox; default-src 'none'");
+
+  HttpResponse html = agent.get("/v1/cases/" + reference + "/messages/" + string_at(message, "id") + "/attachments/1");
+  REQUIRE(html.status == 200);
+  CHECK(html.header("content-disposition").rfind("attachment;", 0) == 0);
+  CHECK(html.header("content-disposition").find("filename*=UTF-8''%C3%BCn%C3%AFcode.html") != std::string::npos);
+  CHECK(html.header("content-security-policy") == "sandbox; default-src 'none'");
+
+  // The files are on the message when the case is read back, and in its event.
+  auto messages = case_messages(agent, reference);
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0].at("attachments").as_array().size() == 2);
+  CHECK(agent.get("/v1/cases/" + reference + "/events").body.find("parcel photo.jpg") != std::string::npos);
+
+  // No file 2, no such message, and nobody without a token.
+  CHECK(agent.get("/v1/cases/" + reference + "/messages/" + string_at(message, "id") + "/attachments/2").status == 404);
+  CHECK(agent.get("/v1/cases/" + reference + "/messages/m-999/attachments/0").status == 404);
+  Client anonymous(server.port());
+  CHECK(anonymous.get(download).status == 401);
+}
+
+TEST_CASE("front door: a client link downloads files of client messages only, and replies with files",
+          "[web][attachments]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  json::value created = create_case(agent);
+  const std::string reference = string_at(created, "reference");
+  const std::string token = link_token(string_at(created, "client_url"));
+  REQUIRE_FALSE(token.empty());
+  auto send = [&](const std::string& visibility, const std::string& file) {
+    HttpResponse r = agent.post("/v1/cases/" + reference + "/messages",
+                                multipart_body({{"body", "see the file", ""},
+                                                {"visibility", visibility, ""},
+                                                {"files", file, visibility + ".pdf", "application/pdf"}}),
+                                multipart_type());
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  };
+  const std::string internal = send("internal", "internal notes");
+  const std::string to_client = send("client", "our letter to you");
+  Client anonymous(server.port());
+  HttpResponse mine = anonymous.get("/v1/client/" + token + "/messages/" + to_client + "/attachments/0");
+  INFO(mine.describe());
+  CHECK(mine.status == 200);
+  CHECK(mine.body == "our letter to you");
+  CHECK(mine.header("content-disposition").rfind("attachment;", 0) == 0);
+  HttpResponse hidden = anonymous.get("/v1/client/" + token + "/messages/" + internal + "/attachments/0");
+  CHECK(hidden.status == 404);
+  CHECK(hidden.body.find("internal notes") == std::string::npos);
+  CHECK(anonymous.get("/v1/client/not-a-link/messages/" + to_client + "/attachments/0").status == 404);
+
+  // The client answers with a file of their own.
+  HttpResponse reply = anonymous.post(
+      "/v1/client/" + token + "/messages",
+      multipart_body({{"body", "Here is my receipt", ""}, {"files", "RECEIPT 42", "receipt.txt", "text/plain"}}),
+      multipart_type());
+  INFO(reply.describe());
+  REQUIRE(reply.status == 201);
+  auto messages = case_messages(agent, reference);
+  REQUIRE(messages.size() == 3);
+  CHECK(string_at(messages[2], "author") == "client");
+  CHECK(agent.get(string_at(messages[2].at("attachments").at(0), "download")).body == "RECEIPT 42");
+}
+
+TEST_CASE("front door: files over the count, size or total limits are refused whole, and no message is lost",
+          "[web][attachments][refusals]") {
+  ServerSetup setup;
+  setup.config = {"attachment_max_files = 2", "attachment_max_file_bytes = 1000", "attachment_max_total_bytes = 1500",
+                  "max_body_bytes = 4096"};
+  RedressServer server(setup);
+  Client agent(server.port(), server.token("agent"));
+  const std::string reference = string_at(create_case(agent), "reference");
+  auto post = [&](const std::vector<Part>& parts) {
+    std::vector<Part> all{{"body", "with files", ""}, {"visibility", "internal", ""}};
+    all.insert(all.end(), parts.begin(), parts.end());
+    return agent.post("/v1/cases/" + reference + "/messages", multipart_body(all), multipart_type());
+  };
+  HttpResponse too_many = post({{"files", "a", "a.txt"}, {"files", "b", "b.txt"}, {"files", "c", "c.txt"}});
+  INFO(too_many.describe());
+  CHECK(too_many.status == 422);
+  CHECK(too_many.is_problem());
+  CHECK(too_many.problem_fields() == std::vector<std::string>{"files"});
+  HttpResponse too_big = post({{"files", std::string(1001, 'x'), "big.txt"}});
+  CHECK(too_big.status == 422);
+  CHECK(too_big.body.find("big.txt") != std::string::npos);
+  HttpResponse too_much =
+      post({{"files", std::string(800, 'x'), "one.txt"}, {"files", std::string(800, 'y'), "two.txt"}});
+  CHECK(too_much.status == 422);
+  CHECK(too_much.problem_fields() == std::vector<std::string>{"files"});
+  // Beyond what any message may carry, the server refuses the body itself.
+  HttpResponse huge = post({{"files", std::string(20000, 'z'), "huge.bin"}});
+  CHECK(huge.status == 413);
+  CHECK(huge.is_problem());
+  // Not multipart and not JSON: 415 as before.
+  CHECK(agent
+            .post("/v1/cases/" + reference + "/messages", std::string("body=x"),
+                  {{"Content-Type", "application/x-www-form-urlencoded"}})
+            .status == 415);
+  CHECK(case_messages(agent, reference).empty());
+  HttpResponse fine = post({{"files", std::string(700, 'x'), "one.txt"}, {"files", std::string(700, 'y'), "two.txt"}});
+  INFO(fine.describe());
+  CHECK(fine.status == 201);
+  CHECK(case_messages(agent, reference).size() == 1);
+}
