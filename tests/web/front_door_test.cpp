@@ -294,3 +294,117 @@ TEST_CASE("front door: files over the count, size or total limits are refused wh
   CHECK(fine.status == 201);
   CHECK(case_messages(agent, reference).size() == 1);
 }
+
+namespace {
+
+std::size_t case_count(Client& staff) {
+  HttpResponse list = staff.get("/v1/cases");
+  REQUIRE(list.status == 200);
+  const json::value body = list.json();
+  return body.at("items").as_array().size();
+}
+
+std::vector<Part> complaint_parts(const std::string& email = "ana@example.org") {
+  return {{"name", "Ana Ruiz", ""},
+          {"email", email, ""},
+          {"phone", "+44 20 7946 0000", ""},
+          {"category", "delivery", ""},
+          {"touchpoint", "delivery", ""},
+          {"description", "The parcel arrived crushed.\r\nThe courier left it in the rain.", ""},
+          {"remedy_requested", "A replacement", ""},
+          {"website", "", ""}};
+}
+
+}  // namespace
+
+TEST_CASE("front door: /complain labels every field, and a complaint with a file gets its reference and link",
+          "[web][complain]") {
+  RedressServer server;
+  Client anonymous(server.port());
+  Client agent(server.port(), server.token("agent"));
+  HttpResponse form = anonymous.get("/complain");
+  INFO(form.describe());
+  REQUIRE(form.status == 200);
+  for (const char* id : {"name", "email", "phone", "category", "touchpoint", "description", "remedy_requested", "files"}) {
+    INFO(id);
+    CHECK(form.body.find(std::string("<label for=\"") + id + "\"") != std::string::npos);
+    CHECK(form.body.find(std::string("id=\"") + id + "\"") != std::string::npos);
+  }
+  CHECK(form.body.find("enctype=\"multipart/form-data\"") != std::string::npos);
+  CHECK(form.body.find(">Product quality<") != std::string::npos);  // a category in words
+  CHECK(form.body.find("name=\"viewport\"") != std::string::npos);
+
+  std::vector<Part> parts = complaint_parts();
+  parts.push_back({"files", binary_file(5000), "crushed.jpg", "image/jpeg"});
+  HttpResponse sent = anonymous.post("/complain", multipart_body(parts), multipart_type());
+  INFO(sent.describe());
+  REQUIRE(sent.status == 201);
+  auto at = sent.body.find("CMP-");
+  REQUIRE(at != std::string::npos);
+  const std::string reference = sent.body.substr(at, 15);
+  auto link_at = sent.body.find("/c/");
+  REQUIRE(link_at != std::string::npos);
+  const std::string token = sent.body.substr(link_at + 3, sent.body.find('"', link_at) - link_at - 3);
+  CHECK(anonymous.get("/c/" + token).status == 200);
+
+  HttpResponse view = agent.get("/v1/cases/" + reference);
+  REQUIRE(view.status == 200);
+  const json::value c = view.json();
+  CHECK(string_at(c, "channel") == "web");
+  CHECK(string_at(c, "category") == "delivery");
+  CHECK(string_at(c, "subject") == "The parcel arrived crushed.");
+  CHECK(string_at(c, "description") == "The parcel arrived crushed.\nThe courier left it in the rain.");
+  const auto& messages = c.at("messages").as_array();
+  REQUIRE(messages.size() == 1);
+  HttpResponse file = agent.get(string_at(messages[0].at("attachments").at(0), "download"));
+  CHECK((file.body == binary_file(5000)));
+  // The acknowledgement is owed to the client like any case's.
+  HttpResponse mail = agent.get("/v1/cases/" + reference + "/notifications");
+  CHECK(mail.body.find("ana@example.org") != std::string::npos);
+}
+
+TEST_CASE("front door: /complain refuses a filled honeypot, another site, too many posts and bad fields",
+          "[web][complain][refusals]") {
+  ServerSetup setup;
+  setup.config = {"complaint_form_per_hour = 3", "attachment_max_file_bytes = 1000"};
+  RedressServer server(setup);
+  Client anonymous(server.port());
+  Client agent(server.port(), server.token("agent"));
+
+  // A bot fills every field: thanked, and nothing is stored.
+  std::vector<Part> bot = complaint_parts();
+  bot.back().value = "http://spam.example";
+  HttpResponse trapped = anonymous.post("/complain", multipart_body(bot), multipart_type());
+  CHECK(trapped.status == 200);
+  CHECK(trapped.body.find("CMP-") == std::string::npos);
+  CHECK(case_count(agent) == 0);
+
+  // Posted from another site: refused.
+  HttpResponse cross = anonymous.post("/complain", multipart_body(complaint_parts()),
+                                      multipart_type() + Headers{{"Origin", "https://evil.example"}});
+  CHECK(cross.status == 403);
+  CHECK(case_count(agent) == 0);
+
+  // A missing email and a file over the limit: the form again, with what was typed and a message at each.
+  std::vector<Part> bad = complaint_parts("not-an-email");
+  HttpResponse invalid = anonymous.post("/complain", multipart_body(bad), multipart_type());
+  INFO(invalid.describe());
+  CHECK(invalid.status == 422);
+  CHECK(invalid.body.find("id=\"email-error\"") != std::string::npos);
+  CHECK(invalid.body.find("value=\"Ana Ruiz\"") != std::string::npos);
+  CHECK(invalid.body.find("The courier left it in the rain.") != std::string::npos);
+  CHECK(invalid.body.find("<option value=\"delivery\" selected>") != std::string::npos);
+  std::vector<Part> big = complaint_parts();
+  big.push_back({"files", std::string(1001, 'x'), "too-big.pdf", "application/pdf"});
+  HttpResponse too_big = anonymous.post("/complain", multipart_body(big), multipart_type());
+  CHECK(too_big.status == 422);
+  CHECK(too_big.body.find("id=\"files-error\"") != std::string::npos);
+  CHECK(case_count(agent) == 0);
+
+  // Three posts from this address reached the limiter (the honeypot, the bad email, the big file; the
+  // cross-site post was refused before it): the budget of 3 an hour is spent, so the next is 429.
+  HttpResponse limited = anonymous.post("/complain", multipart_body(complaint_parts()), multipart_type());
+  CHECK(limited.status == 429);
+  CHECK_FALSE(limited.header("retry-after").empty());
+  CHECK(case_count(agent) == 0);
+}

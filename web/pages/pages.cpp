@@ -16,6 +16,7 @@ using verb = http::verb;
 void register_client_pages(Router& router, PagesContext& pages);
 void register_console_pages(Router& router, PagesContext& pages);
 void register_board_pages(Router& router, PagesContext& pages);
+void register_complaint_form(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -113,7 +114,7 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   auto js = read_static(web_dir + "/static/redress.js");
   if (!js) return js.error();
   for (std::string_view page :
-       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing"})
+       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing", "complain", "complained"})
     if (!templates->contains(page))
       return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
   PagesContext pages{
@@ -148,6 +149,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_client_pages(router, pages);
   register_console_pages(router, pages);
   register_board_pages(router, pages);
+  register_complaint_form(router, pages);
 }
 
 }  // namespace redress::web
