@@ -26,9 +26,12 @@ namespace {
 
 // Where it happened: the touchpoints the API documents, in words.
 const std::pair<const char*, const char*> kTouchpoints[] = {
-    {"front_desk", "In one of our shops or offices"}, {"phone_contact", "On the phone"},
-    {"sales", "When buying"},                         {"billing", "On a bill or statement"},
-    {"delivery", "At delivery"},                      {"support", "When asking for help"},
+    {"front_desk", "In one of our shops or offices"},
+    {"phone_contact", "On the phone"},
+    {"sales", "When buying"},
+    {"billing", "On a bill or statement"},
+    {"delivery", "At delivery"},
+    {"support", "When asking for help"},
     {"online", "On our website or app"},
 };
 
@@ -83,8 +86,10 @@ Response form_page(PagesContext& pages, http::status status, const std::map<std:
   if (error) {
     json::object errors;
     for (const auto& f : error->fields) errors[form_field(f.field)] = f.message;
-    if (error->fields.empty()) data["error"] = error->detail;
-    else data["error"] = "Please check the fields marked below.";
+    if (error->fields.empty())
+      data["error"] = error->detail;
+    else
+      data["error"] = "Please check the fields marked below.";
     data["errors"] = std::move(errors);
   }
   return render_page(pages, status, "complain", std::move(data));
@@ -133,8 +138,11 @@ void submit(PagesContext& pages, const std::shared_ptr<RateLimiter>& limiter, co
     auto cut = subject.rfind(' ', 77);
     subject = subject.substr(0, cut == std::string::npos || cut < 40 ? 77 : cut) + "...";
   }
-  json::object body{{"client", std::move(client)}, {"channel", "web"}, {"category", value("category")},
-                    {"subject", subject},          {"description", description}};
+  json::object body{{"client", std::move(client)},
+                    {"channel", "web"},
+                    {"category", value("category")},
+                    {"subject", subject},
+                    {"description", description}};
   if (!value("touchpoint").empty()) body["touchpoint"] = value("touchpoint");
   if (!value("remedy_requested").empty()) body["remedy_requested"] = value("remedy_requested");
   auto request = decode_new_case(body);
@@ -175,10 +183,10 @@ void register_complaint_form(Router& router, PagesContext& pages) {
   router.add(RouteSpec{verb::get, "/complain", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
                          reply(form_page(pages, http::status::ok, {}, nullptr));
                        }});
-  router.add(RouteSpec{verb::post, "/complain", Access::kPublic, {}, false,
-                       [&pages, limiter](const ContextPtr& ctx, Reply reply) {
-                         submit(pages, limiter, ctx, std::move(reply));
-                       }});
+  router.add(RouteSpec{
+      verb::post, "/complain", Access::kPublic, {}, false, [&pages, limiter](const ContextPtr& ctx, Reply reply) {
+        submit(pages, limiter, ctx, std::move(reply));
+      }});
 }
 
 }  // namespace redress::web
