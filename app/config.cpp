@@ -230,6 +230,19 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     return set_int(config.view_cache_mib, value, key, source, 0, 65536);
   } else if (key == "inbound-per-sender-per-hour" || key == "inbound_per_sender_per_hour") {
     return set_int(config.inbound_per_sender_per_hour, value, key, source, 1, 100000);
+  } else if (key == "backdate-window" || key == "backdate_window") {
+    auto window = parse_duration(value);
+    if (!window || window->total() < Duration::zero())
+      return Error::invalid(source + ": " + key + " must be an ISO 8601 duration like \"P30D\", not \"" + value + "\"");
+    config.backdate_window = value;
+  } else if (key == "attachment-max-file-bytes" || key == "attachment_max_file_bytes") {
+    return set_int(config.attachment_max_file_bytes, value, key, source, 1, 1 << 30);
+  } else if (key == "attachment-max-files" || key == "attachment_max_files") {
+    return set_int(config.attachment_max_files, value, key, source, 0, 1000);
+  } else if (key == "attachment-max-total-bytes" || key == "attachment_max_total_bytes") {
+    return set_int(config.attachment_max_total_bytes, value, key, source, 1, 1 << 30);
+  } else if (key == "complaint-form-per-hour" || key == "complaint_form_per_hour") {
+    return set_int(config.complaint_form_per_hour, value, key, source, 0, 1000000);
   } else {
     return Error::invalid(source + ": unknown setting \"" + key + "\"");
   }

@@ -36,6 +36,12 @@ struct Config {
   int sign_in_failures_per_address = 30;            // per 15 minutes, per node (docs/security.md); 0: no limit
   std::string trusted_proxies;                      // comma-separated ranges whose X-Forwarded-For is believed
   std::map<std::string, web::IntakeSource> intake;  // by source name (web/settings.h)
+  // Receipt times, attachments and the public form (web/settings.h, docs/complaint-form.md).
+  std::string backdate_window = "P30D";  // ISO 8601 duration
+  int attachment_max_file_bytes = 10 << 20;
+  int attachment_max_files = 10;
+  int attachment_max_total_bytes = 25 << 20;
+  int complaint_form_per_hour = 10;
 
   // Mail (docs/email.md): who it comes from, the message-id domain, the templates.
   std::string organisation = "Redress";

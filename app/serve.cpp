@@ -119,6 +119,9 @@ int command_serve(const Arguments& args) {
       config.threads > 0 ? config.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   options.max_body_bytes = config.max_body_bytes;
   options.max_header_bytes = config.max_header_bytes;
+  // A form with files may carry every file of one message besides its text fields.
+  options.max_upload_bytes = std::max(
+      config.max_body_bytes, static_cast<std::size_t>(config.attachment_max_total_bytes) + config.max_body_bytes);
   options.read_timeout = std::chrono::seconds(config.read_timeout_seconds);
   options.max_connections = config.max_connections;
   options.max_connections_per_address = config.max_connections_per_address;
@@ -136,6 +139,11 @@ int command_serve(const Arguments& args) {
   web_settings.view_cache_mib = config.view_cache_mib;
   web_settings.intake = config.intake;
   web_settings.organisation = config.organisation;
+  if (auto window = parse_duration(config.backdate_window)) web_settings.backdate_window = window->total();
+  web_settings.attachments.max_file_bytes = config.attachment_max_file_bytes;
+  web_settings.attachments.max_files = config.attachment_max_files;
+  web_settings.attachments.max_total_bytes = config.attachment_max_total_bytes;
+  web_settings.complaint_form_per_hour = config.complaint_form_per_hour;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
                       metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
                       nullptr,     nullptr, nullptr, {}};

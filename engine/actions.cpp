@@ -309,9 +309,17 @@ Result<NewCase> decode_new_case(const json::object& body) {
   if (auto v = r.text("remedy_requested", false, kMaxLongText)) c.remedy_requested = *v;
   if (auto v = r.choice<Severity>("severity", false, &parse_Severity, all_names_Severity())) c.severity = *v;
   if (auto v = r.text("workflow", false, 64)) c.workflow = *v;
+  c.received_at = r.time("received_at");
+  if (auto v = r.text("received_reason", false, kMaxShortText)) c.received_reason = *v;
   r.refuse_unknown();
   if (!r.errors().empty()) return invalid_from(std::move(r.errors()));
   return c;
+}
+
+Status check_receipt_window(const NewCase& request, Time now, Duration window) {
+  if (!request.received_at || *request.received_at >= now - window) return Status::success();
+  return Error::invalid_field(
+      "received_at", "may be at most " + format_duration(window) + " before now (the configured backdating window)");
 }
 
 Result<ActionRequest> decode_action_fields(ActionType type, const json::object& body) {

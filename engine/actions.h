@@ -31,6 +31,13 @@ struct NewCase {
   std::string remedy_requested;
   Severity severity = Severity::kMedium;
   std::string workflow;  // empty: routed by category and channel
+  // When the complaint reached the organisation (a call, letter or visit logged later): never in
+  // the future, and when earlier than the creation, with `received_reason`. Staff only; the caller
+  // checks its configured window (receipt_window_error). Empty: received at creation.
+  std::optional<Time> received_at;
+  std::string received_reason;
+  // Files sent with the complaint (already in the BlobStore): a client message carries them.
+  std::vector<AttachmentRef> attachments;
   // The client's private link, made by the caller (it needs the server's key): a random nonce
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;
@@ -100,6 +107,7 @@ struct ActionRequest {
   std::int64_t message_id = 0;                    // accept_message / reject_message: the held message
   InboundMail mail;                               // add_message by the client, hold_message: the mail it came in
   MailBounce bounce;                              // record_bounce
+  std::vector<AttachmentRef> attachments;         // add_message: files already in the BlobStore
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.
@@ -113,6 +121,9 @@ inline constexpr std::size_t kMaxLongText = 20000;
 [[nodiscard]] Result<ActionRequest> decode_action(const boost::json::object& body);
 // The same for a named operation whose fields are the whole body (e.g. POST .../messages).
 [[nodiscard]] Result<ActionRequest> decode_action_fields(ActionType type, const boost::json::object& body);
+
+// The refusal of a backdated `received_at` earlier than `window` before `now`; none when within it.
+[[nodiscard]] Status check_receipt_window(const NewCase& request, Time now, Duration window);
 
 // Display forms of stored ids: "k-88", "r-12", "m-5"; parse accepts the display form or a number.
 [[nodiscard]] std::string commitment_display_id(std::int64_t id);

@@ -219,9 +219,13 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
     if (auto name = string_field(data, "workflow"); !name.empty()) workflow_ = std::move(name);
     if (auto category = string_field(data, "category"); !category.empty()) category_ = std::move(category);
     received_ = true;
+    // A complaint logged after it reached us (data.received_at) is counted from its receipt.
+    Time received_at = at;
+    if (auto text = string_field(data, "received_at"); !text.empty())
+      if (auto parsed = parse_time(text); parsed && *parsed < at) received_at = *parsed;
     if (const Workflow* workflow = current_workflow())
       start_pending(
-          *workflow, at, [](const ClockRule& r) { return r.start == ClockStart::kReceived; }, changed);
+          *workflow, received_at, [](const ClockRule& r) { return r.start == ClockStart::kReceived; }, changed);
 
   } else if (type == "case.acknowledged") {
     if (ended_) return changed;

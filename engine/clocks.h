@@ -17,7 +17,9 @@
 // The rules, event by event (event types and data as engine/planner.cpp writes them):
 // - case.received: the clocks of the case's workflow that apply to its category (data.workflow,
 //   data.category override the constructor's) and start at `received` begin, counting from
-//   Workflow::clock_start (receipt out of hours counts from the next opening when the rule says so).
+//   Workflow::clock_start (receipt out of hours counts from the next opening when the rule says so)
+//   of data.received_at when the case was logged after it reached us (a backdated receipt), else
+//   of the event's time.
 // - case.acknowledged: meets open runs whose stop is `acknowledged`; starts clocks whose start is
 //   `acknowledged`.
 // - A client update meets open runs whose stop is `client_update`. A client update is a

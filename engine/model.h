@@ -165,6 +165,15 @@ struct Redress {
   std::optional<Time> fulfilled_at;
 };
 
+// A file on a message: its bytes are in the BlobStore (ports/blob_store.h) under `key`.
+struct AttachmentRef {
+  std::string key;  // hex SHA-256 of the bytes
+  std::string filename;
+  std::string content_type;
+  std::int64_t size = 0;
+  friend bool operator==(const AttachmentRef&, const AttachmentRef&) = default;
+};
+
 struct Message {
   std::int64_t id = 0;  // shown as "m-<id>"
   std::int64_t case_id = 0;
@@ -176,6 +185,8 @@ struct Message {
   std::string via;        // how it arrived: "" when written in Redress, "email" for inbound mail
   std::string original;   // email: the whole text as received (quotes, signature); "" when it equals body
   std::string mail_blob;  // email: the BlobStore key of the raw message, for staff to open
+
+  std::vector<AttachmentRef> attachments{};  // in the order sent; stored with the message
 
   // A message as posted, with the fields every message has.
   static Message make(std::int64_t id, std::int64_t case_id, Visibility visibility, std::string author,

@@ -209,6 +209,17 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
                                           Time now, WriteContext& context);
 Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const ActionRequest& request,
                                         const WorkflowSet& workflows, Time now, WriteContext& context);
+
+// A message's files as its event records them (only when it has any, so a plain message's data is unchanged).
+void put_attachments(json::object& data, const std::vector<AttachmentRef>& attachments) {
+  if (attachments.empty()) return;
+  json::array files;
+  for (const auto& a : attachments)
+    files.push_back(
+        json::object{{"key", a.key}, {"filename", a.filename}, {"content_type", a.content_type}, {"size", a.size}});
+  data["attachments"] = std::move(files);
+}
+
 }  // namespace
 
 Result<Change> plan_creation(const NewCase& request, const Actor& actor, const WorkflowSet& workflows, Time now,
@@ -235,6 +246,15 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
   } else {
     workflow = &workflows.route(request.category, request.channel);
   }
+  // A receipt time before now is staff's to give (a call, letter or visit logged later), with a reason.
+  if (request.received_at) {
+    if (actor.kind != Actor::Kind::kStaff || !role_at_least(actor.role, Role::kAgent))
+      return Error::forbidden("only staff (agent and above) may give received_at");
+    if (*request.received_at > now) return Error::invalid_field("received_at", "must not be in the future");
+    if (*request.received_at < now && request.received_reason.empty())
+      return Error::invalid_field("received_reason", "is required when received_at is earlier than now");
+  }
+  const Time received_at = request.received_at.value_or(now);
   Case record;
   record.id = context.next_id(WriteContext::IdKind::kCase);
   auto year = static_cast<int>(date::year_month_day(std::chrono::floor<date::days>(now)).year());
@@ -251,23 +271,43 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
   record.team = workflow->team;
   record.status = CaseStatus::kReceived;
   record.clock = ClockState::kRunning;
-  record.received_at = now;
+  record.received_at = received_at;
   record.updated_at = now;
 
   ChangeBuilder b(record, actor, now, -1);
   json::object client{{"name", request.client.name}, {"email", request.client.email}};
   if (!request.client.phone.empty()) client["phone"] = request.client.phone;
   if (!request.client.locale.empty()) client["locale"] = request.client.locale;
-  b.event("case.received", json::object{{"client", client},
-                                        {"channel", to_string(request.channel)},
-                                        {"category", request.category},
-                                        {"touchpoint", request.touchpoint},
-                                        {"subject", request.subject},
-                                        {"description", request.description},
-                                        {"remedy_requested", request.remedy_requested},
-                                        {"severity", to_string(request.severity)},
-                                        {"workflow", workflow->name},
-                                        {"team", workflow->team}});
+  json::object received{{"client", client},
+                        {"channel", to_string(request.channel)},
+                        {"category", request.category},
+                        {"touchpoint", request.touchpoint},
+                        {"subject", request.subject},
+                        {"description", request.description},
+                        {"remedy_requested", request.remedy_requested},
+                        {"severity", to_string(request.severity)},
+                        {"workflow", workflow->name},
+                        {"team", workflow->team}};
+  // Backdated: the clocks start from received_at (engine/clocks.h), and the reason is on record.
+  if (received_at < now) {
+    received["received_at"] = format_time(received_at);
+    received["received_reason"] = request.received_reason;
+  }
+  b.event("case.received", std::move(received));
+  // Files sent with the complaint: a message from the client that carries them.
+  if (!request.attachments.empty()) {
+    Message m{context.next_id(WriteContext::IdKind::kMessage),
+              record.id,
+              Visibility::kClient,
+              Actor::client().text(),
+              "Files sent with the complaint",
+              now,
+              request.attachments};
+    json::object data{{"message_id", message_display_id(m.id)}, {"visibility", "client"}, {"body", m.body}};
+    put_attachments(data, m.attachments);
+    b.put(std::move(m));
+    b.event("message.client", std::move(data), Actor::client().text());
+  }
   if (workflow->auto_acknowledge) {
     b.record().status = CaseStatus::kAcknowledged;
     b.record().acknowledged_at = now;
@@ -576,8 +616,10 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                 request.actor.text(),
                 request.body,
                 now);
+      m.attachments = request.attachments;
       json::object data{
           {"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
+      put_attachments(data, m.attachments);
       if (request.mail.present()) {
         m.via = "email";
         m.original = request.mail.original;

@@ -18,8 +18,9 @@ const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kAdminOnly{Role::kAdmin};
 const std::vector<Role> kMailIntake{Role::kIntake, Role::kAdmin};
 
-// What a route's body is: nothing read, or a JSON object the router decodes.
-enum class Body { kNone, kJson };
+// What a route's body is: nothing read, a JSON object the router decodes, or either that or
+// multipart/form-data with files (left to the handler, web/attachments.h).
+enum class Body { kNone, kJson, kJsonOrFiles };
 
 // The handler of a route that is one action of the client's, or on one commitment.
 template <ActionType kType>
@@ -39,8 +40,10 @@ void register_api(Router& router, ApiContext& api) {
     api.view_cache = std::make_shared<ViewCache>(static_cast<std::size_t>(api.settings.view_cache_mib) << 20);
   auto route = [&](verb method, std::string pattern, Access access, std::vector<Role> roles, Body body,
                    ApiHandler handler) {
-    router.add(RouteSpec{method, std::move(pattern), access, std::move(roles), body == Body::kJson,
-                         [&api, handler](const ContextPtr& ctx, Reply reply) { handler(api, ctx, std::move(reply)); }});
+    router.add(
+        RouteSpec{method, std::move(pattern), access, std::move(roles), body != Body::kNone,
+                  [&api, handler](const ContextPtr& ctx, Reply reply) { handler(api, ctx, std::move(reply)); },
+                  body == Body::kJsonOrFiles ? RouteSpec::Multipart::kAccepted : RouteSpec::Multipart::kRefused});
   };
   auto staff = [&](verb method, std::string pattern, std::vector<Role> roles, Body body, ApiHandler handler) {
     route(method, std::move(pattern), Access::kStaff, std::move(roles), body, handler);
@@ -57,7 +60,8 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/cases/{ref}/actions", kAgentUp, kJson, &act_on_case);
   staff(verb::get, "/v1/cases/{ref}/events", kAgentUp, kNone, &case_events);
   staff(verb::get, "/v1/cases/{ref}/notifications", kAgentUp, kNone, &case_notifications);
-  staff(verb::post, "/v1/cases/{ref}/messages", kAgentUp, kJson, &add_message);
+  staff(verb::post, "/v1/cases/{ref}/messages", kAgentUp, kJsonOrFiles, &add_message);
+  staff(verb::get, "/v1/cases/{ref}/messages/{id}/attachments/{n}", kAgentUp, kNone, &message_attachment);
   staff(verb::post, "/v1/cases/{ref}/commitments", kAgentUp, kJson, &make_commitment);
   staff(verb::post, "/v1/cases/{ref}/redress", kAgentUp, kJson, &offer_redress);
 
@@ -65,7 +69,10 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/cases/{ref}/client-link", kAgentUp, kNone, &create_client_link);
   staff(verb::delete_, "/v1/cases/{ref}/client-link", kAgentUp, kNone, &revoke_client_link);
   open(verb::get, "/v1/client/{token}", Access::kClientLink, kNone, &client_case);
-  open(verb::post, "/v1/client/{token}/messages", Access::kClientLink, kJson, &client_act<ActionType::kAddMessage>);
+  open(verb::post, "/v1/client/{token}/messages", Access::kClientLink, kJsonOrFiles,
+       &client_act<ActionType::kAddMessage>);
+  open(verb::get, "/v1/client/{token}/messages/{id}/attachments/{n}", Access::kClientLink, kNone,
+       &client_message_attachment);
   open(verb::post, "/v1/client/{token}/redress/{id}/accept", Access::kClientLink, kJson,
        &client_act<ActionType::kAcceptRedress>);
   open(verb::post, "/v1/client/{token}/redress/{id}/reject", Access::kClientLink, kJson,

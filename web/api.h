@@ -14,6 +14,7 @@
 #include "adapters/security/keyring.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
+#include "ports/blob_store.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"

@@ -8,6 +8,7 @@
 #include "adapters/security/secrets.h"
 #include "engine/hash_chain.h"
 #include "web/api_internal.h"
+#include "web/attachments.h"
 #include "web/query.h"
 #include "web/views.h"
 
@@ -115,6 +116,8 @@ void create_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
       return reply(too_many(verdict));
   auto request = decode_new_case(ctx->body);
   if (!request) return reply(problem_from(request.error()));
+  if (auto s = check_receipt_window(*request, api.engine.clock().now(), api.settings.backdate_window); !s)
+    return reply(problem_from(s.error()));
   std::string key(ctx->request["Idempotency-Key"]);
   if (key.size() > 255)
     return reply(problem_from(Error::invalid_field("Idempotency-Key", "must be at most 255 characters")));
@@ -212,8 +215,19 @@ void case_notifications(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 }
 
 void add_message(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  run_staff_action(api, ctx, std::move(reply), ActionType::kAddMessage, ctx->param("ref"),
-                   created_row([](const Change& change) { return message_json(change.messages.front()); }));
+  // JSON, or multipart/form-data with files (web/attachments.h).
+  auto files = take_form_files(api.blobs, api.settings.attachments, *ctx, {"expected_version"});
+  if (!files) return reply(problem_from(files.error()));
+  run_staff_action(
+      api, ctx, std::move(reply), ActionType::kAddMessage, ctx->param("ref"),
+      created_row([](const Change& change) { return message_json(change.messages.front(), change.after.reference); }),
+      std::move(files).value());
+}
+
+void message_attachment(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  auto messages = api.reads.case_messages(ctx->param("ref"));
+  if (!messages) return reply(problem_from(messages.error()));
+  reply(attachment_of(api, *messages, ctx->param("id"), ctx->param("n"), Visibility::kInternal));
 }
 
 void make_commitment(ApiContext& api, const ContextPtr& ctx, Reply reply) {

@@ -6,6 +6,7 @@
 
 #include "adapters/security/secrets.h"
 #include "web/api_internal.h"
+#include "web/attachments.h"
 #include "web/views.h"
 
 namespace redress::web {
@@ -74,6 +75,12 @@ void revoke_client_link(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type) {
   auto before = client_link_view(api, ctx->param("token"));
   if (!before) return reply(problem_from(before.error()));
+  std::vector<AttachmentRef> attachments;
+  if (type == ActionType::kAddMessage) {
+    auto files = take_form_files(api.blobs, api.settings.attachments, *ctx);
+    if (!files) return reply(problem_from(files.error()));
+    attachments = std::move(files).value();
+  }
   json::object body = ctx->body;
   if (type == ActionType::kAddMessage) body["visibility"] = "client";
   if (type == ActionType::kAcceptRedress || type == ActionType::kRejectRedress) {
@@ -88,6 +95,7 @@ void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionTy
   if (!request) return reply(problem_from(request.error()));
   request->reference = before->snapshot.record.reference;
   request->actor = Actor::client();
+  request->attachments = std::move(attachments);
   http::status status = type == ActionType::kAddMessage ? http::status::created : http::status::ok;
   run_action(api, std::move(request).value(), std::move(reply),
              [&api, status, before = std::move(before).value()](const Committed& committed) {
@@ -97,6 +105,14 @@ void client_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionTy
                if (!now) return problem_from(now.error());
                return client_view(api, *now, status);
              });
+}
+
+void client_message_attachment(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  auto snapshot = client_link_case(api, ctx->param("token"));
+  if (!snapshot) return reply(problem_from(snapshot.error()));
+  auto messages = api.reads.case_messages(snapshot->record.reference);
+  if (!messages) return reply(problem_from(messages.error()));
+  reply(attachment_of(api, *messages, ctx->param("id"), ctx->param("n"), Visibility::kClient));
 }
 
 void client_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {

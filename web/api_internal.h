@@ -45,8 +45,16 @@ using Renderer = std::function<Response(const Committed&)>;
 void run_action(ApiContext& api, ActionRequest request, Reply reply, Renderer render);
 // An action from a route's body on `reference`, by the route's staff member, taking If-Match into
 // account, submitted and answered with `render` once it is committed (or with why it is not valid).
+// File `n` (0-based) of message `message_id` ("m-5") among `messages`, as a download; 404 when
+// there is none, or when the message is internal and `visible` is kClient (what a client link sees).
+[[nodiscard]] Response attachment_of(ApiContext& api, const std::vector<Message>& messages,
+                                     const std::string& message_id, const std::string& n, Visibility visible);
+void message_attachment(ApiContext& api, const ContextPtr& ctx, Reply reply);
+void client_message_attachment(ApiContext& api, const ContextPtr& ctx, Reply reply);
+
+// `attachments`: files already in the BlobStore for an add_message (web/attachments.h).
 void run_staff_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type,
-                      const std::string& reference, Renderer render);
+                      const std::string& reference, Renderer render, std::vector<AttachmentRef> attachments = {});
 
 // The page a list route asks for: its size (1-200, 50 by default) and cursor.
 struct PageRequest {

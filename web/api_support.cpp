@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "web/api_internal.h"
+#include "web/attachments.h"
 
 namespace redress::web {
 
@@ -84,15 +85,35 @@ void run_action(ApiContext& api, ActionRequest request, Reply reply, Renderer re
 }
 
 void run_staff_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type,
-                      const std::string& reference, Renderer render) {
+                      const std::string& reference, Renderer render, std::vector<AttachmentRef> attachments) {
   auto request = decode_action_fields(type, ctx->body);
   if (!request) return reply(problem_from(request.error()));
+  request->attachments = std::move(attachments);
   auto expected = if_match(ctx->request);
   if (!expected) return reply(problem_from(expected.error()));
   if (*expected) request->expected_version = **expected;
   request->reference = reference;
   request->actor = ctx->actor();
   run_action(api, std::move(request).value(), std::move(reply), std::move(render));
+}
+
+Response attachment_of(ApiContext& api, const std::vector<Message>& messages, const std::string& message_id,
+                       const std::string& n, Visibility visible) {
+  auto id = parse_display_id(message_id, 'm');
+  std::size_t index = 0;
+  bool whole = !n.empty() && n.size() < 5 && n.find_first_not_of("0123456789") == std::string::npos;
+  if (whole) index = static_cast<std::size_t>(std::stoul(n));
+  for (const auto& m : messages) {
+    if (!id || m.id != *id) continue;
+    // A client link sees client-visible messages only; an internal one is as if it did not exist.
+    if (visible == Visibility::kClient && m.visibility != Visibility::kClient) break;
+    if (!whole || index >= m.attachments.size()) break;
+    if (!api.blobs) break;
+    auto bytes = api.blobs->get_blob(m.attachments[index].key);
+    if (!bytes) return problem_from(bytes.error());
+    return attachment_download(m.attachments[index], std::move(bytes).value());
+  }
+  return not_found("no such file on this case");
 }
 
 PageRequest page_request(QueryReader& query) {

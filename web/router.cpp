@@ -138,7 +138,8 @@ Result<json::object> parse_json_object(std::string_view text, std::size_t max_de
 void Router::add(RouteSpec spec) {
   Compiled compiled;
   std::string_view path = spec.pattern;
-  std::size_t start = 1;
+  // "/" is the empty path (no segments), as dispatch splits it; any other pattern has one or more.
+  std::size_t start = path == "/" ? path.size() + 1 : 1;
   while (start <= path.size()) {
     auto end = path.find('/', start);
     if (end == std::string_view::npos) end = path.size();
@@ -256,12 +257,14 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
     bool json_type =
         boost::beast::iequals(media, std::string_view("application/json")) ||
         (media.size() > 5 && boost::beast::iequals(media.substr(media.size() - 5), std::string_view("+json")));
-    if (!request.body().empty() && !json_type) {
+    const bool form_with_files = found->multipart == RouteSpec::Multipart::kAccepted &&
+                                 boost::beast::iequals(media, std::string_view("multipart/form-data"));
+    if (!request.body().empty() && !json_type && !form_with_files) {
       reply(problem(http::status::unsupported_media_type, "unsupported-media-type", "Unsupported media type",
                     "send the body as application/json"));
       return;
     }
-    if (!request.body().empty()) {
+    if (!request.body().empty() && !form_with_files) {
       auto body = parse_json_object(request.body(), max_depth_);
       if (!body) {
         json::object extra;

@@ -60,6 +60,9 @@ struct RouteSpec {
   std::vector<Role> roles;  // for kStaff
   bool json_body = false;   // decode the body as a JSON object
   Handler handler;
+  // kAccepted: a JSON route that also takes multipart/form-data (files); such a body is left to the
+  // handler (ctx.body stays {}).
+  enum class Multipart { kRefused, kAccepted } multipart = Multipart::kRefused;
 };
 
 class Router {

@@ -160,6 +160,7 @@ class Session : public std::enable_shared_from_this<Session> {
     parser_.emplace();
     parser_->header_limit(static_cast<std::uint32_t>(server_.options().max_header_bytes));
     parser_->body_limit(server_.options().max_body_bytes);
+    body_limit_ = server_.options().max_body_bytes;
     arm_deadline();  // for the whole request, however slowly its bytes arrive
     read_header();
   }
@@ -284,7 +285,7 @@ class Session : public std::enable_shared_from_this<Session> {
                             "headers are limited to " + std::to_string(server_.options().max_header_bytes) + " bytes"));
     if (ec == http::error::body_limit)
       return reject(problem(http::status::payload_too_large, "payload-too-large", "The body is too large",
-                            "bodies are limited to " + std::to_string(server_.options().max_body_bytes) + " bytes"));
+                            "bodies are limited to " + std::to_string(body_limit_) + " bytes"));
     reject(problem(http::status::bad_request, "bad-request", "The request is not valid HTTP/1.1", ec.message()));
   }
 
@@ -355,11 +356,12 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;  // fresh for each request
   Server& server_;
-  bool busy_ = false;       // a request is being handled or answered
-  bool keep_alive_ = true;  // the current request asked to keep the connection
-  bool head_ = false;       // the current request is a HEAD: its answer has no body
-  std::string method_;      // of the current request, for logs and metrics
-  std::string route_;       // the matched route pattern, set by the router
+  bool busy_ = false;           // a request is being handled or answered
+  bool keep_alive_ = true;      // the current request asked to keep the connection
+  bool head_ = false;           // the current request is a HEAD: its answer has no body
+  std::size_t body_limit_ = 0;  // of the current request: max_body_bytes, or max_upload_bytes for files
+  std::string method_;          // of the current request, for logs and metrics
+  std::string route_;           // the matched route pattern, set by the router
   std::string request_id_;
   std::string client_;  // the current request's client address (web/client_address.h), for the log
   std::chrono::steady_clock::time_point started_{};

@@ -110,13 +110,25 @@ json::object redress_json(const Redress& r) {
   return o;
 }
 
-json::object message_json(const Message& m) {
+json::object message_json(const Message& m, const std::string& case_reference) {
   json::object o{{"id", message_display_id(m.id)},
                  {"visibility", to_string(m.visibility)},
                  {"author", m.author},
                  {"body", m.body},
                  {"at", format_time(m.at)},
                  {"state", to_string(m.state)}};
+  if (!m.attachments.empty()) {
+    json::array files;
+    for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+      const AttachmentRef& a = m.attachments[i];
+      json::object file{{"filename", a.filename}, {"content_type", a.content_type}, {"size", a.size}};
+      if (!case_reference.empty())
+        file["download"] = "/v1/cases/" + case_reference + "/messages/" + message_display_id(m.id) + "/attachments/" +
+                           std::to_string(i);
+      files.push_back(std::move(file));
+    }
+    o["attachments"] = std::move(files);
+  }
   if (!m.via.empty()) o["via"] = m.via;
   // The whole text as received (quotes and signature folded away from body), and the raw mail.
   if (!m.original.empty()) o["original"] = m.original;
@@ -160,7 +172,7 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
   json::array commitments, redress, notes;
   for (const auto& k : snapshot.commitments) commitments.push_back(commitment_json(k));
   for (const auto& r : snapshot.redress) redress.push_back(redress_json(r));
-  for (const auto& m : messages) notes.push_back(message_json(m));
+  for (const auto& m : messages) notes.push_back(message_json(m, c.reference));
   return json::object{{"reference", c.reference},
                       {"status", to_string(c.status)},
                       {"version", c.version},

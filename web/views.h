@@ -18,7 +18,9 @@ namespace redress::web {
 
 [[nodiscard]] boost::json::object commitment_json(const Commitment& commitment, const std::string& case_reference = {});
 [[nodiscard]] boost::json::object redress_json(const Redress& redress);
-[[nodiscard]] boost::json::object message_json(const Message& message);
+// With `case_reference`, each file carries its staff download path
+// (/v1/cases/{ref}/messages/{id}/attachments/{n}).
+[[nodiscard]] boost::json::object message_json(const Message& message, const std::string& case_reference = {});
 [[nodiscard]] boost::json::object event_json(const Event& event);
 [[nodiscard]] boost::json::object case_summary_json(const Case& record, const std::optional<Staff>& owner);
 // The staff view of one case.

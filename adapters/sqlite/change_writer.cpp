@@ -137,6 +137,19 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
         .bind_static(9, m.original)
         .bind_static(10, m.mail_blob);
     if (auto s = put.run(); !s) return s;
+    for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+      const AttachmentRef& a = m.attachments[i];
+      auto& file = db.cached(
+          "INSERT OR IGNORE INTO message_attachments(message_id, position, blob_key, filename, content_type, size) "
+          "VALUES (?1,?2,?3,?4,?5,?6)");
+      file.bind(1, m.id)
+          .bind(2, static_cast<std::int64_t>(i))
+          .bind_static(3, a.key)
+          .bind_static(4, a.filename)
+          .bind_static(5, a.content_type)
+          .bind(6, a.size);
+      if (auto s = file.run(); !s) return s;
+    }
   }
   if (!change.client_link_hash.empty()) {
     auto& link = db.cached("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES (?1,?2,?3,?4)");

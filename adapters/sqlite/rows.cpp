@@ -569,6 +569,19 @@ Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_i
     messages.push_back(std::move(m));
   }
   if (!list.status()) return list.status().error();
+  // Their files, in one statement for the case (most messages have none).
+  auto& files = db.cached(
+      "SELECT a.message_id, a.blob_key, a.filename, a.content_type, a.size FROM message_attachments a "
+      "JOIN messages m ON m.id = a.message_id WHERE m.case_id = ?1 ORDER BY a.message_id, a.position");
+  files.bind(1, case_id);
+  std::size_t next = 0;
+  while (files.step()) {
+    const std::int64_t message_id = files.integer(0);
+    while (next < messages.size() && messages[next].id < message_id) ++next;
+    if (next == messages.size() || messages[next].id != message_id) continue;
+    messages[next].attachments.push_back(AttachmentRef{files.text(1), files.text(2), files.text(3), files.integer(4)});
+  }
+  if (!files.status()) return files.status().error();
   return messages;
 }
 

@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 14> kMigrations{
+constexpr std::array<const char*, 15> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -650,6 +650,18 @@ CREATE TABLE mailbox_positions (
   mailbox TEXT PRIMARY KEY,
   uidvalidity INTEGER NOT NULL,
   last_uid INTEGER NOT NULL
+)sql",
+    // 15: files on messages. The bytes are in the blob file (blob_store.h); a row names them by key,
+    // written in the message's transaction, so a message and its files are stored together or not at all.
+    R"sql(
+CREATE TABLE message_attachments (
+  message_id   INTEGER NOT NULL REFERENCES messages(id),
+  position     INTEGER NOT NULL,
+  blob_key     TEXT NOT NULL,
+  filename     TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size         INTEGER NOT NULL,
+  PRIMARY KEY (message_id, position)
 ) STRICT, WITHOUT ROWID;
 )sql",
 };

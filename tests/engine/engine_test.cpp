@@ -105,6 +105,70 @@ TEST_CASE("Engine: a created case is kept with its history, its pledge and its w
   CHECK(mail == std::vector<std::string>{"client.received ana@example.org"});
 }
 
+TEST_CASE("Engine: a backdated receipt starts the clocks at received_at and keeps its reason", "[engine][memory]") {
+  Desk desk;
+  NewCase call = complaint();
+  call.channel = Channel::kPhone;
+  call.received_at = at("2026-03-09T09:15:00Z");  // 45 minutes before the clock's now, in working hours
+  call.received_reason = "Call taken on the switchboard before the system was reachable";
+  auto created = desk.engine.create_case(call, Actor::staff(desk.agent.id, desk.agent.role));
+  INFO((created.ok() ? std::string() : created.error().detail));
+  REQUIRE(created.ok());
+  const std::string reference = created->change.after.reference;
+  auto snapshot = desk.store.snapshot(reference);
+  REQUIRE(snapshot.has_value());
+  CHECK(snapshot->record.received_at == at("2026-03-09T09:15:00Z"));
+  CHECK(format_time(desk.pledge(*snapshot).due_at) == "2026-03-09T11:15:00Z");  // two hours from receipt, not from now
+  auto events = desk.store.events(reference);
+  REQUIRE_FALSE(events.empty());
+  CHECK(events.front().at == at("2026-03-09T10:00:00Z"));  // recorded now; received earlier
+  CHECK(events.front().data.find("\"received_at\":\"2026-03-09T09:15:00Z\"") != std::string::npos);
+  CHECK(events.front().data.find("switchboard") != std::string::npos);
+}
+
+TEST_CASE("Engine: received_at is refused in the future, without a reason, and from intake", "[engine][memory]") {
+  Desk desk;
+  const Actor agent = Actor::staff(desk.agent.id, desk.agent.role);
+  NewCase future = complaint();
+  future.received_at = at("2026-03-09T10:00:01Z");
+  future.received_reason = "typed the wrong day";
+  auto refused = desk.engine.create_case(future, agent);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kInvalid);
+  CHECK(refused.error().fields.at(0).field == "received_at");
+
+  NewCase no_reason = complaint();
+  no_reason.received_at = at("2026-03-08T10:00:00Z");
+  refused = desk.engine.create_case(no_reason, agent);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().fields.at(0).field == "received_reason");
+
+  no_reason.received_reason = "letter opened this morning";
+  refused = desk.engine.create_case(no_reason, Actor::intake("web-form"));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kForbidden);
+
+  // Now itself needs no reason; nothing refused was stored.
+  NewCase now = complaint();
+  now.received_at = at("2026-03-09T10:00:00Z");
+  auto created = desk.engine.create_case(now, agent);
+  REQUIRE(created.ok());
+  CHECK(created->change.after.reference == "CMP-2026-000001");
+}
+
+TEST_CASE("Engine: the backdating window refuses a receipt older than it allows", "[engine]") {
+  NewCase request = complaint();
+  const Time now = at("2026-03-31T12:00:00Z");
+  request.received_at = at("2026-03-01T12:00:00Z");
+  CHECK(check_receipt_window(request, now, std::chrono::days(30)).ok());
+  request.received_at = at("2026-03-01T11:59:59Z");
+  auto refused = check_receipt_window(request, now, std::chrono::days(30));
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().fields.at(0).field == "received_at");
+  request.received_at.reset();
+  CHECK(check_receipt_window(request, now, std::chrono::days(30)).ok());
+}
+
 TEST_CASE("Engine: an idempotency key replays its case; another request under it is refused", "[engine][memory]") {
   Desk desk;
   auto first = desk.engine.create_case(complaint(), Actor::intake("web-form"), "key-1", "digest-a");

@@ -33,6 +33,22 @@ struct World {
     return Made{string_at(body, "reference"), link_token(string_at(body, "client_url"))};
   }
 
+  // A message with one file on `ref`, sent by the agent as multipart/form-data; its id.
+  std::string message_with_file(const std::string& ref, const std::string& visibility) {
+    const std::string boundary = "role-table-boundary";
+    std::string body = "--" + boundary + "\r\nContent-Disposition: form-data; name=\"body\"\r\n\r\nsee attached\r\n--" +
+                       boundary + "\r\nContent-Disposition: form-data; name=\"visibility\"\r\n\r\n" + visibility +
+                       "\r\n--" + boundary +
+                       "\r\nContent-Disposition: form-data; name=\"files\"; filename=\"a.txt\"\r\nContent-Type: "
+                       "text/plain\r\n\r\nfile\r\n--" +
+                       boundary + "--\r\n";
+    HttpResponse r =
+        agent.post(kBase + ref + "/messages", body, {{"Content-Type", "multipart/form-data; boundary=" + boundary}});
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  }
+
   json::value act(const std::string& ref, json::object action) {
     HttpResponse r = agent.post(kBase + ref + "/actions", json::value(std::move(action)));
     INFO(ref << ": " << r.describe());
@@ -335,6 +351,24 @@ std::vector<Route> route_table() {
        [](World& w) {
          auto p = w.resolved();
          return Call{"POST", "/v1/redress/" + p.offer + "/fulfil", body_of({{"note", "Paid."}}), p.made.ref, {}};
+       }},
+      {"GET", "/v1/cases/{ref}/messages/{id}/attachments/{n}", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"GET",
+                     kBase + c.ref + "/messages/" + w.message_with_file(c.ref, "internal") + "/attachments/0",
+                     {},
+                     {},
+                     {}};
+       }},
+      {"GET", "/v1/client/{token}/messages/{id}/attachments/{n}", Who::kClientLink, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"GET",
+                     "/v1/client/" + c.link + "/messages/" + w.message_with_file(c.ref, "client") + "/attachments/0",
+                     {},
+                     {},
+                     {}};
        }},
       {"GET", "/v1/client/{token}", Who::kClientLink, 200,
        [](World& w) {

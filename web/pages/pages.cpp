@@ -16,6 +16,7 @@ using verb = http::verb;
 void register_client_pages(Router& router, PagesContext& pages);
 void register_console_pages(Router& router, PagesContext& pages);
 void register_board_pages(Router& router, PagesContext& pages);
+void register_complaint_form(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -113,7 +114,7 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   auto js = read_static(web_dir + "/static/redress.js");
   if (!js) return js.error();
   for (std::string_view page :
-       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board"})
+       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing", "complain", "complained"})
     if (!templates->contains(page))
       return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
   PagesContext pages{
@@ -141,12 +142,14 @@ void register_pages(Router& router, PagesContext& pages) {
   router.add(RouteSpec{verb::get, "/standards", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
                          standards_page(pages, std::move(reply));
                        }});
-  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false, [](const ContextPtr&, Reply reply) {
-                         reply(see_other("/standards"));
+  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
+                         reply(render_page(pages, http::status::ok, "landing",
+                                           json::object{{"title", "Complaints"}, {"body_class", "public"}}));
                        }});
   register_client_pages(router, pages);
   register_console_pages(router, pages);
   register_board_pages(router, pages);
+  register_complaint_form(router, pages);
 }
 
 }  // namespace redress::web

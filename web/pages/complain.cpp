@@ -1,0 +1,192 @@
+// The public complaint form: GET /complain shows it, POST /complain files the complaint (channel
+// web) through the Engine like POST /v1/cases, then shows its reference and the private link; the
+// acknowledgement is mailed as for any case. No account, no JavaScript; every field labelled.
+//
+// Abuse: a post must come from this site (same_origin_post; the form carries nothing secret, so
+// the origin check is its CSRF defence); each client address may file complaint_form_per_hour an
+// hour (per node); a filled honeypot field ("website", hidden from people) is thanked and dropped;
+// bodies and files are bounded (server limits, attachments limits). A refused form is shown again
+// with what was typed and a message at each field.
+#include <boost/json.hpp>
+
+#include <set>
+
+#include "adapters/security/secrets.h"
+#include "engine/actions.h"
+#include "web/attachments.h"
+#include "web/multipart.h"
+#include "web/pages/page_support.h"
+
+namespace redress::web {
+
+namespace json = boost::json;
+using verb = http::verb;
+
+namespace {
+
+// Where it happened: the touchpoints the API documents, in words.
+const std::pair<const char*, const char*> kTouchpoints[] = {
+    {"front_desk", "In one of our shops or offices"},
+    {"phone_contact", "On the phone"},
+    {"sales", "When buying"},
+    {"billing", "On a bill or statement"},
+    {"delivery", "At delivery"},
+    {"support", "When asking for help"},
+    {"online", "On our website or app"},
+};
+
+// "product_quality" -> "Product quality": a category in words when its workflow gives none.
+std::string words_of(const std::string& id) {
+  std::string out;
+  for (char c : id) out.push_back(c == '_' || c == '-' ? ' ' : c);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+// The form's field a decoder's field name belongs to.
+std::string form_field(const std::string& field) {
+  if (field == "client.name") return "name";
+  if (field == "client.email") return "email";
+  if (field == "client.phone") return "phone";
+  if (field == "subject") return "description";
+  return field;
+}
+
+json::object form_data(PagesContext& pages, const std::map<std::string, std::string>& values) {
+  auto value = [&](const char* name) {
+    auto it = values.find(name);
+    return it == values.end() ? std::string() : it->second;
+  };
+  json::array categories;
+  std::set<std::string> seen;
+  for (const auto& w : pages.api.engine.workflows().all())
+    for (const auto& c : w.categories)
+      if (seen.insert(c).second)
+        categories.push_back(json::object{{"value", c}, {"label", words_of(c)}, {"selected", value("category") == c}});
+  json::array touchpoints;
+  for (const auto& [id, label] : kTouchpoints)
+    touchpoints.push_back(json::object{{"value", id}, {"label", label}, {"selected", value("touchpoint") == id}});
+  json::object draft;
+  for (const auto& [k, v] : values) draft[k] = v;
+  const auto& limits = pages.api.settings.attachments;
+  return json::object{{"title", "Make a complaint"},
+                      {"body_class", "public"},
+                      {"categories", std::move(categories)},
+                      {"touchpoints", std::move(touchpoints)},
+                      {"draft", std::move(draft)},
+                      {"errors", json::object{}},
+                      {"max_files", limits.max_files},
+                      {"max_file_size", size_text(limits.max_file_bytes)},
+                      {"files_allowed", pages.api.blobs != nullptr && limits.max_files > 0}};
+}
+
+Response form_page(PagesContext& pages, http::status status, const std::map<std::string, std::string>& values,
+                   const Error* error) {
+  json::object data = form_data(pages, values);
+  if (error) {
+    json::object errors;
+    for (const auto& f : error->fields) errors[form_field(f.field)] = f.message;
+    if (error->fields.empty())
+      data["error"] = error->detail;
+    else
+      data["error"] = "Please check the fields marked below.";
+    data["errors"] = std::move(errors);
+  }
+  return render_page(pages, status, "complain", std::move(data));
+}
+
+void submit(PagesContext& pages, const std::shared_ptr<RateLimiter>& limiter, const ContextPtr& ctx, Reply reply) {
+  ApiContext& api = pages.api;
+  if (!same_origin_post(ctx->request, api.base_url))
+    return reply(message_page(pages, http::status::forbidden, "This form was sent from another site",
+                              "Please use the complaint form on our own site."));
+  if (auto verdict = limiter->take("complain:" + ctx->client_address); !verdict.allowed) {
+    Response response = message_page(pages, http::status::too_many_requests, "Too many complaints from here",
+                                     "Please wait a while before sending another complaint, or call us.");
+    response.set(http::field::retry_after, std::to_string(verdict.retry_after.count()));
+    return reply(std::move(response));
+  }
+  // The fields, from a form with files (multipart) or without (urlencoded).
+  std::map<std::string, std::string> values;
+  std::vector<UploadedFile> uploads;
+  auto type = ctx->request[http::field::content_type];
+  std::string_view content_type(type.data(), type.size());
+  if (is_multipart_form(content_type)) {
+    auto form = MultipartForm::parse(content_type, ctx->request.body());
+    if (!form) return reply(form_page(pages, http::status::bad_request, values, &form.error()));
+    for (const auto& [k, v] : form->fields()) values.emplace(k, v);
+    uploads = form->files();
+  } else {
+    auto form = Form::parse(ctx->request);
+    if (!form) return reply(form_page(pages, http::status::bad_request, values, &form.error()));
+    for (const auto& [k, v] : form->fields()) values.emplace(k, v);
+  }
+  // The honeypot: people never see it; a filled one is thanked and nothing is stored.
+  if (auto trap = values.find("website"); trap != values.end() && !trap->second.empty())
+    return reply(message_page(pages, http::status::ok, "Thank you", "We have your message."));
+
+  auto value = [&](const char* name) {
+    auto it = values.find(name);
+    return it == values.end() ? std::string() : it->second;
+  };
+  json::object client{{"name", value("name")}, {"email", value("email")}};
+  if (!value("phone").empty()) client["phone"] = value("phone");
+  std::string description = value("description");
+  // The subject: the first line of what happened, shortened at a word.
+  std::string subject = description.substr(0, description.find('\n'));
+  if (subject.size() > 80) {
+    auto cut = subject.rfind(' ', 77);
+    subject = subject.substr(0, cut == std::string::npos || cut < 40 ? 77 : cut) + "...";
+  }
+  json::object body{{"client", std::move(client)},
+                    {"channel", "web"},
+                    {"category", value("category")},
+                    {"subject", subject},
+                    {"description", description}};
+  if (!value("touchpoint").empty()) body["touchpoint"] = value("touchpoint");
+  if (!value("remedy_requested").empty()) body["remedy_requested"] = value("remedy_requested");
+  auto request = decode_new_case(body);
+  if (!request) {
+    Error error = request.error();
+    if (value("category").empty())
+      for (auto& f : error.fields)
+        if (f.field == "category") f.message = "Choose what your complaint is about";
+    return reply(form_page(pages, http::status::unprocessable_entity, values, &error));
+  }
+  auto files = store_files(api.blobs, api.settings.attachments, uploads);
+  if (!files) return reply(form_page(pages, page_status(files.error()), values, &files.error()));
+  request->attachments = std::move(files).value();
+  auto link = api.keyring.new_client_link();
+  request->client_link_nonce = link.nonce;
+  request->client_link_hash = link.hash;
+  api.engine.create_case(
+      std::move(request).value(), Actor::intake("complaint-form"), {}, {},
+      [&pages, reply = std::move(reply), values, token = link.token](Result<Committed> result) mutable {
+        pages.api.defer([&pages, reply = std::move(reply), values = std::move(values), token,
+                         result = std::move(result)]() mutable {
+          if (!result) return reply(form_page(pages, page_status(result.error()), values, &result.error()));
+          const std::string url = client_url(pages.api, token);
+          json::object data{{"title", "Your complaint is with us"},
+                            {"body_class", "public"},
+                            {"reference", result->change.after.reference},
+                            {"client_url", url},
+                            {"email", result->change.after.client.email}};
+          reply(render_page(pages, http::status::created, "complained", std::move(data)));
+        });
+      });
+}
+
+}  // namespace
+
+void register_complaint_form(Router& router, PagesContext& pages) {
+  auto limiter = std::make_shared<RateLimiter>(pages.api.settings.complaint_form_per_hour, std::chrono::hours(1));
+  router.add(RouteSpec{verb::get, "/complain", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
+                         reply(form_page(pages, http::status::ok, {}, nullptr));
+                       }});
+  router.add(RouteSpec{
+      verb::post, "/complain", Access::kPublic, {}, false, [&pages, limiter](const ContextPtr& ctx, Reply reply) {
+        submit(pages, limiter, ctx, std::move(reply));
+      }});
+}
+
+}  // namespace redress::web
