@@ -296,13 +296,9 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
   b.event("case.received", std::move(received));
   // Files sent with the complaint: a message from the client that carries them.
   if (!request.attachments.empty()) {
-    Message m{context.next_id(WriteContext::IdKind::kMessage),
-              record.id,
-              Visibility::kClient,
-              Actor::client().text(),
-              "Files sent with the complaint",
-              now,
-              request.attachments};
+    Message m = Message::make(context.next_id(WriteContext::IdKind::kMessage), record.id, Visibility::kClient,
+                              Actor::client().text(), "Files sent with the complaint", now);
+    m.attachments = request.attachments;
     json::object data{{"message_id", message_display_id(m.id)}, {"visibility", "client"}, {"body", m.body}};
     put_attachments(data, m.attachments);
     b.put(std::move(m));

@@ -650,6 +650,7 @@ CREATE TABLE mailbox_positions (
   mailbox TEXT PRIMARY KEY,
   uidvalidity INTEGER NOT NULL,
   last_uid INTEGER NOT NULL
+) STRICT, WITHOUT ROWID;
 )sql",
     // 15: files on messages. The bytes are in the blob file (blob_store.h); a row names them by key,
     // written in the message's transaction, so a message and its files are stored together or not at all.

@@ -120,7 +120,7 @@ TEST_CASE("web conformance: HEAD answers every GET route of the OpenAPI document
   const std::string reference = string_at(created, "reference");
   const std::string link = link_token(string_at(created, "client_url"));
   // {id}: a message that is not there (HEAD must answer the 404 as GET does).
-  const std::map<std::string, std::string> parameters{{"ref", reference}, {"token", link}, {"id", "m-999999"}};
+  const std::map<std::string, std::string> parameters{{"ref", reference}, {"token", link}, {"id", "m-999999"}, {"n", "0"}};
 
   Client anonymous(server.port());
   HttpResponse document = anonymous.get("/v1/openapi.json");
