@@ -1,0 +1,195 @@
+// PostgresStore: the Store on a PostgreSQL server that any number of `redress serve` nodes share.
+//
+// A facade over parts, each in its own file: WritePipeline (write_pipeline.h), the writer thread
+// and its group commits, with each case row locked while its plan runs; ChangeWriter
+// (change_writer.h), a Change turned into rows; CaseQueries, StaffRecords, SchedulerRecords and
+// OutboxRecords, the reads and administrative writes by role on a ConnectionPool; blobs in a table.
+// Nothing a node keeps in memory is trusted for correctness: versions are checked, ids drawn and
+// leases decided in the database (docs/scaling.md).
+//
+// What is not yet on PostgreSQL answers kUnavailable ("… not yet on PostgreSQL"), never a made-up
+// result: the report summaries and reports, sign-in sessions, the outbox's delivery records and
+// subscriptions, inbound mail and mailbox positions (docs/scaling.md lists them).
+//
+// Thread-safe: any thread may submit and read. Destruction drains the writer's queue first.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "adapters/postgres/case_queries.h"
+#include "adapters/postgres/connection_pool.h"
+#include "adapters/postgres/outbox_records.h"
+#include "adapters/postgres/scheduler_records.h"
+#include "adapters/postgres/staff_records.h"
+#include "adapters/postgres/write_pipeline.h"
+#include "engine/clock.h"
+#include "ports/store.h"
+
+namespace redress::postgres {
+
+struct StoreOptions {
+  std::string url;                // postgresql://user:pass@host:5432/db
+  int readers = 8;                // pooled connections for reads and administrative writes
+  std::size_t max_batch = 256;    // work items per group commit at most
+};
+
+// Whether `url` names a PostgreSQL database (postgresql:// or postgres://).
+[[nodiscard]] bool is_postgres_url(const std::string& url);
+
+class PostgresStore final : public Store {
+ public:
+  // Connects and starts the writer. kInvalid when the schema is missing, older or newer (run
+  // `redress migrate --database URL`); kUnavailable when the server cannot be reached.
+  [[nodiscard]] static Result<std::unique_ptr<PostgresStore>> open(const StoreOptions& options, const Clock& clock);
+  ~PostgresStore() override;
+  PostgresStore(const PostgresStore&) = delete;
+  PostgresStore& operator=(const PostgresStore&) = delete;
+
+  // ---- CaseStore ----
+  void submit(WorkItem item) override { writer_->submit(std::move(item)); }
+  void flush() override { writer_->flush(); }
+  [[nodiscard]] std::optional<std::string> write_failure() const override { return writer_->failure(); }
+  [[nodiscard]] Result<std::optional<Time>> next_wake() override { return scheduler_.next_wake(); }
+  [[nodiscard]] Result<std::vector<DueCase>> due_cases(Time now, int limit) override {
+    return scheduler_.due_cases(now, limit);
+  }
+  [[nodiscard]] Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
+                                           Time until) override;
+  [[nodiscard]] Status release_lease(const std::string& name, const std::string& holder) override {
+    return scheduler_.release(name, holder);
+  }
+  // The lease with its attempt number, for fencing (scheduler_records.h).
+  [[nodiscard]] SchedulerRecords& leases() { return scheduler_; }
+
+  // ---- CaseReader, CaseSearch, ClientLinks ----
+  [[nodiscard]] Result<CaseSnapshot> load_case(const std::string& r) override { return cases_.load_case(r); }
+  [[nodiscard]] Result<std::vector<Event>> case_events(const std::string& r) override { return cases_.case_events(r); }
+  [[nodiscard]] Result<std::vector<Message>> case_messages(const std::string& r) override {
+    return cases_.case_messages(r);
+  }
+  [[nodiscard]] Result<CaseView> load_case_view(const std::string& r) override { return cases_.load_case_view(r); }
+  [[nodiscard]] Result<CaseViewStamp> case_view_stamp(const std::string& r) override {
+    return cases_.case_view_stamp(r);
+  }
+  [[nodiscard]] Result<CasePage> list_cases(const CaseFilter& filter, const std::string& cursor, int limit) override {
+    return cases_.list_cases(filter, cursor, limit);
+  }
+  [[nodiscard]] Result<CasePage> search_cases(const std::string& text, const CaseFilter& filter,
+                                              const std::string& cursor, int limit) override {
+    return cases_.search_cases(text, filter, cursor, limit);
+  }
+  [[nodiscard]] Result<AuditReport> verify_chains() override { return cases_.verify_chains(); }
+  [[nodiscard]] Result<CommitmentPage> list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+                                                        int limit) override;
+  [[nodiscard]] Result<std::string> commitment_case(std::int64_t id) override { return cases_.commitment_case(id); }
+  [[nodiscard]] Result<std::string> redress_case(std::int64_t id) override { return cases_.redress_case(id); }
+  [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() override {
+    return cases_.count_cases_by_status();
+  }
+  [[nodiscard]] Result<std::int64_t> count_open_commitments() override { return cases_.count_open_commitments(); }
+  [[nodiscard]] Result<CaseSnapshot> load_case_by_client_link(const std::string& token_hash) override {
+    return cases_.load_case_by_client_link(token_hash);
+  }
+  [[nodiscard]] Result<std::string> client_link_nonce(const std::string& r) override {
+    return cases_.client_link_nonce(r);
+  }
+  [[nodiscard]] Status replace_client_link(const std::string& reference, const std::string& nonce,
+                                           const std::string& token_hash) override {
+    return cases_.replace_client_link(reference, nonce, token_hash);
+  }
+
+  // ---- StaffDirectory ----
+  [[nodiscard]] Result<Staff> add_staff(const Staff& staff) override { return staff_.add_staff(staff); }
+  [[nodiscard]] Result<Staff> find_staff(const std::string& id_or_email) override {
+    return staff_.find_staff(id_or_email);
+  }
+  [[nodiscard]] Result<std::vector<Staff>> list_staff() override { return staff_.list_staff(); }
+  [[nodiscard]] Status add_token(const std::string& staff_id, const std::string& token_hash,
+                                 const std::string& label) override {
+    return staff_.add_token(staff_id, token_hash, label);
+  }
+  [[nodiscard]] Result<Staff> staff_for_token(const std::string& token_hash) override {
+    return staff_.staff_for_token(token_hash);
+  }
+  [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override {
+    return staff_.password_hash(staff_id);
+  }
+
+  // ---- SessionStore (not yet on PostgreSQL) ----
+  [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
+  [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
+                                                          Duration window, Duration lockout) override;
+  [[nodiscard]] Status clear_sign_in_failures(const std::string& email) override;
+  [[nodiscard]] Status create_session(const StaffSession& session) override;
+  [[nodiscard]] Result<StaffSession> find_session(const std::string& token_hash, Time now) override;
+  [[nodiscard]] Status end_session(const std::string& token_hash, Time now) override;
+
+  // ---- OutboxStore ----
+  [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,
+                                                                    const std::string& holder, Time lease_until,
+                                                                    int limit) override {
+    return outbox_.claim_notifications(channel, now, holder, lease_until, limit);
+  }
+  [[nodiscard]] Result<std::optional<Time>> next_delivery(NotificationDraft::Channel channel) override {
+    return outbox_.next_delivery(channel);
+  }
+  [[nodiscard]] Result<std::vector<std::string>> store_payloads(
+      const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) override;
+  [[nodiscard]] Status record_deliveries(const std::string& holder,
+                                         const std::vector<DeliveryRecord>& records) override;
+  [[nodiscard]] Result<std::vector<NotificationView>> case_notifications(const std::string& reference) override;
+  [[nodiscard]] Result<std::vector<NotificationView>> dead_notifications(int limit) override;
+  [[nodiscard]] Result<std::int64_t> retry_notifications(std::optional<std::int64_t> id, Time now) override;
+  [[nodiscard]] Result<Subscription> add_subscription(const Subscription& subscription) override;
+  [[nodiscard]] Result<std::vector<Subscription>> list_subscriptions() override;
+  [[nodiscard]] Status delete_subscription(std::int64_t id) override;
+  [[nodiscard]] Result<Subscription> find_subscription(std::int64_t id) override;
+  [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now) override;
+  [[nodiscard]] Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now) override;
+  [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
+                                     const std::string& detail, Time now) override;
+
+  // ---- ReportStore (not yet on PostgreSQL) ----
+  [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit) override;
+  [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since) override;
+  [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now) override;
+  [[nodiscard]] Result<std::vector<WorklistItem>> owner_worklist(const std::string& owner_id, int limit) override;
+  [[nodiscard]] Result<std::vector<AttentionCount>> attention_by_owner(Time now) override;
+  [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
+  [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
+
+  // ---- InboundMailStore, MailboxStateStore (not yet on PostgreSQL) ----
+  [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
+  [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
+                                      const std::string& case_reference, const std::string& detail,
+                                      const std::string& bounced_address) override;
+  [[nodiscard]] Result<std::int64_t> count_inbound_from(const std::string& address, Time since) override;
+  [[nodiscard]] Result<std::string> notification_case(std::int64_t notification_id) override;
+  [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,
+                                                                int limit) override;
+  [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
+  [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) override;
+  [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) override;
+
+  // ---- BlobStore: the `blobs` table ----
+  [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override;
+  [[nodiscard]] Result<std::string> get_blob(const std::string& key) override;
+
+  // Groups the writer committed, and of those how many it ran again after meeting another writer.
+  [[nodiscard]] std::int64_t groups() const { return writer_->groups(); }
+  [[nodiscard]] std::int64_t retried_groups() const { return writer_->retried_groups(); }
+
+ private:
+  PostgresStore(const StoreOptions& options, const Clock& clock, std::unique_ptr<WritePipeline> writer);
+
+  const StoreOptions options_;
+  ConnectionPool pool_;
+  CaseQueries cases_;
+  StaffRecords staff_;
+  SchedulerRecords scheduler_;
+  OutboxRecords outbox_;
+  std::unique_ptr<WritePipeline> writer_;  // stopped first: destroyed first of what it uses
+};
+
+}  // namespace redress::postgres

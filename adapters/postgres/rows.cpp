@@ -1,0 +1,481 @@
+#include "adapters/postgres/rows.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "adapters/sqlite/rows.h"  // encode_cursor, decode_cursor: one cursor format for both stores
+#include "engine/hash_chain.h"
+
+namespace redress::postgres {
+
+const char* const kCaseColumns =
+    "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
+    "subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, escalation_level, "
+    "outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, pending_offers, "
+    "unfulfilled_redress, rating";
+
+const char* const kCommitmentColumns =
+    "id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, settled_at, note, "
+    "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note";
+
+const char* const kRedressColumns =
+    "id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, decided_at, fulfilled_at, "
+    "commitment_id";
+
+const char* const kStaffColumns = "id, name, email, role, team, active";
+
+const char* const kInsertCaseSql =
+    "INSERT INTO cases(id, reference, client_name, client_email, client_phone, client_locale, channel, category, "
+    "touchpoint, subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, "
+    "escalation_level, outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, "
+    "pending_offers, unfulfilled_redress, rating) VALUES "
+    "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)";
+
+// Every column is set: PostgreSQL writes a new row version whatever changed, and an update that
+// leaves the indexed columns' values as they were is still a HOT update.
+const char* const kUpdateCaseSql =
+    "UPDATE cases SET reference=$2, client_name=$3, client_email=$4, client_phone=$5, client_locale=$6, channel=$7, "
+    "category=$8, touchpoint=$9, subject=$10, description=$11, remedy_requested=$12, severity=$13, workflow=$14, "
+    "team=$15, status=$16, clock=$17, owner_id=$18, escalation_level=$19, outcome=$20, version=$21, head_hash=$22, "
+    "received_at=$23, updated_at=$24, acknowledged_at=$25, resolved_at=$26, ended_at=$27, pending_offers=$28, "
+    "unfulfilled_redress=$29, rating=$30 WHERE id=$1 AND version=$31";
+
+const char* const kUpsertCommitmentSql =
+    "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
+    "settled_at, note, replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, "
+    "handled_note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
+    "ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, text = excluded.text, "
+    "due_at = excluded.due_at, owner_id = excluded.owner_id, client_visible = excluded.client_visible, "
+    "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, "
+    "note = excluded.note, replaces_id = excluded.replaces_id, replaced_by_id = excluded.replaced_by_id, "
+    "redress_id = excluded.redress_id, pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, "
+    "warnings_fired = excluded.warnings_fired, handled_at = excluded.handled_at, handled_note = excluded.handled_note";
+
+const char* const kUpsertRedressSql =
+    "INSERT INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
+    "decided_at, fulfilled_at, commitment_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
+    "ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, "
+    "amount_minor = excluded.amount_minor, currency = excluded.currency, text = excluded.text, "
+    "status = excluded.status, automatic = excluded.automatic, created_at = excluded.created_at, "
+    "decided_at = excluded.decided_at, fulfilled_at = excluded.fulfilled_at, commitment_id = excluded.commitment_id";
+
+namespace {
+
+template <typename Enum>
+Enum parse_or(std::optional<Enum> value, Enum fallback) {
+  return value ? *value : fallback;
+}
+
+std::string encode_times(const std::vector<Time>& times) {
+  std::string out;
+  for (Time t : times) {
+    if (!out.empty()) out += ',';
+    out += std::to_string(to_micros(t));
+  }
+  return out;
+}
+
+std::vector<Time> decode_times(std::string_view text) {
+  std::vector<Time> times;
+  while (!text.empty()) {
+    auto comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    std::int64_t value = 0;
+    if (std::from_chars(part.data(), part.data() + part.size(), value).ec == std::errc())
+      times.push_back(from_micros(value));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return times;
+}
+
+}  // namespace
+
+std::optional<std::int64_t> micros_or_null(const std::optional<Time>& t) {
+  if (!t) return std::nullopt;
+  return to_micros(*t);
+}
+
+std::optional<Time> time_or_null(const Rows& rows, int row, int column) {
+  if (rows.is_null(row, column)) return std::nullopt;
+  return from_micros(rows.integer(row, column));
+}
+
+Params case_params(const Case& c) {
+  Params p;
+  p.add(c.id)
+      .add(c.reference)
+      .add(c.client.name)
+      .add(c.client.email)
+      .add(c.client.phone)
+      .add(c.client.locale)
+      .add(to_string(c.channel))
+      .add(c.category)
+      .add(c.touchpoint)
+      .add(c.subject)
+      .add(c.description)
+      .add(c.remedy_requested)
+      .add(to_string(c.severity))
+      .add(c.workflow)
+      .add(c.team)
+      .add(to_string(c.status))
+      .add(to_string(c.clock))
+      .add(c.owner_id)
+      .add(std::int64_t{c.escalation_level})
+      .add(c.outcome ? std::optional<std::string>(to_string(*c.outcome)) : std::nullopt)
+      .add(c.version)
+      .add(c.head_hash)
+      .add(to_micros(c.received_at))
+      .add(to_micros(c.updated_at))
+      .add(micros_or_null(c.acknowledged_at))
+      .add(micros_or_null(c.resolved_at))
+      .add(micros_or_null(c.ended_at))
+      .add(std::int64_t{c.pending_offers})
+      .add(std::int64_t{c.unfulfilled_redress})
+      .add(c.rating ? std::optional<std::int64_t>(*c.rating) : std::nullopt);
+  return p;
+}
+
+Case read_case(const Rows& s, int row, int i) {
+  Case c;
+  c.id = s.integer(row, i + 0);
+  c.reference = s.text(row, i + 1);
+  c.client.name = s.text(row, i + 2);
+  c.client.email = s.text(row, i + 3);
+  c.client.phone = s.text(row, i + 4);
+  c.client.locale = s.text(row, i + 5);
+  c.channel = parse_or(parse_Channel(s.text(row, i + 6)), Channel::kWeb);
+  c.category = s.text(row, i + 7);
+  c.touchpoint = s.text(row, i + 8);
+  c.subject = s.text(row, i + 9);
+  c.description = s.text(row, i + 10);
+  c.remedy_requested = s.text(row, i + 11);
+  c.severity = parse_or(parse_Severity(s.text(row, i + 12)), Severity::kMedium);
+  c.workflow = s.text(row, i + 13);
+  c.team = s.text(row, i + 14);
+  c.status = parse_or(parse_CaseStatus(s.text(row, i + 15)), CaseStatus::kReceived);
+  c.clock = parse_or(parse_ClockState(s.text(row, i + 16)), ClockState::kRunning);
+  c.owner_id = s.text(row, i + 17);
+  c.escalation_level = static_cast<int>(s.integer(row, i + 18));
+  if (!s.is_null(row, i + 19)) c.outcome = parse_Outcome(s.text(row, i + 19));
+  c.version = s.integer(row, i + 20);
+  c.head_hash = s.text(row, i + 21);
+  c.received_at = from_micros(s.integer(row, i + 22));
+  c.updated_at = from_micros(s.integer(row, i + 23));
+  c.acknowledged_at = time_or_null(s, row, i + 24);
+  c.resolved_at = time_or_null(s, row, i + 25);
+  c.ended_at = time_or_null(s, row, i + 26);
+  c.pending_offers = static_cast<int>(s.integer(row, i + 27));
+  c.unfulfilled_redress = static_cast<int>(s.integer(row, i + 28));
+  if (!s.is_null(row, i + 29)) c.rating = static_cast<int>(s.integer(row, i + 29));
+  return c;
+}
+
+Params commitment_params(const Commitment& k) {
+  Params p;
+  p.add(k.id)
+      .add(k.case_id)
+      .add(to_string(k.kind))
+      .add(k.text)
+      .add(to_micros(k.due_at))
+      .add(k.owner_id)
+      .add(std::int64_t{k.client_visible ? 1 : 0})
+      .add(to_string(k.status))
+      .add(to_micros(k.created_at))
+      .add(micros_or_null(k.settled_at))
+      .add(k.note)
+      .add(k.replaces_id)
+      .add(k.replaced_by_id)
+      .add(k.redress_id)
+      .add(k.pledge_key)
+      .add(encode_times(k.warning_times))
+      .add(std::int64_t{k.warnings_fired})
+      .add(micros_or_null(k.handled_at))
+      .add(k.handled_note);
+  return p;
+}
+
+Commitment read_commitment(const Rows& s, int row, int i) {
+  Commitment k;
+  k.id = s.integer(row, i + 0);
+  k.case_id = s.integer(row, i + 1);
+  k.kind = parse_or(parse_CommitmentKind(s.text(row, i + 2)), CommitmentKind::kPromise);
+  k.text = s.text(row, i + 3);
+  k.due_at = from_micros(s.integer(row, i + 4));
+  k.owner_id = s.text(row, i + 5);
+  k.client_visible = s.integer(row, i + 6) != 0;
+  k.status = parse_or(parse_CommitmentStatus(s.text(row, i + 7)), CommitmentStatus::kOpen);
+  k.created_at = from_micros(s.integer(row, i + 8));
+  k.settled_at = time_or_null(s, row, i + 9);
+  k.note = s.text(row, i + 10);
+  k.replaces_id = s.integer(row, i + 11);
+  k.replaced_by_id = s.integer(row, i + 12);
+  k.redress_id = s.integer(row, i + 13);
+  k.pledge_key = s.text(row, i + 14);
+  k.warning_times = decode_times(s.view(row, i + 15));
+  k.warnings_fired = static_cast<int>(s.integer(row, i + 16));
+  k.handled_at = time_or_null(s, row, i + 17);
+  k.handled_note = s.text(row, i + 18);
+  return k;
+}
+
+Params redress_params(const Redress& r) {
+  Params p;
+  p.add(r.id)
+      .add(r.case_id)
+      .add(to_string(r.kind))
+      .add(r.amount_minor)
+      .add(r.currency)
+      .add(r.text)
+      .add(to_string(r.status))
+      .add(std::int64_t{r.automatic ? 1 : 0})
+      .add(to_micros(r.created_at))
+      .add(micros_or_null(r.decided_at))
+      .add(micros_or_null(r.fulfilled_at))
+      .add(r.commitment_id);
+  return p;
+}
+
+Redress read_redress(const Rows& s, int row, int i) {
+  Redress r;
+  r.id = s.integer(row, i + 0);
+  r.case_id = s.integer(row, i + 1);
+  r.kind = parse_or(parse_RedressKind(s.text(row, i + 2)), RedressKind::kApology);
+  r.amount_minor = s.optional_integer(row, i + 3);
+  r.currency = s.text(row, i + 4);
+  r.text = s.text(row, i + 5);
+  r.status = parse_or(parse_RedressStatus(s.text(row, i + 6)), RedressStatus::kProposed);
+  r.automatic = s.integer(row, i + 7) != 0;
+  r.created_at = from_micros(s.integer(row, i + 8));
+  r.decided_at = time_or_null(s, row, i + 9);
+  r.fulfilled_at = time_or_null(s, row, i + 10);
+  r.commitment_id = s.integer(row, i + 11);
+  return r;
+}
+
+Staff read_staff(const Rows& s, int row, int i) {
+  Staff staff;
+  staff.id = s.text(row, i + 0);
+  staff.name = s.text(row, i + 1);
+  staff.email = s.text(row, i + 2);
+  staff.role = parse_or(parse_Role(s.text(row, i + 3)), Role::kAgent);
+  staff.team = s.text(row, i + 4);
+  staff.active = s.integer(row, i + 5) != 0;
+  return staff;
+}
+
+Event read_event(const Rows& s, int row) {
+  return Event{s.integer(row, 0),
+               s.integer(row, 1),
+               s.text(row, 2),
+               from_micros(s.integer(row, 3)),
+               s.text(row, 4),
+               s.text(row, 5),
+               s.text(row, 6)};
+}
+
+Message read_message(const Rows& s, int row) {
+  Message m = Message::make(s.integer(row, 0), s.integer(row, 1),
+                            parse_Visibility(s.text(row, 2)).value_or(Visibility::kInternal), s.text(row, 3),
+                            s.text(row, 4), from_micros(s.integer(row, 5)));
+  m.state = parse_MessageState(s.text(row, 6)).value_or(MessageState::kPosted);
+  m.via = s.text(row, 7);
+  m.original = s.text(row, 8);
+  m.mail_blob = s.text(row, 9);
+  return m;
+}
+
+Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference, RowLock lock) {
+  // One round trip: the case (locked first, when asked), then what hangs off it. Under READ
+  // COMMITTED each later statement sees at least what the lock waited for.
+  static const std::string kFind = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE reference = $1";
+  static const std::string kFindLocked = kFind + " FOR UPDATE";
+  static const std::string kCommitments = std::string("SELECT ") + kCommitmentColumns +
+                                          " FROM commitments WHERE case_id = (SELECT id FROM cases WHERE "
+                                          "reference = $1) ORDER BY id";
+  static const std::string kRedress = std::string("SELECT ") + kRedressColumns +
+                                      " FROM redress WHERE case_id = (SELECT id FROM cases WHERE reference = $1) "
+                                      "ORDER BY id";
+  static const std::string kClock =
+      "SELECT state FROM case_clocks WHERE case_id = (SELECT id FROM cases WHERE reference = $1)";
+  Pipeline pipeline(db);
+  pipeline.add(lock == RowLock::kForUpdate ? kFindLocked : kFind, Params().add(reference));
+  pipeline.add(kCommitments, Params().add(reference));
+  pipeline.add(kRedress, Params().add(reference));
+  pipeline.add(kClock, Params().add(reference));
+  auto results = pipeline.run();
+  if (!results) return results.error();
+  const auto& rows = *results;
+  if (rows[0].empty()) return Error::not_found("no case " + reference);
+  CaseSnapshot snapshot;
+  snapshot.record = read_case(rows[0], 0);
+  for (int i = 0; i < rows[1].size(); ++i) snapshot.commitments.push_back(read_commitment(rows[1], i));
+  for (int i = 0; i < rows[2].size(); ++i) snapshot.redress.push_back(read_redress(rows[2], i));
+  if (!rows[3].empty()) snapshot.clock_state = rows[3].text(0, 0);
+  return snapshot;
+}
+
+Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
+  auto rows =
+      db.query("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = $1 ORDER BY seq",
+               Params().add(case_id));
+  if (!rows) return rows.error();
+  std::vector<Event> events;
+  events.reserve(static_cast<std::size_t>(rows->size()));
+  for (int i = 0; i < rows->size(); ++i) events.push_back(read_event(*rows, i));
+  return events;
+}
+
+Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id) {
+  auto rows = db.query(
+      "SELECT id, case_id, visibility, author, body, at, state, via, original, mail_blob FROM messages "
+      "WHERE case_id = $1 ORDER BY id",
+      Params().add(case_id));
+  if (!rows) return rows.error();
+  std::vector<Message> messages;
+  for (int i = 0; i < rows->size(); ++i) messages.push_back(read_message(*rows, i));
+  return messages;
+}
+
+Result<std::optional<Staff>> select_staff(Connection& db, const std::string& id_or_email) {
+  auto rows = db.query(std::string("SELECT ") + kStaffColumns + " FROM staff WHERE id = $1 OR lower(email) = lower($1)",
+                       Params().add(id_or_email));
+  if (!rows) return rows.error();
+  if (rows->empty()) return std::optional<Staff>();
+  return std::optional<Staff>(read_staff(*rows, 0));
+}
+
+Result<std::vector<Staff>> select_staff_with_roles(Connection& db, const std::vector<Role>& roles,
+                                                   const std::vector<std::string>& teams) {
+  std::vector<Staff> found;
+  if (roles.empty()) return found;
+  auto rows = db.query(std::string("SELECT ") + kStaffColumns + " FROM staff WHERE active = 1 ORDER BY id");
+  if (!rows) return rows.error();
+  for (int i = 0; i < rows->size(); ++i) {
+    Staff staff = read_staff(*rows, i);
+    bool role_matches = std::find(roles.begin(), roles.end(), staff.role) != roles.end();
+    bool team_matches = teams.empty() || std::find(teams.begin(), teams.end(), staff.team) != teams.end();
+    if (role_matches && team_matches) found.push_back(std::move(staff));
+  }
+  return found;
+}
+
+Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& text,
+                                  const std::string& cursor, int limit, Time now) {
+  std::optional<std::int64_t> after;
+  if (!cursor.empty()) {
+    after = sqlite::decode_cursor(cursor);
+    if (!after) return Error::invalid_field("cursor", "is not a cursor this server issued");
+  }
+  limit = std::clamp(limit, 1, 200);
+  // Newest first; the cursor is the last id shown, so cases that arrive later never shift a page.
+  std::string sql = std::string("SELECT ") + kCaseColumns + " FROM cases WHERE true";
+  Params params;
+  int n = 0;
+  auto next = [&n] { return "$" + std::to_string(++n); };
+  if (after) params.add(*after), sql += " AND id < " + next();
+  if (filter.status) params.add(std::string(to_string(*filter.status))), sql += " AND status = " + next();
+  if (filter.open_only)
+    sql += " AND status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed')";
+  if (filter.owner_id == "none")
+    sql += " AND owner_id = ''";
+  else if (!filter.owner_id.empty())
+    params.add(filter.owner_id), sql += " AND owner_id = " + next();
+  if (!filter.workflow.empty()) params.add(filter.workflow), sql += " AND workflow = " + next();
+  if (filter.escalation_level)
+    params.add(std::int64_t{*filter.escalation_level}), sql += " AND escalation_level = " + next();
+  if (!text.empty()) {
+    std::string pattern = "%";
+    for (char c : text) {
+      if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+      pattern += c;
+    }
+    pattern += '%';
+    params.add(pattern);
+    std::string p = next();
+    // The expression of the trigram index (migration 1): it narrows the rows; each field's own
+    // ILIKE decides, so a match never spans two fields.
+    sql += " AND (reference || ' ' || subject || ' ' || client_name || ' ' || client_email) ILIKE " + p +
+           " AND (reference ILIKE " + p + " OR subject ILIKE " + p + " OR client_name ILIKE " + p +
+           " OR client_email ILIKE " + p + ")";
+  }
+  if (filter.overdue) {
+    params.add(to_micros(now));
+    sql +=
+        " AND EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND (k.status = 'broken' OR "
+        "(k.status = 'open' AND k.due_at < " +
+        next() + ")))";
+  }
+  sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
+  auto rows = db.query(sql, params);
+  if (!rows) return rows.error();
+  CasePage page;
+  for (int i = 0; i < rows->size(); ++i) page.cases.push_back(read_case(*rows, i));
+  if (static_cast<int>(page.cases.size()) > limit) {
+    page.cases.pop_back();
+    page.next_cursor = sqlite::encode_cursor(page.cases.back().id);
+  }
+  return page;
+}
+
+Result<AuditReport> audit_chains(Connection& db) {
+  AuditReport report;
+  // One snapshot for the whole audit; cases a batch at a time so memory stays bounded.
+  auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);
+  if (!transaction) return transaction.error();
+  std::int64_t after = 0;
+  for (;;) {
+    auto cases = db.query("SELECT id, reference, version, head_hash FROM cases WHERE id > $1 ORDER BY id LIMIT 500",
+                          Params().add(after));
+    if (!cases) return cases.error();
+    if (cases->empty()) break;
+    for (int row = 0; row < cases->size(); ++row) {
+      std::int64_t id = cases->integer(row, 0);
+      after = id;
+      std::string reference = cases->text(row, 1);
+      std::int64_t version = cases->integer(row, 2);
+      std::string head = cases->text(row, 3);
+      ++report.cases_checked;
+      auto events = select_events(db, id);
+      if (!events) return events.error();
+      std::string previous;
+      std::int64_t expected_seq = 1;
+      std::optional<AuditReport::Break> found;
+      for (const Event& e : *events) {
+        ++report.events_checked;
+        if (found) continue;
+        if (e.seq != expected_seq) {
+          found = AuditReport::Break{reference, expected_seq,
+                                     e.seq > expected_seq ? "event " + std::to_string(expected_seq) + " is missing"
+                                                          : "event " + std::to_string(e.seq) + " is out of order"};
+          continue;
+        }
+        if (chain_hash(previous, reference, e) != e.hash) {
+          found =
+              AuditReport::Break{reference, e.seq, "the hash does not match the event's content or the previous link"};
+          continue;
+        }
+        previous = e.hash;
+        ++expected_seq;
+      }
+      if (!found && expected_seq - 1 != version) {
+        std::int64_t last = expected_seq - 1;
+        found = AuditReport::Break{reference, last < version ? expected_seq : version + 1,
+                                   "the history ends at event " + std::to_string(last) +
+                                       " but the case is at version " + std::to_string(version)};
+      }
+      if (!found && previous != head)
+        found = AuditReport::Break{reference, version, "the case's head hash is not the last event's hash"};
+      if (found) report.broken.push_back(std::move(*found));
+    }
+  }
+  auto orphans = db.query("SELECT DISTINCT case_id FROM events WHERE case_id NOT IN (SELECT id FROM cases)");
+  if (!orphans) return orphans.error();
+  for (int i = 0; i < orphans->size(); ++i)
+    report.broken.push_back(
+        AuditReport::Break{"case id " + std::to_string(orphans->integer(i, 0)), 1, "events belong to no case"});
+  if (auto s = transaction->commit(); !s) return s.error();
+  return report;
+}
+
+}  // namespace redress::postgres

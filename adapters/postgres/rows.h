@@ -1,0 +1,60 @@
+// Row mapping between the PostgreSQL tables and the domain types, and the reads shared by the
+// writer (inside its transaction, with the case row locked) and the readers. The columns and their
+// encodings are SQLite's (adapters/sqlite/rows.h): times in microseconds, enums by their names,
+// flags 0/1. SQL is never built from user input except placeholders.
+//
+// Thread-compatible: each function uses the connection it is given, which its caller owns.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "adapters/postgres/connection.h"
+#include "engine/model.h"
+#include "engine/store.h"
+#include "ports/case_reader.h"
+
+namespace redress::postgres {
+
+// The cases columns in the order read_case reads them, for SELECT lists.
+extern const char* const kCaseColumns;
+extern const char* const kCommitmentColumns;
+extern const char* const kRedressColumns;
+extern const char* const kStaffColumns;
+extern const char* const kInsertCaseSql;  // $1..$30
+extern const char* const kUpdateCaseSql;  // $1..$30, the expected version as $31
+extern const char* const kUpsertCommitmentSql;
+extern const char* const kUpsertRedressSql;
+
+// The parameters of kInsertCaseSql ($1..$30).
+[[nodiscard]] Params case_params(const Case& c);
+[[nodiscard]] Case read_case(const Rows& rows, int row, int first_column = 0);
+[[nodiscard]] Params commitment_params(const Commitment& k);
+[[nodiscard]] Commitment read_commitment(const Rows& rows, int row, int first_column = 0);
+[[nodiscard]] Params redress_params(const Redress& r);
+[[nodiscard]] Redress read_redress(const Rows& rows, int row, int first_column = 0);
+[[nodiscard]] Staff read_staff(const Rows& rows, int row, int first_column = 0);
+[[nodiscard]] Event read_event(const Rows& rows, int row);  // case_id, seq, type, at, actor, data, hash
+[[nodiscard]] Message read_message(const Rows& rows, int row);
+[[nodiscard]] std::optional<std::int64_t> micros_or_null(const std::optional<Time>& t);
+[[nodiscard]] std::optional<Time> time_or_null(const Rows& rows, int row, int column);
+
+// Whether to lock the case row until the end of the transaction (the writer's loads).
+enum class RowLock { kNone, kForUpdate };
+// The case with its commitments, redress and clock state; kNotFound when no such case. With
+// kForUpdate the case row stays locked by the caller's transaction, so the snapshot stays current
+// until it ends: concurrent writers on one case, on any node, wait for each other.
+[[nodiscard]] Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference, RowLock lock);
+[[nodiscard]] Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id);
+[[nodiscard]] Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id);
+[[nodiscard]] Result<std::optional<Staff>> select_staff(Connection& db, const std::string& id_or_email);
+[[nodiscard]] Result<std::vector<Staff>> select_staff_with_roles(Connection& db, const std::vector<Role>& roles,
+                                                                 const std::vector<std::string>& teams);
+// `text`: "" lists; otherwise only the cases whose reference, subject, client name or email
+// contain it (case-insensitively; the trigram index narrows the rows).
+[[nodiscard]] Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, const std::string& text,
+                                                const std::string& cursor, int limit, Time now);
+[[nodiscard]] Result<AuditReport> audit_chains(Connection& db);
+
+}  // namespace redress::postgres
