@@ -194,6 +194,9 @@ int command_serve(const Arguments& args) {
   inbound_settings.domain = mail_settings.domain;
   inbound_settings.mailboxes = config.mailboxes;
   inbound_settings.max_messages_per_sender_per_hour = config.inbound_per_sender_per_hour;
+  inbound_settings.max_files = config.attachment_max_files;
+  inbound_settings.max_file_bytes = config.attachment_max_file_bytes;
+  inbound_settings.max_total_bytes = config.attachment_max_total_bytes;
   inbound::MailPipeline mail_pipeline(*env.engine, store, store, store, *keyring, inbound_settings);
   boost::asio::thread_pool inbound_pool(4);
   api.mail_intake = &mail_pipeline;

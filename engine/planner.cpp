@@ -52,6 +52,15 @@ Result<Message> find_held_message(const std::vector<Event>& history, std::int64_
     m.via = "email";
     m.original = text_at(mail_fields, "original");
     m.mail_blob = text_at(mail_fields, "blob");
+    if (const json::value* files = object.if_contains("attachments"); files && files->is_array())
+      for (const auto& f : files->as_array())
+        if (f.is_object()) {
+          const json::object& file = f.as_object();
+          const json::value* size = file.if_contains("size");
+          m.attachments.push_back(AttachmentRef{text_at(file, "key"), text_at(file, "filename"),
+                                                text_at(file, "content_type"),
+                                                size && size->is_int64() ? size->as_int64() : 0});
+        }
     held = std::move(m);
   }
   if (!held) return Error::not_found("no message " + wanted + " is held on this case");
@@ -651,10 +660,12 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       m.via = "email";
       m.original = request.mail.original;
       m.mail_blob = request.mail.blob_key;
+      m.attachments = request.attachments;
       json::object data{{"message_id", message_display_id(m.id)},
                         {"body", request.body},
                         {"reason", request.mail.hold_reason},
                         {"mail", mail_json(request.mail)}};
+      put_attachments(data, m.attachments);
       b.put(std::move(m));
       b.event("message.held", std::move(data));
       if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.message_held");

@@ -33,6 +33,11 @@ struct InboundSettings {
   std::vector<MailboxSettings> mailboxes;
   int max_messages_per_sender_per_hour = 30;  // over it: a mail storm, kept but not acted on
   ParseLimits limits;
+  // Files kept on the case from a message (the rest stay in the raw email, one click away, and the
+  // message says so): the same limits as files sent through the API (attachment_max_*).
+  int max_files = 10;
+  std::int64_t max_file_bytes = 10 << 20;
+  std::int64_t max_total_bytes = 25 << 20;
   std::chrono::seconds claim_lease{120};
 
   [[nodiscard]] const MailboxSettings* mailbox(const std::string& name) const;

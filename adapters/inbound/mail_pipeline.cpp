@@ -52,6 +52,15 @@ IntakeOutcome outcome(Disposition disposition, std::string reference, std::strin
   return IntakeOutcome{disposition, std::move(reference), std::move(detail), {}};
 }
 
+// The body with a note on the files that stayed in the raw email only.
+std::string with_files_note(std::string body, int left_out) {
+  if (left_out == 0) return body;
+  body += "\n\n[" + std::to_string(left_out) + (left_out == 1 ? " file was" : " files were") +
+          " over the size or count limits: it stays in the original email, which staff can open.]";
+  return cut(std::move(body), kMaxLongText);
+}
+
+
 }  // namespace
 
 std::string_view to_string(Disposition disposition) {
@@ -184,7 +193,11 @@ Result<IntakeOutcome> MailPipeline::to_case(const ParsedMessage& message, const 
   request.reference = threaded.reference;
   request.actor = Actor::client();
   request.visibility = Visibility::kClient;
-  request.body = message_body(message);
+  int left_out = 0;
+  auto files = store_files(message, left_out);
+  if (!files) return files.error();
+  request.body = with_files_note(message_body(message), left_out);
+  request.attachments = std::move(files).value();
   request.mail = mail_of(message, blob_key);
   auto committed = engine_.apply(std::move(request));
   if (committed)
@@ -201,7 +214,11 @@ Result<IntakeOutcome> MailPipeline::hold(const ParsedMessage& message, const std
   request.type = ActionType::kHoldMessage;
   request.reference = reference;
   request.actor = Actor::intake("email");
-  request.body = message_body(message);
+  int left_out = 0;
+  auto files = store_files(message, left_out);
+  if (!files) return files.error();
+  request.body = with_files_note(message_body(message), left_out);
+  request.attachments = std::move(files).value();
   request.mail = mail_of(message, blob_key);
   request.mail.hold_reason = reason;
   auto committed = engine_.apply(std::move(request));
@@ -221,8 +238,12 @@ Result<IntakeOutcome> MailPipeline::open_case(const ParsedMessage& message, cons
   request.touchpoint = box.touchpoint;
   request.workflow = box.workflow;
   request.subject = message.subject.empty() ? "(no subject)" : cut(message.subject, kMaxShortText);
+  int left_out = 0;
+  auto files = store_files(message, left_out);
+  if (!files) return files.error();
   std::string text = message.text.empty() ? message_body(message) : message.text;
-  request.description = cut(std::move(text), kMaxLongText);
+  request.description = with_files_note(cut(std::move(text), kMaxLongText), left_out);
+  request.attachments = std::move(files).value();
   auto link = keyring_.new_client_link();
   request.client_link_nonce = link.nonce;
   request.client_link_hash = link.hash;
@@ -233,6 +254,26 @@ Result<IntakeOutcome> MailPipeline::open_case(const ParsedMessage& message, cons
   return outcome(Disposition::kOpenedCase, created->change.after.reference,
                  created->replayed ? "the case opened by an earlier delivery" : "a new complaint");
 }
+
+Result<std::vector<AttachmentRef>> MailPipeline::store_files(const ParsedMessage& message, int& left_out) {
+  std::vector<AttachmentRef> kept;
+  std::int64_t total = 0;
+  left_out = 0;
+  for (const auto& file : message.attachments) {
+    const auto size = static_cast<std::int64_t>(file.bytes.size());
+    if (static_cast<int>(kept.size()) >= settings_.max_files || size > settings_.max_file_bytes ||
+        total + size > settings_.max_total_bytes) {
+      ++left_out;
+      continue;
+    }
+    auto stored = blobs_.put_blob(file.bytes);
+    if (!stored) return stored.error();
+    total += size;
+    kept.push_back(AttachmentRef{stored->key, file.filename, file.content_type, size});
+  }
+  return kept;
+}
+
 
 Result<IntakeOutcome> MailPipeline::bounce(const ParsedMessage& message) {
   if (!message.bounce || message.bounce->failed_recipients.empty())

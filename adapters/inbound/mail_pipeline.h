@@ -64,6 +64,8 @@ class MailPipeline final : public MailIntake {
   [[nodiscard]] Result<IntakeOutcome> open_case(const ParsedMessage& message, const MailboxSettings& box,
                                                 const std::string& blob_key);
   [[nodiscard]] Result<IntakeOutcome> bounce(const ParsedMessage& message);
+  // The message's files, stored, within the limits; `left_out` counts the files that were not.
+  [[nodiscard]] Result<std::vector<AttachmentRef>> store_files(const ParsedMessage& message, int& left_out);
 
   Engine& engine_;
   CaseReader& cases_;

@@ -383,3 +383,41 @@ TEST_CASE("inbound email: two servers polling one IMAP mailbox (Dovecot) take ea
   for (const auto& c : items) subjects.insert(string_at(c, "subject"));
   for (int i = 0; i < 4; ++i) CHECK(subjects.count("By IMAP " + std::to_string(i)) == 1);
 }
+
+TEST_CASE("inbound email: files on a message reach the case; files over the limits stay in the email, and it says so",
+          "[web][inbound][attachments]") {
+  ServerSetup setup;
+  setup.config = {"attachment_max_files = 1"};
+  RedressServer server(setup);
+  Client intake(server.port(), server.token("intake"));
+  Client agent(server.port(), server.token("agent"));
+  // The corpus's Apple-Mail-like message: an inline picture (small) and a PDF receipt.
+  auto opened = post_mail(intake, read_text(kCorpus + "attachments.eml"));
+  INFO(opened.describe());
+  REQUIRE(opened.status == 201);
+  const std::string reference = string_at(opened.json(), "reference");
+  auto messages = case_messages(agent, reference);
+  std::vector<std::string> names;
+  std::string download;
+  for (const auto& m : messages)
+    if (const json::value* files = m.as_object().if_contains("attachments"))
+      for (const auto& f : files->as_array()) {
+        names.push_back(string_at(f, "filename"));
+        if (download.empty()) download = string_at(f, "download");
+      }
+  REQUIRE(!names.empty());
+  // One file per message is allowed here: the picture is kept, the receipt is named as left out.
+  CHECK(names == std::vector<std::string>{"damage.png"});
+  auto view = agent.get("/v1/cases/" + reference).json();
+  CHECK(string_at(view, "description").find("1 file was over the size or count limits") != std::string::npos);
+  REQUIRE(!download.empty());
+  auto file = agent.get(download);
+  REQUIRE(file.status == 200);
+  CHECK(file.header("Content-Disposition").rfind("attachment", 0) == 0);
+  CHECK(file.header("X-Content-Type-Options") == "nosniff");
+  CHECK(!file.body.empty());
+  // The whole email is still there, files and all.
+  Client admin(server.port(), server.token("admin"));
+  auto records = admin.get("/v1/inbound/email?case=" + reference).json().at("items").as_array();
+  REQUIRE(records.size() == 1);
+}
