@@ -180,6 +180,13 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     if (l.level > 0) escalated += l.open_cases;
   }
   board.cards.push_back(json::object{{"label", "escalated, open"}, {"value", escalated}});
+  // Open cases whose mail bounced: the client is not hearing from us (docs/inbound-email.md).
+  if (api.inbound_records)
+    if (auto bounced = api.inbound_records->count_open_cases_with_bounces()) {
+      json::object card{{"label", "open, mail bouncing"}, {"value", *bounced}};
+      if (*bounced > 0) card["flag"] = "overdue";
+      board.cards.push_back(std::move(card));
+    }
 
   // Owners.
   if (!owners) return owners.error();

@@ -271,6 +271,15 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     messages.push_back(std::move(o));
   }
   data["messages"] = std::move(messages);
+  // Mail about this case that bounced: whoever owns it must reach the client another way.
+  json::array bounces;
+  if (pages.api.inbound_records)
+    if (auto records = pages.api.inbound_records->list_inbound(c.reference, 50))
+      for (const auto& r : *records)
+        if (r.disposition == "bounce")
+          bounces.push_back(json::object{{"address", r.bounced_address}, {"detail", r.detail}, {"at", when(r.received_at)}});
+  data["has_bounces"] = !bounces.empty();
+  data["bounces"] = std::move(bounces);
 
   json::array timeline;
   if (auto events = api.reads.case_events(c.reference))
