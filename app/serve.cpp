@@ -15,6 +15,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "adapters/inbound/imap_poller.h"
@@ -62,6 +63,9 @@ std::string lease_holder(const std::string& data_dir, const std::string& host) {
   if (fd >= 0) ::close(fd);
   return host + ":" + std::to_string(getpid()) + ":" + security::new_token("").substr(0, 8);
 }
+
+// How far below the server's other threads inbound mail runs (setpriority, per thread).
+constexpr int kInboundNiceness = 10;
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -202,7 +206,15 @@ int command_serve(const Arguments& args) {
   api.mail_intake = &mail_pipeline;
   api.inbound_records = &store;
   api.blobs = &store;
-  api.blocking = [&inbound_pool](std::function<void()> work) { boost::asio::post(inbound_pool, std::move(work)); };
+  // Below the engine's priority: parsing mail must not slow the answers to staff and clients.
+  api.blocking = [&inbound_pool](std::function<void()> work) {
+    boost::asio::post(inbound_pool, [work = std::move(work)] {
+      static thread_local bool lowered =
+          (void(setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kInboundNiceness)), true);
+      (void)lowered;
+      work();
+    });
+  };
   // Each mailbox with an IMAP account is polled by every node; its lease lets one poll at a time.
   std::vector<std::unique_ptr<inbound::ImapPoller>> pollers;
   std::vector<std::chrono::seconds> poll_intervals;
@@ -348,6 +360,7 @@ int command_serve(const Arguments& args) {
   std::vector<std::thread> poll_threads;
   for (std::size_t i = 0; i < pollers.size(); ++i)
     poll_threads.emplace_back([&, i] {
+      (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kInboundNiceness);
       std::unique_lock lock(poll_mutex);
       while (!polling_stopped) {
         lock.unlock();
