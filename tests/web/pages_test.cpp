@@ -537,8 +537,6 @@ TEST_CASE("pages: CSV fields follow OWASP's CSV-injection rules", "[web][pages]"
   }
 }
 
-}  // namespace redress::webtest
-
 namespace {
 
 // The console's "Log a complaint" form, filled in for a letter received two days before the test's clock.
@@ -786,3 +784,5 @@ TEST_CASE("pages: staff attach files to a message in the console and download ev
   CHECK(refused.status == 422);
   CHECK(api.get("/v1/cases/" + reference).json().at("version") == version);
 }
+
+}  // namespace redress::webtest
