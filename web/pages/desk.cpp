@@ -40,12 +40,23 @@ std::string form_field(const std::string& field) {
   return field;
 }
 
-// "Times are in Europe/London." when every standard keeps one zone.
+// "Local time (Europe/London)." when every standard keeps one zone, else each standard's zone.
 std::string zone_hint(PagesContext& pages) {
   std::set<std::string> zones;
   for (const auto& w : pages.api.engine.workflows().all()) zones.insert(w.calendar.zone_name());
   if (zones.size() == 1) return "Local time (" + *zones.begin() + ").";
-  return "Local time where the complaint's service standard keeps its calendar.";
+  std::string out = "Local time of the complaint's service standard:";
+  for (const auto& w : pages.api.engine.workflows().all())
+    out += (out.back() == ':' ? " " : "; ") + w.title + " " + w.calendar.zone_name();
+  return out + ".";
+}
+
+// "30 days", "12 hours": the backdating window in words.
+std::string window_text(Duration window) {
+  auto hours = std::chrono::duration_cast<std::chrono::hours>(window).count();
+  if (hours >= 24 && hours % 24 == 0) return std::to_string(hours / 24) + (hours == 24 ? " day" : " days");
+  if (hours >= 1) return std::to_string(hours) + (hours == 1 ? " hour" : " hours");
+  return format_duration(window);
 }
 
 Response form_page(PagesContext& pages, const SignedIn& who, http::status status,
@@ -72,7 +83,7 @@ Response form_page(PagesContext& pages, const SignedIn& who, http::status status
                     {"errors", json::object{}},
                     {"zone_hint", zone_hint(pages)},
                     {"now_local", local_input(any, pages.api.engine.clock().now())},
-                    {"window", format_duration(pages.api.settings.backdate_window)},
+                    {"window", window_text(pages.api.settings.backdate_window)},
                     {"max_files", limits.max_files},
                     {"max_file_size", size_text(limits.max_file_bytes)},
                     {"files_allowed", pages.api.blobs != nullptr && limits.max_files > 0}};
