@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <array>
-#include <chrono>
 #include <cctype>
+#include <chrono>
 #include <cstdio>
 
 namespace redress::mail {
@@ -418,8 +418,8 @@ std::string base64_lines(std::string_view bytes) {
 // anything else is application/octet-stream.
 std::string media_type(std::string_view type) {
   auto token_char = [](unsigned char c) {
-    return c > 0x20 && c < 0x7f && std::string_view("()<>@,;:\\\"/[]?=").find(static_cast<char>(c)) ==
-                                        std::string_view::npos;
+    return c > 0x20 && c < 0x7f &&
+           std::string_view("()<>@,;:\\\"/[]?=").find(static_cast<char>(c)) == std::string_view::npos;
   };
   auto slash = type.find('/');
   if (slash == std::string_view::npos || slash == 0 || slash + 1 == type.size() || type.size() > 100)

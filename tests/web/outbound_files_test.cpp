@@ -40,9 +40,9 @@ TEST_CASE("outbound files: a staff message's files go with the client's mail, or
   TempDir scratch;
   redress::peers::CaptureServer smtp(scratch.path());
   ServerSetup setup;
-  setup.config = {"smtp_url = \"" + smtp.url() + "\"", "smtp_starttls = \"off\"",
+  setup.config = {"smtp_url = \"" + smtp.url() + "\"",       "smtp_starttls = \"off\"",
                   "mail_from = \"complaints@acme.example\"", "max_body_bytes = 16000000",
-                  "attachment_max_file_bytes = 8000000", "attachment_max_total_bytes = 15000000"};
+                  "attachment_max_file_bytes = 8000000",     "attachment_max_total_bytes = 15000000"};
   RedressServer server(setup);
   Client agent(server.port(), server.token("agent"));
   auto created = agent.post("/v1/cases", new_case_body("Damaged parcel", "priya@example.net"));
@@ -51,11 +51,12 @@ TEST_CASE("outbound files: a staff message's files go with the client's mail, or
 
   std::string photo;
   for (int i = 0; i < 5000; ++i) photo.push_back(static_cast<char>((i * 131 + 7) % 256));
-  HttpResponse sent = agent.post("/v1/cases/" + reference + "/messages",
-                                 text_part("visibility", "client") + text_part("body", "Our courier's report marker-A") +
-                                     file_part("Lieferschein%20M%C3%A4rz.pdf", "application/pdf", "%PDF-1.4 report") +
-                                     file_part("photo.jpg", "image/jpeg", photo) + "--" + kBoundary + "--\r\n",
-                                 multipart_type());
+  HttpResponse sent =
+      agent.post("/v1/cases/" + reference + "/messages",
+                 text_part("visibility", "client") + text_part("body", "Our courier's report marker-A") +
+                     file_part("Lieferschein%20M%C3%A4rz.pdf", "application/pdf", "%PDF-1.4 report") +
+                     file_part("photo.jpg", "image/jpeg", photo) + "--" + kBoundary + "--\r\n",
+                 multipart_type());
   INFO(sent.describe());
   REQUIRE(sent.status == 201);
   // An internal note's files never go to the client.

@@ -72,11 +72,9 @@ std::string client_path(const json::value& created) {
   return url.substr(url.find("/c/"));
 }
 
-
 // A multipart/form-data body as a browser sends a form with files: text parts, then file parts.
 struct Part {
-  Part(std::string name, std::string value, std::string filename = {},
-       std::string type = "application/octet-stream")
+  Part(std::string name, std::string value, std::string filename = {}, std::string type = "application/octet-stream")
       : name(std::move(name)), value(std::move(value)), filename(std::move(filename)), type(std::move(type)) {}
   std::string name;
   std::string value;
@@ -584,9 +582,9 @@ TEST_CASE("pages: the console logs a letter with its receipt time and file, and 
   std::string csrf = hidden(form.body, "csrf");
 
   SECTION("a letter received two days ago: its clocks run from then, the file is on the case, the agent owns it") {
-    auto logged = client.post("/staff/new",
-                               multipart_body(logged_letter(csrf, "2027-01-04T10:00", "Letter opened after the holiday")),
-                               multipart_type() + jar.header());
+    auto logged = client.post(
+        "/staff/new", multipart_body(logged_letter(csrf, "2027-01-04T10:00", "Letter opened after the holiday")),
+        multipart_type() + jar.header());
     INFO(logged.body);
     REQUIRE(logged.status == 303);
     std::string location = logged.header("location");
@@ -636,8 +634,9 @@ TEST_CASE("pages: the console logs a letter with its receipt time and file, and 
     CHECK(no_reason.status == 422);
     CHECK(no_reason.body.find("id=\"reason-error\">is required") != std::string::npos);
     CHECK(no_reason.body.find("value=\"2027-01-05T09:00\"") != std::string::npos);
-    auto too_old = client.post("/staff/new", multipart_body(logged_letter(csrf, "2026-11-01T09:00", "found in a drawer")),
-                               multipart_type() + jar.header());
+    auto too_old =
+        client.post("/staff/new", multipart_body(logged_letter(csrf, "2026-11-01T09:00", "found in a drawer")),
+                    multipart_type() + jar.header());
     CHECK(too_old.status == 422);
     CHECK(too_old.body.find("id=\"received-error\">may be at most") != std::string::npos);
     auto bad = logged_letter(csrf, "yesterday", "x");
@@ -647,8 +646,8 @@ TEST_CASE("pages: the console logs a letter with its receipt time and file, and 
     CHECK(api.get("/v1/cases").json().at("items").as_array().empty());
   }
   SECTION("without the session's CSRF token nothing is logged") {
-    auto forged = client.post("/staff/new", multipart_body(logged_letter("forged", "", "")),
-                              multipart_type() + jar.header());
+    auto forged =
+        client.post("/staff/new", multipart_body(logged_letter("forged", "", "")), multipart_type() + jar.header());
     CHECK(forged.status == 403);
     CHECK(api.get("/v1/cases").json().at("items").as_array().empty());
   }
@@ -714,12 +713,11 @@ TEST_CASE("pages: the status page links the client's files, never an internal on
   }
   SECTION("too many files or too big a file is refused as by the API, the text kept and nothing stored") {
     auto before = staff.get("/v1/cases/" + reference).json().at("messages").as_array().size();
-    auto too_many = browser.post(path + "/reply",
-                                 multipart_body({{"body", "Three photos"},
-                                                 {"files", "a", "a.png"},
-                                                 {"files", "b", "b.png"},
-                                                 {"files", "c", "c.png"}}),
-                                 multipart_type());
+    auto too_many = browser.post(
+        path + "/reply",
+        multipart_body(
+            {{"body", "Three photos"}, {"files", "a", "a.png"}, {"files", "b", "b.png"}, {"files", "c", "c.png"}}),
+        multipart_type());
     CHECK(too_many.status == 422);
     CHECK(too_many.body.find("Three photos") != std::string::npos);
     auto too_big = browser.post(path + "/reply",

@@ -206,8 +206,8 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType typ
   // Files go with a reply only; they are stored before the message that names them.
   if (!form->files().empty()) {
     if (type != ActionType::kAddMessage)
-      return reply(fail(*snapshot, Error::invalid_field("files", "files can be sent with a message only"),
-                        std::move(draft)));
+      return reply(
+          fail(*snapshot, Error::invalid_field("files", "files can be sent with a message only"), std::move(draft)));
     auto files = store_files(pages.api.blobs, pages.api.settings.attachments, form->files());
     if (!files) return reply(fail(*snapshot, files.error(), std::move(draft)));
     request->attachments = std::move(files).value();

@@ -121,9 +121,7 @@ void submit(PagesContext& pages, Reply reply, const SignedIn& who, const Form& f
     auto it = values.find(name);
     return it == values.end() ? std::string() : it->second;
   };
-  auto refuse = [&](const Error& error) {
-    reply(form_page(pages, who, page_status(error), values, &error));
-  };
+  auto refuse = [&](const Error& error) { reply(form_page(pages, who, page_status(error), values, &error)); };
   json::object client{{"name", value("name")}, {"email", value("email")}};
   if (!value("phone").empty()) client["phone"] = value("phone");
   json::object body{{"client", std::move(client)},
@@ -140,8 +138,9 @@ void submit(PagesContext& pages, Reply reply, const SignedIn& who, const Form& f
     return refuse(Error::invalid_field("channel", "must be a phone call, in person or a letter"));
   // The receipt time, typed in the zone of the workflow the complaint routes to; empty: now.
   if (!value("received_local").empty()) {
-    const Workflow* workflow =
-        api.engine.workflows().all().empty() ? nullptr : &api.engine.workflows().route(request->category, request->channel);
+    const Workflow* workflow = api.engine.workflows().all().empty()
+                                   ? nullptr
+                                   : &api.engine.workflows().route(request->category, request->channel);
     auto received = parse_local_input(workflow, value("received_local"));
     if (!received) return refuse(Error::invalid_field("received_at", "must be a date and time like 2027-01-04T09:30"));
     request->received_at = *received;

@@ -2,8 +2,8 @@
 
 #include <date/tz.h>
 
-#include <charconv>
 #include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <set>
 #include <sstream>
