@@ -257,7 +257,7 @@ int command_serve(const Arguments& args) {
       return kExitFailure;
     }
     spdlog::info("mail goes out through {}", (*mailer)->description());
-    mail_delivery = std::make_unique<outbox::MailDelivery>(store, env.workflows, *keyring, *templates, mail_settings,
+    mail_delivery = std::make_unique<outbox::MailDelivery>(store, store, env.workflows, *keyring, *templates, mail_settings,
                                                            api.base_url, std::move(mailer).value());
     outbox::OutboxWorker::Options o;
     o.holder = scheduler_options.holder + ":mail";

@@ -118,7 +118,7 @@ int main(int argc, char** argv) {
     smtp.starttls = mail::StartTls::kOff;
     auto mailer = mail::SmtpMailer::create(smtp);
     if (!mailer) return 1;
-    outbox::MailDelivery delivery(*(*env)->store, (*env)->workflows, keyring, *templates, settings, base_url,
+    outbox::MailDelivery delivery(*(*env)->store, *(*env)->store, (*env)->workflows, keyring, *templates, settings, base_url,
                                   std::move(mailer).value());
     outbox::OutboxWorker::Options o;
     o.holder = "bench";

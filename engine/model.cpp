@@ -39,7 +39,7 @@ const char* to_string(ErrorCode code) {
 
 REDRESS_DEFINE_NAMES(CaseStatus, "received", "acknowledged", "investigating", "awaiting_client", "redress_proposed",
                      "resolved", "closed", "withdrawn")
-REDRESS_DEFINE_NAMES(Channel, "web", "email", "phone", "in_person", "api")
+REDRESS_DEFINE_NAMES(Channel, "web", "email", "phone", "in_person", "api", "letter")
 REDRESS_DEFINE_NAMES(Severity, "low", "medium", "high", "critical")
 REDRESS_DEFINE_NAMES(Outcome, "upheld", "partly_upheld", "not_upheld", "resolved_informally")
 REDRESS_DEFINE_NAMES(RedressKind, "apology", "explanation", "refund", "credit", "replacement", "repair", "goodwill",

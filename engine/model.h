@@ -24,7 +24,7 @@ enum class CaseStatus {
   kClosed,
   kWithdrawn
 };
-enum class Channel { kWeb, kEmail, kPhone, kInPerson, kApi };
+enum class Channel { kWeb, kEmail, kPhone, kInPerson, kApi, kLetter };  // kLetter last: names are stable
 enum class Severity { kLow, kMedium, kHigh, kCritical };
 enum class Outcome { kUpheld, kPartlyUpheld, kNotUpheld, kResolvedInformally };
 enum class RedressKind { kApology, kExplanation, kRefund, kCredit, kReplacement, kRepair, kGoodwill, kCompensation };

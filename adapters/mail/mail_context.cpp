@@ -331,7 +331,8 @@ json::object build_digest_context(const std::vector<DigestItem>& items, Time now
 }
 
 Result<OutgoingMail> compose_notification(const MailNotification& notification, const json::object& context,
-                                          const MailTemplates& templates, const MailSettings& settings) {
+                                          const MailTemplates& templates, const MailSettings& settings,
+                                          std::vector<MailAttachment> attachments) {
   auto rendered = templates.render(notification.template_name, context);
   if (!rendered) return std::move(rendered).take_error();
   std::string domain = settings.domain;
@@ -348,6 +349,7 @@ Result<OutgoingMail> compose_notification(const MailNotification& notification, 
   content.text = std::move(rendered->text);
   content.html = std::move(rendered->html);
   content.date = notification.created_at;
+  content.attachments = std::move(attachments);
   std::string reference = notification.reference.empty() ? "digest" : notification.reference;
   thread_into_case(content, notification.id, reference, domain);
   if (notification.reference.empty()) {

@@ -95,9 +95,11 @@ struct MailNotification {
 
 // Renders the template with `context`, tags the subject with the reference, threads it into the
 // case and composes it, with X-Redress-Case, X-Redress-Notification and Auto-Submitted:
-// auto-generated. The same inputs give the same bytes: a retry is the same mail.
+// auto-generated; with `attachments`, multipart/mixed carrying them. The same inputs give the same
+// bytes: a retry is the same mail.
 [[nodiscard]] Result<OutgoingMail> compose_notification(const MailNotification& notification,
                                                         const boost::json::object& context,
-                                                        const MailTemplates& templates, const MailSettings& settings);
+                                                        const MailTemplates& templates, const MailSettings& settings,
+                                                        std::vector<MailAttachment> attachments = {});
 
 }  // namespace redress::mail

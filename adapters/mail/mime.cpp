@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 
@@ -389,6 +390,49 @@ constexpr std::string_view kTextPartHeaders =
 constexpr std::string_view kHtmlPartHeaders =
     "Content-Type: text/html; charset=UTF-8\r\nContent-Transfer-Encoding: quoted-printable\r\n";
 
+// Base64 (RFC 2045 6.8) in lines of 76 characters, each ending in CRLF.
+std::string base64_lines(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve(bytes.size() * 4 / 3 + bytes.size() / 57 * 2 + 8);
+  std::size_t column = 0;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t n = static_cast<unsigned char>(bytes[i]) << 16;
+    if (i + 1 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+    if (i + 2 < bytes.size()) n |= static_cast<unsigned char>(bytes[i + 2]);
+    out += kAlphabet[(n >> 18) & 63];
+    out += kAlphabet[(n >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(n >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[n & 63] : '=';
+    column += 4;
+    if (column == 76) {
+      out += "\r\n";
+      column = 0;
+    }
+  }
+  if (column > 0) out += "\r\n";
+  return out;
+}
+
+// A media type as sent in Content-Type: "type/subtype" of RFC 2045 token characters, lower case;
+// anything else is application/octet-stream.
+std::string media_type(std::string_view type) {
+  auto token_char = [](unsigned char c) {
+    return c > 0x20 && c < 0x7f &&
+           std::string_view("()<>@,;:\\\"/[]?=").find(static_cast<char>(c)) == std::string_view::npos;
+  };
+  auto slash = type.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == type.size() || type.size() > 100)
+    return "application/octet-stream";
+  std::string out;
+  for (std::size_t i = 0; i < type.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(type[i]);
+    if (i != slash && !token_char(c)) return "application/octet-stream";
+    out += static_cast<char>(std::tolower(c));
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encode_header_word(std::string_view text, std::size_t first_word_max) {
@@ -482,6 +526,47 @@ std::string rfc5322_date(Time t) {
   return buffer;
 }
 
+std::string attachment_disposition(std::string_view filename) {
+  std::string name = valid_utf8(filename);
+  if (name.empty()) name = "attachment";
+  // A short printable ASCII name goes as a quoted-string; any other only as RFC 2231 sections (a
+  // fallback `filename` beside them is the same parameter twice to strict parsers).
+  bool plain = name.size() <= 60;
+  for (unsigned char c : name) plain = plain && c >= 0x20 && c < 0x7f;
+  if (plain) {
+    std::string quoted;
+    for (char c : name) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    return "Content-Disposition: attachment;\r\n filename=\"" + quoted + "\"\r\n";
+  }
+  // The UTF-8 bytes percent-encoded where not attribute-chars, split into numbered sections at
+  // character boundaries so that no line passes 78 characters.
+  constexpr std::size_t kSection = 54;
+  std::vector<std::string> sections{""};
+  for (std::string_view character : utf8_characters(name)) {
+    std::string encoded;
+    for (unsigned char c : character) {
+      bool literal = c < 0x80 && (std::isalnum(c) || std::string_view("!#$&+-.^_`|~").find(static_cast<char>(c)) !=
+                                                         std::string_view::npos);
+      if (literal) {
+        encoded += static_cast<char>(c);
+      } else {
+        encoded += '%';
+        encoded += kHex[c >> 4];
+        encoded += kHex[c & 0x0F];
+      }
+    }
+    if (sections.back().size() + encoded.size() > kSection) sections.emplace_back();
+    sections.back() += encoded;
+  }
+  std::string out = "Content-Disposition: attachment";
+  for (std::size_t i = 0; i < sections.size(); ++i)
+    out += ";\r\n filename*" + std::to_string(i) + "*=" + (i == 0 ? "UTF-8''" : "") + sections[i];
+  return out + "\r\n";
+}
+
 Result<OutgoingMail> compose(const MailContent& content) {
   // Refuse before anything is written: a line break in a header input could inject headers.
   auto check_text = [](std::string_view field, std::string_view value) -> Status {
@@ -539,6 +624,13 @@ Result<OutgoingMail> compose(const MailContent& content) {
   for (const auto& [name, value] : content.headers) ok = ok && add(unstructured_header(name, value));
   if (!ok) return Error::invalid("a header would be longer than 998 characters");
 
+  // With files: a multipart/mixed whose first part is the body as it would be alone.
+  const std::string mixed = "=_m" + hex_sha256(content.message_id).substr(0, 32);
+  if (!content.attachments.empty()) {
+    data += fold_header("Content-Type", "multipart/mixed; boundary=\"" + mixed + "\"", kFoldAt);
+    data += "\r\n";
+    data += "--" + mixed + "\r\n";
+  }
   if (content.html.empty()) {
     data += kTextPartHeaders;
     data += "\r\n";
@@ -559,6 +651,15 @@ Result<OutgoingMail> compose(const MailContent& content) {
     data += quoted_printable(content.html);
     data += "\r\n--" + boundary + "--\r\n";
   }
+  for (const auto& file : content.attachments) {
+    // "=_" never occurs in base64 or quoted-printable, so the boundary cannot collide with a part.
+    data += "\r\n--" + mixed + "\r\n";
+    data += "Content-Type: " + media_type(file.content_type) + "\r\n";
+    data += attachment_disposition(file.filename);
+    data += "Content-Transfer-Encoding: base64\r\n\r\n";
+    data += base64_lines(file.bytes);
+  }
+  if (!content.attachments.empty()) data += "\r\n--" + mixed + "--\r\n";
 
   OutgoingMail mail;
   mail.message_id = content.message_id;

@@ -1,7 +1,8 @@
 // MIME composition: a notification's content turned into one RFC 5322 message with MIME parts.
 //
 // compose() writes a text/plain part (UTF-8, quoted-printable) and, when there is an HTML body, a
-// multipart/alternative with both. Non-ASCII header text becomes RFC 2047 encoded-words; lines end
+// multipart/alternative with both; with attachments, a multipart/mixed of that body and the files
+// (base64 in 76-character lines). Non-ASCII header text becomes RFC 2047 encoded-words; lines end
 // in CRLF, headers fold at 78 characters and no line exceeds 998. The output depends on the input
 // only (the multipart boundary is derived from the Message-ID, nothing is random and the date is
 // given), so a retried notification is the same mail byte for byte. Header input containing CR or
@@ -27,6 +28,15 @@ struct MailAddress {
   std::string address;  // "jo@example.org": no angle brackets, no spaces
 };
 
+// A file sent with a mail: a base64 part with Content-Disposition attachment; a short printable
+// ASCII name as `filename="..."`, any other as RFC 2231 `filename*` (UTF-8, percent-encoded, in
+// numbered sections on short lines).
+struct MailAttachment {
+  std::string filename;      // UTF-8; path parts are the caller's to drop
+  std::string content_type;  // "image/png"; anything not type/subtype is sent as application/octet-stream
+  std::string bytes;
+};
+
 struct MailContent {
   MailAddress from;
   std::optional<MailAddress> reply_to;
@@ -40,6 +50,8 @@ struct MailContent {
   Time date{};
   // Further headers, in this order: {"X-Redress-Case", "CMP-2026-000042"}, {"Auto-Submitted", "auto-generated"}.
   std::vector<std::pair<std::string, std::string>> headers;
+  // With files the message is multipart/mixed: the body (text, or the alternative), then each file.
+  std::vector<MailAttachment> attachments;
 };
 
 // RFC 2047 encoded-words for unstructured header text. ASCII text without control characters whose
@@ -57,6 +69,11 @@ struct MailContent {
 
 // "Mon, 02 Mar 2026 09:00:00 +0000": the RFC 5322 date-time of `t` in UTC, whole seconds.
 [[nodiscard]] std::string rfc5322_date(Time t);
+
+// `Content-Disposition: attachment; filename="..."` for a short printable ASCII name, else
+// `attachment; filename*0*=UTF-8''...; filename*1*=...` (RFC 2231), one parameter a line, each
+// line within 78 characters. Pure.
+[[nodiscard]] std::string attachment_disposition(std::string_view filename);
 
 // The message. kInvalid, naming the field, for CR or LF in any header input, an address that is
 // not a bare ASCII addr-spec, a message id that is not "<left@right>", or a malformed extra

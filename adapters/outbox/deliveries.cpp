@@ -23,10 +23,11 @@ Result<Event> find_event(CaseReader& cases, const std::string& reference, std::i
 
 }  // namespace
 
-MailDelivery::MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const security::Keyring& keyring,
-                           const mail::MailTemplates& templates, mail::MailSettings settings,
-                           const std::string& base_url, std::unique_ptr<Mailer> mailer)
+MailDelivery::MailDelivery(CaseReader& cases, BlobStore& blobs, const WorkflowSet& workflows,
+                           const security::Keyring& keyring, const mail::MailTemplates& templates,
+                           mail::MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer)
     : cases_(cases),
+      blobs_(blobs),
       workflows_(workflows),
       keyring_(keyring),
       templates_(templates),
@@ -60,9 +61,33 @@ Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
     input.status_url = base_url_ + "/staff/cases/" + item.reference;
   }
   boost::json::object context = mail::build_mail_context(input, settings_);
+  // A staff message to the client with files: attached when they fit one mail, else linked.
+  std::vector<mail::MailAttachment> attachments;
+  if (item.audience == "client" && message && message->visibility == Visibility::kClient &&
+      message->author.rfind("staff:", 0) == 0 && !message->attachments.empty()) {
+    std::int64_t total = 0;
+    boost::json::array files;
+    for (const auto& file : message->attachments) {
+      total += file.size;
+      files.push_back(boost::json::object{{"filename", file.filename}, {"size", file.size}});
+    }
+    const bool attach = total <= kMaxMailAttachmentBytes;
+    if (attach)
+      for (const auto& file : message->attachments) {
+        auto bytes = blobs_.get_blob(file.key);
+        if (!bytes) return bytes.error();
+        attachments.push_back(mail::MailAttachment{file.filename, file.content_type, std::move(bytes).value()});
+      }
+    if (auto* fields = context["message"].if_object()) {
+      (*fields)["has_files"] = true;
+      (*fields)["files"] = std::move(files);
+      (*fields)["files_attached"] = attach;
+      (*fields)["files_linked"] = !attach;
+    }
+  }
   mail::MailNotification notification{item.id, item.reference, item.template_name,
                                       mail::MailAddress{item.recipient_name, item.recipient}, item.created_at};
-  return mail::compose_notification(notification, context, templates_, settings_);
+  return mail::compose_notification(notification, context, templates_, settings_, std::move(attachments));
 }
 
 Result<std::string> MailDelivery::compose(const OutboxItem& item) {

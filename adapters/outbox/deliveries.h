@@ -1,7 +1,10 @@
 // The two kinds of delivery attempt the outbox workers make.
 //
 // MailDelivery renders a mail notification from the case as stored (its template, the case, the
-// event that made it owed, the client's link) and sends it through a Mailer; WebhookDelivery
+// event that made it owed, the client's link) and sends it through a Mailer. The client's mail of a
+// client-visible staff message with files carries them (bytes from the BlobStore) up to
+// kMaxMailAttachmentBytes in all; beyond that it names them and sends the client to the status
+// page for them instead; WebhookDelivery
 // builds a web hook's body from its event and sends it, signed, to its subscription's URL. The
 // worker stores what compose() made before the first send(), and every send() sends those stored
 // bytes, so a retry is the same mail and the same body.
@@ -18,14 +21,18 @@
 #include "adapters/security/keyring.h"
 #include "engine/outbound.h"
 #include "engine/workflow.h"
+#include "ports/blob_store.h"
 #include "ports/case_reader.h"
 #include "ports/outbox_store.h"
 
 namespace redress::outbox {
 
+// The most file bytes one mail carries: many mail systems refuse more (with base64's third on top).
+inline constexpr std::int64_t kMaxMailAttachmentBytes = 10 << 20;
+
 class MailDelivery final : public Delivery {
  public:
-  MailDelivery(CaseReader& cases, const WorkflowSet& workflows, const security::Keyring& keyring,
+  MailDelivery(CaseReader& cases, BlobStore& blobs, const WorkflowSet& workflows, const security::Keyring& keyring,
                const mail::MailTemplates& templates, mail::MailSettings settings, const std::string& base_url,
                std::unique_ptr<Mailer> mailer);
   MailDelivery(const MailDelivery&) = delete;
@@ -39,6 +46,7 @@ class MailDelivery final : public Delivery {
 
  private:
   CaseReader& cases_;
+  BlobStore& blobs_;
   const WorkflowSet& workflows_;
   const security::Keyring& keyring_;
   const mail::MailTemplates& templates_;

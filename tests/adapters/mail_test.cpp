@@ -21,6 +21,7 @@
 #include <vector>
 
 #include <boost/json.hpp>
+#include <sodium.h>
 
 #include "adapters/mail/mail_context.h"
 #include "adapters/mail/mime.h"
@@ -796,4 +797,66 @@ TEST_CASE("mail: AUTH with the URL's credentials, and the password never shows",
     o.url = bad;
     CHECK(mail::SmtpMailer::create(o).error().code == ErrorCode::kInvalid);
   }
+}
+
+// ---- attachments ----
+
+namespace {
+
+std::string attachment_base64(const std::string& bytes) {
+  std::string out(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  out.resize(std::strlen(out.c_str()));
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("mail: files make a multipart/mixed with base64 parts and RFC 2231 names that parse strictly",
+          "[mail][attachments]") {
+  std::string binary;
+  for (int i = 0; i < 1000; ++i) binary.push_back(static_cast<char>((i * 37 + 11) % 256));
+  const std::string long_name =
+      "Rechnung für Zoë Ångström — März 2026, Kopie mit einem sehr langen Namen, der umbrechen muss.pdf";
+  std::vector<mail::MailAttachment> files{{long_name, "application/pdf", binary},
+                                          {"say \"hi\".txt", "text/plain", "hello\r\n"},
+                                          {"odd.bin", "not a type; x=\"y\"", std::string("\0\r\n", 3)}};
+  mail::MailContent text_only = sample_content();
+  text_only.attachments = files;
+  mail::MailContent with_html = sample_content();
+  with_html.html = "<p>Dear Zoë,</p>";
+  with_html.attachments = files;
+  auto first = composed(text_only);
+  CHECK(first.data == composed(text_only).data);  // a retry is the same mail
+  CHECK(first.data.find("Content-Type: multipart/mixed;") != std::string::npos);
+  CHECK(first.data.find("Content-Transfer-Encoding: base64") != std::string::npos);
+  CHECK(first.data.find("filename*0*=UTF-8''Rechnung%20f%C3%BCr") != std::string::npos);
+  CHECK(first.data.find("Content-Type: application/octet-stream\r\n") != std::string::npos);  // the odd type
+  auto second = composed(with_html);
+  CHECK(second.data.find("multipart/alternative") != std::string::npos);
+  // Every line of the file parts within 78 characters.
+  std::istringstream lines(first.data.substr(first.data.find("\r\n\r\n")));
+  for (std::string line; std::getline(lines, line);) CHECK(line.size() <= 79);  // with its CR
+
+  TempDir dir;
+  write_text(dir.path() / "text.eml", first.data);
+  write_text(dir.path() / "html.eml", second.data);
+  auto parsed = strict_parse({dir.path() / "text.eml", dir.path() / "html.eml"}, dir.path());
+  REQUIRE(parsed.size() == 2);
+  for (const auto& mail : parsed) {
+    const auto& o = mail.as_object();
+    CHECK(str(o.at("content_type")) == "multipart/mixed");
+    CHECK(str(o.at("plain")).find("Thank you.") != std::string::npos);
+    const auto& attached = o.at("attachments").as_array();
+    REQUIRE(attached.size() == 3);
+    CHECK(str(attached[0].at("filename")) == long_name);
+    CHECK(str(attached[0].at("content_type")) == "application/pdf");
+    CHECK(str(attached[0].at("base64")) == attachment_base64(binary));
+    CHECK(str(attached[1].at("filename")) == "say \"hi\".txt");
+    CHECK(str(attached[1].at("base64")) == attachment_base64("hello\r\n"));
+    CHECK(str(attached[2].at("content_type")) == "application/octet-stream");
+    CHECK(str(attached[2].at("base64")) == attachment_base64(std::string("\0\r\n", 3)));
+  }
+  CHECK(str(parsed[1].as_object().at("html")).find("Dear Zoë") != std::string::npos);
 }

@@ -79,7 +79,7 @@ struct Office {
     smtp.connect_timeout = std::chrono::milliseconds(5000);
     auto mailer = mail::SmtpMailer::create(smtp);
     REQUIRE(mailer.ok());
-    return std::make_unique<outbox::MailDelivery>(*env->store, env->workflows, keyring, templates, settings, base_url,
+    return std::make_unique<outbox::MailDelivery>(*env->store, *env->store, env->workflows, keyring, templates, settings, base_url,
                                                   std::move(mailer).value());
   }
   outbox::OutboxWorker worker(NotificationDraft::Channel channel, outbox::Delivery& delivery) {

@@ -2,7 +2,8 @@
 // `redress serve` (manual clock) on a fresh data directory. A client opens their link, replies,
 // accepts redress and rates the service; an agent signs in, takes a case, makes and keeps promises;
 // with the clock moved past a due time, the manager's board shows the broken promise and the
-// owner's reliability falls. Hostile text in every shown field stays text. Each page is saved as a
+// owner's reliability falls. A client files a complaint with a photo at /complain; the agent downloads
+// it from the case and logs a letter at the desk. Hostile text in every shown field stays text. Each page is saved as a
 // screenshot in $REDRESS_SCREENSHOTS.
 //
 // Run: REDRESS_BINARY=build/redress node --test tests/node/pages.browser.mjs (ctest does this).
@@ -256,4 +257,78 @@ test("an agent signs in, takes a case and makes promises; the board shows the br
   assert.match(agent.url(), /\/staff\/login/);
   await agentContext.close();
   await managerContext.close();
+});
+
+test("a client files a complaint with a photo at /complain; the desk sees the file and logs a letter", async () => {
+  const photo = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0xff, 0x10, 0x20]);
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(base + "/");
+  await page.getByRole("link", { name: /complaint/i }).first().click();
+  await page.waitForURL(base + "/complain");
+  await page.getByLabel("Your name").fill(`Priya ${X}`);
+  await page.getByLabel("Email address").fill("priya@example.org");
+  await page.getByLabel("Phone number (optional)").fill("+44 20 7946 0018");
+  await page.getByLabel("What is it about?").selectOption({ label: "Billing" });
+  await page.getByLabel("Where did it happen? (optional)").selectOption({ label: "On a bill or statement" });
+  await page.getByLabel("What happened?").fill(`Charged for a parcel that came broken ${X}`);
+  await page.getByLabel("What would put it right? (optional)").fill("A refund");
+  await page.getByLabel("Photographs or documents (optional)").setInputFiles({
+    name: "broken parcel.png", mimeType: "image/png", buffer: photo,
+  });
+  assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1));
+  await shot(page, "public-complain");
+  await page.getByRole("button", { name: "Send my complaint" }).click();
+  await page.locator("#reference").waitFor();
+  const ref = (await page.locator("#reference").innerText()).trim();
+  assert.match(ref, /^CMP-\d{4}-\d{6}$/);
+  const link = await page.locator("#client-link").getAttribute("href");
+  assert.match(link, /\/c\/[A-Za-z0-9_-]+$/);
+  await assertInert(page);
+  await shot(page, "public-complained");
+  // The private link opens the case, with the file the client sent.
+  await page.goto(link);
+  await page.locator("main").getByText(ref).first().waitFor();
+  assert.equal(await page.getByRole("link", { name: "broken parcel.png" }).count(), 1);
+  await context.close();
+
+  // The agent sees the file on the case and downloads it as it was sent.
+  const agentContext = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  const agent = await signIn(agentContext, "agent@example.org");
+  await agent.goto(base + `/staff/cases/${ref}`);
+  const fileLink = agent.getByRole("link", { name: "broken parcel.png" });
+  assert.equal(await fileLink.count(), 1);
+  const [download] = await Promise.all([agent.waitForEvent("download"), fileLink.click()]);
+  assert.equal(download.suggestedFilename(), "broken parcel.png");
+  assert.deepEqual(fs.readFileSync(await download.path()), photo);
+  await assertInert(agent);
+  await shot(agent, "staff-case-with-file");
+
+  // The desk logs a letter that came in yesterday, with a scan, and takes it at once.
+  await agent.getByRole("link", { name: "Log a complaint" }).click();
+  await agent.waitForURL(base + "/staff/new");
+  await agent.getByLabel("Client's name").fill("Ruth Okafor");
+  await agent.getByLabel("Client's email address").fill("ruth@example.org");
+  await agent.getByLabel("How it was made").selectOption({ label: "Letter" });
+  // The field's max is the server's now in the workflow's zone; a day before it, as wall time.
+  const received = agent.getByLabel("When it was received (leave empty for now)");
+  const max = await received.getAttribute("max");
+  const yesterday = new Date(Date.parse(max + ":00Z") - 24 * 3600 * 1000).toISOString().slice(0, 16);
+  await received.fill(yesterday);
+  await agent.getByLabel("Why it is logged late (required with an earlier time)").fill("Opened by the post room today");
+  await agent.getByLabel("What it is about").selectOption({ label: "Billing" });
+  await agent.getByLabel("Subject").fill("Letter about a double charge");
+  await agent.getByLabel("What happened").fill("Her letter says she was charged twice.");
+  await agent.getByLabel("Files: a scanned letter, photographs (optional)").setInputFiles({
+    name: "letter.pdf", mimeType: "application/pdf", buffer: Buffer.from("%PDF-1.4 scan"),
+  });
+  assert.ok(await agent.getByLabel("Take it now (I will own this case)").isChecked());
+  await shot(agent, "staff-log-complaint");
+  await agent.getByRole("button", { name: "Log the complaint" }).click();
+  await waitDone(agent, /\/staff\/cases\/CMP-\d{4}-\d{6}\?done=logged%20and%20taken/);
+  assert.equal(await agent.getByRole("link", { name: "letter.pdf" }).count(), 1);
+  const logged = await api("GET", agent.url().replace(base + "/staff", "/v1").replace(/\?.*$/, ""));
+  assert.equal(logged.channel, "letter");
+  assert.equal(logged.owner.id, ids.agent);
+  await agentContext.close();
 });

@@ -3,9 +3,10 @@
 
 Usage: check_mail.py FILE.eml...  Prints one JSON array, one object per file: the decoded
 subject, from, to, message-id, in-reply-to, references, date, the plain and HTML parts, the
-extra headers. Exits 1 (with the reason on stderr) when a file has any defect: a parse defect,
+extra headers, the attachments (filename, content type, bytes as base64). Exits 1 (with the reason on stderr) when a file has any defect: a parse defect,
 a header defect, a bare CR or LF, a line over 998 characters, or no text/plain part.
 """
+import base64
 import email
 import email.policy
 import json
@@ -40,6 +41,13 @@ def check(path):
     html = msg.get_body(preferencelist=("html",))
     if plain is None:
         problems.append("no text/plain part")
+    attachments = []
+    for part in msg.iter_attachments() if msg.is_multipart() else []:
+        if part.get_content_disposition() != "attachment":
+            continue
+        payload = part.get_payload(decode=True)
+        attachments.append({"filename": part.get_filename(), "content_type": part.get_content_type(),
+                            "base64": base64.b64encode(payload).decode("ascii")})
     date = msg["date"]
     out = {
         "file": path,
@@ -57,6 +65,7 @@ def check(path):
         "plain": plain.get_content() if plain is not None else None,
         "html": html.get_content() if html is not None else None,
         "headers": headers,
+        "attachments": attachments,
         "problems": problems,
     }
     return out

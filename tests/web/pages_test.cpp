@@ -3,6 +3,7 @@
 // and the security headers. The browser tests (tests/browser) drive the same pages in Chromium.
 #include <poll.h>
 
+#include <algorithm>
 #include <regex>
 
 #include "tests/web/support.h"
@@ -70,6 +71,30 @@ std::string client_path(const json::value& created) {
   std::string url(created.at("client_url").as_string());
   return url.substr(url.find("/c/"));
 }
+
+// A multipart/form-data body as a browser sends a form with files: text parts, then file parts.
+struct Part {
+  Part(std::string name, std::string value, std::string filename = {}, std::string type = "application/octet-stream")
+      : name(std::move(name)), value(std::move(value)), filename(std::move(filename)), type(std::move(type)) {}
+  std::string name;
+  std::string value;
+  std::string filename;  // non-empty: a file
+  std::string type;
+};
+
+const std::string kBoundary = "----redress-pages-boundary-q8Zr2LkP";
+
+std::string multipart_body(const std::vector<Part>& parts) {
+  std::string body;
+  for (const auto& p : parts) {
+    body += "--" + kBoundary + "\r\nContent-Disposition: form-data; name=\"" + p.name + "\"";
+    if (!p.filename.empty()) body += "; filename=\"" + p.filename + "\"\r\nContent-Type: " + p.type;
+    body += "\r\n\r\n" + p.value + "\r\n";
+  }
+  return body + "--" + kBoundary + "--\r\n";
+}
+
+Headers multipart_type() { return {{"Content-Type", "multipart/form-data; boundary=" + kBoundary}}; }
 
 }  // namespace
 
@@ -508,6 +533,254 @@ TEST_CASE("pages: CSV fields follow OWASP's CSV-injection rules", "[web][pages]"
     INFO("input: " << row.input);
     CHECK(web::csv_field(row.input) == row.expected);
   }
+}
+
+namespace {
+
+// The console's "Log a complaint" form, filled in for a letter received two days before the test's clock.
+std::vector<Part> logged_letter(const std::string& csrf, const std::string& received_local, const std::string& reason) {
+  std::vector<Part> parts{{"csrf", csrf},
+                          {"name", "Ruth Okafor"},
+                          {"email", "ruth@example.org"},
+                          {"phone", "+44 20 7946 0000"},
+                          {"channel", "letter"},
+                          {"received_local", received_local},
+                          {"category", "billing"},
+                          {"touchpoint", "billing"},
+                          {"subject", "Charged for a cancelled order"},
+                          {"description", "Her letter says she cancelled order 4471 and was charged anyway."},
+                          {"remedy_requested", "A refund"},
+                          {"files", "%PDF-1.4 scanned letter", "letter.pdf", "application/pdf"},
+                          {"take", "on"}};
+  if (!reason.empty()) parts.push_back({"received_reason", reason});
+  return parts;
+}
+
+}  // namespace
+
+TEST_CASE("pages: the console logs a letter with its receipt time and file, and takes it in the same go",
+          "[web][pages][desk]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  server.set_password("agent", kPassword);
+  Client admin(server.port(), server.token("admin"));
+  Client api(server.port(), server.token("agent"));
+  // 10:00 in London in January is 10:00 UTC.
+  REQUIRE(admin.post("/v1/admin/clock", json::value(json::object{{"set", "2027-01-06T10:00:00Z"}})).status == 200);
+  Client client(server.port());
+  CookieJar jar;
+  REQUIRE(sign_in(client, jar, "agent@example.org", kPassword).status == 303);
+  auto mine = client.get("/staff", jar.header());
+  CHECK(mine.body.find("href=\"/staff/new\"") != std::string::npos);
+  auto form = client.get("/staff/new", jar.header());
+  REQUIRE(form.status == 200);
+  for (std::string id : {"name", "email", "phone", "channel", "received_local", "received_reason", "category",
+                         "touchpoint", "subject", "description", "remedy_requested", "files", "take"})
+    CHECK(form.body.find("<label for=\"" + id + "\"") != std::string::npos);
+  CHECK(form.body.find("On a bill or statement") != std::string::npos);  // touchpoints in words
+  std::string csrf = hidden(form.body, "csrf");
+
+  SECTION("a letter received two days ago: its clocks run from then, the file is on the case, the agent owns it") {
+    auto logged = client.post(
+        "/staff/new", multipart_body(logged_letter(csrf, "2027-01-04T10:00", "Letter opened after the holiday")),
+        multipart_type() + jar.header());
+    INFO(logged.body);
+    REQUIRE(logged.status == 303);
+    std::string location = logged.header("location");
+    REQUIRE(location.rfind("/staff/cases/", 0) == 0);
+    std::string reference = location.substr(13, location.find('?') - 13);
+    CHECK(location.find("logged%20and%20taken") != std::string::npos);
+    auto view = api.get("/v1/cases/" + reference).json();
+    CHECK(view.at("channel") == json::value("letter"));
+    CHECK(std::string(view.at("received_at").as_string()).rfind("2027-01-04T10:00:00", 0) == 0);
+    CHECK(view.at("owner").at("id") == json::value(server.staff_id("agent")));
+    CHECK(view.at("client").at("phone") == json::value("+44 20 7946 0000"));
+    bool has_file = false;
+    for (const auto& m : view.at("messages").as_array())
+      if (m.as_object().contains("attachments"))
+        for (const auto& a : m.at("attachments").as_array()) has_file |= a.at("filename") == json::value("letter.pdf");
+    CHECK(has_file);
+    auto events = api.get("/v1/cases/" + reference + "/events");
+    CHECK(events.body.find("Letter opened after the holiday") != std::string::npos);
+    auto page = client.get(location, jar.header());
+    CHECK(page.body.find("Done: logged and taken.") != std::string::npos);
+  }
+  SECTION("without take it now, the case waits in the queue") {
+    auto parts = logged_letter(csrf, "", "");
+    parts.erase(std::remove_if(parts.begin(), parts.end(), [](const Part& p) { return p.name == "take"; }),
+                parts.end());
+    auto logged = client.post("/staff/new", multipart_body(parts), multipart_type() + jar.header());
+    REQUIRE(logged.status == 303);
+    std::string location = logged.header("location");
+    std::string reference = location.substr(13, location.find('?') - 13);
+    auto view = api.get("/v1/cases/" + reference).json();
+    CHECK(view.at("owner").is_null());
+    CHECK(std::string(view.at("received_at").as_string()).rfind("2027-01-06T10:00:00", 0) == 0);
+  }
+  SECTION("a time in the future is refused at its field, what was typed is kept, and nothing is stored") {
+    auto refused = client.post("/staff/new", multipart_body(logged_letter(csrf, "2027-01-06T10:05", "clock skew")),
+                               multipart_type() + jar.header());
+    CHECK(refused.status == 422);
+    CHECK(refused.body.find("id=\"received-error\">must not be in the future") != std::string::npos);
+    CHECK(refused.body.find("value=\"Charged for a cancelled order\"") != std::string::npos);
+    CHECK(refused.body.find("Her letter says she cancelled order 4471") != std::string::npos);
+    CHECK(refused.body.find("value=\"clock skew\"") != std::string::npos);
+    CHECK(api.get("/v1/cases").json().at("items").as_array().empty());
+  }
+  SECTION("an earlier time without a reason is refused at the reason; beyond the window at the time") {
+    auto no_reason = client.post("/staff/new", multipart_body(logged_letter(csrf, "2027-01-05T09:00", "")),
+                                 multipart_type() + jar.header());
+    CHECK(no_reason.status == 422);
+    CHECK(no_reason.body.find("id=\"reason-error\">is required") != std::string::npos);
+    CHECK(no_reason.body.find("value=\"2027-01-05T09:00\"") != std::string::npos);
+    auto too_old =
+        client.post("/staff/new", multipart_body(logged_letter(csrf, "2026-11-01T09:00", "found in a drawer")),
+                    multipart_type() + jar.header());
+    CHECK(too_old.status == 422);
+    CHECK(too_old.body.find("id=\"received-error\">may be at most") != std::string::npos);
+    auto bad = logged_letter(csrf, "yesterday", "x");
+    bad[1].value = "";  // no name
+    auto refused = client.post("/staff/new", multipart_body(bad), multipart_type() + jar.header());
+    CHECK(refused.status == 422);
+    CHECK(api.get("/v1/cases").json().at("items").as_array().empty());
+  }
+  SECTION("without the session's CSRF token nothing is logged") {
+    auto forged =
+        client.post("/staff/new", multipart_body(logged_letter("forged", "", "")), multipart_type() + jar.header());
+    CHECK(forged.status == 403);
+    CHECK(api.get("/v1/cases").json().at("items").as_array().empty());
+  }
+}
+
+TEST_CASE("pages: the status page links the client's files, never an internal one's, and a reply carries files",
+          "[web][pages][attachments]") {
+  ServerSetup setup;
+  setup.config = {"attachment_max_files = 2", "attachment_max_file_bytes = 1000", "max_body_bytes = 8192"};
+  RedressServer server(setup);
+  Client staff(server.port(), server.token("agent"));
+  auto created = staff.post("/v1/cases", new_case_body("Damaged parcel"));
+  REQUIRE(created.status == 201);
+  std::string reference(created.json().at("reference").as_string());
+  std::string path = client_path(created.json());
+  std::string token = path.substr(3);
+  REQUIRE(staff
+              .post("/v1/cases/" + reference + "/messages",
+                    multipart_body({{"body", "Our courier's report"},
+                                    {"visibility", "client"},
+                                    {"files", "COURIER REPORT", "courier report.txt", "text/plain"}}),
+                    multipart_type())
+              .status == 201);
+  REQUIRE(staff
+              .post("/v1/cases/" + reference + "/messages",
+                    multipart_body({{"body", "Staff only"},
+                                    {"visibility", "internal"},
+                                    {"files", "SECRET", "internal-notes.txt", "text/plain"}}),
+                    multipart_type())
+              .status == 201);
+
+  Client browser(server.port());
+  auto page = browser.get(path);
+  REQUIRE(page.status == 200);
+  std::smatch link;
+  std::regex download("href=\"(/v1/client/[^\"]+/attachments/0)\" download>courier report.txt</a>");
+  REQUIRE(std::regex_search(page.body, link, download));
+  CHECK(page.body.find("internal-notes.txt") == std::string::npos);
+  CHECK(page.body.find("enctype=\"multipart/form-data\"") != std::string::npos);
+  CHECK(page.body.find("<label for=\"reply-files\"") != std::string::npos);
+  auto file = browser.get(link[1]);
+  CHECK(file.status == 200);
+  CHECK(file.body == "COURIER REPORT");
+  CHECK(file.header("content-disposition").rfind("attachment", 0) == 0);
+  CHECK(file.header("x-content-type-options") == "nosniff");
+
+  SECTION("a reply with a file lands on the case with it, and the page links it") {
+    auto posted = browser.post(
+        path + "/reply",
+        multipart_body({{"body", "Photo of the box attached"}, {"files", "\x89PNG\r\n\x1a\n", "box.png", "image/png"}}),
+        multipart_type());
+    INFO(posted.body);
+    REQUIRE(posted.status == 303);
+    auto view = staff.get("/v1/cases/" + reference).json();
+    bool found = false;
+    for (const auto& m : view.at("messages").as_array())
+      if (m.at("body") == json::value("Photo of the box attached")) {
+        REQUIRE(m.as_object().contains("attachments"));
+        found = m.at("attachments").at(0).at("filename") == json::value("box.png");
+      }
+    CHECK(found);
+    CHECK(browser.get(path).body.find(">box.png</a>") != std::string::npos);
+  }
+  SECTION("too many files or too big a file is refused as by the API, the text kept and nothing stored") {
+    auto before = staff.get("/v1/cases/" + reference).json().at("messages").as_array().size();
+    auto too_many = browser.post(
+        path + "/reply",
+        multipart_body(
+            {{"body", "Three photos"}, {"files", "a", "a.png"}, {"files", "b", "b.png"}, {"files", "c", "c.png"}}),
+        multipart_type());
+    CHECK(too_many.status == 422);
+    CHECK(too_many.body.find("Three photos") != std::string::npos);
+    auto too_big = browser.post(path + "/reply",
+                                multipart_body({{"body", "A big photo"}, {"files", std::string(1001, 'x'), "big.png"}}),
+                                multipart_type());
+    CHECK(too_big.status == 422);
+    CHECK(too_big.body.find("big.png") != std::string::npos);
+    auto huge = browser.post(path + "/reply",
+                             multipart_body({{"body", "Huge"}, {"files", std::string(20000, 'x'), "huge.png"}}),
+                             multipart_type());
+    CHECK(huge.status == 413);
+    CHECK(staff.get("/v1/cases/" + reference).json().at("messages").as_array().size() == before);
+  }
+}
+
+TEST_CASE("pages: staff attach files to a message in the console and download every message's files",
+          "[web][pages][attachments]") {
+  RedressServer server;
+  server.set_password("agent", kPassword);
+  Client api(server.port(), server.token("agent"));
+  auto created = api.post("/v1/cases", new_case_body("Wrong size delivered"));
+  REQUIRE(created.status == 201);
+  std::string reference(created.json().at("reference").as_string());
+  Client client(server.port());
+  CookieJar jar;
+  REQUIRE(sign_in(client, jar, "agent@example.org", kPassword).status == 303);
+  auto page = client.get("/staff/cases/" + reference, jar.header());
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("<label for=\"message-files\"") != std::string::npos);
+  std::string csrf = hidden(page.body, "csrf");
+  const std::string binary("\x00\x01\xff\r\n--not a boundary\r\n", 24);
+
+  auto posted = client.post("/staff/cases/" + reference + "/act",
+                            multipart_body({{"csrf", csrf},
+                                            {"action", "add_message"},
+                                            {"visibility", "internal"},
+                                            {"body", "Warehouse photo attached"},
+                                            {"files", binary, "warehouse.jpg", "image/jpeg"}}),
+                            multipart_type() + jar.header());
+  INFO(posted.body);
+  REQUIRE(posted.status == 303);
+  auto after = client.get("/staff/cases/" + reference, jar.header());
+  std::smatch link;
+  std::regex download("href=\"(/staff/cases/[^\"]+/files/0)\" download>warehouse.jpg</a>");
+  REQUIRE(std::regex_search(after.body, link, download));
+  auto file = client.get(link[1], jar.header());
+  CHECK(file.status == 200);
+  CHECK(file.body == binary);
+  CHECK(file.header("content-disposition").rfind("attachment", 0) == 0);
+  CHECK(file.header("content-security-policy").find("sandbox") != std::string::npos);
+  // Without a session: to the sign-in page, no bytes.
+  auto anonymous = Client(server.port()).get(link[1]);
+  CHECK(anonymous.status == 303);
+  CHECK(anonymous.body.find("not a boundary") == std::string::npos);
+  CHECK(client.get("/staff/cases/" + reference + "/messages/m-999999/files/0", jar.header()).status == 404);
+
+  // Files on anything but a message are refused, and the case is unchanged.
+  auto version = api.get("/v1/cases/" + reference).json().at("version");
+  auto refused = client.post("/staff/cases/" + reference + "/act",
+                             multipart_body({{"csrf", csrf}, {"action", "take"}, {"files", "x", "x.txt"}}),
+                             multipart_type() + jar.header());
+  CHECK(refused.status == 422);
+  CHECK(api.get("/v1/cases/" + reference).json().at("version") == version);
 }
 
 }  // namespace redress::webtest

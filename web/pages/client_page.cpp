@@ -1,11 +1,14 @@
 // The client's status page: /c/{token}. Everything shown is what the client may see (client-visible
 // commitments and messages, the offers made to them, the owner's name); never an internal note,
 // never another case. Forms post back under the same private path and redirect (post/redirect/get);
-// a refused or invalid post shows the page again with the error and what the client typed.
+// a refused or invalid post shows the page again with the error and what the client typed. A reply
+// may carry files (multipart/form-data, the API's limits); each message's files are links to the
+// client download route.
 #include <boost/json.hpp>
 
 #include "adapters/security/secrets.h"
 #include "engine/actions.h"
+#include "web/attachments.h"
 #include "web/pages/page_support.h"
 #include "web/views.h"
 
@@ -93,11 +96,21 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
     for (const auto& m : *messages) {
       if (m.visibility != Visibility::kClient) continue;
       bool from_client = m.author == "client";
-      thread.push_back(json::object{{"body", m.body},
-                                    {"from_client", from_client},
-                                    {"from_us", !from_client},
-                                    {"at_local", format(m.at)},
-                                    {"at", format_time(m.at)}});
+      json::object o{{"body", m.body},
+                     {"from_client", from_client},
+                     {"from_us", !from_client},
+                     {"at_local", format(m.at)},
+                     {"at", format_time(m.at)}};
+      // Each file through the client download route (always a download, never shown inline).
+      json::array files;
+      for (std::size_t i = 0; i < m.attachments.size(); ++i)
+        files.push_back(json::object{{"filename", m.attachments[i].filename},
+                                     {"size", size_text(m.attachments[i].size)},
+                                     {"url", "/v1/client/" + token + "/messages/" + message_display_id(m.id) +
+                                                 "/attachments/" + std::to_string(i)}});
+      o["has_files"] = !files.empty();
+      o["files"] = std::move(files);
+      thread.push_back(std::move(o));
     }
   data["messages"] = std::move(thread);
 
@@ -120,6 +133,10 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["has_offers"] = !offers.empty();
   data["offers"] = std::move(offers);
   data["can_reply"] = may("reply");
+  const auto& limits = api.settings.attachments;
+  data["files_allowed"] = api.blobs != nullptr && limits.max_files > 0;
+  data["max_files"] = limits.max_files;
+  data["max_file_size"] = size_text(limits.max_file_bytes);
   data["can_withdraw"] = may("withdraw");
   data["can_rate"] = may("survey") && !c.rating;
   data["can_reopen"] = may("reopen");
@@ -186,6 +203,15 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType typ
   }
   auto request = decode_action_fields(type, body);
   if (!request) return reply(fail(*snapshot, request.error(), std::move(draft)));
+  // Files go with a reply only; they are stored before the message that names them.
+  if (!form->files().empty()) {
+    if (type != ActionType::kAddMessage)
+      return reply(
+          fail(*snapshot, Error::invalid_field("files", "files can be sent with a message only"), std::move(draft)));
+    auto files = store_files(pages.api.blobs, pages.api.settings.attachments, form->files());
+    if (!files) return reply(fail(*snapshot, files.error(), std::move(draft)));
+    request->attachments = std::move(files).value();
+  }
   request->reference = snapshot->record.reference;
   request->actor = Actor::client();
   run_page_action(

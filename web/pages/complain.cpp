@@ -9,8 +9,6 @@
 // with what was typed and a message at each field.
 #include <boost/json.hpp>
 
-#include <set>
-
 #include "adapters/security/secrets.h"
 #include "engine/actions.h"
 #include "web/attachments.h"
@@ -23,25 +21,6 @@ namespace json = boost::json;
 using verb = http::verb;
 
 namespace {
-
-// Where it happened: the touchpoints the API documents, in words.
-const std::pair<const char*, const char*> kTouchpoints[] = {
-    {"front_desk", "In one of our shops or offices"},
-    {"phone_contact", "On the phone"},
-    {"sales", "When buying"},
-    {"billing", "On a bill or statement"},
-    {"delivery", "At delivery"},
-    {"support", "When asking for help"},
-    {"online", "On our website or app"},
-};
-
-// "product_quality" -> "Product quality": a category in words when its workflow gives none.
-std::string words_of(const std::string& id) {
-  std::string out;
-  for (char c : id) out.push_back(c == '_' || c == '-' ? ' ' : c);
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
-}
 
 // The form's field a decoder's field name belongs to.
 std::string form_field(const std::string& field) {
@@ -57,15 +36,8 @@ json::object form_data(PagesContext& pages, const std::map<std::string, std::str
     auto it = values.find(name);
     return it == values.end() ? std::string() : it->second;
   };
-  json::array categories;
-  std::set<std::string> seen;
-  for (const auto& w : pages.api.engine.workflows().all())
-    for (const auto& c : w.categories)
-      if (seen.insert(c).second)
-        categories.push_back(json::object{{"value", c}, {"label", words_of(c)}, {"selected", value("category") == c}});
-  json::array touchpoints;
-  for (const auto& [id, label] : kTouchpoints)
-    touchpoints.push_back(json::object{{"value", id}, {"label", label}, {"selected", value("touchpoint") == id}});
+  json::array categories = category_options(pages, value("category"));
+  json::array touchpoints = touchpoint_options(value("touchpoint"));
   json::object draft;
   for (const auto& [k, v] : values) draft[k] = v;
   const auto& limits = pages.api.settings.attachments;

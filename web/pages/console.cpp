@@ -2,11 +2,15 @@
 // Every action is a form that posts to /staff/cases/{ref}/act with the action's name and the
 // version the page showed, and goes through the engine like an API call (same rules, same
 // refusals); a refused or invalid form shows the case again with the error and what was typed.
+// A message may carry files (the form is multipart/form-data then; the API's limits); every
+// message's files are listed with staff download links.
 #include <boost/json.hpp>
 
 #include <date/tz.h>
 
 #include "engine/actions.h"
+#include "web/api_internal.h"
+#include "web/attachments.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -164,32 +168,6 @@ std::string event_summary(const Event& e, const std::map<std::string, Staff>& st
   return out;
 }
 
-// The <input type="datetime-local"> value of an instant in the case's zone.
-std::string local_input(const Workflow* workflow, Time t) {
-  using namespace std::chrono;
-  auto m = floor<minutes>(t);
-  date::local_time<minutes> local{m.time_since_epoch()};
-  if (workflow) try {
-      local = floor<minutes>(date::make_zoned(workflow->calendar.zone_name(), m).get_local_time());
-    } catch (const std::exception&) {}
-  return date::format("%Y-%m-%dT%H:%M", local);
-}
-
-// An instant from a datetime-local value in the case's zone (a skipped local time moves forward).
-std::optional<Time> parse_local_input(const Workflow* workflow, const std::string& text) {
-  std::istringstream in(text);
-  date::local_time<std::chrono::minutes> local;
-  in >> date::parse("%Y-%m-%dT%H:%M", local);
-  if (in.fail()) return std::nullopt;
-  try {
-    if (!workflow) return Time(local.time_since_epoch());
-    const date::time_zone* zone = date::locate_zone(workflow->calendar.zone_name());
-    return Time(zone->to_sys(local, date::choose::earliest).time_since_epoch());
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-}
-
 json::object case_page_data(PagesContext& pages, const CaseView& view, const SignedIn& who, json::object draft) {
   ApiContext& api = pages.api;
   const Case& c = view.snapshot.record;
@@ -268,6 +246,15 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     // The quoted history and signature folded away from the body, one click away.
     if (!m.original.empty()) o["original"] = m.original;
     if (!m.mail_blob.empty()) o["raw_url"] = "/staff/cases/" + c.reference + "/messages/" + message_display_id(m.id) + "/original";
+    // Every file, through the staff download route (always a download, never shown inline).
+    json::array files;
+    for (std::size_t i = 0; i < m.attachments.size(); ++i)
+      files.push_back(json::object{{"filename", m.attachments[i].filename},
+                                   {"size", size_text(m.attachments[i].size)},
+                                   {"url", "/staff/cases/" + c.reference + "/messages/" + message_display_id(m.id) +
+                                               "/files/" + std::to_string(i)}});
+    o["has_files"] = !files.empty();
+    o["files"] = std::move(files);
     messages.push_back(std::move(o));
   }
   data["messages"] = std::move(messages);
@@ -330,6 +317,10 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     for (const auto& e : workflow->final_response_elements) elements.push_back(json::object{{"text", e.description}});
     data["required_elements"] = std::move(elements);
   }
+  const auto& limits = api.settings.attachments;
+  data["files_allowed"] = api.blobs != nullptr && limits.max_files > 0;
+  data["max_files"] = limits.max_files;
+  data["max_file_size"] = size_text(limits.max_file_bytes);
   data["draft"] = std::move(draft);
   return data;
 }
@@ -392,6 +383,14 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn
   if (!body) return reply(fail(body.error(), std::move(draft)));
   auto request = decode_action(*body);
   if (!request) return reply(fail(request.error(), std::move(draft)));
+  // Files go with a message only; they are stored before the message that names them.
+  if (!form.files().empty()) {
+    if (request->type != ActionType::kAddMessage)
+      return reply(fail(Error::invalid_field("files", "files can be sent with a message only"), std::move(draft)));
+    auto files = store_files(pages.api.blobs, pages.api.settings.attachments, form.files());
+    if (!files) return reply(fail(files.error(), std::move(draft)));
+    request->attachments = std::move(files).value();
+  }
   request->reference = reference;
   request->actor = Actor::staff(who.staff.id, who.staff.role);
   std::string action(to_string(request->type));
@@ -447,6 +446,14 @@ void register_console_pages(Router& router, PagesContext& pages) {
   add_staff_page(router, pages, "/staff/cases/{ref}/messages/{id}/original", kStaffRoles,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn&) {
                    reply(original_mail(pages.api, ctx->param("ref"), ctx->param("id")));
+                 });
+  add_staff_page(router, pages, "/staff/cases/{ref}/messages/{id}/files/{n}", kStaffRoles,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn&) {
+                   auto messages = pages.api.reads.case_messages(ctx->param("ref"));
+                   if (!messages)
+                     return reply(message_page(pages, page_status(messages.error()), "No such case",
+                                               messages.error().detail));
+                   reply(attachment_of(pages.api, *messages, ctx->param("id"), ctx->param("n"), Visibility::kInternal));
                  });
   add_staff_form(router, pages, "/staff/cases/{ref}/act", kStaffRoles,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {

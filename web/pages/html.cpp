@@ -132,8 +132,17 @@ Result<Form> Form::parse(const Request& request) {
   std::string_view media(type.data(), type.size());
   media = media.substr(0, media.find(';'));
   while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  if (is_multipart_form(media)) {
+    auto multipart = MultipartForm::parse(std::string_view(type.data(), type.size()), request.body());
+    if (!multipart) return multipart.error();
+    Form form;
+    form.fields_ = multipart->fields();
+    form.files_ = multipart->files();
+    return form;
+  }
   if (!request.body().empty() && !boost::beast::iequals(media, std::string_view("application/x-www-form-urlencoded")))
-    return Error::invalid("send the form as application/x-www-form-urlencoded", {FieldError{"body", "not a form"}});
+    return Error::invalid("send the form as application/x-www-form-urlencoded or multipart/form-data",
+                          {FieldError{"body", "not a form"}});
   return parse_text(request.body());
 }
 

@@ -12,10 +12,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/result.h"
 #include "engine/time.h"
 #include "web/http.h"
+#include "web/multipart.h"
 
 namespace redress::web {
 
@@ -24,9 +26,11 @@ namespace redress::web {
 [[nodiscard]] Response see_other(const std::string& location);
 void set_security_headers(Response& response);
 
-// The fields of a form body. kInvalid when the body is not urlencoded, a name repeats where it must
-// not, a percent escape is broken, a value is not UTF-8, or a value breaks the text rules of JSON
-// bodies (web/text_rules.h: no NUL byte; no bidirectional control outside the free texts).
+// The fields of a form body, and its files when it is multipart/form-data (a form with
+// <input type=file>, parsed by MultipartForm). kInvalid when the body is neither urlencoded nor
+// multipart, a name repeats where it must not, a percent escape is broken, a value is not UTF-8, or
+// a value breaks the text rules of JSON bodies (web/text_rules.h: no NUL byte; no bidirectional
+// control outside the free texts).
 class Form {
  public:
   [[nodiscard]] static Result<Form> parse(const Request& request);
@@ -35,9 +39,12 @@ class Form {
   [[nodiscard]] const std::string& get(const std::string& name) const;
   [[nodiscard]] bool has(const std::string& name) const { return fields_.contains(name); }
   [[nodiscard]] const std::multimap<std::string, std::string>& fields() const { return fields_; }
+  // The files sent (multipart only); a file input left empty is none.
+  [[nodiscard]] const std::vector<UploadedFile>& files() const { return files_; }
 
  private:
   std::multimap<std::string, std::string> fields_;
+  std::vector<UploadedFile> files_;
 };
 
 // Percent-decodes a query or form component ('+' is a space). Nullopt for a broken escape.

@@ -2,8 +2,11 @@
 
 #include <date/tz.h>
 
+#include <cctype>
 #include <charconv>
 #include <cstdio>
+#include <set>
+#include <sstream>
 
 namespace redress::web {
 
@@ -113,6 +116,71 @@ std::string short_time(PagesContext& pages, const std::string& workflow, Time t)
                 static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
                 static_cast<int>(minute_of_day / 60), static_cast<int>(minute_of_day % 60), abbreviation.c_str());
   return buffer;
+}
+
+// The <input type="datetime-local"> value of an instant in the workflow's zone.
+std::string local_input(const Workflow* workflow, Time t) {
+  using namespace std::chrono;
+  auto m = floor<minutes>(t);
+  date::local_time<minutes> local{m.time_since_epoch()};
+  if (workflow) try {
+      local = floor<minutes>(date::make_zoned(workflow->calendar.zone_name(), m).get_local_time());
+    } catch (const std::exception&) {}
+  return date::format("%Y-%m-%dT%H:%M", local);
+}
+
+// An instant from a datetime-local value in the workflow's zone (a skipped local time moves forward).
+std::optional<Time> parse_local_input(const Workflow* workflow, const std::string& text) {
+  std::istringstream in(text);
+  date::local_time<std::chrono::minutes> local;
+  in >> date::parse("%Y-%m-%dT%H:%M", local);
+  if (in.fail()) return std::nullopt;
+  try {
+    if (!workflow) return Time(local.time_since_epoch());
+    const date::time_zone* zone = date::locate_zone(workflow->calendar.zone_name());
+    return Time(zone->to_sys(local, date::choose::earliest).time_since_epoch());
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+const std::pair<const char*, const char*> kTouchpoints[] = {
+    {"front_desk", "In one of our shops or offices"},
+    {"phone_contact", "On the phone"},
+    {"sales", "When buying"},
+    {"billing", "On a bill or statement"},
+    {"delivery", "At delivery"},
+    {"support", "When asking for help"},
+    {"online", "On our website or app"},
+};
+
+// "product_quality" -> "Product quality": a category in words.
+std::string words_of(const std::string& id) {
+  std::string out;
+  for (char c : id) out.push_back(c == '_' || c == '-' ? ' ' : c);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+}  // namespace
+
+json::array category_options(PagesContext& pages, const std::string& selected) {
+  json::array categories;
+  std::set<std::string> seen;
+  for (const auto& w : pages.api.engine.workflows().all())
+    for (const auto& c : w.categories)
+      if (seen.insert(c).second)
+        categories.push_back(json::object{{"value", c}, {"label", words_of(c)}, {"selected", selected == c}});
+  return categories;
+}
+
+json::array touchpoint_options(const std::string& selected) {
+  json::array touchpoints;
+  for (const auto& [id, label] : kTouchpoints)
+    touchpoints.push_back(json::object{{"value", id}, {"label", label}, {"selected", selected == id}});
+  return touchpoints;
 }
 
 }  // namespace redress::web

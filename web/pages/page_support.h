@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -41,5 +42,17 @@ void run_page_action(PagesContext& pages, ActionRequest request, std::function<v
 [[nodiscard]] mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow);
 // "2026-11-27 17:00 GMT": the compact form for tables, in the same zone.
 [[nodiscard]] std::string short_time(PagesContext& pages, const std::string& workflow, Time t);
+
+// The <input type="datetime-local"> value ("2026-12-04T17:00") of an instant in the workflow's zone
+// (UTC when the workflow is null).
+[[nodiscard]] std::string local_input(const Workflow* workflow, Time t);
+// An instant from a datetime-local value in the workflow's zone (a skipped local time moves
+// forward); nullopt when the text is not one.
+[[nodiscard]] std::optional<Time> parse_local_input(const Workflow* workflow, const std::string& text);
+
+// The <option>s of a form's "what is it about" (every published category, in words) and "where
+// did it happen" (the touchpoints the API documents, in words): [{value, label, selected}].
+[[nodiscard]] boost::json::array category_options(PagesContext& pages, const std::string& selected);
+[[nodiscard]] boost::json::array touchpoint_options(const std::string& selected);
 
 }  // namespace redress::web

@@ -17,6 +17,7 @@ void register_client_pages(Router& router, PagesContext& pages);
 void register_console_pages(Router& router, PagesContext& pages);
 void register_board_pages(Router& router, PagesContext& pages);
 void register_complaint_form(Router& router, PagesContext& pages);
+void register_desk_pages(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -150,6 +151,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_console_pages(router, pages);
   register_board_pages(router, pages);
   register_complaint_form(router, pages);
+  register_desk_pages(router, pages);
 }
 
 }  // namespace redress::web
