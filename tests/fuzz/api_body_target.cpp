@@ -4,6 +4,7 @@
 
 #include "engine/actions.h"
 #include "tests/fuzz/targets.h"
+#include "tests/fuzz/text.h"
 #include "web/router.h"
 
 namespace redress::fuzz {
@@ -13,29 +14,6 @@ namespace json = boost::json;
 namespace {
 
 constexpr std::size_t kMaxDepth = 32;  // the server's limit (web/router.h)
-
-// Strict UTF-8: no overlong forms, surrogates or code points past U+10FFFF.
-bool strict_utf8(std::string_view s) {
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-    unsigned char c = b(i);
-    std::size_t n = c < 0x80                   ? 1
-                    : (c >= 0xC2 && c <= 0xDF) ? 2
-                    : (c >= 0xE0 && c <= 0xEF) ? 3
-                    : (c >= 0xF0 && c <= 0xF4) ? 4
-                                               : 0;
-    if (n == 0 || i + n > s.size()) return false;
-    for (std::size_t k = 1; k < n; ++k)
-      if ((b(i + k) & 0xC0) != 0x80) return false;
-    if (n == 3 && c == 0xE0 && b(i + 1) < 0xA0) return false;
-    if (n == 3 && c == 0xED && b(i + 1) >= 0xA0) return false;
-    if (n == 4 && c == 0xF0 && b(i + 1) < 0x90) return false;
-    if (n == 4 && c == 0xF4 && b(i + 1) >= 0x90) return false;
-    i += n;
-  }
-  return true;
-}
 
 // The nesting depth of a value: 0 for a scalar, 1 for a flat array or object.
 std::size_t depth(const json::value& v) {
