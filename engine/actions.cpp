@@ -383,6 +383,7 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.id("commitment_id", 'k', true)) a.commitment_id = *v;
       read_due(r, a.due, true);
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
+      if (auto v = r.text("holding_reply", false, kMaxLongText)) a.holding_reply = *v;
       break;
     case T::kOfferRedress: {
       std::vector<FieldError> errors;

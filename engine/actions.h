@@ -71,6 +71,9 @@ struct ActionRequest {
   std::string body;                               // add_message; request_info (the question to the client)
   std::string text;                               // make_commitment
   DueSpec due;                                    // make_commitment, renegotiate_commitment
+  // renegotiate_commitment of a pledge moved under its exceptional target: the holding reply sent
+  // to the client with the reasons and the new deadline (FCA DISP 1.6.2AR(2)).
+  std::string holding_reply;
   bool client_visible = true;                     // make_commitment
   std::int64_t commitment_id = 0;                 // keep / renegotiate
   std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil

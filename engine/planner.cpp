@@ -71,6 +71,74 @@ void escalate_for_severity(ChangeBuilder& b, const Workflow& workflow, WriteCont
                     });
 }
 
+// "23 June 2026": a local date as letters write it.
+std::string letter_date(const BusinessCalendar& calendar, Time t) {
+  static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+  const auto date = calendar.local_date(t);
+  return std::to_string(static_cast<unsigned>(date.day())) + " " +
+         kMonths[static_cast<unsigned>(date.month()) - 1] + " " + std::to_string(static_cast<int>(date.year()));
+}
+
+// The rule a refusal quotes: the clock's own citation, else its target.
+std::string rule_words(const ClockRule& clock) {
+  if (!clock.rule.empty()) return clock.rule;
+  return "\"" + clock.text + "\" within " + format_duration(clock.target.duration.total()) +
+         (clock.target.basis == TimeBasis::kBusiness ? " (business days)" : "");
+}
+
+// Whether commitment `c` may move to `due` under its rule (PledgeMove); a pledge moved under its
+// exceptional target needs the holding reply that says why and by when.
+Status check_move(const PledgeMove& move, const Commitment& c, Time due, const ActionRequest& request,
+                  const WorkflowSet& workflows, const Case& record, Time now) {
+  if (!move.clock) return Status::success();
+  const ClockRule& clock = *move.clock;
+  const std::string what = commitment_display_id(c.id) + " is the " + move.workflow + " standard's " + clock.name +
+                           " pledge";
+  const std::vector<std::string> allowed = allowed_actions_now(record, workflows, now);
+  if (move.renegotiation == Renegotiation::kNever)
+    return Error::refused(what + "; its due time cannot be moved (renegotiation = \"never\"): " + rule_words(clock),
+                          allowed);
+  const Workflow* workflow = workflows.find(move.workflow);
+  if (move.latest && due > *move.latest) {
+    const std::string latest = format_time(*move.latest);
+    if (move.renegotiation == Renegotiation::kExceptional)
+      return Error::refused(what + "; it may move to its exceptional target at most, " + latest +
+                                " (renegotiation = \"exceptional\", exceptional_target " +
+                                format_duration(clock.exceptional_target->duration.total()) +
+                                (clock.exceptional_target->basis == TimeBasis::kBusiness ? " business days" : "") +
+                                "): " + rule_words(clock),
+                            allowed);
+    return Error::refused(what + "; it may move to " + latest + " at the latest (renegotiation_limit " +
+                              format_duration(clock.renegotiation_limit->total()) + " past the time its rule set" +
+                              (c.rule_due_at ? ", " + format_time(*c.rule_due_at) : std::string()) +
+                              "): " + rule_words(clock),
+                          allowed);
+  }
+  if (move.renegotiation != Renegotiation::kExceptional) return Status::success();
+  if (request.holding_reply.empty())
+    return Error::invalid_field("holding_reply", "moving " + what + " to its exceptional target needs a holding reply "
+                                                 "to the client giving the reasons for the delay and the new deadline "
+                                                 "(start from the letter template \"holding_reply\"): " +
+                                                     rule_words(clock));
+  std::vector<FieldError> fields;
+  std::string detail = "the holding reply lacks what " + rule_words(clock) + " requires:";
+  for (const auto* element : missing_in_text(clock.holding_reply_elements, request.holding_reply)) {
+    fields.push_back(FieldError{"holding_reply", "missing " + element->key + ": " + element->description});
+    detail += " " + element->key;
+  }
+  if (workflow) {
+    const std::string date = letter_date(workflow->calendar, due);
+    const std::string iso = format_date(workflow->calendar.local_date(due));
+    if (request.holding_reply.find(date) == std::string::npos && request.holding_reply.find(iso) == std::string::npos) {
+      fields.push_back(FieldError{"holding_reply", "missing deadline: give the new deadline, " + date});
+      detail += " deadline";
+    }
+  }
+  if (fields.empty()) return Status::success();
+  return Error::invalid(detail + " (start from the letter template \"holding_reply\")", std::move(fields));
+}
+
 Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
   for (auto& r : list)
     if (r.id == id) return &r;
@@ -603,9 +671,30 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                               allowed_actions_now(before, workflows, now));
       auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at", workflow);
       if (!due) return due.error();
+      // A pledge moves only as its clock's rule allows (ClockRule::renegotiation).
+      const PledgeMove move = pledge_move(current, c, workflows, context);
+      if (auto s = check_move(move, c, *due, request, workflows, before, now); !s) return s.error();
+      if (move.renegotiation == Renegotiation::kExceptional && move.clock) {
+        // The holding reply goes to the client before the pledge moves.
+        Message m{context.next_id(WriteContext::IdKind::kMessage),
+                  before.id,
+                  Visibility::kClient,
+                  request.actor.text(),
+                  request.holding_reply,
+                  now};
+        b.event("message.client", json::object{{"message_id", message_display_id(m.id)},
+                                                {"visibility", "client"},
+                                                {"body", request.holding_reply},
+                                                {"kind", "holding_reply"},
+                                                {"commitment_id", commitment_display_id(c.id)}});
+        b.put(std::move(m));
+        b.email_client("client.message");
+        after.holding_reply_at = now;
+      }
       Commitment successor = c;
       successor.id = context.next_id(WriteContext::IdKind::kCommitment);
       successor.due_at = *due;
+      successor.rule_due_at = move.clock ? move.rule_due_at : c.rule_due_at;
       successor.created_at = now;
       successor.replaces_id = c.id;
       successor.warning_times.clear();  // the warnings were fractions of the old term
@@ -615,11 +704,14 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       c.settled_at = now;
       c.note = request.reason;
       c.replaced_by_id = successor.id;
-      b.event("commitment.renegotiated", json::object{{"commitment_id", commitment_display_id(c.id)},
-                                                      {"successor_id", commitment_display_id(successor.id)},
-                                                      {"previous_due_at", format_time(c.due_at)},
-                                                      {"due_at", format_time(successor.due_at)},
-                                                      {"reason", request.reason}});
+      json::object renegotiated{{"commitment_id", commitment_display_id(c.id)},
+                                {"successor_id", commitment_display_id(successor.id)},
+                                {"previous_due_at", format_time(c.due_at)},
+                                {"due_at", format_time(successor.due_at)},
+                                {"reason", request.reason}};
+      if (move.clock) renegotiated["rule"] = std::string(to_string(move.renegotiation));
+      if (successor.rule_due_at) renegotiated["rule_due_at"] = format_time(*successor.rule_due_at);
+      b.event("commitment.renegotiated", std::move(renegotiated));
       if (successor.client_visible) b.email_client("client.commitment_renegotiated");
       b.put(std::move(c));
       b.put(std::move(successor));

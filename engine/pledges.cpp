@@ -250,12 +250,21 @@ void sync_run(ChangeBuilder& b, const PledgeRun& run, const WorkflowSet& workflo
     c.created_at = run.opened_at;
     c.pledge_key = run.key();
     c.warning_times = run.warning_times;
+    c.rule_due_at = run.due_at;
     b.put(c);
     b.event("commitment.made", commitment_ref(c), Actor::system().text());
     found = find_pledge(b, run.key());
   }
   Commitment c = *found;
+  // The time the pledge's rule sets: the run's due time, or, for a pledge moved under its
+  // exceptional target, that target's due time for the same run.
+  std::optional<Time> rule_time = run.due_at;
+  if (c.replaces_id != 0)
+    if (const ClockRule* rule = clock_of(c, workflows); rule && rule->renegotiation == Renegotiation::kExceptional)
+      if (const Workflow* w = workflows.find(run.workflow))
+        rule_time = rule->exceptional_due_at(w->calendar, run.started, run.pauses);
   if (c.status == CommitmentStatus::kOpen) {
+    c.rule_due_at = rule_time;
     if (run.met_at) {
       if (*run.met_at > c.due_at) {
         // Due before the scheduler got to it: it broke at its due time, whatever came since.
@@ -283,6 +292,8 @@ void sync_run(ChangeBuilder& b, const PledgeRun& run, const WorkflowSet& workflo
       c.due_at = run.due_at;
       c.warning_times = run.warning_times;
       b.put(c);
+    } else if (c.rule_due_at != found->rule_due_at) {
+      b.put(c);  // a moved pledge's rule time follows the pauses as its due time would have
     }
   } else if (c.status == CommitmentStatus::kBroken && run.met_at) {
     met_late(b, c, *run.met_at, workflows, context);
@@ -302,6 +313,41 @@ Result<ClockFold> restore_fold(const CaseSnapshot* current, const Case& record, 
 }
 
 }  // namespace
+
+const ClockRule* pledge_clock(const Commitment& c, const WorkflowSet& workflows) { return clock_of(c, workflows); }
+
+PledgeMove pledge_move(const CaseSnapshot& current, const Commitment& c, const WorkflowSet& workflows,
+                       WriteContext& context) {
+  PledgeMove move;
+  if (c.kind != CommitmentKind::kPledge) return move;
+  const ClockRule* rule = clock_of(c, workflows);
+  auto [workflow_name, clock_name] = split_key(c.pledge_key);
+  move.workflow = workflow_name;
+  move.rule_due_at = c.rule_due_at;
+  if (!rule) return move;  // a clock no longer published: it moves as a promise would
+  move.clock = rule;
+  move.renegotiation = rule->renegotiation;
+  const Workflow* workflow = workflows.find(workflow_name);
+  switch (rule->renegotiation) {
+    case Renegotiation::kNever: move.latest = c.due_at; break;
+    case Renegotiation::kAllowed:
+      if (rule->renegotiation_limit && workflow)
+        move.latest = workflow->calendar.add(c.rule_due_at.value_or(c.due_at), *rule->renegotiation_limit,
+                                             TimeBasis::kCalendar);
+      break;
+    case Renegotiation::kExceptional: {
+      // The exceptional target of the same run, its pauses counted as the run's own.
+      auto fold = restore_fold(&current, current.record, workflows, context);
+      if (fold && workflow)
+        for (const auto& run : fold->runs())
+          if (run.key() == c.pledge_key) move.latest = rule->exceptional_due_at(workflow->calendar, run.started, run.pauses);
+      if (!move.latest) move.latest = c.due_at;  // no run to measure from: it cannot move
+      move.rule_due_at = move.latest;
+      break;
+    }
+  }
+  return move;
+}
 
 void fold_clocks(ChangeBuilder& b, const CaseSnapshot* current, const WorkflowSet& workflows, WriteContext& context) {
   if (workflows.empty()) return;

@@ -12,18 +12,29 @@ namespace redress {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// Lower case, every run of white space one space: a phrasing wrapped across lines still matches.
+std::string folded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
 std::vector<const RequiredElement*> missing_in(const std::vector<RequiredElement>& elements, const std::string& text) {
-  const std::string haystack = lower(text);
+  const std::string haystack = folded(text);
   std::vector<const RequiredElement*> missing;
   for (const auto& element : elements) {
     const bool found = std::any_of(element.any_of.begin(), element.any_of.end(), [&](const std::string& phrase) {
-      return haystack.find(lower(phrase)) != std::string::npos;
+      return haystack.find(folded(phrase)) != std::string::npos;
     });
     if (!found) missing.push_back(&element);
   }
@@ -80,6 +91,11 @@ constexpr std::array<std::pair<NotifyTarget, std::string_view>, 4> kNotifyNames{
 }};
 
 }  // namespace
+
+std::vector<const RequiredElement*> missing_in_text(const std::vector<RequiredElement>& elements,
+                                                   const std::string& text) {
+  return missing_in(elements, text);
+}
 
 std::int64_t Compensation::amount_for(Duration late) const {
   if (late < Duration::zero()) return 0;

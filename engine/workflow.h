@@ -34,6 +34,11 @@ struct RequiredElement {
   std::vector<std::string> any_of;  // accepted phrasings
 };
 
+// The elements of `elements` that `text` lacks (each found when one of its phrasings occurs,
+// ignoring case and runs of white space).
+[[nodiscard]] std::vector<const RequiredElement*> missing_in_text(const std::vector<RequiredElement>& elements,
+                                                                  const std::string& text);
+
 // What raises a case to an escalation level.
 enum class TriggerKind {
   kClockWarning,      // a clock passed one of its warning fractions

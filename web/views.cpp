@@ -55,6 +55,8 @@ json::object commitment_json(const Commitment& k, const std::string& case_refere
   if (k.redress_id) o["redress_id"] = redress_display_id(k.redress_id);
   if (!case_reference.empty()) o["case"] = case_reference;
   if (!k.pledge_key.empty()) o["pledge"] = k.pledge_key;
+  // A pledge's time as its rule set it: a renegotiated pledge kept after it was not met in time.
+  if (k.rule_due_at && *k.rule_due_at != Time::max()) o["rule_due_at"] = format_time(*k.rule_due_at);
   if (k.paused()) o["paused"] = true;
   if (k.status == CommitmentStatus::kOpen) {
     o["at_risk"] = k.warnings_fired > 0;

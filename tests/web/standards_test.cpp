@@ -77,6 +77,47 @@ bool has(const std::vector<std::string>& values, const std::string& value) {
 
 std::string token_of(const json::value& created) { return link_token(string_at(created, "client_url")); }
 
+// The id of the case's open pledge of `clock` ("k-3").
+std::string pledge_id(Client& staff, const std::string& ref, const std::string& clock) {
+  json::value c = staff.get(kCases + ref).json();
+  for (const auto& k : c.at("commitments").as_array())
+    if (k.as_object().contains("pledge") && k.at("status").as_string() == "open") {
+      std::string key(k.at("pledge").as_string());
+      if (key.find("/" + clock + "#") != std::string::npos) return std::string(k.at("id").as_string());
+    }
+  FAIL("no open pledge of " << clock << " on " << ref);
+  return {};
+}
+
+HttpResponse renegotiate(Client& staff, const std::string& id, json::object body) {
+  return staff.post("/v1/commitments/" + id + "/renegotiate", json::value(std::move(body)));
+}
+
+// Takes a case through to investigation (acknowledging it first when the workflow does not).
+void investigate(Client& staff, const std::string& ref) {
+  json::value c = staff.get(kCases + ref).json();
+  if (c.at("status").as_string() == "received") must_act(staff, ref, {{"action", "acknowledge"}});
+  must_act(staff, ref, {{"action", "take"}});
+  must_act(staff, ref, {{"action", "start"}});
+}
+
+const std::string kFcaFinalResponse =
+    "We have upheld your complaint and will refund the fee. You may refer your complaint to the Financial Ombudsman "
+    "Service within six months; we do not consent to it considering a complaint referred later. "
+    "www.financial-ombudsman.org.uk; the leaflet is enclosed.";
+
+// One pledge's 30-day window of the standards report.
+json::object window_of(Client& anyone, const std::string& workflow, const std::string& clock) {
+  json::value report = anyone.get("/v1/reports/standards").json();
+  for (const auto& w : report.at("items").as_array()) {
+    if (w.at("workflow").as_string() != workflow) continue;
+    for (const auto& c : w.at("clocks").as_array())
+      if (c.at("clock").as_string() == clock) return c.at("last_30_days").as_object();
+  }
+  FAIL("no " << workflow << "/" << clock << " in the standards report");
+  return {};
+}
+
 }  // namespace
 
 TEST_CASE("standards: every escalation trigger fires from a real HTTP call", "[web][standards][triggers]") {
@@ -243,6 +284,119 @@ TEST_CASE("standards: every escalation trigger fires from a real HTTP call", "[w
     CHECK(level_of(agent, ref) == 1);
     CHECK(escalation_causes(agent, ref) == std::vector<std::string>{"commitment.at_risk"});
   }
+}
+
+TEST_CASE("standards: a pledge moves only as its clock's rule allows, and the refusal quotes the rule",
+          "[web][standards][renegotiation]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  Client anyone(server.port());
+  set_clock(admin, "2027-01-11T10:00:00Z");  // Monday 11 January 2027
+
+  // FCA eight weeks (DISP 1.6.2R): never moves.
+  json::value banking = create(agent, case_body("fca-disp", "banking", "Standing order missed"));
+  const std::string eight_weeks = pledge_id(agent, string_at(banking, "reference"), "final_response");
+  HttpResponse fixed = renegotiate(agent, eight_weeks, {{"due_in", "P7D"}, {"reason", "We need longer"}});
+  INFO(fixed.describe());
+  CHECK(fixed.status == 409);
+  CHECK(fixed.is_problem());
+  CHECK(string_at(fixed.json(), "detail").find("DISP 1.6.2R") != std::string::npos);
+  CHECK(string_at(fixed.json(), "detail").find("cannot be moved (renegotiation = \"never\")") != std::string::npos);
+  // A promise made by a person still moves before it is due.
+  HttpResponse promised = agent.post(kCases + string_at(banking, "reference") + "/commitments",
+                                     json::value(json::object{{"text", "We will call you"}, {"due_in", "P1D"}}));
+  REQUIRE(promised.status == 201);
+  CHECK(renegotiate(agent, string_at(promised.json(), "id"), {{"due_in", "P3D"}, {"reason", "Asked for Thursday"}})
+            .status == 200);
+
+  // FCA payment services: 15 business days (Monday 1 February, 17:00), exceptionally 35 (Monday
+  // 1 March, 17:00), and only with a holding reply giving the reasons and the new deadline.
+  json::value psd = create(agent, case_body("fca-disp", "payment_services", "Transfer stuck"));
+  const std::string psd_ref = string_at(psd, "reference");
+  const std::string fifteen = pledge_id(agent, psd_ref, "final_response_payment_services");
+  HttpResponse too_far = renegotiate(agent, fifteen,
+                                     {{"due_at", "2027-03-02T17:00:00Z"},
+                                      {"reason", "The receiving bank has not answered"},
+                                      {"holding_reply", "The reason for the delay is the other bank. By 2 March 2027."}});
+  CHECK(too_far.status == 409);
+  CHECK(string_at(too_far.json(), "detail").find("2027-03-01T17:00:00Z") != std::string::npos);
+  CHECK(string_at(too_far.json(), "detail").find("DISP 1.6.2AR") != std::string::npos);
+  HttpResponse no_letter =
+      renegotiate(agent, fifteen, {{"due_at", "2027-02-26T17:00:00Z"}, {"reason", "The receiving bank is slow"}});
+  CHECK(no_letter.status == 422);
+  CHECK(has(no_letter.problem_fields(), "holding_reply"));
+  CHECK(string_at(no_letter.json(), "detail").find("letter template") != std::string::npos);
+  HttpResponse no_date = renegotiate(
+      agent, fifteen,
+      {{"due_at", "2027-02-26T17:00:00Z"},
+       {"reason", "The receiving bank is slow"},
+       {"holding_reply", "The reason for the delay is that the receiving bank has not answered us yet."}});
+  CHECK(no_date.status == 422);
+  CHECK(no_date.body.find("26 February 2027") != std::string::npos);  // the deadline it must state
+  HttpResponse extended = renegotiate(
+      agent, fifteen,
+      {{"due_at", "2027-02-26T17:00:00Z"},
+       {"reason", "The receiving bank is slow"},
+       {"holding_reply",
+        "Dear Ana, we are sorry: we cannot answer within 15 business days. The reason for the delay is that the "
+        "receiving bank has not answered us yet. You will have our final response by 26 February 2027."}});
+  INFO(extended.describe());
+  REQUIRE(extended.status == 200);
+  json::value moved = agent.get(kCases + psd_ref).json();
+  bool sent = false;
+  for (const auto& m : moved.at("messages").as_array())
+    sent = sent || (m.at("visibility").as_string() == "client" &&
+                    std::string(m.at("body").as_string()).find("26 February 2027") != std::string::npos);
+  CHECK(sent);  // the holding reply went to the client
+  std::string successor;
+  for (const auto& k : moved.at("commitments").as_array())
+    if (k.at("status").as_string() == "open" && k.as_object().contains("replaces")) {
+      successor = std::string(k.at("id").as_string());
+      CHECK(k.at("due_at").as_string() == "2027-02-26T17:00:00Z");
+      CHECK(k.at("rule_due_at").as_string() == "2027-03-01T17:00:00Z");  // the exceptional target
+    }
+  REQUIRE(!successor.empty());
+
+  // Retail's own standard allows a later date agreed with the client, at most 14 days past the
+  // 14 days (Monday 25 January + 14 days = Monday 8 February, 10:00).
+  json::value retail = create(agent, case_body("retail", "delivery", "Sofa late"));
+  const std::string retail_ref = string_at(retail, "reference");
+  investigate(agent, retail_ref);
+  const std::string answer = pledge_id(agent, retail_ref, "final_response");
+  HttpResponse beyond = renegotiate(agent, answer, {{"due_at", "2027-02-09T10:00:00Z"}, {"reason", "Agreed"}});
+  CHECK(beyond.status == 409);
+  CHECK(string_at(beyond.json(), "detail").find("2027-02-08T10:00:00Z") != std::string::npos);
+  CHECK(string_at(beyond.json(), "detail").find("Our standard") != std::string::npos);
+  REQUIRE(renegotiate(agent, answer, {{"due_at", "2027-02-01T10:00:00Z"}, {"reason", "Agreed with Ana by phone"}})
+              .status == 200);
+
+  // Both answered after the time the standard first set, before the dates they were moved to.
+  investigate(agent, psd_ref);
+  advance(admin, "P17D");  // Thursday 28 January
+  must_act(agent, retail_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", final_response_text()}});
+  advance(admin, "P13D");  // Wednesday 10 February
+  must_act(agent, psd_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaFinalResponse}});
+
+  // Honest attainment: the payment-services pledge was met by the time its rule set (moved as the
+  // rule allows); retail's was kept only on a renegotiated date, which is not met.
+  json::object psd_window = window_of(anyone, "fca-disp", "final_response_payment_services");
+  CHECK(psd_window.at("met").as_int64() == 1);
+  CHECK(psd_window.at("moved").as_int64() == 1);
+  CHECK(psd_window.at("renegotiated").as_int64() == 0);
+  CHECK(psd_window.at("attainment").as_double() == 1.0);
+  json::object retail_window = window_of(anyone, "retail", "final_response");
+  CHECK(retail_window.at("met").as_int64() == 0);
+  CHECK(retail_window.at("renegotiated").as_int64() == 1);
+  CHECK(retail_window.at("broken").as_int64() == 0);
+  CHECK(retail_window.at("attainment").as_double() == 0.0);
+  // The public page says so in words.
+  HttpResponse page = anyone.get("/standards");
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("1 renegotiated") != std::string::npos);
+  CHECK(page.body.find("This date never moves.") != std::string::npos);
 }
 
 }  // namespace redress::webtest

@@ -7,6 +7,7 @@
 #include <date/tz.h>
 
 #include "engine/actions.h"
+#include "engine/pledges.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -236,6 +237,28 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     if (!k.note.empty()) o["note"] = k.note;
     if (k.handled_at) o["handled"] = when(*k.handled_at) + (k.handled_note.empty() ? "" : ": " + k.handled_note);
     o["due_input"] = k.paused() ? local_input(workflow, now + std::chrono::hours(24)) : local_input(workflow, k.due_at);
+    // How far the commitment may move: a pledge as its clock's rule says, a promise freely.
+    o["movable"] = open;
+    if (const ClockRule* rule = pledge_clock(k, api.engine.workflows())) {
+      if (!rule->rule.empty()) o["rule"] = rule->rule;
+      switch (rule->renegotiation) {
+        case Renegotiation::kNever:
+          o["movable"] = false;
+          if (open) o["fixed"] = true;
+          break;
+        case Renegotiation::kExceptional:
+          o["exceptional"] = format_duration(rule->exceptional_target->duration.total()) +
+                             (rule->exceptional_target->basis == TimeBasis::kBusiness ? " business days" : "");
+          break;
+        case Renegotiation::kAllowed:
+          if (rule->renegotiation_limit)
+            o["limit"] = duration_text(rule->renegotiation_limit->total()) + " past " +
+                         when(k.rule_due_at.value_or(k.due_at));
+          break;
+      }
+    }
+    if (k.rule_due_at && *k.rule_due_at != Time::max() && k.replaces_id != 0)
+      o["rule_due"] = when(*k.rule_due_at);
     commitments.push_back(std::move(o));
   }
   data["has_commitments"] = !commitments.empty();
