@@ -337,11 +337,20 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.text("body", false, kMaxLongText)) a.body = *v;
       break;
     case T::kProposeRedress:
-    case T::kResolve:
+    case T::kResolve: {
       a.outcome = r.choice<Outcome>("outcome", true, &parse_Outcome, all_names_Outcome());
-      if (auto v = r.text("final_response", true, kMaxLongText)) a.final_response = *v;
+      // A resolution carries a final response or, while its window is open, a summary resolution.
+      auto summary = type == T::kResolve ? r.text("summary_resolution", false, kMaxLongText) : std::nullopt;
+      if (summary) {
+        a.summary_resolution = *summary;
+        if (r.raw("final_response") && !r.raw("final_response")->is_null())
+          r.fail("summary_resolution", "give final_response or summary_resolution, not both");
+      } else if (auto v = r.text("final_response", true, kMaxLongText)) {
+        a.final_response = *v;
+      }
       if (type == T::kProposeRedress) read_offers(r, a.offers);
       break;
+    }
     case T::kAcceptRedress:
     case T::kRejectRedress:
       if (auto v = r.id("redress_id", 'r', false)) a.redress_id = *v;
@@ -369,6 +378,14 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.choice<Visibility>("visibility", true, &parse_Visibility, all_names_Visibility()))
         a.visibility = *v;
       if (auto v = r.text("body", true, kMaxLongText)) a.body = *v;
+      if (auto v = r.text("kind", false, 64); v && !v->empty()) {
+        if (*v != "holding_reply")
+          r.fail("kind", "must be \"holding_reply\" (or left out for an ordinary message)");
+        else if (a.visibility != Visibility::kClient)
+          r.fail("kind", "a holding reply is written to the client: visibility must be \"client\"");
+        else
+          a.message_kind = *v;
+      }
       break;
     case T::kMakeCommitment:
       if (auto v = r.text("text", true, 2000)) a.text = *v;

@@ -62,6 +62,12 @@ struct ActionRequest {
   std::string owner;                             // assign / transfer: staff id ("u-17") or email
   std::optional<Outcome> outcome;
   std::string final_response;                     // resolve / propose_redress
+  // resolve, instead of final_response, while the workflow's summary resolution window is open
+  // (FCA DISP 1.5: by close of business on the third business day after receipt).
+  std::string summary_resolution;
+  // add_message: "holding_reply" for a holding reply the workflow requires (FCA DISP 1.6.2R(2)),
+  // checked against its [holding_reply] elements; empty for an ordinary message.
+  std::string message_kind;
   std::vector<RedressOffer> offers;               // propose_redress (inline), offer_redress (exactly one)
   std::optional<int> level;                       // escalate: the level to raise to (default: one up)
   std::optional<Severity> severity;               // assess

@@ -47,16 +47,25 @@ Result<Time> resolve_due(const DueSpec& due, Time now, const std::string& field,
   return Error::invalid_field(field, "is required");
 }
 
-Status check_final_response(const Workflow& workflow, const std::string& text) {
-  auto missing = workflow.missing_elements(text);
+// The elements of a letter `field` holds that `text` lacks, as one 422 naming them and the letter
+// template to start from; success when none is missing.
+Status check_letter(const std::string& field, const std::string& what, const std::string& template_name,
+                    const Workflow& workflow, const std::vector<const RequiredElement*>& missing) {
   if (missing.empty()) return Status::success();
   std::vector<FieldError> fields;
-  std::string detail = "the final response lacks elements the " + workflow.name + " standard requires:";
+  std::string detail = "the " + what + " lacks elements the " + workflow.name + " standard requires:";
   for (const auto* element : missing) {
-    fields.push_back(FieldError{"final_response", "missing " + element->key + ": " + element->description});
+    fields.push_back(FieldError{field, "missing " + element->key + ": " + element->description});
     detail += " " + element->key;
   }
+  detail += " (start from the " + workflow.name + " letter template \"" + template_name + "\", which has them)";
   return Error::invalid(std::move(detail), std::move(fields));
+}
+
+Status check_final_response(const Workflow& workflow, const std::string& text, std::optional<Outcome> outcome) {
+  const std::string letter =
+      "final_response" + (outcome ? "_" + std::string(to_string(*outcome)) : std::string());
+  return check_letter("final_response", "final response", letter, workflow, workflow.missing_elements(text));
 }
 
 // Severity in its order: low < medium < high < critical.
@@ -119,7 +128,7 @@ Status check_move(const PledgeMove& move, const Commitment& c, Time due, const A
   if (request.holding_reply.empty())
     return Error::invalid_field("holding_reply", "moving " + what + " to its exceptional target needs a holding reply "
                                                  "to the client giving the reasons for the delay and the new deadline "
-                                                 "(start from the letter template \"holding_reply\"): " +
+                                                 "(start from the letter template \"extension\"): " +
                                                      rule_words(clock));
   std::vector<FieldError> fields;
   std::string detail = "the holding reply lacks what " + rule_words(clock) + " requires:";
@@ -136,7 +145,7 @@ Status check_move(const PledgeMove& move, const Commitment& c, Time due, const A
     }
   }
   if (fields.empty()) return Status::success();
-  return Error::invalid(detail + " (start from the letter template \"holding_reply\")", std::move(fields));
+  return Error::invalid(detail + " (start from the letter template \"extension\")", std::move(fields));
 }
 
 Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
@@ -395,7 +404,7 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     case T::kClientReplied: b.event("case.client_replied", transition({{"note", request.note}})); break;
 
     case T::kProposeRedress: {
-      if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
+      if (auto s = check_final_response(workflow, request.final_response, request.outcome); !s) return s.error();
       for (const auto& offer : request.offers) {
         Redress r;
         r.id = context.next_id(WriteContext::IdKind::kRedress);
@@ -494,7 +503,28 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     }
 
     case T::kResolve: {
-      if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
+      const bool summary = !request.summary_resolution.empty();
+      if (summary) {
+        // FCA DISP 1.5: only until close of business on the third business day after receipt.
+        if (!workflow.summary_resolution)
+          return Error::invalid_field("summary_resolution", "the " + workflow.name +
+                                                                " standard has no summary resolution: send a final "
+                                                                "response");
+        const Time until = *workflow.summary_resolution_until(before.received_at);
+        if (now > until)
+          return Error::refused("the summary resolution window closed at " + format_time(until) + " (" +
+                                    workflow.summary_resolution->letter +
+                                    ": close of business on the third business day after receipt, DISP 1.5); "
+                                    "resolve with a final response (letter template \"final_response_" +
+                                    std::string(to_string(*request.outcome)) + "\")",
+                                allowed_actions_now(before, workflows, now));
+        if (auto s = check_letter("summary_resolution", workflow.summary_resolution->letter, "summary_resolution",
+                                  workflow, workflow.missing_summary_elements(request.summary_resolution));
+            !s)
+          return s.error();
+      } else if (auto s = check_final_response(workflow, request.final_response, request.outcome); !s) {
+        return s.error();
+      }
       json::array lapsed;
       for (auto& r : redress) {
         if (r.status != RedressStatus::kProposed) continue;
@@ -506,11 +536,15 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       after.pending_offers = 0;
       after.outcome = request.outcome;
       after.resolved_at = now;
-      b.event("case.resolved", transition({{"outcome", to_string(*request.outcome)},
-                                           {"final_response", request.final_response},
-                                           {"lapsed_offers", std::move(lapsed)},
-                                           {"via", "resolve"}}));
-      b.email_client("client.final_response");
+      json::object resolved{{"outcome", to_string(*request.outcome)},
+                            {"lapsed_offers", std::move(lapsed)},
+                            {"via", "resolve"}};
+      if (summary)
+        resolved["summary_resolution"] = request.summary_resolution;
+      else
+        resolved["final_response"] = request.final_response;
+      b.event("case.resolved", transition(std::move(resolved)));
+      b.email_client(summary ? "client.summary_resolution" : "client.final_response");
       break;
     }
 
@@ -590,6 +624,17 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
 
     case T::kAddMessage: {
       Visibility visibility = request.actor.kind == Actor::Kind::kClient ? Visibility::kClient : request.visibility;
+      const bool holding_reply = request.message_kind == "holding_reply" && request.actor.kind != Actor::Kind::kClient;
+      if (holding_reply) {
+        // A holding reply the standard requires (FCA DISP 1.6.2R(2)) carries its elements.
+        if (!workflow.holding_reply)
+          return Error::invalid_field("kind", "the " + workflow.name + " standard asks for no holding reply");
+        if (auto s = check_letter("body", "holding reply", "holding_reply", workflow,
+                                  workflow.missing_holding_reply_elements(request.body));
+            !s)
+          return s.error();
+        after.holding_reply_at = now;
+      }
       Message m{context.next_id(WriteContext::IdKind::kMessage),
                 before.id,
                 visibility,
@@ -598,6 +643,7 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                 now};
       json::object data{
           {"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
+      if (holding_reply) data["kind"] = "holding_reply";
       b.put(std::move(m));
       if (request.actor.kind == Actor::Kind::kClient) {
         b.event("message.client", std::move(data));

@@ -134,6 +134,20 @@ void notify_staff(ChangeBuilder& b, const std::string& staff_id, const Workflow&
     b.email_staff(lead, "team", template_name);
 }
 
+// The pledge of the clock a holding reply answers fell due unmet before the case was resolved
+// and none was sent: the standard requires one now (FCA DISP 1.6.2R(2) at eight weeks). The case
+// records it (case.holding_reply_due) and the owner, or the team's leads, are prompted by mail.
+void prompt_holding_reply(ChangeBuilder& b, const Commitment& c, const Workflow& workflow, WriteContext& context) {
+  if (!workflow.holding_reply || c.kind != CommitmentKind::kPledge) return;
+  if (split_key(c.pledge_key).second != workflow.holding_reply->clock) return;
+  const Case& record = b.record();
+  if (!is_open(record.status) || record.holding_reply_at) return;
+  json::object data{{"commitment_id", commitment_display_id(c.id)}, {"clock", workflow.holding_reply->clock}};
+  if (!workflow.holding_reply->rule.empty()) data["rule"] = workflow.holding_reply->rule;
+  b.event("case.holding_reply_due", std::move(data), Actor::system().text());
+  notify_staff(b, record.owner_id, workflow, "staff.holding_reply_due", context);
+}
+
 void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows, WriteContext& context) {
   const Workflow& workflow = workflow_of(b.record(), workflows);
   c.status = CommitmentStatus::kBroken;
@@ -176,6 +190,7 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
     }
   }
   if (rule.compensation && !pays_a_penalty(b, c)) grant(b, c, *rule.compensation, workflow, context);
+  prompt_holding_reply(b, c, workflow, context);
 }
 
 void raise_warning(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows, WriteContext& context) {

@@ -162,6 +162,15 @@ bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
   return until && resolved <= *until;
 }
 
+bool Workflow::holding_reply_required(const Case& record, const std::vector<Commitment>& commitments) const {
+  if (!holding_reply || !is_open(record.status) || record.holding_reply_at) return false;
+  const std::string prefix = name + "/" + holding_reply->clock + "#";
+  return std::any_of(commitments.begin(), commitments.end(), [&](const Commitment& c) {
+    return c.kind == CommitmentKind::kPledge && c.status == CommitmentStatus::kBroken &&
+           c.pledge_key.rfind(prefix, 0) == 0;
+  });
+}
+
 std::vector<int> Workflow::levels_naming(TriggerKind kind) const {
   std::vector<int> out;
   for (const auto& rung : escalation)

@@ -241,6 +241,9 @@ struct Workflow {
   // True when a case received at `received` and resolved at `resolved` may be closed with the
   // summary resolution letter instead of a final response.
   [[nodiscard]] bool summary_resolution_allowed(Time received, Time resolved) const;
+  // Whether a holding reply is required on a case now: the pledge of the clock it answers fell
+  // due unmet (broken), the case is not resolved, and no holding reply was sent.
+  [[nodiscard]] bool holding_reply_required(const Case& record, const std::vector<Commitment>& commitments) const;
   // The rung a trigger of `kind` names, lowest first (client requests climb one rung at a time).
   [[nodiscard]] std::vector<int> levels_naming(TriggerKind kind) const;
 

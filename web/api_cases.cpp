@@ -20,7 +20,8 @@ namespace {
 // The body of the staff view of a case; `client_token` is its live client link, if any.
 std::string case_body(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
                       const std::vector<Message>& messages, const std::optional<std::string>& client_token) {
-  json::object body = case_json(snapshot, owner, api.engine.allowed_actions(snapshot.record), messages);
+  json::object body = case_json(snapshot, owner, api.engine.allowed_actions(snapshot.record), messages,
+                                api.engine.workflows().find(snapshot.record.workflow));
   if (client_token) body["client_url"] = client_url(api, *client_token);
   return json::serialize(body);
 }

@@ -34,7 +34,8 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "redress.proposed",        "redress.accepted",
                                                 "redress.rejected",        "redress.fulfilled",
                                                 "message.client",          "message.internal",
-                                                "survey.submitted",        "case.escalation_requested"};
+                                                "survey.submitted",        "case.escalation_requested",
+                                                "case.holding_reply_due"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;

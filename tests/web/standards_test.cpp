@@ -399,4 +399,115 @@ TEST_CASE("standards: a pledge moves only as its clock's rule allows, and the re
   CHECK(page.body.find("This date never moves.") != std::string::npos);
 }
 
+TEST_CASE("standards: FCA summary resolution until close of the third business day, refused on the fourth",
+          "[web][standards][summary]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  set_clock(admin, "2027-01-11T10:00:00Z");  // Monday 11 January 2027, in business hours
+
+  json::value quick = create(agent, case_body("fca-disp", "credit", "Card limit lowered"));
+  json::value slow = create(agent, case_body("fca-disp", "credit", "Card limit lowered again"));
+  const std::string quick_ref = string_at(quick, "reference");
+  const std::string slow_ref = string_at(slow, "reference");
+  // Close of business on the third business day after receipt: Thursday 14 January, 17:00.
+  CHECK(string_at(quick, "summary_resolution_until") == "2027-01-14T17:00:00Z");
+  CHECK(string_at(agent.get(kCases + quick_ref).json(), "summary_resolution_until") == "2027-01-14T17:00:00Z");
+  json::value retail = create(agent, case_body("retail", "billing", "Wrong bill"));
+  CHECK(retail.at("summary_resolution_until").is_null());  // a standard without one
+  investigate(agent, quick_ref);
+  investigate(agent, slow_ref);
+
+  const std::string summary =
+      "Thank you for talking to us on Tuesday. We have raised your limit back, and we consider your complaint "
+      "resolved. If you later become dissatisfied you may be able to refer it to the Financial Ombudsman Service: "
+      "www.financial-ombudsman.org.uk.";
+  advance(admin, "P3DT6H");  // Thursday 16:00, day 3
+  HttpResponse lacking = act(agent, quick_ref,
+                             {{"action", "resolve"},
+                              {"outcome", "upheld"},
+                              {"summary_resolution", "We have raised your limit back. We consider your complaint resolved."}});
+  CHECK(lacking.status == 422);
+  CHECK(has(lacking.problem_fields(), "summary_resolution"));
+  CHECK(string_at(lacking.json(), "detail").find("letter template \"summary_resolution\"") != std::string::npos);
+  CHECK(act(agent, quick_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"summary_resolution", summary},
+                               {"final_response", kFcaFinalResponse}})
+            .status == 422);  // one or the other
+  json::value resolved =
+      must_act(agent, quick_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"summary_resolution", summary}});
+  CHECK(resolved.at("status").as_string() == "resolved");
+  bool mailed = false;
+  const json::value quick_mail = agent.get(kCases + quick_ref + "/notifications").json();
+  for (const auto& n : quick_mail.at("items").as_array())
+    mailed = mailed || n.at("template").as_string() == "client.summary_resolution";
+  CHECK(mailed);
+
+  advance(admin, "PT18H");  // Friday 10:00, day 4
+  HttpResponse late = act(agent, slow_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"summary_resolution", summary}});
+  INFO(late.describe());
+  CHECK(late.status == 409);
+  CHECK(string_at(late.json(), "detail").find("window closed at 2027-01-14T17:00:00Z") != std::string::npos);
+  CHECK(string_at(late.json(), "detail").find("final_response_upheld") != std::string::npos);
+  // The final response still resolves it.
+  must_act(agent, slow_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaFinalResponse}});
+}
+
+TEST_CASE("standards: at eight weeks without a final response the FCA holding reply is required and prompted",
+          "[web][standards][holding]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  set_clock(admin, "2027-01-11T10:00:00Z");
+
+  json::value created = create(agent, case_body("fca-disp", "pensions", "Transfer value wrong"));
+  const std::string ref = string_at(created, "reference");
+  investigate(agent, ref);
+  json::value before = agent.get(kCases + ref).json();
+  REQUIRE(before.at("holding_reply").is_object());
+  CHECK(before.at("holding_reply").at("due_at").as_string() == "2027-03-08T10:00:00Z");  // eight weeks
+  CHECK_FALSE(before.at("holding_reply").at("required").as_bool());
+  // Sending one needs the letter's elements; an internal note is never a holding reply.
+  CHECK(agent.post(kCases + ref + "/messages",
+                   json::value(json::object{{"visibility", "internal"}, {"kind", "holding_reply"}, {"body", "x"}}))
+            .status == 422);
+
+  advance(admin, "P8WT1H");
+  json::value due = agent.get(kCases + ref).json();
+  CHECK(due.at("holding_reply").at("required").as_bool());
+  bool recorded = false, prompted = false;
+  const json::value events = agent.get(kCases + ref + "/events").json();
+  for (const auto& e : events.at("items").as_array())
+    recorded = recorded || e.at("type").as_string() == "case.holding_reply_due";
+  const json::value mail = agent.get(kCases + ref + "/notifications").json();
+  for (const auto& n : mail.at("items").as_array())
+    prompted = prompted || (n.at("template").as_string() == "staff.holding_reply_due" &&
+                            n.at("recipient").as_string() == "agent@example.org");
+  CHECK(recorded);
+  CHECK(prompted);
+
+  HttpResponse lacking = agent.post(
+      kCases + ref + "/messages",
+      json::value(json::object{{"visibility", "client"}, {"kind", "holding_reply"}, {"body", "Sorry for the wait."}}));
+  CHECK(lacking.status == 422);
+  CHECK(string_at(lacking.json(), "detail").find("letter template \"holding_reply\"") != std::string::npos);
+  HttpResponse sent = agent.post(
+      kCases + ref + "/messages",
+      json::value(json::object{
+          {"visibility", "client"},
+          {"kind", "holding_reply"},
+          {"body",
+           "We are sorry: we are not yet in a position to send our final response, because the pension scheme has "
+           "not sent us its records. We expect to send it by 22 March 2027. You may now refer your complaint to the "
+           "Financial Ombudsman Service (www.financial-ombudsman.org.uk); its leaflet is enclosed."}}));
+  INFO(sent.describe());
+  REQUIRE(sent.status == 201);
+  json::value after = agent.get(kCases + ref).json();
+  CHECK_FALSE(after.at("holding_reply").at("required").as_bool());
+  CHECK(after.at("holding_reply").at("sent_at").as_string() == "2027-03-08T11:00:00Z");
+}
+
 }  // namespace redress::webtest

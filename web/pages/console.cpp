@@ -330,6 +330,34 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["redress_kinds"] = std::move(kinds);
   data["default_due"] = local_input(workflow, now + std::chrono::hours(4));
   data["zone"] = workflow ? workflow->calendar.zone_name() : "UTC";
+  // What the case's standard asks of it now: a summary resolution window, a holding reply.
+  if (workflow) {
+    const json::object standard = standards_json(view.snapshot, workflow);
+    if (const auto& until = standard.at("summary_resolution_until"); until.is_string()) {
+      const auto t = parse_time(until.get_string());
+      if (t && now <= *t) {
+        data["summary_until"] = when(*t);
+        json::array summary_elements;
+        for (const auto& e : workflow->summary_resolution->elements)
+          summary_elements.push_back(json::object{{"text", e.description}});
+        data["summary_elements"] = std::move(summary_elements);
+        data["summary_letter"] = workflow->summary_resolution->letter;
+      }
+    }
+    if (const auto& holding = standard.at("holding_reply"); holding.is_object()) {
+      json::object h{{"rule", workflow->holding_reply->rule}};
+      if (holding.at("required").as_bool()) h["required"] = true;
+      if (const auto& due = holding.at("due_at"); due.is_string())
+        if (auto t = parse_time(due.get_string())) h["due"] = when(*t);
+      if (const auto& sent = holding.at("sent_at"); sent.is_string())
+        if (auto t = parse_time(sent.get_string())) h["sent"] = when(*t);
+      json::array holding_elements;
+      for (const auto& e : workflow->holding_reply->elements)
+        holding_elements.push_back(json::object{{"text", e.description}});
+      h["elements"] = std::move(holding_elements);
+      data["holding_reply"] = std::move(h);
+    }
+  }
   if (workflow && !workflow->final_response_elements.empty()) {
     json::array elements;
     for (const auto& e : workflow->final_response_elements) elements.push_back(json::object{{"text", e.description}});
