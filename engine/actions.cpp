@@ -349,6 +349,7 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
         a.final_response = *v;
       }
       if (type == T::kProposeRedress) read_offers(r, a.offers);
+      if (auto v = r.text("letter", false, 64)) a.letter = *v;
       break;
     }
     case T::kAcceptRedress:
@@ -386,6 +387,7 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
         else
           a.message_kind = *v;
       }
+      if (auto v = r.text("letter", false, 64)) a.letter = *v;
       break;
     case T::kMakeCommitment:
       if (auto v = r.text("text", true, 2000)) a.text = *v;
@@ -401,6 +403,7 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       read_due(r, a.due, true);
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
       if (auto v = r.text("holding_reply", false, kMaxLongText)) a.holding_reply = *v;
+      if (auto v = r.text("letter", false, 64)) a.letter = *v;
       break;
     case T::kOfferRedress: {
       std::vector<FieldError> errors;

@@ -68,6 +68,9 @@ struct ActionRequest {
   // add_message: "holding_reply" for a holding reply the workflow requires (FCA DISP 1.6.2R(2)),
   // checked against its [holding_reply] elements; empty for an ordinary message.
   std::string message_kind;
+  // resolve, propose_redress, add_message, renegotiate_commitment: the letter template the text was
+  // written from (web/letters.h), recorded on the event; empty for free text.
+  std::string letter;
   std::vector<RedressOffer> offers;               // propose_redress (inline), offer_redress (exactly one)
   std::optional<int> level;                       // escalate: the level to raise to (default: one up)
   std::optional<Severity> severity;               // assess

@@ -80,15 +80,6 @@ void escalate_for_severity(ChangeBuilder& b, const Workflow& workflow, WriteCont
                     });
 }
 
-// "23 June 2026": a local date as letters write it.
-std::string letter_date(const BusinessCalendar& calendar, Time t) {
-  static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                        "July",    "August",   "September", "October", "November", "December"};
-  const auto date = calendar.local_date(t);
-  return std::to_string(static_cast<unsigned>(date.day())) + " " +
-         kMonths[static_cast<unsigned>(date.month()) - 1] + " " + std::to_string(static_cast<int>(date.year()));
-}
-
 // The rule a refusal quotes: the clock's own citation, else its target.
 std::string rule_words(const ClockRule& clock) {
   if (!clock.rule.empty()) return clock.rule;
@@ -422,9 +413,11 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       for (const auto& r : redress)
         if (r.status == RedressStatus::kProposed) offers.push_back(offer_json(r));
       after.outcome = request.outcome;
-      b.event("redress.proposed", transition({{"outcome", to_string(*request.outcome)},
-                                              {"final_response", request.final_response},
-                                              {"offers", std::move(offers)}}));
+      json::object proposed{{"outcome", to_string(*request.outcome)},
+                            {"final_response", request.final_response},
+                            {"offers", std::move(offers)}};
+      if (!request.letter.empty()) proposed["letter"] = request.letter;
+      b.event("redress.proposed", transition(std::move(proposed)));
       b.email_client("client.redress_proposed");
       break;
     }
@@ -543,6 +536,7 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
         resolved["summary_resolution"] = request.summary_resolution;
       else
         resolved["final_response"] = request.final_response;
+      if (!request.letter.empty()) resolved["letter"] = request.letter;
       b.event("case.resolved", transition(std::move(resolved)));
       b.email_client(summary ? "client.summary_resolution" : "client.final_response");
       break;
@@ -644,6 +638,7 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       json::object data{
           {"message_id", message_display_id(m.id)}, {"visibility", to_string(visibility)}, {"body", request.body}};
       if (holding_reply) data["kind"] = "holding_reply";
+      if (!request.letter.empty()) data["letter"] = request.letter;
       b.put(std::move(m));
       if (request.actor.kind == Actor::Kind::kClient) {
         b.event("message.client", std::move(data));
@@ -732,6 +727,8 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                                                 {"visibility", "client"},
                                                 {"body", request.holding_reply},
                                                 {"kind", "holding_reply"},
+                                                {"letter", request.letter.empty() ? json::value(nullptr)
+                                                                                  : json::value(request.letter)},
                                                 {"commitment_id", commitment_display_id(c.id)}});
         b.put(std::move(m));
         b.email_client("client.message");

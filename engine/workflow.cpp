@@ -242,6 +242,26 @@ std::optional<Renegotiation> parse_Renegotiation(std::string_view text) {
   return parse_from(kRenegotiationNames, text);
 }
 
+std::string calendar_warning(const CalendarEnding& ending) {
+  const std::string file = ending.source.empty() ? "its workflow file" : ending.source;
+  const std::string next = std::to_string(ending.last_year + 1);
+  std::string text = "the " + ending.workflow + " standard's business calendar (" + ending.zone +
+                     ") lists holidays to the end of " + std::to_string(ending.last_year) + ": ";
+  if (ending.days_left <= 0)
+    return text + "it has run out, and deadlines past it are refused. Add " + next + "'s holidays and last_year to " +
+           file + ", then restart";
+  return text + std::to_string(ending.days_left) + (ending.days_left == 1 ? " day" : " days") + " left. Add " + next +
+         "'s holidays and last_year to " + file + " before then: after it, deadlines on it are refused";
+}
+
+std::string letter_date(const BusinessCalendar& calendar, Time t) {
+  static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+  const auto date = calendar.local_date(t);
+  return std::to_string(static_cast<unsigned>(date.day())) + " " +
+         kMonths[static_cast<unsigned>(date.month()) - 1] + " " + std::to_string(static_cast<int>(date.year()));
+}
+
 std::vector<CalendarEnding> calendars_ending(const WorkflowSet& workflows, Time now, int warning_days) {
   std::vector<CalendarEnding> out;
   const auto today = std::chrono::floor<std::chrono::days>(now);

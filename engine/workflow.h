@@ -289,6 +289,9 @@ class WorkflowSet {
 [[nodiscard]] std::string_view to_string(Renegotiation value);
 [[nodiscard]] std::optional<Renegotiation> parse_Renegotiation(std::string_view text);
 
+// "23 June 2026": the local date of `t` in the calendar's zone, as letters write it.
+[[nodiscard]] std::string letter_date(const BusinessCalendar& calendar, Time t);
+
 // A calendar that runs out soon: its workflow, and the first day it no longer covers.
 struct CalendarEnding {
   std::string workflow;
@@ -303,5 +306,9 @@ struct CalendarEnding {
 inline constexpr int kCalendarWarningDays = 90;
 [[nodiscard]] std::vector<CalendarEnding> calendars_ending(const WorkflowSet& workflows, Time now,
                                                            int warning_days = kCalendarWarningDays);
+// What to tell an operator about one: "the retail standard's business calendar (Europe/London)
+// lists holidays to the end of 2030: 45 days left. Add 2031's holidays and last_year to
+// workflows/retail.toml before then: after it, deadlines on it are refused."
+[[nodiscard]] std::string calendar_warning(const CalendarEnding& ending);
 
 }  // namespace redress

@@ -21,6 +21,7 @@
 #include "ports/report_store.h"
 #include "ports/session_store.h"
 #include "ports/staff_directory.h"
+#include "web/letters.h"
 #include "web/metrics.h"
 #include "web/rate_limit.h"
 #include "web/router.h"
@@ -55,6 +56,9 @@ struct ApiContext {
   std::shared_ptr<RateLimiter> intake_limiter;
   // Rendered case views (settings.view_cache_mib); made by register_api when not set, none when 0.
   std::shared_ptr<ViewCache> view_cache;
+  // The letter templates staff start from (web/letters.h); the shipped ones when not set (none
+  // when those cannot be loaded: a request naming a letter is then refused).
+  std::shared_ptr<const LetterTemplates> letters;
 };
 
 void register_api(Router& router, ApiContext& api);

@@ -183,6 +183,7 @@ HttpHarness& http_harness() {
                                                                {},
                                                                {},
                                                                {},
+                                                               {},
                                                                {}});
     h->api->openapi_document = "{}";
     web::Server& server = *h->server;

@@ -3,6 +3,8 @@
 // redress_rejected, commitment_broken for promises and pledges, clock_warning, clock_breach),
 // each from a real HTTP call; a client asks for escalation once per level, by the API and by the
 // status page's form.
+#include <regex>
+
 #include "tests/web/support.h"
 #include "web/pages/html.h"
 
@@ -508,6 +510,73 @@ TEST_CASE("standards: at eight weeks without a final response the FCA holding re
   json::value after = agent.get(kCases + ref).json();
   CHECK_FALSE(after.at("holding_reply").at("required").as_bool());
   CHECK(after.at("holding_reply").at("sent_at").as_string() == "2027-03-08T11:00:00Z");
+}
+
+TEST_CASE("standards: calendars say when they end - /healthz and the board warn 90 days ahead, and past the end "
+          "deadlines are refused",
+          "[web][standards][calendar]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  server.set_password("lead", "correct horse battery staple");
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  Client anyone(server.port());
+
+  set_clock(admin, "2030-09-01T12:00:00Z");
+  json::value early = anyone.get("/healthz").json();
+  CHECK(string_at(early, "status") == "ok");
+  CHECK_FALSE(early.as_object().contains("calendars"));
+
+  set_clock(admin, "2030-11-01T12:00:00Z");  // 61 days before the shipped calendars end
+  json::value health = anyone.get("/healthz").json();
+  CHECK(string_at(health, "status") == "ok");
+  REQUIRE(health.as_object().contains("calendars"));
+  CHECK(health.at("calendars").as_array().size() == 4);
+  for (const auto& c : health.at("calendars").as_array()) {
+    CHECK(c.at("days_left").as_int64() == 61);
+    CHECK(c.at("ends").as_string() == "2031-01-01");
+    CHECK(c.at("last_year").as_int64() == 2030);
+    CHECK(std::string(c.at("message").as_string()).find("Add 2031's holidays") != std::string::npos);
+  }
+  // Deadlines inside the years are still counted.
+  create(agent, case_body("retail", "billing", "Before the end"));
+
+  // The review board says so too.
+  Client lead(server.port());
+  HttpResponse login = lead.get("/staff/login");
+  REQUIRE(login.status == 200);
+  std::smatch csrf;
+  REQUIRE(std::regex_search(login.body, csrf, std::regex("name=\"csrf\" value=\"([^\"]*)\"")));
+  std::string cookies;
+  for (auto [it, end] = login.headers.equal_range("set-cookie"); it != end; ++it)
+    cookies += (cookies.empty() ? "" : "; ") + it->second.substr(0, it->second.find(';'));
+  HttpResponse signed_in = lead.post(
+      "/staff/login",
+      "csrf=" + web::form_encode(csrf[1].str()) + "&next=%2Fstaff%2Fboard&email=" + web::form_encode("lead@example.org") +
+          "&password=" + web::form_encode("correct horse battery staple"),
+      {{"Content-Type", "application/x-www-form-urlencoded"}, {"Cookie", cookies}});
+  REQUIRE(signed_in.status == 303);
+  for (auto [it, end] = signed_in.headers.equal_range("set-cookie"); it != end; ++it)
+    cookies += "; " + it->second.substr(0, it->second.find(';'));
+  HttpResponse board = lead.get("/staff/board", {{"Cookie", cookies}});
+  INFO(board.describe());
+  REQUIRE(board.status == 200);
+  CHECK(board.body.find("Calendar ending") != std::string::npos);
+  CHECK(board.body.find("lists holidays to the end of 2030: 61 days left") != std::string::npos);
+
+  // Past the end: nothing that needs a business day is guessed.
+  set_clock(admin, "2031-01-02T12:00:00Z");
+  HttpResponse refused = agent.post("/v1/cases", json::value(case_body("retail", "billing", "After the end")));
+  INFO(refused.describe());
+  CHECK(refused.status == 503);
+  CHECK(refused.is_problem());
+  CHECK(string_at(refused.json(), "type").find("calendar-exhausted") != std::string::npos);
+  CHECK(string_at(refused.json(), "detail").find("retail") != std::string::npos);
+  CHECK(string_at(refused.json(), "detail").find("2026-2030") != std::string::npos);
+  json::value ended = anyone.get("/healthz").json();
+  CHECK(string_at(ended, "status") == "degraded");
+  CHECK(ended.at("calendars").at(0).at("days_left").as_int64() == 0);
 }
 
 }  // namespace redress::webtest

@@ -316,10 +316,15 @@ void board_page(PagesContext& pages, const ContextPtr&, Reply reply, const Signe
   json::array tables, cards;
   for (const auto& t : board->tables) tables.push_back(table_json(t));
   for (auto& c : board->cards) cards.push_back(std::move(c));
+  // Calendars about to run out (within 90 days): deadlines past their end are refused.
+  json::array calendars;
+  for (const auto& ending : calendars_ending(pages.api.engine.workflows(), pages.api.engine.clock().now()))
+    calendars.push_back(json::object{{"text", calendar_warning(ending)}, {"ended", ending.days_left <= 0}});
   json::object data{{"title", "Review board"},
                     {"staff", staff_nav(who, "board")},
                     {"tables", std::move(tables)},
                     {"cards", std::move(cards)},
+                    {"calendar_warnings", std::move(calendars)},
                     {"generated", short_time(pages, "", pages.api.engine.clock().now())}};
   reply(render_page(pages, http::status::ok, "board", std::move(data)));
 }

@@ -191,7 +191,8 @@ std::optional<Time> parse_local_input(const Workflow* workflow, const std::strin
   }
 }
 
-json::object case_page_data(PagesContext& pages, const CaseView& view, const SignedIn& who, json::object draft) {
+json::object case_page_data(PagesContext& pages, const CaseView& view, const SignedIn& who, json::object draft,
+                            const std::string& letter = {}) {
   ApiContext& api = pages.api;
   const Case& c = view.snapshot.record;
   const Workflow* workflow = api.engine.workflows().find(c.workflow);
@@ -327,6 +328,39 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   for (auto name : all_names_Outcome()) outcomes.push_back(json::object{{"name", name}});
   for (auto name : all_names_RedressKind()) kinds.push_back(json::object{{"name", name}});
   data["outcomes"] = std::move(outcomes);
+  // The forms that send a letter start from the standard's letter templates (web/letters.h): the
+  // letter chosen (?letter=name), else the first final response, with its variable parts shown as
+  // "[decision]" for the sender to write.
+  if (workflow && api.letters) {
+    LetterContext context{&c, view.owner ? view.owner->name : api.settings.organisation, api.settings.organisation,
+                          now, std::nullopt};
+    std::string chosen = letter;
+    const LetterInfo* info = chosen.empty() ? nullptr : api.letters->find(c.workflow, chosen);
+    if (!info || info->purpose != LetterPurpose::kFinalResponse) chosen = "final_response_upheld";
+    info = api.letters->find(c.workflow, chosen);
+    json::array choices;
+    for (const auto& l : api.letters->letters(c.workflow)) {
+      if (l.purpose != LetterPurpose::kFinalResponse) continue;
+      choices.push_back(json::object{{"name", l.name},
+                                     {"outcome", to_string(*l.outcome)},
+                                     {"url", "/staff/cases/" + c.reference + "?letter=" + l.name + "#resolve-form"},
+                                     {"current", l.name == chosen}});
+    }
+    data["has_final_letters"] = !choices.empty();
+    data["final_letters"] = std::move(choices);
+    if (info) {
+      data["final_letter"] = chosen;
+      data["final_letter_text"] = api.letters->draft(*workflow, chosen, context);
+      json::array marked;
+      for (auto name : all_names_Outcome())
+        marked.push_back(json::object{{"name", name}, {"selected", info->outcome && to_string(*info->outcome) == name}});
+      data["outcomes"] = std::move(marked);
+    }
+    if (api.letters->find(c.workflow, "summary_resolution"))
+      data["summary_letter_text"] = api.letters->draft(*workflow, "summary_resolution", context);
+    if (api.letters->find(c.workflow, "holding_reply"))
+      data["holding_letter_text"] = api.letters->draft(*workflow, "holding_reply", context);
+  }
   data["redress_kinds"] = std::move(kinds);
   data["default_due"] = local_input(workflow, now + std::chrono::hours(4));
   data["zone"] = workflow ? workflow->calendar.zone_name() : "UTC";
@@ -374,7 +408,7 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
         pages, page_status(view.error()), "No such case", view.error().detail,
         json::object{
             {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
-  json::object data = case_page_data(pages, *view, who, {});
+  json::object data = case_page_data(pages, *view, who, {}, ctx->query_value("letter").value_or(""));
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
   reply(render_page(pages, http::status::ok, "case", std::move(data)));
 }
