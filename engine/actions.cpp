@@ -309,6 +309,8 @@ Result<NewCase> decode_new_case(const json::object& body) {
   if (auto v = r.text("remedy_requested", false, kMaxLongText)) c.remedy_requested = *v;
   if (auto v = r.choice<Severity>("severity", false, &parse_Severity, all_names_Severity())) c.severity = *v;
   if (auto v = r.text("workflow", false, 64)) c.workflow = *v;
+  if (auto v = r.text("regulator_reference", false, 100)) c.regulator_reference = *v;
+  c.routed_at = r.time("routed_at");
   r.refuse_unknown();
   if (!r.errors().empty()) return invalid_from(std::move(r.errors()));
   return c;
@@ -426,6 +428,10 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.text("comment", false, kMaxLongText)) a.comment = *v;
       break;
     case T::kRequestEscalation:
+      if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
+      break;
+    case T::kExemptCommitment:
+      if (auto v = r.id("commitment_id", 'k', true)) a.commitment_id = *v;
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
       break;
   }

@@ -31,6 +31,10 @@ struct NewCase {
   std::string remedy_requested;
   Severity severity = Severity::kMedium;
   std::string workflow;  // empty: routed by category and channel
+  // A complaint a regulator's portal routed to the organisation (CFPB): its reference there, and
+  // when it was routed; a clock that starts at `routed` counts from then.
+  std::string regulator_reference;
+  std::optional<Time> routed_at;
   // The client's private link, made by the caller (it needs the server's key): a random nonce
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;

@@ -40,7 +40,8 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "offer_redress",
                                                                       "fulfil_redress",
                                                                       "submit_survey",
-                                                                      "request_escalation"};
+                                                                      "request_escalation",
+                                                                      "exempt_commitment"};
 }  // namespace
 
 std::string_view to_string(ActionType type) { return kActionNames.at(static_cast<std::size_t>(type)); }
@@ -128,7 +129,7 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
                 sc::custom_reaction<Ev<A::kAssess>>, sc::custom_reaction<Ev<A::kAddMessage>>,
                 sc::custom_reaction<Ev<A::kMakeCommitment>>, sc::custom_reaction<Ev<A::kKeepCommitment>>,
                 sc::custom_reaction<Ev<A::kRenegotiateCommitment>>, sc::custom_reaction<Ev<A::kFulfilRedress>>,
-                sc::custom_reaction<Ev<A::kRequestEscalation>>>;
+                sc::custom_reaction<Ev<A::kRequestEscalation>>, sc::custom_reaction<Ev<A::kExemptCommitment>>>;
 
   sc::result react(const Ev<A::kTake>&) {
     auto& m = outermost_context();
@@ -192,6 +193,7 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
   sc::result react(const Ev<A::kKeepCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kRenegotiateCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kFulfilRedress>&) { return fulfil(); }
+  sc::result react(const Ev<A::kExemptCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kRequestEscalation>&) {
     auto& m = outermost_context();
     if (!m.facts.takes_escalation_requests) {
@@ -318,7 +320,8 @@ struct Resolved : Status<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
       mpl::list<sc::custom_reaction<Ev<A::kReopen>>, sc::custom_reaction<Ev<A::kClose>>,
                 sc::custom_reaction<Ev<A::kAddMessage>>, sc::custom_reaction<Ev<A::kMakeCommitment>>,
                 sc::custom_reaction<Ev<A::kKeepCommitment>>, sc::custom_reaction<Ev<A::kRenegotiateCommitment>>,
-                sc::custom_reaction<Ev<A::kFulfilRedress>>, sc::custom_reaction<Ev<A::kSubmitSurvey>>>;
+                sc::custom_reaction<Ev<A::kFulfilRedress>>, sc::custom_reaction<Ev<A::kSubmitSurvey>>,
+                sc::custom_reaction<Ev<A::kExemptCommitment>>>;
   sc::result react(const Ev<A::kReopen>&) {
     auto& m = outermost_context();
     if (!m.facts.within_reopen_window) {
@@ -343,6 +346,7 @@ struct Resolved : Status<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
   sc::result react(const Ev<A::kKeepCommitment>&) { return in_place(); }
   sc::result react(const Ev<A::kRenegotiateCommitment>&) { return in_place(); }
   sc::result react(const Ev<A::kSubmitSurvey>&) { return in_place(); }
+  sc::result react(const Ev<A::kExemptCommitment>&) { return in_place(); }
   sc::result react(const Ev<A::kFulfilRedress>&) {
     auto& m = outermost_context();
     if (!m.facts.has_unfulfilled_redress) {

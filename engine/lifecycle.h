@@ -48,8 +48,9 @@ enum class ActionType {
   kFulfilRedress,
   kSubmitSurvey,
   kRequestEscalation,  // the client asks for the case to be escalated (once per escalation level)
+  kExemptCommitment,   // record an exemption: the commitment's breach owes no automatic compensation
 };
-inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kRequestEscalation) + 1;
+inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kExemptCommitment) + 1;
 inline constexpr int kLifecycleActionCount = static_cast<int>(ActionType::kAssess) + 1;
 
 [[nodiscard]] std::string_view to_string(ActionType type);

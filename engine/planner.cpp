@@ -197,7 +197,8 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
       if (type == T::kSubmitSurvey) return Error::forbidden("the survey is the client's to answer");
       if (type == T::kRequestEscalation)
         return Error::forbidden("a request for escalation is the client's; staff escalate with the escalate action");
-      if ((type == T::kAssign || type == T::kDeescalate) && !role_at_least(actor.role, Role::kLead))
+      if ((type == T::kAssign || type == T::kDeescalate || type == T::kExemptCommitment) &&
+          !role_at_least(actor.role, Role::kLead))
         return Error::forbidden(std::string(to_string(type)) + " needs the lead role or above");
       if (type == T::kTransfer && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
         return Error::forbidden("only the owner, or a lead or above, may transfer a case");
@@ -273,21 +274,31 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
   record.clock = ClockState::kRunning;
   record.received_at = now;
   record.updated_at = now;
+  record.regulator_reference = request.regulator_reference;
+  if (request.routed_at) {
+    // Routed by the regulator before it reached us (or as it did): never in the future.
+    if (*request.routed_at > now) return Error::invalid_field("routed_at", "must not be in the future");
+    record.routed_at = request.routed_at;
+  }
 
   ChangeBuilder b(record, actor, now, -1);
   json::object client{{"name", request.client.name}, {"email", request.client.email}};
   if (!request.client.phone.empty()) client["phone"] = request.client.phone;
   if (!request.client.locale.empty()) client["locale"] = request.client.locale;
-  b.event("case.received", json::object{{"client", client},
-                                        {"channel", to_string(request.channel)},
-                                        {"category", request.category},
-                                        {"touchpoint", request.touchpoint},
-                                        {"subject", request.subject},
-                                        {"description", request.description},
-                                        {"remedy_requested", request.remedy_requested},
-                                        {"severity", to_string(request.severity)},
-                                        {"workflow", workflow->name},
-                                        {"team", workflow->team}});
+  json::object received{{"client", client},
+                        {"channel", to_string(request.channel)},
+                        {"category", request.category},
+                        {"touchpoint", request.touchpoint},
+                        {"subject", request.subject},
+                        {"description", request.description},
+                        {"remedy_requested", request.remedy_requested},
+                        {"severity", to_string(request.severity)},
+                        {"workflow", workflow->name},
+                        {"team", workflow->team}};
+  // Routed by a regulator's portal: its reference, and when it routed the complaint to us.
+  if (!request.regulator_reference.empty()) received["regulator_reference"] = request.regulator_reference;
+  if (request.routed_at) received["routed_at"] = format_time(*request.routed_at);
+  b.event("case.received", std::move(received));
   if (workflow->auto_acknowledge) {
     b.record().status = CaseStatus::kAcknowledged;
     b.record().acknowledged_at = now;
@@ -796,6 +807,32 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
         b.event("commitment.kept", json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", c.note}});
         b.put(c);
       }
+      break;
+    }
+
+    case T::kExemptCommitment: {
+      // An exemption the standard recognises (energy: the Guaranteed Standards' exemptions), with
+      // its reason: the commitment's breach, and any further sum for lateness, owe nothing from now.
+      auto it = std::find_if(commitments.begin(), commitments.end(),
+                             [&](const Commitment& k) { return k.id == request.commitment_id; });
+      if (it == commitments.end())
+        return Error::not_found("no commitment " + commitment_display_id(request.commitment_id) + " on this case");
+      Commitment c = *it;
+      if (!compensates(c, workflow, workflows))
+        return Error::refused("commitment " + commitment_display_id(c.id) +
+                                  " owes no automatic compensation, so there is nothing to exempt",
+                              allowed_actions_now(before, workflows, now));
+      if (!c.exemption.empty())
+        return Error::refused("commitment " + commitment_display_id(c.id) + " is exempt already: " + c.exemption,
+                              allowed_actions_now(before, workflows, now));
+      if (c.status != CommitmentStatus::kOpen && c.status != CommitmentStatus::kBroken)
+        return Error::refused("commitment " + commitment_display_id(c.id) + " is " + std::string(to_string(c.status)),
+                              allowed_actions_now(before, workflows, now));
+      c.exemption = request.reason;
+      b.event("commitment.exempted", json::object{{"commitment_id", commitment_display_id(c.id)},
+                                                  {"reason", request.reason},
+                                                  {"status", to_string(c.status)}});
+      b.put(std::move(c));
       break;
     }
 

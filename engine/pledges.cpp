@@ -112,6 +112,29 @@ void grant(ChangeBuilder& b, const Commitment& broken, const Compensation& compe
   owe_redress_commitment(b, r, workflow, context);
 }
 
+// The failure a payment answers: for automatic compensation, the commitment whose breach granted
+// it (all its top-ups share it); for accepted redress, the offer itself. 0 for anything else.
+std::int64_t failure_paid(const ChangeBuilder& b, const Commitment& c) {
+  if (c.kind != CommitmentKind::kRedress) return 0;
+  for (const auto& r : b.redress())
+    if (r.id == c.redress_id) return r.automatic && r.commitment_id != 0 ? r.commitment_id : -r.id;
+  return 0;
+}
+
+// True when a late payment of the same failure has already owed its penalty: the penalty is owed
+// once per failure (a supply restored late is paid in top-ups, each its own payment to make, but
+// paying them late is one failure to pay).
+bool penalty_owed_already(const ChangeBuilder& b, const Commitment& c) {
+  const std::int64_t failure = failure_paid(b, c);
+  if (failure == 0) return false;
+  for (const auto& r : b.redress()) {
+    if (!r.automatic || r.commitment_id == 0 || r.commitment_id == c.id) continue;
+    const Commitment* late = b.find_commitment(r.commitment_id);
+    if (late && late->kind == CommitmentKind::kRedress && failure_paid(b, *late) == failure) return true;
+  }
+  return false;
+}
+
 // True for the commitment to pay a late-payment penalty: its own lateness owes no further penalty
 // (else penalties would chase penalties every redress term).
 bool pays_a_penalty(const ChangeBuilder& b, const Commitment& c) {
@@ -189,7 +212,9 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
         break;
     }
   }
-  if (rule.compensation && !pays_a_penalty(b, c)) grant(b, c, *rule.compensation, workflow, context);
+  // Automatic compensation, unless an exemption was recorded; a late-payment penalty once per failure.
+  if (rule.compensation && c.exemption.empty() && !pays_a_penalty(b, c) && !penalty_owed_already(b, c))
+    grant(b, c, *rule.compensation, workflow, context);
   prompt_holding_reply(b, c, workflow, context);
 }
 
@@ -228,6 +253,7 @@ void met_late(ChangeBuilder& b, const Commitment& c, Time met_at, const Workflow
           Actor::system().text());
   const ClockRule* rule = clock_of(c, workflows);
   if (!rule || !rule->breach.compensation || rule->breach.compensation->per_period_minor == 0) return;
+  if (!c.exemption.empty()) return;  // exempt: no further sum
   const Compensation& compensation = *rule->breach.compensation;
   std::int64_t owed = compensation.amount_for(late);
   std::int64_t granted = 0;
@@ -330,6 +356,10 @@ Result<ClockFold> restore_fold(const CaseSnapshot* current, const Case& record, 
 }  // namespace
 
 const ClockRule* pledge_clock(const Commitment& c, const WorkflowSet& workflows) { return clock_of(c, workflows); }
+
+bool compensates(const Commitment& c, const Workflow& workflow, const WorkflowSet& workflows) {
+  return breach_rule(c, workflow, workflows).compensation.has_value();
+}
 
 PledgeMove pledge_move(const CaseSnapshot& current, const Commitment& c, const WorkflowSet& workflows,
                        WriteContext& context) {

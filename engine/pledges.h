@@ -63,6 +63,10 @@ struct PledgeMove {
 [[nodiscard]] PledgeMove pledge_move(const CaseSnapshot& current, const Commitment& c, const WorkflowSet& workflows,
                                      WriteContext& context);
 
+// Whether a breach of `c` owes automatic compensation under the case's standard (its clock's, or
+// for redress the workflow's redress_breach).
+[[nodiscard]] bool compensates(const Commitment& c, const Workflow& workflow, const WorkflowSet& workflows);
+
 // The clock whose pledge `c` is, when it is a pledge of a clock `workflows` still publishes.
 [[nodiscard]] const ClockRule* pledge_clock(const Commitment& c, const WorkflowSet& workflows);
 

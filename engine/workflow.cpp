@@ -68,10 +68,11 @@ constexpr std::array<std::pair<TriggerKind, std::string_view>, 6> kTriggerNames{
     {TriggerKind::kClientRequest, "client_request"},
     {TriggerKind::kSeverity, "severity"},
 }};
-constexpr std::array<std::pair<ClockStart, std::string_view>, 3> kStartNames{{
+constexpr std::array<std::pair<ClockStart, std::string_view>, 4> kStartNames{{
     {ClockStart::kReceived, "received"},
     {ClockStart::kAcknowledged, "acknowledged"},
     {ClockStart::kReopened, "reopened"},
+    {ClockStart::kRouted, "routed"},
 }};
 constexpr std::array<std::pair<ClockStop, std::string_view>, 3> kStopNames{{
     {ClockStop::kAcknowledged, "acknowledged"},

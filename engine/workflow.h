@@ -80,8 +80,9 @@ struct EscalationLevel {
   std::vector<EscalationTrigger> triggers;  // events that raise the case to this level (never lower it)
 };
 
-// The event from which a clock counts.
-enum class ClockStart { kReceived, kAcknowledged, kReopened };
+// The event from which a clock counts. kRouted: when a regulator routed the complaint to the
+// organisation (Case::routed_at, CFPB), or its receipt when it came another way.
+enum class ClockStart { kReceived, kAcknowledged, kReopened, kRouted };
 // The event that meets a clock's pledge (the pledge is then kept).
 enum class ClockStop {
   kAcknowledged,  // the case is acknowledged

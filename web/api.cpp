@@ -85,6 +85,7 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/commitments/{id}/renegotiate", kAgentUp, kJson,
         &commitment_act<ActionType::kRenegotiateCommitment>);
   staff(verb::post, "/v1/commitments/{id}/handle", kAgentUp, kJson, &handle_breach);
+  staff(verb::post, "/v1/commitments/{id}/exempt", kLeadUp, kJson, &commitment_act<ActionType::kExemptCommitment>);
   staff(verb::post, "/v1/redress/{id}/fulfil", kAgentUp, kJson, &fulfil_redress);
 
   // Reports (web/reports.cpp).

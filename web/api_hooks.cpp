@@ -35,7 +35,7 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "redress.rejected",        "redress.fulfilled",
                                                 "message.client",          "message.internal",
                                                 "survey.submitted",        "case.escalation_requested",
-                                                "case.holding_reply_due"};
+                                                "case.holding_reply_due",  "commitment.exempted"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;

@@ -62,6 +62,7 @@ json::object commitment_json(const Commitment& k, const std::string& case_refere
     o["at_risk"] = k.warnings_fired > 0;
     if (auto w = k.next_warning(); w && *w != Time::max()) o["next_warning_at"] = format_time(*w);
   }
+  if (!k.exemption.empty()) o["exemption"] = k.exemption;
   if (k.handled_at) {
     o["handled_at"] = format_time(*k.handled_at);
     o["handled_note"] = k.handled_note;
@@ -142,7 +143,9 @@ json::object case_summary_json(const Case& c, const std::optional<Staff>& owner)
                       {"owner", owner_json(owner, c.owner_id)},
                       {"escalation_level", c.escalation_level},
                       {"received_at", format_time(c.received_at)},
-                      {"updated_at", format_time(c.updated_at)}};
+                      {"updated_at", format_time(c.updated_at)},
+                      {"regulator_reference", c.regulator_reference.empty() ? json::value(nullptr)
+                                                                             : json::value(c.regulator_reference)}};
 }
 
 json::object standards_json(const CaseSnapshot& snapshot, const Workflow* workflow) {
@@ -209,6 +212,9 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
                       {"rating", c.rating ? json::value(*c.rating) : json::value(nullptr)},
                       {"received_at", format_time(c.received_at)},
                       {"updated_at", format_time(c.updated_at)},
+                      {"regulator_reference", c.regulator_reference.empty() ? json::value(nullptr)
+                                                                             : json::value(c.regulator_reference)},
+                      {"routed_at", time_or_null(c.routed_at)},
                       {"acknowledged_at", time_or_null(c.acknowledged_at)},
                       {"resolved_at", time_or_null(c.resolved_at)},
                       {"ended_at", time_or_null(c.ended_at)},

@@ -579,4 +579,106 @@ TEST_CASE("standards: calendars say when they end - /healthz and the board warn 
   CHECK(ended.at("calendars").at(0).at("days_left").as_int64() == 0);
 }
 
+namespace {
+
+const std::string kEnergyFinalResponse =
+    "Your supply was restored and we have paid what the Guaranteed Standards owe. If you are unhappy with our "
+    "response you may refer your complaint to the Energy Ombudsman, free of charge: www.energyombudsman.org.";
+
+// The automatic payments on a case whose text contains `text`.
+int automatic_payments(Client& staff, const std::string& ref, const std::string& text) {
+  const json::value c = staff.get(kCases + ref).json();
+  int n = 0;
+  for (const auto& r : c.at("redress").as_array())
+    if (r.at("automatic").as_bool() && std::string(r.at("text").as_string()).find(text) != std::string::npos) ++n;
+  return n;
+}
+
+std::string due_of(Client& staff, const std::string& ref, const std::string& clock) {
+  const json::value c = staff.get(kCases + ref).json();
+  for (const auto& k : c.at("commitments").as_array())
+    if (k.as_object().contains("pledge") &&
+        std::string(k.at("pledge").as_string()).find("/" + clock + "#") != std::string::npos)
+      return std::string(k.at("due_at").as_string());
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("standards: energy - category 2 severe weather waits 48 hours, a late payment's penalty is owed once per "
+          "failure, and a recorded exemption stops automatic payment",
+          "[web][standards][energy]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  Client lead(server.port(), server.token("lead"));
+  set_clock(admin, "2027-01-11T08:00:00Z");  // Monday 11 January 2027
+
+  json::value storm1 = create(agent, case_body("energy-network", "power_cut_severe_weather", "No power, storm"));
+  json::value storm2 =
+      create(agent, case_body("energy-network", "power_cut_severe_weather_category_2", "No power, big storm"));
+  CHECK(due_of(agent, string_at(storm1, "reference"), "supply_restoration_severe_weather") == "2027-01-12T08:00:00Z");
+  CHECK(due_of(agent, string_at(storm2, "reference"), "supply_restoration_severe_weather_category_2") ==
+        "2027-01-13T08:00:00Z");
+
+  // An exemption, recorded with its reason by a lead before the 12 hours pass, stops the payment.
+  json::value exempt = create(agent, case_body("energy-network", "power_cut", "No power, no access"));
+  const std::string exempt_ref = string_at(exempt, "reference");
+  const std::string restore = pledge_id(agent, exempt_ref, "supply_restoration");
+  CHECK(agent.post("/v1/commitments/" + restore + "/exempt", json::value(json::object{{"reason", "x"}})).status == 403);
+  CHECK(lead.post("/v1/commitments/" + restore + "/exempt", json::value(json::object{})).status == 422);
+  HttpResponse exempted = lead.post(
+      "/v1/commitments/" + restore + "/exempt",
+      json::value(json::object{{"reason", "The customer refused access to the meter (regulation 10 exemption)"}}));
+  INFO(exempted.describe());
+  REQUIRE(exempted.status == 200);
+  CHECK(lead.post("/v1/commitments/" + restore + "/exempt", json::value(json::object{{"reason", "again"}})).status ==
+        409);
+  json::value ordinary = create(agent, case_body("energy-network", "power_cut", "No power"));
+  const std::string ref = string_at(ordinary, "reference");
+
+  advance(admin, "PT30H");  // Tuesday 14:00: both 12 hours passed long ago
+  CHECK(automatic_payments(agent, exempt_ref, "Guaranteed Standards") == 0);
+  CHECK(automatic_payments(agent, ref, "supply not restored within 12 hours") == 1);  // £95 at the breach
+  // Restored after 30 hours: a further £45 for the second 12 hours.
+  investigate(agent, ref);
+  must_act(agent, ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kEnergyFinalResponse}});
+  CHECK(automatic_payments(agent, ref, "supply not restored within 12 hours") == 2);
+  investigate(agent, exempt_ref);
+  must_act(agent, exempt_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kEnergyFinalResponse}});
+  CHECK(automatic_payments(agent, exempt_ref, "Guaranteed Standards") == 0);  // nor for the late restoration
+
+  // Neither part is paid within 10 working days: one failure to pay, one further £40.
+  advance(admin, "P21D");
+  CHECK(automatic_payments(agent, ref, "payment not made within 10 working days") == 1);
+}
+
+TEST_CASE("standards: CFPB clocks run from when the CFPB routed the complaint", "[web][standards][cfpb]") {
+  ServerSetup setup;
+  setup.manual_clock = true;
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  Client agent(server.port(), server.token("agent"));
+  set_clock(admin, "2027-01-11T15:00:00Z");  // Monday, 10:00 in New York
+
+  json::object routed = case_body("cfpb", "credit_reporting", "Wrong item on my report");
+  routed["regulator_reference"] = "270106-000123";
+  routed["routed_at"] = "2027-01-06T15:00:00Z";  // the CFPB routed it five days ago
+  json::value created = create(agent, routed);
+  const std::string ref = string_at(created, "reference");
+  CHECK(string_at(created, "regulator_reference") == "270106-000123");
+  CHECK(string_at(created, "routed_at") == "2027-01-06T15:00:00Z");
+  CHECK(due_of(agent, ref, "initial_response") == "2027-01-21T15:00:00Z");  // 15 days from routing
+  CHECK(due_of(agent, ref, "final_response") == "2027-03-07T15:00:00Z");    // 60 days, in EST
+  // A complaint that came to us directly counts from its receipt.
+  json::value direct = create(agent, case_body("cfpb", "credit_reporting", "Wrong address"));
+  CHECK(direct.at("routed_at").is_null());
+  CHECK(due_of(agent, string_at(direct, "reference"), "initial_response") == "2027-01-26T15:00:00Z");
+  // Routing is in the past.
+  routed["routed_at"] = "2027-01-12T15:00:00Z";
+  CHECK(agent.post("/v1/cases", json::value(routed)).status == 422);
+}
+
 }  // namespace redress::webtest
