@@ -188,6 +188,8 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     config.mail_domain = value;
   else if (key == "templates")
     config.templates = value;
+  else if (key == "letters")
+    config.letters = value;
   else if (key == "smtp-starttls" || key == "smtp_starttls")
     config.smtp_starttls = value;
   else if (key == "smtp-tls-verify" || key == "smtp_tls_verify")
@@ -293,6 +295,7 @@ Status apply_environment(Config& config) {
       {"REDRESS_LOG_LEVEL", "log_level"},
       {"REDRESS_MAIL_FROM", "mail_from"},
       {"REDRESS_TEMPLATES", "templates"},
+      {"REDRESS_LETTERS", "letters"},
       {"REDRESS_WEBHOOKS_ALLOWED_NETWORKS", "webhooks_allowed_networks"},
       {"REDRESS_TRUSTED_PROXIES", "trusted_proxies"},
       {"REDRESS_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"},

@@ -50,6 +50,7 @@ struct Config {
   std::string mail_reply_to;               // empty: replies go to mail_from
   std::string mail_domain;                 // Message-ID domain; empty: mail_from's domain
   std::string templates;                   // empty: the shipped templates/email
+  std::string letters;                     // empty: the shipped templates/letters (web/letters.h)
   std::string smtp_starttls = "required";  // "required", "opportunistic" or "off"
   std::string smtp_tls_verify = "verify";  // "verify" or "none"
   std::string smtp_ca_file;

@@ -150,10 +150,23 @@ int command_serve(const Arguments& args) {
   web_settings.complaint_form_per_hour = config.complaint_form_per_hour;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
                       metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
-                      nullptr,     nullptr, nullptr, {}};
+                      nullptr,     nullptr, nullptr, {},    {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
+  // Business calendars that end within 90 days: said now, in /healthz and on the board.
+  for (const auto& ending : calendars_ending(env.engine->workflows(), env.clock->now()))
+    spdlog::warn("{}", calendar_warning(ending));
+  // The letters each standard ships (web/letters.h): a letter that lacks what its standard
+  // requires, or a standard without its letters, is refused here rather than at the first case.
+  auto letters = web::LetterTemplates::load(
+      config.letters.empty() ? web::LetterTemplates::shipped_dir() : std::filesystem::path(config.letters),
+      env.engine->workflows());
+  if (!letters) {
+    std::cerr << "redress: the letter templates: " << letters.error().detail << "\n";
+    return kExitFailure;
+  }
+  api.letters = std::make_shared<const web::LetterTemplates>(std::move(letters).value());
   web::register_api(router, api);
   auto pages = web::load_pages(api, REDRESS_SOURCE_WEB);
   if (!pages) {

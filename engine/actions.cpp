@@ -311,6 +311,8 @@ Result<NewCase> decode_new_case(const json::object& body) {
   if (auto v = r.text("workflow", false, 64)) c.workflow = *v;
   c.received_at = r.time("received_at");
   if (auto v = r.text("received_reason", false, kMaxShortText)) c.received_reason = *v;
+  if (auto v = r.text("regulator_reference", false, 100)) c.regulator_reference = *v;
+  c.routed_at = r.time("routed_at");
   r.refuse_unknown();
   if (!r.errors().empty()) return invalid_from(std::move(r.errors()));
   return c;
@@ -345,11 +347,21 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.text("body", false, kMaxLongText)) a.body = *v;
       break;
     case T::kProposeRedress:
-    case T::kResolve:
+    case T::kResolve: {
       a.outcome = r.choice<Outcome>("outcome", true, &parse_Outcome, all_names_Outcome());
-      if (auto v = r.text("final_response", true, kMaxLongText)) a.final_response = *v;
+      // A resolution carries a final response or, while its window is open, a summary resolution.
+      auto summary = type == T::kResolve ? r.text("summary_resolution", false, kMaxLongText) : std::nullopt;
+      if (summary) {
+        a.summary_resolution = *summary;
+        if (r.raw("final_response") && !r.raw("final_response")->is_null())
+          r.fail("summary_resolution", "give final_response or summary_resolution, not both");
+      } else if (auto v = r.text("final_response", true, kMaxLongText)) {
+        a.final_response = *v;
+      }
       if (type == T::kProposeRedress) read_offers(r, a.offers);
+      if (auto v = r.text("letter", false, 64)) a.letter = *v;
       break;
+    }
     case T::kAcceptRedress:
     case T::kRejectRedress:
       if (auto v = r.id("redress_id", 'r', false)) a.redress_id = *v;
@@ -377,6 +389,15 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.choice<Visibility>("visibility", true, &parse_Visibility, all_names_Visibility()))
         a.visibility = *v;
       if (auto v = r.text("body", true, kMaxLongText)) a.body = *v;
+      if (auto v = r.text("kind", false, 64); v && !v->empty()) {
+        if (*v != "holding_reply")
+          r.fail("kind", "must be \"holding_reply\" (or left out for an ordinary message)");
+        else if (a.visibility != Visibility::kClient)
+          r.fail("kind", "a holding reply is written to the client: visibility must be \"client\"");
+        else
+          a.message_kind = *v;
+      }
+      if (auto v = r.text("letter", false, 64)) a.letter = *v;
       break;
     case T::kMakeCommitment:
       if (auto v = r.text("text", true, 2000)) a.text = *v;
@@ -391,6 +412,8 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.id("commitment_id", 'k', true)) a.commitment_id = *v;
       read_due(r, a.due, true);
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
+      if (auto v = r.text("holding_reply", false, kMaxLongText)) a.holding_reply = *v;
+      if (auto v = r.text("letter", false, 64)) a.letter = *v;
       break;
     case T::kOfferRedress: {
       std::vector<FieldError> errors;
@@ -413,6 +436,10 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.text("comment", false, kMaxLongText)) a.comment = *v;
       break;
     case T::kRequestEscalation:
+      if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
+      break;
+    case T::kExemptCommitment:
+      if (auto v = r.id("commitment_id", 'k', true)) a.commitment_id = *v;
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
       break;
     case T::kAcceptMessage:

@@ -38,6 +38,10 @@ struct NewCase {
   std::string received_reason;
   // Files sent with the complaint (already in the BlobStore): a client message carries them.
   std::vector<AttachmentRef> attachments;
+  // A complaint a regulator's portal routed to the organisation (CFPB): its reference there, and
+  // when it was routed; a clock that starts at `routed` counts from then.
+  std::string regulator_reference;
+  std::optional<Time> routed_at;
   // The client's private link, made by the caller (it needs the server's key): a random nonce
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;
@@ -90,6 +94,15 @@ struct ActionRequest {
   std::string owner;                             // assign / transfer: staff id ("u-17") or email
   std::optional<Outcome> outcome;
   std::string final_response;                     // resolve / propose_redress
+  // resolve, instead of final_response, while the workflow's summary resolution window is open
+  // (FCA DISP 1.5: by close of business on the third business day after receipt).
+  std::string summary_resolution;
+  // add_message: "holding_reply" for a holding reply the workflow requires (FCA DISP 1.6.2R(2)),
+  // checked against its [holding_reply] elements; empty for an ordinary message.
+  std::string message_kind;
+  // resolve, propose_redress, add_message, renegotiate_commitment: the letter template the text was
+  // written from (web/letters.h), recorded on the event; empty for free text.
+  std::string letter;
   std::vector<RedressOffer> offers;               // propose_redress (inline), offer_redress (exactly one)
   std::optional<int> level;                       // escalate: the level to raise to (default: one up)
   std::optional<Severity> severity;               // assess
@@ -99,6 +112,9 @@ struct ActionRequest {
   std::string body;                               // add_message; request_info (the question to the client)
   std::string text;                               // make_commitment
   DueSpec due;                                    // make_commitment, renegotiate_commitment
+  // renegotiate_commitment of a pledge moved under its exceptional target: the holding reply sent
+  // to the client with the reasons and the new deadline (FCA DISP 1.6.2AR(2)).
+  std::string holding_reply;
   bool client_visible = true;                     // make_commitment
   std::int64_t commitment_id = 0;                 // keep / renegotiate
   std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil

@@ -169,9 +169,9 @@ void ClockFold::start_pending(const Workflow& workflow, Time at, Pred eligible, 
   if (resolved_ || ended_) return;
   for (const ClockRule* rule : workflow.clocks_for(category_)) {
     if (!eligible(*rule)) continue;
-    const bool started = rule->start == ClockStart::kReceived       ? received_
-                         : rule->start == ClockStart::kAcknowledged ? acknowledged_
-                                                                    : reopened_;
+    const bool started = rule->start == ClockStart::kReceived || rule->start == ClockStart::kRouted ? received_
+                         : rule->start == ClockStart::kAcknowledged                                 ? acknowledged_
+                                                                                                    : reopened_;
     if (!started) continue;
     if (rule->stop == ClockStop::kAcknowledged && acknowledged_) continue;  // already met
     const bool running = std::any_of(runs_.begin(), runs_.end(), [&](const PledgeRun& r) {
@@ -223,9 +223,21 @@ std::vector<std::size_t> ClockFold::apply(const Event& event) {
     Time received_at = at;
     if (auto text = string_field(data, "received_at"); !text.empty())
       if (auto parsed = parse_time(text); parsed && *parsed < at) received_at = *parsed;
-    if (const Workflow* workflow = current_workflow())
+    if (const Workflow* workflow = current_workflow()) {
       start_pending(
-          *workflow, received_at, [](const ClockRule& r) { return r.start == ClockStart::kReceived; }, changed);
+          *workflow, received_at,
+          [](const ClockRule& r) { return r.start == ClockStart::kReceived || r.start == ClockStart::kRouted; },
+          changed);
+      // A clock that counts from routing counts from when the regulator routed the complaint.
+      if (auto routed = parse_time(string_field(data, "routed_at")))
+        for (std::size_t index : changed) {
+          PledgeRun& run = runs_[index];
+          const ClockRule* rule = rule_of(run);
+          if (!rule || rule->start != ClockStart::kRouted) continue;
+          run.started = *routed;
+          recompute(run);
+        }
+    }
 
   } else if (type == "case.acknowledged") {
     if (ended_) return changed;

@@ -41,6 +41,7 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "fulfil_redress",
                                                                       "submit_survey",
                                                                       "request_escalation",
+                                                                      "exempt_commitment",
                                                                       "hold_message",
                                                                       "accept_message",
                                                                       "reject_message",
@@ -132,7 +133,7 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
                 sc::custom_reaction<Ev<A::kAssess>>, sc::custom_reaction<Ev<A::kAddMessage>>,
                 sc::custom_reaction<Ev<A::kMakeCommitment>>, sc::custom_reaction<Ev<A::kKeepCommitment>>,
                 sc::custom_reaction<Ev<A::kRenegotiateCommitment>>, sc::custom_reaction<Ev<A::kFulfilRedress>>,
-                sc::custom_reaction<Ev<A::kRequestEscalation>>>;
+                sc::custom_reaction<Ev<A::kRequestEscalation>>, sc::custom_reaction<Ev<A::kExemptCommitment>>>;
 
   sc::result react(const Ev<A::kTake>&) {
     auto& m = outermost_context();
@@ -196,6 +197,7 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
   sc::result react(const Ev<A::kKeepCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kRenegotiateCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kFulfilRedress>&) { return fulfil(); }
+  sc::result react(const Ev<A::kExemptCommitment>&) { return accept_in_place(); }
   sc::result react(const Ev<A::kRequestEscalation>&) {
     auto& m = outermost_context();
     if (!m.facts.takes_escalation_requests) {
@@ -322,7 +324,8 @@ struct Resolved : Status<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
       mpl::list<sc::custom_reaction<Ev<A::kReopen>>, sc::custom_reaction<Ev<A::kClose>>,
                 sc::custom_reaction<Ev<A::kAddMessage>>, sc::custom_reaction<Ev<A::kMakeCommitment>>,
                 sc::custom_reaction<Ev<A::kKeepCommitment>>, sc::custom_reaction<Ev<A::kRenegotiateCommitment>>,
-                sc::custom_reaction<Ev<A::kFulfilRedress>>, sc::custom_reaction<Ev<A::kSubmitSurvey>>>;
+                sc::custom_reaction<Ev<A::kFulfilRedress>>, sc::custom_reaction<Ev<A::kSubmitSurvey>>,
+                sc::custom_reaction<Ev<A::kExemptCommitment>>>;
   sc::result react(const Ev<A::kReopen>&) {
     auto& m = outermost_context();
     if (!m.facts.within_reopen_window) {
@@ -347,6 +350,7 @@ struct Resolved : Status<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
   sc::result react(const Ev<A::kKeepCommitment>&) { return in_place(); }
   sc::result react(const Ev<A::kRenegotiateCommitment>&) { return in_place(); }
   sc::result react(const Ev<A::kSubmitSurvey>&) { return in_place(); }
+  sc::result react(const Ev<A::kExemptCommitment>&) { return in_place(); }
   sc::result react(const Ev<A::kFulfilRedress>&) {
     auto& m = outermost_context();
     if (!m.facts.has_unfulfilled_redress) {

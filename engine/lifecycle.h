@@ -48,6 +48,7 @@ enum class ActionType {
   kFulfilRedress,
   kSubmitSurvey,
   kRequestEscalation,  // the client asks for the case to be escalated (once per escalation level)
+  kExemptCommitment,   // record an exemption: the commitment's breach owes no automatic compensation
   // The mail intake's operations (engine/README: inbound mail). hold_message and record_bounce are
   // the intake's own; staff accept or reject what was held. Each is decided as the message it carries.
   kHoldMessage,

@@ -17,6 +17,7 @@ const char* to_string(ErrorCode code) {
     case ErrorCode::kForbidden: return "forbidden";
     case ErrorCode::kUnavailable: return "unavailable";
     case ErrorCode::kInternal: return "internal";
+    case ErrorCode::kCalendarExhausted: return "calendar_exhausted";
   }
   return "internal";
 }

@@ -139,6 +139,9 @@ struct Commitment {
   int warnings_fired = 0;           // how many of warning_times have been raised
   std::optional<Time> handled_at;   // broken: when someone recorded what was done about it
   std::string handled_note;
+  // Why no automatic compensation is owed on it (a recorded exemption, e.g. the Guaranteed
+  // Standards' exemptions); empty when none was recorded. From then on its breach grants nothing.
+  std::string exemption;
 
   // The next warning not yet raised, if any (open commitments only).
   [[nodiscard]] std::optional<Time> next_warning() const {

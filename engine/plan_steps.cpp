@@ -34,7 +34,7 @@ Result<Change> within_calendars(const WorkflowSet& workflows, const std::functio
       if (&w.calendar == &exhausted.calendar())
         whose = "the " + w.name + " standard's" + (w.source.empty() ? std::string() : " (" + w.source + ")");
     const auto& years = exhausted.calendar().years();
-    return Error::unavailable(
+    return Error::calendar_exhausted(
         "a deadline needs " + format_date(exhausted.day()) + ", which " + whose + " business calendar does not cover" +
         (years ? " (its holidays are listed for " + std::to_string(years->first) + "-" + std::to_string(years->last) +
                      ")"

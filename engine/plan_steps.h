@@ -27,7 +27,7 @@ void raise_level(ChangeBuilder& b, const Workflow& workflow, int to_level, const
                  const std::string& cause, WriteContext& context);
 
 // Runs `plan`; a plan that needs a business day outside the years a calendar covers
-// (CalendarExhausted) is refused as unavailable, naming the workflow whose calendar ran out,
+// (CalendarExhausted) is refused (kCalendarExhausted), naming the workflow whose calendar ran out,
 // rather than computed as if that year had no holidays.
 [[nodiscard]] Result<Change> within_calendars(const WorkflowSet& workflows,
                                               const std::function<Result<Change>()>& plan);

@@ -99,16 +99,25 @@ Result<Time> resolve_due(const DueSpec& due, Time now, const std::string& field,
   return Error::invalid_field(field, "is required");
 }
 
-Status check_final_response(const Workflow& workflow, const std::string& text) {
-  auto missing = workflow.missing_elements(text);
+// The elements of a letter `field` holds that `text` lacks, as one 422 naming them and the letter
+// template to start from; success when none is missing.
+Status check_letter(const std::string& field, const std::string& what, const std::string& template_name,
+                    const Workflow& workflow, const std::vector<const RequiredElement*>& missing) {
   if (missing.empty()) return Status::success();
   std::vector<FieldError> fields;
-  std::string detail = "the final response lacks elements the " + workflow.name + " standard requires:";
+  std::string detail = "the " + what + " lacks elements the " + workflow.name + " standard requires:";
   for (const auto* element : missing) {
-    fields.push_back(FieldError{"final_response", "missing " + element->key + ": " + element->description});
+    fields.push_back(FieldError{field, "missing " + element->key + ": " + element->description});
     detail += " " + element->key;
   }
+  detail += " (start from the " + workflow.name + " letter template \"" + template_name + "\", which has them)";
   return Error::invalid(std::move(detail), std::move(fields));
+}
+
+Status check_final_response(const Workflow& workflow, const std::string& text, std::optional<Outcome> outcome) {
+  const std::string letter =
+      "final_response" + (outcome ? "_" + std::string(to_string(*outcome)) : std::string());
+  return check_letter("final_response", "final response", letter, workflow, workflow.missing_elements(text));
 }
 
 // Severity in its order: low < medium < high < critical.
@@ -121,6 +130,65 @@ void escalate_for_severity(ChangeBuilder& b, const Workflow& workflow, WriteCont
                     [&](const EscalationTrigger& t) {
                       return t.kind == TriggerKind::kSeverity && at_least(severity, t.severity);
                     });
+}
+
+// The rule a refusal quotes: the clock's own citation, else its target.
+std::string rule_words(const ClockRule& clock) {
+  if (!clock.rule.empty()) return clock.rule;
+  return "\"" + clock.text + "\" within " + format_duration(clock.target.duration.total()) +
+         (clock.target.basis == TimeBasis::kBusiness ? " (business days)" : "");
+}
+
+// Whether commitment `c` may move to `due` under its rule (PledgeMove); a pledge moved under its
+// exceptional target needs the holding reply that says why and by when.
+Status check_move(const PledgeMove& move, const Commitment& c, Time due, const ActionRequest& request,
+                  const WorkflowSet& workflows, const Case& record, Time now) {
+  if (!move.clock) return Status::success();
+  const ClockRule& clock = *move.clock;
+  const std::string what = commitment_display_id(c.id) + " is the " + move.workflow + " standard's " + clock.name +
+                           " pledge";
+  const std::vector<std::string> allowed = allowed_actions_now(record, workflows, now);
+  if (move.renegotiation == Renegotiation::kNever)
+    return Error::refused(what + "; its due time cannot be moved (renegotiation = \"never\"): " + rule_words(clock),
+                          allowed);
+  const Workflow* workflow = workflows.find(move.workflow);
+  if (move.latest && due > *move.latest) {
+    const std::string latest = format_time(*move.latest);
+    if (move.renegotiation == Renegotiation::kExceptional)
+      return Error::refused(what + "; it may move to its exceptional target at most, " + latest +
+                                " (renegotiation = \"exceptional\", exceptional_target " +
+                                format_duration(clock.exceptional_target->duration.total()) +
+                                (clock.exceptional_target->basis == TimeBasis::kBusiness ? " business days" : "") +
+                                "): " + rule_words(clock),
+                            allowed);
+    return Error::refused(what + "; it may move to " + latest + " at the latest (renegotiation_limit " +
+                              format_duration(clock.renegotiation_limit->total()) + " past the time its rule set" +
+                              (c.rule_due_at ? ", " + format_time(*c.rule_due_at) : std::string()) +
+                              "): " + rule_words(clock),
+                          allowed);
+  }
+  if (move.renegotiation != Renegotiation::kExceptional) return Status::success();
+  if (request.holding_reply.empty())
+    return Error::invalid_field("holding_reply", "moving " + what + " to its exceptional target needs a holding reply "
+                                                 "to the client giving the reasons for the delay and the new deadline "
+                                                 "(start from the letter template \"extension\"): " +
+                                                     rule_words(clock));
+  std::vector<FieldError> fields;
+  std::string detail = "the holding reply lacks what " + rule_words(clock) + " requires:";
+  for (const auto* element : missing_in_text(clock.holding_reply_elements, request.holding_reply)) {
+    fields.push_back(FieldError{"holding_reply", "missing " + element->key + ": " + element->description});
+    detail += " " + element->key;
+  }
+  if (workflow) {
+    const std::string date = letter_date(workflow->calendar, due);
+    const std::string iso = format_date(workflow->calendar.local_date(due));
+    if (request.holding_reply.find(date) == std::string::npos && request.holding_reply.find(iso) == std::string::npos) {
+      fields.push_back(FieldError{"holding_reply", "missing deadline: give the new deadline, " + date});
+      detail += " deadline";
+    }
+  }
+  if (fields.empty()) return Status::success();
+  return Error::invalid(detail + " (start from the letter template \"extension\")", std::move(fields));
 }
 
 Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
@@ -186,7 +254,8 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
         return Error::forbidden("a request for escalation is the client's; staff escalate with the escalate action");
       if (type == T::kHoldMessage || type == T::kRecordBounce)
         return Error::forbidden(std::string(to_string(type)) + " is the mail intake's own");
-      if ((type == T::kAssign || type == T::kDeescalate) && !role_at_least(actor.role, Role::kLead))
+      if ((type == T::kAssign || type == T::kDeescalate || type == T::kExemptCommitment) &&
+          !role_at_least(actor.role, Role::kLead))
         return Error::forbidden(std::string(to_string(type)) + " needs the lead role or above");
       if (type == T::kTransfer && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
         return Error::forbidden("only the owner, or a lead or above, may transfer a case");
@@ -282,6 +351,12 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
   record.clock = ClockState::kRunning;
   record.received_at = received_at;
   record.updated_at = now;
+  record.regulator_reference = request.regulator_reference;
+  if (request.routed_at) {
+    // Routed by the regulator before it reached us (or as it did): never in the future.
+    if (*request.routed_at > now) return Error::invalid_field("routed_at", "must not be in the future");
+    record.routed_at = request.routed_at;
+  }
 
   ChangeBuilder b(record, actor, now, -1);
   json::object client{{"name", request.client.name}, {"email", request.client.email}};
@@ -302,6 +377,9 @@ Result<Change> plan_creation_on_calendars(const NewCase& request, const Actor& a
     received["received_at"] = format_time(received_at);
     received["received_reason"] = request.received_reason;
   }
+  // Routed by a regulator's portal: its reference, and when it routed the complaint to us.
+  if (!request.regulator_reference.empty()) received["regulator_reference"] = request.regulator_reference;
+  if (request.routed_at) received["routed_at"] = format_time(*request.routed_at);
   b.event("case.received", std::move(received));
   // Files sent with the complaint: a message from the client that carries them.
   if (!request.attachments.empty()) {
@@ -420,7 +498,7 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     case T::kClientReplied: b.event("case.client_replied", transition({{"note", request.note}})); break;
 
     case T::kProposeRedress: {
-      if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
+      if (auto s = check_final_response(workflow, request.final_response, request.outcome); !s) return s.error();
       for (const auto& offer : request.offers) {
         Redress r;
         r.id = context.next_id(WriteContext::IdKind::kRedress);
@@ -438,9 +516,11 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       for (const auto& r : redress)
         if (r.status == RedressStatus::kProposed) offers.push_back(offer_json(r));
       after.outcome = request.outcome;
-      b.event("redress.proposed", transition({{"outcome", to_string(*request.outcome)},
-                                              {"final_response", request.final_response},
-                                              {"offers", std::move(offers)}}));
+      json::object proposed{{"outcome", to_string(*request.outcome)},
+                            {"final_response", request.final_response},
+                            {"offers", std::move(offers)}};
+      if (!request.letter.empty()) proposed["letter"] = request.letter;
+      b.event("redress.proposed", transition(std::move(proposed)));
       b.email_client("client.redress_proposed");
       break;
     }
@@ -519,7 +599,28 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     }
 
     case T::kResolve: {
-      if (auto s = check_final_response(workflow, request.final_response); !s) return s.error();
+      const bool summary = !request.summary_resolution.empty();
+      if (summary) {
+        // FCA DISP 1.5: only until close of business on the third business day after receipt.
+        if (!workflow.summary_resolution)
+          return Error::invalid_field("summary_resolution", "the " + workflow.name +
+                                                                " standard has no summary resolution: send a final "
+                                                                "response");
+        const Time until = *workflow.summary_resolution_until(before.received_at);
+        if (now > until)
+          return Error::refused("the summary resolution window closed at " + format_time(until) + " (" +
+                                    workflow.summary_resolution->letter +
+                                    ": close of business on the third business day after receipt, DISP 1.5); "
+                                    "resolve with a final response (letter template \"final_response_" +
+                                    std::string(to_string(*request.outcome)) + "\")",
+                                allowed_actions_now(before, workflows, now));
+        if (auto s = check_letter("summary_resolution", workflow.summary_resolution->letter, "summary_resolution",
+                                  workflow, workflow.missing_summary_elements(request.summary_resolution));
+            !s)
+          return s.error();
+      } else if (auto s = check_final_response(workflow, request.final_response, request.outcome); !s) {
+        return s.error();
+      }
       json::array lapsed;
       for (auto& r : redress) {
         if (r.status != RedressStatus::kProposed) continue;
@@ -531,11 +632,16 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       after.pending_offers = 0;
       after.outcome = request.outcome;
       after.resolved_at = now;
-      b.event("case.resolved", transition({{"outcome", to_string(*request.outcome)},
-                                           {"final_response", request.final_response},
-                                           {"lapsed_offers", std::move(lapsed)},
-                                           {"via", "resolve"}}));
-      b.email_client("client.final_response");
+      json::object resolved{{"outcome", to_string(*request.outcome)},
+                            {"lapsed_offers", std::move(lapsed)},
+                            {"via", "resolve"}};
+      if (summary)
+        resolved["summary_resolution"] = request.summary_resolution;
+      else
+        resolved["final_response"] = request.final_response;
+      if (!request.letter.empty()) resolved["letter"] = request.letter;
+      b.event("case.resolved", transition(std::move(resolved)));
+      b.email_client(summary ? "client.summary_resolution" : "client.final_response");
       break;
     }
 
@@ -615,6 +721,17 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
 
     case T::kAddMessage: {
       Visibility visibility = request.actor.kind == Actor::Kind::kClient ? Visibility::kClient : request.visibility;
+      const bool holding_reply = request.message_kind == "holding_reply" && request.actor.kind != Actor::Kind::kClient;
+      if (holding_reply) {
+        // A holding reply the standard requires (FCA DISP 1.6.2R(2)) carries its elements.
+        if (!workflow.holding_reply)
+          return Error::invalid_field("kind", "the " + workflow.name + " standard asks for no holding reply");
+        if (auto s = check_letter("body", "holding reply", "holding_reply", workflow,
+                                  workflow.missing_holding_reply_elements(request.body));
+            !s)
+          return s.error();
+        after.holding_reply_at = now;
+      }
       Message m = Message::make(context.next_id(WriteContext::IdKind::kMessage),
                 before.id,
                 visibility,
@@ -632,6 +749,8 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
         data["via"] = "email";
         data["mail"] = mail_json(request.mail);
       }
+      if (holding_reply) data["kind"] = "holding_reply";
+      if (!request.letter.empty()) data["letter"] = request.letter;
       b.put(std::move(m));
       if (request.actor.kind == Actor::Kind::kClient) {
         b.event("message.client", std::move(data));
@@ -762,9 +881,28 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                               allowed_actions_now(before, workflows, now));
       auto due = resolve_due(request.due, now, request.due.in ? "due_in" : "due_at", workflow);
       if (!due) return due.error();
+      // A pledge moves only as its clock's rule allows (ClockRule::renegotiation).
+      const PledgeMove move = pledge_move(current, c, workflows, context);
+      if (auto s = check_move(move, c, *due, request, workflows, before, now); !s) return s.error();
+      if (move.renegotiation == Renegotiation::kExceptional && move.clock) {
+        // The holding reply goes to the client before the pledge moves.
+        Message m = Message::make(context.next_id(WriteContext::IdKind::kMessage), before.id, Visibility::kClient,
+                                  request.actor.text(), request.holding_reply, now);
+        b.event("message.client", json::object{{"message_id", message_display_id(m.id)},
+                                                {"visibility", "client"},
+                                                {"body", request.holding_reply},
+                                                {"kind", "holding_reply"},
+                                                {"letter", request.letter.empty() ? json::value(nullptr)
+                                                                                  : json::value(request.letter)},
+                                                {"commitment_id", commitment_display_id(c.id)}});
+        b.put(std::move(m));
+        b.email_client("client.message");
+        after.holding_reply_at = now;
+      }
       Commitment successor = c;
       successor.id = context.next_id(WriteContext::IdKind::kCommitment);
       successor.due_at = *due;
+      successor.rule_due_at = move.clock ? move.rule_due_at : c.rule_due_at;
       successor.created_at = now;
       successor.replaces_id = c.id;
       successor.warning_times.clear();  // the warnings were fractions of the old term
@@ -774,11 +912,14 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       c.settled_at = now;
       c.note = request.reason;
       c.replaced_by_id = successor.id;
-      b.event("commitment.renegotiated", json::object{{"commitment_id", commitment_display_id(c.id)},
-                                                      {"successor_id", commitment_display_id(successor.id)},
-                                                      {"previous_due_at", format_time(c.due_at)},
-                                                      {"due_at", format_time(successor.due_at)},
-                                                      {"reason", request.reason}});
+      json::object renegotiated{{"commitment_id", commitment_display_id(c.id)},
+                                {"successor_id", commitment_display_id(successor.id)},
+                                {"previous_due_at", format_time(c.due_at)},
+                                {"due_at", format_time(successor.due_at)},
+                                {"reason", request.reason}};
+      if (move.clock) renegotiated["rule"] = std::string(to_string(move.renegotiation));
+      if (successor.rule_due_at) renegotiated["rule_due_at"] = format_time(*successor.rule_due_at);
+      b.event("commitment.renegotiated", std::move(renegotiated));
       if (successor.client_visible) b.email_client("client.commitment_renegotiated");
       b.put(std::move(c));
       b.put(std::move(successor));
@@ -820,6 +961,32 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
         b.event("commitment.kept", json::object{{"commitment_id", commitment_display_id(c.id)}, {"note", c.note}});
         b.put(c);
       }
+      break;
+    }
+
+    case T::kExemptCommitment: {
+      // An exemption the standard recognises (energy: the Guaranteed Standards' exemptions), with
+      // its reason: the commitment's breach, and any further sum for lateness, owe nothing from now.
+      auto it = std::find_if(commitments.begin(), commitments.end(),
+                             [&](const Commitment& k) { return k.id == request.commitment_id; });
+      if (it == commitments.end())
+        return Error::not_found("no commitment " + commitment_display_id(request.commitment_id) + " on this case");
+      Commitment c = *it;
+      if (!compensates(c, workflow, workflows))
+        return Error::refused("commitment " + commitment_display_id(c.id) +
+                                  " owes no automatic compensation, so there is nothing to exempt",
+                              allowed_actions_now(before, workflows, now));
+      if (!c.exemption.empty())
+        return Error::refused("commitment " + commitment_display_id(c.id) + " is exempt already: " + c.exemption,
+                              allowed_actions_now(before, workflows, now));
+      if (c.status != CommitmentStatus::kOpen && c.status != CommitmentStatus::kBroken)
+        return Error::refused("commitment " + commitment_display_id(c.id) + " is " + std::string(to_string(c.status)),
+                              allowed_actions_now(before, workflows, now));
+      c.exemption = request.reason;
+      b.event("commitment.exempted", json::object{{"commitment_id", commitment_display_id(c.id)},
+                                                  {"reason", request.reason},
+                                                  {"status", to_string(c.status)}});
+      b.put(std::move(c));
       break;
     }
 

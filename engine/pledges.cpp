@@ -112,6 +112,29 @@ void grant(ChangeBuilder& b, const Commitment& broken, const Compensation& compe
   owe_redress_commitment(b, r, workflow, context);
 }
 
+// The failure a payment answers: for automatic compensation, the commitment whose breach granted
+// it (all its top-ups share it); for accepted redress, the offer itself. 0 for anything else.
+std::int64_t failure_paid(const ChangeBuilder& b, const Commitment& c) {
+  if (c.kind != CommitmentKind::kRedress) return 0;
+  for (const auto& r : b.redress())
+    if (r.id == c.redress_id) return r.automatic && r.commitment_id != 0 ? r.commitment_id : -r.id;
+  return 0;
+}
+
+// True when a late payment of the same failure has already owed its penalty: the penalty is owed
+// once per failure (a supply restored late is paid in top-ups, each its own payment to make, but
+// paying them late is one failure to pay).
+bool penalty_owed_already(const ChangeBuilder& b, const Commitment& c) {
+  const std::int64_t failure = failure_paid(b, c);
+  if (failure == 0) return false;
+  for (const auto& r : b.redress()) {
+    if (!r.automatic || r.commitment_id == 0 || r.commitment_id == c.id) continue;
+    const Commitment* late = b.find_commitment(r.commitment_id);
+    if (late && late->kind == CommitmentKind::kRedress && failure_paid(b, *late) == failure) return true;
+  }
+  return false;
+}
+
 // True for the commitment to pay a late-payment penalty: its own lateness owes no further penalty
 // (else penalties would chase penalties every redress term).
 bool pays_a_penalty(const ChangeBuilder& b, const Commitment& c) {
@@ -132,6 +155,20 @@ void notify_staff(ChangeBuilder& b, const std::string& staff_id, const Workflow&
   // Unowned: the team's leads answer for it.
   for (const auto& lead : context.staff_with_roles({Role::kLead}, {workflow.team}))
     b.email_staff(lead, "team", template_name);
+}
+
+// The pledge of the clock a holding reply answers fell due unmet before the case was resolved
+// and none was sent: the standard requires one now (FCA DISP 1.6.2R(2) at eight weeks). The case
+// records it (case.holding_reply_due) and the owner, or the team's leads, are prompted by mail.
+void prompt_holding_reply(ChangeBuilder& b, const Commitment& c, const Workflow& workflow, WriteContext& context) {
+  if (!workflow.holding_reply || c.kind != CommitmentKind::kPledge) return;
+  if (split_key(c.pledge_key).second != workflow.holding_reply->clock) return;
+  const Case& record = b.record();
+  if (!is_open(record.status) || record.holding_reply_at) return;
+  json::object data{{"commitment_id", commitment_display_id(c.id)}, {"clock", workflow.holding_reply->clock}};
+  if (!workflow.holding_reply->rule.empty()) data["rule"] = workflow.holding_reply->rule;
+  b.event("case.holding_reply_due", std::move(data), Actor::system().text());
+  notify_staff(b, record.owner_id, workflow, "staff.holding_reply_due", context);
 }
 
 void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows, WriteContext& context) {
@@ -175,7 +212,10 @@ void break_commitment(ChangeBuilder& b, Commitment c, const WorkflowSet& workflo
         break;
     }
   }
-  if (rule.compensation && !pays_a_penalty(b, c)) grant(b, c, *rule.compensation, workflow, context);
+  // Automatic compensation, unless an exemption was recorded; a late-payment penalty once per failure.
+  if (rule.compensation && c.exemption.empty() && !pays_a_penalty(b, c) && !penalty_owed_already(b, c))
+    grant(b, c, *rule.compensation, workflow, context);
+  prompt_holding_reply(b, c, workflow, context);
 }
 
 void raise_warning(ChangeBuilder& b, Commitment c, const WorkflowSet& workflows, WriteContext& context) {
@@ -213,6 +253,7 @@ void met_late(ChangeBuilder& b, const Commitment& c, Time met_at, const Workflow
           Actor::system().text());
   const ClockRule* rule = clock_of(c, workflows);
   if (!rule || !rule->breach.compensation || rule->breach.compensation->per_period_minor == 0) return;
+  if (!c.exemption.empty()) return;  // exempt: no further sum
   const Compensation& compensation = *rule->breach.compensation;
   std::int64_t owed = compensation.amount_for(late);
   std::int64_t granted = 0;
@@ -250,12 +291,21 @@ void sync_run(ChangeBuilder& b, const PledgeRun& run, const WorkflowSet& workflo
     c.created_at = run.opened_at;
     c.pledge_key = run.key();
     c.warning_times = run.warning_times;
+    c.rule_due_at = run.due_at;
     b.put(c);
     b.event("commitment.made", commitment_ref(c), Actor::system().text());
     found = find_pledge(b, run.key());
   }
   Commitment c = *found;
+  // The time the pledge's rule sets: the run's due time, or, for a pledge moved under its
+  // exceptional target, that target's due time for the same run.
+  std::optional<Time> rule_time = run.due_at;
+  if (c.replaces_id != 0)
+    if (const ClockRule* rule = clock_of(c, workflows); rule && rule->renegotiation == Renegotiation::kExceptional)
+      if (const Workflow* w = workflows.find(run.workflow))
+        rule_time = rule->exceptional_due_at(w->calendar, run.started, run.pauses);
   if (c.status == CommitmentStatus::kOpen) {
+    c.rule_due_at = rule_time;
     if (run.met_at) {
       if (*run.met_at > c.due_at) {
         // Due before the scheduler got to it: it broke at its due time, whatever came since.
@@ -283,6 +333,8 @@ void sync_run(ChangeBuilder& b, const PledgeRun& run, const WorkflowSet& workflo
       c.due_at = run.due_at;
       c.warning_times = run.warning_times;
       b.put(c);
+    } else if (c.rule_due_at != found->rule_due_at) {
+      b.put(c);  // a moved pledge's rule time follows the pauses as its due time would have
     }
   } else if (c.status == CommitmentStatus::kBroken && run.met_at) {
     met_late(b, c, *run.met_at, workflows, context);
@@ -302,6 +354,45 @@ Result<ClockFold> restore_fold(const CaseSnapshot* current, const Case& record, 
 }
 
 }  // namespace
+
+const ClockRule* pledge_clock(const Commitment& c, const WorkflowSet& workflows) { return clock_of(c, workflows); }
+
+bool compensates(const Commitment& c, const Workflow& workflow, const WorkflowSet& workflows) {
+  return breach_rule(c, workflow, workflows).compensation.has_value();
+}
+
+PledgeMove pledge_move(const CaseSnapshot& current, const Commitment& c, const WorkflowSet& workflows,
+                       WriteContext& context) {
+  PledgeMove move;
+  if (c.kind != CommitmentKind::kPledge) return move;
+  const ClockRule* rule = clock_of(c, workflows);
+  auto [workflow_name, clock_name] = split_key(c.pledge_key);
+  move.workflow = workflow_name;
+  move.rule_due_at = c.rule_due_at;
+  if (!rule) return move;  // a clock no longer published: it moves as a promise would
+  move.clock = rule;
+  move.renegotiation = rule->renegotiation;
+  const Workflow* workflow = workflows.find(workflow_name);
+  switch (rule->renegotiation) {
+    case Renegotiation::kNever: move.latest = c.due_at; break;
+    case Renegotiation::kAllowed:
+      if (rule->renegotiation_limit && workflow)
+        move.latest = workflow->calendar.add(c.rule_due_at.value_or(c.due_at), *rule->renegotiation_limit,
+                                             TimeBasis::kCalendar);
+      break;
+    case Renegotiation::kExceptional: {
+      // The exceptional target of the same run, its pauses counted as the run's own.
+      auto fold = restore_fold(&current, current.record, workflows, context);
+      if (fold && workflow)
+        for (const auto& run : fold->runs())
+          if (run.key() == c.pledge_key) move.latest = rule->exceptional_due_at(workflow->calendar, run.started, run.pauses);
+      if (!move.latest) move.latest = c.due_at;  // no run to measure from: it cannot move
+      move.rule_due_at = move.latest;
+      break;
+    }
+  }
+  return move;
+}
 
 void fold_clocks(ChangeBuilder& b, const CaseSnapshot* current, const WorkflowSet& workflows, WriteContext& context) {
   if (workflows.empty()) return;

@@ -50,6 +50,26 @@ void set_wake(ChangeBuilder& b, const CaseSnapshot* current, const WorkflowSet& 
 [[nodiscard]] std::optional<Time> wake_time(const Case& record, const std::vector<Commitment>& commitments,
                                             const WorkflowSet& workflows);
 
+// Where a pledge may move, by its clock's rule (ClockRule::renegotiation): the latest due time
+// allowed, the time the rule sets for the pledge once moved (its successor's rule_due_at), and
+// what the move needs. Promises and redress commitments move freely (kAllowed, no limit).
+struct PledgeMove {
+  Renegotiation renegotiation = Renegotiation::kAllowed;
+  std::optional<Time> latest;        // the latest new due time the rule allows; nullopt: any
+  std::optional<Time> rule_due_at;   // the successor's
+  const ClockRule* clock = nullptr;  // the pledge's clock, when it is a pledge with a known rule
+  std::string workflow;              // its workflow's name
+};
+[[nodiscard]] PledgeMove pledge_move(const CaseSnapshot& current, const Commitment& c, const WorkflowSet& workflows,
+                                     WriteContext& context);
+
+// Whether a breach of `c` owes automatic compensation under the case's standard (its clock's, or
+// for redress the workflow's redress_breach).
+[[nodiscard]] bool compensates(const Commitment& c, const Workflow& workflow, const WorkflowSet& workflows);
+
+// The clock whose pledge `c` is, when it is a pledge of a clock `workflows` still publishes.
+[[nodiscard]] const ClockRule* pledge_clock(const Commitment& c, const WorkflowSet& workflows);
+
 // Passes every open commitment of the case to its new owner (assign, take, transfer).
 void follow_owner(ChangeBuilder& b);
 

@@ -25,6 +25,10 @@ enum class ErrorCode {
   kForbidden,     // the actor may not do this (403)
   kUnavailable,   // storage cannot accept writes now: disk full, read-only (503)
   kInternal,      // a bug or an unexpected storage error (500)
+  // A deadline needs a day past the years a workflow's business calendar covers (503 until its
+  // holidays are extended). Not a storage failure: the store and the scheduler treat it as a
+  // refusal of that one plan.
+  kCalendarExhausted,
 };
 
 [[nodiscard]] const char* to_string(ErrorCode code);
@@ -56,6 +60,9 @@ struct Error {
   static Error forbidden(std::string detail) { return Error{ErrorCode::kForbidden, std::move(detail), {}, {}}; }
   static Error unavailable(std::string detail) { return Error{ErrorCode::kUnavailable, std::move(detail), {}, {}}; }
   static Error internal(std::string detail) { return Error{ErrorCode::kInternal, std::move(detail), {}, {}}; }
+  static Error calendar_exhausted(std::string detail) {
+    return Error{ErrorCode::kCalendarExhausted, std::move(detail), {}, {}};
+  }
 };
 
 // A value or an Error. Accessing the wrong alternative is a bug (asserted).

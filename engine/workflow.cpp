@@ -12,18 +12,29 @@ namespace redress {
 
 namespace {
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+// Lower case, every run of white space one space: a phrasing wrapped across lines still matches.
+std::string folded(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool space = false;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (space && !out.empty()) out += ' ';
+    space = false;
+    out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
   return out;
 }
 
 std::vector<const RequiredElement*> missing_in(const std::vector<RequiredElement>& elements, const std::string& text) {
-  const std::string haystack = lower(text);
+  const std::string haystack = folded(text);
   std::vector<const RequiredElement*> missing;
   for (const auto& element : elements) {
     const bool found = std::any_of(element.any_of.begin(), element.any_of.end(), [&](const std::string& phrase) {
-      return haystack.find(lower(phrase)) != std::string::npos;
+      return haystack.find(folded(phrase)) != std::string::npos;
     });
     if (!found) missing.push_back(&element);
   }
@@ -57,10 +68,11 @@ constexpr std::array<std::pair<TriggerKind, std::string_view>, 6> kTriggerNames{
     {TriggerKind::kClientRequest, "client_request"},
     {TriggerKind::kSeverity, "severity"},
 }};
-constexpr std::array<std::pair<ClockStart, std::string_view>, 3> kStartNames{{
+constexpr std::array<std::pair<ClockStart, std::string_view>, 4> kStartNames{{
     {ClockStart::kReceived, "received"},
     {ClockStart::kAcknowledged, "acknowledged"},
     {ClockStart::kReopened, "reopened"},
+    {ClockStart::kRouted, "routed"},
 }};
 constexpr std::array<std::pair<ClockStop, std::string_view>, 3> kStopNames{{
     {ClockStop::kAcknowledged, "acknowledged"},
@@ -80,6 +92,11 @@ constexpr std::array<std::pair<NotifyTarget, std::string_view>, 4> kNotifyNames{
 }};
 
 }  // namespace
+
+std::vector<const RequiredElement*> missing_in_text(const std::vector<RequiredElement>& elements,
+                                                   const std::string& text) {
+  return missing_in(elements, text);
+}
 
 std::int64_t Compensation::amount_for(Duration late) const {
   if (late < Duration::zero()) return 0;
@@ -144,6 +161,15 @@ std::optional<Time> Workflow::summary_resolution_until(Time received) const {
 bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
   const std::optional<Time> until = summary_resolution_until(received);
   return until && resolved <= *until;
+}
+
+bool Workflow::holding_reply_required(const Case& record, const std::vector<Commitment>& commitments) const {
+  if (!holding_reply || !is_open(record.status) || record.holding_reply_at) return false;
+  const std::string prefix = name + "/" + holding_reply->clock + "#";
+  return std::any_of(commitments.begin(), commitments.end(), [&](const Commitment& c) {
+    return c.kind == CommitmentKind::kPledge && c.status == CommitmentStatus::kBroken &&
+           c.pledge_key.rfind(prefix, 0) == 0;
+  });
 }
 
 std::vector<int> Workflow::levels_naming(TriggerKind kind) const {
@@ -215,6 +241,26 @@ std::optional<ClockStop> parse_ClockStop(std::string_view text) { return parse_f
 std::string_view to_string(Renegotiation value) { return name_of(kRenegotiationNames, value); }
 std::optional<Renegotiation> parse_Renegotiation(std::string_view text) {
   return parse_from(kRenegotiationNames, text);
+}
+
+std::string calendar_warning(const CalendarEnding& ending) {
+  const std::string file = ending.source.empty() ? "its workflow file" : ending.source;
+  const std::string next = std::to_string(ending.last_year + 1);
+  std::string text = "the " + ending.workflow + " standard's business calendar (" + ending.zone +
+                     ") lists holidays to the end of " + std::to_string(ending.last_year) + ": ";
+  if (ending.days_left <= 0)
+    return text + "it has run out, and deadlines past it are refused. Add " + next + "'s holidays and last_year to " +
+           file + ", then restart";
+  return text + std::to_string(ending.days_left) + (ending.days_left == 1 ? " day" : " days") + " left. Add " + next +
+         "'s holidays and last_year to " + file + " before then: after it, deadlines on it are refused";
+}
+
+std::string letter_date(const BusinessCalendar& calendar, Time t) {
+  static const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
+                                        "July",    "August",   "September", "October", "November", "December"};
+  const auto date = calendar.local_date(t);
+  return std::to_string(static_cast<unsigned>(date.day())) + " " +
+         kMonths[static_cast<unsigned>(date.month()) - 1] + " " + std::to_string(static_cast<int>(date.year()));
 }
 
 std::vector<CalendarEnding> calendars_ending(const WorkflowSet& workflows, Time now, int warning_days) {

@@ -34,6 +34,11 @@ struct RequiredElement {
   std::vector<std::string> any_of;  // accepted phrasings
 };
 
+// The elements of `elements` that `text` lacks (each found when one of its phrasings occurs,
+// ignoring case and runs of white space).
+[[nodiscard]] std::vector<const RequiredElement*> missing_in_text(const std::vector<RequiredElement>& elements,
+                                                                  const std::string& text);
+
 // What raises a case to an escalation level.
 enum class TriggerKind {
   kClockWarning,      // a clock passed one of its warning fractions
@@ -75,8 +80,9 @@ struct EscalationLevel {
   std::vector<EscalationTrigger> triggers;  // events that raise the case to this level (never lower it)
 };
 
-// The event from which a clock counts.
-enum class ClockStart { kReceived, kAcknowledged, kReopened };
+// The event from which a clock counts. kRouted: when a regulator routed the complaint to the
+// organisation (Case::routed_at, CFPB), or its receipt when it came another way.
+enum class ClockStart { kReceived, kAcknowledged, kReopened, kRouted };
 // The event that meets a clock's pledge (the pledge is then kept).
 enum class ClockStop {
   kAcknowledged,  // the case is acknowledged
@@ -236,6 +242,9 @@ struct Workflow {
   // True when a case received at `received` and resolved at `resolved` may be closed with the
   // summary resolution letter instead of a final response.
   [[nodiscard]] bool summary_resolution_allowed(Time received, Time resolved) const;
+  // Whether a holding reply is required on a case now: the pledge of the clock it answers fell
+  // due unmet (broken), the case is not resolved, and no holding reply was sent.
+  [[nodiscard]] bool holding_reply_required(const Case& record, const std::vector<Commitment>& commitments) const;
   // The rung a trigger of `kind` names, lowest first (client requests climb one rung at a time).
   [[nodiscard]] std::vector<int> levels_naming(TriggerKind kind) const;
 
@@ -281,6 +290,9 @@ class WorkflowSet {
 [[nodiscard]] std::string_view to_string(Renegotiation value);
 [[nodiscard]] std::optional<Renegotiation> parse_Renegotiation(std::string_view text);
 
+// "23 June 2026": the local date of `t` in the calendar's zone, as letters write it.
+[[nodiscard]] std::string letter_date(const BusinessCalendar& calendar, Time t);
+
 // A calendar that runs out soon: its workflow, and the first day it no longer covers.
 struct CalendarEnding {
   std::string workflow;
@@ -295,5 +307,9 @@ struct CalendarEnding {
 inline constexpr int kCalendarWarningDays = 90;
 [[nodiscard]] std::vector<CalendarEnding> calendars_ending(const WorkflowSet& workflows, Time now,
                                                            int warning_days = kCalendarWarningDays);
+// What to tell an operator about one: "the retail standard's business calendar (Europe/London)
+// lists holidays to the end of 2030: 45 days left. Add 2031's holidays and last_year to
+// workflows/retail.toml before then: after it, deadlines on it are refused."
+[[nodiscard]] std::string calendar_warning(const CalendarEnding& ending);
 
 }  // namespace redress

@@ -36,6 +36,10 @@ void commitment_act(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 
 void register_api(Router& router, ApiContext& api) {
   if (!api.intake_limiter) api.intake_limiter = std::make_shared<RateLimiter>(api.settings.intake_rate_per_minute);
+  if (!api.letters) {
+    auto shipped = LetterTemplates::load(LetterTemplates::shipped_dir(), api.engine.workflows());
+    api.letters = std::make_shared<const LetterTemplates>(shipped ? std::move(shipped).value() : LetterTemplates());
+  }
   if (!api.view_cache && api.settings.view_cache_mib > 0)
     api.view_cache = std::make_shared<ViewCache>(static_cast<std::size_t>(api.settings.view_cache_mib) << 20);
   auto route = [&](verb method, std::string pattern, Access access, std::vector<Role> roles, Body body,
@@ -89,6 +93,7 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/commitments/{id}/renegotiate", kAgentUp, kJson,
         &commitment_act<ActionType::kRenegotiateCommitment>);
   staff(verb::post, "/v1/commitments/{id}/handle", kAgentUp, kJson, &handle_breach);
+  staff(verb::post, "/v1/commitments/{id}/exempt", kLeadUp, kJson, &commitment_act<ActionType::kExemptCommitment>);
   staff(verb::post, "/v1/redress/{id}/fulfil", kAgentUp, kJson, &fulfil_redress);
 
   // Reports (web/reports.cpp).

@@ -22,6 +22,7 @@
 #include "ports/report_store.h"
 #include "ports/session_store.h"
 #include "ports/staff_directory.h"
+#include "web/letters.h"
 #include "web/metrics.h"
 #include "web/rate_limit.h"
 #include "web/router.h"
@@ -66,6 +67,9 @@ struct ApiContext {
   InboundMailStore* inbound_records = nullptr;
   BlobStore* blobs = nullptr;
   std::function<void(std::function<void()>)> blocking;
+  // The letter templates staff start from (web/letters.h); the shipped ones when not set (none
+  // when those cannot be loaded: a request naming a letter is then refused).
+  std::shared_ptr<const LetterTemplates> letters;
 };
 
 void register_api(Router& router, ApiContext& api);

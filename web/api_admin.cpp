@@ -84,6 +84,18 @@ void health_check(ApiContext& api, const ContextPtr&, Reply reply) {
     health["status"] = "degraded";
     health["writes"] = "refused: " + *failure;
   }
+  // Business calendars that end within 90 days: past the end, deadlines on them are refused.
+  json::array calendars;
+  for (const auto& ending : calendars_ending(api.engine.workflows(), api.engine.clock().now())) {
+    calendars.push_back(json::object{{"workflow", ending.workflow},
+                                     {"zone", ending.zone},
+                                     {"last_year", ending.last_year},
+                                     {"ends", format_date(ending.ends)},
+                                     {"days_left", std::max<std::int64_t>(ending.days_left, 0)},
+                                     {"message", calendar_warning(ending)}});
+    if (ending.days_left <= 0) health["status"] = "degraded";
+  }
+  if (!calendars.empty()) health["calendars"] = std::move(calendars);
   reply(json_response(http::status::ok, std::move(health)));
 }
 

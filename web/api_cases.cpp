@@ -21,7 +21,19 @@ namespace {
 // The body of the staff view of a case; `client_token` is its live client link, if any.
 std::string case_body(ApiContext& api, const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
                       const std::vector<Message>& messages, const std::optional<std::string>& client_token) {
-  json::object body = case_json(snapshot, owner, api.engine.allowed_actions(snapshot.record), messages);
+  const Workflow* workflow = api.engine.workflows().find(snapshot.record.workflow);
+  json::object body = case_json(snapshot, owner, api.engine.allowed_actions(snapshot.record), messages, workflow);
+  // The letters staff start from, with the variable parts each needs (web/letters.h).
+  json::array letters;
+  if (api.letters)
+    for (const auto& letter : api.letters->letters(snapshot.record.workflow)) {
+      json::array variables;
+      for (const auto& v : letter.variables) variables.emplace_back(v);
+      json::object o{{"name", letter.name}, {"for", to_string(letter.purpose)}, {"variables", std::move(variables)}};
+      if (letter.outcome) o["outcome"] = to_string(*letter.outcome);
+      letters.push_back(std::move(o));
+    }
+  body["letters"] = std::move(letters);
   if (client_token) body["client_url"] = client_url(api, *client_token);
   return json::serialize(body);
 }
@@ -179,8 +191,22 @@ void get_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 }
 
 // Any action by name ({"action": "acknowledge", ...}); the answer is the case as the action left it,
-// made from the view it was planned on and its Change.
+// made from the view it was planned on and its Change. A letter ({"letter", "variables"}) is
+// written from the case as it is read here.
 void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  std::optional<CaseView> read;
+  if (ctx->body.contains("letter") || ctx->body.contains("variables")) {
+    const json::value* action = ctx->body.if_contains("action");
+    const auto type = action && action->is_string() ? parse_ActionType(action->get_string()) : std::nullopt;
+    if (type) {
+      auto view = api.reads.load_case_view(ctx->param("ref"));
+      if (!view) return reply(problem_from(view.error()));
+      read = std::move(view).value();
+      auto lettered = with_letter(api, ctx->param("ref"), *type, ctx->body, &*read);
+      if (!lettered) return reply(problem_from(lettered.error()));
+      ctx->body = std::move(lettered).value();
+    }
+  }
   auto request = decode_action(ctx->body);
   if (!request) return reply(problem_from(request.error()));
   auto expected = if_match(ctx->request);
@@ -189,7 +215,7 @@ void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (*expected) request->expected_version = **expected;
   request->reference = ctx->param("ref");
   request->actor = ctx->actor();
-  auto before = api.reads.load_case_view(request->reference);
+  auto before = read ? Result<CaseView>(std::move(*read)) : api.reads.load_case_view(request->reference);
   if (!before) return reply(problem_from(before.error()));
   run_action(api, std::move(request).value(), std::move(reply),
              [&api, before = std::move(before).value()](const Committed& committed) {

@@ -36,7 +36,8 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "message.client",          "message.internal",
                                                 "survey.submitted",        "case.escalation_requested",
                                                 "message.held",            "message.accepted",
-                                                "message.rejected",        "mail.bounced"};
+                                                "message.rejected",        "mail.bounced",
+                                                "case.holding_reply_due",  "commitment.exempted"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;

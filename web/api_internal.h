@@ -41,6 +41,12 @@ using Renderer = std::function<Response(const Committed&)>;
 // The engine's callback that answers with `render` on an I/O thread once the change is committed
 // (and with its problem+json when it is not).
 [[nodiscard]] Engine::Callback answer_when_committed(ApiContext& api, Reply reply, Renderer render);
+// The body of an action on `reference` with its {"letter", "variables"} made into the letter's
+// text (web/letters.h: expand_letter), from the case as `view` shows it (read when null). A body
+// without a letter is returned as it is.
+[[nodiscard]] Result<boost::json::object> with_letter(ApiContext& api, const std::string& reference, ActionType type,
+                                                      boost::json::object body, const CaseView* view = nullptr);
+
 // Submits an action and answers with `render` once it is committed.
 void run_action(ApiContext& api, ActionRequest request, Reply reply, Renderer render);
 // An action from a route's body on `reference`, by the route's staff member, taking If-Match into

@@ -84,8 +84,46 @@ void run_action(ApiContext& api, ActionRequest request, Reply reply, Renderer re
   api.engine.submit(std::move(request), answer_when_committed(api, std::move(reply), std::move(render)));
 }
 
+Result<json::object> with_letter(ApiContext& api, const std::string& reference, ActionType type, json::object body,
+                                 const CaseView* view) {
+  if (!body.contains("letter") && !body.contains("variables")) return body;
+  std::optional<CaseView> read;
+  if (!view) {
+    auto loaded = api.reads.load_case_view(reference);
+    if (!loaded) return loaded.error();
+    read = std::move(loaded).value();
+    view = &*read;
+  }
+  const Workflow* workflow = api.engine.workflows().find(view->snapshot.record.workflow);
+  if (!workflow || !api.letters) return Error::invalid_field("letter", "this case's standard has no letters");
+  LetterContext context;
+  context.record = &view->snapshot.record;
+  context.owner_name = view->owner ? view->owner->name : api.settings.organisation;
+  context.organisation = api.settings.organisation;
+  context.today = api.engine.clock().now();
+  // An extension states the new deadline: the due time the move asks for.
+  if (const json::value* at = body.if_contains("due_at"); at && at->is_string()) {
+    context.deadline = parse_time(at->get_string());
+  } else if (const json::value* in = body.if_contains("due_in"); in && in->is_string()) {
+    if (auto d = parse_duration(in->get_string())) {
+      const json::value* basis = body.if_contains("due_basis");
+      const bool business = basis && basis->is_string() && basis->get_string() == "business";
+      try {
+        context.deadline =
+            workflow->calendar.add(context.today, *d, business ? TimeBasis::kBusiness : TimeBasis::kCalendar);
+      } catch (const CalendarExhausted&) {
+        // The move itself is refused for the same reason when it is planned.
+      }
+    }
+  }
+  return expand_letter(*api.letters, *workflow, type, std::move(body), context);
+}
+
 void run_staff_action(ApiContext& api, const ContextPtr& ctx, Reply reply, ActionType type,
                       const std::string& reference, Renderer render, std::vector<AttachmentRef> attachments) {
+  auto lettered = with_letter(api, reference, type, ctx->body);
+  if (!lettered) return reply(problem_from(lettered.error()));
+  ctx->body = std::move(lettered).value();
   auto request = decode_action_fields(type, ctx->body);
   if (!request) return reply(problem_from(request.error()));
   request->attachments = std::move(attachments);

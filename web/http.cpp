@@ -89,6 +89,7 @@ http::status status_for(ErrorCode code) {
     case ErrorCode::kForbidden: return http::status::forbidden;
     case ErrorCode::kUnavailable: return http::status::service_unavailable;
     case ErrorCode::kInternal: return http::status::internal_server_error;
+    case ErrorCode::kCalendarExhausted: return http::status::service_unavailable;
   }
   return http::status::internal_server_error;
 }
@@ -137,6 +138,10 @@ Response problem_from(const Error& error) {
     case ErrorCode::kInternal:
       type = "internal";
       title = "Internal error";
+      break;
+    case ErrorCode::kCalendarExhausted:
+      type = "calendar-exhausted";
+      title = "A service standard's business calendar has run out";
       break;
   }
   Response res = problem(status_for(error.code), type, title, error.detail, std::move(extra));

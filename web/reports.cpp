@@ -144,6 +144,24 @@ std::string target_text(const ClockTarget& t) {
   return text + (t.basis == TimeBasis::kBusiness ? " business" : " calendar");
 }
 
+// One window of a pledge's attainment, counted honestly: met only when met by the time its rule
+// set; renegotiated ones (kept on a later, agreed date) count against it and are shown as such.
+json::object attainment_window(std::int64_t met, std::int64_t moved, std::int64_t renegotiated, std::int64_t broken) {
+  return json::object{{"met", met},
+                      {"moved", moved},
+                      {"renegotiated", renegotiated},
+                      {"broken", broken},
+                      {"attainment", ratio(met, renegotiated + broken)}};
+}
+
+// How far a clock's pledges may move, as the standards report publishes it.
+json::object renegotiation_json(const ClockRule& c) {
+  json::object o{{"rule", to_string(c.renegotiation)}};
+  if (c.exceptional_target) o["exceptional_target"] = target_text(*c.exceptional_target);
+  if (c.renegotiation_limit) o["limit"] = format_duration(c.renegotiation_limit->total());
+  return o;
+}
+
 }  // namespace
 
 void standards_report(ApiContext& api, const ContextPtr&, Reply reply) {
@@ -154,17 +172,16 @@ void standards_report(ApiContext& api, const ContextPtr&, Reply reply) {
   for (const auto& w : api.engine.workflows().all()) {
     json::array clocks;
     for (const auto& c : w.clocks) {
-      PledgeAttainment found = attainment_of(*attainment, w.name, c.name);
-      const PledgeAttainment* a = &found;
-      auto window = [&](std::int64_t met, std::int64_t broken) {
-        return json::object{{"met", met}, {"broken", broken}, {"attainment", ratio(met, broken)}};
-      };
-      clocks.push_back(json::object{{"clock", c.name},
-                                    {"text", c.text},
-                                    {"target", target_text(c.target)},
-                                    {"client_visible", c.client_visible},
-                                    {"last_30_days", window(a ? a->met_30 : 0, a ? a->broken_30 : 0)},
-                                    {"last_90_days", window(a ? a->met_90 : 0, a ? a->broken_90 : 0)}});
+      const PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
+      json::object clock{{"clock", c.name},
+                         {"text", c.text},
+                         {"target", target_text(c.target)},
+                         {"client_visible", c.client_visible},
+                         {"renegotiation", renegotiation_json(c)},
+                         {"last_30_days", attainment_window(a.met_30, a.moved_30, a.renegotiated_30, a.broken_30)},
+                         {"last_90_days", attainment_window(a.met_90, a.moved_90, a.renegotiated_90, a.broken_90)}};
+      if (!c.rule.empty()) clock["rule"] = c.rule;
+      clocks.push_back(std::move(clock));
     }
     workflows.push_back(json::object{{"workflow", w.name},
                                      {"title", w.title},

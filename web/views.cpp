@@ -55,11 +55,14 @@ json::object commitment_json(const Commitment& k, const std::string& case_refere
   if (k.redress_id) o["redress_id"] = redress_display_id(k.redress_id);
   if (!case_reference.empty()) o["case"] = case_reference;
   if (!k.pledge_key.empty()) o["pledge"] = k.pledge_key;
+  // A pledge's time as its rule set it: a renegotiated pledge kept after it was not met in time.
+  if (k.rule_due_at && *k.rule_due_at != Time::max()) o["rule_due_at"] = format_time(*k.rule_due_at);
   if (k.paused()) o["paused"] = true;
   if (k.status == CommitmentStatus::kOpen) {
     o["at_risk"] = k.warnings_fired > 0;
     if (auto w = k.next_warning(); w && *w != Time::max()) o["next_warning_at"] = format_time(*w);
   }
+  if (!k.exemption.empty()) o["exemption"] = k.exemption;
   if (k.handled_at) {
     o["handled_at"] = format_time(*k.handled_at);
     o["handled_note"] = k.handled_note;
@@ -158,11 +161,42 @@ json::object case_summary_json(const Case& c, const std::optional<Staff>& owner)
                       {"owner", owner_json(owner, c.owner_id)},
                       {"escalation_level", c.escalation_level},
                       {"received_at", format_time(c.received_at)},
-                      {"updated_at", format_time(c.updated_at)}};
+                      {"updated_at", format_time(c.updated_at)},
+                      {"regulator_reference", c.regulator_reference.empty() ? json::value(nullptr)
+                                                                             : json::value(c.regulator_reference)}};
+}
+
+json::object standards_json(const CaseSnapshot& snapshot, const Workflow* workflow) {
+  const Case& c = snapshot.record;
+  json::object out{{"summary_resolution_until", nullptr}, {"holding_reply", nullptr}};
+  if (!workflow) return out;
+  if (workflow->summary_resolution) {
+    try {
+      out["summary_resolution_until"] = format_time(*workflow->summary_resolution_until(c.received_at));
+    } catch (const CalendarExhausted&) {
+      // Outside the years the calendar covers: no window can be given (the refusal says why).
+    }
+  }
+  if (workflow->holding_reply) {
+    json::object holding{{"clock", workflow->holding_reply->clock},
+                         {"letter", "holding_reply"},
+                         {"required", workflow->holding_reply_required(c, snapshot.commitments)},
+                         {"sent_at", time_or_null(c.holding_reply_at)},
+                         {"due_at", nullptr}};
+    // When the pledge it answers falls (or fell) due: the holding reply is owed by then.
+    const std::string prefix = workflow->name + "/" + workflow->holding_reply->clock + "#";
+    for (const auto& k : snapshot.commitments)
+      if (k.kind == CommitmentKind::kPledge && k.pledge_key.rfind(prefix, 0) == 0 && !k.paused() &&
+          (k.status == CommitmentStatus::kOpen || k.status == CommitmentStatus::kBroken))
+        holding["due_at"] = format_time(k.due_at);
+    if (!holding.at("due_at").is_null() || !holding.at("sent_at").is_null()) out["holding_reply"] = std::move(holding);
+  }
+  return out;
 }
 
 json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
-                       const std::vector<std::string>& allowed_actions, const std::vector<Message>& messages) {
+                       const std::vector<std::string>& allowed_actions, const std::vector<Message>& messages,
+                       const Workflow* workflow) {
   const Case& c = snapshot.record;
   json::object client{{"name", c.client.name}, {"email", c.client.email}};
   if (!c.client.phone.empty()) client["phone"] = c.client.phone;
@@ -173,7 +207,7 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
   for (const auto& k : snapshot.commitments) commitments.push_back(commitment_json(k));
   for (const auto& r : snapshot.redress) redress.push_back(redress_json(r));
   for (const auto& m : messages) notes.push_back(message_json(m, c.reference));
-  return json::object{{"reference", c.reference},
+  json::object view{{"reference", c.reference},
                       {"status", to_string(c.status)},
                       {"version", c.version},
                       {"client", std::move(client)},
@@ -196,6 +230,9 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
                       {"rating", c.rating ? json::value(*c.rating) : json::value(nullptr)},
                       {"received_at", format_time(c.received_at)},
                       {"updated_at", format_time(c.updated_at)},
+                      {"regulator_reference", c.regulator_reference.empty() ? json::value(nullptr)
+                                                                             : json::value(c.regulator_reference)},
+                      {"routed_at", time_or_null(c.routed_at)},
                       {"acknowledged_at", time_or_null(c.acknowledged_at)},
                       {"resolved_at", time_or_null(c.resolved_at)},
                       {"ended_at", time_or_null(c.ended_at)},
@@ -203,7 +240,12 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
                       {"commitments", std::move(commitments)},
                       {"redress", std::move(redress)},
                       {"messages", std::move(notes)},
-                      {"head_hash", c.head_hash}};
+                      {"head_hash", c.head_hash},
+                      {"summary_resolution_until", nullptr},
+                      {"holding_reply", nullptr}};
+  if (workflow)
+    for (auto& [key, value] : standards_json(snapshot, workflow)) view[key] = value;
+  return view;
 }
 
 json::object client_view_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner, const Workflow* workflow,

@@ -23,10 +23,15 @@ namespace redress::web {
 [[nodiscard]] boost::json::object message_json(const Message& message, const std::string& case_reference = {});
 [[nodiscard]] boost::json::object event_json(const Event& event);
 [[nodiscard]] boost::json::object case_summary_json(const Case& record, const std::optional<Staff>& owner);
-// The staff view of one case.
+// The staff view of one case; with its workflow, what its standard asks of it now
+// (summary_resolution_until, holding_reply; standards_json).
 [[nodiscard]] boost::json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
                                             const std::vector<std::string>& allowed_actions,
-                                            const std::vector<Message>& messages);
+                                            const std::vector<Message>& messages, const Workflow* workflow = nullptr);
+// What the case's standard asks of it: `summary_resolution_until` (null when the standard has no
+// summary resolution, or its calendar does not cover the receipt) and `holding_reply` (null when
+// the standard asks for none): {"clock", "due_at", "required", "sent_at", "letter"}.
+[[nodiscard]] boost::json::object standards_json(const CaseSnapshot& snapshot, const Workflow* workflow);
 // The client's view: nothing internal, never another case.
 [[nodiscard]] boost::json::object client_view_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,
                                                    const Workflow* workflow, const std::vector<Message>& messages,

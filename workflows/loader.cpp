@@ -206,7 +206,7 @@ IsoDuration duration_value(const toml::node& node, const std::string& path, std:
 
 const std::vector<std::string_view> kBasisNames{"calendar", "business"};
 const std::vector<std::string_view> kOutOfHoursNames{"next_opening", "as_received"};
-const std::vector<std::string_view> kStartNames{"received", "acknowledged", "reopened"};
+const std::vector<std::string_view> kStartNames{"received", "acknowledged", "reopened", "routed"};
 const std::vector<std::string_view> kStopNames{"acknowledged", "client_update", "resolved"};
 const std::vector<std::string_view> kRecurrenceNames{"once", "repeat_until_resolved"};
 const std::vector<std::string_view> kNotifyNames{"client", "owner", "team", "escalation_level"};

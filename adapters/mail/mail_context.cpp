@@ -249,6 +249,7 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
       put_if(event, "reason", string_field(data, "reason"));
       put_if(event, "note", string_field(data, "note"));
       put_if(ctx, "final_response", string_field(data, "final_response"));
+      put_if(ctx, "summary_resolution", string_field(data, "summary_resolution"));
       if (auto to = int_field(data, "to_level")) level = static_cast<int>(*to);
       if (auto from = int_field(data, "from_level")) escalation["from_level"] = *from;
       put_if(escalation, "reason", string_field(data, "reason"));

@@ -11,9 +11,9 @@ namespace {
 constexpr const char* kCommitmentColumns =
     "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
     "k.note, k.replaces_id, k.replaced_by_id, k.redress_id, k.pledge_key, k.warning_times, k.warnings_fired, "
-    "k.handled_at, k.handled_note, k.rule_due_at";
+    "k.handled_at, k.handled_note, k.rule_due_at, k.exemption";
 
-constexpr int kCommitmentColumnCount = 20;
+constexpr int kCommitmentColumnCount = 21;
 
 Result<std::string> reference_of(Connection& db, const char* sql, std::int64_t id, const std::string& what) {
   auto& find = db.cached(sql);

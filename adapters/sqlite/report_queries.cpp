@@ -21,8 +21,8 @@ constexpr const char* kOpenStatusTerm =
 constexpr const char* kReportColumns =
     "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
     "k.note, k.replaces_id, k.replaced_by_id, k.redress_id, k.pledge_key, k.warning_times, k.warnings_fired, "
-    "k.handled_at, k.handled_note, k.rule_due_at, c.reference, c.subject, c.team, c.escalation_level";
-constexpr int kReportCommitmentColumns = 20;
+    "k.handled_at, k.handled_note, k.rule_due_at, k.exemption, c.reference, c.subject, c.team, c.escalation_level";
+constexpr int kReportCommitmentColumns = 21;
 
 Status read_items(Statement& s, std::vector<ReportItem>& out) {
   while (s.step()) {

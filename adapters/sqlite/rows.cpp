@@ -57,7 +57,8 @@ const char* const kUpdateCaseSql =
 const char* const kUpsertCommitmentSql =
     "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
     "settled_at, note, replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, "
-    "handled_note, rule_due_at) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20) "
+    "handled_note, rule_due_at, exemption) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,"
+    "?20,?21) "
     "ON CONFLICT(id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, text = excluded.text, "
     "due_at = excluded.due_at, owner_id = excluded.owner_id, client_visible = excluded.client_visible, "
     "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, note = "
@@ -65,7 +66,8 @@ const char* const kUpsertCommitmentSql =
     "replaces_id = excluded.replaces_id, replaced_by_id = excluded.replaced_by_id, redress_id = excluded.redress_id, "
     "pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, warnings_fired = "
     "excluded.warnings_fired, "
-    "handled_at = excluded.handled_at, handled_note = excluded.handled_note, rule_due_at = excluded.rule_due_at";
+    "handled_at = excluded.handled_at, handled_note = excluded.handled_note, rule_due_at = excluded.rule_due_at, "
+    "exemption = excluded.exemption";
 
 const char* const kUpsertRedressSql =
     "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
@@ -320,7 +322,8 @@ void bind_commitment(Statement& s, const Commitment& k) {
       .bind(17, k.warnings_fired)
       .bind(18, micros(k.handled_at))
       .bind_static(19, k.handled_note)
-      .bind(20, micros(k.rule_due_at));
+      .bind(20, micros(k.rule_due_at))
+      .bind_static(21, k.exemption);
   s.bind(1, k.id)
       .bind(2, k.case_id)
       .bind_static(3, to_string(k.kind))
@@ -339,11 +342,11 @@ void bind_commitment(Statement& s, const Commitment& k) {
 
 namespace {
 
-constexpr int kCommitmentColumnCount = 20;
+constexpr int kCommitmentColumnCount = 21;
 constexpr const char* kCommitmentColumnNames[kCommitmentColumnCount] = {
     "id",         "case_id",       "kind",           "text",       "due_at",       "owner_id",   "client_visible",
     "status",     "created_at",    "settled_at",     "note",       "replaces_id",  "replaced_by_id", "redress_id",
-    "pledge_key", "warning_times", "warnings_fired", "handled_at", "handled_note", "rule_due_at"};
+    "pledge_key", "warning_times", "warnings_fired", "handled_at", "handled_note", "rule_due_at", "exemption"};
 
 // Binds one column of `k` as parameter `index`, as bind_commitment does.
 void bind_commitment_column(Statement& s, int index, const Commitment& k, int column) {
@@ -368,6 +371,7 @@ void bind_commitment_column(Statement& s, int index, const Commitment& k, int co
     case 17: s.bind(index, micros(k.handled_at)); break;
     case 18: s.bind_static(index, k.handled_note); break;
     case 19: s.bind(index, micros(k.rule_due_at)); break;
+    case 20: s.bind_static(index, k.exemption); break;
     default: break;
   }
 }
@@ -398,6 +402,7 @@ std::uint32_t commitment_differences(const Commitment& a, const Commitment& b) {
   mark(17, a.handled_at != b.handled_at);
   mark(18, a.handled_note != b.handled_note);
   mark(19, a.rule_due_at != b.rule_due_at);
+  mark(20, a.exemption != b.exemption);
   return mask;
 }
 
@@ -445,6 +450,7 @@ Commitment read_commitment(const Statement& s, int i) {
   k.handled_at = time_or_null(s, i + 17);
   k.handled_note = s.text(i + 18);
   k.rule_due_at = time_or_null(s, i + 19);
+  k.exemption = s.text(i + 20);
   return k;
 }
 
@@ -519,7 +525,7 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference)
   auto& commitments = db.cached(
       "SELECT id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, settled_at, note, "
       "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note, "
-      "rule_due_at "
+      "rule_due_at, exemption "
       "FROM commitments WHERE case_id = ?1 ORDER BY id");
   commitments.bind(1, snapshot.record.id);
   while (commitments.step()) snapshot.commitments.push_back(read_commitment(commitments, 0));

@@ -603,15 +603,17 @@ DROP TRIGGER report_pledges_delete;
     // the client last asked for escalation (once per level), when its last holding reply went out,
     // and, for a complaint routed by a regulator's portal, the regulator's reference and when it was
     // routed. A pledge records the time its rule set (rule_due_at), so that one kept only on a
-    // renegotiated date is not counted as met. Pledges renegotiated before this version get the due
-    // time of the pledge they replaced; report_pledges is then rebuilt (apply_migration) with the
-    // attainment buckets summaries.h defines.
+    // renegotiated date is not counted as met; a commitment records any exemption from automatic
+    // compensation. Pledges renegotiated before this version get the due time of the pledge they
+    // replaced; report_pledges is then rebuilt (apply_migration) with the attainment buckets
+    // summaries.h defines.
     R"sql(
 ALTER TABLE cases ADD COLUMN client_escalation_level INTEGER;
 ALTER TABLE cases ADD COLUMN holding_reply_at INTEGER;
 ALTER TABLE cases ADD COLUMN regulator_reference TEXT NOT NULL DEFAULT '';
 ALTER TABLE cases ADD COLUMN routed_at INTEGER;
 ALTER TABLE commitments ADD COLUMN rule_due_at INTEGER;
+ALTER TABLE commitments ADD COLUMN exemption TEXT NOT NULL DEFAULT '';
 WITH RECURSIVE chain(id, first_due) AS (
   SELECT id, due_at FROM commitments WHERE kind = 'pledge' AND replaces_id = 0
   UNION ALL

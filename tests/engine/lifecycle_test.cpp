@@ -113,6 +113,8 @@ const std::vector<Row> kTable = {
                             {{"",             "",             "",                 "",                 "",               "=",             "=",    ""}}},
   {A::kRequestEscalation,   {{"=",            "=",            "=",                "=",                "=",              "",              "",     ""}},
                             {{"=",            "=",            "=",                "=",                "=",              "",              "",     ""}}},
+  {A::kExemptCommitment,    {{"=",            "=",            "=",                "=",                "=",              "=",             "",     ""}},
+                            {{"=",            "=",            "=",                "=",                "=",              "=",             "",     ""}}},
   // The mail intake's operations: decided as an internal note, or (accept) as the client's message.
   {A::kHoldMessage,         {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
                             {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},

@@ -187,6 +187,7 @@ HttpHarness& http_harness() {
                                                                nullptr,
                                                                nullptr,
                                                                nullptr,
+                                                               {},
                                                                {}});
     h->api->openapi_document = "{}";
     web::Server& server = *h->server;

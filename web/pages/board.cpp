@@ -211,18 +211,21 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   if (!attainment) return attainment.error();
   Table standards{"standards",
                   "Attainment of each published standard",
-                  "",
-                  {"Standard", "Pledge", "Kept (30 d)", "Missed (30 d)", "Attainment (30 d)", "Kept (90 d)",
-                   "Missed (90 d)", "Attainment (90 d)"},
-                  {false, false, true, true, true, true, true, true},
+                  "Kept: by the time the standard set (or moved as its rule allows). Renegotiated: kept only on a "
+                  "later date agreed with the client; counted against attainment, like a miss.",
+                  {"Standard", "Pledge", "Kept (30 d)", "Renegotiated (30 d)", "Missed (30 d)", "Attainment (30 d)",
+                   "Kept (90 d)", "Renegotiated (90 d)", "Missed (90 d)", "Attainment (90 d)"},
+                  {false, false, true, true, true, true, true, true, true, true},
                   {},
                   {}};
   for (const auto& w : api.engine.workflows().all())
     for (const auto& c : w.clocks) {
       PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
-      standards.rows.push_back({text(w.title), text(c.text), count(a.met_30), count(a.broken_30),
-                                percent(a.met_30, a.broken_30), count(a.met_90), count(a.broken_90),
-                                percent(a.met_90, a.broken_90)});
+      // Kept means kept by the time the rule set; kept only on a renegotiated date counts against.
+      standards.rows.push_back({text(w.title), text(c.text), count(a.met_30), count(a.renegotiated_30),
+                                count(a.broken_30), percent(a.met_30, a.broken_30 + a.renegotiated_30),
+                                count(a.met_90), count(a.renegotiated_90), count(a.broken_90),
+                                percent(a.met_90, a.broken_90 + a.renegotiated_90)});
     }
 
   // Trends: 12 weeks, the six most frequent values of each dimension and "other".
@@ -320,10 +323,15 @@ void board_page(PagesContext& pages, const ContextPtr&, Reply reply, const Signe
   json::array tables, cards;
   for (const auto& t : board->tables) tables.push_back(table_json(t));
   for (auto& c : board->cards) cards.push_back(std::move(c));
+  // Calendars about to run out (within 90 days): deadlines past their end are refused.
+  json::array calendars;
+  for (const auto& ending : calendars_ending(pages.api.engine.workflows(), pages.api.engine.clock().now()))
+    calendars.push_back(json::object{{"text", calendar_warning(ending)}, {"ended", ending.days_left <= 0}});
   json::object data{{"title", "Review board"},
                     {"staff", staff_nav(who, "board")},
                     {"tables", std::move(tables)},
                     {"cards", std::move(cards)},
+                    {"calendar_warnings", std::move(calendars)},
                     {"generated", short_time(pages, "", pages.api.engine.clock().now())}};
   reply(render_page(pages, http::status::ok, "board", std::move(data)));
 }

@@ -11,6 +11,7 @@
 #include "engine/actions.h"
 #include "web/api_internal.h"
 #include "web/attachments.h"
+#include "engine/pledges.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -168,7 +169,8 @@ std::string event_summary(const Event& e, const std::map<std::string, Staff>& st
   return out;
 }
 
-json::object case_page_data(PagesContext& pages, const CaseView& view, const SignedIn& who, json::object draft) {
+json::object case_page_data(PagesContext& pages, const CaseView& view, const SignedIn& who, json::object draft,
+                            const std::string& letter = {}) {
   ApiContext& api = pages.api;
   const Case& c = view.snapshot.record;
   const Workflow* workflow = api.engine.workflows().find(c.workflow);
@@ -214,6 +216,28 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     if (!k.note.empty()) o["note"] = k.note;
     if (k.handled_at) o["handled"] = when(*k.handled_at) + (k.handled_note.empty() ? "" : ": " + k.handled_note);
     o["due_input"] = k.paused() ? local_input(workflow, now + std::chrono::hours(24)) : local_input(workflow, k.due_at);
+    // How far the commitment may move: a pledge as its clock's rule says, a promise freely.
+    o["movable"] = open;
+    if (const ClockRule* rule = pledge_clock(k, api.engine.workflows())) {
+      if (!rule->rule.empty()) o["rule"] = rule->rule;
+      switch (rule->renegotiation) {
+        case Renegotiation::kNever:
+          o["movable"] = false;
+          if (open) o["fixed"] = true;
+          break;
+        case Renegotiation::kExceptional:
+          o["exceptional"] = format_duration(rule->exceptional_target->duration.total()) +
+                             (rule->exceptional_target->basis == TimeBasis::kBusiness ? " business days" : "");
+          break;
+        case Renegotiation::kAllowed:
+          if (rule->renegotiation_limit)
+            o["limit"] = duration_text(rule->renegotiation_limit->total()) + " past " +
+                         when(k.rule_due_at.value_or(k.due_at));
+          break;
+      }
+    }
+    if (k.rule_due_at && *k.rule_due_at != Time::max() && k.replaces_id != 0)
+      o["rule_due"] = when(*k.rule_due_at);
     commitments.push_back(std::move(o));
   }
   data["has_commitments"] = !commitments.empty();
@@ -309,9 +333,70 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   for (auto name : all_names_Outcome()) outcomes.push_back(json::object{{"name", name}});
   for (auto name : all_names_RedressKind()) kinds.push_back(json::object{{"name", name}});
   data["outcomes"] = std::move(outcomes);
+  // The forms that send a letter start from the standard's letter templates (web/letters.h): the
+  // letter chosen (?letter=name), else the first final response, with its variable parts shown as
+  // "[decision]" for the sender to write.
+  if (workflow && api.letters) {
+    LetterContext context{&c, view.owner ? view.owner->name : api.settings.organisation, api.settings.organisation,
+                          now, std::nullopt};
+    std::string chosen = letter;
+    const LetterInfo* info = chosen.empty() ? nullptr : api.letters->find(c.workflow, chosen);
+    if (!info || info->purpose != LetterPurpose::kFinalResponse) chosen = "final_response_upheld";
+    info = api.letters->find(c.workflow, chosen);
+    json::array choices;
+    for (const auto& l : api.letters->letters(c.workflow)) {
+      if (l.purpose != LetterPurpose::kFinalResponse) continue;
+      choices.push_back(json::object{{"name", l.name},
+                                     {"outcome", to_string(*l.outcome)},
+                                     {"url", "/staff/cases/" + c.reference + "?letter=" + l.name + "#resolve-form"},
+                                     {"current", l.name == chosen}});
+    }
+    data["has_final_letters"] = !choices.empty();
+    data["final_letters"] = std::move(choices);
+    if (info) {
+      data["final_letter"] = chosen;
+      data["final_letter_text"] = api.letters->draft(*workflow, chosen, context);
+      json::array marked;
+      for (auto name : all_names_Outcome())
+        marked.push_back(json::object{{"name", name}, {"selected", info->outcome && to_string(*info->outcome) == name}});
+      data["outcomes"] = std::move(marked);
+    }
+    if (api.letters->find(c.workflow, "summary_resolution"))
+      data["summary_letter_text"] = api.letters->draft(*workflow, "summary_resolution", context);
+    if (api.letters->find(c.workflow, "holding_reply"))
+      data["holding_letter_text"] = api.letters->draft(*workflow, "holding_reply", context);
+  }
   data["redress_kinds"] = std::move(kinds);
   data["default_due"] = local_input(workflow, now + std::chrono::hours(4));
   data["zone"] = workflow ? workflow->calendar.zone_name() : "UTC";
+  // What the case's standard asks of it now: a summary resolution window, a holding reply.
+  if (workflow) {
+    const json::object standard = standards_json(view.snapshot, workflow);
+    if (const auto& until = standard.at("summary_resolution_until"); until.is_string()) {
+      const auto t = parse_time(until.get_string());
+      if (t && now <= *t) {
+        data["summary_until"] = when(*t);
+        json::array summary_elements;
+        for (const auto& e : workflow->summary_resolution->elements)
+          summary_elements.push_back(json::object{{"text", e.description}});
+        data["summary_elements"] = std::move(summary_elements);
+        data["summary_letter"] = workflow->summary_resolution->letter;
+      }
+    }
+    if (const auto& holding = standard.at("holding_reply"); holding.is_object()) {
+      json::object h{{"rule", workflow->holding_reply->rule}};
+      if (holding.at("required").as_bool()) h["required"] = true;
+      if (const auto& due = holding.at("due_at"); due.is_string())
+        if (auto t = parse_time(due.get_string())) h["due"] = when(*t);
+      if (const auto& sent = holding.at("sent_at"); sent.is_string())
+        if (auto t = parse_time(sent.get_string())) h["sent"] = when(*t);
+      json::array holding_elements;
+      for (const auto& e : workflow->holding_reply->elements)
+        holding_elements.push_back(json::object{{"text", e.description}});
+      h["elements"] = std::move(holding_elements);
+      data["holding_reply"] = std::move(h);
+    }
+  }
   if (workflow && !workflow->final_response_elements.empty()) {
     json::array elements;
     for (const auto& e : workflow->final_response_elements) elements.push_back(json::object{{"text", e.description}});
@@ -332,7 +417,7 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
         pages, page_status(view.error()), "No such case", view.error().detail,
         json::object{
             {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
-  json::object data = case_page_data(pages, *view, who, {});
+  json::object data = case_page_data(pages, *view, who, {}, ctx->query_value("letter").value_or(""));
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
   reply(render_page(pages, http::status::ok, "case", std::move(data)));
 }

@@ -63,9 +63,10 @@ std::string target_words(const ClockTarget& target) {
   return out.empty() ? "at once" : out;
 }
 
-json::value percent(std::int64_t met, std::int64_t broken) {
-  if (met + broken == 0) return nullptr;
-  return json::value(std::to_string((met * 1000 / (met + broken) + 5) / 10) + "%");
+// Met as a share of all that fell due: renegotiated pledges count against it.
+json::value percent(std::int64_t met, std::int64_t not_met) {
+  if (met + not_met == 0) return nullptr;
+  return json::value(std::to_string((met * 1000 / (met + not_met) + 5) / 10) + "%");
 }
 
 void standards_page(PagesContext& pages, Reply reply) {
@@ -80,16 +81,23 @@ void standards_page(PagesContext& pages, Reply reply) {
     for (const auto& c : w.clocks) {
       if (!c.client_visible) continue;
       PledgeAttainment a = attainment_of(*attainment, w.name, c.name);
-      std::int64_t met30 = a.met_30, broken30 = a.broken_30, met90 = a.met_90, broken90 = a.broken_90;
       json::object o{{"text", c.text},
                      {"target", target_words(c.target)},
-                     {"met_30", met30},
-                     {"broken_30", broken30},
-                     {"met_90", met90},
-                     {"broken_90", broken90},
-                     {"percent_30", percent(met30, broken30)},
-                     {"percent_90", percent(met90, broken90)}};
+                     {"met_30", a.met_30},
+                     {"broken_30", a.broken_30},
+                     {"met_90", a.met_90},
+                     {"broken_90", a.broken_90},
+                     {"percent_30", percent(a.met_30, a.broken_30 + a.renegotiated_30)},
+                     {"percent_90", percent(a.met_90, a.broken_90 + a.renegotiated_90)}};
+      if (a.renegotiated_30) o["renegotiated_30"] = a.renegotiated_30;
+      if (a.renegotiated_90) o["renegotiated_90"] = a.renegotiated_90;
       if (c.exceptional_target) o["exceptional"] = target_words(*c.exceptional_target);
+      if (c.renegotiation == Renegotiation::kNever) o["fixed"] = true;
+      if (c.renegotiation == Renegotiation::kAllowed) {
+        o["agreed"] = true;
+        if (c.renegotiation_limit) o["agreed_limit"] = target_words(ClockTarget{*c.renegotiation_limit, TimeBasis::kCalendar});
+      }
+      if (!c.rule.empty()) o["rule"] = c.rule;
       clocks.push_back(std::move(o));
     }
     workflows.push_back(json::object{{"title", w.title},
