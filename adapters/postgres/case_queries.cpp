@@ -1,6 +1,9 @@
 #include "adapters/postgres/case_queries.h"
 
+#include <algorithm>
+
 #include "adapters/postgres/rows.h"
+#include "adapters/sqlite/rows.h"  // encode_cursor, decode_cursor: one cursor format for both stores
 
 namespace redress::postgres {
 
@@ -175,6 +178,44 @@ Status CaseQueries::replace_client_link(const std::string& reference, const std:
       if (!added) return added.error();
     }
     return transaction->commit();
+  });
+}
+
+Result<CommitmentPage> CaseQueries::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+                                                     int limit) {
+  std::optional<std::int64_t> after;
+  if (!cursor.empty()) {
+    after = sqlite::decode_cursor(cursor);
+    if (!after) return Error::invalid_field("cursor", "is not a cursor this server issued");
+  }
+  limit = std::clamp(limit, 1, 200);
+  // Pages go by id, newest first, like cases: soonest due first would shift under inserts.
+  static const std::string kSelect = [] {
+    std::string columns = std::string("k.") + kCommitmentColumns;
+    for (std::size_t at = 0; (at = columns.find(", ", at)) != std::string::npos; at += 4) columns.replace(at, 2, ", k.");
+    return "SELECT " + columns + ", c.reference FROM commitments k JOIN cases c ON c.id = k.case_id WHERE true";
+  }();
+  std::string sql = kSelect;
+  Params params;
+  int n = 0;
+  auto next = [&n] { return "$" + std::to_string(++n); };
+  if (after) params.add(*after), sql += " AND k.id < " + next();
+  if (filter.status) params.add(std::string(to_string(*filter.status))), sql += " AND k.status = " + next();
+  if (!filter.owner_id.empty()) params.add(filter.owner_id), sql += " AND k.owner_id = " + next();
+  if (filter.kind) params.add(std::string(to_string(*filter.kind))), sql += " AND k.kind = " + next();
+  if (filter.due_before) params.add(to_micros(*filter.due_before)), sql += " AND k.due_at < " + next();
+  if (!filter.case_reference.empty()) params.add(filter.case_reference), sql += " AND c.reference = " + next();
+  sql += " ORDER BY k.id DESC LIMIT " + std::to_string(limit + 1);
+  return pool_.with([&](Connection& db) -> Result<CommitmentPage> {
+    auto rows = db.query(sql, params);
+    if (!rows) return rows.error();
+    CommitmentPage page;
+    for (int i = 0; i < rows->size(); ++i) page.items.emplace_back(read_commitment(*rows, i), rows->text(i, kCommitmentColumnCount));
+    if (static_cast<int>(page.items.size()) > limit) {
+      page.items.pop_back();
+      page.next_cursor = sqlite::encode_cursor(page.items.back().first.id);
+    }
+    return page;
   });
 }
 

@@ -24,6 +24,8 @@ class CaseQueries {
   [[nodiscard]] Result<CasePage> search_cases(const std::string& text, const CaseFilter& filter,
                                               const std::string& cursor, int limit);
   [[nodiscard]] Result<AuditReport> verify_chains();
+  [[nodiscard]] Result<CommitmentPage> list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+                                                        int limit);
   [[nodiscard]] Result<std::string> commitment_case(std::int64_t commitment_id);
   [[nodiscard]] Result<std::string> redress_case(std::int64_t redress_id);
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status();

@@ -57,12 +57,12 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
   const Case& c = change.after;
   // The case row alone first: nothing else is written unless it is.
   if (change.expected_version < 0) {
-    auto inserted = db.query(kInsertCaseSql, case_params(c));
+    auto inserted = db.query(insert_case_sql(), case_params(c));
     if (!inserted) return inserted.error();
   } else {
     Params params = case_params(c);
     params.add(change.expected_version);
-    auto updated = db.query(kUpdateCaseSql, params);
+    auto updated = db.query(update_case_sql_text(), params);
     if (!updated) return updated.error();
     if (updated->affected() != 1)
       return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
@@ -80,8 +80,8 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
   for (const auto& e : change.events)
     rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)",
              Params().add(e.case_id).add(e.seq).add(e.type).add(to_micros(e.at)).add(e.actor).add(e.data).add(e.hash));
-  for (const auto& k : change.commitments) rows.add(kUpsertCommitmentSql, commitment_params(k));
-  for (const auto& r : change.redress) rows.add(kUpsertRedressSql, redress_params(r));
+  for (const auto& k : change.commitments) rows.add(upsert_commitment_sql(), commitment_params(k));
+  for (const auto& r : change.redress) rows.add(upsert_redress_sql(), redress_params(r));
   for (const auto& m : change.messages)
     // A held message is written again when staff decide on it: an upsert.
     rows.add(
@@ -99,6 +99,20 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
             .add(m.via)
             .add(m.original)
             .add(m.mail_blob));
+  for (const auto& m : change.messages)
+    for (std::size_t i = 0; i < m.attachments.size(); ++i) {
+      const AttachmentRef& a = m.attachments[i];
+      rows.add(
+          "INSERT INTO message_attachments(message_id, position, blob_key, filename, content_type, size) "
+          "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT DO NOTHING",
+          Params()
+              .add(m.id)
+              .add(static_cast<std::int64_t>(i))
+              .add(a.key)
+              .add(a.filename)
+              .add(a.content_type)
+              .add(a.size));
+    }
   if (!change.client_link_hash.empty())
     rows.add("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES ($1,$2,$3,$4)",
              Params().add(c.id).add(change.client_link_nonce).add(change.client_link_hash).add(to_micros(c.updated_at)));

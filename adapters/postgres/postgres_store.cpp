@@ -39,7 +39,8 @@ PostgresStore::PostgresStore(const StoreOptions& options, const Clock& clock, st
       cases_(pool_, clock),
       staff_(pool_, clock),
       scheduler_(pool_),
-      outbox_(pool_),
+      outbox_(pool_, clock),
+      sessions_(pool_),
       writer_(std::move(writer)) {}
 
 PostgresStore::~PostgresStore() { writer_.reset(); }
@@ -50,43 +51,60 @@ Result<bool> PostgresStore::acquire_lease(const std::string& name, const std::st
   return attempt->has_value();
 }
 
-Result<CommitmentPage> PostgresStore::list_commitments(const CommitmentFilter&, const std::string&, int) {
-  return not_yet("listing commitments");
+Result<CommitmentPage> PostgresStore::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
+                                                      int limit) {
+  return cases_.list_commitments(filter, cursor, limit);
 }
 
-Result<SignInGate> PostgresStore::sign_in_gate(const std::string&, Time) { return not_yet("sign-in"); }
-Result<SignInGate> PostgresStore::record_sign_in_failure(const std::string&, Time, int, Duration, Duration) {
-  return not_yet("sign-in");
+Result<SignInGate> PostgresStore::sign_in_gate(const std::string& email, Time now) {
+  return sessions_.sign_in_gate(email, now);
 }
-Status PostgresStore::clear_sign_in_failures(const std::string&) { return not_yet("sign-in"); }
-Status PostgresStore::create_session(const StaffSession&) { return not_yet("a staff session"); }
-Result<StaffSession> PostgresStore::find_session(const std::string&, Time) { return not_yet("a staff session"); }
-Status PostgresStore::end_session(const std::string&, Time) { return not_yet("a staff session"); }
+Result<SignInGate> PostgresStore::record_sign_in_failure(const std::string& email, Time now, int max_failures,
+                                                         Duration window, Duration lockout) {
+  return sessions_.record_sign_in_failure(email, now, max_failures, window, lockout);
+}
+Status PostgresStore::clear_sign_in_failures(const std::string& email) {
+  return sessions_.clear_sign_in_failures(email);
+}
+Status PostgresStore::create_session(const StaffSession& session) { return sessions_.create_session(session); }
+Result<StaffSession> PostgresStore::find_session(const std::string& token_hash, Time now) {
+  return sessions_.find_session(token_hash, now);
+}
+Status PostgresStore::end_session(const std::string& token_hash, Time now) {
+  return sessions_.end_session(token_hash, now);
+}
 
-Result<std::vector<std::string>> PostgresStore::store_payloads(const std::string&,
-                                                               const std::vector<std::pair<std::int64_t, std::string>>&) {
-  return not_yet("storing a delivery's payload");
+Result<std::vector<std::string>> PostgresStore::store_payloads(
+    const std::string& holder, const std::vector<std::pair<std::int64_t, std::string>>& payloads) {
+  return outbox_.store_payloads(holder, payloads);
 }
-Status PostgresStore::record_deliveries(const std::string&, const std::vector<DeliveryRecord>&) {
-  return not_yet("recording deliveries");
+Status PostgresStore::record_deliveries(const std::string& holder, const std::vector<DeliveryRecord>& records) {
+  return outbox_.record_deliveries(holder, records);
 }
-Result<std::vector<NotificationView>> PostgresStore::case_notifications(const std::string&) {
-  return not_yet("a case's notifications");
+Result<std::vector<NotificationView>> PostgresStore::case_notifications(const std::string& reference) {
+  return outbox_.case_notifications(reference);
 }
-Result<std::vector<NotificationView>> PostgresStore::dead_notifications(int) { return not_yet("dead letters"); }
-Result<std::int64_t> PostgresStore::retry_notifications(std::optional<std::int64_t>, Time) {
-  return not_yet("retrying notifications");
+Result<std::vector<NotificationView>> PostgresStore::dead_notifications(int limit) {
+  return outbox_.dead_notifications(limit);
 }
-Result<Subscription> PostgresStore::add_subscription(const Subscription&) { return not_yet("web hook subscriptions"); }
-Result<std::vector<Subscription>> PostgresStore::list_subscriptions() { return not_yet("web hook subscriptions"); }
-Status PostgresStore::delete_subscription(std::int64_t) { return not_yet("web hook subscriptions"); }
-Result<Subscription> PostgresStore::find_subscription(std::int64_t) { return not_yet("web hook subscriptions"); }
-Status PostgresStore::disable_subscription(std::int64_t, const std::string&, Time) {
-  return not_yet("web hook subscriptions");
+Result<std::int64_t> PostgresStore::retry_notifications(std::optional<std::int64_t> id, Time now) {
+  return outbox_.retry_notifications(id, now);
 }
-Result<bool> PostgresStore::digest_owed(const std::string&, const std::string&, Time) { return not_yet("the digest"); }
-Status PostgresStore::record_digest(const std::string&, const std::string&, bool, const std::string&, Time) {
-  return not_yet("the digest");
+Result<Subscription> PostgresStore::add_subscription(const Subscription& subscription) {
+  return outbox_.add_subscription(subscription);
+}
+Result<std::vector<Subscription>> PostgresStore::list_subscriptions() { return outbox_.list_subscriptions(); }
+Status PostgresStore::delete_subscription(std::int64_t id) { return outbox_.delete_subscription(id); }
+Result<Subscription> PostgresStore::find_subscription(std::int64_t id) { return outbox_.find_subscription(id); }
+Status PostgresStore::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
+  return outbox_.disable_subscription(id, reason, now);
+}
+Result<bool> PostgresStore::digest_owed(const std::string& day, const std::string& recipient, Time now) {
+  return outbox_.digest_owed(day, recipient, now);
+}
+Status PostgresStore::record_digest(const std::string& day, const std::string& recipient, bool sent,
+                                    const std::string& detail, Time now) {
+  return outbox_.record_digest(day, recipient, sent, detail, now);
 }
 
 Result<OverdueReport> PostgresStore::overdue_report(Time, int) { return not_yet("the overdue report"); }
@@ -101,24 +119,31 @@ Result<std::vector<AttentionCount>> PostgresStore::attention_by_owner(Time) { re
 Result<std::vector<EscalationCount>> PostgresStore::escalation_counts() { return not_yet("the review board"); }
 Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time) { return not_yet("the review board"); }
 
-Result<InboundClaim> PostgresStore::claim_inbound(const InboundArrival&, Time, Duration) {
-  return not_yet("inbound mail");
+Result<InboundClaim> PostgresStore::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
+  return sessions_.claim_inbound(arrival, now, lease);
 }
-Status PostgresStore::finish_inbound(std::int64_t, const std::string&, const std::string&, const std::string&,
-                                     const std::string&) {
-  return not_yet("inbound mail");
+Status PostgresStore::finish_inbound(std::int64_t id, const std::string& disposition,
+                                     const std::string& case_reference, const std::string& detail,
+                                     const std::string& bounced_address) {
+  return sessions_.finish_inbound(id, disposition, case_reference, detail, bounced_address);
 }
-Result<std::int64_t> PostgresStore::count_inbound_from(const std::string&, Time) { return not_yet("inbound mail"); }
-Result<std::string> PostgresStore::notification_case(std::int64_t) { return not_yet("inbound mail"); }
-Result<std::vector<InboundRecord>> PostgresStore::list_inbound(const std::string&, int) {
-  return not_yet("inbound mail");
+Result<std::int64_t> PostgresStore::count_inbound_from(const std::string& address, Time since) {
+  return sessions_.count_inbound_from(address, since);
 }
-Result<std::int64_t> PostgresStore::count_open_cases_with_bounces() { return not_yet("inbound mail"); }
-Result<std::optional<MailboxPosition>> PostgresStore::mailbox_position(const std::string&) {
-  return not_yet("mailbox positions");
+Result<std::string> PostgresStore::notification_case(std::int64_t notification_id) {
+  return sessions_.notification_case(notification_id);
 }
-Status PostgresStore::set_mailbox_position(const std::string&, const MailboxPosition&) {
-  return not_yet("mailbox positions");
+Result<std::vector<InboundRecord>> PostgresStore::list_inbound(const std::string& case_reference, int limit) {
+  return sessions_.list_inbound(case_reference, limit);
+}
+Result<std::int64_t> PostgresStore::count_open_cases_with_bounces() {
+  return sessions_.count_open_cases_with_bounces();
+}
+Result<std::optional<MailboxPosition>> PostgresStore::mailbox_position(const std::string& mailbox) {
+  return sessions_.mailbox_position(mailbox);
+}
+Status PostgresStore::set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) {
+  return sessions_.set_mailbox_position(mailbox, position);
 }
 
 Result<BlobInfo> PostgresStore::put_blob(std::string_view bytes) {

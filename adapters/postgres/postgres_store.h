@@ -21,6 +21,7 @@
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/outbox_records.h"
 #include "adapters/postgres/scheduler_records.h"
+#include "adapters/postgres/session_records.h"
 #include "adapters/postgres/staff_records.h"
 #include "adapters/postgres/write_pipeline.h"
 #include "engine/clock.h"
@@ -116,7 +117,7 @@ class PostgresStore final : public Store {
     return staff_.password_hash(staff_id);
   }
 
-  // ---- SessionStore (not yet on PostgreSQL) ----
+  // ---- SessionStore ----
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
   [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
                                                           Duration window, Duration lockout) override;
@@ -159,7 +160,7 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
-  // ---- InboundMailStore, MailboxStateStore (not yet on PostgreSQL) ----
+  // ---- InboundMailStore, MailboxStateStore ----
   [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
   [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
                                       const std::string& case_reference, const std::string& detail,
@@ -189,6 +190,7 @@ class PostgresStore final : public Store {
   StaffRecords staff_;
   SchedulerRecords scheduler_;
   OutboxRecords outbox_;
+  SessionRecords sessions_;
   std::unique_ptr<WritePipeline> writer_;  // stopped first: destroyed first of what it uses
 };
 

@@ -8,15 +8,64 @@
 
 namespace redress::postgres {
 
-const char* const kCaseColumns =
-    "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
-    "subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, escalation_level, "
-    "outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, pending_offers, "
-    "unfulfilled_redress, rating";
+namespace {
+
+// "a, b, c" split into its names.
+std::vector<std::string> column_names(std::string_view list) {
+  std::vector<std::string> names;
+  while (!list.empty()) {
+    auto comma = list.find(',');
+    std::string_view name = list.substr(0, comma);
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    names.emplace_back(name);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+  return names;
+}
+
+std::string placeholders(std::size_t n) {
+  std::string out;
+  for (std::size_t i = 1; i <= n; ++i) out += (i > 1 ? ",$" : "$") + std::to_string(i);
+  return out;
+}
+
+// INSERT of every column of `list` as $1..$n, an upsert on `key` setting the others when given.
+std::string insert_sql(const char* table, const char* list, const char* key) {
+  auto names = column_names(list);
+  std::string sql = std::string("INSERT INTO ") + table + "(" + list + ") VALUES (" + placeholders(names.size()) + ")";
+  if (key) {
+    sql += std::string(" ON CONFLICT (") + key + ") DO UPDATE SET ";
+    bool first = true;
+    for (const auto& name : names) {
+      if (name == key) continue;
+      sql += (first ? "" : ", ") + name + " = excluded." + name;
+      first = false;
+    }
+  }
+  return sql;
+}
+
+// UPDATE of every column but the first (the id, $1) as $2..$n, the expected version as $(n+1).
+std::string update_case_sql() {
+  auto names = column_names(sqlite::kCaseColumns);
+  std::string sql = "UPDATE cases SET ";
+  for (std::size_t i = 1; i < names.size(); ++i)
+    sql += (i > 1 ? ", " : "") + names[i] + "=$" + std::to_string(i + 1);
+  return sql + " WHERE id=$1 AND version=$" + std::to_string(names.size() + 1);
+}
+
+}  // namespace
+
+// The cases columns are SQLite's one list (adapters/sqlite/rows.h): a column added there and not
+// here fails the codec's static check below and the contract tests' round trip of every field.
+const char* const kCaseColumns = sqlite::kCaseColumns;
+static_assert(kCaseColumnCount == sqlite::kCaseColumnCount, "the cases columns are SQLite's");
 
 const char* const kCommitmentColumns =
     "id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, settled_at, note, "
-    "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note";
+    "replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, handled_note, "
+    "rule_due_at, exemption";
 
 const char* const kRedressColumns =
     "id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, decided_at, fulfilled_at, "
@@ -24,40 +73,24 @@ const char* const kRedressColumns =
 
 const char* const kStaffColumns = "id, name, email, role, team, active";
 
-const char* const kInsertCaseSql =
-    "INSERT INTO cases(id, reference, client_name, client_email, client_phone, client_locale, channel, category, "
-    "touchpoint, subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, "
-    "escalation_level, outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, "
-    "pending_offers, unfulfilled_redress, rating) VALUES "
-    "($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$27,$28,$29,$30)";
-
-// Every column is set: PostgreSQL writes a new row version whatever changed, and an update that
-// leaves the indexed columns' values as they were is still a HOT update.
-const char* const kUpdateCaseSql =
-    "UPDATE cases SET reference=$2, client_name=$3, client_email=$4, client_phone=$5, client_locale=$6, channel=$7, "
-    "category=$8, touchpoint=$9, subject=$10, description=$11, remedy_requested=$12, severity=$13, workflow=$14, "
-    "team=$15, status=$16, clock=$17, owner_id=$18, escalation_level=$19, outcome=$20, version=$21, head_hash=$22, "
-    "received_at=$23, updated_at=$24, acknowledged_at=$25, resolved_at=$26, ended_at=$27, pending_offers=$28, "
-    "unfulfilled_redress=$29, rating=$30 WHERE id=$1 AND version=$31";
-
-const char* const kUpsertCommitmentSql =
-    "INSERT INTO commitments(id, case_id, kind, text, due_at, owner_id, client_visible, status, created_at, "
-    "settled_at, note, replaces_id, replaced_by_id, redress_id, pledge_key, warning_times, warnings_fired, handled_at, "
-    "handled_note) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19) "
-    "ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, text = excluded.text, "
-    "due_at = excluded.due_at, owner_id = excluded.owner_id, client_visible = excluded.client_visible, "
-    "status = excluded.status, created_at = excluded.created_at, settled_at = excluded.settled_at, "
-    "note = excluded.note, replaces_id = excluded.replaces_id, replaced_by_id = excluded.replaced_by_id, "
-    "redress_id = excluded.redress_id, pledge_key = excluded.pledge_key, warning_times = excluded.warning_times, "
-    "warnings_fired = excluded.warnings_fired, handled_at = excluded.handled_at, handled_note = excluded.handled_note";
-
-const char* const kUpsertRedressSql =
-    "INSERT INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
-    "decided_at, fulfilled_at, commitment_id) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12) "
-    "ON CONFLICT (id) DO UPDATE SET case_id = excluded.case_id, kind = excluded.kind, "
-    "amount_minor = excluded.amount_minor, currency = excluded.currency, text = excluded.text, "
-    "status = excluded.status, automatic = excluded.automatic, created_at = excluded.created_at, "
-    "decided_at = excluded.decided_at, fulfilled_at = excluded.fulfilled_at, commitment_id = excluded.commitment_id";
+// Every column is set on update: PostgreSQL writes a new row version whatever changed, and an
+// update that leaves the indexed columns' values as they were is still a HOT update.
+const std::string& insert_case_sql() {
+  static const std::string sql = insert_sql("cases", kCaseColumns, nullptr);
+  return sql;
+}
+const std::string& update_case_sql_text() {
+  static const std::string sql = update_case_sql();
+  return sql;
+}
+const std::string& upsert_commitment_sql() {
+  static const std::string sql = insert_sql("commitments", kCommitmentColumns, "id");
+  return sql;
+}
+const std::string& upsert_redress_sql() {
+  static const std::string sql = insert_sql("redress", kRedressColumns, "id");
+  return sql;
+}
 
 namespace {
 
@@ -132,7 +165,11 @@ Params case_params(const Case& c) {
       .add(micros_or_null(c.ended_at))
       .add(std::int64_t{c.pending_offers})
       .add(std::int64_t{c.unfulfilled_redress})
-      .add(c.rating ? std::optional<std::int64_t>(*c.rating) : std::nullopt);
+      .add(c.rating ? std::optional<std::int64_t>(*c.rating) : std::nullopt)
+      .add(c.client_escalation_level ? std::optional<std::int64_t>(*c.client_escalation_level) : std::nullopt)
+      .add(micros_or_null(c.holding_reply_at))
+      .add(c.regulator_reference)
+      .add(micros_or_null(c.routed_at));
   return p;
 }
 
@@ -168,6 +205,10 @@ Case read_case(const Rows& s, int row, int i) {
   c.pending_offers = static_cast<int>(s.integer(row, i + 27));
   c.unfulfilled_redress = static_cast<int>(s.integer(row, i + 28));
   if (!s.is_null(row, i + 29)) c.rating = static_cast<int>(s.integer(row, i + 29));
+  if (!s.is_null(row, i + 30)) c.client_escalation_level = static_cast<int>(s.integer(row, i + 30));
+  c.holding_reply_at = time_or_null(s, row, i + 31);
+  c.regulator_reference = s.text(row, i + 32);
+  c.routed_at = time_or_null(s, row, i + 33);
   return c;
 }
 
@@ -191,7 +232,9 @@ Params commitment_params(const Commitment& k) {
       .add(encode_times(k.warning_times))
       .add(std::int64_t{k.warnings_fired})
       .add(micros_or_null(k.handled_at))
-      .add(k.handled_note);
+      .add(k.handled_note)
+      .add(micros_or_null(k.rule_due_at))
+      .add(k.exemption);
   return p;
 }
 
@@ -216,6 +259,8 @@ Commitment read_commitment(const Rows& s, int row, int i) {
   k.warnings_fired = static_cast<int>(s.integer(row, i + 16));
   k.handled_at = time_or_null(s, row, i + 17);
   k.handled_note = s.text(row, i + 18);
+  k.rule_due_at = time_or_null(s, row, i + 19);
+  k.exemption = s.text(row, i + 20);
   return k;
 }
 
@@ -334,6 +379,21 @@ Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_i
   if (!rows) return rows.error();
   std::vector<Message> messages;
   for (int i = 0; i < rows->size(); ++i) messages.push_back(read_message(*rows, i));
+  if (messages.empty()) return messages;
+  // Their files, in one statement for the case (most messages have none).
+  auto files = db.query(
+      "SELECT a.message_id, a.blob_key, a.filename, a.content_type, a.size FROM message_attachments a "
+      "JOIN messages m ON m.id = a.message_id WHERE m.case_id = $1 ORDER BY a.message_id, a.position",
+      Params().add(case_id));
+  if (!files) return files.error();
+  std::size_t next = 0;
+  for (int i = 0; i < files->size(); ++i) {
+    const std::int64_t message_id = files->integer(i, 0);
+    while (next < messages.size() && messages[next].id < message_id) ++next;
+    if (next == messages.size() || messages[next].id != message_id) continue;
+    messages[next].attachments.push_back(
+        AttachmentRef{files->text(i, 1), files->text(i, 2), files->text(i, 3), files->integer(i, 4)});
+  }
   return messages;
 }
 

@@ -20,14 +20,18 @@ namespace redress::postgres {
 // The cases columns in the order read_case reads them, for SELECT lists.
 extern const char* const kCaseColumns;
 extern const char* const kCommitmentColumns;
+inline constexpr int kCommitmentColumnCount = 21;
 extern const char* const kRedressColumns;
 extern const char* const kStaffColumns;
-extern const char* const kInsertCaseSql;  // $1..$30
-extern const char* const kUpdateCaseSql;  // $1..$30, the expected version as $31
-extern const char* const kUpsertCommitmentSql;
-extern const char* const kUpsertRedressSql;
+// The statements, made from the column lists: every column as $1..$n in list order.
+[[nodiscard]] const std::string& insert_case_sql();
+[[nodiscard]] const std::string& update_case_sql_text();  // the expected version as $(n+1)
+[[nodiscard]] const std::string& upsert_commitment_sql();
+[[nodiscard]] const std::string& upsert_redress_sql();
+// The number of columns in kCaseColumns: SQLite's (sqlite::kCaseColumnCount).
+inline constexpr int kCaseColumnCount = 34;
 
-// The parameters of kInsertCaseSql ($1..$30).
+// The parameters of insert_case_sql(), in kCaseColumns order.
 [[nodiscard]] Params case_params(const Case& c);
 [[nodiscard]] Case read_case(const Rows& rows, int row, int first_column = 0);
 [[nodiscard]] Params commitment_params(const Commitment& k);

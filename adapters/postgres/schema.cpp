@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7234298032989299)";
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 1> kMigrations{
+constexpr std::array<const char*, 2> kMigrations{
     // 1: the SQLite schema at its version 13, in PostgreSQL's types.
     R"sql(
 -- Gapless counters taken inside the writing transaction (case references per year).
@@ -349,6 +349,34 @@ CREATE TABLE blobs (
   key        TEXT PRIMARY KEY,  -- lower-case hex SHA-256 of bytes
   size       BIGINT NOT NULL,
   bytes      BYTEA NOT NULL
+);
+)sql",
+    // 2: what SQLite gained in its migrations 13 and 15 (its 14's message columns, inbound_mail and
+    // mailbox_positions are in migration 1 already). A case's client escalation level, last holding
+    // reply, regulator's reference and routing time; a pledge's rule due time (pledges renegotiated
+    // earlier get the due time of the pledge they replaced, as on SQLite) and a commitment's
+    // exemption; the files of messages.
+    R"sql(
+ALTER TABLE cases ADD COLUMN client_escalation_level BIGINT;
+ALTER TABLE cases ADD COLUMN holding_reply_at BIGINT;
+ALTER TABLE cases ADD COLUMN regulator_reference TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN routed_at BIGINT;
+ALTER TABLE commitments ADD COLUMN rule_due_at BIGINT;
+ALTER TABLE commitments ADD COLUMN exemption TEXT NOT NULL DEFAULT '';
+WITH RECURSIVE chain(id, first_due) AS (
+  SELECT id, due_at FROM commitments WHERE kind = 'pledge' AND replaces_id = 0
+  UNION ALL
+  SELECT k.id, chain.first_due FROM commitments k JOIN chain ON k.replaces_id = chain.id WHERE k.kind = 'pledge'
+)
+UPDATE commitments SET rule_due_at = chain.first_due FROM chain WHERE chain.id = commitments.id;
+CREATE TABLE message_attachments (
+  message_id   BIGINT NOT NULL REFERENCES messages(id),
+  position     BIGINT NOT NULL,
+  blob_key     TEXT NOT NULL,
+  filename     TEXT NOT NULL,
+  content_type TEXT NOT NULL,
+  size         BIGINT NOT NULL,
+  PRIMARY KEY (message_id, position)
 );
 )sql",
 };

@@ -1,0 +1,233 @@
+#include "adapters/postgres/session_records.h"
+
+#include "adapters/postgres/rows.h"
+
+namespace redress::postgres {
+
+namespace {
+
+constexpr std::int64_t kDayMicros = std::int64_t{86400} * 1000000;
+
+InboundRecord inbound_from(const Rows& s, int row) {
+  InboundRecord r;
+  r.id = s.integer(row, 0);
+  r.blob_key = s.text(row, 1);
+  r.message_id = s.text(row, 2);
+  r.mailbox = s.text(row, 3);
+  r.from_address = s.text(row, 4);
+  r.subject = s.text(row, 5);
+  r.received_at = from_micros(s.integer(row, 6));
+  r.disposition = s.text(row, 7);
+  r.case_reference = s.text(row, 8);
+  r.detail = s.text(row, 9);
+  r.bounced_address = s.text(row, 10);
+  return r;
+}
+
+Status done(const Result<Rows>& rows) {
+  if (!rows) return rows.error();
+  return Status::success();
+}
+
+}  // namespace
+
+Result<SignInGate> SessionRecords::sign_in_gate(const std::string& email, Time now) {
+  return pool_.with([&](Connection& db) -> Result<SignInGate> {
+    auto rows = db.query("SELECT failures, locked_until FROM sign_in_failures WHERE email = lower($1)",
+                         Params().add(email));
+    if (!rows) return rows.error();
+    SignInGate gate;
+    if (!rows->empty()) {
+      gate.failures = static_cast<int>(rows->integer(0, 0));
+      if (auto until = rows->optional_integer(0, 1); until && from_micros(*until) > now)
+        gate.locked_until = from_micros(*until);
+    }
+    return gate;
+  });
+}
+
+Result<SignInGate> SessionRecords::record_sign_in_failure(const std::string& email, Time now, int max_failures,
+                                                          Duration window, Duration lockout) {
+  return pool_.with([&](Connection& db) -> Result<SignInGate> {
+    // One statement counts the failure and locks at the limit, so concurrent failures on several
+    // nodes each count once and the one that reaches the limit locks.
+    auto rows = db.query(
+        "INSERT INTO sign_in_failures AS f(email, failures, first_at, locked_until) "
+        "VALUES (lower($1), 1, $2, CASE WHEN 1 >= $4 THEN $5::bigint END) "
+        "ON CONFLICT (email) DO UPDATE SET "
+        " failures = CASE WHEN f.first_at < $3 AND coalesce(f.locked_until, 0) < $2 THEN 1 ELSE f.failures + 1 END, "
+        " first_at = CASE WHEN f.first_at < $3 AND coalesce(f.locked_until, 0) < $2 THEN $2 ELSE f.first_at END, "
+        " locked_until = CASE WHEN (CASE WHEN f.first_at < $3 AND coalesce(f.locked_until, 0) < $2 THEN 1 "
+        "   ELSE f.failures + 1 END) >= $4 THEN $5::bigint ELSE f.locked_until END "
+        "RETURNING failures, locked_until",
+        Params()
+            .add(email)
+            .add(to_micros(now))
+            .add(to_micros(now - window))
+            .add(std::int64_t{max_failures})
+            .add(to_micros(now + lockout)));
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error::internal("no failure count returned");
+    SignInGate gate;
+    gate.failures = static_cast<int>(rows->integer(0, 0));
+    if (gate.failures >= max_failures) gate.locked_until = now + lockout;
+    return gate;
+  });
+}
+
+Status SessionRecords::clear_sign_in_failures(const std::string& email) {
+  return pool_.with([&](Connection& db) -> Status {
+    return done(db.query("DELETE FROM sign_in_failures WHERE email = lower($1)", Params().add(email)));
+  });
+}
+
+Status SessionRecords::create_session(const StaffSession& session) {
+  return pool_.with([&](Connection& db) -> Status {
+    Pipeline pipeline(db);
+    pipeline.add("INSERT INTO staff_sessions(token_hash, staff_id, csrf, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
+                 Params()
+                     .add(session.token_hash)
+                     .add(session.staff_id)
+                     .add(session.csrf)
+                     .add(to_micros(session.created_at))
+                     .add(to_micros(session.expires_at)));
+    // Sessions long over are of no use: each sign-in sweeps its staff member's old ones.
+    pipeline.add("DELETE FROM staff_sessions WHERE staff_id = $1 AND (expires_at < $2 OR ended_at < $2)",
+                 Params().add(session.staff_id).add(to_micros(session.created_at) - kDayMicros));
+    auto transaction = Transaction::begin(db);
+    if (!transaction) return transaction.error();
+    auto ran = pipeline.run();
+    if (!ran) return ran.error();
+    return transaction->commit();
+  });
+}
+
+Result<StaffSession> SessionRecords::find_session(const std::string& token_hash, Time now) {
+  return pool_.with([&](Connection& db) -> Result<StaffSession> {
+    auto rows = db.query(
+        "SELECT s.staff_id, s.csrf, s.created_at, s.expires_at FROM staff_sessions s JOIN staff st ON st.id = "
+        "s.staff_id WHERE s.token_hash = $1 AND s.ended_at IS NULL AND s.expires_at > $2 AND st.active = 1",
+        Params().add(token_hash).add(to_micros(now)));
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error::not_found("no such session");
+    return StaffSession{token_hash, rows->text(0, 0), rows->text(0, 1), from_micros(rows->integer(0, 2)),
+                        from_micros(rows->integer(0, 3))};
+  });
+}
+
+Status SessionRecords::end_session(const std::string& token_hash, Time now) {
+  return pool_.with([&](Connection& db) -> Status {
+    return done(db.query("UPDATE staff_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL",
+                         Params().add(token_hash).add(to_micros(now))));
+  });
+}
+
+Result<std::optional<MailboxPosition>> SessionRecords::mailbox_position(const std::string& mailbox) {
+  return pool_.with([&](Connection& db) -> Result<std::optional<MailboxPosition>> {
+    auto rows = db.query("SELECT uidvalidity, last_uid FROM mailbox_positions WHERE mailbox = $1", Params().add(mailbox));
+    if (!rows) return rows.error();
+    std::optional<MailboxPosition> position;
+    if (!rows->empty()) position = MailboxPosition{rows->integer(0, 0), rows->integer(0, 1)};
+    return position;
+  });
+}
+
+Status SessionRecords::set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) {
+  return pool_.with([&](Connection& db) -> Status {
+    return done(db.query(
+        "INSERT INTO mailbox_positions(mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) "
+        "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+        Params().add(mailbox).add(position.uidvalidity).add(position.last_uid)));
+  });
+}
+
+Result<InboundClaim> SessionRecords::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
+  return pool_.with([&](Connection& db) -> Result<InboundClaim> {
+    // One statement decides: a new row is claimed; an existing one only while still pending and its
+    // claim lapsed (the node that took it died before finishing).
+    auto claimed = db.query(
+        "INSERT INTO inbound_mail AS i(blob_key, message_id, mailbox, from_address, subject, received_at, "
+        "claimed_until) VALUES ($1,$2,$3,$4,$5,$6,$7) "
+        "ON CONFLICT (blob_key) DO UPDATE SET claimed_until = $7 "
+        "WHERE i.disposition = 'pending' AND i.claimed_until < $6 RETURNING id",
+        Params()
+            .add(arrival.blob_key)
+            .add(arrival.message_id)
+            .add(arrival.mailbox)
+            .add(arrival.from_address)
+            .add(arrival.subject)
+            .add(to_micros(now))
+            .add(to_micros(now + lease)));
+    if (!claimed) return claimed.error();
+    InboundClaim claim;
+    if (!claimed->empty()) {
+      claim.kind = InboundClaim::Kind::kNew;
+      claim.id = claimed->integer(0, 0);
+      return claim;
+    }
+    auto found = db.query("SELECT id, disposition, case_reference FROM inbound_mail WHERE blob_key = $1",
+                          Params().add(arrival.blob_key));
+    if (!found) return found.error();
+    if (found->empty()) return Error::internal("inbound message vanished");
+    claim.kind = InboundClaim::Kind::kDuplicate;
+    claim.id = found->integer(0, 0);
+    claim.disposition = found->text(0, 1);
+    claim.case_reference = found->text(0, 2);
+    return claim;
+  });
+}
+
+Status SessionRecords::finish_inbound(std::int64_t id, const std::string& disposition,
+                                      const std::string& case_reference, const std::string& detail,
+                                      const std::string& bounced_address) {
+  return pool_.with([&](Connection& db) -> Status {
+    return done(
+        db.query("UPDATE inbound_mail SET disposition = $2, case_reference = $3, detail = $4, bounced_address = $5, "
+                 "claimed_until = NULL WHERE id = $1",
+                 Params().add(id).add(disposition).add(case_reference).add(detail).add(bounced_address)));
+  });
+}
+
+Result<std::int64_t> SessionRecords::count_inbound_from(const std::string& address, Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::int64_t> {
+    auto rows = db.query("SELECT count(*) FROM inbound_mail WHERE from_address = $1 AND received_at >= $2",
+                         Params().add(address).add(to_micros(since)));
+    if (!rows) return rows.error();
+    return rows->integer(0, 0);
+  });
+}
+
+Result<std::string> SessionRecords::notification_case(std::int64_t notification_id) {
+  return pool_.with([&](Connection& db) -> Result<std::string> {
+    auto rows = db.query("SELECT c.reference FROM notifications n JOIN cases c ON c.id = n.case_id WHERE n.id = $1",
+                         Params().add(notification_id));
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error::not_found("no such notification");
+    return rows->text(0, 0);
+  });
+}
+
+Result<std::vector<InboundRecord>> SessionRecords::list_inbound(const std::string& case_reference, int limit) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<InboundRecord>> {
+    auto rows = db.query(
+        "SELECT id, blob_key, message_id, mailbox, from_address, subject, received_at, disposition, case_reference, "
+        "detail, bounced_address FROM inbound_mail WHERE ($1 = '' OR case_reference = $1) ORDER BY id DESC LIMIT $2",
+        Params().add(case_reference).add(std::int64_t{limit}));
+    if (!rows) return rows.error();
+    std::vector<InboundRecord> records;
+    for (int i = 0; i < rows->size(); ++i) records.push_back(inbound_from(*rows, i));
+    return records;
+  });
+}
+
+Result<std::int64_t> SessionRecords::count_open_cases_with_bounces() {
+  return pool_.with([&](Connection& db) -> Result<std::int64_t> {
+    auto rows = db.query(
+        "SELECT count(DISTINCT c.id) FROM inbound_mail i JOIN cases c ON c.reference = i.case_reference "
+        "WHERE i.disposition = 'bounce' AND c.status NOT IN ('resolved','closed','withdrawn')");
+    if (!rows) return rows.error();
+    return rows->integer(0, 0);
+  });
+}
+
+}  // namespace redress::postgres
