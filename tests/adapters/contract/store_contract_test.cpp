@@ -3,6 +3,7 @@
 // it; "another node" is a second store on the same database, as a second `redress serve` would be.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <future>
 #include <mutex>
@@ -376,6 +377,300 @@ STORE_CONTRACT("contract: every field of a case, a commitment and a message is s
   CHECK(view->snapshot.record.regulator_reference == "CFPB-240101-0001");
   REQUIRE(view->messages.size() == 1);
   CHECK(view->messages.front().attachments.size() == 2);
+}
+
+
+STORE_CONTRACT("contract: sign-in failures lock an address whatever its case, and sessions end", "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  Store& a = *world.first.store;
+  Store& b = *second.store;
+  const Duration window = std::chrono::minutes(15);
+  const Duration lockout = std::chrono::minutes(30);
+  for (int i = 1; i <= 2; ++i) {
+    auto gate = (i % 2 ? a : b).record_sign_in_failure("Sam@Redress.example", kStart, 3, window, lockout);
+    REQUIRE(gate.ok());
+    CHECK(gate->failures == i);
+    CHECK_FALSE(gate->locked_until);
+  }
+  auto locked = b.record_sign_in_failure("sam@redress.example", kStart + std::chrono::minutes(1), 3, window, lockout);
+  REQUIRE(locked.ok());
+  CHECK(locked->failures == 3);
+  REQUIRE(locked->locked_until);
+  auto gate = a.sign_in_gate("SAM@redress.example", kStart + std::chrono::minutes(2));
+  REQUIRE(gate.ok());
+  CHECK(gate->failures == 3);
+  CHECK(gate->locked_until == kStart + std::chrono::minutes(1) + lockout);
+  auto later = a.sign_in_gate("sam@redress.example", kStart + std::chrono::hours(2));
+  REQUIRE(later.ok());
+  CHECK_FALSE(later->locked_until);
+  // Past the window and the lock, counting starts again.
+  auto fresh = a.record_sign_in_failure("sam@redress.example", kStart + std::chrono::hours(2), 3, window, lockout);
+  REQUIRE(fresh.ok());
+  CHECK(fresh->failures == 1);
+  REQUIRE(b.clear_sign_in_failures("Sam@redress.example").ok());
+  auto cleared = a.sign_in_gate("sam@redress.example", kStart + std::chrono::hours(2));
+  REQUIRE(cleared.ok());
+  CHECK(cleared->failures == 0);
+
+  StaffSession session{"hash-1", world.agent.id, "csrf-1", kStart, kStart + std::chrono::hours(8)};
+  REQUIRE(a.create_session(session).ok());
+  auto found = b.find_session("hash-1", kStart + std::chrono::hours(1));
+  REQUIRE(found.ok());
+  CHECK(found->staff_id == world.agent.id);
+  CHECK(found->csrf == "csrf-1");
+  CHECK(found->expires_at == kStart + std::chrono::hours(8));
+  auto expired = b.find_session("hash-1", kStart + std::chrono::hours(9));
+  REQUIRE_FALSE(expired.ok());
+  CHECK(expired.error().code == ErrorCode::kNotFound);
+  REQUIRE(b.end_session("hash-1", kStart + std::chrono::hours(2)).ok());
+  auto ended = a.find_session("hash-1", kStart + std::chrono::hours(3));
+  REQUIRE_FALSE(ended.ok());
+  CHECK(ended.error().code == ErrorCode::kNotFound);
+  auto unknown = a.find_session("no-such-hash", kStart);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == ErrorCode::kNotFound);
+}
+
+STORE_CONTRACT("contract: a mailbox's position and each raw message are shared by every node", "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  Store& a = *world.first.store;
+  Store& b = *second.store;
+  auto none = a.mailbox_position("complaints");
+  REQUIRE(none.ok());
+  CHECK_FALSE(none->has_value());
+  REQUIRE(a.set_mailbox_position("complaints", MailboxPosition{7, 41}).ok());
+  REQUIRE(b.set_mailbox_position("complaints", MailboxPosition{7, 42}).ok());
+  auto position = a.mailbox_position("complaints");
+  REQUIRE(position.ok());
+  REQUIRE(position->has_value());
+  CHECK((*position)->uidvalidity == 7);
+  CHECK((*position)->last_uid == 42);
+
+  std::string reference = world.create(*world.first.engine, "bouncing@example.org");
+  InboundArrival arrival{std::string(64, 'd'), "<m1@example.org>", "complaints", "bouncing@example.org", "Re: case"};
+  const Duration lease = std::chrono::minutes(5);
+  auto first = a.claim_inbound(arrival, kStart, lease);
+  REQUIRE(first.ok());
+  CHECK(first->kind == InboundClaim::Kind::kNew);
+  // Another node meets the same message while the claim runs: a duplicate, still pending.
+  auto again = b.claim_inbound(arrival, kStart + std::chrono::minutes(1), lease);
+  REQUIRE(again.ok());
+  CHECK(again->kind == InboundClaim::Kind::kDuplicate);
+  CHECK(again->id == first->id);
+  CHECK(again->disposition == "pending");
+  // The first node died: once its claim lapsed the message is taken over.
+  auto taken = b.claim_inbound(arrival, kStart + std::chrono::minutes(6), lease);
+  REQUIRE(taken.ok());
+  CHECK(taken->kind == InboundClaim::Kind::kNew);
+  CHECK(taken->id == first->id);
+  REQUIRE(b.finish_inbound(taken->id, "bounce", reference, "550 no such user", "bouncing@example.org").ok());
+  auto done = a.claim_inbound(arrival, kStart + std::chrono::hours(1), lease);
+  REQUIRE(done.ok());
+  CHECK(done->kind == InboundClaim::Kind::kDuplicate);
+  CHECK(done->disposition == "bounce");
+  CHECK(done->case_reference == reference);
+  auto listed = a.list_inbound(reference, 10);
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().message_id == "<m1@example.org>");
+  CHECK(listed->front().bounced_address == "bouncing@example.org");
+  CHECK(listed->front().received_at == kStart);
+  auto all = b.list_inbound("", 10);
+  REQUIRE(all.ok());
+  CHECK(all->size() == 1);
+  auto from = a.count_inbound_from("bouncing@example.org", kStart - std::chrono::hours(1));
+  REQUIRE(from.ok());
+  CHECK(*from == 1);
+  auto bounces = b.count_open_cases_with_bounces();
+  REQUIRE(bounces.ok());
+  CHECK(*bounces == 1);
+  auto owed = a.case_notifications(reference);
+  REQUIRE(owed.ok());
+  REQUIRE_FALSE(owed->empty());
+  auto whose = b.notification_case(owed->front().item.id);
+  REQUIRE(whose.ok());
+  CHECK(*whose == reference);
+  auto nobody = b.notification_case(999999);
+  REQUIRE_FALSE(nobody.ok());
+  CHECK(nobody.error().code == ErrorCode::kNotFound);
+}
+
+STORE_CONTRACT("contract: a delivery's payload, attempts, death and retry, under the claimer's lease only",
+               "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  Store& a = *world.first.store;
+  Store& b = *second.store;
+  std::string reference = world.create(*world.first.engine);
+  world.first.store->flush();
+  const Time now = kStart + std::chrono::minutes(1);
+  auto claimed = a.claim_notifications(NotificationDraft::Channel::kEmail, now, "node-a", now + std::chrono::minutes(5), 1);
+  REQUIRE(claimed.ok());
+  REQUIRE(claimed->size() == 1);
+  const std::int64_t id = claimed->front().id;
+  CHECK(claimed->front().reference == reference);
+  // The payload is stored once; another holder's (no lease) stores nothing.
+  auto stored = a.store_payloads("node-a", {{id, "first bytes"}});
+  REQUIRE(stored.ok());
+  CHECK(stored->at(0) == "first bytes");
+  auto again = a.store_payloads("node-a", {{id, "second bytes"}});
+  REQUIRE(again.ok());
+  CHECK(again->at(0) == "first bytes");
+  auto stranger = b.store_payloads("node-b", {{id, "other bytes"}});
+  REQUIRE(stranger.ok());
+  CHECK(stranger->at(0).empty());
+  // A late record by a node that no longer holds the lease moves nothing.
+  DeliveryRecord late{DeliveryAttempt{id, now, DeliveryOutcome::kDelivered, 250, "late"}, OutboxState::kDelivered, now};
+  REQUIRE(b.record_deliveries("node-b", {late}).ok());
+  DeliveryRecord dead{DeliveryAttempt{id, now, DeliveryOutcome::kPermanentFailure, 550, "mailbox unavailable"},
+                      OutboxState::kDead, now};
+  REQUIRE(a.record_deliveries("node-a", {dead}).ok());
+  auto dead_list = b.dead_notifications(10);
+  REQUIRE(dead_list.ok());
+  REQUIRE(dead_list->size() == 1);
+  const NotificationView& view = dead_list->front();
+  CHECK(view.item.id == id);
+  CHECK(view.state == OutboxState::kDead);
+  CHECK(view.last_error == "mailbox unavailable");
+  CHECK(view.item.payload == "first bytes");
+  CHECK(view.item.attempts == 1);
+  REQUIRE(view.attempts.size() == 2);  // the late one is kept as an attempt
+  CHECK(view.attempts[1].status_code == 550);
+  CHECK(view.attempts[1].outcome == DeliveryOutcome::kPermanentFailure);
+  auto unknown = a.retry_notifications(std::int64_t{999999}, now);
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.error().code == ErrorCode::kNotFound);
+  auto retried = a.retry_notifications(id, now + std::chrono::minutes(10));
+  REQUIRE(retried.ok());
+  CHECK(*retried == 1);
+  auto views = b.case_notifications(reference);
+  REQUIRE(views.ok());
+  bool seen = false;
+  for (const auto& v : *views)
+    if (v.item.id == id) {
+      seen = true;
+      CHECK(v.state == OutboxState::kPending);
+      CHECK(v.next_attempt_at == now + std::chrono::minutes(10));
+      CHECK(v.attempts.size() == 2);
+    }
+  CHECK(seen);
+  auto next = b.next_delivery(NotificationDraft::Channel::kEmail);
+  REQUIRE(next.ok());
+  REQUIRE(next->has_value());
+  // Claimed and delivered by the other node this time.
+  auto reclaimed = b.claim_notifications(NotificationDraft::Channel::kEmail, now + std::chrono::minutes(10), "node-b",
+                                         now + std::chrono::minutes(15), 10);
+  REQUIRE(reclaimed.ok());
+  bool ours = false;
+  for (const auto& item : *reclaimed) ours = ours || item.id == id;
+  REQUIRE(ours);
+  DeliveryRecord sent{DeliveryAttempt{id, now + std::chrono::minutes(10), DeliveryOutcome::kDelivered, 250, "ok"},
+                      OutboxState::kDelivered, now};
+  REQUIRE(b.record_deliveries("node-b", {sent}).ok());
+  auto delivered = a.case_notifications(reference);
+  REQUIRE(delivered.ok());
+  for (const auto& v : *delivered)
+    if (v.item.id == id) {
+      CHECK(v.state == OutboxState::kDelivered);
+      CHECK(v.delivered_at == now + std::chrono::minutes(10));
+      CHECK(v.last_error.empty());
+    }
+}
+
+STORE_CONTRACT("contract: web hook subscriptions, and the digest owed once a day", "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  Store& a = *world.first.store;
+  Store& b = *second.store;
+  Subscription sub;
+  sub.url = "https://hooks.example.org/redress";
+  sub.event_types = {"*"};
+  sub.description = "CRM";
+  sub.secret_sealed = "sealed";
+  auto added = a.add_subscription(sub);
+  REQUIRE(added.ok());
+  CHECK(added->id > 0);
+  CHECK(added->created_at == kStart);
+  // A case created now owes the subscription a hook.
+  std::string reference = world.create(*world.first.engine);
+  auto owed = a.case_notifications(reference);
+  REQUIRE(owed.ok());
+  bool hook = false;
+  for (const auto& v : *owed)
+    if (v.item.channel == NotificationDraft::Channel::kWebhook) {
+      hook = true;
+      CHECK(v.item.subscription_id == added->id);
+      CHECK(v.item.recipient == "wh-" + std::to_string(added->id));
+    }
+  CHECK(hook);
+  auto listed = b.list_subscriptions();
+  REQUIRE(listed.ok());
+  REQUIRE(listed->size() == 1);
+  CHECK(listed->front().event_types == sub.event_types);
+  CHECK(listed->front().secret_sealed == "sealed");
+  REQUIRE(b.disable_subscription(added->id, "410 Gone", kStart + std::chrono::hours(1)).ok());
+  auto found = a.find_subscription(added->id);
+  REQUIRE(found.ok());
+  CHECK(found->disabled_at == kStart + std::chrono::hours(1));
+  CHECK(found->disabled_reason == "410 Gone");
+  REQUIRE(a.delete_subscription(added->id).ok());
+  auto gone = b.find_subscription(added->id);
+  REQUIRE_FALSE(gone.ok());
+  CHECK(gone.error().code == ErrorCode::kNotFound);
+  auto twice = a.delete_subscription(added->id);
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().code == ErrorCode::kNotFound);
+
+  auto owed_digest = a.digest_owed("2026-03-02", "lead@example.org", kStart);
+  REQUIRE(owed_digest.ok());
+  CHECK(*owed_digest);
+  auto still = b.digest_owed("2026-03-02", "lead@example.org", kStart);
+  REQUIRE(still.ok());
+  CHECK(*still);
+  REQUIRE(b.record_digest("2026-03-02", "lead@example.org", false, "smtp down", kStart).ok());
+  auto retry = a.digest_owed("2026-03-02", "lead@example.org", kStart);
+  REQUIRE(retry.ok());
+  CHECK(*retry);
+  REQUIRE(a.record_digest("2026-03-02", "lead@example.org", true, "", kStart).ok());
+  auto sent = b.digest_owed("2026-03-02", "lead@example.org", kStart);
+  REQUIRE(sent.ok());
+  CHECK_FALSE(*sent);
+}
+
+STORE_CONTRACT("contract: commitments listed by filter, newest first, a page at a time", "[contract]") {
+  World<TestType> world;
+  std::string first = world.create(*world.first.engine, "one@example.org");
+  std::string second = world.create(*world.first.engine, "two@example.org");
+  CommitmentFilter by_case;
+  by_case.case_reference = first;
+  auto of_first = world.first.store->list_commitments(by_case, "", 50);
+  REQUIRE(of_first.ok());
+  REQUIRE_FALSE(of_first->items.empty());
+  for (const auto& [k, reference] : of_first->items) CHECK(reference == first);
+  CommitmentFilter open;
+  open.status = CommitmentStatus::kOpen;
+  std::vector<std::int64_t> ids;
+  std::string cursor;
+  for (int page = 0; page < 50; ++page) {
+    auto listed = world.first.store->list_commitments(open, cursor, 1);
+    REQUIRE(listed.ok());
+    for (const auto& [k, reference] : listed->items) {
+      CHECK(k.status == CommitmentStatus::kOpen);
+      ids.push_back(k.id);
+    }
+    cursor = listed->next_cursor;
+    if (cursor.empty()) break;
+  }
+  auto all = world.first.store->count_open_commitments();
+  REQUIRE(all.ok());
+  CHECK(static_cast<std::int64_t>(ids.size()) == *all);
+  CHECK(std::is_sorted(ids.rbegin(), ids.rend()));
+  auto bad = world.first.store->list_commitments(open, "not-a-cursor", 1);
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().code == ErrorCode::kInvalid);
+  (void)second;
 }
 
 }  // namespace
