@@ -5,13 +5,6 @@
 
 namespace redress::postgres {
 
-namespace {
-
-// The answer of a port method this store does not have yet: never a made-up result.
-Error not_yet(const char* what) { return Error::unavailable(std::string(what) + " is not yet on PostgreSQL"); }
-
-}  // namespace
-
 bool is_postgres_url(const std::string& url) {
   return url.rfind("postgresql://", 0) == 0 || url.rfind("postgres://", 0) == 0;
 }
@@ -41,6 +34,7 @@ PostgresStore::PostgresStore(const StoreOptions& options, const Clock& clock, st
       scheduler_(pool_),
       outbox_(pool_, clock),
       sessions_(pool_),
+      reports_(pool_),
       writer_(std::move(writer)) {}
 
 PostgresStore::~PostgresStore() { writer_.reset(); }
@@ -107,17 +101,19 @@ Status PostgresStore::record_digest(const std::string& day, const std::string& r
   return outbox_.record_digest(day, recipient, sent, detail, now);
 }
 
-Result<OverdueReport> PostgresStore::overdue_report(Time, int) { return not_yet("the overdue report"); }
-Result<std::vector<OwnerStats>> PostgresStore::owner_report(Time) { return not_yet("the owners' report"); }
-Result<std::vector<PledgeAttainment>> PostgresStore::standards_report(Time) {
-  return not_yet("the standards report");
+Result<OverdueReport> PostgresStore::overdue_report(Time now, int limit) { return reports_.overdue_report(now, limit); }
+Result<std::vector<OwnerStats>> PostgresStore::owner_report(Time since) { return reports_.owner_report(since); }
+Result<std::vector<PledgeAttainment>> PostgresStore::standards_report(Time now) {
+  return reports_.standards_report(now);
 }
-Result<std::vector<WorklistItem>> PostgresStore::owner_worklist(const std::string&, int) {
-  return not_yet("the work list");
+Result<std::vector<WorklistItem>> PostgresStore::owner_worklist(const std::string& owner_id, int limit) {
+  return reports_.owner_worklist(owner_id, limit);
 }
-Result<std::vector<AttentionCount>> PostgresStore::attention_by_owner(Time) { return not_yet("the review board"); }
-Result<std::vector<EscalationCount>> PostgresStore::escalation_counts() { return not_yet("the review board"); }
-Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time) { return not_yet("the review board"); }
+Result<std::vector<AttentionCount>> PostgresStore::attention_by_owner(Time now) {
+  return reports_.attention_by_owner(now);
+}
+Result<std::vector<EscalationCount>> PostgresStore::escalation_counts() { return reports_.escalation_counts(); }
+Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time since) { return reports_.weekly_counts(since); }
 
 Result<InboundClaim> PostgresStore::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
   return sessions_.claim_inbound(arrival, now, lease);

@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7234298032989299)";
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 2> kMigrations{
+constexpr std::array<const char*, 3> kMigrations{
     // 1: the SQLite schema at its version 13, in PostgreSQL's types.
     R"sql(
 -- Gapless counters taken inside the writing transaction (case references per year).
@@ -378,6 +378,46 @@ CREATE TABLE message_attachments (
   size         BIGINT NOT NULL,
   PRIMARY KEY (message_id, position)
 );
+)sql",
+    // 3: the report summaries as views: each is SQLite's summary definition (adapters/sqlite/
+    // summaries.cpp) over the rows, so every read is exact whichever node wrote. The tables of
+    // migration 1 were never written. Keeping them in the writer, as SQLite does, is left
+    // (docs/scaling.md): a view costs an aggregate per report read.
+    R"sql(
+DROP TABLE report_settled, report_owner_cases, report_received, report_open, report_attention, report_pledges;
+CREATE VIEW report_settled AS
+  SELECT settled_at / 86400000000 AS day, owner_id, kind, status,
+         CASE WHEN kind = 'pledge' AND position('#' in pledge_key) > 0
+              THEN substr(pledge_key, 1, position('#' in pledge_key) - 1) ELSE '' END AS pledge,
+         count(*) AS n
+  FROM commitments WHERE status IN ('kept','broken') AND settled_at IS NOT NULL GROUP BY 1, 2, 3, 4, 5;
+CREATE VIEW report_pledges AS
+  SELECT settled_at / 86400000000 AS day,
+         CASE WHEN position('#' in pledge_key) > 0 THEN substr(pledge_key, 1, position('#' in pledge_key) - 1)
+              ELSE '' END AS pledge,
+         CASE WHEN status = 'kept' AND rule_due_at IS NOT NULL AND settled_at > rule_due_at THEN 'renegotiated'
+              WHEN status = 'kept' AND replaces_id <> 0 THEN 'moved' ELSE status END AS status,
+         count(*) AS n
+  FROM commitments WHERE kind = 'pledge' AND status IN ('kept','broken') AND settled_at IS NOT NULL
+  GROUP BY 1, 2, 3;
+CREATE VIEW report_owner_cases AS
+  SELECT received_at / 86400000000 AS day, owner_id, count(acknowledged_at) AS acknowledged,
+         coalesce(sum(acknowledged_at - received_at), 0)::bigint AS acknowledge_total,
+         count(resolved_at) AS resolved, coalesce(sum(resolved_at - received_at), 0)::bigint AS resolve_total
+  FROM cases GROUP BY 1, 2;
+CREATE VIEW report_received AS
+  SELECT received_at / 86400000000 AS day, 'category' AS dimension, category AS value, count(*) AS received
+  FROM cases GROUP BY 1, 3
+  UNION ALL
+  SELECT received_at / 86400000000, 'touchpoint', touchpoint, count(*) FROM cases GROUP BY 1, 3;
+CREATE VIEW report_open AS
+  SELECT owner_id, escalation_level, count(*) AS open_cases FROM cases
+  WHERE status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY 1, 2;
+CREATE VIEW report_attention AS
+  SELECT owner_id, count(*) FILTER (WHERE status = 'open') AS open_commitments,
+         count(*) FILTER (WHERE status = 'open' AND warnings_fired > 0) AS at_risk,
+         count(*) FILTER (WHERE status = 'broken' AND handled_at IS NULL) AS broken_unhandled
+  FROM commitments GROUP BY owner_id;
 )sql",
 };
 

@@ -673,5 +673,76 @@ STORE_CONTRACT("contract: commitments listed by filter, newest first, a page at 
   (void)second;
 }
 
+
+// The reports agree with the rows on both stores: what they count is counted from the cases made.
+STORE_CONTRACT("contract: the reports count what was written, whichever node wrote it", "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  std::vector<std::string> references;
+  for (int i = 0; i < 3; ++i)
+    references.push_back(world.create(i % 2 ? *second.engine : *world.first.engine,
+                                      "client" + std::to_string(i) + "@example.org"));
+  for (int i = 0; i < 2; ++i) {
+    ActionRequest take;
+    take.type = ActionType::kTake;
+    take.reference = references[static_cast<std::size_t>(i)];
+    take.actor = Actor::staff(world.agent.id, world.agent.role);
+    auto taken = (i ? *second.engine : *world.first.engine).apply(take);
+    INFO((taken.ok() ? std::string() : taken.error().detail));
+    REQUIRE(taken.ok());
+  }
+  world.first.store->flush();
+  second.store->flush();
+  Store& store = *world.first.store;
+  auto levels = store.escalation_counts();
+  REQUIRE(levels.ok());
+  std::int64_t open = 0;
+  for (const auto& level : *levels) {
+    open += level.open_cases;
+    CHECK(level.oldest_received);
+  }
+  CHECK(open == 3);
+  auto weeks = store.weekly_counts(kStart - std::chrono::hours(24 * 7));
+  REQUIRE(weeks.ok());
+  std::int64_t billing = 0;
+  for (const auto& w : *weeks)
+    if (w.dimension == "category" && w.value == "billing") billing += w.received;
+  CHECK(billing == 3);
+  auto worklist = store.owner_worklist(world.agent.id, 10);
+  REQUIRE(worklist.ok());
+  CHECK(worklist->size() == 2);
+  for (const auto& item : *worklist) {
+    CHECK(item.record.owner_id == world.agent.id);
+    CHECK(item.open_commitments > 0);
+    CHECK(item.next_due);
+  }
+  auto owners = store.owner_report(kStart - std::chrono::hours(24));
+  REQUIRE(owners.ok());
+  const OwnerStats* agent = nullptr;
+  for (const auto& o : *owners)
+    if (o.owner_id == world.agent.id) agent = &o;
+  REQUIRE(agent);
+  CHECK(agent->open_cases == 2);
+  CHECK(agent->open_commitments > 0);
+  // A year later nothing was kept or broken (no scheduler ran): every open commitment is past due.
+  const Time later = kStart + std::chrono::hours(24 * 365);
+  auto open_commitments = store.count_open_commitments();
+  REQUIRE(open_commitments.ok());
+  auto overdue = store.overdue_report(later, 2);
+  REQUIRE(overdue.ok());
+  CHECK(overdue->past_due_total == *open_commitments);
+  CHECK(overdue->past_due.size() == 2);
+  CHECK(overdue->at_risk_total == 0);
+  CHECK(overdue->broken_unhandled_total == 0);
+  auto attention = store.attention_by_owner(later);
+  REQUIRE(attention.ok());
+  std::int64_t past_due = 0;
+  for (const auto& a : *attention) past_due += a.past_due;
+  CHECK(past_due == *open_commitments);
+  auto standards = store.standards_report(later);
+  REQUIRE(standards.ok());
+  CHECK(standards->empty());  // nothing settled
+}
+
 }  // namespace
 }  // namespace redress
