@@ -26,6 +26,8 @@ struct CommandSpec {
 const std::vector<OptionSpec> kGlobalOptions = {
     {"config", "FILE", "read settings from a TOML file (also REDRESS_CONFIG)"},
     {"data-dir", "DIR", "where the database lives (REDRESS_DATA_DIR; default ./data)"},
+    {"database", "URL", "a PostgreSQL database shared by several nodes, postgresql://user:pass@host:5432/db "
+                        "(REDRESS_DATABASE_URL; default: SQLite in the data directory)"},
     {"workflows", "DIR", "the service standards to load (REDRESS_WORKFLOWS; default: the shipped workflows/)"},
     {"durability", "MODE", "full (default: each commit is on disk) or normal (REDRESS_DURABILITY)"},
     {"log-level", "LEVEL", "trace, debug, info, warn, error (REDRESS_LOG_LEVEL)"},
@@ -127,6 +129,22 @@ const std::vector<CommandSpec>& commands() {
         {"token", "TOKEN", "an intake token (or REDRESS_MAILGATE_TOKEN, which keeps it out of `ps`)"},
         {"mailbox", "NAME", "the configured mailbox whose routing applies (default: the first)"}},
        &command_mailgate},
+      {{"export"},
+       "write the whole SQLite installation to a file",
+       "Writes every case, event, commitment, redress offer, message and its files, notification, staff\n"
+       "member, token hash, session and setting of the SQLite database in the data directory to FILE\n"
+       "(JSON Lines), from one consistent read: a running server may go on writing. `redress import`\n"
+       "reads it into PostgreSQL.",
+       {{"out", "FILE", "where to write the export (required)"}},
+       &command_export},
+      {{"import"},
+       "read an export into an empty PostgreSQL database",
+       "Reads a file `redress export` wrote into the PostgreSQL database of --database (migrating it\n"
+       "first), in one transaction: a database that is not empty, a cut-short file or a column this\n"
+       "redress does not have is refused and nothing is written. `redress audit verify --database URL`\n"
+       "then gives the result it gave before.",
+       {{"in", "FILE", "the export to read (required)"}},
+       &command_import},
       {{"demo"},
        "seed a realistic data set through the engine",
        "Creates staff and hundreds of cases across every workflow, category, touchpoint and status,\n"
@@ -184,6 +202,7 @@ const OptionSpec* find_option(const CommandSpec& command, const std::string& nam
 // Flags that are config keys; the rest stay command options.
 bool is_config_key(const std::string& name) {
   static const std::set<std::string> keys = {"data-dir",
+                                             "database",
                                              "workflows",
                                              "durability",
                                              "log-level",

@@ -45,5 +45,7 @@ int command_outbox_retry(const Arguments& args);
 int command_demo(const Arguments& args);
 int command_serve(const Arguments& args);
 int command_mailgate(const Arguments& args);
+int command_export(const Arguments& args);
+int command_import(const Arguments& args);
 
 }  // namespace redress

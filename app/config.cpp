@@ -168,6 +168,8 @@ Status read_mailboxes(Config& config, const toml::node& node, const std::string&
 Status apply_setting(Config& config, const std::string& key, const std::string& value, const std::string& source) {
   if (key == "data-dir" || key == "data_dir")
     config.data_dir = value;
+  else if (key == "database" || key == "database_url" || key == "database-url")
+    config.database = value;
   else if (key == "listen")
     config.listen = value;
   else if (key == "workflows")
@@ -285,6 +287,7 @@ Status apply_config_file(Config& config, const std::string& path) {
 Status apply_environment(Config& config) {
   static const std::pair<const char*, const char*> kVariables[] = {
       {"REDRESS_DATA_DIR", "data_dir"},
+      {"REDRESS_DATABASE_URL", "database"},
       {"REDRESS_LISTEN", "listen"},
       {"REDRESS_WORKFLOWS", "workflows"},
       {"REDRESS_SMTP_URL", "smtp_url"},
@@ -317,6 +320,10 @@ Status validate(const Config& config) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == config.listen.size())
     return Error::invalid("listen must be HOST:PORT, not \"" + config.listen + "\"");
   if (config.data_dir.empty()) return Error::invalid("the data directory must not be empty");
+  if (!config.database.empty() && config.database.rfind("postgresql://", 0) != 0 &&
+      config.database.rfind("postgres://", 0) != 0)
+    return Error::invalid("database must be a PostgreSQL URL like postgresql://user:password@host:5432/redress, not \"" +
+                          config.database_name() + "\" (leave it out for SQLite in the data directory)");
   if (config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
     return Error::invalid("smtp_starttls must be \"required\", \"opportunistic\" or \"off\", not \"" +
                           config.smtp_starttls + "\"");
@@ -325,6 +332,17 @@ Status validate(const Config& config) {
   if (config.mail_from.find('@') == std::string::npos)
     return Error::invalid("mail_from must be an email address, not \"" + config.mail_from + "\"");
   return Status::success();
+}
+
+std::string Config::database_name() const {
+  if (database.empty()) return database_path();
+  // postgresql://user:password@host/db → postgresql://user@host/db: never print a password.
+  auto scheme = database.find("://");
+  auto at = database.find('@', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos) return database;
+  auto colon = database.find(':', scheme + 3);
+  if (colon == std::string::npos || colon > at) return database;
+  return database.substr(0, colon) + database.substr(at);
 }
 
 std::string default_workflows_dir() {

@@ -17,6 +17,9 @@ namespace redress {
 
 struct Config {
   std::string data_dir = "./data";
+  // Where the data lives: empty for the embedded SQLite file in data_dir; "postgresql://…" for a
+  // PostgreSQL database that any number of nodes share (docs/scaling.md).
+  std::string database;
   std::string listen = "127.0.0.1:8080";
   std::string workflows;            // empty: the shipped workflows/ folder
   std::string smtp_url;             // empty: mail waits in the outbox
@@ -63,6 +66,8 @@ struct Config {
   int inbound_per_sender_per_hour = 30;
 
   [[nodiscard]] std::string database_path() const { return data_dir + "/redress.db"; }
+  // The database as a user names it: the URL without its password, or the SQLite file's path.
+  [[nodiscard]] std::string database_name() const;
 };
 
 // Reads the TOML file into `config` (keys override what is there).

@@ -514,13 +514,13 @@ int command_demo(const Arguments& args) {
   breaks += scheduler.run_due().cases;
   env.store->flush();
   // The search index takes in what the writer has not indexed yet (searches found it anyway).
-  if (auto indexed = env.store->index_search(); !indexed)
+  if (auto indexed = env.sqlite ? env.sqlite->index_search() : Status::success(); !indexed)
     std::cerr << "redress demo: the cases could not all be indexed for search yet: " << indexed.error().detail << "\n";
 
   // A summary of what was made, by status.
   std::map<std::string, int> by_status = count_by_status(*env.store);
   std::cout << "Seeded " << cases << " cases (" << applied << " actions, " << breaks
-            << " scheduler rounds on cases as commitments fell due) into " << config.database_path() << ".\n";
+            << " scheduler rounds on cases as commitments fell due) into " << config.database_name() << ".\n";
   std::cout << "Cases by status:";
   for (const auto& [status, count] : by_status) std::cout << " " << status << "=" << count;
   std::cout << "\n";

@@ -2,11 +2,25 @@
 
 #include <filesystem>
 
+#include "adapters/postgres/schema.h"
 #include "workflows/loader.h"
 
 namespace redress {
 
-Result<sqlite::MigrationReport> migrate_database(const Config& config) {
+namespace {
+
+Result<DatabaseMigration> migrate_postgres(const Config& config) {
+  auto connection = postgres::Connection::open(config.database);
+  if (!connection) return Error::unavailable("cannot reach " + config.database_name() + ": " + connection.error().detail);
+  auto report = postgres::migrate(**connection);
+  if (!report) return report.error();
+  return DatabaseMigration{report->from, report->to};
+}
+
+}  // namespace
+
+Result<DatabaseMigration> migrate_database(const Config& config) {
+  if (!config.database.empty()) return migrate_postgres(config);
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Error::unavailable("cannot create the data directory " + config.data_dir + ": " + ec.message());
@@ -16,10 +30,13 @@ Result<sqlite::MigrationReport> migrate_database(const Config& config) {
     // The version check comes first: a newer database is not touched, not even by pragmas.
     auto version = sqlite::schema_version(connection);
     if (!version) return version.error();
-    if (*version > sqlite::latest_schema_version()) return sqlite::migrate(connection);
-    if (auto s = sqlite::configure_connection(connection, durability, sqlite::OpenMode::kReadWrite); !s)
-      return s.error();
-    return sqlite::migrate(connection);
+    auto report = *version > sqlite::latest_schema_version() ? sqlite::migrate(connection) : [&] {
+      if (auto s = sqlite::configure_connection(connection, durability, sqlite::OpenMode::kReadWrite); !s)
+        return Result<sqlite::MigrationReport>(s.error());
+      return sqlite::migrate(connection);
+    }();
+    if (!report) return report.error();
+    return DatabaseMigration{report->from, report->to};
   } catch (const std::exception& e) {
     return Error::unavailable(e.what());
   }
@@ -45,8 +62,16 @@ Result<std::unique_ptr<Environment>> open_environment(const Config& config, cons
   if (options.migrate_if_needed) {
     auto migrated = migrate_database(config);
     if (!migrated) return migrated.error();
-  } else if (!std::filesystem::exists(config.database_path())) {
+  } else if (config.database.empty() && !std::filesystem::exists(config.database_path())) {
     return Error::not_found("there is no database at " + config.database_path() + "; run `redress migrate` first");
+  }
+  if (!config.database.empty()) {
+    auto store = postgres::PostgresStore::open(postgres::StoreOptions{config.database}, *env->clock);
+    if (!store) return Error{store.error().code, config.database_name() + ": " + store.error().detail, {}, {}};
+    env->postgres = store->get();
+    env->store = std::move(store).value();
+    env->engine = std::make_unique<Engine>(*env->store, *env->clock, env->workflows);
+    return env;
   }
   sqlite::StoreOptions store_options;
   store_options.path = config.database_path();
@@ -54,6 +79,7 @@ Result<std::unique_ptr<Environment>> open_environment(const Config& config, cons
   store_options.search_indexing = options.search_indexing;
   auto store = sqlite::SqliteStore::open(store_options, *env->clock);
   if (!store) return store.error();
+  env->sqlite = store->get();
   env->store = std::move(store).value();
   env->engine = std::make_unique<Engine>(*env->store, *env->clock, env->workflows);
   return env;

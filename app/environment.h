@@ -1,11 +1,13 @@
 // Environment: the composition root. Opens what a subcommand needs — the workflows, the clock, the
-// SQLite store and the engine — from a Config, and reports each failure as one clear message.
+// store and the engine — from a Config, and reports each failure as one clear message. The store
+// is SQLite in the data directory, or PostgreSQL when the config names a database URL.
 // Owns what it opens; destroy it to flush and close. Not copyable.
 #pragma once
 
 #include <memory>
 #include <string>
 
+#include "adapters/postgres/postgres_store.h"
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/config.h"
 #include "engine/clock.h"
@@ -18,7 +20,10 @@ struct Environment {
   Config config;
   std::unique_ptr<Clock> clock;
   WorkflowSet workflows;
-  std::unique_ptr<sqlite::SqliteStore> store;
+  std::unique_ptr<Store> store;
+  // The same store by its kind, for what only that kind has (one of them is set).
+  sqlite::SqliteStore* sqlite = nullptr;
+  postgres::PostgresStore* postgres = nullptr;
   std::unique_ptr<Engine> engine;
 
   Environment() = default;
@@ -41,7 +46,13 @@ struct OpenOptions {
 // Creates the data directory (when migrating) and opens everything. The message names what failed.
 [[nodiscard]] Result<std::unique_ptr<Environment>> open_environment(const Config& config, const OpenOptions& options);
 
-// Runs the migrations on the configured database, creating the directory and file if needed.
-[[nodiscard]] Result<sqlite::MigrationReport> migrate_database(const Config& config);
+struct DatabaseMigration {
+  int from = 0;
+  int to = 0;
+};
+// Runs the migrations on the configured database: SQLite, creating the directory and file if
+// needed, or the PostgreSQL database of `config.database` (which must exist; nodes starting
+// together migrate once).
+[[nodiscard]] Result<DatabaseMigration> migrate_database(const Config& config);
 
 }  // namespace redress

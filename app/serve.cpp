@@ -1,4 +1,5 @@
 // `redress serve`: the composition of the HTTP server, the API and the engine on the store.
+#include <filesystem>
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <boost/asio/io_context.hpp>
@@ -23,6 +24,7 @@
 #include "adapters/mail/smtp_mailer.h"
 #include "adapters/outbox/deliveries.h"
 #include "adapters/outbox/digest.h"
+#include "adapters/postgres/listener.h"
 #include "adapters/security/keyring.h"
 #include "adapters/security/secrets.h"
 #include "adapters/webhooks/http_sender.h"
@@ -98,6 +100,12 @@ int command_serve(const Arguments& args) {
     return kExitFailure;
   }
   Environment& env = **opened;
+  // On PostgreSQL the data directory holds only this node's server key (which every node of one
+  // installation must share: docs/scaling.md), so it may not exist yet.
+  if (env.postgres) {
+    std::error_code ec;
+    std::filesystem::create_directories(config.data_dir, ec);
+  }
   auto keyring = security::Keyring::load_or_create(config.data_dir);
   if (!keyring) {
     std::cerr << "redress: " << keyring.error().detail << "\n";
@@ -326,6 +334,20 @@ int command_serve(const Arguments& args) {
       hook_worker.notify();
     }
   });
+  // On PostgreSQL another node's commit may set an earlier wake time or owe mail: its NOTIFY wakes
+  // this node's scheduler and workers (adapters/postgres/listener.h); their polling stays the fallback.
+  std::unique_ptr<postgres::Listener> listener;
+  if (env.postgres) {
+    listener = std::make_unique<postgres::Listener>(
+        config.database, [&scheduler, &mail_worker, &hook_worker, &env](const postgres::Wake& wake) {
+          if (wake.wake_at) scheduler.notify(*wake.wake_at);
+          if (wake.reconnected) scheduler.notify(env.clock->now());
+          if (wake.outbox) {
+            if (mail_worker) mail_worker->notify();
+            hook_worker.notify();
+          }
+        });
+  }
   api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker, &digest, &digest_mutex, &env] {
     if (digest) {
       std::lock_guard lock(digest_mutex);
@@ -348,6 +370,7 @@ int command_serve(const Arguments& args) {
   scheduler.start();
   if (mail_worker) mail_worker->start();
   hook_worker.start();
+  if (listener) listener->start();
   // The digest looks every 10 minutes; it sends each day's once, from 08:00 UTC.
   std::mutex digest_wait_mutex;
   std::condition_variable digest_wake;
@@ -402,6 +425,7 @@ int command_serve(const Arguments& args) {
   server.wait(std::chrono::seconds(60));
   signals_io.stop();
   signal_thread.join();
+  if (listener) listener->stop();  // before what it wakes
   scheduler.stop();
   if (mail_worker) mail_worker->stop();
   hook_worker.stop();

@@ -626,7 +626,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   std::vector<std::size_t> all(cases.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   constexpr std::size_t kCreationSamples = 4096;
-  auto created_before = env.store->counters();
+  auto created_before = env.sqlite->counters();
   double create_cpu0 = cpu_seconds(), create_writer0 = thread_cpu_seconds("redress-writer");
   auto t0 = Clock_::now();
   driver.run(all, [&](std::size_t i, auto finished) {
@@ -652,7 +652,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   run.create_seconds = seconds_since(t0);
   run.create_cpu = cpu_seconds() - create_cpu0;
   run.create_writer_cpu = thread_cpu_seconds("redress-writer") - create_writer0;
-  auto created_after = env.store->counters();
+  auto created_after = env.sqlite->counters();
   run.create_batches = created_after.batches - created_before.batches;
   run.create_items = created_after.items - created_before.items;
   env.store->flush();
@@ -663,7 +663,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   for (std::size_t i = 0; i < cases.size(); ++i)
     if (!cases[i].reference.empty() && !cases[i].script.empty()) ready.push_back(i);
   std::shuffle(ready.begin(), ready.end(), std::mt19937_64(seed));
-  auto before = env.store->counters();
+  auto before = env.sqlite->counters();
   constexpr std::size_t kSamples = 4096;
   double cpu0 = cpu_seconds(), writer0 = thread_cpu_seconds("redress-writer");
   StatementProfile::instance().set_phase("engine (phase 2)");
@@ -716,7 +716,7 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   StatementProfile::instance().set_phase("");
   run.cpu = cpu_seconds() - cpu0;
   run.writer_cpu = thread_cpu_seconds("redress-writer") - writer0;
-  auto after = env.store->counters();
+  auto after = env.sqlite->counters();
   run.batches = after.batches - before.batches;
   run.items = after.items - before.items;
   run.ahead_plans = after.ahead_plans - before.ahead_plans;

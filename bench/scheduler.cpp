@@ -274,7 +274,7 @@ int main(int argc, char** argv) {
     report_ms.push_back(ms(Steady::now() - begin));
     if (report) listed = report->past_due_total + report->at_risk_total + report->broken_unhandled_total;
     begin = Steady::now();
-    (void)env->store->with_reader([](redress::sqlite::Connection& db) {
+    (void)env->sqlite->with_reader([](redress::sqlite::Connection& db) {
       auto& s = db.cached("SELECT id, due_at FROM commitments WHERE status = 'open' ORDER BY due_at LIMIT 500");
       int n = 0;
       while (s.step()) ++n;

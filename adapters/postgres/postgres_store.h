@@ -116,6 +116,9 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override {
     return staff_.password_hash(staff_id);
   }
+  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash) {
+    return staff_.set_password_hash(staff_id, hash);
+  }
 
   // ---- SessionStore ----
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;

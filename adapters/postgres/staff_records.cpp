@@ -90,4 +90,13 @@ Result<std::string> StaffRecords::password_hash(const std::string& staff_id) {
   });
 }
 
+Status StaffRecords::set_password_hash(const std::string& staff_id, const std::string& hash) {
+  return pool_.with([&](Connection& db) -> Status {
+    auto updated = db.query("UPDATE staff SET password_hash = $2 WHERE id = $1", Params().add(staff_id).add(hash));
+    if (!updated) return updated.error();
+    if (updated->affected() == 0) return Error::not_found("no staff member " + staff_id);
+    return Status::success();
+  });
+}
+
 }  // namespace redress::postgres

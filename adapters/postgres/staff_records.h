@@ -22,6 +22,8 @@ class StaffRecords {
   [[nodiscard]] Status add_token(const std::string& staff_id, const std::string& token_hash, const std::string& label);
   [[nodiscard]] Result<Staff> staff_for_token(const std::string& token_hash);
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id);
+  // `redress staff set-password`: kNotFound when no such staff member.
+  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash);
 
  private:
   ConnectionPool& pool_;

@@ -288,6 +288,32 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     if (Status s = db.execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item"); !s)
       return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered) : Pass::kRetry;
   }
+  // Wake the sleeping schedulers and delivery workers of every node at the commit (listener.h):
+  // the earliest wake time this group set, and whether it owes notifications. PostgreSQL delivers
+  // a NOTIFY only if the transaction commits.
+  std::optional<Time> earliest_wake;
+  bool owes = false;
+  for (std::size_t i = 0; i < group.size(); ++i) {
+    if (!group[i].work || !results[i] || !results[i]->ok()) continue;
+    const Change& change = (*results[i])->change;
+    if (change.wake == Change::Wake::kSet && (!earliest_wake || change.wake_at < *earliest_wake))
+      earliest_wake = change.wake_at;
+    owes = owes || !change.notifications.empty();
+  }
+  if (earliest_wake || owes) {
+    std::string payload = (earliest_wake ? "wake=" + std::to_string(to_micros(*earliest_wake)) : std::string()) +
+                          (owes ? (earliest_wake ? ";outbox" : "outbox") : "");
+    if (Status s = [&]() -> Status {
+          auto notified = db.query("SELECT pg_notify('redress_wake', $1)", Params().add(payload));
+          if (!notified) return notified.error();
+          return Status::success();
+        }();
+        !s) {
+      if (db.last_failure() == Failure::kConnectionLost || !db.healthy()) return Pass::kRetry;
+      refuse(group, s.error());
+      return Pass::kAnswered;
+    }
+  }
   Status committed = transaction->commit();
   if (!committed) {
     if (db.last_failure() == Failure::kRetryable) return Pass::kRetry;

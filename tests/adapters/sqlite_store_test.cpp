@@ -549,7 +549,7 @@ TEST_CASE(
     "store: an action planned ahead is written as made while its snapshot is the latest, and planned again when not",
     "[store][ahead][concurrency]") {
   World w;
-  auto& store = *w.env->store;
+  auto& store = *w.env->sqlite;
   std::string ref = w.case_in(CaseStatus::kInvestigating);
   // Ids for plans made ahead come from blocks already committed: the first message reserves one.
   auto first = w.request(ref, ActionType::kAddMessage, w.agent);
@@ -634,7 +634,7 @@ TEST_CASE(
   std::int64_t ahead_written = 0;
   Time now = kStart;
   for (int round = 0; round < 3; ++round) {
-    auto before = w.env->store->counters();
+    auto before = w.env->sqlite->counters();
     for (int i = 0; i < 12; ++i) {
       now += std::chrono::minutes(1);
       manual_clock(*w.env).set(now);  // a reopened environment's clock starts again at kStart
@@ -645,7 +645,7 @@ TEST_CASE(
       // A creation is planned by the writer; its pledges take commitment ids too.
       if (i % 4 == 0) (void)w.create("Interleaved " + std::to_string(i));
     }
-    ahead_written += w.env->store->counters().ahead_written - before.ahead_written;
+    ahead_written += w.env->sqlite->counters().ahead_written - before.ahead_written;
     w.env.reset();  // close, reopen: the blocks in memory are gone, the sequences stay
     w.env = open_env(w.dir);
   }
@@ -1261,7 +1261,7 @@ TEST_CASE("store: a full disk in a group commit refuses the whole group, writes 
   // Search indexing on request: a background pass indexing the first case could be written (it
   // fits in the room left) between the refused group and the check that writes are failing.
   World w(sqlite::SearchIndexing::kOnRequest);
-  auto& store = *w.env->store;
+  auto& store = *w.env->sqlite;
   const std::string first = w.create();
   RawDb raw(w.db_path());
   w.store().flush();
@@ -1729,7 +1729,7 @@ std::string differing_summaries(const fs::path& db_path) {
 // case, then a temporary trigger on the writer's connection refuses its idempotency key.
 TEST_CASE("store: the report summaries count only the items of a group that stand", "[store][reports]") {
   World w;
-  auto& store = *w.env->store;
+  auto& store = *w.env->sqlite;
   REQUIRE(store
               .run_write(
                   [](sqlite::Connection& db) {

@@ -1,0 +1,341 @@
+// The real `redress` binary on PostgreSQL, as a user would run it: `migrate`, `staff`, `serve` and
+// `audit verify` with `--database URL` against the test server of tests/support/postgres.h.
+#include <catch2/catch.hpp>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sqlite3.h>
+
+#include "support/files.h"
+#include "support/postgres.h"
+
+extern char** environ;
+
+namespace redress::postgres_cli_test {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+// Starts the binary with `args` (no REDRESS_* variables but `extra_env`), its output to files.
+pid_t start(const std::vector<std::string>& args, const fs::path& out, const fs::path& err,
+            const std::vector<std::string>& extra_env = {}) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e; ++e)
+    if (std::strncmp(*e, "REDRESS_", 8) != 0) env_strings.emplace_back(*e);
+  env_strings.insert(env_strings.end(), extra_env.begin(), extra_env.end());
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings{REDRESS_BINARY};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : argv_strings) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || o < 0 || e < 0) _exit(127);
+    dup2(in, 0);
+    dup2(o, 1);
+    dup2(e, 2);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+struct Scratch {
+  testing::TempDir dir;
+  int n = 0;
+  Outcome run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    fs::path out = dir.path() / ("out-" + std::to_string(n));
+    fs::path err = dir.path() / ("err-" + std::to_string(n++));
+    pid_t pid = start(args, out, err, extra_env);
+    int status = 0;
+    REQUIRE(waitpid(pid, &status, 0) == pid);
+    Outcome o;
+    o.status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    o.out = testing::read_text(out);
+    o.err = testing::read_text(err);
+    return o;
+  }
+};
+
+std::string trimmed(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+// One HTTP/1.1 request over a plain socket: the status and the body.
+std::pair<int, std::string> http(int port, const std::string& method, const std::string& target,
+                                 const std::string& body = {}, const std::string& token = {}) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval timeout{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+  if (!body.empty()) request += "Content-Type: application/json\r\n";
+  if (!body.empty() || method == "POST") request += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  request += "\r\n" + body;
+  REQUIRE(send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  std::string raw;
+  char buffer[16384];
+  for (;;) {
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    raw.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  int status = raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
+  auto end = raw.find("\r\n\r\n");
+  return {status, end == std::string::npos ? std::string() : raw.substr(end + 4)};
+}
+
+// `redress serve` on the database until destroyed (SIGTERM).
+class Node {
+ public:
+  Node(Scratch& scratch, const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) {
+    log_ = scratch.dir.path() / ("serve-" + std::to_string(scratch.n++) + ".log");
+    std::vector<std::string> all{"serve", "--listen", "127.0.0.1:0", "--threads", "2"};
+    all.insert(all.end(), args.begin(), args.end());
+    pid_ = start(all, log_, log_, extra_env);
+    const std::regex listening(R"(listening on http://127\.0\.0\.1:([0-9]+))");
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::smatch m;
+      std::string text = testing::read_text(log_);
+      if (std::regex_search(text, m, listening)) {
+        port_ = std::stoi(m[1]);
+        return;
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL("redress serve exited before listening: " << text);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    FAIL("redress serve did not listen within 30 s: " << testing::read_text(log_));
+  }
+  ~Node() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+  }
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+  int port() const { return port_; }
+  std::string log() const { return testing::read_text(log_); }
+
+ private:
+  fs::path log_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+const char* kNewCase =
+    R"({"client": {"name": "Ana Ruiz", "email": "ana@example.org", "phone": "", "locale": "en-GB"},
+    "channel": "web", "category": "billing", "touchpoint": "billing", "severity": "medium",
+    "subject": "Charged twice", "description": "Order 1234 was charged twice.", "remedy_requested": "Refund"})";
+
+TEST_CASE("cli on PostgreSQL: migrate, staff, two serve nodes on one database, audit verify", "[cli][postgres]") {
+  const std::string url = testing::PostgresServer::shared().fresh_database();
+  const std::string flag = "--database=" + url;
+  Scratch scratch;
+  Outcome migrated = scratch.run({"migrate", flag});
+  INFO(migrated.err);
+  REQUIRE(migrated.status == 0);
+  CHECK_THAT(migrated.out, Catch::Contains("from schema version 0 to"));
+  // The environment variable names it as well as the flag.
+  Outcome again = scratch.run({"migrate"}, {"REDRESS_DATABASE_URL=" + url});
+  INFO(again.err);
+  REQUIRE(again.status == 0);
+  CHECK_THAT(again.out, Catch::Contains("up to date"));
+
+  Outcome added = scratch.run({"staff", "add", flag, "--name", "Sam Okafor", "--email", "sam@example.org", "--role",
+                               "agent"});
+  INFO(added.err);
+  REQUIRE(added.status == 0);
+  Outcome token = scratch.run({"staff", "token", flag, "--email", "sam@example.org"});
+  REQUIRE(token.status == 0);
+  const std::string agent_token = trimmed(token.out);
+  Outcome listed = scratch.run({"staff", "list", flag});
+  REQUIRE(listed.status == 0);
+  CHECK_THAT(listed.out, Catch::Contains("sam@example.org"));
+
+  std::string reference;
+  {
+    // Two nodes: a case created on one is read, and acted on, through the other.
+    Node a(scratch, {flag, "--data-dir", (scratch.dir.path() / "a").string()});
+    // Every node of one installation shares the server key (docs/scaling.md): copied from the first.
+    fs::create_directories(scratch.dir.path() / "b");
+    fs::copy_file(scratch.dir.path() / "a" / "server.key", scratch.dir.path() / "b" / "server.key");
+    Node b(scratch, {"--data-dir", (scratch.dir.path() / "b").string()}, {"REDRESS_DATABASE_URL=" + url});
+    auto [status, body] = http(a.port(), "POST", "/v1/cases", kNewCase, agent_token);
+    INFO(body << a.log());
+    REQUIRE(status == 201);
+    std::smatch m;
+    REQUIRE(std::regex_search(body, m, std::regex(R"re("reference"\s*:\s*"(CMP-[0-9]{4}-[0-9]{6})")re")));
+    reference = m[1];
+    auto [read_status, read_body] = http(b.port(), "GET", "/v1/cases/" + reference, {}, agent_token);
+    INFO(read_body << b.log());
+    CHECK(read_status == 200);
+    CHECK_THAT(read_body, Catch::Contains("Charged twice"));
+    auto [listed_status, listed_body] = http(b.port(), "GET", "/v1/cases", {}, agent_token);
+    CHECK(listed_status == 200);
+    CHECK_THAT(listed_body, Catch::Contains(reference));
+    auto [health, health_body] = http(b.port(), "GET", "/healthz");
+    INFO(health_body);
+    CHECK(health == 200);
+  }
+  Outcome verified = scratch.run({"audit", "verify", flag});
+  INFO(verified.err);
+  CHECK(verified.status == 0);
+  CHECK_THAT(verified.out, Catch::Contains("OK: 1 cases"));
+  // The password never appears in what redress prints; a wrong URL is refused with a clear message.
+  Outcome bad = scratch.run({"staff", "list", "--database=mysql://root:secret@localhost/redress"});
+  CHECK(bad.status != 0);
+  CHECK_THAT(bad.err, Catch::Contains("PostgreSQL URL"));
+  CHECK(bad.err.find("secret") == std::string::npos);
+  Outcome unreachable = scratch.run({"staff", "list", "--database=postgresql://redress:hunter2@127.0.0.1:1/none"});
+  CHECK(unreachable.status != 0);
+  CHECK(unreachable.err.find("hunter2") == std::string::npos);
+}
+
+// Every row of `sql` as text ("" for NULL, "\x01" between columns), in the order the SQL gives.
+std::vector<std::string> sqlite_rows(const fs::path& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  INFO(sql << ": " << sqlite3_errmsg(db));
+  REQUIRE(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK);
+  std::vector<std::string> rows;
+  while (sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string row;
+    for (int c = 0; c < sqlite3_column_count(stmt); ++c) {
+      const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt, c));
+      row += std::string(text ? text : "") + "\x01";
+    }
+    rows.push_back(std::move(row));
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+std::vector<std::string> postgres_rows(const std::string& url, const std::string& sql) {
+  PGconn* db = PQconnectdb(url.c_str());
+  REQUIRE(PQstatus(db) == CONNECTION_OK);
+  PGresult* result = PQexec(db, sql.c_str());
+  INFO(sql << ": " << PQresultErrorMessage(result));
+  REQUIRE(PQresultStatus(result) == PGRES_TUPLES_OK);
+  std::vector<std::string> rows;
+  for (int r = 0; r < PQntuples(result); ++r) {
+    std::string row;
+    for (int c = 0; c < PQnfields(result); ++c) row += std::string(PQgetvalue(result, r, c)) + "\x01";
+    rows.push_back(std::move(row));
+  }
+  PQclear(result);
+  PQfinish(db);
+  return rows;
+}
+
+TEST_CASE("cli on PostgreSQL: export from SQLite, import into PostgreSQL, the same rows and audit", "[cli][postgres]") {
+  Scratch scratch;
+  const std::string data = "--data-dir=" + (scratch.dir.path() / "data").string();
+  Outcome seeded = scratch.run({"demo", data, "--cases", "40", "--days", "30", "--quiet"});
+  INFO(seeded.err);
+  REQUIRE(seeded.status == 0);
+  Outcome before = scratch.run({"audit", "verify", data});
+  REQUIRE(before.status == 0);
+  const fs::path file = scratch.dir.path() / "redress.export";
+  Outcome exported = scratch.run({"export", data, "--out", file.string()});
+  INFO(exported.err);
+  REQUIRE(exported.status == 0);
+  CHECK_THAT(exported.out, Catch::Contains("Exported"));
+  CHECK_THAT(exported.out, Catch::Contains("cases=40"));
+
+  const std::string url = testing::PostgresServer::shared().fresh_database();
+  Outcome imported = scratch.run({"import", "--database", url, "--in", file.string()});
+  INFO(imported.err);
+  REQUIRE(imported.status == 0);
+  CHECK_THAT(imported.out, Catch::Contains("Imported"));
+  CHECK_THAT(imported.out, Catch::Contains("cases=40"));
+  Outcome after = scratch.run({"audit", "verify", "--database", url});
+  INFO(after.err);
+  CHECK(after.status == 0);
+  CHECK(after.out == before.out);
+
+  // Row by row, every table the export carries.
+  const fs::path sqlite_db = scratch.dir.path() / "data" / "redress.db";
+  const std::vector<std::pair<std::string, std::string>> tables = {
+      {"staff", "id"},           {"tokens", "hash"},
+      {"cases", "id"},           {"events", "id"},
+      {"commitments", "id"},     {"redress", "id"},
+      {"messages", "id"},        {"notifications", "id"},
+      {"notification_attempts", "id"}, {"idempotency_keys", "key"},
+      {"client_links", "id"},    {"case_clocks", "case_id"},
+      {"case_wakes", "case_id"}, {"sequences", "name"}};
+  for (const auto& [table, key] : tables) {
+    auto names = postgres_rows(url, "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
+                                    "information_schema.columns WHERE table_schema = current_schema() AND table_name = '" + table + "'");
+    REQUIRE(names.size() == 1);
+    std::string columns = names.front().substr(0, names.front().size() - 1);
+    std::string sql = "SELECT " + columns + " FROM " + table + " ORDER BY " + key;
+    INFO(table);
+    CHECK(postgres_rows(url, sql) == sqlite_rows(sqlite_db, sql));
+  }
+
+  // The nodes go on from there: a new case takes the next reference and new ids.
+  Outcome added = scratch.run({"staff", "add", "--database", url, "--name", "New Person", "--email",
+                               "new.person@example.org", "--role", "agent"});
+  INFO(added.err);
+  CHECK(added.status == 0);
+  // Importing again is refused: the database is not empty.
+  Outcome twice = scratch.run({"import", "--database", url, "--in", file.string()});
+  CHECK(twice.status != 0);
+  CHECK_THAT(twice.err, Catch::Contains("not empty"));
+  // A file cut short is refused, and nothing is written.
+  const std::string whole = testing::read_text(file);
+  const fs::path cut = scratch.dir.path() / "cut.export";
+  { std::ofstream(cut, std::ios::binary) << whole.substr(0, whole.size() / 2); }
+  const std::string empty = testing::PostgresServer::shared().fresh_database();
+  Outcome partial = scratch.run({"import", "--database", empty, "--in", cut.string()});
+  CHECK(partial.status != 0);
+  CHECK(postgres_rows(empty, "SELECT count(*) FROM cases") == std::vector<std::string>{"0\x01"});
+}
+
+}  // namespace
+}  // namespace redress::postgres_cli_test
