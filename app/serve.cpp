@@ -54,14 +54,20 @@ void configure_logging(const Config& config) {
 }
 
 // The name this process holds leases under (the scheduler's, the outbox claims). The process that
-// holds an exclusive flock on <data dir>/serve.lock is "<host>:serve": the kernel drops the lock
+// holds an exclusive flock on <data dir>/serve.lock is "<host>:<data dir>:serve": the kernel drops the lock
 // when a process dies, even by SIGKILL, so a server restarted after a crash takes that name, and
 // with it the leases its predecessor held, at once instead of after they run out (60 s for the
 // scheduler, 5 min for mail). Any other process on the data dir gets a name of its own.
 std::string lease_holder(const std::string& data_dir, const std::string& host) {
   std::string path = data_dir + "/serve.lock";
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) return host + ":serve";  // fd stays open until exit
+  // The node's name, stable across its restarts: its host and its data directory, so that several
+  // nodes on one host (each with its own directory, one database) never share a lease or a claim.
+  if (fd >= 0 && ::flock(fd, LOCK_EX | LOCK_NB) == 0) {  // fd stays open until exit
+    std::error_code ec;
+    auto dir = std::filesystem::weakly_canonical(data_dir, ec);
+    return host + ":" + (ec ? data_dir : dir.string()) + ":serve";
+  }
   if (fd >= 0) ::close(fd);
   return host + ":" + std::to_string(getpid()) + ":" + security::new_token("").substr(0, 8);
 }
