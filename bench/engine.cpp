@@ -45,6 +45,13 @@
 //   connection the process opens: the store's writer, readers and checkpointer, the baseline's).
 //   SQLite times a statement with the VFS's millisecond clock, so each call counts 0 or whole
 //   milliseconds: a total over thousands of calls is a fair estimate, a rare statement's is not.
+// --database postgresql://… runs the engine on PostgreSQL instead (the database is EMPTIED before
+//   each run: DROP SCHEMA public CASCADE), against a raw-libpq baseline of the same rows in the
+//   same database: per action one version-checked UPDATE of every cases column, one INSERT per
+//   event, one upsert per commitment and redress row, one INSERT per message and e-mail, sent in
+//   one pipeline per transaction of the engine's mean group size (BEGIN and COMMIT round trips
+//   included, as the writer has them), no reads, no row locks, no planning. The creation baseline
+//   is not run on PostgreSQL.
 #include <sqlite3.h>
 #include <sys/resource.h>
 
@@ -65,6 +72,9 @@
 #include <string>
 #include <vector>
 
+#include "adapters/postgres/connection.h"
+#include "adapters/postgres/rows.h"
+#include "adapters/postgres/schema.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/schema.h"
@@ -91,6 +101,7 @@ struct Options {
   int statements = 0;  // how many of the costliest statements to print (0: no statement profile)
   // The baselines' transaction size; 0: the engine's mean batch in the phase each replays.
   int baseline_batch = 0;
+  std::string database;  // postgresql://…: the engine and the baseline on PostgreSQL
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -98,7 +109,8 @@ struct Options {
       << "bench/engine: " << problem << "\n"
       << "usage: engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K] [--durability "
          "full|normal] [--dir DIR]\n"
-         "              [--baseline-schema full|no-triggers|no-indexes|bare] [--baseline-batch N] [--statements N]\n";
+         "              [--baseline-schema full|no-triggers|no-indexes|bare] [--baseline-batch N] [--statements N]\n"
+         "              [--database postgresql://… (emptied before each run)]\n";
   std::exit(2);
 }
 
@@ -131,6 +143,10 @@ Options parse(int argc, char** argv) {
     else if (flag == "--durability") {
       if (value != "full" && value != "normal") usage("--durability is full or normal");
       o.durability = value;
+    } else if (flag == "--database") {
+      if (value.rfind("postgresql://", 0) != 0 && value.rfind("postgres://", 0) != 0)
+        usage("--database takes a postgresql:// URL");
+      o.database = value;
     } else if (flag == "--dir")
       o.dir = value;
     else if (flag == "--statements")
@@ -575,10 +591,28 @@ StaffPool add_staff(StaffDirectory& directory, const WorkflowSet& workflows) {
   return pool;
 }
 
+// Empties the PostgreSQL database of `url` (every table of its public schema).
+void empty_postgres(const std::string& url) {
+  auto db = postgres::Connection::open(url);
+  if (!db) throw std::runtime_error(db.error().detail);
+  if (auto s = (*db)->execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public"); !s)
+    throw std::runtime_error(s.error().detail);
+}
+
+// The store's write counters, whichever the store: on PostgreSQL only the groups committed.
+sqlite::SqliteStore::Counters counters_of(Environment& env) {
+  if (env.sqlite) return env.sqlite->counters();
+  sqlite::SqliteStore::Counters counters{};
+  counters.batches = env.postgres->groups();
+  return counters;
+}
+
 EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   Config config;
   config.data_dir = dir;
   config.durability = o.durability;
+  config.database = o.database;
+  if (!o.database.empty()) empty_postgres(o.database);
   OpenOptions open;
   open.migrate_if_needed = true;
   auto opened = open_environment(config, open);
@@ -626,8 +660,9 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   std::vector<std::size_t> all(cases.size());
   for (std::size_t i = 0; i < all.size(); ++i) all[i] = i;
   constexpr std::size_t kCreationSamples = 4096;
-  auto created_before = env.sqlite->counters();
-  double create_cpu0 = cpu_seconds(), create_writer0 = thread_cpu_seconds("redress-writer");
+  const char* writer_thread = env.sqlite ? "redress-writer" : "redress-pgwrite";
+  auto created_before = counters_of(env);
+  double create_cpu0 = cpu_seconds(), create_writer0 = thread_cpu_seconds(writer_thread);
   auto t0 = Clock_::now();
   driver.run(all, [&](std::size_t i, auto finished) {
     env.engine->create_case(intake[i], Actor::intake("web-form"), "", "", [&, i, finished](Result<Committed> r) {
@@ -651,10 +686,10 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   });
   run.create_seconds = seconds_since(t0);
   run.create_cpu = cpu_seconds() - create_cpu0;
-  run.create_writer_cpu = thread_cpu_seconds("redress-writer") - create_writer0;
-  auto created_after = env.sqlite->counters();
+  run.create_writer_cpu = thread_cpu_seconds(writer_thread) - create_writer0;
+  auto created_after = counters_of(env);
   run.create_batches = created_after.batches - created_before.batches;
-  run.create_items = created_after.items - created_before.items;
+  run.create_items = env.sqlite ? created_after.items - created_before.items : run.created;
   env.store->flush();
   std::this_thread::sleep_for(std::chrono::milliseconds(700));  // the idle checkpoint empties the WAL
 
@@ -663,9 +698,9 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   for (std::size_t i = 0; i < cases.size(); ++i)
     if (!cases[i].reference.empty() && !cases[i].script.empty()) ready.push_back(i);
   std::shuffle(ready.begin(), ready.end(), std::mt19937_64(seed));
-  auto before = env.sqlite->counters();
+  auto before = counters_of(env);
   constexpr std::size_t kSamples = 4096;
-  double cpu0 = cpu_seconds(), writer0 = thread_cpu_seconds("redress-writer");
+  double cpu0 = cpu_seconds(), writer0 = thread_cpu_seconds(writer_thread);
   StatementProfile::instance().set_phase("engine (phase 2)");
   t0 = Clock_::now();
   driver.run(ready, [&](std::size_t i, auto finished) {
@@ -715,10 +750,10 @@ EngineRun run_engine(const Options& o, const std::string& dir, unsigned seed) {
   run.seconds = seconds_since(t0);
   StatementProfile::instance().set_phase("");
   run.cpu = cpu_seconds() - cpu0;
-  run.writer_cpu = thread_cpu_seconds("redress-writer") - writer0;
-  auto after = env.sqlite->counters();
+  run.writer_cpu = thread_cpu_seconds(writer_thread) - writer0;
+  auto after = counters_of(env);
   run.batches = after.batches - before.batches;
-  run.items = after.items - before.items;
+  run.items = env.sqlite ? after.items - before.items : run.accepted + run.refused;
   run.ahead_plans = after.ahead_plans - before.ahead_plans;
   run.ahead_written = after.ahead_written - before.ahead_written;
   return run;
@@ -987,6 +1022,92 @@ BaselineRun run_creation_baseline(const Options& o, const std::string& dir, cons
   });
 }
 
+// Phase 2's rows again on PostgreSQL, over raw libpq (see the top comment).
+BaselineRun run_postgres_baseline(const Options& o, const EngineRun& engine, std::int64_t batch) {
+  empty_postgres(o.database);
+  auto opened = postgres::Connection::open(o.database);
+  if (!opened) throw std::runtime_error(opened.error().detail);
+  postgres::Connection& db = **opened;
+  if (auto m = postgres::migrate(db); !m) throw std::runtime_error(m.error().detail);
+  const auto& samples = engine.samples;
+  if (samples.empty()) throw std::runtime_error("the engine accepted no action to replay");
+  const std::int64_t ncases = o.cases;
+  std::vector<std::int64_t> versions(static_cast<std::size_t>(ncases) + 1, 2);
+  {
+    auto t = postgres::Transaction::begin(db);
+    if (!t) throw std::runtime_error(t.error().detail);
+    postgres::Pipeline insert(db);
+    for (std::int64_t id = 1; id <= ncases; ++id) {
+      Case c = samples[static_cast<std::size_t>(id) % samples.size()].first;
+      c.id = id;
+      c.reference = "CMP-2026-" + std::to_string(100000 + id);
+      c.version = 2;
+      insert.add(postgres::insert_case_sql(), postgres::case_params(c));
+    }
+    if (auto r = insert.run(); !r) throw std::runtime_error(r.error().detail);
+    check(t->commit());
+  }
+  const std::string event_sql = "INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)";
+  const std::string message_sql =
+      "INSERT INTO messages(id, case_id, visibility, author, body, at) VALUES ($1,$2,$3,$4,$5,$6)";
+  const std::string email_sql =
+      "INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, template, "
+      "next_attempt_at, created_at) VALUES ($1,$2,'email',$3,$4,$5,$6,$7,$7)";
+  std::int64_t next_commitment = 1, next_redress = 1, next_message = 1;
+  BaselineRun run;
+  run.actions = engine.accepted;
+  double cpu0 = cpu_seconds();
+  auto t0 = Clock_::now();
+  for (std::int64_t done = 0; done < engine.accepted;) {
+    auto t = postgres::Transaction::begin(db);
+    if (!t) throw std::runtime_error(t.error().detail);
+    postgres::Pipeline rows(db);
+    std::vector<std::size_t> updates;
+    for (std::int64_t k = 0; k < batch && done < engine.accepted; ++k, ++done) {
+      const auto& [stored, change] = samples[static_cast<std::size_t>(done) % samples.size()];
+      const std::int64_t id = 1 + done % ncases;
+      std::int64_t& version = versions[static_cast<std::size_t>(id)];
+      Case c = change.after;
+      c.id = id;
+      c.reference = "CMP-2026-" + std::to_string(100000 + id);
+      c.version = version + static_cast<std::int64_t>(change.events.size());
+      postgres::Params update = postgres::case_params(c);
+      update.add(version);
+      updates.push_back(rows.size());
+      rows.add(postgres::update_case_sql_text(), std::move(update));
+      for (const auto& e : change.events)
+        rows.add(event_sql, postgres::Params().add(id).add(++version).add(e.type).add(to_micros(e.at)).add(e.actor)
+                                .add(e.data).add(e.hash));
+      for (Commitment x : change.commitments) {
+        x.id = next_commitment++;
+        x.case_id = id;
+        rows.add(postgres::upsert_commitment_sql(), postgres::commitment_params(x));
+      }
+      for (Redress r : change.redress) {
+        r.id = next_redress++;
+        r.case_id = id;
+        rows.add(postgres::upsert_redress_sql(), postgres::redress_params(r));
+      }
+      for (const auto& m : change.messages)
+        rows.add(message_sql, postgres::Params().add(next_message++).add(id).add(std::string(to_string(m.visibility)))
+                                  .add(m.author).add(m.body).add(to_micros(m.at)));
+      for (const auto& n : change.notifications)
+        if (n.channel == NotificationDraft::Channel::kEmail)
+          rows.add(email_sql, postgres::Params().add(id).add(n.event_seq).add(n.audience).add(n.recipient)
+                                  .add(n.recipient_name).add(n.template_name).add(to_micros(c.updated_at)));
+    }
+    auto results = rows.run();
+    if (!results) throw std::runtime_error(results.error().detail);
+    for (std::size_t u : updates)
+      if ((*results)[u].affected() != 1) throw std::runtime_error("baseline: version check failed");
+    check(t->commit());
+    ++run.transactions;
+  }
+  run.seconds = seconds_since(t0);
+  run.cpu = cpu_seconds() - cpu0;
+  return run;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -997,11 +1118,16 @@ int main(int argc, char** argv) {
     if (!mkdtemp(pattern)) usage("cannot create a temporary folder");
     o.dir = pattern;
   }
-  std::printf(
-      "bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, synchronous=%s, WAL, "
-      "baseline schema %s, in %s\n",
-      o.cases, o.actions, o.inflight, o.submitters, o.runs, o.durability == "full" ? "FULL" : "NORMAL",
-      o.baseline_schema.c_str(), o.dir.c_str());
+  if (!o.database.empty())
+    std::printf("bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, on PostgreSQL "
+                "(the creation baseline is not run there)\n",
+                o.cases, o.actions, o.inflight, o.submitters, o.runs);
+  else
+    std::printf(
+        "bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, synchronous=%s, WAL, "
+        "baseline schema %s, in %s\n",
+        o.cases, o.actions, o.inflight, o.submitters, o.runs, o.durability == "full" ? "FULL" : "NORMAL",
+        o.baseline_schema.c_str(), o.dir.c_str());
   std::vector<double> engine_rates, baseline_rates, ratios, batches;
   std::vector<double> creation_rates, creation_baseline_rates, creation_ratios, creation_cpu, creation_baseline_cpu;
   try {
@@ -1012,12 +1138,15 @@ int main(int argc, char** argv) {
       EngineRun e = run_engine(o, dir + "/engine", static_cast<unsigned>(k));
       double mean_batch = e.batches ? static_cast<double>(e.items) / static_cast<double>(e.batches) : 0;
       std::int64_t batch = o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(mean_batch));
-      BaselineRun b = run_baseline(o, dir + "/baseline", e, batch);
+      const bool on_postgres = !o.database.empty();
+      BaselineRun b = on_postgres ? run_postgres_baseline(o, e, batch) : run_baseline(o, dir + "/baseline", e, batch);
       double create_batch =
           e.create_batches ? static_cast<double>(e.create_items) / static_cast<double>(e.create_batches) : 0;
-      BaselineRun cb = run_creation_baseline(
-          o, dir + "/creations", e,
-          o.baseline_batch ? o.baseline_batch : std::max<std::int64_t>(1, std::llround(create_batch)));
+      BaselineRun cb = on_postgres ? BaselineRun{1, 0, 0, 0}
+                                   : run_creation_baseline(o, dir + "/creations", e,
+                                                           o.baseline_batch ? o.baseline_batch
+                                                                            : std::max<std::int64_t>(
+                                                                                  1, std::llround(create_batch)));
       double er = static_cast<double>(e.accepted) / e.seconds;
       double br = static_cast<double>(b.actions) / b.seconds;
       engine_rates.push_back(er);
