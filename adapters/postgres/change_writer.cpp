@@ -55,18 +55,6 @@ Result<const std::vector<Subscription>*> ChangeWriter::live_subscriptions(Connec
 
 Status ChangeWriter::write(Connection& db, const Change& change) {
   const Case& c = change.after;
-  // The case row alone first: nothing else is written unless it is.
-  if (change.expected_version < 0) {
-    auto inserted = db.query(insert_case_sql(), case_params(c));
-    if (!inserted) return inserted.error();
-  } else {
-    Params params = case_params(c);
-    params.add(change.expected_version);
-    auto updated = db.query(update_case_sql_text(), params);
-    if (!updated) return updated.error();
-    if (updated->affected() != 1)
-      return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
-  }
   const std::vector<Subscription>* subscriptions = nullptr;
   for (const auto& n : change.notifications)
     if (n.channel == NotificationDraft::Channel::kWebhook) {
@@ -76,7 +64,17 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
       break;
     }
 
+  // One round trip: the case row first, version-checked, then everything that hangs off it. A
+  // stale version is found in the answer, after the other rows went in: the caller rolls the
+  // item back (WritePipeline treats any failed write as having written).
   Pipeline rows(db);
+  if (change.expected_version < 0) {
+    rows.add(insert_case_sql(), case_params(c));
+  } else {
+    Params params = case_params(c);
+    params.add(change.expected_version);
+    rows.add(update_case_sql_text(), std::move(params));
+  }
   for (const auto& e : change.events)
     rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)",
              Params().add(e.case_id).add(e.seq).add(e.type).add(to_micros(e.at)).add(e.actor).add(e.data).add(e.hash));
@@ -164,6 +162,8 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
   }
   auto written = rows.run();
   if (!written) return written.error();
+  if (change.expected_version >= 0 && written->front().affected() != 1)
+    return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
   return Status::success();
 }
 

@@ -59,6 +59,7 @@ class WriterContext final : public WriteContext {
   std::vector<Event> case_history(std::int64_t case_id) override { return or_throw(select_events(db_, case_id)); }
 
   bool reference_taken = false;  // a reference was handed out: a failed item must be rolled back
+  bool rows_written = false;     // the item's rows were sent: a failed item must be rolled back
 
  private:
   template <typename T>
@@ -210,6 +211,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
     }
     auto change = item.plan(nullptr, context);
     if (!change) return change.error();
+    static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
     if (auto s = rows_.write(db, *change); !s) return s.error();
     if (!item.idempotency_key.empty()) {
       auto remembered =
@@ -227,6 +229,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
   if (!snapshot) return snapshot.error();
   auto change = item.plan(&*snapshot, context);
   if (!change) return change.error();
+  static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
   if (auto s = rows_.write(db, *change); !s) return s.error();
   return Committed{std::move(change).value(), false};
 }
@@ -279,7 +282,7 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     // The database aborted the transaction, or the item wrote before it failed (an admin item may
     // have): its writes must go, the others' stay.
     const bool aborted = PQtransactionStatus(db.handle()) == PQTRANS_INERROR;
-    const bool wrote = aborted || context.reference_taken || !group[i].work;
+    const bool wrote = aborted || context.reference_taken || context.rows_written || !group[i].work;
     if (!wrote) {
       if (savepoints == Savepoints::kPerItem) (void)db.execute("RELEASE SAVEPOINT item");
       continue;
