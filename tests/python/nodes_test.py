@@ -15,7 +15,12 @@ and one node on a manual clock an hour on fires what is left; then every promise
 exactly once and every owed mail was received by the SMTP capture server, a repeat only across a
 kill and byte for byte the same (crash_test.py's check_mail).
 
-Usage: nodes_test.py --redress build/redress [--kills 6] [--seed S] [--clients 6] [--keep DIR]
+With --postgres-restarts N, N of the kills (every other one) crash PostgreSQL itself (pg_ctl stop
+-m immediate: recovery from the WAL at start) and start it again a moment later: the nodes answer
+503 meanwhile, reconnect by themselves, and the same checks then hold.
+
+Usage: nodes_test.py --redress build/redress [--kills 6] [--postgres-restarts N] [--seed S]
+                     [--clients 6] [--keep DIR]
 Exit status 0 when every check passed, 1 when one failed, 2 on a setup error.
 """
 import argparse
@@ -51,12 +56,19 @@ class Postgres:
         self.port = crash_test.Harness.free_port()
         self.command("initdb", "-D", self.data, "-U", "redress", "--auth=trust", "--encoding=UTF8", "--no-locale",
                      "--no-sync")
-        options = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off "
-                   "-c max_connections=200 -c shared_buffers=32MB" % (self.port, self.data))
-        self.command("pg_ctl", "-D", self.data, "-l", os.path.join(self.data, "server.log"), "-w", "-t", "60", "-o",
-                     options, "start")
+        self.options = ("-c listen_addresses=127.0.0.1 -p %d -k %s -c fsync=off -c full_page_writes=off "
+                        "-c max_connections=200 -c shared_buffers=32MB" % (self.port, self.data))
+        self.start()
         self.command("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "redress", "redress")
         self.url = "postgresql://redress@127.0.0.1:%d/redress" % self.port
+
+    def start(self):
+        self.command("pg_ctl", "-D", self.data, "-l", os.path.join(self.data, "server.log"), "-w", "-t", "60", "-o",
+                     self.options, "start")
+
+    def crash(self):
+        """Stops the server as a crash would (immediate: no checkpoint, recovery from the WAL at start)."""
+        self.command("pg_ctl", "-D", self.data, "-m", "immediate", "-w", "stop")
 
     def command(self, binary, *argv):
         cmd = [os.path.join(PG_BIN, binary)] + list(argv)
@@ -205,6 +217,26 @@ class Nodes(crash_test.Harness):
             time.sleep(0.05)
         raise crash_test.Failure("node %d did not answer /healthz within 60 s" % i)
 
+    def wait_healthy(self, limit=60.0):
+        """Waits until every node answers /healthz 200 (their pools and writers reconnected)."""
+        import http.client
+        deadline = time.time() + limit
+        for i in range(NODES):
+            while True:
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", self.ports[i], timeout=5)
+                    c.request("GET", "/healthz")
+                    if c.getresponse().status == 200:
+                        c.close()
+                        break
+                    c.close()
+                except OSError:
+                    pass
+                if time.time() > deadline:
+                    raise crash_test.Failure("node %d did not answer /healthz 200 within %.0f s of PostgreSQL's "
+                                             "restart" % (i, limit))
+                time.sleep(0.1)
+
     def start_clients(self):
         os.makedirs(os.path.join(self.root, "clients"), exist_ok=True)
         for i in range(self.args.clients):
@@ -233,8 +265,25 @@ class Nodes(crash_test.Harness):
         self.start_clients()
         self.log("%d nodes on %s, ports %s, %d clients; %d kills, seed %s; files in %s" % (
             NODES, self.pg.url, self.ports, args.clients, args.kills, args.seed, self.root))
+        restarts = 0
         for k in range(1, args.kills + 1):
             time.sleep(self.rng.uniform(args.min_up, args.max_up))
+            if restarts < args.postgres_restarts and k % 2 == 0:
+                # PostgreSQL itself crashes under load and comes back: the nodes answer 503 meanwhile,
+                # reconnect by themselves, and no acknowledged write is lost.
+                restarts += 1
+                self.pg.crash()
+                down = time.time()
+                time.sleep(self.rng.uniform(0.2, args.max_down))
+                self.pg.start()
+                # A mail sent just before the crash whose delivery could not be recorded is sent
+                # again, byte for byte: the mail check allows a repeat across this as across a kill.
+                self.kills.append((down, time.time()))
+                self.wait_healthy()
+                stats = self.check()
+                self.log("kill %d/%d: PostgreSQL down %.2f s; %s" % (k, args.kills, time.time() - down,
+                                                                     ", ".join("%s %d" % kv for kv in stats.items())))
+                continue
             victim = self.rng.randrange(NODES)
             self.nodes[victim].send_signal(signal.SIGKILL)
             self.nodes[victim].wait()
@@ -298,6 +347,8 @@ def main():
     p.add_argument("--min-up", type=float, default=1.0)
     p.add_argument("--max-up", type=float, default=3.0)
     p.add_argument("--max-down", type=float, default=1.5)
+    p.add_argument("--postgres-restarts", type=int, default=0,
+                   help="of the kills, this many (every other one) crash PostgreSQL itself instead of a node")
     p.add_argument("--keep")
     args = p.parse_args()
     if args.seed is None:
