@@ -28,7 +28,7 @@
 
 namespace redress {
 
-// Named, not anonymous: the app's files share one unity file in the sanitizer builds.
+// Named, not anonymous: the app's files may share one unity file in the sanitizer builds.
 namespace transfer_detail {
 
 namespace json = boost::json;
@@ -153,9 +153,8 @@ void print_summary(const char* verb, const std::map<std::string, std::int64_t>& 
 
 }  // namespace transfer_detail
 
-using namespace transfer_detail;
-
 int command_export(const Arguments& args) {
+  using namespace transfer_detail;  // here only: the unity build puts other files after this one
   if (!args.has("out")) {
     std::cerr << "redress: export needs --out FILE\nRun `redress export --help` for its options.\n";
     return kExitUsage;
@@ -207,6 +206,7 @@ int command_export(const Arguments& args) {
 }
 
 int command_import(const Arguments& args) {
+  using namespace transfer_detail;
   if (!args.has("in")) {
     std::cerr << "redress: import needs --in FILE\nRun `redress import --help` for its options.\n";
     return kExitUsage;
