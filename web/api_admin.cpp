@@ -76,10 +76,17 @@ void move_clock(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 
 void health_check(ApiContext& api, const ContextPtr&, Reply reply) {
   auto probe = api.staff.find_staff("healthz-probe@invalid");
-  if (!probe && probe.error().code != ErrorCode::kNotFound)
+  // A database server out of reach (PostgreSQL restarting, failing over): the node is alive and
+  // reconnects by itself, so 200 "degraded" while it waits; any other failure to read is 503.
+  const bool unreachable = !probe && probe.error().code == ErrorCode::kUnavailable;
+  if (!probe && probe.error().code != ErrorCode::kNotFound && !unreachable)
     return reply(problem_from(Error::unavailable("the database is not readable: " + probe.error().detail)));
   // Reads are served while writes are refused (full disk, read-only database): 200, "degraded".
   json::object health{{"status", "ok"}, {"time", format_time(api.engine.clock().now())}};
+  if (unreachable) {
+    health["status"] = "degraded";
+    health["database"] = "unreachable: " + probe.error().detail;
+  }
   if (auto failure = api.engine.store().write_failure()) {
     health["status"] = "degraded";
     health["writes"] = "refused: " + *failure;

@@ -232,6 +232,11 @@ void Router::dispatch(Request request, std::string request_id, std::string clien
       return;
     }
     auto staff = authenticate_(std::string(value.substr(7)));
+    if (!staff && staff.error().code == ErrorCode::kUnavailable) {
+      // The tokens could not be read (the database out of reach): not the caller's fault.
+      reply(problem_from(staff.error()));
+      return;
+    }
     if (!staff) {
       Response res = problem(http::status::unauthorized, "unauthorized", "Authentication failed",
                              "the token is unknown or revoked");

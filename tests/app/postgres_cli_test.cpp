@@ -121,6 +121,35 @@ std::pair<int, std::string> http(int port, const std::string& method, const std:
   return {status, end == std::string::npos ? std::string() : raw.substr(end + 4)};
 }
 
+// POST /v1/cases with an Idempotency-Key: the status and the body.
+std::pair<int, std::string> http_keyed(int port, const std::string& body, const std::string& token,
+                                       const std::string& key) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(fd >= 0);
+  timeval timeout{20, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  REQUIRE(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  std::string request = "POST /v1/cases HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nAuthorization: Bearer " +
+                        token + "\r\nIdempotency-Key: " + key + "\r\nContent-Type: application/json\r\n" +
+                        "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+  REQUIRE(send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size()));
+  std::string raw;
+  char buffer[16384];
+  for (;;) {
+    ssize_t n = recv(fd, buffer, sizeof buffer, 0);
+    if (n <= 0) break;
+    raw.append(buffer, static_cast<std::size_t>(n));
+  }
+  close(fd);
+  int status = raw.size() > 12 ? std::stoi(raw.substr(9, 3)) : 0;
+  auto end = raw.find("\r\n\r\n");
+  return {status, end == std::string::npos ? std::string() : raw.substr(end + 4)};
+}
+
 // `redress serve` on the database until destroyed (SIGTERM).
 class Node {
  public:
@@ -232,6 +261,79 @@ TEST_CASE("cli on PostgreSQL: migrate, staff, two serve nodes on one database, a
   Outcome unreachable = scratch.run({"staff", "list", "--database=postgresql://redress:hunter2@127.0.0.1:1/none"});
   CHECK(unreachable.status != 0);
   CHECK(unreachable.err.find("hunter2") == std::string::npos);
+}
+
+// Runs `sql` on the test server's `postgres` database, as its superuser.
+void as_admin(const std::string& sql) {
+  PGconn* db = PQconnectdb(testing::PostgresServer::shared().url("postgres").c_str());
+  REQUIRE(PQstatus(db) == CONNECTION_OK);
+  PGresult* result = PQexec(db, sql.c_str());
+  INFO(sql << ": " << PQresultErrorMessage(result));
+  CHECK((PQresultStatus(result) == PGRES_COMMAND_OK || PQresultStatus(result) == PGRES_TUPLES_OK));
+  PQclear(result);
+  PQfinish(db);
+}
+
+template <typename Predicate>
+bool eventually(Predicate predicate) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (predicate()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return predicate();
+}
+
+TEST_CASE("cli on PostgreSQL: the database out of reach, /healthz degraded and writes 503, then back by itself",
+          "[cli][postgres]") {
+  const std::string url = testing::PostgresServer::shared().fresh_database();
+  const std::string name = url.substr(url.rfind('/') + 1);
+  const std::string flag = "--database=" + url;
+  Scratch scratch;
+  REQUIRE(scratch.run({"migrate", flag}).status == 0);
+  REQUIRE(scratch.run({"staff", "add", flag, "--name", "Sam Okafor", "--email", "sam@example.org", "--role", "agent"})
+              .status == 0);
+  const std::string token = trimmed(scratch.run({"staff", "token", flag, "--email", "sam@example.org"}).out);
+  Node node(scratch, {flag, "--data-dir", (scratch.dir.path() / "node").string()});
+  auto [healthy, healthy_body] = http(node.port(), "GET", "/healthz");
+  CHECK(healthy == 200);
+  CHECK_THAT(healthy_body, Catch::Contains("\"ok\""));
+
+  // The database refuses connections and drops the node's: as a server restarting or failing over.
+  as_admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS false");
+  as_admin("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + name + "'");
+  std::string body;
+  CHECK(eventually([&] {
+    auto [status, answer] = http(node.port(), "GET", "/healthz");
+    body = answer;
+    return status == 200 && answer.find("degraded") != std::string::npos;
+  }));
+  INFO(body << node.log());
+  CHECK_THAT(body, Catch::Contains("unreachable"));
+  const std::string keyed = std::string(kNewCase);
+  // With an Idempotency-Key, as a caller retrying after a 503 would.
+  auto create = [&] { return http_keyed(node.port(), keyed, token, "outage-1"); };
+  auto [refused, refused_body] = create();
+  INFO(refused_body);
+  CHECK(refused == 503);
+
+  as_admin("ALTER DATABASE " + name + " ALLOW_CONNECTIONS true");
+  CHECK(eventually([&] {
+    auto [status, answer] = http(node.port(), "GET", "/healthz");
+    return status == 200 && answer.find("\"ok\"") != std::string::npos;
+  }));
+  auto [created, created_body] = create();
+  INFO(created_body << node.log());
+  CHECK(created == 201);
+  auto [again, again_body] = create();  // the retry of a retry: the same case
+  CHECK((again == 200 || again == 201));
+  auto [listed, listed_body] = http(node.port(), "GET", "/v1/cases", {}, token);
+  CHECK(listed == 200);
+  std::smatch m;
+  REQUIRE(std::regex_search(created_body, m, std::regex(R"re("reference"\s*:\s*"(CMP-[0-9]{4}-[0-9]{6})")re")));
+  CHECK_THAT(again_body, Catch::Contains(std::string(m[1])));
+  Outcome verified = scratch.run({"audit", "verify", flag});
+  CHECK_THAT(verified.out, Catch::Contains("OK: 1 cases"));
 }
 
 // Every row of `sql` as text ("" for NULL, "\x01" between columns), in the order the SQL gives.
