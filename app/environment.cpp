@@ -11,7 +11,8 @@ namespace {
 
 Result<DatabaseMigration> migrate_postgres(const Config& config) {
   auto connection = postgres::Connection::open(config.database);
-  if (!connection) return Error::unavailable("cannot reach " + config.database_name() + ": " + connection.error().detail);
+  if (!connection)
+    return Error::unavailable("cannot reach " + config.database_name() + ": " + connection.error().detail);
   auto report = postgres::migrate(**connection);
   if (!report) return report.error();
   return DatabaseMigration{report->from, report->to};

@@ -60,8 +60,8 @@ constexpr const char* kTables[] = {"sequences",
 // The ids PostgreSQL hands out from a sequence of its own, set past the imported rows.
 constexpr std::pair<const char*, const char*> kIdSequences[] = {
     {"cases", "case_ids"}, {"commitments", "commitment_ids"}, {"redress", "redress_ids"}, {"messages", "message_ids"}};
-constexpr const char* kIdentityTables[] = {"events",        "notifications",         "notification_attempts",
-                                           "client_links",  "webhook_subscriptions", "inbound_mail"};
+constexpr const char* kIdentityTables[] = {"events",       "notifications",         "notification_attempts",
+                                           "client_links", "webhook_subscriptions", "inbound_mail"};
 
 int transfer_fail(const std::string& message) {
   std::cerr << "redress: " << message << "\n";
@@ -172,8 +172,9 @@ int command_export(const Arguments& args) {
     auto version = sqlite::schema_version(db);
     if (!version) return transfer_fail(version.error().detail);
     if (*version != sqlite::latest_schema_version())
-      return transfer_fail("the database " + path + " has schema version " + std::to_string(*version) + ", this redress has " +
-                  std::to_string(sqlite::latest_schema_version()) + ": run `redress migrate` (or a matching redress)");
+      return transfer_fail("the database " + path + " has schema version " + std::to_string(*version) +
+                           ", this redress has " + std::to_string(sqlite::latest_schema_version()) +
+                           ": run `redress migrate` (or a matching redress)");
     // One read transaction: a consistent copy even while a server writes.
     if (auto s = db.exec("BEGIN"); !s) return transfer_fail(s.error().detail);
     out << json::serialize(json::object{{"redress_export", 1}, {"from", "sqlite"}, {"schema", *version}}) << "\n";
@@ -212,7 +213,8 @@ int command_import(const Arguments& args) {
     return kExitUsage;
   }
   if (args.config.database.empty())
-    return transfer_fail("import writes into a PostgreSQL database: give --database postgresql://… (or REDRESS_DATABASE_URL)");
+    return transfer_fail(
+        "import writes into a PostgreSQL database: give --database postgresql://… (or REDRESS_DATABASE_URL)");
   const std::string in_path = args.get("in");
   std::ifstream in(in_path, std::ios::binary);
   if (!in) return transfer_fail("cannot read " + in_path);
@@ -261,7 +263,8 @@ int command_import(const Arguments& args) {
     ++line_number;
     if (line.empty()) continue;
     auto parsed = json::parse(line, ec);
-    if (ec || !parsed.is_object()) return transfer_fail(in_path + ":" + std::to_string(line_number) + ": not a JSON object");
+    if (ec || !parsed.is_object())
+      return transfer_fail(in_path + ":" + std::to_string(line_number) + ": not a JSON object");
     const json::object& object = parsed.as_object();
     if (object.contains("end")) {
       trailer = object;
@@ -281,8 +284,8 @@ int command_import(const Arguments& args) {
     for (const auto& [key, value] : row_value->as_object()) {
       const std::string column(key);
       if (!target->second.count(column))
-        return transfer_fail(in_path + ":" + std::to_string(line_number) + ": " + where + " has no column " + table + "." +
-                    column + " (an older redress?); nothing was imported");
+        return transfer_fail(in_path + ":" + std::to_string(line_number) + ": " + where + " has no column " + table +
+                             "." + column + " (an older redress?); nothing was imported");
       names += (n ? ", " : "") + column;
       placeholders += (n ? ",$" : "$") + std::to_string(n + 1);
       ++n;
@@ -301,7 +304,7 @@ int command_import(const Arguments& args) {
         params.add_bytes(*bytes);
       } else {
         return transfer_fail(in_path + ":" + std::to_string(line_number) + ": " + table + "." + column +
-                    " holds a value of a kind redress never writes");
+                             " holds a value of a kind redress never writes");
       }
     }
     if (!batch) batch = std::make_unique<postgres::Pipeline>(db);
@@ -319,8 +322,8 @@ int command_import(const Arguments& args) {
       std::int64_t want = n.is_int64() ? n.as_int64() : -1;
       std::int64_t got = counts[std::string(table)];
       if (want != got)
-        return transfer_fail("the export counted " + std::to_string(want) + " rows of " + std::string(table) + " but holds " +
-                    std::to_string(got) + "; nothing was imported");
+        return transfer_fail("the export counted " + std::to_string(want) + " rows of " + std::string(table) +
+                             " but holds " + std::to_string(got) + "; nothing was imported");
     }
   // The ids PostgreSQL hands out next come after the imported ones.
   for (const auto& [table, sequence] : kIdSequences)
@@ -334,7 +337,8 @@ int command_import(const Arguments& args) {
                             ") IS NOT NULL)");
         !s)
       return transfer_fail(s.error().detail);
-  if (auto s = transaction->commit(); !s) return transfer_fail("the import could not be committed: " + s.error().detail);
+  if (auto s = transaction->commit(); !s)
+    return transfer_fail("the import could not be committed: " + s.error().detail);
   for (const auto& [table, n] : counts) progress.at(table, n, false);
   print_summary("Imported", counts, "from " + in_path + " into " + where);
   return kExitOk;

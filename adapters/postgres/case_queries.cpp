@@ -66,9 +66,9 @@ Result<CaseView> CaseQueries::load_case_view(const std::string& reference) {
       if (!owner) return owner.error();
       view.owner = std::move(owner).value();
     }
-    auto nonce = db.query(
-        "SELECT nonce FROM client_links WHERE case_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",
-        Params().add(c.id));
+    auto nonce =
+        db.query("SELECT nonce FROM client_links WHERE case_id = $1 AND revoked_at IS NULL ORDER BY id DESC LIMIT 1",
+                 Params().add(c.id));
     if (!nonce) return nonce.error();
     if (!nonce->empty()) view.client_link_nonce = nonce->text(0, 0);
     return view;
@@ -89,15 +89,13 @@ Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference)
 }
 
 Result<CasePage> CaseQueries::list_cases(const CaseFilter& filter, const std::string& cursor, int limit) {
-  return pool_.with(
-      [&](Connection& db) { return select_case_page(db, filter, "", cursor, limit, clock_.now()); });
+  return pool_.with([&](Connection& db) { return select_case_page(db, filter, "", cursor, limit, clock_.now()); });
 }
 
-Result<CasePage> CaseQueries::search_cases(const std::string& text, const CaseFilter& filter,
-                                           const std::string& cursor, int limit) {
+Result<CasePage> CaseQueries::search_cases(const std::string& text, const CaseFilter& filter, const std::string& cursor,
+                                           int limit) {
   if (text.empty()) return Error::invalid_field("q", "must not be empty");
-  return pool_.with(
-      [&](Connection& db) { return select_case_page(db, filter, text, cursor, limit, clock_.now()); });
+  return pool_.with([&](Connection& db) { return select_case_page(db, filter, text, cursor, limit, clock_.now()); });
 }
 
 Result<AuditReport> CaseQueries::verify_chains() {
@@ -192,7 +190,8 @@ Result<CommitmentPage> CaseQueries::list_commitments(const CommitmentFilter& fil
   // Pages go by id, newest first, like cases: soonest due first would shift under inserts.
   static const std::string kSelect = [] {
     std::string columns = std::string("k.") + kCommitmentColumns;
-    for (std::size_t at = 0; (at = columns.find(", ", at)) != std::string::npos; at += 4) columns.replace(at, 2, ", k.");
+    for (std::size_t at = 0; (at = columns.find(", ", at)) != std::string::npos; at += 4)
+      columns.replace(at, 2, ", k.");
     return "SELECT " + columns + ", c.reference FROM commitments k JOIN cases c ON c.id = k.case_id WHERE true";
   }();
   std::string sql = kSelect;
@@ -210,7 +209,8 @@ Result<CommitmentPage> CaseQueries::list_commitments(const CommitmentFilter& fil
     auto rows = db.query(sql, params);
     if (!rows) return rows.error();
     CommitmentPage page;
-    for (int i = 0; i < rows->size(); ++i) page.items.emplace_back(read_commitment(*rows, i), rows->text(i, kCommitmentColumnCount));
+    for (int i = 0; i < rows->size(); ++i)
+      page.items.emplace_back(read_commitment(*rows, i), rows->text(i, kCommitmentColumnCount));
     if (static_cast<int>(page.items.size()) > limit) {
       page.items.pop_back();
       page.next_cursor = sqlite::encode_cursor(page.items.back().first.id);

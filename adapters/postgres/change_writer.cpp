@@ -38,7 +38,8 @@ bool subscribed(const Subscription& subscription, const Event& event) {
 
 Result<const std::vector<Subscription>*> ChangeWriter::live_subscriptions(Connection& db) {
   if (!subscriptions_) {
-    auto rows = db.query("SELECT id, url, event_types FROM webhook_subscriptions WHERE disabled_at IS NULL ORDER BY id");
+    auto rows =
+        db.query("SELECT id, url, event_types FROM webhook_subscriptions WHERE disabled_at IS NULL ORDER BY id");
     if (!rows) return rows.error();
     std::vector<Subscription> live;
     for (int i = 0; i < rows->size(); ++i) {
@@ -112,16 +113,19 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
               .add(a.size));
     }
   if (!change.client_link_hash.empty())
-    rows.add("INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES ($1,$2,$3,$4)",
-             Params().add(c.id).add(change.client_link_nonce).add(change.client_link_hash).add(to_micros(c.updated_at)));
+    rows.add(
+        "INSERT INTO client_links(case_id, nonce, token_hash, created_at) VALUES ($1,$2,$3,$4)",
+        Params().add(c.id).add(change.client_link_nonce).add(change.client_link_hash).add(to_micros(c.updated_at)));
   if (change.clock_state)
-    rows.add("INSERT INTO case_clocks(case_id, state) VALUES ($1, $2) ON CONFLICT (case_id) DO UPDATE SET state = "
-             "excluded.state",
-             Params().add(c.id).add(*change.clock_state));
+    rows.add(
+        "INSERT INTO case_clocks(case_id, state) VALUES ($1, $2) ON CONFLICT (case_id) DO UPDATE SET state = "
+        "excluded.state",
+        Params().add(c.id).add(*change.clock_state));
   if (change.wake == Change::Wake::kSet)
-    rows.add("INSERT INTO case_wakes(case_id, wake_at) VALUES ($1, $2) ON CONFLICT (case_id) DO UPDATE SET wake_at = "
-             "excluded.wake_at",
-             Params().add(c.id).add(to_micros(change.wake_at)));
+    rows.add(
+        "INSERT INTO case_wakes(case_id, wake_at) VALUES ($1, $2) ON CONFLICT (case_id) DO UPDATE SET wake_at = "
+        "excluded.wake_at",
+        Params().add(c.id).add(to_micros(change.wake_at)));
   else if (change.wake == Change::Wake::kClear && change.expected_version >= 0)
     rows.add("DELETE FROM case_wakes WHERE case_id = $1", Params().add(c.id));
   Time at = change.events.empty() ? c.updated_at : change.events.back().at;

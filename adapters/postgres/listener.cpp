@@ -4,8 +4,8 @@
 #include <poll.h>
 #include <spdlog/spdlog.h>
 
-#include <chrono>
 #include <charconv>
+#include <chrono>
 
 namespace redress::postgres {
 

@@ -208,7 +208,8 @@ Status OutboxRecords::record_deliveries(const std::string& holder, const std::ve
     Pipeline pipeline(db);
     for (const auto& r : records) {
       pipeline.add(
-          "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES ($1,$2,$3,$4,$5)",
+          "INSERT INTO notification_attempts(notification_id, at, outcome, status_code, detail) VALUES "
+          "($1,$2,$3,$4,$5)",
           Params()
               .add(r.attempt.notification_id)
               .add(to_micros(r.attempt.at))
@@ -348,10 +349,10 @@ Result<bool> OutboxRecords::digest_owed(const std::string& day, const std::strin
 Status OutboxRecords::record_digest(const std::string& day, const std::string& recipient, bool sent,
                                     const std::string& detail, Time now) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(db.query(
-        "UPDATE digests SET status = $3, attempts = attempts + 1, updated_at = $4, detail = $5 "
-        "WHERE day = $1 AND recipient = $2",
-        Params().add(day).add(recipient).add(sent ? "sent" : "pending").add(to_micros(now)).add(detail)));
+    return done(
+        db.query("UPDATE digests SET status = $3, attempts = attempts + 1, updated_at = $4, detail = $5 "
+                 "WHERE day = $1 AND recipient = $2",
+                 Params().add(day).add(recipient).add(sent ? "sent" : "pending").add(to_micros(now)).add(detail)));
   });
 }
 

@@ -46,7 +46,7 @@ Result<bool> PostgresStore::acquire_lease(const std::string& name, const std::st
 }
 
 Result<CommitmentPage> PostgresStore::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
-                                                      int limit) {
+                                                       int limit) {
   return cases_.list_commitments(filter, cursor, limit);
 }
 
@@ -118,9 +118,8 @@ Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time since) { retu
 Result<InboundClaim> PostgresStore::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
   return sessions_.claim_inbound(arrival, now, lease);
 }
-Status PostgresStore::finish_inbound(std::int64_t id, const std::string& disposition,
-                                     const std::string& case_reference, const std::string& detail,
-                                     const std::string& bounced_address) {
+Status PostgresStore::finish_inbound(std::int64_t id, const std::string& disposition, const std::string& case_reference,
+                                     const std::string& detail, const std::string& bounced_address) {
   return sessions_.finish_inbound(id, disposition, case_reference, detail, bounced_address);
 }
 Result<std::int64_t> PostgresStore::count_inbound_from(const std::string& address, Time since) {

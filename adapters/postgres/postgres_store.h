@@ -30,9 +30,9 @@
 namespace redress::postgres {
 
 struct StoreOptions {
-  std::string url;                // postgresql://user:pass@host:5432/db
-  int readers = 8;                // pooled connections for reads and administrative writes
-  std::size_t max_batch = 256;    // work items per group commit at most
+  std::string url;              // postgresql://user:pass@host:5432/db
+  int readers = 8;              // pooled connections for reads and administrative writes
+  std::size_t max_batch = 256;  // work items per group commit at most
 };
 
 // Whether `url` names a PostgreSQL database (postgresql:// or postgres://).
@@ -170,8 +170,7 @@ class PostgresStore final : public Store {
                                       const std::string& bounced_address) override;
   [[nodiscard]] Result<std::int64_t> count_inbound_from(const std::string& address, Time since) override;
   [[nodiscard]] Result<std::string> notification_case(std::int64_t notification_id) override;
-  [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,
-                                                                int limit) override;
+  [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference, int limit) override;
   [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
   [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) override;
   [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) override;

@@ -16,8 +16,7 @@ std::int64_t day_of(Time t) { return to_micros(t) / kDayMicros; }
 // "a, b" → "k.a, k.b".
 std::string prefixed(const char* list, const char* alias) {
   std::string columns = std::string(alias) + list;
-  for (std::size_t at = 0; (at = columns.find(", ", at)) != std::string::npos; at += 2)
-    columns.insert(at + 2, alias);
+  for (std::size_t at = 0; (at = columns.find(", ", at)) != std::string::npos; at += 2) columns.insert(at + 2, alias);
   return columns;
 }
 
@@ -51,8 +50,9 @@ Result<OverdueReport> ReportRecords::overdue_report(Time now, int limit) {
     const std::int64_t cap = std::clamp(limit, 1, 5000);
     const std::string from = " FROM commitments k JOIN cases c ON c.id = k.case_id ";
     Pipeline pipeline(db);
-    pipeline.add("SELECT " + report_columns() + from + "WHERE k.status = 'open' AND k.due_at <= $1 ORDER BY k.due_at LIMIT $2",
-                 Params().add(to_micros(now)).add(cap));
+    pipeline.add(
+        "SELECT " + report_columns() + from + "WHERE k.status = 'open' AND k.due_at <= $1 ORDER BY k.due_at LIMIT $2",
+        Params().add(to_micros(now)).add(cap));
     pipeline.add("SELECT " + report_columns() + from +
                      "WHERE k.status = 'open' AND k.warnings_fired > 0 ORDER BY k.due_at LIMIT $1",
                  Params().add(cap));
@@ -61,8 +61,9 @@ Result<OverdueReport> ReportRecords::overdue_report(Time now, int limit) {
                  Params().add(cap));
     pipeline.add("SELECT count(*) FROM commitments WHERE status = 'open' AND due_at <= $1",
                  Params().add(to_micros(now)));
-    pipeline.add("SELECT coalesce(sum(at_risk), 0)::bigint, coalesce(sum(broken_unhandled), 0)::bigint "
-                 "FROM report_attention");
+    pipeline.add(
+        "SELECT coalesce(sum(at_risk), 0)::bigint, coalesce(sum(broken_unhandled), 0)::bigint "
+        "FROM report_attention");
     auto results = pipeline.run();
     if (!results) return results.error();
     OverdueReport report;
@@ -86,7 +87,8 @@ Result<std::vector<OwnerStats>> ReportRecords::owner_report(Time since) {
         "SELECT owner_id, sum(acknowledged)::bigint, sum(acknowledge_total)::bigint, sum(resolved)::bigint, "
         "sum(resolve_total)::bigint FROM report_owner_cases WHERE day >= $1 AND owner_id <> '' GROUP BY owner_id",
         Params().add(day_of(since)));
-    pipeline.add("SELECT owner_id, open_commitments FROM report_attention WHERE owner_id <> '' AND open_commitments <> 0");
+    pipeline.add(
+        "SELECT owner_id, open_commitments FROM report_attention WHERE owner_id <> '' AND open_commitments <> 0");
     pipeline.add(
         "SELECT owner_id, kind, status, sum(n)::bigint FROM report_settled WHERE day >= $1 AND owner_id <> '' "
         "GROUP BY owner_id, kind, status",
@@ -242,13 +244,14 @@ Result<std::vector<AttentionCount>> ReportRecords::attention_by_owner(Time now) 
 
 Result<std::vector<EscalationCount>> ReportRecords::escalation_counts() {
   return pool_.with([&](Connection& db) -> Result<std::vector<EscalationCount>> {
-    auto rows = db.query(std::string("SELECT escalation_level, count(*), min(received_at) FROM cases WHERE status IN ") +
-                         kOpenStatuses + " GROUP BY 1 ORDER BY 1");
+    auto rows =
+        db.query(std::string("SELECT escalation_level, count(*), min(received_at) FROM cases WHERE status IN ") +
+                 kOpenStatuses + " GROUP BY 1 ORDER BY 1");
     if (!rows) return rows.error();
     std::vector<EscalationCount> out;
     for (int i = 0; i < rows->size(); ++i)
-      out.push_back(EscalationCount{static_cast<int>(rows->integer(i, 0)), rows->integer(i, 1),
-                                    time_or_null(*rows, i, 2)});
+      out.push_back(
+          EscalationCount{static_cast<int>(rows->integer(i, 0)), rows->integer(i, 1), time_or_null(*rows, i, 2)});
     return out;
   });
 }

@@ -50,8 +50,7 @@ std::string insert_sql(const char* table, const char* list, const char* key) {
 std::string update_case_sql() {
   auto names = column_names(sqlite::kCaseColumns);
   std::string sql = "UPDATE cases SET ";
-  for (std::size_t i = 1; i < names.size(); ++i)
-    sql += (i > 1 ? ", " : "") + names[i] + "=$" + std::to_string(i + 1);
+  for (std::size_t i = 1; i < names.size(); ++i) sql += (i > 1 ? ", " : "") + names[i] + "=$" + std::to_string(i + 1);
   return sql + " WHERE id=$1 AND version=$" + std::to_string(names.size() + 1);
 }
 
@@ -310,13 +309,8 @@ Staff read_staff(const Rows& s, int row, int i) {
 }
 
 Event read_event(const Rows& s, int row) {
-  return Event{s.integer(row, 0),
-               s.integer(row, 1),
-               s.text(row, 2),
-               from_micros(s.integer(row, 3)),
-               s.text(row, 4),
-               s.text(row, 5),
-               s.text(row, 6)};
+  return Event{s.integer(row, 0), s.integer(row, 1), s.text(row, 2), from_micros(s.integer(row, 3)),
+               s.text(row, 4),    s.text(row, 5),    s.text(row, 6)};
 }
 
 Message read_message(const Rows& s, int row) {
@@ -361,9 +355,8 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference,
 }
 
 Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
-  auto rows =
-      db.query("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = $1 ORDER BY seq",
-               Params().add(case_id));
+  auto rows = db.query("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = $1 ORDER BY seq",
+                       Params().add(case_id));
   if (!rows) return rows.error();
   std::vector<Event> events;
   events.reserve(static_cast<std::size_t>(rows->size()));

@@ -33,8 +33,8 @@ Status done(const Result<Rows>& rows) {
 
 Result<SignInGate> SessionRecords::sign_in_gate(const std::string& email, Time now) {
   return pool_.with([&](Connection& db) -> Result<SignInGate> {
-    auto rows = db.query("SELECT failures, locked_until FROM sign_in_failures WHERE email = lower($1)",
-                         Params().add(email));
+    auto rows =
+        db.query("SELECT failures, locked_until FROM sign_in_failures WHERE email = lower($1)", Params().add(email));
     if (!rows) return rows.error();
     SignInGate gate;
     if (!rows->empty()) {
@@ -84,13 +84,14 @@ Status SessionRecords::clear_sign_in_failures(const std::string& email) {
 Status SessionRecords::create_session(const StaffSession& session) {
   return pool_.with([&](Connection& db) -> Status {
     Pipeline pipeline(db);
-    pipeline.add("INSERT INTO staff_sessions(token_hash, staff_id, csrf, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
-                 Params()
-                     .add(session.token_hash)
-                     .add(session.staff_id)
-                     .add(session.csrf)
-                     .add(to_micros(session.created_at))
-                     .add(to_micros(session.expires_at)));
+    pipeline.add(
+        "INSERT INTO staff_sessions(token_hash, staff_id, csrf, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)",
+        Params()
+            .add(session.token_hash)
+            .add(session.staff_id)
+            .add(session.csrf)
+            .add(to_micros(session.created_at))
+            .add(to_micros(session.expires_at)));
     // Sessions long over are of no use: each sign-in sweeps its staff member's old ones.
     pipeline.add("DELETE FROM staff_sessions WHERE staff_id = $1 AND (expires_at < $2 OR ended_at < $2)",
                  Params().add(session.staff_id).add(to_micros(session.created_at) - kDayMicros));
@@ -124,7 +125,8 @@ Status SessionRecords::end_session(const std::string& token_hash, Time now) {
 
 Result<std::optional<MailboxPosition>> SessionRecords::mailbox_position(const std::string& mailbox) {
   return pool_.with([&](Connection& db) -> Result<std::optional<MailboxPosition>> {
-    auto rows = db.query("SELECT uidvalidity, last_uid FROM mailbox_positions WHERE mailbox = $1", Params().add(mailbox));
+    auto rows =
+        db.query("SELECT uidvalidity, last_uid FROM mailbox_positions WHERE mailbox = $1", Params().add(mailbox));
     if (!rows) return rows.error();
     std::optional<MailboxPosition> position;
     if (!rows->empty()) position = MailboxPosition{rows->integer(0, 0), rows->integer(0, 1)};
@@ -134,10 +136,10 @@ Result<std::optional<MailboxPosition>> SessionRecords::mailbox_position(const st
 
 Status SessionRecords::set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(db.query(
-        "INSERT INTO mailbox_positions(mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) "
-        "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
-        Params().add(mailbox).add(position.uidvalidity).add(position.last_uid)));
+    return done(
+        db.query("INSERT INTO mailbox_positions(mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) "
+                 "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+                 Params().add(mailbox).add(position.uidvalidity).add(position.last_uid)));
   });
 }
 

@@ -18,16 +18,16 @@ Result<Staff> StaffRecords::add_staff(const Staff& staff) {
     if (!number) return number.error();
     Staff added = staff;
     added.id = "u-" + std::to_string(number->integer(0, 0));
-    auto inserted = db.query(
-        "INSERT INTO staff(id, name, email, role, team, active, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-        Params()
-            .add(added.id)
-            .add(added.name)
-            .add(added.email)
-            .add(to_string(added.role))
-            .add(added.team)
-            .add(std::int64_t{added.active ? 1 : 0})
-            .add(to_micros(now)));
+    auto inserted =
+        db.query("INSERT INTO staff(id, name, email, role, team, active, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+                 Params()
+                     .add(added.id)
+                     .add(added.name)
+                     .add(added.email)
+                     .add(to_string(added.role))
+                     .add(added.team)
+                     .add(std::int64_t{added.active ? 1 : 0})
+                     .add(to_micros(now)));
     if (!inserted) {
       if (db.last_failure() == Failure::kUnique)
         return Error::conflict("a staff member with the email " + staff.email + " exists");

@@ -40,10 +40,10 @@ class WriterContext final : public WriteContext {
     // The row stays locked until the commit: creations in one year take turns, and a rolled-back
     // one leaves no gap.
     reference_taken = true;
-    std::int64_t n = value(db_.query(
-        "INSERT INTO sequences(name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = "
-        "sequences.value + 1 RETURNING value",
-        Params().add("reference-" + std::to_string(year))));
+    std::int64_t n =
+        value(db_.query("INSERT INTO sequences(name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = "
+                        "sequences.value + 1 RETURNING value",
+                        Params().add("reference-" + std::to_string(year))));
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "CMP-%04d-%06lld", year, static_cast<long long>(n));
     return buffer;
@@ -116,9 +116,8 @@ Status WritePipeline::run_write(std::function<Status(Connection&)> work) {
   auto future = promise.get_future();
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(Queued{std::nullopt, AdminItem{std::move(work), [&promise](Status s) {
-                                                      promise.set_value(std::move(s));
-                                                    }}});
+    queue_.push_back(
+        Queued{std::nullopt, AdminItem{std::move(work), [&promise](Status s) { promise.set_value(std::move(s)); }}});
     ++submitted_;
   }
   work_available_.notify_one();
@@ -214,13 +213,12 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
     static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
     if (auto s = rows_.write(db, *change); !s) return s.error();
     if (!item.idempotency_key.empty()) {
-      auto remembered =
-          db.query("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES ($1,$2,$3,$4)",
-                   Params()
-                       .add(item.idempotency_key)
-                       .add(item.request_digest)
-                       .add(change->after.id)
-                       .add(to_micros(change->after.received_at)));
+      auto remembered = db.query("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES ($1,$2,$3,$4)",
+                                 Params()
+                                     .add(item.idempotency_key)
+                                     .add(item.request_digest)
+                                     .add(change->after.id)
+                                     .add(to_micros(change->after.received_at)));
       if (!remembered) return remembered.error();
     }
     return Committed{std::move(change).value(), false};
@@ -247,8 +245,8 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
   }
   for (std::size_t i = 0; i < group.size(); ++i) {
     if (savepoints == Savepoints::kPerItem) {
-      if (Status s = db.execute("SAVEPOINT item"); !s) return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered)
-                                                                              : Pass::kRetry;
+      if (Status s = db.execute("SAVEPOINT item"); !s)
+        return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered) : Pass::kRetry;
     }
     WriterContext context(db);
     std::optional<Error> error;

@@ -213,8 +213,8 @@ TEST_CASE("cli on PostgreSQL: migrate, staff, two serve nodes on one database, a
   REQUIRE(again.status == 0);
   CHECK_THAT(again.out, Catch::Contains("up to date"));
 
-  Outcome added = scratch.run({"staff", "add", flag, "--name", "Sam Okafor", "--email", "sam@example.org", "--role",
-                               "agent"});
+  Outcome added =
+      scratch.run({"staff", "add", flag, "--name", "Sam Okafor", "--email", "sam@example.org", "--role", "agent"});
   INFO(added.err);
   REQUIRE(added.status == 0);
   Outcome token = scratch.run({"staff", "token", flag, "--email", "sam@example.org"});
@@ -402,17 +402,25 @@ TEST_CASE("cli on PostgreSQL: export from SQLite, import into PostgreSQL, the sa
 
   // Row by row, every table the export carries.
   const fs::path sqlite_db = scratch.dir.path() / "data" / "redress.db";
-  const std::vector<std::pair<std::string, std::string>> tables = {
-      {"staff", "id"},           {"tokens", "hash"},
-      {"cases", "id"},           {"events", "id"},
-      {"commitments", "id"},     {"redress", "id"},
-      {"messages", "id"},        {"notifications", "id"},
-      {"notification_attempts", "id"}, {"idempotency_keys", "key"},
-      {"client_links", "id"},    {"case_clocks", "case_id"},
-      {"case_wakes", "case_id"}, {"sequences", "name"}};
+  const std::vector<std::pair<std::string, std::string>> tables = {{"staff", "id"},
+                                                                   {"tokens", "hash"},
+                                                                   {"cases", "id"},
+                                                                   {"events", "id"},
+                                                                   {"commitments", "id"},
+                                                                   {"redress", "id"},
+                                                                   {"messages", "id"},
+                                                                   {"notifications", "id"},
+                                                                   {"notification_attempts", "id"},
+                                                                   {"idempotency_keys", "key"},
+                                                                   {"client_links", "id"},
+                                                                   {"case_clocks", "case_id"},
+                                                                   {"case_wakes", "case_id"},
+                                                                   {"sequences", "name"}};
   for (const auto& [table, key] : tables) {
-    auto names = postgres_rows(url, "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
-                                    "information_schema.columns WHERE table_schema = current_schema() AND table_name = '" + table + "'");
+    auto names = postgres_rows(url,
+                               "SELECT string_agg(column_name, ',' ORDER BY ordinal_position) FROM "
+                               "information_schema.columns WHERE table_schema = current_schema() AND table_name = '" +
+                                   table + "'");
     REQUIRE(names.size() == 1);
     std::string columns = names.front().substr(0, names.front().size() - 1);
     std::string sql = "SELECT " + columns + " FROM " + table + " ORDER BY " + key;

@@ -252,19 +252,23 @@ STORE_CONTRACT("contract: a lease has one holder until it expires or is released
   auto refused = b.acquire_lease("scheduler", "node-b", now + std::chrono::seconds(10), until);
   REQUIRE(refused.ok());
   CHECK_FALSE(*refused);
-  auto renewed = a.acquire_lease("scheduler", "node-a", now + std::chrono::seconds(20), until + std::chrono::seconds(30));
+  auto renewed =
+      a.acquire_lease("scheduler", "node-a", now + std::chrono::seconds(20), until + std::chrono::seconds(30));
   REQUIRE(renewed.ok());
   CHECK(*renewed);
   // Expired: the other node takes it over, and the first one's renewal is refused now.
-  auto taken = b.acquire_lease("scheduler", "node-b", until + std::chrono::seconds(31), until + std::chrono::seconds(90));
+  auto taken =
+      b.acquire_lease("scheduler", "node-b", until + std::chrono::seconds(31), until + std::chrono::seconds(90));
   REQUIRE(taken.ok());
   CHECK(*taken);
-  auto late = a.acquire_lease("scheduler", "node-a", until + std::chrono::seconds(32), until + std::chrono::seconds(60));
+  auto late =
+      a.acquire_lease("scheduler", "node-a", until + std::chrono::seconds(32), until + std::chrono::seconds(60));
   REQUIRE(late.ok());
   CHECK_FALSE(*late);
   // Released: free at once for anyone.
   REQUIRE(b.release_lease("scheduler", "node-b").ok());
-  auto again = a.acquire_lease("scheduler", "node-a", until + std::chrono::seconds(33), until + std::chrono::seconds(90));
+  auto again =
+      a.acquire_lease("scheduler", "node-a", until + std::chrono::seconds(33), until + std::chrono::seconds(90));
   REQUIRE(again.ok());
   CHECK(*again);
 }
@@ -295,7 +299,7 @@ STORE_CONTRACT("contract: two nodes claiming the outbox never get the same notif
   std::set<std::int64_t> all;
   for (const auto& ids : claimed_by)
     for (std::int64_t id : ids) CHECK(all.insert(id).second);  // never twice
-  CHECK(all.size() >= static_cast<std::size_t>(kCases));      // every client is owed at least one mail
+  CHECK(all.size() >= static_cast<std::size_t>(kCases));       // every client is owed at least one mail
   // Leased: nothing is left to claim until the leases run out.
   auto none = stores[0]->claim_notifications(NotificationDraft::Channel::kEmail, later, "node-x",
                                              later + std::chrono::minutes(5), 100);
@@ -378,7 +382,6 @@ STORE_CONTRACT("contract: every field of a case, a commitment and a message is s
   REQUIRE(view->messages.size() == 1);
   CHECK(view->messages.front().attachments.size() == 2);
 }
-
 
 STORE_CONTRACT("contract: sign-in failures lock an address whatever its case, and sessions end", "[contract]") {
   World<TestType> world;
@@ -506,7 +509,8 @@ STORE_CONTRACT("contract: a delivery's payload, attempts, death and retry, under
   std::string reference = world.create(*world.first.engine);
   world.first.store->flush();
   const Time now = kStart + std::chrono::minutes(1);
-  auto claimed = a.claim_notifications(NotificationDraft::Channel::kEmail, now, "node-a", now + std::chrono::minutes(5), 1);
+  auto claimed =
+      a.claim_notifications(NotificationDraft::Channel::kEmail, now, "node-a", now + std::chrono::minutes(5), 1);
   REQUIRE(claimed.ok());
   REQUIRE(claimed->size() == 1);
   const std::int64_t id = claimed->front().id;
@@ -673,15 +677,14 @@ STORE_CONTRACT("contract: commitments listed by filter, newest first, a page at 
   (void)second;
 }
 
-
 // The reports agree with the rows on both stores: what they count is counted from the cases made.
 STORE_CONTRACT("contract: the reports count what was written, whichever node wrote it", "[contract]") {
   World<TestType> world;
   Node second = world.node();
   std::vector<std::string> references;
   for (int i = 0; i < 3; ++i)
-    references.push_back(world.create(i % 2 ? *second.engine : *world.first.engine,
-                                      "client" + std::to_string(i) + "@example.org"));
+    references.push_back(
+        world.create(i % 2 ? *second.engine : *world.first.engine, "client" + std::to_string(i) + "@example.org"));
   for (int i = 0; i < 2; ++i) {
     ActionRequest take;
     take.type = ActionType::kTake;
