@@ -3,6 +3,7 @@
 #
 #   bench/http.sh [--runs R] [--duration SECONDS] [--connections C] [--wrk-threads T]
 #                 [--threads N] [--durability full|normal] [--build-dir DIR] [--redress BINARY]
+#                 [--database postgresql://… [--nodes K]]
 #
 # Builds (scripts/build build-bench-http) if needed, then:
 #   1. starts bench/baseline_server (same threading model: N threads, a strand per connection)
@@ -21,6 +22,10 @@
 #      redress_store_*): the mean write, its wait in the queue, its group's time, the rest (the
 #      commit's wait for the sync to disk and the answer), and the mean sync.
 # --redress runs another build of `redress` (to compare two versions on the same machine).
+# --database runs the server on that PostgreSQL database (give it one of its own: 200 cases are
+# added), and --nodes K starts K `redress serve` nodes on it (sharing one server key); each wrk
+# run is then K wrk processes at once, C/K connections to each node: the rates are summed, the p99
+# is the worst node's (docs/scaling.md).
 # The load generator shares the machine with the server: on 2 cores every figure is a share of
 # the same CPUs. Defaults: R=3, 10 s, 64 connections, 2 wrk threads; about 2 minutes in all.
 set -euo pipefail
@@ -28,6 +33,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 redress_override= runs=3 duration=10 connections=64 wrk_threads=2 threads=0 durability=full build=build-bench-http
+database= nodes=1
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --runs) runs=$2; shift 2 ;;
@@ -38,11 +44,14 @@ while [[ $# -gt 0 ]]; do
     --durability) durability=$2; shift 2 ;;
     --build-dir) build=$2; shift 2 ;;
     --redress) redress_override=$2; shift 2 ;;
-    -h|--help) sed -n '2,25p' "$0"; exit 0 ;;
+    --database) database=$2; shift 2 ;;
+    --nodes) nodes=$2; shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "bench/http.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
 [[ $threads -gt 0 ]] || threads=$(nproc)
+[[ $nodes -eq 1 || -n $database ]] || { echo "bench/http.sh: --nodes needs --database (nodes share PostgreSQL)" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "bench/http.sh: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 
 if [[ ! -x $build/redress || ! -x $build/bench/baseline_server || -n ${BENCH_REBUILD:-} ]]; then
@@ -75,19 +84,31 @@ base_port=$(free_port)
 "$baseline" --port "$base_port" --threads "$threads" >"$work/baseline.log" 2>&1 &
 pids+=($!)
 
-# ---- redress serve on a fresh data directory ----------------------------------------------------
+# ---- redress serve on a fresh data directory (or K nodes on one PostgreSQL database) ------------
 data=$work/data
 export REDRESS_DATA_DIR=$data REDRESS_LOG_LEVEL=warn REDRESS_DURABILITY=$durability
+[[ -z $database ]] || export REDRESS_DATABASE_URL=$database
 "$redress" migrate >/dev/null
 "$redress" staff add --name Bench --email bench@example.org --role admin >/dev/null
 token=$("$redress" staff token --email bench@example.org 2>/dev/null)
-port=$(free_port)
-# wrk's connections all come from 127.0.0.1: no per-address cap (docs/security.md, item 17).
-"$redress" serve --listen "127.0.0.1:$port" --threads "$threads" --log-level warn --durability "$durability" \
-  --max-connections-per-address 0 >"$work/serve.log" 2>&1 &
-pids+=($!)
+ports=()
+for n in $(seq 0 $((nodes - 1))); do
+  node_data=$data
+  if [[ $n -gt 0 ]]; then
+    node_data=$work/data-$n
+    mkdir -p "$node_data"
+    install -m 600 "$data/server.key" "$node_data/server.key"  # one key for every node
+  fi
+  node_port=$(free_port)
+  # wrk's connections all come from 127.0.0.1: no per-address cap (docs/security.md, item 17).
+  "$redress" serve --data-dir "$node_data" --listen "127.0.0.1:$node_port" --threads "$threads" --log-level warn \
+    --durability "$durability" --max-connections-per-address 0 >"$work/serve-$n.log" 2>&1 &
+  pids+=($!)
+  wait_port "$node_port"
+  ports+=("$node_port")
+done
+port=${ports[0]}
 wait_port "$base_port"
-wait_port "$port"
 
 body='{"client":{"name":"Ana Ruiz","email":"ana@example.org"},"channel":"web","category":"billing","touchpoint":"billing","subject":"Seeded","description":"I was charged twice for one order.","workflow":"retail"}'
 : >"$work/refs"
@@ -95,7 +116,7 @@ for i in $(seq 200); do
   curl -sf -X POST "http://127.0.0.1:$port/v1/cases" -H "Authorization: Bearer $token" \
     -H 'Content-Type: application/json' -d "$body" | jq -r .reference >>"$work/refs"
 done
-[[ $(grep -c '^CMP-' "$work/refs") -eq 200 ]] || { echo "bench/http.sh: seeding failed" >&2; cat "$work/serve.log" >&2; exit 1; }
+[[ $(grep -c '^CMP-' "$work/refs") -eq 200 ]] || { echo "bench/http.sh: seeding failed" >&2; cat "$work/serve-0.log" >&2; exit 1; }
 export REDRESS_TOKEN=$token REDRESS_REFS=$work/refs
 
 # ---- measuring ----------------------------------------------------------------------------------
@@ -113,17 +134,30 @@ measure() {  # measure PORT PATH [LUA]
     END { printf "%.0f %.2f %d\n", rate, p99, errors }' <<<"$out"
 }
 
+# The same on every node at once, C/K connections each: "RATE P99_MS ERRORS" summed (p99: the worst).
+measure_nodes() {  # measure_nodes PATH [LUA]
+  if [[ $nodes -eq 1 ]]; then measure "$port" "$@"; return; fi
+  local n files=()
+  for n in "${!ports[@]}"; do
+    (connections=$((connections / nodes)); measure "${ports[$n]}" "$@" >"$work/measure-$n") &
+    files+=("$work/measure-$n")
+  done
+  wait  # measure_nodes runs in a subshell of its own (< <(…)): its jobs are only the wrk runs
+  cat "${files[@]}" | awk '{ r += $1; if ($2 > p) p = $2; e += $3 } END { printf "%.0f %.2f %d\n", r, p, e }'
+}
+
 declare -a base_rates base_p99 create_rates create_p99 read_rates read_p99
-printf 'redress bench/http.sh: %d runs of %ss, %d connections, wrk -t%d, %d server threads, durability %s, %d cores\n' \
-  "$runs" "$duration" "$connections" "$wrk_threads" "$threads" "$durability" "$(nproc)"
+printf 'redress bench/http.sh: %d runs of %ss, %d connections, wrk -t%d, %d server threads, durability %s, %d cores%s\n' \
+  "$runs" "$duration" "$connections" "$wrk_threads" "$threads" "$durability" "$(nproc)" \
+  "${database:+, $nodes node(s) on PostgreSQL}"
 for r in $(seq "$runs"); do
   read -r rate p99 errors < <(measure "$base_port" /)
   base_rates+=("$rate"); base_p99+=("$p99")
   printf 'run %d  baseline  %8s req/s  p99 %7s ms  errors %s\n' "$r" "$rate" "$p99" "$errors"
-  read -r rate p99 errors < <(measure "$port" /v1/cases "$root/bench/wrk/create.lua")
+  read -r rate p99 errors < <(measure_nodes /v1/cases "$root/bench/wrk/create.lua")
   create_rates+=("$rate"); create_p99+=("$p99")
   printf 'run %d  create    %8s req/s  p99 %7s ms  errors %s\n' "$r" "$rate" "$p99" "$errors"
-  read -r rate p99 errors < <(measure "$port" /v1/cases/x "$root/bench/wrk/read.lua")
+  read -r rate p99 errors < <(measure_nodes /v1/cases/x "$root/bench/wrk/read.lua")
   read_rates+=("$rate"); read_p99+=("$p99")
   printf 'run %d  read      %8s req/s  p99 %7s ms  errors %s\n' "$r" "$rate" "$p99" "$errors"
 done
