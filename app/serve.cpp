@@ -417,7 +417,7 @@ int command_serve(const Arguments& args) {
       }
     });
   spdlog::info("listening on http://{}:{} ({} threads, {} clock, database {})", host, server.port(), options.threads,
-               env.clock->is_manual() ? "manual" : "system", config.database_path());
+               env.clock->is_manual() ? "manual" : "system", config.database_name());
   spdlog::default_logger()->flush();
 
   // SIGTERM / SIGINT: stop accepting, finish what is in flight, flush the store, exit 0.
