@@ -46,6 +46,8 @@ struct NewCase {
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;
   std::string client_link_hash;
+  // Mail intake only: the inbound email's record, written with the case (InboundReceipt).
+  std::optional<InboundReceipt> receipt;
 };
 
 struct RedressOffer {
@@ -123,6 +125,7 @@ struct ActionRequest {
   std::int64_t message_id = 0;                    // accept_message / reject_message: the held message
   InboundMail mail;                               // add_message by the client, hold_message: the mail it came in
   MailBounce bounce;                              // record_bounce
+  std::optional<InboundReceipt> receipt;          // mail intake: the email's record, written with the change
   std::vector<AttachmentRef> attachments;         // add_message: files already in the BlobStore
 };
 

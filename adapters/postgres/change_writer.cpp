@@ -3,6 +3,7 @@
 #include <boost/json.hpp>
 
 #include "adapters/postgres/rows.h"
+#include "adapters/postgres/session_records.h"
 
 namespace redress::postgres {
 
@@ -56,6 +57,15 @@ Result<const std::vector<Subscription>*> ChangeWriter::live_subscriptions(Connec
 
 Status ChangeWriter::write(Connection& db, const Change& change) {
   const Case& c = change.after;
+  // The inbound email's record first: a second delivery of the same message, on any node, fails
+  // here before this item has written anything (as adapters/sqlite/change_writer.cpp).
+  if (change.inbound) {
+    InboundReceipt receipt = *change.inbound;
+    receipt.case_reference = c.reference;
+    auto inserted = insert_inbound_receipt(db, receipt);
+    if (!inserted) return inserted.error();
+    if (!*inserted) return Error::conflict("this email (" + receipt.message_id + ") was taken already");
+  }
   const std::vector<Subscription>* subscriptions = nullptr;
   for (const auto& n : change.notifications)
     if (n.channel == NotificationDraft::Channel::kWebhook) {

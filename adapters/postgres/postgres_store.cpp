@@ -115,12 +115,11 @@ Result<std::vector<AttentionCount>> PostgresStore::attention_by_owner(Time now) 
 Result<std::vector<EscalationCount>> PostgresStore::escalation_counts() { return reports_.escalation_counts(); }
 Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time since) { return reports_.weekly_counts(since); }
 
-Result<InboundClaim> PostgresStore::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
-  return sessions_.claim_inbound(arrival, now, lease);
+Result<std::optional<InboundRecord>> PostgresStore::find_inbound(const std::string& blob_key) {
+  return sessions_.find_inbound(blob_key);
 }
-Status PostgresStore::finish_inbound(std::int64_t id, const std::string& disposition, const std::string& case_reference,
-                                     const std::string& detail, const std::string& bounced_address) {
-  return sessions_.finish_inbound(id, disposition, case_reference, detail, bounced_address);
+Result<Recorded> PostgresStore::record_inbound(const InboundReceipt& receipt) {
+  return sessions_.record_inbound(receipt);
 }
 Result<std::int64_t> PostgresStore::count_inbound_from(const std::string& address, Time since) {
   return sessions_.count_inbound_from(address, since);

@@ -143,50 +143,47 @@ Status SessionRecords::set_mailbox_position(const std::string& mailbox, const Ma
   });
 }
 
-Result<InboundClaim> SessionRecords::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
-  return pool_.with([&](Connection& db) -> Result<InboundClaim> {
-    // One statement decides: a new row is claimed; an existing one only while still pending and its
-    // claim lapsed (the node that took it died before finishing).
-    auto claimed = db.query(
-        "INSERT INTO inbound_mail AS i(blob_key, message_id, mailbox, from_address, subject, received_at, "
-        "claimed_until) VALUES ($1,$2,$3,$4,$5,$6,$7) "
-        "ON CONFLICT (blob_key) DO UPDATE SET claimed_until = $7 "
-        "WHERE i.disposition = 'pending' AND i.claimed_until < $6 RETURNING id",
-        Params()
-            .add(arrival.blob_key)
-            .add(arrival.message_id)
-            .add(arrival.mailbox)
-            .add(arrival.from_address)
-            .add(arrival.subject)
-            .add(to_micros(now))
-            .add(to_micros(now + lease)));
-    if (!claimed) return claimed.error();
-    InboundClaim claim;
-    if (!claimed->empty()) {
-      claim.kind = InboundClaim::Kind::kNew;
-      claim.id = claimed->integer(0, 0);
-      return claim;
-    }
-    auto found = db.query("SELECT id, disposition, case_reference FROM inbound_mail WHERE blob_key = $1",
-                          Params().add(arrival.blob_key));
-    if (!found) return found.error();
-    if (found->empty()) return Error::internal("inbound message vanished");
-    claim.kind = InboundClaim::Kind::kDuplicate;
-    claim.id = found->integer(0, 0);
-    claim.disposition = found->text(0, 1);
-    claim.case_reference = found->text(0, 2);
-    return claim;
+Result<bool> insert_inbound_receipt(Connection& db, const InboundReceipt& receipt) {
+  auto inserted = db.query(
+      "INSERT INTO inbound_mail AS i(blob_key, message_id, mailbox, from_address, subject, received_at, disposition, "
+      "case_reference, detail, bounced_address) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10) "
+      // A 'pending' row is an older version's claim its node never finished: this record replaces it.
+      "ON CONFLICT (blob_key) DO UPDATE SET message_id = $2, mailbox = $3, from_address = $4, subject = $5, "
+      "received_at = $6, disposition = $7, case_reference = $8, detail = $9, bounced_address = $10, "
+      "claimed_until = NULL WHERE i.disposition = 'pending'",
+      Params()
+          .add(receipt.blob_key)
+          .add(receipt.message_id)
+          .add(receipt.mailbox)
+          .add(receipt.from_address)
+          .add(receipt.subject)
+          .add(to_micros(receipt.received_at))
+          .add(receipt.disposition)
+          .add(receipt.case_reference)
+          .add(receipt.detail)
+          .add(receipt.bounced_address));
+  if (!inserted) return inserted.error();
+  return inserted->affected() == 1;
+}
+
+Result<std::optional<InboundRecord>> SessionRecords::find_inbound(const std::string& blob_key) {
+  return pool_.with([&](Connection& db) -> Result<std::optional<InboundRecord>> {
+    auto rows = db.query(
+        "SELECT id, blob_key, message_id, mailbox, from_address, subject, received_at, disposition, case_reference, "
+        "detail, bounced_address FROM inbound_mail WHERE blob_key = $1 AND disposition <> 'pending'",
+        Params().add(blob_key));
+    if (!rows) return rows.error();
+    std::optional<InboundRecord> record;
+    if (!rows->empty()) record = inbound_from(*rows, 0);
+    return record;
   });
 }
 
-Status SessionRecords::finish_inbound(std::int64_t id, const std::string& disposition,
-                                      const std::string& case_reference, const std::string& detail,
-                                      const std::string& bounced_address) {
-  return pool_.with([&](Connection& db) -> Status {
-    return done(
-        db.query("UPDATE inbound_mail SET disposition = $2, case_reference = $3, detail = $4, bounced_address = $5, "
-                 "claimed_until = NULL WHERE id = $1",
-                 Params().add(id).add(disposition).add(case_reference).add(detail).add(bounced_address)));
+Result<Recorded> SessionRecords::record_inbound(const InboundReceipt& receipt) {
+  return pool_.with([&](Connection& db) -> Result<Recorded> {
+    auto inserted = insert_inbound_receipt(db, receipt);
+    if (!inserted) return inserted.error();
+    return *inserted ? Recorded::kNew : Recorded::kDuplicate;
   });
 }
 

@@ -1,6 +1,6 @@
 // SessionRecords: the PostgreSQL store's SessionStore (failed sign-ins per email, kept in lower
 // case, and staff sessions), MailboxStateStore (where each polled mailbox was left) and
-// InboundMailStore (each distinct raw message once, claimed by one node at a time), on pooled
+// InboundMailStore (each distinct raw message recorded once, whichever node met it), on pooled
 // connections. Every decision two nodes could race on is one statement (an upsert with RETURNING),
 // so concurrent failures, claims and positions from several nodes each count once.
 //
@@ -13,6 +13,10 @@
 #include "ports/session_store.h"
 
 namespace redress::postgres {
+
+// Inserts an inbound email's record on the connection's open transaction: true when written, false
+// when the raw message has a record already (its key is unique: another node may have just taken it).
+[[nodiscard]] Result<bool> insert_inbound_receipt(Connection& db, const InboundReceipt& receipt);
 
 class SessionRecords {
  public:
@@ -29,10 +33,8 @@ class SessionRecords {
   [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox);
   [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position);
 
-  [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease);
-  [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
-                                      const std::string& case_reference, const std::string& detail,
-                                      const std::string& bounced_address);
+  [[nodiscard]] Result<std::optional<InboundRecord>> find_inbound(const std::string& blob_key);
+  [[nodiscard]] Result<Recorded> record_inbound(const InboundReceipt& receipt);
   [[nodiscard]] Result<std::int64_t> count_inbound_from(const std::string& address, Time since);
   [[nodiscard]] Result<std::string> notification_case(std::int64_t notification_id);
   [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference, int limit);

@@ -198,6 +198,11 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   if (view.client_link_nonce) data["client_url"] = client_url(api, api.keyring.client_token(*view.client_link_nonce));
   data["is_owner"] = c.owner_id == who.staff.id;
 
+  // Whether this staff member may record exemptions (leads and above), for the commitments that owe
+  // automatic compensation.
+  bool may_exempt = false;
+  for (ActionType type : api.engine.allowed_actions(c, Actor::staff(who.staff.id, who.staff.role)))
+    may_exempt |= type == ActionType::kExemptCommitment;
   json::array commitments;
   for (const auto& k : view.snapshot.commitments) {
     json::object o{
@@ -215,6 +220,10 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     o["unhandled"] = k.status == CommitmentStatus::kBroken && !k.handled_at;
     if (!k.note.empty()) o["note"] = k.note;
     if (k.handled_at) o["handled"] = when(*k.handled_at) + (k.handled_note.empty() ? "" : ": " + k.handled_note);
+    if (!k.exemption.empty()) o["exemption"] = k.exemption;
+    o["exemptable"] = may_exempt && workflow && k.exemption.empty() &&
+                      (open || k.status == CommitmentStatus::kBroken) &&
+                      compensates(k, *workflow, api.engine.workflows());
     o["due_input"] = k.paused() ? local_input(workflow, now + std::chrono::hours(24)) : local_input(workflow, k.due_at);
     // How far the commitment may move: a pledge as its clock's rule says, a promise freely.
     o["movable"] = open;

@@ -435,7 +435,7 @@ STORE_CONTRACT("contract: sign-in failures lock an address whatever its case, an
   CHECK(unknown.error().code == ErrorCode::kNotFound);
 }
 
-STORE_CONTRACT("contract: a mailbox's position and each raw message are shared by every node", "[contract]") {
+STORE_CONTRACT("contract: a mailbox's position and each raw message's record are shared by every node", "[contract]") {
   World<TestType> world;
   Node second = world.node();
   Store& a = *world.first.store;
@@ -452,28 +452,56 @@ STORE_CONTRACT("contract: a mailbox's position and each raw message are shared b
   CHECK((*position)->last_uid == 42);
 
   std::string reference = world.create(*world.first.engine, "bouncing@example.org");
-  InboundArrival arrival{std::string(64, 'd'), "<m1@example.org>", "complaints", "bouncing@example.org", "Re: case"};
-  const Duration lease = std::chrono::minutes(5);
-  auto first = a.claim_inbound(arrival, kStart, lease);
-  REQUIRE(first.ok());
-  CHECK(first->kind == InboundClaim::Kind::kNew);
-  // Another node meets the same message while the claim runs: a duplicate, still pending.
-  auto again = b.claim_inbound(arrival, kStart + std::chrono::minutes(1), lease);
-  REQUIRE(again.ok());
-  CHECK(again->kind == InboundClaim::Kind::kDuplicate);
-  CHECK(again->id == first->id);
-  CHECK(again->disposition == "pending");
-  // The first node died: once its claim lapsed the message is taken over.
-  auto taken = b.claim_inbound(arrival, kStart + std::chrono::minutes(6), lease);
-  REQUIRE(taken.ok());
-  CHECK(taken->kind == InboundClaim::Kind::kNew);
-  CHECK(taken->id == first->id);
-  REQUIRE(b.finish_inbound(taken->id, "bounce", reference, "550 no such user", "bouncing@example.org").ok());
-  auto done = a.claim_inbound(arrival, kStart + std::chrono::hours(1), lease);
-  REQUIRE(done.ok());
-  CHECK(done->kind == InboundClaim::Kind::kDuplicate);
-  CHECK(done->disposition == "bounce");
-  CHECK(done->case_reference == reference);
+  // A bounce recorded with the change it made, in its transaction; the case reference is the store's.
+  InboundReceipt receipt;
+  receipt.blob_key = std::string(64, 'd');
+  receipt.message_id = "<m1@example.org>";
+  receipt.mailbox = "complaints";
+  receipt.from_address = "bouncing@example.org";
+  receipt.subject = "Re: case";
+  receipt.received_at = kStart;
+  receipt.disposition = "bounce";
+  receipt.detail = "550 no such user";
+  receipt.bounced_address = "bouncing@example.org";
+  auto recorded = world.write(reference, [&](const CaseSnapshot&, Change& change, WriteContext&) {
+    change.inbound = receipt;
+  });
+  INFO((recorded.ok() ? std::string() : recorded.error().detail));
+  REQUIRE(recorded.ok());
+  // The same message again, on either node: refused as a conflict, and nothing of its change written.
+  auto version = a.load_case(reference);
+  REQUIRE(version.ok());
+  auto twice = world.write(reference, [&](const CaseSnapshot&, Change& change, WriteContext& context) {
+    change.inbound = receipt;
+    change.messages.push_back(Message::make(context.next_id(WriteContext::IdKind::kMessage), change.after.id,
+                                            Visibility::kClient, "client", "Bounced again", kStart));
+  });
+  REQUIRE_FALSE(twice.ok());
+  CHECK(twice.error().code == ErrorCode::kConflict);
+  auto messages = b.case_messages(reference);
+  REQUIRE(messages.ok());
+  CHECK(messages->empty());
+  auto found = b.find_inbound(receipt.blob_key);
+  REQUIRE(found.ok());
+  REQUIRE(found->has_value());
+  CHECK((*found)->case_reference == reference);
+  CHECK((*found)->disposition == "bounce");
+  auto unknown = a.find_inbound(std::string(64, 'f'));
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(unknown->has_value());
+  // Mail that changed no case is recorded alone, once whichever node meets it.
+  InboundReceipt ignored = receipt;
+  ignored.blob_key = std::string(64, 'e');
+  ignored.message_id = "<auto@example.org>";
+  ignored.disposition = "ignored";
+  ignored.bounced_address.clear();
+  ignored.received_at = kStart - std::chrono::hours(3);
+  auto alone = b.record_inbound(ignored);
+  REQUIRE(alone.ok());
+  CHECK(*alone == Recorded::kNew);
+  auto repeated = a.record_inbound(ignored);
+  REQUIRE(repeated.ok());
+  CHECK(*repeated == Recorded::kDuplicate);
   auto listed = a.list_inbound(reference, 10);
   REQUIRE(listed.ok());
   REQUIRE(listed->size() == 1);
@@ -482,7 +510,7 @@ STORE_CONTRACT("contract: a mailbox's position and each raw message are shared b
   CHECK(listed->front().received_at == kStart);
   auto all = b.list_inbound("", 10);
   REQUIRE(all.ok());
-  CHECK(all->size() == 1);
+  CHECK(all->size() == 2);
   auto from = a.count_inbound_from("bouncing@example.org", kStart - std::chrono::hours(1));
   REQUIRE(from.ok());
   CHECK(*from == 1);
