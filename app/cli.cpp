@@ -119,6 +119,15 @@ const std::vector<CommandSpec>& commands() {
        "their next look (at most 30 s, or at once through POST /v1/admin/outbox/retry).",
        {{"id", "n-ID", "one notification, e.g. n-12"}, {"all", nullptr, "every dead notification"}},
        &command_outbox_retry},
+      {{"subject", "export"},
+       "write everything held about one client",
+       "Writes a tar archive of everything Redress holds about the client with this email address: each\n"
+       "case as staff see it with its whole history (subject.json), the files on its messages, the email\n"
+       "it received as received, and each mail and web hook sent about it. For a subject access request;\n"
+       "review it before it goes to the client. The archive is the owner's only (mode 0600).",
+       {{"email", "EMAIL", "the client's email address (required)"},
+        {"out", "FILE", "where to write the archive (default: redress-subject-EMAIL.tar here)"}},
+       &command_subject_export},
       {{"mailgate"},
        "post one email from standard input to a running server",
        "For an MTA's pipe transport or alias: reads one raw message on standard input and posts it to\n"

@@ -47,5 +47,6 @@ int command_serve(const Arguments& args);
 int command_mailgate(const Arguments& args);
 int command_export(const Arguments& args);
 int command_import(const Arguments& args);
+int command_subject_export(const Arguments& args);
 
 }  // namespace redress

@@ -116,6 +116,7 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::get, "/v1/admin/outbox", kAdminOnly, kNone, &dead_notifications);
   staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, kJson, &retry_notifications);
   staff(verb::post, "/v1/admin/clock", kAdminOnly, kJson, &move_clock);
+  staff(verb::get, "/v1/admin/subjects/export", kAdminOnly, kNone, &export_subject_archive);
   open(verb::get, "/healthz", Access::kPublic, kNone, &health_check);
   open(verb::get, "/metrics", Access::kPublic, kNone, &metrics_exposition);
   open(verb::get, "/v1/openapi.json", Access::kPublic, kNone, &openapi_document);

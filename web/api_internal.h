@@ -109,7 +109,7 @@ ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription,
 
 ApiHandlerFunction take_inbound_email, inbound_mail_records, message_original;
 
-ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition,
+ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition, export_subject_archive,
     openapi_document;
 
 }  // namespace redress::web

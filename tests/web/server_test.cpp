@@ -285,6 +285,10 @@ std::vector<Route> route_table() {
        [](World&) {
          return Call{"GET", "/v1/admin/outbox", {}, {}, {}};
        }},
+      {"GET", "/v1/admin/subjects/export", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/admin/subjects/export?email=ana%40example.org", {}, {}, {}};
+       }},
       {"POST", "/v1/admin/outbox/retry", Who::kAdmin, 200,
        [](World&) {
          return Call{"POST", "/v1/admin/outbox/retry", body_of({{"all", true}}), {}, {}};
