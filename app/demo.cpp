@@ -7,11 +7,14 @@
 // data set has true histories, hash chains, projections and notifications owed.
 #include <algorithm>
 #include <iostream>
+#include <functional>
+#include <future>
 #include <map>
 #include <queue>
 #include <random>
 #include <set>
 
+#include "adapters/security/secrets.h"
 #include "app/cli.h"
 #include "app/environment.h"
 #include "engine/planner.h"
@@ -144,8 +147,21 @@ class DemoBuilder {
     Actor lead = Actor::staff(lead_staff.id, lead_staff.role);
     Actor client = Actor::client();
     std::string currency = workflow.name == "cfpb" ? "USD" : "GBP";
+    // While the complaint is investigated, the owner writes to the client every two to four days
+    // during a long wait, as the keep-informed pledges ask; a few owners forget.
+    bool informing = false;
+    const bool forgetful = chance(0.08);
     auto add = [&](ActionRequest r, Duration low, Duration high) {
-      steps.push_back(Step{std::move(r), between(low, high)});
+      Duration wait = between(low, high);
+      while (informing && !forgetful && wait > hours(24 * 4)) {
+        Duration gap = between(hours(24 * 2), hours(24 * 4));
+        auto update = request(ActionType::kAddMessage, agent);
+        update.visibility = Visibility::kClient;
+        update.body = "An update on your complaint: we are still working on it and will write again within a few days.";
+        steps.push_back(Step{std::move(update), gap});
+        wait -= gap;
+      }
+      steps.push_back(Step{std::move(r), wait});
     };
 
     if (!workflow.auto_acknowledge) {
@@ -162,6 +178,7 @@ class DemoBuilder {
       add(request(ActionType::kTake, agent), minutes(5), hours(10));
     }
     add(request(ActionType::kStart, agent), minutes(5), hours(8));
+    informing = true;
     {
       auto r = request(ActionType::kAddMessage, agent);
       r.visibility = Visibility::kInternal;
@@ -275,6 +292,7 @@ class DemoBuilder {
           final_response(workflow, name, "We have looked into your complaint carefully; here is our answer.");
       add(std::move(resolve), hours(4), hours(24 * 6));
     }
+    informing = false;  // resolved: nothing more to report until a reopening
     if (chance(0.5)) {
       auto survey = request(ActionType::kSubmitSurvey, client);
       static const int ratings[] = {1, 2, 3, 4, 4, 5, 5, 5};
@@ -470,6 +488,19 @@ int command_demo(const Arguments& args) {
     } else {
       ActionRequest request = plan.steps[next.step - 1].request;
       request.reference = plan.reference;
+      // Staff record what was done about most broken commitments when they next touch the case
+      // (a call to the client, an apology, a date agreed); about one in eight is left for the board.
+      if (request.actor.kind == Actor::Kind::kStaff)
+        if (auto snapshot = env.store->load_case(plan.reference))
+          for (const auto& k : snapshot->commitments) {
+            if (k.status != CommitmentStatus::kBroken || k.handled_at) continue;
+            if ((std::hash<std::string>{}(plan.reference) + static_cast<std::size_t>(k.id) * 7919u) % 8 == 0) continue;
+            std::promise<Result<Committed>> handled;
+            env.engine->handle_breach(plan.reference, k.id, request.actor,
+                                      "Called the client to apologise and agreed what happens next.",
+                                      [&handled](Result<Committed> r) { handled.set_value(std::move(r)); });
+            if (handled.get_future().get()) ++applied;
+          }
       if (request.commitment_id == -1 || request.redress_id == -1) {
         auto snapshot = env.store->load_case(plan.reference);
         if (snapshot) {
@@ -528,8 +559,28 @@ int command_demo(const Arguments& args) {
     std::cout << refused << " scripted steps were refused by the lifecycle (as a real desk's would be):\n";
     for (const auto& [reason, count] : refusals) std::cout << "  " << count << "× " << reason << "\n";
   }
-  std::cout << "Staff emails end in @redress.example; issue a token with `redress staff token --email "
-               "sam.okafor@redress.example`.\n";
+  // Passwords for one person of each role, so that the console can be opened at once.
+  std::cout << "\nSign in to the console at /staff/login as (passwords set by this run):\n";
+  for (const char* email : {"ruth.cohen@redress.example", "elena.novak@redress.example",
+                            "grace.adeyemi@redress.example", "sam.okafor@redress.example"}) {
+    auto person = env.store->find_staff(email);
+    if (!person) continue;
+    std::string password = security::new_token("").substr(0, 16);
+    auto hash = security::hash_password(password);
+    if (!hash) {
+      std::cerr << "redress demo: " << hash.error().detail << "\n";
+      return kExitFailure;
+    }
+    if (auto set = env.store->set_password_hash(person->id, *hash); !set) {
+      std::cerr << "redress demo: cannot set a password for " << email << ": " << set.error().detail << "\n";
+      return kExitFailure;
+    }
+    std::string role(to_string(person->role));
+    std::cout << "  " << role << std::string(role.size() < 9 ? 9 - role.size() : 1, ' ') << email << "  "
+              << password << "  (" << person->name << ")\n";
+  }
+  std::cout << "\nOther staff emails end in @redress.example; set a password with `redress staff password --email "
+               "EMAIL` or issue an API token with `redress staff token --email EMAIL`.\n";
   return kExitOk;
 }
 

@@ -103,6 +103,11 @@ ApiHandlerFunction create_client_link, revoke_client_link, client_case;
 
 ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription, intake_hook;
 
+// ---- staff administration: staff, tokens, teams (web/api_staff.cpp) ----------------------------
+
+ApiHandlerFunction list_staff, add_staff_member, get_staff_member, change_staff_member, reset_password,
+    list_staff_tokens, issue_staff_token, revoke_token, list_teams;
+
 // ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
 
 // ---- inbound email (web/api_inbound.cpp) --------------------------------------------------------

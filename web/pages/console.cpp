@@ -185,8 +185,8 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["remedy_requested"] = c.remedy_requested;
   data["client_email"] = c.client.email;
   data["client_phone"] = c.client.phone;
-  data["category"] = c.category;
-  data["touchpoint"] = c.touchpoint;
+  data["category"] = api.engine.workflows().category_name(c.category);
+  if (!c.touchpoint.empty()) data["touchpoint"] = api.engine.workflows().touchpoint_name(c.touchpoint);
   data["severity"] = to_string(c.severity);
   data["channel"] = to_string(c.channel);
   data["workflow"] = workflow ? workflow->title : c.workflow;
