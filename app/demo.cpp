@@ -78,8 +78,8 @@ struct Scheduled {
 
 class DemoBuilder {
  public:
-  DemoBuilder(unsigned seed, const WorkflowSet& workflows, std::vector<Staff> agents, std::vector<Staff> leads)
-      : random_(seed), workflows_(workflows), agents_(std::move(agents)), leads_(std::move(leads)) {}
+  DemoBuilder(unsigned seed, const WorkflowSet& workflows, std::vector<Staff> agents, std::vector<Staff> leads, Time end)
+      : random_(seed), workflows_(workflows), agents_(std::move(agents)), leads_(std::move(leads)), end_(end) {}
 
   CasePlan make_case(Time received) {
     CasePlan plan;
@@ -164,12 +164,14 @@ class DemoBuilder {
       steps.push_back(Step{std::move(r), wait});
     };
 
+    // Only what came in over the last two days still waits: a desk does not leave old complaints
+    // at the front door or in the team queue.
+    const bool recent = plan.received > end_ - hours(48);
     if (!workflow.auto_acknowledge) {
-      if (chance(0.04)) return;  // not yet acknowledged: waiting at the front door
+      if (recent && chance(0.3)) return;  // not yet acknowledged: waiting at the front door
       add(request(ActionType::kAcknowledge, agent), minutes(20), hours(20));
     }
-    // About one case in twelve waits in the team queue.
-    if (chance(0.08)) return;
+    if (recent && chance(0.4)) return;  // waiting in the team queue
     if (chance(0.25)) {
       auto r = request(ActionType::kAssign, lead);
       r.owner = owner.id;
@@ -320,6 +322,7 @@ class DemoBuilder {
   const WorkflowSet& workflows_;
   std::vector<Staff> agents_;
   std::vector<Staff> leads_;
+  Time end_;  // the present: the simulation stops here
 };
 
 struct DemoStaff {
@@ -427,7 +430,7 @@ int command_demo(const Arguments& args) {
     return kExitFailure;
   }
 
-  DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, staff->agents, staff->leads);
+  DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, staff->agents, staff->leads, end);
   std::mt19937_64 arrivals(static_cast<unsigned>(seed) * 7919u);
   std::vector<CasePlan> plans;
   plans.reserve(static_cast<std::size_t>(cases));
@@ -442,6 +445,24 @@ int command_demo(const Arguments& args) {
     total_steps += plans.back().steps.size() + 1;
     agenda.push(Scheduled{received, plans.size() - 1, 0});
   }
+
+  // Staff record what was done about most broken commitments of a case when they next touch it
+  // (a call to the client, an apology, a date agreed), and catch up on the rest from the board
+  // within two days; about one breach in ten is left for the board. Deterministic per commitment.
+  auto handle_breaches = [&env](const std::string& reference, const Actor& actor, Time broken_before) {
+    std::size_t handled_count = 0;
+    auto snapshot = env.store->load_case(reference);
+    if (!snapshot) return handled_count;
+    for (const auto& k : snapshot->commitments) {
+      if (k.status != CommitmentStatus::kBroken || k.handled_at || k.due_at >= broken_before) continue;
+      if ((std::hash<std::string>{}(reference) + static_cast<std::size_t>(k.id) * 7919u) % 10 == 0) continue;
+      std::promise<Result<Committed>> handled;
+      env.engine->handle_breach(reference, k.id, actor, "Called the client to apologise and agreed what happens next.",
+                                [&handled](Result<Committed> r) { handled.set_value(std::move(r)); });
+      if (handled.get_future().get()) ++handled_count;
+    }
+    return handled_count;
+  };
 
   // The scheduler breaks pledges and promises that fall due between the scripted steps.
   Scheduler::Options scheduler_options;
@@ -490,17 +511,7 @@ int command_demo(const Arguments& args) {
       request.reference = plan.reference;
       // Staff record what was done about most broken commitments when they next touch the case
       // (a call to the client, an apology, a date agreed); about one in eight is left for the board.
-      if (request.actor.kind == Actor::Kind::kStaff)
-        if (auto snapshot = env.store->load_case(plan.reference))
-          for (const auto& k : snapshot->commitments) {
-            if (k.status != CommitmentStatus::kBroken || k.handled_at) continue;
-            if ((std::hash<std::string>{}(plan.reference) + static_cast<std::size_t>(k.id) * 7919u) % 8 == 0) continue;
-            std::promise<Result<Committed>> handled;
-            env.engine->handle_breach(plan.reference, k.id, request.actor,
-                                      "Called the client to apologise and agreed what happens next.",
-                                      [&handled](Result<Committed> r) { handled.set_value(std::move(r)); });
-            if (handled.get_future().get()) ++applied;
-          }
+      if (request.actor.kind == Actor::Kind::kStaff) applied += handle_breaches(plan.reference, request.actor, end);
       if (request.commitment_id == -1 || request.redress_id == -1) {
         auto snapshot = env.store->load_case(plan.reference);
         if (snapshot) {
@@ -512,11 +523,12 @@ int command_demo(const Arguments& args) {
             if (request.redress_id == -1 && r.status == RedressStatus::kAccepted) request.redress_id = r.id;
         }
       }
-      if (request.type == ActionType::kClose) {
-        // Before closing, staff pay what is still owed, automatic compensation included.
+      if (request.type == ActionType::kClose || request.type == ActionType::kFulfilRedress) {
+        // Before closing, and when paying what the client accepted, staff pay everything still
+        // owed, automatic compensation included.
         if (auto snapshot = env.store->load_case(plan.reference))
           for (const auto& r : snapshot->redress) {
-            if (r.status != RedressStatus::kAccepted) continue;
+            if (r.status != RedressStatus::kAccepted || r.id == request.redress_id) continue;
             ActionRequest pay;
             pay.type = ActionType::kFulfilRedress;
             pay.reference = plan.reference;
@@ -543,6 +555,11 @@ int command_demo(const Arguments& args) {
   progress(true);
   clock.set(end);
   breaks += scheduler.run_due().cases;
+  // The leads' catch-up: what broke more than two days ago and nobody handled yet.
+  const Staff& lead = staff->leads.front();
+  for (const auto& plan : plans)
+    if (!plan.reference.empty())
+      applied += handle_breaches(plan.reference, Actor::staff(lead.id, lead.role), end - std::chrono::hours(48));
   env.store->flush();
   // The search index takes in what the writer has not indexed yet (searches found it anyway).
   if (auto indexed = env.store->index_search(); !indexed)

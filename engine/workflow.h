@@ -203,6 +203,10 @@ struct HoldingReplyRule {
   std::vector<RequiredElement> elements;
 };
 
+// Who takes decisions on a case someone owns (the workflow's [rights] decisions): its owner and
+// leads and above (the default), or any agent. Notes and messages are open to every agent either way.
+enum class DecisionRights { kOwnerAndLeads, kAnyAgent };
+
 struct Workflow {
   std::string name;                     // stable key, e.g. "retail"
   std::string title;                    // "Retail complaints"
@@ -229,6 +233,7 @@ struct Workflow {
   // Display names ([names.categories], [names.touchpoints]): id -> words for people, by id.
   std::vector<std::pair<std::string, std::string>> category_names;
   std::vector<std::pair<std::string, std::string>> touchpoint_names;
+  DecisionRights decisions = DecisionRights::kOwnerAndLeads;  // [rights] decisions
 
   [[nodiscard]] int max_escalation_level() const { return static_cast<int>(escalation.size()); }
   // The keys of the required elements that `text` lacks.

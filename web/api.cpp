@@ -61,6 +61,7 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/cases", kCreators, kJson, &create_case);
   staff(verb::get, "/v1/cases", kAgentUp, kNone, &list_cases);
   staff(verb::get, "/v1/cases/{ref}", kAgentUp, kNone, &get_case);
+  staff(verb::patch, "/v1/cases/{ref}", kAgentUp, kJson, &correct_case);
   staff(verb::post, "/v1/cases/{ref}/actions", kAgentUp, kJson, &act_on_case);
   staff(verb::get, "/v1/cases/{ref}/events", kAgentUp, kNone, &case_events);
   staff(verb::get, "/v1/cases/{ref}/notifications", kAgentUp, kNone, &case_notifications);

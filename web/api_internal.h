@@ -81,7 +81,7 @@ struct PageRequest {
 
 // ---- cases (web/api_cases.cpp) -----------------------------------------------------------------
 
-ApiHandlerFunction create_case, list_cases, get_case, act_on_case, case_events, case_notifications, add_message,
+ApiHandlerFunction create_case, list_cases, get_case, correct_case, act_on_case, case_events, case_notifications, add_message,
     make_commitment, offer_redress;
 
 // ---- commitments and redress by id (web/api_commitments.cpp) -----------------------------------

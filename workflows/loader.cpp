@@ -680,6 +680,20 @@ Workflow read_workflow(const toml::table& root) {
       }
     }
   }
+  // Who takes decisions on an owned case: [rights] decisions = "owner_and_leads" (default) or "any_agent".
+  if (const toml::table* rights = reader.table("rights")) {
+    TableReader rights_reader(*rights, "rights");
+    if (const toml::node* decisions = rights_reader.optional("decisions")) {
+      std::string value = TableReader::as_string(*decisions, "rights.decisions");
+      if (value == "owner_and_leads")
+        workflow.decisions = DecisionRights::kOwnerAndLeads;
+      else if (value == "any_agent")
+        workflow.decisions = DecisionRights::kAnyAgent;
+      else
+        fail(line_of(*decisions), "rights.decisions", "expected \"owner_and_leads\" or \"any_agent\", not \"" + value + "\"");
+    }
+    rights_reader.finish();
+  }
   // Display names: [names.categories] (each a category of routing.categories) and
   // [names.touchpoints] (any touchpoint id), each a non-empty string.
   if (const toml::table* names = reader.table("names")) {

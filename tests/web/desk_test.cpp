@@ -74,7 +74,7 @@ HttpResponse post_form(Client& client, const Jar& jar, const std::string& path, 
 
 std::vector<std::string> field_names(const json::value& problem) {
   std::vector<std::string> names;
-  if (const auto* errors = problem.as_object().if_contains("errors"))
+  if (const auto* errors = problem.as_object().if_contains("fields"))
     for (const auto& e : errors->as_array()) names.push_back(string_at(e, "field"));
   return names;
 }
@@ -277,7 +277,8 @@ TEST_CASE("desk: admins list, add and change staff over the API; teams list memb
   auto teams = admin.get("/v1/teams");
   REQUIRE(teams.status == 200);
   bool found = false;
-  for (const auto& t : teams.json().at("items").as_array()) {
+  const json::value team_list = teams.json();
+  for (const auto& t : team_list.at("items").as_array()) {
     if (string_at(t, "team") != "billing-desk") continue;
     found = true;
     CHECK(t.at("members").as_array().size() == 1);
@@ -345,13 +346,14 @@ TEST_CASE("desk: a leaver's open cases are handed over with a note, then their t
   for (const auto& reference : references) {
     auto c = agent.get("/v1/cases/" + reference);
     REQUIRE(c.status == 200);
-    CHECK(string_at(c.json(), "owner_id") == colleague);
+    CHECK(string_at(c.json().at("owner"), "id") == colleague);
     auto events = agent.get("/v1/cases/" + reference + "/events");
     CHECK(events.body.find("Leo has left; both clients prefer email.") != std::string::npos);
   }
   auto tokens = admin.get("/v1/staff/" + leaver + "/tokens");
   REQUIRE(tokens.status == 200);
-  for (const auto& t : tokens.json().at("items").as_array()) CHECK(t.at("active").as_bool() == false);
+  const json::value token_list = tokens.json();
+  for (const auto& t : token_list.at("items").as_array()) CHECK(t.at("active").as_bool() == false);
 
   // Reactivated: they sign in again with a new password; the old token stays revoked.
   REQUIRE(patch(admin, "/v1/staff/" + leaver, json::object{{"active", true}}).status == 200);
@@ -372,7 +374,8 @@ TEST_CASE("desk: tokens are listed and revoked; a revoked token is refused at on
   REQUIRE(tia.get("/v1/cases").status == 200);  // cached by this node now
   auto tokens = admin.get("/v1/staff/" + id + "/tokens");
   REQUIRE(tokens.status == 200);
-  const auto& items = tokens.json().at("items").as_array();
+  const json::value token_list = tokens.json();
+  const auto& items = token_list.at("items").as_array();
   REQUIRE(items.size() == 1);
   CHECK(string_at(items[0], "label") == "laptop");
   CHECK(items[0].as_object().if_contains("token") == nullptr);  // never the token itself
@@ -444,10 +447,297 @@ TEST_CASE("desk: the console's staff pages add a person, keep what was typed on 
   REQUIRE(left.status == 303);
   CHECK(nia_api.get("/v1/cases").status == 401);
   auto c = admin.get("/v1/cases/" + reference);
-  CHECK(string_at(c.json(), "owner_id") == server.staff_id("agent"));
+  CHECK(string_at(c.json().at("owner"), "id") == server.staff_id("agent"));
   page = browser.get(left.header("location"), jar.header());
   CHECK(page.body.find("deactivated") != std::string::npos);
   CHECK(page.body.find("1 open case handed over") != std::string::npos);
+}
+
+}  // namespace redress::webtest::desk
+
+namespace redress::webtest::desk {
+
+TEST_CASE("desk: on a colleague's case an agent may add notes, not take decisions; the console shows only what they may do",
+          "[web][desk][rights]") {
+  RedressServer server;
+  Client admin(server.port(), server.token("admin"));
+  auto [other_id, other_token] = hire(admin, "Olga Other", "olga@example.org", "agent", "customer-care");
+  Client owner(server.port(), server.token("agent"));
+  Client other(server.port(), other_token);
+  Client lead(server.port(), server.token("lead"));
+
+  auto created = owner.post("/v1/cases", json::value(new_case_body("Owned by the agent")));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  const std::string actions = "/v1/cases/" + reference + "/actions";
+  // Unowned: any agent may acknowledge it and take it.
+  REQUIRE(other.post(actions, json::object{{"action", "acknowledge"}}).status == 200);
+  REQUIRE(owner.post(actions, json::object{{"action", "take"}}).status == 200);
+
+  // Owned by a colleague: decisions are refused with the reason, and nothing is written.
+  auto version = owner.get("/v1/cases/" + reference).json().at("version").as_int64();
+  for (const json::object& action :
+       {json::object{{"action", "escalate"}, {"reason", "I think so"}}, json::object{{"action", "start"}},
+        json::object{{"action", "withdraw"}, {"reason", "Client asked"}}}) {
+    auto refused = other.post(actions, action);
+    INFO(refused.describe());
+    CHECK(refused.status == 403);
+    CHECK(refused.header("content-type") == "application/problem+json");
+    CHECK(refused.json().at("detail").as_string().find("owner") != std::string::npos);
+  }
+  auto promise = other.post("/v1/cases/" + reference + "/commitments",
+                            json::object{{"text", "I will call"}, {"due_in", "P1D"}, {"client_visible", true}});
+  CHECK(promise.status == 403);
+  CHECK(owner.get("/v1/cases/" + reference).json().at("version").as_int64() == version);
+  // Notes and messages are open to every agent.
+  auto note = other.post("/v1/cases/" + reference + "/messages",
+                         json::object{{"visibility", "internal"}, {"body", "Olga: the client called again."}});
+  INFO(note.describe());
+  CHECK(note.status == 201);
+  // The owner and a lead decide.
+  CHECK(owner.post(actions, json::object{{"action", "start"}}).status == 200);
+  CHECK(lead.post(actions, json::object{{"action", "escalate"}, {"reason", "Recurring"}}).status == 200);
+
+  // The console: Olga sees the message forms but no decisions; the owner sees them.
+  auto password = admin.post("/v1/staff/" + other_id + "/password", json::object{{"password", kPassword}});
+  REQUIRE(password.status == 200);
+  server.set_password("agent", kPassword);
+  Client browser(server.port());
+  Jar olga, agent;
+  REQUIRE(sign_in(browser, olga, "olga@example.org", kPassword).status == 303);
+  REQUIRE(sign_in(browser, agent, "agent@example.org", kPassword).status == 303);
+  auto seen_by_olga = browser.get("/staff/cases/" + reference, olga.header());
+  auto seen_by_owner = browser.get("/staff/cases/" + reference, agent.header());
+  REQUIRE(seen_by_olga.status == 200);
+  REQUIRE(seen_by_owner.status == 200);
+  for (const char* decision : {"value=\"request_info\"", "value=\"withdraw\"", "value=\"make_commitment\""}) {
+    INFO(decision);
+    CHECK(seen_by_olga.body.find(decision) == std::string::npos);
+    CHECK(seen_by_owner.body.find(decision) != std::string::npos);
+  }
+  CHECK(seen_by_olga.body.find("value=\"add_message\"") != std::string::npos);
+  // A decision forced through the form anyway is refused with the reason.
+  auto forced = post_form(browser, olga, "/staff/cases/" + reference + "/act", seen_by_olga.body,
+                          {{"action", "withdraw"}, {"reason", "forced"}, {"expected_version", hidden_value(seen_by_olga.body, "expected_version")}});
+  CHECK(forced.status == 403);
+  CHECK(forced.body.find("other agents may add notes and messages") != std::string::npos);
+}
+
+TEST_CASE("desk: a workflow whose [rights] say any_agent lets every agent decide", "[web][desk][rights]") {
+  TempDir scratch;
+  const fs::path workflows = scratch.path() / "workflows";
+  fs::create_directories(workflows);
+  for (const auto& entry : fs::directory_iterator(fs::path(REDRESS_SOURCE_DIR) / "workflows"))
+    if (entry.path().extension() == ".toml") {
+      std::string text = read_text(entry.path());
+      if (entry.path().filename() == "retail.toml") {
+        auto at = text.find("decisions = \"owner_and_leads\"");
+        REQUIRE(at != std::string::npos);
+        text.replace(at, std::string("decisions = \"owner_and_leads\"").size(), "decisions = \"any_agent\"");
+      }
+      write_text(workflows / entry.path().filename(), text);
+    }
+  ServerSetup setup;
+  setup.config = {"workflows = \"" + workflows.string() + "\""};
+  RedressServer server(setup);
+  Client admin(server.port(), server.token("admin"));
+  auto [other_id, other_token] = hire(admin, "Olga Other", "olga@example.org", "agent", "customer-care");
+  Client owner(server.port(), server.token("agent"));
+  Client other(server.port(), other_token);
+  auto created = owner.post("/v1/cases", json::value(new_case_body("Retail, any agent")));
+  REQUIRE(created.status == 201);
+  const std::string actions = "/v1/cases/" + string_at(created.json(), "reference") + "/actions";
+  REQUIRE(owner.post(actions, json::object{{"action", "acknowledge"}}).status == 200);
+  REQUIRE(owner.post(actions, json::object{{"action", "take"}}).status == 200);
+  auto started = other.post(actions, json::object{{"action", "start"}});
+  INFO(started.describe());
+  CHECK(started.status == 200);
+  // Transferring stays the owner's or a lead's whatever the workflow says.
+  CHECK(other.post(actions, json::object{{"action", "transfer"}, {"owner", other_id}, {"note", "mine now"}}).status ==
+        403);
+}
+
+}  // namespace redress::webtest::desk
+
+namespace redress::webtest::desk {
+
+TEST_CASE("desk: PATCH /v1/cases/{ref} corrects the client's details, subject and description, each an event",
+          "[web][desk][corrections]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  auto created = agent.post("/v1/cases", json::value(new_case_body("Charged twise", "ana@exmaple.org")));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  const std::string path = "/v1/cases/" + reference;
+  const std::string etag = created.header("etag");
+  REQUIRE(!etag.empty());
+
+  // Bad input names every field and changes nothing.
+  auto bad = agent.call("PATCH", path,
+                        json::serialize(json::object{{"client", json::object{{"email", "ana-at-example"}, {"shoe", 1}}},
+                                                     {"subject", "   "},
+                                                     {"colour", "red"}}),
+                        {{"Content-Type", "application/json"}});
+  INFO(bad.describe());
+  CHECK(bad.status == 422);
+  auto names = field_names(bad.json());
+  for (const char* field : {"client.email", "client.shoe", "subject", "colour"})
+    CHECK(std::find(names.begin(), names.end(), field) != names.end());
+  CHECK(agent.get(path).header("etag") == etag);
+
+  auto fixed = agent.call("PATCH", path,
+                          json::serialize(json::object{{"client", json::object{{"name", "Ana Ruiz-Gómez"},
+                                                                               {"email", "ana@example.org"},
+                                                                               {"phone", "+44 20 7946 0018"},
+                                                                               {"locale", "es-ES"}}},
+                                                       {"subject", "Charged twice"}}),
+                          {{"Content-Type", "application/json"}, {"If-Match", etag}});
+  INFO(fixed.describe());
+  REQUIRE(fixed.status == 200);
+  CHECK(fixed.header("etag") != etag);
+  const json::value c = fixed.json();
+  CHECK(string_at(c, "subject") == "Charged twice");
+  CHECK(string_at(c.at("client"), "name") == "Ana Ruiz-Gómez");
+  CHECK(string_at(c.at("client"), "email") == "ana@example.org");
+  CHECK(string_at(c.at("client"), "locale") == "es-ES");
+  CHECK(string_at(c, "description") == "I was charged twice for one order.");  // not given: unchanged
+
+  auto events = agent.get(path + "/events");
+  REQUIRE(events.status == 200);
+  std::map<std::string, std::pair<std::string, std::string>> corrected;
+  const json::value event_list = events.json();
+  for (const auto& e : event_list.at("items").as_array()) {
+    if (string_at(e, "type") != "case.corrected") continue;
+    const auto& data = e.at("data");
+    corrected[string_at(data, "field")] = {string_at(data, "before"), string_at(data, "after")};
+  }
+  CHECK(corrected.size() == 5);
+  CHECK(corrected["subject"] == std::make_pair(std::string("Charged twise"), std::string("Charged twice")));
+  CHECK(corrected["client.email"] == std::make_pair(std::string("ana@exmaple.org"), std::string("ana@example.org")));
+  CHECK(corrected["client.phone"].first.empty());
+
+  // A stale version is refused and writes nothing; the same values again change nothing (422).
+  auto stale = agent.call("PATCH", path, json::serialize(json::object{{"subject", "Another"}}),
+                          {{"Content-Type", "application/json"}, {"If-Match", etag}});
+  CHECK(stale.status == 412);
+  CHECK(agent.call("PATCH", path, json::serialize(json::object{{"subject", "Charged twice"}}),
+                   {{"Content-Type", "application/json"}})
+            .status == 422);
+  // Search finds the case by the corrected name.
+  auto found = agent.get("/v1/cases?q=" + web::form_encode("Ruiz-Gómez"));
+  REQUIRE(found.status == 200);
+  CHECK(found.body.find(reference) != std::string::npos);
+
+  // Owned by the agent: a colleague may not correct it; a lead may.
+  REQUIRE(agent.post(path + "/actions", json::object{{"action", "acknowledge"}}).status == 200);
+  REQUIRE(agent.post(path + "/actions", json::object{{"action", "take"}}).status == 200);
+  Client admin(server.port(), server.token("admin"));
+  auto [other_id, other_token] = hire(admin, "Olga Other", "olga@example.org", "agent", "customer-care");
+  Client other(server.port(), other_token);
+  auto refused = other.call("PATCH", path, json::serialize(json::object{{"subject", "Olga's subject"}}),
+                            {{"Content-Type", "application/json"}});
+  CHECK(refused.status == 403);
+  CHECK(refused.json().at("detail").as_string().find("owner") != std::string::npos);
+  Client lead(server.port(), server.token("lead"));
+  CHECK(lead.call("PATCH", path, json::serialize(json::object{{"description", "Charged twice for order 1042."}}),
+                  {{"Content-Type", "application/json"}})
+            .status == 200);
+}
+
+TEST_CASE("desk: the console's correction form records each change and keeps what was typed on a refusal",
+          "[web][desk][corrections][pages]") {
+  RedressServer server;
+  server.set_password("agent", kPassword);
+  Client agent(server.port(), server.token("agent"));
+  auto created = agent.post("/v1/cases", json::value(new_case_body("Damaged <b>parcel</b>", "lee@example.org")));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  Client browser(server.port());
+  Jar jar;
+  REQUIRE(sign_in(browser, jar, "agent@example.org", kPassword).status == 303);
+  auto page = browser.get("/staff/cases/" + reference, jar.header());
+  REQUIRE(page.status == 200);
+  REQUIRE(page.body.find("action=\"/staff/cases/" + reference + "/correct\"") != std::string::npos);
+  CHECK(page.body.find("value=\"Damaged &lt;b&gt;parcel&lt;/b&gt;\"") != std::string::npos);
+  const std::string version = hidden_value(page.body, "expected_version");
+  auto form = [&](const std::string& subject, const std::string& email, const std::string& at_version) {
+    return post_form(browser, jar, "/staff/cases/" + reference + "/correct", page.body,
+                     {{"expected_version", at_version}, {"name", "Ana Ruiz"}, {"email", email}, {"phone", ""},
+                      {"locale", ""}, {"subject", subject}, {"description", "I was charged twice for one order."}});
+  };
+  auto refused = form("Damaged parcel", "not-an-email", version);
+  CHECK(refused.status == 422);
+  CHECK(refused.body.find("value=\"not-an-email\"") != std::string::npos);  // what was typed is kept
+  auto done = form("Damaged parcel", "lee@example.org", version);
+  INFO(done.describe());
+  REQUIRE(done.status == 303);
+  auto after = browser.get(done.header("location"), jar.header());
+  CHECK(after.body.find("Damaged parcel</span>") != std::string::npos);
+  CHECK(after.body.find("before: Damaged &lt;b&gt;parcel&lt;/b&gt;") != std::string::npos);
+  // The page's version is stale now: refused, the typed subject kept.
+  auto stale = form("Typed again", "lee@example.org", version);
+  CHECK(stale.status == 412);
+  CHECK(stale.body.find("value=\"Typed again\"") != std::string::npos);
+}
+
+}  // namespace redress::webtest::desk
+
+namespace redress::webtest::desk {
+
+TEST_CASE("desk: staff record what the client said on the phone, as the client's decision with a note",
+          "[web][desk][phone][pages]") {
+  RedressServer server;
+  server.set_password("agent", kPassword);
+  Client agent(server.port(), server.token("agent"));
+  auto created = agent.post("/v1/cases", json::value(new_case_body("Refund by phone")));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  const std::string actions = "/v1/cases/" + reference + "/actions";
+  for (const char* action : {"acknowledge", "take", "start"})
+    REQUIRE(agent.post(actions, json::object{{"action", action}}).status == 200);
+  auto proposed = agent.post(
+      actions, json::object{{"action", "propose_redress"},
+                            {"outcome", "upheld"},
+                            {"final_response", final_response_text()},
+                            {"offers", json::array{json::object{
+                                           {"kind", "refund"}, {"amount", "42.50"}, {"currency", "GBP"}, {"text", "The second charge"}}}}});
+  INFO(proposed.describe());
+  REQUIRE(proposed.status == 200);
+  std::string offer;
+  const json::value proposed_case = proposed.json();
+  for (const auto& r : proposed_case.at("redress").as_array())
+    if (string_at(r, "kind") == "refund") offer = string_at(r, "id");
+  REQUIRE(!offer.empty());
+
+  Client browser(server.port());
+  Jar jar;
+  REQUIRE(sign_in(browser, jar, "agent@example.org", kPassword).status == 303);
+  auto page = browser.get("/staff/cases/" + reference, jar.header());
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("value=\"accept_redress:" + offer + "\"") != std::string::npos);
+  CHECK(page.body.find("value=\"reject_redress:" + offer + "\"") != std::string::npos);
+  const std::string version = hidden_value(page.body, "expected_version");
+  // Turning an offer down needs the client's reason; nothing is recorded without it.
+  auto refused = post_form(browser, jar, "/staff/cases/" + reference + "/phone", page.body,
+                           {{"expected_version", version}, {"said", "reject_redress:" + offer}, {"reason", ""}});
+  CHECK(refused.status == 422);
+  auto accepted = post_form(browser, jar, "/staff/cases/" + reference + "/phone", page.body,
+                            {{"expected_version", version}, {"said", "accept_redress:" + offer}, {"reason", "Happy with that."}});
+  INFO(accepted.describe());
+  REQUIRE(accepted.status == 303);
+  auto c = agent.get("/v1/cases/" + reference).json();
+  bool is_accepted = false;
+  for (const auto& r : c.at("redress").as_array())
+    if (string_at(r, "id") == offer) is_accepted = string_at(r, "status") == "accepted";
+  CHECK(is_accepted);
+  auto events = agent.get("/v1/cases/" + reference + "/events").json();
+  bool by_client = false;
+  for (const auto& e : events.at("items").as_array())
+    if (string_at(e, "type") == "redress.accepted") by_client = string_at(e, "actor") == "client";
+  CHECK(by_client);
+  auto messages = agent.get("/v1/cases/" + reference);
+  CHECK(messages.body.find("By phone, the client accepted offer " + offer + "; recorded by Test agent") !=
+        std::string::npos);
 }
 
 }  // namespace redress::webtest::desk

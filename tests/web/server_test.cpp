@@ -475,6 +475,11 @@ std::vector<Route> route_table() {
        [](World& w) {
          return Call{"DELETE", "/v1/webhooks/" + w.subscription(), {}, {}, {}};
        }},
+      {"PATCH", "/v1/cases/{ref}", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"PATCH", kBase + c.ref, body_of({{"subject", "Charged twice (corrected)"}}), c.ref, {}};
+       }},
       {"GET", "/v1/staff", Who::kAdmin, 200,
        [](World&) {
          return Call{"GET", "/v1/staff", {}, {}, {}};
