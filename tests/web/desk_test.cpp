@@ -741,3 +741,27 @@ TEST_CASE("desk: staff record what the client said on the phone, as the client's
 }
 
 }  // namespace redress::webtest::desk
+
+namespace redress::webtest::desk {
+
+TEST_CASE("desk: a deactivated member's token is refused at once on the node that deactivated them, within 5 s on another",
+          "[web][desk][staff]") {
+  RedressServer server;
+  TempDir scratch;
+  SecondNode other(server, scratch.path() / "node2.log");
+  Client admin(server.port(), server.token("admin"));
+  auto [id, token] = hire(admin, "Nina Node", "nina@example.org", "agent", "");
+  Client on_first(server.port(), token), on_second(other.port(), token);
+  REQUIRE(on_first.get("/v1/cases").status == 200);
+  REQUIRE(on_second.get("/v1/cases").status == 200);  // the second node has cached it now
+  REQUIRE(patch(admin, "/v1/staff/" + id, json::object{{"active", false}}).status == 200);
+  CHECK(on_first.get("/v1/cases").status == 401);
+  const auto deactivated = std::chrono::steady_clock::now();
+  int status = 0;
+  while ((status = on_second.get("/v1/cases").status) == 200 && std::chrono::steady_clock::now() - deactivated < 10s)
+    std::this_thread::sleep_for(100ms);
+  CHECK(status == 401);
+  CHECK(std::chrono::steady_clock::now() - deactivated < 6s);
+}
+
+}  // namespace redress::webtest::desk
