@@ -765,3 +765,36 @@ TEST_CASE("desk: a deactivated member's token is refused at once on the node tha
 }
 
 }  // namespace redress::webtest::desk
+
+namespace redress::webtest::desk {
+
+TEST_CASE("desk: the console re-assesses severity and category, offered by their display names", "[web][desk][pages]") {
+  RedressServer server;
+  server.set_password("agent", kPassword);
+  Client agent(server.port(), server.token("agent"));
+  auto created = agent.post("/v1/cases", json::value(new_case_body("Late parcel")));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  for (const char* action : {"acknowledge", "take"})
+    REQUIRE(agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", action}}).status == 200);
+  Client browser(server.port());
+  Jar jar;
+  REQUIRE(sign_in(browser, jar, "agent@example.org", kPassword).status == 303);
+  auto page = browser.get("/staff/cases/" + reference, jar.header());
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("<option value=\"billing\" selected>Billing and payments</option>") != std::string::npos);
+  auto assessed = post_form(browser, jar, "/staff/cases/" + reference + "/act", page.body,
+                            {{"expected_version", hidden_value(page.body, "expected_version")},
+                             {"action", "assess"},
+                             {"severity", "high"},
+                             {"category", "delivery"},
+                             {"note", "It is about the courier, not the bill."}});
+  INFO(assessed.describe());
+  REQUIRE(assessed.status == 303);
+  auto c = agent.get("/v1/cases/" + reference).json();
+  CHECK(string_at(c, "category") == "delivery");
+  CHECK(string_at(c, "severity") == "high");
+  CHECK(browser.get("/staff/cases/" + reference, jar.header()).body.find("category Delivery") != std::string::npos);
+}
+
+}  // namespace redress::webtest::desk

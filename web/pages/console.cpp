@@ -446,6 +446,12 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
       }
     }
   }
+  // The re-assessment form (the assess action): severity and category, the current ones chosen.
+  json::array severities;
+  for (auto name : all_names_Severity())
+    severities.push_back(json::object{{"value", name}, {"selected", name == to_string(c.severity)}});
+  data["severity_options"] = std::move(severities);
+  data["category_options"] = category_options(pages, c.category);
   data["has_phone_options"] = !phone.empty();
   data["phone_options"] = std::move(phone);
   data["draft"] = std::move(draft);
