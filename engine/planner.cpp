@@ -262,7 +262,8 @@ Status authorize(const Actor& actor, ActionType type, const Case& record, const 
       // Rights on a colleague's case (the workflow's [rights] decisions).
       if (!record.owner_id.empty() && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead) &&
           (workflow == nullptr || workflow->decisions == DecisionRights::kOwnerAndLeads) && type != T::kAddMessage &&
-          type != T::kAcceptMessage && type != T::kRejectMessage)
+          type != T::kAcceptMessage && type != T::kRejectMessage &&
+          type != T::kTake)  // the lifecycle answers a take of an owned case (409: it has an owner)
         return Error::forbidden(std::string(to_string(type)) + " is for the case's owner (" + record.owner_id +
                                 ") or a lead or above; other agents may add notes and messages" +
                                 (workflow ? " (workflow " + workflow->name + ", [rights] decisions = \"owner_and_leads\")"
