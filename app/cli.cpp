@@ -42,7 +42,7 @@ const std::vector<CommandSpec>& commands() {
        {{"listen", "HOST:PORT", "address to listen on (REDRESS_LISTEN; default 127.0.0.1:8080)"},
         {"threads", "N", "I/O threads (REDRESS_THREADS; default: one per core)"},
         {"smtp", "URL", "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (REDRESS_SMTP_URL)"},
-        {"smtp-starttls", "MODE", "required (default), opportunistic, or off (a relay on loopback)"},
+        {"smtp-starttls", "MODE", "required, opportunistic or off; by default off for a relay on a loopback address, else required"},
         {"smtp-tls-verify", "MODE", "verify (default) or none: check the SMTP server's certificate"},
         {"mail-from", "EMAIL", "the address mail comes from (REDRESS_MAIL_FROM)"},
         {"templates", "DIR", "the mail templates (REDRESS_TEMPLATES; default: the shipped templates/email)"},

@@ -324,7 +324,7 @@ Status validate(const Config& config) {
       config.database.rfind("postgres://", 0) != 0)
     return Error::invalid("database must be a PostgreSQL URL like postgresql://user:password@host:5432/redress, not \"" +
                           config.database_name() + "\" (leave it out for SQLite in the data directory)");
-  if (config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
+  if (!config.smtp_starttls.empty() && config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
     return Error::invalid("smtp_starttls must be \"required\", \"opportunistic\" or \"off\", not \"" +
                           config.smtp_starttls + "\"");
   if (config.smtp_tls_verify != "verify" && config.smtp_tls_verify != "none")

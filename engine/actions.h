@@ -135,6 +135,19 @@ inline constexpr std::size_t kMaxLongText = 20000;
 
 // Decodes {"client": {...}, "category": ..., ...}. Unknown fields are refused.
 [[nodiscard]] Result<NewCase> decode_new_case(const boost::json::object& body);
+
+// A correction of a case's details (PATCH /v1/cases/{ref}): the client's name, email, phone and
+// locale, the subject and the description; an absent field stays as it is. Phone and locale may be
+// emptied; the others may not.
+struct CaseCorrection {
+  std::optional<std::string> client_name, client_email, client_phone, client_locale, subject, description;
+  [[nodiscard]] bool empty() const {
+    return !client_name && !client_email && !client_phone && !client_locale && !subject && !description;
+  }
+};
+// {"client": {"name", "email", "phone", "locale"}, "subject", "description"}: every unknown,
+// mistyped or invalid field named.
+[[nodiscard]] Result<CaseCorrection> decode_case_correction(const boost::json::object& body);
 // Decodes {"action": "assign", "owner": "u-17", "note": "..."}. `reference` and `actor` come from
 // the route and the credentials, not the body. `expected_version` may also be in the body.
 [[nodiscard]] Result<ActionRequest> decode_action(const boost::json::object& body);

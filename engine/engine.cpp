@@ -123,4 +123,15 @@ void Engine::handle_breach(std::string reference, std::int64_t commitment_id, Ac
       std::move(done));
 }
 
+void Engine::correct_case(std::string reference, CaseCorrection correction,
+                          std::optional<std::int64_t> expected_version, Actor actor, Callback done) {
+  submit_plan(
+      std::move(reference),
+      [this, correction = std::move(correction), expected_version, actor = std::move(actor)](
+          const CaseSnapshot& current, WriteContext&, Time now) {
+        return plan_correction(current, correction, expected_version, actor, workflows_, now);
+      },
+      std::move(done));
+}
+
 }  // namespace redress

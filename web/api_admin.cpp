@@ -131,6 +131,16 @@ void health_check(ApiContext& api, const ContextPtr&, Reply reply) {
     if (ending.days_left <= 0) health["status"] = "degraded";
   }
   if (!calendars.empty()) health["calendars"] = std::move(calendars);
+  // Mail that cannot be delivered: the relay refuses or cannot be reached; it waits and is retried.
+  if (api.mail_health) {
+    if (auto failing = api.mail_health->failing()) {
+      health["status"] = "degraded";
+      health["mail"] = json::object{{"status", "failing"}, {"since", format_time(failing->second)},
+                                    {"detail", failing->first}};
+    } else {
+      health["mail"] = json::object{{"status", "ok"}};
+    }
+  }
   reply(json_response(http::status::ok, std::move(health)));
 }
 

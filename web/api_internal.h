@@ -81,7 +81,7 @@ struct PageRequest {
 
 // ---- cases (web/api_cases.cpp) -----------------------------------------------------------------
 
-ApiHandlerFunction create_case, list_cases, get_case, act_on_case, case_events, case_notifications, add_message,
+ApiHandlerFunction create_case, list_cases, get_case, correct_case, act_on_case, case_events, case_notifications, add_message,
     make_commitment, offer_redress;
 
 // ---- commitments and redress by id (web/api_commitments.cpp) -----------------------------------
@@ -102,6 +102,11 @@ ApiHandlerFunction create_client_link, revoke_client_link, client_case;
 // ---- web hooks: subscriptions out, intake in (web/api_hooks.cpp) -------------------------------
 
 ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription, intake_hook;
+
+// ---- staff administration: staff, tokens, teams (web/api_staff.cpp) ----------------------------
+
+ApiHandlerFunction list_staff, add_staff_member, get_staff_member, change_staff_member, reset_password,
+    list_staff_tokens, issue_staff_token, revoke_token, list_teams;
 
 // ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
 

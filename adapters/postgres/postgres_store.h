@@ -116,8 +116,15 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override {
     return staff_.password_hash(staff_id);
   }
-  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash) {
+  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash) override {
     return staff_.set_password_hash(staff_id, hash);
+  }
+  [[nodiscard]] Result<Staff> update_staff(const Staff& staff) override { return staff_.update_staff(staff); }
+  [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id) override {
+    return staff_.list_tokens(staff_id);
+  }
+  [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id) override {
+    return staff_.revoke_token(token_id);
   }
 
   // ---- SessionStore ----

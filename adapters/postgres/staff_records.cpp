@@ -99,4 +99,98 @@ Status StaffRecords::set_password_hash(const std::string& staff_id, const std::s
   });
 }
 
+namespace {
+
+constexpr std::size_t kTokenIdDigits = 16;
+constexpr const char* kTokenColumns = "hash, staff_id, label, created_at, revoked_at";
+
+TokenInfo read_token(const Rows& rows, int i) {
+  TokenInfo token;
+  token.id = "t-" + rows.text(i, 0).substr(0, kTokenIdDigits);
+  token.staff_id = rows.text(i, 1);
+  token.label = rows.text(i, 2);
+  token.created_at = from_micros(rows.integer(i, 3));
+  if (!rows.is_null(i, 4)) token.revoked_at = from_micros(rows.integer(i, 4));
+  return token;
+}
+
+}  // namespace
+
+Result<Staff> StaffRecords::update_staff(const Staff& staff) {
+  const Time now = clock_.now();
+  return pool_.with([&](Connection& db) -> Result<Staff> {
+    auto transaction = Transaction::begin(db);
+    if (!transaction) return transaction.error();
+    // The member's row locked first, so two admins changing one member take turns.
+    auto locked = db.query("SELECT active FROM staff WHERE id = $1 FOR UPDATE", Params().add(staff.id));
+    if (!locked) return locked.error();
+    if (locked->empty()) return Error::not_found("no staff member " + staff.id);
+    const bool was_active = locked->integer(0, 0) != 0;
+    auto updated = db.query("UPDATE staff SET name = $2, email = $3, role = $4, team = $5, active = $6 WHERE id = $1",
+                            Params()
+                                .add(staff.id)
+                                .add(staff.name)
+                                .add(staff.email)
+                                .add(to_string(staff.role))
+                                .add(staff.team)
+                                .add(std::int64_t{staff.active ? 1 : 0}));
+    if (!updated) {
+      if (db.last_failure() == Failure::kUnique)
+        return Error::conflict("a staff member with the email " + staff.email + " exists");
+      return updated.error();
+    }
+    if (was_active && !staff.active) {
+      // A leaver: every token and session ends with the change, on every node at once.
+      auto tokens = db.query("UPDATE tokens SET revoked_at = $2 WHERE staff_id = $1 AND revoked_at IS NULL",
+                             Params().add(staff.id).add(to_micros(now)));
+      if (!tokens) return tokens.error();
+      auto sessions = db.query("UPDATE staff_sessions SET ended_at = $2 WHERE staff_id = $1 AND ended_at IS NULL",
+                               Params().add(staff.id).add(to_micros(now)));
+      if (!sessions) return sessions.error();
+    }
+    if (auto s = transaction->commit(); !s) return s.error();
+    return staff;
+  });
+}
+
+Result<std::vector<TokenInfo>> StaffRecords::list_tokens(const std::string& staff_id) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<TokenInfo>> {
+    auto rows = db.query(std::string("SELECT ") + kTokenColumns +
+                             " FROM tokens WHERE staff_id = $1 ORDER BY created_at, hash",
+                         Params().add(staff_id));
+    if (!rows) return rows.error();
+    std::vector<TokenInfo> all;
+    for (int i = 0; i < rows->size(); ++i) all.push_back(read_token(*rows, i));
+    return all;
+  });
+}
+
+Result<TokenInfo> StaffRecords::revoke_token(const std::string& token_id) {
+  // "t-" and 16 lower-case hex digits: the prefix of one token's hash.
+  if (token_id.size() != 2 + kTokenIdDigits || token_id.rfind("t-", 0) != 0 ||
+      token_id.find_first_not_of("0123456789abcdef", 2) != std::string::npos)
+    return Error::not_found("no token " + token_id);
+  const std::string prefix = token_id.substr(2);
+  const Time now = clock_.now();
+  return pool_.with([&](Connection& db) -> Result<TokenInfo> {
+    auto transaction = Transaction::begin(db);
+    if (!transaction) return transaction.error();
+    auto rows = db.query(std::string("SELECT ") + kTokenColumns +
+                             " FROM tokens WHERE substr(hash, 1, 16) = $1 LIMIT 2 FOR UPDATE",
+                         Params().add(prefix));
+    if (!rows) return rows.error();
+    if (rows->empty()) return Error::not_found("no token " + token_id);
+    if (rows->size() > 1) return Error::conflict("the token id " + token_id + " is ambiguous");
+    TokenInfo token = read_token(*rows, 0);
+    if (!token.revoked_at) {
+      auto updated = db.query("UPDATE tokens SET revoked_at = $2 WHERE hash = $1",
+                              Params().add(rows->text(0, 0)).add(to_micros(now)));
+      if (!updated) return updated.error();
+      token.revoked_at = now;
+    }
+    if (auto s = transaction->commit(); !s) return s.error();
+    return token;
+  });
+}
+
 }  // namespace redress::postgres

@@ -24,6 +24,10 @@ class StaffRecords {
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id);
   // `redress staff set-password`: kNotFound when no such staff member.
   [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash);
+  // Staff administration (ports/staff_directory.h, docs/desk.md).
+  [[nodiscard]] Result<Staff> update_staff(const Staff& staff);
+  [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id);
+  [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id);
 
  private:
   ConnectionPool& pool_;

@@ -194,6 +194,18 @@ Result<Staff> SqliteStore::staff_for_token(const std::string& token_hash) { retu
 
 Result<std::string> SqliteStore::password_hash(const std::string& staff_id) { return staff_.password_hash(staff_id); }
 
+Result<Staff> SqliteStore::update_staff(const Staff& staff) { return staff_.update_staff(staff); }
+
+Status SqliteStore::set_password_hash(const std::string& staff_id, const std::string& hash) {
+  return staff_.set_password_hash(staff_id, hash);
+}
+
+Result<std::vector<TokenInfo>> SqliteStore::list_tokens(const std::string& staff_id) {
+  return staff_.list_tokens(staff_id);
+}
+
+Result<TokenInfo> SqliteStore::revoke_token(const std::string& token_id) { return staff_.revoke_token(token_id); }
+
 // ---- forwarded to SignInRecords ----------------------------------------------------------------
 
 Result<SignInGate> SqliteStore::sign_in_gate(const std::string& email, Time now) {

@@ -161,6 +161,10 @@ class SqliteStore final : public Store {
 
   // StaffRecords (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;
+  [[nodiscard]] Result<Staff> update_staff(const Staff& staff) override;
+  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash) override;
+  [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id) override;
+  [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id) override;
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
   [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
                                                           Duration window, Duration lockout) override;

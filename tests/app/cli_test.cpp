@@ -321,6 +321,33 @@ TEST_CASE("cli: staff password reads standard input and stores an argon2id hash"
   CHECK(no_input.status == 1);
 }
 
+TEST_CASE("cli: the demo looks like a real desk - most commitments kept, a handful broken and unhandled", "[cli]") {
+  DataDir data;
+  Run demo = data.redress({"demo", "--cases", "300", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
+  INFO(demo.err);
+  REQUIRE(demo.status == 0);
+  RawDb raw(data.db());
+  const int cases = std::stoi(raw.column("SELECT count(*) FROM cases").at(0));
+  const int unhandled = std::stoi(
+      raw.column("SELECT count(DISTINCT case_id) FROM commitments WHERE status = 'broken' AND handled_at IS NULL").at(0));
+  const int kept = std::stoi(raw.column("SELECT count(*) FROM commitments WHERE status = 'kept'").at(0));
+  const int broken = std::stoi(raw.column("SELECT count(*) FROM commitments WHERE status = 'broken'").at(0));
+  INFO(unhandled << " of " << cases << " cases with a broken unhandled commitment; " << kept << " kept, " << broken
+                 << " broken");
+  CHECK(cases == 300);
+  CHECK(unhandled > 0);              // the board has something to show
+  CHECK(unhandled * 6 < cases);      // but not most cases (73% before issue 27)
+  CHECK(kept > 4 * broken);          // most commitments are kept
+  // Old complaints do not wait at the front door or in the queue.
+  CHECK(raw.column("SELECT count(*) FROM cases WHERE status IN ('received', 'acknowledged') AND owner_id = '' AND "
+                   "received_at < (SELECT max(received_at) FROM cases) - 3 * 86400000000")
+            .at(0) == "0");
+  // One person of each role can sign in: a password is printed and stored for each.
+  for (const char* role : {"admin", "manager", "lead", "agent"})
+    CHECK(demo.out.find(std::string("  ") + role) != std::string::npos);
+  CHECK(raw.column("SELECT count(*) FROM staff WHERE password_hash IS NOT NULL").at(0) == "4");
+}
+
 TEST_CASE("cli: demo seeds cases in several statuses - audit verify passes, then finds tampering", "[cli]") {
   DataDir data;
   Run demo = data.redress({"demo", "--cases", "60", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});

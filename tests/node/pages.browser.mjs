@@ -75,14 +75,15 @@ async function waitDone(page, pattern) {
   }
 }
 
-async function signIn(context, email) {
+// Agents land on their cases; leads, managers and admins on the review board (issue 27).
+async function signIn(context, email, landing = "/staff") {
   const page = await context.newPage();
   await page.goto(base + "/staff");
   assert.match(page.url(), /\/staff\/login\?next=/);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(base + "/staff");
+  await page.waitForURL(base + landing);
   return page;
 }
 
@@ -216,7 +217,7 @@ test("an agent signs in, takes a case and makes promises; the board shows the br
   await shot(agent, "staff-case");
 
   const managerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const manager = await signIn(managerContext, "manager@example.org");
+  const manager = await signIn(managerContext, "manager@example.org", "/staff/board");
   await manager.goto(base + "/staff/board");
   const ownerRow = () => manager.locator("#owners tr", { hasText: "Alex Agent" });
   const before = await ownerRow().innerText();
@@ -269,7 +270,7 @@ test("a client files a complaint with a photo at /complain; the desk sees the fi
   await page.getByLabel("Your name").fill(`Priya ${X}`);
   await page.getByLabel("Email address").fill("priya@example.org");
   await page.getByLabel("Phone number (optional)").fill("+44 20 7946 0018");
-  await page.getByLabel("What is it about?").selectOption({ label: "Billing" });
+  await page.getByLabel("What is it about?").selectOption({ label: "Billing and payments" });
   await page.getByLabel("Where did it happen? (optional)").selectOption({ label: "On a bill or statement" });
   await page.getByLabel("What happened?").fill(`Charged for a parcel that came broken ${X}`);
   await page.getByLabel("What would put it right? (optional)").fill("A refund");
@@ -316,7 +317,7 @@ test("a client files a complaint with a photo at /complain; the desk sees the fi
   const yesterday = new Date(Date.parse(max + ":00Z") - 24 * 3600 * 1000).toISOString().slice(0, 16);
   await received.fill(yesterday);
   await agent.getByLabel("Why it is logged late (required with an earlier time)").fill("Opened by the post room today");
-  await agent.getByLabel("What it is about").selectOption({ label: "Billing" });
+  await agent.getByLabel("What it is about").selectOption({ label: "Billing and payments" });
   await agent.getByLabel("Subject").fill("Letter about a double charge");
   await agent.getByLabel("What happened").fill("Her letter says she was charged twice.");
   await agent.getByLabel("Files: a scanned letter, photographs (optional)").setInputFiles({

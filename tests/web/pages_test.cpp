@@ -783,7 +783,6 @@ TEST_CASE("pages: staff attach files to a message in the console and download ev
   CHECK(api.get("/v1/cases/" + reference).json().at("version") == version);
 }
 
-}  // namespace redress::webtest
 
 TEST_CASE("pages: a lead records an exemption on a compensating pledge in the console; an agent is not offered it",
           "[web][pages][standards]") {
@@ -848,3 +847,5 @@ TEST_CASE("pages: a lead records an exemption on a compensating pledge in the co
   CHECK(after.body.find("Exempt from automatic compensation: " + reason) != std::string::npos);
   CHECK(after.body.find("value=\"exempt_commitment\"") == std::string::npos);  // recorded once
 }
+
+}  // namespace redress::webtest

@@ -681,7 +681,6 @@ TEST_CASE("standards: CFPB clocks run from when the CFPB routed the complaint", 
   CHECK(agent.post("/v1/cases", json::value(routed)).status == 422);
 }
 
-}  // namespace redress::webtest
 
 TEST_CASE("standards: a calendar that has run out is said at start-up, in the log and /healthz, and its deadlines "
           "are refused",
@@ -757,3 +756,5 @@ notify = ["owner"]
   // The other standards go on.
   create(agent, case_body("retail", "billing", "Still counted"));
 }
+
+}  // namespace redress::webtest

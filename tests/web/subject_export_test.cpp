@@ -6,8 +6,7 @@
 #include "adapters/peers.h"
 #include "web/support.h"
 
-using namespace redress::webtest;
-
+namespace redress::webtest::subject_export {
 namespace {
 
 const std::string kBoundary = "----redress-subject-export-Zx81";
@@ -162,3 +161,5 @@ TEST_CASE("subject export: one client's every case, history, file, email and mai
     CHECK(usage.output.find("--email") != std::string::npos);
   }
 }
+
+}  // namespace redress::webtest::subject_export
