@@ -124,6 +124,14 @@ struct ActionRequest {
   InboundMail mail;                               // add_message by the client, hold_message: the mail it came in
   MailBounce bounce;                              // record_bounce
   std::vector<AttachmentRef> attachments;         // add_message: files already in the BlobStore
+  // resolve, propose_redress: the root cause and the product or service, from the workflow's lists
+  // (required when the workflow's [returns] says so); empty when not given.
+  std::string root_cause;
+  std::string product;
+  // fulfil_redress: what was paid, when it differs from the amount offered (or the offer named none).
+  std::optional<std::int64_t> paid_minor;
+  std::string paid_currency;
+  std::optional<Vulnerability> vulnerability;  // flag_vulnerable
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.

@@ -13,6 +13,7 @@
 #include "web/pages/charts.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
+#include "web/returns.h"
 
 namespace redress::web {
 
@@ -270,6 +271,69 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     trend.chart_svg = line_chart_svg(trend.title, labels, series);
     board.tables.push_back(std::move(trend));
   }
+  // Returns: the last 12 months of each workflow's return, from the cases' histories
+  // (docs/measuring.md). A store that cannot answer them leaves them out.
+  std::vector<Table> returns_tables;
+  {
+    using std::chrono::year_month;
+    using std::chrono::year_month_day;
+    Time before = Time::min();
+    for (const auto& w : api.engine.workflows().all())
+      before = std::max(before, return_period_end(w, w.calendar.local_date(now)));
+    auto histories = reports.return_histories("", before);
+    if (histories) {
+      for (const auto& w : api.engine.workflows().all()) {
+        const year_month_day today = w.calendar.local_date(now);
+        const year_month this_month{today.year(), today.month()};
+        std::vector<std::string> month_labels;
+        std::vector<ChartSeries> series{{"opened", {}}, {"closed", {}}, {"outstanding at the end", {}}};
+        Table t{"returns_" + w.name,
+                "Returns: " + w.title + " (12 months)",
+                "Per month, from the cases' histories: a past month stays what it was. Upheld: in full or in part. "
+                "The API: GET /v1/reports/returns.",
+                {"Month", "Outstanding at start", "Opened", "Closed", "Outstanding at end"},
+                {false, true, true, true, true},
+                {},
+                {}};
+        for (const auto& bucket : w.returns.buckets) t.columns.push_back("Closed " + bucket.name), t.numeric.push_back(true);
+        for (const char* column : {"Upheld", "Redress paid", "Vulnerable: closed", "Vulnerable: outstanding"})
+          t.columns.push_back(column), t.numeric.push_back(true);
+        bool failed = false;
+        for (int back = 11; back >= 0 && !failed; --back) {
+          const year_month month = this_month - std::chrono::months{back};
+          const year_month_day first_day{month / std::chrono::day{1}};
+          const year_month_day final_day = back == 0 ? today : year_month_day{month / std::chrono::last};
+          auto figures = return_figures(w, *histories, first_day, final_day);
+          if (!figures) {
+            failed = true;
+            break;
+          }
+          char label[16];
+          std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()),
+                        static_cast<unsigned>(month.month()));
+          month_labels.emplace_back(label);
+          series[0].values.push_back(figures->opened);
+          series[1].values.push_back(figures->closed);
+          series[2].values.push_back(figures->outstanding_end);
+          std::vector<Cell> row{text(label), count(figures->outstanding_start), count(figures->opened),
+                                count(figures->closed), count(figures->outstanding_end)};
+          for (const auto& bucket : w.returns.buckets) row.push_back(count(figures->buckets.at(bucket.key)));
+          row.push_back(percent(figures->upheld(), figures->resolved() - figures->upheld()));
+          std::string paid;
+          for (const auto& [key, minor] : figures->redress_paid)
+            paid += (paid.empty() ? "" : "; ") + format_amount(minor) + " " + key.first + " " + key.second;
+          row.push_back(Cell{paid.empty() ? "-" : paid, {}, {}, true});
+          row.push_back(count(figures->vulnerable_closed));
+          row.push_back(count(figures->vulnerable_outstanding_end));
+          t.rows.push_back(std::move(row));
+        }
+        if (failed) continue;
+        t.chart_svg = line_chart_svg(t.title, month_labels, series);
+        returns_tables.push_back(std::move(t));
+      }
+    }
+  }
+
   std::vector<Table> ordered;
   ordered.push_back(std::move(by_owner));
   ordered.push_back(std::move(items));
@@ -277,6 +341,7 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   ordered.push_back(std::move(reliability));
   ordered.push_back(std::move(standards));
   for (auto& t : board.tables) ordered.push_back(std::move(t));
+  for (auto& t : returns_tables) ordered.push_back(std::move(t));
   board.tables = std::move(ordered);
   return board;
 }

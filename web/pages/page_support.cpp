@@ -1,5 +1,7 @@
 #include "web/pages/page_support.h"
 
+#include "web/views.h"
+
 #include <date/tz.h>
 
 #include <cctype>
@@ -144,41 +146,19 @@ std::optional<Time> parse_local_input(const Workflow* workflow, const std::strin
   }
 }
 
-namespace {
-
-const std::pair<const char*, const char*> kTouchpoints[] = {
-    {"front_desk", "In one of our shops or offices"},
-    {"phone_contact", "On the phone"},
-    {"sales", "When buying"},
-    {"billing", "On a bill or statement"},
-    {"delivery", "At delivery"},
-    {"support", "When asking for help"},
-    {"online", "On our website or app"},
-};
-
-// "product_quality" -> "Product quality": a category in words.
-std::string words_of(const std::string& id) {
-  std::string out;
-  for (char c : id) out.push_back(c == '_' || c == '-' ? ' ' : c);
-  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
-  return out;
-}
-
-}  // namespace
-
 json::array category_options(PagesContext& pages, const std::string& selected) {
   json::array categories;
   std::set<std::string> seen;
   for (const auto& w : pages.api.engine.workflows().all())
     for (const auto& c : w.categories)
       if (seen.insert(c).second)
-        categories.push_back(json::object{{"value", c}, {"label", words_of(c)}, {"selected", selected == c}});
+        categories.push_back(json::object{{"value", c}, {"label", redress::words_of(c)}, {"selected", selected == c}});
   return categories;
 }
 
 json::array touchpoint_options(const std::string& selected) {
   json::array touchpoints;
-  for (const auto& [id, label] : kTouchpoints)
+  for (const auto& [id, label] : touchpoint_names())
     touchpoints.push_back(json::object{{"value", id}, {"label", label}, {"selected", selected == id}});
   return touchpoints;
 }
