@@ -217,6 +217,8 @@ TEST_CASE("standards: every escalation trigger fires from a real HTTP call", "[w
         agent, ref,
         {{"action", "propose_redress"},
          {"outcome", "upheld"},
+         {"root_cause", "terms_disputed_sums"},
+         {"product", "current_accounts"},
          {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "25.00"}, {"currency", "GBP"}}}},
          {"final_response",
           "We have upheld your complaint and will refund the fee. You may refer your complaint to the Financial "
