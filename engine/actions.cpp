@@ -201,6 +201,27 @@ class FieldReader {
   std::vector<FieldError> errors_;
 };
 
+}  // namespace
+
+const std::vector<std::string_view>& rater_dimensions() {
+  static const std::vector<std::string_view> names{"reliability", "assurance", "tangibles", "empathy",
+                                                   "responsiveness"};
+  return names;
+}
+
+int rater_score(const RaterScores& scores, std::size_t dimension) {
+  switch (dimension) {
+    case 0: return scores.reliability;
+    case 1: return scores.assurance;
+    case 2: return scores.tangibles;
+    case 3: return scores.empathy;
+    case 4: return scores.responsiveness;
+    default: return 0;
+  }
+}
+
+namespace {
+
 Error invalid_from(std::vector<FieldError> errors) {
   std::string detail = "invalid request: ";
   for (std::size_t i = 0; i < errors.size() && i < 5; ++i)
@@ -476,10 +497,37 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
         a.note = *v;
       }
       break;
-    case T::kSubmitSurvey:
-      if (auto v = r.integer("rating", true, 1, 5)) a.rating = static_cast<int>(*v);
+    case T::kSubmitSurvey: {
+      // "overall" (RATER) or, as before, "rating": the same 1-5 answer.
+      auto overall = r.integer("overall", false, 1, 5);
+      auto rating = r.integer("rating", false, 1, 5);
+      const bool both = r.raw("overall") && !r.raw("overall")->is_null() && r.raw("rating") && !r.raw("rating")->is_null();
+      if (both)
+        r.fail("overall", "give overall (or the older rating), not both");
+      else if (overall || rating)
+        a.rating = static_cast<int>(overall ? *overall : *rating);
+      else if (!(r.raw("overall") && !r.raw("overall")->is_null()) && !(r.raw("rating") && !r.raw("rating")->is_null()))
+        r.fail("overall", "is required: 1 (poor) to 5 (excellent)");
+      if (const json::object* answers = r.object("rater", false)) {
+        FieldReader dimensions(*answers, r.path("rater"));
+        RaterScores scores;
+        int* fields[] = {&scores.reliability, &scores.assurance, &scores.tangibles, &scores.empathy,
+                         &scores.responsiveness};
+        bool complete = true;
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i) {
+          auto v = dimensions.integer(rater_dimensions()[i], true, 1, 5);
+          if (v)
+            *fields[i] = static_cast<int>(*v);
+          else
+            complete = false;
+        }
+        dimensions.refuse_unknown();
+        if (complete && dimensions.errors().empty()) a.rater = scores;
+        r.merge(std::move(dimensions.errors()));
+      }
       if (auto v = r.text("comment", false, kMaxLongText)) a.comment = *v;
       break;
+    }
     case T::kRequestEscalation:
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
       break;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/calendar.h"
@@ -47,6 +48,16 @@ struct NewCase {
   std::string client_link_nonce;
   std::string client_link_hash;
 };
+
+// The client's answers to the RATER survey after resolution, each 1 (poor) to 5 (excellent):
+// Reliability, Assurance, Tangibles, Empathy, Responsiveness (SERVQUAL). The overall rating is
+// the case's `rating`.
+struct RaterScores {
+  int reliability = 0, assurance = 0, tangibles = 0, empathy = 0, responsiveness = 0;
+};
+// The dimensions' stable names, in the order above.
+[[nodiscard]] const std::vector<std::string_view>& rater_dimensions();
+[[nodiscard]] int rater_score(const RaterScores& scores, std::size_t dimension);
 
 struct RedressOffer {
   RedressKind kind = RedressKind::kApology;
@@ -118,7 +129,8 @@ struct ActionRequest {
   bool client_visible = true;                     // make_commitment
   std::int64_t commitment_id = 0;                 // keep / renegotiate
   std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil
-  std::optional<int> rating;                      // submit_survey, 1..5
+  std::optional<int> rating;                      // submit_survey, 1..5: overall (or the older "rating")
+  std::optional<RaterScores> rater;               // submit_survey: the five RATER dimensions, when answered
   std::string comment;                            // submit_survey
   std::int64_t message_id = 0;                    // accept_message / reject_message: the held message
   InboundMail mail;                               // add_message by the client, hold_message: the mail it came in

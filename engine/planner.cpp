@@ -1101,8 +1101,17 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     }
 
     case T::kSubmitSurvey:
+    {
       after.rating = request.rating;
-      b.event("survey.submitted", json::object{{"rating", *request.rating}, {"comment", request.comment}});
+      json::object answers{{"rating", *request.rating}, {"overall", *request.rating}, {"comment", request.comment}};
+      if (request.rater) {
+        json::object rater;
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+          rater[rater_dimensions()[i]] = rater_score(*request.rater, i);
+        answers["rater"] = std::move(rater);
+      }
+      b.event("survey.submitted", std::move(answers));
+    }
       break;
   }
   fold_clocks(b, &current, workflows, context);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/actions.h"
 #include "engine/model.h"
 #include "engine/result.h"
 
@@ -112,6 +113,19 @@ struct ReturnCaseHistory {
   std::vector<ReturnEvent> events;  // oldest first, all before the instant asked for
 };
 
+// One answer to the survey after resolution (RATER, issue 26): where the case sits now and what
+// the client said. `rater` is unset for answers given before RATER (an overall rating only).
+struct SurveyAnswer {
+  std::string reference;
+  std::string workflow;
+  std::string touchpoint;
+  std::string owner_id;
+  std::string owner_team;  // the owner's team; the case's queue when it has no owner
+  Time at{};
+  int overall = 0;
+  std::optional<RaterScores> rater;
+};
+
 class ReportStore {
  public:
   virtual ~ReportStore() = default;
@@ -142,6 +156,11 @@ class ReportStore {
     (void)workflow;
     (void)before;
     return Error::unavailable("returns are not implemented by this store yet");
+  }
+  // Every survey answered from `since`, oldest first. The SQLite store answers; others say so.
+  [[nodiscard]] virtual Result<std::vector<SurveyAnswer>> survey_answers(Time since) {
+    (void)since;
+    return Error::unavailable("survey results are not implemented by this store yet");
   }
 };
 

@@ -403,4 +403,43 @@ Result<std::vector<ReturnCaseHistory>> ReportQueries::return_histories(const std
   });
 }
 
+Result<std::vector<SurveyAnswer>> ReportQueries::survey_answers(Time since) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<SurveyAnswer>> {
+    auto& rows = db.cached(
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= ?1 ORDER BY e.at, e.id");
+    rows.bind(1, to_micros(since));
+    std::vector<SurveyAnswer> out;
+    while (rows.step()) {
+      SurveyAnswer answer;
+      answer.reference = rows.text(0);
+      answer.workflow = rows.text(1);
+      answer.touchpoint = rows.text(2);
+      answer.owner_id = rows.text(3);
+      answer.owner_team = rows.text(4);
+      answer.at = from_micros(rows.integer(5));
+      boost::system::error_code ec;
+      boost::json::value parsed = boost::json::parse(rows.text(6), ec);
+      if (ec || !parsed.is_object()) continue;
+      const boost::json::object& data = parsed.get_object();
+      auto score = [](const boost::json::value* v) { return v && v->is_int64() ? static_cast<int>(v->get_int64()) : 0; };
+      answer.overall = score(data.if_contains("overall"));
+      if (answer.overall == 0) answer.overall = score(data.if_contains("rating"));
+      if (const boost::json::value* rater = data.if_contains("rater"); rater && rater->is_object()) {
+        RaterScores scores;
+        int* fields[] = {&scores.reliability, &scores.assurance, &scores.tangibles, &scores.empathy,
+                         &scores.responsiveness};
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+          *fields[i] = score(rater->get_object().if_contains(rater_dimensions()[i]));
+        answer.rater = scores;
+      }
+      out.push_back(std::move(answer));
+    }
+    if (auto s = rows.status(); !s) return s.error();
+    rows.reset();
+    return out;
+  });
+}
+
 }  // namespace redress::sqlite

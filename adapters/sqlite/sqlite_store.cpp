@@ -298,6 +298,8 @@ Result<std::vector<ReturnCaseHistory>> SqliteStore::return_histories(const std::
   return reports_.return_histories(workflow, before);
 }
 
+Result<std::vector<SurveyAnswer>> SqliteStore::survey_answers(Time since) { return reports_.survey_answers(since); }
+
 // ---- forwarded to MailboxRecords ----------------------------------------------------------------
 
 Result<std::optional<MailboxPosition>> SqliteStore::mailbox_position(const std::string& mailbox) {

@@ -138,6 +138,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now) override;
   [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
                                                                          Time before) override;
+  [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since) override;
 
   // OutboxRecords.
   [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,

@@ -513,4 +513,82 @@ TEST_CASE("measuring: returns for a past period, from the history, are the same 
   CHECK(agent.get(january).status == 403);
 }
 
+TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old rating still taken, averages on the board",
+          "[web][measuring][rater]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  Client client(server.port());
+  auto resolved_case = [&](const std::string& subject) {
+    json::value created = create(agent, case_body("retail", "billing", subject));
+    const std::string ref = string_at(created, "reference");
+    investigate(agent, ref);
+    must_act(agent, ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", final_response_text()}});
+    return std::pair{ref, link_token(string_at(created, "client_url"))};
+  };
+  const auto [first, first_token] = resolved_case("Charged twice");
+  const auto [second, second_token] = resolved_case("Charged three times");
+
+  // The status page asks the five questions and the overall rating.
+  HttpResponse page = client.get("/c/" + first_token);
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("Reliability: we did what we said we would") != std::string::npos);
+  CHECK(page.body.find("name=\"empathy\" value=\"5\"") != std::string::npos);
+
+  // Bad answers are refused, each named, and nothing is written.
+  const std::int64_t version = agent.get(kCases + first).json().at("version").as_int64();
+  HttpResponse bad = client.post("/v1/client/" + first_token + "/survey",
+                                 json::value(json::object{{"overall", 4},
+                                                          {"rater", json::object{{"reliability", 7},
+                                                                                 {"assurance", 4},
+                                                                                 {"tangibles", 3},
+                                                                                 {"empathy", 2},
+                                                                                 {"sympathy", 1}}}}));
+  INFO(bad.describe());
+  CHECK(bad.status == 422);
+  CHECK(has(bad.problem_fields(), "rater.reliability"));
+  CHECK(has(bad.problem_fields(), "rater.responsiveness"));
+  CHECK(has(bad.problem_fields(), "rater.sympathy"));
+  HttpResponse twice = client.post("/v1/client/" + first_token + "/survey",
+                                   json::value(json::object{{"overall", 4}, {"rating", 4}}));
+  CHECK(twice.status == 422);
+  CHECK(has(twice.problem_fields(), "overall"));
+  CHECK(client.post("/v1/client/" + first_token + "/survey", json::value(json::object{{"comment", "x"}})).status == 422);
+  CHECK(agent.get(kCases + first).json().at("version").as_int64() == version);
+
+  HttpResponse answered = client.post(
+      "/v1/client/" + first_token + "/survey",
+      json::value(json::object{{"overall", 4},
+                               {"rater", json::object{{"reliability", 5}, {"assurance", 4}, {"tangibles", 3},
+                                                      {"empathy", 2}, {"responsiveness", 4}}},
+                               {"comment", "Kept every promise, but did not listen."}}));
+  INFO(answered.describe());
+  REQUIRE(answered.status == 200);
+  CHECK(answered.json().at("rating").as_int64() == 4);
+  // The rating of before RATER is still taken, as the overall answer.
+  REQUIRE(client.post("/v1/client/" + second_token + "/survey", json::value(json::object{{"rating", 3}})).status == 200);
+  const json::value events = agent.get(kCases + first + "/events").json();
+  bool recorded = false;
+  for (const auto& e : events.at("items").as_array())
+    if (e.at("type").as_string() == "survey.submitted")
+      recorded = e.at("data").at("overall").as_int64() == 4 && e.at("data").at("rater").at("empathy").as_int64() == 2;
+  CHECK(recorded);
+
+  // The board: averages by workflow (the RATER ones over the one RATER answer, overall over both),
+  // the weakest dimension called out, and the month's shares.
+  Client browser(server.port());
+  const Headers session = signed_in(server, browser, "lead");
+  HttpResponse survey = browser.get("/staff/board/survey.csv", session);
+  INFO(survey.body);
+  REQUIRE(survey.status == 200);
+  CHECK(survey.body.rfind("By,Who or where,Responses,Reliability,Assurance,Tangibles,Empathy,Responsiveness,Overall,Weakest", 0) == 0);
+  CHECK(survey.body.find("workflow,retail,2,5.0,4.0,3.0,2.0,4.0,3.5,empathy") != std::string::npos);
+  CHECK(survey.body.find("touchpoint,billing,2,") != std::string::npos);
+  HttpResponse trend = browser.get("/staff/board/survey_trend.csv", session);
+  REQUIRE(trend.status == 200);
+  CHECK(trend.body.find(",2,100%,80%,60%,40%,80%,70%") != std::string::npos);
+  HttpResponse board = browser.get("/staff/board", session);
+  REQUIRE(board.status == 200);
+  CHECK(board.body.find("Survey (RATER) per month") != std::string::npos);
+}
+
 }  // namespace redress::webtest

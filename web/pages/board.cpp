@@ -5,6 +5,7 @@
 // CSV (/staff/board/{table}.csv), so the export always matches the page.
 #include <boost/json.hpp>
 
+#include <array>
 #include <future>
 #include <map>
 #include <set>
@@ -334,6 +335,105 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     }
   }
 
+  // The RATER survey (issue 26): averages by workflow, touchpoint, owner and team over 90 days, the
+  // weakest dimension called out, and 12 months of each dimension's average. A store that cannot
+  // answer leaves them out.
+  std::vector<Table> survey_tables;
+  if (auto answers = reports.survey_answers(now - std::chrono::days(366))) {
+    const auto& dimensions = rater_dimensions();
+    struct Sums {
+      std::int64_t responses = 0, overall = 0, rated = 0;
+      std::array<std::int64_t, 5> scores{};
+    };
+    auto average = [](std::int64_t total, std::int64_t n) -> Cell {
+      if (n == 0) return Cell{"-", {}, {}, true};
+      char buffer[16];
+      std::snprintf(buffer, sizeof buffer, "%.1f", static_cast<double>(total) / static_cast<double>(n));
+      return Cell{buffer, {}, {}, true};
+    };
+    auto add_answer = [&](Sums& sums, const SurveyAnswer& a) {
+      ++sums.responses;
+      sums.overall += a.overall;
+      if (!a.rater) return;
+      ++sums.rated;
+      for (std::size_t i = 0; i < dimensions.size(); ++i) sums.scores[i] += rater_score(*a.rater, i);
+    };
+    Table by_group{"survey",
+                   "Survey (RATER): averages over 90 days",
+                   "Each dimension 1 (poor) to 5 (excellent): Reliability, Assurance, Tangibles, Empathy, "
+                   "Responsiveness, and the overall rating. The weakest dimension is the lowest average.",
+                   {"By", "Who or where", "Responses", "Reliability", "Assurance", "Tangibles", "Empathy",
+                    "Responsiveness", "Overall", "Weakest"},
+                   {false, false, true, true, true, true, true, true, true, false},
+                   {},
+                   {}};
+    const Time window = now - std::chrono::days(90);
+    for (const char* group : {"workflow", "touchpoint", "owner", "team"}) {
+      std::map<std::string, Sums> sums;
+      for (const auto& a : *answers) {
+        if (a.at < window) continue;
+        const std::string key = std::string(group) == "workflow"     ? a.workflow
+                                : std::string(group) == "touchpoint" ? a.touchpoint
+                                : std::string(group) == "owner"      ? name_of(staff, a.owner_id)
+                                                                     : a.owner_team;
+        add_answer(sums[key.empty() ? "(none)" : key], a);
+      }
+      for (const auto& [key, sum] : sums) {
+        std::vector<Cell> row{text(group), text(key), count(sum.responses)};
+        std::size_t weakest = 0;
+        for (std::size_t i = 0; i < dimensions.size(); ++i) {
+          row.push_back(average(sum.scores[i], sum.rated));
+          if (sum.scores[i] < sum.scores[weakest]) weakest = i;
+        }
+        row.push_back(average(sum.overall, sum.responses));
+        row.push_back(sum.rated == 0 ? Cell{"-", {}, {}, false}
+                                     : Cell{std::string(dimensions[weakest]), {}, "at-risk", false});
+        by_group.rows.push_back(std::move(row));
+      }
+    }
+    // 12 months of each dimension's average, as a share of the best answer (5 = 100%).
+    const auto this_month = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)};
+    const std::chrono::year_month month_now{this_month.year(), this_month.month()};
+    std::vector<std::string> month_labels;
+    std::vector<ChartSeries> series;
+    for (auto name : dimensions) series.push_back(ChartSeries{std::string(name), {}});
+    series.push_back(ChartSeries{"overall", {}});
+    Table trend{"survey_trend",
+                "Survey (RATER) per month: each dimension's average (% of the best answer)",
+                "Months in UTC. 100% is every answer 5; 20% every answer 1.",
+                {"Month", "Responses"},
+                {false, true},
+                {},
+                {}};
+    for (auto name : dimensions) trend.columns.emplace_back(name), trend.numeric.push_back(true);
+    trend.columns.emplace_back("overall"), trend.numeric.push_back(true);
+    for (int back = 11; back >= 0; --back) {
+      const std::chrono::year_month month = month_now - std::chrono::months{back};
+      Sums sum;
+      for (const auto& a : *answers) {
+        const auto day = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(a.at)};
+        if (day.year() == month.year() && day.month() == month.month()) add_answer(sum, a);
+      }
+      char label[16];
+      std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()), static_cast<unsigned>(month.month()));
+      month_labels.emplace_back(label);
+      std::vector<Cell> row{text(label), count(sum.responses)};
+      auto share = [](std::int64_t total, std::int64_t n) -> std::int64_t { return n == 0 ? 0 : total * 20 / n; };
+      for (std::size_t i = 0; i < dimensions.size(); ++i) {
+        series[i].values.push_back(share(sum.scores[i], sum.rated));
+        row.push_back(sum.rated == 0 ? Cell{"-", {}, {}, true}
+                                     : Cell{std::to_string(share(sum.scores[i], sum.rated)) + "%", {}, {}, true});
+      }
+      series.back().values.push_back(share(sum.overall, sum.responses));
+      row.push_back(sum.responses == 0 ? Cell{"-", {}, {}, true}
+                                       : Cell{std::to_string(share(sum.overall, sum.responses)) + "%", {}, {}, true});
+      trend.rows.push_back(std::move(row));
+    }
+    trend.chart_svg = line_chart_svg(trend.title, month_labels, series);
+    survey_tables.push_back(std::move(by_group));
+    survey_tables.push_back(std::move(trend));
+  }
+
   std::vector<Table> ordered;
   ordered.push_back(std::move(by_owner));
   ordered.push_back(std::move(items));
@@ -342,6 +442,7 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   ordered.push_back(std::move(standards));
   for (auto& t : board.tables) ordered.push_back(std::move(t));
   for (auto& t : returns_tables) ordered.push_back(std::move(t));
+  for (auto& t : survey_tables) ordered.push_back(std::move(t));
   board.tables = std::move(ordered);
   return board;
 }
