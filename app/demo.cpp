@@ -307,6 +307,18 @@ class DemoBuilder {
       static const int ratings[] = {1, 2, 3, 4, 4, 5, 5, 5};
       survey.rating = ratings[pick(std::size(ratings))];
       survey.comment = *survey.rating >= 4 ? "Handled well, thank you." : "Took far too long.";
+      // Most answer the RATER questions too, each near their overall rating.
+      if (chance(0.8)) {
+        const int overall = *survey.rating;
+        auto near = [&] { return std::clamp(overall + static_cast<int>(pick(3)) - 1, 1, 5); };
+        RaterScores scores;
+        scores.reliability = near();
+        scores.assurance = near();
+        scores.tangibles = near();
+        scores.empathy = near();
+        scores.responsiveness = near();
+        survey.rater = scores;
+      }
       add(std::move(survey), hours(2), hours(72));
     }
     if (chance(0.05)) {
