@@ -347,6 +347,7 @@ Result<std::vector<ReturnCaseHistory>> ReportQueries::return_histories(const std
     // root cause).
     auto& rows = db.cached(
         "SELECT c.id, c.reference, c.workflow, c.received_at, e.type, e.at, e.data FROM cases c "
+        // The type list repeats the partial index events_returns's term for term (migration 16).
         "LEFT JOIN events e ON e.case_id = c.id AND e.at < ?1 AND e.type IN ('case.resolved', 'case.withdrawn', "
         "'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled') "
         "WHERE c.received_at < ?1 AND (?2 = '' OR c.workflow = ?2) ORDER BY c.id, e.seq");
