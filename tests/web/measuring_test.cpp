@@ -589,6 +589,11 @@ TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old ra
   HttpResponse board = browser.get("/staff/board", session);
   REQUIRE(board.status == 200);
   CHECK(board.body.find("Survey (RATER) per month") != std::string::npos);
+  // Each owner's RATER results, beside their promises kept (the agent owns both cases).
+  HttpResponse owners = browser.get("/staff/board/owners.csv", session);
+  REQUIRE(owners.status == 200);
+  CHECK(owners.body.find("Survey responses,Survey overall,Survey weakest (RATER)") != std::string::npos);
+  CHECK(owners.body.find(",2,3.5,empathy\r\n") != std::string::npos);
 }
 
 }  // namespace redress::webtest

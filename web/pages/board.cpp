@@ -190,14 +190,20 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
       board.cards.push_back(std::move(card));
     }
 
+  // The survey answers (RATER) of the last year: the owners' table and the survey tables use them.
+  auto answers = reports.survey_answers(now - std::chrono::days(366));
+
   // Owners.
   if (!owners) return owners.error();
   Table reliability{"owners",
                     "Owners: promises kept and speed (last 90 days)",
-                    "Reliability counts the promises owners made to clients that fell due in the window.",
+                    "Reliability counts the promises owners made to clients that fell due in the window. The survey "
+                    "columns: answers about the owner's cases in the window, the overall average and the weakest "
+                    "RATER dimension.",
                     {"Owner", "Team", "Open cases", "Promises kept", "Promises broken", "Reliability",
-                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve"},
-                    {false, false, true, true, true, true, true, true, true},
+                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve", "Survey responses",
+                     "Survey overall", "Survey weakest (RATER)"},
+                    {false, false, true, true, true, true, true, true, true, true, true, false},
                     {},
                     {}};
   for (const auto& o : *owners) {
@@ -207,6 +213,28 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
                                 percent(o.promises_kept, o.promises_broken),
                                 percent(o.commitments_kept, o.commitments_broken),
                                 mean(o.acknowledge_total, o.acknowledged), mean(o.resolve_total, o.resolved_cases)});
+    // The RATER results of the owner's cases over the same 90 days (issue 26).
+    std::int64_t responses = 0, overall = 0, rated = 0;
+    std::array<std::int64_t, 5> scores{};
+    if (answers)
+      for (const auto& a : *answers) {
+        if (a.owner_id != o.owner_id || a.at < now - std::chrono::days(90)) continue;
+        ++responses;
+        overall += a.overall;
+        if (!a.rater) continue;
+        ++rated;
+        for (std::size_t i = 0; i < scores.size(); ++i) scores[i] += rater_score(*a.rater, i);
+      }
+    auto& row = reliability.rows.back();
+    row.push_back(count(responses));
+    char average[16] = "-";
+    if (responses > 0)
+      std::snprintf(average, sizeof average, "%.1f", static_cast<double>(overall) / static_cast<double>(responses));
+    row.push_back(Cell{average, {}, {}, true});
+    std::size_t weakest = 0;
+    for (std::size_t i = 0; i < scores.size(); ++i)
+      if (scores[i] < scores[weakest]) weakest = i;
+    row.push_back(rated == 0 ? text("-") : Cell{std::string(rater_dimensions()[weakest]), {}, "at-risk", false});
   }
 
   // Standards.
@@ -339,7 +367,7 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   // weakest dimension called out, and 12 months of each dimension's average. A store that cannot
   // answer leaves them out.
   std::vector<Table> survey_tables;
-  if (auto answers = reports.survey_answers(now - std::chrono::days(366))) {
+  if (answers) {
     const auto& dimensions = rater_dimensions();
     struct Sums {
       std::int64_t responses = 0, overall = 0, rated = 0;
