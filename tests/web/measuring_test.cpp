@@ -122,9 +122,6 @@ Headers signed_in(RedressServer& server, Client& browser, const std::string& rol
   return {{"Cookie", session}};
 }
 
-}  // namespace measuring_test
-
-using namespace measuring_test;
 
 TEST_CASE("measuring: GET /v1/workflows lists each workflow's taxonomies with display names, publicly",
           "[web][measuring][workflows]") {
@@ -595,5 +592,7 @@ TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old ra
   CHECK(owners.body.find("Survey responses,Survey overall,Survey weakest (RATER)") != std::string::npos);
   CHECK(owners.body.find(",2,3.5,empathy\r\n") != std::string::npos);
 }
+
+}  // namespace measuring_test
 
 }  // namespace redress::webtest

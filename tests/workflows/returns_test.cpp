@@ -70,9 +70,6 @@ std::string load_error(const std::string& text) {
   return parsed.error().detail;
 }
 
-}  // namespace returns_test
-
-using namespace returns_test;
 
 TEST_CASE("a workflow without the returns data still loads: nothing required, no buckets", "[loader][returns]") {
   auto parsed = parse_workflow(workflow_text("", ""), "workflows/mini.toml");
@@ -188,3 +185,5 @@ TEST_CASE("FCA buckets count business days across bank holidays", "[loader][retu
     CHECK(bucket_key(fca, received, "2026-12-31T09:00:00Z") == "within_8_weeks");
   }
 }
+
+}  // namespace returns_test
