@@ -40,7 +40,7 @@ const std::vector<CommandSpec>& commands() {
        {{"listen", "HOST:PORT", "address to listen on (REDRESS_LISTEN; default 127.0.0.1:8080)"},
         {"threads", "N", "I/O threads (REDRESS_THREADS; default: one per core)"},
         {"smtp", "URL", "SMTP server for mail, e.g. smtp://127.0.0.1:2525 (REDRESS_SMTP_URL)"},
-        {"smtp-starttls", "MODE", "required (default), opportunistic, or off (a relay on loopback)"},
+        {"smtp-starttls", "MODE", "required, opportunistic or off; by default off for a relay on a loopback address, else required"},
         {"smtp-tls-verify", "MODE", "verify (default) or none: check the SMTP server's certificate"},
         {"mail-from", "EMAIL", "the address mail comes from (REDRESS_MAIL_FROM)"},
         {"templates", "DIR", "the mail templates (REDRESS_TEMPLATES; default: the shipped templates/email)"},
@@ -117,6 +117,15 @@ const std::vector<CommandSpec>& commands() {
        "their next look (at most 30 s, or at once through POST /v1/admin/outbox/retry).",
        {{"id", "n-ID", "one notification, e.g. n-12"}, {"all", nullptr, "every dead notification"}},
        &command_outbox_retry},
+      {{"subject", "export"},
+       "write everything held about one client",
+       "Writes a tar archive of everything Redress holds about the client with this email address: each\n"
+       "case as staff see it with its whole history (subject.json), the files on its messages, the email\n"
+       "it received as received, and each mail and web hook sent about it. For a subject access request;\n"
+       "review it before it goes to the client. The archive is the owner's only (mode 0600).",
+       {{"email", "EMAIL", "the client's email address (required)"},
+        {"out", "FILE", "where to write the archive (default: redress-subject-EMAIL.tar here)"}},
+       &command_subject_export},
       {{"mailgate"},
        "post one email from standard input to a running server",
        "For an MTA's pipe transport or alias: reads one raw message on standard input and posts it to\n"

@@ -45,5 +45,6 @@ int command_outbox_retry(const Arguments& args);
 int command_demo(const Arguments& args);
 int command_serve(const Arguments& args);
 int command_mailgate(const Arguments& args);
+int command_subject_export(const Arguments& args);
 
 }  // namespace redress

@@ -101,12 +101,7 @@ int command_staff_password(const Arguments& args) {
   if (!env) return fail(env.error().detail);
   auto staff = (*env)->store->find_staff(args.get("email"));
   if (!staff) return fail(staff.error().detail);
-  std::string id = staff->id;
-  auto status = (*env)->store->run_write([&](sqlite::Connection& db) {
-    auto& update = db.cached("UPDATE staff SET password_hash = ?2 WHERE id = ?1");
-    update.bind(1, id).bind(2, *hash);
-    return update.run();
-  });
+  auto status = (*env)->store->set_password_hash(staff->id, *hash);
   if (!status) return fail(status.error().detail);
   std::cout << "Password set for " << staff->email << ".\n";
   return kExitOk;

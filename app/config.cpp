@@ -317,7 +317,7 @@ Status validate(const Config& config) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == config.listen.size())
     return Error::invalid("listen must be HOST:PORT, not \"" + config.listen + "\"");
   if (config.data_dir.empty()) return Error::invalid("the data directory must not be empty");
-  if (config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
+  if (!config.smtp_starttls.empty() && config.smtp_starttls != "required" && config.smtp_starttls != "opportunistic" && config.smtp_starttls != "off")
     return Error::invalid("smtp_starttls must be \"required\", \"opportunistic\" or \"off\", not \"" +
                           config.smtp_starttls + "\"");
   if (config.smtp_tls_verify != "verify" && config.smtp_tls_verify != "none")

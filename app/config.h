@@ -51,7 +51,8 @@ struct Config {
   std::string mail_domain;                 // Message-ID domain; empty: mail_from's domain
   std::string templates;                   // empty: the shipped templates/email
   std::string letters;                     // empty: the shipped templates/letters (web/letters.h)
-  std::string smtp_starttls = "required";  // "required", "opportunistic" or "off"
+  // "required", "opportunistic" or "off"; empty: "off" for a relay on a loopback address, else "required"
+  std::string smtp_starttls;
   std::string smtp_tls_verify = "verify";  // "verify" or "none"
   std::string smtp_ca_file;
   // Web hooks out (docs/webhooks.md): private, loopback and link-local receivers are refused

@@ -7,11 +7,14 @@
 // data set has true histories, hash chains, projections and notifications owed.
 #include <algorithm>
 #include <iostream>
+#include <functional>
+#include <future>
 #include <map>
 #include <queue>
 #include <random>
 #include <set>
 
+#include "adapters/security/secrets.h"
 #include "app/cli.h"
 #include "app/environment.h"
 #include "engine/planner.h"
@@ -75,8 +78,8 @@ struct Scheduled {
 
 class DemoBuilder {
  public:
-  DemoBuilder(unsigned seed, const WorkflowSet& workflows, std::vector<Staff> agents, std::vector<Staff> leads)
-      : random_(seed), workflows_(workflows), agents_(std::move(agents)), leads_(std::move(leads)) {}
+  DemoBuilder(unsigned seed, const WorkflowSet& workflows, std::vector<Staff> agents, std::vector<Staff> leads, Time end)
+      : random_(seed), workflows_(workflows), agents_(std::move(agents)), leads_(std::move(leads)), end_(end) {}
 
   CasePlan make_case(Time received) {
     CasePlan plan;
@@ -144,16 +147,31 @@ class DemoBuilder {
     Actor lead = Actor::staff(lead_staff.id, lead_staff.role);
     Actor client = Actor::client();
     std::string currency = workflow.name == "cfpb" ? "USD" : "GBP";
+    // While the complaint is investigated, the owner writes to the client every two to four days
+    // during a long wait, as the keep-informed pledges ask; a few owners forget.
+    bool informing = false;
+    const bool forgetful = chance(0.08);
     auto add = [&](ActionRequest r, Duration low, Duration high) {
-      steps.push_back(Step{std::move(r), between(low, high)});
+      Duration wait = between(low, high);
+      while (informing && !forgetful && wait > hours(24 * 4)) {
+        Duration gap = between(hours(24 * 2), hours(24 * 4));
+        auto update = request(ActionType::kAddMessage, agent);
+        update.visibility = Visibility::kClient;
+        update.body = "An update on your complaint: we are still working on it and will write again within a few days.";
+        steps.push_back(Step{std::move(update), gap});
+        wait -= gap;
+      }
+      steps.push_back(Step{std::move(r), wait});
     };
 
+    // Only what came in over the last two days still waits: a desk does not leave old complaints
+    // at the front door or in the team queue.
+    const bool recent = plan.received > end_ - hours(48);
     if (!workflow.auto_acknowledge) {
-      if (chance(0.04)) return;  // not yet acknowledged: waiting at the front door
+      if (recent && chance(0.3)) return;  // not yet acknowledged: waiting at the front door
       add(request(ActionType::kAcknowledge, agent), minutes(20), hours(20));
     }
-    // About one case in twelve waits in the team queue.
-    if (chance(0.08)) return;
+    if (recent && chance(0.4)) return;  // waiting in the team queue
     if (chance(0.25)) {
       auto r = request(ActionType::kAssign, lead);
       r.owner = owner.id;
@@ -162,6 +180,7 @@ class DemoBuilder {
       add(request(ActionType::kTake, agent), minutes(5), hours(10));
     }
     add(request(ActionType::kStart, agent), minutes(5), hours(8));
+    informing = true;
     {
       auto r = request(ActionType::kAddMessage, agent);
       r.visibility = Visibility::kInternal;
@@ -302,6 +321,7 @@ class DemoBuilder {
           final_response(workflow, name, "We have looked into your complaint carefully; here is our answer.");
       add(std::move(resolve), hours(4), hours(24 * 6));
     }
+    informing = false;  // resolved: nothing more to report until a reopening
     if (chance(0.5)) {
       auto survey = request(ActionType::kSubmitSurvey, client);
       static const int ratings[] = {1, 2, 3, 4, 4, 5, 5, 5};
@@ -342,6 +362,7 @@ class DemoBuilder {
   const WorkflowSet& workflows_;
   std::vector<Staff> agents_;
   std::vector<Staff> leads_;
+  Time end_;  // the present: the simulation stops here
 };
 
 struct DemoStaff {
@@ -449,7 +470,7 @@ int command_demo(const Arguments& args) {
     return kExitFailure;
   }
 
-  DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, staff->agents, staff->leads);
+  DemoBuilder builder(static_cast<unsigned>(seed), env.workflows, staff->agents, staff->leads, end);
   std::mt19937_64 arrivals(static_cast<unsigned>(seed) * 7919u);
   std::vector<CasePlan> plans;
   plans.reserve(static_cast<std::size_t>(cases));
@@ -464,6 +485,24 @@ int command_demo(const Arguments& args) {
     total_steps += plans.back().steps.size() + 1;
     agenda.push(Scheduled{received, plans.size() - 1, 0});
   }
+
+  // Staff record what was done about most broken commitments of a case when they next touch it
+  // (a call to the client, an apology, a date agreed), and catch up on the rest from the board
+  // within two days; about one breach in ten is left for the board. Deterministic per commitment.
+  auto handle_breaches = [&env](const std::string& reference, const Actor& actor, Time broken_before) {
+    std::size_t handled_count = 0;
+    auto snapshot = env.store->load_case(reference);
+    if (!snapshot) return handled_count;
+    for (const auto& k : snapshot->commitments) {
+      if (k.status != CommitmentStatus::kBroken || k.handled_at || k.due_at >= broken_before) continue;
+      if ((std::hash<std::string>{}(reference) + static_cast<std::size_t>(k.id) * 7919u) % 10 == 0) continue;
+      std::promise<Result<Committed>> handled;
+      env.engine->handle_breach(reference, k.id, actor, "Called the client to apologise and agreed what happens next.",
+                                [&handled](Result<Committed> r) { handled.set_value(std::move(r)); });
+      if (handled.get_future().get()) ++handled_count;
+    }
+    return handled_count;
+  };
 
   // The scheduler breaks pledges and promises that fall due between the scripted steps.
   Scheduler::Options scheduler_options;
@@ -510,6 +549,9 @@ int command_demo(const Arguments& args) {
     } else {
       ActionRequest request = plan.steps[next.step - 1].request;
       request.reference = plan.reference;
+      // Staff record what was done about most broken commitments when they next touch the case
+      // (a call to the client, an apology, a date agreed); about one in eight is left for the board.
+      if (request.actor.kind == Actor::Kind::kStaff) applied += handle_breaches(plan.reference, request.actor, end);
       if (request.commitment_id == -1 || request.redress_id == -1) {
         auto snapshot = env.store->load_case(plan.reference);
         if (snapshot) {
@@ -521,11 +563,12 @@ int command_demo(const Arguments& args) {
             if (request.redress_id == -1 && r.status == RedressStatus::kAccepted) request.redress_id = r.id;
         }
       }
-      if (request.type == ActionType::kClose) {
-        // Before closing, staff pay what is still owed, automatic compensation included.
+      if (request.type == ActionType::kClose || request.type == ActionType::kFulfilRedress) {
+        // Before closing, and when paying what the client accepted, staff pay everything still
+        // owed, automatic compensation included.
         if (auto snapshot = env.store->load_case(plan.reference))
           for (const auto& r : snapshot->redress) {
-            if (r.status != RedressStatus::kAccepted) continue;
+            if (r.status != RedressStatus::kAccepted || r.id == request.redress_id) continue;
             ActionRequest pay;
             pay.type = ActionType::kFulfilRedress;
             pay.reference = plan.reference;
@@ -552,6 +595,11 @@ int command_demo(const Arguments& args) {
   progress(true);
   clock.set(end);
   breaks += scheduler.run_due().cases;
+  // The leads' catch-up: what broke more than two days ago and nobody handled yet.
+  const Staff& lead = staff->leads.front();
+  for (const auto& plan : plans)
+    if (!plan.reference.empty())
+      applied += handle_breaches(plan.reference, Actor::staff(lead.id, lead.role), end - std::chrono::hours(48));
   env.store->flush();
   // The search index takes in what the writer has not indexed yet (searches found it anyway).
   if (auto indexed = env.store->index_search(); !indexed)
@@ -568,8 +616,28 @@ int command_demo(const Arguments& args) {
     std::cout << refused << " scripted steps were refused by the lifecycle (as a real desk's would be):\n";
     for (const auto& [reason, count] : refusals) std::cout << "  " << count << "× " << reason << "\n";
   }
-  std::cout << "Staff emails end in @redress.example; issue a token with `redress staff token --email "
-               "sam.okafor@redress.example`.\n";
+  // Passwords for one person of each role, so that the console can be opened at once.
+  std::cout << "\nSign in to the console at /staff/login as (passwords set by this run):\n";
+  for (const char* email : {"ruth.cohen@redress.example", "elena.novak@redress.example",
+                            "grace.adeyemi@redress.example", "sam.okafor@redress.example"}) {
+    auto person = env.store->find_staff(email);
+    if (!person) continue;
+    std::string password = security::new_token("").substr(0, 16);
+    auto hash = security::hash_password(password);
+    if (!hash) {
+      std::cerr << "redress demo: " << hash.error().detail << "\n";
+      return kExitFailure;
+    }
+    if (auto set = env.store->set_password_hash(person->id, *hash); !set) {
+      std::cerr << "redress demo: cannot set a password for " << email << ": " << set.error().detail << "\n";
+      return kExitFailure;
+    }
+    std::string role(to_string(person->role));
+    std::cout << "  " << role << std::string(role.size() < 9 ? 9 - role.size() : 1, ' ') << email << "  "
+              << password << "  (" << person->name << ")\n";
+  }
+  std::cout << "\nOther staff emails end in @redress.example; set a password with `redress staff password --email "
+               "EMAIL` or issue an API token with `redress staff token --email EMAIL`.\n";
   return kExitOk;
 }
 

@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "app/private_files.h"
 #include "workflows/loader.h"
 
 namespace redress {
@@ -10,6 +11,7 @@ Result<sqlite::MigrationReport> migrate_database(const Config& config) {
   std::error_code ec;
   std::filesystem::create_directories(config.data_dir, ec);
   if (ec) return Error::unavailable("cannot create the data directory " + config.data_dir + ": " + ec.message());
+  make_private(config.data_dir);
   try {
     sqlite::Connection connection(config.database_path(), sqlite::OpenMode::kReadWrite);
     auto durability = config.durability == "normal" ? sqlite::Durability::kNormal : sqlite::Durability::kFull;
@@ -47,6 +49,8 @@ Result<std::unique_ptr<Environment>> open_environment(const Config& config, cons
     if (!migrated) return migrated.error();
   } else if (!std::filesystem::exists(config.database_path())) {
     return Error::not_found("there is no database at " + config.database_path() + "; run `redress migrate` first");
+  } else {
+    make_private(config.data_dir);
   }
   sqlite::StoreOptions store_options;
   store_options.path = config.database_path();

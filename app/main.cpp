@@ -1,9 +1,14 @@
+#include <sys/stat.h>
+
 #include <exception>
 #include <iostream>
 
 #include "app/cli.h"
+#include "app/private_files.h"
 
 int main(int argc, char** argv) {
+  // Everything Redress writes holds personal data or credentials: the owner's only (private_files.h).
+  ::umask(redress::kPrivateUmask);
   try {
     return redress::run_cli(argc, argv);
   } catch (const std::exception& e) {

@@ -150,9 +150,10 @@ int command_serve(const Arguments& args) {
   web_settings.complaint_form_per_hour = config.complaint_form_per_hour;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
                       metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
-                      nullptr,     nullptr, nullptr, {},    {}};
+                      nullptr,     nullptr, nullptr, {},    {},    {},    {}};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
+  api.on_staff_changed = [&tokens] { tokens.clear(); };
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   // Business calendars that end within 90 days: said now, in /healthz and on the board.
   for (const auto& ending : calendars_ending(env.engine->workflows(), env.clock->now()))
@@ -258,9 +259,13 @@ int command_serve(const Arguments& args) {
   if (!config.smtp_url.empty()) {
     mail::SmtpOptions smtp;
     smtp.url = config.smtp_url;
-    smtp.starttls = config.smtp_starttls == "off"             ? mail::StartTls::kOff
-                    : config.smtp_starttls == "opportunistic" ? mail::StartTls::kOpportunistic
-                                                              : mail::StartTls::kRequired;
+    // Unset: a relay on a loopback address is spoken to in clear (nothing leaves the machine);
+    // anywhere else STARTTLS is required.
+    std::string starttls = config.smtp_starttls;
+    if (starttls.empty()) starttls = mail::url_host_is_loopback(config.smtp_url) ? "off" : "required";
+    smtp.starttls = starttls == "off"             ? mail::StartTls::kOff
+                    : starttls == "opportunistic" ? mail::StartTls::kOpportunistic
+                                                  : mail::StartTls::kRequired;
     smtp.verification =
         config.smtp_tls_verify == "none" ? mail::TlsVerification::kNoVerification : mail::TlsVerification::kVerify;
     smtp.ca_file = config.smtp_ca_file;
@@ -276,7 +281,20 @@ int command_serve(const Arguments& args) {
     o.holder = scheduler_options.holder + ":mail";
     o.channel = NotificationDraft::Channel::kEmail;
     mail_worker = std::make_unique<outbox::OutboxWorker>(store, *env.clock, o, *mail_delivery);
-    mail_worker->on_attempt = log_attempt("mail");
+    // Mail that does not go out is a warning in the log and a degraded /healthz until one goes.
+    api.mail_health = std::make_shared<web::MailHealth>();
+    mail_worker->on_attempt = [health = api.mail_health, clock = env.clock.get()](const OutboxItem& item,
+                                                                                 const DeliveryRecord& record) {
+      if (record.next == OutboxState::kDelivered) {
+        spdlog::info("outbox: mail n-{} {} ({}) delivered: {}", item.id, item.template_name, item.reference,
+                     record.attempt.detail);
+        health->delivered();
+        return;
+      }
+      spdlog::warn("outbox: mail n-{} {} ({}) not delivered ({}): {}", item.id, item.template_name, item.reference,
+                   to_string(record.next), record.attempt.detail);
+      health->failed(record.attempt.detail, clock->now());
+    };
     auto digest_mailer = mail::SmtpMailer::create(smtp);
     if (!digest_mailer) {
       std::cerr << "redress: --smtp: " << digest_mailer.error().detail << "\n";

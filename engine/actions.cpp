@@ -339,6 +339,47 @@ Result<NewCase> decode_new_case(const json::object& body) {
   return c;
 }
 
+Result<CaseCorrection> decode_case_correction(const json::object& body) {
+  FieldReader r(body);
+  CaseCorrection c;
+  auto not_empty = [](FieldReader& reader, std::string_view key, std::optional<std::string>& value) {
+    if (value && value->find_first_not_of(" \t\r\n") == std::string::npos) {
+      reader.fail(key, "must not be empty");
+      value.reset();
+    }
+  };
+  if (const json::object* client = r.object("client", false)) {
+    FieldReader cr(*client, "client");
+    c.client_name = cr.text("name", false);
+    not_empty(cr, "name", c.client_name);
+    c.client_email = cr.text("email", false);
+    if (c.client_email && !plausible_email(*c.client_email)) {
+      cr.fail("email", "must be an email address");
+      c.client_email.reset();
+    }
+    c.client_phone = cr.text("phone", false, 40);
+    c.client_locale = cr.text("locale", false, 35);
+    if (c.client_locale && c.client_locale->find_first_not_of(
+                               "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != std::string::npos) {
+      cr.fail("locale", "must be a BCP 47 language tag like \"en-GB\"");
+      c.client_locale.reset();
+    }
+    cr.refuse_unknown();
+    r.merge(std::move(cr.errors()));
+  }
+  c.subject = r.text("subject", false);
+  not_empty(r, "subject", c.subject);
+  c.description = r.text("description", false, kMaxLongText);
+  not_empty(r, "description", c.description);
+  r.refuse_unknown();
+  if (!r.errors().empty()) return invalid_from(std::move(r.errors()));
+  if (c.empty())
+    return Error::invalid("nothing to correct: give client.name, client.email, client.phone, client.locale, subject "
+                          "or description",
+                          {FieldError{"subject", "or another correctable field is required"}});
+  return c;
+}
+
 Status check_receipt_window(const NewCase& request, Time now, Duration window) {
   if (!request.received_at || *request.received_at >= now - window) return Status::success();
   return Error::invalid_field(

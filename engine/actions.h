@@ -47,6 +47,8 @@ struct NewCase {
   // from which the link token is derived, and the token's hash for look-ups. Empty: no link.
   std::string client_link_nonce;
   std::string client_link_hash;
+  // Mail intake only: the inbound email's record, written with the case (InboundReceipt).
+  std::optional<InboundReceipt> receipt;
 };
 
 // The client's answers to the RATER survey after resolution, each 1 (poor) to 5 (excellent):
@@ -135,6 +137,7 @@ struct ActionRequest {
   std::int64_t message_id = 0;                    // accept_message / reject_message: the held message
   InboundMail mail;                               // add_message by the client, hold_message: the mail it came in
   MailBounce bounce;                              // record_bounce
+  std::optional<InboundReceipt> receipt;          // mail intake: the email's record, written with the change
   std::vector<AttachmentRef> attachments;         // add_message: files already in the BlobStore
   // resolve, propose_redress: the root cause and the product or service, from the workflow's lists
   // (required when the workflow's [returns] says so); empty when not given.
@@ -152,6 +155,19 @@ inline constexpr std::size_t kMaxLongText = 20000;
 
 // Decodes {"client": {...}, "category": ..., ...}. Unknown fields are refused.
 [[nodiscard]] Result<NewCase> decode_new_case(const boost::json::object& body);
+
+// A correction of a case's details (PATCH /v1/cases/{ref}): the client's name, email, phone and
+// locale, the subject and the description; an absent field stays as it is. Phone and locale may be
+// emptied; the others may not.
+struct CaseCorrection {
+  std::optional<std::string> client_name, client_email, client_phone, client_locale, subject, description;
+  [[nodiscard]] bool empty() const {
+    return !client_name && !client_email && !client_phone && !client_locale && !subject && !description;
+  }
+};
+// {"client": {"name", "email", "phone", "locale"}, "subject", "description"}: every unknown,
+// mistyped or invalid field named.
+[[nodiscard]] Result<CaseCorrection> decode_case_correction(const boost::json::object& body);
 // Decodes {"action": "assign", "owner": "u-17", "note": "..."}. `reference` and `actor` come from
 // the route and the credentials, not the body. `expected_version` may also be in the body.
 [[nodiscard]] Result<ActionRequest> decode_action(const boost::json::object& body);

@@ -25,7 +25,9 @@ void Engine::create_case(NewCase request, Actor actor, std::string idempotency_k
   item.request_digest = std::move(request_digest);
   item.plan = [this, request = std::move(request), actor = std::move(actor)](const CaseSnapshot*,
                                                                              WriteContext& context) -> Result<Change> {
-    return plan_creation(request, actor, workflows_, clock_.now(), context);
+    auto change = plan_creation(request, actor, workflows_, clock_.now(), context);
+    if (change) change->inbound = request.receipt;
+    return change;
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));
@@ -46,7 +48,9 @@ void Engine::submit(ActionRequest request, Callback done) {
   item.plan = [this, request = std::move(request)](const CaseSnapshot* current,
                                                    WriteContext& context) -> Result<Change> {
     if (!current) return Error::not_found("no case " + request.reference);
-    return plan_action(*current, request, workflows_, clock_.now(), context);
+    auto change = plan_action(*current, request, workflows_, clock_.now(), context);
+    if (change) change->inbound = request.receipt;
+    return change;
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));
@@ -61,6 +65,7 @@ std::optional<AheadPlan> Engine::plan_ahead(const ActionRequest& request) const 
     auto change = plan_action(*snapshot, request, workflows_, clock_.now(), *context);
     // A refusal, or a plan that needed the writer: the writer decides on the case as stored.
     if (!change || !context->complete()) return std::nullopt;
+    change->inbound = request.receipt;
     return AheadPlan{std::move(snapshot), std::move(change).value()};
   } catch (const std::exception&) {  // the writer's plan meets the same failure and reports it
     return std::nullopt;
@@ -114,6 +119,17 @@ void Engine::handle_breach(std::string reference, std::int64_t commitment_id, Ac
       [this, commitment_id, actor = std::move(actor), note = std::move(note)](const CaseSnapshot& current,
                                                                               WriteContext& context, Time now) {
         return plan_breach_handled(current, commitment_id, actor, note, workflows_, now, context);
+      },
+      std::move(done));
+}
+
+void Engine::correct_case(std::string reference, CaseCorrection correction,
+                          std::optional<std::int64_t> expected_version, Actor actor, Callback done) {
+  submit_plan(
+      std::move(reference),
+      [this, correction = std::move(correction), expected_version, actor = std::move(actor)](
+          const CaseSnapshot& current, WriteContext&, Time now) {
+        return plan_correction(current, correction, expected_version, actor, workflows_, now);
       },
       std::move(done));
 }

@@ -63,6 +63,10 @@ class Engine {
   // not broken or was handled already.
   void handle_breach(std::string reference, std::int64_t commitment_id, Actor actor, std::string note, Callback done);
 
+  // Corrects the case's details (planner.h: plan_correction), checked against `expected_version`.
+  void correct_case(std::string reference, CaseCorrection correction, std::optional<std::int64_t> expected_version,
+                    Actor actor, Callback done);
+
   [[nodiscard]] CaseStore& store() { return store_; }
   [[nodiscard]] const Clock& clock() const { return clock_; }
   [[nodiscard]] const WorkflowSet& workflows() const { return workflows_; }

@@ -239,6 +239,22 @@ struct Event {
   std::string hash;   // hex SHA-256 over the canonical encoding, chained to the previous hash
 };
 
+// The record of one inbound email (adapters/inbound), written in the same transaction as the change
+// it caused, or alone when it caused none. Its raw message's BlobStore key is unique among records,
+// so the same message can change a case only once, however many deliveries or pollers bring it.
+struct InboundReceipt {
+  std::string blob_key;  // the raw message (the record's identity)
+  std::string message_id;
+  std::string mailbox;  // the configured mailbox it came through; "" for the default
+  std::string from_address;
+  std::string subject;
+  Time received_at{};
+  std::string disposition;     // adapters/inbound's Disposition name: "threaded", "held", ...
+  std::string case_reference;  // written by the store from the change when the change has a case
+  std::string detail;
+  std::string bounced_address;  // for a bounce: the recipient that failed
+};
+
 struct Staff {
   std::string id;  // "u-17"
   std::string name;

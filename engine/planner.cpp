@@ -258,7 +258,7 @@ Time case_facts_change_at(const Case& record, const WorkflowSet& workflows, Time
   return now < window_end ? window_end : Time::max();
 }
 
-Status authorize(const Actor& actor, ActionType type, const Case& record) {
+Status authorize(const Actor& actor, ActionType type, const Case& record, const Workflow* workflow) {
   switch (actor.kind) {
     case Actor::Kind::kSystem: return Status::success();
     case Actor::Kind::kIntake:
@@ -288,9 +288,51 @@ Status authorize(const Actor& actor, ActionType type, const Case& record) {
         return Error::forbidden(std::string(to_string(type)) + " needs the lead role or above");
       if (type == T::kTransfer && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
         return Error::forbidden("only the owner, or a lead or above, may transfer a case");
+      // Rights on a colleague's case (the workflow's [rights] decisions).
+      if (!record.owner_id.empty() && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead) &&
+          (workflow == nullptr || workflow->decisions == DecisionRights::kOwnerAndLeads) && type != T::kAddMessage &&
+          type != T::kAcceptMessage && type != T::kRejectMessage &&
+          type != T::kTake)  // the lifecycle answers a take of an owned case (409: it has an owner)
+        return Error::forbidden(std::string(to_string(type)) + " is for the case's owner (" + record.owner_id +
+                                ") or a lead or above; other agents may add notes and messages" +
+                                (workflow ? " (workflow " + workflow->name + ", [rights] decisions = \"owner_and_leads\")"
+                                          : std::string()));
       return Status::success();
   }
   return Error::forbidden("unknown actor");
+}
+
+Result<Change> plan_correction(const CaseSnapshot& current, const CaseCorrection& correction,
+                               std::optional<std::int64_t> expected_version, const Actor& actor,
+                               const WorkflowSet& workflows, Time now) {
+  const Case& before = current.record;
+  if (expected_version && *expected_version != before.version)
+    return Error::stale("the case is at version " + std::to_string(before.version) + ", not " +
+                        std::to_string(*expected_version));
+  if (actor.kind != Actor::Kind::kStaff || actor.role == Role::kIntake)
+    return Error::forbidden("only staff (agent and above) correct a case's details");
+  const Workflow* workflow = workflows.empty() ? nullptr : &workflow_of(before, workflows);
+  if (!before.owner_id.empty() && before.owner_id != actor.id && !role_at_least(actor.role, Role::kLead) &&
+      (workflow == nullptr || workflow->decisions == DecisionRights::kOwnerAndLeads))
+    return Error::forbidden("correcting the case's details is for its owner (" + before.owner_id +
+                            ") or a lead or above; other agents may add notes and messages");
+  ChangeBuilder b(before, actor, now, before.version, current.commitments, current.redress);
+  Case& after = b.record();
+  bool changed = false;
+  auto correct = [&](const char* field, const std::optional<std::string>& value, std::string& stored) {
+    if (!value || *value == stored) return;
+    b.event("case.corrected", json::object{{"field", field}, {"before", stored}, {"after", *value}});
+    stored = *value;
+    changed = true;
+  };
+  correct("client.name", correction.client_name, after.client.name);
+  correct("client.email", correction.client_email, after.client.email);
+  correct("client.phone", correction.client_phone, after.client.phone);
+  correct("client.locale", correction.client_locale, after.client.locale);
+  correct("subject", correction.subject, after.subject);
+  correct("description", correction.description, after.description);
+  if (!changed) return Error::invalid("nothing to correct: every field given is already the case's");
+  return std::move(b).finish();
 }
 
 std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor, const WorkflowSet& workflows,
@@ -303,7 +345,7 @@ std::vector<ActionType> actions_open_to(const Case& record, const Actor& actor, 
   as_client.message_internal = false;
   std::vector<ActionType> open;
   for (ActionType type : allowed_actions(state, facts, ActionScope::kAll)) {
-    if (!authorize(actor, type, record)) continue;
+    if (!authorize(actor, type, record, workflow)) continue;
     if (type == T::kAddMessage && actor.kind == Actor::Kind::kClient && !decide(state, type, as_client).accepted)
       continue;
     open.push_back(type);
@@ -444,9 +486,9 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
   if (request.expected_version && *request.expected_version != before.version)
     return Error::stale("the case is at version " + std::to_string(before.version) + ", not " +
                         std::to_string(*request.expected_version));
-  if (auto status = authorize(request.actor, request.type, before); !status) return status.error();
   if (workflows.empty()) return Error::internal("no workflows are loaded");
   const Workflow& workflow = workflow_of(before, workflows);
+  if (auto status = authorize(request.actor, request.type, before, &workflow); !status) return status.error();
 
   LifecycleFacts facts = case_facts(before, &workflow, now);
   facts.action_has_offers = !request.offers.empty();

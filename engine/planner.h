@@ -31,8 +31,22 @@ namespace redress {
 // record stays as it is (the end of the reopen window); Time::max() when never.
 [[nodiscard]] Time case_facts_change_at(const Case& record, const WorkflowSet& workflows, Time now);
 
-// Whether `actor` may perform `type` on `record` at all (before the lifecycle is asked).
-[[nodiscard]] Status authorize(const Actor& actor, ActionType type, const Case& record);
+// A correction of the case's details (engine/actions.h: CaseCorrection), as `actor`: one
+// "case.corrected" event per field that changes, with the field and its value before and after.
+// Staff only; under the workflow's default rights, the owner or a lead or above once someone owns
+// the case. kStaleVersion when `expected_version` is set and not the case's; kInvalid when nothing
+// would change; a closed or withdrawn case may still be corrected (the record must be right).
+[[nodiscard]] Result<Change> plan_correction(const CaseSnapshot& current, const CaseCorrection& correction,
+                                             std::optional<std::int64_t> expected_version, const Actor& actor,
+                                             const WorkflowSet& workflows, Time now);
+
+// Whether `actor` may perform `type` on `record` at all (before the lifecycle is asked). Under the
+// workflow's default rights (Workflow::decisions, kOwnerAndLeads; also when `workflow` is null),
+// once a case has an owner only the owner and leads and above take decisions on it; other agents
+// may add notes and messages (and accept or reject held mail). An unowned case is open to every
+// agent (acknowledge, take...).
+[[nodiscard]] Status authorize(const Actor& actor, ActionType type, const Case& record,
+                               const Workflow* workflow = nullptr);
 
 // Every action, lifecycle or not (messages, commitments, redress), that `actor` may take on the
 // case now, in ActionType order: allowed from the case's state and facts, and authorized. A

@@ -55,6 +55,9 @@ struct Change {
   std::int64_t expected_version = -1;  // the version the plan was made against; -1 for a new case
   std::string client_link_nonce;       // a new client link to store (creation), with its token hash
   std::string client_link_hash;
+  // An inbound email's record (model.h), written first: when the store already has a record of the
+  // same raw message, the change is refused as kConflict and nothing of it is written.
+  std::optional<InboundReceipt> inbound;
   // The case's clock fold state (engine/clocks.h) afterwards; nullopt when unchanged.
   std::optional<std::string> clock_state;
   // The fold clock_state was written from, so that a writer keeping the snapshot need not parse it

@@ -5,6 +5,7 @@
 #include <cassert>
 #include <cctype>
 #include <cmath>
+#include <map>
 #include <tuple>
 #include <utility>
 
@@ -237,6 +238,40 @@ const EscalationLevel* Workflow::level(int number) const {
 WorkflowSet::WorkflowSet(std::vector<Workflow> workflows, std::string default_workflow)
     : workflows_(std::move(workflows)), default_(std::move(default_workflow)) {
   assert(workflows_.empty() || find(default_) != nullptr);
+}
+
+namespace {
+
+std::string in_words(std::string_view id) {
+  std::string out;
+  for (char c : id) out.push_back(c == '_' || c == '-' ? ' ' : c);
+  if (!out.empty()) out[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(out[0])));
+  return out;
+}
+
+std::string named(const std::vector<Workflow>& workflows,
+                  std::vector<std::pair<std::string, std::string>> Workflow::*names, std::string_view id) {
+  for (const auto& w : workflows)
+    for (const auto& [key, name] : w.*names)
+      if (key == id) return name;
+  return in_words(id);
+}
+
+}  // namespace
+
+std::string WorkflowSet::category_name(std::string_view id) const {
+  return named(workflows_, &Workflow::category_names, id);
+}
+
+std::string WorkflowSet::touchpoint_name(std::string_view id) const {
+  return named(workflows_, &Workflow::touchpoint_names, id);
+}
+
+std::vector<std::pair<std::string, std::string>> WorkflowSet::touchpoints() const {
+  std::map<std::string, std::string> all;
+  for (const auto& w : workflows_)
+    for (const auto& [key, name] : w.touchpoint_names) all.emplace(key, name);
+  return {all.begin(), all.end()};
 }
 
 const Workflow* WorkflowSet::find(const std::string& name) const {

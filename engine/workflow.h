@@ -230,6 +230,10 @@ struct ReturnsRule {
   std::vector<ReturnBucket> buckets;
 };
 
+// Who takes decisions on a case someone owns (the workflow's [rights] decisions): its owner and
+// leads and above (the default), or any agent. Notes and messages are open to every agent either way.
+enum class DecisionRights { kOwnerAndLeads, kAnyAgent };
+
 struct Workflow {
   std::string name;                     // stable key, e.g. "retail"
   std::string title;                    // "Retail complaints"
@@ -253,6 +257,10 @@ struct Workflow {
   BreachRule redress_breach;  // what happens when accepted redress is not delivered in time
   std::optional<SummaryResolution> summary_resolution;
   std::optional<HoldingReplyRule> holding_reply;
+  // Display names ([names.categories], [names.touchpoints]): id -> words for people, by id.
+  std::vector<std::pair<std::string, std::string>> category_names;
+  std::vector<std::pair<std::string, std::string>> touchpoint_names;
+  DecisionRights decisions = DecisionRights::kOwnerAndLeads;  // [rights] decisions
 
   // Added for issue 26 (measuring what matters): the taxonomy a resolution is recorded in, and the
   // return's rule. Empty lists: the workflow records no product or root cause (giving one is refused).
@@ -311,6 +319,12 @@ class WorkflowSet {
   [[nodiscard]] const std::vector<Workflow>& all() const { return workflows_; }
   [[nodiscard]] bool empty() const { return workflows_.empty(); }
   [[nodiscard]] const std::string& default_name() const { return default_; }
+  // The display name of a category or touchpoint: the first workflow's [names] entry for it, else
+  // its id in words ("product_quality" -> "Product quality"); empty for an empty id.
+  [[nodiscard]] std::string category_name(std::string_view id) const;
+  [[nodiscard]] std::string touchpoint_name(std::string_view id) const;
+  // Every touchpoint some workflow names, with its display name, in id order, each once.
+  [[nodiscard]] std::vector<std::pair<std::string, std::string>> touchpoints() const;
 
  private:
   std::vector<Workflow> workflows_;

@@ -50,6 +50,7 @@ struct CaseFilter {
   std::optional<int> escalation_level;
   bool overdue = false;    // has an open commitment past due, or a broken one
   bool open_only = false;  // only cases still being worked (before resolution)
+  std::string client_email;  // "" any; else the client's address, compared without regard to case
 };
 
 struct CasePage {

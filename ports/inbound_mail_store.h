@@ -1,65 +1,41 @@
 // InboundMailStore: the record of every inbound email — one row per distinct raw message (its
 // BlobStore key), what the mail intake did with it, and the look-ups threading needs.
 //
-// A message is claimed before it is processed and finished after: claim_inbound() answers kNew for
-// the first arrival, kDuplicate for every later one (an MTA's retry, a second poller), and kNew
-// again only when an earlier claim lapsed unfinished (a node died mid-way), so a message is
-// processed to the end at least once and recorded once. The claim is one statement, so nodes
-// sharing the database cannot both take it.
+// A record is written once, when the message has been dealt with: in the same transaction as the
+// case change it caused (Change::inbound, engine/store.h), or alone by record_inbound() when it
+// caused none (ignored mail). Its key is unique, so a second delivery of the same message — an
+// MTA's retry, a second poller, both at once — finds the first record and changes nothing. A node
+// that dies mid-way has written nothing, and the next delivery deals with the message afresh.
 //
-// Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may call.
+// Implementations (adapters/sqlite, adapters/postgres) are thread-safe: any thread may call.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/model.h"
 #include "engine/result.h"
 #include "engine/time.h"
 
 namespace redress {
 
-struct InboundArrival {
-  std::string blob_key;  // the raw message's BlobStore key (the record's identity)
-  std::string message_id;
-  std::string mailbox;  // the configured mailbox it came through; "" for the default
-  std::string from_address;
-  std::string subject;
-};
+enum class Recorded { kNew, kDuplicate };
 
-struct InboundClaim {
-  enum class Kind { kNew, kDuplicate };
-  Kind kind = Kind::kNew;
+// A stored record: the receipt as written, with its row id.
+struct InboundRecord : InboundReceipt {
   std::int64_t id = 0;
-  std::string disposition;  // kDuplicate: what was done the first time ("pending" while unfinished)
-  std::string case_reference;
-};
-
-struct InboundRecord {
-  std::int64_t id = 0;
-  std::string blob_key;
-  std::string message_id;
-  std::string mailbox;
-  std::string from_address;
-  std::string subject;
-  Time received_at{};
-  std::string disposition;  // "pending", or adapters/inbound's Disposition name
-  std::string case_reference;
-  std::string detail;
-  std::string bounced_address;  // for a bounce: the recipient that failed
 };
 
 class InboundMailStore {
  public:
   virtual ~InboundMailStore() = default;
 
-  // Claims `arrival` for processing until now + lease (see above).
-  [[nodiscard]] virtual Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now,
-                                                           Duration lease) = 0;
-  // Records what was done with a claimed message; it is not claimed again.
-  [[nodiscard]] virtual Status finish_inbound(std::int64_t id, const std::string& disposition,
-                                              const std::string& case_reference, const std::string& detail,
-                                              const std::string& bounced_address) = 0;
+  // The record of the raw message `blob_key`; nullopt when it has none yet.
+  [[nodiscard]] virtual Result<std::optional<InboundRecord>> find_inbound(const std::string& blob_key) = 0;
+  // Records a message that changed no case; kDuplicate (and nothing written) when it has a record.
+  [[nodiscard]] virtual Result<Recorded> record_inbound(const InboundReceipt& receipt) = 0;
   // How many messages from `address` arrived since `since` (the mail-storm cap).
   [[nodiscard]] virtual Result<std::int64_t> count_inbound_from(const std::string& address, Time since) = 0;
   // The case reference of a notification Redress made (threading by In-Reply-To); kNotFound when none.

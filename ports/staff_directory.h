@@ -8,13 +8,24 @@
 // Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may call.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/model.h"
 #include "engine/result.h"
+#include "engine/time.h"
 
 namespace redress {
+
+// An API token as staff administration lists it: never the token, only an id made from its hash.
+struct TokenInfo {
+  std::string id;  // "t-" and the first 16 hex digits of the token's SHA-256
+  std::string staff_id;
+  std::string label;
+  Time created_at{};
+  std::optional<Time> revoked_at;
+};
 
 class StaffDirectory {
  public:
@@ -30,6 +41,33 @@ class StaffDirectory {
   [[nodiscard]] virtual Result<Staff> staff_for_token(const std::string& token_hash) = 0;
   // The argon2id hash of an active staff member's password; kNotFound when none is set.
   [[nodiscard]] virtual Result<std::string> password_hash(const std::string& staff_id) = 0;
+
+  // Staff administration (docs/desk.md). A backend that does not implement them yet answers
+  // kUnavailable, which the API passes on as 503.
+  //
+  // Writes `staff`'s name, email, role, team and active flag over the stored member's (kNotFound
+  // when there is none; kConflict when the email is another member's). Making a member inactive
+  // also revokes every token of theirs and ends every session, in the same transaction.
+  [[nodiscard]] virtual Result<Staff> update_staff(const Staff& staff) {
+    (void)staff;
+    return Error::unavailable("this storage backend cannot change staff yet");
+  }
+  // Sets (or replaces) the argon2id hash of a member's password; kNotFound for an unknown member.
+  [[nodiscard]] virtual Status set_password_hash(const std::string& staff_id, const std::string& hash) {
+    (void)staff_id, (void)hash;
+    return Error::unavailable("this storage backend cannot set passwords yet");
+  }
+  // A member's tokens, revoked ones included, oldest first.
+  [[nodiscard]] virtual Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id) {
+    (void)staff_id;
+    return Error::unavailable("this storage backend cannot list tokens yet");
+  }
+  // Revokes the token with this id (TokenInfo::id); kNotFound when there is none. Revoking a
+  // revoked token changes nothing. Returns the token as it is now.
+  [[nodiscard]] virtual Result<TokenInfo> revoke_token(const std::string& token_id) {
+    (void)token_id;
+    return Error::unavailable("this storage backend cannot revoke tokens yet");
+  }
 };
 
 }  // namespace redress

@@ -62,6 +62,7 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/cases", kCreators, kJson, &create_case);
   staff(verb::get, "/v1/cases", kAgentUp, kNone, &list_cases);
   staff(verb::get, "/v1/cases/{ref}", kAgentUp, kNone, &get_case);
+  staff(verb::patch, "/v1/cases/{ref}", kAgentUp, kJson, &correct_case);
   staff(verb::post, "/v1/cases/{ref}/actions", kAgentUp, kJson, &act_on_case);
   staff(verb::get, "/v1/cases/{ref}/events", kAgentUp, kNone, &case_events);
   staff(verb::get, "/v1/cases/{ref}/notifications", kAgentUp, kNone, &case_notifications);
@@ -117,10 +118,22 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::delete_, "/v1/webhooks/{id}", kAdminOnly, kNone, &delete_subscription);
   open(verb::post, "/hooks/intake/{source}", Access::kIntakeHook, kNone, &intake_hook);
 
+  // Staff administration (web/api_staff.cpp).
+  staff(verb::get, "/v1/staff", kAdminOnly, kNone, &list_staff);
+  staff(verb::post, "/v1/staff", kAdminOnly, kJson, &add_staff_member);
+  staff(verb::get, "/v1/staff/{id}", kAdminOnly, kNone, &get_staff_member);
+  staff(verb::patch, "/v1/staff/{id}", kAdminOnly, kJson, &change_staff_member);
+  staff(verb::post, "/v1/staff/{id}/password", kAdminOnly, kJson, &reset_password);
+  staff(verb::get, "/v1/staff/{id}/tokens", kAdminOnly, kNone, &list_staff_tokens);
+  staff(verb::post, "/v1/staff/{id}/tokens", kAdminOnly, kJson, &issue_staff_token);
+  staff(verb::delete_, "/v1/tokens/{id}", kAdminOnly, kNone, &revoke_token);
+  staff(verb::get, "/v1/teams", kAdminOnly, kNone, &list_teams);
+
   // The outbox's dead letters, the manual clock, operations (web/api_admin.cpp).
   staff(verb::get, "/v1/admin/outbox", kAdminOnly, kNone, &dead_notifications);
   staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, kJson, &retry_notifications);
   staff(verb::post, "/v1/admin/clock", kAdminOnly, kJson, &move_clock);
+  staff(verb::get, "/v1/admin/subjects/export", kAdminOnly, kNone, &export_subject_archive);
   open(verb::get, "/healthz", Access::kPublic, kNone, &health_check);
   open(verb::get, "/metrics", Access::kPublic, kNone, &metrics_exposition);
   open(verb::get, "/v1/openapi.json", Access::kPublic, kNone, &openapi_document);

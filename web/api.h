@@ -8,6 +8,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +36,32 @@
 
 namespace redress::web {
 
+// How mail delivery went last: the delivery worker records each attempt, /healthz reads it (a
+// failing relay makes the service "degraded"). Thread-safe.
+class MailHealth {
+ public:
+  void delivered() {
+    std::lock_guard lock(mutex_);
+    failure_.clear();
+  }
+  void failed(std::string detail, Time at) {
+    std::lock_guard lock(mutex_);
+    if (failure_.empty()) since_ = at;
+    failure_ = std::move(detail);
+  }
+  // The last attempt's failure and since when attempts fail; nullopt when the last one went out.
+  [[nodiscard]] std::optional<std::pair<std::string, Time>> failing() const {
+    std::lock_guard lock(mutex_);
+    if (failure_.empty()) return std::nullopt;
+    return std::make_pair(failure_, since_);
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string failure_;
+  Time since_{};
+};
+
 struct ApiContext {
   Engine& engine;  // every change, and the store's write health (engine.store())
   // The storage roles the API and the pages read (ports/), each the narrowest that serves.
@@ -53,6 +81,9 @@ struct ApiContext {
   std::function<void(std::function<void()>)> defer;  // runs work on an I/O thread
   // Called after the manual clock moved, before /v1/admin/clock answers (fires what fell due).
   std::function<void()> on_clock_moved;
+  // Called after staff administration changed a member or revoked a token (forgets this node's
+  // cached token look-ups, so a deactivated member's token is refused from the next request on).
+  std::function<void()> on_staff_changed;
   // Called after dead notifications were queued again (wakes the delivery workers).
   std::function<void()> on_outbox_retry;
   // Cases each intake source or intake token may create (settings.intake_rate_per_minute); made by
@@ -70,6 +101,8 @@ struct ApiContext {
   // The letter templates staff start from (web/letters.h); the shipped ones when not set (none
   // when those cannot be loaded: a request naming a letter is then refused).
   std::shared_ptr<const LetterTemplates> letters;
+  // Mail delivery's last outcome, for /healthz; null when mail is not sent (no --smtp).
+  std::shared_ptr<MailHealth> mail_health;
 };
 
 void register_api(Router& router, ApiContext& api);

@@ -4,6 +4,7 @@
 
 #include "web/api_internal.h"
 #include "web/query.h"
+#include "web/subject_export.h"
 #include "web/views.h"
 
 namespace redress::web {
@@ -46,6 +47,33 @@ void retry_notifications(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   if (!moved) return reply(problem_from(moved.error()));
   if (api.on_outbox_retry) api.on_outbox_retry();
   reply(json_response(http::status::ok, json::object{{"requeued", *moved}}));
+}
+
+// Everything held about one client (web/subject_export.h), as a tar download. The reads run off
+// the I/O threads: a client with many cases and files takes a while.
+void export_subject_archive(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  QueryReader query(*ctx);
+  std::string email = query.text("email", 320);
+  if (query.refusal()) return reply(*query.refusal());
+  if (email.empty()) return reply(bad_query("email", "is required: the client's email address"));
+  if (!api.blobs || !api.inbound_records || !api.blocking)
+    return reply(problem(http::status::service_unavailable, "subject-export-unavailable",
+                         "Subject export is not available", "this server keeps no files or inbound mail"));
+  api.blocking([&api, email = std::move(email), reply = std::move(reply)]() mutable {
+    SubjectSources sources{api.reads, api.outbox, *api.blobs, *api.inbound_records, api.engine.workflows()};
+    auto archive = export_subject(sources, email, api.engine.clock().now());
+    api.defer([archive = std::move(archive), reply = std::move(reply)]() mutable {
+      if (!archive) return reply(problem_from(archive.error()));
+      Response response{http::status::ok, 11};
+      response.set(http::field::content_type, "application/x-tar");
+      response.set(http::field::content_disposition, "attachment; filename=\"redress-subject.tar\"");
+      response.set(http::field::cache_control, "private, no-store");
+      response.set("X-Redress-Cases", std::to_string(archive->cases));
+      response.body() = std::move(archive->bytes);
+      response.prepare_payload();
+      reply(std::move(response));
+    });
+  });
 }
 
 void move_clock(ApiContext& api, const ContextPtr& ctx, Reply reply) {
@@ -96,6 +124,16 @@ void health_check(ApiContext& api, const ContextPtr&, Reply reply) {
     if (ending.days_left <= 0) health["status"] = "degraded";
   }
   if (!calendars.empty()) health["calendars"] = std::move(calendars);
+  // Mail that cannot be delivered: the relay refuses or cannot be reached; it waits and is retried.
+  if (api.mail_health) {
+    if (auto failing = api.mail_health->failing()) {
+      health["status"] = "degraded";
+      health["mail"] = json::object{{"status", "failing"}, {"since", format_time(failing->second)},
+                                    {"detail", failing->first}};
+    } else {
+      health["mail"] = json::object{{"status", "ok"}};
+    }
+  }
   reply(json_response(http::status::ok, std::move(health)));
 }
 

@@ -228,6 +228,20 @@ void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
              });
 }
 
+void correct_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
+  auto correction = decode_case_correction(ctx->body);
+  if (!correction) return reply(problem_from(correction.error()));
+  auto expected = if_match(ctx->request);
+  if (!expected)
+    return reply(problem(http::status::bad_request, "bad-if-match", "If-Match is not valid", expected.error().detail));
+  api.engine.correct_case(ctx->param("ref"), std::move(correction).value(), *expected, ctx->actor(),
+                          answer_when_committed(api, std::move(reply), [&api](const Committed& committed) {
+                            auto now = api.reads.load_case_view(committed.change.after.reference);
+                            if (!now) return problem_from(now.error());
+                            return view_response(api, *now, http::status::ok);
+                          }));
+}
+
 void case_events(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   const std::string& reference = ctx->param("ref");
   reply(case_rows(reference, api.reads.case_events(reference), &event_json));

@@ -37,7 +37,8 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "survey.submitted",        "case.escalation_requested",
                                                 "message.held",            "message.accepted",
                                                 "message.rejected",        "mail.bounced",
-                                                "case.holding_reply_due",  "commitment.exempted"};
+                                                "case.holding_reply_due",  "commitment.exempted",
+                                                "case.corrected"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;

@@ -81,7 +81,7 @@ struct PageRequest {
 
 // ---- cases (web/api_cases.cpp) -----------------------------------------------------------------
 
-ApiHandlerFunction create_case, list_cases, get_case, act_on_case, case_events, case_notifications, add_message,
+ApiHandlerFunction create_case, list_cases, get_case, correct_case, act_on_case, case_events, case_notifications, add_message,
     make_commitment, offer_redress;
 
 // ---- commitments and redress by id (web/api_commitments.cpp) -----------------------------------
@@ -103,13 +103,18 @@ ApiHandlerFunction create_client_link, revoke_client_link, client_case;
 
 ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription, intake_hook;
 
+// ---- staff administration: staff, tokens, teams (web/api_staff.cpp) ----------------------------
+
+ApiHandlerFunction list_staff, add_staff_member, get_staff_member, change_staff_member, reset_password,
+    list_staff_tokens, issue_staff_token, revoke_token, list_teams;
+
 // ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
 
 // ---- inbound email (web/api_inbound.cpp) --------------------------------------------------------
 
 ApiHandlerFunction take_inbound_email, inbound_mail_records, message_original;
 
-ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition,
+ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition, export_subject_archive,
     openapi_document;
 
 // ---- the published workflows (web/api_workflows.cpp) -------------------------------------------

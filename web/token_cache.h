@@ -32,6 +32,12 @@ class TokenCache {
 
   // The staff member behind `token`: from the cache when looked up less than `ttl` ago.
   [[nodiscard]] Result<Staff> authenticate(const std::string& token);
+  // Forgets every look-up: after staff administration changed a member or a token on this node,
+  // the next request reads the database again.
+  void clear() {
+    std::lock_guard lock(mutex_);
+    entries_.clear();
+  }
 
  private:
   struct Entry {

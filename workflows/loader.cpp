@@ -760,6 +760,43 @@ Workflow read_workflow(const toml::table& root) {
       }
     }
   }
+  // Who takes decisions on an owned case: [rights] decisions = "owner_and_leads" (default) or "any_agent".
+  if (const toml::table* rights = reader.table("rights")) {
+    TableReader rights_reader(*rights, "rights");
+    if (const toml::node* decisions = rights_reader.optional("decisions")) {
+      std::string value = TableReader::as_string(*decisions, "rights.decisions");
+      if (value == "owner_and_leads")
+        workflow.decisions = DecisionRights::kOwnerAndLeads;
+      else if (value == "any_agent")
+        workflow.decisions = DecisionRights::kAnyAgent;
+      else
+        fail(line_of(*decisions), "rights.decisions", "expected \"owner_and_leads\" or \"any_agent\", not \"" + value + "\"");
+    }
+    rights_reader.finish();
+  }
+  // Display names: [names.categories] (each a category of routing.categories) and
+  // [names.touchpoints] (any touchpoint id), each a non-empty string.
+  if (const toml::table* names = reader.table("names")) {
+    TableReader names_reader(*names, "names");
+    auto read_names = [&](std::string_view key, std::vector<std::pair<std::string, std::string>>& out,
+                          bool must_be_category) {
+      const toml::table* table = names_reader.table(key);
+      if (table == nullptr) return;
+      for (const auto& [id, node] : *table) {
+        const std::string path = join(names_reader.key_path(key), id.str());
+        if (!valid_name(id.str())) fail(id.source().begin.line, path, "use lower-case letters, digits, '-' and '_' only");
+        if (must_be_category &&
+            std::find(workflow.categories.begin(), workflow.categories.end(), id.str()) == workflow.categories.end())
+          fail(id.source().begin.line, path, "\"" + std::string(id.str()) + "\" is not one of this workflow's routing.categories");
+        std::string name = TableReader::as_string(node, path);
+        if (name.find_first_not_of(" \t") == std::string::npos) fail(line_of(node), path, "a display name must not be empty");
+        out.emplace_back(std::string(id.str()), std::move(name));
+      }
+    };
+    read_names("categories", workflow.category_names, true);
+    read_names("touchpoints", workflow.touchpoint_names, false);
+    names_reader.finish();
+  }
   if (workflow.holding_reply && workflow.find_clock(workflow.holding_reply->clock) == nullptr) {
     const toml::node* node = root.at_path("holding_reply.clock").node();
     fail(node ? line_of(*node) : 1, "holding_reply.clock", "no clock named \"" + workflow.holding_reply->clock + "\"");

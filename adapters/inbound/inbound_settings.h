@@ -38,7 +38,6 @@ struct InboundSettings {
   int max_files = 10;
   std::int64_t max_file_bytes = 10 << 20;
   std::int64_t max_total_bytes = 25 << 20;
-  std::chrono::seconds claim_lease{120};
 
   [[nodiscard]] const MailboxSettings* mailbox(const std::string& name) const;
 };

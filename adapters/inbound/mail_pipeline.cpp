@@ -36,6 +36,26 @@ std::string message_body(const ParsedMessage& message) {
   return cut(std::move(body), kMaxLongText);
 }
 
+// The record of `base` as dealt with: what was done, and why.
+InboundReceipt receipt_of(const InboundReceipt& base, Disposition disposition, const std::string& detail,
+                          const std::string& bounced_address = {}) {
+  InboundReceipt receipt = base;
+  receipt.disposition = std::string(to_string(disposition));
+  receipt.detail = detail;
+  receipt.bounced_address = bounced_address;
+  return receipt;
+}
+
+// What a second delivery of a message answers: what was done the first time.
+IntakeOutcome duplicate_of(const InboundRecord& first) {
+  IntakeOutcome done{Disposition::kDuplicate, first.case_reference, "already taken (" + first.disposition + ")", {}};
+  done.blob_key = first.blob_key;
+  return done;
+}
+
+// How a change carrying a receipt says that another delivery of the same message recorded it first.
+bool taken_already(const Error& error) { return error.code == ErrorCode::kConflict; }
+
 InboundMail mail_of(const ParsedMessage& message, const std::string& blob_key) {
   InboundMail mail;
   mail.from_address = message.from.address;
@@ -94,59 +114,62 @@ Result<IntakeOutcome> MailPipeline::take_message(std::string_view raw, const std
   auto blob = blobs_.put_blob(raw);
   if (!blob) return blob.error();
   const std::string& key = blob->key;
+  // A second delivery (an MTA's retry, another poller) finds the first one's record. Two at once
+  // both go on, and the one whose change commits second is refused by the record's unique key.
+  auto earlier = records_.find_inbound(key);
+  if (!earlier) return earlier.error();
+  if (*earlier) return duplicate_of(**earlier);
 
-  InboundArrival arrival{key, message.message_id, box->name, lower(message.from.address),
-                         cut(message.subject, kMaxShortText)};
-  Time now = engine_.clock().now();
-  auto claim = records_.claim_inbound(arrival, now, settings_.claim_lease);
-  if (!claim) return claim.error();
-  if (claim->kind == InboundClaim::Kind::kDuplicate) {
-    IntakeOutcome done = outcome(Disposition::kDuplicate, claim->case_reference,
-                                 "already taken (" + claim->disposition + ")");
-    done.blob_key = key;
-    return done;
+  InboundReceipt base;
+  base.blob_key = key;
+  base.message_id = message.message_id;
+  base.mailbox = box->name;
+  base.from_address = lower(message.from.address);
+  base.subject = cut(message.subject, kMaxShortText);
+  base.received_at = engine_.clock().now();
+  auto result = act(message, *box, base);
+  if (!result && taken_already(result.error())) {
+    auto first = records_.find_inbound(key);
+    if (first && *first) return duplicate_of(**first);
   }
-
-  auto result = act(message, *box, key);
   if (!result) {
-    // Left pending: the claim lapses, and the next delivery of the message finishes it.
+    // Nothing is recorded: the next delivery of the message deals with it afresh.
     spdlog::warn("inbound mail {} from {}: {}", message.message_id, message.from.address, result.error().detail);
     return result.error();
   }
   result->blob_key = key;
-  const std::string bounced = result->disposition == Disposition::kBounce && message.bounce &&
-                                      !message.bounce->failed_recipients.empty()
-                                  ? message.bounce->failed_recipients.front()
-                                  : std::string();
-  if (auto s = records_.finish_inbound(claim->id, std::string(to_string(result->disposition)), result->reference,
-                                       result->detail, bounced);
-      !s)
-    return s.error();
   spdlog::info("inbound mail {} from {}: {}{}{}", message.message_id, message.from.address,
                to_string(result->disposition), result->reference.empty() ? "" : " ", result->reference);
   return result;
 }
 
+Result<IntakeOutcome> MailPipeline::ignore(const InboundReceipt& base, const std::string& detail) {
+  auto recorded = records_.record_inbound(receipt_of(base, Disposition::kIgnored, detail));
+  if (!recorded) return recorded.error();
+  if (*recorded == Recorded::kDuplicate) return Error::conflict("this email was taken already");
+  return outcome(Disposition::kIgnored, {}, detail);
+}
+
 Result<IntakeOutcome> MailPipeline::act(const ParsedMessage& message, const MailboxSettings& box,
-                                        const std::string& blob_key) {
-  if (message.kind == MailKind::kBounce) return bounce(message);
+                                        const InboundReceipt& base) {
+  if (message.kind == MailKind::kBounce) return bounce(message, base);
   if (message.kind != MailKind::kPersonal)
-    return outcome(Disposition::kIgnored, {}, std::string(to_string(message.kind)) + ": " + message.kind_reason);
-  if (message.from.address.empty()) return outcome(Disposition::kIgnored, {}, "no sender address");
+    return ignore(base, std::string(to_string(message.kind)) + ": " + message.kind_reason);
+  if (message.from.address.empty()) return ignore(base, "no sender address");
   // Our own mail coming back by another road (an alias that forwards to the mailbox).
   if (!box.address.empty() && lower(message.from.address) == lower(box.address))
-    return outcome(Disposition::kIgnored, {}, "loop: sent from the mailbox's own address");
+    return ignore(base, "loop: sent from the mailbox's own address");
 
   auto recent = records_.count_inbound_from(lower(message.from.address),
                                             engine_.clock().now() - std::chrono::hours(1));
   if (!recent) return recent.error();
-  if (*recent > settings_.max_messages_per_sender_per_hour)
-    return outcome(Disposition::kIgnored, {},
-                   "mail storm: more than " + std::to_string(settings_.max_messages_per_sender_per_hour) +
-                       " messages from this sender in an hour");
+  // This message is not recorded yet: it is one more than those counted.
+  if (*recent + 1 > settings_.max_messages_per_sender_per_hour)
+    return ignore(base, "mail storm: more than " + std::to_string(settings_.max_messages_per_sender_per_hour) +
+                            " messages from this sender in an hour");
 
-  if (auto threaded = thread(message, box)) return to_case(message, *threaded, blob_key);
-  return open_case(message, box, blob_key);
+  if (auto threaded = thread(message, box)) return to_case(message, *threaded, base);
+  return open_case(message, box, base);
 }
 
 bool MailPipeline::case_exists(const std::string& reference) { return cases_.load_case(reference).ok(); }
@@ -181,11 +204,12 @@ std::optional<MailPipeline::Threaded> MailPipeline::thread(const ParsedMessage& 
 }
 
 Result<IntakeOutcome> MailPipeline::to_case(const ParsedMessage& message, const Threaded& threaded,
-                                            const std::string& blob_key) {
+                                            const InboundReceipt& base) {
+  const std::string& blob_key = base.blob_key;
   auto snapshot = cases_.load_case(threaded.reference);
   if (!snapshot) return snapshot.error();
   if (lower(snapshot->record.client.email) != lower(message.from.address))
-    return hold(message, threaded.reference, blob_key,
+    return hold(message, threaded.reference, base,
                 "threaded by " + threaded.how + ", but sent from " + message.from.address +
                     ", not the client's address");
   ActionRequest request;
@@ -199,17 +223,18 @@ Result<IntakeOutcome> MailPipeline::to_case(const ParsedMessage& message, const 
   request.body = with_files_note(message_body(message), left_out);
   request.attachments = std::move(files).value();
   request.mail = mail_of(message, blob_key);
+  const std::string detail = "the client's reply, threaded by " + threaded.how;
+  request.receipt = receipt_of(base, Disposition::kThreaded, detail);
   auto committed = engine_.apply(std::move(request));
-  if (committed)
-    return outcome(Disposition::kThreaded, threaded.reference, "the client's reply, threaded by " + threaded.how);
-  if (committed.error().code == ErrorCode::kUnavailable) return committed.error();
+  if (committed) return outcome(Disposition::kThreaded, threaded.reference, detail);
+  if (committed.error().code == ErrorCode::kUnavailable || taken_already(committed.error())) return committed.error();
   // The case does not take the client's messages now (it ended): staff decide.
-  return hold(message, threaded.reference, blob_key,
+  return hold(message, threaded.reference, base,
               "the client wrote, but the case did not take it: " + committed.error().detail);
 }
 
 Result<IntakeOutcome> MailPipeline::hold(const ParsedMessage& message, const std::string& reference,
-                                         const std::string& blob_key, const std::string& reason) {
+                                         const InboundReceipt& base, const std::string& reason) {
   ActionRequest request;
   request.type = ActionType::kHoldMessage;
   request.reference = reference;
@@ -219,15 +244,18 @@ Result<IntakeOutcome> MailPipeline::hold(const ParsedMessage& message, const std
   if (!files) return files.error();
   request.body = with_files_note(message_body(message), left_out);
   request.attachments = std::move(files).value();
-  request.mail = mail_of(message, blob_key);
+  request.mail = mail_of(message, base.blob_key);
   request.mail.hold_reason = reason;
+  const std::string detail = "held for staff: " + reason;
+  request.receipt = receipt_of(base, Disposition::kHeld, detail);
   auto committed = engine_.apply(std::move(request));
   if (!committed) return committed.error();
-  return outcome(Disposition::kHeld, reference, "held for staff: " + reason);
+  return outcome(Disposition::kHeld, reference, detail);
 }
 
 Result<IntakeOutcome> MailPipeline::open_case(const ParsedMessage& message, const MailboxSettings& box,
-                                              const std::string& blob_key) {
+                                              const InboundReceipt& base) {
+  const std::string& blob_key = base.blob_key;
   NewCase request;
   request.client.email = message.from.address;
   request.client.name = message.from.name.empty() ? message.from.address.substr(0, message.from.address.find('@'))
@@ -247,12 +275,22 @@ Result<IntakeOutcome> MailPipeline::open_case(const ParsedMessage& message, cons
   auto link = keyring_.new_client_link();
   request.client_link_nonce = link.nonce;
   request.client_link_hash = link.hash;
-  // Keyed by the raw message, so a retry after a failure between creation and the record's finish
-  // finds the case made the first time instead of opening a second.
+  request.receipt = receipt_of(base, Disposition::kOpenedCase, "a new complaint");
+  // Keyed by the raw message too, so two deliveries at once open one case: the second replays it.
   auto created = engine_.create_case(std::move(request), Actor::intake("email"), "mail:" + blob_key, blob_key);
   if (!created) return created.error();
-  return outcome(Disposition::kOpenedCase, created->change.after.reference,
-                 created->replayed ? "the case opened by an earlier delivery" : "a new complaint");
+  const std::string& reference = created->change.after.reference;
+  if (!created->replayed) return outcome(Disposition::kOpenedCase, reference, "a new complaint");
+  // The case was opened by another delivery, with its record; a case opened before records were
+  // written with the change (an older version's unfinished claim) gets its record now.
+  auto first = records_.find_inbound(blob_key);
+  if (!first) return first.error();
+  if (*first) return Error::conflict("this email was taken already");
+  InboundReceipt late = receipt_of(base, Disposition::kOpenedCase, "the case opened by an earlier delivery");
+  late.case_reference = reference;
+  auto recorded = records_.record_inbound(late);
+  if (!recorded) return recorded.error();
+  return outcome(Disposition::kOpenedCase, reference, late.detail);
 }
 
 Result<std::vector<AttachmentRef>> MailPipeline::store_files(const ParsedMessage& message, int& left_out) {
@@ -275,17 +313,17 @@ Result<std::vector<AttachmentRef>> MailPipeline::store_files(const ParsedMessage
 }
 
 
-Result<IntakeOutcome> MailPipeline::bounce(const ParsedMessage& message) {
+Result<IntakeOutcome> MailPipeline::bounce(const ParsedMessage& message, const InboundReceipt& base) {
   if (!message.bounce || message.bounce->failed_recipients.empty())
-    return outcome(Disposition::kIgnored, {}, "a delivery report naming no failed recipient");
+    return ignore(base, "a delivery report naming no failed recipient");
   const BounceReport& report = *message.bounce;
   std::optional<OurMessageId> ours;
   if (!settings_.domain.empty()) ours = parse_our_message_id(report.original_message_id, settings_.domain);
   if (!ours || ours->notification_id == 0)
-    return outcome(Disposition::kIgnored, {}, "a delivery report for mail Redress did not send");
+    return ignore(base, "a delivery report for mail Redress did not send");
   auto owner = records_.notification_case(ours->notification_id);
   if (!owner || *owner != ours->reference)
-    return outcome(Disposition::kIgnored, {}, "a delivery report naming an unknown notification");
+    return ignore(base, "a delivery report naming an unknown notification");
   ActionRequest request;
   request.type = ActionType::kRecordBounce;
   request.reference = ours->reference;
@@ -295,10 +333,11 @@ Result<IntakeOutcome> MailPipeline::bounce(const ParsedMessage& message) {
   request.bounce.diagnostic = cut(report.diagnostic, kMaxShortText);
   request.bounce.notification_id = ours->notification_id;
   request.bounce.permanent = report.permanent;
+  const std::string detail = "mail to " + report.failed_recipients.front() + " failed (" + report.status + ")";
+  request.receipt = receipt_of(base, Disposition::kBounce, detail, report.failed_recipients.front());
   auto committed = engine_.apply(std::move(request));
   if (!committed) return committed.error();
-  return outcome(Disposition::kBounce, ours->reference,
-                 "mail to " + report.failed_recipients.front() + " failed (" + report.status + ")");
+  return outcome(Disposition::kBounce, ours->reference, detail);
 }
 
 }  // namespace redress::inbound

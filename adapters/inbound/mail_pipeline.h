@@ -3,7 +3,7 @@
 //
 // For each message, in this order:
 //   1. the raw bytes go to the BlobStore (durable before anything else is done with them);
-//   2. the message is claimed in the InboundMailStore by its blob key: the same bytes again are a
+//   2. the InboundMailStore is asked for a record of its blob key: the same bytes again are a
 //      duplicate and change nothing;
 //   3. it is parsed (parsed_message.h) and classified: auto-replies, bulk and list mail, our own
 //      mail come back (loops), and mail from a sender over the hourly cap never open a case and are
@@ -17,8 +17,11 @@
 //      accept or reject otherwise, or when the case no longer takes the client's messages;
 //   6. a message that threads to nothing opens a case (channel email) routed by its mailbox.
 // Every change to a case goes through the Engine as an action, so the case's rules, history and
-// notifications apply as to any other. A failure to store is kUnavailable (retry later); the claim
-// then lapses, and the next delivery of the message finishes it.
+// notifications apply as to any other. The message's record (InboundReceipt) is written in that
+// change's own transaction — or alone, for mail that changes no case — so a message is recorded
+// exactly when it has been dealt with, and a second delivery racing the first is refused by the
+// record's unique key. A failure to store is kUnavailable (retry later): nothing is recorded, and
+// the next delivery deals with the message afresh.
 //
 // Thread-safe: take_message may be called from any number of threads at once.
 #pragma once
@@ -55,15 +58,18 @@ class MailPipeline final : public MailIntake {
   };
   [[nodiscard]] std::optional<Threaded> thread(const ParsedMessage& message, const MailboxSettings& box);
   [[nodiscard]] bool case_exists(const std::string& reference);
+  // Each takes `base`, the message's record before it is dealt with, and writes it with what it did.
   [[nodiscard]] Result<IntakeOutcome> act(const ParsedMessage& message, const MailboxSettings& box,
-                                          const std::string& blob_key);
+                                          const InboundReceipt& base);
   [[nodiscard]] Result<IntakeOutcome> to_case(const ParsedMessage& message, const Threaded& threaded,
-                                              const std::string& blob_key);
+                                              const InboundReceipt& base);
   [[nodiscard]] Result<IntakeOutcome> hold(const ParsedMessage& message, const std::string& reference,
-                                           const std::string& blob_key, const std::string& reason);
+                                           const InboundReceipt& base, const std::string& reason);
   [[nodiscard]] Result<IntakeOutcome> open_case(const ParsedMessage& message, const MailboxSettings& box,
-                                                const std::string& blob_key);
-  [[nodiscard]] Result<IntakeOutcome> bounce(const ParsedMessage& message);
+                                                const InboundReceipt& base);
+  [[nodiscard]] Result<IntakeOutcome> bounce(const ParsedMessage& message, const InboundReceipt& base);
+  // Records mail that changes no case; kConflict when another delivery recorded it first.
+  [[nodiscard]] Result<IntakeOutcome> ignore(const InboundReceipt& base, const std::string& detail);
   // The message's files, stored, within the limits; `left_out` counts the files that were not.
   [[nodiscard]] Result<std::vector<AttachmentRef>> store_files(const ParsedMessage& message, int& left_out);
 

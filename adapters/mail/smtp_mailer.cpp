@@ -1,5 +1,7 @@
 #include "adapters/mail/smtp_mailer.h"
 
+#include "adapters/network/ip_address.h"
+
 #include <curl/curl.h>
 #include <sodium.h>
 
@@ -276,6 +278,27 @@ DeliveryResult SmtpMailer::send(const OutgoingMail& mail) {
   else
     result.detail = reason;
   return result;
+}
+
+bool url_host_is_loopback(std::string_view url) {
+  auto scheme_end = url.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  std::string_view rest = url.substr(scheme_end + 3);
+  rest = rest.substr(0, rest.find_first_of("/?#"));
+  if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+  std::string_view host;
+  if (!rest.empty() && rest.front() == '[') {
+    auto close = rest.find(']');
+    if (close == std::string_view::npos) return false;
+    host = rest.substr(0, close + 1);
+  } else {
+    host = rest.substr(0, rest.find(':'));
+  }
+  std::string lower;
+  for (char c : host) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  if (lower == "localhost") return true;
+  auto address = network::parse_ip(lower);
+  return address && network::classify(*address) == network::AddressClass::kLoopback;
 }
 
 }  // namespace redress::mail

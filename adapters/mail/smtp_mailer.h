@@ -74,4 +74,8 @@ class SmtpMailer final : public Mailer {
   std::string description_;
 };
 
+// True when an smtp:// or smtps:// URL's host is a loopback address (127.0.0.0/8, ::1) or
+// "localhost": the default STARTTLS setting speaks to such a relay in clear.
+[[nodiscard]] bool url_host_is_loopback(std::string_view url);
+
 }  // namespace redress::mail

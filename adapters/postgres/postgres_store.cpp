@@ -101,13 +101,8 @@ Result<std::vector<AttentionCount>> PostgresStore::attention_by_owner(Time) { re
 Result<std::vector<EscalationCount>> PostgresStore::escalation_counts() { return not_yet("the review board"); }
 Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time) { return not_yet("the review board"); }
 
-Result<InboundClaim> PostgresStore::claim_inbound(const InboundArrival&, Time, Duration) {
-  return not_yet("inbound mail");
-}
-Status PostgresStore::finish_inbound(std::int64_t, const std::string&, const std::string&, const std::string&,
-                                     const std::string&) {
-  return not_yet("inbound mail");
-}
+Result<std::optional<InboundRecord>> PostgresStore::find_inbound(const std::string&) { return not_yet("inbound mail"); }
+Result<Recorded> PostgresStore::record_inbound(const InboundReceipt&) { return not_yet("inbound mail"); }
 Result<std::int64_t> PostgresStore::count_inbound_from(const std::string&, Time) { return not_yet("inbound mail"); }
 Result<std::string> PostgresStore::notification_case(std::int64_t) { return not_yet("inbound mail"); }
 Result<std::vector<InboundRecord>> PostgresStore::list_inbound(const std::string&, int) {

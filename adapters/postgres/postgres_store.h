@@ -160,10 +160,8 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
   // ---- InboundMailStore, MailboxStateStore (not yet on PostgreSQL) ----
-  [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
-  [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
-                                      const std::string& case_reference, const std::string& detail,
-                                      const std::string& bounced_address) override;
+  [[nodiscard]] Result<std::optional<InboundRecord>> find_inbound(const std::string& blob_key) override;
+  [[nodiscard]] Result<Recorded> record_inbound(const InboundReceipt& receipt) override;
   [[nodiscard]] Result<std::int64_t> count_inbound_from(const std::string& address, Time since) override;
   [[nodiscard]] Result<std::string> notification_case(std::int64_t notification_id) override;
   [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,

@@ -384,6 +384,7 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   if (!filter.workflow.empty()) params.add(filter.workflow), sql += " AND workflow = " + next();
   if (filter.escalation_level)
     params.add(std::int64_t{*filter.escalation_level}), sql += " AND escalation_level = " + next();
+  if (!filter.client_email.empty()) params.add(filter.client_email), sql += " AND lower(client_email) = lower(" + next() + ")";
   if (!text.empty()) {
     std::string pattern = "%";
     for (char c : text) {

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "adapters/sqlite/inbound_records.h"
 #include "adapters/sqlite/rows.h"
 
 namespace redress::sqlite {
@@ -68,6 +69,15 @@ const std::vector<Subscription>& ChangeWriter::live_subscriptions(Connection& db
 Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnapshot* before, SummaryDeltas& summaries) {
   const std::vector<Subscription>& subscriptions = live_subscriptions(db);
   const Case& c = change.after;
+  // The inbound email's record first: a second delivery of the same message fails here, before
+  // this item has written anything.
+  if (change.inbound) {
+    InboundReceipt receipt = *change.inbound;
+    receipt.case_reference = c.reference;
+    auto inserted = insert_inbound_receipt(db, receipt);
+    if (!inserted) return inserted.error();
+    if (!*inserted) return Error::conflict("this email (" + receipt.message_id + ") was taken already");
+  }
   if (change.expected_version < 0) {
     auto& insert = db.cached(kInsertCaseSql);
     bind_case(insert, c);

@@ -4,9 +4,13 @@ namespace redress::sqlite {
 
 namespace {
 
+#define REDRESS_INBOUND_COLUMNS                                                                               \
+  "SELECT id, blob_key, message_id, mailbox, from_address, subject, received_at, disposition, case_reference, " \
+  "detail, bounced_address FROM inbound_mail "
 constexpr const char* kListSql =
-    "SELECT id, blob_key, message_id, mailbox, from_address, subject, received_at, disposition, case_reference, "
-    "detail, bounced_address FROM inbound_mail WHERE (?1 = '' OR case_reference = ?1) ORDER BY id DESC LIMIT ?2";
+    REDRESS_INBOUND_COLUMNS "WHERE (?1 = '' OR case_reference = ?1) ORDER BY id DESC LIMIT ?2";
+constexpr const char* kFindSql = REDRESS_INBOUND_COLUMNS "WHERE blob_key = ?1 AND disposition <> 'pending'";
+#undef REDRESS_INBOUND_COLUMNS
 
 InboundRecord record_from(const Statement& s) {
   InboundRecord r;
@@ -26,60 +30,52 @@ InboundRecord record_from(const Statement& s) {
 
 }  // namespace
 
-Result<InboundClaim> InboundRecords::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
-  InboundClaim claim;
+Result<bool> insert_inbound_receipt(Connection& db, const InboundReceipt& receipt) {
+  auto& insert = db.cached(
+      "INSERT INTO inbound_mail(blob_key, message_id, mailbox, from_address, subject, received_at, disposition, "
+      "case_reference, detail, bounced_address) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10) "
+      // A 'pending' row is an older version's claim its node never finished: this record replaces it.
+      "ON CONFLICT(blob_key) DO UPDATE SET message_id = ?2, mailbox = ?3, from_address = ?4, subject = ?5, "
+      "received_at = ?6, disposition = ?7, case_reference = ?8, detail = ?9, bounced_address = ?10, "
+      "claimed_until = NULL WHERE inbound_mail.disposition = 'pending'");
+  insert.bind(1, receipt.blob_key)
+      .bind(2, receipt.message_id)
+      .bind(3, receipt.mailbox)
+      .bind(4, receipt.from_address)
+      .bind(5, receipt.subject)
+      .bind(6, to_micros(receipt.received_at))
+      .bind(7, receipt.disposition)
+      .bind(8, receipt.case_reference)
+      .bind(9, receipt.detail)
+      .bind(10, receipt.bounced_address);
+  if (auto s = insert.run(); !s) return s.error();
+  return db.changes() == 1;
+}
+
+Result<std::optional<InboundRecord>> InboundRecords::find_inbound(const std::string& blob_key) {
+  return store_.readers.read([&](Connection& db) -> Result<std::optional<InboundRecord>> {
+    auto& find = db.cached(kFindSql);
+    find.bind(1, blob_key);
+    std::optional<InboundRecord> record;
+    if (find.step()) record = record_from(find);
+    if (!find.status()) return find.status().error();
+    find.reset();
+    return record;
+  });
+}
+
+Result<Recorded> InboundRecords::record_inbound(const InboundReceipt& receipt) {
+  Recorded recorded = Recorded::kNew;
   Status status = store_.writer.run_write(
       [&](Connection& db) -> Status {
-        // One statement decides: a new row is claimed; an existing one only when it is still pending
-        // and its claim lapsed (the node that took it died before finishing).
-        auto& upsert = db.cached(
-            "INSERT INTO inbound_mail(blob_key, message_id, mailbox, from_address, subject, received_at, "
-            "claimed_until) VALUES (?1,?2,?3,?4,?5,?6,?7) "
-            "ON CONFLICT(blob_key) DO UPDATE SET claimed_until = ?7 "
-            "WHERE disposition = 'pending' AND claimed_until < ?6 "
-            "RETURNING id");
-        upsert.bind(1, arrival.blob_key)
-            .bind(2, arrival.message_id)
-            .bind(3, arrival.mailbox)
-            .bind(4, arrival.from_address)
-            .bind(5, arrival.subject)
-            .bind(6, to_micros(now))
-            .bind(7, to_micros(now + lease));
-        if (upsert.step()) {
-          claim.kind = InboundClaim::Kind::kNew;
-          claim.id = upsert.integer(0);
-          upsert.reset();
-          return Status::success();
-        }
-        if (!upsert.status()) return upsert.status();
-        auto& find = db.cached("SELECT id, disposition, case_reference FROM inbound_mail WHERE blob_key = ?1");
-        find.bind(1, arrival.blob_key);
-        if (!find.step())
-          return find.status().ok() ? Status(Error::internal("inbound message vanished")) : find.status();
-        claim.kind = InboundClaim::Kind::kDuplicate;
-        claim.id = find.integer(0);
-        claim.disposition = find.text(1);
-        claim.case_reference = find.text(2);
-        find.reset();
+        auto inserted = insert_inbound_receipt(db, receipt);
+        if (!inserted) return inserted.error();
+        recorded = *inserted ? Recorded::kNew : Recorded::kDuplicate;
         return Status::success();
       },
       WriteScope::kNoCaseRows);
   if (!status) return status.error();
-  return claim;
-}
-
-Status InboundRecords::finish_inbound(std::int64_t id, const std::string& disposition,
-                                      const std::string& case_reference, const std::string& detail,
-                                      const std::string& bounced_address) {
-  return store_.writer.run_write(
-      [&](Connection& db) -> Status {
-        auto& finish = db.cached(
-            "UPDATE inbound_mail SET disposition = ?2, case_reference = ?3, detail = ?4, bounced_address = ?5, "
-            "claimed_until = NULL WHERE id = ?1");
-        finish.bind(1, id).bind(2, disposition).bind(3, case_reference).bind(4, detail).bind(5, bounced_address);
-        return finish.run();
-      },
-      WriteScope::kNoCaseRows);
+  return recorded;
 }
 
 Result<std::int64_t> InboundRecords::count_inbound_from(const std::string& address, Time since) {

@@ -716,6 +716,8 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
     texts.emplace_back(++n, filter.workflow), sql += " AND workflow = ?" + std::to_string(n);
   if (filter.escalation_level)
     numbers.emplace_back(++n, *filter.escalation_level), sql += " AND escalation_level = ?" + std::to_string(n);
+  if (!filter.client_email.empty())
+    texts.emplace_back(++n, filter.client_email), sql += " AND client_email = ?" + std::to_string(n) + " COLLATE NOCASE";
   if (!text.empty()) {
     std::string pattern = "%";
     for (char c : text) {

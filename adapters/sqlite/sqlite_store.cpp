@@ -194,6 +194,18 @@ Result<Staff> SqliteStore::staff_for_token(const std::string& token_hash) { retu
 
 Result<std::string> SqliteStore::password_hash(const std::string& staff_id) { return staff_.password_hash(staff_id); }
 
+Result<Staff> SqliteStore::update_staff(const Staff& staff) { return staff_.update_staff(staff); }
+
+Status SqliteStore::set_password_hash(const std::string& staff_id, const std::string& hash) {
+  return staff_.set_password_hash(staff_id, hash);
+}
+
+Result<std::vector<TokenInfo>> SqliteStore::list_tokens(const std::string& staff_id) {
+  return staff_.list_tokens(staff_id);
+}
+
+Result<TokenInfo> SqliteStore::revoke_token(const std::string& token_id) { return staff_.revoke_token(token_id); }
+
 // ---- forwarded to SignInRecords ----------------------------------------------------------------
 
 Result<SignInGate> SqliteStore::sign_in_gate(const std::string& email, Time now) {
@@ -326,14 +338,11 @@ Status SqliteStore::release_lease(const std::string& name, const std::string& ho
 
 // ---- forwarded to InboundRecords ---------------------------------------------------------------
 
-Result<InboundClaim> SqliteStore::claim_inbound(const InboundArrival& arrival, Time now, Duration lease) {
-  return inbound_.claim_inbound(arrival, now, lease);
+Result<std::optional<InboundRecord>> SqliteStore::find_inbound(const std::string& blob_key) {
+  return inbound_.find_inbound(blob_key);
 }
 
-Status SqliteStore::finish_inbound(std::int64_t id, const std::string& disposition, const std::string& case_reference,
-                                   const std::string& detail, const std::string& bounced_address) {
-  return inbound_.finish_inbound(id, disposition, case_reference, detail, bounced_address);
-}
+Result<Recorded> SqliteStore::record_inbound(const InboundReceipt& receipt) { return inbound_.record_inbound(receipt); }
 
 Result<std::int64_t> SqliteStore::count_inbound_from(const std::string& address, Time since) {
   return inbound_.count_inbound_from(address, since);

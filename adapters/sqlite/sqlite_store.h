@@ -164,6 +164,10 @@ class SqliteStore final : public Store {
 
   // StaffRecords (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;
+  [[nodiscard]] Result<Staff> update_staff(const Staff& staff) override;
+  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash) override;
+  [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id) override;
+  [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id) override;
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
   [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
                                                           Duration window, Duration lockout) override;
@@ -177,10 +181,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
 
   // InboundRecords (the inbound_mail table).
-  [[nodiscard]] Result<InboundClaim> claim_inbound(const InboundArrival& arrival, Time now, Duration lease) override;
-  [[nodiscard]] Status finish_inbound(std::int64_t id, const std::string& disposition,
-                                      const std::string& case_reference, const std::string& detail,
-                                      const std::string& bounced_address) override;
+  [[nodiscard]] Result<std::optional<InboundRecord>> find_inbound(const std::string& blob_key) override;
+  [[nodiscard]] Result<Recorded> record_inbound(const InboundReceipt& receipt) override;
   [[nodiscard]] Result<std::int64_t> count_inbound_from(const std::string& address, Time since) override;
   [[nodiscard]] Result<std::string> notification_case(std::int64_t notification_id) override;
   [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,

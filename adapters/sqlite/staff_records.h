@@ -25,6 +25,12 @@ class StaffRecords {
   [[nodiscard]] Status add_token(const std::string& staff_id, const std::string& token_hash, const std::string& label);
   [[nodiscard]] Result<Staff> staff_for_token(const std::string& token_hash);
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id);
+  // Staff administration (ports/staff_directory.h): in the writer's transaction, so a deactivation
+  // revokes the tokens and ends the sessions with it.
+  [[nodiscard]] Result<Staff> update_staff(const Staff& staff);
+  [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash);
+  [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id);
+  [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id);
 
  private:
   StoreAccess store_;

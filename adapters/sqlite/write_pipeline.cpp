@@ -251,9 +251,12 @@ WritePipeline::Pass WritePipeline::run_batch_pass(std::vector<QueueItem>& batch,
   WriterContext context(cache_, db);
   batch_summaries_.clear();
   for (std::size_t i = 0; i < batch.size(); ++i) {
-    // Administration (a summaries rebuild, say) sees the summaries as the items before it left
-    // them: their deltas are written first, outside its savepoint.
-    if (std::holds_alternative<AdminItem>(batch[i]) && !batch_summaries_.empty()) {
+    // Administration that may touch cases (a summaries rebuild, say) sees the summaries as the
+    // items before it left them: their deltas are written first, outside its savepoint. Work on
+    // other tables (outbox claims, leases, sessions, inbound records) neither reads nor writes
+    // them, and so leaves the deltas to the one write at the group's end.
+    if (const auto* admin = std::get_if<AdminItem>(&batch[i]);
+        admin && admin->scope == WriteScope::kMayTouchCases && !batch_summaries_.empty()) {
       if (Status summed = batch_summaries_.apply(db); !summed) {
         refuse_batch(batch, summaries_failure(summed.error()));
         return Pass::kAnswered;

@@ -316,6 +316,21 @@ struct Fixture {
 
 // ---- MIME: known vectors ----
 
+TEST_CASE("mail: which relay URLs are on loopback (spoken to without STARTTLS by default)", "[mail]") {
+  using redress::mail::url_host_is_loopback;
+  for (const char* url : {"smtp://127.0.0.1:2525", "smtp://127.8.9.10", "smtp://localhost:25", "smtp://LOCALHOST",
+                          "smtp://[::1]:2525", "smtps://alice:secret@127.0.0.1:465/", "smtp://user@[::1]"}) {
+    INFO(url);
+    CHECK(url_host_is_loopback(url));
+  }
+  for (const char* url : {"smtp://mail.example.org:587", "smtp://10.0.0.5:25", "smtp://192.168.1.2", "smtp://[fe80::1]",
+                          "smtp://localhost.example.org", "smtp://127.0.0.1.example.org", "smtp://0.0.0.0:25",
+                          "smtp://127.0.0.1@mail.example.org", "not a url", "smtp://[::1"}) {
+    INFO(url);
+    CHECK_FALSE(url_host_is_loopback(url));
+  }
+}
+
 TEST_CASE("mail: RFC 2047 encoded-words for known vectors", "[mail]") {
   // "Café": C a f, then U+00E9 = C3 A9 in UTF-8; Q keeps letters and hex-encodes the rest.
   CHECK(mail::encode_header_word("Café") == "=?UTF-8?Q?Caf=C3=A9?=");

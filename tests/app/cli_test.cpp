@@ -3,16 +3,21 @@
 
 #include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "engine/hash_chain.h"
@@ -316,6 +321,33 @@ TEST_CASE("cli: staff password reads standard input and stores an argon2id hash"
   CHECK(no_input.status == 1);
 }
 
+TEST_CASE("cli: the demo looks like a real desk - most commitments kept, a handful broken and unhandled", "[cli]") {
+  DataDir data;
+  Run demo = data.redress({"demo", "--cases", "300", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
+  INFO(demo.err);
+  REQUIRE(demo.status == 0);
+  RawDb raw(data.db());
+  const int cases = std::stoi(raw.column("SELECT count(*) FROM cases").at(0));
+  const int unhandled = std::stoi(
+      raw.column("SELECT count(DISTINCT case_id) FROM commitments WHERE status = 'broken' AND handled_at IS NULL").at(0));
+  const int kept = std::stoi(raw.column("SELECT count(*) FROM commitments WHERE status = 'kept'").at(0));
+  const int broken = std::stoi(raw.column("SELECT count(*) FROM commitments WHERE status = 'broken'").at(0));
+  INFO(unhandled << " of " << cases << " cases with a broken unhandled commitment; " << kept << " kept, " << broken
+                 << " broken");
+  CHECK(cases == 300);
+  CHECK(unhandled > 0);              // the board has something to show
+  CHECK(unhandled * 6 < cases);      // but not most cases (73% before issue 27)
+  CHECK(kept > 4 * broken);          // most commitments are kept
+  // Old complaints do not wait at the front door or in the queue.
+  CHECK(raw.column("SELECT count(*) FROM cases WHERE status IN ('received', 'acknowledged') AND owner_id = '' AND "
+                   "received_at < (SELECT max(received_at) FROM cases) - 3 * 86400000000")
+            .at(0) == "0");
+  // One person of each role can sign in: a password is printed and stored for each.
+  for (const char* role : {"admin", "manager", "lead", "agent"})
+    CHECK(demo.out.find(std::string("  ") + role) != std::string::npos);
+  CHECK(raw.column("SELECT count(*) FROM staff WHERE password_hash IS NOT NULL").at(0) == "4");
+}
+
 TEST_CASE("cli: demo seeds cases in several statuses - audit verify passes, then finds tampering", "[cli]") {
   DataDir data;
   Run demo = data.redress({"demo", "--cases", "60", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
@@ -459,4 +491,72 @@ TEST_CASE("cli: outbox list shows dead notifications and outbox retry queues the
   CHECK(raw.column("SELECT status FROM notifications WHERE id = " + id).at(0) == "pending");
   Run empty = data.redress({"outbox", "list"});
   CHECK_THAT(empty.out, Catch::Contains("0 dead notifications."));
+}
+
+TEST_CASE("cli: the data directory is 0700 and every file in it 0600, whatever the umask", "[cli][private]") {
+  DataDir data;
+  // An installation made before (or by hand): a world-readable directory and database. And a
+  // permissive umask, which the commands inherit.
+  fs::permissions(data.dir.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                       fs::perms::others_read | fs::perms::others_exec);
+  const mode_t old_umask = ::umask(022);
+  {
+    std::ofstream(data.dir.path() / "notes.txt") << "left here by an administrator\n";
+  }
+  REQUIRE((fs::status(data.dir.path() / "notes.txt").permissions() & fs::perms::others_read) != fs::perms::none);
+  Run migrate = data.redress({"migrate"});
+  Run demo = data.redress({"demo", "--cases", "20", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
+  ::umask(old_umask);
+  INFO(migrate.err << demo.err);
+  REQUIRE(migrate.status == 0);
+  REQUIRE(demo.status == 0);
+
+  auto mode_of = [](const fs::path& path) {
+    struct stat info {};
+    REQUIRE(::stat(path.c_str(), &info) == 0);
+    return info.st_mode & 07777;
+  };
+  CHECK(mode_of(data.dir.path()) == 0700);
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(data.dir.path())) {
+    const std::string name = entry.path().filename().string();
+    names.push_back(name);
+    INFO(name);
+    CHECK(mode_of(entry.path()) == 0600);
+  }
+  // The databases the store keeps, each checked above.
+  for (const char* expected : {"redress.db", "redress-search.db", "redress-blobs.db", "notes.txt"})
+    CHECK(std::find(names.begin(), names.end(), expected) != names.end());
+
+  // A server's WAL and shared-memory files, made while it runs, are the owner's only as well.
+  std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", data.flag()};
+  std::vector<char*> argv;
+  const std::string binary = REDRESS_BINARY;
+  argv.push_back(const_cast<char*>(binary.c_str()));
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::umask(022);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execv(binary.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::umask(old_umask);
+  REQUIRE(pid > 0);
+  bool seen_wal = false;
+  for (int i = 0; i < 200 && !seen_wal; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    seen_wal = fs::exists(data.dir.path() / "redress.db-wal") && fs::exists(data.dir.path() / "redress.db-shm");
+  }
+  if (seen_wal) {
+    CHECK(mode_of(data.dir.path() / "redress.db-wal") == 0600);
+    CHECK(mode_of(data.dir.path() / "redress.db-shm") == 0600);
+  }
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  CHECK(seen_wal);
 }

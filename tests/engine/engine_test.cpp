@@ -289,3 +289,76 @@ TEST_CASE("Scheduler: nothing fires while another holder has the lease", "[engin
   CHECK_FALSE(report.lease_held);
   CHECK(desk.pledge(*desk.store.snapshot(reference)).status == CommitmentStatus::kOpen);
 }
+
+TEST_CASE("Engine: rights - on an owned case a colleague may add notes but not decide; a lead may", "[engine][rights]") {
+  Desk desk;
+  Staff colleague =
+      desk.store.add_staff(Staff{"", "Olga Other", "olga@redress.example", Role::kAgent, "care", true});
+  Staff lead = desk.store.add_staff(Staff{"", "Lee Lead", "lee@redress.example", Role::kLead, "care", true});
+  std::string reference = desk.create();
+  auto act = [&](ActionType type, const Staff& by) {
+    ActionRequest request;
+    request.type = type;
+    request.reference = reference;
+    request.actor = Actor::staff(by.id, by.role);
+    request.reason = "because";
+    request.body = "a note";
+    return desk.engine.apply(request);
+  };
+  // Unowned: a colleague acknowledges it.
+  REQUIRE(act(ActionType::kAcknowledge, colleague).ok());
+  REQUIRE(act(ActionType::kTake, desk.agent).ok());
+  auto refused = act(ActionType::kStart, colleague);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kForbidden);
+  CHECK(refused.error().detail.find("owner (" + desk.agent.id + ")") != std::string::npos);
+  CHECK(act(ActionType::kAddMessage, colleague).ok());
+  auto record = desk.store.snapshot(reference)->record;
+  auto open_to = [&](const Staff& by) { return desk.engine.allowed_actions(record, Actor::staff(by.id, by.role)); };
+  auto has = [](const std::vector<ActionType>& types, ActionType type) {
+    return std::find(types.begin(), types.end(), type) != types.end();
+  };
+  CHECK_FALSE(has(open_to(colleague), ActionType::kStart));
+  CHECK(has(open_to(colleague), ActionType::kAddMessage));
+  CHECK(has(open_to(desk.agent), ActionType::kStart));
+  CHECK(has(open_to(lead), ActionType::kStart));
+  CHECK(act(ActionType::kStart, lead).ok());
+
+  // A workflow whose rights let any agent decide.
+  Workflow any = desk.workflows.all().front();
+  any.decisions = DecisionRights::kAnyAgent;
+  WorkflowSet open_set({any}, "retail");
+  CHECK(authorize(Actor::staff(colleague.id, colleague.role), ActionType::kEscalate, record, &open_set.all().front()).ok());
+  CHECK_FALSE(authorize(Actor::staff(colleague.id, colleague.role), ActionType::kEscalate, record,
+                        &desk.workflows.all().front())
+                  .ok());
+}
+
+TEST_CASE("Engine: a correction records one event per changed field, with before and after", "[engine][corrections]") {
+  Desk desk;
+  std::string reference = desk.create();
+  auto current = *desk.store.snapshot(reference);
+  CaseCorrection correction;
+  correction.client_email = "ana.ruiz@example.org";
+  correction.subject = "Charged twice";  // unchanged: no event
+  correction.client_phone = "+44 20 7946 0018";
+  const Actor agent = Actor::staff(desk.agent.id, desk.agent.role);
+  auto planned = plan_correction(current, correction, current.record.version, agent, desk.workflows, desk.clock.now());
+  REQUIRE(planned.ok());
+  REQUIRE(planned->events.size() == 2);
+  CHECK(planned->events[0].type == "case.corrected");
+  CHECK(planned->events[0].data.find("\"before\":\"ana@example.org\"") != std::string::npos);
+  CHECK(planned->after.client.email == "ana.ruiz@example.org");
+  CHECK(planned->after.client.phone == "+44 20 7946 0018");
+  // Stale, nothing new, not staff.
+  CHECK(plan_correction(current, correction, current.record.version - 1, agent, desk.workflows, desk.clock.now())
+            .error()
+            .code == ErrorCode::kStaleVersion);
+  CaseCorrection same;
+  same.subject = "Charged twice";
+  CHECK(plan_correction(current, same, std::nullopt, agent, desk.workflows, desk.clock.now()).error().code ==
+        ErrorCode::kInvalid);
+  CHECK(plan_correction(current, correction, std::nullopt, Actor::client(), desk.workflows, desk.clock.now())
+            .error()
+            .code == ErrorCode::kForbidden);
+}

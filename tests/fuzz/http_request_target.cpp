@@ -188,6 +188,8 @@ HttpHarness& http_harness() {
                                                                nullptr,
                                                                nullptr,
                                                                {},
+                                                               {},
+                                                               {},
                                                                {}});
     h->api->openapi_document = "{}";
     web::Server& server = *h->server;

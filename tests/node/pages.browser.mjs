@@ -75,14 +75,15 @@ async function waitDone(page, pattern) {
   }
 }
 
-async function signIn(context, email) {
+// Agents land on their cases; leads, managers and admins on the review board (issue 27).
+async function signIn(context, email, landing = "/staff") {
   const page = await context.newPage();
   await page.goto(base + "/staff");
   assert.match(page.url(), /\/staff\/login\?next=/);
   await page.getByLabel("Email address").fill(email);
   await page.getByLabel("Password").fill(password);
   await page.getByRole("button", { name: "Sign in" }).click();
-  await page.waitForURL(base + "/staff");
+  await page.waitForURL(base + landing);
   return page;
 }
 
@@ -222,7 +223,7 @@ test("an agent signs in, takes a case and makes promises; the board shows the br
   await shot(agent, "staff-case");
 
   const managerContext = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  const manager = await signIn(managerContext, "manager@example.org");
+  const manager = await signIn(managerContext, "manager@example.org", "/staff/board");
   await manager.goto(base + "/staff/board");
   const ownerRow = () => manager.locator("#owners tr", { hasText: "Alex Agent" });
   const before = await ownerRow().innerText();

@@ -830,6 +830,10 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
       "/v1/webhooks/{id}", "delete");
   contract.expect(server.call("POST", "/v1/admin/clock", R"({"advance": "PT1H"})", {}, "admin"), "/v1/admin/clock",
                   "post");
+  contract.expect(server.call("GET", "/v1/admin/subjects/export?email=nobody%40example.org", "", {}, "admin"),
+                  "/v1/admin/subjects/export", "get");
+  contract.expect(server.call("GET", "/v1/admin/subjects/export", "", {}, "admin"), "/v1/admin/subjects/export",
+                  "get");
 
   // 405 with Allow, 404 for an unknown path.
   HttpAnswer not_allowed = server.call("PUT", "/v1/cases");

@@ -7,7 +7,9 @@
 #include "adapters/peers.h"
 #include "support/dovecot.h"
 
+#include <atomic>
 #include <set>
+#include <thread>
 
 using namespace redress::webtest;
 
@@ -251,6 +253,56 @@ TEST_CASE("inbound email: a stranger's mail with a case's reference is held; sta
   CHECK(std::count(types.begin(), types.end(), "message.held") == 2);
   CHECK(std::count(types.begin(), types.end(), "message.rejected") == 1);
   CHECK(std::count(types.begin(), types.end(), "message.accepted") == 1);
+}
+
+TEST_CASE("inbound email: deliveries of one message at once change its case once", "[web][inbound]") {
+  RedressServer server;
+  Client intake(server.port(), server.token("intake"));
+  Client agent(server.port(), server.token("agent"));
+  auto opened = post_mail(intake, mail("Dana Whitfield <dana@example.net>", "My parcel never arrived", "It never came.\r\n"));
+  REQUIRE(opened.status == 201);
+  const std::string reference = string_at(opened.json(), "reference");
+  const std::size_t messages_before = case_messages(agent, reference).size();
+
+  // The client's reply and an auto-reply, each delivered by six callers at the same moment (an MTA's
+  // retry racing a second poller): each is dealt with once, the others are told it was a duplicate.
+  const std::string reply =
+      mail("dana@example.net", "Re: [" + reference + "] My parcel never arrived", "Still nothing today.\r\n");
+  const std::string auto_reply = read_text(kCorpus + "out_of_office.eml");
+  for (const auto& [raw, dealt] : {std::pair{reply, "threaded"}, std::pair{auto_reply, "ignored"}}) {
+    INFO(dealt);
+    constexpr int kCallers = 6;
+    std::vector<std::string> dispositions(kCallers);
+    std::vector<int> statuses(kCallers);
+    std::atomic<int> ready{0};
+    std::vector<std::thread> callers;
+    for (int i = 0; i < kCallers; ++i)
+      callers.emplace_back([&, i] {
+        Client own(server.port(), server.token("intake"));
+        ++ready;
+        while (ready < kCallers) std::this_thread::yield();
+        auto answer = post_mail(own, raw);
+        statuses[i] = answer.status;
+        if (answer.status < 300) dispositions[i] = string_at(answer.json(), "disposition");
+      });
+    for (auto& c : callers) c.join();
+    int first = 0, duplicates = 0;
+    for (int i = 0; i < kCallers; ++i) {
+      INFO(statuses[i] << " " << dispositions[i]);
+      CHECK(statuses[i] < 300);
+      first += dispositions[i] == dealt;
+      duplicates += dispositions[i] == "duplicate";
+    }
+    CHECK(first == 1);
+    CHECK(duplicates == kCallers - 1);
+  }
+  auto messages = case_messages(agent, reference);
+  int replies = 0;
+  for (const auto& m : messages) replies += string_at(m, "body").find("Still nothing today.") != std::string::npos;
+  CHECK(replies == 1);
+  CHECK(messages.size() == messages_before + 1);
+  Client admin(server.port(), server.token("admin"));
+  CHECK(admin.get("/v1/inbound/email").json().at("items").as_array().size() == 3);
 }
 
 TEST_CASE("inbound email: auto-replies, lists, bulk mail and loops never open a case", "[web][inbound]") {

@@ -783,4 +783,69 @@ TEST_CASE("pages: staff attach files to a message in the console and download ev
   CHECK(api.get("/v1/cases/" + reference).json().at("version") == version);
 }
 
+
+TEST_CASE("pages: a lead records an exemption on a compensating pledge in the console; an agent is not offered it",
+          "[web][pages][standards]") {
+  RedressServer server;
+  server.set_password("lead", kPassword);
+  server.set_password("agent", kPassword);
+  Client api(server.port(), server.token("agent"));
+  json::object body{{"client", json::object{{"name", "Ana Ruiz"}, {"email", "ana@example.org"}}},
+                    {"channel", "phone"},
+                    {"category", "power_cut"},
+                    {"subject", "No power, no access"},
+                    {"description", "The engineer could not reach the meter."},
+                    {"workflow", "energy-network"}};
+  auto created = api.post("/v1/cases", json::value(body));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  std::string pledge;
+  const json::value view = api.get("/v1/cases/" + reference).json();
+  for (const auto& k : view.at("commitments").as_array())
+    if (k.as_object().contains("pledge") &&
+        std::string(k.at("pledge").as_string()).find("/supply_restoration#") != std::string::npos)
+      pledge = std::string(k.at("id").as_string());
+  REQUIRE(!pledge.empty());
+  const std::string page = "/staff/cases/" + reference;
+
+  Client agent_browser(server.port());
+  CookieJar agent_jar;
+  REQUIRE(sign_in(agent_browser, agent_jar, "agent@example.org", kPassword).status == 303);
+  CHECK(agent_browser.get(page, agent_jar.header()).body.find("value=\"exempt_commitment\"") == std::string::npos);
+
+  Client browser(server.port());
+  CookieJar jar;
+  REQUIRE(sign_in(browser, jar, "lead@example.org", kPassword).status == 303);
+  auto before = browser.get(page, jar.header());
+  REQUIRE(before.status == 200);
+  CHECK(before.body.find("value=\"exempt_commitment\"") != std::string::npos);
+  CHECK(before.body.find("<label for=\"exempt-" + pledge + "\"") != std::string::npos);
+  const std::string csrf = hidden(before.body, "csrf");
+
+  // Without a reason: refused at the field, nothing recorded.
+  auto refused = browser.post(
+      page + "/act", form_encode({{"csrf", csrf}, {"action", "exempt_commitment"}, {"commitment_id", pledge}}),
+      form_type() + jar.header());
+  CHECK(refused.status == 422);
+  CHECK(api.get("/v1/cases/" + reference + "/events").body.find("commitment.exempted") == std::string::npos);
+
+  const std::string reason = "The customer refused access to the meter (regulation 10 exemption)";
+  auto done = browser.post(page + "/act",
+                           form_encode({{"csrf", csrf},
+                                        {"action", "exempt_commitment"},
+                                        {"commitment_id", pledge},
+                                        {"reason", reason}}),
+                           form_type() + jar.header());
+  INFO(done.body);
+  REQUIRE(done.status == 303);
+  bool exempt = false;
+  const json::value now = api.get("/v1/cases/" + reference).json();
+  for (const auto& k : now.at("commitments").as_array())
+    if (k.at("id") == json::value(pledge)) exempt = k.as_object().contains("exemption") && k.at("exemption") == json::value(reason);
+  CHECK(exempt);
+  auto after = browser.get(page, jar.header());
+  CHECK(after.body.find("Exempt from automatic compensation: " + reason) != std::string::npos);
+  CHECK(after.body.find("value=\"exempt_commitment\"") == std::string::npos);  // recorded once
+}
+
 }  // namespace redress::webtest

@@ -13,6 +13,8 @@ namespace {
 
 const std::string kBase = "/v1/cases/";
 
+std::string unique_id(const std::string& prefix);
+
 // A server with helpers to put cases into the states a test needs, as the agent.
 struct World {
   RedressServer& server;
@@ -190,6 +192,23 @@ struct World {
     return string_at(r.json(), "id");
   }
 
+  // A new agent's id, added by the admin (staff administration).
+  std::string colleague() {
+    HttpResponse r = admin.post("/v1/staff", json::value(json::object{{"name", "Role Table"},
+                                                                       {"email", unique_id("colleague") + "@example.org"},
+                                                                       {"role", "agent"}}));
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  }
+  // The id of an API token of a new agent's.
+  std::string token_of_colleague() {
+    std::string id = colleague();
+    HttpResponse r = admin.post("/v1/staff/" + id + "/tokens", json::value(json::object{}));
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  }
+
   // A signed intake delivery as request bytes.
   std::string signed_intake(const std::string& id, std::int64_t timestamp, const std::string& body,
                             const Headers& extra = {}, std::optional<std::string> signature = std::nullopt) {
@@ -284,6 +303,10 @@ std::vector<Route> route_table() {
       {"GET", "/v1/admin/outbox", Who::kAdmin, 200,
        [](World&) {
          return Call{"GET", "/v1/admin/outbox", {}, {}, {}};
+       }},
+      {"GET", "/v1/admin/subjects/export", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/admin/subjects/export?email=ana%40example.org", {}, {}, {}};
        }},
       {"POST", "/v1/admin/outbox/retry", Who::kAdmin, 200,
        [](World&) {
@@ -463,6 +486,49 @@ std::vector<Route> route_table() {
       {"DELETE", "/v1/webhooks/{id}", Who::kAdmin, 204,
        [](World& w) {
          return Call{"DELETE", "/v1/webhooks/" + w.subscription(), {}, {}, {}};
+       }},
+      {"PATCH", "/v1/cases/{ref}", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"PATCH", kBase + c.ref, body_of({{"subject", "Charged twice (corrected)"}}), c.ref, {}};
+       }},
+      {"GET", "/v1/staff", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/staff", {}, {}, {}};
+       }},
+      {"POST", "/v1/staff", Who::kAdmin, 201,
+       [](World&) {
+         return Call{"POST", "/v1/staff",
+                     body_of({{"name", "New Hire"}, {"email", unique_id("hire") + "@example.org"}, {"role", "agent"}}),
+                     {}, {}};
+       }},
+      {"GET", "/v1/staff/{id}", Who::kAdmin, 200,
+       [](World& w) {
+         return Call{"GET", "/v1/staff/" + w.colleague(), {}, {}, {}};
+       }},
+      {"PATCH", "/v1/staff/{id}", Who::kAdmin, 200,
+       [](World& w) {
+         return Call{"PATCH", "/v1/staff/" + w.colleague(), body_of({{"team", "billing-desk"}}), {}, {}};
+       }},
+      {"POST", "/v1/staff/{id}/password", Who::kAdmin, 200,
+       [](World& w) {
+         return Call{"POST", "/v1/staff/" + w.colleague() + "/password", body_of({}), {}, {}};
+       }},
+      {"GET", "/v1/staff/{id}/tokens", Who::kAdmin, 200,
+       [](World& w) {
+         return Call{"GET", "/v1/staff/" + w.colleague() + "/tokens", {}, {}, {}};
+       }},
+      {"POST", "/v1/staff/{id}/tokens", Who::kAdmin, 201,
+       [](World& w) {
+         return Call{"POST", "/v1/staff/" + w.colleague() + "/tokens", body_of({{"label", "ci"}}), {}, {}};
+       }},
+      {"DELETE", "/v1/tokens/{id}", Who::kAdmin, 200,
+       [](World& w) {
+         return Call{"DELETE", "/v1/tokens/" + w.token_of_colleague(), {}, {}, {}};
+       }},
+      {"GET", "/v1/teams", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/teams", {}, {}, {}};
        }},
       {"POST", "/hooks/intake/{source}", Who::kIntakeHook, 201,
        [](World& w) {

@@ -684,4 +684,80 @@ TEST_CASE("standards: CFPB clocks run from when the CFPB routed the complaint", 
   CHECK(agent.post("/v1/cases", json::value(routed)).status == 422);
 }
 
+
+TEST_CASE("standards: a calendar that has run out is said at start-up, in the log and /healthz, and its deadlines "
+          "are refused",
+          "[web][standards][calendar]") {
+  // The shipped standards, and one whose holidays end with last year (whatever year the test runs in).
+  TempDir dir;
+  const fs::path workflows = dir.path() / "workflows";
+  fs::create_directories(workflows);
+  for (const auto& entry : fs::directory_iterator(REDRESS_SOURCE_DIR "/workflows"))
+    if (entry.path().extension() == ".toml") fs::copy_file(entry.path(), workflows / entry.path().filename());
+  namespace chr = std::chrono;
+  const int last_year = static_cast<int>(chr::year_month_day(chr::floor<chr::days>(chr::system_clock::now())).year()) - 1;
+  std::ofstream(workflows / "mini.toml") << R"(name = "mini"
+title = "Mini"
+description = "A standard whose calendar has run out."
+pledge = "We answer within 5 business days."
+team = "care"
+reopen_window = "P14D"
+
+[routing]
+categories = ["mini"]
+
+[calendar]
+zone = "Europe/London"
+holidays = []
+first_year = )" << last_year << "\nlast_year = " << last_year << R"(
+
+[calendar.hours]
+monday = ["09:00-17:00"]
+tuesday = ["09:00-17:00"]
+wednesday = ["09:00-17:00"]
+thursday = ["09:00-17:00"]
+friday = ["09:00-17:00"]
+
+[[escalation]]
+name = "Lead"
+roles = ["lead"]
+
+[clocks.answer]
+text = "We will answer"
+start = "received"
+target = "P5D"
+basis = "business"
+[clocks.answer.breach]
+escalate_to = 1
+notify = ["owner"]
+)";
+  // Its letters: the retail standard's, copied (the letters directory must hold every standard's).
+  const fs::path letters = dir.path() / "letters";
+  fs::copy(REDRESS_SOURCE_DIR "/templates/letters", letters, fs::copy_options::recursive);
+  fs::copy(letters / "retail", letters / "mini", fs::copy_options::recursive);
+  ServerSetup setup;
+  setup.config = {"workflows = \"" + workflows.string() + "\"", "letters = \"" + letters.string() + "\""};
+  RedressServer server(setup);
+  const std::string said = "the mini standard's business calendar (Europe/London) lists holidays to the end of " +
+                           std::to_string(last_year) + ": it has run out";
+  CHECK(read_text(last_server_log()).find(said) != std::string::npos);
+
+  Client anyone(server.port());
+  json::value health = anyone.get("/healthz").json();
+  CHECK(string_at(health, "status") == "degraded");
+  REQUIRE(health.as_object().contains("calendars"));
+  REQUIRE(health.at("calendars").as_array().size() == 1);
+  CHECK(string_at(health.at("calendars").as_array()[0], "workflow") == "mini");
+  CHECK(health.at("calendars").as_array()[0].at("days_left").as_int64() == 0);
+
+  // A case on it cannot be given a deadline past the calendar's end: refused, and nothing stored.
+  Client agent(server.port(), server.token("agent"));
+  HttpResponse refused = agent.post("/v1/cases", json::value(case_body("mini", "mini", "Out of calendar")));
+  INFO(refused.describe());
+  CHECK(refused.status == 503);
+  CHECK(agent.get("/v1/cases").json().at("items").as_array().empty());
+  // The other standards go on.
+  create(agent, case_body("retail", "billing", "Still counted"));
+}
+
 }  // namespace redress::webtest

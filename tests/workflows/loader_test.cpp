@@ -522,3 +522,33 @@ TEST_CASE("the complete example in workflows/README.md is valid", "[loader][docs
   CHECK(parsed->summary_resolution.has_value());
   CHECK(parsed->clocks_for("billing").size() == 3);
 }
+
+TEST_CASE("display names and rights: read from [names] and [rights], checked, with defaults", "[loader][desk]") {
+  const std::string categories = "categories = [\"mini\"]";
+  auto named = parse_workflow(
+      replace(kMinimal, categories,
+              categories + "\n\n[names.categories]\nmini = \"Mini things\"\n\n[names.touchpoints]\nphone_contact = "
+                           "\"On the phone\"\n\n[rights]\ndecisions = \"any_agent\""),
+      "workflows/mini.toml");
+  INFO((named.ok() ? std::string() : named.error().detail));
+  REQUIRE(named.ok());
+  CHECK(named->decisions == DecisionRights::kAnyAgent);
+  WorkflowSet set({*named}, "mini");
+  CHECK(set.category_name("mini") == "Mini things");
+  CHECK(set.touchpoint_name("phone_contact") == "On the phone");
+  CHECK(set.category_name("store_experience") == "Store experience");  // unnamed: the id in words
+  REQUIRE(set.touchpoints().size() == 1);
+
+  auto plain = parse_workflow(kMinimal, "workflows/mini.toml");
+  REQUIRE(plain.ok());
+  CHECK(plain->decisions == DecisionRights::kOwnerAndLeads);  // the default
+
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[names.categories]\nnot_routed = \"X\""))
+            .find("names.categories.not_routed") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[names.touchpoints]\nphone = \"  \""))
+            .find("must not be empty") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[names]\ncolours = {}"))
+            .find("names.colours") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[rights]\ndecisions = \"anyone\""))
+            .find("rights.decisions") != std::string::npos);
+}

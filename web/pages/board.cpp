@@ -273,7 +273,15 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     for (std::size_t i = 0; i < ranked.size() && i < 6; ++i) shown.push_back(ranked[i].second);
     bool other = ranked.size() > shown.size();
     std::vector<ChartSeries> series;
-    for (const auto& value : shown) series.push_back(ChartSeries{value, std::vector<std::int64_t>(kWeeks, 0)});
+    // Shown by their display names (the workflow files' [names]); "(none)" and "other" as they are.
+    const WorkflowSet& workflows = api.engine.workflows();
+    auto display = [&](const std::string& value) {
+      if (value == "(none)") return value;
+      return std::string_view(dimension) == "category" ? workflows.category_name(value)
+                                                       : workflows.touchpoint_name(value);
+    };
+    for (const auto& value : shown)
+      series.push_back(ChartSeries{display(value), std::vector<std::int64_t>(kWeeks, 0)});
     if (other) series.push_back(ChartSeries{"other", std::vector<std::int64_t>(kWeeks, 0)});
     for (const auto& c : *weekly) {
       if (c.dimension != dimension) continue;

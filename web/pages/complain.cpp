@@ -37,7 +37,7 @@ json::object form_data(PagesContext& pages, const std::map<std::string, std::str
     return it == values.end() ? std::string() : it->second;
   };
   json::array categories = category_options(pages, value("category"));
-  json::array touchpoints = touchpoint_options(value("touchpoint"));
+  json::array touchpoints = touchpoint_options(pages, value("touchpoint"));
   json::object draft;
   for (const auto& [k, v] : values) draft[k] = v;
   const auto& limits = pages.api.settings.attachments;

@@ -8,6 +8,8 @@
 
 #include <date/tz.h>
 
+#include <algorithm>
+
 #include "engine/actions.h"
 #include "web/api_internal.h"
 #include "web/attachments.h"
@@ -185,8 +187,8 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["remedy_requested"] = c.remedy_requested;
   data["client_email"] = c.client.email;
   data["client_phone"] = c.client.phone;
-  data["category"] = c.category;
-  data["touchpoint"] = c.touchpoint;
+  data["category"] = api.engine.workflows().category_name(c.category);
+  if (!c.touchpoint.empty()) data["touchpoint"] = api.engine.workflows().touchpoint_name(c.touchpoint);
   data["severity"] = to_string(c.severity);
   data["channel"] = to_string(c.channel);
   data["workflow"] = workflow ? workflow->title : c.workflow;
@@ -200,6 +202,10 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   if (view.client_link_nonce) data["client_url"] = client_url(api, api.keyring.client_token(*view.client_link_nonce));
   data["is_owner"] = c.owner_id == who.staff.id;
 
+  // What this staff member may do on the case (the lifecycle and the workflow's rights): only those
+  // forms are shown.
+  const std::vector<ActionType> may_do = api.engine.allowed_actions(c, Actor::staff(who.staff.id, who.staff.role));
+  auto may = [&may_do](ActionType type) { return std::find(may_do.begin(), may_do.end(), type) != may_do.end(); };
   json::array commitments;
   for (const auto& k : view.snapshot.commitments) {
     json::object o{
@@ -208,7 +214,8 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
         {"owner", staff_name(staff, k.owner_id)}};
     bool open = k.status == CommitmentStatus::kOpen;
     o["is_open"] = open;
-    o["keepable"] = open && k.kind != CommitmentKind::kPledge;  // the case's events keep a pledge
+    o["keepable"] = open && k.kind != CommitmentKind::kPledge &&  // the case's events keep a pledge
+                    may(ActionType::kKeepCommitment);
     if (open) o["due_text"] = due_text(k.due_at, now);
     o["overdue"] = open && !k.paused() && k.due_at < now;
     o["at_risk"] = open && k.warnings_fired > 0;
@@ -217,6 +224,10 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     o["unhandled"] = k.status == CommitmentStatus::kBroken && !k.handled_at;
     if (!k.note.empty()) o["note"] = k.note;
     if (k.handled_at) o["handled"] = when(*k.handled_at) + (k.handled_note.empty() ? "" : ": " + k.handled_note);
+    if (!k.exemption.empty()) o["exemption"] = k.exemption;
+    o["exemptable"] = may(ActionType::kExemptCommitment) && workflow && k.exemption.empty() &&
+                      (open || k.status == CommitmentStatus::kBroken) &&
+                      compensates(k, *workflow, api.engine.workflows());
     o["due_input"] = k.paused() ? local_input(workflow, now + std::chrono::hours(24)) : local_input(workflow, k.due_at);
     // How far the commitment may move: a pledge as its clock's rule says, a promise freely.
     o["movable"] = open;
@@ -238,6 +249,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
           break;
       }
     }
+    if (!may(ActionType::kRenegotiateCommitment)) o["movable"] = false;
     if (k.rule_due_at && *k.rule_due_at != Time::max() && k.replaces_id != 0)
       o["rule_due"] = when(*k.rule_due_at);
     commitments.push_back(std::move(o));
@@ -254,7 +266,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
                    {"automatic", r.automatic}};
     if (r.amount_minor) o["amount"] = mail::format_money(*r.amount_minor, r.currency);
     if (r.paid_minor) o["paid"] = mail::format_money(*r.paid_minor, r.paid_currency);
-    o["can_fulfil"] = r.status == RedressStatus::kAccepted;
+    o["can_fulfil"] = r.status == RedressStatus::kAccepted && may(ActionType::kFulfilRedress);
     o["currency"] = r.currency;
     redress.push_back(std::move(o));
   }
@@ -325,8 +337,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
 
   // Every action this staff member may take now, lifecycle or not (messages, promises, redress).
   json::object can;
-  Actor actor = Actor::staff(who.staff.id, who.staff.role);
-  for (ActionType type : api.engine.allowed_actions(c, actor)) can[to_string(type)] = true;
+  for (ActionType type : may_do) can[to_string(type)] = true;
   data["can"] = std::move(can);
   json::array owners;
   for (const auto& [id, s] : staff)
@@ -444,6 +455,47 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["files_allowed"] = api.blobs != nullptr && limits.max_files > 0;
   data["max_files"] = limits.max_files;
   data["max_file_size"] = size_text(limits.max_file_bytes);
+  // The correction form (PATCH /v1/cases/{ref}'s): for the owner, leads and above, or anyone on an
+  // unowned case (or under a workflow whose rights let any agent decide); starts from the case.
+  data["can_correct"] = c.owner_id.empty() || c.owner_id == who.staff.id || role_at_least(who.staff.role, Role::kLead) ||
+                        (workflow && workflow->decisions == DecisionRights::kAnyAgent);
+  for (const auto& [field, stored] : std::initializer_list<std::pair<const char*, const std::string*>>{
+           {"name", &c.client.name},
+           {"email", &c.client.email},
+           {"phone", &c.client.phone},
+           {"locale", &c.client.locale},
+           {"subject", &c.subject},
+           {"description", &c.description}})
+    if (!draft.contains(std::string("correct_") + field)) draft[std::string("correct_") + field] = *stored;
+  // What the client said on the phone, recorded by whoever may decide: the client's own choices now.
+  json::array phone;
+  if (data["can_correct"].as_bool()) {
+    for (ActionType type : api.engine.allowed_actions(c, Actor::client())) {
+      if (type == ActionType::kAcceptRedress || type == ActionType::kRejectRedress) {
+        for (const auto& r : view.snapshot.redress) {
+          if (r.status != RedressStatus::kProposed) continue;
+          std::string offer = redress_display_id(r.id) + " (" + mail::redress_kind_label(r.kind) +
+                              (r.amount_minor ? " " + mail::format_money(*r.amount_minor, r.currency) : "") + ")";
+          bool accept = type == ActionType::kAcceptRedress;
+          phone.push_back(json::object{
+              {"value", std::string(to_string(type)) + ":" + redress_display_id(r.id)},
+              {"label", (accept ? "Accepts offer " : "Turns down offer ") + offer}});
+        }
+      } else if (type == ActionType::kWithdraw) {
+        phone.push_back(json::object{{"value", "withdraw"}, {"label", "Withdraws the complaint"}});
+      } else if (type == ActionType::kRequestEscalation) {
+        phone.push_back(json::object{{"value", "request_escalation"}, {"label", "Asks for the complaint to be escalated"}});
+      }
+    }
+  }
+  // The re-assessment form (the assess action): severity and category, the current ones chosen.
+  json::array severities;
+  for (auto name : all_names_Severity())
+    severities.push_back(json::object{{"value", name}, {"selected", name == to_string(c.severity)}});
+  data["severity_options"] = std::move(severities);
+  data["category_options"] = category_options(pages, c.category);
+  data["has_phone_options"] = !phone.empty();
+  data["phone_options"] = std::move(phone);
   data["draft"] = std::move(draft);
   return data;
 }
@@ -552,6 +604,125 @@ void handle_breach(PagesContext& pages, const ContextPtr& ctx, Reply reply, cons
       });
 }
 
+// Corrects the case's details (the API's PATCH /v1/cases/{ref}): the fields that differ from the
+// case as the page showed it, checked against the page's version.
+void correct(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+  const std::string reference = ctx->param("ref");
+  auto view = pages.api.reads.load_case_view(reference);
+  if (!view) return reply(message_page(pages, page_status(view.error()), "No such case", view.error().detail));
+  json::object draft;
+  for (const auto& [name, value] : form.fields())
+    if (name != "csrf") draft["correct_" + name] = value;
+  auto fail = [&pages, who, reference](const Error& error, json::object draft) {
+    auto current = pages.api.reads.load_case_view(reference);
+    if (!current) return message_page(pages, page_status(current.error()), "No such case", current.error().detail);
+    json::object data = case_page_data(pages, *current, who, std::move(draft));
+    data["correct_open"] = true;
+    put_error(data, error);
+    if (error.code == ErrorCode::kStaleVersion)
+      data["error"] =
+          "The case changed while you were looking at it (someone else acted on it). Here it is as it is now; "
+          "what you typed is kept below.";
+    return render_page(pages, page_status(error), "case", std::move(data));
+  };
+  const Case& c = view->snapshot.record;
+  json::object client, body;
+  auto differs = [&form](const char* field, const std::string& stored) {
+    return form.has(field) && form.get(field) != stored;
+  };
+  if (differs("name", c.client.name)) client["name"] = form.get("name");
+  if (differs("email", c.client.email)) client["email"] = form.get("email");
+  if (differs("phone", c.client.phone)) client["phone"] = form.get("phone");
+  if (differs("locale", c.client.locale)) client["locale"] = form.get("locale");
+  if (!client.empty()) body["client"] = std::move(client);
+  if (differs("subject", c.subject)) body["subject"] = form.get("subject");
+  if (differs("description", c.description)) body["description"] = form.get("description");
+  auto correction = decode_case_correction(body);
+  if (!correction) return reply(fail(correction.error(), std::move(draft)));
+  std::optional<std::int64_t> version;
+  try {
+    version = std::stoll(form.get("expected_version"));
+  } catch (const std::exception&) {
+    return reply(fail(Error::invalid_field("expected_version", "is missing: reload the page"), std::move(draft)));
+  }
+  ApiContext& api = pages.api;
+  api.engine.correct_case(
+      reference, std::move(correction).value(), version, Actor::staff(who.staff.id, who.staff.role),
+      [&api, reply = std::move(reply), fail, reference, draft = std::move(draft)](Result<Committed> result) mutable {
+        api.defer([result = std::move(result), reply = std::move(reply), fail, reference,
+                   draft = std::move(draft)]() mutable {
+          if (!result) return reply(fail(result.error(), std::move(draft)));
+          reply(see_other("/staff/cases/" + reference + "?done=corrected"));
+        });
+      });
+}
+
+// Records what the client said on the phone: their decision on an offer, a withdrawal or a request
+// for escalation, as the client's action (what the client link would have done), then an internal
+// note saying who took the call. Only for whoever may decide on the case.
+void phone(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+  const std::string reference = ctx->param("ref");
+  auto view = pages.api.reads.load_case_view(reference);
+  if (!view) return reply(message_page(pages, page_status(view.error()), "No such case", view.error().detail));
+  json::object draft{{"phone_said", form.get("said")}, {"phone_reason", form.get("reason")}};
+  auto fail = [&pages, who, reference](const Error& error, json::object draft) {
+    auto current = pages.api.reads.load_case_view(reference);
+    if (!current) return message_page(pages, page_status(current.error()), "No such case", current.error().detail);
+    json::object data = case_page_data(pages, *current, who, std::move(draft));
+    put_error(data, error);
+    return render_page(pages, page_status(error), "case", std::move(data));
+  };
+  json::object probe = case_page_data(pages, *view, who, {});
+  if (!probe["can_correct"].as_bool())
+    return reply(fail(Error::forbidden("recording the client's decisions is for the case's owner or a lead or above"),
+                      std::move(draft)));
+  const std::string said = form.get("said");
+  const auto colon = said.find(':');
+  auto type = parse_ActionType(said.substr(0, colon));
+  if (!type || (*type != ActionType::kAcceptRedress && *type != ActionType::kRejectRedress &&
+                *type != ActionType::kWithdraw && *type != ActionType::kRequestEscalation))
+    return reply(fail(Error::invalid_field("said", "choose what the client said"), std::move(draft)));
+  const std::string reason = form.get("reason");
+  if ((*type == ActionType::kWithdraw || *type == ActionType::kRequestEscalation || *type == ActionType::kRejectRedress) &&
+      reason.find_first_not_of(" \t\r\n") == std::string::npos)
+    return reply(fail(Error::invalid_field("reason", "is required: write down the client's reason"), std::move(draft)));
+  ActionRequest request;
+  request.type = *type;
+  request.reference = reference;
+  request.actor = Actor::client();
+  request.reason = reason;
+  if (*type == ActionType::kAcceptRedress || *type == ActionType::kRejectRedress) {
+    auto id = colon == std::string::npos ? std::nullopt : parse_display_id(said.substr(colon + 1), 'r');
+    if (!id) return reply(fail(Error::invalid_field("said", "choose the offer"), std::move(draft)));
+    request.redress_id = *id;
+  }
+  try {
+    request.expected_version = std::stoll(form.get("expected_version"));
+  } catch (const std::exception&) {
+    return reply(fail(Error::invalid_field("expected_version", "is missing: reload the page"), std::move(draft)));
+  }
+  std::string note = "By phone, the client " + std::string(said.substr(0, colon) == "accept_redress"   ? "accepted offer "
+                                                           : said.substr(0, colon) == "reject_redress" ? "turned down offer "
+                                                           : said == "withdraw" ? "withdrew the complaint"
+                                                                                : "asked for the complaint to be escalated") +
+                     (colon == std::string::npos ? "" : said.substr(colon + 1)) + "; recorded by " + who.staff.name +
+                     "." + (reason.empty() ? "" : " Their words: " + reason);
+  run_page_action(pages, std::move(request),
+                  [&pages, who, reference, note, fail, reply = std::move(reply),
+                   draft = std::move(draft)](Result<Committed> result) mutable {
+                    if (!result) return reply(fail(result.error(), std::move(draft)));
+                    ActionRequest record;
+                    record.type = ActionType::kAddMessage;
+                    record.reference = reference;
+                    record.actor = Actor::staff(who.staff.id, who.staff.role);
+                    record.visibility = Visibility::kInternal;
+                    record.body = note;
+                    run_page_action(pages, std::move(record), [reply = std::move(reply), reference](Result<Committed>) {
+                      reply(see_other("/staff/cases/" + reference + "?done=" + form_encode("the client's call recorded")));
+                    });
+                  });
+}
+
 }  // namespace
 
 void register_console_pages(Router& router, PagesContext& pages) {
@@ -581,6 +752,14 @@ void register_console_pages(Router& router, PagesContext& pages) {
   add_staff_form(router, pages, "/staff/cases/{ref}/act", kStaffRoles,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
                    act(pages, ctx, std::move(reply), who, form);
+                 });
+  add_staff_form(router, pages, "/staff/cases/{ref}/phone", kStaffRoles,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+                   phone(pages, ctx, std::move(reply), who, form);
+                 });
+  add_staff_form(router, pages, "/staff/cases/{ref}/correct", kStaffRoles,
+                 [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
+                   correct(pages, ctx, std::move(reply), who, form);
                  });
   add_staff_form(router, pages, "/staff/cases/{ref}/handle", kStaffRoles,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {

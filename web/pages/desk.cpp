@@ -76,7 +76,7 @@ Response form_page(PagesContext& pages, const SignedIn& who, http::status status
   json::object data{{"title", "Log a complaint"},
                     {"staff", staff_nav(who, "new")},
                     {"categories", category_options(pages, value("category"))},
-                    {"touchpoints", touchpoint_options(value("touchpoint"))},
+                    {"touchpoints", touchpoint_options(pages, value("touchpoint"))},
                     {"channels", std::move(channels)},
                     {"draft", std::move(draft)},
                     {"take_checked", values.empty() || value("take") == "on"},

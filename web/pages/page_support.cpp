@@ -149,16 +149,18 @@ std::optional<Time> parse_local_input(const Workflow* workflow, const std::strin
 json::array category_options(PagesContext& pages, const std::string& selected) {
   json::array categories;
   std::set<std::string> seen;
-  for (const auto& w : pages.api.engine.workflows().all())
+  const WorkflowSet& workflows = pages.api.engine.workflows();
+  for (const auto& w : workflows.all())
     for (const auto& c : w.categories)
       if (seen.insert(c).second)
-        categories.push_back(json::object{{"value", c}, {"label", redress::words_of(c)}, {"selected", selected == c}});
+        categories.push_back(
+            json::object{{"value", c}, {"label", workflows.category_name(c)}, {"selected", selected == c}});
   return categories;
 }
 
-json::array touchpoint_options(const std::string& selected) {
+json::array touchpoint_options(PagesContext& pages, const std::string& selected) {
   json::array touchpoints;
-  for (const auto& [id, label] : touchpoint_names())
+  for (const auto& [id, label] : pages.api.engine.workflows().touchpoints())
     touchpoints.push_back(json::object{{"value", id}, {"label", label}, {"selected", selected == id}});
   return touchpoints;
 }

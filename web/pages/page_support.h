@@ -53,6 +53,6 @@ void run_page_action(PagesContext& pages, ActionRequest request, std::function<v
 // The <option>s of a form's "what is it about" (every published category, in words) and "where
 // did it happen" (the touchpoints the API documents, in words): [{value, label, selected}].
 [[nodiscard]] boost::json::array category_options(PagesContext& pages, const std::string& selected);
-[[nodiscard]] boost::json::array touchpoint_options(const std::string& selected);
+[[nodiscard]] boost::json::array touchpoint_options(PagesContext& pages, const std::string& selected);
 
 }  // namespace redress::web

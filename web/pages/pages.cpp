@@ -18,6 +18,7 @@ void register_console_pages(Router& router, PagesContext& pages);
 void register_board_pages(Router& router, PagesContext& pages);
 void register_complaint_form(Router& router, PagesContext& pages);
 void register_desk_pages(Router& router, PagesContext& pages);
+void register_staff_admin_pages(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -160,6 +161,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_board_pages(router, pages);
   register_complaint_form(router, pages);
   register_desk_pages(router, pages);
+  register_staff_admin_pages(router, pages);
 }
 
 }  // namespace redress::web

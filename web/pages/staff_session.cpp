@@ -93,7 +93,8 @@ void finish_sign_in(PagesContext& pages, const std::string& email, const std::st
                        now + pages.sign_in.session_lifetime};
   if (auto s = pages.api.sessions.create_session(session); !s)
     return reply(sign_in_form(pages, page_status(s.error()), email, next, s.error().detail));
-  Response response = see_other(next);
+  // Leads and above land on the review board, agents on their cases, unless a page was asked for.
+  Response response = see_other(next == "/staff" && role_at_least(staff->role, Role::kLead) ? "/staff/board" : next);
   auto lifetime = std::chrono::duration_cast<std::chrono::seconds>(pages.sign_in.session_lifetime).count();
   response.insert(http::field::set_cookie, set_cookie(kSessionCookie, token, lifetime, cookie_security(pages)));
   response.insert(http::field::set_cookie, set_cookie(kLoginCookie, "", 0, cookie_security(pages)));
@@ -170,7 +171,8 @@ json::object staff_nav(const SignedIn& who, std::string_view current) {
                    {"role", to_string(who.staff.role)},
                    {"csrf", who.session.csrf},
                    {"id", who.staff.id},
-                   {"is_lead", role_at_least(who.staff.role, Role::kLead)}};
+                   {"is_lead", role_at_least(who.staff.role, Role::kLead)},
+                   {"is_admin", who.staff.role == Role::kAdmin}};
   nav[std::string("nav_") + std::string(current)] = true;
   return nav;
 }
