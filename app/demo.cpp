@@ -245,6 +245,30 @@ class DemoBuilder {
       reply.body = "Here is the order number: " + std::to_string(100000 + pick(900000)) + ". Photo attached.";
       add(std::move(reply), hours(3), hours(96));
     }
+    // What a return needs from a resolution: a root cause and a product from the workflow's lists
+    // (FCA requires both; the others get them most of the time).
+    auto record = [&](ActionRequest& r) {
+      const bool required = workflow.returns.require_root_cause || workflow.returns.require_product;
+      if (!workflow.root_causes.empty() && (required || chance(0.8)))
+        r.root_cause = workflow.root_causes[pick(workflow.root_causes.size())].key;
+      if (!workflow.products.empty() && (required || chance(0.8)))
+        r.product = workflow.products[pick(workflow.products.size())].key;
+    };
+    // About one client in twelve is flagged vulnerable (FCA FG21/1).
+    if (chance(0.08)) {
+      auto r = request(ActionType::kFlagVulnerable, agent);
+      static const VulnerabilityDriver drivers[] = {VulnerabilityDriver::kHealth, VulnerabilityDriver::kLifeEvents,
+                                                    VulnerabilityDriver::kResilience, VulnerabilityDriver::kCapability};
+      static const char* const notes[] = {"Recovering from an operation; prefers email.",
+                                          "Recently bereaved; keep calls short and kind.",
+                                          "Lost their job last month; money is very tight.",
+                                          "Finds written letters hard; offer a phone call."};
+      const std::size_t which = pick(std::size(drivers));
+      r.vulnerability = Vulnerability{drivers[which], notes[which],
+                                      std::chrono::year_month_day{std::chrono::year(2030), std::chrono::month(6),
+                                                                  std::chrono::day(30)}};
+      add(std::move(r), minutes(10), hours(12));
+    }
     const std::string& name = plan.intake.client.name;
     if (chance(0.55)) {
       auto offer = request(ActionType::kOfferRedress, agent);
@@ -267,6 +291,7 @@ class DemoBuilder {
       }
       auto propose = request(ActionType::kProposeRedress, agent);
       propose.outcome = chance(0.7) ? Outcome::kUpheld : Outcome::kPartlyUpheld;
+      record(propose);
       propose.final_response = final_response(
           workflow, name, "We have investigated your complaint and we uphold it. We offer the redress below.");
       add(std::move(propose), minutes(30), hours(24));
@@ -283,6 +308,7 @@ class DemoBuilder {
         add(std::move(reject), hours(2), hours(96));
         auto resolve = request(ActionType::kResolve, lead);
         resolve.outcome = Outcome::kPartlyUpheld;
+        record(resolve);
         resolve.final_response =
             final_response(workflow, name, "Having reviewed your rejection, our offer stands as our final response.");
         add(std::move(resolve), hours(4), hours(72));
@@ -290,6 +316,7 @@ class DemoBuilder {
     } else {
       auto resolve = request(ActionType::kResolve, agent);
       resolve.outcome = chance(0.5) ? Outcome::kNotUpheld : Outcome::kResolvedInformally;
+      record(resolve);
       resolve.final_response =
           final_response(workflow, name, "We have looked into your complaint carefully; here is our answer.");
       add(std::move(resolve), hours(4), hours(24 * 6));
@@ -300,6 +327,18 @@ class DemoBuilder {
       static const int ratings[] = {1, 2, 3, 4, 4, 5, 5, 5};
       survey.rating = ratings[pick(std::size(ratings))];
       survey.comment = *survey.rating >= 4 ? "Handled well, thank you." : "Took far too long.";
+      // Most answer the RATER questions too, each near their overall rating.
+      if (chance(0.8)) {
+        const int overall = *survey.rating;
+        auto near = [&] { return std::clamp(overall + static_cast<int>(pick(3)) - 1, 1, 5); };
+        RaterScores scores;
+        scores.reliability = near();
+        scores.assurance = near();
+        scores.tangibles = near();
+        scores.empathy = near();
+        scores.responsiveness = near();
+        survey.rater = scores;
+      }
       add(std::move(survey), hours(2), hours(72));
     }
     if (chance(0.05)) {
@@ -308,6 +347,7 @@ class DemoBuilder {
       add(std::move(reopen), hours(24), hours(24 * 5));
       auto resolve = request(ActionType::kResolve, agent);
       resolve.outcome = Outcome::kUpheld;
+      record(resolve);
       resolve.final_response = final_response(workflow, name, "We have fixed the recurring fault for good.");
       add(std::move(resolve), hours(4), hours(72));
     }

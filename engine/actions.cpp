@@ -201,6 +201,27 @@ class FieldReader {
   std::vector<FieldError> errors_;
 };
 
+}  // namespace
+
+const std::vector<std::string_view>& rater_dimensions() {
+  static const std::vector<std::string_view> names{"reliability", "assurance", "tangibles", "empathy",
+                                                   "responsiveness"};
+  return names;
+}
+
+int rater_score(const RaterScores& scores, std::size_t dimension) {
+  switch (dimension) {
+    case 0: return scores.reliability;
+    case 1: return scores.assurance;
+    case 2: return scores.tangibles;
+    case 3: return scores.empathy;
+    case 4: return scores.responsiveness;
+    default: return 0;
+  }
+}
+
+namespace {
+
 Error invalid_from(std::vector<FieldError> errors) {
   std::string detail = "invalid request: ";
   for (std::size_t i = 0; i < errors.size() && i < 5; ++i)
@@ -401,6 +422,9 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       }
       if (type == T::kProposeRedress) read_offers(r, a.offers);
       if (auto v = r.text("letter", false, 64)) a.letter = *v;
+      // What the return needs (checked against the workflow's lists by the planner).
+      if (auto v = r.text("root_cause", false, 64)) a.root_cause = *v;
+      if (auto v = r.text("product", false, 64)) a.product = *v;
       break;
     }
     case T::kAcceptRedress:
@@ -471,11 +495,80 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
     case T::kFulfilRedress:
       if (auto v = r.id("redress_id", 'r', true)) a.redress_id = *v;
       if (auto v = r.text("note", false, kMaxLongText)) a.note = *v;
+      // What was paid, when it differs from the offer (or the offer named no amount).
+      if (const json::value* amount = r.raw("amount"); amount && !amount->is_null()) {
+        a.paid_minor = parse_amount_minor(*amount);
+        if (!a.paid_minor) r.fail("amount", "must be a non-negative amount with at most two decimals, like \"25.00\"");
+      }
+      if (auto currency = r.text("currency", false); currency && !currency->empty()) {
+        bool ok = currency->size() == 3;
+        for (char c : *currency) ok = ok && c >= 'A' && c <= 'Z';
+        if (!ok)
+          r.fail("currency", "must be an ISO 4217 code like \"GBP\"");
+        else
+          a.paid_currency = *currency;
+      }
+      if (a.paid_minor && a.paid_currency.empty() && r.errors().empty())
+        r.fail("currency", "is required with an amount");
+      if (!a.paid_minor && !a.paid_currency.empty() && r.errors().empty())
+        r.fail("amount", "is required with a currency");
       break;
-    case T::kSubmitSurvey:
-      if (auto v = r.integer("rating", true, 1, 5)) a.rating = static_cast<int>(*v);
+    case T::kFlagVulnerable: {
+      Vulnerability flag;
+      if (auto v = r.choice<VulnerabilityDriver>("driver", true, &parse_VulnerabilityDriver,
+                                                 all_names_VulnerabilityDriver()))
+        flag.driver = *v;
+      if (auto v = r.text("note", true, kMaxLongText)) {
+        if (v->empty()) r.fail("note", "must say what staff should know");
+        flag.note = *v;
+      }
+      if (auto v = r.text("review_on", true, 10)) {
+        auto date = parse_date(*v);
+        if (!date)
+          r.fail("review_on", "must be a date like \"2027-03-31\"");
+        else
+          flag.review_on = *date;
+      }
+      a.vulnerability = std::move(flag);
+      break;
+    }
+    case T::kClearVulnerable:
+      if (auto v = r.text("note", true, kMaxLongText)) {
+        if (v->empty()) r.fail("note", "must say why the flag is cleared");
+        a.note = *v;
+      }
+      break;
+    case T::kSubmitSurvey: {
+      // "overall" (RATER) or, as before, "rating": the same 1-5 answer.
+      auto overall = r.integer("overall", false, 1, 5);
+      auto rating = r.integer("rating", false, 1, 5);
+      const bool both = r.raw("overall") && !r.raw("overall")->is_null() && r.raw("rating") && !r.raw("rating")->is_null();
+      if (both)
+        r.fail("overall", "give overall (or the older rating), not both");
+      else if (overall || rating)
+        a.rating = static_cast<int>(overall ? *overall : *rating);
+      else if (!(r.raw("overall") && !r.raw("overall")->is_null()) && !(r.raw("rating") && !r.raw("rating")->is_null()))
+        r.fail("overall", "is required: 1 (poor) to 5 (excellent)");
+      if (const json::object* answers = r.object("rater", false)) {
+        FieldReader dimensions(*answers, r.path("rater"));
+        RaterScores scores;
+        int* fields[] = {&scores.reliability, &scores.assurance, &scores.tangibles, &scores.empathy,
+                         &scores.responsiveness};
+        bool complete = true;
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i) {
+          auto v = dimensions.integer(rater_dimensions()[i], true, 1, 5);
+          if (v)
+            *fields[i] = static_cast<int>(*v);
+          else
+            complete = false;
+        }
+        dimensions.refuse_unknown();
+        if (complete && dimensions.errors().empty()) a.rater = scores;
+        r.merge(std::move(dimensions.errors()));
+      }
       if (auto v = r.text("comment", false, kMaxLongText)) a.comment = *v;
       break;
+    }
     case T::kRequestEscalation:
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
       break;

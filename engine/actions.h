@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/calendar.h"
@@ -49,6 +50,16 @@ struct NewCase {
   // Mail intake only: the inbound email's record, written with the case (InboundReceipt).
   std::optional<InboundReceipt> receipt;
 };
+
+// The client's answers to the RATER survey after resolution, each 1 (poor) to 5 (excellent):
+// Reliability, Assurance, Tangibles, Empathy, Responsiveness (SERVQUAL). The overall rating is
+// the case's `rating`.
+struct RaterScores {
+  int reliability = 0, assurance = 0, tangibles = 0, empathy = 0, responsiveness = 0;
+};
+// The dimensions' stable names, in the order above.
+[[nodiscard]] const std::vector<std::string_view>& rater_dimensions();
+[[nodiscard]] int rater_score(const RaterScores& scores, std::size_t dimension);
 
 struct RedressOffer {
   RedressKind kind = RedressKind::kApology;
@@ -120,13 +131,22 @@ struct ActionRequest {
   bool client_visible = true;                     // make_commitment
   std::int64_t commitment_id = 0;                 // keep / renegotiate
   std::int64_t redress_id = 0;                    // accept / reject (optional) / fulfil
-  std::optional<int> rating;                      // submit_survey, 1..5
+  std::optional<int> rating;                      // submit_survey, 1..5: overall (or the older "rating")
+  std::optional<RaterScores> rater;               // submit_survey: the five RATER dimensions, when answered
   std::string comment;                            // submit_survey
   std::int64_t message_id = 0;                    // accept_message / reject_message: the held message
   InboundMail mail;                               // add_message by the client, hold_message: the mail it came in
   MailBounce bounce;                              // record_bounce
   std::optional<InboundReceipt> receipt;          // mail intake: the email's record, written with the change
   std::vector<AttachmentRef> attachments;         // add_message: files already in the BlobStore
+  // resolve, propose_redress: the root cause and the product or service, from the workflow's lists
+  // (required when the workflow's [returns] says so); empty when not given.
+  std::string root_cause;
+  std::string product;
+  // fulfil_redress: what was paid, when it differs from the amount offered (or the offer named none).
+  std::optional<std::int64_t> paid_minor;
+  std::string paid_currency;
+  std::optional<Vulnerability> vulnerability;  // flag_vulnerable
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.

@@ -45,7 +45,9 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "hold_message",
                                                                       "accept_message",
                                                                       "reject_message",
-                                                                      "record_bounce"};
+                                                                      "record_bounce",
+                                                                      "flag_vulnerable",
+                                                                      "clear_vulnerable"};
 }  // namespace
 
 std::string_view to_string(ActionType type) { return kActionNames.at(static_cast<std::size_t>(type)); }
@@ -539,7 +541,9 @@ Verdict decide(const LifecycleState& state, ActionType action, const LifecycleFa
   // client's own (it moves awaiting_client back to investigating, and is refused once the case ended).
   LifecycleFacts facts = request_facts;
   ActionType decided = action;
-  if (action == A::kHoldMessage || action == A::kRejectMessage || action == A::kRecordBounce) {
+  // A vulnerability flag is a staff-only record about the client: decided as an internal note.
+  if (action == A::kHoldMessage || action == A::kRejectMessage || action == A::kRecordBounce ||
+      action == A::kFlagVulnerable || action == A::kClearVulnerable) {
     decided = A::kAddMessage;
     facts.message_from_client = false;
     facts.message_internal = true;
@@ -567,9 +571,10 @@ Verdict decide(const LifecycleState& state, ActionType action, const LifecycleFa
 namespace {
 
 // Allowed actions depend only on the state and the case facts below; they are computed once per
-// combination from the machine itself and cached. Bit 31 marks a computed entry.
-constexpr std::uint32_t kComputed = 1u << 31;
-std::array<std::atomic<std::uint32_t>, 8192> g_allowed_cache{};
+// combination from the machine itself and cached. Bit 63 marks a computed entry.
+constexpr std::uint64_t kComputed = std::uint64_t{1} << 63;
+static_assert(kActionTypeCount < 63, "the allowed-actions cache keeps one bit per action");
+std::array<std::atomic<std::uint64_t>, 8192> g_allowed_cache{};
 
 std::size_t cache_key(const LifecycleState& s, const LifecycleFacts& f) {
   std::size_t key = static_cast<std::size_t>(s.status);
@@ -595,17 +600,17 @@ std::vector<ActionType> allowed_actions(const LifecycleState& state, const Lifec
   facts.message_from_client = false;
   facts.message_internal = true;
   auto& slot = g_allowed_cache[cache_key(state, facts)];
-  std::uint32_t mask = slot.load(std::memory_order_acquire);
+  std::uint64_t mask = slot.load(std::memory_order_acquire);
   if (!(mask & kComputed)) {
     mask = kComputed;
     for (int i = 0; i < kActionTypeCount; ++i)
-      if (decide(state, static_cast<ActionType>(i), facts).accepted) mask |= 1u << i;
+      if (decide(state, static_cast<ActionType>(i), facts).accepted) mask |= std::uint64_t{1} << i;
     slot.store(mask, std::memory_order_release);
   }
   std::vector<ActionType> allowed;
   int count = scope == ActionScope::kLifecycleOnly ? kLifecycleActionCount : kActionTypeCount;
   for (int i = 0; i < count; ++i)
-    if (mask & (1u << i)) allowed.push_back(static_cast<ActionType>(i));
+    if (mask & (std::uint64_t{1} << i)) allowed.push_back(static_cast<ActionType>(i));
   return allowed;
 }
 

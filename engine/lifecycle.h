@@ -55,8 +55,11 @@ enum class ActionType {
   kAcceptMessage,
   kRejectMessage,
   kRecordBounce,
+  // Staff flag the client as vulnerable (FCA FG21/1), or clear the flag; staff-only, never mailed.
+  kFlagVulnerable,
+  kClearVulnerable,
 };
-inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kRecordBounce) + 1;
+inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kClearVulnerable) + 1;
 inline constexpr int kLifecycleActionCount = static_cast<int>(ActionType::kAssess) + 1;
 
 [[nodiscard]] std::string_view to_string(ActionType type);

@@ -52,6 +52,7 @@ REDRESS_DEFINE_NAMES(Visibility, "client", "internal")
 REDRESS_DEFINE_NAMES(MessageState, "posted", "held", "accepted", "rejected")
 REDRESS_DEFINE_NAMES(Role, "intake", "agent", "lead", "manager", "admin")
 REDRESS_DEFINE_NAMES(ClockState, "running", "paused", "stopped")
+REDRESS_DEFINE_NAMES(VulnerabilityDriver, "health", "life_events", "resilience", "capability")
 #undef REDRESS_DEFINE_NAMES
 
 bool is_open(CaseStatus status) {

@@ -39,6 +39,9 @@ enum class Role { kIntake, kAgent, kLead, kManager, kAdmin };
 // The clocks' region of the case machine: running, paused while awaiting the client, stopped once
 // the case is resolved or ended.
 enum class ClockState { kRunning, kPaused, kStopped };
+// What makes a client vulnerable, after the FCA's guidance on the fair treatment of vulnerable
+// customers (FG21/1, its four drivers).
+enum class VulnerabilityDriver { kHealth, kLifeEvents, kResilience, kCapability };
 
 // Each enum's stable names. from_string returns nullopt for an unknown name.
 #define REDRESS_ENUM_NAMES(Enum)                                         \
@@ -57,6 +60,7 @@ REDRESS_ENUM_NAMES(Visibility)
 REDRESS_ENUM_NAMES(MessageState)
 REDRESS_ENUM_NAMES(Role)
 REDRESS_ENUM_NAMES(ClockState)
+REDRESS_ENUM_NAMES(VulnerabilityDriver)
 #undef REDRESS_ENUM_NAMES
 
 // True for the statuses in which a case is still being worked (before resolution).
@@ -71,6 +75,15 @@ struct Client {
   std::string email;
   std::string phone;   // optional: empty when unknown
   std::string locale;  // BCP 47, e.g. "en-GB"; empty means the organisation's default
+};
+
+// A client staff flagged as vulnerable (FCA FG21/1): why, in a note, and when the flag is to be
+// looked at again. Staff only: never on the client's page, in the client's API or in mail.
+struct Vulnerability {
+  VulnerabilityDriver driver = VulnerabilityDriver::kHealth;
+  std::string note;
+  std::chrono::year_month_day review_on{};  // the date to review the flag by
+  friend bool operator==(const Vulnerability&, const Vulnerability&) = default;
 };
 
 struct Case {
@@ -112,6 +125,12 @@ struct Case {
   // counts from routing start at routed_at.
   std::string regulator_reference;
   std::optional<Time> routed_at;
+  // What a regulatory return needs from a resolution (issue 26): the root cause, from the workflow's
+  // taxonomy, and the product or service concerned, from its list; empty when not recorded.
+  std::string root_cause;
+  std::string product;
+  // Set while staff have flagged the client as vulnerable; staff only.
+  std::optional<Vulnerability> vulnerability;
 };
 
 struct Commitment {
@@ -166,6 +185,10 @@ struct Redress {
   Time created_at{};
   std::optional<Time> decided_at;
   std::optional<Time> fulfilled_at;
+  // What was paid when it was fulfilled, in minor units of paid_currency: the amount offered unless
+  // the fulfilment said otherwise; nullopt when nothing was paid (an apology, an explanation).
+  std::optional<std::int64_t> paid_minor;
+  std::string paid_currency;
 };
 
 // A file on a message: its bytes are in the BlobStore (ports/blob_store.h) under `key`.

@@ -114,6 +114,35 @@ Status check_letter(const std::string& field, const std::string& what, const std
   return Error::invalid(std::move(detail), std::move(fields));
 }
 
+// The root cause and product a resolution records (issue 26): each from the workflow's list, and
+// required when its [returns] says so. The message names the keys to choose from.
+Status check_return_fields(const Workflow& workflow, const ActionRequest& request) {
+  std::vector<FieldError> errors;
+  auto check = [&](const char* field, const std::string& value, const std::vector<Term>& terms, bool required,
+                   const char* list) {
+    std::string keys;
+    for (const auto& term : terms) keys += (keys.empty() ? "" : ", ") + term.key;
+    if (value.empty()) {
+      if (required)
+        errors.push_back(FieldError{field, "the " + workflow.name + " standard records one for its return: one of " +
+                                               keys});
+      return;
+    }
+    if (terms.empty()) {
+      errors.push_back(FieldError{field, "the " + workflow.name + " standard lists no " + list});
+      return;
+    }
+    if (std::none_of(terms.begin(), terms.end(), [&](const Term& t) { return t.key == value; }))
+      errors.push_back(FieldError{field, "\"" + value + "\" is not one of the " + workflow.name + " standard's " + list +
+                                             ": " + keys});
+  };
+  check("root_cause", request.root_cause, workflow.root_causes, workflow.returns.require_root_cause, "root causes");
+  check("product", request.product, workflow.products, workflow.returns.require_product, "products");
+  if (errors.empty()) return Status::success();
+  std::string detail = errors.front().field + ": " + errors.front().message;
+  return Error::invalid(std::move(detail), std::move(errors));
+}
+
 Status check_final_response(const Workflow& workflow, const std::string& text, std::optional<Outcome> outcome) {
   const std::string letter =
       "final_response" + (outcome ? "_" + std::string(to_string(*outcome)) : std::string());
@@ -541,6 +570,7 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
 
     case T::kProposeRedress: {
       if (auto s = check_final_response(workflow, request.final_response, request.outcome); !s) return s.error();
+      if (auto s = check_return_fields(workflow, request); !s) return s.error();
       for (const auto& offer : request.offers) {
         Redress r;
         r.id = context.next_id(WriteContext::IdKind::kRedress);
@@ -558,10 +588,14 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       for (const auto& r : redress)
         if (r.status == RedressStatus::kProposed) offers.push_back(offer_json(r));
       after.outcome = request.outcome;
+      after.root_cause = request.root_cause;
+      after.product = request.product;
       json::object proposed{{"outcome", to_string(*request.outcome)},
                             {"final_response", request.final_response},
                             {"offers", std::move(offers)}};
       if (!request.letter.empty()) proposed["letter"] = request.letter;
+      if (!request.root_cause.empty()) proposed["root_cause"] = request.root_cause;
+      if (!request.product.empty()) proposed["product"] = request.product;
       b.event("redress.proposed", transition(std::move(proposed)));
       b.email_client("client.redress_proposed");
       break;
@@ -624,11 +658,14 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                                                   {"redress_id", redress_display_id(r->id)}});
           b.put(std::move(c));
         }
-        b.event("case.resolved",
-                json::object{{"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)},
-                             {"via", "accept_redress"},
-                             {"from", from},
-                             {"to", to}});
+        json::object resolved{{"outcome", after.outcome ? json::value(to_string(*after.outcome)) : json::value(nullptr)},
+                              {"via", "accept_redress"},
+                              {"from", from},
+                              {"to", to}};
+        // What the proposal recorded for the return, on the resolution itself (returns read it there).
+        if (!after.root_cause.empty()) resolved["root_cause"] = after.root_cause;
+        if (!after.product.empty()) resolved["product"] = after.product;
+        b.event("case.resolved", std::move(resolved));
         b.email_client("client.redress_accepted");
       } else {
         b.event("redress.rejected", transition({{"redress", ids}, {"reason", request.reason}}));
@@ -663,6 +700,8 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       } else if (auto s = check_final_response(workflow, request.final_response, request.outcome); !s) {
         return s.error();
       }
+      // The letter first, then what the return needs (both are refusals that write nothing).
+      if (auto s = check_return_fields(workflow, request); !s) return s.error();
       json::array lapsed;
       for (auto& r : redress) {
         if (r.status != RedressStatus::kProposed) continue;
@@ -673,10 +712,14 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       }
       after.pending_offers = 0;
       after.outcome = request.outcome;
+      after.root_cause = request.root_cause;
+      after.product = request.product;
       after.resolved_at = now;
       json::object resolved{{"outcome", to_string(*request.outcome)},
                             {"lapsed_offers", std::move(lapsed)},
                             {"via", "resolve"}};
+      if (!request.root_cause.empty()) resolved["root_cause"] = request.root_cause;
+      if (!request.product.empty()) resolved["product"] = request.product;
       if (summary)
         resolved["summary_resolution"] = request.summary_resolution;
       else
@@ -690,6 +733,8 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     case T::kReopen:
       after.resolved_at.reset();
       after.outcome.reset();
+      after.root_cause.clear();
+      after.product.clear();
       b.event("case.reopened", transition({{"reason", request.reason}}));
       b.email_client("client.reopened");
       if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.reopened");
@@ -855,6 +900,28 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
       break;
     }
 
+    case T::kFlagVulnerable: {
+      if (!request.vulnerability) return Error::invalid_field("driver", "is required");
+      const Vulnerability& flag = *request.vulnerability;
+      if (flag.review_on <= workflow.calendar.local_date(now))
+        return Error::invalid_field("review_on", "must be a date after today (" +
+                                                     format_date(workflow.calendar.local_date(now)) + ")");
+      after.vulnerability = flag;
+      // Staff only: the event is never on the client's page and nothing is mailed about it.
+      b.event("client.vulnerability_flagged", json::object{{"driver", to_string(flag.driver)},
+                                                           {"note", flag.note},
+                                                           {"review_on", format_date(flag.review_on)},
+                                                           {"changed", before.vulnerability.has_value()}});
+      break;
+    }
+
+    case T::kClearVulnerable:
+      if (!before.vulnerability)
+        return Error::refused("the client is not flagged as vulnerable", allowed_actions_now(before, workflows, now));
+      after.vulnerability.reset();
+      b.event("client.vulnerability_cleared", json::object{{"note", request.note}});
+      break;
+
     case T::kRecordBounce:
       if (request.bounce.address.empty()) return Error::invalid_field("bounce.address", "is required");
       b.event("mail.bounced", json::object{{"address", request.bounce.address},
@@ -991,8 +1058,21 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                                 " on this case");
       r->status = RedressStatus::kFulfilled;
       r->fulfilled_at = now;
+      // What was paid: the amount offered unless the fulfilment says otherwise.
+      if (request.paid_minor) {
+        r->paid_minor = request.paid_minor;
+        r->paid_currency = request.paid_currency;
+      } else if (r->amount_minor) {
+        r->paid_minor = r->amount_minor;
+        r->paid_currency = r->currency;
+      }
       if (after.unfulfilled_redress > 0) --after.unfulfilled_redress;
-      b.event("redress.fulfilled", json::object{{"redress_id", redress_display_id(r->id)}, {"note", request.note}});
+      json::object fulfilled{{"redress_id", redress_display_id(r->id)}, {"note", request.note}, {"kind", to_string(r->kind)}};
+      if (r->paid_minor) {
+        fulfilled["paid"] = format_amount(*r->paid_minor);
+        fulfilled["currency"] = r->paid_currency;
+      }
+      b.event("redress.fulfilled", std::move(fulfilled));
       b.put(*r);
       for (const auto& committed : commitments) {
         if (committed.redress_id != r->id || committed.status != CommitmentStatus::kOpen) continue;
@@ -1063,8 +1143,17 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     }
 
     case T::kSubmitSurvey:
+    {
       after.rating = request.rating;
-      b.event("survey.submitted", json::object{{"rating", *request.rating}, {"comment", request.comment}});
+      json::object answers{{"rating", *request.rating}, {"overall", *request.rating}, {"comment", request.comment}};
+      if (request.rater) {
+        json::object rater;
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+          rater[rater_dimensions()[i]] = rater_score(*request.rater, i);
+        answers["rater"] = std::move(rater);
+      }
+      b.event("survey.submitted", std::move(answers));
+    }
       break;
   }
   fold_clocks(b, &current, workflows, context);

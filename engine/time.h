@@ -23,6 +23,8 @@ using Time = std::chrono::sys_time<Duration>;
 
 // "2026-12-25".
 [[nodiscard]] std::string format_date(std::chrono::year_month_day date);
+// "2027-03-31" into a valid date; nullopt for anything else.
+[[nodiscard]] std::optional<std::chrono::year_month_day> parse_date(std::string_view text);
 
 [[nodiscard]] inline std::int64_t to_micros(Time t) { return t.time_since_epoch().count(); }
 [[nodiscard]] inline Time from_micros(std::int64_t us) { return Time(Duration(us)); }

@@ -164,6 +164,33 @@ bool Workflow::summary_resolution_allowed(Time received, Time resolved) const {
   return until && resolved <= *until;
 }
 
+const ReturnBucket* Workflow::bucket_for(Time received, Time resolved) const {
+  for (const auto& bucket : returns.buckets) {
+    if (!bucket.within) return &bucket;
+    const OutOfHoursRule rule = bucket.out_of_hours.value_or(calendar.out_of_hours());
+    if (resolved <= bucket.within->from(calendar, calendar.effective_receipt(received, rule))) return &bucket;
+  }
+  return nullptr;
+}
+
+namespace {
+const Term* find_term(const std::vector<Term>& terms, std::string_view key) {
+  for (const auto& term : terms)
+    if (term.key == key) return &term;
+  return nullptr;
+}
+}  // namespace
+
+const Term* Workflow::find_product(std::string_view key) const { return find_term(products, key); }
+const Term* Workflow::find_root_cause(std::string_view key) const { return find_term(root_causes, key); }
+
+std::string words_of(std::string_view key) {
+  std::string out;
+  for (char c : key) out.push_back(c == '_' || c == '-' ? ' ' : c);
+  if (!out.empty() && out[0] >= 'a' && out[0] <= 'z') out[0] = static_cast<char>(out[0] - 'a' + 'A');
+  return out;
+}
+
 bool Workflow::holding_reply_required(const Case& record, const std::vector<Commitment>& commitments) const {
   if (!holding_reply || !is_open(record.status) || record.holding_reply_at) return false;
   const std::string prefix = name + "/" + holding_reply->clock + "#";

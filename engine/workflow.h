@@ -203,6 +203,33 @@ struct HoldingReplyRule {
   std::vector<RequiredElement> elements;
 };
 
+// One entry of a workflow's taxonomy (products, root causes): a stable key and its display name.
+struct Term {
+  std::string key;   // "current_accounts"
+  std::string name;  // "Current accounts"
+};
+
+// A bucket of the regulator's return that cases closed in a period are counted in by the time from
+// receipt to resolution: within `within` (on its basis, on the workflow's calendar), or, for the
+// last bucket, any time after the one before (FCA DISP 1.10: within 3 business days, within 8 weeks,
+// after 8 weeks).
+struct ReturnBucket {
+  std::string key;   // "within_3_business_days"
+  std::string name;  // "Within 3 business days"
+  std::optional<ClockTarget> within;  // nullopt only for the last bucket
+  // What an out-of-hours receipt counts from; the calendar's rule when unset (FCA: next_opening, as
+  // DISP 1.5.3G allows for the three business days).
+  std::optional<OutOfHoursRule> out_of_hours;
+};
+
+// What the workflow's return needs recorded (workflows/README.md, Returns). Without a [returns]
+// table nothing is required and cases closed are not bucketed.
+struct ReturnsRule {
+  bool require_root_cause = false;  // resolve and propose_redress refuse without a root_cause
+  bool require_product = false;     // ... and without a product
+  std::vector<ReturnBucket> buckets;
+};
+
 // Who takes decisions on a case someone owns (the workflow's [rights] decisions): its owner and
 // leads and above (the default), or any agent. Notes and messages are open to every agent either way.
 enum class DecisionRights { kOwnerAndLeads, kAnyAgent };
@@ -234,6 +261,18 @@ struct Workflow {
   std::vector<std::pair<std::string, std::string>> category_names;
   std::vector<std::pair<std::string, std::string>> touchpoint_names;
   DecisionRights decisions = DecisionRights::kOwnerAndLeads;  // [rights] decisions
+
+  // Added for issue 26 (measuring what matters): the taxonomy a resolution is recorded in, and the
+  // return's rule. Empty lists: the workflow records no product or root cause (giving one is refused).
+  std::vector<Term> products;
+  std::vector<Term> root_causes;
+  ReturnsRule returns;
+
+  // The bucket a case received at `received` and resolved at `resolved` falls in; nullptr without
+  // buckets. Throws CalendarExhausted past the calendar's years.
+  [[nodiscard]] const ReturnBucket* bucket_for(Time received, Time resolved) const;
+  [[nodiscard]] const Term* find_product(std::string_view key) const;
+  [[nodiscard]] const Term* find_root_cause(std::string_view key) const;
 
   [[nodiscard]] int max_escalation_level() const { return static_cast<int>(escalation.size()); }
   // The keys of the required elements that `text` lacks.
@@ -303,6 +342,9 @@ class WorkflowSet {
 [[nodiscard]] std::optional<NotifyTarget> parse_NotifyTarget(std::string_view text);
 [[nodiscard]] std::string_view to_string(Renegotiation value);
 [[nodiscard]] std::optional<Renegotiation> parse_Renegotiation(std::string_view text);
+
+// "product_quality" -> "Product quality": a key in words, for keys without a display name.
+[[nodiscard]] std::string words_of(std::string_view key);
 
 // "23 June 2026": the local date of `t` in the calendar's zone, as letters write it.
 [[nodiscard]] std::string letter_date(const BusinessCalendar& calendar, Time t);

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/actions.h"
 #include "engine/model.h"
 #include "engine/result.h"
 
@@ -90,6 +91,41 @@ struct WeeklyCount {
   std::int64_t received = 0;
 };
 
+// What a regulatory return needs of one case's history up to an instant (issue 26,
+// docs/measuring.md): the moments it was closed, reopened, flagged vulnerable or paid redress, in
+// the order they happened. Read from the append-only events, so a past period's return is the same
+// whatever happened to the case later.
+struct ReturnEvent {
+  enum class Kind { kResolved, kWithdrawn, kReopened, kFlagged, kCleared, kPaid };
+  Kind kind = Kind::kResolved;
+  Time at{};
+  std::optional<Outcome> outcome;  // kResolved
+  std::string root_cause;          // kResolved: as recorded by the resolution ("" when none)
+  std::string product;             // kResolved
+  std::int64_t paid_minor = 0;     // kPaid
+  std::string currency;            // kPaid
+  std::string redress_kind;        // kPaid
+};
+struct ReturnCaseHistory {
+  std::string reference;
+  std::string workflow;
+  Time received_at{};
+  std::vector<ReturnEvent> events;  // oldest first, all before the instant asked for
+};
+
+// One answer to the survey after resolution (RATER, issue 26): where the case sits now and what
+// the client said. `rater` is unset for answers given before RATER (an overall rating only).
+struct SurveyAnswer {
+  std::string reference;
+  std::string workflow;
+  std::string touchpoint;
+  std::string owner_id;
+  std::string owner_team;  // the owner's team; the case's queue when it has no owner
+  Time at{};
+  int overall = 0;
+  std::optional<RaterScores> rater;
+};
+
 class ReportStore {
  public:
   virtual ~ReportStore() = default;
@@ -110,6 +146,22 @@ class ReportStore {
   [[nodiscard]] virtual Result<std::vector<EscalationCount>> escalation_counts() = 0;
   // Cases received from `since` per week, by category and by touchpoint.
   [[nodiscard]] virtual Result<std::vector<WeeklyCount>> weekly_counts(Time since) = 0;
+
+  // ---- returns (issue 26) ----
+  // Every case received before `before` (of `workflow` when not empty), with the events a return
+  // counts that happened before `before`, in case order. A store that cannot answer says so
+  // (kUnavailable); the SQLite store answers.
+  [[nodiscard]] virtual Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
+                                                                                 Time before) {
+    (void)workflow;
+    (void)before;
+    return Error::unavailable("returns are not implemented by this store yet");
+  }
+  // Every survey answered from `since`, oldest first. The SQLite store answers; others say so.
+  [[nodiscard]] virtual Result<std::vector<SurveyAnswer>> survey_answers(Time since) {
+    (void)since;
+    return Error::unavailable("survey results are not implemented by this store yet");
+  }
 };
 
 }  // namespace redress

@@ -5,6 +5,7 @@
 
 #include "web/api_internal.h"
 #include "web/reports.h"
+#include "web/returns.h"
 
 namespace redress::web {
 
@@ -101,6 +102,10 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::get, "/v1/reports/overdue", kLeadUp, kNone, &overdue_report);
   staff(verb::get, "/v1/reports/owners", kLeadUp, kNone, &owners_report);
   open(verb::get, "/v1/reports/standards", Access::kPublic, kNone, &standards_report);
+  staff(verb::get, "/v1/reports/returns", kLeadUp, kNone, &returns_report);
+
+  // The published workflows (web/api_workflows.cpp).
+  open(verb::get, "/v1/workflows", Access::kPublic, kNone, &list_workflows);
 
   // Inbound email (web/api_inbound.cpp).
   staff(verb::post, "/v1/inbound/email", kMailIntake, kNone, &take_inbound_email);

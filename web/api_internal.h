@@ -117,4 +117,11 @@ ApiHandlerFunction take_inbound_email, inbound_mail_records, message_original;
 ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition, export_subject_archive,
     openapi_document;
 
+// ---- the published workflows (web/api_workflows.cpp) -------------------------------------------
+
+// One workflow as GET /v1/workflows lists it: categories, touchpoints, products, root causes,
+// letters and return buckets, each {key, name}.
+[[nodiscard]] boost::json::object workflow_catalogue_json(const Workflow& workflow, const LetterTemplates* letters);
+void list_workflows(ApiContext& api, const ContextPtr& ctx, Reply reply);
+
 }  // namespace redress::web

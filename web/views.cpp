@@ -110,6 +110,10 @@ json::object redress_json(const Redress& r) {
     o["amount"] = format_amount(*r.amount_minor);
     o["currency"] = r.currency;
   }
+  if (r.paid_minor) {
+    o["paid"] = format_amount(*r.paid_minor);
+    o["paid_currency"] = r.paid_currency;
+  }
   return o;
 }
 
@@ -145,6 +149,26 @@ json::object event_json(const Event& e) {
   if (ec) data = e.data;
   return json::object{{"seq", e.seq},     {"type", e.type},          {"at", format_time(e.at)},
                       {"actor", e.actor}, {"data", std::move(data)}, {"hash", e.hash}};
+}
+
+const std::vector<std::pair<std::string, std::string>>& touchpoint_names() {
+  static const std::vector<std::pair<std::string, std::string>> names{
+      {"front_desk", "In one of our shops or offices"},
+      {"phone_contact", "On the phone"},
+      {"sales", "When buying"},
+      {"billing", "On a bill or statement"},
+      {"delivery", "At delivery"},
+      {"support", "When asking for help"},
+      {"online", "On our website or app"},
+  };
+  return names;
+}
+
+json::value vulnerability_json(const Case& c) {
+  if (!c.vulnerability) return nullptr;
+  return json::object{{"driver", to_string(c.vulnerability->driver)},
+                      {"note", c.vulnerability->note},
+                      {"review_on", format_date(c.vulnerability->review_on)}};
 }
 
 json::object case_summary_json(const Case& c, const std::optional<Staff>& owner) {
@@ -227,6 +251,9 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
                                                             : json::value(nullptr)},
                       {"clock", to_string(c.clock)},
                       {"outcome", c.outcome ? json::value(to_string(*c.outcome)) : json::value(nullptr)},
+                      {"root_cause", c.root_cause.empty() ? json::value(nullptr) : json::value(c.root_cause)},
+                      {"product", c.product.empty() ? json::value(nullptr) : json::value(c.product)},
+                      {"vulnerability", vulnerability_json(c)},
                       {"rating", c.rating ? json::value(*c.rating) : json::value(nullptr)},
                       {"received_at", format_time(c.received_at)},
                       {"updated_at", format_time(c.updated_at)},

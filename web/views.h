@@ -7,6 +7,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "engine/model.h"
@@ -23,6 +24,11 @@ namespace redress::web {
 [[nodiscard]] boost::json::object message_json(const Message& message, const std::string& case_reference = {});
 [[nodiscard]] boost::json::object event_json(const Event& event);
 [[nodiscard]] boost::json::object case_summary_json(const Case& record, const std::optional<Staff>& owner);
+// The touchpoints the API documents and the forms offer, with what each means in words:
+// {"front_desk", "In one of our shops or offices"}, ...
+[[nodiscard]] const std::vector<std::pair<std::string, std::string>>& touchpoint_names();
+// The client's vulnerability flag ({driver, note, review_on}) or null: staff views only, never the client's.
+[[nodiscard]] boost::json::value vulnerability_json(const Case& record);
 // The staff view of one case; with its workflow, what its standard asks of it now
 // (summary_resolution_until, holding_reply; standards_json).
 [[nodiscard]] boost::json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>& owner,

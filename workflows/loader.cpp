@@ -222,6 +222,88 @@ std::optional<Recurrence> parse_recurrence(std::string_view text) {
   return std::nullopt;
 }
 
+bool valid_name(std::string_view name) {
+  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
+ClockTarget read_target(TableReader& reader, std::string_view target_key, std::string_view basis_key,
+                        std::string_view example, bool required);
+
+// A taxonomy: [{ key = "current_accounts", name = "Current accounts" }, ...], keys unique.
+std::vector<Term> read_terms(const toml::node* node, const std::string& path) {
+  std::vector<Term> out;
+  if (node == nullptr) return out;
+  std::set<std::string> keys;
+  std::size_t index = 0;
+  for (const auto& element : as_array(*node, path, "tables like { key = \"current_accounts\", name = \"Current accounts\" }")) {
+    const std::string here = indexed(path, index++);
+    TableReader reader(as_table(element, here), here);
+    Term term;
+    const toml::node& key = reader.required("key");
+    term.key = TableReader::as_string(key, reader.key_path("key"));
+    if (!valid_name(term.key)) fail(line_of(key), reader.key_path("key"), "use lower-case letters, digits, '-' and '_' only");
+    if (!keys.insert(term.key).second) fail(line_of(key), reader.key_path("key"), "\"" + term.key + "\" is listed twice");
+    term.name = reader.string("name");
+    if (term.name.empty()) fail(reader.line(), reader.key_path("name"), "must not be empty");
+    reader.finish();
+    out.push_back(std::move(term));
+  }
+  return out;
+}
+
+// [returns]: what a resolution must record, and the buckets closed cases are counted in.
+ReturnsRule read_returns(const toml::table& table, const Workflow& workflow) {
+  TableReader reader(table, "returns");
+  ReturnsRule returns;
+  returns.require_root_cause = reader.boolean_or("require_root_cause", false);
+  returns.require_product = reader.boolean_or("require_product", false);
+  if (returns.require_root_cause && workflow.root_causes.empty())
+    fail(line_of(*reader.optional("require_root_cause")), "returns.require_root_cause",
+         "requires a root cause from root_causes, which this workflow does not list");
+  if (returns.require_product && workflow.products.empty())
+    fail(line_of(*reader.optional("require_product")), "returns.require_product",
+         "requires a product from products, which this workflow does not list");
+  if (const toml::node* buckets = reader.optional("buckets")) {
+    std::set<std::string> keys;
+    std::size_t index = 0;
+    const auto& array = as_array(*buckets, "returns.buckets", "tables");
+    for (const auto& element : array) {
+      const std::string here = indexed("returns.buckets", index++);
+      TableReader bucket_reader(as_table(element, here), here);
+      ReturnBucket bucket;
+      const toml::node& key = bucket_reader.required("key");
+      bucket.key = TableReader::as_string(key, bucket_reader.key_path("key"));
+      if (!valid_name(bucket.key))
+        fail(line_of(key), bucket_reader.key_path("key"), "use lower-case letters, digits, '-' and '_' only");
+      if (!keys.insert(bucket.key).second)
+        fail(line_of(key), bucket_reader.key_path("key"), "\"" + bucket.key + "\" is listed twice");
+      bucket.name = bucket_reader.string_or("name", words_of(bucket.key));
+      const bool last = index == array.size();
+      if (bucket_reader.optional("within") != nullptr) {
+        if (last)
+          fail(line_of(*bucket_reader.optional("within")), bucket_reader.key_path("within"),
+               "the last bucket counts everything closed later: it has no within");
+        bucket.within = read_target(bucket_reader, "within", "basis", "P3D", true);
+      } else if (!last) {
+        fail(bucket_reader.line(), bucket_reader.key_path("within"), "required on every bucket but the last");
+      } else if (bucket_reader.optional("basis") != nullptr) {
+        fail(line_of(*bucket_reader.optional("basis")), bucket_reader.key_path("basis"), "the last bucket has no within to count on a basis");
+      }
+      if (const toml::node* rule = bucket_reader.optional("out_of_hours"))
+        bucket.out_of_hours = parse_enum<OutOfHoursRule>(*rule, bucket_reader.key_path("out_of_hours"),
+                                                         parse_OutOfHoursRule, kOutOfHoursNames);
+      bucket_reader.finish();
+      returns.buckets.push_back(std::move(bucket));
+    }
+    if (returns.buckets.size() == 1)
+      fail(line_of(*buckets), "returns.buckets", "needs at least two buckets (the last counts everything later)");
+  }
+  reader.finish();
+  return returns;
+}
+
 // A target and its basis, read from `target_key` and `basis_key` of one table.
 ClockTarget read_target(TableReader& reader, std::string_view target_key, std::string_view basis_key,
                         std::string_view example, bool required) {
@@ -555,11 +637,6 @@ ClockRule read_clock(std::string name, const toml::table& table, const std::stri
   return clock;
 }
 
-bool valid_name(std::string_view name) {
-  return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-  });
-}
 
 Workflow read_workflow(const toml::table& root) {
   TableReader reader(root, "");
@@ -635,6 +712,9 @@ Workflow read_workflow(const toml::table& root) {
     holding_reader.finish();
     workflow.holding_reply = std::move(rule);
   }
+  workflow.products = read_terms(reader.optional("products"), "products");
+  workflow.root_causes = read_terms(reader.optional("root_causes"), "root_causes");
+  if (const toml::table* returns = reader.table("returns")) workflow.returns = read_returns(*returns, workflow);
   if (const toml::table* redress_breach = reader.table("redress_breach")) {
     workflow.redress_breach = read_breach(*redress_breach, "redress_breach", workflow.max_escalation_level());
   }

@@ -68,7 +68,7 @@ const char* const kCommitmentColumns =
 
 const char* const kRedressColumns =
     "id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, decided_at, fulfilled_at, "
-    "commitment_id";
+    "commitment_id, paid_minor, paid_currency";
 
 const char* const kStaffColumns = "id, name, email, role, team, active";
 
@@ -168,7 +168,13 @@ Params case_params(const Case& c) {
       .add(c.client_escalation_level ? std::optional<std::int64_t>(*c.client_escalation_level) : std::nullopt)
       .add(micros_or_null(c.holding_reply_at))
       .add(c.regulator_reference)
-      .add(micros_or_null(c.routed_at));
+      .add(micros_or_null(c.routed_at))
+      .add(c.root_cause)
+      .add(c.product)
+      .add(c.vulnerability ? std::optional<std::string>(std::string(to_string(c.vulnerability->driver)))
+                           : std::nullopt)
+      .add(c.vulnerability ? c.vulnerability->note : std::string())
+      .add(c.vulnerability ? format_date(c.vulnerability->review_on) : std::string());
   return p;
 }
 
@@ -208,6 +214,15 @@ Case read_case(const Rows& s, int row, int i) {
   c.holding_reply_at = time_or_null(s, row, i + 31);
   c.regulator_reference = s.text(row, i + 32);
   c.routed_at = time_or_null(s, row, i + 33);
+  c.root_cause = s.text(row, i + 34);
+  c.product = s.text(row, i + 35);
+  if (!s.is_null(row, i + 36)) {
+    Vulnerability flag;
+    flag.driver = parse_or(parse_VulnerabilityDriver(s.text(row, i + 36)), VulnerabilityDriver::kHealth);
+    flag.note = s.text(row, i + 37);
+    if (auto date = parse_date(s.text(row, i + 38))) flag.review_on = *date;
+    c.vulnerability = std::move(flag);
+  }
   return c;
 }
 
@@ -276,7 +291,9 @@ Params redress_params(const Redress& r) {
       .add(to_micros(r.created_at))
       .add(micros_or_null(r.decided_at))
       .add(micros_or_null(r.fulfilled_at))
-      .add(r.commitment_id);
+      .add(r.commitment_id)
+      .add(r.paid_minor)
+      .add(r.paid_currency);
   return p;
 }
 
@@ -294,6 +311,8 @@ Redress read_redress(const Rows& s, int row, int i) {
   r.decided_at = time_or_null(s, row, i + 9);
   r.fulfilled_at = time_or_null(s, row, i + 10);
   r.commitment_id = s.integer(row, i + 11);
+  r.paid_minor = s.optional_integer(row, i + 12);
+  r.paid_currency = s.text(row, i + 13);
   return r;
 }
 

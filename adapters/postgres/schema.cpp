@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7234298032989299)";
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 3> kMigrations{
+constexpr std::array<const char*, 4> kMigrations{
     // 1: the SQLite schema at its version 13, in PostgreSQL's types.
     R"sql(
 -- Gapless counters taken inside the writing transaction (case references per year).
@@ -418,6 +418,21 @@ CREATE VIEW report_attention AS
          count(*) FILTER (WHERE status = 'open' AND warnings_fired > 0) AS at_risk,
          count(*) FILTER (WHERE status = 'broken' AND handled_at IS NULL) AS broken_unhandled
   FROM commitments GROUP BY owner_id;
+)sql",
+    // 4: what a regulatory return needs, as SQLite's migration 16: a resolution's root cause and
+    // product, the client's vulnerability flag, what fulfilled redress paid, and partial indexes on
+    // the events the returns and the survey results read.
+    R"sql(
+ALTER TABLE cases ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN product TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN vulnerability_driver TEXT;
+ALTER TABLE cases ADD COLUMN vulnerability_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN vulnerability_review_on TEXT NOT NULL DEFAULT '';
+ALTER TABLE redress ADD COLUMN paid_minor BIGINT;
+ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
+CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
+  'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
+CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
 )sql",
 };
 

@@ -1,9 +1,12 @@
 #include "adapters/sqlite/report_queries.h"
 
+#include <boost/json.hpp>
+
 #include <algorithm>
 #include <map>
 
 #include "adapters/sqlite/rows.h"
+#include "engine/actions.h"
 #include "adapters/sqlite/summaries.h"
 
 namespace redress::sqlite {
@@ -324,6 +327,118 @@ Result<std::vector<WeeklyCount>> ReportQueries::weekly_counts(Time since) {
           WeeklyCount{counts.text(0), counts.text(1), from_micros(counts.integer(2) * kDay), counts.integer(3)});
     if (auto s = counts.status(); !s) return s.error();
     counts.reset();
+    return out;
+  });
+}
+
+namespace {
+
+std::string text_of(const boost::json::object& data, const char* key) {
+  const boost::json::value* value = data.if_contains(key);
+  return value && value->is_string() ? std::string(value->get_string()) : std::string();
+}
+
+}  // namespace
+
+Result<std::vector<ReturnCaseHistory>> ReportQueries::return_histories(const std::string& workflow, Time before) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<ReturnCaseHistory>> {
+    // The events a return counts, from the append-only history: what was true at each moment,
+    // whatever the case row says now (a reopened case has no resolved_at; a re-resolution another
+    // root cause).
+    auto& rows = db.cached(
+        "SELECT c.id, c.reference, c.workflow, c.received_at, e.type, e.at, e.data FROM cases c "
+        // The type list repeats the partial index events_returns's term for term (migration 16).
+        "LEFT JOIN events e ON e.case_id = c.id AND e.at < ?1 AND e.type IN ('case.resolved', 'case.withdrawn', "
+        "'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled') "
+        "WHERE c.received_at < ?1 AND (?2 = '' OR c.workflow = ?2) ORDER BY c.id, e.seq");
+    rows.bind(1, to_micros(before)).bind(2, workflow);
+    std::vector<ReturnCaseHistory> out;
+    std::int64_t current = 0;
+    while (rows.step()) {
+      const std::int64_t id = rows.integer(0);
+      if (out.empty() || id != current) {
+        current = id;
+        ReturnCaseHistory history;
+        history.reference = rows.text(1);
+        history.workflow = rows.text(2);
+        history.received_at = from_micros(rows.integer(3));
+        out.push_back(std::move(history));
+      }
+      if (rows.is_null(4)) continue;
+      const std::string type = rows.text(4);
+      ReturnEvent event;
+      event.at = from_micros(rows.integer(5));
+      boost::system::error_code ec;
+      boost::json::value parsed = boost::json::parse(rows.text(6), ec);
+      const boost::json::object empty;
+      const boost::json::object& data = !ec && parsed.is_object() ? parsed.get_object() : empty;
+      if (type == "case.resolved") {
+        event.kind = ReturnEvent::Kind::kResolved;
+        event.outcome = parse_Outcome(text_of(data, "outcome"));
+        event.root_cause = text_of(data, "root_cause");
+        event.product = text_of(data, "product");
+      } else if (type == "case.withdrawn") {
+        event.kind = ReturnEvent::Kind::kWithdrawn;
+      } else if (type == "case.reopened") {
+        event.kind = ReturnEvent::Kind::kReopened;
+      } else if (type == "client.vulnerability_flagged") {
+        event.kind = ReturnEvent::Kind::kFlagged;
+      } else if (type == "client.vulnerability_cleared") {
+        event.kind = ReturnEvent::Kind::kCleared;
+      } else {
+        // redress.fulfilled: what was paid (fulfilments before issue 26 recorded no amount).
+        const std::string paid = text_of(data, "paid");
+        if (paid.empty()) continue;
+        auto minor = parse_amount_minor(boost::json::value(paid));
+        if (!minor) continue;
+        event.kind = ReturnEvent::Kind::kPaid;
+        event.paid_minor = *minor;
+        event.currency = text_of(data, "currency");
+        event.redress_kind = text_of(data, "kind");
+      }
+      out.back().events.push_back(std::move(event));
+    }
+    if (auto s = rows.status(); !s) return s.error();
+    rows.reset();
+    return out;
+  });
+}
+
+Result<std::vector<SurveyAnswer>> ReportQueries::survey_answers(Time since) {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<SurveyAnswer>> {
+    auto& rows = db.cached(
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= ?1 ORDER BY e.at, e.id");
+    rows.bind(1, to_micros(since));
+    std::vector<SurveyAnswer> out;
+    while (rows.step()) {
+      SurveyAnswer answer;
+      answer.reference = rows.text(0);
+      answer.workflow = rows.text(1);
+      answer.touchpoint = rows.text(2);
+      answer.owner_id = rows.text(3);
+      answer.owner_team = rows.text(4);
+      answer.at = from_micros(rows.integer(5));
+      boost::system::error_code ec;
+      boost::json::value parsed = boost::json::parse(rows.text(6), ec);
+      if (ec || !parsed.is_object()) continue;
+      const boost::json::object& data = parsed.get_object();
+      auto score = [](const boost::json::value* v) { return v && v->is_int64() ? static_cast<int>(v->get_int64()) : 0; };
+      answer.overall = score(data.if_contains("overall"));
+      if (answer.overall == 0) answer.overall = score(data.if_contains("rating"));
+      if (const boost::json::value* rater = data.if_contains("rater"); rater && rater->is_object()) {
+        RaterScores scores;
+        int* fields[] = {&scores.reliability, &scores.assurance, &scores.tangibles, &scores.empathy,
+                         &scores.responsiveness};
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+          *fields[i] = score(rater->get_object().if_contains(rater_dimensions()[i]));
+        answer.rater = scores;
+      }
+      out.push_back(std::move(answer));
+    }
+    if (auto s = rows.status(); !s) return s.error();
+    rows.reset();
     return out;
   });
 }

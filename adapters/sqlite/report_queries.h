@@ -24,6 +24,8 @@ class ReportQueries {
   [[nodiscard]] Result<std::vector<AttentionCount>> attention_by_owner(Time now);
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts();
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since);
+  [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow, Time before);
+  [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since);
 
  private:
   StoreAccess store_;

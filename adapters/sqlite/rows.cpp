@@ -16,7 +16,8 @@ const char* const kCaseColumns =
     "id, reference, client_name, client_email, client_phone, client_locale, channel, category, touchpoint, "
     "subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, escalation_level, "
     "outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, pending_offers, "
-    "unfulfilled_redress, rating, client_escalation_level, holding_reply_at, regulator_reference, routed_at";
+    "unfulfilled_redress, rating, client_escalation_level, holding_reply_at, regulator_reference, routed_at, "
+    "root_cause, product, vulnerability_driver, vulnerability_note, vulnerability_review_on";
 
 namespace {
 
@@ -40,9 +41,9 @@ const char* const kInsertCaseSql =
     "touchpoint, subject, description, remedy_requested, severity, workflow, team, status, clock, owner_id, "
     "escalation_level, outcome, version, head_hash, received_at, updated_at, acknowledged_at, resolved_at, ended_at, "
     "pending_offers, unfulfilled_redress, rating, client_escalation_level, holding_reply_at, regulator_reference, "
-    "routed_at) VALUES "
+    "routed_at, root_cause, product, vulnerability_driver, vulnerability_note, vulnerability_review_on) VALUES "
     "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,?19,?20,?21,?22,?23,?24,?25,?26,?27,?28,?29,?30,"
-    "?31,?32,?33,?34)";
+    "?31,?32,?33,?34,?35,?36,?37,?38,?39)";
 
 const char* const kUpdateCaseSql =
     "UPDATE cases SET reference=?2, client_name=?3, client_email=?4, client_phone=?5, client_locale=?6, channel=?7, "
@@ -50,7 +51,8 @@ const char* const kUpdateCaseSql =
     "team=?15, status=?16, clock=?17, owner_id=?18, escalation_level=?19, outcome=?20, version=?21, head_hash=?22, "
     "received_at=?23, updated_at=?24, acknowledged_at=?25, resolved_at=?26, ended_at=?27, pending_offers=?28, "
     "unfulfilled_redress=?29, rating=?30, client_escalation_level=?31, holding_reply_at=?32, regulator_reference=?33, "
-    "routed_at=?34 WHERE id=?1 AND version=?35";
+    "routed_at=?34, root_cause=?35, product=?36, vulnerability_driver=?37, vulnerability_note=?38, "
+    "vulnerability_review_on=?39 WHERE id=?1 AND version=?40";
 
 // An upsert, not INSERT OR REPLACE: an update in place fires the report triggers (a REPLACE's
 // delete would not) and touches only the indexes whose columns changed.
@@ -71,7 +73,8 @@ const char* const kUpsertCommitmentSql =
 
 const char* const kUpsertRedressSql =
     "INSERT OR REPLACE INTO redress(id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, "
-    "decided_at, fulfilled_at, commitment_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12)";
+    "decided_at, fulfilled_at, commitment_id, paid_minor, paid_currency) VALUES "
+    "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
 
 namespace {
 
@@ -109,7 +112,12 @@ constexpr const char* kCaseColumnNames[kCaseColumnCount] = {"id",
                                                             "client_escalation_level",
                                                             "holding_reply_at",
                                                             "regulator_reference",
-                                                            "routed_at"};
+                                                            "routed_at",
+                                                            "root_cause",
+                                                            "product",
+                                                            "vulnerability_driver",
+                                                            "vulnerability_note",
+                                                            "vulnerability_review_on"};
 
 // Binds one column of `c` as parameter `index`. Text is bound without a copy: `c` outlives the step.
 void bind_case_column(Statement& s, int index, const Case& c, int column) {
@@ -163,6 +171,16 @@ void bind_case_column(Statement& s, int index, const Case& c, int column) {
     case 31: s.bind(index, micros(c.holding_reply_at)); break;
     case 32: s.bind_static(index, c.regulator_reference); break;
     case 33: s.bind(index, micros(c.routed_at)); break;
+    case 34: s.bind_static(index, c.root_cause); break;
+    case 35: s.bind_static(index, c.product); break;
+    case 36:
+      if (c.vulnerability)
+        s.bind_static(index, to_string(c.vulnerability->driver));
+      else
+        s.bind_null(index);
+      break;
+    case 37: s.bind(index, c.vulnerability ? c.vulnerability->note : std::string()); break;
+    case 38: s.bind(index, c.vulnerability ? format_date(c.vulnerability->review_on) : std::string()); break;
     default: break;
   }
 }
@@ -207,6 +225,14 @@ std::uint64_t case_differences(const Case& a, const Case& b) {
   mark(31, a.holding_reply_at != b.holding_reply_at);
   mark(32, a.regulator_reference != b.regulator_reference);
   mark(33, a.routed_at != b.routed_at);
+  mark(34, a.root_cause != b.root_cause);
+  mark(35, a.product != b.product);
+  mark(36, a.vulnerability.has_value() != b.vulnerability.has_value() ||
+               (a.vulnerability && a.vulnerability->driver != b.vulnerability->driver));
+  mark(37, a.vulnerability.has_value() != b.vulnerability.has_value() ||
+               (a.vulnerability && a.vulnerability->note != b.vulnerability->note));
+  mark(38, a.vulnerability.has_value() != b.vulnerability.has_value() ||
+               (a.vulnerability && a.vulnerability->review_on != b.vulnerability->review_on));
   return mask;
 }
 
@@ -290,6 +316,15 @@ Case read_case(const Statement& s, int i) {
   c.holding_reply_at = time_or_null(s, i + 31);
   c.regulator_reference = s.text(i + 32);
   c.routed_at = time_or_null(s, i + 33);
+  c.root_cause = s.text(i + 34);
+  c.product = s.text(i + 35);
+  if (!s.is_null(i + 36)) {
+    Vulnerability flag;
+    flag.driver = parse_or(parse_VulnerabilityDriver(s.text(i + 36)), VulnerabilityDriver::kHealth);
+    flag.note = s.text(i + 37);
+    if (auto date = parse_date(s.text(i + 38))) flag.review_on = *date;
+    c.vulnerability = std::move(flag);
+  }
   return c;
 }
 
@@ -466,7 +501,9 @@ void bind_redress(Statement& s, const Redress& r) {
       .bind(9, to_micros(r.created_at))
       .bind(10, micros(r.decided_at))
       .bind(11, micros(r.fulfilled_at))
-      .bind(12, r.commitment_id);
+      .bind(12, r.commitment_id)
+      .bind(13, r.paid_minor)
+      .bind_static(14, r.paid_currency);
 }
 
 Redress read_redress(const Statement& s, int i) {
@@ -483,6 +520,8 @@ Redress read_redress(const Statement& s, int i) {
   r.decided_at = time_or_null(s, i + 9);
   r.fulfilled_at = time_or_null(s, i + 10);
   r.commitment_id = s.integer(i + 11);
+  r.paid_minor = s.optional_integer(i + 12);
+  r.paid_currency = s.text(i + 13);
   return r;
 }
 
@@ -533,7 +572,7 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference)
   commitments.reset();
   auto& redress = db.cached(
       "SELECT id, case_id, kind, amount_minor, currency, text, status, automatic, created_at, decided_at, "
-      "fulfilled_at, commitment_id FROM redress WHERE case_id = ?1 ORDER BY id");
+      "fulfilled_at, commitment_id, paid_minor, paid_currency FROM redress WHERE case_id = ?1 ORDER BY id");
   redress.bind(1, snapshot.record.id);
   while (redress.step()) snapshot.redress.push_back(read_redress(redress, 0));
   if (!redress.status()) return redress.status().error();

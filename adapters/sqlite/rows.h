@@ -15,7 +15,7 @@
 
 namespace redress::sqlite {
 
-inline constexpr int kCaseColumnCount = 34;
+inline constexpr int kCaseColumnCount = 39;
 // The cases columns in the order read_case() reads them, for SELECT lists.
 extern const char* const kCaseColumns;
 extern const char* const kInsertCaseSql;

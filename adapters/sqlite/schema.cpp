@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 15> kMigrations{
+constexpr std::array<const char*, 16> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -666,6 +666,23 @@ CREATE TABLE message_attachments (
   size         INTEGER NOT NULL,
   PRIMARY KEY (message_id, position)
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 16: what a regulatory return needs (issue 26): a resolution's root cause and product, the
+    // client's vulnerability flag (staff only), what fulfilled redress paid, and partial indexes on
+    // the events the returns and the survey results read.
+    R"sql(
+ALTER TABLE cases ADD COLUMN root_cause TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN product TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN vulnerability_driver TEXT;
+ALTER TABLE cases ADD COLUMN vulnerability_note TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN vulnerability_review_on TEXT NOT NULL DEFAULT '';
+ALTER TABLE redress ADD COLUMN paid_minor INTEGER;
+ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
+-- The events the returns and the survey results read (report_queries.cpp), indexed alone: partial
+-- indexes, so the other events (nearly all) cost no more to write. The queries repeat these terms.
+CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
+  'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
+CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
 )sql",
 };
 

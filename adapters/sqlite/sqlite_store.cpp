@@ -306,6 +306,12 @@ Result<std::vector<EscalationCount>> SqliteStore::escalation_counts() { return r
 
 Result<std::vector<WeeklyCount>> SqliteStore::weekly_counts(Time since) { return reports_.weekly_counts(since); }
 
+Result<std::vector<ReturnCaseHistory>> SqliteStore::return_histories(const std::string& workflow, Time before) {
+  return reports_.return_histories(workflow, before);
+}
+
+Result<std::vector<SurveyAnswer>> SqliteStore::survey_answers(Time since) { return reports_.survey_answers(since); }
+
 // ---- forwarded to MailboxRecords ----------------------------------------------------------------
 
 Result<std::optional<MailboxPosition>> SqliteStore::mailbox_position(const std::string& mailbox) {

@@ -136,6 +136,9 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit) override;
   [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since) override;
   [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now) override;
+  [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
+                                                                         Time before) override;
+  [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since) override;
 
   // OutboxRecords.
   [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,

@@ -182,6 +182,8 @@ TEST_CASE("pledges: an FCA complaint received on a Friday evening before a bank 
     auto resolve = desk.request(ref, ActionType::kResolve, desk.agent);
     resolve.outcome = Outcome::kUpheld;
     resolve.final_response = kFinalResponse;
+    resolve.root_cause = "general_admin";  // the FCA standard records both for its return
+    resolve.product = "current_accounts";
     desk.must(resolve);
     desk.advance_to(at("2026-11-30T09:00:00Z"));
     s = desk.load(ref);

@@ -972,6 +972,10 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
       r.due.in = parse_duration("P1D");
       r.severity = Severity::kHigh;
       r.rating = 4;
+      // flag_vulnerable needs its flag (clear_vulnerable is refused until there is one).
+      r.vulnerability = Vulnerability{VulnerabilityDriver::kHealth, "a note",
+                                      std::chrono::year_month_day{std::chrono::year(2099), std::chrono::month(1),
+                                                                  std::chrono::day(1)}};
       // People keep and renegotiate promises and redress; the clocks' pledges are kept by events.
       std::vector<Commitment> kept_by_people;
       for (const auto& k : snapshot->commitments)

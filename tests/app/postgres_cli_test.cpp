@@ -326,6 +326,7 @@ TEST_CASE("cli on PostgreSQL: the database out of reach, /healthz degraded and w
   INFO(created_body << node.log());
   CHECK(created == 201);
   auto [again, again_body] = create();  // the retry of a retry: the same case
+  INFO(again_body);
   CHECK((again == 200 || again == 201));
   auto [listed, listed_body] = http(node.port(), "GET", "/v1/cases", {}, token);
   CHECK(listed == 200);

@@ -124,6 +124,11 @@ const std::vector<Row> kTable = {
                             {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
   {A::kRecordBounce,        {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
                             {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
+  // A vulnerability flag is a staff-only record about the client: decided as an internal note.
+  {A::kFlagVulnerable,      {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
+                            {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
+  {A::kClearVulnerable,     {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
+                            {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
 };
 // clang-format on
 

@@ -169,7 +169,11 @@ test("a client follows their case on a phone: reply, accept redress, rate", asyn
   await page.getByText("you accepted our offer").waitFor();
   assert.match(await main.innerText(), /Final response sent/);
 
-  await page.getByLabel("4", { exact: true }).check();
+  // The RATER questions (each a group of 1-5), then the overall rating.
+  for (const [question, answer] of [["Reliability", "5"], ["Assurance", "4"], ["Tangibles", "4"], ["Empathy", "3"],
+                                    ["Responsiveness", "5"]])
+    await page.getByRole("group", { name: new RegExp(`^${question}:`) }).getByLabel(answer, { exact: true }).check();
+  await page.getByRole("group", { name: /^Overall/ }).getByLabel("4", { exact: true }).check();
   await page.getByLabel("Anything you would like to tell us (optional)").fill(`Quick and fair ${X}`);
   await page.getByRole("button", { name: "Send my rating" }).click();
   await page.getByText("You rated our service").waitFor();
@@ -180,6 +184,8 @@ test("a client follows their case on a phone: reply, accept redress, rate", asyn
   const stored = await api("GET", `/v1/cases/${ref}`);
   assert.equal(stored.status, "resolved");
   assert.equal(stored.rating, 4);
+  const surveyed = (await api("GET", `/v1/cases/${ref}/events`)).items.find((e) => e.type === "survey.submitted");
+  assert.deepEqual(surveyed.data.rater, { assurance: 4, empathy: 3, reliability: 5, responsiveness: 5, tangibles: 4 });
   await context.close();
 });
 
@@ -231,7 +237,9 @@ test("an agent signs in, takes a case and makes promises; the board shows the br
   assert.match(attention, /broken/);
   const afterRow = await ownerRow().innerText();
   assert.match(afterRow, /50%/, `one kept, one broken: ${afterRow}`);
-  assert.equal(await manager.locator("svg.chart").count(), 2);
+  // Two trends, each workflow's returns (four shipped) and the survey's months.
+  assert.equal(await manager.locator("svg.chart").count(), 7);
+  assert.ok((await manager.locator("#returns_fca-disp").innerText()).includes("Within 3 business days"));
   await assertInert(manager);
   await shot(manager, "board-after");
 

@@ -392,6 +392,14 @@ std::vector<Route> route_table() {
        [](World&) {
          return Call{"GET", "/v1/reports/standards", {}, {}, {}};
        }},
+      {"GET", "/v1/reports/returns", Who::kLeadUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/reports/returns?from=2026-01-01&to=2026-12-31", {}, {}, {}};
+       }},
+      {"GET", "/v1/workflows", Who::kPublic, 200,
+       [](World&) {
+         return Call{"GET", "/v1/workflows", {}, {}, {}};
+       }},
       {"POST", "/v1/redress/{id}/fulfil", Who::kAgentUp, 200,
        [](World& w) {
          auto p = w.resolved();

@@ -217,6 +217,8 @@ TEST_CASE("standards: every escalation trigger fires from a real HTTP call", "[w
         agent, ref,
         {{"action", "propose_redress"},
          {"outcome", "upheld"},
+         {"root_cause", "terms_disputed_sums"},
+         {"product", "current_accounts"},
          {"offers", json::array{json::object{{"kind", "refund"}, {"amount", "25.00"}, {"currency", "GBP"}}}},
          {"final_response",
           "We have upheld your complaint and will refund the fee. You may refer your complaint to the Financial "
@@ -380,7 +382,7 @@ TEST_CASE("standards: a pledge moves only as its clock's rule allows, and the re
   advance(admin, "P17D");  // Thursday 28 January
   must_act(agent, retail_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", final_response_text()}});
   advance(admin, "P13D");  // Wednesday 10 February
-  must_act(agent, psd_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaFinalResponse}});
+  must_act(agent, psd_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaFinalResponse}, {"root_cause", "other"}, {"product", "credit_cards"}});
 
   // Honest attainment: the payment-services pledge was met by the time its rule set (moved as the
   // rule allows); retail's was kept only on a renegotiated date, which is not met.
@@ -438,7 +440,8 @@ TEST_CASE("standards: FCA summary resolution until close of the third business d
                                {"final_response", kFcaFinalResponse}})
             .status == 422);  // one or the other
   json::value resolved =
-      must_act(agent, quick_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"summary_resolution", summary}});
+      must_act(agent, quick_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"summary_resolution", summary},
+                                  {"root_cause", "other"}, {"product", "credit_cards"}});
   CHECK(resolved.at("status").as_string() == "resolved");
   bool mailed = false;
   const json::value quick_mail = agent.get(kCases + quick_ref + "/notifications").json();
@@ -453,7 +456,7 @@ TEST_CASE("standards: FCA summary resolution until close of the third business d
   CHECK(string_at(late.json(), "detail").find("window closed at 2027-01-14T17:00:00Z") != std::string::npos);
   CHECK(string_at(late.json(), "detail").find("final_response_upheld") != std::string::npos);
   // The final response still resolves it.
-  must_act(agent, slow_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaFinalResponse}});
+  must_act(agent, slow_ref, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaFinalResponse}, {"root_cause", "other"}, {"product", "credit_cards"}});
 }
 
 TEST_CASE("standards: at eight weeks without a final response the FCA holding reply is required and prompted",

@@ -5,6 +5,7 @@
 // CSV (/staff/board/{table}.csv), so the export always matches the page.
 #include <boost/json.hpp>
 
+#include <array>
 #include <future>
 #include <map>
 #include <set>
@@ -13,6 +14,7 @@
 #include "web/pages/charts.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
+#include "web/returns.h"
 
 namespace redress::web {
 
@@ -188,14 +190,20 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
       board.cards.push_back(std::move(card));
     }
 
+  // The survey answers (RATER) of the last year: the owners' table and the survey tables use them.
+  auto answers = reports.survey_answers(now - std::chrono::days(366));
+
   // Owners.
   if (!owners) return owners.error();
   Table reliability{"owners",
                     "Owners: promises kept and speed (last 90 days)",
-                    "Reliability counts the promises owners made to clients that fell due in the window.",
+                    "Reliability counts the promises owners made to clients that fell due in the window. The survey "
+                    "columns: answers about the owner's cases in the window, the overall average and the weakest "
+                    "RATER dimension.",
                     {"Owner", "Team", "Open cases", "Promises kept", "Promises broken", "Reliability",
-                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve"},
-                    {false, false, true, true, true, true, true, true, true},
+                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve", "Survey responses",
+                     "Survey overall", "Survey weakest (RATER)"},
+                    {false, false, true, true, true, true, true, true, true, true, true, false},
                     {},
                     {}};
   for (const auto& o : *owners) {
@@ -205,6 +213,28 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
                                 percent(o.promises_kept, o.promises_broken),
                                 percent(o.commitments_kept, o.commitments_broken),
                                 mean(o.acknowledge_total, o.acknowledged), mean(o.resolve_total, o.resolved_cases)});
+    // The RATER results of the owner's cases over the same 90 days (issue 26).
+    std::int64_t responses = 0, overall = 0, rated = 0;
+    std::array<std::int64_t, 5> scores{};
+    if (answers)
+      for (const auto& a : *answers) {
+        if (a.owner_id != o.owner_id || a.at < now - std::chrono::days(90)) continue;
+        ++responses;
+        overall += a.overall;
+        if (!a.rater) continue;
+        ++rated;
+        for (std::size_t i = 0; i < scores.size(); ++i) scores[i] += rater_score(*a.rater, i);
+      }
+    auto& row = reliability.rows.back();
+    row.push_back(count(responses));
+    char average[16] = "-";
+    if (responses > 0)
+      std::snprintf(average, sizeof average, "%.1f", static_cast<double>(overall) / static_cast<double>(responses));
+    row.push_back(Cell{average, {}, {}, true});
+    std::size_t weakest = 0;
+    for (std::size_t i = 0; i < scores.size(); ++i)
+      if (scores[i] < scores[weakest]) weakest = i;
+    row.push_back(rated == 0 ? text("-") : Cell{std::string(rater_dimensions()[weakest]), {}, "at-risk", false});
   }
 
   // Standards.
@@ -278,6 +308,168 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     trend.chart_svg = line_chart_svg(trend.title, labels, series);
     board.tables.push_back(std::move(trend));
   }
+  // Returns: the last 12 months of each workflow's return, from the cases' histories
+  // (docs/measuring.md). A store that cannot answer them leaves them out.
+  std::vector<Table> returns_tables;
+  {
+    using std::chrono::year_month;
+    using std::chrono::year_month_day;
+    Time before = Time::min();
+    for (const auto& w : api.engine.workflows().all())
+      before = std::max(before, return_period_end(w, w.calendar.local_date(now)));
+    auto histories = reports.return_histories("", before);
+    if (histories) {
+      for (const auto& w : api.engine.workflows().all()) {
+        const year_month_day today = w.calendar.local_date(now);
+        const year_month this_month{today.year(), today.month()};
+        std::vector<std::string> month_labels;
+        std::vector<ChartSeries> series{{"opened", {}}, {"closed", {}}, {"outstanding at the end", {}}};
+        Table t{"returns_" + w.name,
+                "Returns: " + w.title + " (12 months)",
+                "Per month, from the cases' histories: a past month stays what it was. Upheld: in full or in part. "
+                "The API: GET /v1/reports/returns.",
+                {"Month", "Outstanding at start", "Opened", "Closed", "Outstanding at end"},
+                {false, true, true, true, true},
+                {},
+                {}};
+        for (const auto& bucket : w.returns.buckets) t.columns.push_back("Closed " + bucket.name), t.numeric.push_back(true);
+        for (const char* column : {"Upheld", "Redress paid", "Vulnerable: closed", "Vulnerable: outstanding"})
+          t.columns.push_back(column), t.numeric.push_back(true);
+        bool failed = false;
+        for (int back = 11; back >= 0 && !failed; --back) {
+          const year_month month = this_month - std::chrono::months{back};
+          const year_month_day first_day{month / std::chrono::day{1}};
+          const year_month_day final_day = back == 0 ? today : year_month_day{month / std::chrono::last};
+          auto figures = return_figures(w, *histories, first_day, final_day);
+          if (!figures) {
+            failed = true;
+            break;
+          }
+          char label[16];
+          std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()),
+                        static_cast<unsigned>(month.month()));
+          month_labels.emplace_back(label);
+          series[0].values.push_back(figures->opened);
+          series[1].values.push_back(figures->closed);
+          series[2].values.push_back(figures->outstanding_end);
+          std::vector<Cell> row{text(label), count(figures->outstanding_start), count(figures->opened),
+                                count(figures->closed), count(figures->outstanding_end)};
+          for (const auto& bucket : w.returns.buckets) row.push_back(count(figures->buckets.at(bucket.key)));
+          row.push_back(percent(figures->upheld(), figures->resolved() - figures->upheld()));
+          std::string paid;
+          for (const auto& [key, minor] : figures->redress_paid)
+            paid += (paid.empty() ? "" : "; ") + format_amount(minor) + " " + key.first + " " + key.second;
+          row.push_back(Cell{paid.empty() ? "-" : paid, {}, {}, true});
+          row.push_back(count(figures->vulnerable_closed));
+          row.push_back(count(figures->vulnerable_outstanding_end));
+          t.rows.push_back(std::move(row));
+        }
+        if (failed) continue;
+        t.chart_svg = line_chart_svg(t.title, month_labels, series);
+        returns_tables.push_back(std::move(t));
+      }
+    }
+  }
+
+  // The RATER survey (issue 26): averages by workflow, touchpoint, owner and team over 90 days, the
+  // weakest dimension called out, and 12 months of each dimension's average. A store that cannot
+  // answer leaves them out.
+  std::vector<Table> survey_tables;
+  if (answers) {
+    const auto& dimensions = rater_dimensions();
+    struct Sums {
+      std::int64_t responses = 0, overall = 0, rated = 0;
+      std::array<std::int64_t, 5> scores{};
+    };
+    auto average = [](std::int64_t total, std::int64_t n) -> Cell {
+      if (n == 0) return Cell{"-", {}, {}, true};
+      char buffer[16];
+      std::snprintf(buffer, sizeof buffer, "%.1f", static_cast<double>(total) / static_cast<double>(n));
+      return Cell{buffer, {}, {}, true};
+    };
+    auto add_answer = [&](Sums& sums, const SurveyAnswer& a) {
+      ++sums.responses;
+      sums.overall += a.overall;
+      if (!a.rater) return;
+      ++sums.rated;
+      for (std::size_t i = 0; i < dimensions.size(); ++i) sums.scores[i] += rater_score(*a.rater, i);
+    };
+    Table by_group{"survey",
+                   "Survey (RATER): averages over 90 days",
+                   "Each dimension 1 (poor) to 5 (excellent): Reliability, Assurance, Tangibles, Empathy, "
+                   "Responsiveness, and the overall rating. The weakest dimension is the lowest average.",
+                   {"By", "Who or where", "Responses", "Reliability", "Assurance", "Tangibles", "Empathy",
+                    "Responsiveness", "Overall", "Weakest"},
+                   {false, false, true, true, true, true, true, true, true, false},
+                   {},
+                   {}};
+    const Time window = now - std::chrono::days(90);
+    for (const char* group : {"workflow", "touchpoint", "owner", "team"}) {
+      std::map<std::string, Sums> sums;
+      for (const auto& a : *answers) {
+        if (a.at < window) continue;
+        const std::string key = std::string(group) == "workflow"     ? a.workflow
+                                : std::string(group) == "touchpoint" ? a.touchpoint
+                                : std::string(group) == "owner"      ? name_of(staff, a.owner_id)
+                                                                     : a.owner_team;
+        add_answer(sums[key.empty() ? "(none)" : key], a);
+      }
+      for (const auto& [key, sum] : sums) {
+        std::vector<Cell> row{text(group), text(key), count(sum.responses)};
+        std::size_t weakest = 0;
+        for (std::size_t i = 0; i < dimensions.size(); ++i) {
+          row.push_back(average(sum.scores[i], sum.rated));
+          if (sum.scores[i] < sum.scores[weakest]) weakest = i;
+        }
+        row.push_back(average(sum.overall, sum.responses));
+        row.push_back(sum.rated == 0 ? Cell{"-", {}, {}, false}
+                                     : Cell{std::string(dimensions[weakest]), {}, "at-risk", false});
+        by_group.rows.push_back(std::move(row));
+      }
+    }
+    // 12 months of each dimension's average, as a share of the best answer (5 = 100%).
+    const auto this_month = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(now)};
+    const std::chrono::year_month month_now{this_month.year(), this_month.month()};
+    std::vector<std::string> month_labels;
+    std::vector<ChartSeries> series;
+    for (auto name : dimensions) series.push_back(ChartSeries{std::string(name), {}});
+    series.push_back(ChartSeries{"overall", {}});
+    Table trend{"survey_trend",
+                "Survey (RATER) per month: each dimension's average (% of the best answer)",
+                "Months in UTC. 100% is every answer 5; 20% every answer 1.",
+                {"Month", "Responses"},
+                {false, true},
+                {},
+                {}};
+    for (auto name : dimensions) trend.columns.emplace_back(name), trend.numeric.push_back(true);
+    trend.columns.emplace_back("overall"), trend.numeric.push_back(true);
+    for (int back = 11; back >= 0; --back) {
+      const std::chrono::year_month month = month_now - std::chrono::months{back};
+      Sums sum;
+      for (const auto& a : *answers) {
+        const auto day = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(a.at)};
+        if (day.year() == month.year() && day.month() == month.month()) add_answer(sum, a);
+      }
+      char label[16];
+      std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()), static_cast<unsigned>(month.month()));
+      month_labels.emplace_back(label);
+      std::vector<Cell> row{text(label), count(sum.responses)};
+      auto share = [](std::int64_t total, std::int64_t n) -> std::int64_t { return n == 0 ? 0 : total * 20 / n; };
+      for (std::size_t i = 0; i < dimensions.size(); ++i) {
+        series[i].values.push_back(share(sum.scores[i], sum.rated));
+        row.push_back(sum.rated == 0 ? Cell{"-", {}, {}, true}
+                                     : Cell{std::to_string(share(sum.scores[i], sum.rated)) + "%", {}, {}, true});
+      }
+      series.back().values.push_back(share(sum.overall, sum.responses));
+      row.push_back(sum.responses == 0 ? Cell{"-", {}, {}, true}
+                                       : Cell{std::to_string(share(sum.overall, sum.responses)) + "%", {}, {}, true});
+      trend.rows.push_back(std::move(row));
+    }
+    trend.chart_svg = line_chart_svg(trend.title, month_labels, series);
+    survey_tables.push_back(std::move(by_group));
+    survey_tables.push_back(std::move(trend));
+  }
+
   std::vector<Table> ordered;
   ordered.push_back(std::move(by_owner));
   ordered.push_back(std::move(items));
@@ -285,6 +477,8 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   ordered.push_back(std::move(reliability));
   ordered.push_back(std::move(standards));
   for (auto& t : board.tables) ordered.push_back(std::move(t));
+  for (auto& t : returns_tables) ordered.push_back(std::move(t));
+  for (auto& t : survey_tables) ordered.push_back(std::move(t));
   board.tables = std::move(ordered);
   return board;
 }

@@ -154,6 +154,27 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
     stars.push_back(std::move(star));
   }
   data["stars"] = std::move(stars);
+  // The RATER questions, each 1-5 (issue 26): what each dimension means to the client.
+  static const std::pair<const char*, const char*> kQuestions[] = {
+      {"reliability", "Reliability: we did what we said we would, when we said we would"},
+      {"assurance", "Assurance: you could trust the people who dealt with you to know what they were doing"},
+      {"tangibles", "Tangibles: our letters, messages and this page were clear and easy to use"},
+      {"empathy", "Empathy: we understood your situation and treated you as a person"},
+      {"responsiveness", "Responsiveness: we answered you promptly"},
+  };
+  json::array questions;
+  for (const auto& [key, label] : kQuestions) {
+    json::array choices;
+    for (int i = 1; i <= 5; ++i) {
+      json::object choice{{"value", i}, {"name", key}};
+      if (auto it = draft.find(key);
+          it != draft.end() && it->value().is_string() && it->value().get_string() == std::to_string(i))
+        choice["checked"] = true;
+      choices.push_back(std::move(choice));
+    }
+    questions.push_back(json::object{{"key", key}, {"label", label}, {"choices", std::move(choices)}});
+  }
+  data["rater_questions"] = std::move(questions);
   data["draft"] = std::move(draft);
   return data;
 }
@@ -192,7 +213,18 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType typ
   if (!form) return reply(fail(*snapshot, form.error(), {}));
   json::object draft;
   for (const auto& [name, value] : form->fields()) draft[name] = value;
-  json::object body = form_json(*form, {"rating"});
+  json::object body =
+      form_json(*form, {"rating", "reliability", "assurance", "tangibles", "empathy", "responsiveness"});
+  // The survey's RATER answers go in `rater` (all five, or none: a part-answered form is refused).
+  if (type == ActionType::kSubmitSurvey) {
+    json::object rater;
+    for (auto dimension : rater_dimensions())
+      if (auto it = body.find(dimension); it != body.end()) {
+        rater[dimension] = it->value();
+        body.erase(it);
+      }
+    if (!rater.empty()) body["rater"] = std::move(rater);
+  }
   if (type == ActionType::kAddMessage) body["visibility"] = "client";
   if (type == ActionType::kAcceptRedress || type == ActionType::kRejectRedress) {
     auto id = parse_display_id(ctx->param("id"), 'r');

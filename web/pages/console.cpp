@@ -194,6 +194,8 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["workflow"] = workflow ? workflow->title : c.workflow;
   data["clock"] = to_string(c.clock);
   if (c.outcome) data["outcome"] = to_string(*c.outcome);
+  if (!c.root_cause.empty()) data["root_cause"] = c.root_cause;
+  if (!c.product.empty()) data["product"] = c.product;
   if (c.rating) data["rating"] = *c.rating;
   if (workflow && c.escalation_level > 0)
     if (const auto* level = workflow->level(c.escalation_level)) data["level_name"] = level->name;
@@ -263,7 +265,9 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
                    {"status", to_string(r.status)},
                    {"automatic", r.automatic}};
     if (r.amount_minor) o["amount"] = mail::format_money(*r.amount_minor, r.currency);
+    if (r.paid_minor) o["paid"] = mail::format_money(*r.paid_minor, r.paid_currency);
     o["can_fulfil"] = r.status == RedressStatus::kAccepted && may(ActionType::kFulfilRedress);
+    o["currency"] = r.currency;
     redress.push_back(std::move(o));
   }
   data["has_redress"] = !redress.empty();
@@ -407,6 +411,40 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
       h["elements"] = std::move(holding_elements);
       data["holding_reply"] = std::move(h);
     }
+  }
+  // What the return needs from a resolution (issue 26): the workflow's root causes and products,
+  // each required when its [returns] says so.
+  if (workflow) {
+    auto options = [&](const std::vector<Term>& terms, const std::string& field) {
+      const json::value* chosen = draft.if_contains(field);
+      json::array out;
+      for (const auto& term : terms)
+        out.push_back(json::object{{"key", term.key},
+                                   {"name", term.name},
+                                   {"selected", chosen && chosen->is_string() && chosen->get_string() == term.key}});
+      return out;
+    };
+    if (!workflow->root_causes.empty())
+      data["root_cause_choice"] = json::object{{"options", options(workflow->root_causes, "root_cause")},
+                                               {"required", workflow->returns.require_root_cause}};
+    if (!workflow->products.empty())
+      data["product_choice"] = json::object{{"options", options(workflow->products, "product")},
+                                            {"required", workflow->returns.require_product}};
+    if (!c.root_cause.empty())
+      if (const Term* term = workflow->find_root_cause(c.root_cause)) data["root_cause"] = term->name;
+    if (!c.product.empty())
+      if (const Term* term = workflow->find_product(c.product)) data["product"] = term->name;
+  }
+  // The client's vulnerability flag (FCA FG21/1): shown to staff here, never on the client's page.
+  if (c.vulnerability)
+    data["vulnerability"] = json::object{{"driver", words_of(to_string(c.vulnerability->driver))},
+                                         {"note", c.vulnerability->note},
+                                         {"review_on", format_date(c.vulnerability->review_on)}};
+  {
+    json::array drivers;
+    for (auto name : all_names_VulnerabilityDriver())
+      drivers.push_back(json::object{{"key", name}, {"name", words_of(name)}});
+    data["vulnerability_drivers"] = std::move(drivers);
   }
   if (workflow && !workflow->final_response_elements.empty()) {
     json::array elements;

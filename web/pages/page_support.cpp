@@ -1,5 +1,7 @@
 #include "web/pages/page_support.h"
 
+#include "web/views.h"
+
 #include <date/tz.h>
 
 #include <cctype>
