@@ -65,7 +65,7 @@ std::string target_words(const ClockTarget& target) {
 }
 
 // Met as a share of all that fell due: renegotiated pledges count against it.
-json::value percent(std::int64_t met, std::int64_t not_met) {
+json::value met_percent(std::int64_t met, std::int64_t not_met) {
   if (met + not_met == 0) return nullptr;
   return json::value(std::to_string((met * 1000 / (met + not_met) + 5) / 10) + "%");
 }
@@ -88,8 +88,8 @@ void standards_page(PagesContext& pages, Reply reply) {
                      {"broken_30", a.broken_30},
                      {"met_90", a.met_90},
                      {"broken_90", a.broken_90},
-                     {"percent_30", percent(a.met_30, a.broken_30 + a.renegotiated_30)},
-                     {"percent_90", percent(a.met_90, a.broken_90 + a.renegotiated_90)}};
+                     {"percent_30", met_percent(a.met_30, a.broken_30 + a.renegotiated_30)},
+                     {"percent_90", met_percent(a.met_90, a.broken_90 + a.renegotiated_90)}};
       if (a.renegotiated_30) o["renegotiated_30"] = a.renegotiated_30;
       if (a.renegotiated_90) o["renegotiated_90"] = a.renegotiated_90;
       if (c.exceptional_target) o["exceptional"] = target_words(*c.exceptional_target);
