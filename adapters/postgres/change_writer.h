@@ -28,6 +28,17 @@ class ChangeWriter {
   // Writes `change` inside the open transaction of `db`. kStaleVersion when the case moved on:
   // then nothing was written.
   [[nodiscard]] Status write(Connection& db, const Change& change);
+
+  // The same in two steps, for a group's one pipeline (write_pipeline.h): `record_inbound` writes
+  // the inbound email's record now (kConflict, with nothing written, when the message was taken
+  // already); `add` queues the rest on `rows`; `check` reads their answers: kStaleVersion when the
+  // case moved on (then the transaction must be rolled back: the other rows went in).
+  struct Queued {
+    std::size_t case_row = 0;  // the index of the case row's statement in the pipeline
+  };
+  [[nodiscard]] Status record_inbound(Connection& db, const Change& change);
+  [[nodiscard]] Result<Queued> add(Connection& db, Pipeline& rows, const Change& change);
+  [[nodiscard]] static Status check(const std::vector<Rows>& results, const Queued& queued, const Change& change);
   // A new transaction begins: subscriptions are read again when a change first needs them.
   void transaction_began() { subscriptions_.reset(); }
 

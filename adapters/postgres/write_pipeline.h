@@ -75,6 +75,11 @@ class WritePipeline {
   void run();
   void run_group(std::vector<Queued>& group);
   Pass run_pass(std::vector<Queued>& group, Savepoints savepoints);
+  // Work items only: every case locked and read in one round trip, the plans run, every row
+  // written in one more; kRunAgain (rolled back) when an item's write failed.
+  Pass run_grouped(std::vector<Queued>& group);
+  Pass commit_and_answer(std::vector<Queued>& group, Transaction& transaction,
+                         std::vector<std::optional<Result<Committed>>>& results, std::vector<Status>& admin_results);
   void refuse(std::vector<Queued>& group, const Error& error);
   [[nodiscard]] Result<Committed> run_work(WorkItem& item, WriteContext& context);
 

@@ -435,6 +435,93 @@ STORE_CONTRACT("contract: sign-in failures lock an address whatever its case, an
   CHECK(unknown.error().code == ErrorCode::kNotFound);
 }
 
+STORE_CONTRACT("contract: a holder that stalled past its lease is refused its late writes (fencing by attempt)",
+               "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  Store& a = *world.first.store;
+  Store& b = *second.store;
+  const std::string mailbox_lease = "mailbox:complaints";
+  Time now = world.clock.now();
+  auto first = a.acquire_lease(mailbox_lease, "node-a", now, now + std::chrono::minutes(2));
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  const LeaseFence stale{mailbox_lease, "node-a", **first};
+  CHECK(a.holds_lease(stale, now).value());
+  REQUIRE(a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 40}, stale, now).ok());
+  // A renewal by the holder keeps its attempt.
+  auto renewed =
+      a.acquire_lease(mailbox_lease, "node-a", now + std::chrono::minutes(1), now + std::chrono::minutes(3));
+  REQUIRE(renewed.ok());
+  REQUIRE(renewed->has_value());
+  CHECK(**renewed == stale.attempt);
+
+  // node-a stalls: the clock passes its lease, and node-b takes the mailbox over, a new attempt.
+  world.clock.advance(std::chrono::minutes(5));
+  now = world.clock.now();
+  CHECK_FALSE(a.holds_lease(stale, now).value());
+  auto taken = b.acquire_lease(mailbox_lease, "node-b", now, now + std::chrono::minutes(2));
+  REQUIRE(taken.ok());
+  REQUIRE(taken->has_value());
+  CHECK(**taken == stale.attempt + 1);
+  const LeaseFence current{mailbox_lease, "node-b", **taken};
+  CHECK(b.holds_lease(current, now).value());
+  CHECK_FALSE(b.holds_lease(stale, now).value());
+  REQUIRE(b.set_mailbox_position_fenced("complaints", MailboxPosition{7, 45}, current, now).ok());
+
+  // node-a wakes up and records the UID it took before the stall: refused, the position stays.
+  auto late = a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 41}, stale, now);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == ErrorCode::kConflict);
+  // With the time its stalled clock still showed, too: the attempt decides, not the clock.
+  auto late_clock =
+      a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 41}, stale, now - std::chrono::minutes(5));
+  REQUIRE_FALSE(late_clock.ok());
+  CHECK(late_clock.error().code == ErrorCode::kConflict);
+  auto position = b.mailbox_position("complaints");
+  REQUIRE(position.ok());
+  REQUIRE(position->has_value());
+  CHECK((*position)->last_uid == 45);
+
+  // The same lease back with node-a later is another attempt: the stale one stays refused.
+  REQUIRE(b.release_lease(mailbox_lease, "node-b").ok());
+  auto again = a.acquire_lease(mailbox_lease, "node-a", now, now + std::chrono::minutes(2));
+  REQUIRE(again.ok());
+  REQUIRE(again->has_value());
+  CHECK(**again == stale.attempt + 2);
+  CHECK_FALSE(a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 41}, stale, now).ok());
+
+  // The digest: a node that stalled past the digest's lease is refused the next digest it would
+  // send; its successor's is owed to the successor alone, and its late failure unsends nothing.
+  auto digest_a = a.acquire_lease("digest", "node-a", now, now + std::chrono::minutes(10));
+  REQUIRE(digest_a.ok());
+  REQUIRE(digest_a->has_value());
+  const LeaseFence stale_digest{"digest", "node-a", **digest_a};
+  auto owed_a = a.digest_owed_fenced("2026-03-02", "lead@example.org", now, stale_digest);
+  REQUIRE(owed_a.ok());
+  CHECK(*owed_a);
+  world.clock.advance(std::chrono::minutes(11));
+  now = world.clock.now();
+  auto digest_b = b.acquire_lease("digest", "node-b", now, now + std::chrono::minutes(10));
+  REQUIRE(digest_b.ok());
+  REQUIRE(digest_b->has_value());
+  const LeaseFence current_digest{"digest", "node-b", **digest_b};
+  auto owed_b = b.digest_owed_fenced("2026-03-02", "manager@example.org", now, current_digest);
+  REQUIRE(owed_b.ok());
+  CHECK(*owed_b);
+  auto refused = a.digest_owed_fenced("2026-03-02", "manager@example.org", now, stale_digest);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kConflict);
+  auto refused_new = a.digest_owed_fenced("2026-03-02", "other@example.org", now, stale_digest);
+  REQUIRE_FALSE(refused_new.ok());
+  CHECK(refused_new.error().code == ErrorCode::kConflict);
+  REQUIRE(b.record_digest("2026-03-02", "lead@example.org", true, "", now).ok());
+  REQUIRE(a.record_digest("2026-03-02", "lead@example.org", false, "timed out", now).ok());  // node-a, late
+  auto resend = b.digest_owed_fenced("2026-03-02", "lead@example.org", now, current_digest);
+  REQUIRE(resend.ok());
+  CHECK_FALSE(*resend);
+}
+
 STORE_CONTRACT("contract: a mailbox's position and each raw message's record are shared by every node", "[contract]") {
   World<TestType> world;
   Node second = world.node();
