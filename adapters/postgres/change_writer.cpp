@@ -87,7 +87,8 @@ Status ChangeWriter::check(const std::vector<Rows>& results, const Queued& queue
   return Status::success();
 }
 
-Result<ChangeWriter::Queued> ChangeWriter::add(Connection& db, Pipeline& rows, const Change& change) {
+Result<ChangeWriter::Queued> ChangeWriter::add(Connection& db, Pipeline& rows, const Change& change,
+                                               StaleCheck stale_check) {
   const Case& c = change.after;
   const std::vector<Subscription>* subscriptions = nullptr;
   for (const auto& n : change.notifications)
@@ -102,9 +103,11 @@ Result<ChangeWriter::Queued> ChangeWriter::add(Connection& db, Pipeline& rows, c
   if (change.expected_version < 0) {
     rows.add(insert_case_sql(), case_params(c));
   } else {
+    static const std::string kUpdateOrFail =
+        "WITH updated AS (" + update_case_sql_text() + " RETURNING 1) SELECT 1 / count(*) FROM updated";
     Params params = case_params(c);
     params.add(change.expected_version);
-    rows.add(update_case_sql_text(), std::move(params));
+    rows.add(stale_check == StaleCheck::kAsError ? kUpdateOrFail : update_case_sql_text(), std::move(params));
   }
   for (const auto& e : change.events)
     rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)",

@@ -412,6 +412,12 @@ WritePipeline::Pass WritePipeline::commit_and_answer(std::vector<Queued>& group,
     refuse(group, committed.error());
     return Pass::kAnswered;
   }
+  answer(group, results, admin_results);
+  return Pass::kAnswered;
+}
+
+void WritePipeline::answer(std::vector<Queued>& group, std::vector<std::optional<Result<Committed>>>& results,
+                           std::vector<Status>& admin_results) {
   {
     std::lock_guard lock(mutex_);
     failure_.reset();
@@ -423,7 +429,6 @@ WritePipeline::Pass WritePipeline::commit_and_answer(std::vector<Queued>& group,
       group[i].admin->done(admin_results[i]);
     }
   }
-  return Pass::kAnswered;
 }
 
 WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
@@ -454,15 +459,20 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
                                      ? Pass::kRetry
                                      : Pass::kRunAgain; };
 
+  // BEGIN goes in the first pipeline and COMMIT in the last: until then, any return rolls back.
+  struct OpenTransaction {
+    Connection& db;
+    bool open = true;
+    ~OpenTransaction() {
+      if (open && db.healthy() && PQtransactionStatus(db.handle()) != PQTRANS_IDLE) (void)db.execute("ROLLBACK");
+    }
+  } transaction{db};
   rows_.transaction_began();
-  auto transaction = Transaction::begin(db);
-  if (!transaction) {
-    if (db.last_failure() == Failure::kConnectionLost) return Pass::kRetry;
-    refuse(group, transaction.error());
-    return Pass::kAnswered;
-  }
-  // One round trip: the cases locked in id order with what hangs off them, the keys, the ids.
+  // One round trip: BEGIN, the cases locked in id order with what hangs off them, the keys, and
+  // the ids the group will most likely use (a case id per creation; two commitments per creation
+  // and one per action, the most plans make), taken once the locks are held.
   Pipeline read(db);
+  read.add("BEGIN");
   std::optional<SnapshotsRead> snapshots_read;
   if (!references.empty()) snapshots_read = add_snapshots_read(read, references);
   std::optional<std::size_t> keys_read, ids_read;
@@ -478,6 +488,9 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
     read.add("SELECT nextval('case_ids') FROM generate_series(1, $1)",
              Params().add(static_cast<std::int64_t>(creations)));
   }
+  const std::size_t commitment_ids_read = read.size();
+  read.add("SELECT nextval('commitment_ids') FROM generate_series(1, $1)",
+           Params().add(static_cast<std::int64_t>(group.size() + creations)));
   auto answers = read.run();
   if (!answers) return failed();
 
@@ -493,12 +506,14 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
     for (int i = 0; i < rows.size(); ++i) known_keys[rows.text(i, 0)] = {rows.text(i, 1), rows.text(i, 2)};
   }
   GroupAllotment allotment;
-  if (ids_read) {
-    auto& pool = allotment.ids[static_cast<std::size_t>(WriteContext::IdKind::kCase)];
-    const Rows& rows = (*answers)[*ids_read];
+  auto pool_ids = [&](WriteContext::IdKind kind, std::size_t answer) {
+    auto& pool = allotment.ids[static_cast<std::size_t>(kind)];
+    const Rows& rows = (*answers)[answer];
     for (int i = 0; i < rows.size(); ++i) pool.push_back(rows.integer(i, 0));
     std::sort(pool.begin(), pool.end(), std::greater<>());
-  }
+  };
+  if (ids_read) pool_ids(WriteContext::IdKind::kCase, *ids_read);
+  pool_ids(WriteContext::IdKind::kCommitment, commitment_ids_read);
 
   // The plans: the actions in queue order, then the creations, so that the year's reference
   // counter (locked from the first creation's reservation until COMMIT) is held for the least time.
@@ -570,16 +585,15 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
     }
   }
 
-  // One more round trip: every change's rows in planning order, the keys of the creations, the
-  // references reserved and not used given back, and the wake-up.
+  // One more round trip: every change's rows in planning order (a stale case row fails its
+  // statement), the keys of the creations, the references reserved and not used given back, the
+  // wake-up, and COMMIT. The year's reference counter, locked since the first creation's
+  // reservation, is held for this round trip and the reservation's.
   Pipeline rows(db);
-  std::vector<ChangeWriter::Queued> queued(group.size());
   std::vector<const Change*> changes;
   for (std::size_t i : written) {
     const Change& change = (*results[i])->change;
-    auto added = rows_.add(db, rows, change);
-    if (!added) return failed();
-    queued[i] = *added;
+    if (auto added = rows_.add(db, rows, change, ChangeWriter::StaleCheck::kAsError); !added) return failed();
     changes.push_back(&change);
     const WorkItem& item = *group[i].work;
     if (!item.idempotency_key.empty())
@@ -596,11 +610,22 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
                Params().add("reference-" + std::to_string(year)).add(reserved.last - reserved.next + 1));
   if (std::string payload = wake_payload(changes); !payload.empty())
     rows.add("SELECT pg_notify('redress_wake', $1)", Params().add(payload));
+  rows.add("COMMIT");
   auto done = rows.run();
-  if (!done) return failed();
-  for (std::size_t i : written)
-    if (!ChangeWriter::check(*done, queued[i], (*results[i])->change)) return Pass::kRunAgain;
-  return commit_and_answer(group, *transaction, results, admin_results);
+  if (!done) {
+    if (db.last_failure() == Failure::kConnectionLost || !db.healthy()) {
+      // The COMMIT was sent and its answer did not come: it may or may not have happened.
+      transaction.open = false;
+      refuse(group, Error::unavailable("the database connection was lost at COMMIT; the outcome is unknown: " +
+                                       done.error().detail));
+      return Pass::kAnswered;
+    }
+    // A statement failed, so the server skipped the rest, COMMIT included: rolled back.
+    return failed();
+  }
+  transaction.open = false;
+  answer(group, results, admin_results);
+  return Pass::kAnswered;
 }
 
 void WritePipeline::refuse(std::vector<Queued>& group, const Error& error) {

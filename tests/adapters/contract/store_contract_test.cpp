@@ -239,6 +239,99 @@ STORE_CONTRACT("contract: writers on two nodes acting on one case take turns and
   CHECK(audit->broken.empty());
 }
 
+STORE_CONTRACT("contract: creations and actions written together on two nodes: every reference once, no gap, "
+               "each case's actions in order",
+               "[contract][concurrency]") {
+  World<TestType> world;
+  Node second = world.node();
+  std::string first_case = world.create(*world.first.engine);
+  const int first_number = std::stoi(first_case.substr(9));
+  // Submitted without waiting, so that each node's writer takes many at once: creations, a
+  // creation whose plan takes a reference and then fails (its number must go to the next one),
+  // and actions on one case, from both nodes.
+  constexpr int kCreations = 24;
+  std::mutex answers_mutex;
+  std::vector<std::string> references;
+  std::vector<std::string> failures;
+  int refused = 0;
+  std::vector<std::future<void>> answered;
+  auto remember = [&](Result<Committed> done) {
+    std::lock_guard lock(answers_mutex);
+    if (done.ok())
+      references.push_back(done->change.after.reference);
+    else
+      failures.push_back(done.error().detail);
+  };
+  for (int i = 0; i < kCreations; ++i) {
+    Node& node = i % 2 == 0 ? world.first : second;
+    auto promise = std::make_shared<std::promise<void>>();
+    answered.push_back(promise->get_future());
+    NewCase c;
+    c.client = Client{"Client " + std::to_string(i), "client" + std::to_string(i) + "@example.org", "", "en-GB"};
+    c.channel = Channel::kWeb;
+    c.category = "billing";
+    c.touchpoint = "billing";
+    c.subject = "Charged twice";
+    c.description = "I was charged twice for one order.";
+    c.workflow = "retail";
+    node.engine->create_case(c, Actor::intake("web-form"), "", "", [&, promise](Result<Committed> done) {
+      remember(std::move(done));
+      promise->set_value();
+    });
+    if (i % 6 == 3) {
+      auto failed = std::make_shared<std::promise<void>>();
+      answered.push_back(failed->get_future());
+      WorkItem item;
+      item.plan = [](const CaseSnapshot*, WriteContext& context) -> Result<Change> {
+        (void)context.next_reference(2026);
+        return Error::invalid("refused after taking its reference");
+      };
+      item.done = [&, failed](Result<Committed> done) {
+        {
+          std::lock_guard lock(answers_mutex);
+          if (!done.ok() && done.error().code == ErrorCode::kInvalid) ++refused;
+        }
+        failed->set_value();
+      };
+      node.store->submit(std::move(item));
+    }
+    auto noted = std::make_shared<std::promise<void>>();
+    answered.push_back(noted->get_future());
+    node.engine->submit(world.message(first_case, "note " + std::to_string(i)), [&, noted](Result<Committed> done) {
+      if (!done.ok()) {
+        std::lock_guard lock(answers_mutex);
+        failures.push_back(done.error().detail);
+      }
+      noted->set_value();
+    });
+  }
+  for (auto& one : answered) one.wait();
+  INFO((failures.empty() ? std::string() : failures.front()));
+  CHECK(failures.empty());
+  CHECK(refused == kCreations / 6);
+  REQUIRE(references.size() == static_cast<std::size_t>(kCreations));
+  std::set<int> numbers;
+  for (const auto& reference : references) numbers.insert(std::stoi(reference.substr(9)));
+  CHECK(numbers.size() == references.size());
+  CHECK(*numbers.begin() == first_number + 1);
+  CHECK(*numbers.rbegin() == first_number + kCreations);
+  auto messages = second.store->case_messages(first_case);
+  REQUIRE(messages.ok());
+  CHECK(messages->size() == static_cast<std::size_t>(kCreations));
+  // Each node's notes in the order it submitted them.
+  std::vector<int> even, odd;
+  for (const auto& m : *messages) {
+    int n = std::stoi(m.body.substr(5));
+    (n % 2 == 0 ? even : odd).push_back(n);
+  }
+  CHECK(std::is_sorted(even.begin(), even.end()));
+  CHECK(std::is_sorted(odd.begin(), odd.end()));
+  auto audit = second.store->verify_chains();
+  REQUIRE(audit.ok());
+  CHECK(audit->cases_checked == kCreations + 1);
+  CHECK(audit->broken.empty());
+}
+
 STORE_CONTRACT("contract: a lease has one holder until it expires or is released", "[contract]") {
   World<TestType> world;
   Node second = world.node();
