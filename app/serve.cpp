@@ -315,7 +315,7 @@ int command_serve(const Arguments& args) {
       return kExitFailure;
     }
     digest = std::make_unique<outbox::DigestJob>(store, store, store, *templates, mail_settings, api.base_url,
-                                                 std::move(digest_mailer).value());
+                                                 std::move(digest_mailer).value(), store, scheduler_options.holder);
   } else {
     spdlog::warn("no --smtp given: mail is written to the outbox and waits there");
   }

@@ -136,6 +136,14 @@ struct WorkItem {
   std::chrono::steady_clock::time_point submitted_at{};
 };
 
+// A lease as its holder took it (CaseStore::acquire_lease): writes made under it carry it, and the
+// store refuses them once the lease is no longer `holder`'s under `attempt` (fencing).
+struct LeaseFence {
+  std::string name;
+  std::string holder;
+  std::int64_t attempt = 0;
+};
+
 // A case the scheduler must look at: one of its commitments falls due, a warning falls, or its
 // reopen window ends, at `wake_at`.
 struct DueCase {
@@ -169,10 +177,17 @@ class CaseStore {
   // Cases whose wake time is at or before `now`, earliest first, at most `limit`.
   [[nodiscard]] virtual Result<std::vector<DueCase>> due_cases(Time now, int limit) = 0;
   // Takes the named lease for `holder` until `until` when it is free, expired at `now`, or already
-  // the holder's (a renewal). True when `holder` holds it afterwards. Decided in the database, so
-  // several processes on one database agree.
-  [[nodiscard]] virtual Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
-                                                   Time until) = 0;
+  // the holder's (a renewal). Decided in the database, so several processes on one database agree.
+  // The lease's attempt number when `holder` holds it afterwards; nullopt when another holder does.
+  // The attempt grows each time the lease changes hands (a renewal keeps it): work done under an
+  // attempt that is no longer current is refused where it matters (LeaseFence), so a holder that
+  // stalled past its lease cannot undo its successor's work.
+  [[nodiscard]] virtual Result<std::optional<std::int64_t>> acquire_lease(const std::string& name,
+                                                                          const std::string& holder, Time now,
+                                                                          Time until) = 0;
+  // Whether `fence` is still the lease's current holder and attempt, unexpired at `now`.
+  [[nodiscard]] virtual Result<bool> holds_lease(const LeaseFence& fence, Time now) = 0;
+  // Expires the lease now when `holder` holds it (its attempt count goes on with the next holder).
   [[nodiscard]] virtual Status release_lease(const std::string& name, const std::string& holder) = 0;
 };
 

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "engine/result.h"
+#include "engine/store.h"  // LeaseFence
 
 namespace redress {
 
@@ -25,6 +26,11 @@ class MailboxStateStore {
   // nullopt for a mailbox never polled.
   [[nodiscard]] virtual Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) = 0;
   [[nodiscard]] virtual Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) = 0;
+  // The same, written only while `fence` (the poller's lease on the mailbox) is current at `now`:
+  // kConflict, with nothing written, once another poller took the lease over, so that a poller that
+  // stalled past its lease never writes the position back under its successor's.
+  [[nodiscard]] virtual Status set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                           const LeaseFence& fence, Time now) = 0;
 };
 
 }  // namespace redress

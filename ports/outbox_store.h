@@ -119,6 +119,11 @@ class OutboxStore {
   // ---- the managers' daily digest ----
   // True when the digest of `day` to `recipient` is still to be sent (recording that it is owed).
   [[nodiscard]] virtual Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now) = 0;
+  // The same under the digest's lease (`fence`, current at `now`): kConflict, recording nothing,
+  // once another node took the lease over, so that a node that stalled past its lease sends no
+  // digest its successor is sending.
+  [[nodiscard]] virtual Result<bool> digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                                        const LeaseFence& fence) = 0;
   // Records an attempt: sent, or still owed with the reason.
   [[nodiscard]] virtual Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                              const std::string& detail, Time now) = 0;

@@ -144,7 +144,7 @@ ImapPoller::ImapPoller(ImapMailboxSettings settings, std::string holder, MailInt
 
 Result<PollReport> ImapPoller::poll_once() {
   const std::string lease = "mailbox:" + settings_.name;
-  auto hold = [&]() -> Result<bool> {
+  auto hold = [&]() -> Result<std::optional<std::int64_t>> {
     Time now = clock_.now();
     return leases_.acquire_lease(lease, holder_, now, now + settings_.lease);
   };
@@ -153,6 +153,10 @@ Result<PollReport> ImapPoller::poll_once() {
   if (!held) return held.error();
   if (!held.value()) return report;  // another process polls this mailbox now
   report.polled = true;
+  // Every position of this round is written under the attempt it took: once another poller took
+  // the lease over (this one stalled past it), the write is refused and the round ends, so the
+  // position never goes back below the successor's.
+  const LeaseFence fence{lease, holder_, *held.value()};
   struct Release {
     CaseStore& leases;
     const std::string& name;
@@ -186,7 +190,11 @@ Result<PollReport> ImapPoller::poll_once() {
   uids.erase(std::remove_if(uids.begin(), uids.end(), [&](std::int64_t uid) { return uid <= position.last_uid; }),
              uids.end());
   if (uids.empty() && report.uidvalidity_changed) {
-    if (auto s = positions_.set_mailbox_position(settings_.name, position); !s) return s.error();
+    if (auto s = positions_.set_mailbox_position_fenced(settings_.name, position, fence, clock_.now()); !s) {
+      if (s.error().code != ErrorCode::kConflict) return s.error();
+      report.stopped = "the lease was lost: " + s.error().detail;
+      return report;
+    }
   }
 
   for (std::int64_t uid : uids) {
@@ -195,7 +203,7 @@ Result<PollReport> ImapPoller::poll_once() {
       break;
     }
     auto renewed = hold();
-    if (!renewed || !renewed.value()) {
+    if (!renewed || !renewed.value() || *renewed.value() != fence.attempt) {
       report.stopped = "the lease was lost";
       break;
     }
@@ -210,8 +218,10 @@ Result<PollReport> ImapPoller::poll_once() {
       break;
     }
     position.last_uid = uid;
-    if (auto s = positions_.set_mailbox_position(settings_.name, position); !s) {
-      report.stopped = "UID " + std::to_string(uid) + " taken but its position not recorded: " + s.error().detail;
+    if (auto s = positions_.set_mailbox_position_fenced(settings_.name, position, fence, clock_.now()); !s) {
+      report.stopped = s.error().code == ErrorCode::kConflict
+                           ? "the lease was lost: " + s.error().detail
+                           : "UID " + std::to_string(uid) + " taken but its position not recorded: " + s.error().detail;
       break;
     }
     if (taken) {

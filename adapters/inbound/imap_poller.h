@@ -6,7 +6,11 @@
 // (UID FETCH, by libcurl) and handed to take_message in UID order, and its UID is recorded only
 // after take_message succeeded (kDuplicate counts as taken; kInvalid too: the bytes will never be
 // a message, and the pipeline has stored them). kUnavailable, any other error, a lost lease or a
-// failed fetch ends the round; the next round starts again after the last UID recorded. When the
+// failed fetch ends the round; the next round starts again after the last UID recorded. Each
+// position is written fenced by the lease's attempt (MailboxStateStore::set_mailbox_position_fenced):
+// a poller that stalled past its lease, and was taken over, is refused its late write and ends its
+// round, so the position never goes back (what it took meanwhile, its successor takes again: the
+// pipeline answers kDuplicate). When the
 // UIDVALIDITY changed (the mailbox was rebuilt), the whole mailbox is read again: the pipeline
 // answers kDuplicate for what it already has. Messages stay in the mailbox (read-only access).
 //

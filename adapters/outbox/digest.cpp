@@ -11,7 +11,7 @@ namespace redress::outbox {
 
 DigestJob::DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& outbox,
                      const mail::MailTemplates& templates, mail::MailSettings settings, const std::string& base_url,
-                     std::unique_ptr<Mailer> mailer, int hour)
+                     std::unique_ptr<Mailer> mailer, CaseStore& leases, std::string holder, int hour)
     : reports_(reports),
       staff_(staff),
       outbox_(outbox),
@@ -19,12 +19,28 @@ DigestJob::DigestJob(ReportStore& reports, StaffDirectory& staff, OutboxStore& o
       settings_(std::move(settings)),
       base_url_(base_url),
       mailer_(std::move(mailer)),
+      leases_(leases),
+      holder_(std::move(holder)),
       hour_(hour) {}
 
 int DigestJob::run_due(Time now) {
   auto day_start = std::chrono::floor<date::days>(now);
   if (now < day_start + std::chrono::hours(hour_)) return 0;
   std::string day = date::format("%F", day_start);
+  // The run's lease: long enough for a run's sends; released at the end, so that whichever node runs
+  // next takes it (a new attempt).
+  auto lease = leases_.acquire_lease(kLeaseName, holder_, now, now + std::chrono::minutes(10));
+  if (!lease) {
+    spdlog::warn("digest: cannot take the lease: {}", lease.error().detail);
+    return 0;
+  }
+  if (!*lease) return 0;  // another node sends the digests now
+  const LeaseFence fence{kLeaseName, holder_, **lease};
+  struct Release {
+    CaseStore& leases;
+    const std::string& holder;
+    ~Release() { (void)leases.release_lease(kLeaseName, holder); }
+  } release{leases_, holder_};
   auto report = reports_.overdue_report(now, 1000);
   if (!report) {
     spdlog::warn("digest: cannot read the overdue report: {}", report.error().detail);
@@ -51,7 +67,12 @@ int DigestJob::run_due(Time now) {
     add(report->broken_unhandled);
     add(report->past_due);
     if (items.empty()) continue;
-    auto owed = outbox_.digest_owed(day, person.email, now);
+    auto owed = outbox_.digest_owed_fenced(day, person.email, now, fence);
+    if (!owed && owed.error().code == ErrorCode::kConflict) {
+      // Taken over (this node stalled past its lease): the successor sends the rest.
+      spdlog::warn("digest: {}; the rest is left to the new holder", owed.error().detail);
+      break;
+    }
     if (!owed || !*owed) continue;
     boost::json::object context = mail::build_digest_context(items, now, person.name, settings_, {});
     // A stable id per day and recipient: a resend is the same mail.

@@ -55,17 +55,41 @@ Result<const std::vector<Subscription>*> ChangeWriter::live_subscriptions(Connec
   return &*subscriptions_;
 }
 
+Status ChangeWriter::record_inbound(Connection& db, const Change& change) {
+  if (!change.inbound) return Status::success();
+  InboundReceipt receipt = *change.inbound;
+  receipt.case_reference = change.after.reference;
+  auto inserted = insert_inbound_receipt(db, receipt);
+  if (!inserted) return inserted.error();
+  if (!*inserted) return Error::conflict("this email (" + receipt.message_id + ") was taken already");
+  return Status::success();
+}
+
 Status ChangeWriter::write(Connection& db, const Change& change) {
-  const Case& c = change.after;
   // The inbound email's record first: a second delivery of the same message, on any node, fails
   // here before this item has written anything (as adapters/sqlite/change_writer.cpp).
-  if (change.inbound) {
-    InboundReceipt receipt = *change.inbound;
-    receipt.case_reference = c.reference;
-    auto inserted = insert_inbound_receipt(db, receipt);
-    if (!inserted) return inserted.error();
-    if (!*inserted) return Error::conflict("this email (" + receipt.message_id + ") was taken already");
-  }
+  if (Status s = record_inbound(db, change); !s) return s;
+  // One round trip: the case row first, version-checked, then everything that hangs off it. A
+  // stale version is found in the answer, after the other rows went in: the caller rolls the
+  // item back (WritePipeline treats any failed write as having written).
+  Pipeline rows(db);
+  auto queued = add(db, rows, change);
+  if (!queued) return queued.error();
+  auto written = rows.run();
+  if (!written) return written.error();
+  return check(*written, *queued, change);
+}
+
+Status ChangeWriter::check(const std::vector<Rows>& results, const Queued& queued, const Change& change) {
+  if (change.expected_version >= 0 && results.at(queued.case_row).affected() != 1)
+    return Error::stale("case " + change.after.reference + " changed since version " +
+                        std::to_string(change.expected_version));
+  return Status::success();
+}
+
+Result<ChangeWriter::Queued> ChangeWriter::add(Connection& db, Pipeline& rows, const Change& change,
+                                               StaleCheck stale_check) {
+  const Case& c = change.after;
   const std::vector<Subscription>* subscriptions = nullptr;
   for (const auto& n : change.notifications)
     if (n.channel == NotificationDraft::Channel::kWebhook) {
@@ -75,16 +99,15 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
       break;
     }
 
-  // One round trip: the case row first, version-checked, then everything that hangs off it. A
-  // stale version is found in the answer, after the other rows went in: the caller rolls the
-  // item back (WritePipeline treats any failed write as having written).
-  Pipeline rows(db);
+  Queued queued{rows.size()};
   if (change.expected_version < 0) {
     rows.add(insert_case_sql(), case_params(c));
   } else {
+    static const std::string kUpdateOrFail =
+        "WITH updated AS (" + update_case_sql_text() + " RETURNING 1) SELECT 1 / count(*) FROM updated";
     Params params = case_params(c);
     params.add(change.expected_version);
-    rows.add(update_case_sql_text(), std::move(params));
+    rows.add(stale_check == StaleCheck::kAsError ? kUpdateOrFail : update_case_sql_text(), std::move(params));
   }
   for (const auto& e : change.events)
     rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)",
@@ -174,11 +197,7 @@ Status ChangeWriter::write(Connection& db, const Change& change) {
             .add(n.template_name)
             .add(to_micros(at)));
   }
-  auto written = rows.run();
-  if (!written) return written.error();
-  if (change.expected_version >= 0 && written->front().affected() != 1)
-    return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
-  return Status::success();
+  return queued;
 }
 
 }  // namespace redress::postgres

@@ -3,9 +3,9 @@
 // commitments, redress, messages, client link, clock state, wake time and the outbox rows it owes
 // (an e-mail each; a web hook per live subscription to the event).
 //
-// Invariants: the case row is written first, alone, with `WHERE version = $n` (or inserted, for a
-// creation): a plan made on a version that is no longer current writes nothing and fails
-// kStaleVersion. The writer holds the case row's lock (rows.h load_snapshot), so the events are
+// Invariants: the case row is written first, with `WHERE version = $n` (or inserted, for a
+// creation): a plan made on a version that is no longer current fails kStaleVersion (and the
+// writer rolls back what went in with it). The writer holds the case row's lock (rows.h load_snapshot), so the events are
 // appended to the chain whose head it read. Web hook subscriptions are read in the writer's
 // transaction, never kept across transactions: another node may have changed them.
 //
@@ -28,6 +28,22 @@ class ChangeWriter {
   // Writes `change` inside the open transaction of `db`. kStaleVersion when the case moved on:
   // then nothing was written.
   [[nodiscard]] Status write(Connection& db, const Change& change);
+
+  // The same in two steps, for a group's one pipeline (write_pipeline.h): `record_inbound` writes
+  // the inbound email's record now (kConflict, with nothing written, when the message was taken
+  // already); `add` queues the rest on `rows`; `check` reads their answers: kStaleVersion when the
+  // case moved on (then the transaction must be rolled back: the other rows went in).
+  // With StaleCheck::kAsError a stale case row fails its statement (division by zero, SQLSTATE
+  // 22012), so that the statements after it, a COMMIT among them, are skipped; with kInAnswer
+  // `check` finds it.
+  enum class StaleCheck { kInAnswer, kAsError };
+  struct Queued {
+    std::size_t case_row = 0;  // the index of the case row's statement in the pipeline
+  };
+  [[nodiscard]] Status record_inbound(Connection& db, const Change& change);
+  [[nodiscard]] Result<Queued> add(Connection& db, Pipeline& rows, const Change& change,
+                                   StaleCheck stale_check = StaleCheck::kInAnswer);
+  [[nodiscard]] static Status check(const std::vector<Rows>& results, const Queued& queued, const Change& change);
   // A new transaction begins: subscriptions are read again when a change first needs them.
   void transaction_began() { subscriptions_.reset(); }
 

@@ -346,12 +346,34 @@ Result<bool> OutboxRecords::digest_owed(const std::string& day, const std::strin
   });
 }
 
+Result<bool> OutboxRecords::digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                               const LeaseFence& fence) {
+  return pool_.with([&](Connection& db) -> Result<bool> {
+    // One statement: the lease row read FOR SHARE (a takeover waits for it), the digest's row made
+    // only while the lease is this attempt's, and its status read.
+    auto rows = db.query(
+        "WITH fence AS (SELECT 1 FROM leases WHERE name = $4 AND holder = $5 AND attempt = $6 AND expires_at > $3 "
+        "FOR SHARE), "
+        "made AS (INSERT INTO digests(day, recipient, status, updated_at) SELECT $1, $2, 'pending', $3 FROM fence "
+        "ON CONFLICT DO NOTHING RETURNING status) "
+        "SELECT EXISTS (SELECT 1 FROM fence), (SELECT status FROM made UNION ALL SELECT status FROM digests "
+        "WHERE day = $1 AND recipient = $2 LIMIT 1)",
+        Params().add(day).add(recipient).add(to_micros(now)).add(fence.name).add(fence.holder).add(fence.attempt));
+    if (!rows) return rows.error();
+    if (rows->empty() || !rows->boolean(0, 0))
+      return Error::conflict("the lease " + fence.name + " is no longer held by " + fence.holder +
+                             " under attempt " + std::to_string(fence.attempt) + ": another holder took it over");
+    return !rows->is_null(0, 1) && rows->view(0, 1) == "pending";
+  });
+}
+
 Status OutboxRecords::record_digest(const std::string& day, const std::string& recipient, bool sent,
                                     const std::string& detail, Time now) {
   return pool_.with([&](Connection& db) -> Status {
     return done(
-        db.query("UPDATE digests SET status = $3, attempts = attempts + 1, updated_at = $4, detail = $5 "
-                 "WHERE day = $1 AND recipient = $2",
+        // A digest once sent stays sent: a stalled node's late failure never makes it owed again.
+        db.query("UPDATE digests SET status = CASE WHEN status = 'sent' THEN 'sent' ELSE $3 END, "
+                 "attempts = attempts + 1, updated_at = $4, detail = $5 WHERE day = $1 AND recipient = $2",
                  Params().add(day).add(recipient).add(sent ? "sent" : "pending").add(to_micros(now)).add(detail)));
   });
 }

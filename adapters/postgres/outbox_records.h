@@ -42,6 +42,8 @@ class OutboxRecords {
   [[nodiscard]] Result<Subscription> find_subscription(std::int64_t id);
   [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now);
   [[nodiscard]] Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now);
+  [[nodiscard]] Result<bool> digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                                const LeaseFence& fence);
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now);
 

@@ -39,12 +39,6 @@ PostgresStore::PostgresStore(const StoreOptions& options, const Clock& clock, st
 
 PostgresStore::~PostgresStore() { writer_.reset(); }
 
-Result<bool> PostgresStore::acquire_lease(const std::string& name, const std::string& holder, Time now, Time until) {
-  auto attempt = scheduler_.acquire(name, holder, now, until);
-  if (!attempt) return attempt.error();
-  return attempt->has_value();
-}
-
 Result<CommitmentPage> PostgresStore::list_commitments(const CommitmentFilter& filter, const std::string& cursor,
                                                        int limit) {
   return cases_.list_commitments(filter, cursor, limit);
@@ -96,6 +90,11 @@ Status PostgresStore::disable_subscription(std::int64_t id, const std::string& r
 Result<bool> PostgresStore::digest_owed(const std::string& day, const std::string& recipient, Time now) {
   return outbox_.digest_owed(day, recipient, now);
 }
+
+Result<bool> PostgresStore::digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                               const LeaseFence& fence) {
+  return outbox_.digest_owed_fenced(day, recipient, now, fence);
+}
 Status PostgresStore::record_digest(const std::string& day, const std::string& recipient, bool sent,
                                     const std::string& detail, Time now) {
   return outbox_.record_digest(day, recipient, sent, detail, now);
@@ -138,6 +137,11 @@ Result<std::optional<MailboxPosition>> PostgresStore::mailbox_position(const std
 }
 Status PostgresStore::set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) {
   return sessions_.set_mailbox_position(mailbox, position);
+}
+
+Status PostgresStore::set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                  const LeaseFence& fence, Time now) {
+  return sessions_.set_mailbox_position_fenced(mailbox, position, fence, now);
 }
 
 Result<BlobInfo> PostgresStore::put_blob(std::string_view bytes) {

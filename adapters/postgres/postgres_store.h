@@ -55,13 +55,16 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::vector<DueCase>> due_cases(Time now, int limit) override {
     return scheduler_.due_cases(now, limit);
   }
-  [[nodiscard]] Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
-                                           Time until) override;
+  [[nodiscard]] Result<std::optional<std::int64_t>> acquire_lease(const std::string& name, const std::string& holder,
+                                                                  Time now, Time until) override {
+    return scheduler_.acquire(name, holder, now, until);
+  }
+  [[nodiscard]] Result<bool> holds_lease(const LeaseFence& fence, Time now) override {
+    return scheduler_.holds(fence.name, fence.holder, fence.attempt, now);
+  }
   [[nodiscard]] Status release_lease(const std::string& name, const std::string& holder) override {
     return scheduler_.release(name, holder);
   }
-  // The lease with its attempt number, for fencing (scheduler_records.h).
-  [[nodiscard]] SchedulerRecords& leases() { return scheduler_; }
 
   // ---- CaseReader, CaseSearch, ClientLinks ----
   [[nodiscard]] Result<CaseSnapshot> load_case(const std::string& r) override { return cases_.load_case(r); }
@@ -158,6 +161,8 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<Subscription> find_subscription(std::int64_t id) override;
   [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now) override;
   [[nodiscard]] Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now) override;
+  [[nodiscard]] Result<bool> digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                                const LeaseFence& fence) override;
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
@@ -179,6 +184,8 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
   [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) override;
   [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) override;
+  [[nodiscard]] Status set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                   const LeaseFence& fence, Time now) override;
 
   // ---- BlobStore: the `blobs` table ----
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override;

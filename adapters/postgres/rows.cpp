@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <unordered_map>
 
 #include "adapters/sqlite/rows.h"  // encode_cursor, decode_cursor: one cursor format for both stores
 #include "engine/hash_chain.h"
@@ -371,6 +372,98 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference,
   for (int i = 0; i < rows[2].size(); ++i) snapshot.redress.push_back(read_redress(rows[2], i));
   if (!rows[3].empty()) snapshot.clock_state = rows[3].text(0, 0);
   return snapshot;
+}
+
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out = "{";
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : values[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+SnapshotsRead add_snapshots_read(Pipeline& pipeline, const std::vector<std::string>& references) {
+  // ORDER BY id ... FOR UPDATE: PostgreSQL locks the rows as the sorted scan returns them.
+  static const std::string kFind = std::string("SELECT ") + kCaseColumns +
+                                   " FROM cases WHERE reference = ANY($1::text[]) ORDER BY id FOR UPDATE";
+  static const std::string kCommitments = std::string("SELECT ") + kCommitmentColumns +
+                                          " FROM commitments WHERE case_id IN (SELECT id FROM cases WHERE "
+                                          "reference = ANY($1::text[])) ORDER BY case_id, id";
+  static const std::string kRedress = std::string("SELECT ") + kRedressColumns +
+                                      " FROM redress WHERE case_id IN (SELECT id FROM cases WHERE reference = "
+                                      "ANY($1::text[])) ORDER BY case_id, id";
+  static const std::string kClock =
+      "SELECT case_id, state FROM case_clocks WHERE case_id IN (SELECT id FROM cases WHERE reference = "
+      "ANY($1::text[]))";
+  SnapshotsRead read{pipeline.size()};
+  const std::string keys = text_array(references);
+  pipeline.add(kFind, Params().add(keys));
+  pipeline.add(kCommitments, Params().add(keys));
+  pipeline.add(kRedress, Params().add(keys));
+  pipeline.add(kClock, Params().add(keys));
+  return read;
+}
+
+std::vector<CaseSnapshot> take_snapshots(const std::vector<Rows>& results, SnapshotsRead read) {
+  const Rows& cases = results.at(read.first);
+  const Rows& commitments = results.at(read.first + 1);
+  const Rows& redress = results.at(read.first + 2);
+  const Rows& clocks = results.at(read.first + 3);
+  std::vector<CaseSnapshot> snapshots;
+  std::unordered_map<std::int64_t, std::size_t> by_id;
+  for (int i = 0; i < cases.size(); ++i) {
+    CaseSnapshot snapshot;
+    snapshot.record = read_case(cases, i);
+    by_id.emplace(snapshot.record.id, snapshots.size());
+    snapshots.push_back(std::move(snapshot));
+  }
+  // Each statement read after the locks were taken: rows of a case not locked (it was removed
+  // meanwhile) have no snapshot and are skipped.
+  for (int i = 0; i < commitments.size(); ++i) {
+    Commitment k = read_commitment(commitments, i);
+    if (auto found = by_id.find(k.case_id); found != by_id.end())
+      snapshots[found->second].commitments.push_back(std::move(k));
+  }
+  for (int i = 0; i < redress.size(); ++i) {
+    Redress r = read_redress(redress, i);
+    if (auto found = by_id.find(r.case_id); found != by_id.end()) snapshots[found->second].redress.push_back(std::move(r));
+  }
+  for (int i = 0; i < clocks.size(); ++i)
+    if (auto found = by_id.find(clocks.integer(i, 0)); found != by_id.end())
+      snapshots[found->second].clock_state = clocks.text(i, 1);
+  return snapshots;
+}
+
+namespace {
+
+// Merges `changed` rows into `rows`, both sorted by id: a row with the same id is replaced.
+template <typename Row>
+void merge_by_id(std::vector<Row>& rows, const std::vector<Row>& changed) {
+  for (const auto& row : changed) {
+    auto at = std::lower_bound(rows.begin(), rows.end(), row.id, [](const Row& r, std::int64_t id) { return r.id < id; });
+    if (at != rows.end() && at->id == row.id)
+      *at = row;
+    else
+      rows.insert(at, row);
+  }
+}
+
+}  // namespace
+
+void apply_change(CaseSnapshot& snapshot, const Change& change) {
+  snapshot.record = change.after;
+  if (change.clock_state) {
+    snapshot.clock_state = *change.clock_state;
+    snapshot.clock_fold = change.clock_fold;
+  }
+  merge_by_id(snapshot.commitments, change.commitments);
+  merge_by_id(snapshot.redress, change.redress);
 }
 
 Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {

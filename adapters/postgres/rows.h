@@ -50,6 +50,24 @@ enum class RowLock { kNone, kForUpdate };
 // kForUpdate the case row stays locked by the caller's transaction, so the snapshot stays current
 // until it ends: concurrent writers on one case, on any node, wait for each other.
 [[nodiscard]] Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference, RowLock lock);
+
+// A PostgreSQL array literal of `values` ("{\"a\",\"b\"}"), each quoted and escaped, for a text
+// parameter cast in SQL (`= ANY($1::text[])`): one statement for many keys.
+[[nodiscard]] std::string text_array(const std::vector<std::string>& values);
+
+// The cases of `references` with their commitments, redress and clock state, read in one pipelined
+// round trip (queued on `pipeline` by add_snapshots_read, read back by take_snapshots). Every
+// found case row is locked FOR UPDATE in id order: two writers locking overlapping sets of cases,
+// on any nodes, take the locks in the same order and so cannot deadlock on them. A reference
+// with no case is missing from the answer.
+struct SnapshotsRead {
+  std::size_t first = 0;  // the index of the first of its statements in the pipeline's results
+};
+[[nodiscard]] SnapshotsRead add_snapshots_read(Pipeline& pipeline, const std::vector<std::string>& references);
+[[nodiscard]] std::vector<CaseSnapshot> take_snapshots(const std::vector<Rows>& results, SnapshotsRead read);
+
+// `snapshot` as it is after `change` was written to it: what load_snapshot would read then.
+void apply_change(CaseSnapshot& snapshot, const Change& change);
 [[nodiscard]] Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id);
 [[nodiscard]] Result<std::vector<Message>> select_messages(Connection& db, std::int64_t case_id);
 [[nodiscard]] Result<std::optional<Staff>> select_staff(Connection& db, const std::string& id_or_email);

@@ -143,6 +143,32 @@ Status SessionRecords::set_mailbox_position(const std::string& mailbox, const Ma
   });
 }
 
+Status SessionRecords::set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                   const LeaseFence& fence, Time now) {
+  return pool_.with([&](Connection& db) -> Status {
+    // One statement: the lease row is read FOR SHARE, so a takeover waits for this write, and a
+    // takeover committed first leaves no row to write from.
+    auto rows = db.query(
+        "WITH fence AS (SELECT 1 FROM leases WHERE name = $4 AND holder = $5 AND attempt = $6 AND expires_at > $7 "
+        "FOR SHARE) "
+        "INSERT INTO mailbox_positions(mailbox, uidvalidity, last_uid) SELECT $1, $2, $3 FROM fence "
+        "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
+        Params()
+            .add(mailbox)
+            .add(position.uidvalidity)
+            .add(position.last_uid)
+            .add(fence.name)
+            .add(fence.holder)
+            .add(fence.attempt)
+            .add(to_micros(now)));
+    if (!rows) return rows.error();
+    if (rows->affected() != 1)
+      return Error::conflict("the lease " + fence.name + " is no longer held by " + fence.holder +
+                             " under attempt " + std::to_string(fence.attempt) + ": another holder took it over");
+    return Status::success();
+  });
+}
+
 Result<bool> insert_inbound_receipt(Connection& db, const InboundReceipt& receipt) {
   auto inserted = db.query(
       "INSERT INTO inbound_mail AS i(blob_key, message_id, mailbox, from_address, subject, received_at, disposition, "

@@ -32,6 +32,8 @@ class SessionRecords {
 
   [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox);
   [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position);
+  [[nodiscard]] Status set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                   const LeaseFence& fence, Time now);
 
   [[nodiscard]] Result<std::optional<InboundRecord>> find_inbound(const std::string& blob_key);
   [[nodiscard]] Result<Recorded> record_inbound(const InboundReceipt& receipt);

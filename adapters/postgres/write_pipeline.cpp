@@ -3,7 +3,12 @@
 #include <pthread.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <array>
 #include <cstdio>
+#include <map>
+#include <unordered_map>
+#include <unordered_set>
 #include <future>
 #include <stdexcept>
 
@@ -20,33 +25,90 @@ struct StorageFailure : std::runtime_error {
   Error error;
 };
 
+// What a group's plans were handed out in the grouped pass (WritePipeline::run_grouped): ids
+// taken from the sequences in batches, and case references reserved from the year's counter for
+// all the group's creations at once. Only valid while the group's transaction holds the locks of
+// every case it plans on (taken before the first batch): an id handed out later to another node
+// for one of these cases comes after this group commits, so it is greater.
+struct GroupAllotment {
+  struct Reserved {
+    std::int64_t next = 1;  // the next number to hand out
+    std::int64_t last = 0;  // the last one reserved; next > last: none left
+  };
+  std::array<std::vector<std::int64_t>, 4> ids;  // per IdKind, descending: back() is the next
+  std::map<int, Reserved> references;            // by year; the counter row stays locked until COMMIT
+  std::size_t items_left = 0;                    // items of the group not planned yet, this one included
+  std::size_t creations_left = 0;                // creations not planned yet, this one included
+};
+
 // The WriteContext of the writer's plans: ids from the database's sequences (never reused, in
 // increasing order, so a later commitment of a case always has the greater id), gapless case
 // references from the `sequences` table inside the transaction, staff and history on the writer's
-// connection.
+// connection. With an allotment (the grouped pass) ids and references come from it, a batch per
+// round trip; without, one round trip each.
 class WriterContext final : public WriteContext {
  public:
-  explicit WriterContext(Connection& db) : db_(db) {}
+  explicit WriterContext(Connection& db, GroupAllotment* allotment = nullptr) : db_(db), allotment_(allotment) {}
 
   std::int64_t next_id(IdKind kind) override {
-    const char* sql = kind == IdKind::kCase         ? "SELECT nextval('case_ids')"
-                      : kind == IdKind::kCommitment ? "SELECT nextval('commitment_ids')"
-                      : kind == IdKind::kRedress    ? "SELECT nextval('redress_ids')"
-                                                    : "SELECT nextval('message_ids')";
-    return value(db_.query(sql));
+    const char* sequence = kind == IdKind::kCase         ? "case_ids"
+                           : kind == IdKind::kCommitment ? "commitment_ids"
+                           : kind == IdKind::kRedress    ? "redress_ids"
+                                                         : "message_ids";
+    if (!allotment_) return value(db_.query(std::string("SELECT nextval('") + sequence + "')"));
+    auto& pool = allotment_->ids[static_cast<std::size_t>(kind)];
+    if (pool.empty()) {
+      // Enough for the rest of the group as most plans go (a creation makes two commitments).
+      const std::size_t want = std::clamp<std::size_t>(
+          allotment_->items_left * (kind == IdKind::kCommitment ? 2 : 1), 1, 512);
+      auto rows = db_.query(std::string("SELECT nextval('") + sequence + "') FROM generate_series(1, $1)",
+                            Params().add(static_cast<std::int64_t>(want)));
+      if (!rows) throw StorageFailure(rows.error());
+      for (int i = 0; i < rows->size(); ++i) pool.push_back(rows->integer(i, 0));
+      std::sort(pool.begin(), pool.end(), std::greater<>());
+      if (pool.empty()) throw StorageFailure(Error::internal("no value from the database"));
+    }
+    std::int64_t id = pool.back();
+    pool.pop_back();
+    return id;
   }
 
   std::string next_reference(int year) override {
     // The row stays locked until the commit: creations in one year take turns, and a rolled-back
     // one leaves no gap.
     reference_taken = true;
-    std::int64_t n =
-        value(db_.query("INSERT INTO sequences(name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = "
-                        "sequences.value + 1 RETURNING value",
-                        Params().add("reference-" + std::to_string(year))));
+    const std::string name = "reference-" + std::to_string(year);
+    std::int64_t n = 0;
+    if (!allotment_) {
+      n = value(db_.query("INSERT INTO sequences(name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE SET value = "
+                          "sequences.value + 1 RETURNING value",
+                          Params().add(name)));
+    } else {
+      // The first creation of the year reserves a number for each creation left in the group;
+      // what is not used is given back before COMMIT (the row is locked meanwhile).
+      auto& reserved = allotment_->references[year];
+      if (reserved.next > reserved.last) {
+        const auto count = static_cast<std::int64_t>(std::max<std::size_t>(1, allotment_->creations_left));
+        reserved.last = value(db_.query(
+            "INSERT INTO sequences(name, value) VALUES ($1, $2) ON CONFLICT (name) DO UPDATE SET value = "
+            "sequences.value + excluded.value RETURNING value",
+            Params().add(name).add(count)));
+        reserved.next = reserved.last - count + 1;
+      }
+      n = reserved.next++;
+      years_taken_.push_back(year);
+    }
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "CMP-%04d-%06lld", year, static_cast<long long>(n));
     return buffer;
+  }
+
+  // The item failed: the references it took go back to the allotment, for the next creation (they
+  // were the last handed out, so no number is skipped).
+  void give_back() {
+    if (!allotment_) return;
+    for (int year : years_taken_) --allotment_->references[year].next;
+    years_taken_.clear();
   }
 
   std::optional<Staff> find_staff(const std::string& id_or_email) override {
@@ -74,7 +136,36 @@ class WriterContext final : public WriteContext {
   }
 
   Connection& db_;
+  GroupAllotment* allotment_;
+  std::vector<int> years_taken_;
 };
+
+// The answer to a creation repeated under its Idempotency-Key: the case as it is now.
+Result<Committed> replay_creation(Connection& db, const std::string& reference) {
+  auto snapshot = load_snapshot(db, reference, RowLock::kNone);
+  if (!snapshot) return snapshot.error();
+  Committed replay;
+  replay.change.after = std::move(snapshot->record);
+  replay.change.commitments = std::move(snapshot->commitments);
+  replay.change.redress = std::move(snapshot->redress);
+  replay.replayed = true;
+  return replay;
+}
+
+// The NOTIFY payload that wakes the sleeping schedulers and delivery workers of every node
+// (listener.h): the earliest wake time the changes set, and whether they owe notifications; ""
+// when neither.
+std::string wake_payload(const std::vector<const Change*>& changes) {
+  std::optional<Time> earliest_wake;
+  bool owes = false;
+  for (const Change* change : changes) {
+    if (change->wake == Change::Wake::kSet && (!earliest_wake || change->wake_at < *earliest_wake))
+      earliest_wake = change->wake_at;
+    owes = owes || !change->notifications.empty();
+  }
+  return (earliest_wake ? "wake=" + std::to_string(to_micros(*earliest_wake)) : std::string()) +
+         (owes ? (earliest_wake ? ";outbox" : "outbox") : "");
+}
 
 }  // namespace
 
@@ -176,7 +267,10 @@ void WritePipeline::run_group(std::vector<Queued>& group) {
         return;
       }
     }
-    Pass pass = run_pass(group, Savepoints::kNone);
+    // Work items alone go in one pass of a few round trips; a group with administration in it, or
+    // whose grouped pass met an item's failure, goes item by item.
+    const bool work_only = std::all_of(group.begin(), group.end(), [](const Queued& q) { return q.work.has_value(); });
+    Pass pass = work_only ? run_grouped(group) : run_pass(group, Savepoints::kNone);
     if (pass == Pass::kRunAgain) pass = run_pass(group, Savepoints::kPerItem);
     if (pass == Pass::kAnswered) return;
     std::lock_guard lock(mutex_);
@@ -198,14 +292,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
       if (!found->empty()) {
         if (found->text(0, 0) != item.request_digest)
           return Error::conflict("the Idempotency-Key was used before with a different request");
-        auto snapshot = load_snapshot(db, found->text(0, 1), RowLock::kNone);
-        if (!snapshot) return snapshot.error();
-        Committed replay;
-        replay.change.after = std::move(snapshot->record);
-        replay.change.commitments = std::move(snapshot->commitments);
-        replay.change.redress = std::move(snapshot->redress);
-        replay.replayed = true;
-        return replay;
+        return replay_creation(db, found->text(0, 1));
       }
     }
     auto change = item.plan(nullptr, context);
@@ -289,21 +376,12 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     if (Status s = db.execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item"); !s)
       return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered) : Pass::kRetry;
   }
-  // Wake the sleeping schedulers and delivery workers of every node at the commit (listener.h):
-  // the earliest wake time this group set, and whether it owes notifications. PostgreSQL delivers
-  // a NOTIFY only if the transaction commits.
-  std::optional<Time> earliest_wake;
-  bool owes = false;
-  for (std::size_t i = 0; i < group.size(); ++i) {
-    if (!group[i].work || !results[i] || !results[i]->ok()) continue;
-    const Change& change = (*results[i])->change;
-    if (change.wake == Change::Wake::kSet && (!earliest_wake || change.wake_at < *earliest_wake))
-      earliest_wake = change.wake_at;
-    owes = owes || !change.notifications.empty();
-  }
-  if (earliest_wake || owes) {
-    std::string payload = (earliest_wake ? "wake=" + std::to_string(to_micros(*earliest_wake)) : std::string()) +
-                          (owes ? (earliest_wake ? ";outbox" : "outbox") : "");
+  // Wake the sleeping schedulers and delivery workers of every node at the commit (listener.h).
+  // PostgreSQL delivers a NOTIFY only if the transaction commits.
+  std::vector<const Change*> changes;
+  for (std::size_t i = 0; i < group.size(); ++i)
+    if (group[i].work && results[i] && results[i]->ok()) changes.push_back(&(*results[i])->change);
+  if (std::string payload = wake_payload(changes); !payload.empty()) {
     if (Status s = [&]() -> Status {
           auto notified = db.query("SELECT pg_notify('redress_wake', $1)", Params().add(payload));
           if (!notified) return notified.error();
@@ -315,7 +393,14 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
       return Pass::kAnswered;
     }
   }
-  Status committed = transaction->commit();
+  return commit_and_answer(group, *transaction, results, admin_results);
+}
+
+WritePipeline::Pass WritePipeline::commit_and_answer(std::vector<Queued>& group, Transaction& transaction,
+                                                     std::vector<std::optional<Result<Committed>>>& results,
+                                                     std::vector<Status>& admin_results) {
+  Connection& db = *connection_;
+  Status committed = transaction.commit();
   if (!committed) {
     if (db.last_failure() == Failure::kRetryable) return Pass::kRetry;
     if (db.last_failure() == Failure::kConnectionLost || !db.healthy()) {
@@ -327,6 +412,12 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     refuse(group, committed.error());
     return Pass::kAnswered;
   }
+  answer(group, results, admin_results);
+  return Pass::kAnswered;
+}
+
+void WritePipeline::answer(std::vector<Queued>& group, std::vector<std::optional<Result<Committed>>>& results,
+                           std::vector<Status>& admin_results) {
   {
     std::lock_guard lock(mutex_);
     failure_.reset();
@@ -338,6 +429,202 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
       group[i].admin->done(admin_results[i]);
     }
   }
+}
+
+WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
+  Connection& db = *connection_;
+  // What the group reads: the cases its actions act on (each once), the Idempotency-Keys its
+  // creations carry, and a case id per creation.
+  std::vector<std::string> references;
+  std::vector<std::string> keys;
+  std::size_t creations = 0;
+  for (auto& queued : group) {
+    WorkItem& item = *queued.work;
+    item.ahead.reset();  // this store keeps no snapshots: every plan is made under the row lock
+    if (!item.reference.empty()) {
+      references.push_back(item.reference);
+    } else {
+      ++creations;
+      if (!item.idempotency_key.empty()) keys.push_back(item.idempotency_key);
+    }
+  }
+  std::sort(references.begin(), references.end());
+  references.erase(std::unique(references.begin(), references.end()), references.end());
+
+  // A statement of this pass failed: run the group again, after the rollback, as the failure
+  // says: the whole group (another transaction met it, the connection went), or item by item
+  // with savepoints, where each item gets its own answer.
+  auto failed = [&db]() { return db.last_failure() == Failure::kRetryable ||
+                                         db.last_failure() == Failure::kConnectionLost || !db.healthy()
+                                     ? Pass::kRetry
+                                     : Pass::kRunAgain; };
+
+  // BEGIN goes in the first pipeline and COMMIT in the last: until then, any return rolls back.
+  struct OpenTransaction {
+    Connection& db;
+    bool open = true;
+    ~OpenTransaction() {
+      if (open && db.healthy() && PQtransactionStatus(db.handle()) != PQTRANS_IDLE) (void)db.execute("ROLLBACK");
+    }
+  } transaction{db};
+  rows_.transaction_began();
+  // One round trip: BEGIN, the cases locked in id order with what hangs off them, the keys, and
+  // the ids the group will most likely use (a case id per creation; two commitments per creation
+  // and one per action, the most plans make), taken once the locks are held.
+  Pipeline read(db);
+  read.add("BEGIN");
+  std::optional<SnapshotsRead> snapshots_read;
+  if (!references.empty()) snapshots_read = add_snapshots_read(read, references);
+  std::optional<std::size_t> keys_read, ids_read;
+  if (!keys.empty()) {
+    keys_read = read.size();
+    read.add(
+        "SELECT k.key, k.digest, c.reference FROM idempotency_keys k JOIN cases c ON c.id = k.case_id "
+        "WHERE k.key = ANY($1::text[])",
+        Params().add(text_array(keys)));
+  }
+  if (creations > 0) {
+    ids_read = read.size();
+    read.add("SELECT nextval('case_ids') FROM generate_series(1, $1)",
+             Params().add(static_cast<std::int64_t>(creations)));
+  }
+  const std::size_t commitment_ids_read = read.size();
+  read.add("SELECT nextval('commitment_ids') FROM generate_series(1, $1)",
+           Params().add(static_cast<std::int64_t>(group.size() + creations)));
+  auto answers = read.run();
+  if (!answers) return failed();
+
+  std::unordered_map<std::string, CaseSnapshot> cases;
+  if (snapshots_read)
+    for (auto& snapshot : take_snapshots(*answers, *snapshots_read)) {
+      std::string reference = snapshot.record.reference;
+      cases.emplace(std::move(reference), std::move(snapshot));
+    }
+  std::unordered_map<std::string, std::pair<std::string, std::string>> known_keys;  // key: digest, reference
+  if (keys_read) {
+    const Rows& rows = (*answers)[*keys_read];
+    for (int i = 0; i < rows.size(); ++i) known_keys[rows.text(i, 0)] = {rows.text(i, 1), rows.text(i, 2)};
+  }
+  GroupAllotment allotment;
+  auto pool_ids = [&](WriteContext::IdKind kind, std::size_t answer) {
+    auto& pool = allotment.ids[static_cast<std::size_t>(kind)];
+    const Rows& rows = (*answers)[answer];
+    for (int i = 0; i < rows.size(); ++i) pool.push_back(rows.integer(i, 0));
+    std::sort(pool.begin(), pool.end(), std::greater<>());
+  };
+  if (ids_read) pool_ids(WriteContext::IdKind::kCase, *ids_read);
+  pool_ids(WriteContext::IdKind::kCommitment, commitment_ids_read);
+
+  // The plans: the actions in queue order, then the creations, so that the year's reference
+  // counter (locked from the first creation's reservation until COMMIT) is held for the least time.
+  // Items on one case keep their order; a creation and an item that depends on it are never in one
+  // group (nobody knows the new case's reference before its group commits).
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < group.size(); ++i)
+    if (!group[i].work->reference.empty()) order.push_back(i);
+  for (std::size_t i = 0; i < group.size(); ++i)
+    if (group[i].work->reference.empty()) order.push_back(i);
+  allotment.creations_left = creations;
+  std::vector<std::optional<Result<Committed>>> results(group.size());
+  std::vector<Status> admin_results(group.size());
+  std::vector<std::size_t> written;  // in planning order: the order their rows go in
+  std::unordered_set<std::string> keys_used;
+  for (std::size_t position = 0; position < order.size(); ++position) {
+    const std::size_t i = order[position];
+    WorkItem& item = *group[i].work;
+    const bool creation = item.reference.empty();
+    allotment.items_left = order.size() - position;
+    WriterContext context(db, &allotment);
+    try {
+      CaseSnapshot* snapshot = nullptr;
+      if (creation) {
+        if (!item.idempotency_key.empty()) {
+          // The same key twice in one group: item by item, the second replays the first.
+          if (!keys_used.insert(item.idempotency_key).second) return Pass::kRunAgain;
+          if (auto known = known_keys.find(item.idempotency_key); known != known_keys.end()) {
+            --allotment.creations_left;
+            if (known->second.first != item.request_digest) {
+              results[i] = Error::conflict("the Idempotency-Key was used before with a different request");
+            } else {
+              auto replay = replay_creation(db, known->second.second);
+              if (!replay && db.last_failure() != Failure::kNone) return failed();  // a statement failed
+              results[i] = std::move(replay);
+            }
+            continue;
+          }
+        }
+      } else {
+        auto found = cases.find(item.reference);
+        if (found == cases.end()) {
+          results[i] = Error::not_found("no case " + item.reference);
+          continue;
+        }
+        snapshot = &found->second;
+      }
+      auto change = item.plan(snapshot, context);
+      if (creation) --allotment.creations_left;
+      if (!change) {
+        context.give_back();
+        results[i] = change.error();
+        continue;
+      }
+      if (Status recorded = rows_.record_inbound(db, *change); !recorded) {
+        if (db.last_failure() != Failure::kNone) return failed();  // a statement failed, not the record
+        context.give_back();
+        results[i] = recorded.error();
+        continue;
+      }
+      if (snapshot) apply_change(*snapshot, *change);
+      results[i] = Committed{std::move(change).value(), false};
+      written.push_back(i);
+    } catch (const StorageFailure&) {
+      return failed();
+    } catch (const std::exception& e) {  // a bug in a plan: item by item, it gets the error alone
+      spdlog::error("store: work item failed with an exception: {}", e.what());
+      return Pass::kRunAgain;
+    }
+  }
+
+  // One more round trip: every change's rows in planning order (a stale case row fails its
+  // statement), the keys of the creations, the references reserved and not used given back, the
+  // wake-up, and COMMIT. The year's reference counter, locked since the first creation's
+  // reservation, is held for this round trip and the reservation's.
+  Pipeline rows(db);
+  std::vector<const Change*> changes;
+  for (std::size_t i : written) {
+    const Change& change = (*results[i])->change;
+    if (auto added = rows_.add(db, rows, change, ChangeWriter::StaleCheck::kAsError); !added) return failed();
+    changes.push_back(&change);
+    const WorkItem& item = *group[i].work;
+    if (!item.idempotency_key.empty())
+      rows.add("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES ($1,$2,$3,$4)",
+               Params()
+                   .add(item.idempotency_key)
+                   .add(item.request_digest)
+                   .add(change.after.id)
+                   .add(to_micros(change.after.received_at)));
+  }
+  for (const auto& [year, reserved] : allotment.references)
+    if (reserved.next <= reserved.last)
+      rows.add("UPDATE sequences SET value = value - $2 WHERE name = $1",
+               Params().add("reference-" + std::to_string(year)).add(reserved.last - reserved.next + 1));
+  if (std::string payload = wake_payload(changes); !payload.empty())
+    rows.add("SELECT pg_notify('redress_wake', $1)", Params().add(payload));
+  rows.add("COMMIT");
+  auto done = rows.run();
+  if (!done) {
+    if (db.last_failure() == Failure::kConnectionLost || !db.healthy()) {
+      // The COMMIT was sent and its answer did not come: it may or may not have happened.
+      transaction.open = false;
+      refuse(group, Error::unavailable("the database connection was lost at COMMIT; the outcome is unknown: " +
+                                       done.error().detail));
+      return Pass::kAnswered;
+    }
+    // A statement failed, so the server skipped the rest, COMMIT included: rolled back.
+    return failed();
+  }
+  transaction.open = false;
+  answer(group, results, admin_results);
   return Pass::kAnswered;
 }
 

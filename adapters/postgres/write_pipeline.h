@@ -1,16 +1,23 @@
 // WritePipeline: the PostgreSQL store's writer: a queue of work items and one thread with its own
 // connection that commits them in groups.
 //
-// Each group is one READ COMMITTED transaction. Each item's case row is locked (`SELECT ... FOR
-// UPDATE`) before its plan runs on it, so writers on one case, on any node, take turns and each
-// appends to the hash chain whose head it read; the case row is written with `WHERE version = $n`.
-// Items run without savepoints; when one fails after writing (or the database aborted the
-// transaction under it), the group is rolled back and run again with a savepoint per item, so
-// that one item's failure never loses the others'. A deadlock or serialization failure (another
-// node's group met this one) rolls the group back and runs it again, a few times. A lost
-// connection is reconnected; the group's callers are answered kUnavailable when the database
-// cannot be reached, or when a COMMIT was sent and no answer came (its outcome is unknown: the
-// caller retries, and a creation's Idempotency-Key makes that safe). `done` runs after COMMIT.
+// Each group is one READ COMMITTED transaction, and a group of work items costs a few round trips
+// whatever its size (run_grouped): BEGIN and every case it acts on locked (`SELECT ... FOR UPDATE`,
+// in id order, so two nodes' groups cannot deadlock on them) and read with its commitments,
+// redress and clock state, with ids for the plans, in one pipeline; the plans run on those
+// snapshots (an item on a case already changed in the group plans on the change), the actions
+// first and then the creations, whose references are reserved from the year's counter all at once
+// (the counter row stays locked until COMMIT, so numbers stay gapless; what the group did not use is
+// given back); then every row, version-checked, and COMMIT in one more pipeline. Writers on one
+// case, on any node, take turns and each appends to the hash chain whose head it read. When an
+// item's write fails (or the database aborted the transaction under it), the group is rolled back
+// and run again item by item with a savepoint each, so that one item's failure never loses the
+// others'; a group with administration in it runs that way too. A deadlock or serialization
+// failure (another node's group met this one) rolls the group back and runs it again, a few times.
+// A lost connection is reconnected; the group's callers are answered kUnavailable when the
+// database cannot be reached, or when a COMMIT was sent and no answer came (its outcome is
+// unknown: the caller retries, and a creation's Idempotency-Key makes that safe). `done` runs
+// after COMMIT.
 //
 // One writer thread per node keeps a node's items in the order they were submitted; nodes write
 // in parallel, serialised per case by the row lock.
@@ -75,6 +82,14 @@ class WritePipeline {
   void run();
   void run_group(std::vector<Queued>& group);
   Pass run_pass(std::vector<Queued>& group, Savepoints savepoints);
+  // Work items only: every case locked and read in one round trip, the plans run, every row
+  // written in one more; kRunAgain (rolled back) when an item's write failed.
+  Pass run_grouped(std::vector<Queued>& group);
+  // After the commit: each caller's answer, in queue order.
+  void answer(std::vector<Queued>& group, std::vector<std::optional<Result<Committed>>>& results,
+              std::vector<Status>& admin_results);
+  Pass commit_and_answer(std::vector<Queued>& group, Transaction& transaction,
+                         std::vector<std::optional<Result<Committed>>>& results, std::vector<Status>& admin_results);
   void refuse(std::vector<Queued>& group, const Error& error);
   [[nodiscard]] Result<Committed> run_work(WorkItem& item, WriteContext& context);
 

@@ -16,6 +16,8 @@ class MailboxRecords {
 
   [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox);
   [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position);
+  [[nodiscard]] Status set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                   const LeaseFence& fence, Time now);
 
  private:
   StoreAccess store_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "adapters/sqlite/rows.h"
+#include "adapters/sqlite/scheduler_records.h"
 
 namespace redress::sqlite {
 
@@ -331,9 +332,22 @@ Status OutboxRecords::disable_subscription(std::int64_t id, const std::string& r
 }
 
 Result<bool> OutboxRecords::digest_owed(const std::string& day, const std::string& recipient, Time now) {
+  return owed_digest(day, recipient, now, nullptr);
+}
+
+Result<bool> OutboxRecords::digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                               const LeaseFence& fence) {
+  return owed_digest(day, recipient, now, &fence);
+}
+
+Result<bool> OutboxRecords::owed_digest(const std::string& day, const std::string& recipient, Time now,
+                                        const LeaseFence* fence) {
   bool owed = false;
   Status written = store_.writer.run_write(
       [&](Connection& db) -> Status {
+        // Under a lease: the check and the record in one transaction of the one writer.
+        if (fence)
+          if (Status held = fence_holds(db, *fence, now); !held) return held;
         auto& add = db.cached(
             "INSERT OR IGNORE INTO digests(day, recipient, status, updated_at) VALUES (?1, ?2, 'pending', ?3)");
         add.bind(1, day).bind(2, recipient).bind(3, to_micros(now));
@@ -355,8 +369,9 @@ Status OutboxRecords::record_digest(const std::string& day, const std::string& r
   return store_.writer.run_write(
       [&](Connection& db) -> Status {
         auto& s = db.cached(
-            "UPDATE digests SET status = ?3, attempts = attempts + 1, updated_at = ?4, detail = ?5 WHERE day = ?1 AND "
-            "recipient = ?2");
+            // A digest once sent stays sent: a stalled node's late failure never makes it owed again.
+            "UPDATE digests SET status = CASE WHEN status = 'sent' THEN 'sent' ELSE ?3 END, attempts = attempts + 1, "
+            "updated_at = ?4, detail = ?5 WHERE day = ?1 AND recipient = ?2");
         s.bind(1, day)
             .bind(2, recipient)
             .bind(3, state == DigestState::kSent ? "sent" : "pending")

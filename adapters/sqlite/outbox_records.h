@@ -36,12 +36,17 @@ class OutboxRecords {
   [[nodiscard]] Status delete_subscription(std::int64_t id);
   [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now);
   [[nodiscard]] Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now);
+  [[nodiscard]] Result<bool> digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                                const LeaseFence& fence);
   // A digest's state in the `digests` table: pending until the mail server accepted it.
   enum class DigestState { kPending, kSent };
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, DigestState state,
                                      const std::string& detail, Time now);
 
  private:
+  [[nodiscard]] Result<bool> owed_digest(const std::string& day, const std::string& recipient, Time now,
+                                         const LeaseFence* fence);
+
   StoreAccess store_;
 };
 

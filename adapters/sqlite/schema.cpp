@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 16> kMigrations{
+constexpr std::array<const char*, 17> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -683,6 +683,12 @@ ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
+)sql",
+    // 21: a lease's attempt number, grown each time the lease changes hands, so that a holder that
+    // stalled past its lease is refused its late writes (fencing: scheduler_records.h), as on
+    // PostgreSQL. A lease is released by expiring it, so the count goes on.
+    R"sql(
+ALTER TABLE leases ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
 )sql",
 };
 

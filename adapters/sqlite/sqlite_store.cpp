@@ -280,6 +280,11 @@ Result<bool> SqliteStore::digest_owed(const std::string& day, const std::string&
   return outbox_.digest_owed(day, recipient, now);
 }
 
+Result<bool> SqliteStore::digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                             const LeaseFence& fence) {
+  return outbox_.digest_owed_fenced(day, recipient, now, fence);
+}
+
 Status SqliteStore::record_digest(const std::string& day, const std::string& recipient, bool sent,
                                   const std::string& detail, Time now) {
   return outbox_.record_digest(
@@ -322,15 +327,23 @@ Status SqliteStore::set_mailbox_position(const std::string& mailbox, const Mailb
   return mailboxes_.set_mailbox_position(mailbox, position);
 }
 
+Status SqliteStore::set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                const LeaseFence& fence, Time now) {
+  return mailboxes_.set_mailbox_position_fenced(mailbox, position, fence, now);
+}
+
 // ---- forwarded to SchedulerRecords -------------------------------------------------------------
 
 Result<std::optional<Time>> SqliteStore::next_wake() { return scheduler_.next_wake(); }
 
 Result<std::vector<DueCase>> SqliteStore::due_cases(Time now, int limit) { return scheduler_.due_cases(now, limit); }
 
-Result<bool> SqliteStore::acquire_lease(const std::string& name, const std::string& holder, Time now, Time until) {
+Result<std::optional<std::int64_t>> SqliteStore::acquire_lease(const std::string& name, const std::string& holder,
+                                                               Time now, Time until) {
   return scheduler_.acquire_lease(name, holder, now, until);
 }
+
+Result<bool> SqliteStore::holds_lease(const LeaseFence& fence, Time now) { return scheduler_.holds_lease(fence, now); }
 
 Status SqliteStore::release_lease(const std::string& name, const std::string& holder) {
   return scheduler_.release_lease(name, holder);

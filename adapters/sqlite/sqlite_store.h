@@ -130,8 +130,9 @@ class SqliteStore final : public Store {
   // SchedulerRecords (wakes, leases) and ReportQueries (reports).
   [[nodiscard]] Result<std::optional<Time>> next_wake() override;
   [[nodiscard]] Result<std::vector<DueCase>> due_cases(Time now, int limit) override;
-  [[nodiscard]] Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
-                                           Time until) override;
+  [[nodiscard]] Result<std::optional<std::int64_t>> acquire_lease(const std::string& name, const std::string& holder,
+                                                                  Time now, Time until) override;
+  [[nodiscard]] Result<bool> holds_lease(const LeaseFence& fence, Time now) override;
   [[nodiscard]] Status release_lease(const std::string& name, const std::string& holder) override;
   [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit) override;
   [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since) override;
@@ -155,12 +156,16 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<Subscription> find_subscription(std::int64_t id) override;
   [[nodiscard]] Status disable_subscription(std::int64_t id, const std::string& reason, Time now) override;
   [[nodiscard]] Result<bool> digest_owed(const std::string& day, const std::string& recipient, Time now) override;
+  [[nodiscard]] Result<bool> digest_owed_fenced(const std::string& day, const std::string& recipient, Time now,
+                                                const LeaseFence& fence) override;
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
   // MailboxRecords: where each polled IMAP mailbox was left (ports/mailbox_state.h).
   [[nodiscard]] Result<std::optional<MailboxPosition>> mailbox_position(const std::string& mailbox) override;
   [[nodiscard]] Status set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) override;
+  [[nodiscard]] Status set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
+                                                   const LeaseFence& fence, Time now) override;
 
   // StaffRecords (password_hash), SignInRecords (sign-ins, sessions) and ReportQueries (the board).
   [[nodiscard]] Result<std::string> password_hash(const std::string& staff_id) override;

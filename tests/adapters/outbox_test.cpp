@@ -7,6 +7,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <map>
 #include <mutex>
 #include <set>
@@ -431,7 +432,7 @@ TEST_CASE("digest: each lead and manager gets one daily digest of overdue and br
   auto mailer = mail::SmtpMailer::create(options);
   REQUIRE(mailer.ok());
   outbox::DigestJob digest(*office.env->store, *office.env->store, *office.env->store, office.templates,
-                           office.settings, office.base_url, std::move(mailer).value());
+                           office.settings, office.base_url, std::move(mailer).value(), *office.env->store, "node-a");
   CHECK(digest.run_due(*parse_time("2026-03-03T07:59:00Z")) == 0);  // before 08:00: nothing yet
   CHECK(digest.run_due(*parse_time("2026-03-03T08:00:00Z")) == 2);  // the FCA team's lead and the manager
   CHECK(digest.run_due(*parse_time("2026-03-03T09:00:00Z")) == 0);  // once a day
@@ -447,6 +448,108 @@ TEST_CASE("digest: each lead and manager gets one daily digest of overdue and br
   CHECK(to == std::set<std::string>{"grace@acme.example", "maya@acme.example"});
   (void)strict_parse(mails, office.dir.path());
   CHECK(digest.run_due(*parse_time("2026-03-04T08:00:00Z")) == 2);  // the next day, still broken and unhandled
+}
+
+namespace redress::digesttest {
+
+// A node's mailer that stalls: its `stall_at`-th send (from 1) signals that it has begun, waits
+// until released, then delivers or fails as a send that timed out. Every other send goes straight
+// to the real mailer.
+class StallingMailer final : public Mailer {
+ public:
+  enum class AfterStall { kDeliver, kTimeOut };
+  StallingMailer(std::unique_ptr<Mailer> inner, int stall_at, AfterStall after)
+      : inner_(std::move(inner)), stall_at_(stall_at), after_(after) {}
+  DeliveryResult send(const OutgoingMail& mail) override {
+    if (++sends_ == stall_at_) {
+      stalled_.set_value();
+      released_.wait();
+      if (after_ == AfterStall::kTimeOut) return DeliveryResult{DeliveryOutcome::kRetry, 0, "timed out", std::nullopt};
+    }
+    return inner_->send(mail);
+  }
+  [[nodiscard]] bool wait_stalled() { return stalled_seen_.wait_for(std::chrono::seconds(60)) == std::future_status::ready; }
+  void release() { release_.set_value(); }
+
+ private:
+  std::unique_ptr<Mailer> inner_;
+  const int stall_at_;
+  const AfterStall after_;
+  int sends_ = 0;
+  std::promise<void> stalled_;
+  std::shared_future<void> stalled_seen_ = stalled_.get_future().share();
+  std::promise<void> release_;
+  std::shared_future<void> released_ = release_.get_future().share();
+};
+
+}  // namespace redress::digesttest
+
+TEST_CASE("digest: a node that stalled past the digest's lease sends no digest its successor sends",
+          "[outbox][digest][fencing]") {
+  Office office;
+  auto lead = office.env->store->add_staff(
+      Staff{"", "Grace Adeyemi", "grace@acme.example", Role::kLead, "complaints-financial", true});
+  auto other_lead =
+      office.env->store->add_staff(Staff{"", "Lee Other", "lee@acme.example", Role::kLead, "customer-care", true});
+  auto manager = office.env->store->add_staff(Staff{"", "Maya Chen", "maya@acme.example", Role::kManager, "", true});
+  REQUIRE(lead.ok());
+  REQUIRE(other_lead.ok());
+  REQUIRE(manager.ok());
+  std::string ref = office.create();
+  auto promise = ActionRequest{};
+  promise.type = ActionType::kMakeCommitment;
+  promise.reference = ref;
+  promise.actor = Actor::staff(office.agent.id, Role::kAgent);
+  promise.text = "We will call you back today";
+  promise.due.in = parse_duration("PT2H");
+  REQUIRE(office.env->engine->apply(promise).ok());
+  // Break it: the scheduler's plan at a later time.
+  office.clock().advance(std::chrono::hours(3));
+  const WorkflowSet& workflows = office.env->workflows;
+  auto fired = office.env->engine->apply_plan(ref, [&](const CaseSnapshot& current, WriteContext& context, Time now) {
+    return plan_due(current, workflows, now, context);
+  });
+  REQUIRE(fired.ok());
+
+  CaptureServer smtp(office.dir.path());
+  mail::SmtpOptions options;
+  options.url = smtp.url();
+  options.starttls = mail::StartTls::kOff;
+  auto mailer = mail::SmtpMailer::create(options);
+  REQUIRE(mailer.ok());
+  auto second_mailer = mail::SmtpMailer::create(options);
+  REQUIRE(second_mailer.ok());
+  using digesttest::StallingMailer;
+  // Node A's first send hangs past its lease, then times out; node B's second send waits meanwhile.
+  auto stalling_a =
+      std::make_unique<StallingMailer>(std::move(mailer).value(), 1, StallingMailer::AfterStall::kTimeOut);
+  auto stalling_b =
+      std::make_unique<StallingMailer>(std::move(second_mailer).value(), 2, StallingMailer::AfterStall::kDeliver);
+  StallingMailer& mailer_a = *stalling_a;
+  StallingMailer& mailer_b = *stalling_b;
+  outbox::DigestJob node_a(*office.env->store, *office.env->store, *office.env->store, office.templates,
+                           office.settings, office.base_url, std::move(stalling_a), *office.env->store, "node-a");
+  outbox::DigestJob node_b(*office.env->store, *office.env->store, *office.env->store, office.templates,
+                           office.settings, office.base_url, std::move(stalling_b), *office.env->store, "node-b");
+  const Time eight = *parse_time("2026-03-03T08:00:00Z");
+  auto sent_by_a = std::async(std::launch::async, [&] { return node_a.run_due(eight); });
+  REQUIRE(mailer_a.wait_stalled());  // A is in its first send; its ten-minute lease runs out
+  auto sent_by_b = std::async(std::launch::async, [&] { return node_b.run_due(eight + std::chrono::minutes(11)); });
+  REQUIRE(mailer_b.wait_stalled());  // B took the lease over, sent the first digest, is sending the second
+  mailer_a.release();  // A's send times out, and A would go on to the second digest: refused
+  CHECK(sent_by_a.get() == 0);
+  mailer_b.release();
+  CHECK(sent_by_b.get() == 2);
+  // Each digest once: the first by B (A's timed out, and its late failure did not make it owed
+  // again), the second by B alone.
+  auto mails = smtp.messages();
+  REQUIRE(mails.size() == 2);
+  std::set<std::string> to;
+  for (const auto& m : mails) to.insert(std::string(smtp.envelope(m).at("rcpt_tos").as_array().front().as_string()));
+  CHECK(to == std::set<std::string>{"grace@acme.example", "maya@acme.example"});
+  CHECK(node_a.run_due(eight + std::chrono::hours(1)) == 0);
+  CHECK(node_b.run_due(eight + std::chrono::hours(1)) == 0);
+  CHECK(smtp.messages().size() == 2);
 }
 
 TEST_CASE("outbox: mail to one recipient goes in order - a later one waits while an earlier one is retried",

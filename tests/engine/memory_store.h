@@ -63,18 +63,33 @@ class MemoryCaseStore final : public CaseStore {
     return due;
   }
 
-  [[nodiscard]] Result<bool> acquire_lease(const std::string& name, const std::string& holder, Time now,
-                                           Time until) override {
+  [[nodiscard]] Result<std::optional<std::int64_t>> acquire_lease(const std::string& name, const std::string& holder,
+                                                                  Time now, Time until) override {
     std::lock_guard lock(mutex_);
-    auto lease = leases_.find(name);
-    if (lease != leases_.end() && lease->second.first != holder && lease->second.second > now) return false;
-    leases_[name] = {holder, until};
-    return true;
+    auto found = leases_.find(name);
+    if (found == leases_.end()) {
+      leases_[name] = Lease{holder, until, 1};
+      return std::optional<std::int64_t>(1);
+    }
+    Lease& lease = found->second;
+    if (lease.holder != holder && lease.until > now) return std::optional<std::int64_t>();
+    if (lease.holder != holder) ++lease.attempt;
+    lease.holder = holder;
+    lease.until = until;
+    return std::optional<std::int64_t>(lease.attempt);
+  }
+
+  [[nodiscard]] Result<bool> holds_lease(const LeaseFence& fence, Time now) override {
+    std::lock_guard lock(mutex_);
+    auto found = leases_.find(fence.name);
+    return found != leases_.end() && found->second.holder == fence.holder && found->second.attempt == fence.attempt &&
+           found->second.until > now;
   }
 
   [[nodiscard]] Status release_lease(const std::string& name, const std::string& holder) override {
     std::lock_guard lock(mutex_);
-    if (auto lease = leases_.find(name); lease != leases_.end() && lease->second.first == holder) leases_.erase(lease);
+    if (auto lease = leases_.find(name); lease != leases_.end() && lease->second.holder == holder)
+      lease->second.until = Time{};
     return Status::success();
   }
 
@@ -229,7 +244,12 @@ class MemoryCaseStore final : public CaseStore {
   std::map<std::string, StoredCase> cases_;                                      // by reference
   std::map<std::string, Time> wakes_;                                            // by reference
   std::map<std::string, std::pair<std::string, std::string>> idempotency_keys_;  // key: digest, reference
-  std::map<std::string, std::pair<std::string, Time>> leases_;                   // name: holder, until
+  struct Lease {
+    std::string holder;
+    Time until{};
+    std::int64_t attempt = 1;
+  };
+  std::map<std::string, Lease> leases_;
   std::map<WriteContext::IdKind, std::int64_t> last_ids_;
   std::map<int, std::int64_t> last_references_;
   std::vector<Staff> staff_;

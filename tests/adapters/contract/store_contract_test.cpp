@@ -239,6 +239,99 @@ STORE_CONTRACT("contract: writers on two nodes acting on one case take turns and
   CHECK(audit->broken.empty());
 }
 
+STORE_CONTRACT("contract: creations and actions written together on two nodes: every reference once, no gap, "
+               "each case's actions in order",
+               "[contract][concurrency]") {
+  World<TestType> world;
+  Node second = world.node();
+  std::string first_case = world.create(*world.first.engine);
+  const int first_number = std::stoi(first_case.substr(9));
+  // Submitted without waiting, so that each node's writer takes many at once: creations, a
+  // creation whose plan takes a reference and then fails (its number must go to the next one),
+  // and actions on one case, from both nodes.
+  constexpr int kCreations = 24;
+  std::mutex answers_mutex;
+  std::vector<std::string> references;
+  std::vector<std::string> failures;
+  int refused = 0;
+  std::vector<std::future<void>> answered;
+  auto remember = [&](Result<Committed> done) {
+    std::lock_guard lock(answers_mutex);
+    if (done.ok())
+      references.push_back(done->change.after.reference);
+    else
+      failures.push_back(done.error().detail);
+  };
+  for (int i = 0; i < kCreations; ++i) {
+    Node& node = i % 2 == 0 ? world.first : second;
+    auto promise = std::make_shared<std::promise<void>>();
+    answered.push_back(promise->get_future());
+    NewCase c;
+    c.client = Client{"Client " + std::to_string(i), "client" + std::to_string(i) + "@example.org", "", "en-GB"};
+    c.channel = Channel::kWeb;
+    c.category = "billing";
+    c.touchpoint = "billing";
+    c.subject = "Charged twice";
+    c.description = "I was charged twice for one order.";
+    c.workflow = "retail";
+    node.engine->create_case(c, Actor::intake("web-form"), "", "", [&, promise](Result<Committed> done) {
+      remember(std::move(done));
+      promise->set_value();
+    });
+    if (i % 6 == 3) {
+      auto failed = std::make_shared<std::promise<void>>();
+      answered.push_back(failed->get_future());
+      WorkItem item;
+      item.plan = [](const CaseSnapshot*, WriteContext& context) -> Result<Change> {
+        (void)context.next_reference(2026);
+        return Error::invalid("refused after taking its reference");
+      };
+      item.done = [&, failed](Result<Committed> done) {
+        {
+          std::lock_guard lock(answers_mutex);
+          if (!done.ok() && done.error().code == ErrorCode::kInvalid) ++refused;
+        }
+        failed->set_value();
+      };
+      node.store->submit(std::move(item));
+    }
+    auto noted = std::make_shared<std::promise<void>>();
+    answered.push_back(noted->get_future());
+    node.engine->submit(world.message(first_case, "note " + std::to_string(i)), [&, noted](Result<Committed> done) {
+      if (!done.ok()) {
+        std::lock_guard lock(answers_mutex);
+        failures.push_back(done.error().detail);
+      }
+      noted->set_value();
+    });
+  }
+  for (auto& one : answered) one.wait();
+  INFO((failures.empty() ? std::string() : failures.front()));
+  CHECK(failures.empty());
+  CHECK(refused == kCreations / 6);
+  REQUIRE(references.size() == static_cast<std::size_t>(kCreations));
+  std::set<int> numbers;
+  for (const auto& reference : references) numbers.insert(std::stoi(reference.substr(9)));
+  CHECK(numbers.size() == references.size());
+  CHECK(*numbers.begin() == first_number + 1);
+  CHECK(*numbers.rbegin() == first_number + kCreations);
+  auto messages = second.store->case_messages(first_case);
+  REQUIRE(messages.ok());
+  CHECK(messages->size() == static_cast<std::size_t>(kCreations));
+  // Each node's notes in the order it submitted them.
+  std::vector<int> even, odd;
+  for (const auto& m : *messages) {
+    int n = std::stoi(m.body.substr(5));
+    (n % 2 == 0 ? even : odd).push_back(n);
+  }
+  CHECK(std::is_sorted(even.begin(), even.end()));
+  CHECK(std::is_sorted(odd.begin(), odd.end()));
+  auto audit = second.store->verify_chains();
+  REQUIRE(audit.ok());
+  CHECK(audit->cases_checked == kCreations + 1);
+  CHECK(audit->broken.empty());
+}
+
 STORE_CONTRACT("contract: a lease has one holder until it expires or is released", "[contract]") {
   World<TestType> world;
   Node second = world.node();
@@ -433,6 +526,93 @@ STORE_CONTRACT("contract: sign-in failures lock an address whatever its case, an
   auto unknown = a.find_session("no-such-hash", kStart);
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.error().code == ErrorCode::kNotFound);
+}
+
+STORE_CONTRACT("contract: a holder that stalled past its lease is refused its late writes (fencing by attempt)",
+               "[contract]") {
+  World<TestType> world;
+  Node second = world.node();
+  Store& a = *world.first.store;
+  Store& b = *second.store;
+  const std::string mailbox_lease = "mailbox:complaints";
+  Time now = world.clock.now();
+  auto first = a.acquire_lease(mailbox_lease, "node-a", now, now + std::chrono::minutes(2));
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  const LeaseFence stale{mailbox_lease, "node-a", **first};
+  CHECK(a.holds_lease(stale, now).value());
+  REQUIRE(a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 40}, stale, now).ok());
+  // A renewal by the holder keeps its attempt.
+  auto renewed =
+      a.acquire_lease(mailbox_lease, "node-a", now + std::chrono::minutes(1), now + std::chrono::minutes(3));
+  REQUIRE(renewed.ok());
+  REQUIRE(renewed->has_value());
+  CHECK(**renewed == stale.attempt);
+
+  // node-a stalls: the clock passes its lease, and node-b takes the mailbox over, a new attempt.
+  world.clock.advance(std::chrono::minutes(5));
+  now = world.clock.now();
+  CHECK_FALSE(a.holds_lease(stale, now).value());
+  auto taken = b.acquire_lease(mailbox_lease, "node-b", now, now + std::chrono::minutes(2));
+  REQUIRE(taken.ok());
+  REQUIRE(taken->has_value());
+  CHECK(**taken == stale.attempt + 1);
+  const LeaseFence current{mailbox_lease, "node-b", **taken};
+  CHECK(b.holds_lease(current, now).value());
+  CHECK_FALSE(b.holds_lease(stale, now).value());
+  REQUIRE(b.set_mailbox_position_fenced("complaints", MailboxPosition{7, 45}, current, now).ok());
+
+  // node-a wakes up and records the UID it took before the stall: refused, the position stays.
+  auto late = a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 41}, stale, now);
+  REQUIRE_FALSE(late.ok());
+  CHECK(late.error().code == ErrorCode::kConflict);
+  // With the time its stalled clock still showed, too: the attempt decides, not the clock.
+  auto late_clock =
+      a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 41}, stale, now - std::chrono::minutes(5));
+  REQUIRE_FALSE(late_clock.ok());
+  CHECK(late_clock.error().code == ErrorCode::kConflict);
+  auto position = b.mailbox_position("complaints");
+  REQUIRE(position.ok());
+  REQUIRE(position->has_value());
+  CHECK((*position)->last_uid == 45);
+
+  // The same lease back with node-a later is another attempt: the stale one stays refused.
+  REQUIRE(b.release_lease(mailbox_lease, "node-b").ok());
+  auto again = a.acquire_lease(mailbox_lease, "node-a", now, now + std::chrono::minutes(2));
+  REQUIRE(again.ok());
+  REQUIRE(again->has_value());
+  CHECK(**again == stale.attempt + 2);
+  CHECK_FALSE(a.set_mailbox_position_fenced("complaints", MailboxPosition{7, 41}, stale, now).ok());
+
+  // The digest: a node that stalled past the digest's lease is refused the next digest it would
+  // send; its successor's is owed to the successor alone, and its late failure unsends nothing.
+  auto digest_a = a.acquire_lease("digest", "node-a", now, now + std::chrono::minutes(10));
+  REQUIRE(digest_a.ok());
+  REQUIRE(digest_a->has_value());
+  const LeaseFence stale_digest{"digest", "node-a", **digest_a};
+  auto owed_a = a.digest_owed_fenced("2026-03-02", "lead@example.org", now, stale_digest);
+  REQUIRE(owed_a.ok());
+  CHECK(*owed_a);
+  world.clock.advance(std::chrono::minutes(11));
+  now = world.clock.now();
+  auto digest_b = b.acquire_lease("digest", "node-b", now, now + std::chrono::minutes(10));
+  REQUIRE(digest_b.ok());
+  REQUIRE(digest_b->has_value());
+  const LeaseFence current_digest{"digest", "node-b", **digest_b};
+  auto owed_b = b.digest_owed_fenced("2026-03-02", "manager@example.org", now, current_digest);
+  REQUIRE(owed_b.ok());
+  CHECK(*owed_b);
+  auto refused = a.digest_owed_fenced("2026-03-02", "manager@example.org", now, stale_digest);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == ErrorCode::kConflict);
+  auto refused_new = a.digest_owed_fenced("2026-03-02", "other@example.org", now, stale_digest);
+  REQUIRE_FALSE(refused_new.ok());
+  CHECK(refused_new.error().code == ErrorCode::kConflict);
+  REQUIRE(b.record_digest("2026-03-02", "lead@example.org", true, "", now).ok());
+  REQUIRE(a.record_digest("2026-03-02", "lead@example.org", false, "timed out", now).ok());  // node-a, late
+  auto resend = b.digest_owed_fenced("2026-03-02", "lead@example.org", now, current_digest);
+  REQUIRE(resend.ok());
+  CHECK_FALSE(*resend);
 }
 
 STORE_CONTRACT("contract: a mailbox's position and each raw message's record are shared by every node", "[contract]") {
