@@ -684,7 +684,7 @@ CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolve
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
 )sql",
-    // 21: a lease's attempt number, grown each time the lease changes hands, so that a holder that
+    // 17: a lease's attempt number, grown each time the lease changes hands, so that a holder that
     // stalled past its lease is refused its late writes (fencing: scheduler_records.h), as on
     // PostgreSQL. A lease is released by expiring it, so the count goes on.
     R"sql(
