@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 16> kMigrations{
+constexpr std::array<const char*, 17> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -683,6 +683,32 @@ ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
+)sql",
+    // 18: the desk (issue 27): tags, links and the merge pointer on cases; case_tags, the tags by
+    // case, which the case list filters on (the writer keeps it with each change of a case's tags);
+    // an index of receipt times for the list's "received between"; and the case-list views staff
+    // save in the console (ports/saved_views.h). (Numbered 18 on purpose: 17 is another change's.)
+    R"sql(
+ALTER TABLE cases ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN links TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN merged_into TEXT NOT NULL DEFAULT '';
+CREATE TABLE case_tags (
+  tag     TEXT NOT NULL,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  PRIMARY KEY (tag, case_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX case_tags_case ON case_tags(case_id);
+CREATE INDEX cases_received_at ON cases(received_at);
+CREATE TABLE saved_views (
+  id         INTEGER PRIMARY KEY,
+  staff_id   TEXT NOT NULL REFERENCES staff(id),
+  name       TEXT NOT NULL,
+  team       TEXT NOT NULL DEFAULT '',
+  filter     TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX saved_views_owner_name ON saved_views(staff_id, name);
+CREATE INDEX saved_views_team ON saved_views(team) WHERE team <> '';
 )sql",
 };
 

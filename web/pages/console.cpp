@@ -11,9 +11,11 @@
 #include <algorithm>
 
 #include "engine/actions.h"
+#include "engine/tags.h"
 #include "web/api_internal.h"
 #include "web/attachments.h"
 #include "engine/pledges.h"
+#include "web/pages/case_desk.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -494,6 +496,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     severities.push_back(json::object{{"value", name}, {"selected", name == to_string(c.severity)}});
   data["severity_options"] = std::move(severities);
   data["category_options"] = category_options(pages, c.category);
+  put_case_desk(pages, c, who, data);  // tags, linked cases, merge (web/pages/case_desk.cpp)
   data["has_phone_options"] = !phone.empty();
   data["phone_options"] = std::move(phone);
   data["draft"] = std::move(draft);
@@ -532,6 +535,14 @@ Result<json::object> action_body(const Form& form, const Workflow* workflow) {
     }
   }
   if (!offer.empty()) body["offers"] = json::array{std::move(offer)};
+  // Tags typed as one field, separated by commas or spaces: the action's list.
+  if (auto it = body.find("tags"); it != body.end() && it->value().is_string()) {
+    std::string text(it->value().as_string());
+    std::replace(text.begin(), text.end(), ',', ' ');
+    json::array tags;
+    for (const auto& word : split_words(text)) tags.emplace_back(word);
+    it->value() = std::move(tags);
+  }
   return body;
 }
 
