@@ -66,7 +66,8 @@ std::vector<std::string> references(const HttpResponse& page) {
   std::vector<std::string> out;
   INFO(page.describe());
   REQUIRE(page.status == 200);
-  for (const auto& item : page.json().as_object().at("items").as_array()) out.push_back(string_at(item, "reference"));
+  const json::value page_items = page.json();
+  for (const auto& item : page_items.as_object().at("items").as_array()) out.push_back(string_at(item, "reference"));
   std::sort(out.begin(), out.end());
   return out;
 }
@@ -75,7 +76,8 @@ json::object last_event(Client& api, const std::string& reference, const std::st
   auto events = api.get("/v1/cases/" + reference + "/events");
   REQUIRE(events.status == 200);
   json::object found;
-  for (const auto& e : events.json().as_object().at("items").as_array())
+  const json::value events_items = events.json();
+  for (const auto& e : events_items.as_object().at("items").as_array())
     if (string_at(e, "type") == type) found = e.as_object().at("data").as_object();
   INFO("no " << type << " on " << reference);
   REQUIRE(!found.empty());
@@ -115,7 +117,8 @@ TEST_CASE("desk: tags with before and after, bad tags named with nothing written
   CHECK(bad.status == 422);
   CHECK(bad.is_problem());
   std::vector<std::string> fields;
-  for (const auto& f : bad.json().as_object().at("fields").as_array()) fields.push_back(string_at(f, "field"));
+  const json::value bad_fields = bad.json();
+  for (const auto& f : bad_fields.as_object().at("fields").as_array()) fields.push_back(string_at(f, "field"));
   CHECK(fields == std::vector<std::string>{"tags[0]", "tags[1]"});
   CHECK(act(agent, c, {{"action", "tag"}, {"tags", json::array{std::string(41, 'x')}}}).status == 422);
   CHECK(act(agent, c, {{"action", "tag"}, {"tags", json::array{}}}).status == 422);
@@ -140,7 +143,8 @@ TEST_CASE("desk: tags with before and after, bad tags named with nothing written
   INFO(report.describe());
   REQUIRE(report.status == 200);
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> counts;
-  for (const auto& item : report.json().as_object().at("items").as_array())
+  const json::value report_items = report.json();
+  for (const auto& item : report_items.as_object().at("items").as_array())
     counts[string_at(item, "tag")] = {item.as_object().at("cases").as_int64(),
                                       item.as_object().at("open_cases").as_int64()};
   CHECK(counts["vip"] == std::pair<std::int64_t, std::int64_t>{2, 2});
@@ -202,7 +206,8 @@ TEST_CASE("desk: a merge seen from both client links, refused with nothing writt
   CHECK(string_at(merged.json(), "status") == "closed");
   CHECK(string_at(merged.json(), "merged_into") == survivor);
   CHECK(strings_at(merged.json(), "links") == std::vector<std::string>{survivor});
-  for (const auto& k : merged.json().as_object().at("commitments").as_array()) CHECK(string_at(k, "status") != "open");
+  const json::value merged_commitments = merged.json();
+  for (const auto& k : merged_commitments.as_object().at("commitments").as_array()) CHECK(string_at(k, "status") != "open");
   auto carries_on = agent.get("/v1/cases/" + survivor);
   CHECK(strings_at(carries_on.json(), "links") == std::vector<std::string>{duplicate});
   CHECK(version_of(agent, survivor) == survivor_version + 1);
@@ -216,7 +221,8 @@ TEST_CASE("desk: a merge seen from both client links, refused with nothing writt
   auto seen = anyone.get("/v1/client/" + duplicate_link);
   INFO(seen.describe());
   REQUIRE(seen.status == 200);
-  const json::value& into = seen.json().as_object().at("merged_into");
+  const json::value seen_body = seen.json();
+  const json::value& into = seen_body.as_object().at("merged_into");
   CHECK(string_at(into, "reference") == survivor);
   CHECK(link_token(string_at(into, "client_url")) == survivor_link);
   auto page = anyone.get("/c/" + duplicate_link);
@@ -292,7 +298,8 @@ TEST_CASE("desk: a bulk action is answered per case, one refusal among many, eac
                                                 {"arguments", json::object{{"reason", "Press enquiry"}}}}));
   INFO(answer.describe());
   REQUIRE(answer.status == 200);
-  const json::object& body = answer.json().as_object();
+  const json::value answered = answer.json();
+  const json::object& body = answered.as_object();
   CHECK(body.at("done").as_int64() == 5);
   CHECK(body.at("refused").as_int64() == 2);
   const json::array& results = body.at("results").as_array();
@@ -322,7 +329,8 @@ TEST_CASE("desk: a bulk action is answered per case, one refusal among many, eac
                                                  {"cases", json::array{json::value(cases[0]), json::value(cases[1])}},
                                                  {"arguments", json::object{{"owner", server.staff_id("agent")}}}}));
   REQUIRE(assign.status == 200);
-  for (const auto& r : assign.json().as_object().at("results").as_array())
+  const json::value assign_results = assign.json();
+  for (const auto& r : assign_results.as_object().at("results").as_array())
     CHECK(r.as_object().at("status").as_int64() == 403);
 
   // Bulk tagging: the filter finds them all.
@@ -344,7 +352,8 @@ TEST_CASE("desk: a bulk action is answered per case, one refusal among many, eac
   INFO(invalid.describe());
   CHECK(invalid.status == 422);
   std::vector<std::string> fields;
-  for (const auto& f : invalid.json().as_object().at("fields").as_array()) fields.push_back(string_at(f, "field"));
+  const json::value invalid_fields = invalid.json();
+  for (const auto& f : invalid_fields.as_object().at("fields").as_array()) fields.push_back(string_at(f, "field"));
   CHECK(sorted(fields) == sorted({"action", "cases[1]", "cases[2]", "extra", "arguments.expected_version"}));
   auto unknown_argument = lead.post("/v1/cases/bulk", json::value(json::object{
                                                           {"action", "escalate"},

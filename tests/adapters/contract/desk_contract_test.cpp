@@ -12,6 +12,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/environment.h"
 #include "engine/engine.h"
+#include "engine/planner.h"
 #include "tests/support/files.h"
 #include "tests/support/postgres.h"
 #include "workflows/loader.h"
@@ -56,15 +57,17 @@ struct DeskPostgres {
   }
 };
 
+WorkflowSet desk_workflows() {
+  auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
+  REQUIRE(loaded.ok());
+  return std::move(loaded).value();
+}
+
 template <typename Backend>
 struct DeskWorld {
   Backend backend;
   ManualClock clock{kDeskStart};
-  WorkflowSet workflows = [] {
-    auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-    REQUIRE(loaded.ok());
-    return std::move(loaded).value();
-  }();
+  WorkflowSet workflows = desk_workflows();
   std::unique_ptr<Store> store = backend.open_node(clock);
   Engine engine{*store, clock, workflows};
   Staff agent = add_staff("Sam Okafor", "sam@redress.example", Role::kAgent, "customer-care");
