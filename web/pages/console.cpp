@@ -164,8 +164,18 @@ std::string event_summary(const Event& e, const std::map<std::string, Staff>& st
   if (!parsed.is_object()) return {};
   std::string out;
   for (const auto& [key, value] : parsed.get_object()) {
-    if (key == "hash" || value.is_object() || value.is_array()) continue;
-    std::string text = value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+    if (key == "hash" || value.is_object()) continue;
+    std::string text;
+    if (value.is_array()) {
+      // A list of words (tags before and after, offers lapsed) reads as the words; other lists are left out.
+      bool words = true;
+      for (const auto& item : value.get_array()) words = words && item.is_string();
+      if (!words) continue;
+      for (const auto& item : value.get_array()) text += (text.empty() ? "" : ", ") + std::string(item.get_string());
+      if (text.empty()) continue;
+    } else {
+      text = value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+    }
     if ((key == "owner" || key == "from" || key == "to") && value.is_string()) text = staff_name(staff, text);
     if (text.size() > 160) text = text.substr(0, 157) + "...";
     out += (out.empty() ? "" : " · ") + std::string(key) + ": " + text;
