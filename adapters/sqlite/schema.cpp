@@ -699,6 +699,9 @@ CREATE TABLE case_tags (
 ) STRICT, WITHOUT ROWID;
 CREATE INDEX case_tags_case ON case_tags(case_id);
 CREATE INDEX cases_received_at ON cases(received_at);
+-- The list by team, newest first: an index's entries end with the rowid, so (team) is read in id
+-- order (cases_team_status puts the status between them).
+CREATE INDEX cases_team ON cases(team);
 CREATE TABLE saved_views (
   id         INTEGER PRIMARY KEY,
   staff_id   TEXT NOT NULL REFERENCES staff(id),
