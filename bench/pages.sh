@@ -113,7 +113,7 @@ bulk_time=$(curl -s -o "$work/bulk.json" -w "%{time_total}" -X POST -H "Authoriz
 python3 -c '
 import sys, json
 a = json.load(open(sys.argv[1]))
-print(f"POST /v1/cases/bulk (tag, 1,000 cases): {float(sys.argv[2]) * 1000:.0f} ms, {a[\"done\"]} done, {a[\"refused\"]} refused")' "$work/bulk.json" "$bulk_time"
+print("POST /v1/cases/bulk (tag, 1,000 cases): %.0f ms, %d done, %d refused" % (float(sys.argv[2]) * 1000, a["done"], a["refused"]))' "$work/bulk.json" "$bulk_time"
 team=$(sqlite3 "$db" "SELECT team FROM cases GROUP BY team ORDER BY count(*) DESC LIMIT 1")
 month_from=$(sqlite3 "$db" "SELECT date(received_at / 1000000, 'unixepoch', '-30 days') FROM cases ORDER BY id DESC LIMIT 1")
 month_to=$(sqlite3 "$db" "SELECT date(received_at / 1000000, 'unixepoch') FROM cases ORDER BY id DESC LIMIT 1")

