@@ -6,6 +6,8 @@
 // naturally still open, and every status appears. Everything goes through Engine::apply, so the
 // data set has true histories, hash chains, projections and notifications owed.
 #include <algorithm>
+#include <memory>
+#include <atomic>
 #include <iostream>
 #include <functional>
 #include <future>
@@ -600,7 +602,26 @@ int command_demo(const Arguments& args) {
   for (const auto& plan : plans)
     if (!plan.reference.empty())
       applied += handle_breaches(plan.reference, Actor::staff(lead.id, lead.role), end - std::chrono::hours(48));
+  // Tags, as a desk uses them (issue 27): the leads label some cases as they review them. Submitted
+  // at once, as a bulk action is (the writer groups them), and waited for by the flush below.
+  auto tagged = std::make_shared<std::atomic<int>>(0);
+  for (std::size_t i = 0; i < plans.size(); ++i) {
+    if (plans[i].reference.empty()) continue;
+    ActionRequest tag;
+    tag.type = ActionType::kTag;
+    tag.reference = plans[i].reference;
+    tag.actor = Actor::staff(lead.id, lead.role);
+    if (i % 11 == 3) tag.tags.push_back("repeat-complainant");
+    if (i % 23 == 5) tag.tags.push_back("vip");
+    if (i % 97 == 7) tag.tags.push_back("press");
+    if (tag.tags.empty()) continue;
+    std::sort(tag.tags.begin(), tag.tags.end());
+    env.engine->submit(std::move(tag), [tagged](Result<Committed> result) {
+      if (result) tagged->fetch_add(1);
+    });
+  }
   env.store->flush();
+  applied += tagged->load();
   // The search index takes in what the writer has not indexed yet (searches found it anyway).
   if (auto indexed = env.sqlite ? env.sqlite->index_search() : Status::success(); !indexed)
     std::cerr << "redress demo: the cases could not all be indexed for search yet: " << indexed.error().detail << "\n";

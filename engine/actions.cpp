@@ -6,6 +6,8 @@
 #include <cmath>
 #include <set>
 
+#include "engine/tags.h"
+
 namespace redress {
 
 namespace json = boost::json;
@@ -584,6 +586,45 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
       if (auto v = r.id("message_id", 'm', true)) a.message_id = *v;
       if (auto v = r.text("reason", true, kMaxLongText)) a.reason = *v;
       break;
+    case T::kTag:
+    case T::kUntag: {
+      const json::array* tags = r.array("tags");
+      if (!tags) {
+        if (!r.raw("tags") || r.raw("tags")->is_null()) r.fail("tags", "is required: a list of tags like [\"vip\"]");
+        break;
+      }
+      if (tags->empty() || tags->size() > kMaxTagsPerRequest) {
+        r.fail("tags", "must list 1 to " + std::to_string(kMaxTagsPerRequest) + " tags");
+        break;
+      }
+      for (std::size_t i = 0; i < tags->size(); ++i) {
+        const std::string field = "tags[" + std::to_string(i) + "]";
+        const json::value& tag = (*tags)[i];
+        if (!tag.is_string()) {
+          r.fail(field, "must be a string");
+          continue;
+        }
+        auto normal = normalize_tag(tag.get_string());
+        if (!normal)
+          r.fail(field, normal.error().detail);
+        else
+          insert_sorted(a.tags, *normal);
+      }
+      break;
+    }
+    case T::kMerge:
+    case T::kLink:
+    case T::kUnlink: {
+      const char* field = type == T::kMerge ? "into" : "case";
+      if (auto v = r.text(field, true, 64)) {
+        if (v->find_first_of(" \t\r\n/?#") != std::string::npos)
+          r.fail(field, "must be a case reference like \"CMP-2026-000042\"");
+        else
+          a.other_case = *v;
+      }
+      if (auto v = r.text("note", false, kMaxLongText)) a.note = *v;
+      break;
+    }
     case T::kHoldMessage:
     case T::kRecordBounce:
       // Only the mail intake holds a message or records a bounce; nothing decodes them from JSON.

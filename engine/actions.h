@@ -147,6 +147,9 @@ struct ActionRequest {
   std::optional<std::int64_t> paid_minor;
   std::string paid_currency;
   std::optional<Vulnerability> vulnerability;  // flag_vulnerable
+  std::vector<std::string> tags;               // tag, untag: valid tags (engine/tags.h), sorted, no repeats
+  // merge: the case the duplicate is merged into ("into"); link, unlink: the other case ("case").
+  std::string other_case;
 };
 
 // Field limits. Bodies larger than these are refused rather than truncated.

@@ -1,6 +1,7 @@
 #include "engine/engine.h"
 
 #include <future>
+#include <memory>
 
 #include "engine/planner.h"
 #include "engine/pledges.h"
@@ -42,6 +43,7 @@ Result<Committed> Engine::create_case(NewCase request, Actor actor, std::string 
 }
 
 void Engine::submit(ActionRequest request, Callback done) {
+  if (acts_on_two_cases(request.type)) return submit_on_two_cases(std::move(request), std::move(done));
   WorkItem item;
   item.reference = request.reference;
   item.ahead = plan_ahead(request);
@@ -54,6 +56,36 @@ void Engine::submit(ActionRequest request, Callback done) {
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));
+}
+
+void Engine::submit_on_two_cases(ActionRequest request, Callback done) {
+  auto shared = std::make_shared<const ActionRequest>(std::move(request));
+  if (shared->other_case.empty() || shared->other_case == shared->reference) {
+    // The planner names the field; nothing is submitted for a second case that is not one.
+    WorkItem item;
+    item.reference = shared->reference;
+    item.plan = [this, shared](const CaseSnapshot* current, WriteContext& context) -> Result<Change> {
+      if (!current) return Error::not_found("no case " + shared->reference);
+      return plan_action(*current, *shared, workflows_, clock_.now(), context);
+    };
+    item.done = observed(std::move(done));
+    store_.submit(std::move(item));
+    return;
+  }
+  std::vector<WorkItem> items(2);
+  items[0].reference = shared->reference;
+  items[0].plan = [this, shared](const CaseSnapshot* current, WriteContext& context) -> Result<Change> {
+    if (!current) return Error::not_found("no case " + shared->reference);
+    return plan_action(*current, *shared, workflows_, clock_.now(), context);
+  };
+  items[0].done = observed(std::move(done));
+  items[1].reference = shared->other_case;
+  items[1].plan = [this, shared](const CaseSnapshot* other, WriteContext&) -> Result<Change> {
+    if (!other) return Error::not_found("no case " + shared->other_case);
+    return plan_counterpart(*other, *shared, workflows_, clock_.now());
+  };
+  items[1].done = observed(nullptr);
+  store_.submit_together(std::move(items));
 }
 
 std::optional<AheadPlan> Engine::plan_ahead(const ActionRequest& request) const {

@@ -37,6 +37,9 @@ class Engine {
   [[nodiscard]] Result<Committed> create_case(NewCase request, Actor actor, std::string idempotency_key = {},
                                               std::string request_digest = {});
 
+  // An action on a case. Merge, link and unlink (acts_on_two_cases) change `other_case` too: both
+  // changes are written together or not at all (CaseStore::submit_together), and `done` gets the
+  // acted-on case's change, or the refusal of either side.
   void submit(ActionRequest request, Callback done);
   [[nodiscard]] Result<Committed> apply(ActionRequest request);
 
@@ -78,6 +81,8 @@ class Engine {
   std::function<void(const Committed&)> observer_;
 
   [[nodiscard]] Callback observed(Callback done) const;
+  // Merge, link, unlink: the acted-on case's plan and the other case's, submitted together.
+  void submit_on_two_cases(ActionRequest request, Callback done);
   // The action planned on the caller's thread against the snapshot the store keeps, so that the
   // writer need only check and write it; nullopt when there is none or the plan needs the writer.
   [[nodiscard]] std::optional<AheadPlan> plan_ahead(const ActionRequest& request) const;

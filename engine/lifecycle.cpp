@@ -47,7 +47,12 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "reject_message",
                                                                       "record_bounce",
                                                                       "flag_vulnerable",
-                                                                      "clear_vulnerable"};
+                                                                      "clear_vulnerable",
+                                                                      "tag",
+                                                                      "untag",
+                                                                      "merge",
+                                                                      "link",
+                                                                      "unlink"};
 }  // namespace
 
 std::string_view to_string(ActionType type) { return kActionNames.at(static_cast<std::size_t>(type)); }
@@ -135,7 +140,8 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
                 sc::custom_reaction<Ev<A::kAssess>>, sc::custom_reaction<Ev<A::kAddMessage>>,
                 sc::custom_reaction<Ev<A::kMakeCommitment>>, sc::custom_reaction<Ev<A::kKeepCommitment>>,
                 sc::custom_reaction<Ev<A::kRenegotiateCommitment>>, sc::custom_reaction<Ev<A::kFulfilRedress>>,
-                sc::custom_reaction<Ev<A::kRequestEscalation>>, sc::custom_reaction<Ev<A::kExemptCommitment>>>;
+                sc::custom_reaction<Ev<A::kRequestEscalation>>, sc::custom_reaction<Ev<A::kExemptCommitment>>,
+                sc::custom_reaction<Ev<A::kMerge>>>;
 
   sc::result react(const Ev<A::kTake>&) {
     auto& m = outermost_context();
@@ -174,6 +180,18 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
     outermost_context().accept();
     post_event(EvStopClock());
     return transit<Withdrawn>();
+  }
+  // A duplicate closes into the case that carries on; as closing, never over accepted redress
+  // still owed to the client.
+  sc::result react(const Ev<A::kMerge>&) {
+    auto& m = outermost_context();
+    if (m.facts.has_unfulfilled_redress) {
+      m.refuse("accepted redress is not fulfilled yet; fulfil it before merging the case into another");
+      return discard_event();
+    }
+    m.accept();
+    post_event(EvStopClock());
+    return transit<Closed>();
   }
   sc::result react(const Ev<A::kEscalate>&) {
     auto& m = outermost_context();
@@ -541,9 +559,11 @@ Verdict decide(const LifecycleState& state, ActionType action, const LifecycleFa
   // client's own (it moves awaiting_client back to investigating, and is refused once the case ended).
   LifecycleFacts facts = request_facts;
   ActionType decided = action;
-  // A vulnerability flag is a staff-only record about the client: decided as an internal note.
+  // A vulnerability flag is a staff-only record about the client, a tag a label and a link a
+  // pointer to another case: each decided as an internal note.
   if (action == A::kHoldMessage || action == A::kRejectMessage || action == A::kRecordBounce ||
-      action == A::kFlagVulnerable || action == A::kClearVulnerable) {
+      action == A::kFlagVulnerable || action == A::kClearVulnerable || action == A::kTag || action == A::kUntag ||
+      action == A::kLink || action == A::kUnlink) {
     decided = A::kAddMessage;
     facts.message_from_client = false;
     facts.message_internal = true;

@@ -58,14 +58,27 @@ enum class ActionType {
   // Staff flag the client as vulnerable (FCA FG21/1), or clear the flag; staff-only, never mailed.
   kFlagVulnerable,
   kClearVulnerable,
+  // The desk's operations (issue 27). Tags are staff's labels: decided as an internal note. A
+  // merge closes a duplicate into another case (the lifecycle's own move: any open status to
+  // closed); link and unlink relate two cases, decided as a note on each. Merge, link and unlink
+  // change two cases, which the engine writes together (Engine::submit).
+  kTag,
+  kUntag,
+  kMerge,
+  kLink,
+  kUnlink,
 };
-inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kClearVulnerable) + 1;
+inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kUnlink) + 1;
 inline constexpr int kLifecycleActionCount = static_cast<int>(ActionType::kAssess) + 1;
 
 [[nodiscard]] std::string_view to_string(ActionType type);
 [[nodiscard]] std::optional<ActionType> parse_ActionType(std::string_view text);
 [[nodiscard]] inline bool is_lifecycle_action(ActionType type) {
   return static_cast<int>(type) < kLifecycleActionCount;
+}
+// Merge, link and unlink: actions that change a second case (ActionRequest::other_case) too.
+[[nodiscard]] inline bool acts_on_two_cases(ActionType type) {
+  return type == ActionType::kMerge || type == ActionType::kLink || type == ActionType::kUnlink;
 }
 
 // The stored state the machine is restored from.

@@ -131,6 +131,14 @@ struct Case {
   std::string product;
   // Set while staff have flagged the client as vulnerable; staff only.
   std::optional<Vulnerability> vulnerability;
+  // Staff's labels for the case (issue 27): each a valid tag (engine/tags.h), sorted, no repeats.
+  std::vector<std::string> tags;
+  // The references of the cases linked to this one, sorted, no repeats. A link is always on both
+  // cases (written together); a merged duplicate and the case it was merged into are linked.
+  std::vector<std::string> links;
+  // Set once the case was merged into another as a duplicate: that case's reference. The
+  // duplicate is closed from then on and the other case carries on.
+  std::string merged_into;
 };
 
 struct Commitment {

@@ -9,6 +9,7 @@
 #include "engine/hash_chain.h"
 #include "engine/plan_steps.h"
 #include "engine/pledges.h"
+#include "engine/tags.h"
 
 namespace redress {
 
@@ -226,6 +227,19 @@ Redress* find_redress(std::vector<Redress>& list, std::int64_t id) {
   return nullptr;
 }
 
+json::array word_array(const std::vector<std::string>& words) {
+  json::array out;
+  for (const auto& w : words) out.emplace_back(w);
+  return out;
+}
+
+// "vip" or "vip, billing".
+std::string word_list(const std::vector<std::string>& words) {
+  std::string out;
+  for (const auto& w : words) out += (out.empty() ? "" : ", ") + w;
+  return out;
+}
+
 }  // namespace
 
 LifecycleState lifecycle_state(const Case& record) {
@@ -291,7 +305,7 @@ Status authorize(const Actor& actor, ActionType type, const Case& record, const 
       // Rights on a colleague's case (the workflow's [rights] decisions).
       if (!record.owner_id.empty() && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead) &&
           (workflow == nullptr || workflow->decisions == DecisionRights::kOwnerAndLeads) && type != T::kAddMessage &&
-          type != T::kAcceptMessage && type != T::kRejectMessage &&
+          type != T::kAcceptMessage && type != T::kRejectMessage && type != T::kTag && type != T::kUntag &&
           type != T::kTake)  // the lifecycle answers a take of an owned case (409: it has an owner)
         return Error::forbidden(std::string(to_string(type)) + " is for the case's owner (" + record.owner_id +
                                 ") or a lead or above; other agents may add notes and messages" +
@@ -332,6 +346,44 @@ Result<Change> plan_correction(const CaseSnapshot& current, const CaseCorrection
   correct("subject", correction.subject, after.subject);
   correct("description", correction.description, after.description);
   if (!changed) return Error::invalid("nothing to correct: every field given is already the case's");
+  return std::move(b).finish();
+}
+
+Result<Change> plan_counterpart(const CaseSnapshot& other, const ActionRequest& request, const WorkflowSet& workflows,
+                                Time now) {
+  const Case& before = other.record;
+  const std::string& first = request.reference;
+  if (request.actor.kind != Actor::Kind::kStaff || request.actor.role == Role::kIntake)
+    return Error::forbidden("only staff relate cases to each other");
+  auto refused = [&](std::string why) { return Error::refused(std::move(why), allowed_actions_now(before, workflows, now)); };
+  ChangeBuilder b(before, request.actor, now, before.version, other.commitments, other.redress);
+  Case& after = b.record();
+  switch (request.type) {
+    case T::kMerge:
+      // The case that carries on: open (or resolved, and so still answerable), never a duplicate itself.
+      if (!before.merged_into.empty())
+        return refused(before.reference + " was itself merged into " + before.merged_into + "; merge into that case");
+      if (is_ended(before.status))
+        return refused(before.reference + " is " + std::string(to_string(before.status)) +
+                       "; a duplicate is merged into a case that is still being handled");
+      insert_sorted(after.links, first);
+      b.event("case.duplicate_merged", json::object{{"duplicate", first}, {"note", request.note}});
+      break;
+    case T::kLink:
+      if (!insert_sorted(after.links, first)) return refused(before.reference + " is already linked to " + first);
+      if (after.links.size() > kMaxLinksPerCase)
+        return refused(before.reference + " has " + std::to_string(before.links.size()) +
+                       " linked cases already, the most a case may have");
+      b.event("case.linked", json::object{{"case", first}, {"note", request.note}});
+      break;
+    case T::kUnlink:
+      if (before.merged_into == first)
+        return refused(before.reference + " was merged into " + first + "; a merge stays linked");
+      (void)erase_sorted(after.links, first);
+      b.event("case.unlinked", json::object{{"case", first}, {"note", request.note}});
+      break;
+    default: return Error::internal(std::string(to_string(request.type)) + " changes one case only");
+  }
   return std::move(b).finish();
 }
 
@@ -1139,6 +1191,91 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
           b.email_staff(person, "escalation", "staff.escalation_requested");
       }
       if (auto owner = context.find_staff(after.owner_id)) b.email_staff(*owner, "owner", "staff.escalation_requested");
+      break;
+    }
+
+    case T::kTag:
+    case T::kUntag: {
+      const bool add = request.type == T::kTag;
+      if (request.tags.empty()) return Error::invalid_field("tags", "is required: a list of tags like [\"vip\"]");
+      std::vector<std::string> changed;
+      for (const auto& tag : request.tags)
+        if (add ? insert_sorted(after.tags, tag) : erase_sorted(after.tags, tag)) changed.push_back(tag);
+      if (changed.empty())
+        return Error::refused(add ? "the case is already tagged " + word_list(request.tags)
+                                  : "the case is not tagged " + word_list(request.tags),
+                              allowed_actions_now(before, workflows, now));
+      if (after.tags.size() > kMaxTagsPerCase)
+        return Error::refused("a case carries at most " + std::to_string(kMaxTagsPerCase) + " tags; this one has " +
+                                  std::to_string(before.tags.size()),
+                              allowed_actions_now(before, workflows, now));
+      b.event(add ? "case.tagged" : "case.untagged", json::object{{add ? "added" : "removed", word_array(changed)},
+                                                                  {"before", word_array(before.tags)},
+                                                                  {"after", word_array(after.tags)}});
+      b.change().tags_changed = true;
+      break;
+    }
+
+    case T::kMerge: {
+      const std::string& into = request.other_case;
+      if (into.empty()) return Error::invalid_field("into", "is required: the reference of the case that carries on");
+      if (into == before.reference) return Error::invalid_field("into", "a case cannot be merged into itself");
+      // Offers the client has not answered lapse, as at a resolution; promises made on the
+      // duplicate are cancelled with the reason (the clocks cancel its pledges as it closes).
+      json::array lapsed, cancelled;
+      for (auto& r : redress) {
+        if (r.status != RedressStatus::kProposed) continue;
+        r.status = RedressStatus::kRejected;
+        r.decided_at = now;
+        lapsed.push_back(json::value(redress_display_id(r.id)));
+        b.put(r);
+      }
+      const std::string reason = "the case was merged into " + into;
+      std::vector<Commitment> promises;
+      for (const auto& k : commitments)
+        if (k.kind == CommitmentKind::kPromise && k.status == CommitmentStatus::kOpen) promises.push_back(k);
+      for (auto& k : promises) cancelled.push_back(json::value(commitment_display_id(k.id)));
+      after.pending_offers = 0;
+      after.ended_at = now;
+      after.merged_into = into;
+      insert_sorted(after.links, into);
+      b.event("case.merged", json::object{{"into", into},
+                                          {"note", request.note},
+                                          {"lapsed_offers", std::move(lapsed)},
+                                          {"cancelled_promises", std::move(cancelled)}});
+      for (auto& k : promises) {
+        k.status = CommitmentStatus::kCancelled;
+        k.settled_at = now;
+        k.note = reason;
+        b.event("commitment.cancelled", json::object{{"commitment_id", commitment_display_id(k.id)}, {"reason", reason}});
+        b.put(std::move(k));
+      }
+      b.event("case.closed", transition({{"via", "merge"}, {"into", into}, {"note", request.note}, {"automatic", false}}));
+      break;
+    }
+
+    case T::kLink: {
+      const std::string& other = request.other_case;
+      if (other.empty()) return Error::invalid_field("case", "is required: the reference of the related case");
+      if (other == before.reference) return Error::invalid_field("case", "a case cannot be linked to itself");
+      if (!insert_sorted(after.links, other))
+        return Error::refused("the case is already linked to " + other, allowed_actions_now(before, workflows, now));
+      if (after.links.size() > kMaxLinksPerCase)
+        return Error::refused("a case has at most " + std::to_string(kMaxLinksPerCase) + " linked cases",
+                              allowed_actions_now(before, workflows, now));
+      b.event("case.linked", json::object{{"case", other}, {"note", request.note}});
+      break;
+    }
+
+    case T::kUnlink: {
+      const std::string& other = request.other_case;
+      if (other.empty()) return Error::invalid_field("case", "is required: the reference of the linked case");
+      if (before.merged_into == other)
+        return Error::refused("the case was merged into " + other + "; a merge stays linked",
+                              allowed_actions_now(before, workflows, now));
+      if (!erase_sorted(after.links, other))
+        return Error::refused("the case is not linked to " + other, allowed_actions_now(before, workflows, now));
+      b.event("case.unlinked", json::object{{"case", other}, {"note", request.note}});
       break;
     }
 

@@ -40,6 +40,14 @@ namespace redress {
                                              std::optional<std::int64_t> expected_version, const Actor& actor,
                                              const WorkflowSet& workflows, Time now);
 
+// The second case's side of an action on two cases (acts_on_two_cases: merge, link, unlink),
+// planned on `other` (the case `request.other_case` names) in the same transaction as
+// plan_action's change on `request.reference`, and written with it or not at all: the case a
+// duplicate is merged into records the merge (refused while it is closed or withdrawn); a link
+// or unlink is recorded on both cases. Staff only, like the first side.
+[[nodiscard]] Result<Change> plan_counterpart(const CaseSnapshot& other, const ActionRequest& request,
+                                              const WorkflowSet& workflows, Time now);
+
 // Whether `actor` may perform `type` on `record` at all (before the lifecycle is asked). Under the
 // workflow's default rights (Workflow::decisions, kOwnerAndLeads; also when `workflow` is null),
 // once a case has an owner only the owner and leads and above take decisions on it; other agents

@@ -68,6 +68,8 @@ struct Change {
   enum class Wake { kUnchanged, kSet, kClear };
   Wake wake = Wake::kUnchanged;
   Time wake_at{};
+  // The case's tags changed (after.tags): a store that indexes cases by tag rewrites the case's.
+  bool tags_changed = false;
 };
 
 // What a plan sees of a stored case.
@@ -157,6 +159,11 @@ class CaseStore {
 
   // ---- writes ----
   virtual void submit(WorkItem item) = 0;
+  // Work on several cases that stands or falls together (a merge, a link: one change on each
+  // case): the items run in order in one transaction, and either every item's change is committed
+  // or none is. When one fails, nothing of any is written and every item's `done` gets that
+  // item's error. Items on the same case are not allowed (kInvalid).
+  virtual void submit_together(std::vector<WorkItem> items) = 0;
   // While the storage refuses writes (full disk, read-only...): why; nullopt when writes work.
   [[nodiscard]] virtual std::optional<std::string> write_failure() const { return std::nullopt; }
   // Waits until everything submitted so far is committed.

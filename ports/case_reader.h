@@ -51,6 +51,17 @@ struct CaseFilter {
   bool overdue = false;    // has an open commitment past due, or a broken one
   bool open_only = false;  // only cases still being worked (before resolution)
   std::string client_email;  // "" any; else the client's address, compared without regard to case
+  std::string team;          // "" any; else the team whose queue the case is in
+  std::vector<std::string> tags;  // cases carrying every one of these tags (engine/tags.h); empty: any
+  std::optional<Time> received_from;  // received at or after
+  std::optional<Time> received_to;    // received before
+};
+
+// How many cases carry a tag, and how many of those are still open (before resolution).
+struct TagCount {
+  std::string tag;
+  std::int64_t cases = 0;
+  std::int64_t open_cases = 0;
 };
 
 struct CasePage {
@@ -105,6 +116,8 @@ class CaseReader {
   [[nodiscard]] virtual Result<std::string> redress_case(std::int64_t redress_id) = 0;
   [[nodiscard]] virtual Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() = 0;
   [[nodiscard]] virtual Result<std::int64_t> count_open_commitments() = 0;
+  // Every tag in use, with its counts, most cases first (then by tag).
+  [[nodiscard]] virtual Result<std::vector<TagCount>> count_cases_by_tag() = 0;
 };
 
 }  // namespace redress

@@ -20,6 +20,7 @@
 #include "ports/mailbox_state.h"
 #include "ports/outbox_store.h"
 #include "ports/report_store.h"
+#include "ports/saved_views.h"
 #include "ports/session_store.h"
 #include "ports/staff_directory.h"
 
@@ -35,6 +36,7 @@ class Store : public CaseStore,
               public ReportStore,
               public InboundMailStore,
               public MailboxStateStore,
+              public SavedViewStore,
               public BlobStore {
  public:
   ~Store() override = default;

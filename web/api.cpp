@@ -61,6 +61,7 @@ void register_api(Router& router, ApiContext& api) {
   // Cases (web/api_cases.cpp).
   staff(verb::post, "/v1/cases", kCreators, kJson, &create_case);
   staff(verb::get, "/v1/cases", kAgentUp, kNone, &list_cases);
+  staff(verb::post, "/v1/cases/bulk", kAgentUp, kJson, &bulk_cases);  // web/api_desk.cpp
   staff(verb::get, "/v1/cases/{ref}", kAgentUp, kNone, &get_case);
   staff(verb::patch, "/v1/cases/{ref}", kAgentUp, kJson, &correct_case);
   staff(verb::post, "/v1/cases/{ref}/actions", kAgentUp, kJson, &act_on_case);
@@ -103,6 +104,7 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::get, "/v1/reports/owners", kLeadUp, kNone, &owners_report);
   open(verb::get, "/v1/reports/standards", Access::kPublic, kNone, &standards_report);
   staff(verb::get, "/v1/reports/returns", kLeadUp, kNone, &returns_report);
+  staff(verb::get, "/v1/reports/tags", kLeadUp, kNone, &tags_report);  // web/api_desk.cpp
 
   // The published workflows (web/api_workflows.cpp).
   open(verb::get, "/v1/workflows", Access::kPublic, kNone, &list_workflows);

@@ -5,6 +5,8 @@
 // onto an I/O thread so the store's writer is never kept waiting. Thread-safe once built.
 #pragma once
 
+#include <boost/json/object.hpp>
+
 #include <functional>
 #include <map>
 #include <memory>
@@ -22,6 +24,7 @@
 #include "ports/client_links.h"
 #include "ports/outbox_store.h"
 #include "ports/report_store.h"
+#include "ports/saved_views.h"
 #include "ports/session_store.h"
 #include "ports/staff_directory.h"
 #include "web/letters.h"
@@ -103,6 +106,8 @@ struct ApiContext {
   std::shared_ptr<const LetterTemplates> letters;
   // Mail delivery's last outcome, for /healthz; null when mail is not sent (no --smtp).
   std::shared_ptr<MailHealth> mail_health;
+  // The console's saved case-list views (ports/saved_views.h); null: the console cannot save them.
+  SavedViewStore* saved_views = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);
@@ -114,6 +119,12 @@ void register_api(Router& router, ApiContext& api);
 
 // A message that came by email, as received (message/rfc822), as a download; staff only.
 [[nodiscard]] Response original_mail(ApiContext& api, const std::string& reference, const std::string& message_id);
+
+// What the client sees of a merge (issue 27): {"merged_into": {"reference", "status", "client_url"}
+// or null, "merged_cases": [references merged into this case]}. Another case is named to the
+// client only when it is theirs (the same email address); then merged_into carries its status
+// and the link to its status page.
+[[nodiscard]] boost::json::object client_merge_json(ApiContext& api, const Case& record);
 
 // The link a client follows to their status page.
 [[nodiscard]] std::string client_url(const ApiContext& api, const std::string& token);

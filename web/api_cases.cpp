@@ -171,6 +171,10 @@ void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   filter.workflow = query.text("workflow", 200);
   filter.escalation_level = query.whole_number("escalation_level", 0, 20);
   filter.overdue = query.flag("overdue", false);
+  filter.team = query.text("team", 200);
+  filter.tags = query.tags("tag");
+  filter.received_from = query.time("received_from");
+  filter.received_to = query.time("received_to");
   std::string text = query.text("q", 200);
   PageRequest asked = page_request(query);
   if (query.refusal()) return reply(*query.refusal());

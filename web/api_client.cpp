@@ -19,6 +19,7 @@ Response client_view(ApiContext& api, const CaseView& view, http::status status)
   json::object body =
       client_view_json(view.snapshot, view.owner, api.engine.workflows().find(view.snapshot.record.workflow),
                        view.messages, client_actions(api, view.snapshot.record));
+  for (auto& [key, value] : client_merge_json(api, view.snapshot.record)) body[key] = value;
   return json_response(status, body);
 }
 
@@ -56,6 +57,35 @@ std::vector<std::string> client_actions(ApiContext& api, const Case& record) {
 }
 
 std::string client_url(const ApiContext& api, const std::string& token) { return api.base_url + "/c/" + token; }
+
+json::object client_merge_json(ApiContext& api, const Case& record) {
+  auto lower = [](std::string text) {
+    for (char& c : text)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return text;
+  };
+  // Another case is the client's when it has the same address; nothing of anyone else's is shown.
+  auto theirs = [&](const Case& other) {
+    return !record.client.email.empty() && lower(other.client.email) == lower(record.client.email);
+  };
+  json::value into = nullptr;
+  if (!record.merged_into.empty()) {
+    json::object o{{"reference", record.merged_into}};
+    if (auto survivor = api.reads.load_case(record.merged_into); survivor && theirs(survivor->record)) {
+      o["status"] = to_string(survivor->record.status);
+      if (auto nonce = api.client_links.client_link_nonce(record.merged_into))
+        o["client_url"] = client_url(api, api.keyring.client_token(*nonce));
+    }
+    into = std::move(o);
+  }
+  json::array merged;
+  for (const auto& reference : record.links) {
+    if (reference == record.merged_into) continue;
+    auto other = api.reads.load_case(reference);
+    if (other && other->record.merged_into == record.reference && theirs(other->record)) merged.emplace_back(reference);
+  }
+  return json::object{{"merged_into", std::move(into)}, {"merged_cases", std::move(merged)}};
+}
 
 void create_client_link(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto link = api.keyring.new_client_link();

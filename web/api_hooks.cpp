@@ -38,7 +38,10 @@ const std::vector<std::string_view> kEventTypes{"case.received",           "case
                                                 "message.held",            "message.accepted",
                                                 "message.rejected",        "mail.bounced",
                                                 "case.holding_reply_due",  "commitment.exempted",
-                                                "case.corrected"};
+                                                "case.corrected",          "case.tagged",
+                                                "case.untagged",           "case.merged",
+                                                "case.duplicate_merged",   "case.linked",
+                                                "case.unlinked"};
 
 json::object subscription_json(const Subscription& s) {
   json::array types;

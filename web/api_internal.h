@@ -84,6 +84,10 @@ struct PageRequest {
 ApiHandlerFunction create_case, list_cases, get_case, correct_case, act_on_case, case_events, case_notifications, add_message,
     make_commitment, offer_redress;
 
+// ---- the desk: bulk actions, tags counted (web/api_desk.cpp) ------------------------------------
+
+ApiHandlerFunction bulk_cases, tags_report;
+
 // ---- commitments and redress by id (web/api_commitments.cpp) -----------------------------------
 
 // keep_commitment, renegotiate_commitment: `type` on the commitment the route's {id} names.

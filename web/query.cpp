@@ -4,6 +4,8 @@
 
 #include <charconv>
 
+#include "engine/tags.h"
+
 namespace redress::web {
 
 namespace json = boost::json;
@@ -63,6 +65,34 @@ std::optional<Time> QueryReader::time(const std::string& name) {
   auto parsed = parse_time(*value);
   if (!parsed) refuse(name, "must be an RFC 3339 time");
   return parsed;
+}
+
+std::vector<std::string> QueryReader::tags(const std::string& name) {
+  std::vector<std::string> tags;
+  auto value = context_.query_value(name);
+  if (!value || value->empty()) return tags;
+  std::string_view rest = *value;
+  while (true) {
+    auto comma = rest.find(',');
+    std::string_view part = rest.substr(0, comma);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) {
+      auto tag = normalize_tag(part);
+      if (!tag) {
+        refuse(name, "\"" + std::string(part) + "\" is not a tag: it " + tag.error().detail);
+        return {};
+      }
+      insert_sorted(tags, *tag);
+    }
+    if (comma == std::string_view::npos) break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (tags.size() > kMaxTagsPerRequest) {
+    refuse(name, "names more than " + std::to_string(kMaxTagsPerRequest) + " tags");
+    return {};
+  }
+  return tags;
 }
 
 }  // namespace redress::web

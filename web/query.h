@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/time.h"
 #include "web/http.h"
@@ -46,6 +47,8 @@ class QueryReader {
     if (!parsed) refuse(name, "\"" + *value + "\" is not " + what);
     return parsed;
   }
+  // Tags (engine/tags.h), comma-separated ("vip,billing"), each lowercased; empty when absent.
+  [[nodiscard]] std::vector<std::string> tags(const std::string& name);
   // The page size every list takes: 1 to `max`, `fallback` when absent.
   [[nodiscard]] int limit(int max, int fallback) { return whole_number("limit", 1, max, fallback); }
 

@@ -171,6 +171,12 @@ json::value vulnerability_json(const Case& c) {
                       {"review_on", format_date(c.vulnerability->review_on)}};
 }
 
+json::array string_array(const std::vector<std::string>& words) {
+  json::array out;
+  for (const auto& w : words) out.emplace_back(w);
+  return out;
+}
+
 json::object case_summary_json(const Case& c, const std::optional<Staff>& owner) {
   return json::object{{"reference", c.reference},
                       {"status", to_string(c.status)},
@@ -187,7 +193,8 @@ json::object case_summary_json(const Case& c, const std::optional<Staff>& owner)
                       {"received_at", format_time(c.received_at)},
                       {"updated_at", format_time(c.updated_at)},
                       {"regulator_reference", c.regulator_reference.empty() ? json::value(nullptr)
-                                                                             : json::value(c.regulator_reference)}};
+                                                                             : json::value(c.regulator_reference)},
+                      {"tags", string_array(c.tags)}};
 }
 
 json::object standards_json(const CaseSnapshot& snapshot, const Workflow* workflow) {
@@ -268,6 +275,9 @@ json::object case_json(const CaseSnapshot& snapshot, const std::optional<Staff>&
                       {"redress", std::move(redress)},
                       {"messages", std::move(notes)},
                       {"head_hash", c.head_hash},
+                      {"tags", string_array(c.tags)},
+                      {"links", string_array(c.links)},
+                      {"merged_into", c.merged_into.empty() ? json::value(nullptr) : json::value(c.merged_into)},
                       {"summary_resolution_until", nullptr},
                       {"holding_reply", nullptr}};
   if (workflow)

@@ -3,6 +3,7 @@
 // views; the client view is built from client-visible data alone.
 #pragma once
 
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
 #include <optional>
@@ -24,6 +25,8 @@ namespace redress::web {
 [[nodiscard]] boost::json::object message_json(const Message& message, const std::string& case_reference = {});
 [[nodiscard]] boost::json::object event_json(const Event& event);
 [[nodiscard]] boost::json::object case_summary_json(const Case& record, const std::optional<Staff>& owner);
+// ["a", "b"] from a list of words (tags, references).
+[[nodiscard]] boost::json::array string_array(const std::vector<std::string>& words);
 // The touchpoints the API documents and the forms offer, with what each means in words:
 // {"front_desk", "In one of our shops or offices"}, ...
 [[nodiscard]] const std::vector<std::pair<std::string, std::string>>& touchpoint_names();

@@ -134,6 +134,20 @@ Result<std::int64_t> CaseQueries::count_open_commitments() {
   });
 }
 
+Result<std::vector<TagCount>> CaseQueries::count_cases_by_tag() {
+  return pool_.with([&](Connection& db) -> Result<std::vector<TagCount>> {
+    auto rows = db.query(
+        "SELECT t.tag, count(*), count(*) FILTER (WHERE c.status IN ('received','acknowledged','investigating',"
+        "'awaiting_client','redress_proposed')) FROM case_tags t JOIN cases c ON c.id = t.case_id GROUP BY t.tag "
+        "ORDER BY count(*) DESC, t.tag");
+    if (!rows) return rows.error();
+    std::vector<TagCount> counts;
+    for (int i = 0; i < rows->size(); ++i)
+      counts.push_back(TagCount{rows->text(i, 0), rows->integer(i, 1), rows->integer(i, 2)});
+    return counts;
+  });
+}
+
 Result<CaseSnapshot> CaseQueries::load_case_by_client_link(const std::string& token_hash) {
   return pool_.with([&](Connection& db) -> Result<CaseSnapshot> {
     auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);

@@ -4,6 +4,7 @@
 
 #include "adapters/postgres/rows.h"
 #include "adapters/postgres/session_records.h"
+#include "engine/tags.h"
 
 namespace redress::postgres {
 
@@ -108,6 +109,13 @@ Result<ChangeWriter::Queued> ChangeWriter::add(Connection& db, Pipeline& rows, c
     Params params = case_params(c);
     params.add(change.expected_version);
     rows.add(stale_check == StaleCheck::kAsError ? kUpdateOrFail : update_case_sql_text(), std::move(params));
+  }
+  if (change.tags_changed) {
+    // The tags by case (migration 6), which the case list filters on: the case's, written again.
+    rows.add("DELETE FROM case_tags WHERE case_id = $1", Params().add(c.id));
+    if (!c.tags.empty())
+      rows.add("INSERT INTO case_tags(tag, case_id) SELECT unnest(string_to_array($1, ' ')), $2",
+               Params().add(join_words(c.tags)).add(c.id));
   }
   for (const auto& e : change.events)
     rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)",

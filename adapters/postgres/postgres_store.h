@@ -20,6 +20,7 @@
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/outbox_records.h"
 #include "adapters/postgres/report_records.h"
+#include "adapters/postgres/saved_view_records.h"
 #include "adapters/postgres/scheduler_records.h"
 #include "adapters/postgres/session_records.h"
 #include "adapters/postgres/staff_records.h"
@@ -49,6 +50,7 @@ class PostgresStore final : public Store {
 
   // ---- CaseStore ----
   void submit(WorkItem item) override { writer_->submit(std::move(item)); }
+  void submit_together(std::vector<WorkItem> items) override { writer_->submit_together(std::move(items)); }
   void flush() override { writer_->flush(); }
   [[nodiscard]] std::optional<std::string> write_failure() const override { return writer_->failure(); }
   [[nodiscard]] Result<std::optional<Time>> next_wake() override { return scheduler_.next_wake(); }
@@ -92,6 +94,17 @@ class PostgresStore final : public Store {
     return cases_.count_cases_by_status();
   }
   [[nodiscard]] Result<std::int64_t> count_open_commitments() override { return cases_.count_open_commitments(); }
+  [[nodiscard]] Result<std::vector<TagCount>> count_cases_by_tag() override { return cases_.count_cases_by_tag(); }
+
+  // ---- SavedViewStore ----
+  [[nodiscard]] Result<std::vector<SavedView>> list_views(const std::string& staff_id,
+                                                          const std::string& team) override {
+    return views_.list_views(staff_id, team);
+  }
+  [[nodiscard]] Result<SavedView> save_view(const SavedView& view) override { return views_.save_view(view); }
+  [[nodiscard]] Status delete_view(std::int64_t id, const std::string& staff_id) override {
+    return views_.delete_view(id, staff_id);
+  }
   [[nodiscard]] Result<CaseSnapshot> load_case_by_client_link(const std::string& token_hash) override {
     return cases_.load_case_by_client_link(token_hash);
   }
@@ -206,6 +219,7 @@ class PostgresStore final : public Store {
   OutboxRecords outbox_;
   SessionRecords sessions_;
   ReportRecords reports_;
+  SavedViewRecords views_;
   std::unique_ptr<WritePipeline> writer_;  // stopped first: destroyed first of what it uses
 };
 

@@ -6,6 +6,7 @@
 
 #include "adapters/sqlite/rows.h"  // encode_cursor, decode_cursor: one cursor format for both stores
 #include "engine/hash_chain.h"
+#include "engine/tags.h"
 
 namespace redress::postgres {
 
@@ -175,7 +176,10 @@ Params case_params(const Case& c) {
       .add(c.vulnerability ? std::optional<std::string>(std::string(to_string(c.vulnerability->driver)))
                            : std::nullopt)
       .add(c.vulnerability ? c.vulnerability->note : std::string())
-      .add(c.vulnerability ? format_date(c.vulnerability->review_on) : std::string());
+      .add(c.vulnerability ? format_date(c.vulnerability->review_on) : std::string())
+      .add(join_words(c.tags))
+      .add(join_words(c.links))
+      .add(c.merged_into);
   return p;
 }
 
@@ -224,6 +228,9 @@ Case read_case(const Rows& s, int row, int i) {
     if (auto date = parse_date(s.text(row, i + 38))) flag.review_on = *date;
     c.vulnerability = std::move(flag);
   }
+  c.tags = split_words(s.text(row, i + 39));
+  c.links = split_words(s.text(row, i + 40));
+  c.merged_into = s.text(row, i + 41);
   return c;
 }
 
@@ -550,6 +557,12 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
   if (filter.escalation_level)
     params.add(std::int64_t{*filter.escalation_level}), sql += " AND escalation_level = " + next();
   if (!filter.client_email.empty()) params.add(filter.client_email), sql += " AND lower(client_email) = lower(" + next() + ")";
+  if (!filter.team.empty()) params.add(filter.team), sql += " AND team = " + next();
+  // Each tag through the tags by case (migration 6), whose key is (tag, case_id).
+  for (const auto& tag : filter.tags)
+    params.add(tag), sql += " AND id IN (SELECT case_id FROM case_tags WHERE tag = " + next() + ")";
+  if (filter.received_from) params.add(to_micros(*filter.received_from)), sql += " AND received_at >= " + next();
+  if (filter.received_to) params.add(to_micros(*filter.received_to)), sql += " AND received_at < " + next();
   if (!text.empty()) {
     std::string pattern = "%";
     for (char c : text) {

@@ -29,7 +29,7 @@ extern const char* const kStaffColumns;
 [[nodiscard]] const std::string& upsert_commitment_sql();
 [[nodiscard]] const std::string& upsert_redress_sql();
 // The number of columns in kCaseColumns: SQLite's (sqlite::kCaseColumnCount).
-inline constexpr int kCaseColumnCount = 39;
+inline constexpr int kCaseColumnCount = 42;
 
 // The parameters of insert_case_sql(), in kCaseColumns order.
 [[nodiscard]] Params case_params(const Case& c);

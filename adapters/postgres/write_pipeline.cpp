@@ -202,6 +202,26 @@ void WritePipeline::submit(WorkItem item) {
   work_available_.notify_one();
 }
 
+void WritePipeline::submit_together(std::vector<WorkItem> items) {
+  for (std::size_t i = 0; i < items.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (items[i].reference == items[j].reference) {
+        for (auto& item : items)
+          if (item.done) item.done(Error::invalid("work submitted together names case " + items[i].reference + " twice"));
+        return;
+      }
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      items[i].submitted_at = now;
+      queue_.push_back(Queued{std::move(items[i]), std::nullopt, static_cast<std::uint32_t>(items.size() - 1 - i)});
+      ++submitted_;
+    }
+  }
+  work_available_.notify_one();
+}
+
 Status WritePipeline::run_write(std::function<Status(Connection&)> work) {
   std::promise<Status> promise;
   auto future = promise.get_future();
@@ -243,7 +263,8 @@ void WritePipeline::run() {
       std::unique_lock lock(mutex_);
       work_available_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
       if (queue_.empty() && stopping_) return;
-      while (!queue_.empty() && group.size() < options_.max_batch) {
+      // A unit of items that stand or fall together is never split, even past max_batch.
+      while (!queue_.empty() && (group.size() < options_.max_batch || group.back().with_next > 0)) {
         group.push_back(std::move(queue_.front()));
         queue_.pop_front();
       }
@@ -268,8 +289,10 @@ void WritePipeline::run_group(std::vector<Queued>& group) {
       }
     }
     // Work items alone go in one pass of a few round trips; a group with administration in it, or
-    // whose grouped pass met an item's failure, goes item by item.
-    const bool work_only = std::all_of(group.begin(), group.end(), [](const Queued& q) { return q.work.has_value(); });
+    // with work that stands or falls together (submit_together: the grouped pass answers each
+    // item's failure alone), or whose grouped pass met an item's failure, goes item by item.
+    const bool work_only = std::all_of(group.begin(), group.end(),
+                                       [](const Queued& q) { return q.work.has_value() && q.with_next == 0; });
     Pass pass = work_only ? run_grouped(group) : run_pass(group, Savepoints::kNone);
     if (pass == Pass::kRunAgain) pass = run_pass(group, Savepoints::kPerItem);
     if (pass == Pass::kAnswered) return;
@@ -330,45 +353,60 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     refuse(group, transaction.error());
     return Pass::kAnswered;
   }
-  for (std::size_t i = 0; i < group.size(); ++i) {
+  // Item by item, or a unit of items that stand or fall together (submit_together) as one: its
+  // items run under one savepoint, and when one fails, every item of the unit fails with it.
+  for (std::size_t first = 0; first < group.size();) {
+    const std::size_t end = first + 1 + group[first].with_next;
     if (savepoints == Savepoints::kPerItem) {
       if (Status s = db.execute("SAVEPOINT item"); !s)
         return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered) : Pass::kRetry;
     }
-    WriterContext context(db);
     std::optional<Error> error;
-    try {
-      if (group[i].work) {
-        results[i] = run_work(*group[i].work, context);
-        if (!(*results[i]).ok()) error = (*results[i]).error();
-      } else {
-        admin_results[i] = group[i].admin->work(db);
-        if (!admin_results[i].ok()) error = admin_results[i].error();
+    bool wrote = false;
+    for (std::size_t i = first; i < end && !error; ++i) {
+      WriterContext context(db);
+      try {
+        if (group[i].work) {
+          results[i] = run_work(*group[i].work, context);
+          if (!(*results[i]).ok()) error = (*results[i]).error();
+        } else {
+          admin_results[i] = group[i].admin->work(db);
+          if (!admin_results[i].ok()) error = admin_results[i].error();
+        }
+      } catch (const StorageFailure& e) {
+        error = e.error;
+      } catch (const std::exception& e) {  // a bug in a plan must not take the group down
+        spdlog::error("store: work item failed with an exception: {}", e.what());
+        error = Error::internal(e.what());
       }
-    } catch (const StorageFailure& e) {
-      error = e.error;
-    } catch (const std::exception& e) {  // a bug in a plan must not take the group down
-      spdlog::error("store: work item failed with an exception: {}", e.what());
-      error = Error::internal(e.what());
+      // An item that stood wrote its rows; one that failed may have (an admin item may have).
+      if (!error)
+        wrote = true;
+      else
+        wrote = wrote || context.reference_taken || context.rows_written || !group[i].work;
     }
+    const std::size_t unit_first = first;
+    first = end;
     if (!error) {
       if (savepoints == Savepoints::kPerItem) {
         if (Status s = db.execute("RELEASE SAVEPOINT item"); !s) return db.healthy() ? Pass::kRunAgain : Pass::kRetry;
       }
       continue;
     }
-    if (group[i].work)
-      results[i] = *error;
-    else
-      admin_results[i] = *error;
+    // Every item of a unit fails with the one that failed, the ones before it included.
+    for (std::size_t i = unit_first; i < end; ++i) {
+      if (group[i].work)
+        results[i] = *error;
+      else
+        admin_results[i] = *error;
+    }
     // Another transaction met this one, or the server went away: the whole group again.
     if (db.last_failure() == Failure::kRetryable || db.last_failure() == Failure::kConnectionLost || !db.healthy())
       return Pass::kRetry;
-    // The database aborted the transaction, or the item wrote before it failed (an admin item may
-    // have): its writes must go, the others' stay.
+    // The database aborted the transaction, or the unit wrote before it failed: its writes must
+    // go, the others' stay.
     const bool aborted = PQtransactionStatus(db.handle()) == PQTRANS_INERROR;
-    const bool wrote = aborted || context.reference_taken || context.rows_written || !group[i].work;
-    if (!wrote) {
+    if (!(aborted || wrote)) {
       if (savepoints == Savepoints::kPerItem) (void)db.execute("RELEASE SAVEPOINT item");
       continue;
     }

@@ -55,6 +55,10 @@ class WritePipeline {
   WritePipeline& operator=(const WritePipeline&) = delete;
 
   void submit(WorkItem item);
+  // Items that stand or fall together (CaseStore::submit_together): queued side by side, always in
+  // one group, each case row locked in turn, run under one savepoint when the group has
+  // savepoints, and all rolled back when one fails. kInvalid for every item when two are on one case.
+  void submit_together(std::vector<WorkItem> items);
   // Waits until everything submitted before the call has been answered.
   void flush();
   // While writes fail for want of the database: why; nullopt when the last group committed.
@@ -74,6 +78,7 @@ class WritePipeline {
   struct Queued {
     std::optional<WorkItem> work;
     std::optional<AdminItem> admin;
+    std::uint32_t with_next = 0;  // how many of the items after this one stand or fall with it
   };
   enum class Savepoints { kNone, kPerItem };
   enum class Pass { kAnswered, kRunAgain, kRetry };

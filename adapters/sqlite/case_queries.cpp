@@ -233,4 +233,18 @@ Result<std::int64_t> CaseQueries::count_open_commitments() {
   });
 }
 
+Result<std::vector<TagCount>> CaseQueries::count_cases_by_tag() {
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<TagCount>> {
+    // From the tags by case (migration 18): only tagged cases are read, each by its key.
+    auto& count = db.cached(
+        "SELECT t.tag, count(*), sum(c.status IN ('received','acknowledged','investigating','awaiting_client',"
+        "'redress_proposed')) FROM case_tags t JOIN cases c ON c.id = t.case_id GROUP BY t.tag "
+        "ORDER BY count(*) DESC, t.tag");
+    std::vector<TagCount> counts;
+    while (count.step()) counts.push_back(TagCount{count.text(0), count.integer(1), count.integer(2)});
+    if (!count.status()) return count.status().error();
+    return counts;
+  });
+}
+
 }  // namespace redress::sqlite

@@ -40,6 +40,7 @@ class CaseQueries {
   [[nodiscard]] Result<std::string> redress_case(std::int64_t redress_id);
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status();
   [[nodiscard]] Result<std::int64_t> count_open_commitments();
+  [[nodiscard]] Result<std::vector<TagCount>> count_cases_by_tag();
 
  private:
   StoreAccess store_;

@@ -2,6 +2,8 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "adapters/sqlite/inbound_records.h"
 #include "adapters/sqlite/rows.h"
 
@@ -96,6 +98,30 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
     if (!changed) return changed.error();
     if (*changed != 1)
       return Error::stale("case " + c.reference + " changed since version " + std::to_string(change.expected_version));
+  }
+  if (change.tags_changed) {
+    // The tags by case (migration 18), which the case list filters on: the tags the change took off,
+    // then those it put on (every stored one when the change was planned on a case not at hand).
+    const std::vector<std::string>* old_tags = before ? &before->record.tags : nullptr;
+    if (!old_tags) {
+      auto& clear = db.cached("DELETE FROM case_tags WHERE case_id = ?1");
+      clear.bind(1, c.id);
+      if (auto s = clear.run(); !s) return s;
+    }
+    static const std::vector<std::string> kNone;
+    const std::vector<std::string>& was = old_tags ? *old_tags : kNone;
+    for (const auto& tag : was) {
+      if (std::binary_search(c.tags.begin(), c.tags.end(), tag)) continue;
+      auto& drop = db.cached("DELETE FROM case_tags WHERE tag = ?1 AND case_id = ?2");
+      drop.bind_static(1, tag).bind(2, c.id);
+      if (auto s = drop.run(); !s) return s;
+    }
+    for (const auto& tag : c.tags) {
+      if (std::binary_search(was.begin(), was.end(), tag)) continue;
+      auto& add = db.cached("INSERT OR IGNORE INTO case_tags(tag, case_id) VALUES (?1, ?2)");
+      add.bind_static(1, tag).bind(2, c.id);
+      if (auto s = add.run(); !s) return s;
+    }
   }
   auto& event =
       db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");

@@ -15,11 +15,11 @@
 
 namespace redress::sqlite {
 
-inline constexpr int kCaseColumnCount = 39;
+inline constexpr int kCaseColumnCount = 42;
 // The cases columns in the order read_case() reads them, for SELECT lists.
 extern const char* const kCaseColumns;
 extern const char* const kInsertCaseSql;
-extern const char* const kUpdateCaseSql;  // binds the case as ?1..?30 and the expected version as ?31
+extern const char* const kUpdateCaseSql;  // binds the case as ?1..?42 and the expected version as ?43
 extern const char* const kUpsertCommitmentSql;
 extern const char* const kUpsertRedressSql;
 

@@ -690,6 +690,40 @@ CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
     R"sql(
 ALTER TABLE leases ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
 )sql",
+    // 18: the desk (issue 27): tags, links and the merge pointer on cases; case_tags, the tags by
+    // case, which the case list filters on (the writer keeps it with each change of a case's tags);
+    // an index of receipt times for the list's "received between"; and the case-list views staff
+    // save in the console (ports/saved_views.h). 
+    R"sql(
+ALTER TABLE cases ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN links TEXT NOT NULL DEFAULT '';
+ALTER TABLE cases ADD COLUMN merged_into TEXT NOT NULL DEFAULT '';
+CREATE TABLE case_tags (
+  tag     TEXT NOT NULL,
+  case_id INTEGER NOT NULL REFERENCES cases(id),
+  PRIMARY KEY (tag, case_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX case_tags_case ON case_tags(case_id);
+CREATE INDEX cases_received_at ON cases(received_at);
+-- The list by team and by owner, newest first: an index's entries end with the rowid, so (team)
+-- and (owner_id) are read in id order and a page stops after its cases (cases_team_status and
+-- cases_owner_status put the status between them, and the list then sorted every case of the
+-- owner: 226 ms for an owner of 12,500 cases among 100,000, 6 ms so).
+CREATE INDEX cases_team ON cases(team);
+CREATE INDEX cases_owner ON cases(owner_id);
+-- The overdue filter's test for a broken commitment of the case: only broken ones are indexed.
+CREATE INDEX commitments_broken_case ON commitments(case_id) WHERE status = 'broken';
+CREATE TABLE saved_views (
+  id         INTEGER PRIMARY KEY,
+  staff_id   TEXT NOT NULL REFERENCES staff(id),
+  name       TEXT NOT NULL,
+  team       TEXT NOT NULL DEFAULT '',
+  filter     TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) STRICT;
+CREATE UNIQUE INDEX saved_views_owner_name ON saved_views(staff_id, name);
+CREATE INDEX saved_views_team ON saved_views(team) WHERE team <> '';
+)sql",
 };
 
 // The summaries each migration creates, filled from the rows after its SQL, in its transaction, by

@@ -67,7 +67,8 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       reports_(access_),
       scheduler_(access_),
       inbound_(access_),
-      mailboxes_(access_) {
+      mailboxes_(access_),
+      views_(access_) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
@@ -88,6 +89,18 @@ SqliteStore::~SqliteStore() {
 }
 
 void SqliteStore::submit(WorkItem item) { pipeline_.submit(std::move(item)); }
+
+void SqliteStore::submit_together(std::vector<WorkItem> items) { pipeline_.submit_together(std::move(items)); }
+
+Result<std::vector<TagCount>> SqliteStore::count_cases_by_tag() { return cases_.count_cases_by_tag(); }
+
+Result<std::vector<SavedView>> SqliteStore::list_views(const std::string& staff_id, const std::string& team) {
+  return views_.list_views(staff_id, team);
+}
+Result<SavedView> SqliteStore::save_view(const SavedView& view) { return views_.save_view(view); }
+Status SqliteStore::delete_view(std::int64_t id, const std::string& staff_id) {
+  return views_.delete_view(id, staff_id);
+}
 
 Status SqliteStore::run_write(std::function<Status(Connection&)> work, WriteScope scope) {
   return pipeline_.run_write(std::move(work), scope);

@@ -35,6 +35,7 @@
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/outbox_records.h"
 #include "adapters/sqlite/reader_pool.h"
+#include "adapters/sqlite/saved_view_records.h"
 #include "adapters/sqlite/report_queries.h"
 #include "adapters/sqlite/mailbox_records.h"
 #include "adapters/sqlite/scheduler_records.h"
@@ -86,6 +87,7 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   void submit(WorkItem item) override;
+  void submit_together(std::vector<WorkItem> items) override;
   void flush() override;
   [[nodiscard]] std::shared_ptr<const CaseSnapshot> kept_snapshot(const std::string& reference) override;
   [[nodiscard]] std::unique_ptr<AheadContext> ahead_context() override;
@@ -126,6 +128,13 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::string> redress_case(std::int64_t redress_id) override;
   [[nodiscard]] Result<std::vector<std::pair<std::string, std::int64_t>>> count_cases_by_status() override;
   [[nodiscard]] Result<std::int64_t> count_open_commitments() override;
+  [[nodiscard]] Result<std::vector<TagCount>> count_cases_by_tag() override;
+
+  // SavedViewRecords: the console's saved case-list views (ports/saved_views.h).
+  [[nodiscard]] Result<std::vector<SavedView>> list_views(const std::string& staff_id,
+                                                          const std::string& team) override;
+  [[nodiscard]] Result<SavedView> save_view(const SavedView& view) override;
+  [[nodiscard]] Status delete_view(std::int64_t id, const std::string& staff_id) override;
 
   // SchedulerRecords (wakes, leases) and ReportQueries (reports).
   [[nodiscard]] Result<std::optional<Time>> next_wake() override;
@@ -255,6 +264,7 @@ class SqliteStore final : public Store {
   SchedulerRecords scheduler_;
   InboundRecords inbound_;
   MailboxRecords mailboxes_;
+  SavedViewRecords views_;
 };
 
 }  // namespace redress::sqlite

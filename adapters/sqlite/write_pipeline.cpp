@@ -47,17 +47,39 @@ void WritePipeline::stop() {
   checkpointer_.stop();
 }
 
-void WritePipeline::enqueue(QueueItem item) {
+void WritePipeline::enqueue(std::vector<QueueItem> items, Together together) {
   const auto now = std::chrono::steady_clock::now();
-  std::visit([now](auto& queued) { queued.submitted_at = now; }, item);
+  for (auto& item : items) std::visit([now](auto& queued) { queued.submitted_at = now; }, item);
   {
     std::lock_guard lock(mutex_);
-    queue_.push_back(std::move(item));
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      queue_.push_back(std::move(items[i]));
+      queue_with_next_.push_back(together == Together::kYes ? static_cast<std::uint32_t>(items.size() - 1 - i) : 0);
+    }
   }
   work_available_.notify_one();
 }
 
+void WritePipeline::enqueue(QueueItem item) {
+  std::vector<QueueItem> one;
+  one.push_back(std::move(item));
+  enqueue(std::move(one), Together::kNo);
+}
+
 void WritePipeline::submit(WorkItem item) { enqueue(std::move(item)); }
+
+void WritePipeline::submit_together(std::vector<WorkItem> items) {
+  for (std::size_t i = 0; i < items.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (items[i].reference == items[j].reference) {
+        for (auto& item : items)
+          if (item.done) item.done(Error::invalid("work submitted together names case " + items[i].reference + " twice"));
+        return;
+      }
+  std::vector<QueueItem> queued;
+  for (auto& item : items) queued.emplace_back(std::move(item));
+  enqueue(std::move(queued), Together::kYes);
+}
 
 Status WritePipeline::run_write(std::function<Status(Connection&)> work, WriteScope scope) {
   std::promise<Status> promise;
@@ -129,9 +151,13 @@ void WritePipeline::run() {
         }
       }
       if (queue_.empty() && stopping_) return;
-      while (!queue_.empty() && batch.size() < options_.max_batch) {
+      // A unit of items that stand or fall together is never split, even past max_batch.
+      batch_with_next_.clear();
+      while (!queue_.empty() && (batch.size() < options_.max_batch || batch_with_next_.back() > 0)) {
         batch.push_back(std::move(queue_.front()));
         queue_.pop_front();
+        batch_with_next_.push_back(queue_with_next_.front());
+        queue_with_next_.pop_front();
       }
       ++batches_;
       items_ += static_cast<std::int64_t>(batch.size());
@@ -250,12 +276,15 @@ WritePipeline::Pass WritePipeline::run_batch_pass(std::vector<QueueItem>& batch,
   const std::int64_t changes_at_begin = sqlite3_total_changes64(db.handle());
   WriterContext context(cache_, db);
   batch_summaries_.clear();
-  for (std::size_t i = 0; i < batch.size(); ++i) {
+  // Item by item, or a unit of items that stand or fall together (submit_together) as one: its
+  // items run under one savepoint, and when one fails, every item of the unit fails with it.
+  for (std::size_t first = 0; first < batch.size();) {
+    const std::size_t end = first + 1 + batch_with_next_[first];
     // Administration that may touch cases (a summaries rebuild, say) sees the summaries as the
     // items before it left them: their deltas are written first, outside its savepoint. Work on
     // other tables (outbox claims, leases, sessions, inbound records) neither reads nor writes
     // them, and so leaves the deltas to the one write at the group's end.
-    if (const auto* admin = std::get_if<AdminItem>(&batch[i]);
+    if (const auto* admin = std::get_if<AdminItem>(&batch[first]);
         admin && admin->scope == WriteScope::kMayTouchCases && !batch_summaries_.empty()) {
       if (Status summed = batch_summaries_.apply(db); !summed) {
         refuse_batch(batch, summaries_failure(summed.error()));
@@ -264,56 +293,79 @@ WritePipeline::Pass WritePipeline::run_batch_pass(std::vector<QueueItem>& batch,
       batch_summaries_.clear();
     }
     if (savepoints == Savepoints::kPerItem) (void)db.cached("SAVEPOINT item").run();
-    context.start_item();
-    item_summaries_.clear();
-    std::int64_t changes_before = sqlite3_total_changes64(db.handle());
-    bool ok = false;
-    bool wrote = true;  // whether a failure may have left writes of this item behind
-    try {
-      if (auto* work = std::get_if<WorkItem>(&batch[i])) {
-        results[i] = run_work(*work, context);
-        ok = (*results[i]).ok();
-        // Failed statements undo themselves; reserved ids are only gaps. A reference is rolled
-        // back so that references stay gapless.
-        wrote =
-            context.reference_taken || sqlite3_total_changes64(db.handle()) - changes_before > context.sequence_changes;
-      } else {
-        auto& admin = std::get<AdminItem>(batch[i]);
-        if (admin.scope == WriteScope::kMayTouchCases) cache_.forget_snapshots();
-        admin_results[i] = admin.work(db);
-        ok = admin_results[i].ok();
+    SummaryDeltas unit_summaries;
+    bool ok = true;
+    bool wrote = false;  // whether a failure may have left writes of this unit behind
+    std::optional<Error> failure;
+    for (std::size_t i = first; i < end && ok; ++i) {
+      context.start_item();
+      item_summaries_.clear();
+      std::int64_t changes_before = sqlite3_total_changes64(db.handle());
+      bool item_wrote = true;
+      try {
+        if (auto* work = std::get_if<WorkItem>(&batch[i])) {
+          results[i] = run_work(*work, context);
+          ok = (*results[i]).ok();
+          // Failed statements undo themselves; reserved ids are only gaps. A reference is rolled
+          // back so that references stay gapless.
+          item_wrote = context.reference_taken ||
+                       sqlite3_total_changes64(db.handle()) - changes_before > context.sequence_changes;
+        } else {
+          auto& admin = std::get<AdminItem>(batch[i]);
+          if (admin.scope == WriteScope::kMayTouchCases) cache_.forget_snapshots();
+          admin_results[i] = admin.work(db);
+          ok = admin_results[i].ok();
+        }
+      } catch (const StorageFailure& e) {
+        ok = false;
+        if (std::holds_alternative<WorkItem>(batch[i]))
+          results[i] = e.error;
+        else
+          admin_results[i] = e.error;
+      } catch (const std::exception& e) {  // a bug in a plan must not take the batch down
+        spdlog::error("store: work item failed with an exception: {}", e.what());
+        ok = false;
+        Error error = Error::internal(e.what());
+        if (std::holds_alternative<WorkItem>(batch[i]))
+          results[i] = error;
+        else
+          admin_results[i] = error;
       }
-    } catch (const StorageFailure& e) {
-      if (std::holds_alternative<WorkItem>(batch[i]))
-        results[i] = e.error;
+      // An item that stood wrote its rows; one that failed may have.
+      if (ok)
+        wrote = true;
       else
-        admin_results[i] = e.error;
-    } catch (const std::exception& e) {  // a bug in a plan must not take the batch down
-      spdlog::error("store: work item failed with an exception: {}", e.what());
-      Error error = Error::internal(e.what());
-      if (std::holds_alternative<WorkItem>(batch[i]))
-        results[i] = error;
+        wrote = wrote || item_wrote;
+      if (ok)
+        unit_summaries.merge(item_summaries_);
       else
-        admin_results[i] = error;
+        failure = std::holds_alternative<WorkItem>(batch[i]) ? (*results[i]).error() : admin_results[i].error();
     }
-    // A storage failure (full disk, read-only database, I/O error) refuses the whole group: SQLite
-    // may have rolled the whole transaction back already (it may, on SQLITE_FULL or SQLITE_IOERR),
-    // and a later SAVEPOINT would then open a new transaction without the items before this one.
     if (!ok) {
-      const Error& error =
-          std::holds_alternative<WorkItem>(batch[i]) ? (*results[i]).error() : admin_results[i].error();
-      if (error.code == ErrorCode::kUnavailable) {
-        refuse_batch(batch, error);
+      // Every item of a unit fails with the one that failed, the ones before it included.
+      for (std::size_t i = first; i < end; ++i) {
+        if (std::holds_alternative<WorkItem>(batch[i]))
+          results[i] = *failure;
+        else
+          admin_results[i] = *failure;
+      }
+      // A storage failure (full disk, read-only database, I/O error) refuses the whole group:
+      // SQLite may have rolled the whole transaction back already (it may, on SQLITE_FULL or
+      // SQLITE_IOERR), and a later SAVEPOINT would then open a new transaction without the items
+      // before this one.
+      if (failure->code == ErrorCode::kUnavailable) {
+        refuse_batch(batch, *failure);
         return Pass::kAnswered;
       }
       if (sqlite3_get_autocommit(db.handle())) {
         refuse_batch(batch,
-                     Error::unavailable("the write transaction was rolled back by the database: " + error.detail));
+                     Error::unavailable("the write transaction was rolled back by the database: " + failure->detail));
         return Pass::kAnswered;
       }
     }
-    // Only an item that stands counts in the summaries.
-    if (ok) batch_summaries_.merge(item_summaries_);
+    // Only a unit that stands counts in the summaries.
+    if (ok) batch_summaries_.merge(unit_summaries);
+    first = end;
     if (savepoints == Savepoints::kNone) {
       if (!ok && wrote) {
         (void)db.exec("ROLLBACK");
@@ -326,8 +378,8 @@ WritePipeline::Pass WritePipeline::run_batch_pass(std::vector<QueueItem>& batch,
     }
     if (!ok) {
       (void)db.cached("ROLLBACK TO item").run();
-      // What the item wrote is undone, ids reserved in `sequences` included: forget the blocks in
-      // memory (an unused block is only a gap) and the snapshots the item may have kept.
+      // What the unit wrote is undone, ids reserved in `sequences` included: forget the blocks in
+      // memory (an unused block is only a gap) and the snapshots the unit may have kept.
       cache_.forget_id_blocks();
       cache_.forget_snapshots();
     }

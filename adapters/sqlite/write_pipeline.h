@@ -84,6 +84,10 @@ class WritePipeline {
   WritePipeline& operator=(const WritePipeline&) = delete;
 
   void submit(WorkItem item);
+  // Items that stand or fall together (CaseStore::submit_together): queued side by side, always in
+  // one group, run under one savepoint when the group has savepoints, and all rolled back when one
+  // fails. kInvalid for every item when two are on one case.
+  void submit_together(std::vector<WorkItem> items);
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the
   // commit (and, durability FULL, the sync).
   [[nodiscard]] Status run_write(std::function<Status(Connection&)> work,
@@ -113,6 +117,9 @@ class WritePipeline {
   // savepoints.
   enum class Pass { kAnswered, kRunAgain };
 
+  // Queues `items`; each but the last stands or falls with the next (`with_next` 1) when `together`.
+  enum class Together { kNo, kYes };
+  void enqueue(std::vector<QueueItem> items, Together together);
   void enqueue(QueueItem item);
   void run();
   void run_batch(std::vector<QueueItem>& batch);
@@ -151,6 +158,11 @@ class WritePipeline {
   mutable std::mutex mutex_;
   std::condition_variable work_available_;
   std::deque<QueueItem> queue_;  // guarded by mutex_
+  // Beside each queued item: how many of the items after it stand or fall with it (0 for most).
+  // A group never splits such a unit. Guarded by mutex_.
+  std::deque<std::uint32_t> queue_with_next_;
+  // Beside each item of the group being run: the same counts. Writer thread.
+  std::vector<std::uint32_t> batch_with_next_;
   bool stopping_ = false;        // guarded by mutex_
   std::int64_t batches_ = 0;     // guarded by mutex_
   std::int64_t items_ = 0;       // guarded by mutex_

@@ -37,8 +37,36 @@ class MemoryCaseStore final : public CaseStore {
   }
 
   void submit(WorkItem item) override {
-    Result<Committed> result = run(item);
+    Result<Committed> result = [&] {
+      std::lock_guard lock(mutex_);
+      return run(item);
+    }();
     if (item.done) item.done(std::move(result));
+  }
+  // All the items under one hold of the mutex; on a failure the cases, wake times and ids are put
+  // back as they were before the first item, and every item gets that failure.
+  void submit_together(std::vector<WorkItem> items) override {
+    std::vector<Result<Committed>> results;
+    {
+      std::lock_guard lock(mutex_);
+      const auto cases = cases_;
+      const auto wakes = wakes_;
+      std::optional<Error> failed;
+      for (std::size_t i = 0; i < items.size() && !failed; ++i) {
+        for (std::size_t j = 0; j < i; ++j)
+          if (items[j].reference == items[i].reference) failed = Error::invalid("two items on one case");
+        if (failed) break;
+        results.push_back(run(items[i]));
+        if (!results.back()) failed = results.back().error();
+      }
+      if (failed) {
+        cases_ = cases;
+        wakes_ = wakes;
+        results.assign(items.size(), Result<Committed>(*failed));
+      }
+    }
+    for (std::size_t i = 0; i < items.size(); ++i)
+      if (items[i].done) items[i].done(std::move(results[i]));
   }
   void flush() override {}
 
@@ -178,8 +206,8 @@ class MemoryCaseStore final : public CaseStore {
     std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.id < b.id; });
   }
 
+  // Runs one item; the caller holds mutex_.
   Result<Committed> run(const WorkItem& item) {
-    std::lock_guard lock(mutex_);
     Context context(*this);
     if (item.reference.empty()) {
       if (auto used = idempotency_keys_.find(item.idempotency_key);

@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "engine/actions.h"
+#include "engine/tags.h"
 #include "tests/fuzz/targets.h"
 #include "tests/fuzz/text.h"
 #include "web/router.h"
@@ -68,6 +69,14 @@ void check_action(const ActionRequest& a) {
     if (offer.amount_minor) FUZZ_CHECK(*offer.amount_minor >= 0);
     check_text(offer.text, kMaxLongText);
   }
+  // Tags come out valid, lowercased, sorted and once each; a case reference without spaces.
+  FUZZ_CHECK(a.tags.size() <= kMaxTagsPerRequest);
+  for (std::size_t i = 0; i < a.tags.size(); ++i) {
+    auto normal = normalize_tag(a.tags[i]);
+    FUZZ_CHECK(normal.ok() && *normal == a.tags[i]);
+    if (i > 0) FUZZ_CHECK(a.tags[i - 1] < a.tags[i]);
+  }
+  FUZZ_CHECK(a.other_case.size() <= 64 && a.other_case.find(' ') == std::string::npos);
 }
 
 }  // namespace

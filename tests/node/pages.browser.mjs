@@ -341,3 +341,96 @@ test("a client files a complaint with a photo at /complain; the desk sees the fi
   assert.equal(logged.owner.id, ids.agent);
   await agentContext.close();
 });
+
+test("the desk: tags, links, a merge seen by the client, the case list's view and a bulk action", async () => {
+  const make = (subject) =>
+    api("POST", "/v1/cases", {
+      client: { name: `Rowan ${X}`, email: "rowan@example.org" },
+      category: "billing", touchpoint: "checkout", workflow: "retail",
+      subject: `${subject} ${X}`, description: `The same charge twice ${X}`,
+    });
+  const survivor = await make("Charged twice");
+  const duplicate = await make("Charged twice (again)");
+  const related = await make("Charged three times");
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const manager = await signIn(context, "manager@example.org", "/staff/board");
+  // Tags on the case page: typed with capitals and commas, stored as tags.
+  await manager.goto(base + `/staff/cases/${related.reference}`);
+  await manager.getByLabel(/^Add tags/).fill("VIP, press");
+  await manager.getByRole("button", { name: "Add the tags" }).click();
+  await waitDone(manager, /done=tag/);
+  assert.match(await manager.locator("#case-tags").innerText(), /press\s*×?\s*vip/);
+  // A tag that is not one: refused with the reason, nothing written.
+  await manager.getByLabel(/^Add tags/).fill("urgent, allowed!");
+  await manager.getByRole("button", { name: "Add the tags" }).click();
+  assert.match(await manager.locator(".error").innerText(), /tags\[1\]: may hold only letters a-z.*"allowed!"/);
+  assert.deepEqual((await api("GET", `/v1/cases/${related.reference}`)).tags, ["press", "vip"]);
+
+  // A link from the case page, seen on both cases.
+  await manager.getByText("Link a related case").click();
+  await manager.getByLabel("Reference of the related case").fill(survivor.reference);
+  await manager.getByRole("button", { name: "Link the cases" }).click();
+  await waitDone(manager, /done=link/);
+  assert.ok((await manager.locator("#linked-cases").innerText()).includes(survivor.reference));
+  assert.deepEqual((await api("GET", `/v1/cases/${survivor.reference}`)).links, [related.reference]);
+  await assertInert(manager);
+  await shot(manager, "staff-case-tags-links");
+
+  // The duplicate merged into the case that carries on.
+  await manager.goto(base + `/staff/cases/${duplicate.reference}`);
+  await manager.getByText("Merge into another case (a duplicate)").click();
+  await manager.getByLabel("Reference of the case that carries on").fill(survivor.reference);
+  await manager.getByRole("button", { name: "Merge this case into it" }).click();
+  await waitDone(manager, /done=merge/);
+  assert.match(await manager.locator("#merged-into").innerText(), new RegExp(`merged into ${survivor.reference}`));
+  assert.equal((await api("GET", `/v1/cases/${duplicate.reference}`)).status, "closed");
+
+  // The client, from the duplicate's link, is sent on to the case that carries on.
+  const clientContext = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const client = await clientContext.newPage();
+  await client.goto(duplicate.client_url);
+  const notice = client.locator("#merged-into");
+  assert.match(await notice.innerText(), new RegExp(`together with your complaint ${survivor.reference}`));
+  await shot(client, "client-merged");
+  await notice.getByRole("link", { name: "follow here" }).click();
+  await client.waitForURL(survivor.client_url);
+  assert.match(await client.locator("#merged-cases").innerText(), new RegExp(duplicate.reference));
+  await assertInert(client);
+  await clientContext.close();
+
+  // The case list: filtered by tag, saved as a view, and a bulk tag with one refusal.
+  await manager.getByRole("link", { name: "Cases", exact: true }).click();
+  await manager.waitForURL(base + "/staff/cases");
+  await manager.getByLabel(/^Tags \(all of/).fill("vip");
+  await manager.getByRole("button", { name: "Show the cases" }).click();
+  await manager.waitForURL(/\/staff\/cases\?.*tag=vip/);
+  const found = await manager.locator("#case-list").innerText();
+  assert.ok(found.includes(related.reference));
+  assert.ok(!found.includes(survivor.reference));
+  await manager.getByText("Save this filter as a view").click();
+  const viewName = `VIP <img src=x onerror="window.__xss=1">`;
+  await manager.getByLabel("Name of the view").fill(viewName);
+  await manager.getByRole("button", { name: "Save the view" }).click();
+  await waitDone(manager, /done=view/);
+  await manager.goto(base + "/staff/cases");
+  await manager.locator("#saved-views").getByRole("link", { name: viewName }).click();
+  await manager.waitForURL(/\/staff\/cases\?tag=vip$/);
+  assert.ok((await manager.locator("#case-list").innerText()).includes(related.reference));
+  await assertInert(manager);
+
+  await manager.goto(base + "/staff/cases");
+  for (const ref of [survivor.reference, duplicate.reference, related.reference])
+    await manager.getByLabel(`Select ${ref}`).check();
+  await manager.getByLabel("Action", { exact: true }).selectOption("tag");
+  await manager.getByLabel(/^Tags \(tag, untag/).fill("press");
+  await shot(manager, "staff-case-list");
+  await manager.getByRole("button", { name: "Apply to the cases ticked" }).click();
+  await manager.locator("#bulk-refused").waitFor();
+  assert.match(await manager.locator(".notice").innerText(), /tag: done on 2 of 3 cases; 1 refused/);
+  assert.match(await manager.locator("#bulk-refused").innerText(), new RegExp(`${related.reference}: the case is already tagged press`));
+  assert.deepEqual((await api("GET", `/v1/cases/${survivor.reference}`)).tags, ["press"]);
+  await assertInert(manager);
+  await shot(manager, "staff-case-list-bulk");
+  await context.close();
+});

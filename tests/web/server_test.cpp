@@ -264,6 +264,18 @@ std::vector<Route> route_table() {
        [](World&) {
          return Call{"GET", "/v1/cases?limit=5", {}, {}, {}};
        }},
+      {"POST", "/v1/cases/bulk", Who::kAgentUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", "/v1/cases/bulk",
+                     body_of({{"action", "tag"}, {"cases", json::array{json::value(c.ref)}},
+                              {"arguments", json::object{{"tags", json::array{"role-table"}}}}}),
+                     c.ref, {}};
+       }},
+      {"GET", "/v1/reports/tags", Who::kLeadUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/reports/tags", {}, {}, {}};
+       }},
       {"GET", "/v1/cases/{ref}", Who::kAgentUp, 200,
        [](World& w) {
          auto c = w.new_case();

@@ -72,6 +72,11 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
     progress.push_back(json::object{{"label", step_label(i)}, {"done", reached >= i}, {"current", reached == i}});
   data["progress"] = std::move(progress);
   data["withdrawn"] = c.status == CaseStatus::kWithdrawn;
+  // A merge (issue 27): the case that carries on, or the client's cases merged into this one.
+  json::object merge = client_merge_json(api, c);
+  if (!merge["merged_into"].is_null()) data["merged_into"] = merge["merged_into"];
+  data["has_merged_cases"] = !merge["merged_cases"].as_array().empty();
+  data["merged_cases"] = merge["merged_cases"];
   if (auto owner = api.staff.find_staff(c.owner_id); owner) data["owner_name"] = owner->name;
   if (const Workflow* workflow = api.engine.workflows().find(c.workflow))
     data["standard"] = json::object{{"title", workflow->title}, {"pledge", workflow->pledge}};

@@ -11,9 +11,11 @@
 #include <algorithm>
 
 #include "engine/actions.h"
+#include "engine/tags.h"
 #include "web/api_internal.h"
 #include "web/attachments.h"
 #include "engine/pledges.h"
+#include "web/pages/case_desk.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -162,8 +164,18 @@ std::string event_summary(const Event& e, const std::map<std::string, Staff>& st
   if (!parsed.is_object()) return {};
   std::string out;
   for (const auto& [key, value] : parsed.get_object()) {
-    if (key == "hash" || value.is_object() || value.is_array()) continue;
-    std::string text = value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+    if (key == "hash" || value.is_object()) continue;
+    std::string text;
+    if (value.is_array()) {
+      // A list of words (tags before and after, offers lapsed) reads as the words; other lists are left out.
+      bool words = true;
+      for (const auto& item : value.get_array()) words = words && item.is_string();
+      if (!words) continue;
+      for (const auto& item : value.get_array()) text += (text.empty() ? "" : ", ") + std::string(item.get_string());
+      if (text.empty()) continue;
+    } else {
+      text = value.is_string() ? std::string(value.get_string()) : json::serialize(value);
+    }
     if ((key == "owner" || key == "from" || key == "to") && value.is_string()) text = staff_name(staff, text);
     if (text.size() > 160) text = text.substr(0, 157) + "...";
     out += (out.empty() ? "" : " · ") + std::string(key) + ": " + text;
@@ -494,6 +506,7 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
     severities.push_back(json::object{{"value", name}, {"selected", name == to_string(c.severity)}});
   data["severity_options"] = std::move(severities);
   data["category_options"] = category_options(pages, c.category);
+  put_case_desk(pages, c, who, data);  // tags, linked cases, merge (web/pages/case_desk.cpp)
   data["has_phone_options"] = !phone.empty();
   data["phone_options"] = std::move(phone);
   data["draft"] = std::move(draft);
@@ -532,6 +545,14 @@ Result<json::object> action_body(const Form& form, const Workflow* workflow) {
     }
   }
   if (!offer.empty()) body["offers"] = json::array{std::move(offer)};
+  // Tags typed as one field, separated by commas or spaces: the action's list.
+  if (auto it = body.find("tags"); it != body.end() && it->value().is_string()) {
+    std::string text(it->value().as_string());
+    std::replace(text.begin(), text.end(), ',', ' ');
+    json::array tags;
+    for (const auto& word : split_words(text)) tags.emplace_back(word);
+    it->value() = std::move(tags);
+  }
   return body;
 }
 

@@ -19,6 +19,7 @@ void register_board_pages(Router& router, PagesContext& pages);
 void register_complaint_form(Router& router, PagesContext& pages);
 void register_desk_pages(Router& router, PagesContext& pages);
 void register_staff_admin_pages(Router& router, PagesContext& pages);
+void register_case_list_pages(Router& router, PagesContext& pages);  // web/pages/case_list.cpp
 
 namespace {
 
@@ -124,7 +125,7 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   auto js = read_static(web_dir + "/static/redress.js");
   if (!js) return js.error();
   for (std::string_view page :
-       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing", "complain", "complained"})
+       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing", "complain", "complained", "cases"})
     if (!templates->contains(page))
       return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
   PagesContext pages{
@@ -162,6 +163,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_complaint_form(router, pages);
   register_desk_pages(router, pages);
   register_staff_admin_pages(router, pages);
+  register_case_list_pages(router, pages);
 }
 
 }  // namespace redress::web

@@ -416,6 +416,10 @@ STORE_CONTRACT("contract: every field of a case, a commitment and a message is s
     c.routed_at = at - std::chrono::hours(1);
     c.rating = 4;
     c.outcome = Outcome::kUpheld;
+    c.tags = {"billing", "vip"};  // issue 27: tags, links and the merge pointer
+    c.links = {"CMP-2026-000098", "CMP-2026-000099"};
+    c.merged_into = "CMP-2026-000099";
+    change.tags_changed = true;
     REQUIRE_FALSE(current.commitments.empty());
     Commitment k = current.commitments.front();
     k.rule_due_at = at + std::chrono::hours(48);
@@ -448,6 +452,15 @@ STORE_CONTRACT("contract: every field of a case, a commitment and a message is s
   CHECK(c.rating == 4);
   CHECK(c.outcome == Outcome::kUpheld);
   CHECK(c.client.locale == "en-GB");
+  CHECK(c.tags == std::vector<std::string>{"billing", "vip"});
+  CHECK(c.links == std::vector<std::string>{"CMP-2026-000098", "CMP-2026-000099"});
+  CHECK(c.merged_into == "CMP-2026-000099");
+  CaseFilter tagged;
+  tagged.tags = {"vip"};
+  auto by_tag = second.store->list_cases(tagged, "", 10);
+  REQUIRE(by_tag.ok());
+  REQUIRE(by_tag->cases.size() == 1);
+  CHECK(by_tag->cases[0].reference == reference);
   const Commitment* k = nullptr;
   for (const auto& x : snapshot->commitments)
     if (x.id == commitment_id) k = &x;
