@@ -434,9 +434,9 @@ CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolve
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
 )sql",
-    // 6: the desk (issue 27), as SQLite's migration 18: tags, links and the merge pointer on cases,
+    // 5: the desk (issue 27), as SQLite's migration 18: tags, links and the merge pointer on cases,
     // the tags by case the case list filters on, an index of receipt times, and the case-list
-    // views staff save. (Numbered 6 on purpose: 5 is another change's.)
+    // views staff save.
     R"sql(
 ALTER TABLE cases ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 ALTER TABLE cases ADD COLUMN links TEXT NOT NULL DEFAULT '';
