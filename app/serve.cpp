@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
@@ -125,10 +126,26 @@ int command_serve(const Arguments& args) {
 
   web::Metrics metrics;
   auto& store = *env.store;
-  // Bearer tokens are remembered for 5 s: a revoked token or a deactivated staff member is refused
-  // within 5 s (web/token_cache.h), and a request need not read the database to authenticate.
+  // Bearer tokens are remembered while the credentials' generation stays where it was (a
+  // deactivation, a role change or a revoked token moves it, on any node: web/token_cache.h), so a
+  // request need not read the staff and token rows, and such a change is honoured at once on every
+  // node. On SQLite (one shared file) each request reads the generation's row: one statement on a
+  // kept read snapshot. On PostgreSQL the listener hears every move (NOTIFY) and keeps it here;
+  // while its connection is down the generation is unknown (-1) and every request looks the token up.
+  std::atomic<std::int64_t> heard_generation{-1};
+  web::TokenCache::Generation generation;
+  if (env.postgres)
+    generation = [&heard_generation]() -> std::optional<std::int64_t> {
+      std::int64_t heard = heard_generation.load(std::memory_order_acquire);
+      return heard < 0 ? std::nullopt : std::optional<std::int64_t>(heard);
+    };
+  else
+    generation = [&store]() -> std::optional<std::int64_t> {
+      auto current = store.credentials_generation();
+      return current ? std::optional<std::int64_t>(*current) : std::nullopt;
+    };
   web::TokenCache tokens([&store](const std::string& hash) { return store.staff_for_token(hash); },
-                         std::chrono::seconds(5));
+                         std::move(generation), std::chrono::seconds(5));
   web::Router router([&tokens](const std::string& token) { return tokens.authenticate(token); });
   web::ServerOptions options;
   options.host = host;
@@ -164,7 +181,7 @@ int command_serve(const Arguments& args) {
   web_settings.complaint_form_per_hour = config.complaint_form_per_hour;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
                       metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
-                      nullptr,     nullptr, nullptr, {},    {},    {},    {}};
+                      nullptr,     nullptr, nullptr, {},    {},    {},    {},    &store};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.on_staff_changed = [&tokens] { tokens.clear(); };
@@ -363,7 +380,22 @@ int command_serve(const Arguments& args) {
   std::unique_ptr<postgres::Listener> listener;
   if (env.postgres) {
     listener = std::make_unique<postgres::Listener>(
-        config.database, [&scheduler, &mail_worker, &hook_worker, &env](const postgres::Wake& wake) {
+        config.database,
+        [&scheduler, &mail_worker, &hook_worker, &env, &heard_generation, &store](const postgres::Wake& wake) {
+          // The credentials' generation: unknown while nothing is heard; read afresh once listening
+          // again (a move after the LISTEN is announced, so none falls between).
+          if (wake.lost) heard_generation.store(-1, std::memory_order_release);
+          if (wake.reconnected) {
+            auto current = store.credentials_generation();
+            heard_generation.store(current ? *current : -1, std::memory_order_release);
+          }
+          if (wake.credentials) {
+            std::int64_t heard = heard_generation.load(std::memory_order_acquire);
+            // Announcements may overtake each other; the generation only moves forward.
+            while (heard < *wake.credentials &&
+                   !heard_generation.compare_exchange_weak(heard, *wake.credentials, std::memory_order_acq_rel)) {
+            }
+          }
           if (wake.wake_at) scheduler.notify(*wake.wake_at);
           if (wake.reconnected) scheduler.notify(env.clock->now());
           if (wake.outbox) {

@@ -17,6 +17,7 @@
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "ports/blob_store.h"
+#include "ports/canned_replies.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
@@ -103,6 +104,8 @@ struct ApiContext {
   std::shared_ptr<const LetterTemplates> letters;
   // Mail delivery's last outcome, for /healthz; null when mail is not sent (no --smtp).
   std::shared_ptr<MailHealth> mail_health;
+  // The canned replies staff insert into messages (web/canned_replies.h); null: the routes answer 503.
+  CannedReplyStore* canned_replies = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);

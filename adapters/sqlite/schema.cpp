@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 16> kMigrations{
+constexpr std::array<const char*, 17> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -683,6 +683,22 @@ ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
+)sql",
+    // 19: canned replies (issue 27): titled Mustache texts staff insert into a message, for one
+    // workflow or all ('') and one team or all (''). AUTOINCREMENT: a deleted reply's id is never
+    // given to another.
+    R"sql(
+CREATE TABLE canned_replies (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  title      TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  workflow   TEXT NOT NULL DEFAULT '',
+  team       TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 

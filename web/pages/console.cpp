@@ -13,6 +13,7 @@
 #include "engine/actions.h"
 #include "web/api_internal.h"
 #include "web/attachments.h"
+#include "web/canned_replies.h"
 #include "engine/pledges.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
@@ -496,6 +497,19 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["category_options"] = category_options(pages, c.category);
   data["has_phone_options"] = !phone.empty();
   data["phone_options"] = std::move(phone);
+  // The canned replies for this case's workflow and team (web/canned_replies.h), to start a message from.
+  json::array canned;
+  if (api.canned_replies)
+    if (auto all = api.canned_replies->list_canned_replies())
+      for (const auto& r : *all)
+        if (canned_reply_applies(api, r, c))
+          canned.push_back(json::object{{"id", canned_reply_display_id(r.id)},
+                                        {"title", r.title},
+                                        {"selected", draft.contains("canned") &&
+                                                         draft["canned"] == canned_reply_display_id(r.id)}});
+  data["has_canned_replies"] = !canned.empty();
+  data["canned_replies"] = std::move(canned);
+  data["message_to_client"] = draft.contains("visibility") && draft["visibility"] == "client";
   data["draft"] = std::move(draft);
   return data;
 }
@@ -507,8 +521,29 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
         pages, page_status(view.error()), "No such case", view.error().detail,
         json::object{
             {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
-  json::object data = case_page_data(pages, *view, who, {}, ctx->query_value("letter").value_or(""));
+  // "Insert" on a canned reply: the page again, its message form holding the reply rendered for
+  // this case, to edit before sending.
+  json::object draft;
+  std::string notice;
+  if (auto canned = ctx->query_value("canned"); canned && pages.api.canned_replies) {
+    auto id = parse_canned_reply_id(*canned);
+    auto found = id ? pages.api.canned_replies->find_canned_reply(*id)
+                    : Result<CannedReply>(Error::not_found("no canned reply " + *canned));
+    if (found && canned_reply_applies(pages.api, *found, view->snapshot.record)) {
+      auto rendered = render_canned_reply(pages.api, *found, *view);
+      if (rendered) {
+        draft["canned"] = canned_reply_display_id(found->id);
+        draft["body"] = rendered->text;
+        draft["visibility"] = "client";
+        notice = "The canned reply \"" + found->title + "\" is in the message form below: edit it, then send it.";
+      }
+    } else {
+      notice = "That canned reply is not there any more, or not for this case.";
+    }
+  }
+  json::object data = case_page_data(pages, *view, who, std::move(draft), ctx->query_value("letter").value_or(""));
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
+  if (!notice.empty()) data["notice"] = notice;
   reply(render_page(pages, http::status::ok, "case", std::move(data)));
 }
 
