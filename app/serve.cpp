@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "adapters/i18n/catalogues.h"
 #include "adapters/inbound/imap_poller.h"
 #include "adapters/inbound/mail_pipeline.h"
 #include "adapters/mail/smtp_mailer.h"
@@ -124,6 +125,26 @@ int command_serve(const Arguments& args) {
     openapi = "{}";
   }
 
+  // The clients' languages (docs/languages.md): the catalogues this build compiled from po/, or the
+  // folder configured. A broken catalogue stops the server here, as a broken template does.
+  i18n::Catalogues catalogues;
+  {
+    const bool configured = !config.translations.empty();
+    auto loaded = i18n::Catalogues::load(configured ? std::filesystem::path(config.translations)
+                                                    : i18n::Catalogues::built_dir());
+    if (loaded) {
+      catalogues = std::move(loaded).value();
+    } else if (configured || loaded.error().code != ErrorCode::kNotFound) {
+      std::cerr << "redress: the translations: " << loaded.error().detail << "\n";
+      return kExitFailure;
+    } else {
+      spdlog::warn("no compiled translations in {}: clients get English alone", i18n::Catalogues::built_dir().string());
+    }
+    std::string tags;
+    for (const auto& language : catalogues.languages()) tags += (tags.empty() ? "" : ", ") + language->tag();
+    spdlog::info("clients' languages: {}", tags);
+  }
+
   web::Metrics metrics;
   auto& store = *env.store;
   // Bearer tokens are remembered while the credentials' generation stays where it was (a
@@ -181,9 +202,10 @@ int command_serve(const Arguments& args) {
   web_settings.complaint_form_per_hour = config.complaint_form_per_hour;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
                       metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
-                      nullptr,     nullptr, nullptr, {},    {},    {},    {},    &store};
+                      nullptr,     nullptr, nullptr, {},    {},    {},    {},    &store, nullptr};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
+  api.languages = &catalogues;
   api.on_staff_changed = [&tokens] { tokens.clear(); };
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   // Business calendars that end within 90 days: said now, in /healthz and on the board.
@@ -223,8 +245,9 @@ int command_serve(const Arguments& args) {
   };
   // The outbox workers deliver what every change owes: mail over SMTP (only with --smtp; without
   // it mail waits in the outbox) and signed web hooks.
-  auto templates = mail::MailTemplates::load(config.templates.empty() ? mail::MailTemplates::shipped_dir()
-                                                                      : std::filesystem::path(config.templates));
+  auto templates = mail::MailTemplates::load(
+      config.templates.empty() ? mail::MailTemplates::shipped_dir() : std::filesystem::path(config.templates),
+      catalogues);
   if (!templates) {
     std::cerr << "redress: the mail templates: " << templates.error().detail << "\n";
     return kExitFailure;
@@ -307,7 +330,7 @@ int command_serve(const Arguments& args) {
     }
     spdlog::info("mail goes out through {}", (*mailer)->description());
     mail_delivery = std::make_unique<outbox::MailDelivery>(store, store, env.workflows, *keyring, *templates, mail_settings,
-                                                           api.base_url, std::move(mailer).value());
+                                                           api.base_url, std::move(mailer).value(), catalogues);
     outbox::OutboxWorker::Options o;
     o.holder = scheduler_options.holder + ":mail";
     o.channel = NotificationDraft::Channel::kEmail;

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/i18n/catalogues.h"
 #include "adapters/security/keyring.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
@@ -106,6 +107,9 @@ struct ApiContext {
   std::shared_ptr<MailHealth> mail_health;
   // The canned replies staff insert into messages (web/canned_replies.h); null: the routes answer 503.
   CannedReplyStore* canned_replies = nullptr;
+  // The clients' languages (adapters/i18n/catalogues.h): the status page, the complaint form and
+  // the letters are in the client's where it is shipped. Null: English alone.
+  const i18n::Catalogues* languages = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);

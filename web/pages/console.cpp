@@ -499,17 +499,20 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   data["phone_options"] = std::move(phone);
   // The canned replies for this case's workflow and team (web/canned_replies.h), to start a message from.
   json::array canned;
+  const json::value* chosen_reply = draft.if_contains("canned");
+  const std::string chosen_canned =
+      chosen_reply && chosen_reply->is_string() ? std::string(chosen_reply->get_string()) : std::string();
   if (api.canned_replies)
     if (auto all = api.canned_replies->list_canned_replies())
       for (const auto& r : *all)
         if (canned_reply_applies(api, r, c))
           canned.push_back(json::object{{"id", canned_reply_display_id(r.id)},
                                         {"title", r.title},
-                                        {"selected", draft.contains("canned") &&
-                                                         draft["canned"] == canned_reply_display_id(r.id)}});
+                                        {"selected", chosen_canned == canned_reply_display_id(r.id)}});
   data["has_canned_replies"] = !canned.empty();
   data["canned_replies"] = std::move(canned);
-  data["message_to_client"] = draft.contains("visibility") && draft["visibility"] == "client";
+  const json::value* visibility = draft.if_contains("visibility");
+  data["message_to_client"] = visibility && visibility->is_string() && visibility->get_string() == "client";
   data["draft"] = std::move(draft);
   return data;
 }
