@@ -206,7 +206,18 @@ int command_serve(const Arguments& args) {
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.languages = &catalogues;
-  api.on_staff_changed = [&tokens] { tokens.clear(); };
+  // After a change to staff or a token: this node forgets its look-ups now. On PostgreSQL the answer
+  // also waits (500 ms at most) until this node's listener has heard the change's announcement,
+  // which PostgreSQL sends every listening node at the same commit: by then the others have it too.
+  api.on_staff_changed = [&tokens, &heard_generation, &store, postgres = env.postgres != nullptr] {
+    tokens.clear();
+    if (!postgres) return;
+    auto announced = store.credentials_generation();
+    if (!announced) return;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (heard_generation.load(std::memory_order_acquire) < *announced && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   // Business calendars that end within 90 days: said now, in /healthz and on the board.
   for (const auto& ending : calendars_ending(env.engine->workflows(), env.clock->now()))
@@ -215,7 +226,7 @@ int command_serve(const Arguments& args) {
   // requires, or a standard without its letters, is refused here rather than at the first case.
   auto letters = web::LetterTemplates::load(
       config.letters.empty() ? web::LetterTemplates::shipped_dir() : std::filesystem::path(config.letters),
-      env.engine->workflows());
+      env.engine->workflows(), catalogues);
   if (!letters) {
     std::cerr << "redress: the letter templates: " << letters.error().detail << "\n";
     return kExitFailure;

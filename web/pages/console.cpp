@@ -354,7 +354,9 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   // "[decision]" for the sender to write.
   if (workflow && api.letters) {
     LetterContext context{&c, view.owner ? view.owner->name : api.settings.organisation, api.settings.organisation,
-                          now, std::nullopt};
+                          now, std::nullopt, nullptr};
+    // Drafted in the client's language where it is shipped (docs/languages.md).
+    if (api.languages) context.language = &api.languages->for_tag(c.client.locale);
     std::string chosen = letter;
     const LetterInfo* info = chosen.empty() ? nullptr : api.letters->find(c.workflow, chosen);
     if (!info || info->purpose != LetterPurpose::kFinalResponse) chosen = "final_response_upheld";
