@@ -8,9 +8,12 @@
 //                  change; a deactivation on another node was honoured within 5 s);
 //   generation:    remembered while the credentials' generation stays (what `redress serve` does on
 //                  SQLite: one statement on a kept read snapshot per request; honoured at once);
-//   no memory:     every request looks the token up (staff and token rows).
+//   no memory:     every request looks the token up (staff and token rows);
+//   generation while writing: as generation, while another thread commits as fast as it can (each
+//                  commit moves the WAL header, so the row is read again after each).
 // Prints authentications/s of each, the medians of K runs, and the generation's ratio to remembered.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -91,7 +94,8 @@ int main(int argc, char** argv) {
   };
   std::printf("bench/tokens: %d authentications on each of %d threads, %d runs (SQLite, %s)\n", calls, threads, runs,
               dir.c_str());
-  std::vector<double> remembered, checked, uncached;
+  std::vector<double> remembered, checked, uncached, while_writing;
+  std::int64_t commits = 0;
   for (int run = 0; run < runs; ++run) {
     web::TokenCache before(lookup, {}, std::chrono::seconds(5));
     web::TokenCache after(lookup, generation, std::chrono::seconds(5));
@@ -99,15 +103,29 @@ int main(int argc, char** argv) {
     remembered.push_back(rate(before, token, calls, threads));
     checked.push_back(rate(after, token, calls, threads));
     uncached.push_back(rate(none, token, calls / 10, threads));
-    std::printf("run %d  remembered %9.0f/s  generation %9.0f/s  no memory %9.0f/s\n", run + 1, remembered.back(),
-                checked.back(), uncached.back());
+    std::atomic<bool> stop{false};
+    std::thread writer([&] {
+      while (!stop.load()) {
+        if (!store.set_password_hash(added->id, "not-a-hash")) std::exit(1);
+        ++commits;
+      }
+    });
+    web::TokenCache busy(lookup, generation, std::chrono::seconds(5));
+    while_writing.push_back(rate(busy, token, calls, threads));
+    stop = true;
+    writer.join();
+    std::printf("run %d  remembered %9.0f/s  generation %9.0f/s  no memory %9.0f/s  generation while writing %9.0f/s\n",
+                run + 1, remembered.back(), checked.back(), uncached.back(), while_writing.back());
   }
   const double a = median(remembered), b = median(checked), c = median(uncached);
   std::printf("medians: remembered %.0f/s (%.2f us each), generation %.0f/s (%.2f us each), no memory %.0f/s "
               "(%.2f us each)\n",
               a, 1e6 * threads / a, b, 1e6 * threads / b, c, 1e6 * threads / c);
+  const double d = median(while_writing);
   std::printf("generation / remembered: %.3f; the check adds %.2f us of a thread's time per request\n", b / a,
               1e6 * threads / b - 1e6 * threads / a);
+  std::printf("generation while writing: %.0f/s (%.2f us each; %lld commits in all, durable)\n", d, 1e6 * threads / d,
+              static_cast<long long>(commits));
   env->reset();
   fs::remove_all(dir);
   return 0;

@@ -77,6 +77,7 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       throw std::runtime_error("cannot attach the search index to a reader: " + s.error().detail);
     readers_.add(std::move(reader));
   }
+  credentials_ = std::make_unique<CredentialsWatch>(options.path);
   if (options.search_indexing == SearchIndexing::kInBackground) search_index_->start(std::chrono::milliseconds(250));
 }
 
@@ -206,7 +207,7 @@ Result<std::vector<TokenInfo>> SqliteStore::list_tokens(const std::string& staff
 }
 
 Result<TokenInfo> SqliteStore::revoke_token(const std::string& token_id) { return staff_.revoke_token(token_id); }
-Result<std::int64_t> SqliteStore::credentials_generation() { return staff_.credentials_generation(); }
+Result<std::int64_t> SqliteStore::credentials_generation() { return credentials_->generation(); }
 
 // ---- forwarded to SignInRecords ----------------------------------------------------------------
 

@@ -33,6 +33,7 @@
 
 #include "adapters/sqlite/blob_store.h"
 #include "adapters/sqlite/canned_reply_records.h"
+#include "adapters/sqlite/credentials_watch.h"
 #include "adapters/sqlite/case_queries.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/outbox_records.h"
@@ -261,6 +262,8 @@ class SqliteStore final : public Store {
   InboundRecords inbound_;
   MailboxRecords mailboxes_;
   CannedReplyRecords canned_replies_;
+  // The credentials' generation, asked on every request with a remembered token (credentials_watch.h).
+  std::unique_ptr<CredentialsWatch> credentials_;
 };
 
 }  // namespace redress::sqlite

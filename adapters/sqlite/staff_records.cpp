@@ -121,16 +121,6 @@ Result<Staff> StaffRecords::update_staff(const Staff& staff) {
   return staff;
 }
 
-Result<std::int64_t> StaffRecords::credentials_generation() {
-  return store_.readers.read([&](Connection& db) -> Result<std::int64_t> {
-    auto& find = db.cached("SELECT value FROM sequences WHERE name = 'credentials'");
-    if (!find.step()) return find.status().ok() ? Result<std::int64_t>(std::int64_t{0}) : find.status().error();
-    std::int64_t generation = find.integer(0);
-    find.reset();
-    return generation;
-  });
-}
-
 Status StaffRecords::set_password_hash(const std::string& staff_id, const std::string& hash) {
   return store_.writer.run_write([&](Connection& db) -> Status {
     auto& update = db.cached("UPDATE staff SET password_hash = ?2 WHERE id = ?1");

@@ -29,7 +29,9 @@ const i18n::Catalogues& shipped_catalogues() {
 void compile_catalogue(const fs::path& dir, const std::string& tag, const std::string& po) {
   fs::create_directories(dir / tag / "LC_MESSAGES");
   const fs::path source = dir / (tag + ".po");
-  testing::write_text(source, "msgid \"\"\nmsgstr \"\"\n\"Content-Type: text/plain; charset=UTF-8\\n\"\n\"Language: " +
+  testing::write_text(source, "msgid \"\"\nmsgstr \"\"\n\"Project-Id-Version: redress\\n\"\n\"PO-Revision-Date: 2026-12-07 00:00+0000\\n\"\n"
+                 "\"Last-Translator: Tests\\n\"\n\"Language-Team: Tests\\n\"\n\"MIME-Version: 1.0\\n\"\n"
+                 "\"Content-Type: text/plain; charset=UTF-8\\n\"\n\"Content-Transfer-Encoding: 8bit\\n\"\n\"Language: " +
                                   tag + "\\n\"\n\n" + po);
   const std::string command = "msgfmt --check -o '" + (dir / tag / "LC_MESSAGES" / "redress.mo").string() + "' '" +
                               source.string() + "'";

@@ -233,7 +233,7 @@ TEST_CASE("canned replies: rendered for a case with a hostile client name, escap
   while (message.is_null()) {
     auto mails = smtp.messages();
     if (!mails.empty()) {
-      for (const auto& parsed : redress::peers::strict_parse(mails, scratch.path()).as_array())
+      for (const auto& parsed : redress::peers::strict_parse(mails, scratch.path()))
         if (string_at(parsed, "subject").find("A message about your complaint") != std::string::npos) message = parsed;
     }
     if (message.is_null()) {
