@@ -47,6 +47,9 @@ const std::vector<CommandSpec>& commands() {
         {"mail-from", "EMAIL", "the address mail comes from (REDRESS_MAIL_FROM)"},
         {"templates", "DIR", "the mail templates (REDRESS_TEMPLATES; default: the shipped templates/email)"},
         {"letters", "DIR", "the letter templates (REDRESS_LETTERS; default: the shipped templates/letters)"},
+        {"translations", "DIR",
+         "the clients' languages, compiled catalogues DIR/<tag>/LC_MESSAGES/redress.mo (REDRESS_TRANSLATIONS; "
+         "default: the ones built from po/)"},
         {"webhooks-allowed-networks", "CIDRS", "private ranges web hooks may reach, comma-separated, or all"},
         {"base-url", "URL", "public base URL used in links (REDRESS_BASE_URL)"},
         {"clock", "KIND", "system (default) or manual: time moves only by POST /v1/admin/clock"},
@@ -226,6 +229,7 @@ bool is_config_key(const std::string& name) {
                                              "mail-from",
                                              "templates",
                                              "letters",
+                                             "translations",
                                              "webhooks-allowed-networks",
                                              "max-body-bytes",
                                              "max-header-bytes",

@@ -192,6 +192,8 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     config.templates = value;
   else if (key == "letters")
     config.letters = value;
+  else if (key == "translations")
+    config.translations = value;
   else if (key == "smtp-starttls" || key == "smtp_starttls")
     config.smtp_starttls = value;
   else if (key == "smtp-tls-verify" || key == "smtp_tls_verify")
@@ -299,6 +301,7 @@ Status apply_environment(Config& config) {
       {"REDRESS_MAIL_FROM", "mail_from"},
       {"REDRESS_TEMPLATES", "templates"},
       {"REDRESS_LETTERS", "letters"},
+      {"REDRESS_TRANSLATIONS", "translations"},
       {"REDRESS_WEBHOOKS_ALLOWED_NETWORKS", "webhooks_allowed_networks"},
       {"REDRESS_TRUSTED_PROXIES", "trusted_proxies"},
       {"REDRESS_MAX_CONNECTIONS_PER_ADDRESS", "max_connections_per_address"},

@@ -54,6 +54,9 @@ struct Config {
   std::string mail_domain;                 // Message-ID domain; empty: mail_from's domain
   std::string templates;                   // empty: the shipped templates/email
   std::string letters;                     // empty: the shipped templates/letters (web/letters.h)
+  // The clients' languages: compiled catalogues, <dir>/<tag>/LC_MESSAGES/redress.mo
+  // (docs/languages.md); empty: the ones this build compiled from po/.
+  std::string translations;
   // "required", "opportunistic" or "off"; empty: "off" for a relay on a loopback address, else "required"
   std::string smtp_starttls;
   std::string smtp_tls_verify = "verify";  // "verify" or "none"

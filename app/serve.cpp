@@ -7,6 +7,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
@@ -19,6 +20,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "adapters/i18n/catalogues.h"
 #include "adapters/inbound/imap_poller.h"
 #include "adapters/inbound/mail_pipeline.h"
 #include "adapters/mail/smtp_mailer.h"
@@ -123,12 +125,48 @@ int command_serve(const Arguments& args) {
     openapi = "{}";
   }
 
+  // The clients' languages (docs/languages.md): the catalogues this build compiled from po/, or the
+  // folder configured. A broken catalogue stops the server here, as a broken template does.
+  i18n::Catalogues catalogues;
+  {
+    const bool configured = !config.translations.empty();
+    auto loaded = i18n::Catalogues::load(configured ? std::filesystem::path(config.translations)
+                                                    : i18n::Catalogues::built_dir());
+    if (loaded) {
+      catalogues = std::move(loaded).value();
+    } else if (configured || loaded.error().code != ErrorCode::kNotFound) {
+      std::cerr << "redress: the translations: " << loaded.error().detail << "\n";
+      return kExitFailure;
+    } else {
+      spdlog::warn("no compiled translations in {}: clients get English alone", i18n::Catalogues::built_dir().string());
+    }
+    std::string tags;
+    for (const auto& language : catalogues.languages()) tags += (tags.empty() ? "" : ", ") + language->tag();
+    spdlog::info("clients' languages: {}", tags);
+  }
+
   web::Metrics metrics;
   auto& store = *env.store;
-  // Bearer tokens are remembered for 5 s: a revoked token or a deactivated staff member is refused
-  // within 5 s (web/token_cache.h), and a request need not read the database to authenticate.
+  // Bearer tokens are remembered while the credentials' generation stays where it was (a
+  // deactivation, a role change or a revoked token moves it, on any node: web/token_cache.h), so a
+  // request need not read the staff and token rows, and such a change is honoured at once on every
+  // node. On SQLite (one shared file) each request reads the generation's row: one statement on a
+  // kept read snapshot. On PostgreSQL the listener hears every move (NOTIFY) and keeps it here;
+  // while its connection is down the generation is unknown (-1) and every request looks the token up.
+  std::atomic<std::int64_t> heard_generation{-1};
+  web::TokenCache::Generation generation;
+  if (env.postgres)
+    generation = [&heard_generation]() -> std::optional<std::int64_t> {
+      std::int64_t heard = heard_generation.load(std::memory_order_acquire);
+      return heard < 0 ? std::nullopt : std::optional<std::int64_t>(heard);
+    };
+  else
+    generation = [&store]() -> std::optional<std::int64_t> {
+      auto current = store.credentials_generation();
+      return current ? std::optional<std::int64_t>(*current) : std::nullopt;
+    };
   web::TokenCache tokens([&store](const std::string& hash) { return store.staff_for_token(hash); },
-                         std::chrono::seconds(5));
+                         std::move(generation), std::chrono::seconds(5));
   web::Router router([&tokens](const std::string& token) { return tokens.authenticate(token); });
   web::ServerOptions options;
   options.host = host;
@@ -164,10 +202,22 @@ int command_serve(const Arguments& args) {
   web_settings.complaint_form_per_hour = config.complaint_form_per_hour;
   web::ApiContext api{*env.engine, store,   store, store, store, store, store, store, *keyring, web_settings,
                       metrics,     nullptr, {},    {},    {},    {},    {},    {},    {},
-                      nullptr,     nullptr, nullptr, {},    {},    {},    {},    &store};
+                      nullptr,     nullptr, nullptr, {},    {},    {},    {},    &store, &store, nullptr};
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
-  api.on_staff_changed = [&tokens] { tokens.clear(); };
+  api.languages = &catalogues;
+  // After a change to staff or a token: this node forgets its look-ups now. On PostgreSQL the answer
+  // also waits (500 ms at most) until this node's listener has heard the change's announcement,
+  // which PostgreSQL sends every listening node at the same commit: by then the others have it too.
+  api.on_staff_changed = [&tokens, &heard_generation, &store, postgres = env.postgres != nullptr] {
+    tokens.clear();
+    if (!postgres) return;
+    auto announced = store.credentials_generation();
+    if (!announced) return;
+    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
+    while (heard_generation.load(std::memory_order_acquire) < *announced && std::chrono::steady_clock::now() < give_up)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  };
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   // Business calendars that end within 90 days: said now, in /healthz and on the board.
   for (const auto& ending : calendars_ending(env.engine->workflows(), env.clock->now()))
@@ -176,7 +226,7 @@ int command_serve(const Arguments& args) {
   // requires, or a standard without its letters, is refused here rather than at the first case.
   auto letters = web::LetterTemplates::load(
       config.letters.empty() ? web::LetterTemplates::shipped_dir() : std::filesystem::path(config.letters),
-      env.engine->workflows());
+      env.engine->workflows(), catalogues);
   if (!letters) {
     std::cerr << "redress: the letter templates: " << letters.error().detail << "\n";
     return kExitFailure;
@@ -206,8 +256,9 @@ int command_serve(const Arguments& args) {
   };
   // The outbox workers deliver what every change owes: mail over SMTP (only with --smtp; without
   // it mail waits in the outbox) and signed web hooks.
-  auto templates = mail::MailTemplates::load(config.templates.empty() ? mail::MailTemplates::shipped_dir()
-                                                                      : std::filesystem::path(config.templates));
+  auto templates = mail::MailTemplates::load(
+      config.templates.empty() ? mail::MailTemplates::shipped_dir() : std::filesystem::path(config.templates),
+      catalogues);
   if (!templates) {
     std::cerr << "redress: the mail templates: " << templates.error().detail << "\n";
     return kExitFailure;
@@ -290,7 +341,7 @@ int command_serve(const Arguments& args) {
     }
     spdlog::info("mail goes out through {}", (*mailer)->description());
     mail_delivery = std::make_unique<outbox::MailDelivery>(store, store, env.workflows, *keyring, *templates, mail_settings,
-                                                           api.base_url, std::move(mailer).value());
+                                                           api.base_url, std::move(mailer).value(), catalogues);
     outbox::OutboxWorker::Options o;
     o.holder = scheduler_options.holder + ":mail";
     o.channel = NotificationDraft::Channel::kEmail;
@@ -363,7 +414,22 @@ int command_serve(const Arguments& args) {
   std::unique_ptr<postgres::Listener> listener;
   if (env.postgres) {
     listener = std::make_unique<postgres::Listener>(
-        config.database, [&scheduler, &mail_worker, &hook_worker, &env](const postgres::Wake& wake) {
+        config.database,
+        [&scheduler, &mail_worker, &hook_worker, &env, &heard_generation, &store](const postgres::Wake& wake) {
+          // The credentials' generation: unknown while nothing is heard; read afresh once listening
+          // again (a move after the LISTEN is announced, so none falls between).
+          if (wake.lost) heard_generation.store(-1, std::memory_order_release);
+          if (wake.reconnected) {
+            auto current = store.credentials_generation();
+            heard_generation.store(current ? *current : -1, std::memory_order_release);
+          }
+          if (wake.credentials) {
+            std::int64_t heard = heard_generation.load(std::memory_order_acquire);
+            // Announcements may overtake each other; the generation only moves forward.
+            while (heard < *wake.credentials &&
+                   !heard_generation.compare_exchange_weak(heard, *wake.credentials, std::memory_order_acq_rel)) {
+            }
+          }
           if (wake.wake_at) scheduler.notify(*wake.wake_at);
           if (wake.reconnected) scheduler.notify(env.clock->now());
           if (wake.outbox) {

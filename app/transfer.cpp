@@ -57,14 +57,16 @@ constexpr const char* kTables[] = {"sequences",
                                    "inbound_mail",
                                    "mailbox_positions",
                                    "case_tags",
-                                   "saved_views"};
+                                   "saved_views",
+                                   "canned_replies"};
 
 // The ids PostgreSQL hands out from a sequence of its own, set past the imported rows.
 constexpr std::pair<const char*, const char*> kIdSequences[] = {
     {"cases", "case_ids"}, {"commitments", "commitment_ids"}, {"redress", "redress_ids"}, {"messages", "message_ids"}};
 constexpr const char* kIdentityTables[] = {"events",       "notifications",         "notification_attempts",
                                            "client_links", "webhook_subscriptions", "inbound_mail",
-                                           "saved_views"};
+                                           "saved_views",
+                                           "canned_replies"};
 
 int transfer_fail(const std::string& message) {
   std::cerr << "redress: " << message << "\n";

@@ -400,6 +400,7 @@ Result<ActionRequest> decode_action_fields(ActionType type, const json::object& 
     case T::kStart:
     case T::kClientReplied:
     case T::kClose:
+    case T::kReturnToQueue:  // the lifecycle asks for its handover note
       if (auto v = r.text("note", false, kMaxLongText)) a.note = *v;
       break;
     case T::kAssign:

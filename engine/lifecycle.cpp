@@ -52,7 +52,8 @@ constexpr std::array<std::string_view, kActionTypeCount> kActionNames{"acknowled
                                                                       "untag",
                                                                       "merge",
                                                                       "link",
-                                                                      "unlink"};
+                                                                      "unlink",
+                                                                      "return_to_queue"};
 }  // namespace
 
 std::string_view to_string(ActionType type) { return kActionNames.at(static_cast<std::size_t>(type)); }
@@ -80,6 +81,7 @@ struct EvPauseClock : sc::event<EvPauseClock> {};
 struct EvResumeClock : sc::event<EvResumeClock> {};
 struct EvStopClock : sc::event<EvStopClock> {};
 struct EvOwnerSet : sc::event<EvOwnerSet> {};
+struct EvOwnerDropped : sc::event<EvOwnerDropped> {};
 
 struct Live;
 struct LifecycleChoice;
@@ -247,12 +249,31 @@ struct Open : sc::simple_state<Open, Live::orthogonal<0>, Received> {
   }
 };
 
+// A case that may still wait unowned (received, acknowledged) goes back to its team's queue; a
+// handover note says why. From investigation on the reaction is missing, so it is refused.
+template <typename Derived>
+sc::result return_to_queue(Derived& state) {
+  auto& m = state.outermost_context();
+  if (!m.owned()) {
+    m.refuse("the case is already in its team's queue: nobody owns it");
+    return state.discard_event();
+  }
+  if (!m.facts.action_has_note) {
+    m.refuse("returning a case to its team's queue needs a handover note", RefusalKind::kMissingField, "note");
+    return state.discard_event();
+  }
+  m.accept();
+  state.post_event(EvOwnerDropped());
+  return state.discard_event();
+}
+
 struct Received : Status<Received, Open, CaseStatus::kReceived> {
-  using reactions = sc::custom_reaction<Ev<A::kAcknowledge>>;
+  using reactions = mpl::list<sc::custom_reaction<Ev<A::kAcknowledge>>, sc::custom_reaction<Ev<A::kReturnToQueue>>>;
   sc::result react(const Ev<A::kAcknowledge>&) {
     outermost_context().accept();
     return transit<Acknowledged>();
   }
+  sc::result react(const Ev<A::kReturnToQueue>&) { return return_to_queue(*this); }
 };
 
 // Redress may be prepared from acknowledgement until it is proposed.
@@ -263,7 +284,9 @@ sc::result offer_redress(Derived& state) {
 }
 
 struct Acknowledged : Status<Acknowledged, Open, CaseStatus::kAcknowledged> {
-  using reactions = mpl::list<sc::custom_reaction<Ev<A::kStart>>, sc::custom_reaction<Ev<A::kOfferRedress>>>;
+  using reactions = mpl::list<sc::custom_reaction<Ev<A::kStart>>, sc::custom_reaction<Ev<A::kOfferRedress>>,
+                              sc::custom_reaction<Ev<A::kReturnToQueue>>>;
+  sc::result react(const Ev<A::kReturnToQueue>&) { return return_to_queue(*this); }
   sc::result react(const Ev<A::kStart>&) {
     auto& m = outermost_context();
     if (!m.owned()) {
@@ -499,8 +522,12 @@ struct Unowned : sc::simple_state<Unowned, Live::orthogonal<2>> {
   sc::result react(const EvOwnerSet&) { return transit<Owned>(); }
 };
 
-// No reaction leads out of Owned: ownership is passed on, never dropped.
-struct Owned : sc::simple_state<Owned, Live::orthogonal<2>> {};
+// Ownership is passed on; the only way out is back to the team's queue, which only the received
+// and acknowledged states allow (return_to_queue above).
+struct Owned : sc::simple_state<Owned, Live::orthogonal<2>> {
+  using reactions = sc::custom_reaction<EvOwnerDropped>;
+  sc::result react(const EvOwnerDropped&) { return transit<Unowned>(); }
+};
 
 bool Machine::owned() const { return state_downcast<const Owned*>() != nullptr; }
 

@@ -2,8 +2,9 @@
 //
 // The rules of the SPEC's lifecycle table live in a Boost.Statechart machine (lifecycle.cpp) with
 // three orthogonal regions: the lifecycle status, the clocks (running, paused while awaiting the
-// client, stopped once resolved or ended) and ownership (unowned, owned). Ownership has no way back
-// to unowned: once a case has an owner it keeps exactly one, passed on but never dropped.
+// client, stopped once resolved or ended) and ownership (unowned, owned). Ownership goes back to
+// unowned only while a case may wait in its team's queue (received, acknowledged: return_to_queue,
+// with a handover note); from investigation on it keeps exactly one owner, passed on, never dropped.
 //
 // The machine is restored from the stored state through choice points (one per region), never by
 // replaying a case's history. Deciding is pure: no I/O, no clock, no throwing. All functions are
@@ -67,8 +68,11 @@ enum class ActionType {
   kMerge,
   kLink,
   kUnlink,
+  // The owner (or a lead) gives a case that is still received or acknowledged back to its team's
+  // unowned queue, with a handover note (a leaver's hand-over, docs/desk.md).
+  kReturnToQueue,
 };
-inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kUnlink) + 1;
+inline constexpr int kActionTypeCount = static_cast<int>(ActionType::kReturnToQueue) + 1;
 inline constexpr int kLifecycleActionCount = static_cast<int>(ActionType::kAssess) + 1;
 
 [[nodiscard]] std::string_view to_string(ActionType type);

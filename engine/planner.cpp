@@ -302,6 +302,8 @@ Status authorize(const Actor& actor, ActionType type, const Case& record, const 
         return Error::forbidden(std::string(to_string(type)) + " needs the lead role or above");
       if (type == T::kTransfer && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
         return Error::forbidden("only the owner, or a lead or above, may transfer a case");
+      if (type == T::kReturnToQueue && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead))
+        return Error::forbidden("only the owner, or a lead or above, may return a case to its team's queue");
       // Rights on a colleague's case (the workflow's [rights] decisions).
       if (!record.owner_id.empty() && record.owner_id != actor.id && !role_at_least(actor.role, Role::kLead) &&
           (workflow == nullptr || workflow->decisions == DecisionRights::kOwnerAndLeads) && type != T::kAddMessage &&
@@ -594,6 +596,21 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
                                                  {"note", request.note}});
       follow_owner(b);
       if (request.type != T::kTake) b.email_staff(*target, "assignee", "staff.assigned");
+      b.email_client("client.owner_changed");
+      break;
+    }
+
+    case T::kReturnToQueue: {
+      // Back to the team's queue: unowned, waiting for someone of the team to take it.
+      after.owner_id.clear();
+      if (after.team.empty()) after.team = workflow.team;
+      b.event("case.owner_changed", json::object{{"via", to_string(request.type)},
+                                                 {"owner", nullptr},
+                                                 {"owner_name", nullptr},
+                                                 {"previous_owner", staff_ref(before.owner_id)},
+                                                 {"team", after.team},
+                                                 {"note", request.note}});
+      follow_owner(b);
       b.email_client("client.owner_changed");
       break;
     }

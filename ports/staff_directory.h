@@ -8,6 +8,7 @@
 // Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may call.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -67,6 +68,13 @@ class StaffDirectory {
   [[nodiscard]] virtual Result<TokenInfo> revoke_token(const std::string& token_id) {
     (void)token_id;
     return Error::unavailable("this storage backend cannot revoke tokens yet");
+  }
+  // The credentials' generation: a number that moves forward, in the same transaction, with every
+  // change that can refuse a credential it accepted before (update_staff, revoke_token). A node that
+  // remembers token look-ups forgets them when it moves (web/token_cache.h); 0 before any change.
+  // On PostgreSQL each move is also announced to every node (NOTIFY redress_wake "credentials=N").
+  [[nodiscard]] virtual Result<std::int64_t> credentials_generation() {
+    return Error::unavailable("this storage backend keeps no credentials generation");
   }
 };
 

@@ -13,6 +13,7 @@
 
 #include "engine/store.h"
 #include "ports/blob_store.h"
+#include "ports/canned_replies.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
@@ -37,7 +38,8 @@ class Store : public CaseStore,
               public InboundMailStore,
               public MailboxStateStore,
               public SavedViewStore,
-              public BlobStore {
+              public BlobStore,
+              public CannedReplyStore {
  public:
   ~Store() override = default;
 };

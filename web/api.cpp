@@ -131,6 +131,15 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::delete_, "/v1/tokens/{id}", kAdminOnly, kNone, &revoke_token);
   staff(verb::get, "/v1/teams", kAdminOnly, kNone, &list_teams);
 
+  // Canned replies (web/api_canned_replies.cpp).
+  staff(verb::get, "/v1/canned-replies", kAgentUp, kNone, &list_canned_replies);
+  staff(verb::post, "/v1/canned-replies", kAdminOnly, kJson, &add_canned_reply);
+  staff(verb::get, "/v1/canned-replies/{id}", kAgentUp, kNone, &get_canned_reply);
+  staff(verb::patch, "/v1/canned-replies/{id}", kAdminOnly, kJson, &change_canned_reply);
+  staff(verb::delete_, "/v1/canned-replies/{id}", kAdminOnly, kNone, &delete_canned_reply);
+  staff(verb::get, "/v1/cases/{ref}/canned-replies", kAgentUp, kNone, &case_canned_replies);
+  staff(verb::get, "/v1/cases/{ref}/canned-replies/{id}", kAgentUp, kNone, &case_canned_reply);
+
   // The outbox's dead letters, the manual clock, operations (web/api_admin.cpp).
   staff(verb::get, "/v1/admin/outbox", kAdminOnly, kNone, &dead_notifications);
   staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, kJson, &retry_notifications);

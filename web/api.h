@@ -15,10 +15,12 @@
 #include <string>
 #include <vector>
 
+#include "adapters/i18n/catalogues.h"
 #include "adapters/security/keyring.h"
 #include "engine/clock.h"
 #include "engine/engine.h"
 #include "ports/blob_store.h"
+#include "ports/canned_replies.h"
 #include "ports/case_reader.h"
 #include "ports/case_search.h"
 #include "ports/client_links.h"
@@ -108,6 +110,11 @@ struct ApiContext {
   std::shared_ptr<MailHealth> mail_health;
   // The console's saved case-list views (ports/saved_views.h); null: the console cannot save them.
   SavedViewStore* saved_views = nullptr;
+  // The canned replies staff insert into messages (web/canned_replies.h); null: the routes answer 503.
+  CannedReplyStore* canned_replies = nullptr;
+  // The clients' languages (adapters/i18n/catalogues.h): the status page, the complaint form and
+  // the letters are in the client's where it is shipped. Null: English alone.
+  const i18n::Catalogues* languages = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);

@@ -112,6 +112,11 @@ ApiHandlerFunction create_subscription, list_subscriptions, delete_subscription,
 ApiHandlerFunction list_staff, add_staff_member, get_staff_member, change_staff_member, reset_password,
     list_staff_tokens, issue_staff_token, revoke_token, list_teams;
 
+// ---- canned replies (web/api_canned_replies.cpp) -----------------------------------------------
+
+ApiHandlerFunction list_canned_replies, add_canned_reply, get_canned_reply, change_canned_reply, delete_canned_reply,
+    case_canned_replies, case_canned_reply;
+
 // ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
 
 // ---- inbound email (web/api_inbound.cpp) --------------------------------------------------------

@@ -56,10 +56,23 @@ void change_staff_member(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                         if (!updated) return reply(problem_from(updated.error()));
                         json::object out = staff_json(updated->staff);
                         if (!updated->handed_over.empty()) {
-                          json::array references;
-                          for (const auto& r : updated->handed_over) references.emplace_back(r);
-                          out["handed_over"] =
-                              json::object{{"to", updated->handed_to}, {"cases", std::move(references)}};
+                          // Which case went where: to a colleague, back to its team's queue, or
+                          // (from the queue's hand-over, once under investigation) to its team's lead.
+                          json::array references, where;
+                          for (const auto& h : updated->handed_over) {
+                            references.emplace_back(h.reference);
+                            json::object one{{"reference", h.reference}, {"team", h.team}};
+                            if (h.owner_id.empty()) {
+                              one["to"] = kTeamQueue;
+                              one["owner"] = nullptr;
+                            } else {
+                              one["to"] = h.owner_id;
+                              one["owner"] = json::object{{"id", h.owner_id}, {"name", h.owner_name}};
+                            }
+                            where.push_back(std::move(one));
+                          }
+                          out["handed_over"] = json::object{
+                              {"to", updated->handed_to}, {"cases", std::move(references)}, {"where", std::move(where)}};
                         }
                         reply(json_response(http::status::ok, out));
                       });

@@ -101,6 +101,8 @@ Result<json::object> with_letter(ApiContext& api, const std::string& reference, 
   context.owner_name = view->owner ? view->owner->name : api.settings.organisation;
   context.organisation = api.settings.organisation;
   context.today = api.engine.clock().now();
+  // In the client's language where it is shipped (docs/languages.md).
+  if (api.languages) context.language = &api.languages->for_tag(view->snapshot.record.client.locale);
   // An extension states the new deadline: the due time the move asks for.
   if (const json::value* at = body.if_contains("due_at"); at && at->is_string()) {
     context.deadline = parse_time(at->get_string());

@@ -21,6 +21,24 @@ namespace {
 const std::set<std::string, std::less<>> kCaseVariables{"client_name",  "reference", "subject",     "received_date",
                                                         "today",        "owner_name", "organisation", "deadline"};
 
+// A letter's date in its language: "27 November 2026", "27 de noviembre de 2026".
+constexpr const char* kLetterDate = i18n::translatable_in("letter date", "{day} {month} {year}");
+
+std::string letter_date_in(const BusinessCalendar& calendar, Time t, const i18n::Language* language) {
+  if (!language || language->is_english()) return letter_date(calendar, t);
+  static constexpr const char* kMonthNames[] = {"January", "February", "March",     "April",   "May",      "June",
+                                                "July",    "August",   "September", "October", "November", "December"};
+  const std::chrono::year_month_day day = calendar.local_date(t);
+  std::string text = language->translate_in("letter date", kLetterDate);
+  auto put = [&text](std::string_view name, const std::string& value) {
+    if (auto at = text.find(name); at != std::string::npos) text.replace(at, name.size(), value);
+  };
+  put("{day}", std::to_string(static_cast<unsigned>(day.day())));
+  put("{month}", language->translate_in("month", kMonthNames[static_cast<unsigned>(day.month()) - 1]));
+  put("{year}", std::to_string(static_cast<int>(day.year())));
+  return text;
+}
+
 std::string sample_value(const std::string& name) { return "[" + name + "]"; }
 
 std::optional<LetterInfo> info_for(const std::string& name) {
@@ -52,7 +70,8 @@ std::vector<std::string> variable_parts(const std::string& text) {
   std::vector<std::string> out;
   for (auto it = std::sregex_iterator(text.begin(), text.end(), tag); it != std::sregex_iterator(); ++it) {
     std::string name = (*it)[2];
-    if (kCaseVariables.count(name) || std::find(out.begin(), out.end(), name) != out.end()) continue;
+    // `t` marks the words to translate ({{#t}}...{{/t}}): never a variable part.
+    if (name == "t" || kCaseVariables.count(name) || std::find(out.begin(), out.end(), name) != out.end()) continue;
     out.push_back(std::move(name));
   }
   return out;
@@ -114,7 +133,14 @@ std::string_view to_string(LetterPurpose purpose) {
 
 fs::path LetterTemplates::shipped_dir() { return fs::path(REDRESS_SOURCE_DIR) / "templates" / "letters"; }
 
-Result<LetterTemplates> LetterTemplates::load(const fs::path& dir, const WorkflowSet& workflows) {
+const std::string& LetterTemplates::Letter::text_in(const i18n::Language* language) const {
+  if (language)
+    if (auto it = texts.find(language->tag()); it != texts.end()) return it->second;
+  return texts.at("en");
+}
+
+Result<LetterTemplates> LetterTemplates::load(const fs::path& dir, const WorkflowSet& workflows,
+                                              const i18n::Catalogues& catalogues) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Error::not_found("letters: " + dir.string() + " is not a folder");
   LetterTemplates out;
@@ -135,7 +161,15 @@ Result<LetterTemplates> LetterTemplates::load(const fs::path& dir, const Workflo
         if (!text) return text.error();
         if (auto s = templating::check_template(file, 1, *text, {}); !s) return s.error();
         info->variables = variable_parts(*text);
-        letters.emplace(name, Letter{std::move(*info), templating::mark_standalone_lines(*text)});
+        // Each language's copy; a translation uses only its English text's tags, so no copy has a
+        // variable part the English one lacks.
+        Letter letter{std::move(*info), {}};
+        for (const auto& language : catalogues.languages()) {
+          auto translated = i18n::translate_template(*text, *language, "letters/" + file);
+          if (!translated) return translated.error();
+          letter.texts[language->tag()] = templating::mark_standalone_lines(*translated);
+        }
+        letters.emplace(name, std::move(letter));
       }
       if (ec) return Error::invalid("letters: cannot list " + folder.string() + ": " + ec.message());
     }
@@ -155,22 +189,32 @@ Result<LetterTemplates> LetterTemplates::load(const fs::path& dir, const Workflo
         years ? Time(std::chrono::sys_days(std::chrono::year(years->first) / std::chrono::March / 2)) : Time{};
     sample.received_at = in_years + std::chrono::hours(10);
     LetterContext context{&sample, "[owner_name]", "[organisation]", sample.received_at,
-                          sample.received_at + std::chrono::hours(24 * 20)};
-    for (const auto& [name, letter] : letters) {
-      json::object parts;
-      for (const auto& variable : letter.info.variables) parts[variable] = sample_value(variable);
-      auto rendered = out.render_with(workflow, letter, context, parts);
-      if (!rendered) return rendered.error();
-      auto missing_elements_list = missing_elements(workflow, letter.info.purpose, *rendered);
-      if (letter.info.purpose == LetterPurpose::kExtension &&
-          rendered->find(letter_date(workflow.calendar, *context.deadline)) == std::string::npos)
-        missing_elements_list.emplace_back("deadline (state the new deadline: use {{deadline}})");
-      if (!missing_elements_list.empty()) {
-        std::string list;
-        for (const auto& m : missing_elements_list) list += (list.empty() ? "" : "; ") + m;
-        return Error::invalid("letters: " + (fs::path(workflow.name) / (name + ".txt")).string() +
-                              " lacks what the " + workflow.name + " standard requires of a " +
-                              std::string(to_string(letter.info.purpose)) + " letter: " + list);
+                          sample.received_at + std::chrono::hours(24 * 20), nullptr};
+    for (const auto& language : catalogues.languages()) {
+      context.language = language.get();
+      for (const auto& [name, letter] : letters) {
+        json::object parts;
+        for (const auto& variable : letter.info.variables) parts[variable] = sample_value(variable);
+        auto rendered = out.render_with(workflow, letter, context, parts);
+        if (!rendered) return rendered.error();
+        auto missing_elements_list = missing_elements(workflow, letter.info.purpose, *rendered);
+        // The deadline, as the standard checks a holding reply for it: in English words, or as a date.
+        if (letter.info.purpose == LetterPurpose::kExtension &&
+            rendered->find(letter_date(workflow.calendar, *context.deadline)) == std::string::npos &&
+            rendered->find(format_date(workflow.calendar.local_date(*context.deadline))) == std::string::npos)
+          missing_elements_list.emplace_back("deadline (state the new deadline: use {{deadline}})");
+        if (!missing_elements_list.empty()) {
+          std::string list;
+          for (const auto& m : missing_elements_list) list += (list.empty() ? "" : "; ") + m;
+          return Error::invalid(
+              "letters: " + (fs::path(workflow.name) / (name + ".txt")).string() +
+              (language->is_english() ? std::string()
+                                      : " in " + language->tag() + " (as its catalogue translates it)") +
+              " lacks what the " + workflow.name + " standard requires of a " +
+              std::string(to_string(letter.info.purpose)) + " letter: " + list +
+              (language->is_english() ? std::string()
+                                      : "; the standard's any_of phrases must include the translation's wording"));
+        }
       }
     }
   }
@@ -195,17 +239,24 @@ const LetterInfo* LetterTemplates::find(const std::string& workflow, const std::
 Result<std::string> LetterTemplates::render_with(const Workflow& workflow, const Letter& letter,
                                                  const LetterContext& context, const json::object& parts) const {
   json::object data = parts;
+  const i18n::Language* language = context.language;
   if (context.record) {
     data["client_name"] = context.record->client.name;
     data["reference"] = context.record->reference;
     data["subject"] = context.record->subject;
-    data["received_date"] = letter_date(workflow.calendar, context.record->received_at);
+    data["received_date"] = letter_date_in(workflow.calendar, context.record->received_at, language);
   }
-  data["today"] = letter_date(workflow.calendar, context.today);
+  data["today"] = letter_date_in(workflow.calendar, context.today, language);
   data["owner_name"] = context.owner_name;
   data["organisation"] = context.organisation;
-  if (context.deadline) data["deadline"] = letter_date(workflow.calendar, *context.deadline);
-  return templating::render(letter.text, data, {}, templating::Escaping::kNone);
+  // A translated extension's deadline also carries the date as the standard checks it (2026-12-04),
+  // since the standard's check cannot read the date in every language's words.
+  if (context.deadline)
+    data["deadline"] = language && !language->is_english()
+                           ? letter_date_in(workflow.calendar, *context.deadline, language) + " (" +
+                                 format_date(workflow.calendar.local_date(*context.deadline)) + ")"
+                           : letter_date(workflow.calendar, *context.deadline);
+  return templating::render(letter.text_in(language), data, {}, templating::Escaping::kNone);
 }
 
 Result<std::string> LetterTemplates::render(const Workflow& workflow, const std::string& name,

@@ -20,6 +20,14 @@
 // needs, and that each letter, its variable parts filled with sample text, carries its required
 // elements: a shipped letter can never fail the check it exists to pass. A loaded set is
 // immutable; every member function is thread-safe.
+//
+// The client's language (adapters/i18n/catalogues.h): a letter's words marked {{#t}}...{{/t}} are
+// translated into each language of the catalogues given to load(), and each translated letter is
+// checked for its elements as the English one is (the workflow's `any_of` phrases name the
+// required wording in each language it ships). A letter is drafted in the case's language
+// (LetterContext::language), its dates in that language's words; `t` is the marker, never a
+// variable part. A translated letter's `deadline` reads "4 de diciembre de 2026 (2026-12-04)": the
+// standard checks a holding reply for the date in English words or as a date.
 #pragma once
 
 #include <boost/json/object.hpp>
@@ -30,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/i18n/catalogues.h"
 #include "engine/actions.h"
 #include "engine/model.h"
 #include "engine/result.h"
@@ -54,6 +63,9 @@ struct LetterContext {
   std::string organisation;
   Time today{};
   std::optional<Time> deadline;  // an extension's new due time
+  // The language the letter is written in (the case's client locale, where shipped); English when
+  // null or not loaded.
+  const i18n::Language* language = nullptr;
 };
 
 class LetterTemplates {
@@ -61,7 +73,8 @@ class LetterTemplates {
   // The letters shipped with Redress (templates/letters in the source tree).
   [[nodiscard]] static std::filesystem::path shipped_dir();
   // kInvalid naming the file (and line) of the first problem; kNotFound when `dir` is not a folder.
-  [[nodiscard]] static Result<LetterTemplates> load(const std::filesystem::path& dir, const WorkflowSet& workflows);
+  [[nodiscard]] static Result<LetterTemplates> load(const std::filesystem::path& dir, const WorkflowSet& workflows,
+                                                    const i18n::Catalogues& catalogues = i18n::Catalogues::english_only());
 
   [[nodiscard]] const std::filesystem::path& dir() const { return dir_; }
   // The letters of a workflow, by name; empty for a workflow without letters.
@@ -80,7 +93,8 @@ class LetterTemplates {
  private:
   struct Letter {
     LetterInfo info;
-    std::string text;  // marked for rendering
+    std::map<std::string, std::string, std::less<>> texts;  // by language tag, marked for rendering; "en" always
+    [[nodiscard]] const std::string& text_in(const i18n::Language* language) const;
   };
   [[nodiscard]] Result<std::string> render_with(const Workflow& workflow, const Letter& letter,
                                                 const LetterContext& context, const boost::json::object& parts) const;

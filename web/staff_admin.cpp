@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "adapters/security/secrets.h"
@@ -65,43 +66,52 @@ std::optional<Role> role_field(const json::object& body, std::vector<FieldError>
   return role;
 }
 
-// The deactivation in steps: transfer each open case, then write the member. Each step runs on an
+// One case of a leaver's and where it goes: to `to` by transfer, or back to its team's queue.
+struct HandoverStep {
+  std::string reference;
+  std::string team;
+  std::optional<Staff> to;  // empty: return_to_queue
+};
+
+// The deactivation in steps: hand over each open case, then write the member. Each step runs on an
 // I/O thread (the engine's callbacks come on the store's thread, which must not wait for a write).
 struct Handover : std::enable_shared_from_this<Handover> {
   ApiContext& api;
   Actor by;
   Staff updated;
-  Staff colleague;
+  std::string handed_to;  // a colleague's id, or kTeamQueue
   std::string note;
-  std::vector<std::string> references;
+  std::vector<HandoverStep> steps;
   std::size_t next = 0;
-  std::vector<std::string> done_references;
+  std::vector<HandedOver> done_steps;
   std::function<void(Result<StaffUpdate>)> done;
 
   Handover(ApiContext& context, Actor actor, Staff member, std::function<void(Result<StaffUpdate>)> callback)
       : api(context), by(std::move(actor)), updated(std::move(member)), done(std::move(callback)) {}
 
   void step() {
-    if (next == references.size()) return finish();
+    if (next == steps.size()) return finish();
+    const HandoverStep& current = steps[next];
     ActionRequest request;
-    request.type = ActionType::kTransfer;
-    request.reference = references[next];
+    request.type = current.to ? ActionType::kTransfer : ActionType::kReturnToQueue;
+    request.reference = current.reference;
     request.actor = by;
-    request.owner = colleague.id;
+    if (current.to) request.owner = current.to->id;
     request.note = note;
     auto self = shared_from_this();
     api.engine.submit(std::move(request), [self](Result<Committed> result) {
       self->api.defer([self, result = std::move(result)]() mutable {
-        const std::string& reference = self->references[self->next];
+        const HandoverStep& current = self->steps[self->next];
+        const std::string where = current.to ? current.to->name : "the " + current.team + " team's queue";
         if (!result) {
           Error error = result.error();
           return self->done(Error::conflict(
-              "the open cases of " + self->updated.name + " could not all be handed over to " + self->colleague.name +
-              ": " + reference + " was refused (" + error.detail + "); " +
-              std::to_string(self->done_references.size()) + " were handed over before it and " + self->updated.name +
-              " is still active"));
+              "the open cases of " + self->updated.name + " could not all be handed over: " + current.reference +
+              " could not go to " + where + " (" + error.detail + "); " + std::to_string(self->done_steps.size()) +
+              " were handed over before it and " + self->updated.name + " is still active"));
         }
-        self->done_references.push_back(reference);
+        self->done_steps.push_back(HandedOver{current.reference, current.team, current.to ? current.to->id : "",
+                                              current.to ? current.to->name : ""});
         ++self->next;
         self->step();
       });
@@ -112,13 +122,13 @@ struct Handover : std::enable_shared_from_this<Handover> {
     auto stored = api.staff.update_staff(updated);
     if (!stored) return done(stored.error());
     if (api.on_staff_changed) api.on_staff_changed();
-    done(StaffUpdate{*stored, done_references, colleague.id});
+    done(StaffUpdate{*stored, done_steps, handed_to});
   }
 };
 
-// Every open case `owner_id` owns, by reference.
-Result<std::vector<std::string>> open_cases_of(ApiContext& api, const std::string& owner_id) {
-  std::vector<std::string> references;
+// Every open case `owner_id` owns.
+Result<std::vector<Case>> open_cases_of(ApiContext& api, const std::string& owner_id) {
+  std::vector<Case> cases;
   CaseFilter filter;
   filter.owner_id = owner_id;
   filter.open_only = true;
@@ -126,10 +136,19 @@ Result<std::vector<std::string>> open_cases_of(ApiContext& api, const std::strin
   do {
     auto page = api.reads.list_cases(filter, cursor, 200);
     if (!page) return page.error();
-    for (const auto& c : page->cases) references.push_back(c.reference);
+    for (auto& c : page->cases) cases.push_back(std::move(c));
     cursor = page->next_cursor;
   } while (!cursor.empty());
-  return references;
+  return cases;
+}
+
+// Who takes a team's cases that can no longer wait unowned: an active lead of the team, else an
+// active manager of it (the first by id), never the leaver.
+std::optional<Staff> team_lead(const std::vector<Staff>& everyone, const std::string& team, const std::string& leaver) {
+  for (Role wanted : {Role::kLead, Role::kManager})
+    for (const auto& s : everyone)
+      if (s.active && s.id != leaver && s.team == team && s.role == wanted) return s;
+  return std::nullopt;
 }
 
 }  // namespace
@@ -221,23 +240,54 @@ void update_staff_member(ApiContext& api, const Actor& by, const std::string& id
   if (!leaving) return handover->finish();
   auto open = open_cases_of(api, id);
   if (!open) return handover->done(open.error());
-  handover->references = std::move(*open);
-  if (!handover->references.empty()) {
-    const std::size_t count = handover->references.size();
+  if (!open->empty()) {
+    const std::size_t count = open->size();
     const std::string cases = std::to_string(count) + " open case" + (count == 1 ? "" : "s");
     if (changes.hand_over_to.empty())
       return handover->done(Error::invalid_field(
-          "hand_over_to", "is required: " + found->name + " owns " + cases + "; name the colleague who takes them over"));
-    auto colleague = api.staff.find_staff(changes.hand_over_to);
-    if (!colleague)
-      return handover->done(Error::invalid_field("hand_over_to", "no staff member " + changes.hand_over_to));
-    if (colleague->id == id || !colleague->active || !role_at_least(colleague->role, Role::kAgent))
-      return handover->done(Error::invalid_field(
-          "hand_over_to", colleague->name + " cannot take the cases over: name an active colleague (agent or above)"));
-    handover->colleague = *colleague;
-    handover->note = trimmed(changes.handover_note).empty()
-                         ? found->name + " has left; " + colleague->name + " takes this case over."
-                         : changes.handover_note;
+          "hand_over_to", "is required: " + found->name + " owns " + cases + "; name the colleague who takes them over, "
+                          "or \"" + kTeamQueue + "\" to give them back to their teams' queues"));
+    if (changes.hand_over_to == kTeamQueue) {
+      auto everyone = api.staff.list_staff();
+      if (!everyone) return handover->done(everyone.error());
+      std::string leaderless;
+      for (const auto& c : *open) {
+        HandoverStep step{c.reference, c.team, std::nullopt};
+        if (step.team.empty())
+          if (const Workflow* workflow = api.engine.workflows().find(c.workflow)) step.team = workflow->team;
+        // Only a case that may still wait unowned goes back to the queue; the others to the team's lead.
+        if (c.status != CaseStatus::kReceived && c.status != CaseStatus::kAcknowledged) {
+          step.to = team_lead(*everyone, step.team, id);
+          if (!step.to) {
+            leaderless += (leaderless.empty() ? "" : ", ") + c.reference + " (" + std::string(to_string(c.status)) +
+                          ", team " + (step.team.empty() ? "none" : step.team) + ")";
+            continue;
+          }
+        }
+        handover->steps.push_back(std::move(step));
+      }
+      if (!leaderless.empty())
+        return handover->done(Error::invalid_field(
+            "hand_over_to", "the team queue cannot take every case of " + found->name + ": " + leaderless +
+                                " can no longer wait unowned and no active lead or manager of its team can take it; "
+                                "name a colleague instead"));
+      handover->handed_to = kTeamQueue;
+      handover->note = trimmed(changes.handover_note).empty()
+                           ? found->name + " has left; the case goes back to the team."
+                           : changes.handover_note;
+    } else {
+      auto colleague = api.staff.find_staff(changes.hand_over_to);
+      if (!colleague)
+        return handover->done(Error::invalid_field("hand_over_to", "no staff member " + changes.hand_over_to));
+      if (colleague->id == id || !colleague->active || !role_at_least(colleague->role, Role::kAgent))
+        return handover->done(Error::invalid_field(
+            "hand_over_to", colleague->name + " cannot take the cases over: name an active colleague (agent or above)"));
+      for (const auto& c : *open) handover->steps.push_back(HandoverStep{c.reference, c.team, *colleague});
+      handover->handed_to = colleague->id;
+      handover->note = trimmed(changes.handover_note).empty()
+                           ? found->name + " has left; " + colleague->name + " takes this case over."
+                           : changes.handover_note;
+    }
   }
   handover->step();
 }

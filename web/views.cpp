@@ -1,5 +1,7 @@
 #include "web/views.h"
 
+#include "adapters/i18n/catalogues.h"
+
 #include <boost/json.hpp>
 
 #include "engine/actions.h"
@@ -25,16 +27,18 @@ json::value owner_json(const std::optional<Staff>& owner, const std::string& own
 }  // namespace
 
 std::string status_text(CaseStatus status) {
+  // Marked for the catalogues: the status page shows them in the client's language.
+  using i18n::translatable;
   switch (status) {
-    case CaseStatus::kReceived: return "We have received your complaint";
-    case CaseStatus::kAcknowledged: return "We have acknowledged your complaint and it is with our team";
-    case CaseStatus::kInvestigating: return "We are investigating your complaint";
-    case CaseStatus::kAwaitingClient: return "We are waiting for information from you";
+    case CaseStatus::kReceived: return translatable("We have received your complaint");
+    case CaseStatus::kAcknowledged: return translatable("We have acknowledged your complaint and it is with our team");
+    case CaseStatus::kInvestigating: return translatable("We are investigating your complaint");
+    case CaseStatus::kAwaitingClient: return translatable("We are waiting for information from you");
     case CaseStatus::kRedressProposed:
-      return "We have proposed a way to put things right: please tell us if you accept";
-    case CaseStatus::kResolved: return "Your complaint is resolved";
-    case CaseStatus::kClosed: return "Your complaint is closed";
-    case CaseStatus::kWithdrawn: return "You withdrew your complaint";
+      return translatable("We have proposed a way to put things right: please tell us if you accept");
+    case CaseStatus::kResolved: return translatable("Your complaint is resolved");
+    case CaseStatus::kClosed: return translatable("Your complaint is closed");
+    case CaseStatus::kWithdrawn: return translatable("You withdrew your complaint");
   }
   return "";
 }

@@ -14,31 +14,60 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr const char* kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                                   "July",    "August",   "September", "October", "November", "December"};
-constexpr const char* kWeekdays[] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"};
+using i18n::translatable_in;
+
+constexpr const char* kMonths[] = {
+    translatable_in("month", "January"), translatable_in("month", "February"), translatable_in("month", "March"),
+    translatable_in("month", "April"),   translatable_in("month", "May"),      translatable_in("month", "June"),
+    translatable_in("month", "July"),    translatable_in("month", "August"),   translatable_in("month", "September"),
+    translatable_in("month", "October"), translatable_in("month", "November"), translatable_in("month", "December")};
+constexpr const char* kWeekdays[] = {
+    translatable_in("weekday", "Sunday"),   translatable_in("weekday", "Monday"), translatable_in("weekday", "Tuesday"),
+    translatable_in("weekday", "Wednesday"), translatable_in("weekday", "Thursday"),
+    translatable_in("weekday", "Friday"),   translatable_in("weekday", "Saturday")};
+// The order of a date's parts, in the reader's language; each {name} is replaced once.
+constexpr const char* kReaderDate = translatable_in("date", "{weekday} {day} {month} {year} at {time} {zone}");
+
+std::string replaced(std::string pattern, std::string_view name, const std::string& value) {
+  auto at = pattern.find(name);
+  if (at != std::string::npos) pattern.replace(at, name.size(), value);
+  return pattern;
+}
 
 // "Friday 27 November 2026 at 17:00 GMT" from a local time and the zone's abbreviation.
-std::string reader_text(date::local_time<std::chrono::minutes> local, const std::string& abbreviation) {
+std::string reader_text(date::local_time<std::chrono::minutes> local, const std::string& abbreviation,
+                        const i18n::Language* language) {
   using namespace std::chrono;
   auto day = floor<days>(local);
   year_month_day ymd{sys_days(day.time_since_epoch())};
   weekday wd{sys_days(day.time_since_epoch())};
   auto minutes_of_day = duration_cast<minutes>(local - day).count();
-  char buffer[128];
-  std::snprintf(buffer, sizeof buffer, "%s %u %s %d at %02d:%02d %s", kWeekdays[wd.c_encoding()],
-                static_cast<unsigned>(ymd.day()), kMonths[static_cast<unsigned>(ymd.month()) - 1],
-                static_cast<int>(ymd.year()), static_cast<int>(minutes_of_day / 60),
-                static_cast<int>(minutes_of_day % 60), abbreviation.c_str());
-  return buffer;
+  char clock[16];
+  std::snprintf(clock, sizeof clock, "%02d:%02d", static_cast<int>(minutes_of_day / 60),
+                static_cast<int>(minutes_of_day % 60));
+  auto words = [language](const char* context, const char* english) {
+    return language ? language->translate_in(context, english) : std::string(english);
+  };
+  std::string text = words("date", kReaderDate);
+  text = replaced(std::move(text), "{weekday}", words("weekday", kWeekdays[wd.c_encoding()]));
+  text = replaced(std::move(text), "{day}", std::to_string(static_cast<unsigned>(ymd.day())));
+  text = replaced(std::move(text), "{month}", words("month", kMonths[static_cast<unsigned>(ymd.month()) - 1]));
+  text = replaced(std::move(text), "{year}", std::to_string(static_cast<int>(ymd.year())));
+  text = replaced(std::move(text), "{time}", clock);
+  return replaced(std::move(text), "{zone}", abbreviation);
 }
 
 // A paused pledge has no due time (Time::max()): it waits for the client.
-constexpr std::string_view kPaused = "on hold until we hear back from you";
+constexpr const char* kPaused = i18n::translatable("on hold until we hear back from you");
 
-std::string format_with(const LocalTimeFormatter& format, Time t) {
-  if (t == Time::max()) return std::string(kPaused);
-  return format ? format(t) : format_utc_for_reader(t);
+std::string format_with(const LocalTimeFormatter& format, Time t, const i18n::Language* language) {
+  if (t == Time::max()) return paused_label(language);
+  return format ? format(t) : format_utc_for_reader(t, language);
+}
+
+// A text of the organisation's (a workflow's pledge, a clock's promise) in the reader's language.
+std::string words_of(const i18n::Language* language, const std::string& english) {
+  return language && !english.empty() ? language->translate(english) : english;
 }
 
 std::string string_field(const json::object& data, std::string_view key) {
@@ -62,23 +91,24 @@ const Commitment* find_commitment(const CaseSnapshot& snapshot, const std::strin
   return nullptr;
 }
 
-json::object commitment_json(const Commitment& c, const LocalTimeFormatter& format) {
+json::object commitment_json(const Commitment& c, const LocalTimeFormatter& format, const i18n::Language* language) {
   json::object o;
   o["id"] = commitment_display_id(c.id);
-  o["text"] = c.text;
+  // A pledge's text is its workflow's (translated); a promise is what a person wrote.
+  o["text"] = c.kind == CommitmentKind::kPledge ? words_of(language, c.text) : c.text;
   o["kind"] = to_string(c.kind);
   o["status"] = to_string(c.status);
-  o["due_local"] = format_with(format, c.due_at);
+  o["due_local"] = format_with(format, c.due_at, language);
   o["client_visible"] = c.client_visible;
   if (!c.note.empty()) o["note"] = c.note;
   return o;
 }
 
-json::object offer_json(const Redress& r) {
+json::object offer_json(const Redress& r, const i18n::Language* language) {
   json::object o;
   o["id"] = redress_display_id(r.id);
   o["kind"] = to_string(r.kind);
-  o["kind_label"] = redress_kind_label(r.kind);
+  o["kind_label"] = redress_kind_label(r.kind, language);
   o["text"] = r.text;
   o["status"] = to_string(r.status);
   if (r.amount_minor) o["amount"] = format_money(*r.amount_minor, r.currency);
@@ -92,25 +122,27 @@ void put_if(json::object& o, std::string_view key, const std::string& value) {
 
 }  // namespace
 
-Result<LocalTimeFormatter> zone_formatter(const std::string& zone_name) {
+Result<LocalTimeFormatter> zone_formatter(const std::string& zone_name, const i18n::Language* language) {
   const date::time_zone* zone = nullptr;
   try {
     zone = date::locate_zone(zone_name);
   } catch (const std::exception&) {
     return Error::invalid_field("time_zone", "unknown time zone \"" + zone_name + "\"");
   }
-  return LocalTimeFormatter([zone](Time t) {
+  return LocalTimeFormatter([zone, language](Time t) {
     auto zoned = date::make_zoned(zone, std::chrono::floor<std::chrono::minutes>(t));
     auto local = std::chrono::floor<std::chrono::minutes>(zoned.get_local_time());
-    return reader_text(local, zoned.get_info().abbrev);
+    return reader_text(local, zoned.get_info().abbrev, language);
   });
 }
 
-std::string format_utc_for_reader(Time t) {
-  if (t == Time::max()) return std::string(kPaused);
+std::string format_utc_for_reader(Time t, const i18n::Language* language) {
+  if (t == Time::max()) return paused_label(language);
   auto minutes = std::chrono::floor<std::chrono::minutes>(t);
-  return reader_text(date::local_time<std::chrono::minutes>(minutes.time_since_epoch()), "UTC");
+  return reader_text(date::local_time<std::chrono::minutes>(minutes.time_since_epoch()), "UTC", language);
 }
+
+std::string paused_label(const i18n::Language* language) { return words_of(language, kPaused); }
 
 std::string format_money(std::int64_t amount_minor, const std::string& currency) {
   bool negative = amount_minor < 0;
@@ -124,32 +156,36 @@ std::string format_money(std::int64_t amount_minor, const std::string& currency)
   return out;
 }
 
-std::string redress_kind_label(RedressKind kind) {
+std::string redress_kind_label(RedressKind kind, const i18n::Language* language) {
+  using i18n::translatable;
+  const char* label = translatable("Redress");
   switch (kind) {
-    case RedressKind::kApology: return "An apology";
-    case RedressKind::kExplanation: return "An explanation";
-    case RedressKind::kRefund: return "A refund";
-    case RedressKind::kCredit: return "A credit to your account";
-    case RedressKind::kReplacement: return "A replacement";
-    case RedressKind::kRepair: return "A repair";
-    case RedressKind::kGoodwill: return "A goodwill payment";
-    case RedressKind::kCompensation: return "Compensation";
+    case RedressKind::kApology: label = translatable("An apology"); break;
+    case RedressKind::kExplanation: label = translatable("An explanation"); break;
+    case RedressKind::kRefund: label = translatable("A refund"); break;
+    case RedressKind::kCredit: label = translatable("A credit to your account"); break;
+    case RedressKind::kReplacement: label = translatable("A replacement"); break;
+    case RedressKind::kRepair: label = translatable("A repair"); break;
+    case RedressKind::kGoodwill: label = translatable("A goodwill payment"); break;
+    case RedressKind::kCompensation: label = translatable("Compensation"); break;
   }
-  return "Redress";
+  return words_of(language, label);
 }
 
-std::string status_label(CaseStatus status) {
+std::string status_label(CaseStatus status, const i18n::Language* language) {
+  using i18n::translatable;
+  const char* label = translatable("In progress");
   switch (status) {
-    case CaseStatus::kReceived: return "Received";
-    case CaseStatus::kAcknowledged: return "Acknowledged";
-    case CaseStatus::kInvestigating: return "Being investigated";
-    case CaseStatus::kAwaitingClient: return "Waiting for your reply";
-    case CaseStatus::kRedressProposed: return "Proposal sent to you";
-    case CaseStatus::kResolved: return "Final response sent";
-    case CaseStatus::kClosed: return "Closed";
-    case CaseStatus::kWithdrawn: return "Withdrawn";
+    case CaseStatus::kReceived: label = translatable("Received"); break;
+    case CaseStatus::kAcknowledged: label = translatable("Acknowledged"); break;
+    case CaseStatus::kInvestigating: label = translatable("Being investigated"); break;
+    case CaseStatus::kAwaitingClient: label = translatable("Waiting for your reply"); break;
+    case CaseStatus::kRedressProposed: label = translatable("Proposal sent to you"); break;
+    case CaseStatus::kResolved: label = translatable("Final response sent"); break;
+    case CaseStatus::kClosed: label = translatable("Closed"); break;
+    case CaseStatus::kWithdrawn: label = translatable("Withdrawn"); break;
   }
-  return "In progress";
+  return words_of(language, label);
 }
 
 json::object build_mail_context(const MailContextInput& input, const MailSettings& settings) {
@@ -164,9 +200,11 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   put_if(ctx, "survey_url", input.survey_url);
   if (input.snapshot == nullptr) return ctx;
 
+  const i18n::Language* language = input.language;
   LocalTimeFormatter format = input.format_time;
   if (!format && input.workflow != nullptr)
-    if (auto zoned = zone_formatter(input.workflow->calendar.zone_name()); zoned) format = std::move(zoned).value();
+    if (auto zoned = zone_formatter(input.workflow->calendar.zone_name(), language); zoned)
+      format = std::move(zoned).value();
 
   const CaseSnapshot& snapshot = *input.snapshot;
   const Case& record = snapshot.record;
@@ -178,9 +216,10 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   put_if(kase, "category", record.category);
   kase["status"] = to_string(record.status);
   kase["severity"] = to_string(record.severity);
-  kase["received_local"] = format_with(format, record.received_at);
+  kase["received_local"] = format_with(format, record.received_at, language);
   ctx["case"] = std::move(kase);
-  ctx["status_label"] = status_label(record.status);
+  ctx["status_label"] = status_label(record.status, language);
+  ctx["language"] = language ? language->tag() : std::string("en");
   json::object client;
   client["name"] = record.client.name;
   put_if(client, "email", record.client.email);
@@ -195,10 +234,10 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   }
 
   if (input.workflow != nullptr) {
-    put_if(ctx, "pledge", input.workflow->pledge);
+    put_if(ctx, "pledge", words_of(language, input.workflow->pledge));
     json::object workflow;
-    workflow["title"] = input.workflow->title;
-    put_if(workflow, "description", input.workflow->description);
+    workflow["title"] = words_of(language, input.workflow->title);
+    put_if(workflow, "description", words_of(language, input.workflow->description));
     ctx["workflow"] = std::move(workflow);
   }
 
@@ -209,7 +248,7 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   std::stable_sort(open.begin(), open.end(),
                    [](const Commitment* a, const Commitment* b) { return a->due_at < b->due_at; });
   json::array open_list;
-  for (const auto* c : open) open_list.push_back(commitment_json(*c, format));
+  for (const auto* c : open) open_list.push_back(commitment_json(*c, format, language));
   if (!open_list.empty()) {
     ctx["commitments_open"] = std::move(open_list);
     ctx["has_commitments_open"] = true;  // Mustache cannot ask whether a list is empty
@@ -223,7 +262,7 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
             (!latest || c->created_at >= latest->created_at))
           latest = c;
       if (latest) {
-        ctx["final_response_due"] = format_with(format, latest->due_at);
+        ctx["final_response_due"] = format_with(format, latest->due_at, language);
         break;
       }
     }
@@ -231,9 +270,9 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
 
   json::array proposed, accepted;
   for (const auto& r : snapshot.redress) {
-    if (r.status == RedressStatus::kProposed) proposed.push_back(offer_json(r));
+    if (r.status == RedressStatus::kProposed) proposed.push_back(offer_json(r, language));
     if (r.status == RedressStatus::kAccepted || r.status == RedressStatus::kFulfilled)
-      accepted.push_back(offer_json(r));
+      accepted.push_back(offer_json(r, language));
   }
 
   int level = record.escalation_level;
@@ -241,7 +280,7 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   json::object event;
   if (input.event != nullptr) {
     event["type"] = input.event->type;
-    event["local_time"] = format_with(format, input.event->at);
+    event["local_time"] = format_with(format, input.event->at, language);
     std::error_code ec;
     json::value parsed = json::parse(input.event->data, ec);
     if (!ec && parsed.is_object()) {
@@ -262,12 +301,12 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
       } else {
         subject = find_commitment(snapshot, string_field(data, "commitment_id"));
       }
-      if (subject) ctx["commitment"] = commitment_json(*subject, format);
-      if (replaced) ctx["replaced"] = commitment_json(*replaced, format);
+      if (subject) ctx["commitment"] = commitment_json(*subject, format, language);
+      if (replaced) ctx["replaced"] = commitment_json(*replaced, format, language);
       // Redress granted automatically by the same event (a broken pledge's compensation).
       json::array automatic;
       for (const auto& r : snapshot.redress)
-        if (r.automatic && r.created_at == input.event->at) automatic.push_back(offer_json(r));
+        if (r.automatic && r.created_at == input.event->at) automatic.push_back(offer_json(r, language));
       if (!automatic.empty()) ctx["compensation"] = std::move(automatic);
       if (auto body = string_field(data, "body"); !body.empty() && input.message == nullptr)
         ctx["message"] = json::object{{"body", body}};
@@ -282,7 +321,7 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   escalation["level"] = level;
   if (input.workflow != nullptr)
     for (const auto& rung : input.workflow->escalation)
-      if (rung.level == level) escalation["name"] = rung.name;
+      if (rung.level == level) escalation["name"] = words_of(language, rung.name);
   ctx["escalation"] = std::move(escalation);
 
   if (input.message != nullptr) {
@@ -291,7 +330,7 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
     message["author"] = input.message->author;
     // An emailed message's sender ("email:someone@example.com" as author).
     if (input.message->author.rfind("email:", 0) == 0) message["from"] = input.message->author.substr(6);
-    message["local_time"] = format_with(format, input.message->at);
+    message["local_time"] = format_with(format, input.message->at, language);
     ctx["message"] = std::move(message);
   }
   return ctx;
@@ -315,7 +354,7 @@ json::object build_digest_context(const std::vector<DigestItem>& items, Time now
     o["subject"] = item.case_subject;
     put_if(o, "owner_name", item.owner_name);
     o["text"] = item.commitment.text;
-    o["due_local"] = format_with(format_time, item.commitment.due_at);
+    o["due_local"] = format_with(format_time, item.commitment.due_at, nullptr);
     o["state"] = is_broken ? "broken" : "overdue";
     o["commitment_id"] = commitment_display_id(item.commitment.id);
     put_if(o, "case_url", item.case_url);
@@ -325,7 +364,7 @@ json::object build_digest_context(const std::vector<DigestItem>& items, Time now
   digest["count"] = static_cast<std::int64_t>(items.size());
   digest["broken_count"] = broken;
   digest["overdue_count"] = overdue;
-  digest["date_local"] = format_with(format_time, now);
+  digest["date_local"] = format_with(format_time, now, nullptr);
   if (!list.empty()) digest["items"] = std::move(list);
   ctx["digest"] = std::move(digest);
   return ctx;
@@ -334,7 +373,11 @@ json::object build_digest_context(const std::vector<DigestItem>& items, Time now
 Result<OutgoingMail> compose_notification(const MailNotification& notification, const json::object& context,
                                           const MailTemplates& templates, const MailSettings& settings,
                                           std::vector<MailAttachment> attachments) {
-  auto rendered = templates.render(notification.template_name, context);
+  // The context's language (build_mail_context sets it from MailContextInput::language) picks the
+  // templates' translated copy.
+  std::string language = "en";
+  if (const auto* tag = context.if_contains("language"); tag && tag->is_string()) language = tag->get_string();
+  auto rendered = templates.render(notification.template_name, context, language);
   if (!rendered) return std::move(rendered).take_error();
   std::string domain = settings.domain;
   if (domain.empty()) {
@@ -362,6 +405,8 @@ Result<OutgoingMail> compose_notification(const MailNotification& notification, 
     content.headers.emplace_back("X-Redress-Case", notification.reference);
   }
   content.headers.emplace_back("X-Redress-Notification", "n-" + std::to_string(notification.id));
+  // The language the template was rendered in (RFC 3282): the client's where it is shipped.
+  content.headers.emplace_back("Content-Language", rendered->language.empty() ? "en" : rendered->language);
   // Automatic mail (RFC 3834), and a loop header the inbound classifier recognises when one of our
   // own messages comes back to a mailbox we read.
   content.headers.emplace_back("Auto-Submitted", "auto-generated");

@@ -16,6 +16,7 @@
 
 #include <boost/json.hpp>
 
+#include "adapters/i18n/catalogues.h"
 #include "adapters/mail/mime.h"
 #include "adapters/mail/templates.h"
 #include "engine/model.h"
@@ -28,16 +29,22 @@ namespace redress::mail {
 
 // An instant as a reader sees it: "Friday 27 November 2026 at 17:00 GMT".
 using LocalTimeFormatter = std::function<std::string(Time)>;
-// A formatter for the IANA zone (`zone_name` "Europe/London"); kInvalid for an unknown zone.
-[[nodiscard]] Result<LocalTimeFormatter> zone_formatter(const std::string& zone_name);
-// "27 November 2026, 17:00 UTC": the fallback when no zone is known.
-[[nodiscard]] std::string format_utc_for_reader(Time t);
+// A formatter for the IANA zone (`zone_name` "Europe/London"); kInvalid for an unknown zone. In
+// `language` (the catalogue's day and month names and its order of the parts: "viernes, 27 de
+// noviembre de 2026 a las 17:00 GMT"); English when null. The language must outlive it.
+[[nodiscard]] Result<LocalTimeFormatter> zone_formatter(const std::string& zone_name,
+                                                        const i18n::Language* language = nullptr);
+// "Friday 27 November 2026 at 17:00 UTC": the fallback when no zone is known.
+[[nodiscard]] std::string format_utc_for_reader(Time t, const i18n::Language* language = nullptr);
 // "25.00 GBP" from minor units (two decimals, as the engine stores money).
 [[nodiscard]] std::string format_money(std::int64_t amount_minor, const std::string& currency);
-// "Being investigated", "Waiting for your reply"...: the client's words for a status.
-[[nodiscard]] std::string status_label(CaseStatus status);
+// "Being investigated", "Waiting for your reply"...: the client's words for a status, in
+// `language` (English when null).
+[[nodiscard]] std::string status_label(CaseStatus status, const i18n::Language* language = nullptr);
 // "A refund", "An apology"...: the client's words for a kind of redress.
-[[nodiscard]] std::string redress_kind_label(RedressKind kind);
+[[nodiscard]] std::string redress_kind_label(RedressKind kind, const i18n::Language* language = nullptr);
+// "on hold until we hear back from you": a paused pledge's due time, in words.
+[[nodiscard]] std::string paused_label(const i18n::Language* language = nullptr);
 
 // The organisation: who mail comes from, and the domain of its message ids.
 struct MailSettings {
@@ -63,6 +70,10 @@ struct MailContextInput {
   std::string status_url;                  // the client's status link (client mail) or the staff case page
   std::string survey_url;                  // client.closed
   LocalTimeFormatter format_time;          // empty: the workflow's zone, else UTC
+  // The reader's language: the words the context holds (status_label, kind_label, dates) and the
+  // workflow's texts (pledge, title, the pledges' own text) come from its catalogue, the case's
+  // data as it is. English when null.
+  const i18n::Language* language = nullptr;
 };
 
 // The template variables for one notification. `settings` gives organisation.*.
@@ -93,10 +104,11 @@ struct MailNotification {
   Time created_at{};          // the Date header: when it was owed, the same on every attempt
 };
 
-// Renders the template with `context`, tags the subject with the reference, threads it into the
-// case and composes it, with X-Redress-Case, X-Redress-Notification and Auto-Submitted:
-// auto-generated; with `attachments`, multipart/mixed carrying them. The same inputs give the same
-// bytes: a retry is the same mail.
+// Renders the template with `context` in the context's `language` (English when it has none, or
+// when the templates were not loaded with it), tags the subject with the reference, threads it
+// into the case and composes it, with X-Redress-Case, X-Redress-Notification, Content-Language
+// and Auto-Submitted: auto-generated; with `attachments`, multipart/mixed carrying them. The same
+// inputs give the same bytes: a retry is the same mail.
 [[nodiscard]] Result<OutgoingMail> compose_notification(const MailNotification& notification,
                                                         const boost::json::object& context,
                                                         const MailTemplates& templates, const MailSettings& settings,

@@ -85,7 +85,7 @@ fs::path MailTemplates::shipped_dir() {
   return fs::path(REDRESS_SOURCE_DIR) / "templates" / "email";
 }
 
-Result<MailTemplates> MailTemplates::load(const fs::path& dir) {
+Result<MailTemplates> MailTemplates::load(const fs::path& dir, const i18n::Catalogues& catalogues) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return Error::not_found("mail templates: " + dir.string() + " is not a folder");
   MailTemplates out;
@@ -158,13 +158,48 @@ Result<MailTemplates> MailTemplates::load(const fs::path& dir) {
   for (const auto& name : required_names())
     if (!out.templates_.contains(name)) missing += (missing.empty() ? "" : ", ") + name + ".txt";
   if (!missing.empty()) return Error::invalid("mail templates in " + dir.string() + ": missing " + missing);
-  // Checked as written (so errors name the lines the editor sees); kept marked for rendering.
-  for (auto& [name, source] : out.templates_) {
-    source.text = mark_standalone_lines(source.text);
-    source.html = mark_standalone_lines(source.html);
+  // Checked as written (so errors name the lines the editor sees); each language's copy is
+  // translated from it and kept marked for rendering.
+  for (const auto& language : catalogues.languages()) {
+    Translated copy;
+    auto translate = [&](const std::string& text, const std::string& file) -> Result<std::string> {
+      auto translated = i18n::translate_template(text, *language, file);
+      if (!translated) return translated.error();
+      return mark_standalone_lines(*translated);
+    };
+    for (const auto& [name, source] : out.templates_) {
+      Source translated;
+      // The subject has no standalone lines to mark: translated as it is.
+      auto subject = i18n::translate_template(source.subject, *language, name + ".txt");
+      auto text = translate(source.text, name + ".txt");
+      auto html = translate(source.html, name + ".html");
+      if (!subject) return subject.error();
+      if (!text) return text.error();
+      if (!html) return html.error();
+      translated.subject = std::move(subject).value();
+      translated.text = std::move(text).value();
+      translated.html = std::move(html).value();
+      copy.templates[name] = std::move(translated);
+    }
+    for (const auto& [name, text] : out.text_partials_) {
+      auto translated = translate(text, "_" + name + ".txt");
+      if (!translated) return translated.error();
+      copy.text_partials[name] = std::move(translated).value();
+    }
+    for (const auto& [name, text] : out.html_partials_) {
+      auto translated = translate(text, "_" + name + ".html");
+      if (!translated) return translated.error();
+      copy.html_partials[name] = std::move(translated).value();
+    }
+    out.languages_[language->tag()] = std::move(copy);
   }
-  for (auto& [name, text] : out.text_partials_) text = mark_standalone_lines(text);
-  for (auto& [name, text] : out.html_partials_) text = mark_standalone_lines(text);
+  return out;
+}
+
+std::vector<std::string> MailTemplates::languages() const {
+  std::vector<std::string> out{"en"};
+  for (const auto& [tag, copy] : languages_)
+    if (tag != "en") out.push_back(tag);
   return out;
 }
 
@@ -176,23 +211,29 @@ std::vector<std::string> MailTemplates::names() const {
   return out;
 }
 
-Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::json::object& context) const {
-  auto it = templates_.find(name);
-  if (it == templates_.end())
+Result<RenderedMail> MailTemplates::render(std::string_view name, const boost::json::object& context,
+                                          std::string_view language) const {
+  auto copy = languages_.find(language);
+  if (copy == languages_.end()) copy = languages_.find("en");
+  if (copy == languages_.end()) return Error::internal("mail templates: no English copy was made");
+  const Translated& set = copy->second;
+  auto it = set.templates.find(name);
+  if (it == set.templates.end())
     return Error::not_found("no mail template \"" + std::string(name) + "\" in " + dir_.string());
   const Source& source = it->second;
   RenderedMail out;
+  out.language = copy->first;
   auto subject = templating::render(source.subject, context, {}, Escaping::kNone);
   if (!subject) return std::move(subject).take_error();
   // A subject is one line: whatever a variable brought in, line breaks become spaces.
   out.subject = std::move(subject).value();
   std::replace(out.subject.begin(), out.subject.end(), '\r', ' ');
   std::replace(out.subject.begin(), out.subject.end(), '\n', ' ');
-  auto text = templating::render(source.text, context, text_partials_, Escaping::kNone);
+  auto text = templating::render(source.text, context, set.text_partials, Escaping::kNone);
   if (!text) return std::move(text).take_error();
   out.text = tidy_text(text.value());
   if (!source.html.empty()) {
-    auto html = templating::render(source.html, context, html_partials_, Escaping::kHtml);
+    auto html = templating::render(source.html, context, set.html_partials, Escaping::kHtml);
     if (!html) return std::move(html).take_error();
     out.html = std::move(html).value();
   }

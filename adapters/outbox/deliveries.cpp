@@ -25,7 +25,8 @@ Result<Event> find_event(CaseReader& cases, const std::string& reference, std::i
 
 MailDelivery::MailDelivery(CaseReader& cases, BlobStore& blobs, const WorkflowSet& workflows,
                            const security::Keyring& keyring, const mail::MailTemplates& templates,
-                           mail::MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer)
+                           mail::MailSettings settings, const std::string& base_url, std::unique_ptr<Mailer> mailer,
+                           const i18n::Catalogues& catalogues)
     : cases_(cases),
       blobs_(blobs),
       workflows_(workflows),
@@ -33,7 +34,8 @@ MailDelivery::MailDelivery(CaseReader& cases, BlobStore& blobs, const WorkflowSe
       templates_(templates),
       settings_(std::move(settings)),
       base_url_(base_url),
-      mailer_(std::move(mailer)) {}
+      mailer_(std::move(mailer)),
+      catalogues_(catalogues) {}
 
 Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
   auto view = cases_.load_case_view(item.reference);
@@ -55,6 +57,8 @@ Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
   input.message = message;
   input.recipient_name = item.recipient_name;
   if (item.audience == "client") {
+    // In the client's language where it is shipped; else English.
+    input.language = &catalogues_.for_tag(view->snapshot.record.client.locale);
     if (view->client_link_nonce) input.status_url = base_url_ + "/c/" + keyring_.client_token(*view->client_link_nonce);
     if (!input.status_url.empty()) input.survey_url = input.status_url + "#survey";
   } else {

@@ -32,9 +32,12 @@ inline constexpr std::int64_t kMaxMailAttachmentBytes = 10 << 20;
 
 class MailDelivery final : public Delivery {
  public:
+  // `catalogues`: the clients' languages; a client's mail is in their case's locale where it is
+  // one of them (adapters/i18n/catalogues.h), staff mail in English.
   MailDelivery(CaseReader& cases, BlobStore& blobs, const WorkflowSet& workflows, const security::Keyring& keyring,
                const mail::MailTemplates& templates, mail::MailSettings settings, const std::string& base_url,
-               std::unique_ptr<Mailer> mailer);
+               std::unique_ptr<Mailer> mailer,
+               const i18n::Catalogues& catalogues = i18n::Catalogues::english_only());
   MailDelivery(const MailDelivery&) = delete;
   MailDelivery& operator=(const MailDelivery&) = delete;
 
@@ -53,6 +56,7 @@ class MailDelivery final : public Delivery {
   const mail::MailSettings settings_;
   const std::string& base_url_;  // the server's, known once it listens; outlives this
   std::unique_ptr<Mailer> mailer_;
+  const i18n::Catalogues& catalogues_;
 };
 
 class WebhookDelivery final : public Delivery {

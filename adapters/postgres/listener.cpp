@@ -38,6 +38,12 @@ Wake Listener::parse(const std::string& payload) {
       if (std::from_chars(digits.data(), digits.data() + digits.size(), micros).ec == std::errc())
         wake.wake_at = from_micros(micros);
     }
+    if (part.rfind("credentials=", 0) == 0) {
+      std::int64_t generation = 0;
+      auto digits = part.substr(12);
+      auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), generation);
+      if (ec == std::errc() && end == digits.data() + digits.size()) wake.credentials = generation;
+    }
     if (semicolon == std::string_view::npos) break;
     rest.remove_prefix(semicolon + 1);
   }
@@ -50,7 +56,11 @@ void Listener::run() {
   while (!stopping_) {
     if (!db || PQstatus(db) != CONNECTION_OK) {
       if (db) PQfinish(db);
-      listening_ = false;
+      if (listening_.exchange(false)) {
+        Wake lost;
+        lost.lost = true;
+        on_wake_(lost);
+      }
       db = PQconnectdb(url_.c_str());
       PGresult* listen = PQstatus(db) == CONNECTION_OK ? PQexec(db, "LISTEN redress_wake") : nullptr;
       bool ok = listen && PQresultStatus(listen) == PGRES_COMMAND_OK;
@@ -78,6 +88,9 @@ void Listener::run() {
       PQfinish(db);
       db = nullptr;
       listening_ = false;
+      Wake lost;
+      lost.lost = true;
+      on_wake_(lost);
       continue;
     }
     while (PGnotify* n = PQnotifies(db)) {

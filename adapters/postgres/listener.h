@@ -1,10 +1,12 @@
 // Listener: wakes this node's scheduler and delivery workers when any node commits a change that
 // sets an earlier wake time or owes notifications (LISTEN redress_wake; the writer sends NOTIFY in
-// the committing transaction, write_pipeline.cpp).
+// the committing transaction, write_pipeline.cpp), and tells the node's token cache when any node
+// moved the credentials' generation (staff_records.cpp: a deactivation, a revoked token).
 //
-// A notification can be missed while the connection is down: after every (re)connection the
-// listener calls `on_wake` with `reconnected` set, so the caller looks at everything as if woken,
-// and the callers' own polling stays as the fallback. One thread with its own connection.
+// A notification can be missed while the connection is down: when it is found lost the listener
+// calls `on_wake` with `lost` set, and after every (re)connection with `reconnected` set, so the
+// caller looks at everything as if woken, and the callers' own polling stays as the fallback.
+// One thread with its own connection.
 //
 // Thread-safe: start once, stop (or destroy) from any thread; `on_wake` runs on the listener thread.
 #pragma once
@@ -23,6 +25,8 @@ struct Wake {
   std::optional<Time> wake_at;  // the earliest wake time a commit set
   bool outbox = false;          // a commit owes notifications
   bool reconnected = false;     // (re)connected: anything may have been missed
+  bool lost = false;            // the connection was found lost: nothing is heard until `reconnected`
+  std::optional<std::int64_t> credentials;  // a commit moved the credentials' generation to this
 };
 
 class Listener {
@@ -39,7 +43,7 @@ class Listener {
   // Notifications received since start.
   [[nodiscard]] std::int64_t received() const { return received_; }
 
-  // "wake=<micros>;outbox" → Wake (unknown parts ignored).
+  // "wake=<micros>;outbox", "credentials=<generation>" → Wake (unknown parts ignored).
   [[nodiscard]] static Wake parse(const std::string& payload);
 
  private:

@@ -36,6 +36,7 @@ PostgresStore::PostgresStore(const StoreOptions& options, const Clock& clock, st
       sessions_(pool_),
       reports_(pool_),
       views_(pool_, clock),
+      canned_replies_(pool_, clock),
       writer_(std::move(writer)) {}
 
 PostgresStore::~PostgresStore() { writer_.reset(); }

@@ -16,6 +16,7 @@
 #include <memory>
 #include <string>
 
+#include "adapters/postgres/canned_reply_records.h"
 #include "adapters/postgres/case_queries.h"
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/outbox_records.h"
@@ -142,6 +143,7 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id) override {
     return staff_.revoke_token(token_id);
   }
+  [[nodiscard]] Result<std::int64_t> credentials_generation() override { return staff_.credentials_generation(); }
 
   // ---- SessionStore ----
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
@@ -200,6 +202,21 @@ class PostgresStore final : public Store {
   [[nodiscard]] Status set_mailbox_position_fenced(const std::string& mailbox, const MailboxPosition& position,
                                                    const LeaseFence& fence, Time now) override;
 
+  // ---- CannedReplyStore: the `canned_replies` table ----
+  [[nodiscard]] Result<std::vector<CannedReply>> list_canned_replies() override {
+    return canned_replies_.list_canned_replies();
+  }
+  [[nodiscard]] Result<CannedReply> find_canned_reply(std::int64_t id) override {
+    return canned_replies_.find_canned_reply(id);
+  }
+  [[nodiscard]] Result<CannedReply> add_canned_reply(const CannedReply& reply) override {
+    return canned_replies_.add_canned_reply(reply);
+  }
+  [[nodiscard]] Result<CannedReply> update_canned_reply(const CannedReply& reply) override {
+    return canned_replies_.update_canned_reply(reply);
+  }
+  [[nodiscard]] Status delete_canned_reply(std::int64_t id) override { return canned_replies_.delete_canned_reply(id); }
+
   // ---- BlobStore: the `blobs` table ----
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override;
   [[nodiscard]] Result<std::string> get_blob(const std::string& key) override;
@@ -220,6 +237,7 @@ class PostgresStore final : public Store {
   SessionRecords sessions_;
   ReportRecords reports_;
   SavedViewRecords views_;
+  CannedReplyRecords canned_replies_;
   std::unique_ptr<WritePipeline> writer_;  // stopped first: destroyed first of what it uses
 };
 

@@ -4,6 +4,23 @@
 
 namespace redress::postgres {
 
+namespace {
+
+// Moves the credentials' generation forward in the caller's transaction and tells every node at
+// the commit (ports/staff_directory.h, listener.h).
+Status move_credentials_generation(Connection& db) {
+  auto moved = db.query(
+      "INSERT INTO sequences(name, value) VALUES ('credentials', 1) ON CONFLICT (name) DO UPDATE SET value = "
+      "sequences.value + 1 RETURNING value");
+  if (!moved) return moved.error();
+  auto notified = db.query("SELECT pg_notify('redress_wake', $1)",
+                           Params().add("credentials=" + std::to_string(moved->integer(0, 0))));
+  if (!notified) return notified.error();
+  return Status::success();
+}
+
+}  // namespace
+
 Result<Staff> StaffRecords::add_staff(const Staff& staff) {
   const Time now = clock_.now();
   return pool_.with([&](Connection& db) -> Result<Staff> {
@@ -148,6 +165,8 @@ Result<Staff> StaffRecords::update_staff(const Staff& staff) {
                                Params().add(staff.id).add(to_micros(now)));
       if (!sessions) return sessions.error();
     }
+    // A role, a team or the active flag may have changed: every node forgets its token look-ups.
+    if (auto s = move_credentials_generation(db); !s) return s.error();
     if (auto s = transaction->commit(); !s) return s.error();
     return staff;
   });
@@ -187,9 +206,19 @@ Result<TokenInfo> StaffRecords::revoke_token(const std::string& token_id) {
                               Params().add(rows->text(0, 0)).add(to_micros(now)));
       if (!updated) return updated.error();
       token.revoked_at = now;
+      if (auto s = move_credentials_generation(db); !s) return s.error();
     }
     if (auto s = transaction->commit(); !s) return s.error();
     return token;
+  });
+}
+
+Result<std::int64_t> StaffRecords::credentials_generation() {
+  return pool_.with([&](Connection& db) -> Result<std::int64_t> {
+    auto rows = db.query("SELECT value FROM sequences WHERE name = 'credentials'");
+    if (!rows) return rows.error();
+    if (rows->empty()) return std::int64_t{0};
+    return rows->integer(0, 0);
   });
 }
 

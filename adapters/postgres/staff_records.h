@@ -28,6 +28,10 @@ class StaffRecords {
   [[nodiscard]] Result<Staff> update_staff(const Staff& staff);
   [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id);
   [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id);
+  // The `credentials` row of `sequences`. update_staff and revoke_token move it in their
+  // transaction and announce the new value to every node (NOTIFY redress_wake "credentials=N",
+  // which PostgreSQL delivers only if the transaction commits; listener.h).
+  [[nodiscard]] Result<std::int64_t> credentials_generation();
 
  private:
   ConnectionPool& pool_;

@@ -693,7 +693,7 @@ ALTER TABLE leases ADD COLUMN attempt INTEGER NOT NULL DEFAULT 1;
     // 18: the desk (issue 27): tags, links and the merge pointer on cases; case_tags, the tags by
     // case, which the case list filters on (the writer keeps it with each change of a case's tags);
     // an index of receipt times for the list's "received between"; and the case-list views staff
-    // save in the console (ports/saved_views.h). 
+    // save in the console (ports/saved_views.h).
     R"sql(
 ALTER TABLE cases ADD COLUMN tags TEXT NOT NULL DEFAULT '';
 ALTER TABLE cases ADD COLUMN links TEXT NOT NULL DEFAULT '';
@@ -723,6 +723,22 @@ CREATE TABLE saved_views (
 ) STRICT;
 CREATE UNIQUE INDEX saved_views_owner_name ON saved_views(staff_id, name);
 CREATE INDEX saved_views_team ON saved_views(team) WHERE team <> '';
+)sql",
+    // 19: canned replies (issue 27): titled Mustache texts staff insert into a message, for one
+    // workflow or all ('') and one team or all (''). AUTOINCREMENT: a deleted reply's id is never
+    // given to another.
+    R"sql(
+CREATE TABLE canned_replies (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  title      TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  workflow   TEXT NOT NULL DEFAULT '',
+  team       TEXT NOT NULL DEFAULT '',
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL
+) STRICT;
 )sql",
 };
 

@@ -68,7 +68,8 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       scheduler_(access_),
       inbound_(access_),
       mailboxes_(access_),
-      views_(access_) {
+      views_(access_),
+      canned_replies_(access_) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
@@ -77,6 +78,7 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       throw std::runtime_error("cannot attach the search index to a reader: " + s.error().detail);
     readers_.add(std::move(reader));
   }
+  credentials_ = std::make_unique<CredentialsWatch>(options.path);
   if (options.search_indexing == SearchIndexing::kInBackground) search_index_->start(std::chrono::milliseconds(250));
 }
 
@@ -218,6 +220,7 @@ Result<std::vector<TokenInfo>> SqliteStore::list_tokens(const std::string& staff
 }
 
 Result<TokenInfo> SqliteStore::revoke_token(const std::string& token_id) { return staff_.revoke_token(token_id); }
+Result<std::int64_t> SqliteStore::credentials_generation() { return credentials_->generation(); }
 
 // ---- forwarded to SignInRecords ----------------------------------------------------------------
 
@@ -331,6 +334,16 @@ Result<std::vector<ReturnCaseHistory>> SqliteStore::return_histories(const std::
 Result<std::vector<SurveyAnswer>> SqliteStore::survey_answers(Time since) { return reports_.survey_answers(since); }
 
 // ---- forwarded to MailboxRecords ----------------------------------------------------------------
+
+Result<std::vector<CannedReply>> SqliteStore::list_canned_replies() { return canned_replies_.list_canned_replies(); }
+Result<CannedReply> SqliteStore::find_canned_reply(std::int64_t id) { return canned_replies_.find_canned_reply(id); }
+Result<CannedReply> SqliteStore::add_canned_reply(const CannedReply& reply) {
+  return canned_replies_.add_canned_reply(reply);
+}
+Result<CannedReply> SqliteStore::update_canned_reply(const CannedReply& reply) {
+  return canned_replies_.update_canned_reply(reply);
+}
+Status SqliteStore::delete_canned_reply(std::int64_t id) { return canned_replies_.delete_canned_reply(id); }
 
 Result<std::optional<MailboxPosition>> SqliteStore::mailbox_position(const std::string& mailbox) {
   return mailboxes_.mailbox_position(mailbox);

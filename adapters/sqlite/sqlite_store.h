@@ -14,7 +14,8 @@
 //   SearchIndex (search_index.h): the trigram index in a file of its own;
 //   SqliteBlobStore (blob_store.h): attachments and raw mail, content-addressed, in a file of its own;
 //   and the reads and administrative writes by role: CaseQueries, StaffRecords, SignInRecords,
-//     OutboxRecords, ReportQueries, SchedulerRecords.
+//     OutboxRecords, ReportQueries, SchedulerRecords, InboundRecords, MailboxRecords,
+//     CannedReplyRecords.
 //
 // Reads see committed data only (WAL snapshot isolation); writes are answered once durable. A
 // storage failure refuses writes (kUnavailable, saying which) until the disk answers again; reads
@@ -31,6 +32,8 @@
 #include <vector>
 
 #include "adapters/sqlite/blob_store.h"
+#include "adapters/sqlite/canned_reply_records.h"
+#include "adapters/sqlite/credentials_watch.h"
 #include "adapters/sqlite/case_queries.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/outbox_records.h"
@@ -182,6 +185,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash) override;
   [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id) override;
   [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id) override;
+  [[nodiscard]] Result<std::int64_t> credentials_generation() override;
   [[nodiscard]] Result<SignInGate> sign_in_gate(const std::string& email, Time now) override;
   [[nodiscard]] Result<SignInGate> record_sign_in_failure(const std::string& email, Time now, int max_failures,
                                                           Duration window, Duration lockout) override;
@@ -202,6 +206,13 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<InboundRecord>> list_inbound(const std::string& case_reference,
                                                                 int limit) override;
   [[nodiscard]] Result<std::int64_t> count_open_cases_with_bounces() override;
+
+  // CannedReplyRecords (ports/canned_replies.h).
+  [[nodiscard]] Result<std::vector<CannedReply>> list_canned_replies() override;
+  [[nodiscard]] Result<CannedReply> find_canned_reply(std::int64_t id) override;
+  [[nodiscard]] Result<CannedReply> add_canned_reply(const CannedReply& reply) override;
+  [[nodiscard]] Result<CannedReply> update_canned_reply(const CannedReply& reply) override;
+  [[nodiscard]] Status delete_canned_reply(std::int64_t id) override;
 
   // SqliteBlobStore (blob_store.h), in its own file.
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override { return blobs_->put_blob(bytes); }
@@ -265,6 +276,9 @@ class SqliteStore final : public Store {
   InboundRecords inbound_;
   MailboxRecords mailboxes_;
   SavedViewRecords views_;
+  CannedReplyRecords canned_replies_;
+  // The credentials' generation, asked on every request with a remembered token (credentials_watch.h).
+  std::unique_ptr<CredentialsWatch> credentials_;
 };
 
 }  // namespace redress::sqlite

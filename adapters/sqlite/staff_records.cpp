@@ -4,6 +4,18 @@
 
 namespace redress::sqlite {
 
+namespace {
+
+// Moves the credentials' generation forward inside the writer's transaction (ports/staff_directory.h).
+Status move_credentials_generation(Connection& db) {
+  auto& move = db.cached(
+      "INSERT INTO sequences(name, value) VALUES ('credentials', 1) "
+      "ON CONFLICT(name) DO UPDATE SET value = value + 1");
+  return move.run();
+}
+
+}  // namespace
+
 Result<Staff> StaffRecords::add_staff(const Staff& staff) {
   Staff added = staff;
   Status status = store_.writer.run_write([&](Connection& db) -> Status {
@@ -102,7 +114,8 @@ Result<Staff> StaffRecords::update_staff(const Staff& staff) {
       sessions.bind(1, staff.id).bind(2, now);
       if (auto s = sessions.run(); !s) return s;
     }
-    return Status::success();
+    // A role, a team or the active flag may have changed: every node forgets its token look-ups.
+    return move_credentials_generation(db);
   });
   if (!status) return status.error();
   return staff;
@@ -171,7 +184,7 @@ Result<TokenInfo> StaffRecords::revoke_token(const std::string& token_id) {
     update.bind(1, hashes.front()).bind(2, to_micros(now));
     if (auto s = update.run(); !s) return s;
     revoked.revoked_at = now;
-    return Status::success();
+    return move_credentials_generation(db);
   });
   if (!status) return status.error();
   return revoked;

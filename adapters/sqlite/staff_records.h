@@ -30,6 +30,8 @@ class StaffRecords {
   [[nodiscard]] Result<Staff> update_staff(const Staff& staff);
   [[nodiscard]] Status set_password_hash(const std::string& staff_id, const std::string& hash);
   [[nodiscard]] Result<std::vector<TokenInfo>> list_tokens(const std::string& staff_id);
+  // Both move the credentials' generation (the `credentials` row of `sequences`, which
+  // credentials_watch.h reads) in their transaction.
   [[nodiscard]] Result<TokenInfo> revoke_token(const std::string& token_id);
 
  private:

@@ -1003,8 +1003,17 @@ TEST_CASE("store: ownership invariant under random actions through the engine (s
       } else {
         REQUIRE(c.version == versions[i]);  // a refusal writes nothing
       }
-      // Once owned, always exactly one owner, a real staff member.
-      if (!owners[i].empty()) REQUIRE_FALSE(c.owner_id.empty());
+      // Once owned, always exactly one owner, a real staff member - but for a case given back to its
+      // team's queue before investigation (return_to_queue).
+      if (!owners[i].empty() && c.owner_id.empty()) {
+        REQUIRE(result.ok());
+        bool returned = false;
+        for (const auto& e : result->change.events)
+          returned = returned || (e.type == "case.owner_changed" &&
+                                  e.data.find("\"via\":\"return_to_queue\"") != std::string::npos);
+        REQUIRE(returned);
+        REQUIRE((c.status == CaseStatus::kReceived || c.status == CaseStatus::kAcknowledged));
+      }
       if (!c.owner_id.empty()) REQUIRE(staff_ids.count(c.owner_id) == 1);
       if (c.status == CaseStatus::kInvestigating || c.status == CaseStatus::kAwaitingClient ||
           c.status == CaseStatus::kRedressProposed)

@@ -263,6 +263,53 @@ TEST_CASE("cli on PostgreSQL: migrate, staff, two serve nodes on one database, a
   CHECK(unreachable.err.find("hunter2") == std::string::npos);
 }
 
+TEST_CASE("cli on PostgreSQL: a revoked token, a demotion and a deactivation are honoured at once on every node",
+          "[cli][postgres]") {
+  const std::string url = testing::PostgresServer::shared().fresh_database();
+  const std::string flag = "--database=" + url;
+  Scratch scratch;
+  REQUIRE(scratch.run({"migrate", flag}).status == 0);
+  auto add = [&](const std::string& name, const std::string& email, const std::string& role) {
+    Outcome added = scratch.run({"staff", "add", flag, "--name", name, "--email", email, "--role", role});
+    INFO(added.err);
+    REQUIRE(added.status == 0);
+    Outcome token = scratch.run({"staff", "token", flag, "--email", email});
+    REQUIRE(token.status == 0);
+    return std::make_pair(trimmed(added.out), trimmed(token.out));
+  };
+  const auto [admin_id, admin_token] = add("Ruth Cohen", "ruth@example.org", "admin");
+  const auto [agent_id, agent_token] = add("Sam Okafor", "sam@example.org", "agent");
+  const auto [spare_id, spare_token] = add("Tia Token", "tia@example.org", "agent");
+  Node a(scratch, {flag, "--data-dir", (scratch.dir.path() / "a").string()});
+  fs::create_directories(scratch.dir.path() / "b");
+  fs::copy_file(scratch.dir.path() / "a" / "server.key", scratch.dir.path() / "b" / "server.key");
+  Node b(scratch, {flag, "--data-dir", (scratch.dir.path() / "b").string()});
+  // The second node remembers both agents' tokens.
+  for (int i = 0; i < 2; ++i) {
+    REQUIRE(http(b.port(), "GET", "/v1/cases", {}, agent_token).first == 200);
+    REQUIRE(http(b.port(), "GET", "/v1/cases", {}, spare_token).first == 200);
+  }
+  // A token revoked through the first node: the second refuses its very next request.
+  auto [listed, tokens] = http(a.port(), "GET", "/v1/staff/" + spare_id + "/tokens", {}, admin_token);
+  REQUIRE(listed == 200);
+  std::smatch id;
+  REQUIRE(std::regex_search(tokens, id, std::regex(R"re("id"\s*:\s*"(t-[0-9a-f]{16})")re")));
+  REQUIRE(http(a.port(), "DELETE", "/v1/tokens/" + std::string(id[1]), {}, admin_token).first == 200);
+  CHECK(http(b.port(), "GET", "/v1/cases", {}, spare_token).first == 401);
+  CHECK(http(b.port(), "GET", "/v1/cases", {}, agent_token).first == 200);
+  // Made a lead: the second node answers with the new role at once.
+  REQUIRE(http(b.port(), "GET", "/v1/reports/overdue", {}, agent_token).first == 403);
+  REQUIRE(http(a.port(), "PATCH", "/v1/staff/" + agent_id, R"({"role": "lead"})", admin_token).first == 200);
+  CHECK(http(b.port(), "GET", "/v1/reports/overdue", {}, agent_token).first == 200);
+  // Deactivated: refused by both nodes from the next request.
+  auto [left, left_body] = http(a.port(), "PATCH", "/v1/staff/" + agent_id, R"({"active": false})", admin_token);
+  INFO(left_body << a.log());
+  REQUIRE(left == 200);
+  CHECK(http(b.port(), "GET", "/v1/cases", {}, agent_token).first == 401);
+  CHECK(http(a.port(), "GET", "/v1/cases", {}, agent_token).first == 401);
+  CHECK(http(b.port(), "GET", "/v1/cases", {}, admin_token).first == 200);
+}
+
 // Runs `sql` on the test server's `postgres` database, as its superuser.
 void as_admin(const std::string& sql) {
   PGconn* db = PQconnectdb(testing::PostgresServer::shared().url("postgres").c_str());

@@ -140,6 +140,9 @@ const std::vector<Row> kTable = {
                             {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
   {A::kUnlink,              {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}},
                             {{"=",            "=",            "=",                "=",                "=",              "=",             "=",    "="}}},
+  // Back to the team's queue: only an owned case that may still wait unowned (received, acknowledged).
+  {A::kReturnToQueue,       {{"",             "",             "",                 "",                 "",               "",              "",     ""}},
+                            {{"=",            "=",            "",                 "",                 "",               "",              "",     ""}}},
 };
 // clang-format on
 
@@ -194,11 +197,14 @@ TEST_CASE("the whole transition table: every action from every status, owned and
           CHECK(verdict.reason.empty());
           const std::string to = expected == "=" ? name(from) : expected;
           CHECK(name(verdict.next.status) == to);
-          // Ownership is never dropped; take and assign give an owner.
-          if (owned) CHECK(verdict.next.owned);
+          // Ownership is dropped only by return_to_queue; take and assign give an owner.
+          if (row.action == A::kReturnToQueue)
+            CHECK_FALSE(verdict.next.owned);
+          else if (owned)
+            CHECK(verdict.next.owned);
           if (row.action == A::kTake || row.action == A::kAssign)
             CHECK(verdict.next.owned);
-          else
+          else if (row.action != A::kReturnToQueue)
             CHECK(verdict.next.owned == owned);
         }
       }
@@ -291,6 +297,36 @@ TEST_CASE("guard: transfer and re-assignment need a handover note", "[lifecycle]
     Verdict transfer = decide(state_of(status, false), A::kTransfer, with_note);
     CHECK_FALSE(transfer.accepted);
     CHECK(transfer.refusal_kind == RefusalKind::kNotAllowed);
+  }
+}
+
+TEST_CASE("guard: a case goes back to its team's queue only before investigation, with a handover note",
+          "[lifecycle][guards]") {
+  LifecycleFacts without_note;
+  LifecycleFacts with_note;
+  with_note.action_has_note = true;
+  for (S status : {S::kReceived, S::kAcknowledged}) {
+    INFO(name(status));
+    Verdict returned = decide(state_of(status, true), A::kReturnToQueue, with_note);
+    REQUIRE(returned.accepted);
+    CHECK(returned.next == state_of(status, false));
+    Verdict no_note = decide(state_of(status, true), A::kReturnToQueue, without_note);
+    CHECK_FALSE(no_note.accepted);
+    CHECK(no_note.refusal_kind == RefusalKind::kMissingField);
+    CHECK(no_note.field == "note");
+    Verdict unowned = decide(state_of(status, false), A::kReturnToQueue, with_note);
+    CHECK_FALSE(unowned.accepted);
+    CHECK_THAT(unowned.reason, Catch::Contains("already in its team's queue"));
+    // Once back in the queue, anyone of the team may take it again.
+    CHECK(decide(returned.next, A::kTake, with_note).accepted);
+  }
+  // From investigation on a case keeps exactly one owner.
+  for (S status : {S::kInvestigating, S::kAwaitingClient, S::kRedressProposed, S::kResolved}) {
+    INFO(name(status));
+    Verdict v = decide(state_of(status, true), A::kReturnToQueue, with_note);
+    CHECK_FALSE(v.accepted);
+    CHECK(v.refusal_kind == RefusalKind::kNotAllowed);
+    CHECK(v.next.owned);
   }
 }
 
@@ -516,8 +552,12 @@ TEST_CASE("ownership invariant under long random action sequences (seeded)", "[l
         continue;
       }
       ++accepted_total;
-      // Once owned, never unowned.
-      if (ever_owned) REQUIRE(v.next.owned);
+      // Once owned, never unowned - but for a return to the team's queue before investigation.
+      if (ever_owned && !v.next.owned) {
+        REQUIRE(action == A::kReturnToQueue);
+        REQUIRE((state.status == S::kReceived || state.status == S::kAcknowledged));
+        ever_owned = false;
+      }
       // Only take and assign give an owner.
       if (!state.owned && v.next.owned) {
         REQUIRE((action == A::kTake || action == A::kAssign));

@@ -191,7 +191,9 @@ HttpHarness& http_harness() {
                                                                {},
                                                                {},
                                                                {},
-                                                               &store});
+                                                               &store,
+                                                               &store,
+                                                               nullptr});
     h->api->openapi_document = "{}";
     web::Server& server = *h->server;
     h->api->defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };

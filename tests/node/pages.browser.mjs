@@ -434,3 +434,32 @@ test("the desk: tags, links, a merge seen by the client, the case list's view an
   await shot(manager, "staff-case-list-bulk");
   await context.close();
 });
+
+test("a client switches their status page to Welsh; it stays Welsh, and its forms answer in Welsh", async () => {
+  const created = await api("POST", "/v1/cases", {
+    client: { name: `Ifan ${X}`, email: "ifan@example.org" },
+    category: "billing", workflow: "retail", subject: `Wrong bill ${X}`, description: "Billed twice.",
+  });
+  const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true });
+  const page = await context.newPage();
+  await page.goto(created.client_url);
+  const main = page.locator("main");
+  await main.getByText("Where it stands").waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "en");
+  const switcher = page.getByRole("navigation", { name: "Language" });
+  await switcher.getByRole("link", { name: "Cymraeg" }).click();
+  await main.getByText("Ble mae pethau arni").waitFor();
+  assert.equal(await page.evaluate(() => document.documentElement.lang), "cy");
+  assert.equal(await page.getByRole("navigation", { name: "Iaith" }).getByRole("link", { name: "Cymraeg" })
+    .getAttribute("aria-current"), "true");
+  assert.ok((await main.innerText()).includes(`Wrong bill ${X}`), "the client's own words stay as written");
+  await assertInert(page);
+  await shot(page, "client-status-welsh");
+  // The choice is kept: the page again without ?lang, and a reply thanked in Welsh.
+  await page.goto(created.client_url);
+  await main.getByText("Ble mae pethau arni").waitFor();
+  await page.getByLabel("Ysgrifennwch atom").fill("Diolch.");
+  await page.getByRole("button", { name: "Anfon", exact: true }).click();
+  await page.getByText("mae eich neges wedi dod i law").waitFor();
+  await context.close();
+});

@@ -24,7 +24,7 @@ const WorkflowSet& shipped_workflows() {
 
 web::LetterContext sample_context(const Case& record) {
   return web::LetterContext{&record, "Sam Okafor", "Acme", *parse_time("2027-01-20T10:00:00Z"),
-                            *parse_time("2027-02-26T17:00:00Z")};
+                            *parse_time("2027-02-26T17:00:00Z"), nullptr};
 }
 
 Case sample_case() {
@@ -243,3 +243,94 @@ TEST_CASE("letters: the API takes a letter and its parts, checks free text namin
 }
 
 }  // namespace redress::webtest
+
+namespace redress::webtest::letters_in_languages {
+
+// The catalogues this build compiled from po/ (beside the binary).
+const i18n::Catalogues& built_catalogues() {
+  static const i18n::Catalogues catalogues = [] {
+    auto loaded = i18n::Catalogues::load(fs::path(REDRESS_BINARY).parent_path() / "locale");
+    if (!loaded) FAIL(loaded.error().detail);
+    return std::move(loaded).value();
+  }();
+  return catalogues;
+}
+
+TEST_CASE("letters: drafted in Spanish and Welsh, every shipped letter carries what its standard requires",
+          "[web][letters][languages]") {
+  auto workflows = load_workflows(REDRESS_SOURCE_DIR "/workflows");
+  REQUIRE(workflows.ok());
+  auto letters = web::LetterTemplates::load(web::LetterTemplates::shipped_dir(), *workflows, built_catalogues());
+  if (!letters) FAIL(letters.error().detail);
+  Case record;
+  record.reference = "CMP-2027-000042";
+  record.client.name = "Ana Ruiz";
+  record.subject = "Cobro doble";
+  record.received_at = *parse_time("2027-01-11T10:00:00Z");
+  const std::map<std::string, std::pair<std::string, std::string>> kOpening{
+      {"es", {"Estimado/a Ana Ruiz:", "26 de febrero de 2027 (2027-02-26)"}},
+      {"cy", {"Annwyl Ana Ruiz,", "26 Chwefror 2027 (2027-02-26)"}}};
+  int checked = 0;
+  for (const auto& [tag, expected] : kOpening) {
+    const i18n::Language& language = built_catalogues().for_tag(tag);
+    REQUIRE(language.tag() == tag);
+    web::LetterContext context{&record,  "Sam Okafor", "Acme", *parse_time("2027-01-20T10:00:00Z"),
+                               *parse_time("2027-02-26T17:00:00Z"), &language};
+    for (const auto& workflow : workflows->all())
+      for (const auto& letter : letters->letters(workflow.name)) {
+        INFO(tag << " " << workflow.name << " " << letter.name);
+        json::object parts;
+        for (const auto& variable : letter.variables) parts[variable] = "[escrito]";
+        auto text = letters->render(workflow, letter.name, context, parts);
+        REQUIRE(text.ok());
+        CHECK(text->rfind(expected.first, 0) == 0);
+        CHECK(text->find("Dear ") == std::string::npos);
+        switch (letter.purpose) {
+          case web::LetterPurpose::kFinalResponse: CHECK(workflow.missing_elements(*text).empty()); break;
+          case web::LetterPurpose::kSummaryResolution: CHECK(workflow.missing_summary_elements(*text).empty()); break;
+          case web::LetterPurpose::kHoldingReply: CHECK(workflow.missing_holding_reply_elements(*text).empty()); break;
+          case web::LetterPurpose::kExtension: CHECK(text->find(expected.second) != std::string::npos); break;
+          default: break;
+        }
+        ++checked;
+      }
+  }
+  CHECK(checked >= 46);
+}
+
+TEST_CASE("letters: a Welsh client's final response is drafted in Welsh, and resolves the case",
+          "[web][letters][languages]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  json::object body{{"client", json::object{{"name", "Ifan Jones"}, {"email", "ifan@example.org"}, {"locale", "cy"}}},
+                    {"category", "billing"},
+                    {"subject", "Bil dwbl"},
+                    {"description", "Codwyd ddwywaith arnaf."},
+                    {"workflow", "retail"}};
+  HttpResponse created = agent.post("/v1/cases", json::value(body));
+  REQUIRE(created.status == 201);
+  const std::string ref = string_at(created.json(), "reference");
+  for (const char* action : {"acknowledge", "take", "start"})
+    REQUIRE(agent.post("/v1/cases/" + ref + "/actions", json::value(json::object{{"action", action}})).status == 200);
+  HttpResponse resolved = agent.post(
+      "/v1/cases/" + ref + "/actions",
+      json::value(json::object{{"action", "resolve"},
+                               {"outcome", "upheld"},
+                               {"letter", "final_response_upheld"},
+                               {"variables", json::object{{"decision", "Fe godwyd arnoch ddwywaith."},
+                                                          {"remedy", "Byddwn yn ad-dalu'r ail daliad."}}}}));
+  INFO(resolved.describe());
+  REQUIRE(resolved.status == 200);
+  const json::value events = agent.get("/v1/cases/" + ref + "/events").json();
+  bool found = false;
+  for (const auto& e : events.at("items").as_array())
+    if (e.at("type").as_string() == "case.resolved") {
+      const std::string text(e.at("data").at("final_response").as_string());
+      found = text.rfind("Annwyl Ifan Jones,", 0) == 0;
+      CHECK(text.find("datrys anghydfod amgen") != std::string::npos);
+      CHECK(text.find("Byddwn yn ad-dalu'r ail daliad.") != std::string::npos);
+    }
+  CHECK(found);
+}
+
+}  // namespace redress::webtest::letters_in_languages

@@ -201,6 +201,14 @@ struct World {
     REQUIRE(r.status == 201);
     return string_at(r.json(), "id");
   }
+  // The id of a new canned reply for every workflow.
+  std::string canned_reply() {
+    HttpResponse r = admin.post("/v1/canned-replies", json::value(json::object{
+                                                          {"title", "Role table"}, {"body", "Dear {{client.name}}"}}));
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  }
   // The id of an API token of a new agent's.
   std::string token_of_colleague() {
     std::string id = colleague();
@@ -541,6 +549,36 @@ std::vector<Route> route_table() {
       {"GET", "/v1/teams", Who::kAdmin, 200,
        [](World&) {
          return Call{"GET", "/v1/teams", {}, {}, {}};
+       }},
+      {"GET", "/v1/canned-replies", Who::kAgentUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/canned-replies", {}, {}, {}};
+       }},
+      {"POST", "/v1/canned-replies", Who::kAdmin, 201,
+       [](World&) {
+         return Call{"POST", "/v1/canned-replies",
+                     body_of({{"title", "We are on it"}, {"body", "Dear {{client.name}}, {{case.reference}}."}}), {},
+                     {}};
+       }},
+      {"GET", "/v1/canned-replies/{id}", Who::kAgentUp, 200,
+       [](World& w) {
+         return Call{"GET", "/v1/canned-replies/" + w.canned_reply(), {}, {}, {}};
+       }},
+      {"PATCH", "/v1/canned-replies/{id}", Who::kAdmin, 200,
+       [](World& w) {
+         return Call{"PATCH", "/v1/canned-replies/" + w.canned_reply(), body_of({{"title", "Renamed"}}), {}, {}};
+       }},
+      {"DELETE", "/v1/canned-replies/{id}", Who::kAdmin, 204,
+       [](World& w) {
+         return Call{"DELETE", "/v1/canned-replies/" + w.canned_reply(), {}, {}, {}};
+       }},
+      {"GET", "/v1/cases/{ref}/canned-replies", Who::kAgentUp, 200,
+       [](World& w) {
+         return Call{"GET", kBase + w.new_case().ref + "/canned-replies", {}, {}, {}};
+       }},
+      {"GET", "/v1/cases/{ref}/canned-replies/{id}", Who::kAgentUp, 200,
+       [](World& w) {
+         return Call{"GET", kBase + w.new_case().ref + "/canned-replies/" + w.canned_reply(), {}, {}, {}};
        }},
       {"POST", "/hooks/intake/{source}", Who::kIntakeHook, 201,
        [](World& w) {

@@ -6,6 +6,8 @@
 // client download route.
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "adapters/security/secrets.h"
 #include "engine/actions.h"
 #include "web/attachments.h"
@@ -19,20 +21,29 @@ using verb = http::verb;
 
 namespace {
 
-std::string notice_for(const std::string& done) {
-  if (done == "reply") return "Thank you: your message is with us.";
-  if (done == "accept") return "Thank you: you accepted our offer. We will put it into effect and keep you informed.";
-  if (done == "reject") return "You turned our offer down. Your case goes back to our team, who will be in touch.";
-  if (done == "withdraw") return "Your complaint is withdrawn. You can still read this page.";
-  if (done == "survey") return "Thank you for rating our service.";
-  if (done == "reopen") return "Your complaint is open again; our team will be in touch.";
+using i18n::translatable;
+
+// The thanks after a form, in the client's language.
+std::string notice_for(const std::string& done, const i18n::Language& language) {
+  const char* notice = nullptr;
+  if (done == "reply") notice = translatable("Thank you: your message is with us.");
+  if (done == "accept")
+    notice = translatable("Thank you: you accepted our offer. We will put it into effect and keep you informed.");
+  if (done == "reject")
+    notice = translatable("You turned our offer down. Your case goes back to our team, who will be in touch.");
+  if (done == "withdraw") notice = translatable("Your complaint is withdrawn. You can still read this page.");
+  if (done == "survey") notice = translatable("Thank you for rating our service.");
+  if (done == "reopen") notice = translatable("Your complaint is open again; our team will be in touch.");
   if (done == "escalate")
-    return "Thank you: we have passed your request to a more senior member of our team, who will be in touch.";
-  return {};
+    notice = translatable(
+        "Thank you: we have passed your request to a more senior member of our team, who will be in touch.");
+  return notice ? language.translate(notice) : std::string();
 }
 
 const char* step_label(int step) {
-  static const char* kLabels[] = {"Received", "Acknowledged", "Being investigated", "Resolved", "Closed"};
+  static const char* kLabels[] = {translatable("Received"), translatable("Acknowledged"),
+                                  translatable("Being investigated"), translatable("Resolved"),
+                                  translatable("Closed")};
   return kLabels[step];
 }
 
@@ -52,24 +63,27 @@ int step_reached(CaseStatus status) {
 
 // The page's values. `draft` holds what the client typed into a form that was refused.
 json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot, const std::string& token,
-                              json::object draft) {
+                              json::object draft, const PageLanguage& page_language) {
   ApiContext& api = pages.api;
   const Case& c = snapshot.record;
-  auto format = time_formatter(pages, c.workflow);
+  const i18n::Language& language = *page_language.language;
+  auto format = time_formatter(pages, c.workflow, &language);
   std::string base = "/c/" + token;
   json::object data;
-  data["title"] = "Your complaint " + c.reference;
+  data["title"] = language.translate(translatable("Your complaint")) + " " + c.reference;
   data["body_class"] = "client";
+  put_language(data, pages, page_language, base);
   data["reference"] = c.reference;
   data["subject"] = c.subject;
-  data["status_label"] = mail::status_label(c.status);
-  data["status_text"] = status_text(c.status);
+  data["status_label"] = mail::status_label(c.status, &language);
+  data["status_text"] = language.translate(status_text(c.status));
   data["received_local"] = format(c.received_at);
   data["base"] = base;
   int reached = step_reached(c.status);
   json::array progress;
   for (int i = 0; i < 5; ++i)
-    progress.push_back(json::object{{"label", step_label(i)}, {"done", reached >= i}, {"current", reached == i}});
+    progress.push_back(json::object{
+        {"label", language.translate(step_label(i))}, {"done", reached >= i}, {"current", reached == i}});
   data["progress"] = std::move(progress);
   data["withdrawn"] = c.status == CaseStatus::kWithdrawn;
   // A merge (issue 27): the case that carries on, or the client's cases merged into this one.
@@ -78,15 +92,19 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["has_merged_cases"] = !merge["merged_cases"].as_array().empty();
   data["merged_cases"] = merge["merged_cases"];
   if (auto owner = api.staff.find_staff(c.owner_id); owner) data["owner_name"] = owner->name;
+  // The standard's own words are the organisation's, translated by its catalogue where it has them.
   if (const Workflow* workflow = api.engine.workflows().find(c.workflow))
-    data["standard"] = json::object{{"title", workflow->title}, {"pledge", workflow->pledge}};
+    data["standard"] = json::object{{"title", language.translate(workflow->title)},
+                                    {"pledge", language.translate(workflow->pledge)}};
 
   json::array commitments;
   for (const auto& k : snapshot.commitments) {
     if (!k.client_visible || k.status == CommitmentStatus::kRenegotiated || k.status == CommitmentStatus::kCancelled)
       continue;
-    json::object o{{"text", k.text}, {"status", to_string(k.status)}};
-    o["due_local"] = k.paused() ? std::string("on hold until we hear back from you") : format(k.due_at);
+    // A pledge's text is its workflow's (translated); a promise is what a person wrote.
+    json::object o{{"text", k.kind == CommitmentKind::kPledge ? language.translate(k.text) : k.text},
+                   {"status", to_string(k.status)}};
+    o["due_local"] = k.paused() ? mail::paused_label(&language) : format(k.due_at);
     if (!k.paused()) o["due_at"] = format_time(k.due_at);
     o[k.status == CommitmentStatus::kKept ? "kept" : k.status == CommitmentStatus::kBroken ? "broken" : "open"] = true;
     if (k.settled_at) o["settled_local"] = format(*k.settled_at);
@@ -124,7 +142,7 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   json::array offers;
   for (const auto& r : snapshot.redress) {
     json::object o{{"id", redress_display_id(r.id)},
-                   {"kind_label", mail::redress_kind_label(r.kind)},
+                   {"kind_label", mail::redress_kind_label(r.kind, &language)},
                    {"text", r.text},
                    {"status", to_string(r.status)}};
     if (r.amount_minor) o["amount"] = mail::format_money(*r.amount_minor, r.currency);
@@ -161,11 +179,12 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
   data["stars"] = std::move(stars);
   // The RATER questions, each 1-5 (issue 26): what each dimension means to the client.
   static const std::pair<const char*, const char*> kQuestions[] = {
-      {"reliability", "Reliability: we did what we said we would, when we said we would"},
-      {"assurance", "Assurance: you could trust the people who dealt with you to know what they were doing"},
-      {"tangibles", "Tangibles: our letters, messages and this page were clear and easy to use"},
-      {"empathy", "Empathy: we understood your situation and treated you as a person"},
-      {"responsiveness", "Responsiveness: we answered you promptly"},
+      {"reliability", translatable("Reliability: we did what we said we would, when we said we would")},
+      {"assurance",
+       translatable("Assurance: you could trust the people who dealt with you to know what they were doing")},
+      {"tangibles", translatable("Tangibles: our letters, messages and this page were clear and easy to use")},
+      {"empathy", translatable("Empathy: we understood your situation and treated you as a person")},
+      {"responsiveness", translatable("Responsiveness: we answered you promptly")},
   };
   json::array questions;
   for (const auto& [key, label] : kQuestions) {
@@ -177,25 +196,38 @@ json::object client_page_data(PagesContext& pages, const CaseSnapshot& snapshot,
         choice["checked"] = true;
       choices.push_back(std::move(choice));
     }
-    questions.push_back(json::object{{"key", key}, {"label", label}, {"choices", std::move(choices)}});
+    questions.push_back(
+        json::object{{"key", key}, {"label", language.translate(label)}, {"choices", std::move(choices)}});
   }
   data["rater_questions"] = std::move(questions);
   data["draft"] = std::move(draft);
   return data;
 }
 
+// The page that says a link opens nothing, in the language the request asks for.
+Response no_such_link(PagesContext& pages, const ContextPtr& ctx, http::status status) {
+  const PageLanguage language = client_language(pages, *ctx);
+  json::object data{{"body_class", "client"}};
+  const auto target = ctx->request.target();
+  const std::string path(target.data(), std::min(target.size(), target.find('?')));
+  put_language(data, pages, language, path);
+  const i18n::Language& words = *language.language;
+  return in_language(
+      message_page(pages, status, words.translate(translatable("This link does not open a complaint")),
+                   words.translate(translatable("The link may be mistyped, or it was replaced by a newer one. The "
+                                                "latest email we sent you has the current link.")),
+                   std::move(data)),
+      pages, language);
+}
+
 void show(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
   const std::string& token = ctx->param("token");
   auto snapshot = client_link_case(pages.api, token);
-  if (!snapshot)
-    return reply(
-        message_page(pages, http::status::not_found, "This link does not open a complaint",
-                     "The link may be mistyped, or it was replaced by a newer one. The latest email we sent you "
-                     "has the current link.",
-                     json::object{{"body_class", "client"}}));
-  json::object data = client_page_data(pages, *snapshot, token, {});
-  if (auto done = ctx->query_value("done")) data["notice"] = notice_for(*done);
-  reply(render_page(pages, http::status::ok, "client", std::move(data)));
+  if (!snapshot) return reply(no_such_link(pages, ctx, http::status::not_found));
+  const PageLanguage language = client_language(pages, *ctx, snapshot->record.client.locale);
+  json::object data = client_page_data(pages, *snapshot, token, {}, language);
+  if (auto done = ctx->query_value("done")) data["notice"] = notice_for(*done, *language.language);
+  reply(in_language(render_page(pages, http::status::ok, "client", std::move(data)), pages, language));
 }
 
 // A client form post: decode, act as the client, redirect to the page; on failure show the page
@@ -203,14 +235,12 @@ void show(PagesContext& pages, const ContextPtr& ctx, Reply reply) {
 void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType type, std::string done) {
   const std::string token = ctx->param("token");
   auto snapshot = client_link_case(pages.api, token);
-  if (!snapshot)
-    return reply(message_page(pages, http::status::not_found, "This link does not open a complaint",
-                              "The link may be mistyped, or it was replaced by a newer one.",
-                              json::object{{"body_class", "client"}}));
-  auto fail = [&pages, token](const CaseSnapshot& current, const Error& error, json::object draft) {
-    json::object data = client_page_data(pages, current, token, std::move(draft));
+  if (!snapshot) return reply(no_such_link(pages, ctx, http::status::not_found));
+  const PageLanguage language = client_language(pages, *ctx, snapshot->record.client.locale);
+  auto fail = [&pages, token, language](const CaseSnapshot& current, const Error& error, json::object draft) {
+    json::object data = client_page_data(pages, current, token, std::move(draft), language);
     put_error(data, error);
-    return render_page(pages, page_status(error), "client", std::move(data));
+    return in_language(render_page(pages, page_status(error), "client", std::move(data)), pages, language);
   };
   if (!same_origin_post(ctx->request, pages.api.base_url))
     return reply(fail(*snapshot, Error::forbidden("this form was sent from another site"), {}));
@@ -253,12 +283,11 @@ void act(PagesContext& pages, const ContextPtr& ctx, Reply reply, ActionType typ
   request->actor = Actor::client();
   run_page_action(
       pages, std::move(request).value(),
-      [&pages, reply = std::move(reply), token, done, draft = std::move(draft),
+      [&pages, reply = std::move(reply), ctx, token, done, draft = std::move(draft),
        fail](Result<Committed> result) mutable {
         if (result) return reply(see_other("/c/" + token + "?done=" + done));
         auto current = client_link_case(pages.api, token);
-        if (!current)
-          return reply(message_page(pages, http::status::not_found, "This link does not open a complaint", "", {}));
+        if (!current) return reply(no_such_link(pages, ctx, http::status::not_found));
         reply(fail(*current, result.error(), std::move(draft)));
       });
 }

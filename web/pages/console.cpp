@@ -14,6 +14,7 @@
 #include "engine/tags.h"
 #include "web/api_internal.h"
 #include "web/attachments.h"
+#include "web/canned_replies.h"
 #include "engine/pledges.h"
 #include "web/pages/case_desk.h"
 #include "web/pages/staff_session.h"
@@ -365,7 +366,9 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   // "[decision]" for the sender to write.
   if (workflow && api.letters) {
     LetterContext context{&c, view.owner ? view.owner->name : api.settings.organisation, api.settings.organisation,
-                          now, std::nullopt};
+                          now, std::nullopt, nullptr};
+    // Drafted in the client's language where it is shipped (docs/languages.md).
+    if (api.languages) context.language = &api.languages->for_tag(c.client.locale);
     std::string chosen = letter;
     const LetterInfo* info = chosen.empty() ? nullptr : api.letters->find(c.workflow, chosen);
     if (!info || info->purpose != LetterPurpose::kFinalResponse) chosen = "final_response_upheld";
@@ -509,6 +512,22 @@ json::object case_page_data(PagesContext& pages, const CaseView& view, const Sig
   put_case_desk(pages, c, who, data);  // tags, linked cases, merge (web/pages/case_desk.cpp)
   data["has_phone_options"] = !phone.empty();
   data["phone_options"] = std::move(phone);
+  // The canned replies for this case's workflow and team (web/canned_replies.h), to start a message from.
+  json::array canned;
+  const json::value* chosen_reply = draft.if_contains("canned");
+  const std::string chosen_canned =
+      chosen_reply && chosen_reply->is_string() ? std::string(chosen_reply->get_string()) : std::string();
+  if (api.canned_replies)
+    if (auto all = api.canned_replies->list_canned_replies())
+      for (const auto& r : *all)
+        if (canned_reply_applies(api, r, c))
+          canned.push_back(json::object{{"id", canned_reply_display_id(r.id)},
+                                        {"title", r.title},
+                                        {"selected", chosen_canned == canned_reply_display_id(r.id)}});
+  data["has_canned_replies"] = !canned.empty();
+  data["canned_replies"] = std::move(canned);
+  const json::value* visibility = draft.if_contains("visibility");
+  data["message_to_client"] = visibility && visibility->is_string() && visibility->get_string() == "client";
   data["draft"] = std::move(draft);
   return data;
 }
@@ -520,8 +539,29 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
         pages, page_status(view.error()), "No such case", view.error().detail,
         json::object{
             {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
-  json::object data = case_page_data(pages, *view, who, {}, ctx->query_value("letter").value_or(""));
+  // "Insert" on a canned reply: the page again, its message form holding the reply rendered for
+  // this case, to edit before sending.
+  json::object draft;
+  std::string notice;
+  if (auto canned = ctx->query_value("canned"); canned && pages.api.canned_replies) {
+    auto id = parse_canned_reply_id(*canned);
+    auto found = id ? pages.api.canned_replies->find_canned_reply(*id)
+                    : Result<CannedReply>(Error::not_found("no canned reply " + *canned));
+    if (found && canned_reply_applies(pages.api, *found, view->snapshot.record)) {
+      auto rendered = render_canned_reply(pages.api, *found, *view);
+      if (rendered) {
+        draft["canned"] = canned_reply_display_id(found->id);
+        draft["body"] = rendered->text;
+        draft["visibility"] = "client";
+        notice = "The canned reply \"" + found->title + "\" is in the message form below: edit it, then send it.";
+      }
+    } else {
+      notice = "That canned reply is not there any more, or not for this case.";
+    }
+  }
+  json::object data = case_page_data(pages, *view, who, std::move(draft), ctx->query_value("letter").value_or(""));
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
+  if (!notice.empty()) data["notice"] = notice;
   reply(render_page(pages, http::status::ok, "case", std::move(data)));
 }
 

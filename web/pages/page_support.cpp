@@ -16,7 +16,9 @@ namespace json = boost::json;
 
 Response render_page(PagesContext& pages, http::status status, std::string_view page, json::object data) {
   if (!data.contains("organisation")) data["organisation"] = pages.api.settings.organisation;
-  auto html = pages.templates.render(page, data);
+  std::string language = "en";
+  if (const auto* lang = data.if_contains("lang"); lang && lang->is_string()) language = lang->get_string();
+  auto html = pages.templates.render(page, data, language);
   if (!html) {
     Response response{http::status::internal_server_error, 11};
     response.set(http::field::content_type, "text/plain; charset=utf-8");
@@ -91,12 +93,61 @@ const date::time_zone* zone_of(PagesContext& pages, const std::string& workflow)
 
 }  // namespace
 
-mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow) {
+mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow,
+                                        const i18n::Language* language) {
   const Workflow* found = pages.api.engine.workflows().find(workflow);
   if (found)
-    if (auto formatter = mail::zone_formatter(found->calendar.zone_name()); formatter)
+    if (auto formatter = mail::zone_formatter(found->calendar.zone_name(), language); formatter)
       return std::move(formatter).value();
-  return [](Time t) { return mail::format_utc_for_reader(t); };
+  return [language](Time t) { return mail::format_utc_for_reader(t, language); };
+}
+
+namespace {
+
+constexpr std::string_view kLanguageCookie = "lang";
+constexpr long kLanguageCookieSeconds = 365L * 24 * 3600;
+
+}  // namespace
+
+PageLanguage client_language(PagesContext& pages, const RequestContext& ctx, std::string_view case_locale) {
+  static const i18n::Catalogues& english = i18n::Catalogues::english_only();
+  const i18n::Catalogues& shipped = pages.api.languages ? *pages.api.languages : english;
+  if (auto picked = ctx.query_value("lang"))
+    if (const i18n::Language* language = shipped.exact(*picked)) return PageLanguage{language, true};
+  if (auto remembered = cookie_value(ctx.request, kLanguageCookie))
+    if (const i18n::Language* language = shipped.exact(*remembered)) return PageLanguage{language, false};
+  if (const i18n::Language* language = shipped.match(case_locale)) return PageLanguage{language, false};
+  const auto accept = ctx.request[http::field::accept_language];
+  if (const i18n::Language* language = shipped.negotiate(std::string_view(accept.data(), accept.size())))
+    return PageLanguage{language, false};
+  return PageLanguage{&shipped.english(), false};
+}
+
+void put_language(json::object& data, PagesContext& pages, const PageLanguage& language, const std::string& path) {
+  const i18n::Language& current = language.language ? *language.language : i18n::Catalogues::english_only().english();
+  data["lang"] = current.tag();
+  json::array choices;
+  if (pages.api.languages)
+    for (const auto& shipped : pages.api.languages->languages())
+      choices.push_back(json::object{{"tag", shipped->tag()},
+                                     {"name", shipped->name()},
+                                     {"url", path + "?lang=" + form_encode(shipped->tag())},
+                                     {"current", shipped->tag() == current.tag()}});
+  data["has_languages"] = choices.size() > 1;
+  data["languages"] = std::move(choices);
+}
+
+Response in_language(Response response, PagesContext& pages, const PageLanguage& language) {
+  if (!language.language) return response;
+  response.set(http::field::content_language, language.language->tag());
+  response.set(http::field::vary, "Accept-Language, Cookie");
+  if (language.picked_now) {
+    const bool secure = pages.api.base_url.rfind("https://", 0) == 0;
+    response.insert(http::field::set_cookie,
+                    set_cookie(kLanguageCookie, language.language->tag(), kLanguageCookieSeconds,
+                               secure ? CookieSecurity::kSecure : CookieSecurity::kPlain));
+  }
+  return response;
 }
 
 std::string short_time(PagesContext& pages, const std::string& workflow, Time t) {
@@ -146,22 +197,25 @@ std::optional<Time> parse_local_input(const Workflow* workflow, const std::strin
   }
 }
 
-json::array category_options(PagesContext& pages, const std::string& selected) {
+json::array category_options(PagesContext& pages, const std::string& selected, const i18n::Language* language) {
   json::array categories;
   std::set<std::string> seen;
   const WorkflowSet& workflows = pages.api.engine.workflows();
   for (const auto& w : workflows.all())
     for (const auto& c : w.categories)
-      if (seen.insert(c).second)
-        categories.push_back(
-            json::object{{"value", c}, {"label", workflows.category_name(c)}, {"selected", selected == c}});
+      if (seen.insert(c).second) {
+        std::string label = workflows.category_name(c);
+        if (language) label = language->translate(label);
+        categories.push_back(json::object{{"value", c}, {"label", std::move(label)}, {"selected", selected == c}});
+      }
   return categories;
 }
 
-json::array touchpoint_options(PagesContext& pages, const std::string& selected) {
+json::array touchpoint_options(PagesContext& pages, const std::string& selected, const i18n::Language* language) {
   json::array touchpoints;
   for (const auto& [id, label] : pages.api.engine.workflows().touchpoints())
-    touchpoints.push_back(json::object{{"value", id}, {"label", label}, {"selected", selected == id}});
+    touchpoints.push_back(json::object{
+        {"value", id}, {"label", language ? language->translate(label) : label}, {"selected", selected == id}});
   return touchpoints;
 }
 

@@ -38,8 +38,25 @@ void put_error(boost::json::object& data, const Error& error);
 void run_page_action(PagesContext& pages, ActionRequest request, std::function<void(Result<Committed>)> done);
 
 // Reader's time texts in a workflow's zone ("Friday 27 November 2026 at 17:00 GMT"); UTC when
-// the workflow is unknown.
-[[nodiscard]] mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow);
+// the workflow is unknown. In `language` (English when null), which must outlive the formatter.
+[[nodiscard]] mail::LocalTimeFormatter time_formatter(PagesContext& pages, const std::string& workflow,
+                                                      const i18n::Language* language = nullptr);
+
+// The language a client's page is shown in (the status page, the complaint form): the one the
+// client picked with the page's switcher (?lang=, then remembered in a cookie), else the case's
+// locale (`case_locale`), else the browser's Accept-Language, else English; always a shipped one.
+struct PageLanguage {
+  const i18n::Language* language = nullptr;  // never null once chosen
+  bool picked_now = false;                   // ?lang= named it: the answer remembers it
+};
+[[nodiscard]] PageLanguage client_language(PagesContext& pages, const RequestContext& ctx,
+                                           std::string_view case_locale = {});
+// The page's `lang` and its switcher (`languages`: tag, name, url, current; `has_languages` when
+// more than English is shipped), each link `path?lang=<tag>`.
+void put_language(boost::json::object& data, PagesContext& pages, const PageLanguage& language,
+                  const std::string& path);
+// `response` with Content-Language, and the cookie that remembers a language picked now.
+[[nodiscard]] Response in_language(Response response, PagesContext& pages, const PageLanguage& language);
 // "2026-11-27 17:00 GMT": the compact form for tables, in the same zone.
 [[nodiscard]] std::string short_time(PagesContext& pages, const std::string& workflow, Time t);
 
@@ -52,7 +69,10 @@ void run_page_action(PagesContext& pages, ActionRequest request, std::function<v
 
 // The <option>s of a form's "what is it about" (every published category, in words) and "where
 // did it happen" (the touchpoints the API documents, in words): [{value, label, selected}].
-[[nodiscard]] boost::json::array category_options(PagesContext& pages, const std::string& selected);
-[[nodiscard]] boost::json::array touchpoint_options(PagesContext& pages, const std::string& selected);
+// Labels in `language` where its catalogue has the workflow files' names (English when null).
+[[nodiscard]] boost::json::array category_options(PagesContext& pages, const std::string& selected,
+                                                  const i18n::Language* language = nullptr);
+[[nodiscard]] boost::json::array touchpoint_options(PagesContext& pages, const std::string& selected,
+                                                    const i18n::Language* language = nullptr);
 
 }  // namespace redress::web

@@ -20,6 +20,7 @@ void register_complaint_form(Router& router, PagesContext& pages);
 void register_desk_pages(Router& router, PagesContext& pages);
 void register_staff_admin_pages(Router& router, PagesContext& pages);
 void register_case_list_pages(Router& router, PagesContext& pages);  // web/pages/case_list.cpp
+void register_canned_reply_pages(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -118,7 +119,8 @@ void standards_page(PagesContext& pages, Reply reply) {
 }  // namespace
 
 Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
-  auto templates = PageTemplates::load(web_dir + "/templates");
+  auto templates = PageTemplates::load(web_dir + "/templates",
+                                       api.languages ? *api.languages : i18n::Catalogues::english_only());
   if (!templates) return templates.error();
   auto css = read_static(web_dir + "/static/redress.css");
   if (!css) return css.error();
@@ -153,9 +155,14 @@ void register_pages(Router& router, PagesContext& pages) {
   router.add(RouteSpec{verb::get, "/standards", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
                          standards_page(pages, std::move(reply));
                        }});
-  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false, [&pages](const ContextPtr&, Reply reply) {
-                         reply(render_page(pages, http::status::ok, "landing",
-                                           json::object{{"title", "Complaints"}, {"body_class", "public"}}));
+  router.add(RouteSpec{verb::get, "/", Access::kPublic, {}, false, [&pages](const ContextPtr& ctx, Reply reply) {
+                         // In the visitor's language (Accept-Language, or the one they picked).
+                         const PageLanguage language = client_language(pages, *ctx);
+                         json::object data{{"title", language.language->translate(i18n::translatable("Complaints"))},
+                                           {"body_class", "public"}};
+                         put_language(data, pages, language, "/");
+                         reply(in_language(render_page(pages, http::status::ok, "landing", std::move(data)), pages,
+                                           language));
                        }});
   register_client_pages(router, pages);
   register_console_pages(router, pages);
@@ -164,6 +171,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_desk_pages(router, pages);
   register_staff_admin_pages(router, pages);
   register_case_list_pages(router, pages);
+  register_canned_reply_pages(router, pages);
 }
 
 }  // namespace redress::web

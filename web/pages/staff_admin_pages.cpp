@@ -5,6 +5,8 @@
 // A refused form is shown again with what was typed and the reason at each field.
 #include <boost/json.hpp>
 
+#include <algorithm>
+
 #include "adapters/security/secrets.h"
 #include "web/pages/staff_session.h"
 #include "web/staff_admin.h"
@@ -109,6 +111,7 @@ Response member_page(PagesContext& pages, const SignedIn& who, const std::string
                                           {"team", s.team.empty() ? "no team" : s.team},
                                           {"selected", s.id == chosen}});
   data["colleagues"] = std::move(colleagues);
+  data["team_queue_chosen"] = chosen == kTeamQueue;
   json::array tokens;
   if (auto listed = api.staff.list_tokens(person->id))
     for (const auto& t : *listed) {
@@ -156,6 +159,28 @@ void add_person(PagesContext& pages, Reply reply, const SignedIn& who, const For
     if (auto set = reset_staff_password(api, added->id, *made->password); !set)
       return reply(member_page(pages, who, added->id, page_status(set.error()), {}, &set.error()));
   reply(see_other("/staff/admin/staff/" + added->id + "?done=" + form_encode("added")));
+}
+
+// Which case went where, grouped by destination, in the order handed over: "CMP-2026-000001 and
+// CMP-2026-000002 back to the billing team's queue; CMP-2026-000003 to Grace Adeyemi".
+std::string handed_over_words(const std::vector<HandedOver>& handed) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;
+  for (const auto& h : handed) {
+    std::string where = h.owner_id.empty() ? "back to the " + (h.team.empty() ? std::string("unowned") : h.team) +
+                                                 " team's queue"
+                                           : "to " + h.owner_name;
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == where; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {where, {}});
+    it->second.push_back(h.reference);
+  }
+  std::string out;
+  for (const auto& [where, references] : groups) {
+    if (!out.empty()) out += "; ";
+    for (std::size_t i = 0; i < references.size(); ++i)
+      out += (i == 0 ? "" : i + 1 == references.size() ? " and " : ", ") + references[i];
+    out += " " + where;
+  }
+  return out;
 }
 
 void change_person(PagesContext& pages, const ContextPtr& ctx, Reply reply, const SignedIn& who, const Form& form) {
@@ -218,7 +243,8 @@ void change_person(PagesContext& pages, const ContextPtr& ctx, Reply reply, cons
                         std::string notice = done;
                         if (!updated->handed_over.empty())
                           notice += "; " + std::to_string(updated->handed_over.size()) + " open case" +
-                                    (updated->handed_over.size() == 1 ? "" : "s") + " handed over";
+                                    (updated->handed_over.size() == 1 ? "" : "s") +
+                                    " handed over: " + handed_over_words(updated->handed_over);
                         reply(see_other("/staff/admin/staff/" + id + "?done=" + form_encode(notice)));
                       });
 }

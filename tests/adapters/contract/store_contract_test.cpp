@@ -968,5 +968,88 @@ STORE_CONTRACT("contract: the reports count what was written, whichever node wro
   CHECK(standards->empty());  // nothing settled
 }
 
+STORE_CONTRACT("contract: canned replies are added, changed and deleted, and every node sees them at once",
+               "[contract]") {
+  World<TestType> world;
+  Node other = world.node();
+  auto& store = *world.first.store;
+  CannedReply reply;
+  reply.title = "We are on it";
+  reply.body = "Dear {{client.name}}, your complaint {{case.reference}} is with us.";
+  reply.workflow = "retail";
+  reply.created_by = world.agent.id;
+  auto added = store.add_canned_reply(reply);
+  REQUIRE(added.ok());
+  CHECK(added->id > 0);
+  CHECK(added->created_at == kStart);
+  CHECK(added->updated_by == world.agent.id);
+  CannedReply second = reply;
+  second.title = "Another";
+  second.workflow = "";
+  second.team = "customer-care";
+  auto also = store.add_canned_reply(second);
+  REQUIRE(also.ok());
+  CHECK(also->id != added->id);
+  auto seen = other.store->list_canned_replies();
+  REQUIRE(seen.ok());
+  REQUIRE(seen->size() == 2);
+  CHECK(seen->front().title == "Another");  // by title
+  CHECK(seen->back().body == reply.body);
+  CHECK(seen->front().team == "customer-care");
+
+  world.clock.advance(std::chrono::minutes(5));
+  CannedReply changed = *added;
+  changed.title = "We are still on it";
+  changed.updated_by = "u-99";
+  auto stored = other.store->update_canned_reply(changed);
+  REQUIRE(stored.ok());
+  CHECK(stored->title == "We are still on it");
+  CHECK(stored->created_at == kStart);
+  CHECK(stored->updated_at == kStart + std::chrono::minutes(5));
+  CHECK(store.find_canned_reply(added->id)->updated_by == "u-99");
+  CannedReply missing = changed;
+  missing.id = also->id + 100;
+  CHECK(store.update_canned_reply(missing).error().code == ErrorCode::kNotFound);
+
+  REQUIRE(store.delete_canned_reply(added->id).ok());
+  CHECK(other.store->find_canned_reply(added->id).error().code == ErrorCode::kNotFound);
+  CHECK(other.store->delete_canned_reply(added->id).error().code == ErrorCode::kNotFound);
+  // A deleted reply's id is never given to another.
+  auto third = store.add_canned_reply(reply);
+  REQUIRE(third.ok());
+  CHECK(third->id > also->id);
+}
+
+STORE_CONTRACT("contract: a deactivation, a role change and a revoked token move the credentials' generation for "
+               "every node",
+               "[contract]") {
+  World<TestType> world;
+  Node other = world.node();
+  auto& store = *world.first.store;
+  auto before = other.store->credentials_generation();
+  REQUIRE(before.ok());
+  REQUIRE(store.add_token(world.agent.id, std::string(64, 'a'), "laptop").ok());
+  REQUIRE(store.add_token(world.agent.id, std::string(64, 'b'), "phone").ok());
+  CHECK(*other.store->credentials_generation() == *before);  // a new token refuses nothing
+  auto revoked = store.revoke_token("t-" + std::string(16, 'a'));
+  REQUIRE(revoked.ok());
+  const std::int64_t after_revoke = *other.store->credentials_generation();
+  CHECK(after_revoke > *before);
+  CHECK(other.store->staff_for_token(std::string(64, 'a')).error().code == ErrorCode::kNotFound);
+  // Revoking it again changes nothing.
+  REQUIRE(store.revoke_token("t-" + std::string(16, 'a')).ok());
+  CHECK(*other.store->credentials_generation() == after_revoke);
+  Staff lead = world.agent;
+  lead.role = Role::kLead;
+  REQUIRE(store.update_staff(lead).ok());
+  const std::int64_t after_role = *other.store->credentials_generation();
+  CHECK(after_role > after_revoke);
+  CHECK(other.store->staff_for_token(std::string(64, 'b'))->role == Role::kLead);
+  lead.active = false;
+  REQUIRE(store.update_staff(lead).ok());
+  CHECK(*other.store->credentials_generation() > after_role);
+  CHECK(other.store->staff_for_token(std::string(64, 'b')).error().code == ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace redress
