@@ -4,6 +4,7 @@
 #include <map>
 
 #include "adapters/postgres/rows.h"
+#include "engine/return_ledger.h"
 
 namespace redress::postgres {
 
@@ -268,6 +269,240 @@ Result<std::vector<WeeklyCount>> ReportRecords::weekly_counts(Time since) {
     for (int i = 0; i < rows->size(); ++i)
       out.push_back(WeeklyCount{rows->text(i, 0), rows->text(i, 1), from_micros(rows->integer(i, 2) * kDayMicros),
                                 rows->integer(i, 3)});
+    return out;
+  });
+}
+
+Result<std::vector<ReturnCaseHistory>> ReportRecords::return_histories(const std::string& workflow, Time before) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<ReturnCaseHistory>> {
+    // The events a return counts, from the append-only history (as SQLite's). The type list repeats
+    // the partial index events_returns's term (migration 4).
+    auto rows = db.query(
+        "SELECT c.id, c.reference, c.workflow, c.received_at, e.type, e.at, e.data FROM cases c "
+        "LEFT JOIN events e ON e.case_id = c.id AND e.at < $1 AND e.type IN ('case.resolved', 'case.withdrawn', "
+        "'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled') "
+        "WHERE c.received_at < $1 AND ($2 = '' OR c.workflow = $2) ORDER BY c.id, e.seq",
+        Params().add(to_micros(before)).add(workflow));
+    if (!rows) return rows.error();
+    std::vector<ReturnCaseHistory> out;
+    std::int64_t current = 0;
+    for (int i = 0; i < rows->size(); ++i) {
+      const std::int64_t id = rows->integer(i, 0);
+      if (out.empty() || id != current) {
+        current = id;
+        ReturnCaseHistory history;
+        history.reference = rows->text(i, 1);
+        history.workflow = rows->text(i, 2);
+        history.received_at = from_micros(rows->integer(i, 3));
+        out.push_back(std::move(history));
+      }
+      if (rows->is_null(i, 4)) continue;
+      if (auto event = return_event_of(rows->view(i, 4), from_micros(rows->integer(i, 5)), rows->view(i, 6)))
+        out.back().events.push_back(std::move(*event));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<SurveyAnswer>> ReportRecords::survey_answers(Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<SurveyAnswer>> {
+    auto rows = db.query(
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= $1 ORDER BY e.at, e.id",
+        Params().add(to_micros(since)));
+    if (!rows) return rows.error();
+    std::vector<SurveyAnswer> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      SurveyAnswer answer;
+      answer.reference = rows->text(i, 0);
+      answer.workflow = rows->text(i, 1);
+      answer.touchpoint = rows->text(i, 2);
+      answer.owner_id = rows->text(i, 3);
+      answer.owner_team = rows->text(i, 4);
+      answer.at = from_micros(rows->integer(i, 5));
+      if (!read_survey_data(rows->view(i, 6), answer)) continue;
+      out.push_back(std::move(answer));
+    }
+    return out;
+  });
+}
+
+namespace {
+
+// The measures whose sums carry over from one period to the next (ReturnLedgerRows::before).
+constexpr const char* kLedgerCarriedMeasures = "('opened', 'closed', 'reopened', 'vulnerable_outstanding')";
+
+}  // namespace
+
+Result<ReturnLedgerRows> ReportRecords::return_days(const std::string& workflow, std::int32_t first_day,
+                                                    std::int32_t last_day) {
+  return pool_.with([&](Connection& db) -> Result<ReturnLedgerRows> {
+    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);  // the days and the sums of one snapshot
+    if (!transaction) return transaction.error();
+    Pipeline pipeline(db);
+    pipeline.add(
+        "SELECT day, workflow, measure, key, value FROM return_days WHERE day >= $1 AND day <= $2 "
+        "AND ($3 = '' OR workflow = $3) AND value <> 0",
+        Params().add(std::int64_t{first_day}).add(std::int64_t{last_day}).add(workflow));
+    pipeline.add(std::string("SELECT workflow, measure, sum(value)::bigint FROM return_days WHERE day < $1 "
+                             "AND ($2 = '' OR workflow = $2) AND measure IN ") +
+                     kLedgerCarriedMeasures + " GROUP BY workflow, measure",
+                 Params().add(std::int64_t{first_day}).add(workflow));
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    ReturnLedgerRows out;
+    const Rows& days = (*results)[0];
+    for (int i = 0; i < days.size(); ++i) {
+      auto measure = parse_ReturnMeasure(days.view(i, 2));
+      if (!measure) continue;  // a measure of a later redress
+      out.days.push_back(ReturnDay{days.text(i, 1), static_cast<std::int32_t>(days.integer(i, 0)), *measure,
+                                   days.text(i, 3), days.integer(i, 4)});
+    }
+    const Rows& before = (*results)[1];
+    for (int i = 0; i < before.size(); ++i) {
+      auto measure = parse_ReturnMeasure(before.view(i, 1));
+      if (!measure) continue;
+      out.before.push_back(ReturnDay{before.text(i, 0), first_day - 1, *measure, "", before.integer(i, 2)});
+    }
+    return out;
+  });
+}
+
+Result<bool> ReportRecords::return_ledger_built() {
+  return pool_.with([&](Connection& db) -> Result<bool> {
+    auto rows = db.query("SELECT built FROM return_ledger WHERE id = 1");
+    if (!rows) return rows.error();
+    return !rows->empty() && rows->boolean(0, 0);
+  });
+}
+
+Status ReportRecords::rebuild_return_ledger(Connection& db, const ReturnEntriesOf& entries_of) {
+  // Every node's writer adds to return_days before its COMMIT: locked, they wait, and what they
+  // add after this commit is of events this rebuild did not read.
+  if (auto s = db.execute("LOCK TABLE return_days IN EXCLUSIVE MODE"); !s) return s;
+  std::vector<ReturnEntry> all;
+  constexpr int kBatch = 2000;
+  for (std::int64_t after = 0;;) {
+    auto cases = db.query(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
+                          Params().add(after).add(std::int64_t{kBatch}));
+    if (!cases) return cases.error();
+    if (cases->empty()) break;
+    const std::int64_t first = read_case(*cases, 0).id;
+    const std::int64_t last = read_case(*cases, cases->size() - 1).id;
+    Pipeline pipeline(db);
+    pipeline.add(
+        "SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id BETWEEN $1 AND $2 AND type IN "
+        "('case.received', 'case.resolved', 'case.withdrawn', 'case.reopened', 'client.vulnerability_flagged', "
+        "'client.vulnerability_cleared', 'redress.fulfilled') ORDER BY case_id, seq",
+        Params().add(first).add(last));
+    pipeline.add(std::string("SELECT ") + kCommitmentColumns +
+                     " FROM commitments WHERE case_id BETWEEN $1 AND $2 AND kind = 'pledge' AND status IN "
+                     "('kept', 'broken') ORDER BY case_id, id",
+                 Params().add(first).add(last));
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    const Rows& events = (*results)[0];
+    const Rows& pledges = (*results)[1];
+    int e = 0, p = 0;
+    for (int i = 0; i < cases->size(); ++i) {
+      const Case record = read_case(*cases, i);
+      std::vector<Event> history;
+      for (; e < events.size() && events.integer(e, 0) <= record.id; ++e)
+        if (events.integer(e, 0) == record.id) history.push_back(read_event(events, e));
+      std::vector<Commitment> settled;
+      for (; p < pledges.size() && pledges.integer(p, 1) <= record.id; ++p)
+        if (pledges.integer(p, 1) == record.id) settled.push_back(read_commitment(pledges, p));
+      auto entries = entries_of(record, history, settled);
+      all.insert(all.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+    }
+    if (all.size() > 1000000) all = summed(std::move(all));
+    after = last;
+  }
+  if (auto s = db.execute("DELETE FROM return_days"); !s) return s;
+  const std::vector<ReturnEntry> rows = summed(std::move(all));
+  for (std::size_t start = 0; start < rows.size(); start += 1000) {
+    Pipeline inserts(db);
+    for (std::size_t i = start; i < rows.size() && i < start + 1000; ++i)
+      inserts.add("INSERT INTO return_days(day, workflow, measure, key, value) VALUES ($1,$2,$3,$4,$5)",
+                  Params()
+                      .add(std::int64_t{rows[i].day})
+                      .add(rows[i].workflow)
+                      .add(to_string(rows[i].measure))
+                      .add(rows[i].key)
+                      .add(rows[i].value));
+    if (auto done = inserts.run(); !done) return done.error();
+  }
+  return db.execute("UPDATE return_ledger SET built = true WHERE id = 1");
+}
+
+Result<TouchpointCases> ReportRecords::touchpoint_cases(const std::string& touchpoint, Time since) {
+  return pool_.with([&](Connection& db) -> Result<TouchpointCases> {
+    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);  // the three parts of one snapshot
+    if (!transaction) return transaction.error();
+    Pipeline pipeline(db);
+    pipeline.add(
+        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
+        "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') "
+        "FROM cases c WHERE c.touchpoint = $1 AND c.received_at >= $2 ORDER BY c.received_at DESC, c.id DESC",
+        Params().add(touchpoint).add(to_micros(since)));
+    pipeline.add("SELECT " + report_columns() +
+                     " FROM cases c JOIN commitments k ON k.case_id = c.id WHERE c.touchpoint = $1 "
+                     "AND c.received_at >= $2 AND k.status = 'broken' ORDER BY k.due_at DESC, k.id DESC",
+                 Params().add(touchpoint).add(to_micros(since)));
+    pipeline.add(
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= $2 AND c.touchpoint = $1 ORDER BY e.at, e.id",
+        Params().add(touchpoint).add(to_micros(since)));
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    TouchpointCases out;
+    const Rows& cases = (*results)[0];
+    for (int i = 0; i < cases.size(); ++i) {
+      TouchpointCase c;
+      c.reference = cases.text(i, 0);
+      c.subject = cases.text(i, 1);
+      c.workflow = cases.text(i, 2);
+      c.owner_id = cases.text(i, 3);
+      c.status = parse_CaseStatus(cases.view(i, 4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(cases.integer(i, 5));
+      if (!cases.is_null(i, 6)) c.outcome = parse_Outcome(cases.view(i, 6));
+      c.root_cause = cases.text(i, 7);
+      c.broken = cases.integer(i, 8);
+      out.cases.push_back(std::move(c));
+    }
+    read_items((*results)[1], out.broken);
+    const Rows& answers = (*results)[2];
+    for (int i = 0; i < answers.size(); ++i) {
+      SurveyAnswer answer;
+      answer.reference = answers.text(i, 0);
+      answer.workflow = answers.text(i, 1);
+      answer.touchpoint = answers.text(i, 2);
+      answer.owner_id = answers.text(i, 3);
+      answer.owner_team = answers.text(i, 4);
+      answer.at = from_micros(answers.integer(i, 5));
+      if (read_survey_data(answers.view(i, 6), answer)) out.answers.push_back(std::move(answer));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<TouchpointCount>> ReportRecords::touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<TouchpointCount>> {
+    auto rows = db.query(
+        "SELECT c.touchpoint, count(DISTINCT c.id), count(k.id) FROM cases c LEFT JOIN commitments k "
+        "ON k.case_id = c.id AND k.status = 'broken' WHERE c.received_at >= $1 GROUP BY c.touchpoint",
+        Params().add(to_micros(since)));
+    if (!rows) return rows.error();
+    std::vector<TouchpointCount> out;
+    for (const auto& touchpoint : touchpoints) {
+      TouchpointCount count{touchpoint, 0, 0};
+      for (int i = 0; i < rows->size(); ++i)
+        if (rows->view(i, 0) == touchpoint) count = TouchpointCount{touchpoint, rows->integer(i, 1), rows->integer(i, 2)};
+      out.push_back(std::move(count));
+    }
     return out;
   });
 }

@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7234298032989299)";
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 4> kMigrations{
+constexpr std::array<const char*, 5> kMigrations{
     // 1: the SQLite schema at its version 13, in PostgreSQL's types.
     R"sql(
 -- Gapless counters taken inside the writing transaction (case references per year).
@@ -433,6 +433,26 @@ ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
+)sql",
+    // 8 (the 5th here; the numbers between belong to other branches, renumbered when merged): the
+    // return ledger, as SQLite's migration 20 (engine/return_ledger.h). Each node's writer adds
+    // its group's entries to return_days before COMMIT, in key order (so that two nodes' groups
+    // never wait for each other in a cycle). Over cases already stored it is not built yet.
+    R"sql(
+CREATE TABLE return_days (
+  day      INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  measure  TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  value    BIGINT NOT NULL,
+  PRIMARY KEY (day, workflow, measure, key)
+);
+CREATE TABLE return_ledger (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  built BOOLEAN NOT NULL
+);
+INSERT INTO return_ledger(id, built) VALUES (1, NOT EXISTS (SELECT 1 FROM cases));
+CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at);
 )sql",
 };
 

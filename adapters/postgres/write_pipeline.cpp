@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "adapters/postgres/rows.h"
+#include "engine/return_ledger.h"
 
 namespace redress::postgres {
 
@@ -288,6 +289,30 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     if (savepoints == Savepoints::kNone) return Pass::kRunAgain;
     if (Status s = db.execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item"); !s)
       return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered) : Pass::kRetry;
+  }
+  // The return ledger's entries of every item that stands (engine/return_ledger.h), added up and
+  // written in key order: groups on two nodes lock the return_days rows they share in the same order.
+  {
+    std::vector<ReturnEntry> entries;
+    for (std::size_t i = 0; i < group.size(); ++i)
+      if (group[i].work && results[i] && results[i]->ok()) {
+        const auto& more = (*results[i])->change.return_entries;
+        entries.insert(entries.end(), more.begin(), more.end());
+      }
+    if (!entries.empty()) {
+      Pipeline upserts(db);
+      for (const auto& e : summed(std::move(entries)))
+        upserts.add(
+            "INSERT INTO return_days(day, workflow, measure, key, value) VALUES ($1,$2,$3,$4,$5) "
+            "ON CONFLICT (day, workflow, measure, key) DO UPDATE SET value = return_days.value + excluded.value",
+            Params().add(std::int64_t{e.day}).add(e.workflow).add(to_string(e.measure)).add(e.key).add(e.value));
+      if (auto written = upserts.run(); !written) {
+        if (db.last_failure() == Failure::kRetryable || db.last_failure() == Failure::kConnectionLost || !db.healthy())
+          return Pass::kRetry;
+        refuse(group, written.error());
+        return Pass::kAnswered;
+      }
+    }
   }
   // Wake the sleeping schedulers and delivery workers of every node at the commit (listener.h):
   // the earliest wake time this group set, and whether it owes notifications. PostgreSQL delivers

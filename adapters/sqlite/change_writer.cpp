@@ -228,6 +228,7 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
   summaries.case_written(before ? &before->record : nullptr, c);
   for (std::size_t i = 0; i < change.commitments.size(); ++i)
     summaries.commitment_written(old_commitments[i], change.commitments[i]);
+  summaries.returns_written(change.return_entries);
   return Status::success();
 }
 

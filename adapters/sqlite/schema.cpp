@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 16> kMigrations{
+constexpr std::array<const char*, 17> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -683,6 +683,29 @@ ALTER TABLE redress ADD COLUMN paid_currency TEXT NOT NULL DEFAULT '';
 CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolved', 'case.withdrawn',
   'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled');
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
+)sql",
+    // 20 (the 17th here; the numbers between belong to other branches, renumbered when merged): the
+    // return ledger (engine/return_ledger.h), and the index of the touchpoint pages. The writer adds each change's entries to return_days,
+    // per local day, workflow, measure and key, in the change's transaction (summaries.h). Over cases
+    // already stored it is not built yet: return_ledger says so, and the first start with the
+    // workflows rebuilds it from the histories (ReportStore::rebuild_return_ledger).
+    R"sql(
+CREATE TABLE return_days (
+  day      INTEGER NOT NULL,  -- days since 1970-01-01, the local date in the workflow's time zone
+  workflow TEXT NOT NULL,
+  measure  TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  value    INTEGER NOT NULL,
+  PRIMARY KEY (day, workflow, measure, key)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE return_ledger (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  built INTEGER NOT NULL
+) STRICT;
+INSERT INTO return_ledger(id, built) VALUES (1, NOT EXISTS (SELECT 1 FROM cases));
+-- Moments of truth (/staff/touchpoints/{touchpoint}): the cases that arose at a touchpoint lately.
+-- Both columns are set when a case is created and never change, so only creations pay for it.
+CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at);
 )sql",
 };
 

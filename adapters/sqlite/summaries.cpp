@@ -191,8 +191,14 @@ void SummaryDeltas::attention(const Commitment& k, int sign) {
   row.broken_unhandled += sign * (k.status == CommitmentStatus::kBroken && !k.handled_at);
 }
 
+void SummaryDeltas::returns_written(const std::vector<ReturnEntry>& entries) {
+  for (const auto& e : entries)
+    returns_[{e.day, e.workflow, std::string(to_string(e.measure)), e.key}] += e.value;
+}
+
 void SummaryDeltas::merge(const SummaryDeltas& other) {
   merge_counts(settled_, other.settled_);
+  merge_counts(returns_, other.returns_);
   merge_counts(pledges_, other.pledges_);
   merge_counts(received_, other.received_);
   merge_counts(open_, other.open_);
@@ -218,11 +224,12 @@ void SummaryDeltas::clear() {
   received_.clear();
   open_.clear();
   attention_.clear();
+  returns_.clear();
 }
 
 bool SummaryDeltas::empty() const {
   return settled_.empty() && pledges_.empty() && owner_cases_.empty() && received_.empty() && open_.empty() &&
-         attention_.empty();
+         attention_.empty() && returns_.empty();
 }
 
 Status SummaryDeltas::apply(Connection& db) const {
@@ -278,6 +285,15 @@ Status SummaryDeltas::apply(Connection& db) const {
         "ON CONFLICT DO UPDATE SET open_commitments = open_commitments + excluded.open_commitments, "
         "at_risk = at_risk + excluded.at_risk, broken_unhandled = broken_unhandled + excluded.broken_unhandled");
     put.bind_static(1, owner).bind(2, d.open).bind(3, d.at_risk).bind(4, d.broken_unhandled);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, value] : returns_) {
+    if (value == 0) continue;
+    const auto& [day, workflow, measure, entry_key] = key;
+    auto& put = db.cached(
+        "INSERT INTO return_days(day, workflow, measure, key, value) VALUES (?1,?2,?3,?4,?5) "
+        "ON CONFLICT DO UPDATE SET value = value + excluded.value");
+    put.bind(1, std::int64_t{day}).bind_static(2, workflow).bind_static(3, measure).bind_static(4, entry_key).bind(5, value);
     if (auto s = put.run(); !s) return s;
   }
   return Status::success();

@@ -17,8 +17,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "engine/model.h"
+#include "engine/return_entry.h"
 #include "engine/result.h"
 
 namespace redress::sqlite {
@@ -37,6 +39,8 @@ class SummaryDeltas {
   void case_written(const Case* before, const Case& after);
   // A commitment row written: `before` null for an insert.
   void commitment_written(const Commitment* before, const Commitment& after);
+  // A change's return ledger entries (engine/return_ledger.h), added to return_days (migration 20).
+  void returns_written(const std::vector<ReturnEntry>& entries);
   // Adds `other`'s deltas to these (an item's, once the item has succeeded).
   void merge(const SummaryDeltas& other);
   void clear();
@@ -70,6 +74,10 @@ class SummaryDeltas {
   std::map<std::pair<std::string, int>, std::int64_t> open_;
   // report_attention: owner → counts.
   std::map<std::string, Attention> attention_;
+  // return_days: (day, workflow, measure, key) → value. Not one of the Summary definitions below:
+  // its entries are the engine's, so it is rebuilt from the histories by the engine
+  // (ReportStore::rebuild_return_ledger), not from an aggregate here.
+  std::map<std::tuple<std::int32_t, std::string, std::string, std::string>, std::int64_t> returns_;
 };
 
 // The summary tables. Each has one definition (summaries.cpp): the aggregate over the case and
