@@ -102,3 +102,7 @@ measure "/staff/cases/{ref} (busiest case)" "$work/agent.jar" "/staff/cases/$bus
 measure "/staff/board (manager)" "$work/manager.jar" /staff/board
 measure "/staff/board/owners.csv" "$work/manager.jar" /staff/board/owners.csv
 measure "/staff/board/attention.csv (bulk export)" "$work/manager.jar" /staff/board/attention.csv
+# Moments of truth: the page of the touchpoint with the most complaints, and the ranking.
+touchpoint=$(sqlite3 "$db" "SELECT touchpoint FROM cases GROUP BY touchpoint ORDER BY count(*) DESC LIMIT 1")
+measure "/staff/touchpoints/{busiest touchpoint}" "$work/manager.jar" "/staff/touchpoints/$touchpoint"
+measure "/staff/touchpoints (the ranking)" "$work/manager.jar" /staff/touchpoints

@@ -132,9 +132,12 @@ struct TouchpointCase {
   std::int64_t broken = 0;         // its broken commitments
 };
 struct TouchpointCases {
-  std::vector<TouchpointCase> cases;   // received from the instant asked, newest first
-  std::vector<ReportItem> broken;      // their broken commitments, latest due first
-  std::vector<SurveyAnswer> answers;   // survey answers from that instant about cases of the touchpoint
+  std::int64_t received = 0;             // the cases received from the instant asked
+  std::vector<TouchpointCase> cases;     // the newest `limit` of them, with their broken commitments counted
+  std::vector<TouchpointCase> resolved;  // every one of them resolved (or closed) now (`broken` not counted)
+  std::vector<Time> broken_due;          // the due time of every commitment broken on them
+  std::vector<ReportItem> broken;        // the `limit` of those due last, latest first
+  std::vector<SurveyAnswer> answers;     // survey answers from that instant about the touchpoint's cases
 };
 // Per touchpoint: the cases received from an instant, and their broken commitments.
 struct TouchpointCount {
@@ -221,10 +224,12 @@ class ReportStore {
   }
 
   // The cases received at `touchpoint` from `since`, their broken commitments and the survey answers
-  // about the touchpoint's cases from `since` (TouchpointCases).
-  [[nodiscard]] virtual Result<TouchpointCases> touchpoint_cases(const std::string& touchpoint, Time since) {
+  // about the touchpoint's cases from `since` (TouchpointCases); lists bounded by `limit`.
+  [[nodiscard]] virtual Result<TouchpointCases> touchpoint_cases(const std::string& touchpoint, Time since,
+                                                                 int limit) {
     (void)touchpoint;
     (void)since;
+    (void)limit;
     return Error::unavailable("touchpoint pages are not implemented by this store yet");
   }
   // For each touchpoint of `touchpoints`: its cases received from `since` and their broken commitments.

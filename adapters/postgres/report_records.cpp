@@ -436,20 +436,27 @@ Status ReportRecords::rebuild_return_ledger(Connection& db, const ReturnEntriesO
   return db.execute("UPDATE return_ledger SET built = true WHERE id = 1");
 }
 
-Result<TouchpointCases> ReportRecords::touchpoint_cases(const std::string& touchpoint, Time since) {
+Result<TouchpointCases> ReportRecords::touchpoint_cases(const std::string& touchpoint, Time since, int limit) {
   return pool_.with([&](Connection& db) -> Result<TouchpointCases> {
-    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);  // the three parts of one snapshot
+    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);  // the parts of one snapshot
     if (!transaction) return transaction.error();
+    const std::string columns =
+        "c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause";
+    const std::string where = " FROM cases c WHERE c.touchpoint = $1 AND c.received_at >= $2";
+    const std::string from_broken =
+        " FROM cases c JOIN commitments k ON k.case_id = c.id WHERE c.touchpoint = $1 AND c.received_at >= $2 "
+        "AND k.status = 'broken'";
     Pipeline pipeline(db);
-    pipeline.add(
-        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
-        "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') "
-        "FROM cases c WHERE c.touchpoint = $1 AND c.received_at >= $2 ORDER BY c.received_at DESC, c.id DESC",
-        Params().add(touchpoint).add(to_micros(since)));
-    pipeline.add("SELECT " + report_columns() +
-                     " FROM cases c JOIN commitments k ON k.case_id = c.id WHERE c.touchpoint = $1 "
-                     "AND c.received_at >= $2 AND k.status = 'broken' ORDER BY k.due_at DESC, k.id DESC",
+    pipeline.add("SELECT count(*)" + where, Params().add(touchpoint).add(to_micros(since)));
+    pipeline.add("SELECT " + columns +
+                     ", (SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken')" + where +
+                     " ORDER BY c.received_at DESC LIMIT $3",
+                 Params().add(touchpoint).add(to_micros(since)).add(std::int64_t{limit}));
+    pipeline.add("SELECT " + columns + where + " AND c.outcome IS NOT NULL ORDER BY c.received_at DESC",
                  Params().add(touchpoint).add(to_micros(since)));
+    pipeline.add("SELECT k.due_at" + from_broken, Params().add(touchpoint).add(to_micros(since)));
+    pipeline.add("SELECT " + report_columns() + from_broken + " ORDER BY k.due_at DESC LIMIT $3",
+                 Params().add(touchpoint).add(to_micros(since)).add(std::int64_t{limit}));
     pipeline.add(
         "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
         "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
@@ -457,23 +464,26 @@ Result<TouchpointCases> ReportRecords::touchpoint_cases(const std::string& touch
         Params().add(touchpoint).add(to_micros(since)));
     auto results = pipeline.run();
     if (!results) return results.error();
-    TouchpointCases out;
-    const Rows& cases = (*results)[0];
-    for (int i = 0; i < cases.size(); ++i) {
+    auto read = [](const Rows& rows, int i, bool broken) {
       TouchpointCase c;
-      c.reference = cases.text(i, 0);
-      c.subject = cases.text(i, 1);
-      c.workflow = cases.text(i, 2);
-      c.owner_id = cases.text(i, 3);
-      c.status = parse_CaseStatus(cases.view(i, 4)).value_or(CaseStatus::kReceived);
-      c.received_at = from_micros(cases.integer(i, 5));
-      if (!cases.is_null(i, 6)) c.outcome = parse_Outcome(cases.view(i, 6));
-      c.root_cause = cases.text(i, 7);
-      c.broken = cases.integer(i, 8);
-      out.cases.push_back(std::move(c));
-    }
-    read_items((*results)[1], out.broken);
-    const Rows& answers = (*results)[2];
+      c.reference = rows.text(i, 0);
+      c.subject = rows.text(i, 1);
+      c.workflow = rows.text(i, 2);
+      c.owner_id = rows.text(i, 3);
+      c.status = parse_CaseStatus(rows.view(i, 4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(rows.integer(i, 5));
+      if (!rows.is_null(i, 6)) c.outcome = parse_Outcome(rows.view(i, 6));
+      c.root_cause = rows.text(i, 7);
+      if (broken) c.broken = rows.integer(i, 8);
+      return c;
+    };
+    TouchpointCases out;
+    out.received = (*results)[0].integer(0, 0);
+    for (int i = 0; i < (*results)[1].size(); ++i) out.cases.push_back(read((*results)[1], i, true));
+    for (int i = 0; i < (*results)[2].size(); ++i) out.resolved.push_back(read((*results)[2], i, false));
+    for (int i = 0; i < (*results)[3].size(); ++i) out.broken_due.push_back(from_micros((*results)[3].integer(i, 0)));
+    read_items((*results)[4], out.broken);
+    const Rows& answers = (*results)[5];
     for (int i = 0; i < answers.size(); ++i) {
       SurveyAnswer answer;
       answer.reference = answers.text(i, 0);

@@ -490,43 +490,67 @@ Status ReportQueries::rebuild_return_ledger(const ReturnEntriesOf& entries_of) {
   });
 }
 
-Result<TouchpointCases> ReportQueries::touchpoint_cases(const std::string& touchpoint, Time since) {
-  // One read transaction; each part a range of the index cases_touchpoint (migration 20).
+Result<TouchpointCases> ReportQueries::touchpoint_cases(const std::string& touchpoint, Time since, int limit) {
+  // One read transaction; each part a range of the index cases_touchpoint (migration 20): the
+  // newest cases whole, the resolved ones and the broken commitments' due times narrow.
   return store_.readers.read_current([&](Connection& db) -> Result<TouchpointCases> {
     TouchpointCases out;
-    auto& cases = db.cached(
+    const std::int64_t from = to_micros(since);
+    auto read = [](Statement& s, bool broken) {
+      TouchpointCase c;
+      c.reference = s.text(0);
+      c.subject = s.text(1);
+      c.workflow = s.text(2);
+      c.owner_id = s.text(3);
+      c.status = parse_CaseStatus(s.text(4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(s.integer(5));
+      if (!s.is_null(6)) c.outcome = parse_Outcome(s.text(6));
+      c.root_cause = s.text(7);
+      if (broken) c.broken = s.integer(8);
+      return c;
+    };
+    auto& count = db.cached(
+        "SELECT count(*) FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2");
+    count.bind(1, touchpoint).bind(2, from);
+    if (count.step()) out.received = count.integer(0);
+    if (auto s = count.status(); !s) return s.error();
+    count.reset();
+    auto& newest = db.cached(
         "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
         "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') "
         "FROM cases c INDEXED BY cases_touchpoint WHERE c.touchpoint = ?1 AND c.received_at >= ?2 "
-        "ORDER BY c.received_at DESC, c.id DESC");
-    cases.bind(1, touchpoint).bind(2, to_micros(since));
-    while (cases.step()) {
-      TouchpointCase c;
-      c.reference = cases.text(0);
-      c.subject = cases.text(1);
-      c.workflow = cases.text(2);
-      c.owner_id = cases.text(3);
-      c.status = parse_CaseStatus(cases.text(4)).value_or(CaseStatus::kReceived);
-      c.received_at = from_micros(cases.integer(5));
-      if (!cases.is_null(6)) c.outcome = parse_Outcome(cases.text(6));
-      c.root_cause = cases.text(7);
-      c.broken = cases.integer(8);
-      out.cases.push_back(std::move(c));
-    }
-    if (auto s = cases.status(); !s) return s.error();
-    cases.reset();
+        "ORDER BY c.received_at DESC LIMIT ?3");
+    newest.bind(1, touchpoint).bind(2, from).bind(3, limit);
+    while (newest.step()) out.cases.push_back(read(newest, true));
+    if (auto s = newest.status(); !s) return s.error();
+    newest.reset();
+    auto& resolved = db.cached(
+        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause "
+        "FROM cases c INDEXED BY cases_touchpoint WHERE c.touchpoint = ?1 AND c.received_at >= ?2 "
+        "AND c.outcome IS NOT NULL ORDER BY c.received_at DESC");
+    resolved.bind(1, touchpoint).bind(2, from);
+    while (resolved.step()) out.resolved.push_back(read(resolved, false));
+    if (auto s = resolved.status(); !s) return s.error();
+    resolved.reset();
+    auto& due = db.cached(
+        "SELECT k.due_at FROM cases c INDEXED BY cases_touchpoint JOIN commitments k ON k.case_id = c.id "
+        "WHERE c.touchpoint = ?1 AND c.received_at >= ?2 AND k.status = 'broken'");
+    due.bind(1, touchpoint).bind(2, from);
+    while (due.step()) out.broken_due.push_back(from_micros(due.integer(0)));
+    if (auto s = due.status(); !s) return s.error();
+    due.reset();
     static const std::string broken_sql =
         std::string("SELECT ") + kReportColumns +
         " FROM cases c INDEXED BY cases_touchpoint JOIN commitments k ON k.case_id = c.id "
-        "WHERE c.touchpoint = ?1 AND c.received_at >= ?2 AND k.status = 'broken' ORDER BY k.due_at DESC, k.id DESC";
+        "WHERE c.touchpoint = ?1 AND c.received_at >= ?2 AND k.status = 'broken' ORDER BY k.due_at DESC LIMIT ?3";
     auto& broken = db.cached(broken_sql.c_str());
-    broken.bind(1, touchpoint).bind(2, to_micros(since));
+    broken.bind(1, touchpoint).bind(2, from).bind(3, limit);
     if (auto s = read_items(broken, out.broken); !s) return s.error();
     auto& answers = db.cached(
         "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
         "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
         "WHERE e.type = 'survey.submitted' AND e.at >= ?2 AND c.touchpoint = ?1 ORDER BY e.at, e.id");
-    answers.bind(1, touchpoint).bind(2, to_micros(since));
+    answers.bind(1, touchpoint).bind(2, from);
     while (answers.step()) {
       SurveyAnswer answer;
       answer.reference = answers.text(0);

@@ -61,11 +61,9 @@ std::string case_url(const std::string& reference) { return "/staff/cases/" + re
 
 }  // namespace touchpoint_pages
 
-using namespace touchpoint_pages;
-
 Result<std::vector<TouchpointRank>> rank_touchpoints(ApiContext& api, Time now,
                                                      const std::vector<WeeklyCount>* weekly_read) {
-  const Time first_week = monday_of(now) - std::chrono::days(7 * (kWeeks - 1));
+  const Time first_week = touchpoint_pages::monday_of(now) - std::chrono::days(7 * (touchpoint_pages::kWeeks - 1));
   std::vector<WeeklyCount> own;
   if (!weekly_read) {
     auto weekly = api.reports.weekly_counts(first_week);
@@ -85,7 +83,7 @@ Result<std::vector<TouchpointRank>> rank_touchpoints(ApiContext& api, Time now,
   }
   std::vector<std::string> keys;
   for (const auto& [key, rank] : ranks) keys.push_back(key);
-  auto counts = api.reports.touchpoint_counts(keys, now - std::chrono::days(kWindowDays));
+  auto counts = api.reports.touchpoint_counts(keys, now - std::chrono::days(touchpoint_pages::kWindowDays));
   if (!counts) return counts.error();
   for (const auto& c : *counts) {
     ranks[c.touchpoint].received_90_days = c.received;
@@ -105,7 +103,9 @@ Result<std::vector<TouchpointRank>> rank_touchpoints(ApiContext& api, Time now,
   return out;
 }
 
-std::string complaints_per_week(const TouchpointRank& rank) { return per_week_text(rank.received_12_weeks, kWeeks); }
+std::string complaints_per_week(const TouchpointRank& rank) {
+  return touchpoint_pages::per_week_text(rank.received_12_weeks, touchpoint_pages::kWeeks);
+}
 
 namespace touchpoint_pages {
 
@@ -117,11 +117,11 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
   const Time since = now - std::chrono::days(kWindowDays);
   const Time first_week = monday_of(now) - std::chrono::days(7 * (kWeeks - 1));
   auto found = workflows.find_touchpoint(key);
-  auto read = api.reports.touchpoint_cases(key, since);
+  auto read = api.reports.touchpoint_cases(key, since, static_cast<int>(kListed));
   if (!read)
     return reply(message_page(pages, page_status(read.error()), "Moments of truth", read.error().detail,
                               json::object{{"staff", staff_nav(who, "board")}}));
-  if (!found && read->cases.empty() && read->answers.empty())
+  if (!found && read->received == 0 && read->answers.empty())
     return reply(message_page(pages, http::status::not_found, "No such touchpoint",
                               "No service standard names the touchpoint \"" + key +
                                   "\", and no complaint arose there in the last 90 days.",
@@ -153,8 +153,8 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
     series[0].values[static_cast<std::size_t>(index)] += c.received;
     received_12_weeks += c.received;
   }
-  for (const auto& item : read->broken) {
-    const auto index = week_index(item.commitment.due_at);
+  for (const Time due : read->broken_due) {
+    const auto index = week_index(due);
     if (index >= 0 && index < kWeeks) ++series[1].values[static_cast<std::size_t>(index)];
   }
   json::array weeks;
@@ -166,7 +166,6 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
   // The cases, newest first (the first kListed).
   json::array cases;
   for (const auto& c : read->cases) {
-    if (cases.size() >= kListed) break;
     json::object row{{"reference", c.reference},
                      {"url", case_url(c.reference)},
                      {"subject", c.subject},
@@ -184,7 +183,6 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
   // Broken commitments, latest due first.
   json::array broken;
   for (const auto& item : read->broken) {
-    if (broken.size() >= kListed) break;
     broken.push_back(json::object{{"reference", item.reference},
                                   {"url", case_url(item.reference)},
                                   {"text", item.commitment.text},
@@ -200,7 +198,7 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
     std::vector<std::string> references;
   };
   std::map<std::string, Cause> causes;
-  for (const auto& c : read->cases) {
+  for (const auto& c : read->resolved) {
     if (!c.outcome) continue;
     const std::string cause_key = c.root_cause.empty() ? std::string() : c.workflow + "/" + c.root_cause;
     Cause& cause = causes[cause_key];
@@ -249,14 +247,14 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
     dimensions.push_back(std::move(d));
   }
 
-  std::int64_t broken_total = static_cast<std::int64_t>(read->broken.size());
+  const std::int64_t broken_total = static_cast<std::int64_t>(read->broken_due.size());
   json::object data{
       {"title", "Moments of truth: " + touchpoint.name},
       {"staff", staff_nav(who, "board")},
       {"key", touchpoint.key},
       {"name", touchpoint.name},
       {"generated", short_time(pages, "", now)},
-      {"received_90_days", static_cast<std::int64_t>(read->cases.size())},
+      {"received_90_days", read->received},
       {"received_12_weeks", received_12_weeks},
       {"per_week", per_week_text(received_12_weeks, kWeeks)},
       {"broken_total", broken_total},
@@ -269,12 +267,12 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
       {"root_causes", std::move(root_causes)},
       {"dimensions", std::move(dimensions)},
       {"answered", std::move(answered)},
-      {"has_cases", !read->cases.empty()},
+      {"has_cases", read->received > 0},
       {"has_broken", broken_total > 0},
       {"has_causes", !ranked.empty()},
       {"has_answers", survey.responses > 0},
-      {"cases_more", read->cases.size() > kListed},
-      {"broken_more", read->broken.size() > kListed}};
+      {"cases_more", read->received > static_cast<std::int64_t>(read->cases.size())},
+      {"broken_more", broken_total > static_cast<std::int64_t>(read->broken.size())}};
   if (!touchpoint.description.empty()) data["description"] = touchpoint.description;
   if (!touchpoint.team.empty()) data["team"] = touchpoint.team;
   if (!ranked.empty()) data["top_cause"] = ranked.front()->name;
@@ -306,13 +304,13 @@ void touchpoints_index(PagesContext& pages, const ContextPtr&, Reply reply, cons
 }  // namespace touchpoint_pages
 
 void register_touchpoint_pages(Router& router, PagesContext& pages) {
-  add_staff_page(router, pages, "/staff/touchpoints", kManagers,
+  add_staff_page(router, pages, "/staff/touchpoints", touchpoint_pages::kManagers,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) {
-                   touchpoints_index(pages, ctx, std::move(reply), who);
+                   touchpoint_pages::touchpoints_index(pages, ctx, std::move(reply), who);
                  });
-  add_staff_page(router, pages, "/staff/touchpoints/{touchpoint}", kManagers,
+  add_staff_page(router, pages, "/staff/touchpoints/{touchpoint}", touchpoint_pages::kManagers,
                  [&pages](const ContextPtr& ctx, Reply reply, const SignedIn& who) {
-                   touchpoint_page(pages, ctx, std::move(reply), who);
+                   touchpoint_pages::touchpoint_page(pages, ctx, std::move(reply), who);
                  });
 }
 
