@@ -40,6 +40,7 @@ struct ReturnFigures {
   // Resolutions by the product and the root cause they recorded ("" when none was).
   struct Breakdown {
     std::int64_t closed = 0, upheld = 0;  // upheld: in full or in part
+    friend bool operator==(const Breakdown&, const Breakdown&) = default;
   };
   std::map<std::string, Breakdown> by_product, by_root_cause;
   // Redress paid in the period, by currency and kind, in minor units.
