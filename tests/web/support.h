@@ -469,7 +469,7 @@ struct ServerSetup {
   std::vector<std::string> config;
   // A PostgreSQL database to serve from (tests/support/postgres.h), migrated and given the staff of
   // every role by the real CLI; empty: the SQLite file of the data directory, from the template.
-  std::string database_url;
+  std::string database_url = {};
 };
 
 // The name and mapping of the configured intake source.
