@@ -158,6 +158,8 @@ TEST_CASE("moments of truth: a touchpoint's page, the ranking on the board, the 
   const std::string cases = page.body.substr(page.body.find("id=\"touchpoint-cases\""));
   for (const auto& ref : phone) CHECK(cases.find("href=\"/staff/cases/" + ref + "\"") != std::string::npos);
   CHECK(occurrences(cases, "<tr><td><a href=\"/staff/cases/") == 3);
+  CHECK(occurrences(cases, "<span class=\"flag broken\">1</span>") == 1);  // only the case with a broken promise
+  CHECK(cases.find("<span class=\"flag broken\">0</span>") == std::string::npos);
 
   // The index and the board rank the touchpoints and link their pages.
   HttpResponse index = browser.get("/staff/touchpoints", lead);

@@ -172,8 +172,9 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
                      {"status", std::string(to_string(c.status))},
                      {"received", short_time(pages, c.workflow, c.received_at)},
                      {"owner", owner_name(c.owner_id)},
-                     {"broken", c.broken}};
-    if (c.broken > 0) row["has_broken"] = true;
+                     {"broken", c.broken},
+                     // Always set: a row without it would find the page's own has_broken.
+                     {"has_broken", c.broken > 0}};
     if (const Workflow* w = workflows.find(c.workflow); w && !c.root_cause.empty())
       if (const Term* cause = w->find_root_cause(c.root_cause)) row["root_cause"] = cause->name;
     if (!row.contains("root_cause") && !c.root_cause.empty()) row["root_cause"] = words_of(c.root_cause);
