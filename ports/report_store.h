@@ -9,6 +9,7 @@
 // Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may read.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -131,15 +132,36 @@ struct TouchpointCase {
   std::string root_cause;          // as its resolution recorded it ("" when none, or not resolved)
   std::int64_t broken = 0;         // its broken commitments
 };
-struct TouchpointCases {
-  std::int64_t received = 0;             // the cases received from the instant asked
-  std::vector<TouchpointCase> cases;     // the newest `limit` of them, with their broken commitments counted
-  std::vector<TouchpointCase> resolved;  // every one of them resolved (or closed) now (`broken` not counted)
-  std::vector<Time> broken_due;          // the due time of every commitment broken on them
-  std::vector<ReportItem> broken;        // the `limit` of those due last, latest first
-  std::vector<SurveyAnswer> answers;     // survey answers from that instant about the touchpoint's cases
+// The resolutions of one root cause among a touchpoint's cases.
+struct TouchpointCause {
+  std::string workflow;
+  std::string root_cause;  // "" for resolutions that recorded none
+  std::int64_t resolved = 0, upheld = 0;
+  std::vector<std::string> references;  // the newest cases of the cause (for the first few causes)
 };
-// Per touchpoint: the cases received from an instant, and their broken commitments.
+// The survey's answers about a touchpoint's cases, added up.
+struct TouchpointSurvey {
+  std::int64_t responses = 0, overall = 0;  // every answer; the sum of the overall answers
+  std::int64_t rated = 0;                   // answers that rated the five RATER dimensions
+  std::array<std::int64_t, 5> scores{};     // each dimension's sum over those (rater_dimensions() order)
+};
+struct TouchpointAnswer {
+  std::string reference;
+  int overall = 0;
+};
+// A touchpoint's page: windows are whole UTC days from the day of the instant asked.
+struct TouchpointReport {
+  std::int64_t received = 0;                  // cases received at the touchpoint
+  std::vector<TouchpointCase> cases;          // the newest `limit` of them
+  std::vector<TouchpointCause> causes;        // their resolutions by root cause, the most first
+  // Commitments broken on the touchpoint's cases (any case), by the UTC day they fell due.
+  std::vector<std::pair<std::int64_t, std::int64_t>> broken_by_day;
+  std::vector<ReportItem> broken;             // the `limit` of those due last, latest first
+  TouchpointSurvey survey;                    // answers given in the window
+  std::vector<TouchpointAnswer> answered;     // the latest `limit` of them
+};
+// Per touchpoint, over the UTC days from an instant's: the cases received, and the commitments broken
+// on the touchpoint's cases that fell due then.
 struct TouchpointCount {
   std::string touchpoint;
   std::int64_t received = 0;
@@ -223,16 +245,17 @@ class ReportStore {
     return Error::unavailable("no return ledger");
   }
 
-  // The cases received at `touchpoint` from `since`, their broken commitments and the survey answers
-  // about the touchpoint's cases from `since` (TouchpointCases); lists bounded by `limit`.
-  [[nodiscard]] virtual Result<TouchpointCases> touchpoint_cases(const std::string& touchpoint, Time since,
-                                                                 int limit) {
+  // What the page of `touchpoint` shows, over the UTC days from that of `since` (TouchpointReport);
+  // lists of at most `limit`, references for the first five causes.
+  [[nodiscard]] virtual Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since,
+                                                                   int limit) {
     (void)touchpoint;
     (void)since;
     (void)limit;
     return Error::unavailable("touchpoint pages are not implemented by this store yet");
   }
-  // For each touchpoint of `touchpoints`: its cases received from `since` and their broken commitments.
+  // For each touchpoint of `touchpoints`: its cases received and commitments broken from `since` (the
+  // UTC days from its day on).
   [[nodiscard]] virtual Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                                Time since) {
     (void)touchpoints;

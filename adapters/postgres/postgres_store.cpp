@@ -123,8 +123,8 @@ Result<ReturnLedgerRows> PostgresStore::return_days(const std::string& workflow,
   return reports_.return_days(workflow, first_day, last_day);
 }
 Result<bool> PostgresStore::return_ledger_built() { return reports_.return_ledger_built(); }
-Result<TouchpointCases> PostgresStore::touchpoint_cases(const std::string& touchpoint, Time since, int limit) {
-  return reports_.touchpoint_cases(touchpoint, since, limit);
+Result<TouchpointReport> PostgresStore::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  return reports_.touchpoint_report(touchpoint, since, limit);
 }
 Result<std::vector<TouchpointCount>> PostgresStore::touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                       Time since) {

@@ -436,63 +436,93 @@ Status ReportRecords::rebuild_return_ledger(Connection& db, const ReturnEntriesO
   return db.execute("UPDATE return_ledger SET built = true WHERE id = 1");
 }
 
-Result<TouchpointCases> ReportRecords::touchpoint_cases(const std::string& touchpoint, Time since, int limit) {
-  return pool_.with([&](Connection& db) -> Result<TouchpointCases> {
-    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);  // the parts of one snapshot
+Result<TouchpointReport> ReportRecords::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  // As SQLite's (report_queries.cpp), each count an aggregate over the rows (PostgreSQL keeps no
+  // summaries: docs/scaling.md), in one snapshot and one round trip, and one more for the cases of
+  // the top causes.
+  return pool_.with([&](Connection& db) -> Result<TouchpointReport> {
+    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);
     if (!transaction) return transaction.error();
-    const std::string columns =
-        "c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause";
-    const std::string where = " FROM cases c WHERE c.touchpoint = $1 AND c.received_at >= $2";
-    const std::string from_broken =
-        " FROM cases c JOIN commitments k ON k.case_id = c.id WHERE c.touchpoint = $1 AND c.received_at >= $2 "
-        "AND k.status = 'broken'";
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    const std::int64_t first_day = to_micros(since) / kDay;
+    const std::int64_t from = first_day * kDay;
+    const Params window = Params().add(touchpoint).add(from);
     Pipeline pipeline(db);
-    pipeline.add("SELECT count(*)" + where, Params().add(touchpoint).add(to_micros(since)));
-    pipeline.add("SELECT " + columns +
-                     ", (SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken')" + where +
-                     " ORDER BY c.received_at DESC LIMIT $3",
-                 Params().add(touchpoint).add(to_micros(since)).add(std::int64_t{limit}));
-    pipeline.add("SELECT " + columns + where + " AND c.outcome IS NOT NULL ORDER BY c.received_at DESC",
-                 Params().add(touchpoint).add(to_micros(since)));
-    pipeline.add("SELECT k.due_at" + from_broken, Params().add(touchpoint).add(to_micros(since)));
-    pipeline.add("SELECT " + report_columns() + from_broken + " ORDER BY k.due_at DESC LIMIT $3",
-                 Params().add(touchpoint).add(to_micros(since)).add(std::int64_t{limit}));
+    pipeline.add("SELECT count(*) FROM cases WHERE touchpoint = $1 AND received_at >= $2", window);
     pipeline.add(
-        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
-        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
-        "WHERE e.type = 'survey.submitted' AND e.at >= $2 AND c.touchpoint = $1 ORDER BY e.at, e.id",
-        Params().add(touchpoint).add(to_micros(since)));
+        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
+        "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') FROM cases c "
+        "WHERE c.touchpoint = $1 AND c.received_at >= $2 ORDER BY c.received_at DESC LIMIT $3",
+        Params().add(touchpoint).add(from).add(std::int64_t{limit}));
+    pipeline.add(
+        "SELECT workflow, root_cause, count(*), count(*) FILTER (WHERE outcome IN ('upheld', 'partly_upheld')) "
+        "FROM cases WHERE touchpoint = $1 AND received_at >= $2 AND outcome IS NOT NULL GROUP BY 1, 2 "
+        "ORDER BY 3 DESC, 1, 2",
+        window);
+    pipeline.add(
+        "SELECT k.due_at / 86400000000, count(*) FROM commitments k JOIN cases c ON c.id = k.case_id "
+        "WHERE k.status = 'broken' AND k.due_at >= $2 AND c.touchpoint = $1 GROUP BY 1 ORDER BY 1",
+        window);
+    pipeline.add("SELECT " + report_columns() +
+                     " FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.status = 'broken' AND k.due_at >= $2 "
+                     "AND c.touchpoint = $1 ORDER BY k.due_at DESC LIMIT $3",
+                 Params().add(touchpoint).add(from).add(std::int64_t{limit}));
+    pipeline.add(
+        "SELECT c.reference, e.data FROM events e JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' "
+        "AND e.at >= $2 AND c.touchpoint = $1 ORDER BY e.at",
+        window);
     auto results = pipeline.run();
     if (!results) return results.error();
-    auto read = [](const Rows& rows, int i, bool broken) {
-      TouchpointCase c;
-      c.reference = rows.text(i, 0);
-      c.subject = rows.text(i, 1);
-      c.workflow = rows.text(i, 2);
-      c.owner_id = rows.text(i, 3);
-      c.status = parse_CaseStatus(rows.view(i, 4)).value_or(CaseStatus::kReceived);
-      c.received_at = from_micros(rows.integer(i, 5));
-      if (!rows.is_null(i, 6)) c.outcome = parse_Outcome(rows.view(i, 6));
-      c.root_cause = rows.text(i, 7);
-      if (broken) c.broken = rows.integer(i, 8);
-      return c;
-    };
-    TouchpointCases out;
+    TouchpointReport out;
     out.received = (*results)[0].integer(0, 0);
-    for (int i = 0; i < (*results)[1].size(); ++i) out.cases.push_back(read((*results)[1], i, true));
-    for (int i = 0; i < (*results)[2].size(); ++i) out.resolved.push_back(read((*results)[2], i, false));
-    for (int i = 0; i < (*results)[3].size(); ++i) out.broken_due.push_back(from_micros((*results)[3].integer(i, 0)));
+    const Rows& cases = (*results)[1];
+    for (int i = 0; i < cases.size(); ++i) {
+      TouchpointCase c;
+      c.reference = cases.text(i, 0);
+      c.subject = cases.text(i, 1);
+      c.workflow = cases.text(i, 2);
+      c.owner_id = cases.text(i, 3);
+      c.status = parse_CaseStatus(cases.view(i, 4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(cases.integer(i, 5));
+      if (!cases.is_null(i, 6)) c.outcome = parse_Outcome(cases.view(i, 6));
+      c.root_cause = cases.text(i, 7);
+      c.broken = cases.integer(i, 8);
+      out.cases.push_back(std::move(c));
+    }
+    const Rows& causes = (*results)[2];
+    for (int i = 0; i < causes.size(); ++i)
+      out.causes.push_back(
+          TouchpointCause{causes.text(i, 0), causes.text(i, 1), causes.integer(i, 2), causes.integer(i, 3), {}});
+    const Rows& by_day = (*results)[3];
+    for (int i = 0; i < by_day.size(); ++i) out.broken_by_day.emplace_back(by_day.integer(i, 0), by_day.integer(i, 1));
     read_items((*results)[4], out.broken);
+    // The survey: every answer of the window added up, the latest `limit` listed.
     const Rows& answers = (*results)[5];
     for (int i = 0; i < answers.size(); ++i) {
       SurveyAnswer answer;
-      answer.reference = answers.text(i, 0);
-      answer.workflow = answers.text(i, 1);
-      answer.touchpoint = answers.text(i, 2);
-      answer.owner_id = answers.text(i, 3);
-      answer.owner_team = answers.text(i, 4);
-      answer.at = from_micros(answers.integer(i, 5));
-      if (read_survey_data(answers.view(i, 6), answer)) out.answers.push_back(std::move(answer));
+      if (!read_survey_data(answers.view(i, 1), answer)) continue;
+      ++out.survey.responses;
+      out.survey.overall += answer.overall;
+      if (answer.rater) {
+        ++out.survey.rated;
+        for (std::size_t d = 0; d < out.survey.scores.size(); ++d) out.survey.scores[d] += rater_score(*answer.rater, d);
+      }
+      out.answered.push_back(TouchpointAnswer{answers.text(i, 0), answer.overall});
+    }
+    std::reverse(out.answered.begin(), out.answered.end());
+    if (out.answered.size() > static_cast<std::size_t>(limit)) out.answered.resize(static_cast<std::size_t>(limit));
+    // The newest cases of the first five causes.
+    if (!out.causes.empty()) {
+      Pipeline references(db);
+      for (std::size_t i = 0; i < out.causes.size() && i < 5; ++i)
+        references.add(
+            "SELECT reference FROM cases WHERE touchpoint = $1 AND received_at >= $2 AND workflow = $3 "
+            "AND root_cause = $4 AND outcome IS NOT NULL ORDER BY received_at DESC LIMIT 10",
+            Params().add(touchpoint).add(from).add(out.causes[i].workflow).add(out.causes[i].root_cause));
+      auto found = references.run();
+      if (!found) return found.error();
+      for (std::size_t i = 0; i < found->size(); ++i)
+        for (int r = 0; r < (*found)[i].size(); ++r) out.causes[i].references.push_back((*found)[i].text(r, 0));
     }
     return out;
   });
@@ -501,16 +531,23 @@ Result<TouchpointCases> ReportRecords::touchpoint_cases(const std::string& touch
 Result<std::vector<TouchpointCount>> ReportRecords::touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                       Time since) {
   return pool_.with([&](Connection& db) -> Result<std::vector<TouchpointCount>> {
-    auto rows = db.query(
-        "SELECT c.touchpoint, count(DISTINCT c.id), count(k.id) FROM cases c LEFT JOIN commitments k "
-        "ON k.case_id = c.id AND k.status = 'broken' WHERE c.received_at >= $1 GROUP BY c.touchpoint",
-        Params().add(to_micros(since)));
-    if (!rows) return rows.error();
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    const std::int64_t from = (to_micros(since) / kDay) * kDay;
+    Pipeline pipeline(db);
+    pipeline.add("SELECT touchpoint, count(*) FROM cases WHERE received_at >= $1 GROUP BY 1", Params().add(from));
+    pipeline.add(
+        "SELECT c.touchpoint, count(*) FROM commitments k JOIN cases c ON c.id = k.case_id "
+        "WHERE k.status = 'broken' AND k.due_at >= $1 GROUP BY 1",
+        Params().add(from));
+    auto results = pipeline.run();
+    if (!results) return results.error();
     std::vector<TouchpointCount> out;
     for (const auto& touchpoint : touchpoints) {
       TouchpointCount count{touchpoint, 0, 0};
-      for (int i = 0; i < rows->size(); ++i)
-        if (rows->view(i, 0) == touchpoint) count = TouchpointCount{touchpoint, rows->integer(i, 1), rows->integer(i, 2)};
+      for (int i = 0; i < (*results)[0].size(); ++i)
+        if ((*results)[0].view(i, 0) == touchpoint) count.received = (*results)[0].integer(i, 1);
+      for (int i = 0; i < (*results)[1].size(); ++i)
+        if ((*results)[1].view(i, 0) == touchpoint) count.broken = (*results)[1].integer(i, 1);
       out.push_back(std::move(count));
     }
     return out;

@@ -452,7 +452,8 @@ CREATE TABLE return_ledger (
   built BOOLEAN NOT NULL
 );
 INSERT INTO return_ledger(id, built) VALUES (1, NOT EXISTS (SELECT 1 FROM cases));
-CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at);
+CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at, workflow, root_cause, outcome);
+CREATE INDEX commitments_broken_due ON commitments(due_at) WHERE status = 'broken';
 )sql",
 };
 

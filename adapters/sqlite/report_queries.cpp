@@ -490,104 +490,133 @@ Status ReportQueries::rebuild_return_ledger(const ReturnEntriesOf& entries_of) {
   });
 }
 
-Result<TouchpointCases> ReportQueries::touchpoint_cases(const std::string& touchpoint, Time since, int limit) {
-  // One read transaction; each part a range of the index cases_touchpoint (migration 20): the
-  // newest cases whole, the resolved ones and the broken commitments' due times narrow.
-  return store_.readers.read_current([&](Connection& db) -> Result<TouchpointCases> {
-    TouchpointCases out;
-    const std::int64_t from = to_micros(since);
-    auto read = [](Statement& s, bool broken) {
-      TouchpointCase c;
-      c.reference = s.text(0);
-      c.subject = s.text(1);
-      c.workflow = s.text(2);
-      c.owner_id = s.text(3);
-      c.status = parse_CaseStatus(s.text(4)).value_or(CaseStatus::kReceived);
-      c.received_at = from_micros(s.integer(5));
-      if (!s.is_null(6)) c.outcome = parse_Outcome(s.text(6));
-      c.root_cause = s.text(7);
-      if (broken) c.broken = s.integer(8);
-      return c;
-    };
-    auto& count = db.cached(
-        "SELECT count(*) FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2");
-    count.bind(1, touchpoint).bind(2, from);
-    if (count.step()) out.received = count.integer(0);
-    if (auto s = count.status(); !s) return s.error();
-    count.reset();
+Result<TouchpointReport> ReportQueries::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  // One read transaction, reads bounded whatever the touchpoint's history: the counts from the
+  // summaries (report_received, report_touchpoints), the root causes from the covering index
+  // cases_touchpoint, the lists by LIMIT on an index in their order (migration 20).
+  return store_.readers.read_current([&](Connection& db) -> Result<TouchpointReport> {
+    TouchpointReport out;
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    const std::int64_t first_day = day_of(since);
+    const std::int64_t from = first_day * kDay;
+    auto& received = db.cached(
+        "SELECT coalesce(sum(received), 0) FROM report_received WHERE day >= ?1 AND dimension = 'touchpoint' "
+        "AND value = ?2");
+    received.bind(1, first_day).bind(2, touchpoint);
+    if (received.step()) out.received = received.integer(0);
+    if (auto s = received.status(); !s) return s.error();
+    received.reset();
+
     auto& newest = db.cached(
         "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
         "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') "
         "FROM cases c INDEXED BY cases_touchpoint WHERE c.touchpoint = ?1 AND c.received_at >= ?2 "
         "ORDER BY c.received_at DESC LIMIT ?3");
     newest.bind(1, touchpoint).bind(2, from).bind(3, limit);
-    while (newest.step()) out.cases.push_back(read(newest, true));
+    while (newest.step()) {
+      TouchpointCase c;
+      c.reference = newest.text(0);
+      c.subject = newest.text(1);
+      c.workflow = newest.text(2);
+      c.owner_id = newest.text(3);
+      c.status = parse_CaseStatus(newest.text(4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(newest.integer(5));
+      if (!newest.is_null(6)) c.outcome = parse_Outcome(newest.text(6));
+      c.root_cause = newest.text(7);
+      c.broken = newest.integer(8);
+      out.cases.push_back(std::move(c));
+    }
     if (auto s = newest.status(); !s) return s.error();
     newest.reset();
-    auto& resolved = db.cached(
-        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause "
-        "FROM cases c INDEXED BY cases_touchpoint WHERE c.touchpoint = ?1 AND c.received_at >= ?2 "
-        "AND c.outcome IS NOT NULL ORDER BY c.received_at DESC");
-    resolved.bind(1, touchpoint).bind(2, from);
-    while (resolved.step()) out.resolved.push_back(read(resolved, false));
-    if (auto s = resolved.status(); !s) return s.error();
-    resolved.reset();
-    auto& due = db.cached(
-        "SELECT k.due_at FROM cases c INDEXED BY cases_touchpoint JOIN commitments k ON k.case_id = c.id "
-        "WHERE c.touchpoint = ?1 AND c.received_at >= ?2 AND k.status = 'broken'");
-    due.bind(1, touchpoint).bind(2, from);
-    while (due.step()) out.broken_due.push_back(from_micros(due.integer(0)));
-    if (auto s = due.status(); !s) return s.error();
-    due.reset();
+
+    auto& causes = db.cached(
+        "SELECT workflow, root_cause, count(*), sum(outcome IN ('upheld', 'partly_upheld')) "
+        "FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2 AND outcome IS NOT NULL "
+        "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2");
+    causes.bind(1, touchpoint).bind(2, from);
+    while (causes.step())
+      out.causes.push_back(TouchpointCause{causes.text(0), causes.text(1), causes.integer(2), causes.integer(3), {}});
+    if (auto s = causes.status(); !s) return s.error();
+    causes.reset();
+    auto& cases_of = db.cached(
+        "SELECT reference FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2 "
+        "AND workflow = ?3 AND root_cause = ?4 AND outcome IS NOT NULL ORDER BY received_at DESC LIMIT ?5");
+    for (std::size_t i = 0; i < out.causes.size() && i < 5; ++i) {
+      cases_of.bind(1, touchpoint).bind(2, from).bind(3, out.causes[i].workflow).bind(4, out.causes[i].root_cause).bind(5, 10);
+      while (cases_of.step()) out.causes[i].references.push_back(cases_of.text(0));
+      if (auto s = cases_of.status(); !s) return s.error();
+      cases_of.reset();
+    }
+
+    auto& by_day = db.cached(
+        "SELECT day, n FROM report_touchpoints WHERE day >= ?1 AND touchpoint = ?2 AND measure = 'broken' AND n <> 0 "
+        "ORDER BY day");
+    by_day.bind(1, first_day).bind(2, touchpoint);
+    while (by_day.step()) out.broken_by_day.emplace_back(by_day.integer(0), by_day.integer(1));
+    if (auto s = by_day.status(); !s) return s.error();
+    by_day.reset();
     static const std::string broken_sql =
         std::string("SELECT ") + kReportColumns +
-        " FROM cases c INDEXED BY cases_touchpoint JOIN commitments k ON k.case_id = c.id "
-        "WHERE c.touchpoint = ?1 AND c.received_at >= ?2 AND k.status = 'broken' ORDER BY k.due_at DESC LIMIT ?3";
+        " FROM commitments k INDEXED BY commitments_broken_due JOIN cases c ON c.id = k.case_id "
+        "WHERE k.status = 'broken' AND k.due_at >= ?2 AND c.touchpoint = ?1 ORDER BY k.due_at DESC LIMIT ?3";
     auto& broken = db.cached(broken_sql.c_str());
     broken.bind(1, touchpoint).bind(2, from).bind(3, limit);
     if (auto s = read_items(broken, out.broken); !s) return s.error();
-    auto& answers = db.cached(
-        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
-        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
-        "WHERE e.type = 'survey.submitted' AND e.at >= ?2 AND c.touchpoint = ?1 ORDER BY e.at, e.id");
-    answers.bind(1, touchpoint).bind(2, from);
-    while (answers.step()) {
-      SurveyAnswer answer;
-      answer.reference = answers.text(0);
-      answer.workflow = answers.text(1);
-      answer.touchpoint = answers.text(2);
-      answer.owner_id = answers.text(3);
-      answer.owner_team = answers.text(4);
-      answer.at = from_micros(answers.integer(5));
-      if (read_survey_data(answers.text(6), answer)) out.answers.push_back(std::move(answer));
+
+    auto& survey = db.cached(
+        "SELECT measure, key, sum(n) FROM report_touchpoints WHERE day >= ?1 AND touchpoint = ?2 "
+        "AND measure IN ('survey_responses', 'survey_overall', 'survey_rated', 'survey_score') GROUP BY 1, 2");
+    survey.bind(1, first_day).bind(2, touchpoint);
+    while (survey.step()) {
+      const std::string measure = survey.text(0);
+      const std::int64_t n = survey.integer(2);
+      if (measure == "survey_responses") out.survey.responses = n;
+      if (measure == "survey_overall") out.survey.overall = n;
+      if (measure == "survey_rated") out.survey.rated = n;
+      if (measure == "survey_score")
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+          if (survey.text(1) == rater_dimensions()[i]) out.survey.scores[i] = n;
     }
-    if (auto s = answers.status(); !s) return s.error();
-    answers.reset();
+    if (auto s = survey.status(); !s) return s.error();
+    survey.reset();
+    auto& answered = db.cached(
+        "SELECT c.reference, e.data FROM events e INDEXED BY events_surveys JOIN cases c ON c.id = e.case_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= ?2 AND c.touchpoint = ?1 ORDER BY e.at DESC LIMIT ?3");
+    answered.bind(1, touchpoint).bind(2, from).bind(3, limit);
+    while (answered.step()) {
+      SurveyAnswer answer;
+      if (read_survey_data(answered.text(1), answer))
+        out.answered.push_back(TouchpointAnswer{answered.text(0), answer.overall});
+    }
+    if (auto s = answered.status(); !s) return s.error();
+    answered.reset();
     return out;
   });
 }
 
 Result<std::vector<TouchpointCount>> ReportQueries::touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                       Time since) {
+  // From the summaries: the cases received (report_received) and the broken commitments
+  // (report_touchpoints) of the days from that of `since`.
   return store_.readers.read_current([&](Connection& db) -> Result<std::vector<TouchpointCount>> {
-    // One range of cases_touchpoint per touchpoint: the cases, then their broken commitments.
+    std::map<std::string, TouchpointCount> counts;
+    for (const auto& t : touchpoints) counts[t] = TouchpointCount{t, 0, 0};
     auto& received = db.cached(
-        "SELECT count(*) FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2");
+        "SELECT value, sum(received) FROM report_received WHERE day >= ?1 AND dimension = 'touchpoint' GROUP BY 1");
+    received.bind(1, day_of(since));
+    while (received.step())
+      if (auto it = counts.find(received.text(0)); it != counts.end()) it->second.received = received.integer(1);
+    if (auto s = received.status(); !s) return s.error();
+    received.reset();
     auto& broken = db.cached(
-        "SELECT count(*) FROM cases c INDEXED BY cases_touchpoint JOIN commitments k ON k.case_id = c.id "
-        "WHERE c.touchpoint = ?1 AND c.received_at >= ?2 AND k.status = 'broken'");
+        "SELECT touchpoint, sum(n) FROM report_touchpoints WHERE day >= ?1 AND measure = 'broken' GROUP BY 1");
+    broken.bind(1, day_of(since));
+    while (broken.step())
+      if (auto it = counts.find(broken.text(0)); it != counts.end()) it->second.broken = broken.integer(1);
+    if (auto s = broken.status(); !s) return s.error();
+    broken.reset();
     std::vector<TouchpointCount> out;
-    for (const auto& touchpoint : touchpoints) {
-      TouchpointCount count{touchpoint, 0, 0};
-      for (auto [statement, field] : {std::pair{&received, &TouchpointCount::received},
-                                      std::pair{&broken, &TouchpointCount::broken}}) {
-        statement->bind(1, touchpoint).bind(2, to_micros(since));
-        if (statement->step()) count.*field = statement->integer(0);
-        if (auto s = statement->status(); !s) return s.error();
-        statement->reset();
-      }
-      out.push_back(std::move(count));
-    }
+    for (const auto& t : touchpoints) out.push_back(counts[t]);
     return out;
   });
 }

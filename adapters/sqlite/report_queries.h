@@ -31,7 +31,7 @@ class ReportQueries {
   [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
                                                      std::int32_t last_day);
   [[nodiscard]] Result<bool> return_ledger_built();
-  [[nodiscard]] Result<TouchpointCases> touchpoint_cases(const std::string& touchpoint, Time since, int limit);
+  [[nodiscard]] Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since, int limit);
   [[nodiscard]] Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                       Time since);
   [[nodiscard]] Status rebuild_return_ledger(const ReturnEntriesOf& entries_of);

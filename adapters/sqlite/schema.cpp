@@ -685,7 +685,8 @@ CREATE INDEX events_returns ON events(case_id, seq) WHERE type IN ('case.resolve
 CREATE INDEX events_surveys ON events(at) WHERE type = 'survey.submitted';
 )sql",
     // 20 (the 17th here; the numbers between belong to other branches, renumbered when merged): the
-    // return ledger (engine/return_ledger.h), and the index of the touchpoint pages. The writer adds each change's entries to return_days,
+    // return ledger (engine/return_ledger.h), and what the touchpoint pages read: two indexes and
+    // the report_touchpoints summary. The writer adds each change's entries to return_days,
     // per local day, workflow, measure and key, in the change's transaction (summaries.h). Over cases
     // already stored it is not built yet: return_ledger says so, and the first start with the
     // workflows rebuilds it from the histories (ReportStore::rebuild_return_ledger).
@@ -703,9 +704,22 @@ CREATE TABLE return_ledger (
   built INTEGER NOT NULL
 ) STRICT;
 INSERT INTO return_ledger(id, built) VALUES (1, NOT EXISTS (SELECT 1 FROM cases));
--- Moments of truth (/staff/touchpoints/{touchpoint}): the cases that arose at a touchpoint lately.
--- Both columns are set when a case is created and never change, so only creations pay for it.
-CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at);
+-- Moments of truth (/staff/touchpoints/{touchpoint}): the cases that arose at a touchpoint lately,
+-- with what their resolution recorded, so that the page's root causes read the index alone. A
+-- resolution and a reopening change its entry; nothing else does.
+CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at, workflow, root_cause, outcome);
+-- The broken commitments, latest due first (only those rows pay for it).
+CREATE INDEX commitments_broken_due ON commitments(due_at) WHERE status = 'broken';
+-- Per touchpoint and UTC day: commitments broken (by the day they fell due) and the survey's answers.
+-- Kept by the writer like the other summaries (summaries.h); filled from the rows after this SQL.
+CREATE TABLE report_touchpoints (
+  day        INTEGER NOT NULL,
+  touchpoint TEXT NOT NULL,
+  measure    TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  n          INTEGER NOT NULL,
+  PRIMARY KEY (day, touchpoint, measure, key)
+) STRICT, WITHOUT ROWID;
 )sql",
 };
 
@@ -736,6 +750,7 @@ Status apply_migration(Connection& connection, int version) {
         if (applied) applied = fill_summary(connection, summary);
   if (applied && version == kSummariesKeptByWriter) applied = rebuild_summaries(connection);
   if (applied && version == kPledgeAttainment) applied = fill_summary(connection, Summary::kPledges);
+  if (applied && version == kTouchpointsSummaryMigration) applied = fill_summary(connection, Summary::kTouchpoints);
   return applied;
 }
 

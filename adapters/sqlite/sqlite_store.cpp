@@ -319,8 +319,8 @@ Result<ReturnLedgerRows> SqliteStore::return_days(const std::string& workflow, s
 
 Result<bool> SqliteStore::return_ledger_built() { return reports_.return_ledger_built(); }
 
-Result<TouchpointCases> SqliteStore::touchpoint_cases(const std::string& touchpoint, Time since, int limit) {
-  return reports_.touchpoint_cases(touchpoint, since, limit);
+Result<TouchpointReport> SqliteStore::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  return reports_.touchpoint_report(touchpoint, since, limit);
 }
 
 Result<std::vector<TouchpointCount>> SqliteStore::touchpoint_counts(const std::vector<std::string>& touchpoints,

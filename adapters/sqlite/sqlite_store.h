@@ -142,7 +142,7 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
                                                      std::int32_t last_day) override;
   [[nodiscard]] Result<bool> return_ledger_built() override;
-  [[nodiscard]] Result<TouchpointCases> touchpoint_cases(const std::string& touchpoint, Time since,
+  [[nodiscard]] Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since,
                                                          int limit) override;
   [[nodiscard]] Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                       Time since) override;

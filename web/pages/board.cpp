@@ -360,9 +360,9 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   if (auto ranks = rank_touchpoints(api, now, &*weekly)) {
     Table touchpoints{"touchpoints",
                       "Moments of truth: touchpoints ranked",
-                      "Complaints per week over the last 12 weeks (most first), and the commitments broken on the "
-                      "complaints of the last 90 days with each touchpoint's rank by them. Open a touchpoint for its "
-                      "trend, survey results, root causes and cases.",
+                      "Complaints per week over the last 12 weeks (most first), and the commitments on each "
+                      "touchpoint's complaints that broke in the last 90 days, with its rank by them. Open a touchpoint "
+                      "for its trend, survey results, root causes and cases.",
                       {"Touchpoint", "Team", "Complaints per week", "Complaints (90 days)",
                        "Commitments broken (90 days)", "Rank by complaints", "Rank by broken commitments"},
                       {false, false, true, true, true, true, true},

@@ -2,13 +2,14 @@
 // /staff/touchpoints/{touchpoint}, and the index of them all, /staff/touchpoints.
 //
 // A touchpoint is where a complaint arose (the configuration's [touchpoints.<id>]: its name, what
-// happens there, the team that owns it). Its page shows, for the complaints that arose there in the
-// last 90 days: how many and their weekly trend over 12 weeks (a chart and its table), the
-// commitments broken on them, what the clients said in the RATER survey by dimension, the top root
-// causes of those resolved, and the cases behind each number, linked. The index ranks every
-// touchpoint by complaints per week and by broken commitments (the board shows it too).
-// Read-only: three indexed reads of the store (ReportStore::touchpoint_cases, weekly_counts,
-// touchpoint_counts); thread-safe once registered.
+// happens there, the team that owns it). Its page shows the complaints that arose there in the last
+// 90 days and their weekly trend over 12 weeks (a chart and its table), the commitments on its
+// complaints that broke in those 90 days, what the clients said in the RATER survey by dimension,
+// the top root causes of the complaints resolved, and the cases behind each number, linked. The
+// index ranks every touchpoint by complaints per week and by broken commitments (the board shows it
+// too). Read-only; every read is bounded whatever a touchpoint's history (ReportStore::
+// touchpoint_report and touchpoint_counts: summaries, a covering index and LIMITed lists);
+// thread-safe once registered.
 #include "web/pages/touchpoints.h"
 
 #include <boost/json.hpp>
@@ -33,7 +34,6 @@ const std::vector<Role> kManagers{Role::kLead, Role::kManager, Role::kAdmin};
 constexpr int kWeeks = 12;
 constexpr int kWindowDays = 90;
 constexpr std::size_t kListed = 100;     // cases and broken commitments listed on a page
-constexpr std::size_t kCauseCases = 10;  // cases linked per root cause
 
 // Monday 00:00 UTC of the week holding `t` (as the board's trends count weeks).
 Time monday_of(Time t) {
@@ -117,11 +117,11 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
   const Time since = now - std::chrono::days(kWindowDays);
   const Time first_week = monday_of(now) - std::chrono::days(7 * (kWeeks - 1));
   auto found = workflows.find_touchpoint(key);
-  auto read = api.reports.touchpoint_cases(key, since, static_cast<int>(kListed));
+  auto read = api.reports.touchpoint_report(key, since, static_cast<int>(kListed));
   if (!read)
     return reply(message_page(pages, page_status(read.error()), "Moments of truth", read.error().detail,
                               json::object{{"staff", staff_nav(who, "board")}}));
-  if (!found && read->received == 0 && read->answers.empty())
+  if (!found && read->received == 0 && read->survey.responses == 0 && read->broken_by_day.empty())
     return reply(message_page(pages, http::status::not_found, "No such touchpoint",
                               "No service standard names the touchpoint \"" + key +
                                   "\", and no complaint arose there in the last 90 days.",
@@ -139,7 +139,7 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
   };
 
   // The weekly trend: complaints received there (the board's weekly summary) and the commitments
-  // broken on the last 90 days' complaints, by the week they fell due.
+  // broken on its complaints, by the week they fell due.
   std::vector<std::string> labels;
   std::vector<ChartSeries> series{{"complaints received", std::vector<std::int64_t>(kWeeks, 0)},
                                   {"commitments broken", std::vector<std::int64_t>(kWeeks, 0)}};
@@ -153,9 +153,11 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
     series[0].values[static_cast<std::size_t>(index)] += c.received;
     received_12_weeks += c.received;
   }
-  for (const Time due : read->broken_due) {
-    const auto index = week_index(due);
-    if (index >= 0 && index < kWeeks) ++series[1].values[static_cast<std::size_t>(index)];
+  std::int64_t broken_total = 0;
+  for (const auto& [day, n] : read->broken_by_day) {
+    broken_total += n;
+    const auto index = week_index(from_micros(day * 86400LL * 1000000LL));
+    if (index >= 0 && index < kWeeks) series[1].values[static_cast<std::size_t>(index)] += n;
   }
   json::array weeks;
   for (int w = 0; w < kWeeks; ++w)
@@ -192,54 +194,34 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
                                   {"due", short_time(pages, "", item.commitment.due_at)}});
   }
 
-  // Root causes of the resolved ones, most frequent first, each with its cases.
-  struct Cause {
-    std::string name;
-    std::int64_t resolved = 0, upheld = 0;
-    std::vector<std::string> references;
-  };
-  std::map<std::string, Cause> causes;
-  for (const auto& c : read->resolved) {
-    if (!c.outcome) continue;
-    const std::string cause_key = c.root_cause.empty() ? std::string() : c.workflow + "/" + c.root_cause;
-    Cause& cause = causes[cause_key];
-    if (cause.name.empty()) {
-      cause.name = "(not recorded)";
-      if (!c.root_cause.empty()) {
-        const Workflow* w = workflows.find(c.workflow);
-        const Term* term = w ? w->find_root_cause(c.root_cause) : nullptr;
-        cause.name = term ? term->name : words_of(c.root_cause);
-      }
-    }
-    ++cause.resolved;
-    if (c.outcome == Outcome::kUpheld || c.outcome == Outcome::kPartlyUpheld) ++cause.upheld;
-    if (cause.references.size() < kCauseCases) cause.references.push_back(c.reference);
-  }
-  std::vector<const Cause*> ranked;
-  for (const auto& [k, cause] : causes) ranked.push_back(&cause);
-  std::stable_sort(ranked.begin(), ranked.end(),
-                   [](const Cause* a, const Cause* b) { return a->resolved > b->resolved; });
+  // Root causes of the resolved ones, most recorded first, the first few with their newest cases.
   json::array root_causes;
-  for (const Cause* cause : ranked) {
+  for (const auto& cause : read->causes) {
+    std::string name = "(not recorded)";
+    if (!cause.root_cause.empty()) {
+      const Workflow* w = workflows.find(cause.workflow);
+      const Term* term = w ? w->find_root_cause(cause.root_cause) : nullptr;
+      name = term ? term->name : words_of(cause.root_cause);
+    }
     json::array links;
-    for (const auto& reference : cause->references)
+    for (const auto& reference : cause.references)
       links.push_back(json::object{{"reference", reference}, {"url", case_url(reference)}});
-    root_causes.push_back(json::object{{"name", cause->name},
-                                       {"resolved", cause->resolved},
-                                       {"upheld", cause->upheld},
+    root_causes.push_back(json::object{{"name", name},
+                                       {"resolved", cause.resolved},
+                                       {"upheld", cause.upheld},
                                        {"cases", std::move(links)},
-                                       {"more", cause->resolved > static_cast<std::int64_t>(cause->references.size())}});
+                                       {"more", cause.resolved > static_cast<std::int64_t>(cause.references.size())}});
   }
 
-  // The survey, by RATER dimension, with the cases answered.
+  // The survey, by RATER dimension, with the latest cases answered.
   SurveyResults survey;
+  survey.responses = read->survey.responses;
+  survey.overall_total = read->survey.overall;
+  survey.rated = read->survey.rated;
+  survey.totals = read->survey.scores;
   json::array answered;
-  for (const auto& a : read->answers) {
-    survey.add(a);
-    if (answered.size() < kListed)
-      answered.push_back(json::object{{"reference", a.reference}, {"url", case_url(a.reference)},
-                                      {"overall", a.overall}});
-  }
+  for (const auto& a : read->answered)
+    answered.push_back(json::object{{"reference", a.reference}, {"url", case_url(a.reference)}, {"overall", a.overall}});
   json::array dimensions;
   const auto weakest = survey.weakest();
   for (std::size_t i = 0; i < rater_dimensions().size(); ++i) {
@@ -248,7 +230,6 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
     dimensions.push_back(std::move(d));
   }
 
-  const std::int64_t broken_total = static_cast<std::int64_t>(read->broken_due.size());
   json::object data{
       {"title", "Moments of truth: " + touchpoint.name},
       {"staff", staff_nav(who, "board")},
@@ -270,13 +251,13 @@ void touchpoint_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, co
       {"answered", std::move(answered)},
       {"has_cases", read->received > 0},
       {"has_broken", broken_total > 0},
-      {"has_causes", !ranked.empty()},
+      {"has_causes", !read->causes.empty()},
       {"has_answers", survey.responses > 0},
       {"cases_more", read->received > static_cast<std::int64_t>(read->cases.size())},
       {"broken_more", broken_total > static_cast<std::int64_t>(read->broken.size())}};
   if (!touchpoint.description.empty()) data["description"] = touchpoint.description;
   if (!touchpoint.team.empty()) data["team"] = touchpoint.team;
-  if (!ranked.empty()) data["top_cause"] = ranked.front()->name;
+  if (!root_causes.empty()) data["top_cause"] = root_causes.front().at("name");
   reply(render_page(pages, http::status::ok, "touchpoint", std::move(data)));
 }
 

@@ -7,6 +7,9 @@
 
 #include <boost/json.hpp>
 
+#include <array>
+#include <map>
+
 #include "adapters/postgres/connection.h"
 #include "adapters/postgres/postgres_store.h"
 #include "adapters/postgres/schema.h"
@@ -407,6 +410,85 @@ RETURNS_CONTRACT("returns contract: the ledger's figures equal the histories' fo
   INFO((rebuilt.ok() ? std::string() : rebuilt.error().detail));
   REQUIRE(rebuilt.ok());
   CHECK(ledger_rows(*desk.store) == kept);
+}
+
+RETURNS_CONTRACT("returns contract: a touchpoint's cases, root causes, broken commitments and survey, and the ranking",
+                 "[contract][touchpoints]") {
+  Desk<TestType> desk;
+  desk.at("2027-03-01T10:00:00Z");
+  // Three complaints on the phone, one at delivery.
+  const std::string a = desk.create("retail", "billing", "phone_contact");
+  desk.at("2027-03-01T10:01:00Z");
+  const std::string b = desk.create("retail", "billing", "phone_contact");
+  desk.at("2027-03-01T10:02:00Z");
+  const std::string c = desk.create("fca-disp", "credit", "phone_contact");
+  const std::string d = desk.create("retail", "delivery", "delivery");
+  for (const auto& ref : {a, b, c}) desk.investigate(ref);
+  // a: resolved with a cause and rated; b: a promise that breaks; c: resolved, upheld, with a cause.
+  desk.act(a, {{"action", "resolve"}, {"outcome", "not_upheld"}, {"final_response", kRetailResponse},
+               {"root_cause", "communication"}});
+  desk.client_act(a, {{"action", "submit_survey"}, {"overall", 3},
+                      {"rater", json::object{{"reliability", 4}, {"assurance", 3}, {"tangibles", 5}, {"empathy", 1},
+                                             {"responsiveness", 2}}}});
+  desk.act(b, {{"action", "make_commitment"}, {"text", "Call back within the hour"}, {"due_in", "PT1H"}});
+  desk.act(c, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kFcaResponse},
+               {"root_cause", "general_admin"}, {"product", "credit_cards"}});
+  desk.at("2027-03-01T12:00:00Z");
+  Scheduler scheduler(*desk.engine, Scheduler::Options{"test"});
+  (void)scheduler.run_due();
+
+  const Time since = *parse_time("2027-02-01T00:00:00Z");
+  auto report = desk.store->touchpoint_report("phone_contact", since, 2);
+  INFO((report.ok() ? std::string() : report.error().detail));
+  REQUIRE(report.ok());
+  CHECK(report->received == 3);
+  REQUIRE(report->cases.size() == 2);  // the newest two
+  CHECK(report->cases[0].reference == c);
+  CHECK(report->cases[1].reference == b);
+  CHECK(report->cases[1].broken == 1);
+  REQUIRE(report->causes.size() == 2);
+  std::map<std::string, TouchpointCause> causes;
+  for (const auto& cause : report->causes) causes[cause.workflow + "/" + cause.root_cause] = cause;
+  CHECK(causes["retail/communication"].resolved == 1);
+  CHECK(causes["retail/communication"].upheld == 0);
+  CHECK(causes["fca-disp/general_admin"].upheld == 1);
+  CHECK(causes["fca-disp/general_admin"].references == std::vector<std::string>{c});
+  // The broken promise, on the day it fell due.
+  REQUIRE(report->broken_by_day.size() == 1);
+  CHECK(report->broken_by_day[0].first == to_micros(*parse_time("2027-03-01T00:00:00Z")) / (86400LL * 1000000LL));
+  CHECK(report->broken_by_day[0].second == 1);
+  REQUIRE(report->broken.size() == 1);
+  CHECK(report->broken[0].reference == b);
+  CHECK(report->broken[0].commitment.text == "Call back within the hour");
+  // The survey added up.
+  CHECK(report->survey.responses == 1);
+  CHECK(report->survey.overall == 3);
+  CHECK(report->survey.rated == 1);
+  CHECK(report->survey.scores == std::array<std::int64_t, 5>{4, 3, 5, 1, 2});
+  REQUIRE(report->answered.size() == 1);
+  CHECK(report->answered[0].reference == a);
+  CHECK(report->answered[0].overall == 3);
+  // A later window sees none of it; another touchpoint only its own.
+  auto later = desk.store->touchpoint_report("phone_contact", *parse_time("2027-03-02T00:00:00Z"), 10);
+  REQUIRE(later.ok());
+  CHECK(later->received == 0);
+  CHECK(later->broken.empty());
+  CHECK(later->survey.responses == 0);
+  auto delivery = desk.store->touchpoint_report("delivery", since, 10);
+  REQUIRE(delivery.ok());
+  CHECK(delivery->received == 1);
+  CHECK(delivery->cases.at(0).reference == d);
+  CHECK(delivery->causes.empty());
+
+  auto counts = desk.store->touchpoint_counts({"phone_contact", "delivery", "online"}, since);
+  REQUIRE(counts.ok());
+  REQUIRE(counts->size() == 3);
+  CHECK(counts->at(0).touchpoint == "phone_contact");
+  CHECK(counts->at(0).received == 3);
+  CHECK(counts->at(0).broken == 1);
+  CHECK(counts->at(1).received == 1);
+  CHECK(counts->at(1).broken == 0);
+  CHECK(counts->at(2).received == 0);
 }
 
 }  // namespace redress::returns_contract
