@@ -1,9 +1,12 @@
 #include "app/environment.h"
 
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 
 #include "adapters/postgres/schema.h"
 #include "app/private_files.h"
+#include "engine/return_ledger.h"
 #include "workflows/loader.h"
 
 namespace redress {
@@ -17,6 +20,24 @@ Result<DatabaseMigration> migrate_postgres(const Config& config) {
   auto report = postgres::migrate(**connection);
   if (!report) return report.error();
   return DatabaseMigration{report->from, report->to};
+}
+
+// The return ledger over cases stored before it existed (a migrated database, an import) is rebuilt
+// from their histories once, before anything reads it (engine/return_ledger.h). A failure is
+// logged and leaves it unbuilt: the returns then answer 503 saying so, and the rest works.
+void ensure_return_ledger(Store& store, const WorkflowSet& workflows) {
+  auto built = store.return_ledger_built();
+  if (!built || *built) return;
+  spdlog::info("rebuilding the return ledger from the cases' histories (once, after a migration or an import)");
+  Status rebuilt = store.rebuild_return_ledger(
+      [&workflows](const Case& record, const std::vector<Event>& events, const std::vector<Commitment>& commitments) {
+        return case_return_entries(workflows, record, events, commitments);
+      });
+  if (!rebuilt)
+    spdlog::error("the return ledger could not be rebuilt: {}; the returns will answer 503 until it is",
+                  rebuilt.error().detail);
+  else
+    spdlog::info("the return ledger is rebuilt");
 }
 
 }  // namespace
@@ -76,6 +97,7 @@ Result<std::unique_ptr<Environment>> open_environment(const Config& config, cons
     env->postgres = store->get();
     env->store = std::move(store).value();
     env->engine = std::make_unique<Engine>(*env->store, *env->clock, env->workflows);
+    if (options.load_workflows) ensure_return_ledger(*env->store, env->workflows);
     return env;
   }
   sqlite::StoreOptions store_options;
@@ -87,6 +109,7 @@ Result<std::unique_ptr<Environment>> open_environment(const Config& config, cons
   env->sqlite = store->get();
   env->store = std::move(store).value();
   env->engine = std::make_unique<Engine>(*env->store, *env->clock, env->workflows);
+  if (options.load_workflows) ensure_return_ledger(*env->store, env->workflows);
   return env;
 }
 

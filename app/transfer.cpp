@@ -34,7 +34,8 @@ namespace transfer_detail {
 namespace json = boost::json;
 
 // Every table that holds an installation's data, parents before children. Not copied: leases
-// (who runs what now), the search index and the report summaries (each store derives its own).
+// (who runs what now), the search index, the report summaries and the return ledger (each store
+// derives its own).
 constexpr const char* kTables[] = {"sequences",
                                    "staff",
                                    "tokens",
@@ -342,6 +343,9 @@ int command_import(const Arguments& args) {
                             ") IS NOT NULL)");
         !s)
       return transfer_fail(s.error().detail);
+  // The return ledger is each store's own (engine/return_ledger.h): rebuilt from the imported
+  // histories when redress next starts with the workflows.
+  if (auto s = db.execute("UPDATE return_ledger SET built = false WHERE id = 1"); !s) return transfer_fail(s.error().detail);
   if (auto s = transaction->commit(); !s)
     return transfer_fail("the import could not be committed: " + s.error().detail);
   for (const auto& [table, n] : counts) progress.at(table, n, false);

@@ -127,3 +127,7 @@ measure "/staff/cases?from=&to= (the first day)" "$work/manager.jar" "/staff/cas
 measure "/staff/cases?status=investigating&level=1" "$work/manager.jar" "/staff/cases?status=investigating&level=1"
 measure "/staff/cases?overdue=true&owner=me (agent)" "$work/agent.jar" "/staff/cases?overdue=true&owner=me"
 measure "/staff/cases?status=withdrawn&tag=bench-vip" "$work/manager.jar" "/staff/cases?status=withdrawn&tag=bench-vip"
+# Moments of truth: the page of the touchpoint with the most complaints, and the ranking.
+touchpoint=$(sqlite3 "$db" "SELECT touchpoint FROM cases GROUP BY touchpoint ORDER BY count(*) DESC LIMIT 1")
+measure "/staff/touchpoints/{busiest touchpoint}" "$work/manager.jar" "/staff/touchpoints/$touchpoint"
+measure "/staff/touchpoints (the ranking)" "$work/manager.jar" /staff/touchpoints

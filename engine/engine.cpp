@@ -5,6 +5,7 @@
 
 #include "engine/planner.h"
 #include "engine/pledges.h"
+#include "engine/return_ledger.h"
 
 namespace redress {
 
@@ -15,6 +16,17 @@ Result<Committed> wait_for(const std::function<void(Engine::Callback)>& start) {
   auto future = promise.get_future();
   start([&promise](Result<Committed> result) { promise.set_value(std::move(result)); });
   return future.get();
+}
+
+// The change's return ledger entries (engine/return_ledger.h), or the refusal when they cannot be
+// counted. A re-routing needs the case's stored history: asked of `context` only then.
+Result<Change> with_return_entries(Result<Change> change, const CaseSnapshot* before, const WorkflowSet& workflows,
+                                   WriteContext& context) {
+  if (!change) return change;
+  const std::int64_t case_id = change->after.id;
+  if (auto s = add_return_entries(*change, before, workflows, [&] { return context.case_history(case_id); }); !s)
+    return s.error();
+  return change;
 }
 
 }  // namespace
@@ -28,7 +40,7 @@ void Engine::create_case(NewCase request, Actor actor, std::string idempotency_k
                                                                              WriteContext& context) -> Result<Change> {
     auto change = plan_creation(request, actor, workflows_, clock_.now(), context);
     if (change) change->inbound = request.receipt;
-    return change;
+    return with_return_entries(std::move(change), nullptr, workflows_, context);
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));
@@ -52,7 +64,7 @@ void Engine::submit(ActionRequest request, Callback done) {
     if (!current) return Error::not_found("no case " + request.reference);
     auto change = plan_action(*current, request, workflows_, clock_.now(), context);
     if (change) change->inbound = request.receipt;
-    return change;
+    return with_return_entries(std::move(change), current, workflows_, context);
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));
@@ -94,7 +106,9 @@ std::optional<AheadPlan> Engine::plan_ahead(const ActionRequest& request) const 
   auto context = store_.ahead_context();
   if (!context) return std::nullopt;
   try {
-    auto change = plan_action(*snapshot, request, workflows_, clock_.now(), *context);
+    auto change =
+        with_return_entries(plan_action(*snapshot, request, workflows_, clock_.now(), *context), snapshot.get(),
+                            workflows_, *context);
     // A refusal, or a plan that needed the writer: the writer decides on the case as stored.
     if (!change || !context->complete()) return std::nullopt;
     change->inbound = request.receipt;
@@ -114,7 +128,7 @@ void Engine::submit_plan(std::string reference, Plan plan, Callback done) {
   item.plan = [this, reference, plan = std::move(plan)](const CaseSnapshot* current,
                                                         WriteContext& context) -> Result<Change> {
     if (!current) return Error::not_found("no case " + reference);
-    return plan(*current, context, clock_.now());
+    return with_return_entries(plan(*current, context, clock_.now()), current, workflows_, context);
   };
   item.done = observed(std::move(done));
   store_.submit(std::move(item));

@@ -28,6 +28,7 @@
 #include "engine/latency.h"
 #include "engine/model.h"
 #include "engine/result.h"
+#include "engine/return_entry.h"
 
 namespace redress {
 
@@ -70,6 +71,9 @@ struct Change {
   Time wake_at{};
   // The case's tags changed (after.tags): a store that indexes cases by tag rewrites the case's.
   bool tags_changed = false;
+  // What the change adds to its workflows' regulatory returns (engine/return_ledger.h), which the
+  // store adds to its per-day return summary in the same transaction. The Engine fills it in.
+  std::vector<ReturnEntry> return_entries;
 };
 
 // What a plan sees of a stored case.

@@ -274,6 +274,31 @@ std::vector<std::pair<std::string, std::string>> WorkflowSet::touchpoints() cons
   return {all.begin(), all.end()};
 }
 
+std::vector<Touchpoint> WorkflowSet::touchpoint_list() const {
+  std::map<std::string, Touchpoint> all;
+  for (const auto& w : workflows_) {
+    for (const auto& t : w.touchpoint_details) {
+      Touchpoint& entry = all[t.key];
+      entry.key = t.key;
+      if (entry.description.empty()) entry.description = t.description;
+      if (entry.team.empty()) entry.team = t.team;
+    }
+    for (const auto& [key, name] : w.touchpoint_names) all[key].key = key;
+  }
+  std::vector<Touchpoint> out;
+  for (auto& [key, t] : all) {
+    t.name = touchpoint_name(key);
+    out.push_back(std::move(t));
+  }
+  return out;
+}
+
+std::optional<Touchpoint> WorkflowSet::find_touchpoint(std::string_view id) const {
+  for (auto& t : touchpoint_list())
+    if (t.key == id) return t;
+  return std::nullopt;
+}
+
 const Workflow* WorkflowSet::find(const std::string& name) const {
   for (const auto& workflow : workflows_)
     if (workflow.name == name) return &workflow;

@@ -228,6 +228,18 @@ struct ReturnsRule {
   bool require_root_cause = false;  // resolve and propose_redress refuse without a root_cause
   bool require_product = false;     // ... and without a product
   std::vector<ReturnBucket> buckets;
+  // The clocks whose first pledge is the response the timely-response rate counts (the CFPB's
+  // "timely response": initial_response), each a clock of the workflow; empty: no such figure.
+  std::vector<std::string> timely_response;
+};
+
+// A touchpoint: where a complaint arose, a moment of truth the client judges the firm by
+// ([touchpoints.<id>] in a workflow file; docs/measuring.md, Moments of truth).
+struct Touchpoint {
+  std::string key;          // "phone_contact", stored on cases
+  std::string name;         // "On the phone"
+  std::string description;  // what happens there, for the people who look after it
+  std::string team;         // the team that owns it; "" when none is named
 };
 
 // Who takes decisions on a case someone owns (the workflow's [rights] decisions): its owner and
@@ -267,6 +279,11 @@ struct Workflow {
   std::vector<Term> products;
   std::vector<Term> root_causes;
   ReturnsRule returns;
+  // [survey] publish_results: whether the public standards page shows the overall survey results
+  // (responses and averages over 90 days); off unless the file says so.
+  bool publish_survey = false;
+  // [touchpoints.<id>]: the touchpoints this workflow describes (name, description, owner team).
+  std::vector<Touchpoint> touchpoint_details;
 
   // The bucket a case received at `received` and resolved at `resolved` falls in; nullptr without
   // buckets. Throws CalendarExhausted past the calendar's years.
@@ -325,6 +342,11 @@ class WorkflowSet {
   [[nodiscard]] std::string touchpoint_name(std::string_view id) const;
   // Every touchpoint some workflow names, with its display name, in id order, each once.
   [[nodiscard]] std::vector<std::pair<std::string, std::string>> touchpoints() const;
+  // Every touchpoint some workflow names or describes, in id order, each once: its name (as
+  // touchpoint_name), and the description and owner team of the first workflow describing it.
+  [[nodiscard]] std::vector<Touchpoint> touchpoint_list() const;
+  // One touchpoint of touchpoint_list(), or nullopt when no workflow names or describes `id`.
+  [[nodiscard]] std::optional<Touchpoint> find_touchpoint(std::string_view id) const;
 
  private:
   std::vector<Workflow> workflows_;

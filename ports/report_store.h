@@ -9,14 +9,18 @@
 // Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may read.
 #pragma once
 
+#include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/actions.h"
 #include "engine/model.h"
 #include "engine/result.h"
+#include "engine/return_entry.h"
 
 namespace redress {
 
@@ -92,20 +96,9 @@ struct WeeklyCount {
 };
 
 // What a regulatory return needs of one case's history up to an instant (issue 26,
-// docs/measuring.md): the moments it was closed, reopened, flagged vulnerable or paid redress, in
-// the order they happened. Read from the append-only events, so a past period's return is the same
-// whatever happened to the case later.
-struct ReturnEvent {
-  enum class Kind { kResolved, kWithdrawn, kReopened, kFlagged, kCleared, kPaid };
-  Kind kind = Kind::kResolved;
-  Time at{};
-  std::optional<Outcome> outcome;  // kResolved
-  std::string root_cause;          // kResolved: as recorded by the resolution ("" when none)
-  std::string product;             // kResolved
-  std::int64_t paid_minor = 0;     // kPaid
-  std::string currency;            // kPaid
-  std::string redress_kind;        // kPaid
-};
+// docs/measuring.md): the moments it was closed, reopened, flagged vulnerable or paid redress
+// (ReturnEvent, engine/return_entry.h), in the order they happened. Read from the append-only
+// events, so a past period's return is the same whatever happened to the case later.
 struct ReturnCaseHistory {
   std::string reference;
   std::string workflow;
@@ -125,6 +118,80 @@ struct SurveyAnswer {
   int overall = 0;
   std::optional<RaterScores> rater;
 };
+
+// Moments of truth (issue 26, docs/measuring.md): one case that arose at a touchpoint, as its page
+// lists it, with its broken commitments counted.
+struct TouchpointCase {
+  std::string reference;
+  std::string subject;
+  std::string workflow;
+  std::string owner_id;
+  CaseStatus status = CaseStatus::kReceived;
+  Time received_at{};
+  std::optional<Outcome> outcome;  // when resolved
+  std::string root_cause;          // as its resolution recorded it ("" when none, or not resolved)
+  std::int64_t broken = 0;         // its broken commitments
+};
+// The resolutions of one root cause among a touchpoint's cases.
+struct TouchpointCause {
+  std::string workflow;
+  std::string root_cause;  // "" for resolutions that recorded none
+  std::int64_t resolved = 0, upheld = 0;
+  std::vector<std::string> references;  // the newest cases of the cause (for the first few causes)
+};
+// The survey's answers about a touchpoint's cases, added up.
+struct TouchpointSurvey {
+  std::int64_t responses = 0, overall = 0;  // every answer; the sum of the overall answers
+  std::int64_t rated = 0;                   // answers that rated the five RATER dimensions
+  std::array<std::int64_t, 5> scores{};     // each dimension's sum over those (rater_dimensions() order)
+};
+struct TouchpointAnswer {
+  std::string reference;
+  int overall = 0;
+};
+// A touchpoint's page: windows are whole UTC days from the day of the instant asked.
+struct TouchpointReport {
+  std::int64_t received = 0;                  // cases received at the touchpoint
+  std::vector<TouchpointCase> cases;          // the newest `limit` of them
+  std::vector<TouchpointCause> causes;        // their resolutions by root cause, the most first
+  // Commitments broken on the touchpoint's cases (any case), by the UTC day they fell due.
+  std::vector<std::pair<std::int64_t, std::int64_t>> broken_by_day;
+  std::vector<ReportItem> broken;             // the `limit` of those due last, latest first
+  TouchpointSurvey survey;                    // answers given in the window
+  std::vector<TouchpointAnswer> answered;     // the latest `limit` of them
+};
+// Per touchpoint, over the UTC days from an instant's: the cases received, and the commitments broken
+// on the touchpoint's cases that fell due then.
+struct TouchpointCount {
+  std::string touchpoint;
+  std::int64_t received = 0;
+  std::int64_t broken = 0;
+};
+
+// One row of the return ledger's daily summary (engine/return_ledger.h): the sum of the entries of
+// one workflow, local day, measure and key.
+struct ReturnDay {
+  std::string workflow;
+  std::int32_t day = 0;  // days since 1970-01-01, the local date in the workflow's time zone
+  ReturnMeasure measure = ReturnMeasure::kOpened;
+  std::string key;
+  std::int64_t value = 0;
+};
+struct ReturnLedgerRows {
+  std::vector<ReturnDay> days;  // the days asked for
+  // Per workflow, the sums over every day before the first asked for of the measures a period
+  // carries over from the one before (opened, closed, reopened, vulnerable_outstanding), each as
+  // a row of the day before the first (key "").
+  std::vector<ReturnDay> before;
+};
+// A stored case's ledger entries from its record, its events (oldest first) and its commitments:
+// what a store rebuilds its ledger with (engine/return_ledger.h, case_return_entries).
+using ReturnEntriesOf =
+    std::function<std::vector<ReturnEntry>(const Case&, const std::vector<Event>&, const std::vector<Commitment>&)>;
+
+// The answers of a survey.submitted event's `data` into `answer` (overall, or the rating of before
+// RATER; the five RATER scores when given). False when the data is not a JSON object.
+[[nodiscard]] bool read_survey_data(std::string_view data, SurveyAnswer& answer);
 
 class ReportStore {
  public:
@@ -150,14 +217,53 @@ class ReportStore {
   // ---- returns (issue 26) ----
   // Every case received before `before` (of `workflow` when not empty), with the events a return
   // counts that happened before `before`, in case order. A store that cannot answer says so
-  // (kUnavailable); the SQLite store answers.
+  // (kUnavailable); both stores answer.
   [[nodiscard]] virtual Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
                                                                                  Time before) {
     (void)workflow;
     (void)before;
     return Error::unavailable("returns are not implemented by this store yet");
   }
-  // Every survey answered from `since`, oldest first. The SQLite store answers; others say so.
+  // The return ledger's days from `first_day` to `last_day`, both included (of `workflow` when not
+  // empty), and the sums before them (ReturnLedgerRows). The figures of a return are sums of these
+  // (web/returns.h).
+  [[nodiscard]] virtual Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
+                                                             std::int32_t last_day) {
+    (void)workflow;
+    (void)first_day;
+    (void)last_day;
+    return Error::unavailable("returns are not implemented by this store yet");
+  }
+  // Whether the ledger holds every stored case's entries: false over cases stored before it
+  // existed (a migrated database, an import) until rebuild_return_ledger has run.
+  [[nodiscard]] virtual Result<bool> return_ledger_built() { return Error::unavailable("no return ledger"); }
+  // Replaces the whole ledger with the entries `entries_of` gives for each stored case, in one
+  // transaction that writers wait for, and marks it built. Reads every case's history: run once
+  // after a migration or an import, before serving.
+  [[nodiscard]] virtual Status rebuild_return_ledger(const ReturnEntriesOf& entries_of) {
+    (void)entries_of;
+    return Error::unavailable("no return ledger");
+  }
+
+  // What the page of `touchpoint` shows, over the UTC days from that of `since` (TouchpointReport);
+  // lists of at most `limit`, references for the first five causes.
+  [[nodiscard]] virtual Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since,
+                                                                   int limit) {
+    (void)touchpoint;
+    (void)since;
+    (void)limit;
+    return Error::unavailable("touchpoint pages are not implemented by this store yet");
+  }
+  // For each touchpoint of `touchpoints`: its cases received and commitments broken from `since` (the
+  // UTC days from its day on).
+  [[nodiscard]] virtual Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                               Time since) {
+    (void)touchpoints;
+    (void)since;
+    return Error::unavailable("touchpoint pages are not implemented by this store yet");
+  }
+
+  // Every survey answered from `since`, oldest first. Both stores answer; others say so.
   [[nodiscard]] virtual Result<std::vector<SurveyAnswer>> survey_answers(Time since) {
     (void)since;
     return Error::unavailable("survey results are not implemented by this store yet");

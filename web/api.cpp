@@ -105,6 +105,7 @@ void register_api(Router& router, ApiContext& api) {
   open(verb::get, "/v1/reports/standards", Access::kPublic, kNone, &standards_report);
   staff(verb::get, "/v1/reports/returns", kLeadUp, kNone, &returns_report);
   staff(verb::get, "/v1/reports/tags", kLeadUp, kNone, &tags_report);  // web/api_desk.cpp
+  staff(verb::get, "/v1/reports/root_causes", kLeadUp, kNone, &root_causes_report);
 
   // The published workflows (web/api_workflows.cpp).
   open(verb::get, "/v1/workflows", Access::kPublic, kNone, &list_workflows);

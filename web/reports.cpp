@@ -5,7 +5,9 @@
 #include <map>
 
 #include "engine/actions.h"
+#include "web/pages/html.h"
 #include "web/query.h"
+#include "web/survey_results.h"
 #include "web/views.h"
 
 namespace redress::web {
@@ -114,7 +116,60 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   Time since = now - std::chrono::days(days);
   auto stats = api.reports.owner_report(since);
   if (!stats) return reply(problem_from(stats.error()));
+  // The RATER survey's answers about each owner's cases in the same window (issue 26).
+  auto answers = api.reports.survey_answers(since);
+  if (!answers) return reply(problem_from(answers.error()));
+  std::map<std::string, SurveyResults> survey;
+  for (const auto& a : *answers)
+    if (!a.owner_id.empty()) survey[a.owner_id].add(a);
+  auto survey_of = [&](const std::string& owner) {
+    auto it = survey.find(owner);
+    return it == survey.end() ? SurveyResults{} : it->second;
+  };
   auto staff = staff_by_id(api.staff);
+
+  const auto accept = ctx->request[http::field::accept];
+  if (accept.find("text/csv") != std::string_view::npos) {
+    std::string csv =
+        "owner_id,owner_name,team,open_cases,resolved_cases,promises_kept,promises_broken,commitments_open,"
+        "commitments_kept,commitments_broken,mean_time_to_acknowledge,mean_time_to_resolve,survey_responses,"
+        "survey_overall";
+    for (auto dimension : rater_dimensions()) csv += ",survey_" + std::string(dimension);
+    csv += ",survey_weakest\r\n";
+    auto duration_or_empty = [](Duration total, std::int64_t n) {
+      return n <= 0 ? std::string() : format_duration(Duration(total.count() / n));
+    };
+    for (const auto& o : *stats) {
+      auto it = staff.find(o.owner_id);
+      const SurveyResults results = survey_of(o.owner_id);
+      std::vector<std::string> fields{o.owner_id,
+                                      it == staff.end() ? std::string() : it->second.name,
+                                      it == staff.end() ? std::string() : it->second.team,
+                                      std::to_string(o.open_cases),
+                                      std::to_string(o.resolved_cases),
+                                      std::to_string(o.promises_kept),
+                                      std::to_string(o.promises_broken),
+                                      std::to_string(o.open_commitments),
+                                      std::to_string(o.commitments_kept),
+                                      std::to_string(o.commitments_broken),
+                                      duration_or_empty(o.acknowledge_total, o.acknowledged),
+                                      duration_or_empty(o.resolve_total, o.resolved_cases),
+                                      std::to_string(results.responses)};
+      auto average = [](std::optional<double> v) { return v ? average_text(v) : std::string(); };
+      fields.push_back(average(results.overall()));
+      for (std::size_t i = 0; i < rater_dimensions().size(); ++i) fields.push_back(average(results.dimension(i)));
+      const auto weakest = results.weakest();
+      fields.push_back(weakest ? std::string(rater_dimensions()[*weakest]) : std::string());
+      for (std::size_t i = 0; i < fields.size(); ++i) csv += (i ? "," : "") + csv_field(fields[i]);
+      csv += "\r\n";
+    }
+    Response response{http::status::ok, 11};
+    response.set(http::field::content_type, "text/csv; charset=utf-8");
+    response.set(http::field::content_disposition, "attachment; filename=\"redress-owners.csv\"");
+    response.body() = std::move(csv);
+    response.prepare_payload();
+    return reply(std::move(response));
+  }
   json::array items;
   for (const auto& o : *stats) {
     items.push_back(
@@ -129,7 +184,8 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                                                   {"broken", o.commitments_broken},
                                                   {"reliability", ratio(o.commitments_kept, o.commitments_broken)}}},
                      {"mean_time_to_acknowledge", mean(o.acknowledge_total, o.acknowledged)},
-                     {"mean_time_to_resolve", mean(o.resolve_total, o.resolved_cases)}});
+                     {"mean_time_to_resolve", mean(o.resolve_total, o.resolved_cases)},
+                     {"survey", survey_json(survey_of(o.owner_id))}});
   }
   reply(json_response(http::status::ok, json::object{{"generated_at", format_time(now)},
                                                      {"window_days", days},

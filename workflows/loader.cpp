@@ -300,6 +300,9 @@ ReturnsRule read_returns(const toml::table& table, const Workflow& workflow) {
     if (returns.buckets.size() == 1)
       fail(line_of(*buckets), "returns.buckets", "needs at least two buckets (the last counts everything later)");
   }
+  // The clocks are read later: read_workflow checks that each names one.
+  if (const toml::node* timely = reader.optional("timely_response"))
+    returns.timely_response = TableReader::as_strings(*timely, "returns.timely_response");
   reader.finish();
   return returns;
 }
@@ -797,6 +800,39 @@ Workflow read_workflow(const toml::table& root) {
     read_names("touchpoints", workflow.touchpoint_names, false);
     names_reader.finish();
   }
+  // [survey] publish_results: the overall survey results on the public standards page.
+  if (const toml::table* survey = reader.table("survey")) {
+    TableReader survey_reader(*survey, "survey");
+    workflow.publish_survey = survey_reader.boolean_or("publish_results", false);
+    survey_reader.finish();
+  }
+  // [touchpoints.<id>]: name, description and owner team of each touchpoint this workflow describes.
+  if (const toml::table* touchpoints = reader.table("touchpoints")) {
+    for (const auto& [id, node] : *touchpoints) {
+      const std::string path = join("touchpoints", id.str());
+      if (!valid_name(id.str())) fail(id.source().begin.line, path, "use lower-case letters, digits, '-' and '_' only");
+      TableReader touchpoint_reader(as_table(node, path), path);
+      Touchpoint touchpoint;
+      touchpoint.key = std::string(id.str());
+      touchpoint.name = touchpoint_reader.string("name");
+      if (touchpoint.name.find_first_not_of(" \t") == std::string::npos)
+        fail(touchpoint_reader.line(), touchpoint_reader.key_path("name"), "a display name must not be empty");
+      touchpoint.description = touchpoint_reader.string_or("description", "");
+      touchpoint.team = touchpoint_reader.string_or("team", "");
+      touchpoint_reader.finish();
+      for (const auto& [key, name] : workflow.touchpoint_names)
+        if (key == touchpoint.key)
+          fail(id.source().begin.line, path, "\"" + touchpoint.key + "\" is named in [names.touchpoints] too: name it once");
+      workflow.touchpoint_names.emplace_back(touchpoint.key, touchpoint.name);
+      workflow.touchpoint_details.push_back(std::move(touchpoint));
+    }
+  }
+  for (std::size_t i = 0; i < workflow.returns.timely_response.size(); ++i)
+    if (workflow.find_clock(workflow.returns.timely_response[i]) == nullptr) {
+      const toml::node* node = root.at_path("returns.timely_response").node();
+      fail(node ? line_of(*node) : 1, indexed("returns.timely_response", i),
+           "no clock named \"" + workflow.returns.timely_response[i] + "\"");
+    }
   if (workflow.holding_reply && workflow.find_clock(workflow.holding_reply->clock) == nullptr) {
     const toml::node* node = root.at_path("holding_reply.clock").node();
     fail(node ? line_of(*node) : 1, "holding_reply.clock", "no clock named \"" + workflow.holding_reply->clock + "\"");

@@ -115,6 +115,25 @@ Result<std::vector<AttentionCount>> PostgresStore::attention_by_owner(Time now) 
 }
 Result<std::vector<EscalationCount>> PostgresStore::escalation_counts() { return reports_.escalation_counts(); }
 Result<std::vector<WeeklyCount>> PostgresStore::weekly_counts(Time since) { return reports_.weekly_counts(since); }
+Result<std::vector<ReturnCaseHistory>> PostgresStore::return_histories(const std::string& workflow, Time before) {
+  return reports_.return_histories(workflow, before);
+}
+Result<std::vector<SurveyAnswer>> PostgresStore::survey_answers(Time since) { return reports_.survey_answers(since); }
+Result<ReturnLedgerRows> PostgresStore::return_days(const std::string& workflow, std::int32_t first_day,
+                                                    std::int32_t last_day) {
+  return reports_.return_days(workflow, first_day, last_day);
+}
+Result<bool> PostgresStore::return_ledger_built() { return reports_.return_ledger_built(); }
+Result<TouchpointReport> PostgresStore::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  return reports_.touchpoint_report(touchpoint, since, limit);
+}
+Result<std::vector<TouchpointCount>> PostgresStore::touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since) {
+  return reports_.touchpoint_counts(touchpoints, since);
+}
+Status PostgresStore::rebuild_return_ledger(const ReturnEntriesOf& entries_of) {
+  return writer_->run_write([&](Connection& db) { return ReportRecords::rebuild_return_ledger(db, entries_of); });
+}
 
 Result<std::optional<InboundRecord>> PostgresStore::find_inbound(const std::string& blob_key) {
   return sessions_.find_inbound(blob_key);

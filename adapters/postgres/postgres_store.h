@@ -189,6 +189,17 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<std::vector<AttentionCount>> attention_by_owner(Time now) override;
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts() override;
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since) override;
+  [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
+                                                                         Time before) override;
+  [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since) override;
+  [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
+                                                     std::int32_t last_day) override;
+  [[nodiscard]] Result<bool> return_ledger_built() override;
+  [[nodiscard]] Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since,
+                                                         int limit) override;
+  [[nodiscard]] Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since) override;
+  [[nodiscard]] Status rebuild_return_ledger(const ReturnEntriesOf& entries_of) override;
 
   // ---- InboundMailStore, MailboxStateStore ----
   [[nodiscard]] Result<std::optional<InboundRecord>> find_inbound(const std::string& blob_key) override;

@@ -4,6 +4,7 @@
 #include <map>
 
 #include "adapters/postgres/rows.h"
+#include "engine/return_ledger.h"
 
 namespace redress::postgres {
 
@@ -268,6 +269,287 @@ Result<std::vector<WeeklyCount>> ReportRecords::weekly_counts(Time since) {
     for (int i = 0; i < rows->size(); ++i)
       out.push_back(WeeklyCount{rows->text(i, 0), rows->text(i, 1), from_micros(rows->integer(i, 2) * kDayMicros),
                                 rows->integer(i, 3)});
+    return out;
+  });
+}
+
+Result<std::vector<ReturnCaseHistory>> ReportRecords::return_histories(const std::string& workflow, Time before) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<ReturnCaseHistory>> {
+    // The events a return counts, from the append-only history (as SQLite's). The type list repeats
+    // the partial index events_returns's term (migration 4).
+    auto rows = db.query(
+        "SELECT c.id, c.reference, c.workflow, c.received_at, e.type, e.at, e.data FROM cases c "
+        "LEFT JOIN events e ON e.case_id = c.id AND e.at < $1 AND e.type IN ('case.resolved', 'case.withdrawn', "
+        "'case.reopened', 'client.vulnerability_flagged', 'client.vulnerability_cleared', 'redress.fulfilled') "
+        "WHERE c.received_at < $1 AND ($2 = '' OR c.workflow = $2) ORDER BY c.id, e.seq",
+        Params().add(to_micros(before)).add(workflow));
+    if (!rows) return rows.error();
+    std::vector<ReturnCaseHistory> out;
+    std::int64_t current = 0;
+    for (int i = 0; i < rows->size(); ++i) {
+      const std::int64_t id = rows->integer(i, 0);
+      if (out.empty() || id != current) {
+        current = id;
+        ReturnCaseHistory history;
+        history.reference = rows->text(i, 1);
+        history.workflow = rows->text(i, 2);
+        history.received_at = from_micros(rows->integer(i, 3));
+        out.push_back(std::move(history));
+      }
+      if (rows->is_null(i, 4)) continue;
+      if (auto event = return_event_of(rows->view(i, 4), from_micros(rows->integer(i, 5)), rows->view(i, 6)))
+        out.back().events.push_back(std::move(*event));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<SurveyAnswer>> ReportRecords::survey_answers(Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<SurveyAnswer>> {
+    auto rows = db.query(
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= $1 ORDER BY e.at, e.id",
+        Params().add(to_micros(since)));
+    if (!rows) return rows.error();
+    std::vector<SurveyAnswer> out;
+    for (int i = 0; i < rows->size(); ++i) {
+      SurveyAnswer answer;
+      answer.reference = rows->text(i, 0);
+      answer.workflow = rows->text(i, 1);
+      answer.touchpoint = rows->text(i, 2);
+      answer.owner_id = rows->text(i, 3);
+      answer.owner_team = rows->text(i, 4);
+      answer.at = from_micros(rows->integer(i, 5));
+      if (!read_survey_data(rows->view(i, 6), answer)) continue;
+      out.push_back(std::move(answer));
+    }
+    return out;
+  });
+}
+
+namespace {
+
+// The measures whose sums carry over from one period to the next (ReturnLedgerRows::before).
+constexpr const char* kLedgerCarriedMeasures = "('opened', 'closed', 'reopened', 'vulnerable_outstanding')";
+
+}  // namespace
+
+Result<ReturnLedgerRows> ReportRecords::return_days(const std::string& workflow, std::int32_t first_day,
+                                                    std::int32_t last_day) {
+  return pool_.with([&](Connection& db) -> Result<ReturnLedgerRows> {
+    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);  // the days and the sums of one snapshot
+    if (!transaction) return transaction.error();
+    Pipeline pipeline(db);
+    pipeline.add(
+        "SELECT day, workflow, measure, key, value FROM return_days WHERE day >= $1 AND day <= $2 "
+        "AND ($3 = '' OR workflow = $3) AND value <> 0",
+        Params().add(std::int64_t{first_day}).add(std::int64_t{last_day}).add(workflow));
+    pipeline.add(std::string("SELECT workflow, measure, sum(value)::bigint FROM return_days WHERE day < $1 "
+                             "AND ($2 = '' OR workflow = $2) AND measure IN ") +
+                     kLedgerCarriedMeasures + " GROUP BY workflow, measure",
+                 Params().add(std::int64_t{first_day}).add(workflow));
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    ReturnLedgerRows out;
+    const Rows& days = (*results)[0];
+    for (int i = 0; i < days.size(); ++i) {
+      auto measure = parse_ReturnMeasure(days.view(i, 2));
+      if (!measure) continue;  // a measure of a later redress
+      out.days.push_back(ReturnDay{days.text(i, 1), static_cast<std::int32_t>(days.integer(i, 0)), *measure,
+                                   days.text(i, 3), days.integer(i, 4)});
+    }
+    const Rows& before = (*results)[1];
+    for (int i = 0; i < before.size(); ++i) {
+      auto measure = parse_ReturnMeasure(before.view(i, 1));
+      if (!measure) continue;
+      out.before.push_back(ReturnDay{before.text(i, 0), first_day - 1, *measure, "", before.integer(i, 2)});
+    }
+    return out;
+  });
+}
+
+Result<bool> ReportRecords::return_ledger_built() {
+  return pool_.with([&](Connection& db) -> Result<bool> {
+    auto rows = db.query("SELECT built FROM return_ledger WHERE id = 1");
+    if (!rows) return rows.error();
+    return !rows->empty() && rows->boolean(0, 0);
+  });
+}
+
+Status ReportRecords::rebuild_return_ledger(Connection& db, const ReturnEntriesOf& entries_of) {
+  // Every node's writer adds to return_days before its COMMIT: locked, they wait, and what they
+  // add after this commit is of events this rebuild did not read.
+  if (auto s = db.execute("LOCK TABLE return_days IN EXCLUSIVE MODE"); !s) return s;
+  std::vector<ReturnEntry> all;
+  constexpr int kBatch = 2000;
+  for (std::int64_t after = 0;;) {
+    auto cases = db.query(std::string("SELECT ") + kCaseColumns + " FROM cases WHERE id > $1 ORDER BY id LIMIT $2",
+                          Params().add(after).add(std::int64_t{kBatch}));
+    if (!cases) return cases.error();
+    if (cases->empty()) break;
+    const std::int64_t first = read_case(*cases, 0).id;
+    const std::int64_t last = read_case(*cases, cases->size() - 1).id;
+    Pipeline pipeline(db);
+    pipeline.add(
+        "SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id BETWEEN $1 AND $2 AND type IN "
+        "('case.received', 'case.resolved', 'case.withdrawn', 'case.reopened', 'client.vulnerability_flagged', "
+        "'client.vulnerability_cleared', 'redress.fulfilled') ORDER BY case_id, seq",
+        Params().add(first).add(last));
+    pipeline.add(std::string("SELECT ") + kCommitmentColumns +
+                     " FROM commitments WHERE case_id BETWEEN $1 AND $2 AND kind = 'pledge' AND status IN "
+                     "('kept', 'broken') ORDER BY case_id, id",
+                 Params().add(first).add(last));
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    const Rows& events = (*results)[0];
+    const Rows& pledges = (*results)[1];
+    int e = 0, p = 0;
+    for (int i = 0; i < cases->size(); ++i) {
+      const Case record = read_case(*cases, i);
+      std::vector<Event> history;
+      for (; e < events.size() && events.integer(e, 0) <= record.id; ++e)
+        if (events.integer(e, 0) == record.id) history.push_back(read_event(events, e));
+      std::vector<Commitment> settled;
+      for (; p < pledges.size() && pledges.integer(p, 1) <= record.id; ++p)
+        if (pledges.integer(p, 1) == record.id) settled.push_back(read_commitment(pledges, p));
+      auto entries = entries_of(record, history, settled);
+      all.insert(all.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+    }
+    if (all.size() > 1000000) all = summed(std::move(all));
+    after = last;
+  }
+  if (auto s = db.execute("DELETE FROM return_days"); !s) return s;
+  const std::vector<ReturnEntry> rows = summed(std::move(all));
+  for (std::size_t start = 0; start < rows.size(); start += 1000) {
+    Pipeline inserts(db);
+    for (std::size_t i = start; i < rows.size() && i < start + 1000; ++i)
+      inserts.add("INSERT INTO return_days(day, workflow, measure, key, value) VALUES ($1,$2,$3,$4,$5)",
+                  Params()
+                      .add(std::int64_t{rows[i].day})
+                      .add(rows[i].workflow)
+                      .add(to_string(rows[i].measure))
+                      .add(rows[i].key)
+                      .add(rows[i].value));
+    if (auto done = inserts.run(); !done) return done.error();
+  }
+  return db.execute("UPDATE return_ledger SET built = true WHERE id = 1");
+}
+
+Result<TouchpointReport> ReportRecords::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  // As SQLite's (report_queries.cpp), each count an aggregate over the rows (PostgreSQL keeps no
+  // summaries: docs/scaling.md), in one snapshot and one round trip, and one more for the cases of
+  // the top causes.
+  return pool_.with([&](Connection& db) -> Result<TouchpointReport> {
+    auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);
+    if (!transaction) return transaction.error();
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    const std::int64_t first_day = to_micros(since) / kDay;
+    const std::int64_t from = first_day * kDay;
+    const Params window = Params().add(touchpoint).add(from);
+    Pipeline pipeline(db);
+    pipeline.add("SELECT count(*) FROM cases WHERE touchpoint = $1 AND received_at >= $2", window);
+    pipeline.add(
+        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
+        "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') FROM cases c "
+        "WHERE c.touchpoint = $1 AND c.received_at >= $2 ORDER BY c.received_at DESC LIMIT $3",
+        Params().add(touchpoint).add(from).add(std::int64_t{limit}));
+    pipeline.add(
+        "SELECT workflow, root_cause, count(*), count(*) FILTER (WHERE outcome IN ('upheld', 'partly_upheld')) "
+        "FROM cases WHERE touchpoint = $1 AND received_at >= $2 AND outcome IS NOT NULL GROUP BY 1, 2 "
+        "ORDER BY 3 DESC, 1, 2",
+        window);
+    pipeline.add(
+        "SELECT k.due_at / 86400000000, count(*) FROM commitments k JOIN cases c ON c.id = k.case_id "
+        "WHERE k.status = 'broken' AND k.due_at >= $2 AND c.touchpoint = $1 GROUP BY 1 ORDER BY 1",
+        window);
+    pipeline.add("SELECT " + report_columns() +
+                     " FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.status = 'broken' AND k.due_at >= $2 "
+                     "AND c.touchpoint = $1 ORDER BY k.due_at DESC LIMIT $3",
+                 Params().add(touchpoint).add(from).add(std::int64_t{limit}));
+    pipeline.add(
+        "SELECT c.reference, e.data FROM events e JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' "
+        "AND e.at >= $2 AND c.touchpoint = $1 ORDER BY e.at",
+        window);
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    TouchpointReport out;
+    out.received = (*results)[0].integer(0, 0);
+    const Rows& cases = (*results)[1];
+    for (int i = 0; i < cases.size(); ++i) {
+      TouchpointCase c;
+      c.reference = cases.text(i, 0);
+      c.subject = cases.text(i, 1);
+      c.workflow = cases.text(i, 2);
+      c.owner_id = cases.text(i, 3);
+      c.status = parse_CaseStatus(cases.view(i, 4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(cases.integer(i, 5));
+      if (!cases.is_null(i, 6)) c.outcome = parse_Outcome(cases.view(i, 6));
+      c.root_cause = cases.text(i, 7);
+      c.broken = cases.integer(i, 8);
+      out.cases.push_back(std::move(c));
+    }
+    const Rows& causes = (*results)[2];
+    for (int i = 0; i < causes.size(); ++i)
+      out.causes.push_back(
+          TouchpointCause{causes.text(i, 0), causes.text(i, 1), causes.integer(i, 2), causes.integer(i, 3), {}});
+    const Rows& by_day = (*results)[3];
+    for (int i = 0; i < by_day.size(); ++i) out.broken_by_day.emplace_back(by_day.integer(i, 0), by_day.integer(i, 1));
+    read_items((*results)[4], out.broken);
+    // The survey: every answer of the window added up, the latest `limit` listed.
+    const Rows& answers = (*results)[5];
+    for (int i = 0; i < answers.size(); ++i) {
+      SurveyAnswer answer;
+      if (!read_survey_data(answers.view(i, 1), answer)) continue;
+      ++out.survey.responses;
+      out.survey.overall += answer.overall;
+      if (answer.rater) {
+        ++out.survey.rated;
+        for (std::size_t d = 0; d < out.survey.scores.size(); ++d) out.survey.scores[d] += rater_score(*answer.rater, d);
+      }
+      out.answered.push_back(TouchpointAnswer{answers.text(i, 0), answer.overall});
+    }
+    std::reverse(out.answered.begin(), out.answered.end());
+    if (out.answered.size() > static_cast<std::size_t>(limit)) out.answered.resize(static_cast<std::size_t>(limit));
+    // The newest cases of the first five causes.
+    if (!out.causes.empty()) {
+      Pipeline references(db);
+      for (std::size_t i = 0; i < out.causes.size() && i < 5; ++i)
+        references.add(
+            "SELECT reference FROM cases WHERE touchpoint = $1 AND received_at >= $2 AND workflow = $3 "
+            "AND root_cause = $4 AND outcome IS NOT NULL ORDER BY received_at DESC LIMIT 10",
+            Params().add(touchpoint).add(from).add(out.causes[i].workflow).add(out.causes[i].root_cause));
+      auto found = references.run();
+      if (!found) return found.error();
+      for (std::size_t i = 0; i < found->size(); ++i)
+        for (int r = 0; r < (*found)[i].size(); ++r) out.causes[i].references.push_back((*found)[i].text(r, 0));
+    }
+    return out;
+  });
+}
+
+Result<std::vector<TouchpointCount>> ReportRecords::touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<TouchpointCount>> {
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    const std::int64_t from = (to_micros(since) / kDay) * kDay;
+    Pipeline pipeline(db);
+    pipeline.add("SELECT touchpoint, count(*) FROM cases WHERE received_at >= $1 GROUP BY 1", Params().add(from));
+    pipeline.add(
+        "SELECT c.touchpoint, count(*) FROM commitments k JOIN cases c ON c.id = k.case_id "
+        "WHERE k.status = 'broken' AND k.due_at >= $1 GROUP BY 1",
+        Params().add(from));
+    auto results = pipeline.run();
+    if (!results) return results.error();
+    std::vector<TouchpointCount> out;
+    for (const auto& touchpoint : touchpoints) {
+      TouchpointCount count{touchpoint, 0, 0};
+      for (int i = 0; i < (*results)[0].size(); ++i)
+        if ((*results)[0].view(i, 0) == touchpoint) count.received = (*results)[0].integer(i, 1);
+      for (int i = 0; i < (*results)[1].size(); ++i)
+        if ((*results)[1].view(i, 0) == touchpoint) count.broken = (*results)[1].integer(i, 1);
+      out.push_back(std::move(count));
+    }
     return out;
   });
 }

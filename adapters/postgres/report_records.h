@@ -22,6 +22,20 @@ class ReportRecords {
   [[nodiscard]] Result<std::vector<AttentionCount>> attention_by_owner(Time now);
   [[nodiscard]] Result<std::vector<EscalationCount>> escalation_counts();
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since);
+  // As SQLite's (adapters/sqlite/report_queries.h): from the events, through the partial indexes of
+  // migration 4.
+  [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow, Time before);
+  [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since);
+  // The return ledger (migration 8): the days of the summary each node's writer keeps.
+  [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
+                                                     std::int32_t last_day);
+  [[nodiscard]] Result<bool> return_ledger_built();
+  [[nodiscard]] Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since, int limit);
+  [[nodiscard]] Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since);
+  // The rebuild, on the writer's connection inside its transaction: return_days is locked against
+  // every node's writers first.
+  [[nodiscard]] static Status rebuild_return_ledger(Connection& db, const ReturnEntriesOf& entries_of);
 
  private:
   ConnectionPool& pool_;

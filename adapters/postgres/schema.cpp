@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kMigrationLock = "SELECT pg_advisory_xact_lock(7234298032989299)";
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
-constexpr std::array<const char*, 6> kMigrations{
+constexpr std::array<const char*, 7> kMigrations{
     // 1: the SQLite schema at its version 13, in PostgreSQL's types.
     R"sql(
 -- Gapless counters taken inside the writing transaction (case references per year).
@@ -476,6 +476,26 @@ CREATE TABLE canned_replies (
   updated_by TEXT NOT NULL,
   updated_at BIGINT NOT NULL
 );
+)sql",
+    // 7: the return ledger, as SQLite's migration 20 (engine/return_ledger.h). Each node's writer adds
+    // its group's entries to return_days before COMMIT, in key order (so that two nodes' groups
+    // never wait for each other in a cycle). Over cases already stored it is not built yet.
+    R"sql(
+CREATE TABLE return_days (
+  day      INTEGER NOT NULL,
+  workflow TEXT NOT NULL,
+  measure  TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  value    BIGINT NOT NULL,
+  PRIMARY KEY (day, workflow, measure, key)
+);
+CREATE TABLE return_ledger (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  built BOOLEAN NOT NULL
+);
+INSERT INTO return_ledger(id, built) VALUES (1, NOT EXISTS (SELECT 1 FROM cases));
+CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at, workflow, root_cause, outcome);
+CREATE INDEX commitments_broken_due ON commitments(due_at) WHERE status = 'broken';
 )sql",
 };
 

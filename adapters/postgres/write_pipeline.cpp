@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "adapters/postgres/rows.h"
+#include "engine/return_ledger.h"
 
 namespace redress::postgres {
 
@@ -155,6 +156,23 @@ Result<Committed> replay_creation(Connection& db, const std::string& reference) 
 // The NOTIFY payload that wakes the sleeping schedulers and delivery workers of every node
 // (listener.h): the earliest wake time the changes set, and whether they owe notifications; ""
 // when neither.
+// The return ledger's entries of `changes` (engine/return_ledger.h), added up and added to
+// `pipeline` as upserts of return_days in key order: groups on two nodes lock the rows they share
+// in the same order. Returns how many statements it added.
+std::size_t add_return_ledger(Pipeline& pipeline, const std::vector<const Change*>& changes) {
+  std::vector<ReturnEntry> entries;
+  for (const Change* change : changes)
+    entries.insert(entries.end(), change->return_entries.begin(), change->return_entries.end());
+  if (entries.empty()) return 0;
+  const std::vector<ReturnEntry> rows = summed(std::move(entries));
+  for (const auto& e : rows)
+    pipeline.add(
+        "INSERT INTO return_days(day, workflow, measure, key, value) VALUES ($1,$2,$3,$4,$5) "
+        "ON CONFLICT (day, workflow, measure, key) DO UPDATE SET value = return_days.value + excluded.value",
+        Params().add(std::int64_t{e.day}).add(e.workflow).add(to_string(e.measure)).add(e.key).add(e.value));
+  return rows.size();
+}
+
 std::string wake_payload(const std::vector<const Change*>& changes) {
   std::optional<Time> earliest_wake;
   bool owes = false;
@@ -414,11 +432,23 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     if (Status s = db.execute("ROLLBACK TO SAVEPOINT item; RELEASE SAVEPOINT item"); !s)
       return db.healthy() ? (refuse(group, s.error()), Pass::kAnswered) : Pass::kRetry;
   }
-  // Wake the sleeping schedulers and delivery workers of every node at the commit (listener.h).
-  // PostgreSQL delivers a NOTIFY only if the transaction commits.
+  // The return ledger's entries of every item that stands (add_return_ledger above).
   std::vector<const Change*> changes;
   for (std::size_t i = 0; i < group.size(); ++i)
     if (group[i].work && results[i] && results[i]->ok()) changes.push_back(&(*results[i])->change);
+  {
+    Pipeline upserts(db);
+    if (add_return_ledger(upserts, changes) > 0) {
+      if (auto written = upserts.run(); !written) {
+        if (db.last_failure() == Failure::kRetryable || db.last_failure() == Failure::kConnectionLost || !db.healthy())
+          return Pass::kRetry;
+        refuse(group, written.error());
+        return Pass::kAnswered;
+      }
+    }
+  }
+  // Wake the sleeping schedulers and delivery workers of every node at the commit (listener.h).
+  // PostgreSQL delivers a NOTIFY only if the transaction commits.
   if (std::string payload = wake_payload(changes); !payload.empty()) {
     if (Status s = [&]() -> Status {
           auto notified = db.query("SELECT pg_notify('redress_wake', $1)", Params().add(payload));
@@ -646,6 +676,7 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
     if (reserved.next <= reserved.last)
       rows.add("UPDATE sequences SET value = value - $2 WHERE name = $1",
                Params().add("reference-" + std::to_string(year)).add(reserved.last - reserved.next + 1));
+  add_return_ledger(rows, changes);
   if (std::string payload = wake_payload(changes); !payload.empty())
     rows.add("SELECT pg_notify('redress_wake', $1)", Params().add(payload));
   rows.add("COMMIT");

@@ -1,13 +1,12 @@
 #include "adapters/sqlite/report_queries.h"
 
-#include <boost/json.hpp>
-
 #include <algorithm>
 #include <map>
 
 #include "adapters/sqlite/rows.h"
 #include "engine/actions.h"
 #include "adapters/sqlite/summaries.h"
+#include "engine/return_ledger.h"
 
 namespace redress::sqlite {
 
@@ -331,15 +330,6 @@ Result<std::vector<WeeklyCount>> ReportQueries::weekly_counts(Time since) {
   });
 }
 
-namespace {
-
-std::string text_of(const boost::json::object& data, const char* key) {
-  const boost::json::value* value = data.if_contains(key);
-  return value && value->is_string() ? std::string(value->get_string()) : std::string();
-}
-
-}  // namespace
-
 Result<std::vector<ReturnCaseHistory>> ReportQueries::return_histories(const std::string& workflow, Time before) {
   return store_.readers.read([&](Connection& db) -> Result<std::vector<ReturnCaseHistory>> {
     // The events a return counts, from the append-only history: what was true at each moment,
@@ -365,38 +355,8 @@ Result<std::vector<ReturnCaseHistory>> ReportQueries::return_histories(const std
         out.push_back(std::move(history));
       }
       if (rows.is_null(4)) continue;
-      const std::string type = rows.text(4);
-      ReturnEvent event;
-      event.at = from_micros(rows.integer(5));
-      boost::system::error_code ec;
-      boost::json::value parsed = boost::json::parse(rows.text(6), ec);
-      const boost::json::object empty;
-      const boost::json::object& data = !ec && parsed.is_object() ? parsed.get_object() : empty;
-      if (type == "case.resolved") {
-        event.kind = ReturnEvent::Kind::kResolved;
-        event.outcome = parse_Outcome(text_of(data, "outcome"));
-        event.root_cause = text_of(data, "root_cause");
-        event.product = text_of(data, "product");
-      } else if (type == "case.withdrawn") {
-        event.kind = ReturnEvent::Kind::kWithdrawn;
-      } else if (type == "case.reopened") {
-        event.kind = ReturnEvent::Kind::kReopened;
-      } else if (type == "client.vulnerability_flagged") {
-        event.kind = ReturnEvent::Kind::kFlagged;
-      } else if (type == "client.vulnerability_cleared") {
-        event.kind = ReturnEvent::Kind::kCleared;
-      } else {
-        // redress.fulfilled: what was paid (fulfilments before issue 26 recorded no amount).
-        const std::string paid = text_of(data, "paid");
-        if (paid.empty()) continue;
-        auto minor = parse_amount_minor(boost::json::value(paid));
-        if (!minor) continue;
-        event.kind = ReturnEvent::Kind::kPaid;
-        event.paid_minor = *minor;
-        event.currency = text_of(data, "currency");
-        event.redress_kind = text_of(data, "kind");
-      }
-      out.back().events.push_back(std::move(event));
+      if (auto event = return_event_of(rows.text(4), from_micros(rows.integer(5)), rows.text(6)))
+        out.back().events.push_back(std::move(*event));
     }
     if (auto s = rows.status(); !s) return s.error();
     rows.reset();
@@ -420,25 +380,243 @@ Result<std::vector<SurveyAnswer>> ReportQueries::survey_answers(Time since) {
       answer.owner_id = rows.text(3);
       answer.owner_team = rows.text(4);
       answer.at = from_micros(rows.integer(5));
-      boost::system::error_code ec;
-      boost::json::value parsed = boost::json::parse(rows.text(6), ec);
-      if (ec || !parsed.is_object()) continue;
-      const boost::json::object& data = parsed.get_object();
-      auto score = [](const boost::json::value* v) { return v && v->is_int64() ? static_cast<int>(v->get_int64()) : 0; };
-      answer.overall = score(data.if_contains("overall"));
-      if (answer.overall == 0) answer.overall = score(data.if_contains("rating"));
-      if (const boost::json::value* rater = data.if_contains("rater"); rater && rater->is_object()) {
-        RaterScores scores;
-        int* fields[] = {&scores.reliability, &scores.assurance, &scores.tangibles, &scores.empathy,
-                         &scores.responsiveness};
-        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
-          *fields[i] = score(rater->get_object().if_contains(rater_dimensions()[i]));
-        answer.rater = scores;
-      }
+      if (!read_survey_data(rows.text(6), answer)) continue;
       out.push_back(std::move(answer));
     }
     if (auto s = rows.status(); !s) return s.error();
     rows.reset();
+    return out;
+  });
+}
+
+namespace {
+
+// The measures whose sums carry over from one period to the next (ReturnLedgerRows::before).
+constexpr const char* kCarriedMeasures = "('opened', 'closed', 'reopened', 'vulnerable_outstanding')";
+// The commitment columns of kReportColumns, as read_commitment reads them.
+constexpr const char* kLedgerPledgeColumns =
+    "k.id, k.case_id, k.kind, k.text, k.due_at, k.owner_id, k.client_visible, k.status, k.created_at, k.settled_at, "
+    "k.note, k.replaces_id, k.replaced_by_id, k.redress_id, k.pledge_key, k.warning_times, k.warnings_fired, "
+    "k.handled_at, k.handled_note, k.rule_due_at, k.exemption";
+
+}  // namespace
+
+Result<ReturnLedgerRows> ReportQueries::return_days(const std::string& workflow, std::int32_t first_day,
+                                                    std::int32_t last_day) {
+  // One read transaction: the days and the sums before them are of the same commit.
+  return store_.readers.read_current([&](Connection& db) -> Result<ReturnLedgerRows> {
+    ReturnLedgerRows out;
+    auto& days = db.cached(
+        "SELECT day, workflow, measure, key, value FROM return_days WHERE day >= ?1 AND day <= ?2 "
+        "AND (?3 = '' OR workflow = ?3) AND value <> 0");
+    days.bind(1, std::int64_t{first_day}).bind(2, std::int64_t{last_day}).bind(3, workflow);
+    while (days.step()) {
+      auto measure = parse_ReturnMeasure(days.text(2));
+      if (!measure) continue;  // a measure of a later redress
+      out.days.push_back(ReturnDay{days.text(1), static_cast<std::int32_t>(days.integer(0)), *measure, days.text(3),
+                                   days.integer(4)});
+    }
+    if (auto s = days.status(); !s) return s.error();
+    days.reset();
+    static const std::string before_sql =
+        std::string("SELECT workflow, measure, sum(value) FROM return_days WHERE day < ?1 AND (?2 = '' OR workflow = ?2) "
+                    "AND measure IN ") +
+        kCarriedMeasures + " GROUP BY workflow, measure";
+    auto& before = db.cached(before_sql.c_str());
+    before.bind(1, std::int64_t{first_day}).bind(2, workflow);
+    while (before.step()) {
+      auto measure = parse_ReturnMeasure(before.text(1));
+      if (!measure) continue;
+      out.before.push_back(ReturnDay{before.text(0), first_day - 1, *measure, "", before.integer(2)});
+    }
+    if (auto s = before.status(); !s) return s.error();
+    before.reset();
+    return out;
+  });
+}
+
+Result<bool> ReportQueries::return_ledger_built() {
+  return store_.readers.read([&](Connection& db) -> Result<bool> {
+    auto& built = db.cached("SELECT built FROM return_ledger WHERE id = 1");
+    bool answer = false;
+    if (built.step()) answer = built.integer(0) != 0;
+    if (auto s = built.status(); !s) return s.error();
+    built.reset();
+    return answer;
+  });
+}
+
+Status ReportQueries::rebuild_return_ledger(const ReturnEntriesOf& entries_of) {
+  return store_.writer.run_write([&](Connection& db) -> Status {
+    // Every case with its counted events and its settled pledges, merged by case id.
+    auto cases = db.prepare(std::string("SELECT ") + kCaseColumns + " FROM cases ORDER BY id");
+    if (!cases) return cases.error();
+    auto events = db.prepare(
+        "SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE type IN ('case.received', "
+        "'case.resolved', 'case.withdrawn', 'case.reopened', 'client.vulnerability_flagged', "
+        "'client.vulnerability_cleared', 'redress.fulfilled') ORDER BY case_id, seq");
+    if (!events) return events.error();
+    auto pledges = db.prepare(std::string("SELECT ") + kLedgerPledgeColumns +
+                              " FROM commitments k WHERE k.kind = 'pledge' AND k.status IN ('kept', 'broken') "
+                              "ORDER BY k.case_id, k.id");
+    if (!pledges) return pledges.error();
+    std::vector<ReturnEntry> all;
+    bool more_events = events->step();
+    bool more_pledges = pledges->step();
+    while (cases->step()) {
+      const Case record = read_case(*cases, 0);
+      std::vector<Event> history;
+      for (; more_events && events->integer(0) <= record.id; more_events = events->step()) {
+        if (events->integer(0) < record.id) continue;  // an orphan event (audit verify names it)
+        history.push_back(Event{record.id, events->integer(1), events->text(2), from_micros(events->integer(3)),
+                                events->text(4), events->text(5), events->text(6)});
+      }
+      std::vector<Commitment> settled;
+      for (; more_pledges && pledges->integer(1) <= record.id; more_pledges = pledges->step())
+        if (pledges->integer(1) == record.id) settled.push_back(read_commitment(*pledges, 0));
+      auto entries = entries_of(record, history, settled);
+      all.insert(all.end(), std::make_move_iterator(entries.begin()), std::make_move_iterator(entries.end()));
+      if (all.size() > 1000000) all = summed(std::move(all));
+    }
+    for (auto* statement : {&*cases, &*events, &*pledges})
+      if (auto s = statement->status(); !s) return s;
+    if (auto s = db.exec("DELETE FROM return_days"); !s) return s;
+    auto& put = db.cached("INSERT INTO return_days(day, workflow, measure, key, value) VALUES (?1,?2,?3,?4,?5)");
+    for (const auto& e : summed(std::move(all))) {
+      put.bind(1, std::int64_t{e.day}).bind(2, e.workflow).bind(3, to_string(e.measure)).bind(4, e.key).bind(5, e.value);
+      if (auto s = put.run(); !s) return s;
+    }
+    return db.exec("UPDATE return_ledger SET built = 1 WHERE id = 1");
+  });
+}
+
+Result<TouchpointReport> ReportQueries::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  // One read transaction, reads bounded whatever the touchpoint's history: the counts from the
+  // summaries (report_received, report_touchpoints), the root causes from the covering index
+  // cases_touchpoint, the lists by LIMIT on an index in their order (migration 20).
+  return store_.readers.read_current([&](Connection& db) -> Result<TouchpointReport> {
+    TouchpointReport out;
+    constexpr std::int64_t kDay = 86400LL * 1000000LL;
+    const std::int64_t first_day = day_of(since);
+    const std::int64_t from = first_day * kDay;
+    auto& received = db.cached(
+        "SELECT coalesce(sum(received), 0) FROM report_received WHERE day >= ?1 AND dimension = 'touchpoint' "
+        "AND value = ?2");
+    received.bind(1, first_day).bind(2, touchpoint);
+    if (received.step()) out.received = received.integer(0);
+    if (auto s = received.status(); !s) return s.error();
+    received.reset();
+
+    auto& newest = db.cached(
+        "SELECT c.reference, c.subject, c.workflow, c.owner_id, c.status, c.received_at, c.outcome, c.root_cause, "
+        "(SELECT count(*) FROM commitments k WHERE k.case_id = c.id AND k.status = 'broken') "
+        "FROM cases c INDEXED BY cases_touchpoint WHERE c.touchpoint = ?1 AND c.received_at >= ?2 "
+        "ORDER BY c.received_at DESC LIMIT ?3");
+    newest.bind(1, touchpoint).bind(2, from).bind(3, limit);
+    while (newest.step()) {
+      TouchpointCase c;
+      c.reference = newest.text(0);
+      c.subject = newest.text(1);
+      c.workflow = newest.text(2);
+      c.owner_id = newest.text(3);
+      c.status = parse_CaseStatus(newest.text(4)).value_or(CaseStatus::kReceived);
+      c.received_at = from_micros(newest.integer(5));
+      if (!newest.is_null(6)) c.outcome = parse_Outcome(newest.text(6));
+      c.root_cause = newest.text(7);
+      c.broken = newest.integer(8);
+      out.cases.push_back(std::move(c));
+    }
+    if (auto s = newest.status(); !s) return s.error();
+    newest.reset();
+
+    auto& causes = db.cached(
+        "SELECT workflow, root_cause, count(*), sum(outcome IN ('upheld', 'partly_upheld')) "
+        "FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2 AND outcome IS NOT NULL "
+        "GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2");
+    causes.bind(1, touchpoint).bind(2, from);
+    while (causes.step())
+      out.causes.push_back(TouchpointCause{causes.text(0), causes.text(1), causes.integer(2), causes.integer(3), {}});
+    if (auto s = causes.status(); !s) return s.error();
+    causes.reset();
+    auto& cases_of = db.cached(
+        "SELECT reference FROM cases INDEXED BY cases_touchpoint WHERE touchpoint = ?1 AND received_at >= ?2 "
+        "AND workflow = ?3 AND root_cause = ?4 AND outcome IS NOT NULL ORDER BY received_at DESC LIMIT ?5");
+    for (std::size_t i = 0; i < out.causes.size() && i < 5; ++i) {
+      cases_of.bind(1, touchpoint).bind(2, from).bind(3, out.causes[i].workflow).bind(4, out.causes[i].root_cause).bind(5, 10);
+      while (cases_of.step()) out.causes[i].references.push_back(cases_of.text(0));
+      if (auto s = cases_of.status(); !s) return s.error();
+      cases_of.reset();
+    }
+
+    auto& by_day = db.cached(
+        "SELECT day, n FROM report_touchpoints WHERE day >= ?1 AND touchpoint = ?2 AND measure = 'broken' AND n <> 0 "
+        "ORDER BY day");
+    by_day.bind(1, first_day).bind(2, touchpoint);
+    while (by_day.step()) out.broken_by_day.emplace_back(by_day.integer(0), by_day.integer(1));
+    if (auto s = by_day.status(); !s) return s.error();
+    by_day.reset();
+    static const std::string broken_sql =
+        std::string("SELECT ") + kReportColumns +
+        " FROM commitments k INDEXED BY commitments_broken_due JOIN cases c ON c.id = k.case_id "
+        "WHERE k.status = 'broken' AND k.due_at >= ?2 AND c.touchpoint = ?1 ORDER BY k.due_at DESC LIMIT ?3";
+    auto& broken = db.cached(broken_sql.c_str());
+    broken.bind(1, touchpoint).bind(2, from).bind(3, limit);
+    if (auto s = read_items(broken, out.broken); !s) return s.error();
+
+    auto& survey = db.cached(
+        "SELECT measure, key, sum(n) FROM report_touchpoints WHERE day >= ?1 AND touchpoint = ?2 "
+        "AND measure IN ('survey_responses', 'survey_overall', 'survey_rated', 'survey_score') GROUP BY 1, 2");
+    survey.bind(1, first_day).bind(2, touchpoint);
+    while (survey.step()) {
+      const std::string measure = survey.text(0);
+      const std::int64_t n = survey.integer(2);
+      if (measure == "survey_responses") out.survey.responses = n;
+      if (measure == "survey_overall") out.survey.overall = n;
+      if (measure == "survey_rated") out.survey.rated = n;
+      if (measure == "survey_score")
+        for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+          if (survey.text(1) == rater_dimensions()[i]) out.survey.scores[i] = n;
+    }
+    if (auto s = survey.status(); !s) return s.error();
+    survey.reset();
+    auto& answered = db.cached(
+        "SELECT c.reference, e.data FROM events e INDEXED BY events_surveys JOIN cases c ON c.id = e.case_id "
+        "WHERE e.type = 'survey.submitted' AND e.at >= ?2 AND c.touchpoint = ?1 ORDER BY e.at DESC LIMIT ?3");
+    answered.bind(1, touchpoint).bind(2, from).bind(3, limit);
+    while (answered.step()) {
+      SurveyAnswer answer;
+      if (read_survey_data(answered.text(1), answer))
+        out.answered.push_back(TouchpointAnswer{answered.text(0), answer.overall});
+    }
+    if (auto s = answered.status(); !s) return s.error();
+    answered.reset();
+    return out;
+  });
+}
+
+Result<std::vector<TouchpointCount>> ReportQueries::touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since) {
+  // From the summaries: the cases received (report_received) and the broken commitments
+  // (report_touchpoints) of the days from that of `since`.
+  return store_.readers.read_current([&](Connection& db) -> Result<std::vector<TouchpointCount>> {
+    std::map<std::string, TouchpointCount> counts;
+    for (const auto& t : touchpoints) counts[t] = TouchpointCount{t, 0, 0};
+    auto& received = db.cached(
+        "SELECT value, sum(received) FROM report_received WHERE day >= ?1 AND dimension = 'touchpoint' GROUP BY 1");
+    received.bind(1, day_of(since));
+    while (received.step())
+      if (auto it = counts.find(received.text(0)); it != counts.end()) it->second.received = received.integer(1);
+    if (auto s = received.status(); !s) return s.error();
+    received.reset();
+    auto& broken = db.cached(
+        "SELECT touchpoint, sum(n) FROM report_touchpoints WHERE day >= ?1 AND measure = 'broken' GROUP BY 1");
+    broken.bind(1, day_of(since));
+    while (broken.step())
+      if (auto it = counts.find(broken.text(0)); it != counts.end()) it->second.broken = broken.integer(1);
+    if (auto s = broken.status(); !s) return s.error();
+    broken.reset();
+    std::vector<TouchpointCount> out;
+    for (const auto& t : touchpoints) out.push_back(counts[t]);
     return out;
   });
 }

@@ -26,6 +26,15 @@ class ReportQueries {
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since);
   [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow, Time before);
   [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since);
+  // The return ledger (migration 20): its days read from the summary the writer keeps; the rebuild
+  // runs in the writer's transaction, so no change is written between its reads and its writes.
+  [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
+                                                     std::int32_t last_day);
+  [[nodiscard]] Result<bool> return_ledger_built();
+  [[nodiscard]] Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since, int limit);
+  [[nodiscard]] Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since);
+  [[nodiscard]] Status rebuild_return_ledger(const ReturnEntriesOf& entries_of);
 
  private:
   StoreAccess store_;

@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 17> kMigrations{
+constexpr std::array<const char*, 20> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -740,6 +740,42 @@ CREATE TABLE canned_replies (
   updated_at INTEGER NOT NULL
 ) STRICT;
 )sql",
+    // 20: the return ledger (engine/return_ledger.h), and what the touchpoint pages read: two
+    // indexes and the report_touchpoints summary. The writer adds each change's entries to return_days,
+    // per local day, workflow, measure and key, in the change's transaction (summaries.h). Over cases
+    // already stored it is not built yet: return_ledger says so, and the first start with the
+    // workflows rebuilds it from the histories (ReportStore::rebuild_return_ledger).
+    R"sql(
+CREATE TABLE return_days (
+  day      INTEGER NOT NULL,  -- days since 1970-01-01, the local date in the workflow's time zone
+  workflow TEXT NOT NULL,
+  measure  TEXT NOT NULL,
+  key      TEXT NOT NULL,
+  value    INTEGER NOT NULL,
+  PRIMARY KEY (day, workflow, measure, key)
+) STRICT, WITHOUT ROWID;
+CREATE TABLE return_ledger (
+  id    INTEGER PRIMARY KEY CHECK (id = 1),
+  built INTEGER NOT NULL
+) STRICT;
+INSERT INTO return_ledger(id, built) VALUES (1, NOT EXISTS (SELECT 1 FROM cases));
+-- Moments of truth (/staff/touchpoints/{touchpoint}): the cases that arose at a touchpoint lately,
+-- with what their resolution recorded, so that the page's root causes read the index alone. A
+-- resolution and a reopening change its entry; nothing else does.
+CREATE INDEX cases_touchpoint ON cases(touchpoint, received_at, workflow, root_cause, outcome);
+-- The broken commitments, latest due first (only those rows pay for it).
+CREATE INDEX commitments_broken_due ON commitments(due_at) WHERE status = 'broken';
+-- Per touchpoint and UTC day: commitments broken (by the day they fell due) and the survey's answers.
+-- Kept by the writer like the other summaries (summaries.h); filled from the rows after this SQL.
+CREATE TABLE report_touchpoints (
+  day        INTEGER NOT NULL,
+  touchpoint TEXT NOT NULL,
+  measure    TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  n          INTEGER NOT NULL,
+  PRIMARY KEY (day, touchpoint, measure, key)
+) STRICT, WITHOUT ROWID;
+)sql",
 };
 
 // The summaries each migration creates, filled from the rows after its SQL, in its transaction, by
@@ -769,6 +805,7 @@ Status apply_migration(Connection& connection, int version) {
         if (applied) applied = fill_summary(connection, summary);
   if (applied && version == kSummariesKeptByWriter) applied = rebuild_summaries(connection);
   if (applied && version == kPledgeAttainment) applied = fill_summary(connection, Summary::kPledges);
+  if (applied && version == kTouchpointsSummaryMigration) applied = fill_summary(connection, Summary::kTouchpoints);
   return applied;
 }
 

@@ -333,6 +333,26 @@ Result<std::vector<ReturnCaseHistory>> SqliteStore::return_histories(const std::
 
 Result<std::vector<SurveyAnswer>> SqliteStore::survey_answers(Time since) { return reports_.survey_answers(since); }
 
+Result<ReturnLedgerRows> SqliteStore::return_days(const std::string& workflow, std::int32_t first_day,
+                                                  std::int32_t last_day) {
+  return reports_.return_days(workflow, first_day, last_day);
+}
+
+Result<bool> SqliteStore::return_ledger_built() { return reports_.return_ledger_built(); }
+
+Result<TouchpointReport> SqliteStore::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
+  return reports_.touchpoint_report(touchpoint, since, limit);
+}
+
+Result<std::vector<TouchpointCount>> SqliteStore::touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                    Time since) {
+  return reports_.touchpoint_counts(touchpoints, since);
+}
+
+Status SqliteStore::rebuild_return_ledger(const ReturnEntriesOf& entries_of) {
+  return reports_.rebuild_return_ledger(entries_of);
+}
+
 // ---- forwarded to MailboxRecords ----------------------------------------------------------------
 
 Result<std::vector<CannedReply>> SqliteStore::list_canned_replies() { return canned_replies_.list_canned_replies(); }

@@ -152,6 +152,14 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
                                                                          Time before) override;
   [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since) override;
+  [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
+                                                     std::int32_t last_day) override;
+  [[nodiscard]] Result<bool> return_ledger_built() override;
+  [[nodiscard]] Result<TouchpointReport> touchpoint_report(const std::string& touchpoint, Time since,
+                                                         int limit) override;
+  [[nodiscard]] Result<std::vector<TouchpointCount>> touchpoint_counts(const std::vector<std::string>& touchpoints,
+                                                                      Time since) override;
+  [[nodiscard]] Status rebuild_return_ledger(const ReturnEntriesOf& entries_of) override;
 
   // OutboxRecords.
   [[nodiscard]] Result<std::vector<OutboxItem>> claim_notifications(NotificationDraft::Channel channel, Time now,

@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "adapters/sqlite/database.h"
+#include "engine/actions.h"
+#include "ports/report_store.h"
 
 namespace redress::sqlite {
 
@@ -61,6 +63,9 @@ struct Definition {
   // columns a later definition reads exist.
   const char* legacy_aggregate = nullptr;
   int since = 0;
+  // The migration that creates the table (0: one of the first ones, 6 and 8): before it, a rebuild
+  // (migration 12's) and a check skip the summary.
+  int created = 0;
 };
 constexpr Definition kDefinitions[] = {
     // Commitments kept or broken, by the day they settled, owner, kind, status and pledge (for kind
@@ -108,9 +113,32 @@ constexpr Definition kDefinitions[] = {
      "SELECT owner_id, sum(status = 'open') AS open_commitments, sum(status = 'open' AND warnings_fired > 0) AS "
      "at_risk, sum(status = 'broken' AND handled_at IS NULL) AS broken_unhandled FROM commitments GROUP BY owner_id",
      "open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0"},
+    // Moments of truth, per touchpoint (the case's): commitments broken, by the day they fell due;
+    // survey answers by the day given — responses, the sum of the overall answers (or the rating of
+    // before RATER), the answers that rated RATER, and each dimension's sum over those.
+    {"report_touchpoints", "day, touchpoint, measure, key, n",
+     "SELECT k.due_at / 86400000000 AS day, c.touchpoint AS touchpoint, 'broken' AS measure, '' AS key, count(*) AS n "
+     "FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.status = 'broken' GROUP BY 1, 2 "
+     "UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_responses', '', count(*) FROM events e "
+     "JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' GROUP BY 1, 2 "
+     "UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_overall', '', "
+     "sum(coalesce(nullif(json_extract(e.data, '$.overall'), 0), json_extract(e.data, '$.rating'), 0)) FROM events e "
+     "JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' GROUP BY 1, 2 "
+     "UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_rated', '', count(*) FROM events e "
+     "JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' AND json_type(e.data, '$.rater') = 'object' "
+     "GROUP BY 1, 2 "
+     "UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_score', d.name, "
+     "sum(coalesce(json_extract(e.data, '$.rater.' || d.name), 0)) FROM events e JOIN cases c ON c.id = e.case_id "
+     "JOIN (SELECT 'reliability' AS name UNION ALL SELECT 'assurance' UNION ALL SELECT 'tangibles' UNION ALL "
+     "SELECT 'empathy' UNION ALL SELECT 'responsiveness') d "
+     "WHERE e.type = 'survey.submitted' AND json_type(e.data, '$.rater') = 'object' GROUP BY 1, 2, 4",
+     "n <> 0",
+     nullptr,
+     0,
+     kTouchpointsSummaryMigration},
 };
 
-static_assert(std::size(kDefinitions) == static_cast<std::size_t>(Summary::kAttention) + 1,
+static_assert(std::size(kDefinitions) == static_cast<std::size_t>(Summary::kTouchpoints) + 1,
               "one per Summary, in order");
 
 const Definition& definition(Summary summary) { return kDefinitions[static_cast<std::size_t>(summary)]; }
@@ -191,8 +219,37 @@ void SummaryDeltas::attention(const Commitment& k, int sign) {
   row.broken_unhandled += sign * (k.status == CommitmentStatus::kBroken && !k.handled_at);
 }
 
+void SummaryDeltas::returns_written(const std::vector<ReturnEntry>& entries) {
+  for (const auto& e : entries)
+    returns_[{e.day, e.workflow, std::string(to_string(e.measure)), e.key}] += e.value;
+}
+
+void SummaryDeltas::touchpoint_commitment(const std::string& touchpoint, const Commitment* before,
+                                          const Commitment& after) {
+  const bool was = before && before->status == CommitmentStatus::kBroken;
+  const bool is = after.status == CommitmentStatus::kBroken;
+  if (was && is && before->due_at == after.due_at) return;
+  if (was) touchpoints_[{day_of(before->due_at), touchpoint, "broken", ""}] -= 1;
+  if (is) touchpoints_[{day_of(after.due_at), touchpoint, "broken", ""}] += 1;
+}
+
+void SummaryDeltas::survey_written(const std::string& touchpoint, const Event& event) {
+  SurveyAnswer answer;
+  if (!read_survey_data(event.data, answer)) return;
+  const std::int64_t day = day_of(event.at);
+  touchpoints_[{day, touchpoint, "survey_responses", ""}] += 1;
+  touchpoints_[{day, touchpoint, "survey_overall", ""}] += answer.overall;
+  if (!answer.rater) return;
+  touchpoints_[{day, touchpoint, "survey_rated", ""}] += 1;
+  for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+    touchpoints_[{day, touchpoint, "survey_score", std::string(rater_dimensions()[i])}] +=
+        rater_score(*answer.rater, i);
+}
+
 void SummaryDeltas::merge(const SummaryDeltas& other) {
   merge_counts(settled_, other.settled_);
+  merge_counts(touchpoints_, other.touchpoints_);
+  merge_counts(returns_, other.returns_);
   merge_counts(pledges_, other.pledges_);
   merge_counts(received_, other.received_);
   merge_counts(open_, other.open_);
@@ -218,11 +275,13 @@ void SummaryDeltas::clear() {
   received_.clear();
   open_.clear();
   attention_.clear();
+  touchpoints_.clear();
+  returns_.clear();
 }
 
 bool SummaryDeltas::empty() const {
   return settled_.empty() && pledges_.empty() && owner_cases_.empty() && received_.empty() && open_.empty() &&
-         attention_.empty();
+         attention_.empty() && touchpoints_.empty() && returns_.empty();
 }
 
 Status SummaryDeltas::apply(Connection& db) const {
@@ -280,6 +339,24 @@ Status SummaryDeltas::apply(Connection& db) const {
     put.bind_static(1, owner).bind(2, d.open).bind(3, d.at_risk).bind(4, d.broken_unhandled);
     if (auto s = put.run(); !s) return s;
   }
+  for (const auto& [key, n] : touchpoints_) {
+    if (n == 0) continue;
+    const auto& [day, touchpoint, measure, entry_key] = key;
+    auto& put = db.cached(
+        "INSERT INTO report_touchpoints(day, touchpoint, measure, key, n) VALUES (?1,?2,?3,?4,?5) "
+        "ON CONFLICT DO UPDATE SET n = n + excluded.n");
+    put.bind(1, day).bind_static(2, touchpoint).bind_static(3, measure).bind_static(4, entry_key).bind(5, n);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, value] : returns_) {
+    if (value == 0) continue;
+    const auto& [day, workflow, measure, entry_key] = key;
+    auto& put = db.cached(
+        "INSERT INTO return_days(day, workflow, measure, key, value) VALUES (?1,?2,?3,?4,?5) "
+        "ON CONFLICT DO UPDATE SET value = value + excluded.value");
+    put.bind(1, std::int64_t{day}).bind_static(2, workflow).bind_static(3, measure).bind_static(4, entry_key).bind(5, value);
+    if (auto s = put.run(); !s) return s;
+  }
   return Status::success();
 }
 
@@ -301,17 +378,28 @@ Status fill_summary(Connection& db, Summary summary) {
   return db.exec(std::string("INSERT INTO ") + d.table + "(" + d.columns + ") " + aggregate);
 }
 
+namespace {
+
+// Whether the summary's table exists at the database's schema version (inside a migration,
+// user_version is still the version before it).
+bool exists_in(Connection& db, const Definition& d) { return d.created == 0 || schema_version_of(db) >= d.created; }
+
+}  // namespace
+
 Status rebuild_summaries(Connection& db) {
   for (const auto& d : kDefinitions)
-    if (auto s = db.exec(std::string("DELETE FROM ") + d.table); !s) return s;
+    if (exists_in(db, d))
+      if (auto s = db.exec(std::string("DELETE FROM ") + d.table); !s) return s;
   for (std::size_t i = 0; i < std::size(kDefinitions); ++i)
-    if (auto s = fill_summary(db, static_cast<Summary>(i)); !s) return s;
+    if (exists_in(db, kDefinitions[i]))
+      if (auto s = fill_summary(db, static_cast<Summary>(i)); !s) return s;
   return Status::success();
 }
 
 Result<std::string> check_summaries(Connection& db) {
   std::string differing;
   for (const auto& d : kDefinitions) {
+    if (!exists_in(db, d)) continue;
     std::string summary = std::string("SELECT ") + d.columns + " FROM " + d.table + " WHERE " + d.counting;
     std::string direct = std::string("SELECT * FROM (") + d.aggregate + ") WHERE " + d.counting;
     std::string sql =

@@ -17,8 +17,10 @@
 #include <map>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "engine/model.h"
+#include "engine/return_entry.h"
 #include "engine/result.h"
 
 namespace redress::sqlite {
@@ -37,6 +39,12 @@ class SummaryDeltas {
   void case_written(const Case* before, const Case& after);
   // A commitment row written: `before` null for an insert.
   void commitment_written(const Commitment* before, const Commitment& after);
+  // A change's return ledger entries (engine/return_ledger.h), added to return_days (migration 20).
+  void returns_written(const std::vector<ReturnEntry>& entries);
+  // report_touchpoints (migration 20): a commitment of a case at `touchpoint` written (broken ones
+  // count by the day they fell due), and a survey answer recorded about such a case (by its day).
+  void touchpoint_commitment(const std::string& touchpoint, const Commitment* before, const Commitment& after);
+  void survey_written(const std::string& touchpoint, const Event& event);
   // Adds `other`'s deltas to these (an item's, once the item has succeeded).
   void merge(const SummaryDeltas& other);
   void clear();
@@ -70,13 +78,21 @@ class SummaryDeltas {
   std::map<std::pair<std::string, int>, std::int64_t> open_;
   // report_attention: owner → counts.
   std::map<std::string, Attention> attention_;
+  // report_touchpoints: (day, touchpoint, measure, key) → n.
+  std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, std::int64_t> touchpoints_;
+  // return_days: (day, workflow, measure, key) → value. Not one of the Summary definitions below:
+  // its entries are the engine's, so it is rebuilt from the histories by the engine
+  // (ReportStore::rebuild_return_ledger), not from an aggregate here.
+  std::map<std::tuple<std::int32_t, std::string, std::string, std::string>, std::int64_t> returns_;
 };
 
 // The summary tables. Each has one definition (summaries.cpp): the aggregate over the case and
 // commitment rows it stands for, which the migration that creates it fills it with (migrations 6
 // and 8: a definition that reads a later column keeps the aggregate those versions can run beside
 // it), rebuild_summaries rebuilds it with and check_summaries compares it against.
-enum class Summary { kSettled, kPledges, kOwnerCases, kReceived, kOpen, kAttention };
+enum class Summary { kSettled, kPledges, kOwnerCases, kReceived, kOpen, kAttention, kTouchpoints };
+// The migration that creates report_touchpoints (schema.cpp): before it, rebuilds and checks skip it.
+inline constexpr int kTouchpointsSummaryMigration = 20;
 // Adds the rows of `summary`'s aggregate to its table (empty: it then equals the aggregate).
 [[nodiscard]] Status fill_summary(Connection& db, Summary summary);
 // Rebuilds every summary from the case and commitment rows.

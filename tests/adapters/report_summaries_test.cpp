@@ -107,6 +107,13 @@ TEST_CASE("report summaries: the writer keeps every summary equal to the aggrega
       rows(db,
            "SELECT count(*) FROM report_attention WHERE open_commitments < 0 OR at_risk < 0 OR broken_unhandled < 0") ==
       std::vector<std::string>{"0"});
+  // The touchpoints' summary (migration 20) counts broken commitments and survey answers too; the
+  // check below compares it with its definition.
+  CHECK(rows(db, "SELECT count(*) > 10 FROM report_touchpoints WHERE measure = 'broken' AND n > 0") ==
+        std::vector<std::string>{"1"});
+  CHECK(rows(db, "SELECT count(*) > 10 FROM report_touchpoints WHERE measure = 'survey_score' AND n > 0") ==
+        std::vector<std::string>{"1"});
+  CHECK(rows(db, "SELECT count(*) FROM report_touchpoints WHERE n < 0") == std::vector<std::string>{"0"});
   // And the store's own check agrees (what `redress audit summaries` runs).
   auto differing = sqlite::check_summaries(db);
   REQUIRE(differing.ok());

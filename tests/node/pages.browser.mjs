@@ -3,7 +3,8 @@
 // accepts redress and rates the service; an agent signs in, takes a case, makes and keeps promises;
 // with the clock moved past a due time, the manager's board shows the broken promise and the
 // owner's reliability falls. A client files a complaint with a photo at /complain; the agent downloads
-// it from the case and logs a letter at the desk. Hostile text in every shown field stays text. Each page is saved as a
+// it from the case and logs a letter at the desk. The manager follows the board's ranking to a
+// touchpoint's page (moments of truth) and from it to the cases behind its numbers. Hostile text in every shown field stays text. Each page is saved as a
 // screenshot in $REDRESS_SCREENSHOTS.
 //
 // Run: REDRESS_BINARY=build/redress node --test tests/node/pages.browser.mjs (ctest does this).
@@ -237,8 +238,9 @@ test("an agent signs in, takes a case and makes promises; the board shows the br
   assert.match(attention, /broken/);
   const afterRow = await ownerRow().innerText();
   assert.match(afterRow, /50%/, `one kept, one broken: ${afterRow}`);
-  // Two trends, each workflow's returns (four shipped) and the survey's months.
-  assert.equal(await manager.locator("svg.chart").count(), 7);
+  // Two trends, each workflow's returns (four shipped), the survey's months, and retail's root causes
+  // (the first test's case was resolved, recording none).
+  assert.equal(await manager.locator("svg.chart").count(), 8);
   assert.ok((await manager.locator("#returns_fca-disp").innerText()).includes("Within 3 business days"));
   await assertInert(manager);
   await shot(manager, "board-after");
@@ -461,5 +463,51 @@ test("a client switches their status page to Welsh; it stays Welsh, and its form
   await page.getByLabel("Ysgrifennwch atom").fill("Diolch.");
   await page.getByRole("button", { name: "Anfon", exact: true }).click();
   await page.getByText("mae eich neges wedi dod i law").waitFor();
+  await context.close();
+});
+
+test("moments of truth: the board ranks touchpoints; a touchpoint's page shows its trend, broken promises and cases", async () => {
+  // Two complaints on the phone, one with a promise that breaks.
+  const refs = [];
+  for (const subject of [`On hold for an hour ${X}`, `No call-back ${X}`]) {
+    const created = await api("POST", "/v1/cases", {
+      client: { name: `Lee ${X}`, email: "lee@example.org" },
+      category: "service", touchpoint: "phone_contact", workflow: "retail", subject, description: `Rang twice ${X}`,
+    });
+    refs.push(created.reference);
+    await api("POST", `/v1/cases/${created.reference}/actions`, { action: "assign", owner: ids.agent });
+  }
+  await api("POST", `/v1/cases/${refs[1]}/commitments`, { text: `Call back by noon ${X}`, due_in: "PT1H" });
+  await api("POST", "/v1/admin/clock", { advance: "PT2H" });
+
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const manager = await signIn(context, "manager@example.org", "/staff/board");
+  const ranking = manager.locator("#touchpoints");
+  assert.match(await ranking.innerText(), /On the phone/);
+  await ranking.getByRole("link", { name: "On the phone" }).click();
+  await manager.waitForURL(base + "/staff/touchpoints/phone_contact");
+  const main = manager.locator("main");
+  assert.equal(await manager.locator("h1").innerText(), "Moments of truth: On the phone");
+  assert.match(await main.innerText(), /Calls to and from the contact centre/);
+  assert.match(await main.innerText(), /contact-centre/);
+  // The weekly trend as a chart, with its table.
+  assert.equal(await manager.locator("svg.chart").count(), 1);
+  assert.match(await manager.locator("#touchpoint-weeks").innerText(), /Week of/);
+  // The broken promise and every complaint, each linked to its case.
+  const broken = await manager.locator("#touchpoint-broken").innerText();
+  assert.ok(broken.includes(`Call back by noon ${X}`), broken);
+  for (const ref of refs) assert.equal(await manager.locator("#touchpoint-cases").getByRole("link", { name: ref }).count(), 1);
+  await assertInert(manager);
+  await shot(manager, "staff-touchpoint");
+  await manager.locator("#touchpoint-broken").getByRole("link", { name: refs[1] }).click();
+  await manager.waitForURL(base + `/staff/cases/${refs[1]}`);
+  await manager.goto(base + "/staff/touchpoints");
+  assert.match(await manager.locator("#touchpoints").innerText(), /On the phone/);
+  await shot(manager, "staff-touchpoints");
+  // Agents may not open it.
+  const agentContext = await browser.newContext();
+  await signIn(agentContext, "agent@example.org");
+  assert.equal((await agentContext.request.get(base + "/staff/touchpoints/phone_contact")).status(), 403);
+  await agentContext.close();
   await context.close();
 });

@@ -2,9 +2,12 @@
 // the published workflows with their taxonomies; a resolution that records its root cause and
 // product, required where the workflow says so; redress paid on fulfilment; a client flagged as
 // vulnerable, which staff see and the client's page, API and mail never do.
+#include <sqlite3.h>
+
 #include <regex>
 
 #include "adapters/peers.h"
+#include "support/postgres.h"
 #include "web/pages/html.h"
 #include "web/support.h"
 
@@ -380,10 +383,11 @@ TEST_CASE("measuring: a vulnerable client's flag shows to staff, never on the cl
   CHECK(has(types, "client.vulnerability_cleared"));
 }
 
-TEST_CASE("measuring: returns for a past period, from the history, are the same after later changes",
-          "[web][measuring][returns]") {
+// Both stores: the SQLite file (`database_url` empty) or a PostgreSQL database of the test's own.
+void returns_for_a_past_period(const std::string& database_url) {
   ServerSetup setup;
   setup.manual_clock = true;
+  setup.database_url = database_url;
   RedressServer server(setup);
   Client admin(server.port(), server.token("admin"));
   Client lead(server.port(), server.token("lead"));
@@ -443,6 +447,10 @@ TEST_CASE("measuring: returns for a past period, from the history, are the same 
   CHECK(fca.at("vulnerable").at("closed").as_int64() == 1);
   CHECK(fca.at("vulnerable").at("outstanding_end").as_int64() == 0);
   REQUIRE(fca.at("months").as_array().size() == 1);
+  // The timely-response rate: A and B got their final response within eight weeks.
+  CHECK(fca.at("timely_response").at("timely").as_int64() == 2);
+  CHECK(fca.at("timely_response").at("late").as_int64() == 0);
+  CHECK(fca.at("timely_response").at("rate").as_double() == 1.0);
   json::object retail = return_of(live.json(), "retail");
   CHECK(retail.at("closed").as_int64() == 1);
   REQUIRE(retail.at("redress_paid").as_array().size() == 1);
@@ -497,8 +505,35 @@ TEST_CASE("measuring: returns for a past period, from the history, are the same 
   CHECK(board.body.find("Returns: Financial services complaints (FCA DISP) (12 months)") != std::string::npos);
   HttpResponse board_csv = browser.get("/staff/board/returns_fca-disp.csv", session);
   REQUIRE(board_csv.status == 200);
-  CHECK(board_csv.body.find("2027-01,0,3,2,1,1,1,0,50%,-,1,0") != std::string::npos);
-  CHECK(board_csv.body.find("2027-02,1,0,2,0,0,2,0,50%,-,1,0") != std::string::npos);
+  CHECK(board_csv.body.find("2027-01,0,3,2,1,1,1,0,50%,-,1,0,100%") != std::string::npos);
+  CHECK(board_csv.body.find("2027-02,1,0,2,0,0,2,0,50%,-,1,0,100%") != std::string::npos);
+
+  // Root causes over time (DISP 1.3.3R): per month, most recorded first, as JSON and CSV, and on the board.
+  json::value causes = lead.get("/v1/reports/root_causes?from=2027-01-01&to=2027-02-28&workflow=fca-disp").json();
+  const json::object& fca_causes = return_of(causes, "fca-disp");
+  CHECK(fca_causes.at("resolved").as_int64() == 4);
+  const json::array& ranked = fca_causes.at("root_causes").as_array();
+  REQUIRE(ranked.size() == 3);
+  CHECK(ranked.at(0).at("key").as_string() == "other");  // A again and C, in February
+  CHECK(ranked.at(0).at("resolved").as_int64() == 2);
+  CHECK(ranked.at(0).at("upheld").as_int64() == 1);
+  REQUIRE(fca_causes.at("months").as_array().size() == 2);
+  CHECK(fca_causes.at("months").at(0).at("root_causes").as_array().size() == 2);
+  CHECK(fca_causes.at("months").at(1).at("root_causes").at(0).at("name").as_string() == "Other");
+  HttpResponse causes_csv = lead.get("/v1/reports/root_causes?from=2027-01-01&to=2027-02-28",
+                                     {{"Accept", "text/csv"}});
+  REQUIRE(causes_csv.status == 200);
+  CHECK(causes_csv.body.rfind("workflow,period_start,period_end,root_cause,root_cause_name,resolved,upheld\r\n", 0) == 0);
+  CHECK(causes_csv.body.find("fca-disp,2027-01-01,2027-01-31,terms_disputed_sums,Terms and disputed sums or charges,1,1\r\n") !=
+        std::string::npos);
+  CHECK(causes_csv.body.find("fca-disp,2027-02-01,2027-02-28,other,Other,2,1\r\n") != std::string::npos);
+  CHECK(board.body.find("Root causes per month: Financial services complaints (FCA DISP) (12 months)") !=
+        std::string::npos);
+  HttpResponse board_causes = browser.get("/staff/board/root_causes_fca-disp.csv", session);
+  REQUIRE(board_causes.status == 200);
+  CHECK(board_causes.body.find("2027-02,2,") != std::string::npos);  // "Other" leads the columns: 2 in February
+  CHECK(agent.get("/v1/reports/root_causes?from=2027-01-01&to=2027-02-28").status == 403);
+  CHECK(lead.get("/v1/reports/root_causes?from=2027-01-01").status == 400);
 
   // Bad queries are problems that name the parameter.
   HttpResponse missing = lead.get("/v1/reports/returns?from=2027-01-01");
@@ -508,11 +543,38 @@ TEST_CASE("measuring: returns for a past period, from the history, are the same 
   CHECK(lead.get("/v1/reports/returns?from=2027-01-01&to=2027-01-32").status == 400);
   CHECK(lead.get("/v1/reports/returns?from=2027-01-01&to=2027-01-31&workflow=nope").status == 400);
   CHECK(agent.get(january).status == 403);
+
+  // A database whose ledger is not built (migrated over stored cases, or imported) is rebuilt from
+  // the histories when redress starts: January is what it was.
+  if (database_url.empty()) {
+    REQUIRE(server.terminate() == 0);
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(server.database().c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "DELETE FROM return_days; UPDATE return_ledger SET built = 0", nullptr, nullptr, nullptr) ==
+            SQLITE_OK);
+    sqlite3_close(db);
+    server.restart();
+    CHECK(server.log().find("rebuilding the return ledger") != std::string::npos);
+    Client again_lead(server.port(), server.token("lead"));
+    json::value rebuilt = again_lead.get(january).json();
+    CHECK(json::serialize(rebuilt.at("items")) == json::serialize(before.at("items")));
+  }
 }
 
-TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old rating still taken, averages on the board",
-          "[web][measuring][rater]") {
-  RedressServer server;
+TEST_CASE("measuring: returns for a past period, from the ledger, are the same after later changes (SQLite)",
+          "[web][measuring][returns]") {
+  returns_for_a_past_period("");
+}
+
+TEST_CASE("measuring: returns for a past period, from the ledger, are the same after later changes (PostgreSQL)",
+          "[web][measuring][returns][postgres]") {
+  returns_for_a_past_period(testing::PostgresServer::shared().fresh_database());
+}
+
+void rater_survey(const std::string& database_url) {
+  ServerSetup setup;
+  setup.database_url = database_url;
+  RedressServer server(setup);
   Client agent(server.port(), server.token("agent"));
   Client client(server.port());
   auto resolved_case = [&](const std::string& subject) {
@@ -591,6 +653,45 @@ TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old ra
   REQUIRE(owners.status == 200);
   CHECK(owners.body.find("Survey responses,Survey overall,Survey weakest (RATER)") != std::string::npos);
   CHECK(owners.body.find(",2,3.5,empathy\r\n") != std::string::npos);
+  CHECK(owners.body.find("Survey reliability,Survey assurance,Survey tangibles,Survey empathy,Survey responsiveness") !=
+        std::string::npos);
+  CHECK(owners.body.find(",5.0,4.0,3.0,2.0,4.0,2,3.5,empathy\r\n") != std::string::npos);
+  // GET /v1/reports/owners (and its CSV): each owner's RATER averages and response counts.
+  Client lead(server.port(), server.token("lead"));
+  json::value report = lead.get("/v1/reports/owners").json();
+  bool found = false;
+  for (const auto& item : report.at("items").as_array()) {
+    if (item.at("owner").at("id").as_string() != server.staff_id("agent")) continue;
+    found = true;
+    const json::value& results = item.at("survey");
+    CHECK(results.at("responses").as_int64() == 2);
+    CHECK(results.at("rated").as_int64() == 1);
+    CHECK(results.at("overall").as_double() == 3.5);
+    CHECK(results.at("rater").at("empathy").as_double() == 2.0);
+    CHECK(results.at("rater").at("reliability").as_double() == 5.0);
+    CHECK(results.at("weakest").as_string() == "empathy");
+  }
+  CHECK(found);
+  HttpResponse owners_csv = lead.get("/v1/reports/owners", {{"Accept", "text/csv"}});
+  REQUIRE(owners_csv.status == 200);
+  CHECK(owners_csv.header("content-type").find("text/csv") != std::string::npos);
+  CHECK(owners_csv.body.rfind("owner_id,owner_name,team,open_cases,", 0) == 0);
+  CHECK(owners_csv.body.find(",survey_responses,survey_overall,survey_reliability,survey_assurance,survey_tangibles,"
+                             "survey_empathy,survey_responsiveness,survey_weakest\r\n") != std::string::npos);
+  CHECK(owners_csv.body.find(server.staff_id("agent") + ",Test agent,") != std::string::npos);
+  CHECK(owners_csv.body.find(",2,3.5,5.0,4.0,3.0,2.0,4.0,empathy\r\n") != std::string::npos);
+}
+
+TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old rating still taken, averages on the board "
+          "(SQLite)",
+          "[web][measuring][rater]") {
+  rater_survey("");
+}
+
+TEST_CASE("measuring: the RATER survey - five dimensions and overall, the old rating still taken, averages on the board "
+          "(PostgreSQL)",
+          "[web][measuring][rater][postgres]") {
+  rater_survey(testing::PostgresServer::shared().fresh_database());
 }
 
 }  // namespace measuring_test

@@ -416,6 +416,10 @@ std::vector<Route> route_table() {
        [](World&) {
          return Call{"GET", "/v1/reports/returns?from=2026-01-01&to=2026-12-31", {}, {}, {}};
        }},
+      {"GET", "/v1/reports/root_causes", Who::kLeadUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/reports/root_causes?from=2026-01-01&to=2026-12-31", {}, {}, {}};
+       }},
       {"GET", "/v1/workflows", Who::kPublic, 200,
        [](World&) {
          return Call{"GET", "/v1/workflows", {}, {}, {}};

@@ -467,6 +467,9 @@ struct ServerSetup {
   int threads = 2;
   // Extra top-level config lines ("read_timeout_seconds = 2").
   std::vector<std::string> config;
+  // A PostgreSQL database to serve from (tests/support/postgres.h), migrated and given the staff of
+  // every role by the real CLI; empty: the SQLite file of the data directory, from the template.
+  std::string database_url = {};
 };
 
 // The name and mapping of the configured intake source.
@@ -616,12 +619,31 @@ class RedressServer {
     config_path_ = dir_.path() / "redress.toml";
     write_text(config_path_, config);
 
-    const DataTemplate& made = data_template();
-    fs::create_directories(data_);
-    fs::copy(made.data, data_, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
-    sync_folder(data_);
-    staff_ids_ = made.staff_ids;
-    tokens_ = made.tokens;
+    if (setup_.database_url.empty()) {
+      const DataTemplate& made = data_template();
+      fs::create_directories(data_);
+      fs::copy(made.data, data_, fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+      sync_folder(data_);
+      staff_ids_ = made.staff_ids;
+      tokens_ = made.tokens;
+    } else {
+      // The database is the test's own: migrated and staffed here, as an operator would.
+      fs::create_directories(data_);
+      auto must = [&](std::vector<std::string> args) {
+        auto result = run(std::move(args));
+        INFO(result.output);
+        REQUIRE(result.status == 0);
+        return result.output;
+      };
+      (void)must({"migrate"});
+      for (const auto& role : staff_roles()) {
+        const std::string email = role + "@example.org";
+        const std::string added = must({"staff", "add", "--name", "Test " + role, "--email", email, "--role", role});
+        const std::string token = must({"staff", "token", "--email", email});
+        staff_ids_[role] = trim(added.substr(0, added.find('\n')));
+        tokens_[role] = trim(token.substr(0, token.find('\n')));
+      }
+    }
     for (const auto& role : staff_roles()) REQUIRE(tokens_[role].size() >= 32);
     start();
   }
@@ -633,6 +655,7 @@ class RedressServer {
   RunResult run(std::vector<std::string> args, const std::string& input = {}) const {
     args.push_back("--data-dir=" + data_.string());
     args.push_back("--config=" + config_path_.string());
+    if (!setup_.database_url.empty()) args.push_back("--database=" + setup_.database_url);
     return run_redress(args, dir_.path(), input);
   }
   // Sets the sign-in password of the staff member of `role` (role@example.org).
@@ -676,6 +699,7 @@ class RedressServer {
     std::vector<std::string> args{"serve", "--listen", "127.0.0.1:0", "--data-dir=" + data_.string(),
                                   "--config=" + config_path_.string()};
     if (setup_.manual_clock) args.insert(args.end(), {"--clock", "manual"});
+    if (!setup_.database_url.empty()) args.push_back("--database=" + setup_.database_url);
     pid_ = spawn_redress(args, log_path_);
     port_ = wait_listening(pid_, log_path_);
   }

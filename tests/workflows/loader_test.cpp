@@ -552,3 +552,49 @@ TEST_CASE("display names and rights: read from [names] and [rights], checked, wi
   CHECK(error_of(replace(kMinimal, categories, categories + "\n[rights]\ndecisions = \"anyone\""))
             .find("rights.decisions") != std::string::npos);
 }
+
+TEST_CASE("touchpoints, the timely-response clocks and the published survey: read from the file, checked",
+          "[loader][measuring]") {
+  const std::string categories = "categories = [\"mini\"]";
+  auto described = parse_workflow(
+      replace(kMinimal, categories,
+              categories +
+                  "\n\n[touchpoints.phone_contact]\nname = \"On the phone\"\ndescription = \"The contact centre.\"\n"
+                  "team = \"contact-centre\"\n\n[touchpoints.online]\nname = \"Online\"\n\n[survey]\n"
+                  "publish_results = true\n\n[returns]\ntimely_response = [\"answer\"]"),
+      "workflows/mini.toml");
+  INFO((described.ok() ? std::string() : described.error().detail));
+  REQUIRE(described.ok());
+  CHECK(described->publish_survey);
+  CHECK(described->returns.timely_response == std::vector<std::string>{"answer"});
+  REQUIRE(described->touchpoint_details.size() == 2);
+  WorkflowSet set({*described}, "mini");
+  CHECK(set.touchpoint_name("phone_contact") == "On the phone");  // the forms and the board name it so
+  auto phone = set.find_touchpoint("phone_contact");
+  REQUIRE(phone);
+  CHECK(phone->description == "The contact centre.");
+  CHECK(phone->team == "contact-centre");
+  REQUIRE(set.touchpoint_list().size() == 2);
+  CHECK(set.touchpoint_list().at(1).key == "phone_contact");
+  CHECK(set.touchpoint_list().at(0).team.empty());
+  CHECK_FALSE(set.find_touchpoint("nowhere"));
+
+  auto plain = parse_workflow(kMinimal, "workflows/mini.toml");
+  REQUIRE(plain.ok());
+  CHECK_FALSE(plain->publish_survey);  // off unless the file says so
+  CHECK(plain->returns.timely_response.empty());
+
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[returns]\ntimely_response = [\"reply\"]"))
+            .find("returns.timely_response[0]: no clock named \"reply\"") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[touchpoints.phone]\ndescription = \"x\""))
+            .find("touchpoints.phone.name") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[touchpoints.phone]\nname = \" \""))
+            .find("must not be empty") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[touchpoints.phone]\nname = \"P\"\nowner = \"x\""))
+            .find("touchpoints.phone.owner") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories,
+                         categories + "\n[names.touchpoints]\nphone = \"P\"\n\n[touchpoints.phone]\nname = \"Q\""))
+            .find("named in [names.touchpoints] too") != std::string::npos);
+  CHECK(error_of(replace(kMinimal, categories, categories + "\n[survey]\npublish = true"))
+            .find("survey.publish") != std::string::npos);
+}

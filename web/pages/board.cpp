@@ -13,8 +13,10 @@
 #include "adapters/templating/mustache.h"
 #include "web/pages/charts.h"
 #include "web/pages/staff_session.h"
+#include "web/pages/touchpoints.h"
 #include "web/reports.h"
 #include "web/returns.h"
+#include "web/survey_results.h"
 
 namespace redress::web {
 
@@ -81,6 +83,57 @@ struct Board {
   std::vector<Table> tables;
   std::vector<json::object> cards;
 };
+
+// The root causes of a workflow's resolutions per month (from each month's return figures): the
+// five causes most recorded over the months, and the rest together.
+Table root_cause_table(const Workflow& w, const std::vector<ReturnFigures>& months,
+                       const std::vector<std::string>& labels) {
+  std::map<std::string, std::int64_t> totals;
+  for (const auto& f : months)
+    for (const auto& [key, b] : f.by_root_cause) totals[key] += b.closed;
+  std::vector<std::pair<std::int64_t, std::string>> ranked;
+  for (const auto& [key, total] : totals) ranked.emplace_back(-total, key);
+  std::sort(ranked.begin(), ranked.end());
+  std::vector<std::string> shown;
+  for (std::size_t i = 0; i < ranked.size() && i < 5; ++i) shown.push_back(ranked[i].second);
+  const bool other = ranked.size() > shown.size();
+  auto name_of_cause = [&](const std::string& key) -> std::string {
+    if (key.empty()) return "(not recorded)";
+    const Term* term = w.find_root_cause(key);
+    return term ? term->name : words_of(key);
+  };
+  std::vector<ChartSeries> series;
+  for (const auto& key : shown) series.push_back(ChartSeries{name_of_cause(key), {}});
+  if (other) series.push_back(ChartSeries{"other causes", {}});
+  Table t{"root_causes_" + w.name,
+          "Root causes per month: " + w.title + " (12 months)",
+          "Resolutions each month by the root cause they recorded (DISP 1.3.3R): the five most recorded over "
+          "the 12 months, and the rest. The API: GET /v1/reports/root_causes.",
+          {"Month"},
+          {false},
+          {},
+          {}};
+  for (const auto& s : series) t.columns.push_back(s.label), t.numeric.push_back(true);
+  for (std::size_t m = 0; m < months.size(); ++m) {
+    std::vector<Cell> row{text(labels[m])};
+    std::int64_t rest = 0;
+    for (const auto& [key, b] : months[m].by_root_cause)
+      if (std::find(shown.begin(), shown.end(), key) == shown.end()) rest += b.closed;
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      auto found = months[m].by_root_cause.find(shown[i]);
+      const std::int64_t n = found == months[m].by_root_cause.end() ? 0 : found->second.closed;
+      series[i].values.push_back(n);
+      row.push_back(count(n));
+    }
+    if (other) {
+      series.back().values.push_back(rest);
+      row.push_back(count(rest));
+    }
+    t.rows.push_back(std::move(row));
+  }
+  if (!series.empty()) t.chart_svg = line_chart_svg(t.title, labels, series);
+  return t;
+}
 
 // `item_limit`: how many commitments of each state the attention list holds (the page shows the
 // oldest few, the CSV many more); every count is over all of them.
@@ -198,14 +251,20 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   Table reliability{"owners",
                     "Owners: promises kept and speed (last 90 days)",
                     "Reliability counts the promises owners made to clients that fell due in the window. The survey "
-                    "columns: answers about the owner's cases in the window, the overall average and the weakest "
-                    "RATER dimension.",
+                    "columns: answers about the owner's cases in the window, each RATER dimension's average, the "
+                    "responses, the overall average and the weakest RATER dimension.",
                     {"Owner", "Team", "Open cases", "Promises kept", "Promises broken", "Reliability",
-                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve", "Survey responses",
-                     "Survey overall", "Survey weakest (RATER)"},
-                    {false, false, true, true, true, true, true, true, true, true, true, false},
+                     "All commitments kept", "Mean time to acknowledge", "Mean time to resolve", "Survey reliability",
+                     "Survey assurance", "Survey tangibles", "Survey empathy", "Survey responsiveness",
+                     "Survey responses", "Survey overall", "Survey weakest (RATER)"},
+                    {false, false, true, true, true, true, true, true, true, true, true, true, true, true, true, true,
+                     false},
                     {},
                     {}};
+  std::map<std::string, SurveyResults> owner_survey;
+  if (answers)
+    for (const auto& a : *answers)
+      if (a.at >= now - std::chrono::days(90)) owner_survey[a.owner_id].add(a);
   for (const auto& o : *owners) {
     auto it = staff.find(o.owner_id);
     reliability.rows.push_back({text(name_of(staff, o.owner_id)), text(it == staff.end() ? "" : it->second.team),
@@ -214,27 +273,15 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
                                 percent(o.commitments_kept, o.commitments_broken),
                                 mean(o.acknowledge_total, o.acknowledged), mean(o.resolve_total, o.resolved_cases)});
     // The RATER results of the owner's cases over the same 90 days (issue 26).
-    std::int64_t responses = 0, overall = 0, rated = 0;
-    std::array<std::int64_t, 5> scores{};
-    if (answers)
-      for (const auto& a : *answers) {
-        if (a.owner_id != o.owner_id || a.at < now - std::chrono::days(90)) continue;
-        ++responses;
-        overall += a.overall;
-        if (!a.rater) continue;
-        ++rated;
-        for (std::size_t i = 0; i < scores.size(); ++i) scores[i] += rater_score(*a.rater, i);
-      }
+    const auto found = owner_survey.find(o.owner_id);
+    const SurveyResults results = found == owner_survey.end() ? SurveyResults{} : found->second;
     auto& row = reliability.rows.back();
-    row.push_back(count(responses));
-    char average[16] = "-";
-    if (responses > 0)
-      std::snprintf(average, sizeof average, "%.1f", static_cast<double>(overall) / static_cast<double>(responses));
-    row.push_back(Cell{average, {}, {}, true});
-    std::size_t weakest = 0;
-    for (std::size_t i = 0; i < scores.size(); ++i)
-      if (scores[i] < scores[weakest]) weakest = i;
-    row.push_back(rated == 0 ? text("-") : Cell{std::string(rater_dimensions()[weakest]), {}, "at-risk", false});
+    for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+      row.push_back(Cell{average_text(results.dimension(i)), {}, {}, true});
+    row.push_back(count(results.responses));
+    row.push_back(Cell{average_text(results.overall()), {}, {}, true});
+    const auto weakest = results.weakest();
+    row.push_back(weakest ? Cell{std::string(rater_dimensions()[*weakest]), {}, "at-risk", false} : text("-"));
   }
 
   // Standards.
@@ -308,65 +355,103 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     trend.chart_svg = line_chart_svg(trend.title, labels, series);
     board.tables.push_back(std::move(trend));
   }
-  // Returns: the last 12 months of each workflow's return, from the cases' histories
+  // Moments of truth: every touchpoint ranked by complaints per week and by broken commitments, each
+  // linked to its page (touchpoints.h).
+  if (auto ranks = rank_touchpoints(api, now, &*weekly)) {
+    Table touchpoints{"touchpoints",
+                      "Moments of truth: touchpoints ranked",
+                      "Complaints per week over the last 12 weeks (most first), and the commitments on each "
+                      "touchpoint's complaints that broke in the last 90 days, with its rank by them. Open a touchpoint "
+                      "for its trend, survey results, root causes and cases.",
+                      {"Touchpoint", "Team", "Complaints per week", "Complaints (90 days)",
+                       "Commitments broken (90 days)", "Rank by complaints", "Rank by broken commitments"},
+                      {false, false, true, true, true, true, true},
+                      {},
+                      {}};
+    for (const auto& r : *ranks)
+      touchpoints.rows.push_back({Cell{r.touchpoint.name, "/staff/touchpoints/" + r.touchpoint.key, {}, false},
+                                  text(r.touchpoint.team), Cell{complaints_per_week(r), {}, {}, true},
+                                  count(r.received_90_days),
+                                  r.broken_90_days > 0 ? Cell{std::to_string(r.broken_90_days), {}, "broken", true}
+                                                       : count(0),
+                                  count(r.rank_by_complaints), count(r.rank_by_broken)});
+    board.tables.push_back(std::move(touchpoints));
+  }
+
+  // Returns: the last 12 months of each workflow's return, from the return ledger
   // (docs/measuring.md). A store that cannot answer them leaves them out.
   std::vector<Table> returns_tables;
   {
     using std::chrono::year_month;
     using std::chrono::year_month_day;
-    Time before = Time::min();
-    for (const auto& w : api.engine.workflows().all())
-      before = std::max(before, return_period_end(w, w.calendar.local_date(now)));
-    auto histories = reports.return_histories("", before);
-    if (histories) {
-      for (const auto& w : api.engine.workflows().all()) {
+    const auto& all = api.engine.workflows().all();
+    if (!all.empty()) {
+      // Each workflow's months end on its own local today: one read covers them all.
+      year_month_day first_read = year_month_day{std::chrono::year::max() / 12 / 31};
+      year_month_day last_read = year_month_day{std::chrono::year::min() / 1 / 1};
+      for (const auto& w : all) {
         const year_month_day today = w.calendar.local_date(now);
-        const year_month this_month{today.year(), today.month()};
-        std::vector<std::string> month_labels;
-        std::vector<ChartSeries> series{{"opened", {}}, {"closed", {}}, {"outstanding at the end", {}}};
-        Table t{"returns_" + w.name,
-                "Returns: " + w.title + " (12 months)",
-                "Per month, from the cases' histories: a past month stays what it was. Upheld: in full or in part. "
-                "The API: GET /v1/reports/returns.",
-                {"Month", "Outstanding at start", "Opened", "Closed", "Outstanding at end"},
-                {false, true, true, true, true},
-                {},
-                {}};
-        for (const auto& bucket : w.returns.buckets) t.columns.push_back("Closed " + bucket.name), t.numeric.push_back(true);
-        for (const char* column : {"Upheld", "Redress paid", "Vulnerable: closed", "Vulnerable: outstanding"})
-          t.columns.push_back(column), t.numeric.push_back(true);
-        bool failed = false;
-        for (int back = 11; back >= 0 && !failed; --back) {
-          const year_month month = this_month - std::chrono::months{back};
-          const year_month_day first_day{month / std::chrono::day{1}};
-          const year_month_day final_day = back == 0 ? today : year_month_day{month / std::chrono::last};
-          auto figures = return_figures(w, *histories, first_day, final_day);
-          if (!figures) {
-            failed = true;
-            break;
+        const year_month start = year_month{today.year(), today.month()} - std::chrono::months{11};
+        first_read = std::min(first_read, year_month_day{start / std::chrono::day{1}});
+        last_read = std::max(last_read, today);
+      }
+      auto ledger = read_ledger(reports, "", first_read, last_read);
+      if (ledger) {
+        for (const auto& w : all) {
+          const year_month_day today = w.calendar.local_date(now);
+          const year_month this_month{today.year(), today.month()};
+          std::vector<std::string> month_labels;
+          std::vector<ChartSeries> series{{"opened", {}}, {"closed", {}}, {"outstanding at the end", {}}};
+          Table t{"returns_" + w.name,
+                  "Returns: " + w.title + " (12 months)",
+                  "Per month, from the return ledger each change adds to: a past month stays what it was. Upheld: in "
+                  "full or in part. Timely response: the first response pledges due in the month met in time. The "
+                  "API: GET /v1/reports/returns.",
+                  {"Month", "Outstanding at start", "Opened", "Closed", "Outstanding at end"},
+                  {false, true, true, true, true},
+                  {},
+                  {}};
+          for (const auto& bucket : w.returns.buckets)
+            t.columns.push_back("Closed " + bucket.name), t.numeric.push_back(true);
+          for (const char* column : {"Upheld", "Redress paid", "Vulnerable: closed", "Vulnerable: outstanding"})
+            t.columns.push_back(column), t.numeric.push_back(true);
+          const bool timely = !w.returns.timely_response.empty();
+          if (timely) t.columns.push_back("Timely response"), t.numeric.push_back(true);
+          std::vector<ReturnFigures> month_figures;
+          for (int back = 11; back >= 0; --back) {
+            const year_month month = this_month - std::chrono::months{back};
+            const year_month_day first_day{month / std::chrono::day{1}};
+            const year_month_day final_day = back == 0 ? today : year_month_day{month / std::chrono::last};
+            const ReturnFigures& figures =
+                month_figures.emplace_back(ledger_figures(w, *ledger, first_day, final_day));
+            char label[16];
+            std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()),
+                          static_cast<unsigned>(month.month()));
+            month_labels.emplace_back(label);
+            series[0].values.push_back(figures.opened);
+            series[1].values.push_back(figures.closed);
+            series[2].values.push_back(figures.outstanding_end);
+            std::vector<Cell> row{text(label), count(figures.outstanding_start), count(figures.opened),
+                                  count(figures.closed), count(figures.outstanding_end)};
+            for (const auto& bucket : w.returns.buckets) row.push_back(count(figures.buckets.at(bucket.key)));
+            row.push_back(percent(figures.upheld(), figures.resolved() - figures.upheld()));
+            std::string paid;
+            for (const auto& [key, minor] : figures.redress_paid)
+              paid += (paid.empty() ? "" : "; ") + format_amount(minor) + " " + key.first + " " + key.second;
+            row.push_back(Cell{paid.empty() ? "-" : paid, {}, {}, true});
+            row.push_back(count(figures.vulnerable_closed));
+            row.push_back(count(figures.vulnerable_outstanding_end));
+            if (timely) row.push_back(percent(figures.responses_timely, figures.responses_late));
+            t.rows.push_back(std::move(row));
           }
-          char label[16];
-          std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()),
-                        static_cast<unsigned>(month.month()));
-          month_labels.emplace_back(label);
-          series[0].values.push_back(figures->opened);
-          series[1].values.push_back(figures->closed);
-          series[2].values.push_back(figures->outstanding_end);
-          std::vector<Cell> row{text(label), count(figures->outstanding_start), count(figures->opened),
-                                count(figures->closed), count(figures->outstanding_end)};
-          for (const auto& bucket : w.returns.buckets) row.push_back(count(figures->buckets.at(bucket.key)));
-          row.push_back(percent(figures->upheld(), figures->resolved() - figures->upheld()));
-          std::string paid;
-          for (const auto& [key, minor] : figures->redress_paid)
-            paid += (paid.empty() ? "" : "; ") + format_amount(minor) + " " + key.first + " " + key.second;
-          row.push_back(Cell{paid.empty() ? "-" : paid, {}, {}, true});
-          row.push_back(count(figures->vulnerable_closed));
-          row.push_back(count(figures->vulnerable_outstanding_end));
-          t.rows.push_back(std::move(row));
+          t.chart_svg = line_chart_svg(t.title, month_labels, series);
+          returns_tables.push_back(std::move(t));
+          // Root-cause analysis over time (DISP 1.3.3R): resolutions per month by the root cause they
+          // recorded, the five most frequent of the 12 months and the rest. The API:
+          // GET /v1/reports/root_causes.
+          if (!w.root_causes.empty())
+            returns_tables.push_back(root_cause_table(w, month_figures, month_labels));
         }
-        if (failed) continue;
-        t.chart_svg = line_chart_svg(t.title, month_labels, series);
-        returns_tables.push_back(std::move(t));
       }
     }
   }

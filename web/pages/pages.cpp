@@ -2,11 +2,15 @@
 
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "web/pages/page_support.h"
+#include "web/pages/touchpoints.h"
 #include "web/reports.h"
+#include "web/survey_results.h"
 
 namespace redress::web {
 
@@ -78,8 +82,15 @@ void standards_page(PagesContext& pages, Reply reply) {
   auto attainment = api.reports.standards_report(now);
   if (!attainment)
     return reply(message_page(pages, page_status(attainment.error()), "Service standards", attainment.error().detail));
+  // The overall survey results of the workflows that publish them ([survey] publish_results), over
+  // 90 days: read only when one does.
+  std::map<std::string, SurveyResults> survey;
+  const auto& all = api.engine.workflows().all();
+  if (std::any_of(all.begin(), all.end(), [](const Workflow& w) { return w.publish_survey; }))
+    if (auto answers = api.reports.survey_answers(now - std::chrono::days(90)))
+      for (const auto& a : *answers) survey[a.workflow].add(a);
   json::array workflows;
-  for (const auto& w : api.engine.workflows().all()) {
+  for (const auto& w : all) {
     json::array clocks;
     for (const auto& c : w.clocks) {
       if (!c.client_visible) continue;
@@ -103,11 +114,26 @@ void standards_page(PagesContext& pages, Reply reply) {
       if (!c.rule.empty()) o["rule"] = c.rule;
       clocks.push_back(std::move(o));
     }
-    workflows.push_back(json::object{{"title", w.title},
-                                     {"description", w.description},
-                                     {"pledge", w.pledge},
-                                     {"time_zone", w.calendar.zone_name()},
-                                     {"clocks", std::move(clocks)}});
+    json::object workflow{{"title", w.title},
+                          {"description", w.description},
+                          {"pledge", w.pledge},
+                          {"time_zone", w.calendar.zone_name()},
+                          {"clocks", std::move(clocks)}};
+    if (w.publish_survey) {
+      const SurveyResults& results = survey[w.name];
+      json::object published{{"responses", results.responses}, {"overall", average_text(results.overall())}};
+      if (results.responses > 0) published["answered"] = true;
+      json::array dimensions;
+      for (std::size_t i = 0; i < rater_dimensions().size() && results.rated > 0; ++i)
+        dimensions.push_back(json::object{{"name", words_of(rater_dimensions()[i])},
+                                          {"average", average_text(results.dimension(i))}});
+      if (!dimensions.empty()) {
+        published["has_dimensions"] = true;
+        published["dimensions"] = std::move(dimensions);
+      }
+      workflow["survey"] = std::move(published);
+    }
+    workflows.push_back(std::move(workflow));
   }
   json::object data{{"title", "Our service standards"},
                     {"workflows", std::move(workflows)},
@@ -127,7 +153,8 @@ Result<PagesContext> load_pages(ApiContext& api, const std::string& web_dir) {
   auto js = read_static(web_dir + "/static/redress.js");
   if (!js) return js.error();
   for (std::string_view page :
-       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing", "complain", "complained", "cases"})
+       {"message", "client", "standards", "sign_in", "my_cases", "queue", "search", "case", "board", "landing", "complain", "complained",
+        "cases", "touchpoint", "touchpoints"})
     if (!templates->contains(page))
       return Error::invalid("pages: missing " + web_dir + "/templates/" + std::string(page) + ".html");
   PagesContext pages{
@@ -167,6 +194,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_client_pages(router, pages);
   register_console_pages(router, pages);
   register_board_pages(router, pages);
+  register_touchpoint_pages(router, pages);
   register_complaint_form(router, pages);
   register_desk_pages(router, pages);
   register_staff_admin_pages(router, pages);

@@ -1,0 +1,26 @@
+#include "ports/report_store.h"
+
+#include <boost/json.hpp>
+
+namespace redress {
+
+bool read_survey_data(std::string_view data_text, SurveyAnswer& answer) {
+  boost::system::error_code ec;
+  boost::json::value parsed = boost::json::parse(data_text, ec);
+  if (ec || !parsed.is_object()) return false;
+  const boost::json::object& data = parsed.get_object();
+  auto score = [](const boost::json::value* v) { return v && v->is_int64() ? static_cast<int>(v->get_int64()) : 0; };
+  answer.overall = score(data.if_contains("overall"));
+  if (answer.overall == 0) answer.overall = score(data.if_contains("rating"));
+  if (const boost::json::value* rater = data.if_contains("rater"); rater && rater->is_object()) {
+    RaterScores scores;
+    int* fields[] = {&scores.reliability, &scores.assurance, &scores.tangibles, &scores.empathy,
+                     &scores.responsiveness};
+    for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
+      *fields[i] = score(rater->get_object().if_contains(rater_dimensions()[i]));
+    answer.rater = scores;
+  }
+  return true;
+}
+
+}  // namespace redress
