@@ -1,5 +1,7 @@
 #include "engine/hash_chain.h"
 
+#include "engine/sealing.h"
+
 #include <openssl/evp.h>
 #include <boost/json/serialize.hpp>
 
@@ -132,6 +134,7 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string chain_hash(std::string_view previous_hash, std::string_view case_reference, const Event& event) {
+  if (event.hash_rule == HashRule::kSealed) return sealed_chain_hash(previous_hash, case_reference, event);
   std::string encoding;
   encoding.reserve(128 + event.data.size());
   encoding += "redress-event-v1;";

@@ -2,7 +2,9 @@
 //
 // Each event's hash covers the previous event's hash, the case reference, the event's sequence
 // number, type, time, actor and canonical data, each length-prefixed so no two different events
-// encode alike. Altering, inserting or deleting a row breaks the chain at that point, and the case
+// encode alike. That is hash rule 1 (HashRule::kWhole); rule 2 (kSealed, engine/sealing.h) covers
+// the data with each personal field replaced by a hiding commitment, so that the field can be
+// erased and the chain still verify. Each event records its rule. Altering, inserting or deleting a row breaks the chain at that point, and the case
 // row's head hash and version catch a deleted tail. Pure functions; thread-safe.
 #pragma once
 
@@ -21,7 +23,8 @@ namespace redress {
 // Lower-case hex SHA-256 of `bytes`.
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);
 
-// The hash of `event` chained to `previous_hash` ("" for a case's first event).
+// The hash of `event` chained to `previous_hash` ("" for a case's first event), by the event's rule.
+// To check a stored event, link_problem (engine/sealing.h) also checks its sealed fields.
 [[nodiscard]] std::string chain_hash(std::string_view previous_hash, std::string_view case_reference,
                                      const Event& event);
 

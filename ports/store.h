@@ -19,6 +19,7 @@
 #include "ports/inbound_mail_store.h"
 #include "ports/mailbox_state.h"
 #include "ports/outbox_store.h"
+#include "ports/personal_data_store.h"
 #include "ports/report_store.h"
 #include "ports/session_store.h"
 #include "ports/staff_directory.h"
@@ -35,7 +36,8 @@ class Store : public CaseStore,
               public ReportStore,
               public InboundMailStore,
               public MailboxStateStore,
-              public BlobStore {
+              public BlobStore,
+              public PersonalDataStore {
  public:
   ~Store() override = default;
 };

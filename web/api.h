@@ -33,6 +33,8 @@
 #include "adapters/inbound/mail_intake.h"
 #include "ports/blob_store.h"
 #include "ports/inbound_mail_store.h"
+#include "ports/personal_data_store.h"
+#include "web/erasure_ledger.h"
 
 namespace redress::web {
 
@@ -103,6 +105,10 @@ struct ApiContext {
   std::shared_ptr<const LetterTemplates> letters;
   // Mail delivery's last outcome, for /healthz; null when mail is not sent (no --smtp).
   std::shared_ptr<MailHealth> mail_health;
+  // Personal data (web/privacy.h): erasure, legal holds, redaction, restricted cases. Null: those
+  // routes answer 503 and no case is treated as restricted.
+  PersonalDataStore* personal = nullptr;
+  ErasureLedger* erasure_ledger = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);

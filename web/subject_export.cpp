@@ -41,6 +41,7 @@ Result<SubjectArchive> export_subject(const SubjectSources& sources, const std::
   // Every case of the client, oldest first.
   CaseFilter filter;
   filter.client_email = email;
+  filter.restricted = CaseFilter::Restricted::kShown;  // a restricted case is still held
   std::vector<Case> found;
   std::string cursor;
   do {

@@ -35,6 +35,7 @@ PostgresStore::PostgresStore(const StoreOptions& options, const Clock& clock, st
       outbox_(pool_, clock),
       sessions_(pool_),
       reports_(pool_),
+      personal_(pool_),
       writer_(std::move(writer)) {}
 
 PostgresStore::~PostgresStore() { writer_.reset(); }

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace redress::sqlite {
@@ -37,7 +38,7 @@ std::unique_ptr<Connection> open_index(const std::string& path) {
   // FULL whatever the store's setting: a round deletes its pending rows from the store only after
   // this commit, so the commit must be on disk first. The rounds run off the write path.
   Status s = index->exec(
-      "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+      "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
       "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;"
       "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;");
   if (s) s = index->exec(kCreateText);
@@ -140,6 +141,22 @@ Status SearchIndex::index_now() {
     // Until a round finds none: a case changed during a round stays pending for the next.
     if (*round == 0) return Status::success();
   }
+}
+
+Status SearchIndex::purge_deleted() {
+  if (auto s = index_now(); !s) return s;
+  std::lock_guard round(round_mutex_);
+  Connection& index = *index_;
+  if (auto s = index.exec("INSERT INTO cases_text(cases_text) VALUES ('optimize')"); !s)
+    return check(s, "merging the search index");
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(index.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc == SQLITE_OK) return Status::success();
+    if (rc != SQLITE_BUSY) return index.last_error("truncating the search index's WAL");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a search holds the index's WAL
+  }
+  return Error::unavailable("the search index's WAL stayed busy; the next purge truncates it");
 }
 
 void SearchIndex::run() {

@@ -14,6 +14,7 @@
 #include "web/api_internal.h"
 #include "web/attachments.h"
 #include "engine/pledges.h"
+#include "web/pages/privacy_pages.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -507,7 +508,9 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
         pages, page_status(view.error()), "No such case", view.error().detail,
         json::object{
             {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
+  if (auto refused = restricted_page(pages, *view, who)) return reply(std::move(*refused));
   json::object data = case_page_data(pages, *view, who, {}, ctx->query_value("letter").value_or(""));
+  put_privacy_data(pages, data, *view, who);
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
   reply(render_page(pages, http::status::ok, "case", std::move(data)));
 }

@@ -19,6 +19,7 @@ void register_board_pages(Router& router, PagesContext& pages);
 void register_complaint_form(Router& router, PagesContext& pages);
 void register_desk_pages(Router& router, PagesContext& pages);
 void register_staff_admin_pages(Router& router, PagesContext& pages);
+void register_privacy_pages(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -162,6 +163,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_complaint_form(router, pages);
   register_desk_pages(router, pages);
   register_staff_admin_pages(router, pages);
+  register_privacy_pages(router, pages);
 }
 
 }  // namespace redress::web
