@@ -23,6 +23,16 @@ Result<web::ErasureLedger> open_erasure_ledger(const Config& config) {
   return web::ErasureLedger::open(erasure_ledger_path(config));
 }
 
+Result<std::int64_t> reapply_erasure_ledger(const Config& config) {
+  if (!std::filesystem::exists(erasure_ledger_path(config))) return std::int64_t{0};
+  auto ledger = open_erasure_ledger(config);
+  if (!ledger) return ledger.error();
+  auto env = open_environment(config, OpenOptions{});
+  if (!env) return env.error();
+  Environment& e = **env;
+  return web::reapply_ledger(web::PrivacySources{*e.store, e.workflows, *e.clock, &*ledger});
+}
+
 namespace {
 
 // Tests only: TEST_REDRESS_KILL_ERASURE_AFTER=N kills this process (SIGKILL, as a power cut would)

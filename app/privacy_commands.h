@@ -12,5 +12,8 @@ namespace redress {
 [[nodiscard]] std::string erasure_ledger_path(const Config& config);
 // Opens (creating the data directory and the ledger when missing) the installation's ledger.
 [[nodiscard]] Result<web::ErasureLedger> open_erasure_ledger(const Config& config);
+// Opens the configured store and makes again the ledger's erasures it lacks (web/privacy.h:
+// reapply_ledger); how many cases were erased or restricted.
+[[nodiscard]] Result<std::int64_t> reapply_erasure_ledger(const Config& config);
 
 }  // namespace redress

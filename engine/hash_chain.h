@@ -19,6 +19,10 @@ namespace redress {
 
 // JSON with object keys sorted (byte order) at every depth and no insignificant whitespace.
 [[nodiscard]] std::string canonical_json(const boost::json::value& value);
+// The same bytes appended to `out`; and one string literal as canonical_json writes it (for
+// writers that build canonical JSON piece by piece, engine/sealing.cpp).
+void append_canonical_json(const boost::json::value& value, std::string& out);
+void append_json_string(std::string_view text, std::string& out);
 
 // Lower-case hex SHA-256 of `bytes`.
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);

@@ -155,39 +155,168 @@ std::string sealed_hash(std::string_view previous_hash, std::string_view case_re
   return sha256_hex(encoding);
 }
 
+// Salts from a per-thread pool filled 4 KiB at a time: one call into OpenSSL's generator per 256
+// salts rather than one per event.
+const unsigned char* fresh_salt() {
+  struct Pool {
+    unsigned char bytes[4096];
+    std::size_t used = sizeof bytes;
+  };
+  thread_local Pool pool;
+  if (pool.used + kSaltBytes > sizeof pool.bytes) {
+    if (RAND_bytes(pool.bytes, static_cast<int>(sizeof pool.bytes)) != 1)
+      throw std::logic_error("OpenSSL's random generator failed");  // a broken installation, not input
+    pool.used = 0;
+  }
+  const unsigned char* salt = pool.bytes + pool.used;
+  pool.used += kSaltBytes;
+  return salt;
+}
+
+// Writes an event's data as canonical JSON twice in one pass: `plain` as it is, `envelope` with
+// each personal field's value replaced by its commitment (the same bytes canonical_json would give
+// of the data so changed), and collects the seals. Personal fields as walk_personal names them.
+class SealingWriter {
+ public:
+  SealingWriter(std::string_view type, std::string& plain, std::string& envelope)
+      : message_event_(type.starts_with("message.")), plain_(plain), envelope_(envelope) {}
+
+  void top(const json::object& data) {
+    // Each member: its key, value, and how to make its pointer (only a sealed field needs it).
+    write_object(data, [this](std::string_view key, const json::value& value, const auto& pointer) {
+      if (personal_key(key) || (message_event_ && key == "from")) return seal_or_copy(value, pointer);
+      if (value.is_object() && (key == "client" || key == "mail"))
+        return write_object(value.get_object(), [this, key, &pointer](std::string_view inner, const json::value& v,
+                                                                      const auto&) {
+          if (!personal_nested(key, inner)) return copy(v);
+          seal_or_copy(v, [&] {
+            std::string path = pointer();
+            append_token(path, inner);
+            return path;
+          });
+        });
+      if (value.is_array() && (key == "attachments" || key == "offers")) {
+        plain_ += '[';
+        envelope_ += '[';
+        std::size_t index = 0;
+        for (const auto& element : value.get_array()) {
+          if (index > 0) {
+            plain_ += ',';
+            envelope_ += ',';
+          }
+          const std::size_t position = index++;
+          if (!element.is_object()) {
+            copy(element);
+            continue;
+          }
+          write_object(element.get_object(), [this, key, &pointer, position](std::string_view inner,
+                                                                             const json::value& v, const auto&) {
+            if (!personal_nested(key, inner)) return copy(v);
+            seal_or_copy(v, [&] {
+              std::string path = pointer() + "/" + std::to_string(position);
+              append_token(path, inner);
+              return path;
+            });
+          });
+        }
+        plain_ += ']';
+        envelope_ += ']';
+        return;
+      }
+      copy(value);
+    });
+  }
+
+  // The seals ({"<pointer>": "<salt><digest>"}) and the sealed list (["<pointer>", ...]), canonical.
+  void finish(std::string& seals, std::string& sealed_list) {
+    std::sort(seals_.begin(), seals_.end());
+    seals = "{";
+    sealed_list = "[";
+    for (std::size_t i = 0; i < seals_.size(); ++i) {
+      if (i > 0) {
+        seals += ',';
+        sealed_list += ',';
+      }
+      append_json_string(seals_[i].first, seals);
+      seals += ':';
+      append_json_string(seals_[i].second, seals);
+      append_json_string(seals_[i].first, sealed_list);
+    }
+    seals += '}';
+    sealed_list += ']';
+  }
+
+ private:
+  // Writes `object` with its keys in byte order (as canonical_json sorts them); `member(key, value,
+  // pointer)` writes each value, `pointer()` making the member's top-level JSON pointer on demand.
+  template <typename Member>
+  void write_object(const json::object& object, Member&& member) {
+    const json::key_value_pair* small[16];
+    std::vector<const json::key_value_pair*> large;
+    const json::key_value_pair** members = small;
+    if (object.size() > std::size(small)) {
+      large.resize(object.size());
+      members = large.data();
+    }
+    std::size_t n = 0;
+    for (const auto& m : object) members[n++] = &m;
+    std::sort(members, members + n, [](const auto* a, const auto* b) { return a->key() < b->key(); });
+    plain_ += '{';
+    envelope_ += '{';
+    for (std::size_t i = 0; i < n; ++i) {
+      if (i > 0) {
+        plain_ += ',';
+        envelope_ += ',';
+      }
+      const std::size_t key_at = plain_.size();
+      append_json_string(members[i]->key(), plain_);
+      plain_ += ':';
+      envelope_.append(plain_, key_at, std::string::npos);
+      const std::string_view key = members[i]->key();
+      member(key, members[i]->value(), [key] {
+        std::string path;
+        append_token(path, key);
+        return path;
+      });
+    }
+    plain_ += '}';
+    envelope_ += '}';
+  }
+
+  void copy(const json::value& value) {
+    const std::size_t at = plain_.size();
+    append_canonical_json(value, plain_);
+    envelope_.append(plain_, at, std::string::npos);
+  }
+
+  template <typename Pointer>
+  void seal_or_copy(const json::value& value, const Pointer& pointer) {
+    if (!is_sealable(value)) return copy(value);
+    const std::string_view text = value.get_string();
+    const unsigned char* salt = fresh_salt();
+    std::string digest = commitment(std::string_view(reinterpret_cast<const char*>(salt), kSaltBytes), text);
+    append_json_string(text, plain_);
+    append_json_string(digest, envelope_);
+    seals_.emplace_back(pointer(), hex(salt, kSaltBytes) + digest);
+  }
+
+  const bool message_event_;
+  std::string& plain_;
+  std::string& envelope_;
+  std::vector<std::pair<std::string, std::string>> seals_;
+};
+
 // Seals `data` onto `event` with fresh salts; returns the envelope and the sealed list.
-std::pair<std::string, std::string> seal_into(Event& event, json::object& data) {
-  std::vector<std::pair<std::string, json::value*>> fields;
-  walk_personal(event.type, data,
-                [&fields](std::string pointer, json::value& value) { fields.emplace_back(std::move(pointer), &value); });
+std::pair<std::string, std::string> seal_into(Event& event, const json::object& data) {
   event.hash_rule = HashRule::kSealed;
-  event.data = canonical_json(data);
-  if (fields.empty()) {
-    event.seals = "{}";
-    return {event.data, "[]"};
-  }
-  std::sort(fields.begin(), fields.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-  unsigned char salts[kSaltBytes * 8];
-  std::vector<unsigned char> many;
-  unsigned char* salt = salts;
-  if (fields.size() > 8) {
-    many.resize(kSaltBytes * fields.size());
-    salt = many.data();
-  }
-  if (RAND_bytes(salt, static_cast<int>(kSaltBytes * fields.size())) != 1)
-    throw std::logic_error("OpenSSL's random generator failed");  // a broken installation, not input
-  json::object seals;
-  json::array sealed;
-  for (std::size_t i = 0; i < fields.size(); ++i) {
-    const unsigned char* own = salt + i * kSaltBytes;
-    std::string digest = commitment(std::string_view(reinterpret_cast<const char*>(own), kSaltBytes),
-                                    fields[i].second->get_string());
-    seals[fields[i].first] = hex(own, kSaltBytes) + digest;
-    sealed.push_back(json::string(fields[i].first));
-    *fields[i].second = json::string(std::move(digest));
-  }
-  event.seals = canonical_json(seals);
-  return {canonical_json(data), canonical_json(sealed)};
+  std::string plain, envelope, sealed_list;
+  plain.reserve(256);
+  envelope.reserve(256);
+  SealingWriter writer(event.type, plain, envelope);
+  writer.top(data);
+  writer.finish(event.seals, sealed_list);
+  event.data = std::move(plain);
+  return {std::move(envelope), std::move(sealed_list)};
 }
 
 struct Envelope {
@@ -202,6 +331,12 @@ Envelope envelope_of(const Event& event) {
   json::value data = json::parse(event.data, ec);
   if (ec || !data.is_object()) {
     out.problem = "the event's data is not a JSON object";
+    return out;
+  }
+  // Stored as written: canonical bytes (the envelope is made from the parsed data, so without this
+  // a change that parses alike would pass unseen).
+  if (canonical_json(data) != event.data) {
+    out.problem = "the event's data is not as it was written (not in canonical form)";
     return out;
   }
   json::value seals = json::parse(event.seals.empty() ? std::string_view("{}") : std::string_view(event.seals), ec);
@@ -260,9 +395,9 @@ std::vector<std::string> personal_paths(std::string_view type, const json::objec
 HashRule new_event_rule() { return g_new_event_rule.load(std::memory_order_relaxed); }
 void set_new_event_rule_for_benchmark(HashRule rule) { g_new_event_rule.store(rule, std::memory_order_relaxed); }
 
-void seal_event(Event& event, json::object data) { (void)seal_into(event, data); }
+void seal_event(Event& event, const json::object& data) { (void)seal_into(event, data); }
 
-std::string seal_and_chain(Event& event, json::object data, std::string_view previous_hash,
+std::string seal_and_chain(Event& event, const json::object& data, std::string_view previous_hash,
                            std::string_view case_reference) {
   auto [envelope, sealed_list] = seal_into(event, data);
   event.hash = sealed_hash(previous_hash, case_reference, event, envelope, sealed_list);

@@ -46,10 +46,10 @@ void set_new_event_rule_for_benchmark(HashRule rule);
 
 // Sets event.data, event.seals and event.hash_rule (kSealed) from `data`, with fresh salts; the
 // caller then sets event.hash with chain_hash. Consumes `data`.
-void seal_event(Event& event, boost::json::object data);
+void seal_event(Event& event, const boost::json::object& data);
 // The same, and sets event.hash chained to `previous_hash` without parsing the data back (the
 // write path: ChangeBuilder). Returns the hash.
-std::string seal_and_chain(Event& event, boost::json::object data, std::string_view previous_hash,
+std::string seal_and_chain(Event& event, const boost::json::object& data, std::string_view previous_hash,
                            std::string_view case_reference);
 
 // The hash of a kSealed event chained to `previous_hash`, from its data and seals; "" when the

@@ -53,8 +53,9 @@ void register_api(Router& router, ApiContext& api) {
   };
   auto staff = [&](verb method, std::string pattern, std::vector<Role> roles, Body body, ApiHandler handler) {
     // A case's routes refuse a restricted case to all but admins (web/api_privacy.cpp); GET of the
-    // case itself checks the stamp it reads anyway (web/api_cases.cpp).
-    if (pattern.starts_with("/v1/cases/{ref}") && !(method == verb::get && pattern == "/v1/cases/{ref}")) {
+    // case and its actions check the stamp or view they read anyway (web/api_cases.cpp).
+    if (pattern.starts_with("/v1/cases/{ref}") && !(method == verb::get && pattern == "/v1/cases/{ref}") &&
+        !(method == verb::post && pattern == "/v1/cases/{ref}/actions")) {
       router.add(RouteSpec{method, std::move(pattern), Access::kStaff, std::move(roles), body != Body::kNone,
                            [&api, handler](const ContextPtr& ctx, Reply reply) {
                              guard_restricted(api, ctx, std::move(reply), handler);

@@ -223,6 +223,8 @@ void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   request->actor = ctx->actor();
   auto before = read ? Result<CaseView>(std::move(*read)) : api.reads.load_case_view(request->reference);
   if (!before) return reply(problem_from(before.error()));
+  if (api.personal && before->privacy.state == PrivacyState::kRestricted && !may_see_restricted(request->actor))
+    return reply(restricted_problem(api, request->reference));
   run_action(api, std::move(request).value(), std::move(reply),
              [&api, before = std::move(before).value()](const Committed& committed) {
                if (auto after = view_after(api, before, committed.change))

@@ -3,6 +3,11 @@
 // restricted case to everyone but admins. The work runs off the I/O threads (web/privacy.h).
 #include <boost/json.hpp>
 
+#include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
+
 #include "web/api_internal.h"
 #include "web/privacy.h"
 #include "web/views.h"

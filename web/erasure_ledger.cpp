@@ -57,6 +57,7 @@ Result<ErasureLedger> ErasureLedger::open(const std::string& path) {
     return ErasureLedger(path, first.substr(std::strlen(kHeader)));
   }
   // A new ledger: its salt, written once (O_EXCL: two processes starting at once make one).
+  if (sodium_init() < 0) return Error::internal("libsodium cannot start");
   unsigned char salt[16];
   randombytes_buf(salt, sizeof salt);
   char hex[33];

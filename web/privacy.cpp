@@ -13,6 +13,7 @@ namespace {
 enum class LedgerWrite { kAppend, kAlreadyThere };
 
 std::string random_salt() {
+  (void)sodium_init();  // idempotent; needed before randombytes_buf
   unsigned char salt[16];
   randombytes_buf(salt, sizeof salt);
   char hex[33];

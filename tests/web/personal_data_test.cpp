@@ -4,7 +4,10 @@
 // bad requests are refused with nothing changed.
 #include <sys/stat.h>
 
+#include <regex>
+
 #include "adapters/peers.h"
+#include "web/pages/html.h"
 #include "web/support.h"
 
 namespace redress::webtest::personal_data {
@@ -220,6 +223,58 @@ TEST_CASE("erasure: no byte of the client left in the data directory, the cases 
   }
 }
 
+// ---- the console: a signed-in browser's cookies and forms --------------------------------------
+
+const std::string kConsolePassword = "correct horse battery staple";
+
+struct CookieJar {
+  std::map<std::string, std::string> cookies;
+  void take(const HttpResponse& response) {
+    auto [begin, end] = response.headers.equal_range("set-cookie");
+    for (auto it = begin; it != end; ++it) {
+      std::string pair = it->second.substr(0, it->second.find(';'));
+      auto eq = pair.find('=');
+      cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
+  }
+  Headers header() const {
+    std::string value;
+    for (const auto& [k, v] : cookies) value += (value.empty() ? "" : "; ") + k + "=" + v;
+    return value.empty() ? Headers{} : Headers{{"Cookie", value}};
+  }
+};
+
+inline std::string form_of(const std::vector<std::pair<std::string, std::string>>& fields) {
+  std::string out;
+  for (const auto& [name, value] : fields)
+    out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
+  return out;
+}
+
+inline std::string csrf_of(const std::string& html) {
+  std::smatch m;
+  REQUIRE(std::regex_search(html, m, std::regex("name=\"csrf\" value=\"([^\"]*)\"")));
+  return m[1];
+}
+
+inline void console_sign_in(Client& browser, CookieJar& jar, const std::string& email) {
+  auto form = browser.get("/staff/login", jar.header());
+  REQUIRE(form.status == 200);
+  jar.take(form);
+  auto answer = browser.post(
+      "/staff/login",
+      form_of({{"csrf", csrf_of(form.body)}, {"next", "/staff"}, {"email", email}, {"password", kConsolePassword}}),
+      {{"Content-Type", "application/x-www-form-urlencoded"}} + jar.header());
+  jar.take(answer);
+  REQUIRE(answer.status == 303);
+}
+
+inline HttpResponse console_post(Client& browser, const CookieJar& jar, const std::string& path,
+                                 const std::string& page, std::vector<std::pair<std::string, std::string>> fields) {
+  fields.emplace_back("csrf", csrf_of(page));
+  return browser.post(path, form_of(fields), {{"Content-Type", "application/x-www-form-urlencoded"}} + jar.header());
+}
+
 TEST_CASE("erasure: killed half-way it leaves each case whole or erased, and running it again finishes it",
           "[web][personal]") {
   TempDir scratch;
@@ -275,6 +330,292 @@ TEST_CASE("erasure: killed half-way it leaves each case whole or erased, and run
   auto nothing_left = server.run({"subject", "erase", "--email", "ines.v@example.org", "--reason", "request 77"});
   CHECK(nothing_left.status == 0);
   CHECK(nothing_left.output.find("Nothing left to erase") != std::string::npos);
+}
+
+TEST_CASE("personal data: a restricted case is hidden and refused to all but admins; holds are for managers",
+          "[web][personal]") {
+  TempDir scratch;
+  ServerSetup setup;
+  setup.manual_clock = true;
+  // Retail keeps a case one month after closure here (the shipped six years, shortened).
+  setup.config = {"workflows = \"" +
+                  workflows_with_retail_retention(scratch.path() / "workflows",
+                                                  "[retention]\nmonths = 1\nfrom = \"closure\"\n")
+                      .string() +
+                  "\""};
+  RedressServer server(setup);
+  for (const std::string role : {"agent", "manager", "admin"}) server.set_password(role, kConsolePassword);
+  Client agent(server.port(), server.token("agent"));
+  Client lead(server.port(), server.token("lead"));
+  Client manager(server.port(), server.token("manager"));
+  Client admin(server.port(), server.token("admin"));
+  auto created = agent.post("/v1/cases", client_case("Rosa Lindqvist", "rosa.l@example.org", "+46 70 123 4567",
+                                                     "Faulty heater RL-204", "The heater RL-204 broke on day two."));
+  REQUIRE(created.status == 201);
+  const std::string rosa = string_at(created.json(), "reference");
+
+  // Legal holds: managers and admins, with a reason, as events.
+  CHECK(agent.post("/v1/cases/" + rosa + "/legal-hold", json::object{{"reason", "x"}}).status == 403);
+  CHECK(lead.post("/v1/cases/" + rosa + "/legal-hold", json::object{{"reason", "x"}}).status == 403);
+  auto no_reason = manager.post("/v1/cases/" + rosa + "/legal-hold", json::object{});
+  CHECK(no_reason.status == 422);
+  CHECK(no_reason.body.find("reason") != std::string::npos);
+  auto held = manager.post("/v1/cases/" + rosa + "/legal-hold",
+                           json::object{{"reason", "Ombudsman referral FOS-2291"}});
+  INFO(held.describe());
+  REQUIRE(held.status == 200);
+  CHECK(string_at(held.json().at("event"), "type") == "case.legal_hold_set");
+  CHECK(string_at(held.json().at("privacy").at("legal_hold"), "reason") == "Ombudsman referral FOS-2291");
+  CHECK(manager.post("/v1/cases/" + rosa + "/legal-hold", json::object{{"reason", "again"}}).status == 409);
+
+  // An erasure request restricts the held case instead.
+  auto erased = admin.post("/v1/admin/subjects/erase",
+                           json::object{{"email", "rosa.l@example.org"}, {"reason", "request of 2026-12-07"}});
+  INFO(erased.describe());
+  REQUIRE(erased.status == 200);
+  CHECK(erased.json().at("erased").as_array().empty());
+  REQUIRE(erased.json().at("restricted").as_array().size() == 1);
+  CHECK(string_at(erased.json().at("restricted").as_array()[0], "why").find("legal hold") != std::string::npos);
+  CHECK(!files_holding(server.data_dir(), "Rosa Lindqvist").empty());
+
+  // Hidden and refused to all but admins, on the API and the console.
+  auto refused = agent.get("/v1/cases/" + rosa);
+  CHECK(refused.status == 403);
+  CHECK(refused.body.find("case-restricted") != std::string::npos);
+  CHECK(refused.body.find("legal hold") != std::string::npos);
+  CHECK(manager.get("/v1/cases/" + rosa).status == 403);
+  CHECK(agent.get("/v1/cases/" + rosa + "/events").status == 403);
+  CHECK(agent.post("/v1/cases/" + rosa + "/messages", json::object{{"visibility", "internal"}, {"body", "hello"}})
+            .status == 403);
+  CHECK(agent.get("/v1/cases").body.find(rosa) == std::string::npos);
+  CHECK(agent.get("/v1/cases?q=Lindqvist").json().at("items").as_array().empty());
+  auto shown = admin.get("/v1/cases/" + rosa);
+  REQUIRE(shown.status == 200);
+  CHECK(string_at(shown.json().at("privacy"), "state") == "restricted");
+  CHECK(string_at(shown.json().at("client"), "name") == "Rosa Lindqvist");
+  {
+    Client browser(server.port());
+    CookieJar jar;
+    console_sign_in(browser, jar, "agent@example.org");
+    auto page = browser.get("/staff/cases/" + rosa, jar.header());
+    CHECK(page.status == 403);
+    CHECK(page.body.find("Rosa Lindqvist") == std::string::npos);
+  }
+
+  // The manager lifts the hold from the console's form; the case stays restricted until it is
+  // closed and its period has ended, then the retention run erases it.
+  Client browser(server.port());
+  CookieJar jar;
+  console_sign_in(browser, jar, "admin@example.org");
+  auto page = browser.get("/staff/cases/" + rosa, jar.header());
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("Legal hold") != std::string::npos);
+  CHECK(page.body.find("Ombudsman referral FOS-2291") != std::string::npos);
+  CHECK(page.body.find("restricted") != std::string::npos);
+  auto lifted = console_post(browser, jar, "/staff/cases/" + rosa + "/hold/lift", page.body,
+                             {{"reason", "the referral is settled"}});
+  CHECK(lifted.status == 303);
+  auto lifted_events = admin.get("/v1/cases/" + rosa + "/events");
+  CHECK(lifted_events.body.find("case.legal_hold_lifted") != std::string::npos);
+  REQUIRE(admin.post("/v1/cases/" + rosa + "/actions", json::object{{"action", "withdraw"}, {"reason", "by phone"}})
+              .status == 200);
+  CHECK(string_at(admin.get("/v1/cases/" + rosa).json().at("privacy"), "state") == "restricted");  // a month to go
+  // A month and more later the server's daily retention run erases it.
+  REQUIRE(admin.post("/v1/admin/clock", json::object{{"advance", "P40D"}}).status == 200);
+  auto after = admin.get("/v1/cases/" + rosa);
+  REQUIRE(after.status == 200);
+  CHECK(string_at(after.json().at("privacy"), "state") == "erased");
+  CHECK(string_at(after.json(), "status") == "withdrawn");
+  for (const std::string needle : {"Rosa Lindqvist", "rosa.l@example.org", "RL-204", "123 4567"}) {
+    INFO(needle);
+    CHECK(files_holding(server.data_dir(), needle).empty());
+  }
+  auto audit = server.run({"audit", "verify"});
+  INFO(audit.output);
+  CHECK(audit.status == 0);
+}
+
+TEST_CASE("retention: `redress retention run` erases the closed cases past their period, never a held one",
+          "[web][personal]") {
+  TempDir scratch;
+  ServerSetup setup;
+  // Retail keeps a case one month from receipt here; receipts may be backdated by staff.
+  setup.config = {"backdate_window = \"P400D\"",
+                  "workflows = \"" +
+                      workflows_with_retail_retention(scratch.path() / "workflows",
+                                                      "[retention]\nmonths = 1\nfrom = \"receipt\"\n")
+                          .string() +
+                      "\""};
+  RedressServer server(setup);
+  Client agent(server.port(), server.token("agent"));
+  Client manager(server.port(), server.token("manager"));
+  const std::string two_months_ago = format_time(std::chrono::time_point_cast<std::chrono::microseconds>(
+      std::chrono::system_clock::now() - std::chrono::hours(24 * 60)));
+  auto logged = [&](const std::string& name, const std::string& email) {
+    json::object body = client_case(name, email, "+44 7700 900321", "Letter of complaint " + name,
+                                    "Written to us by " + name + " two months ago.");
+    body["received_at"] = two_months_ago;
+    body["received_reason"] = "a letter logged late";
+    auto created = agent.post("/v1/cases", body);
+    INFO(created.describe());
+    REQUIRE(created.status == 201);
+    return string_at(created.json(), "reference");
+  };
+  const std::string expired = logged("Tomasz Wroblewski", "tomasz@example.org");
+  const std::string held = logged("Una Featherstone", "una@example.org");
+  const std::string open = logged("Vilja Korhonen", "vilja@example.org");
+  for (const auto& reference : {expired, held})
+    REQUIRE(agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", "withdraw"}, {"reason", "done"}})
+                .status == 200);
+  REQUIRE(manager.post("/v1/cases/" + held + "/legal-hold", json::object{{"reason", "litigation 2026-17"}}).status ==
+          200);
+
+  auto dry = server.run({"retention", "run", "--dry-run"});
+  INFO(dry.output);
+  REQUIRE(dry.status == 0);
+  CHECK(dry.output.find("would erase " + expired) != std::string::npos);
+  CHECK(dry.output.find("kept " + held + ": it is under legal hold: litigation 2026-17") != std::string::npos);
+  CHECK(dry.output.find(open) == std::string::npos);  // open: not closed, so not erased by retention
+  CHECK(dry.output.find("1 case would be erased, 1 expired but held") != std::string::npos);
+  CHECK(!files_holding(server.data_dir(), "Tomasz Wroblewski").empty());  // a dry run erases nothing
+
+  auto run = server.run({"retention", "run"});
+  INFO(run.output);
+  REQUIRE(run.status == 0);
+  CHECK(run.output.find("erased " + expired) != std::string::npos);
+  CHECK(run.output.find("1 case erased, 1 expired but held") != std::string::npos);
+  CHECK(files_holding(server.data_dir(), "Tomasz Wroblewski").empty());
+  CHECK(files_holding(server.data_dir(), "tomasz@example.org").empty());
+  CHECK(!files_holding(server.data_dir(), "Una Featherstone").empty());
+  CHECK(!files_holding(server.data_dir(), "Vilja Korhonen").empty());
+  CHECK(string_at(agent.get("/v1/cases/" + expired).json().at("privacy"), "state") == "erased");
+  CHECK(server.run({"audit", "verify"}).status == 0);
+  auto again = server.run({"retention", "run"});
+  CHECK(again.output.find("0 cases erased") != std::string::npos);
+}
+
+TEST_CASE("retention: two processes on one database run the day's retention once", "[web][personal]") {
+  TempDir scratch;
+  ServerSetup setup;
+  setup.manual_clock = true;
+  setup.config = {"workflows = \"" +
+                  workflows_with_retail_retention(scratch.path() / "workflows",
+                                                  "[retention]\nmonths = 1\nfrom = \"closure\"\n")
+                      .string() +
+                  "\""};
+  RedressServer server(setup);
+  SecondNode second(server, scratch.path() / "second.log", {"--clock", "manual"});
+  Client agent(server.port(), server.token("agent"));
+  std::vector<std::string> references;
+  for (int i = 0; i < 3; ++i) {
+    auto created = agent.post("/v1/cases", client_case("Wen Okonkwo", "wen@example.org", "+44 7700 900654",
+                                                       "Late refund WO-" + std::to_string(i), "Still waiting."));
+    REQUIRE(created.status == 201);
+    references.push_back(string_at(created.json(), "reference"));
+    REQUIRE(agent
+                .post("/v1/cases/" + references.back() + "/actions",
+                      json::object{{"action", "withdraw"}, {"reason", "sorted"}})
+                .status == 200);
+  }
+  // Both processes' clocks move past the period at once; each looks for the day's run.
+  Client first_admin(server.port(), server.token("admin"));
+  Client second_admin(second.port(), server.token("admin"));
+  HttpResponse first_moved, second_moved;
+  std::thread other([&] { second_moved = second_admin.post("/v1/admin/clock", json::object{{"advance", "P40D"}}); });
+  first_moved = first_admin.post("/v1/admin/clock", json::object{{"advance", "P40D"}});
+  other.join();
+  REQUIRE(first_moved.status == 200);
+  REQUIRE(second_moved.status == 200);
+
+  auto erasures = first_admin.get("/v1/admin/erasures");
+  REQUIRE(erasures.status == 200);
+  int runs = 0;
+  for (const auto& e : erasures.json().at("items").as_array())
+    if (string_at(e, "source") == "retention") {
+      ++runs;
+      CHECK(e.at("cases_erased").as_int64() == 3);
+    }
+  CHECK(runs == 1);
+  const std::string logs = server.log() + read_text(scratch.path() / "second.log");
+  std::size_t erasing_runs = 0;
+  for (auto at = logs.find("3 cases erased"); at != std::string::npos; at = logs.find("3 cases erased", at + 1))
+    ++erasing_runs;
+  CHECK(erasing_runs == 1);
+  for (const auto& reference : references)
+    CHECK(string_at(agent.get("/v1/cases/" + reference).json().at("privacy"), "state") == "erased");
+  CHECK(files_holding(server.data_dir(), "Okonkwo").empty());
+  CHECK(server.run({"audit", "verify"}).status == 0);
+}
+
+TEST_CASE("redaction: one value out of the case's bytes, as an event, the chain whole", "[web][personal]") {
+  TempDir scratch;
+  RedressServer server;
+  server.set_password("lead", kConsolePassword);
+  Client agent(server.port(), server.token("agent"));
+  Client lead(server.port(), server.token("lead"));
+  Client intake(server.port(), server.token("intake"));
+  auto created = agent.post("/v1/cases", client_case("Xavier Quist", "xavier@example.org", "+44 7700 900888",
+                                                     "Double charge", "Card 4929 1234 5678 9012 charged twice."));
+  REQUIRE(created.status == 201);
+  const std::string reference = string_at(created.json(), "reference");
+  REQUIRE(intake
+              .post("/v1/inbound/email",
+                    reply_mail("Xavier Quist <xavier@example.org>", reference,
+                               "The card is 4000 0566 5566 5556, expiry 09/29."),
+                    {{"Content-Type", "message/rfc822"}})
+              .status == 202);
+  auto view = agent.get("/v1/cases/" + reference);
+  REQUIRE(view.status == 200);
+  std::string message_id;
+  for (const auto& m : view.json().at("messages").as_array())
+    if (string_at(m, "body").find("4000 0566") != std::string::npos) message_id = string_at(m, "id");
+  REQUIRE(!message_id.empty());
+  for (const std::string card : {"4929 1234 5678 9012", "4000 0566 5566 5556"})
+    CHECK(!files_holding(server.data_dir(), card).empty());
+
+  // Bad requests change nothing.
+  const std::string route = "/v1/cases/" + reference + "/redactions";
+  CHECK(agent.post(route, json::object{{"message", message_id}, {"reason", "card"}}).status == 403);
+  CHECK(lead.post(route, json::object{{"message", message_id}}).status == 422);
+  CHECK(lead.post(route, json::object{{"message", message_id}, {"event", 1}, {"field", "/body"}, {"reason", "x"}})
+            .status == 422);
+  auto unknown = lead.post(route, json::object{{"event", 1}, {"field", "/channel"}, {"reason", "x"}});
+  CHECK(unknown.status == 404);
+  CHECK(unknown.body.find("/description") != std::string::npos);
+  CHECK(lead.post(route, json::object{{"message", "m-999999"}, {"reason", "x"}}).status == 404);
+
+  // The message over the API; the description from the console's form.
+  auto redacted = lead.post(route, json::object{{"message", message_id}, {"reason", "card number pasted"}});
+  INFO(redacted.describe());
+  REQUIRE(redacted.status == 201);
+  CHECK(string_at(redacted.json().at("event"), "type") == "case.redacted");
+  CHECK(redacted.body.find("4000 0566") == std::string::npos);
+  Client browser(server.port());
+  CookieJar jar;
+  console_sign_in(browser, jar, "lead@example.org");
+  auto page = browser.get("/staff/cases/" + reference, jar.header());
+  REQUIRE(page.status == 200);
+  CHECK(page.body.find("Redact a value") != std::string::npos);
+  CHECK(page.body.find("event:1:/description") != std::string::npos);
+  auto posted = console_post(browser, jar, "/staff/cases/" + reference + "/redact", page.body,
+                             {{"target", "event:1:/description"}, {"reason", "card number in the complaint"}});
+  CHECK(posted.status == 303);
+
+  for (const std::string card : {"4929 1234 5678 9012", "4000 0566 5566 5556"}) {
+    INFO(card);
+    CHECK(files_holding(server.data_dir(), card).empty());
+  }
+  CHECK(!files_holding(server.data_dir(), "Xavier Quist").empty());  // nothing else
+  auto after = agent.get("/v1/cases/" + reference);
+  CHECK(string_at(after.json(), "description") == "[redacted]");
+  auto events = agent.get("/v1/cases/" + reference + "/events");
+  int redactions = 0;
+  for (const auto& e : events.json().at("items").as_array())
+    if (string_at(e, "type") == "case.redacted") ++redactions;
+  CHECK(redactions == 2);
+  auto audit = server.run({"audit", "verify"});
+  INFO(audit.output);
+  CHECK(audit.status == 0);
 }
 
 }  // namespace redress::webtest::personal_data

@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 
+#include "engine/actions.h"
 #include "engine/sealing.h"
 #include "web/privacy.h"
 
