@@ -149,7 +149,8 @@ void erase_subject_request(ApiContext& api, const ContextPtr& ctx, Reply reply) 
         json::object body{{"erasure_id", erasure_display_id(outcome->erasure_id)},
                           {"erased", std::move(erased)},
                           {"restricted", std::move(restricted)},
-                          {"files_deleted", outcome->purge.blobs_deleted}};
+                          {"files_deleted", outcome->purge.blobs_deleted},
+                          {"files_compacted", outcome->purge.files_compacted}};
         body["erased_before"] =
             outcome->erased_before ? json::value(format_time(*outcome->erased_before)) : json::value(nullptr);
         return json_response(http::status::ok, body);

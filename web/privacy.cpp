@@ -5,6 +5,7 @@
 #include <chrono>
 #include <map>
 #include <set>
+#include <stdexcept>
 
 namespace redress::web {
 
@@ -13,7 +14,7 @@ namespace {
 enum class LedgerWrite { kAppend, kAlreadyThere };
 
 std::string random_salt() {
-  (void)sodium_init();  // idempotent; needed before randombytes_buf
+  if (sodium_init() < 0) throw std::logic_error("libsodium cannot start");  // a broken installation
   unsigned char salt[16];
   randombytes_buf(salt, sizeof salt);
   char hex[33];

@@ -145,14 +145,14 @@ PrivacyCandidate read_candidate(const Rows& rows, int i) {
   return c;
 }
 
+// Whether a case that is not erased still refers to the blob: a file on one of its messages, or the
+// raw mail of one. (An inbound mail record keeps the raw message's key to refuse the same message
+// twice, but is no reason to keep a raw message an erasure or redaction released.)
 constexpr const char* kBlobStillNeeded =
     "SELECT EXISTS (SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id "
     "  WHERE a.blob_key = $1 AND NOT EXISTS (SELECT 1 FROM case_privacy p WHERE p.case_id = m.case_id AND "
     "  p.state = 'erased')) "
-    "OR EXISTS (SELECT 1 FROM messages WHERE mail_blob = $1) "
-    "OR EXISTS (SELECT 1 FROM inbound_mail i WHERE i.blob_key = $1 AND i.from_address <> '' AND NOT EXISTS "
-    "  (SELECT 1 FROM cases c JOIN case_privacy p ON p.case_id = c.id WHERE c.reference = i.case_reference AND "
-    "  p.state = 'erased'))";
+    "OR EXISTS (SELECT 1 FROM messages WHERE mail_blob = $1)";
 
 }  // namespace
 

@@ -189,15 +189,14 @@ PrivacyCandidate read_candidate(const Statement& s) {
   return c;
 }
 
-// Whether a case that is not erased still refers to the blob.
+// Whether a case that is not erased still refers to the blob: a file on one of its messages, or the
+// raw mail of one. (An inbound mail record keeps the raw message's key to refuse the same message
+// twice, but is no reason to keep a raw message an erasure or redaction released.)
 constexpr const char* kBlobStillNeeded =
     "SELECT EXISTS (SELECT 1 FROM message_attachments a JOIN messages m ON m.id = a.message_id "
     "  WHERE a.blob_key = ?1 AND NOT EXISTS (SELECT 1 FROM case_privacy p WHERE p.case_id = m.case_id AND "
     "  p.state = 'erased')) "
-    "OR EXISTS (SELECT 1 FROM messages WHERE mail_blob = ?1) "
-    "OR EXISTS (SELECT 1 FROM inbound_mail i WHERE i.blob_key = ?1 AND i.from_address <> '' AND NOT EXISTS "
-    "  (SELECT 1 FROM cases c JOIN case_privacy p ON p.case_id = c.id WHERE c.reference = i.case_reference AND "
-    "  p.state = 'erased'))";
+    "OR EXISTS (SELECT 1 FROM messages WHERE mail_blob = ?1)";
 
 }  // namespace
 
@@ -385,11 +384,16 @@ Result<PurgeReport> PersonalRecords::purge_erased() {
   // 3. The store's WAL: every frame copied back and the file cut to nothing, so that no page as it
   //    was before the erasure remains in it. Readers' idle snapshots end first; a busy one delays it.
   Connection checkpoint(database_path_, OpenMode::kReadWrite);
-  if (auto s = checkpoint.exec("PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON;"); !s) return s.error();
+  // A connection knows the database is in WAL mode only once it has read it: until then a
+  // checkpoint answers OK having done nothing (-1 frames).
+  if (auto s = checkpoint.exec("PRAGMA busy_timeout = 10000; PRAGMA secure_delete = ON; PRAGMA journal_mode = WAL;");
+      !s)
+    return s.error();
   for (int attempt = 0; attempt < 20; ++attempt) {
     store_.readers.end_idle_snapshots();
     int log = 0, done = 0;
     int rc = sqlite3_wal_checkpoint_v2(checkpoint.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc == SQLITE_OK && log < 0) return Error::internal("the database is not in WAL mode: nothing was truncated");
     if (rc == SQLITE_OK) {
       report.files_compacted = true;
       break;

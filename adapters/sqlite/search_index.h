@@ -72,6 +72,8 @@ class SearchIndex {
  private:
   // One round: up to kRoundSize pending cases; how many there were.
   [[nodiscard]] Result<int> index_round();
+  // Merges every segment into one and truncates the index's WAL. Under round_mutex_.
+  [[nodiscard]] Status merge_and_truncate();
   void run();
 
   const std::string path_;
