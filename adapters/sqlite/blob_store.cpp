@@ -107,11 +107,24 @@ Result<std::string> SqliteBlobStore::get_blob(const std::string& key) {
   return answer;
 }
 
-Result<bool> SqliteBlobStore::delete_blob(const std::string& key) {
+Result<std::int64_t> SqliteBlobStore::delete_blobs(const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::int64_t{0};
   std::lock_guard lock(write_mutex_);
+  if (Status s = writer_->exec("BEGIN IMMEDIATE"); !s) return s.error();
+  std::int64_t deleted = 0;
   Statement& remove = writer_->cached("DELETE FROM blobs WHERE key = ?1");
-  if (Status s = remove.bind(1, key).run(); !s) return s.error();
-  return writer_->changes() > 0;
+  for (const auto& key : keys) {
+    if (Status s = remove.bind(1, key).run(); !s) {
+      (void)writer_->exec("ROLLBACK");
+      return s.error();
+    }
+    deleted += writer_->changes();
+  }
+  if (Status s = writer_->exec("COMMIT"); !s) {
+    (void)writer_->exec("ROLLBACK");
+    return s.error();
+  }
+  return deleted;
 }
 
 Status SqliteBlobStore::truncate_wal() {

@@ -358,15 +358,16 @@ Result<PurgeReport> PersonalRecords::purge_erased() {
     return keys;
   });
   if (!pending) return pending.error();
+  std::vector<std::string> unneeded;
   for (const auto& [key, keep] : *pending) {
-    if (keep) {
+    if (keep)
       ++report.blobs_kept;
-      continue;
-    }
-    auto deleted = blobs_.delete_blob(key);
-    if (!deleted) return deleted.error();
-    if (*deleted) ++report.blobs_deleted;
+    else
+      unneeded.push_back(key);
   }
+  auto deleted = blobs_.delete_blobs(unneeded);
+  if (!deleted) return deleted.error();
+  report.blobs_deleted = *deleted;
   if (!pending->empty()) {
     Status struck = store_.writer.run_write(
         [&](Connection& db) -> Status {

@@ -93,23 +93,27 @@ struct PostgresPersonalBackend {
   }
 };
 
+WorkflowSet personal_workflows() {
+  auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
+  REQUIRE(loaded.ok());
+  return std::move(loaded).value();
+}
+
+Staff personal_agent(Store& store) {
+  Staff s{"", "Sam Okafor", "sam@redress.example", Role::kAgent, "customer-care", true};
+  auto added = store.add_staff(s);
+  REQUIRE(added.ok());
+  return added.value();
+}
+
 template <typename Backend>
 struct PersonalWorld {
   Backend backend;
   ManualClock clock{kPersonalStart};
-  WorkflowSet workflows = [] {
-    auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-    REQUIRE(loaded.ok());
-    return std::move(loaded).value();
-  }();
+  WorkflowSet workflows = personal_workflows();
   std::unique_ptr<Store> store = backend.open_node(clock);
   Engine engine{*store, clock, workflows};
-  Staff agent = [this] {
-    Staff s{"", "Sam Okafor", "sam@redress.example", Role::kAgent, "customer-care", true};
-    auto added = store->add_staff(s);
-    REQUIRE(added.ok());
-    return added.value();
-  }();
+  Staff agent = personal_agent(*store);
 
   std::string create(const std::string& name, const std::string& email, const std::string& description,
                      const std::string& phone = "+44 7700 900777") {
