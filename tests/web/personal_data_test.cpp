@@ -641,4 +641,59 @@ TEST_CASE("redaction: one value out of the case's bytes, as an event, the chain 
   CHECK(audit.status == 0);
 }
 
+TEST_CASE("erasure ledger: a database restored from before an erasure is erased again at start-up",
+          "[web][personal]") {
+  TempDir scratch;
+  ServerSetup setup;
+  setup.config = {"workflows = \"" + workflows_with_retail_retention(scratch.path() / "workflows", "").string() + "\""};
+  RedressServer server(setup);
+  {
+    Client agent(server.port(), server.token("agent"));
+    REQUIRE(agent
+                .post("/v1/cases", client_case("Yusuf Ablewhite", "yusuf@example.org", "+44 7700 900432",
+                                               "Missing refund YA-3", "Refund YA-3 never arrived."))
+                .status == 201);
+    REQUIRE(agent
+                .post("/v1/cases", client_case("Zara Penhaligon", "zara@example.org", "+44 7700 900433",
+                                               "Broken chair ZP-1", "The chair ZP-1 broke."))
+                .status == 201);
+  }
+  // The nightly backup: the database files, copied while the server is stopped.
+  REQUIRE(server.terminate() == 0);
+  const fs::path backup = scratch.path() / "backup";
+  fs::create_directories(backup);
+  for (const auto& file : data_files(server.data_dir()))
+    if (file.filename().string().rfind("redress", 0) == 0) fs::copy_file(file, backup / file.filename());
+  server.restart();
+  Client admin(server.port(), server.token("admin"));
+  auto erased =
+      admin.post("/v1/admin/subjects/erase", json::object{{"email", "yusuf@example.org"}, {"reason", "request"}});
+  REQUIRE(erased.status == 200);
+  CHECK(files_holding(server.data_dir(), "Ablewhite").empty());
+
+  // The disk is lost; the backup is restored, the ledger beside it kept. At start-up the server
+  // finds the erasure the database lacks and makes it again.
+  REQUIRE(server.terminate() == 0);
+  for (const auto& file : data_files(server.data_dir()))
+    if (file.filename().string().rfind("redress", 0) == 0) fs::remove(file);
+  for (const auto& file : data_files(backup)) fs::copy_file(file, server.data_dir() / file.filename());
+  CHECK(!files_holding(server.data_dir(), "Ablewhite").empty());  // the backup holds him
+  server.restart();
+  CHECK(server.log().find("erasure ledger: the database lacked erasures") != std::string::npos);
+  for (const std::string needle : {"Ablewhite", "yusuf@example.org", "YA-3"}) {
+    INFO(needle);
+    CHECK(files_holding_soon(server.data_dir(), needle).empty());
+  }
+  CHECK(!files_holding(server.data_dir(), "Zara Penhaligon").empty());
+  Client after(server.port(), server.token("admin"));
+  auto records = after.get("/v1/admin/erasures");
+  REQUIRE(records.status == 200);
+  CHECK(records.body.find("re-applied after a restore") != std::string::npos);
+  CHECK(server.run({"audit", "verify"}).status == 0);
+  // A second start finds nothing missing.
+  REQUIRE(server.terminate() == 0);
+  server.restart();
+  CHECK(server.log().find("erasure ledger: the database lacked erasures") == std::string::npos);
+}
+
 }  // namespace redress::webtest::personal_data
