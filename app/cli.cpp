@@ -131,6 +131,30 @@ const std::vector<CommandSpec>& commands() {
        {{"email", "EMAIL", "the client's email address (required)"},
         {"out", "FILE", "where to write the archive (default: redress-subject-EMAIL.tar here)"}},
        &command_subject_export},
+      {{"subject", "erase"},
+       "erase a client's personal data, keeping the cases and their proof",
+       "Erases everything Redress holds about the client with this email address: their name, address and\n"
+       "phone, what they and staff wrote (descriptions, messages, notes, reasons), the files and mail\n"
+       "received, the mail and web hooks sent, the search index entries, and the copies SQLite keeps in\n"
+       "its WAL and free pages. Each case stays with its status, times, outcome, amounts and statistics,\n"
+       "and `redress audit verify` still passes: each erased field keeps a salted commitment in the hash\n"
+       "chain. A case under legal hold or inside its workflow's retention period is restricted instead\n"
+       "(hidden, admins only) and erased by `redress retention run` once nothing keeps it. The request is\n"
+       "recorded with a salted hash of the address (never the address), in the database and in the\n"
+       "erasure ledger beside it, which is re-applied after a restore. Run it again after an interruption:\n"
+       "it finishes what is left. Export first (`redress subject export`) if the client asked for a copy.",
+       {{"email", "EMAIL", "the client's email address (required)"},
+        {"reason", "TEXT", "why: the request and its date (required; recorded on each case)"}},
+       &command_subject_erase},
+      {{"retention", "run"},
+       "erase the closed cases whose retention period has ended",
+       "Erases, as `redress subject erase` does, each closed case whose workflow's retention period\n"
+       "([retention] in the workflow file: months or years from receipt or from closure) has ended, and\n"
+       "each case an erasure request restricted that nothing keeps any longer; a case under legal hold is\n"
+       "kept and listed. Prints its progress on a terminal and a report at the end. A running server does\n"
+       "this once a day by itself, under a lease, so that several processes run it once.",
+       {{"dry-run", nullptr, "list what would be erased, and erase nothing"}},
+       &command_retention_run},
       {{"mailgate"},
        "post one email from standard input to a running server",
        "For an MTA's pipe transport or alias: reads one raw message on standard input and posts it to\n"

@@ -48,5 +48,8 @@ int command_mailgate(const Arguments& args);
 int command_export(const Arguments& args);
 int command_import(const Arguments& args);
 int command_subject_export(const Arguments& args);
+// Personal data (app/privacy_commands.cpp).
+int command_subject_erase(const Arguments& args);
+int command_retention_run(const Arguments& args);
 
 }  // namespace redress

@@ -31,6 +31,8 @@
 #include "adapters/security/secrets.h"
 #include "adapters/webhooks/http_sender.h"
 #include "app/cli.h"
+#include "app/privacy_commands.h"
+#include "web/privacy.h"
 #include "app/environment.h"
 #include "engine/scheduler.h"
 #include "web/api.h"
@@ -232,6 +234,22 @@ int command_serve(const Arguments& args) {
     return kExitFailure;
   }
   api.letters = std::make_shared<const web::LetterTemplates>(std::move(letters).value());
+  // Personal data (web/privacy.h): the store's side, and the erasure ledger beside the database,
+  // whose requests a restored database lacks are applied again before anything is served.
+  auto erasure_ledger = open_erasure_ledger(config);
+  if (!erasure_ledger) {
+    std::cerr << "redress: " << erasure_ledger.error().detail << "\n";
+    return kExitFailure;
+  }
+  api.personal = &store;
+  api.erasure_ledger = &*erasure_ledger;
+  const web::PrivacySources privacy{store, env.engine->workflows(), *env.clock, &*erasure_ledger};
+  if (auto reapplied = web::reapply_ledger(privacy); !reapplied)
+    spdlog::warn("erasure ledger: {}", reapplied.error().detail);
+  else if (*reapplied > 0)
+    spdlog::warn("erasure ledger: the database lacked erasures the ledger records (restored from a backup?); "
+                 "{} cases erased or restricted again",
+                 *reapplied);
   web::register_api(router, api);
   auto pages = web::load_pages(api, REDRESS_SOURCE_WEB);
   if (!pages) {
@@ -438,7 +456,18 @@ int command_serve(const Arguments& args) {
           }
         });
   }
-  api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker, &digest, &digest_mutex, &env] {
+  // The retention run: once a day (UTC) across every process on the database, under a lease.
+  std::mutex retention_mutex;
+  auto run_retention = [&retention_mutex, &privacy, &store, holder = scheduler_options.holder + ":retention"] {
+    std::lock_guard lock(retention_mutex);
+    auto report = web::run_retention_if_due(privacy, store, holder);
+    if (!report)
+      spdlog::warn("retention run: {}", report.error().detail);
+    else if (*report)
+      spdlog::info("retention run: {}", (*report)->summary());
+  };
+  api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker, &digest, &digest_mutex, &env, &run_retention] {
+    run_retention();
     if (digest) {
       std::lock_guard lock(digest_mutex);
       (void)digest->run_due(env.clock->now());
@@ -479,6 +508,16 @@ int command_serve(const Arguments& args) {
         digest_wake.wait_for(lock, std::chrono::minutes(10), [&] { return digest_stopping; });
       }
     });
+  // The retention run looks every 10 minutes (it runs once a day); with the digest's stop.
+  std::thread retention_thread([&] {
+    std::unique_lock lock(digest_wait_mutex);
+    while (!digest_stopping) {
+      lock.unlock();
+      run_retention();
+      lock.lock();
+      digest_wake.wait_for(lock, std::chrono::minutes(10), [&] { return digest_stopping; });
+    }
+  });
   // The mailboxes: one thread each, polling at the mailbox's interval until shutdown.
   std::mutex poll_mutex;
   std::condition_variable poll_wake;
@@ -525,6 +564,7 @@ int command_serve(const Arguments& args) {
   }
   digest_wake.notify_all();
   if (digest_thread.joinable()) digest_thread.join();
+  retention_thread.join();
   {
     std::lock_guard lock(poll_mutex);
     polling_stopped = true;

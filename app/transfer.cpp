@@ -25,6 +25,7 @@
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/schema.h"
 #include "app/cli.h"
+#include "app/privacy_commands.h"
 
 namespace redress {
 
@@ -59,7 +60,12 @@ constexpr const char* kTables[] = {"sequences",
                                    "mailbox_positions",
                                    "case_tags",
                                    "saved_views",
-                                   "canned_replies"};
+                                   "canned_replies",
+                                   // Personal data (docs/personal-data.md): holds, restriction, erasures.
+                                   "case_privacy",
+                                   "erasures",
+                                   "erasure_blobs",
+                                   "retention_runs"};
 
 // The ids PostgreSQL hands out from a sequence of its own, set past the imported rows.
 constexpr std::pair<const char*, const char*> kIdSequences[] = {
@@ -67,7 +73,8 @@ constexpr std::pair<const char*, const char*> kIdSequences[] = {
 constexpr const char* kIdentityTables[] = {"events",       "notifications",         "notification_attempts",
                                            "client_links", "webhook_subscriptions", "inbound_mail",
                                            "saved_views",
-                                           "canned_replies"};
+                                           "canned_replies",
+                                           "erasures"};
 
 int transfer_fail(const std::string& message) {
   std::cerr << "redress: " << message << "\n";
@@ -350,6 +357,12 @@ int command_import(const Arguments& args) {
     return transfer_fail("the import could not be committed: " + s.error().detail);
   for (const auto& [table, n] : counts) progress.at(table, n, false);
   print_summary("Imported", counts, "from " + in_path + " into " + where);
+  // An export made from a backup lacks the erasures made since: the erasure ledger's are made again.
+  if (auto reapplied = reapply_erasure_ledger(args.config); !reapplied)
+    std::cerr << "redress: the erasure ledger could not be applied: " << reapplied.error().detail << "\n";
+  else if (*reapplied > 0)
+    std::cout << "The erasure ledger named erasures the export lacked: " << *reapplied
+              << " cases erased or restricted again.\n";
   return kExitOk;
 }
 

@@ -40,6 +40,9 @@
 //   bench/http.sh), and a small group pays its commit (the WAL frames of every page it touched)
 //   over fewer rows.
 // Prints each run and the median of the runs for both, their ratio, and the batch sizes.
+// --sealing ab measures what sealing personal fields costs (hash rule 2, engine/sealing.h): each run
+//   runs the engine twice on fresh databases, sealing by rule 2 and by rule 1 (the data hashed
+//   whole), in alternating order, and prints the ratio of their actions/s; no baselines are run.
 // --statements N also prints, for the last run's phase 2 and its baseline, the N statements that
 //   took SQLite the most time (SQLite's own profile events, summed by statement text, on every
 //   connection the process opens: the store's writer, readers and checkpointer, the baseline's).
@@ -78,6 +81,7 @@
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/rows.h"
 #include "adapters/sqlite/schema.h"
+#include "engine/sealing.h"
 #include "app/environment.h"
 #include "ports/staff_directory.h"
 
@@ -102,6 +106,7 @@ struct Options {
   // The baselines' transaction size; 0: the engine's mean batch in the phase each replays.
   int baseline_batch = 0;
   std::string database;  // postgresql://…: the engine and the baseline on PostgreSQL
+  std::string sealing;   // "ab": the engine sealing by rule 2 against rule 1, in the same run
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -110,7 +115,7 @@ struct Options {
       << "usage: engine [--cases N] [--actions N] [--inflight N] [--submitters N] [--runs K] [--durability "
          "full|normal] [--dir DIR]\n"
          "              [--baseline-schema full|no-triggers|no-indexes|bare] [--baseline-batch N] [--statements N]\n"
-         "              [--database postgresql://… (emptied before each run)]\n";
+         "              [--database postgresql://… (emptied before each run)] [--sealing ab]\n";
   std::exit(2);
 }
 
@@ -153,6 +158,10 @@ Options parse(int argc, char** argv) {
       o.statements = number();
     else if (flag == "--baseline-batch")
       o.baseline_batch = number();
+    else if (flag == "--sealing") {
+      if (value != "ab") usage("--sealing takes ab");
+      o.sealing = value;
+    }
     else if (flag == "--baseline-schema") {
       if (value != "full" && value != "no-triggers" && value != "no-indexes" && value != "bare")
         usage("--baseline-schema is full, no-triggers, no-indexes or bare");
@@ -832,7 +841,8 @@ class BaselineRows {
       : begin_(db.cached("BEGIN IMMEDIATE")),
         commit_(db.cached("COMMIT")),
         event_(
-            db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)")),
+            db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash, seals) "
+                      "VALUES (?1,?2,?3,?4,?5,?6,?7,?8)")),
         commitment_(db.cached(sqlite::kUpsertCommitmentSql)),
         email_(db.cached("INSERT INTO notifications(case_id, event_seq, channel, audience, recipient, recipient_name, "
                          "template, next_attempt_at, created_at) VALUES (?1,?2,'email',?3,?4,?5,?6,?7,?7)")) {}
@@ -851,6 +861,10 @@ class BaselineRows {
           .bind(5, e.actor)
           .bind(6, e.data)
           .bind(7, e.hash);
+      if (e.hash_rule == HashRule::kSealed)  // the same row the store writes (hash rule 2's seals)
+        event_.bind(8, e.seals);
+      else
+        event_.bind_null(8);
       check(event_.run());
     }
   }
@@ -1110,6 +1124,34 @@ BaselineRun run_postgres_baseline(const Options& o, const EngineRun& engine, std
 
 }  // namespace
 
+// --sealing ab: the engine's durable actions/s sealing personal fields (rule 2) against hashing the
+// data whole (rule 1), each run on fresh databases, in alternating order.
+int sealing_ab(const Options& o) {
+  std::vector<double> sealed_rates, whole_rates, ratios;
+  for (int k = 1; k <= o.runs; ++k) {
+    double rate[2] = {0, 0};  // [0] rule 2, [1] rule 1
+    for (int turn = 0; turn < 2; ++turn) {
+      const int which = (k + turn) % 2;
+      set_new_event_rule_for_benchmark(which == 0 ? HashRule::kSealed : HashRule::kWhole);
+      std::string dir = o.dir + "/run-" + std::to_string(k) + (which == 0 ? "-sealed" : "-whole");
+      fs::remove_all(dir);
+      EngineRun e = run_engine(o, dir + "/engine", static_cast<unsigned>(k));
+      rate[which] = static_cast<double>(e.accepted) / e.seconds;
+      fs::remove_all(dir);
+    }
+    set_new_event_rule_for_benchmark(HashRule::kSealed);
+    sealed_rates.push_back(rate[0]);
+    whole_rates.push_back(rate[1]);
+    ratios.push_back(rate[0] / rate[1]);
+    std::printf("run %d: sealed (rule 2) %8.0f actions/s | whole (rule 1) %8.0f actions/s | ratio %.3f\n", k, rate[0],
+                rate[1], rate[0] / rate[1]);
+    std::fflush(stdout);
+  }
+  std::printf("median of %d runs: sealed %.0f actions/s, whole %.0f actions/s, ratio %.3f (sealing costs %.1f%%)\n",
+              o.runs, median(sealed_rates), median(whole_rates), median(ratios), 100.0 * (1.0 - median(ratios)));
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Options o = parse(argc, argv);
   bool own_dir = o.dir.empty();
@@ -1117,6 +1159,18 @@ int main(int argc, char** argv) {
     char pattern[] = "/tmp/redress-bench-XXXXXX";
     if (!mkdtemp(pattern)) usage("cannot create a temporary folder");
     o.dir = pattern;
+  }
+  if (!o.sealing.empty()) {
+    std::printf("bench/engine --sealing ab: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, in %s\n",
+                o.cases, o.actions, o.inflight, o.submitters, o.runs, o.dir.c_str());
+    int status = 1;
+    try {
+      status = sealing_ab(o);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "bench/engine: %s\n", e.what());
+    }
+    if (own_dir) fs::remove_all(o.dir);
+    return status;
   }
   if (!o.database.empty())
     std::printf("bench/engine: %d cases, %d actions, up to %d in flight from %d submitters, %d runs, on PostgreSQL "

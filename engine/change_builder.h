@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "engine/hash_chain.h"
+#include "engine/sealing.h"
 #include "engine/store.h"
 #include "engine/workflow.h"
 
@@ -45,8 +46,12 @@ class ChangeBuilder {
     e.type = std::move(type);
     e.at = now_;
     e.actor = actor.empty() ? actor_ : std::move(actor);
-    e.data = canonical_json(data);
-    e.hash = chain_hash(change_.after.head_hash, change_.after.reference, e);
+    if (new_event_rule() == HashRule::kSealed) {
+      seal_and_chain(e, std::move(data), change_.after.head_hash, change_.after.reference);
+    } else {  // bench/engine's A/B baseline only
+      e.data = canonical_json(data);
+      e.hash = chain_hash(change_.after.head_hash, change_.after.reference, e);
+    }
     change_.after.head_hash = e.hash;
     change_.after.version = e.seq;
     change_.after.updated_at = now_;

@@ -1,5 +1,7 @@
 #include "engine/hash_chain.h"
 
+#include "engine/sealing.h"
+
 #include <openssl/evp.h>
 #include <boost/json/serialize.hpp>
 
@@ -14,7 +16,7 @@ namespace {
 // A JSON string literal, escaped exactly as boost::json::serialize escapes one (the stored data
 // of older events must re-encode to the same bytes): `"` and `\` with a backslash, the control
 // characters as \b \f \n \r \t or \u00XX (lower-case hex), every other byte as it is.
-void append_json_string(std::string_view text, std::string& out) {
+void write_json_string(std::string_view text, std::string& out) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   std::size_t run = 0;  // start of the bytes not yet copied
@@ -60,7 +62,7 @@ void write_canonical(const boost::json::value& value, std::string& out) {
       out += '{';
       for (std::size_t i = 0; i < n; ++i) {
         if (i > 0) out += ',';
-        append_json_string(members[i]->key(), out);
+        write_json_string(members[i]->key(), out);
         out += ':';
         write_canonical(members[i]->value(), out);
       }
@@ -78,7 +80,7 @@ void write_canonical(const boost::json::value& value, std::string& out) {
       out += ']';
       return;
     }
-    case boost::json::kind::string: append_json_string(value.get_string(), out); return;
+    case boost::json::kind::string: write_json_string(value.get_string(), out); return;
     case boost::json::kind::bool_: out += value.get_bool() ? "true" : "false"; return;
     case boost::json::kind::null: out += "null"; return;
     case boost::json::kind::int64: out += std::to_string(value.get_int64()); return;
@@ -102,6 +104,9 @@ std::string canonical_json(const boost::json::value& value) {
   write_canonical(value, out);
   return out;
 }
+
+void append_canonical_json(const boost::json::value& value, std::string& out) { write_canonical(value, out); }
+void append_json_string(std::string_view text, std::string& out) { write_json_string(text, out); }
 
 std::string sha256_hex(std::string_view bytes) {
   // OpenSSL's SHA-256 uses the CPU's SHA extensions where it has them (about five times
@@ -132,6 +137,7 @@ std::string sha256_hex(std::string_view bytes) {
 }
 
 std::string chain_hash(std::string_view previous_hash, std::string_view case_reference, const Event& event) {
+  if (event.hash_rule == HashRule::kSealed) return sealed_chain_hash(previous_hash, case_reference, event);
   std::string encoding;
   encoding.reserve(128 + event.data.size());
   encoding += "redress-event-v1;";

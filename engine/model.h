@@ -236,6 +236,15 @@ struct Message {
   }
 };
 
+// How an event's hash covers its data (engine/hash_chain.h). Stored with the event: an event keeps
+// the rule it was sealed by, so events of either rule verify side by side.
+//   kWhole (1): the hash covers the data as it is. Events written before personal data could be
+//     erased; erasing their case re-seals its history under rule 2 first (engine/personal_data.h).
+//   kSealed (2): the hash covers the data with each personal field replaced by a hiding commitment,
+//     SHA-256(random salt || value) (engine/sealing.h); the salts are in `seals`. Erasing a field
+//     deletes its value and salt and keeps the commitment, so the chain still verifies.
+enum class HashRule { kWhole = 1, kSealed = 2 };
+
 // One entry of a case's append-only, hash-chained history.
 struct Event {
   std::int64_t case_id = 0;
@@ -245,6 +254,10 @@ struct Event {
   std::string actor;  // "staff:u-17", "client", "system", "intake:web-form"
   std::string data;   // canonical JSON (sorted keys, no spaces)
   std::string hash;   // hex SHA-256 over the canonical encoding, chained to the previous hash
+  HashRule hash_rule = HashRule::kWhole;
+  // Rule 2 only: canonical JSON {"<JSON pointer>": "<salt hex><digest hex>"} of the personal fields
+  // of `data`, or "<digest hex>" alone for a field erased or redacted (engine/sealing.h).
+  std::string seals{};
 };
 
 // The record of one inbound email (adapters/inbound), written in the same transaction as the change

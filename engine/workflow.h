@@ -246,6 +246,16 @@ struct Touchpoint {
 // leads and above (the default), or any agent. Notes and messages are open to every agent either way.
 enum class DecisionRights { kOwnerAndLeads, kAnyAgent };
 
+// How long the standard keeps a case's personal data ([retention] in the workflow file): `months`
+// counted from the case's receipt or from its closure (withdrawal included). Until then an
+// erasure request restricts the case instead of erasing it (engine/personal_data.h); afterwards
+// `redress retention run` erases a closed case by itself.
+enum class RetentionFrom { kReceipt, kClosure };
+struct Retention {
+  int months = 0;
+  RetentionFrom from = RetentionFrom::kReceipt;
+};
+
 struct Workflow {
   std::string name;                     // stable key, e.g. "retail"
   std::string title;                    // "Retail complaints"
@@ -284,6 +294,10 @@ struct Workflow {
   bool publish_survey = false;
   // [touchpoints.<id>]: the touchpoints this workflow describes (name, description, owner team).
   std::vector<Touchpoint> touchpoint_details;
+
+  // Added for issue 25 (personal data): how long cases are kept; nullopt: no period (an erasure
+  // request erases at once, and the retention run never erases a case by itself).
+  std::optional<Retention> retention;
 
   // The bucket a case received at `received` and resolved at `resolved` falls in; nullptr without
   // buckets. Throws CalendarExhausted past the calendar's years.

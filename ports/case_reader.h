@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "engine/model.h"
+#include "engine/personal_data.h"
 #include "engine/result.h"
 #include "engine/store.h"
 
@@ -29,6 +30,7 @@ struct CaseView {
   std::vector<Message> messages;
   std::optional<Staff> owner;
   std::optional<std::string> client_link_nonce;
+  CasePrivacy privacy;  // legal hold, restriction, erasure (engine/personal_data.h)
 };
 
 // Everything a rendering of a CaseView depends on besides the engine's clock: the case version
@@ -39,6 +41,9 @@ struct CaseViewStamp {
   std::int64_t version = 0;
   std::string owner_name;         // "" when unowned or the owner is unknown
   std::string client_link_nonce;  // "" when the case has no live link
+  // Restricted cases are refused to all but admins (docs/personal-data.md); every change of the
+  // case's standing also moves its version.
+  PrivacyState privacy = PrivacyState::kOpen;
   bool operator==(const CaseViewStamp&) const = default;
 };
 [[nodiscard]] CaseViewStamp stamp_of(const CaseView& view);
@@ -55,6 +60,10 @@ struct CaseFilter {
   std::vector<std::string> tags;  // cases carrying every one of these tags (engine/tags.h); empty: any
   std::optional<Time> received_from;  // received at or after
   std::optional<Time> received_to;    // received before
+  // Cases an erasure request restricted (docs/personal-data.md) are left out of lists and searches
+  // unless asked for (admins, subject access).
+  enum class Restricted { kHidden, kShown };
+  Restricted restricted = Restricted::kHidden;
 };
 
 // How many cases carry a tag, and how many of those are still open (before resolution).

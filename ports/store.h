@@ -20,6 +20,7 @@
 #include "ports/inbound_mail_store.h"
 #include "ports/mailbox_state.h"
 #include "ports/outbox_store.h"
+#include "ports/personal_data_store.h"
 #include "ports/report_store.h"
 #include "ports/saved_views.h"
 #include "ports/session_store.h"
@@ -39,7 +40,8 @@ class Store : public CaseStore,
               public MailboxStateStore,
               public SavedViewStore,
               public BlobStore,
-              public CannedReplyStore {
+              public CannedReplyStore,
+              public PersonalDataStore {
  public:
   ~Store() override = default;
 };

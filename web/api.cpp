@@ -16,6 +16,7 @@ namespace {
 const std::vector<Role> kAgentUp{Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kCreators{Role::kIntake, Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
 const std::vector<Role> kLeadUp{Role::kLead, Role::kManager, Role::kAdmin};
+const std::vector<Role> kManagerUp{Role::kManager, Role::kAdmin};
 const std::vector<Role> kAdminOnly{Role::kAdmin};
 const std::vector<Role> kMailIntake{Role::kIntake, Role::kAdmin};
 
@@ -51,6 +52,18 @@ void register_api(Router& router, ApiContext& api) {
                   body == Body::kJsonOrFiles ? RouteSpec::Multipart::kAccepted : RouteSpec::Multipart::kRefused});
   };
   auto staff = [&](verb method, std::string pattern, std::vector<Role> roles, Body body, ApiHandler handler) {
+    // A case's routes refuse a restricted case to all but admins (web/api_privacy.cpp); GET of the
+    // case and its actions check the stamp or view they read anyway (web/api_cases.cpp).
+    if (pattern.starts_with("/v1/cases/{ref}") && !(method == verb::get && pattern == "/v1/cases/{ref}") &&
+        !(method == verb::post && pattern == "/v1/cases/{ref}/actions")) {
+      router.add(RouteSpec{method, std::move(pattern), Access::kStaff, std::move(roles), body != Body::kNone,
+                           [&api, handler](const ContextPtr& ctx, Reply reply) {
+                             guard_restricted(api, ctx, std::move(reply), handler);
+                           },
+                           body == Body::kJsonOrFiles ? RouteSpec::Multipart::kAccepted
+                                                      : RouteSpec::Multipart::kRefused});
+      return;
+    }
     route(method, std::move(pattern), Access::kStaff, std::move(roles), body, handler);
   };
   auto open = [&](verb method, std::string pattern, Access access, Body body, ApiHandler handler) {
@@ -146,6 +159,13 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, kJson, &retry_notifications);
   staff(verb::post, "/v1/admin/clock", kAdminOnly, kJson, &move_clock);
   staff(verb::get, "/v1/admin/subjects/export", kAdminOnly, kNone, &export_subject_archive);
+
+  // Personal data: erasure, legal holds, redaction (web/api_privacy.cpp).
+  staff(verb::post, "/v1/admin/subjects/erase", kAdminOnly, kJson, &erase_subject_request);
+  staff(verb::get, "/v1/admin/erasures", kAdminOnly, kNone, &list_erasures);
+  staff(verb::post, "/v1/cases/{ref}/legal-hold", kManagerUp, kJson, &set_legal_hold);
+  staff(verb::post, "/v1/cases/{ref}/legal-hold/lift", kManagerUp, kJson, &lift_legal_hold);
+  staff(verb::post, "/v1/cases/{ref}/redactions", kLeadUp, kJson, &create_redaction);
   open(verb::get, "/healthz", Access::kPublic, kNone, &health_check);
   open(verb::get, "/metrics", Access::kPublic, kNone, &metrics_exposition);
   open(verb::get, "/v1/openapi.json", Access::kPublic, kNone, &openapi_document);

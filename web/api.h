@@ -38,6 +38,8 @@
 #include "adapters/inbound/mail_intake.h"
 #include "ports/blob_store.h"
 #include "ports/inbound_mail_store.h"
+#include "ports/personal_data_store.h"
+#include "web/erasure_ledger.h"
 
 namespace redress::web {
 
@@ -115,6 +117,10 @@ struct ApiContext {
   // The clients' languages (adapters/i18n/catalogues.h): the status page, the complaint form and
   // the letters are in the client's where it is shipped. Null: English alone.
   const i18n::Catalogues* languages = nullptr;
+  // Personal data (web/privacy.h): erasure, legal holds, redaction, restricted cases. Null: those
+  // routes answer 503 and no case is treated as restricted.
+  PersonalDataStore* personal = nullptr;
+  ErasureLedger* erasure_ledger = nullptr;
 };
 
 void register_api(Router& router, ApiContext& api);

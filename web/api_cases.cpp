@@ -52,7 +52,7 @@ Response case_body_response(http::status status, std::string body, std::int64_t 
 Response view_response(ApiContext& api, const CaseView& view, http::status status) {
   std::optional<std::string> token;
   if (view.client_link_nonce) token = api.keyring.client_token(*view.client_link_nonce);
-  std::string body = case_body(api, view.snapshot, view.owner, view.messages, token);
+  std::string body = with_privacy(case_body(api, view.snapshot, view.owner, view.messages, token), view.privacy);
   if (api.view_cache) {
     auto rendering = std::make_shared<ViewCache::Rendering>();
     rendering->stamp = stamp_of(view);
@@ -67,15 +67,20 @@ Response view_response(ApiContext& api, const CaseView& view, http::status statu
 // The staff view of a stored case. With the view cache on, the case's stamp is read first (one
 // statement) and a rendering made from the same stamp is answered as it is; otherwise the view is
 // read in one go (Store::load_case_view), rendered and kept.
-Response case_response(ApiContext& api, const std::string& reference, http::status status) {
+Response case_response(ApiContext& api, const std::string& reference, http::status status,
+                       const Actor* viewer = nullptr) {
+  // A restricted case is for admins only (docs/personal-data.md); the stamp or view says.
+  const bool refuse_restricted = viewer != nullptr && api.personal != nullptr && !may_see_restricted(*viewer);
   if (api.view_cache) {
     auto stamp = api.reads.case_view_stamp(reference);
     if (!stamp) return problem_from(stamp.error());
+    if (refuse_restricted && stamp->privacy == PrivacyState::kRestricted) return restricted_problem(api, reference);
     if (auto hit = api.view_cache->find(reference, *stamp, api.engine.clock().now()))
       return case_body_response(status, hit->body, hit->stamp.version);
   }
   auto view = api.reads.load_case_view(reference);
   if (!view) return problem_from(view.error());
+  if (refuse_restricted && view->privacy.state == PrivacyState::kRestricted) return restricted_problem(api, reference);
   return view_response(api, *view, status);
 }
 
@@ -191,7 +196,8 @@ void list_cases(ApiContext& api, const ContextPtr& ctx, Reply reply) {
 }
 
 void get_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
-  reply(case_response(api, ctx->param("ref"), http::status::ok));
+  const Actor viewer = ctx->actor();
+  reply(case_response(api, ctx->param("ref"), http::status::ok, &viewer));
 }
 
 // Any action by name ({"action": "acknowledge", ...}); the answer is the case as the action left it,
@@ -221,6 +227,8 @@ void act_on_case(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   request->actor = ctx->actor();
   auto before = read ? Result<CaseView>(std::move(*read)) : api.reads.load_case_view(request->reference);
   if (!before) return reply(problem_from(before.error()));
+  if (api.personal && before->privacy.state == PrivacyState::kRestricted && !may_see_restricted(request->actor))
+    return reply(restricted_problem(api, request->reference));
   run_action(api, std::move(request).value(), std::move(reply),
              [&api, before = std::move(before).value()](const Committed& committed) {
                if (auto after = view_after(api, before, committed.change))

@@ -126,6 +126,18 @@ ApiHandlerFunction take_inbound_email, inbound_mail_records, message_original;
 ApiHandlerFunction dead_notifications, retry_notifications, move_clock, health_check, metrics_exposition, export_subject_archive,
     openapi_document;
 
+// ---- personal data: erasure, legal holds, redaction (web/api_privacy.cpp) ----------------------
+
+ApiHandlerFunction erase_subject_request, list_erasures, set_legal_hold, lift_legal_hold, create_redaction;
+// 403 problem+json: the case is restricted (an erasure request it must be kept from), with why.
+[[nodiscard]] Response restricted_problem(ApiContext& api, const std::string& reference);
+// Admins only may open a restricted case.
+[[nodiscard]] bool may_see_restricted(const Actor& actor);
+// Runs `handler` unless the route's case {ref} is restricted and the caller may not see it.
+void guard_restricted(ApiContext& api, const ContextPtr& ctx, Reply reply, ApiHandler handler);
+// A case's staff view (JSON) with its "privacy" member when it has a hold, or is restricted or erased.
+[[nodiscard]] std::string with_privacy(std::string body, const CasePrivacy& privacy);
+
 // ---- the published workflows (web/api_workflows.cpp) -------------------------------------------
 
 // One workflow as GET /v1/workflows lists it: categories, touchpoints, products, root causes,

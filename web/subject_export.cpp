@@ -41,6 +41,7 @@ Result<SubjectArchive> export_subject(const SubjectSources& sources, const std::
   // Every case of the client, oldest first.
   CaseFilter filter;
   filter.client_email = email;
+  filter.restricted = CaseFilter::Restricted::kShown;  // a restricted case is still held
   std::vector<Case> found;
   std::string cursor;
   do {
@@ -79,6 +80,7 @@ Result<SubjectArchive> export_subject(const SubjectSources& sources, const std::
       for (std::size_t n = 0; n < m.attachments.size(); ++n) {
         const auto& file = m.attachments[n];
         auto bytes = sources.blobs.get_blob(file.key);
+        if (!bytes && bytes.error().code == ErrorCode::kNotFound) continue;  // erased or redacted since
         if (!bytes) return bytes.error();
         if (auto s = tar.add(folder + "files/" + id + "/" + std::to_string(n + 1) + "-" + safe_component(file.filename),
                              *bytes, mtime);
@@ -87,8 +89,9 @@ Result<SubjectArchive> export_subject(const SubjectSources& sources, const std::
       }
       if (!m.mail_blob.empty()) {
         auto raw = sources.blobs.get_blob(m.mail_blob);
-        if (!raw) return raw.error();
-        if (auto s = tar.add(folder + "mail-received/" + id + ".eml", *raw, mtime); !s) return s.error();
+        if (!raw && raw.error().code != ErrorCode::kNotFound) return raw.error();
+        if (raw)
+          if (auto s = tar.add(folder + "mail-received/" + id + ".eml", *raw, mtime); !s) return s.error();
       }
     }
     json::array records;

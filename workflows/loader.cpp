@@ -763,6 +763,33 @@ Workflow read_workflow(const toml::table& root) {
       }
     }
   }
+  // How long cases are kept (docs/personal-data.md): [retention] years and/or months, counted
+  // from = "receipt" or "closure". Within it an erasure request restricts a case instead of erasing it.
+  if (const toml::table* retention = reader.table("retention")) {
+    TableReader retention_reader(*retention, "retention");
+    const auto years = retention_reader.integer("years");
+    const auto months = retention_reader.integer("months");
+    if (!years && !months)
+      fail(retention_reader.line(), "retention", "give the period: years, months, or both (e.g. years = 3)");
+    for (const auto& [key, value] : {std::pair{"years", years}, std::pair{"months", months}})
+      if (value && (*value < 0 || *value > 1200))
+        fail(line_of(*retention_reader.optional(key)), retention_reader.key_path(key),
+             "must be a whole number from 0 to 1200");
+    Retention rule;
+    rule.months = static_cast<int>(years.value_or(0) * 12 + months.value_or(0));
+    if (rule.months <= 0 || rule.months > 1200)
+      fail(retention_reader.line(), "retention", "the period must be at least a month and at most 100 years");
+    const toml::node& from = retention_reader.required("from");
+    const std::string anchor = TableReader::as_string(from, "retention.from");
+    if (anchor == "receipt")
+      rule.from = RetentionFrom::kReceipt;
+    else if (anchor == "closure")
+      rule.from = RetentionFrom::kClosure;
+    else
+      fail(line_of(from), "retention.from", "expected \"receipt\" or \"closure\", not \"" + anchor + "\"");
+    retention_reader.finish();
+    workflow.retention = rule;
+  }
   // Who takes decisions on an owned case: [rights] decisions = "owner_and_leads" (default) or "any_agent".
   if (const toml::table* rights = reader.table("rights")) {
     TableReader rights_reader(*rights, "rights");

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "adapters/postgres/personal_records.h"
 #include "adapters/postgres/rows.h"
 #include "adapters/sqlite/rows.h"  // encode_cursor, decode_cursor: one cursor format for both stores
 
@@ -71,6 +72,9 @@ Result<CaseView> CaseQueries::load_case_view(const std::string& reference) {
                  Params().add(c.id));
     if (!nonce) return nonce.error();
     if (!nonce->empty()) view.client_link_nonce = nonce->text(0, 0);
+    auto privacy = select_privacy(db, c.id);
+    if (!privacy) return privacy.error();
+    view.privacy = std::move(privacy).value();
     return view;
   });
 }
@@ -80,11 +84,13 @@ Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference)
     auto rows = db.query(
         "SELECT c.version, coalesce((SELECT name FROM staff WHERE id = c.owner_id), ''), "
         "coalesce((SELECT nonce FROM client_links WHERE case_id = c.id AND revoked_at IS NULL "
-        "ORDER BY id DESC LIMIT 1), '') FROM cases c WHERE c.reference = $1",
+        "ORDER BY id DESC LIMIT 1), ''), coalesce((SELECT state FROM case_privacy WHERE case_id = c.id), 'open') "
+        "FROM cases c WHERE c.reference = $1",
         Params().add(reference));
     if (!rows) return rows.error();
     if (rows->empty()) return Error::not_found("no case " + reference);
-    return CaseViewStamp{rows->integer(0, 0), rows->text(0, 1), rows->text(0, 2)};
+    return CaseViewStamp{rows->integer(0, 0), rows->text(0, 1), rows->text(0, 2),
+                         parse_PrivacyState(rows->text(0, 3)).value_or(PrivacyState::kOpen)};
   });
 }
 

@@ -118,8 +118,16 @@ Result<ChangeWriter::Queued> ChangeWriter::add(Connection& db, Pipeline& rows, c
                Params().add(join_words(c.tags)).add(c.id));
   }
   for (const auto& e : change.events)
-    rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES ($1,$2,$3,$4,$5,$6,$7)",
-             Params().add(e.case_id).add(e.seq).add(e.type).add(to_micros(e.at)).add(e.actor).add(e.data).add(e.hash));
+    rows.add("INSERT INTO events(case_id, seq, type, at, actor, data, hash, seals) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+             Params()
+                 .add(e.case_id)
+                 .add(e.seq)
+                 .add(e.type)
+                 .add(to_micros(e.at))
+                 .add(e.actor)
+                 .add(e.data)
+                 .add(e.hash)
+                 .add(e.hash_rule == HashRule::kSealed ? std::optional<std::string>(e.seals) : std::nullopt));
   for (const auto& k : change.commitments) rows.add(upsert_commitment_sql(), commitment_params(k));
   for (const auto& r : change.redress) rows.add(upsert_redress_sql(), redress_params(r));
   for (const auto& m : change.messages)

@@ -37,6 +37,7 @@ PostgresStore::PostgresStore(const StoreOptions& options, const Clock& clock, st
       reports_(pool_),
       views_(pool_, clock),
       canned_replies_(pool_, clock),
+      personal_(pool_),
       writer_(std::move(writer)) {}
 
 PostgresStore::~PostgresStore() { writer_.reset(); }

@@ -20,6 +20,7 @@
 #include "adapters/postgres/case_queries.h"
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/outbox_records.h"
+#include "adapters/postgres/personal_records.h"
 #include "adapters/postgres/report_records.h"
 #include "adapters/postgres/saved_view_records.h"
 #include "adapters/postgres/scheduler_records.h"
@@ -232,6 +233,37 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override;
   [[nodiscard]] Result<std::string> get_blob(const std::string& key) override;
 
+  // ---- PersonalDataStore (personal_records.h) ----
+  [[nodiscard]] Result<CaseRewrite> rewrite_case(const std::string& reference, const RewritePlan& plan) override {
+    return personal_.rewrite_case(reference, plan);
+  }
+  [[nodiscard]] Result<CasePrivacy> case_privacy(const std::string& reference) override {
+    return personal_.case_privacy(reference);
+  }
+  [[nodiscard]] Result<std::vector<PrivacyCandidate>> cases_of_client(const std::string& email) override {
+    return personal_.cases_of_client(email);
+  }
+  [[nodiscard]] Result<std::vector<PrivacyCandidate>> retention_candidates() override {
+    return personal_.retention_candidates();
+  }
+  [[nodiscard]] Result<std::vector<PrivacyCandidate>> unerased_cases() override { return personal_.unerased_cases(); }
+  [[nodiscard]] Result<std::int64_t> start_erasure(const ErasureRecord& record) override {
+    return personal_.start_erasure(record);
+  }
+  [[nodiscard]] Status finish_erasure(std::int64_t id, std::int64_t erased, std::int64_t restricted,
+                                      Time at) override {
+    return personal_.finish_erasure(id, erased, restricted, at);
+  }
+  [[nodiscard]] Result<std::vector<ErasureRecord>> erasures() override { return personal_.erasures(); }
+  [[nodiscard]] Result<PurgeReport> purge_erased() override { return personal_.purge_erased(); }
+  [[nodiscard]] Result<bool> claim_retention_run(const std::string& day, const std::string& holder,
+                                                 Time now) override {
+    return personal_.claim_retention_run(day, holder, now);
+  }
+  [[nodiscard]] Status finish_retention_run(const std::string& day, const std::string& report, Time now) override {
+    return personal_.finish_retention_run(day, report, now);
+  }
+
   // Groups the writer committed, and of those how many it ran again after meeting another writer.
   [[nodiscard]] std::int64_t groups() const { return writer_->groups(); }
   [[nodiscard]] std::int64_t retried_groups() const { return writer_->retried_groups(); }
@@ -249,6 +281,7 @@ class PostgresStore final : public Store {
   ReportRecords reports_;
   SavedViewRecords views_;
   CannedReplyRecords canned_replies_;
+  PersonalRecords personal_;
   std::unique_ptr<WritePipeline> writer_;  // stopped first: destroyed first of what it uses
 };
 

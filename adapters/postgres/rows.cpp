@@ -7,6 +7,7 @@
 #include "adapters/sqlite/rows.h"  // encode_cursor, decode_cursor: one cursor format for both stores
 #include "engine/hash_chain.h"
 #include "engine/tags.h"
+#include "engine/sealing.h"
 
 namespace redress::postgres {
 
@@ -336,8 +337,13 @@ Staff read_staff(const Rows& s, int row, int i) {
 }
 
 Event read_event(const Rows& s, int row) {
-  return Event{s.integer(row, 0), s.integer(row, 1), s.text(row, 2), from_micros(s.integer(row, 3)),
-               s.text(row, 4),    s.text(row, 5),    s.text(row, 6)};
+  Event e{s.integer(row, 0), s.integer(row, 1), s.text(row, 2), from_micros(s.integer(row, 3)),
+          s.text(row, 4),    s.text(row, 5),    s.text(row, 6)};
+  if (!s.is_null(row, 7)) {  // NULL seals: hash rule 1
+    e.hash_rule = HashRule::kSealed;
+    e.seals = s.text(row, 7);
+  }
+  return e;
 }
 
 Message read_message(const Rows& s, int row) {
@@ -474,7 +480,7 @@ void apply_change(CaseSnapshot& snapshot, const Change& change) {
 }
 
 Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
-  auto rows = db.query("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = $1 ORDER BY seq",
+  auto rows = db.query("SELECT case_id, seq, type, at, actor, data, hash, seals FROM events WHERE case_id = $1 ORDER BY seq",
                        Params().add(case_id));
   if (!rows) return rows.error();
   std::vector<Event> events;
@@ -558,11 +564,13 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
     params.add(std::int64_t{*filter.escalation_level}), sql += " AND escalation_level = " + next();
   if (!filter.client_email.empty()) params.add(filter.client_email), sql += " AND lower(client_email) = lower(" + next() + ")";
   if (!filter.team.empty()) params.add(filter.team), sql += " AND team = " + next();
-  // Each tag through the tags by case (migration 6), whose key is (tag, case_id).
+  // Each tag through the tags by case (migration 5), whose key is (tag, case_id).
   for (const auto& tag : filter.tags)
     params.add(tag), sql += " AND id IN (SELECT case_id FROM case_tags WHERE tag = " + next() + ")";
   if (filter.received_from) params.add(to_micros(*filter.received_from)), sql += " AND received_at >= " + next();
   if (filter.received_to) params.add(to_micros(*filter.received_to)), sql += " AND received_at < " + next();
+  if (filter.restricted == CaseFilter::Restricted::kHidden)
+    sql += " AND NOT EXISTS (SELECT 1 FROM case_privacy p WHERE p.case_id = cases.id AND p.state = 'restricted')";
   if (!text.empty()) {
     std::string pattern = "%";
     for (char c : text) {
@@ -629,9 +637,8 @@ Result<AuditReport> audit_chains(Connection& db) {
                                                           : "event " + std::to_string(e.seq) + " is out of order"};
           continue;
         }
-        if (chain_hash(previous, reference, e) != e.hash) {
-          found =
-              AuditReport::Break{reference, e.seq, "the hash does not match the event's content or the previous link"};
+        if (auto problem = link_problem(previous, reference, e)) {
+          found = AuditReport::Break{reference, e.seq, std::move(*problem)};
           continue;
         }
         previous = e.hash;

@@ -39,7 +39,7 @@ inline constexpr int kCaseColumnCount = 42;
 [[nodiscard]] Params redress_params(const Redress& r);
 [[nodiscard]] Redress read_redress(const Rows& rows, int row, int first_column = 0);
 [[nodiscard]] Staff read_staff(const Rows& rows, int row, int first_column = 0);
-[[nodiscard]] Event read_event(const Rows& rows, int row);  // case_id, seq, type, at, actor, data, hash
+[[nodiscard]] Event read_event(const Rows& rows, int row);  // case_id, seq, type, at, actor, data, hash, seals
 [[nodiscard]] Message read_message(const Rows& rows, int row);
 [[nodiscard]] std::optional<std::int64_t> micros_or_null(const std::optional<Time>& t);
 [[nodiscard]] std::optional<Time> time_or_null(const Rows& rows, int row, int column);

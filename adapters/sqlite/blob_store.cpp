@@ -4,7 +4,9 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
+#include <thread>
 #include <stdexcept>
 
 #include "engine/hash_chain.h"
@@ -26,7 +28,8 @@ constexpr const char* kSchema =
     ") STRICT;";
 
 Status configure(Connection& connection, OpenMode mode) {
-  std::string pragmas = "PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 0; PRAGMA cache_size = -2048;";
+  std::string pragmas =
+      "PRAGMA busy_timeout = 10000; PRAGMA mmap_size = 0; PRAGMA cache_size = -2048; PRAGMA secure_delete = ON;";
   if (mode == OpenMode::kReadWrite)
     pragmas += "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA journal_size_limit = 67108864;";
   else
@@ -102,6 +105,41 @@ Result<std::string> SqliteBlobStore::get_blob(const std::string& key) {
   }
   give_back(std::move(reader).value());
   return answer;
+}
+
+Result<std::int64_t> SqliteBlobStore::delete_blobs(const std::vector<std::string>& keys) {
+  if (keys.empty()) return std::int64_t{0};
+  std::lock_guard lock(write_mutex_);
+  if (Status s = writer_->exec("BEGIN IMMEDIATE"); !s) return s.error();
+  std::int64_t deleted = 0;
+  Statement& remove = writer_->cached("DELETE FROM blobs WHERE key = ?1");
+  for (const auto& key : keys) {
+    if (Status s = remove.bind(1, key).run(); !s) {
+      (void)writer_->exec("ROLLBACK");
+      return s.error();
+    }
+    deleted += writer_->changes();
+  }
+  if (Status s = writer_->exec("COMMIT"); !s) {
+    (void)writer_->exec("ROLLBACK");
+    return s.error();
+  }
+  return deleted;
+}
+
+Status SqliteBlobStore::truncate_wal() {
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    {
+      std::lock_guard lock(write_mutex_);
+      // The idle readers' statements are reset: none holds a read transaction.
+      int log = 0, done = 0;
+      int rc = sqlite3_wal_checkpoint_v2(writer_->handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+      if (rc == SQLITE_OK) return Status::success();
+      if (rc != SQLITE_BUSY) return writer_->last_error("truncating the blob file's WAL");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return Error::unavailable("the blob file's WAL stayed busy; the next purge truncates it");
 }
 
 Result<std::unique_ptr<Connection>> SqliteBlobStore::take_reader() {

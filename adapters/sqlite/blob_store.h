@@ -38,6 +38,12 @@ class SqliteBlobStore final : public BlobStore {
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override;
   [[nodiscard]] Result<std::string> get_blob(const std::string& key) override;
 
+  // Erasure (docs/personal-data.md): deletes the blobs, in one transaction; how many there were.
+  // Their pages are zeroed (secure_delete); truncate_wal then cuts the WAL copies.
+  [[nodiscard]] Result<std::int64_t> delete_blobs(const std::vector<std::string>& keys);
+  // Checkpoints the blob file's WAL and truncates it to nothing (retrying while a reader holds it).
+  [[nodiscard]] Status truncate_wal();
+
   [[nodiscard]] const std::string& path() const { return path_; }
 
  private:

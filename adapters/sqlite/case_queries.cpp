@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "adapters/sqlite/personal_records.h"
 #include "adapters/sqlite/rows.h"
 
 namespace redress::sqlite {
@@ -72,6 +73,9 @@ Result<CaseView> CaseQueries::load_case_view(const std::string& reference) {
     nonce.bind(1, c.id);
     if (nonce.step()) view.client_link_nonce = nonce.text(0);
     nonce.reset();
+    auto privacy = select_privacy(db, c.id);
+    if (!privacy) return privacy.error();
+    view.privacy = std::move(privacy).value();
     return view;
   });
 }
@@ -84,10 +88,12 @@ Result<CaseViewStamp> CaseQueries::case_view_stamp(const std::string& reference)
     auto& stamp = db.cached(
         "SELECT c.version, coalesce((SELECT name FROM staff WHERE id = c.owner_id), ''), "
         "coalesce((SELECT nonce FROM client_links WHERE case_id = c.id AND revoked_at IS NULL "
-        "ORDER BY id DESC LIMIT 1), '') FROM cases c WHERE c.reference = ?1");
+        "ORDER BY id DESC LIMIT 1), ''), coalesce((SELECT state FROM case_privacy WHERE case_id = c.id), 'open') "
+        "FROM cases c WHERE c.reference = ?1");
     stamp.bind(1, reference);
     if (!stamp.step()) return stamp.status().ok() ? Error::not_found("no case " + reference) : stamp.status().error();
-    CaseViewStamp result{stamp.integer(0), stamp.text(1), stamp.text(2)};
+    CaseViewStamp result{stamp.integer(0), stamp.text(1), stamp.text(2),
+                         parse_PrivacyState(stamp.text(3)).value_or(PrivacyState::kOpen)};
     stamp.reset();
     return result;
   });

@@ -124,7 +124,7 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
     }
   }
   auto& event =
-      db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash) VALUES (?1,?2,?3,?4,?5,?6,?7)");
+      db.cached("INSERT INTO events(case_id, seq, type, at, actor, data, hash, seals) VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
   for (const auto& e : change.events) {
     event.bind(1, e.case_id)
         .bind(2, e.seq)
@@ -133,6 +133,10 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
         .bind_static(5, e.actor)
         .bind_static(6, e.data)
         .bind_static(7, e.hash);
+    if (e.hash_rule == HashRule::kSealed)  // NULL seals: hash rule 1
+      event.bind_static(8, e.seals);
+    else
+      event.bind_null(8);
     if (auto s = event.run(); !s) return s;
   }
   // Each commitment's row as it was: written earlier in this change, or as the plan saw it.

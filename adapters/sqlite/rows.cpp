@@ -8,6 +8,7 @@
 
 #include "engine/hash_chain.h"
 #include "engine/tags.h"
+#include "engine/sealing.h"
 
 namespace redress::sqlite {
 
@@ -601,12 +602,17 @@ Result<CaseSnapshot> load_snapshot(Connection& db, const std::string& reference)
 
 Result<std::vector<Event>> select_events(Connection& db, std::int64_t case_id) {
   auto& list =
-      db.cached("SELECT case_id, seq, type, at, actor, data, hash FROM events WHERE case_id = ?1 ORDER BY seq");
+      db.cached("SELECT case_id, seq, type, at, actor, data, hash, seals FROM events WHERE case_id = ?1 ORDER BY seq");
   list.bind(1, case_id);
   std::vector<Event> events;
-  while (list.step())
+  while (list.step()) {
     events.push_back(Event{list.integer(0), list.integer(1), list.text(2), from_micros(list.integer(3)), list.text(4),
                            list.text(5), list.text(6)});
+    if (!list.is_null(7)) {
+      events.back().hash_rule = HashRule::kSealed;
+      events.back().seals = list.text(7);
+    }
+  }
   if (!list.status()) return list.status().error();
   return events;
 }
@@ -754,6 +760,8 @@ Result<CasePage> select_case_page(Connection& db, const CaseFilter& filter, cons
     sql += " AND id BETWEEN coalesce((SELECT min(id) FROM cases WHERE " + range + "), 0) AND coalesce((SELECT max(id) " +
            "FROM cases WHERE " + range + "), -1)" + unindexed;
   }
+  if (filter.restricted == CaseFilter::Restricted::kHidden)
+    sql += " AND NOT EXISTS (SELECT 1 FROM case_privacy p WHERE p.case_id = cases.id AND p.state = 'restricted')";
   if (!text.empty()) {
     std::string pattern = "%";
     for (char c : text) {
@@ -809,7 +817,8 @@ Result<AuditReport> audit_chains(Connection& db) {
   AuditReport report;
   auto cases = db.prepare("SELECT id, reference, version, head_hash FROM cases ORDER BY id");
   if (!cases) return cases.error();
-  auto events = db.prepare("SELECT seq, type, at, actor, data, hash FROM events WHERE case_id = ?1 ORDER BY seq");
+  auto events =
+      db.prepare("SELECT seq, type, at, actor, data, hash, seals FROM events WHERE case_id = ?1 ORDER BY seq");
   if (!events) return events.error();
   while (cases->step()) {
     std::int64_t id = cases->integer(0);
@@ -831,15 +840,18 @@ Result<AuditReport> audit_chains(Connection& db) {
               events->text(3),
               events->text(4),
               events->text(5)};
+      if (!events->is_null(6)) {
+        e.hash_rule = HashRule::kSealed;
+        e.seals = events->text(6);
+      }
       if (e.seq != expected_seq) {
         found = AuditReport::Break{reference, expected_seq,
                                    e.seq > expected_seq ? "event " + std::to_string(expected_seq) + " is missing"
                                                         : "event " + std::to_string(e.seq) + " is out of order"};
         continue;
       }
-      if (chain_hash(previous, reference, e) != e.hash) {
-        found =
-            AuditReport::Break{reference, e.seq, "the hash does not match the event's content or the previous link"};
+      if (auto problem = link_problem(previous, reference, e)) {
+        found = AuditReport::Break{reference, e.seq, std::move(*problem)};
         continue;
       }
       previous = e.hash;

@@ -11,7 +11,7 @@ namespace {
 
 // Migration N brings the schema from version N-1 to N. Never edit a published migration: add one.
 // (The report summaries' first rows are not in the SQL: apply_migration fills them.)
-constexpr std::array<const char*, 20> kMigrations{
+constexpr std::array<const char*, 21> kMigrations{
     // 1: cases and their hash-chained history, commitments, redress, messages, the outbox, staff.
     R"sql(
 CREATE TABLE sequences (
@@ -775,6 +775,51 @@ CREATE TABLE report_touchpoints (
   n          INTEGER NOT NULL,
   PRIMARY KEY (day, touchpoint, measure, key)
 ) STRICT, WITHOUT ROWID;
+)sql",
+    // 21: personal data (docs/personal-data.md): events sealed by hash rule 2, legal holds and
+    // restriction per case, the erasures, the blobs they still have to delete, the retention runs.
+    R"sql(
+-- Hash rule 2 (engine/sealing.h): an event's personal fields as hiding commitments, their salts
+-- here until the field is erased or redacted. NULL: the event was sealed by rule 1 (whole data).
+ALTER TABLE events ADD COLUMN seals TEXT;
+-- What personal data law asks of a case: a legal hold (a manager's reason; '' when none) and
+-- whether an erasure request left it restricted (kept, hidden, for admins only) or erased it.
+CREATE TABLE case_privacy (
+  case_id       INTEGER PRIMARY KEY REFERENCES cases(id),
+  legal_hold    TEXT NOT NULL DEFAULT '',
+  hold_by       TEXT NOT NULL DEFAULT '',
+  hold_at       INTEGER,
+  state         TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open','restricted','erased')),
+  restricted_at INTEGER,
+  erased_at     INTEGER,
+  erasure_id    INTEGER
+) STRICT;
+CREATE INDEX case_privacy_state ON case_privacy(state) WHERE state <> 'open';
+-- Each erasure: a request about one client (their email only as a salted hash) or a retention run.
+CREATE TABLE erasures (
+  id               INTEGER PRIMARY KEY,
+  email_salt       TEXT NOT NULL,   -- hex; email_hash = SHA-256(salt || lower-case email)
+  email_hash       TEXT NOT NULL,   -- '' for a retention run
+  reason           TEXT NOT NULL,
+  actor            TEXT NOT NULL,
+  source           TEXT NOT NULL CHECK (source IN ('request','retention')),
+  requested_at     INTEGER NOT NULL,
+  finished_at      INTEGER,
+  cases_erased     INTEGER NOT NULL DEFAULT 0,
+  cases_restricted INTEGER NOT NULL DEFAULT 0
+) STRICT;
+-- Files and raw mail of erased cases still to delete from the blobs (written with the case's erasure).
+CREATE TABLE erasure_blobs (
+  blob_key TEXT PRIMARY KEY
+) STRICT;
+-- The daily retention run: one row per day, taken by whichever process runs it.
+CREATE TABLE retention_runs (
+  day         TEXT PRIMARY KEY,
+  holder      TEXT NOT NULL,
+  started_at  INTEGER NOT NULL,
+  finished_at INTEGER,
+  report      TEXT NOT NULL DEFAULT ''
+) STRICT;
 )sql",
 };
 

@@ -3,8 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <pthread.h>
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 namespace redress::sqlite {
@@ -37,7 +39,7 @@ std::unique_ptr<Connection> open_index(const std::string& path) {
   // FULL whatever the store's setting: a round deletes its pending rows from the store only after
   // this commit, so the commit must be on disk first. The rounds run off the write path.
   Status s = index->exec(
-      "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+      "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA secure_delete = ON;"
       "PRAGMA journal_size_limit = 67108864; PRAGMA cache_size = -16384; PRAGMA mmap_size = 0;"
       "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;");
   if (s) s = index->exec(kCreateText);
@@ -142,6 +144,26 @@ Status SearchIndex::index_now() {
   }
 }
 
+Status SearchIndex::purge_deleted() {
+  if (auto s = index_now(); !s) return s;
+  std::lock_guard round(round_mutex_);
+  return merge_and_truncate();
+}
+
+Status SearchIndex::merge_and_truncate() {
+  Connection& index = *index_;
+  if (auto s = index.exec("INSERT INTO cases_text(cases_text) VALUES ('optimize')"); !s)
+    return check(s, "merging the search index");
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(index.handle(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+    if (rc == SQLITE_OK) return Status::success();
+    if (rc != SQLITE_BUSY) return index.last_error("truncating the search index's WAL");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a search holds the index's WAL
+  }
+  return Error::unavailable("the search index's WAL stayed busy; the next purge truncates it");
+}
+
 void SearchIndex::run() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
@@ -166,17 +188,19 @@ Result<int> SearchIndex::index_round() {
     std::int64_t case_id = 0, generation = 0;
     bool exists = false;
     std::string reference, subject, client_name, client_email;
+    bool erased = false;  // its personal data was erased (docs/personal-data.md)
   };
   std::lock_guard round(round_mutex_);
   std::vector<Pending> pending;
   {
     auto& select = store_reader_->cached(
-        "SELECT p.case_id, p.generation, c.id IS NOT NULL, c.reference, c.subject, c.client_name, c.client_email "
+        "SELECT p.case_id, p.generation, c.id IS NOT NULL, c.reference, c.subject, c.client_name, c.client_email, "
+        "EXISTS (SELECT 1 FROM case_privacy v WHERE v.case_id = p.case_id AND v.state = 'erased') "
         "FROM search_pending p LEFT JOIN cases c ON c.id = p.case_id ORDER BY p.case_id LIMIT ?1");
     select.bind(1, kRoundSize);
     while (select.step())
       pending.push_back({select.integer(0), select.integer(1), select.integer(2) != 0, select.text(3), select.text(4),
-                         select.text(5), select.text(6)});
+                         select.text(5), select.text(6), select.integer(7) != 0});
     Status read = select.status();
     select.reset();  // ends the read transaction
     if (!read) return read.error();
@@ -205,6 +229,11 @@ Result<int> SearchIndex::index_round() {
     (void)index.exec("ROLLBACK");
     return s.error();
   }
+  // A case erased since it was last indexed: its old text is out of the rows but still in the
+  // segments (and the WAL) until they are merged. A round that began before the erasure and wrote
+  // the old text after it is caught here too, by the round that re-indexes the erased text.
+  if (std::any_of(pending.begin(), pending.end(), [](const Pending& p) { return p.erased; }))
+    if (auto merged = merge_and_truncate(); !merged) return merged.error();
   // Only the generations indexed: a case changed since stays pending for the next round.
   s = store_write_([&pending](Connection& db) -> Status {
     auto& done = db.cached("DELETE FROM search_pending WHERE case_id = ?1 AND generation = ?2");

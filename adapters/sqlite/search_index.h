@@ -59,6 +59,11 @@ class SearchIndex {
   void stop();
   // Indexes every pending case now, in rounds until one finds none pending; the first failure.
   [[nodiscard]] Status index_now();
+  // After an erasure (docs/personal-data.md): indexes the pending cases (their erased text), merges
+  // every segment into one (FTS5 'optimize': a deleted row's terms stay in the older segments
+  // until they are merged), and checkpoints and truncates the index's WAL; the index connection
+  // runs with secure_delete, so the pages freed are zeroed. Costs a rewrite of the whole index.
+  [[nodiscard]] Status purge_deleted();
   // Attaches the index read-only to a reader connection of the store as schema `search`.
   [[nodiscard]] Status attach(Connection& reader) const;
 
@@ -67,6 +72,8 @@ class SearchIndex {
  private:
   // One round: up to kRoundSize pending cases; how many there were.
   [[nodiscard]] Result<int> index_round();
+  // Merges every segment into one and truncates the index's WAL. Under round_mutex_.
+  [[nodiscard]] Status merge_and_truncate();
   void run();
 
   const std::string path_;

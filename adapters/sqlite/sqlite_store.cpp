@@ -69,7 +69,8 @@ SqliteStore::SqliteStore(const StoreOptions& options, const Clock& clock, std::u
       inbound_(access_),
       mailboxes_(access_),
       views_(access_),
-      canned_replies_(access_) {
+      canned_replies_(access_),
+      personal_(access_, options.path, *search_index_, *blobs_) {
   for (int i = 0; i < std::max(1, options.readers); ++i) {
     auto reader = std::make_unique<Connection>(options.path, OpenMode::kReadOnly);
     if (auto s = configure_connection(*reader, options.durability, OpenMode::kReadOnly); !s)
@@ -416,5 +417,28 @@ Result<std::vector<InboundRecord>> SqliteStore::list_inbound(const std::string& 
 }
 
 Result<std::int64_t> SqliteStore::count_open_cases_with_bounces() { return inbound_.count_open_cases_with_bounces(); }
+
+// PersonalRecords (personal_records.h).
+Result<CaseRewrite> SqliteStore::rewrite_case(const std::string& reference, const RewritePlan& plan) {
+  return personal_.rewrite_case(reference, plan);
+}
+Result<CasePrivacy> SqliteStore::case_privacy(const std::string& reference) { return personal_.case_privacy(reference); }
+Result<std::vector<PrivacyCandidate>> SqliteStore::cases_of_client(const std::string& email) {
+  return personal_.cases_of_client(email);
+}
+Result<std::vector<PrivacyCandidate>> SqliteStore::retention_candidates() { return personal_.retention_candidates(); }
+Result<std::vector<PrivacyCandidate>> SqliteStore::unerased_cases() { return personal_.unerased_cases(); }
+Result<std::int64_t> SqliteStore::start_erasure(const ErasureRecord& record) { return personal_.start_erasure(record); }
+Status SqliteStore::finish_erasure(std::int64_t id, std::int64_t erased, std::int64_t restricted, Time at) {
+  return personal_.finish_erasure(id, erased, restricted, at);
+}
+Result<std::vector<ErasureRecord>> SqliteStore::erasures() { return personal_.erasures(); }
+Result<PurgeReport> SqliteStore::purge_erased() { return personal_.purge_erased(); }
+Result<bool> SqliteStore::claim_retention_run(const std::string& day, const std::string& holder, Time now) {
+  return personal_.claim_retention_run(day, holder, now);
+}
+Status SqliteStore::finish_retention_run(const std::string& day, const std::string& report, Time now) {
+  return personal_.finish_retention_run(day, report, now);
+}
 
 }  // namespace redress::sqlite

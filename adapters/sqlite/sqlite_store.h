@@ -37,6 +37,7 @@
 #include "adapters/sqlite/case_queries.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/outbox_records.h"
+#include "adapters/sqlite/personal_records.h"
 #include "adapters/sqlite/reader_pool.h"
 #include "adapters/sqlite/saved_view_records.h"
 #include "adapters/sqlite/report_queries.h"
@@ -226,6 +227,21 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<BlobInfo> put_blob(std::string_view bytes) override { return blobs_->put_blob(bytes); }
   [[nodiscard]] Result<std::string> get_blob(const std::string& key) override { return blobs_->get_blob(key); }
 
+  // PersonalRecords (personal_records.h): erasure, restriction, legal holds, redaction, retention.
+  [[nodiscard]] Result<CaseRewrite> rewrite_case(const std::string& reference, const RewritePlan& plan) override;
+  [[nodiscard]] Result<CasePrivacy> case_privacy(const std::string& reference) override;
+  [[nodiscard]] Result<std::vector<PrivacyCandidate>> cases_of_client(const std::string& email) override;
+  [[nodiscard]] Result<std::vector<PrivacyCandidate>> retention_candidates() override;
+  [[nodiscard]] Result<std::vector<PrivacyCandidate>> unerased_cases() override;
+  [[nodiscard]] Result<std::int64_t> start_erasure(const ErasureRecord& record) override;
+  [[nodiscard]] Status finish_erasure(std::int64_t id, std::int64_t erased, std::int64_t restricted,
+                                      Time at) override;
+  [[nodiscard]] Result<std::vector<ErasureRecord>> erasures() override;
+  [[nodiscard]] Result<PurgeReport> purge_erased() override;
+  [[nodiscard]] Result<bool> claim_retention_run(const std::string& day, const std::string& holder,
+                                                 Time now) override;
+  [[nodiscard]] Status finish_retention_run(const std::string& day, const std::string& report, Time now) override;
+
   // Runs `work` on the writer connection inside the writer's transaction, and waits for the commit.
   // For maintenance and administration that is not a case action.
   // kNoCaseRows keeps the writer's case snapshots (the work touches no case, commitment or redress row).
@@ -287,6 +303,7 @@ class SqliteStore final : public Store {
   CannedReplyRecords canned_replies_;
   // The credentials' generation, asked on every request with a remembered token (credentials_watch.h).
   std::unique_ptr<CredentialsWatch> credentials_;
+  PersonalRecords personal_;
 };
 
 }  // namespace redress::sqlite

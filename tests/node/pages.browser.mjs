@@ -511,3 +511,47 @@ test("moments of truth: the board ranks touchpoints; a touchpoint's page shows i
   await agentContext.close();
   await context.close();
 });
+
+test("a manager holds a case, redacts a pasted card number and lifts the hold; an erasure request restricts it", async () => {
+  const created = await api("POST", "/v1/cases", {
+    client: { name: `Pia Lund ${X}`, email: "pia@example.org" },
+    category: "billing", touchpoint: "billing", workflow: "retail",
+    subject: "Charged twice", description: `My card is 4929 1234 5678 9012 ${X}`,
+  });
+  const ref = created.reference;
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const manager = await signIn(context, "manager@example.org", "/staff/board");
+  await manager.goto(base + `/staff/cases/${ref}`);
+
+  await manager.locator("#legal-hold summary").click();
+  await manager.locator("#hold-reason").fill(`Ombudsman referral FOS-77 ${X}`);
+  await manager.getByRole("button", { name: "Set the hold" }).click();
+  await waitDone(manager, /done=legal/);
+  assert.match(await manager.locator("#privacy").innerText(), /Legal hold Ombudsman referral FOS-77/);
+  await assertInert(manager);
+
+  await manager.locator("#redact summary").click();
+  await manager.locator("#redact-target").selectOption(`event:1:/description`);
+  await manager.locator("#redact-reason").fill("a card number the client pasted");
+  await manager.getByRole("button", { name: "Redact" }).click();
+  await waitDone(manager, /done=redacted/);
+  const shown = await manager.locator("main").innerText();
+  assert.ok(!shown.includes("4929 1234 5678 9012"), "the card number is gone from the page");
+  assert.ok(shown.includes("[redacted]"));
+  await shot(manager, "staff-case-held-redacted");
+
+  await manager.locator("#legal-hold summary").click();
+  await manager.locator("#hold-reason").fill("the referral is settled");
+  await manager.getByRole("button", { name: "Lift the hold" }).click();
+  await waitDone(manager, /done=legal/);
+  assert.equal(await manager.locator("#privacy").count(), 0, "no hold, nothing restricted or erased: no card");
+
+  // Retail keeps an open case: the erasure request restricts it, and the manager may no longer open it.
+  const erasure = await api("POST", "/v1/admin/subjects/erase", { email: "pia@example.org", reason: "request of today" });
+  assert.equal(erasure.restricted.length, 1);
+  const refused = await manager.goto(base + `/staff/cases/${ref}`);
+  assert.equal(refused.status(), 403);
+  assert.match(await manager.locator("main").innerText(), /restricted/);
+  await shot(manager, "staff-case-restricted");
+  await context.close();
+});

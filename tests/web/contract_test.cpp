@@ -834,6 +834,12 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
                   "/v1/admin/subjects/export", "get");
   contract.expect(server.call("GET", "/v1/admin/subjects/export", "", {}, "admin"), "/v1/admin/subjects/export",
                   "get");
+  contract.expect(server.call("POST", "/v1/admin/subjects/erase",
+                              R"({"email": "nobody@example.org", "reason": "Article 17 request"})", {}, "admin"),
+                  "/v1/admin/subjects/erase", "post");
+  contract.expect(server.call("POST", "/v1/admin/subjects/erase", R"({"email": "nobody@example.org"})", {}, "admin"),
+                  "/v1/admin/subjects/erase", "post");
+  contract.expect(server.call("GET", "/v1/admin/erasures", "", {}, "admin"), "/v1/admin/erasures", "get");
 
   // 405 with Allow, 404 for an unknown path.
   HttpAnswer not_allowed = server.call("PUT", "/v1/cases");

@@ -242,7 +242,7 @@ std::string unique_id(const std::string& prefix) {
 // ---- the role × endpoint table ------------------------------------------------------------------
 
 // Who may call a route, as the SPEC's table says.
-enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kLeadUp, kAdmin, kMailIntake };
+enum class Who { kPublic, kClientLink, kIntakeHook, kCreators, kAgentUp, kLeadUp, kManagerUp, kAdmin, kMailIntake };
 
 struct Call {
   std::string method;
@@ -327,6 +327,35 @@ std::vector<Route> route_table() {
       {"GET", "/v1/admin/subjects/export", Who::kAdmin, 200,
        [](World&) {
          return Call{"GET", "/v1/admin/subjects/export?email=ana%40example.org", {}, {}, {}};
+       }},
+      // Personal data (docs/personal-data.md).
+      {"POST", "/v1/admin/subjects/erase", Who::kAdmin, 200,
+       [](World& w) {
+         const std::string email = unique_id("erase") + "@example.org";
+         REQUIRE(w.agent.post("/v1/cases", json::value(new_case_body("Erase me", email))).status == 201);
+         return Call{"POST", "/v1/admin/subjects/erase", body_of({{"email", email}, {"reason", "request"}}), {}, {}};
+       }},
+      {"GET", "/v1/admin/erasures", Who::kAdmin, 200,
+       [](World&) {
+         return Call{"GET", "/v1/admin/erasures", {}, {}, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/legal-hold", Who::kManagerUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", kBase + c.ref + "/legal-hold", body_of({{"reason", "litigation"}}), c.ref, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/legal-hold/lift", Who::kManagerUp, 200,
+       [](World& w) {
+         auto c = w.new_case();
+         REQUIRE(w.admin.post(kBase + c.ref + "/legal-hold", json::value(json::object{{"reason", "litigation"}}))
+                     .status == 200);
+         return Call{"POST", kBase + c.ref + "/legal-hold/lift", body_of({{"reason", "settled"}}), c.ref, {}};
+       }},
+      {"POST", "/v1/cases/{ref}/redactions", Who::kLeadUp, 201,
+       [](World& w) {
+         auto c = w.new_case();
+         return Call{"POST", kBase + c.ref + "/redactions",
+                     body_of({{"event", 1}, {"field", "/description"}, {"reason", "a card number"}}), c.ref, {}};
        }},
       {"POST", "/v1/admin/outbox/retry", Who::kAdmin, 200,
        [](World&) {
@@ -628,6 +657,7 @@ int expected_status(const Route& route, const std::string& caller) {
     case Who::kCreators: return staff_gate({"intake", "agent", "lead", "manager", "admin"});
     case Who::kAgentUp: return staff_gate({"agent", "lead", "manager", "admin"});
     case Who::kLeadUp: return staff_gate({"lead", "manager", "admin"});
+    case Who::kManagerUp: return staff_gate({"manager", "admin"});
     case Who::kAdmin: return staff_gate({"admin"});
     case Who::kMailIntake: return staff_gate({"intake", "admin"});
   }

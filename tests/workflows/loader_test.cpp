@@ -598,3 +598,39 @@ TEST_CASE("touchpoints, the timely-response clocks and the published survey: rea
   CHECK(error_of(replace(kMinimal, categories, categories + "\n[survey]\npublish = true"))
             .find("survey.publish") != std::string::npos);
 }
+
+TEST_CASE("retention: [retention] years or months from receipt or closure, checked; the shipped values",
+          "[loader][personal]") {
+  const std::string categories = "categories = [\"mini\"]";
+  auto kept = parse_workflow(
+      replace(kMinimal, categories, categories + "\n\n[retention]\nyears = 2\nmonths = 6\nfrom = \"closure\""),
+      "workflows/mini.toml");
+  INFO((kept.ok() ? std::string() : kept.error().detail));
+  REQUIRE(kept.ok());
+  REQUIRE(kept->retention.has_value());
+  CHECK(kept->retention->months == 30);
+  CHECK(kept->retention->from == RetentionFrom::kClosure);
+  CHECK(!parse_workflow(kMinimal, "workflows/mini.toml")->retention.has_value());  // none: nothing kept on purpose
+
+  auto error_with = [&](const std::string& table) {
+    return error_of(replace(kMinimal, categories, categories + "\n\n[retention]\n" + table));
+  };
+  CHECK(error_with("from = \"receipt\"").find("give the period") != std::string::npos);
+  CHECK(error_with("years = 3").find("retention.from") != std::string::npos);
+  CHECK(error_with("years = 3\nfrom = \"opening\"").find("\"receipt\" or \"closure\"") != std::string::npos);
+  CHECK(error_with("years = -1\nfrom = \"receipt\"").find("retention.years") != std::string::npos);
+  CHECK(error_with("months = 0\nfrom = \"receipt\"").find("at least a month") != std::string::npos);
+  CHECK(error_with("years = \"3\"\nfrom = \"receipt\"").find("expected an integer") != std::string::npos);
+  CHECK(error_with("years = 3\nfrom = \"receipt\"\nuntil = 4").find("retention.until") != std::string::npos);
+
+  auto shipped = load_workflows(REDRESS_SOURCE_DIR "/workflows");
+  REQUIRE(shipped.ok());
+  const Workflow* fca = shipped->find("fca-disp");
+  REQUIRE(fca);
+  REQUIRE(fca->retention);
+  CHECK(fca->retention->months == 36);  // DISP 1.9.1R: three years from receipt
+  CHECK(fca->retention->from == RetentionFrom::kReceipt);
+  for (const auto& w : shipped->all()) CHECK(w.retention.has_value());
+}
+
+}

@@ -17,6 +17,7 @@
 #include "web/canned_replies.h"
 #include "engine/pledges.h"
 #include "web/pages/case_desk.h"
+#include "web/pages/privacy_pages.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -539,6 +540,7 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
         pages, page_status(view.error()), "No such case", view.error().detail,
         json::object{
             {"staff", staff_nav(who, "case")}, {"back_url", "/staff/search"}, {"back_label", "Search cases"}}));
+  if (auto refused = restricted_page(pages, *view, who)) return reply(std::move(*refused));
   // "Insert" on a canned reply: the page again, its message form holding the reply rendered for
   // this case, to edit before sending.
   json::object draft;
@@ -560,6 +562,7 @@ void case_page(PagesContext& pages, const ContextPtr& ctx, Reply reply, const Si
     }
   }
   json::object data = case_page_data(pages, *view, who, std::move(draft), ctx->query_value("letter").value_or(""));
+  put_privacy_data(pages, data, *view, who);
   if (auto done = ctx->query_value("done")) data["notice"] = "Done: " + *done + ".";
   if (!notice.empty()) data["notice"] = notice;
   reply(render_page(pages, http::status::ok, "case", std::move(data)));

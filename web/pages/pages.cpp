@@ -25,6 +25,7 @@ void register_desk_pages(Router& router, PagesContext& pages);
 void register_staff_admin_pages(Router& router, PagesContext& pages);
 void register_case_list_pages(Router& router, PagesContext& pages);  // web/pages/case_list.cpp
 void register_canned_reply_pages(Router& router, PagesContext& pages);
+void register_privacy_pages(Router& router, PagesContext& pages);
 
 namespace {
 
@@ -200,6 +201,7 @@ void register_pages(Router& router, PagesContext& pages) {
   register_staff_admin_pages(router, pages);
   register_case_list_pages(router, pages);
   register_canned_reply_pages(router, pages);
+  register_privacy_pages(router, pages);
 }
 
 }  // namespace redress::web
