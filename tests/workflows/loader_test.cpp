@@ -632,5 +632,3 @@ TEST_CASE("retention: [retention] years or months from receipt or closure, check
   CHECK(fca->retention->from == RetentionFrom::kReceipt);
   for (const auto& w : shipped->all()) CHECK(w.retention.has_value());
 }
-
-}
