@@ -152,21 +152,14 @@ int command_serve(const Arguments& args) {
   // Bearer tokens are remembered while the credentials' generation stays where it was (a
   // deactivation, a role change or a revoked token moves it, on any node: web/token_cache.h), so a
   // request need not read the staff and token rows, and such a change is honoured at once on every
-  // node. On SQLite (one shared file) each request reads the generation's row: one statement on a
-  // kept read snapshot. On PostgreSQL the listener hears every move (NOTIFY) and keeps it here;
-  // while its connection is down the generation is unknown (-1) and every request looks the token up.
-  std::atomic<std::int64_t> heard_generation{-1};
-  web::TokenCache::Generation generation;
-  if (env.postgres)
-    generation = [&heard_generation]() -> std::optional<std::int64_t> {
-      std::int64_t heard = heard_generation.load(std::memory_order_acquire);
-      return heard < 0 ? std::nullopt : std::optional<std::int64_t>(heard);
-    };
-  else
-    generation = [&store]() -> std::optional<std::int64_t> {
-      auto current = store.credentials_generation();
-      return current ? std::optional<std::int64_t>(*current) : std::nullopt;
-    };
+  // node: each request asks the database's generation. On SQLite that costs no statement while no
+  // process has committed (adapters/sqlite/credentials_watch.h); on PostgreSQL it is one indexed
+  // read. (An announcement heard by a listener would cost nothing, but arrives when that node's
+  // listener thread gets to it: another node could answer one more request with the old rights.)
+  web::TokenCache::Generation generation = [&store]() -> std::optional<std::int64_t> {
+    auto current = store.credentials_generation();
+    return current ? std::optional<std::int64_t>(*current) : std::nullopt;
+  };
   web::TokenCache tokens([&store](const std::string& hash) { return store.staff_for_token(hash); },
                          std::move(generation), std::chrono::seconds(5));
   web::Router router([&tokens](const std::string& token) { return tokens.authenticate(token); });
@@ -208,18 +201,9 @@ int command_serve(const Arguments& args) {
   api.manual_clock = env.clock->is_manual() ? static_cast<ManualClock*>(env.clock.get()) : nullptr;
   api.openapi_document = std::move(openapi);
   api.languages = &catalogues;
-  // After a change to staff or a token: this node forgets its look-ups now. On PostgreSQL the answer
-  // also waits (500 ms at most) until this node's listener has heard the change's announcement,
-  // which PostgreSQL sends every listening node at the same commit: by then the others have it too.
-  api.on_staff_changed = [&tokens, &heard_generation, &store, postgres = env.postgres != nullptr] {
-    tokens.clear();
-    if (!postgres) return;
-    auto announced = store.credentials_generation();
-    if (!announced) return;
-    const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(500);
-    while (heard_generation.load(std::memory_order_acquire) < *announced && std::chrono::steady_clock::now() < give_up)
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  };
+  // After a change to staff or a token: this node forgets its look-ups now (the others see the
+  // generation move at their next request).
+  api.on_staff_changed = [&tokens] { tokens.clear(); };
   api.defer = [&server](std::function<void()> work) { boost::asio::post(server.io(), std::move(work)); };
   // Business calendars that end within 90 days: said now, in /healthz and on the board.
   for (const auto& ending : calendars_ending(env.engine->workflows(), env.clock->now()))
@@ -433,21 +417,10 @@ int command_serve(const Arguments& args) {
   if (env.postgres) {
     listener = std::make_unique<postgres::Listener>(
         config.database,
-        [&scheduler, &mail_worker, &hook_worker, &env, &heard_generation, &store](const postgres::Wake& wake) {
-          // The credentials' generation: unknown while nothing is heard; read afresh once listening
-          // again (a move after the LISTEN is announced, so none falls between).
-          if (wake.lost) heard_generation.store(-1, std::memory_order_release);
-          if (wake.reconnected) {
-            auto current = store.credentials_generation();
-            heard_generation.store(current ? *current : -1, std::memory_order_release);
-          }
-          if (wake.credentials) {
-            std::int64_t heard = heard_generation.load(std::memory_order_acquire);
-            // Announcements may overtake each other; the generation only moves forward.
-            while (heard < *wake.credentials &&
-                   !heard_generation.compare_exchange_weak(heard, *wake.credentials, std::memory_order_acq_rel)) {
-            }
-          }
+        [&scheduler, &mail_worker, &hook_worker, &env, &tokens](const postgres::Wake& wake) {
+          // Another node moved the credentials' generation: forget the look-ups now (each request
+          // also asks the generation itself, so this only saves the next one a second read).
+          if (wake.credentials) tokens.clear();
           if (wake.wake_at) scheduler.notify(*wake.wake_at);
           if (wake.reconnected) scheduler.notify(env.clock->now());
           if (wake.outbox) {

@@ -6,11 +6,11 @@
 // deactivation, role change and revoked token moves forward in its own transaction, on any node).
 // Every authenticate() asks `generation` first; when it has moved, every look-up made before is
 // forgotten, so a token revoked or a member deactivated anywhere is refused from the next request
-// on every node. When the generation cannot be known (`generation` answers nullopt: PostgreSQL's
-// LISTEN connection is down) nothing is remembered and each request reads the database.
+// on every node. When the generation cannot be known (`generation` answers nullopt: the database
+// could not be read) nothing is remembered and each request reads the database.
 //
 // A look-up is also forgotten `ttl` after it was made (5 s by default): a backstop should a
-// generation's announcement go astray. Unknown tokens are always looked up, so a new token works
+// generation's move go unseen. Unknown tokens are always looked up, so a new token works
 // at once. At most `capacity` entries; when full, the expired ones are dropped, and if none had
 // expired, all of them.
 //
