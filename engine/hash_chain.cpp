@@ -90,14 +90,14 @@ void write_canonical(const boost::json::value& value, std::string& out) {
   }
 }
 
-void append_field(std::string& out, std::string_view field) {
+}  // namespace
+
+void append_hash_field(std::string& out, std::string_view field) {
   out += std::to_string(field.size());
   out += ':';
   out += field;
   out += ';';
 }
-
-}  // namespace
 
 std::string canonical_json(const boost::json::value& value) {
   std::string out;
@@ -141,13 +141,13 @@ std::string chain_hash(std::string_view previous_hash, std::string_view case_ref
   std::string encoding;
   encoding.reserve(128 + event.data.size());
   encoding += "redress-event-v1;";
-  append_field(encoding, previous_hash);
-  append_field(encoding, case_reference);
-  append_field(encoding, std::to_string(event.seq));
-  append_field(encoding, event.type);
-  append_field(encoding, std::to_string(to_micros(event.at)));
-  append_field(encoding, event.actor);
-  append_field(encoding, event.data);
+  append_hash_field(encoding, previous_hash);
+  append_hash_field(encoding, case_reference);
+  append_hash_field(encoding, std::to_string(event.seq));
+  append_hash_field(encoding, event.type);
+  append_hash_field(encoding, std::to_string(to_micros(event.at)));
+  append_hash_field(encoding, event.actor);
+  append_hash_field(encoding, event.data);
   return sha256_hex(encoding);
 }
 

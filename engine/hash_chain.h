@@ -23,6 +23,9 @@ namespace redress {
 // writers that build canonical JSON piece by piece, engine/sealing.cpp).
 void append_canonical_json(const boost::json::value& value, std::string& out);
 void append_json_string(std::string_view text, std::string& out);
+// One field of a hash's input, length-prefixed ("<size>:<bytes>;") so that no two lists of fields
+// encode alike (both hashing rules use it).
+void append_hash_field(std::string& out, std::string_view field);
 
 // Lower-case hex SHA-256 of `bytes`.
 [[nodiscard]] std::string sha256_hex(std::string_view bytes);

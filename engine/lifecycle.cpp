@@ -124,7 +124,7 @@ struct Withdrawn;
 
 // A state's stable name is its CaseStatus (stored); Machine::current() reads it back.
 template <typename Derived, typename Context, CaseStatus kStatus, typename Inner = mpl::list<>>
-struct Status : sc::simple_state<Derived, Context, Inner> {
+struct StatusState : sc::simple_state<Derived, Context, Inner> {
   static constexpr CaseStatus kStoredName = kStatus;
 };
 
@@ -267,7 +267,7 @@ sc::result return_to_queue(Derived& state) {
   return state.discard_event();
 }
 
-struct Received : Status<Received, Open, CaseStatus::kReceived> {
+struct Received : StatusState<Received, Open, CaseStatus::kReceived> {
   using reactions = mpl::list<sc::custom_reaction<Ev<A::kAcknowledge>>, sc::custom_reaction<Ev<A::kReturnToQueue>>>;
   sc::result react(const Ev<A::kAcknowledge>&) {
     outermost_context().accept();
@@ -283,7 +283,7 @@ sc::result offer_redress(Derived& state) {
   return state.discard_event();
 }
 
-struct Acknowledged : Status<Acknowledged, Open, CaseStatus::kAcknowledged> {
+struct Acknowledged : StatusState<Acknowledged, Open, CaseStatus::kAcknowledged> {
   using reactions = mpl::list<sc::custom_reaction<Ev<A::kStart>>, sc::custom_reaction<Ev<A::kOfferRedress>>,
                               sc::custom_reaction<Ev<A::kReturnToQueue>>>;
   sc::result react(const Ev<A::kReturnToQueue>&) { return return_to_queue(*this); }
@@ -299,7 +299,7 @@ struct Acknowledged : Status<Acknowledged, Open, CaseStatus::kAcknowledged> {
   sc::result react(const Ev<A::kOfferRedress>&) { return offer_redress(*this); }
 };
 
-struct Investigating : Status<Investigating, Open, CaseStatus::kInvestigating> {
+struct Investigating : StatusState<Investigating, Open, CaseStatus::kInvestigating> {
   using reactions = mpl::list<sc::custom_reaction<Ev<A::kRequestInfo>>, sc::custom_reaction<Ev<A::kProposeRedress>>,
                               sc::custom_reaction<Ev<A::kResolve>>, sc::custom_reaction<Ev<A::kOfferRedress>>>;
   sc::result react(const Ev<A::kRequestInfo>&) {
@@ -324,7 +324,7 @@ struct Investigating : Status<Investigating, Open, CaseStatus::kInvestigating> {
   sc::result react(const Ev<A::kOfferRedress>&) { return offer_redress(*this); }
 };
 
-struct AwaitingClient : Status<AwaitingClient, Open, CaseStatus::kAwaitingClient> {
+struct AwaitingClient : StatusState<AwaitingClient, Open, CaseStatus::kAwaitingClient> {
   using reactions = mpl::list<sc::custom_reaction<Ev<A::kClientReplied>>, sc::custom_reaction<Ev<A::kAddMessage>>,
                               sc::custom_reaction<Ev<A::kOfferRedress>>>;
   sc::result react(const Ev<A::kClientReplied>&) {
@@ -343,7 +343,7 @@ struct AwaitingClient : Status<AwaitingClient, Open, CaseStatus::kAwaitingClient
   sc::result react(const Ev<A::kOfferRedress>&) { return offer_redress(*this); }
 };
 
-struct RedressProposed : Status<RedressProposed, Open, CaseStatus::kRedressProposed> {
+struct RedressProposed : StatusState<RedressProposed, Open, CaseStatus::kRedressProposed> {
   using reactions = mpl::list<sc::custom_reaction<Ev<A::kAcceptRedress>>, sc::custom_reaction<Ev<A::kRejectRedress>>,
                               sc::custom_reaction<Ev<A::kResolve>>>;
   sc::result react(const Ev<A::kAcceptRedress>&) {
@@ -362,7 +362,7 @@ struct RedressProposed : Status<RedressProposed, Open, CaseStatus::kRedressPropo
   }
 };
 
-struct Resolved : Status<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
+struct Resolved : StatusState<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
   using reactions =
       mpl::list<sc::custom_reaction<Ev<A::kReopen>>, sc::custom_reaction<Ev<A::kClose>>,
                 sc::custom_reaction<Ev<A::kAddMessage>>, sc::custom_reaction<Ev<A::kMakeCommitment>>,
@@ -411,8 +411,8 @@ struct Resolved : Status<Resolved, Live::orthogonal<0>, CaseStatus::kResolved> {
 
 // An ended case still records internal notes, kept promises and delivered redress.
 template <typename Derived, CaseStatus kStatus>
-struct Ended : Status<Derived, Live::orthogonal<0>, kStatus> {
-  using Base = Status<Derived, Live::orthogonal<0>, kStatus>;
+struct Ended : StatusState<Derived, Live::orthogonal<0>, kStatus> {
+  using Base = StatusState<Derived, Live::orthogonal<0>, kStatus>;
   sc::result note() {
     auto& m = this->outermost_context();
     if (!m.facts.message_internal) {

@@ -131,27 +131,20 @@ std::string commitment(std::string_view salt_bytes, std::string_view value) {
   return sha256_hex(input);
 }
 
-void append_field(std::string& out, std::string_view field) {
-  out += std::to_string(field.size());
-  out += ':';
-  out += field;
-  out += ';';
-}
-
 // Rule 2's encoding: the envelope and the list of sealed fields in place of the data.
 std::string sealed_hash(std::string_view previous_hash, std::string_view case_reference, const Event& event,
                         std::string_view envelope, std::string_view sealed_list) {
   std::string encoding;
   encoding.reserve(160 + envelope.size() + sealed_list.size());
   encoding += "redress-event-v2;";
-  append_field(encoding, previous_hash);
-  append_field(encoding, case_reference);
-  append_field(encoding, std::to_string(event.seq));
-  append_field(encoding, event.type);
-  append_field(encoding, std::to_string(to_micros(event.at)));
-  append_field(encoding, event.actor);
-  append_field(encoding, envelope);
-  append_field(encoding, sealed_list);
+  append_hash_field(encoding, previous_hash);
+  append_hash_field(encoding, case_reference);
+  append_hash_field(encoding, std::to_string(event.seq));
+  append_hash_field(encoding, event.type);
+  append_hash_field(encoding, std::to_string(to_micros(event.at)));
+  append_hash_field(encoding, event.actor);
+  append_hash_field(encoding, envelope);
+  append_hash_field(encoding, sealed_list);
   return sha256_hex(encoding);
 }
 

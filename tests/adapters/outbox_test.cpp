@@ -27,7 +27,7 @@ using namespace redress::peers;
 
 namespace {
 
-const Time kStart = *parse_time("2026-03-02T09:00:00Z");
+const Time kOutboxStart = *parse_time("2026-03-02T09:00:00Z");
 
 struct Office {
   TempDir dir;
@@ -44,7 +44,7 @@ struct Office {
     config.workflows = REDRESS_SOURCE_DIR "/workflows";
     OpenOptions options;
     options.migrate_if_needed = true;
-    options.manual_start = kStart;
+    options.manual_start = kOutboxStart;
     auto opened = open_environment(config, options);
     REQUIRE(opened.ok());
     env = std::move(opened).value();
