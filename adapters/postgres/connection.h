@@ -181,4 +181,10 @@ class Pipeline {
   return connection.last_failure() == Failure::kRetryable;
 }
 
+// A statement's outcome without its rows.
+[[nodiscard]] inline Status status_of(const Result<Rows>& rows) {
+  if (!rows) return rows.error();
+  return Status::success();
+}
+
 }  // namespace redress::postgres

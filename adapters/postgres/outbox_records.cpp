@@ -110,11 +110,6 @@ Subscription read_subscription(const Rows& s, int row) {
   return sub;
 }
 
-Status done(const Result<Rows>& rows) {
-  if (!rows) return rows.error();
-  return Status::success();
-}
-
 }  // namespace
 
 Result<std::vector<OutboxItem>> OutboxRecords::claim_notifications(NotificationDraft::Channel channel, Time now,
@@ -327,7 +322,7 @@ Status OutboxRecords::delete_subscription(std::int64_t id) {
 
 Status OutboxRecords::disable_subscription(std::int64_t id, const std::string& reason, Time now) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(db.query(
+    return status_of(db.query(
         "UPDATE webhook_subscriptions SET disabled_at = $2, disabled_reason = $3 WHERE id = $1 AND disabled_at IS NULL",
         Params().add(id).add(to_micros(now)).add(reason)));
   });
@@ -370,7 +365,7 @@ Result<bool> OutboxRecords::digest_owed_fenced(const std::string& day, const std
 Status OutboxRecords::record_digest(const std::string& day, const std::string& recipient, bool sent,
                                     const std::string& detail, Time now) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(
+    return status_of(
         // A digest once sent stays sent: a stalled node's late failure never makes it owed again.
         db.query("UPDATE digests SET status = CASE WHEN status = 'sent' THEN 'sent' ELSE $3 END, "
                  "attempts = attempts + 1, updated_at = $4, detail = $5 WHERE day = $1 AND recipient = $2",

@@ -6,7 +6,7 @@ namespace redress::postgres {
 
 namespace {
 
-constexpr std::int64_t kDayMicros = std::int64_t{86400} * 1000000;
+constexpr std::int64_t kOneDayMicros = std::int64_t{86400} * 1000000;
 
 InboundRecord inbound_from(const Rows& s, int row) {
   InboundRecord r;
@@ -22,11 +22,6 @@ InboundRecord inbound_from(const Rows& s, int row) {
   r.detail = s.text(row, 9);
   r.bounced_address = s.text(row, 10);
   return r;
-}
-
-Status done(const Result<Rows>& rows) {
-  if (!rows) return rows.error();
-  return Status::success();
 }
 
 }  // namespace
@@ -77,7 +72,7 @@ Result<SignInGate> SessionRecords::record_sign_in_failure(const std::string& ema
 
 Status SessionRecords::clear_sign_in_failures(const std::string& email) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(db.query("DELETE FROM sign_in_failures WHERE email = lower($1)", Params().add(email)));
+    return status_of(db.query("DELETE FROM sign_in_failures WHERE email = lower($1)", Params().add(email)));
   });
 }
 
@@ -94,7 +89,7 @@ Status SessionRecords::create_session(const StaffSession& session) {
             .add(to_micros(session.expires_at)));
     // Sessions long over are of no use: each sign-in sweeps its staff member's old ones.
     pipeline.add("DELETE FROM staff_sessions WHERE staff_id = $1 AND (expires_at < $2 OR ended_at < $2)",
-                 Params().add(session.staff_id).add(to_micros(session.created_at) - kDayMicros));
+                 Params().add(session.staff_id).add(to_micros(session.created_at) - kOneDayMicros));
     auto transaction = Transaction::begin(db);
     if (!transaction) return transaction.error();
     auto ran = pipeline.run();
@@ -118,7 +113,7 @@ Result<StaffSession> SessionRecords::find_session(const std::string& token_hash,
 
 Status SessionRecords::end_session(const std::string& token_hash, Time now) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(db.query("UPDATE staff_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL",
+    return status_of(db.query("UPDATE staff_sessions SET ended_at = $2 WHERE token_hash = $1 AND ended_at IS NULL",
                          Params().add(token_hash).add(to_micros(now))));
   });
 }
@@ -136,7 +131,7 @@ Result<std::optional<MailboxPosition>> SessionRecords::mailbox_position(const st
 
 Status SessionRecords::set_mailbox_position(const std::string& mailbox, const MailboxPosition& position) {
   return pool_.with([&](Connection& db) -> Status {
-    return done(
+    return status_of(
         db.query("INSERT INTO mailbox_positions(mailbox, uidvalidity, last_uid) VALUES ($1, $2, $3) "
                  "ON CONFLICT (mailbox) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = excluded.last_uid",
                  Params().add(mailbox).add(position.uidvalidity).add(position.last_uid)));
