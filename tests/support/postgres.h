@@ -104,6 +104,8 @@ class PostgresServer {
     return "postgresql://redress@127.0.0.1:" + std::to_string(port_) + "/" + database;
   }
   [[nodiscard]] int port() const { return port_; }
+  // The cluster's data directory (base/<database oid>/ holds a database's table and index files).
+  [[nodiscard]] const std::filesystem::path& data_directory() const { return data_; }
 
  private:
   static int free_port() {
