@@ -13,6 +13,7 @@
 #include "app/environment.h"
 #include "engine/engine.h"
 #include "engine/planner.h"
+#include "tests/adapters/contract/backends.h"
 #include "tests/support/files.h"
 #include "tests/support/postgres.h"
 #include "workflows/loader.h"
@@ -21,53 +22,16 @@ namespace redress::contracttest::desk {
 
 const Time kDeskStart = *parse_time("2026-03-02T09:00:00Z");  // a Monday morning
 
-struct DeskSqlite {
-  testing::TempDir dir;
-  Config config;
-  DeskSqlite() {
-    config.data_dir = dir.path().string();
-    auto migrated = migrate_database(config);
-    REQUIRE(migrated.ok());
-  }
-  std::unique_ptr<Store> open_node(const Clock& clock) {
-    sqlite::StoreOptions options;
-    options.path = config.database_path();
-    options.search_indexing = sqlite::SearchIndexing::kOnRequest;
-    auto store = sqlite::SqliteStore::open(options, clock);
-    INFO((store.ok() ? std::string() : store.error().detail));
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-};
-
-struct DeskPostgres {
-  std::string url = testing::PostgresServer::shared().fresh_database();
-  DeskPostgres() {
-    auto connection = postgres::Connection::open(url);
-    REQUIRE(connection.ok());
-    auto migrated = postgres::migrate(**connection);
-    INFO((migrated.ok() ? std::string() : migrated.error().detail));
-    REQUIRE(migrated.ok());
-  }
-  std::unique_ptr<Store> open_node(const Clock& clock) {
-    auto store = postgres::PostgresStore::open(postgres::StoreOptions{url}, clock);
-    INFO((store.ok() ? std::string() : store.error().detail));
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-};
-
-WorkflowSet desk_workflows() {
-  auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-  REQUIRE(loaded.ok());
-  return std::move(loaded).value();
-}
+// The backends under the names this file's test names carry.
+using DeskSqlite = storagetest::SqliteBackend;
+using DeskPostgres = storagetest::PostgresBackend;
+using storagetest::shipped_workflows;
 
 template <typename Backend>
 struct DeskWorld {
   Backend backend;
   ManualClock clock{kDeskStart};
-  WorkflowSet workflows = desk_workflows();
+  WorkflowSet workflows = shipped_workflows();
   std::unique_ptr<Store> store = backend.open_node(clock);
   Engine engine{*store, clock, workflows};
   Staff agent = add_staff("Sam Okafor", "sam@redress.example", Role::kAgent, "customer-care");

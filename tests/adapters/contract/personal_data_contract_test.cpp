@@ -18,6 +18,7 @@
 #include "app/environment.h"
 #include "engine/engine.h"
 #include "engine/personal_data.h"
+#include "tests/adapters/contract/backends.h"
 #include "tests/support/files.h"
 #include "tests/support/postgres.h"
 #include "workflows/loader.h"
@@ -35,21 +36,7 @@ const std::vector<std::string>& personal_tables() {
   return tables;
 }
 
-struct SqlitePersonalBackend {
-  testing::TempDir dir;
-  Config config;
-  SqlitePersonalBackend() {
-    config.data_dir = dir.path().string();
-    REQUIRE(migrate_database(config).ok());
-  }
-  std::unique_ptr<Store> open_node(const Clock& clock) {
-    sqlite::StoreOptions options;
-    options.path = config.database_path();
-    options.search_indexing = sqlite::SearchIndexing::kOnRequest;
-    auto store = sqlite::SqliteStore::open(options, clock);
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
+struct SqlitePersonalBackend : storagetest::SqliteBackend {
   // How many rows of the tables hold `needle` in any column.
   int rows_holding(const std::string& needle) {
     sqlite3* db = nullptr;
@@ -70,18 +57,7 @@ struct SqlitePersonalBackend {
   }
 };
 
-struct PostgresPersonalBackend {
-  std::string url = testing::PostgresServer::shared().fresh_database();
-  PostgresPersonalBackend() {
-    auto connection = postgres::Connection::open(url);
-    REQUIRE(connection.ok());
-    REQUIRE(postgres::migrate(**connection).ok());
-  }
-  std::unique_ptr<Store> open_node(const Clock& clock) {
-    auto store = postgres::PostgresStore::open(postgres::StoreOptions{url}, clock);
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
+struct PostgresPersonalBackend : storagetest::PostgresBackend {
   int rows_holding(const std::string& needle) {
     auto connection = postgres::Connection::open(url);
     REQUIRE(connection.ok());
@@ -96,11 +72,6 @@ struct PostgresPersonalBackend {
   }
 };
 
-WorkflowSet personal_workflows() {
-  auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-  REQUIRE(loaded.ok());
-  return std::move(loaded).value();
-}
 
 Staff personal_agent(Store& store) {
   Staff s{"", "Sam Okafor", "sam@redress.example", Role::kAgent, "customer-care", true};
@@ -113,7 +84,7 @@ template <typename Backend>
 struct PersonalWorld {
   Backend backend;
   ManualClock clock{kPersonalStart};
-  WorkflowSet workflows = personal_workflows();
+  WorkflowSet workflows = storagetest::shipped_workflows();
   std::unique_ptr<Store> store = backend.open_node(clock);
   Engine engine{*store, clock, workflows};
   Staff agent = personal_agent(*store);

@@ -18,6 +18,7 @@
 #include "engine/engine.h"
 #include "engine/return_ledger.h"
 #include "engine/scheduler.h"
+#include "tests/adapters/contract/backends.h"
 #include "tests/support/files.h"
 #include "tests/support/postgres.h"
 #include "web/returns.h"
@@ -37,47 +38,9 @@ const std::string kRetailResponse =
     "Dear Ana, we have decided to uphold your complaint. If you are not satisfied you may refer it to an "
     "alternative dispute resolution service, which we will use.";
 
-struct SqliteReturns {
-  testing::TempDir dir;
-  Config config;
-  SqliteReturns() {
-    config.data_dir = dir.path().string();
-    auto migrated = migrate_database(config);
-    REQUIRE(migrated.ok());
-  }
-  std::unique_ptr<Store> open(const Clock& clock) {
-    sqlite::StoreOptions options;
-    options.path = config.database_path();
-    options.search_indexing = sqlite::SearchIndexing::kOnRequest;
-    auto store = sqlite::SqliteStore::open(options, clock);
-    INFO((store.ok() ? std::string() : store.error().detail));
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-};
-
-struct PostgresReturns {
-  std::string url = testing::PostgresServer::shared().fresh_database();
-  PostgresReturns() {
-    auto connection = postgres::Connection::open(url);
-    REQUIRE(connection.ok());
-    auto migrated = postgres::migrate(**connection);
-    INFO((migrated.ok() ? std::string() : migrated.error().detail));
-    REQUIRE(migrated.ok());
-  }
-  std::unique_ptr<Store> open(const Clock& clock) {
-    auto store = postgres::PostgresStore::open(postgres::StoreOptions{url}, clock);
-    INFO((store.ok() ? std::string() : store.error().detail));
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-};
-
-WorkflowSet shipped_standards() {
-  auto loaded = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-  REQUIRE(loaded.ok());
-  return std::move(loaded).value();
-}
+using SqliteReturns = storagetest::SqliteBackend;
+using PostgresReturns = storagetest::PostgresBackend;
+using storagetest::shipped_workflows;
 
 Staff hired_agent(Store& store) {
   Staff s;
@@ -95,8 +58,8 @@ template <typename Backend>
 struct Desk {
   Backend backend;
   ManualClock clock{kMonday};
-  WorkflowSet workflows = shipped_standards();
-  std::unique_ptr<Store> store = backend.open(clock);
+  WorkflowSet workflows = shipped_workflows();
+  std::unique_ptr<Store> store = backend.open_node(clock);
   std::unique_ptr<Engine> engine = std::make_unique<Engine>(*store, clock, workflows);
   Staff agent = hired_agent(*store);
 

@@ -17,6 +17,7 @@
 #include "adapters/sqlite/sqlite_store.h"
 #include "app/environment.h"
 #include "engine/engine.h"
+#include "tests/adapters/contract/backends.h"
 #include "tests/support/files.h"
 #include "tests/support/postgres.h"
 #include "workflows/loader.h"
@@ -26,49 +27,10 @@ namespace {
 
 const Time kStart = *parse_time("2026-03-02T09:00:00Z");  // a Monday morning
 
-WorkflowSet shipped_workflows() {
-  auto workflows = load_workflows(REDRESS_SOURCE_DIR "/workflows");
-  REQUIRE(workflows.ok());
-  return std::move(workflows).value();
-}
+using storagetest::shipped_workflows;
 
-struct SqliteBackend {
-  static constexpr const char* kName = "sqlite";
-  testing::TempDir dir;
-  Config config;
-  SqliteBackend() {
-    config.data_dir = dir.path().string();
-    auto migrated = migrate_database(config);
-    REQUIRE(migrated.ok());
-  }
-  std::unique_ptr<Store> open_node(const Clock& clock) {
-    sqlite::StoreOptions options;
-    options.path = config.database_path();
-    options.search_indexing = sqlite::SearchIndexing::kOnRequest;
-    auto store = sqlite::SqliteStore::open(options, clock);
-    INFO((store.ok() ? std::string() : store.error().detail));
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-};
-
-struct PostgresBackend {
-  static constexpr const char* kName = "postgresql";
-  std::string url = testing::PostgresServer::shared().fresh_database();
-  PostgresBackend() {
-    auto connection = postgres::Connection::open(url);
-    REQUIRE(connection.ok());
-    auto migrated = postgres::migrate(**connection);
-    INFO((migrated.ok() ? std::string() : migrated.error().detail));
-    REQUIRE(migrated.ok());
-  }
-  std::unique_ptr<Store> open_node(const Clock& clock) {
-    auto store = postgres::PostgresStore::open(postgres::StoreOptions{url}, clock);
-    INFO((store.ok() ? std::string() : store.error().detail));
-    REQUIRE(store.ok());
-    return std::move(store).value();
-  }
-};
+using storagetest::PostgresBackend;
+using storagetest::SqliteBackend;
 
 // One node: a store and an engine on the backend's database.
 struct Node {
