@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "adapters/peers.h"
+#include "tests/web/console_session.h"
 #include "tests/web/support.h"
 #include "web/pages/html.h"
 
@@ -12,21 +13,6 @@ namespace redress::webtest::canned {
 
 const std::string kCannedPassword = "correct horse battery staple";
 const std::string kHostileName = "<script>alert(\"x\")</script> O'Brien & Co";
-
-Headers canned_form_type() { return {{"Content-Type", "application/x-www-form-urlencoded"}}; }
-
-std::string canned_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields)
-    out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
-  return out;
-}
-
-std::string canned_hidden(const std::string& html, const std::string& name) {
-  std::smatch m;
-  REQUIRE(std::regex_search(html, m, std::regex("name=\"" + name + "\" value=\"([^\"]*)\"")));
-  return m[1];
-}
 
 // The text between an element's tags as a browser reads it: the five references undone.
 std::string canned_unescape(std::string text) {
@@ -47,35 +33,8 @@ std::string textarea_of(const std::string& html, const std::string& id) {
   return html.substr(start, end - start);
 }
 
-struct CannedJar {
-  std::map<std::string, std::string> cookies;
-  void take(const HttpResponse& response) {
-    auto [begin, end] = response.headers.equal_range("set-cookie");
-    for (auto it = begin; it != end; ++it) {
-      std::string pair = it->second.substr(0, it->second.find(';'));
-      auto eq = pair.find('=');
-      cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-  }
-  Headers header() const {
-    std::string value;
-    for (const auto& [k, v] : cookies) value += (value.empty() ? "" : "; ") + k + "=" + v;
-    return value.empty() ? Headers{} : Headers{{"Cookie", value}};
-  }
-};
-
-void canned_sign_in(Client& client, CannedJar& jar, const std::string& email) {
-  auto form = client.get("/staff/login", jar.header());
-  REQUIRE(form.status == 200);
-  jar.take(form);
-  auto answer = client.post("/staff/login",
-                            canned_encode({{"csrf", canned_hidden(form.body, "csrf")},
-                                           {"next", "/staff"},
-                                           {"email", email},
-                                           {"password", kCannedPassword}}),
-                            canned_form_type() + jar.header());
-  REQUIRE(answer.status == 303);
-  jar.take(answer);
+void canned_sign_in(Client& client, CookieJar& jar, const std::string& email) {
+  REQUIRE(sign_in(client, jar, email, kCannedPassword).status == 303);
 }
 
 HttpResponse canned_patch(Client& client, const std::string& target, const json::object& body) {
@@ -201,7 +160,7 @@ TEST_CASE("canned replies: rendered for a case with a hostile client name, escap
 
   // The console: "Insert" puts the rendered text into the message form, escaped once in the page.
   Client browser(server.port());
-  CannedJar jar;
+  CookieJar jar;
   canned_sign_in(browser, jar, "agent@example.org");
   auto page = browser.get("/staff/cases/" + reference, jar.header());
   REQUIRE(page.status == 200);
@@ -220,12 +179,12 @@ TEST_CASE("canned replies: rendered for a case with a hostile client name, escap
   // in the HTML part.
   const std::string edited = canned_unescape(typed) + "\n\nI will call you tomorrow.";
   auto sent = browser.post("/staff/cases/" + reference + "/act",
-                           canned_encode({{"csrf", canned_hidden(inserted.body, "csrf")},
+                           form_encode({{"csrf", hidden(inserted.body, "csrf")},
                                           {"action", "add_message"},
                                           {"visibility", "client"},
                                           {"body", edited},
-                                          {"expected_version", canned_hidden(inserted.body, "expected_version")}}),
-                           canned_form_type() + jar.header());
+                                          {"expected_version", hidden(inserted.body, "expected_version")}}),
+                           form_type() + jar.header());
   INFO(sent.describe());
   REQUIRE(sent.status == 303);
   json::value message;
@@ -256,18 +215,18 @@ TEST_CASE("canned replies: the console's pages add, refuse with what was typed, 
   server.set_password("admin", kCannedPassword);
   server.set_password("agent", kCannedPassword);
   Client browser(server.port());
-  CannedJar agent_jar;
+  CookieJar agent_jar;
   canned_sign_in(browser, agent_jar, "agent@example.org");
   CHECK(browser.get("/staff/admin/canned-replies", agent_jar.header()).status == 403);
 
-  CannedJar jar;
+  CookieJar jar;
   canned_sign_in(browser, jar, "admin@example.org");
   auto list = browser.get("/staff/admin/canned-replies", jar.header());
   REQUIRE(list.status == 200);
   CHECK(list.body.find("No canned replies yet.") != std::string::npos);
-  const Headers post_headers = canned_form_type() + jar.header();
+  const Headers post_headers = form_type() + jar.header();
   auto refused = browser.post("/staff/admin/canned-replies",
-                              canned_encode({{"csrf", canned_hidden(list.body, "csrf")},
+                              form_encode({{"csrf", hidden(list.body, "csrf")},
                                              {"title", "<b>Bold</b> title"},
                                              {"workflow", "retail"},
                                              {"team", ""},
@@ -279,7 +238,7 @@ TEST_CASE("canned replies: the console's pages add, refuse with what was typed, 
   CHECK(refused.body.find("are not allowed") != std::string::npos);
 
   auto added = browser.post("/staff/admin/canned-replies",
-                            canned_encode({{"csrf", canned_hidden(list.body, "csrf")},
+                            form_encode({{"csrf", hidden(list.body, "csrf")},
                                            {"title", "Holding on"},
                                            {"workflow", "retail"},
                                            {"team", "customer-care"},
@@ -295,7 +254,7 @@ TEST_CASE("canned replies: the console's pages add, refuse with what was typed, 
   auto page = browser.get("/staff/admin/canned-replies/" + id, jar.header());
   REQUIRE(page.status == 200);
   auto saved = browser.post("/staff/admin/canned-replies/" + id,
-                            canned_encode({{"csrf", canned_hidden(page.body, "csrf")},
+                            form_encode({{"csrf", hidden(page.body, "csrf")},
                                            {"op", "save"},
                                            {"title", "Holding on, still"},
                                            {"workflow", ""},
@@ -308,7 +267,7 @@ TEST_CASE("canned replies: the console's pages add, refuse with what was typed, 
   CHECK(string_at(after, "workflow").empty());
   CHECK(string_at(after, "updated_by") == server.staff_id("admin"));
   auto deleted = browser.post("/staff/admin/canned-replies/" + id,
-                              canned_encode({{"csrf", canned_hidden(page.body, "csrf")}, {"op", "delete"}}),
+                              form_encode({{"csrf", hidden(page.body, "csrf")}, {"op", "delete"}}),
                               post_headers);
   REQUIRE(deleted.status == 303);
   CHECK(admin.get("/v1/canned-replies").json().at("items").as_array().empty());

@@ -5,6 +5,7 @@
 #include <regex>
 
 #include "adapters/peers.h"
+#include "tests/web/console_session.h"
 #include "tests/web/support.h"
 #include "web/pages/html.h"
 
@@ -13,64 +14,6 @@ namespace redress::webtest::desk {
 namespace {
 
 const std::string kPassword = "correct horse battery staple";
-
-Headers form_type() { return {{"Content-Type", "application/x-www-form-urlencoded"}}; }
-
-std::string encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields)
-    out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
-  return out;
-}
-
-std::string hidden_value(const std::string& html, const std::string& name) {
-  std::smatch m;
-  std::regex pattern("name=\"" + name + "\" value=\"([^\"]*)\"");
-  REQUIRE(std::regex_search(html, m, pattern));
-  return m[1];
-}
-
-// A browser's cookies for one host.
-struct Jar {
-  std::map<std::string, std::string> cookies;
-  void take(const HttpResponse& response) {
-    auto [begin, end] = response.headers.equal_range("set-cookie");
-    for (auto it = begin; it != end; ++it) {
-      std::string pair = it->second.substr(0, it->second.find(';'));
-      auto eq = pair.find('=');
-      if (it->second.find("Max-Age=0") != std::string::npos)
-        cookies.erase(pair.substr(0, eq));
-      else
-        cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-  }
-  Headers header() const {
-    std::string value;
-    for (const auto& [k, v] : cookies) value += (value.empty() ? "" : "; ") + k + "=" + v;
-    return value.empty() ? Headers{} : Headers{{"Cookie", value}};
-  }
-};
-
-HttpResponse sign_in(Client& client, Jar& jar, const std::string& email, const std::string& password) {
-  auto form = client.get("/staff/login", jar.header());
-  REQUIRE(form.status == 200);
-  jar.take(form);
-  auto answer = client.post("/staff/login",
-                            encode({{"csrf", hidden_value(form.body, "csrf")},
-                                    {"next", "/staff"},
-                                    {"email", email},
-                                    {"password", password}}),
-                            form_type() + jar.header());
-  jar.take(answer);
-  return answer;
-}
-
-// Posts a console form with the session's CSRF token (read from `page`).
-HttpResponse post_form(Client& client, const Jar& jar, const std::string& path, const std::string& page,
-                       std::vector<std::pair<std::string, std::string>> fields) {
-  fields.emplace_back("csrf", hidden_value(page, "csrf"));
-  return client.post(path, encode(fields), form_type() + jar.header());
-}
 
 std::vector<std::string> field_names(const json::value& problem) {
   std::vector<std::string> names;
@@ -109,7 +52,7 @@ TEST_CASE("desk: leads and above land on the review board after signing in; agen
   Client client(server.port());
   for (const auto& [role, landing] : std::vector<std::pair<std::string, std::string>>{
            {"agent", "/staff"}, {"lead", "/staff/board"}, {"manager", "/staff/board"}, {"admin", "/staff/board"}}) {
-    Jar jar;
+    CookieJar jar;
     auto answer = sign_in(client, jar, role + "@example.org", kPassword);
     INFO(role << ": " << answer.describe());
     CHECK(answer.status == 303);
@@ -117,11 +60,11 @@ TEST_CASE("desk: leads and above land on the review board after signing in; agen
     CHECK(client.get(landing, jar.header()).status == 200);
   }
   // A page asked for before signing in is where anyone lands.
-  Jar jar;
+  CookieJar jar;
   auto form = client.get("/staff/login?next=/staff/queue");
   jar.take(form);
   auto answer = client.post("/staff/login",
-                            encode({{"csrf", hidden_value(form.body, "csrf")},
+                            form_encode({{"csrf", hidden(form.body, "csrf")},
                                     {"next", "/staff/queue"},
                                     {"email", "manager@example.org"},
                                     {"password", kPassword}}),
@@ -144,7 +87,7 @@ TEST_CASE("desk: categories and touchpoints show their display names from the wo
   CHECK(string_at(created.json(), "category") == "product_quality");
 
   Client client(server.port());
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(client, jar, "manager@example.org", kPassword).status == 303);
   auto page = client.get("/staff/cases/" + reference, jar.header());
   REQUIRE(page.status == 200);
@@ -223,7 +166,7 @@ TEST_CASE("desk: the demo prints how to sign in, and a manager signs in with it"
   for (const std::string role : {"admin ", "lead ", "agent "})
     CHECK(std::regex_search(demo.output, std::regex("  " + role + " *[a-z.]+@redress\\.example +[A-Za-z0-9_-]{16}")));
   Client client(server.port());
-  Jar jar;
+  CookieJar jar;
   auto answer = sign_in(client, jar, m[1], m[2]);
   INFO(answer.describe());
   CHECK(answer.status == 303);
@@ -307,7 +250,7 @@ TEST_CASE("desk: a leaver's open cases are handed over with a note, then their t
     references.push_back(reference);
   }
   Client browser(server.port());
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(browser, jar, "leo@example.org", kPassword).status == 303);
   REQUIRE(browser.get("/staff", jar.header()).status == 200);
 
@@ -339,7 +282,7 @@ TEST_CASE("desk: a leaver's open cases are handed over with a note, then their t
   auto after = browser.get("/staff", jar.header());
   CHECK(after.status == 303);
   CHECK(after.header("location").rfind("/staff/login", 0) == 0);
-  Jar again;
+  CookieJar again;
   CHECK(sign_in(browser, again, "leo@example.org", kPassword).status == 401);
 
   Client agent(server.port(), server.token("agent"));
@@ -362,7 +305,7 @@ TEST_CASE("desk: a leaver's open cases are handed over with a note, then their t
   REQUIRE(reset.status == 200);
   std::string password = string_at(reset.json(), "password");
   CHECK(password.size() >= 10);
-  Jar back;
+  CookieJar back;
   CHECK(sign_in(browser, back, "leo@example.org", password).status == 303);
 }
 
@@ -462,7 +405,7 @@ TEST_CASE("desk: a leaver's cases go back to their team queues where the lifecyc
   for (const char* action : {"acknowledge", "take"})
     REQUIRE(sid.post("/v1/cases/" + sids + "/actions", json::object{{"action", action}}).status == 200);
   Client browser(server.port());
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(browser, jar, "admin@example.org", kPassword).status == 303);
   auto page = browser.get("/staff/admin/staff/" + second, jar.header());
   REQUIRE(page.status == 200);
@@ -508,12 +451,12 @@ TEST_CASE("desk: the console's staff pages add a person, keep what was typed on 
   server.set_password("admin", kPassword);
   server.set_password("manager", kPassword);
   Client browser(server.port());
-  Jar manager;
+  CookieJar manager;
   REQUIRE(sign_in(browser, manager, "manager@example.org", kPassword).status == 303);
   CHECK(browser.get("/staff/admin/staff", manager.header()).status == 403);
   CHECK(browser.get("/staff/board", manager.header()).body.find("/staff/admin/staff") == std::string::npos);
 
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(browser, jar, "admin@example.org", kPassword).status == 303);
   auto list = browser.get("/staff/admin/staff", jar.header());
   REQUIRE(list.status == 200);
@@ -615,7 +558,7 @@ TEST_CASE("desk: on a colleague's case an agent may add notes, not take decision
   REQUIRE(password.status == 200);
   server.set_password("agent", kPassword);
   Client browser(server.port());
-  Jar olga, agent;
+  CookieJar olga, agent;
   REQUIRE(sign_in(browser, olga, "olga@example.org", kPassword).status == 303);
   REQUIRE(sign_in(browser, agent, "agent@example.org", kPassword).status == 303);
   auto seen_by_olga = browser.get("/staff/cases/" + reference, olga.header());
@@ -630,7 +573,7 @@ TEST_CASE("desk: on a colleague's case an agent may add notes, not take decision
   CHECK(seen_by_olga.body.find("value=\"add_message\"") != std::string::npos);
   // A decision forced through the form anyway is refused with the reason.
   auto forced = post_form(browser, olga, "/staff/cases/" + reference + "/act", seen_by_olga.body,
-                          {{"action", "withdraw"}, {"reason", "forced"}, {"expected_version", hidden_value(seen_by_olga.body, "expected_version")}});
+                          {{"action", "withdraw"}, {"reason", "forced"}, {"expected_version", hidden(seen_by_olga.body, "expected_version")}});
   CHECK(forced.status == 403);
   CHECK(forced.body.find("other agents may add notes and messages") != std::string::npos);
 }
@@ -765,13 +708,13 @@ TEST_CASE("desk: the console's correction form records each change and keeps wha
   REQUIRE(created.status == 201);
   const std::string reference = string_at(created.json(), "reference");
   Client browser(server.port());
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(browser, jar, "agent@example.org", kPassword).status == 303);
   auto page = browser.get("/staff/cases/" + reference, jar.header());
   REQUIRE(page.status == 200);
   REQUIRE(page.body.find("action=\"/staff/cases/" + reference + "/correct\"") != std::string::npos);
   CHECK(page.body.find("value=\"Damaged &lt;b&gt;parcel&lt;/b&gt;\"") != std::string::npos);
-  const std::string version = hidden_value(page.body, "expected_version");
+  const std::string version = hidden(page.body, "expected_version");
   auto form = [&](const std::string& subject, const std::string& email, const std::string& at_version) {
     return post_form(browser, jar, "/staff/cases/" + reference + "/correct", page.body,
                      {{"expected_version", at_version}, {"name", "Ana Ruiz"}, {"email", email}, {"phone", ""},
@@ -822,13 +765,13 @@ TEST_CASE("desk: staff record what the client said on the phone, as the client's
   REQUIRE(!offer.empty());
 
   Client browser(server.port());
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(browser, jar, "agent@example.org", kPassword).status == 303);
   auto page = browser.get("/staff/cases/" + reference, jar.header());
   REQUIRE(page.status == 200);
   CHECK(page.body.find("value=\"accept_redress:" + offer + "\"") != std::string::npos);
   CHECK(page.body.find("value=\"reject_redress:" + offer + "\"") != std::string::npos);
-  const std::string version = hidden_value(page.body, "expected_version");
+  const std::string version = hidden(page.body, "expected_version");
   // Turning an offer down needs the client's reason; nothing is recorded without it.
   auto refused = post_form(browser, jar, "/staff/cases/" + reference + "/phone", page.body,
                            {{"expected_version", version}, {"said", "reject_redress:" + offer}, {"reason", ""}});
@@ -902,13 +845,13 @@ TEST_CASE("desk: the console re-assesses severity and category, offered by their
   for (const char* action : {"acknowledge", "take"})
     REQUIRE(agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", action}}).status == 200);
   Client browser(server.port());
-  Jar jar;
+  CookieJar jar;
   REQUIRE(sign_in(browser, jar, "agent@example.org", kPassword).status == 303);
   auto page = browser.get("/staff/cases/" + reference, jar.header());
   REQUIRE(page.status == 200);
   CHECK(page.body.find("<option value=\"billing\" selected>Billing and payments</option>") != std::string::npos);
   auto assessed = post_form(browser, jar, "/staff/cases/" + reference + "/act", page.body,
-                            {{"expected_version", hidden_value(page.body, "expected_version")},
+                            {{"expected_version", hidden(page.body, "expected_version")},
                              {"action", "assess"},
                              {"severity", "high"},
                              {"category", "delivery"},

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "tests/web/console_session.h"
 #include "tests/web/support.h"
 #include "web/pages/html.h"
 
@@ -14,58 +15,6 @@ namespace redress::webtest {
 namespace {
 
 const std::string kPassword = "correct horse battery staple";
-
-std::string form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields)
-    out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
-  return out;
-}
-
-Headers form_type() { return {{"Content-Type", "application/x-www-form-urlencoded"}}; }
-
-// The value attribute of the first hidden input called `name`.
-std::string hidden(const std::string& html, const std::string& name) {
-  std::smatch m;
-  std::regex pattern("name=\"" + name + "\" value=\"([^\"]*)\"");
-  REQUIRE(std::regex_search(html, m, pattern));
-  return m[1];
-}
-
-// A browser's cookies, enough for one host: Set-Cookie values kept, Max-Age=0 deletes.
-struct CookieJar {
-  std::map<std::string, std::string> cookies;
-  void take(const HttpResponse& response) {
-    auto [begin, end] = response.headers.equal_range("set-cookie");
-    for (auto it = begin; it != end; ++it) {
-      std::string pair = it->second.substr(0, it->second.find(';'));
-      auto eq = pair.find('=');
-      if (it->second.find("Max-Age=0") != std::string::npos)
-        cookies.erase(pair.substr(0, eq));
-      else
-        cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-  }
-  Headers header() const {
-    std::string value;
-    for (const auto& [k, v] : cookies) value += (value.empty() ? "" : "; ") + k + "=" + v;
-    return value.empty() ? Headers{} : Headers{{"Cookie", value}};
-  }
-};
-
-// Signs in through the form; the jar holds the session afterwards.
-HttpResponse sign_in(Client& client, CookieJar& jar, const std::string& email, const std::string& password,
-                     const Headers& extra = {}) {
-  auto form = client.get("/staff/login", jar.header());
-  REQUIRE(form.status == 200);
-  jar.take(form);
-  auto answer = client.post(
-      "/staff/login",
-      form_encode({{"csrf", hidden(form.body, "csrf")}, {"next", "/staff"}, {"email", email}, {"password", password}}),
-      form_type() + jar.header() + extra);
-  jar.take(answer);
-  return answer;
-}
 
 std::string client_path(const json::value& created) {
   std::string url(created.at("client_url").as_string());

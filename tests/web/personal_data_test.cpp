@@ -8,6 +8,7 @@
 
 #include "adapters/peers.h"
 #include "web/pages/html.h"
+#include "tests/web/console_session.h"
 #include "web/support.h"
 
 namespace redress::webtest::personal_data {
@@ -245,52 +246,13 @@ TEST_CASE("erasure: no byte of the client left in the data directory, the cases 
 
 const std::string kConsolePassword = "correct horse battery staple";
 
-struct CookieJar {
-  std::map<std::string, std::string> cookies;
-  void take(const HttpResponse& response) {
-    auto [begin, end] = response.headers.equal_range("set-cookie");
-    for (auto it = begin; it != end; ++it) {
-      std::string pair = it->second.substr(0, it->second.find(';'));
-      auto eq = pair.find('=');
-      cookies[pair.substr(0, eq)] = pair.substr(eq + 1);
-    }
-  }
-  Headers header() const {
-    std::string value;
-    for (const auto& [k, v] : cookies) value += (value.empty() ? "" : "; ") + k + "=" + v;
-    return value.empty() ? Headers{} : Headers{{"Cookie", value}};
-  }
-};
-
-inline std::string form_of(const std::vector<std::pair<std::string, std::string>>& fields) {
-  std::string out;
-  for (const auto& [name, value] : fields)
-    out += (out.empty() ? "" : "&") + web::form_encode(name) + "=" + web::form_encode(value);
-  return out;
-}
-
-inline std::string csrf_of(const std::string& html) {
-  std::smatch m;
-  REQUIRE(std::regex_search(html, m, std::regex("name=\"csrf\" value=\"([^\"]*)\"")));
-  return m[1];
-}
-
 inline void console_sign_in(Client& browser, CookieJar& jar, const std::string& email) {
-  auto form = browser.get("/staff/login", jar.header());
-  REQUIRE(form.status == 200);
-  jar.take(form);
-  auto answer = browser.post(
-      "/staff/login",
-      form_of({{"csrf", csrf_of(form.body)}, {"next", "/staff"}, {"email", email}, {"password", kConsolePassword}}),
-      Headers{{"Content-Type", "application/x-www-form-urlencoded"}} + jar.header());
-  jar.take(answer);
-  REQUIRE(answer.status == 303);
+  REQUIRE(sign_in(browser, jar, email, kConsolePassword).status == 303);
 }
 
 inline HttpResponse console_post(Client& browser, const CookieJar& jar, const std::string& path,
                                  const std::string& page, std::vector<std::pair<std::string, std::string>> fields) {
-  fields.emplace_back("csrf", csrf_of(page));
-  return browser.post(path, form_of(fields), Headers{{"Content-Type", "application/x-www-form-urlencoded"}} + jar.header());
+  return post_form(browser, jar, path, page, std::move(fields));
 }
 
 TEST_CASE("erasure: killed half-way it leaves each case whole or erased, and running it again finishes it",
