@@ -19,6 +19,13 @@ namespace {
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kSaltHex = 2 * kSaltBytes;
 constexpr std::size_t kDigestHex = 64;
+// A present field's seal is its salt and the first kCheckHex hex digits of its commitment: enough
+// to name a field whose value was changed (the chain hash catches any change regardless), at a
+// third of the bytes salt and whole digest took. Seals written before keep the whole digest.
+constexpr std::size_t kCheckHex = 8;
+
+// Whether a stored seal is a present field's (salt and check, or salt and whole digest).
+bool present_seal(std::size_t size) { return size == kSaltHex + kCheckHex || size == kSaltHex + kDigestHex; }
 
 std::atomic<HashRule> g_new_event_rule{HashRule::kSealed};
 
@@ -290,7 +297,7 @@ class SealingWriter {
     std::string digest = commitment(std::string_view(reinterpret_cast<const char*>(salt), kSaltBytes), text);
     append_json_string(text, plain_);
     append_json_string(digest, envelope_);
-    seals_.emplace_back(pointer(), hex(salt, kSaltBytes) + digest);
+    seals_.emplace_back(pointer(), hex(salt, kSaltBytes) + digest.substr(0, kCheckHex));
   }
 
   const bool message_event_;
@@ -350,10 +357,10 @@ Envelope envelope_of(const Event& event) {
     }
     std::string_view stored = entry.get_string();
     std::string digest;
-    if (stored.size() == kSaltHex + kDigestHex) {
+    if (present_seal(stored.size())) {
       auto salt = unhex(stored.substr(0, kSaltHex));
-      digest = std::string(stored.substr(kSaltHex));
-      if (!salt || commitment(*salt, value->get_string()) != digest) {
+      if (salt) digest = commitment(*salt, value->get_string());
+      if (!salt || !digest.starts_with(stored.substr(kSaltHex))) {
         out.problem = "the field " + path + " does not match its sealed commitment";
         return out;
       }
@@ -432,13 +439,17 @@ Status withdraw_field(Event& event, std::string_view path, std::string_view mark
     return Error::not_found("event " + std::to_string(event.seq) + " has no personal field " + std::string(path));
   std::string_view stored = entry->get_string();
   if (stored.size() == kDigestHex) return Status::success();  // withdrawn already
-  if (stored.size() != kSaltHex + kDigestHex) return Error::internal("the seal of " + std::string(path) + " is malformed");
+  if (!present_seal(stored.size())) return Error::internal("the seal of " + std::string(path) + " is malformed");
   json::value data = json::parse(event.data, ec);
   if (ec || !data.is_object()) return Error::internal("the event's data is not a JSON object");
   json::value* value = data.find_pointer(path, ec);
   if (value == nullptr || !value->is_string()) return Error::internal("the sealed field " + std::string(path) + " is missing");
+  auto salt = unhex(stored.substr(0, kSaltHex));
+  if (!salt) return Error::internal("the seal of " + std::string(path) + " is malformed");
+  // What stays in the envelope once the value and its salt are gone: the whole commitment.
+  std::string digest = commitment(*salt, value->get_string());
   *value = json::string(marker);
-  *entry = json::string(stored.substr(kSaltHex));
+  *entry = json::string(std::move(digest));
   event.data = canonical_json(data);
   event.seals = canonical_json(seals);
   return Status::success();
@@ -453,11 +464,14 @@ int withdraw_all_fields(Event& event, std::string_view marker) {
   if (ec || !data.is_object()) return 0;
   int withdrawn = 0;
   for (auto& entry : seals.get_object()) {
-    if (!entry.value().is_string() || entry.value().get_string().size() != kSaltHex + kDigestHex) continue;
+    if (!entry.value().is_string() || !present_seal(entry.value().get_string().size())) continue;
     json::value* value = data.find_pointer(entry.key(), ec);
     if (value == nullptr || !value->is_string()) continue;  // verification reports it
+    auto salt = unhex(entry.value().get_string().subview(0, kSaltHex));
+    if (!salt) continue;  // verification reports it
+    std::string digest = commitment(*salt, value->get_string());
     *value = json::string(marker);
-    entry.value() = json::string(entry.value().get_string().subview(kSaltHex));
+    entry.value() = json::string(std::move(digest));
     ++withdrawn;
   }
   if (withdrawn == 0) return 0;

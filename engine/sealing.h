@@ -12,9 +12,11 @@
 // deletes its salt; the commitment stays, the envelope is unchanged, so is the hash. Without its
 // salt the commitment reveals nothing of the value (not even a guessable phone number).
 //
-// Seals are stored as canonical JSON {"<JSON pointer>": "<32 hex salt><64 hex digest>"}; a
-// withdrawn field's entry is the 64 hex digest alone, and its value in `data` is exactly
-// kErasedValue or kRedactedValue (anything else fails verification).
+// Seals are stored as canonical JSON {"<JSON pointer>": "<32 hex salt><first 8 hex of the
+// digest>"} (the digest is recomputed from salt and value; the 8 digits name a field whose value
+// changed, the chain hash catches any change; seals written with the whole 64 hex digest after
+// the salt verify too); a withdrawn field's entry is the 64 hex digest alone, and its value in
+// `data` is exactly kErasedValue or kRedactedValue (anything else fails verification).
 //
 // Pure functions; thread-safe (random salts come from OpenSSL's thread-safe generator).
 #pragma once

@@ -148,6 +148,37 @@ TEST_CASE("sealing: a sealed event verifies; a changed value, seal or rule does 
   CHECK(link_problem("", ref, demoted));
 }
 
+TEST_CASE("sealing: a seal is the salt and 8 digits of the commitment; a seal with the whole digest verifies too",
+          "[engine][personal]") {
+  StoredCase stored = stored_case(HashRule::kSealed);
+  const std::string& ref = stored.snapshot.record.reference;
+  const Event& received = stored.events[0];
+  const json::object seals = json::parse(received.seals).as_object();
+  const std::string seal(seals.at("/client/name").as_string());
+  REQUIRE(seal.size() == 32 + 8);  // 16 bytes of salt in hex, then the check
+  std::string salt;
+  for (std::size_t i = 0; i < 32; i += 2) salt += static_cast<char>(std::stoi(seal.substr(i, 2), nullptr, 16));
+  const std::string digest = sha256_hex(salt + "Ana Ruiz");
+  CHECK(digest.substr(0, 8) == seal.substr(32));
+
+  // As written before the check was shortened: salt and the whole digest. It verifies.
+  Event whole = received;
+  json::object longer = seals;
+  longer["/client/name"] = seal.substr(0, 32) + digest;
+  whole.seals = canonical_json(longer);
+  CHECK(!link_problem("", ref, whole));
+  // A wrong digest there names the field.
+  longer["/client/name"] = seal.substr(0, 32) + std::string(64, '0');
+  whole.seals = canonical_json(longer);
+  REQUIRE(link_problem("", ref, whole));
+  CHECK(link_problem("", ref, whole)->find("/client/name") != std::string::npos);
+  // A withdrawn field keeps the whole digest, computed from its salt and value as they were.
+  Event withdrawn = received;
+  REQUIRE(withdraw_field(withdrawn, "/client/name", kErasedValue));
+  CHECK(json::parse(withdrawn.seals).at("/client/name").as_string() == digest);
+  CHECK(!link_problem("", ref, withdrawn));
+}
+
 TEST_CASE("sealing: a withdrawn field keeps the hash; nothing may stand in its place", "[engine][personal]") {
   StoredCase stored = stored_case(HashRule::kSealed);
   const std::string& ref = stored.snapshot.record.reference;
