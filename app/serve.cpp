@@ -7,7 +7,6 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/thread_pool.hpp>
 
-#include <atomic>
 #include <condition_variable>
 #include <fstream>
 #include <iostream>
