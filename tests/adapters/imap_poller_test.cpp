@@ -144,7 +144,7 @@ TEST_CASE("imap: new messages are taken once, in UID order, and the next round g
   CHECK(intake.duplicates() == 0);
 }
 
-TEST_CASE("imap: kUnavailable from the pipeline stops the round; the message is taken next round",
+TEST_CASE("imap: kUnavailable from the pipeline stops the round - the message is taken next round",
           "[imap][dovecot]") {
   REQUIRE(testing::dovecot_installed());  // dovecot-imapd: scripts/install-deps
   Dovecot server;
@@ -236,7 +236,7 @@ TEST_CASE("imap: a new UIDVALIDITY reads the mailbox again, and the pipeline's d
   CHECK(position.value()->last_uid == 3);
 }
 
-TEST_CASE("imap: a refused login is kUnavailable; a lease held elsewhere skips the round", "[imap][dovecot]") {
+TEST_CASE("imap: a refused login is kUnavailable - a lease held elsewhere skips the round", "[imap][dovecot]") {
   REQUIRE(testing::dovecot_installed());  // dovecot-imapd: scripts/install-deps
   Dovecot server;
   TempDir dir;

@@ -169,7 +169,7 @@ TEST_CASE("Engine: the backdating window refuses a receipt older than it allows"
   CHECK(check_receipt_window(request, now, std::chrono::days(30)).ok());
 }
 
-TEST_CASE("Engine: an idempotency key replays its case; another request under it is refused", "[engine][memory]") {
+TEST_CASE("Engine: an idempotency key replays its case - another request under it is refused", "[engine][memory]") {
   Desk desk;
   auto first = desk.engine.create_case(complaint(), Actor::intake("web-form"), "key-1", "digest-a");
   REQUIRE(first.ok());
@@ -290,7 +290,7 @@ TEST_CASE("Scheduler: nothing fires while another holder has the lease", "[engin
   CHECK(desk.pledge(*desk.store.snapshot(reference)).status == CommitmentStatus::kOpen);
 }
 
-TEST_CASE("Engine: rights - on an owned case a colleague may add notes but not decide; a lead may", "[engine][rights]") {
+TEST_CASE("Engine: rights - on an owned case a colleague may add notes but not decide - a lead may", "[engine][rights]") {
   Desk desk;
   Staff colleague =
       desk.store.add_staff(Staff{"", "Olga Other", "olga@redress.example", Role::kAgent, "care", true});

@@ -121,7 +121,7 @@ TEST_CASE("sealing: the engine names the personal fields, and only those", "[eng
         std::vector<std::string>{"/from"});
 }
 
-TEST_CASE("sealing: a sealed event verifies; a changed value, seal or rule does not", "[engine][personal]") {
+TEST_CASE("sealing: a sealed event verifies - a changed value, seal or rule does not", "[engine][personal]") {
   StoredCase stored = stored_case(HashRule::kSealed);
   const std::string& ref = stored.snapshot.record.reference;
   REQUIRE(first_break(ref, stored.events, stored.snapshot.record.head_hash) == 0);
@@ -148,7 +148,7 @@ TEST_CASE("sealing: a sealed event verifies; a changed value, seal or rule does 
   CHECK(link_problem("", ref, demoted));
 }
 
-TEST_CASE("sealing: a seal is the salt and 8 digits of the commitment; a seal with the whole digest verifies too",
+TEST_CASE("sealing: a seal is the salt and 8 digits of the commitment - a seal with the whole digest verifies too",
           "[engine][personal]") {
   StoredCase stored = stored_case(HashRule::kSealed);
   const std::string& ref = stored.snapshot.record.reference;
@@ -179,7 +179,7 @@ TEST_CASE("sealing: a seal is the salt and 8 digits of the commitment; a seal wi
   CHECK(!link_problem("", ref, withdrawn));
 }
 
-TEST_CASE("sealing: a withdrawn field keeps the hash; nothing may stand in its place", "[engine][personal]") {
+TEST_CASE("sealing: a withdrawn field keeps the hash - nothing may stand in its place", "[engine][personal]") {
   StoredCase stored = stored_case(HashRule::kSealed);
   const std::string& ref = stored.snapshot.record.reference;
   Event e = stored.events[0];
@@ -234,7 +234,7 @@ TEST_CASE("erasure: every personal field withdrawn, the chain whole, the facts k
   }
 }
 
-TEST_CASE("erasure refuses a held case and a broken history; restriction keeps everything", "[engine][personal]") {
+TEST_CASE("erasure refuses a held case and a broken history - restriction keeps everything", "[engine][personal]") {
   StoredCase stored = stored_case(HashRule::kSealed);
   const Time now = at("2026-06-01T00:00:00Z");
   StoredCase held = stored;
@@ -321,7 +321,7 @@ TEST_CASE("redaction: one value out of every event and row that holds it, the ch
   }
 }
 
-TEST_CASE("retention: months from receipt or closure; holds and periods keep a case", "[engine][personal]") {
+TEST_CASE("retention: months from receipt or closure - holds and periods keep a case", "[engine][personal]") {
   Workflow fca;
   fca.name = "fca";
   fca.retention = Retention{36, RetentionFrom::kReceipt};

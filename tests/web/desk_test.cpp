@@ -45,7 +45,7 @@ std::pair<std::string, std::string> hire(Client& admin, const std::string& name,
 
 }  // namespace
 
-TEST_CASE("desk: leads and above land on the review board after signing in; agents on their cases",
+TEST_CASE("desk: leads and above land on the review board after signing in - agents on their cases",
           "[web][desk][pages]") {
   RedressServer server;
   for (const std::string role : {"agent", "lead", "manager", "admin"}) server.set_password(role, kPassword);
@@ -175,7 +175,7 @@ TEST_CASE("desk: the demo prints how to sign in, and a manager signs in with it"
   CHECK(board.status == 200);
 }
 
-TEST_CASE("desk: admins list, add and change staff over the API; teams list members and leads; others may not",
+TEST_CASE("desk: admins list, add and change staff over the API - teams list members and leads - others may not",
           "[web][desk][staff]") {
   RedressServer server;
   Client admin(server.port(), server.token("admin"));
@@ -421,7 +421,7 @@ TEST_CASE("desk: a leaver's cases go back to their team queues where the lifecyc
   CHECK(queue.body.find(sids) != std::string::npos);
 }
 
-TEST_CASE("desk: tokens are listed and revoked; a revoked token is refused at once", "[web][desk][staff]") {
+TEST_CASE("desk: tokens are listed and revoked - a revoked token is refused at once", "[web][desk][staff]") {
   RedressServer server;
   Client admin(server.port(), server.token("admin"));
   auto [id, token] = hire(admin, "Tia Token", "tia@example.org", "agent", "");
@@ -512,7 +512,7 @@ TEST_CASE("desk: the console's staff pages add a person, keep what was typed on 
 
 namespace redress::webtest::desk {
 
-TEST_CASE("desk: on a colleague's case an agent may add notes, not take decisions; the console shows only what they may do",
+TEST_CASE("desk: on a colleague's case an agent may add notes, not take decisions - the console shows only what they may do",
           "[web][desk][rights]") {
   RedressServer server;
   Client admin(server.port(), server.token("admin"));

@@ -159,7 +159,7 @@ std::vector<json::value> case_messages(Client& staff, const std::string& referen
 
 }  // namespace
 
-TEST_CASE("front door: staff send files on a message; each downloads as an attachment, never inline",
+TEST_CASE("front door: staff send files on a message - each downloads as an attachment, never inline",
           "[web][attachments]") {
   RedressServer server;
   Client agent(server.port(), server.token("agent"));

@@ -200,7 +200,7 @@ TEST_CASE("web conformance: HEAD answers every GET route of the OpenAPI document
   CHECK(refused->header("allow") == "GET, HEAD");
 }
 
-TEST_CASE("web conformance: one address cannot hold every connection; others are still served", "[web][conformance]") {
+TEST_CASE("web conformance: one address cannot hold every connection - others are still served", "[web][conformance]") {
   ServerSetup setup;
   setup.config = {"max_connections = 50", "max_connections_per_address = 8", "read_timeout_seconds = 30"};
   RedressServer server(setup);

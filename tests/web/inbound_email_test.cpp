@@ -71,7 +71,7 @@ std::string captured_mail_to(const redress::peers::CaptureServer& smtp, const st
 
 }  // namespace
 
-TEST_CASE("inbound email: a new message opens a case by email; the same message again is one message",
+TEST_CASE("inbound email: a new message opens a case by email - the same message again is one message",
           "[web][inbound]") {
   RedressServer server;
   Client intake(server.port(), server.token("intake"));
@@ -184,7 +184,7 @@ TEST_CASE("inbound email: the client's reply to Redress's mail threads to the ca
   CHECK(case_count(agent) == before);
 }
 
-TEST_CASE("inbound email: a stranger's mail with a case's reference is held; staff accept or reject it",
+TEST_CASE("inbound email: a stranger's mail with a case's reference is held - staff accept or reject it",
           "[web][inbound]") {
   RedressServer server;
   Client agent(server.port(), server.token("agent"));
@@ -374,7 +374,7 @@ TEST_CASE("inbound email: a mail storm from one sender is capped", "[web][inboun
   CHECK(dispositions == std::vector<std::string>{"opened_case", "opened_case", "opened_case", "ignored", "ignored"});
 }
 
-TEST_CASE("inbound email: bad input is refused clearly and loses nothing; mailgate exits as MTAs expect",
+TEST_CASE("inbound email: bad input is refused clearly and loses nothing - mailgate exits as MTAs expect",
           "[web][inbound]") {
   RedressServer server;
   Client intake(server.port(), server.token("intake"));
@@ -436,7 +436,7 @@ TEST_CASE("inbound email: two servers polling one IMAP mailbox (Dovecot) take ea
   for (int i = 0; i < 4; ++i) CHECK(subjects.count("By IMAP " + std::to_string(i)) == 1);
 }
 
-TEST_CASE("inbound email: files on a message reach the case; files over the limits stay in the email, and it says so",
+TEST_CASE("inbound email: files on a message reach the case - files over the limits stay in the email, and it says so",
           "[web][inbound][attachments]") {
   ServerSetup setup;
   setup.config = {"attachment_max_files = 1"};

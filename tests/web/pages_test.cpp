@@ -733,7 +733,7 @@ TEST_CASE("pages: staff attach files to a message in the console and download ev
 }
 
 
-TEST_CASE("pages: a lead records an exemption on a compensating pledge in the console; an agent is not offered it",
+TEST_CASE("pages: a lead records an exemption on a compensating pledge in the console - an agent is not offered it",
           "[web][pages][standards]") {
   RedressServer server;
   server.set_password("lead", kPassword);

@@ -314,7 +314,7 @@ TEST_CASE("erasure: killed half-way it leaves each case whole or erased, and run
   CHECK(nothing_left.output.find("Nothing left to erase") != std::string::npos);
 }
 
-TEST_CASE("personal data: a restricted case is hidden and refused to all but admins; holds are for managers",
+TEST_CASE("personal data: a restricted case is hidden and refused to all but admins - holds are for managers",
           "[web][personal]") {
   TempDir scratch;
   ServerSetup setup;

@@ -599,7 +599,7 @@ TEST_CASE("touchpoints, the timely-response clocks and the published survey: rea
             .find("survey.publish") != std::string::npos);
 }
 
-TEST_CASE("retention: [retention] years or months from receipt or closure, checked; the shipped values",
+TEST_CASE("retention: [retention] years or months from receipt or closure, checked - the shipped values",
           "[loader][personal]") {
   const std::string categories = "categories = [\"mini\"]";
   auto kept = parse_workflow(

@@ -146,7 +146,7 @@ TEST_CASE("the loader refuses returns data it could not use, naming the line", "
   }
 }
 
-TEST_CASE("each shipped standard has a taxonomy and buckets; FCA requires both", "[loader][returns]") {
+TEST_CASE("each shipped standard has a taxonomy and buckets - FCA requires both", "[loader][returns]") {
   for (const auto& w : workflowtest::shipped().all()) {
     INFO(w.name);
     CHECK(w.products.size() >= 3);

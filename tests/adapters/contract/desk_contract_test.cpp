@@ -169,7 +169,7 @@ DESK_CONTRACT("contract: work on two cases is written together or not at all", "
   CHECK(audit->broken.empty());
 }
 
-DESK_CONTRACT("contract: a merge and a link are stored on both cases; a refused merge stores nothing",
+DESK_CONTRACT("contract: a merge and a link are stored on both cases - a refused merge stores nothing",
               "[contract][desk]") {
   DeskWorld<TestType> world;
   const std::string survivor = world.create("Charged twice");
@@ -215,7 +215,7 @@ DESK_CONTRACT("contract: a merge and a link are stored on both cases; a refused 
   CHECK(audit->broken.empty());
 }
 
-DESK_CONTRACT("contract: tags are listed, filtered and counted; the team and receipt-time filters",
+DESK_CONTRACT("contract: tags are listed, filtered and counted - the team and receipt-time filters",
               "[contract][desk]") {
   DeskWorld<TestType> world;
   const std::string a = world.create("One");

@@ -185,7 +185,7 @@ PERSONAL_CONTRACT("personal contract: an erased case keeps no row holding the cl
   CHECK(other != zoltan);
 }
 
-PERSONAL_CONTRACT("personal contract: a hold keeps a case; restriction hides it from lists; lifting lets it go",
+PERSONAL_CONTRACT("personal contract: a hold keeps a case - restriction hides it from lists - lifting lets it go",
                   "[contract][personal]") {
   PersonalWorld<TestType> world;
   const std::string reference = world.create("Nia Holdsworth", "nia@example.org", "Mis-sold policy NH-1");
@@ -243,7 +243,7 @@ PERSONAL_CONTRACT("personal contract: a hold keeps a case; restriction hides it 
   CHECK(types.back() == "case.erased");
 }
 
-PERSONAL_CONTRACT("personal contract: a redaction takes one value out of every row; the chain verifies",
+PERSONAL_CONTRACT("personal contract: a redaction takes one value out of every row - the chain verifies",
                   "[contract][personal]") {
   PersonalWorld<TestType> world;
   const std::string reference = world.create("Oren Pask", "oren@example.org", "Refund for order OP-3");

@@ -130,7 +130,7 @@ STORE_CONTRACT("contract: a created case is stored whole, with its chain and its
   CHECK(found->cases.size() == 2);
 }
 
-STORE_CONTRACT("contract: an action appends to the chain; a stale expected version writes nothing", "[contract]") {
+STORE_CONTRACT("contract: an action appends to the chain - a stale expected version writes nothing", "[contract]") {
   World<TestType> world;
   std::string reference = world.create(*world.first.engine);
   auto before = world.first.store->load_case(reference);

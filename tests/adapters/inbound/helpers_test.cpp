@@ -82,7 +82,7 @@ TEST_CASE("new_text_of: what the writer added", "[inbound]") {
   CHECK(new_text_of("") == "");
 }
 
-TEST_CASE("html_to_text renders blocks, lists, links, pre and quotes; never scripts", "[inbound]") {
+TEST_CASE("html_to_text renders blocks, lists, links, pre and quotes - never scripts", "[inbound]") {
   CHECK(html_to_text("<p>One</p><p>Two<br>Three</p>") == "One\n\nTwo\nThree");
   CHECK(html_to_text("<div>a</div><div>b</div>") == "a\nb");
   CHECK(html_to_text("<ol><li>first</li><li>second<ul><li>inner</li></ul></li></ol>") ==

@@ -113,7 +113,7 @@ TEST_CASE("a Thunderbird reply: an interleaved answer stays, the quote and the \
   CHECK(mail.new_text == "Hello,\n\nmy account number is 12345678.\n\nThanks.");
 }
 
-TEST_CASE("HTML-only mail becomes readable text: lists, links, entities; no script or style", "[inbound]") {
+TEST_CASE("HTML-only mail becomes readable text: lists, links, entities - no script or style", "[inbound]") {
   auto mail = parse_file("html_only.eml");
   CHECK(mail.from_html);
   CHECK(mail.text ==
@@ -367,7 +367,7 @@ TEST_CASE("malformed mail: 8-bit headers, no closing boundary, bad base64, no bo
   CHECK(broken.text == "ok \xEF\xBF\xBD( done\n");
 }
 
-TEST_CASE("input that is not a message is refused; limits hold", "[inbound]") {
+TEST_CASE("input that is not a message is refused - limits hold", "[inbound]") {
   CHECK(parse_message("").error().code == ErrorCode::kInvalid);
   CHECK(parse_message("hello world, this is not mail\r\n").error().code == ErrorCode::kInvalid);
   CHECK(parse_message("\r\n\r\nbody only\r\n").error().code == ErrorCode::kInvalid);
