@@ -1299,7 +1299,10 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
     case T::kSubmitSurvey:
     {
       after.rating = request.rating;
-      json::object answers{{"rating", *request.rating}, {"overall", *request.rating}, {"comment", request.comment}};
+      // The owner and team the case is with as the client answers: the survey's results are theirs
+      // (the board's RATER tables), whoever holds the case later.
+      json::object answers{{"rating", *request.rating}, {"overall", *request.rating}, {"comment", request.comment},
+                           {"owner", before.owner_id},   {"team", before.team}};
       if (request.rater) {
         json::object rater;
         for (std::size_t i = 0; i < rater_dimensions().size(); ++i)

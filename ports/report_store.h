@@ -106,17 +106,41 @@ struct ReturnCaseHistory {
   std::vector<ReturnEvent> events;  // oldest first, all before the instant asked for
 };
 
-// One answer to the survey after resolution (RATER, issue 26): where the case sits now and what
-// the client said. `rater` is unset for answers given before RATER (an overall rating only).
+// One answer to the survey after resolution (RATER, issue 26): the case's workflow and touchpoint,
+// its owner and team when the client answered (as the survey.submitted event recorded them; where
+// the case sits now for answers recorded before the event carried them), and what the client said.
+// `rater` is unset for answers given before RATER (an overall rating only).
 struct SurveyAnswer {
   std::string reference;
   std::string workflow;
   std::string touchpoint;
   std::string owner_id;
-  std::string owner_team;  // the owner's team; the case's queue when it has no owner
+  std::string owner_team;  // the team the case was with: its owner's, or the queue it waited in
   Time at{};
   int overall = 0;
   std::optional<RaterScores> rater;
+};
+
+// Survey answers added up (RATER, issue 26): what every average is made of.
+struct SurveySums {
+  std::int64_t responses = 0, overall = 0;  // every answer; the sum of the overall answers
+  std::int64_t rated = 0;                   // answers that rated the five RATER dimensions
+  std::array<std::int64_t, 5> scores{};     // each dimension's sum over those (rater_dimensions() order)
+  void add(const SurveySums& other) {
+    responses += other.responses, overall += other.overall, rated += other.rated;
+    for (std::size_t i = 0; i < scores.size(); ++i) scores[i] += other.scores[i];
+  }
+};
+// What the survey's sums are grouped by (SurveyAnswer's fields of the same names).
+enum class SurveyGroup { kWorkflow, kTouchpoint, kOwner, kTeam };
+struct SurveyGroupSums {
+  SurveyGroup group = SurveyGroup::kWorkflow;
+  std::string value;  // the workflow, touchpoint, owner id or team ("" for none)
+  SurveySums sums;
+};
+struct SurveyDaySums {
+  std::int32_t day = 0;  // UTC days since 1970-01-01
+  SurveySums sums;       // every answer of the day
 };
 
 // Moments of truth (issue 26, docs/measuring.md): one case that arose at a touchpoint, as its page
@@ -140,11 +164,7 @@ struct TouchpointCause {
   std::vector<std::string> references;  // the newest cases of the cause (for the first few causes)
 };
 // The survey's answers about a touchpoint's cases, added up.
-struct TouchpointSurvey {
-  std::int64_t responses = 0, overall = 0;  // every answer; the sum of the overall answers
-  std::int64_t rated = 0;                   // answers that rated the five RATER dimensions
-  std::array<std::int64_t, 5> scores{};     // each dimension's sum over those (rater_dimensions() order)
-};
+using TouchpointSurvey = SurveySums;
 struct TouchpointAnswer {
   std::string reference;
   int overall = 0;
@@ -190,7 +210,8 @@ using ReturnEntriesOf =
     std::function<std::vector<ReturnEntry>(const Case&, const std::vector<Event>&, const std::vector<Commitment>&)>;
 
 // The answers of a survey.submitted event's `data` into `answer` (overall, or the rating of before
-// RATER; the five RATER scores when given). False when the data is not a JSON object.
+// RATER; the five RATER scores when given), and the owner and team it names (left as they are
+// when it names none). False when the data is not a JSON object.
 [[nodiscard]] bool read_survey_data(std::string_view data, SurveyAnswer& answer);
 
 class ReportStore {
@@ -263,8 +284,21 @@ class ReportStore {
     return Error::unavailable("touchpoint pages are not implemented by this store yet");
   }
 
-  // Every survey answered from `since`, oldest first. Both stores answer; others say so.
+  // Every survey answered from `since`, oldest first: what the sums below add up, read from the
+  // events. Both stores answer; others say so.
   [[nodiscard]] virtual Result<std::vector<SurveyAnswer>> survey_answers(Time since) {
+    (void)since;
+    return Error::unavailable("survey results are not implemented by this store yet");
+  }
+  // The answers given from the UTC day of `since` on, added up per workflow, touchpoint, owner and
+  // team: one row per group and value that has answers. Both stores answer; others say so.
+  [[nodiscard]] virtual Result<std::vector<SurveyGroupSums>> survey_by_group(Time since) {
+    (void)since;
+    return Error::unavailable("survey results are not implemented by this store yet");
+  }
+  // The answers given from the UTC day of `since` on, added up per UTC day (days without answers
+  // left out), oldest first.
+  [[nodiscard]] virtual Result<std::vector<SurveyDaySums>> survey_by_day(Time since) {
     (void)since;
     return Error::unavailable("survey results are not implemented by this store yet");
   }

@@ -117,11 +117,9 @@ void owners_report(ApiContext& api, const ContextPtr& ctx, Reply reply) {
   auto stats = api.reports.owner_report(since);
   if (!stats) return reply(problem_from(stats.error()));
   // The RATER survey's answers about each owner's cases in the same window (issue 26).
-  auto answers = api.reports.survey_answers(since);
-  if (!answers) return reply(problem_from(answers.error()));
-  std::map<std::string, SurveyResults> survey;
-  for (const auto& a : *answers)
-    if (!a.owner_id.empty()) survey[a.owner_id].add(a);
+  auto groups = api.reports.survey_by_group(since);
+  if (!groups) return reply(problem_from(groups.error()));
+  const std::map<std::string, SurveyResults> survey = survey_results_by(*groups, SurveyGroup::kOwner);
   auto survey_of = [&](const std::string& owner) {
     auto it = survey.find(owner);
     return it == survey.end() ? SurveyResults{} : it->second;

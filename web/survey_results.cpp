@@ -14,6 +14,20 @@ void SurveyResults::add(const SurveyAnswer& answer) {
   for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += rater_score(*answer.rater, i);
 }
 
+void SurveyResults::add(const SurveySums& sums) {
+  responses += sums.responses;
+  overall_total += sums.overall;
+  rated += sums.rated;
+  for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += sums.scores[i];
+}
+
+std::map<std::string, SurveyResults> survey_results_by(const std::vector<SurveyGroupSums>& groups, SurveyGroup group) {
+  std::map<std::string, SurveyResults> out;
+  for (const auto& g : groups)
+    if (g.group == group) out[g.value].add(g.sums);
+  return out;
+}
+
 std::optional<double> SurveyResults::overall() const {
   if (responses == 0) return std::nullopt;
   return static_cast<double>(overall_total) / static_cast<double>(responses);

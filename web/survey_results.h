@@ -1,4 +1,4 @@
-// SurveyResults: the RATER survey's answers (ReportStore::survey_answers) added up for one group —
+// SurveyResults: the RATER survey's answers (ReportStore::survey_by_group) added up for one group —
 // an owner, a team, a workflow, a touchpoint: how many answered, the overall average, each RATER
 // dimension's average over the answers that rated it, and the weakest dimension. Shared by the
 // owners' report (API and CSV), the board, the touchpoint pages and the public standards page, so
@@ -9,9 +9,11 @@
 
 #include <array>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ports/report_store.h"
 
@@ -24,11 +26,16 @@ struct SurveyResults {
   std::array<std::int64_t, 5> totals{};  // per dimension, in rater_dimensions() order
 
   void add(const SurveyAnswer& answer);
+  void add(const SurveySums& sums);
   [[nodiscard]] std::optional<double> overall() const;                   // nullopt without answers
   [[nodiscard]] std::optional<double> dimension(std::size_t index) const;  // nullopt without RATER answers
   // The dimension with the lowest average (the first of equals); nullopt without RATER answers.
   [[nodiscard]] std::optional<std::size_t> weakest() const;
 };
+
+// The results of each value of `group` (each owner, each workflow, …) among `groups`.
+[[nodiscard]] std::map<std::string, SurveyResults> survey_results_by(const std::vector<SurveyGroupSums>& groups,
+                                                                     SurveyGroup group);
 
 // "3.5", or "-" without a value.
 [[nodiscard]] std::string average_text(std::optional<double> value);

@@ -120,6 +120,8 @@ Result<std::vector<ReturnCaseHistory>> PostgresStore::return_histories(const std
   return reports_.return_histories(workflow, before);
 }
 Result<std::vector<SurveyAnswer>> PostgresStore::survey_answers(Time since) { return reports_.survey_answers(since); }
+Result<std::vector<SurveyGroupSums>> PostgresStore::survey_by_group(Time since) { return reports_.survey_by_group(since); }
+Result<std::vector<SurveyDaySums>> PostgresStore::survey_by_day(Time since) { return reports_.survey_by_day(since); }
 Result<ReturnLedgerRows> PostgresStore::return_days(const std::string& workflow, std::int32_t first_day,
                                                     std::int32_t last_day) {
   return reports_.return_days(workflow, first_day, last_day);

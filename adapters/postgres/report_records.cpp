@@ -307,8 +307,8 @@ Result<std::vector<ReturnCaseHistory>> ReportRecords::return_histories(const std
 Result<std::vector<SurveyAnswer>> ReportRecords::survey_answers(Time since) {
   return pool_.with([&](Connection& db) -> Result<std::vector<SurveyAnswer>> {
     auto rows = db.query(
-        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
-        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, c.team, e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id "
         "WHERE e.type = 'survey.submitted' AND e.at >= $1 ORDER BY e.at, e.id",
         Params().add(to_micros(since)));
     if (!rows) return rows.error();
@@ -324,6 +324,75 @@ Result<std::vector<SurveyAnswer>> ReportRecords::survey_answers(Time since) {
       if (!read_survey_data(rows->view(i, 6), answer)) continue;
       out.push_back(std::move(answer));
     }
+    return out;
+  });
+}
+
+namespace {
+
+// A JSON number of a survey's data as a whole number, 0 when it is not a number.
+std::string survey_number(const std::string& path) {
+  return "CASE WHEN jsonb_typeof(d" + path + ") = 'number' THEN (d" + path + ")::text::numeric::bigint ELSE 0 END";
+}
+
+// The answers given from day `$1` (UTC days), one row each: what SQLite's report_survey adds up
+// (adapters/sqlite/summaries.cpp), aggregated here at read time from the events.
+std::string survey_answers_sql() {
+  std::string sql =
+      "SELECT e.at / 86400000000 AS day, c.workflow, c.touchpoint, coalesce(d->>'owner', c.owner_id) AS owner, "
+      "coalesce(d->>'team', c.team) AS team, coalesce(nullif(" + survey_number("->'overall'") + ", 0), " +
+      survey_number("->'rating'") + ") AS overall, (jsonb_typeof(d->'rater') IS NOT DISTINCT FROM 'object')::int AS rated";
+  for (auto dimension : rater_dimensions())
+    sql += ", " + survey_number("->'rater'->'" + std::string(dimension) + "'") + " AS " + std::string(dimension);
+  return sql +
+         " FROM events e JOIN cases c ON c.id = e.case_id CROSS JOIN LATERAL (SELECT e.data::jsonb AS d) j "
+         "WHERE e.type = 'survey.submitted' AND e.at >= $1 * 86400000000";
+}
+
+// "sum(responses), ..., sum(responsiveness)" over survey_answers_sql()'s rows.
+std::string survey_sums_sql() {
+  std::string sql = "count(*), sum(overall), sum(rated)";
+  for (auto dimension : rater_dimensions()) sql += ", sum(" + std::string(dimension) + ")";
+  return sql;
+}
+
+SurveySums survey_sums_of(const Rows& rows, int row, int first) {
+  SurveySums sums;
+  sums.responses = rows.integer(row, first);
+  sums.overall = rows.integer(row, first + 1);
+  sums.rated = rows.integer(row, first + 2);
+  for (std::size_t i = 0; i < sums.scores.size(); ++i) sums.scores[i] = rows.integer(row, first + 3 + static_cast<int>(i));
+  return sums;
+}
+
+}  // namespace
+
+Result<std::vector<SurveyGroupSums>> ReportRecords::survey_by_group(Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<SurveyGroupSums>> {
+    const std::string sums = survey_sums_sql();
+    auto rows = db.query("WITH a AS (" + survey_answers_sql() + ") SELECT 0, workflow, " + sums +
+                             " FROM a GROUP BY 2 UNION ALL SELECT 1, touchpoint, " + sums +
+                             " FROM a GROUP BY 2 UNION ALL SELECT 2, owner, " + sums +
+                             " FROM a GROUP BY 2 UNION ALL SELECT 3, team, " + sums + " FROM a GROUP BY 2 ORDER BY 1, 2",
+                         Params().add(std::int64_t{to_micros(since) / (86400LL * 1000000LL)}));
+    if (!rows) return rows.error();
+    std::vector<SurveyGroupSums> out;
+    for (int i = 0; i < rows->size(); ++i)
+      out.push_back(SurveyGroupSums{static_cast<SurveyGroup>(rows->integer(i, 0)), rows->text(i, 1),
+                                    survey_sums_of(*rows, i, 2)});
+    return out;
+  });
+}
+
+Result<std::vector<SurveyDaySums>> ReportRecords::survey_by_day(Time since) {
+  return pool_.with([&](Connection& db) -> Result<std::vector<SurveyDaySums>> {
+    auto rows = db.query("WITH a AS (" + survey_answers_sql() + ") SELECT day, " + survey_sums_sql() +
+                             " FROM a GROUP BY 1 ORDER BY 1",
+                         Params().add(std::int64_t{to_micros(since) / (86400LL * 1000000LL)}));
+    if (!rows) return rows.error();
+    std::vector<SurveyDaySums> out;
+    for (int i = 0; i < rows->size(); ++i)
+      out.push_back(SurveyDaySums{static_cast<std::int32_t>(rows->integer(i, 0)), survey_sums_of(*rows, i, 1)});
     return out;
   });
 }

@@ -26,6 +26,9 @@ class ReportRecords {
   // migration 4.
   [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow, Time before);
   [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since);
+  // The answers added up at read time (SQLite keeps them in a summary, report_survey).
+  [[nodiscard]] Result<std::vector<SurveyGroupSums>> survey_by_group(Time since);
+  [[nodiscard]] Result<std::vector<SurveyDaySums>> survey_by_day(Time since);
   // The return ledger (migration 8): the days of the summary each node's writer keeps.
   [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
                                                      std::int32_t last_day);

@@ -261,7 +261,7 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
   for (std::size_t i = 0; i < change.commitments.size(); ++i)
     summaries.touchpoint_commitment(c.touchpoint, old_commitments[i], change.commitments[i]);
   for (const auto& e : change.events)
-    if (e.type == "survey.submitted") summaries.survey_written(c.touchpoint, e);
+    if (e.type == "survey.submitted") summaries.survey_written(c, e);
   summaries.returns_written(change.return_entries);
   return Status::success();
 }

@@ -367,8 +367,8 @@ Result<std::vector<ReturnCaseHistory>> ReportQueries::return_histories(const std
 Result<std::vector<SurveyAnswer>> ReportQueries::survey_answers(Time since) {
   return store_.readers.read([&](Connection& db) -> Result<std::vector<SurveyAnswer>> {
     auto& rows = db.cached(
-        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, coalesce(nullif(s.team, ''), c.team), e.at, e.data "
-        "FROM events e JOIN cases c ON c.id = e.case_id LEFT JOIN staff s ON s.id = c.owner_id "
+        "SELECT c.reference, c.workflow, c.touchpoint, c.owner_id, c.team, e.at, e.data "
+        "FROM events e JOIN cases c ON c.id = e.case_id "
         "WHERE e.type = 'survey.submitted' AND e.at >= ?1 ORDER BY e.at, e.id");
     rows.bind(1, to_micros(since));
     std::vector<SurveyAnswer> out;
@@ -383,6 +383,62 @@ Result<std::vector<SurveyAnswer>> ReportQueries::survey_answers(Time since) {
       if (!read_survey_data(rows.text(6), answer)) continue;
       out.push_back(std::move(answer));
     }
+    if (auto s = rows.status(); !s) return s.error();
+    rows.reset();
+    return out;
+  });
+}
+
+namespace {
+
+// The survey sums of a report_survey row's last eight columns, from column `first`.
+SurveySums survey_sums_of(Statement& rows, int first) {
+  SurveySums sums;
+  sums.responses = rows.integer(first);
+  sums.overall = rows.integer(first + 1);
+  sums.rated = rows.integer(first + 2);
+  for (std::size_t i = 0; i < sums.scores.size(); ++i) sums.scores[i] = rows.integer(first + 3 + static_cast<int>(i));
+  return sums;
+}
+
+std::optional<SurveyGroup> survey_group_of(std::string_view dimension) {
+  if (dimension == "workflow") return SurveyGroup::kWorkflow;
+  if (dimension == "touchpoint") return SurveyGroup::kTouchpoint;
+  if (dimension == "owner") return SurveyGroup::kOwner;
+  if (dimension == "team") return SurveyGroup::kTeam;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Result<std::vector<SurveyGroupSums>> ReportQueries::survey_by_group(Time since) {
+  // From the summary the writer keeps (report_survey), not the events.
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<SurveyGroupSums>> {
+    auto& rows = db.cached(
+        "SELECT dimension, value, sum(responses), sum(overall), sum(rated), sum(reliability), sum(assurance), "
+        "sum(tangibles), sum(empathy), sum(responsiveness) FROM report_survey WHERE day >= ?1 "
+        "GROUP BY dimension, value HAVING sum(responses) <> 0 ORDER BY dimension, value");
+    rows.bind(1, day_of(since));
+    std::vector<SurveyGroupSums> out;
+    while (rows.step())
+      if (auto group = survey_group_of(rows.text(0)))
+        out.push_back(SurveyGroupSums{*group, rows.text(1), survey_sums_of(rows, 2)});
+    if (auto s = rows.status(); !s) return s.error();
+    rows.reset();
+    return out;
+  });
+}
+
+Result<std::vector<SurveyDaySums>> ReportQueries::survey_by_day(Time since) {
+  // Every answer counts once per dimension: the workflow rows are every answer once.
+  return store_.readers.read([&](Connection& db) -> Result<std::vector<SurveyDaySums>> {
+    auto& rows = db.cached(
+        "SELECT day, sum(responses), sum(overall), sum(rated), sum(reliability), sum(assurance), sum(tangibles), "
+        "sum(empathy), sum(responsiveness) FROM report_survey WHERE day >= ?1 AND dimension = 'workflow' "
+        "GROUP BY day HAVING sum(responses) <> 0 ORDER BY day");
+    rows.bind(1, day_of(since));
+    std::vector<SurveyDaySums> out;
+    while (rows.step()) out.push_back(SurveyDaySums{static_cast<std::int32_t>(rows.integer(0)), survey_sums_of(rows, 1)});
     if (auto s = rows.status(); !s) return s.error();
     rows.reset();
     return out;

@@ -26,6 +26,8 @@ class ReportQueries {
   [[nodiscard]] Result<std::vector<WeeklyCount>> weekly_counts(Time since);
   [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow, Time before);
   [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since);
+  [[nodiscard]] Result<std::vector<SurveyGroupSums>> survey_by_group(Time since);
+  [[nodiscard]] Result<std::vector<SurveyDaySums>> survey_by_day(Time since);
   // The return ledger (migration 20): its days read from the summary the writer keeps; the rebuild
   // runs in the writer's transaction, so no change is written between its reads and its writes.
   [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,

@@ -333,6 +333,8 @@ Result<std::vector<ReturnCaseHistory>> SqliteStore::return_histories(const std::
 }
 
 Result<std::vector<SurveyAnswer>> SqliteStore::survey_answers(Time since) { return reports_.survey_answers(since); }
+Result<std::vector<SurveyGroupSums>> SqliteStore::survey_by_group(Time since) { return reports_.survey_by_group(since); }
+Result<std::vector<SurveyDaySums>> SqliteStore::survey_by_day(Time since) { return reports_.survey_by_day(since); }
 
 Result<ReturnLedgerRows> SqliteStore::return_days(const std::string& workflow, std::int32_t first_day,
                                                   std::int32_t last_day) {

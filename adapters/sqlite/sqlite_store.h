@@ -153,6 +153,8 @@ class SqliteStore final : public Store {
   [[nodiscard]] Result<std::vector<ReturnCaseHistory>> return_histories(const std::string& workflow,
                                                                          Time before) override;
   [[nodiscard]] Result<std::vector<SurveyAnswer>> survey_answers(Time since) override;
+  [[nodiscard]] Result<std::vector<SurveyGroupSums>> survey_by_group(Time since) override;
+  [[nodiscard]] Result<std::vector<SurveyDaySums>> survey_by_day(Time since) override;
   [[nodiscard]] Result<ReturnLedgerRows> return_days(const std::string& workflow, std::int32_t first_day,
                                                      std::int32_t last_day) override;
   [[nodiscard]] Result<bool> return_ledger_built() override;

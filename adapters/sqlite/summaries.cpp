@@ -136,9 +136,32 @@ constexpr Definition kDefinitions[] = {
      nullptr,
      0,
      kTouchpointsSummaryMigration},
+    // The survey's answers by the day given, per workflow, touchpoint, owner and team (the owner and
+    // team the event names, of when the client answered; the case's for answers recorded before
+    // events named them): responses, the sum of the overall answers, the answers that rated RATER,
+    // and each dimension's sum over those.
+    {"report_survey",
+     "day, dimension, value, responses, overall, rated, reliability, assurance, tangibles, empathy, responsiveness",
+     "SELECT e.at / 86400000000 AS day, g.dimension AS dimension, CASE g.dimension WHEN 'workflow' THEN c.workflow "
+     "WHEN 'touchpoint' THEN c.touchpoint WHEN 'owner' THEN coalesce(json_extract(e.data, '$.owner'), c.owner_id) "
+     "ELSE coalesce(json_extract(e.data, '$.team'), c.team) END AS value, count(*) AS responses, "
+     "sum(coalesce(nullif(json_extract(e.data, '$.overall'), 0), json_extract(e.data, '$.rating'), 0)) AS overall, "
+     "sum(json_type(e.data, '$.rater') IS 'object') AS rated, "
+     "sum(coalesce(json_extract(e.data, '$.rater.reliability'), 0)) AS reliability, "
+     "sum(coalesce(json_extract(e.data, '$.rater.assurance'), 0)) AS assurance, "
+     "sum(coalesce(json_extract(e.data, '$.rater.tangibles'), 0)) AS tangibles, "
+     "sum(coalesce(json_extract(e.data, '$.rater.empathy'), 0)) AS empathy, "
+     "sum(coalesce(json_extract(e.data, '$.rater.responsiveness'), 0)) AS responsiveness "
+     "FROM events e JOIN cases c ON c.id = e.case_id JOIN (SELECT 'workflow' AS dimension UNION ALL SELECT "
+     "'touchpoint' UNION ALL SELECT 'owner' UNION ALL SELECT 'team') g WHERE e.type = 'survey.submitted' "
+     "GROUP BY 1, 2, 3",
+     "responses <> 0",
+     nullptr,
+     0,
+     kSurveySummaryMigration},
 };
 
-static_assert(std::size(kDefinitions) == static_cast<std::size_t>(Summary::kTouchpoints) + 1,
+static_assert(std::size(kDefinitions) == static_cast<std::size_t>(Summary::kSurvey) + 1,
               "one per Summary, in order");
 
 const Definition& definition(Summary summary) { return kDefinitions[static_cast<std::size_t>(summary)]; }
@@ -233,10 +256,24 @@ void SummaryDeltas::touchpoint_commitment(const std::string& touchpoint, const C
   if (is) touchpoints_[{day_of(after.due_at), touchpoint, "broken", ""}] += 1;
 }
 
-void SummaryDeltas::survey_written(const std::string& touchpoint, const Event& event) {
+void SummaryDeltas::survey_written(const Case& c, const Event& event) {
   SurveyAnswer answer;
+  answer.owner_id = c.owner_id;
+  answer.owner_team = c.team;
   if (!read_survey_data(event.data, answer)) return;
   const std::int64_t day = day_of(event.at);
+  SurveySums sums;
+  sums.responses = 1;
+  sums.overall = answer.overall;
+  if (answer.rater) {
+    sums.rated = 1;
+    for (std::size_t i = 0; i < rater_dimensions().size(); ++i) sums.scores[i] = rater_score(*answer.rater, i);
+  }
+  survey_[{day, "workflow", c.workflow}].add(sums);
+  survey_[{day, "touchpoint", c.touchpoint}].add(sums);
+  survey_[{day, "owner", answer.owner_id}].add(sums);
+  survey_[{day, "team", answer.owner_team}].add(sums);
+  const std::string& touchpoint = c.touchpoint;
   touchpoints_[{day, touchpoint, "survey_responses", ""}] += 1;
   touchpoints_[{day, touchpoint, "survey_overall", ""}] += answer.overall;
   if (!answer.rater) return;
@@ -249,6 +286,7 @@ void SummaryDeltas::survey_written(const std::string& touchpoint, const Event& e
 void SummaryDeltas::merge(const SummaryDeltas& other) {
   merge_counts(settled_, other.settled_);
   merge_counts(touchpoints_, other.touchpoints_);
+  for (const auto& [key, sums] : other.survey_) survey_[key].add(sums);
   merge_counts(returns_, other.returns_);
   merge_counts(pledges_, other.pledges_);
   merge_counts(received_, other.received_);
@@ -276,12 +314,14 @@ void SummaryDeltas::clear() {
   open_.clear();
   attention_.clear();
   touchpoints_.clear();
+  survey_.clear();
   returns_.clear();
 }
 
 bool SummaryDeltas::empty() const {
   return settled_.empty() && pledges_.empty() && owner_cases_.empty() && received_.empty() && open_.empty() &&
-         attention_.empty() && touchpoints_.empty() && returns_.empty();
+         attention_.empty() && touchpoints_.empty() && survey_.empty() &&
+         returns_.empty();
 }
 
 Status SummaryDeltas::apply(Connection& db) const {
@@ -346,6 +386,20 @@ Status SummaryDeltas::apply(Connection& db) const {
         "INSERT INTO report_touchpoints(day, touchpoint, measure, key, n) VALUES (?1,?2,?3,?4,?5) "
         "ON CONFLICT DO UPDATE SET n = n + excluded.n");
     put.bind(1, day).bind_static(2, touchpoint).bind_static(3, measure).bind_static(4, entry_key).bind(5, n);
+    if (auto s = put.run(); !s) return s;
+  }
+  for (const auto& [key, sums] : survey_) {
+    const auto& [day, dimension, value] = key;
+    auto& put = db.cached(
+        "INSERT INTO report_survey(day, dimension, value, responses, overall, rated, reliability, assurance, "
+        "tangibles, empathy, responsiveness) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11) ON CONFLICT DO UPDATE SET "
+        "responses = responses + excluded.responses, overall = overall + excluded.overall, "
+        "rated = rated + excluded.rated, reliability = reliability + excluded.reliability, "
+        "assurance = assurance + excluded.assurance, tangibles = tangibles + excluded.tangibles, "
+        "empathy = empathy + excluded.empathy, responsiveness = responsiveness + excluded.responsiveness");
+    put.bind(1, day).bind_static(2, dimension).bind_static(3, value).bind(4, sums.responses).bind(5, sums.overall).bind(
+        6, sums.rated);
+    for (std::size_t i = 0; i < sums.scores.size(); ++i) put.bind(static_cast<int>(7 + i), sums.scores[i]);
     if (auto s = put.run(); !s) return s;
   }
   for (const auto& [key, value] : returns_) {

@@ -1,4 +1,4 @@
-// SummaryDeltas: the report summaries (migrations 6 and 8) as the writer keeps them.
+// SummaryDeltas: the report summaries (migrations 6, 8, 20 and 22) as the writer keeps them.
 //
 // Each summary row counts the case and commitment rows whose contribution falls in it. A write
 // takes the old row's contribution away and adds the new row's; the writer gathers these deltas
@@ -22,6 +22,7 @@
 #include "engine/model.h"
 #include "engine/return_entry.h"
 #include "engine/result.h"
+#include "ports/report_store.h"
 
 namespace redress::sqlite {
 
@@ -43,8 +44,10 @@ class SummaryDeltas {
   void returns_written(const std::vector<ReturnEntry>& entries);
   // report_touchpoints (migration 20): a commitment of a case at `touchpoint` written (broken ones
   // count by the day they fell due), and a survey answer recorded about such a case (by its day).
+  // report_survey (migration 22): the answer is also added up per workflow, touchpoint, owner and
+  // team, by its day; the owner and team as the event names them, else the case's.
   void touchpoint_commitment(const std::string& touchpoint, const Commitment* before, const Commitment& after);
-  void survey_written(const std::string& touchpoint, const Event& event);
+  void survey_written(const Case& c, const Event& event);
   // Adds `other`'s deltas to these (an item's, once the item has succeeded).
   void merge(const SummaryDeltas& other);
   void clear();
@@ -80,6 +83,8 @@ class SummaryDeltas {
   std::map<std::string, Attention> attention_;
   // report_touchpoints: (day, touchpoint, measure, key) → n.
   std::map<std::tuple<std::int64_t, std::string, std::string, std::string>, std::int64_t> touchpoints_;
+  // report_survey: (day, dimension, value) → the answers' sums.
+  std::map<std::tuple<std::int64_t, std::string, std::string>, SurveySums> survey_;
   // return_days: (day, workflow, measure, key) → value. Not one of the Summary definitions below:
   // its entries are the engine's, so it is rebuilt from the histories by the engine
   // (ReportStore::rebuild_return_ledger), not from an aggregate here.
@@ -90,9 +95,11 @@ class SummaryDeltas {
 // commitment rows it stands for, which the migration that creates it fills it with (migrations 6
 // and 8: a definition that reads a later column keeps the aggregate those versions can run beside
 // it), rebuild_summaries rebuilds it with and check_summaries compares it against.
-enum class Summary { kSettled, kPledges, kOwnerCases, kReceived, kOpen, kAttention, kTouchpoints };
-// The migration that creates report_touchpoints (schema.cpp): before it, rebuilds and checks skip it.
+enum class Summary { kSettled, kPledges, kOwnerCases, kReceived, kOpen, kAttention, kTouchpoints, kSurvey };
+// The migrations that create report_touchpoints and report_survey (schema.cpp): before them,
+// rebuilds and checks skip the table.
 inline constexpr int kTouchpointsSummaryMigration = 20;
+inline constexpr int kSurveySummaryMigration = 22;
 // Adds the rows of `summary`'s aggregate to its table (empty: it then equals the aggregate).
 [[nodiscard]] Status fill_summary(Connection& db, Summary summary);
 // Rebuilds every summary from the case and commitment rows.

@@ -114,6 +114,14 @@ TEST_CASE("report summaries: the writer keeps every summary equal to the aggrega
   CHECK(rows(db, "SELECT count(*) > 10 FROM report_touchpoints WHERE measure = 'survey_score' AND n > 0") ==
         std::vector<std::string>{"1"});
   CHECK(rows(db, "SELECT count(*) FROM report_touchpoints WHERE n < 0") == std::vector<std::string>{"0"});
+  // The survey's summary (migration 22): each answer once per workflow, touchpoint, owner and team.
+  CHECK(rows(db, "SELECT count(*) > 10 FROM report_survey WHERE dimension = 'owner' AND rated > 0") ==
+        std::vector<std::string>{"1"});
+  CHECK(rows(db, "SELECT count(DISTINCT sum) FROM (SELECT dimension, sum(responses) AS sum FROM report_survey GROUP BY "
+                 "1)") == std::vector<std::string>{"1"});
+  CHECK(rows(db, "SELECT sum(responses) = (SELECT count(*) FROM events WHERE type = 'survey.submitted') FROM "
+                 "report_survey WHERE dimension = 'team'") == std::vector<std::string>{"1"});
+  auto survey = rows(db, "SELECT * FROM report_survey");
   // And the store's own check agrees (what `redress audit summaries` runs).
   auto differing = sqlite::check_summaries(db);
   REQUIRE(differing.ok());
@@ -135,6 +143,7 @@ TEST_CASE("report summaries: the writer keeps every summary equal to the aggrega
              "SELECT owner_id, open_commitments, at_risk, broken_unhandled FROM report_attention "
              "WHERE open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0") == attention);
   CHECK(rows(writer, "SELECT day, pledge, status, n FROM report_pledges WHERE n <> 0") == pledges);
+  CHECK(rows(writer, "SELECT * FROM report_survey") == survey);
   auto rebuilt_differing = sqlite::check_summaries(writer);
   REQUIRE(rebuilt_differing.ok());
   CHECK(rebuilt_differing->empty());

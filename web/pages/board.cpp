@@ -243,8 +243,10 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
       board.cards.push_back(std::move(card));
     }
 
-  // The survey answers (RATER) of the last year: the owners' table and the survey tables use them.
-  auto answers = reports.survey_answers(now - std::chrono::days(366));
+  // The survey's answers (RATER), added up by the store: per owner, team, workflow and touchpoint
+  // over 90 days (the owners' table and the survey table), and per day over a year (the trend).
+  auto survey_groups = reports.survey_by_group(now - std::chrono::days(90));
+  auto survey_days = reports.survey_by_day(now - std::chrono::days(366));
 
   // Owners.
   if (!owners) return owners.error();
@@ -262,9 +264,7 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
                     {},
                     {}};
   std::map<std::string, SurveyResults> owner_survey;
-  if (answers)
-    for (const auto& a : *answers)
-      if (a.at >= now - std::chrono::days(90)) owner_survey[a.owner_id].add(a);
+  if (survey_groups) owner_survey = survey_results_by(*survey_groups, SurveyGroup::kOwner);
   for (const auto& o : *owners) {
     auto it = staff.find(o.owner_id);
     reliability.rows.push_back({text(name_of(staff, o.owner_id)), text(it == staff.end() ? "" : it->second.team),
@@ -460,24 +460,13 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   // weakest dimension called out, and 12 months of each dimension's average. A store that cannot
   // answer leaves them out.
   std::vector<Table> survey_tables;
-  if (answers) {
+  if (survey_groups && survey_days) {
     const auto& dimensions = rater_dimensions();
-    struct Sums {
-      std::int64_t responses = 0, overall = 0, rated = 0;
-      std::array<std::int64_t, 5> scores{};
-    };
     auto average = [](std::int64_t total, std::int64_t n) -> Cell {
       if (n == 0) return Cell{"-", {}, {}, true};
       char buffer[16];
       std::snprintf(buffer, sizeof buffer, "%.1f", static_cast<double>(total) / static_cast<double>(n));
       return Cell{buffer, {}, {}, true};
-    };
-    auto add_answer = [&](Sums& sums, const SurveyAnswer& a) {
-      ++sums.responses;
-      sums.overall += a.overall;
-      if (!a.rater) return;
-      ++sums.rated;
-      for (std::size_t i = 0; i < dimensions.size(); ++i) sums.scores[i] += rater_score(*a.rater, i);
     };
     Table by_group{"survey",
                    "Survey (RATER): averages over 90 days",
@@ -488,16 +477,16 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
                    {false, false, true, true, true, true, true, true, true, false},
                    {},
                    {}};
-    const Time window = now - std::chrono::days(90);
-    for (const char* group : {"workflow", "touchpoint", "owner", "team"}) {
-      std::map<std::string, Sums> sums;
-      for (const auto& a : *answers) {
-        if (a.at < window) continue;
-        const std::string key = std::string(group) == "workflow"     ? a.workflow
-                                : std::string(group) == "touchpoint" ? a.touchpoint
-                                : std::string(group) == "owner"      ? name_of(staff, a.owner_id)
-                                                                     : a.owner_team;
-        add_answer(sums[key.empty() ? "(none)" : key], a);
+    const std::pair<SurveyGroup, const char*> groups[] = {{SurveyGroup::kWorkflow, "workflow"},
+                                                          {SurveyGroup::kTouchpoint, "touchpoint"},
+                                                          {SurveyGroup::kOwner, "owner"},
+                                                          {SurveyGroup::kTeam, "team"}};
+    for (const auto& [survey_group, group] : groups) {
+      std::map<std::string, SurveySums> sums;  // by what the row shows: an owner's name, not their id
+      for (const auto& g : *survey_groups) {
+        if (g.group != survey_group) continue;
+        const std::string key = survey_group == SurveyGroup::kOwner ? name_of(staff, g.value) : g.value;
+        sums[key.empty() ? "(none)" : key].add(g.sums);
       }
       for (const auto& [key, sum] : sums) {
         std::vector<Cell> row{text(group), text(key), count(sum.responses)};
@@ -530,10 +519,10 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
     trend.columns.emplace_back("overall"), trend.numeric.push_back(true);
     for (int back = 11; back >= 0; --back) {
       const std::chrono::year_month month = month_now - std::chrono::months{back};
-      Sums sum;
-      for (const auto& a : *answers) {
-        const auto day = std::chrono::year_month_day{std::chrono::floor<std::chrono::days>(a.at)};
-        if (day.year() == month.year() && day.month() == month.month()) add_answer(sum, a);
+      SurveySums sum;
+      for (const auto& d : *survey_days) {
+        const std::chrono::year_month_day day{std::chrono::sys_days{std::chrono::days{d.day}}};
+        if (day.year() == month.year() && day.month() == month.month()) sum.add(d.sums);
       }
       char label[16];
       std::snprintf(label, sizeof label, "%04d-%02u", static_cast<int>(month.year()), static_cast<unsigned>(month.month()));

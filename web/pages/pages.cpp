@@ -88,8 +88,8 @@ void standards_page(PagesContext& pages, Reply reply) {
   std::map<std::string, SurveyResults> survey;
   const auto& all = api.engine.workflows().all();
   if (std::any_of(all.begin(), all.end(), [](const Workflow& w) { return w.publish_survey; }))
-    if (auto answers = api.reports.survey_answers(now - std::chrono::days(90)))
-      for (const auto& a : *answers) survey[a.workflow].add(a);
+    if (auto groups = api.reports.survey_by_group(now - std::chrono::days(90)))
+      survey = survey_results_by(*groups, SurveyGroup::kWorkflow);
   json::array workflows;
   for (const auto& w : all) {
     json::array clocks;

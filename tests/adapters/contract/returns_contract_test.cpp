@@ -9,11 +9,14 @@
 
 #include <array>
 #include <map>
+#include <type_traits>
 
 #include "adapters/postgres/connection.h"
 #include "adapters/postgres/postgres_store.h"
 #include "adapters/postgres/schema.h"
+#include "adapters/sqlite/database.h"
 #include "adapters/sqlite/sqlite_store.h"
+#include "adapters/sqlite/summaries.h"
 #include "app/environment.h"
 #include "engine/engine.h"
 #include "engine/return_ledger.h"
@@ -452,6 +455,103 @@ RETURNS_CONTRACT("returns contract: a touchpoint's cases, root causes, broken co
   CHECK(counts->at(1).received == 1);
   CHECK(counts->at(1).broken == 0);
   CHECK(counts->at(2).received == 0);
+}
+
+// The survey's sums as a store keeps them (the board, the owners' report and the standards page
+// read them), each compared with what the answers read from the events add up to.
+template <typename Backend>
+SurveySums sums_of(Desk<Backend>& desk, SurveyGroup group, const std::string& value, Time since) {
+  auto groups = desk.store->survey_by_group(since);
+  INFO((groups.ok() ? std::string() : groups.error().detail));
+  REQUIRE(groups.ok());
+  SurveySums found;
+  int rows = 0;
+  for (const auto& g : *groups)
+    if (g.group == group && g.value == value) found = g.sums, ++rows;
+  CHECK(rows <= 1);
+  return found;
+}
+
+RETURNS_CONTRACT("survey contract: the answers added up per workflow, touchpoint, owner, team and day, and "
+                 "an answer stays with the owner and team of when it was given",
+                 "[contract][survey]") {
+  Desk<TestType> desk;
+  Staff other;
+  other.name = "Lee Park";
+  other.email = "lee@redress.example";
+  other.role = Role::kAgent;
+  other.team = "escalations";
+  auto hired = desk.store->add_staff(other);
+  REQUIRE(hired.ok());
+  other = hired.value();
+
+  // x: Sam's, rated on RATER on the 4th; then reopened and handed to Lee of another team.
+  const std::string x = desk.create("retail", "billing", "billing");
+  desk.investigate(x);
+  desk.act(x, {{"action", "resolve"}, {"outcome", "upheld"}, {"final_response", kRetailResponse},
+               {"root_cause", "billing_error"}});
+  desk.client_act(x, {{"action", "submit_survey"}, {"overall", 4},
+                      {"rater", json::object{{"reliability", 5}, {"assurance", 4}, {"tangibles", 3}, {"empathy", 2},
+                                             {"responsiveness", 1}}}});
+  // y: Sam's too, rated the old way (one rating) on the 5th.
+  const std::string y = desk.create("retail", "delivery", "delivery");
+  desk.investigate(y);
+  desk.act(y, {{"action", "resolve"}, {"outcome", "not_upheld"}, {"final_response", kRetailResponse}});
+  desk.at("2027-01-05T09:00:00Z");
+  desk.client_act(y, {{"action", "submit_survey"}, {"rating", 2}});
+  desk.act(x, {{"action", "reopen"}, {"reason", "The refund never came"}});
+  desk.act(x, {{"action", "transfer"}, {"owner", other.id}, {"note", "Refunds are Lee's team's"}});
+  auto moved = desk.store->load_case(x);
+  REQUIRE(moved.ok());
+  REQUIRE(moved->record.owner_id == other.id);
+  REQUIRE(moved->record.team == "escalations");
+
+  // Both answers are Sam's and customer-care's, whoever holds the case now.
+  auto answers = desk.store->survey_answers(kMonday);
+  REQUIRE(answers.ok());
+  REQUIRE(answers->size() == 2);
+  for (const auto& a : *answers) {
+    CHECK(a.owner_id == desk.agent.id);
+    CHECK(a.owner_team == "customer-care");
+  }
+  const SurveySums sam = sums_of(desk, SurveyGroup::kOwner, desk.agent.id, kMonday);
+  CHECK(sam.responses == 2);
+  CHECK(sam.overall == 6);
+  CHECK(sam.rated == 1);
+  CHECK(sam.scores == std::array<std::int64_t, 5>{5, 4, 3, 2, 1});
+  CHECK(sums_of(desk, SurveyGroup::kOwner, other.id, kMonday).responses == 0);
+  CHECK(sums_of(desk, SurveyGroup::kTeam, "customer-care", kMonday).responses == 2);
+  CHECK(sums_of(desk, SurveyGroup::kTeam, "escalations", kMonday).responses == 0);
+  CHECK(sums_of(desk, SurveyGroup::kWorkflow, "retail", kMonday).overall == 6);
+  const SurveySums billing = sums_of(desk, SurveyGroup::kTouchpoint, "billing", kMonday);
+  CHECK(billing.responses == 1);
+  CHECK(billing.rated == 1);
+  CHECK(billing.scores[4] == 1);
+  const SurveySums delivery = sums_of(desk, SurveyGroup::kTouchpoint, "delivery", kMonday);
+  CHECK(delivery.responses == 1);
+  CHECK(delivery.overall == 2);
+  CHECK(delivery.rated == 0);
+  // From the day of an instant on: the 5th's answer only.
+  CHECK(sums_of(desk, SurveyGroup::kOwner, desk.agent.id, *parse_time("2027-01-05T23:00:00Z")).overall == 2);
+  CHECK(sums_of(desk, SurveyGroup::kOwner, desk.agent.id, *parse_time("2027-01-06T00:00:00Z")).responses == 0);
+
+  auto days = desk.store->survey_by_day(*parse_time("2027-01-01T00:00:00Z"));
+  REQUIRE(days.ok());
+  REQUIRE(days->size() == 2);
+  CHECK(days->at(0).day == day_number(std::chrono::year{2027} / 1 / 4));
+  CHECK(days->at(0).sums.overall == 4);
+  CHECK(days->at(0).sums.scores[0] == 5);
+  CHECK(days->at(1).day == day_number(std::chrono::year{2027} / 1 / 5));
+  CHECK(days->at(1).sums.responses == 1);
+  CHECK(days->at(1).sums.overall == 2);
+
+  // SQLite keeps these in a summary: it equals its definition's aggregate over the events.
+  if constexpr (std::is_same_v<TestType, SqliteReturns>) {
+    sqlite::Connection db(desk.backend.config.database_path(), sqlite::OpenMode::kReadOnly);
+    auto differing = sqlite::check_summaries(db);
+    REQUIRE(differing.ok());
+    CHECK(*differing == "");
+  }
 }
 
 }  // namespace redress::returns_contract
