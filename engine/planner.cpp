@@ -1268,6 +1268,9 @@ Result<Change> plan_action_on_calendars(const CaseSnapshot& current, const Actio
         b.put(std::move(k));
       }
       b.event("case.closed", transition({{"via", "merge"}, {"into", into}, {"note", request.note}, {"automatic", false}}));
+      // The duplicate's client hears where their complaint went; the other case's client (who may
+      // be someone else) is not told of a stranger's complaint.
+      b.email_client("client.merged");
       break;
     }
 

@@ -154,6 +154,11 @@ void register_api(Router& router, ApiContext& api) {
   staff(verb::get, "/v1/cases/{ref}/canned-replies", kAgentUp, kNone, &case_canned_replies);
   staff(verb::get, "/v1/cases/{ref}/canned-replies/{id}", kAgentUp, kNone, &case_canned_reply);
 
+  // Saved views: the case list's filters, as the console's case list (web/api_views.cpp).
+  staff(verb::get, "/v1/views", kAgentUp, kNone, &list_saved_views);
+  staff(verb::post, "/v1/views", kAgentUp, kJson, &add_saved_view);
+  staff(verb::delete_, "/v1/views/{id}", kAgentUp, kNone, &delete_saved_view);
+
   // The outbox's dead letters, the manual clock, operations (web/api_admin.cpp).
   staff(verb::get, "/v1/admin/outbox", kAdminOnly, kNone, &dead_notifications);
   staff(verb::post, "/v1/admin/outbox/retry", kAdminOnly, kJson, &retry_notifications);

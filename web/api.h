@@ -110,7 +110,8 @@ struct ApiContext {
   std::shared_ptr<const LetterTemplates> letters;
   // Mail delivery's last outcome, for /healthz; null when mail is not sent (no --smtp).
   std::shared_ptr<MailHealth> mail_health;
-  // The console's saved case-list views (ports/saved_views.h); null: the console cannot save them.
+  // The saved case-list views (ports/saved_views.h), the console's and GET/POST/DELETE /v1/views;
+  // null: neither can save them (the routes answer 503).
   SavedViewStore* saved_views = nullptr;
   // The canned replies staff insert into messages (web/canned_replies.h); null: the routes answer 503.
   CannedReplyStore* canned_replies = nullptr;

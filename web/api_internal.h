@@ -117,6 +117,10 @@ ApiHandlerFunction list_staff, add_staff_member, get_staff_member, change_staff_
 ApiHandlerFunction list_canned_replies, add_canned_reply, get_canned_reply, change_canned_reply, delete_canned_reply,
     case_canned_replies, case_canned_reply;
 
+// ---- saved views: the case list's filters under a name (web/api_views.cpp) ---------------------
+
+ApiHandlerFunction list_saved_views, add_saved_view, delete_saved_view;
+
 // ---- the outbox, the manual clock, operations (web/api_admin.cpp) ------------------------------
 
 // ---- inbound email (web/api_inbound.cpp) --------------------------------------------------------

@@ -218,6 +218,11 @@ json::object build_mail_context(const MailContextInput& input, const MailSetting
   kase["severity"] = to_string(record.severity);
   kase["received_local"] = format_with(format, record.received_at, language);
   ctx["case"] = std::move(kase);
+  if (!record.merged_into.empty()) {
+    json::object into{{"reference", record.merged_into}, {"yours", input.merged_into_same_client}};
+    if (input.merged_into_same_client) put_if(into, "status_url", input.merged_into_url);
+    ctx["merged_into"] = std::move(into);
+  }
   ctx["status_label"] = status_label(record.status, language);
   ctx["language"] = language ? language->tag() : std::string("en");
   json::object client;

@@ -69,6 +69,10 @@ struct MailContextInput {
   std::string recipient_name;              // NotificationDraft::recipient_name
   std::string status_url;                  // the client's status link (client mail) or the staff case page
   std::string survey_url;                  // client.closed
+  // A case merged into another (client.merged): whether that case is the same client's (the same
+  // address), and then its status link. Nothing of another client's case is given but its reference.
+  bool merged_into_same_client = false;
+  std::string merged_into_url;
   LocalTimeFormatter format_time;          // empty: the workflow's zone, else UTC
   // The reader's language: the words the context holds (status_label, kind_label, dates) and the
   // workflow's texts (pledge, title, the pledges' own text) come from its catalogue, the case's

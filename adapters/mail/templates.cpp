@@ -64,6 +64,7 @@ const std::vector<std::string>& MailTemplates::required_names() {
       "client.summary_resolution",
       "client.reopened",
       "client.closed",
+      "client.merged",
       "staff.assigned",
       "staff.client_message",
       "staff.message_held",

@@ -21,6 +21,16 @@ Result<Event> find_event(CaseReader& cases, const std::string& reference, std::i
   return Error::not_found("case " + reference + " has no event " + std::to_string(seq));
 }
 
+// Two client addresses are one client's when they are equal but for the letters' case.
+bool same_client_address(const std::string& a, const std::string& b) {
+  if (a.empty() || a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 MailDelivery::MailDelivery(CaseReader& cases, BlobStore& blobs, const WorkflowSet& workflows,
@@ -61,6 +71,15 @@ Result<OutgoingMail> MailDelivery::compose_mail(const OutboxItem& item) {
     input.language = &catalogues_.for_tag(view->snapshot.record.client.locale);
     if (view->client_link_nonce) input.status_url = base_url_ + "/c/" + keyring_.client_token(*view->client_link_nonce);
     if (!input.status_url.empty()) input.survey_url = input.status_url + "#survey";
+    // Merged into another case: its link is given only to that case's own client, as the status
+    // page does; to anyone else it is a reference alone.
+    if (const std::string& into = view->snapshot.record.merged_into; !into.empty())
+      if (auto other = cases_.load_case_view(into);
+          other && same_client_address(other->snapshot.record.client.email, view->snapshot.record.client.email)) {
+        input.merged_into_same_client = true;
+        if (other->client_link_nonce)
+          input.merged_into_url = base_url_ + "/c/" + keyring_.client_token(*other->client_link_nonce);
+      }
   } else {
     input.status_url = base_url_ + "/staff/cases/" + item.reference;
   }

@@ -281,6 +281,9 @@ struct Fixture {
     } else if (name.find("reopened") != std::string::npos || name.find("rejected") != std::string::npos) {
       event.type = "case.reopened";
       data = {{"reason", "The second refund has not arrived."}};
+    } else if (name == "client.merged") {
+      event.type = "case.closed";
+      data = {{"via", "merge"}, {"into", "CMP-2026-000031"}, {"from", "investigating"}, {"to", "closed"}};
     } else if (name == "client.info_requested") {
       event.type = "case.info_requested";
       data = {{"body", "Could you send us the last four digits of the card that was charged?"}};
@@ -304,6 +307,10 @@ struct Fixture {
     input.recipient_name = name.rfind("client.", 0) == 0 ? snapshot.record.client.name : owner.name;
     input.status_url = "https://complaints.acme.example/status/tok_abc123";
     input.survey_url = "https://complaints.acme.example/survey/tok_abc123";
+    // Only client.merged's case was merged (into the same client's other complaint).
+    snapshot.record.merged_into = name == "client.merged" ? "CMP-2026-000031" : "";
+    input.merged_into_same_client = name == "client.merged";
+    input.merged_into_url = name == "client.merged" ? "https://complaints.acme.example/status/tok_def456" : "";
     input.format_time = london;
     return mail::build_mail_context(input, settings);
   }
@@ -542,6 +549,19 @@ TEST_CASE("mail: every shipped template renders with a realistic context and par
         std::string::npos);
   CHECK(text_of("client.commitment_renegotiated").find("by Tuesday 10 March 2026 at 17:00 GMT") != std::string::npos);
   CHECK(text_of("client.closed").find("https://complaints.acme.example/survey/tok_abc123") != std::string::npos);
+  CHECK(text_of("client.merged").find("your other complaint, CMP-2026-000031, so we have joined the two") !=
+        std::string::npos);
+  CHECK(text_of("client.merged").find("https://complaints.acme.example/status/tok_def456") != std::string::npos);
+  CHECK(templates->render("client.merged", fixture.context_for("client.merged"))->subject ==
+        "Your complaint is now handled under CMP-2026-000031");
+  // Merged into another client's case: the reference alone, not "your other complaint", no link.
+  auto strangers = fixture.context_for("client.merged");
+  strangers["merged_into"] = json::object{{"reference", "CMP-2026-000031"}, {"yours", false}};
+  auto stranger = templates->render("client.merged", strangers);
+  REQUIRE(stranger.ok());
+  CHECK(stranger->text.find("the same matter as complaint CMP-2026-000031, so we have joined") != std::string::npos);
+  CHECK(stranger->text.find("your other complaint") == std::string::npos);
+  CHECK(stranger->text.find("tok_def456") == std::string::npos);
   CHECK(text_of("client.message").find("The second one will be returned to your card.") != std::string::npos);
   CHECK(text_of("client.final_response").find("Energy Ombudsman") != std::string::npos);
   CHECK(text_of("manager.digest").find("broken: We will refund the duplicate payment") != std::string::npos);

@@ -208,6 +208,20 @@ TEST_CASE("merge: the duplicate closes with a pointer and the case that carries 
   CHECK(closing["from"].as_string() == "received");
   CHECK(closing["to"].as_string() == "closed");
 
+  // The duplicate's client is mailed once, on the closing; the case that carries on mails nobody.
+  std::int64_t closing_seq = 0;
+  for (const auto& e : desk.store.events(duplicate))
+    if (e.type == "case.closed") closing_seq = e.seq;
+  std::vector<std::string> merge_mail;
+  for (const auto& n : desk.store.notifications(duplicate))
+    if (n.channel == NotificationDraft::Channel::kEmail && n.template_name == "client.merged")
+      merge_mail.push_back(n.audience + " " + n.recipient + " " + std::to_string(n.event_seq));
+  CHECK(merge_mail == std::vector<std::string>{"client zoe@example.org " + std::to_string(closing_seq)});
+  for (const auto& n : desk.store.notifications(survivor)) {
+    INFO(n.template_name << " to " << n.recipient);
+    CHECK_FALSE((n.channel == NotificationDraft::Channel::kEmail && n.event_seq > survivor_version));
+  }
+
   const CaseSnapshot carries_on = desk.snapshot(survivor);
   CHECK(carries_on.record.status == CaseStatus::kReceived);
   CHECK(carries_on.record.version == survivor_version + 1);

@@ -841,6 +841,24 @@ TEST_CASE("contract: a complaint journey answers as the document says", "[web][c
                   "/v1/admin/subjects/erase", "post");
   contract.expect(server.call("GET", "/v1/admin/erasures", "", {}, "admin"), "/v1/admin/erasures", "get");
 
+  // Saved views: saved, listed, refused (a name used twice, a filter the case list refuses), deleted.
+  HttpAnswer view = server.call("POST", "/v1/views",
+                                R"({"name": "VIPs", "filter": "tag=vip&status=investigating", "share_with_team": false})");
+  REQUIRE(view.status == 201);
+  contract.expect(view, "/v1/views", "post");
+  contract.expect(server.call("GET", "/v1/views"), "/v1/views", "get");
+  HttpAnswer twice = server.call("POST", "/v1/views", R"({"name": "VIPs", "filter": ""})");
+  CHECK(twice.status == 409);
+  contract.expect(twice, "/v1/views", "post");
+  HttpAnswer lost = server.call("POST", "/v1/views", R"({"name": "Lost", "filter": "status=lost"})");
+  CHECK(lost.status == 422);
+  contract.expect(lost, "/v1/views", "post");
+  const std::string view_path = "/v1/views/" + std::string(json_of(view).at("id").as_string());
+  HttpAnswer deleted = server.call("DELETE", view_path);
+  CHECK(deleted.status == 204);
+  contract.expect(deleted, "/v1/views/{id}", "delete");
+  contract.expect(server.call("DELETE", view_path), "/v1/views/{id}", "delete");
+
   // 405 with Allow, 404 for an unknown path.
   HttpAnswer not_allowed = server.call("PUT", "/v1/cases");
   CHECK(not_allowed.status == 405);

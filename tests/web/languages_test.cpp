@@ -99,6 +99,85 @@ TEST_CASE("languages: a Spanish acknowledgement (subject, body, Content-Language
   CHECK(string_at(english, "plain").rfind("Dear Ana Ruiz,", 0) == 0);
 }
 
+TEST_CASE("languages: a merged complaint's client is mailed where it went, in Spanish and English, a stranger's "
+          "case by its reference alone",
+          "[web][languages][smtp][merge]") {
+  TempDir scratch;
+  redress::peers::CaptureServer smtp(scratch.path());
+  ServerSetup setup;
+  setup.config = {"smtp_url = \"" + smtp.url() + "\"", "mail_from = \"complaints@acme.example\"",
+                  "organisation = \"Acme\""};
+  RedressServer server(setup);
+  Client agent(server.port(), server.token("agent"));
+  Client lead(server.port(), server.token("lead"));
+  struct Filed {
+    std::string reference;
+    std::string client_url;
+  };
+  auto file = [&](const std::string& subject, const std::string& email, const std::string& locale) {
+    auto created = agent.post("/v1/cases", json::value(case_in(subject, email, locale)));
+    INFO(created.describe());
+    REQUIRE(created.status == 201);
+    return Filed{string_at(created.json(), "reference"), string_at(created.json(), "client_url")};
+  };
+  auto merge = [&](const Filed& duplicate, const Filed& into) {
+    auto merged = lead.post("/v1/cases/" + duplicate.reference + "/actions",
+                            json::object{{"action", "merge"}, {"into", into.reference}, {"note", "Sent twice"}});
+    INFO(merged.describe());
+    REQUIRE(merged.status == 200);
+  };
+  const Filed lucia_first = file("Cobro doble", "lucia@example.es", "es-ES");
+  const Filed lucia_again = file("Cobro doble (otra vez)", "Lucia@Example.es", "es-ES");
+  const Filed jean_first = file("Charged twice", "jean@example.org", "en-GB");
+  const Filed jean_again = file("Charged twice again", "jean@example.org", "en-GB");
+  const Filed kim = file("My neighbour was charged twice", "kim@example.net", "en-GB");
+  merge(lucia_again, lucia_first);
+  merge(jean_again, jean_first);
+  merge(kim, jean_first);
+
+  // In Spanish: the other complaint named as hers, with its link; her own link shows the merge.
+  const json::value spanish =
+      mails_with(smtp, scratch.path(), "Su reclamación se gestiona ahora con la referencia", 1, server)[0];
+  CHECK(string_at(spanish, "subject") == "[" + lucia_again.reference +
+                                             "] Su reclamación se gestiona ahora con la referencia " +
+                                             lucia_first.reference);
+  CHECK(lower(string_at(spanish, "to_address")) == "lucia@example.es");
+  CHECK(string_at(spanish.at("headers"), "Content-Language") == "es");
+  const std::string plain = string_at(spanish, "plain");
+  INFO(plain);
+  CHECK(plain.find("trata del mismo asunto que su otra reclamación, " + lucia_first.reference) != std::string::npos);
+  CHECK(plain.find("Puede seguir " + lucia_first.reference + " aquí") != std::string::npos);
+  CHECK(plain.find(lucia_first.client_url) != std::string::npos);
+  CHECK(plain.find(lucia_again.client_url) != std::string::npos);
+  CHECK(plain.find("Hemos cerrado " + lucia_again.reference) != std::string::npos);
+
+  // In English, and then a stranger's case: the reference alone, never jean's link.
+  json::array english = mails_with(smtp, scratch.path(), "Your complaint is now handled under", 2, server);
+  for (const auto& mail : english) {
+    const std::string text = string_at(mail, "plain");
+    INFO(text);
+    CHECK(string_at(mail, "subject").find("Your complaint is now handled under " + jean_first.reference) !=
+          std::string::npos);
+    if (string_at(mail, "to_address") == "jean@example.org") {
+      CHECK(text.find("your other complaint, " + jean_first.reference) != std::string::npos);
+      CHECK(text.find(jean_first.client_url) != std::string::npos);
+    } else {
+      CHECK(string_at(mail, "to_address") == "kim@example.net");
+      CHECK(text.find("the same matter as complaint " + jean_first.reference) != std::string::npos);
+      CHECK(text.find("your other complaint") == std::string::npos);
+      CHECK(text.find(jean_first.client_url) == std::string::npos);
+      CHECK(text.find(kim.client_url) != std::string::npos);
+    }
+  }
+  // The case that carries on owes its client nothing for either merge.
+  auto owed = agent.get("/v1/cases/" + jean_first.reference + "/notifications");
+  REQUIRE(owed.status == 200);
+  CHECK(owed.body.find("client.merged") == std::string::npos);
+  auto duplicate_owed = agent.get("/v1/cases/" + kim.reference + "/notifications");
+  REQUIRE(duplicate_owed.status == 200);
+  CHECK(duplicate_owed.body.find("client.merged") != std::string::npos);
+}
+
 TEST_CASE("languages: the status page in Welsh by the case's locale, by Accept-Language, and by the switcher",
           "[web][languages][pages]") {
   RedressServer server;

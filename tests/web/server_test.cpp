@@ -22,6 +22,10 @@ struct World {
   Client admin;
   Client anonymous;
 
+  // Who the role table calls as now ("anonymous", "agent"...): a route whose resource is its
+  // caller's own (a saved view) is prepared for them.
+  std::string caller;
+
   explicit World(RedressServer& s)
       : server(s), agent(s.port(), s.token("agent")), admin(s.port(), s.token("admin")), anonymous(s.port()) {}
 
@@ -205,6 +209,17 @@ struct World {
   std::string canned_reply() {
     HttpResponse r = admin.post("/v1/canned-replies", json::value(json::object{
                                                           {"title", "Role table"}, {"body", "Dear {{client.name}}"}}));
+    INFO(r.describe());
+    REQUIRE(r.status == 201);
+    return string_at(r.json(), "id");
+  }
+  // The id of a new saved view of the caller's, so that they may delete it (the agent's when the
+  // caller may not save views).
+  std::string saved_view() {
+    const bool saves = caller == "agent" || caller == "lead" || caller == "manager" || caller == "admin";
+    Client owner(server.port(), server.token(saves ? caller : "agent"));
+    HttpResponse r = owner.post("/v1/views", json::value(json::object{{"name", unique_id("role-table")},
+                                                                      {"filter", "status=received"}}));
     INFO(r.describe());
     REQUIRE(r.status == 201);
     return string_at(r.json(), "id");
@@ -613,6 +628,19 @@ std::vector<Route> route_table() {
        [](World& w) {
          return Call{"GET", kBase + w.new_case().ref + "/canned-replies/" + w.canned_reply(), {}, {}, {}};
        }},
+      {"GET", "/v1/views", Who::kAgentUp, 200,
+       [](World&) {
+         return Call{"GET", "/v1/views", {}, {}, {}};
+       }},
+      {"POST", "/v1/views", Who::kAgentUp, 201,
+       [](World&) {
+         return Call{"POST", "/v1/views",
+                     body_of({{"name", unique_id("role-table")}, {"filter", "status=investigating&tag=vip"}}), {}, {}};
+       }},
+      {"DELETE", "/v1/views/{id}", Who::kAgentUp, 204,
+       [](World& w) {
+         return Call{"DELETE", "/v1/views/" + w.saved_view(), {}, {}, {}};
+       }},
       {"POST", "/hooks/intake/{source}", Who::kIntakeHook, 201,
        [](World& w) {
          return Call{"POST",
@@ -702,6 +730,7 @@ TEST_CASE("web api: every route allows or refuses each role as the SPEC says", "
   World world(server);
   for (const auto& route : route_table()) {
     for (const auto& caller : kCallers) {
+      world.caller = caller;
       Call call = route.prepare(world);
       std::int64_t before = call.case_ref.empty() ? -1 : world.version(call.case_ref);
       Headers headers;

@@ -16,6 +16,7 @@
 #include "engine/tags.h"
 #include "web/api_internal.h"
 #include "web/bulk.h"
+#include "web/pages/case_filter.h"
 #include "web/pages/staff_session.h"
 #include "web/reports.h"
 #include "web/views.h"
@@ -28,117 +29,17 @@ namespace case_list_detail {
 
 const std::vector<Role> kListRoles{Role::kAgent, Role::kLead, Role::kManager, Role::kAdmin};
 
-// The filter's parameters, in the order the canonical query string lists them.
-const char* const kFilterParameters[] = {"q", "status", "owner", "team", "workflow", "level", "overdue", "tag", "from", "to"};
-
-using Lookup = std::function<std::optional<std::string>(const std::string&)>;
-
-struct ListFilter {
-  CaseFilter filter;
-  std::string q;
-  std::map<std::string, std::string> given;  // each parameter given, as given (trimmed)
-};
-
-// Dates are read in the default standard's zone: "from" its midnight, "to" the next midnight.
-std::optional<Time> local_midnight(PagesContext& pages, const std::string& date, int days_after) {
-  auto day = parse_date(date);
-  if (!day || date.size() != 10) return std::nullopt;
-  const auto next = std::chrono::sys_days(*day) + std::chrono::days(days_after);
-  const Workflow* workflow = pages.api.engine.workflows().find(pages.api.engine.workflows().default_name());
-  return parse_local_input(workflow, format_date(std::chrono::year_month_day(next)) + "T00:00");
-}
+// The filter is read by the one strict parser the API's saved views use too (web/pages/case_filter.h).
+using Lookup = FilterLookup;
+using ListFilter = CaseListFilter;
 
 Result<ListFilter> read_filter(PagesContext& pages, const Lookup& value, const SignedIn& who) {
-  ListFilter out;
-  std::vector<FieldError> errors;
-  auto get = [&](const std::string& name) {
-    std::string text = value(name).value_or("");
-    while (!text.empty() && text.front() == ' ') text.erase(text.begin());
-    while (!text.empty() && text.back() == ' ') text.pop_back();
-    if (text.size() > 200) {
-      errors.push_back(FieldError{name, "must be at most 200 characters"});
-      text.clear();
-    }
-    if (!text.empty()) out.given[name] = text;
-    return text;
-  };
-  out.q = get("q");
-  if (std::string status = get("status"); !status.empty()) {
-    out.filter.status = parse_CaseStatus(status);
-    if (!out.filter.status) errors.push_back(FieldError{"status", "\"" + status + "\" is not a case status"});
-  }
-  if (std::string owner = get("owner"); !owner.empty()) out.filter.owner_id = owner == "me" ? who.staff.id : owner;
-  out.filter.team = get("team");
-  out.filter.workflow = get("workflow");
-  if (std::string level = get("level"); !level.empty()) {
-    if (level.size() > 2 || level.find_first_not_of("0123456789") != std::string::npos)
-      errors.push_back(FieldError{"level", "must be an escalation level, 0 to 20"});
-    else
-      out.filter.escalation_level = std::stoi(level);
-  }
-  if (std::string overdue = get("overdue"); !overdue.empty()) {
-    if (overdue != "true" && overdue != "on")
-      errors.push_back(FieldError{"overdue", "must be true or left out"});
-    else {
-      out.filter.overdue = true;
-      out.given["overdue"] = "true";
-    }
-  }
-  if (std::string tags = get("tag"); !tags.empty()) {
-    std::string rest = tags;
-    for (char& c : rest)
-      if (c == ',') c = ' ';
-    for (const auto& word : split_words(rest)) {
-      auto tag = normalize_tag(word);
-      if (!tag) {
-        errors.push_back(FieldError{"tag", "\"" + word + "\" is not a tag: it " + tag.error().detail});
-        break;
-      }
-      insert_sorted(out.filter.tags, *tag);
-    }
-    out.given["tag"] = join_words(out.filter.tags);
-    std::replace(out.given["tag"].begin(), out.given["tag"].end(), ' ', ',');
-    if (out.filter.tags.empty()) out.given.erase("tag");
-  }
-  if (std::string from = get("from"); !from.empty()) {
-    out.filter.received_from = local_midnight(pages, from, 0);
-    if (!out.filter.received_from) errors.push_back(FieldError{"from", "must be a date like 2026-03-01"});
-  }
-  if (std::string to = get("to"); !to.empty()) {
-    out.filter.received_to = local_midnight(pages, to, 1);
-    if (!out.filter.received_to) errors.push_back(FieldError{"to", "must be a date like 2026-03-31"});
-  }
-  if (!errors.empty()) {
-    std::string detail = errors.front().field + ": " + errors.front().message;
-    return Error::invalid(std::move(detail), std::move(errors));
-  }
-  return out;
+  return read_case_list_filter(pages.api.engine.workflows(), value, who.staff.id);
 }
 
-// The filter as the query string it is saved and linked as: the given parameters in a fixed order.
-std::string canonical_query(const ListFilter& filter) {
-  std::string query;
-  for (const char* name : kFilterParameters)
-    if (auto it = filter.given.find(name); it != filter.given.end())
-      query += (query.empty() ? "" : "&") + std::string(name) + "=" + form_encode(it->second);
-  return query;
-}
+std::string canonical_query(const ListFilter& filter) { return canonical_filter_query(filter); }
 
-// The parameters of a query string ("a=1&b=2"), decoded; the first of a repeated name wins.
-std::map<std::string, std::string> parse_query(std::string_view text) {
-  std::map<std::string, std::string> out;
-  while (!text.empty()) {
-    auto amp = text.find('&');
-    std::string_view pair = text.substr(0, amp);
-    auto eq = pair.find('=');
-    auto name = form_decode(pair.substr(0, eq));
-    auto value = eq == std::string_view::npos ? std::optional<std::string>("") : form_decode(pair.substr(eq + 1));
-    if (name && value && !out.contains(*name)) out[*name] = *value;
-    if (amp == std::string_view::npos) break;
-    text.remove_prefix(amp + 1);
-  }
-  return out;
-}
+std::map<std::string, std::string> parse_query(std::string_view text) { return parse_filter_query(text); }
 
 json::array options(const std::vector<std::pair<std::string, std::string>>& values, const std::string& selected) {
   json::array out;
