@@ -431,6 +431,41 @@ TEST_CASE("cli: audit summaries finds summaries that differ from the rows and --
             .at(0) != before_open);
 }
 
+// Migration 22 creates the survey's summary and fills it from the answers already stored; answers
+// recorded before events named the owner and team count for the case's owner and team.
+TEST_CASE("cli: migrating to version 22 fills the survey summary from the stored answers", "[cli]") {
+  DataDir data;
+  Run demo = data.redress({"demo", "--cases", "80", "--quiet", "--workflows", REDRESS_SOURCE_DIR "/workflows"});
+  INFO(demo.err);
+  REQUIRE(demo.status == 0);
+  std::string answers;
+  {
+    RawDb raw(data.db());
+    answers = raw.column("SELECT count(*) FROM events WHERE type = 'survey.submitted'").at(0);
+    REQUIRE(answers != "0");
+    // As a version-21 database was: no summary, and events that name no owner or team.
+    raw.exec("DROP TABLE report_survey");
+    raw.exec("UPDATE events SET data = json_remove(data, '$.owner', '$.team') WHERE type = 'survey.submitted'");
+    raw.exec("PRAGMA user_version = 21");
+  }
+  Run migrated = data.redress({"migrate"});
+  INFO(migrated.out << migrated.err);
+  REQUIRE(migrated.status == 0);
+  CHECK_THAT(migrated.out, Catch::Contains("from schema version 21 to 22"));
+  {
+    RawDb raw(data.db());
+    for (const char* dimension : {"workflow", "touchpoint", "owner", "team"})
+      CHECK(raw.column(std::string("SELECT sum(responses) FROM report_survey WHERE dimension = '") + dimension + "'")
+                .at(0) == answers);
+    CHECK(raw.column("SELECT count(*) FROM report_survey r WHERE dimension = 'owner' AND NOT EXISTS (SELECT 1 FROM "
+                     "cases c WHERE c.owner_id = r.value)")
+              .at(0) == "0");
+  }
+  Run audit = data.redress({"audit", "summaries"});
+  INFO(audit.out << audit.err);
+  CHECK(audit.status == 0);
+}
+
 TEST_CASE("cli: migrate refuses a database newer than itself and leaves the file unchanged", "[cli]") {
   DataDir data;
   {
