@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <set>
 #include <vector>
 
@@ -128,22 +129,17 @@ Result<std::string> checked_view_filter(const WorkflowSet& workflows, std::strin
   // Stricter than a page's address, which also carries a cursor or a notice: a saved filter holds
   // the list's parameters only, each once, so what is saved is exactly what the list will apply.
   const std::set<std::string_view> known(std::begin(kCaseFilterParameters), std::end(kCaseFilterParameters));
+  // Split and decoded as a form is (percent escapes, UTF-8, the text rules).
+  auto form = Form::parse_text(query);
+  if (!form) return refuse("is not a valid query string: " + form.error().detail);
   std::map<std::string, std::string> params;
-  for (std::string_view rest = query; !rest.empty();) {
-    auto amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    if (pair.empty()) continue;
-    auto eq = pair.find('=');
-    auto name = form_decode(pair.substr(0, eq));
-    auto value = eq == std::string_view::npos ? std::optional<std::string>("") : form_decode(pair.substr(eq + 1));
-    if (!name || !value) return refuse("\"" + std::string(pair) + "\" is not valid percent-encoding");
-    if (!known.contains(*name)) {
+  for (const auto& [name, value] : form->fields()) {
+    if (!known.contains(name)) {
       std::string names;
       for (const char* n : kCaseFilterParameters) names += (names.empty() ? "" : ", ") + std::string(n);
-      return refuse("\"" + *name + "\" is not a filter of the case list (" + names + ")");
+      return refuse("\"" + name + "\" is not a filter of the case list (" + names + ")");
     }
-    if (!params.emplace(*name, *value).second) return refuse("\"" + *name + "\" is given twice");
+    if (!params.emplace(name, value).second) return refuse("\"" + name + "\" is given twice");
   }
   FilterLookup lookup = [&params](const std::string& name) -> std::optional<std::string> {
     auto it = params.find(name);
