@@ -6,14 +6,6 @@
 
 namespace redress::web {
 
-void SurveyResults::add(const SurveyAnswer& answer) {
-  ++responses;
-  overall_total += answer.overall;
-  if (!answer.rater) return;
-  ++rated;
-  for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += rater_score(*answer.rater, i);
-}
-
 void SurveyResults::add(const SurveySums& sums) {
   responses += sums.responses;
   overall_total += sums.overall;

@@ -25,7 +25,6 @@ struct SurveyResults {
   std::int64_t rated = 0;  // answers with the five RATER scores
   std::array<std::int64_t, 5> totals{};  // per dimension, in rater_dimensions() order
 
-  void add(const SurveyAnswer& answer);
   void add(const SurveySums& sums);
   [[nodiscard]] std::optional<double> overall() const;                   // nullopt without answers
   [[nodiscard]] std::optional<double> dimension(std::size_t index) const;  // nullopt without RATER answers

@@ -53,14 +53,19 @@ json::array mails_with(const redress::peers::CaptureServer& smtp, const fs::path
   }
 }
 
+// A server that sends its mail to `smtp`, from Acme's complaints address.
+ServerSetup mailing_to(const redress::peers::CaptureServer& smtp) {
+  ServerSetup setup;
+  setup.config = {"smtp_url = \"" + smtp.url() + "\"", "mail_from = \"complaints@acme.example\"",
+                  "organisation = \"Acme\""};
+  return setup;
+}
+
 TEST_CASE("languages: a Spanish acknowledgement (subject, body, Content-Language) received and parsed strictly",
           "[web][languages][smtp]") {
   TempDir scratch;
   redress::peers::CaptureServer smtp(scratch.path());
-  ServerSetup setup;
-  setup.config = {"smtp_url = \"" + smtp.url() + "\"", "mail_from = \"complaints@acme.example\"",
-                  "organisation = \"Acme\""};
-  RedressServer server(setup);
+  RedressServer server(mailing_to(smtp));
   Client agent(server.port(), server.token("agent"));
   auto created = agent.post("/v1/cases", json::value(case_in("Cobro doble", "lucia@example.es", "es-ES")));
   REQUIRE(created.status == 201);
@@ -104,10 +109,7 @@ TEST_CASE("languages: a merged complaint's client is mailed where it went, in Sp
           "[web][languages][smtp][merge]") {
   TempDir scratch;
   redress::peers::CaptureServer smtp(scratch.path());
-  ServerSetup setup;
-  setup.config = {"smtp_url = \"" + smtp.url() + "\"", "mail_from = \"complaints@acme.example\"",
-                  "organisation = \"Acme\""};
-  RedressServer server(setup);
+  RedressServer server(mailing_to(smtp));
   Client agent(server.port(), server.token("agent"));
   Client lead(server.port(), server.token("lead"));
   struct Filed {
