@@ -63,6 +63,8 @@ const std::vector<CommandSpec>& commands() {
          "REDRESS_MAX_CONNECTIONS_PER_ADDRESS)"},
         {"intake-rate-per-minute", "N", "cases per intake source or token a minute (default 600; 0: no limit)"},
         {"view-cache-mib", "MIB", "memory for rendered case views (default 32; 0: none)"},
+        {"retention-compact", "MODE", "on or off (default): on PostgreSQL, the daily retention run compacts "
+                                      "after erasing (`redress compact`; it locks each table meanwhile)"},
         {"sign-in-failures-per-address", "N",
          "failed sign-ins one address may make per 15 minutes (default 30; 0: no limit)"},
         {"trusted-proxies", "CIDRS",
@@ -142,9 +144,11 @@ const std::vector<CommandSpec>& commands() {
        "(hidden, admins only) and erased by `redress retention run` once nothing keeps it. The request is\n"
        "recorded with a salted hash of the address (never the address), in the database and in the\n"
        "erasure ledger beside it, which is re-applied after a restore. Run it again after an interruption:\n"
-       "it finishes what is left. Export first (`redress subject export`) if the client asked for a copy.",
+       "it finishes what is left. Export first (`redress subject export`) if the client asked for a copy.\n"
+       "On PostgreSQL, the old row versions stay in its files until `redress compact` (or --compact).",
        {{"email", "EMAIL", "the client's email address (required)"},
-        {"reason", "TEXT", "why: the request and its date (required; recorded on each case)"}},
+        {"reason", "TEXT", "why: the request and its date (required; recorded on each case)"},
+        {"compact", nullptr, "on PostgreSQL, compact at once (`redress compact`): no copy left in its files"}},
        &command_subject_erase},
       {{"retention", "run"},
        "erase the closed cases whose retention period has ended",
@@ -153,8 +157,20 @@ const std::vector<CommandSpec>& commands() {
        "each case an erasure request restricted that nothing keeps any longer; a case under legal hold is\n"
        "kept and listed. Prints its progress on a terminal and a report at the end. A running server does\n"
        "this once a day by itself, under a lease, so that several processes run it once.",
-       {{"dry-run", nullptr, "list what would be erased, and erase nothing"}},
+       {{"dry-run", nullptr, "list what would be erased, and erase nothing"},
+        {"compact", nullptr, "on PostgreSQL, compact afterwards (`redress compact`): no copy left in its files"}},
        &command_retention_run},
+      {{"compact"},
+       "rewrite the database's files so that no erased data is left in them",
+       "An erasure makes the client's data unreadable through Redress at once. On SQLite no file keeps a\n"
+       "copy either (freed pages are zeroed, the WALs truncated). PostgreSQL keeps the rows as they were\n"
+       "in its table files, statistics and WAL until they are rewritten: this rewrites each table that\n"
+       "holds case data (VACUUM FULL: each is locked while it is rewritten, seconds for a large desk, so\n"
+       "run it in a quiet hour), then the statistics, then switches the WAL until no segment written\n"
+       "before is left. It prints each step, what the database role may not do and what to grant, and\n"
+       "the copies beyond its reach (a WAL archive, standbys). Exits 1 when a step was not done.",
+       {},
+       &command_compact},
       {{"mailgate"},
        "post one email from standard input to a running server",
        "For an MTA's pipe transport or alias: reads one raw message on standard input and posts it to\n"
@@ -263,7 +279,8 @@ bool is_config_key(const std::string& name) {
                                              "intake-rate-per-minute",
                                              "view-cache-mib",
                                              "sign-in-failures-per-address",
-                                             "trusted-proxies"};
+                                             "trusted-proxies",
+                                             "retention-compact"};
   return keys.count(name) > 0;
 }
 

@@ -51,5 +51,6 @@ int command_subject_export(const Arguments& args);
 // Personal data (app/privacy_commands.cpp).
 int command_subject_erase(const Arguments& args);
 int command_retention_run(const Arguments& args);
+int command_compact(const Arguments& args);
 
 }  // namespace redress

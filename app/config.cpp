@@ -232,6 +232,10 @@ Status apply_setting(Config& config, const std::string& key, const std::string& 
     return set_int(config.sign_in_failures_per_address, value, key, source, 0, 1000000);
   } else if (key == "trusted-proxies" || key == "trusted_proxies") {
     config.trusted_proxies = value;
+  } else if (key == "retention-compact" || key == "retention_compact") {
+    if (value != "on" && value != "off")
+      return Error::invalid(source + ": " + key + " must be \"on\" or \"off\", not \"" + value + "\"");
+    config.retention_compact = value;
   } else if (key == "view-cache-mib" || key == "view_cache_mib") {
     return set_int(config.view_cache_mib, value, key, source, 0, 65536);
   } else if (key == "inbound-per-sender-per-hour" || key == "inbound_per_sender_per_hour") {

@@ -38,6 +38,7 @@ struct Config {
   int view_cache_mib = 32;                          // rendered case views kept (web/view_cache.h); 0: none
   int sign_in_failures_per_address = 30;            // per 15 minutes, per node (docs/security.md); 0: no limit
   std::string trusted_proxies;                      // comma-separated ranges whose X-Forwarded-For is believed
+  std::string retention_compact = "off";            // "on": the daily retention run compacts after erasing
   std::map<std::string, web::IntakeSource> intake;  // by source name (web/settings.h)
   // Receipt times, attachments and the public form (web/settings.h, docs/complaint-form.md).
   std::string backdate_window = "P30D";  // ISO 8601 duration

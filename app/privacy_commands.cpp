@@ -1,9 +1,10 @@
-// `redress subject erase` and `redress retention run` (web/privacy.h), and the erasure ledger in
-// the data directory (web/erasure_ledger.h).
+// `redress subject erase`, `redress retention run` (web/privacy.h) and `redress compact`
+// (PersonalDataStore::compact), and the erasure ledger in the data directory (web/erasure_ledger.h).
 #include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 #include <string>
@@ -42,7 +43,79 @@ void maybe_die(std::int64_t done) {
   if (after && std::atoll(after) == done) ::raise(SIGKILL);
 }
 
+// Compacts the store (PersonalDataStore::compact) with its progress on a terminal, prints each
+// step and the copies left beyond its reach; kExitOk when every step was done.
+int compact_store(PersonalDataStore& store) {
+  const bool terminal = ::isatty(STDERR_FILENO) == 1;
+  auto report = store.compact([terminal](std::size_t step, std::size_t steps, const std::string& name) {
+    if (terminal) std::cerr << "\r\033[Kcompacting: step " << step + 1 << " of " << steps << ": " << name << std::flush;
+  });
+  if (terminal) std::cerr << "\r\033[K";
+  if (!report) {
+    std::cerr << "redress: " << report.error().detail << "\n";
+    return kExitFailure;
+  }
+  std::size_t not_done = 0;
+  for (const auto& step : report->steps) {
+    switch (step.outcome) {
+      case StepOutcome::kDone: {
+        char took[32];
+        std::snprintf(took, sizeof took, "%.1f s", static_cast<double>(step.took.count()) / 1000.0);
+        std::cout << "done           " << step.name << " (" << took << ")\n";
+        break;
+      }
+      case StepOutcome::kNotPermitted:
+        ++not_done;
+        std::cout << "not permitted  " << step.name << "\n               " << step.detail << "\n";
+        break;
+      case StepOutcome::kFailed:
+        ++not_done;
+        std::cout << "failed         " << step.name << "\n               " << step.detail << "\n";
+        break;
+    }
+  }
+  for (const auto& left : report->copies_left) std::cout << "left           " << left << "\n";
+  if (not_done > 0) {
+    std::cout << "Not compacted whole: " << not_done << " of " << report->steps.size()
+              << " steps were not done (above). Copies of erased data may remain; run it again once that is mended.\n";
+    return kExitFailure;
+  }
+  std::cout << (report->copies_left.empty()
+                    ? "Compacted: no file of the database holds erased data.\n"
+                    : "Compacted: no file of the database holds erased data, but the copies above are beyond its reach.\n");
+  return kExitOk;
+}
+
+// What an erasure's purge left, in words, and compaction when asked for (--compact); the status.
+int after_purge(const PurgeReport& purge, const Arguments& args, PersonalDataStore& store) {
+  std::cout << "Files deleted: " << purge.blobs_deleted;
+  switch (purge.copies_left) {
+    case ErasedCopies::kNone:
+      std::cout << "; the WAL files are truncated.\n";
+      break;
+    case ErasedCopies::kWalUntilIdle:
+      std::cout << "; the WAL was busy: it is truncated when the server is next idle.\n";
+      break;
+    case ErasedCopies::kUntilCompacted:
+      std::cout << (args.has("compact")
+                        ? ".\n"
+                        : ".\nPostgreSQL keeps the old row versions and WAL until `redress compact` rewrites them (it "
+                          "locks each table while it does).\n");
+      break;
+  }
+  return args.has("compact") ? compact_store(store) : kExitOk;
+}
+
 }  // namespace
+
+int command_compact(const Arguments& args) {
+  auto env = open_environment(args.config, OpenOptions{});
+  if (!env) {
+    std::cerr << "redress: " << env.error().detail << "\n";
+    return kExitFailure;
+  }
+  return compact_store(*(*env)->store);
+}
 
 int command_subject_erase(const Arguments& args) {
   const std::string email = args.get("email");
@@ -90,11 +163,7 @@ int command_subject_erase(const Arguments& args) {
   std::cout << (outcome->erased.empty() ? "" : ")") << ", " << outcome->restricted.size() << " restricted.\n";
   for (const auto& kept : outcome->restricted)
     std::cout << "  " << kept.reference << " restricted, not erased: " << kept.why << "\n";
-  std::cout << "Files deleted: " << outcome->purge.blobs_deleted
-            << (outcome->purge.files_compacted ? "; the WAL files are truncated."
-                                               : "; the WAL was busy: it is truncated when the server is next idle.")
-            << "\n";
-  return kExitOk;
+  return after_purge(outcome->purge, args, *e.store);
 }
 
 int command_retention_run(const Arguments& args) {
@@ -138,7 +207,9 @@ int command_retention_run(const Arguments& args) {
   for (const auto& kept : report->held) std::cout << "kept " << kept.reference << ": " << kept.why << "\n";
   std::cout << report->summary() << (report->erasure_id ? " (e-" + std::to_string(report->erasure_id) + ")" : "")
             << ".\n";
-  return kExitOk;
+  if (dry) return kExitOk;
+  if (report->erased.empty()) return args.has("compact") ? compact_store(*e.store) : kExitOk;
+  return after_purge(report->purge, args, *e.store);
 }
 
 }  // namespace redress

@@ -430,13 +430,25 @@ int command_serve(const Arguments& args) {
   }
   // The retention run: once a day (UTC) across every process on the database, under a lease.
   std::mutex retention_mutex;
-  auto run_retention = [&retention_mutex, &privacy, &store, holder = scheduler_options.holder + ":retention"] {
+  const auto compaction =
+      config.retention_compact == "on" ? web::RetentionCompaction::kAfterErasure : web::RetentionCompaction::kOff;
+  auto run_retention = [&retention_mutex, &privacy, &store, compaction,
+                        holder = scheduler_options.holder + ":retention"] {
     std::lock_guard lock(retention_mutex);
-    auto report = web::run_retention_if_due(privacy, store, holder);
-    if (!report)
+    auto report = web::run_retention_if_due(privacy, store, holder, compaction);
+    if (!report) {
       spdlog::warn("retention run: {}", report.error().detail);
-    else if (*report)
-      spdlog::info("retention run: {}", (*report)->summary());
+      return;
+    }
+    if (!*report) return;
+    spdlog::info("retention run: {}", (*report)->summary());
+    if (!(*report)->compaction) return;
+    for (const auto& step : (*report)->compaction->steps)
+      if (step.outcome == StepOutcome::kDone)
+        spdlog::info("retention run: compaction: {} ({} ms)", step.name, step.took.count());
+      else
+        spdlog::warn("retention run: compaction: {}: {}", step.name, step.detail);
+    for (const auto& left : (*report)->compaction->copies_left) spdlog::warn("retention run: compaction: {}", left);
   };
   api.on_clock_moved = [&scheduler, &mail_worker, &hook_worker, &digest, &digest_mutex, &env, &run_retention] {
     run_retention();

@@ -168,7 +168,7 @@ double run_once(const Options& o, const std::string& dir, int k) {
   std::printf("run %d: %d cases erased in %.3f s (%.2f ms a case; the purge %.3f s of it; %lld files deleted; WALs "
               "%s)\n",
               k, o.cases, seconds, 1000.0 * seconds / o.cases, purge,
-              static_cast<long long>(outcome->purge.blobs_deleted), outcome->purge.files_compacted ? "truncated" : "busy");
+              static_cast<long long>(outcome->purge.blobs_deleted), outcome->purge.copies_left == ErasedCopies::kNone ? "truncated" : "busy");
   std::fflush(stdout);
   return seconds;
 }

@@ -15,6 +15,7 @@
 // Implementations (adapters/sqlite, adapters/postgres) are thread-safe: any thread may call.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -51,12 +52,44 @@ struct PrivacyCandidate {
   CasePrivacy privacy;
 };
 
+// Where copies of erased data may still be once purge_erased has run.
+enum class ErasedCopies {
+  kNone,            // in no file of the store (SQLite: the WALs were truncated)
+  kWalUntilIdle,    // SQLite: readers kept the WAL busy; the server truncates it when next idle
+  kUntilCompacted,  // PostgreSQL: old row versions and WAL segments, until compact() rewrites them
+};
+
 // What purge_erased did.
 struct PurgeReport {
   std::int64_t blobs_deleted = 0;
   std::int64_t blobs_kept = 0;  // still referred to by a case that is not erased
-  bool files_compacted = false;  // SQLite: the WALs truncated after a full checkpoint
+  ErasedCopies copies_left = ErasedCopies::kNone;
 };
+
+// One step of compact(), as done or not.
+enum class StepOutcome { kDone, kNotPermitted, kFailed };
+struct CompactionStep {
+  std::string name;    // "VACUUM (FULL, ANALYZE) events", "the WAL: 3 segments switched"
+  StepOutcome outcome = StepOutcome::kDone;
+  std::string detail;  // why not, and what to grant or change; "" when done
+  std::chrono::milliseconds took{0};
+};
+
+// What compact() did, and where copies remain that it cannot reach (a WAL archive, a replica's
+// WAL, segments PostgreSQL keeps for wal_keep_size or a replication slot).
+struct CompactionReport {
+  std::vector<CompactionStep> steps;
+  std::vector<std::string> copies_left;
+  // Every step done and nothing left: no file of the store holds erased data.
+  [[nodiscard]] bool complete() const {
+    for (const auto& step : steps)
+      if (step.outcome != StepOutcome::kDone) return false;
+    return copies_left.empty();
+  }
+};
+
+// Called before each step: (its index from 0, how many there are, its name).
+using CompactionProgress = std::function<void(std::size_t step, std::size_t steps, const std::string& name)>;
 
 class PersonalDataStore {
  public:
@@ -86,6 +119,15 @@ class PersonalDataStore {
   // search index, merges its segments and truncates the WALs, so that no copy of erased data is
   // left in the data directory's files. Idempotent.
   [[nodiscard]] virtual Result<PurgeReport> purge_erased() = 0;
+
+  // Rewrites what the store keeps of rows as they were before they were erased, so that no file
+  // of the store holds erased data (docs/personal-data.md, "Compaction"). SQLite zeroes freed
+  // pages as it frees them, so this is purge_erased's WAL truncation again. PostgreSQL keeps old
+  // row versions in its table files and WAL: each table that holds case data is rewritten
+  // (VACUUM FULL, which locks it meanwhile), then the statistics catalog, then the WAL is switched
+  // until no segment written before is left unrewritten. A step the database role may not take is
+  // reported kNotPermitted, with what to grant; the others still run. Safe to run at any time.
+  [[nodiscard]] virtual Result<CompactionReport> compact(const CompactionProgress& progress) = 0;
 
   // The daily retention run: true when `holder` took `day` ("2026-12-06"), false when another
   // process has it.

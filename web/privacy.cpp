@@ -143,7 +143,18 @@ std::string RetentionReport::summary() const {
   const bool dry = mode == RetentionMode::kDryRun;
   return std::string("retention") + (dry ? " (dry run)" : "") + ": " + std::to_string(erased.size()) +
          (erased.size() == 1 ? " case" : " cases") + (dry ? " would be erased, " : " erased, ") +
-         std::to_string(held.size()) + " expired but held, " + std::to_string(checked) + " checked";
+         std::to_string(held.size()) + " expired but held, " + std::to_string(checked) + " checked" +
+         compaction_summary();
+}
+
+std::string RetentionReport::compaction_summary() const {
+  if (!compaction) return "";
+  std::size_t not_done = 0;
+  for (const auto& step : compaction->steps) not_done += step.outcome == StepOutcome::kDone ? 0 : 1;
+  if (not_done > 0)
+    return "; compaction left " + std::to_string(not_done) + " of " + std::to_string(compaction->steps.size()) +
+           " steps undone (run `redress compact` to see why)";
+  return compaction->copies_left.empty() ? "; compacted" : "; compacted, copies beyond its reach remain";
 }
 
 Result<RetentionReport> run_retention(const PrivacySources& sources, RetentionMode mode,
@@ -205,7 +216,8 @@ Result<RetentionReport> run_retention(const PrivacySources& sources, RetentionMo
 }
 
 Result<std::optional<RetentionReport>> run_retention_if_due(const PrivacySources& sources, CaseStore& leases,
-                                                            const std::string& holder) {
+                                                            const std::string& holder,
+                                                            RetentionCompaction compaction) {
   const Time now = sources.clock.now();
   auto leased = leases.acquire_lease("retention", holder, now, now + std::chrono::hours(1));
   if (!leased) return leased.error();
@@ -220,6 +232,14 @@ Result<std::optional<RetentionReport>> run_retention_if_due(const PrivacySources
   if (!claimed) return claimed.error();
   if (!*claimed) return std::optional<RetentionReport>();
   auto report = run_retention(sources, RetentionMode::kErase);
+  if (report && compaction == RetentionCompaction::kAfterErasure && !report->erased.empty() &&
+      report->purge.copies_left == ErasedCopies::kUntilCompacted) {
+    auto compacted = sources.store.compact({});
+    // The erasure stands whatever the compaction does: a failure is reported with the run.
+    report->compaction = compacted ? std::move(compacted).value()
+                                   : CompactionReport{{{"compaction", StepOutcome::kFailed, compacted.error().detail, {}}},
+                                                      {}};
+  }
   (void)sources.store.finish_retention_run(day, report ? report->summary() : "failed: " + report.error().detail,
                                            sources.clock.now());
   if (!report) return report.error();

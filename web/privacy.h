@@ -67,8 +67,12 @@ struct RetentionReport {
   std::vector<KeptCase> held;       // expired, but under legal hold
   std::int64_t checked = 0;         // closed or restricted cases looked at
   PurgeReport purge;
+  std::optional<CompactionReport> compaction;  // when the run compacted the store afterwards
   // One line for logs and the CLI: "retention: 3 cases erased, 1 held, 12 checked".
   [[nodiscard]] std::string summary() const;
+
+ private:
+  [[nodiscard]] std::string compaction_summary() const;
 };
 
 // Erases the closed cases whose workflow's retention period has ended and the restricted cases
@@ -76,11 +80,16 @@ struct RetentionReport {
 [[nodiscard]] Result<RetentionReport> run_retention(const PrivacySources& sources, RetentionMode mode,
                                                     const PrivacyProgress& progress = {});
 
-// The server's daily run: takes the lease "retention" and today's (UTC) run, runs it and records
-// its report; nullopt when another process has today's run or holds the lease.
-[[nodiscard]] Result<std::optional<RetentionReport>> run_retention_if_due(const PrivacySources& sources,
-                                                                          CaseStore& leases,
-                                                                          const std::string& holder);
+// Whether the server's daily run compacts the store (PersonalDataStore::compact) after it erased
+// something the store keeps old copies of until then (PostgreSQL); setting `retention_compact`.
+enum class RetentionCompaction { kOff, kAfterErasure };
+
+// The server's daily run: takes the lease "retention" and today's (UTC) run, runs it (and, as
+// `compaction` says, compacts under the same lease) and records its report; nullopt when another
+// process has today's run or holds the lease.
+[[nodiscard]] Result<std::optional<RetentionReport>> run_retention_if_due(
+    const PrivacySources& sources, CaseStore& leases, const std::string& holder,
+    RetentionCompaction compaction = RetentionCompaction::kOff);
 
 // After a restore: erases again the clients of the ledger's requests the database does not record;
 // how many cases it erased or restricted.

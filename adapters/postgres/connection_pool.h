@@ -26,6 +26,9 @@ class ConnectionPool {
  public:
   ConnectionPool(std::string url, int size) : url_(std::move(url)), size_(size) {}
 
+  // The database's URL, for work that needs a connection of its own (compaction).
+  [[nodiscard]] const std::string& url() const { return url_; }
+
   // Runs `work(Connection&)`, which returns a Result<T> or a Status, on a lent connection.
   template <typename Fn>
   auto with(Fn&& work) -> std::invoke_result_t<Fn, Connection&> {

@@ -287,6 +287,7 @@ Result<PurgeReport> PersonalRecords::purge_erased() {
       if (auto s = db.query("DELETE FROM erasure_blobs WHERE blob_key = $1", Params().add(key)); !s) return s.error();
       if (auto s = transaction->commit(); !s) return s.error();
     }
+    report.copies_left = ErasedCopies::kUntilCompacted;  // PostgreSQL's old row versions and WAL
     return report;
   });
 }

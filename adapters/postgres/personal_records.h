@@ -5,8 +5,8 @@
 //
 // What PostgreSQL itself keeps is another matter (docs/personal-data.md): an UPDATE leaves the old
 // row version in the table until VACUUM reclaims it, and the WAL (and any WAL archive or
-// replica) keeps the change as written. purge_erased cannot reach those; the operator's steps are
-// documented there (VACUUM FULL of the tables named, WAL recycling by checkpoints).
+// replica) keeps the change as written. purge_erased leaves those to compaction (compaction.h,
+// `redress compact`), which locks each table while it rewrites it.
 //
 // Thread-safe: each call borrows its own pooled connection.
 #pragma once

@@ -20,6 +20,7 @@
 #include "adapters/postgres/case_queries.h"
 #include "adapters/postgres/connection_pool.h"
 #include "adapters/postgres/outbox_records.h"
+#include "adapters/postgres/compaction.h"
 #include "adapters/postgres/personal_records.h"
 #include "adapters/postgres/report_records.h"
 #include "adapters/postgres/saved_view_records.h"
@@ -258,6 +259,9 @@ class PostgresStore final : public Store {
   }
   [[nodiscard]] Result<std::vector<ErasureRecord>> erasures() override { return personal_.erasures(); }
   [[nodiscard]] Result<PurgeReport> purge_erased() override { return personal_.purge_erased(); }
+  [[nodiscard]] Result<CompactionReport> compact(const CompactionProgress& progress) override {
+    return Compaction(pool_.url()).run(progress);
+  }
   [[nodiscard]] Result<bool> claim_retention_run(const std::string& day, const std::string& holder,
                                                  Time now) override {
     return personal_.claim_retention_run(day, holder, now);

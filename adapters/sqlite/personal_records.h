@@ -43,6 +43,7 @@ class PersonalRecords {
   [[nodiscard]] Status finish_erasure(std::int64_t id, std::int64_t erased, std::int64_t restricted, Time at);
   [[nodiscard]] Result<std::vector<ErasureRecord>> erasures();
   [[nodiscard]] Result<PurgeReport> purge_erased();
+  [[nodiscard]] Result<CompactionReport> compact(const CompactionProgress& progress);
   [[nodiscard]] Result<bool> claim_retention_run(const std::string& day, const std::string& holder, Time now);
   [[nodiscard]] Status finish_retention_run(const std::string& day, const std::string& report, Time now);
 

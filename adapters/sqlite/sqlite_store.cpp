@@ -436,6 +436,9 @@ Status SqliteStore::finish_erasure(std::int64_t id, std::int64_t erased, std::in
 }
 Result<std::vector<ErasureRecord>> SqliteStore::erasures() { return personal_.erasures(); }
 Result<PurgeReport> SqliteStore::purge_erased() { return personal_.purge_erased(); }
+Result<CompactionReport> SqliteStore::compact(const CompactionProgress& progress) {
+  return personal_.compact(progress);
+}
 Result<bool> SqliteStore::claim_retention_run(const std::string& day, const std::string& holder, Time now) {
   return personal_.claim_retention_run(day, holder, now);
 }

@@ -240,6 +240,7 @@ class SqliteStore final : public Store {
                                       Time at) override;
   [[nodiscard]] Result<std::vector<ErasureRecord>> erasures() override;
   [[nodiscard]] Result<PurgeReport> purge_erased() override;
+  [[nodiscard]] Result<CompactionReport> compact(const CompactionProgress& progress) override;
   [[nodiscard]] Result<bool> claim_retention_run(const std::string& day, const std::string& holder,
                                                  Time now) override;
   [[nodiscard]] Status finish_retention_run(const std::string& day, const std::string& report, Time now) override;

@@ -405,6 +405,17 @@ std::vector<std::string> sqlite_rows(const fs::path& db_path, const std::string&
   return rows;
 }
 
+// Runs `sql` (statements without rows) on the database at `url`.
+void postgres_execute(const std::string& url, const std::string& sql) {
+  PGconn* db = PQconnectdb(url.c_str());
+  REQUIRE(PQstatus(db) == CONNECTION_OK);
+  PGresult* result = PQexec(db, sql.c_str());
+  INFO(sql << ": " << PQresultErrorMessage(result));
+  CHECK(PQresultStatus(result) == PGRES_COMMAND_OK);
+  PQclear(result);
+  PQfinish(db);
+}
+
 std::vector<std::string> postgres_rows(const std::string& url, const std::string& sql) {
   PGconn* db = PQconnectdb(url.c_str());
   REQUIRE(PQstatus(db) == CONNECTION_OK);
@@ -493,6 +504,105 @@ TEST_CASE("cli on PostgreSQL: export from SQLite, import into PostgreSQL, the sa
   Outcome partial = scratch.run({"import", "--database", empty, "--in", cut.string()});
   CHECK(partial.status != 0);
   CHECK(postgres_rows(empty, "SELECT count(*) FROM cases") == std::vector<std::string>{"0\x01"});
+}
+
+TEST_CASE("cli on PostgreSQL: subject erase --compact leaves no file of the cluster holding the client - what to grant",
+          "[cli][postgres][personal]") {
+  auto& cluster = testing::PostgresServer::shared();
+  const std::string owner_url = cluster.fresh_database();
+  const std::string database = owner_url.substr(owner_url.rfind('/') + 1);
+  // Redress's own role, as a careful operator makes it: it owns the tables it creates, nothing more.
+  postgres_execute(cluster.url("postgres"), "CREATE ROLE redress_clerk LOGIN");
+  postgres_execute(owner_url, "CREATE EXTENSION pg_trgm; GRANT CREATE ON SCHEMA public TO redress_clerk");
+  const std::string flag =
+      "--database=postgresql://redress_clerk@127.0.0.1:" + std::to_string(cluster.port()) + "/" + database;
+  Scratch scratch;
+  // The shipped standards, but retail keeps nothing: its open cases are erased at once, not restricted.
+  const fs::path standards = scratch.dir.path() / "workflows";
+  fs::create_directories(standards);
+  for (const auto& entry : fs::directory_iterator(fs::path(REDRESS_SOURCE_DIR) / "workflows"))
+    if (entry.path().extension() == ".toml") {
+      std::string text = testing::read_text(entry.path());
+      if (entry.path().filename() == "retail.toml") {
+        const std::string kept = "[retention]\nyears = 6\nfrom = \"closure\"\n";
+        REQUIRE(text.find(kept) != std::string::npos);
+        text.erase(text.find(kept), kept.size());
+      }
+      std::ofstream(standards / entry.path().filename(), std::ios::binary) << text;
+    }
+  const std::string data = "--data-dir=" + (scratch.dir.path() / "node").string();
+  const std::string workflows = "--workflows=" + standards.string();
+  Outcome migrated = scratch.run({"migrate", flag, data});
+  INFO(migrated.err);
+  REQUIRE(migrated.status == 0);
+  REQUIRE(scratch.run({"staff", "add", flag, "--name", "Sam Okafor", "--email", "sam@example.org", "--role", "agent"})
+              .status == 0);
+  const std::string token = trimmed(scratch.run({"staff", "token", flag, "--email", "sam@example.org"}).out);
+
+  // A node serves throughout: the compaction runs beside it.
+  Node node(scratch, {flag, data, workflows});
+  const std::string zoltan_case =
+      R"({"client": {"name": "Zoltan Brisbane-Okoro", "email": "zoltan.bo@example.org", "phone": "+44 7700 900111"},
+      "channel": "web", "category": "billing", "touchpoint": "billing", "subject": "Overcharged ZQ-5512",
+      "description": "My account QX-40917 was overcharged.", "workflow": "retail"})";
+  auto [created, created_body] = http(node.port(), "POST", "/v1/cases", zoltan_case, token);
+  INFO(created_body << node.log());
+  REQUIRE(created == 201);
+  std::smatch m;
+  REQUIRE(std::regex_search(created_body, m, std::regex(R"re("reference"\s*:\s*"(CMP-[0-9]{4}-[0-9]{6})")re")));
+  const std::string reference = m[1];
+  auto [noted, noted_body] = http(node.port(), "POST", "/v1/cases/" + reference + "/messages",
+                                  R"({"visibility": "internal", "body": "Zoltan rang again, upset about QX-40917"})",
+                                  token);
+  INFO(noted_body);
+  REQUIRE(noted == 201);
+  const std::string maud_case = R"({"client": {"name": "Maud Linnell", "email": "maud@example.net"},
+      "channel": "web", "category": "billing", "touchpoint": "billing", "subject": "Broken lamp",
+      "description": "The lamp ML-7 broke.", "workflow": "retail"})";
+  REQUIRE(http(node.port(), "POST", "/v1/cases", maud_case, token).first == 201);
+  const std::vector<std::string> needles{"Brisbane-Okoro", "zoltan.bo@example.org", "7700 900111", "QX-40917",
+                                         "ZQ-5512"};
+  for (const auto& needle : needles) {
+    INFO(needle);
+    CHECK(!cluster.files_holding(needle).empty());
+  }
+
+  Outcome erased = scratch.run({"subject", "erase", flag, data, workflows, "--email", "zoltan.bo@example.org", "--reason",
+                                "Article 17 request of 2026-12-07", "--compact"});
+  INFO(erased.out << erased.err);
+  CHECK(erased.status == 1);  // erased, but the role may not take two of compaction's steps
+  CHECK_THAT(erased.out, Catch::Contains("1 case erased (" + reference + ")"));
+  CHECK_THAT(erased.out, Catch::Contains("done           VACUUM (FULL, ANALYZE) events"));
+  CHECK_THAT(erased.out, Catch::Contains("not permitted  VACUUM FULL pg_catalog.pg_statistic"));
+  CHECK_THAT(erased.out, Catch::Contains("not permitted  the WAL"));
+  CHECK_THAT(erased.out, Catch::Contains("Not compacted whole: 2 of 13 steps"));
+  // What it says to grant, granted word for word by a superuser.
+  const std::regex grant("as a superuser: (.*)");
+  int grants = 0;
+  for (auto it = std::sregex_iterator(erased.out.begin(), erased.out.end(), grant); it != std::sregex_iterator();
+       ++it, ++grants)
+    postgres_execute(owner_url, (*it)[1].str());
+  CHECK(grants == 2);
+
+  Outcome compacted = scratch.run({"compact", flag, data});
+  INFO(compacted.out << compacted.err);
+  CHECK(compacted.status == 0);
+  CHECK_THAT(compacted.out, Catch::Contains("Compacted: no file of the database holds erased data."));
+  for (const auto& needle : needles) {
+    const auto files = cluster.files_holding(needle);
+    INFO(needle << " in " << (files.empty() ? std::string("none") : files.front()));
+    CHECK(files.empty());
+  }
+  CHECK(!cluster.files_holding("Maud Linnell").empty());
+  // The node served on, and serves the case still, without her.
+  auto [read, read_body] = http(node.port(), "GET", "/v1/cases/" + reference, {}, token);
+  INFO(read_body << node.log());
+  CHECK(read == 200);
+  CHECK_THAT(read_body, Catch::Contains("[erased]"));
+  CHECK(http(node.port(), "POST", "/v1/cases", maud_case, token).first == 201);
+  Outcome verified = scratch.run({"audit", "verify", flag});
+  INFO(verified.out << verified.err);
+  CHECK(verified.status == 0);
 }
 
 }  // namespace

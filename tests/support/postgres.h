@@ -20,11 +20,14 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <libpq-fe.h>
 #include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace redress::testing {
 
@@ -106,6 +109,22 @@ class PostgresServer {
   [[nodiscard]] int port() const { return port_; }
   // The cluster's data directory (base/<database oid>/ holds a database's table and index files).
   [[nodiscard]] const std::filesystem::path& data_directory() const { return data_; }
+
+  // The files of the whole cluster (every database's tables and indexes, the catalogs, pg_wal...)
+  // whose bytes hold `needle`, by their path under the data directory.
+  [[nodiscard]] std::vector<std::string> files_holding(const std::string& needle) const {
+    std::vector<std::string> found;
+    std::error_code ec;  // a file PostgreSQL removes while we look is skipped
+    for (auto it = std::filesystem::recursive_directory_iterator(data_, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::ifstream in(it->path(), std::ios::binary);
+      const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (bytes.find(needle) != std::string::npos)
+        found.push_back(std::filesystem::relative(it->path(), data_).string());
+    }
+    return found;
+  }
 
  private:
   static int free_port() {

@@ -183,6 +183,19 @@ PERSONAL_CONTRACT("personal contract: an erased case keeps no row holding the cl
   CHECK(world.store->get_blob(blob->key).error().code == ErrorCode::kNotFound);
   CHECK(world.store->purge_erased()->blobs_deleted == 0);  // idempotent
   CHECK(other != zoltan);
+
+  // Compaction takes every step, and the store goes on as before: reads, and new cases.
+  auto compacted = world.store->compact({});
+  REQUIRE(compacted.ok());
+  for (const auto& step : compacted->steps) {
+    INFO(step.name << ": " << step.detail);
+    CHECK(step.outcome == StepOutcome::kDone);
+  }
+  CHECK(compacted->complete());
+  CHECK(world.store->load_case(other)->record.client.name == "Maud Linnell");
+  world.create("Ida Marsh", "ida@example.net", "Late parcel IM-3");
+  CHECK(world.store->cases_of_client("ida@example.net")->size() == 1);
+  world.chains_verify();
 }
 
 PERSONAL_CONTRACT("personal contract: a hold keeps a case - restriction hides it from lists - lifting lets it go",
@@ -293,35 +306,10 @@ PERSONAL_CONTRACT("personal contract: erasure records and the day's retention ru
 }
 
 
-// The files of one PostgreSQL database (base/<oid>/: its tables, indexes, TOAST and catalogs) that
-// hold `needle`, after a CHECKPOINT has written every page out.
-std::vector<std::string> postgres_files_holding(postgres::Connection& db, const std::string& needle) {
-  REQUIRE(db.execute("CHECKPOINT").ok());
-  auto oid = db.query_once("SELECT oid FROM pg_database WHERE datname = current_database()");
-  REQUIRE(oid.ok());
-  const auto folder = testing::PostgresServer::shared().data_directory() / "base" / oid->text(0, 0);
-  REQUIRE(std::filesystem::is_directory(folder));
-  std::vector<std::string> found;
-  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.find(needle) != std::string::npos) found.push_back(entry.path().filename().string());
-  }
-  return found;
-}
-
-// docs/personal-data.md, "Files: SQLite and PostgreSQL": PostgreSQL keeps an updated row's old
-// version in the table file, and ANALYZE copies column values into pg_statistic, until the
-// operator rewrites them. This runs that procedure, statement by statement as the page gives it.
-void postgres_purge_procedure(postgres::Connection& db) {
-  for (const char* table : {"cases", "events", "messages", "message_attachments", "commitments", "redress",
-                            "notifications", "notification_attempts", "inbound_mail", "client_links", "blobs"})
-    REQUIRE(db.execute(std::string("VACUUM (FULL, ANALYZE) ") + table).ok());
-  REQUIRE(db.execute("VACUUM FULL pg_catalog.pg_statistic").ok());
-}
-
-TEST_CASE("personal on PostgreSQL: after the documented VACUUM FULL, no file of the database holds the erased client",
+// docs/personal-data.md, "Compaction": PostgreSQL keeps an updated row's old version in the table
+// file, ANALYZE copies column values into pg_statistic, and the WAL keeps every change (recycled
+// segments too, with wal_recycle on as by default) until compaction rewrites them.
+TEST_CASE("personal on PostgreSQL: after compaction no file of the cluster holds the erased client, WAL included",
           "[contract][personal][postgres]") {
   PersonalWorld<PostgresPersonalBackend> world;
   auto blob = world.store->put_blob("%PDF statement of Zoltan Brisbane-Okoro");
@@ -336,30 +324,52 @@ TEST_CASE("personal on PostgreSQL: after the documented VACUUM FULL, no file of 
   postgres::Connection& db = **admin;
   // As autovacuum would on a busy table: the statistics now hold column values too.
   REQUIRE(db.execute("ANALYZE").ok());
+  REQUIRE(db.execute("CHECKPOINT").ok());
+  const auto& cluster = testing::PostgresServer::shared();
   const std::vector<std::string> needles{"Brisbane-Okoro", "zoltan.bo@example.org", "ZQ-5512", "7700 900111"};
   for (const auto& needle : needles) {
     INFO(needle);
-    CHECK(!postgres_files_holding(db, needle).empty());  // the search sees what is there
+    CHECK(!cluster.files_holding(needle).empty());  // the search sees what is there
   }
 
   auto erased = world.rewrite(zoltan, [&](const StoredCase& stored) {
     return plan_erasure(stored, kErasure, world.clock.now());
   });
   REQUIRE(erased.ok());
-  REQUIRE(world.store->purge_erased().ok());
-  // Before the procedure the old row versions are still in the files: why the page asks for it.
+  auto purged = world.store->purge_erased();
+  REQUIRE(purged.ok());
+  CHECK(purged->copies_left == ErasedCopies::kUntilCompacted);
+  // Before compaction the old row versions are still in the files: why it exists.
+  REQUIRE(db.execute("CHECKPOINT").ok());
   bool left_before = false;
-  for (const auto& needle : needles) left_before = left_before || !postgres_files_holding(db, needle).empty();
+  for (const auto& needle : needles) left_before = left_before || !cluster.files_holding(needle).empty();
   CHECK(left_before);
 
-  postgres_purge_procedure(db);
+  std::vector<std::string> announced;
+  auto compacted = world.store->compact(
+      [&](std::size_t step, std::size_t steps, const std::string& name) {
+        CHECK(step == announced.size());
+        CHECK(steps == 13);
+        announced.push_back(name);
+      });
+  REQUIRE(compacted.ok());
+  for (const auto& step : compacted->steps) {
+    INFO(step.name << ": " << step.detail);
+    CHECK(step.outcome == StepOutcome::kDone);
+  }
+  CHECK(compacted->steps.size() == 13);
+  CHECK(announced.size() == 13);
+  CHECK(compacted->copies_left.empty());
+  CHECK(compacted->complete());
   for (const auto& needle : needles) {
-    const auto files = postgres_files_holding(db, needle);
+    const auto files = cluster.files_holding(needle);
     INFO(needle << " in " << (files.empty() ? std::string("none") : files.front()));
     CHECK(files.empty());
   }
-  CHECK(!postgres_files_holding(db, "Maud Linnell").empty());
+  CHECK(!cluster.files_holding("Maud Linnell").empty());
   world.chains_verify();
+  // What is left reads as before.
+  CHECK(world.store->case_privacy(zoltan)->state == PrivacyState::kErased);
 }
 
 }  // namespace redress::storagetest::personal
