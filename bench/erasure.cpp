@@ -1,7 +1,8 @@
 // bench/erasure: how long erasing one client takes (docs/personal-data.md; the target is 1 s for a
-// client with 100 cases), on SQLite, through the same code `redress subject erase` runs.
+// client with 100 cases), on SQLite or PostgreSQL, through the same code `redress subject erase` runs.
 //
 //   build/bench/erasure [--cases N] [--others N] [--runs K] [--history sealed|whole] [--dir DIR]
+//                       [--database URL] [--compact]
 //
 // Each run makes a fresh database in DIR (default: a new folder under /tmp, removed at the end),
 // creates --others cases of other clients (default 2000) and --cases cases of one client (default
@@ -12,6 +13,11 @@
 // passes. --history whole writes the client's cases under hash rule 1 (as before this version),
 // so the erasure re-seals and re-hashes every chain first: the worst case. The workflows' retention
 // periods are left out, so every case is erased (none restricted). Prints each run and the median.
+//
+// --database URL runs on that PostgreSQL database instead, which each run empties first (DROP
+// SCHEMA public CASCADE: give it a database of its own). --compact then times the compaction after
+// each erasure (PersonalDataStore::compact, `redress compact`) and the longest step, which is how
+// long one table was locked.
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -22,6 +28,7 @@
 #include <string>
 #include <vector>
 
+#include "adapters/postgres/connection.h"
 #include "app/environment.h"
 #include "engine/sealing.h"
 #include "web/privacy.h"
@@ -38,11 +45,14 @@ struct Options {
   int runs = 5;
   HashRule history = HashRule::kSealed;
   std::string dir;
+  std::string database;  // "": SQLite in the run's folder
+  bool compact = false;
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench/erasure: " << problem << "\n"
-            << "usage: erasure [--cases N] [--others N] [--runs K] [--history sealed|whole] [--dir DIR]\n";
+            << "usage: erasure [--cases N] [--others N] [--runs K] [--history sealed|whole] [--dir DIR]\n"
+            << "               [--database URL] [--compact]\n";
   std::exit(2);
 }
 
@@ -51,6 +61,10 @@ Options parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string flag = argv[i];
     if (flag == "--help" || flag == "-h") usage("times the erasure of one client's cases");
+    if (flag == "--compact") {
+      o.compact = true;
+      continue;
+    }
     if (i + 1 >= argc) usage(flag + " needs a value");
     std::string value = argv[++i];
     auto number = [&] {
@@ -73,6 +87,8 @@ Options parse(int argc, char** argv) {
       o.history = value == "whole" ? HashRule::kWhole : HashRule::kSealed;
     } else if (flag == "--dir")
       o.dir = value;
+    else if (flag == "--database")
+      o.database = value;
     else
       usage("unknown option " + flag);
   }
@@ -103,9 +119,38 @@ void act(Engine& engine, ActionRequest request) {
   if (!done) throw std::runtime_error(std::string(to_string(request.type)) + ": " + done.error().detail);
 }
 
-double run_once(const Options& o, const std::string& dir, int k) {
+// Empties the PostgreSQL database at `url` for a fresh run.
+void empty_database(const std::string& url) {
+  auto db = postgres::Connection::open(url);
+  if (!db) throw std::runtime_error(db.error().detail);
+  must((*db)->execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public"), "emptying the database");
+}
+
+const char* copies_left(ErasedCopies copies) {
+  switch (copies) {
+    case ErasedCopies::kNone:
+      return "WALs truncated";
+    case ErasedCopies::kWalUntilIdle:
+      return "WALs busy";
+    case ErasedCopies::kUntilCompacted:
+      return "old row versions left until compacted";
+  }
+  return "";
+}
+
+struct RunTimes {
+  double erasure = 0;        // seconds
+  double compaction = 0;     // seconds; 0 without --compact
+  double longest_step = 0;   // seconds: the longest a table was locked (a VACUUM FULL step)
+};
+
+RunTimes run_once(const Options& o, const std::string& dir, int k) {
   Config config;
   config.data_dir = dir;
+  if (!o.database.empty()) {
+    empty_database(o.database);
+    config.database = o.database;
+  }
   OpenOptions open;
   open.migrate_if_needed = true;
   auto opened = open_environment(config, open);
@@ -165,12 +210,29 @@ double run_once(const Options& o, const std::string& dir, int k) {
                              std::to_string(o.cases));
   auto audit = env.store->verify_chains();
   if (!audit || !audit->broken.empty()) throw std::runtime_error("audit verify fails after the erasure");
-  std::printf("run %d: %d cases erased in %.3f s (%.2f ms a case; the purge %.3f s of it; %lld files deleted; WALs "
-              "%s)\n",
+  std::printf("run %d: %d cases erased in %.3f s (%.2f ms a case; the purge %.3f s of it; %lld files deleted; %s)\n",
               k, o.cases, seconds, 1000.0 * seconds / o.cases, purge,
-              static_cast<long long>(outcome->purge.blobs_deleted), outcome->purge.copies_left == ErasedCopies::kNone ? "truncated" : "busy");
+              static_cast<long long>(outcome->purge.blobs_deleted), copies_left(outcome->purge.copies_left));
+  RunTimes times{seconds, 0, 0};
+  if (o.compact) {
+    const auto c0 = std::chrono::steady_clock::now();
+    auto compacted = env.store->compact({});
+    times.compaction = std::chrono::duration<double>(std::chrono::steady_clock::now() - c0).count();
+    if (!compacted) throw std::runtime_error(compacted.error().detail);
+    std::string longest;
+    for (const auto& step : compacted->steps) {
+      if (step.outcome != StepOutcome::kDone) throw std::runtime_error(step.name + ": " + step.detail);
+      const double took = static_cast<double>(step.took.count()) / 1000.0;
+      if (step.name.rfind("VACUUM", 0) == 0 && took >= times.longest_step) {  // a table locked
+        times.longest_step = took;
+        longest = step.name;
+      }
+    }
+    std::printf("       compacted in %.3f s; the longest a table was locked %.3f s (%s)\n", times.compaction,
+                times.longest_step, longest.c_str());
+  }
   std::fflush(stdout);
-  return seconds;
+  return times;
 }
 
 }  // namespace
@@ -184,13 +246,17 @@ int main(int argc, char** argv) {
     o.dir = pattern;
   }
   std::printf("bench/erasure: one client's %d cases among %d others, history sealed by rule %d, %d runs, in %s\n",
-              o.cases, o.others, static_cast<int>(o.history), o.runs, o.dir.c_str());
-  std::vector<double> times;
+              o.cases, o.others, static_cast<int>(o.history), o.runs,
+              o.database.empty() ? o.dir.c_str() : "PostgreSQL");
+  std::vector<double> times, compactions, longest;
   try {
     for (int k = 1; k <= o.runs; ++k) {
       const std::string dir = o.dir + "/run-" + std::to_string(k);
       fs::remove_all(dir);
-      times.push_back(run_once(o, dir, k));
+      const RunTimes run = run_once(o, dir, k);
+      times.push_back(run.erasure);
+      compactions.push_back(run.compaction);
+      longest.push_back(run.longest_step);
       fs::remove_all(dir);
     }
   } catch (const std::exception& e) {
@@ -201,6 +267,13 @@ int main(int argc, char** argv) {
   std::sort(times.begin(), times.end());
   std::printf("median of %d runs: %.3f s to erase %d cases (spread %.3f..%.3f s)\n", o.runs,
               times[times.size() / 2], o.cases, times.front(), times.back());
+  if (o.compact) {
+    std::sort(compactions.begin(), compactions.end());
+    std::sort(longest.begin(), longest.end());
+    std::printf("median compaction: %.3f s (spread %.3f..%.3f s); median longest table lock %.3f s\n",
+                compactions[compactions.size() / 2], compactions.front(), compactions.back(),
+                longest[longest.size() / 2]);
+  }
   if (own_dir) fs::remove_all(o.dir);
   return 0;
 }
