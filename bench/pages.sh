@@ -2,7 +2,7 @@
 # bench/pages.sh: server-side render time of every page with a large data set (issue 6: each page
 # in <= 50 ms with 100,000 cases stored).
 #
-#   bench/pages.sh [--cases N] [--requests R] [--data DIR] [--fresh] [--build-dir DIR]
+#   bench/pages.sh [--cases N] [--requests R] [--data DIR] [--fresh] [--build-dir DIR] [--database URL]
 #
 # 1. Seeds DIR (default /tmp/redress-bench-pages-N) with `redress demo --cases N` (default 100000,
 #    120 days of history, durability normal) unless it holds a database already (--fresh reseeds;
@@ -12,11 +12,14 @@
 # 3. requests each page R times (default 30, after 3 warm-ups) over one keep-alive connection and
 #    prints the median, p95 and max of curl's total time per request (loopback, so this is the
 #    server's render time plus a fraction of a millisecond), with /healthz as the floor.
+# --database URL serves from that PostgreSQL database instead: the SQLite data set is exported and
+# imported into it first when it is empty (`redress export`, `redress import`), then the pages are
+# requested from a node on it. Give it a database of its own.
 # The machine is shared: quote medians, and compare with the /healthz floor of the same run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
-cases=100000 requests=30 data= fresh=0 build=build
+cases=100000 requests=30 data= fresh=0 build=build database=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --cases) cases=$2; shift 2 ;;
@@ -24,7 +27,8 @@ while [[ $# -gt 0 ]]; do
     --data) data=$2; shift 2 ;;
     --fresh) fresh=1; shift ;;
     --build-dir) build=$2; shift 2 ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --database) database=$2; shift 2 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "bench/pages.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,11 +46,24 @@ if [[ ! -f $data/redress.db ]]; then
 fi
 db=$data/redress.db
 "$redress" migrate --data-dir "$data" >/dev/null  # a data set seeded by an older build
+store=(--data-dir "$data")
+if [[ -n $database ]]; then
+  store+=(--database "$database")
+  if [[ $("$redress" staff list --database "$database" 2>/dev/null | wc -l) == 0 ]]; then
+    echo "importing the data set into PostgreSQL ..." >&2
+    start=$(date +%s)
+    "$redress" export --data-dir "$data" --out "$data/bench.export" >&2
+    "$redress" import --database "$database" --in "$data/bench.export" >&2
+    rm -f "$data/bench.export"
+    echo "imported in $(( $(date +%s) - start )) s" >&2
+  fi
+  "$redress" migrate --database "$database" >/dev/null
+fi
 password="bench password $(date +%s)"
 agent_email=$(sqlite3 "$db" "SELECT s.email FROM cases c JOIN staff s ON s.id = c.owner_id WHERE c.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY c.owner_id ORDER BY count(*) DESC LIMIT 1")
 manager_email=elena.novak@redress.example
-for email in "$agent_email" "$manager_email"; do echo "$password" | "$redress" staff password --data-dir "$data" --email "$email" >/dev/null; done
-admin_token=$("$redress" staff token --data-dir "$data" --email ruth.cohen@redress.example 2>/dev/null)
+for email in "$agent_email" "$manager_email"; do echo "$password" | "$redress" staff password "${store[@]}" --email "$email" >/dev/null; done
+admin_token=$("$redress" staff token "${store[@]}" --email ruth.cohen@redress.example 2>/dev/null)
 
 work=$(mktemp -d /tmp/redress-bench-pages.XXXXXX)
 server=
@@ -54,7 +71,7 @@ cleanup() { [[ -n $server ]] && kill "$server" 2>/dev/null && wait "$server" 2>/
 trap cleanup EXIT
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 base=http://127.0.0.1:$port
-"$redress" serve --data-dir "$data" --listen "127.0.0.1:$port" --log-level warn --threads 2 > "$work/serve.log" 2>&1 &
+"$redress" serve "${store[@]}" --listen "127.0.0.1:$port" --log-level warn --threads 2 > "$work/serve.log" 2>&1 &
 server=$!
 for _ in $(seq 1 300); do curl -sf "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -sf "$base/healthz" >/dev/null || { echo "redress serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
@@ -75,7 +92,7 @@ surname=$(sqlite3 "$db" "SELECT substr(client_name, instr(client_name, ' ') + 1)
 client_url=$(curl -s -X POST -H "Authorization: Bearer $admin_token" "$base/v1/cases/$busiest/client-link" | python3 -c 'import sys, json; print(json.load(sys.stdin).get("client_url") or "")')
 client_path=${client_url#"$base"}
 [[ -n $client_path ]] || { echo "bench/pages.sh: no client link for $busiest" >&2; exit 1; }
-echo "$(sqlite3 "$db" "SELECT count(*) FROM cases") cases, $(sqlite3 "$db" "SELECT count(*) FROM commitments") commitments, $(sqlite3 "$db" "SELECT count(*) FROM events") events; busiest case $busiest ($(sqlite3 "$db" "SELECT version FROM cases WHERE reference = '$busiest'") events); agent $agent_email"
+echo "${database:+PostgreSQL: }$(sqlite3 "$db" "SELECT count(*) FROM cases") cases, $(sqlite3 "$db" "SELECT count(*) FROM commitments") commitments, $(sqlite3 "$db" "SELECT count(*) FROM events") events; busiest case $busiest ($(sqlite3 "$db" "SELECT version FROM cases WHERE reference = '$busiest'") events); agent $agent_email"
 
 measure() {  # label jar path
   local urls=()
