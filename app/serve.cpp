@@ -432,7 +432,7 @@ int command_serve(const Arguments& args) {
   std::mutex retention_mutex;
   const auto compaction =
       config.retention_compact == "on" ? web::RetentionCompaction::kAfterErasure : web::RetentionCompaction::kOff;
-  auto run_retention = [&retention_mutex, &privacy, &store, compaction,
+  auto run_retention = [&retention_mutex, &privacy, &store, &api, compaction,
                         holder = scheduler_options.holder + ":retention"] {
     std::lock_guard lock(retention_mutex);
     auto report = web::run_retention_if_due(privacy, store, holder, compaction);
@@ -442,6 +442,8 @@ int command_serve(const Arguments& args) {
     }
     if (!*report) return;
     spdlog::info("retention run: {}", (*report)->summary());
+    if (api.view_cache)
+      for (const auto& reference : (*report)->erased) api.view_cache->forget(reference);
     if (!(*report)->compaction) return;
     for (const auto& step : (*report)->compaction->steps)
       if (step.outcome == StepOutcome::kDone)

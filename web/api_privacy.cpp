@@ -154,6 +154,10 @@ void erase_subject_request(ApiContext& api, const ContextPtr& ctx, Reply reply) 
       api, std::move(reply), [&api, email = (*fields)["email"], reason = (*fields)["reason"], actor = ctx->actor()] {
         auto outcome = erase_subject(sources_of(api), email, reason, actor);
         if (!outcome) return problem_from(outcome.error());
+        if (api.view_cache) {
+          for (const auto& reference : outcome->erased) api.view_cache->forget(reference);
+          for (const auto& kept : outcome->restricted) api.view_cache->forget(kept.reference);
+        }
         json::array erased, restricted;
         for (const auto& reference : outcome->erased) erased.push_back(json::string(reference));
         for (const auto& kept : outcome->restricted)
@@ -219,6 +223,7 @@ void create_redaction(ApiContext& api, const ContextPtr& ctx, Reply reply) {
                      [&api, target, reference = ctx->param("ref"), reason = (*fields)["reason"], actor = ctx->actor()] {
                        auto written = redact(sources_of(api), reference, target, reason, actor);
                        if (!written) return problem_from(written.error());
+                       if (api.view_cache) api.view_cache->forget(reference);
                        Response response = json_response(
                            http::status::created,
                            json::object{{"reference", reference},

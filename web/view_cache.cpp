@@ -67,6 +67,18 @@ void ViewCache::put(const std::string& reference, std::shared_ptr<const Renderin
   }
 }
 
+void ViewCache::forget(const std::string& reference) {
+  Shard& shard = shard_for(reference);
+  std::shared_ptr<const Rendering> dropped;  // freed outside the lock
+  std::lock_guard lock(shard.mutex);
+  auto it = shard.slots.find(reference);
+  if (it == shard.slots.end()) return;
+  dropped = std::move(it->second.rendering);
+  shard.bytes -= it->second.bytes;
+  shard.order.erase(it->second.position);
+  shard.slots.erase(it);
+}
+
 ViewCache::Counters ViewCache::counters() const {
   Counters counters;
   counters.hits = hits_.load(std::memory_order_relaxed);

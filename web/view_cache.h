@@ -51,6 +51,9 @@ class ViewCache {
   // Keeps `rendering` for `reference`, replacing an older one. A rendering from a lower version
   // than the one kept is ignored: two readers racing a write must not put the older view back.
   void put(const std::string& reference, std::shared_ptr<const Rendering> rendering);
+  // Drops the rendering of `reference`, if any: after an erasure or a redaction, so that the
+  // personal data it showed does not stay in memory until pushed out.
+  void forget(const std::string& reference);
 
   [[nodiscard]] Counters counters() const;
 

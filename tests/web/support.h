@@ -684,6 +684,15 @@ class RedressServer {
   [[nodiscard]] fs::path database() const { return data_ / "redress.db"; }
   [[nodiscard]] const fs::path& config_path() const { return config_path_; }
   [[nodiscard]] std::string log() const { return read_text(log_path_); }
+  // Whether the log holds `text` within `timeout`: lines below "warn" reach the file once a second.
+  [[nodiscard]] bool log_shows(const std::string& text, std::chrono::seconds timeout = std::chrono::seconds(10)) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    for (;;) {
+      if (log().find(text) != std::string::npos) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
 
   // Starts `redress serve` again after terminate() or stop_with().
   void restart() {

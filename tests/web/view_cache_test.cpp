@@ -75,6 +75,24 @@ TEST_CASE("view cache: an older version never replaces a newer one", "[web][view
   CHECK(cache.counters().entries == 1);
 }
 
+TEST_CASE("view cache: a forgotten rendering is gone, its bytes with it - the others stay", "[web][view-cache]") {
+  ViewCache cache(1 << 20);
+  cache.put("CMP-1", rendering(3, "{\"client\":\"Ana Ruiz\"}"));
+  cache.put("CMP-2", rendering(4, "{\"client\":\"Bart\"}"));
+  const auto before = cache.counters();
+  cache.forget("CMP-1");
+  cache.forget("CMP-9");  // nothing kept: nothing happens
+  CHECK_FALSE(cache.find("CMP-1", CaseViewStamp{3, "Ana", "n1"}, at(200)));
+  CHECK(cache.find("CMP-2", CaseViewStamp{4, "Ana", "n1"}, at(200)));
+  const auto after = cache.counters();
+  CHECK(after.entries == 1);
+  CHECK(after.bytes < before.bytes);
+  // Kept again afterwards as any rendering is (the erased case read anew).
+  cache.put("CMP-1", rendering(5, "{\"client\":\"[erased]\"}"));
+  REQUIRE(cache.find("CMP-1", CaseViewStamp{5, "Ana", "n1"}, at(200)));
+  CHECK(cache.counters().entries == 2);
+}
+
 TEST_CASE("view cache: the byte bound holds, least recently used first", "[web][view-cache]") {
   // 16 shards of 4 KiB: each rendering of ~1 KiB, so a shard holds three.
   ViewCache cache(16 * 4096);
