@@ -180,6 +180,17 @@ TEST_CASE("erasure: no byte of the client left in the data directory, the cases 
   }
 
   SECTION("over the API: erased everywhere, the case and its chain kept, Bart untouched") {
+    // Both cases' views rendered and kept in the server's memory: the erasure drops hers at once.
+    REQUIRE(agent.get("/v1/cases/" + ana).status == 200);
+    REQUIRE(agent.get("/v1/cases/" + bart).status == 200);
+    auto cached_views = [&] {
+      const std::string metrics = agent.get("/metrics").body;
+      std::smatch m;
+      REQUIRE(std::regex_search(metrics, m, std::regex("\nredress_view_cache_entries ([0-9]+)")));
+      return std::stoi(m[1]);
+    };
+    const int views_before = cached_views();
+    CHECK(views_before >= 2);
     auto erased = admin.post("/v1/admin/subjects/erase", json::object{{"email", "Ana.Quintero@example.org"},
                                                                       {"reason", "Article 17 request of 2026-12-06"}});
     INFO(erased.describe());
@@ -189,6 +200,7 @@ TEST_CASE("erasure: no byte of the client left in the data directory, the cases 
     CHECK(erased.json().at("files_deleted").as_int64() >= 2);  // the receipt and the raw mail
     INFO(server.log());
     CHECK(string_at(erased.json(), "copies_left") == "none");
+    CHECK(cached_views() == views_before - 1);
 
     for (const auto& needle : ana_needles) {
       INFO(needle);
