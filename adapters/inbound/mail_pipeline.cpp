@@ -203,11 +203,28 @@ std::optional<MailPipeline::Threaded> MailPipeline::thread(const ParsedMessage& 
   return std::nullopt;
 }
 
-Result<IntakeOutcome> MailPipeline::to_case(const ParsedMessage& message, const Threaded& threaded,
+Result<IntakeOutcome> MailPipeline::to_case(const ParsedMessage& message, const Threaded& threaded_to,
                                             const InboundReceipt& base) {
   const std::string& blob_key = base.blob_key;
+  Threaded threaded = threaded_to;
   auto snapshot = cases_.load_case(threaded.reference);
   if (!snapshot) return snapshot.error();
+  // A reply to a merged complaint goes on to the case that carries on when that case is the same
+  // client's; never into another client's case (their status page would show it): then it is held
+  // on the merged one for staff. A merge chain is followed a few steps at most.
+  for (int step = 0; step < 8 && !snapshot->record.merged_into.empty() &&
+                     lower(snapshot->record.client.email) == lower(message.from.address);
+       ++step) {
+    auto survivor = cases_.load_case(snapshot->record.merged_into);
+    if (!survivor) return survivor.error();
+    if (lower(survivor->record.client.email) != lower(message.from.address))
+      return hold(message, threaded.reference, base,
+                  "threaded by " + threaded.how + " to a case merged into " + snapshot->record.merged_into +
+                      ", another client's complaint");
+    threaded.how += ", then on to " + survivor->record.reference + ", which it was merged into";
+    threaded.reference = survivor->record.reference;
+    snapshot = std::move(survivor);
+  }
   if (lower(snapshot->record.client.email) != lower(message.from.address))
     return hold(message, threaded.reference, base,
                 "threaded by " + threaded.how + ", but sent from " + message.from.address +

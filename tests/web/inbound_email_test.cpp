@@ -255,6 +255,63 @@ TEST_CASE("inbound email: a stranger's mail with a case's reference is held - st
   CHECK(std::count(types.begin(), types.end(), "message.accepted") == 1);
 }
 
+TEST_CASE("inbound email: a reply to a merged complaint reaches the case that carries on - never another client's",
+          "[web][inbound][merge]") {
+  RedressServer server;
+  Client agent(server.port(), server.token("agent"));
+  Client intake(server.port(), server.token("intake"));
+  auto open = [&](const std::string& subject, const std::string& email) {
+    auto created = agent.post("/v1/cases", new_case_body(subject, email));
+    REQUIRE(created.status == 201);
+    const std::string reference = string_at(created.json(), "reference");
+    REQUIRE(agent.post("/v1/cases/" + reference + "/actions", json::object{{"action", "take"}}).status == 200);
+    return reference;
+  };
+  auto merge = [&](const std::string& duplicate, const std::string& into) {
+    auto merged = agent.post("/v1/cases/" + duplicate + "/actions",
+                             json::object{{"action", "merge"}, {"into", into}, {"note", "the same matter"}});
+    INFO(merged.describe());
+    REQUIRE(merged.status == 200);
+  };
+
+  // Ana wrote twice; her second complaint is merged into her first. Her reply to the second's
+  // mail (its reference in the subject) goes on to the first.
+  const std::string survivor = open("Charged twice", "ana@example.org");
+  const std::string duplicate = open("Charged twice, again", "ana@example.org");
+  merge(duplicate, survivor);
+  auto reply = post_mail(intake, mail("Ana Ruiz <Ana@example.org>", "Re: [" + duplicate + "] Charged twice, again",
+                                      "Here is the bank statement line STMT-5521.\r\n"));
+  INFO(reply.describe());
+  REQUIRE(reply.status == 202);
+  CHECK(string_at(reply.json(), "disposition") == "threaded");
+  CHECK(string_at(reply.json(), "reference") == survivor);
+  CHECK(string_at(reply.json(), "detail").find("merged into") != std::string::npos);
+  auto on_survivor = case_messages(agent, survivor);
+  REQUIRE(!on_survivor.empty());
+  CHECK(string_at(on_survivor.back(), "body").find("STMT-5521") != std::string::npos);
+  CHECK(string_at(on_survivor.back(), "author") == "client");
+  for (const auto& m : case_messages(agent, duplicate)) CHECK(string_at(m, "body").find("STMT-5521") == std::string::npos);
+
+  // Bart's complaint was merged into Cleo's (one outage, two clients): his reply is never put on
+  // her case, where her status page would show it. It is held on his, for staff.
+  const std::string cleo = open("Power cut on Elm Street", "cleo@example.org");
+  const std::string bart = open("Power cut, Elm Street", "bart@example.org");
+  merge(bart, cleo);
+  auto bart_reply = post_mail(intake, mail("bart@example.org", "Re: [" + bart + "] Power cut, Elm Street",
+                                           "My freezer thawed: FRZ-118.\r\n"));
+  INFO(bart_reply.describe());
+  REQUIRE(bart_reply.status == 202);
+  CHECK(string_at(bart_reply.json(), "disposition") == "held");
+  CHECK(string_at(bart_reply.json(), "reference") == bart);
+  CHECK(string_at(bart_reply.json(), "detail").find("another client's complaint") != std::string::npos);
+  for (const auto& m : case_messages(agent, cleo)) CHECK(string_at(m, "body").find("FRZ-118") == std::string::npos);
+  bool held_on_his = false;
+  for (const auto& m : case_messages(agent, bart))
+    held_on_his = held_on_his || (string_at(m, "body").find("FRZ-118") != std::string::npos &&
+                                  string_at(m, "state") == "held");
+  CHECK(held_on_his);
+}
+
 TEST_CASE("inbound email: deliveries of one message at once change its case once", "[web][inbound]") {
   RedressServer server;
   Client intake(server.port(), server.token("intake"));
