@@ -173,8 +173,23 @@ int command_audit_verify(const Arguments& args) {
 int command_audit_summaries(const Arguments& args) {
   auto env = open_for_admin(args);
   if (!env) return fail(env.error().detail);
-  if (!(*env)->sqlite) {
-    std::cout << "OK: on PostgreSQL the report summaries are views of their definitions over the rows.\n";
+  if ((*env)->postgres) {
+    auto& store = *(*env)->postgres;
+    auto differing = store.check_summaries();
+    if (!differing) return fail(differing.error().detail);
+    if (differing->empty()) {
+      std::cout << "OK: every report summary equals the aggregate over the rows.\n";
+      return kExitOk;
+    }
+    if (!args.has("repair")) {
+      std::cout << "DIFFERENT: " << *differing
+                << " (run `redress audit summaries --repair` to rebuild them from the rows).\n";
+      return kExitFailure;
+    }
+    auto after = store.repair_summaries();
+    if (!after) return fail(after.error().detail);
+    if (!after->empty()) return fail("the rebuilt summaries still differ: " + *after);
+    std::cout << "REPAIRED: " << *differing << " rebuilt from the rows.\n";
     return kExitOk;
   }
   auto& store = *(*env)->sqlite;

@@ -21,6 +21,7 @@
 #include "adapters/postgres/connection.h"
 #include "adapters/postgres/postgres_store.h"
 #include "adapters/postgres/schema.h"
+#include "adapters/postgres/summaries.h"
 #include "adapters/sqlite/blob_store.h"
 #include "adapters/sqlite/database.h"
 #include "adapters/sqlite/schema.h"
@@ -350,6 +351,8 @@ int command_import(const Arguments& args) {
                             ") IS NOT NULL)");
         !s)
       return transfer_fail(s.error().detail);
+  // The report summaries are the writer's (adapters/postgres/summaries.h): made from the rows.
+  if (auto s = postgres::rebuild_summaries(db); !s) return transfer_fail(s.error().detail);
   // The return ledger is each store's own (engine/return_ledger.h): rebuilt from the imported
   // histories when redress next starts with the workflows.
   if (auto s = db.execute("UPDATE return_ledger SET built = false WHERE id = 1"); !s) return transfer_fail(s.error().detail);

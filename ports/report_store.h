@@ -2,11 +2,11 @@
 // service standards are met, and where the work is.
 //
 // Every call is a read of committed data at one instant (`now` where a report depends on it),
-// answered from the commitments and cases as stored (the SQLite store keeps summaries so that the
-// counts do not scan every row). Lists are ordered as each call says and bounded by `limit` where
+// answered from the commitments and cases as stored (both stores' writers keep summaries so that
+// the counts do not scan every row: adapters/summaries/summary_deltas.h). Lists are ordered as each call says and bounded by `limit` where
 // it takes one; totals count every row. Nothing here changes a case.
 //
-// Implementations (adapters/sqlite, later PostgreSQL) are thread-safe: any thread may read.
+// Implementations (adapters/sqlite, adapters/postgres) are thread-safe: any thread may read.
 #pragma once
 
 #include <array>

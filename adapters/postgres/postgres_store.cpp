@@ -1,5 +1,7 @@
 #include "adapters/postgres/postgres_store.h"
 
+#include "adapters/postgres/summaries.h"
+
 #include "adapters/postgres/schema.h"
 #include "engine/hash_chain.h"
 
@@ -184,6 +186,27 @@ Result<std::string> PostgresStore::get_blob(const std::string& key) {
     if (!rows) return rows.error();
     if (rows->empty()) return Error::not_found("no blob " + key);
     return rows->bytes(0, 0);
+  });
+}
+
+Result<std::string> PostgresStore::check_summaries() {
+  return pool_.with([](Connection& db) -> Result<std::string> {
+    auto transaction = Transaction::begin(db);
+    if (!transaction) return transaction.error();
+    if (auto s = db.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"); !s) return s.error();
+    return postgres::check_summaries(db);  // the transaction rolls back: it only read
+  });
+}
+
+Result<std::string> PostgresStore::repair_summaries() {
+  return pool_.with([](Connection& db) -> Result<std::string> {
+    auto transaction = Transaction::begin(db);
+    if (!transaction) return transaction.error();
+    if (auto s = postgres::rebuild_summaries(db); !s) return s.error();
+    auto after = postgres::check_summaries(db);
+    if (!after) return after.error();
+    if (auto s = transaction->commit(); !s) return s.error();
+    return after;
   });
 }
 

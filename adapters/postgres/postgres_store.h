@@ -7,8 +7,8 @@
 // Nothing a node keeps in memory is trusted for correctness: versions are checked, ids drawn and
 // leases decided in the database (docs/scaling.md).
 //
-// Every port method is implemented; the report summaries are views of their definitions
-// (report_records.h), so reports are exact but aggregate at read time (docs/scaling.md).
+// Every port method is implemented; the writer keeps the report summaries in its transactions, as
+// SQLite's does (adapters/summaries/summary_deltas.h), so reports read small tables.
 //
 // Thread-safe: any thread may submit and read. Destruction drains the writer's queue first.
 #pragma once
@@ -183,7 +183,7 @@ class PostgresStore final : public Store {
   [[nodiscard]] Status record_digest(const std::string& day, const std::string& recipient, bool sent,
                                      const std::string& detail, Time now) override;
 
-  // ---- ReportStore: views of the summaries' definitions (report_records.h) ----
+  // ---- ReportStore: the summaries the writer keeps (report_records.h) ----
   [[nodiscard]] Result<OverdueReport> overdue_report(Time now, int limit) override;
   [[nodiscard]] Result<std::vector<OwnerStats>> owner_report(Time since) override;
   [[nodiscard]] Result<std::vector<PledgeAttainment>> standards_report(Time now) override;
@@ -262,6 +262,12 @@ class PostgresStore final : public Store {
   [[nodiscard]] Result<CompactionReport> compact(const CompactionProgress& progress) override {
     return Compaction(pool_.url()).run(progress);
   }
+
+  // `redress audit summaries` (summaries.h): the report summaries that differ from their
+  // aggregates over the rows, "" when none; repair_summaries rebuilds them all (the writers of
+  // every node wait meanwhile) and answers what differs afterwards.
+  [[nodiscard]] Result<std::string> check_summaries();
+  [[nodiscard]] Result<std::string> repair_summaries();
   [[nodiscard]] Result<bool> claim_retention_run(const std::string& day, const std::string& holder,
                                                  Time now) override {
     return personal_.claim_retention_run(day, holder, now);

@@ -330,31 +330,10 @@ Result<std::vector<SurveyAnswer>> ReportRecords::survey_answers(Time since) {
 
 namespace {
 
-// A JSON number of a survey's data as a whole number, 0 when it is not a number.
-std::string survey_number(const std::string& path) {
-  return "CASE WHEN jsonb_typeof(d" + path + ") = 'number' THEN (d" + path + ")::text::numeric::bigint ELSE 0 END";
-}
-
-// The answers given from day `$1` (UTC days), one row each: what SQLite's report_survey adds up
-// (adapters/sqlite/summaries.cpp), aggregated here at read time from the events.
-std::string survey_answers_sql() {
-  std::string sql =
-      "SELECT e.at / 86400000000 AS day, c.workflow, c.touchpoint, coalesce(d->>'owner', c.owner_id) AS owner, "
-      "coalesce(d->>'team', c.team) AS team, coalesce(nullif(" + survey_number("->'overall'") + ", 0), " +
-      survey_number("->'rating'") + ") AS overall, (jsonb_typeof(d->'rater') IS NOT DISTINCT FROM 'object')::int AS rated";
-  for (auto dimension : rater_dimensions())
-    sql += ", " + survey_number("->'rater'->'" + std::string(dimension) + "'") + " AS " + std::string(dimension);
-  return sql +
-         " FROM events e JOIN cases c ON c.id = e.case_id CROSS JOIN LATERAL (SELECT e.data::jsonb AS d) j "
-         "WHERE e.type = 'survey.submitted' AND e.at >= $1 * 86400000000";
-}
-
-// "sum(responses), ..., sum(responsiveness)" over survey_answers_sql()'s rows.
-std::string survey_sums_sql() {
-  std::string sql = "count(*), sum(overall), sum(rated)";
-  for (auto dimension : rater_dimensions()) sql += ", sum(" + std::string(dimension) + ")";
-  return sql;
-}
+// "sum(responses), ..., sum(responsiveness)" over report_survey's rows (migration 9).
+constexpr const char* kSurveySums =
+    "sum(responses)::bigint, sum(overall)::bigint, sum(rated)::bigint, sum(reliability)::bigint, "
+    "sum(assurance)::bigint, sum(tangibles)::bigint, sum(empathy)::bigint, sum(responsiveness)::bigint";
 
 SurveySums survey_sums_of(const Rows& rows, int row, int first) {
   SurveySums sums;
@@ -369,11 +348,10 @@ SurveySums survey_sums_of(const Rows& rows, int row, int first) {
 
 Result<std::vector<SurveyGroupSums>> ReportRecords::survey_by_group(Time since) {
   return pool_.with([&](Connection& db) -> Result<std::vector<SurveyGroupSums>> {
-    const std::string sums = survey_sums_sql();
-    auto rows = db.query("WITH a AS (" + survey_answers_sql() + ") SELECT 0, workflow, " + sums +
-                             " FROM a GROUP BY 2 UNION ALL SELECT 1, touchpoint, " + sums +
-                             " FROM a GROUP BY 2 UNION ALL SELECT 2, owner, " + sums +
-                             " FROM a GROUP BY 2 UNION ALL SELECT 3, team, " + sums + " FROM a GROUP BY 2 ORDER BY 1, 2",
+    auto rows = db.query(std::string("SELECT CASE dimension WHEN 'workflow' THEN 0 WHEN 'touchpoint' THEN 1 "
+                                     "WHEN 'owner' THEN 2 ELSE 3 END, value, ") +
+                             kSurveySums + " FROM report_survey WHERE day >= $1 GROUP BY 1, 2 HAVING sum(responses) > 0 "
+                             "ORDER BY 1, 2",
                          Params().add(std::int64_t{to_micros(since) / (86400LL * 1000000LL)}));
     if (!rows) return rows.error();
     std::vector<SurveyGroupSums> out;
@@ -386,8 +364,10 @@ Result<std::vector<SurveyGroupSums>> ReportRecords::survey_by_group(Time since) 
 
 Result<std::vector<SurveyDaySums>> ReportRecords::survey_by_day(Time since) {
   return pool_.with([&](Connection& db) -> Result<std::vector<SurveyDaySums>> {
-    auto rows = db.query("WITH a AS (" + survey_answers_sql() + ") SELECT day, " + survey_sums_sql() +
-                             " FROM a GROUP BY 1 ORDER BY 1",
+    // Each answer is added up once per dimension: the workflow's rows hold every answer once.
+    auto rows = db.query(std::string("SELECT day, ") + kSurveySums +
+                             " FROM report_survey WHERE day >= $1 AND dimension = 'workflow' GROUP BY 1 "
+                             "HAVING sum(responses) > 0 ORDER BY 1",
                          Params().add(std::int64_t{to_micros(since) / (86400LL * 1000000LL)}));
     if (!rows) return rows.error();
     std::vector<SurveyDaySums> out;

@@ -1,7 +1,7 @@
 // ReportRecords: the PostgreSQL store's ReportStore. The queries are SQLite's
-// (adapters/sqlite/report_queries.cpp) over the same summary names; on PostgreSQL the summaries
-// are views of their one definition (schema.cpp, migration 3), so each report is exact at the
-// moment it is read, whichever node wrote.
+// (adapters/sqlite/report_queries.cpp) over the same summary tables, which the writer of every
+// node keeps in the transaction of each change (write_pipeline.h; schema.cpp, migration 9), so
+// each report is exact at the moment it is read, whichever node wrote.
 //
 // Thread-safe: the pool lends each call its own connection.
 #pragma once

@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "adapters/postgres/rows.h"
+#include "adapters/summaries/summary_deltas.h"
 #include "engine/return_ledger.h"
 
 namespace redress::postgres {
@@ -123,6 +124,7 @@ class WriterContext final : public WriteContext {
 
   bool reference_taken = false;  // a reference was handed out: a failed item must be rolled back
   bool rows_written = false;     // the item's rows were sent: a failed item must be rolled back
+  SummaryDeltas summaries;       // what the item's change does to the report summaries
 
  private:
   template <typename T>
@@ -171,6 +173,88 @@ std::size_t add_return_ledger(Pipeline& pipeline, const std::vector<const Change
         "ON CONFLICT (day, workflow, measure, key) DO UPDATE SET value = return_days.value + excluded.value",
         Params().add(std::int64_t{e.day}).add(e.workflow).add(to_string(e.measure)).add(e.key).add(e.value));
   return rows.size();
+}
+
+// The report summaries' deltas (adapters/summaries/summary_deltas.h) added to `pipeline` as one
+// upsert per summary row, in key order, table by table: groups on two nodes lock the rows they
+// share in the same order. return_days is add_return_ledger's; this store keeps no
+// report_touchpoints (its touchpoint pages read the rows). Returns how many statements it added.
+std::size_t add_summaries(Pipeline& pipeline, const SummaryDeltas& d) {
+  std::size_t added = 0;
+  for (const auto& [key, n] : d.settled()) {
+    if (n == 0) continue;
+    const auto& [day, owner, kind, status, pledge] = key;
+    pipeline.add("INSERT INTO report_settled(day, owner_id, kind, status, pledge, n) VALUES ($1,$2,$3,$4,$5,$6) "
+                 "ON CONFLICT (day, owner_id, kind, status, pledge) DO UPDATE SET n = report_settled.n + excluded.n",
+                 Params().add(day).add(owner).add(kind).add(status).add(pledge).add(n));
+    ++added;
+  }
+  for (const auto& [key, n] : d.pledges()) {
+    if (n == 0) continue;
+    const auto& [day, pledge, status] = key;
+    pipeline.add("INSERT INTO report_pledges(day, pledge, status, n) VALUES ($1,$2,$3,$4) "
+                 "ON CONFLICT (day, pledge, status) DO UPDATE SET n = report_pledges.n + excluded.n",
+                 Params().add(day).add(pledge).add(status).add(n));
+    ++added;
+  }
+  for (const auto& [key, row] : d.owner_cases()) {
+    if (row.acknowledged == 0 && row.acknowledge_total == 0 && row.resolved == 0 && row.resolve_total == 0) continue;
+    pipeline.add(
+        "INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total) "
+        "VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (day, owner_id) DO UPDATE SET "
+        "acknowledged = report_owner_cases.acknowledged + excluded.acknowledged, "
+        "acknowledge_total = report_owner_cases.acknowledge_total + excluded.acknowledge_total, "
+        "resolved = report_owner_cases.resolved + excluded.resolved, "
+        "resolve_total = report_owner_cases.resolve_total + excluded.resolve_total",
+        Params().add(key.first).add(key.second).add(row.acknowledged).add(row.acknowledge_total).add(row.resolved).add(
+            row.resolve_total));
+    ++added;
+  }
+  for (const auto& [key, n] : d.received()) {
+    if (n == 0) continue;
+    const auto& [day, dimension, value] = key;
+    pipeline.add("INSERT INTO report_received(day, dimension, value, received) VALUES ($1,$2,$3,$4) "
+                 "ON CONFLICT (day, dimension, value) DO UPDATE SET received = report_received.received + "
+                 "excluded.received",
+                 Params().add(day).add(dimension).add(value).add(n));
+    ++added;
+  }
+  for (const auto& [key, n] : d.open()) {
+    if (n == 0) continue;
+    pipeline.add("INSERT INTO report_open(owner_id, escalation_level, open_cases) VALUES ($1,$2,$3) "
+                 "ON CONFLICT (owner_id, escalation_level) DO UPDATE SET open_cases = report_open.open_cases + "
+                 "excluded.open_cases",
+                 Params().add(key.first).add(std::int64_t{key.second}).add(n));
+    ++added;
+  }
+  for (const auto& [owner, row] : d.attention()) {
+    // Kept even at zero: the board lists every owner with a row (as SQLite's writer leaves them).
+    pipeline.add("INSERT INTO report_attention(owner_id, open_commitments, at_risk, broken_unhandled) "
+                 "VALUES ($1,$2,$3,$4) ON CONFLICT (owner_id) DO UPDATE SET "
+                 "open_commitments = report_attention.open_commitments + excluded.open_commitments, "
+                 "at_risk = report_attention.at_risk + excluded.at_risk, "
+                 "broken_unhandled = report_attention.broken_unhandled + excluded.broken_unhandled",
+                 Params().add(owner).add(row.open).add(row.at_risk).add(row.broken_unhandled));
+    ++added;
+  }
+  for (const auto& [key, sums] : d.survey()) {
+    const auto& [day, dimension, value] = key;
+    Params params;
+    params.add(day).add(dimension).add(value).add(sums.responses).add(sums.overall).add(sums.rated);
+    for (std::int64_t score : sums.scores) params.add(score);
+    pipeline.add(
+        "INSERT INTO report_survey(day, dimension, value, responses, overall, rated, reliability, assurance, "
+        "tangibles, empathy, responsiveness) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) "
+        "ON CONFLICT (day, dimension, value) DO UPDATE SET responses = report_survey.responses + excluded.responses, "
+        "overall = report_survey.overall + excluded.overall, rated = report_survey.rated + excluded.rated, "
+        "reliability = report_survey.reliability + excluded.reliability, "
+        "assurance = report_survey.assurance + excluded.assurance, "
+        "tangibles = report_survey.tangibles + excluded.tangibles, empathy = report_survey.empathy + excluded.empathy, "
+        "responsiveness = report_survey.responsiveness + excluded.responsiveness",
+        std::move(params));
+    ++added;
+  }
+  return added;
 }
 
 std::string wake_payload(const std::vector<const Change*>& changes) {
@@ -340,6 +424,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
     if (!change) return change.error();
     static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
     if (auto s = rows_.write(db, *change); !s) return s.error();
+    static_cast<WriterContext&>(context).summaries.change_written(*change, nullptr);
     if (!item.idempotency_key.empty()) {
       auto remembered = db.query("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES ($1,$2,$3,$4)",
                                  Params()
@@ -357,6 +442,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
   if (!change) return change.error();
   static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
   if (auto s = rows_.write(db, *change); !s) return s.error();
+  static_cast<WriterContext&>(context).summaries.change_written(*change, &*snapshot);
   return Committed{std::move(change).value(), false};
 }
 
@@ -373,6 +459,7 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
   }
   // Item by item, or a unit of items that stand or fall together (submit_together) as one: its
   // items run under one savepoint, and when one fails, every item of the unit fails with it.
+  SummaryDeltas pass_summaries;  // of the units that stand
   for (std::size_t first = 0; first < group.size();) {
     const std::size_t end = first + 1 + group[first].with_next;
     if (savepoints == Savepoints::kPerItem) {
@@ -381,6 +468,7 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     }
     std::optional<Error> error;
     bool wrote = false;
+    SummaryDeltas unit_summaries;
     for (std::size_t i = first; i < end && !error; ++i) {
       WriterContext context(db);
       try {
@@ -398,9 +486,10 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
         error = Error::internal(e.what());
       }
       // An item that stood wrote its rows; one that failed may have (an admin item may have).
-      if (!error)
+      if (!error) {
         wrote = true;
-      else
+        unit_summaries.merge(context.summaries);
+      } else
         wrote = wrote || context.reference_taken || context.rows_written || !group[i].work;
     }
     const std::size_t unit_first = first;
@@ -409,6 +498,7 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
       if (savepoints == Savepoints::kPerItem) {
         if (Status s = db.execute("RELEASE SAVEPOINT item"); !s) return db.healthy() ? Pass::kRunAgain : Pass::kRetry;
       }
+      pass_summaries.merge(unit_summaries);
       continue;
     }
     // Every item of a unit fails with the one that failed, the ones before it included.
@@ -438,7 +528,8 @@ WritePipeline::Pass WritePipeline::run_pass(std::vector<Queued>& group, Savepoin
     if (group[i].work && results[i] && results[i]->ok()) changes.push_back(&(*results[i])->change);
   {
     Pipeline upserts(db);
-    if (add_return_ledger(upserts, changes) > 0) {
+    const std::size_t summaries_added = add_summaries(upserts, pass_summaries);
+    if (add_return_ledger(upserts, changes) + summaries_added > 0) {
       if (auto written = upserts.run(); !written) {
         if (db.last_failure() == Failure::kRetryable || db.last_failure() == Failure::kConnectionLost || !db.healthy())
           return Pass::kRetry;
@@ -596,6 +687,7 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
   std::vector<std::optional<Result<Committed>>> results(group.size());
   std::vector<Status> admin_results(group.size());
   std::vector<std::size_t> written;  // in planning order: the order their rows go in
+  SummaryDeltas group_summaries;     // of the changes written
   std::unordered_set<std::string> keys_used;
   for (std::size_t position = 0; position < order.size(); ++position) {
     const std::size_t i = order[position];
@@ -642,6 +734,7 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
         results[i] = recorded.error();
         continue;
       }
+      group_summaries.change_written(*change, snapshot);
       if (snapshot) apply_change(*snapshot, *change);
       results[i] = Committed{std::move(change).value(), false};
       written.push_back(i);
@@ -676,6 +769,7 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
     if (reserved.next <= reserved.last)
       rows.add("UPDATE sequences SET value = value - $2 WHERE name = $1",
                Params().add("reference-" + std::to_string(year)).add(reserved.last - reserved.next + 1));
+  add_summaries(rows, group_summaries);
   add_return_ledger(rows, changes);
   if (std::string payload = wake_payload(changes); !payload.empty())
     rows.add("SELECT pg_notify('redress_wake', $1)", Params().add(payload));

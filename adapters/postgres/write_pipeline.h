@@ -19,9 +19,10 @@
 // unknown: the caller retries, and a creation's Idempotency-Key makes that safe). `done` runs
 // after COMMIT.
 //
-// Before COMMIT the group's return ledger entries (engine/return_ledger.h) are added to
-// return_days, summed and in key order, so that two nodes' groups take the rows they share in the
-// same order and never wait for each other in a cycle.
+// Before COMMIT the group's report summary deltas (adapters/summaries/summary_deltas.h) and return
+// ledger entries (engine/return_ledger.h) are added to the summary tables and return_days, summed
+// and in key order, so that two nodes' groups take the rows they share in the same order and never
+// wait for each other in a cycle.
 //
 // One writer thread per node keeps a node's items in the order they were submitted; nodes write
 // in parallel, serialised per case by the row lock.

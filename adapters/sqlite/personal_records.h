@@ -9,7 +9,8 @@
 // struck from the list only after the blob file has deleted them; the search index re-indexes the
 // pending cases (their erased text), merges its segments so no deleted row's text remains in them,
 // and truncates its WAL; lastly the store's own WAL is checkpointed and truncated. Every
-// connection runs with secure_delete, so freed pages are zeroed rather than left readable.
+// connection runs with secure_delete, so freed pages are zeroed rather than left readable; so
+// compaction (`redress compact`) has nothing to rewrite here but the WALs, which it truncates again.
 //
 // Thread-safe: any thread, as the writer's queue and the reader pool are; purges take turns.
 #pragma once

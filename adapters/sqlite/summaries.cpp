@@ -12,42 +12,6 @@ namespace redress::sqlite {
 
 namespace {
 
-// The statuses the summaries count as open (the SQL of migration 8 names the same five).
-bool counted_open(CaseStatus status) {
-  switch (status) {
-    case CaseStatus::kReceived:
-    case CaseStatus::kAcknowledged:
-    case CaseStatus::kInvestigating:
-    case CaseStatus::kAwaitingClient:
-    case CaseStatus::kRedressProposed: return true;
-    default: return false;
-  }
-}
-
-bool settled_counted(const Commitment& k) {
-  return (k.status == CommitmentStatus::kKept || k.status == CommitmentStatus::kBroken) && k.settled_at.has_value();
-}
-
-// "retail/final_response#1" → "retail/final_response"; no '#' → "" (as SQL's substr(x, 1, instr(x, '#') - 1)).
-std::string pledge_of(const std::string& key) {
-  auto hash = key.find('#');
-  return hash == std::string::npos ? std::string() : key.substr(0, hash);
-}
-
-// A settled pledge's row of report_pledges, as the definition's CASE says.
-std::string pledge_attainment(const Commitment& k) {
-  if (k.status == CommitmentStatus::kKept) {
-    if (k.rule_due_at && k.settled_at && *k.settled_at > *k.rule_due_at) return "renegotiated";
-    if (k.replaces_id != 0) return "moved";
-  }
-  return std::string(to_string(k.status));
-}
-
-template <typename Map>
-void merge_counts(Map& into, const Map& from) {
-  for (const auto& [key, n] : from) into[key] += n;
-}
-
 // Each summary with the aggregate over the rows it stands for: the one definition the migrations
 // that create the summaries fill them with, rebuild_summaries rebuilds them with and
 // check_summaries compares them against. Each aggregate names its columns as the table does.
@@ -168,164 +132,8 @@ const Definition& definition(Summary summary) { return kDefinitions[static_cast<
 
 }  // namespace
 
-void SummaryDeltas::case_written(const Case* before, const Case& after) {
-  if (before) {
-    // Only what the summaries read is compared: most actions change none of it.
-    bool owner_cases_same = before->owner_id == after.owner_id && before->received_at == after.received_at &&
-                            before->acknowledged_at == after.acknowledged_at &&
-                            before->resolved_at == after.resolved_at;
-    bool received_same = before->received_at == after.received_at && before->category == after.category &&
-                         before->touchpoint == after.touchpoint;
-    bool open_same = counted_open(before->status) == counted_open(after.status) && before->owner_id == after.owner_id &&
-                     before->escalation_level == after.escalation_level;
-    if (!owner_cases_same) owner_cases(*before, -1), owner_cases(after, +1);
-    if (!received_same) received(*before, -1), received(after, +1);
-    if (!open_same) open(*before, -1), open(after, +1);
-    return;
-  }
-  owner_cases(after, +1);
-  received(after, +1);
-  open(after, +1);
-}
-
-void SummaryDeltas::commitment_written(const Commitment* before, const Commitment& after) {
-  if (before) {
-    bool settled_same = before->owner_id == after.owner_id && before->kind == after.kind &&
-                        before->status == after.status && before->settled_at == after.settled_at &&
-                        before->pledge_key == after.pledge_key;
-    bool attention_same = before->owner_id == after.owner_id && before->status == after.status &&
-                          before->warnings_fired == after.warnings_fired && before->handled_at == after.handled_at;
-    if (!settled_same) settled(*before, -1), settled(after, +1);
-    if (!attention_same) attention(*before, -1), attention(after, +1);
-    return;
-  }
-  settled(after, +1);
-  attention(after, +1);
-}
-
-void SummaryDeltas::owner_cases(const Case& c, int sign) {
-  OwnerCases& row = owner_cases_[{day_of(c.received_at), c.owner_id}];
-  if (c.acknowledged_at) {
-    row.acknowledged += sign;
-    row.acknowledge_total += sign * (to_micros(*c.acknowledged_at) - to_micros(c.received_at));
-  }
-  if (c.resolved_at) {
-    row.resolved += sign;
-    row.resolve_total += sign * (to_micros(*c.resolved_at) - to_micros(c.received_at));
-  }
-}
-
-void SummaryDeltas::received(const Case& c, int sign) {
-  std::int64_t day = day_of(c.received_at);
-  received_[{day, "category", c.category}] += sign;
-  received_[{day, "touchpoint", c.touchpoint}] += sign;
-}
-
-void SummaryDeltas::open(const Case& c, int sign) {
-  if (counted_open(c.status)) open_[{c.owner_id, c.escalation_level}] += sign;
-}
-
-void SummaryDeltas::settled(const Commitment& k, int sign) {
-  if (!settled_counted(k)) return;
-  std::int64_t day = day_of(*k.settled_at);
-  bool pledge = k.kind == CommitmentKind::kPledge;
-  std::string key = pledge ? pledge_of(k.pledge_key) : std::string();
-  settled_[{day, k.owner_id, std::string(to_string(k.kind)), std::string(to_string(k.status)), key}] += sign;
-  if (pledge) pledges_[{day, std::move(key), pledge_attainment(k)}] += sign;
-}
-
-void SummaryDeltas::attention(const Commitment& k, int sign) {
-  Attention& row = attention_[k.owner_id];
-  bool open = k.status == CommitmentStatus::kOpen;
-  row.open += sign * open;
-  row.at_risk += sign * (open && k.warnings_fired > 0);
-  row.broken_unhandled += sign * (k.status == CommitmentStatus::kBroken && !k.handled_at);
-}
-
-void SummaryDeltas::returns_written(const std::vector<ReturnEntry>& entries) {
-  for (const auto& e : entries)
-    returns_[{e.day, e.workflow, std::string(to_string(e.measure)), e.key}] += e.value;
-}
-
-void SummaryDeltas::touchpoint_commitment(const std::string& touchpoint, const Commitment* before,
-                                          const Commitment& after) {
-  const bool was = before && before->status == CommitmentStatus::kBroken;
-  const bool is = after.status == CommitmentStatus::kBroken;
-  if (was && is && before->due_at == after.due_at) return;
-  if (was) touchpoints_[{day_of(before->due_at), touchpoint, "broken", ""}] -= 1;
-  if (is) touchpoints_[{day_of(after.due_at), touchpoint, "broken", ""}] += 1;
-}
-
-void SummaryDeltas::survey_written(const Case& c, const Event& event) {
-  SurveyAnswer answer;
-  answer.owner_id = c.owner_id;
-  answer.owner_team = c.team;
-  if (!read_survey_data(event.data, answer)) return;
-  const std::int64_t day = day_of(event.at);
-  SurveySums sums;
-  sums.responses = 1;
-  sums.overall = answer.overall;
-  if (answer.rater) {
-    sums.rated = 1;
-    for (std::size_t i = 0; i < rater_dimensions().size(); ++i) sums.scores[i] = rater_score(*answer.rater, i);
-  }
-  survey_[{day, "workflow", c.workflow}].add(sums);
-  survey_[{day, "touchpoint", c.touchpoint}].add(sums);
-  survey_[{day, "owner", answer.owner_id}].add(sums);
-  survey_[{day, "team", answer.owner_team}].add(sums);
-  const std::string& touchpoint = c.touchpoint;
-  touchpoints_[{day, touchpoint, "survey_responses", ""}] += 1;
-  touchpoints_[{day, touchpoint, "survey_overall", ""}] += answer.overall;
-  if (!answer.rater) return;
-  touchpoints_[{day, touchpoint, "survey_rated", ""}] += 1;
-  for (std::size_t i = 0; i < rater_dimensions().size(); ++i)
-    touchpoints_[{day, touchpoint, "survey_score", std::string(rater_dimensions()[i])}] +=
-        rater_score(*answer.rater, i);
-}
-
-void SummaryDeltas::merge(const SummaryDeltas& other) {
-  merge_counts(settled_, other.settled_);
-  merge_counts(touchpoints_, other.touchpoints_);
-  for (const auto& [key, sums] : other.survey_) survey_[key].add(sums);
-  merge_counts(returns_, other.returns_);
-  merge_counts(pledges_, other.pledges_);
-  merge_counts(received_, other.received_);
-  merge_counts(open_, other.open_);
-  for (const auto& [key, d] : other.owner_cases_) {
-    OwnerCases& row = owner_cases_[key];
-    row.acknowledged += d.acknowledged;
-    row.acknowledge_total += d.acknowledge_total;
-    row.resolved += d.resolved;
-    row.resolve_total += d.resolve_total;
-  }
-  for (const auto& [key, d] : other.attention_) {
-    Attention& row = attention_[key];
-    row.open += d.open;
-    row.at_risk += d.at_risk;
-    row.broken_unhandled += d.broken_unhandled;
-  }
-}
-
-void SummaryDeltas::clear() {
-  settled_.clear();
-  pledges_.clear();
-  owner_cases_.clear();
-  received_.clear();
-  open_.clear();
-  attention_.clear();
-  touchpoints_.clear();
-  survey_.clear();
-  returns_.clear();
-}
-
-bool SummaryDeltas::empty() const {
-  return settled_.empty() && pledges_.empty() && owner_cases_.empty() && received_.empty() && open_.empty() &&
-         attention_.empty() && touchpoints_.empty() && survey_.empty() &&
-         returns_.empty();
-}
-
-Status SummaryDeltas::apply(Connection& db) const {
-  for (const auto& [key, n] : settled_) {
+Status apply_summaries(Connection& db, const SummaryDeltas& deltas) {
+  for (const auto& [key, n] : deltas.settled()) {
     const auto& [day, owner, kind, status, pledge] = key;
     auto& put = db.cached(
         "INSERT INTO report_settled(day, owner_id, kind, status, pledge, n) VALUES (?1,?2,?3,?4,?5,?6) "
@@ -334,7 +142,7 @@ Status SummaryDeltas::apply(Connection& db) const {
                                                                                                                    n);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, n] : pledges_) {
+  for (const auto& [key, n] : deltas.pledges()) {
     const auto& [day, pledge, status] = key;
     auto& put = db.cached(
         "INSERT INTO report_pledges(day, pledge, status, n) VALUES (?1,?2,?3,?4) ON CONFLICT DO UPDATE SET n = n + "
@@ -342,7 +150,7 @@ Status SummaryDeltas::apply(Connection& db) const {
     put.bind(1, day).bind_static(2, pledge).bind_static(3, status).bind(4, n);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, d] : owner_cases_) {
+  for (const auto& [key, d] : deltas.owner_cases()) {
     auto& put = db.cached(
         "INSERT INTO report_owner_cases(day, owner_id, acknowledged, acknowledge_total, resolved, resolve_total) "
         "VALUES (?1,?2,?3,?4,?5,?6) ON CONFLICT DO UPDATE SET acknowledged = acknowledged + excluded.acknowledged, "
@@ -356,7 +164,7 @@ Status SummaryDeltas::apply(Connection& db) const {
         .bind(6, d.resolve_total);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, n] : received_) {
+  for (const auto& [key, n] : deltas.received()) {
     const auto& [day, dimension, value] = key;
     auto& put = db.cached(
         "INSERT INTO report_received(day, dimension, value, received) VALUES (?1,?2,?3,?4) "
@@ -364,14 +172,14 @@ Status SummaryDeltas::apply(Connection& db) const {
     put.bind(1, day).bind_static(2, dimension).bind_static(3, value).bind(4, n);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, n] : open_) {
+  for (const auto& [key, n] : deltas.open()) {
     auto& put = db.cached(
         "INSERT INTO report_open(owner_id, escalation_level, open_cases) VALUES (?1,?2,?3) "
         "ON CONFLICT DO UPDATE SET open_cases = open_cases + excluded.open_cases");
     put.bind_static(1, key.first).bind(2, key.second).bind(3, n);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [owner, d] : attention_) {
+  for (const auto& [owner, d] : deltas.attention()) {
     auto& put = db.cached(
         "INSERT INTO report_attention(owner_id, open_commitments, at_risk, broken_unhandled) VALUES (?1,?2,?3,?4) "
         "ON CONFLICT DO UPDATE SET open_commitments = open_commitments + excluded.open_commitments, "
@@ -379,7 +187,7 @@ Status SummaryDeltas::apply(Connection& db) const {
     put.bind_static(1, owner).bind(2, d.open).bind(3, d.at_risk).bind(4, d.broken_unhandled);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, n] : touchpoints_) {
+  for (const auto& [key, n] : deltas.touchpoints()) {
     if (n == 0) continue;
     const auto& [day, touchpoint, measure, entry_key] = key;
     auto& put = db.cached(
@@ -388,7 +196,7 @@ Status SummaryDeltas::apply(Connection& db) const {
     put.bind(1, day).bind_static(2, touchpoint).bind_static(3, measure).bind_static(4, entry_key).bind(5, n);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, sums] : survey_) {
+  for (const auto& [key, sums] : deltas.survey()) {
     const auto& [day, dimension, value] = key;
     auto& put = db.cached(
         "INSERT INTO report_survey(day, dimension, value, responses, overall, rated, reliability, assurance, "
@@ -402,7 +210,7 @@ Status SummaryDeltas::apply(Connection& db) const {
     for (std::size_t i = 0; i < sums.scores.size(); ++i) put.bind(static_cast<int>(7 + i), sums.scores[i]);
     if (auto s = put.run(); !s) return s;
   }
-  for (const auto& [key, value] : returns_) {
+  for (const auto& [key, value] : deltas.returns()) {
     if (value == 0) continue;
     const auto& [day, workflow, measure, entry_key] = key;
     auto& put = db.cached(

@@ -286,7 +286,7 @@ WritePipeline::Pass WritePipeline::run_batch_pass(std::vector<QueueItem>& batch,
     // them, and so leaves the deltas to the one write at the group's end.
     if (const auto* admin = std::get_if<AdminItem>(&batch[first]);
         admin && admin->scope == WriteScope::kMayTouchCases && !batch_summaries_.empty()) {
-      if (Status summed = batch_summaries_.apply(db); !summed) {
+      if (Status summed = apply_summaries(db, batch_summaries_); !summed) {
         refuse_batch(batch, summaries_failure(summed.error()));
         return Pass::kAnswered;
       }
@@ -386,7 +386,7 @@ WritePipeline::Pass WritePipeline::run_batch_pass(std::vector<QueueItem>& batch,
     (void)db.cached("RELEASE item").run();
   }
   // The summaries' deltas of the whole group, in the same transaction.
-  if (Status summed = batch_summaries_.apply(db); !summed) {
+  if (Status summed = apply_summaries(db, batch_summaries_); !summed) {
     refuse_batch(batch, summaries_failure(summed.error()));
     return Pass::kAnswered;
   }
