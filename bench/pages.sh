@@ -49,7 +49,8 @@ db=$data/redress.db
 store=(--data-dir "$data")
 if [[ -n $database ]]; then
   store+=(--database "$database")
-  if [[ $("$redress" staff list --database "$database" 2>/dev/null | wc -l) == 0 ]]; then
+  "$redress" migrate --database "$database" >/dev/null  # a database imported by an older build
+  if [[ $("$redress" staff list --database "$database" | wc -l) == 0 ]]; then
     echo "importing the data set into PostgreSQL ..." >&2
     start=$(date +%s)
     "$redress" export --data-dir "$data" --out "$data/bench.export" >&2
@@ -57,7 +58,6 @@ if [[ -n $database ]]; then
     rm -f "$data/bench.export"
     echo "imported in $(( $(date +%s) - start )) s" >&2
   fi
-  "$redress" migrate --database "$database" >/dev/null
 fi
 password="bench password $(date +%s)"
 agent_email=$(sqlite3 "$db" "SELECT s.email FROM cases c JOIN staff s ON s.id = c.owner_id WHERE c.status IN ('received','acknowledged','investigating','awaiting_client','redress_proposed') GROUP BY c.owner_id ORDER BY count(*) DESC LIMIT 1")

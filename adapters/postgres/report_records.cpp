@@ -580,14 +580,17 @@ Result<TouchpointReport> ReportRecords::touchpoint_report(const std::string& tou
 Result<std::vector<TouchpointCount>> ReportRecords::touchpoint_counts(const std::vector<std::string>& touchpoints,
                                                                       Time since) {
   return pool_.with([&](Connection& db) -> Result<std::vector<TouchpointCount>> {
-    constexpr std::int64_t kDay = 86400LL * 1000000LL;
-    const std::int64_t from = (to_micros(since) / kDay) * kDay;
+    // From the summaries, as on SQLite: the cases received (report_received) and the broken
+    // commitments (report_touchpoints) of the days from that of `since`.
+    const std::int64_t from_day = to_micros(since) / (86400LL * 1000000LL);
     Pipeline pipeline(db);
-    pipeline.add("SELECT touchpoint, count(*) FROM cases WHERE received_at >= $1 GROUP BY 1", Params().add(from));
     pipeline.add(
-        "SELECT c.touchpoint, count(*) FROM commitments k JOIN cases c ON c.id = k.case_id "
-        "WHERE k.status = 'broken' AND k.due_at >= $1 GROUP BY 1",
-        Params().add(from));
+        "SELECT value, sum(received)::bigint FROM report_received WHERE day >= $1 AND dimension = 'touchpoint' "
+        "GROUP BY 1",
+        Params().add(from_day));
+    pipeline.add(
+        "SELECT touchpoint, sum(n)::bigint FROM report_touchpoints WHERE day >= $1 AND measure = 'broken' GROUP BY 1",
+        Params().add(from_day));
     auto results = pipeline.run();
     if (!results) return results.error();
     std::vector<TouchpointCount> out;

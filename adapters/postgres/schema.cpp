@@ -597,6 +597,16 @@ CREATE TABLE report_attention (
   at_risk          BIGINT NOT NULL,
   broken_unhandled BIGINT NOT NULL
 );
+-- Moments of truth per touchpoint (SQLite's migration 20): commitments broken by the day they fell
+-- due, survey answers by the day given.
+CREATE TABLE report_touchpoints (
+  day        BIGINT NOT NULL,
+  touchpoint TEXT NOT NULL,
+  measure    TEXT NOT NULL,
+  key        TEXT NOT NULL,
+  n          BIGINT NOT NULL,
+  PRIMARY KEY (day, touchpoint, measure, key)
+);
 CREATE TABLE report_survey (
   day            BIGINT NOT NULL,
   dimension      TEXT NOT NULL,

@@ -49,6 +49,29 @@ constexpr Definition kDefinitions[] = {
      "status = 'broken' AND handled_at IS NULL)::bigint AS broken_unhandled FROM commitments GROUP BY "
      "owner_id",
      "open_commitments <> 0 OR at_risk <> 0 OR broken_unhandled <> 0"},
+    // Moments of truth, per touchpoint (the case's): commitments broken, by the day they fell due;
+    // survey answers by the day given — responses, the sum of the overall answers, the answers that
+    // rated RATER, and each dimension's sum over those.
+    {"report_touchpoints", "day, touchpoint, measure, key, n",
+     "SELECT k.due_at / 86400000000 AS day, c.touchpoint AS touchpoint, 'broken' AS measure, '' AS key, "
+     "count(*)::bigint AS n FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.status = 'broken' "
+     "GROUP BY 1, 2 UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_responses', '', "
+     "count(*)::bigint FROM events e JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' "
+     "GROUP BY 1, 2 UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_overall', '', "
+     "sum(coalesce(nullif(CASE WHEN jsonb_typeof(e.data::jsonb->'overall') = 'number' THEN "
+     "(e.data::jsonb->'overall')::text::numeric::bigint ELSE 0 END, 0), CASE WHEN "
+     "jsonb_typeof(e.data::jsonb->'rating') = 'number' THEN "
+     "(e.data::jsonb->'rating')::text::numeric::bigint ELSE 0 END))::bigint FROM events e JOIN cases c ON "
+     "c.id = e.case_id WHERE e.type = 'survey.submitted' GROUP BY 1, 2 UNION ALL SELECT e.at / "
+     "86400000000, c.touchpoint, 'survey_rated', '', count(*)::bigint FROM events e JOIN cases c ON c.id "
+     "= e.case_id WHERE e.type = 'survey.submitted' AND jsonb_typeof(e.data::jsonb->'rater') = 'object' "
+     "GROUP BY 1, 2 UNION ALL SELECT e.at / 86400000000, c.touchpoint, 'survey_score', d.name, sum(CASE "
+     "WHEN jsonb_typeof(e.data::jsonb->'rater'->d.name) = 'number' THEN "
+     "(e.data::jsonb->'rater'->d.name)::text::numeric::bigint ELSE 0 END)::bigint FROM events e JOIN "
+     "cases c ON c.id = e.case_id CROSS JOIN (VALUES ('reliability'), ('assurance'), ('tangibles'), "
+     "('empathy'), ('responsiveness')) d(name) WHERE e.type = 'survey.submitted' AND "
+     "jsonb_typeof(e.data::jsonb->'rater') = 'object' GROUP BY 1, 2, 4",
+     "n <> 0"},
     // The survey's answers by the day given, per workflow, touchpoint, owner and team (the owner and
     // team the event names, else the case's): responses, the sum of the overall answers (or the
     // rating of before RATER), the answers that rated RATER, and each dimension's sum over those.

@@ -177,8 +177,7 @@ std::size_t add_return_ledger(Pipeline& pipeline, const std::vector<const Change
 
 // The report summaries' deltas (adapters/summaries/summary_deltas.h) added to `pipeline` as one
 // upsert per summary row, in key order, table by table: groups on two nodes lock the rows they
-// share in the same order. return_days is add_return_ledger's; this store keeps no
-// report_touchpoints (its touchpoint pages read the rows). Returns how many statements it added.
+// share in the same order. return_days is add_return_ledger's. Returns how many statements it added.
 std::size_t add_summaries(Pipeline& pipeline, const SummaryDeltas& d) {
   std::size_t added = 0;
   for (const auto& [key, n] : d.settled()) {
@@ -235,6 +234,14 @@ std::size_t add_summaries(Pipeline& pipeline, const SummaryDeltas& d) {
                  "at_risk = report_attention.at_risk + excluded.at_risk, "
                  "broken_unhandled = report_attention.broken_unhandled + excluded.broken_unhandled",
                  Params().add(owner).add(row.open).add(row.at_risk).add(row.broken_unhandled));
+    ++added;
+  }
+  for (const auto& [key, n] : d.touchpoints()) {
+    if (n == 0) continue;
+    const auto& [day, touchpoint, measure, entry_key] = key;
+    pipeline.add("INSERT INTO report_touchpoints(day, touchpoint, measure, key, n) VALUES ($1,$2,$3,$4,$5) "
+                 "ON CONFLICT (day, touchpoint, measure, key) DO UPDATE SET n = report_touchpoints.n + excluded.n",
+                 Params().add(day).add(touchpoint).add(measure).add(entry_key).add(n));
     ++added;
   }
   for (const auto& [key, sums] : d.survey()) {
