@@ -486,9 +486,9 @@ Status ReportRecords::rebuild_return_ledger(Connection& db, const ReturnEntriesO
 }
 
 Result<TouchpointReport> ReportRecords::touchpoint_report(const std::string& touchpoint, Time since, int limit) {
-  // As SQLite's (report_queries.cpp), each count an aggregate over the rows (PostgreSQL keeps no
-  // summaries: docs/scaling.md), in one snapshot and one round trip, and one more for the cases of
-  // the top causes.
+  // As SQLite's (report_queries.cpp): the broken commitments and the survey from the summary
+  // report_touchpoints, the rest from the rows, in one snapshot and one round trip, and one more
+  // for the cases of the top causes.
   return pool_.with([&](Connection& db) -> Result<TouchpointReport> {
     auto transaction = Transaction::begin(db, Isolation::kRepeatableRead);
     if (!transaction) return transaction.error();
@@ -508,18 +508,24 @@ Result<TouchpointReport> ReportRecords::touchpoint_report(const std::string& tou
         "FROM cases WHERE touchpoint = $1 AND received_at >= $2 AND outcome IS NOT NULL GROUP BY 1, 2 "
         "ORDER BY 3 DESC, 1, 2",
         window);
+    // The broken commitments by day and the survey's sums from the summary (report_touchpoints),
+    // the latest answers by LIMIT on the index of answers in their order, as on SQLite.
     pipeline.add(
-        "SELECT k.due_at / 86400000000, count(*) FROM commitments k JOIN cases c ON c.id = k.case_id "
-        "WHERE k.status = 'broken' AND k.due_at >= $2 AND c.touchpoint = $1 GROUP BY 1 ORDER BY 1",
-        window);
+        "SELECT day, n FROM report_touchpoints WHERE day >= $2 AND touchpoint = $1 AND measure = 'broken' AND n <> 0 "
+        "ORDER BY day",
+        Params().add(touchpoint).add(first_day));
     pipeline.add("SELECT " + report_columns() +
                      " FROM commitments k JOIN cases c ON c.id = k.case_id WHERE k.status = 'broken' AND k.due_at >= $2 "
                      "AND c.touchpoint = $1 ORDER BY k.due_at DESC LIMIT $3",
                  Params().add(touchpoint).add(from).add(std::int64_t{limit}));
     pipeline.add(
+        "SELECT measure, key, sum(n)::bigint FROM report_touchpoints WHERE day >= $2 AND touchpoint = $1 "
+        "AND measure IN ('survey_responses', 'survey_overall', 'survey_rated', 'survey_score') GROUP BY 1, 2",
+        Params().add(touchpoint).add(first_day));
+    pipeline.add(
         "SELECT c.reference, e.data FROM events e JOIN cases c ON c.id = e.case_id WHERE e.type = 'survey.submitted' "
-        "AND e.at >= $2 AND c.touchpoint = $1 ORDER BY e.at",
-        window);
+        "AND e.at >= $2 AND c.touchpoint = $1 ORDER BY e.at DESC LIMIT $3",
+        Params().add(touchpoint).add(from).add(std::int64_t{limit}));
     auto results = pipeline.run();
     if (!results) return results.error();
     TouchpointReport out;
@@ -545,21 +551,24 @@ Result<TouchpointReport> ReportRecords::touchpoint_report(const std::string& tou
     const Rows& by_day = (*results)[3];
     for (int i = 0; i < by_day.size(); ++i) out.broken_by_day.emplace_back(by_day.integer(i, 0), by_day.integer(i, 1));
     read_items((*results)[4], out.broken);
-    // The survey: every answer of the window added up, the latest `limit` listed.
-    const Rows& answers = (*results)[5];
+    // The survey: every answer of the window added up (the summary), the latest `limit` listed.
+    const Rows& sums = (*results)[5];
+    for (int i = 0; i < sums.size(); ++i) {
+      const std::string_view measure = sums.view(i, 0);
+      const std::int64_t n = sums.integer(i, 2);
+      if (measure == "survey_responses") out.survey.responses = n;
+      if (measure == "survey_overall") out.survey.overall = n;
+      if (measure == "survey_rated") out.survey.rated = n;
+      if (measure == "survey_score")
+        for (std::size_t d = 0; d < rater_dimensions().size(); ++d)
+          if (sums.view(i, 1) == rater_dimensions()[d]) out.survey.scores[d] = n;
+    }
+    const Rows& answers = (*results)[6];
     for (int i = 0; i < answers.size(); ++i) {
       SurveyAnswer answer;
-      if (!read_survey_data(answers.view(i, 1), answer)) continue;
-      ++out.survey.responses;
-      out.survey.overall += answer.overall;
-      if (answer.rater) {
-        ++out.survey.rated;
-        for (std::size_t d = 0; d < out.survey.scores.size(); ++d) out.survey.scores[d] += rater_score(*answer.rater, d);
-      }
-      out.answered.push_back(TouchpointAnswer{answers.text(i, 0), answer.overall});
+      if (read_survey_data(answers.view(i, 1), answer))
+        out.answered.push_back(TouchpointAnswer{answers.text(i, 0), answer.overall});
     }
-    std::reverse(out.answered.begin(), out.answered.end());
-    if (out.answered.size() > static_cast<std::size_t>(limit)) out.answered.resize(static_cast<std::size_t>(limit));
     // The newest cases of the first five causes.
     if (!out.causes.empty()) {
       Pipeline references(db);

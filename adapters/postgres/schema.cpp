@@ -597,6 +597,9 @@ CREATE TABLE report_attention (
   at_risk          BIGINT NOT NULL,
   broken_unhandled BIGINT NOT NULL
 );
+-- The board's attention by owner (the earliest due of what needs it) without reading every commitment.
+CREATE INDEX commitments_attention_owner ON commitments(owner_id, due_at)
+  WHERE (status = 'open' AND warnings_fired > 0) OR (status = 'broken' AND handled_at IS NULL);
 -- Moments of truth per touchpoint (SQLite's migration 20): commitments broken by the day they fell
 -- due, survey answers by the day given.
 CREATE TABLE report_touchpoints (
