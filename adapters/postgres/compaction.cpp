@@ -61,7 +61,7 @@ CompactionStep rewrite(Connection& db, const std::string& name, const std::strin
   return step;
 }
 
-Result<std::string> one_text(Connection& db, const std::string& sql) {
+Result<std::string> single_text(Connection& db, const std::string& sql) {
   auto rows = db.query_once(sql);
   if (!rows) return rows.error();
   if (rows->empty() || rows->is_null(0, 0)) return std::string();
@@ -102,7 +102,7 @@ CompactionStep rewrite_wal(Connection& db, const Rights& rights, std::vector<std
     return step;
   };
   // The segment of the last WAL byte written so far: every change made before is in it or earlier.
-  auto written = one_text(db, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+  auto written = single_text(db, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
   if (!written) return fail(written.error());
   // The first checkpoint recycles (or, with wal_recycle off, removes) the segments before it:
   // recycled ones get later names and keep their old bytes until they are written over.
@@ -114,7 +114,7 @@ CompactionStep rewrite_wal(Connection& db, const Rights& rights, std::vector<std
   // Each switch writes the current segment to its end; once the current segment is past every name
   // present after the first checkpoint, each of those was written over or removed.
   for (; switches < 2 + static_cast<int>(present->size()); ++switches) {
-    auto current = one_text(db, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
+    auto current = single_text(db, "SELECT pg_walfile_name(pg_current_wal_insert_lsn())");
     if (!current) return fail(current.error());
     if (*current > horizon) break;
     if (auto s = switch_and_checkpoint(db); !s) return fail(s.error());
@@ -126,7 +126,7 @@ CompactionStep rewrite_wal(Connection& db, const Rights& rights, std::vector<std
   step.name = "the WAL: " + std::to_string(switches) + (switches == 1 ? " segment" : " segments") +
               " switched, none written before is left";
   if (kept > 0) {
-    auto why = one_text(db,
+    auto why = single_text(db,
                         "SELECT concat_ws('; ', 'wal_keep_size = ' || current_setting('wal_keep_size'), "
                         "(SELECT 'replication slots: ' || string_agg(slot_name, ', ') FROM pg_replication_slots), "
                         "CASE WHEN current_setting('archive_mode') <> 'off' THEN 'segments waiting for archive_command' "
@@ -154,7 +154,7 @@ Result<CompactionReport> Compaction::run(const CompactionProgress& progress) {
   auto opened = Connection::open(url_);
   if (!opened) return opened.error();
   Connection& db = **opened;
-  auto recovering = one_text(db, "SELECT pg_is_in_recovery()::text");
+  auto recovering = single_text(db, "SELECT pg_is_in_recovery()::text");
   if (!recovering) return recovering.error();
   if (*recovering == "true")
     return Error::invalid("this is a standby (read-only): compact the primary; standbys replay its rewrite");
@@ -201,14 +201,14 @@ Result<CompactionReport> Compaction::run(const CompactionProgress& progress) {
   if (progress) progress(tables.size() + 1, total, "the WAL");
   report.steps.push_back(rewrite_wal(db, *rights, report.copies_left));
 
-  auto archive_mode = one_text(db, "SELECT current_setting('archive_mode')");
+  auto archive_mode = single_text(db, "SELECT current_setting('archive_mode')");
   if (!archive_mode) return archive_mode.error();
   if (*archive_mode != "off")
     report.copies_left.push_back(
         "the WAL archive (archive_mode = " + *archive_mode +
         ") keeps the segments written before: expire them, and base backups older than the erasure, by your backup "
         "policy");
-  auto standbys = one_text(db, "SELECT count(*)::text FROM pg_stat_replication");
+  auto standbys = single_text(db, "SELECT count(*)::text FROM pg_stat_replication");
   if (!standbys) return standbys.error();
   if (*standbys != "0")
     report.copies_left.push_back(*standbys + (*standbys == "1" ? " standby replays" : " standbys replay") +
