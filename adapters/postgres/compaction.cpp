@@ -182,7 +182,19 @@ Result<CompactionReport> Compaction::run(const CompactionProgress& progress) {
                                   ": run `redress compact` as the role that ran `redress migrate`",
                               {}});
     } else {
-      report.steps.push_back(rewrite(db, name, "VACUUM (FULL, ANALYZE) " + sql_identifier(tables[i]), lock_timeout_));
+      CompactionStep step = rewrite(db, name, "VACUUM (FULL, ANALYZE) " + sql_identifier(tables[i]), lock_timeout_);
+      // VACUUM FULL leaves the visibility map empty, so every index-only scan of the table would
+      // read the heap until autovacuum came by (the touchpoint page went from 32 to 83 ms): a plain
+      // VACUUM, which locks nobody out, marks the new pages all-visible at once.
+      if (step.outcome == StepOutcome::kDone) {
+        const auto started = std::chrono::steady_clock::now();
+        if (auto marked = db.execute("VACUUM " + sql_identifier(tables[i])); !marked) {
+          step.outcome = StepOutcome::kFailed;
+          step.detail = "rewritten, but its pages were not marked all-visible: " + marked.error().detail;
+        }
+        step.took += since(started);
+      }
+      report.steps.push_back(std::move(step));
     }
   }
 

@@ -145,16 +145,35 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   Board board;
 
   // What needs attention now.
-  // The six reads are independent: they run at once, each on its own reader connection, so the
-  // board waits for the slowest rather than for their sum.
+  // The reads are independent: they run at once, each on its own reader connection, so the board
+  // waits for the slowest rather than for their sum.
   Time first_week = week_start(now) - std::chrono::days(7 * (kWeeks - 1));
+  // The returns' months end on each workflow's own local today: one read of the ledger covers them.
+  const auto& all_workflows = api.engine.workflows().all();
+  std::chrono::year_month_day first_read{std::chrono::year::max() / 12 / 31};
+  std::chrono::year_month_day last_read{std::chrono::year::min() / 1 / 1};
+  for (const auto& w : all_workflows) {
+    const std::chrono::year_month_day today = w.calendar.local_date(now);
+    const std::chrono::year_month start = std::chrono::year_month{today.year(), today.month()} - std::chrono::months{11};
+    first_read = std::min(first_read, std::chrono::year_month_day{start / std::chrono::day{1}});
+    last_read = std::max(last_read, today);
+  }
+  auto ledger_future = std::async(std::launch::async, [&]() -> Result<ReturnLedgerRows> {
+    if (all_workflows.empty()) return ReturnLedgerRows{};
+    return read_ledger(reports, "", first_read, last_read);
+  });
+  auto weekly_future = std::async(std::launch::async, [&] { return reports.weekly_counts(first_week); });
+  auto survey_groups_future =
+      std::async(std::launch::async, [&] { return reports.survey_by_group(now - std::chrono::days(90)); });
+  auto survey_days_future =
+      std::async(std::launch::async, [&] { return reports.survey_by_day(now - std::chrono::days(366)); });
   auto overdue_future = std::async(std::launch::async, [&] { return reports.overdue_report(now, item_limit); });
   auto attention_future = std::async(std::launch::async, [&] { return reports.attention_by_owner(now); });
   auto levels_future = std::async(std::launch::async, [&] { return reports.escalation_counts(); });
   auto owners_future =
       std::async(std::launch::async, [&] { return reports.owner_report(now - std::chrono::days(90)); });
   auto attainment_future = std::async(std::launch::async, [&] { return reports.standards_report(now); });
-  auto weekly = reports.weekly_counts(first_week);
+  auto weekly = weekly_future.get();
   auto overdue = overdue_future.get();
   auto attention = attention_future.get();
   auto levels = levels_future.get();
@@ -245,8 +264,8 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
 
   // The survey's answers (RATER), added up by the store: per owner, team, workflow and touchpoint
   // over 90 days (the owners' table and the survey table), and per day over a year (the trend).
-  auto survey_groups = reports.survey_by_group(now - std::chrono::days(90));
-  auto survey_days = reports.survey_by_day(now - std::chrono::days(366));
+  auto survey_groups = survey_groups_future.get();
+  auto survey_days = survey_days_future.get();
 
   // Owners.
   if (!owners) return owners.error();
@@ -384,18 +403,9 @@ Result<Board> build_board(PagesContext& pages, int item_limit) {
   {
     using std::chrono::year_month;
     using std::chrono::year_month_day;
-    const auto& all = api.engine.workflows().all();
+    const auto& all = all_workflows;
+    auto ledger = ledger_future.get();
     if (!all.empty()) {
-      // Each workflow's months end on its own local today: one read covers them all.
-      year_month_day first_read = year_month_day{std::chrono::year::max() / 12 / 31};
-      year_month_day last_read = year_month_day{std::chrono::year::min() / 1 / 1};
-      for (const auto& w : all) {
-        const year_month_day today = w.calendar.local_date(now);
-        const year_month start = year_month{today.year(), today.month()} - std::chrono::months{11};
-        first_read = std::min(first_read, year_month_day{start / std::chrono::day{1}});
-        last_read = std::max(last_read, today);
-      }
-      auto ledger = read_ledger(reports, "", first_read, last_read);
       if (ledger) {
         for (const auto& w : all) {
           const year_month_day today = w.calendar.local_date(now);
