@@ -1,4 +1,5 @@
 // The administrative subcommands: migrate, staff, audit.
+#include <functional>
 #include <iostream>
 #include <string>
 
@@ -170,36 +171,13 @@ int command_audit_verify(const Arguments& args) {
   return kExitFailure;
 }
 
-int command_audit_summaries(const Arguments& args) {
-  auto env = open_for_admin(args);
-  if (!env) return fail(env.error().detail);
-  if ((*env)->postgres) {
-    auto& store = *(*env)->postgres;
-    auto differing = store.check_summaries();
-    if (!differing) return fail(differing.error().detail);
-    if (differing->empty()) {
-      std::cout << "OK: every report summary equals the aggregate over the rows.\n";
-      return kExitOk;
-    }
-    if (!args.has("repair")) {
-      std::cout << "DIFFERENT: " << *differing
-                << " (run `redress audit summaries --repair` to rebuild them from the rows).\n";
-      return kExitFailure;
-    }
-    auto after = store.repair_summaries();
-    if (!after) return fail(after.error().detail);
-    if (!after->empty()) return fail("the rebuilt summaries still differ: " + *after);
-    std::cout << "REPAIRED: " << *differing << " rebuilt from the rows.\n";
-    return kExitOk;
-  }
-  auto& store = *(*env)->sqlite;
-  // One read transaction, so that every summary is compared with the same rows.
-  auto differing = store.with_reader([](sqlite::Connection& db) -> Result<std::string> {
-    if (auto s = db.exec("BEGIN"); !s) return s.error();
-    auto found = sqlite::check_summaries(db);
-    (void)db.exec("COMMIT");
-    return found;
-  });
+namespace {
+
+// `audit summaries` on either store: `check` answers the summaries that differ ("" for none),
+// `repair` rebuilds them all and answers what differs afterwards.
+int audit_summaries(const Arguments& args, const std::function<Result<std::string>()>& check,
+                    const std::function<Result<std::string>()>& repair) {
+  auto differing = check();
   if (!differing) return fail(differing.error().detail);
   if (differing->empty()) {
     std::cout << "OK: every report summary equals the aggregate over the rows.\n";
@@ -210,21 +188,49 @@ int command_audit_summaries(const Arguments& args) {
               << " (run `redress audit summaries --repair` to rebuild them from the rows).\n";
     return kExitFailure;
   }
-  // The rebuild and its check run in the writer's transaction: nothing is written between them.
-  std::string after;
-  Status repaired = store.run_write(
-      [&after](sqlite::Connection& db) -> Status {
-        if (auto s = sqlite::rebuild_summaries(db); !s) return s;
-        auto found = sqlite::check_summaries(db);
-        if (!found) return found.error();
-        after = *found;
-        return Status::success();
-      },
-      sqlite::SqliteStore::WriteScope::kNoCaseRows);
-  if (!repaired) return fail(repaired.error().detail);
-  if (!after.empty()) return fail("the summaries still differ after the rebuild: " + after);
+  auto after = repair();
+  if (!after) return fail(after.error().detail);
+  if (!after->empty()) return fail("the summaries still differ after the rebuild: " + *after);
   std::cout << "REPAIRED: " << *differing << " rebuilt from the rows.\n";
   return kExitOk;
+}
+
+}  // namespace
+
+int command_audit_summaries(const Arguments& args) {
+  auto env = open_for_admin(args);
+  if (!env) return fail(env.error().detail);
+  if ((*env)->postgres) {
+    auto& store = *(*env)->postgres;
+    return audit_summaries(args, [&] { return store.check_summaries(); }, [&] { return store.repair_summaries(); });
+  }
+  auto& store = *(*env)->sqlite;
+  return audit_summaries(
+      args,
+      [&]() -> Result<std::string> {
+        // One read transaction, so that every summary is compared with the same rows.
+        return store.with_reader([](sqlite::Connection& db) -> Result<std::string> {
+          if (auto s = db.exec("BEGIN"); !s) return s.error();
+          auto found = sqlite::check_summaries(db);
+          (void)db.exec("COMMIT");
+          return found;
+        });
+      },
+      [&]() -> Result<std::string> {
+        // The rebuild and its check run in the writer's transaction: nothing is written between them.
+        std::string after;
+        Status repaired = store.run_write(
+            [&after](sqlite::Connection& db) -> Status {
+              if (auto s = sqlite::rebuild_summaries(db); !s) return s;
+              auto found = sqlite::check_summaries(db);
+              if (!found) return found.error();
+              after = *found;
+              return Status::success();
+            },
+            sqlite::SqliteStore::WriteScope::kNoCaseRows);
+        if (!repaired) return repaired.error();
+        return after;
+      });
 }
 
 }  // namespace redress
