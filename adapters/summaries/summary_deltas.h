@@ -37,11 +37,12 @@ class SummaryDeltas {
   void case_written(const Case* before, const Case& after);
   // A commitment row written: `before` null for an insert.
   void commitment_written(const Commitment* before, const Commitment& after);
-  // A change's return ledger entries (engine/return_ledger.h), added to return_days (migration 20).
+  // A change's return ledger entries (engine/return_ledger.h), added to return_days (SQLite's
+  // migration 20; PostgreSQL's 7 writes them from the change itself).
   void returns_written(const std::vector<ReturnEntry>& entries);
-  // report_touchpoints (migration 20): a commitment of a case at `touchpoint` written (broken ones
+  // report_touchpoints (SQLite's migration 20, PostgreSQL's 9): a commitment of a case at `touchpoint` written (broken ones
   // count by the day they fell due), and a survey answer recorded about such a case (by its day).
-  // report_survey (migration 22): the answer is also added up per workflow, touchpoint, owner and
+  // report_survey (SQLite's migration 22, PostgreSQL's 9): the answer is also added up per workflow, touchpoint, owner and
   // team, by its day; the owner and team as the event names them, else the case's.
   void touchpoint_commitment(const std::string& touchpoint, const Commitment* before, const Commitment& after);
   void survey_written(const Case& c, const Event& event);
