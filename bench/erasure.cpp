@@ -126,18 +126,6 @@ void empty_database(const std::string& url) {
   must((*db)->execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public"), "emptying the database");
 }
 
-const char* copies_left(ErasedCopies copies) {
-  switch (copies) {
-    case ErasedCopies::kNone:
-      return "WALs truncated";
-    case ErasedCopies::kWalUntilIdle:
-      return "WALs busy";
-    case ErasedCopies::kUntilCompacted:
-      return "old row versions left until compacted";
-  }
-  return "";
-}
-
 struct RunTimes {
   double erasure = 0;        // seconds
   double compaction = 0;     // seconds; 0 without --compact
@@ -210,9 +198,9 @@ RunTimes run_once(const Options& o, const std::string& dir, int k) {
                              std::to_string(o.cases));
   auto audit = env.store->verify_chains();
   if (!audit || !audit->broken.empty()) throw std::runtime_error("audit verify fails after the erasure");
-  std::printf("run %d: %d cases erased in %.3f s (%.2f ms a case; the purge %.3f s of it; %lld files deleted; %s)\n",
+  std::printf("run %d: %d cases erased in %.3f s (%.2f ms a case; the purge %.3f s of it; %lld files deleted; copies left: %s)\n",
               k, o.cases, seconds, 1000.0 * seconds / o.cases, purge,
-              static_cast<long long>(outcome->purge.blobs_deleted), copies_left(outcome->purge.copies_left));
+              static_cast<long long>(outcome->purge.blobs_deleted), to_string(outcome->purge.copies_left));
   RunTimes times{seconds, 0, 0};
   if (o.compact) {
     const auto c0 = std::chrono::steady_clock::now();

@@ -58,6 +58,18 @@ enum class ErasedCopies {
   kWalUntilIdle,    // SQLite: readers kept the WAL busy; the server truncates it when next idle
   kUntilCompacted,  // PostgreSQL: old row versions and WAL segments, until compact() rewrites them
 };
+// "none", "wal_until_idle", "until_compacted": the API's names (copies_left).
+[[nodiscard]] inline const char* to_string(ErasedCopies copies) {
+  switch (copies) {
+    case ErasedCopies::kNone:
+      return "none";
+    case ErasedCopies::kWalUntilIdle:
+      return "wal_until_idle";
+    case ErasedCopies::kUntilCompacted:
+      return "until_compacted";
+  }
+  return "until_compacted";
+}
 
 // What purge_erased did.
 struct PurgeReport {

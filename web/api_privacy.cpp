@@ -50,18 +50,6 @@ Result<std::map<std::string, std::string>> string_fields(const json::object& bod
   return out;
 }
 
-const char* copies_left_name(ErasedCopies copies) {
-  switch (copies) {
-    case ErasedCopies::kNone:
-      return "none";
-    case ErasedCopies::kWalUntilIdle:
-      return "wal_until_idle";
-    case ErasedCopies::kUntilCompacted:
-      return "until_compacted";
-  }
-  return "until_compacted";
-}
-
 json::object privacy_json(const CasePrivacy& p) {
   json::object o{{"state", to_string(p.state)}};
   o["legal_hold"] = p.legal_hold.empty() ? json::value(nullptr)
@@ -166,7 +154,7 @@ void erase_subject_request(ApiContext& api, const ContextPtr& ctx, Reply reply) 
                           {"erased", std::move(erased)},
                           {"restricted", std::move(restricted)},
                           {"files_deleted", outcome->purge.blobs_deleted},
-                          {"copies_left", copies_left_name(outcome->purge.copies_left)}};
+                          {"copies_left", to_string(outcome->purge.copies_left)}};
         body["erased_before"] =
             outcome->erased_before ? json::value(format_time(*outcome->erased_before)) : json::value(nullptr);
         return json_response(http::status::ok, body);
