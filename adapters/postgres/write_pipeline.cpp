@@ -431,7 +431,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
     if (!change) return change.error();
     static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
     if (auto s = rows_.write(db, *change); !s) return s.error();
-    static_cast<WriterContext&>(context).summaries.change_written(*change, nullptr);
+    static_cast<WriterContext&>(context).summaries.change_written(*change, nullptr, commitments_before(*change, nullptr));
     if (!item.idempotency_key.empty()) {
       auto remembered = db.query("INSERT INTO idempotency_keys(key, digest, case_id, created_at) VALUES ($1,$2,$3,$4)",
                                  Params()
@@ -449,7 +449,7 @@ Result<Committed> WritePipeline::run_work(WorkItem& item, WriteContext& context)
   if (!change) return change.error();
   static_cast<WriterContext&>(context).rows_written = true;  // whatever happens next
   if (auto s = rows_.write(db, *change); !s) return s.error();
-  static_cast<WriterContext&>(context).summaries.change_written(*change, &*snapshot);
+  static_cast<WriterContext&>(context).summaries.change_written(*change, &*snapshot, commitments_before(*change, &*snapshot));
   return Committed{std::move(change).value(), false};
 }
 
@@ -741,7 +741,7 @@ WritePipeline::Pass WritePipeline::run_grouped(std::vector<Queued>& group) {
         results[i] = recorded.error();
         continue;
       }
-      group_summaries.change_written(*change, snapshot);
+      group_summaries.change_written(*change, snapshot, commitments_before(*change, snapshot));
       if (snapshot) apply_change(*snapshot, *change);
       results[i] = Committed{std::move(change).value(), false};
       written.push_back(i);

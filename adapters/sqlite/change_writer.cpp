@@ -140,21 +140,9 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
     if (auto s = event.run(); !s) return s;
   }
   // Each commitment's row as it was: written earlier in this change, or as the plan saw it.
-  std::vector<const Commitment*> old_commitments(change.commitments.size(), nullptr);
-  for (std::size_t i = 0; i < change.commitments.size(); ++i) {
-    const Commitment& k = change.commitments[i];
-    const Commitment*& old = old_commitments[i];
-    for (std::size_t j = i; j-- > 0;)
-      if (change.commitments[j].id == k.id) {
-        old = &change.commitments[j];
-        break;
-      }
-    if (!old && before) {
-      auto at = lower_bound_id(before->commitments, k.id);
-      if (at != before->commitments.end() && at->id == k.id) old = &*at;
-    }
-    if (auto s = write_commitment(db, old, k); !s) return s;
-  }
+  const std::vector<const Commitment*> old_commitments = commitments_before(change, before);
+  for (std::size_t i = 0; i < change.commitments.size(); ++i)
+    if (auto s = write_commitment(db, old_commitments[i], change.commitments[i]); !s) return s;
   for (const auto& r : change.redress) {
     auto& put = db.cached(kUpsertRedressSql);
     bind_redress(put, r);
@@ -255,14 +243,7 @@ Status ChangeWriter::write(Connection& db, const Change& change, const CaseSnaps
     if (auto s = put.run(); !s) return s;
   }
   // Everything is written: the summaries follow the rows, old contributions out, new ones in.
-  summaries.case_written(before ? &before->record : nullptr, c);
-  for (std::size_t i = 0; i < change.commitments.size(); ++i)
-    summaries.commitment_written(old_commitments[i], change.commitments[i]);
-  for (std::size_t i = 0; i < change.commitments.size(); ++i)
-    summaries.touchpoint_commitment(c.touchpoint, old_commitments[i], change.commitments[i]);
-  for (const auto& e : change.events)
-    if (e.type == "survey.submitted") summaries.survey_written(c, e);
-  summaries.returns_written(change.return_entries);
+  summaries.change_written(change, before, old_commitments);
   return Status::success();
 }
 

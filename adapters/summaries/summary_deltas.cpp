@@ -1,5 +1,6 @@
 #include "adapters/summaries/summary_deltas.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 
@@ -203,25 +204,31 @@ bool SummaryDeltas::empty() const {
          returns_.empty();
 }
 
-void SummaryDeltas::change_written(const Change& change, const CaseSnapshot* before) {
+std::vector<const Commitment*> commitments_before(const Change& change, const CaseSnapshot* before) {
+  std::vector<const Commitment*> old(change.commitments.size(), nullptr);
+  for (std::size_t i = 0; i < change.commitments.size(); ++i) {
+    const Commitment& k = change.commitments[i];
+    for (std::size_t j = i; j-- > 0;)
+      if (change.commitments[j].id == k.id) {
+        old[i] = &change.commitments[j];
+        break;
+      }
+    if (!old[i] && before) {
+      auto at = std::lower_bound(before->commitments.begin(), before->commitments.end(), k.id,
+                                 [](const Commitment& x, std::int64_t id) { return x.id < id; });
+      if (at != before->commitments.end() && at->id == k.id) old[i] = &*at;
+    }
+  }
+  return old;
+}
+
+void SummaryDeltas::change_written(const Change& change, const CaseSnapshot* before,
+                                   const std::vector<const Commitment*>& old) {
   const Case& c = change.after;
   case_written(before ? &before->record : nullptr, c);
   for (std::size_t i = 0; i < change.commitments.size(); ++i) {
-    const Commitment& k = change.commitments[i];
-    const Commitment* old = nullptr;
-    for (std::size_t j = i; j-- > 0;)
-      if (change.commitments[j].id == k.id) {
-        old = &change.commitments[j];
-        break;
-      }
-    if (!old && before)
-      for (const Commitment& earlier : before->commitments)
-        if (earlier.id == k.id) {
-          old = &earlier;
-          break;
-        }
-    commitment_written(old, k);
-    touchpoint_commitment(c.touchpoint, old, k);
+    commitment_written(old[i], change.commitments[i]);
+    touchpoint_commitment(c.touchpoint, old[i], change.commitments[i]);
   }
   for (const auto& e : change.events)
     if (e.type == "survey.submitted") survey_written(c, e);

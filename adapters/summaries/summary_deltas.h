@@ -31,6 +31,11 @@ namespace redress {
   return to_micros(t) / kDayMicros;
 }
 
+// Each of `change`'s commitment rows as it was before the change wrote it: an earlier copy in the
+// same change, else the row in `before` (its commitments in id order, as every snapshot lists
+// them); null for a new one. The writers write against it, and the summaries subtract it.
+[[nodiscard]] std::vector<const Commitment*> commitments_before(const Change& change, const CaseSnapshot* before);
+
 class SummaryDeltas {
  public:
   // A case row written: `before` null for an insert.
@@ -50,10 +55,10 @@ class SummaryDeltas {
   void merge(const SummaryDeltas& other);
   void clear();
   [[nodiscard]] bool empty() const;
-  // A change's rows written, as ChangeWriter writes them: the case (`before` null for a creation),
-  // each commitment against its row before (an earlier copy in the same change, else the one in
-  // `before`), the survey answers among its events and its return ledger entries.
-  void change_written(const Change& change, const CaseSnapshot* before);
+  // A change's rows written: the case (`before` null for a creation), each commitment against its
+  // row before (`old`, commitments_before's), the survey answers among its events and its return
+  // ledger entries.
+  void change_written(const Change& change, const CaseSnapshot* before, const std::vector<const Commitment*>& old);
 
   struct OwnerCases {
     std::int64_t acknowledged = 0, acknowledge_total = 0, resolved = 0, resolve_total = 0;
